@@ -1,0 +1,89 @@
+# darkscope build.  `make` -> build/darkscope; `make sanitize` -> build-sanitize/darkscope (ASan+UBSan);
+# `make test` installs what is missing, builds both, and runs every test; `make demo` runs the main job.
+#
+# Layers (each may use only those above it):
+#   src/core     decode, classify, darknet sets, aggregation  (pure: no I/O)
+#   src/geo      country/ASN tables loaded from MMDB or CSV files
+#   src/capture  pcap/pcapng reader (mmap, gzip, zstd, stdin)
+#   src/store    storage interface + SQLite backend
+#   src/ingest   the pipeline: reader -> decode -> aggregate -> store
+#   src/analysis queries over the store (top, ...)
+#   src/synth    synthetic darknet traffic generator
+#   src/util     config, errors, progress line (usable by every layer)
+#   src/cli      one file per subcommand
+CC      ?= cc
+PKGS    := sqlite3 libmaxminddb zlib libzstd inih libxxhash libpcap
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 -Wno-unused-parameter
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -Isrc $(WARN) $(PKG_CFLAGS) -pthread -MMD -MP
+LDLIBS  := $(PKG_LIBS) -lm -pthread
+
+BUILD ?= build
+OPT   ?= -O2
+CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS)
+
+LIB_SRC := $(sort $(wildcard src/core/*.c src/geo/*.c src/capture/*.c src/store/*.c src/ingest/*.c src/analysis/*.c src/synth/*.c src/util/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all sanitize test unit deps geo demo fuzz fuzz-long bench clean
+all: $(BUILD)/darkscope
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/libdarkscope.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/darkscope: $(CLI_OBJ) $(BUILD)/libdarkscope.a
+	$(CC) $(CFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libdarkscope.a $(LDLIBS) $(EXTRA_LDFLAGS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdarkscope.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(BUILD)/libdarkscope.a $(LDLIBS) -lcmocka $(EXTRA_LDFLAGS)
+
+unit-bins: $(TEST_BIN)
+
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+sanitize:
+	$(MAKE) BUILD=build-sanitize OPT=-O1 EXTRA_CFLAGS="$(SAN)" EXTRA_LDFLAGS="$(SAN)" build-sanitize/darkscope unit-bins
+
+deps:
+	@./scripts/deps.sh
+
+geo: deps
+	@./scripts/fetch-geo.sh data/geo
+
+test: deps geo
+	$(MAKE) all unit-bins
+	$(MAKE) sanitize
+	$(MAKE) fuzz-build
+	./tests/run.sh
+
+# libFuzzer targets (clang); `make test` runs each briefly, `make fuzz-long` for an hour each.
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+FUZZ_TARGETS := $(patsubst fuzz/%.c,build-fuzz/%,$(wildcard fuzz/fuzz_*.c))
+fuzz-build:
+	$(MAKE) CC=clang BUILD=build-fuzz OPT=-O1 EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" build-fuzz/libdarkscope.a $(FUZZ_TARGETS)
+build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libdarkscope.a
+	clang $(BASE_CFLAGS) -O1 $(FUZZ_FLAGS) -o $@ $< build-fuzz/libdarkscope.a $(LDLIBS)
+fuzz-long: fuzz-build
+	./fuzz/run.sh 3600
+
+demo: deps geo all
+	./scripts/demo.sh
+
+bench: all
+	./bench/ingest_vs_tcpdump.sh
+
+clean:
+	rm -rf build build-sanitize build-fuzz
+
+-include $(shell find build build-sanitize build-fuzz -name '*.d' 2>/dev/null)

@@ -1,0 +1,44 @@
+/* cli.h: the subcommand table.  Each subcommand lives in its own file src/cli/cmd_NAME.c and
+ * exports one ds_command; main.c lists them.  A subcommand returns the process exit status:
+ * 0 success, 1 failure (error already printed), 2 usage error. */
+#ifndef DS_CLI_H
+#define DS_CLI_H
+
+#include "util/config.h"
+#include "util/result.h"
+
+typedef struct ds_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);   /* argv[0] is the subcommand name */
+} ds_command;
+
+extern const ds_command ds_cmd_ingest, ds_cmd_top, ds_cmd_stats, ds_cmd_synth;
+
+/* Print "darkscope: MESSAGE" (with ": offset N" when err has one) to stderr. */
+void cli_error(const char *what, const ds_err *err);
+/* Load configuration as every subcommand does: -c FILE, else ./darkscope.conf, else
+ * $DARKSCOPE_CONFIG, else built-in defaults; then apply --db / --darknet overrides (NULL = none).
+ * Prints the error and returns non-zero on failure. */
+int cli_load_config(ds_config *cfg, const char *config_path, const char *db_override,
+                    const char *const *darknets, int ndarknets);
+
+#endif
+
+#ifndef DS_CLI_HELPERS
+#define DS_CLI_HELPERS
+#include <stdint.h>
+#include <stdio.h>
+
+#include "geo/geo.h"
+
+/* Open geo data named by the config.  Paths still at their defaults that don't exist give a
+ * warning and a geo that answers ZZ/0; a configured path that fails is an error. */
+int cli_open_geo(const ds_config *cfg, ds_geo **out);
+/* 1234567 -> "1,234,567" */
+char *cli_thousands(uint64_t v, char *buf, size_t len);
+void cli_json_string(FILE *f, const char *s);
+void cli_csv_field(FILE *f, const char *s);
+/* "2023-07-01 12:34:56" in the current timezone */
+char *cli_time(uint64_t ts_ns, char *buf, size_t len);
+#endif

@@ -1,0 +1,310 @@
+/* cmd_top.c: `darkscope top ports|countries|asns|sources` */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "analysis/top.h"
+#include "cli/cli.h"
+#include "core/records.h"
+#include "util/timeutil.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: darkscope top ports|countries|asns|sources [OPTIONS]\n\n"
+        "Rank destination services, source countries, source ASNs or sources over a period.  Every\n"
+        "packet counts toward its destination service (as the published reports count) unless --class\n"
+        "narrows it.  per_ip_per_day = packets / (monitored IPv4 addresses x days).\n\n"
+        "options:\n"
+        "      --from DAY       first day, YYYY-MM-DD, in the store's timezone (default: first day with data)\n"
+        "      --to DAY         last day, inclusive (default: last day with data)\n"
+        "      --sensor NAME    one sensor only\n"
+        "      --class C        scan | backscatter | other\n"
+        "      --where F=V      country=CN, port=23/tcp, asn=4134; repeatable (same field: any of;\n"
+        "                       different fields: all of)\n"
+        "  -n, --limit N        rows (default 10; 0 = all)\n"
+        "      --format F       table | json | csv (default table)\n"
+        "  -c, --config FILE    --db PATH    as for ingest\n"
+        "  -h, --help\n");
+}
+
+static const char *DIM_NAMES[] = { "ports", "countries", "asns", "sources" };
+
+static int parse_where(ds_top_query *q, const char *w)
+{
+    const char *eq = strchr(w, '=');
+    if (!eq || !eq[1]) {
+        fprintf(stderr, "darkscope top: --where %s: expected FIELD=VALUE (country=CN, port=23/tcp, asn=4134)\n", w);
+        return -1;
+    }
+    size_t fl = (size_t)(eq - w);
+    const char *v = eq + 1;
+    if ((fl == 7 && strncmp(w, "country", 7) == 0) || (fl == 2 && strncmp(w, "cc", 2) == 0)) {
+        if (strlen(v) != 2 || q->ncountries == DS_TOP_MAX_FILTERS) {
+            fprintf(stderr, "darkscope top: --where country=%s: use a two-letter ISO 3166 code such as CN\n", v);
+            return -1;
+        }
+        char cc[2] = { (char)(v[0] & ~0x20), (char)(v[1] & ~0x20) };
+        q->countries[q->ncountries++] = ds_cc_pack(cc);
+        return 0;
+    }
+    if ((fl == 4 && strncmp(w, "port", 4) == 0) || (fl == 7 && strncmp(w, "service", 7) == 0)) {
+        ds_service s;
+        if (ds_service_parse(v, &s) != 0 || q->nports == DS_TOP_MAX_FILTERS) {
+            fprintf(stderr, "darkscope top: --where port=%s: use PORT/tcp, PORT/udp, TYPE/icmp, TYPE/icmp6 or N/ip\n", v);
+            return -1;
+        }
+        q->ports[q->nports++] = s;
+        return 0;
+    }
+    if (fl == 3 && strncmp(w, "asn", 3) == 0) {
+        const char *p = strncasecmp(v, "AS", 2) == 0 ? v + 2 : v;
+        char *end;
+        unsigned long a = strtoul(p, &end, 10);
+        if (!*p || *end || a > UINT32_MAX || q->nasns == DS_TOP_MAX_FILTERS) {
+            fprintf(stderr, "darkscope top: --where asn=%s: use a number such as 4134 or AS4134\n", v);
+            return -1;
+        }
+        q->asns[q->nasns++] = (uint32_t)a;
+        return 0;
+    }
+    fprintf(stderr, "darkscope top: --where %.*s: unknown field (country, port, asn)\n", (int)fl, w);
+    return -1;
+}
+
+static void print_table(const ds_top_query *q, const ds_top_result *r, const ds_geo *geo)
+{
+    const char *kh = q->dim == DS_TOP_PORTS ? "service" : q->dim == DS_TOP_COUNTRIES ? "country"
+                   : q->dim == DS_TOP_ASNS ? "asn" : "source";
+    if (q->dim == DS_TOP_SOURCES)
+        printf("%4s  %-39s %14s %7s %12s %4s %4s %8s  %-19s  %-19s  %s\n", "rank", kh, "packets", "share",
+               "per_ip/day", "days", "cc", "asn", "first seen", "last seen", "organisation");
+    else
+        printf("%4s  %-10s %14s %7s %12s %10s%s\n", "rank", kh, "packets", "share", "per_ip/day", "sources",
+               q->dim == DS_TOP_ASNS ? "  organisation" : "");
+    for (size_t i = 0; i < r->n; i++) {
+        const ds_top_row *row = &r->rows[i];
+        char key[64], pk[32], sk[32];
+        ds_top_key_format(q->dim, row, key, sizeof key);
+        cli_thousands(row->packets, pk, sizeof pk);
+        cli_thousands(row->sources, sk, sizeof sk);
+        if (q->dim == DS_TOP_SOURCES) {
+            char f[32], l[32];
+            printf("%4zu  %-39s %14s %6.2f%% %12.4f %4u %4s %8u  %-19s  %-19s  %s\n", i + 1, key, pk, 100 * row->share,
+                   row->per_ip_per_day, row->days, row->cc, row->asn, cli_time(row->first_ns, f, sizeof f),
+                   cli_time(row->last_ns, l, sizeof l), ds_geo_asn_org(geo, row->asn));
+        } else {
+            printf("%4zu  %-10s %14s %6.2f%% %12.4f %10s%s%s\n", i + 1, key, pk, 100 * row->share, row->per_ip_per_day,
+                   sk, q->dim == DS_TOP_ASNS ? "  " : "", q->dim == DS_TOP_ASNS ? ds_geo_asn_org(geo, (uint32_t)row->key) : "");
+        }
+    }
+    char tp[32], ts[32], d1[11], d2[11];
+    printf("total %s packets from %s sources, %s .. %s (%d days), %llu monitored IPv4 addresses\n",
+           cli_thousands(r->total_packets, tp, sizeof tp), cli_thousands(r->total_sources, ts, sizeof ts),
+           ds_day_format(q->from, d1), ds_day_format(q->to, d2), r->days, (unsigned long long)r->addresses);
+}
+
+static void print_json(const ds_top_query *q, const ds_top_result *r, const ds_geo *geo)
+{
+    printf("[");
+    for (size_t i = 0; i < r->n; i++) {
+        const ds_top_row *row = &r->rows[i];
+        char key[64];
+        ds_top_key_format(q->dim, row, key, sizeof key);
+        printf("%s\n  {\"rank\": %zu, \"key\": ", i ? "," : "", i + 1);
+        cli_json_string(stdout, key);
+        printf(", \"packets\": %llu, \"share\": %.6f, \"per_ip_per_day\": %.6f, \"sources\": %llu",
+               (unsigned long long)row->packets, row->share, row->per_ip_per_day, (unsigned long long)row->sources);
+        if (q->dim == DS_TOP_ASNS) {
+            printf(", \"org\": ");
+            cli_json_string(stdout, ds_geo_asn_org(geo, (uint32_t)row->key));
+        }
+        if (q->dim == DS_TOP_SOURCES) {
+            char f[32], l[32];
+            printf(", \"country\": \"%s\", \"asn\": %u, \"org\": ", row->cc, row->asn);
+            cli_json_string(stdout, ds_geo_asn_org(geo, row->asn));
+            printf(", \"days\": %u, \"first_seen\": \"%s\", \"last_seen\": \"%s\"", row->days,
+                   cli_time(row->first_ns, f, sizeof f), cli_time(row->last_ns, l, sizeof l));
+        }
+        printf("}");
+    }
+    printf("%s]\n", r->n ? "\n" : "");
+}
+
+static void print_csv(const ds_top_query *q, const ds_top_result *r, const ds_geo *geo)
+{
+    printf("rank,key,packets,share,per_ip_per_day,sources%s\n",
+           q->dim == DS_TOP_SOURCES ? ",country,asn,org,days,first_seen,last_seen" : q->dim == DS_TOP_ASNS ? ",org" : "");
+    for (size_t i = 0; i < r->n; i++) {
+        const ds_top_row *row = &r->rows[i];
+        char key[64];
+        ds_top_key_format(q->dim, row, key, sizeof key);
+        printf("%zu,", i + 1);
+        cli_csv_field(stdout, key);
+        printf(",%llu,%.6f,%.6f,%llu", (unsigned long long)row->packets, row->share, row->per_ip_per_day,
+               (unsigned long long)row->sources);
+        if (q->dim == DS_TOP_ASNS) {
+            printf(",");
+            cli_csv_field(stdout, ds_geo_asn_org(geo, (uint32_t)row->key));
+        }
+        if (q->dim == DS_TOP_SOURCES) {
+            char f[32], l[32];
+            printf(",%s,%u,", row->cc, row->asn);
+            cli_csv_field(stdout, ds_geo_asn_org(geo, row->asn));
+            printf(",%u,%s,%s", row->days, cli_time(row->first_ns, f, sizeof f), cli_time(row->last_ns, l, sizeof l));
+        }
+        printf("\n");
+    }
+}
+
+int ds_cmd_top_run(int argc, char **argv);
+int ds_cmd_top_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'D' },
+        { "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
+        { "sensor", required_argument, NULL, 's' }, { "class", required_argument, NULL, 'C' },
+        { "where", required_argument, NULL, 'w' }, { "limit", required_argument, NULL, 'n' },
+        { "format", required_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+    };
+    const char *config = NULL, *db = NULL, *from = NULL, *to = NULL, *sensor = NULL, *format = "table";
+    ds_top_query q = { .cls = -1, .limit = 10 };
+    int c, status = 2;
+    ds_config cfg;
+    ds_store *st = NULL;
+    ds_geo *geo = NULL;
+    ds_top_result res = { 0 };
+    ds_sensor_info *sensors = NULL;
+    size_t nsensors = 0;
+    ds_err err = { 0 };
+
+    ds_config_init(&cfg);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:n:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'D': db = optarg; break;
+        case 'f': from = optarg; break;
+        case 't': to = optarg; break;
+        case 's': sensor = optarg; break;
+        case 'C': {
+            ds_class k;
+            if (ds_class_parse(optarg, &k) != 0) {
+                fprintf(stderr, "darkscope top: --class %s: use scan, backscatter or other\n", optarg);
+                goto out;
+            }
+            q.cls = (int)k;
+            break;
+        }
+        case 'w':
+            if (parse_where(&q, optarg) != 0)
+                goto out;
+            break;
+        case 'n': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 0) {
+                fprintf(stderr, "darkscope top: --limit takes a number >= 0\n");
+                goto out;
+            }
+            q.limit = (size_t)v;
+            break;
+        }
+        case 'F': format = optarg; break;
+        case 'h': usage(stdout); status = 0; goto out;
+        default: usage(stderr); goto out;
+        }
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        goto out;
+    }
+    int dim = -1;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(argv[optind], DIM_NAMES[i]) == 0)
+            dim = i;
+    if (dim < 0) {
+        fprintf(stderr, "darkscope top: '%s': choose ports, countries, asns or sources\n", argv[optind]);
+        goto out;
+    }
+    q.dim = (ds_top_dim)dim;
+    if (strcmp(format, "table") && strcmp(format, "json") && strcmp(format, "csv")) {
+        fprintf(stderr, "darkscope top: --format %s: use table, json or csv\n", format);
+        goto out;
+    }
+    if ((from && ds_day_parse(from, &q.from) != 0) || (to && ds_day_parse(to, &q.to) != 0)) {
+        fprintf(stderr, "darkscope top: --from/--to take a date as YYYY-MM-DD (got '%s')\n",
+                from && ds_day_parse(from, &q.from) != 0 ? from : to);
+        goto out;
+    }
+    status = 1;
+    if (cli_load_config(&cfg, config, db, NULL, 0) != 0)
+        goto out;
+    if (ds_store_open(&st, cfg.store_path, 0, &err) != DS_OK) {
+        cli_error(NULL, &err);
+        goto out;
+    }
+    char tz[128];
+    if (st->ops->meta_get(st, "timezone", tz, sizeof tz, &err) != DS_OK)
+        snprintf(tz, sizeof tz, "%s", cfg.timezone);
+    if (ds_tz_use(tz, &err) != DS_OK) {
+        cli_error(NULL, &err);
+        goto out;
+    }
+    int32_t first, last;
+    ds_rc rc = st->ops->day_span(st, &first, &last, &err);
+    if (rc == DS_ENOTFOUND) {
+        fprintf(stderr, "darkscope top: the store %s holds no data yet\n", cfg.store_path);
+        goto out;
+    } else if (rc != DS_OK) {
+        cli_error(NULL, &err);
+        goto out;
+    }
+    if (!from)
+        q.from = first;
+    if (!to)
+        q.to = last;
+    if (q.to < q.from) {
+        fprintf(stderr, "darkscope top: --to is before --from\n");
+        status = 2;
+        goto out;
+    }
+    if (sensor) {
+        if (st->ops->sensors(st, &sensors, &nsensors, &err) != DS_OK) {
+            cli_error(NULL, &err);
+            goto out;
+        }
+        for (size_t i = 0; i < nsensors; i++)
+            if (strcmp(sensors[i].name, sensor) == 0)
+                q.sensor_id = sensors[i].id;
+        if (!q.sensor_id) {
+            fprintf(stderr, "darkscope top: --sensor %s: no such sensor in the store\n", sensor);
+            goto out;
+        }
+    }
+    if (q.dim == DS_TOP_ASNS || q.dim == DS_TOP_SOURCES) {
+        if (cli_open_geo(&cfg, &geo) != 0)
+            goto out;
+    }
+    if (ds_top_run(st, &q, &res, &err) != DS_OK) {
+        cli_error(NULL, &err);
+        goto out;
+    }
+    if (strcmp(format, "json") == 0)
+        print_json(&q, &res, geo);
+    else if (strcmp(format, "csv") == 0)
+        print_csv(&q, &res, geo);
+    else
+        print_table(&q, &res, geo);
+    status = 0;
+out:
+    ds_top_result_free(&res);
+    free(sensors);
+    ds_geo_close(geo);
+    ds_store_close(st);
+    ds_config_free(&cfg);
+    return status;
+}
+
+const ds_command ds_cmd_top = { "top", "rank services, countries, ASNs or sources over a period", ds_cmd_top_run };

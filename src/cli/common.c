@@ -1,0 +1,145 @@
+/* common.c: what every subcommand shares: configuration loading, error printing, geo, and
+ * output formatting. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+void cli_error(const char *what, const ds_err *err)
+{
+    if (err && err->msg[0]) {
+        if (err->has_offset && !strstr(err->msg, "offset"))
+            fprintf(stderr, "darkscope: %s (at byte offset %llu)\n", err->msg, (unsigned long long)err->offset);
+        else
+            fprintf(stderr, "darkscope: %s\n", err->msg);
+    } else {
+        fprintf(stderr, "darkscope: %s\n", what ? what : "failed");
+    }
+}
+
+int cli_load_config(ds_config *cfg, const char *config_path, const char *db_override,
+                    const char *const *darknets, int ndarknets)
+{
+    ds_err err = { 0 };
+    ds_config_init(cfg);
+    const char *path = config_path;
+    if (!path && access("darkscope.conf", F_OK) == 0)
+        path = "darkscope.conf";
+    if (!path && getenv("DARKSCOPE_CONFIG") && *getenv("DARKSCOPE_CONFIG"))
+        path = getenv("DARKSCOPE_CONFIG");
+    if (path && ds_config_load(cfg, path, &err) != DS_OK) {
+        cli_error(NULL, &err);
+        return 1;
+    }
+    if (db_override) {
+        if (strlen(db_override) >= sizeof cfg->store_path) {
+            fprintf(stderr, "darkscope: --db path too long\n");
+            return 1;
+        }
+        snprintf(cfg->store_path, sizeof cfg->store_path, "%s", db_override);
+    }
+    for (int i = 0; i < ndarknets; i++) {
+        /* "--darknet NAME=CIDR" names the sensor; a bare CIDR goes to sensor "default" */
+        const char *eq = strchr(darknets[i], '=');
+        char name[64] = "default";
+        const char *cidrs = darknets[i];
+        if (eq) {
+            size_t n = (size_t)(eq - darknets[i]);
+            if (n == 0 || n >= sizeof name) {
+                fprintf(stderr, "darkscope: --darknet %s: bad sensor name\n", darknets[i]);
+                return 1;
+            }
+            memcpy(name, darknets[i], n);
+            name[n] = '\0';
+            cidrs = eq + 1;
+        }
+        if (ds_config_add_darknet(cfg, name, cidrs, &err) != DS_OK) {
+            cli_error(NULL, &err);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int cli_open_geo(const ds_config *cfg, ds_geo **out)
+{
+    ds_err err = { 0 };
+    ds_config def;
+    ds_config_init(&def);
+    const char *country = cfg->geo_country, *asn = cfg->geo_asn;
+    struct stat st;
+    int missing_default = 0;
+    if (*country && stat(country, &st) != 0 && strcmp(country, def.geo_country) == 0) {
+        country = "";
+        missing_default = 1;
+    }
+    if (*asn && stat(asn, &st) != 0 && strcmp(asn, def.geo_asn) == 0) {
+        asn = "";
+        missing_default = 1;
+    }
+    if (missing_default)
+        fprintf(stderr, "darkscope: warning: no geo data at %s / %s: sources will be country ZZ, ASN 0 "
+                        "(run `make geo`, or set [geo] country / asn)\n", def.geo_country, def.geo_asn);
+    if (ds_geo_open(out, country, asn, &err) != DS_OK) {
+        cli_error(NULL, &err);
+        return 1;
+    }
+    return 0;
+}
+
+char *cli_thousands(uint64_t v, char *buf, size_t len)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v), o = 0;
+    for (int i = 0; i < n && (size_t)o + 2 < len; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = tmp[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+void cli_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+void cli_csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            fputc('"', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+char *cli_time(uint64_t ts_ns, char *buf, size_t len)
+{
+    time_t t = (time_t)(ts_ns / 1000000000ULL);
+    struct tm tm;
+    if (!ts_ns || !localtime_r(&t, &tm)) {
+        snprintf(buf, len, "-");
+        return buf;
+    }
+    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}

@@ -1,0 +1,51 @@
+/* main.c: `darkscope COMMAND [ARGS]`, git-style.  Each command is one file in src/cli/. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#ifndef DS_VERSION
+#define DS_VERSION "0.1.0"
+#endif
+
+static const ds_command *const COMMANDS[] = { &ds_cmd_ingest, &ds_cmd_top, &ds_cmd_stats, &ds_cmd_synth };
+#define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: darkscope COMMAND [OPTIONS] [ARGS]\n\n"
+               "darkscope: an Internet darknet observatory (network telescope).\n\ncommands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-8s %s\n", COMMANDS[i]->name, COMMANDS[i]->summary);
+    fprintf(f, "\n`darkscope COMMAND --help` describes a command.  Configuration: -c FILE, else ./darkscope.conf,\n"
+               "else $DARKSCOPE_CONFIG (see docs/configuration.md).\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        if (argc > 2 && strcmp(cmd, "help") == 0) {
+            for (size_t i = 0; i < NCOMMANDS; i++)
+                if (strcmp(argv[2], COMMANDS[i]->name) == 0) {
+                    char *av[] = { argv[2], (char *)"--help", NULL };
+                    return COMMANDS[i]->run(2, av);
+                }
+        }
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("darkscope %s\n", DS_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(cmd, COMMANDS[i]->name) == 0)
+            return COMMANDS[i]->run(argc - 1, argv + 1);
+    fprintf(stderr, "darkscope: '%s' is not a command (see darkscope --help)\n", cmd);
+    return 2;
+}

@@ -1,0 +1,738 @@
+/* agg.c: aggregation tables for one worker thread.
+ *
+ * Design.  Every classified packet updates three open-addressing hash tables (linear probing,
+ * power-of-two arrays, grown at 50% load):
+ *
+ *   sources  (sensor, day, address) -> packets, first/last seen, classes, country, ASN, and a
+ *            512-bit destination map.  Entries live in a dense array; the probe array holds
+ *            (hash high bits | index) so most misses never touch an entry.  Country and ASN are
+ *            looked up once, when a source is first seen that day.
+ *   srcsvc   (source index, class, service) -> packets
+ *   hourly   (UTC hour, local day, sensor, service, class, country, ASN) -> packets
+ *
+ * Only a live window is kept.  Captures arrive in time order, so when the clock passes into a
+ * new hour, hourly entries older than the previous hour are retired, and when it passes into a
+ * new day, sources (and their srcsvc entries) older than the previous day are retired: encoded
+ * once into append-only record buffers per (sensor, day), and dropped from the tables.  The
+ * tables therefore hold at most two hours and two days, stay in cache for ordinary telescopes,
+ * and bound memory by a day's distinct sources, not a file's.  A packet older than the window
+ * still counts: it simply opens a new entry, and its record is merged with the earlier one by
+ * the readers, which already sum packets and take set unions across chunks.
+ *
+ * The destination map: when the sensor monitors at most 512 IPv4 addresses, bit i is address
+ * i of the sensor, so the distinct-destination count is exact; otherwise bit = hash(dst) mod 512
+ * and the count is a linear-counting estimate.  Maps merge by OR.
+ *
+ * Threads merge by concatenating their record buffers (corsaro3's interval merge, without the
+ * void pointers).
+ */
+#include "core/agg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct src_ent {
+    ds_ip ip;
+    uint8_t class_mask;
+    uint16_t sensor;
+    int32_t day;
+    char cc[2];
+    uint16_t rsv;
+    uint32_t asn;
+    uint32_t nsvc;          /* filled at emit time */
+    uint64_t packets, first_ns, last_ns;
+    uint8_t dst[DS_DSTMAP_BYTES];
+} src_ent;
+
+typedef struct svc_ent { uint64_t key, packets; } svc_ent;     /* packets == 0: empty */
+typedef struct hour_ent { uint64_t k1, k2; uint32_t k3, rsv; uint64_t packets; } hour_ent;
+
+typedef struct outbuf { uint8_t *p; size_t len, cap; } outbuf;
+
+/* Records retired for one (sensor, day): one buffer per chunk kind. */
+typedef struct group {
+    int sensor;
+    int32_t day;
+    outbuf kind[5];   /* indexed by ds_chunk_kind (1..4) */
+    size_t nrec[5];
+} group;
+
+struct ds_agg {
+    ds_agg_conf conf;
+    uint8_t *exact_dst;
+
+    src_ent *src; size_t nsrc, capsrc;      /* dense entries */
+    uint64_t *slot; size_t capslot;         /* (hash >> 32) << 32 | (index + 1); 0 empty */
+    uint32_t last_idx; int have_last;
+
+    svc_ent *svc; size_t nsvc, capsvc;
+    hour_ent *hr; size_t nhr, caphr;
+    /* Second arrays the retire passes rebuild into, then swap with: allocating fresh zeroed
+     * tables every hour made page faults a fifth of the ingest time. */
+    svc_ent *svc_spare; size_t capsvc_spare;
+    hour_ent *hr_spare; size_t caphr_spare;
+
+    uint32_t hour_max, hour_min;            /* newest hour seen; oldest live hourly entry */
+    int32_t day_max, day_min;               /* the same for live sources */
+
+    group *groups; size_t ngroups, capgroups;
+    uint64_t *gkey; uint32_t *gid; size_t capg;   /* (sensor, day) -> group index + 1 */
+
+    ds_agg_counts *counts;                  /* [nsensors + 1]; [0] = unattributed */
+};
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static inline uint64_t src_hash(int sensor, int32_t day, const ds_ip *ip)
+{
+    uint64_t a, b;
+    memcpy(&a, ip->b, 8);
+    memcpy(&b, ip->b + 8, 8);
+    return mix64(a ^ mix64(b ^ ((uint64_t)(uint16_t)sensor << 40) ^ ((uint64_t)ip->v6 << 39) ^ (uint32_t)day));
+}
+
+ds_agg *ds_agg_new(const ds_agg_conf *conf)
+{
+    ds_agg *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->conf = *conf;
+    a->exact_dst = calloc(conf->nsensors + 1, 1);
+    a->counts = calloc(conf->nsensors + 1, sizeof *a->counts);
+    a->capsrc = 1024;
+    a->capslot = 2048;
+    a->capsvc = 4096;
+    a->caphr = 4096;
+    a->src = malloc(a->capsrc * sizeof *a->src);
+    a->slot = calloc(a->capslot, sizeof *a->slot);
+    a->svc = calloc(a->capsvc, sizeof *a->svc);
+    a->hr = calloc(a->caphr, sizeof *a->hr);
+    if (!a->exact_dst || !a->counts || !a->src || !a->slot || !a->svc || !a->hr) {
+        ds_agg_free(a);
+        return NULL;
+    }
+    if (conf->exact_dst)
+        memcpy(a->exact_dst, conf->exact_dst, conf->nsensors);
+    a->conf.exact_dst = a->exact_dst;
+    a->hour_min = UINT32_MAX;
+    a->day_min = INT32_MAX;
+    a->day_max = INT32_MIN;
+    return a;
+}
+
+void ds_agg_free(ds_agg *a)
+{
+    if (!a)
+        return;
+    free(a->exact_dst);
+    free(a->counts);
+    free(a->src);
+    free(a->slot);
+    free(a->svc);
+    free(a->hr);
+    free(a->svc_spare);
+    free(a->hr_spare);
+    for (size_t g = 0; g < a->ngroups; g++)
+        for (int k = 0; k < 5; k++)
+            free(a->groups[g].kind[k].p);
+    free(a->groups);
+    free(a->gkey);
+    free(a->gid);
+    free(a);
+}
+
+size_t ds_agg_memory(const ds_agg *a)
+{
+    size_t n = a->capsrc * sizeof *a->src + a->capslot * sizeof *a->slot + a->capsvc * sizeof *a->svc +
+               a->caphr * sizeof *a->hr + a->capgroups * sizeof *a->groups;
+    for (size_t g = 0; g < a->ngroups; g++)
+        for (int k = 0; k < 5; k++)
+            n += a->groups[g].kind[k].cap;
+    return n;
+}
+
+/* ---- sources ---------------------------------------------------------------------------- */
+
+static int slot_grow(ds_agg *a)
+{
+    size_t cap = a->capslot * 2;
+    uint64_t *ns = calloc(cap, sizeof *ns);
+    if (!ns)
+        return -1;
+    for (size_t i = 0; i < a->nsrc; i++) {
+        const src_ent *e = &a->src[i];
+        uint64_t h = src_hash(e->sensor, e->day, &e->ip);
+        size_t j = (size_t)h & (cap - 1);
+        while (ns[j])
+            j = (j + 1) & (cap - 1);
+        ns[j] = (h >> 32 << 32) | (uint64_t)(i + 1);
+    }
+    free(a->slot);
+    a->slot = ns;
+    a->capslot = cap;
+    return 0;
+}
+
+/* Index of (sensor, day, ip), inserting a fresh entry when absent; -1 on allocation failure. */
+static long src_find(ds_agg *a, int sensor, int32_t day, const ds_ip *ip, int *created)
+{
+    uint64_t h = src_hash(sensor, day, ip);
+    uint64_t tag = h >> 32 << 32;
+    size_t mask = a->capslot - 1, j = (size_t)h & mask;
+    *created = 0;
+    for (;;) {
+        uint64_t s = a->slot[j];
+        if (!s)
+            break;
+        if ((s & 0xffffffff00000000ULL) == tag) {
+            size_t idx = (size_t)(uint32_t)s - 1;
+            const src_ent *e = &a->src[idx];
+            if (e->sensor == (uint16_t)sensor && e->day == day && ds_ip_eq(&e->ip, ip))
+                return (long)idx;
+        }
+        j = (j + 1) & mask;
+    }
+    if (a->nsrc >= 0xfffffffeu)
+        return -1;
+    if (a->nsrc == a->capsrc) {
+        src_ent *n = realloc(a->src, a->capsrc * 2 * sizeof *n);
+        if (!n)
+            return -1;
+        a->src = n;
+        a->capsrc *= 2;
+    }
+    size_t idx = a->nsrc++;
+    src_ent *e = &a->src[idx];
+    memset(e, 0, sizeof *e);
+    e->ip = *ip;
+    e->sensor = (uint16_t)sensor;
+    e->day = day;
+    e->cc[0] = 'Z';
+    e->cc[1] = 'Z';
+    a->slot[j] = tag | (uint64_t)(idx + 1);
+    *created = 1;
+    if (a->nsrc * 2 > a->capslot && slot_grow(a) != 0)
+        return -1;
+    return (long)idx;
+}
+
+/* ---- srcsvc and hourly ------------------------------------------------------------------- */
+
+static int svc_grow(ds_agg *a)
+{
+    size_t cap = a->capsvc * 2;
+    svc_ent *n = calloc(cap, sizeof *n);
+    if (!n)
+        return -1;
+    for (size_t i = 0; i < a->capsvc; i++) {
+        if (!a->svc[i].packets)
+            continue;
+        size_t j = (size_t)mix64(a->svc[i].key) & (cap - 1);
+        while (n[j].packets)
+            j = (j + 1) & (cap - 1);
+        n[j] = a->svc[i];
+    }
+    free(a->svc);
+    a->svc = n;
+    a->capsvc = cap;
+    return 0;
+}
+
+static inline uint64_t svc_key(uint32_t src_idx, ds_class cls, ds_service svc)
+{
+    return (uint64_t)src_idx << 32 | (uint64_t)cls << 24 | (svc & 0xffffffu);
+}
+
+static int svc_add(ds_agg *a, uint64_t key, uint64_t n)
+{
+    size_t mask = a->capsvc - 1, j = (size_t)mix64(key) & mask;
+    while (a->svc[j].packets) {
+        if (a->svc[j].key == key) {
+            a->svc[j].packets += n;
+            return 0;
+        }
+        j = (j + 1) & mask;
+    }
+    a->svc[j].key = key;
+    a->svc[j].packets = n;
+    if (++a->nsvc * 2 > a->capsvc)
+        return svc_grow(a);
+    return 0;
+}
+
+static const svc_ent *svc_get(const ds_agg *a, uint64_t key)
+{
+    size_t mask = a->capsvc - 1, j = (size_t)mix64(key) & mask;
+    while (a->svc[j].packets) {
+        if (a->svc[j].key == key)
+            return &a->svc[j];
+        j = (j + 1) & mask;
+    }
+    return NULL;
+}
+
+static inline uint64_t hr_hash(uint64_t k1, uint64_t k2, uint32_t k3)
+{
+    return mix64(k1 ^ mix64(k2 ^ ((uint64_t)k3 << 7)));
+}
+
+static int hr_grow(ds_agg *a)
+{
+    size_t cap = a->caphr * 2;
+    hour_ent *n = calloc(cap, sizeof *n);
+    if (!n)
+        return -1;
+    for (size_t i = 0; i < a->caphr; i++) {
+        const hour_ent *e = &a->hr[i];
+        if (!e->packets)
+            continue;
+        size_t j = (size_t)hr_hash(e->k1, e->k2, e->k3) & (cap - 1);
+        while (n[j].packets)
+            j = (j + 1) & (cap - 1);
+        n[j] = *e;
+    }
+    free(a->hr);
+    a->hr = n;
+    a->caphr = cap;
+    return 0;
+}
+
+static int hr_add(ds_agg *a, uint64_t k1, uint64_t k2, uint32_t k3, uint64_t n)
+{
+    size_t mask = a->caphr - 1, j = (size_t)hr_hash(k1, k2, k3) & mask;
+    while (a->hr[j].packets) {
+        hour_ent *e = &a->hr[j];
+        if (e->k1 == k1 && e->k2 == k2 && e->k3 == k3) {
+            e->packets += n;
+            return 0;
+        }
+        j = (j + 1) & mask;
+    }
+    a->hr[j].k1 = k1;
+    a->hr[j].k2 = k2;
+    a->hr[j].k3 = k3;
+    a->hr[j].packets = n;
+    if (++a->nhr * 2 > a->caphr)
+        return hr_grow(a);
+    return 0;
+}
+
+/* hourly key: k1 = hour | day, k2 = sensor | country | asn, k3 = class | service */
+static inline uint64_t hr_k1(uint32_t hour, int32_t day) { return (uint64_t)hour << 32 | (uint32_t)day; }
+static inline uint64_t hr_k2(int sensor, const char cc[2], uint32_t asn)
+{
+    return (uint64_t)(uint16_t)sensor << 48 | (uint64_t)ds_cc_pack(cc) << 32 | asn;
+}
+static inline uint32_t hr_k3(ds_class cls, ds_service svc) { return (uint32_t)cls << 24 | (svc & 0xffffffu); }
+
+/* ---- retired records ---------------------------------------------------------------- */
+
+static group *group_of(ds_agg *a, int sensor, int32_t day)
+{
+    uint64_t key = (uint64_t)(uint16_t)sensor << 32 | (uint32_t)day;
+    if ((a->ngroups + 1) * 2 > a->capg) {
+        size_t cap = a->capg ? a->capg * 2 : 64;
+        uint64_t *nk = calloc(cap, sizeof *nk);
+        uint32_t *ni = calloc(cap, sizeof *ni);
+        if (!nk || !ni) {
+            free(nk);
+            free(ni);
+            return NULL;
+        }
+        for (size_t i = 0; i < a->capg; i++) {
+            if (!a->gid[i])
+                continue;
+            size_t j = (size_t)mix64(a->gkey[i]) & (cap - 1);
+            while (ni[j])
+                j = (j + 1) & (cap - 1);
+            nk[j] = a->gkey[i];
+            ni[j] = a->gid[i];
+        }
+        free(a->gkey);
+        free(a->gid);
+        a->gkey = nk;
+        a->gid = ni;
+        a->capg = cap;
+    }
+    size_t m = a->capg - 1, j = (size_t)mix64(key) & m;
+    while (a->gid[j]) {
+        if (a->gkey[j] == key)
+            return &a->groups[a->gid[j] - 1];
+        j = (j + 1) & m;
+    }
+    if (a->ngroups == a->capgroups) {
+        size_t cap = a->capgroups ? a->capgroups * 2 : 16;
+        group *ng = realloc(a->groups, cap * sizeof *ng);
+        if (!ng)
+            return NULL;
+        a->groups = ng;
+        a->capgroups = cap;
+    }
+    group *g = &a->groups[a->ngroups];
+    memset(g, 0, sizeof *g);
+    g->sensor = sensor;
+    g->day = day;
+    a->gkey[j] = key;
+    a->gid[j] = (uint32_t)++a->ngroups;
+    return g;
+}
+
+/* Room for one more record of `kind` in g; NULL when memory runs out. */
+static uint8_t *group_rec(group *g, int kind)
+{
+    outbuf *b = &g->kind[kind];
+    size_t rs = ds_rec_size(kind);
+    if (rs > b->cap - b->len) {
+        size_t cap = b->cap ? b->cap * 2 : rs * 256;
+        uint8_t *np = realloc(b->p, cap);
+        if (!np)
+            return NULL;
+        b->p = np;
+        b->cap = cap;
+    }
+    uint8_t *r = b->p + b->len;
+    b->len += rs;
+    g->nrec[kind]++;
+    return r;
+}
+
+/* Retire hourly entries of hours before `keep_from`. */
+static int retire_hours(ds_agg *a, uint32_t keep_from)
+{
+    if (a->hour_min >= keep_from)
+        return 0;
+    hour_ent *old = a->hr;
+    size_t cap = a->caphr;
+    if (a->caphr_spare != cap) {
+        free(a->hr_spare);
+        a->hr_spare = malloc(cap * sizeof *a->hr_spare);
+        a->caphr_spare = a->hr_spare ? cap : 0;
+        if (!a->hr_spare)
+            return -1;
+    }
+    hour_ent *n = a->hr_spare;
+    memset(n, 0, cap * sizeof *n);
+    a->hr = n;
+    a->nhr = 0;
+    a->hour_min = UINT32_MAX;
+    int rc = 0;
+    for (size_t i = 0; i < cap; i++) {
+        const hour_ent *h = &old[i];
+        if (!h->packets)
+            continue;
+        uint32_t hour = (uint32_t)(h->k1 >> 32);
+        if (hour >= keep_from) {   /* keeper: reinsert */
+            size_t j = (size_t)hr_hash(h->k1, h->k2, h->k3) & (cap - 1);
+            while (n[j].packets)
+                j = (j + 1) & (cap - 1);
+            n[j] = *h;
+            a->nhr++;
+            if (hour < a->hour_min)
+                a->hour_min = hour;
+            continue;
+        }
+        group *g = group_of(a, (int)(uint16_t)(h->k2 >> 48), (int32_t)(uint32_t)h->k1);
+        uint8_t *p = g ? group_rec(g, DS_CHUNK_HOURLY) : NULL;
+        if (!p) {
+            rc = -1;
+            continue;
+        }
+        ds_rec_hourly r = { .hour = hour, .service = h->k3 & 0xffffffu, .asn = (uint32_t)h->k2,
+                            .cls = (uint8_t)(h->k3 >> 24), .packets = h->packets };
+        r.cc[0] = (char)(uint8_t)(h->k2 >> 40);
+        r.cc[1] = (char)(uint8_t)(h->k2 >> 32);
+        ds_rec_hourly_put(p, &r);
+    }
+    a->hr_spare = old;
+    a->caphr_spare = cap;
+    return rc;
+}
+
+/* Retire sources of days before `keep_from`, with their srcsvc entries. */
+static int retire_days(ds_agg *a, int32_t keep_from)
+{
+    if (a->day_min >= keep_from)
+        return 0;
+    int rc = 0;
+    uint32_t *remap = malloc((a->nsrc + 1) * sizeof *remap);   /* old index -> new index, or UINT32_MAX */
+    if (!remap)
+        return -1;
+    if (a->capsvc_spare != a->capsvc) {
+        free(a->svc_spare);
+        a->svc_spare = malloc(a->capsvc * sizeof *a->svc_spare);
+        a->capsvc_spare = a->svc_spare ? a->capsvc : 0;
+        if (!a->svc_spare) {
+            free(remap);
+            return -1;
+        }
+    }
+    svc_ent *nsvc = a->svc_spare;
+    memset(nsvc, 0, a->capsvc * sizeof *nsvc);
+    /* distinct services per retiring source: count (source, service) once whatever the class */
+    for (size_t i = 0; i < a->nsrc; i++)
+        a->src[i].nsvc = 0;
+    for (size_t i = 0; i < a->capsvc; i++) {
+        const svc_ent *s = &a->svc[i];
+        if (!s->packets || a->src[s->key >> 32].day >= keep_from)
+            continue;
+        uint32_t cls = (uint32_t)(s->key >> 24) & 0xff;
+        int dup = 0;
+        for (uint32_t c = 0; c < cls && !dup; c++)
+            dup = svc_get(a, (s->key & ~0xff000000ULL) | (uint64_t)c << 24) != NULL;
+        if (!dup)
+            a->src[s->key >> 32].nsvc++;
+    }
+    /* sources: encode the retiring ones; keepers are numbered below and moved last, after the
+     * srcsvc pass has read the old indices */
+    int32_t newmin = INT32_MAX;
+    for (size_t i = 0; i < a->nsrc; i++) {
+        src_ent *e = &a->src[i];
+        if (e->day >= keep_from) {
+            if (e->day < newmin)
+                newmin = e->day;
+            remap[i] = 0;
+            continue;
+        }
+        remap[i] = UINT32_MAX;
+        group *g = group_of(a, e->sensor, e->day);
+        uint8_t *ps = g ? group_rec(g, DS_CHUNK_SOURCES) : NULL;
+        uint8_t *pd = ps ? group_rec(g, DS_CHUNK_DSTMAP) : NULL;
+        if (!pd) {
+            rc = -1;
+            continue;
+        }
+        ds_rec_source r = { .ip = e->ip, .class_mask = e->class_mask, .asn = e->asn, .packets = e->packets,
+                            .first_ns = e->first_ns, .last_ns = e->last_ns, .services = e->nsvc };
+        r.cc[0] = e->cc[0];
+        r.cc[1] = e->cc[1];
+        ds_rec_source_put(ps, &r);
+        ds_rec_dstmap d;
+        d.src = ds_src_key(&e->ip);
+        memcpy(d.bits, e->dst, DS_DSTMAP_BYTES);
+        ds_rec_dstmap_put(pd, &d);
+    }
+    size_t keep = 0;
+    for (size_t i = 0; i < a->nsrc; i++)
+        if (remap[i] != UINT32_MAX)
+            remap[i] = (uint32_t)keep++;
+    /* srcsvc: encode the retiring sources' entries, re-key the keepers' */
+    size_t nkeep_svc = 0;
+    for (size_t i = 0; i < a->capsvc; i++) {
+        const svc_ent *s = &a->svc[i];
+        if (!s->packets)
+            continue;
+        uint32_t si = (uint32_t)(s->key >> 32);
+        if (remap[si] != UINT32_MAX) {
+            uint64_t key = (uint64_t)remap[si] << 32 | (s->key & 0xffffffffu);
+            size_t j = (size_t)mix64(key) & (a->capsvc - 1);
+            while (nsvc[j].packets)
+                j = (j + 1) & (a->capsvc - 1);
+            nsvc[j].key = key;
+            nsvc[j].packets = s->packets;
+            nkeep_svc++;
+            continue;
+        }
+        const src_ent *e = &a->src[si];
+        group *g = group_of(a, e->sensor, e->day);
+        ds_rec_srcsvc r = { .src = ds_src_key(&e->ip), .service = (uint32_t)(s->key & 0xffffffu), .asn = e->asn,
+                            .cls = (uint8_t)(s->key >> 24) };
+        r.cc[0] = e->cc[0];
+        r.cc[1] = e->cc[1];
+        /* a count above 2^32-1 (never in practice) is split over several records: readers sum */
+        for (uint64_t left = s->packets; left; left -= r.packets) {
+            uint8_t *p = g ? group_rec(g, DS_CHUNK_SRCSVC) : NULL;
+            if (!p) {
+                rc = -1;
+                break;
+            }
+            r.packets = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+            ds_rec_srcsvc_put(p, &r);
+        }
+    }
+    a->svc_spare = a->svc;
+    a->capsvc_spare = a->capsvc;
+    a->svc = nsvc;
+    a->nsvc = nkeep_svc;
+    /* compact sources and rebuild the probe array */
+    size_t w = 0;
+    for (size_t i = 0; i < a->nsrc; i++)
+        if (remap[i] != UINT32_MAX)
+            a->src[w++] = a->src[i];
+    a->nsrc = w;
+    memset(a->slot, 0, a->capslot * sizeof *a->slot);
+    for (size_t i = 0; i < a->nsrc; i++) {
+        const src_ent *e = &a->src[i];
+        uint64_t h = src_hash(e->sensor, e->day, &e->ip);
+        size_t j = (size_t)h & (a->capslot - 1);
+        while (a->slot[j])
+            j = (j + 1) & (a->capslot - 1);
+        a->slot[j] = (h >> 32 << 32) | (uint64_t)(i + 1);
+    }
+    a->have_last = 0;
+    a->day_min = newmin;
+    free(remap);
+    return rc;
+}
+
+/* ---- per packet -------------------------------------------------------------------------- */
+
+static inline void counts_touch(ds_agg_counts *c, uint64_t ts)
+{
+    if (!c->first_ns || ts < c->first_ns)
+        c->first_ns = ts;
+    if (ts > c->last_ns)
+        c->last_ns = ts;
+}
+
+ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, const ds_pkt *p,
+                    ds_service svc, ds_class cls)
+{
+    uint32_t idx, hour = (uint32_t)(p->ts_ns / 3600000000000ULL);
+    src_ent *e;
+
+    /* the clock moved on: retire what can no longer change (see the design note) */
+    if (hour > a->hour_max) {
+        a->hour_max = hour;
+        if (retire_hours(a, hour - 1) != 0)
+            return DS_ENOMEM;
+    }
+    if (day > a->day_max) {
+        a->day_max = day;
+        if (retire_days(a, day - 1) != 0)
+            return DS_ENOMEM;
+    }
+
+    if (a->have_last && (e = &a->src[a->last_idx])->day == day && e->sensor == (uint16_t)sensor &&
+        ds_ip_eq(&e->ip, &p->src)) {
+        idx = a->last_idx;
+    } else {
+        int created;
+        long i = src_find(a, sensor, day, &p->src, &created);
+        if (i < 0)
+            return DS_ENOMEM;
+        idx = (uint32_t)i;
+        e = &a->src[idx];
+        if (created) {
+            if (a->conf.geo)
+                a->conf.geo(a->conf.geo_ctx, &p->src, e->cc, &e->asn);
+            if (day < a->day_min)
+                a->day_min = day;
+        }
+        a->last_idx = idx;
+        a->have_last = 1;
+    }
+    e->packets++;
+    if (!e->first_ns || p->ts_ns < e->first_ns)
+        e->first_ns = p->ts_ns;
+    if (p->ts_ns > e->last_ns)
+        e->last_ns = p->ts_ns;
+    e->class_mask |= (uint8_t)(1u << cls);
+    uint32_t bit = a->exact_dst[sensor] ? dst_index : (uint32_t)mix64(ds_src_key(&p->dst));
+    bit &= DS_DSTMAP_BYTES * 8 - 1;
+    e->dst[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+
+    if (svc_add(a, svc_key(idx, cls, svc), 1) != 0)
+        return DS_ENOMEM;
+    if (hr_add(a, hr_k1(hour, day), hr_k2(sensor, e->cc, e->asn), hr_k3(cls, svc), 1) != 0)
+        return DS_ENOMEM;
+    if (hour < a->hour_min)
+        a->hour_min = hour;
+    ds_agg_counts *c = &a->counts[sensor + 1];
+    c->packets++;
+    counts_touch(c, p->ts_ns);
+    return DS_OK;
+}
+
+void ds_agg_other(ds_agg *a, int sensor, ds_outcome o, int outside, uint64_t ts_ns)
+{
+    if (sensor < -1 || sensor >= (int)a->conf.nsensors)
+        sensor = -1;
+    ds_agg_counts *c = &a->counts[sensor + 1];
+    if (outside)
+        c->outside++;
+    else if ((unsigned)o < DS_PKT__COUNT)
+        c->outcome[o]++;
+    counts_touch(c, ts_ns);
+}
+
+const ds_agg_counts *ds_agg_counts_of(const ds_agg *a, int s)
+{
+    if (s < -1 || s >= (int)a->conf.nsensors)
+        return NULL;
+    return &a->counts[s + 1];
+}
+
+ds_rc ds_agg_finish(ds_agg *a)
+{
+    if (retire_hours(a, UINT32_MAX) != 0 || retire_days(a, INT32_MAX) != 0)
+        return DS_ENOMEM;
+    return DS_OK;
+}
+
+/* ---- merge and emit ---------------------------------------------------------------------- */
+
+ds_rc ds_agg_merge(ds_agg *into, ds_agg *from)
+{
+    if (ds_agg_finish(into) != DS_OK || ds_agg_finish(from) != DS_OK)
+        return DS_ENOMEM;
+    for (size_t gi = 0; gi < from->ngroups; gi++) {
+        group *f = &from->groups[gi];
+        group *t = group_of(into, f->sensor, f->day);
+        if (!t)
+            return DS_ENOMEM;
+        for (int k = 1; k < 5; k++) {
+            outbuf *tb = &t->kind[k], *fb = &f->kind[k];
+            if (!fb->len)
+                continue;
+            if (fb->len > tb->cap - tb->len) {
+                size_t cap = tb->len + fb->len;
+                uint8_t *np = realloc(tb->p, cap);
+                if (!np)
+                    return DS_ENOMEM;
+                tb->p = np;
+                tb->cap = cap;
+            }
+            memcpy(tb->p + tb->len, fb->p, fb->len);
+            tb->len += fb->len;
+            t->nrec[k] += f->nrec[k];
+        }
+    }
+    for (size_t s = 0; s <= from->conf.nsensors && s <= into->conf.nsensors; s++) {
+        ds_agg_counts *t = &into->counts[s];
+        const ds_agg_counts *f = &from->counts[s];
+        t->packets += f->packets;
+        t->outside += f->outside;
+        for (int o = 0; o < DS_PKT__COUNT; o++)
+            t->outcome[o] += f->outcome[o];
+        if (f->first_ns)
+            counts_touch(t, f->first_ns);
+        if (f->last_ns)
+            counts_touch(t, f->last_ns);
+    }
+    return DS_OK;
+}
+
+ds_rc ds_agg_emit(ds_agg *a, ds_chunk_sink sink, void *ctx, ds_err *err)
+{
+    if (ds_agg_finish(a) != DS_OK)
+        return ds_fail(err, DS_ENOMEM, "out of memory while writing aggregates");
+    for (size_t gi = 0; gi < a->ngroups; gi++) {
+        const group *g = &a->groups[gi];
+        for (int k = 1; k < 5; k++) {
+            if (!g->nrec[k])
+                continue;
+            ds_rc rc = sink(ctx, g->sensor, g->day, (ds_chunk_kind)k, g->kind[k].p, g->nrec[k], err);
+            if (rc != DS_OK)
+                return rc;
+        }
+    }
+    return DS_OK;
+}

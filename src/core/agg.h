@@ -1,0 +1,66 @@
+/* agg.h: per-thread aggregation of classified packets into the records of records.h.
+ *
+ * Shape borrowed from CAIDA's corsaro3: each worker thread owns one ds_agg (no locks in the
+ * per-packet path), and at the end of a file the states are merged into one and emitted as
+ * chunks.  Unlike corsaro's plugins, the state is typed, not void *.  Within one (sensor, day)
+ * chunk a source may appear in more than one record (a late packet, or one per thread):
+ * readers sum packets and take unions, so counts stay exact.
+ */
+#ifndef DS_AGG_H
+#define DS_AGG_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/classify.h"
+#include "core/packet.h"
+#include "core/records.h"
+#include "util/result.h"
+
+typedef struct ds_agg_counts {
+    uint64_t packets;                  /* classified packets (DS_PKT_OK) attributed here */
+    uint64_t outside;                  /* IP packets whose destination is in no darknet */
+    uint64_t outcome[DS_PKT__COUNT];   /* non-IP, truncated, fragment, malformed, unknown link */
+    uint64_t first_ns, last_ns;        /* span of every packet counted here (0 when none) */
+} ds_agg_counts;
+
+/* Country/ASN of a new source; called once per (sensor, day, source) per thread. */
+typedef void (*ds_geo_fn)(void *ctx, const ds_ip *ip, char cc[2], uint32_t *asn);
+
+typedef struct ds_agg_conf {
+    size_t nsensors;
+    const uint8_t *exact_dst;   /* per sensor: 1 when dst_index is the exact address index (<= 512) */
+    ds_geo_fn geo;              /* may be NULL: every source is ZZ / AS0 */
+    void *geo_ctx;
+} ds_agg_conf;
+
+typedef struct ds_agg ds_agg;
+
+ds_agg *ds_agg_new(const ds_agg_conf *conf);
+void ds_agg_free(ds_agg *a);
+
+/* One classified packet to sensor `sensor` (0-based) on local day `day`; dst_index is the
+ * destination's index among the sensor's addresses (any value for IPv6).  DS_ENOMEM when a
+ * table cannot grow. */
+ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, const ds_pkt *p,
+                    ds_service svc, ds_class cls);
+/* A packet that is not classified: outcome != DS_PKT_OK, or outside (then pass DS_PKT_OK and
+ * outside=1).  sensor -1 = unattributed. */
+void ds_agg_other(ds_agg *a, int sensor, ds_outcome o, int outside, uint64_t ts_ns);
+
+/* Retire every live entry into the record buffers (done by merge and emit; idempotent). */
+ds_rc ds_agg_finish(ds_agg *a);
+/* Fold `from`'s records and counters into `into` (both are finished first). */
+ds_rc ds_agg_merge(ds_agg *into, ds_agg *from);
+
+/* Counters of sensor s (0-based), or of unattributed packets (s = -1). */
+const ds_agg_counts *ds_agg_counts_of(const ds_agg *a, int s);
+
+typedef ds_rc (*ds_chunk_sink)(void *ctx, int sensor, int32_t day, ds_chunk_kind kind,
+                               const uint8_t *data, size_t nrec, ds_err *err);
+/* Hand every (sensor, day, kind) chunk to sink, records encoded per records.h. */
+ds_rc ds_agg_emit(ds_agg *a, ds_chunk_sink sink, void *ctx, ds_err *err);
+
+/* Bytes held by the tables (for memory reporting). */
+size_t ds_agg_memory(const ds_agg *a);
+
+#endif

@@ -1,0 +1,151 @@
+/* classify.c: destination service key and traffic class of a decoded packet.
+ *
+ * Service: TCP/UDP by destination port, ICMP/ICMPv6 by type, any other IP protocol by its
+ * number alone ("47/ip").  Keys are what a CSIRT analyst types: "23/tcp", "8/icmp".
+ *
+ * Class follows the RS-DoS (randomly spoofed denial of service) backscatter definition of
+ * CAIDA's corsaro3, corsaro_is_backscatter_packet() in libcorsaro/libcorsaro_plugin.c
+ * (https://github.com/CAIDA/corsaro3): TCP SYN+ACK or any RST, and ICMP types 0, 3, 4, 5,
+ * 11, 12, 14, 16, 18 are answers to packets that carried one of our addresses as a forged
+ * source.  corsaro3 does not treat ICMPv6; we apply the same idea (echo reply 129, errors
+ * 1-4).  Scans are the first packets of a probe: TCP SYN without ACK, any UDP, echo
+ * requests.  Everything else is "other".  A TCP packet with both SYN and RST set is
+ * backscatter, as in corsaro3, because RST is tested first.
+ */
+#include "core/classify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+ds_service ds_service_of(const ds_pkt *p)
+{
+    switch (p->proto) {
+    case DS_PROTO_TCP:
+    case DS_PROTO_UDP:
+        return DS_SERVICE(p->proto, p->dport);
+    case DS_PROTO_ICMP:
+    case DS_PROTO_ICMP6:
+        return DS_SERVICE(p->proto, p->icmp_type);
+    default:
+        return DS_SERVICE(p->proto, 0);
+    }
+}
+
+ds_class ds_class_of(const ds_pkt *p)
+{
+    if (!(p->have & DS_HAVE_L4))
+        return DS_CLASS_OTHER;
+    switch (p->proto) {
+    case DS_PROTO_TCP: {
+        uint8_t f = p->tcp_flags;
+        if ((f & DS_TH_RST) || (f & (DS_TH_SYN | DS_TH_ACK)) == (DS_TH_SYN | DS_TH_ACK))
+            return DS_CLASS_BACKSCATTER;
+        if (f & DS_TH_SYN)
+            return DS_CLASS_SCAN;
+        return DS_CLASS_OTHER;
+    }
+    case DS_PROTO_UDP:
+        return DS_CLASS_SCAN;
+    case DS_PROTO_ICMP:
+        switch (p->icmp_type) {
+        case 8:
+            return DS_CLASS_SCAN;
+        case 0: case 3: case 4: case 5: case 11: case 12: case 14: case 16: case 18:
+            return DS_CLASS_BACKSCATTER;
+        default:
+            return DS_CLASS_OTHER;
+        }
+    case DS_PROTO_ICMP6:
+        if (p->icmp_type == 128)
+            return DS_CLASS_SCAN;
+        if (p->icmp_type == 129 || (p->icmp_type >= 1 && p->icmp_type <= 4))
+            return DS_CLASS_BACKSCATTER;
+        return DS_CLASS_OTHER;
+    default:
+        return DS_CLASS_OTHER;
+    }
+}
+
+static const char *const class_names[DS_CLASS__COUNT] = { "scan", "backscatter", "other" };
+
+const char *ds_class_name(ds_class c)
+{
+    return (unsigned)c < DS_CLASS__COUNT ? class_names[c] : "?";
+}
+
+int ds_class_parse(const char *s, ds_class *out)
+{
+    for (unsigned i = 0; i < DS_CLASS__COUNT; i++) {
+        if (strcasecmp(s, class_names[i]) == 0) {
+            *out = (ds_class)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Name for the protocols that have one; NULL for "N/ip". */
+static const char *proto_name(uint8_t proto)
+{
+    switch (proto) {
+    case DS_PROTO_TCP: return "tcp";
+    case DS_PROTO_UDP: return "udp";
+    case DS_PROTO_ICMP: return "icmp";
+    case DS_PROTO_ICMP6: return "icmp6";
+    default: return NULL;
+    }
+}
+
+char *ds_service_format(ds_service s, char *buf, size_t len)
+{
+    if (!buf || len == 0)
+        return buf;
+    uint8_t proto = DS_SERVICE_PROTO(s);
+    const char *name = proto_name(proto);
+    if (name)
+        snprintf(buf, len, "%u/%s", (unsigned)DS_SERVICE_VALUE(s), name);
+    else
+        snprintf(buf, len, "%u/ip", (unsigned)proto);
+    return buf;
+}
+
+int ds_service_parse(const char *s, ds_service *out)
+{
+    if (!s)
+        return -1;
+    /* Digits only: no sign, no space, no hex; at most 5 of them (65535). */
+    unsigned long value = 0;
+    size_t ndigits = 0;
+    while (s[ndigits] >= '0' && s[ndigits] <= '9') {
+        if (ndigits == 5)
+            return -1;
+        value = value * 10 + (unsigned long)(s[ndigits] - '0');
+        ndigits++;
+    }
+    if (ndigits == 0 || s[ndigits] != '/')
+        return -1;
+    const char *name = s + ndigits + 1;
+
+    if (strcasecmp(name, "tcp") == 0 || strcasecmp(name, "udp") == 0) {
+        if (value > 65535)
+            return -1;
+        *out = DS_SERVICE(name[0] == 't' || name[0] == 'T' ? DS_PROTO_TCP : DS_PROTO_UDP, value);
+        return 0;
+    }
+    if (strcasecmp(name, "icmp") == 0 || strcasecmp(name, "icmp6") == 0) {
+        if (value > 255)
+            return -1;
+        *out = DS_SERVICE(name[4] ? DS_PROTO_ICMP6 : DS_PROTO_ICMP, value);
+        return 0;
+    }
+    if (strcasecmp(name, "ip") == 0) {
+        /* "6/ip" would be the same key as "0/tcp" prints as; make the user say what they mean. */
+        if (value > 255 || proto_name((uint8_t)value))
+            return -1;
+        *out = DS_SERVICE(value, 0);
+        return 0;
+    }
+    return -1;
+}

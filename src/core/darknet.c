@@ -1,0 +1,203 @@
+/* darknet.c: map a destination address to the sensor that monitors it.
+ *
+ * Every sensor's prefixes are turned into closed address ranges and sorted into one array per
+ * family.  Ranges of different sensors must not overlap (a packet counts for exactly one sensor,
+ * or for none: `outside`).  A lookup is a binary search: a handful of predictable compares for
+ * the usual few prefixes, and still O(log n) for a telescope with thousands of them.
+ */
+#include "core/darknet.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct range4 { uint32_t lo, hi; int sensor; uint32_t base; } range4;  /* base: index of lo among the sensor's addresses */
+typedef struct range6 { uint8_t lo[16], hi[16]; int sensor; } range6;
+
+struct ds_darknet {
+    range4 *r4; size_t n4;
+    range6 *r6; size_t n6;
+    uint64_t *v4count; size_t nsensors;
+};
+
+int ds_prefix_parse(const char *s, ds_prefix *out)
+{
+    char buf[64];
+    const char *slash = strchr(s, '/');
+    size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+    if (alen == 0 || alen >= sizeof buf)
+        return -1;
+    memcpy(buf, s, alen);
+    buf[alen] = '\0';
+    if (ds_ip_parse(buf, &out->addr) != 0)
+        return -1;
+    unsigned max = out->addr.v6 ? 128 : 32, len = max;
+    if (slash) {
+        char *end;
+        if (!slash[1])
+            return -1;
+        unsigned long v = strtoul(slash + 1, &end, 10);
+        if (*end || v > max)
+            return -1;
+        len = (unsigned)v;
+    }
+    out->len = (uint8_t)len;
+    /* host bits must be clear */
+    for (unsigned bit = len; bit < max; bit++)
+        if (out->addr.b[bit / 8] & (0x80u >> (bit % 8)))
+            return -1;
+    return 0;
+}
+
+char *ds_prefix_format(const ds_prefix *p, char *buf, size_t len)
+{
+    char a[DS_IP_STRLEN];
+    snprintf(buf, len, "%s/%u", ds_ip_format(&p->addr, a, sizeof a), p->len);
+    return buf;
+}
+
+static int cmp4(const void *a, const void *b)
+{
+    const range4 *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+static int cmp6(const void *a, const void *b)
+{
+    return memcmp(((const range6 *)a)->lo, ((const range6 *)b)->lo, 16);
+}
+
+static const char *sensor_name(const char *const *names, int s, char *buf, size_t len)
+{
+    if (names && names[s])
+        return names[s];
+    snprintf(buf, len, "#%d", s + 1);
+    return buf;
+}
+
+ds_rc ds_darknet_build(ds_darknet **out, const ds_prefix *const *prefixes, const size_t *counts,
+                       const char *const *names, size_t nsensors, ds_err *err)
+{
+    ds_rc rc = DS_ENOMEM;
+    size_t total = 0;
+    ds_darknet *d = calloc(1, sizeof *d);
+    if (!d)
+        goto out;
+    for (size_t s = 0; s < nsensors; s++)
+        total += counts[s];
+    d->r4 = calloc(total + 1, sizeof *d->r4);
+    d->r6 = calloc(total + 1, sizeof *d->r6);
+    d->v4count = calloc(nsensors + 1, sizeof *d->v4count);
+    d->nsensors = nsensors;
+    if (!d->r4 || !d->r6 || !d->v4count)
+        goto out;
+    for (size_t s = 0; s < nsensors; s++) {
+        for (size_t i = 0; i < counts[s]; i++) {
+            const ds_prefix *p = &prefixes[s][i];
+            if (!p->addr.v6) {
+                uint32_t lo = ds_ip_v4(&p->addr);
+                uint32_t mask = p->len ? ~0u << (32 - p->len) : 0;
+                range4 r = { lo & mask, (lo & mask) | ~mask, (int)s, 0 };
+                d->r4[d->n4++] = r;
+                d->v4count[s] += (uint64_t)r.hi - r.lo + 1;
+            } else {
+                range6 r;
+                r.sensor = (int)s;
+                for (int b = 0; b < 16; b++) {
+                    int bits = (int)p->len - b * 8;
+                    uint8_t m = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+                    r.lo[b] = p->addr.b[b] & m;
+                    r.hi[b] = (uint8_t)(r.lo[b] | (uint8_t)~m);
+                }
+                d->r6[d->n6++] = r;
+            }
+        }
+    }
+    qsort(d->r4, d->n4, sizeof *d->r4, cmp4);
+    qsort(d->r6, d->n6, sizeof *d->r6, cmp6);
+    {
+        /* number each sensor's addresses in address order: base = addresses of that sensor
+         * in the ranges before this one */
+        uint64_t *seen = calloc(nsensors + 1, sizeof *seen);
+        if (!seen)
+            goto out;
+        for (size_t i = 0; i < d->n4; i++) {
+            d->r4[i].base = (uint32_t)seen[d->r4[i].sensor];
+            seen[d->r4[i].sensor] += (uint64_t)d->r4[i].hi - d->r4[i].lo + 1;
+        }
+        free(seen);
+    }
+    for (size_t i = 1; i < d->n4; i++) {
+        if (d->r4[i].lo <= d->r4[i - 1].hi) {
+            char a[16], b[16];
+            rc = ds_fail(err, DS_EINVAL, "darknet prefixes of sensors %s and %s overlap: each address may belong to one sensor only",
+                         sensor_name(names, d->r4[i - 1].sensor, a, sizeof a), sensor_name(names, d->r4[i].sensor, b, sizeof b));
+            goto out;
+        }
+    }
+    for (size_t i = 1; i < d->n6; i++) {
+        if (memcmp(d->r6[i].lo, d->r6[i - 1].hi, 16) <= 0) {
+            char a[16], b[16];
+            rc = ds_fail(err, DS_EINVAL, "darknet6 prefixes of sensors %s and %s overlap: each address may belong to one sensor only",
+                         sensor_name(names, d->r6[i - 1].sensor, a, sizeof a), sensor_name(names, d->r6[i].sensor, b, sizeof b));
+            goto out;
+        }
+    }
+    *out = d;
+    d = NULL;
+    rc = DS_OK;
+out:
+    if (rc == DS_ENOMEM)
+        ds_fail(err, rc, "out of memory building the darknet table");
+    ds_darknet_free(d);
+    return rc;
+}
+
+int ds_darknet_find(const ds_darknet *d, const ds_ip *dst)
+{
+    uint32_t off;
+    return ds_darknet_find_offset(d, dst, &off);
+}
+
+int ds_darknet_find_offset(const ds_darknet *d, const ds_ip *dst, uint32_t *offset)
+{
+    *offset = 0;
+    if (!dst->v6) {
+        uint32_t a = ds_ip_v4(dst);
+        size_t lo = 0, hi = d->n4;
+        while (lo < hi) {   /* first range with r.lo > a */
+            size_t mid = lo + (hi - lo) / 2;
+            if (d->r4[mid].lo <= a) lo = mid + 1; else hi = mid;
+        }
+        if (lo == 0)
+            return -1;
+        const range4 *r = &d->r4[lo - 1];
+        if (a > r->hi)
+            return -1;
+        *offset = r->base + (a - r->lo);
+        return r->sensor;
+    }
+    size_t lo = 0, hi = d->n6;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (memcmp(d->r6[mid].lo, dst->b, 16) <= 0) lo = mid + 1; else hi = mid;
+    }
+    if (lo == 0)
+        return -1;
+    const range6 *r = &d->r6[lo - 1];
+    return memcmp(dst->b, r->hi, 16) <= 0 ? r->sensor : -1;
+}
+
+uint64_t ds_darknet_v4_addresses(const ds_darknet *d, size_t sensor)
+{
+    return sensor < d->nsensors ? d->v4count[sensor] : 0;
+}
+
+void ds_darknet_free(ds_darknet *d)
+{
+    if (!d)
+        return;
+    free(d->r4);
+    free(d->r6);
+    free(d->v4count);
+    free(d);
+}

@@ -1,0 +1,77 @@
+/* packet.h: what the decoder makes of one captured frame.
+ *
+ * ds_decode() walks link layer -> IPv4/IPv6 (extension headers) -> TCP/UDP/ICMP/ICMPv6 using
+ * only bounds-checked reads (core/bytes.h), and fills a ds_pkt.  It never reads past caplen.
+ * The outcome says what kind of packet it was; only DS_PKT_OK packets carry a transport key.
+ */
+#ifndef DS_PACKET_H
+#define DS_PACKET_H
+#include <stdint.h>
+
+#include "core/ip.h"
+
+typedef enum ds_outcome {
+    DS_PKT_OK = 0,       /* IP packet, transport header decoded (or an IP protocol we don't parse) */
+    DS_PKT_NON_IP,       /* the link layer carries something other than IPv4/IPv6 (ARP, LLDP...) */
+    DS_PKT_TRUNCATED,    /* the capture ends inside a header we need */
+    DS_PKT_FRAGMENT,     /* an IP fragment (first or later): no reliable transport header */
+    DS_PKT_MALFORMED,    /* a header is impossible (bad version, IHL < 5, length < header...) */
+    DS_PKT_UNKNOWN_LINK, /* a link type the decoder does not handle */
+    DS_PKT__COUNT
+} ds_outcome;
+
+/* Bit in ds_pkt.have: which parts were decoded. */
+enum {
+    DS_HAVE_IP = 1u << 0,    /* src, dst, proto, ttl, ip_id valid (set also for TRUNCATED/FRAGMENT when
+                                the IP header itself was whole, so the packet can be attributed) */
+    DS_HAVE_L4 = 1u << 1,    /* sport/dport or icmp type/code valid */
+    DS_HAVE_INNER = 1u << 2, /* an ICMP error quoted an inner IP header: inner_* valid */
+};
+
+/* TCP flag bits as on the wire. */
+enum { DS_TH_FIN = 0x01, DS_TH_SYN = 0x02, DS_TH_RST = 0x04, DS_TH_PUSH = 0x08, DS_TH_ACK = 0x10,
+       DS_TH_URG = 0x20, DS_TH_ECE = 0x40, DS_TH_CWR = 0x80 };
+
+/* IANA protocol numbers we name. */
+enum { DS_PROTO_ICMP = 1, DS_PROTO_TCP = 6, DS_PROTO_UDP = 17, DS_PROTO_ICMP6 = 58 };
+
+typedef struct ds_pkt {
+    uint64_t ts_ns;          /* capture time, ns since the epoch (filled by the caller) */
+    uint32_t caplen, wirelen;
+    uint32_t have;           /* DS_HAVE_* */
+
+    ds_ip src, dst;
+    uint8_t proto;           /* transport protocol (after IPv6 extension headers) */
+    uint8_t ttl;             /* TTL / hop limit */
+    uint16_t ip_id;          /* IPv4 identification (0 for IPv6) */
+    uint16_t ip_len;         /* IP total length from the header (IPv6: 40 + payload length) */
+
+    /* TCP/UDP */
+    uint16_t sport, dport;
+    /* TCP */
+    uint8_t tcp_flags;
+    uint8_t tcp_optlen;      /* bytes of TCP options present in the header (data offset - 20) */
+    uint16_t tcp_win;
+    uint32_t tcp_seq, tcp_ack;
+    uint16_t tcp_mss;        /* MSS option value, 0 if absent or not captured */
+    uint8_t tcp_opt_kinds;   /* count of TCP options seen (EOL/NOP excluded) */
+    /* ICMP / ICMPv6 */
+    uint8_t icmp_type, icmp_code;
+
+    /* Transport payload (captured part) */
+    const uint8_t *payload;
+    uint32_t payload_len;    /* captured payload bytes available at payload */
+
+    /* Quoted packet inside an ICMP/ICMPv6 error (backscatter victim analysis) */
+    ds_ip inner_src, inner_dst;
+    uint8_t inner_proto;
+    uint16_t inner_sport, inner_dport;
+} ds_pkt;
+
+/* Decode one frame of the given LINKTYPE_* (pcap link-layer header type, not DLT_*).
+ * `out` is fully overwritten; ts_ns is left 0 for the caller to set. */
+ds_outcome ds_decode(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, ds_pkt *out);
+
+const char *ds_outcome_name(ds_outcome o);
+
+#endif

@@ -1,0 +1,95 @@
+/* records.c: explicit little-endian encoding of the record layouts in records.h. */
+#include "core/records.h"
+
+#include <math.h>
+#include <string.h>
+
+static inline void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void put32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+static inline void put64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+static inline uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static inline uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
+
+uint64_t ds_src_key(const ds_ip *ip)
+{
+    if (!ip->v6)
+        return ds_ip_v4(ip);
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < 16; i++) {
+        h ^= ip->b[i];
+        h *= 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    return h | (1ULL << 63);
+}
+
+size_t ds_rec_size(int kind)
+{
+    switch (kind) {
+    case DS_CHUNK_HOURLY: return DS_REC_HOURLY;
+    case DS_CHUNK_SRCSVC: return DS_REC_SRCSVC;
+    case DS_CHUNK_SOURCES: return DS_REC_SOURCES;
+    case DS_CHUNK_DSTMAP: return DS_REC_DSTMAP;
+    }
+    return 0;
+}
+
+void ds_rec_hourly_put(uint8_t *p, const ds_rec_hourly *r)
+{
+    put32(p, r->hour); put32(p + 4, r->service); put32(p + 8, r->asn);
+    p[12] = r->cls; p[13] = (uint8_t)r->cc[0]; p[14] = (uint8_t)r->cc[1]; p[15] = 0;
+    put64(p + 16, r->packets);
+}
+void ds_rec_hourly_get(const uint8_t *p, ds_rec_hourly *r)
+{
+    r->hour = get32(p); r->service = get32(p + 4); r->asn = get32(p + 8);
+    r->cls = p[12]; r->cc[0] = (char)p[13]; r->cc[1] = (char)p[14];
+    r->packets = get64(p + 16);
+}
+void ds_rec_srcsvc_put(uint8_t *p, const ds_rec_srcsvc *r)
+{
+    put64(p, r->src); put32(p + 8, r->service); put32(p + 12, r->asn); put32(p + 16, r->packets);
+    p[20] = r->cls; p[21] = (uint8_t)r->cc[0]; p[22] = (uint8_t)r->cc[1]; p[23] = 0;
+}
+void ds_rec_srcsvc_get(const uint8_t *p, ds_rec_srcsvc *r)
+{
+    r->src = get64(p); r->service = get32(p + 8); r->asn = get32(p + 12); r->packets = get32(p + 16);
+    r->cls = p[20]; r->cc[0] = (char)p[21]; r->cc[1] = (char)p[22];
+}
+void ds_rec_source_put(uint8_t *p, const ds_rec_source *r)
+{
+    memcpy(p, r->ip.b, 16);
+    p[16] = r->ip.v6; p[17] = (uint8_t)r->cc[0]; p[18] = (uint8_t)r->cc[1]; p[19] = r->class_mask;
+    put32(p + 20, r->asn); put64(p + 24, r->packets); put64(p + 32, r->first_ns); put64(p + 40, r->last_ns);
+    put32(p + 48, r->services); put32(p + 52, 0);
+}
+void ds_rec_source_get(const uint8_t *p, ds_rec_source *r)
+{
+    memcpy(r->ip.b, p, 16);
+    r->ip.v6 = p[16] ? 1 : 0; r->cc[0] = (char)p[17]; r->cc[1] = (char)p[18]; r->class_mask = p[19];
+    r->asn = get32(p + 20); r->packets = get64(p + 24); r->first_ns = get64(p + 32); r->last_ns = get64(p + 40);
+    r->services = get32(p + 48);
+}
+void ds_rec_dstmap_put(uint8_t *p, const ds_rec_dstmap *r)
+{
+    put64(p, r->src);
+    memcpy(p + 8, r->bits, DS_DSTMAP_BYTES);
+}
+void ds_rec_dstmap_get(const uint8_t *p, ds_rec_dstmap *r)
+{
+    r->src = get64(p);
+    memcpy(r->bits, p + 8, DS_DSTMAP_BYTES);
+}
+
+double ds_dstmap_count(const uint8_t bits[DS_DSTMAP_BYTES], int exact)
+{
+    unsigned set = 0;
+    for (int i = 0; i < DS_DSTMAP_BYTES; i++)
+        set += (unsigned)__builtin_popcount(bits[i]);
+    if (exact)
+        return set;
+    const double m = DS_DSTMAP_BYTES * 8.0;
+    if (set >= m)   /* saturated: linear counting's limit; report the bound it can still state */
+        return m * log(m);
+    return -m * log((m - set) / m);
+}

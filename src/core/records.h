@@ -1,0 +1,89 @@
+/* records.h: the aggregate records darkscope stores, and their byte layout.
+ *
+ * Aggregates are written in chunks: one chunk per (sensor, local day, kind) per ingested file,
+ * each a packed array of fixed-size little-endian records.  Chunks are append-only: ingesting a
+ * file never rewrites another file's data (so a file's commit is one transaction that only adds),
+ * and readers merge the chunks of a period as they scan them (sums for packets, set union for
+ * sources).  Layouts are explicit bytes, not C structs, so a store moves between machines.
+ *
+ *  HOURLY   24 B  hour u32 (UTC hours since epoch) | service u32 | asn u32 | class u8 | cc[2] | rsv u8 | packets u64
+ *  SRCSVC   24 B  src u64 (ds_src_key) | service u32 | asn u32 | packets u32 | class u8 | cc[2] | rsv u8
+ *  SOURCES  56 B  ip[16] | v6 u8 | cc[2] | class_mask u8 | asn u32 | packets u64 | first_ns u64 | last_ns u64 | services u32 | rsv u32
+ *  DSTMAP   72 B  src u64 | bitmap[64]   (destinations seen, see agg.c for the 512-bit map)
+ */
+#ifndef DS_RECORDS_H
+#define DS_RECORDS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/classify.h"
+#include "core/ip.h"
+
+typedef enum ds_chunk_kind {
+    DS_CHUNK_HOURLY = 1,
+    DS_CHUNK_SRCSVC = 2,
+    DS_CHUNK_SOURCES = 3,
+    DS_CHUNK_DSTMAP = 4,
+} ds_chunk_kind;
+
+enum { DS_REC_HOURLY = 24, DS_REC_SRCSVC = 24, DS_REC_SOURCES = 56, DS_REC_DSTMAP = 72, DS_DSTMAP_BYTES = 64 };
+
+typedef struct ds_rec_hourly {
+    uint32_t hour;
+    ds_service service;
+    uint32_t asn;
+    uint8_t cls;
+    char cc[2];
+    uint64_t packets;
+} ds_rec_hourly;
+
+typedef struct ds_rec_srcsvc {
+    uint64_t src;
+    ds_service service;
+    uint32_t asn;
+    uint32_t packets;
+    uint8_t cls;
+    char cc[2];
+} ds_rec_srcsvc;
+
+typedef struct ds_rec_source {
+    ds_ip ip;
+    char cc[2];
+    uint8_t class_mask;   /* bit per ds_class seen */
+    uint32_t asn;
+    uint64_t packets, first_ns, last_ns;
+    uint32_t services;    /* distinct services this day, in this chunk */
+} ds_rec_source;
+
+typedef struct ds_rec_dstmap {
+    uint64_t src;
+    uint8_t bits[DS_DSTMAP_BYTES];
+} ds_rec_dstmap;
+
+/* A compact key for a source: the IPv4 address itself, or (bit 63 set) a 63-bit hash of an
+ * IPv6 address.  Unique counts of IPv6 sources are therefore exact unless two of them collide
+ * in 63 bits. */
+uint64_t ds_src_key(const ds_ip *ip);
+
+void ds_rec_hourly_put(uint8_t *p, const ds_rec_hourly *r);
+void ds_rec_hourly_get(const uint8_t *p, ds_rec_hourly *r);
+void ds_rec_srcsvc_put(uint8_t *p, const ds_rec_srcsvc *r);
+void ds_rec_srcsvc_get(const uint8_t *p, ds_rec_srcsvc *r);
+void ds_rec_source_put(uint8_t *p, const ds_rec_source *r);
+void ds_rec_source_get(const uint8_t *p, ds_rec_source *r);
+void ds_rec_dstmap_put(uint8_t *p, const ds_rec_dstmap *r);
+void ds_rec_dstmap_get(const uint8_t *p, ds_rec_dstmap *r);
+
+/* Record size of a kind, 0 if unknown. */
+size_t ds_rec_size(int kind);
+
+/* Country code helpers: "ZZ" when unknown. */
+static inline uint16_t ds_cc_pack(const char cc[2]) { return (uint16_t)((uint8_t)cc[0] << 8 | (uint8_t)cc[1]); }
+static inline void ds_cc_unpack(uint16_t v, char cc[3]) { cc[0] = (char)(v >> 8); cc[1] = (char)v; cc[2] = 0; }
+
+/* Number of distinct destinations a DSTMAP says were hit.  exact: the map indexes the sensor's
+ * addresses directly (darknet of <= 512 IPv4 addresses), so this is a popcount; otherwise the map
+ * holds hashes and this is the linear-counting estimate (Whang et al., 1990). */
+double ds_dstmap_count(const uint8_t bits[DS_DSTMAP_BYTES], int exact);
+
+#endif

@@ -1,0 +1,529 @@
+/* ingest.c: see ingest.h for the shape of the pipeline.
+ *
+ * Threads.  The calling thread reads records and cuts them into batches of BATCH records.  With
+ * --threads N it keeps every Nth batch for itself and hands the others round-robin to N-1
+ * workers through small bounded queues: no locks per packet, only per batch.  For an mmap'd pcap
+ * the records point into the mapping (zero copy); for streams (gzip, zstd, stdin) the batch
+ * copies the record bytes into its own arena first, because the reader reuses its buffer.
+ * Each thread aggregates into its own ds_agg; they are merged when the file is done.
+ */
+#include "ingest/ingest.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/reader.h"
+#include "core/classify.h"
+#include "core/darknet.h"
+#include "core/packet.h"
+#include "util/progress.h"
+#include "util/timeutil.h"
+
+#define BATCH 4096
+#define QUEUE_DEPTH 8
+#define MAX_THREADS 64
+
+struct ds_ingest {
+    ds_ingest_opts o;
+    ds_darknet *dn;
+    uint8_t *exact_dst;
+    int forced;        /* index of --sensor, or -1 */
+    int forced_any;    /* --sensor has no prefixes: every IP packet is its */
+    int home;          /* sensor for packets without a destination (non-IP...), or -1 */
+    ds_store *store;   /* opened at the first commit */
+};
+
+typedef struct batch {
+    ds_record rec[BATCH];
+    size_t n;
+    uint8_t *arena;
+    size_t used, cap;
+} batch;
+
+typedef struct worker {
+    struct ds_ingest *in;
+    ds_agg *agg;
+    ds_daycache days;
+    ds_rc rc;
+    /* queue of batches to process and of batches done (returned for reuse) */
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    batch *q[QUEUE_DEPTH];
+    size_t qhead, qlen;
+    batch *done[QUEUE_DEPTH + 1];
+    size_t ndone;
+    int closing;
+} worker;
+
+static void geo_cb(void *ctx, const ds_ip *ip, char cc[2], uint32_t *asn)
+{
+    ds_geo_info gi;
+    ds_geo_lookup((const ds_geo *)ctx, ip, &gi);
+    cc[0] = gi.cc[0];
+    cc[1] = gi.cc[1];
+    *asn = gi.asn;
+}
+
+ds_rc ds_ingest_new(ds_ingest **out, const ds_ingest_opts *o, ds_err *err)
+{
+    ds_rc rc = DS_ENOMEM;
+    const ds_config *cfg = o->cfg;
+    const ds_prefix **pp = NULL;
+    const char **names = NULL;
+    size_t *counts = NULL;
+    ds_ingest *in = calloc(1, sizeof *in);
+    if (!in)
+        goto out;
+    in->o = *o;
+    if (in->o.threads < 1)
+        in->o.threads = 1;
+    if (in->o.threads > MAX_THREADS)
+        in->o.threads = MAX_THREADS;
+    in->forced = -1;
+    if (cfg->nsensors == 0) {
+        rc = ds_fail(err, DS_EINVAL, "no sensors configured: add a [sensor.NAME] section with darknet = CIDR "
+                     "to the config, or pass --darknet CIDR");
+        goto out;
+    }
+    pp = calloc(cfg->nsensors, sizeof *pp);
+    counts = calloc(cfg->nsensors, sizeof *counts);
+    names = calloc(cfg->nsensors, sizeof *names);
+    in->exact_dst = calloc(cfg->nsensors, 1);
+    if (!pp || !counts || !names || !in->exact_dst)
+        goto out;
+    for (size_t i = 0; i < cfg->nsensors; i++) {
+        pp[i] = cfg->sensors[i].prefixes;
+        counts[i] = cfg->sensors[i].nprefixes;
+        names[i] = cfg->sensors[i].name;
+        if (o->sensor && strcmp(o->sensor, cfg->sensors[i].name) == 0)
+            in->forced = (int)i;
+    }
+    if (o->sensor && in->forced < 0) {
+        rc = ds_fail(err, DS_EINVAL, "--sensor %s: no such sensor in the configuration", o->sensor);
+        goto out;
+    }
+    if ((rc = ds_darknet_build(&in->dn, pp, counts, names, cfg->nsensors, err)) != DS_OK)
+        goto out;
+    for (size_t i = 0; i < cfg->nsensors; i++)
+        in->exact_dst[i] = ds_darknet_v4_addresses(in->dn, i) <= DS_DSTMAP_BYTES * 8;
+    if (in->forced >= 0)
+        in->forced_any = cfg->sensors[in->forced].nprefixes == 0;
+    in->home = in->forced >= 0 ? in->forced : cfg->nsensors == 1 ? 0 : -1;
+    *out = in;
+    in = NULL;
+    rc = DS_OK;
+out:
+    if (rc == DS_ENOMEM)
+        ds_fail(err, rc, "out of memory");
+    free(pp);
+    free(names);
+    free(counts);
+    ds_ingest_free(in);
+    return rc;
+}
+
+void ds_ingest_free(ds_ingest *in)
+{
+    if (!in)
+        return;
+    ds_store_close(in->store);
+    ds_darknet_free(in->dn);
+    free(in->exact_dst);
+    free(in);
+}
+
+/* The per-packet path. */
+static inline ds_rc one_packet(worker *w, const ds_record *r)
+{
+    struct ds_ingest *in = w->in;
+    ds_pkt p;
+    ds_outcome o = ds_decode(r->linktype, r->data, r->caplen, r->wirelen, &p);
+    p.ts_ns = r->ts_ns;
+    int sensor = in->home;
+    uint32_t off = 0;
+    if (p.have & DS_HAVE_IP) {
+        sensor = ds_darknet_find_offset(in->dn, &p.dst, &off);
+        if (in->forced >= 0 && sensor != in->forced)
+            sensor = in->forced_any ? in->forced : -1;
+        if (sensor < 0) {
+            ds_agg_other(w->agg, in->home, o, 1, p.ts_ns);
+            return DS_OK;
+        }
+    }
+    if (o != DS_PKT_OK) {
+        ds_agg_other(w->agg, sensor, o, 0, p.ts_ns);
+        return DS_OK;
+    }
+    int32_t day = ds_daycache_get(&w->days, p.ts_ns);
+    return ds_agg_packet(w->agg, sensor, day, off, &p, ds_service_of(&p), ds_class_of(&p));
+}
+
+static ds_rc run_batch(worker *w, const batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        ds_rc rc = one_packet(w, &b->rec[i]);
+        if (rc != DS_OK)
+            return rc;
+    }
+    return DS_OK;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->qlen && !w->closing)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (!w->qlen)
+            break;
+        batch *b = w->q[w->qhead];
+        pthread_mutex_unlock(&w->mu);
+        ds_rc rc = w->rc == DS_OK ? run_batch(w, b) : DS_OK;
+        pthread_mutex_lock(&w->mu);
+        if (rc != DS_OK)
+            w->rc = rc;
+        w->qhead = (w->qhead + 1) % QUEUE_DEPTH;
+        w->qlen--;
+        w->done[w->ndone++] = b;
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Give batch b to worker w (blocks while its queue is full); returns a free batch to refill. */
+static batch *worker_push(worker *w, batch *b)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->qlen == QUEUE_DEPTH)
+        pthread_cond_wait(&w->cv, &w->mu);
+    w->q[(w->qhead + w->qlen) % QUEUE_DEPTH] = b;
+    w->qlen++;
+    pthread_cond_broadcast(&w->cv);
+    batch *free_b = w->ndone ? w->done[--w->ndone] : NULL;
+    pthread_mutex_unlock(&w->mu);
+    return free_b;
+}
+
+static void worker_close(worker *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->closing = 1;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->th, NULL);
+}
+
+static void batch_free(batch *b)
+{
+    if (b) {
+        free(b->arena);
+        free(b);
+    }
+}
+
+/* Copy a record's bytes into the batch arena (stream input): the arena never moves while the
+ * batch fills, because it is sized for a full batch of the largest records up front lazily. */
+static int batch_keep(batch *b, ds_record *r)
+{
+    if (!b->arena) {
+        b->cap = (size_t)BATCH * 128;
+        b->arena = malloc(b->cap);
+        if (!b->arena)
+            return -1;
+    }
+    if (r->caplen > b->cap - b->used)
+        return 1;   /* full: caller ships the batch and retries */
+    memcpy(b->arena + b->used, r->data, r->caplen);
+    r->data = b->arena + b->used;
+    b->used += r->caplen;
+    return 0;
+}
+
+/* ---- commit ---------------------------------------------------------------------------- */
+
+typedef struct commit_ctx {
+    ds_store *store;
+    int64_t file_id;
+    int64_t *sensor_ids;
+} commit_ctx;
+
+static ds_rc sink_chunk(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, const uint8_t *data, size_t nrec,
+                        ds_err *err)
+{
+    commit_ctx *c = ctx;
+    return c->store->ops->put_chunk(c->store, c->file_id, c->sensor_ids[sensor], day, kind, data, nrec,
+                                    ds_rec_size(kind), err);
+}
+
+static ds_rc commit_file(ds_ingest *in, ds_agg *agg, const ds_file_meta *fm, ds_err *err)
+{
+    if (!in->store) {
+        ds_rc orc = ds_store_open(&in->store, in->o.store_path, 1, err);
+        if (orc != DS_OK)
+            return orc;
+    }
+    ds_store *store = in->store;
+    const ds_config *cfg = in->o.cfg;
+    const ds_store_ops *ops = store->ops;
+    ds_rc rc;
+    commit_ctx c = { store, 0, calloc(cfg->nsensors, sizeof(int64_t)) };
+    char tz[128];
+    if (!c.sensor_ids)
+        return ds_fail(err, DS_ENOMEM, "out of memory");
+    if ((rc = ops->begin(store, fm, &c.file_id, err)) != DS_OK)
+        goto out_free;
+    rc = ops->meta_get(store, "timezone", tz, sizeof tz, err);
+    if (rc == DS_ENOTFOUND) {
+        rc = ops->meta_set(store, "timezone", cfg->timezone, err);
+    } else if (rc == DS_OK && strcmp(tz, cfg->timezone) != 0) {
+        rc = ds_fail(err, DS_EINVAL, "the store counts days in timezone %s but the configuration says %s; "
+                     "a store keeps one timezone", tz, cfg->timezone);
+    }
+    if (rc != DS_OK)
+        goto out;
+    for (size_t i = 0; i < cfg->nsensors; i++) {
+        ds_sensor_info si = { 0 };
+        snprintf(si.name, sizeof si.name, "%s", cfg->sensors[i].name);
+        size_t len = 0;
+        for (size_t k = 0; k < cfg->sensors[i].nprefixes && len < sizeof si.darknet - 50; k++) {
+            char pb[64];
+            ds_prefix_format(&cfg->sensors[i].prefixes[k], pb, sizeof pb);
+            len += (size_t)snprintf(si.darknet + len, sizeof si.darknet - len, "%s%s", k ? ", " : "", pb);
+        }
+        si.v4_addresses = ds_darknet_v4_addresses(in->dn, i);
+        if ((rc = ops->sensor_upsert(store, &si, &c.sensor_ids[i], err)) != DS_OK)
+            goto out;
+    }
+    if ((rc = ds_agg_emit(agg, sink_chunk, &c, err)) != DS_OK)
+        goto out;
+    for (int s = -1; s < (int)cfg->nsensors; s++) {
+        const ds_agg_counts *k = ds_agg_counts_of(agg, s);
+        if (!k->first_ns && !k->packets && !k->outside)
+            continue;
+        if ((rc = ops->put_counts(store, c.file_id, s < 0 ? 0 : c.sensor_ids[s], k, err)) != DS_OK)
+            goto out;
+    }
+    rc = ops->commit(store, err);
+out:
+    if (rc != DS_OK)
+        ops->rollback(store);
+out_free:
+    free(c.sensor_ids);
+    return rc;
+}
+
+/* ---- one file --------------------------------------------------------------------------- */
+
+typedef struct pool {
+    batch *free[MAX_THREADS * (QUEUE_DEPTH + 2)];
+    size_t n;
+} pool;
+
+static batch *pool_get(pool *p)
+{
+    batch *b = p->n ? p->free[--p->n] : calloc(1, sizeof(batch));
+    if (b) {
+        b->n = 0;
+        b->used = 0;
+    }
+    return b;
+}
+
+static void pool_put(pool *p, batch *b)
+{
+    if (!b)
+        return;
+    if (p->n < sizeof p->free / sizeof p->free[0])
+        p->free[p->n++] = b;
+    else
+        batch_free(b);
+}
+
+/* Read every record of rd into the workers.  Returns the reader's final status (DS_EOF,
+ * DS_ETRUNC, or an error) or an aggregation error. */
+static ds_rc read_all(ds_reader *rd, worker *w, int nthreads, ds_progress *prog, uint64_t *nrec_out, ds_err *err)
+{
+    ds_rc rc;
+    ds_record rec;
+    uint64_t nrec = 0;
+    if (nthreads == 1) {   /* the straight path: no batches, no copies */
+        while ((rc = ds_reader_next(rd, &rec, err)) == DS_OK) {
+            ds_rc r2 = one_packet(&w[0], &rec);
+            if (r2 != DS_OK) {
+                rc = ds_fail(err, r2, "%s: %s while aggregating", ds_reader_path(rd), ds_rc_name(r2));
+                break;
+            }
+            if ((++nrec & 0xffff) == 0)
+                ds_progress_update(prog, ds_reader_consumed(rd), ds_reader_size(rd), nrec);
+        }
+        *nrec_out = nrec;
+        return rc;
+    }
+
+    int stable = ds_reader_stable(rd);
+    pool pl = { .n = 0 };
+    batch *cur = pool_get(&pl);
+    size_t turn = 0;
+    if (!cur)
+        return ds_fail(err, DS_ENOMEM, "out of memory");
+    for (;;) {
+        rc = ds_reader_next(rd, &rec, err);
+        int carry = 0;     /* rec did not fit in cur's arena: it goes into the next batch */
+        if (rc == DS_OK) {
+            nrec++;
+            if (!stable) {
+                int k = batch_keep(cur, &rec);
+                if (k < 0) {
+                    rc = ds_fail(err, DS_ENOMEM, "out of memory");
+                    break;
+                }
+                carry = k > 0;
+            }
+            if (!carry)
+                cur->rec[cur->n++] = rec;
+            if ((nrec & 0xffff) == 0)
+                ds_progress_update(prog, ds_reader_consumed(rd), ds_reader_size(rd), nrec);
+        }
+        if (cur->n && (cur->n == BATCH || carry || rc != DS_OK)) {
+            int who = (int)(turn++ % (size_t)nthreads);
+            if (who == 0) {
+                ds_rc r2 = run_batch(&w[0], cur);
+                if (r2 != DS_OK) {
+                    rc = ds_fail(err, r2, "%s: %s while aggregating", ds_reader_path(rd), ds_rc_name(r2));
+                    break;
+                }
+                cur->n = 0;
+                cur->used = 0;
+            } else {
+                pool_put(&pl, worker_push(&w[who], cur));
+                if (!(cur = pool_get(&pl))) {
+                    rc = ds_fail(err, DS_ENOMEM, "out of memory");
+                    break;
+                }
+            }
+        }
+        if (carry) {   /* the reader's buffer is still valid: next() has not been called */
+            if (batch_keep(cur, &rec) != 0) {
+                rc = ds_fail(err, DS_ENOMEM, "out of memory");
+                break;
+            }
+            cur->rec[cur->n++] = rec;
+        }
+        if (rc != DS_OK)
+            break;
+    }
+    /* wait for the workers before the batches they hold can be freed */
+    for (int i = 1; i < nthreads; i++) {
+        worker_close(&w[i]);
+        for (size_t k = 0; k < w[i].ndone; k++)
+            pool_put(&pl, w[i].done[k]);
+        w[i].ndone = 0;
+        if (w[i].rc != DS_OK && (rc == DS_EOF || rc == DS_ETRUNC))
+            rc = ds_fail(err, w[i].rc, "%s: %s while aggregating", ds_reader_path(rd), ds_rc_name(w[i].rc));
+    }
+    batch_free(cur);
+    while (pl.n)
+        batch_free(pl.free[--pl.n]);
+    *nrec_out = nrec;
+    return rc;
+}
+
+ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_err *err)
+{
+    ds_rc rc;
+    ds_reader *rd = NULL;
+    int nthreads = in->o.threads, started = 1, joined = 0;
+    worker w[MAX_THREADS];
+    ds_progress prog;
+    double t0 = ds_now();
+    uint64_t nrec = 0;
+    ds_agg_conf ac = { in->o.cfg->nsensors, in->exact_dst, in->o.geo ? geo_cb : NULL, (void *)in->o.geo };
+
+    memset(res, 0, sizeof *res);
+    memset(w, 0, sizeof w);
+    /* one thread needs no stable records, and read() into one warm buffer beats faulting in a
+     * fresh mapping page by page (see DS_READER_NO_MMAP) */
+    if ((rc = ds_reader_open_flags(&rd, path, nthreads == 1 ? DS_READER_NO_MMAP : 0, err)) != DS_OK)
+        goto out;
+    for (int i = 0; i < nthreads; i++) {
+        w[i].in = in;
+        w[i].days = (ds_daycache)DS_DAYCACHE_INIT;
+        if (!(w[i].agg = ds_agg_new(&ac))) {
+            rc = ds_fail(err, DS_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    for (; started < nthreads; started++) {
+        worker *x = &w[started];
+        pthread_mutex_init(&x->mu, NULL);
+        pthread_cond_init(&x->cv, NULL);
+        if (pthread_create(&x->th, NULL, worker_main, x) != 0) {
+            pthread_mutex_destroy(&x->mu);
+            pthread_cond_destroy(&x->cv);
+            rc = ds_fail(err, DS_ENOMEM, "cannot start a worker thread");
+            goto out;
+        }
+    }
+
+    ds_progress_start(&prog, path);
+    if (!in->o.progress)
+        prog.enabled = 0;
+    rc = read_all(rd, w, nthreads, &prog, &nrec, err);
+    joined = 1;
+    res->read_seconds = ds_now() - t0;
+    ds_progress_end(&prog);
+    if (rc == DS_ETRUNC) {
+        res->truncated = 1;
+        snprintf(res->warning, sizeof res->warning, "%s", err->msg);
+        ds_err_clear(err);
+    } else if (rc != DS_EOF) {
+        goto out;   /* DS_EFORMAT, DS_EIO, DS_ENOMEM...: the store is not touched */
+    }
+    for (int i = 1; i < nthreads; i++) {
+        if ((rc = ds_agg_merge(w[0].agg, w[i].agg)) != DS_OK) {
+            ds_fail(err, rc, "%s: out of memory merging thread states", path);
+            goto out;
+        }
+        ds_agg_free(w[i].agg);
+        w[i].agg = NULL;
+    }
+
+    ds_file_meta fm = { .path = path, .bytes = ds_reader_consumed(rd), .records = nrec,
+                        .truncated = res->truncated, .force = in->o.force };
+    ds_reader_hash(rd, fm.hash);
+    res->records = nrec;
+    res->bytes = fm.bytes;
+    for (int s = -1; s < (int)in->o.cfg->nsensors; s++) {
+        const ds_agg_counts *k = ds_agg_counts_of(w[0].agg, s);
+        res->packets += k->packets;
+        res->outside += k->outside;
+        for (int o = 0; o < DS_PKT__COUNT; o++)
+            res->other += k->outcome[o];
+    }
+    res->agg_bytes = ds_agg_memory(w[0].agg);
+    if (nrec == 0 && !res->truncated)
+        snprintf(res->warning, sizeof res->warning, "%s: the capture holds no packets", path);
+    double t1 = ds_now();
+    rc = commit_file(in, w[0].agg, &fm, err);
+    res->commit_seconds = ds_now() - t1;
+out:
+    if (!joined)
+        for (int i = 1; i < started; i++)
+            worker_close(&w[i]);
+    for (int i = 1; i < started; i++) {
+        for (size_t k = 0; k < w[i].ndone; k++)
+            batch_free(w[i].done[k]);
+        pthread_mutex_destroy(&w[i].mu);
+        pthread_cond_destroy(&w[i].cv);
+    }
+    for (int i = 0; i < nthreads; i++)
+        ds_agg_free(w[i].agg);
+    ds_reader_close(rd);
+    res->seconds = ds_now() - t0;
+    return rc;
+}

@@ -1,0 +1,51 @@
+/* ingest.h: the observation pipeline, capture files in, aggregates committed.
+ *
+ *   reader (mmap / gzip / zstd / stdin) -> batches of records -> N workers, each:
+ *     decode -> darknet lookup (sensor, or outside) -> local day -> classify -> own ds_agg
+ *   -> merge the workers' ds_agg -> one store transaction per file.
+ *
+ * Everything about a file is computed before the store is touched, so a file that turns out to
+ * be bad (not a capture, an impossible record) leaves the store exactly as it was.
+ */
+#ifndef DS_INGEST_H
+#define DS_INGEST_H
+#include <stdint.h>
+
+#include "core/agg.h"
+#include "geo/geo.h"
+#include "store/store.h"
+#include "util/config.h"
+#include "util/result.h"
+
+typedef struct ds_ingest ds_ingest;
+
+typedef struct ds_ingest_opts {
+    const ds_config *cfg;
+    const ds_geo *geo;          /* may be NULL */
+    const char *sensor;         /* --sensor NAME, or NULL */
+    int threads;                /* >= 1 */
+    int force;                  /* re-ingest a file whose content is already stored */
+    int progress;               /* progress line on stderr when it is a TTY */
+    const char *store_path;     /* opened (created) at the first commit, not before */
+} ds_ingest_opts;
+
+typedef struct ds_ingest_result {
+    uint64_t records;           /* capture records read */
+    uint64_t packets;           /* classified packets stored */
+    uint64_t outside;
+    uint64_t other;             /* non-IP, truncated, fragments, malformed, unknown link */
+    uint64_t bytes;
+    int truncated;              /* the capture was cut short; `warning` says where */
+    char warning[512];
+    double seconds;
+    double read_seconds;        /* reading, decoding and aggregating */
+    double commit_seconds;      /* retiring, encoding and the store transaction */
+    size_t agg_bytes;           /* memory held by the aggregation tables at the end */
+} ds_ingest_result;
+
+ds_rc ds_ingest_new(ds_ingest **out, const ds_ingest_opts *o, ds_err *err);
+/* Read, classify, aggregate and commit one file ("-" = stdin). */
+ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_err *err);
+void ds_ingest_free(ds_ingest *in);
+
+#endif

@@ -1,0 +1,90 @@
+/* store.h: the storage interface.
+ *
+ * A backend is a table of functions (struct ds_store_ops), as libpcap's read_op or curl's
+ * struct Curl_ssl: the pipeline and the queries talk only to this interface, so a ClickHouse
+ * backend can come next without touching them.  SQLite (store_sqlite.c) is the default.
+ *
+ * What is stored: aggregate chunks (core/records.h), one per (file, sensor, local day, kind);
+ * one row per ingested file with its content hash; per-file, per-sensor packet outcome counts;
+ * the sensors; and metadata such as the timezone that defines "day" for this store.
+ *
+ * Writes: begin() .. put_*() .. commit() is one transaction per file.  Until commit() returns
+ * DS_OK nothing of the file is visible, and rollback() (or a crash, or kill -9) leaves the store
+ * as it was.  begin() refuses a file whose hash is already stored (DS_EEXIST) unless forced, and
+ * does that check inside the write transaction, so two concurrent ingests of one file cannot
+ * both count it.
+ */
+#ifndef DS_STORE_H
+#define DS_STORE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/agg.h"
+#include "util/result.h"
+
+typedef struct ds_store ds_store;
+
+typedef struct ds_file_meta {
+    uint8_t hash[16];
+    const char *path;
+    uint64_t bytes;         /* raw bytes read */
+    uint64_t records;       /* capture records read */
+    int truncated;          /* the last record was cut short */
+    int force;              /* ingest even if the hash is already stored */
+} ds_file_meta;
+
+typedef struct ds_sensor_info {
+    int64_t id;
+    char name[64];
+    char darknet[1024];     /* prefixes as configured when last ingested */
+    uint64_t v4_addresses;
+} ds_sensor_info;
+
+typedef struct ds_sensor_stats {
+    int64_t sensor_id;      /* 0: packets that could not be attributed to a sensor */
+    char name[64];
+    ds_agg_counts c;
+    uint64_t files;
+} ds_sensor_stats;
+
+/* Receives each stored chunk in a scan: the records are valid only during the call. */
+typedef ds_rc (*ds_scan_fn)(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec,
+                            ds_err *err);
+
+typedef struct ds_store_ops {
+    const char *name;
+    ds_rc (*open)(ds_store **out, const char *path, int create, ds_err *err);
+    void (*close)(ds_store *s);
+
+    ds_rc (*meta_get)(ds_store *s, const char *key, char *val, size_t len, ds_err *err); /* DS_ENOTFOUND */
+    ds_rc (*meta_set)(ds_store *s, const char *key, const char *val, ds_err *err);
+
+    ds_rc (*begin)(ds_store *s, const ds_file_meta *f, int64_t *file_id, ds_err *err);
+    ds_rc (*sensor_upsert)(ds_store *s, const ds_sensor_info *info, int64_t *id, ds_err *err);
+    ds_rc (*put_chunk)(ds_store *s, int64_t file_id, int64_t sensor_id, int32_t day, int kind,
+                       const uint8_t *data, size_t nrec, size_t recsize, ds_err *err);
+    ds_rc (*put_counts)(ds_store *s, int64_t file_id, int64_t sensor_id, const ds_agg_counts *c,
+                        ds_err *err);
+    ds_rc (*commit)(ds_store *s, ds_err *err);
+    void (*rollback)(ds_store *s);
+
+    /* Chunks of `kind` for days [from, to], of one sensor (sensor_id > 0) or all (0). */
+    ds_rc (*scan)(ds_store *s, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn,
+                  void *ctx, ds_err *err);
+    /* The first and last day holding data (DS_ENOTFOUND when the store is empty). */
+    ds_rc (*day_span)(ds_store *s, int32_t *first, int32_t *last, ds_err *err);
+    ds_rc (*sensors)(ds_store *s, ds_sensor_info **rows, size_t *n, ds_err *err);
+    ds_rc (*sensor_stats)(ds_store *s, ds_sensor_stats **rows, size_t *n, ds_err *err);
+} ds_store_ops;
+
+struct ds_store {
+    const ds_store_ops *ops;
+};
+
+extern const ds_store_ops ds_store_sqlite;
+
+/* Open the store at `path` (a file path: SQLite).  create: make it when missing. */
+ds_rc ds_store_open(ds_store **out, const char *path, int create, ds_err *err);
+static inline void ds_store_close(ds_store *s) { if (s) s->ops->close(s); }
+
+#endif

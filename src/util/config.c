@@ -1,0 +1,170 @@
+/* config.c: load darkscope.conf with inih.
+ *
+ * inih hands us (section, name, value) triples; we keep the few settings darkscope knows and
+ * reject anything else by name, because a misspelt key that is silently ignored is how a sensor
+ * ends up counted against the wrong darknet.
+ */
+#include "util/config.h"
+
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ds_config_init(ds_config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->store_path, sizeof c->store_path, "darkscope.db");
+    snprintf(c->geo_country, sizeof c->geo_country, "data/geo/country");
+    snprintf(c->geo_asn, sizeof c->geo_asn, "data/geo/asn");
+    snprintf(c->timezone, sizeof c->timezone, "UTC");
+}
+
+void ds_config_free(ds_config *c)
+{
+    for (size_t i = 0; i < c->nsensors; i++)
+        free(c->sensors[i].prefixes);
+    free(c->sensors);
+    c->sensors = NULL;
+    c->nsensors = 0;
+}
+
+static ds_sensor_conf *sensor_get(ds_config *c, const char *name, ds_err *err)
+{
+    for (size_t i = 0; i < c->nsensors; i++)
+        if (strcmp(c->sensors[i].name, name) == 0)
+            return &c->sensors[i];
+    size_t len = strlen(name);
+    if (len == 0 || len >= sizeof c->sensors[0].name) {
+        ds_fail(err, DS_EINVAL, "sensor name '%s' must be 1 to %zu characters", name,
+                sizeof c->sensors[0].name - 1);
+        return NULL;
+    }
+    for (const char *p = name; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.')) {
+            ds_fail(err, DS_EINVAL, "sensor name '%s': use letters, digits, '-', '_' or '.'", name);
+            return NULL;
+        }
+    }
+    if (c->nsensors >= DS_MAX_SENSORS) {
+        ds_fail(err, DS_EINVAL, "too many sensors (at most %d)", DS_MAX_SENSORS);
+        return NULL;
+    }
+    ds_sensor_conf *n = realloc(c->sensors, (c->nsensors + 1) * sizeof *n);
+    if (!n) {
+        ds_fail(err, DS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    c->sensors = n;
+    ds_sensor_conf *s = &c->sensors[c->nsensors++];
+    memset(s, 0, sizeof *s);
+    memcpy(s->name, name, len + 1);
+    return s;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+ds_rc ds_config_add_darknet(ds_config *c, const char *sensor, const char *cidrs, ds_err *err)
+{
+    ds_rc rc = DS_OK;
+    char *copy = strdup(cidrs);
+    if (!copy)
+        return ds_fail(err, DS_ENOMEM, "out of memory");
+    ds_sensor_conf *s = sensor_get(c, sensor, err);
+    if (!s) {
+        rc = DS_EINVAL;
+        goto out;
+    }
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *t = trim(tok);
+        if (!*t)
+            continue;
+        ds_prefix p;
+        if (ds_prefix_parse(t, &p) != 0) {
+            rc = ds_fail(err, DS_EINVAL, "sensor '%s': '%s' is not a network prefix like 198.51.100.0/24 "
+                         "(host bits must be zero)", sensor, t);
+            goto out;
+        }
+        ds_prefix *n = realloc(s->prefixes, (s->nprefixes + 1) * sizeof *n);
+        if (!n) {
+            rc = ds_fail(err, DS_ENOMEM, "out of memory");
+            goto out;
+        }
+        s->prefixes = n;
+        s->prefixes[s->nprefixes++] = p;
+    }
+out:
+    free(copy);
+    return rc;
+}
+
+struct load_ctx {
+    ds_config *c;
+    ds_err *err;
+    ds_rc rc;
+    const char *path;
+};
+
+static int copy_value(char *dst, size_t dstlen, const char *v, struct load_ctx *lc, const char *key)
+{
+    if (strlen(v) >= dstlen) {
+        lc->rc = ds_fail(lc->err, DS_EINVAL, "%s: value of '%s' is too long", lc->path, key);
+        return 0;
+    }
+    memcpy(dst, v, strlen(v) + 1);
+    return 1;
+}
+
+static int on_kv(void *user, const char *section, const char *name, const char *value)
+{
+    struct load_ctx *lc = user;
+    ds_config *c = lc->c;
+    if (strcmp(section, "store") == 0 && strcmp(name, "path") == 0)
+        return copy_value(c->store_path, sizeof c->store_path, value, lc, "store.path");
+    if (strcmp(section, "geo") == 0 && strcmp(name, "country") == 0)
+        return copy_value(c->geo_country, sizeof c->geo_country, value, lc, "geo.country");
+    if (strcmp(section, "geo") == 0 && strcmp(name, "asn") == 0)
+        return copy_value(c->geo_asn, sizeof c->geo_asn, value, lc, "geo.asn");
+    if (strcmp(section, "report") == 0 && strcmp(name, "timezone") == 0)
+        return copy_value(c->timezone, sizeof c->timezone, value, lc, "report.timezone");
+    if (strncmp(section, "sensor.", 7) == 0 && (strcmp(name, "darknet") == 0 || strcmp(name, "darknet6") == 0)) {
+        ds_rc rc = ds_config_add_darknet(c, section + 7, value, lc->err);
+        if (rc != DS_OK) {
+            char inner[sizeof lc->err->msg];
+            snprintf(inner, sizeof inner, "%s", lc->err->msg);
+            lc->rc = ds_fail(lc->err, rc, "%s: %s", lc->path, inner);
+            return 0;
+        }
+        return 1;
+    }
+    lc->rc = ds_fail(lc->err, DS_EINVAL, "%s: unknown setting [%s] %s", lc->path, section, name);
+    return 0;
+}
+
+ds_rc ds_config_load(ds_config *c, const char *path, ds_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ds_fail(err, DS_EIO, "%s: cannot open config: %m", path);
+    struct load_ctx lc = { c, err, DS_OK, path };
+    int line = ini_parse_file(f, on_kv, &lc);
+    fclose(f);
+    if (lc.rc != DS_OK)
+        return lc.rc;
+    if (line > 0)
+        return ds_fail(err, DS_EINVAL, "%s:%d: syntax error", path, line);
+    if (line < 0)
+        return ds_fail(err, DS_EIO, "%s: cannot read config", path);
+    snprintf(c->source, sizeof c->source, "%s", path);
+    return DS_OK;
+}

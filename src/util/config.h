@@ -1,0 +1,40 @@
+/* config.h: darkscope.conf (INI, parsed with inih).
+ *
+ *   [store]            path = darkscope.db
+ *   [geo]              country = data/geo/country     asn = data/geo/asn
+ *   [report]           timezone = UTC                 (IANA name, e.g. Asia/Tokyo)
+ *   [sensor.NAME]      darknet = 198.51.100.0/24, 203.0.113.0/24
+ *                      darknet6 = 2001:db8::/64
+ */
+#ifndef DS_CONFIG_H
+#define DS_CONFIG_H
+#include <stddef.h>
+
+#include "core/darknet.h"
+#include "util/result.h"
+
+#define DS_MAX_SENSORS 1024
+
+typedef struct ds_sensor_conf {
+    char name[64];
+    ds_prefix *prefixes;      /* IPv4 and IPv6 prefixes, in file order */
+    size_t nprefixes;
+} ds_sensor_conf;
+
+typedef struct ds_config {
+    char store_path[1024];
+    char geo_country[1024];
+    char geo_asn[1024];
+    char timezone[128];
+    ds_sensor_conf *sensors;
+    size_t nsensors;
+    char source[1024];        /* file the config came from, "" for defaults */
+} ds_config;
+
+void ds_config_init(ds_config *c);               /* defaults */
+ds_rc ds_config_load(ds_config *c, const char *path, ds_err *err);   /* merge a file */
+/* Add a sensor, or add prefixes to an existing one, from "CIDR[, CIDR...]". */
+ds_rc ds_config_add_darknet(ds_config *c, const char *sensor, const char *cidrs, ds_err *err);
+void ds_config_free(ds_config *c);
+
+#endif

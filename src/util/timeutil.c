@@ -1,0 +1,94 @@
+#include "util/timeutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+ds_rc ds_tz_use(const char *name, ds_err *err)
+{
+    if (!name || !*name)
+        name = "UTC";
+    if (strcmp(name, "UTC") != 0 && strcmp(name, "GMT") != 0) {
+        char path[512];
+        const char *dir = getenv("TZDIR");
+        snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", name);
+        if (strstr(name, "..") || access(path, R_OK) != 0)
+            return ds_fail(err, DS_EINVAL, "unknown timezone '%s' (use an IANA name such as Asia/Tokyo or UTC)", name);
+    }
+    setenv("TZ", strcmp(name, "UTC") == 0 ? "UTC0" : name, 1);
+    tzset();
+    return DS_OK;
+}
+
+long ds_tz_offset(int64_t sec)
+{
+    time_t t = (time_t)sec;
+    struct tm tm;
+    if (!localtime_r(&t, &tm))
+        return 0;
+    return tm.tm_gmtoff;
+}
+
+static int64_t floordiv(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && ((a < 0) != (b < 0)));
+}
+
+int32_t ds_day_of(int64_t sec)
+{
+    return (int32_t)floordiv(sec + ds_tz_offset(sec), 86400);
+}
+
+/* Howard Hinnant's days_from_civil / civil_from_days algorithms (public domain description). */
+int32_t ds_days_from_civil(int y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int32_t)(era * 146097 + (int)doe - 719468);
+}
+
+void ds_civil_from_days(int32_t z, int *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    const int32_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)yoe + era * 400 + (*m <= 2);
+}
+
+int ds_day_parse(const char *s, int32_t *day)
+{
+    int y;
+    unsigned m, d;
+    char tail;
+    if (!s || sscanf(s, "%4d-%2u-%2u%c", &y, &m, &d, &tail) != 3 || strlen(s) != 10)
+        return -1;
+    if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31)
+        return -1;
+    int32_t z = ds_days_from_civil(y, m, d);
+    int y2;
+    unsigned m2, d2;
+    ds_civil_from_days(z, &y2, &m2, &d2);
+    if (y2 != y || m2 != m || d2 != d)   /* e.g. 2023-02-30 */
+        return -1;
+    *day = z;
+    return 0;
+}
+
+char *ds_day_format(int32_t day, char buf[11])
+{
+    int y;
+    unsigned m, d;
+    ds_civil_from_days(day, &y, &m, &d);
+    snprintf(buf, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, m % 100u, d % 100u);
+    return buf;
+}

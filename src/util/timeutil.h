@@ -1,0 +1,42 @@
+/* timeutil.h: days in the report timezone.
+ *
+ * A store counts "days" in one timezone ([report] timezone, fixed when the store is created):
+ * day N is the local calendar date N days after 1970-01-01.  Conversions use the C library's
+ * tz database through localtime_r, with TZ set once at start-up.
+ */
+#ifndef DS_TIMEUTIL_H
+#define DS_TIMEUTIL_H
+#include <stdint.h>
+
+#include "util/result.h"
+
+/* Select the timezone (IANA name such as "Asia/Tokyo", or "UTC").  An unknown name is an error
+ * (glibc would otherwise silently use UTC). */
+ds_rc ds_tz_use(const char *name, ds_err *err);
+/* Local day of a UNIX time (seconds). */
+int32_t ds_day_of(int64_t sec);
+/* Local offset from UTC in seconds at a UNIX time. */
+long ds_tz_offset(int64_t sec);
+/* "YYYY-MM-DD" <-> day number (pure calendar arithmetic, proleptic Gregorian). */
+int ds_day_parse(const char *s, int32_t *day);
+char *ds_day_format(int32_t day, char buf[11]);
+/* Day number of a calendar date; y/m/d of a day number. */
+int32_t ds_days_from_civil(int y, unsigned m, unsigned d);
+void ds_civil_from_days(int32_t z, int *y, unsigned *m, unsigned *d);
+
+/* Maps packet timestamps to local days with a cache per 15-minute slot (every zone offset and
+ * every DST change in the tz database falls on a quarter hour, so a slot never spans two days). */
+typedef struct ds_daycache { int64_t slot; int32_t day; } ds_daycache;
+static inline int32_t ds_daycache_get(ds_daycache *c, uint64_t ts_ns)
+{
+    int64_t sec = (int64_t)(ts_ns / 1000000000ULL);
+    int64_t slot = sec / 900;
+    if (slot != c->slot) {
+        c->slot = slot;
+        c->day = ds_day_of(sec);
+    }
+    return c->day;
+}
+#define DS_DAYCACHE_INIT { INT64_MIN, 0 }
+
+#endif

@@ -1,0 +1,56 @@
+# Bad input: each case gives one error line naming the file (and offset where there is one),
+# a non-zero exit, and leaves the store byte-for-byte as it was.  A capture cut short in its
+# last record is ingested up to the last whole record, with a warning.
+source "$(dirname "$0")/lib.sh"
+need tcpdump
+write_conf
+$DS synth -q -o good.pcap --days 1 --rate 3000 --seed 3
+$DS ingest -q good.pcap
+before=$(store_sum)
+
+expect_error() { # name, pattern, command...
+    local name=$1 pat=$2; shift 2
+    set +e; "$@" > out.txt 2> err.txt; local rc=$?; set -e
+    [ $rc -ne 0 ] || fail "$name: exit status 0"
+    [ "$(grep -c . err.txt)" -eq 1 ] || { cat err.txt; fail "$name: expected one error line"; }
+    grep -q -- "$pat" err.txt || { cat err.txt; fail "$name: error does not mention '$pat'"; }
+    [ "$(store_sum)" = "$before" ] || fail "$name: store changed"
+    echo "ok: $name: $(cat err.txt)"
+}
+
+echo "this is not a capture file at all" > notpcap.txt
+: > empty.pcap
+mkdir adir
+# a valid header and one record whose caplen is impossible (0x7fffffff)
+head -c 24 good.pcap > huge.pcap
+printf '\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\x7f\xff\xff\xff\x7f' >> huge.pcap
+head -c 1000 /dev/zero >> huge.pcap
+expect_error "not a pcap" notpcap.txt $DS ingest -q notpcap.txt
+expect_error "empty file" empty.pcap $DS ingest -q empty.pcap
+expect_error "empty stdin" "standard input" $DS ingest -q - < /dev/null
+expect_error "directory" adir $DS ingest -q adir
+expect_error "missing file" nosuch.pcap $DS ingest -q nosuch.pcap
+expect_error "impossible length" huge.pcap $DS ingest -q huge.pcap
+grep -q "offset 24" err.txt || fail "impossible length: offset 24 not named"
+expect_error "re-ingest" "already ingested" $DS ingest -q good.pcap
+cp good.pcap renamed.pcap
+expect_error "re-ingest under another name" "already ingested" $DS ingest -q renamed.pcap
+expect_error "bad config" "darknet" $DS ingest -q --darknet 10.0.0.1/8 --db "$T/store.db" good.pcap
+expect_error "store is not a database" "not a darkscope store\|database" $DS ingest -q --db notpcap.txt good.pcap
+
+# a bad first file must not even create the store
+rm -f other.db
+set +e; $DS ingest -q --db other.db notpcap.txt 2>/dev/null; set -e
+[ ! -e other.db ] || fail "a failed first ingest created the store"
+
+# cut short: an interrupted capture is ingested up to its last whole record
+$DS synth -q -o cut.pcap --days 1 --rate 3000 --seed 4
+size=$(stat -c %s cut.pcap)
+head -c $((size - 20)) cut.pcap > cut2.pcap
+whole=$(tcpdump -r cut2.pcap 2>/dev/null | wc -l)
+$DS ingest -q cut2.pcap 2> warn.txt || fail "cut-short capture refused"
+grep -q "warning" warn.txt || fail "no warning for a cut-short capture"
+got=$($DS stats --format json | python3 -c 'import json,sys; print(sum(r["packets"]+r["outside"]+r["non_ip"]+r["truncated"]+r["fragments"]+r["malformed"]+r["unknown_link"] for r in json.load(sys.stdin)))')
+good=$(tcpdump -r good.pcap 2>/dev/null | wc -l)
+[ "$got" -eq $((good + whole)) ] || fail "cut-short: stored $got records, expected $good + $whole"
+echo "all bad input handled"

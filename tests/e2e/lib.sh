@@ -1,0 +1,39 @@
+# Shared set-up for end-to-end tests: a temp dir, a config with two /24 sensors, helpers.
+# Each test is a bash script: exit 0 = pass, 77 = skip (last line says why), else fail.
+set -euo pipefail
+ROOT=${DS_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+DS=${DS:-$ROOT/build/darkscope}
+DSAN=$ROOT/build-sanitize/darkscope
+T=$(mktemp -d /tmp/ds-e2e.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:exitcode=99:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:exitcode=99:print_stacktrace=1}
+unset DARKSCOPE_CONFIG
+NETS='(dst net 198.51.100.0/24 or dst net 203.0.113.0/24)'
+
+write_conf() { # [timezone]
+    cat > darkscope.conf <<EOC
+[store]
+path = $T/store.db
+[geo]
+country = ${GEO_COUNTRY:-$ROOT/data/geo/country}
+asn = ${GEO_ASN:-$ROOT/data/geo/asn}
+[report]
+timezone = ${1:-UTC}
+[sensor.tokyo]
+darknet = 198.51.100.0/24
+[sensor.osaka]
+darknet = 203.0.113.0/24
+EOC
+}
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "$*"; exit 77; }
+need() { command -v "$1" >/dev/null 2>&1 || skip "$1 not installed"; }
+# checksum of the store files (db and any -wal/-shm)
+store_sum() { cat "$T"/store.db* 2>/dev/null | md5sum | cut -d' ' -f1; }
+# packets tcpdump counts for a filter (IPv4, not fragments)
+tcount() { tcpdump -nr "$1" "$2 and ip[6:2] & 0x3fff = 0" 2>/dev/null | wc -l; }
+# field of JSON rows from `top --format json`: prints "key packets sources" lines
+json_rows() { python3 -c 'import json,sys; [print(r["key"], r["packets"], r["sources"]) for r in json.load(sys.stdin)]'; }

@@ -9,7 +9,7 @@
 #   src/ingest   the pipeline: reader -> decode -> aggregate -> store
 #   src/analysis queries over the store (top, ...)
 #   src/synth    synthetic darknet traffic generator
-#   src/util     config, errors, progress line (usable by every layer)
+#   src/util     errors, time, progress line (usable by every layer); config (uses core's prefix parser)
 #   src/cli      one file per subcommand
 CC      ?= cc
 PKGS    := sqlite3 libmaxminddb zlib libzstd inih libxxhash libpcap

@@ -1,4 +1,5 @@
 /* main.c: `darkscope COMMAND [ARGS]`, git-style.  Each command is one file in src/cli/. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,10 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* Keep large blocks (aggregation tables, record buffers) in their own mappings: glibc's
+     * adaptive threshold otherwise moves them onto the heap after the first free, where every
+     * doubling realloc copies the buffer into fresh pages instead of remapping it. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     if (argc < 2) {
         usage(stderr);
         return 2;

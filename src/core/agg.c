@@ -66,11 +66,11 @@ struct ds_agg {
     uint32_t last_idx; int have_last;
 
     svc_ent *svc; size_t nsvc, capsvc;
-    hour_ent *hr; size_t nhr, caphr;
+    hour_ent *hr; size_t nhr, caphr;        /* dense entries */
+    uint32_t *hslot; size_t caphslot;       /* index + 1 into hr; 0 empty */
     /* Second arrays the retire passes rebuild into, then swap with: allocating fresh zeroed
      * tables every hour made page faults a fifth of the ingest time. */
     svc_ent *svc_spare; size_t capsvc_spare;
-    hour_ent *hr_spare; size_t caphr_spare;
 
     uint32_t hour_max, hour_min;            /* newest hour seen; oldest live hourly entry */
     int32_t day_max, day_min;               /* the same for live sources */
@@ -110,12 +110,14 @@ ds_agg *ds_agg_new(const ds_agg_conf *conf)
     a->capsrc = 1024;
     a->capslot = 2048;
     a->capsvc = 4096;
-    a->caphr = 4096;
+    a->caphr = 2048;
+    a->caphslot = 4096;
     a->src = malloc(a->capsrc * sizeof *a->src);
     a->slot = calloc(a->capslot, sizeof *a->slot);
     a->svc = calloc(a->capsvc, sizeof *a->svc);
-    a->hr = calloc(a->caphr, sizeof *a->hr);
-    if (!a->exact_dst || !a->counts || !a->src || !a->slot || !a->svc || !a->hr) {
+    a->hr = malloc(a->caphr * sizeof *a->hr);
+    a->hslot = calloc(a->caphslot, sizeof *a->hslot);
+    if (!a->exact_dst || !a->counts || !a->src || !a->slot || !a->svc || !a->hr || !a->hslot) {
         ds_agg_free(a);
         return NULL;
     }
@@ -139,7 +141,7 @@ void ds_agg_free(ds_agg *a)
     free(a->svc);
     free(a->hr);
     free(a->svc_spare);
-    free(a->hr_spare);
+    free(a->hslot);
     for (size_t g = 0; g < a->ngroups; g++)
         for (int k = 0; k < 5; k++)
             free(a->groups[g].kind[k].p);
@@ -152,7 +154,7 @@ void ds_agg_free(ds_agg *a)
 size_t ds_agg_memory(const ds_agg *a)
 {
     size_t n = a->capsrc * sizeof *a->src + a->capslot * sizeof *a->slot + a->capsvc * sizeof *a->svc +
-               a->caphr * sizeof *a->hr + a->capgroups * sizeof *a->groups;
+               a->caphr * sizeof *a->hr + a->caphslot * sizeof *a->hslot + a->capgroups * sizeof *a->groups;
     for (size_t g = 0; g < a->ngroups; g++)
         for (int k = 0; k < 5; k++)
             n += a->groups[g].kind[k].cap;
@@ -284,44 +286,50 @@ static inline uint64_t hr_hash(uint64_t k1, uint64_t k2, uint32_t k3)
     return mix64(k1 ^ mix64(k2 ^ ((uint64_t)k3 << 7)));
 }
 
-static int hr_grow(ds_agg *a)
+/* Rebuild the index over the dense hourly entries (after growth or a retire). */
+static void hr_reindex(ds_agg *a)
 {
-    size_t cap = a->caphr * 2;
-    hour_ent *n = calloc(cap, sizeof *n);
-    if (!n)
-        return -1;
-    for (size_t i = 0; i < a->caphr; i++) {
+    memset(a->hslot, 0, a->caphslot * sizeof *a->hslot);
+    size_t m = a->caphslot - 1;
+    for (size_t i = 0; i < a->nhr; i++) {
         const hour_ent *e = &a->hr[i];
-        if (!e->packets)
-            continue;
-        size_t j = (size_t)hr_hash(e->k1, e->k2, e->k3) & (cap - 1);
-        while (n[j].packets)
-            j = (j + 1) & (cap - 1);
-        n[j] = *e;
+        size_t j = (size_t)hr_hash(e->k1, e->k2, e->k3) & m;
+        while (a->hslot[j])
+            j = (j + 1) & m;
+        a->hslot[j] = (uint32_t)(i + 1);
     }
-    free(a->hr);
-    a->hr = n;
-    a->caphr = cap;
-    return 0;
 }
 
 static int hr_add(ds_agg *a, uint64_t k1, uint64_t k2, uint32_t k3, uint64_t n)
 {
-    size_t mask = a->caphr - 1, j = (size_t)hr_hash(k1, k2, k3) & mask;
-    while (a->hr[j].packets) {
-        hour_ent *e = &a->hr[j];
+    size_t mask = a->caphslot - 1, j = (size_t)hr_hash(k1, k2, k3) & mask;
+    uint32_t s;
+    while ((s = a->hslot[j])) {
+        hour_ent *e = &a->hr[s - 1];
         if (e->k1 == k1 && e->k2 == k2 && e->k3 == k3) {
             e->packets += n;
             return 0;
         }
         j = (j + 1) & mask;
     }
-    a->hr[j].k1 = k1;
-    a->hr[j].k2 = k2;
-    a->hr[j].k3 = k3;
-    a->hr[j].packets = n;
-    if (++a->nhr * 2 > a->caphr)
-        return hr_grow(a);
+    if (a->nhr == a->caphr) {
+        hour_ent *nh = realloc(a->hr, a->caphr * 2 * sizeof *nh);
+        if (!nh)
+            return -1;
+        a->hr = nh;
+        a->caphr *= 2;
+    }
+    a->hr[a->nhr] = (hour_ent){ k1, k2, k3, 0, n };
+    a->hslot[j] = (uint32_t)++a->nhr;
+    if (a->nhr * 2 > a->caphslot) {
+        uint32_t *ns = malloc(a->caphslot * 2 * sizeof *ns);
+        if (!ns)
+            return -1;
+        free(a->hslot);
+        a->hslot = ns;
+        a->caphslot *= 2;
+        hr_reindex(a);
+    }
     return 0;
 }
 
@@ -404,39 +412,23 @@ static uint8_t *group_rec(group *g, int kind)
     return r;
 }
 
-/* Retire hourly entries of hours before `keep_from`. */
+/* Retire hourly entries of hours before `keep_from`: encode them, compact the keepers, and
+ * rebuild the small index.  Touches only live entries, so an hourly retire costs the hour's
+ * entries, not the table's capacity. */
 static int retire_hours(ds_agg *a, uint32_t keep_from)
 {
     if (a->hour_min >= keep_from)
         return 0;
-    hour_ent *old = a->hr;
-    size_t cap = a->caphr;
-    if (a->caphr_spare != cap) {
-        free(a->hr_spare);
-        a->hr_spare = malloc(cap * sizeof *a->hr_spare);
-        a->caphr_spare = a->hr_spare ? cap : 0;
-        if (!a->hr_spare)
-            return -1;
-    }
-    hour_ent *n = a->hr_spare;
-    memset(n, 0, cap * sizeof *n);
-    a->hr = n;
-    a->nhr = 0;
-    a->hour_min = UINT32_MAX;
     int rc = 0;
-    for (size_t i = 0; i < cap; i++) {
-        const hour_ent *h = &old[i];
-        if (!h->packets)
-            continue;
+    size_t w = 0;
+    a->hour_min = UINT32_MAX;
+    for (size_t i = 0; i < a->nhr; i++) {
+        const hour_ent *h = &a->hr[i];
         uint32_t hour = (uint32_t)(h->k1 >> 32);
-        if (hour >= keep_from) {   /* keeper: reinsert */
-            size_t j = (size_t)hr_hash(h->k1, h->k2, h->k3) & (cap - 1);
-            while (n[j].packets)
-                j = (j + 1) & (cap - 1);
-            n[j] = *h;
-            a->nhr++;
+        if (hour >= keep_from) {
             if (hour < a->hour_min)
                 a->hour_min = hour;
+            a->hr[w++] = *h;
             continue;
         }
         group *g = group_of(a, (int)(uint16_t)(h->k2 >> 48), (int32_t)(uint32_t)h->k1);
@@ -451,8 +443,8 @@ static int retire_hours(ds_agg *a, uint32_t keep_from)
         r.cc[1] = (char)(uint8_t)(h->k2 >> 32);
         ds_rec_hourly_put(p, &r);
     }
-    a->hr_spare = old;
-    a->caphr_spare = cap;
+    a->nhr = w;
+    hr_reindex(a);
     return rc;
 }
 
@@ -705,19 +697,21 @@ ds_rc ds_agg_merge(ds_agg *into, ds_agg *from)
             t->nrec[k] += f->nrec[k];
         }
     }
-    for (size_t s = 0; s <= from->conf.nsensors && s <= into->conf.nsensors; s++) {
-        ds_agg_counts *t = &into->counts[s];
-        const ds_agg_counts *f = &from->counts[s];
-        t->packets += f->packets;
-        t->outside += f->outside;
-        for (int o = 0; o < DS_PKT__COUNT; o++)
-            t->outcome[o] += f->outcome[o];
-        if (f->first_ns)
-            counts_touch(t, f->first_ns);
-        if (f->last_ns)
-            counts_touch(t, f->last_ns);
-    }
+    for (size_t s = 0; s <= from->conf.nsensors && s <= into->conf.nsensors; s++)
+        ds_agg_counts_add(&into->counts[s], &from->counts[s]);
     return DS_OK;
+}
+
+void ds_agg_counts_add(ds_agg_counts *t, const ds_agg_counts *f)
+{
+    t->packets += f->packets;
+    t->outside += f->outside;
+    for (int o = 0; o < DS_PKT__COUNT; o++)
+        t->outcome[o] += f->outcome[o];
+    if (f->first_ns)
+        counts_touch(t, f->first_ns);
+    if (f->last_ns)
+        counts_touch(t, f->last_ns);
 }
 
 ds_rc ds_agg_emit(ds_agg *a, ds_chunk_sink sink, void *ctx, ds_err *err)

@@ -52,6 +52,8 @@ ds_rc ds_agg_finish(ds_agg *a);
 /* Fold `from`'s records and counters into `into` (both are finished first). */
 ds_rc ds_agg_merge(ds_agg *into, ds_agg *from);
 
+/* Add counters b into a. */
+void ds_agg_counts_add(ds_agg_counts *a, const ds_agg_counts *b);
 /* Counters of sensor s (0-based), or of unattributed packets (s = -1). */
 const ds_agg_counts *ds_agg_counts_of(const ds_agg *a, int s);
 

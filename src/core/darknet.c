@@ -34,7 +34,8 @@ int ds_prefix_parse(const char *s, ds_prefix *out)
     unsigned max = out->addr.v6 ? 128 : 32, len = max;
     if (slash) {
         char *end;
-        if (!slash[1])
+        /* Test fix: strtoul alone would also take " 24", "+24" and "-0" (which wraps). */
+        if (slash[1] < '0' || slash[1] > '9')
             return -1;
         unsigned long v = strtoul(slash + 1, &end, 10);
         if (*end || v > max)
@@ -72,6 +73,35 @@ static const char *sensor_name(const char *const *names, int s, char *buf, size_
         return names[s];
     snprintf(buf, len, "#%d", s + 1);
     return buf;
+}
+
+/* Test fix: the overlap message used to read "sensors A and A overlap" when one sensor listed
+ * nested prefixes, and never said which prefixes collide.  Name the two prefixes (rebuilt from
+ * the ranges: the prefix length is the number of bits lo and hi share) and say when both are
+ * the same sensor's. */
+static ds_rc overlap_fail(ds_err *err, const char *const *names, int v6, const uint8_t *lo1, const uint8_t *hi1,
+                          int s1, const uint8_t *lo2, const uint8_t *hi2, int s2)
+{
+    char p1[DS_IP_STRLEN + 8], p2[DS_IP_STRLEN + 8], n1[16], n2[16];
+    const uint8_t *lo[2] = { lo1, lo2 }, *hi[2] = { hi1, hi2 };
+    char *out[2] = { p1, p2 };
+    for (int k = 0; k < 2; k++) {
+        ds_prefix p;
+        memset(&p, 0, sizeof p);
+        p.addr.v6 = (uint8_t)v6;
+        memcpy(p.addr.b, lo[k], v6 ? 16 : 4);
+        unsigned varying = 0;
+        for (int b = 0; b < (v6 ? 16 : 4); b++)
+            varying += (unsigned)__builtin_popcount((unsigned)(lo[k][b] ^ hi[k][b]));
+        p.len = (uint8_t)((v6 ? 128u : 32u) - varying);
+        ds_prefix_format(&p, out[k], sizeof p1);
+    }
+    if (s1 == s2)
+        return ds_fail(err, DS_EINVAL, "sensor %s lists overlapping darknet prefixes %s and %s: list each address once",
+                       sensor_name(names, s1, n1, sizeof n1), p1, p2);
+    return ds_fail(err, DS_EINVAL, "darknet prefixes %s (sensor %s) and %s (sensor %s) overlap: each address may "
+                   "belong to one sensor only", p1, sensor_name(names, s1, n1, sizeof n1), p2,
+                   sensor_name(names, s2, n2, sizeof n2));
 }
 
 ds_rc ds_darknet_build(ds_darknet **out, const ds_prefix *const *prefixes, const size_t *counts,
@@ -128,17 +158,20 @@ ds_rc ds_darknet_build(ds_darknet **out, const ds_prefix *const *prefixes, const
     }
     for (size_t i = 1; i < d->n4; i++) {
         if (d->r4[i].lo <= d->r4[i - 1].hi) {
-            char a[16], b[16];
-            rc = ds_fail(err, DS_EINVAL, "darknet prefixes of sensors %s and %s overlap: each address may belong to one sensor only",
-                         sensor_name(names, d->r4[i - 1].sensor, a, sizeof a), sensor_name(names, d->r4[i].sensor, b, sizeof b));
+            const range4 *x = &d->r4[i - 1], *y = &d->r4[i];
+            uint8_t xl[4], xh[4], yl[4], yh[4];
+            for (int b = 0; b < 4; b++) {
+                xl[b] = (uint8_t)(x->lo >> (24 - 8 * b)); xh[b] = (uint8_t)(x->hi >> (24 - 8 * b));
+                yl[b] = (uint8_t)(y->lo >> (24 - 8 * b)); yh[b] = (uint8_t)(y->hi >> (24 - 8 * b));
+            }
+            rc = overlap_fail(err, names, 0, xl, xh, x->sensor, yl, yh, y->sensor);
             goto out;
         }
     }
     for (size_t i = 1; i < d->n6; i++) {
         if (memcmp(d->r6[i].lo, d->r6[i - 1].hi, 16) <= 0) {
-            char a[16], b[16];
-            rc = ds_fail(err, DS_EINVAL, "darknet6 prefixes of sensors %s and %s overlap: each address may belong to one sensor only",
-                         sensor_name(names, d->r6[i - 1].sensor, a, sizeof a), sensor_name(names, d->r6[i].sensor, b, sizeof b));
+            const range6 *x = &d->r6[i - 1], *y = &d->r6[i];
+            rc = overlap_fail(err, names, 1, x->lo, x->hi, x->sensor, y->lo, y->hi, y->sensor);
             goto out;
         }
     }

@@ -1,11 +1,20 @@
 /* ingest.c: see ingest.h for the shape of the pipeline.
  *
  * Threads.  The calling thread reads records and cuts them into batches of BATCH records.  With
- * --threads N it keeps every Nth batch for itself and hands the others round-robin to N-1
- * workers through small bounded queues: no locks per packet, only per batch.  For an mmap'd pcap
- * the records point into the mapping (zero copy); for streams (gzip, zstd, stdin) the batch
- * copies the record bytes into its own arena first, because the reader reuses its buffer.
- * Each thread aggregates into its own ds_agg; they are merged when the file is done.
+ * --threads N every batch goes to all N threads (the caller is thread 0), and each thread decodes
+ * every packet but aggregates only those whose source address hashes to it.  Partitioning by
+ * source, as corsaro3 partitions its interval state, keeps the threads' tables disjoint: no
+ * source is held twice, memory does not double, and the merge is a concatenation with nothing
+ * counted twice.  (Dealing batches round-robin instead gave every thread every source: twice the
+ * memory, twice the records to commit, and no speed-up.)  Decoding a packet costs ~10 ns against
+ * the aggregation's ~100 ns, so decoding it in every thread is the cheap part.
+ *
+ * A plain file is simply read by every thread on its own (worker_reader_main): no queues, no
+ * copies.  stdin and compressed input, which can't be read twice for free, are read once by the
+ * calling thread and shared out in batches (the batch copies record bytes into its own arena,
+ * because the reader reuses its buffer); a batch is recycled when the last thread releases it.
+ * Each thread retires its own live window when it is done, and each thread's records are
+ * committed as chunks of their own.
  */
 #include "ingest/ingest.h"
 
@@ -40,21 +49,32 @@ typedef struct batch {
     size_t n;
     uint8_t *arena;
     size_t used, cap;
+    int refs;               /* threads yet to release it (under pool.mu) */
 } batch;
+
+/* Free batches, shared by the reader and the workers. */
+typedef struct pool {
+    pthread_mutex_t mu;
+    batch *free[MAX_THREADS * (QUEUE_DEPTH + 2)];
+    size_t n;
+} pool;
 
 typedef struct worker {
     struct ds_ingest *in;
+    int id, nthreads;
+    const char *path;       /* own-reader mode: the file this worker reads by itself */
+    ds_err err;             /* own-reader mode: why it stopped */
+    ds_rc read_rc;
     ds_agg *agg;
     ds_daycache days;
     ds_rc rc;
-    /* queue of batches to process and of batches done (returned for reuse) */
+    pool *pool;
+    /* queue of batches to process */
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     batch *q[QUEUE_DEPTH];
     size_t qhead, qlen;
-    batch *done[QUEUE_DEPTH + 1];
-    size_t ndone;
     int closing;
 } worker;
 
@@ -107,8 +127,16 @@ ds_rc ds_ingest_new(ds_ingest **out, const ds_ingest_opts *o, ds_err *err)
     }
     if ((rc = ds_darknet_build(&in->dn, pp, counts, names, cfg->nsensors, err)) != DS_OK)
         goto out;
-    for (size_t i = 0; i < cfg->nsensors; i++)
-        in->exact_dst[i] = ds_darknet_v4_addresses(in->dn, i) <= DS_DSTMAP_BYTES * 8;
+    /* A sensor's destination map indexes its addresses directly (exact counts) only when it
+     * monitors IPv4 space alone, at most 512 addresses; with IPv6 prefixes or none at all (a
+     * --sensor that takes every packet) the map holds hashes. */
+    for (size_t i = 0; i < cfg->nsensors; i++) {
+        int v6 = 0;
+        for (size_t k = 0; k < cfg->sensors[i].nprefixes; k++)
+            v6 |= cfg->sensors[i].prefixes[k].addr.v6;
+        in->exact_dst[i] = cfg->sensors[i].nprefixes > 0 && !v6 &&
+                           ds_darknet_v4_addresses(in->dn, i) <= DS_DSTMAP_BYTES * 8;
+    }
     if (in->forced >= 0)
         in->forced_any = cfg->sensors[in->forced].nprefixes == 0;
     in->home = in->forced >= 0 ? in->forced : cfg->nsensors == 1 ? 0 : -1;
@@ -141,6 +169,13 @@ static inline ds_rc one_packet(worker *w, const ds_record *r)
     struct ds_ingest *in = w->in;
     ds_pkt p;
     ds_outcome o = ds_decode(r->linktype, r->data, r->caplen, r->wirelen, &p);
+    if (w->nthreads > 1) {   /* this thread owns the packet's source, or packets without one if 0 */
+        uint32_t owner = 0;
+        if (p.have & DS_HAVE_IP)
+            owner = (uint32_t)(((ds_src_key(&p.src) * 0x9e3779b97f4a7c15ULL) >> 32) % (uint64_t)w->nthreads);
+        if (owner != (uint32_t)w->id)
+            return DS_OK;
+    }
     p.ts_ns = r->ts_ns;
     int sensor = in->home;
     uint32_t off = 0;
@@ -171,6 +206,43 @@ static ds_rc run_batch(worker *w, const batch *b)
     return DS_OK;
 }
 
+static void batch_free(batch *b)
+{
+    if (b) {
+        free(b->arena);
+        free(b);
+    }
+}
+
+static batch *pool_get(pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    batch *b = p->n ? p->free[--p->n] : NULL;
+    pthread_mutex_unlock(&p->mu);
+    if (!b)
+        b = calloc(1, sizeof *b);
+    if (b) {
+        b->n = 0;
+        b->used = 0;
+        b->refs = 0;
+    }
+    return b;
+}
+
+/* One thread is done with b; the last one returns it to the pool. */
+static void batch_release(pool *p, batch *b)
+{
+    pthread_mutex_lock(&p->mu);
+    int last = --b->refs == 0;
+    if (last && p->n < sizeof p->free / sizeof p->free[0]) {
+        p->free[p->n++] = b;
+        b = NULL;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (last)
+        batch_free(b);
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -183,20 +255,45 @@ static void *worker_main(void *arg)
         batch *b = w->q[w->qhead];
         pthread_mutex_unlock(&w->mu);
         ds_rc rc = w->rc == DS_OK ? run_batch(w, b) : DS_OK;
+        batch_release(w->pool, b);
         pthread_mutex_lock(&w->mu);
         if (rc != DS_OK)
             w->rc = rc;
         w->qhead = (w->qhead + 1) % QUEUE_DEPTH;
         w->qlen--;
-        w->done[w->ndone++] = b;
         pthread_cond_broadcast(&w->cv);
     }
     pthread_mutex_unlock(&w->mu);
+    if (w->rc == DS_OK && ds_agg_finish(w->agg) != DS_OK)   /* retire in parallel, not at commit */
+        w->rc = DS_ENOMEM;
     return NULL;
 }
 
-/* Give batch b to worker w (blocks while its queue is full); returns a free batch to refill. */
-static batch *worker_push(worker *w, batch *b)
+/* Own-reader mode: read the whole file independently, aggregating the sources this thread
+ * owns.  Reading is nearly free next to aggregation, so N readers of one cached file cost less
+ * than feeding N threads through queues. */
+static void *worker_reader_main(void *arg)
+{
+    worker *w = arg;
+    ds_reader *rd = NULL;
+    ds_record rec;
+    ds_rc rc = ds_reader_open_flags(&rd, w->path, DS_READER_NO_MMAP, &w->err);
+    while (rc == DS_OK && (rc = ds_reader_next(rd, &rec, &w->err)) == DS_OK) {
+        ds_rc r2 = one_packet(w, &rec);
+        if (r2 != DS_OK) {
+            w->rc = r2;
+            break;
+        }
+    }
+    w->read_rc = rc;
+    ds_reader_close(rd);
+    if (w->rc == DS_OK && ds_agg_finish(w->agg) != DS_OK)   /* retire in parallel, not at commit */
+        w->rc = DS_ENOMEM;
+    return NULL;
+}
+
+/* Queue batch b for worker w (blocks while its queue is full). */
+static void worker_push(worker *w, batch *b)
 {
     pthread_mutex_lock(&w->mu);
     while (w->qlen == QUEUE_DEPTH)
@@ -204,9 +301,7 @@ static batch *worker_push(worker *w, batch *b)
     w->q[(w->qhead + w->qlen) % QUEUE_DEPTH] = b;
     w->qlen++;
     pthread_cond_broadcast(&w->cv);
-    batch *free_b = w->ndone ? w->done[--w->ndone] : NULL;
     pthread_mutex_unlock(&w->mu);
-    return free_b;
 }
 
 static void worker_close(worker *w)
@@ -218,16 +313,8 @@ static void worker_close(worker *w)
     pthread_join(w->th, NULL);
 }
 
-static void batch_free(batch *b)
-{
-    if (b) {
-        free(b->arena);
-        free(b);
-    }
-}
-
-/* Copy a record's bytes into the batch arena (stream input): the arena never moves while the
- * batch fills, because it is sized for a full batch of the largest records up front lazily. */
+/* Copy a record's bytes into the batch arena (stream input), so it outlives the reader's
+ * buffer.  Returns 1 when the arena is full (ship the batch first), -1 on allocation failure. */
 static int batch_keep(batch *b, ds_record *r)
 {
     if (!b->arena) {
@@ -237,7 +324,7 @@ static int batch_keep(batch *b, ds_record *r)
             return -1;
     }
     if (r->caplen > b->cap - b->used)
-        return 1;   /* full: caller ships the batch and retries */
+        return 1;
     memcpy(b->arena + b->used, r->data, r->caplen);
     r->data = b->arena + b->used;
     b->used += r->caplen;
@@ -260,7 +347,7 @@ static ds_rc sink_chunk(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, 
                                     ds_rec_size(kind), err);
 }
 
-static ds_rc commit_file(ds_ingest *in, ds_agg *agg, const ds_file_meta *fm, ds_err *err)
+static ds_rc commit_file(ds_ingest *in, ds_agg *const *aggs, int naggs, const ds_file_meta *fm, ds_err *err)
 {
     if (!in->store) {
         ds_rc orc = ds_store_open(&in->store, in->o.store_path, 1, err);
@@ -299,13 +386,18 @@ static ds_rc commit_file(ds_ingest *in, ds_agg *agg, const ds_file_meta *fm, ds_
         if ((rc = ops->sensor_upsert(store, &si, &c.sensor_ids[i], err)) != DS_OK)
             goto out;
     }
-    if ((rc = ds_agg_emit(agg, sink_chunk, &c, err)) != DS_OK)
-        goto out;
+    /* each thread's records go in as chunks of their own: the threads own disjoint sources, and
+     * readers combine the chunks of a day anyway, so there is nothing to merge first */
+    for (int i = 0; i < naggs; i++)
+        if ((rc = ds_agg_emit(aggs[i], sink_chunk, &c, err)) != DS_OK)
+            goto out;
     for (int s = -1; s < (int)cfg->nsensors; s++) {
-        const ds_agg_counts *k = ds_agg_counts_of(agg, s);
-        if (!k->first_ns && !k->packets && !k->outside)
+        ds_agg_counts k = { 0 };
+        for (int i = 0; i < naggs; i++)
+            ds_agg_counts_add(&k, ds_agg_counts_of(aggs[i], s));
+        if (!k.first_ns && !k.packets && !k.outside)
             continue;
-        if ((rc = ops->put_counts(store, c.file_id, s < 0 ? 0 : c.sensor_ids[s], k, err)) != DS_OK)
+        if ((rc = ops->put_counts(store, c.file_id, s < 0 ? 0 : c.sensor_ids[s], &k, err)) != DS_OK)
             goto out;
     }
     rc = ops->commit(store, err);
@@ -319,34 +411,10 @@ out_free:
 
 /* ---- one file --------------------------------------------------------------------------- */
 
-typedef struct pool {
-    batch *free[MAX_THREADS * (QUEUE_DEPTH + 2)];
-    size_t n;
-} pool;
-
-static batch *pool_get(pool *p)
-{
-    batch *b = p->n ? p->free[--p->n] : calloc(1, sizeof(batch));
-    if (b) {
-        b->n = 0;
-        b->used = 0;
-    }
-    return b;
-}
-
-static void pool_put(pool *p, batch *b)
-{
-    if (!b)
-        return;
-    if (p->n < sizeof p->free / sizeof p->free[0])
-        p->free[p->n++] = b;
-    else
-        batch_free(b);
-}
-
 /* Read every record of rd into the workers.  Returns the reader's final status (DS_EOF,
  * DS_ETRUNC, or an error) or an aggregation error. */
-static ds_rc read_all(ds_reader *rd, worker *w, int nthreads, ds_progress *prog, uint64_t *nrec_out, ds_err *err)
+static ds_rc read_all(ds_reader *rd, worker *w, int nthreads, pool *pl, ds_progress *prog, uint64_t *nrec_out,
+                      ds_err *err)
 {
     ds_rc rc;
     ds_record rec;
@@ -366,9 +434,7 @@ static ds_rc read_all(ds_reader *rd, worker *w, int nthreads, ds_progress *prog,
     }
 
     int stable = ds_reader_stable(rd);
-    pool pl = { .n = 0 };
-    batch *cur = pool_get(&pl);
-    size_t turn = 0;
+    batch *cur = pool_get(pl);
     if (!cur)
         return ds_fail(err, DS_ENOMEM, "out of memory");
     for (;;) {
@@ -390,21 +456,20 @@ static ds_rc read_all(ds_reader *rd, worker *w, int nthreads, ds_progress *prog,
                 ds_progress_update(prog, ds_reader_consumed(rd), ds_reader_size(rd), nrec);
         }
         if (cur->n && (cur->n == BATCH || carry || rc != DS_OK)) {
-            int who = (int)(turn++ % (size_t)nthreads);
-            if (who == 0) {
-                ds_rc r2 = run_batch(&w[0], cur);
-                if (r2 != DS_OK) {
-                    rc = ds_fail(err, r2, "%s: %s while aggregating", ds_reader_path(rd), ds_rc_name(r2));
-                    break;
-                }
-                cur->n = 0;
-                cur->used = 0;
-            } else {
-                pool_put(&pl, worker_push(&w[who], cur));
-                if (!(cur = pool_get(&pl))) {
-                    rc = ds_fail(err, DS_ENOMEM, "out of memory");
-                    break;
-                }
+            /* every thread sees every batch and takes the packets whose source it owns */
+            cur->refs = nthreads;
+            for (int i = 1; i < nthreads; i++)
+                worker_push(&w[i], cur);
+            ds_rc r2 = run_batch(&w[0], cur);
+            batch_release(pl, cur);
+            if (r2 != DS_OK) {
+                rc = ds_fail(err, r2, "%s: %s while aggregating", ds_reader_path(rd), ds_rc_name(r2));
+                cur = NULL;
+                break;
+            }
+            if (!(cur = pool_get(pl))) {
+                rc = ds_fail(err, DS_ENOMEM, "out of memory");
+                break;
             }
         }
         if (carry) {   /* the reader's buffer is still valid: next() has not been called */
@@ -417,18 +482,13 @@ static ds_rc read_all(ds_reader *rd, worker *w, int nthreads, ds_progress *prog,
         if (rc != DS_OK)
             break;
     }
-    /* wait for the workers before the batches they hold can be freed */
+    /* wait for the workers: they release the batches they still hold */
     for (int i = 1; i < nthreads; i++) {
         worker_close(&w[i]);
-        for (size_t k = 0; k < w[i].ndone; k++)
-            pool_put(&pl, w[i].done[k]);
-        w[i].ndone = 0;
         if (w[i].rc != DS_OK && (rc == DS_EOF || rc == DS_ETRUNC))
             rc = ds_fail(err, w[i].rc, "%s: %s while aggregating", ds_reader_path(rd), ds_rc_name(w[i].rc));
     }
     batch_free(cur);
-    while (pl.n)
-        batch_free(pl.free[--pl.n]);
     *nrec_out = nrec;
     return rc;
 }
@@ -439,6 +499,7 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
     ds_reader *rd = NULL;
     int nthreads = in->o.threads, started = 1, joined = 0;
     worker w[MAX_THREADS];
+    pool pl = { .mu = PTHREAD_MUTEX_INITIALIZER, .n = 0 };
     ds_progress prog;
     double t0 = ds_now();
     uint64_t nrec = 0;
@@ -446,23 +507,31 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
 
     memset(res, 0, sizeof *res);
     memset(w, 0, sizeof w);
-    /* one thread needs no stable records, and read() into one warm buffer beats faulting in a
-     * fresh mapping page by page (see DS_READER_NO_MMAP) */
-    if ((rc = ds_reader_open_flags(&rd, path, nthreads == 1 ? DS_READER_NO_MMAP : 0, err)) != DS_OK)
+    /* read() into one warm buffer beats faulting in a fresh mapping page by page (see
+     * DS_READER_NO_MMAP); no path here needs records to outlive the next read */
+    if ((rc = ds_reader_open_flags(&rd, path, DS_READER_NO_MMAP, err)) != DS_OK)
         goto out;
     for (int i = 0; i < nthreads; i++) {
         w[i].in = in;
+        w[i].id = i;
+        w[i].nthreads = nthreads;
+        w[i].pool = &pl;
         w[i].days = (ds_daycache)DS_DAYCACHE_INIT;
         if (!(w[i].agg = ds_agg_new(&ac))) {
             rc = ds_fail(err, DS_ENOMEM, "out of memory");
             goto out;
         }
     }
+    /* a plain file can be read by every thread on its own (see worker_reader_main); stdin and
+     * compressed input are read once and shared out in batches */
+    int own_readers = nthreads > 1 && strcmp(path, "-") != 0 && ds_reader_container(rd) == DS_CONT_PLAIN &&
+                      ds_reader_size(rd) > 0;
     for (; started < nthreads; started++) {
         worker *x = &w[started];
         pthread_mutex_init(&x->mu, NULL);
         pthread_cond_init(&x->cv, NULL);
-        if (pthread_create(&x->th, NULL, worker_main, x) != 0) {
+        x->path = path;
+        if (pthread_create(&x->th, NULL, own_readers ? worker_reader_main : worker_main, x) != 0) {
             pthread_mutex_destroy(&x->mu);
             pthread_cond_destroy(&x->cv);
             rc = ds_fail(err, DS_ENOMEM, "cannot start a worker thread");
@@ -473,7 +542,19 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
     ds_progress_start(&prog, path);
     if (!in->o.progress)
         prog.enabled = 0;
-    rc = read_all(rd, w, nthreads, &prog, &nrec, err);
+    if (own_readers) {
+        rc = read_all(rd, w, 1, &pl, &prog, &nrec, err);   /* thread 0's share, reading by itself */
+        for (int i = 1; i < nthreads; i++) {
+            pthread_join(w[i].th, NULL);
+            /* every reader sees the same file: only a failure of its own (memory, I/O) matters */
+            if (w[i].rc != DS_OK && (rc == DS_EOF || rc == DS_ETRUNC))
+                rc = ds_fail(err, w[i].rc, "%s: %s while aggregating", path, ds_rc_name(w[i].rc));
+            else if (w[i].read_rc != DS_EOF && w[i].read_rc != DS_ETRUNC && (rc == DS_EOF || rc == DS_ETRUNC))
+                rc = ds_fail(err, w[i].read_rc, "%s", w[i].err.msg);
+        }
+    } else {
+        rc = read_all(rd, w, nthreads, &pl, &prog, &nrec, err);
+    }
     joined = 1;
     res->read_seconds = ds_now() - t0;
     ds_progress_end(&prog);
@@ -484,43 +565,41 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
     } else if (rc != DS_EOF) {
         goto out;   /* DS_EFORMAT, DS_EIO, DS_ENOMEM...: the store is not touched */
     }
-    for (int i = 1; i < nthreads; i++) {
-        if ((rc = ds_agg_merge(w[0].agg, w[i].agg)) != DS_OK) {
-            ds_fail(err, rc, "%s: out of memory merging thread states", path);
-            goto out;
-        }
-        ds_agg_free(w[i].agg);
-        w[i].agg = NULL;
-    }
+    ds_agg *aggs[MAX_THREADS];
+    for (int i = 0; i < nthreads; i++)
+        aggs[i] = w[i].agg;
 
     ds_file_meta fm = { .path = path, .bytes = ds_reader_consumed(rd), .records = nrec,
                         .truncated = res->truncated, .force = in->o.force };
     ds_reader_hash(rd, fm.hash);
     res->records = nrec;
     res->bytes = fm.bytes;
-    for (int s = -1; s < (int)in->o.cfg->nsensors; s++) {
-        const ds_agg_counts *k = ds_agg_counts_of(w[0].agg, s);
-        res->packets += k->packets;
-        res->outside += k->outside;
-        for (int o = 0; o < DS_PKT__COUNT; o++)
-            res->other += k->outcome[o];
+    for (int i = 0; i < nthreads; i++) {
+        for (int s = -1; s < (int)in->o.cfg->nsensors; s++) {
+            const ds_agg_counts *k = ds_agg_counts_of(w[i].agg, s);
+            res->packets += k->packets;
+            res->outside += k->outside;
+            for (int o = 0; o < DS_PKT__COUNT; o++)
+                res->other += k->outcome[o];
+        }
+        res->agg_bytes += ds_agg_memory(w[i].agg);
     }
-    res->agg_bytes = ds_agg_memory(w[0].agg);
     if (nrec == 0 && !res->truncated)
         snprintf(res->warning, sizeof res->warning, "%s: the capture holds no packets", path);
     double t1 = ds_now();
-    rc = commit_file(in, w[0].agg, &fm, err);
+    rc = commit_file(in, aggs, nthreads, &fm, err);
     res->commit_seconds = ds_now() - t1;
 out:
     if (!joined)
         for (int i = 1; i < started; i++)
             worker_close(&w[i]);
     for (int i = 1; i < started; i++) {
-        for (size_t k = 0; k < w[i].ndone; k++)
-            batch_free(w[i].done[k]);
         pthread_mutex_destroy(&w[i].mu);
         pthread_cond_destroy(&w[i].cv);
     }
+    while (pl.n)
+        batch_free(pl.free[--pl.n]);
+    pthread_mutex_destroy(&pl.mu);
     for (int i = 0; i < nthreads; i++)
         ds_agg_free(w[i].agg);
     ds_reader_close(rd);

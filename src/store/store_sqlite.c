@@ -24,8 +24,9 @@
 
 #include "store/store.h"
 
-#define SCHEMA_VERSION "2"
+#define SCHEMA_VERSION "1"
 #define CHUNK_ZSTD_LEVEL 1
+enum { CODEC_RAW = 0, CODEC_ZSTD = 1 };
 
 typedef struct sqlite_store {
     ds_store base;
@@ -36,6 +37,7 @@ typedef struct sqlite_store {
     ZSTD_DCtx *zd;
     uint8_t *zbuf;          /* compressed output / decompressed input, grown as needed */
     size_t zcap;
+    int codec;              /* for new chunks: CODEC_ZSTD, or CODEC_RAW when DARKSCOPE_CHUNK_CODEC=raw */
 } sqlite_store;
 
 static int zbuf_need(sqlite_store *s, size_t n)
@@ -65,7 +67,8 @@ static const char SCHEMA[] =
     "  malformed INTEGER, unknown_link INTEGER, first_ns INTEGER, last_ns INTEGER,"
     "  PRIMARY KEY(file_id, sensor_id));"
     "CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, day INTEGER NOT NULL,"
-    "  sensor_id INTEGER NOT NULL, file_id INTEGER NOT NULL, nrec INTEGER NOT NULL, data BLOB NOT NULL);"
+    "  sensor_id INTEGER NOT NULL, file_id INTEGER NOT NULL, nrec INTEGER NOT NULL, codec INTEGER NOT NULL,"
+    "  data BLOB NOT NULL);"
     "CREATE INDEX IF NOT EXISTS chunks_kind_day ON chunks(kind, day, sensor_id);";
 
 static ds_rc db_fail(sqlite_store *s, ds_err *err, const char *what)
@@ -112,6 +115,7 @@ static ds_rc sq_open(ds_store **out, const char *path, int create, ds_err *err)
     if (!s)
         return ds_fail(err, DS_ENOMEM, "out of memory");
     s->base.ops = &ds_store_sqlite;
+    s->codec = getenv("DARKSCOPE_CHUNK_CODEC") && strcmp(getenv("DARKSCOPE_CHUNK_CODEC"), "raw") == 0 ? CODEC_RAW : CODEC_ZSTD;
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         rc = ds_fail(err, DS_ESTORE, "store %s: cannot open: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -119,23 +123,33 @@ static ds_rc sq_open(ds_store **out, const char *path, int create, ds_err *err)
     }
     sqlite3_busy_timeout(s->db, 120000);
     sqlite3_extended_result_codes(s->db, 0);
-    /* Check it is a database before changing anything (a wrong --db must not be overwritten). */
-    if (sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+    /* Look before changing anything: a wrong --db (another tool's database, any other file) must
+     * be refused untouched, so the pragmas that write (journal_mode=WAL) come after this check. */
+    sqlite3_stmt *q = NULL;
+    int ntables = -1, have = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*), count(CASE WHEN name IN ('meta','chunks') THEN 1 END) FROM sqlite_master"
+                           " WHERE type='table'", -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
+        ntables = sqlite3_column_int(q, 0);
+        have = sqlite3_column_int(q, 1);
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    if (ntables < 0) {
         rc = ds_fail(err, DS_ESTORE, "store %s: not a darkscope store: %s", path, sqlite3_errmsg(s->db));
         goto out;
     }
-    if ((rc = exec(s, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                      "PRAGMA cache_size=-65536; PRAGMA foreign_keys=OFF;", err)) != DS_OK)
+    if (ntables > 0 && have != 2) {
+        rc = ds_fail(err, DS_ESTORE, "store %s: not a darkscope store (a database with other tables)", path);
         goto out;
-    /* Schema creation is idempotent; do it in a write transaction only when it is missing, so
-     * that opening an existing store for reading writes nothing. */
-    sqlite3_stmt *q = NULL;
-    int have = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master WHERE name='chunks'", -1, &q, NULL) == SQLITE_OK &&
-        sqlite3_step(q) == SQLITE_ROW)
-        have = sqlite3_column_int(q, 0);
-    sqlite3_finalize(q);
-    if (!have) {
+    }
+    if (ntables == 0 && !create) {
+        rc = ds_fail(err, DS_ENOTFOUND, "store %s is empty (ingest a capture first)", path);
+        goto out;
+    }
+    if ((rc = exec(s, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                      "PRAGMA cache_size=-16384; PRAGMA mmap_size=1073741824; PRAGMA foreign_keys=OFF;", err)) != DS_OK)
+        goto out;
+    if (ntables == 0) {
         if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != DS_OK)
             goto out;
         if ((rc = exec(s, SCHEMA, err)) != DS_OK ||
@@ -156,7 +170,7 @@ static ds_rc sq_open(ds_store **out, const char *path, int create, ds_err *err)
             goto out;
         }
     }
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO chunks(kind, day, sensor_id, file_id, nrec, data) VALUES(?,?,?,?,?,?)",
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO chunks(kind, day, sensor_id, file_id, nrec, codec, data) VALUES(?,?,?,?,?,?,?)",
                            -1, &s->put_chunk, NULL) != SQLITE_OK) {
         rc = db_fail(s, err, "prepare");
         goto out;
@@ -281,21 +295,31 @@ static ds_rc sq_put_chunk(ds_store *base, int64_t file_id, int64_t sensor_id, in
 {
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *q = s->put_chunk;
+    if (!recsize || recsize != ds_rec_size(kind))
+        return ds_fail(err, DS_EINVAL, "store: unknown chunk kind %d (record size %zu)", kind, recsize);
+    if (nrec == 0)
+        return DS_OK;   /* nothing to keep; readers never see an empty chunk */
     if (nrec > (size_t)INT32_MAX / recsize)
         return ds_fail(err, DS_ENOMEM, "store: a chunk of %zu records is larger than SQLite's BLOB limit", nrec);
-    size_t raw = nrec * recsize, bound = ZSTD_compressBound(raw);
-    if ((!s->zc && !(s->zc = ZSTD_createCCtx())) || zbuf_need(s, bound) != 0)
-        return ds_fail(err, DS_ENOMEM, "store: out of memory compressing a chunk");
-    size_t zlen = ZSTD_compressCCtx(s->zc, s->zbuf, s->zcap, data, raw, CHUNK_ZSTD_LEVEL);
-    if (ZSTD_isError(zlen))
-        return ds_fail(err, DS_ESTORE, "store: zstd: %s", ZSTD_getErrorName(zlen));
+    size_t raw = nrec * recsize, zlen = raw;
+    const uint8_t *blob = data;
+    int codec = s->codec;
+    if (codec == CODEC_ZSTD) {
+        if ((!s->zc && !(s->zc = ZSTD_createCCtx())) || zbuf_need(s, ZSTD_compressBound(raw)) != 0)
+            return ds_fail(err, DS_ENOMEM, "store: out of memory compressing a chunk");
+        zlen = ZSTD_compressCCtx(s->zc, s->zbuf, s->zcap, data, raw, CHUNK_ZSTD_LEVEL);
+        if (ZSTD_isError(zlen))
+            return ds_fail(err, DS_ESTORE, "store: zstd: %s", ZSTD_getErrorName(zlen));
+        blob = s->zbuf;
+    }
     sqlite3_reset(q);
     sqlite3_bind_int(q, 1, kind);
     sqlite3_bind_int(q, 2, day);
     sqlite3_bind_int64(q, 3, sensor_id);
     sqlite3_bind_int64(q, 4, file_id);
     sqlite3_bind_int64(q, 5, (sqlite3_int64)nrec);
-    sqlite3_bind_blob(q, 6, s->zbuf, (int)zlen, SQLITE_STATIC);
+    sqlite3_bind_int(q, 6, codec);
+    sqlite3_bind_blob(q, 7, blob, (int)zlen, SQLITE_STATIC);
     if (sqlite3_step(q) != SQLITE_DONE)
         return db_fail(s, err, "write chunk");
     sqlite3_reset(q);
@@ -348,8 +372,8 @@ static ds_rc sq_scan(ds_store *base, int kind, int64_t sensor_id, int32_t from, 
     ds_rc rc = DS_OK;
     size_t recsize = ds_rec_size(kind);
     const char *sql = sensor_id > 0
-        ? "SELECT sensor_id, day, nrec, data FROM chunks WHERE kind=?1 AND day BETWEEN ?2 AND ?3 AND sensor_id=?4 ORDER BY day"
-        : "SELECT sensor_id, day, nrec, data FROM chunks WHERE kind=?1 AND day BETWEEN ?2 AND ?3 ORDER BY day";
+        ? "SELECT sensor_id, day, nrec, data, codec FROM chunks WHERE kind=?1 AND day BETWEEN ?2 AND ?3 AND sensor_id=?4 ORDER BY day"
+        : "SELECT sensor_id, day, nrec, data, codec FROM chunks WHERE kind=?1 AND day BETWEEN ?2 AND ?3 ORDER BY day";
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
         return db_fail(s, err, "scan");
     sqlite3_bind_int(q, 1, kind);
@@ -369,13 +393,20 @@ static ds_rc sq_scan(ds_store *base, int kind, int64_t sensor_id, int32_t from, 
                 goto out;
             }
         }
-        size_t got = len && z ? ZSTD_decompressDCtx(s->zd, s->zbuf, s->zcap, z, zlen) : 0;
+        int codec = sqlite3_column_int(q, 4);
+        const uint8_t *data = s->zbuf;
+        size_t got = 0;
+        if (codec == CODEC_RAW) {
+            data = z;
+            got = zlen;
+        } else if (codec == CODEC_ZSTD && len && z) {
+            got = ZSTD_decompressDCtx(s->zd, s->zbuf, s->zcap, z, zlen);
+        }
         if (!len || ZSTD_isError(got) || got != len) {
             rc = ds_fail(err, DS_ESTORE, "store %s: chunk of kind %d on day %d is damaged (%zu bytes, %lld records)",
                          sqlite3_db_filename(s->db, "main"), kind, sqlite3_column_int(q, 1), zlen, (long long)nrec);
             goto out;
         }
-        const uint8_t *data = s->zbuf;
         if ((rc = fn(ctx, sqlite3_column_int64(q, 0), sqlite3_column_int(q, 1), data, (size_t)nrec, err)) != DS_OK)
             goto out;
     }

@@ -113,12 +113,52 @@ struct load_ctx {
     ds_err *err;
     ds_rc rc;
     const char *path;
+    FILE *f;
+    int line;          /* line the reader handed to inih last */
+    int long_line;     /* first line that did not fit inih's buffer, 0 if none */
+    int max_line;      /* longest line inih takes, without its newline */
+    int err_line;      /* line of the first error found by on_kv */
+    size_t section_len;   /* length of the name in the last "[section]" line read */
+    int section_line;
 };
+
+/* Test fix: inih (Debian builds it with INI_MAX_LINE 200 and no realloc) splits a longer line
+ * into pieces and parses each piece as a line of its own: a long darknet list then failed with
+ * a message about half a prefix, and a piece that starts with a blank was taken as a
+ * continuation of the previous key (a long store path silently became its own tail).  This
+ * reader counts lines and stops at the first one that does not fit, so it can be reported. */
+static char *read_line(char *str, int num, void *user)
+{
+    struct load_ctx *lc = user;
+    if (!fgets(str, num, lc->f))
+        return NULL;
+    lc->line++;
+    lc->max_line = num - 1;
+    size_t n = strlen(str);
+    if (n + 1 == (size_t)num && str[n - 1] != '\n' && !feof(lc->f)) {
+        int ch = getc(lc->f);
+        if (ch != EOF && ch != '\n') {
+            lc->long_line = lc->line;
+            return NULL;
+        }
+    }
+    /* Test fix: inih also cuts section names to 49 characters without a word, so two sensors
+     * whose long names share a beginning became one.  Remember the name's real length. */
+    const char *p = str;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    const char *close = *p == '[' ? strchr(p, ']') : NULL;
+    if (close) {
+        lc->section_len = (size_t)(close - p - 1);
+        lc->section_line = lc->line;
+    }
+    return str;
+}
 
 static int copy_value(char *dst, size_t dstlen, const char *v, struct load_ctx *lc, const char *key)
 {
     if (strlen(v) >= dstlen) {
-        lc->rc = ds_fail(lc->err, DS_EINVAL, "%s: value of '%s' is too long", lc->path, key);
+        lc->rc = ds_fail(lc->err, DS_EINVAL, "%s:%d: value of '%s' is too long", lc->path, lc->line, key);
         return 0;
     }
     memcpy(dst, v, strlen(v) + 1);
@@ -129,6 +169,15 @@ static int on_kv(void *user, const char *section, const char *name, const char *
 {
     struct load_ctx *lc = user;
     ds_config *c = lc->c;
+    if (lc->rc != DS_OK)   /* test fix: inih goes on after an error; keep the first one's message */
+        return 0;
+    lc->err_line = lc->line;   /* kept only when this call fails */
+    if (strlen(section) < lc->section_len) {
+        lc->err_line = lc->section_line;
+        lc->rc = ds_fail(lc->err, DS_EINVAL, "%s:%d: section name [%s...] is too long (at most %zu characters)",
+                         lc->path, lc->section_line, section, strlen(section));
+        return 0;
+    }
     if (strcmp(section, "store") == 0 && strcmp(name, "path") == 0)
         return copy_value(c->store_path, sizeof c->store_path, value, lc, "store.path");
     if (strcmp(section, "geo") == 0 && strcmp(name, "country") == 0)
@@ -142,12 +191,12 @@ static int on_kv(void *user, const char *section, const char *name, const char *
         if (rc != DS_OK) {
             char inner[sizeof lc->err->msg];
             snprintf(inner, sizeof inner, "%s", lc->err->msg);
-            lc->rc = ds_fail(lc->err, rc, "%s: %s", lc->path, inner);
+            lc->rc = ds_fail(lc->err, rc, "%s:%d: %s", lc->path, lc->line, inner);
             return 0;
         }
         return 1;
     }
-    lc->rc = ds_fail(lc->err, DS_EINVAL, "%s: unknown setting [%s] %s", lc->path, section, name);
+    lc->rc = ds_fail(lc->err, DS_EINVAL, "%s:%d: unknown setting [%s] %s", lc->path, lc->line, section, name);
     return 0;
 }
 
@@ -156,11 +205,18 @@ ds_rc ds_config_load(ds_config *c, const char *path, ds_err *err)
     FILE *f = fopen(path, "r");
     if (!f)
         return ds_fail(err, DS_EIO, "%s: cannot open config: %m", path);
-    struct load_ctx lc = { c, err, DS_OK, path };
-    int line = ini_parse_file(f, on_kv, &lc);
+    struct load_ctx lc = { c, err, DS_OK, path, f, 0, 0, 0, 0, 0, 0 };
+    int line = ini_parse_stream(read_line, &lc, on_kv, &lc);
     fclose(f);
+    /* report whichever problem comes first in the file: inih's `line` is its first error of
+     * any kind, so a smaller number than ours is a syntax error */
+    if (line > 0 && ((lc.rc != DS_OK && line < lc.err_line) || (lc.long_line && line < lc.long_line)))
+        return ds_fail(err, DS_EINVAL, "%s:%d: syntax error", path, line);
     if (lc.rc != DS_OK)
         return lc.rc;
+    if (lc.long_line)
+        return ds_fail(err, DS_EINVAL, "%s:%d: line is longer than %d characters (a long darknet list can "
+                       "go over several 'darknet =' lines)", path, lc.long_line, lc.max_line);
     if (line > 0)
         return ds_fail(err, DS_EINVAL, "%s:%d: syntax error", path, line);
     if (line < 0)

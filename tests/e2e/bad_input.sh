@@ -1,7 +1,7 @@
 # Bad input: each case gives one error line naming the file (and offset where there is one),
 # a non-zero exit, and leaves the store byte-for-byte as it was.  A capture cut short in its
 # last record is ingested up to the last whole record, with a warning.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 need tcpdump
 write_conf
 $DS synth -q -o good.pcap --days 1 --rate 3000 --seed 3
@@ -47,10 +47,10 @@ set +e; $DS ingest -q --db other.db notpcap.txt 2>/dev/null; set -e
 $DS synth -q -o cut.pcap --days 1 --rate 3000 --seed 4
 size=$(stat -c %s cut.pcap)
 head -c $((size - 20)) cut.pcap > cut2.pcap
-whole=$( (tcpdump -r cut2.pcap 2>/dev/null || true) | wc -l)
+whole=$( (tcpdump -nr cut2.pcap 2>/dev/null || true) | wc -l)
 $DS ingest -q cut2.pcap 2> warn.txt || fail "cut-short capture refused"
 grep -q "warning" warn.txt || fail "no warning for a cut-short capture"
 got=$($DS stats --format json | python3 -c 'import json,sys; print(sum(r["packets"]+r["outside"]+r["non_ip"]+r["truncated"]+r["fragments"]+r["malformed"]+r["unknown_link"] for r in json.load(sys.stdin)))')
-good=$(tcpdump -r good.pcap 2>/dev/null | wc -l)
+good=$(tcpdump -nr good.pcap 2>/dev/null | wc -l)
 [ "$got" -eq $((good + whole)) ] || fail "cut-short: stored $got records, expected $good + $whole"
 echo "all bad input handled"

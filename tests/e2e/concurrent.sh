@@ -1,6 +1,6 @@
 # Two ingests into one store at once neither corrupt nor double-count: different files both
 # count; the same file at once counts once; a killed ingest leaves the store as it was.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 write_conf
 $DS synth -q -o a.pcap --days 2 --rate 20000 --seed 11
 $DS synth -q -o b.pcap --days 2 --rate 20000 --seed 12

@@ -1,7 +1,7 @@
 # Never crash: build-sanitize/darkscope (ASan+UBSan) ingests every capture in
 # ../shared/corpus/robustness (real captures from the tcpdump, libpcap and Zeek test suites, many
 # malformed) without a sanitizer report.  Errors on bad files are fine; reports are not.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 corpus=${DS_CORPUS:-$ROOT/../shared/corpus/robustness}
 [ -d "$corpus" ] || skip "no corpus at $corpus"
 [ -x "$DSAN" ] || skip "no sanitizer build (make sanitize)"

@@ -1,7 +1,7 @@
 # `top ports` and `top countries` packet counts equal an independent count by tcpdump/BPF, and
 # `sources` equals the distinct source addresses tcpdump sees (here exactly, the bar is 1%).
 # Countries use a geo CSV made here, whose ranges tcpdump can express as `src net`.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 need tcpdump
 # geo: a few /2 and /3 blocks as countries, so BPF can count them independently
 cat > geo.csv <<EOG

@@ -1,6 +1,6 @@
 # The same capture as plain pcap, gzip, zstd, stdin, nanosecond pcap, and with --threads 2
 # gives identical tables; a pcapng from the corpus ingests.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 need zstd
 need tcpdump
 write_conf

@@ -81,7 +81,7 @@ demo: deps geo all
 	./scripts/demo.sh
 
 bench: all
-	./bench/ingest_vs_tcpdump.sh
+	./bench/all.sh
 
 clean:
 	rm -rf build build-sanitize build-fuzz

@@ -137,6 +137,47 @@ static int u64set_add(u64set *t, uint64_t v)
     return 1;
 }
 
+/* Set of non-zero u32 values: IPv4 sources, 4 bytes an entry. */
+typedef struct u32set { uint32_t *e; size_t cap, n; } u32set;
+
+static int u32set_init(u32set *t, size_t cap)
+{
+    t->cap = cap;
+    t->n = 0;
+    t->e = calloc(cap, sizeof *t->e);
+    return t->e ? 0 : -1;
+}
+
+static int u32set_add(u32set *t, uint32_t v)
+{
+    if ((t->n + 1) * 2 > t->cap) {
+        size_t cap = t->cap * 2;
+        uint32_t *n = calloc(cap, sizeof *n);
+        if (!n)
+            return -1;
+        for (size_t i = 0; i < t->cap; i++) {
+            if (!t->e[i])
+                continue;
+            size_t j = (size_t)((t->e[i] * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);
+            while (n[j])
+                j = (j + 1) & (cap - 1);
+            n[j] = t->e[i];
+        }
+        free(t->e);
+        t->e = n;
+        t->cap = cap;
+    }
+    size_t m = t->cap - 1, j = (size_t)((v * 0x9e3779b97f4a7c15ULL) >> 20) & m;
+    while (t->e[j]) {
+        if (t->e[j] == v)
+            return 0;
+        j = (j + 1) & m;
+    }
+    t->e[j] = v;
+    t->n++;
+    return 1;
+}
+
 /* 1 if newly added, 0 if present, -1 out of memory */
 static int pairtab_add(pairtab *t, uint64_t a, uint64_t b)
 {
@@ -233,10 +274,12 @@ typedef struct scan_ctx {
     const ds_top_query *q;
     uint64_t *dense;     /* packets by dense_index (ports, countries) */
     sumtab sums;
-    u64set all_src;      /* distinct sources overall */
+    u32set all_v4;       /* distinct sources overall: IPv4 (non-zero) ... */
+    u64set all_other;    /* ... and the rest (IPv6 keys, 0.0.0.0) */
     uint64_t total;
     /* pass 2 */
     sumtab shown;        /* key of a printed row -> its index (in .packets) */
+    uint64_t shown_mask; /* bit (hash of key) & 63 of every printed key: screens records first */
     ds_top_row *rows;
     u64set seen32;       /* (key, source) or (source, day) packed when both fit in 32 bits */
     pairtab seen;        /* the same pairs when they don't (IPv6 sources) */
@@ -252,7 +295,7 @@ static ds_rc pass1(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *dat
             continue;
         uint64_t key = key_of(c->q, &r);
         long di = c->dense ? dense_index(c->q->dim, key) : -1;
-        if (u64set_add(&c->all_src, r.src) < 0)
+        if ((r.src && r.src <= UINT32_MAX ? u32set_add(&c->all_v4, (uint32_t)r.src) : u64set_add(&c->all_other, r.src)) < 0)
             return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
         c->total += r.packets;
         if (di >= 0) {
@@ -270,6 +313,8 @@ static ds_rc pass1(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *dat
     return DS_OK;
 }
 
+static inline unsigned mask_bit(uint64_t key) { return (unsigned)((key * 0x9e3779b97f4a7c15ULL) >> 58); }
+
 static ds_rc pass2(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
 {
     scan_ctx *c = ctx;
@@ -279,6 +324,8 @@ static ds_rc pass2(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *dat
         if (!match(c->q, &r))
             continue;
         uint64_t key = key_of(c->q, &r);
+        if (!(c->shown_mask >> mask_bit(key) & 1))
+            continue;
         sum_ent *e = sumtab_slot(c->shown.e, c->shown.cap, key);
         if (!e->used)
             continue;
@@ -372,7 +419,7 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
     size_t nsensors = 0;
 
     memset(res, 0, sizeof *res);
-    if (sumtab_init(&c.sums, 1024) || u64set_init(&c.all_src, 1 << 14))
+    if (sumtab_init(&c.sums, 1024) || u32set_init(&c.all_v4, 1 << 16) || u64set_init(&c.all_other, 1 << 8))
         goto nomem;
     if (q->dim == DS_TOP_PORTS || q->dim == DS_TOP_COUNTRIES) {
         if (!(c.dense = calloc((size_t)DENSE_SLOTS << 16, sizeof *c.dense)))
@@ -398,7 +445,7 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
             e->packets += c.dense[i];
         }
     }
-    res->total_sources = c.all_src.n;
+    res->total_sources = c.all_v4.n + c.all_other.n;
 
     size_t limit = q->limit && q->limit < c.sums.n ? q->limit : c.sums.n;
     best = malloc((limit + 1) * sizeof *best);
@@ -428,6 +475,7 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
         }
         sum_ent *e = sumtab_get(&c.shown, r->key);
         e->packets = i;
+        c.shown_mask |= 1ULL << mask_bit(r->key);
     }
     /* pass 2: distinct sources (or, for source rows, days) of the printed rows only */
     c.rows = res->rows;
@@ -450,7 +498,8 @@ out:
     free(c.dense);
     free(c.sums.e);
     free(c.shown.e);
-    free(c.all_src.e);
+    free(c.all_v4.e);
+    free(c.all_other.e);
     free(c.seen32.e);
     pairtab_free(&c.seen);
     free(best);

@@ -24,10 +24,12 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    /* Keep large blocks (aggregation tables, record buffers) in their own mappings: glibc's
-     * adaptive threshold otherwise moves them onto the heap after the first free, where every
-     * doubling realloc copies the buffer into fresh pages instead of remapping it. */
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    /* Ingest: keep large blocks (aggregation tables, record buffers) in their own mappings:
+     * glibc's adaptive threshold otherwise moves them onto the heap after the first free, where
+     * every doubling realloc copies the buffer into fresh pages instead of remapping it.  Queries
+     * are better off with the default, which reuses freed heap memory as their tables grow. */
+    if (argc > 1 && strcmp(argv[1], "ingest") == 0)
+        mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -73,6 +73,14 @@ static int parse_where(ds_top_query *q, const char *w)
     return -1;
 }
 
+/* Organisation for the table: "-" for ASN 0 (an address in no announced prefix) or an ASN the
+ * data does not name. */
+static const char *org_text(const ds_geo *geo, uint32_t asn)
+{
+    const char *o = asn ? ds_geo_asn_org(geo, asn) : "";
+    return o && *o ? o : "-";
+}
+
 static void print_table(const ds_top_query *q, const ds_top_result *r, const ds_geo *geo)
 {
     const char *kh = q->dim == DS_TOP_PORTS ? "service" : q->dim == DS_TOP_COUNTRIES ? "country"
@@ -93,10 +101,10 @@ static void print_table(const ds_top_query *q, const ds_top_result *r, const ds_
             char f[32], l[32];
             printf("%4zu  %-39s %14s %6.2f%% %12.4f %4u %4s %8u  %-19s  %-19s  %s\n", i + 1, key, pk, 100 * row->share,
                    row->per_ip_per_day, row->days, row->cc, row->asn, cli_time(row->first_ns, f, sizeof f),
-                   cli_time(row->last_ns, l, sizeof l), ds_geo_asn_org(geo, row->asn));
+                   cli_time(row->last_ns, l, sizeof l), org_text(geo, row->asn));
         } else {
             printf("%4zu  %-10s %14s %6.2f%% %12.4f %10s%s%s\n", i + 1, key, pk, 100 * row->share, row->per_ip_per_day,
-                   sk, q->dim == DS_TOP_ASNS ? "  " : "", q->dim == DS_TOP_ASNS ? ds_geo_asn_org(geo, (uint32_t)row->key) : "");
+                   sk, q->dim == DS_TOP_ASNS ? "  " : "", q->dim == DS_TOP_ASNS ? org_text(geo, (uint32_t)row->key) : "");
         }
     }
     char tp[32], ts[32], d1[11], d2[11];

@@ -23,13 +23,18 @@
  * i of the sensor, so the distinct-destination count is exact; otherwise bit = hash(dst) mod 512
  * and the count is a linear-counting estimate.  Maps merge by OR.
  *
- * Threads merge by concatenating their record buffers (corsaro3's interval merge, without the
- * void pointers).
+ * Closing.  Once a (sensor, day) can receive nothing more (its sources and its hours are all
+ * retired, i.e. it is two days behind the clock), its record buffers are compressed into zstd
+ * frames and the raw buffers are reused for the next day.  The file's records then sit in memory
+ * compressed, the same few raw buffers stay warm in cache instead of a file's worth of fresh pages
+ * being faulted in, and with --threads N the compression runs in the N threads, not at commit.
+ * A packet that arrives after its day was closed opens a second group for that day.
  */
 #include "core/agg.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 typedef struct src_ent {
     ds_ip ip;
@@ -53,8 +58,11 @@ typedef struct outbuf { uint8_t *p; size_t len, cap; } outbuf;
 typedef struct group {
     int sensor;
     int32_t day;
-    outbuf kind[5];   /* indexed by ds_chunk_kind (1..4) */
+    outbuf kind[5];   /* indexed by ds_chunk_kind (1..4): raw records while open */
     size_t nrec[5];
+    uint8_t *z[5];    /* zstd frames once closed */
+    size_t zlen[5];
+    int closed;
 } group;
 
 struct ds_agg {
@@ -76,6 +84,8 @@ struct ds_agg {
     int32_t day_max, day_min;               /* the same for live sources */
 
     group *groups; size_t ngroups, capgroups;
+    ZSTD_CCtx *zc;
+    outbuf spare[16]; size_t nspare;        /* raw buffers of closed groups, for reuse */
     uint64_t *gkey; uint32_t *gid; size_t capg;   /* (sensor, day) -> group index + 1 */
 
     ds_agg_counts *counts;                  /* [nsensors + 1]; [0] = unattributed */
@@ -143,8 +153,13 @@ void ds_agg_free(ds_agg *a)
     free(a->svc_spare);
     free(a->hslot);
     for (size_t g = 0; g < a->ngroups; g++)
-        for (int k = 0; k < 5; k++)
+        for (int k = 0; k < 5; k++) {
             free(a->groups[g].kind[k].p);
+            free(a->groups[g].z[k]);
+        }
+    for (size_t i = 0; i < a->nspare; i++)
+        free(a->spare[i].p);
+    ZSTD_freeCCtx(a->zc);
     free(a->groups);
     free(a->gkey);
     free(a->gid);
@@ -157,7 +172,9 @@ size_t ds_agg_memory(const ds_agg *a)
                a->caphr * sizeof *a->hr + a->caphslot * sizeof *a->hslot + a->capgroups * sizeof *a->groups;
     for (size_t g = 0; g < a->ngroups; g++)
         for (int k = 0; k < 5; k++)
-            n += a->groups[g].kind[k].cap;
+            n += a->groups[g].kind[k].cap + a->groups[g].zlen[k];
+    for (size_t i = 0; i < a->nspare; i++)
+        n += a->spare[i].cap;
     return n;
 }
 
@@ -372,8 +389,11 @@ static group *group_of(ds_agg *a, int sensor, int32_t day)
     }
     size_t m = a->capg - 1, j = (size_t)mix64(key) & m;
     while (a->gid[j]) {
-        if (a->gkey[j] == key)
-            return &a->groups[a->gid[j] - 1];
+        if (a->gkey[j] == key) {
+            if (!a->groups[a->gid[j] - 1].closed)
+                return &a->groups[a->gid[j] - 1];
+            break;   /* closed: a late record opens a new group for the day, found here from now on */
+        }
         j = (j + 1) & m;
     }
     if (a->ngroups == a->capgroups) {
@@ -394,10 +414,14 @@ static group *group_of(ds_agg *a, int sensor, int32_t day)
 }
 
 /* Room for one more record of `kind` in g; NULL when memory runs out. */
-static uint8_t *group_rec(group *g, int kind)
+static uint8_t *group_rec(ds_agg *a, group *g, int kind)
 {
     outbuf *b = &g->kind[kind];
     size_t rs = ds_rec_size(kind);
+    if (!b->cap && a->nspare) {   /* a warm buffer of a closed group */
+        *b = a->spare[--a->nspare];
+        b->len = 0;
+    }
     if (rs > b->cap - b->len) {
         size_t cap = b->cap ? b->cap * 2 : rs * 256;
         uint8_t *np = realloc(b->p, cap);
@@ -410,6 +434,49 @@ static uint8_t *group_rec(group *g, int kind)
     b->len += rs;
     g->nrec[kind]++;
     return r;
+}
+
+/* Compress an open group's records into zstd frames and keep its raw buffers for reuse. */
+static int close_group(ds_agg *a, group *g)
+{
+    if (g->closed)
+        return 0;
+    if (!a->zc && !(a->zc = ZSTD_createCCtx()))
+        return -1;
+    for (int k = 1; k < 5; k++) {
+        outbuf *b = &g->kind[k];
+        if (g->nrec[k]) {
+            size_t bound = ZSTD_compressBound(b->len);
+            uint8_t *z = malloc(bound);
+            if (!z)
+                return -1;
+            size_t zl = ZSTD_compressCCtx(a->zc, z, bound, b->p, b->len, DS_CHUNK_ZSTD_LEVEL);
+            if (ZSTD_isError(zl)) {
+                free(z);
+                return -1;
+            }
+            uint8_t *shrunk = realloc(z, zl);
+            g->z[k] = shrunk ? shrunk : z;
+            g->zlen[k] = zl;
+        }
+        if (b->cap && a->nspare < sizeof a->spare / sizeof a->spare[0]) {
+            a->spare[a->nspare++] = *b;
+        } else {
+            free(b->p);
+        }
+        memset(b, 0, sizeof *b);
+    }
+    g->closed = 1;
+    return 0;
+}
+
+/* Close every open group of a day before `before`: nothing more can reach them. */
+static int close_groups(ds_agg *a, int32_t before)
+{
+    for (size_t i = 0; i < a->ngroups; i++)
+        if (!a->groups[i].closed && a->groups[i].day < before && close_group(a, &a->groups[i]) != 0)
+            return -1;
+    return 0;
 }
 
 /* Retire hourly entries of hours before `keep_from`: encode them, compact the keepers, and
@@ -432,7 +499,7 @@ static int retire_hours(ds_agg *a, uint32_t keep_from)
             continue;
         }
         group *g = group_of(a, (int)(uint16_t)(h->k2 >> 48), (int32_t)(uint32_t)h->k1);
-        uint8_t *p = g ? group_rec(g, DS_CHUNK_HOURLY) : NULL;
+        uint8_t *p = g ? group_rec(a, g, DS_CHUNK_HOURLY) : NULL;
         if (!p) {
             rc = -1;
             continue;
@@ -495,8 +562,8 @@ static int retire_days(ds_agg *a, int32_t keep_from)
         }
         remap[i] = UINT32_MAX;
         group *g = group_of(a, e->sensor, e->day);
-        uint8_t *ps = g ? group_rec(g, DS_CHUNK_SOURCES) : NULL;
-        uint8_t *pd = ps ? group_rec(g, DS_CHUNK_DSTMAP) : NULL;
+        uint8_t *ps = g ? group_rec(a, g, DS_CHUNK_SOURCES) : NULL;
+        uint8_t *pd = ps ? group_rec(a, g, DS_CHUNK_DSTMAP) : NULL;
         if (!pd) {
             rc = -1;
             continue;
@@ -540,7 +607,7 @@ static int retire_days(ds_agg *a, int32_t keep_from)
         r.cc[1] = e->cc[1];
         /* a count above 2^32-1 (never in practice) is split over several records: readers sum */
         for (uint64_t left = s->packets; left; left -= r.packets) {
-            uint8_t *p = g ? group_rec(g, DS_CHUNK_SRCSVC) : NULL;
+            uint8_t *p = g ? group_rec(a, g, DS_CHUNK_SRCSVC) : NULL;
             if (!p) {
                 rc = -1;
                 break;
@@ -598,7 +665,8 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
     }
     if (day > a->day_max) {
         a->day_max = day;
-        if (retire_days(a, day - 1) != 0)
+        /* hours of days before day - 1 have all been retired above (the clock is past them) */
+        if (retire_days(a, day - 1) != 0 || close_groups(a, day - 1) != 0)
             return DS_ENOMEM;
     }
 
@@ -664,7 +732,7 @@ const ds_agg_counts *ds_agg_counts_of(const ds_agg *a, int s)
 
 ds_rc ds_agg_finish(ds_agg *a)
 {
-    if (retire_hours(a, UINT32_MAX) != 0 || retire_days(a, INT32_MAX) != 0)
+    if (retire_hours(a, UINT32_MAX) != 0 || retire_days(a, INT32_MAX) != 0 || close_groups(a, INT32_MAX) != 0)
         return DS_ENOMEM;
     return DS_OK;
 }
@@ -675,27 +743,22 @@ ds_rc ds_agg_merge(ds_agg *into, ds_agg *from)
 {
     if (ds_agg_finish(into) != DS_OK || ds_agg_finish(from) != DS_OK)
         return DS_ENOMEM;
+    /* closed groups move over as they are: a day may then have several chunks, which readers
+     * combine */
     for (size_t gi = 0; gi < from->ngroups; gi++) {
         group *f = &from->groups[gi];
-        group *t = group_of(into, f->sensor, f->day);
+        group *t = group_of(into, f->sensor, f->day);   /* a fresh, empty group: into is all closed */
         if (!t)
             return DS_ENOMEM;
         for (int k = 1; k < 5; k++) {
-            outbuf *tb = &t->kind[k], *fb = &f->kind[k];
-            if (!fb->len)
-                continue;
-            if (fb->len > tb->cap - tb->len) {
-                size_t cap = tb->len + fb->len;
-                uint8_t *np = realloc(tb->p, cap);
-                if (!np)
-                    return DS_ENOMEM;
-                tb->p = np;
-                tb->cap = cap;
-            }
-            memcpy(tb->p + tb->len, fb->p, fb->len);
-            tb->len += fb->len;
-            t->nrec[k] += f->nrec[k];
+            t->z[k] = f->z[k];
+            t->zlen[k] = f->zlen[k];
+            t->nrec[k] = f->nrec[k];
+            f->z[k] = NULL;
+            f->zlen[k] = 0;
+            f->nrec[k] = 0;
         }
+        t->closed = 1;
     }
     for (size_t s = 0; s <= from->conf.nsensors && s <= into->conf.nsensors; s++)
         ds_agg_counts_add(&into->counts[s], &from->counts[s]);
@@ -716,6 +779,39 @@ void ds_agg_counts_add(ds_agg_counts *t, const ds_agg_counts *f)
 
 ds_rc ds_agg_emit(ds_agg *a, ds_chunk_sink sink, void *ctx, ds_err *err)
 {
+    ds_rc rc = DS_OK;
+    uint8_t *raw = NULL;
+    size_t cap = 0;
+    if (ds_agg_finish(a) != DS_OK)
+        return ds_fail(err, DS_ENOMEM, "out of memory while writing aggregates");
+    for (size_t gi = 0; gi < a->ngroups && rc == DS_OK; gi++) {
+        const group *g = &a->groups[gi];
+        for (int k = 1; k < 5 && rc == DS_OK; k++) {
+            if (!g->nrec[k])
+                continue;
+            size_t len = g->nrec[k] * ds_rec_size(k);
+            if (len > cap) {
+                uint8_t *n = realloc(raw, len);
+                if (!n) {
+                    rc = ds_fail(err, DS_ENOMEM, "out of memory while writing aggregates");
+                    break;
+                }
+                raw = n;
+                cap = len;
+            }
+            if (ZSTD_decompress(raw, len, g->z[k], g->zlen[k]) != len) {
+                rc = ds_fail(err, DS_ENOMEM, "aggregates: a compressed chunk does not decompress");
+                break;
+            }
+            rc = sink(ctx, g->sensor, g->day, (ds_chunk_kind)k, raw, g->nrec[k], err);
+        }
+    }
+    free(raw);
+    return rc;
+}
+
+ds_rc ds_agg_emit_zstd(ds_agg *a, ds_chunk_zsink sink, void *ctx, ds_err *err)
+{
     if (ds_agg_finish(a) != DS_OK)
         return ds_fail(err, DS_ENOMEM, "out of memory while writing aggregates");
     for (size_t gi = 0; gi < a->ngroups; gi++) {
@@ -723,7 +819,7 @@ ds_rc ds_agg_emit(ds_agg *a, ds_chunk_sink sink, void *ctx, ds_err *err)
         for (int k = 1; k < 5; k++) {
             if (!g->nrec[k])
                 continue;
-            ds_rc rc = sink(ctx, g->sensor, g->day, (ds_chunk_kind)k, g->kind[k].p, g->nrec[k], err);
+            ds_rc rc = sink(ctx, g->sensor, g->day, (ds_chunk_kind)k, g->z[k], g->zlen[k], g->nrec[k], err);
             if (rc != DS_OK)
                 return rc;
         }

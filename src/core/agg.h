@@ -62,6 +62,13 @@ typedef ds_rc (*ds_chunk_sink)(void *ctx, int sensor, int32_t day, ds_chunk_kind
 /* Hand every (sensor, day, kind) chunk to sink, records encoded per records.h. */
 ds_rc ds_agg_emit(ds_agg *a, ds_chunk_sink sink, void *ctx, ds_err *err);
 
+/* The same chunks as one zstd frame each (what the aggregator keeps: see agg.c), for a store
+ * that takes them as they are. */
+#define DS_CHUNK_ZSTD_LEVEL 1
+typedef ds_rc (*ds_chunk_zsink)(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, const uint8_t *frame,
+                                size_t framelen, size_t nrec, ds_err *err);
+ds_rc ds_agg_emit_zstd(ds_agg *a, ds_chunk_zsink sink, void *ctx, ds_err *err);
+
 /* Bytes held by the tables (for memory reporting). */
 size_t ds_agg_memory(const ds_agg *a);
 

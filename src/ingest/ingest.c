@@ -339,12 +339,12 @@ typedef struct commit_ctx {
     int64_t *sensor_ids;
 } commit_ctx;
 
-static ds_rc sink_chunk(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, const uint8_t *data, size_t nrec,
-                        ds_err *err)
+static ds_rc sink_chunk(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, const uint8_t *frame, size_t framelen,
+                        size_t nrec, ds_err *err)
 {
     commit_ctx *c = ctx;
-    return c->store->ops->put_chunk(c->store, c->file_id, c->sensor_ids[sensor], day, kind, data, nrec,
-                                    ds_rec_size(kind), err);
+    return c->store->ops->put_chunk_zstd(c->store, c->file_id, c->sensor_ids[sensor], day, kind, frame, framelen,
+                                         nrec, err);
 }
 
 static ds_rc commit_file(ds_ingest *in, ds_agg *const *aggs, int naggs, const ds_file_meta *fm, ds_err *err)
@@ -389,7 +389,7 @@ static ds_rc commit_file(ds_ingest *in, ds_agg *const *aggs, int naggs, const ds
     /* each thread's records go in as chunks of their own: the threads own disjoint sources, and
      * readers combine the chunks of a day anyway, so there is nothing to merge first */
     for (int i = 0; i < naggs; i++)
-        if ((rc = ds_agg_emit(aggs[i], sink_chunk, &c, err)) != DS_OK)
+        if ((rc = ds_agg_emit_zstd(aggs[i], sink_chunk, &c, err)) != DS_OK)
             goto out;
     for (int s = -1; s < (int)cfg->nsensors; s++) {
         ds_agg_counts k = { 0 };

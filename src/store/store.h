@@ -63,6 +63,10 @@ typedef struct ds_store_ops {
     ds_rc (*sensor_upsert)(ds_store *s, const ds_sensor_info *info, int64_t *id, ds_err *err);
     ds_rc (*put_chunk)(ds_store *s, int64_t file_id, int64_t sensor_id, int32_t day, int kind,
                        const uint8_t *data, size_t nrec, size_t recsize, ds_err *err);
+    /* The same chunk already compressed: one zstd frame of nrec records (what ds_agg keeps).  A
+     * backend that stores rows decompresses it; SQLite stores it as it is. */
+    ds_rc (*put_chunk_zstd)(ds_store *s, int64_t file_id, int64_t sensor_id, int32_t day, int kind,
+                            const uint8_t *frame, size_t framelen, size_t nrec, ds_err *err);
     ds_rc (*put_counts)(ds_store *s, int64_t file_id, int64_t sensor_id, const ds_agg_counts *c,
                         ds_err *err);
     ds_rc (*commit)(ds_store *s, ds_err *err);

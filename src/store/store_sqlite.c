@@ -25,7 +25,7 @@
 #include "store/store.h"
 
 #define SCHEMA_VERSION "1"
-#define CHUNK_ZSTD_LEVEL 1
+#define CHUNK_ZSTD_LEVEL DS_CHUNK_ZSTD_LEVEL
 enum { CODEC_RAW = 0, CODEC_ZSTD = 1 };
 
 typedef struct sqlite_store {
@@ -326,6 +326,34 @@ static ds_rc sq_put_chunk(ds_store *base, int64_t file_id, int64_t sensor_id, in
     return DS_OK;
 }
 
+static ds_rc sq_put_chunk_zstd(ds_store *base, int64_t file_id, int64_t sensor_id, int32_t day, int kind,
+                               const uint8_t *frame, size_t framelen, size_t nrec, ds_err *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    size_t recsize = ds_rec_size(kind);
+    if (!recsize)
+        return ds_fail(err, DS_EINVAL, "store: unknown chunk kind %d", kind);
+    if (nrec == 0)
+        return DS_OK;
+    /* the frame must say it holds exactly nrec records, or readers would call it damaged */
+    unsigned long long content = ZSTD_getFrameContentSize(frame, framelen);
+    if (nrec > (size_t)INT32_MAX / recsize || framelen > (size_t)INT32_MAX || content != (unsigned long long)nrec * recsize)
+        return ds_fail(err, DS_EINVAL, "store: a compressed chunk of kind %d does not hold %zu records", kind, nrec);
+    sqlite3_stmt *q = s->put_chunk;
+    sqlite3_reset(q);
+    sqlite3_bind_int(q, 1, kind);
+    sqlite3_bind_int(q, 2, day);
+    sqlite3_bind_int64(q, 3, sensor_id);
+    sqlite3_bind_int64(q, 4, file_id);
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)nrec);
+    sqlite3_bind_int(q, 6, CODEC_ZSTD);
+    sqlite3_bind_blob(q, 7, frame, (int)framelen, SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        return db_fail(s, err, "write chunk");
+    sqlite3_reset(q);
+    return DS_OK;
+}
+
 static ds_rc sq_put_counts(ds_store *base, int64_t file_id, int64_t sensor_id, const ds_agg_counts *c, ds_err *err)
 {
     sqlite_store *s = (sqlite_store *)base;
@@ -519,6 +547,7 @@ const ds_store_ops ds_store_sqlite = {
     .begin = sq_begin,
     .sensor_upsert = sq_sensor_upsert,
     .put_chunk = sq_put_chunk,
+    .put_chunk_zstd = sq_put_chunk_zstd,
     .put_counts = sq_put_counts,
     .commit = sq_commit,
     .rollback = sq_rollback,

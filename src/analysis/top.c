@@ -15,16 +15,7 @@
 #include <string.h>
 
 #include "core/records.h"
-
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
+#include "core/hash.h"
 
 /* Pass 1 table: key -> packets (and, for source rows, country and ASN).  24 bytes an entry,
  * because a quarter can hold tens of thousands of keys (random-port scans) and fresh memory is
@@ -42,7 +33,7 @@ static int sumtab_init(sumtab *t, size_t cap)
 
 static sum_ent *sumtab_slot(sum_ent *e, size_t cap, uint64_t k)
 {
-    size_t m = cap - 1, j = (size_t)mix64(k) & m;
+    size_t m = cap - 1, j = (size_t)ds_mix64(k) & m;
     while (e[j].used && e[j].key != k)
         j = (j + 1) & m;
     return &e[j];
@@ -86,7 +77,7 @@ static void pairtab_free(pairtab *t) { free(t->e); }
 
 static inline size_t pair_home(uint64_t a, uint64_t b, size_t m)
 {
-    return (size_t)mix64(a * 0x9e3779b97f4a7c15ULL ^ b) & m;
+    return (size_t)ds_mix64(a * 0x9e3779b97f4a7c15ULL ^ b) & m;
 }
 
 /* Set of u64 values (8 bytes an entry, so it stays in cache longer); 0 is kept as a flag. */
@@ -117,7 +108,7 @@ static int u64set_add(u64set *t, uint64_t v)
         for (size_t i = 0; i < t->cap; i++) {
             if (!t->e[i])
                 continue;
-            size_t j = (size_t)mix64(t->e[i]) & (cap - 1);
+            size_t j = (size_t)ds_mix64(t->e[i]) & (cap - 1);
             while (n[j])
                 j = (j + 1) & (cap - 1);
             n[j] = t->e[i];
@@ -126,7 +117,7 @@ static int u64set_add(u64set *t, uint64_t v)
         t->e = n;
         t->cap = cap;
     }
-    size_t m = t->cap - 1, j = (size_t)mix64(v) & m;
+    size_t m = t->cap - 1, j = (size_t)ds_mix64(v) & m;
     while (t->e[j]) {
         if (t->e[j] == v)
             return 0;

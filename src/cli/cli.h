@@ -35,6 +35,10 @@ int cli_load_config(ds_config *cfg, const char *config_path, const char *db_over
 /* Open geo data named by the config.  Paths still at their defaults that don't exist give a
  * warning and a geo that answers ZZ/0; a configured path that fails is an error. */
 int cli_open_geo(const ds_config *cfg, ds_geo **out);
+/* Open the store of cfg for reading and switch to the timezone it counts days in (the
+ * configuration's when the store has none yet).  Prints the error and returns non-zero. */
+struct ds_store;
+int cli_open_store(const ds_config *cfg, struct ds_store **out, char *tz, size_t tzlen);
 /* 1234567 -> "1,234,567" */
 char *cli_thousands(uint64_t v, char *buf, size_t len);
 void cli_json_string(FILE *f, const char *s);

@@ -54,17 +54,9 @@ int ds_cmd_stats_run(int argc, char **argv)
     status = 1;
     if (cli_load_config(&cfg, config, db, NULL, 0) != 0)
         goto out;
-    if (ds_store_open(&st, cfg.store_path, 0, &err) != DS_OK) {
-        cli_error(NULL, &err);
-        goto out;
-    }
     char tz[128];
-    if (st->ops->meta_get(st, "timezone", tz, sizeof tz, &err) != DS_OK)
-        snprintf(tz, sizeof tz, "UTC");
-    if (ds_tz_use(tz, &err) != DS_OK) {
-        cli_error(NULL, &err);
+    if (cli_open_store(&cfg, &st, tz, sizeof tz) != 0)
         goto out;
-    }
     if (st->ops->sensor_stats(st, &rows, &n, &err) != DS_OK) {
         cli_error(NULL, &err);
         goto out;

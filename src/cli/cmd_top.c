@@ -249,17 +249,9 @@ int ds_cmd_top_run(int argc, char **argv)
     status = 1;
     if (cli_load_config(&cfg, config, db, NULL, 0) != 0)
         goto out;
-    if (ds_store_open(&st, cfg.store_path, 0, &err) != DS_OK) {
-        cli_error(NULL, &err);
-        goto out;
-    }
     char tz[128];
-    if (st->ops->meta_get(st, "timezone", tz, sizeof tz, &err) != DS_OK)
-        snprintf(tz, sizeof tz, "%s", cfg.timezone);
-    if (ds_tz_use(tz, &err) != DS_OK) {
-        cli_error(NULL, &err);
+    if (cli_open_store(&cfg, &st, tz, sizeof tz) != 0)
         goto out;
-    }
     int32_t first, last;
     ds_rc rc = st->ops->day_span(st, &first, &last, &err);
     if (rc == DS_ENOTFOUND) {

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "store/store.h"
+#include "util/timeutil.h"
 
 void cli_error(const char *what, const ds_err *err)
 {
@@ -60,6 +62,25 @@ int cli_load_config(ds_config *cfg, const char *config_path, const char *db_over
             cli_error(NULL, &err);
             return 1;
         }
+    }
+    return 0;
+}
+
+int cli_open_store(const ds_config *cfg, ds_store **out, char *tz, size_t tzlen)
+{
+    ds_err err = { 0 };
+    *out = NULL;
+    if (ds_store_open(out, cfg->store_path, 0, &err) != DS_OK) {
+        cli_error(NULL, &err);
+        return 1;
+    }
+    if ((*out)->ops->meta_get(*out, "timezone", tz, tzlen, &err) != DS_OK)
+        snprintf(tz, tzlen, "%s", cfg->timezone);
+    if (ds_tz_use(tz, &err) != DS_OK) {
+        cli_error(NULL, &err);
+        ds_store_close(*out);
+        *out = NULL;
+        return 1;
     }
     return 0;
 }

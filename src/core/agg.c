@@ -31,6 +31,7 @@
  * A packet that arrives after its day was closed opens a second group for that day.
  */
 #include "core/agg.h"
+#include "core/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -91,22 +92,12 @@ struct ds_agg {
     ds_agg_counts *counts;                  /* [nsensors + 1]; [0] = unattributed */
 };
 
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 static inline uint64_t src_hash(int sensor, int32_t day, const ds_ip *ip)
 {
     uint64_t a, b;
     memcpy(&a, ip->b, 8);
     memcpy(&b, ip->b + 8, 8);
-    return mix64(a ^ mix64(b ^ ((uint64_t)(uint16_t)sensor << 40) ^ ((uint64_t)ip->v6 << 39) ^ (uint32_t)day));
+    return ds_mix64(a ^ ds_mix64(b ^ ((uint64_t)(uint16_t)sensor << 40) ^ ((uint64_t)ip->v6 << 39) ^ (uint32_t)day));
 }
 
 ds_agg *ds_agg_new(const ds_agg_conf *conf)
@@ -254,7 +245,7 @@ static int svc_grow(ds_agg *a)
     for (size_t i = 0; i < a->capsvc; i++) {
         if (!a->svc[i].packets)
             continue;
-        size_t j = (size_t)mix64(a->svc[i].key) & (cap - 1);
+        size_t j = (size_t)ds_mix64(a->svc[i].key) & (cap - 1);
         while (n[j].packets)
             j = (j + 1) & (cap - 1);
         n[j] = a->svc[i];
@@ -272,7 +263,7 @@ static inline uint64_t svc_key(uint32_t src_idx, ds_class cls, ds_service svc)
 
 static int svc_add(ds_agg *a, uint64_t key, uint64_t n)
 {
-    size_t mask = a->capsvc - 1, j = (size_t)mix64(key) & mask;
+    size_t mask = a->capsvc - 1, j = (size_t)ds_mix64(key) & mask;
     while (a->svc[j].packets) {
         if (a->svc[j].key == key) {
             a->svc[j].packets += n;
@@ -289,7 +280,7 @@ static int svc_add(ds_agg *a, uint64_t key, uint64_t n)
 
 static const svc_ent *svc_get(const ds_agg *a, uint64_t key)
 {
-    size_t mask = a->capsvc - 1, j = (size_t)mix64(key) & mask;
+    size_t mask = a->capsvc - 1, j = (size_t)ds_mix64(key) & mask;
     while (a->svc[j].packets) {
         if (a->svc[j].key == key)
             return &a->svc[j];
@@ -300,7 +291,7 @@ static const svc_ent *svc_get(const ds_agg *a, uint64_t key)
 
 static inline uint64_t hr_hash(uint64_t k1, uint64_t k2, uint32_t k3)
 {
-    return mix64(k1 ^ mix64(k2 ^ ((uint64_t)k3 << 7)));
+    return ds_mix64(k1 ^ ds_mix64(k2 ^ ((uint64_t)k3 << 7)));
 }
 
 /* Rebuild the index over the dense hourly entries (after growth or a retire). */
@@ -375,7 +366,7 @@ static group *group_of(ds_agg *a, int sensor, int32_t day)
         for (size_t i = 0; i < a->capg; i++) {
             if (!a->gid[i])
                 continue;
-            size_t j = (size_t)mix64(a->gkey[i]) & (cap - 1);
+            size_t j = (size_t)ds_mix64(a->gkey[i]) & (cap - 1);
             while (ni[j])
                 j = (j + 1) & (cap - 1);
             nk[j] = a->gkey[i];
@@ -387,7 +378,7 @@ static group *group_of(ds_agg *a, int sensor, int32_t day)
         a->gid = ni;
         a->capg = cap;
     }
-    size_t m = a->capg - 1, j = (size_t)mix64(key) & m;
+    size_t m = a->capg - 1, j = (size_t)ds_mix64(key) & m;
     while (a->gid[j]) {
         if (a->gkey[j] == key) {
             if (!a->groups[a->gid[j] - 1].closed)
@@ -591,7 +582,7 @@ static int retire_days(ds_agg *a, int32_t keep_from)
         uint32_t si = (uint32_t)(s->key >> 32);
         if (remap[si] != UINT32_MAX) {
             uint64_t key = (uint64_t)remap[si] << 32 | (s->key & 0xffffffffu);
-            size_t j = (size_t)mix64(key) & (a->capsvc - 1);
+            size_t j = (size_t)ds_mix64(key) & (a->capsvc - 1);
             while (nsvc[j].packets)
                 j = (j + 1) & (a->capsvc - 1);
             nsvc[j].key = key;
@@ -695,7 +686,7 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
     if (p->ts_ns > e->last_ns)
         e->last_ns = p->ts_ns;
     e->class_mask |= (uint8_t)(1u << cls);
-    uint32_t bit = a->exact_dst[sensor] ? dst_index : (uint32_t)mix64(ds_src_key(&p->dst));
+    uint32_t bit = a->exact_dst[sensor] ? dst_index : (uint32_t)ds_mix64(ds_src_key(&p->dst));
     bit &= DS_DSTMAP_BYTES * 8 - 1;
     e->dst[bit >> 3] |= (uint8_t)(1u << (bit & 7));
 

@@ -23,19 +23,10 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "core/hash.h"
 #include "geo/geo_int.h"
 
 /* ---------------------------------------------------------------- hash map */
-
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
-}
 
 static int map_grow(geo_map *m)
 {
@@ -52,7 +43,7 @@ static int map_grow(geo_map *m)
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->used[i])
             continue;
-        size_t j = (size_t)mix64(m->keys[i]) & (ncap - 1);
+        size_t j = (size_t)ds_mix64(m->keys[i]) & (ncap - 1);
         while (used[j])
             j = (j + 1) & (ncap - 1);
         used[j] = 1;
@@ -74,7 +65,7 @@ uint32_t *geo_map_put(geo_map *m, uint64_t key, int *inserted)
     *inserted = 0;
     if ((m->n + 1) * 2 > m->cap && map_grow(m) != 0)
         return NULL;
-    size_t j = (size_t)mix64(key) & (m->cap - 1);
+    size_t j = (size_t)ds_mix64(key) & (m->cap - 1);
     while (m->used[j]) {
         if (m->keys[j] == key)
             return &m->vals[j];
@@ -92,7 +83,7 @@ const uint32_t *geo_map_get(const geo_map *m, uint64_t key)
 {
     if (!m->cap)
         return NULL;
-    size_t j = (size_t)mix64(key) & (m->cap - 1);
+    size_t j = (size_t)ds_mix64(key) & (m->cap - 1);
     while (m->used[j]) {
         if (m->keys[j] == key)
             return &m->vals[j];

@@ -463,6 +463,23 @@ static ds_rc sq_day_span(ds_store *base, int32_t *first, int32_t *last, ds_err *
     return rc;
 }
 
+/* Room for one more row in a growing result array (*rows, *n used, *cap allocated); NULL when
+ * memory runs out.  The new row is zeroed. */
+static void *row_append(void **rows, size_t *n, size_t *cap, size_t size)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        void *nr = realloc(*rows, nc * size);
+        if (!nr)
+            return NULL;
+        *rows = nr;
+        *cap = nc;
+    }
+    void *r = (char *)*rows + (*n)++ * size;
+    memset(r, 0, size);
+    return r;
+}
+
 static ds_rc sq_sensors(ds_store *base, ds_sensor_info **rows, size_t *n, ds_err *err)
 {
     sqlite_store *s = (sqlite_store *)base;
@@ -474,17 +491,11 @@ static ds_rc sq_sensors(ds_store *base, ds_sensor_info **rows, size_t *n, ds_err
     if (sqlite3_prepare_v2(s->db, "SELECT id, name, darknet, v4_addresses FROM sensors ORDER BY name", -1, &q, NULL) != SQLITE_OK)
         return db_fail(s, err, "sensors");
     while (sqlite3_step(q) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            ds_sensor_info *nr = realloc(*rows, cap * sizeof *nr);
-            if (!nr) {
-                rc = ds_fail(err, DS_ENOMEM, "out of memory");
-                break;
-            }
-            *rows = nr;
+        ds_sensor_info *r = row_append((void **)rows, n, &cap, sizeof *r);
+        if (!r) {
+            rc = ds_fail(err, DS_ENOMEM, "out of memory");
+            break;
         }
-        ds_sensor_info *r = &(*rows)[(*n)++];
-        memset(r, 0, sizeof *r);
         r->id = sqlite3_column_int64(q, 0);
         snprintf(r->name, sizeof r->name, "%s", (const char *)sqlite3_column_text(q, 1));
         snprintf(r->darknet, sizeof r->darknet, "%s", (const char *)sqlite3_column_text(q, 2));
@@ -510,17 +521,11 @@ static ds_rc sq_sensor_stats(ds_store *base, ds_sensor_stats **rows, size_t *n, 
                            -1, &q, NULL) != SQLITE_OK)
         return db_fail(s, err, "stats");
     while (sqlite3_step(q) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            ds_sensor_stats *nr = realloc(*rows, cap * sizeof *nr);
-            if (!nr) {
-                rc = ds_fail(err, DS_ENOMEM, "out of memory");
-                break;
-            }
-            *rows = nr;
+        ds_sensor_stats *r = row_append((void **)rows, n, &cap, sizeof *r);
+        if (!r) {
+            rc = ds_fail(err, DS_ENOMEM, "out of memory");
+            break;
         }
-        ds_sensor_stats *r = &(*rows)[(*n)++];
-        memset(r, 0, sizeof *r);
         r->sensor_id = sqlite3_column_int64(q, 0);
         snprintf(r->name, sizeof r->name, "%s", (const char *)sqlite3_column_text(q, 1));
         r->c.packets = (uint64_t)sqlite3_column_int64(q, 2);

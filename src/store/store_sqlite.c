@@ -126,16 +126,28 @@ static ds_rc sq_open(ds_store **out, const char *path, int create, ds_err *err)
     /* Look before changing anything: a wrong --db (another tool's database, any other file) must
      * be refused untouched, so the pragmas that write (journal_mode=WAL) come after this check. */
     sqlite3_stmt *q = NULL;
-    int ntables = -1, have = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*), count(CASE WHEN name IN ('meta','chunks') THEN 1 END) FROM sqlite_master"
-                           " WHERE type='table'", -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
-        ntables = sqlite3_column_int(q, 0);
-        have = sqlite3_column_int(q, 1);
+    int ntables = -1, have = 0, probe = SQLITE_ERROR;
+    /* Another process creating the same store holds locks for a moment (switching a new file to
+     * WAL, where SQLite's busy handler is not always consulted), so BUSY here means "wait",
+     * never "not a store".  Regression: two first ingests at once failed one of them. */
+    for (int tries = 0; tries < 1200; tries++) {
+        probe = sqlite3_prepare_v2(s->db, "SELECT count(*), count(CASE WHEN name IN ('meta','chunks') THEN 1 END)"
+                                " FROM sqlite_master WHERE type='table'", -1, &q, NULL);
+        if (probe == SQLITE_OK && (probe = sqlite3_step(q)) == SQLITE_ROW) {
+            ntables = sqlite3_column_int(q, 0);
+            have = sqlite3_column_int(q, 1);
+        }
+        sqlite3_finalize(q);
+        q = NULL;
+        if (probe != SQLITE_BUSY && probe != SQLITE_LOCKED)
+            break;
+        sqlite3_sleep(100);
     }
-    sqlite3_finalize(q);
-    q = NULL;
     if (ntables < 0) {
-        rc = ds_fail(err, DS_ESTORE, "store %s: not a darkscope store: %s", path, sqlite3_errmsg(s->db));
+        rc = ds_fail(err, probe == SQLITE_BUSY || probe == SQLITE_LOCKED ? DS_EBUSY : DS_ESTORE,
+                     probe == SQLITE_BUSY || probe == SQLITE_LOCKED ? "store %s: locked by another process for too long: %s"
+                                                               : "store %s: not a darkscope store: %s",
+                     path, sqlite3_errmsg(s->db));
         goto out;
     }
     if (ntables > 0 && have != 2) {
@@ -146,8 +158,14 @@ static ds_rc sq_open(ds_store **out, const char *path, int create, ds_err *err)
         rc = ds_fail(err, DS_ENOTFOUND, "store %s is empty (ingest a capture first)", path);
         goto out;
     }
-    if ((rc = exec(s, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                      "PRAGMA cache_size=-16384; PRAGMA mmap_size=1073741824; PRAGMA foreign_keys=OFF;", err)) != DS_OK)
+    for (int tries = 0;; tries++) {
+        rc = exec(s, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     "PRAGMA cache_size=-16384; PRAGMA mmap_size=1073741824; PRAGMA foreign_keys=OFF;", err);
+        if (rc != DS_EBUSY || tries >= 1200)
+            break;
+        sqlite3_sleep(100);
+    }
+    if (rc != DS_OK)
         goto out;
     if (ntables == 0) {
         if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != DS_OK)

@@ -18,8 +18,8 @@ $DS ingest -q a.pcap 2>e1 & p1=$!
 $DS ingest -q a.pcap 2>e2 & p2=$!
 wait $p1; r1=$?; wait $p2; r2=$?
 set -e
-[ $((r1 + r2)) -eq 1 ] || fail "same file twice at once: exit codes $r1 $r2 (want one success)"
-cat e1 e2 | grep -q "already ingested" || fail "no 'already ingested' message"
+[ $((r1 + r2)) -eq 1 ] || { cat e1 e2; fail "same file twice at once: exit codes $r1 $r2 (want one success)"; }
+cat e1 e2 | grep -q "already ingested" || { cat e1 e2; fail "no 'already ingested' message"; }
 solo_a=$($DS stats --db solo.db --format json >/dev/null; rm -f x.db*; $DS ingest -q --db x.db a.pcap; $DS stats --db x.db --format json | python3 -c 'import json,sys; print(sum(r["packets"] for r in json.load(sys.stdin)))')
 [ "$(total)" -eq "$solo_a" ] || fail "same file twice: counted $(total), once is $solo_a"
 # kill -9 in the middle of an ingest: the store stays as it was, and still works

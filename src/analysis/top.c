@@ -10,9 +10,11 @@
  */
 #include "analysis/top.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/records.h"
 #include "core/hash.h"
@@ -238,27 +240,34 @@ static inline uint64_t key_of(const ds_top_query *q, const ds_rec_srcsvc *r)
 /* Ports and countries have small key spaces, so pass 1 sums them in plain arrays instead of
  * the hash table: no hashing, no probing.  A port key maps to (protocol slot, port); protocols
  * other than TCP/UDP/ICMP/ICMPv6 use the hash table. */
-#define DENSE_SLOTS 4
+/* TCP and UDP ports take 65536 slots each, ICMP and ICMPv6 types 256 each. */
+#define DENSE_SIZE (65536 + 65536 + 256 + 256)
 static inline long dense_index(ds_top_dim dim, uint64_t key)
 {
     if (dim == DS_TOP_COUNTRIES)
         return (long)(key & 0xffff);
     if (dim != DS_TOP_PORTS)
         return -1;
-    long slot;
+    long v = DS_SERVICE_VALUE((ds_service)key);
     switch (DS_SERVICE_PROTO((ds_service)key)) {
-    case DS_PROTO_TCP: slot = 0; break;
-    case DS_PROTO_UDP: slot = 1; break;
-    case DS_PROTO_ICMP: slot = 2; break;
-    case DS_PROTO_ICMP6: slot = 3; break;
+    case DS_PROTO_TCP: return v;
+    case DS_PROTO_UDP: return 65536 + v;
+    case DS_PROTO_ICMP: return v < 256 ? 131072 + v : -1;
+    case DS_PROTO_ICMP6: return v < 256 ? 131328 + v : -1;
     default: return -1;
     }
-    return slot << 16 | DS_SERVICE_VALUE((ds_service)key);
 }
 static inline uint64_t dense_key(ds_top_dim dim, size_t i)
 {
-    static const uint8_t proto[DENSE_SLOTS] = { DS_PROTO_TCP, DS_PROTO_UDP, DS_PROTO_ICMP, DS_PROTO_ICMP6 };
-    return dim == DS_TOP_COUNTRIES ? (uint64_t)i : DS_SERVICE(proto[i >> 16], i & 0xffff);
+    if (dim == DS_TOP_COUNTRIES)
+        return (uint64_t)i;
+    if (i < 65536)
+        return DS_SERVICE(DS_PROTO_TCP, i);
+    if (i < 131072)
+        return DS_SERVICE(DS_PROTO_UDP, i - 65536);
+    if (i < 131328)
+        return DS_SERVICE(DS_PROTO_ICMP, i - 131072);
+    return DS_SERVICE(DS_PROTO_ICMP6, i - 131328);
 }
 
 typedef struct scan_ctx {
@@ -269,7 +278,7 @@ typedef struct scan_ctx {
     u64set all_other;    /* ... and the rest (IPv6 keys, 0.0.0.0) */
     uint64_t total;
     /* pass 2 */
-    sumtab shown;        /* key of a printed row -> its index (in .packets) */
+    const sumtab *shown; /* key of a printed row -> its index (in .packets); shared, read-only */
     uint64_t shown_mask; /* bit (hash of key) & 63 of every printed key: screens records first */
     ds_top_row *rows;
     u64set seen32;       /* (key, source) or (source, day) packed when both fit in 32 bits */
@@ -317,19 +326,13 @@ static ds_rc pass2(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *dat
         uint64_t key = key_of(c->q, &r);
         if (!(c->shown_mask >> mask_bit(key) & 1))
             continue;
-        sum_ent *e = sumtab_slot(c->shown.e, c->shown.cap, key);
-        if (!e->used)
+        if (!sumtab_slot(c->shown->e, c->shown->cap, key)->used)
             continue;
-        ds_top_row *row = &c->rows[e->packets];
+        /* only collected here: the rows are counted from the sets once every thread is done */
         uint64_t a = c->q->dim == DS_TOP_SOURCES ? r.src : key;
         uint64_t b = c->q->dim == DS_TOP_SOURCES ? (uint32_t)day : r.src;
-        int added = a >> 32 || b >> 32 ? pairtab_add(&c->seen, a, b) : u64set_add(&c->seen32, a << 32 | b);
-        if (added < 0)
+        if ((a >> 32 || b >> 32 ? pairtab_add(&c->seen, a, b) : u64set_add(&c->seen32, a << 32 | b)) < 0)
             return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
-        if (c->q->dim == DS_TOP_SOURCES)
-            row->days += (uint32_t)added;
-        else
-            row->sources += (uint64_t)added;
     }
     return DS_OK;
 }
@@ -400,61 +403,231 @@ static size_t select_top(const sumtab *t, size_t limit, const sum_ent **out)
     return n;
 }
 
+/* ---- running the passes in threads ---------------------------------------------------- *
+ *
+ * A quarter's `top` splits its days between threads (corsaro3's shape again: partial state per
+ * thread, then a merge), each with its own store connection, because SQLite connections are not
+ * shared across threads.  Pass 1 runs in parallel and its sums and source sets are merged; the
+ * ranking is chosen; pass 2 runs in parallel and the (key, source) sets are united, which is what
+ * makes the distinct counts exact across the split. */
+
+#define TOP_MAX_THREADS 4
+
+typedef struct part {
+    ds_store *st;
+    int64_t sensor_id;
+    int32_t from, to;
+    int kind;
+    ds_scan_fn fn;
+    void *ctx;
+    ds_rc rc;
+    ds_err err;
+    pthread_t th;
+} part;
+
+static void *part_main(void *arg)
+{
+    part *p = arg;
+    p->rc = p->st->ops->scan(p->st, p->kind, p->sensor_id, p->from, p->to, p->fn, p->ctx, &p->err);
+    return NULL;
+}
+
+/* Run scan(kind, fn) over each part's days, part i with ctx[i], parts 1.. in threads. */
+static ds_rc run_parts(part *parts, size_t n, int64_t sensor_id, int kind, ds_scan_fn fn, void **ctx, ds_err *err)
+{
+    size_t started = 1;
+    for (size_t i = 0; i < n; i++) {
+        parts[i].sensor_id = sensor_id;
+        parts[i].kind = kind;
+        parts[i].fn = fn;
+        parts[i].ctx = ctx[i];
+        parts[i].rc = DS_OK;
+        parts[i].err.msg[0] = '\0';
+    }
+    for (; started < n; started++)
+        if (pthread_create(&parts[started].th, NULL, part_main, &parts[started]) != 0)
+            break;
+    /* the calling thread does part 0, and any part a thread could not be started for */
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || i >= started)
+            part_main(&parts[i]);
+    }
+    for (size_t i = 1; i < started; i++)
+        pthread_join(parts[i].th, NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i].rc != DS_OK) {
+            if (err)
+                *err = parts[i].err;
+            return parts[i].rc;
+        }
+    }
+    return DS_OK;
+}
+
+/* Count the printed rows' distinct sources (or days) from the sets of part 0, then unite the
+ * other parts' sets into it, counting what they add. */
+static int count_seen(scan_ctx *c, size_t n, ds_top_row *rows)
+{
+    const ds_top_query *q = c[0].q;
+    for (size_t i = 0; i < n; i++) {
+        u64set *s32 = &c[i].seen32;
+        pairtab *sp = &c[i].seen;
+        size_t total = s32->cap + sp->cap + (s32->has_zero ? 1 : 0);
+        for (size_t k = 0; k < total; k++) {
+            uint64_t a, b;
+            if (k < s32->cap) {
+                if (!s32->e[k])
+                    continue;
+                a = s32->e[k] >> 32;
+                b = s32->e[k] & 0xffffffffu;
+            } else if (k < s32->cap + sp->cap) {
+                const pair_ent *pe = &sp->e[k - s32->cap];
+                if (!pe->used)
+                    continue;
+                a = pe->a;
+                b = pe->b;
+            } else {
+                a = 0;   /* the packed pair (0, 0) */
+                b = 0;
+            }
+            int added = 1;
+            if (i > 0) {
+                added = a >> 32 || b >> 32 ? pairtab_add(&c[0].seen, a, b) : u64set_add(&c[0].seen32, a << 32 | b);
+                if (added < 0)
+                    return -1;
+            }
+            if (!added)
+                continue;
+            ds_top_row *row = &rows[sumtab_slot(c[0].shown->e, c[0].shown->cap, a)->packets];
+            if (q->dim == DS_TOP_SOURCES)
+                row->days++;
+            else
+                row->sources++;
+        }
+    }
+    return 0;
+}
+
+static void scan_ctx_free(scan_ctx *c)
+{
+    free(c->dense);
+    free(c->sums.e);
+    free(c->all_v4.e);
+    free(c->all_other.e);
+    free(c->seen32.e);
+    pairtab_free(&c->seen);
+}
+
 ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err *err)
 {
     ds_rc rc = DS_ENOMEM;
-    scan_ctx c = { .q = q };
-    src_detail_ctx sd = { 0 };
+    scan_ctx c[TOP_MAX_THREADS];
+    part parts[TOP_MAX_THREADS];
+    void *ctxs[TOP_MAX_THREADS];
+    src_detail_ctx sd[TOP_MAX_THREADS];
+    ds_top_row *detail[TOP_MAX_THREADS] = { 0 };
+    sumtab shown = { 0 };
     const sum_ent **best = NULL;
     ds_sensor_info *sensors = NULL;
-    size_t nsensors = 0;
+    size_t nsensors = 0, n = 1;
 
     memset(res, 0, sizeof *res);
-    if (sumtab_init(&c.sums, 1024) || u32set_init(&c.all_v4, 1 << 16) || u64set_init(&c.all_other, 1 << 8))
-        goto nomem;
-    if (q->dim == DS_TOP_PORTS || q->dim == DS_TOP_COUNTRIES) {
-        if (!(c.dense = calloc((size_t)DENSE_SLOTS << 16, sizeof *c.dense)))
+    memset(c, 0, sizeof c);
+    memset(parts, 0, sizeof parts);
+    memset(sd, 0, sizeof sd);
+    /* one part per CPU (at most TOP_MAX_THREADS), each at least a few days long */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int32_t days = q->to - q->from + 1;
+    while ((long)n < ncpu && n < TOP_MAX_THREADS && days / (int32_t)(n + 1) >= 7)
+        n++;
+    parts[0].st = st;
+    for (size_t i = 1; i < n; i++) {
+        if (st->ops->reopen(st, &parts[i].st, err) != DS_OK) {
+            n = i;   /* fewer threads, same answer */
+            break;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        parts[i].from = q->from + (int32_t)((int64_t)days * (int64_t)i / (int64_t)n);
+        parts[i].to = q->from + (int32_t)((int64_t)days * (int64_t)(i + 1) / (int64_t)n) - 1;
+        c[i].q = q;
+        ctxs[i] = &c[i];
+        if (sumtab_init(&c[i].sums, 1024) || u32set_init(&c[i].all_v4, 1 << 16) || u64set_init(&c[i].all_other, 1 << 8) ||
+            pairtab_init(&c[i].seen, 1 << 10) || u64set_init(&c[i].seen32, 1 << 12))
+            goto nomem;
+        if ((q->dim == DS_TOP_PORTS || q->dim == DS_TOP_COUNTRIES) &&
+            !(c[i].dense = calloc((size_t)DENSE_SIZE, sizeof *c[i].dense)))
             goto nomem;
     }
-    if ((rc = st->ops->scan(st, DS_CHUNK_SRCSVC, q->sensor_id, q->from, q->to, pass1, &c, err)) != DS_OK)
+    if ((rc = run_parts(parts, n, q->sensor_id, DS_CHUNK_SRCSVC, pass1, ctxs, err)) != DS_OK)
         goto out;
+    rc = DS_ENOMEM;
+    /* merge pass 1 into part 0 */
+    for (size_t i = 1; i < n; i++) {
+        c[0].total += c[i].total;
+        if (c[0].dense)
+            for (size_t k = 0; k < (size_t)DENSE_SIZE; k++)
+                c[0].dense[k] += c[i].dense[k];
+        for (size_t k = 0; k < c[i].sums.cap; k++) {
+            const sum_ent *f = &c[i].sums.e[k];
+            if (!f->used)
+                continue;
+            sum_ent *e = sumtab_get(&c[0].sums, f->key);
+            if (!e)
+                goto nomem;
+            e->packets += f->packets;
+            e->asn = f->asn;
+            e->cc[0] = f->cc[0];
+            e->cc[1] = f->cc[1];
+        }
+        for (size_t k = 0; k < c[i].all_v4.cap; k++)
+            if (c[i].all_v4.e[k] && u32set_add(&c[0].all_v4, c[i].all_v4.e[k]) < 0)
+                goto nomem;
+        for (size_t k = 0; k < c[i].all_other.cap; k++)
+            if (c[i].all_other.e[k] && u64set_add(&c[0].all_other, c[i].all_other.e[k]) < 0)
+                goto nomem;
+        if (c[i].all_other.has_zero && u64set_add(&c[0].all_other, 0) < 0)
+            goto nomem;
+    }
     if ((rc = st->ops->sensors(st, &sensors, &nsensors, err)) != DS_OK)
         goto out;
+    rc = DS_ENOMEM;
     for (size_t i = 0; i < nsensors; i++)
         if (!q->sensor_id || sensors[i].id == q->sensor_id)
             res->addresses += sensors[i].v4_addresses;
-    res->days = q->to - q->from + 1;
-    res->total_packets = c.total;
+    res->days = days;
+    res->total_packets = c[0].total;
     /* fold the dense sums into the hash table: at most a few thousand non-zero slots */
-    if (c.dense) {
-        for (size_t i = 0; i < (size_t)DENSE_SLOTS << 16; i++) {
-            if (!c.dense[i])
+    if (c[0].dense) {
+        for (size_t i = 0; i < (size_t)DENSE_SIZE; i++) {
+            if (!c[0].dense[i])
                 continue;
-            sum_ent *e = sumtab_get(&c.sums, dense_key(q->dim, i));
+            sum_ent *e = sumtab_get(&c[0].sums, dense_key(q->dim, i));
             if (!e)
                 goto nomem;
-            e->packets += c.dense[i];
+            e->packets += c[0].dense[i];
         }
     }
-    res->total_sources = c.all_v4.n + c.all_other.n;
+    res->total_sources = c[0].all_v4.n + c[0].all_other.n;
 
-    size_t limit = q->limit && q->limit < c.sums.n ? q->limit : c.sums.n;
+    size_t limit = q->limit && q->limit < c[0].sums.n ? q->limit : c[0].sums.n;
     best = malloc((limit + 1) * sizeof *best);
     res->rows = calloc(limit + 1, sizeof *res->rows);
     if (!best || !res->rows)
         goto nomem;
-    res->n = select_top(&c.sums, limit, best);
-    double denom = (double)res->addresses * (double)res->days;
+    res->n = select_top(&c[0].sums, limit, best);
+    double denom = (double)res->addresses * (double)days;
     size_t cap = 16;
     while (cap < res->n * 2 + 2)
         cap *= 2;
-    if (sumtab_init(&c.shown, cap) || pairtab_init(&c.seen, 1 << 10) || u64set_init(&c.seen32, 1 << 12))
+    if (sumtab_init(&shown, cap))
         goto nomem;
+    uint64_t mask = 0;
     for (size_t i = 0; i < res->n; i++) {
         ds_top_row *r = &res->rows[i];
         r->key = best[i]->key;
         r->packets = best[i]->packets;
-        r->share = c.total ? (double)r->packets / (double)c.total : 0;
+        r->share = c[0].total ? (double)r->packets / (double)c[0].total : 0;
         r->per_ip_per_day = denom > 0 ? (double)r->packets / denom : 0;
         if (q->dim == DS_TOP_SOURCES) {
             r->cc[0] = best[i]->cc[0];
@@ -464,20 +637,45 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
             if (!(r->key >> 63))
                 ds_ip_set4(&r->ip, (uint32_t)r->key);
         }
-        sum_ent *e = sumtab_get(&c.shown, r->key);
-        e->packets = i;
-        c.shown_mask |= 1ULL << mask_bit(r->key);
+        sumtab_get(&shown, r->key)->packets = i;
+        mask |= 1ULL << mask_bit(r->key);
+    }
+    for (size_t i = 0; i < n; i++) {
+        c[i].shown = &shown;
+        c[i].shown_mask = mask;
     }
     /* pass 2: distinct sources (or, for source rows, days) of the printed rows only */
-    c.rows = res->rows;
-    if (res->n && (rc = st->ops->scan(st, DS_CHUNK_SRCSVC, q->sensor_id, q->from, q->to, pass2, &c, err)) != DS_OK)
-        goto out;
-    if (q->dim == DS_TOP_SOURCES && res->n) {
-        /* addresses (IPv6 keys are hashes) and first/last seen */
-        sd.rows = res->rows;
-        sd.idx = c.shown;
-        if ((rc = st->ops->scan(st, DS_CHUNK_SOURCES, q->sensor_id, q->from, q->to, on_sources, &sd, err)) != DS_OK)
+    if (res->n) {
+        if ((rc = run_parts(parts, n, q->sensor_id, DS_CHUNK_SRCSVC, pass2, ctxs, err)) != DS_OK)
             goto out;
+        rc = DS_ENOMEM;
+        if (count_seen(c, n, res->rows) != 0)
+            goto nomem;
+    }
+    if (q->dim == DS_TOP_SOURCES && res->n) {
+        /* addresses (IPv6 keys are hashes) and first/last seen: each part fills its own copy */
+        for (size_t i = 0; i < n; i++) {
+            if (!(detail[i] = calloc(res->n, sizeof *detail[i])))
+                goto nomem;
+            sd[i].rows = detail[i];
+            sd[i].idx = shown;
+            ctxs[i] = &sd[i];
+        }
+        if ((rc = run_parts(parts, n, q->sensor_id, DS_CHUNK_SOURCES, on_sources, ctxs, err)) != DS_OK)
+            goto out;
+        for (size_t i = 0; i < n; i++) {
+            for (size_t k = 0; k < res->n; k++) {
+                ds_top_row *t = &res->rows[k];
+                const ds_top_row *f = &detail[i][k];
+                if (!f->first_ns)
+                    continue;
+                t->ip = f->ip;
+                if (!t->first_ns || f->first_ns < t->first_ns)
+                    t->first_ns = f->first_ns;
+                if (f->last_ns > t->last_ns)
+                    t->last_ns = f->last_ns;
+            }
+        }
     }
     rc = DS_OK;
     goto out;
@@ -486,13 +684,13 @@ nomem:
 out:
     if (rc != DS_OK)
         ds_top_result_free(res);
-    free(c.dense);
-    free(c.sums.e);
-    free(c.shown.e);
-    free(c.all_v4.e);
-    free(c.all_other.e);
-    free(c.seen32.e);
-    pairtab_free(&c.seen);
+    for (size_t i = 0; i < TOP_MAX_THREADS; i++) {
+        scan_ctx_free(&c[i]);
+        free(detail[i]);
+        if (i > 0 && parts[i].st)
+            ds_store_close(parts[i].st);
+    }
+    free(shown.e);
     free(best);
     free(sensors);
     return rc;

@@ -55,6 +55,9 @@ typedef struct ds_store_ops {
     const char *name;
     ds_rc (*open)(ds_store **out, const char *path, int create, ds_err *err);
     void (*close)(ds_store *s);
+    /* A second, independent handle on the same store, for another thread (a handle is used by
+     * one thread at a time). */
+    ds_rc (*reopen)(ds_store *s, ds_store **out, ds_err *err);
 
     ds_rc (*meta_get)(ds_store *s, const char *key, char *val, size_t len, ds_err *err); /* DS_ENOTFOUND */
     ds_rc (*meta_set)(ds_store *s, const char *key, const char *val, ds_err *err);

@@ -201,6 +201,15 @@ out:
     return rc;
 }
 
+static ds_rc sq_reopen(ds_store *base, ds_store **out, ds_err *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    const char *path = sqlite3_db_filename(s->db, "main");
+    if (!path || !*path)
+        return ds_fail(err, DS_EINVAL, "store: an in-memory store cannot be reopened");
+    return sq_open(out, path, 0, err);
+}
+
 static ds_rc sq_meta_get(ds_store *base, const char *key, char *val, size_t len, ds_err *err)
 {
     sqlite_store *s = (sqlite_store *)base;
@@ -565,6 +574,7 @@ const ds_store_ops ds_store_sqlite = {
     .name = "sqlite",
     .open = sq_open,
     .close = sq_close,
+    .reopen = sq_reopen,
     .meta_get = sq_meta_get,
     .meta_set = sq_meta_set,
     .begin = sq_begin,

@@ -31,7 +31,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all sanitize test unit deps geo demo fuzz fuzz-long bench clean
+.PHONY: all sanitize tsan test unit deps geo demo fuzz fuzz-long bench clean
 all: $(BUILD)/darkscope
 
 $(BUILD)/obj/%.o: %.c
@@ -55,6 +55,10 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 sanitize:
 	$(MAKE) BUILD=build-sanitize OPT=-O1 EXTRA_CFLAGS="$(SAN)" EXTRA_LDFLAGS="$(SAN)" build-sanitize/darkscope unit-bins
 
+# ThreadSanitizer build (threads in ingest and top); tests/e2e/threads_tsan.sh runs it
+tsan:
+	$(MAKE) BUILD=build-tsan OPT=-O1 EXTRA_CFLAGS="-fsanitize=thread" EXTRA_LDFLAGS="-fsanitize=thread" build-tsan/darkscope
+
 deps:
 	@./scripts/deps.sh
 
@@ -64,6 +68,7 @@ geo: deps
 test: deps geo
 	$(MAKE) all unit-bins
 	$(MAKE) sanitize
+	$(MAKE) tsan
 	$(MAKE) fuzz-build
 	./tests/run.sh
 
@@ -84,6 +89,6 @@ bench: all
 	./bench/all.sh
 
 clean:
-	rm -rf build build-sanitize build-fuzz
+	rm -rf build build-sanitize build-tsan build-fuzz
 
--include $(shell find build build-sanitize build-fuzz -name '*.d' 2>/dev/null)
+-include $(shell find build build-sanitize build-tsan build-fuzz -name '*.d' 2>/dev/null)

@@ -295,7 +295,9 @@ static ds_rc pass1(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *dat
             continue;
         uint64_t key = key_of(c->q, &r);
         long di = c->dense ? dense_index(c->q->dim, key) : -1;
-        if ((r.src && r.src <= UINT32_MAX ? u32set_add(&c->all_v4, (uint32_t)r.src) : u64set_add(&c->all_other, r.src)) < 0)
+        /* distinct sources overall; for source rows they are the keys themselves */
+        if (c->q->dim != DS_TOP_SOURCES &&
+            (r.src && r.src <= UINT32_MAX ? u32set_add(&c->all_v4, (uint32_t)r.src) : u64set_add(&c->all_other, r.src)) < 0)
             return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
         c->total += r.packets;
         if (di >= 0) {
@@ -608,7 +610,7 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
             e->packets += c[0].dense[i];
         }
     }
-    res->total_sources = c[0].all_v4.n + c[0].all_other.n;
+    res->total_sources = q->dim == DS_TOP_SOURCES ? c[0].sums.n : c[0].all_v4.n + c[0].all_other.n;
 
     size_t limit = q->limit && q->limit < c[0].sums.n ? q->limit : c[0].sums.n;
     best = malloc((limit + 1) * sizeof *best);

@@ -28,20 +28,7 @@ if [ ! -s "$f" ]; then
     "$DS" synth -q -o "$f.tmp" --rate "$rate" --seed 2023
     mv "$f.tmp" "$f"
 fi
-conf=$W/ingest.conf
-db=$W/ingest.db
-cat > "$conf" <<EOC
-[store]
-path = $db
-[geo]
-country = $BENCH_ROOT/data/geo/country
-asn = $BENCH_ROOT/data/geo/asn
-[sensor.tokyo]
-darknet = 198.51.100.0/24
-[sensor.osaka]
-darknet = 203.0.113.0/24
-EOC
-fresh_store() { rm -f "$db" "$db"-journal "$db"-wal "$db"-shm; }
+bench_store ingest "$(printf '[sensor.tokyo]\ndarknet = 198.51.100.0/24\n[sensor.osaka]\ndarknet = 203.0.113.0/24')"
 
 machine_line
 echo "file: $f, $(( $(stat -L -c %s "$f") / 1000000 )) MB"

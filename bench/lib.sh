@@ -36,6 +36,18 @@ build_darkscope() { # the binary changes under us while others work: always meas
     [ -x "$DS" ] || die "$DS not built (run make)"
 }
 
+bench_store() { # NAME SENSOR_LINES: write $W/NAME.conf (store $W/NAME.db, the default geo data,
+                #   the sensors given), set conf and db, and define fresh_store
+    conf=$W/$1.conf
+    db=$W/$1.db
+    {
+        printf '[store]\npath = %s\n[geo]\ncountry = %s/data/geo/country\nasn = %s/data/geo/asn\n' \
+            "$db" "$BENCH_ROOT" "$BENCH_ROOT"
+        printf '%s\n' "$2"
+    } > "$conf"
+    fresh_store() { rm -f "$db" "$db"-journal "$db"-wal "$db"-shm; }
+}
+
 machine_line() { # one line: when, where, what was measured
     local cpu rev
     cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)

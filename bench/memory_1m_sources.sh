@@ -28,18 +28,7 @@ if [ ! -s "$f" ] || [ "$gen" -nt "$f" ]; then
     "$gen" "$f.tmp" "$SOURCES" 1
     mv "$f.tmp" "$f"
 fi
-conf=$W/memory.conf
-db=$W/memory.db
-cat > "$conf" <<EOC
-[store]
-path = $db
-[geo]
-country = $BENCH_ROOT/data/geo/country
-asn = $BENCH_ROOT/data/geo/asn
-[sensor.tokyo]
-darknet = 198.51.100.0/24
-EOC
-fresh_store() { rm -f "$db" "$db"-journal "$db"-wal "$db"-shm; }
+bench_store memory "$(printf '[sensor.tokyo]\ndarknet = 198.51.100.0/24')"
 
 machine_line
 echo "file: $f, $(( $(stat -L -c %s "$f") / 1000000 )) MB, $SOURCES distinct sources in one day"

@@ -28,19 +28,7 @@ if [ ! -s "$f" ]; then
     "$DS" synth -q -o "$f.tmp"
     mv "$f.tmp" "$f"
 fi
-conf=$W/top.conf
-db=$W/top.db
-cat > "$conf" <<EOC
-[store]
-path = $db
-[geo]
-country = $BENCH_ROOT/data/geo/country
-asn = $BENCH_ROOT/data/geo/asn
-[sensor.tokyo]
-darknet = 198.51.100.0/24
-[sensor.osaka]
-darknet = 203.0.113.0/24
-EOC
+bench_store top "$(printf '[sensor.tokyo]\ndarknet = 198.51.100.0/24\n[sensor.osaka]\ndarknet = 203.0.113.0/24')"
 
 machine_line
 echo "file: $f, $(( $(stat -L -c %s "$f") / 1000000 )) MB"

@@ -317,11 +317,28 @@ static ds_rc sq_sensor_upsert(ds_store *base, const ds_sensor_info *info, int64_
     return rc;
 }
 
+/* The one INSERT of a chunk row, whatever its codec. */
+static ds_rc insert_chunk(sqlite_store *s, int64_t file_id, int64_t sensor_id, int32_t day, int kind, size_t nrec,
+                          int codec, const uint8_t *blob, size_t len, ds_err *err)
+{
+    sqlite3_stmt *q = s->put_chunk;
+    sqlite3_reset(q);
+    sqlite3_bind_int(q, 1, kind);
+    sqlite3_bind_int(q, 2, day);
+    sqlite3_bind_int64(q, 3, sensor_id);
+    sqlite3_bind_int64(q, 4, file_id);
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)nrec);
+    sqlite3_bind_int(q, 6, codec);
+    sqlite3_bind_blob(q, 7, blob, (int)len, SQLITE_STATIC);
+    ds_rc rc = sqlite3_step(q) == SQLITE_DONE ? DS_OK : db_fail(s, err, "write chunk");
+    sqlite3_reset(q);
+    return rc;
+}
+
 static ds_rc sq_put_chunk(ds_store *base, int64_t file_id, int64_t sensor_id, int32_t day, int kind,
                           const uint8_t *data, size_t nrec, size_t recsize, ds_err *err)
 {
     sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *q = s->put_chunk;
     if (!recsize || recsize != ds_rec_size(kind))
         return ds_fail(err, DS_EINVAL, "store: unknown chunk kind %d (record size %zu)", kind, recsize);
     if (nrec == 0)
@@ -339,18 +356,7 @@ static ds_rc sq_put_chunk(ds_store *base, int64_t file_id, int64_t sensor_id, in
             return ds_fail(err, DS_ESTORE, "store: zstd: %s", ZSTD_getErrorName(zlen));
         blob = s->zbuf;
     }
-    sqlite3_reset(q);
-    sqlite3_bind_int(q, 1, kind);
-    sqlite3_bind_int(q, 2, day);
-    sqlite3_bind_int64(q, 3, sensor_id);
-    sqlite3_bind_int64(q, 4, file_id);
-    sqlite3_bind_int64(q, 5, (sqlite3_int64)nrec);
-    sqlite3_bind_int(q, 6, codec);
-    sqlite3_bind_blob(q, 7, blob, (int)zlen, SQLITE_STATIC);
-    if (sqlite3_step(q) != SQLITE_DONE)
-        return db_fail(s, err, "write chunk");
-    sqlite3_reset(q);
-    return DS_OK;
+    return insert_chunk(s, file_id, sensor_id, day, kind, nrec, codec, blob, zlen, err);
 }
 
 static ds_rc sq_put_chunk_zstd(ds_store *base, int64_t file_id, int64_t sensor_id, int32_t day, int kind,
@@ -366,19 +372,7 @@ static ds_rc sq_put_chunk_zstd(ds_store *base, int64_t file_id, int64_t sensor_i
     unsigned long long content = ZSTD_getFrameContentSize(frame, framelen);
     if (nrec > (size_t)INT32_MAX / recsize || framelen > (size_t)INT32_MAX || content != (unsigned long long)nrec * recsize)
         return ds_fail(err, DS_EINVAL, "store: a compressed chunk of kind %d does not hold %zu records", kind, nrec);
-    sqlite3_stmt *q = s->put_chunk;
-    sqlite3_reset(q);
-    sqlite3_bind_int(q, 1, kind);
-    sqlite3_bind_int(q, 2, day);
-    sqlite3_bind_int64(q, 3, sensor_id);
-    sqlite3_bind_int64(q, 4, file_id);
-    sqlite3_bind_int64(q, 5, (sqlite3_int64)nrec);
-    sqlite3_bind_int(q, 6, CODEC_ZSTD);
-    sqlite3_bind_blob(q, 7, frame, (int)framelen, SQLITE_STATIC);
-    if (sqlite3_step(q) != SQLITE_DONE)
-        return db_fail(s, err, "write chunk");
-    sqlite3_reset(q);
-    return DS_OK;
+    return insert_chunk(s, file_id, sensor_id, day, kind, nrec, CODEC_ZSTD, frame, framelen, err);
 }
 
 static ds_rc sq_put_counts(ds_store *base, int64_t file_id, int64_t sensor_id, const ds_agg_counts *c, ds_err *err)

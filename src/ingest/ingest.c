@@ -433,7 +433,6 @@ static ds_rc read_all(ds_reader *rd, worker *w, int nthreads, pool *pl, ds_progr
         return rc;
     }
 
-    int stable = ds_reader_stable(rd);
     batch *cur = pool_get(pl);
     if (!cur)
         return ds_fail(err, DS_ENOMEM, "out of memory");
@@ -442,14 +441,13 @@ static ds_rc read_all(ds_reader *rd, worker *w, int nthreads, pool *pl, ds_progr
         int carry = 0;     /* rec did not fit in cur's arena: it goes into the next batch */
         if (rc == DS_OK) {
             nrec++;
-            if (!stable) {
-                int k = batch_keep(cur, &rec);
-                if (k < 0) {
-                    rc = ds_fail(err, DS_ENOMEM, "out of memory");
-                    break;
-                }
-                carry = k > 0;
+            /* the reader reuses its buffer (streams, and files read without mmap): copy */
+            int k = batch_keep(cur, &rec);
+            if (k < 0) {
+                rc = ds_fail(err, DS_ENOMEM, "out of memory");
+                break;
             }
+            carry = k > 0;
             if (!carry)
                 cur->rec[cur->n++] = rec;
             if ((nrec & 0xffff) == 0)

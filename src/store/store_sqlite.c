@@ -26,6 +26,8 @@
 
 #define SCHEMA_VERSION "1"
 #define CHUNK_ZSTD_LEVEL DS_CHUNK_ZSTD_LEVEL
+/* Chunk codecs.  darkscope writes zstd; raw chunks (0) are part of the format and read, for
+ * writers that have no compressor. */
 enum { CODEC_RAW = 0, CODEC_ZSTD = 1 };
 
 typedef struct sqlite_store {
@@ -37,7 +39,6 @@ typedef struct sqlite_store {
     ZSTD_DCtx *zd;
     uint8_t *zbuf;          /* compressed output / decompressed input, grown as needed */
     size_t zcap;
-    int codec;              /* for new chunks: CODEC_ZSTD, or CODEC_RAW when DARKSCOPE_CHUNK_CODEC=raw */
 } sqlite_store;
 
 static int zbuf_need(sqlite_store *s, size_t n)
@@ -115,7 +116,6 @@ static ds_rc sq_open(ds_store **out, const char *path, int create, ds_err *err)
     if (!s)
         return ds_fail(err, DS_ENOMEM, "out of memory");
     s->base.ops = &ds_store_sqlite;
-    s->codec = getenv("DARKSCOPE_CHUNK_CODEC") && strcmp(getenv("DARKSCOPE_CHUNK_CODEC"), "raw") == 0 ? CODEC_RAW : CODEC_ZSTD;
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         rc = ds_fail(err, DS_ESTORE, "store %s: cannot open: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -345,18 +345,13 @@ static ds_rc sq_put_chunk(ds_store *base, int64_t file_id, int64_t sensor_id, in
         return DS_OK;   /* nothing to keep; readers never see an empty chunk */
     if (nrec > (size_t)INT32_MAX / recsize)
         return ds_fail(err, DS_ENOMEM, "store: a chunk of %zu records is larger than SQLite's BLOB limit", nrec);
-    size_t raw = nrec * recsize, zlen = raw;
-    const uint8_t *blob = data;
-    int codec = s->codec;
-    if (codec == CODEC_ZSTD) {
-        if ((!s->zc && !(s->zc = ZSTD_createCCtx())) || zbuf_need(s, ZSTD_compressBound(raw)) != 0)
-            return ds_fail(err, DS_ENOMEM, "store: out of memory compressing a chunk");
-        zlen = ZSTD_compressCCtx(s->zc, s->zbuf, s->zcap, data, raw, CHUNK_ZSTD_LEVEL);
-        if (ZSTD_isError(zlen))
-            return ds_fail(err, DS_ESTORE, "store: zstd: %s", ZSTD_getErrorName(zlen));
-        blob = s->zbuf;
-    }
-    return insert_chunk(s, file_id, sensor_id, day, kind, nrec, codec, blob, zlen, err);
+    size_t raw = nrec * recsize;
+    if ((!s->zc && !(s->zc = ZSTD_createCCtx())) || zbuf_need(s, ZSTD_compressBound(raw)) != 0)
+        return ds_fail(err, DS_ENOMEM, "store: out of memory compressing a chunk");
+    size_t zlen = ZSTD_compressCCtx(s->zc, s->zbuf, s->zcap, data, raw, CHUNK_ZSTD_LEVEL);
+    if (ZSTD_isError(zlen))
+        return ds_fail(err, DS_ESTORE, "store: zstd: %s", ZSTD_getErrorName(zlen));
+    return insert_chunk(s, file_id, sensor_id, day, kind, nrec, CODEC_ZSTD, s->zbuf, zlen, err);
 }
 
 static ds_rc sq_put_chunk_zstd(ds_store *base, int64_t file_id, int64_t sensor_id, int32_t day, int kind,

@@ -3,12 +3,17 @@
  * Design.  Every classified packet updates three open-addressing hash tables (linear probing,
  * power-of-two arrays, grown at 50% load):
  *
- *   sources  (sensor, day, address) -> packets, first/last seen, classes, country, ASN, and a
- *            512-bit destination map.  Entries live in a dense array; the probe array holds
- *            (hash high bits | index) so most misses never touch an entry.  Country and ASN are
- *            looked up once, when a source is first seen that day.
+ *   sources  (sensor, day, address) -> packets, first/last seen, classes, country, ASN, and the
+ *            destinations reached.  Entries are one 64-byte cache line each, in a dense array; the
+ *            probe array holds (hash high bits | index) so most misses never touch an entry.
+ *            Country and ASN are looked up once, when a source is first seen that day.
  *   srcsvc   (source index, class, service) -> packets
- *   hourly   (UTC hour, local day, sensor, service, class, country, ASN) -> packets
+ *   hourly   (UTC hour, local day, sensor, dimension, class, service or country) -> packets
+ *
+ * Destinations: an entry holds the map bit of its first destination; a 512-bit map is taken from
+ * a side pool only when a second, different destination arrives.  About 40% of a darknet's
+ * source-days reach one address, and keeping the 64-byte map out of the entry halves the memory
+ * every packet touches.
  *
  * Only a live window is kept.  Captures arrive in time order, so when the clock passes into a
  * new hour, hourly entries older than the previous hour are retired, and when it passes into a
@@ -43,12 +48,15 @@ typedef struct src_ent {
     uint16_t sensor;
     int32_t day;
     char cc[2];
-    uint16_t rsv;
+    uint16_t dst1;          /* map bit + 1 of the first destination */
     uint32_t asn;
-    uint32_t nsvc;          /* filled at emit time */
+    uint32_t map;           /* index + 1 into the map pool once a second destination arrived */
+    uint32_t nsvc;          /* filled when retired */
     uint64_t packets, first_ns, last_ns;
-    uint8_t dst[DS_DSTMAP_BYTES];
 } src_ent;
+_Static_assert(sizeof(src_ent) == 64, "a source entry is one cache line");
+
+typedef struct dstmap { uint8_t bits[DS_DSTMAP_BYTES]; } dstmap;
 
 typedef struct svc_ent { uint64_t key, packets; } svc_ent;     /* packets == 0: empty */
 typedef struct hour_ent { uint64_t k1, k2; uint32_t k3, rsv; uint64_t packets; } hour_ent;
@@ -70,7 +78,9 @@ struct ds_agg {
     ds_agg_conf conf;
     uint8_t *exact_dst;
 
-    src_ent *src; size_t nsrc, capsrc;      /* dense entries */
+    src_ent *src; size_t nsrc, capsrc;      /* dense entries, 64-byte aligned */
+    dstmap *maps; size_t nmaps, capmaps;    /* destination maps of multi-destination sources */
+    dstmap *maps_spare; size_t capmaps_spare;
     uint64_t *slot; size_t capslot;         /* (hash >> 32) << 32 | (index + 1); 0 empty */
     uint32_t last_idx; int have_last;
 
@@ -110,15 +120,17 @@ ds_agg *ds_agg_new(const ds_agg_conf *conf)
     a->counts = calloc(conf->nsensors + 1, sizeof *a->counts);
     a->capsrc = 1024;
     a->capslot = 2048;
+    a->capmaps = 256;
     a->capsvc = 4096;
     a->caphr = 2048;
     a->caphslot = 4096;
-    a->src = malloc(a->capsrc * sizeof *a->src);
+    a->src = aligned_alloc(64, a->capsrc * sizeof *a->src);
+    a->maps = malloc(a->capmaps * sizeof *a->maps);
     a->slot = calloc(a->capslot, sizeof *a->slot);
     a->svc = calloc(a->capsvc, sizeof *a->svc);
     a->hr = malloc(a->caphr * sizeof *a->hr);
     a->hslot = calloc(a->caphslot, sizeof *a->hslot);
-    if (!a->exact_dst || !a->counts || !a->src || !a->slot || !a->svc || !a->hr || !a->hslot) {
+    if (!a->exact_dst || !a->counts || !a->src || !a->maps || !a->slot || !a->svc || !a->hr || !a->hslot) {
         ds_agg_free(a);
         return NULL;
     }
@@ -138,6 +150,8 @@ void ds_agg_free(ds_agg *a)
     free(a->exact_dst);
     free(a->counts);
     free(a->src);
+    free(a->maps);
+    free(a->maps_spare);
     free(a->slot);
     free(a->svc);
     free(a->hr);
@@ -159,7 +173,8 @@ void ds_agg_free(ds_agg *a)
 
 size_t ds_agg_memory(const ds_agg *a)
 {
-    size_t n = a->capsrc * sizeof *a->src + a->capslot * sizeof *a->slot + a->capsvc * sizeof *a->svc +
+    size_t n = a->capsrc * sizeof *a->src + (a->capmaps + a->capmaps_spare) * sizeof *a->maps +
+               a->capslot * sizeof *a->slot + a->capsvc * sizeof *a->svc +
                a->caphr * sizeof *a->hr + a->caphslot * sizeof *a->hslot + a->capgroups * sizeof *a->groups;
     for (size_t g = 0; g < a->ngroups; g++)
         for (int k = 0; k < 5; k++)
@@ -212,10 +227,12 @@ static long src_find(ds_agg *a, int sensor, int32_t day, const ds_ip *ip, int *c
     }
     if (a->nsrc >= 0xfffffffeu)
         return -1;
-    if (a->nsrc == a->capsrc) {
-        src_ent *n = realloc(a->src, a->capsrc * 2 * sizeof *n);
+    if (a->nsrc == a->capsrc) {   /* realloc would not keep the alignment */
+        src_ent *n = aligned_alloc(64, a->capsrc * 2 * sizeof *n);
         if (!n)
             return -1;
+        memcpy(n, a->src, a->nsrc * sizeof *n);
+        free(a->src);
         a->src = n;
         a->capsrc *= 2;
     }
@@ -341,13 +358,12 @@ static int hr_add(ds_agg *a, uint64_t k1, uint64_t k2, uint32_t k3, uint64_t n)
     return 0;
 }
 
-/* hourly key: k1 = hour | day, k2 = sensor | country | asn, k3 = class | service */
+/* hourly key: k1 = hour | day, k2 = sensor | dimension | class, k3 = service or packed country */
 static inline uint64_t hr_k1(uint32_t hour, int32_t day) { return (uint64_t)hour << 32 | (uint32_t)day; }
-static inline uint64_t hr_k2(int sensor, const char cc[2], uint32_t asn)
+static inline uint64_t hr_k2(int sensor, int dim, ds_class cls)
 {
-    return (uint64_t)(uint16_t)sensor << 48 | (uint64_t)ds_cc_pack(cc) << 32 | asn;
+    return (uint64_t)(uint16_t)sensor << 32 | (uint64_t)(uint8_t)dim << 8 | (uint8_t)cls;
 }
-static inline uint32_t hr_k3(ds_class cls, ds_service svc) { return (uint32_t)cls << 24 | (svc & 0xffffffu); }
 
 /* ---- retired records ---------------------------------------------------------------- */
 
@@ -489,17 +505,18 @@ static int retire_hours(ds_agg *a, uint32_t keep_from)
             a->hr[w++] = *h;
             continue;
         }
-        group *g = group_of(a, (int)(uint16_t)(h->k2 >> 48), (int32_t)(uint32_t)h->k1);
-        uint8_t *p = g ? group_rec(a, g, DS_CHUNK_HOURLY) : NULL;
-        if (!p) {
-            rc = -1;
-            continue;
+        group *g = group_of(a, (int)(uint16_t)(h->k2 >> 32), (int32_t)(uint32_t)h->k1);
+        ds_rec_hourly r = { .hour = hour, .key = h->k3, .dim = (uint8_t)(h->k2 >> 8), .cls = (uint8_t)h->k2 };
+        /* a count above 2^32-1 (never in practice) is split over several records: readers sum */
+        for (uint64_t left = h->packets; left; left -= r.packets) {
+            uint8_t *p = g ? group_rec(a, g, DS_CHUNK_HOURLY) : NULL;
+            if (!p) {
+                rc = -1;
+                break;
+            }
+            r.packets = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+            ds_rec_hourly_put(p, &r);
         }
-        ds_rec_hourly r = { .hour = hour, .service = h->k3 & 0xffffffu, .asn = (uint32_t)h->k2,
-                            .cls = (uint8_t)(h->k3 >> 24), .packets = h->packets };
-        r.cc[0] = (char)(uint8_t)(h->k2 >> 40);
-        r.cc[1] = (char)(uint8_t)(h->k2 >> 32);
-        ds_rec_hourly_put(p, &r);
     }
     a->nhr = w;
     hr_reindex(a);
@@ -520,6 +537,15 @@ static int retire_days(ds_agg *a, int32_t keep_from)
         a->svc_spare = malloc(a->capsvc * sizeof *a->svc_spare);
         a->capsvc_spare = a->svc_spare ? a->capsvc : 0;
         if (!a->svc_spare) {
+            free(remap);
+            return -1;
+        }
+    }
+    if (!a->maps_spare || a->capmaps_spare < a->nmaps) {
+        free(a->maps_spare);
+        a->maps_spare = malloc(a->capmaps * sizeof *a->maps_spare);
+        a->capmaps_spare = a->maps_spare ? a->capmaps : 0;
+        if (!a->maps_spare) {
             free(remap);
             return -1;
         }
@@ -554,20 +580,23 @@ static int retire_days(ds_agg *a, int32_t keep_from)
         remap[i] = UINT32_MAX;
         group *g = group_of(a, e->sensor, e->day);
         uint8_t *ps = g ? group_rec(a, g, DS_CHUNK_SOURCES) : NULL;
-        uint8_t *pd = ps ? group_rec(a, g, DS_CHUNK_DSTMAP) : NULL;
-        if (!pd) {
+        uint8_t *pd = ps && e->map ? group_rec(a, g, DS_CHUNK_DSTMAP) : NULL;
+        if (!ps || (e->map && !pd)) {
             rc = -1;
             continue;
         }
         ds_rec_source r = { .ip = e->ip, .class_mask = e->class_mask, .asn = e->asn, .packets = e->packets,
-                            .first_ns = e->first_ns, .last_ns = e->last_ns, .services = e->nsvc };
+                            .first_ns = e->first_ns, .last_ns = e->last_ns, .services = e->nsvc,
+                            .dst1 = e->map ? 0 : e->dst1 };
         r.cc[0] = e->cc[0];
         r.cc[1] = e->cc[1];
         ds_rec_source_put(ps, &r);
-        ds_rec_dstmap d;
-        d.src = ds_src_key(&e->ip);
-        memcpy(d.bits, e->dst, DS_DSTMAP_BYTES);
-        ds_rec_dstmap_put(pd, &d);
+        if (pd) {
+            ds_rec_dstmap d;
+            d.src = ds_src_key(&e->ip);
+            memcpy(d.bits, a->maps[e->map - 1].bits, DS_DSTMAP_BYTES);
+            ds_rec_dstmap_put(pd, &d);
+        }
     }
     size_t keep = 0;
     for (size_t i = 0; i < a->nsrc; i++)
@@ -611,12 +640,26 @@ static int retire_days(ds_agg *a, int32_t keep_from)
     a->capsvc_spare = a->capsvc;
     a->svc = nsvc;
     a->nsvc = nkeep_svc;
-    /* compact sources and rebuild the probe array */
-    size_t w = 0;
-    for (size_t i = 0; i < a->nsrc; i++)
-        if (remap[i] != UINT32_MAX)
-            a->src[w++] = a->src[i];
+    /* compact sources (and the keepers' maps, into the spare pool) and rebuild the probe array */
+    size_t w = 0, nm = 0;
+    for (size_t i = 0; i < a->nsrc; i++) {
+        if (remap[i] == UINT32_MAX)
+            continue;
+        a->src[w] = a->src[i];
+        if (a->src[w].map) {
+            a->maps_spare[nm] = a->maps[a->src[w].map - 1];
+            a->src[w].map = (uint32_t)++nm;
+        }
+        w++;
+    }
     a->nsrc = w;
+    dstmap *tm = a->maps;
+    size_t tc = a->capmaps;
+    a->maps = a->maps_spare;
+    a->capmaps = a->capmaps_spare;
+    a->maps_spare = tm;
+    a->capmaps_spare = tc;
+    a->nmaps = nm;
     memset(a->slot, 0, a->capslot * sizeof *a->slot);
     for (size_t i = 0; i < a->nsrc; i++) {
         const src_ent *e = &a->src[i];
@@ -633,6 +676,25 @@ static int retire_days(ds_agg *a, int32_t keep_from)
 }
 
 /* ---- per packet -------------------------------------------------------------------------- */
+
+/* Give e a destination map holding its first destination. */
+static int map_new(ds_agg *a, src_ent *e)
+{
+    if (a->nmaps == a->capmaps) {
+        size_t cap = a->capmaps ? a->capmaps * 2 : 256;
+        dstmap *n = realloc(a->maps, cap * sizeof *n);
+        if (!n)
+            return -1;
+        a->maps = n;
+        a->capmaps = cap;
+    }
+    dstmap *m = &a->maps[a->nmaps];
+    memset(m, 0, sizeof *m);
+    uint32_t first = (uint32_t)e->dst1 - 1;
+    m->bits[first >> 3] |= (uint8_t)(1u << (first & 7));
+    e->map = (uint32_t)++a->nmaps;
+    return 0;
+}
 
 static inline void counts_touch(ds_agg_counts *c, uint64_t ts)
 {
@@ -688,11 +750,21 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
     e->class_mask |= (uint8_t)(1u << cls);
     uint32_t bit = a->exact_dst[sensor] ? dst_index : (uint32_t)ds_mix64(ds_src_key(&p->dst));
     bit &= DS_DSTMAP_BYTES * 8 - 1;
-    e->dst[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+    if (e->map) {
+        a->maps[e->map - 1].bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+    } else if (!e->dst1) {
+        e->dst1 = (uint16_t)(bit + 1);
+    } else if (e->dst1 != bit + 1) {   /* a second destination: take a map */
+        if (map_new(a, e) != 0)
+            return DS_ENOMEM;
+        a->maps[e->map - 1].bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+    }
 
     if (svc_add(a, svc_key(idx, cls, svc), 1) != 0)
         return DS_ENOMEM;
-    if (hr_add(a, hr_k1(hour, day), hr_k2(sensor, e->cc, e->asn), hr_k3(cls, svc), 1) != 0)
+    uint64_t k1 = hr_k1(hour, day);
+    if (hr_add(a, k1, hr_k2(sensor, DS_HOURLY_SERVICE, cls), svc, 1) != 0 ||
+        hr_add(a, k1, hr_k2(sensor, DS_HOURLY_COUNTRY, cls), ds_cc_pack(e->cc), 1) != 0)
         return DS_ENOMEM;
     if (hour < a->hour_min)
         a->hour_min = hour;

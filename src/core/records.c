@@ -36,15 +36,13 @@ size_t ds_rec_size(int kind)
 
 void ds_rec_hourly_put(uint8_t *p, const ds_rec_hourly *r)
 {
-    put32(p, r->hour); put32(p + 4, r->service); put32(p + 8, r->asn);
-    p[12] = r->cls; p[13] = (uint8_t)r->cc[0]; p[14] = (uint8_t)r->cc[1]; p[15] = 0;
-    put64(p + 16, r->packets);
+    put32(p, r->hour); put32(p + 4, r->key); put32(p + 8, r->packets);
+    p[12] = r->dim; p[13] = r->cls; put16(p + 14, 0);
 }
 void ds_rec_hourly_get(const uint8_t *p, ds_rec_hourly *r)
 {
-    r->hour = get32(p); r->service = get32(p + 4); r->asn = get32(p + 8);
-    r->cls = p[12]; r->cc[0] = (char)p[13]; r->cc[1] = (char)p[14];
-    r->packets = get64(p + 16);
+    r->hour = get32(p); r->key = get32(p + 4); r->packets = get32(p + 8);
+    r->dim = p[12]; r->cls = p[13];
 }
 void ds_rec_srcsvc_put(uint8_t *p, const ds_rec_srcsvc *r)
 {
@@ -61,14 +59,14 @@ void ds_rec_source_put(uint8_t *p, const ds_rec_source *r)
     memcpy(p, r->ip.b, 16);
     p[16] = r->ip.v6; p[17] = (uint8_t)r->cc[0]; p[18] = (uint8_t)r->cc[1]; p[19] = r->class_mask;
     put32(p + 20, r->asn); put64(p + 24, r->packets); put64(p + 32, r->first_ns); put64(p + 40, r->last_ns);
-    put32(p + 48, r->services); put32(p + 52, 0);
+    put32(p + 48, r->services); put32(p + 52, r->dst1);
 }
 void ds_rec_source_get(const uint8_t *p, ds_rec_source *r)
 {
     memcpy(r->ip.b, p, 16);
     r->ip.v6 = p[16] ? 1 : 0; r->cc[0] = (char)p[17]; r->cc[1] = (char)p[18]; r->class_mask = p[19];
     r->asn = get32(p + 20); r->packets = get64(p + 24); r->first_ns = get64(p + 32); r->last_ns = get64(p + 40);
-    r->services = get32(p + 48);
+    r->services = get32(p + 48); r->dst1 = get32(p + 52);
 }
 void ds_rec_dstmap_put(uint8_t *p, const ds_rec_dstmap *r)
 {

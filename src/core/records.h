@@ -6,10 +6,22 @@
  * and readers merge the chunks of a period as they scan them (sums for packets, set union for
  * sources).  Layouts are explicit bytes, not C structs, so a store moves between machines.
  *
- *  HOURLY   24 B  hour u32 (UTC hours since epoch) | service u32 | asn u32 | class u8 | cc[2] | rsv u8 | packets u64
+ *  HOURLY   16 B  hour u32 (UTC hours since epoch) | key u32 | packets u32 | dim u8 | class u8 | rsv u16
+ *                 dim 0: key is the service; dim 1: key is the source country (ds_cc_pack).
+ *                 Every packet is counted once in each dim.
  *  SRCSVC   24 B  src u64 (ds_src_key) | service u32 | asn u32 | packets u32 | class u8 | cc[2] | rsv u8
- *  SOURCES  56 B  ip[16] | v6 u8 | cc[2] | class_mask u8 | asn u32 | packets u64 | first_ns u64 | last_ns u64 | services u32 | rsv u32
+ *  SOURCES  56 B  ip[16] | v6 u8 | cc[2] | class_mask u8 | asn u32 | packets u64 | first_ns u64 | last_ns u64 | services u32 | dst1 u32
  *  DSTMAP   72 B  src u64 | bitmap[64]   (destinations seen, see agg.c for the 512-bit map)
+ *
+ * Why hourly counts are kept per service and per country, not per (service, country, ASN): the
+ * cross product had as many cells as a quarter of the packets (random-port scans from thousands of
+ * networks) and was a third of the bytes written, while the readers that need hours (daily and
+ * hourly series, periodicity) ask for one dimension at a time; the cross-dimension questions
+ * (23/tcp from CN) are answered per day from SRCSVC.
+ *
+ * A source that reached a single destination that day (about 40% of source-days) has no DSTMAP
+ * record: SOURCES.dst1 holds that destination's map bit + 1.  dst1 is 0 when a DSTMAP record
+ * holds the map.
  */
 #ifndef DS_RECORDS_H
 #define DS_RECORDS_H
@@ -26,15 +38,16 @@ typedef enum ds_chunk_kind {
     DS_CHUNK_DSTMAP = 4,
 } ds_chunk_kind;
 
-enum { DS_REC_HOURLY = 24, DS_REC_SRCSVC = 24, DS_REC_SOURCES = 56, DS_REC_DSTMAP = 72, DS_DSTMAP_BYTES = 64 };
+enum { DS_REC_HOURLY = 16, DS_REC_SRCSVC = 24, DS_REC_SOURCES = 56, DS_REC_DSTMAP = 72, DS_DSTMAP_BYTES = 64 };
+
+enum { DS_HOURLY_SERVICE = 0, DS_HOURLY_COUNTRY = 1 };
 
 typedef struct ds_rec_hourly {
     uint32_t hour;
-    ds_service service;
-    uint32_t asn;
+    uint32_t key;         /* a ds_service (dim 0) or a ds_cc_pack'ed country (dim 1) */
+    uint32_t packets;     /* a larger count is split over several records: readers sum */
+    uint8_t dim;
     uint8_t cls;
-    char cc[2];
-    uint64_t packets;
 } ds_rec_hourly;
 
 typedef struct ds_rec_srcsvc {
@@ -53,6 +66,7 @@ typedef struct ds_rec_source {
     uint32_t asn;
     uint64_t packets, first_ns, last_ns;
     uint32_t services;    /* distinct services this day, in this chunk */
+    uint32_t dst1;        /* map bit + 1 of the only destination; 0: see the DSTMAP record */
 } ds_rec_source;
 
 typedef struct ds_rec_dstmap {

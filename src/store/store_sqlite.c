@@ -24,7 +24,7 @@
 
 #include "store/store.h"
 
-#define SCHEMA_VERSION "1"
+#define SCHEMA_VERSION "2"   /* 2: 16-byte HOURLY records per service and per country; SOURCES.dst1 */
 #define CHUNK_ZSTD_LEVEL DS_CHUNK_ZSTD_LEVEL
 /* Chunk codecs.  darkscope writes zstd; raw chunks (0) are part of the format and read, for
  * writers that have no compressor. */

@@ -116,7 +116,7 @@ static ds_rc sink(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, const 
             break;
         case DS_CHUNK_SOURCES:
             c->o = grow(c->o, &c->capo, c->no + 1, sizeof *c->o);
-            c->o[c->no] = (rec_o){ sensor, day, { { { 0 }, 0 }, { 0 }, 0, 0, 0, 0, 0, 0 } };
+            c->o[c->no] = (rec_o){ sensor, day, { { { 0 }, 0 }, { 0 }, 0, 0, 0, 0, 0, 0, 0 } };
             ds_rec_source_get(data + i * DS_REC_SOURCES, &c->o[c->no++].r);
             break;
         case DS_CHUNK_DSTMAP:
@@ -163,8 +163,8 @@ static uint64_t hourly_packets(const coll *c, int sensor, int32_t day, uint32_t 
 {
     uint64_t n = 0;
     for (size_t i = 0; i < c->nh; i++)
-        if (c->h[i].sensor == sensor && c->h[i].day == day && c->h[i].r.hour == hour && c->h[i].r.service == svc &&
-            c->h[i].r.cls == cls)
+        if (c->h[i].sensor == sensor && c->h[i].day == day && c->h[i].r.hour == hour &&
+            c->h[i].r.dim == DS_HOURLY_SERVICE && c->h[i].r.key == svc && c->h[i].r.cls == cls)
             n += c->h[i].r.packets;
     return n;
 }
@@ -197,6 +197,12 @@ static srcview source_of(const coll *c, int sensor, int32_t day, const ds_ip *ip
 static void dstmap_of(const coll *c, int sensor, int32_t day, uint64_t key, uint8_t bits[DS_DSTMAP_BYTES])
 {
     memset(bits, 0, DS_DSTMAP_BYTES);
+    for (size_t i = 0; i < c->no; i++)   /* a single destination is in SOURCES.dst1 */
+        if (c->o[i].sensor == sensor && c->o[i].day == day && ds_src_key(&c->o[i].r.ip) == key && c->o[i].r.dst1) {
+            uint32_t b = c->o[i].r.dst1 - 1;
+            assert_true(b < DS_DSTMAP_BYTES * 8);
+            bits[b / 8] |= (uint8_t)(1u << (b % 8));
+        }
     for (size_t i = 0; i < c->nd; i++)
         if (c->d[i].sensor == sensor && c->d[i].day == day && c->d[i].r.src == key)
             for (int b = 0; b < DS_DSTMAP_BYTES; b++)
@@ -289,7 +295,11 @@ static void test_basic_records(void **state)
 
     /* SOURCES */
     assert_int_equal(c.no, 5);   /* S1, S2 on sensor 0; S3, S1, v6 on sensor 1 */
-    assert_int_equal(c.nd, 5);
+    size_t multi = 0;   /* DSTMAP records exist only for sources with more than one destination */
+    for (size_t i = 0; i < c.no; i++)
+        multi += c.o[i].r.dst1 == 0;
+    assert_int_equal(c.nd, multi);
+    assert_true(multi >= 2 && multi < c.no);
     ds_ip ip;
     ds_ip_set4(&ip, S1);
     srcview v = source_of(&c, 0, DAY0, &ip);
@@ -345,17 +355,19 @@ static void test_basic_records(void **state)
     assert_int_equal(hourly_packets(&c, 0, DAY0, hour0 + 1, T2323, DS_CLASS_SCAN), 1);
     assert_int_equal(hourly_packets(&c, 0, DAY0, hour0, T23, DS_CLASS_BACKSCATTER), 1);
     assert_int_equal(hourly_packets(&c, 1, DAY0, hour0, T23, DS_CLASS_SCAN), 100);
-    uint64_t htotal = 0;
+    /* every packet once per dimension; countries as the geo callback gave them */
+    uint64_t htotal[2] = { 0, 0 };
     for (size_t i = 0; i < c.nh; i++) {
-        htotal += c.h[i].r.packets;
-        if (c.h[i].r.service == I6) {
-            assert_int_equal(c.h[i].r.cc[1], '6');
-        } else {
-            assert_int_equal(c.h[i].r.cc[1], 'X');
+        assert_true(c.h[i].r.dim <= DS_HOURLY_COUNTRY);
+        htotal[c.h[i].r.dim] += c.h[i].r.packets;
+        if (c.h[i].r.dim == DS_HOURLY_COUNTRY) {
+            char cc[3];
+            ds_cc_unpack((uint16_t)c.h[i].r.key, cc);
+            assert_true(cc[1] == '6' || cc[1] == 'X');
         }
-        assert_true(c.h[i].r.asn >= 64500 && c.h[i].r.asn < 64505);
     }
-    assert_int_equal(htotal, 111);
+    assert_int_equal(htotal[0], 111);
+    assert_int_equal(htotal[1], 111);
 
     /* emit again: the same records (emit finishes, it does not consume) */
     coll c2;
@@ -384,7 +396,9 @@ static void test_no_geo(void **state)
     assert_int_equal(c.o[0].r.cc[1], 'Z');
     assert_int_equal(c.o[0].r.asn, 0);
     assert_int_equal(c.s[0].r.cc[0], 'Z');
-    assert_int_equal(c.h[0].r.cc[1], 'Z');
+    for (size_t i = 0; i < c.nh; i++)
+        if (c.h[i].r.dim == DS_HOURLY_COUNTRY)
+            assert_int_equal(c.h[i].r.key, ds_cc_pack("ZZ"));
     coll_free(&c);
     ds_agg_free(a);
 }
@@ -455,7 +469,7 @@ typedef struct summary {
     int32_t day0;
     uint32_t hour0;
     uint64_t svc[8][NSVC];     /* [day][service+class] */
-    uint64_t hours[8 * 24];
+    uint64_t hours[8 * 24], hours_cc[8 * 24];
     uint64_t nsources[8];      /* distinct sources per day */
     uint32_t *pk_srcsvc;       /* [day * nsrc + src] */
     uint32_t *pk_sources;
@@ -506,6 +520,7 @@ static void sum_reference(summary *m, const gen *g)
         int k = svc_index(ds_service_of(&p), (int)ds_class_of(&p));
         m->svc[d][k]++;
         m->hours[p.ts_ns / NS_PER_S / 3600 - m->hour0]++;
+        m->hours_cc[p.ts_ns / NS_PER_S / 3600 - m->hour0]++;
         size_t at = (size_t)d * m->nsrc + s;
         if (!m->pk_sources[at])
             m->nsources[d]++;
@@ -546,7 +561,10 @@ static ds_rc sum_sink(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, co
             uint32_t h = r.hour - m->hour0;
             assert_true(h < (uint32_t)m->ndays * 24);
             assert_int_equal(day, (int32_t)(r.hour / 24));   /* local day = UTC day here */
-            m->hours[h] += r.packets;
+            if (r.dim == DS_HOURLY_SERVICE)
+                m->hours[h] += r.packets;
+            else
+                m->hours_cc[h] += r.packets;
         } else if (kind == DS_CHUNK_SOURCES) {
             ds_rec_source r;
             ds_rec_source_get(data + i * DS_REC_SOURCES, &r);
@@ -555,6 +573,11 @@ static ds_rc sum_sink(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, co
                 m->nsources[day - m->day0]++;
             m->pk_sources[at] += (uint32_t)r.packets;
             m->mask[at] |= r.class_mask;
+            if (r.dst1) {   /* the only destination (bits above 63 are not modelled) */
+                assert_true(r.dst1 <= DS_DSTMAP_BYTES * 8);
+                if (r.dst1 - 1 < 64)
+                    m->dst[at] |= 1ULL << (r.dst1 - 1);
+            }
             assert_true(r.first_ns <= r.last_ns);
             assert_true(r.first_ns >= g->t0_ns && r.last_ns < g->t0_ns + g->npkt * g->step_ns);
             assert_int_equal(r.first_ns / NS_PER_S / 86400, (uint64_t)day);
@@ -594,10 +617,14 @@ static void sum_expect_equal(const summary *got, const summary *want)
             fail_msg("day +%d: %llu sources, expected %llu", d, (unsigned long long)got->nsources[d],
                      (unsigned long long)want->nsources[d]);
     }
-    for (int h = 0; h < want->ndays * 24; h++)
+    for (int h = 0; h < want->ndays * 24; h++) {
+        if (got->hours_cc[h] != want->hours_cc[h])
+            fail_msg("hour +%d by country: %llu packets, expected %llu", h, (unsigned long long)got->hours_cc[h],
+                     (unsigned long long)want->hours_cc[h]);
         if (got->hours[h] != want->hours[h])
             fail_msg("hour +%d: %llu packets, expected %llu", h, (unsigned long long)got->hours[h],
                      (unsigned long long)want->hours[h]);
+    }
     size_t n = (size_t)want->ndays * want->nsrc;
     for (size_t i = 0; i < n; i++) {
         if (got->pk_srcsvc[i] != want->pk_srcsvc[i] || got->pk_sources[i] != want->pk_sources[i] ||
@@ -758,7 +785,7 @@ static void test_multiday_retire(void **state)
     uint64_t hsum[4] = { 0 };
     for (size_t i = 0; i < c.nh; i++) {
         for (int k = 0; k < 4; k++)
-            if (c.h[i].day == days[k]) {
+            if (c.h[i].day == days[k] && c.h[i].r.dim == DS_HOURLY_SERVICE) {
                 hsum[k] += c.h[i].r.packets;
                 assert_int_equal(c.h[i].r.hour / 24, (uint32_t)days[k]);
             }
@@ -796,7 +823,7 @@ static void test_many_days(void **state)
         assert_int_equal(per_day[d], PER_DAY);
         assert_int_equal(src_day[d], 50);   /* in time order: one record per source and day */
     }
-    assert_int_equal(c.nh, NDAYS * 24);
+    assert_int_equal(c.nh, NDAYS * 24 * 2);   /* one per hour for the service, one for the country */
     coll_free(&c);
     ds_agg_free(a);
 }

@@ -18,6 +18,7 @@
 
 #include "core/records.h"
 #include "core/hash.h"
+#include "analysis/sets.h"
 
 /* Pass 1 table: key -> packets (and, for source rows, country and ASN).  24 bytes an entry,
  * because a quarter can hold tens of thousands of keys (random-port scans) and fresh memory is
@@ -64,144 +65,6 @@ static sum_ent *sumtab_get(sumtab *t, uint64_t k)
     return x;
 }
 
-/* Set of (a, b) pairs, one 24-byte entry each so a probe touches one cache line. */
-typedef struct pair_ent { uint64_t a, b; uint64_t used; } pair_ent;
-typedef struct pairtab { pair_ent *e; size_t cap, n; } pairtab;
-
-static int pairtab_init(pairtab *t, size_t cap)
-{
-    t->cap = cap;
-    t->n = 0;
-    t->e = calloc(cap, sizeof *t->e);
-    return t->e ? 0 : -1;
-}
-static void pairtab_free(pairtab *t) { free(t->e); }
-
-static inline size_t pair_home(uint64_t a, uint64_t b, size_t m)
-{
-    return (size_t)ds_mix64(a * 0x9e3779b97f4a7c15ULL ^ b) & m;
-}
-
-/* Set of u64 values (8 bytes an entry, so it stays in cache longer); 0 is kept as a flag. */
-typedef struct u64set { uint64_t *e; size_t cap, n; int has_zero; } u64set;
-
-static int u64set_init(u64set *t, size_t cap)
-{
-    t->cap = cap;
-    t->n = 0;
-    t->has_zero = 0;
-    t->e = calloc(cap, sizeof *t->e);
-    return t->e ? 0 : -1;
-}
-
-static int u64set_add(u64set *t, uint64_t v)
-{
-    if (!v) {
-        int added = !t->has_zero;
-        t->has_zero = 1;
-        t->n += (size_t)added;
-        return added;
-    }
-    if ((t->n + 1) * 2 > t->cap) {
-        size_t cap = t->cap * 2;
-        uint64_t *n = calloc(cap, sizeof *n);
-        if (!n)
-            return -1;
-        for (size_t i = 0; i < t->cap; i++) {
-            if (!t->e[i])
-                continue;
-            size_t j = (size_t)ds_mix64(t->e[i]) & (cap - 1);
-            while (n[j])
-                j = (j + 1) & (cap - 1);
-            n[j] = t->e[i];
-        }
-        free(t->e);
-        t->e = n;
-        t->cap = cap;
-    }
-    size_t m = t->cap - 1, j = (size_t)ds_mix64(v) & m;
-    while (t->e[j]) {
-        if (t->e[j] == v)
-            return 0;
-        j = (j + 1) & m;
-    }
-    t->e[j] = v;
-    t->n++;
-    return 1;
-}
-
-/* Set of non-zero u32 values: IPv4 sources, 4 bytes an entry. */
-typedef struct u32set { uint32_t *e; size_t cap, n; } u32set;
-
-static int u32set_init(u32set *t, size_t cap)
-{
-    t->cap = cap;
-    t->n = 0;
-    t->e = calloc(cap, sizeof *t->e);
-    return t->e ? 0 : -1;
-}
-
-static int u32set_add(u32set *t, uint32_t v)
-{
-    if ((t->n + 1) * 2 > t->cap) {
-        size_t cap = t->cap * 2;
-        uint32_t *n = calloc(cap, sizeof *n);
-        if (!n)
-            return -1;
-        for (size_t i = 0; i < t->cap; i++) {
-            if (!t->e[i])
-                continue;
-            size_t j = (size_t)((t->e[i] * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);
-            while (n[j])
-                j = (j + 1) & (cap - 1);
-            n[j] = t->e[i];
-        }
-        free(t->e);
-        t->e = n;
-        t->cap = cap;
-    }
-    size_t m = t->cap - 1, j = (size_t)((v * 0x9e3779b97f4a7c15ULL) >> 20) & m;
-    while (t->e[j]) {
-        if (t->e[j] == v)
-            return 0;
-        j = (j + 1) & m;
-    }
-    t->e[j] = v;
-    t->n++;
-    return 1;
-}
-
-/* 1 if newly added, 0 if present, -1 out of memory */
-static int pairtab_add(pairtab *t, uint64_t a, uint64_t b)
-{
-    if ((t->n + 1) * 2 > t->cap) {
-        size_t cap = t->cap * 2;
-        pair_ent *n = calloc(cap, sizeof *n);
-        if (!n)
-            return -1;
-        for (size_t i = 0; i < t->cap; i++) {
-            if (!t->e[i].used)
-                continue;
-            size_t j = pair_home(t->e[i].a, t->e[i].b, cap - 1);
-            while (n[j].used)
-                j = (j + 1) & (cap - 1);
-            n[j] = t->e[i];
-        }
-        free(t->e);
-        t->e = n;
-        t->cap = cap;
-    }
-    size_t m = t->cap - 1, j = pair_home(a, b, m);
-    while (t->e[j].used) {
-        if (t->e[j].a == a && t->e[j].b == b)
-            return 0;
-        j = (j + 1) & m;
-    }
-    t->e[j] = (pair_ent){ a, b, 1 };
-    t->n++;
-    return 1;
-}
-
 static int match(const ds_top_query *q, const ds_rec_srcsvc *r)
 {
     if (q->cls >= 0 && r->cls != q->cls)
@@ -228,6 +91,8 @@ static int match(const ds_top_query *q, const ds_rec_srcsvc *r)
         if (i == q->nasns)
             return 0;
     }
+    if (q->exclude && ds_u64set_has(q->exclude, r->src))
+        return 0;
     return 1;
 }
 
@@ -274,15 +139,15 @@ typedef struct scan_ctx {
     const ds_top_query *q;
     uint64_t *dense;     /* packets by dense_index (ports, countries) */
     sumtab sums;
-    u32set all_v4;       /* distinct sources overall: IPv4 (non-zero) ... */
-    u64set all_other;    /* ... and the rest (IPv6 keys, 0.0.0.0) */
+    ds_u32set all_v4;       /* distinct sources overall: IPv4 (non-zero) ... */
+    ds_u64set all_other;    /* ... and the rest (IPv6 keys, 0.0.0.0) */
     uint64_t total;
     /* pass 2 */
     const sumtab *shown; /* key of a printed row -> its index (in .packets); shared, read-only */
     uint64_t shown_mask; /* bit (hash of key) & 63 of every printed key: screens records first */
     ds_top_row *rows;
-    u64set seen32;       /* (key, source) or (source, day) packed when both fit in 32 bits */
-    pairtab seen;        /* the same pairs when they don't (IPv6 sources) */
+    ds_u64set seen32;       /* (key, source) or (source, day) packed when both fit in 32 bits */
+    ds_pairset seen;        /* the same pairs when they don't (IPv6 sources) */
 } scan_ctx;
 
 static ds_rc pass1(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
@@ -297,7 +162,7 @@ static ds_rc pass1(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *dat
         long di = c->dense ? dense_index(c->q->dim, key) : -1;
         /* distinct sources overall; for source rows they are the keys themselves */
         if (c->q->dim != DS_TOP_SOURCES &&
-            (r.src && r.src <= UINT32_MAX ? u32set_add(&c->all_v4, (uint32_t)r.src) : u64set_add(&c->all_other, r.src)) < 0)
+            (r.src && r.src <= UINT32_MAX ? ds_u32set_add(&c->all_v4, (uint32_t)r.src) : ds_u64set_add(&c->all_other, r.src)) < 0)
             return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
         c->total += r.packets;
         if (di >= 0) {
@@ -333,7 +198,7 @@ static ds_rc pass2(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *dat
         /* only collected here: the rows are counted from the sets once every thread is done */
         uint64_t a = c->q->dim == DS_TOP_SOURCES ? r.src : key;
         uint64_t b = c->q->dim == DS_TOP_SOURCES ? (uint32_t)day : r.src;
-        if ((a >> 32 || b >> 32 ? pairtab_add(&c->seen, a, b) : u64set_add(&c->seen32, a << 32 | b)) < 0)
+        if ((a >> 32 || b >> 32 ? ds_pairset_add(&c->seen, a, b) : ds_u64set_add(&c->seen32, a << 32 | b)) < 0)
             return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
     }
     return DS_OK;
@@ -472,8 +337,8 @@ static int count_seen(scan_ctx *c, size_t n, ds_top_row *rows)
 {
     const ds_top_query *q = c[0].q;
     for (size_t i = 0; i < n; i++) {
-        u64set *s32 = &c[i].seen32;
-        pairtab *sp = &c[i].seen;
+        ds_u64set *s32 = &c[i].seen32;
+        ds_pairset *sp = &c[i].seen;
         size_t total = s32->cap + sp->cap + (s32->has_zero ? 1 : 0);
         for (size_t k = 0; k < total; k++) {
             uint64_t a, b;
@@ -483,7 +348,7 @@ static int count_seen(scan_ctx *c, size_t n, ds_top_row *rows)
                 a = s32->e[k] >> 32;
                 b = s32->e[k] & 0xffffffffu;
             } else if (k < s32->cap + sp->cap) {
-                const pair_ent *pe = &sp->e[k - s32->cap];
+                const ds_pair_ent *pe = &sp->e[k - s32->cap];
                 if (!pe->used)
                     continue;
                 a = pe->a;
@@ -494,7 +359,7 @@ static int count_seen(scan_ctx *c, size_t n, ds_top_row *rows)
             }
             int added = 1;
             if (i > 0) {
-                added = a >> 32 || b >> 32 ? pairtab_add(&c[0].seen, a, b) : u64set_add(&c[0].seen32, a << 32 | b);
+                added = a >> 32 || b >> 32 ? ds_pairset_add(&c[0].seen, a, b) : ds_u64set_add(&c[0].seen32, a << 32 | b);
                 if (added < 0)
                     return -1;
             }
@@ -517,7 +382,7 @@ static void scan_ctx_free(scan_ctx *c)
     free(c->all_v4.e);
     free(c->all_other.e);
     free(c->seen32.e);
-    pairtab_free(&c->seen);
+    ds_pairset_free(&c->seen);
 }
 
 ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err *err)
@@ -554,8 +419,8 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
         parts[i].to = q->from + (int32_t)((int64_t)days * (int64_t)(i + 1) / (int64_t)n) - 1;
         c[i].q = q;
         ctxs[i] = &c[i];
-        if (sumtab_init(&c[i].sums, 1024) || u32set_init(&c[i].all_v4, 1 << 16) || u64set_init(&c[i].all_other, 1 << 8) ||
-            pairtab_init(&c[i].seen, 1 << 10) || u64set_init(&c[i].seen32, 1 << 12))
+        if (sumtab_init(&c[i].sums, 1024) || ds_u32set_init(&c[i].all_v4, 1 << 16) || ds_u64set_init(&c[i].all_other, 1 << 8) ||
+            ds_pairset_init(&c[i].seen, 1 << 10) || ds_u64set_init(&c[i].seen32, 1 << 12))
             goto nomem;
         if ((q->dim == DS_TOP_PORTS || q->dim == DS_TOP_COUNTRIES) &&
             !(c[i].dense = calloc((size_t)DENSE_SIZE, sizeof *c[i].dense)))
@@ -583,12 +448,12 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
             e->cc[1] = f->cc[1];
         }
         for (size_t k = 0; k < c[i].all_v4.cap; k++)
-            if (c[i].all_v4.e[k] && u32set_add(&c[0].all_v4, c[i].all_v4.e[k]) < 0)
+            if (c[i].all_v4.e[k] && ds_u32set_add(&c[0].all_v4, c[i].all_v4.e[k]) < 0)
                 goto nomem;
         for (size_t k = 0; k < c[i].all_other.cap; k++)
-            if (c[i].all_other.e[k] && u64set_add(&c[0].all_other, c[i].all_other.e[k]) < 0)
+            if (c[i].all_other.e[k] && ds_u64set_add(&c[0].all_other, c[i].all_other.e[k]) < 0)
                 goto nomem;
-        if (c[i].all_other.has_zero && u64set_add(&c[0].all_other, 0) < 0)
+        if (c[i].all_other.has_zero && ds_u64set_add(&c[0].all_other, 0) < 0)
             goto nomem;
     }
     if ((rc = st->ops->sensors(st, &sensors, &nsensors, err)) != DS_OK)

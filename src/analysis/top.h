@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/classify.h"
+#include "analysis/sets.h"
 #include "core/ip.h"
 #include "store/store.h"
 
@@ -27,6 +28,7 @@ typedef struct ds_top_query {
     uint16_t countries[DS_TOP_MAX_FILTERS]; size_t ncountries;   /* ds_cc_pack */
     uint32_t asns[DS_TOP_MAX_FILTERS]; size_t nasns;
     size_t limit;                /* 0: all */
+    const ds_u64set *exclude;    /* ds_src_key of sources to leave out (research scanners), or NULL */
 } ds_top_query;
 
 typedef struct ds_top_row {

@@ -165,6 +165,63 @@ static int copy_value(char *dst, size_t dstlen, const char *v, struct load_ctx *
     return 1;
 }
 
+/* "a.json, b.json": each path trimmed; a value may be given on several lines (they add up). */
+static int add_research_lists(ds_research_conf *r, const char *v, struct load_ctx *lc)
+{
+    while (*v) {
+        while (*v == ' ' || *v == '\t' || *v == ',')
+            v++;
+        const char *e = v;
+        while (*e && *e != ',')
+            e++;
+        const char *t = e;
+        while (t > v && (t[-1] == ' ' || t[-1] == '\t'))
+            t--;
+        if (t > v) {
+            if (r->nlists == DS_MAX_RESEARCH_LISTS) {
+                lc->rc = ds_fail(lc->err, DS_EINVAL, "%s:%d: more than %d research_lists", lc->path, lc->line,
+                                 DS_MAX_RESEARCH_LISTS);
+                return 0;
+            }
+            if ((size_t)(t - v) >= sizeof r->lists[0]) {
+                lc->rc = ds_fail(lc->err, DS_EINVAL, "%s:%d: a research_lists path is too long", lc->path, lc->line);
+                return 0;
+            }
+            memcpy(r->lists[r->nlists], v, (size_t)(t - v));
+            r->lists[r->nlists++][t - v] = 0;
+        }
+        v = e;
+    }
+    return 1;
+}
+
+/* "398324, AS6939": numbers with an optional AS prefix. */
+static int add_research_asns(ds_research_conf *r, const char *v, struct load_ctx *lc)
+{
+    while (*v) {
+        while (*v == ' ' || *v == '\t' || *v == ',')
+            v++;
+        if (!*v)
+            break;
+        const char *p = (v[0] == 'A' || v[0] == 'a') && (v[1] == 'S' || v[1] == 's') ? v + 2 : v;
+        char *end;
+        unsigned long a = p[0] >= '0' && p[0] <= '9' ? strtoul(p, &end, 10) : 0;
+        if (p[0] < '0' || p[0] > '9' || a > UINT32_MAX || (*end && *end != ',' && *end != ' ' && *end != '\t')) {
+            lc->rc = ds_fail(lc->err, DS_EINVAL, "%s:%d: research_asns: '%.20s' is not an AS number", lc->path,
+                             lc->line, v);
+            return 0;
+        }
+        if (r->nasns == DS_MAX_RESEARCH_ASNS) {
+            lc->rc = ds_fail(lc->err, DS_EINVAL, "%s:%d: more than %d research_asns", lc->path, lc->line,
+                             DS_MAX_RESEARCH_ASNS);
+            return 0;
+        }
+        r->asns[r->nasns++] = (uint32_t)a;
+        v = end;
+    }
+    return 1;
+}
+
 static int on_kv(void *user, const char *section, const char *name, const char *value)
 {
     struct load_ctx *lc = user;
@@ -186,6 +243,10 @@ static int on_kv(void *user, const char *section, const char *name, const char *
         return copy_value(c->geo_asn, sizeof c->geo_asn, value, lc, "geo.asn");
     if (strcmp(section, "report") == 0 && strcmp(name, "timezone") == 0)
         return copy_value(c->timezone, sizeof c->timezone, value, lc, "report.timezone");
+    if (strcmp(section, "detect") == 0 && strcmp(name, "research_lists") == 0)
+        return add_research_lists(&c->research, value, lc);
+    if (strcmp(section, "detect") == 0 && strcmp(name, "research_asns") == 0)
+        return add_research_asns(&c->research, value, lc);
     if (strncmp(section, "sensor.", 7) == 0 && (strcmp(name, "darknet") == 0 || strcmp(name, "darknet6") == 0)) {
         ds_rc rc = ds_config_add_darknet(c, section + 7, value, lc->err);
         if (rc != DS_OK) {

@@ -5,15 +5,28 @@
  *   [report]           timezone = UTC                 (IANA name, e.g. Asia/Tokyo)
  *   [sensor.NAME]      darknet = 198.51.100.0/24, 203.0.113.0/24
  *                      darknet6 = 2001:db8::/64
+ *   [detect]           research_lists = PATH[, PATH...]   (MISP warninglist JSON files, type cidr)
+ *                      research_asns = 398324, AS6939, ...  (networks of known research scanners)
  */
 #ifndef DS_CONFIG_H
 #define DS_CONFIG_H
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/darknet.h"
 #include "util/result.h"
 
 #define DS_MAX_SENSORS 1024
+#define DS_MAX_RESEARCH_LISTS 16
+#define DS_MAX_RESEARCH_ASNS 1024
+
+/* Known benign (research) scanners: lists are read by analysis/research.c. */
+typedef struct ds_research_conf {
+    char lists[DS_MAX_RESEARCH_LISTS][1024];
+    size_t nlists;
+    uint32_t asns[DS_MAX_RESEARCH_ASNS];
+    size_t nasns;
+} ds_research_conf;
 
 typedef struct ds_sensor_conf {
     char name[64];
@@ -26,6 +39,7 @@ typedef struct ds_config {
     char geo_country[1024];
     char geo_asn[1024];
     char timezone[128];
+    ds_research_conf research;
     ds_sensor_conf *sensors;
     size_t nsensors;
     char source[1024];        /* file the config came from, "" for defaults */

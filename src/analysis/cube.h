@@ -1,0 +1,59 @@
+/* cube.h: packets (and distinct sources) of a period grouped by up to two dimensions.
+ *
+ * The report's building block: daily series of a service, the service mix of a country, the
+ * region split of a service per day, unique sources per day.  Counted from SRCSVC records, like
+ * `top`, so every number in a report adds up to the same totals `top` prints, and so that
+ * excluded sources (research scanners) leave every figure, not only the tables.
+ *
+ * A cell is (a, b) with a and b each a day, a service, a packed country or an ASN (all fit in 32
+ * bits); DS_CUBE_NONE collapses a dimension.  Cells come out sorted by (a, b).
+ */
+#ifndef DS_CUBE_H
+#define DS_CUBE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analysis/sets.h"
+#include "core/classify.h"
+#include "core/records.h"
+#include "store/store.h"
+
+typedef enum ds_cube_dim { DS_CUBE_NONE, DS_CUBE_DAY, DS_CUBE_SERVICE, DS_CUBE_COUNTRY, DS_CUBE_ASN } ds_cube_dim;
+
+#define DS_FILTER_MAX 64
+
+/* Which SRCSVC records count.  Several values of one field are OR'ed; fields are AND'ed. */
+typedef struct ds_filter {
+    int64_t sensor_id;                 /* 0: every sensor */
+    int cls;                           /* ds_class, or -1 for every class */
+    ds_service ports[DS_FILTER_MAX]; size_t nports;
+    uint16_t countries[DS_FILTER_MAX]; size_t ncountries;   /* ds_cc_pack */
+    uint32_t asns[DS_FILTER_MAX]; size_t nasns;
+    const ds_u64set *exclude;          /* ds_src_key of sources to leave out, or NULL */
+} ds_filter;
+
+void ds_filter_init(ds_filter *f);
+int ds_filter_match(const ds_filter *f, const ds_rec_srcsvc *r);
+
+typedef struct ds_cube_query {
+    int32_t from, to;                  /* local days, inclusive */
+    ds_filter filter;
+    ds_cube_dim a, b;
+    int sources;                       /* also count distinct sources per cell */
+} ds_cube_query;
+
+typedef struct ds_cube_cell { uint32_t a, b; uint64_t packets, sources; } ds_cube_cell;
+
+typedef struct ds_cube {
+    ds_cube_cell *cells;
+    size_t n;
+    uint64_t total_packets;
+    uint64_t total_sources;            /* distinct over the period (always counted) */
+} ds_cube;
+
+ds_rc ds_cube_run(ds_store *st, const ds_cube_query *q, ds_cube *out, ds_err *err);
+void ds_cube_free(ds_cube *c);
+/* The cell (a, b), or NULL (cells are sorted). */
+const ds_cube_cell *ds_cube_get(const ds_cube *c, uint32_t a, uint32_t b);
+
+#endif

@@ -1,0 +1,616 @@
+/* fmt.c: numbers, dates and escaped text for published reports.
+ *
+ * Numbers are printed with printf's "%.*f" (correct rounding of the binary value) and then
+ * grouped by three, so grouping never depends on the C locale (LC_NUMERIC could give "1.234,5").
+ * A result that does not fit the caller's buffer becomes "#": a cut number would be a wrong
+ * number in a published table.
+ *
+ * The escapers walk the string once, copying runs of bytes that need nothing and writing a
+ * replacement for the rest.  UTF-8 is decoded by RFC 3629's table of well-formed sequences, and
+ * each maximal invalid subpart becomes one U+FFFD, as Unicode 15 section 3.9 ("U+FFFD
+ * Substitution of Maximal Subparts") recommends, so a browser, a JSON parser and a Markdown
+ * renderer all see the same valid text.  JSON follows RFC 8259 section 7, HTML the HTML Living
+ * Standard's text and attribute rules, Markdown the GFM spec's tables and backslash escapes,
+ * base64 RFC 4648 section 4.
+ *
+ * ds_out keeps a sticky failure flag like SQLite's StrAccum and curl's dynbuf: one check at the
+ * end instead of one after every append, and a hard maximum so a runaway report cannot eat the
+ * machine's memory.  ds_out_write_file replaces the target atomically (temporary file in the
+ * same directory, fsync, rename), as curl does for its cookie jar, so a reader never sees half a
+ * report.
+ */
+#include "report/fmt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/timeutil.h"
+
+#define UTF8_REPLACEMENT "\xef\xbf\xbd"   /* U+FFFD */
+#define PLUS_MINUS "\xc2\xb1"             /* U+00B1 */
+
+/* ---- numbers ----------------------------------------------------------------------------- */
+
+/* Copies a finished result into the caller's buffer, or "#" if it does not fit. */
+static char *put_whole(char *buf, size_t len, const char *s)
+{
+    if (!buf || len == 0)
+        return buf;
+    size_t n = strlen(s);
+    if (n < len)
+        memcpy(buf, s, n + 1);
+    else if (len >= 2)
+        memcpy(buf, "#", 2);
+    else
+        buf[0] = '\0';
+    return buf;
+}
+
+/* Groups the integer part of raw ("1234567.89", digits only) by three into out.  Returns the
+ * length, or -1 if out is too small.  *all_zero says whether every digit is 0. */
+static int group_digits(const char *raw, char *out, size_t outlen, int *all_zero)
+{
+    size_t n = strlen(raw);
+    const char *dot = strchr(raw, '.');
+    size_t intlen = dot ? (size_t)(dot - raw) : n;
+    size_t commas = intlen ? (intlen - 1) / 3 : 0;
+    if (n + commas >= outlen)
+        return -1;
+    size_t o = 0;
+    *all_zero = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (raw[i] >= '1' && raw[i] <= '9')
+            *all_zero = 0;
+        out[o++] = raw[i];
+        size_t left = intlen - i - 1;   /* integer digits still to come */
+        if (i < intlen && left > 0 && left % 3 == 0)
+            out[o++] = ',';
+    }
+    out[o] = '\0';
+    return (int)o;
+}
+
+static int clamp_decimals(int decimals)
+{
+    return decimals < 0 ? 0 : decimals > 9 ? 9 : decimals;
+}
+
+/* |a| rounded to decimals and grouped.  a is finite and >= 0. */
+static int group_abs(double a, int decimals, char *out, size_t outlen, int *all_zero)
+{
+    char raw[400];   /* DBL_MAX has 309 integer digits, plus '.' and up to 9 decimals */
+    int n = snprintf(raw, sizeof raw, "%.*f", clamp_decimals(decimals), a);
+    if (n < 0 || (size_t)n >= sizeof raw)
+        return -1;
+    return group_digits(raw, out, outlen, all_zero);
+}
+
+char *ds_fmt_count(uint64_t v, char *buf, size_t len)
+{
+    char raw[24], grouped[DS_FMT_COUNT_LEN];
+    int all_zero;
+    snprintf(raw, sizeof raw, "%" PRIu64, v);
+    group_digits(raw, grouped, sizeof grouped, &all_zero);   /* 26 bytes at most: fits */
+    return put_whole(buf, len, grouped);
+}
+
+/* sign + grouped |v| + suffix */
+static char *signed_number(const char *sign, double a, int decimals, const char *suffix, char *buf, size_t len)
+{
+    char tmp[512];
+    size_t sl = strlen(sign);
+    int all_zero;
+    memcpy(tmp, sign, sl);
+    int n = group_abs(a, decimals, tmp + sl, sizeof tmp - sl - 8, &all_zero);
+    if (n < 0)
+        return put_whole(buf, len, "#");
+    snprintf(tmp + sl + (size_t)n, 8, "%s", suffix);
+    return put_whole(buf, len, tmp);
+}
+
+/* Whether |a| prints as zero with this many decimals. */
+static int rounds_to_zero(double a, int decimals)
+{
+    char tmp[512];
+    int all_zero = 0;
+    return group_abs(fabs(a), decimals, tmp, sizeof tmp, &all_zero) >= 0 && all_zero;
+}
+
+char *ds_fmt_fixed(double v, int decimals, char *buf, size_t len)
+{
+    if (!isfinite(v))
+        return put_whole(buf, len, DS_FMT_NA);
+    const char *sign = v < 0 && !rounds_to_zero(v, decimals) ? "-" : "";
+    return signed_number(sign, fabs(v), decimals, "", buf, len);
+}
+
+char *ds_fmt_pct(double v, int decimals, char *buf, size_t len)
+{
+    if (!isfinite(v))
+        return put_whole(buf, len, DS_FMT_NA);
+    const char *sign = v < 0 && !rounds_to_zero(v, decimals) ? "-" : "";
+    return signed_number(sign, fabs(v), decimals, "%", buf, len);
+}
+
+static int no_comparison(double cur, double prev, double min_prev)
+{
+    return !isfinite(cur) || !isfinite(prev) || !(prev > 0) || !(prev >= min_prev);
+}
+
+static char *change_number(double d, int decimals, const char *suffix, char *buf, size_t len)
+{
+    if (!isfinite(d))
+        return put_whole(buf, len, DS_FMT_NA);
+    const char *sign = rounds_to_zero(d, decimals) ? PLUS_MINUS : d > 0 ? "+" : "-";
+    return signed_number(sign, fabs(d), decimals, suffix, buf, len);
+}
+
+char *ds_fmt_change(double cur, double prev, double min_prev, int decimals, char *buf, size_t len)
+{
+    if (no_comparison(cur, prev, min_prev))
+        return put_whole(buf, len, DS_FMT_NA);
+    return change_number(cur - prev, decimals, "", buf, len);
+}
+
+char *ds_fmt_change_pct(double cur, double prev, double min_prev, char *buf, size_t len)
+{
+    if (no_comparison(cur, prev, min_prev))
+        return put_whole(buf, len, DS_FMT_NA);
+    return change_number((cur - prev) / prev * 100.0, 1, "%", buf, len);
+}
+
+/* ---- text and dates ---------------------------------------------------------------------- */
+
+static int utf8_seq_len(unsigned char lead)
+{
+    return lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+}
+
+char *ds_fmt_text(char *buf, size_t len, const char *fmt, ...)
+{
+    if (!buf || len == 0)
+        return buf;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        buf[0] = '\0';
+        return buf;
+    }
+    if ((size_t)n >= len) {
+        /* vsnprintf stopped at len - 1 bytes; drop a character it split there */
+        size_t cut = len - 1, start = cut;
+        while (start > 0 && ((unsigned char)buf[start - 1] & 0xC0) == 0x80)
+            start--;
+        if (start > 0) {
+            unsigned char lead = (unsigned char)buf[start - 1];
+            if (lead >= 0xC0 && cut - (start - 1) < (size_t)utf8_seq_len(lead))
+                buf[start - 1] = '\0';
+        }
+    }
+    return buf;
+}
+
+static const char *const month_en[12] = {
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+};
+static const char *const month_en_abbr[12] = {
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+};
+static const char *const month_ja[12] = {
+    "1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月",
+};
+
+const char *ds_fmt_month_name(unsigned m, int ja, int abbrev)
+{
+    if (m < 1 || m > 12)
+        return "?";
+    return ja ? month_ja[m - 1] : abbrev ? month_en_abbr[m - 1] : month_en[m - 1];
+}
+
+char *ds_fmt_day(int32_t day, int ja, char *buf, size_t len)
+{
+    int y;
+    unsigned m, d;
+    ds_civil_from_days(day, &y, &m, &d);
+    if (ja)
+        return ds_fmt_text(buf, len, "%d年%u月%u日", y, m, d);
+    return ds_fmt_text(buf, len, "%u %s %d", d, ds_fmt_month_name(m, 0, 0), y);
+}
+
+char *ds_fmt_day_short(int32_t day, int ja, char *buf, size_t len)
+{
+    int y;
+    unsigned m, d;
+    ds_civil_from_days(day, &y, &m, &d);
+    if (ja)
+        return ds_fmt_text(buf, len, "%u/%u", m, d);
+    return ds_fmt_text(buf, len, "%s %u", ds_fmt_month_name(m, 0, 1), d);
+}
+
+char *ds_fmt_day_iso(int32_t day, char *buf, size_t len)
+{
+    int y;
+    unsigned m, d;
+    ds_civil_from_days(day, &y, &m, &d);
+    return ds_fmt_text(buf, len, "%04d-%02u-%02u", y, m, d);
+}
+
+/* ---- output buffer ----------------------------------------------------------------------- */
+
+void ds_out_init(ds_out *o, size_t max)
+{
+    o->p = NULL;
+    o->len = o->cap = 0;
+    o->max = max ? max : DS_OUT_DEFAULT_MAX;
+    o->failed = 0;
+}
+
+void ds_out_free(ds_out *o)
+{
+    free(o->p);
+    ds_out_init(o, o->max);
+}
+
+/* Room for n more bytes plus the NUL; returns where they go, or NULL (and sets failed). */
+static char *out_reserve(ds_out *o, size_t n)
+{
+    if (o->failed)
+        return NULL;
+    size_t max = o->max ? o->max : DS_OUT_DEFAULT_MAX;
+    if (max > SIZE_MAX / 2)
+        max = SIZE_MAX / 2;   /* so that len + n + 1 and max + 1 cannot wrap */
+    if (o->len > max || n > max - o->len)
+        goto fail;
+    size_t need = o->len + n + 1;   /* cannot overflow: len + n <= max < SIZE_MAX */
+    if (need > o->cap) {
+        size_t cap = o->cap ? o->cap : 256;
+        while (cap < need)
+            cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+        if (cap > max + 1 && max + 1 >= need)
+            cap = max + 1;
+        char *np = realloc(o->p, cap);
+        if (!np)
+            goto fail;
+        o->p = np;
+        o->cap = cap;
+    }
+    return o->p + o->len;
+fail:
+    o->failed = 1;
+    return NULL;
+}
+
+void ds_out_putn(ds_out *o, const char *s, size_t n)
+{
+    char *w = out_reserve(o, n);
+    if (!w)
+        return;
+    if (n)
+        memcpy(w, s, n);
+    o->len += n;
+    o->p[o->len] = '\0';
+}
+
+void ds_out_puts(ds_out *o, const char *s)
+{
+    if (s)
+        ds_out_putn(o, s, strlen(s));
+}
+
+void ds_out_printf(ds_out *o, const char *fmt, ...)
+{
+    if (o->failed)
+        return;
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        o->failed = 1;
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        ds_out_putn(o, small, (size_t)n);
+        return;
+    }
+    char *w = out_reserve(o, (size_t)n);
+    if (!w)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(w, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    o->len += (size_t)n;
+}
+
+/* Decodes one character of s[0..n) (n >= 1).  Returns the bytes it takes; *bad is set for an
+ * ill-formed sequence, which then covers its maximal subpart (at least one byte). */
+static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp, int *bad)
+{
+    unsigned c = s[0];
+    *bad = 0;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    size_t need;
+    uint32_t v;
+    unsigned lo = 0x80, hi = 0xBF;   /* allowed range of the second byte (RFC 3629, 4) */
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 1;
+        v = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2;
+        v = c & 0x0F;
+        if (c == 0xE0)
+            lo = 0xA0;          /* no overlong forms */
+        else if (c == 0xED)
+            hi = 0x9F;          /* no surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3;
+        v = c & 0x07;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;          /* nothing above U+10FFFF */
+    } else {
+        *bad = 1;
+        *cp = 0xFFFD;
+        return 1;
+    }
+    for (size_t i = 1; i <= need; i++) {
+        if (i >= n || s[i] < lo || s[i] > hi) {
+            *bad = 1;
+            *cp = 0xFFFD;
+            return i;
+        }
+        v = v << 6 | (s[i] & 0x3Fu);
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    *cp = v;
+    return need + 1;
+}
+
+/* What to write instead of one character, or NULL to copy it.  next is the byte after it. */
+typedef const char *(*escape_fn)(uint32_t cp, int bad, unsigned char next, char tmp[16]);
+
+static void out_escaped(ds_out *o, const char *s, escape_fn esc)
+{
+    if (!s || o->failed)
+        return;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = strlen(s), i = 0, run = 0;
+    char tmp[16];
+    while (i < n) {
+        uint32_t cp;
+        int bad;
+        size_t adv = utf8_next(u + i, n - i, &cp, &bad);
+        const char *rep = esc(cp, bad, i + adv < n ? u[i + adv] : 0, tmp);
+        if (rep) {
+            ds_out_putn(o, s + run, i - run);
+            ds_out_puts(o, rep);
+            run = i + adv;
+        }
+        i += adv;
+    }
+    ds_out_putn(o, s + run, n - run);
+}
+
+static int is_control(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+}
+
+static const char *esc_html(uint32_t cp, int bad, unsigned char next, char tmp[16])
+{
+    switch (cp) {
+    case '&': return "&amp;";
+    case '<': return "&lt;";
+    case '>': return "&gt;";
+    case '"': return "&quot;";
+    case '\'': return "&#39;";
+    case '\t': case '\n': case '\r': return NULL;
+    }
+    return bad || is_control(cp) ? UTF8_REPLACEMENT : NULL;
+}
+
+void ds_out_html(ds_out *o, const char *s)
+{
+    out_escaped(o, s, esc_html);
+}
+
+static const char *esc_json(uint32_t cp, int bad, unsigned char next, char tmp[16])
+{
+    if (bad)
+        return UTF8_REPLACEMENT;
+    switch (cp) {
+    case '"': return "\\\"";
+    case '\\': return "\\\\";
+    case '\b': return "\\b";
+    case '\f': return "\\f";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    case '<': return "\\u003c";
+    case '>': return "\\u003e";
+    case '&': return "\\u0026";
+    case 0x2028: return "\\u2028";
+    case 0x2029: return "\\u2029";
+    }
+    if (cp < 0x20) {
+        snprintf(tmp, 16, "\\u%04x", (unsigned)cp);
+        return tmp;
+    }
+    return NULL;
+}
+
+void ds_out_json_str(ds_out *o, const char *s)
+{
+    ds_out_putn(o, "\"", 1);
+    out_escaped(o, s, esc_json);
+    ds_out_putn(o, "\"", 1);
+}
+
+static const char *esc_md(uint32_t cp, int bad, unsigned char next, char tmp[16])
+{
+    if (bad)
+        return UTF8_REPLACEMENT;
+    switch (cp) {
+    case '\\': case '`': case '*': case '_': case '[': case ']':
+    case '<': case '>': case '|': case '~': case '&':
+        tmp[0] = '\\';
+        tmp[1] = (char)cp;
+        tmp[2] = '\0';
+        return tmp;
+    case '\n': return "<br>";
+    case '\r': return next == '\n' ? "" : "<br>";
+    case '\t': return " ";
+    }
+    return is_control(cp) ? UTF8_REPLACEMENT : NULL;
+}
+
+void ds_out_md(ds_out *o, const char *s)
+{
+    out_escaped(o, s, esc_md);
+}
+
+void ds_out_base64(ds_out *o, const unsigned char *p, size_t n)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t groups = n / 3 + (n % 3 != 0);
+    if (groups > SIZE_MAX / 4) {
+        o->failed = 1;
+        return;
+    }
+    char *w = out_reserve(o, groups * 4);
+    if (!w)
+        return;
+    size_t i = 0;
+    for (; n - i >= 3; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        *w++ = alphabet[v >> 18];
+        *w++ = alphabet[(v >> 12) & 63];
+        *w++ = alphabet[(v >> 6) & 63];
+        *w++ = alphabet[v & 63];
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        *w++ = alphabet[v >> 18];
+        *w++ = alphabet[(v >> 12) & 63];
+        *w++ = '=';
+        *w++ = '=';
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+        *w++ = alphabet[v >> 18];
+        *w++ = alphabet[(v >> 12) & 63];
+        *w++ = alphabet[(v >> 6) & 63];
+        *w++ = '=';
+    }
+    *w = '\0';
+    o->len += groups * 4;
+}
+
+/* ---- atomic file write ------------------------------------------------------------------- */
+
+ds_rc ds_out_write_file(const ds_out *o, const char *path, ds_err *err)
+{
+    ds_rc rc = DS_OK;
+    char *tmp = NULL;
+    int fd = -1, tmp_exists = 0;
+
+    if (!path || !*path)
+        return ds_fail(err, DS_EINVAL, "no output file name given");
+    if (o->failed)
+        return ds_fail(err, DS_ENOMEM, "'%s' was not written: the output passed its %zu-byte maximum "
+                       "or memory ran out", path, o->max ? o->max : DS_OUT_DEFAULT_MAX);
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;   /* with the '/' */
+    const char *base = path + dirlen;
+    if (!*base)
+        return ds_fail(err, DS_EINVAL, "'%s' names a directory, not a file", path);
+
+    /* ".NAME.tmp.XXXXXX" beside the target: rename(2) is atomic only within one file system,
+     * and the leading dot keeps it out of globs while it exists */
+    static const char suffix[] = ".tmp.XXXXXX";
+    size_t baselen = strlen(base);
+    tmp = malloc(dirlen + 1 + baselen + sizeof suffix);
+    if (!tmp)
+        return ds_fail(err, DS_ENOMEM, "out of memory writing '%s'", path);
+    memcpy(tmp, path, dirlen);
+    tmp[dirlen] = '.';
+    memcpy(tmp + dirlen + 1, base, baselen);
+    memcpy(tmp + dirlen + 1 + baselen, suffix, sizeof suffix);
+
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        rc = ds_fail(err, DS_EIO, "cannot write '%s': creating '%s' failed: %s", path, tmp, strerror(errno));
+        goto out;
+    }
+    tmp_exists = 1;
+
+    mode_t mode = 0644;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        mode = st.st_mode & 07777;
+    if (fchmod(fd, mode) != 0) {
+        rc = ds_fail(err, DS_EIO, "cannot write '%s': chmod of '%s' failed: %s", path, tmp, strerror(errno));
+        goto out;
+    }
+
+    size_t off = 0;
+    while (off < o->len) {
+        size_t chunk = o->len - off > (1u << 30) ? (1u << 30) : o->len - off;
+        ssize_t w = write(fd, o->p + off, chunk);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            rc = ds_fail_at(err, DS_EIO, off, "cannot write '%s' at byte %zu: %s", path, off,
+                            w < 0 ? strerror(errno) : "no progress");
+            goto out;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0) {
+        rc = ds_fail(err, DS_EIO, "cannot write '%s': fsync failed: %s", path, strerror(errno));
+        goto out;
+    }
+    int close_rc = close(fd);
+    fd = -1;
+    if (close_rc != 0) {
+        rc = ds_fail(err, DS_EIO, "cannot write '%s': close failed: %s", path, strerror(errno));
+        goto out;
+    }
+    if (rename(tmp, path) != 0) {
+        rc = ds_fail(err, DS_EIO, "cannot replace '%s' with '%s': %s", path, tmp, strerror(errno));
+        goto out;
+    }
+    tmp_exists = 0;
+
+    /* make the rename itself durable; some file systems refuse fsync on a directory, which is
+     * not worth failing a finished report for */
+    tmp[dirlen] = '\0';
+    int dfd = open(dirlen ? tmp : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp_exists)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}

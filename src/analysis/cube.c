@@ -161,7 +161,8 @@ ds_rc ds_cube_run(ds_store *st, const ds_cube_query *q, ds_cube *out, ds_err *er
     rc = st->ops->scan(st, DS_CHUNK_SRCSVC, q->filter.sensor_id, q->from, q->to, on_chunk, &c, err);
     if (rc != DS_OK)
         goto out;
-    qsort(c.cells, c.n, sizeof *c.cells, cell_cmp);
+    if (c.n)
+        qsort(c.cells, c.n, sizeof *c.cells, cell_cmp);
     out->cells = c.cells;
     out->n = c.n;
     out->total_packets = c.total;

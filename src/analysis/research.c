@@ -112,7 +112,8 @@ static void finish(ds_research *r)
 {
     if (r->sorted)
         return;
-    qsort(r->r4, r->n4, sizeof *r->r4, cmp_range);
+    if (r->n4)
+        qsort(r->r4, r->n4, sizeof *r->r4, cmp_range);
     size_t w = 0;
     for (size_t i = 0; i < r->n4; i++) {
         if (w && (r->r4[i].lo <= r->r4[w - 1].hi || r->r4[i].lo - 1 == r->r4[w - 1].hi)) {

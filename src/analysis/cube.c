@@ -65,6 +65,7 @@ static uint32_t dim_value(ds_cube_dim d, int32_t day, const ds_rec_srcsvc *r)
     case DS_CUBE_SERVICE: return r->service;
     case DS_CUBE_COUNTRY: return ds_cc_pack(r->cc);
     case DS_CUBE_ASN: return r->asn;
+    case DS_CUBE_SPORT: return r->one_sport ? r->sport : DS_SPORT_VARIOUS;
     case DS_CUBE_NONE: break;
     }
     return 0;

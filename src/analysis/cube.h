@@ -18,7 +18,11 @@
 #include "core/records.h"
 #include "store/store.h"
 
-typedef enum ds_cube_dim { DS_CUBE_NONE, DS_CUBE_DAY, DS_CUBE_SERVICE, DS_CUBE_COUNTRY, DS_CUBE_ASN } ds_cube_dim;
+typedef enum ds_cube_dim { DS_CUBE_NONE, DS_CUBE_DAY, DS_CUBE_SERVICE, DS_CUBE_COUNTRY, DS_CUBE_ASN, DS_CUBE_SPORT } ds_cube_dim;
+
+/* DS_CUBE_SPORT: the source port of (source, service) pairs that used one port all day;
+ * DS_SPORT_VARIOUS for pairs that used several, or none (ICMP). */
+#define DS_SPORT_VARIOUS 0x10000u
 
 #define DS_FILTER_MAX 64
 

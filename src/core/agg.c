@@ -58,7 +58,15 @@ _Static_assert(sizeof(src_ent) == 64, "a source entry is one cache line");
 
 typedef struct dstmap { uint8_t bits[DS_DSTMAP_BYTES]; } dstmap;
 
-typedef struct svc_ent { uint64_t key, packets; } svc_ent;     /* packets == 0: empty */
+/* (source, class, service) -> packets, and the source port when every packet had the same one.
+ * packets == 0: empty slot.  Bit-fields keep the entry at 16 bytes, a quarter of a cache line. */
+typedef struct svc_ent {
+    uint64_t key;
+    uint64_t packets : 46;
+    uint64_t has_port : 1;   /* the first packet had a source port (TCP/UDP) */
+    uint64_t mixed : 1;      /* a later packet came from another port (or had none) */
+    uint64_t sport : 16;
+} svc_ent;
 typedef struct hour_ent { uint64_t k1, k2; uint32_t k3, rsv; uint64_t packets; } hour_ent;
 
 typedef struct outbuf { uint8_t *p; size_t len, cap; } outbuf;
@@ -278,18 +286,26 @@ static inline uint64_t svc_key(uint32_t src_idx, ds_class cls, ds_service svc)
     return (uint64_t)src_idx << 32 | (uint64_t)cls << 24 | (svc & 0xffffffu);
 }
 
-static int svc_add(ds_agg *a, uint64_t key, uint64_t n)
+/* One packet of (source, class, service); sport < 0: the packet has no source port. */
+static int svc_add(ds_agg *a, uint64_t key, int sport)
 {
     size_t mask = a->capsvc - 1, j = (size_t)ds_mix64(key) & mask;
     while (a->svc[j].packets) {
-        if (a->svc[j].key == key) {
-            a->svc[j].packets += n;
+        svc_ent *s = &a->svc[j];
+        if (s->key == key) {
+            if (s->packets < (1ULL << 46) - 1)   /* 7e13 packets a day from one source: saturate */
+                s->packets++;
+            if (sport != (s->has_port ? (int)s->sport : -1))
+                s->mixed = 1;
             return 0;
         }
         j = (j + 1) & mask;
     }
     a->svc[j].key = key;
-    a->svc[j].packets = n;
+    a->svc[j].packets = 1;
+    a->svc[j].has_port = sport >= 0;
+    a->svc[j].mixed = 0;
+    a->svc[j].sport = sport >= 0 ? (uint16_t)sport : 0;
     if (++a->nsvc * 2 > a->capsvc)
         return svc_grow(a);
     return 0;
@@ -614,15 +630,16 @@ static int retire_days(ds_agg *a, int32_t keep_from)
             size_t j = (size_t)ds_mix64(key) & (a->capsvc - 1);
             while (nsvc[j].packets)
                 j = (j + 1) & (a->capsvc - 1);
+            nsvc[j] = *s;
             nsvc[j].key = key;
-            nsvc[j].packets = s->packets;
             nkeep_svc++;
             continue;
         }
         const src_ent *e = &a->src[si];
         group *g = group_of(a, e->sensor, e->day);
         ds_rec_srcsvc r = { .src = ds_src_key(&e->ip), .service = (uint32_t)(s->key & 0xffffffu), .asn = e->asn,
-                            .cls = (uint8_t)(s->key >> 24) };
+                            .cls = (uint8_t)(s->key >> 24), .one_sport = s->has_port && !s->mixed,
+                            .sport = (uint16_t)s->sport };
         r.cc[0] = e->cc[0];
         r.cc[1] = e->cc[1];
         /* a count above 2^32-1 (never in practice) is split over several records: readers sum */
@@ -760,7 +777,8 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
         a->maps[e->map - 1].bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
     }
 
-    if (svc_add(a, svc_key(idx, cls, svc), 1) != 0)
+    int sport = (p->have & DS_HAVE_L4) && (p->proto == DS_PROTO_TCP || p->proto == DS_PROTO_UDP) ? p->sport : -1;
+    if (svc_add(a, svc_key(idx, cls, svc), sport) != 0)
         return DS_ENOMEM;
     uint64_t k1 = hr_k1(hour, day);
     if (hr_add(a, k1, hr_k2(sensor, DS_HOURLY_SERVICE, cls), svc, 1) != 0 ||

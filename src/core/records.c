@@ -47,12 +47,14 @@ void ds_rec_hourly_get(const uint8_t *p, ds_rec_hourly *r)
 void ds_rec_srcsvc_put(uint8_t *p, const ds_rec_srcsvc *r)
 {
     put64(p, r->src); put32(p + 8, r->service); put32(p + 12, r->asn); put32(p + 16, r->packets);
-    p[20] = r->cls; p[21] = (uint8_t)r->cc[0]; p[22] = (uint8_t)r->cc[1]; p[23] = 0;
+    p[20] = r->cls; p[21] = (uint8_t)r->cc[0]; p[22] = (uint8_t)r->cc[1]; p[23] = r->one_sport ? 1 : 0;
+    put16(p + 24, r->one_sport ? r->sport : 0); put16(p + 26, 0);
 }
 void ds_rec_srcsvc_get(const uint8_t *p, ds_rec_srcsvc *r)
 {
     r->src = get64(p); r->service = get32(p + 8); r->asn = get32(p + 12); r->packets = get32(p + 16);
     r->cls = p[20]; r->cc[0] = (char)p[21]; r->cc[1] = (char)p[22];
+    r->one_sport = p[23] & 1; r->sport = (uint16_t)(p[24] | p[25] << 8);
 }
 void ds_rec_source_put(uint8_t *p, const ds_rec_source *r)
 {

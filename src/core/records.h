@@ -9,7 +9,12 @@
  *  HOURLY   16 B  hour u32 (UTC hours since epoch) | key u32 | packets u32 | dim u8 | class u8 | rsv u16
  *                 dim 0: key is the service; dim 1: key is the source country (ds_cc_pack).
  *                 Every packet is counted once in each dim.
- *  SRCSVC   24 B  src u64 (ds_src_key) | service u32 | asn u32 | packets u32 | class u8 | cc[2] | rsv u8
+ *  SRCSVC   28 B  src u64 (ds_src_key) | service u32 | asn u32 | packets u32 | class u8 | cc[2] | flags u8 |
+ *                 sport u16 | rsv u16
+ *                 flags bit 0: every packet of this (source, service, class) that day came from source
+ *                 port `sport` (TCP/UDP).  That is how a tool with a fixed source port shows up (the
+ *                 1521/tcp campaign of the seed reports: 99% from port 6000) without a record per
+ *                 (service, source port), which random-port scanners would make as many as packets.
  *  SOURCES  56 B  ip[16] | v6 u8 | cc[2] | class_mask u8 | asn u32 | packets u64 | first_ns u64 | last_ns u64 | services u32 | dst1 u32
  *  DSTMAP   72 B  src u64 | bitmap[64]   (destinations seen, see agg.c for the 512-bit map)
  *
@@ -38,7 +43,7 @@ typedef enum ds_chunk_kind {
     DS_CHUNK_DSTMAP = 4,
 } ds_chunk_kind;
 
-enum { DS_REC_HOURLY = 16, DS_REC_SRCSVC = 24, DS_REC_SOURCES = 56, DS_REC_DSTMAP = 72, DS_DSTMAP_BYTES = 64 };
+enum { DS_REC_HOURLY = 16, DS_REC_SRCSVC = 28, DS_REC_SOURCES = 56, DS_REC_DSTMAP = 72, DS_DSTMAP_BYTES = 64 };
 
 enum { DS_HOURLY_SERVICE = 0, DS_HOURLY_COUNTRY = 1 };
 
@@ -57,6 +62,8 @@ typedef struct ds_rec_srcsvc {
     uint32_t packets;
     uint8_t cls;
     char cc[2];
+    uint8_t one_sport;    /* 1: all packets from source port `sport` */
+    uint16_t sport;
 } ds_rec_srcsvc;
 
 typedef struct ds_rec_source {

@@ -429,6 +429,29 @@ static ds_rc build_focus(builder *b, ds_report_focus *fx, const ranked *rank_dim
                 fx->split_daily[p * days + (size_t)(day - r->o.period.from)] += (double)c.cells[i].packets;
     }
     ds_cube_free(&c);
+    /* source ports: a tool with a fixed port stands out here */
+    if ((rc = cube(b, r->o.period.from, r->o.period.to, &f, DS_CUBE_SPORT, DS_CUBE_NONE, 0, &c)) != DS_OK)
+        goto out;
+    {
+        ranked *sp = NULL;
+        size_t nsp = 0;
+        if (!(sp = rank_cells(&c, &nsp))) {
+            rc = ds_fail(b->err, DS_ENOMEM, "out of memory building the report");
+            goto out;
+        }
+        fx->nsports = nsp < 5 ? nsp : 5;
+        fx->sports = calloc(fx->nsports ? fx->nsports : 1, sizeof *fx->sports);
+        if (!fx->sports) {
+            free(sp);
+            rc = ds_fail(b->err, DS_ENOMEM, "out of memory building the report");
+            goto out;
+        }
+        for (size_t i = 0; i < fx->nsports; i++)
+            fx->sports[i] = (ds_report_sport){ sp[i].key == DS_SPORT_VARIOUS ? -1 : (int)sp[i].key, sp[i].packets,
+                                               c.total_packets ? (double)sp[i].packets / (double)c.total_packets : 0.0 };
+        free(sp);
+    }
+    ds_cube_free(&c);
     /* top sources */
     ds_top_query q = { .dim = DS_TOP_SOURCES, .from = r->o.period.from, .to = r->o.period.to,
                        .sensor_id = b->base.sensor_id, .cls = -1, .limit = 10, .exclude = b->base.exclude };
@@ -612,6 +635,7 @@ void ds_report_free(ds_report *r)
         free(f->split_daily);
         free(f->top_sources);
         free(f->orgs);
+        free(f->sports);
     }
     free(r->focus);
     memset(r, 0, sizeof *r);

@@ -81,6 +81,10 @@ typedef struct ds_report_source {
 
 typedef struct ds_report_orgrow { uint32_t asn; const char *org; uint64_t packets, sources; } ds_report_orgrow;
 
+/* Packets by source port: port -1 gathers (source, service) pairs that used several ports in a
+ * day, or none (ICMP); see SRCSVC in core/records.h. */
+typedef struct ds_report_sport { int port; uint64_t packets; double share; } ds_report_sport;
+
 /* A --focus section: one service or one region. */
 typedef struct ds_report_focus {
     ds_report_dim dim;
@@ -96,6 +100,7 @@ typedef struct ds_report_focus {
     double *split_daily;            /* [split.nparts * days]: packets per day of each part */
     ds_report_source *top_sources; size_t ntop_sources;
     ds_report_orgrow *orgs; size_t norgs;   /* region focus: top organisations (by ASN) */
+    ds_report_sport *sports; size_t nsports; /* top source ports (at most 5, plus port -1 if it ranks) */
 } ds_report_focus;
 
 typedef struct ds_report_totals {

@@ -179,6 +179,16 @@ static void focus_obj(ds_out *o, const ds_report *r, const ds_report_focus *f)
         series(o, r, f->split_daily + p * (size_t)r->days);
         ds_out_puts(o, "}");
     }
+    ds_out_puts(o, "], \"source_ports\": [");
+    for (size_t i = 0; i < f->nsports; i++) {
+        ds_out_puts(o, i ? ", {\"port\": " : "{\"port\": ");
+        if (f->sports[i].port >= 0)
+            ds_out_printf(o, "%d", f->sports[i].port);
+        else
+            ds_out_puts(o, "null");
+        ds_out_printf(o, ", \"packets\": %llu, \"share\": %.6f}", (unsigned long long)f->sports[i].packets,
+                      f->sports[i].share);
+    }
     ds_out_puts(o, "], \"top_sources\": [");
     for (size_t i = 0; i < f->ntop_sources; i++) {
         const ds_report_source *s = &f->top_sources[i];

@@ -916,6 +916,52 @@ static void test_sink_error(void **state)
     ds_agg_free(a);
 }
 
+/* SRCSVC says when every packet of a (source, class, service) came from one source port: the
+ * mark of a tool with a fixed port (the seed reports' 1521/tcp campaign, 99% from port 6000). */
+static void test_source_port(void **state)
+{
+    (void)state;
+    ds_agg *a = new_agg(1, NULL, NULL);
+    uint64_t t0 = (uint64_t)DAY0 * 86400 * NS_PER_S;
+    for (int i = 0; i < 3; i++) {   /* fixed port 6000 */
+        ds_pkt p = pkt4(0x01000001, 0x0a000001u + (uint32_t)i, t0 + (uint64_t)i, DS_PROTO_TCP, 1521, DS_TH_SYN);
+        p.sport = 6000;
+        feed(a, 0, DAY0, (uint32_t)i, &p);
+    }
+    for (int i = 0; i < 3; i++) {   /* a new port each time, the first one equal to the one above */
+        ds_pkt p = pkt4(0x01000002, 0x0a000001, t0 + 10 + (uint64_t)i, DS_PROTO_TCP, 1521, DS_TH_SYN);
+        p.sport = (uint16_t)(6000 + i);
+        feed(a, 0, DAY0, 1, &p);
+    }
+    ds_pkt e = pkt4(0x01000003, 0x0a000001, t0 + 20, DS_PROTO_ICMP, 0, 8);   /* no port at all */
+    feed(a, 0, DAY0, 1, &e);
+    ds_pkt u = pkt4(0x01000003, 0x0a000001, t0 + 21, DS_PROTO_UDP, 53, 0);   /* sport 40000, once */
+    feed(a, 0, DAY0, 1, &u);
+    coll c;
+    emit(a, &c);
+    int seen = 0;
+    for (size_t i = 0; i < c.ns; i++) {
+        const ds_rec_srcsvc *r = &c.s[i].r;
+        if (r->src == 0x01000001) {
+            assert_int_equal(r->one_sport, 1);
+            assert_int_equal(r->sport, 6000);
+            assert_int_equal(r->packets, 3);
+        } else if (r->src == 0x01000002) {
+            assert_int_equal(r->one_sport, 0);
+            assert_int_equal(r->sport, 0);
+        } else if (r->service == DS_SERVICE(DS_PROTO_ICMP, 8)) {
+            assert_int_equal(r->one_sport, 0);
+        } else {
+            assert_int_equal(r->one_sport, 1);
+            assert_int_equal(r->sport, 40000);
+        }
+        seen++;
+    }
+    assert_int_equal(seen, 4);
+    coll_free(&c);
+    ds_agg_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -927,6 +973,7 @@ int main(void)
         cmocka_unit_test(test_other_counters),
         cmocka_unit_test(test_sink_error),
         cmocka_unit_test(test_stress_1m),
+        cmocka_unit_test(test_source_port),
     };
     return cmocka_run_group_tests(tests, 0, NULL);
 }

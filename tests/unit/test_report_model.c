@@ -92,7 +92,7 @@ static int setup(void **state)
             assert_int_equal(ds_ip_parse(RECS[i].ip, &ip), 0);
             assert_int_equal(ds_service_parse(RECS[i].svc, &svc), 0);
             ds_rec_srcsvc r = { ds_src_key(&ip), svc, RECS[i].asn, RECS[i].packets, DS_CLASS_SCAN,
-                                { RECS[i].cc[0], RECS[i].cc[1] } };
+                                { RECS[i].cc[0], RECS[i].cc[1] }, 1, 6000 };
             ds_rec_srcsvc_put(sv + n * DS_REC_SRCSVC, &r);
             uint64_t t0 = (uint64_t)day_of(k) * 86400 * 1000000000ULL;
             ds_rec_source o = { .ip = ip, .cc = { RECS[i].cc[0], RECS[i].cc[1] }, .class_mask = 1, .asn = RECS[i].asn,
@@ -234,6 +234,9 @@ static void test_model(void **state)
     assert_int_equal(f->split.nparts, 1);
     assert_int_equal(f->split.part_keys[0], ds_cc_pack("CN"));
     assert_true(f->split_daily[1] == 60);
+    assert_int_equal(f->nsports, 1);   /* the test's records all say: one port, 6000 */
+    assert_int_equal(f->sports[0].port, 6000);
+    assert_true(f->sports[0].share == 1.0);
     assert_int_equal(f->ntop_sources, 1);
     assert_string_equal(f->top_sources[0].addr, "1.1.1.1");
     /* focus on US (lower case accepted): organisations by ASN */

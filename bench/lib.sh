@@ -16,7 +16,7 @@
 set -euo pipefail
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-DS=$BENCH_ROOT/build/darkscope
+DS=${DS:-$BENCH_ROOT/build/darkscope}
 W=${BENCH_DIR:-/tmp/darkscope-bench}
 RES=$W/results.$$
 mkdir -p "$W" "$RES"

@@ -8,6 +8,7 @@
 #include "core/darknet.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,6 +197,17 @@ int ds_darknet_find_offset(const ds_darknet *d, const ds_ip *dst, uint32_t *offs
     *offset = 0;
     if (!dst->v6) {
         uint32_t a = ds_ip_v4(dst);
+        if (d->n4 <= 8) {
+            /* A few prefixes (the usual telescope): test them all without branching on which one
+             * matched, since consecutive packets go to the sensors in no predictable order. */
+            size_t hit = SIZE_MAX;
+            for (size_t i = 0; i < d->n4; i++)
+                hit = a - d->r4[i].lo <= d->r4[i].hi - d->r4[i].lo ? i : hit;
+            if (hit == SIZE_MAX)
+                return -1;
+            *offset = d->r4[hit].base + (a - d->r4[hit].lo);
+            return d->r4[hit].sensor;
+        }
         size_t lo = 0, hi = d->n4;
         while (lo < hi) {   /* first range with r.lo > a */
             size_t mid = lo + (hi - lo) / 2;

@@ -407,6 +407,59 @@ static void test_overlap_unnamed_and_same_sensor(void **state)
     assert_non_null(strstr(err.msg, "2001:db8:8000::/33"));
 }
 
+/* The lookup takes a linear path for up to 8 IPv4 ranges and bisection above: both must agree
+ * with a brute-force search, at range edges and between ranges, sensor and offset alike. */
+static void check_against_brute_force(size_t nprefix)
+{
+    ds_prefix pre[32];
+    uint32_t lo[32], hi[32], base[32];
+    const ds_prefix *pp[32];
+    size_t counts[32];
+    uint64_t seed = 0x9e3779b97f4a7c15ULL * (nprefix + 1);
+    for (size_t i = 0; i < nprefix; i++) {
+        /* disjoint /28 .. /24 blocks, one sensor each, in shuffled address order */
+        unsigned len = 24 + (unsigned)(i % 5);
+        uint32_t a = (uint32_t)(((i * 7919u) % nprefix) << 12) | 0x0a000000u;
+        ds_ip_set4(&pre[i].addr, a);
+        pre[i].len = (uint8_t)len;
+        lo[i] = a;
+        hi[i] = a + (uint32_t)((1u << (32 - len)) - 1);
+        base[i] = 0;
+        pp[i] = &pre[i];
+        counts[i] = 1;
+    }
+    ds_darknet *d = NULL;
+    ds_err err = { 0 };
+    assert_int_equal(ds_darknet_build(&d, pp, counts, NULL, nprefix, &err), DS_OK);
+    for (int k = 0; k < 20000; k++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint32_t a = 0x0a000000u | (uint32_t)(seed >> 40) % ((uint32_t)nprefix << 12 | 0x1000);
+        if (k < 4 * (int)nprefix)   /* the edges of every range */
+            a = (k % 4 == 0) ? lo[k / 4] : (k % 4 == 1) ? hi[k / 4] : (k % 4 == 2) ? lo[k / 4] - 1 : hi[k / 4] + 1;
+        int want = -1;
+        uint32_t want_off = 0;
+        for (size_t i = 0; i < nprefix; i++)
+            if (a >= lo[i] && a <= hi[i]) {
+                want = (int)i;
+                want_off = base[i] + (a - lo[i]);
+            }
+        ds_ip ip;
+        ds_ip_set4(&ip, a);
+        uint32_t off = 99;
+        int got = ds_darknet_find_offset(d, &ip, &off);
+        if (got != want || (want >= 0 && off != want_off))
+            fail_msg("%zu prefixes, address %08x: sensor %d offset %u, want %d %u", nprefix, a, got, off, want, want_off);
+    }
+    ds_darknet_free(d);
+}
+
+static void test_linear_and_bisection_agree(void **state)
+{
+    (void)state;
+    for (size_t n = 1; n <= 20; n++)
+        check_against_brute_force(n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_many_prefixes),
         cmocka_unit_test(test_overlap_refused),
         cmocka_unit_test(test_overlap_unnamed_and_same_sensor),
+        cmocka_unit_test(test_linear_and_bisection_agree),
     };
     return cmocka_run_group_tests(tests, 0, NULL);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make demo: generate a synthetic quarter (two /24 sensors, ~3.4 M packets), ingest it, and
-# print the tables an observatory report starts from.  Everything lands in demo/.
+# make demo: generate two synthetic quarters (2023Q2 and 2023Q3, two /24 sensors, ~6.8 M packets),
+# ingest them, print the tables an observatory report starts from, and write the 2023Q3 report
+# (compared with 2023Q2) in English and Japanese.  Everything lands in demo/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DS=$PWD/build/darkscope
@@ -20,13 +21,14 @@ darknet = 198.51.100.0/24
 [sensor.osaka]
 darknet = 203.0.113.0/24
 EOF2
-if [ ! -s quarter.pcap ]; then
-    echo "== darkscope synth: a quarter of synthetic darknet traffic (2023Q3)"
-    $DS synth -o quarter.pcap --truth truth.json
+rm -f quarter.pcap   # the single quarter earlier demos wrote
+if [ ! -s quarters.pcap ]; then
+    echo "== darkscope synth: two quarters of synthetic darknet traffic (2023Q2 and 2023Q3)"
+    $DS synth -o quarters.pcap --start 2023-04-01 --days 183 --truth truth.json
 fi
 rm -f darkscope.db darkscope.db-wal darkscope.db-shm
-echo "== darkscope ingest quarter.pcap"
-$DS ingest quarter.pcap
+echo "== darkscope ingest quarters.pcap"
+$DS ingest quarters.pcap
 echo
 echo "== darkscope stats"
 $DS stats
@@ -43,4 +45,12 @@ echo
 echo "== darkscope top sources --class backscatter (DDoS victims answering spoofed traffic)"
 $DS top sources --class backscatter --limit 5
 echo
+echo
+echo "== darkscope report --period 2023Q3 (compared with 2023Q2)"
+$DS report --period 2023Q3 --focus 23/tcp --focus CN -o report-2023Q3.html
+$DS report --period 2023Q3 --focus 23/tcp --focus CN --lang ja -o report-2023Q3.ja.html
+$DS report --period 2023Q3 --focus 23/tcp --focus CN --format json -o report-2023Q3.json
+$DS report --period 2023Q3 --lang ja -o report-2023Q3.ja.md
+echo
 echo "The store is demo/darkscope.db; try: cd demo && ../build/darkscope top ports --where country=CN"
+echo "Report: $PWD/report-2023Q3.html (Japanese: $PWD/report-2023Q3.ja.html; also .json, .ja.md)"

@@ -9,7 +9,8 @@
 #define DS_VERSION "0.1.0"
 #endif
 
-static const ds_command *const COMMANDS[] = { &ds_cmd_ingest, &ds_cmd_top, &ds_cmd_stats, &ds_cmd_synth };
+static const ds_command *const COMMANDS[] = { &ds_cmd_ingest, &ds_cmd_top, &ds_cmd_stats, &ds_cmd_synth,
+                                               &ds_cmd_report };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
 static void usage(FILE *f)

@@ -22,6 +22,7 @@
  * struct is immutable after open and safe to share between threads.
  */
 #include "report/names.h"
+#include "core/records.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -868,7 +869,8 @@ static size_t tsv_split(const char *p, const char *e, const char **f, size_t *fl
 typedef ds_rc (*tsv_row_fn)(ds_names *n, ds_service key, const char **f, const size_t *flen, const char *path,
                             unsigned line, uint64_t off, ds_err *err);
 
-static ds_rc load_tsv(ds_names *n, const char *name, size_t nfields, tsv_row_fn row, ds_err *err)
+/* key_country: the first field is an ISO 3166 alpha-2 code (passed as ds_cc_pack), not a service. */
+static ds_rc load_tsv(ds_names *n, const char *name, size_t nfields, int key_country, tsv_row_fn row, ds_err *err)
 {
     char path[4096];
     char *buf = NULL;
@@ -911,7 +913,15 @@ static ds_rc load_tsv(ds_names *n, const char *name, size_t nfields, tsv_row_fn 
         char keytext[DS_SERVICE_STRLEN];
         ds_service key;
         int key_ok = 0;
-        if (flen[0] < sizeof keytext) {
+        if (key_country) {
+            key_ok = flen[0] == 2 && f[0][0] >= 'A' && f[0][0] <= 'Z' && f[0][1] >= 'A' && f[0][1] <= 'Z';
+            key = key_ok ? ds_cc_pack(f[0]) : 0;
+            if (!key_ok) {
+                rc = ds_fail_at(err, DS_EFORMAT, off, "%s:%u: \"%.*s\" is not a country code like JP, at byte %llu",
+                                path, line, (int)(flen[0] < 20 ? flen[0] : 20), f[0], (unsigned long long)off);
+                goto out;
+            }
+        } else if (flen[0] < sizeof keytext) {
             memcpy(keytext, f[0], flen[0]);
             keytext[flen[0]] = '\0';
             key_ok = ds_service_parse(keytext, &key) == 0;
@@ -964,6 +974,25 @@ static ds_rc iot_row(ds_names *n, ds_service key, const char **f, const size_t *
     return DS_OK;   /* f[3], the source, is for people reading the file */
 }
 
+/* data/country-names-ja.tsv: Japanese names the iso-codes catalogue lacks (names changed after
+ * its last translation, e.g. Türkiye).  Used only where the catalogue has no translation. */
+static ds_rc ja_row(ds_names *n, ds_service key, const char **f, const size_t *flen, const char *path,
+                    unsigned line, uint64_t off, ds_err *err)
+{
+    char cc[3];
+    ds_cc_unpack((uint16_t)key, cc);
+    int idx = code_index(cc);
+    if (idx < 0)
+        return ds_fail_at(err, DS_EFORMAT, off, "%s:%u: bad country code, at byte %llu", path, line,
+                          (unsigned long long)off);
+    country_names *c = &n->country[idx];
+    if (c->ja)
+        return DS_OK;   /* the catalogue wins */
+    if (!(c->ja = arena_strndup(&n->arena, f[1], flen[1])))
+        return ds_fail(err, DS_ENOMEM, "out of memory loading %s", path);
+    return DS_OK;   /* f[2], the source, is for people reading the file */
+}
+
 static int svc_cmp(const void *a, const void *b)
 {
     const svc_name *x = a, *y = b;
@@ -993,8 +1022,9 @@ ds_rc ds_names_open(ds_names **out, ds_err *err)
         n->code[i][2] = '\0';
     }
     if ((rc = load_countries(n, err)) != DS_OK || (rc = load_japanese(n, err)) != DS_OK ||
-        (rc = load_services(n, err)) != DS_OK || (rc = load_tsv(n, "icmp-types.tsv", 2, icmp_row, err)) != DS_OK ||
-        (rc = load_tsv(n, "iot-ports.tsv", 4, iot_row, err)) != DS_OK)
+        (rc = load_services(n, err)) != DS_OK || (rc = load_tsv(n, "icmp-types.tsv", 2, 0, icmp_row, err)) != DS_OK ||
+        (rc = load_tsv(n, "iot-ports.tsv", 4, 0, iot_row, err)) != DS_OK ||
+        (rc = load_tsv(n, "country-names-ja.tsv", 3, 1, ja_row, err)) != DS_OK)
         goto out;
 
     /* Sort, then keep the first entry of each key (services(5) order, then the ICMP table). */

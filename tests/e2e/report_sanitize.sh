@@ -1,0 +1,23 @@
+# darkscope report under ASan+UBSan (build-sanitize/darkscope) on real synthetic data: every
+# format and language, focus sections, a yearly and a one-day period, with leak checking.
+# fontconfig keeps process-lifetime caches that LeakSanitizer reports; only those are suppressed
+# (as in tests/unit/test_chart.c).
+source "$(dirname "$0")/lib.bash"
+[ -x "$DSAN" ] || skip "no build-sanitize/darkscope (make sanitize)"
+write_conf
+printf 'leak:libfontconfig.so\n' > lsan.supp
+export LSAN_OPTIONS=suppressions=$T/lsan.supp G_SLICE=always-malloc
+$DS synth -q -o two.pcap --start 2023-06-20 --days 20 --rate 3000 --seed 11
+$DS ingest -q two.pcap
+run() { "$DSAN" "$@" 2> err.txt || { cat err.txt; fail "sanitizer build: $*"; }; }
+run report --period 2023-07 --focus 23/tcp --focus CN --focus 9999/udp --focus AQ -o r.html
+run report --period 2023-07 --lang ja --focus 23/tcp --focus JP -o r.ja.md
+run report --period 2023 --format json -o y.json
+run report --period 2023-07-05 --compare none --lang ja -o d.html
+run report --period 2030Q1 --format json -o empty.json   # no data at all: an empty report
+python3 -c '
+import json
+r = json.load(open("empty.json"))
+assert r["totals"]["packets"] == 0 and r["services"] == [] and r["regions"] == []
+' || fail "report over a period without data"
+echo "report_sanitize: ok"

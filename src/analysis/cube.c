@@ -20,6 +20,8 @@ void ds_filter_init(ds_filter *f)
 
 int ds_filter_match(const ds_filter *f, const ds_rec_srcsvc *r)
 {
+    if (f->one_source && r->src != f->source)
+        return 0;
     if (f->cls >= 0 && r->cls != f->cls)
         return 0;
     if (f->nports) {
@@ -45,6 +47,8 @@ int ds_filter_match(const ds_filter *f, const ds_rec_srcsvc *r)
             return 0;
     }
     if (f->exclude && ds_u64set_has(f->exclude, r->src))
+        return 0;
+    if (f->tools && !(r->tools & f->tools))
         return 0;
     return 1;
 }

@@ -34,6 +34,9 @@ typedef struct ds_filter {
     uint16_t countries[DS_FILTER_MAX]; size_t ncountries;   /* ds_cc_pack */
     uint32_t asns[DS_FILTER_MAX]; size_t nasns;
     const ds_u64set *exclude;          /* ds_src_key of sources to leave out, or NULL */
+    unsigned tools;                    /* DS_TOOL_*: only sources attributed to one of them; 0 = all */
+    int one_source;                    /* 1: only the source whose ds_src_key is `source` */
+    uint64_t source;
 } ds_filter;
 
 void ds_filter_init(ds_filter *f);

@@ -93,6 +93,8 @@ static int match(const ds_top_query *q, const ds_rec_srcsvc *r)
     }
     if (q->exclude && ds_u64set_has(q->exclude, r->src))
         return 0;
+    if (q->tools && !(r->tools & q->tools))
+        return 0;
     return 1;
 }
 

@@ -13,7 +13,7 @@ typedef struct ds_command {
     int (*run)(int argc, char **argv);   /* argv[0] is the subcommand name */
 } ds_command;
 
-extern const ds_command ds_cmd_ingest, ds_cmd_top, ds_cmd_stats, ds_cmd_synth, ds_cmd_report;
+extern const ds_command ds_cmd_ingest, ds_cmd_top, ds_cmd_stats, ds_cmd_synth, ds_cmd_report, ds_cmd_events;
 
 /* Print "darkscope: MESSAGE" (with ": offset N" when err has one) to stderr. */
 void cli_error(const char *what, const ds_err *err);

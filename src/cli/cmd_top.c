@@ -6,6 +6,7 @@
 
 #include "analysis/top.h"
 #include "cli/cli.h"
+#include "core/fingerprint.h"
 #include "core/records.h"
 #include "util/timeutil.h"
 
@@ -21,8 +22,8 @@ static void usage(FILE *f)
         "      --to DAY         last day, inclusive (default: last day with data)\n"
         "      --sensor NAME    one sensor only\n"
         "      --class C        scan | backscatter | other\n"
-        "      --where F=V      country=CN, port=23/tcp, asn=4134; repeatable (same field: any of;\n"
-        "                       different fields: all of)\n"
+        "      --where F=V      country=CN, port=23/tcp, asn=4134, tool=mirai|zmap|masscan|nmap;\n"
+        "                       repeatable (same field: any of; different fields: all of)\n"
         "  -n, --limit N        rows (default 10; 0 = all)\n"
         "      --format F       table | json | csv (default table)\n"
         "  -c, --config FILE    --db PATH    as for ingest\n"
@@ -69,7 +70,16 @@ static int parse_where(ds_top_query *q, const char *w)
         q->asns[q->nasns++] = (uint32_t)a;
         return 0;
     }
-    fprintf(stderr, "darkscope top: --where %.*s: unknown field (country, port, asn)\n", (int)fl, w);
+    if (fl == 4 && strncmp(w, "tool", 4) == 0) {
+        unsigned t = ds_tool_parse(v);
+        if (!t) {
+            fprintf(stderr, "darkscope top: --where tool=%s: use mirai, zmap, masscan or nmap\n", v);
+            return -1;
+        }
+        q->tools |= t;
+        return 0;
+    }
+    fprintf(stderr, "darkscope top: --where %.*s: unknown field (country, port, asn, tool)\n", (int)fl, w);
     return -1;
 }
 

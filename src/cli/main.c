@@ -10,7 +10,7 @@
 #endif
 
 static const ds_command *const COMMANDS[] = { &ds_cmd_ingest, &ds_cmd_top, &ds_cmd_stats, &ds_cmd_synth,
-                                               &ds_cmd_report };
+                                               &ds_cmd_report, &ds_cmd_events };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
 static void usage(FILE *f)

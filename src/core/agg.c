@@ -36,6 +36,7 @@
  * A packet that arrives after its day was closed opens a second group for that day.
  */
 #include "core/agg.h"
+#include "core/fingerprint.h"
 #include "core/hash.h"
 
 #include <stdlib.h>
@@ -51,7 +52,9 @@ typedef struct src_ent {
     uint16_t dst1;          /* map bit + 1 of the first destination */
     uint32_t asn;
     uint32_t map;           /* index + 1 into the map pool once a second destination arrived */
-    uint32_t nsvc;          /* filled when retired */
+    uint8_t tool_hit;       /* DS_TOOL_* fingerprints some packet matched ... */
+    uint8_t tool_miss;      /* ... and those some packet they apply to did not */
+    uint16_t rsv;
     uint64_t packets, first_ns, last_ns;
 } src_ent;
 _Static_assert(sizeof(src_ent) == 64, "a source entry is one cache line");
@@ -539,6 +542,17 @@ static int retire_hours(ds_agg *a, uint32_t keep_from)
     return rc;
 }
 
+/* Distinct destination map bits of a source (exact for small sensors, see the design note). */
+static uint32_t destinations(const ds_agg *a, const src_ent *e)
+{
+    if (!e->map)
+        return e->dst1 ? 1 : 0;
+    uint32_t n = 0;
+    for (int i = 0; i < DS_DSTMAP_BYTES; i++)
+        n += (uint32_t)__builtin_popcount(a->maps[e->map - 1].bits[i]);
+    return n;
+}
+
 /* Retire sources of days before `keep_from`, with their srcsvc entries. */
 static int retire_days(ds_agg *a, int32_t keep_from)
 {
@@ -566,11 +580,14 @@ static int retire_days(ds_agg *a, int32_t keep_from)
             return -1;
         }
     }
+    uint32_t *svc_count = calloc(a->nsrc + 1, sizeof *svc_count);
+    if (!svc_count) {
+        free(remap);
+        return -1;
+    }
     svc_ent *nsvc = a->svc_spare;
     memset(nsvc, 0, a->capsvc * sizeof *nsvc);
     /* distinct services per retiring source: count (source, service) once whatever the class */
-    for (size_t i = 0; i < a->nsrc; i++)
-        a->src[i].nsvc = 0;
     for (size_t i = 0; i < a->capsvc; i++) {
         const svc_ent *s = &a->svc[i];
         if (!s->packets || a->src[s->key >> 32].day >= keep_from)
@@ -580,7 +597,7 @@ static int retire_days(ds_agg *a, int32_t keep_from)
         for (uint32_t c = 0; c < cls && !dup; c++)
             dup = svc_get(a, (s->key & ~0xff000000ULL) | (uint64_t)c << 24) != NULL;
         if (!dup)
-            a->src[s->key >> 32].nsvc++;
+            svc_count[s->key >> 32]++;
     }
     /* sources: encode the retiring ones; keepers are numbered below and moved last, after the
      * srcsvc pass has read the old indices */
@@ -602,8 +619,10 @@ static int retire_days(ds_agg *a, int32_t keep_from)
             continue;
         }
         ds_rec_source r = { .ip = e->ip, .class_mask = e->class_mask, .asn = e->asn, .packets = e->packets,
-                            .first_ns = e->first_ns, .last_ns = e->last_ns, .services = e->nsvc,
-                            .dst1 = e->map ? 0 : e->dst1 };
+                            .first_ns = e->first_ns, .last_ns = e->last_ns, .services = svc_count[i],
+                            .dst1 = e->map ? 0 : e->dst1,
+                            .tools = (uint8_t)ds_tools_of(e->tool_hit, e->tool_miss, e->packets, svc_count[i],
+                                                          destinations(a, e)) };
         r.cc[0] = e->cc[0];
         r.cc[1] = e->cc[1];
         ds_rec_source_put(ps, &r);
@@ -639,7 +658,9 @@ static int retire_days(ds_agg *a, int32_t keep_from)
         group *g = group_of(a, e->sensor, e->day);
         ds_rec_srcsvc r = { .src = ds_src_key(&e->ip), .service = (uint32_t)(s->key & 0xffffffu), .asn = e->asn,
                             .cls = (uint8_t)(s->key >> 24), .one_sport = s->has_port && !s->mixed,
-                            .sport = (uint16_t)s->sport };
+                            .sport = (uint16_t)s->sport,
+                            .tools = (uint8_t)ds_tools_of(e->tool_hit, e->tool_miss, e->packets, svc_count[si],
+                                                          destinations(a, e)) };
         r.cc[0] = e->cc[0];
         r.cc[1] = e->cc[1];
         /* a count above 2^32-1 (never in practice) is split over several records: readers sum */
@@ -688,6 +709,7 @@ static int retire_days(ds_agg *a, int32_t keep_from)
     }
     a->have_last = 0;
     a->day_min = newmin;
+    free(svc_count);
     free(remap);
     return rc;
 }
@@ -765,6 +787,9 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
     if (p->ts_ns > e->last_ns)
         e->last_ns = p->ts_ns;
     e->class_mask |= (uint8_t)(1u << cls);
+    unsigned applicable, hit = ds_fingerprint(p, &applicable);
+    e->tool_hit |= (uint8_t)hit;
+    e->tool_miss |= (uint8_t)(applicable & ~hit);
     uint32_t bit = a->exact_dst[sensor] ? dst_index : (uint32_t)ds_mix64(ds_src_key(&p->dst));
     bit &= DS_DSTMAP_BYTES * 8 - 1;
     if (e->map) {

@@ -48,27 +48,27 @@ void ds_rec_srcsvc_put(uint8_t *p, const ds_rec_srcsvc *r)
 {
     put64(p, r->src); put32(p + 8, r->service); put32(p + 12, r->asn); put32(p + 16, r->packets);
     p[20] = r->cls; p[21] = (uint8_t)r->cc[0]; p[22] = (uint8_t)r->cc[1]; p[23] = r->one_sport ? 1 : 0;
-    put16(p + 24, r->one_sport ? r->sport : 0); put16(p + 26, 0);
+    put16(p + 24, r->one_sport ? r->sport : 0); p[26] = r->tools; p[27] = 0;
 }
 void ds_rec_srcsvc_get(const uint8_t *p, ds_rec_srcsvc *r)
 {
     r->src = get64(p); r->service = get32(p + 8); r->asn = get32(p + 12); r->packets = get32(p + 16);
     r->cls = p[20]; r->cc[0] = (char)p[21]; r->cc[1] = (char)p[22];
-    r->one_sport = p[23] & 1; r->sport = (uint16_t)(p[24] | p[25] << 8);
+    r->one_sport = p[23] & 1; r->sport = (uint16_t)(p[24] | p[25] << 8); r->tools = p[26];
 }
 void ds_rec_source_put(uint8_t *p, const ds_rec_source *r)
 {
     memcpy(p, r->ip.b, 16);
     p[16] = r->ip.v6; p[17] = (uint8_t)r->cc[0]; p[18] = (uint8_t)r->cc[1]; p[19] = r->class_mask;
     put32(p + 20, r->asn); put64(p + 24, r->packets); put64(p + 32, r->first_ns); put64(p + 40, r->last_ns);
-    put32(p + 48, r->services); put32(p + 52, r->dst1);
+    put32(p + 48, r->services); put16(p + 52, (uint16_t)r->dst1); p[54] = r->tools; p[55] = 0;
 }
 void ds_rec_source_get(const uint8_t *p, ds_rec_source *r)
 {
     memcpy(r->ip.b, p, 16);
     r->ip.v6 = p[16] ? 1 : 0; r->cc[0] = (char)p[17]; r->cc[1] = (char)p[18]; r->class_mask = p[19];
     r->asn = get32(p + 20); r->packets = get64(p + 24); r->first_ns = get64(p + 32); r->last_ns = get64(p + 40);
-    r->services = get32(p + 48); r->dst1 = get32(p + 52);
+    r->services = get32(p + 48); r->dst1 = (uint32_t)(p[52] | p[53] << 8); r->tools = p[54];
 }
 void ds_rec_dstmap_put(uint8_t *p, const ds_rec_dstmap *r)
 {

@@ -10,12 +10,16 @@
  *                 dim 0: key is the service; dim 1: key is the source country (ds_cc_pack).
  *                 Every packet is counted once in each dim.
  *  SRCSVC   28 B  src u64 (ds_src_key) | service u32 | asn u32 | packets u32 | class u8 | cc[2] | flags u8 |
- *                 sport u16 | rsv u16
+ *                 sport u16 | tools u8 | rsv u8
  *                 flags bit 0: every packet of this (source, service, class) that day came from source
  *                 port `sport` (TCP/UDP).  That is how a tool with a fixed source port shows up (the
  *                 1521/tcp campaign of the seed reports: 99% from port 6000) without a record per
  *                 (service, source port), which random-port scanners would make as many as packets.
- *  SOURCES  56 B  ip[16] | v6 u8 | cc[2] | class_mask u8 | asn u32 | packets u64 | first_ns u64 | last_ns u64 | services u32 | dst1 u32
+ *  SOURCES  56 B  ip[16] | v6 u8 | cc[2] | class_mask u8 | asn u32 | packets u64 | first_ns u64 | last_ns u64 | services u32 |
+ *                 dst1 u16 | tools u8 | rsv u8
+ *
+ * tools (SOURCES and SRCSVC): DS_TOOL_* bits (core/fingerprint.h) of the tools the source's
+ * packets that day were attributed to.
  *  DSTMAP   72 B  src u64 | bitmap[64]   (destinations seen, see agg.c for the 512-bit map)
  *
  * Why hourly counts are kept per service and per country, not per (service, country, ASN): the
@@ -64,6 +68,7 @@ typedef struct ds_rec_srcsvc {
     char cc[2];
     uint8_t one_sport;    /* 1: all packets from source port `sport` */
     uint16_t sport;
+    uint8_t tools;        /* DS_TOOL_* of the source that day */
 } ds_rec_srcsvc;
 
 typedef struct ds_rec_source {
@@ -74,6 +79,7 @@ typedef struct ds_rec_source {
     uint64_t packets, first_ns, last_ns;
     uint32_t services;    /* distinct services this day, in this chunk */
     uint32_t dst1;        /* map bit + 1 of the only destination; 0: see the DSTMAP record */
+    uint8_t tools;        /* DS_TOOL_* (core/fingerprint.h) */
 } ds_rec_source;
 
 typedef struct ds_rec_dstmap {

@@ -2,7 +2,7 @@
 # query errors name what was wrong, and the progress line appears only on a terminal.
 source "$(dirname "$0")/lib.bash"
 write_conf
-for c in ingest top stats synth report; do
+for c in ingest top stats synth report events; do
     $DS $c --help > h.txt || fail "$c --help exit status"
     grep -q "usage: darkscope $c" h.txt || fail "$c --help has no usage line"
 done

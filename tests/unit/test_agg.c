@@ -116,7 +116,7 @@ static ds_rc sink(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, const 
             break;
         case DS_CHUNK_SOURCES:
             c->o = grow(c->o, &c->capo, c->no + 1, sizeof *c->o);
-            c->o[c->no] = (rec_o){ sensor, day, { { { 0 }, 0 }, { 0 }, 0, 0, 0, 0, 0, 0, 0 } };
+            c->o[c->no] = (rec_o){ sensor, day, { { { 0 }, 0 }, { 0 }, 0, 0, 0, 0, 0, 0, 0, 0 } };
             ds_rec_source_get(data + i * DS_REC_SOURCES, &c->o[c->no++].r);
             break;
         case DS_CHUNK_DSTMAP:

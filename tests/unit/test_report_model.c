@@ -92,7 +92,7 @@ static int setup(void **state)
             assert_int_equal(ds_ip_parse(RECS[i].ip, &ip), 0);
             assert_int_equal(ds_service_parse(RECS[i].svc, &svc), 0);
             ds_rec_srcsvc r = { ds_src_key(&ip), svc, RECS[i].asn, RECS[i].packets, DS_CLASS_SCAN,
-                                { RECS[i].cc[0], RECS[i].cc[1] }, 1, 6000 };
+                                { RECS[i].cc[0], RECS[i].cc[1] }, 1, 6000, 0 };
             ds_rec_srcsvc_put(sv + n * DS_REC_SRCSVC, &r);
             uint64_t t0 = (uint64_t)day_of(k) * 86400 * 1000000000ULL;
             ds_rec_source o = { .ip = ip, .cc = { RECS[i].cc[0], RECS[i].cc[1] }, .class_mask = 1, .asn = RECS[i].asn,

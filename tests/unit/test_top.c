@@ -129,7 +129,7 @@ static void world_build(world *w, const char *const *names)
             j++;
         for (size_t k = i; k < j; k++) {
             const trec *t = &w->r[k];
-            ds_rec_srcsvc r = { ds_src_key(&t->ip), t->svc, t->asn, t->packets, t->cls, { t->cc[0], t->cc[1] }, 0, 0 };
+            ds_rec_srcsvc r = { ds_src_key(&t->ip), t->svc, t->asn, t->packets, t->cls, { t->cc[0], t->cc[1] }, 0, 0, 0 };
             ds_rec_srcsvc_put(buf + (k - i) * DS_REC_SRCSVC, &r);
         }
         if (st->ops->put_chunk(st, fid, w->sensor_id[w->r[i].sensor], w->r[i].day, DS_CHUNK_SRCSVC, buf, j - i,

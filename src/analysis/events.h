@@ -1,0 +1,65 @@
+/* events.h: notable phenomena found in the store (`darkscope events`).
+ *
+ * Every event carries what an analyst needs to believe it: when it started and ended, the
+ * service and/or country it concerns, how many sources and packets, the top sources, the numbers
+ * behind it (evidence) and one sentence in English and in Japanese that states them.  Detectors
+ * and their thresholds are documented, with sources, in docs/detection.md.
+ *
+ * Implemented here: `mirai` (the hosts whose SYNs carry Mirai's fingerprint, per day, country and
+ * ASN) and `tool` (one event per source attributed to ZMap, Masscan or Nmap).  Both read the
+ * per-source tool attribution ingest stores (core/fingerprint.h).
+ */
+#ifndef DS_EVENTS_H
+#define DS_EVENTS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analysis/sets.h"
+#include "core/classify.h"
+#include "geo/geo.h"
+#include "store/store.h"
+#include "util/result.h"
+
+#define DS_EVENT_MAX_EVIDENCE 12
+#define DS_EVENT_TOP_SOURCES 5
+
+typedef struct ds_event_evidence { const char *name; double value; char text[64]; } ds_event_evidence;
+
+typedef struct ds_event_source {
+    char addr[64];
+    char cc[3];
+    uint32_t asn;
+    uint64_t packets;
+} ds_event_source;
+
+typedef struct ds_event {
+    char type[24];                  /* mirai, tool, ... (issue #4's list) */
+    char tool[16];                  /* for type tool: zmap, masscan, nmap */
+    uint64_t start_ns, end_ns;
+    int has_service;
+    ds_service service;
+    char country[3];                /* "" when the event has none */
+    uint64_t sources, packets;
+    ds_event_source top[DS_EVENT_TOP_SOURCES];
+    size_t ntop;
+    ds_event_evidence evidence[DS_EVENT_MAX_EVIDENCE];
+    size_t nevidence;
+    char summary_en[640], summary_ja[768];
+} ds_event;
+
+typedef struct ds_event_query {
+    int32_t from, to;               /* local days, inclusive */
+    int64_t sensor_id;              /* 0: all */
+    const char *type;               /* NULL: every type */
+    const ds_u64set *exclude;       /* sources left out, or NULL */
+} ds_event_query;
+
+typedef struct ds_events { ds_event *ev; size_t n, cap; } ds_events;
+
+/* Find events in [from, to].  geo (may be NULL) names organisations in the summaries. */
+ds_rc ds_events_run(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
+void ds_events_free(ds_events *e);
+/* 1 when t is a type this build detects. */
+int ds_event_type_known(const char *t);
+
+#endif

@@ -1,0 +1,247 @@
+/* cmd_events.c: `darkscope events`: notable phenomena over a period. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analysis/events.h"
+#include "analysis/research.h"
+#include "cli/cli.h"
+#include "util/timeutil.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: darkscope events [OPTIONS]\n\n"
+        "List notable phenomena with their evidence and a sentence in English and Japanese.\n"
+        "Detected now: mirai (hosts carrying Mirai's SYN fingerprint, per day, country and ASN) and\n"
+        "tool (each source attributed to ZMap, Masscan or Nmap).  See docs/detection.md.\n\n"
+        "options:\n"
+        "      --from DAY         first day, YYYY-MM-DD (default: first day with data)\n"
+        "      --to DAY           last day, inclusive (default: last day with data)\n"
+        "      --type T           mirai | tool (default: all)\n"
+        "      --sensor NAME      one sensor only\n"
+        "      --exclude research leave out the research scanners of [detect]\n"
+        "      --lang L           en (default) | ja: the summary the table prints\n"
+        "      --format F         table (default) | json\n"
+        "  -c, --config FILE    --db PATH    as for ingest\n"
+        "  -h, --help\n");
+}
+
+static char *iso_time(uint64_t ns, char *buf, size_t len)
+{
+    time_t t = (time_t)(ns / 1000000000ULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+static void print_json(const ds_events *e)
+{
+    printf("[");
+    for (size_t i = 0; i < e->n; i++) {
+        const ds_event *v = &e->ev[i];
+        char a[32], b[32], svc[32];
+        printf("%s\n  {\"type\": \"%s\"", i ? "," : "", v->type);
+        if (v->tool[0])
+            printf(", \"tool\": \"%s\"", v->tool);
+        printf(", \"start\": \"%s\", \"end\": \"%s\"", iso_time(v->start_ns, a, sizeof a), iso_time(v->end_ns, b, sizeof b));
+        if (v->has_service)
+            printf(", \"service\": \"%s\"", ds_service_format(v->service, svc, sizeof svc));
+        else
+            printf(", \"service\": null");
+        if (v->country[0])
+            printf(", \"country\": \"%s\"", v->country);
+        else
+            printf(", \"country\": null");
+        printf(", \"sources\": %llu, \"packets\": %llu, \"top_sources\": [", (unsigned long long)v->sources,
+               (unsigned long long)v->packets);
+        for (size_t k = 0; k < v->ntop; k++)
+            printf("%s{\"address\": \"%s\", \"country\": \"%s\", \"asn\": %u, \"packets\": %llu}", k ? ", " : "",
+                   v->top[k].addr, v->top[k].cc, (unsigned)v->top[k].asn, (unsigned long long)v->top[k].packets);
+        printf("], \"evidence\": {");
+        for (size_t k = 0; k < v->nevidence; k++) {
+            const ds_event_evidence *x = &v->evidence[k];
+            /* a name can repeat (hosts_in_country for several countries): index the repeats */
+            size_t rep = 0;
+            for (size_t j = 0; j < k; j++)
+                rep += !strcmp(v->evidence[j].name, x->name);
+            if (rep)
+                printf("%s\"%s_%zu\": ", k ? ", " : "", x->name, rep + 1);
+            else
+                printf("%s\"%s\": ", k ? ", " : "", x->name);
+            if (x->text[0]) {
+                printf("{\"value\": %.6g, \"of\": ", x->value);
+                cli_json_string(stdout, x->text);
+                printf("}");
+            } else {
+                printf("%.6g", x->value);
+            }
+        }
+        printf("}, \"summary\": {\"en\": ");
+        cli_json_string(stdout, v->summary_en);
+        printf(", \"ja\": ");
+        cli_json_string(stdout, v->summary_ja);
+        printf("}}");
+    }
+    printf("%s]\n", e->n ? "\n" : "");
+}
+
+static void print_table(const ds_events *e, int ja)
+{
+    printf("%-6s %-8s %-20s %-20s %-9s %-2s %8s %10s  %s\n", "type", "tool", "start", "end", "service", "cc", "sources",
+           "packets", "summary");
+    for (size_t i = 0; i < e->n; i++) {
+        const ds_event *v = &e->ev[i];
+        char a[32], b[32], svc[32] = "-", pk[32], src[32];
+        if (v->has_service)
+            ds_service_format(v->service, svc, sizeof svc);
+        printf("%-6s %-8s %-20s %-20s %-9s %-2s %8s %10s  %s\n", v->type, v->tool[0] ? v->tool : "-",
+               iso_time(v->start_ns, a, sizeof a), iso_time(v->end_ns, b, sizeof b), svc,
+               v->country[0] ? v->country : "-", cli_thousands(v->sources, src, sizeof src),
+               cli_thousands(v->packets, pk, sizeof pk), ja ? v->summary_ja : v->summary_en);
+    }
+    printf("%zu event%s\n", e->n, e->n == 1 ? "" : "s");
+}
+
+static int events_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'D' },
+        { "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
+        { "type", required_argument, NULL, 'T' }, { "sensor", required_argument, NULL, 's' },
+        { "exclude", required_argument, NULL, 'x' }, { "lang", required_argument, NULL, 'l' },
+        { "format", required_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+    };
+    const char *config = NULL, *db = NULL, *from = NULL, *to = NULL, *sensor = NULL, *format = "table";
+    ds_event_query q = { 0 };
+    int c, status = 2, ja = 0, exclude_research = 0;
+    ds_config cfg;
+    ds_store *st = NULL;
+    ds_geo *geo = NULL;
+    ds_sensor_info *sensors = NULL;
+    size_t nsensors = 0;
+    ds_u64set excluded = { 0 };
+    ds_events ev = { 0 };
+    ds_err err = { 0 };
+
+    ds_config_init(&cfg);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'D': db = optarg; break;
+        case 'f': from = optarg; break;
+        case 't': to = optarg; break;
+        case 'T':
+            if (!ds_event_type_known(optarg)) {
+                fprintf(stderr, "darkscope events: --type %s: this build detects mirai and tool\n", optarg);
+                goto out;
+            }
+            q.type = optarg;
+            break;
+        case 's': sensor = optarg; break;
+        case 'x':
+            if (strcmp(optarg, "research") != 0) {
+                fprintf(stderr, "darkscope events: --exclude %s: the only exclusion is 'research'\n", optarg);
+                goto out;
+            }
+            exclude_research = 1;
+            break;
+        case 'l':
+            if (strcmp(optarg, "en") && strcmp(optarg, "ja")) {
+                fprintf(stderr, "darkscope events: --lang %s: use en or ja\n", optarg);
+                goto out;
+            }
+            ja = !strcmp(optarg, "ja");
+            break;
+        case 'F': format = optarg; break;
+        case 'h': usage(stdout); status = 0; goto out;
+        default: usage(stderr); goto out;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        goto out;
+    }
+    if (strcmp(format, "table") && strcmp(format, "json")) {
+        fprintf(stderr, "darkscope events: --format %s: use table or json\n", format);
+        goto out;
+    }
+    if ((from && ds_day_parse(from, &q.from) != 0) || (to && ds_day_parse(to, &q.to) != 0)) {
+        fprintf(stderr, "darkscope events: --from/--to take a date as YYYY-MM-DD\n");
+        goto out;
+    }
+    status = 1;
+    if (cli_load_config(&cfg, config, db, NULL, 0) != 0)
+        goto out;
+    char tz[128];
+    if (cli_open_store(&cfg, &st, tz, sizeof tz) != 0)
+        goto out;
+    int32_t first, last;
+    ds_rc rc = st->ops->day_span(st, &first, &last, &err);
+    if (rc == DS_ENOTFOUND) {
+        fprintf(stderr, "darkscope events: the store %s holds no data yet\n", cfg.store_path);
+        goto out;
+    } else if (rc != DS_OK) {
+        cli_error(NULL, &err);
+        goto out;
+    }
+    if (!from)
+        q.from = first;
+    if (!to)
+        q.to = last;
+    if (q.to < q.from) {
+        fprintf(stderr, "darkscope events: --to is before --from\n");
+        status = 2;
+        goto out;
+    }
+    if (sensor) {
+        if (st->ops->sensors(st, &sensors, &nsensors, &err) != DS_OK) {
+            cli_error(NULL, &err);
+            goto out;
+        }
+        for (size_t i = 0; i < nsensors; i++)
+            if (strcmp(sensors[i].name, sensor) == 0)
+                q.sensor_id = sensors[i].id;
+        if (!q.sensor_id) {
+            fprintf(stderr, "darkscope events: --sensor %s: no such sensor in the store\n", sensor);
+            goto out;
+        }
+    }
+    if (exclude_research) {
+        ds_research *rs = NULL;
+        rc = ds_research_load(&rs, &cfg.research, &err);
+        if (rc == DS_OK)
+            rc = ds_research_sources(rs, st, q.from, q.to, &excluded, &err);
+        ds_research_free(rs);
+        if (rc != DS_OK) {
+            cli_error(NULL, &err);
+            goto out;
+        }
+        q.exclude = &excluded;
+    }
+    if (cli_open_geo(&cfg, &geo) != 0)
+        goto out;
+    if (ds_events_run(st, geo, &q, &ev, &err) != DS_OK) {
+        cli_error(NULL, &err);
+        goto out;
+    }
+    if (!strcmp(format, "json"))
+        print_json(&ev);
+    else
+        print_table(&ev, ja);
+    status = 0;
+out:
+    ds_events_free(&ev);
+    ds_u64set_free(&excluded);
+    free(sensors);
+    ds_geo_close(geo);
+    ds_store_close(st);
+    ds_config_free(&cfg);
+    return status;
+}
+
+const ds_command ds_cmd_events = { "events", "list notable phenomena (Mirai hosts, scanning tools) with evidence",
+                                   events_run };

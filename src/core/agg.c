@@ -542,14 +542,22 @@ static int retire_hours(ds_agg *a, uint32_t keep_from)
     return rc;
 }
 
-/* Distinct destination map bits of a source (exact for small sensors, see the design note). */
+/* Distinct destination map bits of a source (exact for small sensors, see the design note).
+ * The popcount is written out (SWAR) because without -mpopcnt, which a portable build can't
+ * assume, __builtin_popcount is a libgcc call per byte. */
 static uint32_t destinations(const ds_agg *a, const src_ent *e)
 {
     if (!e->map)
         return e->dst1 ? 1 : 0;
     uint32_t n = 0;
-    for (int i = 0; i < DS_DSTMAP_BYTES; i++)
-        n += (uint32_t)__builtin_popcount(a->maps[e->map - 1].bits[i]);
+    for (int i = 0; i < DS_DSTMAP_BYTES; i += 8) {
+        uint64_t v;
+        memcpy(&v, a->maps[e->map - 1].bits + i, 8);
+        v = v - ((v >> 1) & 0x5555555555555555ULL);
+        v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+        v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+        n += (uint32_t)((v * 0x0101010101010101ULL) >> 56);
+    }
     return n;
 }
 
@@ -581,7 +589,10 @@ static int retire_days(ds_agg *a, int32_t keep_from)
         }
     }
     uint32_t *svc_count = calloc(a->nsrc + 1, sizeof *svc_count);
-    if (!svc_count) {
+    uint8_t *tools = malloc(a->nsrc + 1);   /* decided once per retiring source, for SOURCES and SRCSVC */
+    if (!svc_count || !tools) {
+        free(svc_count);
+        free(tools);
         free(remap);
         return -1;
     }
@@ -611,6 +622,7 @@ static int retire_days(ds_agg *a, int32_t keep_from)
             continue;
         }
         remap[i] = UINT32_MAX;
+        tools[i] = (uint8_t)ds_tools_of(e->tool_hit, e->tool_miss, e->packets, svc_count[i], destinations(a, e));
         group *g = group_of(a, e->sensor, e->day);
         uint8_t *ps = g ? group_rec(a, g, DS_CHUNK_SOURCES) : NULL;
         uint8_t *pd = ps && e->map ? group_rec(a, g, DS_CHUNK_DSTMAP) : NULL;
@@ -620,9 +632,7 @@ static int retire_days(ds_agg *a, int32_t keep_from)
         }
         ds_rec_source r = { .ip = e->ip, .class_mask = e->class_mask, .asn = e->asn, .packets = e->packets,
                             .first_ns = e->first_ns, .last_ns = e->last_ns, .services = svc_count[i],
-                            .dst1 = e->map ? 0 : e->dst1,
-                            .tools = (uint8_t)ds_tools_of(e->tool_hit, e->tool_miss, e->packets, svc_count[i],
-                                                          destinations(a, e)) };
+                            .dst1 = e->map ? 0 : e->dst1, .tools = tools[i] };
         r.cc[0] = e->cc[0];
         r.cc[1] = e->cc[1];
         ds_rec_source_put(ps, &r);
@@ -658,9 +668,7 @@ static int retire_days(ds_agg *a, int32_t keep_from)
         group *g = group_of(a, e->sensor, e->day);
         ds_rec_srcsvc r = { .src = ds_src_key(&e->ip), .service = (uint32_t)(s->key & 0xffffffu), .asn = e->asn,
                             .cls = (uint8_t)(s->key >> 24), .one_sport = s->has_port && !s->mixed,
-                            .sport = (uint16_t)s->sport,
-                            .tools = (uint8_t)ds_tools_of(e->tool_hit, e->tool_miss, e->packets, svc_count[si],
-                                                          destinations(a, e)) };
+                            .sport = (uint16_t)s->sport, .tools = tools[si] };
         r.cc[0] = e->cc[0];
         r.cc[1] = e->cc[1];
         /* a count above 2^32-1 (never in practice) is split over several records: readers sum */
@@ -710,6 +718,7 @@ static int retire_days(ds_agg *a, int32_t keep_from)
     a->have_last = 0;
     a->day_min = newmin;
     free(svc_count);
+    free(tools);
     free(remap);
     return rc;
 }

@@ -6,8 +6,9 @@
  * and their thresholds are documented, with sources, in docs/detection.md.
  *
  * Implemented here: `mirai` (the hosts whose SYNs carry Mirai's fingerprint, per day, country and
- * ASN) and `tool` (one event per source attributed to ZMap, Masscan or Nmap).  Both read the
- * per-source tool attribution ingest stores (core/fingerprint.h).
+ * ASN) and `tool` (one event per source attributed to ZMap, Masscan or Nmap), which read the
+ * per-source tool attribution ingest stores (core/fingerprint.h), and `backscatter` (DoS attacks
+ * per victim, from the ATTACKS records of core/dos.h).
  */
 #ifndef DS_EVENTS_H
 #define DS_EVENTS_H

@@ -14,12 +14,13 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: darkscope events [OPTIONS]\n\n"
         "List notable phenomena with their evidence and a sentence in English and Japanese.\n"
-        "Detected now: mirai (hosts carrying Mirai's SYN fingerprint, per day, country and ASN) and\n"
-        "tool (each source attributed to ZMap, Masscan or Nmap).  See docs/detection.md.\n\n"
+        "Detected now: mirai (hosts carrying Mirai's SYN fingerprint, per day, country and ASN), tool\n"
+        "(each source attributed to ZMap, Masscan or Nmap) and backscatter (DoS attacks per victim,\n"
+        "RS-DoS thresholds).  See docs/detection.md.\n\n"
         "options:\n"
         "      --from DAY         first day, YYYY-MM-DD (default: first day with data)\n"
         "      --to DAY           last day, inclusive (default: last day with data)\n"
-        "      --type T           mirai | tool (default: all)\n"
+        "      --type T           mirai | tool | backscatter (default: all)\n"
         "      --sensor NAME      one sensor only\n"
         "      --exclude research leave out the research scanners of [detect]\n"
         "      --lang L           en (default) | ja: the summary the table prints\n"
@@ -136,7 +137,7 @@ static int events_run(int argc, char **argv)
         case 't': to = optarg; break;
         case 'T':
             if (!ds_event_type_known(optarg)) {
-                fprintf(stderr, "darkscope events: --type %s: this build detects mirai and tool\n", optarg);
+                fprintf(stderr, "darkscope events: --type %s: this build detects mirai, tool and backscatter\n", optarg);
                 goto out;
             }
             q.type = optarg;

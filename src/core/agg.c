@@ -36,6 +36,7 @@
  * A packet that arrives after its day was closed opens a second group for that day.
  */
 #include "core/agg.h"
+#include "core/dos.h"
 #include "core/fingerprint.h"
 #include "core/hash.h"
 
@@ -78,10 +79,10 @@ typedef struct outbuf { uint8_t *p; size_t len, cap; } outbuf;
 typedef struct group {
     int sensor;
     int32_t day;
-    outbuf kind[5];   /* indexed by ds_chunk_kind (1..4): raw records while open */
-    size_t nrec[5];
-    uint8_t *z[5];    /* zstd frames once closed */
-    size_t zlen[5];
+    outbuf kind[DS_CHUNK__END];   /* indexed by ds_chunk_kind: raw records while open */
+    size_t nrec[DS_CHUNK__END];
+    uint8_t *z[DS_CHUNK__END];    /* zstd frames once closed */
+    size_t zlen[DS_CHUNK__END];
     int closed;
 } group;
 
@@ -107,6 +108,7 @@ struct ds_agg {
 
     group *groups; size_t ngroups, capgroups;
     ZSTD_CCtx *zc;
+    ds_dos *dos;                            /* attack vectors from backscatter (core/dos.h) */
     outbuf spare[16]; size_t nspare;        /* raw buffers of closed groups, for reuse */
     uint64_t *gkey; uint32_t *gid; size_t capg;   /* (sensor, day) -> group index + 1 */
 
@@ -136,12 +138,13 @@ ds_agg *ds_agg_new(const ds_agg_conf *conf)
     a->caphr = 2048;
     a->caphslot = 4096;
     a->src = aligned_alloc(64, a->capsrc * sizeof *a->src);
+    a->dos = ds_dos_new(conf->telescope_v4);
     a->maps = malloc(a->capmaps * sizeof *a->maps);
     a->slot = calloc(a->capslot, sizeof *a->slot);
     a->svc = calloc(a->capsvc, sizeof *a->svc);
     a->hr = malloc(a->caphr * sizeof *a->hr);
     a->hslot = calloc(a->caphslot, sizeof *a->hslot);
-    if (!a->exact_dst || !a->counts || !a->src || !a->maps || !a->slot || !a->svc || !a->hr || !a->hslot) {
+    if (!a->exact_dst || !a->counts || !a->src || !a->maps || !a->slot || !a->svc || !a->hr || !a->hslot || !a->dos) {
         ds_agg_free(a);
         return NULL;
     }
@@ -169,13 +172,14 @@ void ds_agg_free(ds_agg *a)
     free(a->svc_spare);
     free(a->hslot);
     for (size_t g = 0; g < a->ngroups; g++)
-        for (int k = 0; k < 5; k++) {
+        for (int k = 0; k < DS_CHUNK__END; k++) {
             free(a->groups[g].kind[k].p);
             free(a->groups[g].z[k]);
         }
     for (size_t i = 0; i < a->nspare; i++)
         free(a->spare[i].p);
     ZSTD_freeCCtx(a->zc);
+    ds_dos_free(a->dos);
     free(a->groups);
     free(a->gkey);
     free(a->gid);
@@ -188,7 +192,7 @@ size_t ds_agg_memory(const ds_agg *a)
                a->capslot * sizeof *a->slot + a->capsvc * sizeof *a->svc +
                a->caphr * sizeof *a->hr + a->caphslot * sizeof *a->hslot + a->capgroups * sizeof *a->groups;
     for (size_t g = 0; g < a->ngroups; g++)
-        for (int k = 0; k < 5; k++)
+        for (int k = 0; k < DS_CHUNK__END; k++)
             n += a->groups[g].kind[k].cap + a->groups[g].zlen[k];
     for (size_t i = 0; i < a->nspare; i++)
         n += a->spare[i].cap;
@@ -469,7 +473,7 @@ static int close_group(ds_agg *a, group *g)
         return 0;
     if (!a->zc && !(a->zc = ZSTD_createCCtx()))
         return -1;
-    for (int k = 1; k < 5; k++) {
+    for (int k = 1; k < DS_CHUNK__END; k++) {
         outbuf *b = &g->kind[k];
         if (g->nrec[k]) {
             size_t bound = ZSTD_compressBound(b->len);
@@ -725,6 +729,18 @@ static int retire_days(ds_agg *a, int32_t keep_from)
 
 /* ---- per packet -------------------------------------------------------------------------- */
 
+/* An attack vector that passed the thresholds: a record in the group of the day it started. */
+static int attack_out(void *ctx, const ds_attack *at)
+{
+    ds_agg *a = ctx;
+    group *g = group_of(a, at->sensor, at->day);
+    uint8_t *p = g ? group_rec(a, g, DS_CHUNK_ATTACKS) : NULL;
+    if (!p)
+        return -1;
+    ds_rec_attack_put(p, at);
+    return 0;
+}
+
 /* Give e a destination map holding its first destination. */
 static int map_new(ds_agg *a, src_ent *e)
 {
@@ -761,7 +777,7 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
     /* the clock moved on: retire what can no longer change (see the design note) */
     if (hour > a->hour_max) {
         a->hour_max = hour;
-        if (retire_hours(a, hour - 1) != 0)
+        if (retire_hours(a, hour - 1) != 0 || ds_dos_expire(a->dos, p->ts_ns, attack_out, a) != 0)
             return DS_ENOMEM;
     }
     if (day > a->day_max) {
@@ -820,6 +836,8 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
         return DS_ENOMEM;
     if (hour < a->hour_min)
         a->hour_min = hour;
+    if (cls == DS_CLASS_BACKSCATTER && ds_dos_packet(a->dos, sensor, day, p, attack_out, a) != 0)
+        return DS_ENOMEM;
     ds_agg_counts *c = &a->counts[sensor + 1];
     c->packets++;
     counts_touch(c, p->ts_ns);
@@ -847,7 +865,8 @@ const ds_agg_counts *ds_agg_counts_of(const ds_agg *a, int s)
 
 ds_rc ds_agg_finish(ds_agg *a)
 {
-    if (retire_hours(a, UINT32_MAX) != 0 || retire_days(a, INT32_MAX) != 0 || close_groups(a, INT32_MAX) != 0)
+    if (retire_hours(a, UINT32_MAX) != 0 || retire_days(a, INT32_MAX) != 0 ||
+        ds_dos_expire(a->dos, UINT64_MAX, attack_out, a) != 0 || close_groups(a, INT32_MAX) != 0)
         return DS_ENOMEM;
     return DS_OK;
 }
@@ -865,7 +884,7 @@ ds_rc ds_agg_merge(ds_agg *into, ds_agg *from)
         group *t = group_of(into, f->sensor, f->day);   /* a fresh, empty group: into is all closed */
         if (!t)
             return DS_ENOMEM;
-        for (int k = 1; k < 5; k++) {
+        for (int k = 1; k < DS_CHUNK__END; k++) {
             t->z[k] = f->z[k];
             t->zlen[k] = f->zlen[k];
             t->nrec[k] = f->nrec[k];
@@ -901,7 +920,7 @@ ds_rc ds_agg_emit(ds_agg *a, ds_chunk_sink sink, void *ctx, ds_err *err)
         return ds_fail(err, DS_ENOMEM, "out of memory while writing aggregates");
     for (size_t gi = 0; gi < a->ngroups && rc == DS_OK; gi++) {
         const group *g = &a->groups[gi];
-        for (int k = 1; k < 5 && rc == DS_OK; k++) {
+        for (int k = 1; k < DS_CHUNK__END && rc == DS_OK; k++) {
             if (!g->nrec[k])
                 continue;
             size_t len = g->nrec[k] * ds_rec_size(k);
@@ -931,7 +950,7 @@ ds_rc ds_agg_emit_zstd(ds_agg *a, ds_chunk_zsink sink, void *ctx, ds_err *err)
         return ds_fail(err, DS_ENOMEM, "out of memory while writing aggregates");
     for (size_t gi = 0; gi < a->ngroups; gi++) {
         const group *g = &a->groups[gi];
-        for (int k = 1; k < 5; k++) {
+        for (int k = 1; k < DS_CHUNK__END; k++) {
             if (!g->nrec[k])
                 continue;
             ds_rc rc = sink(ctx, g->sensor, g->day, (ds_chunk_kind)k, g->z[k], g->zlen[k], g->nrec[k], err);

@@ -31,6 +31,7 @@ typedef struct ds_agg_conf {
     const uint8_t *exact_dst;   /* per sensor: 1 when dst_index is the exact address index (<= 512) */
     ds_geo_fn geo;              /* may be NULL: every source is ZZ / AS0 */
     void *geo_ctx;
+    uint64_t telescope_v4;      /* monitored IPv4 addresses of all sensors (scales the DoS rate threshold); 0: a /8 */
 } ds_agg_conf;
 
 typedef struct ds_agg ds_agg;

@@ -1,5 +1,6 @@
 /* records.c: explicit little-endian encoding of the record layouts in records.h. */
 #include "core/records.h"
+#include "core/dos.h"
 
 #include <math.h>
 #include <string.h>
@@ -30,6 +31,7 @@ size_t ds_rec_size(int kind)
     case DS_CHUNK_SRCSVC: return DS_REC_SRCSVC;
     case DS_CHUNK_SOURCES: return DS_REC_SOURCES;
     case DS_CHUNK_DSTMAP: return DS_REC_DSTMAP;
+    case DS_CHUNK_ATTACKS: return DS_REC_ATTACK;
     }
     return 0;
 }
@@ -92,4 +94,25 @@ double ds_dstmap_count(const uint8_t bits[DS_DSTMAP_BYTES], int exact)
     if (set >= m)   /* saturated: linear counting's limit; report the bound it can still state */
         return m * log(m);
     return -m * log((m - set) / m);
+}
+
+void ds_rec_attack_put(uint8_t *p, const ds_attack *a)
+{
+    memcpy(p, a->victim.b, 16);
+    p[16] = a->victim.v6; p[17] = a->port_proto; put16(p + 18, a->port); put32(p + 20, a->port_packets);
+    put64(p + 24, a->start_ns); put64(p + 32, a->end_ns); put64(p + 40, a->packets); put32(p + 48, a->max_ppm);
+    for (int k = 0; k < DS_ATK__COUNT; k++)
+        put32(p + 52 + 4 * k, a->kind_packets[k]);
+    put32(p + 76, 0);
+}
+
+void ds_rec_attack_get(const uint8_t *p, ds_attack *a)
+{
+    memset(a, 0, sizeof *a);
+    memcpy(a->victim.b, p, 16);
+    a->victim.v6 = p[16] ? 1 : 0; a->port_proto = p[17]; a->port = (uint16_t)(p[18] | p[19] << 8);
+    a->port_packets = get32(p + 20); a->start_ns = get64(p + 24); a->end_ns = get64(p + 32); a->packets = get64(p + 40);
+    a->max_ppm = get32(p + 48);
+    for (int k = 0; k < DS_ATK__COUNT; k++)
+        a->kind_packets[k] = get32(p + 52 + 4 * k);
 }

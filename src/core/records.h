@@ -21,6 +21,11 @@
  * tools (SOURCES and SRCSVC): DS_TOOL_* bits (core/fingerprint.h) of the tools the source's
  * packets that day were attributed to.
  *  DSTMAP   72 B  src u64 | bitmap[64]   (destinations seen, see agg.c for the 512-bit map)
+ *  ATTACKS  80 B  victim ip[16] | v6 u8 | port_proto u8 | port u16 | port_packets u32 | start_ns u64 |
+ *                 end_ns u64 | packets u64 | max_ppm u32 | kind_packets u32 x 6 | rsv u32
+ *                 one DoS attack vector seen through its backscatter (core/dos.h), in the chunk of the
+ *                 day it started; one attack split over threads or files has several records, which
+ *                 readers merge by victim and time
  *
  * Why hourly counts are kept per service and per country, not per (service, country, ASN): the
  * cross product had as many cells as a quarter of the packets (random-port scans from thousands of
@@ -45,9 +50,12 @@ typedef enum ds_chunk_kind {
     DS_CHUNK_SRCSVC = 2,
     DS_CHUNK_SOURCES = 3,
     DS_CHUNK_DSTMAP = 4,
+    DS_CHUNK_ATTACKS = 5,
+    DS_CHUNK__END = 6,   /* one past the last kind */
 } ds_chunk_kind;
 
-enum { DS_REC_HOURLY = 16, DS_REC_SRCSVC = 28, DS_REC_SOURCES = 56, DS_REC_DSTMAP = 72, DS_DSTMAP_BYTES = 64 };
+enum { DS_REC_HOURLY = 16, DS_REC_SRCSVC = 28, DS_REC_SOURCES = 56, DS_REC_DSTMAP = 72, DS_REC_ATTACK = 80,
+       DS_DSTMAP_BYTES = 64 };
 
 enum { DS_HOURLY_SERVICE = 0, DS_HOURLY_COUNTRY = 1 };
 
@@ -100,6 +108,10 @@ void ds_rec_source_put(uint8_t *p, const ds_rec_source *r);
 void ds_rec_source_get(const uint8_t *p, ds_rec_source *r);
 void ds_rec_dstmap_put(uint8_t *p, const ds_rec_dstmap *r);
 void ds_rec_dstmap_get(const uint8_t *p, ds_rec_dstmap *r);
+/* ATTACKS records are ds_attack (core/dos.h) without sensor and day (the chunk's). */
+struct ds_attack;
+void ds_rec_attack_put(uint8_t *p, const struct ds_attack *a);
+void ds_rec_attack_get(const uint8_t *p, struct ds_attack *a);
 
 /* Record size of a kind, 0 if unknown. */
 size_t ds_rec_size(int kind);

@@ -501,7 +501,9 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
     ds_progress prog;
     double t0 = ds_now();
     uint64_t nrec = 0;
-    ds_agg_conf ac = { in->o.cfg->nsensors, in->exact_dst, in->o.geo ? geo_cb : NULL, (void *)in->o.geo };
+    ds_agg_conf ac = { in->o.cfg->nsensors, in->exact_dst, in->o.geo ? geo_cb : NULL, (void *)in->o.geo, 0 };
+    for (size_t i = 0; i < in->o.cfg->nsensors; i++)
+        ac.telescope_v4 += ds_darknet_v4_addresses(in->dn, i);
 
     memset(res, 0, sizeof *res);
     memset(w, 0, sizeof w);

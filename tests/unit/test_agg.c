@@ -211,7 +211,7 @@ static void dstmap_of(const coll *c, int sensor, int32_t day, uint64_t key, uint
 
 static ds_agg *new_agg(size_t nsensors, const uint8_t *exact, int *geo_calls)
 {
-    ds_agg_conf conf = { nsensors, exact, geo_fn, geo_calls };
+    ds_agg_conf conf = { nsensors, exact, geo_fn, geo_calls, 0 };
     ds_agg *a = ds_agg_new(&conf);
     assert_non_null(a);
     return a;
@@ -384,7 +384,7 @@ static void test_basic_records(void **state)
 static void test_no_geo(void **state)
 {
     (void)state;
-    ds_agg_conf conf = { 1, NULL, NULL, NULL };
+    ds_agg_conf conf = { 1, NULL, NULL, NULL, 0 };
     ds_agg *a = ds_agg_new(&conf);
     assert_non_null(a);
     ds_pkt p = pkt4(0x01020304, 0x0a000001, (uint64_t)DAY0 * 86400 * NS_PER_S, DS_PROTO_UDP, 161, 0);
@@ -802,7 +802,7 @@ static void test_multiday_retire(void **state)
 static void test_many_days(void **state)
 {
     (void)state;
-    ds_agg_conf conf = { 1, NULL, NULL, NULL };   /* no geo: one hourly key per hour */
+    ds_agg_conf conf = { 1, NULL, NULL, NULL, 0 };   /* no geo: one hourly key per hour */
     ds_agg *a = ds_agg_new(&conf);
     assert_non_null(a);
     enum { NDAYS = 40, PER_DAY = 500 };

@@ -1,0 +1,238 @@
+/* dos.c: attack vectors from backscatter (see dos.h for the method and its sources).
+ *
+ * Each live vector keeps six 10-second buckets: the packets of the current 60 s window.  When a
+ * packet falls in a later bucket, the buckets in between are emptied; the window's sum after
+ * each packet is a candidate for the vector's peak, which is corsaro3's "60 s window sliding by
+ * 10 s" measured at every packet instead of every 10 s (the same maximum, since the sum only
+ * grows between slides).
+ */
+#include "core/dos.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hash.h"
+
+#define BUCKET_NS (10ULL * 1000000000ULL)
+#define NBUCKETS 6
+
+typedef struct vec {
+    ds_attack a;
+    uint64_t bucket;              /* index of the newest bucket (ts / 10 s) */
+    uint32_t counts[NBUCKETS];
+    uint32_t window;              /* sum of counts */
+    int used;
+} vec;
+
+struct ds_dos {
+    vec *v;
+    size_t cap, n;
+    uint32_t min_ppm;
+};
+
+uint32_t ds_dos_min_ppm(uint64_t telescope_v4)
+{
+    if (!telescope_v4 || telescope_v4 >= (1ULL << 24))
+        return DS_DOS_MIN_PPM;
+    uint64_t scaled = (DS_DOS_MIN_PPM * telescope_v4) >> 24;
+    return scaled ? (uint32_t)scaled : 1;
+}
+
+ds_dos *ds_dos_new(uint64_t telescope_v4)
+{
+    ds_dos *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->min_ppm = ds_dos_min_ppm(telescope_v4);
+    d->cap = 256;
+    d->v = calloc(d->cap, sizeof *d->v);
+    if (!d->v) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void ds_dos_free(ds_dos *d)
+{
+    if (!d)
+        return;
+    free(d->v);
+    free(d);
+}
+
+static const char *const KIND_NAMES[DS_ATK__COUNT] = {
+    "SYN flood", "SYN flood (closed port) or TCP flood", "ping flood", "UDP flood", "TCP flood (ICMP errors)",
+    "flood answered with other ICMP",
+};
+
+const char *ds_attack_kind_name(ds_attack_kind k) { return (unsigned)k < DS_ATK__COUNT ? KIND_NAMES[k] : "?"; }
+
+int ds_attack_classify(const ds_pkt *p, ds_ip *victim, uint16_t *port, uint8_t *port_proto)
+{
+    *port = 0;
+    *port_proto = 0;
+    if (!(p->have & DS_HAVE_L4))
+        return -1;
+    if (p->proto == DS_PROTO_TCP) {
+        *victim = p->src;
+        *port = p->sport;
+        *port_proto = DS_PROTO_TCP;
+        if ((p->tcp_flags & (DS_TH_SYN | DS_TH_ACK)) == (DS_TH_SYN | DS_TH_ACK))
+            return DS_ATK_SYNACK;
+        return (p->tcp_flags & DS_TH_RST) ? DS_ATK_RST : -1;
+    }
+    int v6 = p->proto == DS_PROTO_ICMP6;
+    if (p->proto != DS_PROTO_ICMP && !v6)
+        return -1;
+    if ((!v6 && p->icmp_type == 0) || (v6 && p->icmp_type == 129)) {
+        *victim = p->src;
+        return DS_ATK_ECHO_REPLY;
+    }
+    int error = v6 ? (p->icmp_type >= 1 && p->icmp_type <= 4)
+                   : (p->icmp_type == 3 || p->icmp_type == 4 || p->icmp_type == 5 || p->icmp_type == 11 ||
+                      p->icmp_type == 12);
+    if (error) {
+        if (!(p->have & DS_HAVE_INNER))
+            return -1;   /* nothing quoted: the flood's target is unknown */
+        *victim = p->inner_dst;
+        int unreach = v6 ? p->icmp_type == 1 : p->icmp_type == 3;
+        if (p->inner_proto == DS_PROTO_UDP || p->inner_proto == DS_PROTO_TCP) {
+            *port = p->inner_dport;
+            *port_proto = p->inner_proto;
+        }
+        if (unreach && p->inner_proto == DS_PROTO_UDP)
+            return DS_ATK_UNREACH_UDP;
+        if (unreach && p->inner_proto == DS_PROTO_TCP)
+            return DS_ATK_UNREACH_TCP;
+        return DS_ATK_ICMP_OTHER;
+    }
+    /* timestamp, information and address-mask replies */
+    *victim = p->src;
+    return DS_ATK_ICMP_OTHER;
+}
+
+static uint64_t ip_hash(const ds_ip *ip)
+{
+    uint64_t a, b;
+    memcpy(&a, ip->b, 8);
+    memcpy(&b, ip->b + 8, 8);
+    return ds_mix64(a ^ ds_mix64(b ^ ip->v6));
+}
+
+static int passes(const ds_dos *d, const ds_attack *a)
+{
+    return a->packets >= DS_DOS_MIN_PACKETS && a->end_ns - a->start_ns >= DS_DOS_MIN_DURATION_NS &&
+           a->max_ppm >= d->min_ppm;
+}
+
+/* Rebuild the table without the entries in `drop` state (used == 0). */
+static int rehash(ds_dos *d, size_t cap)
+{
+    vec *n = calloc(cap, sizeof *n);
+    if (!n)
+        return -1;
+    for (size_t i = 0; i < d->cap; i++) {
+        if (!d->v[i].used)
+            continue;
+        size_t j = (size_t)ip_hash(&d->v[i].a.victim) & (cap - 1);
+        while (n[j].used)
+            j = (j + 1) & (cap - 1);
+        n[j] = d->v[i];
+    }
+    free(d->v);
+    d->v = n;
+    d->cap = cap;
+    return 0;
+}
+
+int ds_dos_expire(ds_dos *d, uint64_t now_ns, ds_attack_fn fn, void *ctx)
+{
+    size_t closed = 0;
+    int rc = 0;
+    for (size_t i = 0; i < d->cap; i++) {
+        vec *x = &d->v[i];
+        if (!x->used || (now_ns != UINT64_MAX && x->a.end_ns + DS_DOS_TIMEOUT_NS > now_ns))
+            continue;
+        if (passes(d, &x->a) && fn(ctx, &x->a) != 0)
+            rc = -1;
+        x->used = 0;
+        closed++;
+    }
+    if (closed) {   /* linear probing: re-place the survivors */
+        d->n -= closed;
+        if (rehash(d, d->cap) != 0)
+            return -1;
+    }
+    return rc;
+}
+
+static void vec_start(vec *x, const ds_ip *victim, int sensor, int32_t day, uint64_t ts)
+{
+    memset(x, 0, sizeof *x);
+    x->used = 1;
+    x->a.victim = *victim;
+    x->a.sensor = sensor;
+    x->a.day = day;
+    x->a.start_ns = x->a.end_ns = ts;
+    x->bucket = ts / BUCKET_NS;
+}
+
+int ds_dos_packet(ds_dos *d, int sensor, int32_t day, const ds_pkt *p, ds_attack_fn fn, void *ctx)
+{
+    ds_ip victim;
+    uint16_t port;
+    uint8_t proto;
+    int kind = ds_attack_classify(p, &victim, &port, &proto);
+    if (kind < 0)
+        return 0;
+    uint64_t ts = p->ts_ns;
+    size_t m = d->cap - 1, j = (size_t)ip_hash(&victim) & m;
+    while (d->v[j].used && !ds_ip_eq(&d->v[j].a.victim, &victim))
+        j = (j + 1) & m;
+    vec *x = &d->v[j];
+    if (x->used && ts > x->a.end_ns + DS_DOS_TIMEOUT_NS) {   /* the old vector ended: report it */
+        if (passes(d, &x->a) && fn(ctx, &x->a) != 0)
+            return -1;
+        vec_start(x, &victim, sensor, day, ts);
+    } else if (!x->used) {
+        vec_start(x, &victim, sensor, day, ts);
+        if (++d->n * 2 > d->cap) {
+            if (rehash(d, d->cap * 2) != 0)
+                return -1;
+            m = d->cap - 1;
+            for (j = (size_t)ip_hash(&victim) & m; !ds_ip_eq(&d->v[j].a.victim, &victim); j = (j + 1) & m)
+                ;
+            x = &d->v[j];
+        }
+    }
+    ds_attack *a = &x->a;
+    /* slide the window to this packet's bucket (a packet out of order counts in the newest) */
+    uint64_t b = ts / BUCKET_NS;
+    if (b > x->bucket) {
+        uint64_t steps = b - x->bucket;
+        for (uint64_t s = 1; s <= steps && s <= NBUCKETS; s++) {
+            uint32_t *c = &x->counts[(x->bucket + s) % NBUCKETS];
+            x->window -= *c;
+            *c = 0;
+        }
+        x->bucket = b;
+    }
+    x->counts[x->bucket % NBUCKETS]++;
+    x->window++;
+    if (x->window > a->max_ppm)
+        a->max_ppm = x->window;
+    if (ts < a->start_ns)
+        a->start_ns = ts;
+    if (ts > a->end_ns)
+        a->end_ns = ts;
+    if (!a->packets) {
+        a->port = port;
+        a->port_proto = proto;
+    }
+    if (proto == a->port_proto && port == a->port)
+        a->port_packets++;
+    a->packets++;
+    a->kind_packets[kind]++;
+    return 0;
+}

@@ -255,7 +255,7 @@ static ds_rc detect_mirai(ds_store *st, const ds_event_query *q, ds_events *out,
              "%s hosts sent SYNs with Mirai's fingerprint (sequence number = destination address) to %s "
              "from %s to %s, %s packets; %s to %s infected hosts a day (peak %s); by country: %s.",
              hosts, svcs, from_en, to_en, pk, thousands(dmin, lo, sizeof lo), thousands(dmax, hi, sizeof hi), t1, ccs);
-    char svcs_ja[160];
+    char svcs_ja[160], peak_ja[32];
     for (char *p = t2; *p; p++)
         if (*p >= 'a' && *p <= 'z')
             *p = (char)(*p - 'a' + 'A');
@@ -270,7 +270,7 @@ static ds_rc detect_mirai(ds_store *st, const ds_event_query *q, ds_events *out,
              "%sから%sにかけて、Miraiの特徴（シーケンス番号＝宛先アドレス）を持つSYNパケットを%s宛てに送信する"
              "ホストを%s件観測しました（%sパケット）。1日あたりの感染ホスト数は%s～%s件（最多は%s）で、"
              "送信元の国・地域別では%sでした。",
-             from_ja, to_ja, svcs_ja, hosts, pk, lo, hi, t1, ccs);
+             from_ja, to_ja, svcs_ja, hosts, pk, lo, hi, day_ja(peak_day, peak_ja, sizeof peak_ja), ccs);
 out:
     free(cc);
     free(as);

@@ -76,6 +76,9 @@ static const char *const msgs[DS_MSG__COUNT][2] = {
     [DS_MSG_SOURCE_PORTS] = { "Source ports", "送信元ポート別" },
     [DS_MSG_COL_SPORT] = { "Source port", "送信元ポート" },
     [DS_MSG_SPORT_VARIOUS] = { "several ports, or none (ICMP)", "複数のポート、またはポートなし（ICMP）" },
+    [DS_MSG_PHENOMENA] = { "Notable phenomena", "注目された現象" },
+    [DS_MSG_NO_PHENOMENA] = { "No notable phenomena were detected in this period.",
+                              "この期間に注目すべき現象は検出されませんでした。" },
 };
 
 const char *ds_msg_text(ds_lang lang, ds_msg m)
@@ -1086,6 +1089,84 @@ out:
     return rc;
 }
 
+/* ---- notable phenomena -------------------------------------------------------------------- */
+
+#define PHENOMENA_MAX_TOOLS 10   /* scanning-tool sources listed one by one; the rest are counted */
+
+/* more packets first; ties keep the list's order (start time) */
+static int tool_event_cmp(const void *a, const void *b)
+{
+    const ds_event *x = *(const ds_event *const *)a, *y = *(const ds_event *const *)b;
+    if (x->packets != y->packets)
+        return x->packets > y->packets ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+/* One paragraph per event, in the report's language (the summaries state the evidence); Mirai
+ * and attacks first in time order, then the scanning-tool sources with most packets. */
+static ds_rc phenomena_section(walk *w)
+{
+    const ds_report *r = w->r;
+    char head[128];
+    ds_out s;
+    ds_rc rc = DS_OK;
+    w->nsections++;
+    ds_fmt_text(head, sizeof head, "%d. %s", w->nsections, M(w, DS_MSG_PHENOMENA));
+    heading(w, 2, "phenomena", head);
+    ds_out_init(&s, 0);
+    if (!r->events.n) {
+        ds_out_puts(&s, M(w, DS_MSG_NO_PHENOMENA));
+        rc = emit_para(w, DS_PARA_TEXT, &s);
+        goto out;
+    }
+    size_t ntool = 0;
+    for (size_t i = 0; i < r->events.n; i++) {
+        const ds_event *v = &r->events.ev[i];
+        if (!strcmp(v->type, "tool")) {
+            ntool++;
+            continue;
+        }
+        s.len = 0;
+        ds_out_puts(&s, w->ja ? v->summary_ja : v->summary_en);
+        if ((rc = emit_para(w, DS_PARA_TEXT, &s)) != DS_OK)
+            goto out;
+    }
+    /* tool sources: the largest first (ties in list order, i.e. by start) */
+    const ds_event **tools = ntool ? malloc(ntool * sizeof *tools) : NULL;
+    size_t shown = 0;
+    if (ntool && !tools) {
+        rc = oom(w);
+        goto out;
+    }
+    for (size_t i = 0, k = 0; i < r->events.n; i++)
+        if (!strcmp(r->events.ev[i].type, "tool"))
+            tools[k++] = &r->events.ev[i];
+    if (ntool)
+        qsort(tools, ntool, sizeof *tools, tool_event_cmp);
+    for (; shown < ntool && shown < PHENOMENA_MAX_TOOLS; shown++) {
+        s.len = 0;
+        ds_out_puts(&s, w->ja ? tools[shown]->summary_ja : tools[shown]->summary_en);
+        if ((rc = emit_para(w, DS_PARA_TEXT, &s)) != DS_OK)
+            break;
+    }
+    free(tools);
+    if (rc != DS_OK)
+        goto out;
+    if (ntool > shown) {
+        s.len = 0;
+        if (w->ja)
+            ds_out_printf(&s, "ほかに%zu件の送信元がスキャンツール（ZMap、Masscan、Nmap）によるものと判定されました（`darkscope events --type tool`）。",
+                          ntool - shown);
+        else
+            ds_out_printf(&s, "%zu more sources were attributed to scanning tools (ZMap, Masscan, Nmap); `darkscope events --type tool` lists them.",
+                          ntool - shown);
+        rc = emit_para(w, DS_PARA_NOTE, &s);
+    }
+out:
+    ds_out_free(&s);
+    return rc;
+}
+
 /* ---- methods ----------------------------------------------------------------------------- */
 
 static ds_rc methods(walk *w)
@@ -1203,7 +1284,7 @@ ds_rc ds_report_outline(const ds_report *r, const ds_rdoc *doc, ds_err *err)
     ds_fmt_text(head, sizeof head, "%d. %s", w.nsections, M(&w, DS_MSG_OVERVIEW));
     heading(&w, 2, "overview", head);
     if ((rc = overview(&w)) != DS_OK || (rc = ranking_section(&w, DS_REPORT_SERVICE)) != DS_OK ||
-        (rc = ranking_section(&w, DS_REPORT_REGION)) != DS_OK)
+        (rc = ranking_section(&w, DS_REPORT_REGION)) != DS_OK || (rc = phenomena_section(&w)) != DS_OK)
         return rc;
     for (size_t i = 0; i < r->nfocus; i++)
         if ((rc = focus_section(&w, i)) != DS_OK)

@@ -65,6 +65,8 @@ typedef enum ds_msg {
     DS_MSG_SOURCE_PORTS,
     DS_MSG_COL_SPORT,
     DS_MSG_SPORT_VARIOUS,
+    DS_MSG_PHENOMENA,
+    DS_MSG_NO_PHENOMENA,
     DS_MSG__COUNT
 } ds_msg;
 

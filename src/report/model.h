@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analysis/events.h"
 #include "analysis/sets.h"
 #include "core/classify.h"
 #include "geo/geo.h"
@@ -137,6 +138,7 @@ typedef struct ds_report {
     uint64_t iot_packets, top30_packets;
     size_t iot_in_top30;
     ds_report_focus *focus; size_t nfocus;
+    ds_events events;               /* notable phenomena of the period (analysis/events.h) */
     const ds_names *names;          /* borrowed */
 } ds_report;
 

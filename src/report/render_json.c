@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/records.h"
 
@@ -266,6 +267,28 @@ ds_rc ds_report_render_json(const ds_report *r, ds_out *o, ds_err *err)
                      ", \"share\": %.6f}",
                   DS_REPORT_IOT_TOP, r->iot_in_top30, (unsigned long long)r->iot_packets,
                   (unsigned long long)r->top30_packets, r->iot_share);
+    ds_out_puts(o, ",\n  \"events\": [");
+    for (size_t i = 0; i < r->events.n; i++) {
+        const ds_event *v = &r->events.ev[i];
+        char a[DS_FMT_DAY_LEN + 16], b[DS_FMT_DAY_LEN + 16], svc[32];
+        time_t t0 = (time_t)(v->start_ns / 1000000000ULL), t1 = (time_t)(v->end_ns / 1000000000ULL);
+        struct tm tm0, tm1;
+        gmtime_r(&t0, &tm0);
+        gmtime_r(&t1, &tm1);
+        strftime(a, sizeof a, "%Y-%m-%dT%H:%M:%SZ", &tm0);
+        strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm1);
+        ds_out_printf(o, "%s{\"type\": \"%s\", \"tool\": ", i ? ",\n    " : "\n    ", v->type);
+        str_or_null(o, v->tool[0] ? v->tool : NULL);
+        ds_out_printf(o, ", \"start\": \"%s\", \"end\": \"%s\", \"service\": ", a, b);
+        str_or_null(o, v->has_service ? ds_service_format(v->service, svc, sizeof svc) : NULL);
+        ds_out_puts(o, ", \"country\": ");
+        str_or_null(o, v->country[0] ? v->country : NULL);
+        ds_out_printf(o, ", \"sources\": %llu, \"packets\": %llu, \"summary\": ", (unsigned long long)v->sources,
+                      (unsigned long long)v->packets);
+        ds_out_json_str(o, ja ? v->summary_ja : v->summary_en);
+        ds_out_puts(o, "}");
+    }
+    ds_out_puts(o, r->events.n ? "\n  ]" : "]");
     ds_out_puts(o, ",\n  \"focus\": [");
     for (size_t i = 0; i < r->nfocus; i++) {
         ds_out_puts(o, i ? ",\n    " : "\n    ");

@@ -65,6 +65,9 @@ assert rep["regions"][0]["name"], rep["regions"][0]
 t = rep["totals"]
 assert t["per_ip_per_day"] == round(t["packets"] / (512 * 92), 2)
 assert rep["iot"]["top"] == 30 and 0 < rep["iot"]["share"] <= 1
+# notable phenomena: the events of the period, as `darkscope events` finds them
+assert any(e["type"] == "mirai" for e in rep["events"]), rep["events"][:2]
+assert all(e["summary"] and e["start"] <= e["end"] for e in rep["events"])
 mix = rep["services_of_regions"]
 assert mix["rows"] == [r["key"] for r in rep["regions"][:5]], mix["rows"]
 for k, row in enumerate(mix["rows"]):
@@ -120,6 +123,7 @@ $DS report --period 2023Q3 --lang ja -o q3ja.html
 grep -q '<html lang="ja"' q3ja.html || fail "html lang ja"
 grep -q '件/IP・日' q3ja.html || fail "Japanese html lacks 件/IP・日"
 grep -q '2023年' q3ja.html || fail "Japanese html lacks a Japanese date"
+grep -q '注目された現象' q3ja.html || fail "Japanese html lacks the notable phenomena section"
 mkdir md && $DS report --period 2023Q3 --lang ja -o md/q3.md
 ls md/q3-*.svg > /dev/null 2>&1 || fail "markdown figures not written beside the file"
 for f in $(grep -Eo '\]\([^)]+\.svg\)' md/q3.md | sed 's/^](//; s/)$//'); do

@@ -305,7 +305,9 @@ static void test_html_ja_compare(void **state)
     has(h, "1. 概要");
     has(h, "2. 宛先ポート別");
     has(h, "3. 送信元地域別");
-    has(h, "4. 注目地域：日本（JP）");
+    has(h, "4. 注目された現象");
+    has(h, "この期間に注目すべき現象は検出されませんでした。");
+    has(h, "5. 注目地域：日本（JP）");
     has(h, "本レポートの見方");
     static const char *const cols[] = { "<th scope=\"col\">順位</th>", "<th scope=\"col\">前期順位</th>",
                                         "<th scope=\"col\">宛先ポート</th>", "<th scope=\"col\">サービス</th>",
@@ -339,9 +341,9 @@ static void test_html_ja_compare(void **state)
     has(h, "比較対象（前期）: 2023年第2四半期（2023年4月1日～2023年6月30日）");
     /* the focus section */
     has(h, "ランキングでは圏外でした");
-    has(h, "5. 注目ポート：23/TCP（telnet）");
+    has(h, "6. 注目ポート：23/TCP（telnet）");
     has(h, "23/TCP（telnet）宛てのパケットは1,234,567件（1IPアドレス・1日あたり12.35件）で全体の36.2%を占め、宛先ポート別で第1位でした。");
-    has(h, "6. 本レポートの見方");
+    has(h, "7. 本レポートの見方");
     has(h, "<td>2023-07-01</td>");
     has(h, "<td>2023-09-30</td>");
     has(h, "AS64500");

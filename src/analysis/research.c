@@ -1,9 +1,8 @@
 /* research.c: see research.h.
  *
  * MISP warninglists are JSON (RFC 8259) objects: {"name": ..., "type": "cidr", "list": [...],
- * ...}.  We need two members of the top-level object, so the reader below is a small validating
- * walker rather than a general JSON library: it checks the whole document's syntax (an unbalanced
- * or truncated file is an error naming the byte offset, not a half-read list) and collects the
+ * ...}.  util/json.c checks the whole document's syntax (an unbalanced or truncated file is an
+ * error naming the byte offset, not a half-read list); the callbacks below collect "type" and the
  * strings of "list".  Entries are IPv4 or IPv6 prefixes or bare addresses; host bits set in an
  * entry are cleared (the lists are third-party data, and "192.0.2.1/24" plainly means the /24).
  *
@@ -18,6 +17,7 @@
 #include <string.h>
 
 #include "core/records.h"
+#include "util/json.h"
 
 #define LIST_MAX_BYTES (64u << 20)
 
@@ -43,34 +43,6 @@ void ds_research_free(ds_research *r)
 }
 
 size_t ds_research_prefixes(const ds_research *r) { return r->n4 + r->n6; }
-
-/* "a.b.c.d[/n]" or IPv6 with host bits cleared; 0 on success. */
-static int prefix_loose(const char *s, ds_prefix *p)
-{
-    char buf[64];
-    const char *slash = strchr(s, '/');
-    size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-    if (!alen || alen >= sizeof buf)
-        return -1;
-    memcpy(buf, s, alen);
-    buf[alen] = 0;
-    if (ds_ip_parse(buf, &p->addr) != 0)
-        return -1;
-    unsigned max = p->addr.v6 ? 128 : 32, len = max;
-    if (slash) {
-        char *end;
-        if (slash[1] < '0' || slash[1] > '9')
-            return -1;
-        unsigned long v = strtoul(slash + 1, &end, 10);
-        if (*end || v > max)
-            return -1;
-        len = (unsigned)v;
-    }
-    p->len = (uint8_t)len;
-    for (unsigned bit = len; bit < max; bit++)
-        p->addr.b[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
-    return 0;
-}
 
 static int add_prefix(ds_research *r, const ds_prefix *p)
 {
@@ -127,234 +99,67 @@ static void finish(ds_research *r)
     r->sorted = 1;
 }
 
-/* ---- the JSON walker ------------------------------------------------------------------------ */
+/* ---- the warninglist: {"type": "cidr", "list": [...], ...} through util/json ------------ */
 
-typedef struct jw {
-    const char *p, *start, *end;
-    const char *name;
-    ds_err *err;
-    ds_rc rc;
-} jw;
+typedef struct list_ctx {
+    ds_research *r;
+    char type[64];
+    int have_list;
+} list_ctx;
 
-static ds_rc jfail(jw *w, const char *what)
+static ds_rc list_entry(ds_json *j, void *vctx, int depth)
 {
-    if (w->rc == DS_OK)
-        w->rc = ds_fail_at(w->err, DS_EFORMAT, (uint64_t)(w->p - w->start), "%s: not a warninglist: %s at byte %zu",
-                           w->name, what, (size_t)(w->p - w->start));
-    return w->rc;
-}
-
-static void skip_ws(jw *w)
-{
-    while (w->p < w->end && (*w->p == ' ' || *w->p == '\t' || *w->p == '\n' || *w->p == '\r'))
-        w->p++;
-}
-
-/* A string into buf (ASCII escapes decoded; \u escapes kept only below 0x80, else '?'); the
- * value is cut to len - 1 bytes. */
-static ds_rc jstring(jw *w, char *buf, size_t len)
-{
-    size_t n = 0;
-    if (w->p >= w->end || *w->p != '"')
-        return jfail(w, "a string was expected");
-    w->p++;
-    for (;;) {
-        if (w->p >= w->end)
-            return jfail(w, "the file ends inside a string");
-        unsigned char ch = (unsigned char)*w->p++;
-        if (ch == '"')
-            break;
-        if (ch < 0x20)
-            return jfail(w, "a control character inside a string");
-        if (ch == '\\') {
-            if (w->p >= w->end)
-                return jfail(w, "the file ends inside a string");
-            char e = *w->p++;
-            switch (e) {
-            case '"': case '\\': case '/': ch = (unsigned char)e; break;
-            case 'b': ch = '\b'; break;
-            case 'f': ch = '\f'; break;
-            case 'n': ch = '\n'; break;
-            case 'r': ch = '\r'; break;
-            case 't': ch = '\t'; break;
-            case 'u': {
-                unsigned v = 0;
-                if ((size_t)(w->end - w->p) < 4)
-                    return jfail(w, "a short \\u escape");
-                for (int i = 0; i < 4; i++) {
-                    char h = *w->p++;
-                    v <<= 4;
-                    if (h >= '0' && h <= '9') v |= (unsigned)(h - '0');
-                    else if (h >= 'a' && h <= 'f') v |= (unsigned)(h - 'a' + 10);
-                    else if (h >= 'A' && h <= 'F') v |= (unsigned)(h - 'A' + 10);
-                    else return jfail(w, "a bad \\u escape");
-                }
-                ch = v < 0x80 ? (unsigned char)v : '?';
-                break;
-            }
-            default: return jfail(w, "an unknown escape in a string");
-            }
-        }
-        if (buf && n + 1 < len)
-            buf[n++] = (char)ch;
+    list_ctx *c = vctx;
+    char entry[128];
+    size_t len;
+    const char *at = j->p;
+    ds_prefix pf;
+    if (j->p >= j->end || *j->p != '"')
+        return ds_json_fail(j, "a list entry that is not a string");
+    ds_rc rc = ds_json_string(j, entry, sizeof entry - 1, &len);
+    if (rc != DS_OK)
+        return rc;
+    entry[len < sizeof entry - 1 ? len : sizeof entry - 1] = 0;
+    if (len >= sizeof entry - 1 || ds_prefix_parse_masked(entry, &pf) != 0) {
+        j->p = at;
+        return ds_json_fail(j, "a list entry that is not an IP prefix");
     }
-    if (buf && len)
-        buf[n] = 0;
+    if (add_prefix(c->r, &pf) != 0)
+        return ds_fail(j->err, DS_ENOMEM, "%s: out of memory", j->path);
     return DS_OK;
 }
 
-static ds_rc jvalue(jw *w, int depth);
-
-static ds_rc jliteral(jw *w, const char *lit)
+static ds_rc list_member(ds_json *j, const char *key, size_t keylen, void *vctx, int depth)
 {
-    size_t n = strlen(lit);
-    if ((size_t)(w->end - w->p) < n || memcmp(w->p, lit, n) != 0)
-        return jfail(w, "an unexpected character");
-    w->p += n;
-    return DS_OK;
-}
-
-static ds_rc jnumber(jw *w)
-{
-    const char *s = w->p;
-    while (w->p < w->end && strchr("+-0123456789.eE", *w->p))
-        w->p++;
-    return w->p > s ? DS_OK : jfail(w, "an unexpected character");
-}
-
-/* Array or object; values skipped. */
-static ds_rc jcontainer(jw *w, int depth)
-{
-    char close = *w->p == '[' ? ']' : '}';
-    int obj = close == '}';
-    if (depth > 64)
-        return jfail(w, "nesting deeper than 64 levels");
-    w->p++;
-    skip_ws(w);
-    if (w->p < w->end && *w->p == close) {
-        w->p++;
-        return DS_OK;
+    list_ctx *c = vctx;
+    if (keylen == 4 && !memcmp(key, "type", 4) && j->p < j->end && *j->p == '"') {
+        size_t len;
+        ds_rc rc = ds_json_string(j, c->type, sizeof c->type - 1, &len);
+        c->type[len < sizeof c->type - 1 ? len : sizeof c->type - 1] = 0;
+        return rc;
     }
-    for (;;) {
-        skip_ws(w);
-        if (obj) {
-            if (jstring(w, NULL, 0) != DS_OK)
-                return w->rc;
-            skip_ws(w);
-            if (w->p >= w->end || *w->p != ':')
-                return jfail(w, "':' was expected");
-            w->p++;
-        }
-        if (jvalue(w, depth + 1) != DS_OK)
-            return w->rc;
-        skip_ws(w);
-        if (w->p >= w->end)
-            return jfail(w, "the file ends inside an array or object");
-        if (*w->p == ',') {
-            w->p++;
-            continue;
-        }
-        if (*w->p == close) {
-            w->p++;
-            return DS_OK;
-        }
-        return jfail(w, "',' or a closing bracket was expected");
+    if (keylen == 4 && !memcmp(key, "list", 4) && j->p < j->end && *j->p == '[') {
+        c->have_list = 1;
+        return ds_json_array(j, depth, list_entry, c);
     }
-}
-
-static ds_rc jvalue(jw *w, int depth)
-{
-    skip_ws(w);
-    if (w->p >= w->end)
-        return jfail(w, "the file ends where a value was expected");
-    switch (*w->p) {
-    case '"': return jstring(w, NULL, 0);
-    case '[': case '{': return jcontainer(w, depth);
-    case 't': return jliteral(w, "true");
-    case 'f': return jliteral(w, "false");
-    case 'n': return jliteral(w, "null");
-    default: return jnumber(w);
-    }
+    return ds_json_skip(j, depth);
 }
 
 ds_rc ds_research_add_json(ds_research *r, const char *name, const char *json, size_t len, ds_err *err)
 {
-    jw w = { json, json, json + len, name, err, DS_OK };
-    char key[64], type[64] = "", entry[128];
-    int have_list = 0;
-    skip_ws(&w);
-    if (w.p >= w.end || *w.p != '{')
-        return jfail(&w, "a JSON object was expected");
-    w.p++;
-    skip_ws(&w);
-    if (w.p < w.end && *w.p == '}')
-        w.p++;
-    else
-        for (;;) {
-            skip_ws(&w);
-            if (jstring(&w, key, sizeof key) != DS_OK)
-                return w.rc;
-            skip_ws(&w);
-            if (w.p >= w.end || *w.p != ':')
-                return jfail(&w, "':' was expected");
-            w.p++;
-            skip_ws(&w);
-            if (!strcmp(key, "type") && w.p < w.end && *w.p == '"') {
-                if (jstring(&w, type, sizeof type) != DS_OK)
-                    return w.rc;
-            } else if (!strcmp(key, "list") && w.p < w.end && *w.p == '[') {
-                have_list = 1;
-                w.p++;
-                skip_ws(&w);
-                if (w.p < w.end && *w.p == ']') {
-                    w.p++;
-                } else {
-                    for (;;) {
-                        skip_ws(&w);
-                        const char *at = w.p;
-                        if (jstring(&w, entry, sizeof entry) != DS_OK)
-                            return w.rc;
-                        ds_prefix pf;
-                        if (prefix_loose(entry, &pf) != 0) {
-                            w.p = at;
-                            return jfail(&w, "a list entry that is not an IP prefix");
-                        }
-                        if (add_prefix(r, &pf) != 0)
-                            return ds_fail(err, DS_ENOMEM, "%s: out of memory", name);
-                        skip_ws(&w);
-                        if (w.p < w.end && *w.p == ',') {
-                            w.p++;
-                            continue;
-                        }
-                        if (w.p < w.end && *w.p == ']') {
-                            w.p++;
-                            break;
-                        }
-                        return jfail(&w, "',' or ']' was expected in \"list\"");
-                    }
-                }
-            } else if (jvalue(&w, 1) != DS_OK) {
-                return w.rc;
-            }
-            skip_ws(&w);
-            if (w.p < w.end && *w.p == ',') {
-                w.p++;
-                continue;
-            }
-            if (w.p < w.end && *w.p == '}') {
-                w.p++;
-                break;
-            }
-            return jfail(&w, "',' or '}' was expected");
-        }
-    skip_ws(&w);
-    if (w.p != w.end)
-        return jfail(&w, "text after the JSON object");
-    if (!have_list)
+    ds_json j = { json, json, json + len, name, err, "not a warninglist: " };
+    list_ctx c = { .r = r };
+    ds_rc rc;
+    ds_json_ws(&j);
+    if (j.p >= j.end || *j.p != '{')
+        return ds_json_fail(&j, "a JSON object was expected");
+    if ((rc = ds_json_object(&j, 1, list_member, &c)) != DS_OK || (rc = ds_json_end(&j)) != DS_OK)
+        return rc;
+    if (!c.have_list)
         return ds_fail(err, DS_EFORMAT, "%s: not a warninglist: no \"list\" array", name);
-    if (type[0] && strcmp(type, "cidr") != 0)
+    if (c.type[0] && strcmp(c.type, "cidr") != 0)
         return ds_fail(err, DS_EFORMAT, "%s: a warninglist of type \"%s\"; only type \"cidr\" lists name networks",
-                       name, type);
+                       name, c.type);
     finish(r);
     return DS_OK;
 }

@@ -21,7 +21,7 @@ struct ds_darknet {
     uint64_t *v4count; size_t nsensors;
 };
 
-int ds_prefix_parse(const char *s, ds_prefix *out)
+static int prefix_parse(const char *s, ds_prefix *out, int mask_host_bits)
 {
     char buf[64];
     const char *slash = strchr(s, '/');
@@ -44,12 +44,18 @@ int ds_prefix_parse(const char *s, ds_prefix *out)
         len = (unsigned)v;
     }
     out->len = (uint8_t)len;
-    /* host bits must be clear */
-    for (unsigned bit = len; bit < max; bit++)
-        if (out->addr.b[bit / 8] & (0x80u >> (bit % 8)))
-            return -1;
+    for (unsigned bit = len; bit < max; bit++) {
+        if (!(out->addr.b[bit / 8] & (0x80u >> (bit % 8))))
+            continue;
+        if (!mask_host_bits)
+            return -1;   /* host bits must be clear */
+        out->addr.b[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+    }
     return 0;
 }
+
+int ds_prefix_parse(const char *s, ds_prefix *out) { return prefix_parse(s, out, 0); }
+int ds_prefix_parse_masked(const char *s, ds_prefix *out) { return prefix_parse(s, out, 1); }
 
 char *ds_prefix_format(const ds_prefix *p, char *buf, size_t len)
 {

@@ -20,6 +20,9 @@ typedef struct ds_prefix {
 /* Parse "198.51.100.0/24" or "2001:db8::/64" (a bare address is a /32 or /128).  Host bits
  * set in the address are an error, as they usually mean a typo.  0 on success. */
 int ds_prefix_parse(const char *s, ds_prefix *out);
+/* The same, clearing host bits instead of refusing them: for third-party lists, where
+ * "192.0.2.1/24" plainly means 192.0.2.0/24. */
+int ds_prefix_parse_masked(const char *s, ds_prefix *out);
 char *ds_prefix_format(const ds_prefix *p, char *buf, size_t len);
 
 typedef struct ds_darknet ds_darknet;

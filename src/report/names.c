@@ -34,10 +34,10 @@
 #include <sys/stat.h>
 
 #include "util/datadir.h"
+#include "util/json.h"
 
 #define NCODES (26 * 26)
 #define MAX_FILE_BYTES (64u << 20)   /* no names file comes near this; a bigger one is a mistake */
-#define JSON_MAX_DEPTH 32
 #define JSON_STR_MAX 1024            /* longest country name kept (the longest real one is ~60) */
 #define NAME_MAX_LEN 63              /* longest service name kept */
 
@@ -195,276 +195,11 @@ static const char *env_or(const char *var, const char *def)
     return v && v[0] ? v : def;
 }
 
-/* ---- JSON (RFC 8259) reader for iso_3166-1.json ---- */
-
-typedef struct json_in {
-    const char *start, *p, *end;
-    const char *path;
-    ds_err *err;
-} json_in;
-
 typedef struct country_rec {
     char alpha2[3], name[JSON_STR_MAX], common[JSON_STR_MAX], official[JSON_STR_MAX];
     size_t alpha2_len, name_len, common_len, official_len;
     int have_alpha2, have_name, have_common, have_official;
 } country_rec;
-
-static ds_rc json_fail(json_in *j, const char *what)
-{
-    return ds_fail_at(j->err, DS_EFORMAT, (uint64_t)(j->p - j->start), "%s: %s at byte %zu", j->path, what,
-                      (size_t)(j->p - j->start));
-}
-
-static void json_ws(json_in *j)
-{
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-        j->p++;
-}
-
-static int hex4(const char *p, uint32_t *out)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9') v |= (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (uint32_t)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (uint32_t)(c - 'A' + 10);
-        else return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Parses a string at j->p (which is '"').  Decoded bytes go to out (cap bytes, may be NULL to
- * only validate); *len gets the full decoded length, which may exceed cap (then out holds a
- * prefix).  Raw bytes >= 0x80 are copied as they are and checked as UTF-8 by the caller. */
-static ds_rc json_string(json_in *j, char *out, size_t cap, size_t *len)
-{
-    size_t n = 0;
-    j->p++;   /* opening quote */
-    for (;;) {
-        if (j->p >= j->end)
-            return json_fail(j, "unterminated string");
-        unsigned char c = (unsigned char)*j->p;
-        if (c == '"') {
-            j->p++;
-            break;
-        }
-        if (c < 0x20)
-            return json_fail(j, "control character in string");
-        char enc[4];
-        size_t enc_len = 1;
-        if (c != '\\') {
-            enc[0] = (char)c;
-            j->p++;
-        } else {
-            if (j->end - j->p < 2)
-                return json_fail(j, "unterminated escape");
-            char e = j->p[1];
-            j->p += 2;
-            switch (e) {
-            case '"': enc[0] = '"'; break;
-            case '\\': enc[0] = '\\'; break;
-            case '/': enc[0] = '/'; break;
-            case 'b': enc[0] = '\b'; break;
-            case 'f': enc[0] = '\f'; break;
-            case 'n': enc[0] = '\n'; break;
-            case 'r': enc[0] = '\r'; break;
-            case 't': enc[0] = '\t'; break;
-            case 'u': {
-                uint32_t cp, lo;
-                if (j->end - j->p < 4 || hex4(j->p, &cp) != 0)
-                    return json_fail(j, "bad \\u escape");
-                j->p += 4;
-                if (cp >= 0xDC00 && cp <= 0xDFFF)
-                    return json_fail(j, "lone low surrogate in \\u escape");
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' || hex4(j->p + 2, &lo) != 0 ||
-                        lo < 0xDC00 || lo > 0xDFFF)
-                        return json_fail(j, "high surrogate not followed by a low one");
-                    j->p += 6;
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                }
-                if (cp == 0)
-                    return json_fail(j, "NUL character in string");
-                if (cp < 0x80) {
-                    enc[0] = (char)cp;
-                } else if (cp < 0x800) {
-                    enc[0] = (char)(0xC0 | (cp >> 6));
-                    enc[1] = (char)(0x80 | (cp & 0x3F));
-                    enc_len = 2;
-                } else if (cp < 0x10000) {
-                    enc[0] = (char)(0xE0 | (cp >> 12));
-                    enc[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                    enc[2] = (char)(0x80 | (cp & 0x3F));
-                    enc_len = 3;
-                } else {
-                    enc[0] = (char)(0xF0 | (cp >> 18));
-                    enc[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-                    enc[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                    enc[3] = (char)(0x80 | (cp & 0x3F));
-                    enc_len = 4;
-                }
-                break;
-            }
-            default:
-                j->p -= 2;
-                return json_fail(j, "unknown escape in string");
-            }
-        }
-        if (out && enc_len <= cap && n <= cap - enc_len)
-            memcpy(out + n, enc, enc_len);
-        n += enc_len;
-    }
-    *len = n;
-    return DS_OK;
-}
-
-static ds_rc json_number(json_in *j)
-{
-    const char *p = j->p;
-    if (p < j->end && *p == '-')
-        p++;
-    if (p >= j->end || *p < '0' || *p > '9')
-        return json_fail(j, "bad number");
-    while (p < j->end && *p >= '0' && *p <= '9')
-        p++;
-    if (p < j->end && *p == '.') {
-        p++;
-        if (p >= j->end || *p < '0' || *p > '9') {
-            j->p = p;
-            return json_fail(j, "bad fraction in number");
-        }
-        while (p < j->end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    if (p < j->end && (*p == 'e' || *p == 'E')) {
-        p++;
-        if (p < j->end && (*p == '+' || *p == '-'))
-            p++;
-        if (p >= j->end || *p < '0' || *p > '9') {
-            j->p = p;
-            return json_fail(j, "bad exponent in number");
-        }
-        while (p < j->end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    j->p = p;
-    return DS_OK;
-}
-
-static ds_rc json_literal(json_in *j, const char *word)
-{
-    size_t len = strlen(word);
-    if ((size_t)(j->end - j->p) < len || memcmp(j->p, word, len) != 0)
-        return json_fail(j, "unexpected character");
-    j->p += len;
-    return DS_OK;
-}
-
-static ds_rc json_skip(json_in *j, int depth);
-
-/* Iterates an object's members; for each, calls member(j, key, keylen, ctx, depth) positioned
- * at the value, which must consume it. */
-typedef ds_rc (*json_member_fn)(json_in *j, const char *key, size_t keylen, void *ctx, int depth);
-
-static ds_rc json_object(json_in *j, int depth, json_member_fn member, void *ctx)
-{
-    if (depth > JSON_MAX_DEPTH)
-        return json_fail(j, "nesting deeper than 32 levels");
-    j->p++;   /* '{' */
-    json_ws(j);
-    if (j->p < j->end && *j->p == '}') {
-        j->p++;
-        return DS_OK;
-    }
-    for (;;) {
-        json_ws(j);
-        if (j->p >= j->end || *j->p != '"')
-            return json_fail(j, "expected a member name");
-        char key[32];
-        size_t keylen;
-        ds_rc rc = json_string(j, key, sizeof key, &keylen);
-        if (rc != DS_OK)
-            return rc;
-        json_ws(j);
-        if (j->p >= j->end || *j->p != ':')
-            return json_fail(j, "expected ':'");
-        j->p++;
-        json_ws(j);
-        /* A key longer than the buffer matches nothing we look for. */
-        rc = member(j, key, keylen <= sizeof key ? keylen : 0, ctx, depth + 1);
-        if (rc != DS_OK)
-            return rc;
-        json_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        if (j->p < j->end && *j->p == '}') {
-            j->p++;
-            return DS_OK;
-        }
-        return json_fail(j, "expected ',' or '}'");
-    }
-}
-
-typedef ds_rc (*json_elem_fn)(json_in *j, void *ctx, int depth);
-
-static ds_rc json_array(json_in *j, int depth, json_elem_fn elem, void *ctx)
-{
-    if (depth > JSON_MAX_DEPTH)
-        return json_fail(j, "nesting deeper than 32 levels");
-    j->p++;   /* '[' */
-    json_ws(j);
-    if (j->p < j->end && *j->p == ']') {
-        j->p++;
-        return DS_OK;
-    }
-    for (;;) {
-        json_ws(j);
-        ds_rc rc = elem(j, ctx, depth + 1);
-        if (rc != DS_OK)
-            return rc;
-        json_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        if (j->p < j->end && *j->p == ']') {
-            j->p++;
-            return DS_OK;
-        }
-        return json_fail(j, "expected ',' or ']'");
-    }
-}
-
-static ds_rc skip_member(json_in *j, const char *key, size_t keylen, void *ctx, int depth)
-{
-    return json_skip(j, depth);
-}
-
-static ds_rc skip_elem(json_in *j, void *ctx, int depth)
-{
-    return json_skip(j, depth);
-}
-
-static ds_rc json_skip(json_in *j, int depth)
-{
-    if (j->p >= j->end)
-        return json_fail(j, "unexpected end of file");
-    size_t len;
-    switch (*j->p) {
-    case '{': return json_object(j, depth, skip_member, NULL);
-    case '[': return json_array(j, depth, skip_elem, NULL);
-    case '"': return json_string(j, NULL, 0, &len);
-    case 't': return json_literal(j, "true");
-    case 'f': return json_literal(j, "false");
-    case 'n': return json_literal(j, "null");
-    default: return json_number(j);
-    }
-}
 
 typedef struct country_ctx {
     ds_names *n;
@@ -472,7 +207,7 @@ typedef struct country_ctx {
     size_t loaded;
 } country_ctx;
 
-static ds_rc country_member(json_in *j, const char *key, size_t keylen, void *vctx, int depth)
+static ds_rc country_member(ds_json *j, const char *key, size_t keylen, void *vctx, int depth)
 {
     country_rec *r = &((country_ctx *)vctx)->rec;
     char *out = NULL;
@@ -488,9 +223,9 @@ static ds_rc country_member(json_in *j, const char *key, size_t keylen, void *vc
         out = r->official; cap = sizeof r->official; lenp = &r->official_len; have = &r->have_official;
     }
     if (!out || j->p >= j->end || *j->p != '"')
-        return json_skip(j, depth);
+        return ds_json_skip(j, depth);
     const char *at = j->p;
-    ds_rc rc = json_string(j, out, cap, lenp);
+    ds_rc rc = ds_json_string(j, out, cap, lenp);
     if (rc != DS_OK)
         return rc;
     if (*lenp > cap) {
@@ -499,23 +234,23 @@ static ds_rc country_member(json_in *j, const char *key, size_t keylen, void *vc
             return DS_OK;
         }
         j->p = at;
-        return json_fail(j, "country name longer than 1024 bytes");
+        return ds_json_fail(j, "country name longer than 1024 bytes");
     }
     if (utf8_valid_prefix((const unsigned char *)out, *lenp) != *lenp) {
         j->p = at;
-        return json_fail(j, "string is not valid UTF-8");
+        return ds_json_fail(j, "string is not valid UTF-8");
     }
     *have = 1;
     return DS_OK;
 }
 
-static ds_rc country_elem(json_in *j, void *vctx, int depth)
+static ds_rc country_elem(ds_json *j, void *vctx, int depth)
 {
     country_ctx *ctx = vctx;
     if (j->p >= j->end || *j->p != '{')
-        return json_skip(j, depth);   /* not a record: tolerated */
+        return ds_json_skip(j, depth);   /* not a record: tolerated */
     memset(&ctx->rec, 0, sizeof ctx->rec);
-    ds_rc rc = json_object(j, depth, country_member, ctx);
+    ds_rc rc = ds_json_object(j, depth, country_member, ctx);
     if (rc != DS_OK)
         return rc;
     country_rec *r = &ctx->rec;
@@ -539,11 +274,11 @@ static ds_rc country_elem(json_in *j, void *vctx, int depth)
     return DS_OK;
 }
 
-static ds_rc top_member(json_in *j, const char *key, size_t keylen, void *ctx, int depth)
+static ds_rc top_member(ds_json *j, const char *key, size_t keylen, void *ctx, int depth)
 {
     if (j->p < j->end && *j->p == '[')
-        return json_array(j, depth, country_elem, ctx);
-    return json_skip(j, depth);
+        return ds_json_array(j, depth, country_elem, ctx);
+    return ds_json_skip(j, depth);
 }
 
 static ds_rc load_countries(ds_names *n, ds_err *err)
@@ -557,24 +292,21 @@ static ds_rc load_countries(ds_names *n, ds_err *err)
     ds_rc rc = read_file(path, "(install Debian's iso-codes package or set DARKSCOPE_ISO_CODES_DIR)", &buf, &len, err);
     if (rc != DS_OK)
         goto out;
-    json_in j = { buf, buf, buf + len, path, err };
+    ds_json j = { buf, buf, buf + len, path, err, NULL };
     country_ctx ctx;
     ctx.n = n;
     ctx.loaded = 0;
-    json_ws(&j);
+    ds_json_ws(&j);
     if (j.p < j.end && *j.p == '{')
-        rc = json_object(&j, 1, top_member, &ctx);
+        rc = ds_json_object(&j, 1, top_member, &ctx);
     else if (j.p < j.end && *j.p == '[')
-        rc = json_array(&j, 1, country_elem, &ctx);
+        rc = ds_json_array(&j, 1, country_elem, &ctx);
     else
-        rc = json_fail(&j, "expected a JSON object or array");
+        rc = ds_json_fail(&j, "expected a JSON object or array");
     if (rc != DS_OK)
         goto out;
-    json_ws(&j);
-    if (j.p != j.end) {
-        rc = json_fail(&j, "trailing data after the JSON value");
+    if ((rc = ds_json_end(&j)) != DS_OK)
         goto out;
-    }
     if (ctx.loaded == 0)
         rc = ds_fail(err, DS_EFORMAT, "%s: no country records (objects with alpha_2 and name) found", path);
 out:

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analysis/filter.h"
 #include "analysis/sets.h"
 #include "core/classify.h"
 #include "core/records.h"
@@ -23,24 +24,6 @@ typedef enum ds_cube_dim { DS_CUBE_NONE, DS_CUBE_DAY, DS_CUBE_SERVICE, DS_CUBE_C
 /* DS_CUBE_SPORT: the source port of (source, service) pairs that used one port all day;
  * DS_SPORT_VARIOUS for pairs that used several, or none (ICMP). */
 #define DS_SPORT_VARIOUS 0x10000u
-
-#define DS_FILTER_MAX 64
-
-/* Which SRCSVC records count.  Several values of one field are OR'ed; fields are AND'ed. */
-typedef struct ds_filter {
-    int64_t sensor_id;                 /* 0: every sensor */
-    int cls;                           /* ds_class, or -1 for every class */
-    ds_service ports[DS_FILTER_MAX]; size_t nports;
-    uint16_t countries[DS_FILTER_MAX]; size_t ncountries;   /* ds_cc_pack */
-    uint32_t asns[DS_FILTER_MAX]; size_t nasns;
-    const ds_u64set *exclude;          /* ds_src_key of sources to leave out, or NULL */
-    unsigned tools;                    /* DS_TOOL_*: only sources attributed to one of them; 0 = all */
-    int one_source;                    /* 1: only the source whose ds_src_key is `source` */
-    uint64_t source;
-} ds_filter;
-
-void ds_filter_init(ds_filter *f);
-int ds_filter_match(const ds_filter *f, const ds_rec_srcsvc *r);
 
 typedef struct ds_cube_query {
     int32_t from, to;                  /* local days, inclusive */

@@ -18,6 +18,7 @@
 
 #include "core/records.h"
 #include "core/hash.h"
+#include "analysis/filter.h"
 #include "analysis/sets.h"
 
 /* Pass 1 table: key -> packets (and, for source rows, country and ASN).  24 bytes an entry,
@@ -65,38 +66,6 @@ static sum_ent *sumtab_get(sumtab *t, uint64_t k)
     return x;
 }
 
-static int match(const ds_top_query *q, const ds_rec_srcsvc *r)
-{
-    if (q->cls >= 0 && r->cls != q->cls)
-        return 0;
-    if (q->nports) {
-        size_t i = 0;
-        while (i < q->nports && q->ports[i] != r->service)
-            i++;
-        if (i == q->nports)
-            return 0;
-    }
-    if (q->ncountries) {
-        uint16_t cc = ds_cc_pack(r->cc);
-        size_t i = 0;
-        while (i < q->ncountries && q->countries[i] != cc)
-            i++;
-        if (i == q->ncountries)
-            return 0;
-    }
-    if (q->nasns) {
-        size_t i = 0;
-        while (i < q->nasns && q->asns[i] != r->asn)
-            i++;
-        if (i == q->nasns)
-            return 0;
-    }
-    if (q->exclude && ds_u64set_has(q->exclude, r->src))
-        return 0;
-    if (q->tools && !(r->tools & q->tools))
-        return 0;
-    return 1;
-}
 
 static inline uint64_t key_of(const ds_top_query *q, const ds_rec_srcsvc *r)
 {
@@ -139,6 +108,7 @@ static inline uint64_t dense_key(ds_top_dim dim, size_t i)
 
 typedef struct scan_ctx {
     const ds_top_query *q;
+    const ds_filter *f;  /* q's filters */
     uint64_t *dense;     /* packets by dense_index (ports, countries) */
     sumtab sums;
     ds_u32set all_v4;       /* distinct sources overall: IPv4 (non-zero) ... */
@@ -158,7 +128,7 @@ static ds_rc pass1(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *dat
     for (size_t i = 0; i < nrec; i++) {
         ds_rec_srcsvc r;
         ds_rec_srcsvc_get(data + i * DS_REC_SRCSVC, &r);
-        if (!match(c->q, &r))
+        if (!ds_filter_match(c->f, &r))
             continue;
         uint64_t key = key_of(c->q, &r);
         long di = c->dense ? dense_index(c->q->dim, key) : -1;
@@ -190,7 +160,7 @@ static ds_rc pass2(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *dat
     for (size_t i = 0; i < nrec; i++) {
         ds_rec_srcsvc r;
         ds_rec_srcsvc_get(data + i * DS_REC_SRCSVC, &r);
-        if (!match(c->q, &r))
+        if (!ds_filter_match(c->f, &r))
             continue;
         uint64_t key = key_of(c->q, &r);
         if (!(c->shown_mask >> mask_bit(key) & 1))
@@ -399,8 +369,20 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
     const sum_ent **best = NULL;
     ds_sensor_info *sensors = NULL;
     size_t nsensors = 0, n = 1;
+    ds_filter filter;
 
     memset(res, 0, sizeof *res);
+    ds_filter_init(&filter);
+    filter.sensor_id = q->sensor_id;
+    filter.cls = q->cls;
+    memcpy(filter.ports, q->ports, q->nports * sizeof *q->ports);
+    filter.nports = q->nports;
+    memcpy(filter.countries, q->countries, q->ncountries * sizeof *q->countries);
+    filter.ncountries = q->ncountries;
+    memcpy(filter.asns, q->asns, q->nasns * sizeof *q->asns);
+    filter.nasns = q->nasns;
+    filter.exclude = q->exclude;
+    filter.tools = q->tools;
     memset(c, 0, sizeof c);
     memset(parts, 0, sizeof parts);
     memset(sd, 0, sizeof sd);
@@ -420,6 +402,7 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
         parts[i].from = q->from + (int32_t)((int64_t)days * (int64_t)i / (int64_t)n);
         parts[i].to = q->from + (int32_t)((int64_t)days * (int64_t)(i + 1) / (int64_t)n) - 1;
         c[i].q = q;
+        c[i].f = &filter;
         ctxs[i] = &c[i];
         if (sumtab_init(&c[i].sums, 1024) || ds_u32set_init(&c[i].all_v4, 1 << 16) || ds_u64set_init(&c[i].all_other, 1 << 8) ||
             ds_pairset_init(&c[i].seen, 1 << 10) || ds_u64set_init(&c[i].seen32, 1 << 12))

@@ -11,13 +11,14 @@
 #include <stdint.h>
 
 #include "core/classify.h"
+#include "analysis/filter.h"
 #include "analysis/sets.h"
 #include "core/ip.h"
 #include "store/store.h"
 
 typedef enum ds_top_dim { DS_TOP_PORTS, DS_TOP_COUNTRIES, DS_TOP_ASNS, DS_TOP_SOURCES } ds_top_dim;
 
-#define DS_TOP_MAX_FILTERS 64
+#define DS_TOP_MAX_FILTERS DS_FILTER_MAX   /* the filter is analysis/filter.h's */
 
 typedef struct ds_top_query {
     ds_top_dim dim;

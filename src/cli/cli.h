@@ -45,4 +45,15 @@ void cli_json_string(FILE *f, const char *s);
 void cli_csv_field(FILE *f, const char *s);
 /* "2023-07-01 12:34:56" in the current timezone */
 char *cli_time(uint64_t ts_ns, char *buf, size_t len);
+/* Fill in --from/--to not given from the store's first and last day with data.  Prints the error
+ * and returns 1 (no data, store error) or 2 (--to before --from), else 0. */
+int cli_period(struct ds_store *st, const char *cmd, const char *store_path, int have_from, int have_to,
+               int32_t *from, int32_t *to);
+/* The id of the sensor called name; prints the error and returns non-zero when there is none. */
+int cli_sensor_id(struct ds_store *st, const char *cmd, const char *name, int64_t *id);
+/* --exclude research: the source keys of [detect]'s research scanners seen in [from, to].
+ * Prints the error and returns non-zero (nothing configured, a bad list, a store error). */
+struct ds_u64set;
+int cli_research_sources(const ds_config *cfg, struct ds_store *st, int32_t from, int32_t to,
+                         struct ds_u64set *set);
 #endif

@@ -5,7 +5,6 @@
 #include <time.h>
 
 #include "analysis/events.h"
-#include "analysis/research.h"
 #include "cli/cli.h"
 #include "util/timeutil.h"
 
@@ -121,8 +120,6 @@ static int events_run(int argc, char **argv)
     ds_config cfg;
     ds_store *st = NULL;
     ds_geo *geo = NULL;
-    ds_sensor_info *sensors = NULL;
-    size_t nsensors = 0;
     ds_u64set excluded = { 0 };
     ds_events ev = { 0 };
     ds_err err = { 0 };
@@ -180,47 +177,16 @@ static int events_run(int argc, char **argv)
     char tz[128];
     if (cli_open_store(&cfg, &st, tz, sizeof tz) != 0)
         goto out;
-    int32_t first, last;
-    ds_rc rc = st->ops->day_span(st, &first, &last, &err);
-    if (rc == DS_ENOTFOUND) {
-        fprintf(stderr, "darkscope events: the store %s holds no data yet\n", cfg.store_path);
-        goto out;
-    } else if (rc != DS_OK) {
-        cli_error(NULL, &err);
+    int prc = cli_period(st, "events", cfg.store_path, from != NULL, to != NULL, &q.from, &q.to);
+    if (prc != 0) {
+        status = prc;
         goto out;
     }
-    if (!from)
-        q.from = first;
-    if (!to)
-        q.to = last;
-    if (q.to < q.from) {
-        fprintf(stderr, "darkscope events: --to is before --from\n");
-        status = 2;
+    if (sensor && cli_sensor_id(st, "events", sensor, &q.sensor_id) != 0)
         goto out;
-    }
-    if (sensor) {
-        if (st->ops->sensors(st, &sensors, &nsensors, &err) != DS_OK) {
-            cli_error(NULL, &err);
-            goto out;
-        }
-        for (size_t i = 0; i < nsensors; i++)
-            if (strcmp(sensors[i].name, sensor) == 0)
-                q.sensor_id = sensors[i].id;
-        if (!q.sensor_id) {
-            fprintf(stderr, "darkscope events: --sensor %s: no such sensor in the store\n", sensor);
-            goto out;
-        }
-    }
     if (exclude_research) {
-        ds_research *rs = NULL;
-        rc = ds_research_load(&rs, &cfg.research, &err);
-        if (rc == DS_OK)
-            rc = ds_research_sources(rs, st, q.from, q.to, &excluded, &err);
-        ds_research_free(rs);
-        if (rc != DS_OK) {
-            cli_error(NULL, &err);
+        if (cli_research_sources(&cfg, st, q.from, q.to, &excluded) != 0)
             goto out;
-        }
         q.exclude = &excluded;
     }
     if (cli_open_geo(&cfg, &geo) != 0)
@@ -237,7 +203,6 @@ static int events_run(int argc, char **argv)
 out:
     ds_events_free(&ev);
     ds_u64set_free(&excluded);
-    free(sensors);
     ds_geo_close(geo);
     ds_store_close(st);
     ds_config_free(&cfg);

@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 
 #include "analysis/cube.h"
-#include "analysis/research.h"
 #include "cli/cli.h"
 #include "report/model.h"
 #include "report/render.h"
@@ -83,8 +82,6 @@ static int report_run(int argc, char **argv)
     ds_store *st = NULL;
     ds_geo *geo = NULL;
     ds_names *names = NULL;
-    ds_sensor_info *sensors = NULL;
-    size_t nsensors = 0;
     ds_u64set excluded = { 0 };
     ds_report rep;
     int have_report = 0;
@@ -181,19 +178,8 @@ static int report_run(int argc, char **argv)
     if (cli_open_store(&cfg, &st, tz, sizeof tz) != 0)
         goto out;
     ro.timezone = tz;
-    if (sensor) {
-        if (st->ops->sensors(st, &sensors, &nsensors, &err) != DS_OK) {
-            cli_error(NULL, &err);
-            goto out;
-        }
-        for (size_t i = 0; i < nsensors; i++)
-            if (strcmp(sensors[i].name, sensor) == 0)
-                ro.sensor_id = sensors[i].id;
-        if (!ro.sensor_id) {
-            fprintf(stderr, "darkscope report: --sensor %s: no such sensor in the store\n", sensor);
-            goto out;
-        }
-    }
+    if (sensor && cli_sensor_id(st, "report", sensor, &ro.sensor_id) != 0)
+        goto out;
     if (cli_open_geo(&cfg, &geo) != 0)
         goto out;
     if (ds_names_open(&names, &err) != DS_OK) {
@@ -201,17 +187,11 @@ static int report_run(int argc, char **argv)
         goto out;
     }
     if (exclude_research) {
-        ds_research *rs = NULL;
         ds_period prev;
         ds_period_previous(&ro.period, &prev);
-        ds_rc rc = ds_research_load(&rs, &cfg.research, &err);
-        if (rc == DS_OK)   /* the previous period too: both sides of a comparison exclude alike */
-            rc = ds_research_sources(rs, st, ro.compare ? prev.from : ro.period.from, ro.period.to, &excluded, &err);
-        ds_research_free(rs);
-        if (rc != DS_OK) {
-            cli_error(NULL, &err);
+        /* the previous period too: both sides of a comparison exclude alike */
+        if (cli_research_sources(&cfg, st, ro.compare ? prev.from : ro.period.from, ro.period.to, &excluded) != 0)
             goto out;
-        }
         ro.exclude = &excluded;
         ro.exclude_label = ro.lang == DS_LANG_JA ? "調査目的のスキャン" : "research scanners";
     }
@@ -250,7 +230,6 @@ out:
         ds_report_free(&rep);
     ds_out_free(&out);
     ds_u64set_free(&excluded);
-    free(sensors);
     ds_names_free(names);
     ds_geo_close(geo);
     ds_store_close(st);

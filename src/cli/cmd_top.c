@@ -193,8 +193,6 @@ int ds_cmd_top_run(int argc, char **argv)
     ds_store *st = NULL;
     ds_geo *geo = NULL;
     ds_top_result res = { 0 };
-    ds_sensor_info *sensors = NULL;
-    size_t nsensors = 0;
     ds_err err = { 0 };
 
     ds_config_init(&cfg);
@@ -262,37 +260,13 @@ int ds_cmd_top_run(int argc, char **argv)
     char tz[128];
     if (cli_open_store(&cfg, &st, tz, sizeof tz) != 0)
         goto out;
-    int32_t first, last;
-    ds_rc rc = st->ops->day_span(st, &first, &last, &err);
-    if (rc == DS_ENOTFOUND) {
-        fprintf(stderr, "darkscope top: the store %s holds no data yet\n", cfg.store_path);
-        goto out;
-    } else if (rc != DS_OK) {
-        cli_error(NULL, &err);
+    int prc = cli_period(st, "top", cfg.store_path, from != NULL, to != NULL, &q.from, &q.to);
+    if (prc != 0) {
+        status = prc;
         goto out;
     }
-    if (!from)
-        q.from = first;
-    if (!to)
-        q.to = last;
-    if (q.to < q.from) {
-        fprintf(stderr, "darkscope top: --to is before --from\n");
-        status = 2;
+    if (sensor && cli_sensor_id(st, "top", sensor, &q.sensor_id) != 0)
         goto out;
-    }
-    if (sensor) {
-        if (st->ops->sensors(st, &sensors, &nsensors, &err) != DS_OK) {
-            cli_error(NULL, &err);
-            goto out;
-        }
-        for (size_t i = 0; i < nsensors; i++)
-            if (strcmp(sensors[i].name, sensor) == 0)
-                q.sensor_id = sensors[i].id;
-        if (!q.sensor_id) {
-            fprintf(stderr, "darkscope top: --sensor %s: no such sensor in the store\n", sensor);
-            goto out;
-        }
-    }
     if (q.dim == DS_TOP_ASNS || q.dim == DS_TOP_SOURCES) {
         if (cli_open_geo(&cfg, &geo) != 0)
             goto out;
@@ -310,7 +284,6 @@ int ds_cmd_top_run(int argc, char **argv)
     status = 0;
 out:
     ds_top_result_free(&res);
-    free(sensors);
     ds_geo_close(geo);
     ds_store_close(st);
     ds_config_free(&cfg);

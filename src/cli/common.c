@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analysis/research.h"
 #include "cli/cli.h"
 #include "store/store.h"
 #include "util/timeutil.h"
@@ -163,4 +164,64 @@ char *cli_time(uint64_t ts_ns, char *buf, size_t len)
     }
     strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
     return buf;
+}
+
+int cli_period(ds_store *st, const char *cmd, const char *store_path, int have_from, int have_to, int32_t *from,
+               int32_t *to)
+{
+    ds_err err = { 0 };
+    int32_t first, last;
+    ds_rc rc = st->ops->day_span(st, &first, &last, &err);
+    if (rc == DS_ENOTFOUND) {
+        fprintf(stderr, "darkscope %s: the store %s holds no data yet\n", cmd, store_path);
+        return 1;
+    } else if (rc != DS_OK) {
+        cli_error(NULL, &err);
+        return 1;
+    }
+    if (!have_from)
+        *from = first;
+    if (!have_to)
+        *to = last;
+    if (*to < *from) {
+        fprintf(stderr, "darkscope %s: --to is before --from\n", cmd);
+        return 2;
+    }
+    return 0;
+}
+
+int cli_sensor_id(ds_store *st, const char *cmd, const char *name, int64_t *id)
+{
+    ds_err err = { 0 };
+    ds_sensor_info *sensors = NULL;
+    size_t n = 0;
+    *id = 0;
+    if (st->ops->sensors(st, &sensors, &n, &err) != DS_OK) {
+        cli_error(NULL, &err);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(sensors[i].name, name) == 0)
+            *id = sensors[i].id;
+    free(sensors);
+    if (!*id) {
+        fprintf(stderr, "darkscope %s: --sensor %s: no such sensor in the store\n", cmd, name);
+        return 1;
+    }
+    return 0;
+}
+
+int cli_research_sources(const ds_config *cfg, ds_store *st, int32_t from, int32_t to, ds_u64set *set)
+{
+    ds_err err = { 0 };
+    ds_research *rs = NULL;
+    ds_rc rc = ds_research_load(&rs, &cfg->research, &err);
+    if (rc == DS_OK)
+        rc = ds_research_sources(rs, st, from, to, set, &err);
+    ds_research_free(rs);
+    if (rc != DS_OK) {
+        cli_error(NULL, &err);
+        return 1;
+    }
+    return 0;
 }

@@ -256,14 +256,9 @@ static ds_rc detect_mirai(ds_store *st, const ds_event_query *q, ds_events *out,
              "from %s to %s, %s packets; %s to %s infected hosts a day (peak %s); by country: %s.",
              hosts, svcs, from_en, to_en, pk, thousands(dmin, lo, sizeof lo), thousands(dmax, hi, sizeof hi), t1, ccs);
     char svcs_ja[160], peak_ja[32];
-    for (char *p = t2; *p; p++)
-        if (*p >= 'a' && *p <= 'z')
-            *p = (char)(*p - 'a' + 'A');
-    for (char *p = t3; *p; p++)
-        if (*p >= 'a' && *p <= 'z')
-            *p = (char)(*p - 'a' + 'A');
+    ds_service_label(s1, t2, sizeof t2);
     if (second)
-        snprintf(svcs_ja, sizeof svcs_ja, "%s・%s", t2, t3);
+        snprintf(svcs_ja, sizeof svcs_ja, "%s・%s", t2, ds_service_label(s2, t3, sizeof t3));
     else
         snprintf(svcs_ja, sizeof svcs_ja, "%s", t2);
     snprintf(v->summary_ja, sizeof v->summary_ja,
@@ -358,9 +353,7 @@ static ds_rc detect_tools(ds_store *st, const ds_geo *geo, const ds_event_query 
                      tool_title(tools[k]), what, v->top[0].addr, row->cc, (unsigned)row->asn, org, pk, row->days,
                      row->days == 1 ? "" : "s", a0, a1, row->packets ? 100.0 * (double)best / (double)row->packets : 0.0,
                      svc, nsvc, nsvc == 1 ? "" : "s");
-            for (char *p = svc; *p; p++)
-                if (*p >= 'a' && *p <= 'z')
-                    *p = (char)(*p - 'a' + 'A');
+            ds_service_label(main, svc, sizeof svc);
             snprintf(v->summary_ja, sizeof v->summary_ja,
                      "%s（%s、AS%u%s）から%sによる%sを観測しました。%sから%sまでの%u日間に%sパケットで、"
                      "その%.1f%%が%s宛てでした（宛先サービス%zu種類）。",
@@ -515,9 +508,8 @@ static ds_rc detect_backscatter(ds_store *st, const ds_geo *geo, const ds_event_
                  "(%.0f min), peak %u packets in 60 s.",
                  v->top[0].addr, gi.cc, (unsigned)gi.asn, org ? " " : "", org ? org : "", ds_attack_kind_name(k), pk,
                  EVIDENCE_OF_KIND[k], svc[0] ? ", " : "", svc, t0, t1, minutes, (unsigned)a->max_ppm);
-        for (char *p = svc; *p; p++)
-            if (*p >= 'a' && *p <= 'z')
-                *p = (char)(*p - 'a' + 'A');
+        if (v->has_service)
+            ds_service_label(v->service, svc, sizeof svc);
         snprintf(v->summary_ja, sizeof v->summary_ja,
                  "%s（%s、AS%u%s%s）からのバックスキャッタを%sから%s（UTC、約%.0f分間）に%sパケット観測しました"
                  "（60秒あたり最大%u件%s%s）。%sを受けていたと推定されます。",

@@ -546,23 +546,12 @@ static int retire_hours(ds_agg *a, uint32_t keep_from)
     return rc;
 }
 
-/* Distinct destination map bits of a source (exact for small sensors, see the design note).
- * The popcount is written out (SWAR) because without -mpopcnt, which a portable build can't
- * assume, __builtin_popcount is a libgcc call per byte. */
+/* Distinct destination map bits of a source (exact for small sensors, see the design note). */
 static uint32_t destinations(const ds_agg *a, const src_ent *e)
 {
     if (!e->map)
         return e->dst1 ? 1 : 0;
-    uint32_t n = 0;
-    for (int i = 0; i < DS_DSTMAP_BYTES; i += 8) {
-        uint64_t v;
-        memcpy(&v, a->maps[e->map - 1].bits + i, 8);
-        v = v - ((v >> 1) & 0x5555555555555555ULL);
-        v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
-        v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-        n += (uint32_t)((v * 0x0101010101010101ULL) >> 56);
-    }
-    return n;
+    return ds_dstmap_bits(a->maps[e->map - 1].bits);
 }
 
 /* Retire sources of days before `keep_from`, with their srcsvc entries. */

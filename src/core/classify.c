@@ -111,6 +111,15 @@ char *ds_service_format(ds_service s, char *buf, size_t len)
     return buf;
 }
 
+char *ds_service_label(ds_service s, char *buf, size_t len)
+{
+    ds_service_format(s, buf, len);
+    for (char *p = buf ? strchr(buf, '/') : NULL; p && *p; p++)
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char)(*p - 'a' + 'A');
+    return buf;
+}
+
 int ds_service_parse(const char *s, ds_service *out)
 {
     if (!s)

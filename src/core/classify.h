@@ -27,6 +27,7 @@ ds_class ds_class_of(const ds_pkt *p);
 const char *ds_class_name(ds_class c);
 int ds_class_parse(const char *s, ds_class *out);                /* 0 on success */
 char *ds_service_format(ds_service s, char *buf, size_t len);     /* "23/tcp" */
+char *ds_service_label(ds_service s, char *buf, size_t len);      /* "23/TCP", as published reports print it */
 int ds_service_parse(const char *s, ds_service *out);            /* accepts 23/tcp, 23/TCP, 8/icmp...; 0 on success */
 
 #endif

@@ -83,11 +83,23 @@ void ds_rec_dstmap_get(const uint8_t *p, ds_rec_dstmap *r)
     memcpy(r->bits, p + 8, DS_DSTMAP_BYTES);
 }
 
+unsigned ds_dstmap_bits(const uint8_t bits[DS_DSTMAP_BYTES])
+{
+    unsigned n = 0;
+    for (int i = 0; i < DS_DSTMAP_BYTES; i += 8) {
+        uint64_t v;
+        memcpy(&v, bits + i, 8);
+        v = v - ((v >> 1) & 0x5555555555555555ULL);
+        v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+        v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+        n += (unsigned)((v * 0x0101010101010101ULL) >> 56);
+    }
+    return n;
+}
+
 double ds_dstmap_count(const uint8_t bits[DS_DSTMAP_BYTES], int exact)
 {
-    unsigned set = 0;
-    for (int i = 0; i < DS_DSTMAP_BYTES; i++)
-        set += (unsigned)__builtin_popcount(bits[i]);
+    unsigned set = ds_dstmap_bits(bits);
     if (exact)
         return set;
     const double m = DS_DSTMAP_BYTES * 8.0;

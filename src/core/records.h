@@ -124,5 +124,8 @@ static inline void ds_cc_unpack(uint16_t v, char cc[3]) { cc[0] = (char)(v >> 8)
  * addresses directly (darknet of <= 512 IPv4 addresses), so this is a popcount; otherwise the map
  * holds hashes and this is the linear-counting estimate (Whang et al., 1990). */
 double ds_dstmap_count(const uint8_t bits[DS_DSTMAP_BYTES], int exact);
+/* Bits set in a map (the exact count).  Written out (SWAR) because without -mpopcnt, which a
+ * portable build can't assume, __builtin_popcount is a libgcc call per byte. */
+unsigned ds_dstmap_bits(const uint8_t bits[DS_DSTMAP_BYTES]);
 
 #endif

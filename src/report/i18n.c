@@ -140,10 +140,7 @@ static char *rate_text(double v, char *buf, size_t len) { return ds_fmt_fixed(v,
 static void key_label(ds_report_dim dim, uint32_t key, char *buf, size_t len)
 {
     if (dim == DS_REPORT_SERVICE) {
-        ds_service_format((ds_service)key, buf, len);
-        for (char *p = strchr(buf, '/'); p && *p; p++)
-            if (*p >= 'a' && *p <= 'z')
-                *p = (char)(*p - 'a' + 'A');
+        ds_service_label((ds_service)key, buf, len);
     } else {
         ds_fmt_text(buf, len, "%c%c", (char)(key >> 8 & 0xff), (char)(key & 0xff));
     }

@@ -53,10 +53,7 @@ static void key_texts(ds_report_dim dim, uint32_t key, char *text, size_t tlen, 
 {
     if (dim == DS_REPORT_SERVICE) {
         ds_service_format((ds_service)key, text, tlen);
-        snprintf(label, llen, "%s", text);
-        for (char *p = strchr(label, '/'); p && *p; p++)   /* 23/tcp -> 23/TCP, as the reports print it */
-            if (*p >= 'a' && *p <= 'z')
-                *p = (char)(*p - 'a' + 'A');
+        ds_service_label((ds_service)key, label, llen);
     } else {
         char cc[3];
         ds_cc_unpack((uint16_t)key, cc);

@@ -14,7 +14,7 @@
  *  - ICMP/ICMPv6 type names and IoT device classes: data/icmp-types.tsv and data/iot-ports.tsv,
  *    shipped in this repository with their sources.
  *
- * Both parsers take untrusted bytes: the JSON reader is a small recursive-descent parser with
+ * Both parsers take untrusted bytes: the JSON reader (util/json.c) is a small recursive-descent parser with
  * a nesting limit, the .mo reader bounds-checks every table entry and string against the file
  * size (`len >= size - off`, never `off + len > size`), and every string kept is checked to be
  * UTF-8 because renderers hand it to Pango and HTML.  Errors name the file and byte offset.

@@ -5,10 +5,10 @@
  * behind it (evidence) and one sentence in English and in Japanese that states them.  Detectors
  * and their thresholds are documented, with sources, in docs/detection.md.
  *
- * Implemented here: `mirai` (the hosts whose SYNs carry Mirai's fingerprint, per day, country and
- * ASN) and `tool` (one event per source attributed to ZMap, Masscan or Nmap), which read the
- * per-source tool attribution ingest stores (core/fingerprint.h), and `backscatter` (DoS attacks
- * per victim, from the ATTACKS records of core/dos.h).
+ * Detectors, one file each (detect_*.c, listed in events.c): `mirai` (the hosts whose SYNs carry
+ * Mirai's fingerprint, per day, country and ASN) and `tool` (one event per source attributed to a
+ * scanning tool), which read the per-source tool attribution ingest stores (core/fingerprint.h),
+ * and `backscatter` (DoS attacks per victim, from the ATTACKS records of core/dos.h).
  */
 #ifndef DS_EVENTS_H
 #define DS_EVENTS_H

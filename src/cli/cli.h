@@ -40,7 +40,6 @@ int cli_open_geo(const ds_config *cfg, ds_geo **out);
 struct ds_store;
 int cli_open_store(const ds_config *cfg, struct ds_store **out, char *tz, size_t tzlen);
 /* 1234567 -> "1,234,567" */
-char *cli_thousands(uint64_t v, char *buf, size_t len);
 void cli_json_string(FILE *f, const char *s);
 void cli_csv_field(FILE *f, const char *s);
 /* "2023-07-01 12:34:56" in the current timezone */

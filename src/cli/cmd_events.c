@@ -6,6 +6,7 @@
 
 #include "analysis/events.h"
 #include "cli/cli.h"
+#include "util/textfmt.h"
 #include "util/timeutil.h"
 
 static void usage(FILE *f)
@@ -99,8 +100,8 @@ static void print_table(const ds_events *e, int ja)
             ds_service_format(v->service, svc, sizeof svc);
         printf("%-6s %-8s %-20s %-20s %-9s %-2s %8s %10s  %s\n", v->type, v->tool[0] ? v->tool : "-",
                iso_time(v->start_ns, a, sizeof a), iso_time(v->end_ns, b, sizeof b), svc,
-               v->country[0] ? v->country : "-", cli_thousands(v->sources, src, sizeof src),
-               cli_thousands(v->packets, pk, sizeof pk), ja ? v->summary_ja : v->summary_en);
+               v->country[0] ? v->country : "-", ds_fmt_count(v->sources, src, sizeof src),
+               ds_fmt_count(v->packets, pk, sizeof pk), ja ? v->summary_ja : v->summary_en);
     }
     printf("%zu event%s\n", e->n, e->n == 1 ? "" : "s");
 }

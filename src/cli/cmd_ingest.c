@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "util/textfmt.h"
 #include "ingest/ingest.h"
 #include "util/timeutil.h"
 
@@ -110,8 +111,8 @@ int ds_cmd_ingest_run(int argc, char **argv)
             char a[32], b[32], d[32], e[32];
             fprintf(stderr, "%s: %s records: %s packets to darknets, %s outside, %s other (non-IP, truncated, "
                             "fragments, malformed); %.2f s (read %.2f, commit %.2f), %.2f M records/s\n",
-                    path, cli_thousands(r.records, a, sizeof a), cli_thousands(r.packets, b, sizeof b),
-                    cli_thousands(r.outside, d, sizeof d), cli_thousands(r.other, e, sizeof e), r.seconds, r.read_seconds, r.commit_seconds,
+                    path, ds_fmt_count(r.records, a, sizeof a), ds_fmt_count(r.packets, b, sizeof b),
+                    ds_fmt_count(r.outside, d, sizeof d), ds_fmt_count(r.other, e, sizeof e), r.seconds, r.read_seconds, r.commit_seconds,
                     r.seconds > 0 ? (double)r.records / r.seconds / 1e6 : 0.0);
         }
     }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/textfmt.h"
 #include "store/store.h"
 #include "util/timeutil.h"
 
@@ -85,7 +86,7 @@ int ds_cmd_stats_run(int argc, char **argv)
         } else {
             char a[32], b[32];
             printf("%-12s %14s %12s %10llu %10llu %10llu %10llu %8llu %6llu  %-19s  %-19s\n", r->sensor_id ? r->name : "-",
-                   cli_thousands(r->c.packets, a, sizeof a), cli_thousands(r->c.outside, b, sizeof b),
+                   ds_fmt_count(r->c.packets, a, sizeof a), ds_fmt_count(r->c.outside, b, sizeof b),
                    (unsigned long long)r->c.outcome[DS_PKT_NON_IP], (unsigned long long)r->c.outcome[DS_PKT_TRUNCATED],
                    (unsigned long long)r->c.outcome[DS_PKT_FRAGMENT], (unsigned long long)r->c.outcome[DS_PKT_MALFORMED],
                    (unsigned long long)r->c.outcome[DS_PKT_UNKNOWN_LINK], (unsigned long long)r->files, f, l);

@@ -6,6 +6,7 @@
 
 #include "analysis/top.h"
 #include "cli/cli.h"
+#include "util/textfmt.h"
 #include "core/fingerprint.h"
 #include "core/records.h"
 #include "util/timeutil.h"
@@ -105,8 +106,8 @@ static void print_table(const ds_top_query *q, const ds_top_result *r, const ds_
         const ds_top_row *row = &r->rows[i];
         char key[64], pk[32], sk[32];
         ds_top_key_format(q->dim, row, key, sizeof key);
-        cli_thousands(row->packets, pk, sizeof pk);
-        cli_thousands(row->sources, sk, sizeof sk);
+        ds_fmt_count(row->packets, pk, sizeof pk);
+        ds_fmt_count(row->sources, sk, sizeof sk);
         if (q->dim == DS_TOP_SOURCES) {
             char f[32], l[32];
             printf("%4zu  %-39s %14s %6.2f%% %12.4f %4u %4s %8u  %-19s  %-19s  %s\n", i + 1, key, pk, 100 * row->share,
@@ -119,7 +120,7 @@ static void print_table(const ds_top_query *q, const ds_top_result *r, const ds_
     }
     char tp[32], ts[32], d1[11], d2[11];
     printf("total %s packets from %s sources, %s .. %s (%d days), %llu monitored IPv4 addresses\n",
-           cli_thousands(r->total_packets, tp, sizeof tp), cli_thousands(r->total_sources, ts, sizeof ts),
+           ds_fmt_count(r->total_packets, tp, sizeof tp), ds_fmt_count(r->total_sources, ts, sizeof ts),
            ds_day_format(q->from, d1), ds_day_format(q->to, d2), r->days, (unsigned long long)r->addresses);
 }
 

@@ -112,19 +112,6 @@ int cli_open_geo(const ds_config *cfg, ds_geo **out)
     return 0;
 }
 
-char *cli_thousands(uint64_t v, char *buf, size_t len)
-{
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v), o = 0;
-    for (int i = 0; i < n && (size_t)o + 2 < len; i++) {
-        if (i && (n - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = tmp[i];
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
 void cli_json_string(FILE *f, const char *s)
 {
     fputc('"', f);

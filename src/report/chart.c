@@ -26,6 +26,7 @@
  * each mix segment a hatch, so figures still read when printed in grey.
  */
 #include "report/chart.h"
+#include "util/textfmt.h"
 
 #include <cairo.h>
 #include <cairo-svg.h>
@@ -287,22 +288,6 @@ static int decimals_for(double step)
     return d;
 }
 
-/* "1,234,567.5": %.*f with commas between groups of three integer digits. */
-static void format_grouped(char *buf, size_t size, double v, int decimals)
-{
-    char plain[400];
-    snprintf(plain, sizeof plain, "%.*f", decimals, v);
-    const char *dot = strchr(plain, '.');
-    size_t int_len = dot ? (size_t)(dot - plain) : strlen(plain);
-    size_t o = 0;
-    for (size_t i = 0; plain[i] && o + 2 < size; i++) {
-        if (i > 0 && i < int_len && (int_len - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = plain[i];
-    }
-    buf[o] = '\0';
-}
-
 /* A y tick value: thousands separators below a million, k/M/G/T suffixes at and above. */
 static void format_tick(char *buf, size_t size, double v, double step, double top)
 {
@@ -324,7 +309,7 @@ static void format_tick(char *buf, size_t size, double v, double step, double to
             return;
         }
     }
-    format_grouped(buf, size, v, decimals_for(step));
+    ds_fmt_fixed(v, decimals_for(step), buf, size);
 }
 
 /* 10^e for a log axis: "0.01", "1", "100", "1k", "10M", "1e21". */

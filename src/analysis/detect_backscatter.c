@@ -1,0 +1,170 @@
+/* detect_backscatter.c: the `backscatter` events: DoS attacks per victim, from the ATTACKS
+ * records that core/dos.c writes at ingest (corsaro3's RS-DoS thresholds; docs/detection.md).
+ * Records of one attack written by different threads or files, or cut at a day boundary, are
+ * merged here by victim when they are less than the vector timeout apart.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analysis/events_int.h"
+#include "core/dos.h"
+#include "core/records.h"
+#include "util/textfmt.h"
+#include "util/timeutil.h"
+
+/* ---- backscatter: the ATTACKS records, merged by victim ---------------------------------- */
+
+typedef struct atk_list { ds_attack *a; size_t n, cap; } atk_list;
+
+static ds_rc on_attacks(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    atk_list *l = ctx;
+    for (size_t i = 0; i < nrec; i++) {
+        if (l->n == l->cap) {
+            size_t cap = l->cap ? l->cap * 2 : 64;
+            ds_attack *n = realloc(l->a, cap * sizeof *n);
+            if (!n)
+                return ds_fail(err, DS_ENOMEM, "out of memory reading attack records");
+            l->a = n;
+            l->cap = cap;
+        }
+        ds_rec_attack_get(data + i * DS_REC_ATTACK, &l->a[l->n]);
+        l->a[l->n].day = day;
+        l->n++;
+    }
+    return DS_OK;
+}
+
+static int atk_cmp(const void *x, const void *y)
+{
+    const ds_attack *a = x, *b = y;
+    int c = memcmp(a->victim.b, b->victim.b, 16);
+    if (c)
+        return c;
+    if (a->victim.v6 != b->victim.v6)
+        return a->victim.v6 < b->victim.v6 ? -1 : 1;
+    return a->start_ns < b->start_ns ? -1 : a->start_ns > b->start_ns;
+}
+
+/* The flood the backscatter answers, from the kind with most packets. */
+static ds_attack_kind main_kind(const ds_attack *a)
+{
+    int best = 0;
+    for (int k = 1; k < DS_ATK__COUNT; k++)
+        if (a->kind_packets[k] > a->kind_packets[best])
+            best = k;
+    return (ds_attack_kind)best;
+}
+
+static const char *const KIND_JA[DS_ATK__COUNT] = {
+    "SYNフラッド攻撃", "SYNフラッド攻撃（閉じたポート）またはTCPフラッド攻撃", "ICMP Echo（ping）フラッド攻撃",
+    "UDPフラッド攻撃", "TCPフラッド攻撃（ICMPエラー）", "その他のICMP応答を伴うフラッド攻撃",
+};
+
+static const char *const EVIDENCE_OF_KIND[DS_ATK__COUNT] = {
+    "syn_ack_packets", "rst_packets", "echo_reply_packets", "port_unreachable_udp_packets",
+    "port_unreachable_tcp_packets", "other_icmp_packets",
+};
+
+ds_rc ds_detect_backscatter(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
+{
+    atk_list l = { 0 };
+    /* an attack that started the day before the period and reaches into it still shows */
+    ds_rc rc = st->ops->scan(st, DS_CHUNK_ATTACKS, q->sensor_id, q->from - 1, q->to, on_attacks, &l, err);
+    if (rc != DS_OK)
+        goto out;
+    if (l.n)
+        qsort(l.a, l.n, sizeof *l.a, atk_cmp);
+    /* merge records of one attack (threads, files, a vector reported in two pieces) */
+    size_t w = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        if (w && ds_ip_eq(&l.a[w - 1].victim, &l.a[i].victim) &&
+            l.a[i].start_ns <= l.a[w - 1].end_ns + DS_DOS_TIMEOUT_NS) {
+            ds_attack *m = &l.a[w - 1];
+            if (l.a[i].end_ns > m->end_ns)
+                m->end_ns = l.a[i].end_ns;
+            m->packets += l.a[i].packets;
+            if (l.a[i].max_ppm > m->max_ppm)
+                m->max_ppm = l.a[i].max_ppm;
+            for (int k = 0; k < DS_ATK__COUNT; k++)
+                m->kind_packets[k] += l.a[i].kind_packets[k];
+            if (l.a[i].port == m->port && l.a[i].port_proto == m->port_proto)
+                m->port_packets += l.a[i].port_packets;
+            continue;
+        }
+        l.a[w++] = l.a[i];
+    }
+    for (size_t i = 0; i < w; i++) {
+        const ds_attack *a = &l.a[i];
+        int32_t d1 = ds_day_of((int64_t)(a->end_ns / 1000000000ULL));
+        if (d1 < q->from)   /* ended before the period */
+            continue;
+        ds_event *v = ds_events_add(out, err);
+        if (!v) {
+            rc = DS_ENOMEM;
+            goto out;
+        }
+        ds_attack_kind k = main_kind(a);
+        ds_geo_info gi;
+        ds_geo_lookup(geo, &a->victim, &gi);
+        snprintf(v->type, sizeof v->type, "backscatter");
+        v->start_ns = a->start_ns;
+        v->end_ns = a->end_ns;
+        memcpy(v->country, gi.cc, 3);
+        v->sources = 1;
+        v->packets = a->packets;
+        if (k == DS_ATK_ECHO_REPLY) {
+            v->has_service = 1;
+            v->service = a->victim.v6 ? DS_SERVICE(DS_PROTO_ICMP6, 128) : DS_SERVICE(DS_PROTO_ICMP, 8);
+        } else if (a->port_proto && a->port_packets * 2 >= a->packets) {
+            v->has_service = 1;
+            v->service = DS_SERVICE(a->port_proto, a->port);
+        }
+        ds_ip_format(&a->victim, v->top[0].addr, sizeof v->top[0].addr);
+        memcpy(v->top[0].cc, gi.cc, 3);
+        v->top[0].asn = gi.asn;
+        v->top[0].packets = a->packets;
+        v->ntop = 1;
+        double minutes = (double)(a->end_ns - a->start_ns) / 60e9;
+        ds_event_evidence_add(v, "packets", (double)a->packets, NULL);
+        ds_event_evidence_add(v, "duration_s", (double)(a->end_ns - a->start_ns) / 1e9, NULL);
+        ds_event_evidence_add(v, "peak_packets_per_60s", (double)a->max_ppm, NULL);
+        for (int kk = 0; kk < DS_ATK__COUNT; kk++)
+            if (a->kind_packets[kk])
+                ds_event_evidence_add(v, EVIDENCE_OF_KIND[kk], (double)a->kind_packets[kk], NULL);
+        ds_event_evidence_add(v, "victim_asn", (double)gi.asn, NULL);
+        ds_event_evidence_add(v, "inferred_attack", (double)k, ds_attack_kind_name(k));
+        const char *org = geo && gi.asn ? ds_geo_asn_org(geo, gi.asn) : NULL;
+        char pk[32], t0[32], t1[32], j0[48], j1[48], svc[32] = "";
+        time_t s0 = (time_t)(a->start_ns / 1000000000ULL), s1 = (time_t)(a->end_ns / 1000000000ULL);
+        struct tm tm0, tm1;
+        gmtime_r(&s0, &tm0);
+        gmtime_r(&s1, &tm1);
+        strftime(t0, sizeof t0, "%Y-%m-%d %H:%M", &tm0);
+        strftime(t1, sizeof t1, "%Y-%m-%d %H:%M", &tm1);
+        snprintf(j0, sizeof j0, "%d年%d月%d日%02d:%02d", tm0.tm_year + 1900, tm0.tm_mon + 1, tm0.tm_mday, tm0.tm_hour,
+                 tm0.tm_min);
+        snprintf(j1, sizeof j1, "%d年%d月%d日%02d:%02d", tm1.tm_year + 1900, tm1.tm_mon + 1, tm1.tm_mday, tm1.tm_hour,
+                 tm1.tm_min);
+        ds_fmt_count(a->packets, pk, sizeof pk);
+        if (v->has_service)
+            ds_service_format(v->service, svc, sizeof svc);
+        snprintf(v->summary_en, sizeof v->summary_en,
+                 "Backscatter from %s (%s, AS%u%s%s): %s inferred from %s packets (%s%s%s) between %s and %s UTC "
+                 "(%.0f min), peak %u packets in 60 s.",
+                 v->top[0].addr, gi.cc, (unsigned)gi.asn, org ? " " : "", org ? org : "", ds_attack_kind_name(k), pk,
+                 EVIDENCE_OF_KIND[k], svc[0] ? ", " : "", svc, t0, t1, minutes, (unsigned)a->max_ppm);
+        if (v->has_service)
+            ds_service_label(v->service, svc, sizeof svc);
+        snprintf(v->summary_ja, sizeof v->summary_ja,
+                 "%s（%s、AS%u%s%s）からのバックスキャッタを%sから%s（UTC、約%.0f分間）に%sパケット観測しました"
+                 "（60秒あたり最大%u件%s%s）。%sを受けていたと推定されます。",
+                 v->top[0].addr, gi.cc, (unsigned)gi.asn, org ? " " : "", org ? org : "", j0, j1, minutes, pk,
+                 (unsigned)a->max_ppm, svc[0] ? "、" : "", svc, KIND_JA[k]);
+    }
+out:
+    free(l.a);
+    return rc;
+}

@@ -1,0 +1,284 @@
+/* detect_tools.c: the `mirai` and `tool` events.
+ *
+ * Both are queries over what ingest already decided per source and day (the tool bits of SOURCES
+ * and SRCSVC), so they cost nothing at ingest beyond the fingerprint test itself (a few compares
+ * on header fields already decoded), and they run over any period afterwards.
+ *
+ *   mirai  one event for the period when any source carries Mirai's fingerprint: hosts (exact
+ *          distinct sources), packets, first and last day, the daily host count (min, mean, max),
+ *          and the leading countries and ASNs by hosts, as the seed reports describe infections.
+ *   tool   one event per (tool, source) for ZMap, Masscan and Nmap: first and last seen, days
+ *          active, the main service, and its share of the source's packets.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/cube.h"
+#include "analysis/events_int.h"
+#include "analysis/top.h"
+#include "core/fingerprint.h"
+#include "util/textfmt.h"
+#include "util/timeutil.h"
+
+typedef struct tally { uint32_t key; uint64_t n; } tally;
+
+static int tally_cmp(const void *a, const void *b)
+{
+    const tally *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n > y->n ? -1 : 1;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* Count rows per key (country or ASN) into a sorted tally; returns the number of keys. */
+static size_t tally_rows(const ds_top_result *tr, int by_asn, tally **out)
+{
+    tally *t = calloc(tr->n ? tr->n : 1, sizeof *t);
+    size_t n = 0;
+    if (!t)
+        return (size_t)-1;
+    for (size_t i = 0; i < tr->n; i++) {
+        uint32_t k = by_asn ? tr->rows[i].asn : ds_cc_pack(tr->rows[i].cc);
+        size_t j = 0;
+        while (j < n && t[j].key != k)
+            j++;
+        if (j == n)
+            t[n++] = (tally){ k, 0 };
+        t[j].n++;
+    }
+    if (n)
+        qsort(t, n, sizeof *t, tally_cmp);
+    *out = t;
+    return n;
+}
+
+ds_rc ds_detect_mirai(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
+{
+    ds_top_query tq = { .dim = DS_TOP_SOURCES, .from = q->from, .to = q->to, .sensor_id = q->sensor_id, .cls = -1,
+                        .limit = 0, .exclude = q->exclude, .tools = DS_TOOL_MIRAI };
+    ds_top_result tr = { 0 };
+    ds_cube daily = { 0 }, svc = { 0 };
+    tally *cc = NULL, *as = NULL;
+    ds_rc rc = ds_top_run(st, &tq, &tr, err);
+    if (rc != DS_OK || !tr.n)
+        goto out;
+    ds_cube_query cq = { .from = q->from, .to = q->to, .a = DS_CUBE_DAY, .b = DS_CUBE_NONE, .sources = 1 };
+    ds_filter_init(&cq.filter);
+    cq.filter.sensor_id = q->sensor_id;
+    cq.filter.exclude = q->exclude;
+    cq.filter.tools = DS_TOOL_MIRAI;
+    if ((rc = ds_cube_run(st, &cq, &daily, err)) != DS_OK)
+        goto out;
+    cq.a = DS_CUBE_SERVICE;
+    cq.sources = 0;
+    if ((rc = ds_cube_run(st, &cq, &svc, err)) != DS_OK)
+        goto out;
+    size_t ncc = tally_rows(&tr, 0, &cc), nas = tally_rows(&tr, 1, &as);
+    if (ncc == (size_t)-1 || nas == (size_t)-1) {
+        rc = ds_fail(err, DS_ENOMEM, "out of memory listing events");
+        goto out;
+    }
+    ds_event *v = ds_events_add(out, err);
+    if (!v) {
+        rc = DS_ENOMEM;
+        goto out;
+    }
+    snprintf(v->type, sizeof v->type, "mirai");
+    v->sources = tr.total_sources ? tr.total_sources : tr.n;
+    v->packets = tr.total_packets;
+    for (size_t i = 0; i < tr.n; i++) {
+        if (!v->start_ns || tr.rows[i].first_ns < v->start_ns)
+            v->start_ns = tr.rows[i].first_ns;
+        if (tr.rows[i].last_ns > v->end_ns)
+            v->end_ns = tr.rows[i].last_ns;
+    }
+    /* the main service */
+    uint64_t best = 0, second = 0;
+    ds_service s1 = 0, s2 = 0;
+    for (size_t i = 0; i < svc.n; i++) {
+        if (svc.cells[i].packets > best) {
+            second = best;
+            s2 = s1;
+            best = svc.cells[i].packets;
+            s1 = svc.cells[i].a;
+        } else if (svc.cells[i].packets > second) {
+            second = svc.cells[i].packets;
+            s2 = svc.cells[i].a;
+        }
+    }
+    v->has_service = best > 0;
+    v->service = s1;
+    ds_cc_unpack((uint16_t)cc[0].key, v->country);
+    /* hosts per day */
+    uint64_t dmin = UINT64_MAX, dmax = 0, dsum = 0;
+    int32_t ndays = q->to - q->from + 1, peak_day = q->from;
+    for (int32_t d = q->from; d <= q->to; d++) {
+        const ds_cube_cell *c = ds_cube_get(&daily, (uint32_t)d, 0);
+        uint64_t h = c ? c->sources : 0;
+        if (h < dmin)
+            dmin = h;
+        if (h > dmax) {
+            dmax = h;
+            peak_day = d;
+        }
+        dsum += h;
+    }
+    char t1[64], t2[64], t3[64];
+    ds_event_evidence_add(v, "hosts", (double)v->sources, NULL);
+    ds_event_evidence_add(v, "packets", (double)v->packets, NULL);
+    ds_event_evidence_add(v, "hosts_per_day_min", (double)dmin, NULL);
+    ds_event_evidence_add(v, "hosts_per_day_mean", (double)dsum / (double)ndays, NULL);
+    ds_event_evidence_add(v, "hosts_per_day_max", (double)dmax, ds_fmt_day_iso(peak_day, t1, sizeof t1));
+    ds_event_evidence_add(v, "main_service_share", v->packets ? (double)best / (double)v->packets : 0.0,
+             ds_service_format(s1, t2, sizeof t2));
+    if (second)
+        ds_event_evidence_add(v, "second_service_share", (double)second / (double)v->packets, ds_service_format(s2, t3, sizeof t3));
+    for (size_t i = 0; i < ncc && i < 3; i++) {
+        char c[3];
+        ds_cc_unpack((uint16_t)cc[i].key, c);
+        ds_event_evidence_add(v, "hosts_in_country", (double)cc[i].n, c);
+    }
+    for (size_t i = 0; i < nas && i < 2; i++) {
+        char a[16];
+        snprintf(a, sizeof a, "AS%u", (unsigned)as[i].key);
+        ds_event_evidence_add(v, "hosts_in_asn", (double)as[i].n, a);
+    }
+    ds_event_top_from(v, &tr, 0);
+    /* summaries */
+    char hosts[32], pk[32], from_en[16], to_en[16], from_ja[32], to_ja[32], svcs[160], ccs[96], lo[32], hi[32];
+    int32_t d0 = ds_day_of((int64_t)(v->start_ns / 1000000000ULL)), d1 = ds_day_of((int64_t)(v->end_ns / 1000000000ULL));
+    ds_fmt_count(v->sources, hosts, sizeof hosts);
+    ds_fmt_count(v->packets, pk, sizeof pk);
+    ds_fmt_day_iso(d0, from_en, sizeof from_en);
+    ds_fmt_day_iso(d1, to_en, sizeof to_en);
+    ds_fmt_day(d0, 1, from_ja, sizeof from_ja);
+    ds_fmt_day(d1, 1, to_ja, sizeof to_ja);
+    if (second)
+        snprintf(svcs, sizeof svcs, "%s and %s", t2, t3);
+    else
+        snprintf(svcs, sizeof svcs, "%s", t2);
+    size_t o = 0;
+    ccs[0] = 0;
+    for (size_t i = 0; i < ncc && i < 3; i++) {
+        char c[3];
+        ds_cc_unpack((uint16_t)cc[i].key, c);
+        int n = snprintf(ccs + o, sizeof ccs - o, "%s%s %.0f%%", i ? ", " : "", c, 100.0 * (double)cc[i].n / (double)tr.n);
+        if (n < 0 || (size_t)n >= sizeof ccs - o)
+            break;
+        o += (size_t)n;
+    }
+    snprintf(v->summary_en, sizeof v->summary_en,
+             "%s hosts sent SYNs with Mirai's fingerprint (sequence number = destination address) to %s "
+             "from %s to %s, %s packets; %s to %s infected hosts a day (peak %s); by country: %s.",
+             hosts, svcs, from_en, to_en, pk, ds_fmt_count(dmin, lo, sizeof lo), ds_fmt_count(dmax, hi, sizeof hi), t1, ccs);
+    char svcs_ja[160], peak_ja[32];
+    ds_service_label(s1, t2, sizeof t2);
+    if (second)
+        snprintf(svcs_ja, sizeof svcs_ja, "%s・%s", t2, ds_service_label(s2, t3, sizeof t3));
+    else
+        snprintf(svcs_ja, sizeof svcs_ja, "%s", t2);
+    snprintf(v->summary_ja, sizeof v->summary_ja,
+             "%sから%sにかけて、Miraiの特徴（シーケンス番号＝宛先アドレス）を持つSYNパケットを%s宛てに送信する"
+             "ホストを%s件観測しました（%sパケット）。1日あたりの感染ホスト数は%s～%s件（最多は%s）で、"
+             "送信元の国・地域別では%sでした。",
+             from_ja, to_ja, svcs_ja, hosts, pk, lo, hi, ds_fmt_day(peak_day, 1, peak_ja, sizeof peak_ja), ccs);
+out:
+    free(cc);
+    free(as);
+    ds_cube_free(&daily);
+    ds_cube_free(&svc);
+    ds_top_result_free(&tr);
+    return rc;
+}
+
+static const char *tool_title(unsigned t)
+{
+    return t == DS_TOOL_ZMAP ? "ZMap" : t == DS_TOOL_MASSCAN ? "Masscan" : "Nmap";
+}
+
+ds_rc ds_detect_tools(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
+{
+    static const unsigned tools[] = { DS_TOOL_ZMAP, DS_TOOL_MASSCAN, DS_TOOL_NMAP };
+    ds_rc rc = DS_OK;
+    for (size_t k = 0; k < sizeof tools / sizeof tools[0] && rc == DS_OK; k++) {
+        ds_top_query tq = { .dim = DS_TOP_SOURCES, .from = q->from, .to = q->to, .sensor_id = q->sensor_id, .cls = -1,
+                            .limit = 0, .exclude = q->exclude, .tools = tools[k] };
+        ds_top_result tr = { 0 };
+        if ((rc = ds_top_run(st, &tq, &tr, err)) != DS_OK)
+            break;
+        for (size_t i = 0; i < tr.n && rc == DS_OK; i++) {
+            const ds_top_row *row = &tr.rows[i];
+            ds_cube c = { 0 };
+            ds_cube_query cq = { .from = q->from, .to = q->to, .a = DS_CUBE_SERVICE, .b = DS_CUBE_NONE };
+            ds_filter_init(&cq.filter);
+            cq.filter.sensor_id = q->sensor_id;
+            cq.filter.tools = tools[k];
+            cq.filter.one_source = 1;
+            cq.filter.source = row->key;
+            if ((rc = ds_cube_run(st, &cq, &c, err)) != DS_OK)
+                break;
+            ds_service main = 0;
+            uint64_t best = 0;
+            for (size_t j = 0; j < c.n; j++)
+                if (c.cells[j].packets > best) {
+                    best = c.cells[j].packets;
+                    main = c.cells[j].a;
+                }
+            size_t nsvc = c.n;
+            ds_cube_free(&c);
+            ds_event *v = ds_events_add(out, err);
+            if (!v) {
+                rc = DS_ENOMEM;
+                break;
+            }
+            snprintf(v->type, sizeof v->type, "tool");
+            snprintf(v->tool, sizeof v->tool, "%s", tool_title(tools[k]));
+            for (char *p = v->tool; *p; p++)
+                if (*p >= 'A' && *p <= 'Z')
+                    *p = (char)(*p - 'A' + 'a');
+            v->start_ns = row->first_ns;
+            v->end_ns = row->last_ns;
+            v->has_service = best > 0;
+            v->service = main;
+            memcpy(v->country, row->cc, 3);
+            v->sources = 1;
+            v->packets = row->packets;
+            ds_event_top_from(v, &tr, i);
+            v->ntop = 1;
+            char svc[32], pk[32], a0[16], a1[16], j0[32], j1[32], org[160] = "";
+            ds_service_format(main, svc, sizeof svc);
+            ds_event_evidence_add(v, "packets", (double)row->packets, NULL);
+            ds_event_evidence_add(v, "days_active", (double)row->days, NULL);
+            ds_event_evidence_add(v, "services", (double)nsvc, NULL);
+            ds_event_evidence_add(v, "main_service_share", row->packets ? (double)best / (double)row->packets : 0.0, svc);
+            ds_event_evidence_add(v, "asn", (double)row->asn, NULL);
+            const char *o = geo && row->asn ? ds_geo_asn_org(geo, row->asn) : NULL;
+            if (o && *o)
+                snprintf(org, sizeof org, " %s", o);
+            ds_fmt_count(row->packets, pk, sizeof pk);
+            int32_t d0 = ds_day_of((int64_t)(row->first_ns / 1000000000ULL));
+            int32_t d1 = ds_day_of((int64_t)(row->last_ns / 1000000000ULL));
+            ds_fmt_day_iso(d0, a0, sizeof a0);
+            ds_fmt_day_iso(d1, a1, sizeof a1);
+            ds_fmt_day(d0, 1, j0, sizeof j0);
+            ds_fmt_day(d1, 1, j1, sizeof j1);
+            const char *what = tools[k] == DS_TOOL_NMAP ? "port scan" : "scan";
+            snprintf(v->summary_en, sizeof v->summary_en,
+                     "%s %s from %s (%s, AS%u%s): %s packets on %u day%s from %s to %s, %.1f%% of them to %s "
+                     "(%zu service%s).",
+                     tool_title(tools[k]), what, v->top[0].addr, row->cc, (unsigned)row->asn, org, pk, row->days,
+                     row->days == 1 ? "" : "s", a0, a1, row->packets ? 100.0 * (double)best / (double)row->packets : 0.0,
+                     svc, nsvc, nsvc == 1 ? "" : "s");
+            ds_service_label(main, svc, sizeof svc);
+            snprintf(v->summary_ja, sizeof v->summary_ja,
+                     "%s（%s、AS%u%s）から%sによる%sを観測しました。%sから%sまでの%u日間に%sパケットで、"
+                     "その%.1f%%が%s宛てでした（宛先サービス%zu種類）。",
+                     v->top[0].addr, row->cc, (unsigned)row->asn, org, tool_title(tools[k]),
+                     tools[k] == DS_TOOL_NMAP ? "ポートスキャン" : "スキャン", j0, j1, row->days, pk,
+                     row->packets ? 100.0 * (double)best / (double)row->packets : 0.0, svc, nsvc);
+        }
+        ds_top_result_free(&tr);
+    }
+    return rc;
+}

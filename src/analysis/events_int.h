@@ -1,0 +1,29 @@
+/* events_int.h: what the detectors (detect_*.c) share; not for callers outside analysis/.
+ *
+ * A detector is one function that appends events to a ds_events list.  events.c keeps the table
+ * of detectors with the event types each one produces, so `--type T` runs only the detector that
+ * makes T, and a new detector is one file plus one row in that table.
+ */
+#ifndef DS_EVENTS_INT_H
+#define DS_EVENTS_INT_H
+#include "analysis/events.h"
+#include "analysis/top.h"
+
+typedef ds_rc (*ds_detector_fn)(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out,
+                                ds_err *err);
+
+/* A new zeroed event at the end of e, or NULL (err says out of memory). */
+ds_event *ds_events_add(ds_events *e, ds_err *err);
+/* One named number behind the event, with an optional text (a service, a day, a country);
+ * silently ignored past DS_EVENT_MAX_EVIDENCE. */
+void ds_event_evidence_add(ds_event *v, const char *name, double value, const char *text);
+/* Fill v->top from rows[skip..] of a DS_TOP_SOURCES result (at most DS_EVENT_TOP_SOURCES). */
+void ds_event_top_from(ds_event *v, const ds_top_result *tr, size_t skip);
+/* 1 when the query asks for type t (no --type, or --type t). */
+int ds_event_wanted(const ds_event_query *q, const char *t);
+
+ds_rc ds_detect_mirai(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
+ds_rc ds_detect_tools(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
+ds_rc ds_detect_backscatter(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
+
+#endif

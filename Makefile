@@ -10,10 +10,11 @@
 #   src/analysis queries over the store (top, ...)
 #   src/report   periodic reports: model from analysis, names, charts (pango/cairo), html/md/json
 #   src/synth    synthetic darknet traffic generator
+#   src/net      live sensor (libpcap, spool, libcurl upload) and collector (libmicrohttpd)
 #   src/util     errors, time, progress line (usable by every layer); config (uses core's prefix parser)
 #   src/cli      one file per subcommand
 CC      ?= cc
-PKGS    := sqlite3 libmaxminddb zlib libzstd inih libxxhash libpcap pangocairo
+PKGS    := sqlite3 libmaxminddb zlib libzstd inih libxxhash libpcap pangocairo libmicrohttpd libcurl nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 -Wno-unused-parameter
@@ -24,7 +25,7 @@ BUILD ?= build
 OPT   ?= -O2
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS)
 
-LIB_SRC := $(sort $(wildcard src/core/*.c src/geo/*.c src/capture/*.c src/store/*.c src/ingest/*.c src/analysis/*.c src/report/*.c src/synth/*.c src/util/*.c))
+LIB_SRC := $(sort $(wildcard src/core/*.c src/geo/*.c src/capture/*.c src/store/*.c src/ingest/*.c src/analysis/*.c src/report/*.c src/synth/*.c src/util/*.c src/net/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 

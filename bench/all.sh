@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 out=${BENCH_DIR:-/tmp/darkscope-bench}/latest.txt
 mkdir -p "$(dirname "$out")"
 {
-    for s in ingest_vs_tcpdump memory_1m_sources top_vs_nfdump; do
+    for s in ingest_vs_tcpdump memory_1m_sources top_vs_nfdump detect_cost; do
         echo "=== bench/$s.sh"
         "./$s.sh"
         echo

@@ -18,6 +18,7 @@ static const struct detector {
     { { "mirai", NULL }, ds_detect_mirai },
     { { "tool", NULL }, ds_detect_tools },
     { { "backscatter", NULL }, ds_detect_backscatter },
+    { { "research_scanner", NULL }, ds_detect_research },
 };
 #define NDETECTORS (sizeof DETECTORS / sizeof DETECTORS[0])
 
@@ -35,6 +36,21 @@ int ds_event_type_known(const char *t)
         if (produces(&DETECTORS[i], t))
             return 1;
     return 0;
+}
+
+char *ds_event_types_format(char *buf, size_t len)
+{
+    size_t o = 0;
+    if (len)
+        buf[0] = '\0';
+    for (size_t i = 0; i < NDETECTORS; i++)
+        for (size_t j = 0; DETECTORS[i].types[j]; j++) {
+            int n = snprintf(buf + o, len - o, "%s%s", o ? ", " : "", DETECTORS[i].types[j]);
+            if (n < 0 || (size_t)n >= len - o)
+                return buf;
+            o += (size_t)n;
+        }
+    return buf;
 }
 
 int ds_event_wanted(const ds_event_query *q, const char *t)
@@ -93,15 +109,9 @@ ds_rc ds_events_run(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds
     ds_rc rc = DS_OK;
     memset(out, 0, sizeof *out);
     if (q->type && !ds_event_type_known(q->type)) {
-        char known[256] = "";
-        size_t o = 0;
-        for (size_t i = 0; i < NDETECTORS; i++)
-            for (size_t j = 0; DETECTORS[i].types[j]; j++) {
-                int n = snprintf(known + o, sizeof known - o, "%s%s", o ? ", " : "", DETECTORS[i].types[j]);
-                if (n > 0 && (size_t)n < sizeof known - o)
-                    o += (size_t)n;
-            }
-        return ds_fail(err, DS_EINVAL, "event type '%s' is not detected by this build (known: %s)", q->type, known);
+        char known[512];
+        return ds_fail(err, DS_EINVAL, "event type '%s' is not detected by this build (known: %s)", q->type,
+                       ds_event_types_format(known, sizeof known));
     }
     for (size_t i = 0; i < NDETECTORS && rc == DS_OK; i++)
         if (!q->type || produces(&DETECTORS[i], q->type))

@@ -53,6 +53,7 @@ typedef struct ds_event_query {
     int64_t sensor_id;              /* 0: all */
     const char *type;               /* NULL: every type */
     const ds_u64set *exclude;       /* sources left out, or NULL */
+    const ds_u64set *research;      /* research scanners seen in the period ([detect]), or NULL */
 } ds_event_query;
 
 typedef struct ds_events { ds_event *ev; size_t n, cap; } ds_events;
@@ -62,5 +63,7 @@ ds_rc ds_events_run(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds
 void ds_events_free(ds_events *e);
 /* 1 when t is a type this build detects. */
 int ds_event_type_known(const char *t);
+/* The types this build detects, comma-separated ("mirai, tool, ..."), cut to len. */
+char *ds_event_types_format(char *buf, size_t len);
 
 #endif

@@ -24,6 +24,7 @@ int ds_event_wanted(const ds_event_query *q, const char *t);
 
 ds_rc ds_detect_mirai(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
 ds_rc ds_detect_tools(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
+ds_rc ds_detect_research(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
 ds_rc ds_detect_backscatter(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
 
 #endif

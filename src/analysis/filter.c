@@ -39,6 +39,8 @@ int ds_filter_match(const ds_filter *f, const ds_rec_srcsvc *r)
     }
     if (f->exclude && ds_u64set_has(f->exclude, r->src))
         return 0;
+    if (f->only && !ds_u64set_has(f->only, r->src))
+        return 0;
     if (f->tools && !(r->tools & f->tools))
         return 0;
     return 1;

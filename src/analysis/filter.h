@@ -1,5 +1,5 @@
 /* filter.h: which SRCSVC records a query counts (sensor, class, services, countries, ASNs,
- * tools, one source, excluded sources).  Shared by `top`, the cube under reports, and events, so
+ * tools, one source, a set of sources, excluded sources).  Shared by `top`, the cube under reports, and events, so
  * that a filter means the same thing in every command. */
 #ifndef DS_FILTER_H
 #define DS_FILTER_H
@@ -20,6 +20,7 @@ typedef struct ds_filter {
     uint16_t countries[DS_FILTER_MAX]; size_t ncountries;   /* ds_cc_pack */
     uint32_t asns[DS_FILTER_MAX]; size_t nasns;
     const ds_u64set *exclude;          /* ds_src_key of sources to leave out, or NULL */
+    const ds_u64set *only;             /* ds_src_key of the only sources to count, or NULL (all) */
     unsigned tools;                    /* DS_TOOL_*: only sources attributed to one of them; 0 = all */
     int one_source;                    /* 1: only the source whose ds_src_key is `source` */
     uint64_t source;

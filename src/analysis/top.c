@@ -382,6 +382,7 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
     memcpy(filter.asns, q->asns, q->nasns * sizeof *q->asns);
     filter.nasns = q->nasns;
     filter.exclude = q->exclude;
+    filter.only = q->only;
     filter.tools = q->tools;
     memset(c, 0, sizeof c);
     memset(parts, 0, sizeof parts);

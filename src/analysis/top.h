@@ -30,6 +30,7 @@ typedef struct ds_top_query {
     uint32_t asns[DS_TOP_MAX_FILTERS]; size_t nasns;
     size_t limit;                /* 0: all */
     const ds_u64set *exclude;    /* ds_src_key of sources to leave out (research scanners), or NULL */
+    const ds_u64set *only;       /* ds_src_key of the only sources to count, or NULL (all) */
     unsigned tools;              /* DS_TOOL_* (core/fingerprint.h): sources attributed to any of them; 0 = all */
 } ds_top_query;
 

@@ -11,22 +11,22 @@
 
 static void usage(FILE *f)
 {
+    char types[512];
     fprintf(f,
         "usage: darkscope events [OPTIONS]\n\n"
         "List notable phenomena with their evidence and a sentence in English and Japanese.\n"
-        "Detected now: mirai (hosts carrying Mirai's SYN fingerprint, per day, country and ASN), tool\n"
-        "(each source attributed to ZMap, Masscan or Nmap) and backscatter (DoS attacks per victim,\n"
-        "RS-DoS thresholds).  See docs/detection.md.\n\n"
+        "Each detector, its thresholds and their sources are in docs/detection.md.\n\n"
         "options:\n"
         "      --from DAY         first day, YYYY-MM-DD (default: first day with data)\n"
         "      --to DAY           last day, inclusive (default: last day with data)\n"
-        "      --type T           mirai | tool | backscatter (default: all)\n"
+        "      --type T           one of: %s (default: all)\n"
         "      --sensor NAME      one sensor only\n"
-        "      --exclude research leave out the research scanners of [detect]\n"
+        "      --exclude research leave out the research scanners of [detect] (research_scanner\n"
+        "                         events still list them)\n"
         "      --lang L           en (default) | ja: the summary the table prints\n"
         "      --format F         table (default) | json\n"
         "  -c, --config FILE    --db PATH    as for ingest\n"
-        "  -h, --help\n");
+        "  -h, --help\n", ds_event_types_format(types, sizeof types));
 }
 
 static char *iso_time(uint64_t ns, char *buf, size_t len)
@@ -135,7 +135,9 @@ static int events_run(int argc, char **argv)
         case 't': to = optarg; break;
         case 'T':
             if (!ds_event_type_known(optarg)) {
-                fprintf(stderr, "darkscope events: --type %s: this build detects mirai, tool and backscatter\n", optarg);
+                char known[512];
+                fprintf(stderr, "darkscope events: --type %s: this build detects %s\n", optarg,
+                        ds_event_types_format(known, sizeof known));
                 goto out;
             }
             q.type = optarg;
@@ -185,10 +187,20 @@ static int events_run(int argc, char **argv)
     }
     if (sensor && cli_sensor_id(st, "events", sensor, &q.sensor_id) != 0)
         goto out;
-    if (exclude_research) {
+    /* research scanners: listed as research_scanner events whenever lists are configured, and
+     * left out of every other event with --exclude research */
+    int have_lists = cfg.research.nlists || cfg.research.nasns;
+    if (q.type && !strcmp(q.type, "research_scanner") && !have_lists) {
+        fprintf(stderr, "darkscope events: --type research_scanner needs [detect] research_lists or research_asns "
+                        "in the config\n");
+        goto out;
+    }
+    if (exclude_research || have_lists) {
         if (cli_research_sources(&cfg, st, q.from, q.to, &excluded) != 0)
             goto out;
-        q.exclude = &excluded;
+        q.research = &excluded;
+        if (exclude_research)
+            q.exclude = &excluded;
     }
     if (cli_open_geo(&cfg, &geo) != 0)
         goto out;
@@ -210,5 +222,5 @@ out:
     return status;
 }
 
-const ds_command ds_cmd_events = { "events", "list notable phenomena (Mirai hosts, scanning tools) with evidence",
+const ds_command ds_cmd_events = { "events", "list notable phenomena (tools, scans, backscatter, spikes...) with evidence",
                                    events_run };

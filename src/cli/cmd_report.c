@@ -186,14 +186,17 @@ static int report_run(int argc, char **argv)
         cli_error(NULL, &err);
         goto out;
     }
-    if (exclude_research) {
+    if (exclude_research || cfg.research.nlists || cfg.research.nasns) {
         ds_period prev;
         ds_period_previous(&ro.period, &prev);
         /* the previous period too: both sides of a comparison exclude alike */
         if (cli_research_sources(&cfg, st, ro.compare ? prev.from : ro.period.from, ro.period.to, &excluded) != 0)
             goto out;
-        ro.exclude = &excluded;
-        ro.exclude_label = ro.lang == DS_LANG_JA ? "調査目的のスキャン" : "research scanners";
+        ro.research = &excluded;   /* listed as research_scanner events whenever configured */
+        if (exclude_research) {
+            ro.exclude = &excluded;
+            ro.exclude_label = ro.lang == DS_LANG_JA ? "調査目的のスキャン" : "research scanners";
+        }
     }
     if (ds_report_build(st, geo, names, &ro, &rep, &err) != DS_OK) {
         cli_error(NULL, &err);

@@ -1088,10 +1088,27 @@ out:
 
 /* ---- notable phenomena -------------------------------------------------------------------- */
 
-#define PHENOMENA_MAX_TOOLS 10   /* scanning-tool sources listed one by one; the rest are counted */
+/* The order of the section, and how many of each type are written out one by one.  Time-series
+ * phenomena come first (they are what the seed reports' "notable phenomena" are about), then
+ * infections and attacks in time order; per-source types (tool, scan) can number in the
+ * thousands, so only the largest PHENOMENA_MAX_LISTED are written and the rest are counted. */
+#define PHENOMENA_MAX_LISTED 10
+static const struct phen_group { const char *type; int bulk; const char *en, *ja; } PHEN_GROUPS[] = {
+    { "surge", 0, NULL, NULL },
+    { "new_service", 0, NULL, NULL },
+    { "spike", 0, NULL, NULL },
+    { "single_source", 0, NULL, NULL },
+    { "periodic_daily", 0, NULL, NULL },
+    { "periodic_weekly", 0, NULL, NULL },
+    { "mirai", 0, NULL, NULL },
+    { "backscatter", 0, NULL, NULL },
+    { "research_scanner", 0, NULL, NULL },
+    { "tool", 1, "sources were attributed to scanning tools", "件の送信元がスキャンツールによるものと判定されました" },
+    { "scan", 1, "scans were detected", "件のスキャンを検知しました" },
+};
+#define NPHEN_GROUPS (sizeof PHEN_GROUPS / sizeof PHEN_GROUPS[0])
 
-/* more packets first; ties keep the list's order (start time) */
-static int tool_event_cmp(const void *a, const void *b)
+static int bulk_event_cmp(const void *a, const void *b)
 {
     const ds_event *x = *(const ds_event *const *)a, *y = *(const ds_event *const *)b;
     if (x->packets != y->packets)
@@ -1099,14 +1116,23 @@ static int tool_event_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* One paragraph per event, in the report's language (the summaries state the evidence); Mirai
- * and attacks first in time order, then the scanning-tool sources with most packets. */
+static int phen_group_of(const char *type)
+{
+    for (size_t g = 0; g < NPHEN_GROUPS; g++)
+        if (!strcmp(PHEN_GROUPS[g].type, type))
+            return (int)g;
+    return -1;
+}
+
+/* One paragraph per event, in the report's language (the summaries state the evidence), in the
+ * order of PHEN_GROUPS; types the table does not name come last, in time order. */
 static ds_rc phenomena_section(walk *w)
 {
     const ds_report *r = w->r;
     char head[128];
     ds_out s;
     ds_rc rc = DS_OK;
+    const ds_event **list = NULL;
     w->nsections++;
     ds_fmt_text(head, sizeof head, "%d. %s", w->nsections, M(w, DS_MSG_PHENOMENA));
     heading(w, 2, "phenomena", head);
@@ -1116,50 +1142,42 @@ static ds_rc phenomena_section(walk *w)
         rc = emit_para(w, DS_PARA_TEXT, &s);
         goto out;
     }
-    size_t ntool = 0;
-    for (size_t i = 0; i < r->events.n; i++) {
-        const ds_event *v = &r->events.ev[i];
-        if (!strcmp(v->type, "tool")) {
-            ntool++;
-            continue;
-        }
-        s.len = 0;
-        ds_out_puts(&s, w->ja ? v->summary_ja : v->summary_en);
-        if ((rc = emit_para(w, DS_PARA_TEXT, &s)) != DS_OK)
-            goto out;
-    }
-    /* tool sources: the largest first (ties in list order, i.e. by start) */
-    const ds_event **tools = ntool ? malloc(ntool * sizeof *tools) : NULL;
-    size_t shown = 0;
-    if (ntool && !tools) {
+    if (!(list = malloc(r->events.n * sizeof *list))) {
         rc = oom(w);
         goto out;
     }
-    for (size_t i = 0, k = 0; i < r->events.n; i++)
-        if (!strcmp(r->events.ev[i].type, "tool"))
-            tools[k++] = &r->events.ev[i];
-    if (ntool)
-        qsort(tools, ntool, sizeof *tools, tool_event_cmp);
-    for (; shown < ntool && shown < PHENOMENA_MAX_TOOLS; shown++) {
-        s.len = 0;
-        ds_out_puts(&s, w->ja ? tools[shown]->summary_ja : tools[shown]->summary_en);
-        if ((rc = emit_para(w, DS_PARA_TEXT, &s)) != DS_OK)
-            break;
-    }
-    free(tools);
-    if (rc != DS_OK)
-        goto out;
-    if (ntool > shown) {
-        s.len = 0;
-        if (w->ja)
-            ds_out_printf(&s, "ほかに%zu件の送信元がスキャンツール（ZMap、Masscan、Nmap）によるものと判定されました（`darkscope events --type tool`）。",
-                          ntool - shown);
-        else
-            ds_out_printf(&s, "%zu more sources were attributed to scanning tools (ZMap, Masscan, Nmap); `darkscope events --type tool` lists them.",
-                          ntool - shown);
-        rc = emit_para(w, DS_PARA_NOTE, &s);
+    for (int g = 0; g <= (int)NPHEN_GROUPS && rc == DS_OK; g++) {
+        /* events arrive sorted by start: collecting in order keeps time order within a group */
+        size_t n = 0;
+        for (size_t i = 0; i < r->events.n; i++)
+            if (phen_group_of(r->events.ev[i].type) == (g == (int)NPHEN_GROUPS ? -1 : g))
+                list[n++] = &r->events.ev[i];
+        int bulk = g < (int)NPHEN_GROUPS && PHEN_GROUPS[g].bulk;
+        size_t show = n;
+        if (bulk) {
+            if (n)
+                qsort(list, n, sizeof *list, bulk_event_cmp);
+            if (show > PHENOMENA_MAX_LISTED)
+                show = PHENOMENA_MAX_LISTED;
+        }
+        for (size_t i = 0; i < show && rc == DS_OK; i++) {
+            s.len = 0;
+            ds_out_puts(&s, w->ja ? list[i]->summary_ja : list[i]->summary_en);
+            rc = emit_para(w, DS_PARA_TEXT, &s);
+        }
+        if (rc == DS_OK && n > show) {
+            s.len = 0;
+            if (w->ja)
+                ds_out_printf(&s, "ほかに%zu%s（`darkscope events --type %s`）。", n - show, PHEN_GROUPS[g].ja,
+                              PHEN_GROUPS[g].type);
+            else
+                ds_out_printf(&s, "%zu more %s; `darkscope events --type %s` lists them.", n - show, PHEN_GROUPS[g].en,
+                              PHEN_GROUPS[g].type);
+            rc = emit_para(w, DS_PARA_NOTE, &s);
+        }
     }
 out:
+    free(list);
     ds_out_free(&s);
     return rc;
 }

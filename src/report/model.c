@@ -584,7 +584,8 @@ ds_rc ds_report_build(ds_store *st, const ds_geo *geo, const ds_names *names, co
     r->iot_share = r->top30_packets ? (double)r->iot_packets / (double)r->top30_packets : 0.0;
 
     /* notable phenomena (Mirai, scanning tools, DDoS backscatter) over the period */
-    ds_event_query eq = { .from = o->period.from, .to = o->period.to, .sensor_id = o->sensor_id, .exclude = o->exclude };
+    ds_event_query eq = { .from = o->period.from, .to = o->period.to, .sensor_id = o->sensor_id, .exclude = o->exclude,
+                          .research = o->research };
     if ((rc = ds_events_run(st, geo, &eq, &r->events, err)) != DS_OK)
         goto out;
 

@@ -120,6 +120,7 @@ typedef struct ds_report_opts {
     const char *timezone;           /* for the record */
     const ds_u64set *exclude;       /* sources left out (research scanners), or NULL */
     const char *exclude_label;      /* what was excluded, for the text; NULL when nothing */
+    const ds_u64set *research;      /* research scanners ([detect]) for research_scanner events, or NULL */
     struct { ds_report_dim dim; uint32_t key; } focus[DS_REPORT_MAX_FOCUS];
     size_t nfocus;
 } ds_report_opts;

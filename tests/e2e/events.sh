@@ -50,8 +50,41 @@ assert tools == planted, (tools, planted)
 PY
 grep -q "Miraiの特徴" ev_ja.txt || fail "Japanese summary missing"
 $DS events --type tool --format json | python3 -c 'import json,sys; assert all(e["type"] == "tool" for e in json.load(sys.stdin))'
-set +e; $DS events --type spike > /dev/null 2> err.txt; rc=$?; set -e
-[ $rc -eq 2 ] && grep -q "detects mirai, tool and backscatter" err.txt || fail "unknown event type accepted"
+set +e; $DS events --type nosuch > /dev/null 2> err.txt; rc=$?; set -e
+[ $rc -eq 2 ] && grep -q "detects mirai, tool, backscatter" err.txt || fail "unknown event type accepted"
+# research scanners: the planted ZMap and Masscan sweepers listed in a MISP warninglist become
+# research_scanner events (one per ASN, adding up to their packets), and --exclude research takes
+# them out of the tool events
+set +e; $DS events --type research_scanner > /dev/null 2> err.txt; rc=$?; set -e
+[ $rc -eq 1 ] && grep -q "needs \[detect\] research_lists" err.txt || fail "research_scanner without lists"
+python3 - <<'PY'
+import json
+truth = json.load(open("truth.json"))
+srcs = sorted({s["src"] for s in truth["scanners"] if s["tool"] in ("zmap", "masscan") and s["packets"] > 0})
+json.dump({"name": "test research scanners", "type": "cidr", "list": [s + "/32" for s in srcs]}, open("research.json", "w"))
+PY
+printf '[detect]\nresearch_lists = %s/research.json\n' "$T" >> darkscope.conf
+$DS events --type research_scanner --format json > rs.json
+$DS events --exclude research --format json > ex.json
+$DS events --type research_scanner --lang ja > rs_ja.txt
+python3 - <<'PY' || fail "research_scanner events"
+import json
+truth = json.load(open("truth.json"))
+srcs = {s["src"] for s in truth["scanners"] if s["tool"] in ("zmap", "masscan") and s["packets"] > 0}
+tops = json.load(open("zmap.json")) + json.load(open("masscan.json"))
+want_packets = sum(r["packets"] for r in tops if r["key"] in srcs)
+rs = json.load(open("rs.json"))
+assert rs and all(e["type"] == "research_scanner" for e in rs), rs
+assert sum(e["sources"] for e in rs) == len(srcs), (sum(e["sources"] for e in rs), len(srcs))
+assert sum(e["packets"] for e in rs) == want_packets, (sum(e["packets"] for e in rs), want_packets)
+for e in rs:
+    assert {t["address"] for t in e["top_sources"]} <= srcs and 0 < e["evidence"]["share_of_all_packets"] < 1
+ex = json.load(open("ex.json"))
+left = {e["top_sources"][0]["address"] for e in ex if e["type"] == "tool"}
+assert not (left & srcs), sorted(left & srcs)
+assert any(e["type"] == "research_scanner" for e in ex)
+PY
+grep -q "調査目的のスキャン" rs_ja.txt || fail "Japanese research_scanner summary missing"
 set +e; $DS top ports --where tool=hping > /dev/null 2> err.txt; rc=$?; set -e
 [ $rc -eq 2 ] && grep -q "mirai, zmap, masscan or nmap" err.txt || fail "unknown tool accepted"
 echo "events: ok"

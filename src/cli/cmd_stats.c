@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "net/collector.h"
 #include "util/textfmt.h"
 #include "store/store.h"
 #include "util/timeutil.h"
@@ -96,6 +97,11 @@ int ds_cmd_stats_run(int argc, char **argv)
         printf("%s]\n", n ? "\n" : "");
     else
         printf("(times in %s)\n", tz);
+    /* live sensors: last upload, lag, kernel drops, spool depth (nothing when none uploaded) */
+    if (!json && ds_collector_print_health(st, stdout, 0, &err) != DS_OK) {
+        cli_error(NULL, &err);
+        goto out;
+    }
     status = 0;
 out:
     free(rows);

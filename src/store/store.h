@@ -47,6 +47,32 @@ typedef struct ds_sensor_stats {
     uint64_t files;
 } ds_sensor_stats;
 
+/* Collector ledger (issue #5, src/net/collector.c): each segment a sensor uploaded and that was
+ * committed, so a retry after a lost response is answered "duplicate", and each sensor's health. */
+typedef struct ds_segment_rec {
+    char sensor[64];
+    uint64_t seq;           /* the sensor's segment sequence number */
+    uint8_t hash[16];       /* XXH3-128 of the uploaded bytes (the same key as ds_file_meta.hash) */
+    uint64_t packets;       /* packets classified when it was committed */
+    uint64_t bytes;         /* uploaded (compressed) bytes */
+    int64_t committed_at;   /* unix seconds */
+} ds_segment_rec;
+
+#define DS_HEALTH_HAVE_DROPS 1u   /* kernel_drops was reported */
+#define DS_HEALTH_HAVE_SPOOL 2u   /* spool_bytes was reported */
+typedef struct ds_sensor_health {
+    char name[64];
+    int64_t last_seen;      /* unix seconds of the last authenticated upload attempt */
+    int64_t last_upload;    /* unix seconds of the last segment committed (0: none) */
+    uint64_t last_segment;  /* its sequence number */
+    uint64_t segments;      /* segments committed through the collector */
+    uint64_t packets;       /* their packets */
+    uint64_t last_ns;       /* newest packet timestamp the sensor reported */
+    uint64_t kernel_drops;  /* as last reported by the sensor */
+    uint64_t spool_bytes;   /* as last reported by the sensor */
+    unsigned have;          /* DS_HEALTH_HAVE_*: which reported values are known */
+} ds_sensor_health;
+
 /* Receives each stored chunk in a scan: the records are valid only during the call. */
 typedef ds_rc (*ds_scan_fn)(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec,
                             ds_err *err);
@@ -82,6 +108,15 @@ typedef struct ds_store_ops {
     ds_rc (*day_span)(ds_store *s, int32_t *first, int32_t *last, ds_err *err);
     ds_rc (*sensors)(ds_store *s, ds_sensor_info **rows, size_t *n, ds_err *err);
     ds_rc (*sensor_stats)(ds_store *s, ds_sensor_stats **rows, size_t *n, ds_err *err);
+
+    /* Collector ledger (see ds_segment_rec).  segment_get: segment seq of sensor as committed
+     * (DS_ENOTFOUND when it never was).  ledger_put: in one transaction, record seg (NULL: none;
+     * one already recorded is kept as it is) and merge h into the sensor's health (a value h does
+     * not have, by h->have, keeps the stored one; segments/packets are added).  sensor_health:
+     * every sensor's health, by name (none when nothing was ever uploaded). */
+    ds_rc (*segment_get)(ds_store *s, const char *sensor, uint64_t seq, ds_segment_rec *out, ds_err *err);
+    ds_rc (*ledger_put)(ds_store *s, const ds_segment_rec *seg, const ds_sensor_health *h, ds_err *err);
+    ds_rc (*sensor_health)(ds_store *s, ds_sensor_health **rows, size_t *n, ds_err *err);
 } ds_store_ops;
 
 struct ds_store {

@@ -559,6 +559,173 @@ static ds_rc sq_sensor_stats(ds_store *base, ds_sensor_stats **rows, size_t *n, 
     return rc;
 }
 
+/* ---- collector ledger (issue #5) ------------------------------------------------------------
+ * Two tables of their own, created by the first ledger_put, so stores made before the collector
+ * existed keep their schema version and readers of them see no ledger (DS_ENOTFOUND, no rows). */
+static const char LEDGER_SCHEMA[] =
+    "CREATE TABLE IF NOT EXISTS collector_segments(sensor TEXT NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL,"
+    "  packets INTEGER NOT NULL, bytes INTEGER NOT NULL, committed_at INTEGER NOT NULL, PRIMARY KEY(sensor, seq));"
+    "CREATE TABLE IF NOT EXISTS collector_health(name TEXT PRIMARY KEY, last_seen INTEGER NOT NULL,"
+    "  last_upload INTEGER NOT NULL, last_segment INTEGER NOT NULL, segments INTEGER NOT NULL,"
+    "  packets INTEGER NOT NULL, last_ns INTEGER NOT NULL, kernel_drops INTEGER, spool_bytes INTEGER);";
+
+static int ledger_exists(sqlite_store *s)
+{
+    sqlite3_stmt *q = NULL;
+    int n = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='collector_segments'",
+                           -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    return n > 0;
+}
+
+static ds_rc sq_segment_get(ds_store *base, const char *sensor, uint64_t seq, ds_segment_rec *out, ds_err *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *q = NULL;
+    ds_rc rc = DS_ENOTFOUND;
+    if (!ledger_exists(s))
+        return DS_ENOTFOUND;
+    if (sqlite3_prepare_v2(s->db, "SELECT hash, packets, bytes, committed_at FROM collector_segments"
+                           " WHERE sensor=? AND seq=?", -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, "segments");
+    sqlite3_bind_text(q, 1, sensor, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)seq);
+    int st = sqlite3_step(q);
+    if (st == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        snprintf(out->sensor, sizeof out->sensor, "%s", sensor);
+        out->seq = seq;
+        if (sqlite3_column_bytes(q, 0) == 16)
+            memcpy(out->hash, sqlite3_column_blob(q, 0), 16);
+        out->packets = (uint64_t)sqlite3_column_int64(q, 1);
+        out->bytes = (uint64_t)sqlite3_column_int64(q, 2);
+        out->committed_at = sqlite3_column_int64(q, 3);
+        rc = DS_OK;
+    } else if (st != SQLITE_DONE) {
+        rc = db_fail(s, err, "segments");
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static ds_rc sq_ledger_put(ds_store *base, const ds_segment_rec *seg, const ds_sensor_health *h, ds_err *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *q = NULL;
+    ds_rc rc;
+    int added = 0;
+    /* The collector answers 200 on this commit and the sensor then deletes its copy, so it must
+     * survive power loss: FULL syncs the WAL at commit, and that sync also covers the ingest's
+     * transaction before it (same WAL), which NORMAL left unsynced.  This handle only. */
+    if ((rc = exec(s, "PRAGMA synchronous=FULL", err)) != DS_OK)
+        return rc;
+    if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != DS_OK)
+        return rc;
+    if ((rc = exec(s, LEDGER_SCHEMA, err)) != DS_OK)
+        goto out;
+    if (seg) {
+        if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO collector_segments VALUES(?,?,?,?,?,?)", -1, &q, NULL) != SQLITE_OK) {
+            rc = db_fail(s, err, "segments");
+            goto out;
+        }
+        sqlite3_bind_text(q, 1, seg->sensor, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, (sqlite3_int64)seg->seq);
+        sqlite3_bind_blob(q, 3, seg->hash, 16, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 4, (sqlite3_int64)seg->packets);
+        sqlite3_bind_int64(q, 5, (sqlite3_int64)seg->bytes);
+        sqlite3_bind_int64(q, 6, seg->committed_at);
+        if (sqlite3_step(q) != SQLITE_DONE) {
+            rc = db_fail(s, err, "segments");
+            goto out;
+        }
+        added = sqlite3_changes(s->db) > 0;   /* a segment recorded twice is counted once */
+        sqlite3_finalize(q);
+        q = NULL;
+    }
+    if (h) {
+        if (sqlite3_prepare_v2(s->db,
+                               "INSERT INTO collector_health VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT(name) DO UPDATE SET"
+                               " last_seen=max(last_seen, excluded.last_seen),"
+                               " last_upload=CASE WHEN ?5 > 0 THEN max(last_upload, excluded.last_upload) ELSE last_upload END,"
+                               " last_segment=CASE WHEN ?5 > 0 THEN excluded.last_segment ELSE last_segment END,"
+                               " segments=segments + excluded.segments, packets=packets + excluded.packets,"
+                               " last_ns=max(last_ns, excluded.last_ns),"
+                               " kernel_drops=coalesce(excluded.kernel_drops, kernel_drops),"
+                               " spool_bytes=coalesce(excluded.spool_bytes, spool_bytes)",
+                               -1, &q, NULL) != SQLITE_OK) {
+            rc = db_fail(s, err, "health");
+            goto out;
+        }
+        uint64_t nseg = seg ? (uint64_t)added : 0;
+        sqlite3_bind_text(q, 1, h->name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, h->last_seen);
+        sqlite3_bind_int64(q, 3, nseg ? h->last_upload : 0);
+        sqlite3_bind_int64(q, 4, nseg ? (sqlite3_int64)seg->seq : 0);
+        sqlite3_bind_int64(q, 5, (sqlite3_int64)nseg);
+        sqlite3_bind_int64(q, 6, nseg ? (sqlite3_int64)seg->packets : 0);
+        sqlite3_bind_int64(q, 7, (sqlite3_int64)h->last_ns);
+        if (h->have & DS_HEALTH_HAVE_DROPS)
+            sqlite3_bind_int64(q, 8, (sqlite3_int64)h->kernel_drops);
+        else
+            sqlite3_bind_null(q, 8);
+        if (h->have & DS_HEALTH_HAVE_SPOOL)
+            sqlite3_bind_int64(q, 9, (sqlite3_int64)h->spool_bytes);
+        else
+            sqlite3_bind_null(q, 9);
+        if (sqlite3_step(q) != SQLITE_DONE) {
+            rc = db_fail(s, err, "health");
+            goto out;
+        }
+    }
+    rc = exec(s, "COMMIT", err);
+out:
+    sqlite3_finalize(q);
+    if (rc != DS_OK)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static ds_rc sq_sensor_health(ds_store *base, ds_sensor_health **rows, size_t *n, ds_err *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *q = NULL;
+    ds_rc rc = DS_OK;
+    size_t cap = 0;
+    *rows = NULL;
+    *n = 0;
+    if (!ledger_exists(s))
+        return DS_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT name, last_seen, last_upload, last_segment, segments, packets, last_ns,"
+                           " kernel_drops, spool_bytes FROM collector_health ORDER BY name", -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, "health");
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        ds_sensor_health *r = row_append((void **)rows, n, &cap, sizeof *r);
+        if (!r) {
+            rc = ds_fail(err, DS_ENOMEM, "out of memory");
+            break;
+        }
+        snprintf(r->name, sizeof r->name, "%s", (const char *)sqlite3_column_text(q, 0));
+        r->last_seen = sqlite3_column_int64(q, 1);
+        r->last_upload = sqlite3_column_int64(q, 2);
+        r->last_segment = (uint64_t)sqlite3_column_int64(q, 3);
+        r->segments = (uint64_t)sqlite3_column_int64(q, 4);
+        r->packets = (uint64_t)sqlite3_column_int64(q, 5);
+        r->last_ns = (uint64_t)sqlite3_column_int64(q, 6);
+        if (sqlite3_column_type(q, 7) != SQLITE_NULL) {
+            r->kernel_drops = (uint64_t)sqlite3_column_int64(q, 7);
+            r->have |= DS_HEALTH_HAVE_DROPS;
+        }
+        if (sqlite3_column_type(q, 8) != SQLITE_NULL) {
+            r->spool_bytes = (uint64_t)sqlite3_column_int64(q, 8);
+            r->have |= DS_HEALTH_HAVE_SPOOL;
+        }
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
 const ds_store_ops ds_store_sqlite = {
     .name = "sqlite",
     .open = sq_open,
@@ -577,4 +744,7 @@ const ds_store_ops ds_store_sqlite = {
     .day_span = sq_day_span,
     .sensors = sq_sensors,
     .sensor_stats = sq_sensor_stats,
+    .segment_get = sq_segment_get,
+    .ledger_put = sq_ledger_put,
+    .sensor_health = sq_sensor_health,
 };

@@ -7,8 +7,9 @@
  *   mirai  one event for the period when any source carries Mirai's fingerprint: hosts (exact
  *          distinct sources), packets, first and last day, the daily host count (min, mean, max),
  *          and the leading countries and ASNs by hosts, as the seed reports describe infections.
- *   tool   one event per (tool, source) for ZMap, Masscan and Nmap: first and last seen, days
- *          active, the main service, and its share of the source's packets.
+ *   tool   one event per (tool, source) for ZMap, Masscan and Nmap, and for the payload tools
+ *          (SIPVicious, other SIP scanners, SQL Slammer, Nachi/Welchia: core/payload.h): first and
+ *          last seen, days active, the main service, and its share of the source's packets.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,12 +195,36 @@ out:
 
 static const char *tool_title(unsigned t)
 {
-    return t == DS_TOOL_ZMAP ? "ZMap" : t == DS_TOOL_MASSCAN ? "Masscan" : "Nmap";
+    switch (t) {
+    case DS_TOOL_ZMAP: return "ZMap";
+    case DS_TOOL_MASSCAN: return "Masscan";
+    case DS_TOOL_NMAP: return "Nmap";
+    case DS_TOOL_SIPVICIOUS: return "SIPVicious";
+    case DS_TOOL_SIP_OTHER: return "SIP scanner";
+    case DS_TOOL_SLAMMER: return "SQL Slammer";
+    case DS_TOOL_NACHI: return "Nachi/Welchia";
+    }
+    return "?";
+}
+
+/* What the tool's packets are, in English and Japanese. */
+static const char *tool_what(unsigned t, int ja)
+{
+    if (t == DS_TOOL_NMAP)
+        return ja ? "ポートスキャン" : "port scan";
+    if (t == DS_TOOL_SLAMMER || t == DS_TOOL_NACHI)
+        return ja ? "ワームの感染活動" : "worm traffic";
+    if (t == DS_TOOL_SIP_OTHER)   /* "SIP scanner probes" */
+        return ja ? "SIPスキャン" : "probes";
+    if (t == DS_TOOL_SIPVICIOUS)
+        return ja ? "SIPスキャン" : "SIP scan";
+    return ja ? "スキャン" : "scan";
 }
 
 ds_rc ds_detect_tools(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
 {
-    static const unsigned tools[] = { DS_TOOL_ZMAP, DS_TOOL_MASSCAN, DS_TOOL_NMAP };
+    static const unsigned tools[] = { DS_TOOL_ZMAP,       DS_TOOL_MASSCAN,   DS_TOOL_NMAP,    DS_TOOL_SIPVICIOUS,
+                                      DS_TOOL_SIP_OTHER, DS_TOOL_SLAMMER, DS_TOOL_NACHI };
     ds_rc rc = DS_OK;
     for (size_t k = 0; k < sizeof tools / sizeof tools[0] && rc == DS_OK; k++) {
         ds_top_query tq = { .dim = DS_TOP_SOURCES, .from = q->from, .to = q->to, .sensor_id = q->sensor_id, .cls = -1,
@@ -233,10 +258,7 @@ ds_rc ds_detect_tools(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
                 break;
             }
             snprintf(v->type, sizeof v->type, "tool");
-            snprintf(v->tool, sizeof v->tool, "%s", tool_title(tools[k]));
-            for (char *p = v->tool; *p; p++)
-                if (*p >= 'A' && *p <= 'Z')
-                    *p = (char)(*p - 'A' + 'a');
+            ds_tools_format(tools[k], v->tool, sizeof v->tool);   /* the name --where tool= takes */
             v->start_ns = row->first_ns;
             v->end_ns = row->last_ns;
             v->has_service = best > 0;
@@ -263,19 +285,18 @@ ds_rc ds_detect_tools(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
             ds_fmt_day_iso(d1, a1, sizeof a1);
             ds_fmt_day(d0, 1, j0, sizeof j0);
             ds_fmt_day(d1, 1, j1, sizeof j1);
-            const char *what = tools[k] == DS_TOOL_NMAP ? "port scan" : "scan";
             snprintf(v->summary_en, sizeof v->summary_en,
                      "%s %s from %s (%s, AS%u%s): %s packets on %u day%s from %s to %s, %.1f%% of them to %s "
                      "(%zu service%s).",
-                     tool_title(tools[k]), what, v->top[0].addr, row->cc, (unsigned)row->asn, org, pk, row->days,
+                     tool_title(tools[k]), tool_what(tools[k], 0), v->top[0].addr, row->cc, (unsigned)row->asn, org, pk, row->days,
                      row->days == 1 ? "" : "s", a0, a1, row->packets ? 100.0 * (double)best / (double)row->packets : 0.0,
                      svc, nsvc, nsvc == 1 ? "" : "s");
             ds_service_label(main, svc, sizeof svc);
             snprintf(v->summary_ja, sizeof v->summary_ja,
                      "%s（%s、AS%u%s）から%sによる%sを観測しました。%sから%sまでの%u日間に%sパケットで、"
                      "その%.1f%%が%s宛てでした（宛先サービス%zu種類）。",
-                     v->top[0].addr, row->cc, (unsigned)row->asn, org, tool_title(tools[k]),
-                     tools[k] == DS_TOOL_NMAP ? "ポートスキャン" : "スキャン", j0, j1, row->days, pk,
+                     v->top[0].addr, row->cc, (unsigned)row->asn, org,
+                     tools[k] == DS_TOOL_SIP_OTHER ? "SIPスキャナ" : tool_title(tools[k]), tool_what(tools[k], 1), j0, j1, row->days, pk,
                      row->packets ? 100.0 * (double)best / (double)row->packets : 0.0, svc, nsvc);
         }
         ds_top_result_free(&tr);

@@ -18,6 +18,7 @@ static const struct detector {
     { { "mirai", NULL }, ds_detect_mirai },
     { { "tool", NULL }, ds_detect_tools },
     { { "backscatter", NULL }, ds_detect_backscatter },
+    { { "scan", NULL }, ds_detect_scans },
     { { "research_scanner", NULL }, ds_detect_research },
 };
 #define NDETECTORS (sizeof DETECTORS / sizeof DETECTORS[0])

@@ -26,6 +26,8 @@ static void usage(FILE *f)
         "                       outside (a sensor with no prefixes takes every IP packet)\n"
         "  -j, --threads N      worker threads (default 1)\n"
         "      --force          ingest files whose content is already stored\n"
+        "      --no-detect      count only: no tool fingerprints, payload tools, DoS or scan\n"
+        "                       detection (the counts are the same; events find less)\n"
         "  -q, --quiet          no per-file summary\n"
         "  -h, --help\n");
 }
@@ -37,11 +39,12 @@ int ds_cmd_ingest_run(int argc, char **argv)
         { "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'D' },
         { "darknet", required_argument, NULL, 'N' }, { "sensor", required_argument, NULL, 's' },
         { "threads", required_argument, NULL, 'j' }, { "force", no_argument, NULL, 'F' },
+        { "no-detect", no_argument, NULL, 'X' },
         { "quiet", no_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     const char *config = NULL, *db = NULL, *sensor = NULL;
     const char **darknets = calloc((size_t)argc + 1, sizeof *darknets);
-    int ndarknets = 0, threads = 1, force = 0, quiet = 0, c, status = 1;
+    int ndarknets = 0, threads = 1, force = 0, no_detect = 0, quiet = 0, c, status = 1;
     ds_config cfg;
     ds_geo *geo = NULL;
     ds_ingest *in = NULL;
@@ -69,6 +72,7 @@ int ds_cmd_ingest_run(int argc, char **argv)
             break;
         }
         case 'F': force = 1; break;
+        case 'X': no_detect = 1; break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); status = 0; goto out;
         default: usage(stderr); status = 2; goto out;
@@ -88,7 +92,7 @@ int ds_cmd_ingest_run(int argc, char **argv)
     }
     if (cli_open_geo(&cfg, &geo) != 0)
         goto out;
-    ds_ingest_opts o = { .cfg = &cfg, .geo = geo, .sensor = sensor, .threads = threads, .force = force,
+    ds_ingest_opts o = { .cfg = &cfg, .geo = geo, .sensor = sensor, .threads = threads, .force = force, .no_detect = no_detect,
                          .progress = !quiet, .store_path = cfg.store_path };
     if (ds_ingest_new(&in, &o, &err) != DS_OK) {
         cli_error(NULL, &err);

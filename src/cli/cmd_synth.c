@@ -3,7 +3,9 @@
  * Sensors come from --sensor NAME=CIDR[,CIDR] (repeatable), else from the config's
  * [sensor.NAME] darknet= lines, else the two documentation networks tokyo=198.51.100.0/24 and
  * osaka=203.0.113.0/24.  When the config's [geo] country data opens, sources are drawn to match
- * a realistic country mix; without it they are uniform over public IPv4 space.
+ * a realistic country mix; without it they are uniform over public IPv4 space.  Notable
+ * phenomena (spikes, a surge, new services, daily and weekly cycles, payload tools) are planted
+ * unless --no-phenomena; --truth says where.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -35,7 +37,10 @@ static void usage(FILE *f)
         "      --link ether|raw     link type of the file (default ether)\n"
         "      --nsec               nanosecond timestamps (default microseconds)\n"
         "      --truth FILE.json    also write what was planted (totals, ports, countries,\n"
-        "                           backscatter bursts, scanners)\n"
+        "                           backscatter bursts, scanners, phenomena)\n"
+        "      --no-phenomena       do not plant the notable phenomena (spikes, a surge, new\n"
+        "                           services, single-source floods, a weekly cycle, SIP scanners,\n"
+        "                           Slammer, Nachi); the diurnal botnet stays, on 4899/tcp from CN\n"
         "  -c, --config FILE        configuration file ([sensor.*] and [geo] are used)\n"
         "  -q, --quiet              no summary line\n"
         "  -h, --help               this help\n");
@@ -103,7 +108,7 @@ static double now_sec(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-enum { OPT_DAYS = 256, OPT_START, OPT_RATE, OPT_SENSOR, OPT_SEED, OPT_LINK, OPT_NSEC, OPT_TRUTH };
+enum { OPT_DAYS = 256, OPT_START, OPT_RATE, OPT_SENSOR, OPT_SEED, OPT_LINK, OPT_NSEC, OPT_TRUTH, OPT_NO_PHEN };
 
 static int synth_main(int argc, char **argv)
 {
@@ -117,6 +122,7 @@ static int synth_main(int argc, char **argv)
         { "link", required_argument, NULL, OPT_LINK },
         { "nsec", no_argument, NULL, OPT_NSEC },
         { "truth", required_argument, NULL, OPT_TRUTH },
+        { "no-phenomena", no_argument, NULL, OPT_NO_PHEN },
         { "config", required_argument, NULL, 'c' },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
@@ -200,6 +206,7 @@ static int synth_main(int argc, char **argv)
             break;
         case OPT_NSEC: p.nsec = 1; break;
         case OPT_TRUTH: truth_path = optarg; break;
+        case OPT_NO_PHEN: p.phenomena = 0; break;
         default: usage(stderr); goto out;
         }
     }
@@ -285,10 +292,10 @@ static int synth_main(int argc, char **argv)
     double dt = now_sec() - t0;
     if (!quiet)
         fprintf(stderr, "darkscope synth: %llu packets, %llu bytes (%.1f per record), %llu sources, "
-                        "%zu sensors, %u days -> %s in %.2f s (%.2f M packets/s)%s\n",
+                        "%zu sensors, %u days, %u phenomena -> %s in %.2f s (%.2f M packets/s)%s\n",
                 (unsigned long long)st.packets, (unsigned long long)st.bytes,
                 st.packets ? (double)(st.bytes - 24) / (double)st.packets : 0.0,
-                (unsigned long long)st.distinct_sources, p.nsensors, p.days, out_path, dt,
+                (unsigned long long)st.distinct_sources, p.nsensors, p.days, st.nphen, out_path, dt,
                 dt > 0 ? (double)st.packets / dt / 1e6 : 0.0,
                 p.country_of ? ", country mix from geo data" : "");
     status = 0;

@@ -13,6 +13,7 @@
 
 static void usage(FILE *f)
 {
+    char tools[160];
     fprintf(f,
         "usage: darkscope top ports|countries|asns|sources [OPTIONS]\n\n"
         "Rank destination services, source countries, source ASNs or sources over a period.  Every\n"
@@ -23,12 +24,13 @@ static void usage(FILE *f)
         "      --to DAY         last day, inclusive (default: last day with data)\n"
         "      --sensor NAME    one sensor only\n"
         "      --class C        scan | backscatter | other\n"
-        "      --where F=V      country=CN, port=23/tcp, asn=4134, tool=mirai|zmap|masscan|nmap;\n"
+        "      --where F=V      country=CN, port=23/tcp, asn=4134, tool=NAME;\n"
         "                       repeatable (same field: any of; different fields: all of)\n"
+        "                       tools: %s\n"
         "  -n, --limit N        rows (default 10; 0 = all)\n"
         "      --format F       table | json | csv (default table)\n"
         "  -c, --config FILE    --db PATH    as for ingest\n"
-        "  -h, --help\n");
+        "  -h, --help\n", ds_tools_format(0xffu, tools, sizeof tools));
 }
 
 static const char *DIM_NAMES[] = { "ports", "countries", "asns", "sources" };
@@ -74,7 +76,8 @@ static int parse_where(ds_top_query *q, const char *w)
     if (fl == 4 && strncmp(w, "tool", 4) == 0) {
         unsigned t = ds_tool_parse(v);
         if (!t) {
-            fprintf(stderr, "darkscope top: --where tool=%s: use mirai, zmap, masscan or nmap\n", v);
+            char tools[160];
+            fprintf(stderr, "darkscope top: --where tool=%s: use one of %s\n", v, ds_tools_format(0xffu, tools, sizeof tools));
             return -1;
         }
         q->tools |= t;

@@ -34,11 +34,19 @@
  * compressed, the same few raw buffers stay warm in cache instead of a file's worth of fresh pages
  * being faulted in, and with --threads N the compression runs in the N threads, not at commit.
  * A packet that arrives after its day was closed opens a second group for that day.
+ *
+ * Detectors fed from here: backscatter packets go to the DoS vectors (core/dos.h), scan-class
+ * packets to the scan flows (core/scan.h); both write their records into the group of the day
+ * the attack or scan started.  Packets with a payload to a (protocol, port) of the payload-tool
+ * table (core/payload.h) are matched against it, and the hits join the header fingerprints in
+ * the source's tool bits.
  */
 #include "core/agg.h"
 #include "core/dos.h"
 #include "core/fingerprint.h"
 #include "core/hash.h"
+#include "core/payload.h"
+#include "core/scan.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +117,7 @@ struct ds_agg {
     group *groups; size_t ngroups, capgroups;
     ZSTD_CCtx *zc;
     ds_dos *dos;                            /* attack vectors from backscatter (core/dos.h) */
+    ds_scans *scans;                        /* scan flows (core/scan.h) */
     outbuf spare[16]; size_t nspare;        /* raw buffers of closed groups, for reuse */
     uint64_t *gkey; uint32_t *gid; size_t capg;   /* (sensor, day) -> group index + 1 */
 
@@ -139,12 +148,14 @@ ds_agg *ds_agg_new(const ds_agg_conf *conf)
     a->caphslot = 4096;
     a->src = aligned_alloc(64, a->capsrc * sizeof *a->src);
     a->dos = ds_dos_new(conf->telescope_v4);
+    a->scans = ds_scans_new(conf->scan_min_addresses, conf->scan_timeout_s, conf->sensor_v4, conf->nsensors);
     a->maps = malloc(a->capmaps * sizeof *a->maps);
     a->slot = calloc(a->capslot, sizeof *a->slot);
     a->svc = calloc(a->capsvc, sizeof *a->svc);
     a->hr = malloc(a->caphr * sizeof *a->hr);
     a->hslot = calloc(a->caphslot, sizeof *a->hslot);
-    if (!a->exact_dst || !a->counts || !a->src || !a->maps || !a->slot || !a->svc || !a->hr || !a->hslot || !a->dos) {
+    if (!a->exact_dst || !a->counts || !a->src || !a->maps || !a->slot || !a->svc || !a->hr || !a->hslot || !a->dos ||
+        !a->scans) {
         ds_agg_free(a);
         return NULL;
     }
@@ -180,6 +191,7 @@ void ds_agg_free(ds_agg *a)
         free(a->spare[i].p);
     ZSTD_freeCCtx(a->zc);
     ds_dos_free(a->dos);
+    ds_scans_free(a->scans);
     free(a->groups);
     free(a->gkey);
     free(a->gid);
@@ -190,7 +202,8 @@ size_t ds_agg_memory(const ds_agg *a)
 {
     size_t n = a->capsrc * sizeof *a->src + (a->capmaps + a->capmaps_spare) * sizeof *a->maps +
                a->capslot * sizeof *a->slot + a->capsvc * sizeof *a->svc +
-               a->caphr * sizeof *a->hr + a->caphslot * sizeof *a->hslot + a->capgroups * sizeof *a->groups;
+               a->caphr * sizeof *a->hr + a->caphslot * sizeof *a->hslot + a->capgroups * sizeof *a->groups +
+               ds_scans_memory(a->scans);
     for (size_t g = 0; g < a->ngroups; g++)
         for (int k = 0; k < DS_CHUNK__END; k++)
             n += a->groups[g].kind[k].cap + a->groups[g].zlen[k];
@@ -730,6 +743,18 @@ static int attack_out(void *ctx, const ds_attack *at)
     return 0;
 }
 
+/* A scan that reached the address threshold: a record in the group of the day it started. */
+static int scan_out(void *ctx, const ds_scan *sc)
+{
+    ds_agg *a = ctx;
+    group *g = group_of(a, sc->sensor, sc->day);
+    uint8_t *p = g ? group_rec(a, g, DS_CHUNK_SCANS) : NULL;
+    if (!p)
+        return -1;
+    ds_rec_scan_put(p, sc);
+    return 0;
+}
+
 /* Give e a destination map holding its first destination. */
 static int map_new(ds_agg *a, src_ent *e)
 {
@@ -801,9 +826,11 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
     if (p->ts_ns > e->last_ns)
         e->last_ns = p->ts_ns;
     e->class_mask |= (uint8_t)(1u << cls);
-    unsigned applicable, hit = ds_fingerprint(p, &applicable);
-    e->tool_hit |= (uint8_t)hit;
-    e->tool_miss |= (uint8_t)(applicable & ~hit);
+    if (!a->conf.no_detect) {
+        unsigned applicable, hit = ds_fingerprint(p, &applicable) | ds_payload_tools(a->conf.payload, p, e->tool_hit);
+        e->tool_hit |= (uint8_t)hit;
+        e->tool_miss |= (uint8_t)(applicable & ~hit);
+    }
     uint32_t bit = a->exact_dst[sensor] ? dst_index : (uint32_t)ds_mix64(ds_src_key(&p->dst));
     bit &= DS_DSTMAP_BYTES * 8 - 1;
     if (e->map) {
@@ -825,8 +852,18 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
         return DS_ENOMEM;
     if (hour < a->hour_min)
         a->hour_min = hour;
-    if (cls == DS_CLASS_BACKSCATTER && ds_dos_packet(a->dos, sensor, day, p, attack_out, a) != 0)
-        return DS_ENOMEM;
+    if (a->conf.no_detect) {
+        /* counting only */
+    } else if (cls == DS_CLASS_BACKSCATTER) {
+        if (ds_dos_packet(a->dos, sensor, day, p, attack_out, a) != 0)
+            return DS_ENOMEM;
+    } else if (cls == DS_CLASS_SCAN) {
+        /* destinations of a small sensor by index (as its map), else by address */
+        int exact = a->exact_dst[sensor];
+        uint32_t dkey = exact ? dst_index : p->dst.v6 ? (uint32_t)ds_mix64(ds_src_key(&p->dst)) : ds_ip_v4(&p->dst);
+        if (ds_scans_packet(a->scans, sensor, day, dkey, exact, p, svc, scan_out, a) != 0)
+            return DS_ENOMEM;
+    }
     ds_agg_counts *c = &a->counts[sensor + 1];
     c->packets++;
     counts_touch(c, p->ts_ns);
@@ -855,7 +892,8 @@ const ds_agg_counts *ds_agg_counts_of(const ds_agg *a, int s)
 ds_rc ds_agg_finish(ds_agg *a)
 {
     if (retire_hours(a, UINT32_MAX) != 0 || retire_days(a, INT32_MAX) != 0 ||
-        ds_dos_expire(a->dos, UINT64_MAX, attack_out, a) != 0 || close_groups(a, INT32_MAX) != 0)
+        ds_dos_expire(a->dos, UINT64_MAX, attack_out, a) != 0 ||
+        ds_scans_expire(a->scans, UINT64_MAX, scan_out, a) != 0 || close_groups(a, INT32_MAX) != 0)
         return DS_ENOMEM;
     return DS_OK;
 }

@@ -32,6 +32,15 @@ typedef struct ds_agg_conf {
     ds_geo_fn geo;              /* may be NULL: every source is ZZ / AS0 */
     void *geo_ctx;
     uint64_t telescope_v4;      /* monitored IPv4 addresses of all sensors (scales the DoS rate threshold); 0: a /8 */
+    /* Scans (core/scan.h): per sensor its monitored IPv4 addresses (NULL: 0), and the thresholds
+     * (0: the defaults) */
+    const uint64_t *sensor_v4;
+    uint32_t scan_min_addresses, scan_timeout_s;
+    const struct ds_payload_table *payload;   /* payload tools (core/payload.h); NULL: none */
+    /* 1: no per-packet detector (fingerprints, payload tools, DoS vectors, scans): the counts are
+     * exactly the same, the tool bits stay 0 and no ATTACKS or SCANS record is written.  For
+     * measuring what detection costs (bench/detect_cost.sh) and for stores that want counts only. */
+    int no_detect;
 } ds_agg_conf;
 
 typedef struct ds_agg ds_agg;

@@ -1,11 +1,11 @@
-/* fingerprint.c: tool names for the bits of fingerprint.h. */
+/* fingerprint.c: tool names for the bits of fingerprint.h (header fingerprints, then payload tools). */
 #include "core/fingerprint.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-static const char *const TOOL_NAMES[] = { "mirai", "zmap", "masscan", "nmap" };
+static const char *const TOOL_NAMES[] = { "mirai", "zmap", "masscan", "nmap", "sipvicious", "sip-other", "slammer", "nachi" };
 
 unsigned ds_tool_parse(const char *name)
 {

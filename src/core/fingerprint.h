@@ -31,7 +31,14 @@ enum {
     DS_TOOL_ZMAP = 1u << 1,
     DS_TOOL_MASSCAN = 1u << 2,
     DS_TOOL_NMAP = 1u << 3,
-    DS_TOOL__ALL = 0x0f,
+    DS_TOOL__ALL = 0x0f,          /* the header fingerprints above */
+    /* Tools named by their payload (core/payload.h, data/payload-tools.tsv): any matching packet
+     * attributes the source, as Mirai's 2^-32 does. */
+    DS_TOOL_SIPVICIOUS = 1u << 4, /* SIPVicious (svmap's User-Agent friendly-scanner, "sipvicious") */
+    DS_TOOL_SIP_OTHER = 1u << 5,  /* other SIP scanners by User-Agent (sipcli, VaxSIPUserAgent, ...) */
+    DS_TOOL_SLAMMER = 1u << 6,    /* SQL Slammer: 376-byte UDP payload to 1434 */
+    DS_TOOL_NACHI = 1u << 7,      /* Nachi/Welchia: ICMP echo with 64 bytes of 0xAA */
+    DS_TOOL__PAYLOAD = 0xf0,
 };
 
 /* Fingerprints matched by p (IPv4, decoded); *applicable gets the tools whose fingerprint could
@@ -68,7 +75,7 @@ static inline unsigned ds_fingerprint(const ds_pkt *p, unsigned *applicable)
 
 /* A source's tools for a day, from the fingerprints any of its packets matched (hit), those that
  * some applicable packet did not match (miss), its packets, distinct services and distinct
- * destination addresses that day. */
+ * destination addresses that day.  Payload tools (hit bits 4-7) need one matching packet. */
 static inline unsigned ds_tools_of(unsigned hit, unsigned miss, uint64_t packets, uint32_t services,
                                    uint32_t destinations)
 {
@@ -77,10 +84,11 @@ static inline unsigned ds_tools_of(unsigned hit, unsigned miss, uint64_t packets
         t = 0;
     if (services < DS_NMAP_MIN_SERVICES || services < (uint64_t)DS_NMAP_SERVICES_PER_DST * destinations)
         t &= ~(unsigned)DS_TOOL_NMAP;
-    return (hit & DS_TOOL_MIRAI) | t;
+    return (hit & (DS_TOOL_MIRAI | DS_TOOL__PAYLOAD)) | t;
 }
 
-/* "mirai", "zmap", "masscan", "nmap" -> bit; 0 when unknown. */
+/* "mirai", "zmap", "masscan", "nmap", "sipvicious", "sip-other", "slammer", "nachi" -> bit;
+ * 0 when unknown. */
 unsigned ds_tool_parse(const char *name);
 /* Names of the bits set in tools, comma-separated ("zmap,nmap"), "" when none. */
 char *ds_tools_format(unsigned tools, char *buf, unsigned long len);

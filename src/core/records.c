@@ -1,6 +1,7 @@
 /* records.c: explicit little-endian encoding of the record layouts in records.h. */
 #include "core/records.h"
 #include "core/dos.h"
+#include "core/scan.h"
 
 #include <math.h>
 #include <string.h>
@@ -32,6 +33,7 @@ size_t ds_rec_size(int kind)
     case DS_CHUNK_SOURCES: return DS_REC_SOURCES;
     case DS_CHUNK_DSTMAP: return DS_REC_DSTMAP;
     case DS_CHUNK_ATTACKS: return DS_REC_ATTACK;
+    case DS_CHUNK_SCANS: return DS_REC_SCAN;
     }
     return 0;
 }
@@ -127,4 +129,23 @@ void ds_rec_attack_get(const uint8_t *p, ds_attack *a)
     a->max_ppm = get32(p + 48);
     for (int k = 0; k < DS_ATK__COUNT; k++)
         a->kind_packets[k] = get32(p + 52 + 4 * k);
+}
+
+void ds_rec_scan_put(uint8_t *p, const ds_scan *s)
+{
+    memcpy(p, s->src.b, 16);
+    p[16] = s->src.v6; p[17] = s->estimated ? 1 : 0; put16(p + 18, 0); put32(p + 20, s->service);
+    put64(p + 24, s->start_ns); put64(p + 32, s->end_ns); put64(p + 40, s->packets);
+    put32(p + 48, s->addresses); put32(p + 52, s->sensor_addresses); put32(p + 56, s->timeout_s);
+    put32(p + 60, s->min_addresses);
+}
+
+void ds_rec_scan_get(const uint8_t *p, ds_scan *s)
+{
+    memset(s, 0, sizeof *s);
+    memcpy(s->src.b, p, 16);
+    s->src.v6 = p[16] ? 1 : 0; s->estimated = p[17] & 1; s->service = get32(p + 20);
+    s->start_ns = get64(p + 24); s->end_ns = get64(p + 32); s->packets = get64(p + 40);
+    s->addresses = get32(p + 48); s->sensor_addresses = get32(p + 52); s->timeout_s = get32(p + 56);
+    s->min_addresses = get32(p + 60);
 }

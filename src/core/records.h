@@ -26,6 +26,11 @@
  *                 one DoS attack vector seen through its backscatter (core/dos.h), in the chunk of the
  *                 day it started; one attack split over threads or files has several records, which
  *                 readers merge by victim and time
+ *  SCANS    64 B  src ip[16] | v6 u8 | flags u8 | rsv u16 | service u32 | start_ns u64 | end_ns u64 |
+ *                 packets u64 | addresses u32 | sensor_addresses u32 | timeout_s u32 | min_addresses u32
+ *                 one scan (core/scan.h) in the chunk of the day it started; flags bit 0: addresses
+ *                 is an estimate (HyperLogLog).  A scan cut by a file, or by the table's memory cap,
+ *                 has several records, which readers merge by source, service and time
  *
  * Why hourly counts are kept per service and per country, not per (service, country, ASN): the
  * cross product had as many cells as a quarter of the packets (random-port scans from thousands of
@@ -51,11 +56,12 @@ typedef enum ds_chunk_kind {
     DS_CHUNK_SOURCES = 3,
     DS_CHUNK_DSTMAP = 4,
     DS_CHUNK_ATTACKS = 5,
-    DS_CHUNK__END = 6,   /* one past the last kind */
+    DS_CHUNK_SCANS = 6,
+    DS_CHUNK__END = 7,   /* one past the last kind */
 } ds_chunk_kind;
 
 enum { DS_REC_HOURLY = 16, DS_REC_SRCSVC = 28, DS_REC_SOURCES = 56, DS_REC_DSTMAP = 72, DS_REC_ATTACK = 80,
-       DS_DSTMAP_BYTES = 64 };
+       DS_REC_SCAN = 64, DS_DSTMAP_BYTES = 64 };
 
 enum { DS_HOURLY_SERVICE = 0, DS_HOURLY_COUNTRY = 1 };
 
@@ -112,6 +118,10 @@ void ds_rec_dstmap_get(const uint8_t *p, ds_rec_dstmap *r);
 struct ds_attack;
 void ds_rec_attack_put(uint8_t *p, const struct ds_attack *a);
 void ds_rec_attack_get(const uint8_t *p, struct ds_attack *a);
+/* SCANS records are ds_scan (core/scan.h) without sensor and day (the chunk's). */
+struct ds_scan;
+void ds_rec_scan_put(uint8_t *p, const struct ds_scan *s);
+void ds_rec_scan_get(const uint8_t *p, struct ds_scan *s);
 
 /* Record size of a kind, 0 if unknown. */
 size_t ds_rec_size(int kind);

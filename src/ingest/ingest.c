@@ -27,6 +27,8 @@
 #include "core/classify.h"
 #include "core/darknet.h"
 #include "core/packet.h"
+#include "core/payload.h"
+#include "util/datadir.h"
 #include "util/progress.h"
 #include "util/timeutil.h"
 
@@ -42,6 +44,8 @@ struct ds_ingest {
     int forced_any;    /* --sensor has no prefixes: every IP packet is its */
     int home;          /* sensor for packets without a destination (non-IP...), or -1 */
     ds_store *store;   /* opened at the first commit */
+    uint64_t *sensor_v4;          /* monitored IPv4 addresses per sensor (scan records) */
+    ds_payload_table *payload;    /* data/payload-tools.tsv, parsed */
 };
 
 typedef struct batch {
@@ -85,6 +89,48 @@ static void geo_cb(void *ctx, const ds_ip *ip, char cc[2], uint32_t *asn)
     cc[0] = gi.cc[0];
     cc[1] = gi.cc[1];
     *asn = gi.asn;
+}
+
+/* The payload-tool table (core/payload.h): the file is found like the other data files and
+ * read here, so that core only parses. */
+static ds_rc load_payload_tools(ds_payload_table **out, ds_err *err)
+{
+    char path[4096];
+    ds_rc rc = ds_data_path("payload-tools.tsv", path, sizeof path, err);
+    if (rc != DS_OK)
+        return rc;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ds_fail(err, DS_EIO, "%s: cannot open: %m", path);
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (cap - len < 4096) {
+            if (cap >= (1u << 20)) {
+                rc = ds_fail(err, DS_EFORMAT, "%s: larger than 1 MiB; is this the payload-tool table?", path);
+                break;
+            }
+            char *n = realloc(buf, cap + 16384);
+            if (!n) {
+                rc = ds_fail(err, DS_ENOMEM, "out of memory reading %s", path);
+                break;
+            }
+            buf = n;
+            cap += 16384;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) {
+            if (ferror(f))
+                rc = ds_fail(err, DS_EIO, "%s: read error", path);
+            break;
+        }
+    }
+    fclose(f);
+    if (rc == DS_OK)
+        rc = ds_payload_parse(buf ? buf : "", len, path, out, err);
+    free(buf);
+    return rc;
 }
 
 ds_rc ds_ingest_new(ds_ingest **out, const ds_ingest_opts *o, ds_err *err)
@@ -140,6 +186,13 @@ ds_rc ds_ingest_new(ds_ingest **out, const ds_ingest_opts *o, ds_err *err)
     if (in->forced >= 0)
         in->forced_any = cfg->sensors[in->forced].nprefixes == 0;
     in->home = in->forced >= 0 ? in->forced : cfg->nsensors == 1 ? 0 : -1;
+    rc = DS_ENOMEM;
+    if (!(in->sensor_v4 = calloc(cfg->nsensors, sizeof *in->sensor_v4)))
+        goto out;
+    for (size_t i = 0; i < cfg->nsensors; i++)
+        in->sensor_v4[i] = ds_darknet_v4_addresses(in->dn, i);
+    if ((rc = load_payload_tools(&in->payload, err)) != DS_OK)
+        goto out;
     *out = in;
     in = NULL;
     rc = DS_OK;
@@ -160,6 +213,8 @@ void ds_ingest_free(ds_ingest *in)
     ds_store_close(in->store);
     ds_darknet_free(in->dn);
     free(in->exact_dst);
+    free(in->sensor_v4);
+    ds_payload_free(in->payload);
     free(in);
 }
 
@@ -501,7 +556,11 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
     ds_progress prog;
     double t0 = ds_now();
     uint64_t nrec = 0;
-    ds_agg_conf ac = { in->o.cfg->nsensors, in->exact_dst, in->o.geo ? geo_cb : NULL, (void *)in->o.geo, 0 };
+    ds_agg_conf ac = { .nsensors = in->o.cfg->nsensors, .exact_dst = in->exact_dst,
+                       .geo = in->o.geo ? geo_cb : NULL, .geo_ctx = (void *)in->o.geo, .sensor_v4 = in->sensor_v4,
+                       .scan_min_addresses = in->o.cfg->scan_min_addresses,
+                       .scan_timeout_s = in->o.cfg->scan_timeout_s, .payload = in->payload,
+                       .no_detect = in->o.no_detect };
     for (size_t i = 0; i < in->o.cfg->nsensors; i++)
         ac.telescope_v4 += ds_darknet_v4_addresses(in->dn, i);
 

@@ -26,6 +26,7 @@ typedef struct ds_ingest_opts {
     int threads;                /* >= 1 */
     int force;                  /* re-ingest a file whose content is already stored */
     int progress;               /* progress line on stderr when it is a TTY */
+    int no_detect;              /* no per-packet detectors (core/agg.h ds_agg_conf.no_detect) */
     const char *store_path;     /* opened (created) at the first commit, not before */
 } ds_ingest_opts;
 

@@ -6,18 +6,25 @@
  *  2. the population: what is left of the budget (rate x sensors x days) is shared among sources
  *     whose packet counts follow a truncated Pareto law, so a few sources send a lot and most send a
  *     handful over a few days.  Mirai bots, port-mix scanners, random-port scanners;
- *  3. per day: each active source's share of its packets, the diurnal botnet, the events that
- *     overlap the day, the noise; then a stable LSD radix sort by timestamp and serialisation.
+ *  3. the notable phenomena (spikes, a surge, new services, single-source floods, a weekly cycle,
+ *     payload tools), on their own random stream so the background stays the same with or
+ *     without them; magnitudes relative to the planned population's expected volumes;
+ *  4. per day: each active source's share of its packets, the diurnal botnet, the events that
+ *     overlap the day, the noise, the phenomena; then a stable LSD radix sort by timestamp and
+ *     serialisation.
  * An event packet i is a pure function of (event seed, i), so an event crossing midnight is
- * simply replayed for both days and each packet lands in exactly one of them.
+ * simply replayed for both days and each packet lands in exactly one of them; a phenomenon's
+ * day is a pure function of (its seed, the day).
  *
  * Header fields follow each tool's source: Mirai's scanner.c (seq = destination address, ports
  * 23/2323 at 9:1, TTL 64, fixed per-bot source port and window, no options, random IP ID), ZMap's
  * tcp_synscan module (IP ID 54321 before 4.1, window 65535, TTL 255, MSS or Windows-style options),
  * Masscan's templ-pkt.c (window 1024, TTL 255, IP ID = dst ^ dport ^ seq with a SYN-cookie seq),
- * Nmap's raw SYN probe (window 1024, MSS 1460 only, TTL 37..59, random IP ID).  Frames follow
- * RFC 791 (IPv4), RFC 793 (TCP), RFC 768 (UDP), RFC 792 (ICMP), RFC 826 (ARP), RFC 8200 /
- * RFC 4443 (IPv6 / ICMPv6), and the libpcap classic file format.
+ * Nmap's raw SYN probe (window 1024, MSS 1460 only, TTL 37..59, random IP ID); SIP scanners'
+ * requests (RFC 3261, SIPVicious's User-Agent), Slammer's 376-byte 1434/udp datagram (its head
+ * and length, not its code) and Nachi's 92-byte 0xAA ping.  Frames follow RFC 791 (IPv4),
+ * RFC 793 (TCP), RFC 768 (UDP), RFC 792 (ICMP), RFC 826 (ARP), RFC 8200 / RFC 4443 (IPv6 /
+ * ICMPv6), and the libpcap classic file format.
  */
 #include "synth/synth.h"
 
@@ -135,6 +142,7 @@ enum { OS_LINUX, OS_WINDOWS, OS_BARE };
 enum { OPT_NONE, OPT_MSS, OPT_WIN, OPT_LINUX };                     /* TCP option sets */
 enum { W_TCP, W_UDP, W_ICMP_ECHO, W_ICMP_UNREACH, W_ARP, W_FRAG, W_V6_TCP, W_V6_ICMP };
 enum { BS_SYNACK, BS_RSTACK, BS_ECHOREPLY, BS_UNREACH, BS__COUNT };
+enum { PL_NONE, PL_SIP_OPTIONS, PL_SIP_REGISTER, PL_SLAMMER, PL_NACHI };    /* spkt.payload */
 static const char *const bs_names[] = { "tcp-synack", "tcp-rstack", "icmp-echoreply", "icmp-unreach" };
 
 /* One packet to be: 48 bytes; sorted by ts, then serialised. */
@@ -146,7 +154,8 @@ typedef struct spkt {
     uint16_t sport, dport;
     uint16_t ipid, win;
     uint8_t kind, tcpflags, ttl, opt, cat, cc;
-    uint16_t pad;
+    uint8_t payload;             /* PL_*: a tool's payload instead of the usual probe */
+    uint8_t pad;
 } spkt;
 
 typedef struct source {
@@ -178,6 +187,26 @@ typedef struct scanner {
     uint32_t runs;
     uint64_t packets;
 } scanner;
+
+/* Phenomena (planned in plan_phenomena, generated per day in gen_phenomena) */
+enum { PH_SPIKE_CC, PH_SPIKE_SVC, PH_SURGE, PH_NEW_SERVICE, PH_SINGLE, PH_WEEKLY, PH_TOOL };
+typedef struct phen {
+    uint64_t start, end;          /* planned window, ns (tools: the run; their hosts have days) */
+    uint64_t seed;
+    double per_day;               /* packets per full day at full strength */
+    double factor;                /* the magnitude the truth reports */
+    double low;                   /* weekly: level of the quiet days (peak day = 1) */
+    double cc_share, sport_share; /* surge: planned shares of its packets */
+    uint32_t first_src, nsrc;     /* its hosts: psrc[first_src .. first_src + nsrc) */
+    uint32_t nsrc_cc;             /* surge: the first nsrc_cc hosts are from cc */
+    uint32_t ramp_days;           /* surge: days until every host has joined */
+    uint16_t port, sport;
+    uint8_t type, tool, proto, cc, weekday, weekdays;
+    /* measured while generating */
+    uint64_t packets, first_ts, last_ts, cc_packets, sport_packets;
+} phen;
+/* A phenomenon's hold on a service (proto != 0) or a country (proto 0) over days d0..d1. */
+typedef struct claim { uint32_t d0, d1; uint16_t port; uint8_t proto, cc, exclusive; } claim;
 
 typedef struct range4 { uint32_t start, size; uint64_t before; } range4;
 typedef struct range6 { uint8_t net[16]; uint8_t len; } range6;
@@ -211,6 +240,19 @@ typedef struct gen {
     ds_synth_stats st;
     uint64_t *tcp_port, *udp_port, icmp_echo;
     uint64_t cc_count[256];
+    /* the diurnal botnet as used (params, or drawn from the seed) */
+    uint16_t dn_port; char dn_cc[3]; int dn_peak_local, dn_offset;
+    /* phenomena */
+    phen *ph; size_t nph, capph;
+    source *psrc; size_t npsrc, cappsrc;
+    claim *claims; size_t nclaims, capclaims;
+    uint8_t port_banned[65536];              /* new_service TCP/UDP ports: nothing else may use them */
+    double exp_cc[256];                      /* expected packets per day by source country */
+    double exp_mix[64];                      /* expected packets per day by port_mix entry */
+    double exp_random_tcp, exp_total;        /* per TCP port from random-port scanners; all, per day */
+    double exp_mirai;
+    uint64_t dn_first, dn_last;              /* the diurnal botnet's first and last packet */
+    ds_synth_phenomenon *out_ph; const phen **out_src; size_t nout;   /* what the truth reports */
 } gen;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -615,6 +657,23 @@ static uint8_t pick_svc(rng *r)
     return (uint8_t)i;
 }
 
+/* A port-mix scanner's OS profile (window, TTL, options follow from it) and its three services. */
+static void scanner_profile(rng *r, source *s)
+{
+    uint32_t os = rng_below(r, 10);
+    s->os = os < 3 ? OS_LINUX : os < 6 ? OS_WINDOWS : OS_BARE;
+    static const uint16_t lwin[] = { 64240, 29200, 65535 }, wwin[] = { 64240, 8192, 65535 },
+                          bwin[] = { 1024, 65535, 14600, 5840, 2048 };
+    s->win = s->os == OS_LINUX ? lwin[rng_below(r, 3)] : s->os == OS_WINDOWS ? wwin[rng_below(r, 3)]
+                                                                             : bwin[rng_below(r, 5)];
+    uint8_t base = s->os == OS_WINDOWS ? 128 : (s->os == OS_BARE && rng_below(r, 2)) ? 255 : 64;
+    s->ttl = (uint8_t)(base - 6 - rng_below(r, 18));
+    s->sport = (uint16_t)rng_u32(r);
+    s->svc[0] = pick_svc(r);
+    s->svc[1] = pick_svc(r);
+    s->svc[2] = pick_svc(r);
+}
+
 /* Sources of one category until their Pareto-distributed counts fill the budget. */
 static ds_rc plan_population(gen *g, rng *r, int cat, double budget, double cap)
 {
@@ -649,24 +708,626 @@ static ds_rc plan_population(gen *g, rng *r, int cat, double budget, double cap)
             s.ttl = (uint8_t)(64 - 6 - rng_below(r, 18));
         } else {
             s.addr = draw_source(g, r, cc_general, sizeof cc_general / sizeof cc_general[0], &s.cc);
-            uint32_t os = rng_below(r, 10);
-            s.os = os < 3 ? OS_LINUX : os < 6 ? OS_WINDOWS : OS_BARE;
-            static const uint16_t lwin[] = { 64240, 29200, 65535 }, wwin[] = { 64240, 8192, 65535 },
-                                  bwin[] = { 1024, 65535, 14600, 5840, 2048 };
-            s.win = s.os == OS_LINUX ? lwin[rng_below(r, 3)] : s.os == OS_WINDOWS ? wwin[rng_below(r, 3)]
-                                                                                  : bwin[rng_below(r, 5)];
-            uint8_t base = s.os == OS_WINDOWS ? 128 : (s.os == OS_BARE && rng_below(r, 2)) ? 255 : 64;
-            s.ttl = (uint8_t)(base - 6 - rng_below(r, 18));
-            s.sport = (uint16_t)rng_u32(r);
-            s.svc[0] = pick_svc(r);
-            s.svc[1] = pick_svc(r);
-            s.svc[2] = pick_svc(r);
+            scanner_profile(r, &s);
         }
         ds_rc rc = push_source(g, &s);
         if (rc != DS_OK)
             return rc;
         used += c;
     }
+    return DS_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Phenomena: planning
+ *
+ * Each phenomenon imitates a sentence from an observatory report (docs/synth.md lists them).
+ * Magnitudes are relative to what the population would send anyway (its expected packets per
+ * day, by country and by service, summed over the planned sources), so they hold at any --rate.
+ * The plan has its own random stream, so the background traffic is the same with and without
+ * phenomena.  Claims keep two phenomena off one service (or one country) at the same time, so
+ * each is found where the truth says it is. */
+
+static uint32_t cc_pool_count(gen *g, const char *cc)
+{
+    if (!g->p->country_of || !g->pool)
+        return 0;
+    unsigned i = cc_intern(g, cc);
+    return i ? g->pool_start[i + 1] - g->pool_start[i] : 0;
+}
+
+/* The diurnal botnet's port, country, UTC offset and local peak hour (before build_tables). */
+static void choose_diurnal(gen *g)
+{
+    const ds_synth_params *p = g->p;
+    g->dn_port = 4899;
+    memcpy(g->dn_cc, "CN", 3);
+    g->dn_offset = 8;
+    g->dn_peak_local = 21;
+    if (p->phenomena) {
+        /* Remote-administration services that botnets of home PCs scan; the places: South
+         * America half the time (the 4899/tcp reports), else Asia, Europe, Mexico. */
+        static const uint16_t ports[] = { 4899, 4899, 4899, 5938, 5900, 3389, 7070 };
+        static const struct { const char *cc; int utc_offset; } places[] = {
+            { "BR", -3 }, { "AR", -3 }, { "CL", -4 }, { "CO", -5 }, { "PE", -5 }, { "VE", -4 }, { "EC", -5 },
+            { "CN", 8 }, { "VN", 7 }, { "ID", 7 }, { "IN", 5 }, { "RU", 3 }, { "TR", 3 }, { "MX", -6 },
+        };
+        rng r;
+        rng_seed(&r, p->seed, 0x646975726eull);                   /* "diurn" */
+        g->dn_port = ports[rng_below(&r, sizeof ports / sizeof ports[0])];
+        for (int tries = 0; tries < 16; tries++) {
+            uint32_t i = rng_below(&r, 2) ? rng_below(&r, 7) : 7 + rng_below(&r, 7);
+            if (p->country_of && cc_pool_count(g, places[i].cc) < 16)
+                continue;
+            memcpy(g->dn_cc, places[i].cc, 3);
+            g->dn_offset = places[i].utc_offset;
+            break;
+        }
+        g->dn_peak_local = 19 + (int)rng_below(&r, 5);
+    }
+    if (p->diurnal_port)
+        g->dn_port = p->diurnal_port;
+    if (p->diurnal_cc[0]) {
+        memcpy(g->dn_cc, p->diurnal_cc, 2);
+        g->dn_cc[2] = '\0';
+        g->dn_offset = p->diurnal_utc_offset;
+    }
+    if (p->diurnal_peak_hour >= 0)
+        g->dn_peak_local = p->diurnal_peak_hour % 24;
+}
+
+/* Expected packets per day of the planned population and events, by country and by service. */
+static void expected_volumes(gen *g)
+{
+    double days = g->p->days;
+    for (size_t i = 0; i < g->nsrc; i++) {
+        const source *s = &g->src[i];
+        double per = s->count / days;
+        g->exp_cc[s->cc] += per;
+        g->exp_total += per;
+        if (s->cat == DS_SYNTH_CAT_SCAN) {
+            g->exp_mix[s->svc[0]] += 0.8 * per;
+            g->exp_mix[s->svc[1]] += 0.1 * per;
+            g->exp_mix[s->svc[2]] += 0.1 * per;
+        } else if (s->cat == DS_SYNTH_CAT_MIRAI) {
+            g->exp_mirai += per;
+        } else {
+            g->exp_random_tcp += per / 65535.0;
+        }
+    }
+    for (size_t i = 0; i < g->nbots; i++)
+        g->exp_cc[g->bots[i].cc] += g->diurnal_per_day / (double)g->nbots;
+    g->exp_total += g->diurnal_per_day;
+    for (size_t i = 0; i < g->nev; i++) {
+        g->exp_cc[g->ev[i].cc] += g->ev[i].npk / days;
+        g->exp_total += g->ev[i].npk / days;
+    }
+}
+
+static double usual_svc(const gen *g, uint8_t proto, uint16_t port)
+{
+    double v = 0;
+    for (size_t i = 0; i < N_PORT_MIX; i++)
+        if (port_mix[i].proto == proto && (proto == 1 || port_mix[i].port == port))
+            v += g->exp_mix[i];
+    if (proto == 6) {
+        v += g->exp_random_tcp;
+        if (port == g->dn_port)
+            v += g->diurnal_per_day;
+        if (port == 23 || port == 2323)
+            v += g->exp_mirai * (port == 23 ? 0.9 : 0.1);
+        for (size_t i = 0; i < g->nev; i++)
+            if ((g->ev[i].type == EV_ZMAP || g->ev[i].type == EV_MASSCAN) && g->ev[i].port == port)
+                v += g->ev[i].npk / (double)g->p->days;
+    }
+    return v;
+}
+
+/* Is the port used by anything in the model other than a phenomenon (either protocol)? */
+static int port_in_model(const gen *g, uint16_t port)
+{
+    for (size_t i = 0; i < N_PORT_MIX; i++)
+        if (port_mix[i].proto != 1 && port_mix[i].port == port)
+            return 1;
+    for (size_t i = 0; i < sizeof sweep_ports / sizeof sweep_ports[0]; i++)
+        if (sweep_ports[i] == port)
+            return 1;
+    for (size_t i = 0; i < sizeof nmap_top / sizeof nmap_top[0]; i++)
+        if (nmap_top[i] == port)
+            return 1;
+    static const uint16_t fixed[] = { 22, 80, 443, 445, 3389, 53, 5060, 1434 };   /* IPv6, fragments, tools */
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (fixed[i] == port)
+            return 1;
+    return port == g->dn_port;
+}
+
+static ds_rc push_claim(gen *g, uint8_t proto, uint16_t port, uint8_t cc, uint32_t d0, uint32_t d1, int exclusive)
+{
+    if (g->nclaims == g->capclaims) {
+        size_t cap = g->capclaims ? g->capclaims * 2 : 64;
+        claim *nc = realloc(g->claims, cap * sizeof *nc);
+        if (!nc)
+            return ds_fail(g->err, DS_ENOMEM, "synth: out of memory planning phenomena");
+        g->claims = nc;
+        g->capclaims = cap;
+    }
+    g->claims[g->nclaims++] = (claim){ d0, d1, port, proto, cc, (uint8_t)exclusive };
+    return DS_OK;
+}
+/* Two weeks' margin either side: a detector's baseline should not hold another phenomenon. */
+static int overlaps(const claim *c, uint32_t d0, uint32_t d1) { return d0 < c->d1 + 14 && c->d0 < d1 + 14; }
+static int svc_taken(const gen *g, uint8_t proto, uint16_t port, uint32_t d0, uint32_t d1, int exclusive)
+{
+    if (proto != 1 && g->port_banned[port])
+        return 1;
+    for (size_t i = 0; i < g->nclaims; i++) {
+        const claim *c = &g->claims[i];
+        if (c->proto == proto && (proto == 1 || c->port == port) && (exclusive || c->exclusive || overlaps(c, d0, d1)))
+            return 1;
+    }
+    return 0;
+}
+static int cc_taken(const gen *g, uint8_t cc, uint32_t d0, uint32_t d1)
+{
+    for (size_t i = 0; i < g->nclaims; i++)
+        if (g->claims[i].proto == 0 && g->claims[i].cc == cc && overlaps(&g->claims[i], d0, d1))
+            return 1;
+    return 0;
+}
+
+static phen *new_phen(gen *g, rng *r, uint8_t type)
+{
+    if (g->nph == g->capph) {
+        size_t cap = g->capph ? g->capph * 2 : 32;
+        phen *np = realloc(g->ph, cap * sizeof *np);
+        if (!np)
+            return NULL;
+        g->ph = np;
+        g->capph = cap;
+    }
+    phen *ph = &g->ph[g->nph++];
+    memset(ph, 0, sizeof *ph);
+    ph->type = type;
+    ph->seed = rng_next(r);
+    ph->first_src = (uint32_t)g->npsrc;
+    ph->first_ts = UINT64_MAX;
+    return ph;
+}
+static source *new_psrc(gen *g, phen *ph)
+{
+    if (g->npsrc == g->cappsrc) {
+        size_t cap = g->cappsrc ? g->cappsrc * 2 : 1024;
+        source *ns = realloc(g->psrc, cap * sizeof *ns);
+        if (!ns)
+            return NULL;
+        g->psrc = ns;
+        g->cappsrc = cap;
+    }
+    source *s = &g->psrc[g->npsrc++];
+    memset(s, 0, sizeof *s);
+    ph->nsrc++;
+    return s;
+}
+/* A source address no population source uses: "a new source" must be new. */
+static uint32_t fresh_source(gen *g, rng *r, const cc_weight *t, size_t n, uint8_t *cc)
+{
+    uint32_t a = 0;
+    for (int tries = 0; tries < 8; tries++) {
+        a = draw_source(g, r, t, n, cc);
+        size_t i = 0;
+        while (i < g->nsrc && g->src[i].addr != a)
+            i++;
+        if (i == g->nsrc)
+            break;
+    }
+    return a;
+}
+
+/* Per 92 days, lo..hi drawn from the seed, scaled to the run; at least one in 60 days or more. */
+static uint32_t phen_count(rng *r, uint32_t lo, uint32_t hi, uint32_t days, uint32_t min_days)
+{
+    uint32_t per92 = lo + rng_below(r, hi - lo + 1);
+    if (days < 14 + min_days)
+        return 0;
+    uint32_t n = (uint32_t)((double)per92 * days / 92.0 + 0.5);
+    return n == 0 && days >= 60 ? 1 : n;
+}
+
+#define CCW(x) x, sizeof x / sizeof x[0]
+
+/* Many hosts of country cc (or of table t when cc is 0), each a port-mix scanner profile. */
+static ds_rc add_hosts(gen *g, rng *r, phen *ph, uint32_t n, uint8_t cc, const cc_weight *t, size_t nt)
+{
+    cc_weight one[1] = { { "ZZ", 1 } };
+    if (cc) {
+        one[0].cc = g->cc_code[cc];
+        t = one;
+        nt = 1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        source *s = new_psrc(g, ph);
+        if (!s)
+            return ds_fail(g->err, DS_ENOMEM, "synth: out of memory planning phenomena");
+        s->addr = draw_source(g, r, t, nt, &s->cc);
+        s->cat = DS_SYNTH_CAT_SCAN;
+        scanner_profile(r, s);
+    }
+    return DS_OK;
+}
+
+/* Start day (>= 14) and window for a phenomenon of dur_days days starting at a random hour. */
+static void place(gen *g, rng *r, phen *ph, uint32_t dur_days, uint32_t *d0, uint32_t *d1)
+{
+    uint32_t days = g->p->days;
+    *d0 = 14 + rng_below(r, days - 14 - dur_days + 1);
+    *d1 = *d0 + dur_days;
+    ph->start = day_ns(g, *d0) + (uint64_t)rng_below(r, 86400) * NS_PER_SEC;
+    ph->end = ph->start + (uint64_t)dur_days * NS_PER_DAY;
+    if (ph->end > day_ns(g, days))
+        ph->end = day_ns(g, days);
+}
+
+static const svc surge_svcs[] = {   /* databases, admin panels, clusters: low-ranked in the port mix */
+    { 6, 1521, 1 }, { 6, 5984, 1 }, { 6, 27017, 1 }, { 6, 9000, 1 }, { 6, 2222, 1 }, { 6, 6443, 1 },
+    { 6, 8088, 1 }, { 6, 10250, 1 }, { 6, 9090, 1 }, { 6, 5601, 1 }, { 6, 7001, 1 }, { 6, 8983, 1 },
+    { 6, 50070, 1 }, { 6, 11434, 1 }, { 6, 2181, 1 }, { 6, 9042, 1 }, { 6, 5672, 1 }, { 6, 15672, 1 },
+};
+static const svc new_svcs[] = {     /* IoT and exploit targets not in the port mix */
+    { 6, 37777, 1 }, { 6, 34567, 1 }, { 6, 9527, 1 }, { 6, 8291, 1 }, { 6, 8728, 1 }, { 6, 32764, 1 },
+    { 6, 61616, 1 }, { 6, 4786, 1 }, { 6, 5985, 1 }, { 6, 9530, 1 }, { 6, 4567, 1 }, { 6, 10443, 1 },
+    { 17, 37810, 1 }, { 17, 3702, 1 }, { 17, 10001, 1 }, { 17, 47808, 1 },
+};
+static const svc weekly_svcs[] = {  /* office-hours services */
+    { 6, 445, 1 }, { 6, 3389, 1 }, { 6, 1433, 1 }, { 6, 3306, 1 }, { 6, 5432, 1 }, { 6, 6379, 1 },
+    { 6, 9200, 1 }, { 6, 5900, 1 }, { 6, 21, 1 }, { 6, 2375, 1 }, { 6, 8000, 1 }, { 6, 8888, 1 },
+};
+static const char *const surge_ccs[] = { "CN", "CN", "CN", "US", "RU", "BR", "IN", "KR", "NL", "VN", "TW", "DE" };
+static const char *const weekly_ccs[] = { "US", "CN", "RU", "DE", "NL", "GB", "FR", "JP", "KR", "IN", "BR",
+                                          "SG", "HK", "UA", "TR" };
+
+/* A country from names (with pool data, unclaimed in d0..d1); 0 without country data or none free. */
+static uint8_t pick_cc(gen *g, rng *r, const char *const *names, size_t n, uint32_t d0, uint32_t d1)
+{
+    if (!g->p->country_of)
+        return 0;
+    for (int tries = 0; tries < 32; tries++) {
+        const char *cc = names[rng_below(r, (uint32_t)n)];
+        if (cc_pool_count(g, cc) < 16)
+            continue;
+        uint8_t i = (uint8_t)cc_intern(g, cc);
+        if (i && !cc_taken(g, i, d0, d1))
+            return i;
+    }
+    return 0;
+}
+/* A service from t that is free in d0..d1 (exclusive: never used by another phenomenon). */
+static const svc *pick_svc_from(gen *g, rng *r, const svc *t, size_t n, uint32_t d0, uint32_t d1, int exclusive)
+{
+    uint32_t at = rng_below(r, (uint32_t)n);
+    for (size_t k = 0; k < n; k++) {
+        const svc *v = &t[(at + k) % n];
+        if (!svc_taken(g, v->proto, v->port, d0, d1, exclusive))
+            return v;
+    }
+    return NULL;
+}
+/* A mid-ranked TCP or UDP service of the port mix: rank lo..hi (1 = most packets expected) among
+ * its entries, free in d0..d1, not the SIP tools' 5060/udp nor the diurnal botnet's port. */
+static const svc *pick_mid_svc(gen *g, rng *r, uint32_t lo, uint32_t hi, uint32_t d0, uint32_t d1)
+{
+    const svc *ranked[N_PORT_MIX];
+    double vol[N_PORT_MIX];
+    uint32_t n = 0;
+    for (size_t i = 0; i < N_PORT_MIX; i++) {
+        const svc *v = &port_mix[i];
+        double u = v->proto == 1 ? 0 : usual_svc(g, v->proto, v->port);
+        uint32_t k = n++;
+        for (; k > 0 && vol[k - 1] < u; k--) {       /* insertion sort, largest first */
+            ranked[k] = ranked[k - 1];
+            vol[k] = vol[k - 1];
+        }
+        ranked[k] = v;
+        vol[k] = u;
+    }
+    if (hi > n)
+        hi = n;
+    if (lo < 1 || lo > hi)
+        return NULL;
+    uint32_t span = hi - lo + 1, at = rng_below(r, span);
+    for (uint32_t k = 0; k < span; k++) {
+        const svc *v = ranked[lo - 1 + (at + k) % span];
+        if (v->proto != 1 && !(v->proto == 17 && v->port == 5060) && v->port != g->dn_port &&
+            !svc_taken(g, v->proto, v->port, d0, d1, 0))
+            return v;
+    }
+    return NULL;
+}
+
+static double clampd(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+static ds_rc plan_tools(gen *g, rng *r)
+{
+    const ds_synth_params *p = g->p;
+    uint32_t days = p->days;
+    double usual_sip = usual_svc(g, 17, 5060), daily = g->exp_total;
+    static const struct { uint8_t tool; uint32_t lo, hi, span_lo, span_hi; } kinds[] = {
+        { DS_SYNTH_TOOL_SIPVICIOUS, 3, 6, 1, 5 }, { DS_SYNTH_TOOL_SIPCLI, 1, 3, 1, 4 },
+        { DS_SYNTH_TOOL_SLAMMER, 3, 8, 10, 92 }, { DS_SYNTH_TOOL_NACHI, 2, 5, 5, 40 },
+    };
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        uint8_t tool = kinds[k].tool;
+        if (tool == DS_SYNTH_TOOL_SIPCLI && rng_below(r, 2))
+            tool = DS_SYNTH_TOOL_VAXSIP;
+        uint32_t per92 = kinds[k].lo + rng_below(r, kinds[k].hi - kinds[k].lo + 1);
+        uint32_t n = (uint32_t)((double)per92 * days / 92.0 + 0.5);
+        if (n == 0)
+            n = 1;
+        phen *ph = new_phen(g, r, PH_TOOL);
+        if (!ph)
+            return ds_fail(g->err, DS_ENOMEM, "synth: out of memory planning phenomena");
+        ph->tool = tool;
+        ph->proto = tool == DS_SYNTH_TOOL_NACHI ? 1 : 17;
+        ph->port = tool == DS_SYNTH_TOOL_NACHI ? 8 : tool == DS_SYNTH_TOOL_SLAMMER ? 1434 : 5060;
+        ph->start = day_ns(g, 0);
+        ph->end = day_ns(g, days);
+        for (uint32_t i = 0; i < n; i++) {
+            source *s = new_psrc(g, ph);
+            if (!s)
+                return ds_fail(g->err, DS_ENOMEM, "synth: out of memory planning phenomena");
+            s->addr = fresh_source(g, r, CCW(cc_general), &s->cc);
+            uint32_t span = kinds[k].span_lo + rng_below(r, kinds[k].span_hi - kinds[k].span_lo + 1);
+            if (span > days)
+                span = days;
+            s->span = (uint16_t)span;
+            s->first_day = (uint16_t)rng_below(r, days - span + 1);
+            if (tool == DS_SYNTH_TOOL_SLAMMER && i == 0) {
+                /* Slammer is endemic: one host runs from the first day to the last, so that
+                 * 1434/udp is part of the baseline, never a "new service" */
+                s->first_day = 0;
+                s->span = (uint16_t)(days > 65535 ? 65535 : days);
+            }
+            s->ttl = (uint8_t)(128 - 6 - rng_below(r, 18));           /* Windows hosts, PBX boxes */
+            double per_day;
+            switch (tool) {
+            case DS_SYNTH_TOOL_SLAMMER:
+                /* the worm's one socket: one ephemeral source port for the host's life */
+                s->sport = (uint16_t)(1025 + rng_below(r, 3975));
+                per_day = daily * (0.0002 + 0.0006 * rng_unit(r));
+                break;
+            case DS_SYNTH_TOOL_NACHI:
+                s->sport = (uint16_t)rng_u32(r);                      /* ICMP identifier */
+                per_day = daily * (0.0005 + 0.0015 * rng_unit(r));
+                break;
+            default:
+                /* svmap / svwar bind 5060 locally; the others use an ephemeral port */
+                s->sport = tool == DS_SYNTH_TOOL_SIPVICIOUS ? 5060 : (uint16_t)(32768 + rng_below(r, 28232));
+                s->ttl = (uint8_t)(64 - 6 - rng_below(r, 18));
+                s->svc[0] = rng_below(r, 10) < 7 ? PL_SIP_OPTIONS : PL_SIP_REGISTER;
+                per_day = usual_sip * (0.2 + 0.4 * rng_unit(r));
+                break;
+            }
+            s->count = (uint32_t)(per_day < 1 ? 1 : per_day);
+        }
+    }
+    return DS_OK;
+}
+
+static ds_rc plan_phenomena(gen *g)
+{
+    const ds_synth_params *p = g->p;
+    uint32_t days = p->days;
+    rng r;
+    rng_seed(&r, p->seed, 0x7068656eull);                        /* "phen" */
+    expected_volumes(g);
+    double daily = g->exp_total;
+    ds_rc rc;
+    uint8_t dncc = p->country_of ? (uint8_t)cc_intern(g, g->dn_cc) : 0;
+    if ((rc = push_claim(g, 6, g->dn_port, 0, 0, days, 1)) != DS_OK ||
+        (dncc && (rc = push_claim(g, 0, 0, dncc, 0, days, 0)) != DS_OK) ||
+        (rc = push_claim(g, 17, 5060, 0, 0, days, 1)) != DS_OK ||
+        (rc = push_claim(g, 17, 1434, 0, 0, days, 1)) != DS_OK ||
+        (rc = push_claim(g, 1, 8, 0, 0, days, 1)) != DS_OK)
+        return rc;
+    if ((rc = plan_tools(g, &r)) != DS_OK)
+        return rc;
+#define NEW_PHEN(type)                                                                  \
+    phen *ph = new_phen(g, &r, type);                                                   \
+    if (!ph)                                                                            \
+        return ds_fail(g->err, DS_ENOMEM, "synth: out of memory planning phenomena")
+
+    /* surge: "1521/tcp rose from 74th to 13th place; 92 % of the packets came from China and 99 %
+     * had source port 6000; the number of source hosts surged in late July" */
+    uint32_t n = phen_count(&r, 1, 1, days, 28);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t dur = 14 + rng_below(&r, 22), d0, d1;
+        if (dur > days - 14)
+            dur = days - 14;
+        NEW_PHEN(PH_SURGE);
+        place(g, &r, ph, dur, &d0, &d1);
+        const svc *v = pick_svc_from(g, &r, surge_svcs, sizeof surge_svcs / sizeof surge_svcs[0], d0, d1, 1);
+        if (!v) {
+            g->nph--;
+            continue;
+        }
+        static const uint16_t sports[] = { 6000, 6000, 6000, 6001, 6003, 6005 };
+        static const uint16_t wins[] = { 16384, 65535, 8192, 29200 };
+        ph->proto = 6;
+        ph->port = v->port;
+        ph->cc = pick_cc(g, &r, surge_ccs, sizeof surge_ccs / sizeof surge_ccs[0], d0, d1);
+        ph->sport = sports[rng_below(&r, 6)];
+        ph->per_day = daily * (0.015 + 0.025 * rng_unit(&r));
+        ph->factor = ph->per_day / (usual_svc(g, 6, v->port) > 1 ? usual_svc(g, 6, v->port) : 1);
+        ph->cc_share = ph->cc ? 0.92 + 0.05 * rng_unit(&r) : 1;
+        ph->sport_share = 0.993 + 0.006 * rng_unit(&r);
+        ph->ramp_days = 3 + rng_below(&r, 5);
+        uint32_t hosts = (uint32_t)clampd(50 + rng_below(&r, 350), 4, ph->per_day * dur / 3 + 4);
+        uint32_t hosts_cc = ph->cc ? (uint32_t)(hosts * ph->cc_share + 0.5) : hosts;
+        if (ph->cc && hosts_cc >= hosts)
+            hosts_cc = hosts - 1;
+        uint16_t win = wins[rng_below(&r, 4)];
+        uint8_t base = rng_below(&r, 2) ? 128 : 64;
+        if ((rc = add_hosts(g, &r, ph, hosts_cc, ph->cc, CCW(cc_general))) != DS_OK ||
+            (rc = add_hosts(g, &r, ph, hosts - hosts_cc, 0, CCW(cc_general))) != DS_OK)
+            return rc;
+        ph->nsrc_cc = hosts_cc;
+        for (uint32_t k = 0; k < ph->nsrc; k++) {      /* one bot, one stack: bare SYNs, no options */
+            source *s = &g->psrc[ph->first_src + k];
+            s->os = OS_BARE;
+            s->win = win;
+            s->ttl = (uint8_t)(base - 6 - rng_below(&r, 18));
+        }
+        if ((rc = push_claim(g, 6, v->port, 0, d0, d1, 1)) != DS_OK ||
+            (ph->cc && (rc = push_claim(g, 0, 0, ph->cc, d0, d1, 0)) != DS_OK))
+            return rc;
+    }
+
+    /* periodic_weekly: one country's scanning of one service on working days, or on one day.  Each
+     * runs from its third week to the end of the run, so any quarter of the run shows the cycle;
+     * a longer run has several at once, on other services and from other countries. */
+    n = phen_count(&r, 1, 1, days, 28);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t d0 = 14 + rng_below(&r, 7), d1 = days;
+        NEW_PHEN(PH_WEEKLY);
+        ph->start = day_ns(g, d0);
+        ph->end = day_ns(g, d1);
+        const svc *v = pick_svc_from(g, &r, weekly_svcs, sizeof weekly_svcs / sizeof weekly_svcs[0], d0, d1, 0);
+        ph->cc = pick_cc(g, &r, weekly_ccs, sizeof weekly_ccs / sizeof weekly_ccs[0], d0, d1);
+        if (!v || (p->country_of && !ph->cc)) {
+            g->nph--;
+            continue;
+        }
+        ph->proto = v->proto;
+        ph->port = v->port;
+        ph->weekdays = (uint8_t)rng_below(&r, 2);
+        ph->weekday = (uint8_t)(ph->weekdays ? 1 + rng_below(&r, 5) : rng_below(&r, 7));
+        ph->low = 0.05 + 0.1 * rng_unit(&r);
+        ph->factor = 1 / ph->low;
+        ph->per_day = usual_svc(g, v->proto, v->port) * (0.6 + 0.9 * rng_unit(&r));
+        if (ph->per_day < 10)
+            ph->per_day = 10;
+        if ((rc = add_hosts(g, &r, ph, 20 + rng_below(&r, 100), ph->cc, CCW(cc_general))) != DS_OK ||
+            (rc = push_claim(g, v->proto, v->port, 0, d0, d1, 0)) != DS_OK ||
+            (ph->cc && (rc = push_claim(g, 0, 0, ph->cc, d0, d1, 0)) != DS_OK))
+            return rc;
+    }
+
+    /* new_service: "scans of 37215/tcp appeared on ..." - a port nothing else ever uses */
+    n = phen_count(&r, 1, 2, days, 7);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t d0, d1, dur = 7 + rng_below(&r, 34);
+        if (dur > days - 14)
+            dur = days - 14;
+        NEW_PHEN(PH_NEW_SERVICE);
+        place(g, &r, ph, dur, &d0, &d1);
+        if (rng_below(&r, 2)) {                       /* half stay to the end of the run */
+            ph->end = day_ns(g, days);
+            d1 = days;
+        }
+        const svc *v = NULL;
+        for (int tries = 0; tries < 8 && (!v || port_in_model(g, v->port)); tries++)
+            v = pick_svc_from(g, &r, new_svcs, sizeof new_svcs / sizeof new_svcs[0], 0, days, 1);
+        if (!v || port_in_model(g, v->port)) {
+            g->nph--;
+            continue;
+        }
+        ph->proto = v->proto;
+        ph->port = v->port;
+        ph->per_day = daily * (0.003 + 0.009 * rng_unit(&r));
+        ph->factor = ph->per_day;                     /* from nothing: packets per day */
+        g->port_banned[v->port] = 1;
+        if ((rc = add_hosts(g, &r, ph, 40 + rng_below(&r, 260), 0, CCW(cc_mirai))) != DS_OK ||
+            (rc = push_claim(g, v->proto, v->port, 0, 0, days, 1)) != DS_OK)
+            return rc;
+    }
+
+    /* spike (service): "scans of 5555/tcp jumped tenfold for two days" */
+    n = phen_count(&r, 1, 2, days, 4);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t d0, d1;
+        NEW_PHEN(PH_SPIKE_SVC);
+        place(g, &r, ph, 1 + rng_below(&r, 4), &d0, &d1);
+        const svc *v = pick_mid_svc(g, &r, 10, 30, d0, d1);
+        if (!v) {
+            g->nph--;
+            continue;
+        }
+        ph->proto = v->proto;
+        ph->port = v->port;
+        ph->factor = 5 + 15 * rng_unit(&r);
+        ph->per_day = (ph->factor - 1) * usual_svc(g, v->proto, v->port);
+        uint32_t hosts = (uint32_t)clampd(ph->per_day * (d1 - d0) / (5 + 15 * rng_unit(&r)), 50, 3000);
+        if ((rc = add_hosts(g, &r, ph, hosts, 0, CCW(cc_general))) != DS_OK ||
+            (rc = push_claim(g, v->proto, v->port, 0, d0, d1, 0)) != DS_OK)
+            return rc;
+    }
+
+    /* single_source: one new host sends enough to multiply a service's day five times or more */
+    n = phen_count(&r, 1, 2, days, 3);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t d0, d1;
+        NEW_PHEN(PH_SINGLE);
+        place(g, &r, ph, 3, &d0, &d1);
+        ph->end = ph->start + (uint64_t)((1 + 2 * rng_unit(&r)) * (double)NS_PER_DAY);
+        if (ph->end > day_ns(g, days))
+            ph->end = day_ns(g, days);
+        const svc *v = pick_mid_svc(g, &r, 12, 34, d0, d1);
+        if (!v) {
+            g->nph--;
+            continue;
+        }
+        ph->proto = v->proto;
+        ph->port = v->port;
+        ph->factor = 5 + 7 * rng_unit(&r);
+        ph->per_day = (ph->factor - 1) * usual_svc(g, v->proto, v->port);
+        source *s = new_psrc(g, ph);
+        if (!s)
+            return ds_fail(g->err, DS_ENOMEM, "synth: out of memory planning phenomena");
+        s->addr = fresh_source(g, &r, CCW(cc_general), &s->cc);
+        scanner_profile(&r, s);
+        ph->cc = s->cc;
+        if ((rc = push_claim(g, v->proto, v->port, 0, d0, d1, 0)) != DS_OK)
+            return rc;
+    }
+
+    /* spike (country): "packets from Bulgaria rose for a few days" - not a top-5 country */
+    n = p->country_of ? phen_count(&r, 1, 2, days, 5) : 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t d0, d1;
+        NEW_PHEN(PH_SPIKE_CC);
+        place(g, &r, ph, 2 + rng_below(&r, 4), &d0, &d1);
+        uint8_t order[256];
+        unsigned no = 0;
+        for (unsigned c = 1; c < g->ncc && c < 256; c++)
+            if (g->exp_cc[c] > 0)
+                order[no++] = (uint8_t)c;
+        for (unsigned a = 1; a < no; a++)            /* by expected volume, largest first */
+            for (unsigned b = a; b > 0 && g->exp_cc[order[b]] > g->exp_cc[order[b - 1]]; b--) {
+                uint8_t t = order[b];
+                order[b] = order[b - 1];
+                order[b - 1] = t;
+            }
+        uint8_t cc = 0;
+        /* ranks 8..25: a margin below the top 5, whose order the planted traffic can shift */
+        for (int tries = 0; tries < 32 && !cc && no > 7; tries++) {
+            uint8_t c = order[7 + rng_below(&r, (no < 25 ? no : 25) - 7)];
+            if (g->exp_cc[c] >= 0.002 * daily && g->pool_start[c + 1] - g->pool_start[c] >= 16 &&
+                !cc_taken(g, c, d0, d1))
+                cc = c;
+        }
+        if (!cc) {
+            g->nph--;
+            continue;
+        }
+        ph->cc = cc;
+        ph->factor = 4 + 6 * rng_unit(&r);
+        ph->per_day = (ph->factor - 1) * g->exp_cc[cc];
+        uint32_t hosts = (uint32_t)clampd(ph->per_day * (d1 - d0) / (10 + 30 * rng_unit(&r)), 30, 3000);
+        if ((rc = add_hosts(g, &r, ph, hosts, cc, CCW(cc_general))) != DS_OK ||
+            (rc = push_claim(g, 0, 0, cc, d0, d1, 0)) != DS_OK)
+            return rc;
+    }
+#undef NEW_PHEN
     return DS_OK;
 }
 
@@ -693,9 +1354,8 @@ static inline spkt *emit(gen *g)
 
 static void build_tables(gen *g)
 {
-    const ds_synth_params *p = g->p;
     const double pi = 3.14159265358979323846;
-    int peak = ((p->diurnal_peak_hour - p->diurnal_utc_offset) % 24 + 24) % 24;
+    int peak = ((g->dn_peak_local - g->dn_offset) % 24 + 24) % 24;
     for (int m = 0; m < 1440; m++) {
         /* background: mild (±20%) swell peaking 14:00 UTC, when Asia's evening meets Europe's day */
         double mild = (1.0 + 0.2 * cos(2 * pi * (m - 14 * 60) / 1440.0)) / 1.2;
@@ -715,6 +1375,8 @@ static inline uint64_t time_in_day(rng *r, const uint32_t *table)
             return m * 60ull * NS_PER_SEC + rng_next(r) % (60ull * NS_PER_SEC);
     }
 }
+
+static void fill_probe(spkt *k, const source *s, rng *r, uint8_t proto, uint16_t port);
 
 static void fill_scan(gen *g, spkt *k, const source *s, rng *r, uint64_t ts)
 {
@@ -739,13 +1401,19 @@ static void fill_scan(gen *g, spkt *k, const source *s, rng *r, uint64_t ts)
     uint8_t proto = 6;
     uint16_t port;
     if (s->cat == DS_SYNTH_CAT_RANDOM_PORT) {
-        port = (uint16_t)(1 + rng_below(r, 65535));
+        do port = (uint16_t)(1 + rng_below(r, 65535)); while (g->port_banned[port]);
     } else {
         uint32_t x = rng_below(r, 10);
         const svc *v = &port_mix[s->svc[x < 8 ? 0 : x < 9 ? 1 : 2]];
         proto = v->proto;
         port = v->port;
     }
+    fill_probe(k, s, r, proto, port);
+}
+
+/* The probe a scanner with s's OS profile sends to one service (proto 1: ICMP echo request). */
+static void fill_probe(spkt *k, const source *s, rng *r, uint8_t proto, uint16_t port)
+{
     k->dport = port;
     if (proto == 6) {
         k->kind = W_TCP;
@@ -795,6 +1463,10 @@ static ds_rc gen_population(gen *g, uint32_t d, rng *r)
         if (!pk)
             return ds_fail(g->err, DS_ENOMEM, "synth: out of memory for day %u", d);
         pk->ts = base + time_in_day(r, g->strong);
+        if (pk->ts < g->dn_first || !g->dn_first)
+            g->dn_first = pk->ts;
+        if (pk->ts > g->dn_last)
+            g->dn_last = pk->ts;
         pk->src = b->addr;
         pk->dst = random_dark(g, r);
         pk->cat = DS_SYNTH_CAT_DIURNAL;
@@ -803,7 +1475,7 @@ static ds_rc gen_population(gen *g, uint32_t d, rng *r)
         pk->ipid = (uint16_t)rng_u32(r);
         pk->kind = W_TCP;
         pk->tcpflags = 0x02;
-        pk->dport = g->p->diurnal_port;
+        pk->dport = g->dn_port;
         pk->sport = (uint16_t)(49152 + rng_below(r, 16384));
         pk->seq = rng_u32(r);
         pk->win = b->win;
@@ -936,6 +1608,8 @@ static ds_rc gen_events(gen *g, uint32_t d)
                 k->dport = pi < sizeof nmap_top / sizeof nmap_top[0]
                                ? nmap_top[pi]
                                : (uint16_t)(1 + hash_below(mix64(e->seed + pi), 65535));
+                for (uint64_t x = e->seed + pi; g->port_banned[k->dport];)
+                    k->dport = (uint16_t)(1 + hash_below(x = mix64(x), 65535));
                 k->sport = e->sport;
                 k->seq = (uint32_t)h3;
                 k->ipid = (uint16_t)(h3 >> 32);
@@ -955,6 +1629,8 @@ static ds_rc gen_events(gen *g, uint32_t d)
                     k->kind = W_TCP;
                     k->sport = e->port;
                     k->dport = (uint16_t)(1024 + hash_below(h3, 64512));
+                    for (uint64_t x = h3; g->port_banned[k->dport];)
+                        k->dport = (uint16_t)(1024 + hash_below(x = mix64(x), 64512));
                     k->ack = (uint32_t)h3 + 1;
                     if (e->variant == BS_SYNACK) {
                         k->tcpflags = 0x12;
@@ -983,6 +1659,154 @@ static ds_rc gen_events(gen *g, uint32_t d)
                 }
                 break;
             }
+        }
+    }
+    return DS_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Phenomena: one day's packets.  A phenomenon's day is a pure function of (its seed, the day). */
+
+static inline int weekday_of(uint64_t ns) { return (int)((ns / NS_PER_DAY + 4) % 7); }   /* 0 Sunday */
+
+/* Bresenham: is packet j one of the share q (0 <= q <= 1) spread evenly over the packets?  Of the
+ * first n packets, exactly floor(n q) are. */
+static inline int in_share(uint64_t j, double q)
+{
+    return floor((double)(j + 1) * q) > floor((double)j * q);
+}
+
+static inline void fill_head(gen *g, spkt *k, const source *s, rng *r, uint64_t ts)
+{
+    k->ts = ts;
+    k->src = s->addr;
+    k->dst = random_dark(g, r);
+    k->cc = s->cc;
+    k->ttl = s->ttl;
+    k->ipid = (uint16_t)rng_u32(r);
+}
+
+static inline void note(phen *ph, source *s, uint64_t ts)
+{
+    s->emitted = 1;
+    ph->packets++;
+    if (ts < ph->first_ts)
+        ph->first_ts = ts;
+    if (ts > ph->last_ts)
+        ph->last_ts = ts;
+}
+
+static ds_rc gen_tool_day(gen *g, phen *ph, uint32_t d, rng *r)
+{
+    uint64_t lo = day_ns(g, d);
+    for (uint32_t i = 0; i < ph->nsrc; i++) {
+        source *s = &g->psrc[ph->first_src + i];
+        if (d < s->first_day || d >= (uint32_t)s->first_day + s->span)
+            continue;
+        double want = s->count * (0.8 + 0.4 * rng_unit(r));
+        uint32_t n = (uint32_t)want + (rng_unit(r) < want - floor(want));
+        for (uint32_t j = 0; j < n; j++) {
+            spkt *k = emit(g);
+            if (!k)
+                return ds_fail(g->err, DS_ENOMEM, "synth: out of memory for day %u", d);
+            fill_head(g, k, s, r, lo + time_in_day(r, g->mild));
+            k->cat = DS_SYNTH_CAT_TOOL_PAYLOAD;
+            k->sport = s->sport;
+            if (ph->tool == DS_SYNTH_TOOL_NACHI) {
+                k->kind = W_ICMP_ECHO;
+                k->tcpflags = 8;
+                k->opt = 64;                                 /* 64 bytes of 0xAA: IP total length 92 */
+                k->payload = PL_NACHI;
+                k->aux = (uint32_t)s->sport << 16 | (uint16_t)(k->ts / NS_PER_SEC);
+            } else {
+                k->kind = W_UDP;
+                k->dport = ph->port;
+                k->aux = rng_u32(r);
+                k->seq = rng_u32(r);
+                if (ph->tool == DS_SYNTH_TOOL_SLAMMER) {
+                    k->payload = PL_SLAMMER;
+                } else {
+                    k->payload = s->svc[0];                  /* OPTIONS or REGISTER */
+                    k->opt = (uint8_t)(ph->tool - DS_SYNTH_TOOL_SIPVICIOUS);   /* User-Agent */
+                }
+            }
+            note(ph, s, k->ts);
+        }
+    }
+    return DS_OK;
+}
+
+static const uint8_t ph_cat[] = {
+    [PH_SPIKE_CC] = DS_SYNTH_CAT_SPIKE, [PH_SPIKE_SVC] = DS_SYNTH_CAT_SPIKE, [PH_SURGE] = DS_SYNTH_CAT_SURGE,
+    [PH_NEW_SERVICE] = DS_SYNTH_CAT_NEW_SERVICE, [PH_SINGLE] = DS_SYNTH_CAT_SINGLE_SOURCE,
+    [PH_WEEKLY] = DS_SYNTH_CAT_WEEKLY, [PH_TOOL] = DS_SYNTH_CAT_TOOL_PAYLOAD,
+};
+
+static ds_rc gen_phenomena(gen *g, uint32_t d)
+{
+    uint64_t lo = day_ns(g, d), hi = lo + NS_PER_DAY;
+    for (size_t i = 0; i < g->nph; i++) {
+        phen *ph = &g->ph[i];
+        if (ph->start >= hi || ph->end <= lo || !ph->nsrc)
+            continue;
+        rng r;
+        rng_seed(&r, ph->seed, d);
+        if (ph->type == PH_TOOL) {
+            ds_rc rc = gen_tool_day(g, ph, d, &r);
+            if (rc != DS_OK)
+                return rc;
+            continue;
+        }
+        uint64_t a = ph->start > lo ? ph->start : lo, b = ph->end < hi ? ph->end : hi;
+        double level = 1;
+        uint32_t n_cc = ph->nsrc_cc, n_other = ph->nsrc - ph->nsrc_cc;
+        if (ph->type == PH_SURGE) {
+            /* the volume is there from the first day; the hosts join over ramp_days */
+            uint32_t since = d - (uint32_t)((ph->start - day_ns(g, 0)) / NS_PER_DAY);
+            double frac = (since + 1.0) / ph->ramp_days;
+            if (frac < 1) {
+                n_cc = (uint32_t)(n_cc * frac);
+                n_other = (uint32_t)(n_other * frac);
+            }
+            n_cc += !n_cc && ph->nsrc_cc;
+            n_other += !n_other && ph->nsrc > ph->nsrc_cc;
+            level = since == 0 ? 0.5 : 1;
+        } else if (ph->type == PH_WEEKLY) {
+            int wd = weekday_of(lo);
+            if (ph->weekdays)
+                level = wd == ph->weekday ? 1 : (wd >= 1 && wd <= 5) ? 0.625 : ph->low;
+            else
+                level = wd == ph->weekday ? 1 : ph->low;
+        }
+        double want = ph->per_day * level * (double)(b - a) / (double)NS_PER_DAY * (0.85 + 0.3 * rng_unit(&r));
+        uint32_t n = (uint32_t)want + (rng_unit(&r) < want - floor(want));
+        for (uint32_t j = 0; j < n; j++) {
+            spkt *k = emit(g);
+            if (!k)
+                return ds_fail(g->err, DS_ENOMEM, "synth: out of memory for day %u", d);
+            uint64_t ts = a + rng_next(&r) % (b - a);
+            source *s;
+            if (ph->type == PH_SURGE) {
+                /* counted over the whole surge (ph->packets so far), so the shares hold exactly */
+                int other = n_other && (!n_cc || in_share(ph->packets, 1 - ph->cc_share));
+                s = &g->psrc[ph->first_src + (other ? ph->nsrc_cc + rng_below(&r, n_other) : rng_below(&r, n_cc))];
+                fill_head(g, k, s, &r, ts);
+                fill_probe(k, s, &r, ph->proto, ph->port);
+                if (!in_share(ph->packets, 1 - ph->sport_share))
+                    k->sport = ph->sport;
+                ph->cc_packets += s->cc == ph->cc;
+                ph->sport_packets += k->sport == ph->sport;
+            } else {
+                s = &g->psrc[ph->first_src + rng_below(&r, ph->nsrc)];
+                if (ph->type == PH_SPIKE_CC) {
+                    fill_scan(g, k, s, &r, ts);
+                } else {
+                    fill_head(g, k, s, &r, ts);
+                    fill_probe(k, s, &r, ph->proto, ph->port);
+                }
+            }
+            k->cat = ph_cat[ph->type];
+            note(ph, s, ts);
         }
     }
     return DS_OK;
@@ -1089,10 +1913,12 @@ static const uint8_t snmp_q[] = { 0x30, 0x29, 0x02, 0x01, 0x01, 0x04, 0x06, 'p',
     0x06, 0x08, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x01, 0x01, 0x00, 0x05, 0x00 };
 static const char ssdp_q[] = "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"
                              "MAN: \"ssdp:discover\"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n";
+/* The population's SIP probe names no User-Agent: the planted SIP tools (below) are the only
+ * sources whose payload names a scanner, so the truth file can list every one of them. */
 static const char sip_q[] = "OPTIONS sip:100@example.invalid SIP/2.0\r\n"
                             "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-1\r\nMax-Forwards: 70\r\n"
                             "To: <sip:100@example.invalid>\r\nFrom: <sip:100@example.invalid>;tag=1\r\n"
-                            "Call-ID: 1\r\nCSeq: 1 OPTIONS\r\nUser-Agent: friendly-scanner\r\n"
+                            "Call-ID: 1\r\nCSeq: 1 OPTIONS\r\n"
                             "Content-Length: 0\r\n\r\n";
 static const char memcache_q[] = "\0\1\0\0\0\1\0\0stats\r\n";
 
@@ -1116,6 +1942,51 @@ static size_t udp_payload(uint8_t *o, uint16_t dport, uint32_t rnd)
             o[i] = (uint8_t)(rnd >> (i % 4 * 8)) ^ (uint8_t)(i * 37);
         return 16;
     }
+}
+
+/* Payload-identified tools.  SIP requests (RFC 3261) as SIPVicious's svmap (OPTIONS) and svwar
+ * (REGISTER) send them, with the User-Agent that names the tool; sipcli and VaxSIPUserAgent
+ * are the other scanners seen in darknets.  Formatted per packet, which is fine: a run has a
+ * few thousand of them. */
+static const char *const sip_agents[] = { "friendly-scanner", "sipcli/v1.8", "VaxSIPUserAgent/3.1" };
+#define SIP_MAX 900
+static size_t sip_payload(uint8_t *o, const spkt *k)
+{
+    char src[16], dst[16];
+    snprintf(src, sizeof src, "%u.%u.%u.%u", k->src >> 24, k->src >> 16 & 255, k->src >> 8 & 255, k->src & 255);
+    snprintf(dst, sizeof dst, "%u.%u.%u.%u", k->dst >> 24, k->dst >> 16 & 255, k->dst >> 8 & 255, k->dst & 255);
+    unsigned ext = 100 + k->seq % 900;
+    const char *ua = sip_agents[k->opt % 3];
+    int n;
+    if (k->payload == PL_SIP_OPTIONS)
+        n = snprintf((char *)o, SIP_MAX,
+                     "OPTIONS sip:%u@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%u;branch=z9hG4bK-%u;rport\r\n"
+                     "Max-Forwards: 70\r\nTo: <sip:%u@%s>\r\nFrom: <sip:%u@%s>;tag=%08x\r\n"
+                     "User-Agent: %s\r\nCall-ID: %u\r\nContact: <sip:%u@%s:%u>\r\nCSeq: 1 OPTIONS\r\n"
+                     "Accept: application/sdp\r\nContent-Length: 0\r\n\r\n",
+                     ext, dst, src, k->sport, k->aux, ext, dst, ext, dst, k->seq, ua, k->aux ^ k->seq, ext, src, k->sport);
+    else
+        n = snprintf((char *)o, SIP_MAX,
+                     "REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%u;branch=z9hG4bK-%u;rport\r\n"
+                     "Max-Forwards: 70\r\nTo: <sip:%u@%s>\r\nFrom: <sip:%u@%s>;tag=%08x\r\n"
+                     "User-Agent: %s\r\nCall-ID: %u\r\nContact: <sip:%u@%s:%u>\r\nCSeq: 1 REGISTER\r\n"
+                     "Content-Length: 0\r\n\r\n",
+                     dst, src, k->sport, k->aux, ext, dst, ext, dst, k->seq, ua, k->aux ^ k->seq, ext, src, k->sport);
+    return n > 0 && n < SIP_MAX ? (size_t)n : 0;
+}
+
+/* SQL Slammer's datagram to the SQL Server Resolution Service (1434/udp) is 376 bytes: 0x04 (the
+ * request type it abuses), then a long run of 0x01 filler, then its code.  This payload keeps the
+ * well-known head (0x04 and the 0x01 run) and the length, and carries inert filler plus the
+ * names the worm resolves, never the worm's code. */
+#define SLAMMER_LEN 376
+static size_t slammer_payload(uint8_t *o)
+{
+    static const char names[] = "kernel32.dll\0GetTickCount\0ws2_32.dll\0socket\0sendto\0";
+    o[0] = 0x04;
+    memset(o + 1, 0x01, SLAMMER_LEN - 1);
+    memcpy(o + SLAMMER_LEN - sizeof names - 8, names, sizeof names);
+    return SLAMMER_LEN;
 }
 
 /* Build the frame for k at out; return its length. */
@@ -1147,7 +2018,8 @@ static size_t build_frame(const gen *g, const spkt *k, uint8_t *out)
     }
     case W_UDP: {
         uint8_t *u = ip + 20;
-        size_t pl = udp_payload(u + 8, k->dport, k->aux);
+        size_t pl = k->payload == PL_SLAMMER ? slammer_payload(u + 8)
+                    : k->payload ? sip_payload(u + 8, k) : udp_payload(u + 8, k->dport, k->aux);
         size_t ul = 8 + pl;
         be16(u, k->sport); be16(u + 2, k->dport); be16(u + 4, (uint16_t)ul); u[6] = u[7] = 0;
         uint16_t cs = fold(sum16(u, ul, pseudo4(k->src, k->dst, 17, (uint32_t)ul)));
@@ -1161,8 +2033,11 @@ static size_t build_frame(const gen *g, const spkt *k, uint8_t *out)
         size_t pl = k->opt;
         c[0] = k->tcpflags; c[1] = 0; c[2] = c[3] = 0;
         be32(c + 4, k->aux);
-        for (size_t i = 0; i < pl; i++)
-            c[8 + i] = pl == 32 ? (uint8_t)('a' + i % 23) : (uint8_t)(0x10 + i);
+        if (k->payload == PL_NACHI)
+            memset(c + 8, 0xaa, pl);                         /* Nachi / Welchia's ping */
+        else
+            for (size_t i = 0; i < pl; i++)
+                c[8 + i] = pl == 32 ? (uint8_t)('a' + i % 23) : (uint8_t)(0x10 + i);
         be16(c + 2, fold(sum16(c, 8 + pl, 0)));
         iplen = 20 + 8 + pl;
         put_ipv4(ip, (uint16_t)iplen, k->ipid, 0, k->ttl ? k->ttl : 64, 1, k->src, k->dst);
@@ -1402,6 +2277,180 @@ static int cmp_portcount(const void *a, const void *b)
     return x->key < y->key ? -1 : x->key > y->key;
 }
 
+/* The phenomena that sent packets, in order of their first packet, as ds_synth_phenomenon. */
+static int cmp_out(const void *a, const void *b)
+{
+    const ds_synth_phenomenon *x = *(const ds_synth_phenomenon *const *)a, *y = *(const ds_synth_phenomenon *const *)b;
+    if (x->start_ns != y->start_ns)
+        return x->start_ns < y->start_ns ? -1 : 1;
+    return x->type - y->type;
+}
+static ds_rc collect_phenomena(gen *g)
+{
+    size_t cap = g->nph + 1, n = 0;
+    ds_synth_phenomenon *v = calloc(cap, sizeof *v), **order = calloc(cap, sizeof *order);
+    const phen **src = calloc(cap, sizeof *src);
+    ds_rc rc = DS_ENOMEM;
+    if (!v || !order || !src) {
+        ds_fail(g->err, DS_ENOMEM, "synth: out of memory listing phenomena");
+        goto out;
+    }
+    if (g->st.by_cat[DS_SYNTH_CAT_DIURNAL]) {
+        ds_synth_phenomenon *x = &v[n++];
+        x->type = DS_SYNTH_PH_PERIODIC_DAILY;
+        x->proto = 6;
+        x->port = g->dn_port;
+        if (g->p->country_of)
+            memcpy(x->cc, g->dn_cc, 3);
+        x->start_ns = g->dn_first;
+        x->end_ns = g->dn_last;
+        x->packets = g->st.by_cat[DS_SYNTH_CAT_DIURNAL];
+        for (size_t i = 0; i < g->nbots; i++)
+            x->hosts += g->bots[i].emitted;
+        x->peak_hour_utc = ((g->dn_peak_local - g->dn_offset) % 24 + 24) % 24;
+        x->utc_offset = g->dn_offset;
+        x->factor = 1 / 0.03;                        /* peak over trough of the activity curve */
+    }
+    for (size_t i = 0; i < g->nph; i++) {
+        const phen *ph = &g->ph[i];
+        if (!ph->packets)
+            continue;
+        ds_synth_phenomenon *x = &v[n];
+        src[n++] = ph;
+        static const int types[] = {
+            [PH_SPIKE_CC] = DS_SYNTH_PH_SPIKE, [PH_SPIKE_SVC] = DS_SYNTH_PH_SPIKE, [PH_SURGE] = DS_SYNTH_PH_SURGE,
+            [PH_NEW_SERVICE] = DS_SYNTH_PH_NEW_SERVICE, [PH_SINGLE] = DS_SYNTH_PH_SINGLE_SOURCE,
+            [PH_WEEKLY] = DS_SYNTH_PH_PERIODIC_WEEKLY, [PH_TOOL] = DS_SYNTH_PH_TOOL,
+        };
+        x->type = types[ph->type];
+        x->tool = ph->tool;
+        x->by_country = ph->type == PH_SPIKE_CC;
+        x->proto = ph->proto;
+        x->port = ph->port;
+        if (ph->cc && g->p->country_of)
+            memcpy(x->cc, g->cc_code[ph->cc], 3);
+        x->sport = ph->sport;
+        x->start_ns = ph->first_ts;
+        x->end_ns = ph->last_ts;
+        x->packets = ph->packets;
+        x->factor = ph->factor;
+        for (uint32_t k = 0; k < ph->nsrc; k++) {
+            const source *s = &g->psrc[ph->first_src + k];
+            if (s->emitted && !x->hosts++)
+                x->source = s->addr;
+        }
+        if (ph->type == PH_SURGE) {
+            x->country_share = (double)ph->cc_packets / (double)ph->packets;
+            x->sport_share = (double)ph->sport_packets / (double)ph->packets;
+        }
+        x->peak_weekday = ph->weekday;
+        x->weekdays = ph->weekdays;
+    }
+    for (size_t i = 0; i < n; i++)
+        order[i] = &v[i];
+    qsort(order, n, sizeof *order, cmp_out);
+    g->out_ph = calloc(n + 1, sizeof *g->out_ph);
+    g->out_src = calloc(n + 1, sizeof *g->out_src);
+    if (!g->out_ph || !g->out_src) {
+        ds_fail(g->err, DS_ENOMEM, "synth: out of memory listing phenomena");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t at = (size_t)(order[i] - v);
+        g->out_ph[i] = v[at];
+        g->out_src[i] = src[at];
+        if (i < DS_SYNTH_MAX_PHEN)
+            g->st.phen[i] = v[at];
+    }
+    g->nout = n;
+    g->st.nphen = (uint32_t)n;
+    rc = DS_OK;
+out:
+    free(v);
+    free(order);
+    free(src);
+    return rc;
+}
+
+static void svc_str(uint8_t proto, uint16_t port, char *buf, size_t len)
+{
+    snprintf(buf, len, "%u/%s", port, proto == 6 ? "tcp" : proto == 17 ? "udp" : "icmp");
+}
+
+static void write_phenomena(gen *g, FILE *f)
+{
+    static const char *const wdays[] = { "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday" };
+    char a[DS_IP_STRLEN], t0[32], t1[32], sv[24];
+    fprintf(f, "  \"phenomena\": [");
+    for (size_t i = 0; i < g->nout; i++) {
+        const ds_synth_phenomenon *x = &g->out_ph[i];
+        iso_time(x->start_ns, t0, sizeof t0);
+        iso_time(x->end_ns, t1, sizeof t1);
+        fprintf(f, "%s\n    {\"type\": \"%s\", \"service\": ", i ? "," : "", ds_synth_phenomenon_name(x->type));
+        if (x->proto) {
+            svc_str(x->proto, x->port, sv, sizeof sv);
+            fprintf(f, "\"%s\"", sv);
+        } else {
+            fputs("null", f);
+        }
+        fputs(", \"country\": ", f);
+        if (x->cc[0])
+            fprintf(f, "\"%s\"", x->cc);
+        else
+            fputs("null", f);
+        fprintf(f, ", \"start\": \"%s\", \"end\": \"%s\", \"packets\": %llu, \"hosts\": %u", t0, t1,
+                (unsigned long long)x->packets, x->hosts);
+        switch (x->type) {
+        case DS_SYNTH_PH_SPIKE:
+            fprintf(f, ", \"dimension\": \"%s\", \"factor\": %.1f", x->by_country ? "country" : "service", x->factor);
+            break;
+        case DS_SYNTH_PH_SURGE:
+            fprintf(f, ", \"sport\": %u, \"factor\": %.1f, \"country_share\": ", x->sport, x->factor);
+            if (x->cc[0])
+                fprintf(f, "%.4f", x->country_share);
+            else
+                fputs("null", f);
+            fprintf(f, ", \"sport_share\": %.4f", x->sport_share);
+            break;
+        case DS_SYNTH_PH_NEW_SERVICE:
+            fprintf(f, ", \"factor\": %.1f", x->factor);
+            break;
+        case DS_SYNTH_PH_SINGLE_SOURCE:
+            ip4_str(x->source, a);
+            fprintf(f, ", \"source\": \"%s\", \"factor\": %.1f", a, x->factor);
+            break;
+        case DS_SYNTH_PH_PERIODIC_DAILY:
+            fprintf(f, ", \"peak_hour_utc\": %d, \"utc_offset\": %d, \"peak_hour_local\": %d, \"factor\": %.1f",
+                    x->peak_hour_utc, x->utc_offset, ((x->peak_hour_utc + x->utc_offset) % 24 + 24) % 24, x->factor);
+            break;
+        case DS_SYNTH_PH_PERIODIC_WEEKLY:
+            fprintf(f, ", \"peak_weekday\": \"%s\", \"pattern\": \"%s\", \"factor\": %.1f",
+                    wdays[x->peak_weekday % 7], x->weekdays ? "weekdays" : "one_day", x->factor);
+            break;
+        default: { /* tool */
+            const phen *ph = g->out_src[i];
+            fprintf(f, ", \"tool\": \"%s\"", ds_synth_tool_name(x->tool));
+            if (x->tool >= DS_SYNTH_TOOL_SIPVICIOUS && x->tool <= DS_SYNTH_TOOL_VAXSIP)
+                fprintf(f, ", \"user_agent\": \"%s\"", sip_agents[x->tool - DS_SYNTH_TOOL_SIPVICIOUS]);
+            fputs(", \"sources\": [", f);
+            int first = 1;
+            for (uint32_t k = 0; ph && k < ph->nsrc; k++) {
+                const source *s = &g->psrc[ph->first_src + k];
+                if (!s->emitted)
+                    continue;
+                ip4_str(s->addr, a);
+                fprintf(f, "%s\"%s\"", first ? "" : ", ", a);
+                first = 0;
+            }
+            fputc(']', f);
+            break;
+        }
+        }
+        fputc('}', f);
+    }
+    fprintf(f, "\n  ],\n");
+}
+
 static ds_rc write_truth(gen *g, FILE *f)
 {
     const ds_synth_params *p = g->p;
@@ -1503,12 +2552,14 @@ static ds_rc write_truth(gen *g, FILE *f)
                     s->type == EV_ZMAP ? "54321" : "dst^dport^seq", s->daily ? "true" : "false", s->runs,
                     (unsigned long long)pk);
     }
-    int peak = ((p->diurnal_peak_hour - p->diurnal_utc_offset) % 24 + 24) % 24;
-    fprintf(f, "\n  ],\n  \"mirai\": {\"sources\": %llu, \"packets\": %llu, \"ports\": \"23/tcp 90%%, 2323/tcp 10%%\"},\n"
+    int peak = ((g->dn_peak_local - g->dn_offset) % 24 + 24) % 24;
+    fprintf(f, "\n  ],\n");
+    write_phenomena(g, f);
+    fprintf(f, "  \"mirai\": {\"sources\": %llu, \"packets\": %llu, \"ports\": \"23/tcp 90%%, 2323/tcp 10%%\"},\n"
                "  \"diurnal\": {\"sources\": %zu, \"port\": \"%u/tcp\", \"cc\": \"%s\", \"peak_hour_utc\": %d, "
                "\"packets\": %llu}\n}\n",
             (unsigned long long)g->st.mirai_sources, (unsigned long long)g->st.by_cat[DS_SYNTH_CAT_MIRAI],
-            g->nbots, p->diurnal_port, p->country_of ? p->diurnal_cc : "ZZ", peak,
+            g->nbots, g->dn_port, p->country_of ? g->dn_cc : "ZZ", peak,
             (unsigned long long)g->st.by_cat[DS_SYNTH_CAT_DIURNAL]);
     free(pc);
     if (ferror(f))
@@ -1521,10 +2572,26 @@ static ds_rc write_truth(gen *g, FILE *f)
 static const char *const cat_names[DS_SYNTH_CAT__COUNT] = {
     "mirai", "scan", "random_port", "diurnal", "zmap", "masscan", "nmap", "backscatter",
     "outside", "arp", "fragment", "ipv6", "other_flags",
+    "spike", "surge", "new_service", "single_source", "weekly", "tool_payload",
 };
 const char *ds_synth_cat_name(int cat)
 {
     return cat >= 0 && cat < DS_SYNTH_CAT__COUNT ? cat_names[cat] : "?";
+}
+static const char *const ph_names[DS_SYNTH_PH__COUNT] = {
+    "spike", "surge", "new_service", "single_source", "periodic_daily", "periodic_weekly", "tool",
+};
+const char *ds_synth_phenomenon_name(int type)
+{
+    return type >= 0 && type < DS_SYNTH_PH__COUNT ? ph_names[type] : "?";
+}
+/* as data/payload-tools.tsv names them: sipcli and VaxSIPUserAgent are both "sip-other" */
+static const char *const tool_names[DS_SYNTH_TOOL__COUNT] = {
+    "", "sipvicious", "sip-other", "sip-other", "slammer", "nachi",
+};
+const char *ds_synth_tool_name(int tool)
+{
+    return tool >= 0 && tool < DS_SYNTH_TOOL__COUNT ? tool_names[tool] : "?";
 }
 
 void ds_synth_defaults(ds_synth_params *p)
@@ -1555,10 +2622,10 @@ void ds_synth_defaults(ds_synth_params *p)
     p->nmap_scans = 12;
     p->backscatter_bursts = 12;
     p->diurnal_bots = 300;
-    p->diurnal_port = 4899;
-    memcpy(p->diurnal_cc, "CN", 3);
-    p->diurnal_peak_hour = 21;
+    p->diurnal_port = 0;              /* automatic, see synth.h */
+    p->diurnal_peak_hour = -1;
     p->diurnal_utc_offset = 8;
+    p->phenomena = 1;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -1579,7 +2646,7 @@ static uint64_t count_unique(uint32_t *v, size_t n)
 
 static ds_rc finish_counts(gen *g)
 {
-    size_t cap = g->nsrc + g->nbots + g->nev + 1;
+    size_t cap = g->nsrc + g->nbots + g->nev + g->npsrc + 1;
     uint32_t *v = malloc(cap * sizeof *v);
     size_t n = 0, nm = 0;
     if (!v)
@@ -1597,6 +2664,9 @@ static ds_rc finish_counts(gen *g)
     for (size_t i = 0; i < g->nev; i++)
         if (g->ev[i].emitted)
             v[n++] = g->ev[i].src;
+    for (size_t i = 0; i < g->npsrc; i++)
+        if (g->psrc[i].emitted)
+            v[n++] = g->psrc[i].addr;
     g->st.distinct_sources = count_unique(v, n);
     free(v);
     return DS_OK;
@@ -1625,7 +2695,6 @@ ds_rc ds_synth_run(const ds_synth_params *p, FILE *out, const char *out_name, FI
     }
     if ((rc = build_space(g)) != DS_OK)
         goto out;
-    build_tables(g);
     rc = DS_ENOMEM;
     g->capday = 1024;
     g->day = malloc(g->capday * sizeof *g->day);
@@ -1646,6 +2715,8 @@ ds_rc ds_synth_run(const ds_synth_params *p, FILE *out, const char *out_name, FI
     rng_seed(&r, p->seed, 0x706c616eull);                    /* "plan" */
     if (p->country_of && (rc = build_pool(g, &r)) != DS_OK)
         goto out;
+    choose_diurnal(g);
+    build_tables(g);
     uint64_t event_packets;
     if ((rc = plan_events(g, &r, &event_packets)) != DS_OK)
         goto out;
@@ -1684,7 +2755,7 @@ ds_rc ds_synth_run(const ds_synth_params *p, FILE *out, const char *out_name, FI
             rc = ds_fail(err, DS_ENOMEM, "synth: out of memory for the diurnal botnet");
             goto out;
         }
-        cc_weight one[1] = { { p->diurnal_cc, 1 } };
+        cc_weight one[1] = { { g->dn_cc, 1 } };
         for (uint32_t i = 0; i < p->diurnal_bots; i++) {
             source *b = &g->bots[g->nbots++];
             b->addr = draw_source(g, &r, one, 1, &b->cc);
@@ -1693,6 +2764,9 @@ ds_rc ds_synth_run(const ds_synth_params *p, FILE *out, const char *out_name, FI
             b->cat = DS_SYNTH_CAT_DIURNAL;
         }
     }
+
+    if (p->phenomena && (rc = plan_phenomena(g)) != DS_OK)
+        goto out;
 
     /* generate */
     pthread_mutex_init(&g->mu, NULL);
@@ -1710,7 +2784,7 @@ ds_rc ds_synth_run(const ds_synth_params *p, FILE *out, const char *out_name, FI
         rng_seed(&dr, p->seed, 0x646179000000ull + d);       /* "day" + d */
         g->nday = 0;
         if ((rc = gen_population(g, d, &dr)) != DS_OK || (rc = gen_events(g, d)) != DS_OK ||
-            (rc = gen_noise(g, d, &dr)) != DS_OK)
+            (rc = gen_noise(g, d, &dr)) != DS_OK || (rc = gen_phenomena(g, d)) != DS_OK)
             goto out;
         sort_day(g, day_ns(g, d));
         if ((rc = write_day(g)) != DS_OK)
@@ -1722,7 +2796,7 @@ ds_rc ds_synth_run(const ds_synth_params *p, FILE *out, const char *out_name, FI
         rc = ds_fail(err, DS_EIO, "%s: write failed", g->out_name);
         goto out;
     }
-    if ((rc = finish_counts(g)) != DS_OK)
+    if ((rc = finish_counts(g)) != DS_OK || (rc = collect_phenomena(g)) != DS_OK)
         goto out;
     if (truth && (rc = write_truth(g, truth)) != DS_OK)
         goto out;
@@ -1752,6 +2826,11 @@ out:
     free(g->buf);
     free(g->tcp_port);
     free(g->udp_port);
+    free(g->ph);
+    free(g->psrc);
+    free(g->claims);
+    free(g->out_ph);
+    free(g->out_src);
     free(g);
     return rc;
 }

@@ -7,6 +7,14 @@
  * flags).  Each tool's packets carry the header fields that tool really sets (see docs/synth.md
  * for the sources), so that fingerprinting detectors have something true to find.
  *
+ * On top of that it plants the "notable phenomena" that observatory reports describe (JPCERT
+ * TSUBAME, NICTER, @police): a country's traffic spiking for a few days, a service spiking, a
+ * low-ranked service surging into the top 20 from one country and one source port, a new service
+ * appearing, one source flooding a service, daily and weekly cycles, and payload-identified tools
+ * (SIPVicious and other SIP scanners, SQL Slammer, Nachi).  What and when is drawn from the seed,
+ * so a detector cannot be tuned to one layout; the truth file and ds_synth_stats say what was
+ * planted.
+ *
  * Everything is a pure function of the parameters: the same params and seed give a byte-identical
  * file.  Generation runs one day at a time (generate, radix-sort by time, serialise) so memory is
  * bounded by one day's packets, with no allocation per packet.
@@ -64,10 +72,16 @@ typedef struct ds_synth_params {
     uint32_t nmap_scans;          /* 12  scans over the run, spread over the hosts */
     uint32_t backscatter_bursts;  /* 12 */
     uint32_t diurnal_bots;        /* 300 sources in the diurnal botnet */
-    uint16_t diurnal_port;        /* 4899 (Radmin), TCP */
-    char diurnal_cc[3];           /* "CN" (used when country_of is set) */
-    int diurnal_peak_hour;        /* 21 local time */
-    int diurnal_utc_offset;       /* +8 hours */
+    /* The diurnal botnet's service, country and peak.  0 / "" / -1 = automatic: with phenomena on
+     * the seed picks them (South America half the time, as in the 4899/tcp reports), with
+     * phenomena off they are 4899/tcp (Radmin), CN at UTC+8, peak 21:00 local. */
+    uint16_t diurnal_port;        /* 0: automatic; else TCP port */
+    char diurnal_cc[3];           /* "": automatic (country and UTC offset); used with country_of */
+    int diurnal_peak_hour;        /* -1: automatic; else local hour 0..23 */
+    int diurnal_utc_offset;       /* hours; used only when diurnal_cc is given */
+
+    /* ---- notable phenomena (docs/synth.md "Phenomena") ---- */
+    int phenomena;                /* 1: plant them (counts per 92 days, none before day 14) */
 } ds_synth_params;
 
 /* Fill every field with the defaults above; sensors stays NULL. */
@@ -78,9 +92,46 @@ enum {
     DS_SYNTH_CAT_MIRAI, DS_SYNTH_CAT_SCAN, DS_SYNTH_CAT_RANDOM_PORT, DS_SYNTH_CAT_DIURNAL,
     DS_SYNTH_CAT_ZMAP, DS_SYNTH_CAT_MASSCAN, DS_SYNTH_CAT_NMAP, DS_SYNTH_CAT_BACKSCATTER,
     DS_SYNTH_CAT_OUTSIDE, DS_SYNTH_CAT_ARP, DS_SYNTH_CAT_FRAGMENT, DS_SYNTH_CAT_IPV6,
-    DS_SYNTH_CAT_OTHER_FLAGS, DS_SYNTH_CAT__COUNT
+    DS_SYNTH_CAT_OTHER_FLAGS,
+    /* planted phenomena */
+    DS_SYNTH_CAT_SPIKE, DS_SYNTH_CAT_SURGE, DS_SYNTH_CAT_NEW_SERVICE, DS_SYNTH_CAT_SINGLE_SOURCE,
+    DS_SYNTH_CAT_WEEKLY, DS_SYNTH_CAT_TOOL_PAYLOAD,
+    DS_SYNTH_CAT__COUNT
 };
 const char *ds_synth_cat_name(int cat);
+
+/* Planted phenomena, as the truth file's "phenomena" array names them. */
+enum {
+    DS_SYNTH_PH_SPIKE, DS_SYNTH_PH_SURGE, DS_SYNTH_PH_NEW_SERVICE, DS_SYNTH_PH_SINGLE_SOURCE,
+    DS_SYNTH_PH_PERIODIC_DAILY, DS_SYNTH_PH_PERIODIC_WEEKLY, DS_SYNTH_PH_TOOL, DS_SYNTH_PH__COUNT
+};
+enum { DS_SYNTH_TOOL_NONE, DS_SYNTH_TOOL_SIPVICIOUS, DS_SYNTH_TOOL_SIPCLI, DS_SYNTH_TOOL_VAXSIP,
+       DS_SYNTH_TOOL_SLAMMER, DS_SYNTH_TOOL_NACHI, DS_SYNTH_TOOL__COUNT };
+const char *ds_synth_phenomenon_name(int type);   /* "spike", "surge", ... */
+/* "sipvicious", "sip-other" (sipcli and VaxSIPUserAgent), "slammer", "nachi": the names of
+ * data/payload-tools.tsv */
+const char *ds_synth_tool_name(int tool);
+
+typedef struct ds_synth_phenomenon {
+    int type;                     /* DS_SYNTH_PH_* */
+    int tool;                     /* DS_SYNTH_TOOL_* for type tool, else 0 */
+    int by_country;               /* spike: 1 = one country's volume, 0 = one service's */
+    uint8_t proto;                /* service: 6 TCP, 17 UDP, 1 ICMP echo; 0 = none */
+    uint16_t port;
+    char cc[3];                   /* source country; "" = none (mixed, or no country data) */
+    uint16_t sport;               /* surge: the fixed source port */
+    uint32_t source;              /* single_source: the source; tool: its first source (host order) */
+    uint32_t hosts;               /* distinct sources that sent the phenomenon's packets */
+    uint64_t start_ns, end_ns;    /* first and last packet, ns since the epoch */
+    uint64_t packets;
+    double factor;                /* magnitude, see docs/synth.md */
+    double country_share;         /* surge: share of its packets from cc (measured) */
+    double sport_share;           /* surge: share of its packets from sport (measured) */
+    int peak_hour_utc, utc_offset;/* periodic_daily */
+    int peak_weekday;             /* periodic_weekly: 0 Sunday .. 6 Saturday */
+    int weekdays;                 /* periodic_weekly: 1 Monday-Friday with a peak day, 0 one day */
+} ds_synth_phenomenon;
+#define DS_SYNTH_MAX_PHEN 128
 
 typedef struct ds_synth_stats {
     uint64_t packets;             /* records written */
@@ -90,6 +141,8 @@ typedef struct ds_synth_stats {
     uint64_t distinct_sources;    /* distinct IPv4 source addresses of IP packets */
     uint64_t mirai_sources;
     uint64_t bursts;              /* backscatter bursts planted */
+    uint32_t nphen;               /* phenomena that sent packets (the truth lists them all) */
+    ds_synth_phenomenon phen[DS_SYNTH_MAX_PHEN];   /* the first DS_SYNTH_MAX_PHEN of them */
 } ds_synth_stats;
 
 /* Generate.  out receives the pcap (out_name names it in errors); truth, when not NULL, receives

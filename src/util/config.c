@@ -18,6 +18,8 @@ void ds_config_init(ds_config *c)
     snprintf(c->geo_country, sizeof c->geo_country, "data/geo/country");
     snprintf(c->geo_asn, sizeof c->geo_asn, "data/geo/asn");
     snprintf(c->timezone, sizeof c->timezone, "UTC");
+    c->scan_min_addresses = 25;   /* DS_SCAN_MIN_ADDRESSES, DS_SCAN_TIMEOUT_S in core/scan.h */
+    c->scan_timeout_s = 480;
 }
 
 void ds_config_free(ds_config *c)
@@ -222,6 +224,20 @@ static int add_research_asns(ds_research_conf *r, const char *v, struct load_ctx
     return 1;
 }
 
+/* A whole number from 1 to max (scan_min_addresses, scan_timeout). */
+static int set_count(uint32_t *dst, const char *v, uint32_t max, struct load_ctx *lc, const char *key)
+{
+    char *end;
+    unsigned long n = v[0] >= '0' && v[0] <= '9' ? strtoul(v, &end, 10) : 0;
+    if (v[0] < '0' || v[0] > '9' || *end || n < 1 || n > max) {
+        lc->rc = ds_fail(lc->err, DS_EINVAL, "%s:%d: %s: '%.20s' is not a whole number from 1 to %u", lc->path,
+                         lc->line, key, v, (unsigned)max);
+        return 0;
+    }
+    *dst = (uint32_t)n;
+    return 1;
+}
+
 static int on_kv(void *user, const char *section, const char *name, const char *value)
 {
     struct load_ctx *lc = user;
@@ -247,6 +263,10 @@ static int on_kv(void *user, const char *section, const char *name, const char *
         return add_research_lists(&c->research, value, lc);
     if (strcmp(section, "detect") == 0 && strcmp(name, "research_asns") == 0)
         return add_research_asns(&c->research, value, lc);
+    if (strcmp(section, "detect") == 0 && strcmp(name, "scan_min_addresses") == 0)
+        return set_count(&c->scan_min_addresses, value, 1u << 24, lc, "scan_min_addresses");
+    if (strcmp(section, "detect") == 0 && strcmp(name, "scan_timeout") == 0)
+        return set_count(&c->scan_timeout_s, value, 30u * 86400u, lc, "scan_timeout");
     if (strncmp(section, "sensor.", 7) == 0 && (strcmp(name, "darknet") == 0 || strcmp(name, "darknet6") == 0)) {
         ds_rc rc = ds_config_add_darknet(c, section + 7, value, lc->err);
         if (rc != DS_OK) {

@@ -7,6 +7,7 @@
  *                      darknet6 = 2001:db8::/64
  *   [detect]           research_lists = PATH[, PATH...]   (MISP warninglist JSON files, type cidr)
  *                      research_asns = 398324, AS6939, ...  (networks of known research scanners)
+ *                      scan_min_addresses = 25   scan_timeout = 480   (core/scan.h)
  */
 #ifndef DS_CONFIG_H
 #define DS_CONFIG_H
@@ -43,6 +44,8 @@ typedef struct ds_config {
     ds_sensor_conf *sensors;
     size_t nsensors;
     char source[1024];        /* file the config came from, "" for defaults */
+    uint32_t scan_min_addresses;   /* [detect] scan_min_addresses: distinct darknet addresses a scan reaches (25) */
+    uint32_t scan_timeout_s;       /* [detect] scan_timeout: seconds without a packet that end a scan (480) */
 } ds_config;
 
 void ds_config_init(ds_config *c);               /* defaults */

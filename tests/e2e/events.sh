@@ -1,5 +1,5 @@
 # darkscope events and top --where tool=: on a synthetic capture whose --truth file names every
-# planted Mirai host, scanner and DDoS backscatter burst, the Mirai host set matches within 2%
+# planted Mirai host, scanner, payload tool and DDoS backscatter burst, the Mirai host set matches within 2%
 # (the issue's bar), the ZMap, Masscan and Nmap sources are exactly the planted ones that sent
 # packets, and every backscatter victim is found with start and end within 5 minutes (the bar).
 source "$(dirname "$0")/lib.bash"
@@ -44,9 +44,13 @@ for b in planted_bs:
     if want:
         assert m[0]["evidence"]["inferred_attack"]["of"] == want, (b, m[0]["evidence"])
     assert m[0]["packets"] == b["packets"], (b, m[0]["packets"])
+# header tools (ZMap, Masscan, Nmap) and payload tools (SIP scanners, Slammer, Nachi): exactly
+# the planted sources, each with its tool
 tools = sorted((e["tool"], e["top_sources"][0]["address"]) for e in ev if e["type"] == "tool")
-planted = sorted((s["tool"], s["src"]) for s in truth["scanners"] if s["packets"] > 0)
-assert tools == planted, (tools, planted)
+planted = [(s["tool"], s["src"]) for s in truth["scanners"] if s["packets"] > 0]
+planted += [(p["tool"], a) for p in truth["phenomena"] if p["type"] == "tool" for a in p["sources"]]
+assert tools == sorted(planted), (tools, sorted(planted))
+assert {t for t, _ in planted} >= {"sipvicious", "sip-other", "slammer", "nachi"}, planted
 PY
 grep -q "Miraiの特徴" ev_ja.txt || fail "Japanese summary missing"
 $DS events --type tool --format json | python3 -c 'import json,sys; assert all(e["type"] == "tool" for e in json.load(sys.stdin))'
@@ -86,5 +90,14 @@ assert any(e["type"] == "research_scanner" for e in ex)
 PY
 grep -q "調査目的のスキャン" rs_ja.txt || fail "Japanese research_scanner summary missing"
 set +e; $DS top ports --where tool=hping > /dev/null 2> err.txt; rc=$?; set -e
-[ $rc -eq 2 ] && grep -q "mirai, zmap, masscan or nmap" err.txt || fail "unknown tool accepted"
+[ $rc -eq 2 ] && grep -q "use one of mirai,zmap,masscan,nmap,sipvicious,sip-other,slammer,nachi" err.txt || fail "unknown tool accepted"
+# --no-detect: the same counts, no tool bits, no detector records
+$DS top ports --limit 0 --format json > ports_detect.json
+$DS ingest -q --db nodetect.db --no-detect a.pcap
+$DS top ports --db nodetect.db --limit 0 --format json > ports_plain.json
+cmp -s ports_detect.json ports_plain.json || fail "--no-detect changed the counts"
+[ "$($DS top sources --db nodetect.db --where tool=mirai --format json)" = "[]" ] || fail "--no-detect left tool bits"
+$DS events --db nodetect.db --format json > ev_plain.json
+python3 -c 'import json; ev = json.load(open("ev_plain.json")); assert not [e for e in ev if e["type"] in ("mirai", "tool", "backscatter", "scan")], ev' ||
+    fail "--no-detect still produced detector events"
 echo "events: ok"

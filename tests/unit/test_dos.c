@@ -162,7 +162,7 @@ static ds_rc sink(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, const 
 static void test_through_aggregator(void **state)
 {
     (void)state;
-    ds_agg_conf conf = { 1, NULL, NULL, NULL, 256 };
+    ds_agg_conf conf = { .nsensors = 1, .telescope_v4 = 256 };
     ds_agg *a = ds_agg_new(&conf);
     assert_non_null(a);
     uint64_t t0 = (uint64_t)19000 * 86400 * S + 3600 * S;

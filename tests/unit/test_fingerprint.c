@@ -112,7 +112,7 @@ static ds_rc sink(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, const 
 static void test_aggregated(void **state)
 {
     (void)state;
-    ds_agg_conf conf = { 1, NULL, NULL, NULL, 0 };
+    ds_agg_conf conf = { .nsensors = 1 };
     ds_agg *a = ds_agg_new(&conf);
     assert_non_null(a);
     uint64_t t = (uint64_t)19600 * 86400 * 1000000000ULL;

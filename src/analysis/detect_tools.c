@@ -19,6 +19,8 @@
 #include "analysis/events_int.h"
 #include "analysis/top.h"
 #include "core/fingerprint.h"
+#include "core/hash.h"
+#include "core/records.h"
 #include "util/textfmt.h"
 #include "util/timeutil.h"
 
@@ -221,12 +223,113 @@ static const char *tool_what(unsigned t, int ja)
     return ja ? "スキャン" : "scan";
 }
 
+/* Per (tool, source): its main service, that service's packets and its number of services, from
+ * one pass over the period's SRCSVC records (a cube per source would read the period once per
+ * tool source: thousands of passes on a busy quarter).  Two open-addressing maps: (tool, source,
+ * service) -> packets, then (tool, source) -> the summary. */
+typedef struct tsvc_ent { uint64_t src, aux, packets; uint32_t nsvc, main; int used; } tsvc_ent;
+typedef struct tsvc_map { tsvc_ent *e; size_t cap, n; } tsvc_map;
+
+static tsvc_ent *tsvc_slot(tsvc_map *m, uint64_t src, uint64_t aux)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 4096;
+        tsvc_ent *e = calloc(cap, sizeof *e);
+        if (!e)
+            return NULL;
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->e[i].used) {
+                size_t j = (size_t)ds_mix64(m->e[i].src ^ ds_mix64(m->e[i].aux)) & (cap - 1);
+                while (e[j].used)
+                    j = (j + 1) & (cap - 1);
+                e[j] = m->e[i];
+            }
+        free(m->e);
+        m->e = e;
+        m->cap = cap;
+    }
+    size_t i = (size_t)ds_mix64(src ^ ds_mix64(aux)) & (m->cap - 1);
+    while (m->e[i].used && (m->e[i].src != src || m->e[i].aux != aux))
+        i = (i + 1) & (m->cap - 1);
+    if (!m->e[i].used) {
+        m->e[i] = (tsvc_ent){ .src = src, .aux = aux, .used = 1 };
+        m->n++;
+    }
+    return &m->e[i];
+}
+
+static const tsvc_ent *tsvc_find(const tsvc_map *m, uint64_t src, uint64_t aux)
+{
+    if (!m->cap)
+        return NULL;
+    size_t i = (size_t)ds_mix64(src ^ ds_mix64(aux)) & (m->cap - 1);
+    while (m->e[i].used) {
+        if (m->e[i].src == src && m->e[i].aux == aux)
+            return &m->e[i];
+        i = (i + 1) & (m->cap - 1);
+    }
+    return NULL;
+}
+
+typedef struct tsvc_ctx { tsvc_map by_service; unsigned wanted; } tsvc_ctx;
+
+static ds_rc on_tool_srcsvc(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    tsvc_ctx *c = ctx;
+    for (size_t i = 0; i < nrec; i++) {
+        ds_rec_srcsvc r;
+        ds_rec_srcsvc_get(data + i * DS_REC_SRCSVC, &r);
+        unsigned t = r.tools & c->wanted;
+        for (unsigned k = 0; t; k++, t >>= 1) {
+            if (!(t & 1))
+                continue;
+            tsvc_ent *e = tsvc_slot(&c->by_service, r.src, (uint64_t)k << 32 | r.service);
+            if (!e)
+                return ds_fail(err, DS_ENOMEM, "out of memory listing tool sources");
+            e->packets += r.packets;
+        }
+    }
+    return DS_OK;
+}
+
+/* (tool bit index, source) -> main service, its packets, services: summary->aux = bit index */
+static ds_rc tool_services(ds_store *st, const ds_event_query *q, unsigned wanted, tsvc_map *summary, ds_err *err)
+{
+    tsvc_ctx c = { .wanted = wanted };
+    ds_rc rc = st->ops->scan(st, DS_CHUNK_SRCSVC, q->sensor_id, q->from, q->to, on_tool_srcsvc, &c, err);
+    for (size_t i = 0; rc == DS_OK && i < c.by_service.cap; i++) {
+        const tsvc_ent *x = &c.by_service.e[i];
+        if (!x->used)
+            continue;
+        tsvc_ent *s = tsvc_slot(summary, x->src, x->aux >> 32);
+        if (!s) {
+            rc = ds_fail(err, DS_ENOMEM, "out of memory listing tool sources");
+            break;
+        }
+        s->nsvc++;
+        uint32_t svc = (uint32_t)x->aux;
+        if (x->packets > s->packets || (x->packets == s->packets && svc < s->main)) {
+            s->packets = x->packets;
+            s->main = svc;
+        }
+    }
+    free(c.by_service.e);
+    return rc;
+}
+
 ds_rc ds_detect_tools(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
 {
     static const unsigned tools[] = { DS_TOOL_ZMAP,       DS_TOOL_MASSCAN,   DS_TOOL_NMAP,    DS_TOOL_SIPVICIOUS,
                                       DS_TOOL_SIP_OTHER, DS_TOOL_SLAMMER, DS_TOOL_NACHI };
-    ds_rc rc = DS_OK;
+    tsvc_map summary = { 0 };
+    unsigned wanted = 0;
+    for (size_t k = 0; k < sizeof tools / sizeof tools[0]; k++)
+        wanted |= tools[k];
+    ds_rc rc = tool_services(st, q, wanted, &summary, err);
     for (size_t k = 0; k < sizeof tools / sizeof tools[0] && rc == DS_OK; k++) {
+        unsigned bit = 0;
+        while (!(tools[k] & (1u << bit)))
+            bit++;
         ds_top_query tq = { .dim = DS_TOP_SOURCES, .from = q->from, .to = q->to, .sensor_id = q->sensor_id, .cls = -1,
                             .limit = 0, .exclude = q->exclude, .tools = tools[k] };
         ds_top_result tr = { 0 };
@@ -234,24 +337,10 @@ ds_rc ds_detect_tools(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
             break;
         for (size_t i = 0; i < tr.n && rc == DS_OK; i++) {
             const ds_top_row *row = &tr.rows[i];
-            ds_cube c = { 0 };
-            ds_cube_query cq = { .from = q->from, .to = q->to, .a = DS_CUBE_SERVICE, .b = DS_CUBE_NONE };
-            ds_filter_init(&cq.filter);
-            cq.filter.sensor_id = q->sensor_id;
-            cq.filter.tools = tools[k];
-            cq.filter.one_source = 1;
-            cq.filter.source = row->key;
-            if ((rc = ds_cube_run(st, &cq, &c, err)) != DS_OK)
-                break;
-            ds_service main = 0;
-            uint64_t best = 0;
-            for (size_t j = 0; j < c.n; j++)
-                if (c.cells[j].packets > best) {
-                    best = c.cells[j].packets;
-                    main = c.cells[j].a;
-                }
-            size_t nsvc = c.n;
-            ds_cube_free(&c);
+            const tsvc_ent *sv = tsvc_find(&summary, row->key, bit);
+            ds_service main = sv ? sv->main : 0;
+            uint64_t best = sv ? sv->packets : 0;
+            size_t nsvc = sv ? sv->nsvc : 0;
             ds_event *v = ds_events_add(out, err);
             if (!v) {
                 rc = DS_ENOMEM;
@@ -301,5 +390,6 @@ ds_rc ds_detect_tools(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
         }
         ds_top_result_free(&tr);
     }
+    free(summary.e);
     return rc;
 }

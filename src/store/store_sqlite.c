@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -30,6 +31,28 @@
  * writers that have no compressor. */
 enum { CODEC_RAW = 0, CODEC_ZSTD = 1 };
 
+/* Read cache: decompressed chunks by chunk id.  A report or `events` scans the same period's
+ * chunks many times (one query per table, figure or detector), and zstd decompression is about
+ * three quarters of such a scan, so each chunk is decompressed once per store handle and kept.
+ * Committed chunks never change (nothing updates or deletes them), so a cached chunk is always
+ * what the row holds; the cache is still dropped at every begin() and rollback() so that a
+ * chunk id written in a transaction that was rolled back can never be served.
+ *
+ * Chunks are decompressed straight into arenas of CACHE_ARENA bytes, mapped with
+ * MADV_HUGEPAGE: first-touch page faults are slow on virtual machines (on ours, a 4 KiB fault
+ * cost more than decompressing the page), and 2 MiB pages make them 512 times rarer.  Bounded:
+ * past CHUNK_CACHE_MAX bytes, chunks are decompressed into the one reused buffer as before. */
+#define CHUNK_CACHE_MAX ((size_t)256 << 20)
+#define CACHE_ARENA ((size_t)32 << 20)
+#define CACHE_ARENAS (CHUNK_CACHE_MAX / CACHE_ARENA)
+typedef struct cached_chunk { int64_t id; const uint8_t *data; } cached_chunk;
+typedef struct chunk_cache {
+    cached_chunk *slot;     /* open addressing on id; id 0 = empty (SQLite rowids start at 1) */
+    size_t cap, n;
+    uint8_t *arena[CACHE_ARENAS];
+    size_t narena, used;    /* bytes used of the last arena */
+} chunk_cache;
+
 typedef struct sqlite_store {
     ds_store base;
     sqlite3 *db;
@@ -39,7 +62,92 @@ typedef struct sqlite_store {
     ZSTD_DCtx *zd;
     uint8_t *zbuf;          /* compressed output / decompressed input, grown as needed */
     size_t zcap;
+    chunk_cache cache;
 } sqlite_store;
+
+static size_t cache_pos(const chunk_cache *c, int64_t id)
+{
+    return (size_t)(((uint64_t)id * 0x9e3779b97f4a7c15ull) >> 20) & (c->cap - 1);
+}
+
+static const cached_chunk *cache_get(const chunk_cache *c, int64_t id)
+{
+    if (!c->cap)
+        return NULL;
+    for (size_t i = cache_pos(c, id);; i = (i + 1) & (c->cap - 1)) {
+        if (c->slot[i].id == id)
+            return &c->slot[i];
+        if (!c->slot[i].id)
+            return NULL;
+    }
+}
+
+static void cache_clear(chunk_cache *c)
+{
+    for (size_t i = 0; i < c->narena; i++)
+        munmap(c->arena[i], CACHE_ARENA);
+    free(c->slot);
+    memset(c, 0, sizeof *c);
+}
+
+/* Room for len bytes in an arena, or NULL (over budget, too large, or no memory: then the caller
+ * decompresses into its own buffer and nothing is cached).  Valid until cache_clear; the caller
+ * gives it back with cache_unreserve when decompression fails. */
+static uint8_t *cache_reserve(chunk_cache *c, size_t len)
+{
+    if (len == 0 || len > CACHE_ARENA)
+        return NULL;
+    if (!c->narena || len > CACHE_ARENA - c->used) {
+        if (c->narena == CACHE_ARENAS)
+            return NULL;
+        void *a = mmap(NULL, CACHE_ARENA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (a == MAP_FAILED)
+            return NULL;
+        madvise(a, CACHE_ARENA, MADV_HUGEPAGE);   /* advice only: works without it */
+        c->arena[c->narena++] = a;
+        c->used = 0;
+    }
+    uint8_t *p = c->arena[c->narena - 1] + c->used;
+    c->used += (len + 15) & ~(size_t)15;
+    return p;
+}
+
+static void cache_unreserve(chunk_cache *c, size_t len)
+{
+    c->used -= (len + 15) & ~(size_t)15;
+}
+
+/* Index a chunk decompressed into cache_reserve()'s memory; a failure only means no caching
+ * (the memory stays reserved until cache_clear). */
+static void cache_put(chunk_cache *c, int64_t id, const uint8_t *data)
+{
+    if (id <= 0)
+        return;
+    if ((c->n + 1) * 2 > c->cap) {   /* keep the load under 1/2 */
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        cached_chunk *slot = calloc(cap, sizeof *slot);
+        if (!slot)
+            return;
+        chunk_cache g = *c;
+        g.slot = slot;
+        g.cap = cap;
+        for (size_t i = 0; i < c->cap; i++)
+            if (c->slot[i].id) {
+                size_t j = cache_pos(&g, c->slot[i].id);
+                while (g.slot[j].id)
+                    j = (j + 1) & (cap - 1);
+                g.slot[j] = c->slot[i];
+            }
+        free(c->slot);
+        c->slot = slot;
+        c->cap = cap;
+    }
+    size_t i = cache_pos(c, id);
+    while (c->slot[i].id)
+        i = (i + 1) & (c->cap - 1);
+    c->slot[i] = (cached_chunk){ id, data };
+    c->n++;
+}
 
 static int zbuf_need(sqlite_store *s, size_t n)
 {
@@ -98,6 +206,7 @@ static void sq_close(ds_store *base)
     ZSTD_freeCCtx(s->zc);
     ZSTD_freeDCtx(s->zd);
     free(s->zbuf);
+    cache_clear(&s->cache);
     free(s);
 }
 
@@ -249,6 +358,7 @@ static ds_rc sq_begin(ds_store *base, const ds_file_meta *f, int64_t *file_id, d
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *q = NULL;
     ds_rc rc;
+    cache_clear(&s->cache);
     if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != DS_OK)
         return rc;
     s->in_tx = 1;
@@ -394,8 +504,10 @@ static ds_rc sq_commit(ds_store *base, ds_err *err)
 {
     sqlite_store *s = (sqlite_store *)base;
     ds_rc rc = exec(s, "COMMIT", err);
-    if (rc != DS_OK)
+    if (rc != DS_OK) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        cache_clear(&s->cache);
+    }
     s->in_tx = 0;
     return rc;
 }
@@ -406,6 +518,7 @@ static void sq_rollback(ds_store *base)
     if (s->in_tx)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->in_tx = 0;
+    cache_clear(&s->cache);
 }
 
 static ds_rc sq_scan(ds_store *base, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn,
@@ -416,8 +529,8 @@ static ds_rc sq_scan(ds_store *base, int kind, int64_t sensor_id, int32_t from, 
     ds_rc rc = DS_OK;
     size_t recsize = ds_rec_size(kind);
     const char *sql = sensor_id > 0
-        ? "SELECT sensor_id, day, nrec, data, codec FROM chunks WHERE kind=?1 AND day BETWEEN ?2 AND ?3 AND sensor_id=?4 ORDER BY day"
-        : "SELECT sensor_id, day, nrec, data, codec FROM chunks WHERE kind=?1 AND day BETWEEN ?2 AND ?3 ORDER BY day";
+        ? "SELECT sensor_id, day, nrec, data, codec, id FROM chunks WHERE kind=?1 AND day BETWEEN ?2 AND ?3 AND sensor_id=?4 ORDER BY day"
+        : "SELECT sensor_id, day, nrec, data, codec, id FROM chunks WHERE kind=?1 AND day BETWEEN ?2 AND ?3 ORDER BY day";
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
         return db_fail(s, err, "scan");
     sqlite3_bind_int(q, 1, kind);
@@ -427,7 +540,14 @@ static ds_rc sq_scan(ds_store *base, int kind, int64_t sensor_id, int32_t from, 
         sqlite3_bind_int64(q, 4, sensor_id);
     int st;
     while ((st = sqlite3_step(q)) == SQLITE_ROW) {
-        sqlite3_int64 nrec = sqlite3_column_int64(q, 2);
+        sqlite3_int64 nrec = sqlite3_column_int64(q, 2), id = sqlite3_column_int64(q, 5);
+        const cached_chunk *hit = cache_get(&s->cache, id);
+        if (hit) {   /* the row was checked when it was cached: len == nrec * recsize */
+            if ((rc = fn(ctx, sqlite3_column_int64(q, 0), sqlite3_column_int(q, 1), hit->data, (size_t)nrec, err)) != DS_OK)
+                goto out;
+            continue;
+        }
+        /* the blob is read only on a miss: sqlite3_column_blob pages it in */
         const uint8_t *z = sqlite3_column_blob(q, 3);
         size_t zlen = (size_t)sqlite3_column_bytes(q, 3), len = 0;
         if (nrec >= 0 && recsize && (uint64_t)nrec <= (uint64_t)INT32_MAX / recsize) {
@@ -439,18 +559,30 @@ static ds_rc sq_scan(ds_store *base, int kind, int64_t sensor_id, int32_t from, 
         }
         int codec = sqlite3_column_int(q, 4);
         const uint8_t *data = s->zbuf;
+        uint8_t *keep = NULL;
         size_t got = 0;
         if (codec == CODEC_RAW) {
             data = z;
             got = zlen;
         } else if (codec == CODEC_ZSTD && len && z) {
-            got = ZSTD_decompressDCtx(s->zd, s->zbuf, s->zcap, z, zlen);
+            if ((keep = cache_reserve(&s->cache, len)) != NULL) {
+                got = ZSTD_decompressDCtx(s->zd, keep, len, z, zlen);
+                data = keep;
+            } else {
+                got = ZSTD_decompressDCtx(s->zd, s->zbuf, s->zcap, z, zlen);
+            }
+        }
+        if (keep && (ZSTD_isError(got) || got != len)) {
+            cache_unreserve(&s->cache, len);
+            keep = NULL;
         }
         if (!len || ZSTD_isError(got) || got != len) {
             rc = ds_fail(err, DS_ESTORE, "store %s: chunk of kind %d on day %d is damaged (%zu bytes, %lld records)",
                          sqlite3_db_filename(s->db, "main"), kind, sqlite3_column_int(q, 1), zlen, (long long)nrec);
             goto out;
         }
+        if (keep)
+            cache_put(&s->cache, id, keep);
         if ((rc = fn(ctx, sqlite3_column_int64(q, 0), sqlite3_column_int(q, 1), data, (size_t)nrec, err)) != DS_OK)
             goto out;
     }

@@ -484,6 +484,37 @@ static void test_rollback_leaves_nothing(void **state)
     free(d);
 }
 
+/* The read cache (decompressed chunks by id) never serves a chunk of a rolled-back transaction:
+ * SQLite reuses the rowid of a rolled-back row, so a chunk read inside the transaction and a
+ * different chunk committed later share an id. */
+static void test_cache_after_rollback(void **state)
+{
+    tmp *t = *state;
+    ds_store *s = open_store(t->db, 1);
+    uint8_t *a = make_records(DS_CHUNK_HOURLY, 50, 1, 0), *b = make_records(DS_CHUNK_HOURLY, 50, 2, 0);
+    assert_memory_not_equal(a, b, 50 * ds_rec_size(DS_CHUNK_HOURLY));
+    ds_err err = { 0 };
+    scan_log l;
+    int64_t f = begin_ok(s, 7, "a.pcap");
+    put_ok(s, f, 1, 60, DS_CHUNK_HOURLY, a, 50);
+    assert_int_equal(scan_into(s, DS_CHUNK_HOURLY, 0, 0, 1000, &l, &err), DS_OK);   /* caches a */
+    assert_int_equal(l.n, 1);
+    log_free(&l);
+    s->ops->rollback(s);
+    f = begin_ok(s, 8, "b.pcap");
+    put_ok(s, f, 1, 60, DS_CHUNK_HOURLY, b, 50);
+    commit_ok(s);
+    for (int pass = 0; pass < 2; pass++) {   /* a miss, then a hit */
+        assert_int_equal(scan_into(s, DS_CHUNK_HOURLY, 0, 0, 1000, &l, &err), DS_OK);
+        assert_int_equal(l.n, 1);
+        assert_memory_equal(l.c[0].data, b, 50 * ds_rec_size(DS_CHUNK_HOURLY));
+        log_free(&l);
+    }
+    ds_store_close(s);
+    free(a);
+    free(b);
+}
+
 static void test_duplicate_hash(void **state)
 {
     tmp *t = *state;
@@ -797,6 +828,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mixed_codecs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_chunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_after_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_hash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sensors, setup, teardown),

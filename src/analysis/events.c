@@ -19,6 +19,8 @@ static const struct detector {
     { { "tool", NULL }, ds_detect_tools },
     { { "backscatter", NULL }, ds_detect_backscatter },
     { { "scan", NULL }, ds_detect_scans },
+    { { "spike", "surge", "new_service", "single_source", NULL }, ds_detect_series },
+    { { "periodic_daily", "periodic_weekly", NULL }, ds_detect_periodic },
     { { "research_scanner", NULL }, ds_detect_research },
 };
 #define NDETECTORS (sizeof DETECTORS / sizeof DETECTORS[0])

@@ -1,0 +1,1121 @@
+/* detect_series.c: the `spike`, `surge`, `new_service` and `single_source` events.
+ *
+ * Daily packets per service and per source country, over the period and the previous period of
+ * equal length (at least 28 days) before it, come from two scans of SRCSVC (scan-class records
+ * only; backscatter has its own detector): the first ranks every key in the period and the
+ * previous one, the second fills daily series for the 100 largest services and countries of
+ * either, so a handful of packets to a random port never becomes an event.
+ *
+ *   spike        a run of days whose robust z-score against the trailing 28 days (median and
+ *                1.4826 x MAD, with the same-weekday median as a seasonal floor; robust.h) is
+ *                >= 6 and whose ratio to that median is >= 2.5, extended both ways while z >= 3,
+ *                x >= 1.5 x median and the excess stays >= 25% of the run's peak excess; 6 days
+ *                or fewer.
+ *   surge        such a run of 7 days or more, or a climb in the ranking against the previous
+ *                period (from 30th or lower into the top 20, at least doubled per day), dated by
+ *                the days that left the previous period's robust range.
+ *   new_service  a service with not one packet in the previous period's length before it, now
+ *                rising by the rule above (or carrying >= 0.02% of the period's packets), from
+ *                at least 5 sources.
+ *   single_source  any of the above where one source sent at least half of the excess over the
+ *                baseline and, on its busiest day, at least 1.5% of a mean day's packets.
+ *
+ * Materiality: an event's peak day adds >= 0.5% of the period's mean daily packets (new service:
+ * 0.2%; surge: >= 1% a day on average), and a spike or surge of a population brings new sources
+ * (>= 1.5x the week before's distinct sources per day); otherwise it is the heavy tail of a few
+ * big sources, which a Pareto population produces every week.
+ *
+ * What drives each event comes from one more scan over the candidates' days (a week before each
+ * to its end), copied out per candidate: the top sources and the busiest day of the first, the
+ * country split of a service or the service split of a country (and how much of the rise the
+ * leading one made), the source-port split, distinct sources per day.  A service event and a
+ * country event that explain each other are one phenomenon (the country folds into the service);
+ * a service event inside a country event's days that the country made >= 30% of folds into the
+ * country.  Sources attributed to ZMap, Masscan or Nmap are left out throughout: each is a `tool`
+ * event already.  DS_SERIES_DEBUG=1 in the environment prints every candidate and why it was
+ * kept or dropped, for tuning on held-out data.
+ *
+ * Thresholds, with their reasons and sources, are in docs/detection.md ("Spikes, surges, new
+ * services").
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/cube.h"
+#include "analysis/events_int.h"
+#include "analysis/robust.h"
+#include "analysis/top.h"
+#include "core/fingerprint.h"
+#include "core/hash.h"
+#include "util/textfmt.h"
+#include "util/timeutil.h"
+
+#define BASELINE_DAYS 28        /* trailing window of a day's baseline: four weeks, so every weekday 4x */
+#define TOP_KEYS 100            /* series judged per dimension, by packets in the period or the previous */
+#define SPIKE_MAX_DAYS 6        /* a longer run is a surge: planted and reported spikes last days, surges weeks */
+#define SURGE_FROM_RANK 30      /* rank jump: from 30th or lower ... */
+#define SURGE_TO_RANK 20        /* ... into the top 20 (the seed report's 1521/tcp: 74th to 13th) */
+#define SURGE_MIN_RATIO 2.0     /*   and at least twice the previous period's packets per day */
+/* new service: not one packet in the previous period's length before it (a stray packet means known) */
+#define NEW_MIN_SHARE 0.0002    /*   and at least 0.02% of all the period's packets */
+#define NEW_MIN_SOURCES 5       /*   from at least 5 sources (fewer is a host, not a service's users) */
+#define MIN_EXCESS_SHARE 0.005  /* a run adds at least 0.5% of a mean day's packets in all */
+/* Materiality, as shares of the period's mean daily packets (all services): an observatory
+ * reports what changes its picture, and a small service doubling for a day does not. */
+#define SPIKE_MIN_PEAK 0.005    /* spike: the peak day's excess over the baseline */
+#define SURGE_MIN_EXCESS 0.01   /* surge: the mean daily excess over its days */
+#define NEW_MIN_PEAK 0.002      /* new service: the peak day (its baseline is nothing: no noise to clear) */
+#define SINGLE_MIN_DAY 0.015    /* single source: the host's own packets on its busiest day */
+#define SINGLE_SHARE 0.5        /* one source sent >= 50% of the excess: single_source */
+#define ONE_COUNTRY 0.9         /* ">= 90% from one country", as the issue and the seed reports say */
+#define ONE_SPORT 0.99          /* ">= 99% from one source port" */
+#define LEAD_SHARE 0.5          /* a service's country (or a country's service) is named from 50% */
+#define FOLD_SHARE 0.3          /* a country that made 30% of a service's rise on its own spike days owns it */
+#define SOURCES_RISE 1.5        /* a population's rise brings new sources: 1.5x the week before's per day */
+#define MAX_CANDS 256
+
+/* The rule for spike runs; tests/unit/test_series.c uses the same numbers. */
+static const ds_spike_rule SPIKE_RULE = {
+    .window = BASELINE_DAYS, .min_days = 14,
+    .z_start = 6,           /* far past Iglewicz & Hoaglin's 3.5: 200 series x 92 days are judged */
+    .ratio_start = 2.5,     /* and 2.5x the baseline: one big Pareto source doubles a small service */
+    .z_extend = 3, .ratio_extend = 1.5,
+    .peak_frac = 0.25,
+    .min_excess = 0,        /* set per store from MIN_EXCESS_SHARE */
+};
+
+typedef struct keyrow {
+    uint32_t key;
+    uint64_t p, q;          /* packets in the period, in the previous period */
+    int rank_p, rank_q;     /* 1-based; 0 = no packets */
+    double *x;              /* daily series from base_from (NULL unless judged) */
+} keyrow;
+
+typedef struct series_tab {
+    ds_cube_dim dim;
+    keyrow *rows;
+    size_t n;
+} series_tab;
+
+typedef struct cand {
+    ds_cube_dim dim;
+    uint32_t key;
+    char type[24];
+    int32_t d0, d1, peak_day;
+    double median, sigma, peak, peak_z, total, excess;
+    int rank_p, rank_q;
+    double per_day_p, per_day_q;
+    int dropped;
+    /* drivers */
+    ds_top_result top;
+    uint32_t lead;          /* top country (service events) or service (country events) */
+    double lead_share;
+    double lead_excess_share;   /* the lead's rise against the week before, as a share of the excess */
+    uint32_t sport;
+    double sport_share;
+    double src_per_day, src_per_day_before;
+    double top1, top1_day;  /* the top source's packets over the event and on its busiest day */
+    uint64_t top1_src;
+    uint64_t nsources;      /* distinct sources over the event's days */
+    ds_event_source top5[DS_EVENT_TOP_SOURCES];
+    size_t ntop5;
+    int top_v6;             /* an IPv6 source is among them: its address comes from SOURCES */
+} cand;
+
+typedef struct ctx {
+    ds_store *st;
+    const ds_event_query *q;
+    int32_t first_day;      /* first day with data in the store */
+    int32_t base_from, prev_from, ndays;
+    double mean_day;        /* mean daily packets over the period */
+    uint64_t period_packets;
+    cand *c;
+    size_t nc;
+} ctx;
+
+static void base_filter(const ctx *x, ds_filter *f)
+{
+    ds_filter_init(f);
+    f->sensor_id = x->q->sensor_id;
+    f->exclude = x->q->exclude;
+    f->cls = DS_CLASS_SCAN;   /* backscatter is a victim's replies, with its own detector */
+}
+
+/* Two scans of SRCSVC over [base_from, to].  The first sums packets per (dimension, key) in the
+ * period and in the previous one, for the ranks; the second fills daily series for the judged
+ * keys only.  One pass with a (key, day) table was slower: random-port scans touch tens of
+ * thousands of services a quarter, and hashing and sorting half a million (key, day) cells cost
+ * more than reading the chunks twice.  Sources attributed to ZMap, Masscan or Nmap are left out:
+ * each is a `tool` event of its own, and a ZMap or Masscan sweep (one packet to every dark
+ * address on one port, within minutes) would otherwise be the commonest single-host jump of a
+ * small service. */
+typedef struct keymap {
+    uint64_t *k;            /* 1 << 63 | dim << 32 | key; 0 empty */
+    uint64_t *p, *q;
+    int32_t *slot;          /* series index, or -1 */
+    size_t cap, n;
+} keymap;
+
+typedef struct scan_ctx {
+    keymap m;
+    const ds_filter *f;
+    int32_t base, from, prev_from, ndays;
+    double *xs;             /* second pass: nslots x ndays */
+    int fill;
+    uint64_t last_k[2];     /* the last key looked up per dimension: a source's records share a */
+    size_t last_j[2];       /* country, so most country lookups repeat the previous one */
+} scan_ctx;
+
+static int keymap_grow(keymap *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 1 << 16;
+    keymap n = { calloc(cap, sizeof *n.k), calloc(cap, sizeof *n.p), calloc(cap, sizeof *n.q),
+                 malloc(cap * sizeof *n.slot), cap, m->n };
+    if (!n.k || !n.p || !n.q || !n.slot) {
+        free(n.k);
+        free(n.p);
+        free(n.q);
+        free(n.slot);
+        return -1;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->k[i]) {
+            size_t j = (size_t)ds_mix64(m->k[i]) & (cap - 1);
+            while (n.k[j])
+                j = (j + 1) & (cap - 1);
+            n.k[j] = m->k[i];
+            n.p[j] = m->p[i];
+            n.q[j] = m->q[i];
+            n.slot[j] = m->slot[i];
+        }
+    free(m->k);
+    free(m->p);
+    free(m->q);
+    free(m->slot);
+    *m = n;
+    return 0;
+}
+
+static inline size_t keymap_find(const keymap *m, uint64_t k)
+{
+    size_t j = (size_t)ds_mix64(k) & (m->cap - 1);
+    while (m->k[j] && m->k[j] != k)
+        j = (j + 1) & (m->cap - 1);
+    return j;
+}
+
+static inline int tally(scan_ctx *c, uint64_t k, int32_t day, uint32_t packets)
+{
+    int dim = (int)(k >> 32 & 1);
+    if (c->fill) {
+        size_t j = k == c->last_k[dim] ? c->last_j[dim] : keymap_find(&c->m, k);
+        c->last_k[dim] = k;
+        c->last_j[dim] = j;
+        if (c->m.k[j] && c->m.slot[j] >= 0)
+            c->xs[(size_t)c->m.slot[j] * (size_t)c->ndays + (size_t)(day - c->base)] += packets;
+        return 0;
+    }
+    if ((c->m.n + 1) * 2 > c->m.cap) {
+        if (keymap_grow(&c->m) != 0)
+            return -1;
+        c->last_k[0] = c->last_k[1] = 0;
+    }
+    size_t j = k == c->last_k[dim] ? c->last_j[dim] : keymap_find(&c->m, k);
+    if (!c->m.k[j]) {
+        c->m.k[j] = k;
+        c->m.slot[j] = -1;
+        c->m.n++;
+    }
+    c->last_k[dim] = k;
+    c->last_j[dim] = j;
+    if (day >= c->from)
+        c->m.p[j] += packets;
+    else if (day >= c->prev_from)
+        c->m.q[j] += packets;
+    return 0;
+}
+
+#define MKEY(dim, key) (1ull << 63 | (uint64_t)(dim) << 32 | (uint64_t)(key))
+
+static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    scan_ctx *c = vctx;
+    for (size_t i = 0; i < nrec; i++) {
+        ds_rec_srcsvc r;
+        ds_rec_srcsvc_get(data + i * DS_REC_SRCSVC, &r);
+        if ((r.tools & (DS_TOOL_ZMAP | DS_TOOL_MASSCAN | DS_TOOL_NMAP)) || !ds_filter_match(c->f, &r))
+            continue;
+        if (tally(c, MKEY(0, r.service), day, r.packets) != 0 || tally(c, MKEY(1, ds_cc_pack(r.cc)), day, r.packets) != 0)
+            return ds_fail(err, DS_ENOMEM, "out of memory building daily series");
+    }
+    return DS_OK;
+}
+
+static int rank_cmp_p(const void *a, const void *b)
+{
+    const keyrow *x = *(keyrow *const *)a, *y = *(keyrow *const *)b;
+    return x->p != y->p ? (x->p > y->p ? -1 : 1) : (x->key < y->key ? -1 : x->key > y->key);
+}
+static int rank_cmp_q(const void *a, const void *b)
+{
+    const keyrow *x = *(keyrow *const *)a, *y = *(keyrow *const *)b;
+    return x->q != y->q ? (x->q > y->q ? -1 : 1) : (x->key < y->key ? -1 : x->key > y->key);
+}
+
+/* Rows of one dimension from the key map, ranked; the judged ones get a series slot. */
+static ds_rc rank_rows(scan_ctx *c, int dim, series_tab *t, size_t *nslots, ds_err *err)
+{
+    keyrow **order = NULL;
+    size_t *where = NULL;
+    ds_rc rc = DS_OK;
+    t->dim = dim ? DS_CUBE_COUNTRY : DS_CUBE_SERVICE;
+    t->rows = calloc(c->m.n + 1, sizeof *t->rows);
+    order = calloc(c->m.n + 1, sizeof *order);
+    where = calloc(c->m.n + 1, sizeof *where);
+    if (!t->rows || !order || !where) {
+        rc = ds_fail(err, DS_ENOMEM, "out of memory building daily series");
+        goto out;
+    }
+    for (size_t i = 0; i < c->m.cap; i++)
+        if (c->m.k[i] && (int)(c->m.k[i] >> 32 & 1) == dim) {
+            where[t->n] = i;
+            t->rows[t->n++] = (keyrow){ .key = (uint32_t)c->m.k[i], .p = c->m.p[i], .q = c->m.q[i] };
+        }
+    for (size_t i = 0; i < t->n; i++)
+        order[i] = &t->rows[i];
+    qsort(order, t->n, sizeof *order, rank_cmp_p);
+    for (size_t i = 0; i < t->n; i++)
+        order[i]->rank_p = order[i]->p ? (int)i + 1 : 0;
+    qsort(order, t->n, sizeof *order, rank_cmp_q);
+    for (size_t i = 0; i < t->n; i++)
+        order[i]->rank_q = order[i]->q ? (int)i + 1 : 0;
+    for (size_t i = 0; i < t->n; i++) {
+        keyrow *r = &t->rows[i];
+        if ((r->rank_p && r->rank_p <= TOP_KEYS) || (r->rank_q && r->rank_q <= TOP_KEYS))
+            c->m.slot[where[i]] = (int32_t)(*nslots)++;
+    }
+    /* row i keeps its slot number in x until the series exist (see attach_series) */
+    for (size_t i = 0; i < t->n; i++)
+        t->rows[i].x = (double *)(uintptr_t)(c->m.slot[where[i]] + 1);
+out:
+    free(order);
+    free(where);
+    return rc;
+}
+
+static void attach_series(series_tab *t, double *xs, int32_t ndays)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        uintptr_t s1 = (uintptr_t)t->rows[i].x;
+        t->rows[i].x = s1 ? xs + (s1 - 1) * (size_t)ndays : NULL;
+    }
+}
+
+static ds_rc load_all(ctx *x, series_tab *svc, series_tab *cc, double **xs_out, ds_err *err)
+{
+    ds_filter f;
+    base_filter(x, &f);
+    scan_ctx c = { .f = &f, .base = x->base_from, .from = x->q->from, .prev_from = x->prev_from, .ndays = x->ndays };
+    size_t nslots = 0;
+    ds_rc rc = DS_OK;
+    if (keymap_grow(&c.m) != 0)
+        goto nomem;
+    if ((rc = x->st->ops->scan(x->st, DS_CHUNK_SRCSVC, x->q->sensor_id, x->base_from, x->q->to, on_srcsvc, &c, err)) !=
+            DS_OK ||
+        (rc = rank_rows(&c, 0, svc, &nslots, err)) != DS_OK || (rc = rank_rows(&c, 1, cc, &nslots, err)) != DS_OK)
+        goto out;
+    for (size_t i = 0; i < svc->n; i++)
+        x->period_packets += svc->rows[i].p;
+    c.xs = malloc((nslots ? nslots : 1) * (size_t)x->ndays * sizeof *c.xs);
+    if (!c.xs)
+        goto nomem;
+    for (size_t i = 0; i < nslots; i++)
+        for (int32_t d = 0; d < x->ndays; d++)
+            c.xs[i * (size_t)x->ndays + (size_t)d] = x->base_from + d < x->first_day ? NAN : 0;
+    c.fill = 1;
+    if ((rc = x->st->ops->scan(x->st, DS_CHUNK_SRCSVC, x->q->sensor_id, x->base_from, x->q->to, on_srcsvc, &c, err)) !=
+        DS_OK)
+        goto out;
+    attach_series(svc, c.xs, x->ndays);
+    attach_series(cc, c.xs, x->ndays);
+    *xs_out = c.xs;
+    c.xs = NULL;
+    goto out;
+nomem:
+    rc = ds_fail(err, DS_ENOMEM, "out of memory building daily series");
+out:
+    if (rc != DS_OK) {
+        for (size_t i = 0; i < svc->n; i++)
+            svc->rows[i].x = NULL;
+        for (size_t i = 0; i < cc->n; i++)
+            cc->rows[i].x = NULL;
+    }
+    free(c.xs);
+    free(c.m.k);
+    free(c.m.p);
+    free(c.m.q);
+    free(c.m.slot);
+    return rc;
+}
+
+static void series_free(series_tab *t)
+{
+    free(t->rows);
+    memset(t, 0, sizeof *t);
+}
+
+static cand *cand_add(ctx *x, ds_cube_dim dim, uint32_t key, const char *type, int32_t d0, int32_t d1, ds_err *err)
+{
+    if (x->nc == MAX_CANDS)
+        return NULL;   /* more is not an observatory's week: keep the first, largest-ranked ones */
+    cand *c = &x->c[x->nc++];
+    memset(c, 0, sizeof *c);
+    c->dim = dim;
+    c->key = key;
+    snprintf(c->type, sizeof c->type, "%s", type);
+    c->d0 = d0;
+    c->d1 = d1;
+    (void)err;
+    return c;
+}
+
+/* Sum, peak and excess of x over [d0, d1] (local days) against median m. */
+static void run_stats(const ctx *x, const keyrow *r, cand *c, double m)
+{
+    c->median = m;
+    c->total = c->excess = c->peak = 0;
+    c->peak_day = c->d0;
+    for (int32_t d = c->d0; d <= c->d1; d++) {
+        double v = r->x[d - x->base_from];
+        if (!isfinite(v))
+            continue;
+        c->total += v;
+        c->excess += v - m;
+        if (v > c->peak) {
+            c->peak = v;
+            c->peak_day = d;
+        }
+    }
+}
+
+/* The judgments on one series: new service, spike and surge runs, rank jump. */
+static void judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
+{
+    const ds_event_query *q = x->q;
+    int32_t ndays_p = q->to - q->from + 1;
+    int32_t prev_days = q->from - (x->prev_from > x->first_day ? x->prev_from : x->first_day);
+    double per_p = (double)r->p / ndays_p, per_q = prev_days > 0 ? (double)r->q / prev_days : NAN;
+    double min_excess = MIN_EXCESS_SHARE * x->mean_day;
+    size_t from = (size_t)(q->from - x->base_from);
+
+    if (t->dim == DS_CUBE_SERVICE && prev_days >= 14 && (double)r->p >= NEW_MIN_SHARE * (double)x->period_packets &&
+        r->q == 0 && r->x[from - 1] == 0) {
+        /* dated by the days that carry a tenth of its mean active day */
+        double active = 0, sum = 0;
+        for (size_t d = from; d < (size_t)x->ndays; d++)
+            if (r->x[d] > 0) {
+                active++;
+                sum += r->x[d];
+            }
+        double floor_v = 0.1 * sum / (active > 0 ? active : 1);
+        int32_t d0 = -1, d1 = -1;
+        for (size_t d = from; d < (size_t)x->ndays; d++)
+            if (r->x[d] >= floor_v && r->x[d] > 0) {
+                if (d0 < 0)
+                    d0 = (int32_t)d;
+                d1 = (int32_t)d;
+            }
+        cand *c = d0 >= 0 ? cand_add(x, t->dim, r->key, "new_service", x->base_from + d0, x->base_from + d1, err) : NULL;
+        if (c) {
+            run_stats(x, r, c, 0);
+            if (c->peak < NEW_MIN_PEAK * x->mean_day) {
+                x->nc--;
+                return;
+            }
+            c->rank_p = r->rank_p;
+            c->rank_q = r->rank_q;
+            c->per_day_p = per_p;
+            c->per_day_q = per_q;
+        }
+        return;   /* a new service is not also a spike against its own empty past */
+    }
+
+    ds_spike_rule rule = SPIKE_RULE;
+    rule.min_excess = min_excess;
+    ds_run runs[16];
+    size_t nr = ds_spike_runs(r->x, (size_t)x->ndays, from, &rule, runs, 16);
+    int long_run = 0;
+    for (size_t i = 0; i < nr; i++) {
+        int32_t len = (int32_t)(runs[i].last - runs[i].first + 1);
+        long_run |= len > SPIKE_MAX_DAYS;
+        /* from nothing at all in the previous period's length before it, a service is new
+         * whatever the length; a stray packet or two means it was known, and it surged */
+        double prior = 0;
+        for (size_t d = runs[i].first > (size_t)ndays_p ? runs[i].first - (size_t)ndays_p : 0; d < runs[i].first; d++)
+            prior += isfinite(r->x[d]) ? r->x[d] : 0;
+        const char *type = t->dim == DS_CUBE_SERVICE && runs[i].median < 1 && prior == 0 ? "new_service"
+                           : len > SPIKE_MAX_DAYS                         ? "surge"
+                                                                          : "spike";
+        double peak_ex = r->x[runs[i].peak] - runs[i].median;
+        if (!strcmp(type, "new_service") ? peak_ex < NEW_MIN_PEAK * x->mean_day
+            : !strcmp(type, "surge")     ? runs[i].excess / len < SURGE_MIN_EXCESS * x->mean_day
+                                         : peak_ex < SPIKE_MIN_PEAK * x->mean_day)
+            continue;   /* real, but too small to matter to the telescope as a whole */
+        cand *c = cand_add(x, t->dim, r->key, type, x->base_from + (int32_t)runs[i].first,
+                           x->base_from + (int32_t)runs[i].last, err);
+        if (!c)
+            return;
+        run_stats(x, r, c, runs[i].median);
+        c->sigma = runs[i].sigma;
+        c->peak_z = (c->peak - c->median) / c->sigma;
+        c->rank_p = r->rank_p;
+        c->rank_q = r->rank_q;
+        c->per_day_p = per_p;
+        c->per_day_q = per_q;
+    }
+    /* a climb in the ranking that no run explains: a gradual surge */
+    if (!long_run && prev_days >= 14 && r->rank_p && r->rank_p <= SURGE_TO_RANK &&
+        (!r->rank_q || r->rank_q >= SURGE_FROM_RANK) && per_p >= SURGE_MIN_RATIO * per_q) {
+        size_t pf = (size_t)(x->prev_from > x->first_day ? x->prev_from : x->first_day) - (size_t)x->base_from;
+        double scratch[400];
+        size_t npq = from - pf < 400 ? from - pf : 400;
+        double m = ds_median(r->x + from - npq, npq, scratch);
+        double s = ds_robust_sigma(m, ds_mad(r->x + from - npq, npq, m, scratch));
+        int32_t d0 = -1, d1 = -1;
+        for (size_t d = from; d < (size_t)x->ndays; d++)
+            if (r->x[d] >= m + 3 * s && r->x[d] >= 1.5 * m) {
+                if (d0 < 0)
+                    d0 = (int32_t)d;
+                d1 = (int32_t)d;
+            }
+        if (d0 >= 0) {
+            cand *c = cand_add(x, t->dim, r->key, "surge", x->base_from + d0, x->base_from + d1, err);
+            if (c) {
+                run_stats(x, r, c, m);
+                c->sigma = s;
+                c->peak_z = (c->peak - m) / s;
+                c->rank_p = r->rank_p;
+                c->rank_q = r->rank_q;
+                c->per_day_p = per_p;
+                c->per_day_q = per_q;
+                if (c->excess / (c->d1 - c->d0 + 1) < SURGE_MIN_EXCESS * x->mean_day)
+                    x->nc--;
+            }
+        }
+    }
+}
+
+/* ---- drivers: one scan for every candidate ----
+ *
+ * The records of each candidate's service (or country) from a week before it to its end are
+ * copied out in one scan of SRCSVC over the union of those days, then each candidate's numbers
+ * are computed from its own copy: the top source and its busiest day, the country (or service)
+ * split, the source-port split, distinct sources per day.  Tool-attributed sources are left out
+ * as in the series, so the shares are of the same packets the baseline was measured on. */
+typedef struct item { uint64_t src; int32_t day; uint32_t packets, other, sport, asn; uint16_t cc; } item;
+typedef struct itemvec { item *v; size_t n, cap; } itemvec;
+typedef struct idx_ent { uint32_t key; uint32_t cand; } idx_ent;
+
+typedef struct drv_ctx {
+    ctx *x;
+    ds_filter f;
+    idx_ent *by_svc, *by_cc;
+    size_t nsvc, ncc;
+    itemvec *items;         /* one per candidate */
+    ds_u64set tools;        /* tool-attributed sources met */
+} drv_ctx;
+
+static int idx_cmp(const void *a, const void *b)
+{
+    const idx_ent *x = a, *y = b;
+    return x->key != y->key ? (x->key < y->key ? -1 : 1) : (x->cand < y->cand ? -1 : x->cand > y->cand);
+}
+
+static size_t idx_lower(const idx_ent *e, size_t n, uint32_t key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int push_item(itemvec *v, const item *it)
+{
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 256;
+        item *n = realloc(v->v, cap * sizeof *n);
+        if (!n)
+            return -1;
+        v->v = n;
+        v->cap = cap;
+    }
+    v->v[v->n++] = *it;
+    return 0;
+}
+
+static ds_rc on_drv(void *vctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    drv_ctx *d = vctx;
+    for (size_t i = 0; i < nrec; i++) {
+        ds_rec_srcsvc r;
+        ds_rec_srcsvc_get(data + i * DS_REC_SRCSVC, &r);
+        if (!ds_filter_match(&d->f, &r))
+            continue;
+        uint16_t cc = ds_cc_pack(r.cc);
+        for (int pass = 0; pass < 2; pass++) {
+            const idx_ent *e = pass ? d->by_cc : d->by_svc;
+            size_t n = pass ? d->ncc : d->nsvc;
+            uint32_t key = pass ? cc : r.service;
+            for (size_t j = idx_lower(e, n, key); j < n && e[j].key == key; j++) {
+                const cand *c = &d->x->c[e[j].cand];
+                if (day < c->d0 - 7 || day > c->d1)
+                    continue;
+                if (r.tools & (DS_TOOL_ZMAP | DS_TOOL_MASSCAN | DS_TOOL_NMAP)) {
+                    if (ds_u64set_add(&d->tools, r.src) < 0)
+                        return ds_fail(err, DS_ENOMEM, "out of memory finding what drives an event");
+                    continue;
+                }
+                item it = { r.src, day, r.packets, pass ? r.service : cc,
+                            r.one_sport ? r.sport : DS_SPORT_VARIOUS, r.asn, cc };
+                if (push_item(&d->items[e[j].cand], &it) != 0)
+                    return ds_fail(err, DS_ENOMEM, "out of memory finding what drives an event");
+            }
+        }
+    }
+    return DS_OK;
+}
+
+static int item_by_src(const void *a, const void *b)
+{
+    const item *x = a, *y = b;
+    if (x->src != y->src)
+        return x->src < y->src ? -1 : 1;
+    return x->day < y->day ? -1 : x->day > y->day;
+}
+static int item_by_day_src(const void *a, const void *b)
+{
+    const item *x = a, *y = b;
+    if (x->day != y->day)
+        return x->day < y->day ? -1 : 1;
+    return x->src < y->src ? -1 : x->src > y->src;
+}
+static int item_by_other(const void *a, const void *b)
+{
+    const item *x = a, *y = b;
+    return x->other < y->other ? -1 : x->other > y->other;
+}
+static int item_by_sport(const void *a, const void *b)
+{
+    const item *x = a, *y = b;
+    return x->sport < y->sport ? -1 : x->sport > y->sport;
+}
+
+/* The largest group of v (sorted by the same field) by packets: its value and share. */
+static void lead_of(const item *v, size_t n, int sport, uint32_t *val, double *share)
+{
+    uint64_t total = 0, best = 0, run = 0;
+    *val = 0;
+    *share = 0;
+    for (size_t i = 0; i < n; i++) {
+        total += v[i].packets;
+        uint32_t k = sport ? v[i].sport : v[i].other;
+        run += v[i].packets;
+        if (i + 1 == n || (sport ? v[i + 1].sport : v[i + 1].other) != k) {
+            if (run > best && !(sport && k == DS_SPORT_VARIOUS)) {
+                best = run;
+                *val = k;
+            }
+            run = 0;
+        }
+    }
+    *share = total ? (double)best / (double)total : 0;
+}
+
+static void drivers_of(ctx *x, cand *c, itemvec *iv)
+{
+    /* event days first: [0, nev) after partitioning */
+    size_t nev = 0;
+    for (size_t i = 0; i < iv->n; i++)
+        if (iv->v[i].day >= c->d0) {
+            item t = iv->v[nev];
+            iv->v[nev++] = iv->v[i];
+            iv->v[i] = t;
+        }
+    item *ev = iv->v;
+    qsort(ev, nev, sizeof *ev, item_by_src);
+    uint64_t best = 0, run = 0, best_src = 0;
+    uint64_t tk[DS_EVENT_TOP_SOURCES] = { 0 }, tp[DS_EVENT_TOP_SOURCES] = { 0 };
+    size_t ti[DS_EVENT_TOP_SOURCES] = { 0 }, nt = 0;
+    for (size_t i = 0; i < nev; i++) {
+        run += ev[i].packets;
+        if (i + 1 == nev || ev[i + 1].src != ev[i].src) {
+            if (run > best) {
+                best = run;
+                best_src = ev[i].src;
+            }
+            /* the top five by packets, by insertion */
+            size_t at = nt < DS_EVENT_TOP_SOURCES ? nt++ : DS_EVENT_TOP_SOURCES;
+            while (at > 0 && tp[at - 1] < run) {
+                if (at < DS_EVENT_TOP_SOURCES) {
+                    tp[at] = tp[at - 1];
+                    tk[at] = tk[at - 1];
+                    ti[at] = ti[at - 1];
+                }
+                at--;
+            }
+            if (at < DS_EVENT_TOP_SOURCES) {
+                tp[at] = run;
+                tk[at] = ev[i].src;
+                ti[at] = i;
+            }
+            run = 0;
+        }
+    }
+    c->ntop5 = nt;
+    c->top_v6 = 0;
+    for (size_t k = 0; k < nt; k++) {
+        ds_event_source *o = &c->top5[k];
+        ds_ip ip;
+        c->top_v6 |= (tk[k] >> 63) != 0;
+        ds_ip_set4(&ip, (uint32_t)tk[k]);
+        ds_ip_format(&ip, o->addr, sizeof o->addr);
+        ds_cc_unpack(ev[ti[k]].cc, o->cc);
+        o->asn = ev[ti[k]].asn;
+        o->packets = tp[k];
+    }
+    c->top1_src = best_src;
+    c->top1 = (double)best;
+    c->nsources = 0;
+    for (size_t i = 0; i < nev; i++)
+        c->nsources += i == 0 || ev[i].src != ev[i - 1].src;
+    for (size_t i = 0; i < nev; i++) {
+        if (ev[i].src != best_src)
+            continue;
+        double day = 0;
+        size_t j = i;
+        for (; j < nev && ev[j].src == best_src && ev[j].day == ev[i].day; j++)
+            day += ev[j].packets;
+        if (day > c->top1_day)
+            c->top1_day = day;
+        i = j - 1;
+    }
+    qsort(ev, nev, sizeof *ev, item_by_other);
+    lead_of(ev, nev, 0, &c->lead, &c->lead_share);
+    {
+        double lead_now = 0, lead_before = 0;
+        for (size_t i = 0; i < nev; i++)
+            if (ev[i].other == c->lead)
+                lead_now += ev[i].packets;
+        for (size_t i = nev; i < iv->n; i++)
+            if (iv->v[i].other == c->lead)
+                lead_before += iv->v[i].packets;
+        int32_t bfrom0 = c->d0 - 7 > x->first_day ? c->d0 - 7 : x->first_day;
+        double per = bfrom0 < c->d0 ? lead_before / (double)(c->d0 - bfrom0) : 0;
+        c->lead_excess_share = c->excess > 0 ? (lead_now - per * (double)(c->d1 - c->d0 + 1)) / c->excess : 0;
+    }
+    qsort(ev, nev, sizeof *ev, item_by_sport);
+    lead_of(ev, nev, 1, &c->sport, &c->sport_share);
+    /* distinct sources per day, the event's days against the week before */
+    qsort(iv->v, iv->n, sizeof *iv->v, item_by_day_src);
+    double before = 0, during = 0;
+    int32_t first = c->d0;
+    for (size_t i = 0; i < iv->n; i++) {
+        if (i && iv->v[i].day == iv->v[i - 1].day && iv->v[i].src == iv->v[i - 1].src)
+            continue;
+        if (iv->v[i].day < first)
+            first = iv->v[i].day;
+        if (iv->v[i].day < c->d0)
+            before++;
+        else
+            during++;
+    }
+    int32_t bfrom = c->d0 - 7 > x->first_day ? c->d0 - 7 : x->first_day;
+    c->src_per_day_before = bfrom < c->d0 ? before / (double)(c->d0 - bfrom) : NAN;
+    c->src_per_day = during / (double)(c->d1 - c->d0 + 1);
+}
+
+static ds_rc drivers(ctx *x, ds_u64set *tools, ds_err *err)
+{
+    drv_ctx d = { .x = x };
+    ds_rc rc = DS_OK;
+    int32_t from = x->q->to, to = x->q->from;
+    base_filter(x, &d.f);
+    d.by_svc = calloc(x->nc + 1, sizeof *d.by_svc);
+    d.by_cc = calloc(x->nc + 1, sizeof *d.by_cc);
+    d.items = calloc(x->nc + 1, sizeof *d.items);
+    if (!d.by_svc || !d.by_cc || !d.items || ds_u64set_init(&d.tools, 64) != 0)
+        goto nomem;
+    for (size_t i = 0; i < x->nc; i++) {
+        const cand *c = &x->c[i];
+        if (c->dropped)
+            continue;
+        if (c->dim == DS_CUBE_SERVICE)
+            d.by_svc[d.nsvc++] = (idx_ent){ c->key, (uint32_t)i };
+        else
+            d.by_cc[d.ncc++] = (idx_ent){ c->key, (uint32_t)i };
+        int32_t a = c->d0 - 7 > x->first_day ? c->d0 - 7 : x->first_day;
+        if (a < from)
+            from = a;
+        if (c->d1 > to)
+            to = c->d1;
+    }
+    if (!d.nsvc && !d.ncc)
+        goto out;
+    qsort(d.by_svc, d.nsvc, sizeof *d.by_svc, idx_cmp);
+    qsort(d.by_cc, d.ncc, sizeof *d.by_cc, idx_cmp);
+    if ((rc = x->st->ops->scan(x->st, DS_CHUNK_SRCSVC, x->q->sensor_id, from, to, on_drv, &d, err)) != DS_OK)
+        goto out;
+    for (size_t i = 0; i < x->nc; i++)
+        if (!x->c[i].dropped)
+            drivers_of(x, &x->c[i], &d.items[i]);
+    *tools = d.tools;
+    d.tools = (ds_u64set){ 0 };
+    goto out;
+nomem:
+    rc = ds_fail(err, DS_ENOMEM, "out of memory finding what drives an event");
+out:
+    if (d.items)
+        for (size_t i = 0; i < x->nc; i++)
+            free(d.items[i].v);
+    free(d.items);
+    free(d.by_svc);
+    free(d.by_cc);
+    ds_u64set_free(&d.tools);
+    return rc;
+}
+
+/* The top sources of an event that is reported (addresses from SOURCES, via `top`), without the
+ * tool-attributed ones the series left out. */
+static ds_rc top_sources(ctx *x, cand *c, const ds_u64set *tools, ds_err *err)
+{
+    ds_top_query tq = { .dim = DS_TOP_SOURCES, .from = c->d0, .to = c->d1, .sensor_id = x->q->sensor_id,
+                        .cls = DS_CLASS_SCAN, .limit = DS_EVENT_TOP_SOURCES + 8, .exclude = x->q->exclude };
+    if (c->dim == DS_CUBE_SERVICE)
+        tq.ports[tq.nports++] = c->key;
+    else
+        tq.countries[tq.ncountries++] = (uint16_t)c->key;
+    ds_rc rc = ds_top_run(x->st, &tq, &c->top, err);
+    if (rc != DS_OK)
+        return rc;
+    size_t k = 0;
+    for (size_t i = 0; i < c->top.n; i++)
+        if (!ds_u64set_has(tools, c->top.rows[i].key))
+            c->top.rows[k++] = c->top.rows[i];
+    c->top.n = k;
+    return DS_OK;
+}
+
+static uint64_t day_start_ns(int32_t day)
+{
+    int64_t s = (int64_t)day * 86400;
+    s -= ds_tz_offset(s);
+    s = (int64_t)day * 86400 - ds_tz_offset(s);
+    return s > 0 ? (uint64_t)s * 1000000000ULL : 0;
+}
+
+static char *key_label(ds_cube_dim dim, uint32_t key, int ja, char *buf, size_t len)
+{
+    if (dim == DS_CUBE_SERVICE)
+        return ja ? ds_service_label(key, buf, len) : ds_service_format(key, buf, len);
+    char cc[3];
+    ds_cc_unpack((uint16_t)key, cc);
+    snprintf(buf, len, "%s", cc);
+    return buf;
+}
+
+/* "92% from CN, 99% from source port 6000" in both languages. */
+static void driver_text(const cand *c, char *en, size_t enlen, char *ja, size_t jalen)
+{
+    char lead_en[48] = "", lead_ja[96] = "", sp_en[64] = "", sp_ja[96] = "", l[32];
+    if (c->lead_share >= LEAD_SHARE) {
+        key_label(c->dim == DS_CUBE_SERVICE ? DS_CUBE_COUNTRY : DS_CUBE_SERVICE, c->lead, 0, l, sizeof l);
+        if (c->dim == DS_CUBE_SERVICE) {
+            snprintf(lead_en, sizeof lead_en, "; %.0f%% came from %s", 100 * c->lead_share, l);
+            snprintf(lead_ja, sizeof lead_ja, "送信元の%.0f%%は%sで", 100 * c->lead_share, l);
+        } else {
+            snprintf(lead_en, sizeof lead_en, "; %.0f%% went to %s", 100 * c->lead_share, l);
+            key_label(DS_CUBE_SERVICE, c->lead, 1, l, sizeof l);
+            snprintf(lead_ja, sizeof lead_ja, "その%.0f%%は%s宛てで", 100 * c->lead_share, l);
+        }
+    }
+    if (c->sport_share >= 0.5) {
+        snprintf(sp_en, sizeof sp_en, "%s %.0f%% from source port %u", lead_en[0] ? "," : ";", 100 * c->sport_share,
+                 (unsigned)c->sport);
+        snprintf(sp_ja, sizeof sp_ja, "%.0f%%が送信元ポート%uからで", 100 * c->sport_share, (unsigned)c->sport);
+    }
+    snprintf(en, enlen, "%s%s", lead_en, sp_en);
+    snprintf(ja, jalen, "%s%s", lead_ja, sp_ja);
+}
+
+static ds_rc emit(ctx *x, const ds_geo *geo, cand *c, ds_events *out, ds_err *err)
+{
+    (void)geo;
+    if (!ds_event_wanted(x->q, c->type))
+        return DS_OK;
+    ds_event *v = ds_events_add(out, err);
+    if (!v)
+        return DS_ENOMEM;
+    snprintf(v->type, sizeof v->type, "%s", c->type);
+    v->start_ns = day_start_ns(c->d0);
+    v->end_ns = day_start_ns(c->d1 + 1) - 1000000000ULL;
+    if (c->dim == DS_CUBE_SERVICE) {
+        v->has_service = 1;
+        v->service = c->key;
+        if (c->lead_share >= LEAD_SHARE)
+            ds_cc_unpack((uint16_t)c->lead, v->country);
+    } else {
+        ds_cc_unpack((uint16_t)c->key, v->country);
+        if (c->lead_share >= LEAD_SHARE) {
+            v->has_service = 1;
+            v->service = c->lead;
+        }
+    }
+    v->sources = c->nsources;
+    v->packets = (uint64_t)llround(c->total);
+    if (c->top_v6) {
+        ds_event_top_from(v, &c->top, 0);
+    } else {
+        memcpy(v->top, c->top5, sizeof v->top);
+        v->ntop = c->ntop5;
+    }
+    int32_t ndays = c->d1 - c->d0 + 1;
+    double top1 = c->top1;
+    double top1_excess = c->excess > 0 ? top1 / c->excess : 0;
+    char t0[64], t1[64];
+    ds_event_evidence_add(v, "days", ndays, NULL);
+    ds_event_evidence_add(v, "packets_per_day_baseline", c->median, NULL);
+    ds_event_evidence_add(v, "packets_peak", c->peak, ds_fmt_day_iso(c->peak_day, t0, sizeof t0));
+    if (c->median > 0)
+        ds_event_evidence_add(v, "peak_ratio", c->peak / c->median, NULL);
+    if (c->sigma > 0)
+        ds_event_evidence_add(v, "robust_z", c->peak_z, NULL);
+    ds_event_evidence_add(v, "excess_packets", c->excess, NULL);
+    if (!strcmp(c->type, "surge") || !strcmp(c->type, "new_service")) {
+        ds_event_evidence_add(v, "rank", c->rank_p, NULL);
+        ds_event_evidence_add(v, "rank_previous", c->rank_q, NULL);
+    }
+    ds_event_evidence_add(v, "top_source_share_of_excess", top1_excess > 1 ? 1 : top1_excess,
+                          v->ntop ? v->top[0].addr : NULL);
+    if (c->lead_share > 0)
+        ds_event_evidence_add(v, c->dim == DS_CUBE_SERVICE ? "country_share" : "service_share", c->lead_share,
+                              key_label(c->dim == DS_CUBE_SERVICE ? DS_CUBE_COUNTRY : DS_CUBE_SERVICE, c->lead, 0, t1,
+                                        sizeof t1));
+    if (c->sport_share > 0) {
+        snprintf(t1, sizeof t1, "%u", (unsigned)c->sport);
+        ds_event_evidence_add(v, "sport_share", c->sport_share, t1);
+    }
+    ds_event_evidence_add(v, "sources_per_day", c->src_per_day, NULL);
+    if (isfinite(c->src_per_day_before))
+        ds_event_evidence_add(v, "sources_per_day_before", c->src_per_day_before, NULL);
+
+    /* summaries */
+    char what_en[64], what_ja[96], a_en[DS_FMT_DAY_LEN], b_en[DS_FMT_DAY_LEN], a_ja[DS_FMT_DAY_LEN],
+        b_ja[DS_FMT_DAY_LEN], pk_en[DS_FMT_DAY_LEN], pk_ja[DS_FMT_DAY_LEN], npk[32], nmed[32], nsrc[32], ntot[32],
+        drv_en[160], drv_ja[256], when_en[96], when_ja[128], src_en[96] = "", src_ja[160] = "", l[32];
+    key_label(c->dim, c->key, 0, l, sizeof l);
+    if (c->dim == DS_CUBE_SERVICE) {
+        snprintf(what_en, sizeof what_en, "packets to %s", l);
+        snprintf(what_ja, sizeof what_ja, "%s宛てのパケット", key_label(c->dim, c->key, 1, l, sizeof l));
+    } else {
+        snprintf(what_en, sizeof what_en, "packets from %s", l);
+        snprintf(what_ja, sizeof what_ja, "%sからのパケット", l);
+    }
+    ds_fmt_day(c->d0, 0, a_en, sizeof a_en);
+    ds_fmt_day(c->d1, 0, b_en, sizeof b_en);
+    ds_fmt_day(c->d0, 1, a_ja, sizeof a_ja);
+    ds_fmt_day(c->d1, 1, b_ja, sizeof b_ja);
+    ds_fmt_day(c->peak_day, 0, pk_en, sizeof pk_en);
+    ds_fmt_day(c->peak_day, 1, pk_ja, sizeof pk_ja);
+    ds_fmt_count((uint64_t)llround(c->peak), npk, sizeof npk);
+    ds_fmt_count((uint64_t)llround(c->median), nmed, sizeof nmed);
+    ds_fmt_count(v->sources, nsrc, sizeof nsrc);
+    ds_fmt_count(v->packets, ntot, sizeof ntot);
+    if (ndays == 1) {
+        snprintf(when_en, sizeof when_en, "On %s", a_en);
+        snprintf(when_ja, sizeof when_ja, "%sに", a_ja);
+    } else {
+        snprintf(when_en, sizeof when_en, "From %s to %s", a_en, b_en);
+        snprintf(when_ja, sizeof when_ja, "%sから%sにかけて", a_ja, b_ja);
+    }
+    driver_text(c, drv_en, sizeof drv_en, drv_ja, sizeof drv_ja);
+    if (isfinite(c->src_per_day_before)) {
+        char s1[32], s0[32];
+        ds_fmt_count((uint64_t)llround(c->src_per_day), s1, sizeof s1);
+        ds_fmt_count((uint64_t)llround(c->src_per_day_before), s0, sizeof s0);
+        ds_fmt_text(src_en, sizeof src_en, " (%s a day, against %s in the week before)", s1, s0);
+        ds_fmt_text(src_ja, sizeof src_ja, "（1日あたり%s件、前週は%s件）", s1, s0);
+    }
+    if (!strcmp(c->type, "single_source")) {
+        const ds_event_source *s = &v->top[0];
+        char spk[32], org[128] = "";
+        const char *o = geo && s->asn ? ds_geo_asn_org(geo, s->asn) : NULL;
+        if (o && *o)
+            snprintf(org, sizeof org, " %s", o);
+        ds_fmt_count(s->packets, spk, sizeof spk);
+        ds_fmt_text(v->summary_en, sizeof v->summary_en,
+                 "%s, one host, %s (%s, AS%u%s), sent %s %s, %.0f%% of the rise over the baseline of %s a day; "
+                 "the peak was %s on %s (%.1f times the baseline).",
+                 when_en, s->addr, s->cc, (unsigned)s->asn, org, spk, what_en, 100 * (top1_excess > 1 ? 1 : top1_excess),
+                 nmed, npk, pk_en, c->median > 0 ? c->peak / c->median : 0.0);
+        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
+                 "%s、%sが増加しました。増加分の%.0f%%は1台のホスト%s（%s、AS%u%s）からの%sパケットで、"
+                 "最多は%sの%sパケット（平常時の1日あたり%sパケットの%.1f倍）でした。",
+                 when_ja, what_ja, 100 * (top1_excess > 1 ? 1 : top1_excess), s->addr, s->cc, (unsigned)s->asn, org,
+                 spk, pk_ja, npk, nmed, c->median > 0 ? c->peak / c->median : 0.0);
+    } else if (!strcmp(c->type, "new_service")) {
+        ds_fmt_text(v->summary_en, sizeof v->summary_en,
+                 "%s, %s appeared: %s packets from %s sources%s, ranked %d in the period, with not one packet in "
+                 "the %d days before; the peak was %s on %s%s.",
+                 when_en, what_en, ntot, nsrc, src_en, c->rank_p, x->q->to - x->q->from + 1, npk, pk_en, drv_en);
+        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
+                 "%s、それ以前の%d日間には1パケットも観測されていなかった%sを新たに観測しました。"
+                 "%s件の送信元から%sパケット%sで、期間中の順位は%d位、最多は%sの%sパケットでした。%s%s",
+                 when_ja, x->q->to - x->q->from + 1, what_ja, nsrc, ntot, src_ja, c->rank_p, pk_ja, npk, drv_ja,
+                 drv_ja[0] ? "した。" : "");
+    } else {
+        int surge = !strcmp(c->type, "surge");
+        char rank_en[96] = "", rank_ja[128] = "";
+        if (surge && c->rank_p && c->rank_q != c->rank_p) {
+            if (c->rank_q)
+                snprintf(rank_en, sizeof rank_en, "; it rose from rank %d to %d against the previous period",
+                         c->rank_q, c->rank_p);
+            else
+                snprintf(rank_en, sizeof rank_en, "; it ranked %d, unranked in the previous period", c->rank_p);
+            if (c->rank_q)
+                snprintf(rank_ja, sizeof rank_ja, "前の期間の%d位から%d位に上昇し、", c->rank_q, c->rank_p);
+            else
+                snprintf(rank_ja, sizeof rank_ja, "期間中の順位は%d位で、", c->rank_p);
+        }
+        ds_fmt_text(v->summary_en, sizeof v->summary_en,
+                 "%s, %s %s: %s packets from %s sources%s, peaking at %s on %s, %.1f times the baseline of %s a "
+                 "day (robust z %.1f)%s%s.",
+                 when_en, what_en, surge ? "surged" : "spiked", ntot, nsrc, src_en, npk, pk_en,
+                 c->median > 0 ? c->peak / c->median : 0.0, nmed, c->peak_z, rank_en, drv_en);
+        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
+                 "%s、%sが%sしました。%s件の送信元から%sパケット%sで、最多は%sの%sパケットと、"
+                 "平常時（1日あたり%sパケット）の%.1f倍でした。%s%s%s",
+                 when_ja, what_ja, surge ? "急増" : "増加", nsrc, ntot, src_ja, pk_ja, npk, nmed,
+                 c->median > 0 ? c->peak / c->median : 0.0, rank_ja, drv_ja,
+                 (rank_ja[0] || drv_ja[0]) ? "した。" : "");
+    }
+    return DS_OK;
+}
+
+/* A country event explained by a service event on overlapping days is the same phenomenon: when
+ * most of the country's rise went to that service and most of the service's rise came from that
+ * country, the country event is folded into the service event. */
+static void fold_countries(ctx *x)
+{
+    for (size_t i = 0; i < x->nc; i++) {
+        cand *cc = &x->c[i];
+        if (cc->dropped || cc->dim != DS_CUBE_COUNTRY || cc->lead_excess_share < LEAD_SHARE)
+            continue;
+        for (size_t j = 0; j < x->nc; j++) {
+            cand *sv = &x->c[j];
+            if (sv->dropped || sv->dim != DS_CUBE_SERVICE || sv->key != cc->lead || sv->d1 < cc->d0 ||
+                sv->d0 > cc->d1 || sv->lead != cc->key || sv->lead_excess_share < LEAD_SHARE)
+                continue;
+            cc->dropped = 1;
+            break;
+        }
+    }
+    /* a country's rise spread over many services lifts some of them: a service event whose rise
+     * is mostly that country's, on the same days, is part of the country's event */
+    for (size_t i = 0; i < x->nc; i++) {
+        cand *cc = &x->c[i];
+        if (cc->dropped || cc->dim != DS_CUBE_COUNTRY)
+            continue;
+        for (size_t j = 0; j < x->nc; j++) {
+            cand *sv = &x->c[j];
+            if (sv->dropped || sv->dim != DS_CUBE_SERVICE || !strcmp(sv->type, "single_source") ||
+                sv->d0 < cc->d0 - 1 || sv->d1 > cc->d1 + 1 || sv->lead != cc->key ||
+                sv->lead_excess_share < FOLD_SHARE)
+                continue;   /* only a service event within the country's days: a longer one is its own */
+            sv->dropped = 1;
+        }
+    }
+}
+
+ds_rc ds_detect_series(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
+{
+    ctx x = { .st = st, .q = q };
+    series_tab svc = { 0 }, cc = { 0 };
+    double *xs = NULL;
+    ds_u64set tools = { 0 };
+    ds_rc rc = DS_OK;
+    if (!ds_event_wanted(q, "spike") && !ds_event_wanted(q, "surge") && !ds_event_wanted(q, "new_service") &&
+        !ds_event_wanted(q, "single_source"))
+        return DS_OK;
+    int32_t last;
+    ds_err e2 = { 0 };
+    if (st->ops->day_span(st, &x.first_day, &last, &e2) != DS_OK)
+        return DS_OK;   /* an empty store has no phenomena */
+    int32_t ndays_p = q->to - q->from + 1;
+    x.prev_from = q->from - ndays_p;
+    x.base_from = q->from - (ndays_p > BASELINE_DAYS ? ndays_p : BASELINE_DAYS);
+    if (x.base_from < x.first_day)
+        x.base_from = x.first_day < q->from ? x.first_day : q->from;
+    x.ndays = q->to - x.base_from + 1;
+    x.c = calloc(MAX_CANDS, sizeof *x.c);
+    if (!x.c) {
+        rc = ds_fail(err, DS_ENOMEM, "out of memory building daily series");
+        goto out;
+    }
+    if ((rc = load_all(&x, &svc, &cc, &xs, err)) != DS_OK)
+        goto out;
+    x.mean_day = (double)x.period_packets / ndays_p;
+    for (size_t i = 0; i < svc.n; i++)
+        if (svc.rows[i].x)
+            judge(&x, &svc, &svc.rows[i], err);
+    for (size_t i = 0; i < cc.n; i++)
+        if (cc.rows[i].x)
+            judge(&x, &cc, &cc.rows[i], err);
+    if ((rc = drivers(&x, &tools, err)) != DS_OK)
+        goto out;
+    for (size_t i = 0; i < x.nc; i++) {
+        cand *c = &x.c[i];
+        if (c->excess > 0 && c->top1 >= SINGLE_SHARE * c->excess) {
+            snprintf(c->type, sizeof c->type, "single_source");
+            /* one host is judged against the service it floods, and must matter to the telescope:
+             * a country's rise that one host explains is that host's event (or nothing) */
+            c->dropped = c->dim == DS_CUBE_COUNTRY || c->top1_day < SINGLE_MIN_DAY * x.mean_day;
+        } else if (!strcmp(c->type, "new_service") && c->nsources < NEW_MIN_SOURCES) {
+            c->dropped = 1;
+        } else if (strcmp(c->type, "new_service") && c->src_per_day_before > 0 &&
+                   c->src_per_day < SOURCES_RISE * c->src_per_day_before) {
+            /* the same few hosts sending more: the heavy tail of a population, not a phenomenon */
+            c->dropped = 1;
+        }
+    }
+    fold_countries(&x);
+    if (getenv("DS_SERIES_DEBUG"))
+        for (size_t i = 0; i < x.nc; i++) {
+            const cand *c = &x.c[i];
+            char l[32], d0[16];
+            fprintf(stderr, "cand %-13s %-9s %s len %2d peak %6.0f med %6.0f peakex %.4f top1 %.2f t1day %.4f srcs %4llu lead %.2f lex %.2f%s\n",
+                    c->type, key_label(c->dim, c->key, 0, l, sizeof l), ds_fmt_day_iso(c->d0, d0, sizeof d0),
+                    c->d1 - c->d0 + 1, c->peak, c->median, (c->peak - c->median) / x.mean_day,
+                    c->excess > 0 ? c->top1 / c->excess : 0, c->top1_day / x.mean_day, (unsigned long long)c->nsources, c->lead_share, c->lead_excess_share, c->dropped ? " dropped" : "");
+        }
+    for (size_t i = 0; i < x.nc && rc == DS_OK; i++)
+        if (!x.c[i].dropped && ds_event_wanted(q, x.c[i].type) &&
+            (!x.c[i].top_v6 || (rc = top_sources(&x, &x.c[i], &tools, err)) == DS_OK))
+            rc = emit(&x, geo, &x.c[i], out, err);
+out:
+    if (x.c)
+        for (size_t i = 0; i < x.nc; i++)
+            ds_top_result_free(&x.c[i].top);
+    free(x.c);
+    series_free(&svc);
+    series_free(&cc);
+    free(xs);
+    ds_u64set_free(&tools);
+    return rc;
+}

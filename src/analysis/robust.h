@@ -1,0 +1,86 @@
+/* robust.h: the statistics under the time-series detectors (detect_series.c, detect_periodic.c).
+ *
+ * Pure functions over arrays of doubles, with no store, so the unit tests can plant a spike or a
+ * cycle in a made-up series and check exactly what is found.  Missing days (before the store's
+ * first day) are NaN and are left out of every baseline.
+ *
+ *  - median and MAD: the baseline of a day is the median of the days before it, its spread
+ *    1.4826 x the median absolute deviation (a consistent estimate of the standard deviation
+ *    for Gaussian data that one outlier cannot move; Rousseeuw & Croux 1993), and the robust
+ *    z-score is (x - median) / spread (Iglewicz & Hoaglin 1993's "modified z-score").
+ *  - spike runs: days whose robust z and ratio to the baseline pass a start rule, extended over
+ *    the following days while a weaker rule holds (hysteresis, so one spike is one run), with a
+ *    seasonal baseline: the larger of the trailing window's median and the median of the same
+ *    weekday in the trailing weeks, so a service that is busy every Tuesday is not a spike every
+ *    Tuesday.
+ *  - periodicity: autocorrelation at a lag (Box & Jenkins), the mean profile over a cycle (hour
+ *    of day, day of week) after removing each cycle's level, and how many cycles peak at the
+ *    profile's peak, which noise and single bursts rarely repeat.
+ */
+#ifndef DS_ROBUST_H
+#define DS_ROBUST_H
+#include <stddef.h>
+
+/* 1.4826 = 1 / Phi^-1(3/4): MAD x 1.4826 estimates sigma for normal data. */
+#define DS_MAD_SIGMA 1.4826
+
+/* Median of the finite values of x[0..n) (NaN are skipped); NaN when there are none.  scratch
+ * holds n doubles; x is not changed. */
+double ds_median(const double *x, size_t n, double *scratch);
+/* Median absolute deviation around med of the finite values of x[0..n); scratch as above. */
+double ds_mad(const double *x, size_t n, double med, double *scratch);
+
+typedef struct ds_spike_rule {
+    size_t window;          /* trailing days in the baseline (28) */
+    size_t min_days;        /* fewest finite baseline days to judge a day at all (14) */
+    double z_start;         /* robust z a run's first day must reach */
+    double ratio_start;     /* and x >= ratio_start x baseline median */
+    double z_extend;        /* later days stay in the run while z >= z_extend */
+    double ratio_extend;    /*   and x >= ratio_extend x median */
+    double peak_frac;       /*   and x - median >= peak_frac x (the run's peak so far - median): a spike
+                             *   ends when it falls back, even if a heavy-tail source keeps the day high */
+    double min_excess;      /* a run whose summed excess over the median is below this is dropped */
+} ds_spike_rule;
+
+typedef struct ds_run {
+    size_t first, last;     /* indexes into the series, inclusive */
+    size_t peak;            /* index of the largest value */
+    double median, sigma;   /* the baseline the run was judged against (frozen at its start) */
+    double peak_z;          /* robust z of the peak */
+    double total, excess;   /* sum of x over the run, and of x - median */
+} ds_run;
+
+/* Spread used in the z-score: 1.4826 x MAD, but at least sqrt(median) (Poisson counting noise,
+ * which a quiet series' MAD of 0 or 1 would hide) and at least 1. */
+double ds_robust_sigma(double median, double mad);
+
+/* Runs in x[from..n) judged against the trailing baseline; x[0..from) is baseline only.
+ * Returns the number of runs written to out (at most max). */
+size_t ds_spike_runs(const double *x, size_t n, size_t from, const ds_spike_rule *r, ds_run *out, size_t max);
+
+/* Sample autocorrelation of the finite series x[0..n) at lag (0 when undefined). */
+double ds_acf(const double *x, size_t n, size_t lag);
+
+typedef struct ds_cycle_fit {
+    double acf;             /* autocorrelation at the cycle's lag, after removing each cycle's mean */
+    double peak_ratio;      /* profile maximum / profile mean */
+    size_t peak;            /* phase (0..period-1) of the profile's maximum */
+    double consistency;     /* share of full cycles whose own maximum is within +-tol of `peak` */
+    size_t cycles;          /* full cycles used */
+    size_t above;           /* phases whose profile is at or above the profile mean (how broad) */
+    double profile[168];    /* mean of x / cycle mean per phase (period <= 168) */
+} ds_cycle_fit;
+
+/* Fit a cycle of `period` samples (24: hours of a day; 7: days of a week) to x[0..n), where
+ * x[0] has phase `phase0`.  Each cycle is divided by its own mean (the level changes from day to
+ * day; the shape is what repeats).  Cycles with a mean of zero are skipped.  tol: phases either
+ * side of the peak that still count as "the same peak" for the consistency.  Returns 0, or -1
+ * when fewer than 3 cycles have data or period is out of range. */
+int ds_cycle_fit_run(const double *x, size_t n, size_t period, size_t phase0, size_t tol, ds_cycle_fit *out);
+
+/* Peak / mean of the profile after a circular 3-point running median: one phase that stands
+ * alone (a sweep that runs minutes at the same hour every day, on top of a flat service) drops
+ * out, a cycle that rises and falls over hours stays.  Tukey's running median (Tukey 1977). */
+double ds_cycle_smooth_ratio(const ds_cycle_fit *f, size_t period);
+
+#endif

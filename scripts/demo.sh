@@ -22,7 +22,8 @@ darknet = 198.51.100.0/24
 darknet = 203.0.113.0/24
 EOF2
 rm -f quarter.pcap   # the single quarter earlier demos wrote
-if [ ! -s quarters.pcap ]; then
+# regenerate when the traffic model changed since the capture was written
+if [ ! -s quarters.pcap ] || [ ../src/synth/synth.c -nt quarters.pcap ]; then
     echo "== darkscope synth: two quarters of synthetic darknet traffic (2023Q2 and 2023Q3)"
     $DS synth -o quarters.pcap --start 2023-04-01 --days 183 --truth truth.json
 fi

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "util/grow.h"
 
 typedef struct cube_ctx {
     const ds_cube_query *q;
@@ -63,12 +64,10 @@ static ds_cube_cell *cell_get(cube_ctx *c, uint32_t a, uint32_t b)
             return x;
     }
     if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
-        ds_cube_cell *nc = realloc(c->cells, cap * sizeof *nc);
+        ds_cube_cell *nc = ds_grow(c->cells, &c->cap, sizeof *nc, 256);
         if (!nc)
             return NULL;
         c->cells = nc;
-        c->cap = cap;
     }
     ds_cube_cell *x = &c->cells[c->n];
     *x = (ds_cube_cell){ a, b, 0, 0 };

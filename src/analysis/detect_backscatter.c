@@ -13,6 +13,7 @@
 #include "core/records.h"
 #include "util/textfmt.h"
 #include "util/timeutil.h"
+#include "util/grow.h"
 
 /* ---- backscatter: the ATTACKS records, merged by victim ---------------------------------- */
 
@@ -23,12 +24,10 @@ static ds_rc on_attacks(void *ctx, int64_t sensor_id, int32_t day, const uint8_t
     atk_list *l = ctx;
     for (size_t i = 0; i < nrec; i++) {
         if (l->n == l->cap) {
-            size_t cap = l->cap ? l->cap * 2 : 64;
-            ds_attack *n = realloc(l->a, cap * sizeof *n);
+            ds_attack *n = ds_grow(l->a, &l->cap, sizeof *n, 64);
             if (!n)
                 return ds_fail(err, DS_ENOMEM, "out of memory reading attack records");
             l->a = n;
-            l->cap = cap;
         }
         ds_rec_attack_get(data + i * DS_REC_ATTACK, &l->a[l->n]);
         l->a[l->n].day = day;

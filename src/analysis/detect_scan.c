@@ -26,6 +26,7 @@
 #include "core/scan.h"
 #include "util/textfmt.h"
 #include "util/timeutil.h"
+#include "util/grow.h"
 
 #define MAX_SENSORS_PER_SCAN 16
 
@@ -44,12 +45,10 @@ static ds_rc on_scans(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *
     piece_list *l = ctx;
     for (size_t i = 0; i < nrec; i++) {
         if (l->n == l->cap) {
-            size_t cap = l->cap ? l->cap * 2 : 256;
-            piece *n = realloc(l->p, cap * sizeof *n);
+            piece *n = ds_grow(l->p, &l->cap, sizeof *n, 256);
             if (!n)
                 return ds_fail(err, DS_ENOMEM, "out of memory reading scan records");
             l->p = n;
-            l->cap = cap;
         }
         ds_rec_scan_get(data + i * DS_REC_SCAN, &l->p[l->n].s);
         l->p[l->n].s.day = day;
@@ -67,12 +66,10 @@ static ds_rc on_sources(void *ctx, int64_t sensor_id, int32_t day, const uint8_t
         if (!tools)
             continue;
         if (l->n == l->cap) {
-            size_t cap = l->cap ? l->cap * 2 : 256;
-            tool_ent *n = realloc(l->t, cap * sizeof *n);
+            tool_ent *n = ds_grow(l->t, &l->cap, sizeof *n, 256);
             if (!n)
                 return ds_fail(err, DS_ENOMEM, "out of memory reading source records");
             l->t = n;
-            l->cap = cap;
         }
         ds_rec_source r;
         ds_rec_source_get(data + i * DS_REC_SOURCES, &r);

@@ -51,6 +51,7 @@
 #include "core/hash.h"
 #include "util/textfmt.h"
 #include "util/timeutil.h"
+#include "util/grow.h"
 
 #define BASELINE_DAYS 28        /* trailing window of a day's baseline: four weeks, so every weekday 4x */
 #define TOP_KEYS 100            /* series judged per dimension, by packets in the period or the previous */
@@ -549,12 +550,10 @@ static size_t idx_lower(const idx_ent *e, size_t n, uint32_t key)
 static int push_item(itemvec *v, const item *it)
 {
     if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 256;
-        item *n = realloc(v->v, cap * sizeof *n);
+        item *n = ds_grow(v->v, &v->cap, sizeof *n, 256);
         if (!n)
             return -1;
         v->v = n;
-        v->cap = cap;
     }
     v->v[v->n++] = *it;
     return 0;

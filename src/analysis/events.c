@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
+
 static const struct detector {
     const char *types[6];       /* what it produces; NULL-terminated */
     ds_detector_fn run;
@@ -64,14 +66,12 @@ int ds_event_wanted(const ds_event_query *q, const char *t)
 ds_event *ds_events_add(ds_events *e, ds_err *err)
 {
     if (e->n == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 16;
-        ds_event *n = realloc(e->ev, cap * sizeof *n);
+        ds_event *n = ds_grow(e->ev, &e->cap, sizeof *n, 16);
         if (!n) {
             ds_fail(err, DS_ENOMEM, "out of memory listing events");
             return NULL;
         }
         e->ev = n;
-        e->cap = cap;
     }
     ds_event *v = &e->ev[e->n++];
     memset(v, 0, sizeof *v);

@@ -150,14 +150,14 @@ ds_rc ds_detect_backscatter(ds_store *st, const ds_geo *geo, const ds_event_quer
         ds_fmt_count(a->packets, pk, sizeof pk);
         if (v->has_service)
             ds_service_format(v->service, svc, sizeof svc);
-        snprintf(v->summary_en, sizeof v->summary_en,
+        ds_fmt_text(v->summary_en, sizeof v->summary_en,
                  "Backscatter from %s (%s, AS%u%s%s): %s inferred from %s packets (%s%s%s) between %s and %s UTC "
                  "(%.0f min), peak %u packets in 60 s.",
                  v->top[0].addr, gi.cc, (unsigned)gi.asn, org ? " " : "", org ? org : "", ds_attack_kind_name(k), pk,
                  EVIDENCE_OF_KIND[k], svc[0] ? ", " : "", svc, t0, t1, minutes, (unsigned)a->max_ppm);
         if (v->has_service)
             ds_service_label(v->service, svc, sizeof svc);
-        snprintf(v->summary_ja, sizeof v->summary_ja,
+        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
                  "%s（%s、AS%u%s%s）からのバックスキャッタを%sから%s（UTC、約%.0f分間）に%sパケット観測しました"
                  "（60秒あたり最大%u件%s%s）。%sを受けていたと推定されます。",
                  v->top[0].addr, gi.cc, (unsigned)gi.asn, org ? " " : "", org ? org : "", j0, j1, minutes, pk,

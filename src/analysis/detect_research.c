@@ -140,13 +140,13 @@ ds_rc ds_detect_research(ds_store *st, const ds_geo *geo, const ds_event_query *
         ds_fmt_day(d0, 1, j0, sizeof j0);
         ds_fmt_day(d1, 1, j1, sizeof j1);
         double main_pct = o->packets ? 100.0 * (double)best / (double)o->packets : 0.0;
-        snprintf(v->summary_en, sizeof v->summary_en,
+        ds_fmt_text(v->summary_en, sizeof v->summary_en,
                  "Research scanning from AS%u%s: %s listed source%s sent %s packets (%.1f%% of all packets) "
                  "from %s to %s, to %s service%s, %.1f%% of them to %s. `--exclude research` leaves them out.",
                  (unsigned)o->asn, orgname, ns, o->sources == 1 ? "" : "s", pk, 100.0 * share, a0, a1, nsv,
                  svc.n == 1 ? "" : "s", main_pct, svcname);
         ds_service_label(main, svcname, sizeof svcname);
-        snprintf(v->summary_ja, sizeof v->summary_ja,
+        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
                  "調査目的のスキャン：AS%u%sの既知の調査用送信元%s件から、%sから%sにかけて%sパケット"
                  "（全体の%.1f%%）を観測しました。宛先サービスは%s種類で、その%.1f%%が%s宛てでした。"
                  "`--exclude research` で集計から除外できます。",

@@ -252,12 +252,12 @@ static void event_of(ds_event *v, const merged *m, unsigned tools, const ds_geo 
         snprintf(tool_en, sizeof tool_en, " Tool: %s.", tl);
         snprintf(tool_ja, sizeof tool_ja, "ツール: %s。", tl);
     }
-    snprintf(v->summary_en, sizeof v->summary_en,
+    ds_fmt_text(v->summary_en, sizeof v->summary_en,
              "Scan of %s from %s (%s, AS%u%s%s): %s of %s monitored addresses (%.1f%%%s), %s packets in %s from %s "
              "to %s UTC (%s probes/s)%s.%s",
              svc, v->top[0].addr, gi.cc, (unsigned)gi.asn, org ? " " : "", org ? org : "", a, mon, 100 * share,
              s->estimated ? ", estimated" : "", pk, d_en, t0, t1, r_en, inet_en, tool_en);
-    snprintf(v->summary_ja, sizeof v->summary_ja,
+    ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
              "%s（%s、AS%u%s%s）から%sへのスキャンを観測しました。%s（UTC）から約%sの間に、監視対象%sアドレスのうち"
              "%sアドレス（%.1f%%%s）へ%sパケット（毎秒%sパケット）が届きました。%s%s",
              v->top[0].addr, gi.cc, (unsigned)gi.asn, org ? " " : "", org ? org : "",

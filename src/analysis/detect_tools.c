@@ -171,7 +171,7 @@ ds_rc ds_detect_mirai(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
             break;
         o += (size_t)n;
     }
-    snprintf(v->summary_en, sizeof v->summary_en,
+    ds_fmt_text(v->summary_en, sizeof v->summary_en,
              "%s hosts sent SYNs with Mirai's fingerprint (sequence number = destination address) to %s "
              "from %s to %s, %s packets; %s to %s infected hosts a day (peak %s); by country: %s.",
              hosts, svcs, from_en, to_en, pk, ds_fmt_count(dmin, lo, sizeof lo), ds_fmt_count(dmax, hi, sizeof hi), t1, ccs);
@@ -181,7 +181,7 @@ ds_rc ds_detect_mirai(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
         snprintf(svcs_ja, sizeof svcs_ja, "%s・%s", t2, ds_service_label(s2, t3, sizeof t3));
     else
         snprintf(svcs_ja, sizeof svcs_ja, "%s", t2);
-    snprintf(v->summary_ja, sizeof v->summary_ja,
+    ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
              "%sから%sにかけて、Miraiの特徴（シーケンス番号＝宛先アドレス）を持つSYNパケットを%s宛てに送信する"
              "ホストを%s件観測しました（%sパケット）。1日あたりの感染ホスト数は%s～%s件（最多は%s）で、"
              "送信元の国・地域別では%sでした。",
@@ -374,14 +374,14 @@ ds_rc ds_detect_tools(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
             ds_fmt_day_iso(d1, a1, sizeof a1);
             ds_fmt_day(d0, 1, j0, sizeof j0);
             ds_fmt_day(d1, 1, j1, sizeof j1);
-            snprintf(v->summary_en, sizeof v->summary_en,
+            ds_fmt_text(v->summary_en, sizeof v->summary_en,
                      "%s %s from %s (%s, AS%u%s): %s packets on %u day%s from %s to %s, %.1f%% of them to %s "
                      "(%zu service%s).",
                      tool_title(tools[k]), tool_what(tools[k], 0), v->top[0].addr, row->cc, (unsigned)row->asn, org, pk, row->days,
                      row->days == 1 ? "" : "s", a0, a1, row->packets ? 100.0 * (double)best / (double)row->packets : 0.0,
                      svc, nsvc, nsvc == 1 ? "" : "s");
             ds_service_label(main, svc, sizeof svc);
-            snprintf(v->summary_ja, sizeof v->summary_ja,
+            ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
                      "%s（%s、AS%u%s）から%sによる%sを観測しました。%sから%sまでの%u日間に%sパケットで、"
                      "その%.1f%%が%s宛てでした（宛先サービス%zu種類）。",
                      v->top[0].addr, row->cc, (unsigned)row->asn, org,

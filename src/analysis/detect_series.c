@@ -25,6 +25,13 @@
  * (>= 1.5x the week before's distinct sources per day); otherwise it is the heavy tail of a few
  * big sources, which a Pareto population produces every week.
  *
+ * Heavy hosts: a Pareto population has hosts that send hundreds of packets a day to one service
+ * for weeks.  The second scan also keeps each (key, day)'s largest source, and population runs are
+ * looked for in the series with each day's largest source held to its usual size, while one-host
+ * runs are the whole series against that baseline, raised to the level of the two weeks before
+ * (robust.h, ds_spike_runs_vs).  Without this, such a host's weeks widened the baseline until a
+ * real spike no longer stood out, and a spike riding on its plateau was swallowed by it.
+ *
  * What drives each event comes from one more scan over the candidates' days (a week before each
  * to its end), copied out per candidate: the top sources and the busiest day of the first, the
  * country split of a service or the service split of a country (and how much of the rise the
@@ -92,6 +99,7 @@ typedef struct keyrow {
     uint64_t p, q;          /* packets in the period, in the previous period */
     int rank_p, rank_q;     /* 1-based; 0 = no packets */
     double *x;              /* daily series from base_from (NULL unless judged) */
+    double *top;            /* the same days: packets of the day's largest source (see load_all) */
 } keyrow;
 
 typedef struct series_tab {
@@ -152,6 +160,11 @@ static void base_filter(const ctx *x, ds_filter *f)
  * each is a `tool` event of its own, and a ZMap or Masscan sweep (one packet to every dark
  * address on one port, within minutes) would otherwise be the commonest single-host jump of a
  * small service. */
+/* The largest source of a (key, day) is approximated by the largest SRCSVC record, per sensor
+ * (a scanner's packets to one service arrive as one record per sensor that saw it), summed over
+ * sensors.  More sensors than lanes share lanes, which can only overstate the largest source. */
+#define LANES 8
+
 typedef struct keymap {
     uint64_t *k;            /* 1 << 63 | dim << 32 | key; 0 empty */
     uint64_t *p, *q;
@@ -164,6 +177,9 @@ typedef struct scan_ctx {
     const ds_filter *f;
     int32_t base, from, prev_from, ndays;
     double *xs;             /* second pass: nslots x ndays */
+    double *xt;             /* second pass: nslots x ndays x LANES, the largest record per sensor lane */
+    int64_t lane_id[LANES]; /* sensor id of each lane (0: free) */
+    size_t lane;            /* the lane of the chunk being read */
     int fill;
     uint64_t last_k[2];     /* the last key looked up per dimension: a source's records share a */
     size_t last_j[2];       /* country, so most country lookups repeat the previous one */
@@ -214,8 +230,13 @@ static inline int tally(scan_ctx *c, uint64_t k, int32_t day, uint32_t packets)
         size_t j = k == c->last_k[dim] ? c->last_j[dim] : keymap_find(&c->m, k);
         c->last_k[dim] = k;
         c->last_j[dim] = j;
-        if (c->m.k[j] && c->m.slot[j] >= 0)
-            c->xs[(size_t)c->m.slot[j] * (size_t)c->ndays + (size_t)(day - c->base)] += packets;
+        if (c->m.k[j] && c->m.slot[j] >= 0) {
+            size_t cell = (size_t)c->m.slot[j] * (size_t)c->ndays + (size_t)(day - c->base);
+            c->xs[cell] += packets;
+            double *t = &c->xt[cell * LANES + c->lane];
+            if (packets > *t)
+                *t = packets;
+        }
         return 0;
     }
     if ((c->m.n + 1) * 2 > c->m.cap) {
@@ -243,6 +264,16 @@ static inline int tally(scan_ctx *c, uint64_t k, int32_t day, uint32_t packets)
 static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
 {
     scan_ctx *c = vctx;
+    if (c->fill) {
+        size_t l = 0;
+        while (l < LANES && c->lane_id[l] && c->lane_id[l] != sensor_id)
+            l++;
+        if (l == LANES)
+            l = (size_t)sensor_id % LANES;
+        else
+            c->lane_id[l] = sensor_id;
+        c->lane = l;
+    }
     for (size_t i = 0; i < nrec; i++) {
         ds_rec_srcsvc r;
         ds_rec_srcsvc_get(data + i * DS_REC_SRCSVC, &r);
@@ -306,11 +337,12 @@ out:
     return rc;
 }
 
-static void attach_series(series_tab *t, double *xs, int32_t ndays)
+static void attach_series(series_tab *t, double *xs, double *top, int32_t ndays)
 {
     for (size_t i = 0; i < t->n; i++) {
         uintptr_t s1 = (uintptr_t)t->rows[i].x;
         t->rows[i].x = s1 ? xs + (s1 - 1) * (size_t)ndays : NULL;
+        t->rows[i].top = s1 ? top + (s1 - 1) * (size_t)ndays : NULL;
     }
 }
 
@@ -329,8 +361,11 @@ static ds_rc load_all(ctx *x, series_tab *svc, series_tab *cc, double **xs_out, 
         goto out;
     for (size_t i = 0; i < svc->n; i++)
         x->period_packets += svc->rows[i].p;
-    c.xs = malloc((nslots ? nslots : 1) * (size_t)x->ndays * sizeof *c.xs);
-    if (!c.xs)
+    size_t cells = (nslots ? nslots : 1) * (size_t)x->ndays;
+    /* xs holds the series, then the largest-source series (attach_series) */
+    c.xs = malloc(2 * cells * sizeof *c.xs);
+    c.xt = calloc(cells * LANES, sizeof *c.xt);
+    if (!c.xs || !c.xt)
         goto nomem;
     for (size_t i = 0; i < nslots; i++)
         for (int32_t d = 0; d < x->ndays; d++)
@@ -339,8 +374,14 @@ static ds_rc load_all(ctx *x, series_tab *svc, series_tab *cc, double **xs_out, 
     if ((rc = x->st->ops->scan(x->st, DS_CHUNK_SRCSVC, x->q->sensor_id, x->base_from, x->q->to, on_srcsvc, &c, err)) !=
         DS_OK)
         goto out;
-    attach_series(svc, c.xs, x->ndays);
-    attach_series(cc, c.xs, x->ndays);
+    for (size_t i = 0; i < cells; i++) {
+        double t = 0;
+        for (size_t l = 0; l < LANES; l++)
+            t += c.xt[i * LANES + l];
+        c.xs[cells + i] = isfinite(c.xs[i]) ? t : NAN;
+    }
+    attach_series(svc, c.xs, c.xs + cells, x->ndays);
+    attach_series(cc, c.xs, c.xs + cells, x->ndays);
     *xs_out = c.xs;
     c.xs = NULL;
     goto out;
@@ -349,11 +390,12 @@ nomem:
 out:
     if (rc != DS_OK) {
         for (size_t i = 0; i < svc->n; i++)
-            svc->rows[i].x = NULL;
+            svc->rows[i].x = svc->rows[i].top = NULL;
         for (size_t i = 0; i < cc->n; i++)
-            cc->rows[i].x = NULL;
+            cc->rows[i].x = cc->rows[i].top = NULL;
     }
     free(c.xs);
+    free(c.xt);
     free(c.m.k);
     free(c.m.p);
     free(c.m.q);
@@ -445,8 +487,44 @@ static void judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
 
     ds_spike_rule rule = SPIKE_RULE;
     rule.min_excess = min_excess;
-    ds_run runs[16];
-    size_t nr = ds_spike_runs(r->x, (size_t)x->ndays, from, &rule, runs, 16);
+    ds_run runs[32];
+    size_t nr = 0, npop;
+    double *y = malloc(2 * (size_t)x->ndays * sizeof *y);
+    if (!y) {
+        ds_fail(err, DS_ENOMEM, "out of memory judging daily series");
+        return;
+    }
+    /* y: the series with each day's largest source held to its usual size (the median of the
+     * largest source over the days).  Population phenomena (many sources) are runs of y against
+     * y's own past; a heavy scanner's weeks no longer widen that baseline nor hide a spike that
+     * rides on them.  A single source's jump is a run of the whole series against y's baseline
+     * in which the largest source made at least half of the peak's excess. */
+    double usual_top = ds_median(r->top, (size_t)x->ndays, y + x->ndays);
+    if (!isfinite(usual_top))
+        usual_top = 0;
+    for (int32_t d = 0; d < x->ndays; d++)
+        y[d] = r->top[d] > usual_top ? r->x[d] - (r->top[d] - usual_top) : r->x[d];
+    npop = nr = ds_spike_runs(y, (size_t)x->ndays, from, &rule, runs, 16);
+    ds_run one[16];
+    ds_spike_rule one_rule = rule;
+    one_rule.level_days = 14;  /* against the two weeks before, other heavy hosts included */
+    size_t none = ds_spike_runs_vs(r->x, y, (size_t)x->ndays, from, &one_rule, one, 16);
+    for (size_t i = 0; i < none; i++) {
+        const ds_run *o = &one[i];
+        if (r->top[o->peak] - usual_top < SINGLE_SHARE * (r->x[o->peak] - o->median))
+            continue;
+        /* the same peak as a population run: one host explains it, so the host's run (dated
+         * against the level before it) replaces it; a shorter population run inside the host's
+         * days is its own phenomenon */
+        size_t k = 0;
+        while (k < npop && !(o->peak >= runs[k].first && o->peak <= runs[k].last &&
+                             (runs[k].peak == o->peak || runs[k].last - runs[k].first <= o->last - o->first)))
+            k++;
+        if (k < npop && runs[k].peak != o->peak)
+            continue;
+        runs[k < npop ? k : nr++] = *o;
+    }
+    free(y);
     int long_run = 0;
     for (size_t i = 0; i < nr; i++) {
         int32_t len = (int32_t)(runs[i].last - runs[i].first + 1);
@@ -468,7 +546,16 @@ static void judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
                            x->base_from + (int32_t)runs[i].last, err);
         if (!c)
             return;
-        run_stats(x, r, c, runs[i].median);
+        /* the excess (and so who made it) is counted over what the whole series carried in the
+         * week before, heavy hosts included: a spike that rides on a scanner's plateau is the
+         * spike's, not the plateau's */
+        double level = runs[i].median;
+        if (runs[i].first >= 7) {
+            double scratch[7], lv = ds_median(r->x + runs[i].first - 7, 7, scratch);
+            if (isfinite(lv) && lv > level && lv < r->x[runs[i].peak])
+                level = lv;
+        }
+        run_stats(x, r, c, level);
         c->sigma = runs[i].sigma;
         c->peak_z = (c->peak - c->median) / c->sigma;
         c->rank_p = r->rank_p;

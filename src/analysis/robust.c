@@ -80,13 +80,41 @@ static size_t baseline(const double *x, size_t d, const ds_spike_rule *r, double
 
 size_t ds_spike_runs(const double *x, size_t n, size_t from, const ds_spike_rule *r, ds_run *out, size_t max)
 {
+    return ds_spike_runs_vs(x, x, n, from, r, out, max);
+}
+
+/* Drop a run's leading days whose excess is below peak_frac of the peak's: the ramp was taken
+ * before the peak was known, and a day that a heavy source kept high just before a spike is not
+ * the spike's start. */
+static void trim_lead(const double *x, const ds_spike_rule *r, ds_run *run)
+{
+    double floor_ex = r->peak_frac * (x[run->peak] - run->median);
+    while (run->first < run->peak && (!isfinite(x[run->first]) || x[run->first] - run->median < floor_ex)) {
+        if (isfinite(x[run->first])) {
+            run->total -= x[run->first];
+            run->excess -= x[run->first] - run->median;
+        }
+        run->first++;
+    }
+}
+
+size_t ds_spike_runs_vs(const double *x, const double *base, size_t n, size_t from, const ds_spike_rule *r, ds_run *out,
+                        size_t max)
+{
     /* a run's first strong day is in the period, but a ramp may reach back before it (a phenomenon
      * that began just before the period is dated when it began); never into the previous run */
     size_t nout = 0, floor_idx = 0;
     for (size_t d = from; d < n && nout < max; d++) {
-        double m, s;
-        if (!isfinite(x[d]) || baseline(x, d, r, &m, &s) < r->min_days)
+        double m = 0, s = 1;
+        if (!isfinite(x[d]) || baseline(base, d, r, &m, &s) < r->min_days)
             continue;
+        if (r->level_days && d >= r->level_days) {
+            double scratch[64];
+            size_t k = r->level_days < 64 ? r->level_days : 64;
+            double lv = ds_median(x + d - k, k, scratch);
+            if (isfinite(lv) && lv > m)
+                m = lv;
+        }
         double z = (x[d] - m) / s;
         if (z < r->z_start || x[d] < r->ratio_start * m)
             continue;
@@ -101,6 +129,16 @@ size_t ds_spike_runs(const double *x, size_t n, size_t from, const ds_spike_rule
             if (e > d && (ze < r->z_extend || x[e] < r->ratio_extend * m ||
                           x[e] - m < r->peak_frac * (x[run.peak] - m)))
                 break;
+            if (e > d && r->level_days && e >= r->level_days) {
+                /* a new jump over the level the run itself set (and that the run so far never
+                 * made): a phenomenon of its own */
+                double scratch[64];
+                size_t k = r->level_days < 64 ? r->level_days : 64;
+                double lv = ds_median(x + e - k, k, scratch);
+                if (isfinite(lv) && lv > m && x[e] >= r->ratio_start * lv && (x[e] - lv) / s >= r->z_start &&
+                    x[run.peak] < r->ratio_start * lv)
+                    break;
+            }
             run.last = e;
             run.total += x[e];
             run.excess += x[e] - m;
@@ -109,6 +147,7 @@ size_t ds_spike_runs(const double *x, size_t n, size_t from, const ds_spike_rule
                 run.peak_z = ze;
             }
         }
+        trim_lead(x, r, &run);
         d = run.last;
         floor_idx = run.last + 1;
         if (run.excess >= r->min_excess)

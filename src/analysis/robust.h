@@ -40,6 +40,8 @@ typedef struct ds_spike_rule {
     double peak_frac;       /*   and x - median >= peak_frac x (the run's peak so far - median): a spike
                              *   ends when it falls back, even if a heavy-tail source keeps the day high */
     double min_excess;      /* a run whose summed excess over the median is below this is dropped */
+    size_t level_days;      /* > 0: the median is raised to that of the series itself over this many
+                             *   days before (ds_spike_runs_vs: the level another base left out) */
 } ds_spike_rule;
 
 typedef struct ds_run {
@@ -57,6 +59,12 @@ double ds_robust_sigma(double median, double mad);
 /* Runs in x[from..n) judged against the trailing baseline; x[0..from) is baseline only.
  * Returns the number of runs written to out (at most max). */
 size_t ds_spike_runs(const double *x, size_t n, size_t from, const ds_spike_rule *r, ds_run *out, size_t max);
+/* The same, with each day's baseline taken from base[] (same length and days as x) instead of x
+ * itself: detect_series.c judges a service's packets against the trailing days of the same series
+ * with each day's largest source held to its usual size, so that one heavy scanner's weeks do not
+ * widen the baseline (and so hide a spike) or count as the spike. */
+size_t ds_spike_runs_vs(const double *x, const double *base, size_t n, size_t from, const ds_spike_rule *r, ds_run *out,
+                        size_t max);
 
 /* Sample autocorrelation of the finite series x[0..n) at lag (0 when undefined). */
 double ds_acf(const double *x, size_t n, size_t lag);

@@ -1,7 +1,9 @@
 /* test_series.c: the statistics under the spike, surge and periodicity detectors
  * (src/analysis/robust.c), on made-up series with no store.
  *
- * A spike planted in Poisson-like noise is found with its exact first and last day; flat noise
+ * A spike planted in Poisson-like noise is found with its exact first and last day (a ramp day
+ * far below the peak trimmed off; a second host's spike on a heavy host's plateau its own run
+ * when judged against the level before it); flat noise
  * and heavy-tailed noise (occasional 3x days, as one big source makes) give no run under the
  * detectors' rule; a service busy every Tuesday is not a spike every Tuesday (the seasonal
  * baseline); a daily cycle and a weekly cycle are found with their peak, and flat noise is not
@@ -161,6 +163,54 @@ static void test_daily_cycle(void **state)
     free(x);
 }
 
+/* A day that a heavy host kept mildly high just before a spike is not the spike's start: the
+ * leading days below a quarter of the peak's excess are trimmed off the run. */
+static void test_ramp_trimmed(void **state)
+{
+    (void)state;
+    double x[120];
+    rng_state = 11;
+    for (size_t i = 0; i < 120; i++)
+        x[i] = noisy(400);
+    x[69] = 1.6 * 400 + 40;                                /* passes the weaker rule (a ramp) ... */
+    for (size_t i = 70; i <= 72; i++)
+        x[i] += 3000;                                      /* ... but is a tenth of the peak's excess */
+    ds_run runs[8];
+    size_t n = ds_spike_runs(x, 120, 28, &RULE, runs, 8);
+    assert_int_equal(n, 1);
+    assert_int_equal(runs[0].first, 70);
+    assert_int_equal(runs[0].last, 72);
+}
+
+/* One host's spike riding on another heavy host's plateau (detect_series.c's single-source
+ * runs): judged against the baseline of a series without the plateau, the plateau's start is one
+ * run and the spike a second one that starts on its own day, because the spike is a new jump over
+ * the level of the two weeks before it (level_days). */
+static void test_spike_on_plateau(void **state)
+{
+    (void)state;
+    double x[140], base[140];
+    rng_state = 5;
+    for (size_t i = 0; i < 140; i++) {
+        base[i] = noisy(100);
+        x[i] = base[i] + (i >= 60 ? 350 : 0);              /* a heavy host from day 60 on */
+    }
+    for (size_t i = 90; i <= 91; i++)
+        x[i] += 1200;                                      /* another host: two days */
+    ds_spike_rule rule = RULE;
+    rule.level_days = 14;
+    ds_run runs[8];
+    size_t n = ds_spike_runs_vs(x, base, 140, 28, &rule, runs, 8);
+    assert_true(n >= 2);
+    assert_int_equal(runs[0].first, 60);
+    assert_true(runs[0].last < 90);
+    size_t k = 1;
+    while (k < n && runs[k].first != 90)
+        k++;
+    assert_true(k < n);
+    assert_int_equal(runs[k].last, 91);
+}
+
 static void test_acf(void **state)
 {
     (void)state;
@@ -178,7 +228,8 @@ int main(void)
         cmocka_unit_test(test_median_mad),      cmocka_unit_test(test_planted_spike),
         cmocka_unit_test(test_flat_noise_nothing), cmocka_unit_test(test_heavy_tail_nothing),
         cmocka_unit_test(test_weekly_not_spike), cmocka_unit_test(test_daily_cycle),
-        cmocka_unit_test(test_acf),
+        cmocka_unit_test(test_acf),              cmocka_unit_test(test_ramp_trimmed),
+        cmocka_unit_test(test_spike_on_plateau),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -270,17 +270,18 @@ static int run(int argc, char **argv)
     if (rc != DS_OK)
         cli_error(NULL, &err);
     uint64_t written = ds_spool_packets_total(spool), full_drops = ds_spool_drops_total(spool);
-    if (ds_spool_close(spool, &err) != DS_OK && rc == DS_OK) {
+    if (ds_spool_finish(spool, &err) != DS_OK && rc == DS_OK) {
         cli_error(NULL, &err);
         rc = DS_EIO;
     }
-    spool = NULL;
     ds_uploader_stats us = { 0 };
-    if (up) {
+    if (up) {   /* before the spool is freed: a drained upload calls ds_spool_released() on it */
         ds_uploader_wake(up);
         ds_uploader_stop(up, drain, &us);
         up = NULL;
     }
+    ds_spool_close(spool, NULL);
+    spool = NULL;
     fprintf(stderr, "darkscope sensor: %s: stopped; %" PRIu64 " packets written, %" PRIu64
                     " not written (spool full); uploaded %" PRIu64 " segments (%" PRIu64 " duplicates), %" PRIu64
                     " failed tries\n", name, written, full_drops, us.segments_sent, us.duplicates, us.failures);

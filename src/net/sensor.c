@@ -69,6 +69,7 @@ void ds_spool_opts_default(ds_spool_opts *o)
 
 struct ds_spool {
     ds_spool_opts o;
+    int finished;           /* ds_spool_finish() ran: no more writes */
     char dir[1024];
     int lock_fd;
     int dir_fd;
@@ -696,10 +697,11 @@ out:
     return DS_OK;
 }
 
-ds_rc ds_spool_close(ds_spool *s, ds_err *err)
+ds_rc ds_spool_finish(ds_spool *s, ds_err *err)
 {
-    if (!s)
+    if (!s || s->finished)
         return DS_OK;
+    s->finished = 1;
     ds_rc rc = DS_OK;
     /* drop counts not yet shipped travel in a segment without packets (a few bytes over the cap) */
     if (!s->seq && s->cctx && (s->spool_drops > s->spool_drops_shipped || s->kdrops > s->kdrops_shipped ||
@@ -709,6 +711,15 @@ ds_rc ds_spool_close(ds_spool *s, ds_err *err)
         rc = ds_spool_rotate(s, err);
     if (s->fd >= 0)
         close(s->fd);
+    s->fd = -1;
+    return rc;
+}
+
+ds_rc ds_spool_close(ds_spool *s, ds_err *err)
+{
+    if (!s)
+        return DS_OK;
+    ds_rc rc = ds_spool_finish(s, err);
     if (s->dir_fd >= 0)
         close(s->dir_fd);
     if (s->lock_fd >= 0)

@@ -76,7 +76,11 @@ uint64_t ds_spool_packets_total(const ds_spool *s);
 /* Link type and snaplen for segments opened from now on (the capture's, once it is open). */
 void ds_spool_set_linktype(ds_spool *s, int linktype, uint32_t snaplen);
 const char *ds_spool_dir(const ds_spool *s);
-/* Finish the open segment, unlock, free.  Safe on NULL. */
+/* Finish the open segment (and ship drop counts not yet shipped), so that an uploader can drain
+ * it; the spool stays allocated, because the uploader still calls ds_spool_released() on it until
+ * it has stopped.  No writes after this.  Safe on NULL and twice. */
+ds_rc ds_spool_finish(ds_spool *s, ds_err *err);
+/* ds_spool_finish() if not done yet, then unlock and free.  Safe on NULL.  Stop the uploader first. */
 ds_rc ds_spool_close(ds_spool *s, ds_err *err);
 
 /* Read seg-<seq>.meta in dir (missing file -> zeros, DS_ENOTFOUND). */

@@ -343,8 +343,10 @@ static int list_pending(const char *dir, pending **segs, size_t *nsegs, pending 
         *bytes += (uint64_t)st.st_size;
     }
     closedir(d);
-    qsort(*segs, *nsegs, sizeof **segs, cmp_pending);
-    qsort(*pays, *npays, sizeof **pays, cmp_pending);
+    if (*nsegs)   /* qsort(NULL, 0, ...) is undefined behaviour (C11 7.22.5) */
+        qsort(*segs, *nsegs, sizeof **segs, cmp_pending);
+    if (*npays)
+        qsort(*pays, *npays, sizeof **pays, cmp_pending);
     return 0;
 }
 

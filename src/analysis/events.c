@@ -24,6 +24,7 @@ static const struct detector {
     { { "spike", "surge", "new_service", "single_source", NULL }, ds_detect_series },
     { { "periodic_daily", "periodic_weekly", NULL }, ds_detect_periodic },
     { { "research_scanner", NULL }, ds_detect_research },
+    { { "sensor_silent", NULL }, ds_detect_silence },
 };
 #define NDETECTORS (sizeof DETECTORS / sizeof DETECTORS[0])
 

@@ -54,6 +54,7 @@ typedef struct ds_event_query {
     const char *type;               /* NULL: every type */
     const ds_u64set *exclude;       /* sources left out, or NULL */
     const ds_u64set *research;      /* research scanners seen in the period ([detect]), or NULL */
+    uint32_t sensor_silence_s;      /* [detect] sensor_silence: sensor_silent threshold, seconds (0: 3600) */
 } ds_event_query;
 
 typedef struct ds_events { ds_event *ev; size_t n, cap; } ds_events;

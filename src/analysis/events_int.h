@@ -29,5 +29,6 @@ ds_rc ds_detect_backscatter(ds_store *st, const ds_geo *geo, const ds_event_quer
 ds_rc ds_detect_scans(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
 ds_rc ds_detect_series(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
 ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
+ds_rc ds_detect_silence(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
 
 #endif

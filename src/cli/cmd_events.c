@@ -187,6 +187,7 @@ static int events_run(int argc, char **argv)
     }
     if (sensor && cli_sensor_id(st, "events", sensor, &q.sensor_id) != 0)
         goto out;
+    q.sensor_silence_s = cfg.sensor_silence_s;
     /* research scanners: listed as research_scanner events whenever lists are configured, and
      * left out of every other event with --exclude research */
     int have_lists = cfg.research.nlists || cfg.research.nasns;

@@ -178,6 +178,7 @@ static int report_run(int argc, char **argv)
     if (cli_open_store(&cfg, &st, tz, sizeof tz) != 0)
         goto out;
     ro.timezone = tz;
+    ro.sensor_silence_s = cfg.sensor_silence_s;
     if (sensor && cli_sensor_id(st, "report", sensor, &ro.sensor_id) != 0)
         goto out;
     if (cli_open_geo(&cfg, &geo) != 0)

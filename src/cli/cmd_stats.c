@@ -1,13 +1,29 @@
-/* cmd_stats.c: `darkscope stats`: what the store holds, per sensor. */
+/* cmd_stats.c: `darkscope stats`: what the store holds, per sensor.
+ *
+ * Below the counts, for stores a collector feeds: each live sensor's health (last upload, lag,
+ * kernel drops, spool depth; net/collector.c prints it) and a line for each sensor silent longer
+ * than [detect] sensor_silence, so a missing sensor is seen where the counts are read
+ * (`darkscope events --type sensor_silent` lists every silence with its evidence). */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "net/collector.h"
 #include "util/textfmt.h"
 #include "store/store.h"
 #include "util/timeutil.h"
+
+/* Seconds sensor `name` has been silent (no upload for longer than threshold), 0 when it is not,
+ * -1 when the collector never heard of it. */
+static int64_t silent_for(const ds_sensor_health *h, size_t nh, const char *name, uint32_t threshold, int64_t now)
+{
+    for (size_t i = 0; i < nh; i++)
+        if (h[i].last_upload > 0 && !strcmp(h[i].name, name))
+            return now - h[i].last_upload > (int64_t)threshold ? now - h[i].last_upload : 0;
+    return -1;
+}
 
 static void usage(FILE *f)
 {
@@ -17,6 +33,9 @@ static void usage(FILE *f)
         "malformed, unknown link types, files ingested, and the period covered.  The row '-' holds what\n"
         "could not be attributed to one sensor: packets to no darknet (outside) and non-IP frames, when\n"
         "several sensors are configured and --sensor was not given at ingest.\n\n"
+        "For a store a collector feeds, each sensor's last upload, lag, kernel drops and spool depth\n"
+        "follow, and a line for every sensor that uploaded nothing for longer than [detect]\n"
+        "sensor_silence seconds (3600); JSON gives it as \"silent_s\" (null: not a collector's sensor).\n\n"
         "options:\n"
         "      --format F       table | json (default table)\n"
         "  -c, --config FILE    --db PATH    as for ingest\n"
@@ -35,7 +54,8 @@ int ds_cmd_stats_run(int argc, char **argv)
     ds_config cfg;
     ds_store *st = NULL;
     ds_sensor_stats *rows = NULL;
-    size_t n = 0;
+    ds_sensor_health *health = NULL;
+    size_t n = 0, nhealth = 0;
     ds_err err = { 0 };
 
     ds_config_init(&cfg);
@@ -63,6 +83,11 @@ int ds_cmd_stats_run(int argc, char **argv)
         cli_error(NULL, &err);
         goto out;
     }
+    if (st->ops->sensor_health && st->ops->sensor_health(st, &health, &nhealth, &err) != DS_OK) {
+        cli_error(NULL, &err);
+        goto out;
+    }
+    int64_t now = (int64_t)time(NULL);
     int json = strcmp(format, "json") == 0;
     if (json)
         printf("[");
@@ -79,11 +104,16 @@ int ds_cmd_stats_run(int argc, char **argv)
             cli_json_string(stdout, r->sensor_id ? r->name : "-");
             printf(", \"packets\": %llu, \"outside\": %llu, \"non_ip\": %llu, \"truncated\": %llu, \"fragments\": %llu,"
                    " \"malformed\": %llu, \"unknown_link\": %llu, \"files\": %llu, \"first\": \"%s\", \"last\": \"%s\","
-                   " \"timezone\": \"%s\"}",
+                   " \"timezone\": \"%s\"",
                    (unsigned long long)r->c.packets, (unsigned long long)r->c.outside,
                    (unsigned long long)r->c.outcome[DS_PKT_NON_IP], (unsigned long long)r->c.outcome[DS_PKT_TRUNCATED],
                    (unsigned long long)r->c.outcome[DS_PKT_FRAGMENT], (unsigned long long)r->c.outcome[DS_PKT_MALFORMED],
                    (unsigned long long)r->c.outcome[DS_PKT_UNKNOWN_LINK], (unsigned long long)r->files, f, l, tz);
+            int64_t silent = r->sensor_id ? silent_for(health, nhealth, r->name, cfg.sensor_silence_s, now) : -1;
+            if (silent < 0)
+                printf(", \"silent_s\": null}");
+            else
+                printf(", \"silent_s\": %lld}", (long long)silent);
         } else {
             char a[32], b[32];
             printf("%-12s %14s %12s %10llu %10llu %10llu %10llu %8llu %6llu  %-19s  %-19s\n", r->sensor_id ? r->name : "-",
@@ -102,9 +132,19 @@ int ds_cmd_stats_run(int argc, char **argv)
         cli_error(NULL, &err);
         goto out;
     }
+    for (size_t i = 0; !json && i < nhealth; i++) {
+        int64_t silent = silent_for(health, nhealth, health[i].name, cfg.sensor_silence_s, now);
+        char when[32];
+        if (silent > 0)
+            printf("SILENT: sensor %s uploaded nothing for %lld h %02lld min (since %s; [detect] sensor_silence = %u s)\n",
+                   health[i].name, (long long)(silent / 3600), (long long)(silent % 3600 / 60),
+                   cli_time((uint64_t)health[i].last_upload * 1000000000ULL, when, sizeof when),
+                   (unsigned)cfg.sensor_silence_s);
+    }
     status = 0;
 out:
     free(rows);
+    free(health);
     ds_store_close(st);
     ds_config_free(&cfg);
     return status;

@@ -9,10 +9,10 @@
 #define DS_VERSION "0.1.0"
 #endif
 
-extern const ds_command ds_cmd_collector, ds_cmd_token, ds_cmd_sensor;   /* src/cli/cmd_collector.c, cmd_token.c (issue #5) */
+extern const ds_command ds_cmd_collector, ds_cmd_token, ds_cmd_sensor, ds_cmd_payloads;   /* src/cli/cmd_collector.c, cmd_token.c (issue #5) */
 static const ds_command *const COMMANDS[] = { &ds_cmd_ingest, &ds_cmd_top, &ds_cmd_stats, &ds_cmd_synth,
                                                &ds_cmd_report, &ds_cmd_events,
-                                               &ds_cmd_collector, &ds_cmd_token, &ds_cmd_sensor };
+                                               &ds_cmd_collector, &ds_cmd_token, &ds_cmd_sensor, &ds_cmd_payloads };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
 static void usage(FILE *f)

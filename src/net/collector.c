@@ -21,6 +21,11 @@
  *      makes the ingest's commit durable: one WAL), and only then do we answer 200.
  *   5. The segment is deleted or moved into the archive.  Leftover .part and -SEQ.pcap.zst files
  *      at start-up were never answered 200: the sensor still has them, so they are deleted.
+ *
+ * POST /v1/payloads takes a `--respond syn` sensor's pay-<seq>.jsonl (first payloads, NDJSON)
+ * under the same headers and the same rule: the whole file is parsed before anything is stored,
+ * one store transaction keyed by (sensor, seq, hash) commits it, and only then is it 200; see
+ * the section below.
  */
 #include "net/collector.h"
 
@@ -42,9 +47,12 @@
 
 #include "ingest/ingest.h"
 #include "net/tokens.h"
+#include "util/grow.h"
+#include "util/json.h"
 
 #define SEGMENTS_PATH "/v1/segments"
 #define HEALTH_PATH "/v1/health"
+#define PAYLOADS_PATH "/v1/payloads"
 
 struct ds_collector {
     ds_collector_opts o;
@@ -67,6 +75,7 @@ struct ds_collector {
 
     pthread_mutex_t stats_mu;
     uint64_t committed, duplicates, rejected;
+    uint64_t payload_files;         /* POST /v1/payloads committed */
 };
 
 typedef struct upload {
@@ -85,6 +94,8 @@ typedef struct upload {
     ds_sensor_health health;
     struct timespec t0;
     char peer[64];
+    int payloads;                   /* POST /v1/payloads: the body is kept in memory */
+    char *body;
 } upload;
 
 /* ---- small helpers ------------------------------------------------------------------------- */
@@ -166,8 +177,8 @@ static void log_line(const upload *u, unsigned code, const char *what)
 {
     /* one line per request: systemd's journal adds the time */
     if (u && u->have_seq)
-        fprintf(stderr, "darkscope collector: %s sensor=%s segment=%llu bytes=%llu -> %u %s (%.3f s)\n", u->peer,
-                u->sensor, (unsigned long long)u->seq, (unsigned long long)u->received, code, what, since(&u->t0));
+        fprintf(stderr, "darkscope collector: %s sensor=%s %s=%llu bytes=%llu -> %u %s (%.3f s)\n", u->peer,
+                u->sensor, u->payloads ? "payload-file" : "segment", (unsigned long long)u->seq, (unsigned long long)u->received, code, what, since(&u->t0));
     else if (u && u->sensor[0])
         fprintf(stderr, "darkscope collector: %s sensor=%s -> %u %s\n", u->peer, u->sensor, code, what);
     else
@@ -339,16 +350,21 @@ static int ledger_lookup(ds_collector *c, const upload *u, ds_segment_rec *rec, 
     return memcmp(rec->hash, u->hash, 16) == 0 ? 1 : 2;
 }
 
-/* First call of POST /v1/segments: everything the headers can decide. */
-static enum MHD_Result begin_upload(ds_collector *c, struct MHD_Connection *conn, upload *u)
+/* The token and the sensor it speaks for, as every upload checks them first.  0: u->sensor and
+ * u->sensor_idx are set; otherwise the refusal is queued in *ret. */
+static int authorize(ds_collector *c, struct MHD_Connection *conn, upload *u, enum MHD_Result *ret)
 {
     char msg[512];
     const char *auth = header(conn, MHD_HTTP_HEADER_AUTHORIZATION);
     const char *name = header(conn, "X-Darkscope-Sensor");
-    if (!auth || strncmp(auth, "Bearer ", 7) != 0)
-        return reject(c, conn, u, MHD_HTTP_UNAUTHORIZED, "missing Authorization: Bearer token");
-    if (!name || !ds_sensor_name_ok(name))
-        return reject(c, conn, u, MHD_HTTP_BAD_REQUEST, "missing or bad X-Darkscope-Sensor (1 to 63 of A-Z a-z 0-9 . _ -)");
+    if (!auth || strncmp(auth, "Bearer ", 7) != 0) {
+        *ret = reject(c, conn, u, MHD_HTTP_UNAUTHORIZED, "missing Authorization: Bearer token");
+        return -1;
+    }
+    if (!name || !ds_sensor_name_ok(name)) {
+        *ret = reject(c, conn, u, MHD_HTTP_BAD_REQUEST, "missing or bad X-Darkscope-Sensor (1 to 63 of A-Z a-z 0-9 . _ -)");
+        return -1;
+    }
     snprintf(u->sensor, sizeof u->sensor, "%s", name);   /* claimed, for the log, until the token says so */
     tokens_refresh(c);
     pthread_mutex_lock(&c->tokens_mu);
@@ -356,17 +372,30 @@ static enum MHD_Result begin_upload(ds_collector *c, struct MHD_Connection *conn
     pthread_mutex_unlock(&c->tokens_mu);
     if (v == DS_TOKEN_BAD) {
         snprintf(msg, sizeof msg, "bad token for sensor %s (unknown sensor or wrong token)", name);
-        return reject(c, conn, u, MHD_HTTP_UNAUTHORIZED, msg);
+        *ret = reject(c, conn, u, MHD_HTTP_UNAUTHORIZED, msg);
+        return -1;
     }
     if (v == DS_TOKEN_OTHER) {
         snprintf(msg, sizeof msg, "the token is another sensor's, not %s's", name);
-        return reject(c, conn, u, MHD_HTTP_FORBIDDEN, msg);
+        *ret = reject(c, conn, u, MHD_HTTP_FORBIDDEN, msg);
+        return -1;
     }
     if ((u->sensor_idx = sensor_index(c, name)) < 0) {
         snprintf(msg, sizeof msg, "sensor %s has a token but no [sensor.%s] section in the collector's configuration",
                  name, name);
-        return reject(c, conn, u, MHD_HTTP_FORBIDDEN, msg);
+        *ret = reject(c, conn, u, MHD_HTTP_FORBIDDEN, msg);
+        return -1;
     }
+    return 0;
+}
+
+/* First call of POST /v1/segments: everything the headers can decide. */
+static enum MHD_Result begin_upload(ds_collector *c, struct MHD_Connection *conn, upload *u)
+{
+    char msg[512];
+    enum MHD_Result refused;
+    if (authorize(c, conn, u, &refused) != 0)
+        return refused;
     health_from_headers(conn, u);
     if (parse_u64(header(conn, "X-Darkscope-Segment"), &u->seq) != 0)
         return reject(c, conn, u, MHD_HTTP_BAD_REQUEST, "missing or bad X-Darkscope-Segment (a decimal u64)");
@@ -552,6 +581,361 @@ static enum MHD_Result finish_upload(ds_collector *c, struct MHD_Connection *con
     return ret;
 }
 
+/* ---- POST /v1/payloads ---------------------------------------------------------------------
+ * A sensor's pay-<seq>.jsonl (`--respond syn`): one JSON object (RFC 8259) per line (NDJSON), each
+ * a scanner's first payload: ts_ns, src, sport, dst, dport, seq, len, payload_b64 (RFC 4648
+ * section 4 base64 with padding).  The same headers as a segment (token, sensor, sequence, hash
+ * of the body), and the same rule: answer 200 only once it is committed, and change nothing
+ * otherwise.  The whole body is parsed before anything is stored, so one malformed line refuses
+ * the file (400 naming the line) rather than storing part of it; the store keeps the file once
+ * per (sensor, seq, hash), so a retry is answered "duplicate".  Bodies are small (at most 2 KiB
+ * per payload, one per answered connection) and are kept in memory, up to PAYLOADS_MAX. */
+
+#define PAYLOADS_MAX ((uint64_t)64 << 20)
+
+enum {
+    PF_TS = 1u << 0, PF_SRC = 1u << 1, PF_SPORT = 1u << 2, PF_DST = 1u << 3, PF_DPORT = 1u << 4,
+    PF_SEQ = 1u << 5, PF_LEN = 1u << 6, PF_B64 = 1u << 7, PF_ALL = (1u << 8) - 1,
+};
+
+typedef struct pay_parse {
+    ds_payload *p;                  /* the row being read */
+    unsigned seen;                  /* PF_* */
+    char *text;                     /* payload_b64 as decoded from JSON */
+    size_t text_cap;
+    uint8_t *arena;                 /* decoded payload bytes of every row */
+    size_t arena_cap, arena_used;
+    uint64_t len;
+} pay_parse;
+
+/* A JSON number that must be an integer in [0, max]: digits only, no leading zero. */
+static ds_rc json_uint(ds_json *j, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    const char *p = j->p;
+    if (p >= j->end || *p < '0' || *p > '9')
+        return ds_json_fail(j, "expected an unsigned integer");
+    if (*p == '0' && j->end - p > 1 && p[1] >= '0' && p[1] <= '9')
+        return ds_json_fail(j, "leading zero in a number");
+    for (; p < j->end && *p >= '0' && *p <= '9'; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (max - d) / 10)
+            return ds_json_fail(j, "number out of range");
+        v = v * 10 + d;
+    }
+    if (p < j->end && (*p == '.' || *p == 'e' || *p == 'E'))
+        return ds_json_fail(j, "expected an unsigned integer");
+    j->p = p;
+    *out = v;
+    return DS_OK;
+}
+
+/* An IPv4 or IPv6 address string, kept in its canonical text form. */
+static ds_rc json_addr(ds_json *j, char out[DS_PAYLOAD_ADDRLEN])
+{
+    char buf[64];
+    size_t len;
+    uint8_t a[16];
+    const char *at = j->p;
+    if (j->p >= j->end || *j->p != '"')
+        return ds_json_fail(j, "expected an address string");
+    ds_rc rc = ds_json_string(j, buf, sizeof buf - 1, &len);
+    if (rc != DS_OK)
+        return rc;
+    if (len < sizeof buf)
+        buf[len] = 0;
+    if (len >= sizeof buf - 1 || memchr(buf, 0, len)) {
+        j->p = at;
+        return ds_json_fail(j, "not an IPv4 or IPv6 address");
+    }
+    if (inet_pton(AF_INET, buf, a) == 1 ? !inet_ntop(AF_INET, a, out, DS_PAYLOAD_ADDRLEN)
+        : inet_pton(AF_INET6, buf, a) == 1 ? !inet_ntop(AF_INET6, a, out, DS_PAYLOAD_ADDRLEN) : 1) {
+        j->p = at;
+        return ds_json_fail(j, "not an IPv4 or IPv6 address");
+    }
+    return DS_OK;
+}
+
+static int b64_value(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
+         : c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* RFC 4648 section 4, padded, strictly: a length that is a multiple of 4, '=' only as the last one
+ * or two characters.  Writes at most len / 4 * 3 bytes to out (out_cap checked).  -1 if bad. */
+static long b64_decode(const char *s, size_t len, uint8_t *out, size_t out_cap)
+{
+    size_t o = 0;
+    if (len % 4 || len / 4 * 3 > out_cap)
+        return -1;
+    for (size_t i = 0; i < len; i += 4) {
+        int v[4], pad = 0;
+        for (int k = 0; k < 4; k++) {
+            unsigned char ch = (unsigned char)s[i + k];
+            if (ch == '=' && i + 4 == len && k >= 2 && (k == 3 || s[i + 3] == '=')) {
+                v[k] = 0;
+                pad++;
+            } else if ((v[k] = b64_value(ch)) < 0) {
+                return -1;
+            }
+        }
+        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+        out[o++] = (uint8_t)(w >> 16);
+        if (pad < 2)
+            out[o++] = (uint8_t)(w >> 8);
+        if (pad < 1)
+            out[o++] = (uint8_t)w;
+    }
+    return (long)o;
+}
+
+static ds_rc pay_member(ds_json *j, const char *key, size_t keylen, void *ctx, int depth)
+{
+    pay_parse *pp = ctx;
+    ds_payload *p = pp->p;
+    static const struct { const char *name; unsigned bit; } keys[] = {
+        { "ts_ns", PF_TS }, { "src", PF_SRC }, { "sport", PF_SPORT }, { "dst", PF_DST }, { "dport", PF_DPORT },
+        { "seq", PF_SEQ }, { "len", PF_LEN }, { "payload_b64", PF_B64 },
+    };
+    unsigned bit = 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (keylen == strlen(keys[i].name) && memcmp(key, keys[i].name, keylen) == 0)
+            bit = keys[i].bit;
+    if (!bit)
+        return ds_json_skip(j, depth);   /* a member a newer sensor adds */
+    if (pp->seen & bit)
+        return ds_json_fail(j, "member given twice");
+    pp->seen |= bit;
+    uint64_t v = 0;
+    ds_rc rc = DS_OK;
+    switch (bit) {
+    case PF_TS:
+        if ((rc = json_uint(j, INT64_MAX, &v)) == DS_OK)
+            p->ts_ns = v;
+        break;
+    case PF_SRC: return json_addr(j, p->src);
+    case PF_DST: return json_addr(j, p->dst);
+    case PF_SPORT:
+    case PF_DPORT:
+        if ((rc = json_uint(j, 65535, &v)) == DS_OK)
+            *(bit == PF_SPORT ? &p->sport : &p->dport) = (uint16_t)v;
+        break;
+    case PF_SEQ:
+        if ((rc = json_uint(j, UINT32_MAX, &v)) == DS_OK)
+            p->tcp_seq = (uint32_t)v;
+        break;
+    case PF_LEN:
+        if ((rc = json_uint(j, UINT32_MAX, &v)) == DS_OK)
+            pp->len = v;
+        break;
+    case PF_B64: {
+        size_t len;
+        const char *at = j->p;
+        if (j->p >= j->end || *j->p != '"')
+            return ds_json_fail(j, "payload_b64: expected a string");
+        if ((rc = ds_json_string(j, pp->text, pp->text_cap, &len)) != DS_OK)
+            return rc;
+        if (len > pp->text_cap) {   /* text_cap is the base64 length of DS_PAYLOAD_MAX bytes */
+            j->p = at;
+            return ds_json_fail(j, "payload_b64: more than 65535 bytes");
+        }
+        long n = b64_decode(pp->text, len, pp->arena + pp->arena_used, pp->arena_cap - pp->arena_used);
+        if (n < 0 || (size_t)n > DS_PAYLOAD_MAX) {
+            j->p = at;
+            return ds_json_fail(j, n < 0 ? "payload_b64: not padded base64 (RFC 4648)" : "payload_b64: more than 65535 bytes");
+        }
+        p->data = pp->arena + pp->arena_used;
+        p->data_len = (size_t)n;
+        pp->arena_used += (size_t)n;
+        break;
+    }
+    default:
+        break;
+    }
+    return rc;
+}
+
+/* Every line of body into rows (allocated; data points into *arena).  A malformed line is
+ * DS_EFORMAT with "line N: what at byte M" and nothing is returned. */
+static ds_rc payloads_parse(const char *body, size_t len, ds_payload **rows_out, size_t *n_out, uint8_t **arena_out,
+                            ds_err *err)
+{
+    pay_parse pp = { 0 };
+    ds_payload *rows = NULL;
+    size_t cap = 0, n = 0, lineno = 0;
+    ds_rc rc = DS_ENOMEM;
+    char where[48];
+    pp.text_cap = (DS_PAYLOAD_MAX + 2) / 3 * 4;
+    pp.arena_cap = len;   /* decoded bytes are fewer than the base64 text holding them */
+    if (!(pp.text = malloc(pp.text_cap)) || !(pp.arena = malloc(pp.arena_cap ? pp.arena_cap : 1))) {
+        rc = ds_fail(err, DS_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (const char *line = body, *end = body + len; line < end || (line == end && lineno == 0 && len == 0);) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        const char *stop = nl ? nl : end;
+        lineno++;
+        snprintf(where, sizeof where, "line %zu", lineno);
+        ds_json j = { .start = line, .p = line, .end = stop, .path = where, .err = err };
+        ds_json_ws(&j);
+        if (j.p < j.end) {   /* blank lines are allowed */
+            if (*j.p != '{') {
+                rc = ds_json_fail(&j, "expected a JSON object");
+                goto out;
+            }
+            /* rows grow with the lines that hold objects (each ~90 bytes or more), so blank
+             * lines cost no memory */
+            if (n == cap) {
+                ds_payload *more = ds_grow(rows, &cap, sizeof *rows, 64);
+                if (!more) {
+                    rc = ds_fail(err, DS_ENOMEM, "out of memory");
+                    goto out;
+                }
+                rows = more;
+            }
+            ds_payload *p = &rows[n];
+            memset(p, 0, sizeof *p);
+            p->proto = 6;   /* --respond syn answers TCP only */
+            pp.p = p;
+            pp.seen = 0;
+            pp.len = 0;
+            if ((rc = ds_json_object(&j, 0, pay_member, &pp)) != DS_OK || (rc = ds_json_end(&j)) != DS_OK)
+                goto out;
+            if ((pp.seen & PF_ALL) != PF_ALL) {
+                static const char *const names[] = { "ts_ns", "src", "sport", "dst", "dport", "seq", "len", "payload_b64" };
+                unsigned missing = PF_ALL & ~pp.seen;
+                int b = 0;
+                while (!(missing & (1u << b)))
+                    b++;
+                char what[64];
+                snprintf(what, sizeof what, "member %s missing", names[b]);
+                j.p = line;
+                rc = ds_json_fail(&j, what);
+                goto out;
+            }
+            if (pp.len < p->data_len) {
+                j.p = line;
+                rc = ds_json_fail(&j, "len is smaller than the payload");
+                goto out;
+            }
+            p->len = (uint32_t)pp.len;
+            n++;
+        }
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+    *rows_out = rows;
+    *n_out = n;
+    *arena_out = pp.arena;
+    rows = NULL;
+    pp.arena = NULL;
+    rc = DS_OK;
+out:
+    free(rows);
+    free(pp.text);
+    free(pp.arena);
+    return rc;
+}
+
+/* First call of POST /v1/payloads: the headers. */
+static enum MHD_Result begin_payloads(ds_collector *c, struct MHD_Connection *conn, upload *u)
+{
+    char msg[512];
+    enum MHD_Result refused;
+    u->payloads = 1;
+    if (authorize(c, conn, u, &refused) != 0)
+        return refused;
+    if (parse_u64(header(conn, "X-Darkscope-Segment"), &u->seq) != 0)
+        return reject(c, conn, u, MHD_HTTP_BAD_REQUEST, "missing or bad X-Darkscope-Segment (a decimal u64)");
+    u->have_seq = 1;
+    if (parse_hash(header(conn, "X-Darkscope-Hash"), u->hash) != 0)
+        return reject(c, conn, u, MHD_HTTP_BAD_REQUEST, "missing or bad X-Darkscope-Hash (32 hex digits of XXH3-128)");
+    hash_hex(u->hash, u->hash_hex);
+    const char *ctype = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (ctype && strncmp(ctype, "application/x-ndjson", 20) != 0)
+        return reject(c, conn, u, MHD_HTTP_BAD_REQUEST, "Content-Type must be application/x-ndjson");
+    const char *clen = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!clen)
+        return reject(c, conn, u, MHD_HTTP_LENGTH_REQUIRED, "Content-Length required (no chunked uploads)");
+    if (parse_u64(clen, &u->length) != 0)
+        return reject(c, conn, u, MHD_HTTP_BAD_REQUEST, "bad Content-Length");
+    uint64_t cap = c->o.max_segment < PAYLOADS_MAX ? c->o.max_segment : PAYLOADS_MAX;
+    if (u->length > cap) {
+        snprintf(msg, sizeof msg, "payload file of %llu bytes is over the limit of %llu bytes",
+                 (unsigned long long)u->length, (unsigned long long)cap);
+        return reject(c, conn, u, MHD_HTTP_CONTENT_TOO_LARGE, msg);
+    }
+    if (!(u->body = malloc(u->length ? (size_t)u->length : 1)))
+        return reject(c, conn, u, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+    return MHD_YES;
+}
+
+static void payloads_chunk(upload *u, const char *data, size_t n)
+{
+    if (n > u->length - u->received) {   /* libmicrohttpd enforces the length; never trust that */
+        u->write_errno = EFBIG;
+        return;
+    }
+    memcpy(u->body + u->received, data, n);
+    u->received += n;
+}
+
+/* Last call: the whole file is in u->body. */
+static enum MHD_Result finish_payloads(ds_collector *c, struct MHD_Connection *conn, upload *u)
+{
+    char msg[800], body[512], what[128];
+    ds_err err = { 0 };
+    ds_payload *rows = NULL;
+    uint8_t *arena = NULL;
+    size_t n = 0;
+    enum MHD_Result ret;
+    if (u->write_errno || u->received != u->length)
+        return reject(c, conn, u, MHD_HTTP_BAD_REQUEST, "body longer or shorter than Content-Length");
+    XXH128_canonical_t canon;
+    XXH128_canonicalFromHash(&canon, XXH3_128bits(u->body, (size_t)u->received));
+    if (memcmp(canon.digest, u->hash, 16) != 0) {
+        char gh[33];
+        hash_hex(canon.digest, gh);
+        snprintf(msg, sizeof msg, "body hash %s does not match X-Darkscope-Hash %s (damaged in transit?)", gh, u->hash_hex);
+        return reject(c, conn, u, MHD_HTTP_BAD_REQUEST, msg);
+    }
+    if (payloads_parse(u->body, (size_t)u->received, &rows, &n, &arena, &err) != DS_OK) {
+        snprintf(msg, sizeof msg, "payload file %llu refused, nothing stored: %s", (unsigned long long)u->seq, err.msg);
+        return reject(c, conn, u, err.msg[0] && strstr(err.msg, "memory") ? MHD_HTTP_SERVICE_UNAVAILABLE
+                                                                          : MHD_HTTP_BAD_REQUEST, msg);
+    }
+    ds_payload_batch b = { .seq = u->seq, .committed_at = (int64_t)time(NULL), .rows = rows, .n = n };
+    snprintf(b.sensor, sizeof b.sensor, "%s", u->sensor);
+    memcpy(b.hash, u->hash, 16);
+    pthread_mutex_lock(&c->ledger_mu);
+    ds_rc rc = c->ledger->ops->payloads_put ? c->ledger->ops->payloads_put(c->ledger, &b, &err)
+                                            : ds_fail(&err, DS_EINVAL, "the %s store keeps no payloads", c->ledger->ops->name);
+    pthread_mutex_unlock(&c->ledger_mu);
+    if (rc != DS_OK && rc != DS_EEXIST) {
+        ret = reject(c, conn, u, rc == DS_EINVAL ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_SERVICE_UNAVAILABLE, err.msg);
+        goto out;
+    }
+    int duplicate = rc == DS_EEXIST;
+    snprintf(body, sizeof body, "{\"status\":\"%s\",\"sensor\":\"%s\",\"segment\":%llu,\"payloads\":%zu}\n",
+             duplicate ? "duplicate" : "committed", u->sensor, (unsigned long long)u->seq, n);
+    snprintf(what, sizeof what, "%s payloads=%zu", duplicate ? "duplicate" : "committed", n);
+    log_line(u, 200, what);
+    pthread_mutex_lock(&c->stats_mu);
+    if (duplicate)
+        c->duplicates++;
+    else
+        c->payload_files++;
+    pthread_mutex_unlock(&c->stats_mu);
+    u->answered = 1;
+    ret = send_json(conn, MHD_HTTP_OK, body);
+out:
+    free(rows);
+    free(arena);
+    return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -580,16 +964,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             char body[256];
             pthread_mutex_lock(&c->stats_mu);
             snprintf(body, sizeof body,
-                     "{\"status\":\"ok\",\"uptime_s\":%lld,\"committed\":%llu,\"duplicates\":%llu,\"rejected\":%llu}\n",
+                     "{\"status\":\"ok\",\"uptime_s\":%lld,\"committed\":%llu,\"duplicates\":%llu,\"rejected\":%llu,"
+                     "\"payload_files\":%llu}\n",
                      (long long)(time(NULL) - c->started), (unsigned long long)c->committed,
-                     (unsigned long long)c->duplicates, (unsigned long long)c->rejected);
+                     (unsigned long long)c->duplicates, (unsigned long long)c->rejected,
+                     (unsigned long long)c->payload_files);
             pthread_mutex_unlock(&c->stats_mu);
             u->answered = 1;
             return send_json(conn, MHD_HTTP_OK, body);
         }
+        if (strcmp(url, PAYLOADS_PATH) == 0) {
+            if (strcmp(method, "POST") != 0)
+                return reject(c, conn, u, MHD_HTTP_METHOD_NOT_ALLOWED, "POST " PAYLOADS_PATH);
+            return begin_payloads(c, conn, u);
+        }
         if (strcmp(url, SEGMENTS_PATH) != 0) {
             char msg[300];
-            snprintf(msg, sizeof msg, "no such path (POST " SEGMENTS_PATH ", GET " HEALTH_PATH ")");
+            snprintf(msg, sizeof msg, "no such path (POST " SEGMENTS_PATH ", POST " PAYLOADS_PATH ", GET " HEALTH_PATH ")");
             return reject(c, conn, u, MHD_HTTP_NOT_FOUND, msg);
         }
         if (strcmp(method, "POST") != 0)
@@ -601,11 +992,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
-        body_chunk(u, upload_data, *upload_data_size);
+        if (u->payloads)
+            payloads_chunk(u, upload_data, *upload_data_size);
+        else
+            body_chunk(u, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
-    return finish_upload(c, conn, u);
+    return u->payloads ? finish_payloads(c, conn, u) : finish_upload(c, conn, u);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -620,6 +1014,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     part_discard(u);
     if (u->xx)
         XXH3_freeState(u->xx);
+    free(u->body);
     free(u);
     *con_cls = NULL;
 }

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "report/chart.h"
 #include "util/timeutil.h"
@@ -956,6 +957,54 @@ static ds_rc focus_sports_table(walk *w, const ds_report_focus *f, const char *i
     return rc;
 }
 
+/* The first payloads scanners sent a focus service (sensor --respond syn), most common first.
+ * Its words are here rather than in msgs[]: only this table uses them. */
+static const char *const PAYLOAD_WORDS[][2] = {
+    { "First payloads (reactive sensors)", "最初のペイロード（応答型センサー）" },
+    { "Payloads", "件数" },
+    { "Length (bytes)", "長さ（バイト）" },
+    { "Excerpt", "内容（抜粋）" },
+    { "What scanners sent once a sensor answered their SYN (darkscope sensor --respond syn), identical payloads "
+      "counted together. Excerpt: the first 64 bytes, printable ASCII as it is and any other byte as '.'.",
+      "センサーがSYNに応答した後にスキャナが送ってきた最初のペイロード（darkscope sensor --respond syn）を、"
+      "同一内容ごとに集計したものです。内容は先頭64バイトで、印字可能なASCII以外のバイトは「.」で示します。" },
+};
+enum { PW_HEADING, PW_COUNT, PW_LEN, PW_EXCERPT, PW_NOTE };
+static const char *PW(const walk *w, int k) { return PAYLOAD_WORDS[k][w->ja ? 1 : 0]; }
+
+/* "2023-07-01 09:00" in UTC, as the column heads say (the sources table's dates are UTC too). */
+static const char *utc_minute(uint64_t ts_ns, char *buf, size_t len)
+{
+    time_t t = (time_t)(ts_ns / 1000000000ULL);
+    struct tm tm;
+    if (!ts_ns || !gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M", &tm))
+        return DS_FMT_NA;
+    return buf;
+}
+
+static ds_rc focus_payloads_table(walk *w, const ds_report_focus *f, const char *id, const char *title)
+{
+    const char *head[] = { M(w, DS_MSG_COL_RANK), PW(w, PW_COUNT), M(w, DS_MSG_COL_SOURCES), PW(w, PW_LEN),
+                           M(w, DS_MSG_COL_FIRST_SEEN), M(w, DS_MSG_COL_LAST_SEEN), PW(w, PW_EXCERPT) };
+    static const unsigned char num[] = { 1, 1, 1, 1, 0, 0, 0 };
+    tab tb = { 0 };
+    ds_out_init(&tb.text, 0);
+    for (size_t i = 0; i < f->npayloads; i++) {
+        const ds_report_payload *p = &f->payloads[i];
+        char b[DS_FMT_NUM_LEN], t[32];
+        tab_cell(&tb, ds_fmt_text(b, sizeof b, "%zu", i + 1));
+        tab_cell(&tb, ds_fmt_count(p->count, b, sizeof b));
+        tab_cell(&tb, ds_fmt_count(p->sources, b, sizeof b));
+        tab_cell(&tb, ds_fmt_count(p->len, b, sizeof b));
+        tab_cell(&tb, utc_minute(p->first_ns, t, sizeof t));
+        tab_cell(&tb, utc_minute(p->last_ns, t, sizeof t));
+        tab_cell(&tb, p->excerpt);
+    }
+    ds_rc rc = tab_emit(w, &tb, id, title, head, num, sizeof num);
+    tab_free(&tb);
+    return rc;
+}
+
 static ds_rc focus_section(walk *w, size_t idx)
 {
     const ds_report *r = w->r;
@@ -1067,6 +1116,20 @@ static ds_rc focus_section(walk *w, size_t idx)
         else
             ds_fmt_text(title, sizeof title, "Top %zu sources %s %s", f->ntop_sources, svc ? "to" : "in", who);
         if ((rc = focus_sources_table(w, f, id, title)) != DS_OK)
+            goto out;
+    }
+    if (svc && f->npayloads) {
+        heading(w, 3, NULL, PW(w, PW_HEADING));
+        ds_out_free(&s);   /* empty again, same limit */
+        ds_out_puts(&s, PW(w, PW_NOTE));
+        if ((rc = emit_para(w, DS_PARA_NOTE, &s)) != DS_OK)
+            goto out;
+        ds_fmt_text(id, sizeof id, "tab-focus%zu-payloads", idx + 1);
+        if (w->ja)
+            ds_fmt_text(title, sizeof title, "%s宛ての最初のペイロード上位%zu", who, f->npayloads);
+        else
+            ds_fmt_text(title, sizeof title, "Top %zu first payloads sent to %s", f->npayloads, who);
+        if ((rc = focus_payloads_table(w, f, id, title)) != DS_OK)
             goto out;
     }
     if (!svc && f->norgs) {

@@ -19,6 +19,7 @@
 #include "analysis/cube.h"
 #include "analysis/top.h"
 #include "core/records.h"
+#include "util/timeutil.h"
 
 #define MIX_ROWS 5
 
@@ -507,6 +508,72 @@ out:
     return rc;
 }
 
+/* ---- first payloads of a focus service (sensor --respond syn) --------------------------------- */
+
+/* The first second of local day `day` (midnight, or the first instant after it when a DST change
+ * skips midnight): payloads carry timestamps, the report counts local days. */
+static int64_t day_start(int32_t day)
+{
+    int64_t guess = (int64_t)day * 86400;
+    int64_t t = guess - ds_tz_offset(guess);
+    t = guess - ds_tz_offset(t);
+    for (int i = 0; i < 48 && ds_day_of(t) < day; i++)
+        t += 1800;
+    for (int i = 0; i < 48 && ds_day_of(t - 1800) >= day; i++)
+        t -= 1800;
+    return t;
+}
+
+static ds_rc focus_payloads(builder *b, ds_report_focus *fx, const ds_sensor_info *sensors, size_t nsensors)
+{
+    ds_report *r = b->r;
+    ds_payload_row *rows = NULL;
+    size_t n = 0;
+    uint64_t total = 0;
+    ds_payload_query q = { .have_service = 1, .service = fx->key, .limit = DS_REPORT_MAX_PAYLOADS, .top = 1 };
+    if (!b->st->ops->payloads_query)
+        return DS_OK;
+    if (b->base.sensor_id) {
+        q.sensor = "";   /* a sensor that never recorded a payload matches nothing */
+        for (size_t i = 0; i < nsensors; i++)
+            if (sensors[i].id == b->base.sensor_id)
+                q.sensor = sensors[i].name;
+    }
+    int64_t from = day_start(r->o.period.from), to = day_start(r->o.period.to + 1);
+    q.from_ns = from > 0 ? (uint64_t)from * 1000000000ull : 0;
+    q.to_ns = to > 0 ? (uint64_t)to * 1000000000ull : 1;
+    ds_rc rc = b->st->ops->payloads_query(b->st, &q, &rows, &n, &total, b->err);
+    if (rc != DS_OK)
+        return rc;
+    /* research scanners left out of the report are not left out here: payloads carry addresses
+     * as text and the exclusion set holds source keys; the section says whose payloads these are */
+    if (n) {
+        if (!(fx->payloads = calloc(n, sizeof *fx->payloads))) {
+            ds_payload_rows_free(rows, n);
+            return ds_fail(b->err, DS_ENOMEM, "out of memory building the report");
+        }
+        for (size_t i = 0; i < n; i++) {
+            ds_report_payload *p = &fx->payloads[i];
+            const ds_payload_row *row = &rows[i];
+            size_t k = row->data_len < DS_REPORT_EXCERPT ? row->data_len : DS_REPORT_EXCERPT;
+            static const char digits[] = "0123456789abcdef";
+            *p = (ds_report_payload){ row->count, row->sources, row->first_ns, row->last_ns, row->len, row->data_len,
+                                      "", "" };
+            for (size_t j = 0; j < k; j++) {
+                uint8_t c = row->data[j];
+                p->excerpt[j] = c >= 0x20 && c < 0x7f ? (char)c : '.';
+                p->hex[2 * j] = digits[c >> 4];
+                p->hex[2 * j + 1] = digits[c & 15];
+            }
+            p->excerpt[k] = 0;
+            p->hex[2 * k] = 0;
+        }
+        fx->npayloads = n;
+    }
+    ds_payload_rows_free(rows, n);
+    return DS_OK;
+}
+
 /* ---- the whole report ---------------------------------------------------------------------- */
 
 ds_rc ds_report_build(ds_store *st, const ds_geo *geo, const ds_names *names, const ds_report_opts *o,
@@ -585,7 +652,7 @@ ds_rc ds_report_build(ds_store *st, const ds_geo *geo, const ds_names *names, co
 
     /* notable phenomena (Mirai, scanning tools, DDoS backscatter) over the period */
     ds_event_query eq = { .from = o->period.from, .to = o->period.to, .sensor_id = o->sensor_id, .exclude = o->exclude,
-                          .research = o->research };
+                          .research = o->research, .sensor_silence_s = o->sensor_silence_s };
     if ((rc = ds_events_run(st, geo, &eq, &r->events, err)) != DS_OK)
         goto out;
 
@@ -599,9 +666,11 @@ ds_rc ds_report_build(ds_store *st, const ds_geo *geo, const ds_names *names, co
         for (size_t i = 0; i < o->nfocus; i++) {
             r->focus[i].dim = o->focus[i].dim;
             r->focus[i].key = o->focus[i].key;
-            if (o->focus[i].dim == DS_REPORT_SERVICE)
+            if (o->focus[i].dim == DS_REPORT_SERVICE) {
                 rc = build_focus(&b, &r->focus[i], svc_rank, nsvc);
-            else
+                if (rc == DS_OK)
+                    rc = focus_payloads(&b, &r->focus[i], sensors, nsensors);
+            } else
                 rc = build_focus(&b, &r->focus[i], reg_rank, nreg);
             if (rc != DS_OK)
                 goto out;
@@ -639,6 +708,7 @@ void ds_report_free(ds_report *r)
         free(f->top_sources);
         free(f->orgs);
         free(f->sports);
+        free(f->payloads);
     }
     free(r->focus);
     ds_events_free(&r->events);

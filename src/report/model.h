@@ -86,6 +86,19 @@ typedef struct ds_report_orgrow { uint32_t asn; const char *org; uint64_t packet
  * day, or none (ICMP); see SRCSVC in core/records.h. */
 typedef struct ds_report_sport { int port; uint64_t packets; double share; } ds_report_sport;
 
+/* One of the first payloads scanners of a focus service sent most often, as recorded by sensors
+ * running `--respond syn` (store.h's payloads_query, grouped by content). */
+#define DS_REPORT_MAX_PAYLOADS 5
+#define DS_REPORT_EXCERPT 64        /* bytes of a payload shown */
+typedef struct ds_report_payload {
+    uint64_t count, sources;        /* payloads with these bytes, distinct sources sending them */
+    uint64_t first_ns, last_ns;
+    uint32_t len;                   /* largest length on the wire */
+    size_t kept;                    /* bytes stored (the sensor keeps the first 2 KiB) */
+    char excerpt[DS_REPORT_EXCERPT + 1];   /* printable ASCII as it is, any other byte as '.' */
+    char hex[2 * DS_REPORT_EXCERPT + 1];   /* the same bytes in hex */
+} ds_report_payload;
+
 /* A --focus section: one service or one region. */
 typedef struct ds_report_focus {
     ds_report_dim dim;
@@ -102,6 +115,7 @@ typedef struct ds_report_focus {
     ds_report_source *top_sources; size_t ntop_sources;
     ds_report_orgrow *orgs; size_t norgs;   /* region focus: top organisations (by ASN) */
     ds_report_sport *sports; size_t nsports; /* top source ports (at most 5, plus port -1 if it ranks) */
+    ds_report_payload *payloads; size_t npayloads;  /* service focus: most common first payloads (none: no --respond syn data) */
 } ds_report_focus;
 
 typedef struct ds_report_totals {
@@ -121,6 +135,7 @@ typedef struct ds_report_opts {
     const ds_u64set *exclude;       /* sources left out (research scanners), or NULL */
     const char *exclude_label;      /* what was excluded, for the text; NULL when nothing */
     const ds_u64set *research;      /* research scanners ([detect]) for research_scanner events, or NULL */
+    uint32_t sensor_silence_s;      /* [detect] sensor_silence for sensor_silent events (0: default) */
     struct { ds_report_dim dim; uint32_t key; } focus[DS_REPORT_MAX_FOCUS];
     size_t nfocus;
 } ds_report_opts;

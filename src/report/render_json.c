@@ -215,6 +215,21 @@ static void focus_obj(ds_out *o, const ds_report *r, const ds_report_focus *f)
         }
         ds_out_puts(o, "]");
     }
+    if (service) {   /* first payloads (sensor --respond syn); [] when none were recorded */
+        ds_out_puts(o, ", \"payloads\": [");
+        for (size_t i = 0; i < f->npayloads; i++) {
+            const ds_report_payload *p = &f->payloads[i];
+            ds_out_printf(o, "%s{\"count\": %llu, \"sources\": %llu, \"first_ns\": %llu, \"last_ns\": %llu, \"len\": %u,"
+                          " \"kept\": %zu, \"excerpt\": ", i ? ", " : "", (unsigned long long)p->count,
+                          (unsigned long long)p->sources, (unsigned long long)p->first_ns, (unsigned long long)p->last_ns,
+                          p->len, p->kept);
+            ds_out_json_str(o, p->excerpt);
+            ds_out_puts(o, ", \"hex\": ");
+            ds_out_json_str(o, p->hex);
+            ds_out_puts(o, "}");
+        }
+        ds_out_puts(o, "]");
+    }
     ds_out_puts(o, "}");
 }
 

@@ -18,6 +18,7 @@
 #define DS_STORE_H
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "core/agg.h"
 #include "util/result.h"
@@ -73,6 +74,63 @@ typedef struct ds_sensor_health {
     unsigned have;          /* DS_HEALTH_HAVE_*: which reported values are known */
 } ds_sensor_health;
 
+/* First payloads (issue #5, `darkscope sensor --respond syn`): what a scanner sent once our
+ * SYN-ACK answered it.  The sensor writes them to pay-<seq>.jsonl, the collector stores each file
+ * (POST /v1/payloads) once per (sensor, seq, hash of the file), and `darkscope payloads` and the
+ * report's focus sections read them back.  Identical payloads are stored once, keyed by their
+ * XXH3-128: scanners send the same few requests millions of times. */
+#define DS_PAYLOAD_MAX 65535u       /* bytes kept of one payload (the responder keeps at most this) */
+#define DS_PAYLOAD_ADDRLEN 46       /* an IPv4 or IPv6 address as text (INET6_ADDRSTRLEN) */
+typedef struct ds_payload {
+    uint64_t ts_ns;                 /* when the payload arrived (at most INT64_MAX) */
+    char src[DS_PAYLOAD_ADDRLEN], dst[DS_PAYLOAD_ADDRLEN];
+    uint16_t sport, dport;
+    uint8_t proto;                  /* IP protocol: 6 (TCP) for --respond syn */
+    uint32_t tcp_seq;               /* the segment's sequence number */
+    uint32_t len;                   /* payload bytes on the wire; data holds the first data_len */
+    const uint8_t *data;
+    size_t data_len;                /* <= DS_PAYLOAD_MAX */
+} ds_payload;
+
+typedef struct ds_payload_batch {   /* one uploaded pay-<seq>.jsonl */
+    char sensor[64];
+    uint64_t seq;                   /* the sensor's segment sequence number */
+    uint8_t hash[16];               /* XXH3-128 of the uploaded bytes */
+    int64_t committed_at;           /* unix seconds */
+    const ds_payload *rows;
+    size_t n;
+} ds_payload_batch;
+
+typedef struct ds_payload_query {
+    const char *sensor;             /* NULL: every sensor */
+    int have_service;               /* 1: only payloads to `service` */
+    uint32_t service;               /* a ds_service (core/classify.h): DS_SERVICE(6, 80) is 80/tcp */
+    uint64_t from_ns, to_ns;        /* arrival in [from_ns, to_ns); to_ns 0: no end */
+    size_t limit;                   /* rows; 0: all */
+    int top;                        /* 1: one row per (service, content), most frequent first */
+} ds_payload_query;
+
+typedef struct ds_payload_row {
+    char sensor[64];                /* top: "" (several may have seen it) */
+    uint64_t first_ns, last_ns;     /* list: both the arrival time */
+    char src[DS_PAYLOAD_ADDRLEN];   /* top: the smallest source address seen sending it */
+    char dst[DS_PAYLOAD_ADDRLEN];   /* top: the smallest destination */
+    uint16_t sport, dport;          /* top: sport 0 */
+    uint8_t proto;
+    uint32_t tcp_seq, len;          /* top: tcp_seq 0, len the largest seen */
+    uint8_t hash[16];               /* XXH3-128 of data */
+    uint64_t count, sources;        /* list: 1 and 1; top: payloads and distinct sources */
+    uint8_t *data;                  /* owned by the row: ds_payload_rows_free */
+    size_t data_len;
+} ds_payload_row;
+
+static inline void ds_payload_rows_free(ds_payload_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++)
+        free(rows[i].data);
+    free(rows);
+}
+
 /* Receives each stored chunk in a scan: the records are valid only during the call. */
 typedef ds_rc (*ds_scan_fn)(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec,
                             ds_err *err);
@@ -117,6 +175,20 @@ typedef struct ds_store_ops {
     ds_rc (*segment_get)(ds_store *s, const char *sensor, uint64_t seq, ds_segment_rec *out, ds_err *err);
     ds_rc (*ledger_put)(ds_store *s, const ds_segment_rec *seg, const ds_sensor_health *h, ds_err *err);
     ds_rc (*sensor_health)(ds_store *s, ds_sensor_health **rows, size_t *n, ds_err *err);
+    /* The segments of sensor committed in [from, to] (unix seconds), oldest first, with the last
+     * one committed before from and the first after to (all of one second), so that a gap
+     * reaching into or out of the range is seen whole; none when the store has no ledger.  The
+     * caller frees *rows.  (sensor_silent events, issue #5.) */
+    ds_rc (*segments_list)(ds_store *s, const char *sensor, int64_t from, int64_t to, ds_segment_rec **rows,
+                           size_t *n, ds_err *err);
+    /* First payloads (see ds_payload).  payloads_put: the batch in one transaction, or DS_EEXIST
+     * and nothing changed when (sensor, seq, hash) was stored before.  payloads_query: the rows
+     * matching q, by arrival time (or, with q->top, by count, then distinct sources), and in
+     * *total how many match without the limit; none when nothing was ever stored.  The caller
+     * frees *rows with ds_payload_rows_free. */
+    ds_rc (*payloads_put)(ds_store *s, const ds_payload_batch *b, ds_err *err);
+    ds_rc (*payloads_query)(ds_store *s, const ds_payload_query *q, ds_payload_row **rows, size_t *n,
+                            uint64_t *total, ds_err *err);
 } ds_store_ops;
 
 struct ds_store {

@@ -20,6 +20,7 @@ void ds_config_init(ds_config *c)
     snprintf(c->timezone, sizeof c->timezone, "UTC");
     c->scan_min_addresses = 25;   /* DS_SCAN_MIN_ADDRESSES, DS_SCAN_TIMEOUT_S in core/scan.h */
     c->scan_timeout_s = 480;
+    c->sensor_silence_s = 3600;   /* the default of analysis/detect_silence.c too */
 }
 
 void ds_config_free(ds_config *c)
@@ -267,6 +268,8 @@ static int on_kv(void *user, const char *section, const char *name, const char *
         return set_count(&c->scan_min_addresses, value, 1u << 24, lc, "scan_min_addresses");
     if (strcmp(section, "detect") == 0 && strcmp(name, "scan_timeout") == 0)
         return set_count(&c->scan_timeout_s, value, 30u * 86400u, lc, "scan_timeout");
+    if (strcmp(section, "detect") == 0 && strcmp(name, "sensor_silence") == 0)
+        return set_count(&c->sensor_silence_s, value, 365u * 86400u, lc, "sensor_silence");
     if (strncmp(section, "sensor.", 7) == 0 && (strcmp(name, "darknet") == 0 || strcmp(name, "darknet6") == 0)) {
         ds_rc rc = ds_config_add_darknet(c, section + 7, value, lc->err);
         if (rc != DS_OK) {

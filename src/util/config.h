@@ -8,6 +8,7 @@
  *   [detect]           research_lists = PATH[, PATH...]   (MISP warninglist JSON files, type cidr)
  *                      research_asns = 398324, AS6939, ...  (networks of known research scanners)
  *                      scan_min_addresses = 25   scan_timeout = 480   (core/scan.h)
+ *                      sensor_silence = 3600   (seconds without an upload or a packet: a sensor_silent event)
  */
 #ifndef DS_CONFIG_H
 #define DS_CONFIG_H
@@ -46,6 +47,7 @@ typedef struct ds_config {
     char source[1024];        /* file the config came from, "" for defaults */
     uint32_t scan_min_addresses;   /* [detect] scan_min_addresses: distinct darknet addresses a scan reaches (25) */
     uint32_t scan_timeout_s;       /* [detect] scan_timeout: seconds without a packet that end a scan (480) */
+    uint32_t sensor_silence_s;     /* [detect] sensor_silence: seconds a sensor may be silent (3600) */
 } ds_config;
 
 void ds_config_init(ds_config *c);               /* defaults */

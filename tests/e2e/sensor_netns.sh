@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# sensor_netns.sh: `darkscope sensor` end to end, inside two network namespaces this test creates.
+# sensor_netns.sh: `darkscope sensor` and `darkscope collector` end to end, inside two network
+# namespaces this test creates.
 #
 # ns A (scanners: hping3, nmap, zmap, masscan when installed) routes 198.51.100.0/24 over a veth to
-# ns B, where the sensor captures and uploads to a stub collector on B's loopback.  Checks:
-#  1. exactly once: the packets in the segments the collector stored equal the packets A sent
-#     (tcpdump on A's veth is the ground truth), although the collector is killed and restarted
-#     twice, drops the connection after committing every 3rd segment, and the sensor is stopped
-#     and restarted once;
+# ns B, where the sensor captures and uploads to the real `darkscope collector` on B's loopback
+# (token from `darkscope token new`).  Checks:
+#  1. exactly once: the packets in the collector's store (`darkscope stats` on it: every record it
+#     counted, classified or not) equal the packets A sent (tcpdump on A's veth is the ground
+#     truth), although the collector is killed (SIGKILL, mid-upload when there is one) and
+#     restarted, stopped (SIGTERM) and restarted again, and the sensor is stopped and restarted
+#     once; nothing is left in the sensor's spool; the collector's health has the kernel drops;
 #  2. --respond syn: `curl http://198.51.100.7/` from A gets its GET line recorded (pay-*.jsonl,
-#     uploaded to /v1/payloads), and everything the sensor sent to A is a SYN-ACK, even while A
-#     also sends UDP, ICMP, RST and ACK probes; per-source rate limiting holds.
+#     uploaded to POST /v1/payloads when the collector has it, else kept in the sensor's spool),
+#     and everything the sensor sent to A is a SYN-ACK, even while A also sends UDP, ICMP, RST
+#     and ACK probes; per-source rate limiting holds.
 # Skips (exit 77) when not root, when `ip netns` fails, or when a tool is missing.
 source "$(dirname "$0")/lib.bash"
 [ "$(id -u)" -eq 0 ] || skip "sensor_netns: needs root for network namespaces"
 [ -x "$DS" ] || skip "sensor_netns: $DS not built"
 "$DS" sensor --help >/dev/null 2>&1 || skip "sensor_netns: $DS has no sensor command"
-need hping3; need tcpdump; need zstd; need python3; need curl; need nmap
+"$DS" collector --help >/dev/null 2>&1 || skip "sensor_netns: $DS has no collector command"
+need hping3; need tcpdump; need python3; need curl; need nmap
 NA=dsA$$ NB=dsB$$
 ip netns add $NA 2>/dev/null || skip "sensor_netns: ip netns add failed (no CAP_SYS_ADMIN?)"
 ip netns add $NB || { ip netns del $NA; skip "sensor_netns: ip netns add failed"; }
@@ -25,7 +30,7 @@ cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
     ip netns del $NA 2>/dev/null; ip netns del $NB 2>/dev/null
-    rm -rf "$T"
+    [ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
 }
 trap cleanup EXIT
 A() { ip netns exec $NA "$@"; }
@@ -42,87 +47,31 @@ B sysctl -qw net.ipv4.ip_forward=0
 BMAC=$(B cat /sys/class/net/vB/address)
 
 PORT=18$((RANDOM % 900 + 100))
-echo -n "t0ken-$$" > "$T/token"
-cat > "$T/stub.py" <<'PYEOF'
-#!/usr/bin/env python3
-"""A loopback stand-in for the darkscope collector, for tests/e2e/sensor_netns.sh.
-
-Speaks the sensor upload protocol: POST /v1/segments and /v1/payloads with X-Darkscope-Sensor,
-X-Darkscope-Segment and X-Darkscope-Hash.  Stores each body as OUT/<sensor>-<seq>.<kind>; answers
-200 {"status":"committed"} the first time, {"status":"duplicate"} for the same hash again, 409 for
-another hash, 401 for a wrong token.  With --flaky N every Nth commit is stored and then the
-connection is dropped without an answer, as if the collector crashed after committing: the
-sensor must retry and get "duplicate".  Appends one line per request to OUT/requests.log.
-"""
-import argparse, http.server, json, os, socket, sys
-
-ap = argparse.ArgumentParser()
-ap.add_argument("--port", type=int, required=True)
-ap.add_argument("--out", required=True)
-ap.add_argument("--token", required=True)
-ap.add_argument("--flaky", type=int, default=0)
-args = ap.parse_args()
-os.makedirs(args.out, exist_ok=True)
-commits = 0
-
-
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
-    def answer(self, code, obj):
-        body = json.dumps(obj).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_POST(self):
-        global commits
-        n = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(n)
-        kind = {"/v1/segments": "pcap.zst", "/v1/payloads": "jsonl"}.get(self.path)
-        sensor = self.headers.get("X-Darkscope-Sensor", "")
-        seq = self.headers.get("X-Darkscope-Segment", "")
-        h = self.headers.get("X-Darkscope-Hash", "")
-        with open(os.path.join(args.out, "requests.log"), "a") as log:
-            log.write("%s %s %s %s %d drops=%s spool=%s\n" % (self.path, sensor, seq, h, len(body),
-                      self.headers.get("X-Darkscope-Kernel-Drops"), self.headers.get("X-Darkscope-Spool-Bytes")))
-        if kind is None:
-            return self.answer(404, {"error": "no such endpoint"})
-        if self.headers.get("Authorization", "") != "Bearer " + args.token:
-            return self.answer(401, {"error": "bad token"})
-        if not sensor or not seq.isdigit() or len(h) != 32:
-            return self.answer(400, {"error": "missing headers"})
-        path = os.path.join(args.out, "%s-%s.%s" % (sensor, seq, kind))
-        if os.path.exists(path):
-            with open(path + ".hash") as f:
-                same = f.read() == h
-            return self.answer(200 if same else 409, {"status": "duplicate" if same else "conflict"})
-        with open(path + ".tmp", "wb") as f:
-            f.write(body)
-        with open(path + ".hash", "w") as f:
-            f.write(h)
-        os.rename(path + ".tmp", path)
-        commits += 1
-        if args.flaky and commits % args.flaky == 0:
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)   # committed, but the sensor never hears so
-            return
-        return self.answer(200, {"status": "committed", "segment": int(seq)})
-
-
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), H)
-print("stub collector on", args.port, file=sys.stderr, flush=True)
-srv.serve_forever()
-PYEOF
-STUB_PID=
-stub_start() { ip netns exec $NB python3 "$T/stub.py" --port $PORT --out "$T/got" --token "t0ken-$$" --flaky "${1:-0}" 2>>"$T/stub.log" &
-               STUB_PID=$!; PIDS+=($STUB_PID); sleep 0.5; }
-stub_stop() { kill "$STUB_PID"; wait "$STUB_PID" 2>/dev/null || true; }
+cat > "$T/collector.conf" <<EOC
+[store]
+path = $T/coll/store.db
+[report]
+timezone = UTC
+[sensor.t1]
+darknet = 198.51.100.0/24
+EOC
+sed "s|/coll/|/coll2/|" "$T/collector.conf" > "$T/collector2.conf"   # part 2: a fresh store
+mkdir -p "$T/coll" "$T/coll2"
+CONF=$T/collector.conf
+"$DS" token new t1 --tokens "$T/coll/tokens" > "$T/token" || fail "darkscope token new"
+COLL_PID=
+coll_start() {
+    ip netns exec $NB "$DS" collector -c "$CONF" --listen 127.0.0.1:$PORT --tokens "$T/coll/tokens" \
+        2>>"$T/coll.log" &
+    COLL_PID=$!; PIDS+=($COLL_PID)
+    for _ in $(seq 50); do B curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/health" && return 0; sleep 0.1; done
+    fail "the collector did not start: $(tail -5 "$T/coll.log")"
+}
+coll_stop() { kill "-${1:-TERM}" "$COLL_PID"; wait "$COLL_PID" 2>/dev/null || true; }
+coll_kill_mid_upload() { # SIGKILL, while an upload is in progress if one comes within 3 s
+    for _ in $(seq 60); do ls "$T"/coll/incoming/*.part >/dev/null 2>&1 && break; sleep 0.05; done
+    coll_stop KILL
+}
 SENSOR_PID=
 sensor_start() { # spool, extra args...
     local spool=$1; shift
@@ -132,18 +81,20 @@ sensor_start() { # spool, extra args...
 }
 sensor_stop() { kill -TERM "$SENSOR_PID"; wait "$SENSOR_PID" || fail "sensor exited with $?: $(tail -5 "$T/sensor.log")"; }
 pkts() { tcpdump -nr "$1" 2>/dev/null | wc -l; }
-stored_packets() { # packets in every stored segment
-    local n=0 f
-    for f in "$T"/got/t1-*.pcap.zst; do [ -e "$f" ] || continue
-        n=$((n + $(zstd -dcq "$f" | tcpdump -nr - 2>/dev/null | wc -l))); done
-    echo $n
+stored() { # FIELD: t1's value in `darkscope stats` of the collector's store; "all": every record counted
+    "$DS" stats -c "$T/collector.conf" --format json | python3 -c '
+import json, sys
+rows = [r for r in json.load(sys.stdin) if r["sensor"] == "t1"]
+f = sys.argv[1]
+keys = ["packets", "outside", "non_ip", "truncated", "fragments", "malformed", "unknown_link"] if f == "all" else [f]
+print(sum(r[k] for r in rows for k in keys))' "$1"
 }
 
 # ---- 1. exact counts across collector and sensor restarts ----
 ip netns exec $NA tcpdump -i vA -Q out -nn -w "$T/sent.pcap" 'dst net 198.51.100.0/24' 2>"$T/tcpdump-sent.log" &
 TD=$!; PIDS+=($TD)
 sleep 1
-stub_start 3
+coll_start
 sensor_start "$T/spool"
 A hping3 -q -S -p 80 -c 300 -i u2000 198.51.100.10 >/dev/null 2>&1 || true
 A hping3 -q --udp -p 53 -c 200 -i u2000 --rand-dest 198.51.100.x -I vA >/dev/null 2>&1 || true
@@ -152,43 +103,56 @@ if command -v masscan >/dev/null; then
     A timeout 20 masscan 198.51.100.0/26 -p 22,23,445 --rate 2000 --router-mac "$BMAC" --adapter-ip 192.0.2.1 -e vA --wait 0 >/dev/null 2>&1 || true
 fi
 if command -v zmap >/dev/null; then
-    A timeout 20 zmap -q -p 23 -i vA -S 192.0.2.1 -G "$BMAC" -B 1M -c 0 -o /dev/null 198.51.100.128/26 >/dev/null 2>&1 || true
+    # -b /dev/null: zmap's default blacklist holds 198.51.100.0/24 (TEST-NET-2) and would send nothing
+    A timeout 20 zmap -q -p 23 -i vA -S 192.0.2.1 -G "$BMAC" -B 1M -c 0 -b /dev/null -o /dev/null 198.51.100.128/26 >/dev/null 2>&1 || true
 fi
-stub_stop                                   # collector down (1)
+coll_kill_mid_upload                        # collector crash (1): SIGKILL
 A hping3 -q -S -p 443 -c 300 -i u2000 198.51.100.30 >/dev/null 2>&1 || true
 sleep 3                                     # segments pile up in the spool
-stub_start 3                                # collector back
+coll_start                                  # collector back
 A hping3 -q -1 -c 100 -i u2000 198.51.100.40 >/dev/null 2>&1 || true
 sleep 2
 sensor_stop                                 # sensor restart (SIGTERM: finish, drain)
-stub_stop                                   # collector down (2) while the sensor is down
+coll_stop TERM                              # collector down (2) while the sensor is down
 sensor_start "$T/spool"
 A hping3 -q -S -p 22 -c 300 -i u2000 198.51.100.50 >/dev/null 2>&1 || true
 sleep 3
-stub_start 0                                # collector back
+coll_start                                  # collector back
 sleep 4
 sensor_stop
-stub_stop
 kill -INT $TD; wait $TD 2>/dev/null || true
 grep -q "^0 packets dropped by kernel" "$T/tcpdump-sent.log" || fail "the ground-truth capture dropped packets"
 sent=$(pkts "$T/sent.pcap")
-stored=$(stored_packets)
+all=$(stored all)
+classified=$(stored packets)
 left=$(ls "$T/spool" | grep -c '^seg-.*\.pcap\.zst$' || true)
-dups=$(grep -c '"duplicate"\|duplicate' "$T/sensor.log" || true)
-segs=$(ls "$T"/got/t1-*.pcap.zst | wc -l)
-echo "sent $sent packets; the collector stored $stored in $segs segments; $dups duplicate answers; $left left in the spool"
+dups=$(grep -c 'duplicate' "$T/coll.log" || true)
+segs=$(grep -c -- '-> 200 committed' "$T/coll.log" || true)
+echo "sent $sent packets; the collector's store counts $all ($classified classified) from $segs segments; $dups duplicate answers; $left left in the spool"
 [ "$sent" -gt 1000 ] || fail "scanners sent only $sent packets"
+by_zmap=$(tcpdump -nr "$T/sent.pcap" 'tcp dst port 23 and dst net 198.51.100.128/26' 2>/dev/null | wc -l)
+by_masscan=$(tcpdump -nr "$T/sent.pcap" 'dst net 198.51.100.0/26 and tcp dst port 445' 2>/dev/null | wc -l)
+echo "of which zmap $by_zmap, masscan $by_masscan (port 445 only)"
+! command -v zmap >/dev/null || [ "$by_zmap" -ge 64 ] || fail "zmap sent $by_zmap of 64 probes"
+! command -v masscan >/dev/null || [ "$by_masscan" -ge 64 ] || fail "masscan sent $by_masscan of 64 port-445 probes"
 [ "$left" -eq 0 ] || fail "$left segments still in the spool"
-[ "$dups" -ge 1 ] || fail "the stub's dropped answers should have caused duplicate re-uploads"
-[ "$stored" -eq "$sent" ] || fail "stored $stored packets, sent $sent"
-grep -q "drops=0 " "$T/got/requests.log" || fail "no kernel drop header"
+[ "$all" -eq "$sent" ] || fail "the collector's store counts $all packets, A sent $sent"
+[ "$classified" -eq "$sent" ] || fail "the collector classified $classified of $sent packets"
+"$DS" collector --health -c "$T/collector.conf" --format json | python3 -c '
+import json, sys
+r = {x["sensor"]: x for x in json.load(sys.stdin)}["t1"]
+assert r["kernel_drops"] == 0, r
+assert r["segments"] >= 3, r' || fail "collector health: $("$DS" collector --health -c "$T/collector.conf")"
+grep -E 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' "$T/coll.log" && fail "sanitizer report in the collector's log"
 
-# ---- 2. --respond syn ----
-rm -rf "$T/got"; stub_start 0
+# ---- 2. --respond syn (a new spool, and a collector on a fresh store) ----
+coll_stop TERM
+CONF=$T/collector2.conf
+coll_start
 ip netns exec $NA tcpdump -i vA -Q in -nn -w "$T/answers.pcap" ip 2>/dev/null &
 TD=$!; PIDS+=($TD)
 sleep 1
-sensor_start "$T/spool2" --respond syn
+sensor_start "$T/spool2" --respond syn --drain 5
 A curl -s --max-time 3 http://198.51.100.7/ >/dev/null 2>&1 || true
 A hping3 -q --udp -p 53 -c 20 -i u10000 198.51.100.8 >/dev/null 2>&1 || true
 A hping3 -q -1 -c 20 -i u10000 198.51.100.8 >/dev/null 2>&1 || true
@@ -197,7 +161,7 @@ A hping3 -q -A -p 80 -c 20 -i u10000 198.51.100.8 >/dev/null 2>&1 || true
 A hping3 -q -S -p 8080 -c 200 -i u1000 198.51.100.9 >/dev/null 2>&1 || true   # 200 SYNs in ~0.2 s
 sleep 2.5
 sensor_stop
-stub_stop
+coll_stop TERM
 kill -INT $TD; wait $TD 2>/dev/null || true
 answers=$(pkts "$T/answers.pcap")
 other=$(tcpdump -nr "$T/answers.pcap" 'not (tcp and tcp[13] == 0x12)' 2>/dev/null | wc -l)
@@ -206,8 +170,18 @@ echo "sensor sent $answers packets to A: $other not SYN-ACK; $to8080 SYN-ACKs fo
 [ "$answers" -ge 1 ] || fail "no SYN-ACK reached A"
 [ "$other" -eq 0 ] || { tcpdump -nr "$T/answers.pcap" 'not (tcp and tcp[13] == 0x12)' | head; fail "the sensor sent something else than SYN-ACKs"; }
 [ "$to8080" -le 15 ] || fail "per-source rate limit failed: $to8080 SYN-ACKs"
-ls "$T"/got/t1-*.jsonl >/dev/null 2>&1 || fail "no payload file reached the collector: $(tail -5 "$T/sensor.log")"
-python3 - "$T"/got/t1-*.jsonl <<'PYEOF' || fail "GET line not recorded"
+# The payload file goes to POST /v1/payloads; a collector without that endpoint answers 404 and the
+# sensor keeps the file in its spool (uploader.c), so look there first, then in the collector's dir.
+pay=$(ls "$T"/spool2/pay-*.jsonl 2>/dev/null; find "$T/coll2" -name '*.jsonl' 2>/dev/null)
+if [ -z "$pay" ]; then   # taken by the collector: it is in the store
+    "$DS" payloads -c "$CONF" --format json -n 0 > "$T/payloads.json" 2>&1 ||
+        fail "no payload file in the spool, and \`darkscope payloads\` failed: $(tail -3 "$T/payloads.json")"
+    grep -q 'GET / HTTP/1.1' "$T/payloads.json" || fail "the GET line is not in the collector's store: $(head -c 600 "$T/payloads.json")"
+    echo "payloads: in the collector's store (POST /v1/payloads): $(grep -c 'GET / HTTP/1.1' "$T/payloads.json") GET line(s)"
+    echo "sensor_netns: ok"; exit 0
+fi
+echo "payload files: $pay"
+python3 - $pay <<'PYEOF' || fail "GET line not recorded"
 import base64, json, sys
 rows = [json.loads(l) for f in sys.argv[1:] for l in open(f)]
 got = [base64.b64decode(r["payload_b64"]) for r in rows]

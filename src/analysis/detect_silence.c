@@ -1,0 +1,324 @@
+/* detect_silence.c: the `sensor_silent` events (issue #5): a sensor that sent nothing for longer
+ * than [detect] sensor_silence seconds (default 3600).
+ *
+ * A darknet of even a /24 receives unsolicited packets every few seconds (scanners never stop),
+ * so a live sensor uploads a segment every rotation period; a long stretch without one means the
+ * sensor, its capture, or the path to the collector is down, and the counts of that stretch are
+ * missing, not low.  An analyst must see that before reading a dip in `top` or the report as a
+ * change in the Internet.  Two sources, one per way a store is fed:
+ *
+ *   1. The collector ledger (store.h: ds_segment_rec), for every sensor that ever uploaded: the
+ *      gaps between consecutive committed_at times.  This is the direct signal (the collector
+ *      writes committed_at when it answers 200), exact to the second, and it also covers a
+ *      sensor that is still silent now: its last upload is then older than the threshold and
+ *      the event is open (it ends "now", evidence ongoing = 1).  It measures arrival at the
+ *      collector, so a collector or network outage shows up too (every sensor silent over the
+ *      same span) and a backlog drained after it shows as segments committed together.
+ *   2. For sensors fed by files (`darkscope ingest`, no ledger rows): the sensor's own packets,
+ *      from the HOURLY records (packets per UTC hour).  A run of hours without one packet between
+ *      two hours with packets is a silence of at least that many whole hours; the real silence
+ *      is up to two hours longer (the last and the next packet fall somewhere in the hours at
+ *      its ends), so the duration given is a lower bound and the event never overstates.  Its
+ *      resolution is one hour, so a threshold under an hour is rounded up to one.  A sensor
+ *      whose packets stop while other sensors' go on is silent until the store's last hour with
+ *      data; a store that ends is not a silence.
+ * A sensor with ledger rows is judged by the ledger only, so one outage is one event.
+ *
+ * The period [from, to] selects events that overlap it; the gap search looks 7 days beyond it on
+ * each side so that a silence reaching into the period is whole.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analysis/events_int.h"
+#include "core/records.h"
+#include "util/grow.h"
+#include "util/textfmt.h"
+#include "util/timeutil.h"
+
+#define SILENCE_DEFAULT_S 3600u
+#define LOOK_AROUND_DAYS 7
+
+/* Unix seconds at which local day `day` starts. */
+static int64_t day_start(int32_t day)
+{
+    int64_t utc = (int64_t)day * 86400;
+    return utc - ds_tz_offset(utc);
+}
+
+/* "2 h 05 min" / "2時間05分" */
+static void fmt_duration(int64_t s, int ja, char *buf, size_t len)
+{
+    if (s < 0)
+        s = 0;
+    long long d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
+    if (d)
+        ds_fmt_text(buf, len, ja ? "%lld日%lld時間" : "%lld d %02lld h", d, h);
+    else if (h)
+        ds_fmt_text(buf, len, ja ? "%lld時間%02lld分" : "%lld h %02lld min", h, m);
+    else if (m)
+        ds_fmt_text(buf, len, ja ? "%lld分" : "%lld min", m);
+    else
+        ds_fmt_text(buf, len, ja ? "%lld秒" : "%lld s", (long long)s);
+}
+
+/* "2023-07-01 10:00" and "2023年7月1日10:00", UTC, as the other detectors print times */
+static void fmt_when(int64_t t, char *en, size_t enlen, char *ja, size_t jalen)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(en, enlen, "%Y-%m-%d %H:%M", &tm);
+    snprintf(ja, jalen, "%d年%d月%d日%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+}
+
+/* The event of one silence [start, end] (unix seconds) of `sensor`. */
+static ds_event *silence_event(ds_events *out, const char *sensor, int64_t start, int64_t end, uint32_t threshold,
+                               int from_ledger, ds_err *err)
+{
+    ds_event *v = ds_events_add(out, err);
+    if (!v)
+        return NULL;
+    snprintf(v->type, sizeof v->type, "sensor_silent");
+    v->start_ns = (uint64_t)start * 1000000000ULL;
+    v->end_ns = (uint64_t)end * 1000000000ULL;
+    ds_event_evidence_add(v, "sensor", 0, sensor);
+    ds_event_evidence_add(v, "silence_s", (double)(end - start), NULL);
+    ds_event_evidence_add(v, "threshold_s", (double)threshold, NULL);
+    ds_event_evidence_add(v, "source", from_ledger ? 1 : 2,
+                          from_ledger ? "collector ledger (commit times)" : "hourly packet counts (lower bound)");
+    return v;
+}
+
+/* ---- 1. the collector ledger ------------------------------------------------------------------ */
+
+static ds_rc ledger_silences(ds_store *st, const ds_sensor_health *h, int64_t from_s, int64_t to_s,
+                             uint32_t threshold, int64_t now, ds_events *out, ds_err *err)
+{
+    ds_segment_rec *seg = NULL;
+    size_t n = 0;
+    ds_rc rc = st->ops->segments_list(st, h->name, from_s - LOOK_AROUND_DAYS * 86400, to_s + LOOK_AROUND_DAYS * 86400,
+                                      &seg, &n, err);
+    if (rc != DS_OK || n == 0)
+        goto out;
+    char d[48], dj[48], th[48], thj[48], t0[32], j0[48], t1[32], j1[48];
+    fmt_duration(threshold, 0, th, sizeof th);
+    fmt_duration(threshold, 1, thj, sizeof thj);
+    for (size_t i = 0; i < n; i++) {
+        const ds_segment_rec *a = &seg[i];
+        int last = i + 1 == n;
+        /* the newest segment of all: silent since, when that is long enough ago */
+        int ongoing = last && a->committed_at >= h->last_upload;
+        if (last && !ongoing)
+            break;   /* the next segment lies beyond the look-around window */
+        int64_t end = ongoing ? now : seg[i + 1].committed_at;
+        if (end - a->committed_at < (int64_t)threshold || end <= from_s || a->committed_at >= to_s)
+            continue;
+        ds_event *v = silence_event(out, h->name, a->committed_at, end, threshold, 1, err);
+        if (!v) {
+            rc = DS_ENOMEM;
+            goto out;
+        }
+        ds_event_evidence_add(v, "ongoing", ongoing, NULL);
+        ds_event_evidence_add(v, "last_segment", (double)a->seq, NULL);
+        if (!ongoing) {
+            ds_event_evidence_add(v, "next_segment", (double)seg[i + 1].seq, NULL);
+            ds_event_evidence_add(v, "next_segment_packets", (double)seg[i + 1].packets, NULL);
+        }
+        fmt_duration(end - a->committed_at, 0, d, sizeof d);
+        fmt_duration(end - a->committed_at, 1, dj, sizeof dj);
+        fmt_when(a->committed_at, t0, sizeof t0, j0, sizeof j0);
+        fmt_when(end, t1, sizeof t1, j1, sizeof j1);
+        if (ongoing) {
+            ds_fmt_text(v->summary_en, sizeof v->summary_en,
+                        "Sensor %s has been silent for %s: its last segment (%llu) reached the collector at %s UTC and "
+                        "none since (threshold %s).",
+                        h->name, d, (unsigned long long)a->seq, t0, th);
+            ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
+                        "センサー%sは%s前から沈黙しています。最後のセグメント（%llu）がコレクターに届いたのは%s（UTC）で、"
+                        "それ以降届いていません（閾値%s）。",
+                        h->name, dj, (unsigned long long)a->seq, j0, thj);
+        } else {
+            ds_fmt_text(v->summary_en, sizeof v->summary_en,
+                        "Sensor %s was silent for %s: no segment reached the collector between %s and %s UTC "
+                        "(threshold %s; segment %llu before, %llu after).",
+                        h->name, d, t0, t1, th, (unsigned long long)a->seq, (unsigned long long)seg[i + 1].seq);
+            ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
+                        "センサー%sが%sにわたり沈黙しました。%sから%s（UTC）まで、コレクターにセグメントが届いていません"
+                        "（閾値%s、直前のセグメント%llu、直後のセグメント%llu）。",
+                        h->name, dj, j0, j1, thj, (unsigned long long)a->seq, (unsigned long long)seg[i + 1].seq);
+        }
+    }
+out:
+    free(seg);
+    return rc;
+}
+
+/* ---- 2. the sensor's own packets, per hour ------------------------------------------------------ */
+
+typedef struct hour_counts {
+    int64_t sensor_id;
+    uint8_t *busy;          /* hours [h0, h0 + nhours): 1 when the sensor captured a packet */
+} hour_counts;
+
+typedef struct hours_ctx {
+    hour_counts *s;
+    size_t n, cap;
+    uint32_t h0, nhours;
+} hours_ctx;
+
+static ds_rc on_hourly(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    hours_ctx *c = ctx;
+    hour_counts *hc = NULL;
+    for (size_t i = 0; i < c->n && !hc; i++)
+        if (c->s[i].sensor_id == sensor_id)
+            hc = &c->s[i];
+    if (!hc) {
+        if (c->n == c->cap) {
+            hour_counts *g = ds_grow(c->s, &c->cap, sizeof *g, 8);
+            if (!g)
+                return ds_fail(err, DS_ENOMEM, "out of memory reading hourly counts");
+            c->s = g;
+        }
+        hc = &c->s[c->n];
+        hc->sensor_id = sensor_id;
+        if (!(hc->busy = calloc(c->nhours, 1)))
+            return ds_fail(err, DS_ENOMEM, "out of memory reading hourly counts");
+        c->n++;
+    }
+    for (size_t i = 0; i < nrec; i++) {
+        ds_rec_hourly r;
+        ds_rec_hourly_get(data + i * DS_REC_HOURLY, &r);
+        /* service dimension only: the country records count the same packets again */
+        if (r.dim == DS_HOURLY_SERVICE && r.packets && r.hour >= c->h0 && r.hour - c->h0 < c->nhours)
+            hc->busy[r.hour - c->h0] = 1;
+    }
+    return DS_OK;
+}
+
+static ds_rc packet_silences(ds_store *st, const ds_event_query *q, const ds_sensor_health *ledger, size_t nledger,
+                             int64_t from_s, int64_t to_s, uint32_t threshold, ds_events *out, ds_err *err)
+{
+    ds_sensor_info *sensors = NULL;
+    size_t nsensors = 0;
+    hours_ctx c = { 0 };
+    ds_rc rc;
+    int64_t w0 = from_s - LOOK_AROUND_DAYS * 86400, w1 = to_s + LOOK_AROUND_DAYS * 86400;
+    if (w0 < 0)
+        w0 = 0;
+    c.h0 = (uint32_t)(w0 / 3600);
+    c.nhours = (uint32_t)((w1 + 3599) / 3600 - c.h0);
+    /* every sensor: the store's last busy hour is anyone's */
+    if ((rc = st->ops->scan(st, DS_CHUNK_HOURLY, 0, q->from - LOOK_AROUND_DAYS - 1, q->to + LOOK_AROUND_DAYS + 1,
+                            on_hourly, &c, err)) != DS_OK)
+        goto out;
+    if ((rc = st->ops->sensors(st, &sensors, &nsensors, err)) != DS_OK)
+        goto out;
+    uint32_t store_last = 0;   /* one past the last busy hour of any sensor, relative to h0 */
+    for (size_t i = 0; i < c.n; i++)
+        for (uint32_t k = c.nhours; k > store_last; k--)
+            if (c.s[i].busy[k - 1]) {
+                store_last = k;
+                break;
+            }
+    /* whole empty hours needed: the duration given is a lower bound, so it must reach the threshold */
+    uint32_t need = (threshold + 3599) / 3600;
+    char d[48], dj[48], th[48], thj[48], t0[32], j0[48], t1[32], j1[48];
+    fmt_duration(threshold, 0, th, sizeof th);
+    fmt_duration(threshold, 1, thj, sizeof thj);
+    for (size_t i = 0; i < c.n; i++) {
+        const hour_counts *hc = &c.s[i];
+        const char *name = NULL;
+        if (hc->sensor_id <= 0 || (q->sensor_id > 0 && hc->sensor_id != q->sensor_id))
+            continue;
+        for (size_t k = 0; k < nsensors && !name; k++)
+            if (sensors[k].id == hc->sensor_id)
+                name = sensors[k].name;
+        if (!name)
+            continue;
+        int in_ledger = 0;
+        for (size_t k = 0; k < nledger && !in_ledger; k++)
+            in_ledger = ledger[k].last_upload > 0 && strcmp(ledger[k].name, name) == 0;
+        if (in_ledger)
+            continue;   /* judged by its uploads */
+        int64_t prev = -1;   /* the last busy hour seen */
+        for (uint32_t k = 0; k <= store_last; k++) {
+            int busy = k < store_last && hc->busy[k];
+            int at_end = k == store_last;
+            if (!busy && !at_end)
+                continue;
+            /* silent from the end of hour prev to the start of hour k (at the end: the start of
+             * the store's last busy hour, when another sensor still captured then) */
+            int64_t stop = at_end ? (int64_t)store_last - 1 : (int64_t)k;
+            if (prev >= 0 && stop - prev - 1 >= (int64_t)need) {
+                int64_t start = ((int64_t)c.h0 + prev + 1) * 3600, end = ((int64_t)c.h0 + stop) * 3600;
+                if (end > from_s && start < to_s) {
+                    ds_event *v = silence_event(out, name, start, end, threshold, 0, err);
+                    if (!v) {
+                        rc = DS_ENOMEM;
+                        goto out;
+                    }
+                    ds_event_evidence_add(v, "empty_hours", (double)(stop - prev - 1), NULL);
+                    ds_event_evidence_add(v, "until_end_of_data", at_end, NULL);
+                    fmt_duration(end - start, 0, d, sizeof d);
+                    fmt_duration(end - start, 1, dj, sizeof dj);
+                    fmt_when(start, t0, sizeof t0, j0, sizeof j0);
+                    fmt_when(end, t1, sizeof t1, j1, sizeof j1);
+                    ds_fmt_text(v->summary_en, sizeof v->summary_en,
+                                "Sensor %s captured no packets for at least %s, between %s and %s UTC%s (hourly counts; "
+                                "threshold %s).",
+                                name, d, t0, t1, at_end ? ", while other sensors still did" : "", th);
+                    ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
+                                "センサー%sで少なくとも%sにわたりパケットが記録されていません（%sから%s、UTC%s、"
+                                "1時間単位の集計、閾値%s）。",
+                                name, dj, j0, j1, at_end ? "、他のセンサーは記録を継続" : "", thj);
+                }
+            }
+            if (busy)
+                prev = k;
+        }
+    }
+out:
+    for (size_t i = 0; i < c.n; i++)
+        free(c.s[i].busy);
+    free(c.s);
+    free(sensors);
+    return rc;
+}
+
+ds_rc ds_detect_silence(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
+{
+    ds_sensor_health *h = NULL;
+    ds_sensor_info *sensors = NULL;
+    size_t nh = 0, nsensors = 0;
+    ds_rc rc = DS_OK;
+    (void)geo;
+    if (!ds_event_wanted(q, "sensor_silent"))
+        return DS_OK;
+    uint32_t threshold = q->sensor_silence_s ? q->sensor_silence_s : SILENCE_DEFAULT_S;
+    int64_t from_s = day_start(q->from), to_s = day_start(q->to + 1), now = (int64_t)time(NULL);
+    if (st->ops->sensor_health && (rc = st->ops->sensor_health(st, &h, &nh, err)) != DS_OK)
+        goto out;
+    const char *only = NULL;   /* --sensor: the ledger knows sensors by name */
+    if (q->sensor_id > 0) {
+        if ((rc = st->ops->sensors(st, &sensors, &nsensors, err)) != DS_OK)
+            goto out;
+        for (size_t i = 0; i < nsensors && !only; i++)
+            if (sensors[i].id == q->sensor_id)
+                only = sensors[i].name;
+    }
+    if (st->ops->segments_list)
+        for (size_t i = 0; i < nh && rc == DS_OK; i++)
+            if ((q->sensor_id <= 0 || (only && !strcmp(only, h[i].name))) && h[i].last_upload > 0)
+                rc = ledger_silences(st, &h[i], from_s, to_s, threshold, now, out, err);
+    if (rc == DS_OK)
+        rc = packet_silences(st, q, h, nh, from_s, to_s, threshold, out, err);
+out:
+    free(h);
+    free(sensors);
+    return rc;
+}

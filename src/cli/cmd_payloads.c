@@ -1,0 +1,285 @@
+/* cmd_payloads.c: `darkscope payloads`: the first payloads scanners sent to a reactive sensor.
+ *
+ * `darkscope sensor --respond syn` answers a scanner's SYN, records the first data segment that
+ * comes back, and the collector stores it (POST /v1/payloads, store.h's payloads_put).  This
+ * lists them for a service and period, as `tcpdump -X` would show them: time (ISO 8601 in the
+ * store's timezone), source, destination, service, length, a printable excerpt (bytes outside
+ * 0x20..0x7e as '.') and the hex.  --top groups identical payloads (same service, same bytes)
+ * with their count, distinct sources and first/last arrival: the few requests a botnet repeats
+ * stand out at once.  Days are the store's days, as for `top`; the period is [FROM 00:00, TO+1
+ * 00:00) local time.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "core/classify.h"
+#include "store/store.h"
+#include "util/timeutil.h"
+
+#define EXCERPT_TABLE 40      /* bytes of a payload shown in a table row */
+#define HEX_TABLE 16
+#define EXCERPT_JSON 256
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: darkscope payloads [OPTIONS]\n\n"
+        "List the first payloads scanners sent to sensors running `--respond syn` (stored by the\n"
+        "collector), oldest first, or with --top the most common ones.\n\n"
+        "options:\n"
+        "      --service S      one destination service, e.g. 80/tcp\n"
+        "      --sensor NAME    one sensor only\n"
+        "      --from DAY       first day, YYYY-MM-DD, in the store's timezone (default: all)\n"
+        "      --to DAY         last day, inclusive (default: all)\n"
+        "  -n, --limit N        rows (default 100; 0 = all)\n"
+        "      --top            group identical payloads: count, sources, first and last seen\n"
+        "      --format F       table | json (default table)\n"
+        "  -c, --config FILE    --db PATH    as for ingest\n"
+        "  -h, --help\n");
+}
+
+/* The first second of local day `day` (midnight, or the first instant after it when a DST
+ * change skips midnight). */
+static int64_t day_start(int32_t day)
+{
+    int64_t guess = (int64_t)day * 86400;
+    int64_t t = guess - ds_tz_offset(guess);
+    t = guess - ds_tz_offset(t);
+    for (int i = 0; i < 48 && ds_day_of(t) < day; i++)
+        t += 1800;
+    for (int i = 0; i < 48 && ds_day_of(t - 1800) >= day; i++)
+        t -= 1800;
+    return t;
+}
+
+/* "2023-07-01T09:00:10+09:00" in the current timezone. */
+static char *iso_time(uint64_t ts_ns, char *buf, size_t len)
+{
+    time_t t = (time_t)(ts_ns / 1000000000ull);
+    struct tm tm;
+    char off[8];
+    if (!localtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm) || !strftime(off, sizeof off, "%z", &tm)) {
+        snprintf(buf, len, "-");
+        return buf;
+    }
+    size_t n = strlen(buf);
+    if (strlen(off) == 5)
+        snprintf(buf + n, len - n, "%.3s:%.2s", off, off + 3);
+    return buf;
+}
+
+/* Printable ASCII as it is, anything else as '.': at most max bytes of p. */
+static char *excerpt(const uint8_t *p, size_t n, size_t max, char *buf)
+{
+    size_t k = n < max ? n : max;
+    for (size_t i = 0; i < k; i++)
+        buf[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '.';
+    buf[k] = 0;
+    return buf;
+}
+
+static void print_hex(FILE *f, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%02x", p[i]);
+}
+
+static void print_b64(FILE *f, const uint8_t *p, size_t n)
+{
+    static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+        fputc(A[v >> 18 & 63], f);
+        fputc(A[v >> 12 & 63], f);
+        fputc(i + 1 < n ? A[v >> 6 & 63] : '=', f);
+        fputc(i + 2 < n ? A[v & 63] : '=', f);
+    }
+}
+
+static void print_table(const ds_payload_query *q, const ds_payload_row *rows, size_t n, uint64_t total)
+{
+    char t1[40], t2[40], svc[DS_SERVICE_STRLEN], ex[EXCERPT_TABLE + 1];
+    int aw = 15;   /* address columns: as wide as the widest address, at least an IPv4 one */
+    for (size_t i = 0; i < n; i++) {
+        int a = (int)strlen(rows[i].src), b = (int)strlen(rows[i].dst);
+        aw = a > aw ? a : aw;
+        aw = b > aw ? b : aw;
+    }
+    if (q->top)
+        printf("%4s  %-9s %8s %8s  %-25s  %-25s %6s  %-*s  %s\n", "rank", "service", "count", "sources", "first seen",
+               "last seen", "len", EXCERPT_TABLE, "excerpt", "hex");
+    else
+        printf("%-25s  %-10s %-*s %5s  %-*s %-9s %6s  %-*s  %s\n", "time", "sensor", aw, "source", "sport", aw,
+               "destination", "service", "len", EXCERPT_TABLE, "excerpt", "hex");
+    for (size_t i = 0; i < n; i++) {
+        const ds_payload_row *r = &rows[i];
+        ds_service_format(DS_SERVICE(r->proto, r->dport), svc, sizeof svc);
+        excerpt(r->data, r->data_len, EXCERPT_TABLE, ex);
+        if (q->top)
+            printf("%4zu  %-9s %8llu %8llu  %-25s  %-25s %6u  %-*s  ", i + 1, svc, (unsigned long long)r->count,
+                   (unsigned long long)r->sources, iso_time(r->first_ns, t1, sizeof t1), iso_time(r->last_ns, t2, sizeof t2),
+                   r->len, EXCERPT_TABLE, ex);
+        else
+            printf("%-25s  %-10s %-*s %5u  %-*s %-9s %6u  %-*s  ", iso_time(r->first_ns, t1, sizeof t1), r->sensor, aw,
+                   r->src, r->sport, aw, r->dst, svc, r->len, EXCERPT_TABLE, ex);
+        print_hex(stdout, r->data, r->data_len < HEX_TABLE ? r->data_len : HEX_TABLE);
+        printf("%s\n", r->data_len > HEX_TABLE ? "..." : "");
+    }
+    if (q->top)
+        printf("%llu distinct payload%s%s\n", (unsigned long long)total, total == 1 ? "" : "s",
+               total > n ? " (raise --limit, or --limit 0, to see all)" : "");
+    else
+        printf("%llu payload%s%s\n", (unsigned long long)total, total == 1 ? "" : "s",
+               total > n ? " (raise --limit, or --limit 0, to see all)" : "");
+}
+
+static void print_json(const ds_payload_query *q, const ds_payload_row *rows, size_t n)
+{
+    char t1[40], t2[40], svc[DS_SERVICE_STRLEN], ex[EXCERPT_JSON + 1];
+    printf("[");
+    for (size_t i = 0; i < n; i++) {
+        const ds_payload_row *r = &rows[i];
+        ds_service_format(DS_SERVICE(r->proto, r->dport), svc, sizeof svc);
+        if (q->top)
+            printf("%s\n  {\"rank\": %zu, \"service\": \"%s\", \"count\": %llu, \"sources\": %llu, \"first_seen\": \"%s\","
+                   " \"last_seen\": \"%s\", \"first_ns\": %llu, \"last_ns\": %llu, \"example_source\": ",
+                   i ? "," : "", i + 1, svc, (unsigned long long)r->count, (unsigned long long)r->sources,
+                   iso_time(r->first_ns, t1, sizeof t1), iso_time(r->last_ns, t2, sizeof t2),
+                   (unsigned long long)r->first_ns, (unsigned long long)r->last_ns);
+        else {
+            printf("%s\n  {\"time\": \"%s\", \"ts_ns\": %llu, \"sensor\": ", i ? "," : "", iso_time(r->first_ns, t1, sizeof t1),
+                   (unsigned long long)r->first_ns);
+            cli_json_string(stdout, r->sensor);
+            printf(", \"source\": ");
+        }
+        cli_json_string(stdout, r->src);
+        if (!q->top) {
+            printf(", \"sport\": %u, \"destination\": ", r->sport);
+            cli_json_string(stdout, r->dst);
+            printf(", \"service\": \"%s\", \"tcp_seq\": %u", svc, r->tcp_seq);
+        }
+        printf(", \"len\": %u, \"kept\": %zu, \"excerpt\": ", r->len, r->data_len);
+        cli_json_string(stdout, excerpt(r->data, r->data_len, EXCERPT_JSON, ex));
+        printf(", \"hex\": \"");
+        print_hex(stdout, r->data, r->data_len);
+        printf("\", \"payload_b64\": \"");
+        print_b64(stdout, r->data, r->data_len);
+        printf("\", \"xxh128\": \"");
+        print_hex(stdout, r->hash, 16);
+        printf("\"}");
+    }
+    printf("%s]\n", n ? "\n" : "");
+}
+
+int ds_cmd_payloads_run(int argc, char **argv);
+int ds_cmd_payloads_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'D' },
+        { "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
+        { "sensor", required_argument, NULL, 's' }, { "service", required_argument, NULL, 'S' },
+        { "limit", required_argument, NULL, 'n' }, { "top", no_argument, NULL, 'T' },
+        { "format", required_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+    };
+    const char *config = NULL, *db = NULL, *from = NULL, *to = NULL, *format = "table";
+    ds_payload_query q = { .limit = 100 };
+    ds_payload_row *rows = NULL;
+    size_t n = 0;
+    uint64_t total = 0;
+    int c, status = 2;
+    ds_config cfg;
+    ds_store *st = NULL;
+    ds_err err = { 0 };
+
+    ds_config_init(&cfg);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:n:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'D': db = optarg; break;
+        case 'f': from = optarg; break;
+        case 't': to = optarg; break;
+        case 's': q.sensor = optarg; break;
+        case 'S': {
+            ds_service s;
+            if (ds_service_parse(optarg, &s) != 0) {
+                fprintf(stderr, "darkscope payloads: --service %s: use PORT/tcp, e.g. 80/tcp\n", optarg);
+                goto out;
+            }
+            q.have_service = 1;
+            q.service = s;
+            break;
+        }
+        case 'n': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || v < 0) {
+                fprintf(stderr, "darkscope payloads: --limit takes a number >= 0\n");
+                goto out;
+            }
+            q.limit = (size_t)v;
+            break;
+        }
+        case 'T': q.top = 1; break;
+        case 'F': format = optarg; break;
+        case 'h': usage(stdout); status = 0; goto out;
+        default: usage(stderr); goto out;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        goto out;
+    }
+    if (strcmp(format, "table") && strcmp(format, "json")) {
+        fprintf(stderr, "darkscope payloads: --format %s: use table or json\n", format);
+        goto out;
+    }
+    int32_t dfrom = 0, dto = 0;
+    if ((from && ds_day_parse(from, &dfrom) != 0) || (to && ds_day_parse(to, &dto) != 0)) {
+        fprintf(stderr, "darkscope payloads: --from/--to take a date as YYYY-MM-DD (got '%s')\n",
+                from && ds_day_parse(from, &dfrom) != 0 ? from : to);
+        goto out;
+    }
+    if (from && to && dto < dfrom) {
+        fprintf(stderr, "darkscope payloads: --to is before --from\n");
+        goto out;
+    }
+    status = 1;
+    if (cli_load_config(&cfg, config, db, NULL, 0) != 0)
+        goto out;
+    char tz[128];
+    if (cli_open_store(&cfg, &st, tz, sizeof tz) != 0)   /* also makes the store's timezone ours */
+        goto out;
+    if (from) {
+        int64_t t = day_start(dfrom);
+        q.from_ns = t > 0 ? (uint64_t)t * 1000000000ull : 0;
+    }
+    if (to) {
+        int64_t t = day_start(dto + 1);
+        q.to_ns = t > 0 ? (uint64_t)t * 1000000000ull : 1;   /* 1: a period before 1970 holds nothing */
+    }
+    if (!st->ops->payloads_query) {
+        fprintf(stderr, "darkscope payloads: the %s store keeps no payloads\n", st->ops->name);
+        goto out;
+    }
+    if (st->ops->payloads_query(st, &q, &rows, &n, &total, &err) != DS_OK) {
+        cli_error(NULL, &err);
+        goto out;
+    }
+    if (strcmp(format, "json") == 0)
+        print_json(&q, rows, n);
+    else
+        print_table(&q, rows, n, total);
+    status = 0;
+out:
+    ds_payload_rows_free(rows, n);
+    ds_store_close(st);
+    ds_config_free(&cfg);
+    return status;
+}
+
+const ds_command ds_cmd_payloads = { "payloads", "list the first payloads scanners sent (sensor --respond syn)",
+                                     ds_cmd_payloads_run };

@@ -1,5 +1,11 @@
-/* cmd_top.c: `darkscope top ports|countries|asns|sources` */
+/* cmd_top.c: `darkscope top ports|countries|asns|sources`
+ *
+ * ASN and source tables name organisations, so they need the geo tables; opening them (mapping
+ * and validating a compiled table of some 16 MB) takes about as long as the query itself, so it
+ * runs in a thread of its own while the query runs.  What is printed, and when it fails, is the
+ * same as opening them first: a geo error is reported instead of any query result. */
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -180,6 +186,15 @@ static void print_csv(const ds_top_query *q, const ds_top_result *r, const ds_ge
     }
 }
 
+typedef struct geo_job { const ds_config *cfg; ds_geo *geo; int status; } geo_job;
+
+static void *geo_open_main(void *arg)
+{
+    geo_job *j = arg;
+    j->status = cli_open_geo(j->cfg, &j->geo);
+    return NULL;
+}
+
 int ds_cmd_top_run(int argc, char **argv);
 int ds_cmd_top_run(int argc, char **argv)
 {
@@ -198,6 +213,9 @@ int ds_cmd_top_run(int argc, char **argv)
     ds_geo *geo = NULL;
     ds_top_result res = { 0 };
     ds_err err = { 0 };
+    geo_job gj = { 0 };
+    pthread_t geo_thread;
+    int geo_started = 0;
 
     ds_config_init(&cfg);
     optind = 1;
@@ -272,10 +290,20 @@ int ds_cmd_top_run(int argc, char **argv)
     if (sensor && cli_sensor_id(st, "top", sensor, &q.sensor_id) != 0)
         goto out;
     if (q.dim == DS_TOP_ASNS || q.dim == DS_TOP_SOURCES) {
-        if (cli_open_geo(&cfg, &geo) != 0)
-            goto out;
+        gj.cfg = &cfg;
+        geo_started = pthread_create(&geo_thread, NULL, geo_open_main, &gj) == 0;
+        if (!geo_started)
+            geo_open_main(&gj);   /* no thread: open it here, as before */
     }
-    if (ds_top_run(st, &q, &res, &err) != DS_OK) {
+    ds_rc trc = ds_top_run(st, &q, &res, &err);
+    if (geo_started) {
+        pthread_join(geo_thread, NULL);
+        geo_started = 0;
+    }
+    geo = gj.geo;
+    if (gj.status != 0)
+        goto out;
+    if (trc != DS_OK) {
         cli_error(NULL, &err);
         goto out;
     }

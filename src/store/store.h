@@ -134,6 +134,9 @@ static inline void ds_payload_rows_free(ds_payload_row *rows, size_t n)
 /* Receives each stored chunk in a scan: the records are valid only during the call. */
 typedef ds_rc (*ds_scan_fn)(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec,
                             ds_err *err);
+/* OR'ed into scan()'s kind: chunks already in the read cache are served from it, but the ones
+ * read are not added (a single pass, such as `top`'s, would only fill memory it never reads). */
+#define DS_SCAN_NOFILL 0x100
 
 typedef struct ds_store_ops {
     const char *name;

@@ -37,3 +37,28 @@ store_sum() { cat "$T"/store.db* 2>/dev/null | md5sum | cut -d' ' -f1; }
 tcount() { tcpdump -nr "$1" "$2 and ip[6:2] & 0x3fff = 0" 2>/dev/null | wc -l; }
 # field of JSON rows from `top --format json`: prints "key packets sources" lines
 json_rows() { python3 -c 'import json,sys; [print(r["key"], r["packets"], r["sources"]) for r in json.load(sys.stdin)]'; }
+
+# ./xxh FILE: XXH3-128 of a file, canonical hex (what X-Darkscope-Hash carries), from libxxhash;
+# skips the test when it cannot be built
+build_xxh() {
+cat > xxh.c <<'EOF'
+#include <stdio.h>
+#include <xxhash.h>
+int main(int argc, char **argv)
+{
+    FILE *f = argc == 2 ? fopen(argv[1], "rb") : NULL;
+    if (!f) return 1;
+    XXH3_state_t *s = XXH3_createState();
+    XXH3_128bits_reset(s);
+    char b[65536];
+    size_t n;
+    while ((n = fread(b, 1, sizeof b, f)) > 0) XXH3_128bits_update(s, b, n);
+    XXH128_canonical_t k;
+    XXH128_canonicalFromHash(&k, XXH3_128bits_digest(s));
+    for (int i = 0; i < 16; i++) printf("%02x", k.digest[i]);
+    printf("\n");
+    return 0;
+}
+EOF
+    cc -O2 -o xxh xxh.c -lxxhash || skip "cannot build the XXH3 helper (libxxhash-dev)"
+}

@@ -19,26 +19,7 @@ write_conf
 printf 'leak:libfontconfig.so\n' > lsan.supp
 export LSAN_OPTIONS=suppressions=$T/lsan.supp G_SLICE=always-malloc
 
-cat > xxh.c <<'EOF'
-#include <stdio.h>
-#include <xxhash.h>
-int main(int argc, char **argv)
-{
-    FILE *f = argc == 2 ? fopen(argv[1], "rb") : NULL;
-    if (!f) return 1;
-    XXH3_state_t *s = XXH3_createState();
-    XXH3_128bits_reset(s);
-    char b[65536];
-    size_t n;
-    while ((n = fread(b, 1, sizeof b, f)) > 0) XXH3_128bits_update(s, b, n);
-    XXH128_canonical_t k;
-    XXH128_canonicalFromHash(&k, XXH3_128bits_digest(s));
-    for (int i = 0; i < 16; i++) printf("%02x", k.digest[i]);
-    printf("\n");
-    return 0;
-}
-EOF
-cc -O2 -o xxh xxh.c -lxxhash || skip "cannot build the XXH3 helper (libxxhash-dev)"
+build_xxh
 
 TOKYO=$("$DS" token new tokyo --tokens tokens)
 OSAKA=$("$DS" token new osaka --tokens tokens)

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "store/store.h"
+#include "util/grow.h"
 
 #define SCHEMA_VERSION "2"   /* 2: 16-byte HOURLY records per service and per country; SOURCES.dst1 */
 #define CHUNK_ZSTD_LEVEL DS_CHUNK_ZSTD_LEVEL
@@ -622,12 +623,10 @@ static ds_rc sq_day_span(ds_store *base, int32_t *first, int32_t *last, ds_err *
 static void *row_append(void **rows, size_t *n, size_t *cap, size_t size)
 {
     if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 8;
-        void *nr = realloc(*rows, nc * size);
+        void *nr = ds_grow(*rows, cap, size, 8);
         if (!nr)
             return NULL;
         *rows = nr;
-        *cap = nc;
     }
     void *r = (char *)*rows + (*n)++ * size;
     memset(r, 0, size);
@@ -718,6 +717,16 @@ static int ledger_exists(sqlite_store *s)
     return n > 0;
 }
 
+/* A collector_segments row's hash, packets, bytes, committed_at, from column `col` on. */
+static void segment_from_row(sqlite3_stmt *q, int col, ds_segment_rec *r)
+{
+    if (sqlite3_column_bytes(q, col) == 16)
+        memcpy(r->hash, sqlite3_column_blob(q, col), 16);
+    r->packets = (uint64_t)sqlite3_column_int64(q, col + 1);
+    r->bytes = (uint64_t)sqlite3_column_int64(q, col + 2);
+    r->committed_at = sqlite3_column_int64(q, col + 3);
+}
+
 static ds_rc sq_segment_get(ds_store *base, const char *sensor, uint64_t seq, ds_segment_rec *out, ds_err *err)
 {
     sqlite_store *s = (sqlite_store *)base;
@@ -735,11 +744,7 @@ static ds_rc sq_segment_get(ds_store *base, const char *sensor, uint64_t seq, ds
         memset(out, 0, sizeof *out);
         snprintf(out->sensor, sizeof out->sensor, "%s", sensor);
         out->seq = seq;
-        if (sqlite3_column_bytes(q, 0) == 16)
-            memcpy(out->hash, sqlite3_column_blob(q, 0), 16);
-        out->packets = (uint64_t)sqlite3_column_int64(q, 1);
-        out->bytes = (uint64_t)sqlite3_column_int64(q, 2);
-        out->committed_at = sqlite3_column_int64(q, 3);
+        segment_from_row(q, 0, out);
         rc = DS_OK;
     } else if (st != SQLITE_DONE) {
         rc = db_fail(s, err, "segments");
@@ -896,11 +901,7 @@ static ds_rc sq_segments_list(ds_store *base, const char *sensor, int64_t from, 
         }
         snprintf(r->sensor, sizeof r->sensor, "%s", sensor);
         r->seq = (uint64_t)sqlite3_column_int64(q, 0);
-        if (sqlite3_column_bytes(q, 1) == 16)
-            memcpy(r->hash, sqlite3_column_blob(q, 1), 16);
-        r->packets = (uint64_t)sqlite3_column_int64(q, 2);
-        r->bytes = (uint64_t)sqlite3_column_int64(q, 3);
-        r->committed_at = sqlite3_column_int64(q, 4);
+        segment_from_row(q, 1, r);
     }
     if (st != SQLITE_DONE)
         rc = db_fail(s, err, "segments");

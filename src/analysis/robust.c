@@ -83,6 +83,14 @@ size_t ds_spike_runs(const double *x, size_t n, size_t from, const ds_spike_rule
     return ds_spike_runs_vs(x, x, n, from, r, out, max);
 }
 
+/* The level of x before day d (d >= days): the median of the `days` (at most 64) days before it. */
+static double level_before(const double *x, size_t d, size_t days)
+{
+    double scratch[64];
+    size_t k = days < 64 ? days : 64;
+    return ds_median(x + d - k, k, scratch);
+}
+
 /* Drop a run's leading days whose excess is below peak_frac of the peak's: the ramp was taken
  * before the peak was known, and a day that a heavy source kept high just before a spike is not
  * the spike's start. */
@@ -109,9 +117,7 @@ size_t ds_spike_runs_vs(const double *x, const double *base, size_t n, size_t fr
         if (!isfinite(x[d]) || baseline(base, d, r, &m, &s) < r->min_days)
             continue;
         if (r->level_days && d >= r->level_days) {
-            double scratch[64];
-            size_t k = r->level_days < 64 ? r->level_days : 64;
-            double lv = ds_median(x + d - k, k, scratch);
+            double lv = level_before(x, d, r->level_days);
             if (isfinite(lv) && lv > m)
                 m = lv;
         }
@@ -132,9 +138,7 @@ size_t ds_spike_runs_vs(const double *x, const double *base, size_t n, size_t fr
             if (e > d && r->level_days && e >= r->level_days) {
                 /* a new jump over the level the run itself set (and that the run so far never
                  * made): a phenomenon of its own */
-                double scratch[64];
-                size_t k = r->level_days < 64 ? r->level_days : 64;
-                double lv = ds_median(x + e - k, k, scratch);
+                double lv = level_before(x, e, r->level_days);
                 if (isfinite(lv) && lv > m && x[e] >= r->ratio_start * lv && (x[e] - lv) / s >= r->z_start &&
                     x[run.peak] < r->ratio_start * lv)
                     break;

@@ -39,6 +39,16 @@ int cli_open_geo(const ds_config *cfg, ds_geo **out);
  * configuration's when the store has none yet).  Prints the error and returns non-zero. */
 struct ds_store;
 int cli_open_store(const ds_config *cfg, struct ds_store **out, char *tz, size_t tzlen);
+/* The set-up every query subcommand (top, events, stats, report, payloads) shares: load the
+ * configuration (cli_load_config), then open its store (cli_open_store).  tz may be NULL when the
+ * caller does not print the timezone.  Prints the error and returns non-zero. */
+int cli_query_open(ds_config *cfg, const char *config_path, const char *db_override, struct ds_store **out,
+                   char *tz, size_t tzlen);
+/* The period and sensor of a query: the days not given (have_from/have_to 0) from the store
+ * (cli_period), and the id of `sensor` when one is named (cli_sensor_id).  Returns 0, or the exit
+ * status (1 or 2) after printing the error. */
+int cli_query_scope(struct ds_store *st, const char *cmd, const char *store_path, int have_from, int have_to,
+                    const char *sensor, int32_t *from, int32_t *to, int64_t *sensor_id);
 /* 1234567 -> "1,234,567" */
 void cli_json_string(FILE *f, const char *s);
 void cli_csv_field(FILE *f, const char *s);

@@ -175,18 +175,14 @@ static int events_run(int argc, char **argv)
         goto out;
     }
     status = 1;
-    if (cli_load_config(&cfg, config, db, NULL, 0) != 0)
+    if (cli_query_open(&cfg, config, db, &st, NULL, 0) != 0)
         goto out;
-    char tz[128];
-    if (cli_open_store(&cfg, &st, tz, sizeof tz) != 0)
-        goto out;
-    int prc = cli_period(st, "events", cfg.store_path, from != NULL, to != NULL, &q.from, &q.to);
+    int prc = cli_query_scope(st, "events", cfg.store_path, from != NULL, to != NULL, sensor, &q.from, &q.to,
+                              &q.sensor_id);
     if (prc != 0) {
         status = prc;
         goto out;
     }
-    if (sensor && cli_sensor_id(st, "events", sensor, &q.sensor_id) != 0)
-        goto out;
     q.sensor_silence_s = cfg.sensor_silence_s;
     /* research scanners: listed as research_scanner events whenever lists are configured, and
      * left out of every other event with --exclude research */

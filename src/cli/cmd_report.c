@@ -173,9 +173,7 @@ static int report_run(int argc, char **argv)
     }
 
     status = 1;
-    if (cli_load_config(&cfg, config, db, NULL, 0) != 0)
-        goto out;
-    if (cli_open_store(&cfg, &st, tz, sizeof tz) != 0)
+    if (cli_query_open(&cfg, config, db, &st, tz, sizeof tz) != 0)
         goto out;
     ro.timezone = tz;
     ro.sensor_silence_s = cfg.sensor_silence_s;

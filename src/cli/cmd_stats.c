@@ -74,10 +74,8 @@ int ds_cmd_stats_run(int argc, char **argv)
         goto out;
     }
     status = 1;
-    if (cli_load_config(&cfg, config, db, NULL, 0) != 0)
-        goto out;
     char tz[128];
-    if (cli_open_store(&cfg, &st, tz, sizeof tz) != 0)
+    if (cli_query_open(&cfg, config, db, &st, tz, sizeof tz) != 0)
         goto out;
     if (st->ops->sensor_stats(st, &rows, &n, &err) != DS_OK) {
         cli_error(NULL, &err);

@@ -277,18 +277,14 @@ int ds_cmd_top_run(int argc, char **argv)
         goto out;
     }
     status = 1;
-    if (cli_load_config(&cfg, config, db, NULL, 0) != 0)
+    if (cli_query_open(&cfg, config, db, &st, NULL, 0) != 0)
         goto out;
-    char tz[128];
-    if (cli_open_store(&cfg, &st, tz, sizeof tz) != 0)
-        goto out;
-    int prc = cli_period(st, "top", cfg.store_path, from != NULL, to != NULL, &q.from, &q.to);
+    int prc = cli_query_scope(st, "top", cfg.store_path, from != NULL, to != NULL, sensor, &q.from, &q.to,
+                              &q.sensor_id);
     if (prc != 0) {
         status = prc;
         goto out;
     }
-    if (sensor && cli_sensor_id(st, "top", sensor, &q.sensor_id) != 0)
-        goto out;
     if (q.dim == DS_TOP_ASNS || q.dim == DS_TOP_SOURCES) {
         gj.cfg = &cfg;
         geo_started = pthread_create(&geo_thread, NULL, geo_open_main, &gj) == 0;

@@ -86,6 +86,27 @@ int cli_open_store(const ds_config *cfg, ds_store **out, char *tz, size_t tzlen)
     return 0;
 }
 
+int cli_query_open(ds_config *cfg, const char *config_path, const char *db_override, ds_store **out, char *tz,
+                   size_t tzlen)
+{
+    char own[128];
+    *out = NULL;
+    if (cli_load_config(cfg, config_path, db_override, NULL, 0) != 0)
+        return 1;
+    return cli_open_store(cfg, out, tz ? tz : own, tz ? tzlen : sizeof own);
+}
+
+int cli_query_scope(ds_store *st, const char *cmd, const char *store_path, int have_from, int have_to,
+                    const char *sensor, int32_t *from, int32_t *to, int64_t *sensor_id)
+{
+    int prc = cli_period(st, cmd, store_path, have_from, have_to, from, to);
+    if (prc != 0)
+        return prc;
+    if (sensor && cli_sensor_id(st, cmd, sensor, sensor_id) != 0)
+        return 1;
+    return 0;
+}
+
 int cli_open_geo(const ds_config *cfg, ds_geo **out)
 {
     ds_err err = { 0 };

@@ -1355,45 +1355,6 @@ static void share_draw(cairo_t *cr, const bar_plan *p)
     text_draw(cr, &p->title, INK);
 }
 
-ds_rc ds_chart_share(const ds_share_chart *c, ds_chart_format f, ds_chart_out *out, ds_err *err)
-{
-    ink k = { 0 };
-    canvas cv = { 0 };
-    bar_plan *p = NULL;
-    ds_rc rc = share_validate(c, err);
-    if (rc != DS_OK)
-        goto out;
-    if (!out) {
-        rc = ds_fail(err, DS_EINVAL, "share chart: no output buffer");
-        goto out;
-    }
-    out->data = NULL;
-    out->len = 0;
-    p = calloc(1, sizeof *p);
-    if (!p) {
-        rc = ds_fail(err, DS_ENOMEM, "share chart: out of memory for the layout");
-        goto out;
-    }
-    rc = ink_open(&k, NULL, err);
-    if (rc != DS_OK)
-        goto out;
-    rc = share_plan_make(&k, c, p, err);
-    if (rc != DS_OK)
-        goto out;
-    rc = canvas_open(&cv, f, p->W, p->H, out->max_len, err);
-    if (rc != DS_OK)
-        goto out;
-    share_draw(cv.cr, p);
-    rc = canvas_finish(&cv, out, err);
-out:
-    canvas_release(&cv);
-    if (p)
-        bar_plan_release(p);
-    free(p);
-    ink_close(&k);
-    return rc;
-}
-
 /* ---------------------------------------------------------------- mix chart */
 
 static ds_rc mix_validate(const ds_mix_chart *c, ds_err *err)
@@ -1623,35 +1584,47 @@ static void mix_draw(cairo_t *cr, const ink *k, const ds_mix_chart *c, const bar
     text_draw(cr, &p->title, INK);
 }
 
-ds_rc ds_chart_mix(const ds_mix_chart *c, ds_chart_format f, ds_chart_out *out, ds_err *err)
+/* One renderer for both bar charts: a tagged pair of typed pointers, not a void *, so each kind's
+ * validate, plan and draw steps keep their own types. */
+typedef struct bar_chart {
+    enum { BAR_SHARE, BAR_MIX } kind;
+    const char *what;   /* for messages */
+    const ds_share_chart *share;
+    const ds_mix_chart *mix;
+} bar_chart;
+
+static ds_rc bar_chart_render(const bar_chart *bc, ds_chart_format f, ds_chart_out *out, ds_err *err)
 {
     ink k = { 0 };
     canvas cv = { 0 };
     bar_plan *p = NULL;
-    ds_rc rc = mix_validate(c, err);
+    ds_rc rc = bc->kind == BAR_SHARE ? share_validate(bc->share, err) : mix_validate(bc->mix, err);
     if (rc != DS_OK)
         goto out;
     if (!out) {
-        rc = ds_fail(err, DS_EINVAL, "mix chart: no output buffer");
+        rc = ds_fail(err, DS_EINVAL, "%s: no output buffer", bc->what);
         goto out;
     }
     out->data = NULL;
     out->len = 0;
     p = calloc(1, sizeof *p);
     if (!p) {
-        rc = ds_fail(err, DS_ENOMEM, "mix chart: out of memory for the layout");
+        rc = ds_fail(err, DS_ENOMEM, "%s: out of memory for the layout", bc->what);
         goto out;
     }
     rc = ink_open(&k, NULL, err);
     if (rc != DS_OK)
         goto out;
-    rc = mix_plan_make(&k, c, p, err);
+    rc = bc->kind == BAR_SHARE ? share_plan_make(&k, bc->share, p, err) : mix_plan_make(&k, bc->mix, p, err);
     if (rc != DS_OK)
         goto out;
     rc = canvas_open(&cv, f, p->W, p->H, out->max_len, err);
     if (rc != DS_OK)
         goto out;
-    mix_draw(cv.cr, &k, c, p);
+    if (bc->kind == BAR_SHARE)
+        share_draw(cv.cr, p);
+    else
+        mix_draw(cv.cr, &k, bc->mix, p);
     rc = canvas_finish(&cv, out, err);
 out:
     canvas_release(&cv);
@@ -1660,4 +1633,16 @@ out:
     free(p);
     ink_close(&k);
     return rc;
+}
+
+ds_rc ds_chart_share(const ds_share_chart *c, ds_chart_format f, ds_chart_out *out, ds_err *err)
+{
+    const bar_chart bc = { .kind = BAR_SHARE, .what = "share chart", .share = c };
+    return bar_chart_render(&bc, f, out, err);
+}
+
+ds_rc ds_chart_mix(const ds_mix_chart *c, ds_chart_format f, ds_chart_out *out, ds_err *err)
+{
+    const bar_chart bc = { .kind = BAR_MIX, .what = "mix chart", .mix = c };
+    return bar_chart_render(&bc, f, out, err);
 }

@@ -7,13 +7,17 @@
  * 0x20..0x7e as '.') and the hex.  --top groups identical payloads (same service, same bytes)
  * with their count, distinct sources and first/last arrival: the few requests a botnet repeats
  * stand out at once.  Days are the store's days, as for `top`; the period is [FROM 00:00, TO+1
- * 00:00) local time.
+ * 00:00) local time.  --exclude research leaves out payloads from the research scanners of
+ * [detect] research_lists / research_asns, as `report --exclude research` does: sources the store
+ * attributes to a listed prefix or ASN in the period, and any address in a listed prefix.
  */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "analysis/payloads_exclude.h"
+#include "analysis/research.h"
 #include "cli/cli.h"
 #include "core/classify.h"
 #include "store/store.h"
@@ -36,6 +40,7 @@ static void usage(FILE *f)
         "      --to DAY         last day, inclusive (default: all)\n"
         "  -n, --limit N        rows (default 100; 0 = all)\n"
         "      --top            group identical payloads: count, sources, first and last seen\n"
+        "      --exclude research  leave out research scanners ([detect] research_lists/_asns)\n"
         "      --format F       table | json (default table)\n"
         "  -c, --config FILE    --db PATH    as for ingest\n"
         "  -h, --help\n");
@@ -182,15 +187,18 @@ int ds_cmd_payloads_run(int argc, char **argv)
         { "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
         { "sensor", required_argument, NULL, 's' }, { "service", required_argument, NULL, 'S' },
         { "limit", required_argument, NULL, 'n' }, { "top", no_argument, NULL, 'T' },
-        { "format", required_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        { "format", required_argument, NULL, 'F' }, { "exclude", required_argument, NULL, 'x' },
+        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     const char *config = NULL, *db = NULL, *from = NULL, *to = NULL, *format = "table";
     ds_payload_query q = { .limit = 100 };
     ds_payload_row *rows = NULL;
     size_t n = 0;
     uint64_t total = 0;
-    int c, status = 2;
+    int c, status = 2, exclude_research = 0;
     ds_config cfg;
+    ds_research *research = NULL;
+    ds_u64set excluded = { 0 };
     ds_store *st = NULL;
     ds_err err = { 0 };
 
@@ -225,6 +233,13 @@ int ds_cmd_payloads_run(int argc, char **argv)
         }
         case 'T': q.top = 1; break;
         case 'F': format = optarg; break;
+        case 'x':
+            if (strcmp(optarg, "research") != 0) {
+                fprintf(stderr, "darkscope payloads: --exclude %s: the only exclusion is 'research'\n", optarg);
+                goto out;
+            }
+            exclude_research = 1;
+            break;
         case 'h': usage(stdout); status = 0; goto out;
         default: usage(stderr); goto out;
         }
@@ -265,7 +280,22 @@ int ds_cmd_payloads_run(int argc, char **argv)
         fprintf(stderr, "darkscope payloads: the %s store keeps no payloads\n", st->ops->name);
         goto out;
     }
-    if (st->ops->payloads_query(st, &q, &rows, &n, &total, &err) != DS_OK) {
+    if (exclude_research) {
+        /* the sources of the period (all the store holds when not given) that the lists or the
+         * ASNs name; a store without traffic yet has none, and the prefixes still apply */
+        int32_t first = 0, last = 0;
+        ds_rc rc = ds_research_load(&research, &cfg.research, &err);
+        if (rc == DS_OK && (rc = st->ops->day_span(st, &first, &last, &err)) == DS_ENOTFOUND)
+            rc = DS_OK;   /* an empty (zeroed) set has nothing */
+        else if (rc == DS_OK)
+            rc = ds_research_sources(research, st, from ? dfrom : first, to ? dto : last, &excluded, &err);
+        if (rc != DS_OK) {
+            cli_error(NULL, &err);
+            goto out;
+        }
+    }
+    if (ds_payloads_query_excluding(st, &q, exclude_research ? &excluded : NULL, research, &rows, &n, &total, &err) !=
+        DS_OK) {
         cli_error(NULL, &err);
         goto out;
     }
@@ -276,6 +306,8 @@ int ds_cmd_payloads_run(int argc, char **argv)
     status = 0;
 out:
     ds_payload_rows_free(rows, n);
+    ds_research_free(research);
+    ds_u64set_free(&excluded);
     ds_store_close(st);
     ds_config_free(&cfg);
     return status;

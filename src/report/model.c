@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "analysis/cube.h"
+#include "analysis/payloads_exclude.h"
 #include "analysis/top.h"
 #include "core/records.h"
 #include "util/timeutil.h"
@@ -542,11 +543,10 @@ static ds_rc focus_payloads(builder *b, ds_report_focus *fx, const ds_sensor_inf
     int64_t from = day_start(r->o.period.from), to = day_start(r->o.period.to + 1);
     q.from_ns = from > 0 ? (uint64_t)from * 1000000000ull : 0;
     q.to_ns = to > 0 ? (uint64_t)to * 1000000000ull : 1;
-    ds_rc rc = b->st->ops->payloads_query(b->st, &q, &rows, &n, &total, b->err);
+    /* research scanners left out of the report (--exclude research) are left out here too */
+    ds_rc rc = ds_payloads_query_excluding(b->st, &q, b->base.exclude, NULL, &rows, &n, &total, b->err);
     if (rc != DS_OK)
         return rc;
-    /* research scanners left out of the report are not left out here: payloads carry addresses
-     * as text and the exclusion set holds source keys; the section says whose payloads these are */
     if (n) {
         if (!(fx->payloads = calloc(n, sizeof *fx->payloads))) {
             ds_payload_rows_free(rows, n);

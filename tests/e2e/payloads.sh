@@ -6,7 +6,8 @@
 # doubles nothing, malformed batches are refused with 400 naming the line and store nothing, bad
 # tokens and hashes are refused.  Then `darkscope payloads` (table, JSON, --top, --service,
 # --sensor, --from/--to) shows what was stored byte for byte, and `darkscope report --focus 80/tcp`
-# lists the most common payload (JSON, Markdown in English and Japanese, HTML).  Last, the sensor's
+# lists the most common payload (JSON, Markdown in English and Japanese, HTML).  --exclude research
+# leaves a listed scanner's payloads out of both (rows, --top counts, the report's table).  Last, the sensor's
 # own uploader sends a spooled pay-N.jsonl through the same endpoint (no capture interface needed:
 # `sensor --read`).
 source "$(dirname "$0")/lib.bash"
@@ -224,6 +225,64 @@ grep -q 'GET / HTTP/1.1..Host' r.html || fail "HTML report: no payload table"
 # a period without payloads: no section, an empty list
 "$DS" report --period 2023-07-01..2023-07-01 --focus 443/tcp --format json |
     python3 -c 'import json,sys; assert json.load(sys.stdin)["focus"][0]["payloads"] == []' || fail "443/tcp payloads"
+
+# ---- --exclude research (issue #4 item 3, issue #5 item 2): 192.0.2.1 sent two of the four GETs and
+# is listed; its SYN is in the store (a capture of it ingested), so the report's exclusion set, made
+# from the sources the store saw, holds it.  192.0.2.4 (the telnet payload) is listed too but never
+# captured: `payloads` matches the lists' prefixes against the address as well.
+python3 - <<'EOF'
+import json, struct
+T = 1688205601                    # 2023-07-01 10:00:01 UTC, the first GET
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return ~s & 0xffff
+ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 1, 0, 64, 6, 0, bytes([192, 0, 2, 1]), bytes([198, 51, 100, 7])))
+ip[10:12] = struct.pack("!H", csum(bytes(ip)))
+tcp = struct.pack("!HHIIBBHHH", 40001, 80, 123456788, 0, 0x50, 0x02, 1024, 0, 0)
+frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + bytes(ip) + tcp
+with open("research.pcap", "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    f.write(struct.pack("<IIII", T, 0, len(frame), len(frame)) + frame)
+json.dump({"name": "test research scanners", "type": "cidr", "list": ["192.0.2.1/32", "192.0.2.4/32"]},
+          open("research.json", "w"))
+EOF
+"$DS" ingest -q --sensor tokyo research.pcap
+{ cat darkscope.conf; printf '[detect]\nresearch_lists = %s/research.json\n' "$T"; } > research.conf
+set +e
+"$DS" payloads --exclude research >/dev/null 2>err; rc=$?
+"$DS" payloads --exclude scanners >/dev/null 2>err2; rc2=$?
+set -e
+[ "$rc" = 1 ] && grep -q 'research_lists' err || fail "--exclude research without lists: rc $rc $(cat err)"
+[ "$rc2" = 2 ] && grep -q "the only exclusion is 'research'" err2 || fail "--exclude scanners: rc $rc2 $(cat err2)"
+"$DS" payloads -c research.conf --format json > inc.json
+"$DS" payloads -c research.conf --exclude research --format json > exc.json
+"$DS" payloads -c research.conf --exclude research --top --format json > exctop.json
+"$DS" payloads -c research.conf --exclude research --top --limit 1 > exctop1.txt
+"$DS" payloads -c research.conf --exclude research --service 80/tcp --from 2023-07-01 --to 2023-07-01 > exc.txt
+python3 - <<'EOF' || fail "payloads --exclude research: $(cat exc.json exctop.json)"
+import json
+inc, exc, top = (json.load(open(f)) for f in ("inc.json", "exc.json", "exctop.json"))
+assert len(inc) == 6, len(inc)
+assert sorted(r["source"] for r in exc) == ["192.0.2.2", "192.0.2.3", "2001:db8::1"], exc
+assert [r["ts_ns"] for r in exc] == sorted(r["ts_ns"] for r in exc)
+get = top[0]
+assert get["service"] == "80/tcp" and get["count"] == 2 and get["sources"] == 2, get
+assert get["first_seen"] == "2023-07-01T10:00:02+00:00" and get["example_source"] == "192.0.2.2", get
+assert [r["count"] for r in top] == [2, 1] and all(r["service"] == "80/tcp" for r in top), top
+EOF
+grep -q '^2 distinct payloads (raise --limit' exctop1.txt || fail "--top --limit 1 footer: $(cat exctop1.txt)"
+grep -q '192\.0\.2\.1 ' exc.txt && fail "192.0.2.1 in the excluded table: $(cat exc.txt)"
+grep -q '^3 payloads$' exc.txt || fail "excluded table footer: $(tail -n 1 exc.txt)"
+"$DS" report -c research.conf --period 2023-07-01..2023-07-01 --compare none --focus 80/tcp --exclude research --format json > repx.json
+"$DS" report -c research.conf --period 2023-07-01..2023-07-01 --compare none --focus 80/tcp --format json > repi.json
+python3 - <<'EOF' || fail "report --exclude research payloads: $(python3 -c 'import json; print(json.load(open("repx.json"))["focus"][0]["payloads"])')"
+import json
+x = json.load(open("repx.json"))["focus"][0]["payloads"]
+i = json.load(open("repi.json"))["focus"][0]["payloads"]
+assert i[0]["count"] == 4 and i[0]["sources"] == 3, i
+assert x[0]["count"] == 2 and x[0]["sources"] == 2 and len(x) == 2, x
+EOF
 
 # ---- the sensor's own uploader (src/net/uploader.c) sends a spooled pay-N.jsonl, deletes it on
 # the 200, and a copy sent again (an answer lost before the delete) is a duplicate

@@ -8,6 +8,9 @@
  * say and the total ignores the limit; --top groups identical content per service with counts
  * and distinct sources; a store that never saw a payload answers with no rows, and one opened
  * again later (an existing store) keeps them.  Each test works in its own temporary directory.
+ * ds_payloads_query_excluding (analysis/payloads_exclude.c, --exclude research) leaves out the
+ * sources it is given, by key or by list prefix, and regroups --top in memory exactly as the
+ * store's SQL does: with nothing excluded its answer equals the store's, row for row.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -25,7 +28,10 @@
 #include <sqlite3.h>
 #include <cmocka.h>
 
+#include "analysis/payloads_exclude.h"
 #include "core/classify.h"
+#include "core/ip.h"
+#include "core/records.h"
 #include "store/store.h"
 
 typedef struct tmp { char dir[64]; char db[128]; } tmp;
@@ -378,6 +384,147 @@ static void test_top(void **state)
     ds_store_close(s);
 }
 
+static ds_payload_row *query_ex(ds_store *s, const ds_payload_query *q, const ds_u64set *keys, const ds_research *r,
+                                 size_t *n, uint64_t *total)
+{
+    ds_payload_row *rows = NULL;
+    ds_err err = { 0 };
+    ds_rc rc = ds_payloads_query_excluding(s, q, keys, r, &rows, n, total, &err);
+    if (rc != DS_OK)
+        fail_msg("ds_payloads_query_excluding: %s", err.msg);
+    return rows;
+}
+
+static void same_rows(const ds_payload_row *a, const ds_payload_row *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(a[i].sensor, b[i].sensor);
+        assert_int_equal(a[i].first_ns, b[i].first_ns);
+        assert_int_equal(a[i].last_ns, b[i].last_ns);
+        assert_string_equal(a[i].src, b[i].src);
+        assert_string_equal(a[i].dst, b[i].dst);
+        assert_int_equal(a[i].sport, b[i].sport);
+        assert_int_equal(a[i].dport, b[i].dport);
+        assert_int_equal(a[i].proto, b[i].proto);
+        assert_int_equal(a[i].tcp_seq, b[i].tcp_seq);
+        assert_int_equal(a[i].len, b[i].len);
+        assert_memory_equal(a[i].hash, b[i].hash, 16);
+        assert_int_equal(a[i].count, b[i].count);
+        assert_int_equal(a[i].sources, b[i].sources);
+        assert_int_equal(a[i].data_len, b[i].data_len);
+        if (a[i].data_len)
+            assert_memory_equal(a[i].data, b[i].data, a[i].data_len);
+    }
+}
+
+/* --exclude research over payloads: by source key (what the store attributes to a research
+ * scanner), by list prefix (an address never captured), and the in-memory --top against the
+ * store's own. */
+static void test_exclude(void **state)
+{
+    tmp *t = *state;
+    ds_store *s = open_store(t->db, 1);
+    put_first(s);
+    static const char SSH[] = "SSH-2.0-Go\r\n";
+    ds_payload o[] = {
+        pl(T0 + 200, "192.0.2.7", "203.0.113.1", 80, GET, strlen(GET)),
+        pl(T0 + 201, "192.0.2.7", "203.0.113.1", 8080, GET, strlen(GET)),
+        pl(T0 + 202, "2001:db8::7", "203.0.113.0", 80, GET, strlen(GET) - 4),   /* a GET cut short: other content */
+        pl(T0 + 203, "2001:db8::8", "203.0.113.2", 22, SSH, strlen(SSH)),
+        pl(T0 + 204, "192.0.2.9", "203.0.113.2", 22, SSH, strlen(SSH)),
+        pl(T0 + 205, "192.0.2.9", "203.0.113.3", 22, SSH, strlen(SSH)),
+        pl(T0 + 206, "192.0.2.10", "203.0.113.2", 22, "", 0),
+    };
+    o[6].len = 0;
+    ds_payload_batch b = batch("osaka", 1, 1, o, sizeof o / sizeof o[0]);
+    put_ok(s, &b);
+    size_t n, n2;
+    uint64_t total, total2;
+    ds_u64set none = { 0 }, keys = { 0 };
+    ds_payload_row *want, *got;
+
+    /* nothing excluded: every query (list and top, each filter, limits) answers as the store's */
+    const ds_payload_query qs[] = {
+        { 0 }, { .top = 1 }, { .top = 1, .limit = 2 }, { .limit = 3 },
+        { .top = 1, .have_service = 1, .service = DS_SERVICE(6, 80) }, { .top = 1, .sensor = "tokyo" },
+        { .top = 1, .from_ns = NS(T0 + 30), .to_ns = NS(T0 + 205) },
+    };
+    for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++) {
+        want = query(s, &qs[k], &n, &total);
+        got = query_ex(s, &qs[k], &none, NULL, &n2, &total2);
+        assert_int_equal(n2, n);
+        assert_int_equal(total2, total);
+        same_rows(got, want, n);
+        ds_payload_rows_free(want, n);
+        ds_payload_rows_free(got, n2);
+    }
+
+    /* 192.0.2.1 by its key: two of the four 80/tcp GETs go, and one of their three sources */
+    ds_ip ip;
+    assert_int_equal(ds_ip_parse("192.0.2.1", &ip), 0);
+    assert_int_equal(ds_u64set_init(&keys, 16), 0);
+    assert_true(ds_u64set_add(&keys, ds_src_key(&ip)) >= 0);
+    assert_int_equal(ds_payload_src_excluded("192.0.2.1", &keys, NULL), 1);
+    assert_int_equal(ds_payload_src_excluded("192.0.2.2", &keys, NULL), 0);
+    assert_int_equal(ds_payload_src_excluded("not an address", &keys, NULL), 0);
+    ds_payload_query q = { .top = 1 };
+    got = query_ex(s, &q, &keys, NULL, &n, &total);
+    assert_int_equal(n, 6);
+    assert_int_equal(total, 6);
+    assert_int_equal(got[0].dport, 22);   /* SSH x3 from 2 sources, now first */
+    assert_int_equal(got[0].count, 3);
+    assert_int_equal(got[0].sources, 2);
+    assert_string_equal(got[0].src, "192.0.2.9");   /* the smallest text, as SQL's min() */
+    assert_string_equal(got[0].dst, "203.0.113.2");
+    assert_int_equal(got[1].dport, 80);
+    assert_int_equal(got[1].count, 2);
+    assert_int_equal(got[1].sources, 2);
+    assert_int_equal(got[1].first_ns, NS(T0 + 20) + 123);
+    assert_int_equal(got[1].last_ns, NS(T0 + 200) + 123);
+    assert_string_equal(got[1].src, "192.0.2.2");
+    assert_memory_equal(got[1].data, GET, strlen(GET));
+    assert_int_equal(got[1].sport, 0);
+    assert_int_equal(got[1].tcp_seq, 0);
+    assert_string_equal(got[1].sensor, "");
+    ds_payload_rows_free(got, n);
+
+    /* and by a list prefix (2001:db8::/32, 192.0.2.8/29) on top of the key: list rows keep
+     * their order, and a limit counts what is left */
+    ds_research *r = ds_research_new();
+    assert_non_null(r);
+    static const char LIST[] = "{\"name\":\"t\",\"type\":\"cidr\",\"list\":[\"2001:db8::/32\",\"192.0.2.8/29\"]}";
+    ds_err err = { 0 };
+    if (ds_research_add_json(r, "list", LIST, strlen(LIST), &err) != DS_OK)
+        fail_msg("research list: %s", err.msg);
+    assert_int_equal(ds_payload_src_excluded("2001:db8::7", NULL, r), 1);
+    assert_int_equal(ds_payload_src_excluded("192.0.2.7", NULL, r), 0);
+    q = (ds_payload_query){ .limit = 2 };
+    got = query_ex(s, &q, &keys, r, &n, &total);
+    assert_int_equal(total, 4);   /* 192.0.2.2, .3, .7 twice */
+    assert_int_equal(n, 2);
+    assert_string_equal(got[0].src, "192.0.2.2");
+    assert_string_equal(got[1].src, "192.0.2.3");
+    ds_payload_rows_free(got, n);
+    q = (ds_payload_query){ .top = 1 };
+    got = query_ex(s, &q, NULL, r, &n, &total);   /* the prefixes alone */
+    assert_int_equal(total, 3);
+    assert_int_equal(got[0].dport, 80);
+    assert_int_equal(got[0].count, 4);
+    assert_int_equal(got[0].sources, 3);
+    ds_payload_rows_free(got, n);
+    /* everything excluded: no rows, no allocation */
+    q = (ds_payload_query){ .sensor = "tokyo", .have_service = 1, .service = DS_SERVICE(6, 443) };
+    assert_int_equal(ds_ip_parse("192.0.2.3", &ip), 0);
+    assert_true(ds_u64set_add(&keys, ds_src_key(&ip)) >= 0);
+    got = query_ex(s, &q, &keys, r, &n, &total);
+    assert_null(got);
+    assert_int_equal(n, 0);
+    assert_int_equal(total, 0);
+    ds_research_free(r);
+    ds_u64set_free(&keys);
+    ds_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -387,6 +534,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_batch_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_top, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exclude, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,22 @@
  *      data; a store that ends is not a silence.
  * A sensor with ledger rows is judged by the ledger only, so one outage is one event.
  *
+ * The cause of a ledger gap.  No segment arriving looks the same whether the sensor was down
+ * (nothing captured: those packets are lost) or the upload path or the collector was (the sensor
+ * kept capturing into its spool and sent the backlog when the path came back: nothing is lost).
+ * The ledger keeps each segment's capture span (the first and last packet times the sensor
+ * reported, ds_segment_rec.first_ns/last_ns), so the two can be told apart: merge the spans of the
+ * sensor's segments into its capture timeline and look at the gap [A, B] between two commits.
+ * Covered but for stretches shorter than HOLE_MIN (the normal pause between one segment's last
+ * packet and the next one's first, and the segment still being captured at B): cause "upload",
+ * no data lost.  A stretch of HOLE_MIN or more that no segment covers: cause "sensor", and the
+ * evidence says how long nothing was captured.  "unknown" when the spans cannot say: a segment at
+ * either end without one (an older sensor or ledger), a span that ends after its own commit (it
+ * cannot have been uploaded before it was captured; beyond SKEW_S of clock difference), or a last
+ * segment before the gap whose capture ended more than the threshold before it was committed
+ * (capture time and upload time do not line up: a replayed capture, or a wrong clock).  An
+ * ongoing silence is "unknown" too: nothing has arrived yet to tell.
+ *
  * The period [from, to] selects events that overlap it; the gap search looks 7 days beyond it on
  * each side so that a silence reaching into the period is whole.
  */
@@ -41,6 +57,80 @@
 
 #define SILENCE_DEFAULT_S 3600u
 #define LOOK_AROUND_DAYS 7
+#define HOLE_MAX_S 300      /* HOLE_MIN: this, or half the threshold when that is less */
+#define SKEW_S 300          /* sensor and collector clocks may differ by this much */
+
+enum { CAUSE_UNKNOWN = 0, CAUSE_UPLOAD = 1, CAUSE_SENSOR = 2 };
+static const char *const cause_names[] = { "unknown", "upload", "sensor" };
+
+typedef struct span { int64_t first, last; } span;   /* unix seconds, first <= last */
+
+/* The capture span of a segment in whole seconds; 0 when it has none that can be right. */
+static int segment_span(const ds_segment_rec *r, span *out)
+{
+    if (!r->first_ns || r->first_ns > r->last_ns || r->last_ns > (uint64_t)INT64_MAX)
+        return 0;
+    out->first = (int64_t)(r->first_ns / 1000000000ULL);
+    out->last = (int64_t)((r->last_ns + 999999999ULL) / 1000000000ULL);
+    return out->last <= r->committed_at + SKEW_S;
+}
+
+static int by_first(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* The capture timeline of seg[0..n): the spans that can be right, sorted and merged. */
+static span *capture_timeline(const ds_segment_rec *seg, size_t n, size_t *nout)
+{
+    span *t = malloc((n ? n : 1) * sizeof *t);
+    size_t k = 0;
+    *nout = 0;
+    if (!t)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (segment_span(&seg[i], &t[k]))
+            k++;
+    qsort(t, k, sizeof *t, by_first);
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (m && t[i].first <= t[m - 1].last) {
+            if (t[i].last > t[m - 1].last)
+                t[m - 1].last = t[i].last;
+        } else {
+            t[m++] = t[i];
+        }
+    }
+    *nout = m;
+    return t;
+}
+
+/* Why nothing arrived between the commits of a (at A) and b (at B): CAUSE_*, with *uncaptured
+ * the seconds of [A, B] in stretches of hole_min or more that no segment's capture covers. */
+static int gap_cause(const span *tl, size_t ntl, const ds_segment_rec *a, const ds_segment_rec *b, uint32_t threshold,
+                     int64_t *uncaptured)
+{
+    span sa, sb;
+    int64_t A = a->committed_at, B = b->committed_at;
+    int64_t hole_min = threshold / 2 < HOLE_MAX_S ? threshold / 2 : HOLE_MAX_S;
+    *uncaptured = 0;
+    if (!tl || !segment_span(a, &sa) || !segment_span(b, &sb) || A - sa.last > (int64_t)threshold)
+        return CAUSE_UNKNOWN;
+    int64_t t = A;   /* [A, t) is accounted for */
+    for (size_t i = 0; i < ntl && t < B; i++) {
+        if (tl[i].last <= t)
+            continue;
+        int64_t start = tl[i].first < B ? tl[i].first : B;
+        if (start - t >= hole_min)
+            *uncaptured += start - t;
+        if (tl[i].last > t)
+            t = tl[i].last;
+    }
+    if (B - t >= hole_min)
+        *uncaptured += B - t;
+    return *uncaptured ? CAUSE_SENSOR : CAUSE_UPLOAD;
+}
 
 /* Unix seconds at which local day `day` starts. */
 static int64_t day_start(int32_t day)
@@ -99,12 +189,14 @@ static ds_rc ledger_silences(ds_store *st, const ds_sensor_health *h, int64_t fr
                              uint32_t threshold, int64_t now, ds_events *out, ds_err *err)
 {
     ds_segment_rec *seg = NULL;
-    size_t n = 0;
+    span *tl = NULL;
+    size_t n = 0, ntl = 0;
     ds_rc rc = st->ops->segments_list(st, h->name, from_s - LOOK_AROUND_DAYS * 86400, to_s + LOOK_AROUND_DAYS * 86400,
                                       &seg, &n, err);
     if (rc != DS_OK || n == 0)
         goto out;
-    char d[48], dj[48], th[48], thj[48], t0[32], j0[48], t1[32], j1[48];
+    tl = capture_timeline(seg, n, &ntl);   /* NULL (out of memory): every cause unknown */
+    char d[48], dj[48], th[48], thj[48], t0[32], j0[48], t1[32], j1[48], u[48], uj[48];
     fmt_duration(threshold, 0, th, sizeof th);
     fmt_duration(threshold, 1, thj, sizeof thj);
     for (size_t i = 0; i < n; i++) {
@@ -122,6 +214,11 @@ static ds_rc ledger_silences(ds_store *st, const ds_sensor_health *h, int64_t fr
             rc = DS_ENOMEM;
             goto out;
         }
+        int64_t uncaptured = 0;
+        int cause = ongoing ? CAUSE_UNKNOWN : gap_cause(tl, ntl, a, &seg[i + 1], threshold, &uncaptured);
+        ds_event_evidence_add(v, "cause", cause, cause_names[cause]);
+        if (cause != CAUSE_UNKNOWN)
+            ds_event_evidence_add(v, "uncaptured_s", (double)uncaptured, NULL);
         ds_event_evidence_add(v, "ongoing", ongoing, NULL);
         ds_event_evidence_add(v, "last_segment", (double)a->seq, NULL);
         if (!ongoing) {
@@ -142,17 +239,43 @@ static ds_rc ledger_silences(ds_store *st, const ds_sensor_health *h, int64_t fr
                         "それ以降届いていません（閾値%s）。",
                         h->name, dj, (unsigned long long)a->seq, j0, thj);
         } else {
+            /* what the capture spans say, after the sentence on the gap itself */
+            const char *why_en = " Whether the sensor or the upload path was down is not known (the segments' "
+                                 "capture times are missing or do not line up with their uploads).",
+                       *why_ja = "センサーとアップロード経路のどちらが停止していたかは不明です（セグメントの記録時刻が"
+                                 "ないか、アップロード時刻と対応しません）。";
+            if (cause == CAUSE_UPLOAD) {
+                why_en = " The sensor kept capturing (the segments uploaded after the gap cover it): the upload path "
+                         "or the collector was down, and no data was lost.";
+                why_ja = "センサーはその間も記録を続けていました（後から届いたセグメントがこの間を含んでいます）。"
+                         "アップロード経路またはコレクターの停止で、データの欠落はありません。";
+            } else if (cause == CAUSE_SENSOR) {
+                fmt_duration(uncaptured, 0, u, sizeof u);
+                fmt_duration(uncaptured, 1, uj, sizeof uj);
+            }
+            char sen_en[200], sen_ja[400];
+            if (cause == CAUSE_SENSOR) {
+                ds_fmt_text(sen_en, sizeof sen_en,
+                            " The sensor captured nothing for %s of it (no segment uploaded later covers that time): "
+                            "the sensor or its capture was down, and those packets are missing.", u);
+                ds_fmt_text(sen_ja, sizeof sen_ja,
+                            "そのうち%sの間、センサーはパケットを記録していません（後から届いたセグメントにも含まれていません）。"
+                            "センサーまたはキャプチャーの停止で、この間のデータは欠落しています。", uj);
+                why_en = sen_en;
+                why_ja = sen_ja;
+            }
             ds_fmt_text(v->summary_en, sizeof v->summary_en,
                         "Sensor %s was silent for %s: no segment reached the collector between %s and %s UTC "
-                        "(threshold %s; segment %llu before, %llu after).",
-                        h->name, d, t0, t1, th, (unsigned long long)a->seq, (unsigned long long)seg[i + 1].seq);
+                        "(threshold %s; segment %llu before, %llu after).%s",
+                        h->name, d, t0, t1, th, (unsigned long long)a->seq, (unsigned long long)seg[i + 1].seq, why_en);
             ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
                         "センサー%sが%sにわたり沈黙しました。%sから%s（UTC）まで、コレクターにセグメントが届いていません"
-                        "（閾値%s、直前のセグメント%llu、直後のセグメント%llu）。",
-                        h->name, dj, j0, j1, thj, (unsigned long long)a->seq, (unsigned long long)seg[i + 1].seq);
+                        "（閾値%s、直前のセグメント%llu、直後のセグメント%llu）。%s",
+                        h->name, dj, j0, j1, thj, (unsigned long long)a->seq, (unsigned long long)seg[i + 1].seq, why_ja);
         }
     }
 out:
+    free(tl);
     free(seg);
     return rc;
 }

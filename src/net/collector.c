@@ -46,9 +46,8 @@
 #include <xxhash.h>
 
 #include "ingest/ingest.h"
+#include "net/payload_ndjson.h"
 #include "net/tokens.h"
-#include "util/grow.h"
-#include "util/json.h"
 
 #define SEGMENTS_PATH "/v1/segments"
 #define HEALTH_PATH "/v1/health"
@@ -92,6 +91,7 @@ typedef struct upload {
     int write_errno;                /* the spool refused a write: answer 503 at the end */
     char part[PATH_MAX];            /* the body as it arrives ("" once gone) */
     ds_sensor_health health;
+    uint64_t first_ns, last_ns;     /* X-Darkscope-First-Ns / -Last-Ns: the segment's capture span */
     struct timespec t0;
     char peer[64];
     int payloads;                   /* POST /v1/payloads: the body is kept in memory */
@@ -324,6 +324,14 @@ static void health_from_headers(struct MHD_Connection *conn, upload *u)
     }
     if (parse_u64(header(conn, "X-Darkscope-Last-Ns"), &v) == 0)
         h->last_ns = v;
+    /* the segment's capture span, for the ledger (sensor_silent tells a sensor that kept capturing
+     * from one that was down); informative, so one that cannot be right is kept as unknown */
+    uint64_t first = 0;
+    if (parse_u64(header(conn, "X-Darkscope-First-Ns"), &first) == 0 && first > 0 && first <= h->last_ns &&
+        h->last_ns <= (uint64_t)INT64_MAX) {
+        u->first_ns = first;
+        u->last_ns = h->last_ns;
+    }
 }
 
 /* Record health only (no segment); failures are logged, they never change an answer. */
@@ -560,7 +568,8 @@ static enum MHD_Result finish_upload(ds_collector *c, struct MHD_Connection *con
             health_note(c, u);
         return reject(c, conn, u, code, err.msg);
     }
-    ds_segment_rec s = { .seq = u->seq, .packets = res.packets, .bytes = u->length, .committed_at = (int64_t)time(NULL) };
+    ds_segment_rec s = { .seq = u->seq, .packets = res.packets, .bytes = u->length, .committed_at = (int64_t)time(NULL),
+                         .first_ns = u->first_ns, .last_ns = u->last_ns };
     snprintf(s.sensor, sizeof s.sensor, "%s", u->sensor);
     memcpy(s.hash, u->hash, 16);
     u->health.last_upload = s.committed_at;
@@ -589,255 +598,10 @@ static enum MHD_Result finish_upload(ds_collector *c, struct MHD_Connection *con
  * otherwise.  The whole body is parsed before anything is stored, so one malformed line refuses
  * the file (400 naming the line) rather than storing part of it; the store keeps the file once
  * per (sensor, seq, hash), so a retry is answered "duplicate".  Bodies are small (at most 2 KiB
- * per payload, one per answered connection) and are kept in memory, up to PAYLOADS_MAX. */
+ * per payload, one per answered connection) and are kept in memory, up to PAYLOADS_MAX.  The
+ * parser is src/net/payload_ndjson.c (fuzzed by fuzz/fuzz_payload_ndjson.c). */
 
 #define PAYLOADS_MAX ((uint64_t)64 << 20)
-
-enum {
-    PF_TS = 1u << 0, PF_SRC = 1u << 1, PF_SPORT = 1u << 2, PF_DST = 1u << 3, PF_DPORT = 1u << 4,
-    PF_SEQ = 1u << 5, PF_LEN = 1u << 6, PF_B64 = 1u << 7, PF_ALL = (1u << 8) - 1,
-};
-
-typedef struct pay_parse {
-    ds_payload *p;                  /* the row being read */
-    unsigned seen;                  /* PF_* */
-    char *text;                     /* payload_b64 as decoded from JSON */
-    size_t text_cap;
-    uint8_t *arena;                 /* decoded payload bytes of every row */
-    size_t arena_cap, arena_used;
-    uint64_t len;
-} pay_parse;
-
-/* A JSON number that must be an integer in [0, max]: digits only, no leading zero. */
-static ds_rc json_uint(ds_json *j, uint64_t max, uint64_t *out)
-{
-    uint64_t v = 0;
-    const char *p = j->p;
-    if (p >= j->end || *p < '0' || *p > '9')
-        return ds_json_fail(j, "expected an unsigned integer");
-    if (*p == '0' && j->end - p > 1 && p[1] >= '0' && p[1] <= '9')
-        return ds_json_fail(j, "leading zero in a number");
-    for (; p < j->end && *p >= '0' && *p <= '9'; p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (max - d) / 10)
-            return ds_json_fail(j, "number out of range");
-        v = v * 10 + d;
-    }
-    if (p < j->end && (*p == '.' || *p == 'e' || *p == 'E'))
-        return ds_json_fail(j, "expected an unsigned integer");
-    j->p = p;
-    *out = v;
-    return DS_OK;
-}
-
-/* An IPv4 or IPv6 address string, kept in its canonical text form. */
-static ds_rc json_addr(ds_json *j, char out[DS_PAYLOAD_ADDRLEN])
-{
-    char buf[64];
-    size_t len;
-    uint8_t a[16];
-    const char *at = j->p;
-    if (j->p >= j->end || *j->p != '"')
-        return ds_json_fail(j, "expected an address string");
-    ds_rc rc = ds_json_string(j, buf, sizeof buf - 1, &len);
-    if (rc != DS_OK)
-        return rc;
-    if (len < sizeof buf)
-        buf[len] = 0;
-    if (len >= sizeof buf - 1 || memchr(buf, 0, len)) {
-        j->p = at;
-        return ds_json_fail(j, "not an IPv4 or IPv6 address");
-    }
-    if (inet_pton(AF_INET, buf, a) == 1 ? !inet_ntop(AF_INET, a, out, DS_PAYLOAD_ADDRLEN)
-        : inet_pton(AF_INET6, buf, a) == 1 ? !inet_ntop(AF_INET6, a, out, DS_PAYLOAD_ADDRLEN) : 1) {
-        j->p = at;
-        return ds_json_fail(j, "not an IPv4 or IPv6 address");
-    }
-    return DS_OK;
-}
-
-static int b64_value(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
-         : c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* RFC 4648 section 4, padded, strictly: a length that is a multiple of 4, '=' only as the last one
- * or two characters.  Writes at most len / 4 * 3 bytes to out (out_cap checked).  -1 if bad. */
-static long b64_decode(const char *s, size_t len, uint8_t *out, size_t out_cap)
-{
-    size_t o = 0;
-    if (len % 4 || len / 4 * 3 > out_cap)
-        return -1;
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4], pad = 0;
-        for (int k = 0; k < 4; k++) {
-            unsigned char ch = (unsigned char)s[i + k];
-            if (ch == '=' && i + 4 == len && k >= 2 && (k == 3 || s[i + 3] == '=')) {
-                v[k] = 0;
-                pad++;
-            } else if ((v[k] = b64_value(ch)) < 0) {
-                return -1;
-            }
-        }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        out[o++] = (uint8_t)(w >> 16);
-        if (pad < 2)
-            out[o++] = (uint8_t)(w >> 8);
-        if (pad < 1)
-            out[o++] = (uint8_t)w;
-    }
-    return (long)o;
-}
-
-static ds_rc pay_member(ds_json *j, const char *key, size_t keylen, void *ctx, int depth)
-{
-    pay_parse *pp = ctx;
-    ds_payload *p = pp->p;
-    static const struct { const char *name; unsigned bit; } keys[] = {
-        { "ts_ns", PF_TS }, { "src", PF_SRC }, { "sport", PF_SPORT }, { "dst", PF_DST }, { "dport", PF_DPORT },
-        { "seq", PF_SEQ }, { "len", PF_LEN }, { "payload_b64", PF_B64 },
-    };
-    unsigned bit = 0;
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (keylen == strlen(keys[i].name) && memcmp(key, keys[i].name, keylen) == 0)
-            bit = keys[i].bit;
-    if (!bit)
-        return ds_json_skip(j, depth);   /* a member a newer sensor adds */
-    if (pp->seen & bit)
-        return ds_json_fail(j, "member given twice");
-    pp->seen |= bit;
-    uint64_t v = 0;
-    ds_rc rc = DS_OK;
-    switch (bit) {
-    case PF_TS:
-        if ((rc = json_uint(j, INT64_MAX, &v)) == DS_OK)
-            p->ts_ns = v;
-        break;
-    case PF_SRC: return json_addr(j, p->src);
-    case PF_DST: return json_addr(j, p->dst);
-    case PF_SPORT:
-    case PF_DPORT:
-        if ((rc = json_uint(j, 65535, &v)) == DS_OK)
-            *(bit == PF_SPORT ? &p->sport : &p->dport) = (uint16_t)v;
-        break;
-    case PF_SEQ:
-        if ((rc = json_uint(j, UINT32_MAX, &v)) == DS_OK)
-            p->tcp_seq = (uint32_t)v;
-        break;
-    case PF_LEN:
-        if ((rc = json_uint(j, UINT32_MAX, &v)) == DS_OK)
-            pp->len = v;
-        break;
-    case PF_B64: {
-        size_t len;
-        const char *at = j->p;
-        if (j->p >= j->end || *j->p != '"')
-            return ds_json_fail(j, "payload_b64: expected a string");
-        if ((rc = ds_json_string(j, pp->text, pp->text_cap, &len)) != DS_OK)
-            return rc;
-        if (len > pp->text_cap) {   /* text_cap is the base64 length of DS_PAYLOAD_MAX bytes */
-            j->p = at;
-            return ds_json_fail(j, "payload_b64: more than 65535 bytes");
-        }
-        long n = b64_decode(pp->text, len, pp->arena + pp->arena_used, pp->arena_cap - pp->arena_used);
-        if (n < 0 || (size_t)n > DS_PAYLOAD_MAX) {
-            j->p = at;
-            return ds_json_fail(j, n < 0 ? "payload_b64: not padded base64 (RFC 4648)" : "payload_b64: more than 65535 bytes");
-        }
-        p->data = pp->arena + pp->arena_used;
-        p->data_len = (size_t)n;
-        pp->arena_used += (size_t)n;
-        break;
-    }
-    default:
-        break;
-    }
-    return rc;
-}
-
-/* Every line of body into rows (allocated; data points into *arena).  A malformed line is
- * DS_EFORMAT with "line N: what at byte M" and nothing is returned. */
-static ds_rc payloads_parse(const char *body, size_t len, ds_payload **rows_out, size_t *n_out, uint8_t **arena_out,
-                            ds_err *err)
-{
-    pay_parse pp = { 0 };
-    ds_payload *rows = NULL;
-    size_t cap = 0, n = 0, lineno = 0;
-    ds_rc rc = DS_ENOMEM;
-    char where[48];
-    pp.text_cap = (DS_PAYLOAD_MAX + 2) / 3 * 4;
-    pp.arena_cap = len;   /* decoded bytes are fewer than the base64 text holding them */
-    if (!(pp.text = malloc(pp.text_cap)) || !(pp.arena = malloc(pp.arena_cap ? pp.arena_cap : 1))) {
-        rc = ds_fail(err, DS_ENOMEM, "out of memory");
-        goto out;
-    }
-    for (const char *line = body, *end = body + len; line < end || (line == end && lineno == 0 && len == 0);) {
-        const char *nl = memchr(line, '\n', (size_t)(end - line));
-        const char *stop = nl ? nl : end;
-        lineno++;
-        snprintf(where, sizeof where, "line %zu", lineno);
-        ds_json j = { .start = line, .p = line, .end = stop, .path = where, .err = err };
-        ds_json_ws(&j);
-        if (j.p < j.end) {   /* blank lines are allowed */
-            if (*j.p != '{') {
-                rc = ds_json_fail(&j, "expected a JSON object");
-                goto out;
-            }
-            /* rows grow with the lines that hold objects (each ~90 bytes or more), so blank
-             * lines cost no memory */
-            if (n == cap) {
-                ds_payload *more = ds_grow(rows, &cap, sizeof *rows, 64);
-                if (!more) {
-                    rc = ds_fail(err, DS_ENOMEM, "out of memory");
-                    goto out;
-                }
-                rows = more;
-            }
-            ds_payload *p = &rows[n];
-            memset(p, 0, sizeof *p);
-            p->proto = 6;   /* --respond syn answers TCP only */
-            pp.p = p;
-            pp.seen = 0;
-            pp.len = 0;
-            if ((rc = ds_json_object(&j, 0, pay_member, &pp)) != DS_OK || (rc = ds_json_end(&j)) != DS_OK)
-                goto out;
-            if ((pp.seen & PF_ALL) != PF_ALL) {
-                static const char *const names[] = { "ts_ns", "src", "sport", "dst", "dport", "seq", "len", "payload_b64" };
-                unsigned missing = PF_ALL & ~pp.seen;
-                int b = 0;
-                while (!(missing & (1u << b)))
-                    b++;
-                char what[64];
-                snprintf(what, sizeof what, "member %s missing", names[b]);
-                j.p = line;
-                rc = ds_json_fail(&j, what);
-                goto out;
-            }
-            if (pp.len < p->data_len) {
-                j.p = line;
-                rc = ds_json_fail(&j, "len is smaller than the payload");
-                goto out;
-            }
-            p->len = (uint32_t)pp.len;
-            n++;
-        }
-        if (!nl)
-            break;
-        line = nl + 1;
-    }
-    *rows_out = rows;
-    *n_out = n;
-    *arena_out = pp.arena;
-    rows = NULL;
-    pp.arena = NULL;
-    rc = DS_OK;
-out:
-    free(rows);
-    free(pp.text);
-    free(pp.arena);
-    return rc;
-}
 
 /* First call of POST /v1/payloads: the headers. */
 static enum MHD_Result begin_payloads(ds_collector *c, struct MHD_Connection *conn, upload *u)
@@ -887,9 +651,7 @@ static enum MHD_Result finish_payloads(ds_collector *c, struct MHD_Connection *c
 {
     char msg[800], body[512], what[128];
     ds_err err = { 0 };
-    ds_payload *rows = NULL;
-    uint8_t *arena = NULL;
-    size_t n = 0;
+    ds_payload_file pf = { 0 };
     enum MHD_Result ret;
     if (u->write_errno || u->received != u->length)
         return reject(c, conn, u, MHD_HTTP_BAD_REQUEST, "body longer or shorter than Content-Length");
@@ -901,12 +663,13 @@ static enum MHD_Result finish_payloads(ds_collector *c, struct MHD_Connection *c
         snprintf(msg, sizeof msg, "body hash %s does not match X-Darkscope-Hash %s (damaged in transit?)", gh, u->hash_hex);
         return reject(c, conn, u, MHD_HTTP_BAD_REQUEST, msg);
     }
-    if (payloads_parse(u->body, (size_t)u->received, &rows, &n, &arena, &err) != DS_OK) {
+    ds_rc prc = ds_payload_ndjson_parse(u->body, (size_t)u->received, &pf, &err);
+    if (prc != DS_OK) {
         snprintf(msg, sizeof msg, "payload file %llu refused, nothing stored: %s", (unsigned long long)u->seq, err.msg);
-        return reject(c, conn, u, err.msg[0] && strstr(err.msg, "memory") ? MHD_HTTP_SERVICE_UNAVAILABLE
-                                                                          : MHD_HTTP_BAD_REQUEST, msg);
+        return reject(c, conn, u, prc == DS_ENOMEM ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_BAD_REQUEST, msg);
     }
-    ds_payload_batch b = { .seq = u->seq, .committed_at = (int64_t)time(NULL), .rows = rows, .n = n };
+    size_t n = pf.n;
+    ds_payload_batch b = { .seq = u->seq, .committed_at = (int64_t)time(NULL), .rows = pf.rows, .n = n };
     snprintf(b.sensor, sizeof b.sensor, "%s", u->sensor);
     memcpy(b.hash, u->hash, 16);
     pthread_mutex_lock(&c->ledger_mu);
@@ -931,8 +694,7 @@ static enum MHD_Result finish_payloads(ds_collector *c, struct MHD_Connection *c
     u->answered = 1;
     ret = send_json(conn, MHD_HTTP_OK, body);
 out:
-    free(rows);
-    free(arena);
+    ds_payload_file_free(&pf);
     return ret;
 }
 

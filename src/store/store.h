@@ -57,6 +57,11 @@ typedef struct ds_segment_rec {
     uint64_t packets;       /* packets classified when it was committed */
     uint64_t bytes;         /* uploaded (compressed) bytes */
     int64_t committed_at;   /* unix seconds */
+    /* The capture time of its first and last packet (ns), as the sensor reported them
+     * (X-Darkscope-First-Ns / -Last-Ns); 0 when unknown (an older sensor, or a ledger row written
+     * before the columns existed).  sensor_silent tells with them whether the sensor went on
+     * capturing while no segment arrived. */
+    uint64_t first_ns, last_ns;
 } ds_segment_rec;
 
 #define DS_HEALTH_HAVE_DROPS 1u   /* kernel_drops was reported */

@@ -717,6 +717,32 @@ static int ledger_exists(sqlite_store *s)
     return n > 0;
 }
 
+/* The capture span of a segment (collector_segments first_ns, last_ns: sensor_silent's cause),
+ * added after the table was first made.  The first ledger_put migrates a ledger written before
+ * them (ALTER TABLE ADD COLUMN inside its transaction; the old rows read 0, "unknown"), and like
+ * the ledger tables themselves this leaves schema_version alone: a reader of a ledger that has
+ * not been migrated yet reads 0 too. */
+static int ledger_has_span(sqlite_store *s)
+{
+    sqlite3_stmt *q = NULL;
+    int n = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM pragma_table_info('collector_segments') WHERE name='last_ns'",
+                           -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    return n > 0;
+}
+
+static ds_rc ledger_add_span(sqlite_store *s, ds_err *err)
+{
+    if (ledger_has_span(s))
+        return DS_OK;
+    return exec(s, "ALTER TABLE collector_segments ADD COLUMN first_ns INTEGER NOT NULL DEFAULT 0;"
+                   "ALTER TABLE collector_segments ADD COLUMN last_ns INTEGER NOT NULL DEFAULT 0;", err);
+}
+
+static sqlite3_int64 span_ns(uint64_t ns) { return ns > (uint64_t)INT64_MAX ? 0 : (sqlite3_int64)ns; }
+
 /* A collector_segments row's hash, packets, bytes, committed_at, from column `col` on. */
 static void segment_from_row(sqlite3_stmt *q, int col, ds_segment_rec *r)
 {
@@ -766,10 +792,11 @@ static ds_rc sq_ledger_put(ds_store *base, const ds_segment_rec *seg, const ds_s
         return rc;
     if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != DS_OK)
         return rc;
-    if ((rc = exec(s, LEDGER_SCHEMA, err)) != DS_OK)
+    if ((rc = exec(s, LEDGER_SCHEMA, err)) != DS_OK || (rc = ledger_add_span(s, err)) != DS_OK)
         goto out;
     if (seg) {
-        if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO collector_segments VALUES(?,?,?,?,?,?)", -1, &q, NULL) != SQLITE_OK) {
+        if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO collector_segments(sensor, seq, hash, packets, bytes,"
+                               " committed_at, first_ns, last_ns) VALUES(?,?,?,?,?,?,?,?)", -1, &q, NULL) != SQLITE_OK) {
             rc = db_fail(s, err, "segments");
             goto out;
         }
@@ -779,6 +806,8 @@ static ds_rc sq_ledger_put(ds_store *base, const ds_segment_rec *seg, const ds_s
         sqlite3_bind_int64(q, 4, (sqlite3_int64)seg->packets);
         sqlite3_bind_int64(q, 5, (sqlite3_int64)seg->bytes);
         sqlite3_bind_int64(q, 6, seg->committed_at);
+        sqlite3_bind_int64(q, 7, span_ns(seg->first_ns));
+        sqlite3_bind_int64(q, 8, span_ns(seg->last_ns));
         if (sqlite3_step(q) != SQLITE_DONE) {
             rc = db_fail(s, err, "segments");
             goto out;
@@ -881,13 +910,15 @@ static ds_rc sq_segments_list(ds_store *base, const char *sensor, int64_t from, 
     *n = 0;
     if (!ledger_exists(s))
         return DS_OK;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT seq, hash, packets, bytes, committed_at FROM collector_segments WHERE sensor=?1"
-                           " AND committed_at >= coalesce((SELECT max(committed_at) FROM collector_segments"
-                           " WHERE sensor=?1 AND committed_at < ?2), ?2) AND committed_at <= coalesce((SELECT"
-                           " min(committed_at) FROM collector_segments WHERE sensor=?1 AND committed_at > ?3), ?3)"
-                           " ORDER BY committed_at, seq",
-                           -1, &q, NULL) != SQLITE_OK)
+    char sql[640];
+    snprintf(sql, sizeof sql,
+             "SELECT seq, hash, packets, bytes, committed_at, %s FROM collector_segments WHERE sensor=?1"
+             " AND committed_at >= coalesce((SELECT max(committed_at) FROM collector_segments"
+             " WHERE sensor=?1 AND committed_at < ?2), ?2) AND committed_at <= coalesce((SELECT"
+             " min(committed_at) FROM collector_segments WHERE sensor=?1 AND committed_at > ?3), ?3)"
+             " ORDER BY committed_at, seq",
+             ledger_has_span(s) ? "first_ns, last_ns" : "0, 0");
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
         return db_fail(s, err, "segments");
     sqlite3_bind_text(q, 1, sensor, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, from);
@@ -902,6 +933,8 @@ static ds_rc sq_segments_list(ds_store *base, const char *sensor, int64_t from, 
         snprintf(r->sensor, sizeof r->sensor, "%s", sensor);
         r->seq = (uint64_t)sqlite3_column_int64(q, 0);
         segment_from_row(q, 1, r);
+        r->first_ns = (uint64_t)sqlite3_column_int64(q, 5);
+        r->last_ns = (uint64_t)sqlite3_column_int64(q, 6);
     }
     if (st != SQLITE_DONE)
         rc = db_fail(s, err, "segments");

@@ -7,7 +7,11 @@
  * period and --sensor select.  Packets: a file-fed store whose HOURLY records have empty hours
  * gives silences of whole hours (a lower bound), including one that runs to the store's end while
  * another sensor goes on; the threshold in whole hours; and a sensor the ledger knows is judged by
- * the ledger only.
+ * the ledger only.  Cause: with the segments' capture spans in the ledger, a gap the backlog
+ * uploaded after it covers is "upload" (no data lost), one with an uncaptured stretch is "sensor"
+ * (with its length, also when it is only part of the gap), and segments without spans or with
+ * capture times that do not line up with their commits give "unknown"; a ledger written before
+ * the span columns existed is read (spans 0) and migrated by the next ledger_put.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -24,6 +28,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "analysis/events.h"
 #include "core/records.h"
@@ -79,6 +84,31 @@ static void put_segment(ds_store *st, const char *sensor, uint64_t seq, int64_t 
     seg.hash[1] = (uint8_t)(seq >> 8);
     seg.hash[2] = (uint8_t)sensor[0];
     assert_int_equal(st->ops->ledger_put(st, &seg, &h, &err), DS_OK);
+}
+
+/* The same with the capture span [first_s, last_s] the sensor reported. */
+static void put_span(ds_store *st, const char *sensor, uint64_t seq, int64_t at, int64_t first_s, int64_t last_s)
+{
+    ds_err err = { 0 };
+    ds_segment_rec seg = { .seq = seq, .packets = 100, .bytes = 1000, .committed_at = at,
+                           .first_ns = (uint64_t)first_s * 1000000000ULL + 5,
+                           .last_ns = (uint64_t)last_s * 1000000000ULL + 7 };
+    ds_sensor_health h = { .last_seen = at, .last_upload = at };
+    snprintf(seg.sensor, sizeof seg.sensor, "%s", sensor);
+    snprintf(h.name, sizeof h.name, "%s", sensor);
+    seg.hash[0] = (uint8_t)seq;
+    seg.hash[1] = (uint8_t)(seq >> 8);
+    seg.hash[2] = (uint8_t)sensor[0];
+    assert_int_equal(st->ops->ledger_put(st, &seg, &h, &err), DS_OK);
+}
+
+static const char *evidence_text(const ds_event *v, const char *name)
+{
+    for (size_t i = 0; i < v->nevidence; i++)
+        if (!strcmp(v->evidence[i].name, name))
+            return v->evidence[i].text;
+    fail_msg("no evidence %s in the event of %s", name, v->summary_en);
+    return "";
 }
 
 static double evidence(const ds_event *v, const char *name)
@@ -292,6 +322,186 @@ static void packet_gaps(void **state)
     ds_events_free(&ev);
 }
 
+/* Ten segments a minute apart, each capturing the minute before its commit, the last at A. */
+static uint64_t before_gap(ds_store *st, const char *sensor, int64_t A)
+{
+    uint64_t seq = 1;
+    for (int i = 9; i >= 0; i--, seq++)
+        put_span(st, sensor, seq, A - 60 * i, A - 60 * i - 60, A - 60 * i - 1);
+    return seq;
+}
+
+static void ledger_gap_cause(void **state)
+{
+    tmp *t = *state;
+    ds_store *st = t->st;
+    int64_t now = (int64_t)time(NULL), A = now - 10000, B = A + 7200;
+    uint64_t seq;
+
+    /* tokyo: the upload path was down for [A, B]; the sensor captured on, and the 120 minutes of
+     * backlog arrive at B, a second apart, then a segment a minute again */
+    seq = before_gap(st, "tokyo", A);
+    for (int k = 0; k < 120; k++)
+        put_span(st, "tokyo", seq++, B + k, A + 60 * k, A + 60 * k + 59);
+    for (int j = 0; j < 30; j++)
+        put_span(st, "tokyo", seq++, B + 120 + 60 * j, B + 60 * j, B + 60 * j + 59);
+    /* osaka: the sensor was down; it captures again from B - 60 (committed at B) */
+    seq = before_gap(st, "osaka", A);
+    for (int j = 0; j < 30; j++)
+        put_span(st, "osaka", seq++, B + 60 * j, B - 60 + 60 * j, B - 1 + 60 * j);
+    /* nagoya: upload path down, and the sensor too for 1000 s of it: [A + 3000, A + 4000) */
+    seq = before_gap(st, "nagoya", A);
+    for (int k = 0; k < 120; k++)
+        if (k < 50 || k >= 66)
+            put_span(st, "nagoya", seq++, B + k, k == 66 ? A + 4000 : A + 60 * k, A + 60 * k + 59);
+    put_span(st, "nagoya", seq++, B + 200, B, B + 100);
+    /* kobe: no capture spans (an older sensor) */
+    for (int i = 0; i < 3; i++)
+        put_segment(st, "kobe", (uint64_t)i + 1, A - 60 * (2 - i));
+    put_segment(st, "kobe", 4, B);
+    /* sendai: a replayed capture of 2023 (its capture times far before its commits) */
+    int64_t old = 1688169600;
+    for (int i = 0; i < 3; i++)
+        put_span(st, "sendai", (uint64_t)i + 1, A - 60 * (2 - i), old + 60 * i, old + 60 * i + 59);
+    put_span(st, "sendai", 4, B, old + 180, old + 7500);
+    /* sapporo: a span that ends after its own commit (a sensor clock far ahead) */
+    put_span(st, "sapporo", 1, A, A - 60, A - 1);
+    put_span(st, "sapporo", 2, B, B - 60, B + 3600);
+
+    ds_events ev = { 0 };
+    ds_event_query q = { .from = ds_day_of(now - 2 * 86400), .to = ds_day_of(now) };
+    run(st, &q, &ev);
+    assert_int_equal(ev.n, 6);
+    int seen = 0;
+    for (size_t i = 0; i < ev.n; i++) {
+        const ds_event *v = &ev.ev[i];
+        const char *s = sensor_of(v);
+        assert_int_equal(v->start_ns / 1000000000ULL, A);
+        assert_int_equal(v->end_ns / 1000000000ULL, B);
+        assert_true(evidence(v, "silence_s") == 7200);
+        if (!strcmp(s, "tokyo")) {
+            assert_string_equal(evidence_text(v, "cause"), "upload");
+            assert_true(evidence(v, "cause") == 1);
+            assert_true(evidence(v, "uncaptured_s") == 0);
+            assert_non_null(strstr(v->summary_en, "the upload path or the collector was down, and no data was lost"));
+            assert_non_null(strstr(v->summary_ja, "データの欠落はありません"));
+        } else if (!strcmp(s, "osaka")) {
+            assert_string_equal(evidence_text(v, "cause"), "sensor");
+            assert_true(evidence(v, "cause") == 2);
+            assert_true(evidence(v, "uncaptured_s") == 7200 - 60);
+            assert_non_null(strstr(v->summary_en, "captured nothing for 1 h 59 min of it"));
+            assert_non_null(strstr(v->summary_en, "those packets are missing"));
+            assert_non_null(strstr(v->summary_ja, "1時間59分の間、センサーはパケットを記録していません"));
+        } else if (!strcmp(s, "nagoya")) {
+            assert_string_equal(evidence_text(v, "cause"), "sensor");
+            assert_true(evidence(v, "uncaptured_s") == 1000);
+            assert_non_null(strstr(v->summary_en, "captured nothing for 16 min of it"));
+        } else {
+            assert_true(!strcmp(s, "kobe") || !strcmp(s, "sendai") || !strcmp(s, "sapporo"));
+            assert_string_equal(evidence_text(v, "cause"), "unknown");
+            assert_true(evidence(v, "cause") == 0);
+            assert_non_null(strstr(v->summary_en, "is not known"));
+            assert_non_null(strstr(v->summary_ja, "不明です"));
+            for (size_t k = 0; k < v->nevidence; k++)
+                assert_string_not_equal(v->evidence[k].name, "uncaptured_s");
+        }
+        seen |= 1 << (s[0] == 't' ? 0 : s[0] == 'o' ? 1 : s[0] == 'n' ? 2 : s[0] == 'k' ? 3 : s[1] == 'e' ? 4 : 5);
+    }
+    assert_int_equal(seen, 63);
+    ds_events_free(&ev);
+
+    /* short stretches are the pause between segments, not a silence of the sensor: tokyo's
+     * backlog with a 100 s hole in it stays "upload" (HOLE_MIN: 300 s) */
+    seq = before_gap(st, "hakata", A);
+    for (int k = 0; k < 120; k++)
+        put_span(st, "hakata", seq++, B + k, A + 60 * k + (k == 7 ? 100 : 0), A + 60 * k + 59 + (k == 6 ? -50 : 0));
+    q.sensor_id = 0;
+    run(st, &q, &ev);
+    int found = 0;
+    for (size_t i = 0; i < ev.n; i++)
+        if (!strcmp(sensor_of(&ev.ev[i]), "hakata")) {
+            found = 1;
+            assert_string_equal(evidence_text(&ev.ev[i], "cause"), "upload");
+        }
+    assert_true(found);
+    ds_events_free(&ev);
+
+    /* an ongoing silence cannot tell yet */
+    put_span(st, "kushiro", 1, now - 20000, now - 20060, now - 20001);
+    q.sensor_silence_s = 0;
+    run(st, &q, &ev);
+    found = 0;
+    for (size_t i = 0; i < ev.n; i++)
+        if (!strcmp(sensor_of(&ev.ev[i]), "kushiro")) {
+            found = 1;
+            assert_string_equal(evidence_text(&ev.ev[i], "cause"), "unknown");
+            assert_true(evidence(&ev.ev[i], "ongoing") == 1);
+        }
+    assert_true(found);
+    ds_events_free(&ev);
+
+    /* the op keeps the spans */
+    ds_segment_rec *rows = NULL;
+    size_t n = 0;
+    ds_err err = { 0 };
+    assert_int_equal(st->ops->segments_list(st, "osaka", B, B, &rows, &n, &err), DS_OK);
+    assert_true(n >= 2);
+    assert_int_equal(rows[1].committed_at, B);
+    assert_int_equal(rows[1].first_ns, (uint64_t)(B - 60) * 1000000000ULL + 5);
+    assert_int_equal(rows[1].last_ns, (uint64_t)(B - 1) * 1000000000ULL + 7);
+    free(rows);
+}
+
+/* A ledger written before the span columns existed: read with spans 0, migrated by the next
+ * ledger_put (old rows keep 0: "unknown"), and the schema version left as it was. */
+static void ledger_migration(void **state)
+{
+    tmp *t = *state;
+    ds_store *st = t->st;
+    ds_err err = { 0 };
+    sqlite3 *db = NULL;
+    int64_t now = (int64_t)time(NULL), A = now - 10000, B = A + 7200;
+    char ver[32] = "";
+    assert_int_equal(st->ops->meta_get(st, "schema_version", ver, sizeof ver, &err), DS_OK);
+    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE collector_segments(sensor TEXT NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL,"
+             "  packets INTEGER NOT NULL, bytes INTEGER NOT NULL, committed_at INTEGER NOT NULL, PRIMARY KEY(sensor, seq));"
+             "CREATE TABLE collector_health(name TEXT PRIMARY KEY, last_seen INTEGER NOT NULL,"
+             "  last_upload INTEGER NOT NULL, last_segment INTEGER NOT NULL, segments INTEGER NOT NULL,"
+             "  packets INTEGER NOT NULL, last_ns INTEGER NOT NULL, kernel_drops INTEGER, spool_bytes INTEGER);"
+             "INSERT INTO collector_segments VALUES('tokyo', 1, x'00', 5, 10, %lld);"
+             "INSERT INTO collector_health VALUES('tokyo', %lld, %lld, 1, 1, 5, 0, NULL, NULL);",
+             (long long)A, (long long)A, (long long)A);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    ds_segment_rec *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(st->ops->segments_list(st, "tokyo", 0, now, &rows, &n, &err), DS_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].first_ns, 0);
+    assert_int_equal(rows[0].last_ns, 0);
+    free(rows);
+    put_span(st, "tokyo", 2, B, B - 60, B - 1);   /* migrates */
+    assert_int_equal(st->ops->segments_list(st, "tokyo", 0, now, &rows, &n, &err), DS_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(rows[0].last_ns, 0);
+    assert_int_equal(rows[1].last_ns, (uint64_t)(B - 1) * 1000000000ULL + 7);
+    free(rows);
+    char ver2[32] = "";
+    assert_int_equal(st->ops->meta_get(st, "schema_version", ver2, sizeof ver2, &err), DS_OK);
+    assert_string_equal(ver, ver2);
+
+    ds_events ev = { 0 };
+    ds_event_query q = { .from = ds_day_of(now - 2 * 86400), .to = ds_day_of(now) };
+    run(st, &q, &ev);
+    assert_int_equal(ev.n, 1);
+    assert_string_equal(evidence_text(&ev.ev[0], "cause"), "unknown");   /* the old row has no span */
+    ds_events_free(&ev);
+}
+
 static void unknown_type_lists_it(void **state)
 {
     (void)state;
@@ -305,6 +515,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(ledger_gap, setup, teardown),
         cmocka_unit_test_setup_teardown(packet_gaps, setup, teardown),
+        cmocka_unit_test_setup_teardown(ledger_gap_cause, setup, teardown),
+        cmocka_unit_test_setup_teardown(ledger_migration, setup, teardown),
         cmocka_unit_test(unknown_type_lists_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -774,8 +774,13 @@ static int map_new(ds_agg *a, src_ent *e)
     return 0;
 }
 
+/* First and last seen, where 0 means "none yet" (as in the store): a packet stamped 0 itself (a
+ * capture without a clock) therefore moves neither, in every order the packets may come in;
+ * treating it as a time made the span depend on the order, and --threads 2 disagree with 1. */
 static inline void counts_touch(ds_agg_counts *c, uint64_t ts)
 {
+    if (!ts)
+        return;
     if (!c->first_ns || ts < c->first_ns)
         c->first_ns = ts;
     if (ts > c->last_ns)
@@ -821,7 +826,7 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
         a->have_last = 1;
     }
     e->packets++;
-    if (!e->first_ns || p->ts_ns < e->first_ns)
+    if (p->ts_ns && (!e->first_ns || p->ts_ns < e->first_ns))   /* 0: no time (see counts_touch) */
         e->first_ns = p->ts_ns;
     if (p->ts_ns > e->last_ns)
         e->last_ns = p->ts_ns;

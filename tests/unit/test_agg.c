@@ -896,6 +896,40 @@ static void test_other_counters(void **state)
     ds_agg_free(NULL);
 }
 
+/* Regression (tcpdump's babel_update_oobr.pcap): packets stamped 0 among others made the span
+ * depend on packet order, so --threads 2 printed another "first packet" than --threads 1.  A
+ * zero stamp now moves neither first nor last seen, in any order. */
+static void test_zero_timestamps(void **state)
+{
+    (void)state;
+    static const uint64_t orders[3][3] = { { 5000, 0, 7000 }, { 0, 7000, 5000 }, { 7000, 5000, 0 } };
+    for (int o = 0; o < 3; o++) {
+        ds_agg *a = new_agg(1, NULL, NULL);
+        for (int i = 0; i < 3; i++) {
+            ds_agg_other(a, 0, DS_PKT_NON_IP, 0, orders[o][i]);
+            ds_pkt p = pkt4(0x01020304, 0x0a000001, orders[o][i], DS_PROTO_UDP, 161, 0);
+            feed(a, 0, DAY0, 0, &p);
+        }
+        const ds_agg_counts *c = ds_agg_counts_of(a, 0);
+        assert_int_equal(c->first_ns, 5000);
+        assert_int_equal(c->last_ns, 7000);
+        coll k;
+        emit(a, &k);
+        assert_int_equal(k.no, 1);
+        assert_int_equal(k.o[0].r.first_ns, 5000);
+        assert_int_equal(k.o[0].r.last_ns, 7000);
+        assert_int_equal(k.o[0].r.packets, 3);
+        coll_free(&k);
+        ds_agg_free(a);
+    }
+    /* only zero stamps: no span at all, as for no packets */
+    ds_agg *a = new_agg(1, NULL, NULL);
+    ds_agg_other(a, 0, DS_PKT_NON_IP, 0, 0);
+    assert_int_equal(ds_agg_counts_of(a, 0)->first_ns, 0);
+    assert_int_equal(ds_agg_counts_of(a, 0)->last_ns, 0);
+    ds_agg_free(a);
+}
+
 /* A sink error stops the emit and is passed up. */
 static ds_rc failing_sink(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, const uint8_t *data, size_t nrec,
                           ds_err *err)
@@ -974,6 +1008,7 @@ int main(void)
         cmocka_unit_test(test_multiday_retire),
         cmocka_unit_test(test_many_days),
         cmocka_unit_test(test_other_counters),
+        cmocka_unit_test(test_zero_timestamps),
         cmocka_unit_test(test_sink_error),
         cmocka_unit_test(test_stress_1m),
         cmocka_unit_test(test_source_port),

@@ -4,7 +4,8 @@
  * does not), the rest is the frame.  The frame is copied into a buffer of exactly its length
  * so that AddressSanitizer sees any read past caplen.  After decoding we check the invariants
  * callers rely on (payload inside the frame, DS_HAVE_L4 only with DS_HAVE_IP, a valid
- * outcome), touch every payload byte and classify.
+ * outcome, ds_peek_ipv4_src agreeing with the decoded IPv4 source), touch every payload byte and
+ * classify.
  *
  * Build: clang -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
  *          fuzz/fuzz_decode.c src/core/{decode,link_*,ipv4,ipv6,tcp,udp,icmp,icmp6,classify,ip}.c
@@ -45,6 +46,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (p.payload < frame || p.payload_len > n || (size_t)(p.payload - frame) > n - p.payload_len)
             abort();
     }
+    /* ingest's owner test must name the source the decoder finds (when it finds an IPv4 one) */
+    uint32_t peek;
+    if (ds_peek_ipv4_src(lt, n ? frame : NULL, (uint32_t)n, &peek) && (p.have & DS_HAVE_IP) && !p.src.v6 &&
+        peek != ds_ip_v4(&p.src))
+        abort();
     volatile unsigned sum = 0;
     for (uint32_t i = 0; i < p.payload_len; i++)
         sum += p.payload[i];

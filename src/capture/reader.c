@@ -79,7 +79,7 @@ void ds_hash_catch_up(ds_reader *r)
 
 static void hash_finish(ds_reader *r)
 {
-    if (r->mapped && r->hashed < r->map_len) {
+    if (r->mapped && !r->no_hash && r->hashed < r->map_len) {
         XXH3_128bits_update(r->hash, (const uint8_t *)r->map + r->hashed, r->map_len - r->hashed);
         r->hashed = r->map_len;
     }
@@ -147,6 +147,7 @@ ds_rc ds_reader_open_flags(ds_reader **out, const char *path, unsigned flags, ds
     }
     r->fd = -1;
     r->hash_mark = SIZE_MAX;
+    r->no_hash = (flags & DS_READER_NO_HASH) != 0;
     XXH3_128bits_reset(r->hash);
 
     if (strcmp(path, "-") == 0) {
@@ -177,7 +178,7 @@ ds_rc ds_reader_open_flags(ds_reader **out, const char *path, unsigned flags, ds
     }
     if (S_ISREG(st.st_mode) && !(flags & DS_READER_NO_MMAP) && try_map(r)) {
         r->container = DS_CONT_PLAIN;
-        r->hash_mark = DS_HASH_CHUNK;
+        r->hash_mark = r->no_hash ? SIZE_MAX : DS_HASH_CHUNK;
     } else {
         rc = ds_stream_open(r, err);
         if (rc != DS_OK)

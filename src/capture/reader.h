@@ -42,6 +42,9 @@ enum {
      * ~0.4 s per GB measured here) this is the faster path when records need not outlive the
      * next call, i.e. for a single-threaded reader. */
     DS_READER_NO_MMAP = 1,
+    /* Do not hash the content: for a second reader of a file another reader hashes already
+     * (ingest's own-reader threads).  ds_reader_hash() then says nothing about the file. */
+    DS_READER_NO_HASH = 2,
 };
 ds_rc ds_reader_open_flags(ds_reader **out, const char *path, unsigned flags, ds_err *err);
 

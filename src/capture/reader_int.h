@@ -77,6 +77,7 @@ struct ds_reader {
     XXH3_state_t *hash;
     size_t hashed;         /* mapped: bytes of the mapping hashed so far */
     size_t hash_mark;      /* mapped: hash again once win_pos passes this */
+    int no_hash;           /* DS_READER_NO_HASH: the content is not hashed */
     int done;              /* EOF/ETRUNC/error returned: next() repeats it */
     ds_rc done_rc;
     ds_err done_err;

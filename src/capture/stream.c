@@ -36,7 +36,8 @@ static ds_rc raw_read(ds_reader *r, ds_err *err)
             r->raw_eof = 1;
             return DS_OK;
         }
-        XXH3_128bits_update(r->hash, r->raw + r->raw_len, (size_t)n);
+        if (!r->no_hash)
+            XXH3_128bits_update(r->hash, r->raw + r->raw_len, (size_t)n);
         r->raw_len += (size_t)n;
         r->raw_consumed += (uint64_t)n;
         return DS_OK;

@@ -85,3 +85,14 @@ const char *ds_outcome_name(ds_outcome o)
     }
     return "?";
 }
+
+int ds_peek_ipv4_src(int linktype, const uint8_t *data, uint32_t caplen, uint32_t *src)
+{
+    if (linktype != LINKTYPE_ETHERNET || !data)
+        return 0;
+    ds_cur c = ds_cur_make(data, caplen);
+    if (!ds_cur_has(&c, 34) || ds_peek_be16(&c, 12) != 0x0800 || (ds_peek_u8(&c, 14) >> 4) != 4)
+        return 0;
+    *src = ds_peek_be32(&c, 26);   /* Ethernet 14 + the IPv4 source at 12 (RFC 791) */
+    return 1;
+}

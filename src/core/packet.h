@@ -74,4 +74,10 @@ ds_outcome ds_decode(int linktype, const uint8_t *data, uint32_t caplen, uint32_
 
 const char *ds_outcome_name(ds_outcome o);
 
+/* The IPv4 source address of a plain Ethernet/IPv4 frame (no VLAN tag), read without decoding
+ * the frame: 1 and *src (host order) when the frame is one, else 0 (decode it to know).  With
+ * --threads N a thread reads every record but aggregates only the sources it owns; this lets it
+ * skip the decode of the others.  It says nothing about whether the IPv4 header is valid. */
+int ds_peek_ipv4_src(int linktype, const uint8_t *data, uint32_t caplen, uint32_t *src);
+
 #endif

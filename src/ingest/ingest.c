@@ -218,20 +218,44 @@ void ds_ingest_free(ds_ingest *in)
     free(in);
 }
 
+static inline uint32_t owner_of(uint64_t src_key, int nthreads)
+{
+    return (uint32_t)(((src_key * 0x9e3779b97f4a7c15ULL) >> 32) % (uint64_t)nthreads);
+}
+
+/* Decode r into p if this thread aggregates it: with --threads N, the thread that owns its source
+ * (packets without one go to thread 0).  Every thread reads every record and must agree on its
+ * owner, so ownership is a function of the record's bytes alone.  A plain Ethernet/IPv4 frame
+ * owned by another thread is not decoded at all.  Returns 0 for a packet not ours. */
+static inline int decode_owned(const worker *w, const ds_record *r, ds_pkt *p, ds_outcome *o)
+{
+    uint32_t v4;
+    if (w->nthreads == 1) {
+        *o = ds_decode(r->linktype, r->data, r->caplen, r->wirelen, p);
+    } else if (ds_peek_ipv4_src(r->linktype, r->data, r->caplen, &v4)) {
+        /* the owner of its source address (ds_src_key of IPv4 is the address), even if the
+         * header turns out to be malformed: the peek alone decides, in every thread alike */
+        if (owner_of(v4, w->nthreads) != (uint32_t)w->id)
+            return 0;
+        *o = ds_decode(r->linktype, r->data, r->caplen, r->wirelen, p);
+    } else {
+        *o = ds_decode(r->linktype, r->data, r->caplen, r->wirelen, p);
+        uint32_t owner = (p->have & DS_HAVE_IP) ? owner_of(ds_src_key(&p->src), w->nthreads) : 0;
+        if (owner != (uint32_t)w->id)
+            return 0;
+    }
+    p->ts_ns = r->ts_ns;
+    return 1;
+}
+
 /* The per-packet path. */
 static inline ds_rc one_packet(worker *w, const ds_record *r)
 {
     struct ds_ingest *in = w->in;
     ds_pkt p;
-    ds_outcome o = ds_decode(r->linktype, r->data, r->caplen, r->wirelen, &p);
-    if (w->nthreads > 1) {   /* this thread owns the packet's source, or packets without one if 0 */
-        uint32_t owner = 0;
-        if (p.have & DS_HAVE_IP)
-            owner = (uint32_t)(((ds_src_key(&p.src) * 0x9e3779b97f4a7c15ULL) >> 32) % (uint64_t)w->nthreads);
-        if (owner != (uint32_t)w->id)
-            return DS_OK;
-    }
-    p.ts_ns = r->ts_ns;
+    ds_outcome o;
+    if (!decode_owned(w, r, &p, &o))
+        return DS_OK;
     int sensor = in->home;
     uint32_t off = 0;
     if (p.have & DS_HAVE_IP) {
@@ -324,6 +348,29 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Read every record of rd and aggregate those w owns: the straight path of -j1, and of each
+ * own-reader thread.  (A software pipeline that decoded a packet 8 records ahead and prefetched its
+ * table slots was measured here twice, one stage and two, and gained nothing outside the noise:
+ * see docs/architecture.md.)  Returns the reader's final status (DS_EOF, DS_ETRUNC, or an error)
+ * or an aggregation error. */
+static ds_rc read_straight(worker *w, ds_reader *rd, ds_progress *prog, uint64_t *nrec_out, ds_err *err)
+{
+    uint64_t nrec = 0;
+    ds_record rec;
+    ds_rc rc;
+    while ((rc = ds_reader_next(rd, &rec, err)) == DS_OK) {
+        ds_rc r2 = one_packet(w, &rec);
+        if (r2 != DS_OK) {
+            rc = ds_fail(err, r2, "%s: %s while aggregating", ds_reader_path(rd), ds_rc_name(r2));
+            break;
+        }
+        if ((++nrec & 0xffff) == 0 && prog)
+            ds_progress_update(prog, ds_reader_consumed(rd), ds_reader_size(rd), nrec);
+    }
+    *nrec_out = nrec;
+    return rc;
+}
+
 /* Own-reader mode: read the whole file independently, aggregating the sources this thread
  * owns.  Reading is nearly free next to aggregation, so N readers of one cached file cost less
  * than feeding N threads through queues. */
@@ -331,16 +378,12 @@ static void *worker_reader_main(void *arg)
 {
     worker *w = arg;
     ds_reader *rd = NULL;
-    ds_record rec;
-    ds_rc rc = ds_reader_open_flags(&rd, w->path, DS_READER_NO_MMAP, &w->err);
-    while (rc == DS_OK && (rc = ds_reader_next(rd, &rec, &w->err)) == DS_OK) {
-        ds_rc r2 = one_packet(w, &rec);
-        if (r2 != DS_OK) {
-            w->rc = r2;
-            break;
-        }
-    }
-    w->read_rc = rc;
+    uint64_t nrec;
+    /* thread 0's reader hashes the file for the duplicate check; this one need not */
+    ds_rc rc = ds_reader_open_flags(&rd, w->path, DS_READER_NO_MMAP | DS_READER_NO_HASH, &w->err);
+    if (rc == DS_OK)
+        rc = read_straight(w, rd, NULL, &nrec, &w->err);
+    w->read_rc = rc;   /* a read or an aggregation failure: w->err says which */
     ds_reader_close(rd);
     if (w->rc == DS_OK && ds_agg_finish(w->agg) != DS_OK)   /* retire in parallel, not at commit */
         w->rc = DS_ENOMEM;
@@ -474,19 +517,8 @@ static ds_rc read_all(ds_reader *rd, worker *w, int nthreads, pool *pl, ds_progr
     ds_rc rc;
     ds_record rec;
     uint64_t nrec = 0;
-    if (nthreads == 1) {   /* the straight path: no batches, no copies */
-        while ((rc = ds_reader_next(rd, &rec, err)) == DS_OK) {
-            ds_rc r2 = one_packet(&w[0], &rec);
-            if (r2 != DS_OK) {
-                rc = ds_fail(err, r2, "%s: %s while aggregating", ds_reader_path(rd), ds_rc_name(r2));
-                break;
-            }
-            if ((++nrec & 0xffff) == 0)
-                ds_progress_update(prog, ds_reader_consumed(rd), ds_reader_size(rd), nrec);
-        }
-        *nrec_out = nrec;
-        return rc;
-    }
+    if (nthreads == 1)   /* the straight path: no batches, no copies */
+        return read_straight(&w[0], rd, prog, nrec_out, err);
 
     batch *cur = pool_get(pl);
     if (!cur)

@@ -136,6 +136,42 @@ static void build_syn(frame *f)
 
 /* ---- link layers ------------------------------------------------------------------------ */
 
+/* ds_peek_ipv4_src, the owner test of ingest's threads: the decoder's source for a plain
+ * Ethernet/IPv4 frame, 0 for anything it cannot read at a fixed place, never a read past caplen. */
+static void test_peek_ipv4_src(void **state)
+{
+    (void)state;
+    frame f;
+    ds_pkt p;
+    uint32_t src = 0;
+    build_syn(&f);
+    assert_int_equal(ds_peek_ipv4_src(1, f.b, (uint32_t)f.n, &src), 1);
+    assert_int_equal(dec(1, &f, &p), DS_PKT_OK);
+    assert_int_equal(src, ds_ip_v4(&p.src));
+    assert_int_equal(ds_peek_ipv4_src(1, f.b, 34, &src), 1);   /* exactly to the end of the source */
+    assert_int_equal(ds_peek_ipv4_src(1, f.b, 33, &src), 0);   /* one byte short */
+    assert_int_equal(ds_peek_ipv4_src(101, f.b + 14, (uint32_t)f.n - 14, &src), 0);   /* raw IP: not this path */
+    assert_int_equal(ds_peek_ipv4_src(1, NULL, 0, &src), 0);
+    f.n = 0;                                     /* VLAN-tagged: decode it */
+    eth(&f, 0x8100);
+    put16(&f, 5); put16(&f, 0x0800);
+    size_t l = ipv4(&f, 6, 0);
+    tcp_plain(&f, 0x02);
+    ip4_done(&f, l);
+    assert_int_equal(ds_peek_ipv4_src(1, f.b, (uint32_t)f.n, &src), 0);
+    f.n = 0;                                     /* IPv6 */
+    eth(&f, 0x86dd);
+    l = ipv6(&f, 6);
+    tcp_plain(&f, 0x02);
+    ip6_done(&f, l);
+    assert_int_equal(ds_peek_ipv4_src(1, f.b, (uint32_t)f.n, &src), 0);
+    f.n = 0;                                     /* ethertype IPv4 but version 6 in the header */
+    eth(&f, 0x0800);
+    l = ipv4(&f, 6, 0);
+    f.b[14] = 0x65;
+    assert_int_equal(ds_peek_ipv4_src(1, f.b, (uint32_t)f.n, &src), 0);
+}
+
 static void test_eth_ipv4_tcp_syn(void **state)
 {
     (void)state;
@@ -959,6 +995,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eth_ipv4_tcp_syn),
+        cmocka_unit_test(test_peek_ipv4_src),
         cmocka_unit_test(test_eth_padding_not_payload),
         cmocka_unit_test(test_vlan_qinq),
         cmocka_unit_test(test_vlan_stack_bounded),

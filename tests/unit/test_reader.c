@@ -835,6 +835,27 @@ static void test_hash(void **state)
     uint8_t want[16];
     hash_of(a.p, a.len, want);
     assert_memory_equal(h[0], want, 16);
+
+    /* DS_READER_NO_HASH (a second reader of a file, in ingest's threads): the same records, by
+     * both input paths, and no hashing work (the hash is then that of no bytes) */
+    got plain;
+    read_all(tpath("h1.pcap"), &plain);
+    uint8_t empty[16];
+    hash_of("", 0, empty);
+    for (int mm = 0; mm < 2; mm++) {
+        ds_reader *r;
+        ds_err err;
+        unsigned fl = DS_READER_NO_HASH | (mm ? DS_READER_NO_MMAP : 0);
+        assert_int_equal(ds_reader_open_flags(&r, tpath("h1.pcap"), fl, &err), DS_OK);
+        got g;
+        drain(r, &g);
+        assert_same_records(&plain, &g);
+        uint8_t hn[16];
+        ds_reader_hash(r, hn);
+        if (mm)   /* a mapped file's hash is computed on demand; the stream path's as it reads */
+            assert_memory_equal(hn, empty, 16);
+        ds_reader_close(r);
+    }
     free(a.p);
     free(c.p);
 }

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "analysis/events_int.h"
+#include "analysis/source_rows.h"
 #include "analysis/robust.h"
 #include "core/hash.h"
 #include "util/textfmt.h"
@@ -113,6 +114,62 @@ static int pk_cmp(const void *a, const void *b)
     return x->packets != y->packets ? (x->packets > y->packets ? -1 : 1) : (x->key < y->key ? -1 : x->key > y->key);
 }
 
+/* pk_cmp, ties in table order (what the stable sort of every key in table order gave) */
+static int before(const hkey *x, const hkey *y)
+{
+    int c = pk_cmp(&x, &y);
+    return c ? c < 0 : x < y;
+}
+
+static int before_cmp(const void *a, const void *b)
+{
+    const hkey *x = *(hkey *const *)a, *y = *(hkey *const *)b;
+    return before(x, y) ? -1 : before(y, x);
+}
+
+/* order[0..n) (keys in table order) becomes the first TOP_KEYS keys of each dimension, in the
+ * order of sorting them all: a heap per dimension, then a sort of those, not of every key (a
+ * quarter of random-port scans holds tens of thousands of services).  Returns how many. */
+static size_t first_keys(hkey **order, size_t n)
+{
+    hkey *heap[2][TOP_KEYS];
+    size_t nh[2] = { 0, 0 };
+    for (size_t i = 0; i < n; i++) {
+        hkey *k = order[i], **h = heap[k->dim & 1];
+        size_t *m = &nh[k->dim & 1], at;
+        if (*m < TOP_KEYS) {   /* sift up: the root is the one all others come before */
+            at = (*m)++;
+            while (at > 0 && before(h[(at - 1) / 2], k)) {
+                h[at] = h[(at - 1) / 2];
+                at = (at - 1) / 2;
+            }
+        } else if (before(k, h[0])) {   /* replace the root, sift down */
+            at = 0;
+            for (;;) {
+                size_t l = 2 * at + 1, w = at;
+                const hkey *worst = k;
+                if (l < *m && before(worst, h[l]))
+                    worst = h[w = l];
+                if (l + 1 < *m && before(worst, h[l + 1]))
+                    worst = h[w = l + 1];
+                if (w == at)
+                    break;
+                h[at] = h[w];
+                at = w;
+            }
+        } else {
+            continue;
+        }
+        h[at] = k;
+    }
+    size_t o = 0;
+    for (int d = 0; d < 2; d++)
+        for (size_t i = 0; i < nh[d]; i++)
+            order[o++] = heap[d][i];
+    qsort(order, o, sizeof *order, before_cmp);
+    return o;
+}
+
 typedef struct found {
     const hkey *k;
     int weekly;
@@ -132,8 +189,24 @@ static uint64_t day_start_ns(int32_t day)
     return s > 0 ? (uint64_t)s * 1000000000ULL : 0;
 }
 
-static ds_rc emit(ds_store *st, const ds_event_query *q, const found *fd, int64_t utc_off_h, ds_events *out,
-                  ds_err *err)
+/* The top sources query of a found cycle's service or country (SRCSVC, like `top`). */
+static void sources_query(const ds_event_query *q, const found *fd, ds_source_query *sq)
+{
+    memset(sq, 0, sizeof *sq);
+    ds_filter_init(&sq->filter);
+    sq->filter.sensor_id = q->sensor_id;
+    sq->filter.cls = DS_CLASS_SCAN;
+    sq->filter.exclude = q->exclude;
+    if (fd->k->dim == DS_HOURLY_SERVICE)
+        sq->filter.ports[sq->filter.nports++] = fd->k->key;
+    else
+        sq->filter.countries[sq->filter.ncountries++] = (uint16_t)fd->k->key;
+    sq->limit = DS_EVENT_TOP_SOURCES;
+}
+
+/* tr: the top sources of its service or country (sources_query) */
+static ds_rc emit(const ds_event_query *q, const found *fd, const ds_top_result *tr, int64_t utc_off_h,
+                  ds_events *out, ds_err *err)
 {
     const ds_cycle_fit *f = &fd->f;
     const char *type = fd->weekly ? "periodic_weekly" : "periodic_daily";
@@ -158,20 +231,9 @@ static ds_rc emit(ds_store *st, const ds_event_query *q, const found *fd, int64_
         snprintf(what_ja, sizeof what_ja, "%sからのパケット", v->country);
     }
     v->packets = fd->k->packets;
-    /* who sends it: the period's top sources of the service or country (SRCSVC, like `top`) */
-    ds_top_query tq = { .dim = DS_TOP_SOURCES, .from = q->from, .to = q->to, .sensor_id = q->sensor_id, .cls = DS_CLASS_SCAN,
-                        .limit = DS_EVENT_TOP_SOURCES, .exclude = q->exclude };
-    if (fd->k->dim == DS_HOURLY_SERVICE)
-        tq.ports[tq.nports++] = fd->k->key;
-    else
-        tq.countries[tq.ncountries++] = (uint16_t)fd->k->key;
-    ds_top_result tr = { 0 };
-    ds_rc rc = ds_top_run(st, &tq, &tr, err);
-    if (rc != DS_OK)
-        return rc;
-    v->sources = tr.total_sources;
-    ds_event_top_from(v, &tr, 0);
-    ds_top_result_free(&tr);
+    /* who sends it: the period's top sources of the service or country */
+    v->sources = tr->total_sources;
+    ds_event_top_from(v, tr, 0);
     ds_event_evidence_add(v, "autocorrelation", f->acf, fd->weekly ? "lag 7 days" : "lag 24 hours");
     ds_event_evidence_add(v, "peak_to_mean", f->peak_ratio, NULL);
     ds_event_evidence_add(v, fd->weekly ? "weeks_peaking_there" : "days_peaking_there", f->consistency, NULL);
@@ -237,6 +299,8 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
     double *xs = NULL, *daily = NULL;
     found *fd = NULL;
     size_t nfd = 0;
+    ds_source_query *sq = NULL;
+    ds_top_result *tr = NULL;
     ds_rc rc = DS_OK;
     if (!ds_event_wanted(q, "periodic_daily") && !ds_event_wanted(q, "periodic_weekly"))
         return DS_OK;
@@ -256,11 +320,11 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
     for (size_t i = 0; i < c.cap; i++)
         if (c.tab[i].used)
             order[n++] = &c.tab[i];
-    qsort(order, n, sizeof *order, pk_cmp);
-    size_t nsel = 0, rank[2] = { 0, 0 };
+    n = first_keys(order, n);
+    size_t nsel = 0;
     for (size_t i = 0; i < n; i++) {
         hkey *k = order[i];
-        if (++rank[k->dim] <= TOP_KEYS && (double)k->packets >= MIN_PER_DAY * (double)ndays)
+        if ((double)k->packets >= MIN_PER_DAY * (double)ndays)
             order[nsel++] = k;
     }
     xs = calloc(nsel ? nsel * c.nhours : 1, sizeof *xs);
@@ -328,13 +392,26 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
             }
         }
     }
-    for (size_t i = 0; i < nfd && rc == DS_OK; i++)
-        if (!fd[i].dropped)
-            rc = emit(st, q, &fd[i], off / 3600, out, err);
+    /* the top sources of every cycle reported, from one read (source_rows.h) */
+    size_t nq = 0;
+    if (!(sq = calloc(nfd + 1, sizeof *sq)) || !(tr = calloc(nfd + 1, sizeof *tr)))
+        goto nomem;
+    for (size_t i = 0; i < nfd; i++)
+        if (!fd[i].dropped && ds_event_wanted(q, fd[i].weekly ? "periodic_weekly" : "periodic_daily"))
+            sources_query(q, &fd[i], &sq[nq++]);
+    if (nq && (rc = ds_source_rows(st, q->from, q->to, q->sensor_id, sq, nq, tr, err)) != DS_OK)
+        goto out;
+    for (size_t i = 0, k = 0; i < nfd && rc == DS_OK; i++)
+        if (!fd[i].dropped && ds_event_wanted(q, fd[i].weekly ? "periodic_weekly" : "periodic_daily"))
+            rc = emit(q, &fd[i], &tr[k++], off / 3600, out, err);
     goto out;
 nomem:
     rc = ds_fail(err, DS_ENOMEM, "out of memory reading hourly series");
 out:
+    for (size_t i = 0; tr && i < nfd; i++)
+        ds_top_result_free(&tr[i]);
+    free(tr);
+    free(sq);
     free(fd);
     free(daily);
     free(xs);

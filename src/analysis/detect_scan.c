@@ -38,7 +38,9 @@ typedef struct piece {
 typedef struct piece_list { piece *p; size_t n, cap; } piece_list;
 
 typedef struct tool_ent { uint64_t key; int32_t day; uint8_t tools; } tool_ent;
-typedef struct tool_list { tool_ent *t; size_t n, cap; } tool_list;
+/* only the scanners' entries are kept: a quarter's tool-attributed source-days are a hundred
+ * thousand, its scanners a few hundred, and the list is sorted */
+typedef struct tool_list { tool_ent *t; size_t n, cap; ds_u64set scanners; } tool_list;
 
 static ds_rc on_scans(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
 {
@@ -73,7 +75,9 @@ static ds_rc on_sources(void *ctx, int64_t sensor_id, int32_t day, const uint8_t
         }
         ds_rec_source r;
         ds_rec_source_get(data + i * DS_REC_SOURCES, &r);
-        l->t[l->n++] = (tool_ent){ ds_src_key(&r.ip), day, tools };
+        uint64_t key = ds_src_key(&r.ip);
+        if (ds_u64set_has(&l->scanners, key))
+            l->t[l->n++] = (tool_ent){ key, day, tools };
     }
     return DS_OK;
 }
@@ -273,6 +277,15 @@ ds_rc ds_detect_scans(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
     ds_rc rc = st->ops->scan(st, DS_CHUNK_SCANS, q->sensor_id, q->from - 1, q->to, on_scans, &l, err);
     if (rc != DS_OK || !l.n)
         goto out;
+    if (ds_u64set_init(&tl.scanners, 1024) != 0) {
+        rc = ds_fail(err, DS_ENOMEM, "out of memory reading scan records");
+        goto out;
+    }
+    for (size_t i = 0; i < l.n; i++)
+        if (ds_u64set_add(&tl.scanners, ds_src_key(&l.p[i].s.src)) < 0) {
+            rc = ds_fail(err, DS_ENOMEM, "out of memory reading scan records");
+            goto out;
+        }
     if ((rc = st->ops->scan(st, DS_CHUNK_SOURCES, q->sensor_id, q->from - 1, q->to, on_sources, &tl, err)) != DS_OK)
         goto out;
     if (tl.n)
@@ -317,5 +330,6 @@ ds_rc ds_detect_scans(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
 out:
     free(l.p);
     free(tl.t);
+    ds_u64set_free(&tl.scanners);
     return rc;
 }

@@ -52,7 +52,9 @@
 
 #include "analysis/cube.h"
 #include "analysis/events_int.h"
+#include "analysis/groupsum.h"
 #include "analysis/robust.h"
+#include "analysis/series_keys.h"
 #include "analysis/top.h"
 #include "core/fingerprint.h"
 #include "core/hash.h"
@@ -156,24 +158,19 @@ static void base_filter(const ctx *x, ds_filter *f)
  * period and in the previous one, for the ranks; the second fills daily series for the judged
  * keys only.  One pass with a (key, day) table was slower: random-port scans touch tens of
  * thousands of services a quarter, and hashing and sorting half a million (key, day) cells cost
- * more than reading the chunks twice.  Sources attributed to ZMap, Masscan or Nmap are left out:
- * each is a `tool` event of its own, and a ZMap or Masscan sweep (one packet to every dark
- * address on one port, within minutes) would otherwise be the commonest single-host jump of a
- * small service. */
+ * more than reading the chunks twice.  The sums are kept in arrays indexed by the key itself
+ * (series_keys.h), and only the top keys of each period are ranked exactly (a heap, then each
+ * judged key's rank by counting the keys before it), not every key sorted.  Sources attributed
+ * to ZMap, Masscan or Nmap are left out: each is a `tool` event of its own, and a ZMap or Masscan
+ * sweep (one packet to every dark address on one port, within minutes) would otherwise be the
+ * commonest single-host jump of a small service. */
 /* The largest source of a (key, day) is approximated by the largest SRCSVC record, per sensor
  * (a scanner's packets to one service arrive as one record per sensor that saw it), summed over
  * sensors.  More sensors than lanes share lanes, which can only overstate the largest source. */
 #define LANES 8
 
-typedef struct keymap {
-    uint64_t *k;            /* 1 << 63 | dim << 32 | key; 0 empty */
-    uint64_t *p, *q;
-    int32_t *slot;          /* series index, or -1 */
-    size_t cap, n;
-} keymap;
-
 typedef struct scan_ctx {
-    keymap m;
+    ds_series_keys keys;    /* pass 1: sums per key (series_keys.h); pass 2: the judged keys' slots */
     const ds_filter *f;
     int32_t base, from, prev_from, ndays;
     double *xs;             /* second pass: nslots x ndays */
@@ -181,85 +178,35 @@ typedef struct scan_ctx {
     int64_t lane_id[LANES]; /* sensor id of each lane (0: free) */
     size_t lane;            /* the lane of the chunk being read */
     int fill;
-    uint64_t last_k[2];     /* the last key looked up per dimension: a source's records share a */
-    size_t last_j[2];       /* country, so most country lookups repeat the previous one */
 } scan_ctx;
 
-static int keymap_grow(keymap *m)
-{
-    size_t cap = m->cap ? m->cap * 2 : 1 << 16;
-    keymap n = { calloc(cap, sizeof *n.k), calloc(cap, sizeof *n.p), calloc(cap, sizeof *n.q),
-                 malloc(cap * sizeof *n.slot), cap, m->n };
-    if (!n.k || !n.p || !n.q || !n.slot) {
-        free(n.k);
-        free(n.p);
-        free(n.q);
-        free(n.slot);
-        return -1;
-    }
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->k[i]) {
-            size_t j = (size_t)ds_mix64(m->k[i]) & (cap - 1);
-            while (n.k[j])
-                j = (j + 1) & (cap - 1);
-            n.k[j] = m->k[i];
-            n.p[j] = m->p[i];
-            n.q[j] = m->q[i];
-            n.slot[j] = m->slot[i];
-        }
-    free(m->k);
-    free(m->p);
-    free(m->q);
-    free(m->slot);
-    *m = n;
-    return 0;
-}
-
-static inline size_t keymap_find(const keymap *m, uint64_t k)
-{
-    size_t j = (size_t)ds_mix64(k) & (m->cap - 1);
-    while (m->k[j] && m->k[j] != k)
-        j = (j + 1) & (m->cap - 1);
-    return j;
-}
-
-static inline int tally(scan_ctx *c, uint64_t k, int32_t day, uint32_t packets)
-{
-    int dim = (int)(k >> 32 & 1);
-    if (c->fill) {
-        size_t j = k == c->last_k[dim] ? c->last_j[dim] : keymap_find(&c->m, k);
-        c->last_k[dim] = k;
-        c->last_j[dim] = j;
-        if (c->m.k[j] && c->m.slot[j] >= 0) {
-            size_t cell = (size_t)c->m.slot[j] * (size_t)c->ndays + (size_t)(day - c->base);
-            c->xs[cell] += packets;
-            double *t = &c->xt[cell * LANES + c->lane];
-            if (packets > *t)
-                *t = packets;
-        }
-        return 0;
-    }
-    if ((c->m.n + 1) * 2 > c->m.cap) {
-        if (keymap_grow(&c->m) != 0)
-            return -1;
-        c->last_k[0] = c->last_k[1] = 0;
-    }
-    size_t j = k == c->last_k[dim] ? c->last_j[dim] : keymap_find(&c->m, k);
-    if (!c->m.k[j]) {
-        c->m.k[j] = k;
-        c->m.slot[j] = -1;
-        c->m.n++;
-    }
-    c->last_k[dim] = k;
-    c->last_j[dim] = j;
-    if (day >= c->from)
-        c->m.p[j] += packets;
-    else if (day >= c->prev_from)
-        c->m.q[j] += packets;
-    return 0;
-}
-
 #define MKEY(dim, key) (1ull << 63 | (uint64_t)(dim) << 32 | (uint64_t)(key))
+
+/* Pass 1: a record's packets toward its key's sums for the period or the previous one. */
+static inline int count(scan_ctx *c, int dim, uint32_t key, int32_t day, uint32_t packets)
+{
+    long i = ds_series_keys_meet(&c->keys, dim, key);
+    if (i < 0)
+        return -1;
+    if (day >= c->from)
+        c->keys.p[i] += packets;
+    else if (day >= c->prev_from)
+        c->keys.q[i] += packets;
+    return 0;
+}
+
+/* Pass 2: a record's packets into its key's series, when the key is judged. */
+static inline void fill(scan_ctx *c, int dim, uint32_t key, int32_t day, uint32_t packets)
+{
+    long i = ds_series_keys_find(&c->keys, dim, key);
+    if (i < 0 || c->keys.slot[i] < 0)
+        return;
+    size_t cell = (size_t)c->keys.slot[i] * (size_t)c->ndays + (size_t)(day - c->base);
+    c->xs[cell] += packets;
+    double *t = &c->xt[cell * LANES + c->lane];
+    if (packets > *t)
+        *t = packets;
+}
 
 static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
 {
@@ -279,62 +226,199 @@ static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t
         ds_rec_srcsvc_get(data + i * DS_REC_SRCSVC, &r);
         if ((r.tools & (DS_TOOL_ZMAP | DS_TOOL_MASSCAN | DS_TOOL_NMAP)) || !ds_filter_match(c->f, &r))
             continue;
-        if (tally(c, MKEY(0, r.service), day, r.packets) != 0 || tally(c, MKEY(1, ds_cc_pack(r.cc)), day, r.packets) != 0)
+        if (c->fill) {
+            fill(c, 0, r.service, day, r.packets);
+            fill(c, 1, ds_cc_pack(r.cc), day, r.packets);
+        } else if (count(c, 0, r.service, day, r.packets) != 0 || count(c, 1, ds_cc_pack(r.cc), day, r.packets) != 0) {
             return ds_fail(err, DS_ENOMEM, "out of memory building daily series");
+        }
     }
     return DS_OK;
 }
 
-static int rank_cmp_p(const void *a, const void *b)
+/* The order of the keys in the hash table this detector used to fill record by record (a lookup
+ * per record and dimension; linear probing on ds_mix64(MKEY) from 65,536 slots, doubled whenever
+ * a lookup found it half full, rehashed in slot order).  Rows are ranked, judged and their events
+ * listed in that order, which the output keeps; the table itself is no longer needed, so only the
+ * layout is rebuilt: the keys inserted in the order first met, with the growth a lookup after the
+ * last one would have made.  *out: indexes into k->met. */
+static int table_order(const ds_series_keys *k, uint32_t **out, size_t *nout)
 {
-    const keyrow *x = *(keyrow *const *)a, *y = *(keyrow *const *)b;
-    return x->p != y->p ? (x->p > y->p ? -1 : 1) : (x->key < y->key ? -1 : x->key > y->key);
-}
-static int rank_cmp_q(const void *a, const void *b)
-{
-    const keyrow *x = *(keyrow *const *)a, *y = *(keyrow *const *)b;
-    return x->q != y->q ? (x->q > y->q ? -1 : 1) : (x->key < y->key ? -1 : x->key > y->key);
+    size_t cap = (size_t)1 << 16, n = 0;
+    uint32_t *t = calloc(cap, sizeof *t);   /* index into met + 1; 0 empty */
+    if (!t)
+        return -1;
+    for (size_t i = 0; i <= k->nmet; i++) {
+        int last = i == k->nmet;
+        if ((n + 1) * 2 > cap && (!last || k->lookups_after_last)) {
+            size_t ncap = cap * 2;
+            uint32_t *g = calloc(ncap, sizeof *g);
+            if (!g) {
+                free(t);
+                return -1;
+            }
+            for (size_t j = 0; j < cap; j++)
+                if (t[j]) {
+                    uint64_t m = k->met[t[j] - 1];
+                    size_t h = (size_t)ds_mix64(MKEY(m >> 32, (uint32_t)m)) & (ncap - 1);
+                    while (g[h])
+                        h = (h + 1) & (ncap - 1);
+                    g[h] = t[j];
+                }
+            free(t);
+            t = g;
+            cap = ncap;
+        }
+        if (last)
+            break;
+        uint64_t m = k->met[i];
+        size_t h = (size_t)ds_mix64(MKEY(m >> 32, (uint32_t)m)) & (cap - 1);
+        while (t[h])
+            h = (h + 1) & (cap - 1);
+        t[h] = (uint32_t)i + 1;
+        n++;
+    }
+    size_t o = 0;
+    for (size_t j = 0; j < cap; j++)
+        if (t[j])
+            t[o++] = t[j] - 1;
+    *out = t;
+    *nout = o;
+    return 0;
 }
 
-/* Rows of one dimension from the key map, ranked; the judged ones get a series slot. */
-static ds_rc rank_rows(scan_ctx *c, int dim, series_tab *t, size_t *nslots, ds_err *err)
+/* Ranks: by packets, then the smaller key; 1-based; 0 for a key without packets. */
+typedef struct ranked { uint64_t v; uint32_t key, idx; } ranked;
+
+static inline int ranked_before(const ranked *a, const ranked *b)
 {
-    keyrow **order = NULL;
-    size_t *where = NULL;
-    ds_rc rc = DS_OK;
-    t->dim = dim ? DS_CUBE_COUNTRY : DS_CUBE_SERVICE;
-    t->rows = calloc(c->m.n + 1, sizeof *t->rows);
-    order = calloc(c->m.n + 1, sizeof *order);
-    where = calloc(c->m.n + 1, sizeof *where);
-    if (!t->rows || !order || !where) {
-        rc = ds_fail(err, DS_ENOMEM, "out of memory building daily series");
-        goto out;
-    }
-    for (size_t i = 0; i < c->m.cap; i++)
-        if (c->m.k[i] && (int)(c->m.k[i] >> 32 & 1) == dim) {
-            where[t->n] = i;
-            t->rows[t->n++] = (keyrow){ .key = (uint32_t)c->m.k[i], .p = c->m.p[i], .q = c->m.q[i] };
+    return a->v != b->v ? a->v > b->v : a->key < b->key;
+}
+
+static int ranked_cmp(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    return ranked_before(x, y) ? -1 : ranked_before(y, x);
+}
+
+/* The TOP_KEYS first keys of dim by v (with packets), appended to out (a heap while it fills:
+ * its root is the one every other comes before).  Returns how many were appended. */
+static size_t first_keys(const ds_series_keys *k, int dim, const uint64_t *v, ranked *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < k->nmet; i++) {
+        if ((int)(k->met[i] >> 32) != dim)
+            continue;
+        uint32_t key = (uint32_t)k->met[i];
+        long at = ds_series_keys_find(k, dim, key);
+        ranked r = { v[at], key, (uint32_t)at };
+        if (!r.v || (n == TOP_KEYS && !ranked_before(&r, &out[0])))
+            continue;
+        size_t h;
+        if (n < TOP_KEYS) {   /* sift up */
+            h = n++;
+            while (h > 0 && ranked_before(&out[(h - 1) / 2], &r)) {
+                out[h] = out[(h - 1) / 2];
+                h = (h - 1) / 2;
+            }
+        } else {              /* replace the root, sift down */
+            h = 0;
+            for (;;) {
+                size_t l = 2 * h + 1, m = h;
+                const ranked *worst = &r;
+                if (l < n && ranked_before(worst, &out[l]))
+                    worst = &out[m = l];
+                if (l + 1 < n && ranked_before(worst, &out[l + 1]))
+                    worst = &out[m = l + 1];
+                if (m == h)
+                    break;
+                out[h] = out[m];
+                h = m;
+            }
         }
-    for (size_t i = 0; i < t->n; i++)
-        order[i] = &t->rows[i];
-    qsort(order, t->n, sizeof *order, rank_cmp_p);
-    for (size_t i = 0; i < t->n; i++)
-        order[i]->rank_p = order[i]->p ? (int)i + 1 : 0;
-    qsort(order, t->n, sizeof *order, rank_cmp_q);
-    for (size_t i = 0; i < t->n; i++)
-        order[i]->rank_q = order[i]->q ? (int)i + 1 : 0;
-    for (size_t i = 0; i < t->n; i++) {
-        keyrow *r = &t->rows[i];
-        if ((r->rank_p && r->rank_p <= TOP_KEYS) || (r->rank_q && r->rank_q <= TOP_KEYS))
-            c->m.slot[where[i]] = (int32_t)(*nslots)++;
+        out[h] = r;
     }
-    /* row i keeps its slot number in x until the series exist (see attach_series) */
-    for (size_t i = 0; i < t->n; i++)
-        t->rows[i].x = (double *)(uintptr_t)(c->m.slot[where[i]] + 1);
-out:
-    free(order);
-    free(where);
-    return rc;
+    return n;
+}
+
+/* The rank under v of each of the nj judged keys j[] (any order), into rank[] (same order): one
+ * more than the keys of dim that come before it.  j[] is sorted by v here; each key of dim is
+ * placed among them by binary search, so this is O(keys log judged), not a sort of every key. */
+static void ranks_under(const ds_series_keys *k, int dim, const uint64_t *v, ranked *j, size_t nj, int32_t *before)
+{
+    for (size_t a = 0; a < nj; a++)
+        j[a].v = v[j[a].idx];
+    qsort(j, nj, sizeof *j, ranked_cmp);
+    memset(before, 0, (nj + 1) * sizeof *before);
+    for (size_t i = 0; i < k->nmet; i++) {
+        if ((int)(k->met[i] >> 32) != dim)
+            continue;
+        uint32_t key = (uint32_t)k->met[i];
+        long at = ds_series_keys_find(k, dim, key);
+        ranked r = { v[at], key, (uint32_t)at };
+        if (!r.v)
+            continue;
+        size_t lo = 0, hi = nj;   /* the first judged key r comes before */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (ranked_before(&r, &j[mid]))
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        before[lo]++;
+    }
+    for (size_t a = 1; a <= nj; a++)
+        before[a] += before[a - 1];
+}
+
+/* The judged rows of one dimension (ranked in the top TOP_KEYS of the period or the previous
+ * one), in table order (see table_order), each with a series slot. */
+static ds_rc rank_rows(scan_ctx *c, const uint32_t *order, size_t norder, int dim, series_tab *t, size_t *nslots,
+                       ds_err *err)
+{
+    ds_series_keys *k = &c->keys;
+    ranked j[2 * TOP_KEYS];
+    int32_t before[2 * TOP_KEYS + 1], rank_p[2 * TOP_KEYS], rank_q[2 * TOP_KEYS];
+    t->dim = dim ? DS_CUBE_COUNTRY : DS_CUBE_SERVICE;
+    t->rows = calloc(2 * TOP_KEYS + 1, sizeof *t->rows);
+    if (!t->rows)
+        return ds_fail(err, DS_ENOMEM, "out of memory building daily series");
+    /* the judged keys: the first TOP_KEYS by either period, once each (slot marks them) */
+    size_t np = first_keys(k, dim, k->p, j), nj = np;
+    for (size_t a = 0; a < np; a++)
+        k->slot[j[a].idx] = -2;
+    size_t nq = first_keys(k, dim, k->q, j + np);
+    for (size_t a = np; a < np + nq; a++)
+        if (k->slot[j[a].idx] != -2) {
+            k->slot[j[a].idx] = -2;
+            j[nj++] = j[a];
+        }
+    /* ranks: the number of keys before it, plus one; 0 for none in that period */
+    ranks_under(k, dim, k->p, j, nj, before);
+    for (size_t a = 0; a < nj; a++)
+        k->slot[j[a].idx] = -2 - (int32_t)a;
+    for (size_t a = 0; a < nj; a++)
+        rank_p[a] = k->p[j[a].idx] ? before[a] + 1 : 0;
+    ranked jq[2 * TOP_KEYS];
+    memcpy(jq, j, nj * sizeof *j);
+    ranks_under(k, dim, k->q, jq, nj, before);
+    for (size_t a = 0; a < nj; a++)
+        rank_q[-2 - k->slot[jq[a].idx]] = k->q[jq[a].idx] ? before[a] + 1 : 0;
+    for (size_t i = 0; i < norder; i++) {
+        uint64_t m = k->met[order[i]];
+        if ((int)(m >> 32) != dim)
+            continue;
+        long at = ds_series_keys_find(k, dim, (uint32_t)m);
+        if (k->slot[at] > -2)
+            continue;
+        size_t a = (size_t)(-2 - k->slot[at]);
+        k->slot[at] = (int32_t)*nslots;
+        /* the row keeps its slot number in x until the series exist (see attach_series) */
+        t->rows[t->n++] = (keyrow){ .key = (uint32_t)m, .p = k->p[at], .q = k->q[at], .rank_p = rank_p[a],
+                                    .rank_q = rank_q[a], .x = (double *)(uintptr_t)(++*nslots) };
+    }
+    return DS_OK;
 }
 
 static void attach_series(series_tab *t, double *xs, double *top, int32_t ndays)
@@ -353,14 +437,22 @@ static ds_rc load_all(ctx *x, series_tab *svc, series_tab *cc, double **xs_out, 
     scan_ctx c = { .f = &f, .base = x->base_from, .from = x->q->from, .prev_from = x->prev_from, .ndays = x->ndays };
     size_t nslots = 0;
     ds_rc rc = DS_OK;
-    if (keymap_grow(&c.m) != 0)
+    uint32_t *order = NULL;
+    size_t norder = 0;
+    if (ds_series_keys_init(&c.keys) != 0)
         goto nomem;
     if ((rc = x->st->ops->scan(x->st, DS_CHUNK_SRCSVC, x->q->sensor_id, x->base_from, x->q->to, on_srcsvc, &c, err)) !=
-            DS_OK ||
-        (rc = rank_rows(&c, 0, svc, &nslots, err)) != DS_OK || (rc = rank_rows(&c, 1, cc, &nslots, err)) != DS_OK)
+        DS_OK)
         goto out;
-    for (size_t i = 0; i < svc->n; i++)
-        x->period_packets += svc->rows[i].p;
+    if (table_order(&c.keys, &order, &norder) != 0)
+        goto nomem;
+    memset(c.keys.slot, 0xff, c.keys.cap * sizeof *c.keys.slot);   /* -1: not judged */
+    if ((rc = rank_rows(&c, order, norder, 0, svc, &nslots, err)) != DS_OK ||
+        (rc = rank_rows(&c, order, norder, 1, cc, &nslots, err)) != DS_OK)
+        goto out;
+    for (size_t i = 0; i < c.keys.nmet; i++)
+        if (!(c.keys.met[i] >> 32))
+            x->period_packets += c.keys.p[ds_series_keys_find(&c.keys, 0, (uint32_t)c.keys.met[i])];
     size_t cells = (nslots ? nslots : 1) * (size_t)x->ndays;
     /* xs holds the series, then the largest-source series (attach_series) */
     c.xs = malloc(2 * cells * sizeof *c.xs);
@@ -396,10 +488,8 @@ out:
     }
     free(c.xs);
     free(c.xt);
-    free(c.m.k);
-    free(c.m.p);
-    free(c.m.q);
-    free(c.m.slot);
+    free(order);
+    ds_series_keys_free(&c.keys);
     return rc;
 }
 
@@ -611,8 +701,11 @@ typedef struct drv_ctx {
     ds_filter f;
     idx_ent *by_svc, *by_cc;
     size_t nsvc, ncc;
+    uint8_t *mark;          /* 1 at the series_keys.h index of a candidate's service or country */
+    int other_svc;          /* a candidate's service has no dense index (another protocol) */
     itemvec *items;         /* one per candidate */
     ds_u64set tools;        /* tool-attributed sources met */
+    ds_groupsum groups;     /* drivers_of's tables */
 } drv_ctx;
 
 static int idx_cmp(const void *a, const void *b)
@@ -652,10 +745,12 @@ static ds_rc on_drv(void *vctx, int64_t sensor_id, int32_t day, const uint8_t *d
     for (size_t i = 0; i < nrec; i++) {
         ds_rec_srcsvc r;
         ds_rec_srcsvc_get(data + i * DS_REC_SRCSVC, &r);
-        if (!ds_filter_match(&d->f, &r))
-            continue;
         uint16_t cc = ds_cc_pack(r.cc);
-        for (int pass = 0; pass < 2; pass++) {
+        int sd = ds_series_keys_dense_service(r.service);
+        int svc_cand = sd >= 0 ? d->mark[sd] : d->other_svc, cc_cand = d->mark[DS_SK_SERVICES + cc];
+        if ((!svc_cand && !cc_cand) || !ds_filter_match(&d->f, &r))
+            continue;
+        for (int pass = !svc_cand; pass < 1 + cc_cand; pass++) {
             const idx_ent *e = pass ? d->by_cc : d->by_svc;
             size_t n = pass ? d->ncc : d->nsvc;
             uint32_t key = pass ? cc : r.service;
@@ -678,55 +773,37 @@ static ds_rc on_drv(void *vctx, int64_t sensor_id, int32_t day, const uint8_t *d
     return DS_OK;
 }
 
-static int item_by_src(const void *a, const void *b)
+/* The largest of the groups g holds (by packets; ties to the smaller key), leaving out the key
+ * `skip` (or none: skip_on 0): its key and its share of `total`.  What reading the groups off an
+ * array sorted by key, keeping the first strictly larger one, gave. */
+static void lead_of(const ds_groupsum *g, uint64_t total, int skip_on, uint64_t skip, uint32_t *val, double *share)
 {
-    const item *x = a, *y = b;
-    if (x->src != y->src)
-        return x->src < y->src ? -1 : 1;
-    return x->day < y->day ? -1 : x->day > y->day;
-}
-static int item_by_day_src(const void *a, const void *b)
-{
-    const item *x = a, *y = b;
-    if (x->day != y->day)
-        return x->day < y->day ? -1 : 1;
-    return x->src < y->src ? -1 : x->src > y->src;
-}
-static int item_by_other(const void *a, const void *b)
-{
-    const item *x = a, *y = b;
-    return x->other < y->other ? -1 : x->other > y->other;
-}
-static int item_by_sport(const void *a, const void *b)
-{
-    const item *x = a, *y = b;
-    return x->sport < y->sport ? -1 : x->sport > y->sport;
-}
-
-/* The largest group of v (sorted by the same field) by packets: its value and share. */
-static void lead_of(const item *v, size_t n, int sport, uint32_t *val, double *share)
-{
-    uint64_t total = 0, best = 0, run = 0;
+    uint64_t best = 0;
     *val = 0;
-    *share = 0;
-    for (size_t i = 0; i < n; i++) {
-        total += v[i].packets;
-        uint32_t k = sport ? v[i].sport : v[i].other;
-        run += v[i].packets;
-        if (i + 1 == n || (sport ? v[i + 1].sport : v[i + 1].other) != k) {
-            if (run > best && !(sport && k == DS_SPORT_VARIOUS)) {
-                best = run;
-                *val = k;
-            }
-            run = 0;
+    for (size_t i = 0; i < g->cap; i++) {
+        const ds_group *e = &g->e[i];
+        if (!e->used || (skip_on && e->k1 == skip))
+            continue;
+        if (e->sum > best || (e->sum == best && best > 0 && e->k1 < *val)) {
+            best = e->sum;
+            *val = (uint32_t)e->k1;
         }
     }
     *share = total ? (double)best / (double)total : 0;
 }
 
-static void drivers_of(ctx *x, cand *c, itemvec *iv)
+/* a before b among the top sources: more packets, then the smaller address */
+static int top_before(const ds_group *a, const ds_group *b)
 {
-    /* event days first: [0, nev) after partitioning */
+    return a->sum != b->sum ? a->sum > b->sum : a->k1 < b->k1;
+}
+
+/* What drives candidate c, from its records iv (in scan order, which is day order).  -1: out of
+ * memory.  The numbers are those of sorting the records by source, by country or service, by
+ * source port and by day and source and reading the groups off (see groupsum.h for why not). */
+static int drivers_of(ctx *x, cand *c, itemvec *iv, ds_groupsum *g)
+{
+    /* event days first: [0, nev) after partitioning, still in scan order */
     size_t nev = 0;
     for (size_t i = 0; i < iv->n; i++)
         if (iv->v[i].day >= c->d0) {
@@ -734,66 +811,68 @@ static void drivers_of(ctx *x, cand *c, itemvec *iv)
             iv->v[nev++] = iv->v[i];
             iv->v[i] = t;
         }
-    item *ev = iv->v;
-    qsort(ev, nev, sizeof *ev, item_by_src);
-    uint64_t best = 0, run = 0, best_src = 0;
-    uint64_t tk[DS_EVENT_TOP_SOURCES] = { 0 }, tp[DS_EVENT_TOP_SOURCES] = { 0 };
-    size_t ti[DS_EVENT_TOP_SOURCES] = { 0 }, nt = 0;
+    const item *ev = iv->v;
+    uint64_t total = 0;
+    /* per source over the event's days: packets, and its last record (in day order, so of its
+     * latest day) for the country and ASN shown */
+    if (ds_groupsum_reset(g, nev) != 0)
+        return -1;
     for (size_t i = 0; i < nev; i++) {
-        run += ev[i].packets;
-        if (i + 1 == nev || ev[i + 1].src != ev[i].src) {
-            if (run > best) {
-                best = run;
-                best_src = ev[i].src;
-            }
-            /* the top five by packets, by insertion */
-            size_t at = nt < DS_EVENT_TOP_SOURCES ? nt++ : DS_EVENT_TOP_SOURCES;
-            while (at > 0 && tp[at - 1] < run) {
-                if (at < DS_EVENT_TOP_SOURCES) {
-                    tp[at] = tp[at - 1];
-                    tk[at] = tk[at - 1];
-                    ti[at] = ti[at - 1];
-                }
-                at--;
-            }
-            if (at < DS_EVENT_TOP_SOURCES) {
-                tp[at] = run;
-                tk[at] = ev[i].src;
-                ti[at] = i;
-            }
-            run = 0;
-        }
+        ds_group *s = ds_groupsum_get(g, ev[i].src, 0);
+        s->sum += ev[i].packets;
+        s->last = (uint32_t)i;
+        total += ev[i].packets;
     }
+    const ds_group *top[DS_EVENT_TOP_SOURCES];
+    size_t nt = 0;
+    for (size_t i = 0; i < g->cap; i++) {
+        const ds_group *e = &g->e[i];
+        if (!e->used)
+            continue;
+        size_t at = nt < DS_EVENT_TOP_SOURCES ? nt++ : DS_EVENT_TOP_SOURCES;
+        while (at > 0 && top_before(e, top[at - 1])) {
+            if (at < DS_EVENT_TOP_SOURCES)
+                top[at] = top[at - 1];
+            at--;
+        }
+        if (at < DS_EVENT_TOP_SOURCES)
+            top[at] = e;
+    }
+    uint64_t best = nt && top[0]->sum > 0 ? top[0]->sum : 0, best_src = best ? top[0]->k1 : 0;
     c->ntop5 = nt;
     c->top_v6 = 0;
     for (size_t k = 0; k < nt; k++) {
         ds_event_source *o = &c->top5[k];
         ds_ip ip;
-        c->top_v6 |= (tk[k] >> 63) != 0;
-        ds_ip_set4(&ip, (uint32_t)tk[k]);
+        c->top_v6 |= (top[k]->k1 >> 63) != 0;
+        ds_ip_set4(&ip, (uint32_t)top[k]->k1);
         ds_ip_format(&ip, o->addr, sizeof o->addr);
-        ds_cc_unpack(ev[ti[k]].cc, o->cc);
-        o->asn = ev[ti[k]].asn;
-        o->packets = tp[k];
+        ds_cc_unpack(ev[top[k]->last].cc, o->cc);
+        o->asn = ev[top[k]->last].asn;
+        o->packets = top[k]->sum;
     }
     c->top1_src = best_src;
     c->top1 = (double)best;
-    c->nsources = 0;
-    for (size_t i = 0; i < nev; i++)
-        c->nsources += i == 0 || ev[i].src != ev[i - 1].src;
+    c->nsources = g->n;
+    /* the top source's busiest day: its records of one day are consecutive in day order */
     for (size_t i = 0; i < nev; i++) {
         if (ev[i].src != best_src)
             continue;
         double day = 0;
         size_t j = i;
-        for (; j < nev && ev[j].src == best_src && ev[j].day == ev[i].day; j++)
-            day += ev[j].packets;
+        for (; j < nev && ev[j].day == ev[i].day; j++)
+            if (ev[j].src == best_src)
+                day += ev[j].packets;
         if (day > c->top1_day)
             c->top1_day = day;
         i = j - 1;
     }
-    qsort(ev, nev, sizeof *ev, item_by_other);
-    lead_of(ev, nev, 0, &c->lead, &c->lead_share);
+    /* the leading country (service events) or service (country events) */
+    if (ds_groupsum_reset(g, nev) != 0)
+        return -1;
+    for (size_t i = 0; i < nev; i++)
+        ds_groupsum_get(g, ev[i].other, 0)->sum += ev[i].packets;
+    lead_of(g, total, 0, 0, &c->lead, &c->lead_share);
     {
         double lead_now = 0, lead_before = 0;
         for (size_t i = 0; i < nev; i++)
@@ -806,17 +885,20 @@ static void drivers_of(ctx *x, cand *c, itemvec *iv)
         double per = bfrom0 < c->d0 ? lead_before / (double)(c->d0 - bfrom0) : 0;
         c->lead_excess_share = c->excess > 0 ? (lead_now - per * (double)(c->d1 - c->d0 + 1)) / c->excess : 0;
     }
-    qsort(ev, nev, sizeof *ev, item_by_sport);
-    lead_of(ev, nev, 1, &c->sport, &c->sport_share);
+    /* the leading source port, not counting records of various ports */
+    if (ds_groupsum_reset(g, nev) != 0)
+        return -1;
+    for (size_t i = 0; i < nev; i++)
+        ds_groupsum_get(g, ev[i].sport, 0)->sum += ev[i].packets;
+    lead_of(g, total, 1, DS_SPORT_VARIOUS, &c->sport, &c->sport_share);
     /* distinct sources per day, the event's days against the week before */
-    qsort(iv->v, iv->n, sizeof *iv->v, item_by_day_src);
+    if (ds_groupsum_reset(g, iv->n) != 0)
+        return -1;
     double before = 0, during = 0;
-    int32_t first = c->d0;
     for (size_t i = 0; i < iv->n; i++) {
-        if (i && iv->v[i].day == iv->v[i - 1].day && iv->v[i].src == iv->v[i - 1].src)
+        ds_group *e = ds_groupsum_get(g, iv->v[i].src, (uint32_t)iv->v[i].day);
+        if (e->sum++)
             continue;
-        if (iv->v[i].day < first)
-            first = iv->v[i].day;
         if (iv->v[i].day < c->d0)
             before++;
         else
@@ -825,6 +907,7 @@ static void drivers_of(ctx *x, cand *c, itemvec *iv)
     int32_t bfrom = c->d0 - 7 > x->first_day ? c->d0 - 7 : x->first_day;
     c->src_per_day_before = bfrom < c->d0 ? before / (double)(c->d0 - bfrom) : NAN;
     c->src_per_day = during / (double)(c->d1 - c->d0 + 1);
+    return 0;
 }
 
 static ds_rc drivers(ctx *x, ds_u64set *tools, ds_err *err)
@@ -856,11 +939,23 @@ static ds_rc drivers(ctx *x, ds_u64set *tools, ds_err *err)
         goto out;
     qsort(d.by_svc, d.nsvc, sizeof *d.by_svc, idx_cmp);
     qsort(d.by_cc, d.ncc, sizeof *d.by_cc, idx_cmp);
+    /* most records are of no candidate's key: marks screen them before the filter and the search */
+    if (!(d.mark = calloc(DS_SK_DENSE, 1)))
+        goto nomem;
+    for (size_t i = 0; i < d.nsvc; i++) {
+        int sd = ds_series_keys_dense_service(d.by_svc[i].key);
+        if (sd >= 0)
+            d.mark[sd] = 1;
+        else
+            d.other_svc = 1;
+    }
+    for (size_t i = 0; i < d.ncc; i++)
+        d.mark[DS_SK_SERVICES + (d.by_cc[i].key & 0xffff)] = 1;
     if ((rc = x->st->ops->scan(x->st, DS_CHUNK_SRCSVC, x->q->sensor_id, from, to, on_drv, &d, err)) != DS_OK)
         goto out;
     for (size_t i = 0; i < x->nc; i++)
-        if (!x->c[i].dropped)
-            drivers_of(x, &x->c[i], &d.items[i]);
+        if (!x->c[i].dropped && drivers_of(x, &x->c[i], &d.items[i], &d.groups) != 0)
+            goto nomem;
     *tools = d.tools;
     d.tools = (ds_u64set){ 0 };
     goto out;
@@ -873,7 +968,9 @@ out:
     free(d.items);
     free(d.by_svc);
     free(d.by_cc);
+    free(d.mark);
     ds_u64set_free(&d.tools);
+    ds_groupsum_free(&d.groups);
     return rc;
 }
 

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/cube.h"
 #include "analysis/events_int.h"
+#include "analysis/source_rows.h"
 #include "analysis/top.h"
 #include "core/fingerprint.h"
 #include "core/hash.h"
@@ -56,26 +56,139 @@ static size_t tally_rows(const ds_top_result *tr, int by_asn, tally **out)
     return n;
 }
 
+/* Per (tool, source): its main service, that service's packets and its number of services, from
+ * one pass over the period's SRCSVC records (a cube per source would read the period once per
+ * tool source: thousands of passes on a busy quarter).  Two open-addressing maps: (tool, source,
+ * service) -> packets, then (tool, source) -> the summary. */
+typedef struct tsvc_ent { uint64_t src, aux, packets; uint32_t nsvc, main; int used; } tsvc_ent;
+typedef struct tsvc_map { tsvc_ent *e; size_t cap, n; } tsvc_map;
+
+static tsvc_ent *tsvc_slot(tsvc_map *m, uint64_t src, uint64_t aux)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 4096;
+        tsvc_ent *e = calloc(cap, sizeof *e);
+        if (!e)
+            return NULL;
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->e[i].used) {
+                size_t j = (size_t)ds_mix64(m->e[i].src ^ ds_mix64(m->e[i].aux)) & (cap - 1);
+                while (e[j].used)
+                    j = (j + 1) & (cap - 1);
+                e[j] = m->e[i];
+            }
+        free(m->e);
+        m->e = e;
+        m->cap = cap;
+    }
+    size_t i = (size_t)ds_mix64(src ^ ds_mix64(aux)) & (m->cap - 1);
+    while (m->e[i].used && (m->e[i].src != src || m->e[i].aux != aux))
+        i = (i + 1) & (m->cap - 1);
+    if (!m->e[i].used) {
+        m->e[i] = (tsvc_ent){ .src = src, .aux = aux, .used = 1 };
+        m->n++;
+    }
+    return &m->e[i];
+}
+
+static const tsvc_ent *tsvc_find(const tsvc_map *m, uint64_t src, uint64_t aux)
+{
+    if (!m->cap)
+        return NULL;
+    size_t i = (size_t)ds_mix64(src ^ ds_mix64(aux)) & (m->cap - 1);
+    while (m->e[i].used) {
+        if (m->e[i].src == src && m->e[i].aux == aux)
+            return &m->e[i];
+        i = (i + 1) & (m->cap - 1);
+    }
+    return NULL;
+}
+
+/* Mirai's hosts per day and packets per service, in one pass over the period's SRCSVC records
+ * (it was two cubes, one with a pair set of (day, host) over the whole period).  Chunks come in
+ * day order, so a day's distinct hosts are counted in one set emptied when the day changes. */
+typedef struct mirai_ctx {
+    ds_filter f;
+    int32_t from, day;
+    uint64_t *hosts;        /* distinct hosts per day, from `from` */
+    ds_u64set today;        /* the hosts seen on `day` */
+    tsvc_map svc;           /* service -> packets (src = service, aux 0) */
+} mirai_ctx;
+
+static ds_rc on_mirai(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    mirai_ctx *c = ctx;
+    if (day != c->day) {
+        ds_u64set_clear(&c->today);
+        c->day = day;
+    }
+    for (size_t i = 0; i < nrec; i++) {
+        ds_rec_srcsvc r;
+        ds_rec_srcsvc_get(data + i * DS_REC_SRCSVC, &r);
+        if (!ds_filter_match(&c->f, &r))
+            continue;
+        int added = ds_u64set_add(&c->today, r.src);
+        tsvc_ent *e = added < 0 ? NULL : tsvc_slot(&c->svc, r.service, 0);
+        if (!e)
+            return ds_fail(err, DS_ENOMEM, "out of memory counting Mirai's hosts");
+        c->hosts[day - c->from] += (uint64_t)added;
+        e->packets += r.packets;
+    }
+    return DS_OK;
+}
+
+static int svc_by_service(const void *a, const void *b)
+{
+    const tsvc_ent *x = a, *y = b;
+    return x->src < y->src ? -1 : x->src > y->src;
+}
+
+/* The pass; then c->svc.e[0 .. c->svc.n) holds the services in increasing order. */
+static ds_rc mirai_pass(ds_store *st, const ds_event_query *q, mirai_ctx *c, ds_err *err)
+{
+    ds_filter_init(&c->f);
+    c->f.sensor_id = q->sensor_id;
+    c->f.exclude = q->exclude;
+    c->f.tools = DS_TOOL_MIRAI;
+    c->from = q->from;
+    c->day = q->from - 1;
+    c->hosts = calloc((size_t)(q->to - q->from + 1), sizeof *c->hosts);
+    if (!c->hosts || ds_u64set_init(&c->today, 4096) != 0)
+        return ds_fail(err, DS_ENOMEM, "out of memory counting Mirai's hosts");
+    ds_rc rc = st->ops->scan(st, DS_CHUNK_SRCSVC, q->sensor_id, q->from, q->to, on_mirai, c, err);
+    if (rc != DS_OK)
+        return rc;
+    size_t n = 0;
+    for (size_t i = 0; i < c->svc.cap; i++)
+        if (c->svc.e[i].used)
+            c->svc.e[n++] = c->svc.e[i];
+    if (n)
+        qsort(c->svc.e, n, sizeof *c->svc.e, svc_by_service);
+    return DS_OK;
+}
+
+static void mirai_free(mirai_ctx *c)
+{
+    free(c->hosts);
+    ds_u64set_free(&c->today);
+    free(c->svc.e);
+}
+
 ds_rc ds_detect_mirai(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
 {
-    ds_top_query tq = { .dim = DS_TOP_SOURCES, .from = q->from, .to = q->to, .sensor_id = q->sensor_id, .cls = -1,
-                        .limit = 0, .exclude = q->exclude, .tools = DS_TOOL_MIRAI };
+    /* the hosts, as `top --where tool=mirai` lists them (source_rows.h) */
+    ds_source_query sq = { .limit = 0 };
+    ds_filter_init(&sq.filter);
+    sq.filter.sensor_id = q->sensor_id;
+    sq.filter.exclude = q->exclude;
+    sq.filter.tools = DS_TOOL_MIRAI;
     ds_top_result tr = { 0 };
-    ds_cube daily = { 0 }, svc = { 0 };
+    mirai_ctx mc = { 0 };
     tally *cc = NULL, *as = NULL;
-    ds_rc rc = ds_top_run(st, &tq, &tr, err);
+    ds_rc rc = ds_source_rows(st, q->from, q->to, q->sensor_id, &sq, 1, &tr, err);
     if (rc != DS_OK || !tr.n)
         goto out;
-    ds_cube_query cq = { .from = q->from, .to = q->to, .a = DS_CUBE_DAY, .b = DS_CUBE_NONE, .sources = 1 };
-    ds_filter_init(&cq.filter);
-    cq.filter.sensor_id = q->sensor_id;
-    cq.filter.exclude = q->exclude;
-    cq.filter.tools = DS_TOOL_MIRAI;
-    if ((rc = ds_cube_run(st, &cq, &daily, err)) != DS_OK)
-        goto out;
-    cq.a = DS_CUBE_SERVICE;
-    cq.sources = 0;
-    if ((rc = ds_cube_run(st, &cq, &svc, err)) != DS_OK)
+    if ((rc = mirai_pass(st, q, &mc, err)) != DS_OK)
         goto out;
     size_t ncc = tally_rows(&tr, 0, &cc), nas = tally_rows(&tr, 1, &as);
     if (ncc == (size_t)-1 || nas == (size_t)-1) {
@@ -99,15 +212,16 @@ ds_rc ds_detect_mirai(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
     /* the main service */
     uint64_t best = 0, second = 0;
     ds_service s1 = 0, s2 = 0;
-    for (size_t i = 0; i < svc.n; i++) {
-        if (svc.cells[i].packets > best) {
+    for (size_t i = 0; i < mc.svc.n; i++) {
+        uint64_t p = mc.svc.e[i].packets;
+        if (p > best) {
             second = best;
             s2 = s1;
-            best = svc.cells[i].packets;
-            s1 = svc.cells[i].a;
-        } else if (svc.cells[i].packets > second) {
-            second = svc.cells[i].packets;
-            s2 = svc.cells[i].a;
+            best = p;
+            s1 = (ds_service)mc.svc.e[i].src;
+        } else if (p > second) {
+            second = p;
+            s2 = (ds_service)mc.svc.e[i].src;
         }
     }
     v->has_service = best > 0;
@@ -117,8 +231,7 @@ ds_rc ds_detect_mirai(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
     uint64_t dmin = UINT64_MAX, dmax = 0, dsum = 0;
     int32_t ndays = q->to - q->from + 1, peak_day = q->from;
     for (int32_t d = q->from; d <= q->to; d++) {
-        const ds_cube_cell *c = ds_cube_get(&daily, (uint32_t)d, 0);
-        uint64_t h = c ? c->sources : 0;
+        uint64_t h = mc.hosts[d - q->from];
         if (h < dmin)
             dmin = h;
         if (h > dmax) {
@@ -189,8 +302,7 @@ ds_rc ds_detect_mirai(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
 out:
     free(cc);
     free(as);
-    ds_cube_free(&daily);
-    ds_cube_free(&svc);
+    mirai_free(&mc);
     ds_top_result_free(&tr);
     return rc;
 }
@@ -221,54 +333,6 @@ static const char *tool_what(unsigned t, int ja)
     if (t == DS_TOOL_SIPVICIOUS)
         return ja ? "SIPスキャン" : "SIP scan";
     return ja ? "スキャン" : "scan";
-}
-
-/* Per (tool, source): its main service, that service's packets and its number of services, from
- * one pass over the period's SRCSVC records (a cube per source would read the period once per
- * tool source: thousands of passes on a busy quarter).  Two open-addressing maps: (tool, source,
- * service) -> packets, then (tool, source) -> the summary. */
-typedef struct tsvc_ent { uint64_t src, aux, packets; uint32_t nsvc, main; int used; } tsvc_ent;
-typedef struct tsvc_map { tsvc_ent *e; size_t cap, n; } tsvc_map;
-
-static tsvc_ent *tsvc_slot(tsvc_map *m, uint64_t src, uint64_t aux)
-{
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 4096;
-        tsvc_ent *e = calloc(cap, sizeof *e);
-        if (!e)
-            return NULL;
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->e[i].used) {
-                size_t j = (size_t)ds_mix64(m->e[i].src ^ ds_mix64(m->e[i].aux)) & (cap - 1);
-                while (e[j].used)
-                    j = (j + 1) & (cap - 1);
-                e[j] = m->e[i];
-            }
-        free(m->e);
-        m->e = e;
-        m->cap = cap;
-    }
-    size_t i = (size_t)ds_mix64(src ^ ds_mix64(aux)) & (m->cap - 1);
-    while (m->e[i].used && (m->e[i].src != src || m->e[i].aux != aux))
-        i = (i + 1) & (m->cap - 1);
-    if (!m->e[i].used) {
-        m->e[i] = (tsvc_ent){ .src = src, .aux = aux, .used = 1 };
-        m->n++;
-    }
-    return &m->e[i];
-}
-
-static const tsvc_ent *tsvc_find(const tsvc_map *m, uint64_t src, uint64_t aux)
-{
-    if (!m->cap)
-        return NULL;
-    size_t i = (size_t)ds_mix64(src ^ ds_mix64(aux)) & (m->cap - 1);
-    while (m->e[i].used) {
-        if (m->e[i].src == src && m->e[i].aux == aux)
-            return &m->e[i];
-        i = (i + 1) & (m->cap - 1);
-    }
-    return NULL;
 }
 
 typedef struct tsvc_ctx { tsvc_map by_service; unsigned wanted; } tsvc_ctx;
@@ -325,16 +389,26 @@ ds_rc ds_detect_tools(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
     unsigned wanted = 0;
     for (size_t k = 0; k < sizeof tools / sizeof tools[0]; k++)
         wanted |= tools[k];
+    /* every tool's sources, as `top --where tool=T` lists them, from one read (source_rows.h) */
+    enum { NTOOLS = sizeof tools / sizeof tools[0] };
+    ds_source_query sq[NTOOLS];
+    ds_top_result trs[NTOOLS];
+    memset(trs, 0, sizeof trs);
+    for (size_t k = 0; k < NTOOLS; k++) {
+        ds_filter_init(&sq[k].filter);
+        sq[k].filter.sensor_id = q->sensor_id;
+        sq[k].filter.exclude = q->exclude;
+        sq[k].filter.tools = tools[k];
+        sq[k].limit = 0;
+    }
     ds_rc rc = tool_services(st, q, wanted, &summary, err);
-    for (size_t k = 0; k < sizeof tools / sizeof tools[0] && rc == DS_OK; k++) {
+    if (rc == DS_OK)
+        rc = ds_source_rows(st, q->from, q->to, q->sensor_id, sq, NTOOLS, trs, err);
+    for (size_t k = 0; k < NTOOLS && rc == DS_OK; k++) {
         unsigned bit = 0;
         while (!(tools[k] & (1u << bit)))
             bit++;
-        ds_top_query tq = { .dim = DS_TOP_SOURCES, .from = q->from, .to = q->to, .sensor_id = q->sensor_id, .cls = -1,
-                            .limit = 0, .exclude = q->exclude, .tools = tools[k] };
-        ds_top_result tr = { 0 };
-        if ((rc = ds_top_run(st, &tq, &tr, err)) != DS_OK)
-            break;
+        const ds_top_result tr = trs[k];
         for (size_t i = 0; i < tr.n && rc == DS_OK; i++) {
             const ds_top_row *row = &tr.rows[i];
             const tsvc_ent *sv = tsvc_find(&summary, row->key, bit);
@@ -388,8 +462,9 @@ ds_rc ds_detect_tools(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
                      tools[k] == DS_TOOL_SIP_OTHER ? "SIPスキャナ" : tool_title(tools[k]), tool_what(tools[k], 1), j0, j1, row->days, pk,
                      row->packets ? 100.0 * (double)best / (double)row->packets : 0.0, svc, nsvc);
         }
-        ds_top_result_free(&tr);
     }
+    for (size_t k = 0; k < NTOOLS; k++)
+        ds_top_result_free(&trs[k]);
     free(summary.e);
     return rc;
 }

@@ -1,7 +1,10 @@
 /* robust.c: see robust.h.
  *
  * Medians by sorting a copy: a baseline is 28 values and a series a few hundred, so an
- * O(n log n) sort costs less than the code a selection algorithm would add.
+ * O(n log n) sort costs less than the code a selection algorithm would add.  Up to SMALL_SORT
+ * values the copy is sorted by insertion, inline: the series detector takes about 40,000 such
+ * medians over a quarter, and qsort's call per comparison was 5% of `events`.  The values
+ * are finite (never NaN), so either sort gives the same order and the same median.
  */
 #include "analysis/robust.h"
 
@@ -13,6 +16,25 @@ static int dbl_cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+#define SMALL_SORT 64
+
+static void sort_finite(double *s, size_t m)
+{
+    if (m > SMALL_SORT) {
+        qsort(s, m, sizeof *s, dbl_cmp);
+        return;
+    }
+    for (size_t i = 1; i < m; i++) {
+        double v = s[i];
+        size_t j = i;
+        while (j > 0 && s[j - 1] > v) {
+            s[j] = s[j - 1];
+            j--;
+        }
+        s[j] = v;
+    }
 }
 
 static double median_sorted(const double *s, size_t m)
@@ -28,7 +50,7 @@ double ds_median(const double *x, size_t n, double *scratch)
     for (size_t i = 0; i < n; i++)
         if (isfinite(x[i]))
             scratch[m++] = x[i];
-    qsort(scratch, m, sizeof *scratch, dbl_cmp);
+    sort_finite(scratch, m);
     return median_sorted(scratch, m);
 }
 
@@ -38,7 +60,7 @@ double ds_mad(const double *x, size_t n, double med, double *scratch)
     for (size_t i = 0; i < n; i++)
         if (isfinite(x[i]))
             scratch[m++] = fabs(x[i] - med);
-    qsort(scratch, m, sizeof *scratch, dbl_cmp);
+    sort_finite(scratch, m);
     return median_sorted(scratch, m);
 }
 

@@ -2,6 +2,7 @@
 #include "analysis/sets.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/hash.h"
 
@@ -154,4 +155,12 @@ int ds_u64set_has(const ds_u64set *t, uint64_t v)
         if (t->e[j] == v)
             return 1;
     return 0;
+}
+
+void ds_u64set_clear(ds_u64set *t)
+{
+    if (t->e && t->n)
+        memset(t->e, 0, t->cap * sizeof *t->e);
+    t->n = 0;
+    t->has_zero = 0;
 }

@@ -23,6 +23,8 @@ int ds_u64set_init(ds_u64set *t, size_t cap);
 int ds_u64set_add(ds_u64set *t, uint64_t v);
 int ds_u64set_has(const ds_u64set *t, uint64_t v);   /* an empty (zeroed) set has nothing */
 void ds_u64set_free(ds_u64set *t);
+/* Empty the set, keeping its memory (a set refilled per day stays in cache). */
+void ds_u64set_clear(ds_u64set *t);
 
 /* Set of non-zero u32 values: IPv4 sources, 4 bytes an entry. */
 typedef struct ds_u32set { uint32_t *e; size_t cap, n; } ds_u32set;

@@ -1,0 +1,492 @@
+/* period_store.c: see period_store.h.
+ *
+ * Why a view and not a cache inside the SQLite store: `events` runs eight detectors, and each
+ * reads the quarter's SRCSVC, HOURLY or SOURCES chunks once or several times (`top` alone is run
+ * nine times, and `top` reads with several threads, each on a connection of its own whose read
+ * cache starts empty).  Measured on a synthetic quarter, zstd decompression was a third of
+ * `events` and first-touch page faults on the memory chunks were decompressed into a fifth.
+ * Loading the chunks once into memory that every handle shares (the threads' handles are views
+ * too) makes every later scan a walk over an array.
+ *
+ * Same chunks, same order: the SQLite store returns a scan's chunks by its (kind, day, sensor_id)
+ * index, then by row id, and a scan for some days or one sensor is a subsequence of the scan of
+ * the whole period.  The view loads each kind with one scan of every sensor over its days (split
+ * between threads by days, concatenated in day order) and serves a scan as the matching
+ * subsequence, so every callback sees what it saw from SQLite, in the order it saw it.  A scan
+ * reaching outside the loaded days goes to the store underneath.
+ *
+ * Memory: chunks are copied into blocks of BLOCK bytes mapped with MADV_HUGEPAGE (fresh 4 KiB
+ * pages each cost a fault; see top.c and the read cache in store_sqlite.c).  The snapshot is
+ * written by the loading threads only, before any handle exists, and read-only afterwards, so
+ * handles on other threads share it without locks.
+ */
+#include "analysis/period_store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core/records.h"
+#include "util/grow.h"
+
+#define MAX_PARTS 4
+#define MIN_PART_DAYS 7          /* a thread's share of days, at least (an open costs a little) */
+#define BLOCK ((size_t)32 << 20) /* address space; pages are touched as filled */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+typedef struct pchunk {
+    int64_t sensor_id;
+    int32_t day;
+    size_t nrec;
+    const uint8_t *data;
+} pchunk;
+
+typedef struct chunk_list { pchunk *c; size_t n, cap; } chunk_list;
+
+/* Blocks of copied chunk bytes, one list per loading thread. */
+typedef struct block { void *map; size_t len; } block;
+typedef struct blocks {
+    block *b;
+    size_t n, cap;
+    uint8_t *cur;
+    size_t left;
+} blocks;
+
+typedef struct loaded_kind {
+    int loaded;
+    int32_t from, to;
+    chunk_list list;
+} loaded_kind;
+
+typedef struct snapshot {
+    loaded_kind kinds[DS_CHUNK__END];
+    blocks mem[MAX_PARTS];
+} snapshot;
+
+typedef struct period_store {
+    ds_store base;
+    ds_store *origin;       /* the caller's store */
+    ds_store *under;        /* what unloaded scans and other operations go to: origin for the
+                             * first handle; for a reopened one its own connection, opened when
+                             * first needed */
+    snapshot *snap;
+    int first;              /* the handle ds_period_store_open made: owns the snapshot */
+} period_store;
+
+static const ds_store_ops period_ops;
+
+/* ---- memory ------------------------------------------------------------------------------- */
+
+static uint8_t *blocks_alloc(blocks *m, size_t len)
+{
+    size_t need = (len + 15) & ~(size_t)15;
+    if (need > m->left) {
+        if (m->n == m->cap) {
+            block *nb = ds_grow(m->b, &m->cap, sizeof *nb, 8);
+            if (!nb)
+                return NULL;
+            m->b = nb;
+        }
+        size_t size = need > BLOCK ? (need + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1) : BLOCK;
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            return NULL;
+        madvise(p, size, MADV_HUGEPAGE);   /* advice only: works without it */
+        m->b[m->n++] = (block){ p, size };
+        m->cur = p;
+        m->left = size;
+    }
+    uint8_t *r = m->cur;
+    m->cur += need;
+    m->left -= need;
+    return r;
+}
+
+static void blocks_free(blocks *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        munmap(m->b[i].map, m->b[i].len);
+    free(m->b);
+    memset(m, 0, sizeof *m);
+}
+
+static void snapshot_free(snapshot *s)
+{
+    if (!s)
+        return;
+    for (size_t k = 0; k < DS_CHUNK__END; k++)
+        free(s->kinds[k].list.c);
+    for (size_t i = 0; i < MAX_PARTS; i++)
+        blocks_free(&s->mem[i]);
+    free(s);
+}
+
+/* ---- loading ------------------------------------------------------------------------------ */
+
+typedef struct part {
+    ds_store *main_st, *st;     /* st: main_st for part 0, else opened in the thread */
+    const ds_period_load *loads;
+    size_t nloads, self, n;
+    chunk_list lists[DS_CHUNK__END];
+    blocks *mem;
+    int kind;                   /* the kind being scanned (for the callback) */
+    int deferred;               /* no connection of its own: read on the caller's after the join */
+    ds_rc rc;
+    ds_err err;
+    pthread_t th;
+} part;
+
+static ds_rc on_chunk(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    part *p = ctx;
+    chunk_list *l = &p->lists[p->kind];
+    size_t len = nrec * ds_rec_size(p->kind);   /* the store checked nrec * size against the chunk */
+    uint8_t *copy = len ? blocks_alloc(p->mem, len) : NULL;
+    if (len && !copy)
+        return ds_fail(err, DS_ENOMEM, "out of memory holding the period's chunks");
+    if (l->n == l->cap) {
+        pchunk *nc = ds_grow(l->c, &l->cap, sizeof *nc, 256);
+        if (!nc)
+            return ds_fail(err, DS_ENOMEM, "out of memory holding the period's chunks");
+        l->c = nc;
+    }
+    if (len)
+        memcpy(copy, data, len);
+    l->c[l->n++] = (pchunk){ sensor_id, day, nrec, copy };
+    return DS_OK;
+}
+
+/* Days [from, to] split in n nearly equal runs: run i. */
+static void slice(int32_t from, int32_t to, size_t i, size_t n, int32_t *a, int32_t *b)
+{
+    int64_t days = (int64_t)to - from + 1;
+    *a = from + (int32_t)(days * (int64_t)i / (int64_t)n);
+    *b = from + (int32_t)(days * (int64_t)(i + 1) / (int64_t)n) - 1;
+}
+
+static void *part_main(void *arg)
+{
+    part *p = arg;
+    p->rc = DS_OK;
+    if (!p->st && p->main_st->ops->reopen(p->main_st, &p->st, &p->err) != DS_OK) {
+        p->st = NULL;
+        p->deferred = 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < p->nloads && p->rc == DS_OK; i++) {
+        const ds_period_load *ld = &p->loads[i];
+        if (ld->from > ld->to)
+            continue;
+        int32_t a, b;
+        slice(ld->from, ld->to, p->self, p->n, &a, &b);
+        if (a > b)
+            continue;
+        p->kind = ld->kind;
+        p->rc = p->st->ops->scan(p->st, ld->kind | DS_SCAN_NOFILL, 0, a, b, on_chunk, p, &p->err);
+    }
+    return NULL;
+}
+
+static ds_rc load(ds_store *base, const ds_period_load *loads, size_t nloads, snapshot *snap, ds_err *err)
+{
+    part parts[MAX_PARTS];
+    size_t n = 1, started = 1;
+    int32_t longest = 0;
+    ds_rc rc = DS_OK;
+    memset(parts, 0, sizeof parts);
+    for (size_t i = 0; i < nloads; i++) {
+        const ds_period_load *ld = &loads[i];
+        int twice = 0;
+        for (size_t j = 0; j < i; j++)
+            twice |= loads[j].kind == ld->kind;
+        if (ld->kind <= 0 || ld->kind >= DS_CHUNK__END || !ds_rec_size(ld->kind) || twice)
+            return ds_fail(err, DS_EINVAL, "period store: chunk kind %d is unknown or listed twice", ld->kind);
+        if (ld->to - ld->from + 1 > longest)
+            longest = ld->to - ld->from + 1;
+    }
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    while ((long)n < ncpu && n < MAX_PARTS && longest / (int32_t)(n + 1) >= MIN_PART_DAYS)
+        n++;
+    for (size_t i = 0; i < n; i++)
+        parts[i] = (part){ .main_st = base, .st = i ? NULL : base, .loads = loads, .nloads = nloads, .self = i,
+                           .n = n, .mem = &snap->mem[i] };
+    for (; started < n; started++)
+        if (pthread_create(&parts[started].th, NULL, part_main, &parts[started]) != 0)
+            break;
+    part_main(&parts[0]);
+    for (size_t i = 1; i < started; i++)
+        pthread_join(parts[i].th, NULL);
+    /* a part whose thread could not start, or that could not open a connection, is read here, on
+     * the caller's connection (fewer threads, same chunks) */
+    for (size_t i = 1; i < n; i++)
+        if (i >= started || parts[i].deferred) {
+            parts[i].st = base;
+            part_main(&parts[i]);
+        }
+    for (size_t i = 0; i < n && rc == DS_OK; i++)
+        if (parts[i].rc != DS_OK) {
+            *err = parts[i].err;
+            rc = parts[i].rc;
+        }
+    /* each kind's chunks: the parts' lists one after the other, which is day order */
+    for (size_t i = 0; i < nloads && rc == DS_OK; i++) {
+        loaded_kind *lk = &snap->kinds[loads[i].kind];
+        size_t total = 0;
+        if (loads[i].from > loads[i].to)
+            continue;   /* no days: not loaded, every scan goes underneath */
+        for (size_t j = 0; j < n; j++)
+            total += parts[j].lists[loads[i].kind].n;
+        lk->list.c = malloc((total ? total : 1) * sizeof *lk->list.c);
+        if (!lk->list.c) {
+            rc = ds_fail(err, DS_ENOMEM, "out of memory holding the period's chunks");
+            break;
+        }
+        for (size_t j = 0; j < n; j++) {
+            const chunk_list *l = &parts[j].lists[loads[i].kind];
+            if (l->n)
+                memcpy(lk->list.c + lk->list.n, l->c, l->n * sizeof *l->c);
+            lk->list.n += l->n;
+        }
+        lk->list.cap = total;
+        lk->from = loads[i].from;
+        lk->to = loads[i].to;
+        lk->loaded = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < DS_CHUNK__END; k++)
+            free(parts[i].lists[k].c);
+        if (i && parts[i].st && parts[i].st != base)
+            ds_store_close(parts[i].st);
+    }
+    return rc;
+}
+
+/* ---- the view ----------------------------------------------------------------------------- */
+
+static ds_rc view_new(ds_store *origin, ds_store *under, snapshot *snap, int first, ds_store **out, ds_err *err)
+{
+    period_store *v = calloc(1, sizeof *v);
+    if (!v)
+        return ds_fail(err, DS_ENOMEM, "out of memory opening a period store");
+    v->base.ops = &period_ops;
+    v->origin = origin;
+    v->under = under;
+    v->snap = snap;
+    v->first = first;
+    *out = &v->base;
+    return DS_OK;
+}
+
+ds_rc ds_period_store_open(ds_store *base, const ds_period_load *loads, size_t nloads, ds_store **out, ds_err *err)
+{
+    *out = NULL;
+    snapshot *snap = calloc(1, sizeof *snap);
+    if (!snap)
+        return ds_fail(err, DS_ENOMEM, "out of memory opening a period store");
+    ds_rc rc = load(base, loads, nloads, snap, err);
+    if (rc == DS_OK)
+        rc = view_new(base, base, snap, 1, out, err);
+    if (rc != DS_OK)
+        snapshot_free(snap);
+    return rc;
+}
+
+/* The store underneath this handle, opened now for a handle made by reopen (NULL: failed). */
+static ds_store *under(period_store *v, ds_err *err)
+{
+    if (!v->under && v->origin->ops->reopen(v->origin, &v->under, err) != DS_OK)
+        v->under = NULL;
+    return v->under;
+}
+
+static void pv_close(ds_store *s)
+{
+    period_store *v = (period_store *)s;
+    if (v->first)
+        snapshot_free(v->snap);
+    else if (v->under)
+        ds_store_close(v->under);
+    free(v);
+}
+
+/* Another handle on the same snapshot, for another thread: it opens a connection of its own only
+ * if it is asked for something the snapshot does not hold. */
+static ds_rc pv_reopen(ds_store *s, ds_store **out, ds_err *err)
+{
+    period_store *v = (period_store *)s;
+    return view_new(v->origin, NULL, v->snap, 0, out, err);
+}
+
+/* First chunk of day >= day (chunks are in day order). */
+static size_t first_of_day(const chunk_list *l, int32_t day)
+{
+    size_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->c[mid].day < day)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The days of [from, to] outside what was loaded go to the store underneath, before and after
+ * the loaded ones (chunks come in day order), without filling its read cache: a reader that
+ * scans them more than once is the reason to load them, and the cache costs fresh memory. */
+static ds_rc pass_through(period_store *v, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn,
+                          void *ctx, ds_err *err)
+{
+    if (from > to)
+        return DS_OK;
+    ds_store *u = under(v, err);
+    return u ? u->ops->scan(u, kind | DS_SCAN_NOFILL, sensor_id, from, to, fn, ctx, err) : DS_ESTORE;
+}
+
+static ds_rc pv_scan(ds_store *s, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn, void *ctx,
+                     ds_err *err)
+{
+    period_store *v = (period_store *)s;
+    int k = kind & ~DS_SCAN_NOFILL;
+    const loaded_kind *lk = k > 0 && k < DS_CHUNK__END ? &v->snap->kinds[k] : NULL;
+    if (from > to)
+        return DS_OK;   /* an empty range, as in SQL's BETWEEN */
+    if (!lk || !lk->loaded || to < lk->from || from > lk->to)
+        return pass_through(v, kind, sensor_id, from, to, fn, ctx, err);
+    int32_t a = from > lk->from ? from : lk->from, b = to < lk->to ? to : lk->to;
+    ds_rc rc = pass_through(v, kind, sensor_id, from, a - 1, fn, ctx, err);
+    for (size_t i = first_of_day(&lk->list, a); rc == DS_OK && i < lk->list.n && lk->list.c[i].day <= b; i++) {
+        const pchunk *c = &lk->list.c[i];
+        if (sensor_id <= 0 || c->sensor_id == sensor_id)
+            rc = fn(ctx, c->sensor_id, c->day, c->data, c->nrec, err);
+    }
+    return rc == DS_OK ? pass_through(v, kind, sensor_id, b + 1, to, fn, ctx, err) : rc;
+}
+
+/* Everything else is the store underneath's; the view writes nothing. */
+#define UNDER_OR_FAIL(v, err)                                                                                          \
+    ds_store *u = under((period_store *)(v), err);                                                                     \
+    if (!u)                                                                                                            \
+        return DS_ESTORE
+
+static ds_rc pv_meta_get(ds_store *s, const char *key, char *val, size_t len, ds_err *err)
+{
+    UNDER_OR_FAIL(s, err);
+    return u->ops->meta_get(u, key, val, len, err);
+}
+
+static ds_rc pv_day_span(ds_store *s, int32_t *first, int32_t *last, ds_err *err)
+{
+    UNDER_OR_FAIL(s, err);
+    return u->ops->day_span(u, first, last, err);
+}
+
+static ds_rc pv_sensors(ds_store *s, ds_sensor_info **rows, size_t *n, ds_err *err)
+{
+    UNDER_OR_FAIL(s, err);
+    return u->ops->sensors(u, rows, n, err);
+}
+
+static ds_rc pv_sensor_stats(ds_store *s, ds_sensor_stats **rows, size_t *n, ds_err *err)
+{
+    UNDER_OR_FAIL(s, err);
+    return u->ops->sensor_stats(u, rows, n, err);
+}
+
+static ds_rc pv_segment_get(ds_store *s, const char *sensor, uint64_t seq, ds_segment_rec *out, ds_err *err)
+{
+    UNDER_OR_FAIL(s, err);
+    return u->ops->segment_get(u, sensor, seq, out, err);
+}
+
+static ds_rc pv_sensor_health(ds_store *s, ds_sensor_health **rows, size_t *n, ds_err *err)
+{
+    UNDER_OR_FAIL(s, err);
+    if (!u->ops->sensor_health) {
+        *rows = NULL;
+        *n = 0;
+        return DS_OK;
+    }
+    return u->ops->sensor_health(u, rows, n, err);
+}
+
+static ds_rc pv_segments_list(ds_store *s, const char *sensor, int64_t from, int64_t to, ds_segment_rec **rows,
+                              size_t *n, ds_err *err)
+{
+    UNDER_OR_FAIL(s, err);
+    if (!u->ops->segments_list) {
+        *rows = NULL;
+        *n = 0;
+        return DS_OK;
+    }
+    return u->ops->segments_list(u, sensor, from, to, rows, n, err);
+}
+
+static ds_rc pv_payloads_query(ds_store *s, const ds_payload_query *q, ds_payload_row **rows, size_t *n,
+                               uint64_t *total, ds_err *err)
+{
+    UNDER_OR_FAIL(s, err);
+    return u->ops->payloads_query(u, q, rows, n, total, err);
+}
+
+static ds_rc read_only(ds_err *err)
+{
+    return ds_fail(err, DS_EINVAL, "period store: a read-only view of the store cannot be written");
+}
+
+static ds_rc pv_meta_set(ds_store *s, const char *key, const char *val, ds_err *err) { return read_only(err); }
+static ds_rc pv_begin(ds_store *s, const ds_file_meta *f, int64_t *file_id, ds_err *err) { return read_only(err); }
+static ds_rc pv_sensor_upsert(ds_store *s, const ds_sensor_info *info, int64_t *id, ds_err *err)
+{
+    return read_only(err);
+}
+static ds_rc pv_put_chunk(ds_store *s, int64_t file_id, int64_t sensor_id, int32_t day, int kind,
+                          const uint8_t *data, size_t nrec, size_t recsize, ds_err *err)
+{
+    return read_only(err);
+}
+static ds_rc pv_put_chunk_zstd(ds_store *s, int64_t file_id, int64_t sensor_id, int32_t day, int kind,
+                               const uint8_t *frame, size_t framelen, size_t nrec, ds_err *err)
+{
+    return read_only(err);
+}
+static ds_rc pv_put_counts(ds_store *s, int64_t file_id, int64_t sensor_id, const ds_agg_counts *c, ds_err *err)
+{
+    return read_only(err);
+}
+static ds_rc pv_commit(ds_store *s, ds_err *err) { return read_only(err); }
+static void pv_rollback(ds_store *s) {}
+static ds_rc pv_ledger_put(ds_store *s, const ds_segment_rec *seg, const ds_sensor_health *h, ds_err *err)
+{
+    return read_only(err);
+}
+static ds_rc pv_payloads_put(ds_store *s, const ds_payload_batch *b, ds_err *err) { return read_only(err); }
+
+static const ds_store_ops period_ops = {
+    .name = "period",
+    .open = NULL,   /* made by ds_period_store_open only */
+    .close = pv_close,
+    .reopen = pv_reopen,
+    .meta_get = pv_meta_get,
+    .meta_set = pv_meta_set,
+    .begin = pv_begin,
+    .sensor_upsert = pv_sensor_upsert,
+    .put_chunk = pv_put_chunk,
+    .put_chunk_zstd = pv_put_chunk_zstd,
+    .put_counts = pv_put_counts,
+    .commit = pv_commit,
+    .rollback = pv_rollback,
+    .scan = pv_scan,
+    .day_span = pv_day_span,
+    .sensors = pv_sensors,
+    .sensor_stats = pv_sensor_stats,
+    .segment_get = pv_segment_get,
+    .ledger_put = pv_ledger_put,
+    .sensor_health = pv_sensor_health,
+    .segments_list = pv_segments_list,
+    .payloads_put = pv_payloads_put,
+    .payloads_query = pv_payloads_query,
+};

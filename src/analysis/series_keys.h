@@ -1,0 +1,74 @@
+/* series_keys.h: packets per service and per source country, summed in arrays indexed by the key
+ * itself, for the daily series of detect_series.c.
+ *
+ * The series detector reads a half year of SRCSVC records (about 1.5 million for a quarter and
+ * its baseline) twice: once to rank every service and country, once to fill the daily series of
+ * the ranked ones.  A hash table on (dimension, key) made that two lookups per record with a
+ * cache miss each; services of TCP and UDP and countries have small key spaces, so a plain array
+ * indexed by the key does the same with no probing.  Services of other protocols (and ICMP
+ * values past 255) are few, and numbered as met through a small open-addressing map.
+ *
+ * The keys are also remembered in the order they were first met, with how many lookups followed
+ * the last new one: detect_series.c rebuilds its hash table from that order so that its slot
+ * order (and so the order in which series are judged and events listed) is what it was when the
+ * table was filled record by record.
+ */
+#ifndef DS_SERIES_KEYS_H
+#define DS_SERIES_KEYS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/classify.h"
+
+/* dense indexes: TCP ports, UDP ports, ICMP and ICMPv6 types, then countries (ds_cc_pack) */
+#define DS_SK_SERVICES (65536 + 65536 + 256 + 256)
+#define DS_SK_DENSE (DS_SK_SERVICES + 65536)
+
+typedef struct ds_series_keys {
+    uint64_t *p, *q;            /* packets in the period, in the previous period, by index */
+    uint8_t *known;             /* 1: met, by index */
+    int32_t *slot;              /* series slot by index, -1: not judged (set by the caller) */
+    size_t cap;                 /* indexes allocated: DS_SK_DENSE + room for other services */
+    /* services of other protocols: service -> index, open addressing (0 empty: index is never 0
+     * there, as those start at DS_SK_DENSE) */
+    uint32_t *other_key, *other_idx;
+    size_t other_cap, nother;
+    /* (dimension << 32 | key) in the order first met */
+    uint64_t *met;
+    size_t nmet, met_cap;
+    uint64_t lookups_after_last;   /* lookups (two per record) after the last key first met */
+} ds_series_keys;
+
+int ds_series_keys_init(ds_series_keys *k);
+void ds_series_keys_free(ds_series_keys *k);
+/* The index of a service (dim 0) or country (dim 1), met now if it was not yet (noted in `met`),
+ * or -1 when out of memory. */
+long ds_series_keys_meet(ds_series_keys *k, int dim, uint32_t key);
+/* The index of a service of another protocol met before, or -1 (ds_series_keys_find's slow path). */
+long ds_series_keys_find_other(const ds_series_keys *k, uint32_t service);
+
+/* The dense index of a service, or -1 (another protocol: see other_key). */
+static inline int ds_series_keys_dense_service(ds_service s)
+{
+    long v = DS_SERVICE_VALUE(s);
+    switch (DS_SERVICE_PROTO(s)) {
+    case DS_PROTO_TCP: return (int)v;
+    case DS_PROTO_UDP: return (int)(65536 + v);
+    case DS_PROTO_ICMP: return v < 256 ? (int)(131072 + v) : -1;
+    case DS_PROTO_ICMP6: return v < 256 ? (int)(131328 + v) : -1;
+    default: return -1;
+    }
+}
+
+/* The index of a key (dim 0: a service, 1: a country) met before, or -1.  Inline: the series
+ * detector looks up two keys per record, a million records a pass. */
+static inline long ds_series_keys_find(const ds_series_keys *k, int dim, uint32_t key)
+{
+    if (dim)
+        return DS_SK_SERVICES + (long)(key & 0xffff);
+    int d = ds_series_keys_dense_service(key);
+    return d >= 0 ? d : ds_series_keys_find_other(k, key);
+}
+
+
+#endif

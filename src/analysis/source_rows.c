@@ -1,0 +1,292 @@
+/* source_rows.c: see source_rows.h.
+ *
+ * Each field is made as ds_top_run (top.c) makes it for a query of source rows, so that a
+ * detector's events do not change when it asks here instead:
+ *   - a record counts for a query when ds_filter_match says so (the same filter top builds);
+ *   - packets are summed, `days` counts the days with a counted record, and country and ASN are
+ *     those of the last counted record in scan order (top: the latest part's last record);
+ *   - rows are ranked by packets, then the smaller source key, and cut at the limit;
+ *     total_packets and total_sources are over every counted record and source;
+ *   - address, first and last seen come from every SOURCES record of a shown source over the
+ *     whole period (top reads every day of the period for a filtered query), the first seen
+ *     taken as top takes it record by record.
+ * One table holds every (query, source) entry, so the SRCSVC records are read once for all the
+ * queries, and one table the shown sources, for one read of SOURCES.  Both keep their entries in
+ * one array, in the order met, behind a table of 4-byte indexes: on our VM memory touched for
+ * the first time costs more than the hashing (a table of whole entries was most of the time).  A record is screened by
+ * the cheap fields a query names (tools, one service, one country) before the whole filter.
+ */
+#include "analysis/source_rows.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hash.h"
+#include "core/records.h"
+#include "util/grow.h"
+
+typedef struct srow {
+    uint64_t src, packets;
+    uint32_t q1;            /* query index + 1; 0: empty slot */
+    uint32_t asn, days;
+    int32_t last;           /* last day counted */
+    uint16_t cc;            /* ds_cc_pack */
+} srow;
+
+/* Entries in one array in the order met, found through a table of their indexes: the table is
+ * 4 bytes a slot and the entries are written in sequence, so little memory is touched fresh. */
+typedef struct srow_tab {
+    srow *e;
+    size_t n, ecap;
+    uint32_t *slot;         /* entry index + 1; 0 empty */
+    size_t cap;
+} srow_tab;
+
+typedef struct detail { uint64_t src, first_ns, last_ns; ds_ip ip; int seen; } detail;
+typedef struct detail_tab { detail *e; size_t n; uint32_t *slot; size_t cap; } detail_tab;
+
+typedef struct rows_ctx {
+    const ds_source_query *qs;
+    size_t nq;
+    srow_tab t;
+    uint64_t *total;        /* packets per query */
+    uint64_t *nsrc;         /* distinct sources per query */
+    detail_tab d;
+} rows_ctx;
+
+static inline size_t srow_hash(uint32_t q1, uint64_t src) { return (size_t)ds_mix64(src ^ ((uint64_t)q1 << 56 | q1)); }
+
+/* The slot of (q1, src): its entry's, or the empty one where it goes. */
+static inline size_t srow_pos(const srow_tab *t, uint32_t q1, uint64_t src)
+{
+    size_t i = srow_hash(q1, src) & (t->cap - 1);
+    while (t->slot[i] && (t->e[t->slot[i] - 1].q1 != q1 || t->e[t->slot[i] - 1].src != src))
+        i = (i + 1) & (t->cap - 1);
+    return i;
+}
+
+static int srow_grow(srow_tab *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 4096;
+    if (cap > UINT32_MAX)
+        return -1;
+    uint32_t *slot = calloc(cap, sizeof *slot);
+    if (!slot)
+        return -1;
+    for (size_t k = 0; k < t->n; k++) {
+        size_t i = srow_hash(t->e[k].q1, t->e[k].src) & (cap - 1);
+        while (slot[i])
+            i = (i + 1) & (cap - 1);
+        slot[i] = (uint32_t)k + 1;
+    }
+    free(t->slot);
+    t->slot = slot;
+    t->cap = cap;
+    return 0;
+}
+
+/* A cheap test a record must pass for the query: the fields its filter names alone. */
+static inline int screened(const ds_filter *f, const ds_rec_srcsvc *r)
+{
+    if (f->tools && !(r->tools & f->tools))
+        return 0;
+    if (f->nports == 1 && f->ports[0] != r->service)
+        return 0;
+    if (f->ncountries == 1 && f->countries[0] != ds_cc_pack(r->cc))
+        return 0;
+    return 1;
+}
+
+static ds_rc on_srcsvc(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    rows_ctx *c = ctx;
+    for (size_t i = 0; i < nrec; i++) {
+        ds_rec_srcsvc r;
+        ds_rec_srcsvc_get(data + i * DS_REC_SRCSVC, &r);
+        for (size_t k = 0; k < c->nq; k++) {
+            const ds_filter *f = &c->qs[k].filter;
+            if (!screened(f, &r) || !ds_filter_match(f, &r))
+                continue;
+            if ((c->t.n + 1) * 2 > c->t.cap && srow_grow(&c->t) != 0)
+                return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
+            size_t at = srow_pos(&c->t, (uint32_t)k + 1, r.src);
+            if (!c->t.slot[at]) {
+                if (c->t.n == c->t.ecap) {
+                    srow *ne = ds_grow(c->t.e, &c->t.ecap, sizeof *ne, 1024);
+                    if (!ne)
+                        return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
+                    c->t.e = ne;
+                }
+                c->t.e[c->t.n] = (srow){ .src = r.src, .q1 = (uint32_t)k + 1 };
+                c->t.slot[at] = (uint32_t)++c->t.n;
+                c->nsrc[k]++;
+            }
+            srow *e = &c->t.e[c->t.slot[at] - 1];
+            e->packets += r.packets;
+            e->asn = r.asn;
+            e->cc = ds_cc_pack(r.cc);
+            if (!e->days || e->last != day) {
+                e->days++;
+                e->last = day;
+            }
+            c->total[k] += r.packets;
+        }
+    }
+    return DS_OK;
+}
+
+/* The slot of src in the shown sources' table: its entry's, or the empty one where it goes. */
+static inline size_t detail_pos(const detail_tab *d, uint64_t src)
+{
+    size_t i = (size_t)ds_mix64(src) & (d->cap - 1);
+    while (d->slot[i] && d->e[d->slot[i] - 1].src != src)
+        i = (i + 1) & (d->cap - 1);
+    return i;
+}
+
+static ds_rc on_sources(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    rows_ctx *c = ctx;
+    for (size_t i = 0; i < nrec; i++) {
+        ds_rec_source r;
+        ds_rec_source_get(data + i * DS_REC_SOURCES, &r);
+        uint32_t at = c->d.slot[detail_pos(&c->d, ds_src_key(&r.ip))];
+        if (!at)
+            continue;
+        detail *x = &c->d.e[at - 1];
+        x->seen = 1;
+        x->ip = r.ip;
+        if (!x->first_ns || r.first_ns < x->first_ns)
+            x->first_ns = r.first_ns;
+        if (r.last_ns > x->last_ns)
+            x->last_ns = r.last_ns;
+    }
+    return DS_OK;
+}
+
+typedef struct ranked { uint64_t key, packets; const srow *e; } ranked;
+
+static int ranked_cmp(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->packets != y->packets)
+        return x->packets > y->packets ? -1 : 1;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+ds_rc ds_source_rows(ds_store *st, int32_t from, int32_t to, int64_t sensor_id, const ds_source_query *qs, size_t nq,
+                     ds_top_result *res, ds_err *err)
+{
+    rows_ctx c = { .qs = qs, .nq = nq };
+    ranked *all = NULL;
+    size_t *at = NULL;
+    ds_sensor_info *sensors = NULL;
+    size_t nsensors = 0, shown = 0;
+    ds_rc rc = DS_OK;
+    int32_t days = to - from + 1;
+    memset(res, 0, nq * sizeof *res);
+    c.total = calloc(nq + 1, sizeof *c.total);
+    c.nsrc = calloc(nq + 1, sizeof *c.nsrc);
+    at = calloc(nq + 1, sizeof *at);
+    if (!c.total || !c.nsrc || !at || srow_grow(&c.t) != 0)
+        goto nomem;
+    if ((rc = st->ops->scan(st, DS_CHUNK_SRCSVC | DS_SCAN_NOFILL, sensor_id, from, to, on_srcsvc, &c, err)) != DS_OK)
+        goto out;
+    if ((rc = st->ops->sensors(st, &sensors, &nsensors, err)) != DS_OK)
+        goto out;
+    uint64_t addresses = 0;
+    for (size_t i = 0; i < nsensors; i++)
+        if (!sensor_id || sensors[i].id == sensor_id)
+            addresses += sensors[i].v4_addresses;
+    /* every query's entries, ranked within the query */
+    all = malloc((c.t.n + 1) * sizeof *all);
+    if (!all)
+        goto nomem;
+    for (size_t k = 1; k <= nq; k++)
+        at[k] = at[k - 1] + c.nsrc[k - 1];
+    for (size_t i = 0; i < c.t.n; i++) {
+        const srow *e = &c.t.e[i];
+        all[at[e->q1 - 1]++] = (ranked){ e->src, e->packets, e };
+    }
+    double denom_days = (double)days;
+    size_t start = 0;
+    for (size_t k = 0; k < nq; k++) {
+        ds_top_result *r = &res[k];
+        size_t n = (size_t)c.nsrc[k];
+        qsort(all + start, n, sizeof *all, ranked_cmp);
+        size_t keep = qs[k].limit && qs[k].limit < n ? qs[k].limit : n;
+        r->rows = calloc(keep + 1, sizeof *r->rows);
+        if (!r->rows)
+            goto nomem;
+        r->n = keep;
+        r->total_packets = c.total[k];
+        r->total_sources = c.nsrc[k];
+        r->addresses = addresses;
+        r->days = days;
+        double denom = (double)addresses * denom_days;
+        for (size_t i = 0; i < keep; i++) {
+            const srow *e = all[start + i].e;
+            ds_top_row *row = &r->rows[i];
+            row->key = e->src;
+            row->packets = e->packets;
+            row->share = c.total[k] ? (double)e->packets / (double)c.total[k] : 0;
+            row->per_ip_per_day = denom > 0 ? (double)e->packets / denom : 0;
+            row->sources = 1;
+            if (!(e->src >> 63))
+                ds_ip_set4(&row->ip, (uint32_t)e->src);
+            row->days = e->days;
+            row->asn = e->asn;
+            ds_cc_unpack(e->cc, row->cc);
+        }
+        shown += keep;
+        start += n;
+    }
+    /* address, first and last seen of every shown source, from one read of SOURCES */
+    if (shown) {
+        c.d.cap = 64;
+        while (c.d.cap < 2 * shown + 2)
+            c.d.cap *= 2;
+        c.d.slot = calloc(c.d.cap, sizeof *c.d.slot);
+        c.d.e = calloc(shown, sizeof *c.d.e);
+        if (!c.d.slot || !c.d.e)
+            goto nomem;
+        for (size_t k = 0; k < nq; k++)
+            for (size_t i = 0; i < res[k].n; i++) {
+                size_t p = detail_pos(&c.d, res[k].rows[i].key);
+                if (!c.d.slot[p]) {
+                    c.d.e[c.d.n].src = res[k].rows[i].key;
+                    c.d.slot[p] = (uint32_t)++c.d.n;
+                }
+            }
+        if ((rc = st->ops->scan(st, DS_CHUNK_SOURCES | DS_SCAN_NOFILL, sensor_id, from, to, on_sources, &c, err)) !=
+            DS_OK)
+            goto out;
+        for (size_t k = 0; k < nq; k++)
+            for (size_t i = 0; i < res[k].n; i++) {
+                ds_top_row *row = &res[k].rows[i];
+                const detail *x = &c.d.e[c.d.slot[detail_pos(&c.d, row->key)] - 1];
+                if (!x->seen || !x->first_ns)
+                    continue;
+                row->ip = x->ip;
+                row->first_ns = x->first_ns;
+                row->last_ns = x->last_ns;
+            }
+    }
+    goto out;
+nomem:
+    rc = ds_fail(err, DS_ENOMEM, "out of memory counting sources");
+out:
+    if (rc != DS_OK)
+        for (size_t k = 0; k < nq; k++)
+            ds_top_result_free(&res[k]);
+    free(c.t.e);
+    free(c.t.slot);
+    free(c.d.e);
+    free(c.d.slot);
+    free(c.total);
+    free(c.nsrc);
+    free(at);
+    free(all);
+    free(sensors);
+    return rc;
+}

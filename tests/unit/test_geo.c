@@ -28,21 +28,15 @@
 #include <unistd.h>
 
 #include "geo/geo.h"
+#include "unit/testdir.h"
 
 static char tmpdir[256];
 static char cachedir[300];
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    return remove(p);
-}
-
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_geo.XXXXXX");
-    if (!mkdtemp(tmpdir))
+    if (testdir_make(tmpdir, sizeof tmpdir, "test_geo") != 0)
         return -1;
     snprintf(cachedir, sizeof cachedir, "%s/cache", tmpdir);
     setenv("DARKSCOPE_CACHE_DIR", cachedir, 1);
@@ -52,7 +46,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    testdir_remove(tmpdir);
     return 0;
 }
 

@@ -24,14 +24,9 @@
 
 #include "report/names.h"
 #include "util/datadir.h"
+#include "unit/testdir.h"
 
 static char tmpdir[256];
-
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    return remove(p);
-}
 
 static void clear_env(void)
 {
@@ -45,15 +40,14 @@ static int setup(void **state)
 {
     (void)state;
     clear_env();
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_names.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return testdir_make(tmpdir, sizeof tmpdir, "test_names");
 }
 
 static int teardown(void **state)
 {
     (void)state;
     clear_env();
-    nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    testdir_remove(tmpdir);
     return 0;
 }
 

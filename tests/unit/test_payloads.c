@@ -33,6 +33,7 @@
 #include "core/ip.h"
 #include "core/records.h"
 #include "store/store.h"
+#include "unit/testdir.h"
 
 typedef struct tmp { char dir[64]; char db[128]; } tmp;
 
@@ -41,8 +42,7 @@ static int setup(void **state)
     tmp *t = calloc(1, sizeof *t);
     if (!t)
         return -1;
-    snprintf(t->dir, sizeof t->dir, "/tmp/ds_test_payloads.XXXXXX");
-    if (!mkdtemp(t->dir)) {
+    if (testdir_make(t->dir, sizeof t->dir, "ds_test_payloads") != 0) {
         free(t);
         return -1;
     }
@@ -51,16 +51,10 @@ static int setup(void **state)
     return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     tmp *t = *state;
-    nftw(t->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    testdir_remove(t->dir);
     free(t);
     return 0;
 }

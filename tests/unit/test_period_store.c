@@ -31,6 +31,7 @@
 #include "core/fingerprint.h"
 #include "core/records.h"
 #include "store/store.h"
+#include "unit/testdir.h"
 
 #define DAY0 19500
 #define NDAYS 40
@@ -45,12 +46,6 @@ static uint32_t rnd(uint32_t n)
     rng ^= rng >> 7;
     rng ^= rng << 17;
     return (uint32_t)(rng % n);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(path);
 }
 
 static ds_ip source_ip(uint32_t i)
@@ -71,8 +66,7 @@ static world *world_build(void)
     static const char *const CCS[] = { "CN", "US", "RU", "JP", "NL" };
     world *w = calloc(1, sizeof *w);
     assert_non_null(w);
-    snprintf(w->dir, sizeof w->dir, "/tmp/ds_test_period.XXXXXX");
-    assert_non_null(mkdtemp(w->dir));
+    assert_int_equal(testdir_make(w->dir, sizeof w->dir, "ds_test_period"), 0);
     snprintf(w->db, sizeof w->db, "%s/p.db", w->dir);
     ds_err err = { 0 };
     assert_int_equal(ds_store_open(&w->st, w->db, 1, &err), DS_OK);
@@ -128,7 +122,7 @@ static world *world_build(void)
 static void world_free(world *w)
 {
     ds_store_close(w->st);
-    nftw(w->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    testdir_remove(w->dir);
     free(w);
 }
 

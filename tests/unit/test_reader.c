@@ -30,6 +30,7 @@
 #include <zstd.h>
 
 #include "capture/reader.h"
+#include "unit/testdir.h"
 
 /* ---- byte builder ---- */
 
@@ -1044,22 +1045,13 @@ static int setup(void **state)
 {
     (void)state;
     signal(SIGPIPE, SIG_IGN);
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ds_test_reader_XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    return remove(path);
+    return testdir_make(tmpdir, sizeof tmpdir, "ds_test_reader");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    return nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    return testdir_remove(tmpdir);
 }
 
 int main(void)

@@ -30,6 +30,7 @@
 #include "core/records.h"
 #include "report/model.h"
 #include "store/store.h"
+#include "unit/testdir.h"
 
 static int32_t D(int y, int m, int d)
 {
@@ -56,20 +57,13 @@ static const rec RECS[] = {
 
 typedef struct world { char dir[64], db[128]; ds_store *st; } world;
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(path);
-}
-
 static int32_t day_of(int k) { return k == 0 ? D(2023, 5, 1) : k == 1 ? D(2023, 7, 1) : D(2023, 7, 2); }
 
 static int setup(void **state)
 {
     world *w = calloc(1, sizeof *w);
     ds_err err = { 0 };
-    snprintf(w->dir, sizeof w->dir, "/tmp/ds_test_rep.XXXXXX");
-    assert_non_null(mkdtemp(w->dir));
+    assert_int_equal(testdir_make(w->dir, sizeof w->dir, "ds_test_rep"), 0);
     snprintf(w->db, sizeof w->db, "%s/r.db", w->dir);
     assert_int_equal(ds_store_open(&w->st, w->db, 1, &err), DS_OK);
     ds_store *st = w->st;
@@ -112,7 +106,7 @@ static int teardown(void **state)
 {
     world *w = *state;
     ds_store_close(w->st);
-    nftw(w->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    testdir_remove(w->dir);
     free(w);
     return 0;
 }

@@ -27,6 +27,7 @@
 #include "analysis/top.h"
 #include "core/records.h"
 #include "store/store.h"
+#include "unit/testdir.h"
 
 /* One SRCSVC record of the test store, with where it goes. */
 typedef struct trec {
@@ -72,12 +73,6 @@ static ds_service SVC(const char *s)
 
 /* ---- building the store ------------------------------------------------------------------ */
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(path);
-}
-
 static int cmp_place(const void *a, const void *b)
 {
     const trec *x = a, *y = b;
@@ -92,8 +87,7 @@ static int cmp_place(const void *a, const void *b)
  * last = first + 1000 s, so the test can predict them). */
 static void world_build(world *w, const char *const *names)
 {
-    snprintf(w->dir, sizeof w->dir, "/tmp/ds_test_top.XXXXXX");
-    assert_non_null(mkdtemp(w->dir));
+    assert_int_equal(testdir_make(w->dir, sizeof w->dir, "ds_test_top"), 0);
     snprintf(w->db, sizeof w->db, "%s/top.db", w->dir);
     ds_err err = { 0 };
     if (ds_store_open(&w->st, w->db, 1, &err) != DS_OK)
@@ -158,7 +152,7 @@ static void world_build(world *w, const char *const *names)
 static void world_free(world *w)
 {
     ds_store_close(w->st);
-    nftw(w->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    testdir_remove(w->dir);
     free(w->r);
     free(w);
 }

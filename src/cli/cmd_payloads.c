@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "core/classify.h"
 #include "store/store.h"
+#include "util/base64.h"
 #include "util/timeutil.h"
 
 #define EXCERPT_TABLE 40      /* bytes of a payload shown in a table row */
@@ -92,18 +93,6 @@ static void print_hex(FILE *f, const uint8_t *p, size_t n)
         fprintf(f, "%02x", p[i]);
 }
 
-static void print_b64(FILE *f, const uint8_t *p, size_t n)
-{
-    static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-        fputc(A[v >> 18 & 63], f);
-        fputc(A[v >> 12 & 63], f);
-        fputc(i + 1 < n ? A[v >> 6 & 63] : '=', f);
-        fputc(i + 2 < n ? A[v & 63] : '=', f);
-    }
-}
-
 static void print_table(const ds_payload_query *q, const ds_payload_row *rows, size_t n, uint64_t total)
 {
     char t1[40], t2[40], svc[DS_SERVICE_STRLEN], ex[EXCERPT_TABLE + 1];
@@ -171,7 +160,7 @@ static void print_json(const ds_payload_query *q, const ds_payload_row *rows, si
         printf(", \"hex\": \"");
         print_hex(stdout, r->data, r->data_len);
         printf("\", \"payload_b64\": \"");
-        print_b64(stdout, r->data, r->data_len);
+        ds_base64_fwrite(stdout, r->data, r->data_len);
         printf("\", \"xxh128\": \"");
         print_hex(stdout, r->hash, 16);
         printf("\"}");

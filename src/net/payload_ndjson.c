@@ -11,7 +11,7 @@
  * Memory: the input is untrusted (it arrives over the network), so every buffer is sized from
  * what we already hold.  The decoded payloads of all rows go into one arena of len bytes: base64
  * decodes to 3 bytes per 4 characters, JSON escapes only shrink text, and the rows' payload_b64
- * strings are disjoint parts of the body, so the arena cannot be outgrown (b64_decode still
+ * strings are disjoint parts of the body, so the arena cannot be outgrown (ds_base64_decode still
  * checks).  One payload's JSON-decoded text is held in a buffer the size of the base64 of
  * DS_PAYLOAD_MAX bytes; a longer string is refused, not truncated.
  */
@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/base64.h"
 #include "util/grow.h"
 #include "util/json.h"
 
@@ -88,40 +89,6 @@ static ds_rc json_addr(ds_json *j, char out[DS_PAYLOAD_ADDRLEN])
     return DS_OK;
 }
 
-static int b64_value(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
-         : c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* RFC 4648 section 4, padded, strictly: a length that is a multiple of 4, '=' only as the last one
- * or two characters.  Writes at most len / 4 * 3 bytes to out (out_cap checked).  -1 if bad. */
-static long b64_decode(const char *s, size_t len, uint8_t *out, size_t out_cap)
-{
-    size_t o = 0;
-    if (len % 4 || len / 4 * 3 > out_cap)
-        return -1;
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4], pad = 0;
-        for (int k = 0; k < 4; k++) {
-            unsigned char ch = (unsigned char)s[i + k];
-            if (ch == '=' && i + 4 == len && k >= 2 && (k == 3 || s[i + 3] == '=')) {
-                v[k] = 0;
-                pad++;
-            } else if ((v[k] = b64_value(ch)) < 0) {
-                return -1;
-            }
-        }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        out[o++] = (uint8_t)(w >> 16);
-        if (pad < 2)
-            out[o++] = (uint8_t)(w >> 8);
-        if (pad < 1)
-            out[o++] = (uint8_t)w;
-    }
-    return (long)o;
-}
-
 static ds_rc pay_member(ds_json *j, const char *key, size_t keylen, void *ctx, int depth)
 {
     pay_parse *pp = ctx;
@@ -172,7 +139,7 @@ static ds_rc pay_member(ds_json *j, const char *key, size_t keylen, void *ctx, i
             j->p = at;
             return ds_json_fail(j, "payload_b64: more than 65535 bytes");
         }
-        long n = b64_decode(pp->text, len, pp->arena + pp->arena_used, pp->arena_cap - pp->arena_used);
+        long n = ds_base64_decode(pp->text, len, pp->arena + pp->arena_used, pp->arena_cap - pp->arena_used);
         if (n < 0 || (size_t)n > DS_PAYLOAD_MAX) {
             j->p = at;
             return ds_json_fail(j, n < 0 ? "payload_b64: not padded base64 (RFC 4648)" : "payload_b64: more than 65535 bytes");

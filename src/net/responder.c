@@ -45,6 +45,7 @@
 #include <xxhash.h>
 
 #include "core/bytes.h"
+#include "util/base64.h"
 
 #define SRC_SLOTS 65536u
 #define DEDUP_SLOTS 4096u
@@ -258,18 +259,6 @@ static void send_synack(ds_responder *r, const uint8_t *frame, size_t l3off, con
         r->st.send_errors++;
 }
 
-static void b64(FILE *f, const uint8_t *p, size_t n)
-{
-    static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-        fputc(A[v >> 18 & 63], f);
-        fputc(A[v >> 12 & 63], f);
-        fputc(i + 1 < n ? A[v >> 6 & 63] : '=', f);
-        fputc(i + 2 < n ? A[v & 63] : '=', f);
-    }
-}
-
 static void close_payloads(ds_responder *r)
 {
     if (!r->pay)
@@ -309,7 +298,7 @@ static void record_payload(ds_responder *r, struct ds_spool *s, uint64_t ts, con
     fprintf(r->pay, "{\"ts_ns\":%" PRIu64 ",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u,\"seq\":%u,"
                     "\"len\":%zu,\"payload_b64\":\"",
             ts, src, (unsigned)(ip[ihl] << 8 | ip[ihl + 1]), dst, (unsigned)(ip[ihl + 2] << 8 | ip[ihl + 3]), seq, n);
-    b64(r->pay, pl, keep);
+    ds_base64_fwrite(r->pay, pl, keep);
     fputs("\"}\n", r->pay);
     fflush(r->pay);
     r->st.payloads_recorded++;

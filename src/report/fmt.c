@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/base64.h"
 #include "util/timeutil.h"
 
 #define UTF8_REPLACEMENT "\xef\xbf\xbd"   /* U+FFFD */
@@ -274,38 +275,17 @@ void ds_out_md(ds_out *o, const char *s)
 
 void ds_out_base64(ds_out *o, const unsigned char *p, size_t n)
 {
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t groups = n / 3 + (n % 3 != 0);
     if (groups > SIZE_MAX / 4) {
         o->failed = 1;
         return;
     }
-    char *w = out_reserve(o, groups * 4);
+    size_t len = groups * 4;
+    char *w = out_reserve(o, len);
     if (!w)
         return;
-    size_t i = 0;
-    for (; n - i >= 3; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        *w++ = alphabet[v >> 18];
-        *w++ = alphabet[(v >> 12) & 63];
-        *w++ = alphabet[(v >> 6) & 63];
-        *w++ = alphabet[v & 63];
-    }
-    if (n - i == 1) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        *w++ = alphabet[v >> 18];
-        *w++ = alphabet[(v >> 12) & 63];
-        *w++ = '=';
-        *w++ = '=';
-    } else if (n - i == 2) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-        *w++ = alphabet[v >> 18];
-        *w++ = alphabet[(v >> 12) & 63];
-        *w++ = alphabet[(v >> 6) & 63];
-        *w++ = '=';
-    }
-    *w = '\0';
-    o->len += groups * 4;
+    w[ds_base64_encode(p, n, w)] = '\0';
+    o->len += len;
 }
 
 /* ---- atomic file write ------------------------------------------------------------------- */

@@ -252,10 +252,7 @@ int ds_cmd_payloads_run(int argc, char **argv)
         goto out;
     }
     status = 1;
-    if (cli_load_config(&cfg, config, db, NULL, 0) != 0)
-        goto out;
-    char tz[128];
-    if (cli_open_store(&cfg, &st, tz, sizeof tz) != 0)   /* also makes the store's timezone ours */
+    if (cli_query_open(&cfg, config, db, &st, NULL, 0) != 0)   /* also makes the store's timezone ours */
         goto out;
     if (from) {
         int64_t t = day_start(dfrom);

@@ -217,21 +217,24 @@ static enum MHD_Result reject(ds_collector *c, struct MHD_Connection *conn, uplo
     return send_json(conn, code, body);
 }
 
+/* 200 for a stored (or already stored) upload: `count` of `unit` (packets of a segment, rows of a
+ * payload file) in the body and the log line, and one more in *committed or the duplicates. */
 static enum MHD_Result answer_ok(ds_collector *c, struct MHD_Connection *conn, upload *u, int duplicate,
-                                 uint64_t packets, const char *note)
+                                 const char *unit, uint64_t count, const char *note, uint64_t *committed)
 {
     char body[512];
-    snprintf(body, sizeof body, "{\"status\":\"%s\",\"sensor\":\"%s\",\"segment\":%llu,\"packets\":%llu}\n",
-             duplicate ? "duplicate" : "committed", u->sensor, (unsigned long long)u->seq, (unsigned long long)packets);
+    snprintf(body, sizeof body, "{\"status\":\"%s\",\"sensor\":\"%s\",\"segment\":%llu,\"%s\":%llu}\n",
+             duplicate ? "duplicate" : "committed", u->sensor, (unsigned long long)u->seq, unit,
+             (unsigned long long)count);
     char what[256];
-    snprintf(what, sizeof what, "%s packets=%llu%s%s", duplicate ? "duplicate" : "committed",
-             (unsigned long long)packets, note ? " " : "", note ? note : "");
+    snprintf(what, sizeof what, "%s %s=%llu%s%s", duplicate ? "duplicate" : "committed", unit,
+             (unsigned long long)count, note ? " " : "", note ? note : "");
     log_line(u, 200, what);
     pthread_mutex_lock(&c->stats_mu);
     if (duplicate)
         c->duplicates++;
     else
-        c->committed++;
+        (*committed)++;
     pthread_mutex_unlock(&c->stats_mu);
     u->answered = 1;
     return send_json(conn, MHD_HTTP_OK, body);
@@ -429,7 +432,7 @@ static enum MHD_Result begin_upload(ds_collector *c, struct MHD_Connection *conn
     switch (ledger_lookup(c, u, &rec, &err)) {
     case 1:
         health_note(c, u);
-        return answer_ok(c, conn, u, 1, rec.packets, "(from the ledger)");
+        return answer_ok(c, conn, u, 1, "packets", rec.packets, "(from the ledger)", &c->committed);
     case 2: {
         char had[33];
         hash_hex(rec.hash, had);
@@ -530,7 +533,7 @@ static enum MHD_Result finish_upload(ds_collector *c, struct MHD_Connection *con
         part_discard(u);
         if (seen == 1) {
             health_note(c, u);
-            return answer_ok(c, conn, u, 1, rec.packets, "(raced with another upload)");
+            return answer_ok(c, conn, u, 1, "packets", rec.packets, "(raced with another upload)", &c->committed);
         }
         if (seen == 2) {
             snprintf(msg, sizeof msg, "segment %llu of sensor %s was committed with another hash",
@@ -583,7 +586,8 @@ static enum MHD_Result finish_upload(ds_collector *c, struct MHD_Connection *con
     if (res.warning[0])
         fprintf(stderr, "darkscope collector: sensor %s segment %llu: warning: %s\n", u->sensor,
                 (unsigned long long)u->seq, res.warning);
-    ret = answer_ok(c, conn, u, duplicate, res.packets, res.truncated ? "(truncated capture)" : NULL);
+    ret = answer_ok(c, conn, u, duplicate, "packets", res.packets, res.truncated ? "(truncated capture)" : NULL,
+                    &c->committed);
     if (c->o.archive_dir && !duplicate)
         archive_segment(c, u, seg);
     part_discard(u);
@@ -649,7 +653,7 @@ static void payloads_chunk(upload *u, const char *data, size_t n)
 /* Last call: the whole file is in u->body. */
 static enum MHD_Result finish_payloads(ds_collector *c, struct MHD_Connection *conn, upload *u)
 {
-    char msg[800], body[512], what[128];
+    char msg[800];
     ds_err err = { 0 };
     ds_payload_file pf = { 0 };
     enum MHD_Result ret;
@@ -680,19 +684,7 @@ static enum MHD_Result finish_payloads(ds_collector *c, struct MHD_Connection *c
         ret = reject(c, conn, u, rc == DS_EINVAL ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_SERVICE_UNAVAILABLE, err.msg);
         goto out;
     }
-    int duplicate = rc == DS_EEXIST;
-    snprintf(body, sizeof body, "{\"status\":\"%s\",\"sensor\":\"%s\",\"segment\":%llu,\"payloads\":%zu}\n",
-             duplicate ? "duplicate" : "committed", u->sensor, (unsigned long long)u->seq, n);
-    snprintf(what, sizeof what, "%s payloads=%zu", duplicate ? "duplicate" : "committed", n);
-    log_line(u, 200, what);
-    pthread_mutex_lock(&c->stats_mu);
-    if (duplicate)
-        c->duplicates++;
-    else
-        c->payload_files++;
-    pthread_mutex_unlock(&c->stats_mu);
-    u->answered = 1;
-    ret = send_json(conn, MHD_HTTP_OK, body);
+    ret = answer_ok(c, conn, u, rc == DS_EEXIST, "payloads", n, NULL, &c->payload_files);
 out:
     ds_payload_file_free(&pf);
     return ret;

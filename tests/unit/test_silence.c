@@ -66,11 +66,14 @@ static int teardown(void **state)
     return 0;
 }
 
-/* One committed segment, as the collector records it. */
-static void put_segment(ds_store *st, const char *sensor, uint64_t seq, int64_t at)
+/* One committed segment, as the collector records it: `packets` packets, captured over
+ * [first_ns, last_ns] (0, 0: no span reported). */
+static void put_ledger(ds_store *st, const char *sensor, uint64_t seq, int64_t at, uint64_t packets, uint64_t first_ns,
+                       uint64_t last_ns)
 {
     ds_err err = { 0 };
-    ds_segment_rec seg = { .seq = seq, .packets = 100 + seq, .bytes = 1000, .committed_at = at };
+    ds_segment_rec seg = { .seq = seq, .packets = packets, .bytes = 1000, .committed_at = at,
+                           .first_ns = first_ns, .last_ns = last_ns };
     ds_sensor_health h = { .last_seen = at, .last_upload = at };
     snprintf(seg.sensor, sizeof seg.sensor, "%s", sensor);
     snprintf(h.name, sizeof h.name, "%s", sensor);
@@ -80,20 +83,15 @@ static void put_segment(ds_store *st, const char *sensor, uint64_t seq, int64_t 
     assert_int_equal(st->ops->ledger_put(st, &seg, &h, &err), DS_OK);
 }
 
+static void put_segment(ds_store *st, const char *sensor, uint64_t seq, int64_t at)
+{
+    put_ledger(st, sensor, seq, at, 100 + seq, 0, 0);
+}
+
 /* The same with the capture span [first_s, last_s] the sensor reported. */
 static void put_span(ds_store *st, const char *sensor, uint64_t seq, int64_t at, int64_t first_s, int64_t last_s)
 {
-    ds_err err = { 0 };
-    ds_segment_rec seg = { .seq = seq, .packets = 100, .bytes = 1000, .committed_at = at,
-                           .first_ns = (uint64_t)first_s * 1000000000ULL + 5,
-                           .last_ns = (uint64_t)last_s * 1000000000ULL + 7 };
-    ds_sensor_health h = { .last_seen = at, .last_upload = at };
-    snprintf(seg.sensor, sizeof seg.sensor, "%s", sensor);
-    snprintf(h.name, sizeof h.name, "%s", sensor);
-    seg.hash[0] = (uint8_t)seq;
-    seg.hash[1] = (uint8_t)(seq >> 8);
-    seg.hash[2] = (uint8_t)sensor[0];
-    assert_int_equal(st->ops->ledger_put(st, &seg, &h, &err), DS_OK);
+    put_ledger(st, sensor, seq, at, 100, (uint64_t)first_s * 1000000000ULL + 5, (uint64_t)last_s * 1000000000ULL + 7);
 }
 
 static const char *evidence_text(const ds_event *v, const char *name)

@@ -14,12 +14,25 @@
 #   src/util     errors, time, progress line (usable by every layer); config (uses core's prefix parser)
 #   src/cli      one file per subcommand
 CC      ?= cc
-PKGS    := sqlite3 libmaxminddb zlib libzstd inih libxxhash libpcap pangocairo libmicrohttpd libcurl nettle
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS    := sqlite3 libmaxminddb zlib libzstd inih libxxhash libpcap nettle
+# Loaded on first use by the one module that needs each (src/util/dynlib.h): compiled against
+# their headers, not linked, so that every other command starts without them.  Their sonames are
+# read off the libraries the headers belong to and passed to the modules (DS_SONAME_*).
+DL_PKGS := pangocairo libmicrohttpd libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+soname = $(shell objdump -p "$$($(CC) -print-file-name=$(1).so)" 2>/dev/null | sed -n 's/^ *SONAME *//p')
+soname_def = $(if $(2),-D$(1)='"$(2)"')
+SONAME_DEFS := $(call soname_def,DS_SONAME_CURL,$(call soname,libcurl)) \
+               $(call soname_def,DS_SONAME_MHD,$(call soname,libmicrohttpd)) \
+               $(call soname_def,DS_SONAME_PANGOCAIRO,$(call soname,libpangocairo-1.0)) \
+               $(call soname_def,DS_SONAME_PANGO,$(call soname,libpango-1.0)) \
+               $(call soname_def,DS_SONAME_CAIRO,$(call soname,libcairo)) \
+               $(call soname_def,DS_SONAME_GOBJECT,$(call soname,libgobject-2.0)) \
+               $(call soname_def,DS_SONAME_GLIB,$(call soname,libglib-2.0))
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 -Wno-unused-parameter
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -Isrc $(WARN) $(PKG_CFLAGS) -pthread -MMD -MP
-LDLIBS  := $(PKG_LIBS) -lm -pthread
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -Isrc $(WARN) $(PKG_CFLAGS) $(SONAME_DEFS) -pthread -MMD -MP
+LDLIBS  := $(PKG_LIBS) -ldl -lm -pthread
 
 BUILD ?= build
 OPT   ?= -O2
@@ -84,7 +97,9 @@ build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libdarkscope.a
 fuzz-long: fuzz-build
 	./fuzz/run.sh 3600
 
-demo: deps geo all
+# a sub-make, as in `test`: this make read pkg-config's flags before deps installed the packages
+demo: deps geo
+	$(MAKE) all
 	./scripts/demo.sh
 
 bench: all

@@ -34,7 +34,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -46,6 +45,7 @@
 #include <xxhash.h>
 
 #include "ingest/ingest.h"
+#include "net/mhd_api.h"
 #include "net/payload_ndjson.h"
 #include "net/tokens.h"
 
@@ -1005,7 +1005,7 @@ ds_rc ds_collector_start(ds_collector **out, const ds_collector_opts *o, ds_err 
                      "capture, so add a [sensor.NAME] section per sensor");
         goto out;
     }
-    if ((rc = ds_collector_reload_tokens(c, err)) != DS_OK)
+    if ((rc = ds_mhd_load(err)) != DS_OK || (rc = ds_collector_reload_tokens(c, err)) != DS_OK)
         goto out;
     if (c->tokens.mode & 077)
         fprintf(stderr, "darkscope collector: warning: tokens file %s may be read by others (mode %o): chmod 600 it\n",

@@ -20,9 +20,9 @@
  * does not hold back the pcap segments.
  */
 #include "net/uploader.h"
+#include "net/curl_api.h"
 #include "net/sensor.h"
 
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -390,25 +390,6 @@ static size_t drain_queue(CURL *curl, const ds_uploader_opts *o, struct ds_spool
     return 0;
 }
 
-int ds_upload_pass(const ds_uploader_opts *o, struct ds_spool *spool, ds_uploader_stats *stats)
-{
-    pending *segs, *pays;
-    size_t ns, np;
-    uint64_t bytes;
-    int retry;
-    CURL *curl = curl_easy_init();
-    if (!curl || list_pending(o->spool_dir, &segs, &ns, &pays, &np, &bytes) != 0) {
-        curl_easy_cleanup(curl);
-        return -1;
-    }
-    size_t left = drain_queue(curl, o, spool, segs, ns, &bytes, &retry, stats, NULL);
-    left += drain_queue(curl, o, spool, pays, np, &bytes, &retry, stats, NULL);
-    free(segs);
-    free(pays);
-    curl_easy_cleanup(curl);
-    return (int)left;
-}
-
 /* ---- the thread ---- */
 
 static void wait_for(ds_uploader *u, double seconds)
@@ -503,6 +484,9 @@ static void *uploader_main(void *arg)
 ds_rc ds_uploader_start(ds_uploader **out, const ds_uploader_opts *o, struct ds_spool *spool, ds_err *err)
 {
     *out = NULL;
+    ds_rc rc = ds_curl_load(err);   /* before the thread: it calls libcurl */
+    if (rc != DS_OK)
+        return rc;
     ds_uploader *u = calloc(1, sizeof *u);
     if (!u)
         return ds_fail(err, DS_ENOMEM, "out of memory for the uploader");

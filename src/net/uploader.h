@@ -41,10 +41,6 @@ void ds_uploader_wake(void *uploader);
 /* Stop: keep uploading what is pending for at most drain_s seconds, then join and free. */
 void ds_uploader_stop(ds_uploader *u, double drain_s, ds_uploader_stats *stats);
 
-/* One synchronous pass over the spool without a thread (tests, `--once`): uploads every pending
- * file in order until the first one that must be retried.  Returns the number still pending. */
-int ds_upload_pass(const ds_uploader_opts *o, struct ds_spool *spool, ds_uploader_stats *stats);
-
 /* Hex XXH3-128 (high 64 bits, then low 64) of a file, as the store prints file hashes. */
 ds_rc ds_file_xxh128_hex(const char *path, char out[33], uint64_t *size, ds_err *err);
 

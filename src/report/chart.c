@@ -26,11 +26,9 @@
  * each mix segment a hatch, so figures still read when printed in grey.
  */
 #include "report/chart.h"
+#include "report/cairo_api.h"
 #include "util/textfmt.h"
 
-#include <cairo.h>
-#include <cairo-svg.h>
-#include <pango/pangocairo.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -153,6 +151,9 @@ static void ink_close(ink *k)
 static ds_rc ink_open(ink *k, const char *lang, ds_err *err)
 {
     memset(k, 0, sizeof *k);
+    ds_rc rc = ds_cairo_load(err);
+    if (rc != DS_OK)
+        return rc;
     PangoFontMap *fm = pango_cairo_font_map_get_default();   /* per thread, not ours to free */
     if (!fm)
         return ds_fail(err, DS_EIO, "chart: pango has no cairo font map (is fontconfig set up?)");

@@ -3,8 +3,9 @@
  * Read from the HOURLY records (core/records.h: packets per UTC hour per service and per source
  * country), the one place hours are kept.  Two scans of the period: the first sums packets per
  * key to pick the series with enough volume (the 50 largest services and countries, and at least
- * 5 packets an hour), the second fills hourly series for those only, so a quarter of random-port
- * noise never becomes 65,536 arrays.  Hours are indexed from local midnight of the first day, so
+ * 5 packets an hour), the second fills hourly series for those only (found in a table of their
+ * own, small enough to stay in cache), so a quarter of random-port noise never becomes 65,536
+ * arrays.  Hours are indexed from local midnight of the first day, so
  * phase 0 of a daily cycle is local midnight (a DST change shifts half the period by an hour,
  * inside the peak tolerance).  The weekly series is the hourly one summed per local day.
  *
@@ -48,9 +49,16 @@
 
 typedef struct hkey { uint32_t key; uint8_t dim, used; uint64_t packets; double *x; } hkey;
 
+/* The second pass's table: only the chosen keys (<= 2 x TOP_KEYS), so that its probes stay in L1
+ * cache where the first pass's table (every key of the period) is megabytes.  k: dim << 32 | key,
+ * with bit 63 set in a used slot. */
+#define SEL_SLOTS 512
+typedef struct selkey { uint64_t k; double *x; } selkey;
+
 typedef struct pctx {
     hkey *tab;
     size_t cap, n;
+    selkey sel[SEL_SLOTS];
     uint32_t h0;            /* UTC hour of local midnight of the first day */
     size_t nhours;
     int fill;               /* second pass */
@@ -64,6 +72,31 @@ static hkey *slot(pctx *c, uint8_t dim, uint32_t key)
     while (c->tab[j].used && (c->tab[j].key != key || c->tab[j].dim != dim))
         j = (j + 1) & m;
     return &c->tab[j];
+}
+
+static inline uint64_t sel_key(uint8_t dim, uint32_t key) { return 1ULL << 63 | (uint64_t)dim << 32 | key; }
+
+/* The hourly series of a chosen key, or NULL. */
+static inline double *sel_find(const pctx *c, uint8_t dim, uint32_t key)
+{
+    uint64_t k = sel_key(dim, key);
+    size_t j = (size_t)ds_mix64(k) & (SEL_SLOTS - 1);
+    while (c->sel[j].k) {
+        if (c->sel[j].k == k)
+            return c->sel[j].x;
+        j = (j + 1) & (SEL_SLOTS - 1);
+    }
+    return NULL;
+}
+
+/* Choose a key (at most SEL_SLOTS / 2 of them, so probes end). */
+static void sel_add(pctx *c, uint8_t dim, uint32_t key, double *x)
+{
+    uint64_t k = sel_key(dim, key);
+    size_t j = (size_t)ds_mix64(k) & (SEL_SLOTS - 1);
+    while (c->sel[j].k && c->sel[j].k != k)
+        j = (j + 1) & (SEL_SLOTS - 1);
+    c->sel[j] = (selkey){ k, x };
 }
 
 static int grow(pctx *c)
@@ -91,9 +124,9 @@ static ds_rc on_hourly(void *vctx, int64_t sensor_id, int32_t day, const uint8_t
         if (r.hour < c->h0 || r.hour - c->h0 >= c->nhours || r.dim > DS_HOURLY_COUNTRY || r.cls != DS_CLASS_SCAN)
             continue;
         if (c->fill) {
-            hkey *k = slot(c, r.dim, r.key);
-            if (k->used && k->x)
-                k->x[r.hour - c->h0] += r.packets;
+            double *x = sel_find(c, r.dim, r.key);
+            if (x)
+                x[r.hour - c->h0] += r.packets;
             continue;
         }
         if ((c->n + 1) * 2 > c->cap && grow(c) != 0)
@@ -332,8 +365,11 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
     fd = calloc(nsel ? nsel * 2 : 1, sizeof *fd);
     if (!xs || !daily || !fd)
         goto nomem;
-    for (size_t i = 0; i < nsel; i++)
+    _Static_assert(2 * TOP_KEYS <= SEL_SLOTS / 2, "the chosen keys fill at most half the second pass's table");
+    for (size_t i = 0; i < nsel; i++) {
         order[i]->x = xs + i * c.nhours;
+        sel_add(&c, order[i]->dim, order[i]->key, order[i]->x);
+    }
     c.fill = 1;
     if ((rc = st->ops->scan(st, DS_CHUNK_HOURLY, q->sensor_id, q->from, q->to, on_hourly, &c, err)) != DS_OK)
         goto out;

@@ -141,6 +141,11 @@ typedef struct ctx {
     int32_t first_day;      /* first day with data in the store */
     int32_t base_from, prev_from, ndays;
     double mean_day;        /* mean daily packets over the period */
+    double *work;           /* judge's scratch: 6 x ndays */
+    ds_series_keys keys;    /* the scan's sums, then the judged keys' slots; its memory holds the series */
+    double *xs_owned;       /* the series when they did not fit there */
+    void *spare[3];         /* keys' memory the series left free (the drivers' items go there) */
+    size_t spare_len[3];    /* bytes */
     uint64_t period_packets;
     cand *c;
     size_t nc;
@@ -154,27 +159,72 @@ static void base_filter(const ctx *x, ds_filter *f)
     f->cls = DS_CLASS_SCAN;   /* backscatter is a victim's replies, with its own detector */
 }
 
+/* The scans read the few fields they test in place, at the offsets of records.h's SRCSVC layout
+ * (src u64 | service u32 | asn u32 | packets u32 | class u8 | cc[2] | flags u8 | sport u16 |
+ * tools u8), and decode a whole record (ds_rec_srcsvc_get) only when they keep it: its byte
+ * stores into a struct, read back at once as wider words, stalled store forwarding on each of the
+ * million records a scan reads. */
+_Static_assert(DS_REC_SRCSVC == 28, "the series scans read SRCSVC fields at records.h's offsets");
+#define SS_SERVICE 8
+#define SS_PACKETS 16
+#define SS_CLASS 20
+#define SS_CC 21
+#define SS_TOOLS 26
+#define SERIES_TOOLS (DS_TOOL_ZMAP | DS_TOOL_MASSCAN | DS_TOOL_NMAP)   /* sources left out throughout */
+
+static inline uint32_t ss_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint16_t ss_cc(const uint8_t *rec)
+{
+    return (uint16_t)(rec[SS_CC] << 8 | rec[SS_CC + 1]);   /* ds_cc_pack */
+}
+
+/* ds_filter_match(f, record) for base_filter's f (class, excluded sources), and not a tool's. */
+static inline int counted(const ds_filter *f, const uint8_t *rec)
+{
+    if ((rec[SS_TOOLS] & SERIES_TOOLS) || rec[SS_CLASS] != (uint8_t)f->cls)
+        return 0;
+    if (!f->exclude)
+        return 1;
+    ds_rec_srcsvc r;
+    ds_rec_srcsvc_get(rec, &r);
+    return ds_filter_match(f, &r);
+}
+
 /* Two scans of SRCSVC over [base_from, to].  The first sums packets per (dimension, key) in the
  * period and in the previous one, for the ranks; the second fills daily series for the judged
  * keys only.  One pass with a (key, day) table was slower: random-port scans touch tens of
- * thousands of services a quarter, and hashing and sorting half a million (key, day) cells cost
- * more than reading the chunks twice.  The sums are kept in arrays indexed by the key itself
+ * thousands of services a quarter, and keeping half a million (key, day) cells cost more than
+ * reading the chunks twice (fresh memory is dear on our VM: about 3 ms a megabyte of 4 KiB pages
+ * the kernel must fault in and clear).  The sums are kept in arrays indexed by the key itself
  * (series_keys.h), and only the top keys of each period are ranked exactly (a heap, then each
- * judged key's rank by counting the keys before it), not every key sorted.  Sources attributed
- * to ZMap, Masscan or Nmap are left out: each is a `tool` event of its own, and a ZMap or Masscan
- * sweep (one packet to every dark address on one port, within minutes) would otherwise be the
- * commonest single-host jump of a small service. */
+ * judged key's rank by counting the keys before it), not every key sorted.  Once the ranks are
+ * known the sums are dead, and their memory, already faulted in, holds the hash table that gives
+ * the rows their order (table_order) and then the series: no fresh megabytes for either.
+ * Sources attributed to ZMap, Masscan or Nmap are left out: each is a `tool` event of its own,
+ * and a ZMap or Masscan sweep (one packet to every dark address on one port, within minutes)
+ * would otherwise be the commonest single-host jump of a small service. */
 /* The largest source of a (key, day) is approximated by the largest SRCSVC record, per sensor
  * (a scanner's packets to one service arrive as one record per sensor that saw it), summed over
- * sensors.  More sensors than lanes share lanes, which can only overstate the largest source. */
+ * sensors.  More sensors than lanes share lanes, which can only overstate the largest source.
+ * Chunks come in day order (store.h's scan), so the second pass keeps the largest record of each
+ * judged key per lane for the current day only, and adds the lanes up into the day's cell when
+ * the day changes: a few kilobytes reused, not a lane per cell of the whole half year. */
 #define LANES 8
 
 typedef struct scan_ctx {
-    ds_series_keys keys;    /* pass 1: sums per key (series_keys.h); pass 2: the judged keys' slots */
+    ds_series_keys *keys;   /* pass 1: sums per key (series_keys.h); pass 2: the judged keys' slots */
     const ds_filter *f;
     int32_t base, from, prev_from, ndays;
     double *xs;             /* second pass: nslots x ndays */
-    double *xt;             /* second pass: nslots x ndays x LANES, the largest record per sensor lane */
+    double *top;            /* second pass: the same cells, the day's largest record summed over lanes */
+    uint32_t *lane_max;     /* second pass: nslots x LANES, the largest record of the current day */
+    size_t nslots;
+    int32_t cur_day;        /* the day lane_max holds */
+    unsigned lanes_used;    /* bit per lane written since the day began */
     int64_t lane_id[LANES]; /* sensor id of each lane (0: free) */
     size_t lane;            /* the lane of the chunk being read */
     int fill;
@@ -185,33 +235,55 @@ typedef struct scan_ctx {
 /* Pass 1: a record's packets toward its key's sums for the period or the previous one. */
 static inline int count(scan_ctx *c, int dim, uint32_t key, int32_t day, uint32_t packets)
 {
-    long i = ds_series_keys_meet(&c->keys, dim, key);
+    long i = ds_series_keys_meet(c->keys, dim, key);
     if (i < 0)
         return -1;
     if (day >= c->from)
-        c->keys.p[i] += packets;
+        c->keys->p[i] += packets;
     else if (day >= c->prev_from)
-        c->keys.q[i] += packets;
+        c->keys->q[i] += packets;
     return 0;
 }
 
 /* Pass 2: a record's packets into its key's series, when the key is judged. */
-static inline void fill(scan_ctx *c, int dim, uint32_t key, int32_t day, uint32_t packets)
+static inline void fill(scan_ctx *c, long i, int32_t day, uint32_t packets)
 {
-    long i = ds_series_keys_find(&c->keys, dim, key);
-    if (i < 0 || c->keys.slot[i] < 0)
+    unsigned v = c->keys->known[i];
+    if (v < DS_SK_SLOT)
         return;
-    size_t cell = (size_t)c->keys.slot[i] * (size_t)c->ndays + (size_t)(day - c->base);
-    c->xs[cell] += packets;
-    double *t = &c->xt[cell * LANES + c->lane];
+    size_t s = v - DS_SK_SLOT;
+    c->xs[s * (size_t)c->ndays + (size_t)(day - c->base)] += packets;
+    uint32_t *t = &c->lane_max[s * LANES + c->lane];
     if (packets > *t)
         *t = packets;
+}
+
+/* Pass 2: the current day's largest records, summed over the lanes, into its cells. */
+static void flush_day(scan_ctx *c)
+{
+    if (!c->lanes_used)
+        return;
+    size_t day = (size_t)(c->cur_day - c->base);
+    for (size_t s = 0; s < c->nslots; s++) {
+        uint32_t *lm = &c->lane_max[s * LANES];
+        double t = 0;
+        for (size_t l = 0; l < LANES; l++)
+            t += lm[l];
+        memset(lm, 0, LANES * sizeof *lm);
+        if (isfinite(c->top[s * (size_t)c->ndays + day]))
+            c->top[s * (size_t)c->ndays + day] = t;
+    }
+    c->lanes_used = 0;
 }
 
 static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
 {
     scan_ctx *c = vctx;
     if (c->fill) {
+        if (day != c->cur_day) {
+            flush_day(c);
+            c->cur_day = day;
+        }
         size_t l = 0;
         while (l < LANES && c->lane_id[l] && c->lane_id[l] != sensor_id)
             l++;
@@ -220,16 +292,18 @@ static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t
         else
             c->lane_id[l] = sensor_id;
         c->lane = l;
+        c->lanes_used |= 1u << l;
     }
     for (size_t i = 0; i < nrec; i++) {
-        ds_rec_srcsvc r;
-        ds_rec_srcsvc_get(data + i * DS_REC_SRCSVC, &r);
-        if ((r.tools & (DS_TOOL_ZMAP | DS_TOOL_MASSCAN | DS_TOOL_NMAP)) || !ds_filter_match(c->f, &r))
+        const uint8_t *rec = data + i * DS_REC_SRCSVC;
+        if (!counted(c->f, rec))
             continue;
+        uint32_t service = ss_u32(rec + SS_SERVICE), packets = ss_u32(rec + SS_PACKETS);
+        uint16_t cc = ss_cc(rec);
         if (c->fill) {
-            fill(c, 0, r.service, day, r.packets);
-            fill(c, 1, ds_cc_pack(r.cc), day, r.packets);
-        } else if (count(c, 0, r.service, day, r.packets) != 0 || count(c, 1, ds_cc_pack(r.cc), day, r.packets) != 0) {
+            fill(c, ds_series_keys_find(c->keys, 0, service), day, packets);
+            fill(c, ds_series_keys_find(c->keys, 1, cc), day, packets);
+        } else if (count(c, 0, service, day, packets) != 0 || count(c, 1, cc, day, packets) != 0) {
             return ds_fail(err, DS_ENOMEM, "out of memory building daily series");
         }
     }
@@ -241,22 +315,37 @@ static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t
  * a lookup found it half full, rehashed in slot order).  Rows are ranked, judged and their events
  * listed in that order, which the output keeps; the table itself is no longer needed, so only the
  * layout is rebuilt: the keys inserted in the order first met, with the growth a lookup after the
- * last one would have made.  *out: indexes into k->met. */
-static int table_order(const ds_series_keys *k, uint32_t **out, size_t *nout)
+ * last one would have made.  The tables alternate between area[0] and area[1] (room uint32 each,
+ * memory already faulted in) when the largest fits, else they are allocated (*owned, to free).
+ * *out: indexes into k->met, in table order. */
+static int table_order(const ds_series_keys *k, uint32_t *area[2], size_t room, uint32_t **out, size_t *nout,
+                       uint32_t **owned)
 {
-    size_t cap = (size_t)1 << 16, n = 0;
-    uint32_t *t = calloc(cap, sizeof *t);   /* index into met + 1; 0 empty */
+    size_t cap = (size_t)1 << 16, n = 0, last_cap = cap;
+    /* the largest table: doubled while a lookup with n keys in it finds it half full */
+    if (k->nmet || k->lookups_after_last) {
+        size_t most = k->lookups_after_last ? k->nmet : k->nmet - 1;
+        while ((most + 1) * 2 > last_cap)
+            last_cap *= 2;
+    }
+    int in_area = last_cap <= room;
+    size_t at = 0;
+    uint32_t *t = in_area ? area[0] : calloc(cap, sizeof *t);   /* index into met + 1; 0 empty */
     if (!t)
         return -1;
+    if (in_area)
+        memset(t, 0, cap * sizeof *t);
     for (size_t i = 0; i <= k->nmet; i++) {
         int last = i == k->nmet;
         if ((n + 1) * 2 > cap && (!last || k->lookups_after_last)) {
             size_t ncap = cap * 2;
-            uint32_t *g = calloc(ncap, sizeof *g);
+            uint32_t *g = in_area ? area[at ^ 1] : calloc(ncap, sizeof *g);
             if (!g) {
                 free(t);
                 return -1;
             }
+            if (in_area)
+                memset(g, 0, ncap * sizeof *g);
             for (size_t j = 0; j < cap; j++)
                 if (t[j]) {
                     uint64_t m = k->met[t[j] - 1];
@@ -265,12 +354,18 @@ static int table_order(const ds_series_keys *k, uint32_t **out, size_t *nout)
                         h = (h + 1) & (ncap - 1);
                     g[h] = t[j];
                 }
-            free(t);
+            if (!in_area)
+                free(t);
+            at ^= 1;
             t = g;
             cap = ncap;
         }
         if (last)
             break;
+        if (i + 8 < k->nmet) {   /* the probes are cache misses: start the one 8 keys on */
+            uint64_t m8 = k->met[i + 8];
+            __builtin_prefetch(&t[(size_t)ds_mix64(MKEY(m8 >> 32, (uint32_t)m8)) & (cap - 1)], 1);
+        }
         uint64_t m = k->met[i];
         size_t h = (size_t)ds_mix64(MKEY(m >> 32, (uint32_t)m)) & (cap - 1);
         while (t[h])
@@ -284,6 +379,7 @@ static int table_order(const ds_series_keys *k, uint32_t **out, size_t *nout)
             t[o++] = t[j] - 1;
     *out = t;
     *nout = o;
+    *owned = in_area ? NULL : t;
     return 0;
 }
 
@@ -292,7 +388,7 @@ typedef struct ranked { uint64_t v; uint32_t key, idx; } ranked;
 
 static inline int ranked_before(const ranked *a, const ranked *b)
 {
-    return a->v != b->v ? a->v > b->v : a->key < b->key;
+    return (a->v > b->v) | ((a->v == b->v) & (a->key < b->key));   /* no branch: it decides searches */
 }
 
 static int ranked_cmp(const void *a, const void *b)
@@ -301,122 +397,213 @@ static int ranked_cmp(const void *a, const void *b)
     return ranked_before(x, y) ? -1 : ranked_before(y, x);
 }
 
-/* The TOP_KEYS first keys of dim by v (with packets), appended to out (a heap while it fills:
- * its root is the one every other comes before).  Returns how many were appended. */
-static size_t first_keys(const ds_series_keys *k, int dim, const uint64_t *v, ranked *out)
+/* A heap of the TOP_KEYS first keys met so far (its root is the one every other comes before). */
+typedef struct top_heap { ranked e[TOP_KEYS]; size_t n; } top_heap;
+
+static void heap_offer(top_heap *h, const ranked *r)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < k->nmet; i++) {
-        if ((int)(k->met[i] >> 32) != dim)
-            continue;
-        uint32_t key = (uint32_t)k->met[i];
-        long at = ds_series_keys_find(k, dim, key);
-        ranked r = { v[at], key, (uint32_t)at };
-        if (!r.v || (n == TOP_KEYS && !ranked_before(&r, &out[0])))
-            continue;
-        size_t h;
-        if (n < TOP_KEYS) {   /* sift up */
-            h = n++;
-            while (h > 0 && ranked_before(&out[(h - 1) / 2], &r)) {
-                out[h] = out[(h - 1) / 2];
-                h = (h - 1) / 2;
-            }
-        } else {              /* replace the root, sift down */
-            h = 0;
-            for (;;) {
-                size_t l = 2 * h + 1, m = h;
-                const ranked *worst = &r;
-                if (l < n && ranked_before(worst, &out[l]))
-                    worst = &out[m = l];
-                if (l + 1 < n && ranked_before(worst, &out[l + 1]))
-                    worst = &out[m = l + 1];
-                if (m == h)
-                    break;
-                out[h] = out[m];
-                h = m;
-            }
+    if (!r->v || (h->n == TOP_KEYS && !ranked_before(r, &h->e[0])))
+        return;
+    ranked *out = h->e;
+    size_t at, n = h->n;
+    if (n < TOP_KEYS) {   /* sift up */
+        at = h->n++;
+        while (at > 0 && ranked_before(&out[(at - 1) / 2], r)) {
+            out[at] = out[(at - 1) / 2];
+            at = (at - 1) / 2;
         }
-        out[h] = r;
+    } else {              /* replace the root, sift down */
+        at = 0;
+        for (;;) {
+            size_t l = 2 * at + 1, m = at;
+            const ranked *worst = r;
+            if (l < n && ranked_before(worst, &out[l]))
+                worst = &out[m = l];
+            if (l + 1 < n && ranked_before(worst, &out[l + 1]))
+                worst = &out[m = l + 1];
+            if (m == at)
+                break;
+            out[at] = out[m];
+            at = m;
+        }
     }
-    return n;
+    out[at] = *r;
 }
 
-/* The rank under v of each of the nj judged keys j[] (any order), into rank[] (same order): one
- * more than the keys of dim that come before it.  j[] is sorted by v here; each key of dim is
- * placed among them by binary search, so this is O(keys log judged), not a sort of every key. */
-static void ranks_under(const ds_series_keys *k, int dim, const uint64_t *v, ranked *j, size_t nj, int32_t *before)
+/* Where r goes among the nz judged keys with packets j[] (sorted): counted in before[] at the
+ * first one it comes before (only before[a] of those is used, so a key that comes after all of
+ * them is not counted).  A random-port scan's thousands of keys have a few packets each: for a
+ * count v < PLACE_DIRECT the first judged key with at most v packets is at[v], worked out once,
+ * and only a judged key with v packets too (a tie, broken by the key) needs a look past it; a
+ * larger count is placed by binary search. */
+#define PLACE_DIRECT 4096
+_Static_assert(2 * TOP_KEYS < 256, "place_table keeps judged-key indexes in bytes");
+_Static_assert(4 * TOP_KEYS <= DS_SK_MAX_SLOTS, "series slots are kept in series_keys.h's known[]");
+
+static void place_table(const ranked *j, size_t nz, uint8_t *at)
 {
-    for (size_t a = 0; a < nj; a++)
-        j[a].v = v[j[a].idx];
-    qsort(j, nj, sizeof *j, ranked_cmp);
-    memset(before, 0, (nj + 1) * sizeof *before);
-    for (size_t i = 0; i < k->nmet; i++) {
-        if ((int)(k->met[i] >> 32) != dim)
-            continue;
-        uint32_t key = (uint32_t)k->met[i];
-        long at = ds_series_keys_find(k, dim, key);
-        ranked r = { v[at], key, (uint32_t)at };
-        if (!r.v)
-            continue;
-        size_t lo = 0, hi = nj;   /* the first judged key r comes before */
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (ranked_before(&r, &j[mid]))
-                hi = mid;
-            else
-                lo = mid + 1;
-        }
-        before[lo]++;
+    size_t m = nz;
+    for (uint64_t v = 1; v < PLACE_DIRECT; v++) {
+        while (m > 0 && j[m - 1].v <= v)
+            m--;
+        at[v] = (uint8_t)m;
     }
-    for (size_t a = 1; a <= nj; a++)
-        before[a] += before[a - 1];
 }
 
-/* The judged rows of one dimension (ranked in the top TOP_KEYS of the period or the previous
- * one), in table order (see table_order), each with a series slot. */
-static ds_rc rank_rows(scan_ctx *c, const uint32_t *order, size_t norder, int dim, series_tab *t, size_t *nslots,
-                       ds_err *err)
+static inline void place(const ranked *r, const ranked *j, size_t nz, const uint8_t *at, int32_t *before)
 {
-    ds_series_keys *k = &c->keys;
+    if (!r->v)
+        return;
+    size_t lo;
+    if (r->v < PLACE_DIRECT) {
+        lo = at[r->v];
+        while (lo < nz && j[lo].v == r->v && j[lo].key <= r->key)
+            lo++;
+    } else {
+        if (!nz || !ranked_before(r, &j[nz - 1]))
+            return;
+        const ranked *base = j;   /* the first j r comes before, in [base, base + n] */
+        size_t n = nz;
+        while (n > 1) {
+            size_t half = n / 2;
+            base = ranked_before(r, &base[half]) ? base : base + half;
+            n -= half;
+        }
+        lo = (size_t)(base - j) + !ranked_before(r, base);
+    }
+    before[lo]++;
+}
+
+/* The judged keys of one dimension (ranked in the top TOP_KEYS of the period or the previous
+ * one), with their sums and ranks, in the order of j; each key's known[] is DS_SK_SLOT + its
+ * place in j until table_rows gives it a series slot. */
+typedef struct judged_set {
     ranked j[2 * TOP_KEYS];
-    int32_t before[2 * TOP_KEYS + 1], rank_p[2 * TOP_KEYS], rank_q[2 * TOP_KEYS];
+    uint64_t p[2 * TOP_KEYS], q[2 * TOP_KEYS];
+    int32_t rank_p[2 * TOP_KEYS], rank_q[2 * TOP_KEYS];
+    size_t n;
+} judged_set;
+
+/* Every key met, in index order: the sums are read in order, not at random as in met's order
+ * (which table_order needs, and nothing else).  1 with the next key's dimension, key and index. */
+typedef struct key_iter { size_t i, o; } key_iter;
+
+static int next_key(const ds_series_keys *k, key_iter *it, int *dim, uint32_t *key, long *at)
+{
+    while (it->i < DS_SK_DENSE) {
+        size_t i = it->i++;
+        if (k->known[i]) {
+            *key = ds_series_keys_dense_key(i, dim);
+            *at = (long)i;
+            return 1;
+        }
+    }
+    while (it->o < k->other_cap) {   /* services of other protocols */
+        size_t o = it->o++;
+        if (k->other_idx[o]) {
+            *dim = 0;
+            *key = k->other_key[o];
+            *at = k->other_idx[o];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The judged keys of both dimensions, js[dim], and the period's packets.  Two passes over the
+ * keys met: one for the first keys of each dimension and period (heaps), one for the judged
+ * keys' ranks (a key's rank is one more than the keys of its dimension that come before it: each
+ * key is placed among the judged ones, sorted (place), so this is O(keys log judged) at most, not
+ * a sort of every key). */
+static void judged_keys(ds_series_keys *k, judged_set js[2], uint64_t *period_packets)
+{
+    top_heap heap[2][2] = { 0 };   /* [dim][period: p, q] */
+    ranked jq[2][2 * TOP_KEYS];
+    int32_t before[2][2][2 * TOP_KEYS + 1];
+    size_t nz[2][2];
+    int dim;
+    uint32_t key;
+    long at;
+    for (key_iter it = { 0 }; next_key(k, &it, &dim, &key, &at);) {
+        if (!dim)
+            *period_packets += k->p[at];   /* every service's: all the period's packets */
+        heap_offer(&heap[dim][0], &(ranked){ k->p[at], key, (uint32_t)at });
+        heap_offer(&heap[dim][1], &(ranked){ k->q[at], key, (uint32_t)at });
+    }
+    for (dim = 0; dim < 2; dim++) {
+        /* the first TOP_KEYS by either period, once each (known marks them) */
+        ranked *j = js[dim].j;
+        size_t nj = 0;
+        for (int per = 0; per < 2; per++)
+            for (size_t a = 0; a < heap[dim][per].n; a++) {
+                const ranked *r = &heap[dim][per].e[a];
+                if (k->known[r->idx] < DS_SK_SLOT) {
+                    k->known[r->idx] = DS_SK_SLOT;
+                    j[nj++] = *r;
+                }
+            }
+        js[dim].n = nj;
+        /* sorted by each period's packets, for the ranks */
+        for (size_t a = 0; a < nj; a++) {
+            j[a].v = k->p[j[a].idx];
+            jq[dim][a] = j[a];
+            jq[dim][a].v = k->q[j[a].idx];
+        }
+        qsort(j, nj, sizeof *j, ranked_cmp);
+        qsort(jq[dim], nj, sizeof *j, ranked_cmp);
+        for (nz[dim][0] = 0; nz[dim][0] < nj && j[nz[dim][0]].v; nz[dim][0]++)
+            ;
+        for (nz[dim][1] = 0; nz[dim][1] < nj && jq[dim][nz[dim][1]].v; nz[dim][1]++)
+            ;
+    }
+    uint8_t direct[2][2][PLACE_DIRECT];
+    memset(before, 0, sizeof before);
+    for (dim = 0; dim < 2; dim++) {
+        place_table(js[dim].j, nz[dim][0], direct[dim][0]);
+        place_table(jq[dim], nz[dim][1], direct[dim][1]);
+    }
+    for (key_iter it = { 0 }; next_key(k, &it, &dim, &key, &at);) {
+        place(&(ranked){ k->p[at], key, (uint32_t)at }, js[dim].j, nz[dim][0], direct[dim][0], before[dim][0]);
+        place(&(ranked){ k->q[at], key, (uint32_t)at }, jq[dim], nz[dim][1], direct[dim][1], before[dim][1]);
+    }
+    for (dim = 0; dim < 2; dim++) {
+        judged_set *s = &js[dim];
+        for (int per = 0; per < 2; per++)
+            for (size_t a = 1; a <= s->n; a++)
+                before[dim][per][a] += before[dim][per][a - 1];
+        /* ranks: the number of keys before it, plus one; 0 for none in that period */
+        for (size_t a = 0; a < s->n; a++) {
+            k->known[s->j[a].idx] = (uint16_t)(DS_SK_SLOT + a);
+            s->p[a] = k->p[s->j[a].idx];
+            s->q[a] = k->q[s->j[a].idx];
+            s->rank_p[a] = s->p[a] ? before[dim][0][a] + 1 : 0;
+        }
+        for (size_t a = 0; a < s->n; a++)
+            s->rank_q[k->known[jq[dim][a].idx] - DS_SK_SLOT] = jq[dim][a].v ? before[dim][1][a] + 1 : 0;
+    }
+}
+
+/* The rows of one dimension's judged keys, in table order (see table_order), each with a
+ * series slot (known[] = DS_SK_SLOT + slot; slots numbered on from *nslots). */
+static ds_rc table_rows(ds_series_keys *k, const uint32_t *order, size_t norder, int dim, const judged_set *js,
+                        series_tab *t, size_t *nslots, ds_err *err)
+{
     t->dim = dim ? DS_CUBE_COUNTRY : DS_CUBE_SERVICE;
     t->rows = calloc(2 * TOP_KEYS + 1, sizeof *t->rows);
     if (!t->rows)
         return ds_fail(err, DS_ENOMEM, "out of memory building daily series");
-    /* the judged keys: the first TOP_KEYS by either period, once each (slot marks them) */
-    size_t np = first_keys(k, dim, k->p, j), nj = np;
-    for (size_t a = 0; a < np; a++)
-        k->slot[j[a].idx] = -2;
-    size_t nq = first_keys(k, dim, k->q, j + np);
-    for (size_t a = np; a < np + nq; a++)
-        if (k->slot[j[a].idx] != -2) {
-            k->slot[j[a].idx] = -2;
-            j[nj++] = j[a];
-        }
-    /* ranks: the number of keys before it, plus one; 0 for none in that period */
-    ranks_under(k, dim, k->p, j, nj, before);
-    for (size_t a = 0; a < nj; a++)
-        k->slot[j[a].idx] = -2 - (int32_t)a;
-    for (size_t a = 0; a < nj; a++)
-        rank_p[a] = k->p[j[a].idx] ? before[a] + 1 : 0;
-    ranked jq[2 * TOP_KEYS];
-    memcpy(jq, j, nj * sizeof *j);
-    ranks_under(k, dim, k->q, jq, nj, before);
-    for (size_t a = 0; a < nj; a++)
-        rank_q[-2 - k->slot[jq[a].idx]] = k->q[jq[a].idx] ? before[a] + 1 : 0;
     for (size_t i = 0; i < norder; i++) {
         uint64_t m = k->met[order[i]];
         if ((int)(m >> 32) != dim)
             continue;
         long at = ds_series_keys_find(k, dim, (uint32_t)m);
-        if (k->slot[at] > -2)
+        if (k->known[at] < DS_SK_SLOT)
             continue;
-        size_t a = (size_t)(-2 - k->slot[at]);
-        k->slot[at] = (int32_t)*nslots;
+        size_t a = k->known[at] - DS_SK_SLOT;
+        k->known[at] = (uint16_t)(DS_SK_SLOT + *nslots);
         /* the row keeps its slot number in x until the series exist (see attach_series) */
-        t->rows[t->n++] = (keyrow){ .key = (uint32_t)m, .p = k->p[at], .q = k->q[at], .rank_p = rank_p[a],
-                                    .rank_q = rank_q[a], .x = (double *)(uintptr_t)(++*nslots) };
+        t->rows[t->n++] = (keyrow){ .key = (uint32_t)m, .p = js->p[a], .q = js->q[a], .rank_p = js->rank_p[a],
+                                    .rank_q = js->rank_q[a], .x = (double *)(uintptr_t)(++*nslots) };
     }
     return DS_OK;
 }
@@ -430,52 +617,65 @@ static void attach_series(series_tab *t, double *xs, double *top, int32_t ndays)
     }
 }
 
-static ds_rc load_all(ctx *x, series_tab *svc, series_tab *cc, double **xs_out, ds_err *err)
+/* The judged rows and their series (in x->keys' memory, or x->xs_owned when they do not fit). */
+static ds_rc load_all(ctx *x, series_tab *svc, series_tab *cc, ds_err *err)
 {
     ds_filter f;
     base_filter(x, &f);
-    scan_ctx c = { .f = &f, .base = x->base_from, .from = x->q->from, .prev_from = x->prev_from, .ndays = x->ndays };
+    ds_series_keys *k = &x->keys;
+    scan_ctx c = { .keys = k, .f = &f, .base = x->base_from, .from = x->q->from, .prev_from = x->prev_from,
+                   .ndays = x->ndays };
     size_t nslots = 0;
     ds_rc rc = DS_OK;
-    uint32_t *order = NULL;
+    uint32_t *order = NULL, *order_owned = NULL;
     size_t norder = 0;
-    if (ds_series_keys_init(&c.keys) != 0)
+    judged_set *js = malloc(2 * sizeof *js);
+    if (!js || ds_series_keys_init(k) != 0)
         goto nomem;
     if ((rc = x->st->ops->scan(x->st, DS_CHUNK_SRCSVC, x->q->sensor_id, x->base_from, x->q->to, on_srcsvc, &c, err)) !=
         DS_OK)
         goto out;
-    if (table_order(&c.keys, &order, &norder) != 0)
+    judged_keys(k, js, &x->period_packets);
+    /* the sums are dead from here: their memory holds the table, then the series */
+    uint32_t *area[2] = { (uint32_t *)k->p, (uint32_t *)k->q };
+    if (table_order(k, area, k->cap * sizeof *k->p / sizeof **area, &order, &norder, &order_owned) != 0)
         goto nomem;
-    memset(c.keys.slot, 0xff, c.keys.cap * sizeof *c.keys.slot);   /* -1: not judged */
-    if ((rc = rank_rows(&c, order, norder, 0, svc, &nslots, err)) != DS_OK ||
-        (rc = rank_rows(&c, order, norder, 1, cc, &nslots, err)) != DS_OK)
+    if ((rc = table_rows(k, order, norder, 0, &js[0], svc, &nslots, err)) != DS_OK ||
+        (rc = table_rows(k, order, norder, 1, &js[1], cc, &nslots, err)) != DS_OK)
         goto out;
-    for (size_t i = 0; i < c.keys.nmet; i++)
-        if (!(c.keys.met[i] >> 32))
-            x->period_packets += c.keys.p[ds_series_keys_find(&c.keys, 0, (uint32_t)c.keys.met[i])];
     size_t cells = (nslots ? nslots : 1) * (size_t)x->ndays;
     /* xs holds the series, then the largest-source series (attach_series) */
-    c.xs = malloc(2 * cells * sizeof *c.xs);
-    c.xt = calloc(cells * LANES, sizeof *c.xt);
-    if (!c.xs || !c.xt)
+    x->spare[0] = k->q;
+    x->spare_len[0] = k->cap * sizeof *k->q;
+    x->spare[2] = k->met;   /* only table_rows needed the order met */
+    x->spare_len[2] = k->met_cap * sizeof *k->met;
+    if (2 * cells <= k->cap) {
+        c.xs = (double *)k->p;
+        x->spare[1] = c.xs + 2 * cells;
+        x->spare_len[1] = (k->cap - 2 * cells) * sizeof *k->p;
+    } else {
+        if (!(c.xs = x->xs_owned = malloc(2 * cells * sizeof *c.xs)))
+            goto nomem;
+        x->spare[1] = k->p;
+        x->spare_len[1] = k->cap * sizeof *k->p;
+    }
+    c.lane_max = calloc((nslots ? nslots : 1) * LANES, sizeof *c.lane_max);
+    if (!c.lane_max)
         goto nomem;
+    c.top = c.xs + cells;
+    c.nslots = nslots;
     for (size_t i = 0; i < nslots; i++)
         for (int32_t d = 0; d < x->ndays; d++)
-            c.xs[i * (size_t)x->ndays + (size_t)d] = x->base_from + d < x->first_day ? NAN : 0;
+            c.xs[i * (size_t)x->ndays + (size_t)d] = c.top[i * (size_t)x->ndays + (size_t)d] =
+                x->base_from + d < x->first_day ? NAN : 0;
     c.fill = 1;
+    c.cur_day = x->base_from - 1;
     if ((rc = x->st->ops->scan(x->st, DS_CHUNK_SRCSVC, x->q->sensor_id, x->base_from, x->q->to, on_srcsvc, &c, err)) !=
         DS_OK)
         goto out;
-    for (size_t i = 0; i < cells; i++) {
-        double t = 0;
-        for (size_t l = 0; l < LANES; l++)
-            t += c.xt[i * LANES + l];
-        c.xs[cells + i] = isfinite(c.xs[i]) ? t : NAN;
-    }
-    attach_series(svc, c.xs, c.xs + cells, x->ndays);
-    attach_series(cc, c.xs, c.xs + cells, x->ndays);
-    *xs_out = c.xs;
-    c.xs = NULL;
+    flush_day(&c);
+    attach_series(svc, c.xs, c.top, x->ndays);
+    attach_series(cc, c.xs, c.top, x->ndays);
     goto out;
 nomem:
     rc = ds_fail(err, DS_ENOMEM, "out of memory building daily series");
@@ -486,10 +686,9 @@ out:
         for (size_t i = 0; i < cc->n; i++)
             cc->rows[i].x = cc->rows[i].top = NULL;
     }
-    free(c.xs);
-    free(c.xt);
-    free(order);
-    ds_series_keys_free(&c.keys);
+    free(c.lane_max);
+    free(order_owned);
+    free(js);
     return rc;
 }
 
@@ -578,27 +777,27 @@ static void judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
     ds_spike_rule rule = SPIKE_RULE;
     rule.min_excess = min_excess;
     ds_run runs[32];
-    size_t nr = 0, npop;
-    double *y = malloc(2 * (size_t)x->ndays * sizeof *y);
-    if (!y) {
-        ds_fail(err, DS_ENOMEM, "out of memory judging daily series");
-        return;
-    }
+    size_t nr = 0, npop, nd = (size_t)x->ndays;
     /* y: the series with each day's largest source held to its usual size (the median of the
      * largest source over the days).  Population phenomena (many sources) are runs of y against
      * y's own past; a heavy scanner's weeks no longer widen that baseline nor hide a spike that
      * rides on them.  A single source's jump is a run of the whole series against y's baseline
-     * in which the largest source made at least half of the peak's excess. */
-    double usual_top = ds_median(r->top, (size_t)x->ndays, y + x->ndays);
+     * in which the largest source made at least half of the peak's excess.  Both searches judge
+     * against y's baselines, so those are computed once (robust.h, ds_baselines_fill). */
+    double *y = x->work, *levels = y + nd;
+    ds_baselines bl = { .median = y + 2 * nd, .sigma = y + 3 * nd, .days = y + 4 * nd };
+    double usual_top = ds_median(r->top, nd, y + 5 * nd);
     if (!isfinite(usual_top))
         usual_top = 0;
-    for (int32_t d = 0; d < x->ndays; d++)
+    for (size_t d = 0; d < nd; d++)
         y[d] = r->top[d] > usual_top ? r->x[d] - (r->top[d] - usual_top) : r->x[d];
-    npop = nr = ds_spike_runs(y, (size_t)x->ndays, from, &rule, runs, 16);
+    ds_baselines_fill(y, nd, from, &rule, &bl);
+    npop = nr = ds_spike_runs_pre(y, nd, from, &rule, &bl, NULL, runs, 16);
     ds_run one[16];
     ds_spike_rule one_rule = rule;
     one_rule.level_days = 14;  /* against the two weeks before, other heavy hosts included */
-    size_t none = ds_spike_runs_vs(r->x, y, (size_t)x->ndays, from, &one_rule, one, 16);
+    ds_levels_fill(r->x, nd, from, one_rule.level_days, levels);
+    size_t none = ds_spike_runs_pre(r->x, nd, from, &one_rule, &bl, levels, one, 16);
     for (size_t i = 0; i < none; i++) {
         const ds_run *o = &one[i];
         if (r->top[o->peak] - usual_top < SINGLE_SHARE * (r->x[o->peak] - o->median))
@@ -614,7 +813,6 @@ static void judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
             continue;
         runs[k < npop ? k : nr++] = *o;
     }
-    free(y);
     int long_run = 0;
     for (size_t i = 0; i < nr; i++) {
         int32_t len = (int32_t)(runs[i].last - runs[i].first + 1);
@@ -693,7 +891,17 @@ static void judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
  * split, the source-port split, distinct sources per day.  Tool-attributed sources are left out
  * as in the series, so the shares are of the same packets the baseline was measured on. */
 typedef struct item { uint64_t src; int32_t day; uint32_t packets, other, sport, asn; uint16_t cc; } item;
-typedef struct itemvec { item *v; size_t n, cap; } itemvec;
+/* A candidate's items, in blocks of ITEM_BLOCK from a pool: the pool hands out memory the series
+ * scan already faulted in (x->keys' dead sums and key list) before it allocates fresh blocks
+ * (about 3 ms a megabyte on our VM); drivers_of reads them in place (IT). */
+#define ITEM_BLOCK 512
+typedef struct itemvec { item **blocks; size_t nblocks, blocks_cap, n; } itemvec;
+typedef struct item_pool {
+    item *area[3];          /* reused memory, area_blocks[i] blocks each */
+    size_t area_blocks[3], used[3];
+    item **owned;           /* blocks allocated when the areas ran out */
+    size_t nowned, owned_cap;
+} item_pool;
 typedef struct idx_ent { uint32_t key; uint32_t cand; } idx_ent;
 
 typedef struct drv_ctx {
@@ -701,9 +909,12 @@ typedef struct drv_ctx {
     ds_filter f;
     idx_ent *by_svc, *by_cc;
     size_t nsvc, ncc;
-    uint8_t *mark;          /* 1 at the series_keys.h index of a candidate's service or country */
+    uint16_t *mark;         /* 1 at the series_keys.h index of a candidate's service or country
+                             * with the current day among its days (set as the days change) */
+    int32_t mark_day;       /* the day mark is for */
     int other_svc;          /* a candidate's service has no dense index (another protocol) */
     itemvec *items;         /* one per candidate */
+    item_pool pool;
     ds_u64set tools;        /* tool-attributed sources met */
     ds_groupsum groups;     /* drivers_of's tables */
 } drv_ctx;
@@ -727,28 +938,85 @@ static size_t idx_lower(const idx_ent *e, size_t n, uint32_t key)
     return lo;
 }
 
-static int push_item(itemvec *v, const item *it)
+static item *pool_block(item_pool *p)
 {
-    if (v->n == v->cap) {
-        item *n = ds_grow(v->v, &v->cap, sizeof *n, 256);
+    for (size_t a = 0; a < 3; a++)
+        if (p->used[a] < p->area_blocks[a])
+            return p->area[a] + ITEM_BLOCK * p->used[a]++;
+    if (p->nowned == p->owned_cap) {
+        item **n = ds_grow(p->owned, &p->owned_cap, sizeof *n, 64);
         if (!n)
-            return -1;
-        v->v = n;
+            return NULL;
+        p->owned = n;
     }
-    v->v[v->n++] = *it;
+    item *b = malloc(ITEM_BLOCK * sizeof *b);
+    if (b)
+        p->owned[p->nowned++] = b;
+    return b;
+}
+
+static void pool_free(item_pool *p)
+{
+    for (size_t i = 0; i < p->nowned; i++)
+        free(p->owned[i]);
+    free(p->owned);
+}
+
+static int push_item(item_pool *p, itemvec *v, const item *it)
+{
+    if (v->n == v->nblocks * ITEM_BLOCK) {
+        if (v->nblocks == v->blocks_cap) {
+            item **n = ds_grow(v->blocks, &v->blocks_cap, sizeof *n, 16);
+            if (!n)
+                return -1;
+            v->blocks = n;
+        }
+        if (!(v->blocks[v->nblocks] = pool_block(p)))
+            return -1;
+        v->nblocks++;
+    }
+    v->blocks[v->n / ITEM_BLOCK][v->n % ITEM_BLOCK] = *it;
+    v->n++;
     return 0;
+}
+
+/* Marks for the keys of the candidates whose days (from a week before) hold `day`: a record of
+ * any other key, or of a candidate's key on another day, is passed over at once. */
+static void mark_day(drv_ctx *d, int32_t day)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const idx_ent *e = pass ? d->by_cc : d->by_svc;
+        size_t n = pass ? d->ncc : d->nsvc;
+        for (size_t j = 0; j < n; j++) {
+            long at = pass ? DS_SK_SERVICES + (long)(e[j].key & 0xffff) : ds_series_keys_dense_service(e[j].key);
+            if (at >= 0)
+                d->mark[at] = 0;
+        }
+        for (size_t j = 0; j < n; j++) {
+            const cand *c = &d->x->c[e[j].cand];
+            long at = pass ? DS_SK_SERVICES + (long)(e[j].key & 0xffff) : ds_series_keys_dense_service(e[j].key);
+            if (at >= 0 && day >= c->d0 - 7 && day <= c->d1)
+                d->mark[at] = 1;
+        }
+    }
+    d->mark_day = day;
 }
 
 static ds_rc on_drv(void *vctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
 {
     drv_ctx *d = vctx;
+    if (day != d->mark_day)
+        mark_day(d, day);
     for (size_t i = 0; i < nrec; i++) {
-        ds_rec_srcsvc r;
-        ds_rec_srcsvc_get(data + i * DS_REC_SRCSVC, &r);
-        uint16_t cc = ds_cc_pack(r.cc);
-        int sd = ds_series_keys_dense_service(r.service);
+        const uint8_t *rec = data + i * DS_REC_SRCSVC;
+        uint16_t cc = ss_cc(rec);
+        int sd = ds_series_keys_dense_service(ss_u32(rec + SS_SERVICE));
         int svc_cand = sd >= 0 ? d->mark[sd] : d->other_svc, cc_cand = d->mark[DS_SK_SERVICES + cc];
-        if ((!svc_cand && !cc_cand) || !ds_filter_match(&d->f, &r))
+        if (!svc_cand && !cc_cand)
+            continue;
+        ds_rec_srcsvc r;
+        ds_rec_srcsvc_get(rec, &r);
+        if (!ds_filter_match(&d->f, &r))
             continue;
         for (int pass = !svc_cand; pass < 1 + cc_cand; pass++) {
             const idx_ent *e = pass ? d->by_cc : d->by_svc;
@@ -758,14 +1026,14 @@ static ds_rc on_drv(void *vctx, int64_t sensor_id, int32_t day, const uint8_t *d
                 const cand *c = &d->x->c[e[j].cand];
                 if (day < c->d0 - 7 || day > c->d1)
                     continue;
-                if (r.tools & (DS_TOOL_ZMAP | DS_TOOL_MASSCAN | DS_TOOL_NMAP)) {
+                if (r.tools & SERIES_TOOLS) {
                     if (ds_u64set_add(&d->tools, r.src) < 0)
                         return ds_fail(err, DS_ENOMEM, "out of memory finding what drives an event");
                     continue;
                 }
                 item it = { r.src, day, r.packets, pass ? r.service : cc,
                             r.one_sport ? r.sport : DS_SPORT_VARIOUS, r.asn, cc };
-                if (push_item(&d->items[e[j].cand], &it) != 0)
+                if (push_item(&d->pool, &d->items[e[j].cand], &it) != 0)
                     return ds_fail(err, DS_ENOMEM, "out of memory finding what drives an event");
             }
         }
@@ -798,30 +1066,28 @@ static int top_before(const ds_group *a, const ds_group *b)
     return a->sum != b->sum ? a->sum > b->sum : a->k1 < b->k1;
 }
 
-/* What drives candidate c, from its records iv (in scan order, which is day order).  -1: out of
- * memory.  The numbers are those of sorting the records by source, by country or service, by
- * source port and by day and source and reading the groups off (see groupsum.h for why not). */
-static int drivers_of(ctx *x, cand *c, itemvec *iv, ds_groupsum *g)
+#define IT(v, i) (&(v)->blocks[(i) / ITEM_BLOCK][(i) % ITEM_BLOCK])
+
+/* What drives candidate c, from its records v: the week before its days, then its days, each in
+ * scan order, which is day order (ev: the first of its days).  -1: out of memory.  The numbers
+ * are those of sorting the records by source, by country or service, by source port and by day
+ * and source and reading the groups off (see groupsum.h for why not). */
+static int drivers_of(ctx *x, cand *c, const itemvec *v, size_t ev, ds_groupsum *g)
 {
-    /* event days first: [0, nev) after partitioning, still in scan order */
-    size_t nev = 0;
-    for (size_t i = 0; i < iv->n; i++)
-        if (iv->v[i].day >= c->d0) {
-            item t = iv->v[nev];
-            iv->v[nev++] = iv->v[i];
-            iv->v[i] = t;
-        }
-    const item *ev = iv->v;
+    size_t n = v->n, nev = n - ev;
     uint64_t total = 0;
     /* per source over the event's days: packets, and its last record (in day order, so of its
      * latest day) for the country and ASN shown */
     if (ds_groupsum_reset(g, nev) != 0)
         return -1;
-    for (size_t i = 0; i < nev; i++) {
-        ds_group *s = ds_groupsum_get(g, ev[i].src, 0);
-        s->sum += ev[i].packets;
+    for (size_t i = ev; i < n; i++) {
+        const item *it = IT(v, i);
+        ds_group *s = ds_groupsum_get(g, it->src);
+        if (!s)
+            return -1;
+        s->sum += it->packets;
         s->last = (uint32_t)i;
-        total += ev[i].packets;
+        total += it->packets;
     }
     const ds_group *top[DS_EVENT_TOP_SOURCES];
     size_t nt = 0;
@@ -847,22 +1113,22 @@ static int drivers_of(ctx *x, cand *c, itemvec *iv, ds_groupsum *g)
         c->top_v6 |= (top[k]->k1 >> 63) != 0;
         ds_ip_set4(&ip, (uint32_t)top[k]->k1);
         ds_ip_format(&ip, o->addr, sizeof o->addr);
-        ds_cc_unpack(ev[top[k]->last].cc, o->cc);
-        o->asn = ev[top[k]->last].asn;
+        ds_cc_unpack(IT(v, top[k]->last)->cc, o->cc);
+        o->asn = IT(v, top[k]->last)->asn;
         o->packets = top[k]->sum;
     }
     c->top1_src = best_src;
     c->top1 = (double)best;
     c->nsources = g->n;
     /* the top source's busiest day: its records of one day are consecutive in day order */
-    for (size_t i = 0; i < nev; i++) {
-        if (ev[i].src != best_src)
+    for (size_t i = ev; i < n; i++) {
+        if (IT(v, i)->src != best_src)
             continue;
         double day = 0;
         size_t j = i;
-        for (; j < nev && ev[j].day == ev[i].day; j++)
-            if (ev[j].src == best_src)
-                day += ev[j].packets;
+        for (; j < n && IT(v, j)->day == IT(v, i)->day; j++)
+            if (IT(v, j)->src == best_src)
+                day += IT(v, j)->packets;
         if (day > c->top1_day)
             c->top1_day = day;
         i = j - 1;
@@ -870,17 +1136,21 @@ static int drivers_of(ctx *x, cand *c, itemvec *iv, ds_groupsum *g)
     /* the leading country (service events) or service (country events) */
     if (ds_groupsum_reset(g, nev) != 0)
         return -1;
-    for (size_t i = 0; i < nev; i++)
-        ds_groupsum_get(g, ev[i].other, 0)->sum += ev[i].packets;
+    for (size_t i = ev; i < n; i++) {
+        ds_group *o = ds_groupsum_get(g, IT(v, i)->other);
+        if (!o)
+            return -1;
+        o->sum += IT(v, i)->packets;
+    }
     lead_of(g, total, 0, 0, &c->lead, &c->lead_share);
     {
         double lead_now = 0, lead_before = 0;
-        for (size_t i = 0; i < nev; i++)
-            if (ev[i].other == c->lead)
-                lead_now += ev[i].packets;
-        for (size_t i = nev; i < iv->n; i++)
-            if (iv->v[i].other == c->lead)
-                lead_before += iv->v[i].packets;
+        for (size_t i = ev; i < n; i++)
+            if (IT(v, i)->other == c->lead)
+                lead_now += IT(v, i)->packets;
+        for (size_t i = 0; i < ev; i++)
+            if (IT(v, i)->other == c->lead)
+                lead_before += IT(v, i)->packets;
         int32_t bfrom0 = c->d0 - 7 > x->first_day ? c->d0 - 7 : x->first_day;
         double per = bfrom0 < c->d0 ? lead_before / (double)(c->d0 - bfrom0) : 0;
         c->lead_excess_share = c->excess > 0 ? (lead_now - per * (double)(c->d1 - c->d0 + 1)) / c->excess : 0;
@@ -888,18 +1158,29 @@ static int drivers_of(ctx *x, cand *c, itemvec *iv, ds_groupsum *g)
     /* the leading source port, not counting records of various ports */
     if (ds_groupsum_reset(g, nev) != 0)
         return -1;
-    for (size_t i = 0; i < nev; i++)
-        ds_groupsum_get(g, ev[i].sport, 0)->sum += ev[i].packets;
+    for (size_t i = ev; i < n; i++) {
+        ds_group *o = ds_groupsum_get(g, IT(v, i)->sport);
+        if (!o)
+            return -1;
+        o->sum += IT(v, i)->packets;
+    }
     lead_of(g, total, 1, DS_SPORT_VARIOUS, &c->sport, &c->sport_share);
-    /* distinct sources per day, the event's days against the week before */
-    if (ds_groupsum_reset(g, iv->n) != 0)
+    /* distinct sources per day, the event's days against the week before: in day order, a
+     * (source, day) is new when the source's last day (kept in sum, plus one) is another; a table
+     * of sources, not of (source, day) pairs */
+    if (ds_groupsum_reset(g, n) != 0)
         return -1;
     double before = 0, during = 0;
-    for (size_t i = 0; i < iv->n; i++) {
-        ds_group *e = ds_groupsum_get(g, iv->v[i].src, (uint32_t)iv->v[i].day);
-        if (e->sum++)
+    for (size_t i = 0; i < n; i++) {
+        const item *it = IT(v, i);
+        ds_group *e = ds_groupsum_get(g, it->src);
+        if (!e)
+            return -1;
+        uint64_t day1 = (uint64_t)(uint32_t)it->day + 1;
+        if (e->sum == day1)
             continue;
-        if (iv->v[i].day < c->d0)
+        e->sum = day1;
+        if (it->day < c->d0)
             before++;
         else
             during++;
@@ -939,23 +1220,53 @@ static ds_rc drivers(ctx *x, ds_u64set *tools, ds_err *err)
         goto out;
     qsort(d.by_svc, d.nsvc, sizeof *d.by_svc, idx_cmp);
     qsort(d.by_cc, d.ncc, sizeof *d.by_cc, idx_cmp);
-    /* most records are of no candidate's key: marks screen them before the filter and the search */
-    if (!(d.mark = calloc(DS_SK_DENSE, 1)))
-        goto nomem;
-    for (size_t i = 0; i < d.nsvc; i++) {
-        int sd = ds_series_keys_dense_service(d.by_svc[i].key);
-        if (sd >= 0)
-            d.mark[sd] = 1;
-        else
+    /* most records are of no candidate's key, or of none on their day: marks screen them before
+     * the filter and the search */
+    d.mark = x->keys.known;   /* dead since the series were filled, and faulted in */
+    memset(d.mark, 0, DS_SK_DENSE * sizeof *d.mark);
+    d.mark_day = from - 1;
+    for (size_t i = 0; i < d.nsvc; i++)
+        if (ds_series_keys_dense_service(d.by_svc[i].key) < 0)
             d.other_svc = 1;
+    for (size_t a = 0; a < 3; a++) {
+        d.pool.area[a] = x->spare[a];
+        d.pool.area_blocks[a] = x->spare_len[a] / (ITEM_BLOCK * sizeof(item));
     }
-    for (size_t i = 0; i < d.ncc; i++)
-        d.mark[DS_SK_SERVICES + (d.by_cc[i].key & 0xffff)] = 1;
     if ((rc = x->st->ops->scan(x->st, DS_CHUNK_SRCSVC, x->q->sensor_id, from, to, on_drv, &d, err)) != DS_OK)
         goto out;
-    for (size_t i = 0; i < x->nc; i++)
-        if (!x->c[i].dropped && drivers_of(x, &x->c[i], &d.items[i], &d.groups) != 0)
+    /* a candidate's records come in day order, the week before its days first; were they not,
+     * they are put in that order (a stable partition) in a copy */
+    for (size_t i = 0; i < x->nc; i++) {
+        const itemvec *v = &d.items[i];
+        const cand *c = &x->c[i];
+        if (c->dropped)
+            continue;
+        size_t ev = 0;
+        int ordered = 1;
+        for (size_t j = 0; j < v->n; j++) {
+            int32_t day = IT(v, j)->day;
+            ordered &= !j || day >= IT(v, j - 1)->day;
+            ev += day < c->d0;
+        }
+        if (!ordered) {
+            item *copy = malloc((v->n ? v->n : 1) * sizeof *copy);
+            itemvec cv = { .blocks = malloc((v->nblocks ? v->nblocks : 1) * sizeof *cv.blocks), .n = v->n };
+            int ok = copy && cv.blocks;
+            if (ok) {
+                for (size_t b = 0; b < v->nblocks; b++)
+                    cv.blocks[b] = copy + b * ITEM_BLOCK;
+                for (size_t j = 0, e = 0, a = ev; j < v->n; j++)
+                    copy[IT(v, j)->day < c->d0 ? e++ : a++] = *IT(v, j);
+                ok = drivers_of(x, &x->c[i], &cv, ev, &d.groups) == 0;
+            }
+            free(copy);
+            free(cv.blocks);
+            if (!ok)
+                goto nomem;
+        } else if (drivers_of(x, &x->c[i], v, ev, &d.groups) != 0) {
             goto nomem;
+        }
+    }
     *tools = d.tools;
     d.tools = (ds_u64set){ 0 };
     goto out;
@@ -964,11 +1275,11 @@ nomem:
 out:
     if (d.items)
         for (size_t i = 0; i < x->nc; i++)
-            free(d.items[i].v);
+            free(d.items[i].blocks);
     free(d.items);
+    pool_free(&d.pool);
     free(d.by_svc);
     free(d.by_cc);
-    free(d.mark);
     ds_u64set_free(&d.tools);
     ds_groupsum_free(&d.groups);
     return rc;
@@ -1230,7 +1541,6 @@ ds_rc ds_detect_series(ds_store *st, const ds_geo *geo, const ds_event_query *q,
 {
     ctx x = { .st = st, .q = q };
     series_tab svc = { 0 }, cc = { 0 };
-    double *xs = NULL;
     ds_u64set tools = { 0 };
     ds_rc rc = DS_OK;
     if (!ds_event_wanted(q, "spike") && !ds_event_wanted(q, "surge") && !ds_event_wanted(q, "new_service") &&
@@ -1251,8 +1561,12 @@ ds_rc ds_detect_series(ds_store *st, const ds_geo *geo, const ds_event_query *q,
         rc = ds_fail(err, DS_ENOMEM, "out of memory building daily series");
         goto out;
     }
-    if ((rc = load_all(&x, &svc, &cc, &xs, err)) != DS_OK)
+    if ((rc = load_all(&x, &svc, &cc, err)) != DS_OK)
         goto out;
+    if (!(x.work = malloc(6 * (size_t)x.ndays * sizeof *x.work))) {
+        rc = ds_fail(err, DS_ENOMEM, "out of memory judging daily series");
+        goto out;
+    }
     x.mean_day = (double)x.period_packets / ndays_p;
     for (size_t i = 0; i < svc.n; i++)
         if (svc.rows[i].x)
@@ -1296,9 +1610,11 @@ out:
         for (size_t i = 0; i < x.nc; i++)
             ds_top_result_free(&x.c[i].top);
     free(x.c);
+    free(x.work);
     series_free(&svc);
     series_free(&cc);
-    free(xs);
+    free(x.xs_owned);
+    ds_series_keys_free(&x.keys);
     ds_u64set_free(&tools);
     return rc;
 }

@@ -37,8 +37,8 @@ static const struct detector {
     { { "tool", NULL }, ds_detect_tools, 2, 1, 0, 0, 17 },
     { { "backscatter", NULL }, ds_detect_backscatter, 0, 0, 0, 0, 1 },
     { { "scan", NULL }, ds_detect_scans, 0, 1, 0, 0, 9 },
-    { { "spike", "surge", "new_service", "single_source", NULL }, ds_detect_series, 3, 0, 0, 1, 130 },
-    { { "periodic_daily", "periodic_weekly", NULL }, ds_detect_periodic, 1, 1, 2, 0, 57 },
+    { { "spike", "surge", "new_service", "single_source", NULL }, ds_detect_series, 3, 0, 0, 1, 45 },
+    { { "periodic_daily", "periodic_weekly", NULL }, ds_detect_periodic, 1, 1, 2, 0, 50 },
     { { "research_scanner", NULL }, ds_detect_research, 3, 2, 0, 0, 20 },   /* cost: a guess */
     { { "sensor_silent", NULL }, ds_detect_silence, 0, 0, 1, 0, 4 },
 };

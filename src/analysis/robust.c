@@ -1,10 +1,18 @@
 /* robust.c: see robust.h.
  *
- * Medians by sorting a copy: a baseline is 28 values and a series a few hundred, so an
- * O(n log n) sort costs less than the code a selection algorithm would add.  Up to SMALL_SORT
- * values the copy is sorted by insertion, inline: the series detector takes about 40,000 such
- * medians over a quarter, and qsort's call per comparison was 5% of `events`.  The values
- * are finite (never NaN), so either sort gives the same order and the same median.
+ * Medians by sorting a copy up to SMALL_SORT values (a baseline is 28), by insertion, inline:
+ * the series detector takes about 40,000 such medians over a quarter, and qsort's call per
+ * comparison was 5% of `events`.  The values are finite (never NaN), so either sort gives the
+ * same order and the same median.  A longer copy (a whole series of a few hundred days) is not
+ * sorted but its middle selected (quickselect): the same values, without qsort's thousand calls.
+ *
+ * The series detector searches each series twice against the same base (ds_spike_runs_pre), so
+ * its baselines are computed once per series, and by sliding: the trailing window is kept sorted
+ * (one insertion and one removal a day), its median read off the middle, and its MAD merged out
+ * of the deviations below and above the median, which come sorted from the two halves (a
+ * rounded difference is monotone in its operand).  Equal values keep the order the insertion sort
+ * of a fresh copy gives them, so even +0 and -0 sit where they would: the numbers are the same
+ * bits as the sorting path's, which ds_spike_runs_vs still takes.
  */
 #include "analysis/robust.h"
 
@@ -44,12 +52,63 @@ static double median_sorted(const double *s, size_t m)
     return m % 2 ? s[m / 2] : 0.5 * (s[m / 2 - 1] + s[m / 2]);
 }
 
+/* The k-th smallest (0-based) of s[0..m), m > k, s reordered so that s[0..k) are no larger:
+ * quickselect with a median-of-three pivot and a three-way partition (a series of counts has
+ * runs of equal values, which a two-way partition would make quadratic). */
+static double select_kth(double *s, size_t m, size_t k)
+{
+    size_t lo = 0, hi = m;
+    while (hi - lo > SMALL_SORT) {
+        double a = s[lo], b = s[lo + (hi - lo) / 2], c = s[hi - 1];
+        double pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+        size_t lt = lo, i = lo, gt = hi;   /* [lo, lt) < pivot, [lt, i) == pivot, [gt, hi) > pivot */
+        while (i < gt) {
+            double v = s[i];
+            if (v < pivot) {
+                s[i++] = s[lt];
+                s[lt++] = v;
+            } else if (v > pivot) {
+                s[i] = s[--gt];
+                s[gt] = v;
+            } else {
+                i++;
+            }
+        }
+        if (k < lt)
+            hi = lt;
+        else if (k >= gt)
+            lo = gt;
+        else
+            return s[k];
+    }
+    sort_finite(s + lo, hi - lo);
+    return s[k];
+}
+
 double ds_median(const double *x, size_t n, double *scratch)
 {
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (isfinite(x[i]))
             scratch[m++] = x[i];
+    if (m > SMALL_SORT) {
+        /* by selection: the middle values are the sort's, so the median is too, except that a
+         * +0 and a -0 compare equal and a sort leaves them in their order: a median of zero is
+         * therefore taken by sorting, as before */
+        double hi = select_kth(scratch, m, m / 2), med = hi;
+        if (m % 2 == 0) {
+            double lo = scratch[0];
+            for (size_t i = 1; i < m / 2; i++)
+                if (scratch[i] > lo)
+                    lo = scratch[i];
+            med = 0.5 * (lo + hi);
+        }
+        if (med != 0)
+            return med;
+        for (size_t i = 0, k = 0; i < n; i++)
+            if (isfinite(x[i]))
+                scratch[k++] = x[i];
+    }
     sort_finite(scratch, m);
     return median_sorted(scratch, m);
 }
@@ -128,18 +187,158 @@ static void trim_lead(const double *x, const ds_spike_rule *r, ds_run *run)
     }
 }
 
-size_t ds_spike_runs_vs(const double *x, const double *base, size_t n, size_t from, const ds_spike_rule *r, ds_run *out,
-                        size_t max)
+/* ---- sliding windows (ds_baselines_fill, ds_levels_fill) ---- */
+
+/* The finite values among the last days of a series, sorted; equal values in the order a stable
+ * sort of the copy ds_median makes would leave them: the most recent first when the copy is
+ * taken newest first (baseline), last when oldest first (level_before). */
+typedef struct window { double v[64]; size_t m; int newest_first; } window;
+
+static void win_insert(window *w, double v)
+{
+    size_t j = w->m++;
+    if (w->newest_first)
+        while (j > 0 && w->v[j - 1] >= v) {
+            w->v[j] = w->v[j - 1];
+            j--;
+        }
+    else
+        while (j > 0 && w->v[j - 1] > v) {
+            w->v[j] = w->v[j - 1];
+            j--;
+        }
+    w->v[j] = v;
+}
+
+/* Remove the oldest value equal to v: the last of its equals when newest first, else the first. */
+static void win_remove(window *w, double v)
+{
+    size_t j = w->m;
+    if (w->newest_first) {
+        while (j > 0 && w->v[j - 1] != v)
+            j--;
+        if (!j)
+            return;
+        j--;
+    } else {
+        j = 0;
+        while (j < w->m && w->v[j] != v)
+            j++;
+        if (j == w->m)
+            return;
+    }
+    memmove(&w->v[j], &w->v[j + 1], (w->m - j - 1) * sizeof *w->v);
+    w->m--;
+}
+
+/* Median absolute deviation around med of sorted s[0..m): the deviations of the values below med
+ * (walking down) and of the rest (walking up) are each ascending, merged up to the middle. */
+static double mad_sorted(const double *s, size_t m, double med)
+{
+    if (!m)
+        return NAN;
+    size_t lo = 0, hi = m;
+    while (lo < hi) {   /* the first value >= med */
+        size_t mid = lo + (hi - lo) / 2;
+        if (s[mid] < med)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t i = lo, j = lo;
+    double prev = NAN, cur = NAN;
+    for (size_t t = 0; t <= m / 2; t++) {
+        double dl = i > 0 ? fabs(s[i - 1] - med) : INFINITY, dr = j < m ? fabs(s[j] - med) : INFINITY;
+        prev = cur;
+        if (dl <= dr) {
+            cur = dl;
+            i--;
+        } else {
+            cur = dr;
+            j++;
+        }
+    }
+    return m % 2 ? cur : 0.5 * (prev + cur);
+}
+
+void ds_baselines_fill(const double *base, size_t n, size_t from, const ds_spike_rule *r, ds_baselines *out)
+{
+    size_t w = r->window < 64 ? r->window : 64;
+    window win = { .m = 0, .newest_first = 1 };
+    for (size_t i = from > w ? from - w : 0; i < from; i++)
+        if (isfinite(base[i]))
+            win_insert(&win, base[i]);
+    for (size_t d = from; d < n; d++) {
+        if (d > from && w) {   /* the window of d: base[d - w, d) */
+            if (d > w && isfinite(base[d - 1 - w]))
+                win_remove(&win, base[d - 1 - w]);
+            if (isfinite(base[d - 1]))
+                win_insert(&win, base[d - 1]);
+        }
+        out->days[d] = (double)win.m;
+        if (!win.m)
+            continue;
+        double m = median_sorted(win.v, win.m), mad = mad_sorted(win.v, win.m, m);
+        double wd[16], scratch[16];
+        size_t nwd = 0;
+        for (size_t k = 7; k <= w && k <= d && nwd < 16; k += 7)
+            if (isfinite(base[d - k]))
+                wd[nwd++] = base[d - k];
+        if (nwd >= 3) {
+            double mw = ds_median(wd, nwd, scratch);
+            if (mw > m)
+                m = mw;
+        }
+        out->median[d] = m;
+        out->sigma[d] = ds_robust_sigma(m, mad);
+    }
+}
+
+void ds_levels_fill(const double *x, size_t n, size_t from, size_t days, double *level)
+{
+    size_t k = days < 64 ? days : 64, d0 = from > days ? from : days;
+    window win = { .m = 0, .newest_first = 0 };
+    if (d0 >= n)
+        return;
+    for (size_t i = d0 - k; i < d0; i++)
+        if (isfinite(x[i]))
+            win_insert(&win, x[i]);
+    for (size_t d = d0; d < n; d++) {
+        if (d > d0 && k) {   /* the window of d: x[d - k, d) */
+            if (isfinite(x[d - 1 - k]))
+                win_remove(&win, x[d - 1 - k]);
+            if (isfinite(x[d - 1]))
+                win_insert(&win, x[d - 1]);
+        }
+        level[d] = median_sorted(win.v, win.m);
+    }
+}
+
+/* ds_spike_runs_vs, with the baselines and levels from pre and level when given. */
+static size_t runs(const double *x, const double *base, size_t n, size_t from, const ds_spike_rule *r,
+                   const ds_baselines *pre, const double *level, ds_run *out, size_t max)
 {
     /* a run's first strong day is in the period, but a ramp may reach back before it (a phenomenon
      * that began just before the period is dated when it began); never into the previous run */
     size_t nout = 0, floor_idx = 0;
     for (size_t d = from; d < n && nout < max; d++) {
         double m = 0, s = 1;
-        if (!isfinite(x[d]) || baseline(base, d, r, &m, &s) < r->min_days)
+        if (!isfinite(x[d]))
+            continue;
+        size_t nw;
+        if (pre) {
+            nw = (size_t)pre->days[d];
+            if (nw) {
+                m = pre->median[d];
+                s = pre->sigma[d];
+            }
+        } else {
+            nw = baseline(base, d, r, &m, &s);
+        }
+        if (nw < r->min_days)
             continue;
         if (r->level_days && d >= r->level_days) {
-            double lv = level_before(x, d, r->level_days);
+            double lv = level ? level[d] : level_before(x, d, r->level_days);
             if (isfinite(lv) && lv > m)
                 m = lv;
         }
@@ -160,7 +359,7 @@ size_t ds_spike_runs_vs(const double *x, const double *base, size_t n, size_t fr
             if (e > d && r->level_days && e >= r->level_days) {
                 /* a new jump over the level the run itself set (and that the run so far never
                  * made): a phenomenon of its own */
-                double lv = level_before(x, e, r->level_days);
+                double lv = level ? level[e] : level_before(x, e, r->level_days);
                 if (isfinite(lv) && lv > m && x[e] >= r->ratio_start * lv && (x[e] - lv) / s >= r->z_start &&
                     x[run.peak] < r->ratio_start * lv)
                     break;
@@ -180,6 +379,18 @@ size_t ds_spike_runs_vs(const double *x, const double *base, size_t n, size_t fr
             out[nout++] = run;
     }
     return nout;
+}
+
+size_t ds_spike_runs_vs(const double *x, const double *base, size_t n, size_t from, const ds_spike_rule *r, ds_run *out,
+                        size_t max)
+{
+    return runs(x, base, n, from, r, NULL, NULL, out, max);
+}
+
+size_t ds_spike_runs_pre(const double *x, size_t n, size_t from, const ds_spike_rule *r, const ds_baselines *b,
+                         const double *level, ds_run *out, size_t max)
+{
+    return runs(x, NULL, n, from, r, b, level, out, max);
 }
 
 double ds_acf(const double *x, size_t n, size_t lag)

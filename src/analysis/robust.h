@@ -66,6 +66,25 @@ size_t ds_spike_runs(const double *x, size_t n, size_t from, const ds_spike_rule
 size_t ds_spike_runs_vs(const double *x, const double *base, size_t n, size_t from, const ds_spike_rule *r, ds_run *out,
                         size_t max);
 
+/* The baselines of one series for every day of [from, n), computed once with a sliding window
+ * (a sorted copy of the trailing days, updated by one insertion and one removal a day, instead of
+ * a sort per day and per search) for several searches against the same base: exactly the
+ * median, spread and finite-day count each search would compute itself.  Memory is the caller's:
+ * three arrays of n doubles, indexed by day (entries before `from` are not set). */
+typedef struct ds_baselines {
+    double *median, *sigma;
+    double *days;           /* finite days in the window (0: none, no baseline) */
+} ds_baselines;
+void ds_baselines_fill(const double *base, size_t n, size_t from, const ds_spike_rule *r, ds_baselines *out);
+/* The median of the `days` (at most 64) days before each day d of [from, n) with d >= days, into
+ * level[d] (the level ds_spike_runs_vs compares with when r->level_days is days); other entries
+ * are not set. */
+void ds_levels_fill(const double *x, size_t n, size_t from, size_t days, double *level);
+/* ds_spike_runs_vs with the baselines of base (ds_baselines_fill, same rule window) and, when
+ * r->level_days, the levels of x (ds_levels_fill) precomputed: the same runs. */
+size_t ds_spike_runs_pre(const double *x, size_t n, size_t from, const ds_spike_rule *r, const ds_baselines *b,
+                         const double *level, ds_run *out, size_t max);
+
 /* Sample autocorrelation of the finite series x[0..n) at lag (0 when undefined). */
 double ds_acf(const double *x, size_t n, size_t lag);
 

@@ -13,9 +13,8 @@ int ds_series_keys_init(ds_series_keys *k)
     k->cap = DS_SK_DENSE + 64;
     k->p = calloc(k->cap, sizeof *k->p);
     k->q = calloc(k->cap, sizeof *k->q);
-    k->known = calloc(k->cap, 1);
-    k->slot = malloc(k->cap * sizeof *k->slot);
-    if (!k->p || !k->q || !k->known || !k->slot) {
+    k->known = calloc(k->cap, sizeof *k->known);
+    if (!k->p || !k->q || !k->known) {
         ds_series_keys_free(k);
         return -1;
     }
@@ -27,7 +26,6 @@ void ds_series_keys_free(ds_series_keys *k)
     free(k->p);
     free(k->q);
     free(k->known);
-    free(k->slot);
     free(k->other_key);
     free(k->other_idx);
     free(k->met);
@@ -76,16 +74,13 @@ static int other_reserve(ds_series_keys *k)
         uint64_t *q = p ? realloc(k->q, cap * sizeof *q) : NULL;
         if (q)
             k->q = q;
-        uint8_t *known = q ? realloc(k->known, cap) : NULL;
-        if (known)
-            k->known = known;
-        int32_t *slot = known ? realloc(k->slot, cap * sizeof *slot) : NULL;
-        if (!slot)
+        uint16_t *known = q ? realloc(k->known, cap * sizeof *known) : NULL;
+        if (!known)
             return -1;   /* the arrays grown so far are kept: still valid, only longer */
-        k->slot = slot;
+        k->known = known;
         memset(k->p + k->cap, 0, (cap - k->cap) * sizeof *k->p);
         memset(k->q + k->cap, 0, (cap - k->cap) * sizeof *k->q);
-        memset(k->known + k->cap, 0, cap - k->cap);
+        memset(k->known + k->cap, 0, (cap - k->cap) * sizeof *k->known);
         k->cap = cap;
     }
     return 0;
@@ -99,7 +94,7 @@ long ds_series_keys_find_other(const ds_series_keys *k, uint32_t service)
     return k->other_idx[i] ? (long)k->other_idx[i] : -1;
 }
 
-long ds_series_keys_meet(ds_series_keys *k, int dim, uint32_t key)
+long ds_series_keys_meet_new(ds_series_keys *k, int dim, uint32_t key)
 {
     long i = ds_series_keys_find(k, dim, key);
     if (i < 0) {   /* a service of another protocol, not met before */

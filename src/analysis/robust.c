@@ -131,9 +131,9 @@ double ds_robust_sigma(double median, double mad)
     return s < 1 ? 1 : s;
 }
 
-/* The baseline of day d: median and sigma of the trailing window, the median raised to that of
- * the same weekday in the window when higher (the seasonal part).  Returns the finite days. */
-static size_t baseline(const double *x, size_t d, const ds_spike_rule *r, double *med, double *sigma)
+/* See robust.h.  wd holds the seasonal part: the same weekday's days of the window (every 7th
+ * day back). */
+size_t ds_baseline(const double *x, size_t d, const ds_spike_rule *r, double *med, double *sigma)
 {
     double win[64], wd[16], scratch[64];
     size_t w = r->window < 64 ? r->window : 64, nw = 0, nwd = 0;
@@ -333,7 +333,7 @@ static size_t runs(const double *x, const double *base, size_t n, size_t from, c
                 s = pre->sigma[d];
             }
         } else {
-            nw = baseline(base, d, r, &m, &s);
+            nw = ds_baseline(base, d, r, &m, &s);
         }
         if (nw < r->min_days)
             continue;

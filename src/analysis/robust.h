@@ -56,6 +56,13 @@ typedef struct ds_run {
  * which a quiet series' MAD of 0 or 1 would hide) and at least 1. */
 double ds_robust_sigma(double median, double mad);
 
+/* The baseline of day d of x, computed for that day alone: median and spread (ds_robust_sigma of
+ * the MAD) of the finite days of the r->window days before it, the median raised to that of the
+ * same weekday in the window when higher.  Returns the finite days (0: no baseline, med and
+ * sigma untouched).  ds_spike_runs_vs takes each day's baseline this way; ds_baselines_fill must
+ * give the same bits (test_robust). */
+size_t ds_baseline(const double *x, size_t d, const ds_spike_rule *r, double *med, double *sigma);
+
 /* Runs in x[from..n) judged against the trailing baseline; x[0..from) is baseline only.
  * Returns the number of runs written to out (at most max). */
 size_t ds_spike_runs(const double *x, size_t n, size_t from, const ds_spike_rule *r, ds_run *out, size_t max);

@@ -5,9 +5,10 @@
  * and searches against them (ds_spike_runs_pre), where it used to sort every day's window in
  * every search (ds_spike_runs_vs).  Both must give the same bits, or events would change with an
  * optimisation: random series (a fixed seed; NaN days, ties, -0, heavy days, every window and
- * level length) are checked day by day against the per-day reference built from ds_median and
- * ds_mad, and run by run against ds_spike_runs_vs.  ds_median switches to quickselect above 64
- * values: checked against a plain sort on random arrays with NaN, ties and signed zeros.
+ * level length) are checked day by day against the per-day baseline (ds_baseline, the path
+ * ds_spike_runs_vs takes), and run by run against ds_spike_runs_vs.  ds_median switches to
+ * quickselect above 64 values: checked against a plain sort on random arrays with NaN, ties and
+ * signed zeros.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -27,34 +28,6 @@
 static double rnd(void)
 {
     return rand() / (double)RAND_MAX;
-}
-
-/* The baseline of day d as ds_spike_runs_vs takes it: median and spread of the finite days of
- * the trailing window, raised to the same-weekday median when that is higher. */
-static size_t ref_baseline(const double *x, size_t d, const ds_spike_rule *r, double *med, double *sigma)
-{
-    double win[64], wd[16], scratch[64];
-    size_t w = r->window < 64 ? r->window : 64, nw = 0, nwd = 0;
-    for (size_t k = 1; k <= w && k <= d; k++) {
-        double v = x[d - k];
-        if (!isfinite(v))
-            continue;
-        win[nw++] = v;
-        if (k % 7 == 0 && nwd < 16)
-            wd[nwd++] = v;
-    }
-    if (!nw)
-        return 0;
-    double m = ds_median(win, nw, scratch);
-    double mad = ds_mad(win, nw, m, scratch);
-    if (nwd >= 3) {
-        double mw = ds_median(wd, nwd, scratch);
-        if (mw > m)
-            m = mw;
-    }
-    *med = m;
-    *sigma = ds_robust_sigma(m, mad);
-    return nw;
 }
 
 static void test_baselines_match_per_day(void **state)
@@ -93,7 +66,7 @@ static void test_baselines_match_per_day(void **state)
         ds_baselines_fill(y, n, from, &r, &b);
         for (size_t d = from; d < n; d++) {
             double m = 0, s = 1;
-            size_t nw = ref_baseline(y, d, &r, &m, &s);
+            size_t nw = ds_baseline(y, d, &r, &m, &s);
             ndays++;
             if (nw != (size_t)dy[d] || (nw && (memcmp(&m, &md[d], 8) || memcmp(&s, &sg[d], 8)))) {
                 if (bad++ < 10)

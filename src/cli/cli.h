@@ -39,6 +39,10 @@ int cli_open_geo(const ds_config *cfg, ds_geo **out);
  * configuration's when the store has none yet).  Prints the error and returns non-zero. */
 struct ds_store;
 int cli_open_store(const ds_config *cfg, struct ds_store **out, char *tz, size_t tzlen);
+/* --from and --to as given (NULL: not given, the day is left as it is): local days as
+ * YYYY-MM-DD.  Prints "darkscope CMD: --from/--to take a date as YYYY-MM-DD (got 'X')" and
+ * returns non-zero on the first that is not one. */
+int cli_parse_days(const char *cmd, const char *from, const char *to, int32_t *dfrom, int32_t *dto);
 /* The set-up every query subcommand (top, events, stats, report, payloads) shares: load the
  * configuration (cli_load_config), then open its store (cli_open_store).  tz may be NULL when the
  * caller does not print the timezone.  Prints the error and returns non-zero. */

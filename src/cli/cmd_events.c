@@ -170,10 +170,8 @@ static int events_run(int argc, char **argv)
         fprintf(stderr, "darkscope events: --format %s: use table or json\n", format);
         goto out;
     }
-    if ((from && ds_day_parse(from, &q.from) != 0) || (to && ds_day_parse(to, &q.to) != 0)) {
-        fprintf(stderr, "darkscope events: --from/--to take a date as YYYY-MM-DD\n");
+    if (cli_parse_days("events", from, to, &q.from, &q.to) != 0)
         goto out;
-    }
     status = 1;
     if (cli_query_open(&cfg, config, db, &st, NULL, 0) != 0)
         goto out;

@@ -242,11 +242,8 @@ int ds_cmd_payloads_run(int argc, char **argv)
         goto out;
     }
     int32_t dfrom = 0, dto = 0;
-    if ((from && ds_day_parse(from, &dfrom) != 0) || (to && ds_day_parse(to, &dto) != 0)) {
-        fprintf(stderr, "darkscope payloads: --from/--to take a date as YYYY-MM-DD (got '%s')\n",
-                from && ds_day_parse(from, &dfrom) != 0 ? from : to);
+    if (cli_parse_days("payloads", from, to, &dfrom, &dto) != 0)
         goto out;
-    }
     if (from && to && dto < dfrom) {
         fprintf(stderr, "darkscope payloads: --to is before --from\n");
         goto out;

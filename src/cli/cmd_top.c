@@ -271,11 +271,8 @@ int ds_cmd_top_run(int argc, char **argv)
         fprintf(stderr, "darkscope top: --format %s: use table, json or csv\n", format);
         goto out;
     }
-    if ((from && ds_day_parse(from, &q.from) != 0) || (to && ds_day_parse(to, &q.to) != 0)) {
-        fprintf(stderr, "darkscope top: --from/--to take a date as YYYY-MM-DD (got '%s')\n",
-                from && ds_day_parse(from, &q.from) != 0 ? from : to);
+    if (cli_parse_days("top", from, to, &q.from, &q.to) != 0)
         goto out;
-    }
     status = 1;
     if (cli_query_open(&cfg, config, db, &st, NULL, 0) != 0)
         goto out;

@@ -67,6 +67,14 @@ int cli_load_config(ds_config *cfg, const char *config_path, const char *db_over
     return 0;
 }
 
+int cli_parse_days(const char *cmd, const char *from, const char *to, int32_t *dfrom, int32_t *dto)
+{
+    const char *bad = from && ds_day_parse(from, dfrom) != 0 ? from : to && ds_day_parse(to, dto) != 0 ? to : NULL;
+    if (bad)
+        fprintf(stderr, "darkscope %s: --from/--to take a date as YYYY-MM-DD (got '%s')\n", cmd, bad);
+    return bad != NULL;
+}
+
 int cli_open_store(const ds_config *cfg, ds_store **out, char *tz, size_t tzlen)
 {
     ds_err err = { 0 };

@@ -28,6 +28,9 @@ usage_error "unknown field" $DS top ports --where colour=red
 usage_error "two-letter" $DS top ports --where country=CHN
 usage_error "PORT/tcp" $DS top ports --where port=99999/tcp
 usage_error "YYYY-MM-DD" $DS top ports --from 2023-02-30
+# one parser of --from/--to (cli_parse_days) for every query command, naming the bad value
+usage_error "YYYY-MM-DD (got 'july')" $DS events --from 2023-07-01 --to july
+usage_error "YYYY-MM-DD (got '2023-02-30')" $DS payloads --from 2023-02-30
 usage_error "table, json or csv" $DS top ports --format xml
 set +e; $DS top ports > /dev/null 2> err.txt; rc=$?; set -e
 [ $rc -eq 1 ] && grep -q "no store" err.txt || { cat err.txt; fail "top without a store: $rc"; }

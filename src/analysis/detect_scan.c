@@ -73,9 +73,7 @@ static ds_rc on_sources(void *ctx, int64_t sensor_id, int32_t day, const uint8_t
                 return ds_fail(err, DS_ENOMEM, "out of memory reading source records");
             l->t = n;
         }
-        ds_rec_source r;
-        ds_rec_source_get(data + i * DS_REC_SOURCES, &r);
-        uint64_t key = ds_src_key(&r.ip);
+        uint64_t key = ds_rec_source_key(data + i * DS_REC_SOURCES);
         if (ds_u64set_has(&l->scanners, key))
             l->t[l->n++] = (tool_ent){ key, day, tools };
     }

@@ -148,11 +148,12 @@ static ds_rc on_sources(void *ctx, int64_t sensor_id, int32_t day, const uint8_t
 {
     rows_ctx *c = ctx;
     for (size_t i = 0; i < nrec; i++) {
-        ds_rec_source r;
-        ds_rec_source_get(data + i * DS_REC_SOURCES, &r);
-        uint32_t at = c->d.slot[detail_pos(&c->d, ds_src_key(&r.ip))];
+        const uint8_t *rec = data + i * DS_REC_SOURCES;
+        uint32_t at = c->d.slot[detail_pos(&c->d, ds_rec_source_key(rec))];
         if (!at)
             continue;
+        ds_rec_source r;
+        ds_rec_source_get(rec, &r);
         detail *x = &c->d.e[at - 1];
         x->seen = 1;
         x->ip = r.ip;

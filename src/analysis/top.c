@@ -622,11 +622,12 @@ static ds_rc on_sources(void *ctx, int64_t sensor_id, int32_t day, const uint8_t
 {
     src_detail_ctx *c = ctx;
     for (size_t i = 0; i < nrec; i++) {
-        ds_rec_source r;
-        ds_rec_source_get(data + i * DS_REC_SOURCES, &r);
-        const uint64_t *row = kv_find(c->idx, ds_src_key(&r.ip));
+        const uint8_t *rec = data + i * DS_REC_SOURCES;
+        const uint64_t *row = kv_find(c->idx, ds_rec_source_key(rec));
         if (!row)
             continue;
+        ds_rec_source r;
+        ds_rec_source_get(rec, &r);
         ds_top_row *t = &c->rows[*row];
         t->ip = r.ip;
         if (!t->first_ns || r.first_ns < t->first_ns)

@@ -999,6 +999,46 @@ static void test_source_port(void **state)
     ds_agg_free(a);
 }
 
+/* ds_rec_source_key reads the key of a SOURCES record without decoding it: the same key as
+ * decoding it and taking ds_src_key, for IPv4 and IPv6 addresses, whatever the other fields. */
+static void test_source_record_key(void **state)
+{
+    (void)state;
+    uint8_t rec[DS_REC_SOURCES];
+    for (int i = 0; i < 2000; i++) {
+        ds_rec_source r, back;
+        memset(&r, 0, sizeof r);
+        uint64_t x = (uint64_t)i * 0x9e3779b97f4a7c15ULL + 12345;
+        if (i & 1) {
+            r.ip.v6 = 1;
+            for (int k = 0; k < 16; k++)
+                r.ip.b[k] = (uint8_t)(x >> (k % 8 * 8)) ^ (uint8_t)k;
+        } else {
+            ds_ip_set4(&r.ip, (uint32_t)(x >> 17));
+        }
+        r.cc[0] = 'J';
+        r.cc[1] = 'P';
+        r.asn = (uint32_t)x;
+        r.packets = x >> 3;
+        r.first_ns = x;
+        r.last_ns = x + 1;
+        r.tools = (uint8_t)i;
+        ds_rec_source_put(rec, &r);
+        ds_rec_source_get(rec, &back);
+        assert_true(ds_rec_source_key(rec) == ds_src_key(&back.ip));
+        assert_true(ds_rec_source_key(rec) == ds_src_key(&r.ip));
+    }
+    ds_ip a;   /* 0.0.0.0 and the IPv6 unspecified address are different sources */
+    ds_ip_set4(&a, 0);
+    ds_rec_source z = { .ip = a };
+    ds_rec_source_put(rec, &z);
+    assert_true(ds_rec_source_key(rec) == 0);
+    z.ip.v6 = 1;
+    ds_rec_source_put(rec, &z);
+    assert_true(ds_rec_source_key(rec) == ds_src_key(&z.ip));
+    assert_true(ds_rec_source_key(rec) >> 63);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1012,6 +1052,7 @@ int main(void)
         cmocka_unit_test(test_sink_error),
         cmocka_unit_test(test_stress_1m),
         cmocka_unit_test(test_source_port),
+        cmocka_unit_test(test_source_record_key),
     };
     return cmocka_run_group_tests(tests, 0, NULL);
 }

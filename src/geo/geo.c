@@ -238,6 +238,8 @@ static ds_rc cache_load(ds_geo *g, const char *path, const char *desc, size_t de
     }
     size_t len = (size_t)st.st_size;
     void *m = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+    if (m != MAP_FAILED)
+        futimens(fd, NULL);   /* in use: the last to be pruned (cache_prune); best effort */
     close(fd);
     if (m == MAP_FAILED)
         return ds_fail(err, DS_EIO, "%s: cannot map: %s", path, strerror(errno));
@@ -250,6 +252,66 @@ static ds_rc cache_load(ds_geo *g, const char *path, const char *desc, size_t de
     g->mem_len = len;
     g->mapped = 1;
     return DS_OK;
+}
+
+/* The cache keeps the GEO_CACHE_KEEP tables used last.  A table is named after the paths of its
+ * inputs, so every new data folder (a fresh clone, a test's temporary copy) makes another 10-20 MB
+ * file: unpruned, a developer's ~/.cache/darkscope held 80 of them (900 MB) after a day of test
+ * runs.  A table in use has its time renewed on every open (cache_load), so pruning by time drops
+ * the ones no configuration has opened for longest. */
+#define GEO_CACHE_KEEP 8
+
+typedef struct cached { char name[64]; struct timespec mtime; } cached;
+
+static int cached_newer_first(const void *a, const void *b)
+{
+    const cached *x = a, *y = b;
+    if (x->mtime.tv_sec != y->mtime.tv_sec)
+        return x->mtime.tv_sec > y->mtime.tv_sec ? -1 : 1;
+    if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+        return x->mtime.tv_nsec > y->mtime.tv_nsec ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* Remove all but the GEO_CACHE_KEEP newest geo-*.tbl files of the cache directory of `path`
+ * (never `path` itself); other files there are left alone.  Best effort, like the cache. */
+static void cache_prune(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash || (size_t)(slash - path) >= sizeof dir)
+        return;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    cached *c = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        struct stat st;
+        if (len < 8 || len >= sizeof c->name || strncmp(de->d_name, "geo-", 4) != 0 ||
+            strcmp(de->d_name + len - 4, ".tbl") != 0 || strcmp(de->d_name, slash + 1) == 0 ||
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (n == cap) {
+            cached *nc = realloc(c, (cap = cap ? cap * 2 : 16) * sizeof *nc);
+            if (!nc)
+                break;
+            c = nc;
+        }
+        memcpy(c[n].name, de->d_name, len + 1);
+        c[n++].mtime = st.st_mtim;
+    }
+    if (n >= GEO_CACHE_KEEP) {   /* the table just written is one of the KEEP */
+        qsort(c, n, sizeof *c, cached_newer_first);
+        for (size_t i = GEO_CACHE_KEEP - 1; i < n; i++)
+            unlinkat(dirfd(d), c[i].name, 0);
+    }
+    free(c);
+    closedir(d);
 }
 
 /* Best effort: a cache that cannot be written only costs the next open a rebuild. */
@@ -272,6 +334,8 @@ static void cache_store(const char *path, const uint8_t *img, size_t len)
     }
     if (close(fd) != 0 || off != len || rename(tmp, path) != 0)
         unlink(tmp);
+    else
+        cache_prune(path);
 }
 
 ds_rc ds_geo_open(ds_geo **out, const char *country_path, const char *asn_path, ds_err *err)

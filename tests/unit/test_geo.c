@@ -399,6 +399,88 @@ static void test_cache(void **state)
     setenv("DARKSCOPE_CACHE_DIR", cachedir, 1);
 }
 
+/* The cache is bounded: writing a table leaves the 8 newest geo-*.tbl files (the new one among
+ * them) and nothing else of the cache's is touched; opening a cached table renews its time, so a
+ * table in use outlives ones that were written later but not used since.  Regression: tests run
+ * from fresh clones left 80 tables (900 MB) in ~/.cache/darkscope in a day. */
+static int count_tables(void)
+{
+    char cmd[700], line[64];
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c '^geo-.*\\.tbl$'", cachedir);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    int n = fgets(line, sizeof line, p) ? atoi(line) : -1;
+    pclose(p);
+    return n;
+}
+
+static int exists_in_cache(const char *name)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", cachedir, name);
+    return access(path, F_OK) == 0;
+}
+
+static void test_cache_prune(void **state)
+{
+    (void)state;
+    char rmcmd[700], name[64], path[700];
+    snprintf(rmcmd, sizeof rmcmd, "rm -rf %s", cachedir);
+    assert_int_equal(system(rmcmd), 0);
+    mkdir(tpath("pa"), 0755);
+    write_text("pa/x-ipv4.csv", "1.0.0.0,1.0.0.255,AU\n");
+    ds_geo *g = open_ok(tpath("pa"), NULL);       /* the table in use: made first, so oldest */
+    ds_geo_close(g);
+    assert_int_equal(count_tables(), 1);
+    char used[600];
+    ino_t ino;
+    assert_int_equal(cache_file(used, sizeof used, &ino), 0);
+    struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+    assert_int_equal(utimensat(AT_FDCWD, used, old, 0), 0);
+    /* twelve tables of other inputs, written at times 1..12 (after the one in use's) */
+    for (int i = 1; i <= 12; i++) {
+        snprintf(name, sizeof name, "geo-%016x.tbl", i);
+        snprintf(path, sizeof path, "%s/%s", cachedir, name);
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        fputs("stale", f);
+        fclose(f);
+        struct timespec ts[2] = { { 1000000000 + i * 10, 0 }, { 1000000000 + i * 10, 0 } };
+        assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+    }
+    write_text("cache/notes.txt", "not ours to remove");
+    mkdir(tpath("cache/geo-dir.tbl"), 0755);        /* not a regular file: left alone */
+    g = open_ok(tpath("pa"), NULL);                /* a hit: renews the table's time */
+    expect(g, "1.0.0.1", "AU", 0);
+    ds_geo_close(g);
+    struct stat st;
+    assert_int_equal(stat(used, &st), 0);
+    assert_true(st.st_mtim.tv_sec > 1000000000 + 12 * 10);
+    assert_int_equal(count_tables(), 14);          /* a hit writes nothing, so prunes nothing */
+
+    mkdir(tpath("pb"), 0755);                      /* new inputs: a table is written, the cache pruned */
+    write_text("pb/x-ipv4.csv", "1.0.0.0,1.0.0.255,NZ\n");
+    g = open_ok(tpath("pb"), NULL);
+    expect(g, "1.0.0.1", "NZ", 0);
+    ds_geo_close(g);
+    assert_int_equal(count_tables(), 8 + 1);       /* 8 tables and the directory named like one */
+    assert_true(access(used, F_OK) == 0);          /* in use: kept */
+    for (int i = 1; i <= 12; i++) {                /* the 6 newest of the twelve kept */
+        snprintf(name, sizeof name, "geo-%016x.tbl", i);
+        assert_int_equal(exists_in_cache(name), i > 6);
+    }
+    assert_true(exists_in_cache("notes.txt"));
+    assert_true(exists_in_cache("geo-dir.tbl"));
+    g = open_ok(tpath("pa"), NULL);                /* the kept tables still answer */
+    expect(g, "1.0.0.1", "AU", 0);
+    ds_geo_close(g);
+    g = open_ok(tpath("pb"), NULL);
+    expect(g, "1.0.0.1", "NZ", 0);
+    ds_geo_close(g);
+    assert_int_equal(count_tables(), 9);
+}
+
 /* ------------------------------------------------------------------ a small MMDB, by hand */
 
 typedef struct buf {
@@ -991,6 +1073,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_directory),
         cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_cache_prune),
         cmocka_unit_test(test_small_mmdb),
         cmocka_unit_test(test_real_country),
         cmocka_unit_test(test_real_asn),

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -224,6 +225,8 @@ static void cache_path(const char *country, const char *asn, char *out, size_t o
         out[0] = '\0';
 }
 
+#define GEO_CACHE_RENEW_S 3600
+
 /* Map and validate a cache file; DS_OK only if it is usable as is. */
 static ds_rc cache_load(ds_geo *g, const char *path, const char *desc, size_t desc_len,
                         ds_err *err)
@@ -238,8 +241,10 @@ static ds_rc cache_load(ds_geo *g, const char *path, const char *desc, size_t de
     }
     size_t len = (size_t)st.st_size;
     void *m = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
-    if (m != MAP_FAILED)
-        futimens(fd, NULL);   /* in use: the last to be pruned (cache_prune); best effort */
+    /* in use: renew its time so it is the last to be pruned (cache_prune); at most hourly, so
+     * that a command does not rewrite the file's inode on every open.  Best effort. */
+    if (m != MAP_FAILED && time(NULL) - st.st_mtim.tv_sec > GEO_CACHE_RENEW_S)
+        futimens(fd, NULL);
     close(fd);
     if (m == MAP_FAILED)
         return ds_fail(err, DS_EIO, "%s: cannot map: %s", path, strerror(errno));

@@ -457,6 +457,11 @@ static void test_cache_prune(void **state)
     struct stat st;
     assert_int_equal(stat(used, &st), 0);
     assert_true(st.st_mtim.tv_sec > 1000000000 + 12 * 10);
+    g = open_ok(tpath("pa"), NULL);                /* renewed within the hour: left as it is */
+    ds_geo_close(g);
+    struct stat st2;
+    assert_int_equal(stat(used, &st2), 0);
+    assert_true(st2.st_mtim.tv_sec == st.st_mtim.tv_sec && st2.st_mtim.tv_nsec == st.st_mtim.tv_nsec);
     assert_int_equal(count_tables(), 14);          /* a hit writes nothing, so prunes nothing */
 
     mkdir(tpath("pb"), 0755);                      /* new inputs: a table is written, the cache pruned */

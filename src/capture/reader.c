@@ -130,7 +130,9 @@ ds_rc ds_reader_open(ds_reader **out, const char *path, ds_err *err)
     return ds_reader_open_flags(out, path, 0, err);
 }
 
-ds_rc ds_reader_open_flags(ds_reader **out, const char *path, unsigned flags, ds_err *err)
+/* Open path, or with same_as a second reader of the file same_as reads: the same inode (through
+ * /proc/self/fd, whatever the path names now) up to the same size. */
+static ds_rc open_reader(ds_reader **out, const char *path, const ds_reader *same_as, unsigned flags, ds_err *err)
 {
     ds_rc rc = DS_OK;
     ds_reader *r = NULL;
@@ -150,7 +152,25 @@ ds_rc ds_reader_open_flags(ds_reader **out, const char *path, unsigned flags, ds
     r->no_hash = (flags & DS_READER_NO_HASH) != 0;
     XXH3_128bits_reset(r->hash);
 
-    if (strcmp(path, "-") == 0) {
+    struct stat st;
+    if (same_as) {
+        struct stat first;
+        char self[64];
+        snprintf(self, sizeof self, "/proc/self/fd/%d", same_as->fd);
+        r->fd = open(self, O_RDONLY | O_CLOEXEC);
+        if (r->fd < 0)   /* no /proc: the path, checked below to be the same file */
+            r->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (r->fd < 0 || fstat(r->fd, &st) != 0 || fstat(same_as->fd, &first) != 0) {
+            rc = ds_fail(err, DS_EIO, "cannot open %s again: %s", path, strerror(errno));
+            goto out;
+        }
+        if (st.st_dev != first.st_dev || st.st_ino != first.st_ino || !S_ISREG(st.st_mode) ||
+            (uint64_t)st.st_size < same_as->file_size) {
+            rc = ds_fail(err, DS_EIO, "%s was replaced or shortened while it was being read", path);
+            goto out;
+        }
+        st.st_size = (off_t)same_as->file_size;
+    } else if (strcmp(path, "-") == 0) {
         r->fd = STDIN_FILENO;
         r->is_stdin = 1;
     } else {
@@ -160,8 +180,7 @@ ds_rc ds_reader_open_flags(ds_reader **out, const char *path, unsigned flags, ds
             goto out;
         }
     }
-    struct stat st;
-    if (fstat(r->fd, &st) != 0) {
+    if (!same_as && fstat(r->fd, &st) != 0) {
         rc = ds_fail(err, DS_EIO, "cannot stat %s: %s", path, strerror(errno));
         goto out;
     }
@@ -221,6 +240,24 @@ out:
     }
     *out = r;
     return DS_OK;
+}
+
+ds_rc ds_reader_open_flags(ds_reader **out, const char *path, unsigned flags, ds_err *err)
+{
+    return open_reader(out, path, NULL, flags, err);
+}
+
+ds_rc ds_reader_open_again(ds_reader **out, const ds_reader *r, unsigned flags, ds_err *err)
+{
+    if (r->is_stdin || !r->file_size)
+        return ds_fail(err, DS_EINVAL, "%s is not a regular file: it can be read only once", r->path);
+    return open_reader(out, r->path, r, flags, err);
+}
+
+void ds_reader_no_hash(ds_reader *r)
+{
+    r->no_hash = 1;
+    r->hash_mark = SIZE_MAX;
 }
 
 ds_rc ds_reader_next(ds_reader *r, ds_record *rec, ds_err *err)

@@ -48,6 +48,16 @@ enum {
 };
 ds_rc ds_reader_open_flags(ds_reader **out, const char *path, unsigned flags, ds_err *err);
 
+/* A second, independent reader of the file r reads, for another thread: the same inode (not
+ * whatever r's path names by now), read up to the size r saw at open, so both readers see the
+ * same records.  Only for regular files (DS_EINVAL otherwise); DS_EIO when the file was replaced
+ * or shortened in between. */
+ds_rc ds_reader_open_again(ds_reader **out, const ds_reader *r, unsigned flags, ds_err *err);
+
+/* Stop hashing: another reader of the same file hashes it.  ds_reader_hash() then says nothing
+ * about the file. */
+void ds_reader_no_hash(ds_reader *r);
+
 /* Next record.  DS_OK: rec filled.  DS_EOF: clean end.  DS_ETRUNC: the input ends inside the
  * last record (an interrupted capture); every whole record before it was delivered, the
  * message says where.  DS_EFORMAT: a record is impossible (length > DS_MAX_CAPLEN, caplen >

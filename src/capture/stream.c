@@ -2,10 +2,11 @@
  *
  * Raw bytes are read from the descriptor into a fixed 256 KiB buffer and hashed right there,
  * so the dedupe key covers exactly what was on disk.  A decoder then moves them into the
- * reader's window (reader.c): a plain copy, zlib inflate for gzip (RFC 1952, with
+ * reader's window (reader.c): zlib inflate for gzip (RFC 1952, with
  * inflateInit2(15 + 16) and a reset per member so concatenated members work as gzip(1) reads
  * them), or ZSTD_decompressStream for zstd (RFC 8878, which walks frame after frame, skippable
- * frames included, by itself).  The container is chosen by magic from the first raw bytes,
+ * frames included, by itself).  Plain input is read straight into the window instead (one copy
+ * fewer: 1.3 GB of memcpy on the benchmark file).  The container is chosen by magic from the first raw bytes,
  * which is the only way that works for stdin.
  *
  * A compressed stream that stops before its end marker is "cut short" (stream_cut), like an
@@ -18,6 +19,35 @@
 
 #include "capture/reader_int.h"
 
+/* read() up to cap bytes of input into dst, hashing them.  *n = 0 at end of input.  A regular
+ * file is read only up to the size it had when opened, as a mapping of it would be: a file that
+ * grows while it is read (a capture still being written) gives every reader of it the same bytes,
+ * and its last record, if cut, is reported as cut. */
+static ds_rc read_some(ds_reader *r, uint8_t *dst, size_t cap, size_t *n, ds_err *err)
+{
+    *n = 0;
+    if (r->file_size && !r->is_stdin) {
+        uint64_t left = r->file_size > r->raw_consumed ? r->file_size - r->raw_consumed : 0;
+        if (cap > left)
+            cap = (size_t)left;
+        if (cap == 0)
+            return DS_OK;
+    }
+    for (;;) {
+        ssize_t got = read(r->fd, dst, cap);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return ds_fail_at(err, DS_EIO, r->raw_consumed, "%s: read error after %llu bytes: %s", r->path,
+                              (unsigned long long)r->raw_consumed, strerror(errno));
+        if (!r->no_hash)
+            XXH3_128bits_update(r->hash, dst, (size_t)got);
+        r->raw_consumed += (uint64_t)got;
+        *n = (size_t)got;
+        return DS_OK;
+    }
+}
+
 /* Read more raw bytes, appending to what is unread.  Sets raw_eof at end of input. */
 static ds_rc raw_read(ds_reader *r, ds_err *err)
 {
@@ -25,28 +55,19 @@ static ds_rc raw_read(ds_reader *r, ds_err *err)
         r->raw_pos = r->raw_len = 0;
     if (r->raw_len == DS_RAW_BUF)
         return DS_OK;
-    for (;;) {
-        ssize_t n = read(r->fd, r->raw + r->raw_len, DS_RAW_BUF - r->raw_len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return ds_fail_at(err, DS_EIO, r->raw_consumed, "%s: read error after %llu bytes: %s", r->path,
-                              (unsigned long long)r->raw_consumed, strerror(errno));
-        if (n == 0) {
-            r->raw_eof = 1;
-            return DS_OK;
-        }
-        if (!r->no_hash)
-            XXH3_128bits_update(r->hash, r->raw + r->raw_len, (size_t)n);
-        r->raw_len += (size_t)n;
-        r->raw_consumed += (uint64_t)n;
-        return DS_OK;
-    }
+    size_t n;
+    ds_rc rc = read_some(r, r->raw + r->raw_len, DS_RAW_BUF - r->raw_len, &n, err);
+    if (rc != DS_OK)
+        return rc;
+    if (n == 0)
+        r->raw_eof = 1;
+    r->raw_len += n;
+    return DS_OK;
 }
 
 ds_rc ds_stream_open(ds_reader *r, ds_err *err)
 {
-    r->raw = malloc(DS_RAW_BUF);
+    r->raw = calloc(1, DS_RAW_BUF);   /* (calloc: gcc cannot see that read() fills it) */
     if (!r->raw)
         return ds_fail(err, DS_ENOMEM, "%s: out of memory for the read buffer", r->path);
     while (r->raw_len < 4 && !r->raw_eof) {
@@ -75,23 +96,26 @@ ds_rc ds_stream_open(ds_reader *r, ds_err *err)
     return DS_OK;
 }
 
+/* A plain file: what the container sniffing left in the raw buffer first, then read() straight
+ * into the window, with no second copy. */
 static ds_rc plain_produce(ds_reader *r, uint8_t *out, size_t cap, size_t *got, ds_err *err)
 {
-    while (r->raw_pos == r->raw_len) {
-        if (r->raw_eof) {
-            r->stream_end = 1;
-            return DS_OK;
-        }
-        ds_rc rc = raw_read(r, err);
+    if (r->raw_pos < r->raw_len) {
+        size_t n = r->raw_len - r->raw_pos;
+        if (n > cap)
+            n = cap;
+        memcpy(out, r->raw + r->raw_pos, n);
+        r->raw_pos += n;
+        *got = n;
+        return DS_OK;
+    }
+    if (!r->raw_eof) {
+        ds_rc rc = read_some(r, out, cap, got, err);
         if (rc != DS_OK)
             return rc;
+        r->raw_eof = *got == 0;
     }
-    size_t n = r->raw_len - r->raw_pos;
-    if (n > cap)
-        n = cap;
-    memcpy(out, r->raw + r->raw_pos, n);
-    r->raw_pos += n;
-    *got = n;
+    r->stream_end = r->raw_eof;
     return DS_OK;
 }
 

@@ -66,9 +66,10 @@ typedef struct pool {
 typedef struct worker {
     struct ds_ingest *in;
     int id, nthreads;
-    const char *path;       /* own-reader mode: the file this worker reads by itself */
+    const ds_reader *first; /* own-reader mode: thread 0's reader of the file this one reads again */
     ds_err err;             /* own-reader mode: why it stopped */
     ds_rc read_rc;
+    uint8_t hash[16];       /* own-reader mode, thread 1: the file's dedupe hash */
     ds_agg *agg;
     ds_daycache days;
     ds_rc rc;
@@ -379,11 +380,15 @@ static void *worker_reader_main(void *arg)
     worker *w = arg;
     ds_reader *rd = NULL;
     uint64_t nrec;
-    /* thread 0's reader hashes the file for the duplicate check; this one need not */
-    ds_rc rc = ds_reader_open_flags(&rd, w->path, DS_READER_NO_MMAP | DS_READER_NO_HASH, &w->err);
+    /* thread 1 hashes the file for the duplicate check, the others need not: thread 0 reads
+     * the progress meter's clock and, with the sources split evenly, finished last */
+    unsigned flags = DS_READER_NO_MMAP | (w->id == 1 ? 0 : DS_READER_NO_HASH);
+    ds_rc rc = ds_reader_open_again(&rd, w->first, flags, &w->err);
     if (rc == DS_OK)
         rc = read_straight(w, rd, NULL, &nrec, &w->err);
     w->read_rc = rc;   /* a read or an aggregation failure: w->err says which */
+    if (rd && w->id == 1)
+        ds_reader_hash(rd, w->hash);
     ds_reader_close(rd);
     if (w->rc == DS_OK && ds_agg_finish(w->agg) != DS_OK)   /* retire in parallel, not at commit */
         w->rc = DS_ENOMEM;
@@ -617,11 +622,13 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
      * compressed input are read once and shared out in batches */
     int own_readers = nthreads > 1 && strcmp(path, "-") != 0 && ds_reader_container(rd) == DS_CONT_PLAIN &&
                       ds_reader_size(rd) > 0;
+    if (own_readers)
+        ds_reader_no_hash(rd);   /* thread 1 hashes the file (worker_reader_main) */
     for (; started < nthreads; started++) {
         worker *x = &w[started];
         pthread_mutex_init(&x->mu, NULL);
         pthread_cond_init(&x->cv, NULL);
-        x->path = path;
+        x->first = rd;
         if (pthread_create(&x->th, NULL, own_readers ? worker_reader_main : worker_main, x) != 0) {
             pthread_mutex_destroy(&x->mu);
             pthread_cond_destroy(&x->cv);
@@ -662,7 +669,10 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
 
     ds_file_meta fm = { .path = path, .bytes = ds_reader_consumed(rd), .records = nrec,
                         .truncated = res->truncated, .force = in->o.force };
-    ds_reader_hash(rd, fm.hash);
+    if (own_readers)
+        memcpy(fm.hash, w[1].hash, sizeof fm.hash);
+    else
+        ds_reader_hash(rd, fm.hash);
     res->records = nrec;
     res->bytes = fm.bytes;
     for (int i = 0; i < nthreads; i++) {

@@ -35,6 +35,8 @@ grep -q "offset 24" err.txt || fail "impossible length: offset 24 not named"
 expect_error "re-ingest" "already ingested" $DS ingest -q good.pcap
 cp good.pcap renamed.pcap
 expect_error "re-ingest under another name" "already ingested" $DS ingest -q renamed.pcap
+# --threads 2: the file is hashed by thread 1 (ingest.c), and must give the same key
+expect_error "re-ingest with two threads" "already ingested" $DS ingest -q -j 2 renamed.pcap
 expect_error "bad darknet prefix" "not a network prefix" $DS ingest -q --darknet 10.0.0.1/8 --db "$T/store.db" good.pcap
 expect_error "store is not a database" "not a darkscope store\|database" $DS ingest -q --db notpcap.txt good.pcap
 

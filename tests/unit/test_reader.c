@@ -861,6 +861,91 @@ static void test_hash(void **state)
     free(c.p);
 }
 
+/* ds_reader_open_again (ingest's second thread) and reading a regular file only up to the size
+ * it had at open.  Regression: both threads used to open the file by name, so a capture that grew
+ * or was replaced in between gave the two threads different records. */
+static void test_open_again(void **state)
+{
+    (void)state;
+    bb a = { 0 }, more = { 0 }, other = { 0 };
+    build_pcap(&a, 0, 0, 10);
+    build_pcap(&more, 0, 0, 15);   /* a's 10 records and 5 more */
+    build_pcap(&other, 1, 1, 3);
+    got want, g;
+    write_file(tpath("again.pcap"), a.p, a.len);
+    read_all(tpath("again.pcap"), &want);
+    assert_int_equal(want.n, 10);
+    for (int mm = 0; mm < 2; mm++) {
+        ds_reader *r, *r2;
+        ds_err err;
+        unsigned fl = mm ? DS_READER_NO_MMAP : 0;
+        /* grows after open: neither reader sees the appended records, and there is no cut */
+        write_file(tpath("again.pcap"), a.p, a.len);
+        assert_int_equal(ds_reader_open_flags(&r, tpath("again.pcap"), fl, &err), DS_OK);
+        FILE *f = fopen(tpath("again.pcap"), "ab");
+        assert_non_null(f);
+        assert_int_equal(fwrite(more.p + a.len, 1, more.len - a.len, f), more.len - a.len);
+        fclose(f);
+        assert_int_equal(ds_reader_open_again(&r2, r, DS_READER_NO_MMAP, &err), DS_OK);
+        drain(r, &g);
+        assert_same_records(&want, &g);
+        drain(r2, &g);
+        assert_same_records(&want, &g);
+        uint8_t h[16], hw[16];
+        ds_reader_hash(r2, h);
+        hash_of(a.p, a.len, hw);
+        assert_memory_equal(h, hw, 16);
+        ds_reader_close(r2);
+        ds_reader_close(r);
+
+        /* replaced under its name: the second reader still reads the file the first one opened */
+        write_file(tpath("again.pcap"), a.p, a.len);
+        assert_int_equal(ds_reader_open_flags(&r, tpath("again.pcap"), fl, &err), DS_OK);
+        write_file(tpath("again.tmp"), other.p, other.len);
+        assert_int_equal(rename(tpath("again.tmp"), tpath("again.pcap")), 0);
+        assert_int_equal(ds_reader_open_again(&r2, r, DS_READER_NO_MMAP, &err), DS_OK);
+        drain(r2, &g);
+        assert_same_records(&want, &g);
+        ds_reader_close(r2);
+        ds_reader_close(r);
+
+        /* shortened in between: refused, naming the file */
+        write_file(tpath("again.pcap"), a.p, a.len);
+        assert_int_equal(ds_reader_open_flags(&r, tpath("again.pcap"), fl, &err), DS_OK);
+        assert_int_equal(truncate(tpath("again.pcap"), (off_t)a.len / 2), 0);
+        r2 = NULL;
+        assert_int_equal(ds_reader_open_again(&r2, r, 0, &err), DS_EIO);
+        assert_null(r2);
+        assert_non_null(strstr(err.msg, "again.pcap was replaced or shortened"));
+        ds_reader_close(r);
+    }
+    /* a FIFO can be read only once */
+    unlink(tpath("fifo"));
+    assert_int_equal(mkfifo(tpath("fifo"), 0600), 0);
+    int wfd = -1;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        wfd = open(tpath("fifo"), O_WRONLY);
+        if (wfd >= 0 && write(wfd, a.p, a.len) != (ssize_t)a.len)
+            _exit(1);
+        _exit(0);
+    }
+    ds_reader *r, *r2 = NULL;
+    ds_err err;
+    assert_int_equal(ds_reader_open(&r, tpath("fifo"), &err), DS_OK);
+    assert_int_equal(ds_reader_open_again(&r2, r, 0, &err), DS_EINVAL);
+    assert_null(r2);
+    assert_non_null(strstr(err.msg, "can be read only once"));
+    drain(r, &g);
+    assert_same_records(&want, &g);
+    ds_reader_close(r);
+    waitpid(pid, NULL, 0);
+    free(a.p);
+    free(more.p);
+    free(other.p);
+}
+
 /* ---- differential check against libpcap over the corpus ---- */
 
 typedef struct xstats {
@@ -1066,6 +1151,7 @@ int main(void)
         cmocka_unit_test(test_streams),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_open_again),
         cmocka_unit_test(test_corpus_vs_libpcap),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

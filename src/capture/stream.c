@@ -2,12 +2,12 @@
  *
  * Raw bytes are read from the descriptor into a fixed 256 KiB buffer and hashed right there,
  * so the dedupe key covers exactly what was on disk.  A decoder then moves them into the
- * reader's window (reader.c): zlib inflate for gzip (RFC 1952, with
- * inflateInit2(15 + 16) and a reset per member so concatenated members work as gzip(1) reads
- * them), or ZSTD_decompressStream for zstd (RFC 8878, which walks frame after frame, skippable
- * frames included, by itself).  Plain input is read straight into the window instead (one copy
- * fewer: 1.3 GB of memcpy on the benchmark file).  The container is chosen by magic from the first raw bytes,
- * which is the only way that works for stdin.
+ * reader's window (reader.c): zlib inflate for gzip (RFC 1952, with inflateInit2(15 + 16) and a
+ * reset per member so concatenated members work as gzip(1) reads them), or
+ * ZSTD_decompressStream for zstd (RFC 8878, which walks frame after frame, skippable frames
+ * included, by itself).  Plain input is read straight into the window instead, and hashed there:
+ * one copy fewer (1.3 GB of memcpy on the benchmark file).  The container is chosen by magic
+ * from the first raw bytes, which is the only way that works for stdin.
  *
  * A compressed stream that stops before its end marker is "cut short" (stream_cut), like an
  * interrupted tcpdump | gzip; bad compressed data is DS_EFORMAT.

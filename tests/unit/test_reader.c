@@ -678,7 +678,9 @@ static pid_t spawn_writer(int fd, const void *p, size_t n)
     return pid;
 }
 
-static void read_fifo(const void *p, size_t n, got *g, ds_container want)
+/* Make the FIFO tpath("fifo") and write p into it from a child process (which opens it, so the
+ * reader's open does not block). */
+static pid_t fifo_writer(const void *p, size_t n)
 {
     unlink(tpath("fifo"));
     assert_int_equal(mkfifo(tpath("fifo"), 0600), 0);
@@ -696,6 +698,12 @@ static void read_fifo(const void *p, size_t n, got *g, ds_container want)
         }
         _exit(0);
     }
+    return pid;
+}
+
+static void read_fifo(const void *p, size_t n, got *g, ds_container want)
+{
+    pid_t pid = fifo_writer(p, n);
     ds_reader *r;
     ds_err err;
     assert_int_equal(ds_reader_open(&r, tpath("fifo"), &err), DS_OK);
@@ -920,17 +928,7 @@ static void test_open_again(void **state)
         ds_reader_close(r);
     }
     /* a FIFO can be read only once */
-    unlink(tpath("fifo"));
-    assert_int_equal(mkfifo(tpath("fifo"), 0600), 0);
-    int wfd = -1;
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        wfd = open(tpath("fifo"), O_WRONLY);
-        if (wfd >= 0 && write(wfd, a.p, a.len) != (ssize_t)a.len)
-            _exit(1);
-        _exit(0);
-    }
+    pid_t pid = fifo_writer(a.p, a.len);
     ds_reader *r, *r2 = NULL;
     ds_err err;
     assert_int_equal(ds_reader_open(&r, tpath("fifo"), &err), DS_OK);

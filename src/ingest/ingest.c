@@ -219,9 +219,14 @@ void ds_ingest_free(ds_ingest *in)
     free(in);
 }
 
+/* The thread that owns a source.  Every thread asks this of every record, so for a power of two
+ * (--threads 2, the common case) it masks instead of dividing: the same answer, without a 64-bit
+ * division per record in each thread (20-40 cycles on our CPUs, in the path that skips the other
+ * threads' records). */
 static inline uint32_t owner_of(uint64_t src_key, int nthreads)
 {
-    return (uint32_t)(((src_key * 0x9e3779b97f4a7c15ULL) >> 32) % (uint64_t)nthreads);
+    uint64_t h = (src_key * 0x9e3779b97f4a7c15ULL) >> 32, n = (uint64_t)nthreads;
+    return (uint32_t)((n & (n - 1)) == 0 ? h & (n - 1) : h % n);
 }
 
 /* Decode r into p if this thread aggregates it: with --threads N, the thread that owns its source

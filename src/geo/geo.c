@@ -265,6 +265,10 @@ static ds_rc cache_load(ds_geo *g, const char *path, const char *desc, size_t de
  * runs.  A table in use has its time renewed on every open (cache_load), so pruning by time drops
  * the ones no configuration has opened for longest. */
 #define GEO_CACHE_KEEP 8
+/* A table is written to geo-*.tbl.tmp.PID and renamed (cache_store).  A command killed while
+ * writing leaves that file behind, 10-20 MB that nothing would ever remove; writing one takes
+ * well under a second, so one untouched for this long is taken as abandoned. */
+#define GEO_TMP_STALE_S 600
 
 typedef struct cached { char name[64]; struct timespec mtime; } cached;
 
@@ -278,8 +282,21 @@ static int cached_newer_first(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+/* A name of the form geo-*.tbl.tmp.DIGITS: cache_store's temporary file. */
+static int is_cache_tmp(const char *name)
+{
+    const char *t = strstr(name, ".tbl.tmp.");
+    if (strncmp(name, "geo-", 4) != 0 || !t || !t[9])
+        return 0;
+    for (const char *d = t + 9; *d; d++)
+        if (*d < '0' || *d > '9')
+            return 0;
+    return 1;
+}
+
 /* Remove all but the GEO_CACHE_KEEP newest geo-*.tbl files of the cache directory of `path`
- * (never `path` itself); other files there are left alone.  Best effort, like the cache. */
+ * (never `path` itself), and temporary files abandoned by a killed writer (GEO_TMP_STALE_S);
+ * other files there are left alone.  Best effort, like the cache. */
 static void cache_prune(const char *path)
 {
     char dir[PATH_MAX];
@@ -297,6 +314,12 @@ static void cache_prune(const char *path)
     while ((de = readdir(d)) != NULL) {
         size_t len = strlen(de->d_name);
         struct stat st;
+        if (is_cache_tmp(de->d_name)) {
+            if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+                time(NULL) - st.st_mtim.tv_sec > GEO_TMP_STALE_S)
+                unlinkat(dirfd(d), de->d_name, 0);
+            continue;
+        }
         if (len < 8 || len >= sizeof c->name || strncmp(de->d_name, "geo-", 4) != 0 ||
             strcmp(de->d_name + len - 4, ".tbl") != 0 || strcmp(de->d_name, slash + 1) == 0 ||
             fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))

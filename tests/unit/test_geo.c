@@ -451,6 +451,14 @@ static void test_cache_prune(void **state)
     }
     write_text("cache/notes.txt", "not ours to remove");
     mkdir(tpath("cache/geo-dir.tbl"), 0755);        /* not a regular file: left alone */
+    /* Regression: a writer killed before its rename left geo-*.tbl.tmp.PID (10-20 MB) for good.
+     * One untouched for longer than a write could take is removed; one being written is not. */
+    write_text("cache/geo-00000000000000aa.tbl.tmp.4242", "abandoned");
+    snprintf(path, sizeof path, "%s/geo-00000000000000aa.tbl.tmp.4242", cachedir);
+    assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+    write_text("cache/geo-00000000000000bb.tbl.tmp.4243", "being written");
+    write_text("cache/geo-00000000000000cc.tbl.tmp.x", "not a temporary of ours");
+    assert_int_equal(utimensat(AT_FDCWD, tpath("cache/geo-00000000000000cc.tbl.tmp.x"), old, 0), 0);
     g = open_ok(tpath("pa"), NULL);                /* a hit: renews the table's time */
     expect(g, "1.0.0.1", "AU", 0);
     ds_geo_close(g);
@@ -477,6 +485,9 @@ static void test_cache_prune(void **state)
     }
     assert_true(exists_in_cache("notes.txt"));
     assert_true(exists_in_cache("geo-dir.tbl"));
+    assert_false(exists_in_cache("geo-00000000000000aa.tbl.tmp.4242"));
+    assert_true(exists_in_cache("geo-00000000000000bb.tbl.tmp.4243"));
+    assert_true(exists_in_cache("geo-00000000000000cc.tbl.tmp.x"));
     g = open_ok(tpath("pa"), NULL);                /* the kept tables still answer */
     expect(g, "1.0.0.1", "AU", 0);
     ds_geo_close(g);

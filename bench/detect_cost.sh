@@ -86,7 +86,7 @@ row "darkscope ingest -j1 (detection on), Q3" detect
 row "darkscope events, 2023Q3 ($nevents events)" events
 echo
 cost=$(awk -v p="$(best_wall plain)" -v d="$(best_wall detect)" -v e="$(best_wall events)" \
-       'BEGIN {printf "%.2f", (d - p + e) / p}')
+       'BEGIN {printf "%.3f", (d - p + e) / p}')
 at_ingest=$(awk -v p="$(best_wall plain)" -v d="$(best_wall detect)" 'BEGIN {printf "%.2f", (d - p) / p}')
 queries=$(ratio "$(best_wall events)" "$(best_wall plain)")
 printf 'detection cost / plain ingest   %5s x  (at ingest %s x, events %s x)   bar <= 0.20 x: %s\n' \

@@ -69,9 +69,9 @@ row "tcpdump -r FILE -w /dev/null" tcpdump
 row "darkscope ingest --threads 1" j1 "$(split_of_best j1)"
 row "darkscope ingest --threads 2" j2 "$(split_of_best j2)"
 echo
-r1=$(ratio "$(best_wall j1)" "$(best_wall tcpdump)")
+r1=$(ratio3 "$(best_wall j1)" "$(best_wall tcpdump)")
 r2=$(ratio "$(best_wall j2)" "$(best_wall tcpdump)")
-r21=$(ratio "$(best_wall j2)" "$(best_wall j1)")
+r21=$(ratio3 "$(best_wall j2)" "$(best_wall j1)")
 printf 'ratio -j1 / tcpdump   wall %5s x   cpu %5s x   bar <= 0.50 x wall: %s\n' \
     "$r1" "$(ratio "$(best_cpu j1)" "$(best_cpu tcpdump)")" "$(verdict "$r1" '<=' 0.50)"
 printf 'ratio -j2 / tcpdump   wall %5s x   cpu %5s x\n' \

@@ -92,6 +92,8 @@ median_wall() { sort -n -k1,1 "$RES/$1.tsv" | awk '{w[NR] = $1} END {printf "%.3
 best_cpu()    { awk 'NR == 1 || $2 + $3 < b {b = $2 + $3} END {printf "%.2f", b}' "$RES/$1.tsv"; }
 max_rss_mb()  { awk '$4 > m {m = $4} END {printf "%.0f", m / 1024}' "$RES/$1.tsv"; }
 ratio()       { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else printf "n/a"}'; }
+# A ratio judged against a bar: three decimals, so that 0.604 is not shown (and judged) as 0.60.
+ratio3()      { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3f", a / b; else printf "n/a"}'; }
 verdict()     { # VALUE OP LIMIT -> "met" or "MISSED"
     awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {ok = (op == "<=") ? (v <= l) : (v >= l); print ok ? "met" : "MISSED"}'
 }

@@ -1072,6 +1072,25 @@ static int top_before(const ds_group *a, const ds_group *b)
  * scan order, which is day order (ev: the first of its days).  -1: out of memory.  The numbers
  * are those of sorting the records by source, by country or service, by source port and by day
  * and source and reading the groups off (see groupsum.h for why not). */
+/* The event's items [ev, n) summed by country or service (`other`), or by source port (by_sport,
+ * leaving out records of various ports), and the largest of those with its share of `total`
+ * (lead_of).  -1 when out of memory. */
+static int lead_by(ds_groupsum *g, const itemvec *v, size_t ev, uint64_t total, int by_sport, uint32_t *val,
+                   double *share)
+{
+    if (ds_groupsum_reset(g, v->n - ev) != 0)
+        return -1;
+    for (size_t i = ev; i < v->n; i++) {
+        const item *it = IT(v, i);
+        ds_group *o = ds_groupsum_get(g, by_sport ? it->sport : it->other);
+        if (!o)
+            return -1;
+        o->sum += it->packets;
+    }
+    lead_of(g, total, by_sport, DS_SPORT_VARIOUS, val, share);
+    return 0;
+}
+
 static int drivers_of(ctx *x, cand *c, const itemvec *v, size_t ev, ds_groupsum *g)
 {
     size_t n = v->n, nev = n - ev;
@@ -1134,15 +1153,8 @@ static int drivers_of(ctx *x, cand *c, const itemvec *v, size_t ev, ds_groupsum 
         i = j - 1;
     }
     /* the leading country (service events) or service (country events) */
-    if (ds_groupsum_reset(g, nev) != 0)
+    if (lead_by(g, v, ev, total, 0, &c->lead, &c->lead_share) != 0)
         return -1;
-    for (size_t i = ev; i < n; i++) {
-        ds_group *o = ds_groupsum_get(g, IT(v, i)->other);
-        if (!o)
-            return -1;
-        o->sum += IT(v, i)->packets;
-    }
-    lead_of(g, total, 0, 0, &c->lead, &c->lead_share);
     {
         double lead_now = 0, lead_before = 0;
         for (size_t i = ev; i < n; i++)
@@ -1156,15 +1168,8 @@ static int drivers_of(ctx *x, cand *c, const itemvec *v, size_t ev, ds_groupsum 
         c->lead_excess_share = c->excess > 0 ? (lead_now - per * (double)(c->d1 - c->d0 + 1)) / c->excess : 0;
     }
     /* the leading source port, not counting records of various ports */
-    if (ds_groupsum_reset(g, nev) != 0)
+    if (lead_by(g, v, ev, total, 1, &c->sport, &c->sport_share) != 0)
         return -1;
-    for (size_t i = ev; i < n; i++) {
-        ds_group *o = ds_groupsum_get(g, IT(v, i)->sport);
-        if (!o)
-            return -1;
-        o->sum += IT(v, i)->packets;
-    }
-    lead_of(g, total, 1, DS_SPORT_VARIOUS, &c->sport, &c->sport_share);
     /* distinct sources per day, the event's days against the week before: in day order, a
      * (source, day) is new when the source's last day (kept in sum, plus one) is another; a table
      * of sources, not of (source, day) pairs */

@@ -57,8 +57,9 @@ bench_store detect-plain "$sensors"
 plain_conf=$conf plain_db=$db
 bench_store detect "$sensors"
 from_base() { # DB: a fresh copy of the Q2 store
-    rm -f "$1" "$1"-wal "$1"-shm "$1"-journal
+    rm -f "$1" "$1"-wal "$1"-shm "$1"-journal "$1"-chunks
     cp "$base_db" "$1"
+    if [ -e "$base_db"-chunks ]; then cp "$base_db"-chunks "$1"-chunks; fi
 }
 
 machine_line

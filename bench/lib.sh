@@ -45,7 +45,7 @@ bench_store() { # NAME SENSOR_LINES: write $W/NAME.conf (store $W/NAME.db, the d
             "$db" "$BENCH_ROOT" "$BENCH_ROOT"
         printf '%s\n' "$2"
     } > "$conf"
-    fresh_store() { rm -f "$db" "$db"-journal "$db"-wal "$db"-shm; }
+    fresh_store() { rm -f "$db" "$db"-journal "$db"-wal "$db"-shm "$db"-chunks; }
 }
 
 machine_line() { # one line: when, where, what was measured

@@ -27,7 +27,7 @@ if [ ! -s quarters.pcap ] || [ ../src/synth/synth.c -nt quarters.pcap ]; then
     echo "== darkscope synth: two quarters of synthetic darknet traffic (2023Q2 and 2023Q3)"
     $DS synth -o quarters.pcap --start 2023-04-01 --days 183 --truth truth.json
 fi
-rm -f darkscope.db darkscope.db-wal darkscope.db-shm
+rm -f darkscope.db darkscope.db-wal darkscope.db-shm darkscope.db-chunks
 echo "== darkscope ingest quarters.pcap"
 $DS ingest quarters.pcap
 echo

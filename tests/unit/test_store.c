@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sqlite3.h>
+#include <zstd.h>
 #include <cmocka.h>
 
 #include "core/records.h"
@@ -785,6 +786,290 @@ static void test_damaged_chunk(void **state)
     free(d);
 }
 
+/* ---- the chunk file (store_sqlite.c's design note) ---------------------------------------- */
+
+static long long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+static void chunk_path(const tmp *t, char *out, size_t len) { snprintf(out, len, "%s-chunks", t->db); }
+
+/* One text value from the store, by SQL (meta rows, counts). */
+static void sql_text(const char *db, const char *stmt, char *out, size_t len)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, stmt, -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    snprintf(out, len, "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+}
+
+static void expect_chunks(const char *db, int kind, int32_t from, int32_t to, size_t n, const uint8_t *d, size_t nrec)
+{
+    ds_store *s = open_store(db, 0);
+    scan_log l;
+    ds_err err = { 0 };
+    ds_rc rc = scan_into(s, kind, 0, from, to, &l, &err);
+    if (rc != DS_OK)
+        fail_msg("scan: %s", err.msg);
+    assert_int_equal(l.n, n);
+    for (size_t i = 0; i < l.n; i++) {
+        assert_int_equal(l.c[i].nrec, nrec);
+        assert_memory_equal(l.c[i].data, d, nrec * ds_rec_size(kind));
+    }
+    log_free(&l);
+    ds_store_close(s);
+}
+
+/* A store on disk keeps the frames in PATH-chunks, the rows only their place, and meta.chunks_end
+ * its committed length; the store says version 3. */
+static void test_chunk_file(void **state)
+{
+    tmp *t = *state;
+    char cpath[160], v[64];
+    chunk_path(t, cpath, sizeof cpath);
+    uint8_t *d = make_records(DS_CHUNK_SRCSVC, 3000, 4, 0);
+    ds_store *s = open_store(t->db, 1);
+    int64_t f = begin_ok(s, 1, "a");
+    for (int day = 1; day <= 3; day++)
+        put_ok(s, f, 1, day, DS_CHUNK_SRCSVC, d, 3000);
+    commit_ok(s);
+    ds_store_close(s);
+    long long size = file_size(cpath);
+    assert_true(size > 0);
+    sql_text(t->db, "SELECT value FROM meta WHERE key='chunks_end'", v, sizeof v);
+    assert_int_equal(atoll(v), size);
+    sql_text(t->db, "SELECT value FROM meta WHERE key='schema_version'", v, sizeof v);
+    assert_string_equal(v, "3");
+    sql_text(t->db, "SELECT group_concat(codec || ':' || length(data)) FROM chunks", v, sizeof v);
+    assert_string_equal(v, "2:16,2:16,2:16");
+    expect_chunks(t->db, DS_CHUNK_SRCSVC, 0, 10, 3, d, 3000);
+    free(d);
+}
+
+/* A rollback, a close inside a transaction, and a failed begin leave the chunk file byte for
+ * byte as it was. */
+static void test_chunk_file_rollback(void **state)
+{
+    tmp *t = *state;
+    char cpath[160], cmd[400];
+    chunk_path(t, cpath, sizeof cpath);
+    uint8_t *d = make_records(DS_CHUNK_HOURLY, 500, 5, 0);
+    ds_store *s = open_store(t->db, 1);
+    int64_t f = begin_ok(s, 1, "a");
+    put_ok(s, f, 1, 1, DS_CHUNK_HOURLY, d, 500);
+    commit_ok(s);
+    long long size = file_size(cpath);
+    snprintf(cmd, sizeof cmd, "cp %s %s.before", cpath, t->db);
+    assert_int_equal(system(cmd), 0);
+    f = begin_ok(s, 2, "b");
+    put_ok(s, f, 1, 2, DS_CHUNK_HOURLY, d, 500);
+    assert_true(file_size(cpath) > size);   /* written ahead of the commit ... */
+    s->ops->rollback(s);
+    assert_int_equal(file_size(cpath), size);   /* ... and taken back */
+    f = begin_ok(s, 3, "c");
+    put_ok(s, f, 1, 3, DS_CHUNK_HOURLY, d, 500);
+    ds_store_close(s);   /* closing inside a transaction rolls back */
+    assert_int_equal(file_size(cpath), size);
+    snprintf(cmd, sizeof cmd, "cmp -s %s %s.before", cpath, t->db);
+    assert_int_equal(system(cmd), 0);
+    expect_chunks(t->db, DS_CHUNK_HOURLY, 0, 10, 1, d, 500);
+    free(d);
+}
+
+/* Bytes past chunks_end (what a writer killed before its COMMIT leaves) are never read, and the
+ * next writer cuts them off before appending. */
+static void test_chunk_file_orphans(void **state)
+{
+    tmp *t = *state;
+    char cpath[160];
+    chunk_path(t, cpath, sizeof cpath);
+    uint8_t *d = make_records(DS_CHUNK_DSTMAP, 50, 6, 0);
+    ds_store *s = open_store(t->db, 1);
+    int64_t f = begin_ok(s, 1, "a");
+    put_ok(s, f, 1, 1, DS_CHUNK_DSTMAP, d, 50);
+    commit_ok(s);
+    ds_store_close(s);
+    long long size = file_size(cpath);
+    FILE *fp = fopen(cpath, "ab");
+    assert_non_null(fp);
+    for (int i = 0; i < 10000; i++)
+        fputc(0xa5, fp);
+    fclose(fp);
+    expect_chunks(t->db, DS_CHUNK_DSTMAP, 0, 10, 1, d, 50);
+    s = open_store(t->db, 0);
+    f = begin_ok(s, 2, "b");
+    put_ok(s, f, 1, 2, DS_CHUNK_DSTMAP, d, 50);
+    commit_ok(s);
+    ds_store_close(s);
+    /* the new frame went where the orphans began: the file is the two frames only */
+    long long size2 = file_size(cpath);
+    assert_true(size2 > size && size2 < size + 10000);
+    assert_int_equal(size2, 2 * size);   /* the same records compress to the same frame */
+    expect_chunks(t->db, DS_CHUNK_DSTMAP, 0, 10, 2, d, 50);
+    free(d);
+}
+
+static void expect_scan_error(const char *db, int kind, const char *want1, const char *want2)
+{
+    ds_store *s = open_store(db, 0);
+    scan_log l;
+    ds_err err = { 0 };
+    ds_rc rc = scan_into(s, kind, 0, 0, 100, &l, &err);
+    log_free(&l);
+    ds_store_close(s);
+    if (rc != DS_ESTORE || !strstr(err.msg, want1) || !strstr(err.msg, want2))
+        fail_msg("want DS_ESTORE naming '%s' and '%s', got %d: %s", want1, want2, rc, err.msg);
+}
+
+/* A chunk file that is missing, cut short or damaged gives one clear error, never a crash; a
+ * writer refuses to append to a chunk file shorter than the store says. */
+static void test_chunk_file_damage(void **state)
+{
+    tmp *t = *state;
+    char cpath[160];
+    chunk_path(t, cpath, sizeof cpath);
+    uint8_t *d = make_records(DS_CHUNK_SRCSVC, 2000, 7, 0);
+    ds_store *s = open_store(t->db, 1);
+    int64_t f = begin_ok(s, 1, "a");
+    put_ok(s, f, 1, 1, DS_CHUNK_SRCSVC, d, 2000);
+    put_ok(s, f, 1, 2, DS_CHUNK_SRCSVC, d, 2000);
+    commit_ok(s);
+    ds_store_close(s);
+    long long size = file_size(cpath);
+    char keep[200], cmd[400];
+    snprintf(keep, sizeof keep, "%s.keep", t->db);
+    snprintf(cmd, sizeof cmd, "cp %s %s", cpath, keep);
+    assert_int_equal(system(cmd), 0);
+
+    /* the bytes of the second frame flipped */
+    FILE *fp = fopen(cpath, "r+b");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, size / 2 + 8, SEEK_SET), 0);
+    for (int i = 0; i < 64; i++)
+        fputc(0x5a ^ i, fp);
+    fclose(fp);
+    expect_damaged(t->db, DS_CHUNK_SRCSVC, 2);
+    expect_chunks(t->db, DS_CHUNK_SRCSVC, 1, 1, 1, d, 2000);   /* the first still reads */
+
+    /* cut short: the second frame lies past the end */
+    assert_int_equal(truncate(cpath, size / 2 + 10), 0);
+    expect_scan_error(t->db, DS_CHUNK_SRCSVC, "damaged", "past the end");
+    /* and a writer will not append to it */
+    s = open_store(t->db, 0);
+    f = begin_ok(s, 2, "b");
+    ds_err err = { 0 };
+    ds_rc rc = s->ops->put_chunk(s, f, 1, 3, DS_CHUNK_SRCSVC, d, 2000, DS_REC_SRCSVC, &err);
+    if (rc != DS_ESTORE || !strstr(err.msg, "cut short or replaced") || !strstr(err.msg, "-chunks"))
+        fail_msg("want a refusal naming the chunk file, got %d: %s", rc, err.msg);
+    s->ops->rollback(s);
+    ds_store_close(s);
+    assert_int_equal(file_size(cpath), size / 2 + 10);   /* refused untouched */
+
+    /* missing: the database copied without it */
+    assert_int_equal(unlink(cpath), 0);
+    expect_scan_error(t->db, DS_CHUNK_SRCSVC, "cannot open its chunk file", "-chunks");
+
+    /* a locator of the wrong length */
+    snprintf(cmd, sizeof cmd, "cp %s %s", keep, cpath);
+    assert_int_equal(system(cmd), 0);
+    expect_chunks(t->db, DS_CHUNK_SRCSVC, 0, 10, 2, d, 2000);
+    sql(t->db, "UPDATE chunks SET data = data || x'00' WHERE day = 1");
+    expect_damaged(t->db, DS_CHUNK_SRCSVC, 1);
+    /* a locator pointing past 2^63 */
+    sql(t->db, "UPDATE chunks SET data = x'ffffffffffffff7f1000000000000000' WHERE day = 2");
+    expect_damaged(t->db, DS_CHUNK_SRCSVC, 2);
+    free(d);
+}
+
+/* A store of schema version 2 (frames as BLOBs, no chunk file) is read as it is, and becomes
+ * version 3 with its first frame in a chunk file; both kinds of row then read.  Versions outside
+ * 2..3 are refused with the versions this build reads. */
+static void test_schema2_store(void **state)
+{
+    tmp *t = *state;
+    char cpath[160], v[64];
+    chunk_path(t, cpath, sizeof cpath);
+    uint8_t *d = make_records(DS_CHUNK_SRCSVC, 700, 8, 0);
+    ds_store *s = open_store(t->db, 1);
+    int64_t f = begin_ok(s, 1, "a");
+    commit_ok(s);
+    ds_store_close(s);
+    /* what a version 2 darkscope wrote: a zstd frame in the row */
+    size_t cap = ZSTD_compressBound(700 * DS_REC_SRCSVC);
+    uint8_t *z = malloc(cap);
+    assert_non_null(z);
+    size_t zlen = ZSTD_compress(z, cap, d, 700 * DS_REC_SRCSVC, 1);
+    assert_false(ZSTD_isError(zlen));
+    sqlite3 *h = NULL;
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_open(t->db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, "INSERT INTO chunks(kind, day, sensor_id, file_id, nrec, codec, data)"
+                                           " VALUES(?, 1, 1, ?, 700, 1, ?)", -1, &q, NULL), SQLITE_OK);
+    sqlite3_bind_int(q, 1, DS_CHUNK_SRCSVC);
+    sqlite3_bind_int64(q, 2, f);
+    sqlite3_bind_blob(q, 3, z, (int)zlen, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+    sqlite3_finalize(q);
+    assert_int_equal(sqlite3_exec(h, "UPDATE meta SET value='2' WHERE key='schema_version'", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    unlink(cpath);
+    expect_chunks(t->db, DS_CHUNK_SRCSVC, 0, 10, 1, d, 700);
+    assert_int_equal(file_size(cpath), -1);   /* reading made no chunk file */
+    sql_text(t->db, "SELECT value FROM meta WHERE key='schema_version'", v, sizeof v);
+    assert_string_equal(v, "2");
+    s = open_store(t->db, 0);
+    f = begin_ok(s, 2, "b");
+    put_ok(s, f, 1, 2, DS_CHUNK_SRCSVC, d, 700);
+    commit_ok(s);
+    ds_store_close(s);
+    sql_text(t->db, "SELECT value FROM meta WHERE key='schema_version'", v, sizeof v);
+    assert_string_equal(v, "3");
+    sql_text(t->db, "SELECT group_concat(codec) FROM chunks ORDER BY day", v, sizeof v);
+    assert_string_equal(v, "1,2");
+    expect_chunks(t->db, DS_CHUNK_SRCSVC, 0, 10, 2, d, 700);
+    const char *bad[] = { "1", "4", "", "3x" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char stmt[128];
+        snprintf(stmt, sizeof stmt, "UPDATE meta SET value='%s' WHERE key='schema_version'", bad[i]);
+        sql(t->db, stmt);
+        ds_store *x = NULL;
+        ds_err err = { 0 };
+        assert_int_equal(ds_store_sqlite.open(&x, t->db, 0, &err), DS_ESTORE);
+        assert_null(x);
+        if (!strstr(err.msg, "schema version") || !strstr(err.msg, "versions 2 to 3"))
+            fail_msg("unclear refusal: %s", err.msg);
+    }
+    free(z);
+    free(d);
+}
+
+/* A store in memory has no file to put a chunk file beside: its frames stay in the rows. */
+static void test_memory_store_inline(void **state)
+{
+    (void)state;
+    uint8_t *d = make_records(DS_CHUNK_HOURLY, 100, 9, 0);
+    ds_store *s = open_store(":memory:", 1);
+    int64_t f = begin_ok(s, 1, "m");
+    put_ok(s, f, 1, 4, DS_CHUNK_HOURLY, d, 100);
+    commit_ok(s);
+    scan_log l;
+    ds_err err = { 0 };
+    assert_int_equal(scan_into(s, DS_CHUNK_HOURLY, 0, 0, 10, &l, &err), DS_OK);
+    assert_int_equal(l.n, 1);
+    assert_memory_equal(l.c[0].data, d, 100 * DS_REC_HOURLY);
+    log_free(&l);
+    ds_store_close(s);
+    assert_int_equal(file_size(":memory:-chunks"), -1);
+    assert_int_equal(file_size("-chunks"), -1);
+    free(d);
+}
+
 /* An error from the callback stops the scan and is passed up. */
 static ds_rc refuse(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
 {
@@ -830,6 +1115,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_day_span, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_chunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan_callback_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chunk_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chunk_file_rollback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chunk_file_orphans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chunk_file_damage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema2_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_store_inline, setup, teardown),
     };
     return cmocka_run_group_tests(tests, 0, NULL);
 }

@@ -48,6 +48,14 @@ bench_store() { # NAME SENSOR_LINES: write $W/NAME.conf (store $W/NAME.db, the d
     fresh_store() { rm -f "$db" "$db"-journal "$db"-wal "$db"-shm "$db"-chunks; }
 }
 
+store_mb() { # DB: megabytes of a store, the database and its chunk file together
+    local n=0 f
+    for f in "$1" "$1"-chunks; do
+        if [ -e "$f" ]; then n=$(( n + $(stat -L -c %s "$f") )); fi
+    done
+    echo $(( n / 1000000 ))
+}
+
 machine_line() { # one line: when, where, what was measured
     local cpu rev
     cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)

@@ -43,7 +43,7 @@ done
 # The last store holds the file once: check the distinct-source count it reports.
 counted=$("$DS" top sources -c "$conf" --format csv -n 0 2>/dev/null | tail -n +2 | wc -l)
 summary=$("$DS" top ports -c "$conf" 2>/dev/null | grep '^total' || true)
-db_mb=$(( $(stat -L -c %s "$db") / 1000000 ))
+db_mb=$(store_mb "$db")
 fresh_store
 
 echo

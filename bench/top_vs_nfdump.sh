@@ -35,7 +35,7 @@ echo "file: $f, $(( $(stat -L -c %s "$f") / 1000000 )) MB"
 warm_cache "$f"
 rm -f "$db" "$db"-journal "$db"-wal "$db"-shm "$db"-chunks
 run_once ingest "$DS" ingest -c "$conf" "$f"
-echo "store: $(( $(stat -L -c %s "$db") / 1000000 )) MB after ingest ($(grep -o '[0-9,]* records' "$RES/ingest.err" | head -n 1), $(best_wall ingest) s)"
+echo "store: $(store_mb "$db") MB after ingest ($(grep -o '[0-9,]* records' "$RES/ingest.err" | head -n 1), $(best_wall ingest) s)"
 
 # nfpcapd: convert once per layout; a directory is only kept once nfpcapd has read every record.
 # NAME ROTATION_SECONDS -> sets nf_ok[NAME]=1 and prints a line, or explains why not

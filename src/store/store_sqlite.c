@@ -25,7 +25,8 @@
  *   - commit: fdatasync() the chunk file, then set meta.chunks_end, then COMMIT.  The frames
  *     are on disk before any row that points at them can be, so with synchronous=NORMAL a power
  *     cut may lose the last commit but never leaves a row pointing at bytes that are not there.
- *   - rollback: cut the file back to where the transaction began.
+ *   - rollback: cut the file back to where the transaction began, while the write lock is
+ *     still held (once ROLLBACK releases it, another writer may be appending there).
  * A store kept in memory (no file name) has no chunk file and keeps frames as BLOBs
  * (CODEC_ZSTD), which is also what stores of schema version 2 hold.  Both are read; a version 2
  * store becomes version 3 with its first chunk written to a chunk file (older darkscopes then
@@ -246,8 +247,8 @@ static void sq_close(ds_store *base)
     if (!s)
         return;
     if (s->in_tx) {
+        ext_cut_back(s);   /* before ROLLBACK releases the write lock: see ext_cut_back */
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        ext_cut_back(s);
     }
     if (s->ext_fd >= 0)
         close(s->ext_fd);
@@ -511,7 +512,10 @@ static ds_rc ext_append(sqlite_store *s, const uint8_t *p, size_t n, uint64_t *o
     return DS_OK;
 }
 
-/* Forget this transaction's frames (they were never pointed at by a committed row). */
+/* Forget this transaction's frames (they were never pointed at by a committed row).  Call it
+ * while the transaction still holds the write lock, before ROLLBACK: the moment the lock is
+ * released another writer may append at the same offset, and cutting then would destroy its
+ * frames. */
 static void ext_cut_back(sqlite_store *s)
 {
     if (s->ext_start != NO_TX_END && s->ext_end != s->ext_start && s->ext_fd >= 0)
@@ -742,9 +746,9 @@ static ds_rc sq_commit(ds_store *base, ds_err *err)
     ds_rc rc = ext_commit(s, err);
     if (rc == DS_OK)
         rc = exec(s, "COMMIT", err);
-    if (rc != DS_OK) {
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (rc != DS_OK) {   /* a failed COMMIT leaves the transaction open: cut back, then roll back */
         ext_cut_back(s);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         cache_clear(&s->cache);
     } else if (s->ext_start != NO_TX_END && s->ext_end != s->ext_start && s->schema < 3) {
         s->schema = 3;
@@ -758,8 +762,8 @@ static void sq_rollback(ds_store *base)
 {
     sqlite_store *s = (sqlite_store *)base;
     if (s->in_tx) {
+        ext_cut_back(s);   /* before ROLLBACK releases the write lock: see ext_cut_back */
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        ext_cut_back(s);
     }
     s->in_tx = 0;
     cache_clear(&s->cache);

@@ -1049,6 +1049,65 @@ static void test_schema2_store(void **state)
     free(d);
 }
 
+/* Writers in several processes at once, each rolling back every other transaction after writing
+ * its frames: every committed chunk reads back exactly, and the chunk file ends at chunks_end.
+ * (A rollback cuts the file back while it still holds the write lock; cutting after ROLLBACK
+ * could destroy frames another writer had just appended there.) */
+static void test_chunk_file_concurrent_writers(void **state)
+{
+    tmp *t = *state;
+    enum { PROCS = 3, ROUNDS = 24, NREC = 400 };
+    char cpath[160], v[64];
+    chunk_path(t, cpath, sizeof cpath);
+    ds_store *s = open_store(t->db, 1);
+    ds_store_close(s);
+    pid_t kids[PROCS];
+    for (int p = 0; p < PROCS; p++) {
+        if ((kids[p] = fork()) == 0) {
+            int bad = 0;
+            for (int r = 0; r < ROUNDS && !bad; r++) {
+                ds_store *w = NULL;
+                ds_err err = { 0 };
+                if (ds_store_sqlite.open(&w, t->db, 0, &err) != DS_OK) {
+                    bad = 1;
+                    break;
+                }
+                uint8_t tag = (uint8_t)(p * ROUNDS + r + 1);
+                uint8_t *d = make_records(DS_CHUNK_SRCSVC, NREC, tag, 0);
+                ds_file_meta f = file_meta(tag, "w.pcap");
+                int64_t id = 0;
+                bad = w->ops->begin(w, &f, &id, &err) != DS_OK ||
+                      w->ops->put_chunk(w, id, 1, tag, DS_CHUNK_SRCSVC, d, NREC, DS_REC_SRCSVC, &err) != DS_OK;
+                if (!bad && r % 2)
+                    w->ops->rollback(w);
+                else if (!bad)
+                    bad = w->ops->commit(w, &err) != DS_OK;
+                if (bad)
+                    fprintf(stderr, "writer %d round %d: %s\n", p, r, err.msg);
+                ds_store_close(w);
+                free(d);
+            }
+            _exit(bad);
+        }
+        assert_true(kids[p] > 0);
+    }
+    for (int p = 0; p < PROCS; p++) {
+        int st = 0;
+        assert_int_equal(waitpid(kids[p], &st, 0), kids[p]);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    /* every even round committed: its chunk (day = tag) holds its own records */
+    for (int p = 0; p < PROCS; p++)
+        for (int r = 0; r < ROUNDS; r++) {
+            uint8_t tag = (uint8_t)(p * ROUNDS + r + 1);
+            uint8_t *d = make_records(DS_CHUNK_SRCSVC, NREC, tag, 0);
+            expect_chunks(t->db, DS_CHUNK_SRCSVC, tag, tag, r % 2 ? 0 : 1, d, NREC);
+            free(d);
+        }
+    sql_text(t->db, "SELECT value FROM meta WHERE key='chunks_end'", v, sizeof v);
+    assert_int_equal(atoll(v), file_size(cpath));
+}
+
 /* A store in memory has no file to put a chunk file beside: its frames stay in the rows. */
 static void test_memory_store_inline(void **state)
 {
@@ -1120,6 +1179,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_chunk_file_orphans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunk_file_damage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema2_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chunk_file_concurrent_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_store_inline, setup, teardown),
     };
     return cmocka_run_group_tests(tests, 0, NULL);

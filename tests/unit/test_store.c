@@ -826,6 +826,18 @@ static void expect_chunks(const char *db, int kind, int32_t from, int32_t to, si
     ds_store_close(s);
 }
 
+/* A new store at db holding one committed file: chunks of `kind` for days [from, to], each the
+ * records d. */
+static void store_one_file(const char *db, int kind, const uint8_t *d, size_t nrec, int32_t from, int32_t to)
+{
+    ds_store *s = open_store(db, 1);
+    int64_t f = begin_ok(s, 1, "a");
+    for (int32_t day = from; day <= to; day++)
+        put_ok(s, f, 1, day, kind, d, nrec);
+    commit_ok(s);
+    ds_store_close(s);
+}
+
 /* A store on disk keeps the frames in PATH-chunks, the rows only their place, and meta.chunks_end
  * its committed length; the store says version 3. */
 static void test_chunk_file(void **state)
@@ -834,12 +846,7 @@ static void test_chunk_file(void **state)
     char cpath[160], v[64];
     chunk_path(t, cpath, sizeof cpath);
     uint8_t *d = make_records(DS_CHUNK_SRCSVC, 3000, 4, 0);
-    ds_store *s = open_store(t->db, 1);
-    int64_t f = begin_ok(s, 1, "a");
-    for (int day = 1; day <= 3; day++)
-        put_ok(s, f, 1, day, DS_CHUNK_SRCSVC, d, 3000);
-    commit_ok(s);
-    ds_store_close(s);
+    store_one_file(t->db, DS_CHUNK_SRCSVC, d, 3000, 1, 3);
     long long size = file_size(cpath);
     assert_true(size > 0);
     sql_text(t->db, "SELECT value FROM meta WHERE key='chunks_end'", v, sizeof v);
@@ -852,8 +859,7 @@ static void test_chunk_file(void **state)
     free(d);
 }
 
-/* A rollback, a close inside a transaction, and a failed begin leave the chunk file byte for
- * byte as it was. */
+/* A rollback, and a close inside a transaction, leave the chunk file byte for byte as it was. */
 static void test_chunk_file_rollback(void **state)
 {
     tmp *t = *state;
@@ -890,11 +896,7 @@ static void test_chunk_file_orphans(void **state)
     char cpath[160];
     chunk_path(t, cpath, sizeof cpath);
     uint8_t *d = make_records(DS_CHUNK_DSTMAP, 50, 6, 0);
-    ds_store *s = open_store(t->db, 1);
-    int64_t f = begin_ok(s, 1, "a");
-    put_ok(s, f, 1, 1, DS_CHUNK_DSTMAP, d, 50);
-    commit_ok(s);
-    ds_store_close(s);
+    store_one_file(t->db, DS_CHUNK_DSTMAP, d, 50, 1, 1);
     long long size = file_size(cpath);
     FILE *fp = fopen(cpath, "ab");
     assert_non_null(fp);
@@ -902,8 +904,8 @@ static void test_chunk_file_orphans(void **state)
         fputc(0xa5, fp);
     fclose(fp);
     expect_chunks(t->db, DS_CHUNK_DSTMAP, 0, 10, 1, d, 50);
-    s = open_store(t->db, 0);
-    f = begin_ok(s, 2, "b");
+    ds_store *s = open_store(t->db, 0);
+    int64_t f = begin_ok(s, 2, "b");
     put_ok(s, f, 1, 2, DS_CHUNK_DSTMAP, d, 50);
     commit_ok(s);
     ds_store_close(s);
@@ -935,12 +937,7 @@ static void test_chunk_file_damage(void **state)
     char cpath[160];
     chunk_path(t, cpath, sizeof cpath);
     uint8_t *d = make_records(DS_CHUNK_SRCSVC, 2000, 7, 0);
-    ds_store *s = open_store(t->db, 1);
-    int64_t f = begin_ok(s, 1, "a");
-    put_ok(s, f, 1, 1, DS_CHUNK_SRCSVC, d, 2000);
-    put_ok(s, f, 1, 2, DS_CHUNK_SRCSVC, d, 2000);
-    commit_ok(s);
-    ds_store_close(s);
+    store_one_file(t->db, DS_CHUNK_SRCSVC, d, 2000, 1, 2);
     long long size = file_size(cpath);
     char keep[200], cmd[400];
     snprintf(keep, sizeof keep, "%s.keep", t->db);
@@ -961,8 +958,8 @@ static void test_chunk_file_damage(void **state)
     assert_int_equal(truncate(cpath, size / 2 + 10), 0);
     expect_scan_error(t->db, DS_CHUNK_SRCSVC, "damaged", "past the end");
     /* and a writer will not append to it */
-    s = open_store(t->db, 0);
-    f = begin_ok(s, 2, "b");
+    ds_store *s = open_store(t->db, 0);
+    int64_t f = begin_ok(s, 2, "b");
     ds_err err = { 0 };
     ds_rc rc = s->ops->put_chunk(s, f, 1, 3, DS_CHUNK_SRCSVC, d, 2000, DS_REC_SRCSVC, &err);
     if (rc != DS_ESTORE || !strstr(err.msg, "cut short or replaced") || !strstr(err.msg, "-chunks"))

@@ -194,18 +194,19 @@ static void cache_put(chunk_cache *c, int64_t id, const uint8_t *data)
     c->n++;
 }
 
-static int zbuf_need(sqlite_store *s, size_t n)
+/* Room for n bytes in a reused buffer (zbuf, rbuf), doubled as needed; -1 when out of memory. */
+static int buf_need(uint8_t **buf, size_t *bufcap, size_t n)
 {
-    if (n <= s->zcap)
+    if (n <= *bufcap)
         return 0;
-    size_t cap = s->zcap ? s->zcap : 1 << 16;
+    size_t cap = *bufcap ? *bufcap : 1 << 16;
     while (cap < n)
         cap *= 2;
-    uint8_t *p = realloc(s->zbuf, cap);
+    uint8_t *p = realloc(*buf, cap);
     if (!p)
         return -1;
-    s->zbuf = p;
-    s->zcap = cap;
+    *buf = p;
+    *bufcap = cap;
     return 0;
 }
 
@@ -225,11 +226,13 @@ static const char SCHEMA[] =
     "  data BLOB NOT NULL);"
     "CREATE INDEX IF NOT EXISTS chunks_kind_day ON chunks(kind, day, sensor_id);";
 
+static const char *db_name(sqlite_store *s) { return sqlite3_db_filename(s->db, "main"); }
+
 static ds_rc db_fail(sqlite_store *s, ds_err *err, const char *what)
 {
     int code = sqlite3_errcode(s->db);
     ds_rc rc = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? DS_EBUSY : DS_ESTORE;
-    return ds_fail(err, rc, "store %s: %s: %s", sqlite3_db_filename(s->db, "main"), what, sqlite3_errmsg(s->db));
+    return ds_fail(err, rc, "store %s: %s: %s", db_name(s), what, sqlite3_errmsg(s->db));
 }
 
 static ds_rc exec(sqlite_store *s, const char *sql, ds_err *err)
@@ -356,7 +359,7 @@ static ds_rc sq_open(ds_store **out, const char *path, int create, ds_err *err)
         }
         s->schema = (int)ver;
     }
-    const char *file = sqlite3_db_filename(s->db, "main");
+    const char *file = db_name(s);
     if (file && *file) {   /* "" for a store in memory: its frames stay BLOBs */
         size_t n = strlen(file) + sizeof CHUNK_FILE_SUFFIX;
         if (!(s->ext_path = malloc(n))) {
@@ -381,7 +384,7 @@ out:
 static ds_rc sq_reopen(ds_store *base, ds_store **out, ds_err *err)
 {
     sqlite_store *s = (sqlite_store *)base;
-    const char *path = sqlite3_db_filename(s->db, "main");
+    const char *path = db_name(s);
     if (!path || !*path)
         return ds_fail(err, DS_EINVAL, "store: an in-memory store cannot be reopened");
     return sq_open(out, path, 0, err);
@@ -436,8 +439,6 @@ static uint64_t get_le64(const uint8_t *p)
         v = v << 8 | p[i];
     return v;
 }
-
-static const char *db_name(sqlite_store *s) { return sqlite3_db_filename(s->db, "main"); }
 
 /* The committed length of the chunk file (meta.chunks_end; 0 before the first frame). */
 static ds_rc ext_committed(sqlite_store *s, uint64_t *end, ds_err *err)
@@ -512,13 +513,16 @@ static ds_rc ext_append(sqlite_store *s, const uint8_t *p, size_t n, uint64_t *o
     return DS_OK;
 }
 
+/* This transaction appended frames to the chunk file. */
+static int ext_wrote(const sqlite_store *s) { return s->ext_start != NO_TX_END && s->ext_end != s->ext_start; }
+
 /* Forget this transaction's frames (they were never pointed at by a committed row).  Call it
  * while the transaction still holds the write lock, before ROLLBACK: the moment the lock is
  * released another writer may append at the same offset, and cutting then would destroy its
  * frames. */
 static void ext_cut_back(sqlite_store *s)
 {
-    if (s->ext_start != NO_TX_END && s->ext_end != s->ext_start && s->ext_fd >= 0)
+    if (ext_wrote(s) && s->ext_fd >= 0)
         (void)!ftruncate(s->ext_fd, (off_t)s->ext_start);   /* best effort: the next writer cuts too */
     s->ext_start = NO_TX_END;
 }
@@ -529,7 +533,7 @@ static ds_rc ext_commit(sqlite_store *s, ds_err *err)
 {
     char v[32];
     ds_rc rc;
-    if (s->ext_start == NO_TX_END || s->ext_end == s->ext_start)
+    if (!ext_wrote(s))
         return DS_OK;
     if (fdatasync(s->ext_fd) != 0)
         return ds_fail(err, DS_ESTORE, "store %s: flushing %s: %s", db_name(s), s->ext_path, strerror(errno));
@@ -556,13 +560,8 @@ static ds_rc ext_read(sqlite_store *s, const uint8_t *loc, size_t loclen, int ki
     if (s->ext_fd < 0 && (s->ext_fd = open(s->ext_path, O_RDONLY | O_CLOEXEC)) < 0)
         return ds_fail(err, DS_ESTORE, "store %s: cannot open its chunk file %s: %s (a store is the database and "
                        "its -chunks file together)", db_name(s), s->ext_path, strerror(errno));
-    if (len > s->rcap) {
-        uint8_t *p = realloc(s->rbuf, (size_t)len);
-        if (!p)
-            return ds_fail(err, DS_ENOMEM, "store: out of memory reading a chunk");
-        s->rbuf = p;
-        s->rcap = (size_t)len;
-    }
+    if (buf_need(&s->rbuf, &s->rcap, (size_t)len) != 0)
+        return ds_fail(err, DS_ENOMEM, "store: out of memory reading a chunk");
     for (size_t done = 0; done < len;) {
         ssize_t r = pread(s->ext_fd, s->rbuf + done, (size_t)len - done, (off_t)(off + done));
         if (r < 0 && errno == EINTR)
@@ -696,7 +695,7 @@ static ds_rc sq_put_chunk(ds_store *base, int64_t file_id, int64_t sensor_id, in
     if (nrec > (size_t)INT32_MAX / recsize)
         return ds_fail(err, DS_ENOMEM, "store: a chunk of %zu records is larger than SQLite's BLOB limit", nrec);
     size_t raw = nrec * recsize;
-    if ((!s->zc && !(s->zc = ZSTD_createCCtx())) || zbuf_need(s, ZSTD_compressBound(raw)) != 0)
+    if ((!s->zc && !(s->zc = ZSTD_createCCtx())) || buf_need(&s->zbuf, &s->zcap, ZSTD_compressBound(raw)) != 0)
         return ds_fail(err, DS_ENOMEM, "store: out of memory compressing a chunk");
     size_t zlen = ZSTD_compressCCtx(s->zc, s->zbuf, s->zcap, data, raw, CHUNK_ZSTD_LEVEL);
     if (ZSTD_isError(zlen))
@@ -750,7 +749,7 @@ static ds_rc sq_commit(ds_store *base, ds_err *err)
         ext_cut_back(s);
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         cache_clear(&s->cache);
-    } else if (s->ext_start != NO_TX_END && s->ext_end != s->ext_start && s->schema < 3) {
+    } else if (ext_wrote(s) && s->schema < 3) {
         s->schema = 3;
     }
     s->ext_start = NO_TX_END;
@@ -808,7 +807,7 @@ static ds_rc sq_scan(ds_store *base, int kind, int64_t sensor_id, int32_t from, 
         }
         if (nrec >= 0 && recsize && (uint64_t)nrec <= (uint64_t)INT32_MAX / recsize) {
             len = (size_t)nrec * recsize;
-            if ((!s->zd && !(s->zd = ZSTD_createDCtx())) || zbuf_need(s, len + 1) != 0) {
+            if ((!s->zd && !(s->zd = ZSTD_createDCtx())) || buf_need(&s->zbuf, &s->zcap, len + 1) != 0) {
                 rc = ds_fail(err, DS_ENOMEM, "store: out of memory reading a chunk");
                 goto out;
             }
@@ -833,7 +832,7 @@ static ds_rc sq_scan(ds_store *base, int kind, int64_t sensor_id, int32_t from, 
         }
         if (!len || ZSTD_isError(got) || got != len) {
             rc = ds_fail(err, DS_ESTORE, "store %s: chunk of kind %d on day %d is damaged (%zu bytes, %lld records)",
-                         sqlite3_db_filename(s->db, "main"), kind, sqlite3_column_int(q, 1), zlen, (long long)nrec);
+                         db_name(s), kind, sqlite3_column_int(q, 1), zlen, (long long)nrec);
             goto out;
         }
         if (keep)

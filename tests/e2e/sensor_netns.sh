@@ -103,8 +103,14 @@ if command -v masscan >/dev/null; then
     A timeout 20 masscan 198.51.100.0/26 -p 22,23,445 --rate 2000 --router-mac "$BMAC" --adapter-ip 192.0.2.1 -e vA --wait 0 >/dev/null 2>&1 || true
 fi
 if command -v zmap >/dev/null; then
-    # -b /dev/null: zmap's default blacklist holds 198.51.100.0/24 (TEST-NET-2) and would send nothing
-    A timeout 20 zmap -q -p 23 -i vA -S 192.0.2.1 -G "$BMAC" -B 1M -c 0 -b /dev/null -o /dev/null 198.51.100.128/26 >/dev/null 2>&1 || true
+    # -b /dev/null: zmap's default blacklist holds 198.51.100.0/24 (TEST-NET-2) and would send nothing.
+    # --seed, -T 1: Debian 12's zmap 2.1.1 aborts at start on some random address permutations of
+    # a small target range, "constraint_lookup_index: Assertion `index < con->root->count' failed"
+    # (zmap/zmap#310; fixed upstream in 2024 by zmap/zmap#786), and then sends nothing: 2 runs of
+    # 42 here, which failed this test in CI.  The permutation comes from the seed, so a seed that
+    # works (1-40 all did, and 7 in 30 runs of 30) makes every run the same.
+    A timeout 20 zmap -q -p 23 -i vA -S 192.0.2.1 -G "$BMAC" -B 1M -c 0 -b /dev/null -o /dev/null --seed=7 -T 1 \
+        198.51.100.128/26 >"$T/zmap.log" 2>&1 || echo "zmap failed: $(tail -3 "$T/zmap.log")"
 fi
 coll_kill_mid_upload                        # collector crash (1): SIGKILL
 A hping3 -q -S -p 443 -c 300 -i u2000 198.51.100.30 >/dev/null 2>&1 || true

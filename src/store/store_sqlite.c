@@ -242,6 +242,73 @@ static ds_rc exec(sqlite_store *s, const char *sql, ds_err *err)
     return DS_OK;
 }
 
+/* Columns added to tables after version 3.  A store made before them gets them at its next open
+ * (ALTER TABLE ... ADD COLUMN, under the write lock, only when one is missing); tables added
+ * since are in SCHEMA, whose CREATE TABLE IF NOT EXISTS is also run at every open.  Neither
+ * changes schema_version, which says how chunks are stored, and a darkscope older than the
+ * columns reads such a store as before.  Each entry: table, column, declaration (with a DEFAULT
+ * that is right for every row written before the column existed). */
+static const struct added_column {
+    const char *table, *column, *decl;
+} ADDED_COLUMNS[] = {
+    { NULL, NULL, NULL },   /* keeps the table non-empty; entries go above this line */
+};
+
+/* 1 when table has column (0 when not, -1 on error). */
+static int has_column(sqlite_store *s, const char *table, const char *column)
+{
+    sqlite3_stmt *q = NULL;
+    char sql[128];
+    int found = 0, st;
+    snprintf(sql, sizeof sql, "PRAGMA table_info(%s)", table);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return -1;
+    while ((st = sqlite3_step(q)) == SQLITE_ROW)
+        if (strcmp((const char *)sqlite3_column_text(q, 1), column) == 0)
+            found = 1;
+    sqlite3_finalize(q);
+    return st == SQLITE_DONE ? found : -1;
+}
+
+/* Bring a store made by an older darkscope up to the tables and columns this one writes: nothing
+ * is written when it has them all (every open of a current store), so readers stay readers. */
+static ds_rc ensure_schema(sqlite_store *s, ds_err *err)
+{
+    ds_rc rc;
+    int missing = 0;
+    if ((rc = exec(s, SCHEMA, err)) != DS_OK)
+        return rc;
+    for (size_t i = 0; ADDED_COLUMNS[i].table; i++) {
+        int h = has_column(s, ADDED_COLUMNS[i].table, ADDED_COLUMNS[i].column);
+        if (h < 0)
+            return db_fail(s, err, "table_info");
+        missing |= !h;
+    }
+    if (!missing)
+        return DS_OK;
+    if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != DS_OK)
+        return rc;
+    for (size_t i = 0; ADDED_COLUMNS[i].table; i++) {
+        int h = has_column(s, ADDED_COLUMNS[i].table, ADDED_COLUMNS[i].column);   /* again, under the lock */
+        char sql[256];
+        if (h < 0) {
+            rc = db_fail(s, err, "table_info");
+            break;
+        }
+        if (h)
+            continue;
+        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", ADDED_COLUMNS[i].table, ADDED_COLUMNS[i].column,
+                 ADDED_COLUMNS[i].decl);
+        if ((rc = exec(s, sql, err)) != DS_OK)
+            break;
+    }
+    if (rc == DS_OK)
+        rc = exec(s, "COMMIT", err);
+    if (rc != DS_OK)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 static void ext_cut_back(sqlite_store *s);
 
 static void sq_close(ds_store *base)
@@ -358,6 +425,8 @@ static ds_rc sq_open(ds_store **out, const char *path, int create, ds_err *err)
             goto out;
         }
         s->schema = (int)ver;
+        if ((rc = ensure_schema(s, err)) != DS_OK)
+            goto out;
     }
     const char *file = db_name(s);
     if (file && *file) {   /* "" for a store in memory: its frames stay BLOBs */

@@ -432,6 +432,19 @@ static ds_rc pv_payloads_query(ds_store *s, const ds_payload_query *q, ds_payloa
     return u->ops->payloads_query(u, q, rows, n, total, err);
 }
 
+static ds_rc pv_coverage_span(ds_store *s, uint64_t *first_ns, uint64_t *last_ns, ds_err *err)
+{
+    UNDER_OR_FAIL(s, err);
+    return u->ops->coverage_span(u, first_ns, last_ns, err);
+}
+
+static ds_rc pv_coverage_scan(ds_store *s, uint64_t from_ns, uint64_t to_ns, ds_coverage_fn fn, void *ctx,
+                              ds_err *err)
+{
+    UNDER_OR_FAIL(s, err);
+    return u->ops->coverage_scan(u, from_ns, to_ns, fn, ctx, err);
+}
+
 static ds_rc read_only(ds_err *err)
 {
     return ds_fail(err, DS_EINVAL, "period store: a read-only view of the store cannot be written");
@@ -457,6 +470,7 @@ static ds_rc pv_put_counts(ds_store *s, int64_t file_id, int64_t sensor_id, cons
 {
     return read_only(err);
 }
+static ds_rc pv_put_coverage(ds_store *s, const ds_coverage_row *row, ds_err *err) { return read_only(err); }
 static ds_rc pv_commit(ds_store *s, ds_err *err) { return read_only(err); }
 static void pv_rollback(ds_store *s) {}
 static ds_rc pv_ledger_put(ds_store *s, const ds_segment_rec *seg, const ds_sensor_health *h, ds_err *err)
@@ -480,6 +494,9 @@ static const ds_store_ops period_ops = {
     .commit = pv_commit,
     .rollback = pv_rollback,
     .scan = pv_scan,
+    .put_coverage = pv_put_coverage,
+    .coverage_span = pv_coverage_span,
+    .coverage_scan = pv_coverage_scan,
     .day_span = pv_day_span,
     .sensors = pv_sensors,
     .sensor_stats = pv_sensor_stats,

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "capture/reader.h"
+#include "ingest/hours.h"
 #include "core/classify.h"
 #include "core/darknet.h"
 #include "core/packet.h"
@@ -45,6 +46,8 @@ struct ds_ingest {
     int home;          /* sensor for packets without a destination (non-IP...), or -1 */
     ds_store *store;   /* opened at the first commit */
     uint64_t *sensor_v4;          /* monitored IPv4 addresses per sensor (scan records) */
+    int cover_source;             /* next file's coverage source (DS_COVSRC_*), 0: from the file */
+    uint64_t cover_from_ns, cover_to_ns;   /* ... and its span, when given */
     ds_payload_table *payload;    /* data/payload-tools.tsv, parsed */
 };
 
@@ -71,6 +74,8 @@ typedef struct worker {
     ds_rc read_rc;
     uint8_t hash[16];       /* own-reader mode, thread 1: the file's dedupe hash */
     ds_agg *agg;
+    ds_hours *hours;        /* [nsensors] packets per UTC hour (coverage rows) */
+    uint64_t first_ns, last_ns;   /* span of every record read (every thread reads them all) */
     ds_daycache days;
     ds_rc rc;
     pool *pool;
@@ -260,6 +265,10 @@ static inline ds_rc one_packet(worker *w, const ds_record *r)
     struct ds_ingest *in = w->in;
     ds_pkt p;
     ds_outcome o;
+    if (r->ts_ns < w->first_ns || !w->first_ns)
+        w->first_ns = r->ts_ns;
+    if (r->ts_ns > w->last_ns)
+        w->last_ns = r->ts_ns;
     if (!decode_owned(w, r, &p, &o))
         return DS_OK;
     int sensor = in->home;
@@ -273,6 +282,8 @@ static inline ds_rc one_packet(worker *w, const ds_record *r)
             return DS_OK;
         }
     }
+    if (sensor >= 0 && ds_hours_add(&w->hours[sensor], (int64_t)(p.ts_ns / 3600000000000ULL), 1) != 0)
+        return DS_ENOMEM;
     if (o != DS_PKT_OK) {
         ds_agg_other(w->agg, sensor, o, 0, p.ts_ns);
         return DS_OK;
@@ -455,7 +466,48 @@ static ds_rc sink_chunk(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, 
                                          nrec, err);
 }
 
-static ds_rc commit_file(ds_ingest *in, ds_agg *const *aggs, int naggs, const ds_file_meta *fm, ds_err *err)
+/* The file's coverage rows (store.h ds_coverage_row): for every sensor the file could feed (the
+ * one --sensor names, else every configured sensor: a capture point sees all its darknets, so
+ * a sensor with no packet in an hour where it usually has many was down, analysis/coverage.c),
+ * the span observed and the packets of each UTC hour, summed over the threads. */
+static ds_rc put_coverage(ds_ingest *in, ds_store *store, const commit_ctx *c, const worker *w, int nw, ds_err *err)
+{
+    const ds_config *cfg = in->o.cfg;
+    int source = in->cover_source ? in->cover_source : DS_COVSRC_PACKETS;
+    uint64_t first = w[0].first_ns, last = w[0].last_ns;
+    ds_rc rc = DS_OK;
+    if (in->cover_from_ns || in->cover_to_ns) {
+        first = in->cover_from_ns;
+        last = in->cover_to_ns;
+    }
+    if (!first && !last)
+        return DS_OK;   /* no record, and no declared span: the file observed nothing */
+    for (size_t s = 0; s < cfg->nsensors && rc == DS_OK; s++) {
+        if (in->forced >= 0 && (int)s != in->forced)
+            continue;
+        ds_hours sum = { 0 };
+        for (int i = 0; i < nw && rc == DS_OK; i++)
+            if (ds_hours_merge(&sum, &w[i].hours[s]) != 0)
+                rc = ds_fail(err, DS_ENOMEM, "out of memory");
+        /* an hour array for every row, zeros included: a row without one reads as "counts
+         * unknown" (written before they were kept) and is never taken for an outage */
+        int64_t h0 = (int64_t)(first / 3600000000000ULL);
+        if (rc == DS_OK && !sum.len && ds_hours_add(&sum, h0, 0) != 0)
+            rc = ds_fail(err, DS_ENOMEM, "out of memory");
+        ds_coverage_row row = { .file_id = c->file_id, .sensor_id = c->sensor_ids[s], .source = source,
+                                .first_ns = first, .last_ns = last, .hour0 = sum.h0, .hours = sum.n,
+                                .nhours = sum.len };
+        if (row.last_ns < row.first_ns)
+            row.last_ns = row.first_ns;
+        if (rc == DS_OK)
+            rc = store->ops->put_coverage(store, &row, err);
+        ds_hours_free(&sum);
+    }
+    return rc;
+}
+
+static ds_rc commit_file(ds_ingest *in, ds_agg *const *aggs, const worker *w, int naggs, const ds_file_meta *fm,
+                         ds_err *err)
 {
     if (!in->store) {
         ds_rc orc = ds_store_open(&in->store, in->o.store_path, 1, err);
@@ -499,6 +551,8 @@ static ds_rc commit_file(ds_ingest *in, ds_agg *const *aggs, int naggs, const ds
     for (int i = 0; i < naggs; i++)
         if ((rc = ds_agg_emit_zstd(aggs[i], sink_chunk, &c, err)) != DS_OK)
             goto out;
+    if ((rc = put_coverage(in, store, &c, w, naggs, err)) != DS_OK)
+        goto out;
     for (int s = -1; s < (int)cfg->nsensors; s++) {
         ds_agg_counts k = { 0 };
         for (int i = 0; i < naggs; i++)
@@ -618,7 +672,7 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
         w[i].nthreads = nthreads;
         w[i].pool = &pl;
         w[i].days = (ds_daycache)DS_DAYCACHE_INIT;
-        if (!(w[i].agg = ds_agg_new(&ac))) {
+        if (!(w[i].agg = ds_agg_new(&ac)) || !(w[i].hours = calloc(in->o.cfg->nsensors, sizeof *w[i].hours))) {
             rc = ds_fail(err, DS_ENOMEM, "out of memory");
             goto out;
         }
@@ -693,7 +747,7 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
     if (nrec == 0 && !res->truncated)
         snprintf(res->warning, sizeof res->warning, "%s: the capture holds no packets", path);
     double t1 = ds_now();
-    rc = commit_file(in, aggs, nthreads, &fm, err);
+    rc = commit_file(in, aggs, w, nthreads, &fm, err);
     res->commit_seconds = ds_now() - t1;
 out:
     if (!joined)
@@ -706,9 +760,22 @@ out:
     while (pl.n)
         batch_free(pl.free[--pl.n]);
     pthread_mutex_destroy(&pl.mu);
-    for (int i = 0; i < nthreads; i++)
+    for (int i = 0; i < nthreads; i++) {
         ds_agg_free(w[i].agg);
+        for (size_t k = 0; w[i].hours && k < in->o.cfg->nsensors; k++)
+            ds_hours_free(&w[i].hours[k]);
+        free(w[i].hours);
+    }
+    in->cover_source = 0;   /* a declared span is for one file */
+    in->cover_from_ns = in->cover_to_ns = 0;
     ds_reader_close(rd);
     res->seconds = ds_now() - t0;
     return rc;
+}
+
+void ds_ingest_set_cover(ds_ingest *in, int source, uint64_t from_ns, uint64_t to_ns)
+{
+    in->cover_source = source;
+    in->cover_from_ns = from_ns;
+    in->cover_to_ns = to_ns;
 }

@@ -47,6 +47,9 @@ typedef struct ds_ingest_result {
 ds_rc ds_ingest_new(ds_ingest **out, const ds_ingest_opts *o, ds_err *err);
 /* Read, classify, aggregate and commit one file ("-" = stdin). */
 ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_err *err);
+/* The coverage of the next file ingested (store.h DS_COVSRC_*, a span in ns; 0, 0: its first to
+ * last record): `ingest --covers`, a live sensor's segment, pcapng interface statistics. */
+void ds_ingest_set_cover(ds_ingest *in, int source, uint64_t from_ns, uint64_t to_ns);
 void ds_ingest_free(ds_ingest *in);
 
 #endif

@@ -136,6 +136,25 @@ static inline void ds_payload_rows_free(ds_payload_row *rows, size_t n)
     free(rows);
 }
 
+/* Coverage (analysis/coverage.h): for each file and each sensor it could have fed, the span the
+ * file observed and the packets the sensor received in each UTC hour of it. */
+enum {
+    DS_COVSRC_PACKETS = 1,      /* first to last packet of a capture file */
+    DS_COVSRC_SEGMENT = 2,      /* a live sensor's segment, as the sensor reported it */
+    DS_COVSRC_PCAPNG = 3,       /* pcapng interface statistics (isb_starttime .. isb_endtime) */
+    DS_COVSRC_DECLARED = 4,     /* `ingest --covers FROM..TO` */
+};
+typedef struct ds_coverage_row {
+    int64_t file_id, sensor_id;
+    int source;                 /* DS_COVSRC_* */
+    uint64_t first_ns, last_ns; /* the span observed (inclusive) */
+    int64_t hour0;              /* UTC hour (unix seconds / 3600) of hours[0] */
+    const uint32_t *hours;      /* packets in each UTC hour from hour0 (saturating); NULL: none at all */
+    size_t nhours;
+} ds_coverage_row;
+/* Receives each coverage row of a scan; the row is valid only during the call. */
+typedef ds_rc (*ds_coverage_fn)(void *ctx, const ds_coverage_row *row, ds_err *err);
+
 /* Receives each stored chunk in a scan: the records are valid only during the call. */
 typedef ds_rc (*ds_scan_fn)(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec,
                             ds_err *err);
@@ -164,6 +183,8 @@ typedef struct ds_store_ops {
                             const uint8_t *frame, size_t framelen, size_t nrec, ds_err *err);
     ds_rc (*put_counts)(ds_store *s, int64_t file_id, int64_t sensor_id, const ds_agg_counts *c,
                         ds_err *err);
+    /* One coverage row of the file being written (inside begin .. commit). */
+    ds_rc (*put_coverage)(ds_store *s, const ds_coverage_row *row, ds_err *err);
     ds_rc (*commit)(ds_store *s, ds_err *err);
     void (*rollback)(ds_store *s);
 
@@ -172,6 +193,10 @@ typedef struct ds_store_ops {
                   void *ctx, ds_err *err);
     /* The first and last day holding data (DS_ENOTFOUND when the store is empty). */
     ds_rc (*day_span)(ds_store *s, int32_t *first, int32_t *last, ds_err *err);
+    /* Every coverage row whose span overlaps [from_ns, to_ns], by sensor then first_ns. */
+    /* The first and last ns any coverage row observed (DS_ENOTFOUND when none). */
+    ds_rc (*coverage_span)(ds_store *s, uint64_t *first_ns, uint64_t *last_ns, ds_err *err);
+    ds_rc (*coverage_scan)(ds_store *s, uint64_t from_ns, uint64_t to_ns, ds_coverage_fn fn, void *ctx, ds_err *err);
     ds_rc (*sensors)(ds_store *s, ds_sensor_info **rows, size_t *n, ds_err *err);
     ds_rc (*sensor_stats)(ds_store *s, ds_sensor_stats **rows, size_t *n, ds_err *err);
 

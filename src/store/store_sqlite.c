@@ -50,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/sqlite_coverage.h"
 #include "store/store.h"
 #include "util/grow.h"
 
@@ -224,7 +225,8 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, day INTEGER NOT NULL,"
     "  sensor_id INTEGER NOT NULL, file_id INTEGER NOT NULL, nrec INTEGER NOT NULL, codec INTEGER NOT NULL,"
     "  data BLOB NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS chunks_kind_day ON chunks(kind, day, sensor_id);";
+    "CREATE INDEX IF NOT EXISTS chunks_kind_day ON chunks(kind, day, sensor_id);"
+    DS_SQLITE_COVERAGE_SCHEMA;
 
 static const char *db_name(sqlite_store *s) { return sqlite3_db_filename(s->db, "main"); }
 
@@ -270,6 +272,20 @@ static int has_column(sqlite_store *s, const char *table, const char *column)
     return st == SQLITE_DONE ? found : -1;
 }
 
+#define BACKFILL_NEEDED \
+    "SELECT NOT EXISTS(SELECT 1 FROM coverage) AND EXISTS(SELECT 1 FROM counts WHERE sensor_id > 0 AND first_ns > 0)"
+
+/* The first column of the first row of sql as an int; -1 on error. */
+static int one_int(sqlite_store *s, const char *sql)
+{
+    sqlite3_stmt *q = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+        v = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    return v;
+}
+
 /* Bring a store made by an older darkscope up to the tables and columns this one writes: nothing
  * is written when it has them all (every open of a current store), so readers stay readers. */
 static ds_rc ensure_schema(sqlite_store *s, ds_err *err)
@@ -284,11 +300,16 @@ static ds_rc ensure_schema(sqlite_store *s, ds_err *err)
             return db_fail(s, err, "table_info");
         missing |= !h;
     }
-    if (!missing)
+    int backfill = one_int(s, BACKFILL_NEEDED);
+    if (backfill < 0)
+        return db_fail(s, err, "coverage");
+    if (!missing && !backfill)
         return DS_OK;
     if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != DS_OK)
         return rc;
-    for (size_t i = 0; ADDED_COLUMNS[i].table; i++) {
+    if (one_int(s, BACKFILL_NEEDED) == 1)
+        rc = exec(s, DS_SQLITE_COVERAGE_BACKFILL, err);
+    for (size_t i = 0; rc == DS_OK && ADDED_COLUMNS[i].table; i++) {
         int h = has_column(s, ADDED_COLUMNS[i].table, ADDED_COLUMNS[i].column);   /* again, under the lock */
         char sql[256];
         if (h < 0) {
@@ -916,6 +937,25 @@ out:
     return rc;
 }
 
+static ds_rc sq_put_coverage(ds_store *base, const ds_coverage_row *row, ds_err *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    return ds_sqlite_coverage_put(s->db, db_name(s), row, err);
+}
+
+static ds_rc sq_coverage_span(ds_store *base, uint64_t *first_ns, uint64_t *last_ns, ds_err *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    return ds_sqlite_coverage_span(s->db, db_name(s), first_ns, last_ns, err);
+}
+
+static ds_rc sq_coverage_scan(ds_store *base, uint64_t from_ns, uint64_t to_ns, ds_coverage_fn fn, void *ctx,
+                              ds_err *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    return ds_sqlite_coverage_scan(s->db, db_name(s), from_ns, to_ns, fn, ctx, err);
+}
+
 static ds_rc sq_day_span(ds_store *base, int32_t *first, int32_t *last, ds_err *err)
 {
     sqlite_store *s = (sqlite_store *)base;
@@ -1514,6 +1554,9 @@ const ds_store_ops ds_store_sqlite = {
     .commit = sq_commit,
     .rollback = sq_rollback,
     .scan = sq_scan,
+    .put_coverage = sq_put_coverage,
+    .coverage_span = sq_coverage_span,
+    .coverage_scan = sq_coverage_scan,
     .day_span = sq_day_span,
     .sensors = sq_sensors,
     .sensor_stats = sq_sensor_stats,

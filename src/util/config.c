@@ -5,6 +5,7 @@
  * ends up counted against the wrong darknet.
  */
 #include "util/config.h"
+#include "util/timeutil.h"
 
 #include <ini.h>
 #include <stdio.h>
@@ -25,8 +26,10 @@ void ds_config_init(ds_config *c)
 
 void ds_config_free(ds_config *c)
 {
-    for (size_t i = 0; i < c->nsensors; i++)
+    for (size_t i = 0; i < c->nsensors; i++) {
         free(c->sensors[i].prefixes);
+        free(c->sensors[i].outages);
+    }
     free(c->sensors);
     c->sensors = NULL;
     c->nsensors = 0;
@@ -239,6 +242,38 @@ static int set_count(uint32_t *dst, const char *v, uint32_t max, struct load_ctx
     return 1;
 }
 
+/* [sensor.NAME] outage = FROM..TO[, FROM..TO...]: spans the sensor was down. */
+static int add_outages(ds_config *c, const char *sensor, const char *value, struct load_ctx *lc)
+{
+    ds_sensor_conf *sc = sensor_get(c, sensor, lc->err);
+    char buf[4096];
+    if (!sc) {
+        char inner[sizeof lc->err->msg];
+        snprintf(inner, sizeof inner, "%s", lc->err->msg);
+        lc->rc = ds_fail(lc->err, DS_EINVAL, "%s:%d: %s", lc->path, lc->line, inner);
+        return 0;
+    }
+    snprintf(buf, sizeof buf, "%s", value);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *t = trim(tok);
+        int64_t a, b;
+        if (strlen(t) >= sizeof sc->outages[0].span || ds_span_parse(t, &a, &b) != 0) {
+            lc->rc = ds_fail(lc->err, DS_EINVAL, "%s:%d: [sensor.%s] outage '%s': write FROM..TO with FROM before TO, "
+                             "each YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] with an optional Z or +HH:MM",
+                             lc->path, lc->line, sensor, t);
+            return 0;
+        }
+        ds_outage_decl *n = realloc(sc->outages, (sc->noutages + 1) * sizeof *n);
+        if (!n) {
+            lc->rc = ds_fail(lc->err, DS_ENOMEM, "out of memory");
+            return 0;
+        }
+        sc->outages = n;
+        snprintf(sc->outages[sc->noutages++].span, sizeof n->span, "%s", t);
+    }
+    return 1;
+}
+
 static int on_kv(void *user, const char *section, const char *name, const char *value)
 {
     struct load_ctx *lc = user;
@@ -280,6 +315,8 @@ static int on_kv(void *user, const char *section, const char *name, const char *
         }
         return 1;
     }
+    if (strncmp(section, "sensor.", 7) == 0 && strcmp(name, "outage") == 0)
+        return add_outages(c, section + 7, value, lc);
     lc->rc = ds_fail(lc->err, DS_EINVAL, "%s:%d: unknown setting [%s] %s", lc->path, lc->line, section, name);
     return 0;
 }

@@ -5,6 +5,8 @@
  *   [report]           timezone = UTC                 (IANA name, e.g. Asia/Tokyo)
  *   [sensor.NAME]      darknet = 198.51.100.0/24, 203.0.113.0/24
  *                      darknet6 = 2001:db8::/64
+ *                      outage = 2023-08-01..2023-08-11, 2023-09-02T10:00Z..2023-09-02T14:00Z
+ *                               (declared down: analysis/coverage.h)
  *   [detect]           research_lists = PATH[, PATH...]   (MISP warninglist JSON files, type cidr)
  *                      research_asns = 398324, AS6939, ...  (networks of known research scanners)
  *                      scan_min_addresses = 25   scan_timeout = 480   (core/scan.h)
@@ -30,10 +32,18 @@ typedef struct ds_research_conf {
     size_t nasns;
 } ds_research_conf;
 
+/* A declared outage: "FROM..TO" as written (util/timeutil.h ds_span_parse), checked at load and
+ * converted where the timezone is known (analysis/coverage.c). */
+typedef struct ds_outage_decl {
+    char span[96];
+} ds_outage_decl;
+
 typedef struct ds_sensor_conf {
     char name[64];
     ds_prefix *prefixes;      /* IPv4 and IPv6 prefixes, in file order */
     size_t nprefixes;
+    ds_outage_decl *outages;  /* [sensor.NAME] outage = FROM..TO[, FROM..TO...] */
+    size_t noutages;
 } ds_sensor_conf;
 
 typedef struct ds_config {

@@ -105,3 +105,78 @@ char *ds_day_format(int32_t day, char buf[11])
     snprintf(buf, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, m % 100u, d % 100u);
     return buf;
 }
+
+/* Digits of s[0..n) as a number, or -1 when any is not a digit. */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+int ds_time_parse(const char *s, int64_t *sec)
+{
+    int32_t day;
+    char date[11];
+    int h = 0, m = 0, sc = 0, local = 1;
+    long off = 0;
+    if (!s || strlen(s) < 10)
+        return -1;
+    memcpy(date, s, 10);
+    date[10] = '\0';
+    if (ds_day_parse(date, &day) != 0)
+        return -1;
+    const char *p = s + 10;
+    if (*p == 'T' || *p == ' ') {
+        if ((h = digits(p + 1, 2)) < 0 || p[3] != ':' || (m = digits(p + 4, 2)) < 0 || h > 23 || m > 59)
+            return -1;
+        p += 6;
+        if (*p == ':') {
+            if ((sc = digits(p + 1, 2)) < 0 || sc > 60)
+                return -1;
+            p += 3;
+        }
+    }
+    if (*p == 'Z') {
+        local = 0;
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh = digits(p + 1, 2), om = p[3] == ':' ? digits(p + 4, 2) : -1;
+        if (oh < 0 || om < 0 || oh > 23 || om > 59)
+            return -1;
+        off = (oh * 3600L + om * 60L) * (*p == '-' ? -1 : 1);
+        local = 0;
+        p += 6;
+    }
+    if (*p)
+        return -1;
+    int64_t t = (int64_t)day * 86400 + h * 3600 + m * 60 + sc;   /* as if UTC */
+    if (local) {
+        /* the local wall time t: the offset in force then (tried twice, as around a DST change
+         * the offset at t - offset(t) can differ from offset(t)); a time skipped by DST moves on */
+        long o1 = ds_tz_offset(t);
+        long o2 = ds_tz_offset(t - o1);
+        t -= o2;
+    } else {
+        t -= off;
+    }
+    *sec = t;
+    return 0;
+}
+
+int ds_span_parse(const char *s, int64_t *from, int64_t *to)
+{
+    const char *dots = s ? strstr(s, "..") : NULL;
+    char a[64];
+    if (!dots || (size_t)(dots - s) >= sizeof a)
+        return -1;
+    memcpy(a, s, (size_t)(dots - s));
+    a[dots - s] = '\0';
+    if (ds_time_parse(a, from) != 0 || ds_time_parse(dots + 2, to) != 0 || *to <= *from)
+        return -1;
+    return 0;
+}

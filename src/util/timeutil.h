@@ -24,6 +24,13 @@ char *ds_day_format(int32_t day, char buf[11]);
 int32_t ds_days_from_civil(int y, unsigned m, unsigned d);
 void ds_civil_from_days(int32_t z, int *y, unsigned *m, unsigned *d);
 
+/* A time as the configuration and the command line write it: "YYYY-MM-DD" (the start of that
+ * local day), "YYYY-MM-DDTHH:MM[:SS]" (local time) or either followed by "Z" or "+HH:MM"/"-HH:MM"
+ * (that offset).  Returns 0 and sets *sec (UNIX seconds), or -1 when s is not such a time. */
+int ds_time_parse(const char *s, int64_t *sec);
+/* "FROM..TO" of two such times, FROM before TO: 0, or -1. */
+int ds_span_parse(const char *s, int64_t *from, int64_t *to);
+
 /* Maps packet timestamps to local days with a cache per 15-minute slot (every zone offset and
  * every DST change in the tz database falls on a quarter hour, so a slot never spans two days). */
 typedef struct ds_daycache { int64_t slot; int32_t day; } ds_daycache;

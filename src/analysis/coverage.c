@@ -1,0 +1,487 @@
+/* coverage.c: hours each sensor observed, from the store's coverage rows (see coverage.h).
+ *
+ * Loading a period reads every coverage row that overlaps it and CONTEXT_DAYS before it (a
+ * few hundred rows a quarter for capture files, one per segment for live sensors), and lays them
+ * out per sensor as two arrays over UTC hours: "some file observed this hour for this sensor"
+ * and the packets the sensor received in it.  Then, per sensor:
+ *
+ *   usual   = the 10th percentile of the packets of its observed hours that had any;
+ *   state   = DECLARED when the configuration says the sensor was down,
+ *             COVERED  when observed and packets arrived,
+ *             OUTAGE   when observed, nothing arrived, and usual >= DS_COVERAGE_MIN_RATE,
+ *             COVERED  when observed and silence is believable (usual below that),
+ *             NODATA   when no file observed the hour.
+ *
+ * A low percentile, not the median, so that a sensor whose traffic swings with the time of day
+ * is judged by its quiet hours.  An outage that reaches back to the start of the loaded hours
+ * began earlier: the load is repeated with twice the context until the outage's start is inside
+ * it or the store's data begins, so a report names an outage wherever it began.
+ *
+ * A sensor with no packet at all in the loaded hours (a period inside a long outage) takes its
+ * usual rate from its whole history: otherwise an outage longer than the context would look
+ * like a quiet sensor.
+ */
+#include "analysis/coverage.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/timeutil.h"
+
+#define CONTEXT_DAYS 28
+#define HOUR_NS 3600000000000ULL
+
+/* The first second of local day `day`. */
+static int64_t day_start(int32_t day)
+{
+    int64_t t = (int64_t)day * 86400 - ds_tz_offset((int64_t)day * 86400);
+    /* walk to the exact boundary: at most a few steps around a DST change */
+    while (ds_day_of(t) >= day)
+        t -= 900;
+    while (ds_day_of(t) < day)
+        t += 900;
+    while (ds_day_of(t - 1) >= day)
+        t--;
+    return t;
+}
+
+static int64_t floor_hour(int64_t sec) { return sec >= 0 ? sec / 3600 : -((-sec + 3599) / 3600); }
+
+typedef struct load_ctx {
+    ds_coverage *c;
+    uint8_t **seen;             /* per sensor: [nhours] 1 observed by some row, 2 by a row without
+                                 * hour counts (written before they were kept) */
+    int64_t *ids;               /* sensor ids, index = sensor position */
+} load_ctx;
+
+static ptrdiff_t sensor_pos(const ds_coverage *c, int64_t id)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->s[i].id == id)
+            return (ptrdiff_t)i;
+    return -1;
+}
+
+static ds_rc on_row(void *ctx, const ds_coverage_row *r, ds_err *err)
+{
+    load_ctx *lc = ctx;
+    ds_coverage *c = lc->c;
+    ptrdiff_t p = sensor_pos(c, r->sensor_id);
+    if (p < 0)
+        return DS_OK;   /* a sensor row the sensors table does not have: nothing to attach it to */
+    int64_t a = (int64_t)(r->first_ns / HOUR_NS), b = (int64_t)(r->last_ns / HOUR_NS);
+    int64_t lo = a > c->h0 ? a : c->h0, hi = b < c->h0 + (int64_t)c->nhours - 1 ? b : c->h0 + (int64_t)c->nhours - 1;
+    for (int64_t h = lo; h <= hi; h++)
+        if (!lc->seen[p][h - c->h0])
+            lc->seen[p][h - c->h0] = 1;
+    if (!r->hours) {   /* a row written before hours were counted: observed, counts unknown */
+        for (int64_t h = lo; h <= hi; h++)
+            lc->seen[p][h - c->h0] = 2;
+        return DS_OK;
+    }
+    for (size_t i = 0; i < r->nhours; i++) {
+        int64_t h = r->hour0 + (int64_t)i;
+        if (h < c->h0 || h >= c->h0 + (int64_t)c->nhours || !r->hours[i])
+            continue;
+        uint32_t *v = &c->s[p].packets[h - c->h0];
+        *v = r->hours[i] > UINT32_MAX - *v ? UINT32_MAX : *v + r->hours[i];
+        if (!lc->seen[p][h - c->h0])
+            lc->seen[p][h - c->h0] = 1;
+    }
+    return DS_OK;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The 10th percentile of the nonzero values of v[0..n) (0 when none); scratch holds n. */
+static double usual_rate(const uint32_t *v, size_t n, uint32_t *scratch)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i])
+            scratch[k++] = v[i];
+    if (!k)
+        return 0;
+    qsort(scratch, k, sizeof *scratch, cmp_u32);
+    return scratch[k / 10];
+}
+
+/* Usual rates of sensors that had no packet in the loaded hours, from their whole history. */
+typedef struct hist_ctx {
+    ds_coverage *c;
+    uint32_t **v;
+    size_t *n, *cap;
+} hist_ctx;
+
+static ds_rc on_hist_row(void *ctx, const ds_coverage_row *r, ds_err *err)
+{
+    hist_ctx *hc = ctx;
+    ptrdiff_t p = sensor_pos(hc->c, r->sensor_id);
+    if (p < 0 || hc->c->s[p].usual > 0 || !hc->v[p + 0] /* not asked for */)
+        return DS_OK;
+    for (size_t i = 0; r->hours && i < r->nhours; i++) {
+        if (!r->hours[i])
+            continue;
+        if (hc->n[p] == hc->cap[p]) {
+            size_t nc = hc->cap[p] * 2;
+            uint32_t *nv = realloc(hc->v[p], nc * sizeof *nv);
+            if (!nv)
+                return ds_fail(err, DS_ENOMEM, "out of memory");
+            hc->v[p] = nv;
+            hc->cap[p] = nc;
+        }
+        hc->v[p][hc->n[p]++] = r->hours[i];
+    }
+    return DS_OK;
+}
+
+static ds_rc history_rates(ds_store *st, ds_coverage *c, ds_err *err)
+{
+    ds_rc rc = DS_ENOMEM;
+    size_t need = 0;
+    uint32_t **v = calloc(c->n, sizeof *v);
+    size_t *n = calloc(c->n, sizeof *n), *cap = calloc(c->n, sizeof *cap);
+    if (!v || !n || !cap)
+        goto out;
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->s[i].usual > 0)
+            continue;
+        need++;
+        cap[i] = 1024;
+        if (!(v[i] = malloc(cap[i] * sizeof **v)))
+            goto out;
+    }
+    rc = DS_OK;
+    if (!need)
+        goto out;
+    hist_ctx hc = { c, v, n, cap };
+    if ((rc = st->ops->coverage_scan(st, 0, UINT64_MAX, on_hist_row, &hc, err)) != DS_OK)
+        goto out;
+    for (size_t i = 0; i < c->n; i++) {
+        if (!v[i] || !n[i])
+            continue;
+        uint32_t *scratch = malloc(n[i] * sizeof *scratch);
+        if (!scratch) {
+            rc = DS_ENOMEM;
+            goto out;
+        }
+        c->s[i].usual = usual_rate(v[i], n[i], scratch);
+        free(scratch);
+    }
+out:
+    if (rc == DS_ENOMEM)
+        ds_fail(err, rc, "out of memory");
+    for (size_t i = 0; v && i < c->n; i++)
+        free(v[i]);
+    free(v);
+    free(n);
+    free(cap);
+    return rc;
+}
+
+/* Mark the declared outages of cfg's sensors. */
+static void apply_declared(ds_coverage *c, const ds_config *cfg)
+{
+    for (size_t k = 0; cfg && k < cfg->nsensors; k++) {
+        const ds_sensor_conf *sc = &cfg->sensors[k];
+        ds_cov_sensor *s = NULL;
+        for (size_t i = 0; i < c->n; i++)
+            if (strcmp(c->s[i].name, sc->name) == 0)
+                s = &c->s[i];
+        for (size_t j = 0; s && j < sc->noutages; j++) {
+            int64_t a, b;
+            if (ds_span_parse(sc->outages[j].span, &a, &b) != 0)
+                continue;   /* checked when the configuration was loaded */
+            /* hours wholly inside the declared span: a partial hour keeps what the data says */
+            int64_t ha = (a + 3599) / 3600, hb = b / 3600;   /* [ha, hb) */
+            for (int64_t h = ha; h < hb; h++)
+                if (h >= c->h0 && h < c->h0 + (int64_t)c->nhours)
+                    s->state[h - c->h0] = DS_HOUR_DECLARED;
+        }
+    }
+}
+
+static void coverage_release(ds_coverage *c)
+{
+    for (size_t i = 0; c && c->s && i < c->n; i++) {
+        free(c->s[i].state);
+        free(c->s[i].packets);
+    }
+    if (c)
+        free(c->s);
+}
+
+void ds_coverage_free(ds_coverage *c)
+{
+    coverage_release(c);
+    free(c);
+}
+
+/* Load with `context` days before `from`. */
+static ds_rc load(ds_store *st, const ds_config *cfg, int32_t from, int32_t to, int32_t context, ds_coverage *c,
+                  ds_err *err)
+{
+    ds_rc rc;
+    ds_sensor_info *si = NULL;
+    size_t nsi = 0;
+    load_ctx lc = { c, NULL, NULL };
+    uint32_t *scratch = NULL;
+    memset(c, 0, sizeof *c);
+    c->from = from;
+    c->to = to;
+    uint64_t dfirst, dlast;
+    rc = st->ops->coverage_span(st, &dfirst, &dlast, err);
+    if (rc == DS_OK) {
+        c->data_first = (int64_t)(dfirst / HOUR_NS) * 3600;
+        c->data_last = ((int64_t)(dlast / HOUR_NS) + 1) * 3600;
+    } else if (rc == DS_ENOTFOUND) {
+        ds_err_clear(err);
+    } else {
+        return rc;
+    }
+    if ((rc = st->ops->sensors(st, &si, &nsi, err)) != DS_OK)
+        return rc;
+    c->h0 = floor_hour(day_start(from - context));
+    int64_t hend = floor_hour(day_start(to + 1) - 1) + 1;
+    c->nhours = (size_t)(hend - c->h0);
+    rc = DS_ENOMEM;
+    if (nsi && !(c->s = calloc(nsi, sizeof *c->s)))
+        goto out;
+    c->n = nsi;
+    if (nsi && !(lc.seen = calloc(nsi, sizeof *lc.seen)))
+        goto out;
+    for (size_t i = 0; i < nsi; i++) {
+        c->s[i].id = si[i].id;
+        snprintf(c->s[i].name, sizeof c->s[i].name, "%s", si[i].name);
+        c->s[i].v4_addresses = si[i].v4_addresses;
+        if (!(c->s[i].state = calloc(c->nhours, 1)) || !(c->s[i].packets = calloc(c->nhours, sizeof(uint32_t))) ||
+            !(lc.seen[i] = calloc(c->nhours, 1)))
+            goto out;
+    }
+    if (!(scratch = malloc((c->nhours ? c->nhours : 1) * sizeof *scratch)))
+        goto out;
+    if ((rc = st->ops->coverage_scan(st, (uint64_t)c->h0 * HOUR_NS, (uint64_t)(c->h0 + (int64_t)c->nhours) * HOUR_NS - 1,
+                                     on_row, &lc, err)) != DS_OK)
+        goto out;
+    for (size_t i = 0; i < c->n; i++)
+        c->s[i].usual = usual_rate(c->s[i].packets, c->nhours, scratch);
+    if ((rc = history_rates(st, c, err)) != DS_OK)
+        goto out;
+    for (size_t i = 0; i < c->n; i++) {
+        ds_cov_sensor *s = &c->s[i];
+        for (size_t h = 0; h < c->nhours; h++)
+            s->state[h] = !lc.seen[i][h]  ? DS_HOUR_NODATA
+                          : s->packets[h] || lc.seen[i][h] == 2 ? DS_HOUR_COVERED
+                          : s->usual >= DS_COVERAGE_MIN_RATE ? DS_HOUR_OUTAGE
+                                                             : DS_HOUR_COVERED;
+    }
+    apply_declared(c, cfg);
+    rc = DS_OK;
+out:
+    if (rc == DS_ENOMEM)
+        ds_fail(err, rc, "out of memory");
+    for (size_t i = 0; lc.seen && i < nsi; i++)
+        free(lc.seen[i]);
+    free(lc.seen);
+    free(scratch);
+    free(si);
+    return rc;
+}
+
+/* 1 when some sensor's outage (or gap inside the data) reaches the first loaded hour and the
+ * store has data before it: the outage began earlier than the context shows. */
+static int reaches_back(const ds_coverage *c)
+{
+    if (!c->data_first || c->h0 * 3600 <= c->data_first)
+        return 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->nhours && c->s[i].state[0] != DS_HOUR_COVERED)
+            return 1;
+    return 0;
+}
+
+ds_rc ds_coverage_load(ds_store *st, const ds_config *cfg, int32_t from, int32_t to, ds_coverage **out, ds_err *err)
+{
+    ds_rc rc;
+    *out = NULL;
+    if (to < from)
+        return ds_fail(err, DS_EINVAL, "coverage: the period ends before it begins");
+    if (!st->ops->coverage_scan)
+        return ds_fail(err, DS_EINVAL, "coverage: the %s store keeps no coverage", st->ops->name);
+    ds_coverage *c = calloc(1, sizeof *c);
+    if (!c)
+        return ds_fail(err, DS_ENOMEM, "out of memory");
+    for (int32_t context = CONTEXT_DAYS;; context *= 2) {
+        if ((rc = load(st, cfg, from, to, context, c, err)) != DS_OK)
+            break;
+        if (!reaches_back(c) || context > 366 * 50)
+            break;
+        coverage_release(c);
+    }
+    if (rc != DS_OK) {
+        ds_coverage_free(c);
+        return rc;
+    }
+    *out = c;
+    return DS_OK;
+}
+
+/* Covered seconds of sensor s in [a, b) (unix seconds, within the loaded hours). */
+static int64_t covered_seconds(const ds_coverage *c, const ds_cov_sensor *s, int64_t a, int64_t b)
+{
+    int64_t sum = 0;
+    for (int64_t h = floor_hour(a); h * 3600 < b; h++) {
+        if (h < c->h0 || h >= c->h0 + (int64_t)c->nhours || s->state[h - c->h0] != DS_HOUR_COVERED)
+            continue;
+        int64_t lo = h * 3600 > a ? h * 3600 : a, hi = (h + 1) * 3600 < b ? (h + 1) * 3600 : b;
+        sum += hi - lo;
+    }
+    return sum;
+}
+
+static double sensor_day_frac(const ds_coverage *c, const ds_cov_sensor *s, int32_t day)
+{
+    int64_t a = day_start(day), b = day_start(day + 1);
+    return b > a ? (double)covered_seconds(c, s, a, b) / (double)(b - a) : 0.0;
+}
+
+/* Weight of sensor s in an address-weighted mean (equal weights when no sensor has IPv4). */
+static double weight(const ds_coverage *c, const ds_cov_sensor *s)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->s[i].v4_addresses)
+            return (double)s->v4_addresses;
+    return 1.0;
+}
+
+double ds_coverage_day_frac(const ds_coverage *c, int64_t sensor_id, int32_t day)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        if (sensor_id && c->s[i].id != sensor_id)
+            continue;
+        double w = sensor_id ? 1.0 : weight(c, &c->s[i]);
+        num += w * sensor_day_frac(c, &c->s[i], day);
+        den += w;
+    }
+    return den > 0 ? num / den : 0.0;
+}
+
+double ds_coverage_hour_frac(const ds_coverage *c, int64_t sensor_id, int64_t hour)
+{
+    double num = 0, den = 0;
+    if (hour < c->h0 || hour >= c->h0 + (int64_t)c->nhours)
+        return 0.0;
+    for (size_t i = 0; i < c->n; i++) {
+        if (sensor_id && c->s[i].id != sensor_id)
+            continue;
+        double w = sensor_id ? 1.0 : weight(c, &c->s[i]);
+        num += w * (c->s[i].state[hour - c->h0] == DS_HOUR_COVERED);
+        den += w;
+    }
+    return den > 0 ? num / den : 0.0;
+}
+
+double ds_coverage_days(const ds_coverage *c, int64_t sensor_id, int32_t from, int32_t to)
+{
+    double sum = 0;
+    for (int32_t d = from; d <= to; d++)
+        sum += ds_coverage_day_frac(c, sensor_id, d);
+    return sum;
+}
+
+double ds_coverage_addr_days(const ds_coverage *c, int64_t sensor_id, int32_t from, int32_t to)
+{
+    double sum = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        if (sensor_id && c->s[i].id != sensor_id)
+            continue;
+        if (!c->s[i].v4_addresses)
+            continue;
+        double days = 0;
+        for (int32_t d = from; d <= to; d++)
+            days += sensor_day_frac(c, &c->s[i], d);
+        sum += (double)c->s[i].v4_addresses * days;
+    }
+    return sum;
+}
+
+static int cmp_outage(const void *a, const void *b)
+{
+    const ds_outage *x = a, *y = b;
+    int k = strcmp(x->sensor, y->sensor);
+    if (k)
+        return k;
+    return (x->from > y->from) - (x->from < y->from);
+}
+
+ds_rc ds_coverage_outages(const ds_coverage *c, ds_outage **out, size_t *n, ds_err *err)
+{
+    ds_outage *v = NULL;
+    size_t nv = 0, cap = 0;
+    int64_t pa = day_start(c->from), pb = day_start(c->to + 1);
+    int64_t end = c->h0 + (int64_t)c->nhours;
+    *out = NULL;
+    *n = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const ds_cov_sensor *s = &c->s[i];
+        for (int64_t h = c->h0; h < end;) {
+            int st = s->state[h - c->h0];
+            int64_t e = h + 1;
+            while (e < end && s->state[e - c->h0] == st)
+                e++;
+            int64_t from = h * 3600, to = e * 3600;
+            int keep = st == DS_HOUR_OUTAGE || st == DS_HOUR_DECLARED, open_end = 0;
+            /* a gap with no data counts only inside the store's data: before the first file and
+             * after the last there is simply nothing yet */
+            if (st == DS_HOUR_NODATA && c->data_last > c->data_first && from >= c->data_first &&
+                from < c->data_last) {
+                keep = 1;
+                if (to >= c->data_last) {
+                    to = c->data_last;   /* this sensor stopped while the others went on */
+                    open_end = 1;
+                }
+            }
+            if (keep && from < pb && to > pa) {
+                if (nv == cap) {
+                    size_t nc = cap ? cap * 2 : 8;
+                    ds_outage *nvv = realloc(v, nc * sizeof *nvv);
+                    if (!nvv) {
+                        free(v);
+                        return ds_fail(err, DS_ENOMEM, "out of memory");
+                    }
+                    v = nvv;
+                    cap = nc;
+                }
+                ds_outage *o = &v[nv++];
+                memset(o, 0, sizeof *o);
+                o->sensor_id = s->id;
+                snprintf(o->sensor, sizeof o->sensor, "%s", s->name);
+                o->kind = st;
+                o->from = from;
+                o->to = to;
+                o->open_end = open_end || (st != DS_HOUR_NODATA && e == end && to >= c->data_last);
+            }
+            h = e;
+        }
+    }
+    if (nv)
+        qsort(v, nv, sizeof *v, cmp_outage);
+    *out = v;
+    *n = nv;
+    return DS_OK;
+}
+
+ds_rc ds_coverage_span(ds_store *st, const ds_config *cfg, int32_t *first, int32_t *last, ds_err *err)
+{
+    /* HOURLY chunks exist exactly for the days that classified packets arrived on, and packets
+     * with impossible timestamps are not classified: the same days as the covered ones, without
+     * a second read of the coverage rows */
+    return st->ops->day_span(st, first, last, err);
+}

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "analysis/coverage.h"
 #include "cli/cli.h"
 #include "net/collector.h"
 #include "util/textfmt.h"
@@ -25,12 +26,98 @@ static int64_t silent_for(const ds_sensor_health *h, size_t nh, const char *name
     return -1;
 }
 
+/* Coverage of the whole store (analysis/coverage.h), or NULL when it covers nothing. */
+static ds_rc load_coverage(ds_store *st, const ds_config *cfg, ds_coverage **cov, ds_err *err)
+{
+    uint64_t a, b;
+    *cov = NULL;
+    ds_rc rc = st->ops->coverage_span(st, &a, &b, err);
+    if (rc == DS_ENOTFOUND) {
+        ds_err_clear(err);
+        return DS_OK;
+    }
+    if (rc != DS_OK)
+        return rc;
+    return ds_coverage_load(st, cfg, ds_day_of((int64_t)(a / 1000000000ULL)), ds_day_of((int64_t)(b / 1000000000ULL)),
+                            cov, err);
+}
+
+static const char *outage_kind(int kind)
+{
+    return kind == DS_HOUR_DECLARED ? "declared" : kind == DS_HOUR_OUTAGE ? "inferred" : "no_data";
+}
+
+/* "12 d 4 h" */
+static char *span_text(int64_t sec, char *buf, size_t len)
+{
+    if (sec >= 86400)
+        snprintf(buf, len, "%lld d %lld h", (long long)(sec / 86400), (long long)(sec % 86400 / 3600));
+    else
+        snprintf(buf, len, "%lld h", (long long)(sec / 3600));
+    return buf;
+}
+
+/* JSON: the sensor's coverage fields ("covered_days", "days", "outages"), after its counts. */
+static void coverage_json(const ds_coverage *cov, const ds_outage *o, size_t no, int64_t sensor_id)
+{
+    if (!cov || !sensor_id) {
+        printf(", \"covered_days\": null, \"days\": null, \"outages\": []");
+        return;
+    }
+    printf(", \"covered_days\": %.4f, \"days\": %d, \"outages\": [",
+           ds_coverage_days(cov, sensor_id, cov->from, cov->to), (int)(cov->to - cov->from + 1));
+    int k = 0;
+    for (size_t i = 0; i < no; i++) {
+        char f[32], t[32];
+        if (o[i].sensor_id != sensor_id)
+            continue;
+        printf("%s{\"from\": \"%s\", \"to\": \"%s\", \"hours\": %lld, \"kind\": \"%s\", \"open\": %s}", k++ ? ", " : "",
+               cli_time((uint64_t)o[i].from * 1000000000ULL, f, sizeof f),
+               cli_time((uint64_t)o[i].to * 1000000000ULL, t, sizeof t), (long long)((o[i].to - o[i].from) / 3600),
+               outage_kind(o[i].kind), o[i].open_end ? "true" : "false");
+    }
+    printf("]");
+}
+
+/* Table: covered days per sensor, then one line per outage. */
+static void coverage_table(const ds_coverage *cov, const ds_outage *o, size_t no)
+{
+    char a[16], b[16];
+    if (!cov) {
+        printf("coverage: none (no capture observed anything yet)\n");
+        return;
+    }
+    printf("\ncoverage %s .. %s (%d days)\n%-12s %12s %8s %10s %8s\n", ds_day_format(cov->from, a),
+           ds_day_format(cov->to, b), (int)(cov->to - cov->from + 1), "sensor", "covered days", "share", "usual/h",
+           "outages");
+    for (size_t i = 0; i < cov->n; i++) {
+        const ds_cov_sensor *s = &cov->s[i];
+        double d = ds_coverage_days(cov, s->id, cov->from, cov->to), all = (double)(cov->to - cov->from + 1);
+        size_t k = 0;
+        for (size_t j = 0; j < no; j++)
+            k += o[j].sensor_id == s->id;
+        printf("%-12s %12.2f %7.1f%% %10.0f %8zu\n", s->name, d, all > 0 ? 100.0 * d / all : 0.0, s->usual, k);
+    }
+    for (size_t j = 0; j < no; j++) {
+        char f[32], t[32], len[32];
+        printf("OUTAGE: sensor %s %s .. %s%s (%s, %s)\n", o[j].sensor, cli_time((uint64_t)o[j].from * 1000000000ULL, f, sizeof f),
+               cli_time((uint64_t)o[j].to * 1000000000ULL, t, sizeof t), o[j].open_end ? " and on" : "",
+               span_text(o[j].to - o[j].from, len, sizeof len),
+               o[j].kind == DS_HOUR_DECLARED ? "declared in the configuration"
+               : o[j].kind == DS_HOUR_OUTAGE ? "inferred: no packet in hours where many are usual"
+                                             : "no capture covers it");
+    }
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
         "usage: darkscope stats [OPTIONS]\n\n"
         "Per sensor: packets classified, packets to no darknet (outside), non-IP, truncated, fragments,\n"
-        "malformed, unknown link types, files ingested, and the period covered.  The row '-' holds what\n"
+        "malformed, unknown link types, files ingested, and the period covered.  Then each sensor's\n"
+        "coverage: the days it was observing (covered days), its usual packets an hour, and every\n"
+        "outage: declared ([sensor.NAME] outage), inferred (no packet in hours where many are usual)\n"
+        "or a gap no capture covers (docs/store.md, \"Coverage\").  The row '-' holds what\n"
         "could not be attributed to one sensor: packets to no darknet (outside) and non-IP frames, when\n"
         "several sensors are configured and --sensor was not given at ingest.\n\n"
         "For a store a collector feeds, each sensor's last upload, lag, kernel drops and spool depth\n"
@@ -55,7 +142,9 @@ int ds_cmd_stats_run(int argc, char **argv)
     ds_store *st = NULL;
     ds_sensor_stats *rows = NULL;
     ds_sensor_health *health = NULL;
-    size_t n = 0, nhealth = 0;
+    ds_coverage *cov = NULL;
+    ds_outage *outages = NULL;
+    size_t n = 0, nhealth = 0, noutages = 0;
     ds_err err = { 0 };
 
     ds_config_init(&cfg);
@@ -85,6 +174,11 @@ int ds_cmd_stats_run(int argc, char **argv)
         cli_error(NULL, &err);
         goto out;
     }
+    if (load_coverage(st, &cfg, &cov, &err) != DS_OK ||
+        (cov && ds_coverage_outages(cov, &outages, &noutages, &err) != DS_OK)) {
+        cli_error(NULL, &err);
+        goto out;
+    }
     int64_t now = (int64_t)time(NULL);
     int json = strcmp(format, "json") == 0;
     if (json)
@@ -107,6 +201,7 @@ int ds_cmd_stats_run(int argc, char **argv)
                    (unsigned long long)r->c.outcome[DS_PKT_NON_IP], (unsigned long long)r->c.outcome[DS_PKT_TRUNCATED],
                    (unsigned long long)r->c.outcome[DS_PKT_FRAGMENT], (unsigned long long)r->c.outcome[DS_PKT_MALFORMED],
                    (unsigned long long)r->c.outcome[DS_PKT_UNKNOWN_LINK], (unsigned long long)r->files, f, l, tz);
+            coverage_json(cov, outages, noutages, r->sensor_id);
             int64_t silent = r->sensor_id ? silent_for(health, nhealth, r->name, cfg.sensor_silence_s, now) : -1;
             if (silent < 0)
                 printf(", \"silent_s\": null}");
@@ -125,6 +220,8 @@ int ds_cmd_stats_run(int argc, char **argv)
         printf("%s]\n", n ? "\n" : "");
     else
         printf("(times in %s)\n", tz);
+    if (!json)
+        coverage_table(cov, outages, noutages);
     /* live sensors: last upload, lag, kernel drops, spool depth (nothing when none uploaded) */
     if (!json && ds_collector_print_health(st, stdout, 0, &err) != DS_OK) {
         cli_error(NULL, &err);
@@ -143,6 +240,8 @@ int ds_cmd_stats_run(int argc, char **argv)
 out:
     free(rows);
     free(health);
+    free(outages);
+    ds_coverage_free(cov);
     ds_store_close(st);
     ds_config_free(&cfg);
     return status;

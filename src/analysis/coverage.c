@@ -8,14 +8,18 @@
  *   usual   = the 10th percentile of the packets of its observed hours that had any;
  *   state   = DECLARED when the configuration says the sensor was down,
  *             COVERED  when observed and packets arrived,
- *             OUTAGE   when observed, nothing arrived, and usual >= DS_COVERAGE_MIN_RATE,
+ *             COVERED  when a span vouched for by more than packets covers it: a live sensor's
+ *                      segment, pcapng interface statistics, `ingest --covers`,
+ *             OUTAGE   when only a plain capture's span covers it, nothing arrived, and usual >=
+ *                      DS_COVERAGE_MIN_RATE (the inference the issue asks for plain pcap),
  *             COVERED  when observed and silence is believable (usual below that),
  *             NODATA   when no file observed the hour.
  *
  * A low percentile, not the median, so that a sensor whose traffic swings with the time of day
- * is judged by its quiet hours.  An outage that reaches back to the start of the loaded hours
- * began earlier: the load is repeated with twice the context until the outage's start is inside
- * it or the store's data begins, so a report names an outage wherever it began.
+ * is judged by its quiet hours.  CONTEXT_DAYS are loaded on either side of the period.  An
+ * outage that reaches the first or last loaded hour began earlier or ended later: the load is
+ * repeated with twice the context until the outage's ends are inside it or the store's data
+ * ends, so a report names an outage wherever it began.
  *
  * A sensor with no packet at all in the loaded hours (a period inside a long outage) takes its
  * usual rate from its whole history: otherwise an outage longer than the context would look
@@ -51,8 +55,9 @@ static int64_t floor_hour(int64_t sec) { return sec >= 0 ? sec / 3600 : -((-sec 
 
 typedef struct load_ctx {
     ds_coverage *c;
-    uint8_t **seen;             /* per sensor: [nhours] 1 observed by some row, 2 by a row without
-                                 * hour counts (written before they were kept) */
+    uint8_t **seen;             /* per sensor: [nhours] 1 observed by a capture's packets (open to
+                                 * inference), 2 by a vouched-for span (segment, ISB, --covers) or a
+                                 * row without hour counts (written before they were kept) */
     int64_t *ids;               /* sensor ids, index = sensor position */
 } load_ctx;
 
@@ -73,14 +78,15 @@ static ds_rc on_row(void *ctx, const ds_coverage_row *r, ds_err *err)
         return DS_OK;   /* a sensor row the sensors table does not have: nothing to attach it to */
     int64_t a = (int64_t)(r->first_ns / HOUR_NS), b = (int64_t)(r->last_ns / HOUR_NS);
     int64_t lo = a > c->h0 ? a : c->h0, hi = b < c->h0 + (int64_t)c->nhours - 1 ? b : c->h0 + (int64_t)c->nhours - 1;
+    /* Only a capture's own packets leave its quiet hours open to inference; a span a sensor, an
+     * interface's statistics or the operator vouch for is observed as it stands, and so is a row
+     * written before hour counts were kept (its counts are unknown) */
+    uint8_t mark = r->source == DS_COVSRC_PACKETS && r->hours ? 1 : 2;
     for (int64_t h = lo; h <= hi; h++)
-        if (!lc->seen[p][h - c->h0])
-            lc->seen[p][h - c->h0] = 1;
-    if (!r->hours) {   /* a row written before hours were counted: observed, counts unknown */
-        for (int64_t h = lo; h <= hi; h++)
-            lc->seen[p][h - c->h0] = 2;
+        if (lc->seen[p][h - c->h0] < mark)
+            lc->seen[p][h - c->h0] = mark;
+    if (!r->hours)
         return DS_OK;
-    }
     for (size_t i = 0; i < r->nhours; i++) {
         int64_t h = r->hour0 + (int64_t)i;
         if (h < c->h0 || h >= c->h0 + (int64_t)c->nhours || !r->hours[i])
@@ -223,7 +229,7 @@ void ds_coverage_free(ds_coverage *c)
     free(c);
 }
 
-/* Load with `context` days before `from`. */
+/* Load with `context` days on either side of [from, to]. */
 static ds_rc load(ds_store *st, const ds_config *cfg, int32_t from, int32_t to, int32_t context, ds_coverage *c,
                   ds_err *err)
 {
@@ -248,7 +254,7 @@ static ds_rc load(ds_store *st, const ds_config *cfg, int32_t from, int32_t to, 
     if ((rc = st->ops->sensors(st, &si, &nsi, err)) != DS_OK)
         return rc;
     c->h0 = floor_hour(day_start(from - context));
-    int64_t hend = floor_hour(day_start(to + 1) - 1) + 1;
+    int64_t hend = floor_hour(day_start(to + 1 + context) - 1) + 1;
     c->nhours = (size_t)(hend - c->h0);
     rc = DS_ENOMEM;
     if (nsi && !(c->s = calloc(nsi, sizeof *c->s)))
@@ -294,15 +300,20 @@ out:
     return rc;
 }
 
-/* 1 when some sensor's outage (or gap inside the data) reaches the first loaded hour and the
- * store has data before it: the outage began earlier than the context shows. */
-static int reaches_back(const ds_coverage *c)
+/* 1 when some sensor's outage (or gap inside the data) reaches the first or the last loaded
+ * hour and the store has data beyond it: the outage began earlier, or ended later, than the
+ * context shows. */
+static int reaches_out(const ds_coverage *c)
 {
-    if (!c->data_first || c->h0 * 3600 <= c->data_first)
+    if (!c->data_first || !c->nhours)
         return 0;
-    for (size_t i = 0; i < c->n; i++)
-        if (c->nhours && c->s[i].state[0] != DS_HOUR_COVERED)
+    int64_t end = (c->h0 + (int64_t)c->nhours) * 3600;
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->h0 * 3600 > c->data_first && c->s[i].state[0] != DS_HOUR_COVERED)
             return 1;
+        if (end < c->data_last && c->s[i].state[c->nhours - 1] != DS_HOUR_COVERED)
+            return 1;
+    }
     return 0;
 }
 
@@ -320,7 +331,7 @@ ds_rc ds_coverage_load(ds_store *st, const ds_config *cfg, int32_t from, int32_t
     for (int32_t context = CONTEXT_DAYS;; context *= 2) {
         if ((rc = load(st, cfg, from, to, context, c, err)) != DS_OK)
             break;
-        if (!reaches_back(c) || context > 366 * 50)
+        if (!reaches_out(c) || context > 366 * 50)
             break;
         coverage_release(c);
     }

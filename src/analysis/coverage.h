@@ -51,7 +51,8 @@ typedef struct ds_cov_sensor {
 
 typedef struct ds_coverage {
     int32_t from, to;           /* local days asked for */
-    int64_t h0;                 /* first UTC hour held (unix seconds / 3600); before `from` for context */
+    int64_t h0;                 /* first UTC hour held (unix seconds / 3600); hours around the period
+                                 * are held for context */
     size_t nhours;
     ds_cov_sensor *s;
     size_t n;
@@ -71,8 +72,8 @@ typedef struct ds_outage {
 } ds_outage;
 
 /* Coverage of local days [from, to] for every sensor in the store.  cfg (may be NULL) supplies
- * declared outages.  Hours before `from` are loaded too, for the usual rates and for outages that
- * began earlier. */
+ * declared outages.  Hours around the period are loaded too, for the usual rates and for outages
+ * that began before it or end after it. */
 ds_rc ds_coverage_load(ds_store *st, const ds_config *cfg, int32_t from, int32_t to, ds_coverage **out, ds_err *err);
 void ds_coverage_free(ds_coverage *c);
 

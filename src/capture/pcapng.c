@@ -23,11 +23,15 @@
 enum {
     BT_PB = 0x00000002u,   /* obsolete Packet Block */
     BT_IDB = 0x00000001u,
+    BT_ISB = 0x00000005u,  /* Interface Statistics Block */
     BT_SPB = 0x00000003u,
     BT_EPB = 0x00000006u,
     BT_SHB = 0x0A0D0D0Au,
 };
 enum { OPT_ENDOFOPT = 0, OPT_IF_TSRESOL = 9, OPT_IF_TSOFFSET = 14 };
+/* ISB options (draft-ietf-opsawg-pcapng, "Interface Statistics Block"): when the interface began
+ * and stopped capturing, each a timestamp in the interface's units, high word first */
+enum { OPT_ISB_STARTTIME = 2, OPT_ISB_ENDTIME = 3 };
 
 typedef struct ng_block {
     uint32_t type;
@@ -259,6 +263,45 @@ static ds_rc simple_packet(ds_reader *r, const ng_block *b, ds_record *rec, ds_e
     return DS_OK;
 }
 
+/* An Interface Statistics Block: keep the capture span its isb_starttime and isb_endtime give
+ * (coverage: store.h DS_COVSRC_PCAPNG).  The statistics are advisory, so a malformed ISB is
+ * skipped, never a reason to refuse the packets around it. */
+static void read_isb(ds_reader *r, const ng_block *b)
+{
+    if (b->len < 12)
+        return;
+    uint32_t id = ds_rd32(b->body, r->ng_be);
+    if (id >= r->nifaces)
+        return;
+    const ds_iface *ifc = &r->ifaces[id];
+    const uint8_t *p = b->body + 12;
+    size_t left = b->len - 12;
+    uint64_t start = 0, end = 0;
+    while (left >= 4) {
+        uint16_t code = ds_rd16(p, r->ng_be), olen = ds_rd16(p + 2, r->ng_be);
+        size_t padded = ((size_t)olen + 3u) & ~(size_t)3u;
+        p += 4;
+        left -= 4;
+        if (padded > left || code == OPT_ENDOFOPT)
+            break;
+        if ((code == OPT_ISB_STARTTIME || code == OPT_ISB_ENDTIME) && olen == 8) {
+            uint64_t t = ticks_to_ns(ifc, (uint64_t)ds_rd32(p, r->ng_be) << 32 | ds_rd32(p + 4, r->ng_be));
+            if (code == OPT_ISB_STARTTIME)
+                start = t;
+            else
+                end = t;
+        }
+        p += padded;
+        left -= padded;
+    }
+    if (!start || !end || end < start)
+        return;
+    if (!r->isb_first_ns || start < r->isb_first_ns)
+        r->isb_first_ns = start;
+    if (end > r->isb_last_ns)
+        r->isb_last_ns = end;
+}
+
 ds_rc ds_pcapng_open(ds_reader *r, ds_err *err)
 {
     ng_block b;
@@ -290,8 +333,11 @@ ds_rc ds_pcapng_next(ds_reader *r, ds_record *rec, ds_err *err)
         case BT_IDB:
             rc = read_idb(r, &b, err);
             break;
+        case BT_ISB:
+            read_isb(r, &b);
+            break;
         default:
-            break; /* NRB, ISB, DSB, custom and unknown blocks: nothing we need */
+            break; /* NRB, DSB, custom and unknown blocks: nothing we need */
         }
         if (rc != DS_OK)
             return rc;

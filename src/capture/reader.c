@@ -290,6 +290,15 @@ ds_container ds_reader_container(const ds_reader *r) { return r->container; }
 const char *ds_reader_path(const ds_reader *r) { return r->path; }
 uint64_t ds_reader_size(const ds_reader *r) { return r->file_size; }
 
+int ds_reader_capture_span(const ds_reader *r, uint64_t *from_ns, uint64_t *to_ns)
+{
+    if (!r->isb_first_ns)
+        return 0;
+    *from_ns = r->isb_first_ns;
+    *to_ns = r->isb_last_ns;
+    return 1;
+}
+
 uint64_t ds_reader_consumed(const ds_reader *r)
 {
     return r->mapped ? (uint64_t)r->win_pos : r->raw_consumed;

@@ -81,6 +81,9 @@ uint64_t ds_reader_consumed(const ds_reader *r);
  * re-ingesting the same file: a dedupe key, not a security hash. */
 void ds_reader_hash(const ds_reader *r, uint8_t out[16]);
 
+/* The span a pcapng file's Interface Statistics Blocks say its interfaces captured (the earliest
+ * isb_starttime to the latest isb_endtime, in ns), as far as read: 1 and set, or 0 when none. */
+int ds_reader_capture_span(const ds_reader *r, uint64_t *from_ns, uint64_t *to_ns);
 void ds_reader_close(ds_reader *r);
 
 #endif

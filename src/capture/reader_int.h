@@ -94,6 +94,7 @@ struct ds_reader {
     int ng_be;             /* section byte order is big-endian */
     ds_iface *ifaces;
     uint32_t nifaces, ifaces_cap;
+    uint64_t isb_first_ns, isb_last_ns;   /* pcapng: the span the interface statistics give (0: none) */
 };
 
 /* reader.c */

@@ -24,6 +24,9 @@ static void usage(FILE *f)
         "                       default \"default\"); repeatable\n"
         "      --sensor NAME    the capture is from sensor NAME: only its darknet counts, the rest is\n"
         "                       outside (a sensor with no prefixes takes every IP packet)\n"
+        "      --covers FROM..TO  the span this capture covers (one file; times as YYYY-MM-DD or\n"
+        "                       YYYY-MM-DDTHH:MM[:SS], local, or with Z or +HH:MM): hours in it with no\n"
+        "                       packet were observed, hours outside it were not (docs/store.md, Coverage)\n"
         "  -j, --threads N      worker threads (default 1)\n"
         "      --force          ingest files whose content is already stored\n"
         "      --no-detect      count only: no tool fingerprints, payload tools, DoS or scan\n"
@@ -39,10 +42,10 @@ int ds_cmd_ingest_run(int argc, char **argv)
         { "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'D' },
         { "darknet", required_argument, NULL, 'N' }, { "sensor", required_argument, NULL, 's' },
         { "threads", required_argument, NULL, 'j' }, { "force", no_argument, NULL, 'F' },
-        { "no-detect", no_argument, NULL, 'X' },
+        { "no-detect", no_argument, NULL, 'X' }, { "covers", required_argument, NULL, 'C' },
         { "quiet", no_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
-    const char *config = NULL, *db = NULL, *sensor = NULL;
+    const char *config = NULL, *db = NULL, *sensor = NULL, *covers = NULL;
     const char **darknets = calloc((size_t)argc + 1, sizeof *darknets);
     int ndarknets = 0, threads = 1, force = 0, no_detect = 0, quiet = 0, c, status = 1;
     ds_config cfg;
@@ -73,6 +76,7 @@ int ds_cmd_ingest_run(int argc, char **argv)
         }
         case 'F': force = 1; break;
         case 'X': no_detect = 1; break;
+        case 'C': covers = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); status = 0; goto out;
         default: usage(stderr); status = 2; goto out;
@@ -90,6 +94,15 @@ int ds_cmd_ingest_run(int argc, char **argv)
         cli_error(NULL, &err);
         goto out;
     }
+    int64_t cover_from = 0, cover_to = 0;
+    if (covers && (argc - optind != 1 || ds_span_parse(covers, &cover_from, &cover_to) != 0 || cover_from < 0)) {
+        fprintf(stderr, argc - optind != 1 ? "darkscope ingest: --covers names the span of one capture; give one file\n"
+                                           : "darkscope ingest: --covers '%s': write FROM..TO with FROM before TO, each "
+                                             "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] with an optional Z or +HH:MM\n",
+                covers);
+        status = 2;
+        goto out;
+    }
     if (cli_open_geo(&cfg, &geo) != 0)
         goto out;
     ds_ingest_opts o = { .cfg = &cfg, .geo = geo, .sensor = sensor, .threads = threads, .force = force, .no_detect = no_detect,
@@ -103,6 +116,9 @@ int ds_cmd_ingest_run(int argc, char **argv)
         const char *path = argv[i];
         ds_ingest_result r;
         ds_err_clear(&err);
+        if (covers)   /* [from, to): the last nanosecond observed is one before `to` */
+            ds_ingest_set_cover(in, DS_COVSRC_DECLARED, (uint64_t)cover_from * 1000000000ULL,
+                                (uint64_t)cover_to * 1000000000ULL - 1);
         ds_rc rc = ds_ingest_file(in, path, &r, &err);
         if (r.warning[0])
             fprintf(stderr, "darkscope: warning: %s\n", r.warning);

@@ -747,6 +747,15 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
     if (nrec == 0 && !res->truncated)
         snprintf(res->warning, sizeof res->warning, "%s: the capture holds no packets", path);
     double t1 = ds_now();
+    uint64_t isb_from, isb_to;
+    if (!in->cover_source && ds_reader_capture_span(rd, &isb_from, &isb_to)) {
+        /* the interfaces' own statistics say when they captured: quiet stretches at either end
+         * of the file were observed too (with the packets' span, whichever reaches further) */
+        in->cover_source = DS_COVSRC_PCAPNG;
+        in->cover_from_ns = w[0].first_ns && w[0].first_ns < isb_from ? w[0].first_ns : isb_from;
+        isb_to = isb_to > isb_from ? isb_to - 1 : isb_to;   /* the end is an instant: [from, to) */
+        in->cover_to_ns = w[0].last_ns > isb_to ? w[0].last_ns : isb_to;
+    }
     rc = commit_file(in, aggs, w, nthreads, &fm, err);
     res->commit_seconds = ds_now() - t1;
 out:

@@ -560,8 +560,12 @@ static enum MHD_Result finish_upload(ds_collector *c, struct MHD_Connection *con
     }
     ds_ingest_result res;
     memset(&res, 0, sizeof res);
-    if (rc == DS_OK)
+    if (rc == DS_OK) {
+        /* the sensor was capturing over the segment's span, as it reported it (0, 0 for an older
+         * sensor that does not say: then the span of its packets) */
+        ds_ingest_set_cover(*ing, DS_COVSRC_SEGMENT, u->first_ns, u->last_ns);
         rc = ds_ingest_file(*ing, seg, &res, &err);
+    }
     int duplicate = rc == DS_EEXIST;   /* same content committed before: a lost answer, or `ingest` */
     if (rc != DS_OK && !duplicate) {
         pthread_mutex_unlock(&c->write_mu);

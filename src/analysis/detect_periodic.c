@@ -245,14 +245,6 @@ typedef struct found {
 static const char *const WEEKDAY_EN[7] = { "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday" };
 static const char *const WEEKDAY_JA[7] = { "日曜日", "月曜日", "火曜日", "水曜日", "木曜日", "金曜日", "土曜日" };
 
-static uint64_t day_start_ns(int32_t day)
-{
-    int64_t s = (int64_t)day * 86400;
-    s -= ds_tz_offset(s);
-    s = (int64_t)day * 86400 - ds_tz_offset(s);
-    return s > 0 ? (uint64_t)s * 1000000000ULL : 0;
-}
-
 /* The top sources query of a found cycle's service or country (SRCSVC, like `top`). */
 static void sources_query(const ds_event_query *q, const found *fd, ds_source_query *sq)
 {
@@ -280,8 +272,8 @@ static ds_rc emit(const ds_event_query *q, const found *fd, const ds_top_result 
     if (!v)
         return DS_ENOMEM;
     snprintf(v->type, sizeof v->type, "%s", type);
-    v->start_ns = day_start_ns(q->from);
-    v->end_ns = day_start_ns(q->to + 1) - 1000000000ULL;
+    v->start_ns = ds_day_start_ns(q->from);
+    v->end_ns = ds_day_start_ns(q->to + 1) - 1000000000ULL;
     char what_en[64], what_ja[96], l[32];
     if (fd->k->dim == DS_HOURLY_SERVICE) {
         v->has_service = 1;
@@ -369,7 +361,7 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
     if (!ds_event_wanted(q, "periodic_daily") && !ds_event_wanted(q, "periodic_weekly"))
         return DS_OK;
     int32_t ndays = q->to - q->from + 1;
-    uint64_t t0 = day_start_ns(q->from) / 1000000000ULL;
+    uint64_t t0 = ds_day_start_ns(q->from) / 1000000000ULL;
     int64_t off = ds_tz_offset((int64_t)t0);
     c.h0 = (uint32_t)(t0 / 3600);
     c.nhours = (size_t)ndays * 24;

@@ -1311,14 +1311,6 @@ static ds_rc top_sources(ctx *x, cand *c, const ds_u64set *tools, ds_err *err)
     return DS_OK;
 }
 
-static uint64_t day_start_ns(int32_t day)
-{
-    int64_t s = (int64_t)day * 86400;
-    s -= ds_tz_offset(s);
-    s = (int64_t)day * 86400 - ds_tz_offset(s);
-    return s > 0 ? (uint64_t)s * 1000000000ULL : 0;
-}
-
 static char *key_label(ds_cube_dim dim, uint32_t key, int ja, char *buf, size_t len)
 {
     if (dim == DS_CUBE_SERVICE)
@@ -1362,8 +1354,8 @@ static ds_rc emit(ctx *x, const ds_geo *geo, cand *c, ds_events *out, ds_err *er
     if (!v)
         return DS_ENOMEM;
     snprintf(v->type, sizeof v->type, "%s", c->type);
-    v->start_ns = day_start_ns(c->d0);
-    v->end_ns = day_start_ns(c->d1 + 1) - 1000000000ULL;
+    v->start_ns = ds_day_start_ns(c->d0);
+    v->end_ns = ds_day_start_ns(c->d1 + 1) - 1000000000ULL;
     if (c->dim == DS_CUBE_SERVICE) {
         v->has_service = 1;
         v->service = c->key;

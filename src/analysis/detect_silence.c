@@ -132,13 +132,6 @@ static int gap_cause(const span *tl, size_t ntl, const ds_segment_rec *a, const 
     return *uncaptured ? CAUSE_SENSOR : CAUSE_UPLOAD;
 }
 
-/* Unix seconds at which local day `day` starts. */
-static int64_t day_start(int32_t day)
-{
-    int64_t utc = (int64_t)day * 86400;
-    return utc - ds_tz_offset(utc);
-}
-
 /* "2 h 05 min" / "2時間05分" */
 static void fmt_duration(int64_t s, int ja, char *buf, size_t len)
 {
@@ -423,7 +416,7 @@ ds_rc ds_detect_silence(ds_store *st, const ds_geo *geo, const ds_event_query *q
     if (!ds_event_wanted(q, "sensor_silent"))
         return DS_OK;
     uint32_t threshold = q->sensor_silence_s ? q->sensor_silence_s : SILENCE_DEFAULT_S;
-    int64_t from_s = day_start(q->from), to_s = day_start(q->to + 1), now = (int64_t)time(NULL);
+    int64_t from_s = ds_day_start(q->from), to_s = ds_day_start(q->to + 1), now = (int64_t)time(NULL);
     if (st->ops->sensor_health && (rc = st->ops->sensor_health(st, &h, &nh, err)) != DS_OK)
         goto out;
     const char *only = NULL;   /* --sensor: the ledger knows sensors by name */

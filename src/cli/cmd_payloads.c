@@ -47,20 +47,6 @@ static void usage(FILE *f)
         "  -h, --help\n");
 }
 
-/* The first second of local day `day` (midnight, or the first instant after it when a DST
- * change skips midnight). */
-static int64_t day_start(int32_t day)
-{
-    int64_t guess = (int64_t)day * 86400;
-    int64_t t = guess - ds_tz_offset(guess);
-    t = guess - ds_tz_offset(t);
-    for (int i = 0; i < 48 && ds_day_of(t) < day; i++)
-        t += 1800;
-    for (int i = 0; i < 48 && ds_day_of(t - 1800) >= day; i++)
-        t -= 1800;
-    return t;
-}
-
 /* "2023-07-01T09:00:10+09:00" in the current timezone. */
 static char *iso_time(uint64_t ts_ns, char *buf, size_t len)
 {
@@ -252,11 +238,11 @@ int ds_cmd_payloads_run(int argc, char **argv)
     if (cli_query_open(&cfg, config, db, &st, NULL, 0) != 0)   /* also makes the store's timezone ours */
         goto out;
     if (from) {
-        int64_t t = day_start(dfrom);
+        int64_t t = ds_day_start(dfrom);
         q.from_ns = t > 0 ? (uint64_t)t * 1000000000ull : 0;
     }
     if (to) {
-        int64_t t = day_start(dto + 1);
+        int64_t t = ds_day_start(dto + 1);
         q.to_ns = t > 0 ? (uint64_t)t * 1000000000ull : 1;   /* 1: a period before 1970 holds nothing */
     }
     if (!st->ops->payloads_query) {

@@ -101,6 +101,9 @@ static const char *org_text(const ds_geo *geo, uint32_t asn)
     return o && *o ? o : "-";
 }
 
+/* What ZZ means in `top countries` (src/report/names.h has the report's English and Japanese). */
+#define ZZ_LABEL "private/reserved or unknown"
+
 static void print_table(const ds_top_query *q, const ds_top_result *r, const ds_geo *geo)
 {
     const char *kh = q->dim == DS_TOP_PORTS ? "service" : q->dim == DS_TOP_COUNTRIES ? "country"
@@ -127,6 +130,11 @@ static void print_table(const ds_top_query *q, const ds_top_result *r, const ds_
                    sk, q->dim == DS_TOP_ASNS ? "  " : "", q->dim == DS_TOP_ASNS ? org_text(geo, (uint32_t)row->key) : "");
         }
     }
+    for (size_t i = 0; q->dim == DS_TOP_COUNTRIES && i < r->n; i++)
+        if (r->rows[i].key == ds_cc_pack("ZZ")) {
+            printf("ZZ: %s (special-purpose source addresses, RFC 6890, or no geo data)\n", ZZ_LABEL);
+            break;
+        }
     char tp[32], ts[32], d1[11], d2[11];
     printf("total %s packets from %s sources, %s .. %s (%d days), %llu monitored IPv4 addresses\n",
            ds_fmt_count(r->total_packets, tp, sizeof tp), ds_fmt_count(r->total_sources, ts, sizeof ts),
@@ -148,6 +156,8 @@ static void print_json(const ds_top_query *q, const ds_top_result *r, const ds_g
             printf(", \"org\": ");
             cli_json_string(stdout, ds_geo_asn_org(geo, (uint32_t)row->key));
         }
+        if (q->dim == DS_TOP_COUNTRIES && row->key == ds_cc_pack("ZZ"))
+            printf(", \"label\": \"%s\"", ZZ_LABEL);
         if (q->dim == DS_TOP_SOURCES) {
             char f[32], l[32];
             printf(", \"country\": \"%s\", \"asn\": %u, \"org\": ", row->cc, row->asn);

@@ -14,7 +14,8 @@
  * tree) takes index[top 16 bits] .. index[top 16 bits + 1] as the candidate slice of the sorted
  * starts and binary-searches it for the last start <= address; IPv6 does the same on the top
  * 16 bits of the address and 128-bit starts.  The table partitions the whole space, so there
- * is always an answer: pair 0 is ZZ / AS0.
+ * is always an answer: pair 0 is ZZ / AS0.  Special-purpose addresses (special.c) are answered
+ * ZZ / AS0 before the table is searched.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -431,7 +432,8 @@ static inline uint64_t load_be64(const uint8_t *b)
     return __builtin_bswap64(v);
 }
 
-void ds_geo_lookup(const ds_geo *g, const ds_ip *ip, ds_geo_info *out)
+/* The table's answer, and the special-purpose check before it (special.c). */
+static void lookup(const ds_geo *g, const ds_ip *ip, ds_geo_info *out, int special)
 {
     uint32_t pair;
     if (!g) {
@@ -449,6 +451,11 @@ void ds_geo_lookup(const ds_geo *g, const ds_ip *ip, ds_geo_info *out)
             v4 = 1;                          /* ::/96 and ::ffff:0:0/96 */
             a = (uint32_t)lo;
         }
+    }
+    if (special && (v4 ? ds_geo_special4(a) : ds_geo_special6(hi, lo))) {
+        memcpy(out->cc, "ZZ", 3);            /* special-purpose: no country, whatever the data says */
+        out->asn = 0;
+        return;
     }
     if (v4) {
         uint32_t l = g->v4_index[a >> 16], h = g->v4_index[(a >> 16) + 1];
@@ -477,6 +484,16 @@ void ds_geo_lookup(const ds_geo *g, const ds_ip *ip, ds_geo_info *out)
     out->cc[1] = p->cc[1];
     out->cc[2] = '\0';
     out->asn = p->asn;
+}
+
+void ds_geo_lookup(const ds_geo *g, const ds_ip *ip, ds_geo_info *out)
+{
+    lookup(g, ip, out, 1);
+}
+
+void geo_table_lookup(const ds_geo *g, const ds_ip *ip, ds_geo_info *out)
+{
+    lookup(g, ip, out, 0);
 }
 
 const char *ds_geo_asn_org(const ds_geo *g, uint32_t asn)

@@ -137,6 +137,10 @@ ds_rc geo_image_build(geo_sink *s, const char *sources, size_t sources_len, uint
                       size_t *out_len, ds_err *err);
 /* Check an image (bounds, ordering, hash, and that it describes `sources`) and point g's tables
  * into it.  Returns DS_OK or DS_EFORMAT; never reads outside [img, img + len). */
+/* What the table says of an address, without ds_geo_lookup's special-purpose override: for the
+ * tests of the table against its inputs. */
+void geo_table_lookup(const ds_geo *g, const ds_ip *ip, ds_geo_info *out);
+
 ds_rc geo_image_attach(ds_geo *g, const uint8_t *img, size_t len, const char *sources,
                        size_t sources_len, ds_err *err);
 

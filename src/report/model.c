@@ -511,20 +511,6 @@ out:
 
 /* ---- first payloads of a focus service (sensor --respond syn) --------------------------------- */
 
-/* The first second of local day `day` (midnight, or the first instant after it when a DST change
- * skips midnight): payloads carry timestamps, the report counts local days. */
-static int64_t day_start(int32_t day)
-{
-    int64_t guess = (int64_t)day * 86400;
-    int64_t t = guess - ds_tz_offset(guess);
-    t = guess - ds_tz_offset(t);
-    for (int i = 0; i < 48 && ds_day_of(t) < day; i++)
-        t += 1800;
-    for (int i = 0; i < 48 && ds_day_of(t - 1800) >= day; i++)
-        t -= 1800;
-    return t;
-}
-
 static ds_rc focus_payloads(builder *b, ds_report_focus *fx, const ds_sensor_info *sensors, size_t nsensors)
 {
     ds_report *r = b->r;
@@ -540,7 +526,8 @@ static ds_rc focus_payloads(builder *b, ds_report_focus *fx, const ds_sensor_inf
             if (sensors[i].id == b->base.sensor_id)
                 q.sensor = sensors[i].name;
     }
-    int64_t from = day_start(r->o.period.from), to = day_start(r->o.period.to + 1);
+    /* payloads carry timestamps, the report counts local days */
+    int64_t from = ds_day_start(r->o.period.from), to = ds_day_start(r->o.period.to + 1);
     q.from_ns = from > 0 ? (uint64_t)from * 1000000000ull : 0;
     q.to_ns = to > 0 ? (uint64_t)to * 1000000000ull : 1;
     /* research scanners left out of the report (--exclude research) are left out here too */

@@ -791,8 +791,8 @@ const char *ds_names_country(const ds_names *n, const char cc[2], ds_lang lang)
     int idx = code_index(cc);
     if (idx < 0)
         return "??";
-    if (idx == ('Z' - 'A') * 26 + ('Z' - 'A'))
-        return lang == DS_LANG_JA ? "不明" : "Unknown";
+    if (idx == ('Z' - 'A') * 26 + ('Z' - 'A'))   /* special-purpose sources, and no data (docs/geo.md) */
+        return lang == DS_LANG_JA ? DS_NAMES_ZZ_JA : DS_NAMES_ZZ_EN;
     const country_names *c = &n->country[idx];
     if (!c->name)
         return n->code[idx];

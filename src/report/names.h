@@ -22,7 +22,12 @@ typedef enum ds_lang { DS_LANG_EN, DS_LANG_JA } ds_lang;
 ds_rc ds_names_open(ds_names **out, ds_err *err);
 void ds_names_free(ds_names *n);
 
-/* "Japan" / "日本"; "ZZ" -> "Unknown" / "不明"; a code the tables lack -> the code itself
+/* ZZ's name: geo answers ZZ for special-purpose sources (private, reserved, documentation, ...:
+ * RFC 6890) whatever its data says, and for addresses its data does not cover (docs/geo.md). */
+#define DS_NAMES_ZZ_EN "Private/reserved or unknown"
+#define DS_NAMES_ZZ_JA "プライベート/予約済みアドレス・不明"
+
+/* "Japan" / "日本"; "ZZ" -> DS_NAMES_ZZ_EN / _JA; a code the tables lack -> the code itself
  * ("EU"); not two ASCII letters -> "??".  Lower-case codes are accepted.  Never NULL; the
  * string lives as long as n. */
 const char *ds_names_country(const ds_names *n, const char cc[2], ds_lang lang);

@@ -49,6 +49,51 @@ int32_t ds_day_of(int64_t sec)
     return (int32_t)floordiv(sec + ds_tz_offset(sec), 86400);
 }
 
+/* The first transition instant in (a, b] at which the offset is no longer `off`, b + 1 if none
+ * (bisection: assumes at most one change of offset in (a, b], which holds for every zone in the
+ * tz database over the 40 hours searched below). */
+static int64_t next_change(int64_t a, int64_t b, long off)
+{
+    if (ds_tz_offset(b) == off)
+        return b + 1;
+    while (b - a > 1) {            /* invariant: offset(a) == off, offset(b) != off */
+        int64_t m = a + (b - a) / 2;
+        if (ds_tz_offset(m) == off)
+            a = m;
+        else
+            b = m;
+    }
+    return b;
+}
+
+/* Local time L = s + offset(s) is piecewise linear in s with slope 1, jumping at the zone's
+ * transitions.  Walk forward from a second certainly before the day (no zone is 26 h from UTC):
+ * with the offset held, local time reaches midnight at L0 - off; if the offset changes first, the
+ * day starts at the change when the jump lands in it or after (midnight skipped), else the walk
+ * continues from the change with the new offset. */
+int64_t ds_day_start(int32_t day)
+{
+    const int64_t L0 = (int64_t)day * 86400;
+    int64_t s = L0 - 26 * 3600;
+    for (int i = 0; i < 8; i++) {
+        long off = ds_tz_offset(s);
+        if (s + off >= L0)
+            return s;
+        int64_t mid = L0 - off;    /* local midnight if the offset holds until then */
+        int64_t t = next_change(s, mid, off);
+        if (t > mid)
+            return mid;
+        s = t;
+    }
+    return L0 - ds_tz_offset(L0);  /* not reached: a day holds at most a few transitions */
+}
+
+uint64_t ds_day_start_ns(int32_t day)
+{
+    int64_t s = ds_day_start(day);
+    return s > 0 ? (uint64_t)s * 1000000000ULL : 0;
+}
+
 /* Howard Hinnant's days_from_civil / civil_from_days algorithms (public domain description). */
 int32_t ds_days_from_civil(int y, unsigned m, unsigned d)
 {

@@ -15,6 +15,15 @@
 ds_rc ds_tz_use(const char *name, ds_err *err);
 /* Local day of a UNIX time (seconds). */
 int32_t ds_day_of(int64_t sec);
+/* The UNIX second at which local day `day` begins: the first second s with ds_day_of(s) == day.
+ * That is local midnight, or, where a DST change skips midnight (America/Sao_Paulo before 2019,
+ * Asia/Beirut: 23:59:59 -> 01:00), the instant of the change.  Days of 23 and 25 hours come out
+ * right: ds_day_start(day + 1) - ds_day_start(day) is the day's length.  The one function for a
+ * local day's bounds; a period of days [from, to] is [ds_day_start(from), ds_day_start(to + 1)). */
+int64_t ds_day_start(int32_t day);
+/* ds_day_start in nanoseconds, 0 for a day that starts before 1970 (packet timestamps are
+ * unsigned nanoseconds). */
+uint64_t ds_day_start_ns(int32_t day);
 /* Local offset from UTC in seconds at a UNIX time. */
 long ds_tz_offset(int64_t sec);
 /* "YYYY-MM-DD" <-> day number (pure calendar arithmetic, proleptic Gregorian). */

@@ -135,8 +135,9 @@ static void test_real_countries(void **state)
     /* not in the catalogue (renamed after its last translation): data/country-names-ja.tsv */
     assert_string_equal(ds_names_country(n, "TR", DS_LANG_JA), "トルコ");
     assert_string_equal(ds_names_country(n, "MK", DS_LANG_JA), "北マケドニア");
-    assert_string_equal(ds_names_country(n, "ZZ", DS_LANG_EN), "Unknown");
-    assert_string_equal(ds_names_country(n, "ZZ", DS_LANG_JA), "不明");
+    assert_string_equal(ds_names_country(n, "ZZ", DS_LANG_EN), "Private/reserved or unknown");
+    assert_string_equal(ds_names_country(n, "ZZ", DS_LANG_JA), "プライベート/予約済みアドレス・不明");
+    assert_string_equal(ds_names_country(n, "zz", DS_LANG_EN), "Private/reserved or unknown");
     /* not in ISO 3166-1 (RIR "EU" region): the code itself; garbage: "??" */
     assert_string_equal(ds_names_country(n, "EU", DS_LANG_JA), "EU");
     assert_string_equal(ds_names_country(n, "1A", DS_LANG_EN), "??");

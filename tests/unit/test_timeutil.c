@@ -4,7 +4,10 @@
  * Timezone days are checked at local midnight edges in a whole-hour zone (Asia/Tokyo), a
  * half-hour zone (Asia/Kolkata) and a zone with daylight saving time (Europe/Berlin), and the
  * 15-minute day cache is compared with ds_day_of at every slot over several days, including
- * across the DST changes.  The tests set TZ; every one ends back in UTC.
+ * across the DST changes.  ds_day_start (the one day-boundary function) is checked on days of 23,
+ * 24 and 25 hours, in zones whose DST change skips midnight (America/Sao_Paulo 2018, Asia/Beirut),
+ * and swept over every day of 2017-2024 in several zones.  The tests set TZ; every one ends back
+ * in UTC.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -266,6 +269,86 @@ static void test_berlin_dst(void **state)
     assert_int_equal(n29, 100);
 }
 
+/* ---- ds_day_start ------------------------------------------------------------------- */
+
+/* The day starts at `start` (UTC), the second before is the day before, and it lasts `hours`
+ * (the next day's start minus this one's, in half hours to allow Lord Howe's 30-minute DST). */
+static void day_bounds(const char *zone, const char *date, int64_t start, int half_hours)
+{
+    use_tz(zone);
+    int32_t d = DAY(date);
+    int64_t got = ds_day_start(d);
+    if (got != start)
+        fail_msg("%s %s: starts at %lld, want %lld (%+lld s)", zone, date, (long long)got,
+                 (long long)start, (long long)(got - start));
+    assert_int_equal(ds_day_of(got), d);
+    assert_int_equal(ds_day_of(got - 1), d - 1);
+    int64_t len = ds_day_start(d + 1) - got;
+    if (len != (int64_t)half_hours * 1800)
+        fail_msg("%s %s: %lld s long, want %d half hours", zone, date, (long long)len, half_hours);
+    assert_int_equal(ds_day_of(got + len - 1), d);
+    assert_int_equal(ds_day_start_ns(d), (uint64_t)got * 1000000000ULL);
+}
+
+static void test_day_start(void **state)
+{
+    (void)state;
+    day_bounds("UTC", "2023-07-01", UTC("2023-07-01", 0, 0, 0), 48);
+    day_bounds("UTC", "1970-01-01", 0, 48);
+    day_bounds("Asia/Tokyo", "2023-07-01", UTC("2023-06-30", 15, 0, 0), 48);
+    day_bounds("Asia/Kolkata", "2023-07-01", UTC("2023-06-30", 18, 30, 0), 48);
+    /* Berlin: 23 h on 2023-03-26 (02:00 CET -> 03:00 CEST), 25 h on 2023-10-29 */
+    day_bounds("Europe/Berlin", "2023-03-25", UTC("2023-03-24", 23, 0, 0), 48);
+    day_bounds("Europe/Berlin", "2023-03-26", UTC("2023-03-25", 23, 0, 0), 46);
+    day_bounds("Europe/Berlin", "2023-03-27", UTC("2023-03-26", 22, 0, 0), 48);
+    day_bounds("Europe/Berlin", "2023-10-29", UTC("2023-10-28", 22, 0, 0), 50);
+    day_bounds("Europe/Berlin", "2023-10-30", UTC("2023-10-29", 23, 0, 0), 48);
+    /* New York: 23 h on 2023-03-12, 25 h on 2023-11-05 */
+    day_bounds("America/New_York", "2023-03-12", UTC("2023-03-12", 5, 0, 0), 46);
+    day_bounds("America/New_York", "2023-11-05", UTC("2023-11-05", 4, 0, 0), 50);
+    /* Sao Paulo before 2019: DST began at midnight, 2018-11-03 23:59:59 -03 -> 2018-11-04 01:00
+     * -02, so 2018-11-04 starts at 01:00 (03:00 UTC) and has 23 h; DST ended at midnight,
+     * 2018-02-17 23:59:59 -02 -> 23:00 -03, so 2018-02-17 has 25 h */
+    day_bounds("America/Sao_Paulo", "2018-11-03", UTC("2018-11-03", 3, 0, 0), 48);
+    day_bounds("America/Sao_Paulo", "2018-11-04", UTC("2018-11-04", 3, 0, 0), 46);
+    day_bounds("America/Sao_Paulo", "2018-02-17", UTC("2018-02-17", 2, 0, 0), 50);
+    day_bounds("America/Sao_Paulo", "2018-02-18", UTC("2018-02-18", 3, 0, 0), 48);
+    /* Beirut: 2023-03-25 23:59:59 EET -> 2023-03-26 01:00 EEST */
+    day_bounds("Asia/Beirut", "2023-03-26", UTC("2023-03-25", 22, 0, 0), 46);
+    /* Lord Howe: 30-minute DST, 02:00 -> 02:30 on 2023-10-01 */
+    day_bounds("Australia/Lord_Howe", "2023-10-01", UTC("2023-09-30", 13, 30, 0), 47);
+    /* before 1970: the ns variant says 0 */
+    use_tz("Asia/Tokyo");
+    assert_int_equal(ds_day_start(0), -9 * 3600);
+    assert_int_equal(ds_day_start_ns(0), 0);
+}
+
+/* Every day of 2017-2024: the start is a second of the day whose previous second is not, no
+ * second of the 26 h before it (every 15 minutes) is in the day, and the day lasts 23 to 25 h. */
+static void test_day_start_sweep(void **state)
+{
+    (void)state;
+    static const char *const zones[] = { "UTC", "Europe/Berlin", "America/New_York", "America/Sao_Paulo",
+                                         "Asia/Beirut", "America/Santiago", "Australia/Lord_Howe", "Asia/Kolkata" };
+    for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+        use_tz(zones[z]);
+        int64_t prev = ds_day_start(DAY("2017-01-01") - 1);
+        for (int32_t d = DAY("2017-01-01"); d <= DAY("2024-12-31"); d++) {
+            int64_t s = ds_day_start(d);
+            if (ds_day_of(s) != d || ds_day_of(s - 1) != d - 1)
+                fail_msg("%s day %d: start %lld is in day %d, the second before in %d", zones[z], (int)d,
+                         (long long)s, (int)ds_day_of(s), (int)ds_day_of(s - 1));
+            for (int64_t t = s - 26 * 3600; t < s; t += 900)
+                if (ds_day_of(t) >= d)
+                    fail_msg("%s day %d: %lld is in the day, before its start %lld", zones[z], (int)d,
+                             (long long)t, (long long)s);
+            if (s - prev < 23 * 3600 || s - prev > 25 * 3600)
+                fail_msg("%s day %d: the day before lasted %lld s", zones[z], (int)d, (long long)(s - prev));
+            prev = s;
+        }
+    }
+}
+
 static void test_unknown_zone(void **state)
 {
     (void)state;
@@ -299,6 +382,8 @@ int main(void)
         cmocka_unit_test_teardown(test_tokyo_midnight, back_to_utc),
         cmocka_unit_test_teardown(test_kolkata_half_hour, back_to_utc),
         cmocka_unit_test_teardown(test_berlin_dst, back_to_utc),
+        cmocka_unit_test_teardown(test_day_start, back_to_utc),
+        cmocka_unit_test_teardown(test_day_start_sweep, back_to_utc),
         cmocka_unit_test_teardown(test_unknown_zone, back_to_utc),
     };
     return cmocka_run_group_tests(tests, 0, NULL);

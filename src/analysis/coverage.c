@@ -37,20 +37,6 @@
 #define CONTEXT_DAYS 28
 #define HOUR_NS 3600000000000ULL
 
-/* The first second of local day `day`. */
-static int64_t day_start(int32_t day)
-{
-    int64_t t = (int64_t)day * 86400 - ds_tz_offset((int64_t)day * 86400);
-    /* walk to the exact boundary: at most a few steps around a DST change */
-    while (ds_day_of(t) >= day)
-        t -= 900;
-    while (ds_day_of(t) < day)
-        t += 900;
-    while (ds_day_of(t - 1) >= day)
-        t--;
-    return t;
-}
-
 static int64_t floor_hour(int64_t sec) { return sec >= 0 ? sec / 3600 : -((-sec + 3599) / 3600); }
 
 typedef struct load_ctx {
@@ -253,8 +239,8 @@ static ds_rc load(ds_store *st, const ds_config *cfg, int32_t from, int32_t to, 
     }
     if ((rc = st->ops->sensors(st, &si, &nsi, err)) != DS_OK)
         return rc;
-    c->h0 = floor_hour(day_start(from - context));
-    int64_t hend = floor_hour(day_start(to + 1 + context) - 1) + 1;
+    c->h0 = floor_hour(ds_day_start(from - context));
+    int64_t hend = floor_hour(ds_day_start(to + 1 + context) - 1) + 1;
     c->nhours = (size_t)(hend - c->h0);
     rc = DS_ENOMEM;
     if (nsi && !(c->s = calloc(nsi, sizeof *c->s)))
@@ -358,7 +344,7 @@ static int64_t covered_seconds(const ds_coverage *c, const ds_cov_sensor *s, int
 
 static double sensor_day_frac(const ds_coverage *c, const ds_cov_sensor *s, int32_t day)
 {
-    int64_t a = day_start(day), b = day_start(day + 1);
+    int64_t a = ds_day_start(day), b = ds_day_start(day + 1);
     return b > a ? (double)covered_seconds(c, s, a, b) / (double)(b - a) : 0.0;
 }
 
@@ -436,7 +422,7 @@ ds_rc ds_coverage_outages(const ds_coverage *c, ds_outage **out, size_t *n, ds_e
 {
     ds_outage *v = NULL;
     size_t nv = 0, cap = 0;
-    int64_t pa = day_start(c->from), pb = day_start(c->to + 1);
+    int64_t pa = ds_day_start(c->from), pb = ds_day_start(c->to + 1);
     int64_t end = c->h0 + (int64_t)c->nhours;
     *out = NULL;
     *n = 0;

@@ -43,7 +43,7 @@ static int reach(ds_hours *a, int64_t h)
     return 0;
 }
 
-int ds_hours_add(ds_hours *a, int64_t h, uint32_t k)
+int ds_hours_add_slow(ds_hours *a, int64_t h, uint32_t k)
 {
     if ((a->len == 0 || h < a->h0 || h >= a->h0 + (int64_t)a->len) && reach(a, h) != 0)
         return -1;

@@ -16,7 +16,17 @@ typedef struct ds_hours {
 } ds_hours;
 
 /* Count k packets at UTC hour h; -1 when out of memory (nothing changed). */
-int ds_hours_add(ds_hours *a, int64_t h, uint32_t k);
+int ds_hours_add_slow(ds_hours *a, int64_t h, uint32_t k);
+static inline int ds_hours_add(ds_hours *a, int64_t h, uint32_t k)
+{
+    uint64_t i = (uint64_t)(h - a->h0);   /* h < h0 wraps to a huge index */
+    if (i < a->len) {                      /* the common case: an hour the array holds */
+        uint32_t *v = &a->n[i];
+        *v = k > UINT32_MAX - *v ? UINT32_MAX : *v + k;
+        return 0;
+    }
+    return ds_hours_add_slow(a, h, k);
+}
 /* Add b into a; -1 when out of memory. */
 int ds_hours_merge(ds_hours *a, const ds_hours *b);
 void ds_hours_free(ds_hours *a);

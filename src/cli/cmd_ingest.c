@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -95,10 +96,12 @@ int ds_cmd_ingest_run(int argc, char **argv)
         goto out;
     }
     int64_t cover_from = 0, cover_to = 0;
-    if (covers && (argc - optind != 1 || ds_span_parse(covers, &cover_from, &cover_to) != 0 || cover_from < 0)) {
+    if (covers && (argc - optind != 1 || ds_span_parse(covers, &cover_from, &cover_to) != 0 ||
+                   cover_from < 631152000 /* 1990 */ || cover_to > (int64_t)time(NULL) + 86400)) {
         fprintf(stderr, argc - optind != 1 ? "darkscope ingest: --covers names the span of one capture; give one file\n"
                                            : "darkscope ingest: --covers '%s': write FROM..TO with FROM before TO, each "
-                                             "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] with an optional Z or +HH:MM\n",
+                                             "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] with an optional Z or +HH:MM, "
+                                             "between 1990 and tomorrow\n",
                 covers);
         status = 2;
         goto out;

@@ -642,6 +642,22 @@ static ds_rc read_all(ds_reader *rd, worker *w, int nthreads, pool *pl, ds_progr
     return rc;
 }
 
+/* A pcapng file's interface statistics (isb_starttime .. isb_endtime) are taken as its capture span
+ * (with its packets' span: whichever reaches further) only when they fit its packets: each end
+ * within a week of the first and the last packet (a darknet
+ * silent for longer than that was not capturing), and after 1990.  Writers get the units
+ * wrong: one capture of the tcpdump test suite says its interface started in January 1970. */
+#define ISB_SLACK_NS (7ULL * 86400 * 1000000000ULL)
+static int isb_plausible(uint64_t from, uint64_t to, uint64_t first, uint64_t last)
+{
+    if (from < 631152000ULL * 1000000000ULL || to < from)   /* 1990-01-01 */
+        return 0;
+    if (!first && !last)
+        return to - from <= ISB_SLACK_NS;
+    return from <= first + ISB_SLACK_NS && from + ISB_SLACK_NS >= first && to + ISB_SLACK_NS >= last &&
+           to <= last + ISB_SLACK_NS;
+}
+
 ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_err *err)
 {
     ds_rc rc;
@@ -748,7 +764,13 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
         snprintf(res->warning, sizeof res->warning, "%s: the capture holds no packets", path);
     double t1 = ds_now();
     uint64_t isb_from, isb_to;
-    if (!in->cover_source && ds_reader_capture_span(rd, &isb_from, &isb_to)) {
+    if (!in->cover_source && ds_reader_capture_span(rd, &isb_from, &isb_to) &&
+        !isb_plausible(isb_from, isb_to, w[0].first_ns, w[0].last_ns)) {
+        if (!res->warning[0])
+            snprintf(res->warning, sizeof res->warning,
+                     "%s: its interface statistics give a capture span that does not fit its packets; the "
+                     "packets' own span is taken for coverage", path);
+    } else if (!in->cover_source && ds_reader_capture_span(rd, &isb_from, &isb_to)) {
         /* the interfaces' own statistics say when they captured: quiet stretches at either end
          * of the file were observed too (with the packets' span, whichever reaches further) */
         in->cover_source = DS_COVSRC_PCAPNG;

@@ -100,4 +100,13 @@ out=$("$DS" stats --db old.db --format json)
 [ "$(sqlite3 old.db 'SELECT count(*) FROM coverage WHERE hours IS NULL')" = 2 ] || fail "no backfilled rows"
 [ "$(echo "$out" | field osaka outages)" = "[]" ] || fail "backfilled rows inferred an outage"
 [ "$(echo "$out" | field osaka covered_days)" = "30.0" ] || fail "backfilled osaka: $(echo "$out" | field osaka covered_days)"
+# ---- 6. real pcapng statistics: tcpdump's vsock-1.pcapng has an ISB whose start is in 1970 (units
+#      written wrong); it must not stretch the coverage over 47 years
+V=${DS_CORPUS:-$ROOT/../shared/corpus/robustness}/tcpdump/vsock-1.pcapng
+if [ -f "$V" ]; then
+    "$DS" ingest -q -c /dev/null --db v.db --darknet 0.0.0.0/0 --darknet ::/0 "$V" 2> err.txt || fail "vsock-1.pcapng: $(cat err.txt)"
+    grep -q "interface statistics give a capture span that does not fit" err.txt || fail "no warning: $(cat err.txt)"
+    [ "$(sqlite3 v.db 'SELECT count(*) FROM coverage WHERE last_ns - first_ns > 86400e9 OR source != 1')" = 0 ] ||
+        fail "vsock-1.pcapng: a coverage row from its 1970 statistics"
+fi
 echo "coverage: ok"

@@ -30,7 +30,9 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: darkscope stats [OPTIONS]\n\n"
         "Per sensor: packets classified, packets to no darknet (outside), non-IP, truncated, fragments,\n"
-        "malformed, unknown link types, files ingested, and the period covered.  The row '-' holds what\n"
+        "malformed, unknown link types, records with impossible timestamps (bad-time: before 1990, more\n"
+        "than a day after the ingest, or a spike away from their neighbours; not classified), files\n"
+        "ingested, and the period covered (bad timestamps left out).  The row '-' holds what\n"
         "could not be attributed to one sensor: packets to no darknet (outside) and non-IP frames, when\n"
         "several sensors are configured and --sensor was not given at ingest.\n\n"
         "For a store a collector feeds, each sensor's last upload, lag, kernel drops and spool depth\n"
@@ -90,8 +92,9 @@ int ds_cmd_stats_run(int argc, char **argv)
     if (json)
         printf("[");
     else
-        printf("%-12s %14s %12s %10s %10s %10s %10s %8s %6s  %-19s  %-19s\n", "sensor", "packets", "outside", "non-ip",
-               "truncated", "fragments", "malformed", "unk-link", "files", "first packet", "last packet");
+        printf("%-12s %14s %12s %10s %10s %10s %10s %8s %8s %6s  %-19s  %-19s\n", "sensor", "packets", "outside",
+               "non-ip", "truncated", "fragments", "malformed", "unk-link", "bad-time", "files", "first packet",
+               "last packet");
     for (size_t i = 0; i < n; i++) {
         const ds_sensor_stats *r = &rows[i];
         char f[32], l[32];
@@ -101,12 +104,13 @@ int ds_cmd_stats_run(int argc, char **argv)
             printf("%s\n  {\"sensor\": ", i ? "," : "");
             cli_json_string(stdout, r->sensor_id ? r->name : "-");
             printf(", \"packets\": %llu, \"outside\": %llu, \"non_ip\": %llu, \"truncated\": %llu, \"fragments\": %llu,"
-                   " \"malformed\": %llu, \"unknown_link\": %llu, \"files\": %llu, \"first\": \"%s\", \"last\": \"%s\","
-                   " \"timezone\": \"%s\"",
+                   " \"malformed\": %llu, \"unknown_link\": %llu, \"bad_timestamp\": %llu, \"files\": %llu,"
+                   " \"first\": \"%s\", \"last\": \"%s\", \"timezone\": \"%s\"",
                    (unsigned long long)r->c.packets, (unsigned long long)r->c.outside,
                    (unsigned long long)r->c.outcome[DS_PKT_NON_IP], (unsigned long long)r->c.outcome[DS_PKT_TRUNCATED],
                    (unsigned long long)r->c.outcome[DS_PKT_FRAGMENT], (unsigned long long)r->c.outcome[DS_PKT_MALFORMED],
-                   (unsigned long long)r->c.outcome[DS_PKT_UNKNOWN_LINK], (unsigned long long)r->files, f, l, tz);
+                   (unsigned long long)r->c.outcome[DS_PKT_UNKNOWN_LINK],
+                   (unsigned long long)r->c.outcome[DS_PKT_BAD_TIMESTAMP], (unsigned long long)r->files, f, l, tz);
             int64_t silent = r->sensor_id ? silent_for(health, nhealth, r->name, cfg.sensor_silence_s, now) : -1;
             if (silent < 0)
                 printf(", \"silent_s\": null}");
@@ -114,11 +118,13 @@ int ds_cmd_stats_run(int argc, char **argv)
                 printf(", \"silent_s\": %lld}", (long long)silent);
         } else {
             char a[32], b[32];
-            printf("%-12s %14s %12s %10llu %10llu %10llu %10llu %8llu %6llu  %-19s  %-19s\n", r->sensor_id ? r->name : "-",
+            printf("%-12s %14s %12s %10llu %10llu %10llu %10llu %8llu %8llu %6llu  %-19s  %-19s\n",
+                   r->sensor_id ? r->name : "-",
                    ds_fmt_count(r->c.packets, a, sizeof a), ds_fmt_count(r->c.outside, b, sizeof b),
                    (unsigned long long)r->c.outcome[DS_PKT_NON_IP], (unsigned long long)r->c.outcome[DS_PKT_TRUNCATED],
                    (unsigned long long)r->c.outcome[DS_PKT_FRAGMENT], (unsigned long long)r->c.outcome[DS_PKT_MALFORMED],
-                   (unsigned long long)r->c.outcome[DS_PKT_UNKNOWN_LINK], (unsigned long long)r->files, f, l);
+                   (unsigned long long)r->c.outcome[DS_PKT_UNKNOWN_LINK],
+                   (unsigned long long)r->c.outcome[DS_PKT_BAD_TIMESTAMP], (unsigned long long)r->files, f, l);
         }
     }
     if (json)

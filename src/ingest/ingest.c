@@ -534,8 +534,11 @@ static ds_rc commit_file(ds_ingest *in, ds_agg *const *aggs, int naggs, const ds
         ds_agg_counts k = { 0 };
         for (int i = 0; i < naggs; i++)
             ds_agg_counts_add(&k, ds_agg_counts_of(aggs[i], s));
-        if (!k.first_ns && !k.packets && !k.outside && !k.outcome[DS_PKT_BAD_TIMESTAMP])
-            continue;   /* (bad timestamps leave first_ns 0) */
+        uint64_t any = k.first_ns | k.packets | k.outside;   /* first_ns alone missed records timed 0 */
+        for (int o = 0; o < DS_PKT__COUNT; o++)
+            any |= k.outcome[o];
+        if (!any)
+            continue;
         if ((rc = ops->put_counts(store, c.file_id, s < 0 ? 0 : c.sensor_ids[s], &k, err)) != DS_OK)
             goto out;
     }

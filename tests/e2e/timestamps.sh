@@ -121,6 +121,19 @@ for f in c d; do
     $DS ingest -q -j2 --db $f-2.db $f.pcap 2>/dev/null
     stats $f-2.db | cmp -s - <(stats $f.db) || fail "$f.pcap: -j2 stats differ"
 done
+# a file of records all timed 0 (and a 1970 record of its own): every one counted as bad_timestamp,
+# though no row then has a first time
+python3 - a.pcap z.pcap <<'EOF'
+import struct, sys
+d, off, out = open(sys.argv[1], "rb").read(), 24, []
+while off + 16 <= len(d) and len(out) < 40:
+    incl = struct.unpack("<I", d[off + 8:off + 12])[0]
+    out.append(b"\0" * 8 + d[off + 8:off + 16 + incl]); off += 16 + incl
+open(sys.argv[2], "wb").write(d[:24] + b"".join(out))
+EOF
+$DS ingest -q --db z.db z.pcap 2> wz.txt
+grep -q "z.pcap: 40 records with impossible timestamps" wz.txt || fail "z.pcap warning: $(cat wz.txt)"
+[ "$(stats z.db | awk '{ s += $9 } END { print s }')" = 40 ] || fail "z.pcap: $(stats z.db)"
 # a sensor off for 10 days: the second half of the capture 10 days later, counted in full
 python3 patch.py a.pcap gap.pcap gap:10 > /dev/null
 $DS ingest -q --db gap.db gap.pcap 2> wgap.txt

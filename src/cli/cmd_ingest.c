@@ -33,7 +33,10 @@ static void usage(FILE *f)
         "      --no-detect      count only: no tool fingerprints, payload tools, DoS or scan\n"
         "                       detection (the counts are the same; events find less)\n"
         "  -q, --quiet          no per-file summary\n"
-        "  -h, --help\n");
+        "  -h, --help\n\n"
+        "A record timed before 1990, more than a day after now, or a short run of records a day or more\n"
+        "away from their neighbours is not classified (bad_timestamp in `darkscope stats`), with a\n"
+        "warning.  DS_NOW=SECONDS (since the epoch) sets \"now\" for this check.\n");
 }
 
 int ds_cmd_ingest_run(int argc, char **argv);
@@ -89,6 +92,19 @@ int ds_cmd_ingest_run(int argc, char **argv)
         status = 2;
         goto out;
     }
+    int64_t now_s = 0;   /* "now" of the timestamp check: the clock, unless DS_NOW fixes it (tests) */
+    const char *env_now = getenv("DS_NOW");
+    if (env_now && *env_now) {
+        char *end;
+        long long v = strtoll(env_now, &end, 10);
+        if (*end || v <= 0) {
+            fprintf(stderr, "darkscope ingest: DS_NOW=%s: expected seconds since the epoch, e.g. DS_NOW=1767225600\n",
+                    env_now);
+            status = 2;
+            goto out;
+        }
+        now_s = v;
+    }
     if (cli_load_config(&cfg, config, db, darknets, ndarknets) != 0)
         goto out;
     if (ds_tz_use(cfg.timezone, &err) != DS_OK) {
@@ -109,7 +125,7 @@ int ds_cmd_ingest_run(int argc, char **argv)
     if (cli_open_geo(&cfg, &geo) != 0)
         goto out;
     ds_ingest_opts o = { .cfg = &cfg, .geo = geo, .sensor = sensor, .threads = threads, .force = force, .no_detect = no_detect,
-                         .progress = !quiet, .store_path = cfg.store_path };
+                         .now_s = now_s, .progress = !quiet, .store_path = cfg.store_path };
     if (ds_ingest_new(&in, &o, &err) != DS_OK) {
         cli_error(NULL, &err);
         goto out;
@@ -133,7 +149,7 @@ int ds_cmd_ingest_run(int argc, char **argv)
         if (!quiet) {
             char a[32], b[32], d[32], e[32];
             fprintf(stderr, "%s: %s records: %s packets to darknets, %s outside, %s other (non-IP, truncated, "
-                            "fragments, malformed); %.2f s (read %.2f, commit %.2f), %.2f M records/s\n",
+                            "fragments, malformed, bad timestamps); %.2f s (read %.2f, commit %.2f), %.2f M records/s\n",
                     path, ds_fmt_count(r.records, a, sizeof a), ds_fmt_count(r.packets, b, sizeof b),
                     ds_fmt_count(r.outside, d, sizeof d), ds_fmt_count(r.other, e, sizeof e), r.seconds, r.read_seconds, r.commit_seconds,
                     r.seconds > 0 ? (double)r.records / r.seconds / 1e6 : 0.0);

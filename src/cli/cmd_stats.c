@@ -114,11 +114,12 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: darkscope stats [OPTIONS]\n\n"
         "Per sensor: packets classified, packets to no darknet (outside), non-IP, truncated, fragments,\n"
-        "malformed, unknown link types, files ingested, and the period covered.  Then each sensor's\n"
-        "coverage: the days it was observing (covered days), its usual packets an hour, and every\n"
-        "outage: declared ([sensor.NAME] outage), inferred (no packet in hours where many are usual)\n"
-        "or a gap no capture covers (docs/store.md, \"Coverage\").  The row '-' holds what\n"
-        "could not be attributed to one sensor: packets to no darknet (outside) and non-IP frames, when\n"
+        "malformed, unknown link types, records with impossible timestamps (bad-time: before 1990, more\n"
+        "than a day after the ingest, or a spike away from their neighbours; not classified), files\n"
+        "ingested, and the period covered (bad timestamps left out).  Then each sensor's coverage: the\n"
+        "days it was observing (covered days), its usual packets an hour, and every outage: declared\n"
+        "([sensor.NAME] outage), inferred (no packet in hours where many are usual) or a gap no\n"
+        "capture covers (docs/store.md, \"Coverage\").  The row '-' holds what\n"        "could not be attributed to one sensor: packets to no darknet (outside) and non-IP frames, when\n"
         "several sensors are configured and --sensor was not given at ingest.\n\n"
         "For a store a collector feeds, each sensor's last upload, lag, kernel drops and spool depth\n"
         "follow, and a line for every sensor that uploaded nothing for longer than [detect]\n"
@@ -184,8 +185,9 @@ int ds_cmd_stats_run(int argc, char **argv)
     if (json)
         printf("[");
     else
-        printf("%-12s %14s %12s %10s %10s %10s %10s %8s %6s  %-19s  %-19s\n", "sensor", "packets", "outside", "non-ip",
-               "truncated", "fragments", "malformed", "unk-link", "files", "first packet", "last packet");
+        printf("%-12s %14s %12s %10s %10s %10s %10s %8s %8s %6s  %-19s  %-19s\n", "sensor", "packets", "outside",
+               "non-ip", "truncated", "fragments", "malformed", "unk-link", "bad-time", "files", "first packet",
+               "last packet");
     for (size_t i = 0; i < n; i++) {
         const ds_sensor_stats *r = &rows[i];
         char f[32], l[32];
@@ -195,12 +197,13 @@ int ds_cmd_stats_run(int argc, char **argv)
             printf("%s\n  {\"sensor\": ", i ? "," : "");
             cli_json_string(stdout, r->sensor_id ? r->name : "-");
             printf(", \"packets\": %llu, \"outside\": %llu, \"non_ip\": %llu, \"truncated\": %llu, \"fragments\": %llu,"
-                   " \"malformed\": %llu, \"unknown_link\": %llu, \"files\": %llu, \"first\": \"%s\", \"last\": \"%s\","
-                   " \"timezone\": \"%s\"",
+                   " \"malformed\": %llu, \"unknown_link\": %llu, \"bad_timestamp\": %llu, \"files\": %llu,"
+                   " \"first\": \"%s\", \"last\": \"%s\", \"timezone\": \"%s\"",
                    (unsigned long long)r->c.packets, (unsigned long long)r->c.outside,
                    (unsigned long long)r->c.outcome[DS_PKT_NON_IP], (unsigned long long)r->c.outcome[DS_PKT_TRUNCATED],
                    (unsigned long long)r->c.outcome[DS_PKT_FRAGMENT], (unsigned long long)r->c.outcome[DS_PKT_MALFORMED],
-                   (unsigned long long)r->c.outcome[DS_PKT_UNKNOWN_LINK], (unsigned long long)r->files, f, l, tz);
+                   (unsigned long long)r->c.outcome[DS_PKT_UNKNOWN_LINK],
+                   (unsigned long long)r->c.outcome[DS_PKT_BAD_TIMESTAMP], (unsigned long long)r->files, f, l, tz);
             coverage_json(cov, outages, noutages, r->sensor_id);
             int64_t silent = r->sensor_id ? silent_for(health, nhealth, r->name, cfg.sensor_silence_s, now) : -1;
             if (silent < 0)
@@ -209,11 +212,13 @@ int ds_cmd_stats_run(int argc, char **argv)
                 printf(", \"silent_s\": %lld}", (long long)silent);
         } else {
             char a[32], b[32];
-            printf("%-12s %14s %12s %10llu %10llu %10llu %10llu %8llu %6llu  %-19s  %-19s\n", r->sensor_id ? r->name : "-",
+            printf("%-12s %14s %12s %10llu %10llu %10llu %10llu %8llu %8llu %6llu  %-19s  %-19s\n",
+                   r->sensor_id ? r->name : "-",
                    ds_fmt_count(r->c.packets, a, sizeof a), ds_fmt_count(r->c.outside, b, sizeof b),
                    (unsigned long long)r->c.outcome[DS_PKT_NON_IP], (unsigned long long)r->c.outcome[DS_PKT_TRUNCATED],
                    (unsigned long long)r->c.outcome[DS_PKT_FRAGMENT], (unsigned long long)r->c.outcome[DS_PKT_MALFORMED],
-                   (unsigned long long)r->c.outcome[DS_PKT_UNKNOWN_LINK], (unsigned long long)r->files, f, l);
+                   (unsigned long long)r->c.outcome[DS_PKT_UNKNOWN_LINK],
+                   (unsigned long long)r->c.outcome[DS_PKT_BAD_TIMESTAMP], (unsigned long long)r->files, f, l);
         }
     }
     if (json)

@@ -912,7 +912,8 @@ void ds_agg_other(ds_agg *a, int sensor, ds_outcome o, int outside, uint64_t ts_
         c->outside++;
     else if ((unsigned)o < DS_PKT__COUNT)
         c->outcome[o]++;
-    counts_touch(c, ts_ns);
+    if (o != DS_PKT_BAD_TIMESTAMP)   /* its time is impossible: it moves no span */
+        counts_touch(c, ts_ns);
 }
 
 const ds_agg_counts *ds_agg_counts_of(const ds_agg *a, int s)

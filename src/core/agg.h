@@ -19,8 +19,8 @@
 typedef struct ds_agg_counts {
     uint64_t packets;                  /* classified packets (DS_PKT_OK) attributed here */
     uint64_t outside;                  /* IP packets whose destination is in no darknet */
-    uint64_t outcome[DS_PKT__COUNT];   /* non-IP, truncated, fragment, malformed, unknown link */
-    uint64_t first_ns, last_ns;        /* span of every packet counted here (0 when none) */
+    uint64_t outcome[DS_PKT__COUNT];   /* non-IP, truncated, fragment, malformed, unknown link, bad timestamp */
+    uint64_t first_ns, last_ns;        /* span of every packet counted here but bad timestamps (0 when none) */
 } ds_agg_counts;
 
 /* Country/ASN of a new source; called once per (sensor, day, source) per thread. */
@@ -54,7 +54,7 @@ void ds_agg_free(ds_agg *a);
 ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, const ds_pkt *p,
                     ds_service svc, ds_class cls);
 /* A packet that is not classified: outcome != DS_PKT_OK, or outside (then pass DS_PKT_OK and
- * outside=1).  sensor -1 = unattributed. */
+ * outside=1).  sensor -1 = unattributed.  DS_PKT_BAD_TIMESTAMP leaves first_ns/last_ns alone. */
 void ds_agg_other(ds_agg *a, int sensor, ds_outcome o, int outside, uint64_t ts_ns);
 
 /* Retire every live entry into the record buffers (done by merge and emit; idempotent). */

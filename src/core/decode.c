@@ -81,6 +81,7 @@ const char *ds_outcome_name(ds_outcome o)
     case DS_PKT_FRAGMENT: return "fragment";
     case DS_PKT_MALFORMED: return "malformed";
     case DS_PKT_UNKNOWN_LINK: return "unknown-link";
+    case DS_PKT_BAD_TIMESTAMP: return "bad-timestamp";
     case DS_PKT__COUNT: break;
     }
     return "?";

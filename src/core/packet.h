@@ -17,6 +17,8 @@ typedef enum ds_outcome {
     DS_PKT_FRAGMENT,     /* an IP fragment (first or later): no reliable transport header */
     DS_PKT_MALFORMED,    /* a header is impossible (bad version, IHL < 5, length < header...) */
     DS_PKT_UNKNOWN_LINK, /* a link type the decoder does not handle */
+    DS_PKT_BAD_TIMESTAMP, /* never from ds_decode: ingest found the record's time impossible
+                             (ingest/tsguard.h); decoded only to find its sensor */
     DS_PKT__COUNT
 } ds_outcome;
 

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "capture/reader.h"
 #include "ingest/hours.h"
@@ -29,6 +30,7 @@
 #include "core/darknet.h"
 #include "core/packet.h"
 #include "core/payload.h"
+#include "ingest/tsguard.h"
 #include "util/datadir.h"
 #include "util/progress.h"
 #include "util/timeutil.h"
@@ -77,6 +79,7 @@ typedef struct worker {
     ds_hours *hours;        /* [nsensors] packets per UTC hour (coverage rows) */
     uint64_t first_ns, last_ns;   /* span of every record read (every thread reads them all) */
     ds_daycache days;
+    ds_tsguard tsg;         /* the timestamp check: every thread judges every record alike */
     ds_rc rc;
     pool *pool;
     /* queue of batches to process */
@@ -259,18 +262,23 @@ static inline int decode_owned(const worker *w, const ds_record *r, ds_pkt *p, d
     return 1;
 }
 
-/* The per-packet path. */
-static inline ds_rc one_packet(worker *w, const ds_record *r)
+/* The per-packet path.  bad: the record's timestamp is impossible (tsguard.h); it is decoded
+ * only to be attributed to a sensor, and counted as bad_timestamp, even when outside. */
+static inline ds_rc one_packet(worker *w, const ds_record *r, int bad)
 {
     struct ds_ingest *in = w->in;
     ds_pkt p;
     ds_outcome o;
-    if (r->ts_ns < w->first_ns || !w->first_ns)
-        w->first_ns = r->ts_ns;
-    if (r->ts_ns > w->last_ns)
-        w->last_ns = r->ts_ns;
+    if (!bad) {   /* the file's span (coverage): of the records whose time can be believed */
+        if (r->ts_ns < w->first_ns || !w->first_ns)
+            w->first_ns = r->ts_ns;
+        if (r->ts_ns > w->last_ns)
+            w->last_ns = r->ts_ns;
+    }
     if (!decode_owned(w, r, &p, &o))
         return DS_OK;
+    if (bad)
+        o = DS_PKT_BAD_TIMESTAMP;
     int sensor = in->home;
     uint32_t off = 0;
     if (p.have & DS_HAVE_IP) {
@@ -278,11 +286,11 @@ static inline ds_rc one_packet(worker *w, const ds_record *r)
         if (in->forced >= 0 && sensor != in->forced)
             sensor = in->forced_any ? in->forced : -1;
         if (sensor < 0) {
-            ds_agg_other(w->agg, in->home, o, 1, p.ts_ns);
+            ds_agg_other(w->agg, in->home, o, o != DS_PKT_BAD_TIMESTAMP, p.ts_ns);
             return DS_OK;
         }
     }
-    if (sensor >= 0 && ds_hours_add(&w->hours[sensor], (int64_t)(p.ts_ns / 3600000000000ULL), 1) != 0)
+    if (sensor >= 0 && !bad && ds_hours_add(&w->hours[sensor], (int64_t)(p.ts_ns / 3600000000000ULL), 1) != 0)
         return DS_ENOMEM;
     if (o != DS_PKT_OK) {
         ds_agg_other(w->agg, sensor, o, 0, p.ts_ns);
@@ -292,10 +300,30 @@ static inline ds_rc one_packet(worker *w, const ds_record *r)
     return ds_agg_packet(w->agg, sensor, day, off, &p, ds_service_of(&p), ds_class_of(&p));
 }
 
+/* ---- the timestamp check (ingest/tsguard.h): records within a day of the last go straight on */
+
+static ds_rc guard_cb(void *ctx, const ds_record *r, int bad)
+{
+    return one_packet(ctx, r, bad);
+}
+
+static inline ds_rc guarded_packet(worker *w, const ds_record *r)
+{
+    if (ds_tsguard_fast(&w->tsg, r->ts_ns))
+        return one_packet(w, r, 0);
+    return ds_tsguard_push(&w->tsg, r, guard_cb, w);
+}
+
+/* The file ended: decide the records the check still holds. */
+static ds_rc guard_end(worker *w)
+{
+    return ds_tsguard_end(&w->tsg, guard_cb, w);
+}
+
 static ds_rc run_batch(worker *w, const batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
-        ds_rc rc = one_packet(w, &b->rec[i]);
+        ds_rc rc = guarded_packet(w, &b->rec[i]);
         if (rc != DS_OK)
             return rc;
     }
@@ -360,6 +388,8 @@ static void *worker_main(void *arg)
         pthread_cond_broadcast(&w->cv);
     }
     pthread_mutex_unlock(&w->mu);
+    if (w->rc == DS_OK)
+        w->rc = guard_end(w);
     if (w->rc == DS_OK && ds_agg_finish(w->agg) != DS_OK)   /* retire in parallel, not at commit */
         w->rc = DS_ENOMEM;
     return NULL;
@@ -376,7 +406,7 @@ static ds_rc read_straight(worker *w, ds_reader *rd, ds_progress *prog, uint64_t
     ds_record rec;
     ds_rc rc;
     while ((rc = ds_reader_next(rd, &rec, err)) == DS_OK) {
-        ds_rc r2 = one_packet(w, &rec);
+        ds_rc r2 = guarded_packet(w, &rec);
         if (r2 != DS_OK) {
             rc = ds_fail(err, r2, "%s: %s while aggregating", ds_reader_path(rd), ds_rc_name(r2));
             break;
@@ -384,6 +414,9 @@ static ds_rc read_straight(worker *w, ds_reader *rd, ds_progress *prog, uint64_t
         if ((++nrec & 0xffff) == 0 && prog)
             ds_progress_update(prog, ds_reader_consumed(rd), ds_reader_size(rd), nrec);
     }
+    ds_rc r2 = rc == DS_EOF || rc == DS_ETRUNC ? guard_end(w) : DS_OK;
+    if (r2 != DS_OK)
+        rc = ds_fail(err, r2, "%s: %s while aggregating", ds_reader_path(rd), ds_rc_name(r2));
     *nrec_out = nrec;
     return rc;
 }
@@ -557,7 +590,10 @@ static ds_rc commit_file(ds_ingest *in, ds_agg *const *aggs, const worker *w, in
         ds_agg_counts k = { 0 };
         for (int i = 0; i < naggs; i++)
             ds_agg_counts_add(&k, ds_agg_counts_of(aggs[i], s));
-        if (!k.first_ns && !k.packets && !k.outside)
+        uint64_t any = k.first_ns | k.packets | k.outside;   /* first_ns alone missed records timed 0 */
+        for (int o = 0; o < DS_PKT__COUNT; o++)
+            any |= k.outcome[o];
+        if (!any)
             continue;
         if ((rc = ops->put_counts(store, c.file_id, s < 0 ? 0 : c.sensor_ids[s], &k, err)) != DS_OK)
             goto out;
@@ -631,6 +667,11 @@ static ds_rc read_all(ds_reader *rd, worker *w, int nthreads, pool *pl, ds_progr
         if (rc != DS_OK)
             break;
     }
+    if (rc == DS_EOF || rc == DS_ETRUNC) {
+        ds_rc r2 = guard_end(&w[0]);
+        if (r2 != DS_OK)
+            rc = ds_fail(err, r2, "%s: %s while aggregating", ds_reader_path(rd), ds_rc_name(r2));
+    }
     /* wait for the workers: they release the batches they still hold */
     for (int i = 1; i < nthreads; i++) {
         worker_close(&w[i]);
@@ -658,6 +699,22 @@ static int isb_plausible(uint64_t from, uint64_t to, uint64_t first, uint64_t la
            to <= last + ISB_SLACK_NS;
 }
 
+/* The warning of a file with impossible timestamps, after any other (a truncation). */
+static void warn_bad_timestamps(ds_ingest_result *res, const char *path, uint64_t now_s)
+{
+    char day[32] = "?";
+    time_t t = (time_t)(now_s + DS_TSGUARD_AHEAD_S);
+    struct tm tm;
+    if (gmtime_r(&t, &tm))
+        strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    size_t len = strlen(res->warning);
+    snprintf(res->warning + len, sizeof res->warning - len,
+             "%s%s: %llu record%s with impossible timestamps (before 1990, after %s or a jump of more than a day "
+             "from their neighbours) %s not classified; see `darkscope stats`", len ? "; " : "", path,
+             (unsigned long long)res->bad_timestamp, res->bad_timestamp == 1 ? "" : "s", day,
+             res->bad_timestamp == 1 ? "was" : "were");
+}
+
 ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_err *err)
 {
     ds_rc rc;
@@ -668,6 +725,8 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
     ds_progress prog;
     double t0 = ds_now();
     uint64_t nrec = 0;
+    /* "now" for the timestamp check, once per file: a collector runs for days */
+    uint64_t now_s = in->o.now_s > 0 ? (uint64_t)in->o.now_s : (uint64_t)time(NULL);
     ds_agg_conf ac = { .nsensors = in->o.cfg->nsensors, .exact_dst = in->exact_dst,
                        .geo = in->o.geo ? geo_cb : NULL, .geo_ctx = (void *)in->o.geo, .sensor_v4 = in->sensor_v4,
                        .scan_min_addresses = in->o.cfg->scan_min_addresses,
@@ -688,6 +747,7 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
         w[i].nthreads = nthreads;
         w[i].pool = &pl;
         w[i].days = (ds_daycache)DS_DAYCACHE_INIT;
+        ds_tsguard_init(&w[i].tsg, now_s);
         if (!(w[i].agg = ds_agg_new(&ac)) || !(w[i].hours = calloc(in->o.cfg->nsensors, sizeof *w[i].hours))) {
             rc = ds_fail(err, DS_ENOMEM, "out of memory");
             goto out;
@@ -762,6 +822,9 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
     }
     if (nrec == 0 && !res->truncated)
         snprintf(res->warning, sizeof res->warning, "%s: the capture holds no packets", path);
+    res->bad_timestamp = w[0].tsg.nbad;   /* every thread judged every record alike */
+    if (res->bad_timestamp)
+        warn_bad_timestamps(res, path, now_s);
     double t1 = ds_now();
     uint64_t isb_from, isb_to;
     if (!in->cover_source && ds_reader_capture_span(rd, &isb_from, &isb_to) &&
@@ -793,6 +856,7 @@ out:
     pthread_mutex_destroy(&pl.mu);
     for (int i = 0; i < nthreads; i++) {
         ds_agg_free(w[i].agg);
+        ds_tsguard_free(&w[i].tsg);
         for (size_t k = 0; w[i].hours && k < in->o.cfg->nsensors; k++)
             ds_hours_free(&w[i].hours[k]);
         free(w[i].hours);

@@ -27,6 +27,8 @@ typedef struct ds_ingest_opts {
     int force;                  /* re-ingest a file whose content is already stored */
     int progress;               /* progress line on stderr when it is a TTY */
     int no_detect;              /* no per-packet detectors (core/agg.h ds_agg_conf.no_detect) */
+    int64_t now_s;              /* the time of the ingest for the timestamp check (ingest/tsguard.h), in
+                                   seconds since the epoch; 0: the clock, read once per file */
     const char *store_path;     /* opened (created) at the first commit, not before */
 } ds_ingest_opts;
 
@@ -34,7 +36,8 @@ typedef struct ds_ingest_result {
     uint64_t records;           /* capture records read */
     uint64_t packets;           /* classified packets stored */
     uint64_t outside;
-    uint64_t other;             /* non-IP, truncated, fragments, malformed, unknown link */
+    uint64_t other;             /* non-IP, truncated, fragments, malformed, unknown link, bad timestamp */
+    uint64_t bad_timestamp;     /* records with impossible timestamps (ingest/tsguard.h), not classified */
     uint64_t bytes;
     int truncated;              /* the capture was cut short; `warning` says where */
     char warning[512];

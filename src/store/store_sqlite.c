@@ -221,7 +221,7 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS counts(file_id INTEGER NOT NULL, sensor_id INTEGER NOT NULL,"
     "  packets INTEGER, outside INTEGER, non_ip INTEGER, truncated INTEGER, fragment INTEGER,"
     "  malformed INTEGER, unknown_link INTEGER, first_ns INTEGER, last_ns INTEGER,"
-    "  PRIMARY KEY(file_id, sensor_id));"
+    "  bad_timestamp INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(file_id, sensor_id));"
     "CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, day INTEGER NOT NULL,"
     "  sensor_id INTEGER NOT NULL, file_id INTEGER NOT NULL, nrec INTEGER NOT NULL, codec INTEGER NOT NULL,"
     "  data BLOB NOT NULL);"
@@ -253,6 +253,8 @@ static ds_rc exec(sqlite_store *s, const char *sql, ds_err *err)
 static const struct added_column {
     const char *table, *column, *decl;
 } ADDED_COLUMNS[] = {
+    /* records with impossible timestamps (ingest/tsguard.h); none were counted before */
+    { "counts", "bad_timestamp", "INTEGER NOT NULL DEFAULT 0" },
     { NULL, NULL, NULL },   /* keeps the table non-empty; entries go above this line */
 };
 
@@ -814,14 +816,18 @@ static ds_rc sq_put_counts(ds_store *base, int64_t file_id, int64_t sensor_id, c
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *q = NULL;
     ds_rc rc = DS_OK;
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO counts VALUES(?,?,?,?,?,?,?,?,?,?,?)", -1, &q, NULL) != SQLITE_OK)
+    /* columns named: an added column comes last in an old store, elsewhere in a new one */
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO counts(file_id, sensor_id, packets, outside, non_ip, truncated, fragment, malformed,"
+                           " unknown_link, first_ns, last_ns, bad_timestamp) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, &q, NULL) != SQLITE_OK)
         return db_fail(s, err, "counts");
     sqlite3_int64 v[] = { file_id, sensor_id, (sqlite3_int64)c->packets, (sqlite3_int64)c->outside,
                           (sqlite3_int64)c->outcome[DS_PKT_NON_IP], (sqlite3_int64)c->outcome[DS_PKT_TRUNCATED],
                           (sqlite3_int64)c->outcome[DS_PKT_FRAGMENT], (sqlite3_int64)c->outcome[DS_PKT_MALFORMED],
                           (sqlite3_int64)c->outcome[DS_PKT_UNKNOWN_LINK], (sqlite3_int64)c->first_ns,
-                          (sqlite3_int64)c->last_ns };
-    for (int i = 0; i < 11; i++)
+                          (sqlite3_int64)c->last_ns, (sqlite3_int64)c->outcome[DS_PKT_BAD_TIMESTAMP] };
+    for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++)
         sqlite3_bind_int64(q, i + 1, v[i]);
     if (sqlite3_step(q) != SQLITE_DONE)
         rc = db_fail(s, err, "counts");
@@ -1025,7 +1031,7 @@ static ds_rc sq_sensor_stats(ds_store *base, ds_sensor_stats **rows, size_t *n, 
     if (sqlite3_prepare_v2(s->db,
                            "SELECT c.sensor_id, coalesce(s.name, '-'), sum(packets), sum(outside), sum(non_ip), sum(c.truncated),"
                            " sum(fragment), sum(malformed), sum(unknown_link), min(nullif(first_ns, 0)), max(last_ns),"
-                           " count(DISTINCT file_id) FROM counts c LEFT JOIN sensors s ON s.id = c.sensor_id"
+                           " count(DISTINCT file_id), sum(bad_timestamp) FROM counts c LEFT JOIN sensors s ON s.id = c.sensor_id"
                            " GROUP BY c.sensor_id ORDER BY c.sensor_id = 0, s.name",
                            -1, &q, NULL) != SQLITE_OK)
         return db_fail(s, err, "stats");
@@ -1047,6 +1053,7 @@ static ds_rc sq_sensor_stats(ds_store *base, ds_sensor_stats **rows, size_t *n, 
         r->c.first_ns = (uint64_t)sqlite3_column_int64(q, 9);
         r->c.last_ns = (uint64_t)sqlite3_column_int64(q, 10);
         r->files = (uint64_t)sqlite3_column_int64(q, 11);
+        r->c.outcome[DS_PKT_BAD_TIMESTAMP] = (uint64_t)sqlite3_column_int64(q, 12);
     }
     sqlite3_finalize(q);
     return rc;

@@ -52,7 +52,7 @@ head -c $((size - 20)) cut.pcap > cut2.pcap
 whole=$( (tcpdump -nr cut2.pcap 2>/dev/null || true) | wc -l)
 $DS ingest -q cut2.pcap 2> warn.txt || fail "cut-short capture refused"
 grep -q "warning" warn.txt || fail "no warning for a cut-short capture"
-got=$($DS stats --format json | python3 -c 'import json,sys; print(sum(r["packets"]+r["outside"]+r["non_ip"]+r["truncated"]+r["fragments"]+r["malformed"]+r["unknown_link"] for r in json.load(sys.stdin)))')
+got=$($DS stats --format json | python3 -c 'import json,sys; print(sum(r["packets"]+r["outside"]+r["non_ip"]+r["truncated"]+r["fragments"]+r["malformed"]+r["unknown_link"]+r["bad_timestamp"] for r in json.load(sys.stdin)))')
 good=$(tcpdump -nr good.pcap 2>/dev/null | wc -l)
 [ "$got" -eq $((good + whole)) ] || fail "cut-short: stored $got records, expected $good + $whole"
 echo "all bad input handled"

@@ -86,7 +86,7 @@ stored() { # FIELD: t1's value in `darkscope stats` of the collector's store; "a
 import json, sys
 rows = [r for r in json.load(sys.stdin) if r["sensor"] == "t1"]
 f = sys.argv[1]
-keys = ["packets", "outside", "non_ip", "truncated", "fragments", "malformed", "unknown_link"] if f == "all" else [f]
+keys = ["packets", "outside", "non_ip", "truncated", "fragments", "malformed", "unknown_link", "bad_timestamp"] if f == "all" else [f]
 print(sum(r[k] for r in rows for k in keys))' "$1"
 }
 

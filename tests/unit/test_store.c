@@ -632,12 +632,14 @@ static void test_sensor_stats(void **state)
         c.outcome[DS_PKT_TRUNCATED] = 2;
         c.outcome[DS_PKT_FRAGMENT] = 3;
         c.outcome[DS_PKT_MALFORMED] = 4;
+        c.outcome[DS_PKT_BAD_TIMESTAMP] = file;
         c.first_ns = 1000u * file;
         c.last_ns = 5000u * file;
         assert_int_equal(s->ops->put_counts(s, f, ida, &c, &err), DS_OK);
         ds_agg_counts u = { 0 };
         u.outcome[DS_PKT_NON_IP] = 7;
         u.outcome[DS_PKT_UNKNOWN_LINK] = 1;
+        u.outcome[DS_PKT_BAD_TIMESTAMP] = file == 2 ? 5 : 0;
         u.first_ns = file == 1 ? 0 : 500;   /* 0 = none: not the minimum */
         u.last_ns = 600;
         assert_int_equal(s->ops->put_counts(s, f, 0, &u, &err), DS_OK);
@@ -655,12 +657,14 @@ static void test_sensor_stats(void **state)
     assert_int_equal(st[0].c.outcome[DS_PKT_TRUNCATED], 6);
     assert_int_equal(st[0].c.outcome[DS_PKT_FRAGMENT], 9);
     assert_int_equal(st[0].c.outcome[DS_PKT_MALFORMED], 12);
+    assert_int_equal(st[0].c.outcome[DS_PKT_BAD_TIMESTAMP], 6);
     assert_int_equal(st[0].c.first_ns, 1000);
     assert_int_equal(st[0].c.last_ns, 15000);
     assert_int_equal(st[0].files, 3);
     assert_int_equal(st[1].sensor_id, 0);
     assert_int_equal(st[1].c.outcome[DS_PKT_NON_IP], 21);
     assert_int_equal(st[1].c.outcome[DS_PKT_UNKNOWN_LINK], 3);
+    assert_int_equal(st[1].c.outcome[DS_PKT_BAD_TIMESTAMP], 5);
     assert_int_equal(st[1].c.first_ns, 500);
     assert_int_equal(st[1].c.last_ns, 600);
     assert_int_equal(st[1].files, 3);
@@ -671,6 +675,47 @@ static void test_sensor_stats(void **state)
     assert_int_equal(s->ops->put_counts(s, f, ida, &c, &err), DS_OK);
     assert_int_not_equal(s->ops->put_counts(s, f, ida, &c, &err), DS_OK);
     s->ops->rollback(s);
+    ds_store_close(s);
+}
+
+static void sql(const char *db, const char *stmt);
+
+/* A store whose counts table predates bad_timestamp gets the column at its next open; its old rows
+ * read as 0, and new rows are written by column name (the added column comes last there). */
+static void test_counts_added_column(void **state)
+{
+    tmp *t = *state;
+    ds_err err = { 0 };
+    ds_store *s = open_store(t->db, 1);
+    int64_t f = begin_ok(s, 1, "old.pcap");
+    commit_ok(s);
+    ds_store_close(s);
+    /* the counts table as darkscope wrote it before the column, with one row */
+    sql(t->db, "DROP TABLE counts");
+    sql(t->db, "CREATE TABLE counts(file_id INTEGER NOT NULL, sensor_id INTEGER NOT NULL, packets INTEGER,"
+               " outside INTEGER, non_ip INTEGER, truncated INTEGER, fragment INTEGER, malformed INTEGER,"
+               " unknown_link INTEGER, first_ns INTEGER, last_ns INTEGER, PRIMARY KEY(file_id, sensor_id))");
+    char stmt[160];
+    snprintf(stmt, sizeof stmt, "INSERT INTO counts VALUES(%lld, 0, 10, 1, 2, 3, 4, 5, 6, 700, 800)", (long long)f);
+    sql(t->db, stmt);
+    s = open_store(t->db, 0);
+    f = begin_ok(s, 2, "new.pcap");
+    ds_agg_counts c = { .packets = 1, .first_ns = 900, .last_ns = 1000 };
+    c.outcome[DS_PKT_BAD_TIMESTAMP] = 42;
+    c.outcome[DS_PKT_UNKNOWN_LINK] = 1;
+    assert_int_equal(s->ops->put_counts(s, f, 0, &c, &err), DS_OK);
+    commit_ok(s);
+    ds_sensor_stats *st = NULL;
+    size_t n = 0;
+    assert_int_equal(s->ops->sensor_stats(s, &st, &n, &err), DS_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(st[0].c.packets, 11);
+    assert_int_equal(st[0].c.outcome[DS_PKT_UNKNOWN_LINK], 7);
+    assert_int_equal(st[0].c.outcome[DS_PKT_BAD_TIMESTAMP], 42);
+    assert_int_equal(st[0].c.first_ns, 700);
+    assert_int_equal(st[0].c.last_ns, 1000);
+    assert_int_equal(st[0].files, 2);
+    free(st);
     ds_store_close(s);
 }
 
@@ -1168,6 +1213,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sensors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sensor_stats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counts_added_column, setup, teardown),
         cmocka_unit_test_setup_teardown(test_day_span, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_chunk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan_callback_error, setup, teardown),

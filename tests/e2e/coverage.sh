@@ -11,6 +11,8 @@
 #     in 1 of them: 5 hours covered.
 #  5. A store written before coverage was kept (its coverage rows deleted) gets rows from its
 #     per-file counts at its next open: covered as observed, no inferred outage.
+#  6. Records with impossible timestamps (2097, 1970) change no coverage span, hour or outage.
+#  7. tcpdump's vsock-1.pcapng, whose interface statistics say 1970, does not stretch coverage.
 source "$(dirname "$0")/lib.bash"
 need python3
 write_conf
@@ -100,7 +102,32 @@ out=$("$DS" stats --db old.db --format json)
 [ "$(sqlite3 old.db 'SELECT count(*) FROM coverage WHERE hours IS NULL')" = 2 ] || fail "no backfilled rows"
 [ "$(echo "$out" | field osaka outages)" = "[]" ] || fail "backfilled rows inferred an outage"
 [ "$(echo "$out" | field osaka covered_days)" = "30.0" ] || fail "backfilled osaka: $(echo "$out" | field osaka covered_days)"
-# ---- 6. real pcapng statistics: tcpdump's vsock-1.pcapng has an ISB whose start is in 1970 (units
+# ---- 6. Records with impossible timestamps (issue #19 item 3) move
+#      neither the span nor the hours: the same coverage as the clean file
+python3 - q_out.pcap bad.pcap <<'EOF2'
+import struct, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+o, i = 24, 0
+while o + 16 <= len(d):
+    incl = struct.unpack('<I', d[o + 8:o + 12])[0]
+    if i == 1000:
+        d[o:o + 4] = struct.pack('<I', 0xF0000000)     # 2097
+    if i == 2000:
+        d[o:o + 4] = struct.pack('<I', 1)              # 1970
+    o += 16 + incl
+    i += 1
+open(sys.argv[2], 'wb').write(d)
+EOF2
+"$DS" ingest -q --db bad.db bad.pcap 2> err.txt || fail "bad.pcap: $(cat err.txt)"
+sj --db bad.db > s3.json
+for s in osaka tokyo; do
+    [ "$(field $s covered_days < s3.json)" = "$(field $s covered_days < s1.json)" ] || fail "bad timestamps changed $s's coverage"
+    [ "$(field $s outages < s3.json)" = "$(field $s outages < s1.json)" ] || fail "bad timestamps changed $s's outages"
+done
+[ "$(sqlite3 bad.db 'SELECT count(*) FROM coverage WHERE first_ns < 1688169600e9 OR last_ns >= 1690848000e9')" = 0 ] ||
+    fail "a coverage span reaches outside July 2023"
+
+# ---- 7. real pcapng statistics: tcpdump's vsock-1.pcapng has an ISB whose start is in 1970 (units
 #      written wrong); it must not stretch the coverage over 47 years
 V=${DS_CORPUS:-$ROOT/../shared/corpus/robustness}/tcpdump/vsock-1.pcapng
 if [ -f "$V" ]; then

@@ -455,7 +455,42 @@ static ds_rc sink_chunk(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, 
                                          nrec, err);
 }
 
-static ds_rc commit_file(ds_ingest *in, ds_agg *const *aggs, int naggs, const ds_file_meta *fm, ds_err *err)
+/* Before a regular file is decoded: its hash from one read of its bytes, and the store's answer.
+ * DS_EEXIST: its bytes are stored (res->packets: what they counted).  Otherwise fm gets the hashes
+ * and *prior the stored capture cut short that this file continues, if any (id 0: none).  An
+ * optimisation only: begin() checks again inside the write transaction, and when anything here
+ * fails (stdin, no store yet, a store the commit will complain about) the file is simply read. */
+static ds_rc precheck(ds_ingest *in, ds_reader *rd, ds_file_meta *fm, ds_file_prior *prior, ds_ingest_result *res,
+                      ds_err *err)
+{
+    ds_file_prior cand[8];
+    size_t n = 0;
+    ds_err quiet = { 0 };
+    if (ds_reader_prehash(rd, fm->hash, fm->prefix_hash, &quiet) != DS_OK)
+        return DS_OK;
+    fm->have_prefix = 1;
+    fm->bytes = ds_reader_size(rd);   /* what the reader will read of it */
+    if (!in->store && ds_store_open(&in->store, in->o.store_path, 0, &quiet) != DS_OK)
+        return DS_OK;
+    ds_rc rc = in->store->ops->file_check(in->store, fm, &res->packets, cand, sizeof cand / sizeof cand[0], &n, err);
+    if (rc == DS_EEXIST)
+        return rc;
+    if (rc != DS_OK) {
+        ds_err_clear(err);
+        return DS_OK;
+    }
+    for (size_t i = 0; i < n; i++) {   /* longest first: the last cut of a capture cut twice */
+        uint8_t h[16];
+        if (ds_reader_hash_head(rd, cand[i].bytes, h, &quiet) == DS_OK && memcmp(h, cand[i].hash, 16) == 0) {
+            *prior = cand[i];
+            break;
+        }
+    }
+    return DS_OK;
+}
+
+static ds_rc commit_file(ds_ingest *in, ds_agg *const *aggs, int naggs, const ds_file_meta *fm,
+                         const ds_file_prior *prior, ds_ingest_result *res, ds_err *err)
 {
     if (!in->store) {
         ds_rc orc = ds_store_open(&in->store, in->o.store_path, 1, err);
@@ -508,7 +543,20 @@ static ds_rc commit_file(ds_ingest *in, ds_agg *const *aggs, int naggs, const ds
         if ((rc = ops->put_counts(store, c.file_id, s < 0 ? 0 : c.sensor_ids[s], &k, err)) != DS_OK)
             goto out;
     }
+    /* after this file's chunks, so that no chunk id of the file it replaces is given out again */
+    int superseded = 0;
+    if (prior->id) {
+        rc = ops->supersede(store, c.file_id, prior, err);
+        superseded = rc == DS_OK;
+        if (rc == DS_ENOTFOUND)   /* a concurrent ingest superseded it first: this file simply adds */
+            rc = DS_OK;
+        if (rc != DS_OK)
+            goto out;
+    }
     rc = ops->commit(store, err);
+    if (rc == DS_OK && superseded)
+        snprintf(res->notice, sizeof res->notice, "%s: supersedes %s (cut short at %llu bytes, ingested %s UTC): its "
+                 "counts are replaced", fm->path, prior->path, (unsigned long long)prior->bytes, prior->ingested);
 out:
     if (rc != DS_OK)
         ops->rollback(store);
@@ -598,6 +646,8 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
     ds_progress prog;
     double t0 = ds_now();
     uint64_t nrec = 0;
+    ds_file_meta fm = { .path = path, .force = in->o.force };
+    ds_file_prior prior = { 0 };
     ds_agg_conf ac = { .nsensors = in->o.cfg->nsensors, .exact_dst = in->exact_dst,
                        .geo = in->o.geo ? geo_cb : NULL, .geo_ctx = (void *)in->o.geo, .sensor_v4 = in->sensor_v4,
                        .scan_min_addresses = in->o.cfg->scan_min_addresses,
@@ -610,7 +660,8 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
     memset(w, 0, sizeof w);
     /* read() into one warm buffer beats faulting in a fresh mapping page by page (see
      * DS_READER_NO_MMAP); no path here needs records to outlive the next read */
-    if ((rc = ds_reader_open_flags(&rd, path, DS_READER_NO_MMAP, err)) != DS_OK)
+    if ((rc = ds_reader_open_flags(&rd, path, DS_READER_NO_MMAP, err)) != DS_OK ||
+        (rc = precheck(in, rd, &fm, &prior, res, err)) != DS_OK)
         goto out;
     for (int i = 0; i < nthreads; i++) {
         w[i].in = in;
@@ -661,6 +712,12 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
     joined = 1;
     res->read_seconds = ds_now() - t0;
     ds_progress_end(&prog);
+    if (rc == DS_ETRUNC && in->o.strict) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        rc = ds_fail(err, DS_ETRUNC, "%s; --strict refuses a capture cut short: nothing of it was stored", why);
+        goto out;
+    }
     if (rc == DS_ETRUNC) {
         res->truncated = 1;
         snprintf(res->warning, sizeof res->warning, "%s", err->msg);
@@ -672,9 +729,10 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
     for (int i = 0; i < nthreads; i++)
         aggs[i] = w[i].agg;
 
-    ds_file_meta fm = { .path = path, .bytes = ds_reader_consumed(rd), .records = nrec,
-                        .truncated = res->truncated, .force = in->o.force };
-    if (own_readers)
+    fm.bytes = ds_reader_consumed(rd);
+    fm.records = nrec;
+    fm.truncated = res->truncated;
+    if (own_readers)   /* either way the prehash, when precheck made one */
         memcpy(fm.hash, w[1].hash, sizeof fm.hash);
     else
         ds_reader_hash(rd, fm.hash);
@@ -693,7 +751,7 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
     if (nrec == 0 && !res->truncated)
         snprintf(res->warning, sizeof res->warning, "%s: the capture holds no packets", path);
     double t1 = ds_now();
-    rc = commit_file(in, aggs, nthreads, &fm, err);
+    rc = commit_file(in, aggs, nthreads, &fm, &prior, res, err);
     res->commit_seconds = ds_now() - t1;
 out:
     if (!joined)

@@ -87,7 +87,7 @@ void ds_reader_hash(const ds_reader *r, uint8_t out[16]);
 
 /* Hash a regular file before reading it: full = what ds_reader_hash() gives at the end (XXH3-128
  * of the raw bytes up to the size the file had at open), prefix = XXH3-128 of its first
- * min(size, DS_PREFIX_HASH_LEN) bytes.  Read with pread(), so the reader's position does not move;
+ * min(size, DS_PREFIX_HASH_LEN) bytes (prefix may be NULL).  Read with pread(), so the reader's position does not move;
  * the reader then stops hashing as it reads, and ds_reader_hash() returns full.  DS_EINVAL for
  * stdin and pipes (their bytes can be read only once: the hash comes at the end as before),
  * DS_EIO when a read fails. */

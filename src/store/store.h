@@ -35,7 +35,8 @@ typedef struct ds_file_meta {
     int truncated;          /* the last record was cut short */
     int force;              /* ingest even if the hash is already stored */
     /* XXH3-128 of the first min(bytes, DS_PREFIX_HASH_LEN = 64 KiB) raw bytes (have_prefix: known;
-     * not for stdin).  Kept for a file cut short, to find it when its whole file arrives. */
+     * not for stdin).  Stored, to find the file before the next one is decoded: the same bytes
+     * again, or the whole file of this one cut short. */
     uint8_t prefix_hash[16];
     int have_prefix;
 } ds_file_meta;
@@ -183,14 +184,17 @@ typedef struct ds_store_ops {
                         ds_err *err);
     ds_rc (*commit)(ds_store *s, ds_err *err);
     void (*rollback)(ds_store *s);
-    /* Outside any transaction, read only, before a file is decoded: DS_EEXIST (with begin()'s
-     * message, and in *packets the packets stored for it) when f->hash is stored and !f->force;
-     * else DS_OK and in prior[0..*n) (at most max, longest first) the files cut short that f may
-     * continue: truncated, not superseded, shorter than f, with f's prefix hash (or shorter than
-     * its prefix).  begin() checks again inside the transaction: this only saves the decoding. */
-    ds_rc (*file_check)(ds_store *s, const ds_file_meta *f, uint64_t *packets, ds_file_prior *prior, size_t max,
-                        size_t *n, ds_err *err);
-    /* Inside file_id's transaction, after its chunks are in: if old is still as file_check saw it
+    /* Before a file is decoded, outside any transaction, read only (begin() checks again inside
+     * the transaction: these only save the decoding).  file_priors: in prior[0..*n) (at most max,
+     * longest first) the stored files that may hold f's bytes, by f->prefix_hash and f->bytes:
+     * those of the same length (the same file, if the whole hash agrees) and the files cut short
+     * that f may continue (truncated, not superseded, shorter; those shorter than the prefix
+     * whatever their prefix hash).  file_check: DS_EEXIST (with begin()'s message, and in *packets
+     * the packets stored for it) when f->hash is stored and !f->force, else DS_OK. */
+    ds_rc (*file_priors)(ds_store *s, const ds_file_meta *f, ds_file_prior *prior, size_t max, size_t *n,
+                         ds_err *err);
+    ds_rc (*file_check)(ds_store *s, const ds_file_meta *f, uint64_t *packets, ds_err *err);
+    /* Inside file_id's transaction, after its chunks are in: if old is still as file_priors saw it
      * (same hash, cut short, not superseded), remove every row its counts live in (chunks,
      * counts, and any other per-file table) and mark its files row superseded by file_id, so its
      * bytes are still recognised.  DS_ENOTFOUND (nothing changed) when it is no longer so. */

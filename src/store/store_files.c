@@ -1,7 +1,8 @@
 /* store_files.c: see store_files.h.
  *
  * Superseding.  A capture cut short (a sensor killed mid-write) is committed up to its last whole
- * record, and its files row keeps truncated = 1 and a hash of its first 64 KiB.  When a file
+ * record, and its files row keeps truncated = 1 and (as every file read from a path) a hash of
+ * its first 64 KiB.  When a file
  * arrives whose first L bytes are exactly such a file of L bytes, it holds every record of it, so
  * its counts replace the short file's in its own transaction: the short file's rows in every
  * per-file table go, and its files row stays, marked superseded_by, so that the same short file
@@ -81,13 +82,15 @@ ds_rc ds_sqfiles_priors(sqlite3 *db, const ds_file_meta *f, ds_file_prior *prior
     *n = 0;
     if (!f->have_prefix || max == 0)
         return DS_OK;
-    /* files_cut indexes exactly the open candidates (truncated, not superseded): usually none.  A
-     * file shorter than the prefix was hashed whole, so its prefix hash says nothing: its full
-     * hash decides (the caller's ds_reader_hash_head). */
+    /* by files_prefix: the same length, or cut short and shorter; by files_cut (the open files
+     * cut short, usually none): those shorter than the prefix, hashed whole, so that their prefix
+     * hash says nothing and their full hash decides (the caller's ds_reader_hash_head) */
     if (sqlite3_prepare_v2(db, "SELECT id, bytes, hash, path, datetime(ingested_at, 'unixepoch') FROM files "
-                               "WHERE truncated = 1 AND superseded_by IS NULL AND bytes > 0 AND bytes < ?2 "
-                               "AND (prefix_hash = ?1 OR bytes < 65536) ORDER BY bytes DESC LIMIT ?3",
-                           -1, &q, NULL) != SQLITE_OK)
+                               "WHERE prefix_hash = ?1 AND (bytes = ?2 OR (bytes < ?2 AND truncated = 1 AND "
+                               "superseded_by IS NULL)) "
+                               "UNION SELECT id, bytes, hash, path, datetime(ingested_at, 'unixepoch') FROM files "
+                               "WHERE truncated = 1 AND superseded_by IS NULL AND bytes > 0 AND bytes < 65536 AND "
+                               "bytes < ?2 ORDER BY 2 DESC LIMIT ?3", -1, &q, NULL) != SQLITE_OK)
         return fail(db, err, "files");
     sqlite3_bind_blob(q, 1, f->prefix_hash, 16, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, f->bytes > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)f->bytes);

@@ -7,16 +7,18 @@
 
 #include "store/store.h"
 
-/* Columns and the index these need, on top of store_sqlite.c's files table (see its SCHEMA and
- * ADDED_COLUMNS): files.prefix_hash (a file cut short: XXH3-128 of its first 64 KiB) and
- * files.superseded_by (the id of the file that holds all of its records and replaced its counts). */
+/* Columns and the indexes these need, on top of store_sqlite.c's files table (see its SCHEMA and
+ * ADDED_COLUMNS): files.prefix_hash (XXH3-128 of the first 64 KiB of a file read from a path) and
+ * files.superseded_by (the id of the file that holds all of its records and replaced its counts).
+ * files_cut holds only the files cut short and not superseded: usually none. */
 #define DS_FILES_INDEXES \
-    "CREATE INDEX IF NOT EXISTS files_cut ON files(prefix_hash) WHERE truncated = 1 AND superseded_by IS NULL;"
+    "CREATE INDEX IF NOT EXISTS files_prefix ON files(prefix_hash) WHERE prefix_hash IS NOT NULL;" \
+    "CREATE INDEX IF NOT EXISTS files_cut ON files(bytes) WHERE truncated = 1 AND superseded_by IS NULL;"
 
 /* DS_OK: f->hash is not stored.  DS_EEXIST: it is, with the message naming the stored file (and
  * the file that superseded it, if one did); *packets (may be NULL): the packets stored for it. */
 ds_rc ds_sqfiles_dup(sqlite3 *db, const ds_file_meta *f, uint64_t *packets, ds_err *err);
-/* The stored files cut short that f may continue (ds_store_ops.file_check), longest first. */
+/* The stored files that may hold f's bytes (ds_store_ops.file_priors), longest first. */
 ds_rc ds_sqfiles_priors(sqlite3 *db, const ds_file_meta *f, ds_file_prior *prior, size_t max, size_t *n,
                         ds_err *err);
 /* ds_store_ops.supersede, inside the caller's write transaction. */

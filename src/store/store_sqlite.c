@@ -256,7 +256,7 @@ static ds_rc exec(sqlite_store *s, const char *sql, ds_err *err)
 static const struct added_column {
     const char *table, *column, *decl;
 } ADDED_COLUMNS[] = {
-    { "files", "prefix_hash", "BLOB" },       /* a file cut short: XXH3-128 of its first 64 KiB (store_files.c) */
+    { "files", "prefix_hash", "BLOB" },       /* XXH3-128 of its first 64 KiB (store_files.c) */
     { "files", "superseded_by", "INTEGER" },  /* the file that holds its records and replaced its counts */
     { NULL, NULL, NULL },   /* keeps the table non-empty; entries go above this line */
 };
@@ -678,7 +678,7 @@ static ds_rc sq_begin(ds_store *base, const ds_file_meta *f, int64_t *file_id, d
     sqlite3_bind_int64(q, 4, (sqlite3_int64)f->records);
     sqlite3_bind_int(q, 5, f->truncated);
     sqlite3_bind_int64(q, 6, (sqlite3_int64)time(NULL));
-    if (f->truncated && f->have_prefix)   /* how its whole file will find it (store_files.c) */
+    if (f->have_prefix)   /* how the next file finds it before decoding (store_files.c) */
         sqlite3_bind_blob(q, 7, f->prefix_hash, 16, SQLITE_STATIC);
     if (sqlite3_step(q) != SQLITE_DONE) {
         rc = db_fail(s, err, "files");
@@ -830,19 +830,17 @@ static void sq_rollback(ds_store *base)
     cache_clear(&s->cache);
 }
 
-static ds_rc sq_file_check(ds_store *base, const ds_file_meta *f, uint64_t *packets, ds_file_prior *prior, size_t max,
-                           size_t *n, ds_err *err)
+static ds_rc sq_file_priors(ds_store *base, const ds_file_meta *f, ds_file_prior *prior, size_t max, size_t *n,
+                            ds_err *err)
 {
-    sqlite_store *s = (sqlite_store *)base;
-    *n = 0;
+    return ds_sqfiles_priors(((sqlite_store *)base)->db, f, prior, max, n, err);
+}
+
+static ds_rc sq_file_check(ds_store *base, const ds_file_meta *f, uint64_t *packets, ds_err *err)
+{
     if (packets)
         *packets = 0;
-    if (!f->force) {
-        ds_rc rc = ds_sqfiles_dup(s->db, f, packets, err);
-        if (rc != DS_OK)
-            return rc;
-    }
-    return ds_sqfiles_priors(s->db, f, prior, max, n, err);
+    return f->force ? DS_OK : ds_sqfiles_dup(((sqlite_store *)base)->db, f, packets, err);
 }
 
 static ds_rc sq_supersede(ds_store *base, int64_t file_id, const ds_file_prior *old, ds_err *err)
@@ -1529,6 +1527,7 @@ const ds_store_ops ds_store_sqlite = {
     .put_counts = sq_put_counts,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    .file_priors = sq_file_priors,
     .file_check = sq_file_check,
     .supersede = sq_supersede,
     .scan = sq_scan,

@@ -3,8 +3,9 @@
  * copy cut short in one transaction.  (A file of its own: test_store.c is past the size we keep
  * files to.)
  *
- * What is checked: file_check() answers a stored hash with begin()'s refusal and finds the
- * candidates by prefix hash (and only open ones: cut short, not superseded, shorter); supersede()
+ * What is checked: file_priors() finds the stored files that may hold a file's bytes by prefix
+ * hash and length (the same length, or cut short, not superseded and shorter); file_check()
+ * answers a stored hash with begin()'s refusal; supersede()
  * removes the short file's rows from every per-file table (chunks, counts, and a table added
  * later with a file_id column) and keeps its files row marked, all inside the new file's
  * transaction, so a rollback leaves the short file whole; the short file sent again is refused;
@@ -115,14 +116,21 @@ static int64_t store_file(ds_store *s, const ds_file_meta *f, int nchunks, uint6
     return id;
 }
 
-static ds_rc check(ds_store *s, const ds_file_meta *f, ds_file_prior *prior, size_t *n, ds_err *err)
+static ds_rc priors(ds_store *s, const ds_file_meta *f, ds_file_prior *prior, size_t *n, ds_err *err)
 {
-    uint64_t packets = 0;
-    return s->ops->file_check(s, f, &packets, prior, 8, n, err);
+    return s->ops->file_priors(s, f, prior, 8, n, err);
 }
 
-/* Candidates: same prefix hash, cut short, shorter, not superseded; files shorter than the
- * prefix whatever their prefix hash; longest first; none without a prefix hash. */
+static ds_rc check(ds_store *s, const ds_file_meta *f, ds_err *err)
+{
+    uint64_t packets = 0;
+    return s->ops->file_check(s, f, &packets, err);
+}
+
+/* Candidates: same prefix hash and the same length (a possible duplicate, cut short or not), or
+ * cut short, shorter and not superseded; files cut short shorter than the prefix whatever their
+ * prefix hash; longest first; none without a prefix hash.  file_check: a stored hash is begin()'s
+ * refusal, with the packets it counted. */
 static void test_prefix_lookup(void **state)
 {
     tmp *t = *state;
@@ -133,30 +141,39 @@ static void test_prefix_lookup(void **state)
     ds_file_meta d = meta(4, 9, "complete", 250000, 0);   /* not cut short */
     ds_file_meta e = meta(5, 9, "longer", 900000, 1);     /* longer than the new file */
     ds_file_meta g = meta(6, 7, "tiny", 1000, 1);         /* shorter than the prefix */
-    const ds_file_meta *all[] = { &a, &b, &c, &d, &e, &g };
-    for (size_t i = 0; i < 6; i++)
-        store_file(s, all[i], 1, 10);
+    ds_file_meta h = meta(7, 9, "same-length", 500000, 0);
+    ds_file_meta k = meta(8, 7, "same-length-other-prefix", 500000, 0);
+    const ds_file_meta *all[] = { &a, &b, &c, &d, &e, &g, &h, &k };
+    for (size_t i = 0; i < 8; i++)
+        store_file(s, all[i], 1, 10 + i);
     ds_file_meta f = meta(20, 9, "whole", 500000, 0);
     ds_file_prior p[8];
     size_t n = 0;
     ds_err err = { 0 };
-    assert_int_equal(check(s, &f, p, &n, &err), DS_OK);
-    assert_int_equal(n, 3);
-    assert_string_equal(p[0].path, "cut-b");
-    assert_int_equal(p[0].bytes, 300000);
-    assert_memory_equal(p[0].hash, b.hash, 16);
-    assert_non_null(strchr(p[0].ingested, ':'));
-    assert_string_equal(p[1].path, "cut-a");
-    assert_string_equal(p[2].path, "tiny");
+    assert_int_equal(priors(s, &f, p, &n, &err), DS_OK);
+    assert_int_equal(n, 4);
+    assert_string_equal(p[0].path, "same-length");
+    assert_int_equal(p[0].bytes, 500000);
+    assert_memory_equal(p[0].hash, h.hash, 16);
+    assert_string_equal(p[1].path, "cut-b");
+    assert_int_equal(p[1].bytes, 300000);
+    assert_memory_equal(p[1].hash, b.hash, 16);
+    assert_non_null(strchr(p[1].ingested, ':'));
+    assert_string_equal(p[2].path, "cut-a");
+    assert_string_equal(p[3].path, "tiny");
     f.have_prefix = 0;   /* stdin: nothing to compare */
-    assert_int_equal(check(s, &f, p, &n, &err), DS_OK);
+    assert_int_equal(priors(s, &f, p, &n, &err), DS_OK);
     assert_int_equal(n, 0);
     /* a stored hash is begin()'s refusal, before any decoding; forced, it is not */
-    ds_file_meta again = meta(1, 9, "cut-a-again", 200000, 1);
-    assert_int_equal(check(s, &again, p, &n, &err), DS_EEXIST);
-    assert_non_null(strstr(err.msg, "cut-a-again: already ingested (same content as cut-a"));
+    ds_file_meta again = meta(7, 9, "same-again", 500000, 0);
+    uint64_t packets = 0;
+    assert_int_equal(s->ops->file_check(s, &again, &packets, &err), DS_EEXIST);
+    assert_non_null(strstr(err.msg, "same-again: already ingested (same content as same-length"));
+    assert_int_equal(packets, 16);
     again.force = 1;
-    assert_int_equal(check(s, &again, p, &n, &err), DS_OK);
+    assert_int_equal(check(s, &again, &err), DS_OK);
+    ds_file_meta fresh = meta(30, 9, "fresh", 500000, 0);
+    assert_int_equal(check(s, &fresh, &err), DS_OK);
     ds_store_close(s);
 }
 
@@ -178,13 +195,13 @@ static void test_supersede(void **state)
     snprintf(stmt, sizeof stmt, "INSERT INTO coverage VALUES(%lld, 1, 1), (%lld, 1, 2)", (long long)cid, (long long)oid);
     sql(t->db, stmt);
     int64_t max_before = sql_int(t->db, "SELECT max(id) FROM chunks");
-    assert_int_equal(sql_int(t->db, "SELECT prefix_hash IS NOT NULL FROM files WHERE path = 'cut'"), 1);
+    assert_int_equal(sql_int(t->db, "SELECT prefix_hash IS NOT NULL FROM files WHERE path = 'cut'"), 1);   /* kept */
     assert_int_equal(sql_int(t->db, "SELECT prefix_hash IS NULL FROM files WHERE path = 'other'"), 1);
 
     ds_file_meta whole = meta(3, 9, "whole", 400000, 0);
     ds_file_prior p[8];
     size_t n = 0;
-    assert_int_equal(check(s, &whole, p, &n, &err), DS_OK);
+    assert_int_equal(priors(s, &whole, p, &n, &err), DS_OK);
     assert_int_equal(n, 1);
     assert_int_equal(p[0].id, cid);
     uint8_t rec[DS_REC_HOURLY * 4];
@@ -225,15 +242,19 @@ static void test_supersede(void **state)
 
     /* the short file sent again: refused, naming the file that holds it, before and at begin */
     ds_file_meta resent = meta(2, 9, "cut-resent", 200000, 1);
-    assert_int_equal(check(s, &resent, p, &n, &err), DS_EEXIST);
+    assert_int_equal(priors(s, &resent, p, &n, &err), DS_OK);   /* found by prefix and length */
+    assert_int_equal(n, 1);
+    assert_int_equal(p[0].id, cid);
+    assert_int_equal(check(s, &resent, &err), DS_EEXIST);
     assert_non_null(strstr(err.msg, "cut-resent: already ingested"));
     assert_non_null(strstr(err.msg, "whole"));
     int64_t id = 0;
     assert_int_equal(s->ops->begin(s, &resent, &id, &err), DS_EEXIST);
     /* and it is no longer a candidate: a second whole copy (other bytes) supersedes nothing */
     ds_file_meta whole2 = meta(4, 9, "whole2", 400000, 0);
-    assert_int_equal(check(s, &whole2, p, &n, &err), DS_OK);
-    assert_int_equal(n, 0);
+    assert_int_equal(priors(s, &whole2, p, &n, &err), DS_OK);
+    assert_int_equal(n, 1);   /* only "whole", of the same length */
+    assert_string_equal(p[0].path, "whole");
     ds_store_close(s);
 }
 
@@ -249,7 +270,7 @@ static void test_supersede_gone(void **state)
     ds_file_meta whole = meta(3, 9, "whole", 400000, 0);
     ds_file_prior p[8];
     size_t n = 0;
-    assert_int_equal(check(s, &whole, p, &n, &err), DS_OK);
+    assert_int_equal(priors(s, &whole, p, &n, &err), DS_OK);
     assert_int_equal(n, 1);
     ds_file_prior wrong = p[0];
     wrong.hash[0] ^= 1;
@@ -283,7 +304,7 @@ static void test_supersede_keeps_largest_id(void **state)
     ds_file_meta whole = meta(3, 9, "whole", 400000, 0);
     ds_file_prior p[8];
     size_t n = 0;
-    assert_int_equal(check(s, &whole, p, &n, &err), DS_OK);
+    assert_int_equal(priors(s, &whole, p, &n, &err), DS_OK);
     assert_int_equal(n, 1);
     int64_t id = 0;
     assert_int_equal(s->ops->begin(s, &whole, &id, &err), DS_OK);
@@ -306,12 +327,12 @@ static void test_old_store_gets_columns(void **state)
     tmp *t = *state;
     ds_store *s = open_store(t->db);
     ds_store_close(s);
-    sql(t->db, "DROP INDEX files_cut; ALTER TABLE files DROP COLUMN superseded_by; ALTER TABLE files DROP COLUMN prefix_hash");
+    sql(t->db, "DROP INDEX files_cut; DROP INDEX files_prefix; ALTER TABLE files DROP COLUMN superseded_by; ALTER TABLE files DROP COLUMN prefix_hash");
     s = open_store(t->db);
     ds_store_close(s);
     assert_int_equal(sql_int(t->db, "SELECT count(*) FROM pragma_table_info('files') WHERE name IN "
                                     "('prefix_hash', 'superseded_by')"), 2);
-    assert_int_equal(sql_int(t->db, "SELECT count(*) FROM sqlite_master WHERE name = 'files_cut'"), 1);
+    assert_int_equal(sql_int(t->db, "SELECT count(*) FROM sqlite_master WHERE name IN ('files_cut', 'files_prefix')"), 2);
 }
 
 int main(void)

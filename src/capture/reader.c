@@ -170,6 +170,11 @@ static ds_rc open_reader(ds_reader **out, const char *path, const ds_reader *sam
             goto out;
         }
         st.st_size = (off_t)same_as->file_size;
+        if (same_as->prehashed) {   /* the first reader's hash covers this one's bytes */
+            r->no_hash = 1;
+            r->prehashed = 1;
+            memcpy(r->prehash, same_as->prehash, sizeof r->prehash);
+        }
     } else if (strcmp(path, "-") == 0) {
         r->fd = STDIN_FILENO;
         r->is_stdin = 1;
@@ -304,9 +309,82 @@ uint64_t ds_reader_consumed(const ds_reader *r)
     return r->mapped ? (uint64_t)r->win_pos : r->raw_consumed;
 }
 
+/* XXH3-128 of bytes [0, len) of r's file through pread; prefix (may be NULL): of the first
+ * min(len, DS_PREFIX_HASH_LEN). */
+static ds_rc hash_range(const ds_reader *r, uint64_t len, uint8_t full[16], uint8_t *prefix, ds_err *err)
+{
+    enum { STEP = 1 << 20 };
+    ds_rc rc = DS_OK;
+    uint8_t *buf = malloc(STEP);
+    XXH3_state_t *st = XXH3_createState(), *pst = XXH3_createState();
+    XXH128_canonical_t c;
+    if (!buf || !st || !pst) {
+        rc = ds_fail(err, DS_ENOMEM, "%s: out of memory hashing the file", r->path);
+        goto out;
+    }
+    XXH3_128bits_reset(st);
+    XXH3_128bits_reset(pst);
+    for (uint64_t off = 0; off < len;) {
+        size_t want = len - off < STEP ? (size_t)(len - off) : STEP;
+        ssize_t got = pread(r->fd, buf, want, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            rc = ds_fail(err, DS_EIO, "%s: reading it to hash: %s", r->path,
+                         got < 0 ? strerror(errno) : "the file became shorter");
+            goto out;
+        }
+        if (off < DS_PREFIX_HASH_LEN)
+            XXH3_128bits_update(pst, buf, (size_t)got < DS_PREFIX_HASH_LEN - off ? (size_t)got
+                                                                                  : (size_t)(DS_PREFIX_HASH_LEN - off));
+        XXH3_128bits_update(st, buf, (size_t)got);
+        off += (uint64_t)got;
+    }
+    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
+    memcpy(full, c.digest, 16);
+    if (prefix) {
+        XXH128_canonicalFromHash(&c, XXH3_128bits_digest(pst));
+        memcpy(prefix, c.digest, 16);
+    }
+out:
+    free(buf);
+    if (st)
+        XXH3_freeState(st);
+    if (pst)
+        XXH3_freeState(pst);
+    return rc;
+}
+
+ds_rc ds_reader_prehash(ds_reader *r, uint8_t full[16], uint8_t prefix[16], ds_err *err)
+{
+    if (r->is_stdin || !r->file_size)
+        return ds_fail(err, DS_EINVAL, "%s is not a regular file: it can be read only once", r->path);
+    ds_rc rc = hash_range(r, r->file_size, full, prefix, err);
+    if (rc != DS_OK)
+        return rc;
+    memcpy(r->prehash, full, 16);
+    r->prehashed = 1;
+    ds_reader_no_hash(r);
+    return DS_OK;
+}
+
+ds_rc ds_reader_hash_head(const ds_reader *r, uint64_t len, uint8_t out[16], ds_err *err)
+{
+    if (r->is_stdin || !r->file_size)
+        return ds_fail(err, DS_EINVAL, "%s is not a regular file: it can be read only once", r->path);
+    if (len > r->file_size)
+        return ds_fail(err, DS_EINVAL, "%s: cannot hash its first %llu bytes: it holds %llu", r->path,
+                       (unsigned long long)len, (unsigned long long)r->file_size);
+    return hash_range(r, len, out, NULL, err);
+}
+
 void ds_reader_hash(const ds_reader *r, uint8_t out[16])
 {
     XXH128_hash_t h;
+    if (r->prehashed) {
+        memcpy(out, r->prehash, 16);
+        return;
+    }
     if (r->mapped && r->hashed < r->map_len) {
         /* Not finished yet: hash the rest on a copy, leaving the running state alone. */
         XXH3_state_t *tmp = XXH3_createState();

@@ -84,6 +84,23 @@ void ds_reader_hash(const ds_reader *r, uint8_t out[16]);
 /* The span a pcapng file's Interface Statistics Blocks say its interfaces captured (the earliest
  * isb_starttime to the latest isb_endtime, in ns), as far as read: 1 and set, or 0 when none. */
 int ds_reader_capture_span(const ds_reader *r, uint64_t *from_ns, uint64_t *to_ns);
+
+/* The first bytes that ds_reader_prehash() hashes on their own, to find a stored capture that was
+ * cut short and that this one may continue (docs/store.md, "Re-sent files"). */
+#define DS_PREFIX_HASH_LEN 65536u
+
+/* Hash a regular file before reading it: full = what ds_reader_hash() gives at the end (XXH3-128
+ * of the raw bytes up to the size the file had at open), prefix = XXH3-128 of its first
+ * min(size, DS_PREFIX_HASH_LEN) bytes (prefix may be NULL).  Read with pread(), so the reader's position does not move;
+ * the reader then stops hashing as it reads, and ds_reader_hash() returns full.  DS_EINVAL for
+ * stdin and pipes (their bytes can be read only once: the hash comes at the end as before),
+ * DS_EIO when a read fails. */
+ds_rc ds_reader_prehash(ds_reader *r, uint8_t full[16], uint8_t prefix[16], ds_err *err);
+
+/* XXH3-128 (canonical, as ds_reader_hash) of the first len bytes of a regular file (len at most
+ * its size at open), read with pread(): does a stored file cut short at len bytes start this one? */
+ds_rc ds_reader_hash_head(const ds_reader *r, uint64_t len, uint8_t out[16], ds_err *err);
+
 void ds_reader_close(ds_reader *r);
 
 #endif

@@ -78,6 +78,8 @@ struct ds_reader {
     size_t hashed;         /* mapped: bytes of the mapping hashed so far */
     size_t hash_mark;      /* mapped: hash again once win_pos passes this */
     int no_hash;           /* DS_READER_NO_HASH: the content is not hashed */
+    int prehashed;         /* ds_reader_prehash() ran: prehash is the file's hash */
+    uint8_t prehash[16];   /* ... canonical (big-endian hi || lo) */
     int done;              /* EOF/ETRUNC/error returned: next() repeats it */
     ds_rc done_rc;
     ds_err done_err;

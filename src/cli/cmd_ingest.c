@@ -16,8 +16,11 @@ static void usage(FILE *f)
         "usage: darkscope ingest [OPTIONS] FILE...\n\n"
         "Read captures (pcap or pcapng; plain, gzip or zstd; - for stdin), classify every packet by\n"
         "destination service, traffic class and source country/ASN, and add the aggregates to the store.\n"
-        "Each file is one transaction: a bad file changes nothing, and a file already ingested (same\n"
-        "content) is refused unless --force.\n\n"
+        "Each file is one transaction: a bad file changes nothing.  A file already ingested (same bytes)\n"
+        "is skipped unless --force (a file named by path, before it is decoded); skipping is not an\n"
+        "error (exit status 0), and the skipped files are summed up in one line at the end.  A capture\n"
+        "cut short (a sensor killed mid-write) is committed up to its last whole record, with a\n"
+        "warning; when the whole file arrives later, it replaces the short one's counts (\"supersedes\").\n\n"
         "options:\n"
         "  -c, --config FILE    configuration (default ./darkscope.conf, then $DARKSCOPE_CONFIG)\n"
         "      --db PATH        store (overrides [store] path)\n"
@@ -29,7 +32,8 @@ static void usage(FILE *f)
         "                       YYYY-MM-DDTHH:MM[:SS], local, or with Z or +HH:MM): hours in it with no\n"
         "                       packet were observed, hours outside it were not (docs/store.md, Coverage)\n"
         "  -j, --threads N      worker threads (default 1)\n"
-        "      --force          ingest files whose content is already stored\n"
+        "      --force          ingest files whose content is already stored (they count again)\n"
+        "      --strict         refuse a capture cut short instead of committing its whole records\n"
         "      --no-detect      count only: no tool fingerprints, payload tools, DoS or scan\n"
         "                       detection (the counts are the same; events find less)\n"
         "  -q, --quiet          no per-file summary\n"
@@ -47,15 +51,18 @@ int ds_cmd_ingest_run(int argc, char **argv)
         { "darknet", required_argument, NULL, 'N' }, { "sensor", required_argument, NULL, 's' },
         { "threads", required_argument, NULL, 'j' }, { "force", no_argument, NULL, 'F' },
         { "no-detect", no_argument, NULL, 'X' }, { "covers", required_argument, NULL, 'C' },
+        { "strict", no_argument, NULL, 'S' },
         { "quiet", no_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     const char *config = NULL, *db = NULL, *sensor = NULL, *covers = NULL;
     const char **darknets = calloc((size_t)argc + 1, sizeof *darknets);
-    int ndarknets = 0, threads = 1, force = 0, no_detect = 0, quiet = 0, c, status = 1;
+    int ndarknets = 0, threads = 1, force = 0, strict = 0, no_detect = 0, quiet = 0, c, status = 1;
+    int skipped = 0;
     ds_config cfg;
     ds_geo *geo = NULL;
     ds_ingest *in = NULL;
     ds_err err = { 0 };
+    char skip_msg[sizeof err.msg] = "";
 
     ds_config_init(&cfg);
     if (!darknets)
@@ -79,6 +86,7 @@ int ds_cmd_ingest_run(int argc, char **argv)
             break;
         }
         case 'F': force = 1; break;
+        case 'S': strict = 1; break;
         case 'X': no_detect = 1; break;
         case 'C': covers = optarg; break;
         case 'q': quiet = 1; break;
@@ -124,8 +132,8 @@ int ds_cmd_ingest_run(int argc, char **argv)
     }
     if (cli_open_geo(&cfg, &geo) != 0)
         goto out;
-    ds_ingest_opts o = { .cfg = &cfg, .geo = geo, .sensor = sensor, .threads = threads, .force = force, .no_detect = no_detect,
-                         .now_s = now_s, .progress = !quiet, .store_path = cfg.store_path };
+    ds_ingest_opts o = { .cfg = &cfg, .geo = geo, .sensor = sensor, .threads = threads, .force = force, .strict = strict,
+                         .no_detect = no_detect, .now_s = now_s, .progress = !quiet, .store_path = cfg.store_path };
     if (ds_ingest_new(&in, &o, &err) != DS_OK) {
         cli_error(NULL, &err);
         goto out;
@@ -141,11 +149,18 @@ int ds_cmd_ingest_run(int argc, char **argv)
         ds_rc rc = ds_ingest_file(in, path, &r, &err);
         if (r.warning[0])
             fprintf(stderr, "darkscope: warning: %s\n", r.warning);
+        if (rc == DS_EEXIST) {   /* already stored: skipped, not an error (summed up below) */
+            if (!skipped++)
+                snprintf(skip_msg, sizeof skip_msg, "%s", err.msg);
+            continue;
+        }
         if (rc != DS_OK) {
             cli_error(path, &err);
             status = 1;
             continue;
         }
+        if (r.notice[0])
+            fprintf(stderr, "darkscope: %s\n", r.notice);
         if (!quiet) {
             char a[32], b[32], d[32], e[32];
             fprintf(stderr, "%s: %s records: %s packets to darknets, %s outside, %s other (non-IP, truncated, "
@@ -155,6 +170,12 @@ int ds_cmd_ingest_run(int argc, char **argv)
                     r.seconds > 0 ? (double)r.records / r.seconds / 1e6 : 0.0);
         }
     }
+    /* one line, however many: re-running `ingest` over a whole spool should not bury the new files' lines */
+    if (skipped == 1)
+        fprintf(stderr, "darkscope: skipped %s\n", skip_msg);
+    else if (skipped > 1)
+        fprintf(stderr, "darkscope: skipped %d files already in the store (same bytes); --force counts them again\n",
+                skipped);
 out:
     ds_ingest_free(in);
     ds_geo_close(geo);

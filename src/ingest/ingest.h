@@ -25,6 +25,7 @@ typedef struct ds_ingest_opts {
     const char *sensor;         /* --sensor NAME, or NULL */
     int threads;                /* >= 1 */
     int force;                  /* re-ingest a file whose content is already stored */
+    int strict;                 /* refuse a capture cut short (DS_ETRUNC) instead of committing it */
     int progress;               /* progress line on stderr when it is a TTY */
     int no_detect;              /* no per-packet detectors (core/agg.h ds_agg_conf.no_detect) */
     int64_t now_s;              /* the time of the ingest for the timestamp check (ingest/tsguard.h), in
@@ -41,6 +42,7 @@ typedef struct ds_ingest_result {
     uint64_t bytes;
     int truncated;              /* the capture was cut short; `warning` says where */
     char warning[512];
+    char notice[1536];          /* the file superseded a stored copy cut short: which (else "") */
     double seconds;
     double read_seconds;        /* reading, decoding and aggregating */
     double commit_seconds;      /* retiring, encoding and the store transaction */
@@ -48,7 +50,10 @@ typedef struct ds_ingest_result {
 } ds_ingest_result;
 
 ds_rc ds_ingest_new(ds_ingest **out, const ds_ingest_opts *o, ds_err *err);
-/* Read, classify, aggregate and commit one file ("-" = stdin). */
+/* Read, classify, aggregate and commit one file ("-" = stdin).  DS_EEXIST: its bytes are stored
+ * already (res->packets: the packets they counted); a regular file is hashed and looked up before
+ * it is decoded, so this costs about one read of it.  A file whose first bytes are a stored
+ * capture cut short replaces that capture's counts in its own transaction (res->notice). */
 ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_err *err);
 /* The coverage of the next file ingested (store.h DS_COVSRC_*, a span in ns; 0, 0: its first to
  * last record): `ingest --covers`, a live sensor's segment, pcapng interface statistics. */

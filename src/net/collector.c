@@ -590,6 +590,9 @@ static enum MHD_Result finish_upload(ds_collector *c, struct MHD_Connection *con
     if (res.warning[0])
         fprintf(stderr, "darkscope collector: sensor %s segment %llu: warning: %s\n", u->sensor,
                 (unsigned long long)u->seq, res.warning);
+    if (res.notice[0])
+        fprintf(stderr, "darkscope collector: sensor %s segment %llu: %s\n", u->sensor, (unsigned long long)u->seq,
+                res.notice);
     ret = answer_ok(c, conn, u, duplicate, "packets", res.packets, res.truncated ? "(truncated capture)" : NULL,
                     &c->committed);
     if (c->o.archive_dir && !duplicate)

@@ -12,7 +12,9 @@
  * DS_OK nothing of the file is visible, and rollback() (or a crash, or kill -9) leaves the store
  * as it was.  begin() refuses a file whose hash is already stored (DS_EEXIST) unless forced, and
  * does that check inside the write transaction, so two concurrent ingests of one file cannot
- * both count it.
+ * both count it.  file_check() asks the same before a file is decoded (a duplicate then costs a
+ * read of its bytes, not an ingest), and names the stored files cut short that the file may
+ * continue; supersede() swaps such a file's counts for the new file's in its transaction.
  */
 #ifndef DS_STORE_H
 #define DS_STORE_H
@@ -32,7 +34,23 @@ typedef struct ds_file_meta {
     uint64_t records;       /* capture records read */
     int truncated;          /* the last record was cut short */
     int force;              /* ingest even if the hash is already stored */
+    /* XXH3-128 of the first min(bytes, DS_PREFIX_HASH_LEN = 64 KiB) raw bytes (have_prefix: known;
+     * not for stdin).  Stored, to find the file before the next one is decoded: the same bytes
+     * again, or the whole file of this one cut short. */
+    uint8_t prefix_hash[16];
+    int have_prefix;
 } ds_file_meta;
+
+/* A stored file that was cut short (files.truncated) and that a new file may continue: when the
+ * new file's first `bytes` bytes hash to `hash`, it holds every record of this one, and
+ * supersede() replaces this one's counts by the new file's (docs/store.md, "Re-sent files"). */
+typedef struct ds_file_prior {
+    int64_t id;
+    uint64_t bytes;
+    uint8_t hash[16];
+    char path[512];
+    char ingested[32];      /* "YYYY-MM-DD HH:MM:SS" UTC */
+} ds_file_prior;
 
 typedef struct ds_sensor_info {
     int64_t id;
@@ -187,6 +205,21 @@ typedef struct ds_store_ops {
     ds_rc (*put_coverage)(ds_store *s, const ds_coverage_row *row, ds_err *err);
     ds_rc (*commit)(ds_store *s, ds_err *err);
     void (*rollback)(ds_store *s);
+    /* Before a file is decoded, outside any transaction, read only (begin() checks again inside
+     * the transaction: these only save the decoding).  file_priors: in prior[0..*n) (at most max,
+     * longest first) the stored files that may hold f's bytes, by f->prefix_hash and f->bytes:
+     * those of the same length (the same file, if the whole hash agrees) and the files cut short
+     * that f may continue (truncated, not superseded, shorter; those shorter than the prefix
+     * whatever their prefix hash).  file_check: DS_EEXIST (with begin()'s message, and in *packets
+     * the packets stored for it) when f->hash is stored and !f->force, else DS_OK. */
+    ds_rc (*file_priors)(ds_store *s, const ds_file_meta *f, ds_file_prior *prior, size_t max, size_t *n,
+                         ds_err *err);
+    ds_rc (*file_check)(ds_store *s, const ds_file_meta *f, uint64_t *packets, ds_err *err);
+    /* Inside file_id's transaction, after its chunks are in: if old is still as file_priors saw it
+     * (same hash, cut short, not superseded), remove every row its counts live in (chunks,
+     * counts, and any other per-file table) and mark its files row superseded by file_id, so its
+     * bytes are still recognised.  DS_ENOTFOUND (nothing changed) when it is no longer so. */
+    ds_rc (*supersede)(ds_store *s, int64_t file_id, const ds_file_prior *old, ds_err *err);
 
     /* Chunks of `kind` for days [from, to], of one sensor (sensor_id > 0) or all (0). */
     ds_rc (*scan)(ds_store *s, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn,

@@ -52,6 +52,7 @@
 
 #include "store/sqlite_coverage.h"
 #include "store/store.h"
+#include "store/store_files.h"
 #include "util/grow.h"
 
 /* 2: 16-byte HOURLY records per service and per country; SOURCES.dst1.
@@ -69,9 +70,12 @@ enum { CODEC_RAW = 0, CODEC_ZSTD = 1, CODEC_ZSTD_FILE = 2 };
 /* Read cache: decompressed chunks by chunk id.  A report or `events` scans the same period's
  * chunks many times (one query per table, figure or detector), and zstd decompression is about
  * three quarters of such a scan, so each chunk is decompressed once per store handle and kept.
- * Committed chunks never change (nothing updates or deletes them), so a cached chunk is always
- * what the row holds; the cache is still dropped at every begin() and rollback() so that a
- * chunk id written in a transaction that was rolled back can never be served.
+ * A committed chunk row never changes, and its id is never given to another chunk, so a cached
+ * chunk is always what a row of that id holds.  Rows are deleted only when a file supersedes one
+ * cut short (store_files.c), and then after the new file's chunks took larger ids, with the row
+ * of the largest id kept as a tombstone of kind 0 (never scanned): SQLite reuses only a deleted
+ * largest rowid.  The cache is still dropped at every begin() and rollback() so that a chunk id
+ * written in a transaction that was rolled back can never be served.
  *
  * Chunks are decompressed straight into arenas of CACHE_ARENA bytes, mapped with
  * MADV_HUGEPAGE: first-touch page faults are slow on virtual machines (on ours, a 4 KiB fault
@@ -216,7 +220,8 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS sensors(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
     "  darknet TEXT NOT NULL, v4_addresses INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, hash BLOB NOT NULL, path TEXT,"
-    "  bytes INTEGER, records INTEGER, truncated INTEGER, ingested_at INTEGER);"
+    "  bytes INTEGER, records INTEGER, truncated INTEGER, ingested_at INTEGER, prefix_hash BLOB,"
+    "  superseded_by INTEGER);"
     "CREATE INDEX IF NOT EXISTS files_hash ON files(hash);"
     "CREATE TABLE IF NOT EXISTS counts(file_id INTEGER NOT NULL, sensor_id INTEGER NOT NULL,"
     "  packets INTEGER, outside INTEGER, non_ip INTEGER, truncated INTEGER, fragment INTEGER,"
@@ -255,6 +260,8 @@ static const struct added_column {
 } ADDED_COLUMNS[] = {
     /* records with impossible timestamps (ingest/tsguard.h); none were counted before */
     { "counts", "bad_timestamp", "INTEGER NOT NULL DEFAULT 0" },
+    { "files", "prefix_hash", "BLOB" },       /* XXH3-128 of its first 64 KiB (store_files.c) */
+    { "files", "superseded_by", "INTEGER" },  /* the file that holds its records and replaced its counts */
     { NULL, NULL, NULL },   /* keeps the table non-empty; entries go above this line */
 };
 
@@ -325,7 +332,7 @@ static ds_rc ensure_schema(sqlite_store *s, ds_err *err)
         if ((rc = exec(s, sql, err)) != DS_OK)
             break;
     }
-    if (rc == DS_OK)
+    if (rc == DS_OK && (rc = exec(s, DS_FILES_INDEXES, err)) == DS_OK)   /* indexes on added columns */
         rc = exec(s, "COMMIT", err);
     if (rc != DS_OK)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -427,7 +434,7 @@ static ds_rc sq_open(ds_store **out, const char *path, int create, ds_err *err)
     if (ntables == 0) {
         if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != DS_OK)
             goto out;
-        if ((rc = exec(s, SCHEMA, err)) != DS_OK ||
+        if ((rc = exec(s, SCHEMA, err)) != DS_OK || (rc = exec(s, DS_FILES_INDEXES, err)) != DS_OK ||
             (rc = exec(s, "INSERT OR IGNORE INTO meta VALUES('schema_version','" SCHEMA_VERSION "')", err)) != DS_OK ||
             (rc = exec(s, "COMMIT", err)) != DS_OK) {
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -681,25 +688,9 @@ static ds_rc sq_begin(ds_store *base, const ds_file_meta *f, int64_t *file_id, d
         return rc;
     s->in_tx = 1;
     s->ext_start = NO_TX_END;
-    if (sqlite3_prepare_v2(s->db, "SELECT path, datetime(ingested_at, 'unixepoch') FROM files WHERE hash=? LIMIT 1",
-                           -1, &q, NULL) != SQLITE_OK) {
-        rc = db_fail(s, err, "files");
+    if (!f->force && (rc = ds_sqfiles_dup(s->db, f, NULL, err)) != DS_OK)
         goto out;
-    }
-    sqlite3_bind_blob(q, 1, f->hash, 16, SQLITE_STATIC);
-    int st = sqlite3_step(q);
-    if (st == SQLITE_ROW && !f->force) {
-        rc = ds_fail(err, DS_EEXIST, "%s: already ingested (same content as %s, ingested %s UTC); use --force to count it again",
-                     f->path, (const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1));
-        goto out;
-    }
-    if (st != SQLITE_ROW && st != SQLITE_DONE) {
-        rc = db_fail(s, err, "files");
-        goto out;
-    }
-    sqlite3_finalize(q);
-    q = NULL;
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO files(hash, path, bytes, records, truncated, ingested_at) VALUES(?,?,?,?,?,?)",
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO files(hash, path, bytes, records, truncated, ingested_at, prefix_hash) VALUES(?,?,?,?,?,?,?)",
                            -1, &q, NULL) != SQLITE_OK) {
         rc = db_fail(s, err, "files");
         goto out;
@@ -710,6 +701,8 @@ static ds_rc sq_begin(ds_store *base, const ds_file_meta *f, int64_t *file_id, d
     sqlite3_bind_int64(q, 4, (sqlite3_int64)f->records);
     sqlite3_bind_int(q, 5, f->truncated);
     sqlite3_bind_int64(q, 6, (sqlite3_int64)time(NULL));
+    if (f->have_prefix)   /* how the next file finds it before decoding (store_files.c) */
+        sqlite3_bind_blob(q, 7, f->prefix_hash, 16, SQLITE_STATIC);
     if (sqlite3_step(q) != SQLITE_DONE) {
         rc = db_fail(s, err, "files");
         goto out;
@@ -862,6 +855,27 @@ static void sq_rollback(ds_store *base)
     }
     s->in_tx = 0;
     cache_clear(&s->cache);
+}
+
+static ds_rc sq_file_priors(ds_store *base, const ds_file_meta *f, ds_file_prior *prior, size_t max, size_t *n,
+                            ds_err *err)
+{
+    return ds_sqfiles_priors(((sqlite_store *)base)->db, f, prior, max, n, err);
+}
+
+static ds_rc sq_file_check(ds_store *base, const ds_file_meta *f, uint64_t *packets, ds_err *err)
+{
+    if (packets)
+        *packets = 0;
+    return f->force ? DS_OK : ds_sqfiles_dup(((sqlite_store *)base)->db, f, packets, err);
+}
+
+static ds_rc sq_supersede(ds_store *base, int64_t file_id, const ds_file_prior *old, ds_err *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    if (!s->in_tx)
+        return ds_fail(err, DS_EINVAL, "store %s: supersede outside a file's transaction", db_name(s));
+    return ds_sqfiles_supersede(s->db, file_id, old, err);
 }
 
 static ds_rc sq_scan(ds_store *base, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn,
@@ -1560,6 +1574,9 @@ const ds_store_ops ds_store_sqlite = {
     .put_counts = sq_put_counts,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    .file_priors = sq_file_priors,
+    .file_check = sq_file_check,
+    .supersede = sq_supersede,
     .scan = sq_scan,
     .put_coverage = sq_put_coverage,
     .coverage_span = sq_coverage_span,

@@ -869,6 +869,72 @@ static void test_hash(void **state)
     free(c.p);
 }
 
+/* ds_reader_prehash (ingest's duplicate check before decoding): the hash of a regular file read
+ * ahead with pread is the one the reader gives after reading it, by both input paths, for a file
+ * cut short inside a record and a gzip one too; the prefix hash covers the first 64 KiB; the
+ * reader still delivers every record; a second reader (open_again) reports the same hash; and
+ * ds_reader_hash_head hashes exactly the first len bytes. */
+static void test_prehash(void **state)
+{
+    (void)state;
+    bb a = { 0 };
+    a.be = 0;
+    pcap_hdr(&a, 0, 65535, 1);
+    for (int i = 0; i < 100; i++)   /* about 100 KB: longer than the prefix */
+        pcap_rec(&a, 1700000000u + (uint32_t)i, 0, 1000, 1500, i);
+    assert_true(a.len > DS_PREFIX_HASH_LEN);
+    write_file(tpath("ph.pcap"), a.p, a.len);
+    write_file(tpath("ph-cut.pcap"), a.p, a.len - 300);   /* inside the last record */
+    write_gzip(tpath("ph.pcap.gz"), a.p, a.len, 1);
+    const char *names[] = { "ph.pcap", "ph-cut.pcap", "ph.pcap.gz" };
+    for (size_t k = 0; k < 3; k++) {
+        for (int mm = 0; mm < 2; mm++) {
+            unsigned fl = mm ? DS_READER_NO_MMAP : 0;
+            ds_reader *r, *r2 = NULL;
+            ds_err err;
+            struct stat st;
+            assert_int_equal(stat(tpath(names[k]), &st), 0);
+            uint8_t *disk = malloc((size_t)st.st_size);
+            FILE *f = fopen(tpath(names[k]), "rb");
+            assert_non_null(f);
+            assert_int_equal(fread(disk, 1, (size_t)st.st_size, f), (size_t)st.st_size);
+            fclose(f);
+            uint8_t want[16], wantp[16], full[16], prefix[16], after[16], again[16], head[16];
+            hash_of(disk, (size_t)st.st_size, want);
+            hash_of(disk, (size_t)st.st_size < DS_PREFIX_HASH_LEN ? (size_t)st.st_size : DS_PREFIX_HASH_LEN, wantp);
+            assert_int_equal(ds_reader_open_flags(&r, tpath(names[k]), fl, &err), DS_OK);
+            assert_int_equal(ds_reader_prehash(r, full, prefix, &err), DS_OK);
+            assert_memory_equal(full, want, 16);
+            assert_memory_equal(prefix, wantp, 16);
+            ds_record rec;
+            ds_rc rc;
+            int n = 0;
+            while ((rc = ds_reader_next(r, &rec, &err)) == DS_OK)
+                n++;
+            assert_int_equal(rc, k == 1 ? DS_ETRUNC : DS_EOF);
+            assert_int_equal(n, k == 1 ? 99 : 100);
+            ds_reader_hash(r, after);
+            assert_memory_equal(after, want, 16);
+            if (mm || k == 2)   /* the stream path reads the whole file (a mapping stops at the cut record) */
+                assert_int_equal(ds_reader_consumed(r), (uint64_t)st.st_size);
+            size_t half = (size_t)st.st_size / 2;
+            assert_int_equal(ds_reader_hash_head(r, half, head, &err), DS_OK);
+            hash_of(disk, half, want);
+            assert_memory_equal(head, want, 16);
+            assert_int_equal(ds_reader_hash_head(r, (uint64_t)st.st_size + 1, head, &err), DS_EINVAL);
+            if (ds_reader_container(r) == DS_CONT_PLAIN) {
+                assert_int_equal(ds_reader_open_again(&r2, r, 0, &err), DS_OK);
+                ds_reader_hash(r2, again);
+                assert_memory_equal(again, full, 16);
+                ds_reader_close(r2);
+            }
+            ds_reader_close(r);
+            free(disk);
+        }
+    }
+    free(a.p);
+}
+
 /* ds_reader_open_again (ingest's second thread) and reading a regular file only up to the size
  * it had at open.  Regression: both threads used to open the file by name, so a capture that grew
  * or was replaced in between gave the two threads different records. */
@@ -1149,6 +1215,7 @@ int main(void)
         cmocka_unit_test(test_streams),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_prehash),
         cmocka_unit_test(test_open_again),
         cmocka_unit_test(test_corpus_vs_libpcap),
     };

@@ -22,8 +22,8 @@ static void rate_basis(ds_report_coverage *c, const ds_report *r)
     c->share = cal > 0 ? c->addr_days / cal : 0.0;
     c->prev_share = pcal > 0 ? c->prev_addr_days / pcal : 0.0;
     c->prev_scale = 1.0;
-    if (!r->o.compare || !c->known)
-        return;
+    if (!r->o.compare || !c->known || !(c->prev_addr_days > 0))
+        return;   /* nothing observed before: there is nothing to compare, whatever the basis */
     double hi = c->share > c->prev_share ? c->share : c->prev_share;
     if (hi > 0 && fabs(c->share - c->prev_share) / hi > DS_REPORT_COVER_DIFF) {
         c->rate_based = 1;

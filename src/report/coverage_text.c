@@ -112,11 +112,11 @@ void ds_report_rate_basis_text(const ds_report *r, ds_out *s)
         const ds_report_cov_sensor *x = &c->sensors[i];
         int64_t h = llround((r->days - x->covered_days) * 24), ph = llround((pdays - x->prev_covered_days) * 24);
         if (h > 0)
-            ds_out_printf(s, "; %s was down %s in this period", x->name, duration(h, 0, d, sizeof d));
+            ds_out_printf(s, "; %s missed %s of this period", x->name, duration(h, 0, d, sizeof d));
         if (ph > 0 && h > 0)
-            ds_out_printf(s, " and %s in %s", duration(ph, 0, d, sizeof d), pn);
+            ds_out_printf(s, " and %s of %s", duration(ph, 0, d, sizeof d), pn);
         else if (ph > 0)
-            ds_out_printf(s, "; %s was down %s in %s", x->name, duration(ph, 0, d, sizeof d), pn);
+            ds_out_printf(s, "; %s missed %s of %s", x->name, duration(ph, 0, d, sizeof d), pn);
     }
     ds_out_puts(s, "), so changes compare packets per covered address-day.");
 }

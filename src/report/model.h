@@ -147,7 +147,8 @@ typedef struct ds_report_coverage {
     double addr_days;               /* covered address-days: the denominator of this period's rates */
     double prev_addr_days;          /* the previous period's (0 without comparison) */
     double share, prev_share;       /* covered address-days / (addresses x days) of each period */
-    int rate_based;                 /* 1: shares differ by more than DS_REPORT_COVER_DIFF; changes compare rates */
+    int rate_based;                 /* 1: shares differ by more than DS_REPORT_COVER_DIFF (and the previous
+                                     * period observed something); changes compare rates */
     double prev_scale;              /* previous packets x prev_scale are compared with this period's (1: raw) */
     double *day_frac;               /* [days] covered share of each day, address-weighted over the sensors */
     ds_report_cov_sensor *sensors; size_t nsensors;

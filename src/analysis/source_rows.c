@@ -224,7 +224,10 @@ ds_rc ds_source_rows(ds_store *st, int32_t from, int32_t to, int64_t sensor_id, 
         r->total_sources = c.nsrc[k];
         r->addresses = addresses;
         r->days = days;
+        /* monitored addresses x days: the detectors that call this (events) do not use the rate;
+         * `top` states rates per covered address-day (ds_top_query.addr_days) */
         double denom = (double)addresses * denom_days;
+        r->addr_days = denom;
         for (size_t i = 0; i < keep; i++) {
             const srow *e = all[start + i].e;
             ds_top_row *row = &r->rows[i];

@@ -1120,7 +1120,8 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
     if (q->dim != DS_TOP_SOURCES)   /* pass 1's tables are dead (source rows still read theirs) */
         for (size_t i = 0; i < n; i++)
             arena_reuse(&c[i].mem);
-    double denom = (double)res->addresses * (double)days;
+    double denom = q->have_addr_days ? q->addr_days : (double)res->addresses * (double)days;
+    res->addr_days = denom;
     uint64_t mask = 0;
     for (size_t i = 0; i < res->n; i++) {
         ds_top_row *r = &res->rows[i];

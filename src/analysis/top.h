@@ -32,6 +32,8 @@ typedef struct ds_top_query {
     const ds_u64set *exclude;    /* ds_src_key of sources to leave out (research scanners), or NULL */
     const ds_u64set *only;       /* ds_src_key of the only sources to count, or NULL (all) */
     unsigned tools;              /* DS_TOOL_* (core/fingerprint.h): sources attributed to any of them; 0 = all */
+    int have_addr_days;          /* 1: per_ip_per_day divides by addr_days; 0: by addresses x days */
+    double addr_days;            /* covered address-days of the period and sensor (analysis/rates.h) */
 } ds_top_query;
 
 typedef struct ds_top_row {
@@ -39,7 +41,7 @@ typedef struct ds_top_row {
     uint64_t packets;
     uint64_t sources;            /* distinct sources over the period */
     double share;                /* of the filtered total */
-    double per_ip_per_day;       /* packets / (monitored IPv4 addresses x days) */
+    double per_ip_per_day;       /* packets / covered address-days (see ds_top_result.addr_days) */
     /* source rows */
     ds_ip ip;
     char cc[3];
@@ -55,6 +57,7 @@ typedef struct ds_top_result {
     uint64_t total_sources;
     uint64_t addresses;          /* monitored IPv4 addresses of the selected sensors */
     int32_t days;
+    double addr_days;            /* the rates' denominator: q->addr_days, or addresses x days */
 } ds_top_result;
 
 ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err *err);

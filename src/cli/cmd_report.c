@@ -176,6 +176,7 @@ static int report_run(int argc, char **argv)
     if (cli_query_open(&cfg, config, db, &st, tz, sizeof tz) != 0)
         goto out;
     ro.timezone = tz;
+    ro.cfg = &cfg;
     ro.sensor_silence_s = cfg.sensor_silence_s;
     if (sensor && cli_sensor_id(st, "report", sensor, &ro.sensor_id) != 0)
         goto out;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "analysis/rates.h"
 #include "analysis/top.h"
 #include "cli/cli.h"
 #include "util/textfmt.h"
@@ -24,7 +25,9 @@ static void usage(FILE *f)
         "usage: darkscope top ports|countries|asns|sources [OPTIONS]\n\n"
         "Rank destination services, source countries, source ASNs or sources over a period.  Every\n"
         "packet counts toward its destination service (as the published reports count) unless --class\n"
-        "narrows it.  per_ip_per_day = packets / (monitored IPv4 addresses x days).\n\n"
+        "narrows it.  per_ip_per_day = packets / covered address-days: the monitored IPv4 addresses of\n"
+        "the sensors (or of --sensor) times the share of each day they were observing, so an outage\n"
+        "does not lower the rate (see `darkscope stats` for coverage and outages).\n\n"
         "options:\n"
         "      --from DAY       first day, YYYY-MM-DD, in the store's timezone (default: first day with data)\n"
         "      --to DAY         last day, inclusive (default: last day with data)\n"
@@ -136,9 +139,11 @@ static void print_table(const ds_top_query *q, const ds_top_result *r, const ds_
             break;
         }
     char tp[32], ts[32], d1[11], d2[11];
-    printf("total %s packets from %s sources, %s .. %s (%d days), %llu monitored IPv4 addresses\n",
+    printf("total %s packets from %s sources, %s .. %s (%d days), %llu monitored IPv4 addresses, "
+           "%.1f covered address-days\n",
            ds_fmt_count(r->total_packets, tp, sizeof tp), ds_fmt_count(r->total_sources, ts, sizeof ts),
-           ds_day_format(q->from, d1), ds_day_format(q->to, d2), r->days, (unsigned long long)r->addresses);
+           ds_day_format(q->from, d1), ds_day_format(q->to, d2), r->days, (unsigned long long)r->addresses,
+           r->addr_days);
 }
 
 static void print_json(const ds_top_query *q, const ds_top_result *r, const ds_geo *geo)
@@ -292,6 +297,12 @@ int ds_cmd_top_run(int argc, char **argv)
         status = prc;
         goto out;
     }
+    /* the rates' denominator: a small read of the coverage rows, before the scan */
+    if (ds_rate_addr_days(st, &cfg, q.sensor_id, q.from, q.to, &q.addr_days, &err) != DS_OK) {
+        cli_error(NULL, &err);
+        goto out;
+    }
+    q.have_addr_days = 1;
     if (q.dim == DS_TOP_ASNS || q.dim == DS_TOP_SOURCES) {
         gj.cfg = &cfg;
         geo_started = pthread_create(&geo_thread, NULL, geo_open_main, &gj) == 0;

@@ -27,6 +27,7 @@
  */
 #include "report/chart.h"
 #include "report/cairo_api.h"
+#include "report/chart_shade.h"
 #include "util/textfmt.h"
 
 
@@ -498,6 +499,8 @@ static ds_rc line_validate(const ds_line_chart *c, ds_err *err)
                        c->nseries, DS_CHART_MAX_SERIES);
     if (c->nseries && !c->series)
         return ds_fail(err, DS_EINVAL, "line chart: %zu series announced but none given", c->nseries);
+    if (ds_chart_shade_validate(c->covered, c->ndays, err) != DS_OK)
+        return DS_EINVAL;
     for (size_t s = 0; s < c->nseries; s++) {
         const ds_chart_series *sr = &c->series[s];
         if (sr->n != c->ndays)
@@ -954,6 +957,8 @@ static void line_draw(cairo_t *cr, const ds_line_chart *c, const line_plan *p)
 {
     const ds_chart_rect *plot = &p->pub.plot;
     double bottom = plot->y + plot->h;
+
+    ds_chart_shade_days(cr, plot, c->ndays, c->covered);   /* uncovered days, under everything */
 
     /* grid */
     cairo_set_line_width(cr, 0.6);

@@ -50,6 +50,8 @@ typedef struct ds_line_chart {
     const ds_chart_series *series; size_t nseries;
     int ja;                       /* Japanese date labels ("no data" text too) */
     int log_y;                    /* logarithmic y axis; zero values break the line */
+    const double *covered;        /* [ndays] covered share 0..1 of each day, or NULL (all covered):
+                                   * days below 1 get a grey band behind the lines (chart_shade.h) */
 } ds_line_chart;
 
 /* Shares: horizontal bar chart of labels with their share of total (percent labels at the end

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "report/chart.h"
+#include "report/coverage.h"
 #include "util/timeutil.h"
 
 /* ---- the string table ------------------------------------------------------------------- */
@@ -339,7 +340,7 @@ static ds_rc ranking_table(walk *w, ds_report_dim dim, const ds_report_table *t,
 /* Passes a drawn chart to the backend as the next figure, then frees it. */
 static ds_rc emit_figure(walk *w, ds_chart_out *co, const char *name, const char *title, const char *alt)
 {
-    char caption[256];
+    char caption[640];
     w->nfigures++;
     ds_fmt_text(caption, sizeof caption, w->ja ? "%s%d %s" : "%s %d. %s", M(w, DS_MSG_FIGURE), w->nfigures, title);
     ds_rdoc_figure f = { .name = name, .caption = caption, .alt = alt, .svg = co->data, .len = co->len,
@@ -349,7 +350,8 @@ static ds_rc emit_figure(walk *w, ds_chart_out *co, const char *name, const char
     return rc;
 }
 
-/* Line chart of n daily series (values[i * days ..]) with the given labels. */
+/* Line chart of n daily series (values[i * days ..]) with the given labels; days the sensors did
+ * not observe whole are shaded, and the caption says so. */
 static ds_rc line_figure(walk *w, const char *name, const char *title, const char *y_label, const char *const *labels,
                          const double *values, size_t n, const char *alt)
 {
@@ -361,12 +363,15 @@ static ds_rc line_figure(walk *w, const char *name, const char *title, const cha
         n = MAX_FIG_SERIES;
     for (size_t i = 0; i < n; i++)
         series[i] = (ds_chart_series){ labels[i], values + i * days, days };
+    int shade = ds_report_has_uncovered_days(r);
     ds_line_chart lc = { .title = NULL, .y_label = y_label, .first_day = r->o.period.from, .ndays = days,
-                         .series = series, .nseries = n, .ja = w->ja };
+                         .series = series, .nseries = n, .ja = w->ja, .covered = shade ? r->coverage.day_frac : NULL };
     ds_rc rc = ds_chart_line(&lc, DS_CHART_SVG, &co, w->err);
     if (rc != DS_OK)
         return rc;
-    return emit_figure(w, &co, name, title, alt);
+    char caption[512];
+    ds_fmt_text(caption, sizeof caption, "%s%s%s", title, shade ? (w->ja ? "　" : ". ") : "", ds_report_shading_note(r));
+    return emit_figure(w, &co, name, caption, alt);
 }
 
 /* Alt text: "<what>: a, b, c." */
@@ -682,6 +687,7 @@ static ds_rc overview(walk *w)
         if (r->o.compare && !pct_ok)
             ds_out_printf(&s, " There were no packets in %s to compare with.", prevn);
     }
+    ds_report_rate_basis_text(r, &s);
     if ((rc = emit_para(w, DS_PARA_TEXT, &s)) != DS_OK)
         goto out;
 
@@ -1269,13 +1275,16 @@ static ds_rc methods(walk *w)
     const char *tz = r->o.timezone && *r->o.timezone ? r->o.timezone : "UTC";
 
     terms[n] = M(w, DS_MSG_COL_PER_IP_DAY);
-    ds_out_puts(&defs[n++], ja ? "パケット数 ÷（監視しているIPv4アドレス数 × 期間の日数）。センサーの規模や期間の長さが異なっても比較できるよう、"
-                                 "1IPアドレス・1日あたりに正規化した値です。"
-                               : "Packets ÷ (monitored IPv4 addresses × days in the period): the count normalised per darknet "
-                                 "address and day, so that periods and sensors of different size compare.");
+    ds_out_puts(&defs[n++], ja ? "パケット数 ÷ 観測できたアドレス・日数（監視しているIPv4アドレス数 × 各日のうちセンサーが観測していた割合の合計）。"
+                                 "センサーの規模や期間の長さ、センサーの停止があっても比較できるよう、1IPアドレス・1日あたりに正規化した値です。"
+                               : "Packets ÷ covered address-days (monitored IPv4 addresses × the share of each day the sensors "
+                                 "were observing): the count normalised per darknet address and day, so that periods and "
+                                 "sensors of different size compare and an outage does not lower the rate.");
     if (r->o.period.kind == DS_PERIOD_YEAR) {
         terms[n] = ja ? "1IPアドレスあたり年間" : "Packets per address per year";
-        ds_out_puts(&defs[n++], ja ? "パケット数 ÷ 監視しているIPv4アドレス数。" : "Packets ÷ monitored IPv4 addresses, over the whole year.");
+        ds_out_puts(&defs[n++], ja ? "1IPアドレス・1日あたりのパケット数 × 年間の日数（観測できなかった日も同じ割合で届いたとした値）。"
+                                   : "Packets per address per day × the days of the year: the year's count per address at "
+                                     "the rate observed, uncovered days included.");
     }
     terms[n] = M(w, DS_MSG_COL_SHARE);
     ds_out_puts(&defs[n++], ja ? "期間内の全パケット数に占める割合。" : "Fraction of all packets in the period.");
@@ -1316,6 +1325,13 @@ static ds_rc methods(walk *w)
             ds_out_printf(&defs[n++],
                           "Difference in packets from the previous period, absolute and relative; \"%s\" when the "
                           "previous value was below %d packets.", DS_FMT_NA, DS_REPORT_MIN_PREV);
+        if (r->coverage.rate_based)
+            ds_out_puts(&defs[n - 1],
+                        ja ? "今期と前期で観測できた時間の割合が異なるため、前期のパケット数に（今期の観測アドレス・日数 ÷ "
+                             "前期の観測アドレス・日数）を掛けてから比較しています（1IPアドレス・1日あたりの値の比較と同じです）。"
+                           : " Coverage differed between the periods, so the previous packets are first multiplied by "
+                             "this period's covered address-days over the previous period's: the change is that of "
+                             "packets per covered address-day, stated in this period's packets.");
         terms[n] = ja ? "増加順位・減少順位" : "Increase / decrease rank";
         ds_out_printf(&defs[n++],
                       ja ? "いずれかの期間に観測された全ての項目の中での、パケット数の増加数（減少数）の順位。増加（減少）していないものは「%s」。"
@@ -1361,7 +1377,8 @@ ds_rc ds_report_outline(const ds_report *r, const ds_rdoc *doc, ds_err *err)
     w.nsections++;
     ds_fmt_text(head, sizeof head, "%d. %s", w.nsections, M(&w, DS_MSG_OVERVIEW));
     heading(&w, 2, "overview", head);
-    if ((rc = overview(&w)) != DS_OK || (rc = ranking_section(&w, DS_REPORT_SERVICE)) != DS_OK ||
+    if ((rc = overview(&w)) != DS_OK || (rc = ds_report_coverage_section(r, doc, &w.ntables, err)) != DS_OK ||
+        (rc = ranking_section(&w, DS_REPORT_SERVICE)) != DS_OK ||
         (rc = ranking_section(&w, DS_REPORT_REGION)) != DS_OK || (rc = phenomena_section(&w)) != DS_OK)
         return rc;
     for (size_t i = 0; i < r->nfocus; i++)

@@ -18,8 +18,10 @@
 
 #include "analysis/cube.h"
 #include "analysis/payloads_exclude.h"
+#include "analysis/rates.h"
 #include "analysis/top.h"
 #include "core/records.h"
+#include "report/coverage.h"
 #include "util/timeutil.h"
 
 #define MIX_ROWS 5
@@ -239,14 +241,25 @@ static ds_rc daily_series(builder *b, ds_report_dim d, ds_report_row *rows, size
     return DS_OK;
 }
 
-static double per_ip_day(uint64_t packets, uint64_t addresses, int32_t days)
-{
-    return addresses && days > 0 ? (double)packets / ((double)addresses * (double)days) : 0.0;
-}
-
 static double pct_change(double cur, double prev)
 {
     return prev >= DS_REPORT_MIN_PREV ? (cur - prev) * 100.0 / prev : NAN;
+}
+
+/* Change against the previous period: of packets, or (coverage.rate_based) of packets per covered
+ * address-day, expressed in this period's packets: the previous packets scaled by prev_scale.
+ * The dash rule still looks at the previous packets as counted. */
+static double change_of(const ds_report *r, uint64_t cur, uint64_t prev)
+{
+    return (double)cur - (double)prev * r->coverage.prev_scale;
+}
+
+static double change_pct_of(const ds_report *r, uint64_t cur, uint64_t prev)
+{
+    double scaled = (double)prev * r->coverage.prev_scale;
+    if ((double)prev < DS_REPORT_MIN_PREV || !(scaled > 0))
+        return NAN;
+    return ((double)cur - scaled) * 100.0 / scaled;
 }
 
 /* One ranked table: current and previous rankings, the top-N rows, their sources and series. */
@@ -290,11 +303,11 @@ static ds_rc build_table(builder *b, ds_report_dim d, ds_report_table *t, ranked
     }
     for (size_t i = 0; i < ncur; i++) {
         const ds_cube_cell *p = ds_cube_get(&prev, rc_cur[i].key, 0);
-        dl[nd++] = (delta){ rc_cur[i].key, (double)rc_cur[i].packets - (p ? (double)p->packets : 0.0) };
+        dl[nd++] = (delta){ rc_cur[i].key, change_of(r, rc_cur[i].packets, p ? p->packets : 0) };
     }
     for (size_t i = 0; i < nprev; i++)
         if (!ds_cube_get(&cur, rc_prev[i].key, 0))
-            dl[nd++] = (delta){ rc_prev[i].key, -(double)rc_prev[i].packets };
+            dl[nd++] = (delta){ rc_prev[i].key, change_of(r, 0, rc_prev[i].packets) };
     for (size_t i = 0; i < t->n; i++) {
         ds_report_row *w = &t->rows[i];
         const ds_cube_cell *p = ds_cube_get(&prev, rc_cur[i].key, 0);
@@ -305,13 +318,13 @@ static ds_rc build_table(builder *b, ds_report_dim d, ds_report_table *t, ranked
         w->rank = (int)(i + 1);
         w->packets = rc_cur[i].packets;
         w->share = cur.total_packets ? (double)w->packets / (double)cur.total_packets : 0.0;
-        w->per_ip_per_day = per_ip_day(w->packets, r->cur.addresses, r->days);
+        w->per_ip_per_day = ds_rate_per_addr_day(w->packets, r->coverage.addr_days);
         if (r->o.compare) {
             w->previous_packets = p ? p->packets : 0;
             w->previous_rank = rank_of(rc_prev, nprev, w->key);
-            w->previous_per_ip_per_day = per_ip_day(w->previous_packets, r->previous.addresses, ds_period_days(&r->prev));
-            w->change = (double)w->packets - (double)w->previous_packets;
-            w->change_pct = pct_change((double)w->packets, (double)w->previous_packets);
+            w->previous_per_ip_per_day = ds_rate_per_addr_day(w->previous_packets, r->coverage.prev_addr_days);
+            w->change = change_of(r, w->packets, w->previous_packets);
+            w->change_pct = change_pct_of(r, w->packets, w->previous_packets);
         } else {
             w->change = w->change_pct = NAN;
         }
@@ -393,7 +406,7 @@ static ds_rc build_focus(builder *b, ds_report_focus *fx, const ranked *rank_dim
     fx->packets = c.total_packets;
     fx->sources = c.total_sources;
     fx->share = r->cur.packets ? (double)c.total_packets / (double)r->cur.packets : 0.0;
-    fx->per_ip_per_day = per_ip_day(c.total_packets, r->cur.addresses, r->days);
+    fx->per_ip_per_day = ds_rate_per_addr_day(c.total_packets, r->coverage.addr_days);
     for (size_t i = 0; i < c.n; i++) {
         int32_t day = (int32_t)c.cells[i].a;
         if (day >= r->o.period.from && day <= r->o.period.to) {
@@ -598,18 +611,25 @@ ds_rc ds_report_build(ds_store *st, const ds_geo *geo, const ds_names *names, co
     }
     r->previous.sensors = r->cur.sensors;
     r->previous.addresses = r->cur.addresses;
+    if ((rc = ds_report_coverage_load(st, r, err)) != DS_OK)
+        goto out;
 
     if ((rc = build_table(&b, DS_REPORT_SERVICE, &r->services, &svc_rank, &nsvc, &prev_total)) != DS_OK ||
         (rc = build_table(&b, DS_REPORT_REGION, &r->regions, &reg_rank, &nreg, &prev_total)) != DS_OK)
         goto out;
-    r->cur.per_ip_per_day = per_ip_day(r->cur.packets, r->cur.addresses, r->days);
-    r->cur.per_ip = r->cur.addresses ? (double)r->cur.packets / (double)r->cur.addresses : 0.0;
-    r->previous.per_ip_per_day = per_ip_day(r->previous.packets, r->previous.addresses, ds_period_days(&r->prev));
-    r->previous.per_ip = r->previous.addresses ? (double)r->previous.packets / (double)r->previous.addresses : 0.0;
+    /* rates per covered address-day; the yearly figure is that rate over the whole period */
+    r->cur.addr_days = r->coverage.addr_days;
+    r->previous.addr_days = r->coverage.prev_addr_days;
+    r->cur.per_ip_per_day = ds_rate_per_addr_day(r->cur.packets, r->cur.addr_days);
+    r->cur.per_ip = r->cur.per_ip_per_day * r->days;
+    r->previous.per_ip_per_day = ds_rate_per_addr_day(r->previous.packets, r->previous.addr_days);
+    r->previous.per_ip = r->previous.per_ip_per_day * ds_period_days(&r->prev);
     if (o->compare) {
-        r->change = (double)r->cur.packets - (double)r->previous.packets;
-        r->change_pct = pct_change((double)r->cur.packets, (double)r->previous.packets);
-        r->sources_change_pct = pct_change((double)r->cur.sources, (double)r->previous.sources);
+        r->change = change_of(r, r->cur.packets, r->previous.packets);
+        r->change_pct = change_pct_of(r, r->cur.packets, r->previous.packets);
+        /* distinct sources do not scale with coverage: no change is stated when it differs */
+        r->sources_change_pct = r->coverage.rate_based ? NAN
+                                                       : pct_change((double)r->cur.sources, (double)r->previous.sources);
     } else {
         r->change = r->change_pct = r->sources_change_pct = NAN;
     }
@@ -699,6 +719,7 @@ void ds_report_free(ds_report *r)
     }
     free(r->focus);
     ds_events_free(&r->events);
+    ds_report_coverage_free(&r->coverage);
     memset(r, 0, sizeof *r);
 }
 

@@ -13,16 +13,20 @@
  *     top-30 services (NICTER);
  *   - focus sections on a service or a region.
  *
- * Numbers: packets are exact counts; per_ip_per_day = packets / (monitored IPv4 addresses x
- * days of the period).  A change is NAN when there is no previous period (--compare none);
- * change_pct is NAN when the previous value is below DS_REPORT_MIN_PREV packets, the case the
- * @police tables print as a dash.
+ * Numbers: packets are exact counts; per_ip_per_day = packets / covered address-days (monitored
+ * IPv4 addresses x the share of each day the sensors were observing, analysis/coverage.h), each
+ * period with its own coverage.  A change is NAN when there is no previous period (--compare
+ * none); change_pct is NAN when the previous value is below DS_REPORT_MIN_PREV packets, the case
+ * the @police tables print as a dash.  When the two periods' covered shares differ (coverage.
+ * rate_based), changes compare rates: the previous packets are scaled by this period's covered
+ * address-days over the previous period's before they are subtracted.
  */
 #ifndef DS_REPORT_MODEL_H
 #define DS_REPORT_MODEL_H
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analysis/coverage.h"
 #include "analysis/events.h"
 #include "analysis/sets.h"
 #include "core/classify.h"
@@ -30,12 +34,14 @@
 #include "report/names.h"
 #include "report/period.h"
 #include "store/store.h"
+#include "util/config.h"
 #include "util/result.h"
 
 #define DS_REPORT_MIN_PREV 1        /* packets: below this a relative change is not stated */
 #define DS_REPORT_MAX_FOCUS 16
 #define DS_REPORT_MIX_PARTS 5       /* parts shown in each mix bar (the rest is "other") */
 #define DS_REPORT_IOT_TOP 30        /* NICTER: share of IoT ports among the top 30 */
+#define DS_REPORT_COVER_DIFF 0.005  /* covered shares differing by more than this (relative): rate-based changes */
 
 typedef enum ds_report_dim { DS_REPORT_SERVICE, DS_REPORT_REGION } ds_report_dim;
 
@@ -122,11 +128,38 @@ typedef struct ds_report_totals {
     uint64_t packets, sources;
     uint64_t sensors, addresses;    /* sensors with data; their monitored IPv4 addresses */
     double per_ip_per_day;
-    double per_ip;                  /* packets per address over the whole period (yearly figure) */
+    double per_ip;                  /* per_ip_per_day x days of the period: packets per address over the
+                                     * period at the covered rate (the yearly figure) */
+    double addr_days;               /* covered address-days (the rates' denominator) */
 } ds_report_totals;
+
+/* Coverage of one sensor of the report (report/coverage.c). */
+typedef struct ds_report_cov_sensor {
+    int64_t id;
+    char name[64];
+    uint64_t addresses;             /* monitored IPv4 addresses */
+    double covered_days;            /* covered days of the period (0..days) */
+    double prev_covered_days;       /* of the previous period (0 without comparison) */
+} ds_report_cov_sensor;
+
+typedef struct ds_report_coverage {
+    int known;                      /* 0: the store keeps no coverage; rates use addresses x days */
+    double addr_days;               /* covered address-days: the denominator of this period's rates */
+    double prev_addr_days;          /* the previous period's (0 without comparison) */
+    double share, prev_share;       /* covered address-days / (addresses x days) of each period */
+    int rate_based;                 /* 1: shares differ by more than DS_REPORT_COVER_DIFF (and the previous
+                                     * period observed something); changes compare rates */
+    double prev_scale;              /* previous packets x prev_scale are compared with this period's (1: raw) */
+    double *day_frac;               /* [days] covered share of each day, address-weighted over the sensors */
+    ds_report_cov_sensor *sensors; size_t nsensors;
+    ds_outage *outages; size_t noutages;   /* overlapping the period, wherever they began or end */
+    int64_t data_first, data_last;  /* unix seconds: the store's first covered hour and the end of its last
+                                     * (0, 0: none) */
+} ds_report_coverage;
 
 typedef struct ds_report_opts {
     ds_period period;
+    const ds_config *cfg;           /* declared outages ([sensor.NAME] outage); may be NULL */
     int compare;                    /* 1: against the previous period */
     ds_lang lang;
     size_t top;                     /* rows per table (default 10) */
@@ -155,12 +188,15 @@ typedef struct ds_report {
     size_t iot_in_top30;
     ds_report_focus *focus; size_t nfocus;
     ds_events events;               /* notable phenomena of the period (analysis/events.h) */
+    ds_report_coverage coverage;    /* which days each sensor observed, and the rates' denominators */
     const ds_names *names;          /* borrowed */
 } ds_report;
 
 /* Parse a --focus value: "1521/tcp" (a service) or "JP" (a region, ISO 3166 alpha-2). */
 ds_rc ds_report_focus_parse(const char *text, ds_report_dim *dim, uint32_t *key, ds_err *err);
 
+/* DS_ENOTFOUND, with a message in the report's language ("No data for Q3 2023: the store covers
+ * ..."), when no sensor of the report observed a single hour of the period. */
 ds_rc ds_report_build(ds_store *st, const ds_geo *geo, const ds_names *names, const ds_report_opts *o,
                       ds_report *out, ds_err *err);
 void ds_report_free(ds_report *r);

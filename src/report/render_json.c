@@ -236,9 +236,74 @@ static void focus_obj(ds_out *o, const ds_report *r, const ds_report_focus *f)
 static void totals_obj(ds_out *o, const ds_report_totals *t)
 {
     ds_out_printf(o, "{\"packets\": %llu, \"per_ip_per_day\": %.2f, \"per_ip_per_day_exact\": %.9g, \"per_ip\": %.2f"
-                     ", \"sources\": %llu, \"sensors\": %llu, \"addresses\": %llu}",
+                     ", \"sources\": %llu, \"sensors\": %llu, \"addresses\": %llu, \"address_days\": %.4f}",
                   (unsigned long long)t->packets, t->per_ip_per_day, t->per_ip_per_day, t->per_ip,
-                  (unsigned long long)t->sources, (unsigned long long)t->sensors, (unsigned long long)t->addresses);
+                  (unsigned long long)t->sources, (unsigned long long)t->sensors, (unsigned long long)t->addresses,
+                  t->addr_days);
+}
+
+static void utc_or_null(ds_out *o, int64_t t)
+{
+    char b[32];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!t || !gmtime_r(&tt, &tm)) {
+        ds_out_puts(o, "null");
+        return;
+    }
+    strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ds_out_printf(o, "\"%s\"", b);
+}
+
+/* "coverage": each sensor's covered days, every outage overlapping the period, the daily shares. */
+static void coverage_obj(ds_out *o, const ds_report *r)
+{
+    const ds_report_coverage *c = &r->coverage;
+    char day[DS_FMT_DAY_LEN];
+    int32_t pdays = ds_period_days(&r->prev);
+    ds_out_printf(o, "{\"known\": %s, \"address_days\": %.4f, \"share\": %.6f", c->known ? "true" : "false",
+                  c->addr_days, c->share);
+    if (r->o.compare)
+        ds_out_printf(o, ", \"previous_address_days\": %.4f, \"previous_share\": %.6f", c->prev_addr_days, c->prev_share);
+    else
+        ds_out_puts(o, ", \"previous_address_days\": null, \"previous_share\": null");
+    ds_out_puts(o, ", \"data_from\": ");
+    utc_or_null(o, c->data_first);
+    ds_out_puts(o, ", \"data_to\": ");
+    utc_or_null(o, c->data_last);
+    ds_out_puts(o, ",\n    \"sensors\": [");
+    for (size_t i = 0; i < c->nsensors; i++) {
+        const ds_report_cov_sensor *x = &c->sensors[i];
+        ds_out_printf(o, "%s{\"name\": ", i ? ", " : "");
+        ds_out_json_str(o, x->name);
+        ds_out_printf(o, ", \"addresses\": %llu, \"covered_days\": %.4f, \"days\": %d, \"share\": %.6f",
+                      (unsigned long long)x->addresses, x->covered_days, (int)r->days,
+                      r->days > 0 ? x->covered_days / r->days : 0.0);
+        if (r->o.compare)
+            ds_out_printf(o, ", \"previous_covered_days\": %.4f, \"previous_days\": %d", x->prev_covered_days, (int)pdays);
+        else
+            ds_out_puts(o, ", \"previous_covered_days\": null, \"previous_days\": null");
+        ds_out_puts(o, "}");
+    }
+    ds_out_puts(o, "],\n    \"outages\": [");
+    for (size_t i = 0; i < c->noutages; i++) {
+        const ds_outage *x = &c->outages[i];
+        ds_out_printf(o, "%s{\"sensor\": ", i ? ", " : "");
+        ds_out_json_str(o, x->sensor);
+        ds_out_puts(o, ", \"from\": ");
+        utc_or_null(o, x->from);
+        ds_out_puts(o, ", \"to\": ");
+        utc_or_null(o, x->to);
+        ds_out_printf(o, ", \"hours\": %lld, \"kind\": \"%s\", \"open\": %s}", (long long)((x->to - x->from) / 3600),
+                      x->kind == DS_HOUR_DECLARED ? "declared" : x->kind == DS_HOUR_OUTAGE ? "inferred" : "no_data",
+                      x->open_end ? "true" : "false");
+    }
+    ds_out_puts(o, "],\n    \"daily\": [");
+    for (int32_t i = 0; i < r->days; i++)
+        ds_out_printf(o, "%s{\"date\": \"%s\", \"share\": %.6f}", i ? ", " : "",
+                      ds_fmt_day_iso(ds_report_day(r, (size_t)i), day, sizeof day),
+                      c->day_frac ? c->day_frac[i] : 1.0);
+    ds_out_puts(o, "]}");
 }
 
 ds_rc ds_report_render_json(const ds_report *r, ds_out *o, ds_err *err)
@@ -268,6 +333,10 @@ ds_rc ds_report_render_json(const ds_report *r, ds_out *o, ds_err *err)
     num_or_null(o, r->change_pct, 2);
     ds_out_puts(o, ", \"sources_change_pct\": ");
     num_or_null(o, r->sources_change_pct, 2);
+    ds_out_puts(o, ", \"change_basis\": ");
+    ds_out_puts(o, !r->o.compare ? "null" : r->coverage.rate_based ? "\"rates\"" : "\"packets\"");
+    ds_out_puts(o, ",\n  \"coverage\": ");
+    coverage_obj(o, r);
     ds_out_printf(o, ",\n  \"service_keys\": %llu, \"region_keys\": %llu", (unsigned long long)r->services.keys,
                   (unsigned long long)r->regions.keys);
     ds_out_puts(o, ",\n  \"services\": ");

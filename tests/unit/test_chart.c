@@ -326,6 +326,38 @@ static void test_line_invalid(void **state)
     fixture_free(&fx);
 }
 
+/* Uncovered days (report coverage): a band per day below 1, drawn in both formats; the shares are
+ * validated like the values. */
+static void test_line_covered(void **state)
+{
+    (void)state;
+    fixture fx;
+    ds_err err = { 0 };
+    ds_chart_out o = { 0 };
+    double cov[92];
+    fixture_make(&fx, 3, 92, NULL);
+    ds_line_chart c = line_of(&fx, 3, 92, 0);
+    assert_int_equal(ds_chart_line(&c, DS_CHART_SVG, &o, &err), DS_OK);
+    size_t plain = o.len;
+    ds_chart_out_free(&o);
+    for (size_t i = 0; i < 92; i++)
+        cov[i] = i >= 40 && i < 50 ? 0.5 : i == 39 ? 0.8 : 1.0;   /* one sensor of two down ten days */
+    c.covered = cov;
+    render_line_both(&c, "line-quarter-covered");
+    assert_int_equal(ds_chart_line(&c, DS_CHART_SVG, &o, &err), DS_OK);
+    assert_true(o.len > plain);   /* eleven more filled rectangles */
+    ds_chart_out_free(&o);
+    cov[3] = 1.5;
+    assert_int_equal(ds_chart_line(&c, DS_CHART_SVG, &o, &err), DS_EINVAL);
+    assert_non_null(strstr(err.msg, "covered share 3"));
+    cov[3] = NAN;
+    assert_int_equal(ds_chart_line(&c, DS_CHART_PNG, &o, &err), DS_EINVAL);
+    cov[3] = -0.1;
+    assert_int_equal(ds_chart_line(&c, DS_CHART_SVG, &o, &err), DS_EINVAL);
+    assert_null(o.data);
+    fixture_free(&fx);
+}
+
 /* Geometry of the line chart's layout for one configuration. */
 static void check_line_layout(const ds_line_chart *c)
 {
@@ -605,6 +637,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_line_japanese),
         cmocka_unit_test(test_line_edges),
         cmocka_unit_test(test_line_invalid),
+        cmocka_unit_test(test_line_covered),
         cmocka_unit_test(test_line_layout),
         cmocka_unit_test(test_share),
         cmocka_unit_test(test_mix),

@@ -362,6 +362,125 @@ static void test_research_exclusion(void **state)
     ds_research_free(rs);
 }
 
+
+/* ---- coverage: rates per covered address-day, outages, no data (issue #19) ------------------ */
+
+/* Two sensors of 256 addresses.  Coverage rows (one file) span Q2 and Q3 2023 with 100 packets in
+ * every UTC hour, except s2's hours of 2023-08-10 00:00 .. 2023-08-20 00:00 (10 days, empty: an
+ * inferred outage).  Traffic: Q2 23/tcp 910 from 1.1.1.1 to s1; Q3 23/tcp 700 to s1 and 80/tcp 174
+ * to s2. */
+static void coverage_store(const char *db, ds_store **out)
+{
+    ds_err err = { 0 };
+    ds_store *st;
+    assert_int_equal(ds_store_open(&st, db, 1, &err), DS_OK);
+    int64_t sid[2];
+    for (int k = 0; k < 2; k++) {
+        ds_sensor_info si = { .v4_addresses = 256 };
+        snprintf(si.name, sizeof si.name, "s%d", k + 1);
+        snprintf(si.darknet, sizeof si.darknet, "192.0.%d.0/24", k + 2);
+        assert_int_equal(st->ops->sensor_upsert(st, &si, &sid[k], &err), DS_OK);
+    }
+    ds_file_meta m = { .path = "c.pcap" };
+    int64_t fid;
+    assert_int_equal(st->ops->begin(st, &m, &fid, &err), DS_OK);
+    int64_t h0 = (int64_t)D(2023, 4, 1) * 24, h1 = (int64_t)(D(2023, 9, 30) + 1) * 24;
+    int64_t oa = (int64_t)D(2023, 8, 10) * 24, ob = (int64_t)D(2023, 8, 20) * 24;
+    size_t nh = (size_t)(h1 - h0);
+    uint32_t *hours = malloc(nh * sizeof *hours);
+    assert_non_null(hours);
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < nh; i++)
+            hours[i] = k == 1 && h0 + (int64_t)i >= oa && h0 + (int64_t)i < ob ? 0 : 100;
+        ds_coverage_row cr = { .file_id = fid, .sensor_id = sid[k], .source = 1,
+                               .first_ns = (uint64_t)h0 * 3600 * 1000000000ULL,
+                               .last_ns = (uint64_t)h1 * 3600 * 1000000000ULL - 1, .hour0 = h0, .hours = hours,
+                               .nhours = nh };
+        assert_int_equal(st->ops->put_coverage(st, &cr, &err), DS_OK);
+    }
+    free(hours);
+    const struct { int k; int32_t day; const char *svc; uint32_t packets; } t[] = {
+        { 0, D(2023, 5, 1), "23/tcp", 910 }, { 0, D(2023, 7, 1), "23/tcp", 700 }, { 1, D(2023, 7, 2), "80/tcp", 174 },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        uint8_t sv[DS_REC_SRCSVC];
+        ds_ip ip;
+        assert_int_equal(ds_ip_parse("1.1.1.1", &ip), 0);
+        ds_rec_srcsvc r = { ds_src_key(&ip), S(t[i].svc), 4134, t[i].packets, DS_CLASS_SCAN, { 'C', 'N' }, 1, 6000, 0 };
+        ds_rec_srcsvc_put(sv, &r);
+        assert_int_equal(st->ops->put_chunk(st, fid, sid[t[i].k], t[i].day, DS_CHUNK_SRCSVC, sv, 1, DS_REC_SRCSVC, &err),
+                         DS_OK);
+    }
+    assert_int_equal(st->ops->commit(st, &err), DS_OK);
+    *out = st;
+}
+
+static void test_coverage_rates(void **state)
+{
+    (void)state;
+    char dir[64], db[128];
+    ds_store *st;
+    ds_err err = { 0 };
+    ds_report r;
+    assert_int_equal(testdir_make(dir, sizeof dir, "ds_test_cov"), 0);
+    snprintf(db, sizeof db, "%s/c.db", dir);
+    coverage_store(db, &st);
+    ds_report_opts o = { .compare = 1, .lang = DS_LANG_EN, .top = 10 };
+    assert_int_equal(ds_period_parse("2023Q3", &o.period, &err), DS_OK);
+    if (ds_report_build(st, NULL, NULL, &o, &r, &err) != DS_OK)
+        fail_msg("build: %s", err.msg);
+    /* covered address-days: 256 x 92 + 256 x (92 - 10); the previous quarter 512 x 91 */
+    double ad = 256.0 * 92 + 256.0 * 82, pad = 512.0 * 91;
+    assert_true(r.coverage.known);
+    assert_true(fabs(r.coverage.addr_days - ad) < 1e-9);
+    assert_true(fabs(r.coverage.prev_addr_days - pad) < 1e-9);
+    assert_int_equal(r.cur.packets, 874);
+    assert_true(fabs(r.cur.per_ip_per_day - 874.0 / ad) < 1e-9);
+    assert_true(fabs(r.previous.per_ip_per_day - 910.0 / pad) < 1e-9);
+    assert_true(fabs(r.cur.per_ip - 874.0 / ad * 92) < 1e-9);
+    const ds_report_row *a = row(&r.services, "23/tcp"), *b = row(&r.services, "80/tcp");
+    assert_true(fabs(a->per_ip_per_day - 700.0 / ad) < 1e-9);
+    assert_true(fabs(b->per_ip_per_day - 174.0 / ad) < 1e-9);
+    /* coverage differs (174/184 of the quarter's address-days against all of Q2): changes compare rates */
+    assert_true(r.coverage.rate_based);
+    double scale = ad / pad;
+    assert_true(fabs(a->change - (700.0 - 910.0 * scale)) < 1e-6);
+    assert_true(fabs(a->change_pct - (700.0 / ad - 910.0 / pad) * 100.0 / (910.0 / pad)) < 1e-9);
+    assert_true(fabs(r.change_pct - (874.0 / ad - 910.0 / pad) * 100.0 / (910.0 / pad)) < 1e-9);
+    assert_true(isnan(r.sources_change_pct));
+    /* the outage, with its dates; each sensor's covered days; the daily shares */
+    assert_int_equal(r.coverage.noutages, 1);
+    assert_string_equal(r.coverage.outages[0].sensor, "s2");
+    assert_int_equal(r.coverage.outages[0].kind, DS_HOUR_OUTAGE);
+    assert_int_equal(r.coverage.outages[0].from, (int64_t)D(2023, 8, 10) * 86400);
+    assert_int_equal(r.coverage.outages[0].to, (int64_t)D(2023, 8, 20) * 86400);
+    assert_int_equal(r.coverage.nsensors, 2);
+    assert_true(fabs(r.coverage.sensors[0].covered_days - 92) < 1e-9);
+    assert_true(fabs(r.coverage.sensors[1].covered_days - 82) < 1e-9);
+    assert_true(fabs(r.coverage.day_frac[D(2023, 8, 12) - D(2023, 7, 1)] - 0.5) < 1e-12);
+    assert_true(fabs(r.coverage.day_frac[0] - 1.0) < 1e-12);
+    ds_report_free(&r);
+
+    /* one sensor: its own covered address-days */
+    o.sensor_id = 2;
+    if (ds_report_build(st, NULL, NULL, &o, &r, &err) != DS_OK)
+        fail_msg("build: %s", err.msg);
+    assert_true(fabs(r.cur.per_ip_per_day - 174.0 / (256.0 * 82)) < 1e-9);
+    assert_int_equal(r.coverage.noutages, 1);
+    ds_report_free(&r);
+
+    /* a period with no data fails, saying what the store covers */
+    o.sensor_id = 0;
+    assert_int_equal(ds_period_parse("2024Q1", &o.period, &err), DS_OK);
+    assert_int_equal(ds_report_build(st, NULL, NULL, &o, &r, &err), DS_ENOTFOUND);
+    assert_string_equal(err.msg, "No data for Q1 2024: the store covers 1 April 2023 – 30 September 2023.");
+    o.lang = DS_LANG_JA;
+    assert_int_equal(ds_report_build(st, NULL, NULL, &o, &r, &err), DS_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "データはありません"));
+    ds_store_close(st);
+    testdir_remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_focus_parse),
         cmocka_unit_test(test_research_lists),
         cmocka_unit_test(test_research_exclusion),
+        cmocka_unit_test(test_coverage_rates),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

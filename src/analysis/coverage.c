@@ -5,25 +5,36 @@
  * out per sensor as two arrays over UTC hours: "some file observed this hour for this sensor"
  * and the packets the sensor received in it.  Then, per sensor:
  *
- *   usual   = the 10th percentile of the packets of its observed hours that had any;
  *   state   = DECLARED when the configuration says the sensor was down,
  *             COVERED  when observed and packets arrived,
  *             COVERED  when a span vouched for by more than packets covers it: a live sensor's
  *                      segment, pcapng interface statistics, `ingest --covers`,
- *             OUTAGE   when only a plain capture's span covers it, nothing arrived, and usual >=
- *                      DS_COVERAGE_MIN_RATE (the inference the issue asks for plain pcap),
- *             COVERED  when observed and silence is believable (usual below that),
+ *             OUTAGE   when only a plain capture's span covers it and nothing arrived for a run
+ *                      of hours in which the sensor's usual traffic makes silence practically
+ *                      impossible (below: the inference the issue asks for plain pcap),
+ *             COVERED  when such a run is short enough to be believable,
  *             NODATA   when no file observed the hour.
  *
- * A low percentile, not the median, so that a sensor whose traffic swings with the time of day
- * is judged by its quiet hours.  CONTEXT_DAYS are loaded on either side of the period.  An
+ * The inference.  A darknet's traffic is the sum of thousands of independent senders, so it
+ * arrives much like a Poisson stream: a run of n empty hours at a rate of r packets an hour has
+ * probability e^(-n r).  A run is an outage when n r >= DS_COVERAGE_MIN_EXPECTED (20: e^-20 is
+ * about 2e-9), with r taken low, in two ways:
+ *   hourly = the 10th percentile of the observed hours of the days on which anything arrived,
+ *            empty hours included: a quiet night is judged by the quiet hours;
+ *   daily  = the median packets a day (days on which anything arrived, scaled up from their
+ *            observed hours), for runs of a day or more: a sensor that receives a few bursts a
+ *            day (hourly 0) still has a long outage seen.
+ * A busy sensor (hourly 500) is down after one empty hour; a quiet one (5 an hour at night)
+ * after four; one that gets 3 packets a day after a week.
+ *
+ * CONTEXT_DAYS are loaded on either side of the period.  An
  * outage that reaches the first or last loaded hour began earlier or ended later: the load is
  * repeated with twice the context until the outage's ends are inside it or the store's data
  * ends, so a report names an outage wherever it began.
  *
  * A sensor with no packet at all in the loaded hours (a period inside a long outage) takes its
- * usual rate from its whole history: otherwise an outage longer than the context would look
- * like a quiet sensor.
+ * rates from its whole history: otherwise an outage longer than the context would look like a
+ * quiet sensor.
  */
 #include "analysis/coverage.h"
 
@@ -91,90 +102,122 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The 10th percentile of the nonzero values of v[0..n) (0 when none); scratch holds n. */
-static double usual_rate(const uint32_t *v, size_t n, uint32_t *scratch)
+static int cmp_double(const void *a, const void *b)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (v[i])
-            scratch[k++] = v[i];
-    if (!k)
-        return 0;
-    qsort(scratch, k, sizeof *scratch, cmp_u32);
-    return scratch[k / 10];
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
-/* Usual rates of sensors that had no packet in the loaded hours, from their whole history. */
+/* The rates of the inference (see the top of this file) from hours v[0..n) starting at UTC hour
+ * h0, of which obs[i] != 0 were observed.  0, 0 when nothing arrived. */
+static ds_rc estimate(const uint32_t *v, const uint8_t *obs, size_t n, int64_t h0, double *hourly, double *daily,
+                      ds_err *err)
+{
+    uint32_t *hs = malloc((n ? n : 1) * sizeof *hs);
+    double *ds = malloc((n / 24 + 2) * sizeof *ds);
+    size_t nh = 0, nd = 0;
+    *hourly = *daily = 0;
+    if (!hs || !ds) {
+        free(hs);
+        free(ds);
+        return ds_fail(err, DS_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n;) {
+        /* one UTC day (or the part of it that is loaded) */
+        int64_t day = (h0 + (int64_t)i) / 24;
+        size_t e = i;
+        uint64_t sum = 0;
+        size_t seen = 0;
+        while (e < n && (h0 + (int64_t)e) / 24 == day) {
+            if (obs[e]) {
+                sum += v[e];
+                seen++;
+            }
+            e++;
+        }
+        if (sum) {
+            for (size_t k = i; k < e; k++)
+                if (obs[k])
+                    hs[nh++] = v[k];
+            ds[nd++] = (double)sum * 24.0 / (double)seen;
+        }
+        i = e;
+    }
+    if (nh) {
+        qsort(hs, nh, sizeof *hs, cmp_u32);
+        *hourly = hs[nh / 10];
+    }
+    if (nd) {
+        qsort(ds, nd, sizeof *ds, cmp_double);
+        *daily = ds[nd / 2];
+    }
+    free(hs);
+    free(ds);
+    return DS_OK;
+}
+
+/* The rates of a sensor that had no packet in the loaded hours, from its whole history: its
+ * rows' hours laid out over the store's data span. */
 typedef struct hist_ctx {
-    ds_coverage *c;
-    uint32_t **v;
-    size_t *n, *cap;
+    int64_t sensor_id, h0;
+    size_t n;
+    uint32_t *v;
+    uint8_t *obs;
 } hist_ctx;
 
 static ds_rc on_hist_row(void *ctx, const ds_coverage_row *r, ds_err *err)
 {
     hist_ctx *hc = ctx;
-    ptrdiff_t p = sensor_pos(hc->c, r->sensor_id);
-    if (p < 0 || hc->c->s[p].usual > 0 || !hc->v[p + 0] /* not asked for */)
+    if (r->sensor_id != hc->sensor_id || !r->hours)
         return DS_OK;
-    for (size_t i = 0; r->hours && i < r->nhours; i++) {
-        if (!r->hours[i])
+    for (size_t i = 0; i < r->nhours; i++) {
+        int64_t h = r->hour0 + (int64_t)i - hc->h0;
+        if (h < 0 || h >= (int64_t)hc->n)
             continue;
-        if (hc->n[p] == hc->cap[p]) {
-            size_t nc = hc->cap[p] * 2;
-            uint32_t *nv = realloc(hc->v[p], nc * sizeof *nv);
-            if (!nv)
-                return ds_fail(err, DS_ENOMEM, "out of memory");
-            hc->v[p] = nv;
-            hc->cap[p] = nc;
-        }
-        hc->v[p][hc->n[p]++] = r->hours[i];
+        hc->obs[h] = 1;
+        hc->v[h] = r->hours[i] > UINT32_MAX - hc->v[h] ? UINT32_MAX : hc->v[h] + r->hours[i];
     }
     return DS_OK;
 }
 
-static ds_rc history_rates(ds_store *st, ds_coverage *c, ds_err *err)
+static ds_rc history_rates(ds_store *st, ds_coverage *c, ds_cov_sensor *s, ds_err *err)
 {
-    ds_rc rc = DS_ENOMEM;
-    size_t need = 0;
-    uint32_t **v = calloc(c->n, sizeof *v);
-    size_t *n = calloc(c->n, sizeof *n), *cap = calloc(c->n, sizeof *cap);
-    if (!v || !n || !cap)
+    if (!c->data_first || c->data_last <= c->data_first)
+        return DS_OK;
+    hist_ctx hc = { s->id, c->data_first / 3600, (size_t)((c->data_last - c->data_first) / 3600), NULL, NULL };
+    ds_rc rc;
+    if (!(hc.v = calloc(hc.n, sizeof *hc.v)) || !(hc.obs = calloc(hc.n, 1))) {
+        rc = ds_fail(err, DS_ENOMEM, "out of memory");
         goto out;
-    for (size_t i = 0; i < c->n; i++) {
-        if (c->s[i].usual > 0)
-            continue;
-        need++;
-        cap[i] = 1024;
-        if (!(v[i] = malloc(cap[i] * sizeof **v)))
-            goto out;
     }
-    rc = DS_OK;
-    if (!need)
-        goto out;
-    hist_ctx hc = { c, v, n, cap };
     if ((rc = st->ops->coverage_scan(st, 0, UINT64_MAX, on_hist_row, &hc, err)) != DS_OK)
         goto out;
-    for (size_t i = 0; i < c->n; i++) {
-        if (!v[i] || !n[i])
-            continue;
-        uint32_t *scratch = malloc(n[i] * sizeof *scratch);
-        if (!scratch) {
-            rc = DS_ENOMEM;
-            goto out;
-        }
-        c->s[i].usual = usual_rate(v[i], n[i], scratch);
-        free(scratch);
-    }
+    rc = estimate(hc.v, hc.obs, hc.n, hc.h0, &s->usual, &s->usual_day, err);
 out:
-    if (rc == DS_ENOMEM)
-        ds_fail(err, rc, "out of memory");
-    for (size_t i = 0; v && i < c->n; i++)
-        free(v[i]);
-    free(v);
-    free(n);
-    free(cap);
+    free(hc.v);
+    free(hc.obs);
     return rc;
+}
+
+/* The states of sensor i's hours (see the top of this file). */
+static void infer(ds_coverage *c, size_t i, const uint8_t *seen)
+{
+    ds_cov_sensor *s = &c->s[i];
+    for (size_t h = 0; h < c->nhours;) {
+        if (!seen[h] || s->packets[h] || seen[h] == 2) {
+            s->state[h] = !seen[h] ? DS_HOUR_NODATA : DS_HOUR_COVERED;
+            h++;
+            continue;
+        }
+        size_t e = h;   /* a run of empty hours only a capture's own span covers */
+        while (e < c->nhours && seen[e] == 1 && !s->packets[e])
+            e++;
+        double n = (double)(e - h);
+        int out = n * s->usual >= DS_COVERAGE_MIN_EXPECTED ||
+                  (n >= 24 && n * s->usual_day / 24.0 >= DS_COVERAGE_MIN_EXPECTED);
+        for (; h < e; h++)
+            s->state[h] = out ? DS_HOUR_OUTAGE : DS_HOUR_COVERED;
+    }
 }
 
 /* Mark the declared outages of cfg's sensors. */
@@ -223,7 +266,6 @@ static ds_rc load(ds_store *st, const ds_config *cfg, int32_t from, int32_t to, 
     ds_sensor_info *si = NULL;
     size_t nsi = 0;
     load_ctx lc = { c, NULL, NULL };
-    uint32_t *scratch = NULL;
     memset(c, 0, sizeof *c);
     c->from = from;
     c->to = to;
@@ -256,22 +298,16 @@ static ds_rc load(ds_store *st, const ds_config *cfg, int32_t from, int32_t to, 
             !(lc.seen[i] = calloc(c->nhours, 1)))
             goto out;
     }
-    if (!(scratch = malloc((c->nhours ? c->nhours : 1) * sizeof *scratch)))
-        goto out;
     if ((rc = st->ops->coverage_scan(st, (uint64_t)c->h0 * HOUR_NS, (uint64_t)(c->h0 + (int64_t)c->nhours) * HOUR_NS - 1,
                                      on_row, &lc, err)) != DS_OK)
         goto out;
-    for (size_t i = 0; i < c->n; i++)
-        c->s[i].usual = usual_rate(c->s[i].packets, c->nhours, scratch);
-    if ((rc = history_rates(st, c, err)) != DS_OK)
-        goto out;
     for (size_t i = 0; i < c->n; i++) {
         ds_cov_sensor *s = &c->s[i];
-        for (size_t h = 0; h < c->nhours; h++)
-            s->state[h] = !lc.seen[i][h]  ? DS_HOUR_NODATA
-                          : s->packets[h] || lc.seen[i][h] == 2 ? DS_HOUR_COVERED
-                          : s->usual >= DS_COVERAGE_MIN_RATE ? DS_HOUR_OUTAGE
-                                                             : DS_HOUR_COVERED;
+        if ((rc = estimate(s->packets, lc.seen[i], c->nhours, c->h0, &s->usual, &s->usual_day, err)) != DS_OK)
+            goto out;
+        if (s->usual == 0 && s->usual_day == 0 && (rc = history_rates(st, c, s, err)) != DS_OK)
+            goto out;
+        infer(c, i, lc.seen[i]);
     }
     apply_declared(c, cfg);
     rc = DS_OK;
@@ -281,7 +317,6 @@ out:
     for (size_t i = 0; lc.seen && i < nsi; i++)
         free(lc.seen[i]);
     free(lc.seen);
-    free(scratch);
     free(si);
     return rc;
 }

@@ -33,18 +33,19 @@
 
 enum { DS_HOUR_NODATA = 0, DS_HOUR_COVERED = 1, DS_HOUR_OUTAGE = 2, DS_HOUR_DECLARED = 3 };
 
-/* An empty hour is an outage only when the sensor's usual rate (the 10th percentile of its hours
- * that had packets, over the loaded window) is at least this many packets an hour: then a Poisson
- * source would leave an hour empty with probability e^-20 ~ 2e-9, and real darknet traffic, the
- * sum of thousands of independent scanners, is at least as steady.  Below it, silence is
- * believable and the hour counts as covered. */
-#define DS_COVERAGE_MIN_RATE 20.0
+/* A run of empty hours (in a plain capture's span) is an outage when the packets the sensor
+ * would usually have received in it are at least this many: a Poisson stream leaves such a run
+ * empty with probability e^-20 ~ 2e-9, and real darknet traffic, the sum of thousands of
+ * independent scanners, is at least as steady (coverage.c explains the two rates). */
+#define DS_COVERAGE_MIN_EXPECTED 20.0
 
 typedef struct ds_cov_sensor {
     int64_t id;                 /* store sensor id */
     char name[64];
     uint64_t v4_addresses;      /* monitored IPv4 addresses (as last configured) */
-    double usual;               /* usual packets an hour (see DS_COVERAGE_MIN_RATE); 0: no packets */
+    double usual;               /* quiet hourly rate (10th percentile of the hours of active days,
+                                 * empty hours included); 0: none */
+    double usual_day;           /* median packets a day of active days; 0: none */
     uint8_t *state;             /* [nhours] DS_HOUR_* of UTC hour h0 + i */
     uint32_t *packets;          /* [nhours] packets received in that hour */
 } ds_cov_sensor;

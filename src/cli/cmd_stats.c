@@ -87,16 +87,17 @@ static void coverage_table(const ds_coverage *cov, const ds_outage *o, size_t no
         printf("coverage: none (no capture observed anything yet)\n");
         return;
     }
-    printf("\ncoverage %s .. %s (%d days)\n%-12s %12s %8s %10s %8s\n", ds_day_format(cov->from, a),
-           ds_day_format(cov->to, b), (int)(cov->to - cov->from + 1), "sensor", "covered days", "share", "usual/h",
-           "outages");
+    printf("\ncoverage %s .. %s (%d days)\n%-12s %12s %8s %10s %12s %8s\n", ds_day_format(cov->from, a),
+           ds_day_format(cov->to, b), (int)(cov->to - cov->from + 1), "sensor", "covered days", "share", "quiet/h",
+           "median/day", "outages");
     for (size_t i = 0; i < cov->n; i++) {
         const ds_cov_sensor *s = &cov->s[i];
         double d = ds_coverage_days(cov, s->id, cov->from, cov->to), all = (double)(cov->to - cov->from + 1);
         size_t k = 0;
         for (size_t j = 0; j < no; j++)
             k += o[j].sensor_id == s->id;
-        printf("%-12s %12.2f %7.1f%% %10.0f %8zu\n", s->name, d, all > 0 ? 100.0 * d / all : 0.0, s->usual, k);
+        printf("%-12s %12.2f %7.1f%% %10.0f %12.0f %8zu\n", s->name, d, all > 0 ? 100.0 * d / all : 0.0, s->usual,
+               s->usual_day, k);
     }
     for (size_t j = 0; j < no; j++) {
         char f[32], t[32], len[32];
@@ -117,7 +118,8 @@ static void usage(FILE *f)
         "malformed, unknown link types, records with impossible timestamps (bad-time: before 1990, more\n"
         "than a day after the ingest, or a spike away from their neighbours; not classified), files\n"
         "ingested, and the period covered (bad timestamps left out).  Then each sensor's coverage: the\n"
-        "days it was observing (covered days), its usual packets an hour, and every outage: declared\n"
+        "days it was observing (covered days), its quiet hourly and median daily packets (the rates\n"
+        "outages are inferred from), and every outage: declared\n"
         "([sensor.NAME] outage), inferred (no packet in hours where many are usual) or a gap no\n"
         "capture covers (docs/store.md, \"Coverage\").  The row '-' holds what\n"        "could not be attributed to one sensor: packets to no darknet (outside) and non-IP frames, when\n"
         "several sensors are configured and --sensor was not given at ingest.\n\n"

@@ -165,7 +165,66 @@ static void test_quiet_sensor_no_inference(void **state)
     put_file(f, packets_row(t, 240), packets_row(o, 240));
     ds_coverage *c = load(f, NULL, D0, D0 + 9);
     assert_true(fabs(ds_coverage_days(c, f->osaka, D0, D0 + 9) - 10.0) < 1e-9);
-    assert_true(c->s[0].usual < DS_COVERAGE_MIN_RATE || c->s[1].usual < DS_COVERAGE_MIN_RATE);
+    const ds_cov_sensor *os = c->s[0].id == f->osaka ? &c->s[0] : &c->s[1];
+    assert_true(os->usual == 0.0);          /* a third of its hours are empty */
+    assert_true(os->usual_day == 48.0);
+    ds_coverage_free(c);
+    free(t);
+    free(o);
+}
+
+/* A sensor with a night: 2 packets an hour for six hours, 40 by day.  Three empty night hours
+ * are believable (3 x 2 < 20); twelve empty hours are not (12 x 2 >= 20). */
+static void test_diurnal_quiet_hours(void **state)
+{
+    fx *f = *state;
+    uint32_t *t = hours_of(240, 500), *o = hours_of(240, 40);
+    for (int h = 0; h < 240; h++)
+        if (h % 24 < 6)
+            o[h] = 2;
+    for (int h = 48; h < 51; h++)     /* day 2, 00:00-03:00: quiet */
+        o[h] = 0;
+    for (int h = 120; h < 132; h++)   /* day 5, 00:00-12:00: down */
+        o[h] = 0;
+    put_file(f, packets_row(t, 240), packets_row(o, 240));
+    ds_coverage *c = load(f, NULL, D0, D0 + 9);
+    assert_true(fabs(ds_coverage_days(c, f->osaka, D0, D0 + 9) - (10.0 - 12.0 / 24)) < 1e-9);
+    ds_outage *out = NULL;
+    size_t n = 0;
+    ds_err err = { 0 };
+    assert_int_equal(ds_coverage_outages(c, &out, &n, &err), DS_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].from, T0 + 120 * 3600);
+    assert_int_equal(out[0].to, T0 + 132 * 3600);
+    free(out);
+    ds_coverage_free(c);
+    free(t);
+    free(o);
+}
+
+/* A sensor that receives a burst of 6 packets a day: no hour is ever "usually busy", but ten
+ * silent days are an outage (10 x 6 >= 20), and two are not (2 x 6 < 20). */
+static void test_sparse_sensor_long_outage(void **state)
+{
+    fx *f = *state;
+    size_t n = 24 * 40;
+    uint32_t *t = hours_of(n, 500), *o = hours_of(n, 0);
+    for (size_t d = 0; d < 40; d++)
+        o[d * 24 + 13] = 6;
+    for (size_t d = 5; d < 7; d++)    /* two quiet days */
+        o[d * 24 + 13] = 0;
+    for (size_t d = 20; d < 30; d++)  /* ten silent days */
+        o[d * 24 + 13] = 0;
+    put_file(f, packets_row(t, n), packets_row(o, n));
+    ds_coverage *c = load(f, NULL, D0, D0 + 39);
+    ds_outage *out = NULL;
+    size_t no = 0;
+    ds_err err = { 0 };
+    assert_int_equal(ds_coverage_outages(c, &out, &no, &err), DS_OK);
+    assert_int_equal(no, 1);
+    assert_int_equal(out[0].from, T0 + (19 * 24 + 14) * 3600);   /* after its last burst */
+    assert_int_equal(out[0].to, T0 + (30 * 24 + 13) * 3600);     /* until its next */
+    free(out);
     ds_coverage_free(c);
     free(t);
     free(o);
@@ -382,6 +441,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_inferred_outage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quiet_sensor_no_inference, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_diurnal_quiet_hours, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sparse_sensor_long_outage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vouched_and_declared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gaps_without_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outage_began_long_before, setup, teardown),

@@ -1,5 +1,6 @@
 # darkscope report under ASan+UBSan (build-sanitize/darkscope) on real synthetic data: every
-# format and language, focus sections, a yearly and a one-day period, with leak checking.
+# format and language, focus sections, a yearly and a one-day period, and a period without data
+# (refused), with leak checking.
 # fontconfig keeps process-lifetime caches that LeakSanitizer reports; only those are suppressed
 # (as in tests/unit/test_chart.c).
 source "$(dirname "$0")/lib.bash"
@@ -14,10 +15,9 @@ run report --period 2023-07 --focus 23/tcp --focus CN --focus 9999/udp --focus A
 run report --period 2023-07 --lang ja --focus 23/tcp --focus JP -o r.ja.md
 run report --period 2023 --format json -o y.json
 run report --period 2023-07-05 --compare none --lang ja -o d.html
-run report --period 2030Q1 --format json -o empty.json   # no data at all: an empty report
-python3 -c '
-import json
-r = json.load(open("empty.json"))
-assert r["totals"]["packets"] == 0 and r["services"] == [] and r["regions"] == []
-' || fail "report over a period without data"
+# no data at all: a plain refusal (issue #19), exit 1, no file, no sanitizer report
+rc=0; "$DSAN" report --period 2030Q1 --format json -o empty.json 2> err.txt || rc=$?
+[ "$rc" = 1 ] || { cat err.txt; fail "report over a period without data exited $rc, not 1"; }
+grep -q "No data for" err.txt || fail "report over a period without data: $(cat err.txt)"
+[ ! -e empty.json ] || fail "report over a period without data wrote a file"
 echo "report_sanitize: ok"

@@ -50,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/cov_weights.h"
 #include "analysis/cube.h"
 #include "analysis/events_int.h"
 #include "analysis/groupsum.h"
@@ -116,6 +117,7 @@ typedef struct cand {
     char type[24];
     int32_t d0, d1, peak_day;
     double median, sigma, peak, peak_z, total, excess;
+    double observed;        /* packets received on its days (total is scaled to whole days) */
     int rank_p, rank_q;
     double per_day_p, per_day_q;
     int dropped;
@@ -140,7 +142,9 @@ typedef struct ctx {
     const ds_event_query *q;
     int32_t first_day;      /* first day with data in the store */
     int32_t base_from, prev_from, ndays;
-    double mean_day;        /* mean daily packets over the period */
+    double *dayw;           /* [ndays] each day's coverage weight (cov_weights.h): 1, frac, 0 missing */
+    double days_p, days_q;  /* observed days of the period and of the previous one (rates' denominators) */
+    double mean_day;        /* mean daily packets over the period, per observed day */
     double *work;           /* judge's scratch: 6 x ndays */
     ds_series_keys keys;    /* the scan's sums, then the judged keys' slots; its memory holds the series */
     double *xs_owned;       /* the series when they did not fit there */
@@ -674,6 +678,9 @@ static ds_rc load_all(ctx *x, series_tab *svc, series_tab *cc, ds_err *err)
         DS_OK)
         goto out;
     flush_day(&c);
+    /* time no sensor observed is missing, not zero; a day half the addresses saw counts double */
+    for (size_t i = 0; i < 2 * nslots; i++)
+        ds_cov_apply(c.xs + i * (size_t)x->ndays, x->dayw, (size_t)x->ndays);
     attach_series(svc, c.xs, c.top, x->ndays);
     attach_series(cc, c.xs, c.top, x->ndays);
     goto out;
@@ -717,13 +724,14 @@ static cand *cand_add(ctx *x, ds_cube_dim dim, uint32_t key, const char *type, i
 static void run_stats(const ctx *x, const keyrow *r, cand *c, double m)
 {
     c->median = m;
-    c->total = c->excess = c->peak = 0;
+    c->total = c->excess = c->peak = c->observed = 0;
     c->peak_day = c->d0;
     for (int32_t d = c->d0; d <= c->d1; d++) {
         double v = r->x[d - x->base_from];
         if (!isfinite(v))
             continue;
         c->total += v;
+        c->observed += v * x->dayw[d - x->base_from];
         c->excess += v - m;
         if (v > c->peak) {
             c->peak = v;
@@ -738,7 +746,9 @@ static void judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
     const ds_event_query *q = x->q;
     int32_t ndays_p = q->to - q->from + 1;
     int32_t prev_days = q->from - (x->prev_from > x->first_day ? x->prev_from : x->first_day);
-    double per_p = (double)r->p / ndays_p, per_q = prev_days > 0 ? (double)r->q / prev_days : NAN;
+    /* rates per observed day: a period with a sensor dark for days is not a quieter period */
+    double per_p = x->days_p > 0 ? (double)r->p / x->days_p : 0,
+           per_q = prev_days > 0 && x->days_q > 0 ? (double)r->q / x->days_q : NAN;
     double min_excess = MIN_EXCESS_SHARE * x->mean_day;
     size_t from = (size_t)(q->from - x->base_from);
 
@@ -1091,6 +1101,30 @@ static int lead_by(ds_groupsum *g, const itemvec *v, size_t ev, uint64_t total, 
     return 0;
 }
 
+/* The coverage weight of a day (cov_weights.h; 1 outside the series' days). */
+static double day_w(const ctx *x, int32_t day)
+{
+    return day >= x->base_from && day - x->base_from < x->ndays ? x->dayw[day - x->base_from] : 1.0;
+}
+
+/* Observed days of the week before c (up to 7, from the store's first day), weighted: the
+ * denominator of the "before" rates.  A day no sensor observed is left out, and its records with
+ * it (before_w), so an outage in that week does not make the event's days look like a rise. */
+static double week_before_days(const ctx *x, const cand *c)
+{
+    double n = 0;
+    for (int32_t d = c->d0 - 7 > x->first_day ? c->d0 - 7 : x->first_day; d < c->d0; d++)
+        n += day_w(x, d) > 0;
+    return n;
+}
+
+/* What one record of the week before counts for: scaled to a whole day, 0 on a missing day. */
+static double before_w(const ctx *x, int32_t day)
+{
+    double w = day_w(x, day);
+    return w > 0 ? 1.0 / w : 0.0;
+}
+
 static int drivers_of(ctx *x, cand *c, const itemvec *v, size_t ev, ds_groupsum *g)
 {
     size_t n = v->n, nev = n - ev;
@@ -1162,9 +1196,9 @@ static int drivers_of(ctx *x, cand *c, const itemvec *v, size_t ev, ds_groupsum 
                 lead_now += IT(v, i)->packets;
         for (size_t i = 0; i < ev; i++)
             if (IT(v, i)->other == c->lead)
-                lead_before += IT(v, i)->packets;
-        int32_t bfrom0 = c->d0 - 7 > x->first_day ? c->d0 - 7 : x->first_day;
-        double per = bfrom0 < c->d0 ? lead_before / (double)(c->d0 - bfrom0) : 0;
+                lead_before += IT(v, i)->packets * before_w(x, IT(v, i)->day);
+        double bdays = week_before_days(x, c);
+        double per = bdays > 0 ? lead_before / bdays : 0;
         c->lead_excess_share = c->excess > 0 ? (lead_now - per * (double)(c->d1 - c->d0 + 1)) / c->excess : 0;
     }
     /* the leading source port, not counting records of various ports */
@@ -1186,12 +1220,12 @@ static int drivers_of(ctx *x, cand *c, const itemvec *v, size_t ev, ds_groupsum 
             continue;
         e->sum = day1;
         if (it->day < c->d0)
-            before++;
+            before += before_w(x, it->day);   /* scaled up: an upper bound, so the rise rule is stricter */
         else
             during++;
     }
-    int32_t bfrom = c->d0 - 7 > x->first_day ? c->d0 - 7 : x->first_day;
-    c->src_per_day_before = bfrom < c->d0 ? before / (double)(c->d0 - bfrom) : NAN;
+    double bdays = week_before_days(x, c);
+    c->src_per_day_before = bdays > 0 ? before / bdays : NAN;
     c->src_per_day = during / (double)(c->d1 - c->d0 + 1);
     return 0;
 }
@@ -1377,7 +1411,7 @@ static ds_rc emit(ctx *x, const ds_geo *geo, cand *c, ds_events *out, ds_err *er
         }
     }
     v->sources = c->nsources;
-    v->packets = (uint64_t)llround(c->total);
+    v->packets = (uint64_t)llround(c->observed);
     if (c->top_v6) {
         ds_event_top_from(v, &c->top, 0);
     } else {
@@ -1562,17 +1596,22 @@ ds_rc ds_detect_series(ds_store *st, const ds_geo *geo, const ds_event_query *q,
         x.base_from = x.first_day < q->from ? x.first_day : q->from;
     x.ndays = q->to - x.base_from + 1;
     x.c = calloc(MAX_CANDS, sizeof *x.c);
-    if (!x.c) {
+    x.dayw = malloc((size_t)x.ndays * sizeof *x.dayw);
+    if (!x.c || !x.dayw) {
         rc = ds_fail(err, DS_ENOMEM, "out of memory building daily series");
         goto out;
     }
+    ds_cov_day_weights(q->coverage, q->sensor_id, x.base_from, q->to, x.dayw);
+    x.days_p = ds_cov_days(q->coverage, q->sensor_id, q->from, q->to);
+    int32_t qf = x.prev_from > x.first_day ? x.prev_from : x.first_day;
+    x.days_q = qf < q->from ? ds_cov_days(q->coverage, q->sensor_id, qf, q->from - 1) : 0;
     if ((rc = load_all(&x, &svc, &cc, err)) != DS_OK)
         goto out;
     if (!(x.work = malloc(6 * (size_t)x.ndays * sizeof *x.work))) {
         rc = ds_fail(err, DS_ENOMEM, "out of memory judging daily series");
         goto out;
     }
-    x.mean_day = (double)x.period_packets / ndays_p;
+    x.mean_day = x.days_p > 0 ? (double)x.period_packets / x.days_p : 0;
     for (size_t i = 0; i < svc.n; i++)
         if (svc.rows[i].x)
             judge(&x, &svc, &svc.rows[i], err);
@@ -1615,6 +1654,7 @@ out:
         for (size_t i = 0; i < x.nc; i++)
             ds_top_result_free(&x.c[i].top);
     free(x.c);
+    free(x.dayw);
     free(x.work);
     series_free(&svc);
     series_free(&cc);

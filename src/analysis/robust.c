@@ -352,8 +352,11 @@ static size_t runs(const double *x, const double *base, size_t n, size_t from, c
             p--;
             if (!isfinite(x[p]))
                 continue;
-            if ((x[p] - m) / s < r->z_extend || x[p] < r->ratio_extend * m)
+            if ((x[p] - m) / s < r->z_extend || x[p] < r->ratio_extend * m) {
+                if (r->soft && r->soft[p] < 1)
+                    continue;
                 break;
+            }
             b = p;
         }
         ds_run run = { .first = b, .last = b, .peak = b, .median = m, .sigma = s, .peak_z = (x[b] - m) / s };
@@ -362,8 +365,11 @@ static size_t runs(const double *x, const double *base, size_t n, size_t from, c
                 continue;   /* missing: the run goes on past it, and ends on a day that was seen */
             double ze = (x[e] - m) / s;
             if (e > d && (ze < r->z_extend || x[e] < r->ratio_extend * m ||
-                          x[e] - m < r->peak_frac * (x[run.peak] - m)))
+                          x[e] - m < r->peak_frac * (x[run.peak] - m))) {
+                if (r->soft && r->soft[e] < 1)
+                    continue;   /* partly observed: neither in the run nor its end */
                 break;
+            }
             if (e > d && r->level_days && e >= r->level_days) {
                 /* a new jump over the level the run itself set (and that the run so far never
                  * made): a phenomenon of its own */

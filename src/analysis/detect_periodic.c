@@ -50,14 +50,14 @@
 #define WEEKLY_PEAK_RATIO 1.2   /* a working-week pattern (Mon-Fri high) peaks lower than one busy day */
 #define MIN_CONSISTENCY 0.5
 #define WEEKLY_CONSISTENCY 0.45 /* 6 of 13 weeks: P(X >= 6) = 0.5% for the 1/7 chance of noise */
-#define WEEKLY_CHANCE 0.01      /* ... and as many weeks as noise reaches with at most 1% probability
-                                 * (binomial, p = 1/7): the same 6 weeks as the 45% at 12 and 13 weeks (6
-                                 * of 13: 0.6%), but 5 of 8 rather than 4 (1.8%) when a short period or an
-                                 * outage leaves fewer weeks */
+#define WEEKLY_CHANCE 0.01      /* when some sensor was dark in the period: also as many weeks as noise
+                                 * reaches with at most 1% probability (binomial, p = 1/7), the same 6
+                                 * weeks as the 45% at 12 and 13 weeks (6 of 13: 0.6%), but 5 of 8 rather
+                                 * than 4 (1.8%) when the outage leaves fewer weeks */
 #define DAY_MIN_HOURS 12        /* a day with fewer observed hours is left out: its peak would be one of a few */
 #define WEEK_MIN_DAYS 5         /* a week with fewer observed days is left out, for the same reason */
-#define WEEKLY_MIN_WEEKS 4      /* 3 weeks peak on one weekday by chance 0.3% of the time: with 100 series
-                                 * judged, a false cycle every third month-long query */
+#define WEEKLY_MIN_WEEKS 4      /* and then 4 weeks seen: 3 weeks peak on one weekday by chance 0.3% of the
+                                 * time, a false cycle every third month with 100 series judged */
 
 typedef struct hkey { uint32_t key; uint8_t dim, used; uint64_t packets; double *x; } hkey;
 
@@ -409,13 +409,16 @@ static double by_chance(size_t n, size_t k, double p)
 }
 
 /* The weekly recurrence test: the weeks peaking on the profile's weekday, out of the weeks with
- * data and those an outage left out, reach WEEKLY_CONSISTENCY and a binomial tail of at most
- * WEEKLY_CHANCE. */
-static int weekly_recurs(const ds_cycle_fit *f, size_t dark_weeks)
+ * data and those an outage left out, reach WEEKLY_CONSISTENCY; when some hour of the period was
+ * not fully observed (dark), also a binomial tail of at most WEEKLY_CHANCE over at least
+ * WEEKLY_MIN_WEEKS weeks seen.  Without an outage the rule is the one tuned on the seeds (a
+ * month-long query's weekly cycles are mostly noise either way: docs/detection.md). */
+static int weekly_recurs(const ds_cycle_fit *f, size_t dark_weeks, int dark)
 {
     size_t weeks = f->cycles + dark_weeks, agree = (size_t)llround(f->consistency * (double)f->cycles);
-    return f->cycles >= WEEKLY_MIN_WEEKS && (double)agree / (double)weeks >= WEEKLY_CONSISTENCY &&
-           by_chance(weeks, agree, 1.0 / 7) <= WEEKLY_CHANCE;
+    if ((double)agree / (double)weeks < WEEKLY_CONSISTENCY)
+        return 0;
+    return !dark || (f->cycles >= WEEKLY_MIN_WEEKS && by_chance(weeks, agree, 1.0 / 7) <= WEEKLY_CHANCE);
 }
 
 /* Weeks (as ds_cycle_fit_run cuts them: from the first day of phase 0) with fewer than
@@ -491,6 +494,9 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
         goto out;
     size_t wd0 = (size_t)(((q->from + 4) % 7 + 7) % 7);    /* 1970-01-01 was a Thursday */
     hour_weights(q, c.h0, c.nhours, hw);
+    int dark = 0;   /* some hour of the period not fully observed */
+    for (size_t h = 0; h < c.nhours && !dark; h++)
+        dark = hw[h] < 1;
     for (size_t i = 0; i < nsel; i++) {
         const hkey *k = order[i];
         found *a = &fd[nfd];
@@ -520,7 +526,7 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
             fprintf(stderr, "weekly dim %u key %08x acf %.2f ratio %.2f cons %.2f peak %zu\n", k->dim, k->key, a->f.acf,
                     a->f.peak_ratio, a->f.consistency, a->f.peak);
         if (ds_cycle_fit_run(daily, (size_t)ndays, 7, wd0, 0, &a->f) == 0 && a->f.acf > WEEKLY_ACF &&
-            a->f.peak_ratio >= WEEKLY_PEAK_RATIO && weekly_recurs(&a->f, dark_weeks)) {
+            a->f.peak_ratio >= WEEKLY_PEAK_RATIO && weekly_recurs(&a->f, dark_weeks, dark)) {
             a->k = k;
             a->weekly = 1;
             nfd++;

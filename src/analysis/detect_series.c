@@ -42,8 +42,13 @@
  * event already.  DS_SERIES_DEBUG=1 in the environment prints every candidate and why it was
  * kept or dropped, for tuning on held-out data.
  *
+ * Time a sensor did not observe is missing, not zero (issue #19; cov_weights.h): each day is
+ * judged as is, scaled by its observed share, or missing (below 40%, or a day an outage begins or
+ * ends); runs pass over missing days and are not ended by scaled ones; rates against the previous
+ * period and the materiality rules' mean day are per observed day.
+ *
  * Thresholds, with their reasons and sources, are in docs/detection.md ("Spikes, surges, new
- * services").
+ * services", "Time a sensor did not observe").
  */
 #include <math.h>
 #include <stdio.h>

@@ -21,6 +21,9 @@
  *     45% of the weeks on that weekday (noise: 1/7; 6 of 13 weeks happens by chance 0.5% of the
  *     time).
  * HOURLY records carry no source, so `--exclude research` does not apply here; `--sensor` does.
+ * Hours no sensor observed (coverage.h) are missing, not zero: each hour is scaled by its observed
+ * share of the addresses or left out below half (cov_weights.h), and a day with fewer than
+ * DAY_MIN_HOURS observed hours is left out whole, so an outage is neither a trough nor a week.
  * A country whose cycle has the same peak as a periodic service is reported once, on the service.
  */
 #include <math.h>
@@ -28,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/cov_weights.h"
 #include "analysis/events_int.h"
 #include "analysis/source_rows.h"
 #include "analysis/robust.h"
@@ -46,6 +50,14 @@
 #define WEEKLY_PEAK_RATIO 1.2   /* a working-week pattern (Mon-Fri high) peaks lower than one busy day */
 #define MIN_CONSISTENCY 0.5
 #define WEEKLY_CONSISTENCY 0.45 /* 6 of 13 weeks: P(X >= 6) = 0.5% for the 1/7 chance of noise */
+#define WEEKLY_CHANCE 0.01      /* when some sensor was dark in the period: also as many weeks as noise
+                                 * reaches with at most 1% probability (binomial, p = 1/7), the same 6
+                                 * weeks as the 45% at 12 and 13 weeks (6 of 13: 0.6%), but 5 of 8 rather
+                                 * than 4 (1.8%) when the outage leaves fewer weeks */
+#define DAY_MIN_HOURS 12        /* a day with fewer observed hours is left out: its peak would be one of a few */
+#define WEEK_MIN_DAYS 5         /* a week with fewer observed days is left out, for the same reason */
+#define WEEKLY_MIN_WEEKS 4      /* and then 4 weeks seen: 3 weeks peak on one weekday by chance 0.3% of the
+                                 * time, a false cycle every third month with 100 series judged */
 
 typedef struct hkey { uint32_t key; uint8_t dim, used; uint64_t packets; double *x; } hkey;
 
@@ -347,12 +359,85 @@ static ds_rc emit(const ds_event_query *q, const found *fd, const ds_top_result 
     return DS_OK;
 }
 
+/* The coverage weight of each hour of the series (cov_weights.h), with every hour of a local day
+ * that has fewer than DAY_MIN_HOURS observed ones set to 0 (missing). */
+static void hour_weights(const ds_event_query *q, uint32_t h0, size_t nhours, double *w)
+{
+    ds_cov_hour_weights(q->coverage, q->sensor_id, (int64_t)h0, nhours, w);
+    for (size_t d = 0; d * 24 < nhours; d++) {
+        size_t seen = 0, end = d * 24 + 24 < nhours ? d * 24 + 24 : nhours;
+        for (size_t h = d * 24; h < end; h++)
+            seen += w[h] > 0;
+        if (seen < DAY_MIN_HOURS)
+            for (size_t h = d * 24; h < end; h++)
+                w[h] = 0;
+    }
+}
+
+/* A day's packets from its 24 hours: the sum, or the observed hours' mean x 24 when some are
+ * missing; NaN when the day is left out. */
+static double day_total(const double *x)
+{
+    double sum = 0;
+    size_t seen = 0;
+    for (size_t h = 0; h < 24; h++)
+        if (isfinite(x[h])) {
+            sum += x[h];
+            seen++;
+        }
+    return seen == 24 ? sum : seen ? sum / (double)seen * 24.0 : NAN;
+}
+
+/* P(X >= k) for X ~ Binomial(n, p): how often noise makes k of n cycles peak at one phase. */
+static double by_chance(size_t n, size_t k, double p)
+{
+    double sum = 0, term = pow(1 - p, (double)n);   /* P(X = 0) */
+    for (size_t i = 0; i <= n; i++) {
+        if (i >= k)
+            sum += term;
+        term *= (double)(n - i) / (double)(i + 1) * p / (1 - p);
+    }
+    return sum;
+}
+
+/* The weekly recurrence test: the weeks peaking on the profile's weekday, out of the weeks with
+ * data and those an outage left out, reach WEEKLY_CONSISTENCY; when some hour of the period was
+ * not fully observed (dark), also a binomial tail of at most WEEKLY_CHANCE over at least
+ * WEEKLY_MIN_WEEKS weeks seen.  Without an outage the rule is the one tuned on the seeds (a
+ * month-long query's weekly cycles are mostly noise either way: docs/detection.md). */
+static int weekly_recurs(const ds_cycle_fit *f, size_t dark_weeks, int dark)
+{
+    size_t weeks = f->cycles + dark_weeks, agree = (size_t)llround(f->consistency * (double)f->cycles);
+    if ((double)agree / (double)weeks < WEEKLY_CONSISTENCY)
+        return 0;
+    return !dark || (f->cycles >= WEEKLY_MIN_WEEKS && by_chance(weeks, agree, 1.0 / 7) <= WEEKLY_CHANCE);
+}
+
+/* Weeks (as ds_cycle_fit_run cuts them: from the first day of phase 0) with fewer than
+ * WEEK_MIN_DAYS observed days become missing whole.  Returns how many: they count as weeks that
+ * did not peak there, so that an outage cannot make a cycle out of the weeks it leaves. */
+static size_t drop_thin_weeks(double *daily, size_t ndays, size_t wd0)
+{
+    size_t dropped = 0;
+    for (size_t w = (7 - wd0) % 7; w + 7 <= ndays; w += 7) {
+        size_t seen = 0;
+        for (size_t d = w; d < w + 7; d++)
+            seen += isfinite(daily[d]) != 0;
+        if (seen < WEEK_MIN_DAYS) {
+            for (size_t d = w; d < w + 7; d++)
+                daily[d] = NAN;
+            dropped++;
+        }
+    }
+    return dropped;
+}
+
 ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
 {
     (void)geo;
     pctx c = { 0 };
     hkey **order = NULL;
-    double *xs = NULL, *daily = NULL;
+    double *xs = NULL, *daily = NULL, *hw = NULL;
     found *fd = NULL;
     size_t nfd = 0;
     ds_source_query *sq = NULL;
@@ -378,15 +463,18 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
             order[n++] = &c.tab[i];
     n = first_keys(order, n);
     size_t nsel = 0;
+    /* the volume floors are per observed day: a sensor that was down is not a quieter service */
+    double seen = ds_cov_days(q->coverage, q->sensor_id, q->from, q->to) / (double)ndays;
     for (size_t i = 0; i < n; i++) {
         hkey *k = order[i];
-        if ((double)k->packets >= MIN_PER_DAY * (double)ndays)
+        if ((double)k->packets >= MIN_PER_DAY * (double)ndays * seen)
             order[nsel++] = k;
     }
     xs = calloc(nsel ? nsel * c.nhours : 1, sizeof *xs);
     daily = calloc((size_t)ndays, sizeof *daily);
     fd = calloc(nsel ? nsel * 2 : 1, sizeof *fd);
-    if (!xs || !daily || !fd)
+    hw = malloc(c.nhours * sizeof *hw);
+    if (!xs || !daily || !fd || !hw)
         goto nomem;
     _Static_assert(2 * TOP_KEYS <= SEL_SLOTS / 2, "the chosen keys fill at most half the second pass's table");
     for (size_t i = 0; i < nsel; i++) {
@@ -397,10 +485,15 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
     if ((rc = st->ops->scan(st, DS_CHUNK_HOURLY, q->sensor_id, q->from, q->to, on_hourly, &c, err)) != DS_OK)
         goto out;
     size_t wd0 = (size_t)(((q->from + 4) % 7 + 7) % 7);    /* 1970-01-01 was a Thursday */
+    hour_weights(q, c.h0, c.nhours, hw);
+    int dark = 0;   /* some hour of the period not fully observed */
+    for (size_t h = 0; h < c.nhours && !dark; h++)
+        dark = hw[h] < 1;
     for (size_t i = 0; i < nsel; i++) {
         const hkey *k = order[i];
         found *a = &fd[nfd];
-        if ((double)k->packets >= MIN_PER_HOUR * (double)c.nhours &&
+        ds_cov_apply(k->x, hw, c.nhours);
+        if ((double)k->packets >= MIN_PER_HOUR * (double)c.nhours * seen &&
             ds_cycle_fit_run(k->x, c.nhours, 24, 0, DAILY_TOL, &a->f) == 0 && a->f.acf >= DAILY_ACF &&
             ds_cycle_smooth_ratio(&a->f, 24) >= DAILY_PEAK_RATIO && a->f.consistency >= MIN_CONSISTENCY &&
             a->f.above >= DAILY_MIN_ABOVE) {
@@ -417,17 +510,15 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
                 fprintf(stderr, "\n");
             }
         }
-        for (int32_t d = 0; d < ndays; d++) {
-            daily[d] = 0;
-            for (size_t h = 0; h < 24; h++)
-                daily[d] += k->x[(size_t)d * 24 + h];
-        }
+        for (int32_t d = 0; d < ndays; d++)
+            daily[d] = day_total(k->x + (size_t)d * 24);
+        size_t dark_weeks = drop_thin_weeks(daily, (size_t)ndays, wd0);
         a = &fd[nfd];
         if (getenv("DS_SERIES_DEBUG") && ds_cycle_fit_run(daily, (size_t)ndays, 7, wd0, 0, &a->f) == 0)
             fprintf(stderr, "weekly dim %u key %08x acf %.2f ratio %.2f cons %.2f peak %zu\n", k->dim, k->key, a->f.acf,
                     a->f.peak_ratio, a->f.consistency, a->f.peak);
         if (ds_cycle_fit_run(daily, (size_t)ndays, 7, wd0, 0, &a->f) == 0 && a->f.acf > WEEKLY_ACF &&
-            a->f.peak_ratio >= WEEKLY_PEAK_RATIO && a->f.consistency >= WEEKLY_CONSISTENCY) {
+            a->f.peak_ratio >= WEEKLY_PEAK_RATIO && weekly_recurs(&a->f, dark_weeks, dark)) {
             a->k = k;
             a->weekly = 1;
             nfd++;
@@ -473,6 +564,7 @@ out:
     free(sq);
     free(fd);
     free(daily);
+    free(hw);
     free(xs);
     free(order);
     free(c.tab);

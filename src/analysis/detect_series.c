@@ -42,14 +42,20 @@
  * event already.  DS_SERIES_DEBUG=1 in the environment prints every candidate and why it was
  * kept or dropped, for tuning on held-out data.
  *
+ * Time a sensor did not observe is missing, not zero (issue #19; cov_weights.h): each day is
+ * judged as is, scaled by its observed share, or missing (below 40%, or a day an outage begins or
+ * ends); runs pass over missing days and are not ended by scaled ones; rates against the previous
+ * period and the materiality rules' mean day are per observed day.
+ *
  * Thresholds, with their reasons and sources, are in docs/detection.md ("Spikes, surges, new
- * services").
+ * services", "Time a sensor did not observe").
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/cov_weights.h"
 #include "analysis/cube.h"
 #include "analysis/events_int.h"
 #include "analysis/groupsum.h"
@@ -116,6 +122,9 @@ typedef struct cand {
     char type[24];
     int32_t d0, d1, peak_day;
     double median, sigma, peak, peak_z, total, excess;
+    double observed;        /* packets received on its days (total is scaled to whole days) */
+    double excess_seen;     /* the excess over the median in what was received (hosts' shares are of this) */
+    double seen_days;       /* its days, each weighted by its observed share (cov_weights.h) */
     int rank_p, rank_q;
     double per_day_p, per_day_q;
     int dropped;
@@ -140,7 +149,9 @@ typedef struct ctx {
     const ds_event_query *q;
     int32_t first_day;      /* first day with data in the store */
     int32_t base_from, prev_from, ndays;
-    double mean_day;        /* mean daily packets over the period */
+    double *dayw;           /* [ndays] each day's coverage weight (cov_weights.h): 1, frac, 0 missing */
+    double days_p, days_q;  /* observed days of the period and of the previous one (rates' denominators) */
+    double mean_day;        /* mean daily packets over the period, per observed day */
     double *work;           /* judge's scratch: 6 x ndays */
     ds_series_keys keys;    /* the scan's sums, then the judged keys' slots; its memory holds the series */
     double *xs_owned;       /* the series when they did not fit there */
@@ -228,6 +239,10 @@ typedef struct scan_ctx {
     int64_t lane_id[LANES]; /* sensor id of each lane (0: free) */
     size_t lane;            /* the lane of the chunk being read */
     int fill;
+    /* first pass: the period's packets per sensor (the mean day is summed from each sensor's
+     * packets over its own observed days); sensors past LANES go to per_sensor_extra */
+    int64_t ps_id[LANES];
+    double ps_packets[LANES], per_sensor_extra;
 } scan_ctx;
 
 #define MKEY(dim, key) (1ull << 63 | (uint64_t)(dim) << 32 | (uint64_t)(key))
@@ -279,6 +294,13 @@ static void flush_day(scan_ctx *c)
 static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
 {
     scan_ctx *c = vctx;
+    double *ps = &c->per_sensor_extra;
+    for (size_t l = 0; !c->fill && l < LANES; l++)
+        if (c->ps_id[l] == sensor_id || !c->ps_id[l]) {
+            c->ps_id[l] = sensor_id;
+            ps = &c->ps_packets[l];
+            break;
+        }
     if (c->fill) {
         if (day != c->cur_day) {
             flush_day(c);
@@ -305,6 +327,8 @@ static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t
             fill(c, ds_series_keys_find(c->keys, 1, cc), day, packets);
         } else if (count(c, 0, service, day, packets) != 0 || count(c, 1, cc, day, packets) != 0) {
             return ds_fail(err, DS_ENOMEM, "out of memory building daily series");
+        } else if (day >= c->from) {
+            *ps += packets;
         }
     }
     return DS_OK;
@@ -636,6 +660,16 @@ static ds_rc load_all(ctx *x, series_tab *svc, series_tab *cc, ds_err *err)
         DS_OK)
         goto out;
     judged_keys(k, js, &x->period_packets);
+    /* the mean day per observed day: each sensor's packets over its own observed days, so that a
+     * sensor's share of the traffic need not follow its share of the addresses */
+    if (!c.per_sensor_extra && ds_cov_known(x->q->coverage)) {
+        double m = 0;
+        for (size_t l = 0; l < LANES && c.ps_id[l]; l++) {
+            double days = ds_cov_days(x->q->coverage, c.ps_id[l], x->q->from, x->q->to);
+            m += days > 0 ? c.ps_packets[l] / days : 0;
+        }
+        x->mean_day = m;
+    }
     /* the sums are dead from here: their memory holds the table, then the series */
     uint32_t *area[2] = { (uint32_t *)k->p, (uint32_t *)k->q };
     if (table_order(k, area, k->cap * sizeof *k->p / sizeof **area, &order, &norder, &order_owned) != 0)
@@ -674,6 +708,9 @@ static ds_rc load_all(ctx *x, series_tab *svc, series_tab *cc, ds_err *err)
         DS_OK)
         goto out;
     flush_day(&c);
+    /* time no sensor observed is missing, not zero; a day half the addresses saw counts double */
+    for (size_t i = 0; i < 2 * nslots; i++)
+        ds_cov_apply(c.xs + i * (size_t)x->ndays, x->dayw, (size_t)x->ndays);
     attach_series(svc, c.xs, c.top, x->ndays);
     attach_series(cc, c.xs, c.top, x->ndays);
     goto out;
@@ -717,13 +754,17 @@ static cand *cand_add(ctx *x, ds_cube_dim dim, uint32_t key, const char *type, i
 static void run_stats(const ctx *x, const keyrow *r, cand *c, double m)
 {
     c->median = m;
-    c->total = c->excess = c->peak = 0;
+    c->total = c->excess = c->peak = c->observed = c->excess_seen = c->seen_days = 0;
     c->peak_day = c->d0;
     for (int32_t d = c->d0; d <= c->d1; d++) {
         double v = r->x[d - x->base_from];
         if (!isfinite(v))
             continue;
         c->total += v;
+        double w = x->dayw[d - x->base_from];
+        c->observed += v * w;
+        c->excess_seen += (v - m) * w;
+        c->seen_days += w;
         c->excess += v - m;
         if (v > c->peak) {
             c->peak = v;
@@ -738,7 +779,9 @@ static void judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
     const ds_event_query *q = x->q;
     int32_t ndays_p = q->to - q->from + 1;
     int32_t prev_days = q->from - (x->prev_from > x->first_day ? x->prev_from : x->first_day);
-    double per_p = (double)r->p / ndays_p, per_q = prev_days > 0 ? (double)r->q / prev_days : NAN;
+    /* rates per observed day: a period with a sensor dark for days is not a quieter period */
+    double per_p = x->days_p > 0 ? (double)r->p / x->days_p : 0,
+           per_q = prev_days > 0 && x->days_q > 0 ? (double)r->q / x->days_q : NAN;
     double min_excess = MIN_EXCESS_SHARE * x->mean_day;
     size_t from = (size_t)(q->from - x->base_from);
 
@@ -776,6 +819,7 @@ static void judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
 
     ds_spike_rule rule = SPIKE_RULE;
     rule.min_excess = min_excess;
+    rule.soft = x->dayw;
     ds_run runs[32];
     size_t nr = 0, npop, nd = (size_t)x->ndays;
     /* y: the series with each day's largest source held to its usual size (the median of the
@@ -1091,6 +1135,30 @@ static int lead_by(ds_groupsum *g, const itemvec *v, size_t ev, uint64_t total, 
     return 0;
 }
 
+/* The coverage weight of a day (cov_weights.h; 1 outside the series' days). */
+static double day_w(const ctx *x, int32_t day)
+{
+    return day >= x->base_from && day - x->base_from < x->ndays ? x->dayw[day - x->base_from] : 1.0;
+}
+
+/* Observed days of the week before c (up to 7, from the store's first day), weighted: the
+ * denominator of the "before" rates.  A day no sensor observed is left out, and its records with
+ * it (before_w), so an outage in that week does not make the event's days look like a rise. */
+static double week_before_days(const ctx *x, const cand *c)
+{
+    double n = 0;
+    for (int32_t d = c->d0 - 7 > x->first_day ? c->d0 - 7 : x->first_day; d < c->d0; d++)
+        n += day_w(x, d) > 0;
+    return n;
+}
+
+/* What one record of the week before counts for: scaled to a whole day, 0 on a missing day. */
+static double before_w(const ctx *x, int32_t day)
+{
+    double w = day_w(x, day);
+    return w > 0 ? 1.0 / w : 0.0;
+}
+
 static int drivers_of(ctx *x, cand *c, const itemvec *v, size_t ev, ds_groupsum *g)
 {
     size_t n = v->n, nev = n - ev;
@@ -1162,10 +1230,10 @@ static int drivers_of(ctx *x, cand *c, const itemvec *v, size_t ev, ds_groupsum 
                 lead_now += IT(v, i)->packets;
         for (size_t i = 0; i < ev; i++)
             if (IT(v, i)->other == c->lead)
-                lead_before += IT(v, i)->packets;
-        int32_t bfrom0 = c->d0 - 7 > x->first_day ? c->d0 - 7 : x->first_day;
-        double per = bfrom0 < c->d0 ? lead_before / (double)(c->d0 - bfrom0) : 0;
-        c->lead_excess_share = c->excess > 0 ? (lead_now - per * (double)(c->d1 - c->d0 + 1)) / c->excess : 0;
+                lead_before += IT(v, i)->packets * before_w(x, IT(v, i)->day);
+        double bdays = week_before_days(x, c);
+        double per = bdays > 0 ? lead_before / bdays : 0;
+        c->lead_excess_share = c->excess_seen > 0 ? (lead_now - per * c->seen_days) / c->excess_seen : 0;
     }
     /* the leading source port, not counting records of various ports */
     if (lead_by(g, v, ev, total, 1, &c->sport, &c->sport_share) != 0)
@@ -1186,12 +1254,12 @@ static int drivers_of(ctx *x, cand *c, const itemvec *v, size_t ev, ds_groupsum 
             continue;
         e->sum = day1;
         if (it->day < c->d0)
-            before++;
+            before += before_w(x, it->day);   /* scaled up: an upper bound, so the rise rule is stricter */
         else
             during++;
     }
-    int32_t bfrom = c->d0 - 7 > x->first_day ? c->d0 - 7 : x->first_day;
-    c->src_per_day_before = bfrom < c->d0 ? before / (double)(c->d0 - bfrom) : NAN;
+    double bdays = week_before_days(x, c);
+    c->src_per_day_before = bdays > 0 ? before / bdays : NAN;
     c->src_per_day = during / (double)(c->d1 - c->d0 + 1);
     return 0;
 }
@@ -1345,6 +1413,19 @@ static void driver_text(const cand *c, char *en, size_t enlen, char *ja, size_t 
     snprintf(ja, jalen, "%s%s", lead_ja, sp_ja);
 }
 
+/* When the day before the event is missing (no sensor of the query observed it), the event is
+ * dated from the first day seen, and may have begun in the dark: the summary says so. */
+static void after_outage_text(const ctx *x, const cand *c, ds_event *v)
+{
+    if (day_w(x, c->d0 - 1) > 0)
+        return;
+    size_t n = strlen(v->summary_en), m = strlen(v->summary_ja);
+    ds_fmt_text(v->summary_en + n, sizeof v->summary_en - n,
+                " It was first seen the day after an outage, and may have begun during it.");
+    ds_fmt_text(v->summary_ja + m, sizeof v->summary_ja - m,
+                "観測の停止明けに初めて確認されたもので、停止中に始まっていた可能性があります。");
+}
+
 static ds_rc emit(ctx *x, const ds_geo *geo, cand *c, ds_events *out, ds_err *err)
 {
     (void)geo;
@@ -1369,7 +1450,7 @@ static ds_rc emit(ctx *x, const ds_geo *geo, cand *c, ds_events *out, ds_err *er
         }
     }
     v->sources = c->nsources;
-    v->packets = (uint64_t)llround(c->total);
+    v->packets = (uint64_t)llround(c->observed);
     if (c->top_v6) {
         ds_event_top_from(v, &c->top, 0);
     } else {
@@ -1378,7 +1459,7 @@ static ds_rc emit(ctx *x, const ds_geo *geo, cand *c, ds_events *out, ds_err *er
     }
     int32_t ndays = c->d1 - c->d0 + 1;
     double top1 = c->top1;
-    double top1_excess = c->excess > 0 ? top1 / c->excess : 0;
+    double top1_excess = c->excess_seen > 0 ? top1 / c->excess_seen : 0;
     char t0[64], t1[64];
     ds_event_evidence_add(v, "days", ndays, NULL);
     ds_event_evidence_add(v, "packets_per_day_baseline", c->median, NULL);
@@ -1387,7 +1468,7 @@ static ds_rc emit(ctx *x, const ds_geo *geo, cand *c, ds_events *out, ds_err *er
         ds_event_evidence_add(v, "peak_ratio", c->peak / c->median, NULL);
     if (c->sigma > 0)
         ds_event_evidence_add(v, "robust_z", c->peak_z, NULL);
-    ds_event_evidence_add(v, "excess_packets", c->excess, NULL);
+    ds_event_evidence_add(v, "excess_packets", c->excess_seen, NULL);
     if (!strcmp(c->type, "surge") || !strcmp(c->type, "new_service")) {
         ds_event_evidence_add(v, "rank", c->rank_p, NULL);
         ds_event_evidence_add(v, "rank_previous", c->rank_q, NULL);
@@ -1496,6 +1577,7 @@ static ds_rc emit(ctx *x, const ds_geo *geo, cand *c, ds_events *out, ds_err *er
                  c->median > 0 ? c->peak / c->median : 0.0, rank_ja, drv_ja,
                  (rank_ja[0] || drv_ja[0]) ? "した。" : "");
     }
+    after_outage_text(x, c, v);
     return DS_OK;
 }
 
@@ -1554,17 +1636,23 @@ ds_rc ds_detect_series(ds_store *st, const ds_geo *geo, const ds_event_query *q,
         x.base_from = x.first_day < q->from ? x.first_day : q->from;
     x.ndays = q->to - x.base_from + 1;
     x.c = calloc(MAX_CANDS, sizeof *x.c);
-    if (!x.c) {
+    x.dayw = malloc((size_t)x.ndays * sizeof *x.dayw);
+    if (!x.c || !x.dayw) {
         rc = ds_fail(err, DS_ENOMEM, "out of memory building daily series");
         goto out;
     }
+    ds_cov_day_weights(q->coverage, q->sensor_id, x.base_from, q->to, x.dayw);
+    x.days_p = ds_cov_days(q->coverage, q->sensor_id, q->from, q->to);
+    int32_t qf = x.prev_from > x.first_day ? x.prev_from : x.first_day;
+    x.days_q = qf < q->from ? ds_cov_days(q->coverage, q->sensor_id, qf, q->from - 1) : 0;
     if ((rc = load_all(&x, &svc, &cc, err)) != DS_OK)
         goto out;
     if (!(x.work = malloc(6 * (size_t)x.ndays * sizeof *x.work))) {
         rc = ds_fail(err, DS_ENOMEM, "out of memory judging daily series");
         goto out;
     }
-    x.mean_day = (double)x.period_packets / ndays_p;
+    if (!x.mean_day)   /* unless load_all had it per sensor */
+        x.mean_day = x.days_p > 0 ? (double)x.period_packets / x.days_p : 0;
     for (size_t i = 0; i < svc.n; i++)
         if (svc.rows[i].x)
             judge(&x, &svc, &svc.rows[i], err);
@@ -1575,7 +1663,7 @@ ds_rc ds_detect_series(ds_store *st, const ds_geo *geo, const ds_event_query *q,
         goto out;
     for (size_t i = 0; i < x.nc; i++) {
         cand *c = &x.c[i];
-        if (c->excess > 0 && c->top1 >= SINGLE_SHARE * c->excess) {
+        if (c->excess_seen > 0 && c->top1 >= SINGLE_SHARE * c->excess_seen) {
             snprintf(c->type, sizeof c->type, "single_source");
             /* one host is judged against the service it floods, and must matter to the telescope:
              * a country's rise that one host explains is that host's event (or nothing) */
@@ -1596,7 +1684,7 @@ ds_rc ds_detect_series(ds_store *st, const ds_geo *geo, const ds_event_query *q,
             fprintf(stderr, "cand %-13s %-9s %s len %2d peak %6.0f med %6.0f peakex %.4f top1 %.2f t1day %.4f srcs %4llu lead %.2f lex %.2f%s\n",
                     c->type, key_label(c->dim, c->key, 0, l, sizeof l), ds_fmt_day_iso(c->d0, d0, sizeof d0),
                     c->d1 - c->d0 + 1, c->peak, c->median, (c->peak - c->median) / x.mean_day,
-                    c->excess > 0 ? c->top1 / c->excess : 0, c->top1_day / x.mean_day, (unsigned long long)c->nsources, c->lead_share, c->lead_excess_share, c->dropped ? " dropped" : "");
+                    c->excess_seen > 0 ? c->top1 / c->excess_seen : 0, c->top1_day / x.mean_day, (unsigned long long)c->nsources, c->lead_share, c->lead_excess_share, c->dropped ? " dropped" : "");
         }
     for (size_t i = 0; i < x.nc && rc == DS_OK; i++)
         if (!x.c[i].dropped && ds_event_wanted(q, x.c[i].type) &&
@@ -1607,6 +1695,7 @@ out:
         for (size_t i = 0; i < x.nc; i++)
             ds_top_result_free(&x.c[i].top);
     free(x.c);
+    free(x.dayw);
     free(x.work);
     series_free(&svc);
     series_free(&cc);

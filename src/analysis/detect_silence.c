@@ -22,6 +22,15 @@
  *      resolution is one hour, so a threshold under an hour is rounded up to one.  A sensor
  *      whose packets stop while other sensors' go on is silent until the store's last hour with
  *      data; a store that ends is not a silence.
+ *   3. Coverage (analysis/coverage.h), for sensors fed by files too: the hours the store knows a
+ *      file observed for the sensor, with what arrived in each.  Its outages are inferred (no packet
+ *      in hours where hundreds are usual), declared in the configuration ([sensor.NAME] outage),
+ *      or hours no capture covers while the store has data around them.  Each becomes one event,
+ *      named whole with its dates even when it began long before the period (coverage follows it
+ *      back), and it replaces the hourly silences of (2) that it overlaps: the same outage, with
+ *      its real extent and the sensor's usual rate as evidence.  The hourly search stays for what
+ *      coverage does not call an outage (a sensor quiet enough that an empty hour is believable,
+ *      a store written before coverage was kept).
  * A sensor with ledger rows is judged by the ledger only, so one outage is one event.
  *
  * The cause of a ledger gap.  No segment arriving looks the same whether the sensor was down
@@ -49,6 +58,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "analysis/coverage.h"
 #include "analysis/events_int.h"
 #include "core/records.h"
 #include "util/grow.h"
@@ -158,9 +168,13 @@ static void fmt_when(int64_t t, char *en, size_t enlen, char *ja, size_t jalen)
     snprintf(ja, jalen, "%d年%d月%d日%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
 }
 
-/* The event of one silence [start, end] (unix seconds) of `sensor`. */
+enum { SOURCE_LEDGER = 1, SOURCE_HOURLY = 2, SOURCE_COVERAGE = 3 };
+static const char *const source_names[] = { "", "collector ledger (commit times)", "hourly packet counts (lower bound)",
+                                            "coverage (hours observed per sensor)" };
+
+/* The event of one silence [start, end] (unix seconds) of `sensor`, found from SOURCE_*. */
 static ds_event *silence_event(ds_events *out, const char *sensor, int64_t start, int64_t end, uint32_t threshold,
-                               int from_ledger, ds_err *err)
+                               int source, ds_err *err)
 {
     ds_event *v = ds_events_add(out, err);
     if (!v)
@@ -171,8 +185,7 @@ static ds_event *silence_event(ds_events *out, const char *sensor, int64_t start
     ds_event_evidence_add(v, "sensor", 0, sensor);
     ds_event_evidence_add(v, "silence_s", (double)(end - start), NULL);
     ds_event_evidence_add(v, "threshold_s", (double)threshold, NULL);
-    ds_event_evidence_add(v, "source", from_ledger ? 1 : 2,
-                          from_ledger ? "collector ledger (commit times)" : "hourly packet counts (lower bound)");
+    ds_event_evidence_add(v, "source", source, source_names[source]);
     return v;
 }
 
@@ -202,7 +215,7 @@ static ds_rc ledger_silences(ds_store *st, const ds_sensor_health *h, int64_t fr
         int64_t end = ongoing ? now : seg[i + 1].committed_at;
         if (end - a->committed_at < (int64_t)threshold || end <= from_s || a->committed_at >= to_s)
             continue;
-        ds_event *v = silence_event(out, h->name, a->committed_at, end, threshold, 1, err);
+        ds_event *v = silence_event(out, h->name, a->committed_at, end, threshold, SOURCE_LEDGER, err);
         if (!v) {
             rc = DS_ENOMEM;
             goto out;
@@ -273,6 +286,81 @@ out:
     return rc;
 }
 
+/* ---- 3. coverage: inferred, declared and uncovered outages -------------------------------------- */
+
+enum { KIND_INFERRED = 1, KIND_DECLARED = 2, KIND_NOCAPTURE = 3 };
+static const char *const kind_names[] = { "", "inferred: no packet in hours where many are usual",
+                                          "declared in the configuration", "no capture covers it" };
+
+static ds_rc outage_events(const ds_event_query *q, const ds_outage *o, size_t n, const ds_sensor_health *ledger,
+                           size_t nledger, int64_t from_s, int64_t to_s, uint32_t threshold, ds_events *out,
+                           ds_err *err)
+{
+    const ds_coverage *c = q->coverage;
+    int64_t need = ((int64_t)threshold + 3599) / 3600 * 3600;   /* whole hours, as the hourly search */
+    char d[48], dj[48], th[48], thj[48], t0[32], j0[48], t1[32], j1[48], usual[32];
+    fmt_duration(threshold, 0, th, sizeof th);
+    fmt_duration(threshold, 1, thj, sizeof thj);
+    for (size_t i = 0; i < n; i++) {
+        if ((q->sensor_id > 0 && o[i].sensor_id != q->sensor_id) || o[i].to - o[i].from < need ||
+            o[i].to <= from_s || o[i].from >= to_s)
+            continue;
+        int in_ledger = 0;
+        for (size_t k = 0; k < nledger && !in_ledger; k++)
+            in_ledger = ledger[k].last_upload > 0 && strcmp(ledger[k].name, o[i].sensor) == 0;
+        if (in_ledger)
+            continue;   /* judged by its uploads */
+        const ds_cov_sensor *s = NULL;
+        for (size_t k = 0; k < c->n && !s; k++)
+            if (c->s[k].id == o[i].sensor_id)
+                s = &c->s[k];
+        uint64_t empty = 0;   /* hours of the outage, within the loaded ones, without a packet */
+        for (int64_t h = o[i].from / 3600; s && h < o[i].to / 3600; h++)
+            empty += h >= c->h0 && h < c->h0 + (int64_t)c->nhours && !s->packets[h - c->h0];
+        int kind = o[i].kind == DS_HOUR_DECLARED ? KIND_DECLARED : o[i].kind == DS_HOUR_OUTAGE ? KIND_INFERRED
+                                                                                              : KIND_NOCAPTURE;
+        int before = o[i].from < from_s;
+        ds_event *v = silence_event(out, o[i].sensor, o[i].from, o[i].to, threshold, SOURCE_COVERAGE, err);
+        if (!v)
+            return DS_ENOMEM;
+        ds_event_evidence_add(v, "kind", kind, kind_names[kind]);
+        ds_event_evidence_add(v, "usual_packets_per_hour", s ? s->usual : 0, NULL);
+        ds_event_evidence_add(v, "empty_hours", (double)empty, NULL);
+        ds_event_evidence_add(v, "began_before_period", before, NULL);
+        ds_event_evidence_add(v, "until_end_of_data", o[i].open_end, NULL);
+        fmt_duration(o[i].to - o[i].from, 0, d, sizeof d);
+        fmt_duration(o[i].to - o[i].from, 1, dj, sizeof dj);
+        fmt_when(o[i].from, t0, sizeof t0, j0, sizeof j0);
+        fmt_when(o[i].to, t1, sizeof t1, j1, sizeof j1);
+        ds_fmt_count((uint64_t)(s ? s->usual : 0), usual, sizeof usual);
+        char why_en[256], why_ja[384];
+        if (kind == KIND_INFERRED) {
+            ds_fmt_text(why_en, sizeof why_en,
+                        "no packet arrived in %llu hours, where it usually receives %s or more an hour", 
+                        (unsigned long long)empty, usual);
+            ds_fmt_text(why_ja, sizeof why_ja, "通常は1時間あたり%sパケット以上を受信するところ、%llu時間にわたりパケットがありません",
+                        usual, (unsigned long long)empty);
+        } else if (kind == KIND_DECLARED) {
+            ds_fmt_text(why_en, sizeof why_en, "declared down in the configuration");
+            ds_fmt_text(why_ja, sizeof why_ja, "設定で停止と宣言されています");
+        } else {
+            ds_fmt_text(why_en, sizeof why_en, "no capture covers that time, while the store has data around it");
+            ds_fmt_text(why_ja, sizeof why_ja, "その間を記録したキャプチャーがなく、前後にはデータがあります");
+        }
+        ds_fmt_text(v->summary_en, sizeof v->summary_en,
+                    "Sensor %s was down for %s, from %s to %s UTC%s: %s (threshold %s).%s Its counts of that time are "
+                    "missing, not low.",
+                    o[i].sensor, d, t0, t1, o[i].open_end ? " and still at the end of the data" : "", why_en, th,
+                    before ? " The outage began before the period." : "");
+        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
+                    "センサー%sは%sにわたり停止していました（%sから%s、UTC%s）。%s（閾値%s）。%sこの間の数値は少ないのではなく"
+                    "欠落しています。",
+                    o[i].sensor, dj, j0, j1, o[i].open_end ? "、データの終わりまで継続" : "", why_ja, thj,
+                    before ? "この停止は期間の開始前に始まっています。" : "");
+    }
+    return DS_OK;
+}
+
 /* ---- 2. the sensor's own packets, per hour ------------------------------------------------------ */
 
 typedef struct hour_counts {
@@ -316,8 +404,18 @@ static ds_rc on_hourly(void *ctx, int64_t sensor_id, int32_t day, const uint8_t 
     return DS_OK;
 }
 
+/* 1 when [start, end) of sensor_id overlaps one of the coverage outages o[0..n). */
+static int in_outage(const ds_outage *o, size_t n, int64_t sensor_id, int64_t start, int64_t end)
+{
+    for (size_t i = 0; i < n; i++)
+        if (o[i].sensor_id == sensor_id && o[i].from < end && o[i].to > start)
+            return 1;
+    return 0;
+}
+
 static ds_rc packet_silences(ds_store *st, const ds_event_query *q, const ds_sensor_health *ledger, size_t nledger,
-                             int64_t from_s, int64_t to_s, uint32_t threshold, ds_events *out, ds_err *err)
+                             const ds_outage *cov, size_t ncov, int64_t from_s, int64_t to_s, uint32_t threshold,
+                             ds_events *out, ds_err *err)
 {
     ds_sensor_info *sensors = NULL;
     size_t nsensors = 0;
@@ -372,8 +470,8 @@ static ds_rc packet_silences(ds_store *st, const ds_event_query *q, const ds_sen
             int64_t stop = at_end ? (int64_t)store_last - 1 : (int64_t)k;
             if (prev >= 0 && stop - prev - 1 >= (int64_t)need) {
                 int64_t start = ((int64_t)c.h0 + prev + 1) * 3600, end = ((int64_t)c.h0 + stop) * 3600;
-                if (end > from_s && start < to_s) {
-                    ds_event *v = silence_event(out, name, start, end, threshold, 0, err);
+                if (end > from_s && start < to_s && !in_outage(cov, ncov, hc->sensor_id, start, end)) {
+                    ds_event *v = silence_event(out, name, start, end, threshold, SOURCE_HOURLY, err);
                     if (!v) {
                         rc = DS_ENOMEM;
                         goto out;
@@ -410,7 +508,8 @@ ds_rc ds_detect_silence(ds_store *st, const ds_geo *geo, const ds_event_query *q
 {
     ds_sensor_health *h = NULL;
     ds_sensor_info *sensors = NULL;
-    size_t nh = 0, nsensors = 0;
+    ds_outage *cov = NULL;
+    size_t nh = 0, nsensors = 0, ncov = 0;
     ds_rc rc = DS_OK;
     (void)geo;
     if (!ds_event_wanted(q, "sensor_silent"))
@@ -431,9 +530,12 @@ ds_rc ds_detect_silence(ds_store *st, const ds_geo *geo, const ds_event_query *q
         for (size_t i = 0; i < nh && rc == DS_OK; i++)
             if ((q->sensor_id <= 0 || (only && !strcmp(only, h[i].name))) && h[i].last_upload > 0)
                 rc = ledger_silences(st, &h[i], from_s, to_s, threshold, now, out, err);
+    if (rc == DS_OK && q->coverage && (rc = ds_coverage_outages(q->coverage, &cov, &ncov, err)) == DS_OK)
+        rc = outage_events(q, cov, ncov, h, nh, from_s, to_s, threshold, out, err);
     if (rc == DS_OK)
-        rc = packet_silences(st, q, h, nh, from_s, to_s, threshold, out, err);
+        rc = packet_silences(st, q, h, nh, cov, ncov, from_s, to_s, threshold, out, err);
 out:
+    free(cov);
     free(h);
     free(sensors);
     return rc;

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analysis/coverage.h"
 #include "analysis/period_store.h"
 #include "core/records.h"
 #include "util/grow.h"
@@ -167,6 +168,24 @@ static ds_rc open_view(ds_store *st, const ds_event_query *q, ds_store **view, d
     return ds_period_store_open(st, load, n, view, err);
 }
 
+/* Which hours each sensor observed, from the series baseline's first day (the earliest day any
+ * detector judges) to the period's end, loaded once for every detector (q->coverage).  A store
+ * that keeps no coverage gives NULL, and the detectors count every hour as observed. */
+static ds_rc load_coverage(ds_store *st, const ds_event_query *q, ds_coverage **out, ds_err *err)
+{
+    int32_t ndays = q->to - q->from + 1;
+    *out = NULL;
+    if (!st->ops->coverage_scan)
+        return DS_OK;
+    ds_rc rc = ds_coverage_load(st, q->cfg, q->from - (ndays > SERIES_BASELINE ? ndays : SERIES_BASELINE), q->to, out,
+                                err);
+    if (rc == DS_EINVAL) {   /* no coverage table: as before it was kept */
+        ds_err_clear(err);
+        return DS_OK;
+    }
+    return rc;
+}
+
 /* ---- running the detectors ----
  *
  * Detectors are independent (each only appends its own events), so they run side by side, one
@@ -291,6 +310,8 @@ ds_rc ds_events_run(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds
 {
     ds_rc rc = DS_OK;
     ds_store *view = NULL;
+    ds_coverage *cov = NULL;
+    ds_event_query qc = *q;
     job jobs[NDETECTORS];
     size_t njobs = 0;
     memset(out, 0, sizeof *out);
@@ -306,6 +327,11 @@ ds_rc ds_events_run(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds
     uint64_t t0 = wall_ns();
     if ((rc = open_view(st, q, &view, err)) != DS_OK)
         goto out;
+    if (!qc.coverage && (rc = load_coverage(st, q, &cov, err)) != DS_OK)
+        goto out;
+    if (cov)
+        qc.coverage = cov;
+    q = &qc;
     if (timing)
         fprintf(stderr, "events: %-16s %8.3f s\n", "load", (double)(wall_ns() - t0) / 1e9);
     for (size_t i = 0; i < NDETECTORS; i++)
@@ -331,6 +357,7 @@ out:
     for (size_t i = 0; i < njobs; i++)
         ds_events_free(&jobs[i].ev);
     ds_store_close(view);
+    ds_coverage_free(cov);
     if (rc != DS_OK)
         ds_events_free(out);
     return rc;

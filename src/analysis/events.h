@@ -19,7 +19,10 @@
 #include "core/classify.h"
 #include "geo/geo.h"
 #include "store/store.h"
+#include "util/config.h"
 #include "util/result.h"
+
+struct ds_coverage;
 
 #define DS_EVENT_MAX_EVIDENCE 12
 #define DS_EVENT_TOP_SOURCES 5
@@ -55,6 +58,11 @@ typedef struct ds_event_query {
     const ds_u64set *exclude;       /* sources left out, or NULL */
     const ds_u64set *research;      /* research scanners seen in the period ([detect]), or NULL */
     uint32_t sensor_silence_s;      /* [detect] sensor_silence: sensor_silent threshold, seconds (0: 3600) */
+    const ds_config *cfg;           /* the sensors' declared outages ([sensor.NAME] outage), or NULL */
+    /* Which hours each sensor observed (analysis/coverage.h): ds_events_run loads it once, from the
+     * series baseline's first day on, and hands it to every detector; a caller may pass its own.
+     * NULL (a store without coverage): every hour counts as observed, as before coverage was kept. */
+    const struct ds_coverage *coverage;
 } ds_event_query;
 
 typedef struct ds_events { ds_event *ev; size_t n, cap; } ds_events;

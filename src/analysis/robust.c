@@ -345,17 +345,31 @@ static size_t runs(const double *x, const double *base, size_t n, size_t from, c
         double z = (x[d] - m) / s;
         if (z < r->z_start || x[d] < r->ratio_start * m)
             continue;
-        /* a ramp: the days before that pass the weaker rule belong to the run */
+        /* a ramp: the days before that pass the weaker rule belong to the run; missing days (a
+         * sensor that was down) neither pass nor end it */
         size_t b = d;
-        while (b > floor_idx && isfinite(x[b - 1]) && (x[b - 1] - m) / s >= r->z_extend &&
-               x[b - 1] >= r->ratio_extend * m)
-            b--;
+        for (size_t p = d; p > floor_idx;) {
+            p--;
+            if (!isfinite(x[p]))
+                continue;
+            if ((x[p] - m) / s < r->z_extend || x[p] < r->ratio_extend * m) {
+                if (r->soft && r->soft[p] < 1)
+                    continue;
+                break;
+            }
+            b = p;
+        }
         ds_run run = { .first = b, .last = b, .peak = b, .median = m, .sigma = s, .peak_z = (x[b] - m) / s };
         for (size_t e = b; e < n; e++) {
-            double ze = isfinite(x[e]) ? (x[e] - m) / s : 0;
+            if (!isfinite(x[e]))
+                continue;   /* missing: the run goes on past it, and ends on a day that was seen */
+            double ze = (x[e] - m) / s;
             if (e > d && (ze < r->z_extend || x[e] < r->ratio_extend * m ||
-                          x[e] - m < r->peak_frac * (x[run.peak] - m)))
+                          x[e] - m < r->peak_frac * (x[run.peak] - m))) {
+                if (r->soft && r->soft[e] < 1)
+                    continue;   /* partly observed: neither in the run nor its end */
                 break;
+            }
             if (e > d && r->level_days && e >= r->level_days) {
                 /* a new jump over the level the run itself set (and that the run so far never
                  * made): a phenomenon of its own */

@@ -42,6 +42,10 @@ typedef struct ds_spike_rule {
     double min_excess;      /* a run whose summed excess over the median is below this is dropped */
     size_t level_days;      /* > 0: the median is raised to that of the series itself over this many
                              *   days before (ds_spike_runs_vs: the level another base left out) */
+    const double *soft;     /* NULL, or per day of the series: below 1, a day only partly observed and
+                             *   scaled up (cov_weights.h), which may extend a run but not end it: a
+                             *   host whose packets fell on the dark sensor's addresses is not a spike
+                             *   that ended.  Missing days (NaN) never end a run either. */
 } ds_spike_rule;
 
 typedef struct ds_run {

@@ -182,6 +182,7 @@ static int events_run(int argc, char **argv)
         goto out;
     }
     q.sensor_silence_s = cfg.sensor_silence_s;
+    q.cfg = &cfg;
     /* research scanners: listed as research_scanner events whenever lists are configured, and
      * left out of every other event with --exclude research */
     int have_lists = cfg.research.nlists || cfg.research.nasns;

@@ -10,7 +10,9 @@
 #     gap is "unknown", and with spans set as a live sensor's would be, "upload" (a backlog that
 #     covers the gap) or "sensor" (a stretch nothing covers).
 #  2. File-fed store (no ledger): tokyo's captures of 1 and 3 July, osaka's of 1 to 3 July: tokyo is
-#     silent from 2 July 00:00 to 3 July 00:00 UTC (24 empty hours), osaka not at all.
+#     silent from 2 July 00:00 to 3 July 00:00 UTC (24 empty hours), osaka not at all.  Coverage
+#     knows no capture of tokyo covers 2 July, and names it (source 3); coverage_events.sh has
+#     inferred outages.
 source "$(dirname "$0")/lib.bash"
 need python3
 "$DS" collector --help >/dev/null 2>&1 || skip "$DS has no collector command"
@@ -149,7 +151,9 @@ assert len(ev) == 1, ev
 e = ev[0]
 assert e["evidence"]["sensor"]["of"] == "tokyo", e
 assert e["start"] == "2023-07-02T00:00:00Z" and e["end"] == "2023-07-03T00:00:00Z", e
-assert e["evidence"]["empty_hours"] == 24 and e["evidence"]["source"]["value"] == 2, e
+# from coverage (no capture of tokyo covers 2 July), which replaces the hourly search's event
+assert e["evidence"]["empty_hours"] == 24 and e["evidence"]["source"]["value"] == 3, e
+assert e["evidence"]["kind"]["of"] == "no capture covers it" and "missing, not low" in e["summary"]["en"], e
 print("packet-gap event:", e["summary"]["en"])
 EOF
 echo "silence: all checks passed"

@@ -659,7 +659,7 @@ ds_rc ds_report_build(ds_store *st, const ds_geo *geo, const ds_names *names, co
 
     /* notable phenomena (Mirai, scanning tools, DDoS backscatter) over the period */
     ds_event_query eq = { .from = o->period.from, .to = o->period.to, .sensor_id = o->sensor_id, .exclude = o->exclude,
-                          .research = o->research, .sensor_silence_s = o->sensor_silence_s };
+                          .research = o->research, .sensor_silence_s = o->sensor_silence_s, .cfg = o->cfg };
     if ((rc = ds_events_run(st, geo, &eq, &r->events, err)) != DS_OK)
         goto out;
 

@@ -190,8 +190,9 @@ int ds_time_parse(const char *s, int64_t *sec)
         local = 0;
         p++;
     } else if (*p == '+' || *p == '-') {
-        int oh = digits(p + 1, 2), om = p[3] == ':' ? digits(p + 4, 2) : -1;
-        if (oh < 0 || om < 0 || oh > 23 || om > 59)
+        /* "+HH:MM": each read only after the one before it matched, so never past the NUL */
+        int oh, om;
+        if ((oh = digits(p + 1, 2)) < 0 || p[3] != ':' || (om = digits(p + 4, 2)) < 0 || oh > 23 || om > 59)
             return -1;
         off = (oh * 3600L + om * 60L) * (*p == '-' ? -1 : 1);
         local = 0;

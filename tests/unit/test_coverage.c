@@ -405,7 +405,8 @@ static void test_time_parse(void **state)
     assert_int_equal(a, T0 - 9 * 3600);
     assert_int_equal(ds_tz_use("UTC", &err), DS_OK);
     const char *bad[] = { "", "2023-07", "2023-13-01", "2023-07-01T25:00", "2023-07-01T09:3", "2023-07-01Zx",
-                          "2023-07-01T09:30+9", "2023-07-01 junk", NULL };
+                          "2023-07-01T09:30+9", "2023-07-01T09:30+", "2023-07-01T09:30+09", "2023-07-01T09:30+09:",
+                          "2023-07-01T09:30:1", "2023-07-01T09:30:", "2023-07-01 junk", NULL };
     for (int i = 0; bad[i]; i++)
         assert_int_equal(ds_time_parse(bad[i], &a), -1);
     assert_int_equal(ds_span_parse("2023-07-01..2023-07-11", &a, &b), 0);

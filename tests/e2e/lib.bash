@@ -12,7 +12,9 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:exitcode=99:print_stacktra
 unset DARKSCOPE_CONFIG
 NETS='(dst net 198.51.100.0/24 or dst net 203.0.113.0/24)'
 
-write_conf() { # [timezone]
+# darkscope.conf with the store, geo data and timezone; the sensors follow as NAME=CIDR arguments
+write_conf_sensors() { # timezone NAME=CIDR...
+    local tz=$1; shift
     cat > darkscope.conf <<EOC
 [store]
 path = $T/store.db
@@ -20,12 +22,13 @@ path = $T/store.db
 country = ${GEO_COUNTRY:-$ROOT/data/geo/country}
 asn = ${GEO_ASN:-$ROOT/data/geo/asn}
 [report]
-timezone = ${1:-UTC}
-[sensor.tokyo]
-darknet = 198.51.100.0/24
-[sensor.osaka]
-darknet = 203.0.113.0/24
+timezone = $tz
 EOC
+    local s
+    for s in "$@"; do printf '[sensor.%s]\ndarknet = %s\n' "${s%%=*}" "${s#*=}" >> darkscope.conf; done
+}
+write_conf() { # [timezone]
+    write_conf_sensors "${1:-UTC}" tokyo=198.51.100.0/24 osaka=203.0.113.0/24
 }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -16,17 +16,7 @@ R=${DS_REALISM:-$ROOT/../shared/corpus/realism}
 FLOOD=$R/stopddos_pkt.TCP.synflood.spoofed.pcap
 NMAP=$R/chrissanders_synscan.pcapng
 [ -f "$FLOOD" ] && [ -f "$NMAP" ] || skip "no realism corpus at $R"
-cat > darkscope.conf <<EOC
-[store]
-path = $T/store.db
-[geo]
-country = ${GEO_COUNTRY:-$ROOT/data/geo/country}
-asn = ${GEO_ASN:-$ROOT/data/geo/asn}
-[sensor.victim]
-darknet = 10.10.10.10/32
-[sensor.scanme]
-darknet = 64.13.134.52/32
-EOC
+write_conf_sensors UTC victim=10.10.10.10/32 scanme=64.13.134.52/32
 snap() { # store -> the JSON a user reads
     "$DS" top ports --db "$1" --format json
     "$DS" top sources --db "$1" --limit 100000 --format json

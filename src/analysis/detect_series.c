@@ -92,8 +92,8 @@
 #define SOURCES_RISE 1.5        /* a population's rise brings new sources: 1.5x the week before's per day */
 #define MAX_CANDS 256
 
-/* The rule for spike runs; tests/unit/test_series.c uses the same numbers. */
-static const ds_spike_rule SPIKE_RULE = {
+/* The rule for spike runs (events_int.h: the unit tests judge by it too). */
+const ds_spike_rule ds_series_spike_rule = {
     .window = BASELINE_DAYS, .min_days = 14,
     .z_start = 6,           /* far past Iglewicz & Hoaglin's 3.5: 200 series x 92 days are judged */
     .ratio_start = 2.5,     /* and 2.5x the baseline: one big Pareto source doubles a small service */
@@ -817,7 +817,7 @@ static void judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
         return;   /* a new service is not also a spike against its own empty past */
     }
 
-    ds_spike_rule rule = SPIKE_RULE;
+    ds_spike_rule rule = ds_series_spike_rule;
     rule.min_excess = min_excess;
     rule.soft = x->dayw;
     ds_run runs[32];

@@ -24,28 +24,9 @@
 
 #include "analysis/cov_weights.h"
 #include "analysis/robust.h"
+#include "series_gen.h"
 #include "util/timeutil.h"
 
-static uint64_t rng_state;
-static double unit(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return (double)(z >> 11) / 9007199254740992.0;
-}
-static double noisy(double m)
-{
-    double u1 = unit(), u2 = unit();
-    double g = sqrt(-2.0 * log(u1 > 0 ? u1 : 1e-12)) * cos(2 * M_PI * u2);
-    double v = floor(m + sqrt(m) * g + 0.5);
-    return v < 0 ? 0 : v;
-}
-
-/* detect_series.c's rule (keep in step) */
-static const ds_spike_rule RULE = { .window = 28, .min_days = 14, .z_start = 6, .ratio_start = 2.5,
-                                    .z_extend = 3, .ratio_extend = 1.5, .peak_frac = 0.25, .min_excess = 0 };
 
 #define NDAYS 90
 #define DAY0 19000              /* local day of index 0 (UTC in the tests) */

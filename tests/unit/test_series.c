@@ -19,30 +19,7 @@
 #include <cmocka.h>
 
 #include "analysis/robust.h"
-
-/* A tiny deterministic generator (splitmix64) so every run sees the same series. */
-static uint64_t rng_state;
-static double unit(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return (double)(z >> 11) / 9007199254740992.0;
-}
-/* Poisson-ish count with mean m (normal approximation, never negative). */
-static double noisy(double m)
-{
-    double u1 = unit(), u2 = unit();
-    double g = sqrt(-2.0 * log(u1 > 0 ? u1 : 1e-12)) * cos(2 * M_PI * u2);
-    double v = floor(m + sqrt(m) * g + 0.5);
-    return v < 0 ? 0 : v;
-}
-
-/* The rule detect_series.c uses for spikes (keep in step). */
-static const ds_spike_rule RULE = { .window = 28, .min_days = 14, .z_start = 6, .ratio_start = 2.5,
-                                    .z_extend = 3, .ratio_extend = 1.5, .peak_frac = 0.25,
-                                    .min_excess = 0 };
+#include "series_gen.h"
 
 static void test_median_mad(void **state)
 {

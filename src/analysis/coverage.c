@@ -283,7 +283,16 @@ static ds_rc load(ds_store *st, const ds_config *cfg, int32_t from, int32_t to, 
         return rc;
     c->h0 = floor_hour(ds_day_start(from - context));
     int64_t hend = floor_hour(ds_day_start(to + 1 + context) - 1) + 1;
-    c->nhours = (size_t)(hend - c->h0);
+    /* outside the store's data (and its context) every hour is NODATA: hold none of them, so that
+     * `top --from 1900-01-01 --to 2900-12-31` costs what the data costs, not a millennium of hours */
+    int64_t lo = c->data_first / 3600 - (int64_t)context * 24, hi = c->data_last / 3600 + (int64_t)context * 24;
+    if (c->data_last <= c->data_first)
+        lo = hi = c->h0;
+    if (c->h0 < lo)
+        c->h0 = lo;
+    if (hend > hi)
+        hend = hi;
+    c->nhours = hend > c->h0 ? (size_t)(hend - c->h0) : 0;
     rc = DS_ENOMEM;
     if (nsi && !(c->s = calloc(nsi, sizeof *c->s)))
         goto out;
@@ -420,9 +429,24 @@ double ds_coverage_hour_frac(const ds_coverage *c, int64_t sensor_id, int64_t ho
     return den > 0 ? num / den : 0.0;
 }
 
+/* Days before and after the loaded hours hold nothing covered: [from, to] narrowed to them. */
+static void loaded_days(const ds_coverage *c, int32_t *from, int32_t *to)
+{
+    if (!c->nhours) {
+        *to = *from - 1;
+        return;
+    }
+    int32_t a = ds_day_of(c->h0 * 3600), b = ds_day_of((c->h0 + (int64_t)c->nhours) * 3600 - 1);
+    if (*from < a)
+        *from = a;
+    if (*to > b)
+        *to = b;
+}
+
 double ds_coverage_days(const ds_coverage *c, int64_t sensor_id, int32_t from, int32_t to)
 {
     double sum = 0;
+    loaded_days(c, &from, &to);
     for (int32_t d = from; d <= to; d++)
         sum += ds_coverage_day_frac(c, sensor_id, d);
     return sum;
@@ -431,6 +455,7 @@ double ds_coverage_days(const ds_coverage *c, int64_t sensor_id, int32_t from, i
 double ds_coverage_addr_days(const ds_coverage *c, int64_t sensor_id, int32_t from, int32_t to)
 {
     double sum = 0;
+    loaded_days(c, &from, &to);
     for (size_t i = 0; i < c->n; i++) {
         if (sensor_id && c->s[i].id != sensor_id)
             continue;

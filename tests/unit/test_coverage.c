@@ -329,6 +329,24 @@ static void test_outage_began_long_before(void **state)
     free(o);
 }
 
+/* A period of centuries holds only the hours of the data and their context: nothing outside the
+ * data can be covered, and `top --from 1900-01-01 --to 2900-12-31` must not allocate them. */
+static void test_long_period_bounded(void **state)
+{
+    fx *f = *state;
+    uint32_t *t = hours_of(240, 500);
+    put_file(f, packets_row(t, 240), packets_row(t, 240));
+    int32_t a, b;
+    assert_int_equal(ds_day_parse("1971-01-01", &a), 0);
+    assert_int_equal(ds_day_parse("2900-12-31", &b), 0);
+    ds_coverage *c = load(f, NULL, a, b);
+    assert_true(c->nhours <= 240 + 2 * 24 * 28 + 48);
+    assert_true(fabs(ds_coverage_addr_days(c, 0, a, b) - 768.0 * 10) < 1e-9);
+    assert_true(fabs(ds_coverage_days(c, f->tokyo, a, b) - 10.0) < 1e-9);
+    ds_coverage_free(c);
+    free(t);
+}
+
 /* A row without hour counts (a file ingested before they were kept, backfilled from counts):
  * observed, never an inferred outage. */
 static void test_rows_without_hours(void **state)
@@ -448,6 +466,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gaps_without_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outage_began_long_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rows_without_hours, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_period_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dst_days, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_row, setup, teardown),
         cmocka_unit_test(test_hours_grow),

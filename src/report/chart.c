@@ -509,9 +509,9 @@ static ds_rc line_validate(const ds_line_chart *c, ds_err *err)
         if (!sr->values)
             return ds_fail(err, DS_EINVAL, "line chart: series %zu has no values", s);
         for (size_t i = 0; i < sr->n; i++)
-            if (!finite_nonneg(sr->values[i]))
+            if (!finite_nonneg(sr->values[i]) && !isnan(sr->values[i]))   /* NaN: no value (a gap) */
                 return ds_fail(err, DS_EINVAL,
-                               "line chart: series %zu value %zu is %g (must be finite and >= 0)", s,
+                               "line chart: series %zu value %zu is %g (must be finite and >= 0, or NaN for none)", s,
                                i, sr->values[i]);
     }
     return DS_OK;
@@ -529,7 +529,7 @@ static size_t line_y_ticks(const ds_line_chart *c, line_plan *p, double *vals, c
                 vmax = v;
             if (v > 0 && v < vmin_pos)
                 vmin_pos = v;
-            if (v != floor(v))
+            if (!isnan(v) && v != floor(v))
                 integral = 0;
         }
     size_t n = 0;
@@ -913,7 +913,8 @@ static void m4_flush(cairo_t *cr, const line_plan *p, const double *v, size_t nd
     b->open = 0;
 }
 
-/* The path of one series; on a log axis a zero lifts the pen (the line breaks there). */
+/* The path of one series; a NaN (no value: a day no sensor observed), and on a log axis a zero,
+ * lifts the pen (the line breaks there). */
 static void series_path(cairo_t *cr, const line_plan *p, const double *v, size_t ndays)
 {
     double columns = p->pub.plot.w;   /* one-point columns (two PNG pixels) */
@@ -922,7 +923,7 @@ static void series_path(cairo_t *cr, const line_plan *p, const double *v, size_t
     m4 b = { 0, 0, 0, 0, 0 };
     size_t column = 0;
     for (size_t i = 0; i < ndays; i++) {
-        if (p->log_y && !(v[i] > 0)) {
+        if (isnan(v[i]) || (p->log_y && !(v[i] > 0))) {
             m4_flush(cr, p, v, ndays, &b, &pen_down);
             pen_down = 0;
             continue;
@@ -1021,7 +1022,7 @@ static void line_draw(cairo_t *cr, const ds_line_chart *c, const line_plan *p)
         /* markers staggered between series so coinciding lines still show all of them */
         size_t offset = marker_every > 1 ? (s * marker_every) / c->nseries : 0;
         for (size_t i = offset; i < c->ndays; i += marker_every) {
-            if (p->log_y && !(v[i] > 0))
+            if (isnan(v[i]) || (p->log_y && !(v[i] > 0)))
                 continue;
             draw_marker(cr, (int)(s % 6), line_x(p, c->ndays, i),
                         line_y(p, p->log_y ? log10(v[i]) : v[i]), LINE_COLOURS[s % 8]);

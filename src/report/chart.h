@@ -34,6 +34,7 @@ typedef struct ds_chart_out {
 } ds_chart_out;
 void ds_chart_out_free(ds_chart_out *o);
 
+/* values: finite and >= 0, or NaN for "no value" (line charts break the line there) */
 typedef struct ds_chart_series { const char *label; const double *values; size_t n; } ds_chart_series;
 
 /* Daily series: one line per series over ndays days starting at first_day (days since

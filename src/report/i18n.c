@@ -406,13 +406,20 @@ static ds_rc daily_top_figure(walk *w, ds_report_dim dim, const ds_report_table 
         rc = oom(w);
         goto out;
     }
+    /* With coverage known, a day's value is per address observing that day (its covered
+     * address-days), so an outage does not bend the lines; a day nobody observed has none. */
+    int by_cover = r->cur.addresses && r->coverage.known && r->coverage.day_frac && ds_report_has_uncovered_days(r);
     for (size_t i = 0; i < n; i++) {
         key_short(w, dim, t->rows[i].key, labels[i], sizeof labels[i]);
         lp[i] = labels[i];
-        for (size_t d = 0; d < days; d++)
-            v[i * days + d] = t->rows[i].daily ? t->rows[i].daily[d] * scale : 0.0;
+        for (size_t d = 0; d < days; d++) {
+            double x = t->rows[i].daily ? t->rows[i].daily[d] : 0.0, f = by_cover ? r->coverage.day_frac[d] : 1.0;
+            v[i * days + d] = !by_cover ? x * scale : f > 0 ? x * scale / f : NAN;
+        }
     }
-    const char *per = r->cur.addresses ? (w->ja ? "1IPアドレスあたりの" : "per address") : "";
+    const char *per = !r->cur.addresses ? ""
+                      : by_cover       ? (w->ja ? "観測できた1IPアドレスあたりの" : "per observing address")
+                                       : (w->ja ? "1IPアドレスあたりの" : "per address");
     if (w->ja)
         ds_out_printf(&title, "%s 日別%sパケット数（上位%zu）", M(w, dim == DS_REPORT_SERVICE ? DS_MSG_SERVICES : DS_MSG_REGIONS),
                       per, n);

@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ingest/ingest_int.h"
+#include "ingest/tsguard.h"
 
 typedef struct commit_ctx {
     ds_store *store;
@@ -42,8 +44,17 @@ static ds_rc put_coverage(ds_ingest *in, ds_store *store, const commit_ctx *c, c
     uint64_t first = p->first_ns, last = p->last_ns;
     ds_rc rc = DS_OK;
     if (in->cover_from_ns || in->cover_to_ns) {
-        first = in->cover_from_ns;
-        last = in->cover_to_ns;
+        /* a span given with the file: taken when its times are possible (the timestamp check's
+         * bounds); a live sensor whose clock is wrong reports a wrong span, and then the packets'
+         * own span (their bad times already left out) is the one to keep */
+        uint64_t hi = ((uint64_t)time(NULL) + DS_TSGUARD_AHEAD_S) * DS_TSGUARD_NS;
+        if (in->cover_from_ns >= DS_TSGUARD_MIN_S * DS_TSGUARD_NS && in->cover_to_ns <= hi &&
+            in->cover_from_ns <= in->cover_to_ns) {
+            first = in->cover_from_ns;
+            last = in->cover_to_ns;
+        } else {
+            source = DS_COVSRC_PACKETS;
+        }
     }
     if (!first && !last)
         return DS_OK;   /* no record, and no declared span: the file observed nothing */

@@ -5,9 +5,12 @@
 # answered "duplicate", a lost ledger row (crash between commit and ledger) recovered as
 # "duplicate", kill -9 mid-upload loses and doubles nothing; bad tokens, other sensors' tokens,
 # oversized, chunked, malformed and damaged uploads are refused with the documented status and
-# change no count.  HTTPS with a self-signed certificate when openssl(1) is there.
+# change no count.  A segment's coverage span is the one its sensor reports, unless that span has
+# an impossible time (then its packets' own).  HTTPS with a self-signed certificate when openssl(1)
+# is there.
 source "$(dirname "$0")/lib.bash"
 need curl
+need sqlite3
 need zstd
 need cc
 "$DS" collector --help >/dev/null 2>&1 || skip "$DS has no collector command"
@@ -34,6 +37,8 @@ mkseg t2.zst 2023-07-02 3000
 mkseg t3.zst 2023-07-03 3000
 mkseg o1.zst 2023-07-04 3000
 mkseg big.zst 2023-07-05 60000
+mkseg c1.zst 2023-07-06 3000
+mkseg c2.zst 2023-07-07 3000
 printf 'this is not a capture at all\n%.0s' {1..50} | zstd -q -c > junk.zst
 head -c 5000000 /dev/urandom > huge.bin
 
@@ -198,6 +203,24 @@ t0=$(date +%s.%N)
 for i in $(seq 1 20); do expect "$(upload "s$i.zst" osaka $((100 + i)) "$OSAKA")" 200 committed; done
 t1=$(date +%s.%N)
 python3 -c "print('throughput: %.1f segments/s (small segments, sequential, loopback)' % (20 / ($t1 - $t0)))"
+stop_collector
+
+# ---- coverage (issue #19), last, since it adds segments: a segment's span is the one its
+# sensor reports; a span with an impossible time (a sensor whose clock says 1970) is not taken,
+# the packets' own is
+start_collector
+D6=$(date -u -d 2023-07-06 +%s); D7=$(date -u -d 2023-07-07 +%s)
+expect "$(upload c1.zst osaka 11 "$OSAKA" "" -H "X-Darkscope-First-Ns: ${D6}000000000" \
+    -H "X-Darkscope-Last-Ns: $((D6 + 86399))000000000")" 200 committed
+expect "$(upload c2.zst osaka 12 "$OSAKA" "" -H "X-Darkscope-First-Ns: 1000000000" \
+    -H "X-Darkscope-Last-Ns: 2000000000")" 200 committed
+cov=$(sqlite3 "$T/store.db" "SELECT c.source, c.first_ns / 1000000000, c.last_ns / 1000000000 FROM coverage c
+    JOIN files f ON f.id = c.file_id WHERE f.path LIKE '%osaka-%00012.pcap.zst' OR f.path LIKE '%osaka-%00011.pcap.zst'
+    ORDER BY c.first_ns")
+first=$(echo "$cov" | head -1); second=$(echo "$cov" | tail -1)
+[ "$first" = "2|$D6|$((D6 + 86399))" ] || fail "segment 11's coverage: $first"
+[ "${second%%|*}" = 1 ] && [ "$(echo "$second" | cut -d'|' -f2)" -ge "$D7" ] || fail "segment 12 (a 1970 span) covers: $second"
+
 stop_collector
 
 # ---- HTTPS

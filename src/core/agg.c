@@ -61,14 +61,19 @@ typedef struct src_ent {
     uint16_t dst1;          /* map bit + 1 of the first destination */
     uint32_t asn;
     uint32_t map;           /* index + 1 into the map pool once a second destination arrived */
-    uint8_t tool_hit;       /* DS_TOOL_* fingerprints some packet matched ... */
-    uint8_t tool_miss;      /* ... and those some packet they apply to did not */
-    uint16_t rsv;
+    uint8_t tool_hit;       /* DS_TOOL_* fingerprints some packet matched */
+    /* Packets ZMap's (UDP, ICMP echo) and the SYN fingerprints applied to before the first ZMap,
+     * Masscan or Nmap match, saturating; from that match on, tcnt[index] counts (TOOL_COUNTED). */
+    uint8_t pre_other;
+    uint16_t pre_syn;
     uint64_t packets, first_ns, last_ns;
 } src_ent;
 _Static_assert(sizeof(src_ent) == 64, "a source entry is one cache line");
 
 typedef struct dstmap { uint8_t bits[DS_DSTMAP_BYTES]; } dstmap;
+
+/* Sources with these bits in tool_hit have their share counts in tcnt (core/fingerprint.h). */
+#define TOOL_COUNTED (DS_TOOL_ZMAP | DS_TOOL_MASSCAN | DS_TOOL_NMAP)
 
 /* (source, class, service) -> packets, and the source port when every packet had the same one.
  * packets == 0: empty slot.  Bit-fields keep the entry at 16 bytes, a quarter of a cache line. */
@@ -99,6 +104,7 @@ struct ds_agg {
     uint8_t *exact_dst;
 
     src_ent *src; size_t nsrc, capsrc;      /* dense entries, 64-byte aligned */
+    ds_tool_counts *tcnt;                   /* [capsrc]: written only for TOOL_COUNTED sources */
     dstmap *maps; size_t nmaps, capmaps;    /* destination maps of multi-destination sources */
     dstmap *maps_spare; size_t capmaps_spare;
     uint64_t *slot; size_t capslot;         /* (hash >> 32) << 32 | (index + 1); 0 empty */
@@ -147,6 +153,7 @@ ds_agg *ds_agg_new(const ds_agg_conf *conf)
     a->caphr = 2048;
     a->caphslot = 4096;
     a->src = aligned_alloc(64, a->capsrc * sizeof *a->src);
+    a->tcnt = malloc(a->capsrc * sizeof *a->tcnt);
     a->dos = ds_dos_new(conf->telescope_v4);
     a->scans = ds_scans_new(conf->scan_min_addresses, conf->scan_timeout_s, conf->sensor_v4, conf->nsensors);
     a->maps = malloc(a->capmaps * sizeof *a->maps);
@@ -154,7 +161,7 @@ ds_agg *ds_agg_new(const ds_agg_conf *conf)
     a->svc = calloc(a->capsvc, sizeof *a->svc);
     a->hr = malloc(a->caphr * sizeof *a->hr);
     a->hslot = calloc(a->caphslot, sizeof *a->hslot);
-    if (!a->exact_dst || !a->counts || !a->src || !a->maps || !a->slot || !a->svc || !a->hr || !a->hslot || !a->dos ||
+    if (!a->exact_dst || !a->counts || !a->src || !a->tcnt || !a->maps || !a->slot || !a->svc || !a->hr || !a->hslot || !a->dos ||
         !a->scans) {
         ds_agg_free(a);
         return NULL;
@@ -175,6 +182,7 @@ void ds_agg_free(ds_agg *a)
     free(a->exact_dst);
     free(a->counts);
     free(a->src);
+    free(a->tcnt);
     free(a->maps);
     free(a->maps_spare);
     free(a->slot);
@@ -200,7 +208,7 @@ void ds_agg_free(ds_agg *a)
 
 size_t ds_agg_memory(const ds_agg *a)
 {
-    size_t n = a->capsrc * sizeof *a->src + (a->capmaps + a->capmaps_spare) * sizeof *a->maps +
+    size_t n = a->capsrc * (sizeof *a->src + sizeof *a->tcnt) + (a->capmaps + a->capmaps_spare) * sizeof *a->maps +
                a->capslot * sizeof *a->slot + a->capsvc * sizeof *a->svc +
                a->caphr * sizeof *a->hr + a->caphslot * sizeof *a->hslot + a->capgroups * sizeof *a->groups +
                ds_scans_memory(a->scans);
@@ -257,8 +265,12 @@ static long src_find(ds_agg *a, int sensor, int32_t day, const ds_ip *ip, int *c
         return -1;
     if (a->nsrc == a->capsrc) {   /* realloc would not keep the alignment */
         src_ent *n = aligned_alloc(64, a->capsrc * 2 * sizeof *n);
-        if (!n)
+        ds_tool_counts *tc = n ? realloc(a->tcnt, a->capsrc * 2 * sizeof *tc) : NULL;
+        if (!tc) {
+            free(n);
             return -1;
+        }
+        a->tcnt = tc;
         memcpy(n, a->src, a->nsrc * sizeof *n);
         free(a->src);
         a->src = n;
@@ -635,7 +647,8 @@ static int retire_days(ds_agg *a, int32_t keep_from)
             continue;
         }
         remap[i] = UINT32_MAX;
-        tools[i] = (uint8_t)ds_tools_of(e->tool_hit, e->tool_miss, e->packets, svc_count[i], destinations(a, e));
+        tools[i] = (uint8_t)ds_tools_of(e->tool_hit, e->tool_hit & TOOL_COUNTED ? &a->tcnt[i] : NULL, svc_count[i],
+                                        destinations(a, e));
         group *g = group_of(a, e->sensor, e->day);
         uint8_t *ps = g ? group_rec(a, g, DS_CHUNK_SOURCES) : NULL;
         uint8_t *pd = ps && e->map ? group_rec(a, g, DS_CHUNK_DSTMAP) : NULL;
@@ -724,6 +737,8 @@ static int retire_days(ds_agg *a, int32_t keep_from)
         if (remap[i] == UINT32_MAX)
             continue;
         a->src[w] = a->src[i];
+        if (a->src[w].tool_hit & TOOL_COUNTED)
+            a->tcnt[w] = a->tcnt[i];
         if (a->src[w].map) {
             a->maps_spare[nm] = a->maps[a->src[w].map - 1];
             a->src[w].map = (uint32_t)++nm;
@@ -861,8 +876,22 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
     e->class_mask |= (uint8_t)(1u << cls);
     if (!a->conf.no_detect) {
         unsigned applicable, hit = ds_fingerprint(p, &applicable) | ds_payload_tools(a->conf.payload, p, e->tool_hit);
+        if (e->tool_hit & TOOL_COUNTED) {
+            ds_tool_count(&a->tcnt[idx], hit, applicable);
+        } else if (hit & TOOL_COUNTED) {   /* the first match: start counting, with the packets before */
+            ds_tool_counts *c = &a->tcnt[idx];
+            /* a saturated count stands for "too many to attribute" (at most 2^31 - 1 matches follow) */
+            c->syn = e->pre_syn == UINT16_MAX ? INT32_MAX : e->pre_syn;
+            c->zapp = c->syn + (e->pre_other == UINT8_MAX ? INT32_MAX : e->pre_other);
+            c->zmap = c->masscan = c->nmap = 0;
+            ds_tool_count(c, hit, applicable);
+        } else if (applicable) {
+            if (applicable & DS_TOOL_MASSCAN)
+                e->pre_syn = (uint16_t)(e->pre_syn + (e->pre_syn != UINT16_MAX));
+            else
+                e->pre_other = (uint8_t)(e->pre_other + (e->pre_other != UINT8_MAX));
+        }
         e->tool_hit |= (uint8_t)hit;
-        e->tool_miss |= (uint8_t)(applicable & ~hit);
     }
     uint32_t bit = a->exact_dst[sensor] ? dst_index : (uint32_t)ds_mix64(ds_src_key(&p->dst));
     bit &= DS_DSTMAP_BYTES * 8 - 1;

@@ -7,18 +7,24 @@
  *            tcph->seq = iph->daddr).  A random match has probability 2^-32.
  *   ZMap     IP ID 54321 on every probe (releases before 4.1: packet.c make_ip_header).
  *   Masscan  TCP SYN with IP ID == (dst ^ dport ^ seq) & 0xffff (templ-pkt.c tcp_create_packet).
- *   Nmap     TCP SYN with window 1024 and the MSS option alone (the raw SYN probe), and not
- *            Masscan (whose template has the same window and option).  Many home-made raw-socket
- *            scanners use the same template, so the header alone does not say Nmap; what Nmap's
- *            default SYN scan also does is scan many ports of a few hosts: a source is attributed
- *            to Nmap only when it reached at least DS_NMAP_MIN_SERVICES destination services that
- *            day, and at least DS_NMAP_SERVICES_PER_DST times as many services as addresses (a
- *            random-port scanner spreads over addresses as much as over ports).
+ *   Nmap     TCP SYN with the MSS option alone and a window of 1024, 2048, 3072 or 4096 (the raw
+ *            SYN probe: nmap's tcpip.cc build_tcp_raw sets window 1024 * (ttl % 4 + 1) when its
+ *            caller passes none, as older releases' SYN scan did; current scan_engine_raw.cc
+ *            passes 1024), and not Masscan (whose template has window 1024 and the same option).
+ *            Many home-made raw-socket scanners use the same template, so the header alone does
+ *            not say Nmap; what Nmap's default SYN scan also does is scan many ports of a few
+ *            hosts: a source is attributed to Nmap only when it reached at least
+ *            DS_NMAP_MIN_SERVICES destination services that day, and at least
+ *            DS_NMAP_SERVICES_PER_DST times as many services as addresses (a random-port scanner
+ *            spreads over addresses as much as over ports).
  *
- * A single packet of a common-looking value can match by chance (1 in 65,536 for an IP ID), so
- * a source is attributed to ZMap, Masscan or Nmap only when every packet the fingerprint applies
- * to matched that day, and it sent at least 2 packets (ds_tools_of); Mirai's 2^-32 makes one
- * match enough.
+ * A packet of a common-looking value can match by chance (1 in 65,536 for an IP ID), both ways:
+ * an ordinary host's packet can look like ZMap's or Masscan's, and one in 65,536 of Nmap's
+ * random IP IDs equals Masscan's function of the packet (a -p- scan of 8 hosts, 524,280 probes,
+ * has 8 such packets on average).  So ZMap, Masscan and Nmap are attributed by share
+ * (ds_tool_share_ok): at least 2 packets matched, and the applicable packets that did not match
+ * are at most 1 + 1/1000 of them.  Mirai's 2^-32 makes one match enough.  The rule's error rates
+ * are in docs/detection.md.
  */
 #ifndef DS_FINGERPRINT_H
 #define DS_FINGERPRINT_H
@@ -59,7 +65,8 @@ static inline unsigned ds_fingerprint(const ds_pkt *p, unsigned *applicable)
             hit |= DS_TOOL_ZMAP;
         if (p->ip_id == (uint16_t)((dst ^ p->dport ^ p->tcp_seq) & 0xffff))
             hit |= DS_TOOL_MASSCAN;
-        else if (p->tcp_win == 1024 && p->tcp_opt_kinds == 1 && p->tcp_mss && p->tcp_optlen == 4)
+        else if ((p->tcp_win & 0x3ff) == 0 && p->tcp_win && p->tcp_win <= 4096 && p->tcp_opt_kinds == 1 && p->tcp_mss &&
+                 p->tcp_optlen == 4)
             hit |= DS_TOOL_NMAP;
     } else if (p->proto == DS_PROTO_UDP || (p->proto == DS_PROTO_ICMP && p->icmp_type == 8)) {
         app = DS_TOOL_ZMAP;
@@ -73,17 +80,56 @@ static inline unsigned ds_fingerprint(const ds_pkt *p, unsigned *applicable)
 #define DS_NMAP_MIN_SERVICES 10
 #define DS_NMAP_SERVICES_PER_DST 5
 
-/* A source's tools for a day, from the fingerprints any of its packets matched (hit), those that
- * some applicable packet did not match (miss), its packets, distinct services and distinct
- * destination addresses that day.  Payload tools (hit bits 4-7) need one matching packet. */
-static inline unsigned ds_tools_of(unsigned hit, unsigned miss, uint64_t packets, uint32_t services,
-                                   uint32_t destinations)
+/* A source-day's counts for the share rule, kept from its first ZMap, Masscan or Nmap match on:
+ * packets the fingerprints apply to, and those that matched (saturating). */
+typedef struct ds_tool_counts {
+    uint32_t syn;       /* TCP SYNs (Masscan's and Nmap's fingerprints apply) */
+    uint32_t zapp;      /* SYNs, UDP and ICMP echo requests (ZMap's applies) */
+    uint32_t zmap, masscan, nmap;
+} ds_tool_counts;
+
+static inline uint32_t ds_sat_inc(uint32_t v) { return v + (v != UINT32_MAX); }
+
+/* Count one packet's fingerprint result (ds_fingerprint's hit and applicable). */
+static inline void ds_tool_count(ds_tool_counts *c, unsigned hit, unsigned applicable)
 {
-    unsigned t = hit & ~miss & (DS_TOOL__ALL & ~DS_TOOL_MIRAI);
-    if (packets < 2)
-        t = 0;
-    if (services < DS_NMAP_MIN_SERVICES || services < (uint64_t)DS_NMAP_SERVICES_PER_DST * destinations)
-        t &= ~(unsigned)DS_TOOL_NMAP;
+    if (applicable & DS_TOOL_MASSCAN)
+        c->syn = ds_sat_inc(c->syn);
+    if (applicable & DS_TOOL_ZMAP)
+        c->zapp = ds_sat_inc(c->zapp);
+    if (hit & DS_TOOL_ZMAP)
+        c->zmap = ds_sat_inc(c->zmap);
+    if (hit & DS_TOOL_MASSCAN)
+        c->masscan = ds_sat_inc(c->masscan);
+    if (hit & DS_TOOL_NMAP)
+        c->nmap = ds_sat_inc(c->nmap);
+}
+
+/* The share rule: of `applicable` packets, `matched` matched the fingerprint.  At least 2 matched,
+ * and at most 1 + applicable / 1000 did not (99.9% of a long scan; one stray packet of a short
+ * one).  See docs/detection.md for the rates of false and missed attributions. */
+#define DS_TOOL_MISS_PER_MILLE 1
+static inline int ds_tool_share_ok(uint32_t matched, uint32_t applicable)
+{
+    return matched >= 2 && matched <= applicable &&
+           applicable - matched <= 1 + (uint64_t)applicable * DS_TOOL_MISS_PER_MILLE / 1000;
+}
+
+/* A source's tools for a day: hit has the fingerprints any of its packets matched (Mirai and the
+ * payload tools, bits 4-7, need one), c its counts (NULL when no ZMap, Masscan or Nmap packet
+ * matched), services and destinations its distinct destination services and addresses that day. */
+static inline unsigned ds_tools_of(unsigned hit, const ds_tool_counts *c, uint32_t services, uint32_t destinations)
+{
+    unsigned t = 0;
+    if (c) {
+        if (ds_tool_share_ok(c->zmap, c->zapp))
+            t |= DS_TOOL_ZMAP;
+        if (ds_tool_share_ok(c->masscan, c->syn))
+            t |= DS_TOOL_MASSCAN;
+        if (ds_tool_share_ok(c->nmap, c->syn) && services >= DS_NMAP_MIN_SERVICES &&
+            services >= (uint64_t)DS_NMAP_SERVICES_PER_DST * destinations)
+            t |= DS_TOOL_NMAP;
+    }
     return (hit & (DS_TOOL_MIRAI | DS_TOOL__PAYLOAD)) | t;
 }
 

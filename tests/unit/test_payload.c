@@ -141,8 +141,10 @@ static void test_tool_names(void **state)
     char buf[64];
     assert_string_equal(ds_tools_format(DS_TOOL_ZMAP | DS_TOOL_SLAMMER, buf, sizeof buf), "zmap,slammer");
     /* one matching packet attributes a payload tool, whatever else the source did */
-    assert_int_equal(ds_tools_of(DS_TOOL_SLAMMER, DS_TOOL__ALL, 1, 1, 1), DS_TOOL_SLAMMER);
-    assert_int_equal(ds_tools_of(DS_TOOL_NACHI | DS_TOOL_ZMAP, DS_TOOL_ZMAP, 5, 1, 5), DS_TOOL_NACHI);
+    ds_tool_counts c = { .syn = 1, .zapp = 1 };
+    assert_int_equal(ds_tools_of(DS_TOOL_SLAMMER, &c, 1, 1), DS_TOOL_SLAMMER);
+    c = (ds_tool_counts){ .zapp = 5, .zmap = 1 };
+    assert_int_equal(ds_tools_of(DS_TOOL_NACHI | DS_TOOL_ZMAP, &c, 1, 5), DS_TOOL_NACHI);
 }
 
 int main(void)

@@ -8,6 +8,7 @@
  * still matches.
  */
 #include "core/payload.h"
+#include "core/bytes.h"
 #include "core/fingerprint.h"
 
 #include <stdio.h>
@@ -131,6 +132,8 @@ static int parse_row(const char *const f[6], const size_t fl[6], ds_payload_rule
         r->match = DS_PM_CONTAINS;
     else if (field_is(f[3], fl[3], "icontains"))
         r->match = DS_PM_ICONTAINS;
+    else if (field_is(f[3], fl[3], "sip-icontains"))
+        r->match = DS_PM_SIP_ICONTAINS;
     else if (field_is(f[3], fl[3], "prefix"))
         r->match = DS_PM_PREFIX;
     else if (field_is(f[3], fl[3], "length"))
@@ -138,7 +141,7 @@ static int parse_row(const char *const f[6], const size_t fl[6], ds_payload_rule
     else if (field_is(f[3], fl[3], "fill"))
         r->match = DS_PM_FILL;
     else {
-        *why = "match is not contains, icontains, prefix, length or fill";
+        *why = "match is not contains, icontains, sip-icontains, prefix, length or fill";
         return -1;
     }
     if (r->match == DS_PM_LENGTH) {
@@ -162,7 +165,7 @@ static int parse_row(const char *const f[6], const size_t fl[6], ds_payload_rule
     }
     if (unescape(f[4], fl[4], r, why) != 0)
         return -1;
-    if (r->match == DS_PM_ICONTAINS)
+    if (r->match == DS_PM_ICONTAINS || r->match == DS_PM_SIP_ICONTAINS)
         for (uint32_t i = 0; i < r->patlen; i++)
             if (r->pat[i] >= 'A' && r->pat[i] <= 'Z')
                 r->pat[i] = (uint8_t)(r->pat[i] - 'A' + 'a');
@@ -265,6 +268,42 @@ static int has_bytes(const uint8_t *p, size_t n, const uint8_t *pat, size_t m, i
     return 0;
 }
 
+/* RFC 3261 section 25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") */
+static int sip_token_char(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("-.!%*_+`'~", c) != NULL);
+}
+
+int ds_payload_sip_request(const uint8_t *p, size_t n)
+{
+    ds_cur c = ds_cur_make(p, n);
+    size_t i = 0, m = 0;
+    while (i < n && (ds_peek_u8(&c, i) == '\r' || ds_peek_u8(&c, i) == '\n'))   /* section 7.5 */
+        i++;
+    while (i < n && sip_token_char(ds_peek_u8(&c, i))) {   /* Method */
+        i++;
+        m++;
+    }
+    if (!m || i >= n || ds_peek_u8(&c, i++) != ' ')
+        return 0;
+    size_t uri = 0;   /* Request-URI: no SP, CR or LF in it */
+    for (uint8_t b; i < n && (b = ds_peek_u8(&c, i)) != ' ' && b != '\r' && b != '\n'; i++)
+        uri++;
+    if (!uri || i >= n || ds_peek_u8(&c, i++) != ' ')
+        return 0;
+    static const char version[] = "SIP/2.0";
+    for (size_t k = 0; k < sizeof version - 1; k++, i++) {
+        uint8_t b = ds_peek_u8(&c, i);
+        if (b >= 'a' && b <= 'z')   /* the version is case-insensitive (section 7.1) */
+            b = (uint8_t)(b - 'a' + 'A');
+        if (!ds_cur_ok(&c) || b != (uint8_t)version[k])
+            return 0;
+    }
+    uint8_t end = ds_peek_u8(&c, i);
+    return ds_cur_ok(&c) && (end == '\r' || end == '\n');
+}
+
 static int rule_matches(const ds_payload_rule *r, const ds_pkt *p)
 {
     const uint8_t *b = p->payload;
@@ -272,6 +311,7 @@ static int rule_matches(const ds_payload_rule *r, const ds_pkt *p)
     switch (r->match) {
     case DS_PM_CONTAINS: return has_bytes(b, n, r->pat, r->patlen, 0);
     case DS_PM_ICONTAINS: return has_bytes(b, n, r->pat, r->patlen, 1);
+    case DS_PM_SIP_ICONTAINS: return ds_payload_sip_request(b, n) && has_bytes(b, n, r->pat, r->patlen, 1);
     case DS_PM_PREFIX: return n >= r->patlen && memcmp(b, r->pat, r->patlen) == 0;
     case DS_PM_LENGTH: {
         /* on the wire: what the snap length cut off counts too */

@@ -17,6 +17,10 @@
  *   match    contains   the payload holds the pattern bytes
  *            icontains  the same, ASCII letters compared without case (SIP header names and
  *                       values are case-insensitive, RFC 3261 section 7.3.1)
+ *            sip-icontains  icontains, in a SIP request only: the first line (after any empty
+ *                       lines, RFC 3261 section 7.5) is Method SP Request-URI SP SIP/2.0
+ *                       (section 7.1), never a response's status line (SIP/2.0 200 OK): a
+ *                       PBX answering a scanner echoes its From header and is no scanner
  *            prefix     the payload starts with the pattern bytes
  *            length     the payload is exactly N bytes on the wire (pattern: N)
  *            fill       every payload byte is B, and there are at least N (pattern: 0xBB/N)
@@ -43,6 +47,7 @@
 typedef enum ds_payload_match {
     DS_PM_CONTAINS,
     DS_PM_ICONTAINS,
+    DS_PM_SIP_ICONTAINS,
     DS_PM_PREFIX,
     DS_PM_LENGTH,
     DS_PM_FILL,
@@ -70,6 +75,9 @@ typedef struct ds_payload_table {
 ds_rc ds_payload_parse(const char *text, size_t len, const char *name, ds_payload_table **out, ds_err *err);
 void ds_payload_free(ds_payload_table *t);
 
+/* 1 when p[0..n) starts with a SIP request line (RFC 3261 section 7.1), 0 for a response or
+ * anything else. */
+int ds_payload_sip_request(const uint8_t *p, size_t n);
 /* The DS_TOOL_* bits the rules match on p, leaving out the rules of tools in `known` (those the
  * source was already attributed to: one match is all a tool needs).  The pre-check, inline, is
  * all most packets pay. */

@@ -83,6 +83,17 @@ static void test_shipped_table(void **state)
     const char *ok = "OPTIONS sip:x SIP/2.0\r\nUser-Agent: Asterisk PBX 18\r\n\r\n";
     assert_int_equal(tools_of(t, DS_PROTO_UDP, 5060, ok, strlen(ok), 0), 0);
     assert_int_equal(tools_of(t, DS_PROTO_UDP, 5061, svmap, strlen(svmap), 0), 0);   /* port not in the table */
+    /* issue #20: a PBX answering svmap echoes its From header (and may name the scanner's
+     * User-Agent): a response is not the scanner, the request is */
+    const char *resp = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1:5060\r\n"
+                       "From: \"sipvicious\"<sip:100@1.1.1.1>;tag=1\r\nUser-Agent: friendly-scanner\r\n\r\n";
+    assert_int_equal(tools_of(t, DS_PROTO_UDP, 5060, resp, strlen(resp), 0), 0);
+    const char *resp2 = "SIP/2.0 404 Not Found\r\nUser-Agent: VaxSIPUserAgent/3.1\r\n\r\n";
+    assert_int_equal(tools_of(t, DS_PROTO_UDP, 5060, resp2, strlen(resp2), 0), 0);
+    const char *lead = "\r\nOPTIONS sip:100@x SIP/2.0\r\nUser-Agent: friendly-scanner\r\n\r\n";   /* RFC 3261 7.5 */
+    assert_int_equal(tools_of(t, DS_PROTO_UDP, 5060, lead, strlen(lead), 0), DS_TOOL_SIPVICIOUS);
+    const char *junk = "friendly-scanner OPTIONS sip:x SIP/2.0\r\n";   /* not a request line */
+    assert_int_equal(tools_of(t, DS_PROTO_UDP, 5060, junk, strlen(junk), 0), 0);
     uint8_t slammer[376];
     memset(slammer, 0x01, sizeof slammer);
     slammer[0] = 0x04;
@@ -131,6 +142,31 @@ static void test_bad_lines(void **state)
     ds_payload_free(t);
 }
 
+/* The request line of RFC 3261 section 7.1, and what is not one. */
+static void test_sip_request_line(void **state)
+{
+    (void)state;
+    static const struct { const char *s; int req; } cases[] = {
+        { "OPTIONS sip:100@198.51.100.7 SIP/2.0\r\n", 1 },
+        { "INVITE sip:bob@example.com SIP/2.0\n", 1 },     /* a bare LF, as some scanners send */
+        { "REGISTER sip:x sip/2.0\r\n", 1 },              /* the version without case */
+        { "\r\n\r\nOPTIONS sip:x SIP/2.0\r\n", 1 },       /* empty lines first (7.5) */
+        { "SIP/2.0 200 OK\r\n", 0 },                       /* a status line */
+        { "SIP/2.0 100 Trying\r\n", 0 },
+        { "OPTIONS sip:x SIP/2.0", 0 },                    /* cut before the line's end */
+        { "OPTIONS sip:x SIP/1.0\r\n", 0 },
+        { "OPTIONS  sip:x SIP/2.0\r\n", 0 },               /* an empty Request-URI */
+        { "OPTIONS sip:x\r\nSIP/2.0\r\n", 0 },
+        { "OPT(IONS sip:x SIP/2.0\r\n", 0 },               /* not a token */
+        { "GET / HTTP/1.1\r\n", 0 },
+        { "", 0 },
+        { " ", 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (ds_payload_sip_request((const uint8_t *)cases[i].s, strlen(cases[i].s)) != cases[i].req)
+            fail_msg("\"%s\": expected %d", cases[i].s, cases[i].req);
+}
+
 static void test_tool_names(void **state)
 {
     (void)state;
@@ -152,6 +188,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shipped_table),
         cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_sip_request_line),
         cmocka_unit_test(test_tool_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

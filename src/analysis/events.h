@@ -24,7 +24,7 @@
 
 struct ds_coverage;
 
-#define DS_EVENT_MAX_EVIDENCE 12
+#define DS_EVENT_MAX_EVIDENCE 20
 #define DS_EVENT_TOP_SOURCES 5
 
 typedef struct ds_event_evidence { const char *name; double value; char text[64]; } ds_event_evidence;

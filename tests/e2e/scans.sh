@@ -59,7 +59,7 @@ tools = json.load(open("tools.json"))
 for t in ("slammer", "nachi", "sipvicious", "sip-other"):
     top = {r["key"] for r in json.load(open("top_%s.json" % t))}
     assert top == planted[t], (t, top, planted[t])
-    evs = {e["top_sources"][0]["address"] for e in tools if e["tool"] == t}
+    evs = {x["address"] for e in tools if e["tool"] == t for x in e.get("all_sources", e["top_sources"])}
     assert evs == planted[t], (t, evs, planted[t])
 PY
 # a hand-made capture: one source, 30 SYNs to 30 addresses of 198.51.100.0/24 on 8443/tcp, 2 s apart

@@ -7,9 +7,11 @@
  *   mirai  one event for the period when any source carries Mirai's fingerprint: hosts (exact
  *          distinct sources), packets, first and last day, the daily host count (min, mean, max),
  *          and the leading countries and ASNs by hosts, as the seed reports describe infections.
- *   tool   one event per (tool, source) for ZMap, Masscan and Nmap, and for the payload tools
- *          (SIPVicious, other SIP scanners, SQL Slammer, Nachi/Welchia: core/payload.h): first and
- *          last seen, days active, the main service, and its share of the source's packets.
+ *   tool   one event per campaign of ZMap, Masscan and Nmap, and of the payload tools (SIPVicious,
+ *          other SIP scanners, SQL Slammer, Nachi/Welchia: core/payload.h): the tool's sources with
+ *          the same main service in the period (below), their count, countries, ASNs,
+ *          the largest ones, every one of them (ds_event.all), first and last seen, and the main
+ *          service's share of their packets.  A campaign of one source reads as before.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -394,6 +396,234 @@ static ds_rc tool_services(ds_store *st, const ds_event_query *q, unsigned wante
     return rc;
 }
 
+/* ---- tool campaigns ----------------------------------------------------------------------
+ *
+ * One event per campaign (issue #20: every SIPVicious host was an event of its own): the sources
+ * of one tool in the period with the same main service.  A source that sends less than half its
+ * packets to any one service (Nmap's port scans: 0.2% to the most probed port) is a multi-service
+ * scanner; those of one tool are one campaign of many services.  A planted SIPVicious campaign's
+ * hosts are active a few days each, weeks apart, so time overlap would split it again: the
+ * period is the campaign's time frame, and each source's first and last packet stay in `top`. */
+#define MANY_SERVICES UINT32_MAX
+
+typedef struct member { const ds_top_row *row; uint32_t main, key; uint64_t best; size_t nsvc; } member;
+
+static int member_by_service_time(const void *a, const void *b)
+{
+    const member *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    if (x->row->first_ns != y->row->first_ns)
+        return x->row->first_ns < y->row->first_ns ? -1 : 1;
+    return x->row->key < y->row->key ? -1 : x->row->key > y->row->key;
+}
+
+static int member_by_packets(const void *a, const void *b)
+{
+    const member *x = a, *y = b;
+    if (x->row->packets != y->row->packets)
+        return x->row->packets > y->row->packets ? -1 : 1;
+    return x->row->key < y->row->key ? -1 : x->row->key > y->row->key;
+}
+
+static void source_of(ds_event_source *s, const ds_top_row *row)
+{
+    ds_top_key_format(DS_TOP_SOURCES, row, s->addr, sizeof s->addr);
+    memcpy(s->cc, row->cc, 3);
+    s->asn = row->asn;
+    s->packets = row->packets;
+}
+
+/* Sources per country or ASN of the campaign m[0..n), most first, as "US 3, CN 2" (countries). */
+static size_t campaign_tally(const member *m, size_t n, int by_asn, tally *t)
+{
+    size_t nt = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t key = by_asn ? m[i].row->asn : ds_cc_pack(m[i].row->cc);
+        size_t k = 0;
+        while (k < nt && t[k].key != key)
+            k++;
+        if (k == nt)
+            t[nt++] = (tally){ key, 0 };
+        t[k].n++;
+    }
+    if (nt)
+        qsort(t, nt, sizeof *t, tally_cmp);
+    return nt;
+}
+
+/* The single-source sentences (as before campaigns). */
+static void one_source_summary(ds_event *v, unsigned tool, const member *m, const ds_geo *geo)
+{
+    const ds_top_row *row = m->row;
+    char svc[32], pk[32], a0[16], a1[16], j0[32], j1[32], org[160] = "";
+    double share = row->packets ? 100.0 * (double)m->best / (double)row->packets : 0.0;
+    const char *o = geo && row->asn ? ds_geo_asn_org(geo, row->asn) : NULL;
+    if (o && *o)
+        snprintf(org, sizeof org, " %s", o);
+    ds_service_format(m->main, svc, sizeof svc);
+    ds_fmt_count(row->packets, pk, sizeof pk);
+    int32_t d0 = ds_day_of((int64_t)(row->first_ns / 1000000000ULL)), d1 = ds_day_of((int64_t)(row->last_ns / 1000000000ULL));
+    ds_fmt_day_iso(d0, a0, sizeof a0);
+    ds_fmt_day_iso(d1, a1, sizeof a1);
+    ds_fmt_day(d0, 1, j0, sizeof j0);
+    ds_fmt_day(d1, 1, j1, sizeof j1);
+    ds_fmt_text(v->summary_en, sizeof v->summary_en,
+                "%s %s from %s (%s, AS%u%s): %s packet%s on %u day%s from %s to %s, %.1f%% of them to %s "
+                "(%zu service%s).",
+                tool_title(tool), tool_what(tool, 0), v->top[0].addr, row->cc, (unsigned)row->asn, org, pk,
+                row->packets == 1 ? "" : "s", row->days, row->days == 1 ? "" : "s", a0, a1, share, svc, m->nsvc,
+                m->nsvc == 1 ? "" : "s");
+    ds_service_label(m->main, svc, sizeof svc);
+    ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
+                "%s（%s、AS%u%s）から%sによる%sを観測しました。%sから%sまでの%u日間に%sパケットで、"
+                "その%.1f%%が%s宛てでした（宛先サービス%zu種類）。",
+                v->top[0].addr, row->cc, (unsigned)row->asn, org, tool == DS_TOOL_SIP_OTHER ? "SIPスキャナ" : tool_title(tool),
+                tool_what(tool, 1), j0, j1, row->days, pk, share, svc, m->nsvc);
+}
+
+/* The event of campaign m[0..n) of `tool` (m is reordered by packets). */
+static ds_rc campaign_event(ds_events *out, unsigned tool, member *m, size_t n, const ds_geo *geo, ds_err *err)
+{
+    ds_event *v = ds_events_add(out, err);
+    tally *cc = calloc(n, sizeof *cc), *as = calloc(n, sizeof *as);
+    if (!v || !cc || !as || (n > DS_EVENT_TOP_SOURCES && !(v->all = calloc(n, sizeof *v->all)))) {
+        free(cc);
+        free(as);
+        return ds_fail(err, DS_ENOMEM, "out of memory listing tool sources");
+    }
+    qsort(m, n, sizeof *m, member_by_packets);
+    snprintf(v->type, sizeof v->type, "tool");
+    ds_tools_format(tool, v->tool, sizeof v->tool);   /* the name --where tool= takes */
+    uint64_t best = 0;
+    uint32_t days = 0;
+    size_t nsvc = 0;
+    for (size_t i = 0; i < n; i++) {
+        const ds_top_row *row = m[i].row;
+        if (!i || row->first_ns < v->start_ns)
+            v->start_ns = row->first_ns;
+        if (row->last_ns > v->end_ns)
+            v->end_ns = row->last_ns;
+        v->packets += row->packets;
+        best += m[i].best;
+        days = row->days > days ? row->days : days;
+        nsvc = m[i].nsvc > nsvc ? m[i].nsvc : nsvc;
+        if (i < DS_EVENT_TOP_SOURCES)
+            source_of(&v->top[v->ntop++], row);
+        if (v->all)
+            source_of(&v->all[v->nall++], row);
+    }
+    v->sources = n;
+    int many = m[0].key == MANY_SERVICES;
+    v->has_service = best > 0 && !many;
+    v->service = m[0].main;
+    size_t ncc = campaign_tally(m, n, 0, cc), nas = campaign_tally(m, n, 1, as);
+    ds_cc_unpack((uint16_t)cc[0].key, v->country);
+    char svc[32], c[3];
+    if (many)
+        snprintf(svc, sizeof svc, "many services");
+    else
+        ds_service_format(m[0].main, svc, sizeof svc);
+    double share = v->packets ? (double)best / (double)v->packets : 0.0;
+    ds_event_evidence_add(v, "sources", (double)n, NULL);
+    ds_event_evidence_add(v, "packets", (double)v->packets, NULL);
+    ds_event_evidence_add(v, "days_active", (double)days, n > 1 ? "most of any one source" : NULL);
+    ds_event_evidence_add(v, "services", (double)nsvc, n > 1 ? "most of any one source" : NULL);
+    if (!many)
+        ds_event_evidence_add(v, "main_service_share", share, svc);
+    ds_event_evidence_add(v, "asn", (double)m[0].row->asn, n > 1 ? "the largest source's" : NULL);
+    for (size_t i = 0; n > 1 && i < ncc && i < 3; i++) {
+        ds_cc_unpack((uint16_t)cc[i].key, c);
+        ds_event_evidence_add(v, "hosts_in_country", (double)cc[i].n, c);
+    }
+    for (size_t i = 0; n > 1 && i < nas && i < 2; i++) {
+        char a[16];
+        snprintf(a, sizeof a, "AS%u", (unsigned)as[i].key);
+        ds_event_evidence_add(v, "hosts_in_asn", (double)as[i].n, a);
+    }
+    if (n == 1) {
+        one_source_summary(v, tool, &m[0], geo);
+    } else {
+        char hosts[32], pk[32], tpk[32], a0[16], a1[16], j0[DS_FMT_DAY_LEN], j1[DS_FMT_DAY_LEN], ccs[96] = "", ccj[128] = "",
+            org[160] = "", lab[32];
+        size_t o = 0, oj = 0;
+        for (size_t i = 0; i < ncc && i < 3; i++) {
+            ds_cc_unpack((uint16_t)cc[i].key, c);
+            int k = snprintf(ccs + o, sizeof ccs - o, "%s%s %llu", i ? ", " : "", c, (unsigned long long)cc[i].n);
+            int kj = snprintf(ccj + oj, sizeof ccj - oj, "%s%s %llu件", i ? "、" : "", c, (unsigned long long)cc[i].n);
+            if (k < 0 || (size_t)k >= sizeof ccs - o || kj < 0 || (size_t)kj >= sizeof ccj - oj)
+                break;
+            o += (size_t)k;
+            oj += (size_t)kj;
+        }
+        if (ncc > 3) {
+            snprintf(ccs + o, sizeof ccs - o, " and %zu more countr%s", ncc - 3, ncc == 4 ? "y" : "ies");
+            snprintf(ccj + oj, sizeof ccj - oj, "ほか%zu か国・地域", ncc - 3);
+        }
+        const char *on = geo && m[0].row->asn ? ds_geo_asn_org(geo, m[0].row->asn) : NULL;
+        if (on && *on)
+            snprintf(org, sizeof org, " %s", on);
+        int32_t d0 = ds_day_of((int64_t)(v->start_ns / 1000000000ULL)), d1 = ds_day_of((int64_t)(v->end_ns / 1000000000ULL));
+        ds_fmt_day_iso(d0, a0, sizeof a0);
+        ds_fmt_day_iso(d1, a1, sizeof a1);
+        ds_fmt_day(d0, 1, j0, sizeof j0);
+        ds_fmt_day(d1, 1, j1, sizeof j1);
+        ds_fmt_count(n, hosts, sizeof hosts);
+        ds_fmt_count(v->packets, pk, sizeof pk);
+        ds_fmt_count(m[0].row->packets, tpk, sizeof tpk);
+        char pct[96] = "", pct_ja[128] = "";
+        if (many) {
+            snprintf(lab, sizeof lab, "多数のサービス");
+        } else {
+            ds_service_label(m[0].main, lab, sizeof lab);
+            snprintf(pct, sizeof pct, ", %.1f%% of them to %s", 100 * share, svc);
+            snprintf(pct_ja, sizeof pct_ja, "、その%.1f%%が%s宛て", 100 * share, lab);
+        }
+        ds_fmt_text(v->summary_en, sizeof v->summary_en,
+                    "%s %s of %s from %s sources from %s to %s: %s packets%s; by country: %s. "
+                    "The largest source, %s (%s, AS%u%s), sent %s packet%s.",
+                    tool_title(tool), tool_what(tool, 0), svc, hosts, a0, a1, pk, pct, ccs, v->top[0].addr,
+                    m[0].row->cc, (unsigned)m[0].row->asn, org, tpk, m[0].row->packets == 1 ? "" : "s");
+        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
+                    "%sから%sにかけて、%sによる%s宛ての%sを%s件の送信元から観測しました（%sパケット%s）。"
+                    "送信元の国・地域別では%sで、最多の送信元は%s（%s、AS%u%s）の%sパケットでした。",
+                    j0, j1, tool == DS_TOOL_SIP_OTHER ? "SIPスキャナ" : tool_title(tool), lab, tool_what(tool, 1), hosts,
+                    pk, pct_ja, ccj, v->top[0].addr, m[0].row->cc, (unsigned)m[0].row->asn, org, tpk);
+    }
+    free(cc);
+    free(as);
+    return DS_OK;
+}
+
+/* The campaigns of one tool's sources tr (bit: the tool's bit index in summary). */
+static ds_rc tool_campaigns(ds_events *out, unsigned tool, unsigned bit, const ds_top_result *tr, const tsvc_map *summary,
+                            const ds_geo *geo, ds_err *err)
+{
+    if (!tr->n)
+        return DS_OK;
+    member *m = calloc(tr->n, sizeof *m);
+    if (!m)
+        return ds_fail(err, DS_ENOMEM, "out of memory listing tool sources");
+    for (size_t i = 0; i < tr->n; i++) {
+        const tsvc_ent *sv = tsvc_find(summary, tr->rows[i].key, bit);
+        uint32_t main = sv ? sv->main : 0;
+        uint64_t best = sv ? sv->packets : 0;
+        m[i] = (member){ &tr->rows[i], main, best * 2 >= tr->rows[i].packets ? main : MANY_SERVICES, best,
+                         sv ? sv->nsvc : 0 };
+    }
+    qsort(m, tr->n, sizeof *m, member_by_service_time);
+    ds_rc rc = DS_OK;
+    for (size_t i = 0; i < tr->n && rc == DS_OK;) {
+        size_t j = i + 1;
+        while (j < tr->n && m[j].key == m[i].key)
+            j++;
+        rc = campaign_event(out, tool, m + i, j - i, geo, err);
+        i = j;
+    }
+    free(m);
+    return rc;
+}
+
 ds_rc ds_detect_tools(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
 {
     static const unsigned tools[] = { DS_TOOL_ZMAP,       DS_TOOL_MASSCAN,   DS_TOOL_NMAP,    DS_TOOL_SIPVICIOUS,
@@ -421,60 +651,7 @@ ds_rc ds_detect_tools(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
         unsigned bit = 0;
         while (!(tools[k] & (1u << bit)))
             bit++;
-        const ds_top_result tr = trs[k];
-        for (size_t i = 0; i < tr.n && rc == DS_OK; i++) {
-            const ds_top_row *row = &tr.rows[i];
-            const tsvc_ent *sv = tsvc_find(&summary, row->key, bit);
-            ds_service main = sv ? sv->main : 0;
-            uint64_t best = sv ? sv->packets : 0;
-            size_t nsvc = sv ? sv->nsvc : 0;
-            ds_event *v = ds_events_add(out, err);
-            if (!v) {
-                rc = DS_ENOMEM;
-                break;
-            }
-            snprintf(v->type, sizeof v->type, "tool");
-            ds_tools_format(tools[k], v->tool, sizeof v->tool);   /* the name --where tool= takes */
-            v->start_ns = row->first_ns;
-            v->end_ns = row->last_ns;
-            v->has_service = best > 0;
-            v->service = main;
-            memcpy(v->country, row->cc, 3);
-            v->sources = 1;
-            v->packets = row->packets;
-            ds_event_top_from(v, &tr, i);
-            v->ntop = 1;
-            char svc[32], pk[32], a0[16], a1[16], j0[32], j1[32], org[160] = "";
-            ds_service_format(main, svc, sizeof svc);
-            ds_event_evidence_add(v, "packets", (double)row->packets, NULL);
-            ds_event_evidence_add(v, "days_active", (double)row->days, NULL);
-            ds_event_evidence_add(v, "services", (double)nsvc, NULL);
-            ds_event_evidence_add(v, "main_service_share", row->packets ? (double)best / (double)row->packets : 0.0, svc);
-            ds_event_evidence_add(v, "asn", (double)row->asn, NULL);
-            const char *o = geo && row->asn ? ds_geo_asn_org(geo, row->asn) : NULL;
-            if (o && *o)
-                snprintf(org, sizeof org, " %s", o);
-            ds_fmt_count(row->packets, pk, sizeof pk);
-            int32_t d0 = ds_day_of((int64_t)(row->first_ns / 1000000000ULL));
-            int32_t d1 = ds_day_of((int64_t)(row->last_ns / 1000000000ULL));
-            ds_fmt_day_iso(d0, a0, sizeof a0);
-            ds_fmt_day_iso(d1, a1, sizeof a1);
-            ds_fmt_day(d0, 1, j0, sizeof j0);
-            ds_fmt_day(d1, 1, j1, sizeof j1);
-            ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                     "%s %s from %s (%s, AS%u%s): %s packets on %u day%s from %s to %s, %.1f%% of them to %s "
-                     "(%zu service%s).",
-                     tool_title(tools[k]), tool_what(tools[k], 0), v->top[0].addr, row->cc, (unsigned)row->asn, org, pk, row->days,
-                     row->days == 1 ? "" : "s", a0, a1, row->packets ? 100.0 * (double)best / (double)row->packets : 0.0,
-                     svc, nsvc, nsvc == 1 ? "" : "s");
-            ds_service_label(main, svc, sizeof svc);
-            ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                     "%s（%s、AS%u%s）から%sによる%sを観測しました。%sから%sまでの%u日間に%sパケットで、"
-                     "その%.1f%%が%s宛てでした（宛先サービス%zu種類）。",
-                     v->top[0].addr, row->cc, (unsigned)row->asn, org,
-                     tools[k] == DS_TOOL_SIP_OTHER ? "SIPスキャナ" : tool_title(tools[k]), tool_what(tools[k], 1), j0, j1, row->days, pk,
-                     row->packets ? 100.0 * (double)best / (double)row->packets : 0.0, svc, nsvc);
-        }
+        rc = tool_campaigns(out, tools[k], bit, &trs[k], &summary, geo, err);
     }
     for (size_t k = 0; k < NTOOLS; k++)
         ds_top_result_free(&trs[k]);

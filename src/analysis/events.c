@@ -280,7 +280,7 @@ static void run_detectors(ds_store *view, const ds_geo *geo, const ds_event_quer
 /* The detectors' lists joined in table order, then sorted by start and type, stably.  References
  * are sorted and each event (nearly 3 KiB) copied once into a list of the exact size: sorting the
  * events themselves moved each a dozen times. */
-static ds_rc join_sorted(const job *jobs, size_t njobs, ds_events *out, ds_err *err)
+static ds_rc join_sorted(job *jobs, size_t njobs, ds_events *out, ds_err *err)
 {
     size_t n = 0, k = 0;
     for (size_t i = 0; i < njobs; i++)
@@ -302,6 +302,8 @@ static ds_rc join_sorted(const job *jobs, size_t njobs, ds_events *out, ds_err *
     for (k = 0; k < n; k++)
         out->ev[k] = *refs[k].ev;
     out->n = out->cap = n;
+    for (size_t i = 0; i < njobs; i++)   /* the events (and what they own) moved to out */
+        jobs[i].ev.n = 0;
     free(refs);
     return DS_OK;
 }
@@ -365,6 +367,8 @@ out:
 
 void ds_events_free(ds_events *e)
 {
+    for (size_t i = 0; i < e->n; i++)
+        free(e->ev[i].all);
     free(e->ev);
     memset(e, 0, sizeof *e);
 }

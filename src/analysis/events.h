@@ -6,8 +6,9 @@
  * and their thresholds are documented, with sources, in docs/detection.md.
  *
  * Detectors, one file each (detect_*.c, listed in events.c): `mirai` (the hosts whose SYNs carry
- * Mirai's fingerprint, per day, country and ASN) and `tool` (one event per source attributed to a
- * scanning tool), which read the per-source tool attribution ingest stores (core/fingerprint.h),
+ * Mirai's fingerprint, per day, country and ASN) and `tool` (one event per campaign of a scanning
+ * tool: its sources on one service, overlapping in time), which read the per-source tool
+ * attribution ingest stores (core/fingerprint.h),
  * and `backscatter` (DoS attacks per victim, from the ATTACKS records of core/dos.h).
  */
 #ifndef DS_EVENTS_H
@@ -24,7 +25,7 @@
 
 struct ds_coverage;
 
-#define DS_EVENT_MAX_EVIDENCE 12
+#define DS_EVENT_MAX_EVIDENCE 20
 #define DS_EVENT_TOP_SOURCES 5
 
 typedef struct ds_event_evidence { const char *name; double value; char text[64]; } ds_event_evidence;
@@ -46,6 +47,10 @@ typedef struct ds_event {
     uint64_t sources, packets;
     ds_event_source top[DS_EVENT_TOP_SOURCES];
     size_t ntop;
+    /* Every source of an event that groups more than DS_EVENT_TOP_SOURCES could show (a tool
+     * campaign), by packets; NULL otherwise.  Owned by the list: ds_events_free frees it. */
+    ds_event_source *all;
+    size_t nall;
     ds_event_evidence evidence[DS_EVENT_MAX_EVIDENCE];
     size_t nevidence;
     char summary_en[640], summary_ja[768];

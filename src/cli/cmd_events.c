@@ -61,7 +61,15 @@ static void print_json(const ds_events *e)
         for (size_t k = 0; k < v->ntop; k++)
             printf("%s{\"address\": \"%s\", \"country\": \"%s\", \"asn\": %u, \"packets\": %llu}", k ? ", " : "",
                    v->top[k].addr, v->top[k].cc, (unsigned)v->top[k].asn, (unsigned long long)v->top[k].packets);
-        printf("], \"evidence\": {");
+        printf("]");
+        if (v->nall) {   /* every source of a grouped event */
+            printf(", \"all_sources\": [");
+            for (size_t k = 0; k < v->nall; k++)
+                printf("%s{\"address\": \"%s\", \"country\": \"%s\", \"asn\": %u, \"packets\": %llu}", k ? ", " : "",
+                       v->all[k].addr, v->all[k].cc, (unsigned)v->all[k].asn, (unsigned long long)v->all[k].packets);
+            printf("]");
+        }
+        printf(", \"evidence\": {");
         for (size_t k = 0; k < v->nevidence; k++) {
             const ds_event_evidence *x = &v->evidence[k];
             /* a name can repeat (hosts_in_country for several countries): index the repeats */

@@ -920,9 +920,10 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
         if (ds_dos_packet(a->dos, sensor, day, p, attack_out, a) != 0)
             return DS_ENOMEM;
     } else if (cls == DS_CLASS_SCAN) {
-        /* destinations of a small sensor by index (as its map), else by address */
+        /* IPv4 destinations by their index in the sensor (the map's bit on a small sensor; the
+         * scan's target-order test bins by it), IPv6 ones by a hash */
         int exact = a->exact_dst[sensor];
-        uint32_t dkey = exact ? dst_index : p->dst.v6 ? (uint32_t)ds_mix64(ds_src_key(&p->dst)) : ds_ip_v4(&p->dst);
+        uint32_t dkey = p->dst.v6 ? (uint32_t)ds_mix64(ds_src_key(&p->dst)) : dst_index;
         if (ds_scans_packet(a->scans, sensor, day, dkey, exact, p, svc, scan_out, a) != 0)
             return DS_ENOMEM;
     }

@@ -134,7 +134,8 @@ void ds_rec_attack_get(const uint8_t *p, ds_attack *a)
 void ds_rec_scan_put(uint8_t *p, const ds_scan *s)
 {
     memcpy(p, s->src.b, 16);
-    p[16] = s->src.v6; p[17] = s->estimated ? 1 : 0; put16(p + 18, 0); put32(p + 20, s->service);
+    p[16] = s->src.v6;
+    p[17] = (uint8_t)((s->estimated ? 1 : 0) | (s->order & 3) << 1); put16(p + 18, 0); put32(p + 20, s->service);
     put64(p + 24, s->start_ns); put64(p + 32, s->end_ns); put64(p + 40, s->packets);
     put32(p + 48, s->addresses); put32(p + 52, s->sensor_addresses); put32(p + 56, s->timeout_s);
     put32(p + 60, s->min_addresses);
@@ -144,7 +145,8 @@ void ds_rec_scan_get(const uint8_t *p, ds_scan *s)
 {
     memset(s, 0, sizeof *s);
     memcpy(s->src.b, p, 16);
-    s->src.v6 = p[16] ? 1 : 0; s->estimated = p[17] & 1; s->service = get32(p + 20);
+    s->src.v6 = p[16] ? 1 : 0; s->estimated = p[17] & 1;
+    s->order = (p[17] >> 1 & 3) == 3 ? DS_SCAN_ORDER_UNTESTED : p[17] >> 1 & 3; s->service = get32(p + 20);
     s->start_ns = get64(p + 24); s->end_ns = get64(p + 32); s->packets = get64(p + 40);
     s->addresses = get32(p + 48); s->sensor_addresses = get32(p + 52); s->timeout_s = get32(p + 56);
     s->min_addresses = get32(p + 60);

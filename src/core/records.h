@@ -29,7 +29,8 @@
  *  SCANS    64 B  src ip[16] | v6 u8 | flags u8 | rsv u16 | service u32 | start_ns u64 | end_ns u64 |
  *                 packets u64 | addresses u32 | sensor_addresses u32 | timeout_s u32 | min_addresses u32
  *                 one scan (core/scan.h) in the chunk of the day it started; flags bit 0: addresses
- *                 is an estimate (HyperLogLog).  A scan cut by a file, or by the table's memory cap,
+ *                 is an estimate (HyperLogLog); bits 1-2: its target order (DS_SCAN_ORDER_*: 0 not
+ *                 tested, as in stores written before the test, 1 uniformly random, 2 not).  A scan cut by a file, or by the table's memory cap,
  *                 has several records, which readers merge by source, service and time
  *
  * Why hourly counts are kept per service and per country, not per (service, country, ASN): the

@@ -4,8 +4,9 @@
  * probe that finds the key also brings the counters), at most half full.  Closed flows are
  * removed by backward-shift deletion (Knuth, TAOCP vol. 3, 6.4, Algorithm R), so a sweep needs
  * no second table.  An entry keeps up to four destinations inline; about nine in ten darknet
- * flows never get a fifth, and only the others take a 256-byte side block (an exact list, a
- * bitmap of a small sensor's address indices, or HyperLogLog registers).
+ * flows never get a fifth, and only the others take a 304-byte side block (an exact list, a
+ * bitmap of a small sensor's address indices, or HyperLogLog registers, and the target order's
+ * statistics).
  */
 #include "core/scan.h"
 
@@ -33,10 +34,20 @@ typedef struct flow {
 } flow;
 _Static_assert(sizeof(flow) == 64, "a flow is one cache line");
 
-typedef union block {
-    uint32_t list[DS_SCAN_EXACT];
-    uint8_t reg[HLL_M];
-    uint8_t bits[DS_DSTMAP_BYTES];
+/* The order statistics of a flow (scan.h): prev is the last packet's destination; unbinned
+ * counts destinations that were no sensor address index (the spatial test is then skipped). */
+typedef struct order_stats {
+    uint32_t prev, steps, ascents, unbinned;
+    uint32_t bins[DS_SCAN_ORDER_BINS];
+} order_stats;
+
+typedef struct block {
+    union {
+        uint32_t list[DS_SCAN_EXACT];
+        uint8_t reg[HLL_M];
+        uint8_t bits[DS_DSTMAP_BYTES];
+    } u;
+    order_stats ord;
 } block;
 
 struct ds_scans {
@@ -157,10 +168,71 @@ static uint32_t flow_count(const ds_scans *s, const flow *e, int *estimated)
     if (e->state == ST_LIST)
         return e->dst[1];
     if (e->state == ST_BITMAP)
-        return ds_dstmap_bits(k->bits);
+        return ds_dstmap_bits(k->u.bits);
     *estimated = 1;
-    double c = hll_count(k->reg) + 0.5;
+    double c = hll_count(k->u.reg) + 0.5;
     return c > 4294967295.0 ? UINT32_MAX : (uint32_t)c;
+}
+
+/* ---- target order ------------------------------------------------------------------------ */
+
+static uint32_t sensor_size(const ds_scans *s, const flow *e)
+{
+    uint64_t m = e->sensor < s->nsensors ? s->sensor_v4[e->sensor] : 0;
+    return m > UINT32_MAX ? UINT32_MAX : (uint32_t)m;
+}
+
+static void order_bin(order_stats *o, uint32_t key, uint32_t m)
+{
+    if (m >= 8 * DS_SCAN_ORDER_BINS && key < m)
+        o->bins[(uint64_t)key * DS_SCAN_ORDER_BINS / m]++;
+    else
+        o->unbinned++;
+}
+
+/* A packet to key: a step when it differs from the previous destination. */
+static void order_add(order_stats *o, uint32_t key, uint32_t m)
+{
+    if (key == o->prev)
+        return;
+    o->steps++;
+    o->ascents += key > o->prev;
+    o->prev = key;
+    order_bin(o, key, m);
+}
+
+int ds_scan_order_test(uint32_t steps, uint32_t ascents, const uint32_t *bins, uint32_t sensor_addresses)
+{
+    if (steps < 20)   /* fewer steps say little either way */
+        return DS_SCAN_ORDER_UNTESTED;
+    /* ascents of m random steps: mean m/2, variance (m+1)/12; |z| > 3.29 is p < 0.001 */
+    double z = ((double)ascents - steps / 2.0) / sqrt((steps + 1.0) / 12.0);
+    if (z > 3.29 || z < -3.29)
+        return DS_SCAN_ORDER_NOT_RANDOM;
+    uint64_t n = 0;
+    for (int i = 0; bins && i < DS_SCAN_ORDER_BINS; i++)
+        n += bins[i];
+    if (!bins || n < 5 * DS_SCAN_ORDER_BINS || sensor_addresses < 8 * DS_SCAN_ORDER_BINS)
+        return DS_SCAN_ORDER_RANDOM;   /* too few for the chi-square rule of 5 per bin */
+    double chi2 = 0, m = sensor_addresses;
+    for (int i = 0; i < DS_SCAN_ORDER_BINS; i++) {
+        /* bin i holds the indices k with floor(k x 8 / m) = i */
+        double lo = ceil(i * m / DS_SCAN_ORDER_BINS), hi = ceil((i + 1) * m / DS_SCAN_ORDER_BINS);
+        double want = (double)n * (hi - lo) / m, d = bins[i] - want;
+        chi2 += d * d / want;
+    }
+    /* 24.32: the chi-square quantile of 7 degrees of freedom at p = 0.001 */
+    return chi2 > 24.32 ? DS_SCAN_ORDER_NOT_RANDOM : DS_SCAN_ORDER_RANDOM;
+}
+
+/* The side block's statistics, from the inline destinations in the order they came. */
+static void order_start(order_stats *o, const uint32_t *dst, int n, uint32_t m)
+{
+    memset(o, 0, sizeof *o);
+    o->prev = dst[0];
+    order_bin(o, dst[0], m);
+    for (int i = 1; i < n; i++)
+        order_add(o, dst[i], m);
 }
 
 static int add_dst(ds_scans *s, flow *e, uint32_t key, int exact)
@@ -177,15 +249,18 @@ static int add_dst(ds_scans *s, flow *e, uint32_t key, int exact)
         if (b < 0)
             return -1;
         block *k = &s->blocks[b];
+        uint32_t m = e->v6 ? 0 : sensor_size(s, e);
+        order_start(&k->ord, e->dst, NINLINE, m);
+        order_add(&k->ord, key, m);
         if (exact) {
-            memset(k->bits, 0, sizeof k->bits);
+            memset(k->u.bits, 0, sizeof k->u.bits);
             for (int i = 0; i < NINLINE; i++)
-                k->bits[(e->dst[i] & 511) >> 3] |= (uint8_t)(1u << (e->dst[i] & 7));
-            k->bits[(key & 511) >> 3] |= (uint8_t)(1u << (key & 7));
+                k->u.bits[(e->dst[i] & 511) >> 3] |= (uint8_t)(1u << (e->dst[i] & 7));
+            k->u.bits[(key & 511) >> 3] |= (uint8_t)(1u << (key & 7));
             e->state = ST_BITMAP;
         } else {
-            memcpy(k->list, e->dst, sizeof e->dst);
-            k->list[NINLINE] = key;
+            memcpy(k->u.list, e->dst, sizeof e->dst);
+            k->u.list[NINLINE] = key;
             e->dst[1] = NINLINE + 1;
             e->state = ST_LIST;
         }
@@ -193,27 +268,28 @@ static int add_dst(ds_scans *s, flow *e, uint32_t key, int exact)
         return 0;
     }
     block *k = &s->blocks[e->dst[0]];
+    order_add(&k->ord, key, e->v6 ? 0 : sensor_size(s, e));
     if (e->state == ST_BITMAP) {
-        k->bits[(key & 511) >> 3] |= (uint8_t)(1u << (key & 7));
+        k->u.bits[(key & 511) >> 3] |= (uint8_t)(1u << (key & 7));
     } else if (e->state == ST_LIST) {
         uint32_t n = e->dst[1];
         for (uint32_t i = 0; i < n; i++)
-            if (k->list[i] == key)
+            if (k->u.list[i] == key)
                 return 0;
         if (n < DS_SCAN_EXACT) {
-            k->list[n] = key;
+            k->u.list[n] = key;
             e->dst[1] = n + 1;
             return 0;
         }
         uint32_t keep[DS_SCAN_EXACT];   /* the exact list becomes registers holding the same set */
-        memcpy(keep, k->list, sizeof keep);
-        memset(k->reg, 0, sizeof k->reg);
+        memcpy(keep, k->u.list, sizeof keep);
+        memset(k->u.reg, 0, sizeof k->u.reg);
         for (uint32_t i = 0; i < DS_SCAN_EXACT; i++)
-            hll_add(k->reg, keep[i]);
-        hll_add(k->reg, key);
+            hll_add(k->u.reg, keep[i]);
+        hll_add(k->u.reg, key);
         e->state = ST_HLL;
     } else {
-        hll_add(k->reg, key);
+        hll_add(k->u.reg, key);
     }
     return 0;
 }
@@ -225,6 +301,8 @@ static int flow_close(ds_scans *s, flow *e, ds_scan_out_fn fn, void *ctx)
 {
     int est, rc = 0;
     uint32_t n = flow_count(s, e, &est);
+    if (n > e->packets)   /* an estimate above the packets seen: each packet reached one address */
+        n = e->packets;
     if (n >= s->min_addresses) {
         ds_scan x;
         memset(&x, 0, sizeof x);
@@ -238,8 +316,11 @@ static int flow_close(ds_scans *s, flow *e, ds_scan_out_fn fn, void *ctx)
         x.packets = e->packets;
         x.addresses = n;
         x.estimated = est;
-        uint64_t m = e->sensor < s->nsensors ? s->sensor_v4[e->sensor] : 0;
-        x.sensor_addresses = m > UINT32_MAX ? UINT32_MAX : (uint32_t)m;
+        x.sensor_addresses = sensor_size(s, e);
+        if (e->state > NINLINE && !e->v6) {
+            const order_stats *o = &s->blocks[e->dst[0]].ord;
+            x.order = ds_scan_order_test(o->steps, o->ascents, o->unbinned ? NULL : o->bins, x.sensor_addresses);
+        }
         x.timeout_s = s->timeout_s;
         x.min_addresses = s->min_addresses;
         if (fn(ctx, &x) != 0)

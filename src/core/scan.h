@@ -29,6 +29,16 @@
  * packet that finds its flow idle for longer closes it and starts a new one).  The table is capped (DS_SCAN_MAX_SLOTS): when it is full after a sweep, the flows
  * with the fewest destinations are closed first (a scan cut this way is reported in pieces,
  * each still a real scan).
+ *
+ * Target order (whether an Internet-wide extrapolation is honest, docs/detection.md): a flow with
+ * a side block also keeps, over the packets whose destination differs from the previous packet's,
+ * how many went to a higher address than the one before (ascents) and how many fell in each
+ * eighth of the sensor's addresses.  At close, ds_scan_order_test judges the order: a uniformly
+ * random one ascends half the time (the number of ascents of m random steps has mean m/2 and
+ * variance (m+1)/12, the Eulerian distribution) and spreads evenly over the eighths (chi-square,
+ * 7 degrees of freedom); either test failing at p < 0.001 makes it "not random" (a sequential
+ * sweep ascends at every step: z = 12 for 51 addresses).  The first four destinations count in
+ * the order they first appeared.
  */
 #ifndef DS_SCAN_H
 #define DS_SCAN_H
@@ -42,6 +52,10 @@
 #define DS_SCAN_TIMEOUT_S 480
 #define DS_SCAN_EXACT 64
 #define DS_SCAN_MAX_SLOTS (1u << 20)   /* 64 MiB of entries per thread, at most half of them used */
+#define DS_SCAN_ORDER_BINS 8
+
+/* ds_scan.order */
+enum { DS_SCAN_ORDER_UNTESTED = 0, DS_SCAN_ORDER_RANDOM = 1, DS_SCAN_ORDER_NOT_RANDOM = 2 };
 
 typedef struct ds_scan {
     ds_ip src;
@@ -49,8 +63,9 @@ typedef struct ds_scan {
     int32_t day;                 /* local day of the first packet (the record's chunk) */
     ds_service service;
     uint64_t start_ns, end_ns, packets;
-    uint32_t addresses;          /* distinct darknet destinations */
+    uint32_t addresses;          /* distinct darknet destinations, never more than packets */
     int estimated;               /* addresses is the HyperLogLog estimate */
+    int order;                   /* DS_SCAN_ORDER_*: do its targets look uniformly random */
     uint32_t sensor_addresses;   /* IPv4 addresses the sensor monitored */
     uint32_t timeout_s, min_addresses;   /* the thresholds it was found with */
 } ds_scan;
@@ -71,6 +86,10 @@ int ds_scans_packet(ds_scans *s, int sensor, int32_t day, uint32_t dst_key, int 
 /* Close every flow idle since before now - timeout (all of them with now = UINT64_MAX). */
 int ds_scans_expire(ds_scans *s, uint64_t now_ns, ds_scan_out_fn fn, void *ctx);
 size_t ds_scans_memory(const ds_scans *s);
+/* The order test (see the top): steps between distinct consecutive destinations, how many of
+ * them ascended, and bins[DS_SCAN_ORDER_BINS], the destinations per eighth of the sensor's
+ * sensor_addresses (NULL: no spatial test).  DS_SCAN_ORDER_*. */
+int ds_scan_order_test(uint32_t steps, uint32_t ascents, const uint32_t *bins, uint32_t sensor_addresses);
 size_t ds_scans_live(const ds_scans *s);
 
 #endif

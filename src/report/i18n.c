@@ -1179,8 +1179,8 @@ static const struct phen_group { const char *type; int bulk; const char *en, *ja
     { "mirai", 0, NULL, NULL },
     { "backscatter", 0, NULL, NULL },
     { "research_scanner", 0, NULL, NULL },
-    { "tool", 1, "sources were attributed to scanning tools", "件の送信元がスキャンツールによるものと判定されました" },
-    { "scan", 1, "scans were detected", "件のスキャンを検知しました" },
+    { "tool", 1, "scanning tool campaigns were found", "件のスキャンツールによる活動を検知しました" },
+    { "scan", 1, "scanners were detected", "件のスキャン送信元を検知しました" },
 };
 #define NPHEN_GROUPS (sizeof PHEN_GROUPS / sizeof PHEN_GROUPS[0])
 
@@ -1243,12 +1243,11 @@ static ds_rc phenomena_section(walk *w)
         }
         if (rc == DS_OK && n > show) {
             s.len = 0;
+            /* a sentence for the reader: no command lines in a report */
             if (w->ja)
-                ds_out_printf(&s, "ほかに%zu%s（`darkscope events --type %s`）。", n - show, PHEN_GROUPS[g].ja,
-                              PHEN_GROUPS[g].type);
+                ds_out_printf(&s, "ほかに%zu%s。", n - show, PHEN_GROUPS[g].ja);
             else
-                ds_out_printf(&s, "%zu more %s; `darkscope events --type %s` lists them.", n - show, PHEN_GROUPS[g].en,
-                              PHEN_GROUPS[g].type);
+                ds_out_printf(&s, "%zu more %s.", n - show, PHEN_GROUPS[g].en);
             rc = emit_para(w, DS_PARA_NOTE, &s);
         }
     }

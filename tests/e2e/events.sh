@@ -44,13 +44,27 @@ for b in planted_bs:
     if want:
         assert m[0]["evidence"]["inferred_attack"]["of"] == want, (b, m[0]["evidence"])
     assert m[0]["packets"] == b["packets"], (b, m[0]["packets"])
-# header tools (ZMap, Masscan, Nmap) and payload tools (SIP scanners, Slammer, Nachi): exactly
-# the planted sources, each with its tool
-tools = sorted((e["tool"], e["top_sources"][0]["address"]) for e in ev if e["type"] == "tool")
+# header tools (ZMap, Masscan, Nmap) and payload tools (SIP scanners, Slammer, Nachi): one event
+# per campaign (issue #20), which lists every source; together exactly the planted sources, each
+# once, with its tool
+def srcs(e):
+    return [x["address"] for x in e.get("all_sources", e["top_sources"])]
+tev = [e for e in ev if e["type"] == "tool"]
+for e in tev:
+    assert len(srcs(e)) == e["sources"] == e["evidence"]["sources"], e
+    assert sum(x["packets"] for x in e.get("all_sources", e["top_sources"])) == e["packets"], e
+    assert e["top_sources"] == e.get("all_sources", e["top_sources"])[:5], e
+tools = sorted((e["tool"], a) for e in tev for a in srcs(e))
 planted = [(s["tool"], s["src"]) for s in truth["scanners"] if s["packets"] > 0]
 planted += [(p["tool"], a) for p in truth["phenomena"] if p["type"] == "tool" for a in p["sources"]]
 assert tools == sorted(planted), (tools, sorted(planted))
 assert {t for t, _ in planted} >= {"sipvicious", "sip-other", "slammer", "nachi"}, planted
+# a planted payload-tool campaign (one tool, one service, its sources active together) is one event
+for p in truth["phenomena"]:
+    if p["type"] == "tool" and len(p["sources"]) > 1:
+        got = [e for e in tev if e["tool"] == p["tool"] and set(p["sources"]) & set(srcs(e))]
+        assert len(got) == 1 and set(srcs(got[0])) == set(p["sources"]), (p, got)
+        assert got[0]["service"] == p["service"] and "sources" in got[0]["summary"]["en"], got[0]
 PY
 grep -q "Miraiの特徴" ev_ja.txt || fail "Japanese summary missing"
 $DS events --type tool --format json | python3 -c 'import json,sys; assert all(e["type"] == "tool" for e in json.load(sys.stdin))'
@@ -84,7 +98,7 @@ assert sum(e["packets"] for e in rs) == want_packets, (sum(e["packets"] for e in
 for e in rs:
     assert {t["address"] for t in e["top_sources"]} <= srcs and 0 < e["evidence"]["share_of_all_packets"] < 1
 ex = json.load(open("ex.json"))
-left = {e["top_sources"][0]["address"] for e in ex if e["type"] == "tool"}
+left = {x["address"] for e in ex if e["type"] == "tool" for x in e.get("all_sources", e["top_sources"])}
 assert not (left & srcs), sorted(left & srcs)
 assert any(e["type"] == "research_scanner" for e in ex)
 PY

@@ -33,7 +33,7 @@ def same_key(p, e):
     return True
 def found(p):
     if p["type"] == "tool":   # every planted source of the tool is attributed to it
-        got = {t["address"] for e in ev if e["type"] == "tool" and e.get("tool") == p["tool"] for t in e["top_sources"]}
+        got = {t["address"] for e in ev if e["type"] == "tool" and e.get("tool") == p["tool"] for t in e.get("all_sources", e["top_sources"])}
         want = set(p.get("sources") or [p.get("source")])
         return want <= got
     for e in ev:

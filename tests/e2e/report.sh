@@ -124,6 +124,15 @@ grep -q '<html lang="ja"' q3ja.html || fail "html lang ja"
 grep -q '件/IP・日' q3ja.html || fail "Japanese html lacks 件/IP・日"
 grep -q '2023年' q3ja.html || fail "Japanese html lacks a Japanese date"
 grep -q '注目された現象' q3ja.html || fail "Japanese html lacks the notable phenomena section"
+# a report is for readers: no command lines or internal field names in its sentences (issue #20)
+LEAK='darkscope events|--type|internet_rate_pps|[0-9]e\+0[0-9]'
+for f in q3.html q3ja.html; do
+    sed 's/data:image[^"]*//g' "$f" > text.tmp   # the embedded figures are base64
+    if grep -Eq "$LEAK" text.tmp; then
+        grep -Eo ".{0,60}($LEAK).{0,20}" text.tmp | head -3
+        fail "$f: a command line, field name or 1e+04-style number in a sentence"
+    fi
+done
 mkdir md && $DS report --period 2023Q3 --lang ja -o md/q3.md
 ls md/q3-*.svg > /dev/null 2>&1 || fail "markdown figures not written beside the file"
 for f in $(grep -Eo '\]\([^)]+\.svg\)' md/q3.md | sed 's/^](//; s/)$//'); do

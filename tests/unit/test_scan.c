@@ -149,6 +149,109 @@ static void test_estimated(void **state)
     ds_scans_free(sc);
 }
 
+/* packets to keys[0..n) of sensor 0 (v4 addresses), one a second; the scan it closes into */
+static ds_scan order_of(const uint32_t *keys, int n, uint64_t sensor_addresses)
+{
+    uint64_t v4[1] = { sensor_addresses };
+    ds_scans *sc = ds_scans_new(0, 0, v4, 1);
+    got g = { 0 };
+    int exact = sensor_addresses <= 512;
+    for (int i = 0; i < n; i++) {
+        ds_pkt p = syn(0x0a000009, 0xc6330000u + keys[i], 443, T0 + (uint64_t)i * SEC);
+        assert_int_equal(ds_scans_packet(sc, 0, 5, keys[i], exact, &p, DS_SERVICE(6, 443), collect, &g), 0);
+    }
+    assert_int_equal(ds_scans_expire(sc, UINT64_MAX, collect, &g), 0);
+    assert_int_equal(g.n, 1);
+    ds_scans_free(sc);
+    return g.s[0];
+}
+
+static uint64_t rng = 88172645463325252ULL;
+static uint32_t xorshift(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 11);
+}
+
+/* keys: a random permutation of 0..m-1, first n of them */
+static void shuffled(uint32_t *keys, uint32_t m)
+{
+    for (uint32_t i = 0; i < m; i++)
+        keys[i] = i;
+    for (uint32_t i = m - 1; i > 0; i--) {
+        uint32_t j = xorshift() % (i + 1), t = keys[i];
+        keys[i] = keys[j];
+        keys[j] = t;
+    }
+}
+
+/* issue #20 item 7: an Internet-wide rate only for targets in a uniformly random order */
+static void test_target_order(void **state)
+{
+    (void)state;
+    static uint32_t keys[65536];
+    /* a sweep of 51 addresses in order (the issue's "all IPv4 in 9 s"): not random */
+    for (uint32_t i = 0; i < 51; i++)
+        keys[i] = 100 + i;
+    assert_int_equal(order_of(keys, 51, 256).order, DS_SCAN_ORDER_NOT_RANDOM);
+    /* the same, downwards, and with each address probed twice in a row (retransmissions) */
+    for (uint32_t i = 0; i < 51; i++)
+        keys[i] = 200 - i;
+    assert_int_equal(order_of(keys, 51, 256).order, DS_SCAN_ORDER_NOT_RANDOM);
+    for (uint32_t i = 0; i < 102; i++)
+        keys[i] = 10 + i / 2;
+    ds_scan twice = order_of(keys, 102, 256);
+    assert_int_equal(twice.order, DS_SCAN_ORDER_NOT_RANDOM);
+    assert_int_equal(twice.addresses, 51);
+    /* random orders (ZMap, Masscan) over a /24, over 51 of its addresses, and over a /16 */
+    int random = 0;
+    for (int t = 0; t < 20; t++) {
+        shuffled(keys, 256);
+        random += order_of(keys, 256, 256).order == DS_SCAN_ORDER_RANDOM;
+        random += order_of(keys, 51, 256).order == DS_SCAN_ORDER_RANDOM;
+    }
+    assert_true(random >= 39);   /* each test rejects a random order with p < 0.001 */
+    shuffled(keys, 65536);
+    assert_int_equal(order_of(keys, 3000, 65536).order, DS_SCAN_ORDER_RANDOM);
+    /* random, but only in the lower half of the /24: not uniform over the darknet */
+    shuffled(keys, 128);
+    assert_int_equal(order_of(keys, 128, 256).order, DS_SCAN_ORDER_NOT_RANDOM);
+    /* a /16 walked /24 by /24, each /24 in random order: ascents look random, the spread does not */
+    for (uint32_t i = 0; i < 3000; i++)
+        keys[i] = (i / 256) * 256 + (xorshift() & 255);
+    assert_int_equal(order_of(keys, 3000, 65536).order, DS_SCAN_ORDER_NOT_RANDOM);
+    /* too few steps to say */
+    assert_int_equal(ds_scan_order_test(10, 10, NULL, 256), DS_SCAN_ORDER_UNTESTED);
+}
+
+/* issue #20 item 7: 10,000 packets cannot reach 10,742 addresses; the HyperLogLog's estimate is
+ * capped at the packets seen */
+static void test_estimate_capped(void **state)
+{
+    (void)state;
+    uint64_t v4[1] = { 1u << 24 };
+    int capped = 0;
+    for (uint32_t base = 0; base < 40; base++) {
+        ds_scans *sc = ds_scans_new(0, 0, v4, 1);
+        got g = { 0 };
+        for (uint32_t i = 0; i < 10000; i++) {
+            ds_pkt p = syn(0x0a000001, 0x0a000000u + i, 80, T0 + i * (SEC / 100));
+            uint32_t key = base * 100003u + i * 7919u;
+            assert_int_equal(ds_scans_packet(sc, 0, 5, key, 0, &p, DS_SERVICE(6, 80), collect, &g), 0);
+        }
+        assert_int_equal(ds_scans_expire(sc, UINT64_MAX, collect, &g), 0);
+        assert_int_equal(g.n, 1);
+        assert_int_equal(g.s[0].estimated, 1);
+        assert_true(g.s[0].addresses <= 10000);
+        assert_true(g.s[0].addresses >= 8000);
+        capped += g.s[0].addresses == 10000;
+        ds_scans_free(sc);
+    }
+    assert_true(capped > 0);   /* some estimates were above 10,000 before the cap */
+}
+
 static void test_many_flows(void **state)
 {
     (void)state;
@@ -183,6 +286,7 @@ static void test_record(void **state)
     s.packets = 1ULL << 33;
     s.addresses = 300;
     s.estimated = 1;
+    s.order = DS_SCAN_ORDER_NOT_RANDOM;
     s.sensor_addresses = 65536;
     s.timeout_s = 480;
     s.min_addresses = 25;
@@ -190,7 +294,7 @@ static void test_record(void **state)
     assert_int_equal(ds_rec_size(DS_CHUNK_SCANS), 64);
     ds_rec_scan_put(buf, &s);
     assert_int_equal(buf[0], 1);
-    assert_int_equal(buf[17], 1);
+    assert_int_equal(buf[17], 1 | DS_SCAN_ORDER_NOT_RANDOM << 1);
     ds_rec_scan_get(buf, &r);
     assert_true(ds_ip_eq(&r.src, &s.src));
     assert_int_equal(r.service, s.service);
@@ -198,6 +302,10 @@ static void test_record(void **state)
     assert_int_equal(r.packets, s.packets);
     assert_int_equal(r.addresses, 300);
     assert_int_equal(r.estimated, 1);
+    assert_int_equal(r.order, DS_SCAN_ORDER_NOT_RANDOM);
+    buf[17] = 1;   /* a record written before the order test */
+    ds_rec_scan_get(buf, &r);
+    assert_int_equal(r.order, DS_SCAN_ORDER_UNTESTED);
     assert_int_equal(r.sensor_addresses, 65536);
     assert_int_equal(r.timeout_s, 480);
     assert_int_equal(r.min_addresses, 25);
@@ -241,6 +349,7 @@ static void test_through_aggregator(void **state)
     assert_int_equal(k.s.addresses, 100);
     assert_int_equal(k.s.sensor_addresses, 256);
     assert_int_equal(k.s.min_addresses, 30);
+    assert_int_equal(k.s.order, DS_SCAN_ORDER_NOT_RANDOM);   /* addresses 0..99 in order */
     ds_agg_free(a);
 }
 
@@ -249,6 +358,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threshold),  cmocka_unit_test(test_timeout), cmocka_unit_test(test_estimated),
         cmocka_unit_test(test_many_flows), cmocka_unit_test(test_record),  cmocka_unit_test(test_through_aggregator),
+        cmocka_unit_test(test_target_order), cmocka_unit_test(test_estimate_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

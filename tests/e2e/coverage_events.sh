@@ -31,12 +31,15 @@ E0, E1 = ts(sys.argv[1]), ts(sys.argv[2])
 truth = json.load(open("truth.json"))["phenomena"]
 SERIES = {"spike", "surge", "new_service", "single_source", "periodic_daily", "periodic_weekly"}
 def same(a, e):
+    if e["type"] == "tool":    # per tool campaign (issue #20): its sources, lead country and span move
+        return ((a["type"], a["service"], a.get("tool")) == (e["type"], e["service"], e.get("tool")) and
+                ts(a["start"]) <= ts(e["end"]) and ts(e["start"]) <= ts(a["end"]))
     if (a["type"], a["service"], a["country"], a.get("tool")) != (e["type"], e["service"], e["country"], e.get("tool")):
         return False
     if e["type"] in SERIES:
         return abs(ts(a["start"]) - ts(e["start"])) <= 86400 and abs(ts(a["end"]) - ts(e["end"])) <= 86400
-    if e["type"] in ("mirai", "tool"):   # per source (tool) or per period (mirai): its packets went down
-        return e["type"] == "mirai" or a["top_sources"][0]["address"] == e["top_sources"][0]["address"]
+    if e["type"] == "mirai":   # per period: its packets went down
+        return True
     first = lambda v: v["top_sources"][0]["address"] if v["top_sources"] else None
     return first(a) == first(e) and abs(ts(a["start"]) - ts(e["start"])) <= 3600
 def cut(a, e):   # the same event, but its end was not seen: it went on into the outage

@@ -117,7 +117,7 @@ void ds_rec_attack_put(uint8_t *p, const ds_attack *a)
     put64(p + 24, a->start_ns); put64(p + 32, a->end_ns); put64(p + 40, a->packets); put32(p + 48, a->max_ppm);
     for (int k = 0; k < DS_ATK__COUNT; k++)
         put32(p + 52 + 4 * k, a->kind_packets[k]);
-    put32(p + 76, 0);
+    put32(p + 76, a->responses);
 }
 
 void ds_rec_attack_get(const uint8_t *p, ds_attack *a)
@@ -129,6 +129,7 @@ void ds_rec_attack_get(const uint8_t *p, ds_attack *a)
     a->max_ppm = get32(p + 48);
     for (int k = 0; k < DS_ATK__COUNT; k++)
         a->kind_packets[k] = get32(p + 52 + 4 * k);
+    a->responses = get32(p + 76);
 }
 
 void ds_rec_scan_put(uint8_t *p, const ds_scan *s)

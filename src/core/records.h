@@ -22,10 +22,11 @@
  * packets that day were attributed to.
  *  DSTMAP   72 B  src u64 | bitmap[64]   (destinations seen, see agg.c for the 512-bit map)
  *  ATTACKS  80 B  victim ip[16] | v6 u8 | port_proto u8 | port u16 | port_packets u32 | start_ns u64 |
- *                 end_ns u64 | packets u64 | max_ppm u32 | kind_packets u32 x 6 | rsv u32
+ *                 end_ns u64 | packets u64 | max_ppm u32 | kind_packets u32 x 6 | responses u32
  *                 one DoS attack vector seen through its backscatter (core/dos.h), in the chunk of the
  *                 day it started; one attack split over threads or files has several records, which
- *                 readers merge by victim and time
+ *                 readers merge by victim and time; responses: distinct answers, up to 255 (0 in
+ *                 records written before it was counted)
  *  SCANS    64 B  src ip[16] | v6 u8 | flags u8 | rsv u16 | service u32 | start_ns u64 | end_ns u64 |
  *                 packets u64 | addresses u32 | sensor_addresses u32 | timeout_s u32 | min_addresses u32
  *                 one scan (core/scan.h) in the chunk of the day it started; flags bit 0: addresses

@@ -56,4 +56,31 @@ check 'len(ev) == 1 and one("reflection") and one("reflection")["top_sources"][0
        within(one("reflection")["sources"], 7055, 0.10) and one("reflection")["service"] == "80/tcp" and
        "spoofed victim of a reflection attack" in one("reflection")["summary"]["en"]' \
     "the reflection is not one reflection event"
+# ---- the spoofed flood inside 50 days of synthetic background (10.10.10.0/24 among two /24s)
+write_conf_sensors UTC tokyo=198.51.100.0/24 osaka=203.0.113.0/24 victim=10.10.10.0/24
+python3 - "$SYN" shifted.pcap <<'PY'
+import struct, sys, datetime
+d = bytearray(open(sys.argv[1], 'rb').read())
+assert struct.unpack('<I', d[:4])[0] == 0xa1b2c3d4
+delta = int(datetime.datetime(2023, 5, 10, 13, tzinfo=datetime.timezone.utc).timestamp()) - struct.unpack('<I', d[24:28])[0]
+o = 24
+while o + 16 <= len(d):
+    s, us, cl, ol = struct.unpack('<IIII', d[o:o + 16])
+    d[o:o + 4] = struct.pack('<I', s + delta)
+    o += 16 + cl
+open(sys.argv[2], 'wb').write(d)
+PY
+rm -f store.db*
+"$DS" synth -q -o bg.pcap --start 2023-04-01 --days 50 --rate 8000 --no-phenomena --seed 5
+"$DS" ingest -q -j 2 bg.pcap shifted.pcap
+"$DS" events --from 2023-05-01 --to 2023-05-20 --format json > ev.json
+# one flood; no series event on its day (before: 24 per-country spikes of 25565/tcp); and no
+# series event shows evidence below the start rule it passed (z >= 6, 2.5 times the baseline)
+check 'len([e for e in ev if e["type"] == "flood"]) == 1 and one("flood")["packets"] == 37841 and
+       not [e for e in ev if e["type"] in ("spike", "surge", "new_service", "single_source") and
+            e["start"] <= "2023-05-10T23:59:59Z" and e["end"] >= "2023-05-10T00:00:00Z"]' \
+    "the flood in a background is not one event"
+check 'not [e for e in ev if e["type"] in ("spike", "single_source") and "robust_z" in e["evidence"] and
+            (e["evidence"]["robust_z"] < 6 or e["evidence"].get("peak_ratio", 99) < 2.5)] and
+       not [e for e in ev if "0.0 times" in e["summary"]["en"]]' "series evidence below the start rule"
 echo "floods_real: ok"

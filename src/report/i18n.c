@@ -1178,6 +1178,8 @@ static const struct phen_group { const char *type; int bulk; const char *en, *ja
     { "periodic_weekly", 0, NULL, NULL },
     { "mirai", 0, NULL, NULL },
     { "backscatter", 0, NULL, NULL },
+    { "flood", 0, NULL, NULL },
+    { "reflection", 0, NULL, NULL },
     { "research_scanner", 0, NULL, NULL },
     { "tool", 1, "sources were attributed to scanning tools", "件の送信元がスキャンツールによるものと判定されました" },
     { "scan", 1, "scans were detected", "件のスキャンを検知しました" },

@@ -91,6 +91,7 @@ ds_rc ds_detect_backscatter(ds_store *st, const ds_geo *geo, const ds_event_quer
                 m->kind_packets[k] += l.a[i].kind_packets[k];
             if (l.a[i].port == m->port && l.a[i].port_proto == m->port_proto)
                 m->port_packets += l.a[i].port_packets;
+            m->responses += l.a[i].responses;
             continue;
         }
         l.a[w++] = l.a[i];
@@ -133,6 +134,8 @@ ds_rc ds_detect_backscatter(ds_store *st, const ds_geo *geo, const ds_event_quer
         for (int kk = 0; kk < DS_ATK__COUNT; kk++)
             if (a->kind_packets[kk])
                 ds_event_evidence_add(v, EVIDENCE_OF_KIND[kk], (double)a->kind_packets[kk], NULL);
+        if (a->responses)   /* 0: a record written before answers were counted */
+            ds_event_evidence_add(v, "distinct_answers", (double)a->responses, a->responses >= 255 ? "at least" : NULL);
         ds_event_evidence_add(v, "victim_asn", (double)gi.asn, NULL);
         ds_event_evidence_add(v, "inferred_attack", (double)k, ds_attack_kind_name(k));
         const char *org = geo && gi.asn ? ds_geo_asn_org(geo, gi.asn) : NULL;

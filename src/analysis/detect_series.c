@@ -58,6 +58,7 @@
 #include "analysis/cov_weights.h"
 #include "analysis/cube.h"
 #include "analysis/events_int.h"
+#include "core/flood.h"
 #include "analysis/groupsum.h"
 #include "analysis/robust.h"
 #include "analysis/series_keys.h"
@@ -122,6 +123,8 @@ typedef struct cand {
     char type[24];
     int32_t d0, d1, peak_day;
     double median, sigma, peak, peak_z, total, excess;
+    double base;            /* the baseline the run was judged against: evidence and summaries (median
+                               may be the higher level of the week before, for the excess only) */
     double observed;        /* packets received on its days (total is scaled to whole days) */
     double excess_seen;     /* the excess over the median in what was received (hosts' shares are of this) */
     double seen_days;       /* its days, each weighted by its observed share (cov_weights.h) */
@@ -753,7 +756,7 @@ static cand *cand_add(ctx *x, ds_cube_dim dim, uint32_t key, const char *type, i
 /* Sum, peak and excess of x over [d0, d1] (local days) against median m. */
 static void run_stats(const ctx *x, const keyrow *r, cand *c, double m)
 {
-    c->median = m;
+    c->median = c->base = m;
     c->total = c->excess = c->peak = c->observed = c->excess_seen = c->seen_days = 0;
     c->peak_day = c->d0;
     for (int32_t d = c->d0; d <= c->d1; d++) {
@@ -888,8 +891,11 @@ static void judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
                 level = lv;
         }
         run_stats(x, r, c, level);
+        /* the numbers shown are those the run passed the rules with: against the level of the
+         * week before, a spike riding on a plateau showed z = 1.5 and 1.2 times (issue #20) */
+        c->base = runs[i].median;
         c->sigma = runs[i].sigma;
-        c->peak_z = (c->peak - c->median) / c->sigma;
+        c->peak_z = (c->peak - c->base) / c->sigma;
         c->rank_p = r->rank_p;
         c->rank_q = r->rank_q;
         c->per_day_p = per_p;
@@ -1462,10 +1468,10 @@ static ds_rc emit(ctx *x, const ds_geo *geo, cand *c, ds_events *out, ds_err *er
     double top1_excess = c->excess_seen > 0 ? top1 / c->excess_seen : 0;
     char t0[64], t1[64];
     ds_event_evidence_add(v, "days", ndays, NULL);
-    ds_event_evidence_add(v, "packets_per_day_baseline", c->median, NULL);
+    ds_event_evidence_add(v, "packets_per_day_baseline", c->base, NULL);
     ds_event_evidence_add(v, "packets_peak", c->peak, ds_fmt_day_iso(c->peak_day, t0, sizeof t0));
-    if (c->median > 0)
-        ds_event_evidence_add(v, "peak_ratio", c->peak / c->median, NULL);
+    if (c->base > 0)
+        ds_event_evidence_add(v, "peak_ratio", c->peak / c->base, NULL);
     if (c->sigma > 0)
         ds_event_evidence_add(v, "robust_z", c->peak_z, NULL);
     ds_event_evidence_add(v, "excess_packets", c->excess_seen, NULL);
@@ -1506,7 +1512,16 @@ static ds_rc emit(ctx *x, const ds_geo *geo, cand *c, ds_events *out, ds_err *er
     ds_fmt_day(c->peak_day, 0, pk_en, sizeof pk_en);
     ds_fmt_day(c->peak_day, 1, pk_ja, sizeof pk_ja);
     ds_fmt_count((uint64_t)llround(c->peak), npk, sizeof npk);
-    ds_fmt_count((uint64_t)llround(c->median), nmed, sizeof nmed);
+    ds_fmt_count((uint64_t)llround(c->base), nmed, sizeof nmed);
+    /* "N times the baseline of M a day", or no ratio when the baseline is nothing */
+    char rat_en[96], rat_ja[128];
+    if (llround(c->base) > 0) {
+        ds_fmt_text(rat_en, sizeof rat_en, "%.1f times the baseline of %s a day", c->peak / c->base, nmed);
+        ds_fmt_text(rat_ja, sizeof rat_ja, "平常時（1日あたり%sパケット）の%.1f倍", nmed, c->peak / c->base);
+    } else {
+        ds_fmt_text(rat_en, sizeof rat_en, "from a baseline of less than one packet a day");
+        ds_fmt_text(rat_ja, sizeof rat_ja, "平常時は1日あたり1パケット未満");
+    }
     ds_fmt_count(v->sources, nsrc, sizeof nsrc);
     ds_fmt_count(v->packets, ntot, sizeof ntot);
     if (ndays == 1) {
@@ -1533,14 +1548,14 @@ static ds_rc emit(ctx *x, const ds_geo *geo, cand *c, ds_events *out, ds_err *er
         ds_fmt_count(s->packets, spk, sizeof spk);
         ds_fmt_text(v->summary_en, sizeof v->summary_en,
                  "%s, one host, %s (%s, AS%u%s), sent %s %s, %.0f%% of the rise over the baseline of %s a day; "
-                 "the peak was %s on %s (%.1f times the baseline).",
+                 "the peak was %s on %s (%s).",
                  when_en, s->addr, s->cc, (unsigned)s->asn, org, spk, what_en, 100 * (top1_excess > 1 ? 1 : top1_excess),
-                 nmed, npk, pk_en, c->median > 0 ? c->peak / c->median : 0.0);
+                 nmed, npk, pk_en, rat_en);
         ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
                  "%s、%sが増加しました。増加分の%.0f%%は1台のホスト%s（%s、AS%u%s）からの%sパケットで、"
-                 "最多は%sの%sパケット（平常時の1日あたり%sパケットの%.1f倍）でした。",
+                 "最多は%sの%sパケット（%s）でした。",
                  when_ja, what_ja, 100 * (top1_excess > 1 ? 1 : top1_excess), s->addr, s->cc, (unsigned)s->asn, org,
-                 spk, pk_ja, npk, nmed, c->median > 0 ? c->peak / c->median : 0.0);
+                 spk, pk_ja, npk, rat_ja);
     } else if (!strcmp(c->type, "new_service")) {
         ds_fmt_text(v->summary_en, sizeof v->summary_en,
                  "%s, %s appeared: %s packets from %s sources%s, ranked %d in the period, with not one packet in "
@@ -1566,15 +1581,13 @@ static ds_rc emit(ctx *x, const ds_geo *geo, cand *c, ds_events *out, ds_err *er
                 snprintf(rank_ja, sizeof rank_ja, "期間中の順位は%d位で、", c->rank_p);
         }
         ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                 "%s, %s %s: %s packets from %s sources%s, peaking at %s on %s, %.1f times the baseline of %s a "
-                 "day (robust z %.1f)%s%s.",
-                 when_en, what_en, surge ? "surged" : "spiked", ntot, nsrc, src_en, npk, pk_en,
-                 c->median > 0 ? c->peak / c->median : 0.0, nmed, c->peak_z, rank_en, drv_en);
+                 "%s, %s %s: %s packets from %s sources%s, peaking at %s on %s, %s (robust z %.1f)%s%s.",
+                 when_en, what_en, surge ? "surged" : "spiked", ntot, nsrc, src_en, npk, pk_en, rat_en, c->peak_z,
+                 rank_en, drv_en);
         ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
                  "%s、%sが%sしました。%s件の送信元から%sパケット%sで、最多は%sの%sパケットと、"
-                 "平常時（1日あたり%sパケット）の%.1f倍でした。%s%s%s",
-                 when_ja, what_ja, surge ? "急増" : "増加", nsrc, ntot, src_ja, pk_ja, npk, nmed,
-                 c->median > 0 ? c->peak / c->median : 0.0, rank_ja, drv_ja,
+                 "%sでした。%s%s%s",
+                 when_ja, what_ja, surge ? "急増" : "増加", nsrc, ntot, src_ja, pk_ja, npk, rat_ja, rank_ja, drv_ja,
                  (rank_ja[0] || drv_ja[0]) ? "した。" : "");
     }
     after_outage_text(x, c, v);
@@ -1614,6 +1627,37 @@ static void fold_countries(ctx *x)
             sv->dropped = 1;
         }
     }
+}
+
+/* A flood aimed at a dark address (core/flood.h) lifts its port and, its sources being spread over
+ * the address space, every country at once: those jumps are the `flood` event's (issue #20).  A
+ * service candidate of the flooded port whose peak day holds a flood of at least half its peak's
+ * excess is dropped, and so is a country candidate whose days hold the flood and whose rise went
+ * 30% or more to that port. */
+static ds_rc fold_floods(ctx *x, ds_err *err)
+{
+    ds_flood_list l;
+    ds_rc rc = ds_floods_load(x->st, x->q, &l, err);
+    for (size_t i = 0; i < l.n && rc == DS_OK; i++) {
+        const ds_flood_vec *f = &l.v[i];
+        if (f->cls != DS_CLASS_SCAN || f->port_packets * 2 < f->packets)
+            continue;
+        uint32_t svc = DS_SERVICE(f->port_proto, f->port);
+        int32_t fd0 = ds_day_of((int64_t)(f->start_ns / 1000000000ULL)),
+                fd1 = ds_day_of((int64_t)(f->end_ns / 1000000000ULL));
+        for (size_t j = 0; j < x->nc; j++) {
+            cand *c = &x->c[j];
+            if (c->dropped || c->d1 < fd0 || c->d0 > fd1)
+                continue;
+            if (c->dim == DS_CUBE_SERVICE && c->key == svc && c->peak_day >= fd0 && c->peak_day <= fd1 &&
+                (double)f->port_packets >= 0.5 * (c->peak - c->median))
+                c->dropped = 1;
+            else if (c->dim == DS_CUBE_COUNTRY && c->lead == svc && c->lead_excess_share >= FOLD_SHARE)
+                c->dropped = 1;
+        }
+    }
+    free(l.v);
+    return rc;
 }
 
 ds_rc ds_detect_series(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
@@ -1676,6 +1720,8 @@ ds_rc ds_detect_series(ds_store *st, const ds_geo *geo, const ds_event_query *q,
             c->dropped = 1;
         }
     }
+    if ((rc = fold_floods(&x, err)) != DS_OK)
+        goto out;
     fold_countries(&x);
     if (getenv("DS_SERIES_DEBUG"))
         for (size_t i = 0; i < x.nc; i++) {

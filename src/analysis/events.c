@@ -37,6 +37,7 @@ static const struct detector {
     { { "mirai", NULL }, ds_detect_mirai, 2, 1, 0, 0, 50 },
     { { "tool", NULL }, ds_detect_tools, 2, 1, 0, 0, 17 },
     { { "backscatter", NULL }, ds_detect_backscatter, 0, 0, 0, 0, 1 },
+    { { "flood", "reflection", NULL }, ds_detect_floods, 0, 0, 0, 0, 1 },
     { { "scan", NULL }, ds_detect_scans, 0, 1, 0, 0, 9 },
     { { "spike", "surge", "new_service", "single_source", NULL }, ds_detect_series, 3, 0, 0, 1, 45 },
     { { "periodic_daily", "periodic_weekly", NULL }, ds_detect_periodic, 1, 1, 2, 0, 50 },

@@ -26,6 +26,11 @@ int ds_event_wanted(const ds_event_query *q, const char *t);
 ds_rc ds_detect_mirai(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
 ds_rc ds_detect_tools(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
 ds_rc ds_detect_research(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
+ds_rc ds_detect_floods(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
+/* The floods and reflections at dark addresses of q's period (and the day before), merged. */
+struct ds_flood_vec;
+typedef struct ds_flood_list { struct ds_flood_vec *v; size_t n, cap; } ds_flood_list;
+ds_rc ds_floods_load(ds_store *st, const ds_event_query *q, ds_flood_list *l, ds_err *err);
 ds_rc ds_detect_backscatter(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
 ds_rc ds_detect_scans(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
 ds_rc ds_detect_series(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);

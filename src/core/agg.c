@@ -43,6 +43,7 @@
  */
 #include "core/agg.h"
 #include "core/dos.h"
+#include "core/flood.h"
 #include "core/fingerprint.h"
 #include "core/hash.h"
 #include "core/payload.h"
@@ -123,6 +124,7 @@ struct ds_agg {
     group *groups; size_t ngroups, capgroups;
     ZSTD_CCtx *zc;
     ds_dos *dos;                            /* attack vectors from backscatter (core/dos.h) */
+    ds_floods *floods;                      /* floods and reflections at dark addresses (core/flood.h) */
     ds_scans *scans;                        /* scan flows (core/scan.h) */
     outbuf spare[16]; size_t nspare;        /* raw buffers of closed groups, for reuse */
     uint64_t *gkey; uint32_t *gid; size_t capg;   /* (sensor, day) -> group index + 1 */
@@ -155,13 +157,14 @@ ds_agg *ds_agg_new(const ds_agg_conf *conf)
     a->src = aligned_alloc(64, a->capsrc * sizeof *a->src);
     a->tcnt = malloc(a->capsrc * sizeof *a->tcnt);
     a->dos = ds_dos_new(conf->telescope_v4);
+    a->floods = ds_floods_new();
     a->scans = ds_scans_new(conf->scan_min_addresses, conf->scan_timeout_s, conf->sensor_v4, conf->nsensors);
     a->maps = malloc(a->capmaps * sizeof *a->maps);
     a->slot = calloc(a->capslot, sizeof *a->slot);
     a->svc = calloc(a->capsvc, sizeof *a->svc);
     a->hr = malloc(a->caphr * sizeof *a->hr);
     a->hslot = calloc(a->caphslot, sizeof *a->hslot);
-    if (!a->exact_dst || !a->counts || !a->src || !a->tcnt || !a->maps || !a->slot || !a->svc || !a->hr || !a->hslot || !a->dos ||
+    if (!a->exact_dst || !a->counts || !a->src || !a->tcnt || !a->maps || !a->slot || !a->svc || !a->hr || !a->hslot || !a->dos || !a->floods ||
         !a->scans) {
         ds_agg_free(a);
         return NULL;
@@ -199,6 +202,7 @@ void ds_agg_free(ds_agg *a)
         free(a->spare[i].p);
     ZSTD_freeCCtx(a->zc);
     ds_dos_free(a->dos);
+    ds_floods_free(a->floods);
     ds_scans_free(a->scans);
     free(a->groups);
     free(a->gkey);
@@ -786,6 +790,18 @@ static int attack_out(void *ctx, const ds_attack *at)
     return 0;
 }
 
+/* A flood or reflection at a dark address (core/flood.h): a record in the group of its first day. */
+static int flood_out(void *ctx, const ds_flood_vec *v)
+{
+    ds_agg *a = ctx;
+    group *g = group_of(a, v->sensor, v->day);
+    uint8_t *p = g ? group_rec(a, g, DS_CHUNK_FLOODS) : NULL;
+    if (!p)
+        return -1;
+    ds_rec_flood_put(p, v);
+    return 0;
+}
+
 /* A scan that reached the address threshold: a record in the group of the day it started. */
 static int scan_out(void *ctx, const ds_scan *sc)
 {
@@ -839,7 +855,8 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
     /* the clock moved on: retire what can no longer change (see the design note) */
     if (hour > a->hour_max) {
         a->hour_max = hour;
-        if (retire_hours(a, hour - 1) != 0 || ds_dos_expire(a->dos, p->ts_ns, attack_out, a) != 0)
+        if (retire_hours(a, hour - 1) != 0 || ds_dos_expire(a->dos, p->ts_ns, attack_out, a) != 0 ||
+            ds_floods_expire(a->floods, p->ts_ns, flood_out, a) != 0)
             return DS_ENOMEM;
     }
     if (day > a->day_max) {
@@ -914,6 +931,8 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
         return DS_ENOMEM;
     if (hour < a->hour_min)
         a->hour_min = hour;
+    if (!a->conf.no_detect && ds_floods_packet(a->floods, sensor, day, cls, p, flood_out, a) != 0)
+        return DS_ENOMEM;
     if (a->conf.no_detect) {
         /* counting only */
     } else if (cls == DS_CLASS_BACKSCATTER) {
@@ -957,6 +976,7 @@ ds_rc ds_agg_finish(ds_agg *a)
 {
     if (retire_hours(a, UINT32_MAX) != 0 || retire_days(a, INT32_MAX) != 0 ||
         ds_dos_expire(a->dos, UINT64_MAX, attack_out, a) != 0 ||
+        ds_floods_expire(a->floods, UINT64_MAX, flood_out, a) != 0 ||
         ds_scans_expire(a->scans, UINT64_MAX, scan_out, a) != 0 || close_groups(a, INT32_MAX) != 0)
         return DS_ENOMEM;
     return DS_OK;

@@ -11,6 +11,13 @@
  * 1-4).  Scans are the first packets of a probe: TCP SYN without ACK, any UDP, echo
  * requests.  Everything else is "other".  A TCP packet with both SYN and RST set is
  * backscatter, as in corsaro3, because RST is tested first.
+ *
+ * UDP from a port of a service used for reflection and amplification (Rossow, "Amplification
+ * Hell", NDSS 2014, table 1; US-CERT TA14-017A, "UDP-Based Amplification Attacks") to an
+ * unprivileged port (>= 1024) is the answer to a request that carried a darknet address as its
+ * forged source: backscatter, not scan.  A request goes to the service's port; its answer comes
+ * from it, to whatever port the forged request named.  A probe sent from port 53 or 123 to a
+ * service port (nmap -g 53) stays a scan.
  */
 #include "core/classify.h"
 
@@ -33,6 +40,23 @@ ds_service ds_service_of(const ds_pkt *p)
     }
 }
 
+/* UDP ports of amplification services (Rossow 2014; US-CERT TA14-017A, its 2014-2019 revisions):
+ * QOTD 17, CharGen 19, DNS 53, TFTP 69, portmap 111, NTP 123, NetBIOS 137, SNMP 161, CLDAP 389,
+ * RIPv1 520, SSDP 1900, ARD 3283, WS-Discovery 3702, mDNS 5353, CoAP 5683, memcached 11211,
+ * Steam 27015, Quake 3 27960. */
+static const uint16_t AMP_PORTS[] = { 17, 19, 53, 69, 111, 123, 137, 161, 389, 520, 1900, 3283, 3702, 5353,
+                                      5683, 11211, 27015, 27960 };
+
+int ds_udp_amp_reply(uint16_t sport, uint16_t dport)
+{
+    if (dport < 1024)
+        return 0;
+    for (size_t i = 0; i < sizeof AMP_PORTS / sizeof AMP_PORTS[0]; i++)
+        if (AMP_PORTS[i] == sport)
+            return sport != dport;
+    return 0;
+}
+
 ds_class ds_class_of(const ds_pkt *p)
 {
     if (!(p->have & DS_HAVE_L4))
@@ -47,7 +71,7 @@ ds_class ds_class_of(const ds_pkt *p)
         return DS_CLASS_OTHER;
     }
     case DS_PROTO_UDP:
-        return DS_CLASS_SCAN;
+        return ds_udp_amp_reply(p->sport, p->dport) ? DS_CLASS_BACKSCATTER : DS_CLASS_SCAN;
     case DS_PROTO_ICMP:
         switch (p->icmp_type) {
         case 8:

@@ -15,12 +15,15 @@
 
 #define BUCKET_NS (10ULL * 1000000000ULL)
 #define NBUCKETS 6
+#define NRESP 8                   /* distinct answers remembered (more than DS_DOS_MIN_RESPONSES) */
+#define RESP_CAP 255              /* answers counted beyond the remembered ones, up to this */
 
 typedef struct vec {
     ds_attack a;
     uint64_t bucket;              /* index of the newest bucket (ts / 10 s) */
     uint32_t counts[NBUCKETS];
     uint32_t window;              /* sum of counts */
+    uint32_t resp[NRESP];         /* hashes of the first distinct answers */
     int used;
 } vec;
 
@@ -35,7 +38,7 @@ uint32_t ds_dos_min_ppm(uint64_t telescope_v4)
     if (!telescope_v4 || telescope_v4 >= (1ULL << 24))
         return DS_DOS_MIN_PPM;
     uint64_t scaled = (DS_DOS_MIN_PPM * telescope_v4) >> 24;
-    return scaled ? (uint32_t)scaled : 1;
+    return scaled > DS_DOS_MIN_PPM_FLOOR ? (uint32_t)scaled : DS_DOS_MIN_PPM_FLOOR;
 }
 
 ds_dos *ds_dos_new(uint64_t telescope_v4)
@@ -123,7 +126,7 @@ static uint64_t ip_hash(const ds_ip *ip)
 static int passes(const ds_dos *d, const ds_attack *a)
 {
     return a->packets >= DS_DOS_MIN_PACKETS && a->end_ns - a->start_ns >= DS_DOS_MIN_DURATION_NS &&
-           a->max_ppm >= d->min_ppm;
+           a->max_ppm >= d->min_ppm && a->responses >= DS_DOS_MIN_RESPONSES;
 }
 
 /* Rebuild the table without the entries in `drop` state (used == 0). */
@@ -176,6 +179,38 @@ static void vec_start(vec *x, const ds_ip *victim, int sensor, int32_t day, uint
     x->a.day = day;
     x->a.start_ns = x->a.end_ns = ts;
     x->bucket = ts / BUCKET_NS;
+}
+
+/* What makes one answer differ from another's retransmission (see dos.h); never 0. */
+static uint32_t answer_hash(const ds_pkt *p)
+{
+    uint64_t a, b;
+    memcpy(&a, p->dst.b, 8);
+    memcpy(&b, p->dst.b + 8, 8);
+    uint64_t k = p->proto == DS_PROTO_TCP
+                     ? ((uint64_t)p->tcp_seq << 32 | p->tcp_ack)
+                     : ((uint64_t)p->inner_sport << 48 | (uint64_t)p->inner_dport << 32 | p->ip_id);
+    uint64_t h = ds_mix64(a ^ ds_mix64(b ^ ds_mix64(k ^ p->proto)));
+    uint32_t r = (uint32_t)(h >> 32);
+    return r ? r : 1;
+}
+
+/* Count p's answer when it is new (up to NRESP remembered; beyond them every packet that differs
+ * from those counts, which only matters above the threshold). */
+static void count_answer(vec *x, const ds_pkt *p)
+{
+    uint32_t h = answer_hash(p);
+    for (int i = 0; i < NRESP; i++) {
+        if (x->resp[i] == h)
+            return;
+        if (!x->resp[i]) {
+            x->resp[i] = h;
+            x->a.responses++;
+            return;
+        }
+    }
+    if (x->a.responses < RESP_CAP)
+        x->a.responses++;
 }
 
 int ds_dos_packet(ds_dos *d, int sensor, int32_t day, const ds_pkt *p, ds_attack_fn fn, void *ctx)
@@ -234,5 +269,6 @@ int ds_dos_packet(ds_dos *d, int sensor, int32_t day, const ds_pkt *p, ds_attack
         a->port_packets++;
     a->packets++;
     a->kind_packets[kind]++;
+    count_answer(x, p);
     return 0;
 }

@@ -13,8 +13,20 @@
  * The rate threshold was set for CAIDA's /8 telescope (2^24 addresses).  A telescope sees a
  * victim's responses in proportion to its size (Moore et al. scale by 2^32 / n), so the same
  * attack gives a /24 65,536 times fewer packets a minute: the 30 is scaled by n / 2^24, and with
- * fewer than ~560,000 addresses that leaves "at least one packet in the window", i.e. the packet
- * and duration thresholds alone.  The packet and duration thresholds are kept as they are.
+ * fewer than ~560,000 addresses that would leave "at least one packet in the window", i.e. no
+ * rate test at all: the scaled value is floored at DS_DOS_MIN_PPM_FLOOR.  The packet and duration
+ * thresholds are kept as they are.
+ *
+ * Answers seen across the darknet (issue #20).  A victim of a randomly spoofed flood answers each
+ * spoofed packet once, to a random address: its SYN-ACKs carry distinct sequence/ack numbers and
+ * reach several of a telescope's addresses.  A host that answers one SYN hundreds of times
+ * (Kuehrer et al., "Hell of a Handshake: Abusing TCP for Reflective Amplification DDoS Attacks",
+ * WOOT 2014: some TCP stacks and middleboxes retransmit a SYN-ACK tens to thousands of times) to
+ * one dark address gives many packets but one answer.  So a vector also needs
+ * DS_DOS_MIN_RESPONSES distinct answers: distinct (dark destination, TCP sequence, TCP ack) for
+ * TCP, (dark destination, quoted ports, IP ID) for ICMP.  5 is the fewest distinct SYNs that can
+ * give corsaro3's 25 packets when each SYN-ACK is sent at most 6 times (once and Linux's
+ * tcp_synack_retries = 5 retransmissions): a normal stack cannot make 25 packets of fewer answers.
  *
  * The victim of a TCP or ICMP echo answer is its source address; of an ICMP error it is the
  * destination of the quoted packet (the flood's target), as corsaro3 does.
@@ -33,6 +45,8 @@
 #define DS_DOS_MIN_PACKETS 25
 #define DS_DOS_MIN_DURATION_NS (60ULL * 1000000000ULL)
 #define DS_DOS_MIN_PPM 30
+#define DS_DOS_MIN_PPM_FLOOR 3     /* the scaled rate threshold never falls below this */
+#define DS_DOS_MIN_RESPONSES 5     /* distinct answers (see above) */
 
 /* What the backscatter was: which flood it answers. */
 typedef enum ds_attack_kind {
@@ -55,6 +69,8 @@ typedef struct ds_attack {
     uint16_t port;                        /* the victim's port of the first packet (0: none) */
     uint8_t port_proto;                   /* 6 or 17, 0 when no port */
     uint32_t port_packets;                /* packets with that port */
+    uint32_t responses;                   /* distinct answers, counted up to 255 (0: not counted, an
+                                             older store's record) */
 } ds_attack;
 
 typedef struct ds_dos ds_dos;
@@ -63,7 +79,8 @@ typedef int (*ds_attack_fn)(void *ctx, const ds_attack *a);
 
 /* telescope_v4: monitored IPv4 addresses (0: a /8, corsaro3's own threshold). */
 ds_dos *ds_dos_new(uint64_t telescope_v4);
-/* The rate threshold (packets within 60 s) for a telescope of that many addresses. */
+/* The rate threshold (packets within 60 s) for a telescope of that many addresses: corsaro3's 30
+ * scaled by n / 2^24, at least DS_DOS_MIN_PPM_FLOOR. */
 uint32_t ds_dos_min_ppm(uint64_t telescope_v4);
 void ds_dos_free(ds_dos *d);
 /* One backscatter packet (class DS_CLASS_BACKSCATTER).  0, or -1 when memory runs out. */

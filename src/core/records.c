@@ -1,6 +1,7 @@
 /* records.c: explicit little-endian encoding of the record layouts in records.h. */
 #include "core/records.h"
 #include "core/dos.h"
+#include "core/flood.h"
 #include "core/scan.h"
 
 #include <math.h>
@@ -34,6 +35,7 @@ size_t ds_rec_size(int kind)
     case DS_CHUNK_DSTMAP: return DS_REC_DSTMAP;
     case DS_CHUNK_ATTACKS: return DS_REC_ATTACK;
     case DS_CHUNK_SCANS: return DS_REC_SCAN;
+    case DS_CHUNK_FLOODS: return DS_REC_FLOOD;
     }
     return 0;
 }
@@ -117,7 +119,7 @@ void ds_rec_attack_put(uint8_t *p, const ds_attack *a)
     put64(p + 24, a->start_ns); put64(p + 32, a->end_ns); put64(p + 40, a->packets); put32(p + 48, a->max_ppm);
     for (int k = 0; k < DS_ATK__COUNT; k++)
         put32(p + 52 + 4 * k, a->kind_packets[k]);
-    put32(p + 76, 0);
+    put32(p + 76, a->responses);
 }
 
 void ds_rec_attack_get(const uint8_t *p, ds_attack *a)
@@ -129,6 +131,7 @@ void ds_rec_attack_get(const uint8_t *p, ds_attack *a)
     a->max_ppm = get32(p + 48);
     for (int k = 0; k < DS_ATK__COUNT; k++)
         a->kind_packets[k] = get32(p + 52 + 4 * k);
+    a->responses = get32(p + 76);
 }
 
 void ds_rec_scan_put(uint8_t *p, const ds_scan *s)
@@ -150,4 +153,28 @@ void ds_rec_scan_get(const uint8_t *p, ds_scan *s)
     s->start_ns = get64(p + 24); s->end_ns = get64(p + 32); s->packets = get64(p + 40);
     s->addresses = get32(p + 48); s->sensor_addresses = get32(p + 52); s->timeout_s = get32(p + 56);
     s->min_addresses = get32(p + 60);
+}
+
+void ds_rec_flood_put(uint8_t *p, const ds_flood_vec *v)
+{
+    memcpy(p, v->target.b, 16);
+    p[16] = v->target.v6; p[17] = v->cls; p[18] = v->port_proto; p[19] = 0;
+    put16(p + 20, v->port); put16(p + 22, 0);
+    put64(p + 24, v->start_ns); put64(p + 32, v->end_ns); put64(p + 40, v->packets);
+    put32(p + 48, v->port_packets); put32(p + 52, v->max_ppm); put32(p + 56, v->sources);
+    for (int k = 0; k < 4; k++)
+        put32(p + 60 + 4 * k, v->kinds[k]);
+    put32(p + 76, 0);
+}
+
+void ds_rec_flood_get(const uint8_t *p, ds_flood_vec *v)
+{
+    memset(v, 0, sizeof *v);
+    memcpy(v->target.b, p, 16);
+    v->target.v6 = p[16] ? 1 : 0; v->cls = p[17]; v->port_proto = p[18];
+    v->port = (uint16_t)(p[20] | p[21] << 8);
+    v->start_ns = get64(p + 24); v->end_ns = get64(p + 32); v->packets = get64(p + 40);
+    v->port_packets = get32(p + 48); v->max_ppm = get32(p + 52); v->sources = get32(p + 56);
+    for (int k = 0; k < 4; k++)
+        v->kinds[k] = get32(p + 60 + 4 * k);
 }

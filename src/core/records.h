@@ -22,16 +22,23 @@
  * packets that day were attributed to.
  *  DSTMAP   72 B  src u64 | bitmap[64]   (destinations seen, see agg.c for the 512-bit map)
  *  ATTACKS  80 B  victim ip[16] | v6 u8 | port_proto u8 | port u16 | port_packets u32 | start_ns u64 |
- *                 end_ns u64 | packets u64 | max_ppm u32 | kind_packets u32 x 6 | rsv u32
+ *                 end_ns u64 | packets u64 | max_ppm u32 | kind_packets u32 x 6 | responses u32
  *                 one DoS attack vector seen through its backscatter (core/dos.h), in the chunk of the
  *                 day it started; one attack split over threads or files has several records, which
- *                 readers merge by victim and time
+ *                 readers merge by victim and time; responses: distinct answers, up to 255 (0 in
+ *                 records written before it was counted)
  *  SCANS    64 B  src ip[16] | v6 u8 | flags u8 | rsv u16 | service u32 | start_ns u64 | end_ns u64 |
  *                 packets u64 | addresses u32 | sensor_addresses u32 | timeout_s u32 | min_addresses u32
  *                 one scan (core/scan.h) in the chunk of the day it started; flags bit 0: addresses
  *                 is an estimate (HyperLogLog); bits 1-2: its target order (DS_SCAN_ORDER_*: 0 not
  *                 tested, as in stores written before the test, 1 uniformly random, 2 not).  A scan cut by a file, or by the table's memory cap,
  *                 has several records, which readers merge by source, service and time
+ *  FLOODS   80 B  target ip[16] | v6 u8 | class u8 | port_proto u8 | rsv u8 | port u16 | rsv u16 |
+ *                 start_ns u64 | end_ns u64 | packets u64 | port_packets u32 | max_ppm u32 |
+ *                 sources u32 | kinds u32 x 4 | rsv u32
+ *                 a flood at one dark address (class scan) or a reflection that named it the victim
+ *                 (class backscatter), core/flood.h, in the chunk of the day it started; one record
+ *                 per ingest thread, which readers merge by target, class and time
  *
  * Why hourly counts are kept per service and per country, not per (service, country, ASN): the
  * cross product had as many cells as a quarter of the packets (random-port scans from thousands of
@@ -58,11 +65,12 @@ typedef enum ds_chunk_kind {
     DS_CHUNK_DSTMAP = 4,
     DS_CHUNK_ATTACKS = 5,
     DS_CHUNK_SCANS = 6,
-    DS_CHUNK__END = 7,   /* one past the last kind */
+    DS_CHUNK_FLOODS = 7,
+    DS_CHUNK__END = 8,   /* one past the last kind */
 } ds_chunk_kind;
 
 enum { DS_REC_HOURLY = 16, DS_REC_SRCSVC = 28, DS_REC_SOURCES = 56, DS_REC_DSTMAP = 72, DS_REC_ATTACK = 80,
-       DS_REC_SCAN = 64, DS_DSTMAP_BYTES = 64 };
+       DS_REC_SCAN = 64, DS_REC_FLOOD = 80, DS_DSTMAP_BYTES = 64 };
 
 enum { DS_HOURLY_SERVICE = 0, DS_HOURLY_COUNTRY = 1 };
 
@@ -134,6 +142,11 @@ void ds_rec_attack_get(const uint8_t *p, struct ds_attack *a);
 struct ds_scan;
 void ds_rec_scan_put(uint8_t *p, const struct ds_scan *s);
 void ds_rec_scan_get(const uint8_t *p, struct ds_scan *s);
+
+/* FLOODS records are ds_flood_vec (core/flood.h) without sensor and day (the chunk's). */
+struct ds_flood_vec;
+void ds_rec_flood_put(uint8_t *p, const struct ds_flood_vec *v);
+void ds_rec_flood_get(const uint8_t *p, struct ds_flood_vec *v);
 
 /* Record size of a kind, 0 if unknown. */
 size_t ds_rec_size(int kind);

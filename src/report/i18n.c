@@ -1178,6 +1178,8 @@ static const struct phen_group { const char *type; int bulk; const char *en, *ja
     { "periodic_weekly", 0, NULL, NULL },
     { "mirai", 0, NULL, NULL },
     { "backscatter", 0, NULL, NULL },
+    { "flood", 0, NULL, NULL },
+    { "reflection", 0, NULL, NULL },
     { "research_scanner", 0, NULL, NULL },
     { "tool", 1, "scanning tool campaigns were found", "件のスキャンツールによる活動を検知しました" },
     { "scan", 1, "scanners were detected", "件のスキャン送信元を検知しました" },

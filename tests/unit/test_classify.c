@@ -68,6 +68,38 @@ static void test_udp_and_other(void **state)
     assert_int_equal(ds_service_of(&p), DS_SERVICE(132, 0));
 }
 
+/* UDP from an amplification service's port to an unprivileged port is an answer to a request
+ * that carried a dark address as its forged source (issue #20: backscatter, not scan) */
+static void test_udp_amplification_replies(void **state)
+{
+    (void)state;
+    static const uint16_t amp[] = { 17, 19, 53, 69, 111, 123, 137, 161, 389, 520, 1900, 3283, 3702, 5353, 5683,
+                                    11211, 27015, 27960 };
+    for (size_t i = 0; i < sizeof amp / sizeof amp[0]; i++) {
+        ds_pkt p = pkt(DS_PROTO_UDP, 1);
+        p.sport = amp[i];
+        p.dport = 41234;
+        assert_int_equal(ds_class_of(&p), DS_CLASS_BACKSCATTER);
+        assert_int_equal(ds_service_of(&p), DS_SERVICE(17, 41234));   /* keyed by destination port, as ever */
+        p.dport = 1024;
+        assert_int_equal(ds_class_of(&p), DS_CLASS_BACKSCATTER);
+        p.dport = 1023;   /* to a service port: a probe sent from a fixed source port (nmap -g 53) */
+        assert_int_equal(ds_class_of(&p), DS_CLASS_SCAN);
+    }
+    ds_pkt p = pkt(DS_PROTO_UDP, 1);
+    p.sport = 1900;   /* SSDP to SSDP: a probe */
+    p.dport = 1900;
+    assert_int_equal(ds_class_of(&p), DS_CLASS_SCAN);
+    p.sport = 80;     /* not an amplifier */
+    p.dport = 50000;
+    assert_int_equal(ds_class_of(&p), DS_CLASS_SCAN);
+    p.sport = 54;
+    assert_int_equal(ds_class_of(&p), DS_CLASS_SCAN);
+    p.sport = 53;     /* to 53/udp itself: a query */
+    p.dport = 53;
+    assert_int_equal(ds_class_of(&p), DS_CLASS_SCAN);
+}
+
 static void test_icmp_classes(void **state)
 {
     (void)state;
@@ -184,6 +216,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tcp_classes),
         cmocka_unit_test(test_udp_and_other),
+        cmocka_unit_test(test_udp_amplification_replies),
         cmocka_unit_test(test_icmp_classes),
         cmocka_unit_test(test_class_names),
         cmocka_unit_test(test_service_round_trip),

@@ -1,7 +1,7 @@
 /* test_dos.c: DoS attack vectors from backscatter (src/core/dos.c): the victim of each kind of
  * answer, corsaro3's thresholds (25 packets, 60 s, 30 packets in a sliding 60 s window; the last
- * scaled by telescope size), the 300 s timeout that splits two attacks, and the records the
- * aggregator writes. */
+ * scaled by telescope size, never below its floor), the distinct answers a vector needs, the
+ * 300 s timeout that splits two attacks, and the records the aggregator writes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -56,10 +56,22 @@ static int collect(void *ctx, const ds_attack *a)
     return 0;
 }
 
+/* Answer i of a flood: each answers another spoofed packet (its own sequence and ack numbers, IP
+ * ID and quoted port), as a victim's answers do. */
+static ds_pkt answer_n(uint32_t victim, uint64_t ts, int kind, int i)
+{
+    ds_pkt p = answer(victim, ts, kind);
+    p.tcp_seq = 0x10000u + (uint32_t)i * 7919u;
+    p.tcp_ack = 0x20000u + (uint32_t)i * 104729u;
+    p.ip_id = (uint16_t)(i + 1);
+    p.inner_sport = (uint16_t)(1024 + i);
+    return p;
+}
+
 static void feed(ds_dos *d, got *g, uint32_t victim, uint64_t t0, int n, uint64_t step, int kind)
 {
     for (int i = 0; i < n; i++) {
-        ds_pkt p = answer(victim, t0 + (uint64_t)i * step, kind);
+        ds_pkt p = answer_n(victim, t0 + (uint64_t)i * step, kind, i);
         assert_int_equal(ds_dos_packet(d, 0, 19000, &p, collect, g), 0);
     }
 }
@@ -110,8 +122,11 @@ static void test_thresholds(void **state)
     assert_int_equal(g.a[0].port_packets, 100);
     ds_dos_free(d);
 
-    /* a /23 telescope: the rate threshold scales to 1, so the slow one counts */
-    assert_int_equal(ds_dos_min_ppm(512), 1);
+    /* a /23 telescope: the rate threshold scales down to its floor (3), so the slow one counts */
+    assert_int_equal(ds_dos_min_ppm(512), DS_DOS_MIN_PPM_FLOOR);
+    assert_int_equal(ds_dos_min_ppm(1), DS_DOS_MIN_PPM_FLOOR);
+    assert_int_equal(ds_dos_min_ppm(1u << 21), DS_DOS_MIN_PPM_FLOOR);   /* 30 / 8 = 3 */
+    assert_int_equal(ds_dos_min_ppm(1u << 22), 7);
     assert_int_equal(ds_dos_min_ppm(1u << 24), 30);
     assert_int_equal(ds_dos_min_ppm(1u << 23), 15);
     d = ds_dos_new(512);
@@ -119,6 +134,61 @@ static void test_thresholds(void **state)
     feed(d, &g, 3, 1000 * S, 100, 3 * S, DS_ATK_ECHO_REPLY);
     assert_int_equal(ds_dos_expire(d, UINT64_MAX, collect, &g), 0);
     assert_int_equal(g.n, 1);
+    ds_dos_free(d);
+}
+
+/* Issue #20: thresholds scaled to a small darknet do not fall to 1.  25 packets over 10 minutes
+ * with never more than 2 in a minute is no attack on a /24, however many answers they are. */
+static void test_rate_floor(void **state)
+{
+    (void)state;
+    ds_dos *d = ds_dos_new(256);
+    got g = { 0 };
+    feed(d, &g, 7, 1000 * S, 30, 30 * S, DS_ATK_SYNACK);    /* one every 30 s: 2 per 60 s */
+    feed(d, &g, 8, 1000 * S, 30, 15 * S, DS_ATK_SYNACK);    /* one every 15 s: 4 per 60 s */
+    assert_int_equal(ds_dos_expire(d, UINT64_MAX, collect, &g), 0);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(ds_ip_v4(&g.a[0].victim), 8);
+    ds_dos_free(d);
+}
+
+/* Issue #20: an amplifier that answers one spoofed SYN hundreds of times, with the same sequence
+ * number, to one dark address (StopDDoS's capture: 396 and 136 SYN-ACKs) is not a DoS victim:
+ * the victim of a flood answers many spoofed packets, and its answers spread over the darknet. */
+static void test_retransmissions_are_one_answer(void **state)
+{
+    (void)state;
+    ds_dos *d = ds_dos_new(256);
+    got g = { 0 };
+    for (int i = 0; i < 396; i++) {   /* 396 copies over 14 minutes, the 75.136.225.254 of the capture */
+        ds_pkt p = answer(0x4b88e1fe, 1000 * S + (uint64_t)i * 2 * S, DS_ATK_SYNACK);
+        p.tcp_seq = 4204836745u;
+        p.tcp_ack = 12345;
+        assert_int_equal(ds_dos_packet(d, 0, 19000, &p, collect, &g), 0);
+    }
+    /* four distinct answers, each retransmitted: still fewer than 5 answers */
+    for (int i = 0; i < 100; i++) {
+        ds_pkt p = answer(0x01010101, 1000 * S + (uint64_t)i * S, DS_ATK_SYNACK);
+        p.tcp_seq = (uint32_t)(i % 4);
+        assert_int_equal(ds_dos_packet(d, 0, 19000, &p, collect, &g), 0);
+    }
+    assert_int_equal(ds_dos_expire(d, UINT64_MAX, collect, &g), 0);
+    assert_int_equal(g.n, 0);
+
+    /* the same sequence number at five dark addresses: five answers (a victim answering one
+     * spoofed source port again and again, to random addresses) */
+    for (int i = 0; i < 100; i++) {
+        ds_pkt p = answer(0x02020202, 5000 * S + (uint64_t)i * S, DS_ATK_SYNACK);
+        p.tcp_seq = 77;
+        ds_ip_set4(&p.dst, 0xc6336400u + (uint32_t)(i % 5));
+        assert_int_equal(ds_dos_packet(d, 0, 19000, &p, collect, &g), 0);
+    }
+    /* one dark address, distinct sequence numbers: a victim seen by a one-address telescope */
+    feed(d, &g, 0x03030303, 5000 * S, 100, S, DS_ATK_SYNACK);
+    assert_int_equal(ds_dos_expire(d, UINT64_MAX, collect, &g), 0);
+    assert_int_equal(g.n, 2);
+    for (int i = 0; i < 2; i++)
+        assert_true(g.a[i].responses >= DS_DOS_MIN_RESPONSES);
     ds_dos_free(d);
 }
 
@@ -167,7 +237,7 @@ static void test_through_aggregator(void **state)
     assert_non_null(a);
     uint64_t t0 = (uint64_t)19000 * 86400 * S + 3600 * S;
     for (int i = 0; i < 30; i++) {
-        ds_pkt p = answer(0x05060708, t0 + (uint64_t)i * 5 * S, DS_ATK_SYNACK);
+        ds_pkt p = answer_n(0x05060708, t0 + (uint64_t)i * 5 * S, DS_ATK_SYNACK, i);
         assert_int_equal(ds_agg_packet(a, 0, 19000, 3, &p, ds_service_of(&p), ds_class_of(&p)), DS_OK);
     }
     rec r = { 0 };
@@ -180,6 +250,7 @@ static void test_through_aggregator(void **state)
     assert_int_equal(r.a.start_ns, t0);
     assert_int_equal(r.a.end_ns, t0 + 145 * S);
     assert_int_equal(r.a.kind_packets[DS_ATK_SYNACK], 30);
+    assert_int_equal(r.a.responses, 30);   /* kept in the record */
     ds_agg_free(a);
 }
 
@@ -188,6 +259,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_victims),
         cmocka_unit_test(test_thresholds),
+        cmocka_unit_test(test_rate_floor),
+        cmocka_unit_test(test_retransmissions_are_one_answer),
         cmocka_unit_test(test_timeout_splits),
         cmocka_unit_test(test_through_aggregator),
     };

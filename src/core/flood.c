@@ -1,0 +1,239 @@
+/* flood.c: floods and reflections at dark addresses (see flood.h for the method). */
+#include "core/flood.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/classify.h"
+#include "core/hash.h"
+
+#define BUCKET_NS (10ULL * 1000000000ULL)
+#define NBUCKETS 6
+#define HLL_M 512
+#define HLL_FROM 16               /* registers once the 60 s window holds this many packets */
+
+typedef struct fvec {
+    ds_flood_vec v;
+    uint64_t bucket;
+    uint32_t counts[NBUCKETS], window;
+    uint32_t peak_sources;        /* sources estimate when the window peaked */
+    uint8_t *reg;                 /* HLL_M registers, or NULL while the vector is quiet */
+    int used;
+} fvec;
+
+struct ds_floods {
+    fvec *t;
+    size_t cap, n;
+};
+
+ds_floods *ds_floods_new(void)
+{
+    ds_floods *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->cap = 64;
+    if (!(f->t = calloc(f->cap, sizeof *f->t))) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+void ds_floods_free(ds_floods *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; f->t && i < f->cap; i++)
+        free(f->t[i].reg);
+    free(f->t);
+    free(f);
+}
+
+static uint64_t key_hash(const ds_ip *ip, int cls)
+{
+    uint64_t a, b;
+    memcpy(&a, ip->b, 8);
+    memcpy(&b, ip->b + 8, 8);
+    return ds_mix64(a ^ ds_mix64(b ^ ((uint64_t)ip->v6 << 8 | (uint64_t)cls)));
+}
+
+static uint32_t hll_estimate(const uint8_t *reg)
+{
+    double sum = 0;
+    int zeros = 0;
+    for (int i = 0; i < HLL_M; i++) {
+        sum += ldexp(1.0, -reg[i]);
+        zeros += reg[i] == 0;
+    }
+    double e = 0.7213 / (1 + 1.079 / HLL_M) * HLL_M * HLL_M / sum;
+    if (e <= 2.5 * HLL_M && zeros)
+        e = HLL_M * log((double)HLL_M / zeros);
+    return (uint32_t)(e + 0.5);
+}
+
+static void hll_add(uint8_t *reg, const ds_ip *src)
+{
+    uint64_t a, b;
+    memcpy(&a, src->b, 8);
+    memcpy(&b, src->b + 8, 8);
+    uint64_t h = ds_mix64(a ^ ds_mix64(b ^ 0x9e3779b97f4a7c15ULL));
+    unsigned j = (unsigned)(h & (HLL_M - 1));
+    uint64_t w = h >> 9;
+    uint8_t rank = 1;
+    while (rank < 58 && !(w & 1)) {
+        w >>= 1;
+        rank++;
+    }
+    if (rank > reg[j])
+        reg[j] = rank;
+}
+
+static int passes(const fvec *x)
+{
+    return x->v.max_ppm >= DS_FLOOD_MIN_PPM && x->peak_sources >= DS_FLOOD_MIN_SOURCES;
+}
+
+static int rehash(ds_floods *f, size_t cap)
+{
+    fvec *n = calloc(cap, sizeof *n);
+    if (!n)
+        return -1;
+    for (size_t i = 0; i < f->cap; i++) {
+        if (!f->t[i].used)
+            continue;
+        size_t j = (size_t)key_hash(&f->t[i].v.target, f->t[i].v.cls) & (cap - 1);
+        while (n[j].used)
+            j = (j + 1) & (cap - 1);
+        n[j] = f->t[i];
+    }
+    free(f->t);
+    f->t = n;
+    f->cap = cap;
+    return 0;
+}
+
+static int close_vec(fvec *x, ds_flood_fn fn, void *ctx)
+{
+    int rc = 0;
+    if (x->reg && passes(x)) {
+        x->v.sources = hll_estimate(x->reg);
+        rc = fn(ctx, &x->v);
+    }
+    free(x->reg);
+    x->reg = NULL;
+    return rc;
+}
+
+int ds_floods_expire(ds_floods *f, uint64_t now_ns, ds_flood_fn fn, void *ctx)
+{
+    size_t closed = 0;
+    int rc = 0;
+    for (size_t i = 0; i < f->cap; i++) {
+        fvec *x = &f->t[i];
+        if (!x->used || (now_ns != UINT64_MAX && x->v.end_ns + DS_FLOOD_TIMEOUT_NS > now_ns))
+            continue;
+        if (close_vec(x, fn, ctx) != 0)
+            rc = -1;
+        x->used = 0;
+        closed++;
+    }
+    if (closed) {
+        f->n -= closed;
+        if (rehash(f, f->cap) != 0)
+            return -1;
+    }
+    return rc;
+}
+
+/* The port a packet is counted under, and its kind (flood.h). */
+static void port_of(const ds_pkt *p, int cls, uint8_t *proto, uint16_t *port, int *kind)
+{
+    *proto = p->proto;
+    *port = 0;
+    if (p->proto == DS_PROTO_TCP || p->proto == DS_PROTO_UDP)
+        *port = cls == DS_CLASS_SCAN ? p->dport : p->sport;
+    else if (p->proto == DS_PROTO_ICMP || p->proto == DS_PROTO_ICMP6)
+        *port = p->icmp_type;
+    if (cls == DS_CLASS_SCAN)
+        *kind = p->proto == DS_PROTO_TCP ? 0 : p->proto == DS_PROTO_UDP ? 1 : p->proto == DS_PROTO_ICMP || p->proto == DS_PROTO_ICMP6 ? 2 : 3;
+    else
+        *kind = p->proto == DS_PROTO_TCP ? ((p->tcp_flags & DS_TH_RST) ? 1 : 0) : p->proto == DS_PROTO_UDP ? 3 : 2;
+}
+
+int ds_floods_packet(ds_floods *f, int sensor, int32_t day, int cls, const ds_pkt *p, ds_flood_fn fn, void *ctx)
+{
+    if (cls != DS_CLASS_SCAN && cls != DS_CLASS_BACKSCATTER)
+        return 0;
+    uint64_t ts = p->ts_ns;
+    size_t m = f->cap - 1, j = (size_t)key_hash(&p->dst, cls) & m;
+    while (f->t[j].used && !(f->t[j].v.cls == cls && ds_ip_eq(&f->t[j].v.target, &p->dst)))
+        j = (j + 1) & m;
+    fvec *x = &f->t[j];
+    int fresh = !x->used;
+    if (x->used && ts > x->v.end_ns + DS_FLOOD_TIMEOUT_NS) {
+        if (close_vec(x, fn, ctx) != 0)
+            return -1;
+        fresh = 1;
+    } else if (!x->used && ++f->n * 2 > f->cap) {
+        x->used = 1;   /* placed, so that the rehash keeps it */
+        x->v.target = p->dst;
+        x->v.cls = (uint8_t)cls;
+        if (rehash(f, f->cap * 2) != 0)
+            return -1;
+        m = f->cap - 1;
+        for (j = (size_t)key_hash(&p->dst, cls) & m; !(f->t[j].v.cls == cls && ds_ip_eq(&f->t[j].v.target, &p->dst));
+             j = (j + 1) & m)
+            ;
+        x = &f->t[j];
+    }
+    uint8_t proto;
+    uint16_t port;
+    int kind;
+    port_of(p, cls, &proto, &port, &kind);
+    if (fresh) {
+        free(x->used ? x->reg : NULL);
+        memset(x, 0, sizeof *x);
+        x->used = 1;
+        x->v.target = p->dst;
+        x->v.cls = (uint8_t)cls;
+        x->v.sensor = sensor;
+        x->v.day = day;
+        x->v.start_ns = x->v.end_ns = ts;
+        x->v.port_proto = proto;
+        x->v.port = port;
+        x->bucket = ts / BUCKET_NS;
+    }
+    ds_flood_vec *v = &x->v;
+    uint64_t b = ts / BUCKET_NS;
+    if (b > x->bucket) {
+        for (uint64_t s = 1; s <= b - x->bucket && s <= NBUCKETS; s++) {
+            uint32_t *c = &x->counts[(x->bucket + s) % NBUCKETS];
+            x->window -= *c;
+            *c = 0;
+        }
+        x->bucket = b;
+    }
+    x->counts[x->bucket % NBUCKETS]++;
+    x->window++;
+    if (!x->reg && x->window >= HLL_FROM && !(x->reg = calloc(HLL_M, 1)))
+        return -1;
+    if (x->reg)
+        hll_add(x->reg, &p->src);
+    if (x->window > v->max_ppm) {
+        v->max_ppm = x->window;
+        /* the sources of the whole vector so far, checked when the window peaks (every 64 packets
+         * of a rising window, to keep the estimate off the per-packet path) */
+        if (x->reg && x->peak_sources < DS_FLOOD_MIN_SOURCES && (x->window & 63) == 0)
+            x->peak_sources = hll_estimate(x->reg);
+    }
+    if (ts < v->start_ns)
+        v->start_ns = ts;
+    if (ts > v->end_ns)
+        v->end_ns = ts;
+    if (proto == v->port_proto && port == v->port)
+        v->port_packets++;
+    v->packets++;
+    v->kinds[kind]++;
+    return 0;
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# floods_netns.sh: issue #20's spoofed flood made by hping3 (--rand-source -S -p 25565, 20,000 SYNs
+# at 100 us intervals) inside two network namespaces this test creates (A sends over a veth, B
+# captures with tcpdump; nothing leaves them), ingested into a /24 darknet: one `flood` event at
+# the target and port, with the packets tcpdump saw and sources within 10% of them, and no spike.
+# Skips (exit 77) when not root, when `ip netns` fails, or when hping3/tcpdump are missing.
+source "$(dirname "$0")/lib.bash"
+[ "$(id -u)" -eq 0 ] || skip "floods_netns: needs root for network namespaces"
+need hping3; need tcpdump; need python3
+NA=dsfA$$ NB=dsfB$$
+ip netns add $NA 2>/dev/null || skip "floods_netns: ip netns add failed (no CAP_SYS_ADMIN?)"
+ip netns add $NB || { ip netns del $NA; skip "floods_netns: ip netns add failed"; }
+TCPD=
+cleanup() {
+    set +e
+    [ -n "$TCPD" ] && kill "$TCPD" 2>/dev/null
+    wait 2>/dev/null
+    ip netns del $NA 2>/dev/null; ip netns del $NB 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+A() { ip netns exec $NA "$@"; }
+B() { ip netns exec $NB "$@"; }
+ip link add vA netns $NA type veth peer name vB netns $NB
+for ns in $NA $NB; do
+    ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip netns exec $ns ip link set lo up
+done
+A ip addr add 192.0.2.1/30 dev vA; A ip link set vA up
+B ip addr add 192.0.2.2/30 dev vB; B ip link set vB up
+A ip route add 198.51.100.0/24 via 192.0.2.2
+B sysctl -qw net.ipv4.ip_forward=0
+B tcpdump -i vB -U -w "$T/flood.pcap" 'dst net 198.51.100.0/24' 2> "$T/tcpdump.txt" &
+TCPD=$!
+sleep 1
+A hping3 --rand-source -S -p 25565 -c 20000 -i u100 198.51.100.10 > "$T/hping.txt" 2>&1 || true
+sleep 1
+kill "$TCPD"; wait "$TCPD" 2>/dev/null || true; TCPD=
+seen=$(tcpdump -nr "$T/flood.pcap" 'tcp[tcpflags] & tcp-syn != 0 and dst host 198.51.100.10' 2>/dev/null | wc -l)
+[ "$seen" -ge 5000 ] || fail "tcpdump saw only $seen SYNs: $(cat "$T/hping.txt" | tail -2)"
+write_conf_sensors UTC t1=198.51.100.0/24
+"$DS" ingest -q -j 2 "$T/flood.pcap"
+"$DS" events --format json > ev.json
+SEEN=$seen python3 - <<'PY' || fail "hping3's flood is not one flood event: $(python3 -c 'import json; [print(e["type"], e["summary"]["en"]) for e in json.load(open("ev.json"))]')"
+import json, os
+ev = json.load(open("ev.json"))
+seen = int(os.environ["SEEN"])
+fl = [e for e in ev if e["type"] == "flood"]
+assert len(fl) == 1, len(fl)
+f = fl[0]
+assert f["service"] == "25565/tcp" and f["top_sources"][0]["address"] == "198.51.100.10", f
+assert f["packets"] == seen, (f["packets"], seen)
+assert abs(f["sources"] - seen) <= 0.1 * seen, (f["sources"], seen)
+assert not [e for e in ev if e["type"] in ("spike", "surge", "new_service", "single_source")]
+print("flood of %d SYNs from about %d sources, %s" % (f["packets"], f["sources"], f["summary"]["en"][:120]))
+PY
+echo "floods_netns: ok"

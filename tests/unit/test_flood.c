@@ -1,0 +1,98 @@
+/* test_flood.c: floods at dark addresses and reflections that named one the victim
+ * (src/core/flood.c): the rate and source thresholds, the class that tells them apart, the 60 s
+ * timeout, and the sources estimate (issue #20). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/classify.h"
+#include "core/flood.h"
+
+#define S 1000000000ULL
+
+typedef struct got { ds_flood_vec v[8]; int n; } got;
+
+static int collect(void *ctx, const ds_flood_vec *v)
+{
+    got *g = ctx;
+    if (g->n < 8)
+        g->v[g->n++] = *v;
+    return 0;
+}
+
+/* n SYNs (or SYN-ACKs when backscatter) to dst over `span` ns from `nsrc` distinct sources */
+static void feed(ds_floods *f, got *g, uint32_t dst, uint64_t t0, int n, uint64_t span, uint32_t nsrc, int cls)
+{
+    for (int i = 0; i < n; i++) {
+        ds_pkt p;
+        memset(&p, 0, sizeof p);
+        p.have = DS_HAVE_IP | DS_HAVE_L4;
+        p.ts_ns = t0 + span * (uint64_t)i / (uint64_t)n;
+        ds_ip_set4(&p.src, 0x01000000u + ((uint32_t)i % nsrc) * 2654435761u % 0xdf000000u);
+        ds_ip_set4(&p.dst, dst);
+        p.proto = DS_PROTO_TCP;
+        p.sport = cls == DS_CLASS_SCAN ? (uint16_t)(1024 + i) : 80;
+        p.dport = cls == DS_CLASS_SCAN ? 25565 : (uint16_t)(1024 + i);
+        p.tcp_flags = cls == DS_CLASS_SCAN ? DS_TH_SYN : (DS_TH_SYN | DS_TH_ACK);
+        assert_int_equal(ds_floods_packet(f, 0, 19000, cls, &p, collect, g), 0);
+    }
+}
+
+static void test_spoofed_flood(void **state)
+{
+    (void)state;
+    ds_floods *f = ds_floods_new();
+    assert_non_null(f);
+    got g = { 0 };
+    feed(f, &g, 0x0a0a0a0a, 1000 * S, 20000, 10 * S, 20000, DS_CLASS_SCAN);   /* 20,000 spoofed SYNs in 10 s */
+    feed(f, &g, 0x0a0a0a0b, 1000 * S, 5000, 10 * S, 1, DS_CLASS_SCAN);       /* one host, fast: not a flood */
+    feed(f, &g, 0x0a0a0a0c, 1000 * S, 500, 3000 * S, 500, DS_CLASS_SCAN);    /* 500 sources over 50 min: slow */
+    feed(f, &g, 0x0a0a0a0d, 1000 * S, 8000, 1 * S, 7000, DS_CLASS_BACKSCATTER);   /* 7,000 reflectors */
+    assert_int_equal(ds_floods_expire(f, 1060 * S, collect, &g), 0);
+    assert_int_equal(g.n, 0);   /* within 60 s of their last packets */
+    assert_int_equal(ds_floods_expire(f, UINT64_MAX, collect, &g), 0);
+    assert_int_equal(g.n, 2);
+    const ds_flood_vec *fl = g.v[0].cls == DS_CLASS_SCAN ? &g.v[0] : &g.v[1], *rf = fl == &g.v[0] ? &g.v[1] : &g.v[0];
+    assert_int_equal(ds_ip_v4(&fl->target), 0x0a0a0a0a);
+    assert_int_equal(fl->packets, 20000);
+    assert_int_equal(fl->port, 25565);
+    assert_int_equal(fl->port_packets, 20000);
+    assert_true(fl->sources > 18000 && fl->sources < 22000);   /* 4.6% standard error */
+    assert_true(fl->max_ppm == 20000);
+    assert_int_equal(fl->kinds[0], 20000);
+    assert_int_equal(ds_ip_v4(&rf->target), 0x0a0a0a0d);
+    assert_int_equal(rf->cls, DS_CLASS_BACKSCATTER);
+    assert_int_equal(rf->port, 80);   /* the reflectors' service */
+    assert_true(rf->sources > 6300 && rf->sources < 7700);
+    assert_int_equal(rf->kinds[0], 8000);
+    ds_floods_free(f);
+}
+
+static void test_timeout_and_growth(void **state)
+{
+    (void)state;
+    ds_floods *f = ds_floods_new();
+    got g = { 0 };
+    feed(f, &g, 0x0a000001, 1000 * S, 1000, 5 * S, 1000, DS_CLASS_SCAN);
+    feed(f, &g, 0x0a000001, 1100 * S, 1000, 5 * S, 1000, DS_CLASS_SCAN);   /* 95 s later: a second flood */
+    assert_int_equal(g.n, 1);
+    /* many quiet addresses: the table grows, nothing is reported, the flood is still found */
+    for (uint32_t d = 1; d < 3000; d++)
+        feed(f, &g, 0x0b000000u + d, 1100 * S, 2, S, 2, DS_CLASS_SCAN);
+    assert_int_equal(ds_floods_expire(f, UINT64_MAX, collect, &g), 0);
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.v[1].start_ns, 1100 * S);
+    ds_floods_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_spoofed_flood),
+        cmocka_unit_test(test_timeout_and_growth),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -100,6 +100,7 @@ const ds_spike_rule ds_series_spike_rule = {
     .ratio_start = 2.5,     /* and 2.5x the baseline: one big Pareto source doubles a small service */
     .z_extend = 3, .ratio_extend = 1.5,
     .peak_frac = 0.25,
+    .onset_min_days = SPIKE_MAX_DAYS + 1,  /* a surge is dated where its rise began (changepoint.h) */
     .min_excess = 0,        /* set per store from MIN_EXCESS_SHARE */
 };
 
@@ -866,8 +867,9 @@ static void judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
         long_run |= len > SPIKE_MAX_DAYS;
         /* from nothing at all in the previous period's length before it, a service is new
          * whatever the length; a stray packet or two means it was known, and it surged */
+        size_t on = runs[i].onset;   /* where the rise began (changepoint.h) */
         double prior = 0;
-        for (size_t d = runs[i].first > (size_t)ndays_p ? runs[i].first - (size_t)ndays_p : 0; d < runs[i].first; d++)
+        for (size_t d = on > (size_t)ndays_p ? on - (size_t)ndays_p : 0; d < on; d++)
             prior += isfinite(r->x[d]) ? r->x[d] : 0;
         const char *type = t->dim == DS_CUBE_SERVICE && runs[i].median < 1 && prior == 0 ? "new_service"
                            : len > SPIKE_MAX_DAYS                         ? "surge"
@@ -877,7 +879,7 @@ static void judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
             : !strcmp(type, "surge")     ? runs[i].excess / len < SURGE_MIN_EXCESS * x->mean_day
                                          : peak_ex < SPIKE_MIN_PEAK * x->mean_day)
             continue;   /* real, but too small to matter to the telescope as a whole */
-        cand *c = cand_add(x, t->dim, r->key, type, x->base_from + (int32_t)runs[i].first,
+        cand *c = cand_add(x, t->dim, r->key, type, x->base_from + (int32_t)on,
                            x->base_from + (int32_t)runs[i].last, err);
         if (!c)
             return;
@@ -885,8 +887,8 @@ static void judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
          * week before, heavy hosts included: a spike that rides on a scanner's plateau is the
          * spike's, not the plateau's */
         double level = runs[i].median;
-        if (runs[i].first >= 7) {
-            double scratch[7], lv = ds_median(r->x + runs[i].first - 7, 7, scratch);
+        if (on >= 7) {
+            double scratch[7], lv = ds_median(r->x + on - 7, 7, scratch);
             if (isfinite(lv) && lv > level && lv < r->x[runs[i].peak])
                 level = lv;
         }

@@ -15,6 +15,7 @@
  * bits as the sorting path's, which ds_spike_runs_vs still takes.
  */
 #include "analysis/robust.h"
+#include "analysis/changepoint.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -387,6 +388,10 @@ static size_t runs(const double *x, const double *base, size_t n, size_t from, c
             }
         }
         trim_lead(x, r, &run);
+        /* dated when the rise began, not when it crossed the start rule */
+        size_t lo = run.first > r->window ? run.first - r->window : 0;
+        run.onset = !r->onset_min_days || run.last + 1 - run.first < r->onset_min_days ? run.first :
+                    ds_onset_back(x, lo > floor_idx ? lo : floor_idx, run.first, run.last, m, s, r->z_extend, r->ratio_extend);
         d = run.last;
         floor_idx = run.last + 1;
         if (run.excess >= r->min_excess)

@@ -40,6 +40,8 @@ typedef struct ds_spike_rule {
     double peak_frac;       /*   and x - median >= peak_frac x (the run's peak so far - median): a spike
                              *   ends when it falls back, even if a heavy-tail source keeps the day high */
     double min_excess;      /* a run whose summed excess over the median is below this is dropped */
+    size_t onset_min_days;  /* > 0: a run of at least this many days is dated where its rise began
+                             *   (changepoint.h): a surge's start; 0: where it passed the rules */
     size_t level_days;      /* > 0: the median is raised to that of the series itself over this many
                              *   days before (ds_spike_runs_vs: the level another base left out) */
     const double *soft;     /* NULL, or per day of the series: below 1, a day only partly observed and
@@ -50,6 +52,8 @@ typedef struct ds_spike_rule {
 
 typedef struct ds_run {
     size_t first, last;     /* indexes into the series, inclusive */
+    size_t onset;           /* where the rise began (changepoint.h): first, or before it when the
+                             *   days before rose significantly (never before the baseline window) */
     size_t peak;            /* index of the largest value */
     double median, sigma;   /* the baseline the run was judged against (frozen at its start) */
     double peak_z;          /* robust z of the peak */

@@ -188,6 +188,30 @@ static void test_spike_on_plateau(void **state)
     assert_int_equal(runs[k].last, 91);
 }
 
+/* Two short spikes of one country four days apart are two runs (issue #20: "a country spiking
+ * twice in one week was reported once"), whether the gap between them is one day or two. */
+static void test_two_spikes_in_a_week(void **state)
+{
+    (void)state;
+    double x[120];
+    for (size_t gap = 1; gap <= 2; gap++) {
+        rng_state = 20 + gap;
+        for (size_t i = 0; i < 120; i++)
+            x[i] = noisy(300);
+        for (size_t i = 70; i < 74 - gap; i++)
+            x[i] += 2000;                                  /* days 70.. */
+        for (size_t i = 74; i < 77; i++)
+            x[i] += 1500;                                  /* four days after the first began */
+        ds_run runs[8];
+        size_t n = ds_spike_runs(x, 120, 28, &RULE, runs, 8);
+        assert_int_equal(n, 2);
+        assert_int_equal(runs[0].first, 70);
+        assert_int_equal(runs[0].last, 73 - gap);
+        assert_int_equal(runs[1].first, 74);
+        assert_int_equal(runs[1].last, 76);
+    }
+}
+
 static void test_acf(void **state)
 {
     (void)state;
@@ -206,7 +230,7 @@ int main(void)
         cmocka_unit_test(test_flat_noise_nothing), cmocka_unit_test(test_heavy_tail_nothing),
         cmocka_unit_test(test_weekly_not_spike), cmocka_unit_test(test_daily_cycle),
         cmocka_unit_test(test_acf),              cmocka_unit_test(test_ramp_trimmed),
-        cmocka_unit_test(test_spike_on_plateau),
+        cmocka_unit_test(test_spike_on_plateau), cmocka_unit_test(test_two_spikes_in_a_week),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

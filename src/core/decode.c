@@ -52,6 +52,25 @@ ds_outcome ds_decode(int linktype, const uint8_t *data, uint32_t caplen, uint32_
     }
 }
 
+/* Every other IP protocol: the tunnels, and what we count by number.  Out of line, so that the
+ * transport switch of TCP/UDP/ICMP stays the four-way compare it was before the tunnels
+ * (callgrind: a seven-way switch cost 4 instructions a packet). */
+static __attribute__((noinline)) ds_outcome dec_other_proto(const uint8_t *p, size_t len, size_t claimed,
+                                                            ds_pkt *out, uint8_t proto)
+{
+    switch (proto) {
+    case DS_IPPROTO_GRE:
+        return ds_dec_gre(p, len, claimed, out);
+    case DS_IPPROTO_IPIP:
+    case DS_IPPROTO_IPV6:
+        return ds_dec_ipip(proto, p, len, out);
+    default:
+        /* ESP, SCTP, ...: counted by protocol number only.  The payload is the whole IP
+         * payload, since we did not parse a transport header. */
+        return ds_dec_opaque(p, len, out);
+    }
+}
+
 ds_outcome ds_dec_transport(uint8_t proto, const uint8_t *p, size_t len, size_t claimed, ds_pkt *out)
 {
     switch (proto) {
@@ -63,15 +82,8 @@ ds_outcome ds_dec_transport(uint8_t proto, const uint8_t *p, size_t len, size_t 
         return ds_dec_icmp(p, len, claimed, out);
     case DS_PROTO_ICMP6:
         return ds_dec_icmp6(p, len, claimed, out);
-    case DS_IPPROTO_GRE:
-        return ds_dec_gre(p, len, claimed, out);
-    case DS_IPPROTO_IPIP:
-    case DS_IPPROTO_IPV6:
-        return ds_dec_ipip(proto, p, len, out);
     default:
-        /* ESP, SCTP, ...: counted by protocol number only.  The payload is the whole IP
-         * payload, since we did not parse a transport header. */
-        return ds_dec_opaque(p, len, out);
+        return dec_other_proto(p, len, claimed, out, proto);
     }
 }
 

@@ -390,6 +390,15 @@ static void test_vxlan_geneve(void **state)
         assert_inner_syn4(&p, enc);
         cut_all(&f, u + 8, in, ip, 20, ip + 40, enc, 1);   /* from a whole UDP header on */
     }
+    /* reserved VXLAN flag bits are ignored (RFC 7348): VXLAN-GPE's P bit, 0x0c, in Zeek's
+     * tunnels/vxlan-triple-v2.pcap, three VXLAN deep */
+    frame f;
+    size_t u, in, ip;
+    ds_pkt p;
+    build_udp_tunnel(&f, 4789, 0, 0x6558, &u, &in, &ip);
+    f.b[u + 8] = 0x0c;
+    assert_int_equal(dec(1, &f, &p), DS_PKT_OK);
+    assert_inner_syn4(&p, DS_ENC_VXLAN);
 }
 
 /* A datagram to 4789 or 6081 that is no tunnel is counted as the datagram: scanners probe

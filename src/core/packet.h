@@ -2,6 +2,8 @@
  *
  * ds_decode() walks link layer -> IPv4/IPv6 (extension headers) -> TCP/UDP/ICMP/ICMPv6 using
  * only bounds-checked reads (core/bytes.h), and fills a ds_pkt.  It never reads past caplen.
+ * Tunnels (GRE, ERSPAN, VXLAN, GENEVE, IP in IP) are decapsulated: the ds_pkt describes the
+ * innermost packet, and `encap` says what it was carried in (docs/decoding.md).
  * The outcome says what kind of packet it was; only DS_PKT_OK packets carry a transport key.
  */
 #ifndef DS_PACKET_H
@@ -103,7 +105,9 @@ const char *ds_encap_name(int i);
 /* The IPv4 source address of a plain Ethernet/IPv4 frame (no VLAN tag), read without decoding
  * the frame: 1 and *src (host order) when the frame is one, else 0 (decode it to know).  With
  * --threads N a thread reads every record but aggregates only the sources it owns; this lets it
- * skip the decode of the others.  It says nothing about whether the IPv4 header is valid. */
+ * skip the decode of the others.  It says nothing about whether the IPv4 header is valid.  A
+ * possible tunnel (GRE, IP in IP, UDP to 4789 or 6081, or UDP whose port was not captured) gives
+ * 0: its packet is the inner one, whose source only the decoder finds. */
 int ds_peek_ipv4_src(int linktype, const uint8_t *data, uint32_t caplen, uint32_t *src);
 
 #endif

@@ -5,10 +5,11 @@
  * so that AddressSanitizer sees any read past caplen.  After decoding we check the invariants
  * callers rely on (payload inside the frame, DS_HAVE_L4 only with DS_HAVE_IP, a valid
  * outcome, ds_peek_ipv4_src agreeing with the decoded IPv4 source), touch every payload byte and
- * classify.
+ * classify.  Seeds (fuzz/seeds/fuzz_decode/): single frames of the corpora behind their link-type
+ * byte, most of them tunnels (GRE, ERSPAN, VXLAN, GENEVE, IP in IP, MPLS, PPPoE).
  *
  * Build: clang -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
- *          fuzz/fuzz_decode.c src/core/{decode,link_*,ipv4,ipv6,tcp,udp,icmp,icmp6,classify,ip}.c
+ *          fuzz/fuzz_decode.c src/core/{decode,link_*,ipv4,ipv6,tcp,udp,icmp,icmp6,gre,erspan,vxlan,geneve,ipip,classify,ip}.c
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,6 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((p.have & (DS_HAVE_L4 | DS_HAVE_INNER)) && !(p.have & DS_HAVE_IP))
         abort();
     if (o == DS_PKT_OK && !(p.have & DS_HAVE_IP))
+        abort();
+    /* tunnels: bounded, and each one entered is named in encap */
+    if (p.tunnels > DS_MAX_TUNNELS ||
+        (p.tunnels && !(p.encap & (DS_ENC_GRE | DS_ENC_VXLAN | DS_ENC_GENEVE | DS_ENC_IPIP))) ||
+        ((p.encap & DS_ENC_ERSPAN) && !(p.encap & DS_ENC_GRE)))
         abort();
     if (p.payload_len) {
         if (p.payload < frame || p.payload_len > n || (size_t)(p.payload - frame) > n - p.payload_len)

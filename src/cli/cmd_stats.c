@@ -57,6 +57,28 @@ static char *span_text(int64_t sec, char *buf, size_t len)
     return buf;
 }
 
+/* Table: per sensor, the packets carried in each encapsulation (docs/decoding.md, "Tunnels and
+ * encapsulations"); nothing when no packet of the store was. */
+static void encap_table(const ds_sensor_stats *rows, size_t n)
+{
+    int any = 0;
+    for (size_t i = 0; i < n; i++)
+        for (int e = 0; e < DS_ENC__COUNT; e++)
+            any |= rows[i].c.encap[e] != 0;
+    if (!any)
+        return;
+    printf("\npackets carried in an encapsulation (decapsulated: counted by the packet inside)\n%-12s", "sensor");
+    for (int e = 0; e < DS_ENC__COUNT; e++)
+        printf(" %10s", ds_encap_name(e));
+    printf("\n");
+    for (size_t i = 0; i < n; i++) {
+        printf("%-12s", rows[i].sensor_id ? rows[i].name : "-");
+        for (int e = 0; e < DS_ENC__COUNT; e++)
+            printf(" %10llu", (unsigned long long)rows[i].c.encap[e]);
+        printf("\n");
+    }
+}
+
 /* JSON: the sensor's coverage fields ("covered_days", "days", "outages"), after its counts. */
 static void coverage_json(const ds_coverage *cov, const ds_outage *o, size_t no, int64_t sensor_id)
 {
@@ -123,6 +145,9 @@ static void usage(FILE *f)
         "([sensor.NAME] outage), inferred (no packet in hours where many are usual) or a gap no\n"
         "capture covers (docs/store.md, \"Coverage\").  The row '-' holds what\n"        "could not be attributed to one sensor: packets to no darknet (outside) and non-IP frames, when\n"
         "several sensors are configured and --sensor was not given at ingest.\n\n"
+        "When packets arrived in tunnels or tags (VLAN, MPLS, PPPoE, GRE, ERSPAN, VXLAN, GENEVE, IP in IP),\n"
+        "a second table counts, per sensor, the packets carried in each (JSON: \"encap\"); such packets\n"
+        "are counted above by the packet inside.\n\n"
         "For a store a collector feeds, each sensor's last upload, lag, kernel drops and spool depth\n"
         "follow, and a line for every sensor that uploaded nothing for longer than [detect]\n"
         "sensor_silence seconds (3600); JSON gives it as \"silent_s\" (null: not a collector's sensor).\n\n"
@@ -206,6 +231,10 @@ int ds_cmd_stats_run(int argc, char **argv)
                    (unsigned long long)r->c.outcome[DS_PKT_FRAGMENT], (unsigned long long)r->c.outcome[DS_PKT_MALFORMED],
                    (unsigned long long)r->c.outcome[DS_PKT_UNKNOWN_LINK],
                    (unsigned long long)r->c.outcome[DS_PKT_BAD_TIMESTAMP], (unsigned long long)r->files, f, l, tz);
+            printf(", \"encap\": {");
+            for (int e = 0; e < DS_ENC__COUNT; e++)
+                printf("%s\"%s\": %llu", e ? ", " : "", ds_encap_name(e), (unsigned long long)r->c.encap[e]);
+            printf("}");
             coverage_json(cov, outages, noutages, r->sensor_id);
             int64_t silent = r->sensor_id ? silent_for(health, nhealth, r->name, cfg.sensor_silence_s, now) : -1;
             if (silent < 0)
@@ -227,6 +256,8 @@ int ds_cmd_stats_run(int argc, char **argv)
         printf("%s]\n", n ? "\n" : "");
     else
         printf("(times in %s)\n", tz);
+    if (!json)
+        encap_table(rows, n);
     if (!json)
         coverage_table(cov, outages, noutages);
     /* live sensors: last upload, lag, kernel drops, spool depth (nothing when none uploaded) */

@@ -965,6 +965,15 @@ void ds_agg_other(ds_agg *a, int sensor, ds_outcome o, int outside, uint64_t ts_
         counts_touch(c, ts_ns);
 }
 
+void ds_agg_encap(ds_agg *a, int sensor, unsigned encap)
+{
+    if (sensor < -1 || sensor >= (int)a->conf.nsensors)
+        sensor = -1;
+    ds_agg_counts *c = &a->counts[sensor + 1];
+    for (int i = 0; i < DS_ENC__COUNT; i++)
+        c->encap[i] += (encap >> i) & 1;
+}
+
 const ds_agg_counts *ds_agg_counts_of(const ds_agg *a, int s)
 {
     if (s < -1 || s >= (int)a->conf.nsensors)
@@ -1016,6 +1025,8 @@ void ds_agg_counts_add(ds_agg_counts *t, const ds_agg_counts *f)
     t->outside += f->outside;
     for (int o = 0; o < DS_PKT__COUNT; o++)
         t->outcome[o] += f->outcome[o];
+    for (int i = 0; i < DS_ENC__COUNT; i++)
+        t->encap[i] += f->encap[i];
     if (f->first_ns)
         counts_touch(t, f->first_ns);
     if (f->last_ns)

@@ -21,6 +21,8 @@ typedef struct ds_agg_counts {
     uint64_t outside;                  /* IP packets whose destination is in no darknet */
     uint64_t outcome[DS_PKT__COUNT];   /* non-IP, truncated, fragment, malformed, unknown link, bad timestamp */
     uint64_t first_ns, last_ns;        /* span of every packet counted here but bad timestamps (0 when none) */
+    uint64_t encap[DS_ENC__COUNT];     /* of the packets counted here, those carried in each encapsulation
+                                          (bit i of ds_pkt.encap, ds_encap_name(i)) */
 } ds_agg_counts;
 
 /* Country/ASN of a new source; called once per (sensor, day, source) per thread. */
@@ -56,6 +58,9 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
 /* A packet that is not classified: outcome != DS_PKT_OK, or outside (then pass DS_PKT_OK and
  * outside=1).  sensor -1 = unattributed.  DS_PKT_BAD_TIMESTAMP leaves first_ns/last_ns alone. */
 void ds_agg_other(ds_agg *a, int sensor, ds_outcome o, int outside, uint64_t ts_ns);
+/* A packet counted in sensor's row (by ds_agg_packet or ds_agg_other) was carried in the
+ * encapsulations `encap` (DS_ENC_* bits of ds_pkt.encap): one more in each. */
+void ds_agg_encap(ds_agg *a, int sensor, unsigned encap);
 
 /* Retire every live entry into the record buffers (done by merge and emit; idempotent). */
 ds_rc ds_agg_finish(ds_agg *a);

@@ -52,6 +52,25 @@ ds_outcome ds_decode(int linktype, const uint8_t *data, uint32_t caplen, uint32_
     }
 }
 
+/* Every other IP protocol: the tunnels, and what we count by number.  Out of line, so that the
+ * transport switch of TCP/UDP/ICMP stays the four-way compare it was before the tunnels
+ * (callgrind: a seven-way switch cost 4 instructions a packet). */
+static __attribute__((noinline)) ds_outcome dec_other_proto(const uint8_t *p, size_t len, size_t claimed,
+                                                            ds_pkt *out, uint8_t proto)
+{
+    switch (proto) {
+    case DS_IPPROTO_GRE:
+        return ds_dec_gre(p, len, claimed, out);
+    case DS_IPPROTO_IPIP:
+    case DS_IPPROTO_IPV6:
+        return ds_dec_ipip(proto, p, len, out);
+    default:
+        /* ESP, SCTP, ...: counted by protocol number only.  The payload is the whole IP
+         * payload, since we did not parse a transport header. */
+        return ds_dec_opaque(p, len, out);
+    }
+}
+
 ds_outcome ds_dec_transport(uint8_t proto, const uint8_t *p, size_t len, size_t claimed, ds_pkt *out)
 {
     switch (proto) {
@@ -64,12 +83,29 @@ ds_outcome ds_dec_transport(uint8_t proto, const uint8_t *p, size_t len, size_t 
     case DS_PROTO_ICMP6:
         return ds_dec_icmp6(p, len, claimed, out);
     default:
-        /* GRE, ESP, SCTP, ...: counted by protocol number only.  The payload is the whole
-         * IP payload, since we did not parse a transport header. */
-        out->payload = len ? p : NULL;
-        out->payload_len = (uint32_t)len;
-        return DS_PKT_OK;
+        return dec_other_proto(p, len, claimed, out, proto);
     }
+}
+
+int ds_tunnel_enter(ds_pkt *out, unsigned enc)
+{
+    if (out->tunnels >= DS_MAX_TUNNELS)
+        return 0;
+    uint32_t caplen = out->caplen, wirelen = out->wirelen;
+    uint8_t encap = (uint8_t)(out->encap | enc), tunnels = (uint8_t)(out->tunnels + 1);
+    clear_pkt(out);
+    out->caplen = caplen;
+    out->wirelen = wirelen;
+    out->encap = encap;
+    out->tunnels = tunnels;
+    return 1;
+}
+
+const char *ds_encap_name(int i)
+{
+    static const char *const names[DS_ENC__COUNT] = { "vlan", "mpls", "pppoe", "gre", "erspan", "vxlan",
+                                                      "geneve", "ipip" };
+    return i >= 0 && i < DS_ENC__COUNT ? names[i] : "?";
 }
 
 const char *ds_outcome_name(ds_outcome o)
@@ -94,6 +130,16 @@ int ds_peek_ipv4_src(int linktype, const uint8_t *data, uint32_t caplen, uint32_
     ds_cur c = ds_cur_make(data, caplen);
     if (!ds_cur_has(&c, 34) || ds_peek_be16(&c, 12) != 0x0800 || (ds_peek_u8(&c, 14) >> 4) != 4)
         return 0;
+    /* A tunnel's packet is attributed by its inner source, which only a decode finds: GRE, IP in
+     * IP, and UDP to the VXLAN and GENEVE ports (or UDP whose port is not captured) say 0. */
+    uint8_t proto = ds_peek_u8(&c, 23);
+    if (proto == DS_IPPROTO_GRE || proto == DS_IPPROTO_IPIP || proto == DS_IPPROTO_IPV6)
+        return 0;
+    if (proto == DS_PROTO_UDP) {
+        uint16_t dport = ds_peek_be16(&c, 14 + (size_t)(ds_peek_u8(&c, 14) & 0x0f) * 4 + 2);
+        if (!ds_cur_ok(&c) || dport == DS_UDP_VXLAN || dport == DS_UDP_GENEVE)
+            return 0;
+    }
     *src = ds_peek_be32(&c, 26);   /* Ethernet 14 + the IPv4 source at 12 (RFC 791) */
     return 1;
 }

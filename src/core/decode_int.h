@@ -1,5 +1,5 @@
 /* decode_int.h: private declarations shared by the decoder's files (decode.c, link_*.c, ipv4.c,
- * ipv6.c, tcp.c, udp.c, icmp.c, icmp6.c).  Not part of the contract in packet.h.
+ * ipv6.c, tcp.c, udp.c, icmp.c, icmp6.c, and the tunnels gre.c, erspan.c, vxlan.c, geneve.c, ipip.c).  Not part of the contract in packet.h.
  *
  * Every layer decoder takes the bytes from the start of its own header to the end of what is
  * usable (`p`, `len`) and the ds_pkt to fill, and returns the outcome of the whole packet: each
@@ -80,6 +80,31 @@ ds_outcome ds_dec_tcp(const uint8_t *p, size_t len, size_t claimed, ds_pkt *out)
 ds_outcome ds_dec_udp(const uint8_t *p, size_t len, size_t claimed, ds_pkt *out);
 ds_outcome ds_dec_icmp(const uint8_t *p, size_t len, size_t claimed, ds_pkt *out);
 ds_outcome ds_dec_icmp6(const uint8_t *p, size_t len, size_t claimed, ds_pkt *out);
+
+/* Tunnels (gre.c, erspan.c, vxlan.c, geneve.c, ipip.c).  The transport dispatch hands them the IP
+ * payload like any transport; they give the inner frame to the link or IP decoder. */
+enum { DS_IPPROTO_IPIP = 4, DS_IPPROTO_IPV6 = 41, DS_IPPROTO_GRE = 47 };
+enum { DS_UDP_VXLAN = 4789, DS_UDP_GENEVE = 6081 };   /* IANA service names vxlan, geneve */
+ds_outcome ds_dec_gre(const uint8_t *p, size_t len, size_t claimed, ds_pkt *out);
+ds_outcome ds_dec_ipip(uint8_t proto, const uint8_t *p, size_t len, ds_pkt *out);
+/* ERSPAN header of type II (version 1) or III (version 2) at p, after GRE. */
+ds_outcome ds_dec_erspan(int type, const uint8_t *p, size_t len, ds_pkt *out);
+/* The UDP payload of a datagram to port 4789 or 6081: DS_PKT_OK with the UDP packet as it is
+ * when the payload is no VXLAN/GENEVE header, else the inner frame's outcome. */
+ds_outcome ds_dec_vxlan(const uint8_t *p, size_t len, ds_pkt *out);
+ds_outcome ds_dec_geneve(const uint8_t *p, size_t len, ds_pkt *out);
+/* Step into a tunnel's payload: 0 when DS_MAX_TUNNELS were entered already (the packet is then
+ * MALFORMED).  Otherwise the outer packet is forgotten (the inner one is what is counted: its
+ * addresses, transport and payload), `enc` is added to out->encap, and 1 is returned. */
+int ds_tunnel_enter(ds_pkt *out, unsigned enc);
+/* A protocol we count by number only (GRE we do not decapsulate, ESP, SCTP...): ok, with the
+ * whole IP payload as payload. */
+static inline ds_outcome ds_dec_opaque(const uint8_t *p, size_t len, ds_pkt *out)
+{
+    out->payload = len ? p : NULL;
+    out->payload_len = (uint32_t)len;
+    return DS_PKT_OK;
+}
 
 /* Copy 4 or 16 address bytes into a ds_ip. */
 static inline void ds_ip_from4(ds_ip *ip, const uint8_t *b)

@@ -9,7 +9,8 @@
  *
  * ds_dec_ethertype() is a loop rather than recursion so that a stack of tags costs one
  * iteration each and is bounded (DS_MAX_TAGS, DS_MAX_MPLS): a frame made of nothing but VLAN
- * tags ends as TRUNCATED or NON_IP after a few steps, never deep recursion.  SLL, SLL2, C-HDLC
+ * tags ends as TRUNCATED or NON_IP after a few steps, never deep recursion.  A tag, a PPPoE
+ * session header or a label stack sets its DS_ENC_* bit in ds_pkt.encap (counted by stats).  SLL, SLL2, C-HDLC
  * and 802.11 reuse it, because their "protocol" fields are EtherTypes too.
  */
 #include "core/decode_int.h"
@@ -90,6 +91,7 @@ ds_outcome ds_dec_ethertype(uint16_t type, const uint8_t *p, size_t len, ds_pkt 
             /* TCI(2) inner type(2) */
             if (len < 4)
                 return DS_PKT_TRUNCATED;
+            out->encap |= DS_ENC_VLAN;
             type = (uint16_t)(p[2] << 8 | p[3]);
             p += 4;
             len -= 4;
@@ -104,6 +106,7 @@ ds_outcome ds_dec_ethertype(uint16_t type, const uint8_t *p, size_t len, ds_pkt 
                 return DS_PKT_TRUNCATED;
             if (p[0] != 0x11 || p[1] != 0x00)
                 return DS_PKT_NON_IP;   /* not a version 1 type 1 session data frame */
+            out->encap |= DS_ENC_PPPOE;
             size_t plen = (size_t)(p[4] << 8 | p[5]);
             p += 6;
             len -= 6;
@@ -114,6 +117,7 @@ ds_outcome ds_dec_ethertype(uint16_t type, const uint8_t *p, size_t len, ds_pkt 
         case DS_ETH_MPLS_UC:
         case DS_ETH_MPLS_MC:
             /* RFC 3032: 4-byte entries label(20) TC(3) S(1) TTL(8), until S is set. */
+            out->encap |= DS_ENC_MPLS;
             for (int labels = 0; labels < DS_MAX_MPLS; labels++) {
                 if (len < 4)
                     return DS_PKT_TRUNCATED;

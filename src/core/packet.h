@@ -2,6 +2,8 @@
  *
  * ds_decode() walks link layer -> IPv4/IPv6 (extension headers) -> TCP/UDP/ICMP/ICMPv6 using
  * only bounds-checked reads (core/bytes.h), and fills a ds_pkt.  It never reads past caplen.
+ * Tunnels (GRE, ERSPAN, VXLAN, GENEVE, IP in IP) are decapsulated: the ds_pkt describes the
+ * innermost packet, and `encap` says what it was carried in (docs/decoding.md).
  * The outcome says what kind of packet it was; only DS_PKT_OK packets carry a transport key.
  */
 #ifndef DS_PACKET_H
@@ -29,6 +31,24 @@ enum {
     DS_HAVE_L4 = 1u << 1,    /* sport/dport or icmp type/code valid */
     DS_HAVE_INNER = 1u << 2, /* an ICMP error quoted an inner IP header: inner_* valid */
 };
+
+/* Bit in ds_pkt.encap: the encapsulations the frame went through on the way to the packet that
+ * was decoded (docs/decoding.md, "Tunnels and encapsulations").  Each is counted once per frame,
+ * however many times it occurs (a QinQ stack is one DS_ENC_VLAN; ERSPAN rides on GRE: both). */
+enum {
+    DS_ENC_VLAN = 1u << 0,    /* IEEE 802.1Q / 802.1ad tags */
+    DS_ENC_MPLS = 1u << 1,    /* an MPLS label stack (RFC 3032) */
+    DS_ENC_PPPOE = 1u << 2,   /* a PPPoE session (RFC 2516) */
+    DS_ENC_GRE = 1u << 3,     /* GRE (RFC 2784, RFC 2890) */
+    DS_ENC_ERSPAN = 1u << 4,  /* ERSPAN type I, II or III over GRE */
+    DS_ENC_VXLAN = 1u << 5,   /* VXLAN, UDP port 4789 (RFC 7348) */
+    DS_ENC_GENEVE = 1u << 6,  /* GENEVE, UDP port 6081 (RFC 8926) */
+    DS_ENC_IPIP = 1u << 7,    /* IP in IP: protocol 4 (RFC 2003) or 41 (RFC 4213, RFC 2473) */
+};
+#define DS_ENC__COUNT 8
+/* Tunnels (GRE, VXLAN, GENEVE, IP in IP) entered before the packet is MALFORMED: a frame made of
+ * nothing but tunnels ends after a few steps. */
+#define DS_MAX_TUNNELS 4
 
 /* TCP flag bits as on the wire. */
 enum { DS_TH_FIN = 0x01, DS_TH_SYN = 0x02, DS_TH_RST = 0x04, DS_TH_PUSH = 0x08, DS_TH_ACK = 0x10,
@@ -60,6 +80,9 @@ typedef struct ds_pkt {
     /* ICMP / ICMPv6 */
     uint8_t icmp_type, icmp_code;
 
+    uint8_t encap;           /* DS_ENC_*: what the packet was carried in (0: nothing) */
+    uint8_t tunnels;         /* tunnels entered to reach it (at most DS_MAX_TUNNELS) */
+
     /* Transport payload (captured part) */
     const uint8_t *payload;
     uint32_t payload_len;    /* captured payload bytes available at payload */
@@ -75,11 +98,16 @@ typedef struct ds_pkt {
 ds_outcome ds_decode(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, ds_pkt *out);
 
 const char *ds_outcome_name(ds_outcome o);
+/* Name of the i-th DS_ENC_* bit (i = 0 .. DS_ENC__COUNT-1): "vlan", "mpls", ..., "ipip"; as in
+ * stats (JSON and table) and the store's enc_* columns. */
+const char *ds_encap_name(int i);
 
 /* The IPv4 source address of a plain Ethernet/IPv4 frame (no VLAN tag), read without decoding
  * the frame: 1 and *src (host order) when the frame is one, else 0 (decode it to know).  With
  * --threads N a thread reads every record but aggregates only the sources it owns; this lets it
- * skip the decode of the others.  It says nothing about whether the IPv4 header is valid. */
+ * skip the decode of the others.  It says nothing about whether the IPv4 header is valid.  A
+ * possible tunnel (GRE, IP in IP, UDP to 4789 or 6081, or UDP whose port was not captured) gives
+ * 0: its packet is the inner one, whose source only the decoder finds. */
 int ds_peek_ipv4_src(int linktype, const uint8_t *data, uint32_t caplen, uint32_t *src);
 
 #endif

@@ -6,6 +6,7 @@
  * header, limited by the UDP length when that is the smaller (datagram followed by padding).
  * A UDP length larger than the IP payload is not rejected: the ports are still right, and
  * tcpdump too prints such packets (flagged "bad length").
+ * A datagram to port 4789 or 6081 may carry a VXLAN or GENEVE tunnel (vxlan.c, geneve.c).
  */
 #include "core/decode_int.h"
 
@@ -30,5 +31,9 @@ ds_outcome ds_dec_udp(const uint8_t *p, size_t len, size_t claimed, ds_pkt *out)
         out->payload = p + 8;
         out->payload_len = (uint32_t)body;
     }
+    if (out->dport == DS_UDP_VXLAN)
+        return ds_dec_vxlan(p + 8, body, out);
+    if (out->dport == DS_UDP_GENEVE)
+        return ds_dec_geneve(p + 8, body, out);
     return DS_PKT_OK;
 }

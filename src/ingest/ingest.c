@@ -267,9 +267,13 @@ static inline __attribute__((always_inline)) ds_rc one_packet(worker *w, const d
             sensor = in->forced_any ? in->forced : -1;
         if (sensor < 0) {
             ds_agg_other(w->agg, in->home, o, o != DS_PKT_BAD_TIMESTAMP, p.ts_ns);
+            if (p.encap)
+                ds_agg_encap(w->agg, in->home, p.encap);
             return DS_OK;
         }
     }
+    if (p.encap)   /* counted in the row the packet is counted in */
+        ds_agg_encap(w->agg, sensor, p.encap);
     if (sensor >= 0 && !bad && ds_hours_add(&w->hours[sensor], (int64_t)(p.ts_ns / 3600000000000ULL), 1) != 0)
         return DS_ENOMEM;
     if (o != DS_PKT_OK) {

@@ -849,6 +849,10 @@ static void test_other_counters(void **state)
     ds_agg_other(a, -5, DS_PKT_TRUNCATED, 0, 100);
     ds_agg_other(b, 1, DS_PKT_MALFORMED, 0, 50);
     ds_agg_other(b, -1, DS_PKT_OK, 1, 60000);
+    ds_agg_encap(a, 0, DS_ENC_GRE | DS_ENC_ERSPAN);   /* encapsulations: one per bit, in the row given */
+    ds_agg_encap(a, 0, DS_ENC_GRE);
+    ds_agg_encap(a, 42, DS_ENC_IPIP);                 /* no such sensor: unattributed */
+    ds_agg_encap(b, 0, DS_ENC_VLAN | DS_ENC_GRE);
     ds_pkt p = pkt4(0x01020304, 0x0a000001, (uint64_t)DAY0 * 86400 * NS_PER_S, DS_PROTO_UDP, 161, 0);
     feed(b, 1, DAY0, 0, &p);
 
@@ -870,8 +874,15 @@ static void test_other_counters(void **state)
     assert_int_equal(s0->first_ns, 4000);
     assert_int_equal(s0->last_ns, 6000);
     assert_int_equal(s1->outcome[DS_PKT_MALFORMED], 1);
+    assert_int_equal(s0->encap[3], 2);   /* gre */
+    assert_int_equal(s0->encap[4], 1);   /* erspan */
+    assert_int_equal(s0->encap[0], 0);
+    assert_int_equal(u->encap[7], 1);    /* ipip */
 
     assert_int_equal(ds_agg_merge(a, b), DS_OK);
+    s0 = ds_agg_counts_of(a, 0);
+    assert_int_equal(s0->encap[3], 3);   /* merged: counters summed */
+    assert_int_equal(s0->encap[0], 1);
     u = ds_agg_counts_of(a, -1);
     s1 = ds_agg_counts_of(a, 1);
     assert_int_equal(u->outside, 1);

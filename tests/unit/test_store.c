@@ -633,6 +633,8 @@ static void test_sensor_stats(void **state)
         c.outcome[DS_PKT_FRAGMENT] = 3;
         c.outcome[DS_PKT_MALFORMED] = 4;
         c.outcome[DS_PKT_BAD_TIMESTAMP] = file;
+        for (int e = 0; e < DS_ENC__COUNT; e++)
+            c.encap[e] = (uint64_t)(e + 1) * file;   /* each column its own */
         c.first_ns = 1000u * file;
         c.last_ns = 5000u * file;
         assert_int_equal(s->ops->put_counts(s, f, ida, &c, &err), DS_OK);
@@ -658,6 +660,9 @@ static void test_sensor_stats(void **state)
     assert_int_equal(st[0].c.outcome[DS_PKT_FRAGMENT], 9);
     assert_int_equal(st[0].c.outcome[DS_PKT_MALFORMED], 12);
     assert_int_equal(st[0].c.outcome[DS_PKT_BAD_TIMESTAMP], 6);
+    for (int e = 0; e < DS_ENC__COUNT; e++)
+        assert_int_equal(st[0].c.encap[e], (e + 1) * 6);
+    assert_int_equal(st[1].c.encap[3], 0);
     assert_int_equal(st[0].c.first_ns, 1000);
     assert_int_equal(st[0].c.last_ns, 15000);
     assert_int_equal(st[0].files, 3);
@@ -680,7 +685,7 @@ static void test_sensor_stats(void **state)
 
 static void sql(const char *db, const char *stmt);
 
-/* A store whose counts table predates bad_timestamp gets the column at its next open; its old rows
+/* A store whose counts table predates bad_timestamp (and enc_*) gets the columns at its next open; its old rows
  * read as 0, and new rows are written by column name (the added column comes last there). */
 static void test_counts_added_column(void **state)
 {
@@ -703,6 +708,7 @@ static void test_counts_added_column(void **state)
     ds_agg_counts c = { .packets = 1, .first_ns = 900, .last_ns = 1000 };
     c.outcome[DS_PKT_BAD_TIMESTAMP] = 42;
     c.outcome[DS_PKT_UNKNOWN_LINK] = 1;
+    c.encap[3] = 9;   /* gre: a column added at open too */
     assert_int_equal(s->ops->put_counts(s, f, 0, &c, &err), DS_OK);
     commit_ok(s);
     ds_sensor_stats *st = NULL;
@@ -712,6 +718,8 @@ static void test_counts_added_column(void **state)
     assert_int_equal(st[0].c.packets, 11);
     assert_int_equal(st[0].c.outcome[DS_PKT_UNKNOWN_LINK], 7);
     assert_int_equal(st[0].c.outcome[DS_PKT_BAD_TIMESTAMP], 42);
+    assert_int_equal(st[0].c.encap[3], 9);
+    assert_int_equal(st[0].c.encap[0], 0);
     assert_int_equal(st[0].c.first_ns, 700);
     assert_int_equal(st[0].c.last_ns, 1000);
     assert_int_equal(st[0].files, 2);

@@ -82,6 +82,7 @@ typedef struct ds_pkt {
 
     uint8_t encap;           /* DS_ENC_*: what the packet was carried in (0: nothing) */
     uint8_t tunnels;         /* tunnels entered to reach it (at most DS_MAX_TUNNELS) */
+    uint8_t no_tunnels;      /* set by ds_decode_outer: tunnels are not entered */
 
     /* Transport payload (captured part) */
     const uint8_t *payload;
@@ -96,6 +97,12 @@ typedef struct ds_pkt {
 /* Decode one frame of the given LINKTYPE_* (pcap link-layer header type, not DLT_*).
  * `out` is fully overwritten; ts_ns is left 0 for the caller to set. */
 ds_outcome ds_decode(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, ds_pkt *out);
+
+/* The same frame decoded without entering any tunnel (GRE, IP in IP, VXLAN, GENEVE): the packet
+ * that carried it, as the wire shows it (GRE is 47/ip, VXLAN 4789/udp).  For a tunnel whose inner
+ * packet is for no darknet while the outer one was sent to one: GRE or IP-in-IP aimed at dark
+ * space (a Mirai GRE flood's inner destination is random) is the darknet's traffic. */
+ds_outcome ds_decode_outer(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, ds_pkt *out);
 
 const char *ds_outcome_name(ds_outcome o);
 /* Name of the i-th DS_ENC_* bit (i = 0 .. DS_ENC__COUNT-1): "vlan", "mpls", ..., "ipip"; as in

@@ -31,9 +31,9 @@ ds_outcome ds_dec_udp(const uint8_t *p, size_t len, size_t claimed, ds_pkt *out)
         out->payload = p + 8;
         out->payload_len = (uint32_t)body;
     }
-    if (out->dport == DS_UDP_VXLAN)
+    if (out->dport == DS_UDP_VXLAN && !out->no_tunnels)
         return ds_dec_vxlan(p + 8, body, out);
-    if (out->dport == DS_UDP_GENEVE)
+    if (out->dport == DS_UDP_GENEVE && !out->no_tunnels)
         return ds_dec_geneve(p + 8, body, out);
     return DS_PKT_OK;
 }

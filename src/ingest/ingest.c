@@ -246,6 +246,33 @@ static inline int decode_owned(const worker *w, const ds_record *r, ds_pkt *p, d
     return 1;
 }
 
+/* A tunnel whose inner packet is for no darknet: was the packet that carried it sent to one?
+ * Then that packet is the darknet's traffic (GRE or IP in IP aimed at dark space, such as a Mirai
+ * GRE flood, whose inner destination is random) and is counted as it came on the wire (47/ip);
+ * a mirrored feed's tunnel endpoint is not dark, and its inner packets count as before.  Out of
+ * line: only tunnelled packets for no darknet come here.  (The record's owner thread was chosen
+ * by the inner source; readers merge a source's records across threads' chunks, so counts stay
+ * exact.)  Returns the sensor, or -1 with p left as it was. */
+static __attribute__((noinline)) int outer_packet(const struct ds_ingest *in, const ds_record *r, ds_pkt *p,
+                                                 ds_outcome *o, uint32_t *off, int bad)
+{
+    ds_pkt q;
+    uint32_t qoff = 0;
+    ds_outcome qo = ds_decode_outer(r->linktype, r->data, r->caplen, r->wirelen, &q);
+    if (!(q.have & DS_HAVE_IP))
+        return -1;
+    int sensor = ds_darknet_find_offset(in->dn, &q.dst, &qoff);
+    if (in->forced >= 0 && sensor != in->forced)
+        sensor = in->forced_any ? in->forced : -1;
+    if (sensor < 0)
+        return -1;
+    q.ts_ns = p->ts_ns;
+    *p = q;
+    *o = bad ? DS_PKT_BAD_TIMESTAMP : qo;
+    *off = qoff;
+    return sensor;
+}
+
 /* The per-packet path.  bad: the record's timestamp is impossible (tsguard.h); it is decoded
  * only to be attributed to a sensor, and counted as bad_timestamp, even when outside.  Inlined by
  * force: with a second caller (the timestamp check's callback) gcc made it a call per packet
@@ -265,6 +292,8 @@ static inline __attribute__((always_inline)) ds_rc one_packet(worker *w, const d
         sensor = ds_darknet_find_offset(in->dn, &p.dst, &off);
         if (in->forced >= 0 && sensor != in->forced)
             sensor = in->forced_any ? in->forced : -1;
+        if (sensor < 0 && p.tunnels)
+            sensor = outer_packet(in, r, &p, &o, &off, bad);
         if (sensor < 0) {
             ds_agg_other(w->agg, in->home, o, o != DS_PKT_BAD_TIMESTAMP, p.ts_ns);
             if (p.encap)

@@ -376,6 +376,32 @@ static void build_udp_tunnel(frame *f, unsigned port, unsigned optw, unsigned gt
     ip4_done(f, l);
 }
 
+/* ds_decode_outer: the packet that carried the tunnel, as the wire shows it (GRE 47/ip with the
+ * outer addresses; VXLAN 4789/udp; IP in IP 4/ip), for a tunnel aimed at dark space whose inner
+ * packet is for no darknet (ingest's outer_packet). */
+static void test_decode_outer(void **state)
+{
+    (void)state;
+    frame f;
+    size_t g, in, u, ip;
+    ds_pkt p;
+    build_gre4(&f, 0x2000, &g, &in);
+    assert_int_equal(ds_decode_outer(1, f.b, (uint32_t)f.n, (uint32_t)f.n, &p), DS_PKT_OK);
+    assert_true(is_outer(&p));
+    assert_int_equal(p.proto, 47);
+    assert_int_equal(p.tunnels, 0);
+    assert_int_equal(p.encap, 0);
+    assert_int_equal(p.payload_len, f.n - g);     /* the whole GRE packet, as for any 47/ip */
+    assert_int_equal(ds_decode(1, f.b, (uint32_t)f.n, (uint32_t)f.n, &p), DS_PKT_OK);
+    assert_inner_syn4(&p, DS_ENC_GRE);            /* and the normal decode is unchanged after it */
+    build_udp_tunnel(&f, 4789, 0, 0x6558, &u, &in, &ip);
+    assert_int_equal(ds_decode_outer(1, f.b, (uint32_t)f.n, (uint32_t)f.n, &p), DS_PKT_OK);
+    assert_true(is_outer(&p));
+    assert_int_equal(p.proto, 17);
+    assert_int_equal(p.dport, 4789);
+    assert_int_equal(p.encap, 0);
+}
+
 static void test_vxlan_geneve(void **state)
 {
     (void)state;
@@ -554,6 +580,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gre_ipv4),
+        cmocka_unit_test(test_decode_outer),
         cmocka_unit_test(test_gre_not_decapsulated),
         cmocka_unit_test(test_gre_ipv6),
         cmocka_unit_test(test_gre_teb_mpls),

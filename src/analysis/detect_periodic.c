@@ -54,6 +54,9 @@
                                  * reaches with at most 1% probability (binomial, p = 1/7), the same 6
                                  * weeks as the 45% at 12 and 13 weeks (6 of 13: 0.6%), but 5 of 8 rather
                                  * than 4 (1.8%) when the outage leaves fewer weeks */
+#define WORKWEEK_SHARE 0.45     /* a working week: the weekend the two quietest days in 45% of the weeks */
+#define WORKWEEK_CHANCE 0.01    /* and as many weeks as noise (p = 1/21 a week) reaches with at most 1% */
+#define WORKWEEK_RATIO 1.2      /* and Monday-Friday at least 1.2x the weekend days */
 #define DAY_MIN_HOURS 12        /* a day with fewer observed hours is left out: its peak would be one of a few */
 #define WEEK_MIN_DAYS 5         /* a week with fewer observed days is left out, for the same reason */
 #define WEEKLY_MIN_WEEKS 4      /* and then 4 weeks seen: 3 weeks peak on one weekday by chance 0.3% of the
@@ -249,6 +252,8 @@ static size_t first_keys(hkey **order, size_t n)
 typedef struct found {
     const hkey *k;
     int weekly;
+    int workweek;           /* weekly by the working-week test only: no single peak weekday */
+    ds_workweek ww;
     ds_cycle_fit f;
     int dropped;
     char country[3];        /* a country with the same cycle, folded into a service's event */
@@ -321,7 +326,24 @@ static ds_rc emit(const ds_event_query *q, const found *fd, const ds_top_result 
     ds_fmt_day(q->from, 1, a_ja, sizeof a_ja);
     ds_fmt_day(q->to, 1, b_ja, sizeof b_ja);
     ds_fmt_count(v->packets, pk, sizeof pk);
-    if (fd->weekly) {
+    if (fd->weekly)
+        ds_event_evidence_add(v, "weeks_weekend_quietest", fd->ww.weeks ? (double)fd->ww.agree / (double)fd->ww.weeks : 0,
+                              NULL);
+    if (fd->weekly)
+        ds_event_evidence_add(v, "weekdays_to_weekend", fd->ww.ratio, NULL);
+    if (fd->workweek) {
+        ds_fmt_text(v->summary_en, sizeof v->summary_en,
+                 "From %s to %s, %s (%s) followed a working-week cycle: Monday to Friday were %.1f times the "
+                 "weekend, Saturday and Sunday were the two quietest days in %.0f%% of %zu weeks, and the "
+                 "autocorrelation at 7 days was %.2f.",
+                 a_en, b_en, what_en, pk, fd->ww.ratio, 100.0 * (double)fd->ww.agree / (double)fd->ww.weeks,
+                 fd->ww.weeks, f->acf);
+        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
+                 "%sから%sにかけて、%s（%sパケット）は平日に多く週末に少ない週周期で推移しました。月曜日から金曜日の量は"
+                 "週末の%.1f倍で、%zu週のうち%.0f%%の週で土曜日と日曜日が最も少なく、7日の自己相関は%.2fでした。",
+                 a_ja, b_ja, what_ja, pk, fd->ww.ratio, fd->ww.weeks,
+                 100.0 * (double)fd->ww.agree / (double)fd->ww.weeks, f->acf);
+    } else if (fd->weekly) {
         ds_event_evidence_add(v, "peak_weekday", (double)f->peak, WEEKDAY_EN[f->peak]);
         ds_fmt_text(v->summary_en, sizeof v->summary_en,
                  "From %s to %s, %s (%s) followed a 7-day cycle peaking on %ss: the %s level was %.1f times the "
@@ -411,6 +433,16 @@ static int weekly_recurs(const ds_cycle_fit *f, size_t dark_weeks, int dark)
     if ((double)agree / (double)weeks < WEEKLY_CONSISTENCY)
         return 0;
     return !dark || (f->cycles >= WEEKLY_MIN_WEEKS && by_chance(weeks, agree, 1.0 / 7) <= WEEKLY_CHANCE);
+}
+
+/* The working-week test (robust.h, ds_workweek_fit): Saturday and Sunday the two quietest days in
+ * WORKWEEK_SHARE of the weeks (an outage's weeks count as weeks that did not), a binomial tail of
+ * at most WORKWEEK_CHANCE for p = 1/21, and the weekdays WORKWEEK_RATIO x the weekend. */
+static int workweek(const ds_workweek *w, size_t dark_weeks)
+{
+    size_t weeks = w->weeks + dark_weeks;
+    return weeks >= WEEKLY_MIN_WEEKS && (double)w->agree >= WORKWEEK_SHARE * (double)weeks &&
+           by_chance(weeks, w->agree, 1.0 / 21) <= WORKWEEK_CHANCE && w->ratio >= WORKWEEK_RATIO;
 }
 
 /* Weeks (as ds_cycle_fit_run cuts them: from the first day of phase 0) with fewer than
@@ -518,10 +550,18 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
             fprintf(stderr, "weekly dim %u key %08x acf %.2f ratio %.2f cons %.2f peak %zu\n", k->dim, k->key, a->f.acf,
                     a->f.peak_ratio, a->f.consistency, a->f.peak);
         if (ds_cycle_fit_run(daily, (size_t)ndays, 7, wd0, 0, &a->f) == 0 && a->f.acf > WEEKLY_ACF &&
-            a->f.peak_ratio >= WEEKLY_PEAK_RATIO && weekly_recurs(&a->f, dark_weeks, dark)) {
-            a->k = k;
-            a->weekly = 1;
-            nfd++;
+            a->f.peak_ratio >= WEEKLY_PEAK_RATIO) {
+            ds_workweek_fit(daily, (size_t)ndays, wd0, &a->ww);
+            int one_day = weekly_recurs(&a->f, dark_weeks, dark), ww = workweek(&a->ww, dark_weeks);
+            if (getenv("DS_SERIES_DEBUG"))
+                fprintf(stderr, "workweek dim %u key %08x weeks %zu agree %zu ratio %.2f\n", k->dim, k->key, a->ww.weeks,
+                        a->ww.agree, a->ww.ratio);
+            if (one_day || ww) {
+                a->k = k;
+                a->weekly = 1;
+                a->workweek = !one_day;
+                nfd++;
+            }
         }
     }
     /* a country with the same cycle and peak as a service is that service's cycle */

@@ -534,3 +534,29 @@ double ds_cycle_smooth_ratio(const ds_cycle_fit *f, size_t period)
     }
     return sum > 0 ? mx / (sum / (double)period) : 0;
 }
+
+void ds_workweek_fit(const double *x, size_t n, size_t phase0, ds_workweek *out)
+{
+    memset(out, 0, sizeof *out);
+    if (phase0 >= 7)
+        return;
+    double wk = 0, we = 0;
+    for (size_t w = (7 - phase0) % 7; w + 7 <= n; w += 7) {
+        const double *y = x + w;   /* y[0] Sunday .. y[6] Saturday */
+        out->weeks++;
+        int seen = 1;
+        for (size_t i = 0; i < 7; i++)
+            seen &= isfinite(y[i]) != 0;
+        if (!seen)
+            continue;
+        double lo = y[1], hi = y[0] > y[6] ? y[0] : y[6];
+        for (size_t i = 2; i <= 5; i++)
+            if (y[i] < lo)
+                lo = y[i];
+        out->agree += hi < lo;
+        for (size_t i = 1; i <= 5; i++)
+            wk += y[i] / 5;
+        we += (y[0] + y[6]) / 2;
+    }
+    out->ratio = we > 0 ? wk / we : 0;
+}

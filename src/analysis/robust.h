@@ -125,4 +125,13 @@ int ds_cycle_fit_run(const double *x, size_t n, size_t period, size_t phase0, si
  * out, a cycle that rises and falls over hours stays.  Tukey's running median (Tukey 1977). */
 double ds_cycle_smooth_ratio(const ds_cycle_fit *f, size_t period);
 
+/* A working week (Monday to Friday high, the weekend low) in a daily series whose x[0] is weekday
+ * phase0 (0 Sunday): in each full week (Sunday to Saturday) with all 7 days seen, whether Saturday
+ * and Sunday are the two quietest days.  Five similar busy days split the weeks' single peaks
+ * (ds_cycle_fit_run's consistency), but not this: noise makes the weekend the two quietest days of a
+ * week with probability 2!5!/7! = 1/21.  weeks: full weeks in x; agree: those that did; ratio: mean
+ * of the weekdays / mean of the weekend days over the weeks seen (0 when the weekend is 0). */
+typedef struct ds_workweek { size_t weeks, agree; double ratio; } ds_workweek;
+void ds_workweek_fit(const double *x, size_t n, size_t phase0, ds_workweek *out);
+
 #endif

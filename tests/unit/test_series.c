@@ -212,6 +212,38 @@ static void test_two_spikes_in_a_week(void **state)
     }
 }
 
+/* A Monday-Friday cycle with a peak day 1.6x the others (docs/synth.md `weekdays`) on a busy
+ * service: five similar busy days split the weeks' single peaks below the 45% rule, but the weekend
+ * is the two quietest days of nearly every week (ds_workweek_fit); flat noise almost never is. */
+static void test_workweek(void **state)
+{
+    (void)state;
+    double x[91];
+    rng_state = 77;
+    for (size_t i = 0; i < 91; i++) {
+        size_t wd = i % 7;   /* x[0] a Sunday */
+        double cyc = wd == 0 || wd == 6 ? 60 : wd == 2 ? 600 : 375;
+        x[i] = noisy(1000) + noisy(cyc);
+    }
+    ds_cycle_fit f;
+    assert_int_equal(ds_cycle_fit_run(x, 91, 7, 0, 0, &f), 0);
+    ds_workweek w;
+    ds_workweek_fit(x, 91, 0, &w);
+    assert_int_equal(w.weeks, 13);
+    assert_true(w.agree >= 10);
+    assert_true(w.ratio > 1.2);
+    size_t hits = 0;
+    for (uint64_t seed = 1; seed <= 50; seed++) {
+        rng_state = 900 + seed;
+        for (size_t i = 0; i < 91; i++)
+            x[i] = noisy(1375);
+        ds_workweek_fit(x, 91, 3, &w);   /* x[0] a Wednesday: 12 full weeks */
+        assert_int_equal(w.weeks, 12);
+        hits += w.agree >= 6 || w.ratio >= 1.2;
+    }
+    assert_int_equal(hits, 0);
+}
+
 static void test_acf(void **state)
 {
     (void)state;
@@ -231,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_weekly_not_spike), cmocka_unit_test(test_daily_cycle),
         cmocka_unit_test(test_acf),              cmocka_unit_test(test_ramp_trimmed),
         cmocka_unit_test(test_spike_on_plateau), cmocka_unit_test(test_two_spikes_in_a_week),
+        cmocka_unit_test(test_workweek),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

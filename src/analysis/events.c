@@ -39,6 +39,7 @@ static const struct detector {
     { { "backscatter", NULL }, ds_detect_backscatter, 0, 0, 0, 0, 1 },
     { { "flood", "reflection", NULL }, ds_detect_floods, 0, 0, 0, 0, 1 },
     { { "scan", NULL }, ds_detect_scans, 0, 1, 0, 0, 9 },
+    { { "vertical_scan", NULL }, ds_detect_vertical, 1, 1, 0, 0, 5 },   /* cost: a guess */
     { { "spike", "surge", "new_service", "single_source", NULL }, ds_detect_series, 3, 0, 0, 1, 45 },
     { { "periodic_daily", "periodic_weekly", NULL }, ds_detect_periodic, 1, 1, 2, 0, 50 },
     { { "research_scanner", NULL }, ds_detect_research, 3, 2, 0, 0, 20 },   /* cost: a guess */

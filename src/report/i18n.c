@@ -1183,6 +1183,8 @@ static const struct phen_group { const char *type; int bulk; const char *en, *ja
     { "research_scanner", 0, NULL, NULL },
     { "tool", 1, "scanning tool campaigns were found", "件のスキャンツールによる活動を検知しました" },
     { "scan", 1, "scanners were detected", "件のスキャン送信元を検知しました" },
+    { "vertical_scan", 1, "vertical scans (many ports of a few addresses) were detected",
+      "件の垂直スキャン（少数のアドレスの多数のポートへのスキャン）を検知しました" },
 };
 #define NPHEN_GROUPS (sizeof PHEN_GROUPS / sizeof PHEN_GROUPS[0])
 

@@ -1,0 +1,506 @@
+/* detect_vertical.c: the `vertical_scan` events (issue #20): one source probing many ports of a
+ * few dark addresses, what `nmap` does by default (1,000 ports of each target).  The scan flows of
+ * core/scan.h are per (source, service) and need 25 addresses, so such a scan made no event.
+ *
+ * The taxonomy is Yegneswaran, Barford and Ullrich, "Internet Intrusions: Global Characteristics
+ * and Prevalence" (SIGMETRICS 2003): a vertical scan probes many ports of one host, a horizontal
+ * one a port across many hosts.  Thresholds (docs/detection.md, `vertical_scan`): a source-day
+ * with at least MIN_PORTS distinct TCP/UDP destination ports in scan-class packets (nmap -F probes
+ * 100 ports; Durumeric et al. 2014 take 100 as their horizontal threshold) on at most MAX_ADDRS
+ * dark addresses.  A source's qualifying days in the period are one event.
+ *
+ * Reading: one pass over SOURCES sums each source's per-chunk service counts per day (an upper
+ * bound of its distinct services: a source has a record per chunk), which leaves a few candidate
+ * source-days; one pass over SRCSVC counts their exact distinct ports; then, for the days of the
+ * candidates that pass, SOURCES and DSTMAP of that day alone give the address, country, ASN, first
+ * and last packet, tools and the dark addresses reached (dst1 or the DSTMAP union, records.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analysis/events_int.h"
+#include "core/fingerprint.h"
+#include "core/hash.h"
+#include "core/records.h"
+#include "util/textfmt.h"
+#include "util/timeutil.h"
+#include "util/grow.h"
+
+#define MIN_PORTS 100
+#define MAX_ADDRS 4
+#define MAX_SENS 8
+#define TOP_PORTS 5
+
+typedef struct cand {
+    uint64_t src;
+    int32_t day;
+    uint32_t ports;
+    uint64_t packets;               /* scan-class TCP/UDP packets, from SRCSVC */
+    int ok;                         /* ports >= MIN_PORTS (then, and addresses <= MAX_ADDRS) */
+    ds_ip ip;
+    uint32_t asn;
+    uint64_t first_ns, last_ns;
+    uint8_t tools;
+    size_t nsens;                   /* sensors reached; MAX_SENS + 1: more */
+    int64_t sensor[MAX_SENS];
+    uint8_t map[MAX_SENS][DS_DSTMAP_BYTES];
+} cand;
+
+typedef struct cand_list { cand *c; size_t n, cap; ds_u64set keys; } cand_list;
+
+typedef struct port_ent { uint64_t src; size_t ci; uint32_t service, packets; } port_ent;
+typedef struct port_list { port_ent *p; size_t n, cap; } port_list;
+
+/* ---- pass 1: SOURCES, services summed per (source, day) ---- */
+typedef struct sum_ent { uint64_t src; uint32_t sum, used; } sum_ent;
+typedef struct pre_ctx {
+    const ds_event_query *q;
+    int32_t day;
+    sum_ent *e;
+    size_t cap, n;
+    cand_list *out;
+} pre_ctx;
+
+static int pre_flush(pre_ctx *c)
+{
+    for (size_t i = 0; i < c->cap; i++)
+        if (c->e[i].used && c->e[i].sum >= MIN_PORTS) {
+            if (c->out->n == c->out->cap) {
+                cand *n = ds_grow(c->out->c, &c->out->cap, sizeof *n, 64);
+                if (!n)
+                    return -1;
+                c->out->c = n;
+            }
+            memset(&c->out->c[c->out->n], 0, sizeof(cand));
+            c->out->c[c->out->n].src = c->e[i].src;
+            c->out->c[c->out->n++].day = c->day;
+        }
+    if (c->cap)
+        memset(c->e, 0, c->cap * sizeof *c->e);
+    c->n = 0;
+    return 0;
+}
+
+static int pre_add(pre_ctx *c, uint64_t src, uint32_t services)
+{
+    if ((c->n + 1) * 2 > c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 4096;
+        sum_ent *e = calloc(cap, sizeof *e);
+        if (!e)
+            return -1;
+        for (size_t i = 0; i < c->cap; i++)
+            if (c->e[i].used) {
+                size_t j = (size_t)ds_mix64(c->e[i].src) & (cap - 1);
+                while (e[j].used)
+                    j = (j + 1) & (cap - 1);
+                e[j] = c->e[i];
+            }
+        free(c->e);
+        c->e = e;
+        c->cap = cap;
+    }
+    size_t i = (size_t)ds_mix64(src) & (c->cap - 1);
+    while (c->e[i].used && c->e[i].src != src)
+        i = (i + 1) & (c->cap - 1);
+    if (!c->e[i].used) {
+        c->e[i] = (sum_ent){ .src = src, .used = 1 };
+        c->n++;
+    }
+    c->e[i].sum += services;
+    return 0;
+}
+
+static ds_rc on_pre(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    (void)sensor_id;
+    pre_ctx *c = ctx;
+    if (day != c->day) {   /* chunks come in day order */
+        if (pre_flush(c) != 0)
+            return ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
+        c->day = day;
+    }
+    for (size_t i = 0; i < nrec; i++) {
+        const uint8_t *p = data + i * DS_REC_SOURCES;
+        ds_rec_source r;
+        if (!(p[19] & (1u << DS_CLASS_SCAN)))   /* class_mask (records.h) */
+            continue;
+        ds_rec_source_get(p, &r);
+        uint64_t key = ds_rec_source_key(p);
+        if (c->q->exclude && ds_u64set_has(c->q->exclude, key))
+            continue;
+        if (pre_add(c, key, r.services) != 0)
+            return ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
+    }
+    return DS_OK;
+}
+
+static int cand_cmp(const void *x, const void *y)
+{
+    const cand *a = x, *b = y;
+    if (a->src != b->src)
+        return a->src < b->src ? -1 : 1;
+    return (a->day > b->day) - (a->day < b->day);
+}
+
+static cand *cand_find(const cand_list *l, uint64_t src, int32_t day)
+{
+    if (!ds_u64set_has(&l->keys, src))
+        return NULL;
+    cand k = { .src = src, .day = day };
+    return bsearch(&k, l->c, l->n, sizeof *l->c, cand_cmp);
+}
+
+/* ---- pass 2: SRCSVC, the candidates' ports ---- */
+typedef struct svc_ctx { cand_list *cl; port_list *pl; } svc_ctx;
+
+static ds_rc on_svc(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    (void)sensor_id;
+    svc_ctx *c = ctx;
+    for (size_t i = 0; i < nrec; i++) {
+        ds_rec_srcsvc r;
+        ds_rec_srcsvc_get(data + i * DS_REC_SRCSVC, &r);
+        uint8_t proto = DS_SERVICE_PROTO(r.service);
+        if (r.cls != DS_CLASS_SCAN || (proto != 6 && proto != 17))
+            continue;
+        cand *k = cand_find(c->cl, r.src, day);
+        if (!k)
+            continue;
+        if (c->pl->n == c->pl->cap) {
+            port_ent *n = ds_grow(c->pl->p, &c->pl->cap, sizeof *n, 1024);
+            if (!n)
+                return ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
+            c->pl->p = n;
+        }
+        c->pl->p[c->pl->n++] = (port_ent){ r.src, (size_t)(k - c->cl->c), r.service, r.packets };
+    }
+    return DS_OK;
+}
+
+static int port_by_cand(const void *x, const void *y)
+{
+    const port_ent *a = x, *b = y;
+    if (a->ci != b->ci)
+        return a->ci < b->ci ? -1 : 1;
+    return (a->service > b->service) - (a->service < b->service);
+}
+
+static int port_by_src(const void *x, const void *y)
+{
+    const port_ent *a = x, *b = y;
+    if (a->src != b->src)
+        return a->src < b->src ? -1 : 1;
+    return (a->service > b->service) - (a->service < b->service);
+}
+
+static int port_by_packets(const void *x, const void *y)
+{
+    const port_ent *a = x, *b = y;
+    if (a->packets != b->packets)
+        return a->packets > b->packets ? -1 : 1;
+    return (a->service > b->service) - (a->service < b->service);
+}
+
+/* ---- pass 3: SOURCES and DSTMAP of a candidate's day ---- */
+static uint8_t *sens_map(cand *k, int64_t sensor_id)
+{
+    for (size_t s = 0; s < k->nsens && s < MAX_SENS; s++)
+        if (k->sensor[s] == sensor_id)
+            return k->map[s];
+    if (k->nsens >= MAX_SENS) {
+        k->nsens = MAX_SENS + 1;
+        return NULL;
+    }
+    k->sensor[k->nsens] = sensor_id;
+    return k->map[k->nsens++];
+}
+
+static ds_rc on_detail(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    (void)err;
+    cand_list *cl = ctx;
+    for (size_t i = 0; i < nrec; i++) {
+        const uint8_t *p = data + i * DS_REC_SOURCES;
+        cand *k = cand_find(cl, ds_rec_source_key(p), day);
+        if (!k || !k->ok)
+            continue;
+        ds_rec_source r;
+        ds_rec_source_get(p, &r);
+        k->ip = r.ip;
+        k->asn = r.asn;
+        if (!k->first_ns || r.first_ns < k->first_ns)
+            k->first_ns = r.first_ns;
+        if (r.last_ns > k->last_ns)
+            k->last_ns = r.last_ns;
+        k->tools |= r.tools;
+        uint8_t *m = sens_map(k, sensor_id);
+        if (m && r.dst1 && r.dst1 <= DS_DSTMAP_BYTES * 8)
+            m[(r.dst1 - 1) / 8] |= (uint8_t)(1u << ((r.dst1 - 1) % 8));
+    }
+    return DS_OK;
+}
+
+static ds_rc on_dstmap(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    (void)err;
+    cand_list *cl = ctx;
+    for (size_t i = 0; i < nrec; i++) {
+        ds_rec_dstmap r;
+        ds_rec_dstmap_get(data + i * DS_REC_DSTMAP, &r);
+        cand *k = cand_find(cl, r.src, day);
+        uint8_t *m = k && k->ok ? sens_map(k, sensor_id) : NULL;
+        for (size_t b = 0; m && b < DS_DSTMAP_BYTES; b++)
+            m[b] |= r.bits[b];
+    }
+    return DS_OK;
+}
+
+/* Sensors whose map indexes their addresses (at most 512 IPv4 addresses: core/agg.c). */
+typedef struct sens_exact { int64_t id[64]; size_t n; } sens_exact;
+
+static int is_exact(const sens_exact *se, int64_t id)
+{
+    for (size_t i = 0; i < se->n; i++)
+        if (se->id[i] == id)
+            return 1;
+    return 0;
+}
+
+/* Dark addresses of maps[0..n) (one per sensor) */
+static double addresses_of(const sens_exact *se, const int64_t *sensor, uint8_t (*maps)[DS_DSTMAP_BYTES], size_t n)
+{
+    double a = 0;
+    for (size_t s = 0; s < n; s++)
+        a += ds_dstmap_count(maps[s], is_exact(se, sensor[s]));
+    return a;
+}
+
+/* ---- the event of one source: its qualifying days cl->c[c0..c1) and their ports p[0..np) ---- */
+static void event_of(ds_event *v, const cand *c, size_t nc, port_ent *p, size_t np, const sens_exact *se,
+                     const ds_geo *geo)
+{
+    int64_t sensor[MAX_SENS];
+    uint8_t maps[MAX_SENS][DS_DSTMAP_BYTES];
+    size_t ns = 0;
+    uint64_t first = 0, last = 0, packets = 0;
+    unsigned tools = 0;
+    memset(maps, 0, sizeof maps);
+    for (size_t i = 0; i < nc; i++) {
+        for (size_t s = 0; s < c[i].nsens && s < MAX_SENS; s++) {
+            size_t t = 0;
+            while (t < ns && sensor[t] != c[i].sensor[s])
+                t++;
+            if (t == ns && ns == MAX_SENS)
+                continue;
+            if (t == ns)
+                sensor[ns++] = c[i].sensor[s];
+            for (size_t b = 0; b < DS_DSTMAP_BYTES; b++)
+                maps[t][b] |= c[i].map[s][b];
+        }
+        if (!first || (c[i].first_ns && c[i].first_ns < first))
+            first = c[i].first_ns;
+        if (c[i].last_ns > last)
+            last = c[i].last_ns;
+        tools |= c[i].tools;
+        packets += c[i].packets;
+    }
+    double addrs = addresses_of(se, sensor, maps, ns);
+    qsort(p, np, sizeof *p, port_by_packets);
+
+    ds_geo_info gi;
+    ds_geo_lookup(geo, &c[0].ip, &gi);
+    snprintf(v->type, sizeof v->type, "vertical_scan");
+    v->start_ns = first;
+    v->end_ns = last;
+    memcpy(v->country, gi.cc, 3);
+    v->sources = 1;
+    v->packets = packets;
+    ds_ip_format(&c[0].ip, v->top[0].addr, sizeof v->top[0].addr);
+    memcpy(v->top[0].cc, gi.cc, 3);
+    v->top[0].asn = gi.asn;
+    v->top[0].packets = packets;
+    v->ntop = 1;
+    char tl[64] = "", d0[16], d1[16], j0[DS_FMT_DAY_LEN], j1[DS_FMT_DAY_LEN], days[64];
+    if (tools)
+        ds_tools_format(tools, v->tool, sizeof v->tool);
+    ds_fmt_day_iso(c[0].day, d0, sizeof d0);
+    ds_fmt_day_iso(c[nc - 1].day, d1, sizeof d1);
+    ds_fmt_day(c[0].day, 1, j0, sizeof j0);
+    ds_fmt_day(c[nc - 1].day, 1, j1, sizeof j1);
+    if (nc == 1)
+        snprintf(days, sizeof days, "%s", d0);
+    else
+        snprintf(days, sizeof days, "%s to %s", d0, d1);
+
+    static const char *const top_name[TOP_PORTS] = { "top_port_1", "top_port_2", "top_port_3", "top_port_4",
+                                                     "top_port_5" };
+    char svc[TOP_PORTS][DS_SERVICE_STRLEN], list[128] = "";
+    size_t ntop = np < TOP_PORTS ? np : TOP_PORTS, o = 0;
+    ds_event_evidence_add(v, "ports", (double)np, "distinct TCP and UDP destination ports");
+    ds_event_evidence_add(v, "addresses", addrs, "dark addresses probed");
+    ds_event_evidence_add(v, "packets", (double)packets, "to TCP and UDP ports");
+    ds_event_evidence_add(v, "days", (double)nc, days);
+    for (size_t i = 0; i < ntop; i++) {
+        ds_service_format(p[i].service, svc[i], sizeof svc[i]);
+        ds_event_evidence_add(v, top_name[i], p[i].packets, svc[i]);
+        int w = snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "", svc[i]);
+        if (w > 0 && (size_t)w < sizeof list - o)
+            o += (size_t)w;
+    }
+    if (tools)
+        ds_event_evidence_add(v, "tool", tools, ds_tools_format(tools, tl, sizeof tl));
+    ds_event_evidence_add(v, "threshold_ports", MIN_PORTS, "in a day");
+    ds_event_evidence_add(v, "threshold_addresses", MAX_ADDRS, "at most, in a day");
+
+    const char *org = geo && gi.asn ? ds_geo_asn_org(geo, gi.asn) : NULL;
+    char src_en[200], src_ja[200], np_s[32], pk[32], ad[32], t0[32], t1[32], tool_en[80] = "", tool_ja[80] = "",
+        when_en[96], when_ja[128];
+    snprintf(src_en, sizeof src_en, "%s (%s, AS%u%s%s)", v->top[0].addr, gi.cc, (unsigned)gi.asn, org ? " " : "",
+             org ? org : "");
+    snprintf(src_ja, sizeof src_ja, "%s（%s、AS%u%s%s）", v->top[0].addr, gi.cc, (unsigned)gi.asn, org ? " " : "",
+             org ? org : "");
+    ds_fmt_count(np, np_s, sizeof np_s);
+    ds_fmt_count(packets, pk, sizeof pk);
+    snprintf(ad, sizeof ad, "%.0f", addrs);
+    time_t s0 = (time_t)(first / 1000000000ULL), s1 = (time_t)(last / 1000000000ULL);
+    struct tm tm0, tm1;
+    gmtime_r(&s0, &tm0);
+    gmtime_r(&s1, &tm1);
+    strftime(t0, sizeof t0, "%Y-%m-%d %H:%M", &tm0);
+    strftime(t1, sizeof t1, tm0.tm_yday == tm1.tm_yday && tm0.tm_year == tm1.tm_year ? "%H:%M" : "%Y-%m-%d %H:%M", &tm1);
+    if (nc == 1) {
+        snprintf(when_en, sizeof when_en, "from %s to %s UTC", t0, t1);
+        snprintf(when_ja, sizeof when_ja, "%s", j0);
+    } else {
+        snprintf(when_en, sizeof when_en, "on %zu days from %s to %s", nc, d0, d1);
+        snprintf(when_ja, sizeof when_ja, "%sから%sまでの%zu日間", j0, j1, nc);
+    }
+    if (tools) {
+        snprintf(tool_en, sizeof tool_en, " Tool: %s.", tl);
+        snprintf(tool_ja, sizeof tool_ja, "ツール: %s。", tl);
+    }
+    /* the most probed ports, unless every port had as many packets */
+    char most_en[160] = "", most_ja[160] = "";
+    if (np && p[0].packets > p[np - 1].packets) {
+        snprintf(most_en, sizeof most_en, " Most probed: %s.", list);
+        snprintf(most_ja, sizeof most_ja, "多かったポート: %s。", list);
+    }
+    ds_fmt_text(v->summary_en, sizeof v->summary_en,
+                "Vertical scan from %s: %s ports of %s dark address%s, %s packet%s %s.%s%s", src_en, np_s, ad,
+                addrs == 1 ? "" : "es", pk, packets == 1 ? "" : "s", when_en, most_en, tool_en);
+    ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
+                "%sから、ダークネットの%sアドレスの%sポートを調べる垂直スキャン（1台のホストの多数のポートへのスキャン）を"
+                "%sに観測しました（%sパケット）。%s%s",
+                src_ja, ad, np_s, when_ja, pk, most_ja, tool_ja);
+}
+
+ds_rc ds_detect_vertical(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
+{
+    cand_list cl = { 0 };
+    port_list pl = { 0 };
+    pre_ctx pc = { .q = q, .day = q->from - 1, .out = &cl };
+    ds_sensor_info *si = NULL;
+    size_t nsi = 0;
+    sens_exact se = { .n = 0 };
+    ds_rc rc = st->ops->scan(st, DS_CHUNK_SOURCES, q->sensor_id, q->from, q->to, on_pre, &pc, err);
+    if (rc == DS_OK && pre_flush(&pc) != 0)
+        rc = ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
+    if (rc != DS_OK || !cl.n)
+        goto out;
+    qsort(cl.c, cl.n, sizeof *cl.c, cand_cmp);
+    if (ds_u64set_init(&cl.keys, 64) != 0) {
+        rc = ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
+        goto out;
+    }
+    for (size_t i = 0; i < cl.n; i++)
+        if (ds_u64set_add(&cl.keys, cl.c[i].src) < 0) {
+            rc = ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
+            goto out;
+        }
+    svc_ctx sc = { &cl, &pl };
+    if ((rc = st->ops->scan(st, DS_CHUNK_SRCSVC, q->sensor_id, q->from, q->to, on_svc, &sc, err)) != DS_OK)
+        goto out;
+    /* distinct ports per candidate source-day (a source has a record per chunk) */
+    qsort(pl.p, pl.n, sizeof *pl.p, port_by_cand);
+    for (size_t i = 0; i < pl.n; i++) {
+        cand *k = &cl.c[pl.p[i].ci];
+        k->packets += pl.p[i].packets;
+        if (!i || pl.p[i - 1].ci != pl.p[i].ci || pl.p[i - 1].service != pl.p[i].service)
+            k->ports++;
+    }
+    for (size_t i = 0; i < cl.n; i++)
+        cl.c[i].ok = cl.c[i].ports >= MIN_PORTS;
+    for (size_t i = 0; i < cl.n; i++) {
+        /* the day's SOURCES and DSTMAP, once per day that has a candidate */
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = cl.c[j].ok && cl.c[j].day == cl.c[i].day;
+        if (!cl.c[i].ok || seen)
+            continue;
+        if ((rc = st->ops->scan(st, DS_CHUNK_SOURCES, q->sensor_id, cl.c[i].day, cl.c[i].day, on_detail, &cl, err)) !=
+                DS_OK ||
+            (rc = st->ops->scan(st, DS_CHUNK_DSTMAP, q->sensor_id, cl.c[i].day, cl.c[i].day, on_dstmap, &cl, err)) !=
+                DS_OK)
+            goto out;
+    }
+    if ((rc = st->ops->sensors(st, &si, &nsi, err)) != DS_OK)
+        goto out;
+    for (size_t i = 0; i < nsi && se.n < 64; i++)
+        if (si[i].v4_addresses && si[i].v4_addresses <= DS_DSTMAP_BYTES * 8 && si[i].darknet[0] &&
+            !strchr(si[i].darknet, ':'))
+            se.id[se.n++] = si[i].id;
+    for (size_t i = 0; i < cl.n; i++)
+        if (cl.c[i].ok)
+            cl.c[i].ok = cl.c[i].nsens && cl.c[i].nsens <= MAX_SENS &&
+                         addresses_of(&se, cl.c[i].sensor, cl.c[i].map, cl.c[i].nsens) <= MAX_ADDRS;
+    /* the qualifying days' ports, per source (ports of days that did not qualify are left out) */
+    size_t n = 0;
+    for (size_t i = 0; i < pl.n; i++)
+        if (cl.c[pl.p[i].ci].ok)
+            pl.p[n++] = pl.p[i];
+    qsort(pl.p, n, sizeof *pl.p, port_by_src);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {   /* one entry per (source, port), packets summed */
+        if (m && pl.p[m - 1].src == pl.p[i].src && pl.p[m - 1].service == pl.p[i].service) {
+            uint64_t s = (uint64_t)pl.p[m - 1].packets + pl.p[i].packets;
+            pl.p[m - 1].packets = s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+        } else {
+            pl.p[m++] = pl.p[i];
+        }
+    }
+    /* one event per source: cl and pl are both in source order */
+    size_t pi = 0;
+    for (size_t i = 0; i < cl.n;) {
+        size_t j = i;
+        while (j < cl.n && cl.c[j].src == cl.c[i].src)
+            j++;
+        size_t a = i, b = i;   /* the qualifying days, compacted to the front of [i, j) */
+        for (; b < j; b++)
+            if (cl.c[b].ok)
+                cl.c[a++] = cl.c[b];
+        if (a > i) {
+            while (pi < m && pl.p[pi].src < cl.c[i].src)
+                pi++;
+            size_t pj = pi;
+            while (pj < m && pl.p[pj].src == cl.c[i].src)
+                pj++;
+            ds_event *v = ds_events_add(out, err);
+            if (!v) {
+                rc = DS_ENOMEM;
+                goto out;
+            }
+            event_of(v, &cl.c[i], a - i, &pl.p[pi], pj - pi, &se, geo);
+            pi = pj;
+        }
+        i = j;
+    }
+out:
+    free(pc.e);
+    free(cl.c);
+    free(pl.p);
+    free(si);
+    ds_u64set_free(&cl.keys);
+    return rc;
+}

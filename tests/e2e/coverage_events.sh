@@ -34,6 +34,10 @@ def same(a, e):
     if e["type"] == "tool":    # per tool campaign (issue #20): its sources, lead country and span move
         return ((a["type"], a["service"], a.get("tool")) == (e["type"], e["service"], e.get("tool")) and
                 ts(a["start"]) <= ts(e["end"]) and ts(e["start"]) <= ts(a["end"]))
+    if e["type"] == "vertical_scan":   # per source over its days: the dark days move its span and ports
+        return (a["type"] == e["type"] and a["top_sources"][:1] and e["top_sources"][:1] and
+                a["top_sources"][0]["address"] == e["top_sources"][0]["address"] and
+                ts(a["start"]) <= ts(e["end"]) and ts(e["start"]) <= ts(a["end"]))
     if (a["type"], a["service"], a["country"], a.get("tool")) != (e["type"], e["service"], e["country"], e.get("tool")):
         return False
     if e["type"] in SERIES:

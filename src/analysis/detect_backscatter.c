@@ -66,6 +66,11 @@ static const char *const EVIDENCE_OF_KIND[DS_ATK__COUNT] = {
     "syn_ack_packets", "rst_packets", "echo_reply_packets", "port_unreachable_udp_packets",
     "port_unreachable_tcp_packets", "other_icmp_packets",
 };
+/* The same, as a reader says it (the sentence; the names above are JSON evidence keys). */
+static const char *const WORDS_OF_KIND[DS_ATK__COUNT] = {
+    "SYN-ACK", "RST", "ICMP echo reply", "ICMP port unreachable (UDP)", "ICMP port unreachable (TCP)",
+    "other ICMP",
+};
 
 ds_rc ds_detect_backscatter(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
 {
@@ -157,7 +162,7 @@ ds_rc ds_detect_backscatter(ds_store *st, const ds_geo *geo, const ds_event_quer
                  "Backscatter from %s (%s, AS%u%s%s): %s inferred from %s packets (%s%s%s) between %s and %s UTC "
                  "(%.0f min), peak %u packets in 60 s.",
                  v->top[0].addr, gi.cc, (unsigned)gi.asn, org ? " " : "", org ? org : "", ds_attack_kind_name(k), pk,
-                 EVIDENCE_OF_KIND[k], svc[0] ? ", " : "", svc, t0, t1, minutes, (unsigned)a->max_ppm);
+                 WORDS_OF_KIND[k], svc[0] ? ", " : "", svc, t0, t1, minutes, (unsigned)a->max_ppm);
         if (v->has_service)
             ds_service_label(v->service, svc, sizeof svc);
         ds_fmt_text(v->summary_ja, sizeof v->summary_ja,

@@ -125,7 +125,7 @@ grep -q '件/IP・日' q3ja.html || fail "Japanese html lacks 件/IP・日"
 grep -q '2023年' q3ja.html || fail "Japanese html lacks a Japanese date"
 grep -q '注目された現象' q3ja.html || fail "Japanese html lacks the notable phenomena section"
 # a report is for readers: no command lines or internal field names in its sentences (issue #20)
-LEAK='darkscope events|--type|internet_rate_pps|[0-9]e\+0[0-9]'
+LEAK='darkscope events|--type|internet_rate_pps|[a-z]+_packets|[0-9]e\+0[0-9]'
 for f in q3.html q3ja.html; do
     sed 's/data:image[^"]*//g' "$f" > text.tmp   # the embedded figures are base64
     if grep -Eq "$LEAK" text.tmp; then

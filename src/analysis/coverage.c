@@ -534,11 +534,3 @@ ds_rc ds_coverage_outages(const ds_coverage *c, ds_outage **out, size_t *n, ds_e
     *n = nv;
     return DS_OK;
 }
-
-ds_rc ds_coverage_span(ds_store *st, const ds_config *cfg, int32_t *first, int32_t *last, ds_err *err)
-{
-    /* HOURLY chunks exist exactly for the days that classified packets arrived on, and packets
-     * with impossible timestamps are not classified: the same days as the covered ones, without
-     * a second read of the coverage rows */
-    return st->ops->day_span(st, first, last, err);
-}

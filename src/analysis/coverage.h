@@ -93,7 +93,4 @@ double ds_coverage_hour_frac(const ds_coverage *c, int64_t sensor_id, int64_t ho
 /* Outages overlapping local days [c->from, c->to], by sensor name then start; caller frees. */
 ds_rc ds_coverage_outages(const ds_coverage *c, ds_outage **out, size_t *n, ds_err *err);
 
-/* The first and last local day with any covered hour (DS_ENOTFOUND when none): default periods. */
-ds_rc ds_coverage_span(ds_store *st, const ds_config *cfg, int32_t *first, int32_t *last, ds_err *err);
-
 #endif

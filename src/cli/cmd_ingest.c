@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "util/textfmt.h"
 #include "ingest/ingest.h"
+#include "ingest/tsguard.h"
 #include "util/timeutil.h"
 
 static void usage(FILE *f)
@@ -121,7 +122,8 @@ int ds_cmd_ingest_run(int argc, char **argv)
     }
     int64_t cover_from = 0, cover_to = 0;
     if (covers && (argc - optind != 1 || ds_span_parse(covers, &cover_from, &cover_to) != 0 ||
-                   cover_from < 631152000 /* 1990 */ || cover_to > (int64_t)time(NULL) + 86400)) {
+                   cover_from < (int64_t)DS_TSGUARD_MIN_S ||   /* the timestamp check's bounds, in seconds */
+                   cover_to > (int64_t)time(NULL) + (int64_t)DS_TSGUARD_AHEAD_S)) {
         fprintf(stderr, argc - optind != 1 ? "darkscope ingest: --covers names the span of one capture; give one file\n"
                                            : "darkscope ingest: --covers '%s': write FROM..TO with FROM before TO, each "
                                              "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] with an optional Z or +HH:MM, "

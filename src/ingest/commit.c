@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ingest/ingest_int.h"
 #include "ingest/tsguard.h"
@@ -47,9 +46,7 @@ static ds_rc put_coverage(ds_ingest *in, ds_store *store, const commit_ctx *c, c
         /* a span given with the file: taken when its times are possible (the timestamp check's
          * bounds); a live sensor whose clock is wrong reports a wrong span, and then the packets'
          * own span (their bad times already left out) is the one to keep */
-        uint64_t hi = ((uint64_t)time(NULL) + DS_TSGUARD_AHEAD_S) * DS_TSGUARD_NS;
-        if (in->cover_from_ns >= DS_TSGUARD_MIN_S * DS_TSGUARD_NS && in->cover_to_ns <= hi &&
-            in->cover_from_ns <= in->cover_to_ns) {
+        if (ds_tsguard_span_possible(in->cover_from_ns, in->cover_to_ns, p->now_s)) {
             first = in->cover_from_ns;
             last = in->cover_to_ns;
         } else {
@@ -209,14 +206,14 @@ out_free:
 }
 
 /* A pcapng file's interface statistics (isb_starttime .. isb_endtime) are taken as its capture span
- * (with its packets' span: whichever reaches further) only when they fit its packets: each end
- * within a week of the first and the last packet (a darknet
- * silent for longer than that was not capturing), and after 1990.  Writers get the units
+ * (with its packets' span: whichever reaches further) only when they are possible times (the
+ * timestamp check's bounds) and fit its packets: each end within a week of the first and the
+ * last packet (a darknet silent for longer than that was not capturing).  Writers get the units
  * wrong: one capture of the tcpdump test suite says its interface started in January 1970. */
 #define ISB_SLACK_NS (7ULL * 86400 * 1000000000ULL)
-static int isb_plausible(uint64_t from, uint64_t to, uint64_t first, uint64_t last)
+static int isb_plausible(uint64_t from, uint64_t to, uint64_t first, uint64_t last, uint64_t now_s)
 {
-    if (from < 631152000ULL * 1000000000ULL || to < from)   /* 1990-01-01 */
+    if (!ds_tsguard_span_possible(from, to, now_s))
         return 0;
     if (!first && !last)
         return to - from <= ISB_SLACK_NS;
@@ -224,13 +221,13 @@ static int isb_plausible(uint64_t from, uint64_t to, uint64_t first, uint64_t la
            to <= last + ISB_SLACK_NS;
 }
 
-void ingest_cover_isb(ds_ingest *in, const ds_reader *rd, uint64_t first_ns, uint64_t last_ns, const char *path,
+void ingest_cover_isb(ds_ingest *in, const ds_reader *rd, const ingest_parts *p, const char *path,
                       ds_ingest_result *res)
 {
-    uint64_t isb_from, isb_to;
+    uint64_t isb_from, isb_to, first_ns = p->first_ns, last_ns = p->last_ns;
     if (in->cover_source || !ds_reader_capture_span(rd, &isb_from, &isb_to))
         return;
-    if (!isb_plausible(isb_from, isb_to, first_ns, last_ns)) {
+    if (!isb_plausible(isb_from, isb_to, first_ns, last_ns, p->now_s)) {
         if (!res->warning[0])
             snprintf(res->warning, sizeof res->warning,
                      "%s: its interface statistics give a capture span that does not fit its packets; the "

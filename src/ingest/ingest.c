@@ -733,9 +733,9 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
     const ds_hours *hours[MAX_THREADS];
     for (int i = 0; i < nthreads; i++)
         hours[i] = w[i].hours;
-    ingest_parts parts = { aggs, hours, nthreads, 0, 0 };
+    ingest_parts parts = { aggs, hours, nthreads, 0, 0, now_s };
     file_span(aggs, nthreads, in->o.cfg->nsensors, &parts.first_ns, &parts.last_ns);
-    ingest_cover_isb(in, rd, parts.first_ns, parts.last_ns, path, res);
+    ingest_cover_isb(in, rd, &parts, path, res);
     rc = ingest_commit(in, &parts, &fm, &prior, res, err);
     res->commit_seconds = ds_now() - t1;
 out:

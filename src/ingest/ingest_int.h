@@ -31,6 +31,7 @@ typedef struct ingest_parts {
     const ds_hours *const *hours;   /* [n][nsensors] */
     int n;
     uint64_t first_ns, last_ns;
+    uint64_t now_s;                 /* the ingest's "now" (the timestamp check's), UNIX seconds */
 } ingest_parts;
 
 /* Before a regular file is decoded: is it stored already (DS_EEXIST), or does it continue a
@@ -39,7 +40,7 @@ ds_rc ingest_precheck(ds_ingest *in, ds_reader *rd, ds_file_meta *fm, ds_file_pr
                       ds_ingest_result *res, ds_err *err);
 /* A pcapng file's interface statistics as its coverage span, when they fit its packets (else a
  * warning in res); nothing when a span was declared. */
-void ingest_cover_isb(ds_ingest *in, const ds_reader *rd, uint64_t first_ns, uint64_t last_ns, const char *path,
+void ingest_cover_isb(ds_ingest *in, const ds_reader *rd, const ingest_parts *p, const char *path,
                       ds_ingest_result *res);
 /* The file's one transaction: chunks, coverage rows, counts, the supersede, COMMIT. */
 ds_rc ingest_commit(ds_ingest *in, const ingest_parts *p, const ds_file_meta *fm, const ds_file_prior *prior,

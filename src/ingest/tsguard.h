@@ -26,6 +26,14 @@
 /* A record may be up to a day ahead of the time of the ingest: clocks that are a little ahead,
  * and timezones mistaken for UTC (at most 14 h), stay in. */
 #define DS_TSGUARD_AHEAD_S 86400ull
+/* 1 when every instant of [from_ns, to_ns] is a possible time by the bounds above (now_s: the
+ * ingest's "now", UNIX seconds): a span given with a file (a live sensor's segment, pcapng
+ * interface statistics) is checked as its records are. */
+static inline int ds_tsguard_span_possible(uint64_t from_ns, uint64_t to_ns, uint64_t now_s)
+{
+    return from_ns >= DS_TSGUARD_MIN_S * DS_TSGUARD_NS && from_ns <= to_ns &&
+           to_ns / DS_TSGUARD_NS <= now_s + DS_TSGUARD_AHEAD_S;
+}
 /* G, the largest jump between neighbouring records that is never questioned: a day.  Records of
  * a capture are in time order up to small disorder (interfaces of a pcapng, an NTP step: seconds
  * to minutes); a day is far above that.  A spike of less than a day moves a period by at most a

@@ -26,17 +26,6 @@ static int in_scope(const ds_cov_sensor *s, int64_t sensor_id)
     return !sensor_id || s->id == sensor_id;
 }
 
-/* A sensor's usual traffic: its mean packets per observed hour over the loaded hours (0: none). */
-static double traffic(const ds_coverage *c, const ds_cov_sensor *s)
-{
-    double sum = 0, n = 0;
-    for (size_t h = 0; h < c->nhours; h++)
-        if (s->state[h] == DS_HOUR_COVERED) {
-            sum += s->packets[h];
-            n++;
-        }
-    return n > 0 ? sum / n : 0;
-}
 
 /* The observed share of day `day` for the query's sensors, weighted by each one's usual traffic
  * (what the sum over sensors loses when that sensor is dark); by addresses (coverage.h) when no
@@ -47,7 +36,7 @@ static double share(const ds_coverage *c, int64_t sensor_id, int32_t day)
         return ds_coverage_day_frac(c, sensor_id, day);
     double num = 0, den = 0;
     for (size_t i = 0; i < c->n; i++) {
-        double r = traffic(c, &c->s[i]);
+        double r = c->s[i].mean;
         num += r * ds_coverage_day_frac(c, c->s[i].id, day);
         den += r;
     }
@@ -77,11 +66,11 @@ void ds_cov_day_weights(const ds_coverage *c, int64_t sensor_id, int32_t from, i
 
 void ds_cov_hour_weights(const ds_coverage *c, int64_t sensor_id, int64_t hour0, size_t n, double *w)
 {
-    double r[64];   /* usual traffic of the first 64 sensors; more share the address weighting */
-    size_t nr = 0;
+    /* weighted by each sensor's usual traffic (its mean); past 64 sensors, by addresses */
+    size_t nr = ds_cov_known(c) && !sensor_id && c->n <= 64 ? c->n : 0;
     double den = 0;
-    for (size_t i = 0; ds_cov_known(c) && !sensor_id && i < c->n && i < 64; i++, nr++)
-        den += r[i] = traffic(c, &c->s[i]);
+    for (size_t i = 0; i < nr; i++)
+        den += c->s[i].mean;
     for (size_t k = 0; k < n; k++) {
         int64_t hour = hour0 + (int64_t)k;
         if (!ds_cov_known(c) || hour * 3600 < c->data_first || hour * 3600 >= c->data_last) {
@@ -89,12 +78,12 @@ void ds_cov_hour_weights(const ds_coverage *c, int64_t sensor_id, int64_t hour0,
             continue;
         }
         double f;
-        if (sensor_id || den <= 0 || c->n > 64) {
+        if (sensor_id || den <= 0 || !nr) {
             f = ds_coverage_hour_frac(c, sensor_id, hour);
         } else {
             double num = 0;
             for (size_t i = 0; i < nr; i++)
-                num += r[i] * ds_coverage_hour_frac(c, c->s[i].id, hour);
+                num += c->s[i].mean * ds_coverage_hour_frac(c, c->s[i].id, hour);
             f = num / den;
         }
         w[k] = f >= 1.0 - 1e-9 ? 1.0 : f >= DS_COV_MIN_FRAC ? f : 0.0;

@@ -319,6 +319,16 @@ static ds_rc load(ds_store *st, const ds_config *cfg, int32_t from, int32_t to, 
         infer(c, i, lc.seen[i]);
     }
     apply_declared(c, cfg);
+    for (size_t i = 0; i < c->n; i++) {
+        ds_cov_sensor *s = &c->s[i];
+        double sum = 0, nh = 0;
+        for (size_t h = 0; h < c->nhours; h++)
+            if (s->state[h] == DS_HOUR_COVERED) {
+                sum += s->packets[h];
+                nh++;
+            }
+        s->mean = nh > 0 ? sum / nh : 0;
+    }
     rc = DS_OK;
 out:
     if (rc == DS_ENOMEM)

@@ -46,6 +46,8 @@ typedef struct ds_cov_sensor {
     double usual;               /* quiet hourly rate (10th percentile of the hours of active days,
                                  * empty hours included); 0: none */
     double usual_day;           /* median packets a day of active days; 0: none */
+    double mean;                /* packets per covered hour over the loaded hours (0: none): how much
+                                 * the sum over sensors loses when this one is dark */
     uint8_t *state;             /* [nhours] DS_HOUR_* of UTC hour h0 + i */
     uint32_t *packets;          /* [nhours] packets received in that hour */
 } ds_cov_sensor;

@@ -59,6 +59,7 @@ static void make_coverage(ds_coverage *c, ds_cov_sensor s[2])
             s[i].state[h] = dark ? DS_HOUR_OUTAGE : DS_HOUR_COVERED;
             s[i].packets[h] = dark ? 0 : 500;
         }
+        s[i].mean = 500;   /* what ds_coverage_load derives: packets per covered hour */
     }
 }
 
@@ -108,6 +109,7 @@ static void test_day_weights(void **state)
     /* below DS_COV_MIN_FRAC: osaka with three times tokyo's traffic leaves a quarter */
     for (size_t h = 0; h < c.nhours; h++)
         s[1].packets[h] *= 3;
+    s[1].mean *= 3;
     ds_cov_day_weights(&c, 0, DAY0 + DARK0 + 1, DAY0 + DARK0 + 1, w1);
     assert_true(w1[0] == 0.0);
     free_coverage(s);

@@ -156,44 +156,64 @@ static ds_rc estimate(const uint32_t *v, const uint8_t *obs, size_t n, int64_t h
     return DS_OK;
 }
 
-/* The rates of a sensor that had no packet in the loaded hours, from its whole history: its
- * rows' hours laid out over the store's data span. */
+/* A sensor's rows' hours laid out over the store's data span (history_rates). */
 typedef struct hist_ctx {
-    int64_t sensor_id, h0;
+    const ds_coverage *c;
+    int64_t h0;
     size_t n;
-    uint32_t *v;
-    uint8_t *obs;
+    uint32_t **v;               /* per sensor position: its hours over the data span, or NULL when
+                                 * its rates came from the loaded hours */
+    uint8_t **obs;
 } hist_ctx;
 
 static ds_rc on_hist_row(void *ctx, const ds_coverage_row *r, ds_err *err)
 {
     hist_ctx *hc = ctx;
-    if (r->sensor_id != hc->sensor_id || !r->hours)
+    ptrdiff_t p = sensor_pos(hc->c, r->sensor_id);
+    if (p < 0 || !hc->v[p] || !r->hours)
         return DS_OK;
     for (size_t i = 0; i < r->nhours; i++) {
         int64_t h = r->hour0 + (int64_t)i - hc->h0;
         if (h < 0 || h >= (int64_t)hc->n)
             continue;
-        hc->obs[h] = 1;
-        hc->v[h] = r->hours[i] > UINT32_MAX - hc->v[h] ? UINT32_MAX : hc->v[h] + r->hours[i];
+        hc->obs[p][h] = 1;
+        hc->v[p][h] = r->hours[i] > UINT32_MAX - hc->v[p][h] ? UINT32_MAX : hc->v[p][h] + r->hours[i];
     }
     return DS_OK;
 }
 
-static ds_rc history_rates(ds_store *st, ds_coverage *c, ds_cov_sensor *s, ds_err *err)
+/* The rates of the sensors that had no packet in the loaded hours, from their whole history, in
+ * one read of the store's coverage rows for all of them. */
+static ds_rc history_rates(ds_store *st, ds_coverage *c, ds_err *err)
 {
-    if (!c->data_first || c->data_last <= c->data_first)
+    ds_rc rc = DS_OK;
+    size_t need = 0;
+    for (size_t i = 0; i < c->n; i++)
+        need += c->s[i].usual == 0 && c->s[i].usual_day == 0;
+    if (!need || !c->data_first || c->data_last <= c->data_first)
         return DS_OK;
-    hist_ctx hc = { s->id, c->data_first / 3600, (size_t)((c->data_last - c->data_first) / 3600), NULL, NULL };
-    ds_rc rc;
-    if (!(hc.v = calloc(hc.n, sizeof *hc.v)) || !(hc.obs = calloc(hc.n, 1))) {
+    hist_ctx hc = { c, c->data_first / 3600, (size_t)((c->data_last - c->data_first) / 3600),
+                    calloc(c->n, sizeof(uint32_t *)), calloc(c->n, sizeof(uint8_t *)) };
+    if (!hc.v || !hc.obs) {
         rc = ds_fail(err, DS_ENOMEM, "out of memory");
         goto out;
     }
+    for (size_t i = 0; i < c->n; i++)
+        if (c->s[i].usual == 0 && c->s[i].usual_day == 0 &&
+            (!(hc.v[i] = calloc(hc.n, sizeof(uint32_t))) || !(hc.obs[i] = calloc(hc.n, 1)))) {
+            rc = ds_fail(err, DS_ENOMEM, "out of memory");
+            goto out;
+        }
     if ((rc = st->ops->coverage_scan(st, 0, UINT64_MAX, on_hist_row, &hc, err)) != DS_OK)
         goto out;
-    rc = estimate(hc.v, hc.obs, hc.n, hc.h0, &s->usual, &s->usual_day, err);
+    for (size_t i = 0; i < c->n && rc == DS_OK; i++)
+        if (hc.v[i])
+            rc = estimate(hc.v[i], hc.obs[i], hc.n, hc.h0, &c->s[i].usual, &c->s[i].usual_day, err);
 out:
+    for (size_t i = 0; i < c->n; i++) {
+        free(hc.v ? hc.v[i] : NULL);
+        free(hc.obs ? hc.obs[i] : NULL);
+    }
     free(hc.v);
     free(hc.obs);
     return rc;
@@ -314,10 +334,11 @@ static ds_rc load(ds_store *st, const ds_config *cfg, int32_t from, int32_t to, 
         ds_cov_sensor *s = &c->s[i];
         if ((rc = estimate(s->packets, lc.seen[i], c->nhours, c->h0, &s->usual, &s->usual_day, err)) != DS_OK)
             goto out;
-        if (s->usual == 0 && s->usual_day == 0 && (rc = history_rates(st, c, s, err)) != DS_OK)
-            goto out;
-        infer(c, i, lc.seen[i]);
     }
+    if ((rc = history_rates(st, c, err)) != DS_OK)
+        goto out;
+    for (size_t i = 0; i < c->n; i++)
+        infer(c, i, lc.seen[i]);
     apply_declared(c, cfg);
     for (size_t i = 0; i < c->n; i++) {
         ds_cov_sensor *s = &c->s[i];

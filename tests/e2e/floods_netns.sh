@@ -19,17 +19,7 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT
-A() { ip netns exec $NA "$@"; }
-B() { ip netns exec $NB "$@"; }
-ip link add vA netns $NA type veth peer name vB netns $NB
-for ns in $NA $NB; do
-    ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    ip netns exec $ns ip link set lo up
-done
-A ip addr add 192.0.2.1/30 dev vA; A ip link set vA up
-B ip addr add 192.0.2.2/30 dev vB; B ip link set vB up
-A ip route add 198.51.100.0/24 via 192.0.2.2
-B sysctl -qw net.ipv4.ip_forward=0
+netns_veth_pair
 B tcpdump -i vB -U -w "$T/flood.pcap" 'dst net 198.51.100.0/24' 2> "$T/tcpdump.txt" &
 TCPD=$!
 sleep 1

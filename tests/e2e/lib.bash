@@ -65,3 +65,22 @@ int main(int argc, char **argv)
 EOF
     cc -O2 -o xxh xxh.c -lxxhash || skip "cannot build the XXH3 helper (libxxhash-dev)"
 }
+
+# The namespaces $NA and $NB (made by the caller, which deletes them in its EXIT trap) joined by a
+# veth pair: vA (192.0.2.1) in A, the sender's side, and vB (192.0.2.2) in B, the sensor's; IPv6
+# off, 198.51.100.0/24 routed from A to B, and B forwarding nothing, so nothing leaves the pair.
+# A and B run a command in each.
+A() { ip netns exec "$NA" "$@"; }
+B() { ip netns exec "$NB" "$@"; }
+netns_veth_pair() {
+    ip link add vA netns "$NA" type veth peer name vB netns "$NB"
+    local ns
+    for ns in "$NA" "$NB"; do
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+        ip netns exec "$ns" ip link set lo up
+    done
+    A ip addr add 192.0.2.1/30 dev vA; A ip link set vA up
+    B ip addr add 192.0.2.2/30 dev vB; B ip link set vB up
+    A ip route add 198.51.100.0/24 via 192.0.2.2
+    B sysctl -qw net.ipv4.ip_forward=0
+}

@@ -32,6 +32,17 @@ static void rate_basis(ds_report_coverage *c, const ds_report *r)
     }
 }
 
+/* No coverage known (a backend without it, or a store without a single row): every day of both
+ * periods counts whole, as before coverage was kept. */
+static void calendar(ds_report_coverage *c, const ds_report *r)
+{
+    for (int32_t i = 0; i < r->days; i++)
+        c->day_frac[i] = 1.0;
+    c->addr_days = (double)r->cur.addresses * r->days;
+    c->prev_addr_days = r->o.compare ? (double)r->previous.addresses * ds_period_days(&r->prev) : 0.0;
+    rate_basis(c, r);
+}
+
 ds_rc ds_report_coverage_load(ds_store *st, ds_report *r, ds_err *err)
 {
     ds_report_coverage *c = &r->coverage;
@@ -42,11 +53,7 @@ ds_rc ds_report_coverage_load(ds_store *st, ds_report *r, ds_err *err)
     if (!(c->day_frac = calloc(r->days > 0 ? (size_t)r->days : 1, sizeof *c->day_frac)))
         return ds_fail(err, DS_ENOMEM, "out of memory building the report");
     if (!st->ops->coverage_scan) {   /* a backend without coverage: every day counts */
-        for (int32_t i = 0; i < r->days; i++)
-            c->day_frac[i] = 1.0;
-        c->addr_days = (double)r->cur.addresses * r->days;
-        c->prev_addr_days = r->o.compare ? (double)r->previous.addresses * ds_period_days(&r->prev) : 0.0;
-        rate_basis(c, r);
+        calendar(c, r);
         return DS_OK;
     }
     if ((rc = ds_coverage_load(st, r->o.cfg, r->o.period.from, r->o.period.to, &cur, err)) != DS_OK)
@@ -57,12 +64,8 @@ ds_rc ds_report_coverage_load(ds_store *st, ds_report *r, ds_err *err)
     c->data_last = cur->data_last;
     c->known = cur->data_first || cur->data_last;
     if (!c->known) {
-        for (int32_t i = 0; i < r->days; i++)
-            c->day_frac[i] = 1.0;
-        c->addr_days = (double)r->cur.addresses * r->days;
-        c->prev_addr_days = r->o.compare ? (double)r->previous.addresses * ds_period_days(&r->prev) : 0.0;
+        calendar(c, r);
         rc = DS_OK;
-        rate_basis(c, r);
         goto out;
     }
     /* no sensor of the report observed a single hour: say so instead of printing empty tables */

@@ -8,16 +8,11 @@
  * whose BLOB is not whole uint32s is reported as damaged, never guessed at).
  */
 #include "store/sqlite_coverage.h"
+#include "store/sqlite_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static ds_rc cov_fail(sqlite3 *db, const char *name, const char *what, ds_err *err)
-{
-    int code = sqlite3_errcode(db);
-    ds_rc rc = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? DS_EBUSY : DS_ESTORE;
-    return ds_fail(err, rc, "store %s: %s: %s", name, what, sqlite3_errmsg(db));
-}
 
 ds_rc ds_sqlite_coverage_put(sqlite3 *db, const char *name, const ds_coverage_row *row, ds_err *err)
 {
@@ -40,7 +35,7 @@ ds_rc ds_sqlite_coverage_put(sqlite3 *db, const char *name, const ds_coverage_ro
         }
     }
     if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO coverage VALUES(?,?,?,?,?,?,?)", -1, &q, NULL) != SQLITE_OK) {
-        rc = cov_fail(db, name, "coverage", err);
+        rc = ds_sqlite_fail(db, "coverage", err);
         goto out;
     }
     sqlite3_bind_int64(q, 1, row->file_id);
@@ -54,7 +49,7 @@ ds_rc ds_sqlite_coverage_put(sqlite3 *db, const char *name, const ds_coverage_ro
     else
         sqlite3_bind_null(q, 7);
     if (sqlite3_step(q) != SQLITE_DONE)
-        rc = cov_fail(db, name, "coverage", err);
+        rc = ds_sqlite_fail(db, "coverage", err);
 out:
     sqlite3_finalize(q);
     free(blob);
@@ -76,7 +71,7 @@ ds_rc ds_sqlite_coverage_scan(sqlite3 *db, const char *name, uint64_t from_ns, u
     if (sqlite3_prepare_v2(db, "SELECT file_id, sensor_id, source, first_ns, last_ns, hour0, hours FROM coverage"
                                " WHERE first_ns <= ? AND last_ns >= ? ORDER BY sensor_id, first_ns, file_id",
                            -1, &q, NULL) != SQLITE_OK)
-        return cov_fail(db, name, "coverage", err);
+        return ds_sqlite_fail(db, "coverage", err);
     sqlite3_bind_int64(q, 1, (sqlite3_int64)to_ns);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)from_ns);
     while ((st = sqlite3_step(q)) == SQLITE_ROW) {
@@ -117,7 +112,7 @@ ds_rc ds_sqlite_coverage_scan(sqlite3 *db, const char *name, uint64_t from_ns, u
             break;
     }
     if (rc == DS_OK && st != SQLITE_DONE)
-        rc = cov_fail(db, name, "coverage", err);
+        rc = ds_sqlite_fail(db, "coverage", err);
     sqlite3_finalize(q);
     free(hours);
     return rc;
@@ -128,7 +123,7 @@ ds_rc ds_sqlite_coverage_span(sqlite3 *db, const char *name, uint64_t *first_ns,
     sqlite3_stmt *q = NULL;
     ds_rc rc = DS_ENOTFOUND;
     if (sqlite3_prepare_v2(db, "SELECT min(first_ns), max(last_ns) FROM coverage", -1, &q, NULL) != SQLITE_OK)
-        return cov_fail(db, name, "coverage", err);
+        return ds_sqlite_fail(db, "coverage", err);
     int st = sqlite3_step(q);
     if (st == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
         sqlite3_int64 f = sqlite3_column_int64(q, 0), l = sqlite3_column_int64(q, 1);
@@ -141,7 +136,7 @@ ds_rc ds_sqlite_coverage_span(sqlite3 *db, const char *name, uint64_t *first_ns,
             rc = DS_OK;
         }
     } else if (st != SQLITE_ROW) {
-        rc = cov_fail(db, name, "coverage", err);
+        rc = ds_sqlite_fail(db, "coverage", err);
     }
     sqlite3_finalize(q);
     return rc;

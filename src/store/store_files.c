@@ -16,6 +16,7 @@
  * tombstone of kind 0 (no scan asks for kind 0) instead of being deleted.
  */
 #include "store/store_files.h"
+#include "store/sqlite_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -26,12 +27,7 @@ static const char *const FILE_TABLES[] = { "counts", "coverage" };
 
 static const char *db_name(sqlite3 *db) { return sqlite3_db_filename(db, "main"); }
 
-static ds_rc fail(sqlite3 *db, ds_err *err, const char *what)
-{
-    int code = sqlite3_errcode(db);
-    return ds_fail(err, code == SQLITE_BUSY || code == SQLITE_LOCKED ? DS_EBUSY : DS_ESTORE, "store %s: %s: %s",
-                   db_name(db), what, sqlite3_errmsg(db));
-}
+static ds_rc fail(sqlite3 *db, ds_err *err, const char *what) { return ds_sqlite_fail(db, what, err); }
 
 static void text(sqlite3_stmt *q, int col, char *out, size_t len)
 {

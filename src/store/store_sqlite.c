@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "store/sqlite_coverage.h"
+#include "store/sqlite_int.h"
 #include "store/store.h"
 #include "store/store_files.h"
 #include "util/grow.h"
@@ -245,12 +246,14 @@ static const char SCHEMA[] =
 
 static const char *db_name(sqlite_store *s) { return sqlite3_db_filename(s->db, "main"); }
 
-static ds_rc db_fail(sqlite_store *s, ds_err *err, const char *what)
+ds_rc ds_sqlite_fail(sqlite3 *db, const char *what, ds_err *err)
 {
-    int code = sqlite3_errcode(s->db);
+    int code = sqlite3_errcode(db);
     ds_rc rc = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? DS_EBUSY : DS_ESTORE;
-    return ds_fail(err, rc, "store %s: %s: %s", db_name(s), what, sqlite3_errmsg(s->db));
+    return ds_fail(err, rc, "store %s: %s: %s", sqlite3_db_filename(db, "main"), what, sqlite3_errmsg(db));
 }
+
+static ds_rc db_fail(sqlite_store *s, ds_err *err, const char *what) { return ds_sqlite_fail(s->db, what, err); }
 
 static ds_rc exec(sqlite_store *s, const char *sql, ds_err *err)
 {

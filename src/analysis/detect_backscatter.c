@@ -57,19 +57,9 @@ static ds_attack_kind main_kind(const ds_attack *a)
     return (ds_attack_kind)best;
 }
 
-static const char *const KIND_JA[DS_ATK__COUNT] = {
-    "SYNフラッド攻撃", "SYNフラッド攻撃（閉じたポート）またはTCPフラッド攻撃", "ICMP Echo（ping）フラッド攻撃",
-    "UDPフラッド攻撃", "TCPフラッド攻撃（ICMPエラー）", "その他のICMP応答を伴うフラッド攻撃",
-};
-
 static const char *const EVIDENCE_OF_KIND[DS_ATK__COUNT] = {
     "syn_ack_packets", "rst_packets", "echo_reply_packets", "port_unreachable_udp_packets",
     "port_unreachable_tcp_packets", "other_icmp_packets",
-};
-/* The same, as a reader says it (the sentence; the names above are JSON evidence keys). */
-static const char *const WORDS_OF_KIND[DS_ATK__COUNT] = {
-    "SYN-ACK", "RST", "ICMP echo reply", "ICMP port unreachable (UDP)", "ICMP port unreachable (TCP)",
-    "other ICMP",
 };
 
 ds_rc ds_detect_backscatter(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
@@ -132,7 +122,6 @@ ds_rc ds_detect_backscatter(ds_store *st, const ds_geo *geo, const ds_event_quer
         v->top[0].asn = gi.asn;
         v->top[0].packets = a->packets;
         v->ntop = 1;
-        double minutes = (double)(a->end_ns - a->start_ns) / 60e9;
         ds_event_evidence_add(v, "packets", (double)a->packets, NULL);
         ds_event_evidence_add(v, "duration_s", (double)(a->end_ns - a->start_ns) / 1e9, NULL);
         ds_event_evidence_add(v, "peak_packets_per_60s", (double)a->max_ppm, NULL);
@@ -143,33 +132,6 @@ ds_rc ds_detect_backscatter(ds_store *st, const ds_geo *geo, const ds_event_quer
             ds_event_evidence_add(v, "distinct_answers", (double)a->responses, a->responses >= 255 ? "at least" : NULL);
         ds_event_evidence_add(v, "victim_asn", (double)gi.asn, NULL);
         ds_event_evidence_add(v, "inferred_attack", (double)k, ds_attack_kind_name(k));
-        const char *org = geo && gi.asn ? ds_geo_asn_org(geo, gi.asn) : NULL;
-        char pk[32], t0[32], t1[32], j0[48], j1[48], svc[32] = "";
-        time_t s0 = (time_t)(a->start_ns / 1000000000ULL), s1 = (time_t)(a->end_ns / 1000000000ULL);
-        struct tm tm0, tm1;
-        gmtime_r(&s0, &tm0);
-        gmtime_r(&s1, &tm1);
-        strftime(t0, sizeof t0, "%Y-%m-%d %H:%M", &tm0);
-        strftime(t1, sizeof t1, "%Y-%m-%d %H:%M", &tm1);
-        snprintf(j0, sizeof j0, "%d年%d月%d日%02d:%02d", tm0.tm_year + 1900, tm0.tm_mon + 1, tm0.tm_mday, tm0.tm_hour,
-                 tm0.tm_min);
-        snprintf(j1, sizeof j1, "%d年%d月%d日%02d:%02d", tm1.tm_year + 1900, tm1.tm_mon + 1, tm1.tm_mday, tm1.tm_hour,
-                 tm1.tm_min);
-        ds_fmt_count(a->packets, pk, sizeof pk);
-        if (v->has_service)
-            ds_service_format(v->service, svc, sizeof svc);
-        ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                 "Backscatter from %s (%s, AS%u%s%s): %s inferred from %s packets (%s%s%s) between %s and %s UTC "
-                 "(%.0f min), peak %u packets in 60 s.",
-                 v->top[0].addr, gi.cc, (unsigned)gi.asn, org ? " " : "", org ? org : "", ds_attack_kind_name(k), pk,
-                 WORDS_OF_KIND[k], svc[0] ? ", " : "", svc, t0, t1, minutes, (unsigned)a->max_ppm);
-        if (v->has_service)
-            ds_service_label(v->service, svc, sizeof svc);
-        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                 "%s（%s、AS%u%s%s）からのバックスキャッタを%sから%s（UTC、約%.0f分間）に%sパケット観測しました"
-                 "（60秒あたり最大%u件%s%s）。%sを受けていたと推定されます。",
-                 v->top[0].addr, gi.cc, (unsigned)gi.asn, org ? " " : "", org ? org : "", j0, j1, minutes, pk,
-                 (unsigned)a->max_ppm, svc[0] ? "、" : "", svc, KIND_JA[k]);
     }
 out:
     free(l.a);

@@ -74,18 +74,6 @@ ds_rc ds_floods_load(ds_store *st, const ds_event_query *q, ds_flood_list *l, ds
     return DS_OK;
 }
 
-static void fmt_time(uint64_t ns, int ja, char *buf, size_t len)
-{
-    time_t s = (time_t)(ns / 1000000000ULL);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    if (ja)
-        snprintf(buf, len, "%d年%d月%d日%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                 tm.tm_min, tm.tm_sec);
-    else
-        strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 static const char *const REFL_KIND[4] = { "SYN-ACK", "RST", "ICMP", "UDP" };
 
 ds_rc ds_detect_floods(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
@@ -134,59 +122,6 @@ ds_rc ds_detect_floods(ds_store *st, const ds_geo *geo, const ds_event_query *q,
             for (int k = 0; k < 4; k++)
                 if (f->kinds[k])
                     ds_event_evidence_add(v, "packets_of_kind", (double)f->kinds[k], REFL_KIND[k]);
-        char pk[32], src[32], rate[32], peak[32], t0[40], t1[40], j0[48], j1[48], svc[32] = "", svcl[32] = "",
-            when[32], whenj[32], kc[4][32];
-        ds_fmt_count(f->max_ppm, peak, sizeof peak);
-        for (int k = 0; k < 4; k++)
-            ds_fmt_count(f->kinds[k], kc[k], sizeof kc[k]);
-        ds_fmt_count(f->packets, pk, sizeof pk);
-        ds_fmt_count(f->sources, src, sizeof src);
-        ds_fmt_count((uint64_t)(pps + 0.5), rate, sizeof rate);
-        fmt_time(f->start_ns, 0, t0, sizeof t0);
-        fmt_time(f->end_ns, 0, t1, sizeof t1);
-        fmt_time(f->start_ns, 1, j0, sizeof j0);
-        fmt_time(f->end_ns, 1, j1, sizeof j1);
-        if (dur < 1) {
-            snprintf(when, sizeof when, "under a second");
-            snprintf(whenj, sizeof whenj, "1秒未満");
-        } else if (dur < 120) {
-            snprintf(when, sizeof when, "%.0f s", dur);
-            snprintf(whenj, sizeof whenj, "%.0f秒間", dur);
-        } else {
-            snprintf(when, sizeof when, "%.0f min", dur / 60);
-            snprintf(whenj, sizeof whenj, "約%.0f分間", dur / 60);
-        }
-        if (port_main) {
-            ds_service_format(v->service, svc, sizeof svc);
-            ds_service_label(v->service, svcl, sizeof svcl);
-        }
-        /* one or two packets a source, as random spoofed sources give (most once) */
-        int spoofed = f->sources && f->packets <= 2 * (uint64_t)f->sources;
-        if (!refl) {
-            ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                        "A flood aimed at the darknet address %s%s%s: %s packets from about %s sources between %s and %s "
-                        "UTC (%s), %s packets a second, at most %s in 60 s.%s",
-                        v->top[0].addr, svc[0] ? ", " : "", svc, pk, src, t0, t1, when, rate, peak,
-                        spoofed ? " Most sources sent one packet each, as from spoofed, random addresses." : "");
-            ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                        "ダークネットのアドレス%s%s%sを狙ったフラッド攻撃を%sから%s（UTC、%s）に観測しました。"
-                        "約%s件の送信元から%sパケット（毎秒%sパケット、60秒あたり最大%s件）でした。%s",
-                        v->top[0].addr, svcl[0] ? "の" : "", svcl, j0, j1, whenj, src, pk, rate, peak,
-                        spoofed ? "送信元の多くは1パケットのみで、偽装されたランダムな送信元アドレスと見られます。" : "");
-        } else {
-            ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                        "The darknet address %s was used as the spoofed victim of a reflection attack: about %s hosts "
-                        "answered it with %s packets (%s SYN-ACK, %s RST, %s ICMP, %s UDP%s%s) between %s and %s UTC "
-                        "(%s), at most %s in 60 s.",
-                        v->top[0].addr, src, pk, kc[0], kc[1], kc[2], kc[3], port_main ? "; mostly from " : "",
-                        port_main ? svc : "", t0, t1, when, peak);
-            ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                        "ダークネットのアドレス%sが、リフレクション攻撃の偽装された被害者として使われました。"
-                        "%sから%s（UTC、%s）に約%s台のホストが%sパケット（SYN-ACK %s、RST %s、ICMP %s、UDP %s）で応答しました"
-                        "（60秒あたり最大%s件%s%s）。",
-                        v->top[0].addr, j0, j1, whenj, src, pk, kc[0], kc[1], kc[2], kc[3], peak,
-                        port_main ? "、主に送信元ポート" : "", port_main ? svcl : "");
-        }
     }
     free(l.v);
     return rc;

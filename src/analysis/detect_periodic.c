@@ -260,7 +260,6 @@ typedef struct found {
 } found;
 
 static const char *const WEEKDAY_EN[7] = { "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday" };
-static const char *const WEEKDAY_JA[7] = { "日曜日", "月曜日", "火曜日", "水曜日", "木曜日", "金曜日", "土曜日" };
 
 /* The top sources query of a found cycle's service or country (SRCSVC, like `top`). */
 static void sources_query(const ds_event_query *q, const found *fd, ds_source_query *sq)
@@ -291,17 +290,13 @@ static ds_rc emit(const ds_event_query *q, const found *fd, const ds_top_result 
     snprintf(v->type, sizeof v->type, "%s", type);
     v->start_ns = ds_day_start_ns(q->from);
     v->end_ns = ds_day_start_ns(q->to + 1) - 1000000000ULL;
-    char what_en[64], what_ja[96], l[32];
     if (fd->k->dim == DS_HOURLY_SERVICE) {
         v->has_service = 1;
         v->service = fd->k->key;
         memcpy(v->country, fd->country, 3);
-        snprintf(what_en, sizeof what_en, "packets to %s", ds_service_format(v->service, l, sizeof l));
-        snprintf(what_ja, sizeof what_ja, "%s宛てのパケット", ds_service_label(v->service, l, sizeof l));
     } else {
         ds_cc_unpack((uint16_t)fd->k->key, v->country);
-        snprintf(what_en, sizeof what_en, "packets from %s", v->country);
-        snprintf(what_ja, sizeof what_ja, "%sからのパケット", v->country);
+        ds_event_evidence_add(v, "of_country", 1, v->country);
     }
     v->packets = fd->k->packets;
     /* who sends it: the period's top sources of the service or country */
@@ -320,63 +315,22 @@ static ds_rc emit(const ds_event_query *q, const found *fd, const ds_top_result 
     ds_event_evidence_add(v, "trough_to_mean", pmean > 0 ? trough / pmean : 0, NULL);
     if (fd->country[0] && fd->k->dim == DS_HOURLY_SERVICE)
         ds_event_evidence_add(v, "country_with_same_cycle", 1, fd->country);
-    char a_en[DS_FMT_DAY_LEN], b_en[DS_FMT_DAY_LEN], a_ja[DS_FMT_DAY_LEN], b_ja[DS_FMT_DAY_LEN], pk[32];
-    ds_fmt_day(q->from, 0, a_en, sizeof a_en);
-    ds_fmt_day(q->to, 0, b_en, sizeof b_en);
-    ds_fmt_day(q->from, 1, a_ja, sizeof a_ja);
-    ds_fmt_day(q->to, 1, b_ja, sizeof b_ja);
-    ds_fmt_count(v->packets, pk, sizeof pk);
     if (fd->weekly)
         ds_event_evidence_add(v, "weeks_weekend_quietest", fd->ww.weeks ? (double)fd->ww.agree / (double)fd->ww.weeks : 0,
                               NULL);
     if (fd->weekly)
         ds_event_evidence_add(v, "weekdays_to_weekend", fd->ww.ratio, NULL);
     if (fd->workweek) {
-        ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                 "From %s to %s, %s (%s) followed a working-week cycle: Monday to Friday were %.1f times the "
-                 "weekend, Saturday and Sunday were the two quietest days in %.0f%% of %zu weeks, and the "
-                 "autocorrelation at 7 days was %.2f.",
-                 a_en, b_en, what_en, pk, fd->ww.ratio, 100.0 * (double)fd->ww.agree / (double)fd->ww.weeks,
-                 fd->ww.weeks, f->acf);
-        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                 "%sから%sにかけて、%s（%sパケット）は平日に多く週末に少ない週周期で推移しました。月曜日から金曜日の量は"
-                 "週末の%.1f倍で、%zu週のうち%.0f%%の週で土曜日と日曜日が最も少なく、7日の自己相関は%.2fでした。",
-                 a_ja, b_ja, what_ja, pk, fd->ww.ratio, fd->ww.weeks,
-                 100.0 * (double)fd->ww.agree / (double)fd->ww.weeks, f->acf);
+        ds_event_evidence_add(v, "working_week", 1, NULL);
+        ds_event_evidence_add(v, "weeks_counted", (double)fd->ww.weeks, NULL);
     } else if (fd->weekly) {
         ds_event_evidence_add(v, "peak_weekday", (double)f->peak, WEEKDAY_EN[f->peak]);
-        ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                 "From %s to %s, %s (%s) followed a 7-day cycle peaking on %ss: the %s level was %.1f times the "
-                 "week's mean, %.0f%% of %.0f weeks peaked that day, and the autocorrelation at 7 days was %.2f.",
-                 a_en, b_en, what_en, pk, WEEKDAY_EN[f->peak], WEEKDAY_EN[f->peak], f->peak_ratio,
-                 100 * f->consistency, (double)f->cycles, f->acf);
-        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                 "%sから%sにかけて、%s（%sパケット）は%sを頂点とする7日周期で推移しました。%sの量は週平均の"
-                 "%.1f倍で、%.0f週のうち%.0f%%の週でこの曜日が最多となり、7日の自己相関は%.2fでした。",
-                 a_ja, b_ja, what_ja, pk, WEEKDAY_JA[f->peak], WEEKDAY_JA[f->peak], f->peak_ratio, (double)f->cycles,
-                 100 * f->consistency, f->acf);
     } else {
         int peak_utc = (int)(((int64_t)f->peak - utc_off_h) % 24 + 24) % 24;
-        char tz[16], utc_en[32] = "", utc_ja[48] = "";
+        char tz[16];
         snprintf(tz, sizeof tz, "UTC%+d", (int)utc_off_h);
-        if (utc_off_h) {
-            snprintf(utc_en, sizeof utc_en, "; %02d:00 UTC", peak_utc);
-            snprintf(utc_ja, sizeof utc_ja, "、協定世界時%02d時", peak_utc);
-        }
         ds_event_evidence_add(v, "peak_hour_local", (double)f->peak, utc_off_h ? tz : "UTC");
         ds_event_evidence_add(v, "peak_hour_utc", (double)peak_utc, NULL);
-        ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                 "From %s to %s, %s (%s) followed a 24-hour cycle peaking at %02zu:00 (%s%s): that hour "
-                 "was %.1f times the daily mean, %.0f%% of %.0f days peaked within two hours of it, and the "
-                 "autocorrelation at 24 hours was %.2f.",
-                 a_en, b_en, what_en, pk, f->peak, utc_off_h ? tz : "UTC", utc_en, f->peak_ratio,
-                 100 * f->consistency, (double)f->cycles, f->acf);
-        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                 "%sから%sにかけて、%s（%sパケット）は%02zu時（%s%s）を頂点とする24時間周期で"
-                 "推移しました。この時間帯の量は1日平均の%.1f倍で、%.0f日のうち%.0f%%の日で前後2時間以内が最多となり、"
-                 "24時間の自己相関は%.2fでした。",
-                 a_ja, b_ja, what_ja, pk, f->peak, utc_off_h ? tz : "UTC", utc_ja, f->peak_ratio, (double)f->cycles,
-                 100 * f->consistency, f->acf);
     }
     return DS_OK;
 }

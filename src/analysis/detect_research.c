@@ -119,7 +119,7 @@ ds_rc ds_detect_research(ds_store *st, const ds_geo *geo, const ds_event_query *
         v->packets = o->packets;
         org_top_sources(v, &tr, o->asn);
         double share = all.total_packets ? (double)o->packets / (double)all.total_packets : 0.0;
-        char svcname[32], pk[32], ns[32], nsv[32], a0[16], a1[16], j0[40], j1[40], orgname[160] = "";
+        char svcname[32];
         ds_service_format(main, svcname, sizeof svcname);
         ds_event_evidence_add(v, "sources", (double)o->sources, NULL);
         ds_event_evidence_add(v, "packets", (double)o->packets, NULL);
@@ -128,29 +128,6 @@ ds_rc ds_detect_research(ds_store *st, const ds_geo *geo, const ds_event_query *
         ds_event_evidence_add(v, "main_service_share", o->packets ? (double)best / (double)o->packets : 0.0, svcname);
         ds_event_evidence_add(v, "max_days_active", (double)o->days, NULL);
         ds_event_evidence_add(v, "asn", (double)o->asn, NULL);
-        const char *on = geo && o->asn ? ds_geo_asn_org(geo, o->asn) : NULL;
-        if (on && *on)
-            snprintf(orgname, sizeof orgname, " %s", on);
-        ds_fmt_count(o->packets, pk, sizeof pk);
-        ds_fmt_count(o->sources, ns, sizeof ns);
-        ds_fmt_count(svc.n, nsv, sizeof nsv);
-        int32_t d0 = ds_day_of((int64_t)(o->first_ns / 1000000000ULL)), d1 = ds_day_of((int64_t)(o->last_ns / 1000000000ULL));
-        ds_fmt_day_iso(d0, a0, sizeof a0);
-        ds_fmt_day_iso(d1, a1, sizeof a1);
-        ds_fmt_day(d0, 1, j0, sizeof j0);
-        ds_fmt_day(d1, 1, j1, sizeof j1);
-        double main_pct = o->packets ? 100.0 * (double)best / (double)o->packets : 0.0;
-        ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                 "Research scanning from AS%u%s: %s listed source%s sent %s packets (%.1f%% of all packets) "
-                 "from %s to %s, to %s service%s, %.1f%% of them to %s. `--exclude research` leaves them out.",
-                 (unsigned)o->asn, orgname, ns, o->sources == 1 ? "" : "s", pk, 100.0 * share, a0, a1, nsv,
-                 svc.n == 1 ? "" : "s", main_pct, svcname);
-        ds_service_label(main, svcname, sizeof svcname);
-        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                 "調査目的のスキャン：AS%u%sの既知の調査用送信元%s件から、%sから%sにかけて%sパケット"
-                 "（全体の%.1f%%）を観測しました。宛先サービスは%s種類で、その%.1f%%が%s宛てでした。"
-                 "`--exclude research` で集計から除外できます。",
-                 (unsigned)o->asn, orgname, ns, j0, j1, pk, 100.0 * share, nsv, main_pct, svcname);
     }
 out:
     free(orgs);

@@ -145,56 +145,6 @@ static void merged_add_sensor(merged *m, const piece *p)
     m->monitored += p->s.sensor_addresses;
 }
 
-/* "1.3", "12 k", "11 M", "4.3 G" (probes per second and such) */
-static char *fmt_si(double v, char *buf, size_t len)
-{
-    static const char *const unit[] = { "", " k", " M", " G", " T" };
-    int u = 0;
-    while (v >= 1000 && u < 4) {
-        v /= 1000;
-        u++;
-    }
-    snprintf(buf, len, v >= 100 ? "%.0f%s" : "%.2g%s", v, unit[u]);
-    return buf;
-}
-
-/* 万 and 億, as Japanese reports write large numbers */
-static char *fmt_ja(double v, char *buf, size_t len)
-{
-    if (v >= 1e8)
-        snprintf(buf, len, "%.3g億", v / 1e8);
-    else if (v >= 1e4)
-        snprintf(buf, len, "%.3g万", v / 1e4);
-    else
-        snprintf(buf, len, v >= 100 ? "%.0f" : "%.2g", v);
-    return buf;
-}
-
-/* A rate as a person writes it: "1,234", "56", "1.6", "0.05" (never "1e+04") */
-static char *fmt_rate(double v, char *buf, size_t len)
-{
-    if (v >= 100)
-        return ds_fmt_count((uint64_t)(v + 0.5), buf, len);
-    snprintf(buf, len, "%.2g", v);
-    return buf;
-}
-
-/* "9 s", "5.3 min", "2.5 h", "1 day", "3.5 days"; Japanese "9秒", "5.3分", ... */
-static char *fmt_dur(double s, int ja, char *buf, size_t len)
-{
-    static const char *const en[] = { " s", " min", " h", " day" }, *const jp[] = { "秒", "分", "時間", "日" };
-    static const double div[] = { 1, 60, 3600, 86400 };
-    int u = s < 90 ? 0 : s < 5400 ? 1 : s < 2 * 86400 ? 2 : 3;
-    double v = s / div[u];
-    char num[32];
-    snprintf(num, sizeof num, u == 0 || v >= 10 ? "%.0f" : "%.1f", v);
-    size_t n = strlen(num);
-    if (n > 2 && !strcmp(num + n - 2, ".0"))
-        num[n - 2] = '\0';
-    snprintf(buf, len, "%s%s%s", num, ja ? jp[u] : en[u], !ja && u == 3 && strcmp(num, "1") ? "s" : "");
-    return buf;
-}
-
 /* 95% interval of a Poisson mean from a count n (Byar's approximation: Rothman and Boice, 1979;
  * within 1% of the exact interval from n = 5 on). */
 static void poisson95(double n, double *lo, double *hi)
@@ -277,6 +227,8 @@ static void event_of(ds_event *v, group *g, unsigned tools, const ds_geo *geo)
     ds_event_evidence_add(v, "monitored_addresses", (double)m->monitored, NULL);
     ds_event_evidence_add(v, "share_of_monitored", share, one);
     ds_event_evidence_add(v, "packets", (double)g->packets, NULL);
+    ds_event_evidence_add(v, "sweep_packets", (double)s->packets, one);
+    ds_event_evidence_add(v, "sweep_start", (double)(s->start_ns / 1000000000ULL), one);
     ds_event_evidence_add(v, "duration_s", dur, one);
     ds_event_evidence_add(v, "rate_pps", rate, one);
     ds_event_evidence_add(v, "sweeps", (double)g->sweeps, NULL);
@@ -294,84 +246,6 @@ static void event_of(ds_event *v, group *g, unsigned tools, const ds_geo *geo)
         ds_event_evidence_add(v, "tool", tools, ds_tools_format(tools, tl, sizeof tl));
     ds_event_evidence_add(v, "threshold_addresses", s->min_addresses, NULL);
     ds_event_evidence_add(v, "timeout_s", s->timeout_s, NULL);
-
-    const char *org = geo && gi.asn ? ds_geo_asn_org(geo, gi.asn) : NULL;
-    char a[32], mon[32], pk[32], t0[32], t1[32], j0[48], d_en[32], d_ja[32], r_en[32], i_en[32], i_ja[32], lo_en[32],
-        lo_ja[32], hi_en[32], hi_ja[32], c_en[32], c_ja[32], lab[32], nsw[32], ev_en[32], ev_ja[32];
-    time_t s0 = (time_t)(s->start_ns / 1000000000ULL), s1 = (time_t)(s->end_ns / 1000000000ULL);
-    struct tm tm0, tm1;
-    gmtime_r(&s0, &tm0);
-    gmtime_r(&s1, &tm1);
-    strftime(t0, sizeof t0, "%Y-%m-%d %H:%M", &tm0);
-    strftime(t1, sizeof t1, tm0.tm_yday == tm1.tm_yday && tm0.tm_year == tm1.tm_year ? "%H:%M" : "%Y-%m-%d %H:%M", &tm1);
-    snprintf(j0, sizeof j0, "%d年%d月%d日%02d:%02d", tm0.tm_year + 1900, tm0.tm_mon + 1, tm0.tm_mday, tm0.tm_hour,
-             tm0.tm_min);
-    ds_fmt_count(s->addresses, a, sizeof a);
-    ds_fmt_count(m->monitored, mon, sizeof mon);
-    ds_fmt_count(s->packets, pk, sizeof pk);
-    ds_fmt_count(g->sweeps, nsw, sizeof nsw);
-    fmt_dur(dur, 0, d_en, sizeof d_en);
-    fmt_dur(dur, 1, d_ja, sizeof d_ja);
-    fmt_dur(every, 0, ev_en, sizeof ev_en);
-    fmt_dur(every, 1, ev_ja, sizeof ev_ja);
-    fmt_rate(rate, r_en, sizeof r_en);
-    fmt_si(inet, i_en, sizeof i_en);
-    fmt_ja(inet, i_ja, sizeof i_ja);
-    fmt_si(lo, lo_en, sizeof lo_en);
-    fmt_ja(lo, lo_ja, sizeof lo_ja);
-    fmt_si(hi, hi_en, sizeof hi_en);
-    fmt_ja(hi, hi_ja, sizeof hi_ja);
-    fmt_dur(cover, 0, c_en, sizeof c_en);
-    fmt_dur(cover, 1, c_ja, sizeof c_ja);
-    char inet_en[400] = "", inet_ja[600] = "", tool_en[80] = "", tool_ja[80] = "", rep_en[320] = "", rep_ja[400] = "",
-         src_en[200], src_ja[200];
-    if (estimate) {
-        snprintf(inet_en, sizeof inet_en, " Its targets look uniformly random, so it probed about %s addresses a second "
-                 "Internet-wide (95%% interval %s to %s), all of IPv4 in about %s.", i_en, lo_en, hi_en, c_en);
-        snprintf(inet_ja, sizeof inet_ja, "宛先は一様ランダムに選ばれているとみられ、インターネット全体では毎秒約%sアドレス"
-                 "（95%%信頼区間%s～%s）、IPv4全体を約%sで走査する速度と推定されます。", i_ja, lo_ja, hi_ja, c_ja);
-    } else if (s->order == DS_SCAN_ORDER_NOT_RANDOM) {
-        snprintf(inet_en, sizeof inet_en, " Its targets were not in a uniformly random order, so no Internet-wide rate "
-                 "is inferred.");
-        snprintf(inet_ja, sizeof inet_ja, "宛先の順序が一様ランダムではないため、インターネット全体の走査速度は推定していません。");
-    }
-    if (tools) {
-        snprintf(tool_en, sizeof tool_en, " Tool: %s.", tl);
-        snprintf(tool_ja, sizeof tool_ja, "ツール: %s。", tl);
-    }
-    snprintf(src_en, sizeof src_en, "%s (%s, AS%u%s%s)", v->top[0].addr, gi.cc, (unsigned)gi.asn, org ? " " : "",
-             org ? org : "");
-    snprintf(src_ja, sizeof src_ja, "%s（%s、AS%u%s%s）", v->top[0].addr, gi.cc, (unsigned)gi.asn, org ? " " : "",
-             org ? org : "");
-    if (g->sweeps > 1) {
-        char f_en[16], l_en[16], f_ja[DS_FMT_DAY_LEN], l_ja[DS_FMT_DAY_LEN], tp[32];
-        int32_t d0 = ds_day_of((int64_t)(g->start_ns / 1000000000ULL)), d1 = ds_day_of((int64_t)(g->end_ns / 1000000000ULL));
-        ds_fmt_day_iso(d0, f_en, sizeof f_en);
-        ds_fmt_day_iso(d1, l_en, sizeof l_en);
-        ds_fmt_day(d0, 1, f_ja, sizeof f_ja);
-        ds_fmt_day(d1, 1, l_ja, sizeof l_ja);
-        ds_fmt_count(g->packets, tp, sizeof tp);
-        snprintf(rep_en, sizeof rep_en, "%s sweeps from %s to %s, one every %s (median), %s packets in all; the largest: ",
-                 nsw, f_en, l_en, ev_en, tp);
-        snprintf(rep_ja, sizeof rep_ja, "%sから%sまでに%s回（中央値で%sおき、計%sパケット）観測しました。最大の回では、",
-                 f_ja, l_ja, nsw, ev_ja, tp);
-        ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                    "Repeated scans of %s from %s: %s%s of %s monitored addresses (%.1f%%%s), %s packet%s in %s from %s "
-                    "to %s UTC (%s packets a second).%s%s",
-                    svc, src_en, rep_en, a, mon, 100 * share, s->estimated ? ", estimated" : "", pk,
-                    s->packets == 1 ? "" : "s", d_en, t0, t1, r_en, inet_en, tool_en);
-    } else {
-        ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                    "Scan of %s from %s: %s of %s monitored addresses (%.1f%%%s), %s packet%s in %s from %s to %s UTC "
-                    "(%s packets a second).%s%s",
-                    svc, src_en, a, mon, 100 * share, s->estimated ? ", estimated" : "", pk, s->packets == 1 ? "" : "s",
-                    d_en, t0, t1, r_en, inet_en, tool_en);
-    }
-    ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                "%sから%sへの%sスキャンを観測しました。%s%s（UTC）から約%sの間に、監視対象%sアドレスのうち"
-                "%sアドレス（%.1f%%%s）へ%sパケット（毎秒%sパケット）が届きました。%s%s",
-                src_ja, ds_service_label(s->service, lab, sizeof lab), g->sweeps > 1 ? "繰り返しの" : "", rep_ja, j0,
-                d_ja, mon, a, 100 * share, s->estimated ? "、推定値" : "", pk, r_en, inet_ja, tool_ja);
 }
 
 /* Add merged scan m to g (same source and service, later start). */

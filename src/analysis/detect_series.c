@@ -146,6 +146,7 @@ typedef struct cand {
     ds_event_source top5[DS_EVENT_TOP_SOURCES];
     size_t ntop5;
     int top_v6;             /* an IPv6 source is among them: its address comes from SOURCES */
+    const double *xs;       /* the key's daily series from base_from (the event's figure) */
 } cand;
 
 typedef struct ctx {
@@ -757,6 +758,7 @@ static cand *cand_add(ctx *x, ds_cube_dim dim, uint32_t key, const char *type, i
 /* Sum, peak and excess of x over [d0, d1] (local days) against median m. */
 static void run_stats(const ctx *x, const keyrow *r, cand *c, double m)
 {
+    c->xs = r->x;
     c->median = c->base = m;
     c->total = c->excess = c->peak = c->observed = c->excess_seen = c->seen_days = 0;
     c->peak_day = c->d0;
@@ -1397,46 +1399,8 @@ static char *key_label(ds_cube_dim dim, uint32_t key, int ja, char *buf, size_t 
     return buf;
 }
 
-/* "92% from CN, 99% from source port 6000" in both languages. */
-static void driver_text(const cand *c, char *en, size_t enlen, char *ja, size_t jalen)
+static ds_rc emit(ctx *x, cand *c, ds_events *out, ds_err *err)
 {
-    char lead_en[48] = "", lead_ja[96] = "", sp_en[64] = "", sp_ja[96] = "", l[32];
-    if (c->lead_share >= LEAD_SHARE) {
-        key_label(c->dim == DS_CUBE_SERVICE ? DS_CUBE_COUNTRY : DS_CUBE_SERVICE, c->lead, 0, l, sizeof l);
-        if (c->dim == DS_CUBE_SERVICE) {
-            snprintf(lead_en, sizeof lead_en, "; %.0f%% came from %s", 100 * c->lead_share, l);
-            snprintf(lead_ja, sizeof lead_ja, "送信元の%.0f%%は%sで", 100 * c->lead_share, l);
-        } else {
-            snprintf(lead_en, sizeof lead_en, "; %.0f%% went to %s", 100 * c->lead_share, l);
-            key_label(DS_CUBE_SERVICE, c->lead, 1, l, sizeof l);
-            snprintf(lead_ja, sizeof lead_ja, "その%.0f%%は%s宛てで", 100 * c->lead_share, l);
-        }
-    }
-    if (c->sport_share >= 0.5) {
-        snprintf(sp_en, sizeof sp_en, "%s %.0f%% from source port %u", lead_en[0] ? "," : ";", 100 * c->sport_share,
-                 (unsigned)c->sport);
-        snprintf(sp_ja, sizeof sp_ja, "%.0f%%が送信元ポート%uからで", 100 * c->sport_share, (unsigned)c->sport);
-    }
-    snprintf(en, enlen, "%s%s", lead_en, sp_en);
-    snprintf(ja, jalen, "%s%s", lead_ja, sp_ja);
-}
-
-/* When the day before the event is missing (no sensor of the query observed it), the event is
- * dated from the first day seen, and may have begun in the dark: the summary says so. */
-static void after_outage_text(const ctx *x, const cand *c, ds_event *v)
-{
-    if (day_w(x, c->d0 - 1) > 0)
-        return;
-    size_t n = strlen(v->summary_en), m = strlen(v->summary_ja);
-    ds_fmt_text(v->summary_en + n, sizeof v->summary_en - n,
-                " It was first seen the day after an outage, and may have begun during it.");
-    ds_fmt_text(v->summary_ja + m, sizeof v->summary_ja - m,
-                "観測の停止明けに初めて確認されたもので、停止中に始まっていた可能性があります。");
-}
-
-static ds_rc emit(ctx *x, const ds_geo *geo, cand *c, ds_events *out, ds_err *err)
-{
-    (void)geo;
     if (!ds_event_wanted(x->q, c->type))
         return DS_OK;
     ds_event *v = ds_events_add(out, err);
@@ -1495,104 +1459,16 @@ static ds_rc emit(ctx *x, const ds_geo *geo, cand *c, ds_events *out, ds_err *er
     if (isfinite(c->src_per_day_before))
         ds_event_evidence_add(v, "sources_per_day_before", c->src_per_day_before, NULL);
 
-    /* summaries */
-    char what_en[64], what_ja[96], a_en[DS_FMT_DAY_LEN], b_en[DS_FMT_DAY_LEN], a_ja[DS_FMT_DAY_LEN],
-        b_ja[DS_FMT_DAY_LEN], pk_en[DS_FMT_DAY_LEN], pk_ja[DS_FMT_DAY_LEN], npk[32], nmed[32], nsrc[32], ntot[32],
-        drv_en[160], drv_ja[256], when_en[96], when_ja[128], src_en[96] = "", src_ja[160] = "", l[32];
-    key_label(c->dim, c->key, 0, l, sizeof l);
-    if (c->dim == DS_CUBE_SERVICE) {
-        snprintf(what_en, sizeof what_en, "packets to %s", l);
-        snprintf(what_ja, sizeof what_ja, "%s宛てのパケット", key_label(c->dim, c->key, 1, l, sizeof l));
-    } else {
-        snprintf(what_en, sizeof what_en, "packets from %s", l);
-        snprintf(what_ja, sizeof what_ja, "%sからのパケット", l);
-    }
-    ds_fmt_day(c->d0, 0, a_en, sizeof a_en);
-    ds_fmt_day(c->d1, 0, b_en, sizeof b_en);
-    ds_fmt_day(c->d0, 1, a_ja, sizeof a_ja);
-    ds_fmt_day(c->d1, 1, b_ja, sizeof b_ja);
-    ds_fmt_day(c->peak_day, 0, pk_en, sizeof pk_en);
-    ds_fmt_day(c->peak_day, 1, pk_ja, sizeof pk_ja);
-    ds_fmt_count((uint64_t)llround(c->peak), npk, sizeof npk);
-    ds_fmt_count((uint64_t)llround(c->base), nmed, sizeof nmed);
-    /* "N times the baseline of M a day", or no ratio when the baseline is nothing */
-    char rat_en[96], rat_ja[128];
-    if (llround(c->base) > 0) {
-        ds_fmt_text(rat_en, sizeof rat_en, "%.1f times the baseline of %s a day", c->peak / c->base, nmed);
-        ds_fmt_text(rat_ja, sizeof rat_ja, "平常時（1日あたり%sパケット）の%.1f倍", nmed, c->peak / c->base);
-    } else {
-        ds_fmt_text(rat_en, sizeof rat_en, "from a baseline of less than one packet a day");
-        ds_fmt_text(rat_ja, sizeof rat_ja, "平常時は1日あたり1パケット未満");
-    }
-    ds_fmt_count(v->sources, nsrc, sizeof nsrc);
-    ds_fmt_count(v->packets, ntot, sizeof ntot);
-    if (ndays == 1) {
-        snprintf(when_en, sizeof when_en, "On %s", a_en);
-        snprintf(when_ja, sizeof when_ja, "%sに", a_ja);
-    } else {
-        snprintf(when_en, sizeof when_en, "From %s to %s", a_en, b_en);
-        snprintf(when_ja, sizeof when_ja, "%sから%sにかけて", a_ja, b_ja);
-    }
-    driver_text(c, drv_en, sizeof drv_en, drv_ja, sizeof drv_ja);
-    if (isfinite(c->src_per_day_before)) {
-        char s1[32], s0[32];
-        ds_fmt_count((uint64_t)llround(c->src_per_day), s1, sizeof s1);
-        ds_fmt_count((uint64_t)llround(c->src_per_day_before), s0, sizeof s0);
-        ds_fmt_text(src_en, sizeof src_en, " (%s a day, against %s in the week before)", s1, s0);
-        ds_fmt_text(src_ja, sizeof src_ja, "（1日あたり%s件、前週は%s件）", s1, s0);
-    }
-    if (!strcmp(c->type, "single_source")) {
-        const ds_event_source *s = &v->top[0];
-        char spk[32], org[128] = "";
-        const char *o = geo && s->asn ? ds_geo_asn_org(geo, s->asn) : NULL;
-        if (o && *o)
-            snprintf(org, sizeof org, " %s", o);
-        ds_fmt_count(s->packets, spk, sizeof spk);
-        ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                 "%s, one host, %s (%s, AS%u%s), sent %s %s, %.0f%% of the rise over the baseline of %s a day; "
-                 "the peak was %s on %s (%s).",
-                 when_en, s->addr, s->cc, (unsigned)s->asn, org, spk, what_en, 100 * (top1_excess > 1 ? 1 : top1_excess),
-                 nmed, npk, pk_en, rat_en);
-        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                 "%s、%sが増加しました。増加分の%.0f%%は1台のホスト%s（%s、AS%u%s）からの%sパケットで、"
-                 "最多は%sの%sパケット（%s）でした。",
-                 when_ja, what_ja, 100 * (top1_excess > 1 ? 1 : top1_excess), s->addr, s->cc, (unsigned)s->asn, org,
-                 spk, pk_ja, npk, rat_ja);
-    } else if (!strcmp(c->type, "new_service")) {
-        ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                 "%s, %s appeared: %s packets from %s sources%s, ranked %d in the period, with not one packet in "
-                 "the %d days before; the peak was %s on %s%s.",
-                 when_en, what_en, ntot, nsrc, src_en, c->rank_p, x->q->to - x->q->from + 1, npk, pk_en, drv_en);
-        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                 "%s、それ以前の%d日間には1パケットも観測されていなかった%sを新たに観測しました。"
-                 "%s件の送信元から%sパケット%sで、期間中の順位は%d位、最多は%sの%sパケットでした。%s%s",
-                 when_ja, x->q->to - x->q->from + 1, what_ja, nsrc, ntot, src_ja, c->rank_p, pk_ja, npk, drv_ja,
-                 drv_ja[0] ? "した。" : "");
-    } else {
-        int surge = !strcmp(c->type, "surge");
-        char rank_en[96] = "", rank_ja[128] = "";
-        if (surge && c->rank_p && c->rank_q != c->rank_p) {
-            if (c->rank_q)
-                snprintf(rank_en, sizeof rank_en, "; it rose from rank %d to %d against the previous period",
-                         c->rank_q, c->rank_p);
-            else
-                snprintf(rank_en, sizeof rank_en, "; it ranked %d, unranked in the previous period", c->rank_p);
-            if (c->rank_q)
-                snprintf(rank_ja, sizeof rank_ja, "前の期間の%d位から%d位に上昇し、", c->rank_q, c->rank_p);
-            else
-                snprintf(rank_ja, sizeof rank_ja, "期間中の順位は%d位で、", c->rank_p);
-        }
-        ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                 "%s, %s %s: %s packets from %s sources%s, peaking at %s on %s, %s (robust z %.1f)%s%s.",
-                 when_en, what_en, surge ? "surged" : "spiked", ntot, nsrc, src_en, npk, pk_en, rat_en, c->peak_z,
-                 rank_en, drv_en);
-        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                 "%s、%sが%sしました。%s件の送信元から%sパケット%sで、最多は%sの%sパケットと、"
-                 "%sでした。%s%s%s",
-                 when_ja, what_ja, surge ? "急増" : "増加", nsrc, ntot, src_ja, pk_ja, npk, rat_ja, rank_ja, drv_ja,
-                 (rank_ja[0] || drv_ja[0]) ? "した。" : "");
-    }
-    after_outage_text(x, c, v);
+    if (c->dim == DS_CUBE_COUNTRY)
+        ds_event_evidence_add(v, "of_country", 1, v->country);
+    if (!strcmp(c->type, "new_service"))
+        ds_event_evidence_add(v, "quiet_days_before", x->q->to - x->q->from + 1, NULL);
+    /* the day before is missing (no sensor of the query observed it): it may have begun in the dark */
+    if (day_w(x, c->d0 - 1) <= 0)
+        ds_event_evidence_add(v, "first_seen_after_outage", 1, NULL);
+    if (c->xs && ds_event_series_set(v, x->q->from, (size_t)(x->q->to - x->q->from + 1), c->xs + (x->q->from - x->base_from),
+                                     x->dayw + (x->q->from - x->base_from), "packets", err))
+        return DS_ENOMEM;
     return DS_OK;
 }
 
@@ -1737,7 +1613,7 @@ ds_rc ds_detect_series(ds_store *st, const ds_geo *geo, const ds_event_query *q,
     for (size_t i = 0; i < x.nc && rc == DS_OK; i++)
         if (!x.c[i].dropped && ds_event_wanted(q, x.c[i].type) &&
             (!x.c[i].top_v6 || (rc = top_sources(&x, &x.c[i], &tools, err)) == DS_OK))
-            rc = emit(&x, geo, &x.c[i], out, err);
+            rc = emit(&x, &x.c[i], out, err);
 out:
     if (x.c)
         for (size_t i = 0; i < x.nc; i++)

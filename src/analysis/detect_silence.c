@@ -142,32 +142,6 @@ static int gap_cause(const span *tl, size_t ntl, const ds_segment_rec *a, const 
     return *uncaptured ? CAUSE_SENSOR : CAUSE_UPLOAD;
 }
 
-/* "2 h 05 min" / "2時間05分" */
-static void fmt_duration(int64_t s, int ja, char *buf, size_t len)
-{
-    if (s < 0)
-        s = 0;
-    long long d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
-    if (d)
-        ds_fmt_text(buf, len, ja ? "%lld日%lld時間" : "%lld d %02lld h", d, h);
-    else if (h)
-        ds_fmt_text(buf, len, ja ? "%lld時間%02lld分" : "%lld h %02lld min", h, m);
-    else if (m)
-        ds_fmt_text(buf, len, ja ? "%lld分" : "%lld min", m);
-    else
-        ds_fmt_text(buf, len, ja ? "%lld秒" : "%lld s", (long long)s);
-}
-
-/* "2023-07-01 10:00" and "2023年7月1日10:00", UTC, as the other detectors print times */
-static void fmt_when(int64_t t, char *en, size_t enlen, char *ja, size_t jalen)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(en, enlen, "%Y-%m-%d %H:%M", &tm);
-    snprintf(ja, jalen, "%d年%d月%d日%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
-}
-
 enum { SOURCE_LEDGER = 1, SOURCE_HOURLY = 2, SOURCE_COVERAGE = 3 };
 static const char *const source_names[] = { "", "collector ledger (commit times)", "hourly packet counts (lower bound)",
                                             "coverage (hours observed per sensor)" };
@@ -202,9 +176,6 @@ static ds_rc ledger_silences(ds_store *st, const ds_sensor_health *h, int64_t fr
     if (rc != DS_OK || n == 0)
         goto out;
     tl = capture_timeline(seg, n, &ntl);   /* NULL (out of memory): every cause unknown */
-    char d[48], dj[48], th[48], thj[48], t0[32], j0[48], t1[32], j1[48], u[48], uj[48];
-    fmt_duration(threshold, 0, th, sizeof th);
-    fmt_duration(threshold, 1, thj, sizeof thj);
     for (size_t i = 0; i < n; i++) {
         const ds_segment_rec *a = &seg[i];
         int last = i + 1 == n;
@@ -231,54 +202,6 @@ static ds_rc ledger_silences(ds_store *st, const ds_sensor_health *h, int64_t fr
             ds_event_evidence_add(v, "next_segment", (double)seg[i + 1].seq, NULL);
             ds_event_evidence_add(v, "next_segment_packets", (double)seg[i + 1].packets, NULL);
         }
-        fmt_duration(end - a->committed_at, 0, d, sizeof d);
-        fmt_duration(end - a->committed_at, 1, dj, sizeof dj);
-        fmt_when(a->committed_at, t0, sizeof t0, j0, sizeof j0);
-        fmt_when(end, t1, sizeof t1, j1, sizeof j1);
-        if (ongoing) {
-            ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                        "Sensor %s has been silent for %s: its last segment (%llu) reached the collector at %s UTC and "
-                        "none since (threshold %s).",
-                        h->name, d, (unsigned long long)a->seq, t0, th);
-            ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                        "センサー%sは%s前から沈黙しています。最後のセグメント（%llu）がコレクターに届いたのは%s（UTC）で、"
-                        "それ以降届いていません（閾値%s）。",
-                        h->name, dj, (unsigned long long)a->seq, j0, thj);
-        } else {
-            /* what the capture spans say, after the sentence on the gap itself */
-            const char *why_en = " Whether the sensor or the upload path was down is not known (the segments' "
-                                 "capture times are missing or do not line up with their uploads).",
-                       *why_ja = "センサーとアップロード経路のどちらが停止していたかは不明です（セグメントの記録時刻が"
-                                 "ないか、アップロード時刻と対応しません）。";
-            if (cause == CAUSE_UPLOAD) {
-                why_en = " The sensor kept capturing (the segments uploaded after the gap cover it): the upload path "
-                         "or the collector was down, and no data was lost.";
-                why_ja = "センサーはその間も記録を続けていました（後から届いたセグメントがこの間を含んでいます）。"
-                         "アップロード経路またはコレクターの停止で、データの欠落はありません。";
-            } else if (cause == CAUSE_SENSOR) {
-                fmt_duration(uncaptured, 0, u, sizeof u);
-                fmt_duration(uncaptured, 1, uj, sizeof uj);
-            }
-            char sen_en[200], sen_ja[400];
-            if (cause == CAUSE_SENSOR) {
-                ds_fmt_text(sen_en, sizeof sen_en,
-                            " The sensor captured nothing for %s of it (no segment uploaded later covers that time): "
-                            "the sensor or its capture was down, and those packets are missing.", u);
-                ds_fmt_text(sen_ja, sizeof sen_ja,
-                            "そのうち%sの間、センサーはパケットを記録していません（後から届いたセグメントにも含まれていません）。"
-                            "センサーまたはキャプチャーの停止で、この間のデータは欠落しています。", uj);
-                why_en = sen_en;
-                why_ja = sen_ja;
-            }
-            ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                        "Sensor %s was silent for %s: no segment reached the collector between %s and %s UTC "
-                        "(threshold %s; segment %llu before, %llu after).%s",
-                        h->name, d, t0, t1, th, (unsigned long long)a->seq, (unsigned long long)seg[i + 1].seq, why_en);
-            ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                        "センサー%sが%sにわたり沈黙しました。%sから%s（UTC）まで、コレクターにセグメントが届いていません"
-                        "（閾値%s、直前のセグメント%llu、直後のセグメント%llu）。%s",
-                        h->name, dj, j0, j1, thj, (unsigned long long)a->seq, (unsigned long long)seg[i + 1].seq, why_ja);
-        }
     }
 out:
     free(tl);
@@ -298,9 +221,6 @@ static ds_rc outage_events(const ds_event_query *q, const ds_outage *o, size_t n
 {
     const ds_coverage *c = q->coverage;
     int64_t need = ((int64_t)threshold + 3599) / 3600 * 3600;   /* whole hours, as the hourly search */
-    char d[48], dj[48], th[48], thj[48], t0[32], j0[48], t1[32], j1[48], usual[32];
-    fmt_duration(threshold, 0, th, sizeof th);
-    fmt_duration(threshold, 1, thj, sizeof thj);
     for (size_t i = 0; i < n; i++) {
         if ((q->sensor_id > 0 && o[i].sensor_id != q->sensor_id) || o[i].to - o[i].from < need ||
             o[i].to <= from_s || o[i].from >= to_s)
@@ -328,35 +248,6 @@ static ds_rc outage_events(const ds_event_query *q, const ds_outage *o, size_t n
         ds_event_evidence_add(v, "empty_hours", (double)empty, NULL);
         ds_event_evidence_add(v, "began_before_period", before, NULL);
         ds_event_evidence_add(v, "until_end_of_data", o[i].open_end, NULL);
-        fmt_duration(o[i].to - o[i].from, 0, d, sizeof d);
-        fmt_duration(o[i].to - o[i].from, 1, dj, sizeof dj);
-        fmt_when(o[i].from, t0, sizeof t0, j0, sizeof j0);
-        fmt_when(o[i].to, t1, sizeof t1, j1, sizeof j1);
-        ds_fmt_count((uint64_t)(s ? s->usual : 0), usual, sizeof usual);
-        char why_en[256], why_ja[384];
-        if (kind == KIND_INFERRED) {
-            ds_fmt_text(why_en, sizeof why_en,
-                        "no packet arrived in %llu hours, where it usually receives %s or more an hour", 
-                        (unsigned long long)empty, usual);
-            ds_fmt_text(why_ja, sizeof why_ja, "通常は1時間あたり%sパケット以上を受信するところ、%llu時間にわたりパケットがありません",
-                        usual, (unsigned long long)empty);
-        } else if (kind == KIND_DECLARED) {
-            ds_fmt_text(why_en, sizeof why_en, "declared down in the configuration");
-            ds_fmt_text(why_ja, sizeof why_ja, "設定で停止と宣言されています");
-        } else {
-            ds_fmt_text(why_en, sizeof why_en, "no capture covers that time, while the store has data around it");
-            ds_fmt_text(why_ja, sizeof why_ja, "その間を記録したキャプチャーがなく、前後にはデータがあります");
-        }
-        ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                    "Sensor %s was down for %s, from %s to %s UTC%s: %s (threshold %s).%s Its counts of that time are "
-                    "missing, not low.",
-                    o[i].sensor, d, t0, t1, o[i].open_end ? " and still at the end of the data" : "", why_en, th,
-                    before ? " The outage began before the period." : "");
-        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                    "センサー%sは%sにわたり停止していました（%sから%s、UTC%s）。%s（閾値%s）。%sこの間の数値は少ないのではなく"
-                    "欠落しています。",
-                    o[i].sensor, dj, j0, j1, o[i].open_end ? "、データの終わりまで継続" : "", why_ja, thj,
-                    before ? "この停止は期間の開始前に始まっています。" : "");
     }
     return DS_OK;
 }
@@ -441,9 +332,6 @@ static ds_rc packet_silences(ds_store *st, const ds_event_query *q, const ds_sen
             }
     /* whole empty hours needed: the duration given is a lower bound, so it must reach the threshold */
     uint32_t need = (threshold + 3599) / 3600;
-    char d[48], dj[48], th[48], thj[48], t0[32], j0[48], t1[32], j1[48];
-    fmt_duration(threshold, 0, th, sizeof th);
-    fmt_duration(threshold, 1, thj, sizeof thj);
     for (size_t i = 0; i < c.n; i++) {
         const hour_counts *hc = &c.s[i];
         const char *name = NULL;
@@ -478,18 +366,6 @@ static ds_rc packet_silences(ds_store *st, const ds_event_query *q, const ds_sen
                     }
                     ds_event_evidence_add(v, "empty_hours", (double)(stop - prev - 1), NULL);
                     ds_event_evidence_add(v, "until_end_of_data", at_end, NULL);
-                    fmt_duration(end - start, 0, d, sizeof d);
-                    fmt_duration(end - start, 1, dj, sizeof dj);
-                    fmt_when(start, t0, sizeof t0, j0, sizeof j0);
-                    fmt_when(end, t1, sizeof t1, j1, sizeof j1);
-                    ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                                "Sensor %s captured no packets for at least %s, between %s and %s UTC%s (hourly counts; "
-                                "threshold %s).",
-                                name, d, t0, t1, at_end ? ", while other sensors still did" : "", th);
-                    ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                                "センサー%sで少なくとも%sにわたりパケットが記録されていません（%sから%s、UTC%s、"
-                                "1時間単位の集計、閾値%s）。",
-                                name, dj, j0, j1, at_end ? "、他のセンサーは記録を継続" : "", thj);
                 }
             }
             if (busy)

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/cov_weights.h"
 #include "analysis/events_int.h"
 #include "analysis/source_rows.h"
 #include "analysis/top.h"
@@ -275,79 +276,34 @@ ds_rc ds_detect_mirai(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
         snprintf(a, sizeof a, "AS%u", (unsigned)as[i].key);
         ds_event_evidence_add(v, "hosts_in_asn", (double)as[i].n, a);
     }
+    ds_event_evidence_add(v, "hosts_counted", (double)tr.n, "hosts_in_country is of these");
+    ds_event_evidence_add(v, "countries", (double)ncc, NULL);
     ds_event_top_from(v, &tr, 0);
-    /* summaries */
-    char hosts[32], pk[32], from_en[16], to_en[16], from_ja[32], to_ja[32], svcs[160], ccs[96], lo[32], hi[32];
-    int32_t d0 = ds_day_of((int64_t)(v->start_ns / 1000000000ULL)), d1 = ds_day_of((int64_t)(v->end_ns / 1000000000ULL));
-    ds_fmt_count(v->sources, hosts, sizeof hosts);
-    ds_fmt_count(v->packets, pk, sizeof pk);
-    ds_fmt_day_iso(d0, from_en, sizeof from_en);
-    ds_fmt_day_iso(d1, to_en, sizeof to_en);
-    ds_fmt_day(d0, 1, from_ja, sizeof from_ja);
-    ds_fmt_day(d1, 1, to_ja, sizeof to_ja);
-    if (second)
-        snprintf(svcs, sizeof svcs, "%s and %s", t2, t3);
-    else
-        snprintf(svcs, sizeof svcs, "%s", t2);
-    size_t o = 0;
-    ccs[0] = 0;
-    for (size_t i = 0; i < ncc && i < 3; i++) {
-        char c[3];
-        ds_cc_unpack((uint16_t)cc[i].key, c);
-        int n = snprintf(ccs + o, sizeof ccs - o, "%s%s %.0f%%", i ? ", " : "", c, 100.0 * (double)cc[i].n / (double)tr.n);
-        if (n < 0 || (size_t)n >= sizeof ccs - o)
-            break;
-        o += (size_t)n;
+    {   /* infected hosts a day: the figure; days no sensor observed are missing, not 0 */
+        double *hv = malloc((size_t)ndays * sizeof *hv), *w = malloc((size_t)ndays * sizeof *w);
+        if (!hv || !w) {
+            free(hv);
+            free(w);
+            rc = ds_fail(err, DS_ENOMEM, "out of memory listing events");
+            goto out;
+        }
+        for (int32_t d = 0; d < ndays; d++)
+            hv[d] = (double)mc.hosts[d];
+        ds_cov_day_weights(q->coverage, q->sensor_id, q->from, q->to, w);
+        int bad = ds_event_series_set(v, q->from, (size_t)ndays, hv, w, "hosts", err);
+        free(hv);
+        free(w);
+        if (bad) {
+            rc = DS_ENOMEM;
+            goto out;
+        }
     }
-    ds_fmt_text(v->summary_en, sizeof v->summary_en,
-             "%s hosts sent SYNs with Mirai's fingerprint (sequence number = destination address) to %s "
-             "from %s to %s, %s packets; %s to %s infected hosts a day (peak %s); by country: %s.",
-             hosts, svcs, from_en, to_en, pk, ds_fmt_count(dmin, lo, sizeof lo), ds_fmt_count(dmax, hi, sizeof hi), t1, ccs);
-    char svcs_ja[160], peak_ja[32];
-    ds_service_label(s1, t2, sizeof t2);
-    if (second)
-        snprintf(svcs_ja, sizeof svcs_ja, "%s・%s", t2, ds_service_label(s2, t3, sizeof t3));
-    else
-        snprintf(svcs_ja, sizeof svcs_ja, "%s", t2);
-    ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-             "%sから%sにかけて、Miraiの特徴（シーケンス番号＝宛先アドレス）を持つSYNパケットを%s宛てに送信する"
-             "ホストを%s件観測しました（%sパケット）。1日あたりの感染ホスト数は%s～%s件（最多は%s）で、"
-             "送信元の国・地域別では%sでした。",
-             from_ja, to_ja, svcs_ja, hosts, pk, lo, hi, ds_fmt_day(peak_day, 1, peak_ja, sizeof peak_ja), ccs);
 out:
     free(cc);
     free(as);
     mirai_free(&mc);
     ds_top_result_free(&tr);
     return rc;
-}
-
-static const char *tool_title(unsigned t)
-{
-    switch (t) {
-    case DS_TOOL_ZMAP: return "ZMap";
-    case DS_TOOL_MASSCAN: return "Masscan";
-    case DS_TOOL_NMAP: return "Nmap";
-    case DS_TOOL_SIPVICIOUS: return "SIPVicious";
-    case DS_TOOL_SIP_OTHER: return "SIP scanner";
-    case DS_TOOL_SLAMMER: return "SQL Slammer";
-    case DS_TOOL_NACHI: return "Nachi/Welchia";
-    }
-    return "?";
-}
-
-/* What the tool's packets are, in English and Japanese. */
-static const char *tool_what(unsigned t, int ja)
-{
-    if (t == DS_TOOL_NMAP)
-        return ja ? "ポートスキャン" : "port scan";
-    if (t == DS_TOOL_SLAMMER || t == DS_TOOL_NACHI)
-        return ja ? "ワームの感染活動" : "worm traffic";
-    if (t == DS_TOOL_SIP_OTHER)   /* "SIP scanner probes" */
-        return ja ? "SIPスキャン" : "probes";
-    if (t == DS_TOOL_SIPVICIOUS)
-        return ja ? "SIPスキャン" : "SIP scan";
-    return ja ? "スキャン" : "scan";
 }
 
 typedef struct tsvc_ctx { tsvc_map by_service; unsigned wanted; } tsvc_ctx;
@@ -453,35 +409,6 @@ static size_t campaign_tally(const member *m, size_t n, int by_asn, tally *t)
 }
 
 /* The single-source sentences (as before campaigns). */
-static void one_source_summary(ds_event *v, unsigned tool, const member *m, const ds_geo *geo)
-{
-    const ds_top_row *row = m->row;
-    char svc[32], pk[32], a0[16], a1[16], j0[32], j1[32], org[160] = "";
-    double share = row->packets ? 100.0 * (double)m->best / (double)row->packets : 0.0;
-    const char *o = geo && row->asn ? ds_geo_asn_org(geo, row->asn) : NULL;
-    if (o && *o)
-        snprintf(org, sizeof org, " %s", o);
-    ds_service_format(m->main, svc, sizeof svc);
-    ds_fmt_count(row->packets, pk, sizeof pk);
-    int32_t d0 = ds_day_of((int64_t)(row->first_ns / 1000000000ULL)), d1 = ds_day_of((int64_t)(row->last_ns / 1000000000ULL));
-    ds_fmt_day_iso(d0, a0, sizeof a0);
-    ds_fmt_day_iso(d1, a1, sizeof a1);
-    ds_fmt_day(d0, 1, j0, sizeof j0);
-    ds_fmt_day(d1, 1, j1, sizeof j1);
-    ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                "%s %s from %s (%s, AS%u%s): %s packet%s on %u day%s from %s to %s, %.1f%% of them to %s "
-                "(%zu service%s).",
-                tool_title(tool), tool_what(tool, 0), v->top[0].addr, row->cc, (unsigned)row->asn, org, pk,
-                row->packets == 1 ? "" : "s", row->days, row->days == 1 ? "" : "s", a0, a1, share, svc, m->nsvc,
-                m->nsvc == 1 ? "" : "s");
-    ds_service_label(m->main, svc, sizeof svc);
-    ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                "%s（%s、AS%u%s）から%sによる%sを観測しました。%sから%sまでの%u日間に%sパケットで、"
-                "その%.1f%%が%s宛てでした（宛先サービス%zu種類）。",
-                v->top[0].addr, row->cc, (unsigned)row->asn, org, tool == DS_TOOL_SIP_OTHER ? "SIPスキャナ" : tool_title(tool),
-                tool_what(tool, 1), j0, j1, row->days, pk, share, svc, m->nsvc);
-}
-
 /* The event of campaign m[0..n) of `tool` (m is reordered by packets). */
 static ds_rc campaign_event(ds_events *out, unsigned tool, member *m, size_t n, const ds_geo *geo, ds_err *err)
 {
@@ -532,6 +459,7 @@ static ds_rc campaign_event(ds_events *out, unsigned tool, member *m, size_t n, 
     if (!many)
         ds_event_evidence_add(v, "main_service_share", share, svc);
     ds_event_evidence_add(v, "asn", (double)m[0].row->asn, n > 1 ? "the largest source's" : NULL);
+    ds_event_evidence_add(v, "countries", (double)ncc, NULL);
     for (size_t i = 0; n > 1 && i < ncc && i < 3; i++) {
         ds_cc_unpack((uint16_t)cc[i].key, c);
         ds_event_evidence_add(v, "hosts_in_country", (double)cc[i].n, c);
@@ -540,55 +468,6 @@ static ds_rc campaign_event(ds_events *out, unsigned tool, member *m, size_t n, 
         char a[16];
         snprintf(a, sizeof a, "AS%u", (unsigned)as[i].key);
         ds_event_evidence_add(v, "hosts_in_asn", (double)as[i].n, a);
-    }
-    if (n == 1) {
-        one_source_summary(v, tool, &m[0], geo);
-    } else {
-        char hosts[32], pk[32], tpk[32], a0[16], a1[16], j0[DS_FMT_DAY_LEN], j1[DS_FMT_DAY_LEN], ccs[96] = "", ccj[128] = "",
-            org[160] = "", lab[32];
-        size_t o = 0, oj = 0;
-        for (size_t i = 0; i < ncc && i < 3; i++) {
-            ds_cc_unpack((uint16_t)cc[i].key, c);
-            int k = snprintf(ccs + o, sizeof ccs - o, "%s%s %llu", i ? ", " : "", c, (unsigned long long)cc[i].n);
-            int kj = snprintf(ccj + oj, sizeof ccj - oj, "%s%s %llu件", i ? "、" : "", c, (unsigned long long)cc[i].n);
-            if (k < 0 || (size_t)k >= sizeof ccs - o || kj < 0 || (size_t)kj >= sizeof ccj - oj)
-                break;
-            o += (size_t)k;
-            oj += (size_t)kj;
-        }
-        if (ncc > 3) {
-            snprintf(ccs + o, sizeof ccs - o, " and %zu more countr%s", ncc - 3, ncc == 4 ? "y" : "ies");
-            snprintf(ccj + oj, sizeof ccj - oj, "ほか%zu か国・地域", ncc - 3);
-        }
-        const char *on = geo && m[0].row->asn ? ds_geo_asn_org(geo, m[0].row->asn) : NULL;
-        if (on && *on)
-            snprintf(org, sizeof org, " %s", on);
-        int32_t d0 = ds_day_of((int64_t)(v->start_ns / 1000000000ULL)), d1 = ds_day_of((int64_t)(v->end_ns / 1000000000ULL));
-        ds_fmt_day_iso(d0, a0, sizeof a0);
-        ds_fmt_day_iso(d1, a1, sizeof a1);
-        ds_fmt_day(d0, 1, j0, sizeof j0);
-        ds_fmt_day(d1, 1, j1, sizeof j1);
-        ds_fmt_count(n, hosts, sizeof hosts);
-        ds_fmt_count(v->packets, pk, sizeof pk);
-        ds_fmt_count(m[0].row->packets, tpk, sizeof tpk);
-        char pct[96] = "", pct_ja[128] = "";
-        if (many) {
-            snprintf(lab, sizeof lab, "多数のサービス");
-        } else {
-            ds_service_label(m[0].main, lab, sizeof lab);
-            snprintf(pct, sizeof pct, ", %.1f%% of them to %s", 100 * share, svc);
-            snprintf(pct_ja, sizeof pct_ja, "、その%.1f%%が%s宛て", 100 * share, lab);
-        }
-        ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                    "%s %s of %s from %s sources from %s to %s: %s packets%s; by country: %s. "
-                    "The largest source, %s (%s, AS%u%s), sent %s packet%s.",
-                    tool_title(tool), tool_what(tool, 0), svc, hosts, a0, a1, pk, pct, ccs, v->top[0].addr,
-                    m[0].row->cc, (unsigned)m[0].row->asn, org, tpk, m[0].row->packets == 1 ? "" : "s");
-        ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                    "%sから%sにかけて、%sによる%s宛ての%sを%s件の送信元から観測しました（%sパケット%s）。"
-                    "送信元の国・地域別では%sで、最多の送信元は%s（%s、AS%u%s）の%sパケットでした。",
-                    j0, j1, tool == DS_TOOL_SIP_OTHER ? "SIPスキャナ" : tool_title(tool), lab, tool_what(tool, 1), hosts,
-                    pk, pct_ja, ccj, v->top[0].addr, m[0].row->cc, (unsigned)m[0].row->asn, org, tpk);
     }
     free(cc);
     free(as);

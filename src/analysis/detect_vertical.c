@@ -322,13 +322,11 @@ static void event_of(ds_event *v, const cand *c, size_t nc, port_ent *p, size_t 
     v->top[0].asn = gi.asn;
     v->top[0].packets = packets;
     v->ntop = 1;
-    char tl[64] = "", d0[16], d1[16], j0[DS_FMT_DAY_LEN], j1[DS_FMT_DAY_LEN], days[64];
+    char tl[64] = "", d0[16], d1[16], days[64];
     if (tools)
         ds_tools_format(tools, v->tool, sizeof v->tool);
     ds_fmt_day_iso(c[0].day, d0, sizeof d0);
     ds_fmt_day_iso(c[nc - 1].day, d1, sizeof d1);
-    ds_fmt_day(c[0].day, 1, j0, sizeof j0);
-    ds_fmt_day(c[nc - 1].day, 1, j1, sizeof j1);
     if (nc == 1)
         snprintf(days, sizeof days, "%s", d0);
     else
@@ -336,8 +334,8 @@ static void event_of(ds_event *v, const cand *c, size_t nc, port_ent *p, size_t 
 
     static const char *const top_name[TOP_PORTS] = { "top_port_1", "top_port_2", "top_port_3", "top_port_4",
                                                      "top_port_5" };
-    char svc[TOP_PORTS][DS_SERVICE_STRLEN], list[128] = "";
-    size_t ntop = np < TOP_PORTS ? np : TOP_PORTS, o = 0;
+    char svc[TOP_PORTS][DS_SERVICE_STRLEN];
+    size_t ntop = np < TOP_PORTS ? np : TOP_PORTS;
     ds_event_evidence_add(v, "ports", (double)np, "distinct TCP and UDP destination ports");
     ds_event_evidence_add(v, "addresses", addrs, "dark addresses probed");
     ds_event_evidence_add(v, "packets", (double)packets, "to TCP and UDP ports");
@@ -345,55 +343,13 @@ static void event_of(ds_event *v, const cand *c, size_t nc, port_ent *p, size_t 
     for (size_t i = 0; i < ntop; i++) {
         ds_service_format(p[i].service, svc[i], sizeof svc[i]);
         ds_event_evidence_add(v, top_name[i], p[i].packets, svc[i]);
-        int w = snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "", svc[i]);
-        if (w > 0 && (size_t)w < sizeof list - o)
-            o += (size_t)w;
     }
+    if (np)
+        ds_event_evidence_add(v, "fewest_port_packets", p[np - 1].packets, NULL);
     if (tools)
         ds_event_evidence_add(v, "tool", tools, ds_tools_format(tools, tl, sizeof tl));
     ds_event_evidence_add(v, "threshold_ports", MIN_PORTS, "in a day");
     ds_event_evidence_add(v, "threshold_addresses", MAX_ADDRS, "at most, in a day");
-
-    const char *org = geo && gi.asn ? ds_geo_asn_org(geo, gi.asn) : NULL;
-    char src_en[200], src_ja[200], np_s[32], pk[32], ad[32], t0[32], t1[32], tool_en[80] = "", tool_ja[80] = "",
-        when_en[96], when_ja[128];
-    snprintf(src_en, sizeof src_en, "%s (%s, AS%u%s%s)", v->top[0].addr, gi.cc, (unsigned)gi.asn, org ? " " : "",
-             org ? org : "");
-    snprintf(src_ja, sizeof src_ja, "%s（%s、AS%u%s%s）", v->top[0].addr, gi.cc, (unsigned)gi.asn, org ? " " : "",
-             org ? org : "");
-    ds_fmt_count(np, np_s, sizeof np_s);
-    ds_fmt_count(packets, pk, sizeof pk);
-    snprintf(ad, sizeof ad, "%.0f", addrs);
-    time_t s0 = (time_t)(first / 1000000000ULL), s1 = (time_t)(last / 1000000000ULL);
-    struct tm tm0, tm1;
-    gmtime_r(&s0, &tm0);
-    gmtime_r(&s1, &tm1);
-    strftime(t0, sizeof t0, "%Y-%m-%d %H:%M", &tm0);
-    strftime(t1, sizeof t1, tm0.tm_yday == tm1.tm_yday && tm0.tm_year == tm1.tm_year ? "%H:%M" : "%Y-%m-%d %H:%M", &tm1);
-    if (nc == 1) {
-        snprintf(when_en, sizeof when_en, "from %s to %s UTC", t0, t1);
-        snprintf(when_ja, sizeof when_ja, "%s", j0);
-    } else {
-        snprintf(when_en, sizeof when_en, "on %zu days from %s to %s", nc, d0, d1);
-        snprintf(when_ja, sizeof when_ja, "%sから%sまでの%zu日間", j0, j1, nc);
-    }
-    if (tools) {
-        snprintf(tool_en, sizeof tool_en, " Tool: %s.", tl);
-        snprintf(tool_ja, sizeof tool_ja, "ツール: %s。", tl);
-    }
-    /* the most probed ports, unless every port had as many packets */
-    char most_en[160] = "", most_ja[160] = "";
-    if (np && p[0].packets > p[np - 1].packets) {
-        snprintf(most_en, sizeof most_en, " Most probed: %s.", list);
-        snprintf(most_ja, sizeof most_ja, "多かったポート: %s。", list);
-    }
-    ds_fmt_text(v->summary_en, sizeof v->summary_en,
-                "Vertical scan from %s: %s ports of %s dark address%s, %s packet%s %s.%s%s", src_en, np_s, ad,
-                addrs == 1 ? "" : "es", pk, packets == 1 ? "" : "s", when_en, most_en, tool_en);
-    ds_fmt_text(v->summary_ja, sizeof v->summary_ja,
-                "%sから、ダークネットの%sアドレスの%sポートを調べる垂直スキャン（1台のホストの多数のポートへのスキャン）を"
-                "%sに観測しました（%sパケット）。%s%s",
-                src_ja, ad, np_s, when_ja, pk, most_ja, tool_ja);
 }
 
 ds_rc ds_detect_vertical(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)

@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -106,6 +107,21 @@ void ds_event_evidence_add(ds_event *v, const char *name, double value, const ch
     x->name = name;
     x->value = value;
     snprintf(x->text, sizeof x->text, "%s", text ? text : "");
+}
+
+int ds_event_series_set(ds_event *v, int32_t day0, size_t n, const double *vals, const double *w, const char *what,
+                        ds_err *err)
+{
+    double *c = n ? malloc(n * sizeof *c) : NULL;
+    if (n && !c) {
+        ds_fail(err, DS_ENOMEM, "out of memory keeping an event's series");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        c[i] = w && w[i] <= 0 ? NAN : vals[i];
+    free(v->series.v);
+    v->series = (ds_event_series){ .day0 = day0, .n = n, .v = c, .what = what };
+    return 0;
 }
 
 void ds_event_top_from(ds_event *v, const ds_top_result *tr, size_t skip)
@@ -369,8 +385,30 @@ out:
 
 void ds_events_free(ds_events *e)
 {
-    for (size_t i = 0; i < e->n; i++)
+    for (size_t i = 0; i < e->n; i++) {
         free(e->ev[i].all);
+        free(e->ev[i].series.v);
+    }
     free(e->ev);
     memset(e, 0, sizeof *e);
+}
+
+const ds_event_evidence *ds_event_fact(const ds_event *v, const char *name)
+{
+    for (size_t i = 0; i < v->nevidence; i++)
+        if (!strcmp(v->evidence[i].name, name))
+            return &v->evidence[i];
+    return NULL;
+}
+
+double ds_event_num(const ds_event *v, const char *name, double dflt)
+{
+    const ds_event_evidence *x = ds_event_fact(v, name);
+    return x ? x->value : dflt;
+}
+
+const char *ds_event_str(const ds_event *v, const char *name)
+{
+    const ds_event_evidence *x = ds_event_fact(v, name);
+    return x && x->text[0] ? x->text : NULL;
 }

@@ -1,9 +1,13 @@
 /* events.h: notable phenomena found in the store (`darkscope events`).
  *
- * Every event carries what an analyst needs to believe it: when it started and ended, the
- * service and/or country it concerns, how many sources and packets, the top sources, the numbers
- * behind it (evidence) and one sentence in English and in Japanese that states them.  Detectors
- * and their thresholds are documented, with sources, in docs/detection.md.
+ * Every event carries what an analyst needs to believe it, as structured facts: when it started
+ * and ended, the service and/or country it concerns, how many sources and packets, the top
+ * sources (address, country code, ASN), the named numbers behind it (evidence: a name, a value and
+ * an optional key or qualifier) and, for phenomena seen in a daily series, that series.  Analysis
+ * writes no sentences: src/report/event_en.c and event_ja.c state an event's facts in English and
+ * Japanese (report/event_text.h), with the names (countries, organisations, services) the report
+ * uses.  Detectors and their thresholds are documented, with sources, in docs/detection.md; the
+ * facts of each type in docs/detection.md#facts.
  *
  * Detectors, one file each (detect_*.c, listed in events.c): `mirai` (the hosts whose SYNs carry
  * Mirai's fingerprint, per day, country and ASN) and `tool` (one event per campaign of a scanning
@@ -28,7 +32,14 @@ struct ds_coverage;
 #define DS_EVENT_MAX_EVIDENCE 20
 #define DS_EVENT_TOP_SOURCES 5
 
+/* One fact: name (a static string, the key in JSON), its value, and an optional text (a key such
+ * as a service or a country code, a day, or a qualifier such as "estimated").  Times are unix
+ * seconds; durations seconds; shares fractions of 1. */
 typedef struct ds_event_evidence { const char *name; double value; char text[64]; } ds_event_evidence;
+
+/* The daily series behind an event (what a report draws): v[i] is local day day0 + i, NaN where
+ * no sensor of the query observed that day.  what: "packets" or "hosts". */
+typedef struct ds_event_series { int32_t day0; size_t n; double *v; const char *what; } ds_event_series;
 
 typedef struct ds_event_source {
     char addr[64];
@@ -53,7 +64,7 @@ typedef struct ds_event {
     size_t nall;
     ds_event_evidence evidence[DS_EVENT_MAX_EVIDENCE];
     size_t nevidence;
-    char summary_en[640], summary_ja[768];
+    ds_event_series series;         /* n == 0: none; v owned by the list */
 } ds_event;
 
 typedef struct ds_event_query {
@@ -75,6 +86,12 @@ typedef struct ds_events { ds_event *ev; size_t n, cap; } ds_events;
 /* Find events in [from, to].  geo (may be NULL) names organisations in the summaries. */
 ds_rc ds_events_run(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
 void ds_events_free(ds_events *e);
+/* The first fact called name, or NULL. */
+const ds_event_evidence *ds_event_fact(const ds_event *v, const char *name);
+/* Its value, or dflt when the event has no such fact. */
+double ds_event_num(const ds_event *v, const char *name, double dflt);
+/* Its text, or NULL when the event has no such fact or its text is empty. */
+const char *ds_event_str(const ds_event *v, const char *name);
 /* 1 when t is a type this build detects. */
 int ds_event_type_known(const char *t);
 /* The types this build detects, comma-separated ("mirai, tool, ..."), cut to len. */

@@ -20,6 +20,10 @@ ds_event *ds_events_add(ds_events *e, ds_err *err);
 void ds_event_evidence_add(ds_event *v, const char *name, double value, const char *text);
 /* Fill v->top from rows[skip..] of a DS_TOP_SOURCES result (at most DS_EVENT_TOP_SOURCES). */
 void ds_event_top_from(ds_event *v, const ds_top_result *tr, size_t skip);
+/* Give v the daily series vals[0..n) of days day0.. (copied); a day whose weight w[i] is 0 (no
+ * sensor observed it; w may be NULL) becomes NaN.  -1 (err says so) when memory ran out. */
+int ds_event_series_set(ds_event *v, int32_t day0, size_t n, const double *vals, const double *w, const char *what,
+                        ds_err *err);
 /* 1 when the query asks for type t (no --type, or --type t). */
 int ds_event_wanted(const ds_event_query *q, const char *t);
 

@@ -1,11 +1,13 @@
 /* cmd_events.c: `darkscope events`: notable phenomena over a period. */
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "analysis/events.h"
 #include "cli/cli.h"
+#include "report/event_text.h"
 #include "util/textfmt.h"
 #include "util/timeutil.h"
 
@@ -23,7 +25,7 @@ static void usage(FILE *f)
         "      --sensor NAME      one sensor only\n"
         "      --exclude research leave out the research scanners of [detect] (research_scanner\n"
         "                         events still list them)\n"
-        "      --lang L           en (default) | ja: the summary the table prints\n"
+        "      --lang L           en (default) | ja: the summary the table prints (JSON has both)\n"
         "      --format F         table (default) | json\n"
         "  -c, --config FILE    --db PATH    as for ingest\n"
         "  -h, --help\n", ds_event_types_format(types, sizeof types));
@@ -38,8 +40,20 @@ static char *iso_time(uint64_t ns, char *buf, size_t len)
     return buf;
 }
 
-static void print_json(const ds_events *e)
+/* The event's sentence in lang, NUL-terminated in o (empty when memory ran out). */
+static const char *sentence(const ds_event *v, ds_event_words w, ds_lang lang, ds_out *o)
 {
+    w.lang = lang;
+    o->len = 0;
+    ds_event_sentence(v, &w, o);
+    ds_out_putn(o, "", 1);
+    return o->failed || !o->p ? "" : o->p;
+}
+
+static void print_json(const ds_events *e, const ds_event_words *w)
+{
+    ds_out o;
+    ds_out_init(&o, 0);
     printf("[");
     for (size_t i = 0; i < e->n; i++) {
         const ds_event *v = &e->ev[i];
@@ -88,17 +102,32 @@ static void print_json(const ds_events *e)
                 printf("%.6g", x->value);
             }
         }
-        printf("}, \"summary\": {\"en\": ");
-        cli_json_string(stdout, v->summary_en);
+        printf("}");
+        if (v->series.n) {   /* the daily series behind it: what a report draws */
+            char d0[11];
+            printf(", \"series\": {\"what\": \"%s\", \"from\": \"%s\", \"values\": [", v->series.what,
+                   ds_day_format(v->series.day0, d0));
+            for (size_t k = 0; k < v->series.n; k++)
+                if (isfinite(v->series.v[k]))
+                    printf("%s%.17g", k ? ", " : "", v->series.v[k]);
+                else
+                    printf("%snull", k ? ", " : "");
+            printf("]}");
+        }
+        printf(", \"summary\": {\"en\": ");
+        cli_json_string(stdout, sentence(v, *w, DS_LANG_EN, &o));
         printf(", \"ja\": ");
-        cli_json_string(stdout, v->summary_ja);
+        cli_json_string(stdout, sentence(v, *w, DS_LANG_JA, &o));
         printf("}}");
     }
     printf("%s]\n", e->n ? "\n" : "");
+    ds_out_free(&o);
 }
 
-static void print_table(const ds_events *e, int ja)
+static void print_table(const ds_events *e, const ds_event_words *w)
 {
+    ds_out o;
+    ds_out_init(&o, 0);
     printf("%-6s %-8s %-20s %-20s %-9s %-2s %8s %10s  %s\n", "type", "tool", "start", "end", "service", "cc", "sources",
            "packets", "summary");
     for (size_t i = 0; i < e->n; i++) {
@@ -109,9 +138,10 @@ static void print_table(const ds_events *e, int ja)
         printf("%-6s %-8s %-20s %-20s %-9s %-2s %8s %10s  %s\n", v->type, v->tool[0] ? v->tool : "-",
                iso_time(v->start_ns, a, sizeof a), iso_time(v->end_ns, b, sizeof b), svc,
                v->country[0] ? v->country : "-", ds_fmt_count(v->sources, src, sizeof src),
-               ds_fmt_count(v->packets, pk, sizeof pk), ja ? v->summary_ja : v->summary_en);
+               ds_fmt_count(v->packets, pk, sizeof pk), sentence(v, *w, w->lang, &o));
     }
     printf("%zu event%s\n", e->n, e->n == 1 ? "" : "s");
+    ds_out_free(&o);
 }
 
 static int events_run(int argc, char **argv)
@@ -129,6 +159,7 @@ static int events_run(int argc, char **argv)
     ds_config cfg;
     ds_store *st = NULL;
     ds_geo *geo = NULL;
+    ds_names *names = NULL;
     ds_u64set excluded = { 0 };
     ds_events ev = { 0 };
     ds_err err = { 0 };
@@ -212,12 +243,17 @@ static int events_run(int argc, char **argv)
         cli_error(NULL, &err);
         goto out;
     }
+    /* countries by name, as the report writes them; without the names tables, by code */
+    if (ds_names_open(&names, &err) != DS_OK)
+        fprintf(stderr, "darkscope events: %s; countries are shown by code\n", err.msg);
+    ds_event_words words = { .lang = ja ? DS_LANG_JA : DS_LANG_EN, .names = names, .geo = geo };
     if (!strcmp(format, "json"))
-        print_json(&ev);
+        print_json(&ev, &words);
     else
-        print_table(&ev, ja);
+        print_table(&ev, &words);
     status = 0;
 out:
+    ds_names_free(names);
     ds_events_free(&ev);
     ds_u64set_free(&excluded);
     ds_geo_close(geo);

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "report/chart.h"
+#include "report/outline_int.h"
 #include "report/coverage.h"
 #include "util/timeutil.h"
 
@@ -96,18 +97,9 @@ const char *ds_msg_text(ds_lang lang, ds_msg m)
 /* ---- the walk ---------------------------------------------------------------------------- */
 
 #define TOP_SERIES 5        /* lines in the daily figures, as TSUBAME draws its top 5 */
-#define MAX_FIG_SERIES 16   /* more parts than this would not be readable in one figure */
 
-typedef struct walk {
-    const ds_report *r;
-    const ds_rdoc *doc;
-    ds_lang lang;
-    int ja;
-    int ntables, nfigures, nsections;
-    ds_err *err;
-} walk;
 
-static const char *M(const walk *w, ds_msg m) { return ds_msg_text(w->lang, m); }
+static const char *M(const ds_walk *w, ds_msg m) { return ds_msg_text(w->lang, m); }
 
 /* Short period name for sentences: "Q3 2023" / "2023年第3四半期" (without the months in
  * parentheses that ds_period_label adds in Japanese), else the full label. */
@@ -150,7 +142,7 @@ static void key_label(ds_report_dim dim, uint32_t key, char *buf, size_t len)
 
 /* The name of a key (IANA service name, country name in the report language), or NULL: from
  * the ranking rows first (the model filled them), else from the names tables when given. */
-static const char *key_name(const walk *w, ds_report_dim dim, uint32_t key)
+static const char *key_name(const ds_walk *w, ds_report_dim dim, uint32_t key)
 {
     const ds_report_table *t = dim == DS_REPORT_SERVICE ? &w->r->services : &w->r->regions;
     for (size_t i = 0; i < t->n; i++)
@@ -165,7 +157,7 @@ static const char *key_name(const walk *w, ds_report_dim dim, uint32_t key)
 }
 
 /* A key as a figure shows it: "23/TCP" for a service, the country name (or code) for a region. */
-static void key_short(const walk *w, ds_report_dim dim, uint32_t key, char *buf, size_t len)
+static void key_short(const ds_walk *w, ds_report_dim dim, uint32_t key, char *buf, size_t len)
 {
     if (dim == DS_REPORT_REGION) {
         const char *name = key_name(w, dim, key);
@@ -178,7 +170,7 @@ static void key_short(const walk *w, ds_report_dim dim, uint32_t key, char *buf,
 }
 
 /* "23/TCP (telnet)" / "23/TCP（telnet）", "China (CN)" / "中国（CN）"; the bare label without a name. */
-static void key_long(const walk *w, ds_report_dim dim, const char *label, const char *name, char *buf, size_t len)
+static void key_long(const ds_walk *w, ds_report_dim dim, const char *label, const char *name, char *buf, size_t len)
 {
     if (!name || !*name || !strcmp(name, label))
         ds_fmt_text(buf, len, "%s", label);
@@ -188,81 +180,7 @@ static void key_long(const walk *w, ds_report_dim dim, const char *label, const 
         ds_fmt_text(buf, len, w->ja ? "%s（%s）" : "%s (%s)", name, label);
 }
 
-static ds_rc oom(walk *w) { return ds_fail(w->err, DS_ENOMEM, "out of memory writing the report text"); }
-
-/* Hands a finished text to the backend; a failed buffer is an error. */
-static ds_rc emit_para(walk *w, ds_rdoc_para kind, ds_out *s)
-{
-    if (s->failed)
-        return oom(w);
-    if (s->len)
-        w->doc->para(w->doc->ctx, kind, s->p);
-    return DS_OK;
-}
-
-static void heading(walk *w, int level, const char *id, const char *text) { w->doc->heading(w->doc->ctx, level, id, text); }
-
 /* ---- tables ------------------------------------------------------------------------------ */
-
-/* Cell texts in one arena; offsets, since the arena moves as it grows. */
-typedef struct tab {
-    ds_out text;
-    size_t *off;
-    size_t n, cap;
-    int failed;
-} tab;
-
-static void tab_cell(tab *t, const char *s)
-{
-    if (t->failed)
-        return;
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        size_t *off = realloc(t->off, cap * sizeof *off);
-        if (!off) {
-            t->failed = 1;
-            return;
-        }
-        t->off = off;
-        t->cap = cap;
-    }
-    t->off[t->n++] = t->text.len;
-    ds_out_putn(&t->text, s ? s : "", strlen(s ? s : "") + 1);   /* with its NUL */
-}
-
-static void tab_free(tab *t)
-{
-    ds_out_free(&t->text);
-    free(t->off);
-}
-
-/* Emits a table whose cells are all in t (nrows * ncols of them). */
-static ds_rc tab_emit(walk *w, tab *t, const char *id, const char *title, const char *const *head,
-                      const unsigned char *numeric, size_t ncols)
-{
-    ds_rc rc = DS_OK;
-    const char **cells = NULL;
-    char caption[256];
-    if (t->failed || t->text.failed || (ncols && t->n % ncols)) {
-        rc = oom(w);
-        goto out;
-    }
-    cells = malloc((t->n ? t->n : 1) * sizeof *cells);
-    if (!cells) {
-        rc = oom(w);
-        goto out;
-    }
-    for (size_t i = 0; i < t->n; i++)
-        cells[i] = t->text.p + t->off[i];
-    w->ntables++;
-    ds_fmt_text(caption, sizeof caption, w->ja ? "%s%d %s" : "%s %d. %s", M(w, DS_MSG_TABLE), w->ntables, title);
-    ds_rdoc_table dt = { .id = id, .caption = caption, .ncols = ncols, .nrows = ncols ? t->n / ncols : 0,
-                         .head = head, .numeric = numeric, .cells = cells };
-    w->doc->table(w->doc->ctx, &dt);
-out:
-    free(cells);
-    return rc;
-}
 
 static const char *rank_text(int rank, char *buf, size_t len)
 {
@@ -272,7 +190,7 @@ static const char *rank_text(int rank, char *buf, size_t len)
 }
 
 /* The ranking of one dimension (TSUBAME and @police columns). */
-static ds_rc ranking_table(walk *w, ds_report_dim dim, const ds_report_table *t, const char *id, const char *title)
+static ds_rc ranking_table(ds_walk *w, ds_report_dim dim, const ds_report_table *t, const char *id, const char *title)
 {
     const ds_report *r = w->r;
     int svc = dim == DS_REPORT_SERVICE;
@@ -302,80 +220,44 @@ static ds_rc ranking_table(walk *w, ds_report_dim dim, const ds_report_table *t,
         COL(DS_MSG_COL_DEC_RANK, 1);
     }
 #undef COL
-    tab tb = { 0 };
+    ds_walk_tab tb = { 0 };
     ds_out_init(&tb.text, 0);
     for (size_t i = 0; i < t->n; i++) {
         const ds_report_row *row = &t->rows[i];
         char b[DS_FMT_NUM_LEN];
-        tab_cell(&tb, rank_text(row->rank, b, sizeof b));
+        ds_walk_tab_cell(&tb, rank_text(row->rank, b, sizeof b));
         if (r->o.compare)
-            tab_cell(&tb, row->previous_rank > 0 ? rank_text(row->previous_rank, b, sizeof b) : M(w, DS_MSG_NEW));
+            ds_walk_tab_cell(&tb, row->previous_rank > 0 ? rank_text(row->previous_rank, b, sizeof b) : M(w, DS_MSG_NEW));
         if (svc) {
-            tab_cell(&tb, row->label);
-            tab_cell(&tb, row->name ? row->name : "");
-            tab_cell(&tb, row->iot ? row->iot : "");
+            ds_walk_tab_cell(&tb, row->label);
+            ds_walk_tab_cell(&tb, row->name ? row->name : "");
+            ds_walk_tab_cell(&tb, row->iot ? row->iot : "");
         } else {
-            tab_cell(&tb, row->name ? row->name : row->label);
-            tab_cell(&tb, row->label);
+            ds_walk_tab_cell(&tb, row->name ? row->name : row->label);
+            ds_walk_tab_cell(&tb, row->label);
         }
-        tab_cell(&tb, ds_fmt_count(row->packets, b, sizeof b));
-        tab_cell(&tb, ds_fmt_fixed(row->per_ip_per_day, 2, b, sizeof b));
-        tab_cell(&tb, ds_fmt_pct(row->share * 100.0, 1, b, sizeof b));
-        tab_cell(&tb, ds_fmt_count(row->sources, b, sizeof b));
+        ds_walk_tab_cell(&tb, ds_fmt_count(row->packets, b, sizeof b));
+        ds_walk_tab_cell(&tb, ds_fmt_fixed(row->per_ip_per_day, 2, b, sizeof b));
+        ds_walk_tab_cell(&tb, ds_fmt_pct(row->share * 100.0, 1, b, sizeof b));
+        ds_walk_tab_cell(&tb, ds_fmt_count(row->sources, b, sizeof b));
         if (r->o.compare) {
             double cur = (double)row->packets, prev = (double)row->previous_packets;
-            tab_cell(&tb, isnan(row->change) ? DS_FMT_NA : ds_fmt_change(cur, prev, DS_REPORT_MIN_PREV, 0, b, sizeof b));
-            tab_cell(&tb, isnan(row->change_pct) ? DS_FMT_NA : ds_fmt_change_pct(cur, prev, DS_REPORT_MIN_PREV, b, sizeof b));
-            tab_cell(&tb, rank_text(row->increase_rank, b, sizeof b));
-            tab_cell(&tb, rank_text(row->decrease_rank, b, sizeof b));
+            ds_walk_tab_cell(&tb, isnan(row->change) ? DS_FMT_NA : ds_fmt_change(cur, prev, DS_REPORT_MIN_PREV, 0, b, sizeof b));
+            ds_walk_tab_cell(&tb, isnan(row->change_pct) ? DS_FMT_NA : ds_fmt_change_pct(cur, prev, DS_REPORT_MIN_PREV, b, sizeof b));
+            ds_walk_tab_cell(&tb, rank_text(row->increase_rank, b, sizeof b));
+            ds_walk_tab_cell(&tb, rank_text(row->decrease_rank, b, sizeof b));
         }
     }
-    ds_rc rc = tab_emit(w, &tb, id, title, head, num, nc);
-    tab_free(&tb);
+    ds_rc rc = ds_walk_tab_emit(w, &tb, id, title, head, num, nc);
+    ds_walk_tab_free(&tb);
     return rc;
 }
 
 /* ---- figures ----------------------------------------------------------------------------- */
 
 /* Passes a drawn chart to the backend as the next figure, then frees it. */
-static ds_rc emit_figure(walk *w, ds_chart_out *co, const char *name, const char *title, const char *alt)
-{
-    char caption[640];
-    w->nfigures++;
-    ds_fmt_text(caption, sizeof caption, w->ja ? "%s%d %s" : "%s %d. %s", M(w, DS_MSG_FIGURE), w->nfigures, title);
-    ds_rdoc_figure f = { .name = name, .caption = caption, .alt = alt, .svg = co->data, .len = co->len,
-                         .width = co->width, .height = co->height };
-    ds_rc rc = w->doc->figure(w->doc->ctx, &f, w->err);
-    ds_chart_out_free(co);
-    return rc;
-}
-
-/* Line chart of n daily series (values[i * days ..]) with the given labels; days the sensors did
- * not observe whole are shaded, and the caption says so. */
-static ds_rc line_figure(walk *w, const char *name, const char *title, const char *y_label, const char *const *labels,
-                         const double *values, size_t n, const char *alt)
-{
-    const ds_report *r = w->r;
-    ds_chart_series series[MAX_FIG_SERIES];
-    ds_chart_out co = { 0 };
-    size_t days = (size_t)r->days;
-    if (n > MAX_FIG_SERIES)
-        n = MAX_FIG_SERIES;
-    for (size_t i = 0; i < n; i++)
-        series[i] = (ds_chart_series){ labels[i], values + i * days, days };
-    int shade = ds_report_has_uncovered_days(r);
-    ds_line_chart lc = { .title = NULL, .y_label = y_label, .first_day = r->o.period.from, .ndays = days,
-                         .series = series, .nseries = n, .ja = w->ja, .covered = shade ? r->coverage.day_frac : NULL };
-    ds_rc rc = ds_chart_line(&lc, DS_CHART_SVG, &co, w->err);
-    if (rc != DS_OK)
-        return rc;
-    char caption[512];
-    ds_fmt_text(caption, sizeof caption, "%s%s%s", title, shade ? (w->ja ? "　" : ". ") : "", ds_report_shading_note(r));
-    return emit_figure(w, &co, name, caption, alt);
-}
-
 /* Alt text: "<what>: a, b, c." */
-static void alt_list(walk *w, ds_out *alt, const char *what, const char *const *items, size_t n)
+static void alt_list(ds_walk *w, ds_out *alt, const char *what, const char *const *items, size_t n)
 {
     ds_out_puts(alt, what);
     ds_out_puts(alt, w->ja ? "：" : ": ");
@@ -388,7 +270,7 @@ static void alt_list(walk *w, ds_out *alt, const char *what, const char *const *
 }
 
 /* Daily series of the top rows of a ranking, per monitored address when addresses are known. */
-static ds_rc daily_top_figure(walk *w, ds_report_dim dim, const ds_report_table *t, const char *name)
+static ds_rc daily_top_figure(ds_walk *w, ds_report_dim dim, const ds_report_table *t, const char *name)
 {
     const ds_report *r = w->r;
     size_t n = t->n < TOP_SERIES ? t->n : TOP_SERIES, days = (size_t)r->days;
@@ -403,7 +285,7 @@ static ds_rc daily_top_figure(walk *w, ds_report_dim dim, const ds_report_table 
     if (!n || days == 0)
         goto out;
     if (!(v = calloc(n * days, sizeof *v))) {
-        rc = oom(w);
+        rc = ds_walk_oom(w);
         goto out;
     }
     /* With coverage known, a day's value is per address observing that day (its covered
@@ -427,10 +309,10 @@ static ds_rc daily_top_figure(walk *w, ds_report_dim dim, const ds_report_table 
         ds_out_printf(&title, "Daily packets %s, top %zu %s", per, n, dim == DS_REPORT_SERVICE ? "services" : "source regions");
     alt_list(w, &alt, title.p ? title.p : "", lp, n);
     if (alt.failed || title.failed) {
-        rc = oom(w);
+        rc = ds_walk_oom(w);
         goto out;
     }
-    rc = line_figure(w, name, title.p, M(w, r->cur.addresses ? DS_MSG_Y_PER_IP : DS_MSG_Y_PACKETS), lp, v, n, alt.p);
+    rc = ds_walk_line_figure(w, name, title.p, M(w, r->cur.addresses ? DS_MSG_Y_PER_IP : DS_MSG_Y_PACKETS), lp, v, n, alt.p);
 out:
     free(v);
     ds_out_free(&alt);
@@ -439,7 +321,7 @@ out:
 }
 
 /* Share of every top row among all packets, the rest as "other". */
-static ds_rc share_figure(walk *w, ds_report_dim dim, const ds_report_table *t, const char *name)
+static ds_rc share_figure(ds_walk *w, ds_report_dim dim, const ds_report_table *t, const char *name)
 {
     const ds_report *r = w->r;
     size_t n = t->n;
@@ -460,7 +342,7 @@ static ds_rc share_figure(walk *w, ds_report_dim dim, const ds_report_table *t, 
     lp = calloc(n, sizeof *lp);
     v = calloc(n, sizeof *v);
     if (!labels || !lp || !v) {
-        rc = oom(w);
+        rc = ds_walk_oom(w);
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -482,13 +364,13 @@ static ds_rc share_figure(walk *w, ds_report_dim dim, const ds_report_table *t, 
         ds_out_printf(&title, "Share of all packets, top %zu %s", n, dim == DS_REPORT_SERVICE ? "services" : "source regions");
     alt_list(w, &alt, title.p ? title.p : "", lp, n);
     if (alt.failed || title.failed) {
-        rc = oom(w);
+        rc = ds_walk_oom(w);
         goto out;
     }
     ds_share_chart sc = { .title = NULL, .labels = lp, .values = v, .n = n, .total = total, .other_label = M(w, DS_MSG_OTHER) };
     if ((rc = ds_chart_share(&sc, DS_CHART_SVG, &co, w->err)) != DS_OK)
         goto out;
-    rc = emit_figure(w, &co, name, title.p, alt.p);
+    rc = ds_walk_figure(w, &co, name, title.p, alt.p);
 out:
     ds_chart_out_free(&co);
     free(labels);
@@ -500,7 +382,7 @@ out:
 }
 
 /* One 100%-stacked bar per top row of dimension rows_dim, split by the other dimension. */
-static ds_rc mix_figure(walk *w, ds_report_dim rows_dim, const ds_report_mix *m, const char *name)
+static ds_rc mix_figure(ds_walk *w, ds_report_dim rows_dim, const ds_report_mix *m, const char *name)
 {
     ds_report_dim parts_dim = rows_dim == DS_REPORT_SERVICE ? DS_REPORT_REGION : DS_REPORT_SERVICE;
     size_t nr = m->nrows < DS_CHART_MAX_ROWS ? m->nrows : DS_CHART_MAX_ROWS;
@@ -521,7 +403,7 @@ static ds_rc mix_figure(walk *w, ds_report_dim rows_dim, const ds_report_mix *m,
     pp = calloc(np, sizeof *pp);
     vals = calloc(nr * np, sizeof *vals);
     if (!rl || !pl || !rp || !pp || !vals) {
-        rc = oom(w);
+        rc = ds_walk_oom(w);
         goto out;
     }
     for (size_t i = 0; i < nr; i++) {
@@ -540,14 +422,14 @@ static ds_rc mix_figure(walk *w, ds_report_dim rows_dim, const ds_report_mix *m,
         ds_out_puts(&title, w->ja ? "上位の送信元地域の宛先ポート別内訳" : "Destination services of the top source regions");
     alt_list(w, &alt, title.p ? title.p : "", rp, nr);
     if (alt.failed || title.failed) {
-        rc = oom(w);
+        rc = ds_walk_oom(w);
         goto out;
     }
     ds_mix_chart mc = { .title = NULL, .rows = rp, .nrows = nr, .parts = pp, .nparts = np, .values = vals,
                         .row_totals = m->row_totals, .other_label = M(w, DS_MSG_OTHER) };
     if ((rc = ds_chart_mix(&mc, DS_CHART_SVG, &co, w->err)) != DS_OK)
         goto out;
-    rc = emit_figure(w, &co, name, title.p, alt.p);
+    rc = ds_walk_figure(w, &co, name, title.p, alt.p);
 out:
     ds_chart_out_free(&co);
     free(rl);
@@ -583,7 +465,7 @@ static void change_phrase_ja(ds_out *s, double pct)
         ds_out_printf(s, "前期比%s%sしました", b, pct > 0 ? "増加" : "減少");
 }
 
-static ds_rc generation_note(walk *w)
+static ds_rc generation_note(ds_walk *w)
 {
     const ds_report *r = w->r;
     char from[DS_FMT_DAY_LEN], to[DS_FMT_DAY_LEN], pfrom[DS_FMT_DAY_LEN], pto[DS_FMT_DAY_LEN];
@@ -623,12 +505,12 @@ static ds_rc generation_note(walk *w)
         if (r->o.compare)
             ds_out_printf(&s, " Previous period: %s (%s – %s).", pn, pfrom, pto);
     }
-    ds_rc rc = emit_para(w, DS_PARA_NOTE, &s);
+    ds_rc rc = ds_walk_para(w, DS_PARA_NOTE, &s);
     ds_out_free(&s);
     return rc;
 }
 
-static ds_rc overview(walk *w)
+static ds_rc overview(ds_walk *w)
 {
     const ds_report *r = w->r;
     char pn[DS_PERIOD_LABEL_LEN], prevn[DS_PERIOD_LABEL_LEN];
@@ -695,7 +577,7 @@ static ds_rc overview(walk *w)
             ds_out_printf(&s, " There were no packets in %s to compare with.", prevn);
     }
     ds_report_rate_basis_text(r, &s);
-    if ((rc = emit_para(w, DS_PARA_TEXT, &s)) != DS_OK)
+    if ((rc = ds_walk_para(w, DS_PARA_TEXT, &s)) != DS_OK)
         goto out;
 
     /* the leaders of both rankings */
@@ -715,14 +597,14 @@ static ds_rc overview(walk *w)
     } else if (!r->cur.packets) {
         ds_out_puts(&s, w->ja ? "この期間にはパケットを観測しませんでした。" : "No packets were observed in this period.");
     }
-    rc = emit_para(w, DS_PARA_TEXT, &s);
+    rc = ds_walk_para(w, DS_PARA_TEXT, &s);
 out:
     ds_out_free(&s);
     return rc;
 }
 
 /* Entries new to the top N and the largest increase among the shown rows. */
-static ds_rc ranking_notes(walk *w, const ds_report_table *t, ds_report_dim dim)
+static ds_rc ranking_notes(ds_walk *w, const ds_report_table *t, ds_report_dim dim)
 {
     const ds_report *r = w->r;
     char prevn[DS_PERIOD_LABEL_LEN];
@@ -776,19 +658,27 @@ static ds_rc ranking_notes(walk *w, const ds_report_table *t, ds_report_dim dim)
             ds_fmt_change_pct((double)best->packets, (double)best->previous_packets, DS_REPORT_MIN_PREV, pct, sizeof pct);
         if (s.len && !w->ja)
             ds_out_puts(&s, " ");
-        if (w->ja)
-            ds_out_printf(&s, "上位%zu位のうち前期から最も%sしたのは%sで、%s件（%s）でした。", top, up ? "増加" : "減少", k, ch, pct);
-        else
+        if (w->ja) {
+            /* the verb says the direction: no sign after it (「26,459件（30.2%）減少しました」) */
+            const char *c = ch[0] == '+' || ch[0] == '-' ? ch + 1 : ch, *pc = pct[0] == '+' || pct[0] == '-' ? pct + 1 : pct;
+            if (isnan(best->change_pct))
+                ds_out_printf(&s, "上位%zu位のうち前期から最も%sしたのは%sで、%s件%sしました（前期は観測なし）。", top,
+                              up ? "増加" : "減少", k, c, up ? "増加" : "減少");
+            else
+                ds_out_printf(&s, "上位%zu位のうち前期から最も%sしたのは%sで、%s件（%s）%sしました。", top, up ? "増加" : "減少",
+                              k, c, pc, up ? "増加" : "減少");
+        } else {
             ds_out_printf(&s, "Among the top %zu the largest %s was %s: %s packets (%s).", top, up ? "increase" : "decrease", k, ch,
                           pct);
+        }
     }
 done:
-    rc = emit_para(w, DS_PARA_TEXT, &s);
+    rc = ds_walk_para(w, DS_PARA_TEXT, &s);
     ds_out_free(&s);
     return rc;
 }
 
-static ds_rc iot_part(walk *w)
+static ds_rc iot_part(ds_walk *w)
 {
     const ds_report *r = w->r;
     ds_chart_out co = { 0 };
@@ -813,7 +703,7 @@ static ds_rc iot_part(walk *w)
         ds_out_printf(&s, "%zu of the top %llu services %s IoT devices; %s received %s of the packets to the top %llu.",
                       r->iot_in_top30, (unsigned long long)top, r->iot_in_top30 == 1 ? "targets" : "target",
                       r->iot_in_top30 == 1 ? "it" : "they", pct, (unsigned long long)top);
-    if ((rc = emit_para(w, DS_PARA_TEXT, &s)) != DS_OK)
+    if ((rc = ds_walk_para(w, DS_PARA_TEXT, &s)) != DS_OK)
         goto out;
     const char *labels[1] = { M(w, DS_MSG_IOT_SERVICES) };
     char title[160];
@@ -824,14 +714,14 @@ static ds_rc iot_part(walk *w)
                     (unsigned long long)top);
     ds_out_printf(&alt, "%s: %s", title, pct);
     if (alt.failed) {
-        rc = oom(w);
+        rc = ds_walk_oom(w);
         goto out;
     }
     ds_share_chart sc = { .title = NULL, .labels = labels, .values = &iot, .n = 1, .total = all,
                           .other_label = M(w, DS_MSG_OTHER_SERVICES) };
     if ((rc = ds_chart_share(&sc, DS_CHART_SVG, &co, w->err)) != DS_OK)
         goto out;
-    rc = emit_figure(w, &co, "iot-share", title, alt.p);
+    rc = ds_walk_figure(w, &co, "iot-share", title, alt.p);
 out:
     ds_chart_out_free(&co);
     ds_out_free(&s);
@@ -839,7 +729,7 @@ out:
     return rc;
 }
 
-static ds_rc ranking_section(walk *w, ds_report_dim dim)
+static ds_rc ranking_section(ds_walk *w, ds_report_dim dim)
 {
     const ds_report *r = w->r;
     int svc = dim == DS_REPORT_SERVICE;
@@ -851,7 +741,7 @@ static ds_rc ranking_section(walk *w, ds_report_dim dim)
     ds_out_init(&s, 0);
     w->nsections++;
     ds_fmt_text(head, sizeof head, "%d. %s", w->nsections, M(w, svc ? DS_MSG_SERVICES : DS_MSG_REGIONS));
-    heading(w, 2, base, head);
+    ds_walk_heading(w, 2, base, head);
     ds_fmt_count(t->keys, keys, sizeof keys);
     if (w->ja)
         ds_out_printf(&s, "観測した%s%sのうち、パケット数の上位%zu件を表%dに示します。", keys,
@@ -859,7 +749,7 @@ static ds_rc ranking_section(walk *w, ds_report_dim dim)
     else
         ds_out_printf(&s, "Table %d lists the top %zu of the %s %s observed, by packets.", w->ntables + 1, t->n, keys,
                       svc ? "destination services" : "source regions");
-    if ((rc = emit_para(w, DS_PARA_TEXT, &s)) != DS_OK)
+    if ((rc = ds_walk_para(w, DS_PARA_TEXT, &s)) != DS_OK)
         goto out;
     if (w->ja)
         ds_fmt_text(title, sizeof title, "%s 上位%zu", M(w, svc ? DS_MSG_SERVICES : DS_MSG_REGIONS), t->n);
@@ -886,7 +776,7 @@ out:
 
 /* ---- focus sections ---------------------------------------------------------------------- */
 
-static ds_rc focus_sources_table(walk *w, const ds_report_focus *f, const char *id, const char *title)
+static ds_rc focus_sources_table(ds_walk *w, const ds_report_focus *f, const char *id, const char *title)
 {
     static const ds_msg cols[] = { DS_MSG_COL_RANK, DS_MSG_COL_ADDRESS, DS_MSG_COL_COUNTRY, DS_MSG_COL_ASN,
                                    DS_MSG_COL_ORG, DS_MSG_COL_PACKETS, DS_MSG_COL_DAYS_SEEN,
@@ -895,78 +785,78 @@ static ds_rc focus_sources_table(walk *w, const ds_report_focus *f, const char *
     const char *head[sizeof cols / sizeof cols[0]];
     for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
         head[c] = M(w, cols[c]);
-    tab tb = { 0 };
+    ds_walk_tab tb = { 0 };
     ds_out_init(&tb.text, 0);
     for (size_t i = 0; i < f->ntop_sources; i++) {
         const ds_report_source *src = &f->top_sources[i];
         char b[DS_FMT_NUM_LEN], cc[160];
-        tab_cell(&tb, ds_fmt_text(b, sizeof b, "%zu", i + 1));
-        tab_cell(&tb, src->addr);
+        ds_walk_tab_cell(&tb, ds_fmt_text(b, sizeof b, "%zu", i + 1));
+        ds_walk_tab_cell(&tb, src->addr);
         if (!src->cc[0]) {
-            tab_cell(&tb, DS_FMT_NA);
+            ds_walk_tab_cell(&tb, DS_FMT_NA);
         } else {
             char code[3] = { src->cc[0], src->cc[1], 0 };
             const char *name = w->r->names ? ds_names_country(w->r->names, code, w->lang) : NULL;
             key_long(w, DS_REPORT_REGION, code, name, cc, sizeof cc);
-            tab_cell(&tb, cc);
+            ds_walk_tab_cell(&tb, cc);
         }
-        tab_cell(&tb, src->asn ? ds_fmt_text(b, sizeof b, "AS%u", (unsigned)src->asn) : DS_FMT_NA);
-        tab_cell(&tb, src->org ? src->org : DS_FMT_NA);
-        tab_cell(&tb, ds_fmt_count(src->packets, b, sizeof b));
-        tab_cell(&tb, ds_fmt_count(src->days, b, sizeof b));
+        ds_walk_tab_cell(&tb, src->asn ? ds_fmt_text(b, sizeof b, "AS%u", (unsigned)src->asn) : DS_FMT_NA);
+        ds_walk_tab_cell(&tb, src->org ? src->org : DS_FMT_NA);
+        ds_walk_tab_cell(&tb, ds_fmt_count(src->packets, b, sizeof b));
+        ds_walk_tab_cell(&tb, ds_fmt_count(src->days, b, sizeof b));
         /* first/last seen are UTC instants: the UTC date, whatever the report timezone */
-        tab_cell(&tb, src->first_ns ? ds_fmt_day_iso((int32_t)(src->first_ns / 86400000000000ULL), b, sizeof b) : DS_FMT_NA);
-        tab_cell(&tb, src->last_ns ? ds_fmt_day_iso((int32_t)(src->last_ns / 86400000000000ULL), b, sizeof b) : DS_FMT_NA);
+        ds_walk_tab_cell(&tb, src->first_ns ? ds_fmt_day_iso((int32_t)(src->first_ns / 86400000000000ULL), b, sizeof b) : DS_FMT_NA);
+        ds_walk_tab_cell(&tb, src->last_ns ? ds_fmt_day_iso((int32_t)(src->last_ns / 86400000000000ULL), b, sizeof b) : DS_FMT_NA);
     }
-    ds_rc rc = tab_emit(w, &tb, id, title, head, num, sizeof cols / sizeof cols[0]);
-    tab_free(&tb);
+    ds_rc rc = ds_walk_tab_emit(w, &tb, id, title, head, num, sizeof cols / sizeof cols[0]);
+    ds_walk_tab_free(&tb);
     return rc;
 }
 
-static ds_rc focus_orgs_table(walk *w, const ds_report_focus *f, const char *id, const char *title)
+static ds_rc focus_orgs_table(ds_walk *w, const ds_report_focus *f, const char *id, const char *title)
 {
     static const ds_msg cols[] = { DS_MSG_COL_RANK, DS_MSG_COL_ASN, DS_MSG_COL_ORG, DS_MSG_COL_PACKETS, DS_MSG_COL_SOURCES };
     static const unsigned char num[] = { 1, 1, 0, 1, 1 };
     const char *head[sizeof cols / sizeof cols[0]];
     for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
         head[c] = M(w, cols[c]);
-    tab tb = { 0 };
+    ds_walk_tab tb = { 0 };
     ds_out_init(&tb.text, 0);
     for (size_t i = 0; i < f->norgs; i++) {
         const ds_report_orgrow *o = &f->orgs[i];
         char b[DS_FMT_NUM_LEN];
-        tab_cell(&tb, ds_fmt_text(b, sizeof b, "%zu", i + 1));
-        tab_cell(&tb, o->asn ? ds_fmt_text(b, sizeof b, "AS%u", (unsigned)o->asn) : DS_FMT_NA);
-        tab_cell(&tb, o->org ? o->org : o->asn ? DS_FMT_NA : M(w, DS_MSG_UNKNOWN));
-        tab_cell(&tb, ds_fmt_count(o->packets, b, sizeof b));
-        tab_cell(&tb, ds_fmt_count(o->sources, b, sizeof b));
+        ds_walk_tab_cell(&tb, ds_fmt_text(b, sizeof b, "%zu", i + 1));
+        ds_walk_tab_cell(&tb, o->asn ? ds_fmt_text(b, sizeof b, "AS%u", (unsigned)o->asn) : DS_FMT_NA);
+        ds_walk_tab_cell(&tb, o->org ? o->org : o->asn ? DS_FMT_NA : M(w, DS_MSG_UNKNOWN));
+        ds_walk_tab_cell(&tb, ds_fmt_count(o->packets, b, sizeof b));
+        ds_walk_tab_cell(&tb, ds_fmt_count(o->sources, b, sizeof b));
     }
-    ds_rc rc = tab_emit(w, &tb, id, title, head, num, sizeof cols / sizeof cols[0]);
-    tab_free(&tb);
+    ds_rc rc = ds_walk_tab_emit(w, &tb, id, title, head, num, sizeof cols / sizeof cols[0]);
+    ds_walk_tab_free(&tb);
     return rc;
 }
 
 /* Packets by source port: a tool with a fixed source port (the NPA's 1521/tcp case: 99% from
  * port 6000) shows as one row with most of the share. */
-static ds_rc focus_sports_table(walk *w, const ds_report_focus *f, const char *id, const char *title)
+static ds_rc focus_sports_table(ds_walk *w, const ds_report_focus *f, const char *id, const char *title)
 {
     static const ds_msg cols[] = { DS_MSG_COL_RANK, DS_MSG_COL_SPORT, DS_MSG_COL_PACKETS, DS_MSG_COL_SHARE };
     static const unsigned char num[] = { 1, 0, 1, 1 };
     const char *head[sizeof cols / sizeof cols[0]];
     for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
         head[c] = M(w, cols[c]);
-    tab tb = { 0 };
+    ds_walk_tab tb = { 0 };
     ds_out_init(&tb.text, 0);
     for (size_t i = 0; i < f->nsports; i++) {
         const ds_report_sport *p = &f->sports[i];
         char b[DS_FMT_NUM_LEN];
-        tab_cell(&tb, ds_fmt_text(b, sizeof b, "%zu", i + 1));
-        tab_cell(&tb, p->port >= 0 ? ds_fmt_text(b, sizeof b, "%d", p->port) : M(w, DS_MSG_SPORT_VARIOUS));
-        tab_cell(&tb, ds_fmt_count(p->packets, b, sizeof b));
-        tab_cell(&tb, ds_fmt_pct(p->share * 100.0, 1, b, sizeof b));
+        ds_walk_tab_cell(&tb, ds_fmt_text(b, sizeof b, "%zu", i + 1));
+        ds_walk_tab_cell(&tb, p->port >= 0 ? ds_fmt_text(b, sizeof b, "%d", p->port) : M(w, DS_MSG_SPORT_VARIOUS));
+        ds_walk_tab_cell(&tb, ds_fmt_count(p->packets, b, sizeof b));
+        ds_walk_tab_cell(&tb, ds_fmt_pct(p->share * 100.0, 1, b, sizeof b));
     }
-    ds_rc rc = tab_emit(w, &tb, id, title, head, num, sizeof cols / sizeof cols[0]);
-    tab_free(&tb);
+    ds_rc rc = ds_walk_tab_emit(w, &tb, id, title, head, num, sizeof cols / sizeof cols[0]);
+    ds_walk_tab_free(&tb);
     return rc;
 }
 
@@ -983,7 +873,7 @@ static const char *const PAYLOAD_WORDS[][2] = {
       "同一内容ごとに集計したものです。内容は先頭64バイトで、印字可能なASCII以外のバイトは「.」で示します。" },
 };
 enum { PW_HEADING, PW_COUNT, PW_LEN, PW_EXCERPT, PW_NOTE };
-static const char *PW(const walk *w, int k) { return PAYLOAD_WORDS[k][w->ja ? 1 : 0]; }
+static const char *PW(const ds_walk *w, int k) { return PAYLOAD_WORDS[k][w->ja ? 1 : 0]; }
 
 /* "2023-07-01 09:00" in UTC, as the column heads say (the sources table's dates are UTC too). */
 static const char *utc_minute(uint64_t ts_ns, char *buf, size_t len)
@@ -995,30 +885,30 @@ static const char *utc_minute(uint64_t ts_ns, char *buf, size_t len)
     return buf;
 }
 
-static ds_rc focus_payloads_table(walk *w, const ds_report_focus *f, const char *id, const char *title)
+static ds_rc focus_payloads_table(ds_walk *w, const ds_report_focus *f, const char *id, const char *title)
 {
     const char *head[] = { M(w, DS_MSG_COL_RANK), PW(w, PW_COUNT), M(w, DS_MSG_COL_SOURCES), PW(w, PW_LEN),
                            M(w, DS_MSG_COL_FIRST_SEEN), M(w, DS_MSG_COL_LAST_SEEN), PW(w, PW_EXCERPT) };
     static const unsigned char num[] = { 1, 1, 1, 1, 0, 0, 0 };
-    tab tb = { 0 };
+    ds_walk_tab tb = { 0 };
     ds_out_init(&tb.text, 0);
     for (size_t i = 0; i < f->npayloads; i++) {
         const ds_report_payload *p = &f->payloads[i];
         char b[DS_FMT_NUM_LEN], t[32];
-        tab_cell(&tb, ds_fmt_text(b, sizeof b, "%zu", i + 1));
-        tab_cell(&tb, ds_fmt_count(p->count, b, sizeof b));
-        tab_cell(&tb, ds_fmt_count(p->sources, b, sizeof b));
-        tab_cell(&tb, ds_fmt_count(p->len, b, sizeof b));
-        tab_cell(&tb, utc_minute(p->first_ns, t, sizeof t));
-        tab_cell(&tb, utc_minute(p->last_ns, t, sizeof t));
-        tab_cell(&tb, p->excerpt);
+        ds_walk_tab_cell(&tb, ds_fmt_text(b, sizeof b, "%zu", i + 1));
+        ds_walk_tab_cell(&tb, ds_fmt_count(p->count, b, sizeof b));
+        ds_walk_tab_cell(&tb, ds_fmt_count(p->sources, b, sizeof b));
+        ds_walk_tab_cell(&tb, ds_fmt_count(p->len, b, sizeof b));
+        ds_walk_tab_cell(&tb, utc_minute(p->first_ns, t, sizeof t));
+        ds_walk_tab_cell(&tb, utc_minute(p->last_ns, t, sizeof t));
+        ds_walk_tab_cell(&tb, p->excerpt);
     }
-    ds_rc rc = tab_emit(w, &tb, id, title, head, num, sizeof num);
-    tab_free(&tb);
+    ds_rc rc = ds_walk_tab_emit(w, &tb, id, title, head, num, sizeof num);
+    ds_walk_tab_free(&tb);
     return rc;
 }
 
-static ds_rc focus_section(walk *w, size_t idx)
+static ds_rc focus_section(ds_walk *w, size_t idx)
 {
     const ds_report *r = w->r;
     const ds_report_focus *f = &r->focus[idx];
@@ -1037,7 +927,7 @@ static ds_rc focus_section(walk *w, size_t idx)
     ds_fmt_text(head, sizeof head, w->ja ? "%d. %s：%s" : "%d. %s: %s", w->nsections,
                 M(w, svc ? DS_MSG_FOCUS_SERVICE : DS_MSG_FOCUS_REGION), who);
     ds_fmt_text(id, sizeof id, "focus-%zu", idx + 1);
-    heading(w, 2, id, head);
+    ds_walk_heading(w, 2, id, head);
 
     ds_fmt_count(f->packets, pk, sizeof pk);
     ds_fmt_count(f->sources, src, sizeof src);
@@ -1060,7 +950,7 @@ static ds_rc focus_section(walk *w, size_t idx)
         else
             ds_out_printf(&s, "it is %s among %s.", M(w, DS_MSG_OUT_OF_RANKING), svc ? "destination services" : "source regions");
     }
-    if ((rc = emit_para(w, DS_PARA_TEXT, &s)) != DS_OK)
+    if ((rc = ds_walk_para(w, DS_PARA_TEXT, &s)) != DS_OK)
         goto out;
 
     if (days && f->daily) {
@@ -1070,7 +960,7 @@ static ds_rc focus_section(walk *w, size_t idx)
             ds_fmt_text(title, sizeof title, "%s%sの日別パケット数", who, svc ? "宛て" : "から");
         else
             ds_fmt_text(title, sizeof title, "Daily packets %s %s", svc ? "to" : "from", who);
-        if ((rc = line_figure(w, id, title, M(w, DS_MSG_Y_PACKETS), lab, f->daily, 1, title)) != DS_OK)
+        if ((rc = ds_walk_line_figure(w, id, title, M(w, DS_MSG_Y_PACKETS), lab, f->daily, 1, title)) != DS_OK)
             goto out;
     }
     if (days && f->daily_sources) {
@@ -1080,16 +970,16 @@ static ds_rc focus_section(walk *w, size_t idx)
             ds_fmt_text(title, sizeof title, "%s%sの日別ユニーク送信元数", who, svc ? "宛て" : "");
         else
             ds_fmt_text(title, sizeof title, "Daily unique sources %s %s", svc ? "to" : "in", who);
-        if ((rc = line_figure(w, id, title, M(w, DS_MSG_Y_SOURCES), lab, f->daily_sources, 1, title)) != DS_OK)
+        if ((rc = ds_walk_line_figure(w, id, title, M(w, DS_MSG_Y_SOURCES), lab, f->daily_sources, 1, title)) != DS_OK)
             goto out;
     }
-    size_t np = f->split.nparts < MAX_FIG_SERIES ? f->split.nparts : MAX_FIG_SERIES;
+    size_t np = f->split.nparts < DS_WALK_MAX_FIG_SERIES ? f->split.nparts : DS_WALK_MAX_FIG_SERIES;
     if (days && np && f->split_daily && f->split.part_keys) {
         ds_report_dim other = svc ? DS_REPORT_REGION : DS_REPORT_SERVICE;
         pl = calloc(np, sizeof *pl);
         pp = calloc(np, sizeof *pp);
         if (!pl || !pp) {
-            rc = oom(w);
+            rc = ds_walk_oom(w);
             goto out;
         }
         for (size_t p = 0; p < np; p++) {
@@ -1105,14 +995,14 @@ static ds_rc focus_section(walk *w, size_t idx)
                         svc ? "source region" : "destination service", np);
         alt_list(w, &alt, title, pp, np);
         if (alt.failed) {
-            rc = oom(w);
+            rc = ds_walk_oom(w);
             goto out;
         }
-        if ((rc = line_figure(w, id, title, M(w, DS_MSG_Y_PACKETS), pp, f->split_daily, np, alt.p)) != DS_OK)
+        if ((rc = ds_walk_line_figure(w, id, title, M(w, DS_MSG_Y_PACKETS), pp, f->split_daily, np, alt.p)) != DS_OK)
             goto out;
     }
     if (f->nsports) {
-        heading(w, 3, NULL, M(w, DS_MSG_SOURCE_PORTS));
+        ds_walk_heading(w, 3, NULL, M(w, DS_MSG_SOURCE_PORTS));
         ds_fmt_text(id, sizeof id, "tab-focus%zu-sports", idx + 1);
         if (w->ja)
             ds_fmt_text(title, sizeof title, "%s%sのパケットの送信元ポート上位%zu", who, svc ? "宛て" : "から", f->nsports);
@@ -1122,7 +1012,7 @@ static ds_rc focus_section(walk *w, size_t idx)
             goto out;
     }
     if (f->ntop_sources) {
-        heading(w, 3, NULL, M(w, DS_MSG_TOP_SOURCES));
+        ds_walk_heading(w, 3, NULL, M(w, DS_MSG_TOP_SOURCES));
         ds_fmt_text(id, sizeof id, "tab-focus%zu-sources", idx + 1);
         if (w->ja)
             ds_fmt_text(title, sizeof title, "%s%sの送信元アドレス上位%zu", who, svc ? "宛て" : "", f->ntop_sources);
@@ -1132,10 +1022,10 @@ static ds_rc focus_section(walk *w, size_t idx)
             goto out;
     }
     if (svc && f->npayloads) {
-        heading(w, 3, NULL, PW(w, PW_HEADING));
+        ds_walk_heading(w, 3, NULL, PW(w, PW_HEADING));
         ds_out_free(&s);   /* empty again, same limit */
         ds_out_puts(&s, PW(w, PW_NOTE));
-        if ((rc = emit_para(w, DS_PARA_NOTE, &s)) != DS_OK)
+        if ((rc = ds_walk_para(w, DS_PARA_NOTE, &s)) != DS_OK)
             goto out;
         ds_fmt_text(id, sizeof id, "tab-focus%zu-payloads", idx + 1);
         if (w->ja)
@@ -1146,7 +1036,7 @@ static ds_rc focus_section(walk *w, size_t idx)
             goto out;
     }
     if (!svc && f->norgs) {
-        heading(w, 3, NULL, M(w, DS_MSG_TOP_ORGS));
+        ds_walk_heading(w, 3, NULL, M(w, DS_MSG_TOP_ORGS));
         ds_fmt_text(id, sizeof id, "tab-focus%zu-orgs", idx + 1);
         if (w->ja)
             ds_fmt_text(title, sizeof title, "%sの送信元組織（AS）上位%zu", who, f->norgs);
@@ -1162,108 +1052,9 @@ out:
     return rc;
 }
 
-/* ---- notable phenomena -------------------------------------------------------------------- */
-
-/* The order of the section, and how many of each type are written out one by one.  Time-series
- * phenomena come first (they are what the seed reports' "notable phenomena" are about), then
- * infections and attacks in time order; per-source types (tool, scan) can number in the
- * thousands, so only the largest PHENOMENA_MAX_LISTED are written and the rest are counted. */
-#define PHENOMENA_MAX_LISTED 10
-static const struct phen_group { const char *type; int bulk; const char *en, *ja; } PHEN_GROUPS[] = {
-    { "surge", 0, NULL, NULL },
-    { "new_service", 0, NULL, NULL },
-    { "spike", 0, NULL, NULL },
-    { "single_source", 0, NULL, NULL },
-    { "periodic_daily", 0, NULL, NULL },
-    { "periodic_weekly", 0, NULL, NULL },
-    { "mirai", 0, NULL, NULL },
-    { "backscatter", 0, NULL, NULL },
-    { "flood", 0, NULL, NULL },
-    { "reflection", 0, NULL, NULL },
-    { "research_scanner", 0, NULL, NULL },
-    { "tool", 1, "scanning tool campaigns were found", "件のスキャンツールによる活動を検知しました" },
-    { "scan", 1, "scanners were detected", "件のスキャン送信元を検知しました" },
-    { "vertical_scan", 1, "vertical scans (many ports of a few addresses) were detected",
-      "件の垂直スキャン（少数のアドレスの多数のポートへのスキャン）を検知しました" },
-};
-#define NPHEN_GROUPS (sizeof PHEN_GROUPS / sizeof PHEN_GROUPS[0])
-
-static int bulk_event_cmp(const void *a, const void *b)
-{
-    const ds_event *x = *(const ds_event *const *)a, *y = *(const ds_event *const *)b;
-    if (x->packets != y->packets)
-        return x->packets > y->packets ? -1 : 1;
-    return x < y ? -1 : x > y;
-}
-
-static int phen_group_of(const char *type)
-{
-    for (size_t g = 0; g < NPHEN_GROUPS; g++)
-        if (!strcmp(PHEN_GROUPS[g].type, type))
-            return (int)g;
-    return -1;
-}
-
-/* One paragraph per event, in the report's language (the summaries state the evidence), in the
- * order of PHEN_GROUPS; types the table does not name come last, in time order. */
-static ds_rc phenomena_section(walk *w)
-{
-    const ds_report *r = w->r;
-    char head[128];
-    ds_out s;
-    ds_rc rc = DS_OK;
-    const ds_event **list = NULL;
-    w->nsections++;
-    ds_fmt_text(head, sizeof head, "%d. %s", w->nsections, M(w, DS_MSG_PHENOMENA));
-    heading(w, 2, "phenomena", head);
-    ds_out_init(&s, 0);
-    if (!r->events.n) {
-        ds_out_puts(&s, M(w, DS_MSG_NO_PHENOMENA));
-        rc = emit_para(w, DS_PARA_TEXT, &s);
-        goto out;
-    }
-    if (!(list = malloc(r->events.n * sizeof *list))) {
-        rc = oom(w);
-        goto out;
-    }
-    for (int g = 0; g <= (int)NPHEN_GROUPS && rc == DS_OK; g++) {
-        /* events arrive sorted by start: collecting in order keeps time order within a group */
-        size_t n = 0;
-        for (size_t i = 0; i < r->events.n; i++)
-            if (phen_group_of(r->events.ev[i].type) == (g == (int)NPHEN_GROUPS ? -1 : g))
-                list[n++] = &r->events.ev[i];
-        int bulk = g < (int)NPHEN_GROUPS && PHEN_GROUPS[g].bulk;
-        size_t show = n;
-        if (bulk) {
-            if (n)
-                qsort(list, n, sizeof *list, bulk_event_cmp);
-            if (show > PHENOMENA_MAX_LISTED)
-                show = PHENOMENA_MAX_LISTED;
-        }
-        for (size_t i = 0; i < show && rc == DS_OK; i++) {
-            s.len = 0;
-            ds_out_puts(&s, w->ja ? list[i]->summary_ja : list[i]->summary_en);
-            rc = emit_para(w, DS_PARA_TEXT, &s);
-        }
-        if (rc == DS_OK && n > show) {
-            s.len = 0;
-            /* a sentence for the reader: no command lines in a report */
-            if (w->ja)
-                ds_out_printf(&s, "ほかに%zu%s。", n - show, PHEN_GROUPS[g].ja);
-            else
-                ds_out_printf(&s, "%zu more %s.", n - show, PHEN_GROUPS[g].en);
-            rc = emit_para(w, DS_PARA_NOTE, &s);
-        }
-    }
-out:
-    free(list);
-    ds_out_free(&s);
-    return rc;
-}
-
 /* ---- methods ----------------------------------------------------------------------------- */
 
-static ds_rc methods(walk *w)
+static ds_rc methods(ds_walk *w)
 {
     const ds_report *r = w->r;
     enum { MAXDEF = 16 };   /* 11 definitions at most (yearly report with comparison) */
@@ -1278,7 +1069,7 @@ static ds_rc methods(walk *w)
         ds_out_init(&defs[i], 0);
     w->nsections++;
     ds_fmt_text(head, sizeof head, "%d. %s", w->nsections, M(w, DS_MSG_METHODS));
-    heading(w, 2, "methods", head);
+    ds_walk_heading(w, 2, "methods", head);
     period_name(&r->prev, ja, prevn, sizeof prevn);
     ds_fmt_day(r->prev.from, ja, pfrom, sizeof pfrom);
     ds_fmt_day(r->prev.to, ja, pto, sizeof pto);
@@ -1356,7 +1147,7 @@ static ds_rc methods(walk *w)
                   tz);
     for (size_t i = 0; i < n; i++) {
         if (defs[i].failed || !defs[i].p) {
-            rc = oom(w);
+            rc = ds_walk_oom(w);
             goto out;
         }
         dp[i] = defs[i].p;
@@ -1372,7 +1163,7 @@ out:
 
 ds_rc ds_report_outline(const ds_report *r, const ds_rdoc *doc, ds_err *err)
 {
-    walk w = { .r = r, .doc = doc, .lang = r->o.lang == DS_LANG_JA ? DS_LANG_JA : DS_LANG_EN, .err = err };
+    ds_walk w = { .r = r, .doc = doc, .lang = r->o.lang == DS_LANG_JA ? DS_LANG_JA : DS_LANG_EN, .err = err };
     char pl[DS_PERIOD_LABEL_LEN], title[DS_PERIOD_LABEL_LEN + 128], head[128];
     ds_rc rc;
     w.ja = w.lang == DS_LANG_JA;
@@ -1381,15 +1172,15 @@ ds_rc ds_report_outline(const ds_report *r, const ds_rdoc *doc, ds_err *err)
     ds_period_label(&r->o.period, w.ja, pl, sizeof pl);
     ds_fmt_text(title, sizeof title, w.ja ? "%s %s" : "%s — %s", M(&w, DS_MSG_REPORT_TITLE), pl);
     doc->begin(doc->ctx, w.lang, title);
-    heading(&w, 1, "top", title);
+    ds_walk_heading(&w, 1, "top", title);
     if ((rc = generation_note(&w)) != DS_OK)
         return rc;
     w.nsections++;
     ds_fmt_text(head, sizeof head, "%d. %s", w.nsections, M(&w, DS_MSG_OVERVIEW));
-    heading(&w, 2, "overview", head);
+    ds_walk_heading(&w, 2, "overview", head);
     if ((rc = overview(&w)) != DS_OK || (rc = ds_report_coverage_section(r, doc, &w.ntables, err)) != DS_OK ||
         (rc = ranking_section(&w, DS_REPORT_SERVICE)) != DS_OK ||
-        (rc = ranking_section(&w, DS_REPORT_REGION)) != DS_OK || (rc = phenomena_section(&w)) != DS_OK)
+        (rc = ranking_section(&w, DS_REPORT_REGION)) != DS_OK || (rc = ds_report_phenomena_section(&w)) != DS_OK)
         return rc;
     for (size_t i = 0; i < r->nfocus; i++)
         if ((rc = focus_section(&w, i)) != DS_OK)

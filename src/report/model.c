@@ -591,6 +591,7 @@ ds_rc ds_report_build(ds_store *st, const ds_geo *geo, const ds_names *names, co
     memset(r, 0, sizeof *r);
     r->o = *o;
     r->names = names;
+    r->geo = geo;
     if (!r->o.top)
         r->o.top = 10;
     if (r->o.top > DS_FILTER_MAX)

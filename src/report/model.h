@@ -190,6 +190,7 @@ typedef struct ds_report {
     ds_events events;               /* notable phenomena of the period (analysis/events.h) */
     ds_report_coverage coverage;    /* which days each sensor observed, and the rates' denominators */
     const ds_names *names;          /* borrowed */
+    const ds_geo *geo;              /* borrowed, may be NULL: organisation names in sentences */
 } ds_report;
 
 /* Parse a --focus value: "1521/tcp" (a service) or "JP" (a region, ISO 3166 alpha-2). */

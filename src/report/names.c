@@ -707,7 +707,8 @@ static ds_rc iot_row(ds_names *n, ds_service key, const char **f, const size_t *
 }
 
 /* data/country-names-ja.tsv: Japanese names the iso-codes catalogue lacks (names changed after
- * its last translation, e.g. Türkiye).  Used only where the catalogue has no translation. */
+ * its last translation, e.g. Türkiye) and the short names reports print for its formal ones
+ * (韓国 for 大韓民国 (韓国)).  The table wins over the catalogue. */
 static ds_rc ja_row(ds_names *n, ds_service key, const char **f, const size_t *flen, const char *path,
                     unsigned line, uint64_t off, ds_err *err)
 {
@@ -718,8 +719,7 @@ static ds_rc ja_row(ds_names *n, ds_service key, const char **f, const size_t *f
         return ds_fail_at(err, DS_EFORMAT, off, "%s:%u: bad country code, at byte %llu", path, line,
                           (unsigned long long)off);
     country_names *c = &n->country[idx];
-    if (c->ja)
-        return DS_OK;   /* the catalogue wins */
+    /* the table wins: it has what the catalogue lacks and the short names reports print */
     if (!(c->ja = arena_strndup(&n->arena, f[1], flen[1])))
         return ds_fail(err, DS_ENOMEM, "out of memory loading %s", path);
     return DS_OK;   /* f[2], the source, is for people reading the file */

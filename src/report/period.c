@@ -214,7 +214,7 @@ char *ds_period_label(const ds_period *p, int ja, char *buf, size_t len)
     case DS_PERIOD_QUARTER: {
         unsigned first = (unsigned)(p->num - 1) * 3 + 1;
         if (ja)
-            return ds_fmt_text(buf, len, "%d年第%d四半期 (%u月～%u月)", p->year, p->num, first, first + 2);
+            return ds_fmt_text(buf, len, "%d年第%d四半期（%u月～%u月）", p->year, p->num, first, first + 2);
         return ds_fmt_text(buf, len, "Q%d %d", p->num, p->year);
     }
     case DS_PERIOD_MONTH:

@@ -39,7 +39,7 @@ void ds_period_previous(const ds_period *p, ds_period *prev);
 int32_t ds_period_days(const ds_period *p);
 
 /* Human label: en "Q3 2023", "July 2023", "2023", "1 July 2023 – 15 August 2023" (U+2013 with
- * spaces; a one-day range is just "1 July 2023"); ja "2023年第3四半期 (7月～9月)", "2023年7月",
+ * spaces; a one-day range is just "1 July 2023"); ja "2023年第3四半期（7月～9月）", "2023年7月",
  * "2023年", "2023年7月1日～2023年8月15日" (U+FF5E).  Like snprintf it always terminates buf
  * (len > 0) and cuts a too-long label at a UTF-8 character boundary.  Returns buf. */
 char *ds_period_label(const ds_period *p, int ja, char *buf, size_t len);

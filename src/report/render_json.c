@@ -6,6 +6,7 @@
  * where the @police tables print a dash.  per_ip_per_day is rounded to 2 decimals as the tables
  * print it; per_ip_per_day_exact keeps every digit.
  */
+#include "report/event_text.h"
 #include "report/render.h"
 
 #include <math.h>
@@ -354,6 +355,7 @@ ds_rc ds_report_render_json(const ds_report *r, ds_out *o, ds_err *err)
     ds_out_puts(o, ",\n  \"events\": [");
     for (size_t i = 0; i < r->events.n; i++) {
         const ds_event *v = &r->events.ev[i];
+        ds_out text;
         char a[DS_FMT_DAY_LEN + 16], b[DS_FMT_DAY_LEN + 16], svc[32];
         time_t t0 = (time_t)(v->start_ns / 1000000000ULL), t1 = (time_t)(v->end_ns / 1000000000ULL);
         struct tm tm0, tm1;
@@ -369,8 +371,31 @@ ds_rc ds_report_render_json(const ds_report *r, ds_out *o, ds_err *err)
         str_or_null(o, v->country[0] ? v->country : NULL);
         ds_out_printf(o, ", \"sources\": %llu, \"packets\": %llu, \"summary\": ", (unsigned long long)v->sources,
                       (unsigned long long)v->packets);
-        ds_out_json_str(o, ja ? v->summary_ja : v->summary_en);
-        ds_out_puts(o, "}");
+        ds_event_words words = { .lang = ja ? DS_LANG_JA : DS_LANG_EN, .names = r->names, .geo = r->geo };
+        ds_out_init(&text, 0);
+        ds_event_sentence(v, &words, &text);
+        ds_out_putn(&text, "", 1);
+        ds_out_json_str(o, text.failed || !text.p ? "" : text.p);
+        ds_out_free(&text);
+        ds_out_puts(o, ", \"facts\": {");
+        for (size_t k = 0; k < v->nevidence; k++) {
+            const ds_event_evidence *x = &v->evidence[k];
+            size_t rep = 0;   /* a name can repeat (hosts_in_country): index the repeats, as `events` does */
+            for (size_t j = 0; j < k; j++)
+                rep += !strcmp(v->evidence[j].name, x->name);
+            if (rep)
+                ds_out_printf(o, "%s\"%s_%zu\": ", k ? ", " : "", x->name, rep + 1);
+            else
+                ds_out_printf(o, "%s\"%s\": ", k ? ", " : "", x->name);
+            if (x->text[0]) {
+                ds_out_printf(o, "{\"value\": %.6g, \"of\": ", isfinite(x->value) ? x->value : 0);
+                ds_out_json_str(o, x->text);
+                ds_out_puts(o, "}");
+            } else {
+                ds_out_printf(o, "%.6g", isfinite(x->value) ? x->value : 0);
+            }
+        }
+        ds_out_puts(o, "}}");
     }
     ds_out_puts(o, r->events.n ? "\n  ]" : "]");
     ds_out_puts(o, ",\n  \"focus\": [");

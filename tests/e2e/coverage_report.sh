@@ -87,6 +87,6 @@ if $DS report --period 2023Q4 -o q4.html 2> err.txt; then fail "a report of a pe
 grep -q 'No data for Q4 2023: the store covers 1 June 2023 – 15 July 2023.' err.txt || fail "no-data message: $(cat err.txt)"
 [ ! -e q4.html ] || fail "a no-data report wrote a file"
 if $DS report --period 2023Q4 --lang ja --format json 2> err.txt > out.json; then fail "ja: no-data report succeeded"; fi
-grep -q '2023年第4四半期 (10月～12月)のデータはありません' err.txt || fail "ja no-data message: $(cat err.txt)"
+grep -q '2023年第4四半期（10月～12月）のデータはありません' err.txt || fail "ja no-data message: $(cat err.txt)"
 [ ! -s out.json ] || fail "a no-data report printed a document"
 echo "coverage_report: ok"

@@ -165,6 +165,32 @@ assert a['totals']['packets'] - b['totals']['packets'] == $excluded, (a['totals'
 assert a['totals']['sources'] - b['totals']['sources'] == len(open('srcs.txt').read().split())
 " || fail "--exclude research"
 
+# "Notable phenomena" (issue #20): numbered subsections with their figures, sentences a CSIRT can
+# publish (no command lines, field names, exponents, "1 packets"), Japanese with the tables'
+# country names, no sign after 増加/減少, full-width brackets in the title.
+$DS report --period 2023Q3 -o md/q3en.md
+python3 - <<'PY' || fail "the notable phenomena section"
+import re
+for f, ja in (("md/q3en.md", False), ("md/q3.md", True)):
+    t = open(f, encoding="utf-8").read()
+    sec = t[t.index("注目された現象" if ja else "Notable phenomena"):]
+    sec = sec[:sec.index("\n## ")]
+    subs = re.findall(r"^### 4\.(\d+) (.+)$", sec, re.M)
+    assert len(subs) >= 3, (f, subs)
+    assert [int(n) for n, _ in subs] == list(range(1, len(subs) + 1)), subs
+    assert ".svg)" in sec, "no figure in the section"
+    prose = "\n".join(l for l in sec.splitlines() if l and not l.startswith(("|", "!", "#", "*")))
+    for bad in (r"[0-9]e[+-][0-9]", r"`", r"\b[a-z]+_[a-z_]+\b", r"--[a-z]", r"\b1 (packets|days|sources|hosts)\b",
+                r"rank [0-9]{4,}"):
+        m = re.search(bad, prose)
+        assert not m, (f, bad, prose[max(0, m.start() - 80):m.end() + 80])
+    if ja:
+        assert "大韓民国" not in t and "ロシア連邦" not in t, "formal country names"
+        assert not re.search(r"(増加|減少)したのは[^。]*で、[+-]", t), "a sign after 増加/減少"
+        assert re.search(r"^# .*第3四半期（7月～9月）", t, re.M), t.splitlines()[0]
+print("phenomena:", len(subs), "subsections")
+PY
+
 # bad options: one clear line, exit 2 (usage) or 1 (config)
 expect() { # status pattern command...
     local want=$1 pat=$2; shift 2

@@ -280,9 +280,9 @@ static void test_labels(void **state)
 {
     (void)state;
     label("2023Q3", 0, "Q3 2023");
-    label("2023Q3", 1, "2023年第3四半期 (7月～9月)");
-    label("2023Q1", 1, "2023年第1四半期 (1月～3月)");
-    label("2023Q4", 1, "2023年第4四半期 (10月～12月)");
+    label("2023Q3", 1, "2023年第3四半期（7月～9月）");
+    label("2023Q1", 1, "2023年第1四半期（1月～3月）");
+    label("2023Q4", 1, "2023年第4四半期（10月～12月）");
     label("2023-07", 0, "July 2023");
     label("2023-07", 1, "2023年7月");
     label("2023-12", 1, "2023年12月");
@@ -302,7 +302,7 @@ static void test_labels(void **state)
         ds_period_label(&p, 1, buf, len);
         size_t n = strlen(buf);
         assert_true(n < len);
-        assert_memory_equal(buf, "2023年第3四半期 (7月～9月)", n);
+        assert_memory_equal(buf, "2023年第3四半期（7月～9月）", n);
         /* the cut string is valid UTF-8: it never ends in a lead or partial sequence */
         const unsigned char *u = (const unsigned char *)buf;
         size_t i = 0;

@@ -333,8 +333,8 @@ static void test_html_ja_compare(void **state)
     has(h, "1ポートはIoT機器を狙ったもの");
     has(h, "前期の上位10位圏外から新たに上位10位に入ったのは445/TCPです。");
     lacks(h, "入ったのはUS");   /* previous rank 3 was inside the top 10 */
-    has(h, "上位10位のうち前期から最も増加したのは23/TCP（telnet）で、+234,567件（+23.5%）でした。");
-    has(h, "上位10位のうち前期から最も減少したのは中国（CN）で、-50,000件（-5.3%）でした。");
+    has(h, "上位10位のうち前期から最も増加したのは23/TCP（telnet）で、234,567件（23.5%）増加しました。");
+    has(h, "上位10位のうち前期から最も減少したのは中国（CN）で、50,000件（5.3%）減少しました。");
     /* dates and the generation note */
     has(h, "2023年7月1日～2023年9月30日（92日間、Asia/Tokyo）");
     has(h, "除外した送信元: 既知の調査目的スキャナー。");

@@ -31,6 +31,7 @@
 #include <sqlite3.h>
 
 #include "analysis/events.h"
+#include "report/event_text.h"
 #include "core/records.h"
 #include "store/store.h"
 #include "util/timeutil.h"
@@ -94,12 +95,25 @@ static void put_span(ds_store *st, const char *sensor, uint64_t seq, int64_t at,
     put_ledger(st, sensor, seq, at, 100, (uint64_t)first_s * 1000000000ULL + 5, (uint64_t)last_s * 1000000000ULL + 7);
 }
 
+/* The event's sentence (report/event_text.h), en or ja, in a buffer of its own per language. */
+static const char *said(const ds_event *v, int ja)
+{
+    static char buf[2][2048];
+    ds_out o;
+    ds_out_init(&o, 0);
+    ds_event_words w = { .lang = ja ? DS_LANG_JA : DS_LANG_EN };
+    ds_event_sentence(v, &w, &o);
+    snprintf(buf[ja], sizeof buf[ja], "%.*s", (int)o.len, o.p ? o.p : "");
+    ds_out_free(&o);
+    return buf[ja];
+}
+
 static const char *evidence_text(const ds_event *v, const char *name)
 {
     for (size_t i = 0; i < v->nevidence; i++)
         if (!strcmp(v->evidence[i].name, name))
             return v->evidence[i].text;
-    fail_msg("no evidence %s in the event of %s", name, v->summary_en);
+    fail_msg("no evidence %s in the event of %s", name, said(v, 0));
     return "";
 }
 
@@ -108,7 +122,7 @@ static double evidence(const ds_event *v, const char *name)
     for (size_t i = 0; i < v->nevidence; i++)
         if (!strcmp(v->evidence[i].name, name))
             return v->evidence[i].value;
-    fail_msg("no evidence %s in the event of %s", name, v->summary_en);
+    fail_msg("no evidence %s in the event of %s", name, said(v, 0));
     return -1;
 }
 
@@ -129,8 +143,8 @@ static void run(ds_store *st, ds_event_query *q, ds_events *ev)
         fail_msg("%s", err.msg);
     for (size_t i = 0; i < ev->n; i++) {
         assert_string_equal(ev->ev[i].type, "sensor_silent");
-        assert_non_null(strstr(ev->ev[i].summary_en, sensor_of(&ev->ev[i])));
-        assert_non_null(strstr(ev->ev[i].summary_ja, "センサー"));
+        assert_non_null(strstr(said(&ev->ev[i], 0), sensor_of(&ev->ev[i])));
+        assert_non_null(strstr(said(&ev->ev[i], 1), "センサー"));
         assert_true(ev->ev[i].end_ns > ev->ev[i].start_ns);
     }
 }
@@ -164,7 +178,7 @@ static void ledger_gap(void **state)
     assert_true(o->end_ns / 1000000000ULL >= (uint64_t)now);
     assert_true(evidence(o, "ongoing") == 1);
     assert_true(evidence(o, "last_segment") == 1);
-    assert_non_null(strstr(o->summary_en, "has been silent"));
+    assert_non_null(strstr(said(o, 0), "has been silent"));
     assert_string_equal(sensor_of(k), "tokyo");
     assert_int_equal(k->start_ns / 1000000000ULL, now - 10800 + 540);
     assert_int_equal(k->end_ns / 1000000000ULL, now - 3000);
@@ -174,8 +188,8 @@ static void ledger_gap(void **state)
     assert_true(evidence(k, "last_segment") == 10);
     assert_true(evidence(k, "next_segment") == 11);
     assert_true(evidence(k, "source") == 1);
-    assert_non_null(strstr(k->summary_en, "2 h 01 min"));
-    assert_non_null(strstr(k->summary_ja, "2時間01分"));
+    assert_non_null(strstr(said(k, 0), "2 h 01 min"));
+    assert_non_null(strstr(said(k, 1), "2時間01分"));
     ds_events_free(&ev);
 
     /* a threshold over the gap: only osaka's (20000 s) */
@@ -280,7 +294,7 @@ static void packet_gaps(void **state)
     assert_true(evidence(g, "empty_hours") == 4);
     assert_true(evidence(g, "until_end_of_data") == 0);
     assert_true(evidence(g, "source") == 2);
-    assert_non_null(strstr(g->summary_en, "at least 4 h 00 min"));
+    assert_non_null(strstr(said(g, 0), "at least 4 h 00 min"));
     assert_string_equal(sensor_of(e), "kobe");   /* to the start of the store's last hour (sendai's) */
     assert_int_equal(e->start_ns / 1000000000ULL, ((uint64_t)h0 + 20) * 3600);
     assert_int_equal(e->end_ns / 1000000000ULL, ((uint64_t)h0 + 23) * 3600);
@@ -375,25 +389,25 @@ static void ledger_gap_cause(void **state)
             assert_string_equal(evidence_text(v, "cause"), "upload");
             assert_true(evidence(v, "cause") == 1);
             assert_true(evidence(v, "uncaptured_s") == 0);
-            assert_non_null(strstr(v->summary_en, "the upload path or the collector was down, and no data was lost"));
-            assert_non_null(strstr(v->summary_ja, "データの欠落はありません"));
+            assert_non_null(strstr(said(v, 0), "the upload path or the collector was down, and no data was lost"));
+            assert_non_null(strstr(said(v, 1), "データの欠落はありません"));
         } else if (!strcmp(s, "osaka")) {
             assert_string_equal(evidence_text(v, "cause"), "sensor");
             assert_true(evidence(v, "cause") == 2);
             assert_true(evidence(v, "uncaptured_s") == 7200 - 60);
-            assert_non_null(strstr(v->summary_en, "captured nothing for 1 h 59 min of it"));
-            assert_non_null(strstr(v->summary_en, "those packets are missing"));
-            assert_non_null(strstr(v->summary_ja, "1時間59分の間、センサーはパケットを記録していません"));
+            assert_non_null(strstr(said(v, 0), "captured nothing for 1 h 59 min of it"));
+            assert_non_null(strstr(said(v, 0), "those packets are missing"));
+            assert_non_null(strstr(said(v, 1), "1時間59分の間、センサーはパケットを記録していません"));
         } else if (!strcmp(s, "nagoya")) {
             assert_string_equal(evidence_text(v, "cause"), "sensor");
             assert_true(evidence(v, "uncaptured_s") == 1000);
-            assert_non_null(strstr(v->summary_en, "captured nothing for 16 min of it"));
+            assert_non_null(strstr(said(v, 0), "captured nothing for 16 min of it"));
         } else {
             assert_true(!strcmp(s, "kobe") || !strcmp(s, "sendai") || !strcmp(s, "sapporo"));
             assert_string_equal(evidence_text(v, "cause"), "unknown");
             assert_true(evidence(v, "cause") == 0);
-            assert_non_null(strstr(v->summary_en, "is not known"));
-            assert_non_null(strstr(v->summary_ja, "不明です"));
+            assert_non_null(strstr(said(v, 0), "is not known"));
+            assert_non_null(strstr(said(v, 1), "不明です"));
             for (size_t k = 0; k < v->nevidence; k++)
                 assert_string_not_equal(v->evidence[k].name, "uncaptured_s");
         }

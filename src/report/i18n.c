@@ -111,74 +111,11 @@ static char *period_name(const ds_period *p, int ja, char *buf, size_t len)
     return ds_period_label(p, ja, buf, len);
 }
 
-/* "1st", "2nd", "3rd", "11th", "21st" */
-static const char *ordinal_suffix(int n)
-{
-    int t = n % 100;
-    if (t >= 11 && t <= 13)
-        return "th";
-    switch (n % 10) {
-    case 1: return "st";
-    case 2: return "nd";
-    case 3: return "rd";
-    default: return "th";
-    }
-}
-
 /* A relative change already in percent as "+12.3%" / "-4.0%" / "±0.0%" (fmt.h's rounding and sign rules). */
 static char *signed_pct(double pct, char *buf, size_t len) { return ds_fmt_change_pct(100.0 + pct, 100.0, 1, buf, len); }
 
 /* Per-address rate in prose: one decimal from 10 up ("74.1"), two below ("0.35"). */
 static char *rate_text(double v, char *buf, size_t len) { return ds_fmt_fixed(v, fabs(v) >= 10 ? 1 : 2, buf, len); }
-
-static void key_label(ds_report_dim dim, uint32_t key, char *buf, size_t len)
-{
-    if (dim == DS_REPORT_SERVICE) {
-        ds_service_label((ds_service)key, buf, len);
-    } else {
-        ds_fmt_text(buf, len, "%c%c", (char)(key >> 8 & 0xff), (char)(key & 0xff));
-    }
-}
-
-/* The name of a key (IANA service name, country name in the report language), or NULL: from
- * the ranking rows first (the model filled them), else from the names tables when given. */
-static const char *key_name(const ds_walk *w, ds_report_dim dim, uint32_t key)
-{
-    const ds_report_table *t = dim == DS_REPORT_SERVICE ? &w->r->services : &w->r->regions;
-    for (size_t i = 0; i < t->n; i++)
-        if (t->rows[i].key == key && t->rows[i].name)
-            return t->rows[i].name;
-    if (!w->r->names)
-        return NULL;
-    if (dim == DS_REPORT_SERVICE)
-        return ds_names_service(w->r->names, (ds_service)key);
-    char cc[2] = { (char)(key >> 8 & 0xff), (char)(key & 0xff) };
-    return ds_names_country(w->r->names, cc, w->lang);
-}
-
-/* A key as a figure shows it: "23/TCP" for a service, the country name (or code) for a region. */
-static void key_short(const ds_walk *w, ds_report_dim dim, uint32_t key, char *buf, size_t len)
-{
-    if (dim == DS_REPORT_REGION) {
-        const char *name = key_name(w, dim, key);
-        if (name && *name) {
-            ds_fmt_text(buf, len, "%s", name);
-            return;
-        }
-    }
-    key_label(dim, key, buf, len);
-}
-
-/* "23/TCP (telnet)" / "23/TCP（telnet）", "China (CN)" / "中国（CN）"; the bare label without a name. */
-static void key_long(const ds_walk *w, ds_report_dim dim, const char *label, const char *name, char *buf, size_t len)
-{
-    if (!name || !*name || !strcmp(name, label))
-        ds_fmt_text(buf, len, "%s", label);
-    else if (dim == DS_REPORT_SERVICE)
-        ds_fmt_text(buf, len, w->ja ? "%s（%s）" : "%s (%s)", label, name);
-    else
-        ds_fmt_text(buf, len, w->ja ? "%s（%s）" : "%s (%s)", name, label);
-}
 
 /* ---- tables ------------------------------------------------------------------------------ */
 
@@ -256,19 +193,6 @@ static ds_rc ranking_table(ds_walk *w, ds_report_dim dim, const ds_report_table 
 /* ---- figures ----------------------------------------------------------------------------- */
 
 /* Passes a drawn chart to the backend as the next figure, then frees it. */
-/* Alt text: "<what>: a, b, c." */
-static void alt_list(ds_walk *w, ds_out *alt, const char *what, const char *const *items, size_t n)
-{
-    ds_out_puts(alt, what);
-    ds_out_puts(alt, w->ja ? "：" : ": ");
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            ds_out_puts(alt, w->ja ? "、" : ", ");
-        ds_out_puts(alt, items[i]);
-    }
-    ds_out_puts(alt, w->ja ? "。" : ".");
-}
-
 /* Daily series of the top rows of a ranking, per monitored address when addresses are known. */
 static ds_rc daily_top_figure(ds_walk *w, ds_report_dim dim, const ds_report_table *t, const char *name)
 {
@@ -292,7 +216,7 @@ static ds_rc daily_top_figure(ds_walk *w, ds_report_dim dim, const ds_report_tab
      * address-days), so an outage does not bend the lines; a day nobody observed has none. */
     int by_cover = r->cur.addresses && r->coverage.known && r->coverage.day_frac && ds_report_has_uncovered_days(r);
     for (size_t i = 0; i < n; i++) {
-        key_short(w, dim, t->rows[i].key, labels[i], sizeof labels[i]);
+        ds_walk_key_short(w, dim, t->rows[i].key, labels[i], sizeof labels[i]);
         lp[i] = labels[i];
         for (size_t d = 0; d < days; d++) {
             double x = t->rows[i].daily ? t->rows[i].daily[d] : 0.0, f = by_cover ? r->coverage.day_frac[d] : 1.0;
@@ -307,7 +231,7 @@ static ds_rc daily_top_figure(ds_walk *w, ds_report_dim dim, const ds_report_tab
                       per, n);
     else
         ds_out_printf(&title, "Daily packets %s, top %zu %s", per, n, dim == DS_REPORT_SERVICE ? "services" : "source regions");
-    alt_list(w, &alt, title.p ? title.p : "", lp, n);
+    ds_walk_alt_list(w, &alt, title.p ? title.p : "", lp, n);
     if (alt.failed || title.failed) {
         rc = ds_walk_oom(w);
         goto out;
@@ -350,7 +274,7 @@ static ds_rc share_figure(ds_walk *w, ds_report_dim dim, const ds_report_table *
         if (dim == DS_REPORT_SERVICE && row->name && *row->name)
             ds_fmt_text(labels[i], sizeof labels[i], "%s %s", row->label, row->name);
         else
-            key_short(w, dim, row->key, labels[i], sizeof labels[i]);
+            ds_walk_key_short(w, dim, row->key, labels[i], sizeof labels[i]);
         lp[i] = labels[i];
         v[i] = (double)row->packets;
         sum += v[i];
@@ -362,7 +286,7 @@ static ds_rc share_figure(ds_walk *w, ds_report_dim dim, const ds_report_table *
         ds_out_printf(&title, "%s パケット数の割合（上位%zu）", M(w, dim == DS_REPORT_SERVICE ? DS_MSG_SERVICES : DS_MSG_REGIONS), n);
     else
         ds_out_printf(&title, "Share of all packets, top %zu %s", n, dim == DS_REPORT_SERVICE ? "services" : "source regions");
-    alt_list(w, &alt, title.p ? title.p : "", lp, n);
+    ds_walk_alt_list(w, &alt, title.p ? title.p : "", lp, n);
     if (alt.failed || title.failed) {
         rc = ds_walk_oom(w);
         goto out;
@@ -407,20 +331,20 @@ static ds_rc mix_figure(ds_walk *w, ds_report_dim rows_dim, const ds_report_mix 
         goto out;
     }
     for (size_t i = 0; i < nr; i++) {
-        key_short(w, rows_dim, m->row_keys[i], rl[i], sizeof rl[i]);
+        ds_walk_key_short(w, rows_dim, m->row_keys[i], rl[i], sizeof rl[i]);
         rp[i] = rl[i];
         for (size_t p = 0; p < np; p++)
             vals[i * np + p] = m->values[i * m->nparts + p];
     }
     for (size_t p = 0; p < np; p++) {
-        key_short(w, parts_dim, m->part_keys[p], pl[p], sizeof pl[p]);
+        ds_walk_key_short(w, parts_dim, m->part_keys[p], pl[p], sizeof pl[p]);
         pp[p] = pl[p];
     }
     if (rows_dim == DS_REPORT_SERVICE)
         ds_out_puts(&title, w->ja ? "上位の宛先ポートの送信元地域別内訳" : "Source regions of the top services");
     else
         ds_out_puts(&title, w->ja ? "上位の送信元地域の宛先ポート別内訳" : "Destination services of the top source regions");
-    alt_list(w, &alt, title.p ? title.p : "", rp, nr);
+    ds_walk_alt_list(w, &alt, title.p ? title.p : "", rp, nr);
     if (alt.failed || title.failed) {
         rc = ds_walk_oom(w);
         goto out;
@@ -585,8 +509,8 @@ static ds_rc overview(ds_walk *w)
     if (r->services.n && r->regions.n) {
         const ds_report_row *a = &r->services.rows[0], *b = &r->regions.rows[0];
         char ka[160], kb[160], sa[DS_FMT_NUM_LEN], sb[DS_FMT_NUM_LEN];
-        key_long(w, DS_REPORT_SERVICE, a->label, a->name, ka, sizeof ka);
-        key_long(w, DS_REPORT_REGION, b->label, b->name, kb, sizeof kb);
+        ds_walk_key_long(w, DS_REPORT_SERVICE, a->label, a->name, ka, sizeof ka);
+        ds_walk_key_long(w, DS_REPORT_REGION, b->label, b->name, kb, sizeof kb);
         ds_fmt_pct(a->share * 100.0, 1, sa, sizeof sa);
         ds_fmt_pct(b->share * 100.0, 1, sb, sizeof sb);
         if (w->ja)
@@ -621,7 +545,7 @@ static ds_rc ranking_notes(ds_walk *w, const ds_report_table *t, ds_report_dim d
         if (row->previous_rank > 0 && (size_t)row->previous_rank <= top)
             continue;
         char k[160];
-        key_long(w, dim, row->label, row->name, k, sizeof k);
+        ds_walk_key_long(w, dim, row->label, row->name, k, sizeof k);
         if (!nnew++) {
             if (w->ja)
                 ds_out_printf(&s, "前期の上位%zu位圏外から新たに上位%zu位に入ったのは", top, top);
@@ -646,7 +570,7 @@ static ds_rc ranking_notes(ds_walk *w, const ds_report_table *t, ds_report_dim d
         if (!best)
             continue;
         char k[160], ch[DS_FMT_NUM_LEN], pct[DS_FMT_NUM_LEN];
-        key_long(w, dim, best->label, best->name, k, sizeof k);
+        ds_walk_key_long(w, dim, best->label, best->name, k, sizeof k);
         ds_fmt_change((double)best->packets, (double)best->previous_packets, DS_REPORT_MIN_PREV, 0, ch, sizeof ch);
         if (!strcmp(ch, DS_FMT_NA)) {   /* nothing before: the whole count is the increase */
             char c2[DS_FMT_COUNT_LEN];
@@ -771,284 +695,6 @@ static ds_rc ranking_section(ds_walk *w, ds_report_dim dim)
         rc = iot_part(w);
 out:
     ds_out_free(&s);
-    return rc;
-}
-
-/* ---- focus sections ---------------------------------------------------------------------- */
-
-static ds_rc focus_sources_table(ds_walk *w, const ds_report_focus *f, const char *id, const char *title)
-{
-    static const ds_msg cols[] = { DS_MSG_COL_RANK, DS_MSG_COL_ADDRESS, DS_MSG_COL_COUNTRY, DS_MSG_COL_ASN,
-                                   DS_MSG_COL_ORG, DS_MSG_COL_PACKETS, DS_MSG_COL_DAYS_SEEN,
-                                   DS_MSG_COL_FIRST_SEEN, DS_MSG_COL_LAST_SEEN };
-    static const unsigned char num[] = { 1, 0, 0, 1, 0, 1, 1, 0, 0 };
-    const char *head[sizeof cols / sizeof cols[0]];
-    for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
-        head[c] = M(w, cols[c]);
-    ds_walk_tab tb = { 0 };
-    ds_out_init(&tb.text, 0);
-    for (size_t i = 0; i < f->ntop_sources; i++) {
-        const ds_report_source *src = &f->top_sources[i];
-        char b[DS_FMT_NUM_LEN], cc[160];
-        ds_walk_tab_cell(&tb, ds_fmt_text(b, sizeof b, "%zu", i + 1));
-        ds_walk_tab_cell(&tb, src->addr);
-        if (!src->cc[0]) {
-            ds_walk_tab_cell(&tb, DS_FMT_NA);
-        } else {
-            char code[3] = { src->cc[0], src->cc[1], 0 };
-            const char *name = w->r->names ? ds_names_country(w->r->names, code, w->lang) : NULL;
-            key_long(w, DS_REPORT_REGION, code, name, cc, sizeof cc);
-            ds_walk_tab_cell(&tb, cc);
-        }
-        ds_walk_tab_cell(&tb, src->asn ? ds_fmt_text(b, sizeof b, "AS%u", (unsigned)src->asn) : DS_FMT_NA);
-        ds_walk_tab_cell(&tb, src->org ? src->org : DS_FMT_NA);
-        ds_walk_tab_cell(&tb, ds_fmt_count(src->packets, b, sizeof b));
-        ds_walk_tab_cell(&tb, ds_fmt_count(src->days, b, sizeof b));
-        /* first/last seen are UTC instants: the UTC date, whatever the report timezone */
-        ds_walk_tab_cell(&tb, src->first_ns ? ds_fmt_day_iso((int32_t)(src->first_ns / 86400000000000ULL), b, sizeof b) : DS_FMT_NA);
-        ds_walk_tab_cell(&tb, src->last_ns ? ds_fmt_day_iso((int32_t)(src->last_ns / 86400000000000ULL), b, sizeof b) : DS_FMT_NA);
-    }
-    ds_rc rc = ds_walk_tab_emit(w, &tb, id, title, head, num, sizeof cols / sizeof cols[0]);
-    ds_walk_tab_free(&tb);
-    return rc;
-}
-
-static ds_rc focus_orgs_table(ds_walk *w, const ds_report_focus *f, const char *id, const char *title)
-{
-    static const ds_msg cols[] = { DS_MSG_COL_RANK, DS_MSG_COL_ASN, DS_MSG_COL_ORG, DS_MSG_COL_PACKETS, DS_MSG_COL_SOURCES };
-    static const unsigned char num[] = { 1, 1, 0, 1, 1 };
-    const char *head[sizeof cols / sizeof cols[0]];
-    for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
-        head[c] = M(w, cols[c]);
-    ds_walk_tab tb = { 0 };
-    ds_out_init(&tb.text, 0);
-    for (size_t i = 0; i < f->norgs; i++) {
-        const ds_report_orgrow *o = &f->orgs[i];
-        char b[DS_FMT_NUM_LEN];
-        ds_walk_tab_cell(&tb, ds_fmt_text(b, sizeof b, "%zu", i + 1));
-        ds_walk_tab_cell(&tb, o->asn ? ds_fmt_text(b, sizeof b, "AS%u", (unsigned)o->asn) : DS_FMT_NA);
-        ds_walk_tab_cell(&tb, o->org ? o->org : o->asn ? DS_FMT_NA : M(w, DS_MSG_UNKNOWN));
-        ds_walk_tab_cell(&tb, ds_fmt_count(o->packets, b, sizeof b));
-        ds_walk_tab_cell(&tb, ds_fmt_count(o->sources, b, sizeof b));
-    }
-    ds_rc rc = ds_walk_tab_emit(w, &tb, id, title, head, num, sizeof cols / sizeof cols[0]);
-    ds_walk_tab_free(&tb);
-    return rc;
-}
-
-/* Packets by source port: a tool with a fixed source port (the NPA's 1521/tcp case: 99% from
- * port 6000) shows as one row with most of the share. */
-static ds_rc focus_sports_table(ds_walk *w, const ds_report_focus *f, const char *id, const char *title)
-{
-    static const ds_msg cols[] = { DS_MSG_COL_RANK, DS_MSG_COL_SPORT, DS_MSG_COL_PACKETS, DS_MSG_COL_SHARE };
-    static const unsigned char num[] = { 1, 0, 1, 1 };
-    const char *head[sizeof cols / sizeof cols[0]];
-    for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
-        head[c] = M(w, cols[c]);
-    ds_walk_tab tb = { 0 };
-    ds_out_init(&tb.text, 0);
-    for (size_t i = 0; i < f->nsports; i++) {
-        const ds_report_sport *p = &f->sports[i];
-        char b[DS_FMT_NUM_LEN];
-        ds_walk_tab_cell(&tb, ds_fmt_text(b, sizeof b, "%zu", i + 1));
-        ds_walk_tab_cell(&tb, p->port >= 0 ? ds_fmt_text(b, sizeof b, "%d", p->port) : M(w, DS_MSG_SPORT_VARIOUS));
-        ds_walk_tab_cell(&tb, ds_fmt_count(p->packets, b, sizeof b));
-        ds_walk_tab_cell(&tb, ds_fmt_pct(p->share * 100.0, 1, b, sizeof b));
-    }
-    ds_rc rc = ds_walk_tab_emit(w, &tb, id, title, head, num, sizeof cols / sizeof cols[0]);
-    ds_walk_tab_free(&tb);
-    return rc;
-}
-
-/* The first payloads scanners sent a focus service (sensor --respond syn), most common first.
- * Its words are here rather than in msgs[]: only this table uses them. */
-static const char *const PAYLOAD_WORDS[][2] = {
-    { "First payloads (reactive sensors)", "最初のペイロード（応答型センサー）" },
-    { "Payloads", "件数" },
-    { "Length (bytes)", "長さ（バイト）" },
-    { "Excerpt", "内容（抜粋）" },
-    { "What scanners sent once a sensor answered their SYN (darkscope sensor --respond syn), identical payloads "
-      "counted together. Excerpt: the first 64 bytes, printable ASCII as it is and any other byte as '.'.",
-      "センサーがSYNに応答した後にスキャナが送ってきた最初のペイロード（darkscope sensor --respond syn）を、"
-      "同一内容ごとに集計したものです。内容は先頭64バイトで、印字可能なASCII以外のバイトは「.」で示します。" },
-};
-enum { PW_HEADING, PW_COUNT, PW_LEN, PW_EXCERPT, PW_NOTE };
-static const char *PW(const ds_walk *w, int k) { return PAYLOAD_WORDS[k][w->ja ? 1 : 0]; }
-
-/* "2023-07-01 09:00" in UTC, as the column heads say (the sources table's dates are UTC too). */
-static const char *utc_minute(uint64_t ts_ns, char *buf, size_t len)
-{
-    time_t t = (time_t)(ts_ns / 1000000000ULL);
-    struct tm tm;
-    if (!ts_ns || !gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M", &tm))
-        return DS_FMT_NA;
-    return buf;
-}
-
-static ds_rc focus_payloads_table(ds_walk *w, const ds_report_focus *f, const char *id, const char *title)
-{
-    const char *head[] = { M(w, DS_MSG_COL_RANK), PW(w, PW_COUNT), M(w, DS_MSG_COL_SOURCES), PW(w, PW_LEN),
-                           M(w, DS_MSG_COL_FIRST_SEEN), M(w, DS_MSG_COL_LAST_SEEN), PW(w, PW_EXCERPT) };
-    static const unsigned char num[] = { 1, 1, 1, 1, 0, 0, 0 };
-    ds_walk_tab tb = { 0 };
-    ds_out_init(&tb.text, 0);
-    for (size_t i = 0; i < f->npayloads; i++) {
-        const ds_report_payload *p = &f->payloads[i];
-        char b[DS_FMT_NUM_LEN], t[32];
-        ds_walk_tab_cell(&tb, ds_fmt_text(b, sizeof b, "%zu", i + 1));
-        ds_walk_tab_cell(&tb, ds_fmt_count(p->count, b, sizeof b));
-        ds_walk_tab_cell(&tb, ds_fmt_count(p->sources, b, sizeof b));
-        ds_walk_tab_cell(&tb, ds_fmt_count(p->len, b, sizeof b));
-        ds_walk_tab_cell(&tb, utc_minute(p->first_ns, t, sizeof t));
-        ds_walk_tab_cell(&tb, utc_minute(p->last_ns, t, sizeof t));
-        ds_walk_tab_cell(&tb, p->excerpt);
-    }
-    ds_rc rc = ds_walk_tab_emit(w, &tb, id, title, head, num, sizeof num);
-    ds_walk_tab_free(&tb);
-    return rc;
-}
-
-static ds_rc focus_section(ds_walk *w, size_t idx)
-{
-    const ds_report *r = w->r;
-    const ds_report_focus *f = &r->focus[idx];
-    int svc = f->dim == DS_REPORT_SERVICE;
-    size_t days = (size_t)r->days;
-    char who[160], head[256], id[64], title[256], pk[DS_FMT_COUNT_LEN], src[DS_FMT_COUNT_LEN];
-    char rate[DS_FMT_NUM_LEN], share[DS_FMT_NUM_LEN];
-    char (*pl)[96] = NULL;
-    const char **pp = NULL;
-    ds_out s, alt;
-    ds_rc rc = DS_OK;
-    ds_out_init(&s, 0);
-    ds_out_init(&alt, 0);
-    key_long(w, f->dim, f->label, f->name, who, sizeof who);
-    w->nsections++;
-    ds_fmt_text(head, sizeof head, w->ja ? "%d. %s：%s" : "%d. %s: %s", w->nsections,
-                M(w, svc ? DS_MSG_FOCUS_SERVICE : DS_MSG_FOCUS_REGION), who);
-    ds_fmt_text(id, sizeof id, "focus-%zu", idx + 1);
-    ds_walk_heading(w, 2, id, head);
-
-    ds_fmt_count(f->packets, pk, sizeof pk);
-    ds_fmt_count(f->sources, src, sizeof src);
-    ds_fmt_fixed(f->per_ip_per_day, 2, rate, sizeof rate);
-    ds_fmt_pct(f->share * 100.0, 1, share, sizeof share);
-    if (w->ja) {
-        ds_out_printf(&s, "%s%sのパケットは%s件（1IPアドレス・1日あたり%s件）で全体の%sを占め、", who, svc ? "宛て" : "から", pk, rate,
-                      share);
-        if (f->rank > 0)
-            ds_out_printf(&s, "%sで第%d位でした。", M(w, svc ? DS_MSG_SERVICES : DS_MSG_REGIONS), f->rank);
-        else
-            ds_out_printf(&s, "%sのランキングでは%sでした。", M(w, svc ? DS_MSG_SERVICES : DS_MSG_REGIONS), M(w, DS_MSG_OUT_OF_RANKING));
-        ds_out_printf(&s, "送信元は%sユニークアドレスでした。", src);
-    } else {
-        ds_out_printf(&s, "%s %s %s packets (%s per address per day), %s of all packets, from %s unique sources; ", who,
-                      svc ? "received" : "sent", pk, rate, share, src);
-        if (f->rank > 0)
-            ds_out_printf(&s, "it ranks %d%s among %s.", f->rank, ordinal_suffix(f->rank),
-                          svc ? "destination services" : "source regions");
-        else
-            ds_out_printf(&s, "it is %s among %s.", M(w, DS_MSG_OUT_OF_RANKING), svc ? "destination services" : "source regions");
-    }
-    if ((rc = ds_walk_para(w, DS_PARA_TEXT, &s)) != DS_OK)
-        goto out;
-
-    if (days && f->daily) {
-        const char *lab[1] = { f->label };
-        ds_fmt_text(id, sizeof id, "focus%zu-daily", idx + 1);
-        if (w->ja)
-            ds_fmt_text(title, sizeof title, "%s%sの日別パケット数", who, svc ? "宛て" : "から");
-        else
-            ds_fmt_text(title, sizeof title, "Daily packets %s %s", svc ? "to" : "from", who);
-        if ((rc = ds_walk_line_figure(w, id, title, M(w, DS_MSG_Y_PACKETS), lab, f->daily, 1, title)) != DS_OK)
-            goto out;
-    }
-    if (days && f->daily_sources) {
-        const char *lab[1] = { f->label };
-        ds_fmt_text(id, sizeof id, "focus%zu-sources", idx + 1);
-        if (w->ja)
-            ds_fmt_text(title, sizeof title, "%s%sの日別ユニーク送信元数", who, svc ? "宛て" : "");
-        else
-            ds_fmt_text(title, sizeof title, "Daily unique sources %s %s", svc ? "to" : "in", who);
-        if ((rc = ds_walk_line_figure(w, id, title, M(w, DS_MSG_Y_SOURCES), lab, f->daily_sources, 1, title)) != DS_OK)
-            goto out;
-    }
-    size_t np = f->split.nparts < DS_WALK_MAX_FIG_SERIES ? f->split.nparts : DS_WALK_MAX_FIG_SERIES;
-    if (days && np && f->split_daily && f->split.part_keys) {
-        ds_report_dim other = svc ? DS_REPORT_REGION : DS_REPORT_SERVICE;
-        pl = calloc(np, sizeof *pl);
-        pp = calloc(np, sizeof *pp);
-        if (!pl || !pp) {
-            rc = ds_walk_oom(w);
-            goto out;
-        }
-        for (size_t p = 0; p < np; p++) {
-            key_short(w, other, f->split.part_keys[p], pl[p], sizeof pl[p]);
-            pp[p] = pl[p];
-        }
-        ds_fmt_text(id, sizeof id, "focus%zu-split", idx + 1);
-        if (w->ja)
-            ds_fmt_text(title, sizeof title, "%s%sの日別パケット数（%s、上位%zu）", who, svc ? "宛て" : "から",
-                        M(w, svc ? DS_MSG_REGIONS : DS_MSG_SERVICES), np);
-        else
-            ds_fmt_text(title, sizeof title, "Daily packets %s %s by %s, top %zu", svc ? "to" : "from", who,
-                        svc ? "source region" : "destination service", np);
-        alt_list(w, &alt, title, pp, np);
-        if (alt.failed) {
-            rc = ds_walk_oom(w);
-            goto out;
-        }
-        if ((rc = ds_walk_line_figure(w, id, title, M(w, DS_MSG_Y_PACKETS), pp, f->split_daily, np, alt.p)) != DS_OK)
-            goto out;
-    }
-    if (f->nsports) {
-        ds_walk_heading(w, 3, NULL, M(w, DS_MSG_SOURCE_PORTS));
-        ds_fmt_text(id, sizeof id, "tab-focus%zu-sports", idx + 1);
-        if (w->ja)
-            ds_fmt_text(title, sizeof title, "%s%sのパケットの送信元ポート上位%zu", who, svc ? "宛て" : "から", f->nsports);
-        else
-            ds_fmt_text(title, sizeof title, "Top %zu source ports of packets %s %s", f->nsports, svc ? "to" : "from", who);
-        if ((rc = focus_sports_table(w, f, id, title)) != DS_OK)
-            goto out;
-    }
-    if (f->ntop_sources) {
-        ds_walk_heading(w, 3, NULL, M(w, DS_MSG_TOP_SOURCES));
-        ds_fmt_text(id, sizeof id, "tab-focus%zu-sources", idx + 1);
-        if (w->ja)
-            ds_fmt_text(title, sizeof title, "%s%sの送信元アドレス上位%zu", who, svc ? "宛て" : "", f->ntop_sources);
-        else
-            ds_fmt_text(title, sizeof title, "Top %zu sources %s %s", f->ntop_sources, svc ? "to" : "in", who);
-        if ((rc = focus_sources_table(w, f, id, title)) != DS_OK)
-            goto out;
-    }
-    if (svc && f->npayloads) {
-        ds_walk_heading(w, 3, NULL, PW(w, PW_HEADING));
-        ds_out_free(&s);   /* empty again, same limit */
-        ds_out_puts(&s, PW(w, PW_NOTE));
-        if ((rc = ds_walk_para(w, DS_PARA_NOTE, &s)) != DS_OK)
-            goto out;
-        ds_fmt_text(id, sizeof id, "tab-focus%zu-payloads", idx + 1);
-        if (w->ja)
-            ds_fmt_text(title, sizeof title, "%s宛ての最初のペイロード上位%zu", who, f->npayloads);
-        else
-            ds_fmt_text(title, sizeof title, "Top %zu first payloads sent to %s", f->npayloads, who);
-        if ((rc = focus_payloads_table(w, f, id, title)) != DS_OK)
-            goto out;
-    }
-    if (!svc && f->norgs) {
-        ds_walk_heading(w, 3, NULL, M(w, DS_MSG_TOP_ORGS));
-        ds_fmt_text(id, sizeof id, "tab-focus%zu-orgs", idx + 1);
-        if (w->ja)
-            ds_fmt_text(title, sizeof title, "%sの送信元組織（AS）上位%zu", who, f->norgs);
-        else
-            ds_fmt_text(title, sizeof title, "Top %zu source organisations (AS) in %s", f->norgs, who);
-        rc = focus_orgs_table(w, f, id, title);
-    }
-out:
-    free(pl);
-    free(pp);
-    ds_out_free(&s);
-    ds_out_free(&alt);
     return rc;
 }
 
@@ -1183,7 +829,7 @@ ds_rc ds_report_outline(const ds_report *r, const ds_rdoc *doc, ds_err *err)
         (rc = ranking_section(&w, DS_REPORT_REGION)) != DS_OK || (rc = ds_report_phenomena_section(&w)) != DS_OK)
         return rc;
     for (size_t i = 0; i < r->nfocus; i++)
-        if ((rc = focus_section(&w, i)) != DS_OK)
+        if ((rc = ds_report_focus_section(&w, i)) != DS_OK)
             return rc;
     if ((rc = methods(&w)) != DS_OK)
         return rc;

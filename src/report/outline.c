@@ -4,6 +4,7 @@
  */
 #include "report/outline_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,3 +116,78 @@ ds_rc ds_walk_line_figure(ds_walk *w, const char *name, const char *title, const
     return ds_walk_figure(w, &co, name, caption, alt);
 }
 
+/* "1st", "2nd", "3rd", "11th", "21st" */
+const char *ds_walk_ordinal(int n)
+{
+    int t = n % 100;
+    if (t >= 11 && t <= 13)
+        return "th";
+    switch (n % 10) {
+    case 1: return "st";
+    case 2: return "nd";
+    case 3: return "rd";
+    default: return "th";
+    }
+}
+
+void ds_walk_key_label(ds_report_dim dim, uint32_t key, char *buf, size_t len)
+{
+    if (dim == DS_REPORT_SERVICE) {
+        ds_service_label((ds_service)key, buf, len);
+    } else {
+        ds_fmt_text(buf, len, "%c%c", (char)(key >> 8 & 0xff), (char)(key & 0xff));
+    }
+}
+
+/* The name of a key (IANA service name, country name in the report language), or NULL: from
+ * the ranking rows first (the model filled them), else from the names tables when given. */
+const char *ds_walk_key_name(const ds_walk *w, ds_report_dim dim, uint32_t key)
+{
+    const ds_report_table *t = dim == DS_REPORT_SERVICE ? &w->r->services : &w->r->regions;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->rows[i].key == key && t->rows[i].name)
+            return t->rows[i].name;
+    if (!w->r->names)
+        return NULL;
+    if (dim == DS_REPORT_SERVICE)
+        return ds_names_service(w->r->names, (ds_service)key);
+    char cc[2] = { (char)(key >> 8 & 0xff), (char)(key & 0xff) };
+    return ds_names_country(w->r->names, cc, w->lang);
+}
+
+/* A key as a figure shows it: "23/TCP" for a service, the country name (or code) for a region. */
+void ds_walk_key_short(const ds_walk *w, ds_report_dim dim, uint32_t key, char *buf, size_t len)
+{
+    if (dim == DS_REPORT_REGION) {
+        const char *name = ds_walk_key_name(w, dim, key);
+        if (name && *name) {
+            ds_fmt_text(buf, len, "%s", name);
+            return;
+        }
+    }
+    ds_walk_key_label(dim, key, buf, len);
+}
+
+/* "23/TCP (telnet)" / "23/TCP（telnet）", "China (CN)" / "中国（CN）"; the bare label without a name. */
+void ds_walk_key_long(const ds_walk *w, ds_report_dim dim, const char *label, const char *name, char *buf, size_t len)
+{
+    if (!name || !*name || !strcmp(name, label))
+        ds_fmt_text(buf, len, "%s", label);
+    else if (dim == DS_REPORT_SERVICE)
+        ds_fmt_text(buf, len, w->ja ? "%s（%s）" : "%s (%s)", label, name);
+    else
+        ds_fmt_text(buf, len, w->ja ? "%s（%s）" : "%s (%s)", name, label);
+}
+
+/* Alt text: "<what>: a, b, c." */
+void ds_walk_alt_list(ds_walk *w, ds_out *alt, const char *what, const char *const *items, size_t n)
+{
+    ds_out_puts(alt, what);
+    ds_out_puts(alt, w->ja ? "：" : ": ");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            ds_out_puts(alt, w->ja ? "、" : ", ");
+        ds_out_puts(alt, items[i]);
+    }
+    ds_out_puts(alt, w->ja ? "。" : ".");
+}

@@ -43,6 +43,23 @@ ds_rc ds_walk_figure(ds_walk *w, ds_chart_out *co, const char *name, const char 
 ds_rc ds_walk_line_figure(ds_walk *w, const char *name, const char *title, const char *y_label,
                           const char *const *labels, const double *values, size_t n, const char *alt);
 
+/* "st", "nd", "rd", "th" for 1st, 2nd, 3rd, 11th, 21st */
+const char *ds_walk_ordinal(int n);
+/* A key's label: "23/TCP" for a service, the code for a region. */
+void ds_walk_key_label(ds_report_dim dim, uint32_t key, char *buf, size_t len);
+/* The name of a key (IANA service name, country name in the report language), or NULL: from the
+ * ranking rows first (the model filled them), else from the names tables when given. */
+const char *ds_walk_key_name(const ds_walk *w, ds_report_dim dim, uint32_t key);
+/* A key as a figure shows it: "23/TCP" for a service, the country name (or code) for a region. */
+void ds_walk_key_short(const ds_walk *w, ds_report_dim dim, uint32_t key, char *buf, size_t len);
+/* "23/TCP (telnet)" / "23/TCP（telnet）", "China (CN)" / "中国（CN）"; the bare label without a name. */
+void ds_walk_key_long(const ds_walk *w, ds_report_dim dim, const char *label, const char *name, char *buf, size_t len);
+/* Alt text: "<what>: a, b, c." */
+void ds_walk_alt_list(ds_walk *w, ds_out *alt, const char *what, const char *const *items, size_t n);
+
+/* focus_text.c: one focus section (--focus), numbered after the others. */
+ds_rc ds_report_focus_section(ds_walk *w, size_t idx);
+
 /* phenomena.c: section "Notable phenomena" (docs/report.md#phenomena). */
 ds_rc ds_report_phenomena_section(ds_walk *w);
 

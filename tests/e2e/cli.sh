@@ -39,6 +39,30 @@ $DS ingest -q a.pcap
 usage_error "before --from" $DS top ports --from 2023-07-03 --to 2023-07-01
 set +e; $DS top ports --sensor nosuch > /dev/null 2> err.txt; rc=$?; set -e
 [ $rc -ne 0 ] && grep -q "no such sensor" err.txt || fail "unknown sensor accepted"
+# global options before the command (issue #21), as git and docker take them: the same as after it
+mkdir elsewhere
+(cd elsewhere && $DS -c "$T/darkscope.conf" top ports --format csv) > g1.csv || fail "darkscope -c FILE top ports"
+(cd elsewhere && $DS top ports -c "$T/darkscope.conf" --format csv) > g2.csv
+cmp -s g1.csv g2.csv && [ -s g1.csv ] || fail "-c before the command differs from -c after it"
+(cd elsewhere && $DS --config="$T/darkscope.conf" top ports --format csv | cmp -s - "$T/g1.csv") || fail "--config=FILE before the command"
+(cd elsewhere && $DS -c"$T/darkscope.conf" top ports --format csv | cmp -s - "$T/g1.csv") || fail "-cFILE before the command"
+(cd elsewhere && $DS --db "$T/store.db" top ports --format csv | cmp -s - "$T/g1.csv") || fail "--db PATH before the command"
+(cd elsewhere && $DS -c /nonexistent.conf top ports -c "$T/darkscope.conf" --format csv | cmp -s - "$T/g1.csv") \
+    || fail "the command's own -c does not win over the global one"
+usage_error "needs a value" $DS -c
+usage_error "not a global option" $DS --frobnicate top ports
+usage_error "takes no configuration" $DS -c "$T/darkscope.conf" token list --tokens t
+usage_error "has no store" $DS --db x.db synth -o y.pcap
+# -V / --version: the version compiled in (git describe at build time, else the release number)
+for v in -V --version version; do
+    $DS $v > v.txt || fail "darkscope $v exit status"
+    grep -Eq '^darkscope [0-9A-Za-z][0-9A-Za-z.+~-]*$' v.txt || fail "darkscope $v printed: $(cat v.txt)"
+done
+if [ -z "${DS_VERSION_SKIP_GIT:-}" ] && git -C "$ROOT" rev-parse --short HEAD > head.txt 2>/dev/null && \
+   [ "$DS" = "$ROOT/build/darkscope" ]; then
+    grep -q "$(cat head.txt)" v.txt || git -C "$ROOT" describe --tags >/dev/null 2>&1 \
+        || fail "version $(cat v.txt) does not name the commit $(cat head.txt) it was built from"
+fi
 # a period with no data is an empty table, not an error: the period is what was asked
 $DS top ports --from 2024-01-01 --to 2024-01-02 --format json | python3 -c 'import json,sys; assert json.load(sys.stdin) == []'
 # JSON rows carry the fields the issue names

@@ -68,11 +68,12 @@ set +e; $DS top ports > /dev/null 2> err.txt; rc=$?; set -e
 $DS synth -q -o a.pcap --days 3 --rate 20000 --seed 9
 $DS ingest -q a.pcap
 usage_error "before --from" $DS top ports --from 2023-07-03 --to 2023-07-01
-# -o with an unknown extension is fine when --format names the format; .HTML is html
-$DS report --period 2023-07-01..2023-07-03 --format md -o r.txt 2>/dev/null || fail "report --format md -o r.txt"
-head -c 2 r.txt | grep -q '^#' || fail "report --format md -o r.txt did not write Markdown"
-$DS report --period 2023-07-01..2023-07-03 -o R.HTML 2>/dev/null || fail "report -o R.HTML"
-grep -qi '<html' R.HTML || fail "report -o R.HTML did not write HTML"
+# -o with an unknown extension is fine when --format names the format; .JSON is json (JSON: no
+# figures, so no fontconfig, whose caches LeakSanitizer reports, under build-sanitize)
+$DS report --period 2023-07-01..2023-07-03 --format json -o r.txt 2>/dev/null || fail "report --format json -o r.txt"
+python3 -c 'import json; json.load(open("r.txt"))' || fail "report --format json -o r.txt did not write JSON"
+$DS report --period 2023-07-01..2023-07-03 -o R.JSON 2>/dev/null || fail "report -o R.JSON"
+python3 -c 'import json; json.load(open("R.JSON"))' || fail "report -o R.JSON did not write JSON"
 set +e; $DS top ports --sensor nosuch > /dev/null 2> err.txt; rc=$?; set -e
 [ $rc -ne 0 ] && grep -q "no such sensor" err.txt || fail "unknown sensor accepted"
 # global options before the command (issue #21), as git and docker take them: the same as after it
@@ -94,10 +95,11 @@ for v in -V --version version; do
     $DS $v > v.txt || fail "darkscope $v exit status"
     grep -Eq '^darkscope [0-9A-Za-z][0-9A-Za-z.+~-]*$' v.txt || fail "darkscope $v printed: $(cat v.txt)"
 done
-if [ -z "${DS_VERSION_SKIP_GIT:-}" ] && git -C "$ROOT" rev-parse --short HEAD > head.txt 2>/dev/null && \
-   [ "$DS" = "$ROOT/build/darkscope" ]; then
-    grep -q "$(cat head.txt)" v.txt || git -C "$ROOT" describe --tags >/dev/null 2>&1 \
-        || fail "version $(cat v.txt) does not name the commit $(cat head.txt) it was built from"
+# the version is what the build compiled in (build/gen/ds_build.h: git describe, else 0.1.0)
+gen=$(dirname "$DS")/gen/ds_build.h
+if [ -f "$gen" ]; then
+    want=$(sed -n 's/^#define DS_VERSION "\(.*\)"$/\1/p' "$gen")
+    [ "$(cat v.txt)" = "darkscope $want" ] || fail "darkscope -V: $(cat v.txt), the build compiled in $want"
 fi
 # a period with no data is an empty table, not an error: the period is what was asked
 $DS top ports --from 2024-01-01 --to 2024-01-02 --format json | python3 -c 'import json,sys; assert json.load(sys.stdin) == []'

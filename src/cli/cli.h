@@ -53,6 +53,12 @@ int cli_query_open(ds_config *cfg, const char *config_path, const char *db_overr
  * status (1 or 2) after printing the error. */
 int cli_query_scope(struct ds_store *st, const char *cmd, const char *store_path, int have_from, int have_to,
                     const char *sensor, int32_t *from, int32_t *to, int64_t *sensor_id);
+/* A number option through util/num.h: prints "darkscope CMD: OPT: 'S' is out of range (MIN to
+ * MAX)" (or "is not a whole number", ...) and returns non-zero when s is not one in range. */
+#define CLI_MAX_ROWS 1000000000u   /* --limit: more rows than any table has; 0 is "all" */
+int cli_u64(const char *cmd, const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int cli_size(const char *cmd, const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int cli_double(const char *cmd, const char *opt, const char *s, double min, double max, double *out);
 /* 1234567 -> "1,234,567" */
 void cli_json_string(FILE *f, const char *s);
 void cli_csv_field(FILE *f, const char *s);

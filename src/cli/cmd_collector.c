@@ -43,29 +43,6 @@ static void usage(FILE *f)
         "  -h, --help\n");
 }
 
-/* "256M" -> bytes; 0 on success */
-static int parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *s == '-')
-        return -1;
-    unsigned shift = 0;
-    if (*end == 'K' || *end == 'k')
-        shift = 10;
-    else if (*end == 'M' || *end == 'm')
-        shift = 20;
-    else if (*end == 'G' || *end == 'g')
-        shift = 30;
-    if (shift)
-        end++;
-    if (*end || v == 0 || v > (UINT64_MAX >> shift))
-        return -1;
-    *out = (uint64_t)v << shift;
-    return 0;
-}
-
 static int write_port_file(const char *path, unsigned port)
 {
     char tmp[4096];
@@ -133,28 +110,20 @@ int ds_cmd_collector_run(int argc, char **argv)
         case 'H': health = 1; break;
         case 'F': format = optarg; break;
         case 'm':
-            if (parse_size(optarg, &o.max_segment) != 0) {
-                fprintf(stderr, "darkscope collector: --max-segment takes a size such as 256M\n");
+            if (cli_size("collector", "--max-segment", optarg, 1, UINT64_MAX, &o.max_segment) != 0)
                 goto out;
-            }
             break;
         case 'r': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > 36500) {
-                fprintf(stderr, "darkscope collector: --retention takes 1 to 36500 days\n");
+            uint64_t v;
+            if (cli_u64("collector", "--retention", optarg, 1, 36500, &v) != 0)
                 goto out;
-            }
             o.retention_days = (int)v;
             break;
         }
         case 'j': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > 64) {
-                fprintf(stderr, "darkscope collector: --threads takes 1 to 64\n");
+            uint64_t v;
+            if (cli_u64("collector", "--threads", optarg, 1, 64, &v) != 0)
                 goto out;
-            }
             o.threads = (int)v;
             break;
         }

@@ -9,6 +9,7 @@
 #include "util/textfmt.h"
 #include "ingest/ingest.h"
 #include "ingest/tsguard.h"
+#include "util/num.h"
 #include "util/timeutil.h"
 
 static void usage(FILE *f)
@@ -76,10 +77,8 @@ int ds_cmd_ingest_run(int argc, char **argv)
         case 'N': darknets[ndarknets++] = optarg; break;
         case 's': sensor = optarg; break;
         case 'j': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > 64) {
-                fprintf(stderr, "darkscope ingest: --threads takes 1 to 64\n");
+            uint64_t v;
+            if (cli_u64("ingest", "--threads", optarg, 1, 64, &v) != 0) {
                 status = 2;
                 goto out;
             }
@@ -104,15 +103,15 @@ int ds_cmd_ingest_run(int argc, char **argv)
     int64_t now_s = 0;   /* "now" of the timestamp check: the clock, unless DS_NOW fixes it (tests) */
     const char *env_now = getenv("DS_NOW");
     if (env_now && *env_now) {
-        char *end;
-        long long v = strtoll(env_now, &end, 10);
-        if (*end || v <= 0) {
+        uint64_t v;
+        ds_err nerr = { 0 };
+        if (ds_parse_u64(env_now, 1, INT64_MAX, &v, &nerr) != DS_OK) {
             fprintf(stderr, "darkscope ingest: DS_NOW=%s: expected seconds since the epoch, e.g. DS_NOW=1767225600\n",
                     env_now);
             status = 2;
             goto out;
         }
-        now_s = v;
+        now_s = (int64_t)v;
     }
     if (cli_load_config(&cfg, config, db, darknets, ndarknets) != 0)
         goto out;

@@ -197,12 +197,9 @@ int ds_cmd_payloads_run(int argc, char **argv)
             break;
         }
         case 'n': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (!*optarg || *end || v < 0) {
-                fprintf(stderr, "darkscope payloads: --limit takes a number >= 0\n");
+            uint64_t v;
+            if (cli_u64("payloads", "--limit", optarg, 0, CLI_MAX_ROWS, &v) != 0)
                 goto out;
-            }
             q.limit = (size_t)v;
             break;
         }

@@ -4,6 +4,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "analysis/cube.h"
@@ -22,7 +23,8 @@ static void usage(FILE *f)
         "      --period P        2023Q3, 2023-07, 2023, or 2023-07-01..2023-08-15 (days in the store's timezone)\n"
         "      --compare C       previous (default: the previous period of equal length) | none\n"
         "      --lang L          en (default) | ja\n"
-        "      --format F        html | md | json (default: from -o's extension, else html)\n"
+        "      --format F        html | md | json (default: from -o's extension: .html/.htm, .md/.markdown,\n"
+        "                        .json; another extension needs --format; without -o, html)\n"
         "      --top N           rows per table (default 10, at most 64)\n"
         "      --focus X         a focus section on a service (1521/tcp) or a region (JP); repeatable\n"
         "      --exclude research  leave out sources in the research-scanner lists ([detect] in the config)\n"
@@ -33,16 +35,19 @@ static void usage(FILE *f)
         "  -h, --help\n");
 }
 
+/* The format an output file's extension names (case-insensitive), NULL for another or none. */
+#define KNOWN_EXTENSIONS ".html, .htm (html), .md, .markdown (md), .json (json)"
 static const char *ext_format(const char *path)
 {
-    const char *dot = path ? strrchr(path, '.') : NULL;
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    const char *dot = path ? strrchr(slash ? slash + 1 : path, '.') : NULL;
     if (!dot)
         return NULL;
-    if (!strcmp(dot, ".html") || !strcmp(dot, ".htm"))
+    if (!strcasecmp(dot, ".html") || !strcasecmp(dot, ".htm"))
         return "html";
-    if (!strcmp(dot, ".md") || !strcmp(dot, ".markdown"))
+    if (!strcasecmp(dot, ".md") || !strcasecmp(dot, ".markdown"))
         return "md";
-    if (!strcmp(dot, ".json"))
+    if (!strcasecmp(dot, ".json"))
         return "json";
     return NULL;
 }
@@ -119,12 +124,9 @@ static int report_run(int argc, char **argv)
             break;
         case 'F': format = optarg; break;
         case 'n': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > DS_FILTER_MAX) {
-                fprintf(stderr, "darkscope report: --top takes a number from 1 to %d\n", DS_FILTER_MAX);
+            uint64_t v;
+            if (cli_u64("report", "--top", optarg, 1, DS_FILTER_MAX, &v) != 0)
                 goto out;
-            }
             ro.top = (size_t)v;
             break;
         }
@@ -165,8 +167,15 @@ static int report_run(int argc, char **argv)
         cli_error(NULL, &err);
         goto out;
     }
+    /* An output file names its format by its extension; one that names none (q3.pdf, q3) is
+     * refused rather than given HTML it does not expect, unless --format says what to write. */
+    if (!format && output && !ext_format(output)) {
+        fprintf(stderr, "darkscope report: -o %s: cannot tell the format from the file name; use an "
+                        "extension darkscope writes (" KNOWN_EXTENSIONS ") or give --format html|md|json\n", output);
+        goto out;
+    }
     if (!format)
-        format = ext_format(output) ? ext_format(output) : "html";
+        format = output ? ext_format(output) : "html";
     if (strcmp(format, "html") && strcmp(format, "md") && strcmp(format, "json")) {
         fprintf(stderr, "darkscope report: --format %s: use html, md or json\n", format);
         goto out;

@@ -61,28 +61,6 @@ static void usage(FILE *f)
             "  -c, --config FILE      configuration file\n");
 }
 
-/* "64M", "10G", "4096" -> bytes; 0 on error */
-static uint64_t parse_size(const char *s)
-{
-    char *end;
-    errno = 0;
-    uint64_t v = strtoull(s, &end, 10);
-    if (errno || end == s)
-        return 0;
-    switch (*end) {
-    case 'k': case 'K': v <<= 10; end++; break;
-    case 'm': case 'M': v <<= 20; end++; break;
-    case 'g': case 'G': v <<= 30; end++; break;
-    case 't': case 'T': v <<= 40; end++; break;
-    default: break;
-    }
-    if (*end == 'i' || *end == 'B')
-        end++;
-    if (*end == 'B')
-        end++;
-    return *end ? 0 : v;
-}
-
 static int read_token(const char *path, char *out, size_t len)
 {
     FILE *f = fopen(path, "r");
@@ -145,6 +123,8 @@ static int run(int argc, char **argv)
     const ds_sensor_conf *sc = NULL;
     optind = 1;
     int ch;
+    uint64_t uv;
+    double dv;
     while ((ch = getopt_long(argc, argv, "i:d:n:s:c:h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'i': iface = optarg; break;
@@ -162,15 +142,49 @@ static int run(int argc, char **argv)
         case O_COLLECTOR: collector = optarg; break;
         case O_TOKEN: token_file = optarg; break;
         case O_CACERT: cacert = optarg; break;
-        case O_ROTATE: so.rotate_ns = (uint64_t)(atof(optarg) * 1e9); break;
-        case O_ROTATE_BYTES: so.rotate_bytes = parse_size(optarg); break;
-        case O_SPOOL_MAX: so.max_bytes = parse_size(optarg); break;
-        case O_FLUSH: so.flush_ns = (uint64_t)atoll(optarg) * 1000000ULL; break;
-        case O_SNAPLEN: so.snaplen = (uint32_t)atol(optarg); break;
-        case O_BUFFER: buffer_mib = atoi(optarg); break;
-        case O_ZLEVEL: so.zstd_level = atoi(optarg); break;
-        case O_ZTHREADS: so.zstd_workers = atoi(optarg); break;
-        case O_DRAIN: drain = atof(optarg); break;
+        /* numbers through util/num.h: each refused with its range, none wrapped or saturated */
+        case O_ROTATE:
+            if (cli_double("sensor", "--rotate", optarg, 0.001, 86400, &dv) != 0)
+                return 2;
+            so.rotate_ns = (uint64_t)(dv * 1e9);
+            break;
+        case O_ROTATE_BYTES:
+            if (cli_size("sensor", "--rotate-bytes", optarg, 1, UINT64_MAX, &so.rotate_bytes) != 0)
+                return 2;
+            break;
+        case O_SPOOL_MAX:
+            if (cli_size("sensor", "--spool-max", optarg, 1, UINT64_MAX, &so.max_bytes) != 0)
+                return 2;
+            break;
+        case O_FLUSH:
+            if (cli_u64("sensor", "--flush-ms", optarg, 1, 3600000, &uv) != 0)
+                return 2;
+            so.flush_ns = uv * 1000000ULL;
+            break;
+        case O_SNAPLEN:
+            if (cli_u64("sensor", "--snaplen", optarg, 64, 262144, &uv) != 0)
+                return 2;
+            so.snaplen = (uint32_t)uv;
+            break;
+        case O_BUFFER:
+            if (cli_u64("sensor", "--buffer-mib", optarg, 1, 65536, &uv) != 0)
+                return 2;
+            buffer_mib = (int)uv;
+            break;
+        case O_ZLEVEL:
+            if (cli_u64("sensor", "--zstd-level", optarg, 1, 19, &uv) != 0)
+                return 2;
+            so.zstd_level = (int)uv;
+            break;
+        case O_ZTHREADS:
+            if (cli_u64("sensor", "--zstd-threads", optarg, 0, 256, &uv) != 0)
+                return 2;
+            so.zstd_workers = (int)uv;
+            break;
+        case O_DRAIN:
+            if (cli_double("sensor", "--drain", optarg, 0, 86400, &drain) != 0)
+                return 2;
+            break;
         case O_RESPOND:
             if (strcmp(optarg, "syn") != 0) {
                 fprintf(stderr, "darkscope sensor: --respond %s: only \"syn\" is supported\n", optarg);
@@ -178,8 +192,16 @@ static int run(int argc, char **argv)
             }
             respond = 1;
             break;
-        case O_RATE_SRC: ro.source_rate = ro.source_burst = atof(optarg); break;
-        case O_RATE_TOTAL: ro.total_rate = ro.total_burst = atof(optarg); break;
+        case O_RATE_SRC:
+            if (cli_double("sensor", "--syn-rate-source", optarg, 0.001, 1e9, &dv) != 0)
+                return 2;
+            ro.source_rate = ro.source_burst = dv;
+            break;
+        case O_RATE_TOTAL:
+            if (cli_double("sensor", "--syn-rate-total", optarg, 0.001, 1e9, &dv) != 0)
+                return 2;
+            ro.total_rate = ro.total_burst = dv;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "geo/geo.h"
 #include "synth/synth.h"
+#include "util/timeutil.h"
 
 static void usage(FILE *f)
 {
@@ -71,33 +72,15 @@ static int geo_country(void *ctx, uint32_t addr, char cc[3])
     return 0;
 }
 
-static int parse_u64(const char *s, uint64_t *out)
+/* YYYY-MM-DD -> the UTC midnight that starts it; the reason in why when it is no such day */
+static int parse_date(const char *s, int64_t *out, char *why, size_t whylen)
 {
-    char *end;
-    if (!*s || *s == '-')
+    int32_t day;
+    if (ds_day_parse(s, &day) != 0) {
+        ds_day_explain(s, why, whylen);
         return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_date(const char *s, int64_t *out)
-{
-    int y, m, d;
-    char tail;
-    if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 1970 || m < 1 || m > 12 || d < 1 || d > 31)
-        return -1;
-    struct tm tm = { 0 };
-    tm.tm_year = y - 1900;
-    tm.tm_mon = m - 1;
-    tm.tm_mday = d;
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1 || tm.tm_mday != d)
-        return -1;
-    *out = (int64_t)t;
+    }
+    *out = (int64_t)day * 86400;
     return 0;
 }
 
@@ -150,25 +133,21 @@ static int synth_main(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); status = 0; goto out;
         case OPT_DAYS:
-            if (parse_u64(optarg, &v) || v < 1 || v > 36500) {
-                fprintf(stderr, "darkscope synth: --days wants 1..36500, not '%s'\n", optarg);
+            if (cli_u64("synth", "--days", optarg, 1, 36500, &v) != 0)
                 goto out;
-            }
             p.days = (uint32_t)v;
             break;
         case OPT_START:
-            if (parse_date(optarg, &p.start)) {
-                fprintf(stderr, "darkscope synth: --start wants YYYY-MM-DD (1970 or later), not '%s'\n", optarg);
+            char why[96];
+            if (parse_date(optarg, &p.start, why, sizeof why)) {
+                fprintf(stderr, "darkscope synth: --start %s: %s\n", optarg, why);
                 goto out;
             }
             break;
         case OPT_RATE: {
-            char *end;
-            double r = strtod(optarg, &end);
-            if (*end || !(r >= 1) || r > 1e8) {
-                fprintf(stderr, "darkscope synth: --rate wants packets per sensor per day (1..1e8), not '%s'\n", optarg);
+            double r;
+            if (cli_double("synth", "--rate (packets per sensor per day)", optarg, 1, 1e8, &r) != 0)
                 goto out;
-            }
             p.rate = r;
             break;
         }
@@ -188,10 +167,8 @@ static int synth_main(int argc, char **argv)
             break;
         }
         case OPT_SEED:
-            if (parse_u64(optarg, &v)) {
-                fprintf(stderr, "darkscope synth: --seed wants a non-negative integer, not '%s'\n", optarg);
+            if (cli_u64("synth", "--seed", optarg, 0, UINT64_MAX, &v) != 0)
                 goto out;
-            }
             p.seed = v;
             break;
         case OPT_LINK:

@@ -16,6 +16,7 @@
 #include "util/textfmt.h"
 #include "core/fingerprint.h"
 #include "core/records.h"
+#include "util/num.h"
 #include "util/timeutil.h"
 
 static void usage(FILE *f)
@@ -73,10 +74,11 @@ static int parse_where(ds_top_query *q, const char *w)
     }
     if (fl == 3 && strncmp(w, "asn", 3) == 0) {
         const char *p = strncasecmp(v, "AS", 2) == 0 ? v + 2 : v;
-        char *end;
-        unsigned long a = strtoul(p, &end, 10);
-        if (!*p || *end || a > UINT32_MAX || q->nasns == DS_TOP_MAX_FILTERS) {
-            fprintf(stderr, "darkscope top: --where asn=%s: use a number such as 4134 or AS4134\n", v);
+        uint64_t a;
+        ds_err err = { 0 };
+        if (ds_parse_u64(p, 0, UINT32_MAX, &a, &err) != DS_OK || q->nasns == DS_TOP_MAX_FILTERS) {
+            fprintf(stderr, "darkscope top: --where asn=%s: use a number such as 4134 or AS4134%s%s\n", v,
+                    err.msg[0] ? ": " : "", err.msg);
             return -1;
         }
         q->asns[q->nasns++] = (uint32_t)a;
@@ -255,12 +257,9 @@ int ds_cmd_top_run(int argc, char **argv)
                 goto out;
             break;
         case 'n': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 0) {
-                fprintf(stderr, "darkscope top: --limit takes a number >= 0\n");
+            uint64_t v;
+            if (cli_u64("top", "--limit", optarg, 0, CLI_MAX_ROWS, &v) != 0)
                 goto out;
-            }
             q.limit = (size_t)v;
             break;
         }

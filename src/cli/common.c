@@ -9,6 +9,7 @@
 #include "analysis/research.h"
 #include "cli/cli.h"
 #include "store/store.h"
+#include "util/num.h"
 #include "util/timeutil.h"
 
 void cli_error(const char *what, const ds_err *err)
@@ -70,9 +71,37 @@ int cli_load_config(ds_config *cfg, const char *config_path, const char *db_over
 int cli_parse_days(const char *cmd, const char *from, const char *to, int32_t *dfrom, int32_t *dto)
 {
     const char *bad = from && ds_day_parse(from, dfrom) != 0 ? from : to && ds_day_parse(to, dto) != 0 ? to : NULL;
-    if (bad)
+    char why[96];
+    if (bad && ds_day_explain(bad, why, sizeof why))   /* date-shaped: say what is wrong with it */
+        fprintf(stderr, "darkscope %s: %s %s: %s\n", cmd, bad == from ? "--from" : "--to", bad, why);
+    else if (bad)
         fprintf(stderr, "darkscope %s: --from/--to take a date as YYYY-MM-DD (got '%s')\n", cmd, bad);
     return bad != NULL;
+}
+
+static int num_done(const char *cmd, const char *opt, ds_rc rc, const ds_err *err)
+{
+    if (rc != DS_OK)
+        fprintf(stderr, "darkscope %s: %s: %s\n", cmd, opt, err->msg);
+    return rc != DS_OK;
+}
+
+int cli_u64(const char *cmd, const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    ds_err err = { 0 };
+    return num_done(cmd, opt, ds_parse_u64(s, min, max, out, &err), &err);
+}
+
+int cli_size(const char *cmd, const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    ds_err err = { 0 };
+    return num_done(cmd, opt, ds_parse_size(s, min, max, out, &err), &err);
+}
+
+int cli_double(const char *cmd, const char *opt, const char *s, double min, double max, double *out)
+{
+    ds_err err = { 0 };
+    return num_done(cmd, opt, ds_parse_double(s, min, max, out, &err), &err);
 }
 
 int cli_open_store(const ds_config *cfg, ds_store **out, char *tz, size_t tzlen)

@@ -55,6 +55,102 @@ static int prefix_parse(const char *s, ds_prefix *out, int mask_host_bits)
 }
 
 int ds_prefix_parse(const char *s, ds_prefix *out) { return prefix_parse(s, out, 0); }
+
+/* What is wrong with a dotted quad (RFC 791 addresses as inet_pton(3) takes them: four decimal
+ * parts of 0..255, no leading '+', no more than 3 digits). */
+static void explain_ipv4(const char *a, char *buf, size_t len)
+{
+    const char *p = a;
+    for (int part = 1; ; part++) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (part > 4) {
+            snprintf(buf, len, "'%s' has more than 4 parts; an IPv4 address has 4", a);
+            return;
+        }
+        if (n == 0) {
+            snprintf(buf, len, "'%s': part %d is empty", a, part);
+            return;
+        }
+        unsigned v = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (p[i] < '0' || p[i] > '9') {
+                snprintf(buf, len, "'%s': part %d ('%.*s') is not a number", a, part, (int)(n > 8 ? 8 : n), p);
+                return;
+            }
+            if (v <= 9999)
+                v = v * 10 + (unsigned)(p[i] - '0');
+        }
+        if (v > 255 || n > 3) {
+            snprintf(buf, len, "'%s': octet %d is %.*s, over 255", a, part, (int)(n > 8 ? 8 : n), p);
+            return;
+        }
+        if (n > 1 && p[0] == '0') {
+            snprintf(buf, len, "'%s': octet %d (%.*s) has a leading zero", a, part, (int)n, p);
+            return;
+        }
+        if (!dot) {
+            if (part < 4)
+                snprintf(buf, len, "'%s' has %d parts; an IPv4 address has 4", a, part);
+            else
+                snprintf(buf, len, "'%s' is not an IPv4 address", a);
+            return;
+        }
+        p = dot + 1;
+    }
+}
+
+int ds_prefix_explain(const char *s, char *buf, size_t len)
+{
+    ds_prefix p;
+    char a[64];
+    if (len)
+        buf[0] = '\0';
+    if (!s || prefix_parse(s, &p, 0) == 0)
+        return 0;
+    const char *slash = strchr(s, '/');
+    size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+    if (alen == 0) {
+        snprintf(buf, len, "no address before the '/'");
+        return 1;
+    }
+    if (alen >= sizeof a) {
+        snprintf(buf, len, "the address is %zu characters, longer than any IPv4 or IPv6 address", alen);
+        return 1;
+    }
+    memcpy(a, s, alen);
+    a[alen] = '\0';
+    ds_ip ip;
+    if (ds_ip_parse(a, &ip) != 0) {
+        if (strchr(a, ':'))
+            snprintf(buf, len, "'%s' is not an IPv6 address (RFC 4291 text form)", a);
+        else
+            explain_ipv4(a, buf, len);
+        return 1;
+    }
+    unsigned max = ip.v6 ? 128 : 32;
+    if (slash) {
+        const char *l = slash + 1;
+        size_t n = strlen(l);
+        if (n == 0 || strspn(l, "0123456789") != n) {
+            snprintf(buf, len, "prefix length '%s' is not a number 0..%u", l, max);
+            return 1;
+        }
+        if (n > 3 || strtoul(l, NULL, 10) > max) {
+            snprintf(buf, len, "prefix length %s is over %u for %s", l, max, ip.v6 ? "IPv6" : "IPv4");
+            return 1;
+        }
+    }
+    /* what is left: host bits */
+    if (prefix_parse(s, &p, 1) == 0) {
+        char net[64];
+        ds_prefix_format(&p, net, sizeof net);
+        snprintf(buf, len, "host bits set below /%u (the network is %s)", p.len, net);
+    } else {
+        snprintf(buf, len, "not a network prefix like 198.51.100.0/24");
+    }
+    return 1;
+}
 int ds_prefix_parse_masked(const char *s, ds_prefix *out) { return prefix_parse(s, out, 1); }
 
 char *ds_prefix_format(const ds_prefix *p, char *buf, size_t len)

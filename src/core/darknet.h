@@ -24,6 +24,10 @@ int ds_prefix_parse(const char *s, ds_prefix *out);
  * "192.0.2.1/24" plainly means 192.0.2.0/24. */
 int ds_prefix_parse_masked(const char *s, ds_prefix *out);
 char *ds_prefix_format(const ds_prefix *p, char *buf, size_t len);
+/* Why ds_prefix_parse refuses s, for the error message: "octet 3 is 300, over 255", "prefix
+ * length 33 is over 32 for IPv4", "host bits set below /24 (the network is 198.51.100.0/24)",
+ * ...  Writes "" and returns 0 when s parses. */
+int ds_prefix_explain(const char *s, char *buf, size_t len);
 
 typedef struct ds_darknet ds_darknet;
 

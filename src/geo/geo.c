@@ -152,6 +152,13 @@ static ds_rc resolve(const char *path, int role, geo_src *srcs, size_t *n, ds_er
         return ds_fail(err, DS_EIO, "%s: %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode))
         return resolve_dir(path, role, srcs, n, err);
+    /* /dev/zero, a FIFO, a socket: read as an empty CSV they gave every source ZZ, silently */
+    if (!S_ISREG(st.st_mode))
+        return ds_fail(err, DS_EINVAL, "[geo] %s = %s: %s, not a file or a folder (give an MMDB or an "
+                       "@ip-location-db CSV, or a folder of them: docs/geo.md)",
+                       role == GEO_ROLE_COUNTRY ? "country" : "asn", path,
+                       S_ISCHR(st.st_mode) ? "a character device" : S_ISBLK(st.st_mode) ? "a block device"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket" : "a special file");
     int is_mmdb = has_suffix(path, ".mmdb") || (!has_suffix(path, ".csv") &&
                                                  geo_mmdb_ip_version(path) != 0);
     return add_src(srcs, n, role, path, GEO_FAM_BOTH, is_mmdb, err);

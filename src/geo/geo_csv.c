@@ -225,8 +225,10 @@ ds_rc geo_load_csv(geo_sink *s, int role, const char *path, unsigned fams, ds_er
         goto out;
     }
     size = (size_t)st.st_size;
-    if (size == 0)
+    if (size == 0) {
+        rc = ds_fail(err, DS_EFORMAT, "%s: empty file: not an MMDB or a CSV of address ranges (docs/geo.md)", path);
         goto out;
+    }
     map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED) {
         rc = ds_fail(err, DS_EIO, "%s: cannot map: %s", path, strerror(errno));
@@ -243,6 +245,7 @@ ds_rc geo_load_csv(geo_sink *s, int role, const char *path, unsigned fams, ds_er
     int hint = fam_hint_of(path);
     size_t lineno = 0;
     int seen_data = 0;
+    size_t ranges = 0;   /* rows read, of either family */
     uint32_t last_asn = 0;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -288,6 +291,7 @@ ds_rc geo_load_csv(geo_sink *s, int role, const char *path, unsigned fams, ds_er
                             why);
             goto out;
         }
+        ranges++;
         if (!(fams & GEO_FAM_BIT(fa)))
             continue;
         rc = geo_sink_add(s, role, fa, a, b, val, err);
@@ -297,6 +301,9 @@ ds_rc geo_load_csv(geo_sink *s, int role, const char *path, unsigned fams, ds_er
         if (rc != DS_OK)
             goto out;
     }
+    if (ranges == 0)
+        rc = ds_fail(err, DS_EFORMAT, "%s: no address ranges (only a header, comments or blank lines): not a "
+                     "CSV of START,END,%s (docs/geo.md)", path, role == GEO_ROLE_COUNTRY ? "COUNTRY" : "ASN");
 out:
     free(scratch);
     if (map != MAP_FAILED)

@@ -8,9 +8,9 @@
  *    format, gettext manual section "The Format of GNU MO Files"), looked up by common_name
  *    first, then name, then official_name; without a translation the English name is used.
  *    These are maintained, translated lists; a hand-written table would rot.
- *  - Service names: the services(5) database (/etc/services, Debian's netbase, which follows
- *    IANA's Service Name and Transport Protocol Port Number Registry).  Parsed here rather than
- *    through getservbyport(), which is not thread-safe and may go through NSS.
+ *  - Service names: IANA's Service Name and Transport Protocol Port Number Registry, as
+ *    Wireshark ships it (Debian's libwireshark-data), else /etc/services (netbase, a subset);
+ *    read by report/services.c.
  *  - ICMP/ICMPv6 type names and IoT device classes: data/icmp-types.tsv and data/iot-ports.tsv,
  *    shipped in this repository with their sources.
  *
@@ -33,13 +33,13 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "report/services.h"
 #include "util/datadir.h"
 #include "util/json.h"
 
 #define NCODES (26 * 26)
 #define MAX_FILE_BYTES (64u << 20)   /* no names file comes near this; a bigger one is a mistake */
 #define JSON_STR_MAX 1024            /* longest country name kept (the longest real one is ~60) */
-#define NAME_MAX_LEN 63              /* longest service name kept */
 
 /* ---- string arena: everything the struct points to lives here, freed in one go ---- */
 
@@ -497,82 +497,21 @@ static ds_rc add_service(ds_names *n, ds_service key, const char *name, size_t l
     return DS_OK;
 }
 
-static int is_space(char c)
+static ds_rc service_entry(void *ctx, ds_service key, const char *name, size_t len, ds_err *err)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* One services(5) line, comment already cut: `name port/protocol [aliases...]`.  Returns 1 and
- * fills *key/name when it is a well-formed tcp or udp entry, 0 when it is to be skipped. */
-static int parse_services_line(const char *p, const char *e, ds_service *key, const char **name, size_t *name_len)
-{
-    while (p < e && is_space(*p))
-        p++;
-    const char *nm = p;
-    while (p < e && !is_space(*p))
-        p++;
-    size_t nlen = (size_t)(p - nm);
-    if (nlen == 0 || nlen > NAME_MAX_LEN)
-        return 0;
-    for (size_t i = 0; i < nlen; i++)
-        if ((unsigned char)nm[i] <= 0x20 || (unsigned char)nm[i] >= 0x7f)
-            return 0;
-    while (p < e && is_space(*p))
-        p++;
-    uint32_t port = 0;
-    size_t digits = 0;
-    while (p < e && *p >= '0' && *p <= '9' && digits < 6) {
-        port = port * 10 + (uint32_t)(*p - '0');
-        p++;
-        digits++;
-    }
-    if (digits == 0 || digits > 5 || port > 65535 || p >= e || *p != '/')
-        return 0;
-    p++;
-    const char *proto = p;
-    while (p < e && !is_space(*p))
-        p++;
-    size_t plen = (size_t)(p - proto);
-    if (plen == 3 && memcmp(proto, "tcp", 3) == 0)
-        *key = DS_SERVICE(DS_PROTO_TCP, port);
-    else if (plen == 3 && memcmp(proto, "udp", 3) == 0)
-        *key = DS_SERVICE(DS_PROTO_UDP, port);
-    else
-        return 0;   /* sctp, ddp, ...: no such key in darkscope */
-    *name = nm;
-    *name_len = nlen;
-    return 1;
+    return add_service(ctx, key, name, len, err);
 }
 
 static ds_rc load_services(ds_names *n, ds_err *err)
 {
-    const char *path = env_or("DARKSCOPE_SERVICES", "/etc/services");
+    char path[4096];
     char *buf = NULL;
     size_t len = 0;
-    ds_rc rc = read_file(path, "(install Debian's netbase package or set DARKSCOPE_SERVICES)", &buf, &len, err);
-    if (rc != DS_OK)
-        goto out;
-    size_t before = n->nsvc;
-    const char *p = buf, *end = buf + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *eol = nl ? nl : end;
-        const char *hash = memchr(p, '#', (size_t)(eol - p));
-        ds_service key;
-        const char *name;
-        size_t name_len;
-        /* Malformed lines are skipped, as the C library does: a hand-edited services file
-         * with junk in it must not stop a report. */
-        if (parse_services_line(p, hash ? hash : eol, &key, &name, &name_len)) {
-            rc = add_service(n, key, name, name_len, err);
-            if (rc != DS_OK)
-                goto out;
-        }
-        p = nl ? nl + 1 : end;
-    }
-    if (n->nsvc == before)
-        rc = ds_fail(err, DS_EFORMAT, "%s: no `name port/tcp` or `name port/udp` entries found", path);
-out:
+    ds_rc rc = ds_services_path(path, sizeof path, err);
+    if (rc == DS_OK)
+        rc = read_file(path, "(set DARKSCOPE_SERVICES to a services(5) file)", &buf, &len, err);
+    if (rc == DS_OK)
+        rc = ds_services_parse(path, buf, len, service_entry, n, err);
     free(buf);
     return rc;
 }

@@ -15,7 +15,7 @@ typedef enum ds_lang { DS_LANG_EN, DS_LANG_JA } ds_lang;
 /* Loads, each overridable by an environment variable (for tests and non-Debian systems):
  *   $DARKSCOPE_ISO_CODES_DIR/iso_3166-1.json            (default /usr/share/iso-codes/json)
  *   $DARKSCOPE_LOCALE_DIR/ja/LC_MESSAGES/iso_3166-1.mo  (default /usr/share/locale)
- *   $DARKSCOPE_SERVICES                                  (default /etc/services)
+ *   $DARKSCOPE_SERVICES   (default /usr/share/wireshark/services, else /etc/services: services.h)
  *   data/iot-ports.tsv and data/icmp-types.tsv           (found by ds_data_path)
  * A missing or malformed file is an error naming the file (and byte offset); nothing is
  * silently left out. */

@@ -97,8 +97,10 @@ ds_rc ds_config_add_darknet(ds_config *c, const char *sensor, const char *cidrs,
             continue;
         ds_prefix p;
         if (ds_prefix_parse(t, &p) != 0) {
-            rc = ds_fail(err, DS_EINVAL, "sensor '%s': '%s' is not a network prefix like 198.51.100.0/24 "
-                         "(host bits must be zero)", sensor, t);
+            char why[160];
+            ds_prefix_explain(t, why, sizeof why);
+            rc = ds_fail(err, DS_EINVAL, "sensor '%s': '%s' is not a network prefix like 198.51.100.0/24: %s",
+                         sensor, t, why);
             goto out;
         }
         ds_prefix *n = realloc(s->prefixes, (s->nprefixes + 1) * sizeof *n);

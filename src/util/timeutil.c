@@ -142,6 +142,37 @@ int ds_day_parse(const char *s, int32_t *day)
     return 0;
 }
 
+int ds_day_explain(const char *s, char *buf, size_t len)
+{
+    static const char *const MONTHS[12] = { "January", "February", "March", "April", "May", "June", "July",
+                                            "August", "September", "October", "November", "December" };
+    int32_t day;
+    snprintf(buf, len, "not a date (YYYY-MM-DD)");
+    if (!s || strlen(s) != 10 || ds_day_parse(s, &day) == 0)
+        return 0;
+    for (int i = 0; i < 10; i++)
+        if (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+            return 0;
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    unsigned m = (unsigned)((s[5] - '0') * 10 + (s[6] - '0')), d = (unsigned)((s[8] - '0') * 10 + (s[9] - '0'));
+    if (y < 1970) {
+        snprintf(buf, len, "year %04d is outside 1970..9999", y);
+    } else if (m < 1 || m > 12) {
+        snprintf(buf, len, "no such month: %02u (01..12)", m);
+    } else {
+        /* the month's length: the day before the first of the next month */
+        int32_t next = m == 12 ? ds_days_from_civil(y + 1, 1, 1) : ds_days_from_civil(y, m + 1, 1);
+        int32_t ndays = next - ds_days_from_civil(y, m, 1);
+        if (m == 2)
+            snprintf(buf, len, "no such date: February has %d days in %04d", (int)ndays, y);
+        else if (d == 0)
+            snprintf(buf, len, "no such date: days start at 01");
+        else
+            snprintf(buf, len, "no such date: %s has %d days", MONTHS[m - 1], (int)ndays);
+    }
+    return 1;
+}
+
 char *ds_day_format(int32_t day, char buf[11])
 {
     int y;

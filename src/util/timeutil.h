@@ -6,6 +6,7 @@
  */
 #ifndef DS_TIMEUTIL_H
 #define DS_TIMEUTIL_H
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/result.h"
@@ -28,6 +29,11 @@ uint64_t ds_day_start_ns(int32_t day);
 long ds_tz_offset(int64_t sec);
 /* "YYYY-MM-DD" <-> day number (pure calendar arithmetic, proleptic Gregorian). */
 int ds_day_parse(const char *s, int32_t *day);
+/* Why ds_day_parse refused s, for the error message: "not a date (YYYY-MM-DD)", "year 1969 is
+ * outside 1970..9999", "no such month: 13", "no such date: February has 28 days in 2023".
+ * Returns 1 when s has the YYYY-MM-DD shape (digits where they belong) but is no such day, 0
+ * when it is not even that shape (or is a date after all). */
+int ds_day_explain(const char *s, char *buf, size_t len);
 char *ds_day_format(int32_t day, char buf[11]);
 /* Day number of a calendar date; y/m/d of a day number. */
 int32_t ds_days_from_civil(int y, unsigned m, unsigned d);

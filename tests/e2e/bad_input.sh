@@ -50,6 +50,25 @@ expect_skip "re-ingest with two threads" $DS ingest -q -j 2 renamed.pcap
 # stdin is hashed as it is read, and begin() refuses it inside the transaction
 expect_skip "re-ingest from stdin" $DS ingest -q - < good.pcap
 expect_error "bad darknet prefix" "not a network prefix" $DS ingest -q --darknet 10.0.0.1/8 --db "$T/store.db" good.pcap
+# each bad prefix names its real fault, not always "host bits" (issue #21)
+expect_error "prefix length over 32" "prefix length 33 is over 32" $DS ingest -q --darknet 198.51.100.0/33 --db "$T/store.db" good.pcap
+expect_error "octet over 255" "octet 3 is 300, over 255" $DS ingest -q --darknet 198.51.300.0/24 --db "$T/store.db" good.pcap
+expect_error "three octets" "has 3 parts" $DS ingest -q --darknet 198.51.100/24 --db "$T/store.db" good.pcap
+expect_error "prefix length not a number" "prefix length 'x' is not a number" $DS ingest -q --darknet 198.51.100.0/x --db "$T/store.db" good.pcap
+expect_error "IPv6 length over 128" "prefix length 129 is over 128 for IPv6" $DS ingest -q --darknet 2001:db8::/129 --db "$T/store.db" good.pcap
+expect_error "bad IPv6" "not an IPv6 address" $DS ingest -q --darknet 2001:db8::g/64 --db "$T/store.db" good.pcap
+expect_error "host bits" "host bits set below /8 (the network is 10.0.0.0/8)" $DS ingest -q --darknet 10.0.0.1/8 --db "$T/store.db" good.pcap
+# [geo] files that are not geo data are refused, not read as "no data" (every source ZZ)
+export DARKSCOPE_CACHE_DIR=$T/geo-cache
+: > empty.csv
+printf 'start,end,country\n# nothing\n' > header.csv
+geo_conf() { sed "s|^country = .*|country = $1|" darkscope.conf > geo.conf; }
+geo_conf /dev/zero
+expect_error "geo country /dev/zero" "/dev/zero: a character device, not a file or a folder" $DS ingest -q --force -c geo.conf good.pcap
+geo_conf "$T/empty.csv"
+expect_error "geo country empty file" "empty.csv: empty file: not an MMDB or a CSV" $DS ingest -q --force -c geo.conf good.pcap
+geo_conf "$T/header.csv"
+expect_error "geo country header only" "header.csv: no address ranges" $DS ingest -q --force -c geo.conf good.pcap
 expect_error "store is not a database" "not a darkscope store\|database" $DS ingest -q --db notpcap.txt good.pcap
 
 # a bad first file must not even create the store

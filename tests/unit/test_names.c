@@ -176,7 +176,7 @@ static void test_real_services(void **state)
     assert_string_equal(ds_names_service(n, svc("3/icmp")), "destination unreachable");
     assert_string_equal(ds_names_service(n, svc("128/icmp6")), "echo request");
     assert_string_equal(ds_names_service(n, svc("135/icmp6")), "neighbor solicitation");
-    assert_null(ds_names_service(n, svc("40000/tcp")));
+    assert_null(ds_names_service(n, svc("65000/tcp")));   /* unassigned in IANA's registry */
     assert_null(ds_names_service(n, svc("200/icmp")));
     assert_null(ds_names_service(n, svc("47/ip")));
     ds_names_free(n);
@@ -536,6 +536,75 @@ static void copy_data_file(const char *name)
     write_file(tpath(name), buf, len);
 }
 
+/* IANA's registry as Wireshark ships it (libwireshark-data) names the ports /etc/services
+ * leaves unnamed (issue #21); skipped when the package is not installed. */
+static void test_real_iana_services(void **state)
+{
+    (void)state;
+    if (!have_system_files() || !have_file("/usr/share/wireshark/services"))
+        skip();
+    ds_names *n = open_real();
+    assert_string_equal(ds_names_service(n, svc("5900/tcp")), "rfb");
+    assert_string_equal(ds_names_service(n, svc("8443/tcp")), "pcsync-https");
+    assert_string_equal(ds_names_service(n, svc("1521/tcp")), "ncube-lm");
+    assert_string_equal(ds_names_service(n, svc("2323/tcp")), "3d-nfsd");
+    assert_string_equal(ds_names_service(n, svc("23/tcp")), "telnet");
+    assert_string_equal(ds_names_service(n, svc("5060/udp")), "sip");
+    ds_names_free(n);
+}
+
+/* Wireshark's merged protocol lists, and the fall-back to the next file of the list when the
+ * first does not exist. */
+static void test_services_merged_and_fallback(void **state)
+{
+    (void)state;
+    write_fixture(0);
+    write_str(tpath("iana"),
+              "rfb\t\t5900/tcp/udp\t# Remote Framebuffer\n"
+              "discard 9/tcp/udp/sctp/dccp\n"
+              "sconly 10/sctp/dccp\n"
+              "empty 11/tcp//udp\n"
+              "trail 12/udp/\n"
+              "udponly 13/udp/sctp\n"
+              "pcsync-https 8443/tcp/udp\n");
+    write_str(tpath("netbase"), "telnet 23/tcp\nvnc 5900/tcp\n");
+    char list[1024];
+    snprintf(list, sizeof list, "%s:%s", tpath("iana"), tpath("netbase"));
+    setenv("DARKSCOPE_SERVICES", list, 1);
+    ds_names *n = NULL;
+    ds_err err = { 0 };
+    if (ds_names_open(&n, &err) != DS_OK)
+        fail_msg("ds_names_open: %s", err.msg);
+    assert_string_equal(ds_names_service(n, svc("5900/tcp")), "rfb");
+    assert_string_equal(ds_names_service(n, svc("5900/udp")), "rfb");
+    assert_string_equal(ds_names_service(n, svc("9/udp")), "discard");
+    assert_string_equal(ds_names_service(n, svc("13/udp")), "udponly");
+    assert_string_equal(ds_names_service(n, svc("8443/tcp")), "pcsync-https");
+    assert_null(ds_names_service(n, svc("13/tcp")));
+    assert_null(ds_names_service(n, svc("10/tcp")));
+    assert_null(ds_names_service(n, svc("11/tcp")));
+    assert_null(ds_names_service(n, svc("12/udp")));
+    assert_null(ds_names_service(n, svc("23/tcp")));   /* one file, not a merge */
+    ds_names_free(n);
+
+    /* the first file missing: the second is read */
+    snprintf(list, sizeof list, "%s:%s", tpath("no-such-iana"), tpath("netbase"));
+    setenv("DARKSCOPE_SERVICES", list, 1);
+    if (ds_names_open(&n, &err) != DS_OK)
+        fail_msg("ds_names_open: %s", err.msg);
+    assert_string_equal(ds_names_service(n, svc("5900/tcp")), "vnc");
+    assert_string_equal(ds_names_service(n, svc("23/tcp")), "telnet");
+    ds_names_free(n);
+
+    /* none: the error lists both and names the packages */
+    snprintf(list, sizeof list, "%s:%s", tpath("no-such-iana"), tpath("no-such-netbase"));
+    setenv("DARKSCOPE_SERVICES", list, 1);
+    assert_int_equal(try_open(&err), DS_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "no-such-iana"));
+    assert_non_null(strstr(err.msg, "no-such-netbase"));
+    assert_non_null(strstr(err.msg, "libwireshark-data"));
+}
+
 static void test_bad_tables(void **state)
 {
     (void)state;
@@ -591,7 +660,10 @@ static void test_datadir(void **state)
     /* not found: every place tried is listed */
     assert_int_equal(ds_data_path("no-such-table.tsv", out, sizeof out, &err), DS_ENOTFOUND);
     assert_non_null(strstr(err.msg, tmpdir));
-    assert_non_null(strstr(err.msg, "/usr/share/darkscope/no-such-table.tsv"));
+    char installed[4200];
+    snprintf(installed, sizeof installed, "%s/no-such-table.tsv", ds_data_dir_installed());
+    assert_non_null(strstr(err.msg, installed));
+    assert_non_null(strstr(err.msg, "../share/darkscope/no-such-table.tsv"));
     assert_non_null(strstr(err.msg, "../data/no-such-table.tsv"));
 
     /* a directory is not a data file */
@@ -618,6 +690,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_mo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_services_junk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_real_iana_services, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_services_merged_and_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_datadir, setup, teardown),
     };

@@ -29,18 +29,6 @@
 
 #define MAX_FILE_BYTES (4u << 20)
 
-int ds_sensor_name_ok(const char *name)
-{
-    size_t n = 0;
-    for (const char *p = name; *p; p++, n++) {
-        char c = *p;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              c == '.'))
-            return 0;
-    }
-    return n >= 1 && n <= 63;
-}
-
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')
@@ -274,8 +262,8 @@ ds_rc ds_token_generate(char *out, size_t outlen, ds_err *err)
 
 ds_rc ds_tokens_set(ds_tokens *t, const char *name, const char *token, int replace, ds_err *err)
 {
-    if (!ds_sensor_name_ok(name))
-        return ds_fail(err, DS_EINVAL, "sensor name '%s': use 1 to 63 letters, digits, '-', '_' or '.'", name);
+    if (ds_sensor_name_check(name, err) != DS_OK)
+        return DS_EINVAL;
     ds_token_entry fresh = { 0 }, *e = find(t, name);
     if (e && !replace)
         return ds_fail(err, DS_EEXIST, "sensor %s already has a token (use --replace to issue a new one)", name);

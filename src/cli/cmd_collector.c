@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "net/collector.h"
 #include "store/store.h"
+#include "util/atomic_file.h"
 #include "util/timeutil.h"
 
 static void usage(FILE *f)
@@ -43,17 +44,18 @@ static void usage(FILE *f)
         "  -h, --help\n");
 }
 
+/* The port for scripts and tests (--port-file): written whole (util/atomic_file.h), without
+ * fsync, as a crash makes it stale anyway. */
 static int write_port_file(const char *path, unsigned port)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
+    char text[16];
+    ds_err err = { 0 };
+    int n = snprintf(text, sizeof text, "%u\n", port);
+    if (ds_afile_write_file(path, text, (size_t)n, 0644, DS_AFILE_NOSYNC, &err) != DS_OK) {
+        fprintf(stderr, "darkscope collector: --port-file: %s\n", err.msg);
         return -1;
-    fprintf(f, "%u\n", port);
-    if (fclose(f) != 0)
-        return -1;
-    return rename(tmp, path);
+    }
+    return 0;
 }
 
 static int show_health(const ds_config *cfg, int json)
@@ -170,10 +172,8 @@ int ds_cmd_collector_run(int argc, char **argv)
     }
     fprintf(stderr, "darkscope collector: listening on %s://%s (port %u); store %s; %zu sensors configured\n",
             o.tls_cert ? "https" : "http", o.listen, ds_collector_port(col), cfg.store_path, cfg.nsensors);
-    if (port_file && write_port_file(port_file, ds_collector_port(col)) != 0) {
-        fprintf(stderr, "darkscope collector: --port-file %s: %s\n", port_file, strerror(errno));
+    if (port_file && write_port_file(port_file, ds_collector_port(col)) != 0)
         goto out;
-    }
     for (;;) {
         struct timespec hour = { 3600, 0 };
         int sig = sigtimedwait(&sigs, NULL, &hour);

@@ -30,7 +30,9 @@ static void usage(FILE *f)
         "      --exclude research  leave out sources in the research-scanner lists ([detect] in the config)\n"
         "      --sensor NAME     one sensor only\n"
         "  -o, --output FILE     write here (default: standard output; Markdown figures go beside FILE,\n"
-        "                        or into the current directory)\n"
+        "                        or into the current directory).  A file is replaced atomically (its\n"
+        "                        mode kept); a symbolic link is followed; a device or FIFO is written\n"
+        "                        through, as with >\n"
         "  -c, --config FILE    --db PATH    as for ingest\n"
         "  -h, --help\n");
 }
@@ -52,10 +54,13 @@ static const char *ext_format(const char *path)
     return NULL;
 }
 
-/* Markdown figures: directory of the output file and its base name without extension. */
+/* Markdown figures: directory of the output file and its base name without extension; for
+ * standard output or a device or FIFO (-o /dev/null), the current directory and "report", so
+ * that no /dev/null-services-daily.svg is made. */
 static void fig_place(const char *out, char *dir, size_t dlen, char *prefix, size_t plen)
 {
-    if (!out) {
+    struct stat st;
+    if (!out || (stat(out, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
         snprintf(dir, dlen, ".");
         snprintf(prefix, plen, "report");
         return;

@@ -16,6 +16,7 @@
 #include "net/responder.h"
 #include "net/sensor.h"
 #include "net/uploader.h"
+#include "util/name.h"
 
 static volatile sig_atomic_t g_stop;
 static ds_capture *volatile g_capture;
@@ -40,7 +41,8 @@ static void usage(FILE *f)
             "      --read FILE        capture from a pcap file instead (testing, replays)\n"
             "  -d, --darknet CIDR     darknet prefix (repeat, or a comma list); default: the prefixes of\n"
             "                         [sensor.NAME] in the configuration\n"
-            "  -n, --name NAME        sensor name, as the collector knows it\n"
+            "  -n, --name NAME        sensor name, as the collector knows it (1-63 of A-Z a-z 0-9 . _ -,\n"
+            "                         not only dots)\n"
             "  -s, --spool DIR        spool directory (one sensor process per directory)\n"
             "      --collector URL    collector base URL (http:// or https://); none: spool only\n"
             "      --token FILE       file holding the bearer token\n"
@@ -212,6 +214,10 @@ static int run(int argc, char **argv)
         ro.source_rate <= 0 || ro.total_rate <= 0 || drain < 0) {
         fprintf(stderr, "darkscope sensor: need --name, --spool, one of --interface/--read, --token with "
                         "--collector, and sane numbers (see --help)\n");
+        return 2;
+    }
+    if (ds_sensor_name_check(name, &err) != DS_OK) {   /* "." or "..": util/name.h */
+        fprintf(stderr, "darkscope sensor: --name: %s\n", err.msg);
         return 2;
     }
     if (respond && read_file) {

@@ -31,6 +31,7 @@
 #include <xxhash.h>
 
 #include "geo/geo_int.h"
+#include "util/atomic_file.h"
 
 #define GEO_MAX_SOURCES 8
 
@@ -273,7 +274,7 @@ static ds_rc cache_load(ds_geo *g, const char *path, const char *desc, size_t de
  * runs.  A table in use has its time renewed on every open (cache_load), so pruning by time drops
  * the ones no configuration has opened for longest. */
 #define GEO_CACHE_KEEP 8
-/* A table is written to geo-*.tbl.tmp.PID and renamed (cache_store).  A command killed while
+/* A table is written to .geo-*.tbl.tmp.XXXXXX and renamed (cache_store).  A command killed while
  * writing leaves that file behind, 10-20 MB that nothing would ever remove; writing one takes
  * well under a second, so one untouched for this long is taken as abandoned. */
 #define GEO_TMP_STALE_S 600
@@ -290,9 +291,12 @@ static int cached_newer_first(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* A name of the form geo-*.tbl.tmp.DIGITS: cache_store's temporary file. */
+/* cache_store's temporary file: ".geo-*.tbl.tmp.XXXXXX" (util/atomic_file.h), or the
+ * "geo-*.tbl.tmp.PID" that versions before it left. */
 static int is_cache_tmp(const char *name)
 {
+    if (strncmp(name, ".geo-", 5) == 0 && ds_afile_is_temp(name))
+        return 1;
     const char *t = strstr(name, ".tbl.tmp.");
     if (strncmp(name, "geo-", 4) != 0 || !t || !t[9])
         return 0;
@@ -350,27 +354,12 @@ static void cache_prune(const char *path)
     closedir(d);
 }
 
-/* Best effort: a cache that cannot be written only costs the next open a rebuild. */
+/* Best effort: a cache that cannot be written only costs the next open a rebuild.  No fsync: a
+ * table torn by a crash fails cache_load's hash check and is rebuilt. */
 static void cache_store(const char *path, const uint8_t *img, size_t len)
 {
-    char tmp[PATH_MAX + 32];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, img + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
-    if (close(fd) != 0 || off != len || rename(tmp, path) != 0)
-        unlink(tmp);
-    else
+    ds_err err;
+    if (ds_afile_write_file(path, img, len, 0644, DS_AFILE_NOSYNC, &err) == DS_OK)
         cache_prune(path);
 }
 

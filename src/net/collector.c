@@ -373,7 +373,7 @@ static int authorize(ds_collector *c, struct MHD_Connection *conn, upload *u, en
         return -1;
     }
     if (!name || !ds_sensor_name_ok(name)) {
-        *ret = reject(c, conn, u, MHD_HTTP_BAD_REQUEST, "missing or bad X-Darkscope-Sensor (1 to 63 of A-Z a-z 0-9 . _ -)");
+        *ret = reject(c, conn, u, MHD_HTTP_BAD_REQUEST, "missing or bad X-Darkscope-Sensor (" DS_SENSOR_NAME_RULE ")");
         return -1;
     }
     snprintf(u->sensor, sizeof u->sensor, "%s", name);   /* claimed, for the log, until the token says so */

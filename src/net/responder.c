@@ -45,6 +45,7 @@
 #include <xxhash.h>
 
 #include "core/bytes.h"
+#include "util/atomic_file.h"
 #include "util/base64.h"
 
 #define SRC_SLOTS 65536u
@@ -68,7 +69,8 @@ struct ds_responder {
     pcap_t *inject;
     int linktype;
     int raw_fd;
-    FILE *pay;
+    ds_afile pay_af;   /* pay-<seq>.jsonl, written as pay-<seq>.jsonl.part (salvaged after a crash) */
+    FILE *pay;         /* pay_af's stream */
     uint64_t pay_seq;
     char pay_path[1300], pay_dir[1024];
     ds_responder_stats st;
@@ -263,15 +265,10 @@ static void close_payloads(ds_responder *r)
 {
     if (!r->pay)
         return;
-    fflush(r->pay);
-    fsync(fileno(r->pay));
-    fclose(r->pay);
     r->pay = NULL;
-    char final[1300];
-    snprintf(final, sizeof final, "%s", r->pay_path);
-    final[strlen(final) - strlen(".part")] = '\0';
-    if (rename(r->pay_path, final) != 0)
-        fprintf(stderr, "darkscope sensor: %s: rename failed: %s\n", final, strerror(errno));
+    ds_err err = { 0 };
+    if (ds_afile_commit(&r->pay_af, &err) != DS_OK)
+        fprintf(stderr, "darkscope sensor: %s\n", err.msg);
 }
 
 static void record_payload(ds_responder *r, struct ds_spool *s, uint64_t ts, const uint8_t *ip, size_t ihl,
@@ -283,10 +280,13 @@ static void record_payload(ds_responder *r, struct ds_spool *s, uint64_t ts, con
     if (!r->pay) {
         if (!seg)
             return;
-        snprintf(r->pay_path, sizeof r->pay_path, "%s/pay-%" PRIu64 ".jsonl.part", ds_spool_dir(s), seg);
-        r->pay = fopen(r->pay_path, "a");
-        if (!r->pay) {
-            fprintf(stderr, "darkscope sensor: %s: %s\n", r->pay_path, strerror(errno));
+        snprintf(r->pay_path, sizeof r->pay_path, "%s/pay-%" PRIu64 ".jsonl", ds_spool_dir(s), seg);
+        ds_err err = { 0 };
+        if (ds_afile_open(&r->pay_af, r->pay_path, 0644, DS_AFILE_PART, &err) != DS_OK ||
+            ds_afile_stream(&r->pay_af, &r->pay, &err) != DS_OK) {
+            ds_afile_abort(&r->pay_af);
+            r->pay = NULL;
+            fprintf(stderr, "darkscope sensor: %s\n", err.msg);
             return;
         }
         r->pay_seq = seg;

@@ -28,6 +28,7 @@
  */
 #include "net/sensor.h"
 #include "net/responder.h"
+#include "util/atomic_file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -115,25 +116,12 @@ static ds_rc write_all(int fd, const void *buf, size_t n, const char *path, ds_e
     return DS_OK;
 }
 
-/* Write a small file atomically: tmp, fsync, rename, fsync(dir). */
+/* Write a small file of the spool atomically (util/atomic_file.h: tmp, fsync, rename, fsync(dir)). */
 static ds_rc write_file_atomic(ds_spool *s, const char *name, const char *text, ds_err *err)
 {
-    char tmp[1300], path[1300];
+    char path[1300];
     snprintf(path, sizeof path, "%s/%s", s->dir, name);
-    snprintf(tmp, sizeof tmp, "%s/%s.tmp", s->dir, name);
-    ds_rc rc = DS_OK;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return ds_fail(err, DS_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-    rc = write_all(fd, text, strlen(text), tmp, err);
-    if (rc == DS_OK && fsync(fd) != 0)
-        rc = ds_fail(err, DS_EIO, "%s: fsync failed: %s", tmp, strerror(errno));
-    close(fd);
-    if (rc == DS_OK && rename(tmp, path) != 0)
-        rc = ds_fail(err, DS_EIO, "%s: rename failed: %s", path, strerror(errno));
-    if (rc == DS_OK)
-        fsync(s->dir_fd);
-    return rc;
+    return ds_afile_write_file(path, text, strlen(text), 0644, 0, err);
 }
 
 static ds_rc save_state(ds_spool *s, ds_err *err)
@@ -561,6 +549,8 @@ static ds_rc scan_and_recover(ds_spool *s, ds_err *err)
         uint64_t seq = name_seq(e->d_name, "seg-", &rest);
         if (!seq)
             seq = name_seq(e->d_name, "pay-", &rest);
+        if (!seq && ds_afile_is_temp(e->d_name))   /* a state or meta write cut by a crash */
+            unlinkat(s->dir_fd, e->d_name, 0);
         if (!seq)
             continue;
         if (seq > maxseq)

@@ -14,6 +14,7 @@
  * Randomness: getrandom(2), which blocks only until the kernel's pool is first seeded.
  */
 #include "net/tokens.h"
+#include "util/atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,18 +28,6 @@
 #include <unistd.h>
 
 #define MAX_FILE_BYTES (4u << 20)
-
-int ds_sensor_name_ok(const char *name)
-{
-    size_t n = 0;
-    for (const char *p = name; *p; p++, n++) {
-        char c = *p;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              c == '.'))
-            return 0;
-    }
-    return n >= 1 && n <= 63;
-}
 
 static int hexval(char c)
 {
@@ -240,24 +229,13 @@ out:
 
 ds_rc ds_tokens_save(const ds_tokens *t, const char *path, ds_err *err)
 {
-    ds_rc rc = DS_OK;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
+    ds_afile af;
     FILE *f = NULL;
-    int fd = -1;
-    if (!tmp)
-        return ds_fail(err, DS_ENOMEM, "out of memory");
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    if ((fd = mkstemp(tmp)) < 0) {
-        rc = ds_fail(err, DS_EIO, "tokens file %s: cannot create a temporary file beside it: %s", path, strerror(errno));
-        tmp[0] = 0;
-        goto out;
+    ds_rc rc = ds_afile_open(&af, path, 0600, DS_AFILE_EXACT_MODE, err);
+    if (rc != DS_OK || (rc = ds_afile_stream(&af, &f, err)) != DS_OK) {
+        ds_afile_abort(&af);
+        return rc;
     }
-    if (fchmod(fd, 0600) != 0 || !(f = fdopen(fd, "w"))) {
-        rc = ds_fail(err, DS_EIO, "tokens file %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    fd = -1;   /* f owns it */
     fprintf(f, "# darkscope sensor tokens: NAME SALT SHA-256(salt || token).  Made by `darkscope token`.\n");
     for (size_t i = 0; i < t->n; i++) {
         char salt[2 * DS_TOKEN_SALT + 1], dig[2 * DS_TOKEN_DIGEST + 1];
@@ -265,42 +243,7 @@ ds_rc ds_tokens_save(const ds_tokens *t, const char *path, ds_err *err)
         tohex(t->v[i].digest, DS_TOKEN_DIGEST, dig);
         fprintf(f, "%s %s %s\n", t->v[i].name, salt, dig);
     }
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        rc = ds_fail(err, DS_EIO, "tokens file %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    int cr = fclose(f);
-    f = NULL;
-    if (cr != 0 || rename(tmp, path) != 0) {
-        rc = ds_fail(err, DS_EIO, "tokens file %s: %s", path, strerror(errno));
-        goto out;
-    }
-    tmp[0] = 0;
-    /* the rename is durable only once the directory is synced */
-    char *slash = strrchr(path, '/');
-    char dir[4096];
-    if (slash && (size_t)(slash - path) < sizeof dir) {
-        memcpy(dir, path, (size_t)(slash - path));
-        dir[slash - path] = 0;
-        if (!dir[0])
-            strcpy(dir, "/");
-    } else {
-        strcpy(dir, ".");
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-out:
-    if (f)
-        fclose(f);
-    if (fd >= 0)
-        close(fd);
-    if (tmp[0])
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    return ds_afile_commit(&af, err);   /* checks the stream's errors, fsync, rename, fsync(dir) */
 }
 
 ds_rc ds_token_generate(char *out, size_t outlen, ds_err *err)
@@ -319,8 +262,8 @@ ds_rc ds_token_generate(char *out, size_t outlen, ds_err *err)
 
 ds_rc ds_tokens_set(ds_tokens *t, const char *name, const char *token, int replace, ds_err *err)
 {
-    if (!ds_sensor_name_ok(name))
-        return ds_fail(err, DS_EINVAL, "sensor name '%s': use 1 to 63 letters, digits, '-', '_' or '.'", name);
+    if (ds_sensor_name_check(name, err) != DS_OK)
+        return DS_EINVAL;
     ds_token_entry fresh = { 0 }, *e = find(t, name);
     if (e && !replace)
         return ds_fail(err, DS_EEXIST, "sensor %s already has a token (use --replace to issue a new one)", name);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/name.h"
 #include "util/result.h"
 
 #define DS_TOKEN_PREFIX "dst_"
@@ -39,8 +40,8 @@ typedef enum ds_token_verdict {
     DS_TOKEN_OTHER,        /* the token is another sensor's */
 } ds_token_verdict;
 
-/* A sensor name as the configuration allows it: 1 to 63 of [A-Za-z0-9._-]. */
-int ds_sensor_name_ok(const char *name);
+/* Sensor names: ds_sensor_name_ok() and ds_sensor_name_check() of util/name.h (1 to 63 of
+ * [A-Za-z0-9._-], not only dots), the same rule as the configuration's. */
 
 /* Read path into t (emptied first).  missing_ok: a file that does not exist gives no tokens. */
 ds_rc ds_tokens_load(ds_tokens *t, const char *path, int missing_ok, ds_err *err);

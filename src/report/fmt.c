@@ -11,23 +11,20 @@
  *
  * ds_out keeps a sticky failure flag like SQLite's StrAccum and curl's dynbuf: one check at the
  * end instead of one after every append, and a hard maximum so a runaway report cannot eat the
- * machine's memory.  ds_out_write_file replaces the target atomically (temporary file in the
- * same directory, fsync, rename), as curl does for its cookie jar, so a reader never sees half a
- * report.
+ * machine's memory.  ds_out_write_file hands the buffer to util/atomic_file.c, which replaces a
+ * file atomically (temporary file in the same directory, fsync, rename), as curl does for its
+ * cookie jar, so a reader never sees half a report, and writes through a device or FIFO.
  */
 #include "report/fmt.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "util/atomic_file.h"
 #include "util/base64.h"
 #include "util/timeutil.h"
 
@@ -292,91 +289,10 @@ void ds_out_base64(ds_out *o, const unsigned char *p, size_t n)
 
 ds_rc ds_out_write_file(const ds_out *o, const char *path, ds_err *err)
 {
-    ds_rc rc = DS_OK;
-    char *tmp = NULL;
-    int fd = -1, tmp_exists = 0;
-
     if (!path || !*path)
         return ds_fail(err, DS_EINVAL, "no output file name given");
     if (o->failed)
         return ds_fail(err, DS_ENOMEM, "'%s' was not written: the output passed its %zu-byte maximum "
                        "or memory ran out", path, o->max ? o->max : DS_OUT_DEFAULT_MAX);
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;   /* with the '/' */
-    const char *base = path + dirlen;
-    if (!*base)
-        return ds_fail(err, DS_EINVAL, "'%s' names a directory, not a file", path);
-
-    /* ".NAME.tmp.XXXXXX" beside the target: rename(2) is atomic only within one file system,
-     * and the leading dot keeps it out of globs while it exists */
-    static const char suffix[] = ".tmp.XXXXXX";
-    size_t baselen = strlen(base);
-    tmp = malloc(dirlen + 1 + baselen + sizeof suffix);
-    if (!tmp)
-        return ds_fail(err, DS_ENOMEM, "out of memory writing '%s'", path);
-    memcpy(tmp, path, dirlen);
-    tmp[dirlen] = '.';
-    memcpy(tmp + dirlen + 1, base, baselen);
-    memcpy(tmp + dirlen + 1 + baselen, suffix, sizeof suffix);
-
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        rc = ds_fail(err, DS_EIO, "cannot write '%s': creating '%s' failed: %s", path, tmp, strerror(errno));
-        goto out;
-    }
-    tmp_exists = 1;
-
-    mode_t mode = 0644;
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-        mode = st.st_mode & 07777;
-    if (fchmod(fd, mode) != 0) {
-        rc = ds_fail(err, DS_EIO, "cannot write '%s': chmod of '%s' failed: %s", path, tmp, strerror(errno));
-        goto out;
-    }
-
-    size_t off = 0;
-    while (off < o->len) {
-        size_t chunk = o->len - off > (1u << 30) ? (1u << 30) : o->len - off;
-        ssize_t w = write(fd, o->p + off, chunk);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            rc = ds_fail_at(err, DS_EIO, off, "cannot write '%s' at byte %zu: %s", path, off,
-                            w < 0 ? strerror(errno) : "no progress");
-            goto out;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0) {
-        rc = ds_fail(err, DS_EIO, "cannot write '%s': fsync failed: %s", path, strerror(errno));
-        goto out;
-    }
-    int close_rc = close(fd);
-    fd = -1;
-    if (close_rc != 0) {
-        rc = ds_fail(err, DS_EIO, "cannot write '%s': close failed: %s", path, strerror(errno));
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        rc = ds_fail(err, DS_EIO, "cannot replace '%s' with '%s': %s", path, tmp, strerror(errno));
-        goto out;
-    }
-    tmp_exists = 0;
-
-    /* make the rename itself durable; some file systems refuse fsync on a directory, which is
-     * not worth failing a finished report for */
-    tmp[dirlen] = '\0';
-    int dfd = open(dirlen ? tmp : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
-out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp_exists)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    return ds_afile_write_file(path, o->p, o->len, 0644, 0, err);
 }

@@ -44,10 +44,12 @@ void ds_out_md(ds_out *o, const char *s);
 /* RFC 4648 section 4 base64 with padding (for data: URIs of figures). */
 void ds_out_base64(ds_out *o, const unsigned char *p, size_t n);
 
-/* Writes the buffer to path atomically: a temporary file in the same directory, fsync, rename
- * over path, fsync of the directory.  The new file gets the mode of the file it replaces, or
- * 0644.  Refuses (DS_ENOMEM) a failed buffer; the error names the path.  No temporary file is
- * left behind on any failure. */
+/* Writes the buffer to path with util/atomic_file.h: a file is replaced atomically (temporary
+ * file in the same directory, fsync, rename over path, fsync of the directory), keeping the
+ * mode of the file it replaces (a new one: 0644 less the umask); a symbolic link is followed
+ * and survives; a device or FIFO (/dev/null, /dev/stdout, a named pipe) is written through.
+ * Refuses (DS_ENOMEM) a failed buffer; the error names the path.  No temporary file is left
+ * behind on any failure. */
 ds_rc ds_out_write_file(const ds_out *o, const char *path, ds_err *err);
 
 #endif

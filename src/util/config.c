@@ -5,6 +5,7 @@
  * ends up counted against the wrong darknet.
  */
 #include "util/config.h"
+#include "util/name.h"
 #include "util/timeutil.h"
 
 #include <ini.h>
@@ -40,19 +41,9 @@ static ds_sensor_conf *sensor_get(ds_config *c, const char *name, ds_err *err)
     for (size_t i = 0; i < c->nsensors; i++)
         if (strcmp(c->sensors[i].name, name) == 0)
             return &c->sensors[i];
-    size_t len = strlen(name);
-    if (len == 0 || len >= sizeof c->sensors[0].name) {
-        ds_fail(err, DS_EINVAL, "sensor name '%s' must be 1 to %zu characters", name,
-                sizeof c->sensors[0].name - 1);
+    if (ds_sensor_name_check(name, err) != DS_OK)   /* "." and ".." too: util/name.h */
         return NULL;
-    }
-    for (const char *p = name; *p; p++) {
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_' || *p == '.')) {
-            ds_fail(err, DS_EINVAL, "sensor name '%s': use letters, digits, '-', '_' or '.'", name);
-            return NULL;
-        }
-    }
+    size_t len = strlen(name);
     if (c->nsensors >= DS_MAX_SENSORS) {
         ds_fail(err, DS_EINVAL, "too many sensors (at most %d)", DS_MAX_SENSORS);
         return NULL;

@@ -71,6 +71,25 @@ geo_conf "$T/header.csv"
 expect_error "geo country header only" "header.csv: no address ranges" $DS ingest -q --force -c geo.conf good.pcap
 expect_error "store is not a database" "not a darkscope store\|database" $DS ingest -q --db notpcap.txt good.pcap
 
+# sensor names "." and ".." (issue #21: accepted, they put --archive uploads beside or outside
+# the archive) are refused everywhere a name arrives, with one rule (util/name.h)
+NAMERR="is not allowed: names are 1-63 of A-Z a-z 0-9 . _ - and not only dots"
+for n in . .. ...; do
+    printf '[store]\npath = %s\n[sensor.%s]\ndarknet = 10.0.0.0/8\n' "$T/store.db" "$n" > dots.conf
+    expect_error "config [sensor.$n]" "dots.conf:4: sensor name '$n' $NAMERR" $DS ingest -q -c dots.conf good.pcap
+    expect_error "ingest --darknet $n=CIDR" "sensor name '$n' $NAMERR" $DS ingest -q --darknet "$n=10.0.0.0/8" --db "$T/store.db" good.pcap
+    expect_error "token new $n" "sensor name '$n' $NAMERR" $DS token new "$n" --tokens dots.tokens
+    [ ! -e dots.tokens ] || fail "token new $n wrote a tokens file"
+    expect_error "sensor --name $n" "sensor name '$n' $NAMERR" $DS sensor --name "$n" --read good.pcap --spool sp --darknet 10.0.0.0/8
+    [ ! -e sp ] || fail "sensor --name $n made a spool"
+done
+expect_error "sensor name of 64 characters" "$NAMERR" $DS token new "$(printf 'a%.0s' $(seq 64))" --tokens dots.tokens
+expect_error "sensor name with a slash" "sensor name 'a/b' $NAMERR" $DS ingest -q --darknet "a/b=10.0.0.0/8" --db "$T/store.db" good.pcap
+# names with dots that are not only dots stay good
+$DS token new .a --tokens dots.tokens > /dev/null 2>&1 || fail "token new .a refused"
+$DS token new a..b --tokens dots.tokens > /dev/null 2>&1 || fail "token new a..b refused"
+$DS token new "$(printf 'a%.0s' $(seq 63))" --tokens dots.tokens > /dev/null 2>&1 || fail "a 63-character name refused"
+
 # a bad first file must not even create the store
 rm -f other.db
 set +e; $DS ingest -q --db other.db notpcap.txt 2>/dev/null; set -e

@@ -109,6 +109,9 @@ expect "$(upload t2.zst tokyo 2 "$near")" 401 'bad token'
 expect "$(upload t2.zst kyoto 2 "$TOKYO")" 403 "another sensor"
 expect "$(upload t2.zst osaka 2 "$TOKYO")" 403 "another sensor"
 expect "$(upload t2.zst nagoya 2 "$NAGOYA")" 403 'no [sensor.nagoya]'
+# "." and ".." would name the archive's own directory or its parent (issue #21)
+expect "$(upload t2.zst .. 2 "$TOKYO")" 400 'not only dots'
+expect "$(upload t2.zst . 2 "$TOKYO")" 400 'not only dots'
 expect "$(req --data-binary @t2.zst "$URL/v1/segments")" 401 'Authorization'
 expect "$(upload t2.zst tokyo x2 "$TOKYO")" 400 'X-Darkscope-Segment'
 expect "$(upload t2.zst tokyo 2 "$TOKYO" 1234)" 400 'X-Darkscope-Hash'

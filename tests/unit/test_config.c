@@ -351,7 +351,14 @@ static void test_bad_sensor_names(void **state)
     assert_int_equal(ds_config_add_darknet(&c, longname, "10.0.0.0/8", &err), DS_OK);
     longname[63] = 'n';
     assert_int_equal(ds_config_add_darknet(&c, longname, "10.0.0.0/8", &err), DS_EINVAL);
-    expect_msg(&err, "1 to 63");
+    expect_msg(&err, "names are 1-63 of");
+    ds_config_free(&c);
+    /* issue #21: "." and ".." (util/name.h), in a file and through --darknet NAME=CIDR */
+    assert_int_equal(load(t, "[sensor..]\ndarknet = 10.0.0.0/8\n", &c, &err), DS_EINVAL);
+    expect_msg(&err, "sensor name '.' is not allowed");
+    ds_config_free(&c);
+    assert_int_equal(load(t, "[sensor...]\noutage = 2023-01-01..2023-01-02\n", &c, &err), DS_EINVAL);
+    expect_msg(&err, ":2: sensor name '..' is not allowed");
     ds_config_free(&c);
 }
 

@@ -461,6 +461,10 @@ static void test_cache_prune(void **state)
     write_text("cache/geo-00000000000000bb.tbl.tmp.4243", "being written");
     write_text("cache/geo-00000000000000cc.tbl.tmp.x", "not a temporary of ours");
     assert_int_equal(utimensat(AT_FDCWD, tpath("cache/geo-00000000000000cc.tbl.tmp.x"), old, 0), 0);
+    /* and the names util/atomic_file.c gives its temporary files now: .geo-*.tbl.tmp.XXXXXX */
+    write_text("cache/.geo-00000000000000dd.tbl.tmp.aB3xZ9", "abandoned");
+    assert_int_equal(utimensat(AT_FDCWD, tpath("cache/.geo-00000000000000dd.tbl.tmp.aB3xZ9"), old, 0), 0);
+    write_text("cache/.geo-00000000000000ee.tbl.tmp.Qw12er", "being written");
     g = open_ok(tpath("pa"), NULL);                /* a hit: renews the table's time */
     expect(g, "1.0.0.1", "AU", 0);
     ds_geo_close(g);
@@ -490,6 +494,8 @@ static void test_cache_prune(void **state)
     assert_false(exists_in_cache("geo-00000000000000aa.tbl.tmp.4242"));
     assert_true(exists_in_cache("geo-00000000000000bb.tbl.tmp.4243"));
     assert_true(exists_in_cache("geo-00000000000000cc.tbl.tmp.x"));
+    assert_false(exists_in_cache(".geo-00000000000000dd.tbl.tmp.aB3xZ9"));
+    assert_true(exists_in_cache(".geo-00000000000000ee.tbl.tmp.Qw12er"));
     g = open_ok(tpath("pa"), NULL);                /* the kept tables still answer */
     expect(g, "1.0.0.1", "AU", 0);
     ds_geo_close(g);

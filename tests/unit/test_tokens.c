@@ -117,6 +117,11 @@ static void test_check_verdicts(void **state)
     assert_int_equal(ds_tokens_check(&t, "osaka", osaka), DS_TOKEN_BAD);
     assert_int_equal(ds_tokens_set(&t, "bad name", again, 0, &err), DS_EINVAL);
     assert_int_equal(ds_tokens_set(&t, "", again, 0, &err), DS_EINVAL);
+    /* issue #21: "." and ".." name a directory and its parent in the collector's archive */
+    assert_int_equal(ds_tokens_set(&t, "..", again, 0, &err), DS_EINVAL);
+    assert_non_null(strstr(err.msg, "sensor name '..' is not allowed"));
+    assert_int_equal(ds_tokens_set(&t, ".", again, 0, &err), DS_EINVAL);
+    assert_int_equal(t.n, 1);
     ds_tokens_free(&t);
 }
 
@@ -185,6 +190,9 @@ static void test_bad_files(void **state)
     write_file(d->path, text);
     assert_int_equal(ds_tokens_load(&t, d->path, 0, &err), DS_EFORMAT);
     snprintf(text, sizeof text, "tok/yo %s %s\n", salt, dig);
+    write_file(d->path, text);
+    assert_int_equal(ds_tokens_load(&t, d->path, 0, &err), DS_EFORMAT);
+    snprintf(text, sizeof text, ".. %s %s\n", salt, dig);   /* issue #21 */
     write_file(d->path, text);
     assert_int_equal(ds_tokens_load(&t, d->path, 0, &err), DS_EFORMAT);
     snprintf(text, sizeof text, "tokyo %s %s\ntokyo %s %s\n", salt, dig, salt, dig);

@@ -267,10 +267,10 @@ static ds_rc start_daemon(ds_collector *c, ds_err *err)
     struct MHD_OptionItem opts[16];
     size_t n = 0;
 #define OPT(opt, val, ptr) opts[n++] = (struct MHD_OptionItem){ (opt), (intptr_t)(val), (ptr) }
+    OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, c);   /* first, or the options' own messages miss it */
     OPT(MHD_OPTION_LISTEN_SOCKET, c->listen_fd, NULL);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, ds_col_on_completed, c);
     OPT(MHD_OPTION_NOTIFY_CONNECTION, ds_guard_notify, c);
-    OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, c);
     OPT(MHD_OPTION_CONNECTION_LIMIT, o->max_connections, NULL);
     OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_address, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_seconds, NULL);

@@ -302,6 +302,7 @@ ds_rc ds_collector_start(ds_collector **out, const ds_collector_opts *o, ds_err 
     c->started = time(NULL);
     pthread_mutex_init(&c->tokens_mu, NULL);
     pthread_mutex_init(&c->ledger_mu, NULL);
+    pthread_mutex_init(&c->reader_mu, NULL);
     pthread_mutex_init(&c->stats_mu, NULL);
     pthread_mutex_init(&c->guard.mu, NULL);
     pthread_mutex_init(&c->work.mu, NULL);
@@ -366,6 +367,8 @@ ds_rc ds_collector_start(ds_collector **out, const ds_collector_opts *o, ds_err 
                      c->ledger->ops->name);
         goto out;
     }
+    if ((rc = ds_store_open(&c->reader, o->cfg->store_path, 0, err)) != DS_OK)
+        goto out;
     if ((rc = bind_listen(c, err)) != DS_OK)
         goto out;
     fit_fd_limit(c);
@@ -423,6 +426,7 @@ void ds_collector_stop(ds_collector *c)
         for (size_t i = 0; i < c->o.cfg->nsensors; i++)
             ds_ingest_free(c->ingest[i]);
     free(c->ingest);
+    ds_store_close(c->reader);
     ds_store_close(c->ledger);
     ds_spool_unlock(c);
     ds_tokens_free(&c->tokens);
@@ -433,6 +437,7 @@ void ds_collector_stop(ds_collector *c)
     }
     pthread_mutex_destroy(&c->tokens_mu);
     pthread_mutex_destroy(&c->ledger_mu);
+    pthread_mutex_destroy(&c->reader_mu);
     pthread_mutex_destroy(&c->stats_mu);
     pthread_mutex_destroy(&c->guard.mu);
     pthread_mutex_destroy(&c->work.mu);

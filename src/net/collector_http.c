@@ -313,11 +313,27 @@ void ds_col_health_note(ds_collector *c, upload *u)
         fprintf(stderr, "darkscope collector: sensor %s: health not recorded: %s\n", u->sensor, err.msg);
 }
 
-int ds_col_ledger_lookup(ds_collector *c, const upload *u, ds_segment_rec *rec, ds_err *err)
+/* A health note from a polling thread: written by the worker (a store write may wait). */
+static void health_later(ds_collector *c, const upload *u)
 {
-    pthread_mutex_lock(&c->ledger_mu);
-    ds_rc rc = c->ledger->ops->segment_get(c->ledger, u->sensor, u->seq, rec, err);
-    pthread_mutex_unlock(&c->ledger_mu);
+    upload *h = calloc(1, sizeof *h);
+    if (!h)
+        return;   /* informative only */
+    h->health_only = 1;
+    h->fd = -1;
+    snprintf(h->sensor, sizeof h->sensor, "%s", u->sensor);
+    h->health = u->health;
+    if (ds_worker_submit(c, h) != 0)
+        free(h);
+}
+
+int ds_col_ledger_lookup(ds_collector *c, const upload *u, int reader, ds_segment_rec *rec, ds_err *err)
+{
+    pthread_mutex_t *mu = reader ? &c->reader_mu : &c->ledger_mu;
+    ds_store *st = reader ? c->reader : c->ledger;
+    pthread_mutex_lock(mu);
+    ds_rc rc = st->ops->segment_get(st, u->sensor, u->seq, rec, err);
+    pthread_mutex_unlock(mu);
     if (rc == DS_ENOTFOUND)
         return 0;
     if (rc != DS_OK)
@@ -442,9 +458,9 @@ static enum MHD_Result begin_upload(ds_collector *c, struct MHD_Connection *conn
         return refused;
     ds_segment_rec rec;
     ds_err err = { 0 };
-    switch (ds_col_ledger_lookup(c, u, &rec, &err)) {
+    switch (ds_col_ledger_lookup(c, u, 1, &rec, &err)) {
     case 1:
-        ds_col_health_note(c, u);
+        health_later(c, u);
         ds_col_ok(c, u, 1, "packets", rec.packets, "(from the ledger)", &c->committed);
         return respond(conn, u, 0);
     case 2: {
@@ -452,7 +468,7 @@ static enum MHD_Result begin_upload(ds_collector *c, struct MHD_Connection *conn
         ds_col_hash_hex(rec.hash, had);
         snprintf(msg, sizeof msg, "segment %llu of sensor %s was committed with hash %s, not %s",
                  (unsigned long long)u->seq, u->sensor, had, u->hash_hex);
-        ds_col_health_note(c, u);
+        health_later(c, u);
         return reject(c, conn, u, MHD_HTTP_CONFLICT, msg);
     }
     case -1:

@@ -13,8 +13,10 @@
  *
  * Threads: libmicrohttpd's polling threads (a small pool, epoll) run collector_http.c and never
  * wait for the store's writer; one worker thread runs every ingest and payload commit; one
- * reaper thread closes connections that miss their deadlines.  Locks (never two at once, except
- * ledger_mu inside nothing): tokens_mu, ledger_mu, stats_mu, the guard's mu, the worker's mu.
+ * reaper thread closes connections that miss their deadlines.  The polling threads read the
+ * ledger through a connection of their own (reader) and queue their health notes to the worker,
+ * so no store write ever runs on them.  Locks (never two at once): tokens_mu, ledger_mu,
+ * reader_mu, stats_mu, the guard's mu, the worker's mu.
  */
 #ifndef DS_NET_COLLECTOR_INT_H
 #define DS_NET_COLLECTOR_INT_H
@@ -84,7 +86,9 @@ struct ds_collector {
     struct timespec tokens_mtime;
 
     pthread_mutex_t ledger_mu;      /* the ledger handle (one SQLite connection: one thread at a time) */
-    ds_store *ledger;
+    ds_store *ledger;               /* the worker's: every write */
+    pthread_mutex_t reader_mu;
+    ds_store *reader;               /* the polling threads' lookups: WAL readers never wait for the writer */
 
     ds_ingest **ingest;             /* per configured sensor, made at its first upload (worker only) */
 
@@ -122,6 +126,7 @@ struct upload {
     struct MHD_Connection *conn;    /* while suspended */
     unsigned code;                  /* the answer the worker decided */
     char resp[1400];
+    int health_only;                /* a queued health note, no connection (freed by the worker) */
     upload *qnext;
 };
 
@@ -144,8 +149,9 @@ void ds_col_fail(ds_collector *c, upload *u, unsigned code, const char *public_m
 void ds_col_ok(ds_collector *c, upload *u, int duplicate, const char *unit, uint64_t count, const char *note,
                uint64_t *committed);
 void ds_col_health_note(ds_collector *c, upload *u);
-/* The ledger's word on (sensor, seq): 0 not there, 1 same hash, 2 other hash, -1 store error. */
-int ds_col_ledger_lookup(ds_collector *c, const upload *u, ds_segment_rec *rec, ds_err *err);
+/* The ledger's word on (sensor, seq): 0 not there, 1 same hash, 2 other hash, -1 store error.
+ * reader: through the polling threads' own connection (never waits for the writer). */
+int ds_col_ledger_lookup(ds_collector *c, const upload *u, int reader, ds_segment_rec *rec, ds_err *err);
 void ds_col_part_discard(upload *u);
 void ds_col_tokens_refresh(ds_collector *c);
 

@@ -104,7 +104,7 @@ static void commit_segment(ds_collector *c, upload *u)
         return;
 
     ds_segment_rec rec;
-    int seen = ds_col_ledger_lookup(c, u, &rec, &err);
+    int seen = ds_col_ledger_lookup(c, u, 0, &rec, &err);
     if (seen == 1) {
         ds_col_health_note(c, u);
         ds_col_ok(c, u, 1, "packets", rec.packets, "(raced with another upload)", &c->committed);
@@ -237,6 +237,13 @@ static void *worker(void *arg)
         q->busy = 1;
         pthread_mutex_unlock(&q->mu);
 
+        if (u->health_only) {
+            ds_col_health_note(c, u);
+            free(u);
+            pthread_mutex_lock(&q->mu);
+            q->busy = 0;
+            continue;
+        }
         if (u->payloads)
             commit_payloads(c, u);
         else

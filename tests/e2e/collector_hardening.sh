@@ -18,7 +18,6 @@ need curl
 need zstd
 need python3
 need cc
-DS=${DS_COLLECTOR_BIN:-$DS}
 "$DS" collector --help >/dev/null 2>&1 || skip "$DS has no collector command"
 write_conf
 build_xxh
@@ -139,6 +138,8 @@ assert r["connected"] == 200 and r["open_after"] == 0, r
 assert min(r["closed_at"]) >= 3.5 and max(r["closed_at"]) <= 6.0, r
 PY
 grep -q 'without complete request headers 4 s after accept' coll.log || fail "no log line for the header timeout"
+python3 -c 'import json; c=json.load(open("idle.json"))["closed_at"]; print("idle connections closed %.1f to %.1f s after connect (--header-timeout 4)" % (min(c), max(c)))'
+
 
 # 200 from one address: the per-address limit (20) refuses the rest; others are served
 python3 hold.py "$PORT" idle 127.0.0.12:200 2 > one.json &

@@ -1,7 +1,8 @@
 /* cmd_collector.c: `darkscope collector`: the collection center sensors upload segments to.
  *
- * The server runs in libmicrohttpd's threads (src/net/collector.c); this thread only waits for
- * signals: SIGTERM/SIGINT stop (requests in progress finish), SIGHUP re-reads the tokens file,
+ * The server runs in libmicrohttpd's threads and its own worker and guard threads
+ * (src/net/collector*.c); this thread only waits for signals: SIGTERM/SIGINT stop (requests in
+ * progress get 30 s to finish), SIGHUP re-reads the tokens file,
  * and once an hour the archive's retention is applied.  The signals are blocked before the
  * server starts, so its threads inherit the mask and only this thread sees them.
  */
@@ -28,11 +29,24 @@ static void usage(FILE *f)
         "exactly once, through the same pipeline as `darkscope ingest --sensor NAME`.  A segment sent again\n"
         "(same sensor, sequence and hash) is answered \"duplicate\"; see docs/collector.md for the protocol.\n\n"
         "options:\n"
-        "      --listen ADDR    HOST:PORT, [IPV6]:PORT or :PORT (all IPv4 addresses); port 0 = any free one\n"
+        "      --listen ADDR    HOST:PORT, [IPV6]:PORT or :PORT (all IPv4 addresses); port 0 = any free one;\n"
+        "                       without TLS, a loopback address only (see --insecure-plain-http)\n"
         "      --tokens FILE    sensor tokens (darkscope token new NAME --tokens FILE); re-read when it\n"
         "                       changes and on SIGHUP\n"
-        "      --tls-cert FILE  --tls-key FILE   serve HTTPS with this PEM certificate and key\n"
+        "      --tls-cert FILE  --tls-key FILE   serve HTTPS (TLS 1.2 and 1.3 only) with this PEM certificate\n"
+        "                       and key; the key file must be readable by its owner only (chmod 600)\n"
+        "      --insecure-plain-http\n"
+        "                       allow plain HTTP on a non-loopback address (without TLS the bearer tokens\n"
+        "                       cross the network in clear text; only on a trusted network)\n"
         "      --max-segment N  largest upload in bytes, K/M/G suffixes (default 256M)\n"
+        "      --max-decompressed N\n"
+        "                       largest decompressed segment (default 4G); over it: 413\n"
+        "      --max-ratio R    largest decompressed/compressed size ratio (default 200); over it: 413\n"
+        "      --max-connections N  connections in all (default 1000)\n"
+        "      --max-per-address N  connections from one client address (default 16)\n"
+        "      --header-timeout S   seconds from connect to complete request headers, TLS\n"
+        "                       handshake included (default 10)\n"
+        "      --min-rate N     slowest upload accepted, bytes/s over every 10 s, K/M suffixes (default 4K)\n"
         "      --spool DIR      uploads in progress (default: incoming/ beside the store)\n"
         "      --archive DIR    keep committed segments as DIR/SENSOR/YYYYMMDD/SEQ-HASH.pcap.zst\n"
         "      --retention DAYS delete archived segments older than DAYS (default: keep)\n"
@@ -85,6 +99,10 @@ int ds_cmd_collector_run(int argc, char **argv)
         { "archive", required_argument, NULL, 'a' }, { "retention", required_argument, NULL, 'r' },
         { "threads", required_argument, NULL, 'j' }, { "port-file", required_argument, NULL, 'P' },
         { "health", no_argument, NULL, 'H' }, { "format", required_argument, NULL, 'F' },
+        { "insecure-plain-http", no_argument, NULL, 'I' }, { "max-decompressed", required_argument, NULL, 'Z' },
+        { "max-ratio", required_argument, NULL, 'R' }, { "max-connections", required_argument, NULL, 'M' },
+        { "max-per-address", required_argument, NULL, 'A' }, { "header-timeout", required_argument, NULL, 'T' },
+        { "min-rate", required_argument, NULL, 'W' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     const char *config = NULL, *db = NULL, *port_file = NULL, *format = "table";
@@ -110,6 +128,31 @@ int ds_cmd_collector_run(int argc, char **argv)
         case 'a': o.archive_dir = optarg; break;
         case 'P': port_file = optarg; break;
         case 'H': health = 1; break;
+        case 'I': o.insecure_plain_http = 1; break;
+        case 'Z':
+            if (cli_size("collector", "--max-decompressed", optarg, 1, UINT64_MAX, &o.max_decompressed) != 0)
+                goto out;
+            break;
+        case 'W':
+            if (cli_size("collector", "--min-rate", optarg, 1, 1ull << 30, &o.min_rate) != 0)
+                goto out;
+            break;
+        case 'R': case 'M': case 'A': case 'T': {
+            static const struct { int opt; const char *name; uint64_t lo, hi; } lim[] = {
+                { 'R', "--max-ratio", 2, 1000000 }, { 'M', "--max-connections", 4, 100000 },
+                { 'A', "--max-per-address", 1, 100000 }, { 'T', "--header-timeout", 1, 3600 },
+            };
+            size_t k = 0;
+            uint64_t v;
+            while (lim[k].opt != c)
+                k++;
+            if (cli_u64("collector", lim[k].name, optarg, lim[k].lo, lim[k].hi, &v) != 0)
+                goto out;
+            unsigned *dst = c == 'R' ? &o.max_ratio : c == 'M' ? &o.max_connections
+                          : c == 'A' ? &o.max_per_address : &o.header_timeout;
+            *dst = (unsigned)v;
+            break;
+        }
         case 'F': format = optarg; break;
         case 'm':
             if (cli_size("collector", "--max-segment", optarg, 1, UINT64_MAX, &o.max_segment) != 0)

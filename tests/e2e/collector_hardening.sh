@@ -183,7 +183,7 @@ rc=0; "$DS" collector --listen :0 --tokens tokens 2> plain.err || rc=$?
 # --insecure-plain-http on every address: in a namespace of our own (only its loopback exists)
 NS=ds-hard-$$
 if ip netns add "$NS" 2>/dev/null; then
-    trap '[ -z "${CPID:-}" ] || kill "$CPID" 2>/dev/null; ip netns del '"$NS"' 2>/dev/null; rm -rf "$T"' EXIT
+    trap '[ -z "${CPID:-}" ] || kill "$CPID" 2>/dev/null; ip netns del '"$NS"' 2>/dev/null || true; rm -rf "$T"' EXIT
     ip netns exec "$NS" ip link set lo up
     rm -f port
     ip netns exec "$NS" "$DS" collector --listen 0.0.0.0:0 --insecure-plain-http --tokens tokens --port-file port \

@@ -18,7 +18,12 @@
  * checksum over the RFC 9293 pseudo-header set), 54 bytes, written field by field in
  * little-endian pcap order so the file is the same on any host.
  *
- * usage: gen_sources OUT.pcap [SOURCES (default 1000000)] [SEED (default 1)]
+ * Several days (the source-heavy month of bench/ingest_shapes.sh): with DAYS > 1 the program writes
+ * one file a day, OUT-01.pcap, OUT-02.pcap ..., each with SOURCES distinct sources, of which
+ * RETURN_PERCENT are a random choice of the day before's sources and the rest are new.
+ *
+ * usage: gen_sources OUT.pcap [SOURCES (default 1000000)] [SEED (default 1)] [DAYS (default 1)]
+ *                    [RETURN_PERCENT (default 50)]
  */
 #include <errno.h>
 #include <stdint.h>
@@ -147,47 +152,17 @@ static int write_all(FILE *out, const void *buf, size_t len, const char *path)
     return -1;
 }
 
-int main(int argc, char **argv)
+/* The SYNs of one day: each source in src[0..nsrc) sends 2 or 3, shuffled, then timed over the day
+ * starting at day_start and written to path. */
+static int write_day(const char *path, const uint32_t *src, size_t nsrc, struct syn *syns, int64_t day_start)
 {
-    int rc = 1;
-    FILE *out = NULL;
-    struct syn *syns = NULL;
-
-    if (argc < 2 || argc > 4) {
-        fprintf(stderr, "usage: %s OUT.pcap [SOURCES] [SEED]\n", argv[0]);
-        return 2;
-    }
-    unsigned long sources = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000000ul;
-    unsigned long seed = argc > 3 ? strtoul(argv[3], NULL, 10) : 1ul;
-    if (sources == 0 || sources > 100000000ul) {
-        fprintf(stderr, "gen_sources: SOURCES must be 1 .. 100000000\n");
-        return 2;
-    }
-    rng_state = seed;
-    size_t cap = (size_t)sources * 3;
-    syns = malloc(cap * sizeof *syns);
-    if (!syns) {
-        fprintf(stderr, "gen_sources: out of memory for %zu packets\n", cap);
-        goto out;
-    }
-
-    uint32_t key = (uint32_t)rng_next();
     size_t n = 0;
-    uint64_t counter = 0;
-    for (unsigned long made = 0; made < sources; counter++) {
-        if (counter > UINT32_MAX) {
-            fprintf(stderr, "gen_sources: ran out of public addresses\n");
-            goto out;
-        }
-        uint32_t src = permute32((uint32_t)counter, key);
-        if (!is_public_unicast(src))
-            continue;
-        made++;
+    for (size_t i = 0; i < nsrc; i++) {
         int k = 2 + (int)(rng_next() & 1);
         for (int j = 0; j < k; j++) {
             uint64_t r = rng_next();
             syns[n++] = (struct syn){
-                .src = src,
+                .src = src[i],
                 .dst = DARKNET_BASE | (uint32_t)(r & 0xFF),
                 .sport = (uint16_t)(1024 + (r >> 8) % 64512),
                 .dport = pick_port(),
@@ -201,11 +176,10 @@ int main(int argc, char **argv)
         syns[i] = syns[j];
         syns[j] = t;
     }
-
-    out = fopen(argv[1], "wb");
+    FILE *out = fopen(path, "wb");
     if (!out) {
-        fprintf(stderr, "gen_sources: cannot create %s: %s\n", argv[1], strerror(errno));
-        goto out;
+        fprintf(stderr, "gen_sources: cannot create %s: %s\n", path, strerror(errno));
+        return -1;
     }
     uint8_t header[24];
     put_le32(header, 0xA1B2C3D4u);
@@ -214,33 +188,99 @@ int main(int argc, char **argv)
     put_le32(header + 12, 0);
     put_le32(header + 16, 65535);
     put_le32(header + 20, 1);                                     /* LINKTYPE_ETHERNET */
-    if (write_all(out, header, sizeof header, argv[1]) != 0)
-        goto out;
-
+    if (write_all(out, header, sizeof header, path) != 0)
+        goto fail;
     uint64_t day_us = 86400ull * 1000000ull;
     for (size_t i = 0; i < n; i++) {
         uint8_t rec[RECORD_HEADER_LEN + FRAME_LEN];
-        uint64_t t_us = (uint64_t)DAY_START * 1000000ull + day_us * i / n;
+        uint64_t t_us = (uint64_t)day_start * 1000000ull + day_us * i / n;
         uint64_t r = rng_next();
         put_le32(rec, (uint32_t)(t_us / 1000000ull));
         put_le32(rec + 4, (uint32_t)(t_us % 1000000ull));
         put_le32(rec + 8, FRAME_LEN);
         put_le32(rec + 12, FRAME_LEN);
         build_frame(rec + RECORD_HEADER_LEN, &syns[i], (uint16_t)r, (uint8_t)(32 + (r >> 16) % 224));
-        if (write_all(out, rec, sizeof rec, argv[1]) != 0)
-            goto out;
+        if (write_all(out, rec, sizeof rec, path) != 0)
+            goto fail;
     }
-    int close_rc = fclose(out);
-    out = NULL;
-    if (close_rc != 0) {
-        fprintf(stderr, "gen_sources: writing %s failed: %s\n", argv[1], strerror(errno));
+    if (fclose(out) != 0) {
+        fprintf(stderr, "gen_sources: writing %s failed: %s\n", path, strerror(errno));
+        return -1;
+    }
+    fprintf(stderr, "gen_sources: %zu distinct sources, %zu packets, 1 day -> %s\n", nsrc, n, path);
+    return 0;
+fail:
+    fclose(out);
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = 1;
+    uint32_t *cur = NULL;
+    struct syn *syns = NULL;
+    char *path = NULL;
+
+    if (argc < 2 || argc > 6) {
+        fprintf(stderr, "usage: %s OUT.pcap [SOURCES] [SEED] [DAYS] [RETURN_PERCENT]\n", argv[0]);
+        return 2;
+    }
+    unsigned long sources = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000000ul;
+    unsigned long seed = argc > 3 ? strtoul(argv[3], NULL, 10) : 1ul;
+    unsigned long days = argc > 4 ? strtoul(argv[4], NULL, 10) : 1ul;
+    unsigned long ret = argc > 5 ? strtoul(argv[5], NULL, 10) : 50ul;
+    if (sources == 0 || sources > 100000000ul) {
+        fprintf(stderr, "gen_sources: SOURCES must be 1 .. 100000000\n");
+        return 2;
+    }
+    if (days == 0 || days > 366 || ret > 100) {
+        fprintf(stderr, "gen_sources: DAYS must be 1 .. 366 and RETURN_PERCENT 0 .. 100\n");
+        return 2;
+    }
+    rng_state = seed;
+    cur = malloc(sources * sizeof *cur);
+    syns = malloc((size_t)sources * 3 * sizeof *syns);
+    path = malloc(strlen(argv[1]) + 16);
+    if (!cur || !syns || !path) {
+        fprintf(stderr, "gen_sources: out of memory for %lu sources\n", sources);
         goto out;
     }
-    fprintf(stderr, "gen_sources: %lu distinct sources, %zu packets, 1 day -> %s\n", sources, n, argv[1]);
+
+    uint32_t key = (uint32_t)rng_next();
+    uint64_t counter = 0;
+    size_t keep = 0;   /* sources of the day before that come back: cur[0..keep) */
+    for (unsigned long d = 0; d < days; d++) {
+        for (size_t made = keep; made < sources; counter++) {
+            if (counter > UINT32_MAX) {
+                fprintf(stderr, "gen_sources: ran out of public addresses\n");
+                goto out;
+            }
+            uint32_t src = permute32((uint32_t)counter, key);
+            if (is_public_unicast(src))
+                cur[made++] = src;
+        }
+        if (days == 1) {
+            strcpy(path, argv[1]);
+        } else {   /* OUT.pcap -> OUT-01.pcap, OUT-02.pcap ... */
+            const char *dot = strrchr(argv[1], '.');
+            int stem = dot && !strchr(dot, '/') ? (int)(dot - argv[1]) : (int)strlen(argv[1]);
+            sprintf(path, "%.*s-%02lu%s", stem, argv[1], d + 1, argv[1] + stem);
+        }
+        if (write_day(path, cur, sources, syns, DAY_START + (int64_t)d * 86400) != 0)
+            goto out;
+        /* RETURN_PERCENT of today's sources come back tomorrow: a random subset, moved to the front */
+        keep = (size_t)sources * ret / 100;
+        for (size_t i = 0; i < keep; i++) {
+            size_t j = i + (size_t)(rng_next() % (sources - i));
+            uint32_t t = cur[i];
+            cur[i] = cur[j];
+            cur[j] = t;
+        }
+    }
     rc = 0;
 out:
-    if (out)
-        fclose(out);
+    free(path);
     free(syns);
+    free(cur);
     return rc;
 }

@@ -24,6 +24,14 @@
  * still counts: it simply opens a new entry, and its record is merged with the earlier one by
  * the readers, which already sum packets and take set unions across chunks.
  *
+ * Day slabs.  The sources and srcsvc tables are kept per local day (a dayslab, for every sensor):
+ * a srcsvc key holds the source's index in its own day's slab, so retiring a day encodes that
+ * slab and empties it in place, and the day kept is never walked nor re-keyed.  (With one table
+ * for the whole window, each retirement walked the whole srcsvc capacity four times and
+ * re-inserted the surviving day's entries under new keys: 17% of an ingest of backscatter to
+ * random ports, where nearly every packet is an entry of its own.)  Retired slabs keep their
+ * arrays for the next day.
+ *
  * The destination map: when the sensor monitors at most 512 IPv4 addresses, bit i is address
  * i of the sensor, so the distinct-destination count is exact; otherwise bit = hash(dst) mod 512
  * and the count is a linear-counting estimate.  Maps merge by OR.
@@ -100,23 +108,30 @@ typedef struct group {
     int closed;
 } group;
 
+/* The sources of one local day (of every sensor) and their srcsvc entries: a day retires as a
+ * whole, so its tables are encoded and emptied in place, and the other days' entries are never
+ * touched (nor re-keyed).  Retired slabs keep their arrays for the next day: allocating fresh
+ * zeroed tables made page faults a fifth of the ingest time. */
+typedef struct dayslab {
+    int32_t day;
+    int live;
+    src_ent *src; size_t nsrc, capsrc;      /* dense entries, 64-byte aligned */
+    ds_tool_counts *tcnt;                   /* [capsrc]: written only for TOOL_COUNTED sources */
+    dstmap *maps; size_t nmaps, capmaps;    /* destination maps of multi-destination sources */
+    uint64_t *slot; size_t capslot;         /* (hash >> 32) << 32 | (index + 1); 0 empty */
+    svc_ent *svc; size_t nsvc, capsvc;      /* keyed by (index in this slab, class, service) */
+} dayslab;
+
 struct ds_agg {
     ds_agg_conf conf;
     uint8_t *exact_dst;
 
-    src_ent *src; size_t nsrc, capsrc;      /* dense entries, 64-byte aligned */
-    ds_tool_counts *tcnt;                   /* [capsrc]: written only for TOOL_COUNTED sources */
-    dstmap *maps; size_t nmaps, capmaps;    /* destination maps of multi-destination sources */
-    dstmap *maps_spare; size_t capmaps_spare;
-    uint64_t *slot; size_t capslot;         /* (hash >> 32) << 32 | (index + 1); 0 empty */
-    uint32_t last_idx; int have_last;
+    dayslab *slabs; size_t nslabs;          /* live days and spare (retired) slabs */
+    size_t last_slab; uint32_t last_idx; int have_last;
+    void *scratch; size_t capscratch;       /* retire_slab's work arrays */
 
-    svc_ent *svc; size_t nsvc, capsvc;
     hour_ent *hr; size_t nhr, caphr;        /* dense entries */
     uint32_t *hslot; size_t caphslot;       /* index + 1 into hr; 0 empty */
-    /* Second arrays the retire passes rebuild into, then swap with: allocating fresh zeroed
-     * tables every hour made page faults a fifth of the ingest time. */
-    svc_ent *svc_spare; size_t capsvc_spare;
 
     uint32_t hour_max, hour_min;            /* newest hour seen; oldest live hourly entry */
     int32_t day_max, day_min;               /* the same for live sources */
@@ -131,6 +146,8 @@ struct ds_agg {
 
     ds_agg_counts *counts;                  /* [nsensors + 1]; [0] = unattributed */
 };
+
+static void slab_free(dayslab *d);
 
 static inline uint64_t src_hash(int sensor, int32_t day, const ds_ip *ip)
 {
@@ -148,23 +165,14 @@ ds_agg *ds_agg_new(const ds_agg_conf *conf)
     a->conf = *conf;
     a->exact_dst = calloc(conf->nsensors + 1, 1);
     a->counts = calloc(conf->nsensors + 1, sizeof *a->counts);
-    a->capsrc = 1024;
-    a->capslot = 2048;
-    a->capmaps = 256;
-    a->capsvc = 4096;
     a->caphr = 2048;
     a->caphslot = 4096;
-    a->src = aligned_alloc(64, a->capsrc * sizeof *a->src);
-    a->tcnt = malloc(a->capsrc * sizeof *a->tcnt);
     a->dos = ds_dos_new(conf->telescope_v4);
     a->floods = ds_floods_new();
     a->scans = ds_scans_new(conf->scan_min_addresses, conf->scan_timeout_s, conf->sensor_v4, conf->nsensors);
-    a->maps = malloc(a->capmaps * sizeof *a->maps);
-    a->slot = calloc(a->capslot, sizeof *a->slot);
-    a->svc = calloc(a->capsvc, sizeof *a->svc);
     a->hr = malloc(a->caphr * sizeof *a->hr);
     a->hslot = calloc(a->caphslot, sizeof *a->hslot);
-    if (!a->exact_dst || !a->counts || !a->src || !a->tcnt || !a->maps || !a->slot || !a->svc || !a->hr || !a->hslot || !a->dos || !a->floods ||
+    if (!a->exact_dst || !a->counts || !a->hr || !a->hslot || !a->dos || !a->floods ||
         !a->scans) {
         ds_agg_free(a);
         return NULL;
@@ -184,14 +192,11 @@ void ds_agg_free(ds_agg *a)
         return;
     free(a->exact_dst);
     free(a->counts);
-    free(a->src);
-    free(a->tcnt);
-    free(a->maps);
-    free(a->maps_spare);
-    free(a->slot);
-    free(a->svc);
+    for (size_t i = 0; i < a->nslabs; i++)
+        slab_free(&a->slabs[i]);
+    free(a->slabs);
+    free(a->scratch);
     free(a->hr);
-    free(a->svc_spare);
     free(a->hslot);
     for (size_t g = 0; g < a->ngroups; g++)
         for (int k = 0; k < DS_CHUNK__END; k++) {
@@ -212,108 +217,163 @@ void ds_agg_free(ds_agg *a)
 
 size_t ds_agg_memory(const ds_agg *a)
 {
-    size_t n = a->capsrc * (sizeof *a->src + sizeof *a->tcnt) + (a->capmaps + a->capmaps_spare) * sizeof *a->maps +
-               a->capslot * sizeof *a->slot + a->capsvc * sizeof *a->svc +
-               a->caphr * sizeof *a->hr + a->caphslot * sizeof *a->hslot + a->capgroups * sizeof *a->groups +
+    size_t n = a->capscratch + a->nslabs * sizeof *a->slabs + a->caphr * sizeof *a->hr + a->caphslot * sizeof *a->hslot + a->capgroups * sizeof *a->groups +
                ds_scans_memory(a->scans);
     for (size_t g = 0; g < a->ngroups; g++)
         for (int k = 0; k < DS_CHUNK__END; k++)
             n += a->groups[g].kind[k].cap + a->groups[g].zlen[k];
     for (size_t i = 0; i < a->nspare; i++)
         n += a->spare[i].cap;
+    for (size_t i = 0; i < a->nslabs; i++) {
+        const dayslab *d = &a->slabs[i];
+        n += d->capsrc * (sizeof *d->src + sizeof *d->tcnt) + d->capmaps * sizeof *d->maps +
+             d->capslot * sizeof *d->slot + d->capsvc * sizeof *d->svc;
+    }
     return n;
 }
 
-/* ---- sources ---------------------------------------------------------------------------- */
+/* ---- sources ----------------------------------------------------------------------------- */
 
-static int slot_grow(ds_agg *a)
+static void slab_free(dayslab *d)
 {
-    size_t cap = a->capslot * 2;
+    free(d->src);
+    free(d->tcnt);
+    free(d->maps);
+    free(d->slot);
+    free(d->svc);
+    memset(d, 0, sizeof *d);
+}
+
+/* The live slab of `day`, taking a spare one (or a new one) when the day has none; its index in
+ * a->slabs, or -1 when memory runs out.  A linear scan: captures in time order keep two or three
+ * days live (a late packet of an older day opens one more until the next day retires it). */
+static long slab_of(ds_agg *a, int32_t day)
+{
+    size_t spare = SIZE_MAX;
+    for (size_t i = 0; i < a->nslabs; i++) {
+        if (a->slabs[i].live && a->slabs[i].day == day)
+            return (long)i;
+        if (!a->slabs[i].live && spare == SIZE_MAX)
+            spare = i;
+    }
+    if (spare == SIZE_MAX) {
+        dayslab *n = realloc(a->slabs, (a->nslabs + 1) * sizeof *n);
+        if (!n)
+            return -1;
+        a->slabs = n;
+        spare = a->nslabs++;
+        memset(&a->slabs[spare], 0, sizeof a->slabs[spare]);
+    }
+    dayslab *d = &a->slabs[spare];
+    if (!d->src) {   /* new, or freed by retire_days */
+        d->capsrc = 1024;
+        d->capslot = 2048;
+        d->capmaps = 256;
+        d->capsvc = 4096;
+        d->src = aligned_alloc(64, d->capsrc * sizeof *d->src);
+        d->tcnt = malloc(d->capsrc * sizeof *d->tcnt);
+        d->maps = malloc(d->capmaps * sizeof *d->maps);
+        d->slot = calloc(d->capslot, sizeof *d->slot);
+        d->svc = calloc(d->capsvc, sizeof *d->svc);
+        if (!d->src || !d->tcnt || !d->maps || !d->slot || !d->svc) {
+            slab_free(d);
+            return -1;
+        }
+    }
+    d->live = 1;
+    d->day = day;
+    return (long)spare;
+}
+
+static int slot_grow(dayslab *d)
+{
+    size_t cap = d->capslot * 2;
     uint64_t *ns = calloc(cap, sizeof *ns);
     if (!ns)
         return -1;
-    for (size_t i = 0; i < a->nsrc; i++) {
-        const src_ent *e = &a->src[i];
+    for (size_t i = 0; i < d->nsrc; i++) {
+        const src_ent *e = &d->src[i];
         uint64_t h = src_hash(e->sensor, e->day, &e->ip);
         size_t j = (size_t)h & (cap - 1);
         while (ns[j])
             j = (j + 1) & (cap - 1);
         ns[j] = (h >> 32 << 32) | (uint64_t)(i + 1);
     }
-    free(a->slot);
-    a->slot = ns;
-    a->capslot = cap;
+    free(d->slot);
+    d->slot = ns;
+    d->capslot = cap;
     return 0;
 }
 
-/* Index of (sensor, day, ip), inserting a fresh entry when absent; -1 on allocation failure. */
-static long src_find(ds_agg *a, int sensor, int32_t day, const ds_ip *ip, int *created)
+/* Index of (sensor, day, ip) in d (the slab of day), inserting a fresh entry when absent; -1 on
+ * allocation failure. */
+static long src_find(dayslab *d, int sensor, int32_t day, const ds_ip *ip, int *created)
 {
     uint64_t h = src_hash(sensor, day, ip);
     uint64_t tag = h >> 32 << 32;
-    size_t mask = a->capslot - 1, j = (size_t)h & mask;
+    size_t mask = d->capslot - 1, j = (size_t)h & mask;
     *created = 0;
     for (;;) {
-        uint64_t s = a->slot[j];
+        uint64_t s = d->slot[j];
         if (!s)
             break;
         if ((s & 0xffffffff00000000ULL) == tag) {
             size_t idx = (size_t)(uint32_t)s - 1;
-            const src_ent *e = &a->src[idx];
-            if (e->sensor == (uint16_t)sensor && e->day == day && ds_ip_eq(&e->ip, ip))
+            const src_ent *e = &d->src[idx];
+            if (e->sensor == (uint16_t)sensor && ds_ip_eq(&e->ip, ip))
                 return (long)idx;
         }
         j = (j + 1) & mask;
     }
-    if (a->nsrc >= 0xfffffffeu)
+    if (d->nsrc >= 0xfffffffeu)
         return -1;
-    if (a->nsrc == a->capsrc) {   /* realloc would not keep the alignment */
-        src_ent *n = aligned_alloc(64, a->capsrc * 2 * sizeof *n);
-        ds_tool_counts *tc = n ? realloc(a->tcnt, a->capsrc * 2 * sizeof *tc) : NULL;
+    if (d->nsrc == d->capsrc) {   /* realloc would not keep the alignment */
+        src_ent *n = aligned_alloc(64, d->capsrc * 2 * sizeof *n);
+        ds_tool_counts *tc = n ? realloc(d->tcnt, d->capsrc * 2 * sizeof *tc) : NULL;
         if (!tc) {
             free(n);
             return -1;
         }
-        a->tcnt = tc;
-        memcpy(n, a->src, a->nsrc * sizeof *n);
-        free(a->src);
-        a->src = n;
-        a->capsrc *= 2;
+        d->tcnt = tc;
+        memcpy(n, d->src, d->nsrc * sizeof *n);
+        free(d->src);
+        d->src = n;
+        d->capsrc *= 2;
     }
-    size_t idx = a->nsrc++;
-    src_ent *e = &a->src[idx];
+    size_t idx = d->nsrc++;
+    src_ent *e = &d->src[idx];
     memset(e, 0, sizeof *e);
     e->ip = *ip;
     e->sensor = (uint16_t)sensor;
     e->day = day;
     e->cc[0] = 'Z';
     e->cc[1] = 'Z';
-    a->slot[j] = tag | (uint64_t)(idx + 1);
+    d->slot[j] = tag | (uint64_t)(idx + 1);
     *created = 1;
-    if (a->nsrc * 2 > a->capslot && slot_grow(a) != 0)
+    if (d->nsrc * 2 > d->capslot && slot_grow(d) != 0)
         return -1;
     return (long)idx;
 }
 
 /* ---- srcsvc and hourly ------------------------------------------------------------------- */
 
-static int svc_grow(ds_agg *a)
+static int svc_grow(dayslab *d)
 {
-    size_t cap = a->capsvc * 2;
+    size_t cap = d->capsvc * 2;
     svc_ent *n = calloc(cap, sizeof *n);
     if (!n)
         return -1;
-    for (size_t i = 0; i < a->capsvc; i++) {
-        if (!a->svc[i].packets)
+    for (size_t i = 0; i < d->capsvc; i++) {
+        if (!d->svc[i].packets)
             continue;
-        size_t j = (size_t)ds_mix64(a->svc[i].key) & (cap - 1);
+        size_t j = (size_t)ds_mix64(d->svc[i].key) & (cap - 1);
         while (n[j].packets)
             j = (j + 1) & (cap - 1);
-        n[j] = a->svc[i];
+        n[j] = d->svc[i];
     }
-    free(a->svc);
-    a->svc = n;
-    a->capsvc = cap;
+    free(d->svc);
+    d->svc = n;
+    d->capsvc = cap;
     return 0;
 }
 
@@ -323,11 +383,11 @@ static inline uint64_t svc_key(uint32_t src_idx, ds_class cls, ds_service svc)
 }
 
 /* One packet of (source, class, service); sport < 0: the packet has no source port. */
-static int svc_add(ds_agg *a, uint64_t key, int sport)
+static int svc_add(dayslab *d, uint64_t key, int sport)
 {
-    size_t mask = a->capsvc - 1, j = (size_t)ds_mix64(key) & mask;
-    while (a->svc[j].packets) {
-        svc_ent *s = &a->svc[j];
+    size_t mask = d->capsvc - 1, j = (size_t)ds_mix64(key) & mask;
+    while (d->svc[j].packets) {
+        svc_ent *s = &d->svc[j];
         if (s->key == key) {
             if (s->packets < (1ULL << 46) - 1)   /* 7e13 packets a day from one source: saturate */
                 s->packets++;
@@ -337,22 +397,22 @@ static int svc_add(ds_agg *a, uint64_t key, int sport)
         }
         j = (j + 1) & mask;
     }
-    a->svc[j].key = key;
-    a->svc[j].packets = 1;
-    a->svc[j].has_port = sport >= 0;
-    a->svc[j].mixed = 0;
-    a->svc[j].sport = sport >= 0 ? (uint16_t)sport : 0;
-    if (++a->nsvc * 2 > a->capsvc)
-        return svc_grow(a);
+    d->svc[j].key = key;
+    d->svc[j].packets = 1;
+    d->svc[j].has_port = sport >= 0;
+    d->svc[j].mixed = 0;
+    d->svc[j].sport = sport >= 0 ? (uint16_t)sport : 0;
+    if (++d->nsvc * 2 > d->capsvc)
+        return svc_grow(d);
     return 0;
 }
 
-static const svc_ent *svc_get(const ds_agg *a, uint64_t key)
+static const svc_ent *svc_get(const dayslab *d, uint64_t key)
 {
-    size_t mask = a->capsvc - 1, j = (size_t)ds_mix64(key) & mask;
-    while (a->svc[j].packets) {
-        if (a->svc[j].key == key)
-            return &a->svc[j];
+    size_t mask = d->capsvc - 1, j = (size_t)ds_mix64(key) & mask;
+    while (d->svc[j].packets) {
+        if (d->svc[j].key == key)
+            return &d->svc[j];
         j = (j + 1) & mask;
     }
     return NULL;
@@ -576,83 +636,79 @@ static int retire_hours(ds_agg *a, uint32_t keep_from)
 }
 
 /* Distinct destination map bits of a source (exact for small sensors, see the design note). */
-static uint32_t destinations(const ds_agg *a, const src_ent *e)
+static uint32_t destinations(const dayslab *d, const src_ent *e)
 {
     if (!e->map)
         return e->dst1 ? 1 : 0;
-    return ds_dstmap_bits(a->maps[e->map - 1].bits);
+    return ds_dstmap_bits(d->maps[e->map - 1].bits);
 }
 
-/* Retire sources of days before `keep_from`, with their srcsvc entries. */
-static int retire_days(ds_agg *a, int32_t keep_from)
+/* Room for `bytes` of work arrays; NULL when memory runs out. */
+static void *scratch(ds_agg *a, size_t bytes)
 {
-    if (a->day_min >= keep_from)
-        return 0;
+    if (bytes > a->capscratch) {
+        free(a->scratch);
+        a->capscratch = 0;
+        if (!(a->scratch = malloc(bytes)))
+            return NULL;
+        a->capscratch = bytes;
+    }
+    return a->scratch;
+}
+
+/* Runs of at most this many srcsvc entries of one source are checked for a service seen in
+ * another class by comparing them with each other (in cache); longer runs probe the table. */
+#define DUP_SCAN_MAX 32
+
+/* Encode every source of slab d with its srcsvc entries, and empty the slab for reuse.  Touches
+ * the day's own entries only: its srcsvc table is read once, in slot order. */
+static int retire_slab(ds_agg *a, dayslab *d)
+{
     int rc = 0;
-    uint32_t *remap = malloc((a->nsrc + 1) * sizeof *remap);   /* old index -> new index, or UINT32_MAX */
-    if (!remap)
+    size_t n = d->nsrc;
+    /* work arrays: the day's srcsvc entries sorted by source (a counting sort on the source
+     * index), where each source's entries start, its distinct services, its tool bits */
+    svc_ent *sorted = scratch(a, d->nsvc * sizeof(svc_ent) + (n + 1) * (2 * sizeof(uint32_t) + 1));
+    if (!sorted)
         return -1;
-    if (a->capsvc_spare != a->capsvc) {
-        free(a->svc_spare);
-        a->svc_spare = malloc(a->capsvc * sizeof *a->svc_spare);
-        a->capsvc_spare = a->svc_spare ? a->capsvc : 0;
-        if (!a->svc_spare) {
-            free(remap);
-            return -1;
+    uint32_t *start = (uint32_t *)(sorted + d->nsvc);   /* [n + 1] */
+    uint32_t *svc_count = start + n + 1;                /* [n] */
+    uint8_t *tools = (uint8_t *)(svc_count + n);        /* [n]: decided once, for SOURCES and SRCSVC */
+    memset(start, 0, (n + 1) * sizeof *start);
+    for (size_t i = 0; i < d->capsvc; i++)
+        if (d->svc[i].packets)
+            start[(d->svc[i].key >> 32) + 1]++;
+    for (size_t i = 0; i < n; i++)
+        start[i + 1] += start[i];
+    for (size_t i = 0; i < d->capsvc; i++)   /* start[si] ends at the next source's start */
+        if (d->svc[i].packets)
+            sorted[start[d->svc[i].key >> 32]++] = d->svc[i];
+    for (size_t i = n; i > 0; i--)
+        start[i] = start[i - 1];
+    start[0] = 0;
+    /* distinct services per source: count (source, service) once whatever the class */
+    for (size_t si = 0; si < n; si++) {
+        uint32_t from = start[si], to = start[si + 1], c = 0;
+        for (uint32_t k = from; k < to; k++) {
+            uint64_t key = sorted[k].key;
+            uint32_t cls = (uint32_t)(key >> 24) & 0xff;
+            int dup = 0;
+            if (to - from <= DUP_SCAN_MAX) {
+                for (uint32_t q = from; q < to && !dup; q++)
+                    dup = (sorted[q].key & 0xffffffu) == (key & 0xffffffu) && ((sorted[q].key >> 24) & 0xff) < cls;
+            } else {
+                for (uint32_t x = 0; x < cls && !dup; x++)
+                    dup = svc_get(d, (key & ~0xff000000ULL) | (uint64_t)x << 24) != NULL;
+            }
+            c += !dup;
         }
+        svc_count[si] = c;
     }
-    if (!a->maps_spare || a->capmaps_spare < a->nmaps) {
-        free(a->maps_spare);
-        a->maps_spare = malloc(a->capmaps * sizeof *a->maps_spare);
-        a->capmaps_spare = a->maps_spare ? a->capmaps : 0;
-        if (!a->maps_spare) {
-            free(remap);
-            return -1;
-        }
-    }
-    uint32_t *svc_count = calloc(a->nsrc + 1, sizeof *svc_count);
-    uint8_t *tools = malloc(a->nsrc + 1);   /* decided once per retiring source, for SOURCES and SRCSVC */
-    /* SRCSVC records go out grouped by source (a counting sort on the source index): the 14 bytes
-     * of source, ASN and country then repeat in neighbouring records, which zstd turns into
-     * matches (the chunks come out 18% smaller, measured on the 16 M-packet benchmark file) */
-    uint32_t *src_next = calloc(a->nsrc + 1, sizeof *src_next);   /* retiring entries before each source */
-    uint32_t *order = malloc((a->nsvc + 1) * sizeof *order);       /* their slots, by source */
-    if (!svc_count || !tools || !src_next || !order) {
-        free(svc_count);
-        free(tools);
-        free(src_next);
-        free(order);
-        free(remap);
-        return -1;
-    }
-    svc_ent *nsvc = a->svc_spare;
-    memset(nsvc, 0, a->capsvc * sizeof *nsvc);
-    /* distinct services per retiring source: count (source, service) once whatever the class */
-    for (size_t i = 0; i < a->capsvc; i++) {
-        const svc_ent *s = &a->svc[i];
-        if (!s->packets || a->src[s->key >> 32].day >= keep_from)
-            continue;
-        uint32_t cls = (uint32_t)(s->key >> 24) & 0xff;
-        int dup = 0;
-        for (uint32_t c = 0; c < cls && !dup; c++)
-            dup = svc_get(a, (s->key & ~0xff000000ULL) | (uint64_t)c << 24) != NULL;
-        if (!dup)
-            svc_count[s->key >> 32]++;
-    }
-    /* sources: encode the retiring ones; keepers are numbered below and moved last, after the
-     * srcsvc pass has read the old indices */
-    int32_t newmin = INT32_MAX;
-    for (size_t i = 0; i < a->nsrc; i++) {
-        src_ent *e = &a->src[i];
-        if (e->day >= keep_from) {
-            if (e->day < newmin)
-                newmin = e->day;
-            remap[i] = 0;
-            continue;
-        }
-        remap[i] = UINT32_MAX;
-        tools[i] = (uint8_t)ds_tools_of(e->tool_hit, e->tool_hit & TOOL_COUNTED ? &a->tcnt[i] : NULL, svc_count[i],
-                                        destinations(a, e));
+    /* sources */
+    for (size_t i = 0; i < n; i++) {
+        const src_ent *e = &d->src[i];
+        tools[i] = (uint8_t)ds_tools_of(e->tool_hit, e->tool_hit & TOOL_COUNTED ? &d->tcnt[i] : NULL, svc_count[i],
+                                        destinations(d, e));
         group *g = group_of(a, e->sensor, e->day);
         uint8_t *ps = g ? group_rec(a, g, DS_CHUNK_SOURCES) : NULL;
         uint8_t *pd = ps && e->map ? group_rec(a, g, DS_CHUNK_DSTMAP) : NULL;
@@ -667,50 +723,21 @@ static int retire_days(ds_agg *a, int32_t keep_from)
         r.cc[1] = e->cc[1];
         ds_rec_source_put(ps, &r);
         if (pd) {
-            ds_rec_dstmap d;
-            d.src = ds_src_key(&e->ip);
-            memcpy(d.bits, a->maps[e->map - 1].bits, DS_DSTMAP_BYTES);
-            ds_rec_dstmap_put(pd, &d);
+            ds_rec_dstmap dm;
+            dm.src = ds_src_key(&e->ip);
+            memcpy(dm.bits, d->maps[e->map - 1].bits, DS_DSTMAP_BYTES);
+            ds_rec_dstmap_put(pd, &dm);
         }
     }
-    size_t keep = 0;
-    for (size_t i = 0; i < a->nsrc; i++)
-        if (remap[i] != UINT32_MAX)
-            remap[i] = (uint32_t)keep++;
-    /* srcsvc: re-key the keepers' entries, and order the retiring ones by source */
-    size_t nkeep_svc = 0, nret = 0;
-    for (size_t i = 0; i < a->capsvc; i++)
-        if (a->svc[i].packets && remap[a->svc[i].key >> 32] == UINT32_MAX)
-            src_next[a->svc[i].key >> 32]++;
-    for (size_t i = 0; i < a->nsrc; i++) {   /* counts -> where each source's entries start */
-        uint32_t c = src_next[i];
-        src_next[i] = (uint32_t)nret;
-        nret += c;
-    }
-    for (size_t i = 0; i < a->capsvc; i++) {
-        const svc_ent *s = &a->svc[i];
-        if (!s->packets)
-            continue;
-        uint32_t si = (uint32_t)(s->key >> 32);
-        if (remap[si] == UINT32_MAX) {
-            order[src_next[si]++] = (uint32_t)i;
-        } else {
-            uint64_t key = (uint64_t)remap[si] << 32 | (s->key & 0xffffffffu);
-            size_t j = (size_t)ds_mix64(key) & (a->capsvc - 1);
-            while (nsvc[j].packets)
-                j = (j + 1) & (a->capsvc - 1);
-            nsvc[j] = *s;
-            nsvc[j].key = key;
-            nkeep_svc++;
-        }
-    }
-    /* srcsvc: encode the retiring entries, one source after another */
+    /* srcsvc, one source after another: the 14 bytes of source, ASN and country then repeat in
+     * neighbouring records, which zstd turns into matches (the chunks come out 18% smaller,
+     * measured on the 16 M-packet benchmark file) */
     group *g = NULL;
     uint32_t g_src = UINT32_MAX;
-    for (size_t k = 0; k < nret; k++) {
-        const svc_ent *s = &a->svc[order[k]];
+    for (size_t k = 0; k < d->nsvc; k++) {
+        const svc_ent *s = &sorted[k];
         uint32_t si = (uint32_t)(s->key >> 32);
-        const src_ent *e = &a->src[si];
+        const src_ent *e = &d->src[si];
         if (si != g_src) {
             g = group_of(a, e->sensor, e->day);
             g_src = si;
@@ -731,48 +758,37 @@ static int retire_days(ds_agg *a, int32_t keep_from)
             ds_rec_srcsvc_put(p, &r);
         }
     }
-    a->svc_spare = a->svc;
-    a->capsvc_spare = a->capsvc;
-    a->svc = nsvc;
-    a->nsvc = nkeep_svc;
-    /* compact sources (and the keepers' maps, into the spare pool) and rebuild the probe array */
-    size_t w = 0, nm = 0;
-    for (size_t i = 0; i < a->nsrc; i++) {
-        if (remap[i] == UINT32_MAX)
-            continue;
-        a->src[w] = a->src[i];
-        if (a->src[w].tool_hit & TOOL_COUNTED)
-            a->tcnt[w] = a->tcnt[i];
-        if (a->src[w].map) {
-            a->maps_spare[nm] = a->maps[a->src[w].map - 1];
-            a->src[w].map = (uint32_t)++nm;
-        }
-        w++;
+    /* empty the slab, keeping its arrays */
+    memset(d->slot, 0, d->capslot * sizeof *d->slot);
+    memset(d->svc, 0, d->capsvc * sizeof *d->svc);
+    d->nsrc = d->nmaps = d->nsvc = 0;
+    d->live = 0;
+    return rc;
+}
+
+/* Retire the sources of days before `keep_from`, with their srcsvc entries: slab by slab, so the
+ * days kept are not touched. */
+static int retire_days(ds_agg *a, int32_t keep_from)
+{
+    if (a->day_min >= keep_from)
+        return 0;
+    int rc = 0;
+    int32_t newmin = INT32_MAX;
+    size_t spares = 0;
+    for (size_t i = 0; i < a->nslabs; i++) {
+        dayslab *d = &a->slabs[i];
+        if (d->live && d->day < keep_from && retire_slab(a, d) != 0)
+            rc = -1;
+        if (d->live && d->day < newmin)
+            newmin = d->day;
+        /* a burst of late packets over many days left many slabs: keep a few spares */
+        if (!d->live && ++spares > 4)
+            slab_free(d);
     }
-    a->nsrc = w;
-    dstmap *tm = a->maps;
-    size_t tc = a->capmaps;
-    a->maps = a->maps_spare;
-    a->capmaps = a->capmaps_spare;
-    a->maps_spare = tm;
-    a->capmaps_spare = tc;
-    a->nmaps = nm;
-    memset(a->slot, 0, a->capslot * sizeof *a->slot);
-    for (size_t i = 0; i < a->nsrc; i++) {
-        const src_ent *e = &a->src[i];
-        uint64_t h = src_hash(e->sensor, e->day, &e->ip);
-        size_t j = (size_t)h & (a->capslot - 1);
-        while (a->slot[j])
-            j = (j + 1) & (a->capslot - 1);
-        a->slot[j] = (h >> 32 << 32) | (uint64_t)(i + 1);
-    }
+    while (a->nslabs && !a->slabs[a->nslabs - 1].live && !a->slabs[a->nslabs - 1].src)
+        a->nslabs--;
     a->have_last = 0;
     a->day_min = newmin;
-    free(svc_count);
-    free(tools);
-    free(src_next);
-    free(order);
-    free(remap);
     return rc;
 }
 
@@ -815,7 +831,7 @@ static int scan_out(void *ctx, const ds_scan *sc)
 }
 
 /* Give e a destination map holding its first destination. */
-static int map_new(ds_agg *a, src_ent *e)
+static int map_new(dayslab *a, src_ent *e)
 {
     if (a->nmaps == a->capmaps) {
         size_t cap = a->capmaps ? a->capmaps * 2 : 256;
@@ -850,6 +866,7 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
                     ds_service svc, ds_class cls)
 {
     uint32_t idx, hour = (uint32_t)(p->ts_ns / 3600000000000ULL);
+    dayslab *d;
     src_ent *e;
 
     /* the clock moved on: retire what can no longer change (see the design note) */
@@ -866,22 +883,27 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
             return DS_ENOMEM;
     }
 
-    if (a->have_last && (e = &a->src[a->last_idx])->day == day && e->sensor == (uint16_t)sensor &&
-        ds_ip_eq(&e->ip, &p->src)) {
+    if (a->have_last && (d = &a->slabs[a->last_slab])->day == day &&
+        (e = &d->src[a->last_idx])->sensor == (uint16_t)sensor && ds_ip_eq(&e->ip, &p->src)) {
         idx = a->last_idx;
     } else {
         int created;
-        long i = src_find(a, sensor, day, &p->src, &created);
+        long si = slab_of(a, day);
+        if (si < 0)
+            return DS_ENOMEM;
+        d = &a->slabs[si];
+        long i = src_find(d, sensor, day, &p->src, &created);
         if (i < 0)
             return DS_ENOMEM;
         idx = (uint32_t)i;
-        e = &a->src[idx];
+        e = &d->src[idx];
         if (created) {
             if (a->conf.geo)
                 a->conf.geo(a->conf.geo_ctx, &p->src, e->cc, &e->asn);
             if (day < a->day_min)
                 a->day_min = day;
         }
+        a->last_slab = (size_t)si;
         a->last_idx = idx;
         a->have_last = 1;
     }
@@ -894,9 +916,9 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
     if (!a->conf.no_detect) {
         unsigned applicable, hit = ds_fingerprint(p, &applicable) | ds_payload_tools(a->conf.payload, p, e->tool_hit);
         if (e->tool_hit & TOOL_COUNTED) {
-            ds_tool_count(&a->tcnt[idx], hit, applicable);
+            ds_tool_count(&d->tcnt[idx], hit, applicable);
         } else if (hit & TOOL_COUNTED) {   /* the first match: start counting, with the packets before */
-            ds_tool_counts *c = &a->tcnt[idx];
+            ds_tool_counts *c = &d->tcnt[idx];
             /* a saturated count stands for "too many to attribute" (at most 2^31 - 1 matches follow) */
             c->syn = e->pre_syn == UINT16_MAX ? INT32_MAX : e->pre_syn;
             c->zapp = c->syn + (e->pre_other == UINT8_MAX ? INT32_MAX : e->pre_other);
@@ -913,17 +935,17 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
     uint32_t bit = a->exact_dst[sensor] ? dst_index : (uint32_t)ds_mix64(ds_src_key(&p->dst));
     bit &= DS_DSTMAP_BYTES * 8 - 1;
     if (e->map) {
-        a->maps[e->map - 1].bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+        d->maps[e->map - 1].bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
     } else if (!e->dst1) {
         e->dst1 = (uint16_t)(bit + 1);
     } else if (e->dst1 != bit + 1) {   /* a second destination: take a map */
-        if (map_new(a, e) != 0)
+        if (map_new(d, e) != 0)
             return DS_ENOMEM;
-        a->maps[e->map - 1].bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+        d->maps[e->map - 1].bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
     }
 
     int sport = (p->have & DS_HAVE_L4) && (p->proto == DS_PROTO_TCP || p->proto == DS_PROTO_UDP) ? p->sport : -1;
-    if (svc_add(a, svc_key(idx, cls, svc), sport) != 0)
+    if (svc_add(d, svc_key(idx, cls, svc), sport) != 0)
         return DS_ENOMEM;
     uint64_t k1 = hr_k1(hour, day);
     if (hr_add(a, k1, hr_k2(sensor, DS_HOURLY_SERVICE, cls), svc, 1) != 0 ||

@@ -30,6 +30,7 @@ typedef struct vec {
 struct ds_dos {
     vec *v;
     size_t cap, n;
+    vec *spare;                   /* [cap]: what an expiry rebuilds into (no fresh pages an hour) */
     uint32_t min_ppm;
 };
 
@@ -61,6 +62,7 @@ void ds_dos_free(ds_dos *d)
     if (!d)
         return;
     free(d->v);
+    free(d->spare);
     free(d);
 }
 
@@ -132,9 +134,13 @@ static int passes(const ds_dos *d, const ds_attack *a)
 /* Rebuild the table without the entries in `drop` state (used == 0). */
 static int rehash(ds_dos *d, size_t cap)
 {
-    vec *n = calloc(cap, sizeof *n);
-    if (!n)
+    vec *n;
+    if (cap == d->cap && d->spare) {   /* an expiry: reuse the warm second array */
+        n = d->spare;
+        memset(n, 0, cap * sizeof *n);
+    } else if (!(n = calloc(cap, sizeof *n))) {
         return -1;
+    }
     for (size_t i = 0; i < d->cap; i++) {
         if (!d->v[i].used)
             continue;
@@ -143,7 +149,13 @@ static int rehash(ds_dos *d, size_t cap)
             j = (j + 1) & (cap - 1);
         n[j] = d->v[i];
     }
-    free(d->v);
+    if (cap == d->cap) {
+        d->spare = d->v;
+    } else {
+        free(d->v);
+        free(d->spare);
+        d->spare = NULL;
+    }
     d->v = n;
     d->cap = cap;
     return 0;

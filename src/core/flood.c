@@ -25,6 +25,7 @@ typedef struct fvec {
 struct ds_floods {
     fvec *t;
     size_t cap, n;
+    fvec *spare;                  /* [cap]: what an expiry rebuilds into (no fresh pages an hour) */
 };
 
 ds_floods *ds_floods_new(void)
@@ -47,6 +48,7 @@ void ds_floods_free(ds_floods *f)
     for (size_t i = 0; f->t && i < f->cap; i++)
         free(f->t[i].reg);
     free(f->t);
+    free(f->spare);
     free(f);
 }
 
@@ -101,9 +103,13 @@ static int passes(const fvec *x)
 
 static int rehash(ds_floods *f, size_t cap)
 {
-    fvec *n = calloc(cap, sizeof *n);
-    if (!n)
+    fvec *n;
+    if (cap == f->cap && f->spare) {   /* an expiry: reuse the warm second array */
+        n = f->spare;
+        memset(n, 0, cap * sizeof *n);
+    } else if (!(n = calloc(cap, sizeof *n))) {
         return -1;
+    }
     for (size_t i = 0; i < f->cap; i++) {
         if (!f->t[i].used)
             continue;
@@ -112,7 +118,13 @@ static int rehash(ds_floods *f, size_t cap)
             j = (j + 1) & (cap - 1);
         n[j] = f->t[i];
     }
-    free(f->t);
+    if (cap == f->cap) {
+        f->spare = f->t;
+    } else {
+        free(f->t);
+        free(f->spare);
+        f->spare = NULL;
+    }
     f->t = n;
     f->cap = cap;
     return 0;

@@ -831,6 +831,76 @@ static void test_many_days(void **state)
     ds_agg_free(a);
 }
 
+/* Issue #22's day slabs: a source's distinct services counted once across classes whether its
+ * srcsvc run is short (compared in place) or long (probed); late packets for many old days at once
+ * (more live slabs than spares kept), and a day coming back after its slab was reused. */
+static void test_day_slabs(void **state)
+{
+    (void)state;
+    const uint8_t exact[1] = { 1 };
+    ds_agg *a = new_agg(1, exact, NULL);
+    ds_pkt p;
+    uint64_t d10 = (uint64_t)(DAY0 + 10) * 86400 * NS_PER_S;
+    for (uint16_t port = 0; port < 40; port++) {   /* 12.0.0.1: 40 ports as scan and as backscatter */
+        p = pkt4(0x0c000001u, 0xcb007101u, d10 + port * NS_PER_S, DS_PROTO_TCP, (uint16_t)(1000 + port), DS_TH_SYN);
+        feed(a, 0, DAY0 + 10, 1, &p);
+        p = pkt4(0x0c000001u, 0xcb007101u, d10 + (100 + port) * NS_PER_S, DS_PROTO_TCP, (uint16_t)(1000 + port),
+                 DS_TH_SYN | DS_TH_ACK);
+        feed(a, 0, DAY0 + 10, 1, &p);
+    }
+    for (uint16_t port = 0; port < 5; port++) {    /* 12.0.0.2: 5 ports, both classes, and 2 more as scan */
+        p = pkt4(0x0c000002u, 0xcb007101u, d10 + (200 + port) * NS_PER_S, DS_PROTO_TCP, (uint16_t)(80 + port), DS_TH_SYN);
+        feed(a, 0, DAY0 + 10, 1, &p);
+        p = pkt4(0x0c000002u, 0xcb007101u, d10 + (300 + port) * NS_PER_S, DS_PROTO_TCP, (uint16_t)(80 + port), DS_TH_RST);
+        feed(a, 0, DAY0 + 10, 1, &p);
+    }
+    for (uint16_t port = 0; port < 2; port++) {
+        p = pkt4(0x0c000002u, 0xcb007101u, d10 + (400 + port) * NS_PER_S, DS_PROTO_TCP, (uint16_t)(9000 + port), DS_TH_SYN);
+        feed(a, 0, DAY0 + 10, 1, &p);
+    }
+    /* late packets for seven old days, interleaved, then the clock moves on twice */
+    for (int rep = 0; rep < 2; rep++)
+        for (int k = 1; k <= 7; k++) {
+            p = pkt4(0x0c000100u + (uint32_t)k, 0xcb007102u, ((uint64_t)(DAY0 + k) * 86400 + 60 * (uint64_t)rep) * NS_PER_S,
+                     DS_PROTO_TCP, 23, DS_TH_SYN);
+            feed(a, 0, DAY0 + k, 2, &p);
+        }
+    p = pkt4(0x0c000003u, 0xcb007101u, (uint64_t)(DAY0 + 11) * 86400 * NS_PER_S, DS_PROTO_TCP, 23, DS_TH_SYN);
+    feed(a, 0, DAY0 + 11, 1, &p);
+    p = pkt4(0x0c000103u, 0xcb007102u, (uint64_t)(DAY0 + 3) * 86400 * NS_PER_S + 5 * NS_PER_S, DS_PROTO_TCP, 23, DS_TH_SYN);
+    feed(a, 0, DAY0 + 3, 2, &p);   /* day 3 again, after its slab was retired */
+    p = pkt4(0x0c000003u, 0xcb007101u, (uint64_t)(DAY0 + 13) * 86400 * NS_PER_S, DS_PROTO_TCP, 23, DS_TH_SYN);
+    feed(a, 0, DAY0 + 13, 1, &p);
+
+    coll c;
+    emit(a, &c);
+    unsigned services1 = 0, services2 = 0;
+    for (size_t i = 0; i < c.no; i++) {
+        if (c.o[i].day != DAY0 + 10)
+            continue;
+        ds_ip ip1, ip2;
+        ds_ip_set4(&ip1, 0x0c000001u);
+        ds_ip_set4(&ip2, 0x0c000002u);
+        if (ds_ip_eq(&c.o[i].r.ip, &ip1))
+            services1 = c.o[i].r.services;
+        if (ds_ip_eq(&c.o[i].r.ip, &ip2))
+            services2 = c.o[i].r.services;
+    }
+    assert_int_equal(services1, 40);
+    assert_int_equal(services2, 7);
+    const ds_service T23 = DS_SERVICE(DS_PROTO_TCP, 23);
+    for (int k = 1; k <= 7; k++)
+        assert_int_equal(srcsvc_packets(&c, 0, DAY0 + k, T23, DS_CLASS_SCAN), k == 3 ? 3 : 2);
+    assert_int_equal(srcsvc_packets(&c, 0, DAY0 + 11, T23, DS_CLASS_SCAN), 1);
+    assert_int_equal(srcsvc_packets(&c, 0, DAY0 + 13, T23, DS_CLASS_SCAN), 1);
+    uint64_t total = 0;
+    for (size_t i = 0; i < c.ns; i++)
+        total += c.s[i].r.packets;
+    assert_int_equal(total, 80 + 10 + 2 + 14 + 3);
+    coll_free(&c);
+    ds_agg_free(a);
+}
+
 /* ---- counters ------------------------------------------------------------------------------ */
 
 static void test_other_counters(void **state)
@@ -1064,6 +1134,7 @@ int main(void)
         cmocka_unit_test(test_stress_1m),
         cmocka_unit_test(test_source_port),
         cmocka_unit_test(test_source_record_key),
+        cmocka_unit_test(test_day_slabs),
     };
     return cmocka_run_group_tests(tests, 0, NULL);
 }

@@ -19,6 +19,14 @@
  * Internet Denial-of-Service Activity", 2006, treat telescope hits the same way).  A sequential
  * sweep, or one that was not tested, states only what was observed.
  *
+ * Nor is a rate given that no sender could reach: when even the low end of the interval is above
+ * MAX_INET_PPS, the line rate of 100 Gbit/s Ethernet in minimum-size frames (64 bytes plus
+ * 20 of preamble and inter-frame gap, IEEE 802.3: 100e9 / 672 bits = 148.8 M frames/s; the
+ * fastest published Internet-wide scans send about a tenth of it: ZMap at 14.2 Mpps on 10 GbE,
+ * Adrian et al., "Zippier ZMap", WOOT 2014), the targets were not all of IPv4 but a range around
+ * the darknet (Masscan told to scan the telescope's /24 makes 4.3 G/s of it), and the event says
+ * so (internet_rate_rejected) instead.
+ *
  * Tool attribution comes from the source's SOURCES records on the days the scan spans.
  */
 #include <math.h>
@@ -36,6 +44,7 @@
 #include "util/grow.h"
 
 #define MAX_SENSORS_PER_SCAN 16
+#define MAX_INET_PPS 148.8e6   /* 100 GbE line rate, 64-byte frames (see the top) */
 
 typedef struct piece {
     ds_scan s;
@@ -219,6 +228,11 @@ static void event_of(ds_event *v, group *g, unsigned tools, const ds_geo *geo)
     poisson95((double)s->packets, &lo, &hi);
     lo *= scale / (dur < 1 ? 1 : dur);
     hi *= scale / (dur < 1 ? 1 : dur);
+    double rejected = 0;
+    if (estimate && lo > MAX_INET_PPS) {   /* faster than any sender: not Internet-wide (the top) */
+        rejected = inet;
+        estimate = 0;
+    }
     double every = g->sweeps > 1 ? median_interval(g) : 0;
     char svc[32], tl[64] = "";
     ds_service_format(s->service, svc, sizeof svc);
@@ -240,6 +254,8 @@ static void event_of(ds_event *v, group *g, unsigned tools, const ds_geo *geo)
         ds_event_evidence_add(v, "internet_rate_pps_low", lo, "95% interval, Poisson");
         ds_event_evidence_add(v, "internet_rate_pps_high", hi, "95% interval, Poisson");
         ds_event_evidence_add(v, "ipv4_cover_s", cover, "at internet_rate_pps");
+    } else if (rejected > 0) {
+        ds_event_evidence_add(v, "internet_rate_rejected", rejected, "pps; above 100 GbE line rate, so not Internet-wide");
     }
     ds_event_evidence_add(v, "pieces", (double)g->pieces, NULL);
     if (tools)

@@ -88,11 +88,46 @@ static void test_timeout_and_growth(void **state)
     ds_floods_free(f);
 }
 
+typedef struct tally { int n, whole; } tally;
+
+static int count_whole(void *ctx, const ds_flood_vec *v)
+{
+    tally *t = ctx;
+    t->n++;
+    t->whole += v->packets == 1002 && v->start_ns == 1000 * S;
+    return 0;
+}
+
+/* Expiry deletes in place (Algorithm R): with 3,000 quiet addresses closed around them, each of
+ * 300 live ones is still found by its next packets, which join its vector instead of opening a
+ * new one. */
+static void test_expire_keeps_live(void **state)
+{
+    (void)state;
+    ds_floods *f = ds_floods_new();
+    got g = { 0 };
+    for (uint32_t d = 1; d <= 3000; d++)
+        feed(f, &g, 0x0b000000u + d * 7919u, 1000 * S, 1, S, 1, DS_CLASS_SCAN);
+    for (uint32_t d = 10; d <= 3000; d += 10)   /* every 10th address is live at 1050 s */
+        feed(f, &g, 0x0b000000u + d * 7919u, 1050 * S, 1, S, 1, DS_CLASS_SCAN);
+    tally t = { 0 };
+    assert_int_equal(ds_floods_expire(f, 1070 * S, count_whole, &t), 0);
+    assert_int_equal(t.n, 0);   /* the 2,700 closed were quiet */
+    for (uint32_t d = 10; d <= 3000; d += 10)   /* a flood at each live address, 10 s later */
+        feed(f, &g, 0x0b000000u + d * 7919u, 1060 * S, 1000, 5 * S, 1000, DS_CLASS_SCAN);
+    assert_int_equal(g.n, 0);
+    assert_int_equal(ds_floods_expire(f, UINT64_MAX, count_whole, &t), 0);
+    assert_int_equal(t.n, 300);
+    assert_int_equal(t.whole, 300);   /* 2 + 1,000 packets from 1000 s: one vector each */
+    ds_floods_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spoofed_flood),
         cmocka_unit_test(test_timeout_and_growth),
+        cmocka_unit_test(test_expire_keeps_live),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,6 @@ typedef struct fvec {
 struct ds_floods {
     fvec *t;
     size_t cap, n;
-    fvec *spare;                  /* [cap]: what an expiry rebuilds into (no fresh pages an hour) */
 };
 
 ds_floods *ds_floods_new(void)
@@ -48,7 +47,6 @@ void ds_floods_free(ds_floods *f)
     for (size_t i = 0; f->t && i < f->cap; i++)
         free(f->t[i].reg);
     free(f->t);
-    free(f->spare);
     free(f);
 }
 
@@ -101,15 +99,12 @@ static int passes(const fvec *x)
     return x->v.max_ppm >= DS_FLOOD_MIN_PPM && x->peak_sources >= DS_FLOOD_MIN_SOURCES;
 }
 
+/* Grow the table to cap (expiry deletes in place: slot_delete). */
 static int rehash(ds_floods *f, size_t cap)
 {
-    fvec *n;
-    if (cap == f->cap && f->spare) {   /* an expiry: reuse the warm second array */
-        n = f->spare;
-        memset(n, 0, cap * sizeof *n);
-    } else if (!(n = calloc(cap, sizeof *n))) {
+    fvec *n = calloc(cap, sizeof *n);
+    if (!n)
         return -1;
-    }
     for (size_t i = 0; i < f->cap; i++) {
         if (!f->t[i].used)
             continue;
@@ -118,13 +113,7 @@ static int rehash(ds_floods *f, size_t cap)
             j = (j + 1) & (cap - 1);
         n[j] = f->t[i];
     }
-    if (cap == f->cap) {
-        f->spare = f->t;
-    } else {
-        free(f->t);
-        free(f->spare);
-        f->spare = NULL;
-    }
+    free(f->t);
     f->t = n;
     f->cap = cap;
     return 0;

@@ -398,6 +398,10 @@ static void scan_text(const ds_event *v, const ds_event_words *w, ds_out *o)
                       ds_ev_si(inet, 0, i, sizeof i), ds_ev_si(num(v, "internet_rate_pps_low"), 0, lo, sizeof lo),
                       ds_ev_si(num(v, "internet_rate_pps_high"), 0, hi, sizeof hi),
                       ds_ev_dur(num(v, "ipv4_cover_s"), 0, c, sizeof c));
+    } else if (ds_event_fact(v, "internet_rate_rejected")) {
+        ds_out_puts(o, " Its targets look uniformly random, but at its rate it would have probed the whole Internet "
+                       "faster than a 100 Gbit/s link can send: it scanned a range around the darknet, not all of "
+                       "IPv4, so no Internet-wide rate is inferred.");
     } else if (num(v, "target_order") == DS_SCAN_ORDER_NOT_RANDOM) {
         ds_out_puts(o, " Its targets were not in a uniformly random order, so no Internet-wide rate is inferred.");
     }

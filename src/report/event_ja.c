@@ -392,6 +392,9 @@ static void scan_text(const ds_event *v, const ds_event_words *w, ds_out *o)
                       ds_ev_si(inet, 1, i, sizeof i), ds_ev_si(num(v, "internet_rate_pps_low"), 1, lo, sizeof lo),
                       ds_ev_si(num(v, "internet_rate_pps_high"), 1, hi, sizeof hi), cover >= 1 ? "約" : "",
                       ds_ev_dur(cover, 1, c, sizeof c));
+    } else if (ds_event_fact(v, "internet_rate_rejected")) {
+        ds_out_puts(o, "宛先は一様ランダムに見えますが、この速度でインターネット全体を走査するには100Gbit/sの回線でも足りないため、"
+                       "IPv4全体ではなくダークネット周辺の範囲を走査したものとみられ、インターネット全体の走査速度は推定していません。");
     } else if (num(v, "target_order") == DS_SCAN_ORDER_NOT_RANDOM) {
         ds_out_puts(o, "宛先の順序が一様ランダムではないため、インターネット全体の走査速度は推定していません。");
     }

@@ -162,6 +162,30 @@ static void test_scan_rates(void **state)
     assert_non_null(strstr(out[1], "2,070億"));
 }
 
+/* A sweep of the darknet alone at line rate: no Internet-wide rate, and the sentence says why. */
+static void test_scan_rate_rejected(void **state)
+{
+    (void)state;
+    ds_event v;
+    int32_t d0;
+    assert_int_equal(ds_day_parse("2026-12-07", &d0), 0);
+    base(&v, "scan", d0, d0);
+    v.has_service = 1;
+    assert_int_equal(ds_service_parse("445/tcp", &v.service), 0);
+    v.sources = 1;
+    v.packets = 256;
+    fact(&v, "addresses", 256, "exact");
+    fact(&v, "monitored_addresses", 256, NULL);
+    fact(&v, "share_of_monitored", 1, NULL);
+    fact(&v, "rate_pps", 984.6, NULL);
+    fact(&v, "internet_rate_rejected", 4.3e9, "pps; above 100 GbE line rate, so not Internet-wide");
+    say(&v, NULL);
+    clean();
+    assert_non_null(strstr(out[0], "100 Gbit/s"));
+    assert_null(strstr(out[0], "addresses a second Internet-wide"));
+    assert_non_null(strstr(out[1], "推定していません"));
+}
+
 static void test_backscatter_and_flood(void **state)
 {
     (void)state;
@@ -245,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_surge_far_rank),
         cmocka_unit_test(test_plurals_and_private),
         cmocka_unit_test(test_scan_rates),
+        cmocka_unit_test(test_scan_rate_rejected),
         cmocka_unit_test(test_backscatter_and_flood),
         cmocka_unit_test(test_names),
     };

@@ -100,6 +100,9 @@ const ds_spike_rule ds_series_spike_rule = {
     .ratio_start = 2.5,     /* and 2.5x the baseline: one big Pareto source doubles a small service */
     .z_extend = 3, .ratio_extend = 1.5,
     .peak_frac = 0.25,
+    .split_frac = 0.5,      /* two spikes in a week with a day between them at under half of each: two
+                             * events (the @police-style quarter's country spiking twice, issue #20) */
+    .split_max_days = SPIKE_MAX_DAYS,
     .onset_min_days = SPIKE_MAX_DAYS + 1,  /* a surge is dated where its rise began (changepoint.h) */
     .min_excess = 0,        /* set per store from MIN_EXCESS_SHARE */
 };
@@ -846,6 +849,7 @@ static void judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
     ds_run one[16];
     ds_spike_rule one_rule = rule;
     one_rule.level_days = 14;  /* against the two weeks before, other heavy hosts included */
+    one_rule.split_frac = 0;   /* one host's bursts are one run: the split is for populations */
     ds_levels_fill(r->x, nd, from, one_rule.level_days, levels);
     size_t none = ds_spike_runs_pre(r->x, nd, from, &one_rule, &bl, levels, one, 16);
     for (size_t i = 0; i < none; i++) {

@@ -18,6 +18,7 @@
 #include "analysis/changepoint.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,6 +187,53 @@ static void trim_lead(const double *x, const ds_spike_rule *r, ds_run *run)
         }
         run->first++;
     }
+}
+
+/* Two spikes that touch (r->split_frac): a run of at most 2 x split_max_days + 1 days whose
+ * deepest fully observed inner day lies below split_frac x the excess of the highest day on each
+ * side, and whose later part's peak passes the start rule on its own, ends before that valley; the
+ * caller's search then finds the later spike as a run of its own.  Both parts must be spike-long:
+ * a longer run (a surge, a host's weeks of scanning) is never cut, so a store with an outage and one
+ * without cut the same runs. */
+static void split_touching(const double *x, const ds_spike_rule *r, ds_run *run)
+{
+    size_t len = run->last + 1 - run->first;
+    if (r->split_frac <= 0 || len < 3 || len > 2 * r->split_max_days + 1)
+        return;
+    double m = run->median, s = run->sigma;
+    size_t best = SIZE_MAX;
+    for (size_t v = run->first + 1; v < run->last; v++) {
+        if (!isfinite(x[v]) || (r->soft && r->soft[v] < 1))
+            continue;
+        if (v - run->first > r->split_max_days || run->last - v > r->split_max_days)
+            continue;
+        double lp = -INFINITY, rp = -INFINITY;
+        for (size_t i = run->first; i < v; i++)
+            if (isfinite(x[i]) && x[i] > lp)
+                lp = x[i];
+        for (size_t i = v + 1; i <= run->last; i++)
+            if (isfinite(x[i]) && x[i] > rp)
+                rp = x[i];
+        double lo = lp < rp ? lp : rp;
+        if (x[v] - m >= r->split_frac * (lo - m) || (rp - m) / s < r->z_start || rp < r->ratio_start * m)
+            continue;
+        if (best == SIZE_MAX || x[v] < x[best])
+            best = v;
+    }
+    if (best == SIZE_MAX)
+        return;
+    ds_run left = { .first = run->first, .last = run->first, .peak = run->first, .median = m, .sigma = s };
+    for (size_t i = run->first; i < best; i++) {
+        if (!isfinite(x[i]))
+            continue;
+        left.last = i;
+        left.total += x[i];
+        left.excess += x[i] - m;
+        if (!isfinite(x[left.peak]) || x[i] > x[left.peak])
+            left.peak = i;
+    }
+    left.peak_z = (x[left.peak] - m) / s;
+    *run = left;
 }
 
 /* ---- sliding windows (ds_baselines_fill, ds_levels_fill) ---- */
@@ -387,6 +435,7 @@ static size_t runs(const double *x, const double *base, size_t n, size_t from, c
                 run.peak_z = ze;
             }
         }
+        split_touching(x, r, &run);
         trim_lead(x, r, &run);
         /* dated when the rise began, not when it crossed the start rule */
         size_t lo = run.first > r->window ? run.first - r->window : 0;

@@ -44,6 +44,13 @@ typedef struct ds_spike_rule {
                              *   (changepoint.h): a surge's start; 0: where it passed the rules */
     size_t level_days;      /* > 0: the median is raised to that of the series itself over this many
                              *   days before (ds_spike_runs_vs: the level another base left out) */
+    double split_frac;      /* > 0: two spikes that touch are two runs: a run of at most 2 x
+                             *   split_max_days + 1 days ends before its deepest fully observed inner
+                             *   day when that day's excess is below split_frac x the excess of the
+                             *   highest day on each side, each side is at most split_max_days long
+                             *   and the later side's peak passes the start rule itself.  Longer runs
+                             *   (a surge, a host's weeks) are never cut. */
+    size_t split_max_days;
     const double *soft;     /* NULL, or per day of the series: below 1, a day only partly observed and
                              *   scaled up (cov_weights.h), which may extend a run but not end it: a
                              *   host whose packets fell on the dark sensor's addresses is not a spike

@@ -137,6 +137,42 @@ static double ref_median(const double *x, size_t n, double *s)
     return m % 2 ? s[m / 2] : 0.5 * (s[m / 2 - 1] + s[m / 2]);
 }
 
+/* Two spikes of one country in a week, the day between them at under half of each, are two runs
+ * (issue #20: the @police-style quarter reported them once); a surge's ragged plateau (longer than
+ * split_max_days before the dip) stays one run, and so does a spike whose dip is shallow. */
+static void test_touching_spikes(void **state)
+{
+    (void)state;
+    enum { N = 80 };
+    double x[N];
+    for (size_t i = 0; i < N; i++)
+        x[i] = 100 + (double)(i * 7 % 11);   /* 100-110: a baseline with some spread */
+    ds_spike_rule r = { .window = 28, .min_days = 14, .z_start = 6, .ratio_start = 2.5, .z_extend = 3,
+                        .ratio_extend = 1.5, .peak_frac = 0.25, .split_frac = 0.5, .split_max_days = 6 };
+    ds_run runs[8];
+    /* 1,000 and 800, a valley of 420 (excess ~315: over peak_frac of the first peak's, so it does not
+     * end the run by itself), then 1,200 and 600 */
+    x[40] = 1000, x[41] = 800, x[42] = 420, x[43] = 1200, x[44] = 600;
+    size_t n = ds_spike_runs_vs(x, x, N, 30, &r, runs, 8);
+    assert_int_equal(n, 2);
+    assert_int_equal(runs[0].first, 40);
+    assert_int_equal(runs[0].last, 41);
+    assert_int_equal(runs[1].peak, 43);
+    assert_true(runs[1].first >= 42 && runs[1].first <= 43);
+    /* without split_frac: one run, as before */
+    ds_spike_rule one = r;
+    one.split_frac = 0;
+    assert_int_equal(ds_spike_runs_vs(x, x, N, 30, &one, runs, 8), 1);
+    /* a shallow dip (600 between 1,000 and 1,200) is one spike */
+    x[42] = 600;
+    assert_int_equal(ds_spike_runs_vs(x, x, N, 30, &r, runs, 8), 1);
+    /* a long plateau (8 days) with a dip and a rise after it: one run (a surge is not split) */
+    for (size_t i = 40; i < 48; i++)
+        x[i] = 900 + (double)(i % 3) * 50;
+    x[48] = 420, x[49] = 1000, x[50] = 110;
+    assert_int_equal(ds_spike_runs_vs(x, x, N, 30, &r, runs, 8), 1);
+}
+
 static void test_median_quickselect(void **state)
 {
     (void)state;
@@ -188,6 +224,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_baselines_match_per_day),
         cmocka_unit_test(test_median_quickselect),
+        cmocka_unit_test(test_touching_spikes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

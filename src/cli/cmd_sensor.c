@@ -38,8 +38,8 @@ static void usage(FILE *f)
             "only after the collector confirmed it; the spool survives collector downtime and restarts.\n\n"
             "  -i, --interface IF     capture interface (live; needs CAP_NET_RAW)\n"
             "      --read FILE        capture from a pcap file instead (testing, replays)\n"
-            "  -d, --darknet CIDR     darknet prefix (repeat, or a comma list); default: the prefixes of\n"
-            "                         [sensor.NAME] in the configuration\n"
+            "  -d, --darknet CIDR     darknet prefix (repeat, or a comma list); replaces the prefixes of\n"
+            "                         [sensor.NAME] in the configuration, which are the default\n"
             "  -n, --name NAME        sensor name, as the collector knows it\n"
             "  -s, --spool DIR        spool directory (one sensor process per directory)\n"
             "      --collector URL    collector base URL (http:// or https://); none: spool only\n"
@@ -196,20 +196,18 @@ static int run(int argc, char **argv)
         fprintf(stderr, "darkscope sensor: --respond needs a live --interface\n");
         return 2;
     }
-    /* prefixes: --darknet (into sensor NAME), else [sensor.NAME] of the configuration */
-    {
-        char (*named)[320] = calloc((size_t)(ndarknets ? ndarknets : 1), sizeof *named);
-        const char *nd[256];
-        if (!named)
-            return 1;
-        for (int i = 0; i < ndarknets; i++) {
-            snprintf(named[i], sizeof named[i], "%s=%s", name, darknets[i]);
-            nd[i] = named[i];
-        }
-        int bad = cli_load_config(&cfg, config, NULL, nd, ndarknets);
-        free(named);
-        if (bad)
+    /* prefixes: --darknet, which replace those of [sensor.NAME] in the configuration (they were
+     * added to them, and with --respond the responder then refused the prefix it found twice) */
+    if (cli_load_config(&cfg, config, NULL, NULL, 0) != 0)
+        goto out;
+    if (ndarknets)
+        ds_config_clear_darknets(&cfg, name);
+    for (int i = 0; i < ndarknets; i++) {
+        if (ds_config_add_darknet(&cfg, name, darknets[i], &err) != DS_OK) {
+            cli_error(NULL, &err);
+            status = 2;
             goto out;
+        }
     }
     for (size_t i = 0; i < cfg.nsensors; i++)
         if (!strcmp(cfg.sensors[i].name, name))

@@ -45,7 +45,9 @@ static void usage(FILE *f)
             "      --collector URL    collector base URL (http:// or https://); none: spool only\n"
             "      --token FILE       file holding the bearer token\n"
             "      --cacert FILE      CA bundle for https\n"
-            "      --rotate SECONDS   finish segments at multiples of this wall-clock period (60)\n"
+            "      --rotate SECONDS   finish segments at multiples of this wall-clock period (60), packets\n"
+            "                         or not: a quiet interval is uploaded as a segment without packets,\n"
+            "                         so the collector knows the sensor was capturing\n"
             "      --rotate-bytes N   ... or at N compressed bytes (64M)\n"
             "      --spool-max N      spool cap; beyond it packets are counted, not written (10G)\n"
             "      --flush-ms MS      flush the open segment this often; a crash loses at most this (1000)\n"
@@ -221,6 +223,7 @@ static int run(int argc, char **argv)
         goto out;
 
     so.dir = spool_dir;
+    so.continuous = read_file == NULL;   /* live: every interval ends as a segment, packets or not */
     if (ds_spool_open(&spool, &so, &err) != DS_OK) {
         cli_error(NULL, &err);
         goto out;

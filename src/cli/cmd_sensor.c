@@ -290,8 +290,14 @@ static int run(int argc, char **argv)
         ds_responder_stats rs;
         ds_responder_get_stats(resp, &rs);
         fprintf(stderr, "darkscope sensor: responder: %" PRIu64 " SYNs, %" PRIu64 " SYN-ACKs sent, %" PRIu64
-                        " rate-limited, %" PRIu64 " refused sources, %" PRIu64 " payloads recorded\n",
-                rs.syns_seen, rs.synacks_sent, rs.rate_limited, rs.refused_source, rs.payloads_recorded);
+                        " rate-limited, %" PRIu64 " refused as a real stack would, %" PRIu64 " payloads recorded\n",
+                rs.syns_seen, rs.synacks_sent, rs.rate_limited, rs.refused, rs.payloads_recorded);
+        if (rs.refused) {   /* why, one reason a line: "refused: 12 bad TCP checksum" */
+            for (int v = 0; v < DS_SYN__COUNT; v++)
+                if (rs.refused_by[v])
+                    fprintf(stderr, "darkscope sensor: responder: refused: %" PRIu64 " %s\n", rs.refused_by[v],
+                            ds_syn_verdict_name((ds_syn_verdict)v));
+        }
     }
     status = rc == DS_OK ? 0 : 1;
 out:

@@ -57,7 +57,8 @@ static void usage(FILE *f)
             "      --zstd-threads N   compress in N zstd worker threads (0: in the capture thread)\n"
             "      --drain SECONDS    on SIGTERM, keep uploading this long before exiting (10)\n"
             "      --respond syn      answer TCP SYNs to darknet addresses with a SYN-ACK and record the\n"
-            "                         first payload (reactive telescope; see docs)\n"
+            "                         first payload (reactive telescope; see docs); only SYNs a Linux host\n"
+            "                         would answer (checksums, addresses, flags...); needs --snaplen >= 1600\n"
             "      --syn-rate-source R  SYN-ACKs per second per source (10)\n"
             "      --syn-rate-total R   SYN-ACKs per second overall (1000)\n"
             "  -c, --config FILE      configuration file\n");
@@ -196,6 +197,12 @@ static int run(int argc, char **argv)
     }
     if (respond && read_file) {
         fprintf(stderr, "darkscope sensor: --respond needs a live --interface\n");
+        return 2;
+    }
+    if (respond && so.snaplen < 1600) {   /* the judge verifies checksums over whole segments */
+        fprintf(stderr, "darkscope sensor: --respond syn needs --snaplen 1600 or more (got %" PRIu32 "): a SYN or a "
+                        "first payload is answered or recorded only when its checksum can be verified over the "
+                        "whole segment\n", so.snaplen);
         return 2;
     }
     /* prefixes: --darknet, which replace those of [sensor.NAME] in the configuration (they were

@@ -40,7 +40,14 @@
  *
  * IPv6 is not answered at all (the responder is IPv4 only), so no IPv6 rules are needed.  The
  * data path (DS_SYN_DATA: ACK with a payload, which may carry our cookie) goes through the same
- * checks, so a forged first payload with a bad checksum is not recorded.
+ * checks except the TCP checksum: receive offload (GRO/LRO) hands a capture several segments
+ * merged under the first one's header, whose checksum then no longer matches, and a data segment
+ * is never answered, so its checksum tells nothing about us.
+ *
+ * A capture sees checksums as they came from the wire.  Traffic made on the same host and sent
+ * over a veth or a virtio link with checksum offload carries only the pseudo-header sum (Linux
+ * CHECKSUM_PARTIAL) and is refused here like any bad checksum; the e2e tests turn that offload
+ * off on the sending side (tests/e2e/lib.bash, netns_veth_pair), as the Internet would.
  *
  * Cost: the flags are looked at first, so backscatter, RSTs and bare ACKs cost no checksum; a SYN
  * costs one pass over its ~40-60 bytes.
@@ -239,6 +246,9 @@ ds_syn_verdict ds_syn_judge(const ds_syn_guard *g, const uint8_t *frame, size_t 
         return DS_SYN_LINK;
     if (seg->doff < 20 || seg->doff > (size_t)total - ihl)
         return DS_SYN_TCP_HEADER;
+    if (data)
+        return sport == 0 || dport == 0 ? DS_SYN_PORT0
+               : (size_t)total - ihl - seg->doff > 0 ? DS_SYN_DATA : DS_SYN_IGNORE;
     uint8_t pseudo[12];
     memcpy(pseudo, ip + 12, 8);
     pseudo[8] = 0;
@@ -249,8 +259,6 @@ ds_syn_verdict ds_syn_judge(const ds_syn_guard *g, const uint8_t *frame, size_t 
         return DS_SYN_TCP_CHECKSUM;
     if (sport == 0 || dport == 0)
         return DS_SYN_PORT0;
-    if (data)
-        return (size_t)total - ihl - seg->doff > 0 ? DS_SYN_DATA : DS_SYN_IGNORE;
     return DS_SYN_ANSWER;
 }
 

@@ -17,7 +17,8 @@
 
 typedef enum ds_syn_verdict {
     DS_SYN_ANSWER = 0,      /* a SYN that a listening Linux socket would answer with a SYN-ACK */
-    DS_SYN_DATA,            /* a valid segment with ACK and a payload, SYN/RST clear: may carry our cookie */
+    DS_SYN_DATA,            /* a segment with ACK and a payload, SYN/RST clear, that passes every check
+                             * but the TCP checksum (synjudge.c says why): may carry our cookie */
     DS_SYN_IGNORE,          /* not our business: not TCP over IPv4 to a darknet address, or a segment
                              * we never answer (RST, bare ACK, SYN-ACK backscatter, FIN...) */
     /* refusals: a SYN (or a data segment) that a real stack would drop */

@@ -347,8 +347,10 @@ static void test_tcp(void **state)
     f.len = L2 + 60;
     fix(&f);
     assert_int_equal(judge(&f), DS_SYN_DATA);
-    f.b[L2 + 50] ^= 0x20;                          /* a payload byte changed on the way */
-    assert_int_equal(judge(&f), DS_SYN_TCP_CHECKSUM);
+    f.b[L2 + 50] ^= 0x20;                          /* its TCP checksum is not required (GRO merges) */
+    assert_int_equal(judge(&f), DS_SYN_DATA);
+    f.b[L2 + 10] ^= 0x01;                          /* but the IPv4 checksum is */
+    assert_int_equal(judge(&f), DS_SYN_IP_CHECKSUM);
     /* not TCP, not IPv4: not ours */
     f = syn();
     f.b[L2 + 9] = 17;

@@ -39,15 +39,17 @@ static void usage(FILE *f)
             "only after the collector confirmed it; the spool survives collector downtime and restarts.\n\n"
             "  -i, --interface IF     capture interface (live; needs CAP_NET_RAW)\n"
             "      --read FILE        capture from a pcap file instead (testing, replays)\n"
-            "  -d, --darknet CIDR     darknet prefix (repeat, or a comma list); default: the prefixes of\n"
-            "                         [sensor.NAME] in the configuration\n"
+            "  -d, --darknet CIDR     darknet prefix (repeat, or a comma list); replaces the prefixes of\n"
+            "                         [sensor.NAME] in the configuration, which are the default\n"
             "  -n, --name NAME        sensor name, as the collector knows it (1-63 of A-Z a-z 0-9 . _ -,\n"
             "                         not only dots)\n"
             "  -s, --spool DIR        spool directory (one sensor process per directory)\n"
             "      --collector URL    collector base URL (http:// or https://); none: spool only\n"
             "      --token FILE       file holding the bearer token\n"
             "      --cacert FILE      CA bundle for https\n"
-            "      --rotate SECONDS   finish segments at multiples of this wall-clock period (60)\n"
+            "      --rotate SECONDS   finish segments at multiples of this wall-clock period (60), packets\n"
+            "                         or not: a quiet interval is uploaded as a segment without packets,\n"
+            "                         so the collector knows the sensor was capturing\n"
             "      --rotate-bytes N   ... or at N compressed bytes (64M)\n"
             "      --spool-max N      spool cap; beyond it packets are counted, not written (10G)\n"
             "      --flush-ms MS      flush the open segment this often; a crash loses at most this (1000)\n"
@@ -57,7 +59,8 @@ static void usage(FILE *f)
             "      --zstd-threads N   compress in N zstd worker threads (0: in the capture thread)\n"
             "      --drain SECONDS    on SIGTERM, keep uploading this long before exiting (10)\n"
             "      --respond syn      answer TCP SYNs to darknet addresses with a SYN-ACK and record the\n"
-            "                         first payload (reactive telescope; see docs)\n"
+            "                         first payload (reactive telescope; see docs); only SYNs a Linux host\n"
+            "                         would answer (checksums, addresses, flags...); needs --snaplen >= 1600\n"
             "      --syn-rate-source R  SYN-ACKs per second per source (10)\n"
             "      --syn-rate-total R   SYN-ACKs per second overall (1000)\n"
             "  -c, --config FILE      configuration file\n");
@@ -224,20 +227,24 @@ static int run(int argc, char **argv)
         fprintf(stderr, "darkscope sensor: --respond needs a live --interface\n");
         return 2;
     }
-    /* prefixes: --darknet (into sensor NAME), else [sensor.NAME] of the configuration */
-    {
-        char (*named)[320] = calloc((size_t)(ndarknets ? ndarknets : 1), sizeof *named);
-        const char *nd[256];
-        if (!named)
-            return 1;
-        for (int i = 0; i < ndarknets; i++) {
-            snprintf(named[i], sizeof named[i], "%s=%s", name, darknets[i]);
-            nd[i] = named[i];
-        }
-        int bad = cli_load_config(&cfg, config, NULL, nd, ndarknets);
-        free(named);
-        if (bad)
+    if (respond && so.snaplen < 1600) {   /* the judge verifies checksums over whole segments */
+        fprintf(stderr, "darkscope sensor: --respond syn needs --snaplen 1600 or more (got %" PRIu32 "): a SYN or a "
+                        "first payload is answered or recorded only when its checksum can be verified over the "
+                        "whole segment\n", so.snaplen);
+        return 2;
+    }
+    /* prefixes: --darknet, which replace those of [sensor.NAME] in the configuration (they were
+     * added to them, and with --respond the responder then refused the prefix it found twice) */
+    if (cli_load_config(&cfg, config, NULL, NULL, 0) != 0)
+        goto out;
+    if (ndarknets)
+        ds_config_clear_darknets(&cfg, name);
+    for (int i = 0; i < ndarknets; i++) {
+        if (ds_config_add_darknet(&cfg, name, darknets[i], &err) != DS_OK) {
+            cli_error(NULL, &err);
+            status = 2;
             goto out;
+        }
     }
     for (size_t i = 0; i < cfg.nsensors; i++)
         if (!strcmp(cfg.sensors[i].name, name))
@@ -251,6 +258,7 @@ static int run(int argc, char **argv)
         goto out;
 
     so.dir = spool_dir;
+    so.continuous = read_file == NULL;   /* live: every interval ends as a segment, packets or not */
     if (ds_spool_open(&spool, &so, &err) != DS_OK) {
         cli_error(NULL, &err);
         goto out;
@@ -317,8 +325,14 @@ static int run(int argc, char **argv)
         ds_responder_stats rs;
         ds_responder_get_stats(resp, &rs);
         fprintf(stderr, "darkscope sensor: responder: %" PRIu64 " SYNs, %" PRIu64 " SYN-ACKs sent, %" PRIu64
-                        " rate-limited, %" PRIu64 " refused sources, %" PRIu64 " payloads recorded\n",
-                rs.syns_seen, rs.synacks_sent, rs.rate_limited, rs.refused_source, rs.payloads_recorded);
+                        " rate-limited, %" PRIu64 " refused as a real stack would, %" PRIu64 " payloads recorded\n",
+                rs.syns_seen, rs.synacks_sent, rs.rate_limited, rs.refused, rs.payloads_recorded);
+        if (rs.refused) {   /* why, one reason a line: "refused: 12 bad TCP checksum" */
+            for (int v = 0; v < DS_SYN__COUNT; v++)
+                if (rs.refused_by[v])
+                    fprintf(stderr, "darkscope sensor: responder: refused: %" PRIu64 " %s\n", rs.refused_by[v],
+                            ds_syn_verdict_name((ds_syn_verdict)v));
+        }
     }
     status = rc == DS_OK ? 0 : 1;
 out:

@@ -164,7 +164,10 @@ static void commit_segment(ds_collector *c, upload *u)
     if (lrc != DS_OK)   /* the segment is committed; a retry finds it through the ingest's DS_EEXIST */
         fprintf(stderr, "darkscope collector: sensor %s segment %llu: committed, but the ledger row failed: %s\n",
                 u->sensor, (unsigned long long)u->seq, err.msg);
-    if (res.warning[0])
+    /* a live sensor ships its quiet intervals as segments without packets (docs/sensor.md): the
+     * ingest's "holds no packets" warning would then be logged once a rotation, for nothing */
+    int quiet = res.records == 0 && !res.truncated && u->first_ns;
+    if (res.warning[0] && !quiet)
         fprintf(stderr, "darkscope collector: sensor %s segment %llu: warning: %s\n", u->sensor,
                 (unsigned long long)u->seq, res.warning);
     if (res.notice[0])

@@ -17,8 +17,13 @@
  *    more data (we only want the first payload, and each answer is traffic to a possibly spoofed
  *    address), and a RST would make the sensor a responder to arbitrary forged ACKs.  The peer
  *    sees a connection that stalls, exactly what Spoki's design does.  We never answer RST, ICMP,
- *    UDP, IPv6, fragments, or anything not addressed to a darknet prefix, and never answer a
- *    source that is itself in the darknet, loopback, multicast, broadcast or 0/8 (no loops).
+ *    UDP, IPv6, fragments, or anything not addressed to a darknet prefix.
+ *  - We answer only what a Linux host owning the address would answer: what is answered and what
+ *    is refused (bad IPv4 or TCP checksums, TTL 0, port 0, SYN+RST/SYN+FIN, a prefix's network
+ *    or broadcast address, link-layer broadcast/multicast, impossible sources such as 0/8,
+ *    127/8, 224/4, 240/4 or the darknet itself) is decided by ds_syn_judge() (core/synjudge.c,
+ *    a pure function with the rules and their RFCs), so the answers do not give the telescope
+ *    away.  The SYN-ACK carries IP ID 0 with DF, as Linux sends its SYN-ACKs.
  *  - Token buckets, per source address (default 10/s, burst 10) and overall (1000/s, burst 1000),
  *    bound what the sensor can be made to send: the amplification factor is at most one 58-byte
  *    SYN-ACK per SYN, and far less under a flood.
@@ -61,6 +66,7 @@ typedef struct src_bucket {
 struct ds_responder {
     ds_responder_opts o;
     ds_darknet *dn;
+    ds_syn_guard guard;
     uint64_t secret;
     src_bucket *buckets;
     double total_tokens;
@@ -106,6 +112,8 @@ ds_rc ds_responder_open(ds_responder **out, const ds_responder_opts *o, ds_err *
     size_t n = o->ndarknets;
     const char *name = "sensor";
     if ((rc = ds_darknet_build(&r->dn, &pp, &n, &name, 1, err)) != DS_OK)
+        goto out;
+    if ((rc = ds_syn_guard_init(&r->guard, r->dn, o->darknets, o->ndarknets, err)) != DS_OK)
         goto out;
     if (getrandom(&r->secret, sizeof r->secret, 0) != (ssize_t)sizeof r->secret) {
         rc = ds_fail(err, DS_EIO, "cannot get a random SYN-cookie secret: %s", strerror(errno));
@@ -164,8 +172,7 @@ int ds_synack_build(const uint8_t *ip, size_t iplen, uint32_t our_seq, uint8_t o
     memset(o, 0, 44);
     o[0] = 0x45;
     put16(o + 2, 44);
-    put16(o + 4, (uint16_t)(our_seq ^ (our_seq >> 16)));
-    put16(o + 6, 0x4000);   /* DF */
+    put16(o + 6, 0x4000);   /* DF, and IP ID 0 as Linux for a DF SYN-ACK (ip_build_and_send_pkt) */
     o[8] = 64;
     o[9] = 6;
     memcpy(o + 12, ip + 16, 4);   /* from the darknet address the SYN went to */
@@ -195,18 +202,6 @@ static uint32_t cookie(const ds_responder *r, const uint8_t *ip, size_t ihl, uin
     memcpy(k + 12, &client_isn, 4);
     memcpy(k + 16, &epoch, 8);
     return (uint32_t)XXH3_64bits_withSeed(k, sizeof k, r->secret);
-}
-
-static int source_acceptable(const ds_responder *r, uint32_t src, const uint8_t *ip)
-{
-    uint8_t a = (uint8_t)(src >> 24);
-    if (a == 0 || a == 127 || a >= 224)           /* this-net, loopback, multicast, reserved, broadcast */
-        return 0;
-    ds_ip s;
-    ds_ip_set4(&s, src);
-    if (ds_darknet_find(r->dn, &s) >= 0)          /* never talk to ourselves */
-        return 0;
-    return memcmp(ip + 12, ip + 16, 4) != 0;
 }
 
 static int take_token(ds_responder *r, uint32_t src, uint64_t now)
@@ -306,63 +301,30 @@ static void record_payload(ds_responder *r, struct ds_spool *s, uint64_t ts, con
 
 void ds_responder_packet(ds_responder *r, struct ds_spool *s, uint64_t ts, const uint8_t *data, uint32_t caplen)
 {
-    ds_cur c = ds_cur_make(data, caplen);
-    size_t l3 = 0;
-    uint16_t type = 0x0800;
-    if (r->linktype == DLT_EN10MB) {
-        type = ds_peek_be16(&c, 12);
-        l3 = 14;
-        if (type == 0x8100) {
-            type = ds_peek_be16(&c, 16);
-            l3 = 18;
-        }
-    } else if (r->linktype == DLT_LINUX_SLL) {
-        type = ds_peek_be16(&c, 14);
-        l3 = 16;
-    } else if (r->linktype != DLT_RAW && r->linktype != 12 && r->linktype != 101) {
+    ds_tcp4_seg g;
+    ds_syn_verdict v = ds_syn_judge(&r->guard, data, caplen, r->linktype, &g);
+    if (v == DS_SYN_IGNORE)
+        return;
+    const uint8_t *ip = data + g.l3off;
+    size_t ihl = g.ihl, total = g.total;
+    uint32_t seq = g.seq, ack = g.ack;
+    uint64_t epoch = ts / EPOCH_NS;
+    if (g.flags & 0x02)   /* SYN: answered or refused */
+        r->st.syns_seen++;
+    if (v != DS_SYN_ANSWER && v != DS_SYN_DATA) {
+        r->st.refused++;
+        r->st.refused_by[v]++;
         return;
     }
-    if (!ds_cur_ok(&c) || type != 0x0800 || l3 > caplen)
-        return;
-    const uint8_t *ip = data + l3;
-    ds_cur ic = ds_cur_make(ip, caplen - l3);
-    uint8_t vihl = ds_peek_u8(&ic, 0);
-    size_t ihl = (size_t)(vihl & 0x0f) * 4;
-    uint16_t total = ds_peek_be16(&ic, 2), frag = ds_peek_be16(&ic, 6);
-    uint8_t proto = ds_peek_u8(&ic, 9);
-    if (!ds_cur_ok(&ic) || vihl >> 4 != 4 || ihl < 20 || proto != 6 || (frag & 0x3fff) || total < ihl + 20 ||
-        total > ic.left)
-        return;
-    ds_cur tc = ds_cur_make(ip, total);
-    uint32_t seq = ds_peek_be32(&tc, ihl + 4), ack = ds_peek_be32(&tc, ihl + 8);
-    size_t doff = (size_t)(ds_peek_u8(&tc, ihl + 12) >> 4) * 4;
-    uint8_t flags = ds_peek_u8(&tc, ihl + 13);
-    if (!ds_cur_ok(&tc) || doff < 20 || doff > total - ihl)
-        return;
-    ds_ip dst;
-    uint32_t dst4 = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
-    uint32_t src4 = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
-    ds_ip_set4(&dst, dst4);
-    if (ds_darknet_find(r->dn, &dst) < 0)
-        return;
-    const uint8_t SYN = 0x02, RST = 0x04, FIN = 0x01, ACK = 0x10;
-    uint64_t epoch = ts / EPOCH_NS;
-    if ((flags & (SYN | ACK | RST | FIN)) == SYN) {
-        r->st.syns_seen++;
-        if (!source_acceptable(r, src4, ip)) {
-            r->st.refused_source++;
-            return;
-        }
-        if (!take_token(r, src4, ds_now_ns())) {
+    if (v == DS_SYN_ANSWER) {
+        if (!take_token(r, g.src, ds_now_ns())) {
             r->st.rate_limited++;
             return;
         }
-        send_synack(r, data, l3, ip, total, cookie(r, ip, ihl, seq, epoch));
+        send_synack(r, data, g.l3off, ip, total, cookie(r, ip, ihl, seq, epoch));
         return;
     }
-    size_t plen = total - ihl - doff;
-    if ((flags & (SYN | RST | ACK)) != ACK || plen == 0)
-        return;
+    size_t doff = g.doff, plen = total - ihl - doff;
     uint32_t isn = seq - 1;
     if (ack - 1 != cookie(r, ip, ihl, isn, epoch) && (!epoch || ack - 1 != cookie(r, ip, ihl, isn, epoch - 1))) {
         r->st.bad_cookies++;
@@ -398,6 +360,7 @@ void ds_responder_close(ds_responder *r)
     close_payloads(r);
     if (r->raw_fd >= 0)
         close(r->raw_fd);
+    ds_syn_guard_free(&r->guard);
     ds_darknet_free(r->dn);
     free(r->buckets);
     free(r);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/darknet.h"
+#include "core/synjudge.h"
 #include "util/result.h"
 
 struct ds_spool;
@@ -25,14 +26,17 @@ void ds_responder_opts_default(ds_responder_opts *o);
 typedef struct ds_responder ds_responder;
 
 typedef struct ds_responder_stats {
-    uint64_t syns_seen, synacks_sent, rate_limited, refused_source, send_errors;
+    uint64_t syns_seen, synacks_sent, rate_limited, send_errors;
+    uint64_t refused;                        /* SYNs (and data segments) a real stack would drop */
+    uint64_t refused_by[DS_SYN__COUNT];      /* ... by reason (core/synjudge.h) */
     uint64_t payloads_recorded, payload_duplicates, bad_cookies;
 } ds_responder_stats;
 
 ds_rc ds_responder_open(ds_responder **out, const ds_responder_opts *o, ds_err *err);
 /* Where answers go: injected on the capture handle (a pcap_t *) for Ethernet, else a raw socket. */
 ds_rc ds_responder_attach(ds_responder *r, void *pcap_handle, int linktype, ds_err *err);
-/* One captured packet (already written to the spool). */
+/* One captured packet (already written to the spool): judged by ds_syn_judge(), answered when it
+ * is a SYN a real stack would answer, its payload recorded when it carries our cookie. */
 void ds_responder_packet(ds_responder *r, struct ds_spool *s, uint64_t ts_ns, const uint8_t *data, uint32_t caplen);
 /* Periodic: closes the payload file when the spool moved to another segment. */
 void ds_responder_tick(ds_responder *r, struct ds_spool *s, uint64_t now_ns);

@@ -1,9 +1,8 @@
-/* sensor.c: live capture with libpcap into a spool of rotating zstd-compressed pcap segments.
+/* sensor.c: the live sensor's spool of rotating zstd-compressed pcap segments.
  *
- * Capture: pcap_create + a large kernel ring (TPACKET_V3 on Linux), immediate mode off so the
- * kernel hands over whole blocks, nanosecond timestamps, and a BPF filter "dst net P or ..." so
- * only darknet traffic crosses into user space.  Each packet is appended to a staging buffer that
- * is compressed with ZSTD_compressStream2 (RFC 8878) into seg-<seq>.pcap.zst.part as a classic
+ * The capture loop (capture.c) hands each packet to ds_spool_write(), which appends it to a
+ * staging buffer that is compressed with ZSTD_compressStream2 (RFC 8878) into
+ * seg-<seq>.pcap.zst.part as a classic
  * pcap file with the nanosecond magic 0xa1b23c4d (the format of libpcap's pcap-savefile(5)), the
  * format src/capture reads back.  The stream is flushed (ZSTD_e_flush) every flush period: the
  * bytes on disk then end on a complete zstd block, so after a crash every packet older than one
@@ -13,7 +12,21 @@
  * frame is ended (ZSTD_e_end), the file fsync'ed, its counters written to seg-<seq>.meta, and the
  * .part renamed to seg-<seq>.pcap.zst: rename(2) is atomic, so the uploader sees either nothing
  * or a whole file.  The sequence number is persisted (state file, fsync, rename) before the .part
- * is created, so no number is ever used twice.
+ * is created, so no number is ever used twice.  Rotation follows the clock, not the packets: the
+ * capture loop (capture.c) calls ds_spool_tick() a few times a second even when nothing arrives,
+ * so a quiet sensor's last packets leave with their interval.
+ *
+ * Quiet intervals (continuous mode, the live sensor): a segment is open from the start and the
+ * next one opens when one is finished, so every interval ends as a segment, with or without
+ * packets.  Its meta carries the wall-clock span it was capturing (span_from_ns..span_to_ns),
+ * which the uploader sends as the segment's capture span: the collector's coverage
+ * (docs/store.md "Coverage") then records a quiet hour as observed with 0 packets, not as an
+ * outage, and sensor_silent sees uploads.  A segment that met a full spool ends its span at the
+ * first packet not written: the time after it was not observed.  While the spool is full no new
+ * segment opens, so that time stays uncovered.  Every finished segment ends with a zstd
+ * skippable frame (RFC 8878 section 3.1.2; decompressors skip it) naming the segment, its span
+ * and a random per-process nonce: the collector refuses a file whose bytes it already stored, and
+ * two segments without packets would otherwise be byte for byte the same.
  *
  * Spool full (finished + open bytes >= --spool-max): capture keeps reading the ring, so the
  * kernel's drop counter stays meaningful, but packets are counted as spool drops instead of
@@ -27,7 +40,6 @@
  * the cut file so the collector only ever sees complete frames.
  */
 #include "net/sensor.h"
-#include "net/responder.h"
 #include "util/atomic_file.h"
 
 #include <dirent.h>
@@ -39,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,6 +101,11 @@ struct ds_spool {
     uint64_t part_bytes;          /* compressed bytes written to the open segment */
     uint64_t deadline_ns;         /* rotate at this wall-clock time */
     uint64_t next_flush_ns;
+    uint64_t open_ns;             /* wall clock when the open segment began */
+    uint64_t full_ns;             /* first packet of the open segment not written (spool full); 0: none */
+    uint64_t bridge_ns;           /* continuous: where the last segment's span ended, when nothing was
+                                   * lost since, so the next one's span begins there; 0: at its opening */
+    uint64_t nonce;               /* random, per process: in each segment's trailing skippable frame */
     ds_seg_meta cur;
     /* drops */
     uint64_t kdrops, ifdrops, kdrops_shipped, ifdrops_shipped;
@@ -136,9 +154,11 @@ static ds_rc write_meta(ds_spool *s, uint64_t seq, const ds_seg_meta *m, ds_err 
     char name[64], text[512];
     snprintf(name, sizeof name, "seg-%" PRIu64 ".meta", seq);
     snprintf(text, sizeof text,
-             "packets=%" PRIu64 "\nfirst_ns=%" PRIu64 "\nlast_ns=%" PRIu64 "\nkernel_drops=%" PRIu64
-             "\nif_drops=%" PRIu64 "\nspool_drops=%" PRIu64 "\nsalvaged=%d\n",
-             m->packets, m->first_ns, m->last_ns, m->kernel_drops, m->if_drops, m->spool_drops, m->salvaged);
+             "packets=%" PRIu64 "\nfirst_ns=%" PRIu64 "\nlast_ns=%" PRIu64 "\nspan_from_ns=%" PRIu64
+             "\nspan_to_ns=%" PRIu64 "\nkernel_drops=%" PRIu64 "\nif_drops=%" PRIu64 "\nspool_drops=%" PRIu64
+             "\nsalvaged=%d\n",
+             m->packets, m->first_ns, m->last_ns, m->span_from_ns, m->span_to_ns, m->kernel_drops, m->if_drops,
+             m->spool_drops, m->salvaged);
     return write_file_atomic(s, name, text, err);
 }
 
@@ -159,6 +179,8 @@ ds_rc ds_seg_meta_read(const char *dir, uint64_t seq, ds_seg_meta *m, ds_err *er
         if (!strcmp(line, "packets")) m->packets = v;
         else if (!strcmp(line, "first_ns")) m->first_ns = v;
         else if (!strcmp(line, "last_ns")) m->last_ns = v;
+        else if (!strcmp(line, "span_from_ns")) m->span_from_ns = v;
+        else if (!strcmp(line, "span_to_ns")) m->span_to_ns = v;
         else if (!strcmp(line, "kernel_drops")) m->kernel_drops = v;
         else if (!strcmp(line, "if_drops")) m->if_drops = v;
         else if (!strcmp(line, "spool_drops")) m->spool_drops = v;
@@ -210,6 +232,9 @@ static ds_rc seg_begin(ds_spool *s, uint64_t seq, const char *path, ds_err *err)
     memcpy(s->stage, hdr, sizeof hdr);
     s->stage_len = sizeof hdr;
     uint64_t now = ds_now_ns();
+    s->open_ns = s->bridge_ns && s->bridge_ns <= now ? s->bridge_ns : now;
+    s->bridge_ns = 0;
+    s->full_ns = 0;
     s->deadline_ns = (now / s->o.rotate_ns + 1) * s->o.rotate_ns;
     s->next_flush_ns = now + s->o.flush_ns;
     return DS_OK;
@@ -227,10 +252,35 @@ static inline void seg_put(ds_spool *s, uint64_t ts_ns, const uint8_t *data, uin
     s->cur.packets++;
 }
 
+/* After the pcap frame: a zstd skippable frame (RFC 8878 section 3.1.2: magic 0x184D2A50-5F,
+ * little-endian u32 size, then user data that every decompressor skips) naming the segment.  It
+ * makes each segment's bytes unique, so that the collector, which refuses bytes it already
+ * stored, takes two segments without packets as two (see the design comment at the top). */
+static ds_rc seg_trailer(ds_spool *s, ds_err *err)
+{
+    uint8_t frame[8 + 160];
+    int n = snprintf((char *)frame + 8, sizeof frame - 8,
+                     "darkscope segment seq=%" PRIu64 " span=%" PRIu64 "..%" PRIu64 " nonce=%016" PRIx64 "\n",
+                     s->seq, s->cur.span_from_ns, s->cur.span_to_ns, s->nonce);
+    if (n < 0 || (size_t)n >= sizeof frame - 8)
+        return ds_fail(err, DS_EINVAL, "%s: segment trailer too long", s->part_path);
+    uint32_t magic = 0x184D2A5Du, size = (uint32_t)n;
+    for (int i = 0; i < 4; i++) {
+        frame[i] = (uint8_t)(magic >> (8 * i));
+        frame[4 + i] = (uint8_t)(size >> (8 * i));
+    }
+    ds_rc rc = write_all(s->fd, frame, 8 + (size_t)n, s->part_path, err);
+    if (rc == DS_OK)
+        s->part_bytes += 8 + (uint64_t)n;
+    return rc;
+}
+
 /* End the frame, fsync, write meta, rename to the final name. */
 static ds_rc seg_finish(ds_spool *s, ds_err *err)
 {
     ds_rc rc = z_push(s, ZSTD_e_end, err);
+    if (rc == DS_OK)
+        rc = seg_trailer(s, err);
     char final[1300];
     snprintf(final, sizeof final, "%s/seg-%" PRIu64 ".pcap.zst", s->dir, s->seq);
     if (rc == DS_OK && fsync(s->fd) != 0)
@@ -270,6 +320,19 @@ ds_rc ds_spool_rotate(ds_spool *s, ds_err *err)
     s->cur.kernel_drops = s->kdrops - s->kdrops_shipped;
     s->cur.if_drops = s->ifdrops - s->ifdrops_shipped;
     s->cur.spool_drops = s->spool_drops - s->spool_drops_shipped;
+    if (s->o.continuous) {
+        /* the span it captured: from its opening to now (or to its first packet the full spool
+         * took), widened to its packets' times: a packet read from the ring after a rotation
+         * may carry an earlier kernel timestamp */
+        uint64_t from = s->open_ns, to = s->full_ns ? s->full_ns : ds_now_ns();
+        if (s->cur.packets && s->cur.first_ns < from)
+            from = s->cur.first_ns;
+        if (s->cur.packets && s->cur.last_ns > to)
+            to = s->cur.last_ns;
+        s->cur.span_from_ns = from;
+        s->cur.span_to_ns = to > from ? to : from;
+        s->bridge_ns = s->full_ns ? 0 : s->cur.span_to_ns;   /* a full spool's gap is not bridged */
+    }
     uint64_t k = s->kdrops, i = s->ifdrops, d = s->spool_drops;
     ds_rc rc = seg_finish(s, err);
     if (rc == DS_OK) {
@@ -290,6 +353,9 @@ ds_rc ds_spool_write(ds_spool *s, uint64_t ts_ns, const uint8_t *data, uint32_t 
         s->spool_drops++;
         s->spool_drops_total++;
         s->full = 1;
+        s->bridge_ns = 0;
+        if (s->seq && !s->full_ns)
+            s->full_ns = ts_ns ? ts_ns : 1;
         return DS_OK;
     }
     s->full = 0;
@@ -321,10 +387,16 @@ ds_rc ds_spool_tick(ds_spool *s, uint64_t now, ds_err *err)
                 s->spool_drops_total - s->full_since_drops);
         s->full_logged = 0;
     }
+    ds_rc rc;
+    if (s->seq && now >= s->deadline_ns && (rc = ds_spool_rotate(s, err)) != DS_OK)
+        return rc;
+    /* continuous: the next segment opens at once (after a rotation by time, by size, or when the
+     * full spool has room again), so the spans of consecutive segments meet */
+    if (!s->seq && s->o.continuous && !s->finished &&
+        atomic_load_explicit(&s->finished_bytes, memory_order_relaxed) < s->o.max_bytes)
+        return seg_open_next(s, err);
     if (!s->seq)
         return DS_OK;
-    if (now >= s->deadline_ns)
-        return ds_spool_rotate(s, err);
     if (now >= s->next_flush_ns) {
         s->next_flush_ns = now + s->o.flush_ns;
         return z_push(s, ZSTD_e_flush, err);
@@ -659,6 +731,8 @@ ds_rc ds_spool_open(ds_spool **out, const ds_spool_opts *o, ds_err *err)
     ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_checksumFlag, 1);
     if (o->zstd_workers > 0)
         ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_nbWorkers, o->zstd_workers);   /* ignored if single-threaded lib */
+    if (getrandom(&s->nonce, sizeof s->nonce, 0) != (ssize_t)sizeof s->nonce)
+        s->nonce = ds_now_ns() ^ ((uint64_t)getpid() << 32);   /* unique enough: it only tells segments apart */
     s->next_seq = 1;
     snprintf(path, sizeof path, "%s/state", s->dir);
     FILE *f = fopen(path, "r");
@@ -719,160 +793,4 @@ ds_rc ds_spool_close(ds_spool *s, ds_err *err)
     free(s->zout);
     free(s);
     return rc;
-}
-
-/* ---- live capture ---- */
-
-struct ds_capture {
-    pcap_t *p;
-    int offline;
-    ds_spool *spool;
-    struct ds_responder *resp;
-    ds_rc rc;
-    ds_err *err;
-};
-
-ds_rc ds_sensor_bpf(const ds_prefix *p, size_t n, char *buf, size_t len, ds_err *err)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        char pf[64];
-        ds_prefix_format(&p[i], pf, sizeof pf);
-        int w = snprintf(buf + used, len - used, "%sdst net %s", i ? " or " : "", pf);
-        if (w < 0 || (size_t)w >= len - used)
-            return ds_fail(err, DS_EINVAL, "too many darknet prefixes for the BPF filter");
-        used += (size_t)w;
-    }
-    if (!n)
-        return ds_fail(err, DS_EINVAL, "no darknet prefix given (--darknet CIDR)");
-    return DS_OK;
-}
-
-ds_rc ds_capture_open(ds_capture **out, const ds_sensor_opts *o, int *linktype, ds_err *err)
-{
-    char ebuf[PCAP_ERRBUF_SIZE] = "", filter[16384];
-    struct bpf_program prog;
-    ds_rc rc = DS_OK;
-    *out = NULL;
-    ds_capture *c = calloc(1, sizeof *c);
-    if (!c)
-        return ds_fail(err, DS_ENOMEM, "out of memory");
-    c->resp = o->responder;
-    if ((rc = ds_sensor_bpf(o->darknets, o->ndarknets, filter, sizeof filter, err)) != DS_OK)
-        goto out;
-    if (o->read_file) {
-        c->offline = 1;
-        c->p = pcap_open_offline_with_tstamp_precision(o->read_file, PCAP_TSTAMP_PRECISION_NANO, ebuf);
-        if (!c->p) {
-            rc = ds_fail(err, DS_EIO, "%s: %s", o->read_file, ebuf);
-            goto out;
-        }
-    } else {
-        c->p = pcap_create(o->iface, ebuf);
-        if (!c->p) {
-            rc = ds_fail(err, DS_EIO, "%s: %s", o->iface, ebuf);
-            goto out;
-        }
-        pcap_set_snaplen(c->p, (int)(o->snaplen ? o->snaplen : 262144));
-        pcap_set_promisc(c->p, 1);
-        pcap_set_timeout(c->p, 100);
-        pcap_set_immediate_mode(c->p, 0);
-        pcap_set_buffer_size(c->p, (o->buffer_mib > 0 ? o->buffer_mib : 64) << 20);
-        pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_NANO);
-        int a = pcap_activate(c->p);
-        if (a < 0) {
-            rc = ds_fail(err, DS_EIO, "%s: cannot start capture: %s", o->iface, pcap_geterr(c->p));
-            goto out;
-        }
-        if (a > 0)
-            fprintf(stderr, "darkscope sensor: %s: warning: %s\n", o->iface, pcap_statustostr(a));
-        if (o->responder)   /* do not capture our own SYN-ACKs */
-            pcap_setdirection(c->p, PCAP_D_IN);
-    }
-    if (pcap_compile(c->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-        rc = ds_fail(err, DS_EINVAL, "BPF filter \"%s\": %s", filter, pcap_geterr(c->p));
-        goto out;
-    }
-    int set = pcap_setfilter(c->p, &prog);
-    pcap_freecode(&prog);
-    if (set != 0) {
-        rc = ds_fail(err, DS_EIO, "cannot install BPF filter: %s", pcap_geterr(c->p));
-        goto out;
-    }
-    *linktype = pcap_datalink(c->p);
-    if (o->responder && !c->offline)
-        rc = ds_responder_attach(o->responder, c->p, *linktype, err);
-out:
-    if (rc != DS_OK) {
-        ds_capture_close(c);
-        return rc;
-    }
-    *out = c;
-    return DS_OK;
-}
-
-static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
-{
-    ds_capture *c = (ds_capture *)user;
-    if (c->rc != DS_OK)
-        return;
-    /* pcap with nanosecond precision puts nanoseconds in tv_usec */
-    uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
-    c->rc = ds_spool_write(c->spool, ts, data, h->caplen, h->len, c->err);
-    if (c->resp)
-        ds_responder_packet(c->resp, c->spool, ts, data, h->caplen);
-}
-
-ds_rc ds_capture_run(ds_capture *c, ds_spool *s, volatile sig_atomic_t *stop, ds_err *err)
-{
-    c->spool = s;
-    c->err = err;
-    c->rc = DS_OK;
-    uint64_t next_tick = 0;
-    while (!*stop && c->rc == DS_OK) {
-        int n = pcap_dispatch(c->p, 4096, on_packet, (u_char *)c);
-        if (n == PCAP_ERROR) {
-            c->rc = ds_fail(err, DS_EIO, "capture failed: %s", pcap_geterr(c->p));
-            break;
-        }
-        uint64_t now = ds_now_ns();
-        if (now >= next_tick || (c->offline && n == 0)) {
-            next_tick = now + 200000000ULL;
-            struct pcap_stat st;
-            if (!c->offline && pcap_stats(c->p, &st) == 0)
-                ds_spool_set_drops(s, st.ps_drop, st.ps_ifdrop);
-            if (c->rc == DS_OK)
-                c->rc = ds_spool_tick(s, now, err);
-            if (c->resp)
-                ds_responder_tick(c->resp, s, now);
-        }
-        if (c->offline && n == 0)
-            break;
-    }
-    if (!c->offline) {
-        struct pcap_stat st;
-        if (pcap_stats(c->p, &st) == 0)
-            ds_spool_set_drops(s, st.ps_drop, st.ps_ifdrop);
-    }
-    if (c->rc == DS_OK)
-        c->rc = ds_spool_rotate(s, err);
-    if (c->resp)
-        ds_responder_flush(c->resp);
-    return c->rc;
-}
-
-void ds_capture_break(ds_capture *c)
-{
-    if (c && c->p)
-        pcap_breakloop(c->p);
-}
-
-void ds_capture_close(ds_capture *c)
-{
-    if (!c)
-        return;
-    if (c->p)
-        pcap_close(c->p);
-    free(c);
 }

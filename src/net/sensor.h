@@ -35,6 +35,9 @@ typedef struct ds_spool_opts {
     int zstd_workers;        /* 0: compress in the capture thread; 1+: zstd's own worker threads */
     uint32_t snaplen;
     int linktype;            /* DLT of the capture, written in the pcap header */
+    int continuous;          /* live capture: a segment is always open (see ds_spool_tick), so a
+                              * quiet interval is shipped as a segment without packets whose
+                              * span tells the collector the sensor was capturing */
 } ds_spool_opts;
 
 void ds_spool_opts_default(ds_spool_opts *o);
@@ -43,7 +46,10 @@ typedef struct ds_spool ds_spool;
 
 /* Counters of one segment, as written to seg-<seq>.meta and sent in the upload headers. */
 typedef struct ds_seg_meta {
-    uint64_t packets, first_ns, last_ns;
+    uint64_t packets, first_ns, last_ns;   /* first_ns, last_ns: of the packets (0 without any) */
+    uint64_t span_from_ns, span_to_ns;     /* the wall-clock span the segment was capturing, its
+                                            * packets included; 0 when unknown (a --read replay,
+                                            * a salvaged segment, an older sensor) */
     uint64_t kernel_drops;     /* pcap ps_drop during the segment */
     uint64_t if_drops;         /* pcap ps_ifdrop during the segment */
     uint64_t spool_drops;      /* packets not written because the spool was full */
@@ -57,7 +63,9 @@ ds_rc ds_spool_open(ds_spool **out, const ds_spool_opts *o, ds_err *err);
 /* Append one packet (opens a segment when none is open; rotates by size). */
 ds_rc ds_spool_write(ds_spool *s, uint64_t ts_ns, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
                      ds_err *err);
-/* Call about once a second: rotates by time, flushes, logs spool-full transitions. */
+/* Call a few times a second, packets or not: rotates by time (wall clock), flushes, logs
+ * spool-full transitions; in continuous mode it also opens the next segment at once, so that
+ * an interval without packets still ends as a segment at its time. */
 ds_rc ds_spool_tick(ds_spool *s, uint64_t now_ns, ds_err *err);
 /* Finish the open segment now (no-op when none is open). */
 ds_rc ds_spool_rotate(ds_spool *s, ds_err *err);

@@ -229,7 +229,11 @@ static ds_upload_outcome upload_one(CURL *curl, const ds_uploader_opts *o, const
     static const char *const names[] = { "X-Darkscope-Kernel-Drops", "X-Darkscope-If-Drops",
                                          "X-Darkscope-Spool-Drops", "X-Darkscope-Spool-Bytes",
                                          "X-Darkscope-First-Ns", "X-Darkscope-Last-Ns", "X-Darkscope-Packets" };
-    const uint64_t values[] = { m.kernel_drops, m.if_drops, m.spool_drops, spool_bytes, m.first_ns, m.last_ns,
+    /* the capture span: the wall-clock span the segment was open (a live sensor's, packets or
+     * not), else that of its packets (a --read replay, a salvaged segment) */
+    uint64_t span_from = m.span_from_ns ? m.span_from_ns : m.first_ns;
+    uint64_t span_to = m.span_from_ns ? m.span_to_ns : m.last_ns;
+    const uint64_t values[] = { m.kernel_drops, m.if_drops, m.spool_drops, spool_bytes, span_from, span_to,
                                 m.packets };
     char auth[4200];
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", o->token);

@@ -107,6 +107,17 @@ out:
     return rc;
 }
 
+void ds_config_clear_darknets(ds_config *c, const char *sensor)
+{
+    for (size_t i = 0; i < c->nsensors; i++) {
+        if (strcmp(c->sensors[i].name, sensor) == 0) {
+            free(c->sensors[i].prefixes);
+            c->sensors[i].prefixes = NULL;
+            c->sensors[i].nprefixes = 0;
+        }
+    }
+}
+
 struct load_ctx {
     ds_config *c;
     ds_err *err;

@@ -64,6 +64,9 @@ void ds_config_init(ds_config *c);               /* defaults */
 ds_rc ds_config_load(ds_config *c, const char *path, ds_err *err);   /* merge a file */
 /* Add a sensor, or add prefixes to an existing one, from "CIDR[, CIDR...]". */
 ds_rc ds_config_add_darknet(ds_config *c, const char *sensor, const char *cidrs, ds_err *err);
+/* Forget the prefixes of sensor NAME (its other settings stay): for prefixes given on a command
+ * line that replace the configured ones.  No-op for an unknown sensor. */
+void ds_config_clear_darknets(ds_config *c, const char *sensor);
 void ds_config_free(ds_config *c);
 
 #endif

@@ -69,6 +69,9 @@ EOF
 # The namespaces $NA and $NB (made by the caller, which deletes them in its EXIT trap) joined by a
 # veth pair: vA (192.0.2.1) in A, the sender's side, and vB (192.0.2.2) in B, the sensor's; IPv6
 # off, 198.51.100.0/24 routed from A to B, and B forwarding nothing, so nothing leaves the pair.
+# vA computes its checksums itself (transmit checksum offload off), as packets off the wire have
+# them: with offload, A's kernel leaves only the pseudo-header sum in TCP segments, and the sensor's
+# SYN responder refuses those as a real stack refuses a bad checksum (src/core/synjudge.c).
 # A and B run a command in each.
 A() { ip netns exec "$NA" "$@"; }
 B() { ip netns exec "$NB" "$@"; }
@@ -79,6 +82,13 @@ netns_veth_pair() {
         ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
         ip netns exec "$ns" ip link set lo up
     done
+    # ETHTOOL_STXCSUM (0x17) through SIOCETHTOOL (0x8946): `ethtool -K vA tx off`, without ethtool
+    A python3 -c '
+import ctypes, fcntl, socket, struct
+sk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+ev = ctypes.create_string_buffer(struct.pack("II", 0x17, 0), 8)
+fcntl.ioctl(sk.fileno(), 0x8946, struct.pack("16sP16x", b"vA", ctypes.addressof(ev)))' ||
+        fail "cannot turn off transmit checksum offload on vA"
     A ip addr add 192.0.2.1/30 dev vA; A ip link set vA up
     B ip addr add 192.0.2.2/30 dev vB; B ip link set vB up
     A ip route add 198.51.100.0/24 via 192.0.2.2

@@ -1,5 +1,6 @@
 /* test_spool.c: the sensor's spool without a network: segment writing, rotation by size, sequence
- * numbers surviving a restart, salvage of a segment cut by a crash, the spool cap, the BPF text,
+ * numbers surviving a restart, salvage of a segment cut by a crash, the spool cap, quiet intervals
+ * shipped as segments without packets (continuous mode), the BPF text,
  * the upload hash format, and the SYN-ACK the responder builds. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -204,6 +205,102 @@ static void test_spool_full(void **state)
     assert_true(shipped > 0 && shipped <= dropped);
 }
 
+static void seg_hash(uint64_t seq, char hex[33])
+{
+    char path[400];
+    uint64_t size;
+    ds_err err = { 0 };
+    snprintf(path, sizeof path, "%s/seg-%llu.pcap.zst", g_dir, (unsigned long long)seq);
+    assert_int_equal(ds_file_xxh128_hex(path, hex, &size, &err), DS_OK);
+}
+
+/* Issue #21: a live (continuous) spool ends every interval as a segment, packets or not, when
+ * ds_spool_tick() sees its deadline pass; the spans of consecutive segments meet; two segments
+ * without packets differ in their bytes (the collector refuses bytes it already stored); a
+ * --read (non-continuous) spool opens nothing on its own. */
+static void test_quiet_segments(void **state)
+{
+    ds_spool_opts o;
+    ds_spool_opts_default(&o);
+    o.dir = g_dir;
+    o.rotate_ns = 3600ULL * 1000000000ULL;
+    ds_spool *s;
+    ds_err err = { 0 };
+    uint8_t f[64];
+    const uint64_t later = ds_now_ns() + 7200ULL * 1000000000ULL;   /* past any deadline set now */
+    assert_int_equal(ds_spool_open(&s, &o, &err), DS_OK);
+    assert_int_equal(ds_spool_tick(s, ds_now_ns(), &err), DS_OK);
+    assert_int_equal(ds_spool_current_seq(s), 0);                  /* not continuous: nothing opens */
+    assert_int_equal(ds_spool_close(s, &err), DS_OK);
+
+    o.continuous = 1;
+    assert_int_equal(ds_spool_open(&s, &o, &err), DS_OK);
+    assert_int_equal(ds_spool_tick(s, ds_now_ns(), &err), DS_OK);
+    assert_int_equal(ds_spool_current_seq(s), 1);                  /* open before any packet */
+    uint64_t t0 = ds_now_ns();
+    for (uint32_t i = 0; i < 3; i++)
+        assert_int_equal(ds_spool_write(s, t0 + i, f, (uint32_t)make_frame(f, i), 60, &err), DS_OK);
+    for (uint64_t seq = 1; seq <= 3; seq++) {                      /* three intervals end by the clock */
+        assert_int_equal(ds_spool_tick(s, later, &err), DS_OK);
+        assert_int_equal(ds_spool_current_seq(s), seq + 1);
+    }
+    assert_int_equal(ds_spool_close(s, &err), DS_OK);              /* the fourth at the stop */
+    uint64_t nsegs, maxseq;
+    assert_int_equal(count_spool(&nsegs, &maxseq), 3);             /* the reader takes empty segments */
+    assert_int_equal(nsegs, 4);
+    ds_seg_meta m[5];
+    for (uint64_t q = 1; q <= 4; q++) {
+        assert_int_equal(ds_seg_meta_read(g_dir, q, &m[q], &err), DS_OK);
+        assert_int_equal(m[q].packets, q == 1 ? 3 : 0);
+        assert_true(m[q].span_from_ns > 0 && m[q].span_to_ns >= m[q].span_from_ns);
+        if (q > 1)
+            assert_int_equal(m[q].span_from_ns, m[q - 1].span_to_ns);   /* the spans meet */
+    }
+    assert_true(m[1].span_from_ns <= t0 && m[1].span_to_ns >= t0 + 2);
+    char h2[33], h3[33];
+    seg_hash(2, h2);
+    seg_hash(3, h3);
+    assert_string_not_equal(h2, h3);
+}
+
+/* A continuous segment that meets a full spool ends its span at the first packet not written, and
+ * no segment opens until the uploader made room; the next one does not claim the gap. */
+static void test_quiet_spool_full(void **state)
+{
+    ds_spool_opts o;
+    ds_spool_opts_default(&o);
+    o.dir = g_dir;
+    o.rotate_ns = 3600ULL * 1000000000ULL;
+    o.max_bytes = 8192;
+    o.continuous = 1;
+    ds_spool *s;
+    ds_err err = { 0 };
+    uint8_t f[64];
+    assert_int_equal(ds_spool_open(&s, &o, &err), DS_OK);
+    uint64_t t0 = ds_now_ns(), first_drop = 0;
+    for (uint32_t i = 0; i < 200000 && !first_drop; i++) {
+        assert_int_equal(ds_spool_write(s, t0 + i, f, (uint32_t)make_frame(f, i), 60, &err), DS_OK);
+        if (ds_spool_drops_total(s))
+            first_drop = t0 + i;
+    }
+    assert_true(first_drop > 0);
+    const uint64_t later = ds_now_ns() + 7200ULL * 1000000000ULL;
+    assert_int_equal(ds_spool_tick(s, later, &err), DS_OK);
+    assert_int_equal(ds_spool_current_seq(s), 0);                  /* full: nothing opens */
+    ds_seg_meta m;
+    assert_int_equal(ds_seg_meta_read(g_dir, 1, &m, &err), DS_OK);
+    assert_int_equal(m.span_to_ns, first_drop);
+    assert_int_equal(m.spool_drops, 1);                             /* and it carries the count */
+    ds_spool_released(s, UINT64_MAX);                               /* the uploader took it */
+    assert_int_equal(ds_spool_tick(s, later, &err), DS_OK);
+    assert_int_equal(ds_spool_current_seq(s), 2);
+    assert_int_equal(ds_spool_close(s, &err), DS_OK);
+    ds_seg_meta m2;
+    assert_int_equal(ds_seg_meta_read(g_dir, 2, &m2, &err), DS_OK);
+    assert_true(m2.span_from_ns > first_drop);
+    assert_int_equal(m2.spool_drops, 0);
+}
+
 static void test_bpf_and_hash(void **state)
 {
     ds_prefix p[2];
@@ -270,6 +367,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_salvage_after_flush, setup, teardown),
         cmocka_unit_test_setup_teardown(test_salvage_torn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spool_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quiet_segments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quiet_spool_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bpf_and_hash, setup, teardown),
         cmocka_unit_test(test_synack),
     };

@@ -9,8 +9,9 @@
  *   rank    every key, sorted as top.c ranks (more packets first, then the smaller key), cut at
  *           the limit;
  *   pass 2  the sets of the printed keys only, one vector per row, counted the same way.
- * A vector is made a set (sorted, repeats dropped) whenever it has doubled since it last was, so
- * it holds at most about twice the distinct sources of its row, not every day's copy of them.
+ * A vector keeps every day's copy of its sources (the decoded sets, each ascending: counting
+ * walks them together, srcset.h) until it passes 64 M values; then it is made a set (sorted,
+ * repeats dropped) whenever it has doubled, so it holds at most about twice its distinct sources.
  *
  * What matches today's path exactly, and why: the rollups hold, per (sensor, day, class, key),
  * the sum of the SRCSVC records' packets and the set of their sources; a query whose filters
@@ -75,7 +76,7 @@ static ds_rc acc_add(acc *a, const ds_rollup_entry *e, ds_err *err)
     ds_rc rc = ds_srcset_decode(e->set, e->set_len, e->n4, e->n6, &a->v, err);
     if (rc != DS_OK)
         return rc;
-    if (a->v.n4 + a->v.n6 > 2 * a->norm + 65536) {
+    if (a->v.n4 + a->v.n6 > 2 * a->norm + ((size_t)64 << 20)) {   /* past 256 MB: a set again */
         if (ds_srcvec_normalize(&a->v) != 0)
             return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
         a->norm = a->v.n4 + a->v.n6;

@@ -10,6 +10,7 @@ void ds_srcvec_free(ds_srcvec *s)
 {
     free(s->v4);
     free(s->v6);
+    free(s->runs);
     memset(s, 0, sizeof *s);
 }
 
@@ -33,6 +34,8 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 
 int ds_srcvec_add(ds_srcvec *s, uint64_t key)
 {
+    s->mixed = 1;
+    s->sorted = 0;
     if (key <= UINT32_MAX) {
         if (s->n4 == s->cap4 && grow((void **)&s->v4, &s->cap4, s->n4 + 1, sizeof *s->v4) != 0)
             return -1;
@@ -80,6 +83,8 @@ static int cmp64(const void *a, const void *b)
 
 int ds_srcvec_normalize(ds_srcvec *s)
 {
+    if (s->sorted)
+        return 0;
     if (s->n4 > 1) {
         if (s->n4 < 64) {   /* insertion sort: no buffer */
             for (size_t i = 1; i < s->n4; i++) {
@@ -110,7 +115,65 @@ int ds_srcvec_normalize(ds_srcvec *s)
                 s->v6[k++] = s->v6[i];
         s->n6 = k;
     }
+    s->sorted = 1;
+    s->mixed = 1;   /* one sorted array now, not runs */
+    s->nruns = 0;
     return 0;
+}
+
+/* Distinct values of the runs of v4: for each /16 (high 16 bits) in turn, every run's values in
+ * it (each run ascends, so they are the next ones) marked in a bitmap of the low 16 bits, counted
+ * as they are new, then the bitmap's words cleared again.  Reads each value twice, in order,
+ * where a sort would scatter it three times. */
+static int64_t runs_distinct(const ds_srcvec *s)
+{
+    size_t nr = s->nruns;
+    size_t *pos = malloc(2 * nr * sizeof *pos);
+    if (!pos)
+        return -1;
+    size_t *next = pos + nr;
+    for (size_t r = 0; r < nr; r++)
+        pos[r] = r ? s->runs[r - 1] : 0;
+    uint64_t bm[1024] = { 0 };
+    int64_t count = 0;
+    const uint32_t *v = s->v4;
+    for (uint32_t h = 0; h < 65536; h++) {
+        for (size_t r = 0; r < nr; r++) {
+            size_t p = pos[r], end = s->runs[r];
+            for (; p < end && v[p] >> 16 == h; p++) {
+                uint32_t lo = v[p] & 0xffff;
+                uint64_t bit = (uint64_t)1 << (lo & 63);
+                count += !(bm[lo >> 6] & bit);
+                bm[lo >> 6] |= bit;
+            }
+            next[r] = p;
+        }
+        for (size_t r = 0; r < nr; r++) {
+            for (size_t p = pos[r]; p < next[r]; p++)
+                bm[(v[p] & 0xffff) >> 6] = 0;
+            pos[r] = next[r];
+        }
+    }
+    free(pos);
+    return count;
+}
+
+int64_t ds_srcvec_distinct(ds_srcvec *s)
+{
+    if (!s->sorted && !s->mixed && s->nruns >= 2 && s->n4 >= 65536) {
+        int64_t c4 = runs_distinct(s);
+        if (c4 < 0)
+            return -1;
+        size_t n4 = s->n4;
+        s->n4 = 0;   /* the IPv6 keys alone through normalize */
+        s->sorted = 0;
+        int rc = ds_srcvec_normalize(s);
+        s->n4 = n4;
+        s->sorted = 0;
+        s->mixed = 1;
+        return rc != 0 ? -1 : c4 + (int64_t)s->n6;
+    }
+    return ds_srcvec_normalize(s) != 0 ? -1 : (int64_t)(s->n4 + s->n6);
 }
 
 static inline size_t varint_len(uint64_t v)
@@ -216,6 +279,14 @@ ds_rc ds_srcset_decode(const uint8_t *p, size_t len, uint32_t n4, uint32_t n6, d
     }
     if (p != end)
         return ds_fail(err, DS_EFORMAT, "source set: %zu bytes left over after %u + %u sources", (size_t)(end - p), n4, n6);
+    if (n4 && !out->mixed) {   /* a new run; without room for it the vector is just mixed */
+        if (grow((void **)&out->runs, &out->capruns, out->nruns + 1, sizeof *out->runs) == 0)
+            out->runs[out->nruns++] = out->n4 + n4;
+        else
+            out->mixed = 1;
+    }
+    if (n4 || n6)
+        out->sorted = 0;
     out->n4 += n4;
     out->n6 += n6;
     return DS_OK;

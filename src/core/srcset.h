@@ -30,19 +30,23 @@ typedef struct ds_srcvec {
     uint32_t *v4;
     uint64_t *v6;
     size_t n4, cap4, n6, cap6;
+    /* v4 as decoded: runs of strictly ascending values (one per set decoded), run i ending at
+     * runs[i]; `mixed` when values came otherwise (ds_srcvec_add), `sorted` once normalized */
+    size_t *runs;
+    size_t nruns, capruns;
+    int mixed, sorted;
 } ds_srcvec;
 
 void ds_srcvec_free(ds_srcvec *s);
-static inline void ds_srcvec_clear(ds_srcvec *s) { s->n4 = s->n6 = 0; }
+static inline void ds_srcvec_clear(ds_srcvec *s) { s->n4 = s->n6 = s->nruns = 0; s->mixed = s->sorted = 0; }
 /* Add one key (repeats allowed); -1 out of memory. */
 int ds_srcvec_add(ds_srcvec *s, uint64_t key);
 /* Sort both arrays and drop repeats; -1 out of memory (the set is then unchanged). */
 int ds_srcvec_normalize(ds_srcvec *s);
-/* Distinct keys: normalizes; -1 out of memory. */
-static inline int64_t ds_srcvec_distinct(ds_srcvec *s)
-{
-    return ds_srcvec_normalize(s) != 0 ? -1 : (int64_t)(s->n4 + s->n6);
-}
+/* Distinct keys; -1 out of memory.  A large union of decoded sets is counted without sorting:
+ * its runs are walked together one /16 at a time, the low 16 bits marked in an 8 KiB bitmap;
+ * anything else is normalized. */
+int64_t ds_srcvec_distinct(ds_srcvec *s);
 
 /* Bytes ds_srcset_encode writes for a normalized set. */
 size_t ds_srcset_encoded_size(const ds_srcvec *s);

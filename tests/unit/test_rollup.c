@@ -95,6 +95,41 @@ static void test_roundtrip(void **state)
     ds_srcvec_free(&back);
 }
 
+/* A union of decoded sets large enough to be counted run by run (srcset.c runs_distinct) counts
+ * what sorting counts. */
+static void test_union_of_runs(void **state)
+{
+    (void)state;
+    ds_srcvec u = { 0 }, ref = { 0 };
+    ds_err err = { 0 };
+    uint64_t x = 777;
+    for (int day = 0; day < 12; day++) {
+        ds_srcvec d = { 0 };
+        for (int i = 0; i < 20000; i++) {   /* overlapping days: values from a range of 150,000 */
+            uint64_t k = (rng(&x) % 150000) * 28631;
+            assert_int_equal(ds_srcvec_add(&d, k), 0);
+            assert_int_equal(ds_srcvec_add(&ref, k), 0);
+        }
+        assert_int_equal(ds_srcvec_add(&d, (1ULL << 63) + (uint64_t)day % 3), 0);   /* IPv6 too */
+        assert_int_equal(ds_srcvec_add(&ref, (1ULL << 63) + (uint64_t)day % 3), 0);
+        assert_int_equal(ds_srcvec_normalize(&d), 0);
+        size_t len = ds_srcset_encoded_size(&d);
+        uint8_t *b = malloc(len);
+        assert_non_null(b);
+        ds_srcset_encode(&d, b);
+        assert_int_equal(ds_srcset_decode(b, len, (uint32_t)d.n4, (uint32_t)d.n6, &u, &err), DS_OK);
+        free(b);
+        ds_srcvec_free(&d);
+    }
+    assert_int_equal(u.nruns, 12);
+    assert_false(u.mixed);
+    int64_t want = ds_srcvec_distinct(&ref);
+    assert_true(want > 65536);
+    assert_int_equal(ds_srcvec_distinct(&u), want);
+    ds_srcvec_free(&u);
+    ds_srcvec_free(&ref);
+}
+
 static ds_rc dec(const uint8_t *p, size_t len, uint32_t n4, uint32_t n6, ds_err *err)
 {
     ds_srcvec v = { 0 };
@@ -304,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_damaged_sets),
+        cmocka_unit_test(test_union_of_runs),
         cmocka_unit_test(test_chunk_roundtrip),
         cmocka_unit_test(test_damaged_chunks),
     };

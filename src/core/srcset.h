@@ -3,8 +3,8 @@
  * In memory a set is a growable pair of arrays, IPv4 keys (the address, at most UINT32_MAX) in
  * one and IPv6 keys (bit 63 set: a 63-bit hash of the address) in the other, which may hold
  * repeats until ds_srcvec_normalize sorts them and drops the repeats.  A union of many sets is
- * therefore "append them all, then normalize" (a radix sort: linear in the values), and a distinct
- * count the length of the result.
+ * therefore "append them all", and its distinct count either the length once normalized (a radix
+ * sort) or, for decoded sets, a walk over their ascending runs together (ds_srcvec_distinct).
  *
  * Encoded (the rollup chunks' source sets, docs/store.md "Rollups"): the IPv4 keys ascending as
  * LEB128 varints of their differences (the first from 0), then the IPv6 keys the same way (the
@@ -16,8 +16,8 @@
  * space, a few per /16, so a roaring bitmap is nearly all container overhead (3.7-7.7 bytes a
  * source against 2-3 here) and unions of its array containers are slow: uniting 30 daily sets of
  * 130,000 random IPv4 sources took 1.4 s with Debian 12's libroaring 0.2.66 (deserialize +
- * lazy_or_inplace; 2.1 s with or_many) where appending them and radix-sorting takes 0.06 s
- * (bench/README.md, 2023 rollups entry).
+ * lazy_or_inplace; 2.1 s with or_many) against 0.23 s for even a plain pairwise merge of sorted
+ * arrays (bench/README.md, the rollups entry of issue #22).
  */
 #ifndef DS_SRCSET_H
 #define DS_SRCSET_H

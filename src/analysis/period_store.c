@@ -384,6 +384,15 @@ static ds_rc pv_day_span(ds_store *s, int32_t *first, int32_t *last, ds_err *err
     return u->ops->day_span(u, first, last, err);
 }
 
+static ds_rc pv_chunks_lacking(ds_store *s, int have, int need, int64_t sensor_id, int32_t from, int32_t to,
+                               ds_sensor_day **rows, size_t *n, ds_err *err)
+{
+    UNDER_OR_FAIL(s, err);
+    if (!u->ops->chunks_lacking)
+        return ds_fail(err, DS_EINVAL, "store %s cannot tell which days have rollups", u->ops->name);
+    return u->ops->chunks_lacking(u, have, need, sensor_id, from, to, rows, n, err);
+}
+
 static ds_rc pv_sensors(ds_store *s, ds_sensor_info **rows, size_t *n, ds_err *err)
 {
     UNDER_OR_FAIL(s, err);
@@ -498,6 +507,7 @@ static const ds_store_ops period_ops = {
     .coverage_span = pv_coverage_span,
     .coverage_scan = pv_coverage_scan,
     .day_span = pv_day_span,
+    .chunks_lacking = pv_chunks_lacking,
     .sensors = pv_sensors,
     .sensor_stats = pv_sensor_stats,
     .segment_get = pv_segment_get,

@@ -1,5 +1,9 @@
 /* top.c: see top.h.
  *
+ * Ports, countries and ASNs are answered from the rollups when they can be (top_rollup.c: the
+ * filters are a sensor, a class or the ranked dimension's own values, and every day of the period
+ * has them); what follows is the path over the SRCSVC records, for every other query and store.
+ *
  * One read of the period's SRCSVC chunks, split by days between threads (one per CPU, at most
  * TOP_MAX_THREADS; corsaro3's shape: partial state per thread, then a merge), each thread with
  * its own store connection because SQLite connections are not shared across threads.
@@ -47,6 +51,7 @@
 #include "core/hash.h"
 #include "analysis/filter.h"
 #include "analysis/sets.h"
+#include "analysis/top_rollup.h"
 
 #define TOP_MAX_THREADS 4
 
@@ -1038,6 +1043,14 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
     size_t nsensors = 0, n = 1;
     ds_filter filter;
 
+    /* ports, countries, ASNs: from the rollups when they answer the query (top_rollup.h) */
+    const char *no_rollup = getenv("DS_TOP_NO_ROLLUP");
+    if (q->dim != DS_TOP_SOURCES && !(no_rollup && *no_rollup && strcmp(no_rollup, "0") != 0)) {
+        int done = 0;
+        rc = ds_top_rollup_run(st, q, res, &done, err);
+        if (rc != DS_OK || done)
+            return rc;
+    }
     memset(res, 0, sizeof *res);
     init_filter(&filter, q);
     int filter_on = q->cls >= 0 || q->nports || q->ncountries || q->nasns || q->exclude || q->only || q->tools;

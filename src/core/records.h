@@ -66,7 +66,13 @@ typedef enum ds_chunk_kind {
     DS_CHUNK_ATTACKS = 5,
     DS_CHUNK_SCANS = 6,
     DS_CHUNK_FLOODS = 7,
-    DS_CHUNK__END = 8,   /* one past the last kind */
+    DS_CHUNK__END = 8,   /* one past the last kind of fixed-size records (the ones core/agg.c writes) */
+    /* Rollups (core/rollup.h): not records but one encoded table per chunk, written at commit
+     * from the file's SRCSVC records; stored with a "record" size of 1 byte, nrec = bytes. */
+    DS_CHUNK_ROLLUP_SERVICE = 32,
+    DS_CHUNK_ROLLUP_COUNTRY = 33,
+    DS_CHUNK_ROLLUP_ASN = 34,
+    DS_CHUNK_ROLLUP_ALL = 35,
 } ds_chunk_kind;
 
 enum { DS_REC_HOURLY = 16, DS_REC_SRCSVC = 28, DS_REC_SOURCES = 56, DS_REC_DSTMAP = 72, DS_REC_ATTACK = 80,

@@ -8,7 +8,7 @@
  *                     a stored copy cut short that this file continues becomes the `prior`);
  *   ingest_cover_isb  the coverage span from pcapng interface statistics, when they fit;
  *   ingest_commit     one transaction: the file's row, sensors, chunks (each thread's own),
- *                     coverage rows (store.h ds_coverage_row), counts, the supersede of the
+ *                     the rollups built from its SRCSVC chunks (ingest/rollup.h), coverage rows (store.h ds_coverage_row), counts, the supersede of the
  *                     prior, COMMIT.  Anything failing rolls back: the store is as it was.
  */
 #include <stdio.h>
@@ -16,18 +16,25 @@
 #include <string.h>
 
 #include "ingest/ingest_int.h"
+#include "ingest/rollup.h"
 #include "ingest/tsguard.h"
 
 typedef struct commit_ctx {
     ds_store *store;
     int64_t file_id;
     int64_t *sensor_ids;
+    ingest_rollups *rollups;  /* NULL: none written (ds_ingest_opts.no_rollup) */
 } commit_ctx;
 
 static ds_rc sink_chunk(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, const uint8_t *frame, size_t framelen,
                         size_t nrec, ds_err *err)
 {
     commit_ctx *c = ctx;
+    if (kind == DS_CHUNK_SRCSVC && c->rollups) {
+        ds_rc rc = ingest_rollups_feed(c->rollups, sensor, day, frame, framelen, nrec, err);
+        if (rc != DS_OK)
+            return rc;
+    }
     return c->store->ops->put_chunk_zstd(c->store, c->file_id, c->sensor_ids[sensor], day, kind, frame, framelen,
                                          nrec, err);
 }
@@ -136,10 +143,12 @@ ds_rc ingest_commit(ds_ingest *in, const ingest_parts *p, const ds_file_meta *fm
     const ds_config *cfg = in->o.cfg;
     const ds_store_ops *ops = store->ops;
     ds_rc rc;
-    commit_ctx c = { store, 0, calloc(cfg->nsensors, sizeof(int64_t)) };
+    commit_ctx c = { store, 0, calloc(cfg->nsensors, sizeof(int64_t)), NULL };
     char tz[128];
-    if (!c.sensor_ids)
+    if (!c.sensor_ids || (!in->o.no_rollup && !(c.rollups = ingest_rollups_new()))) {
+        free(c.sensor_ids);
         return ds_fail(err, DS_ENOMEM, "out of memory");
+    }
     if ((rc = ops->begin(store, fm, &c.file_id, err)) != DS_OK)
         goto out_free;
     rc = ops->meta_get(store, "timezone", tz, sizeof tz, err);
@@ -169,6 +178,8 @@ ds_rc ingest_commit(ds_ingest *in, const ingest_parts *p, const ds_file_meta *fm
     for (int i = 0; i < p->n; i++)
         if ((rc = ds_agg_emit_zstd(p->aggs[i], sink_chunk, &c, err)) != DS_OK)
             goto out;
+    if (c.rollups && (rc = ingest_rollups_put(c.rollups, store, c.file_id, c.sensor_ids, err)) != DS_OK)
+        goto out;
     if ((rc = put_coverage(in, store, &c, p, err)) != DS_OK)
         goto out;
     for (int s = -1; s < (int)cfg->nsensors; s++) {
@@ -201,6 +212,7 @@ out:
     if (rc != DS_OK)
         ops->rollback(store);
 out_free:
+    ingest_rollups_free(c.rollups);
     free(c.sensor_ids);
     return rc;
 }

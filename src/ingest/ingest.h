@@ -28,6 +28,8 @@ typedef struct ds_ingest_opts {
     int strict;                 /* refuse a capture cut short (DS_ETRUNC) instead of committing it */
     int progress;               /* progress line on stderr when it is a TTY */
     int no_detect;              /* no per-packet detectors (core/agg.h ds_agg_conf.no_detect) */
+    int no_rollup;              /* no rollup chunks (core/rollup.h): a store as darkscope wrote before
+                                   them (tests of the fallback: DS_INGEST_NO_ROLLUP=1) */
     int64_t now_s;              /* the time of the ingest for the timestamp check (ingest/tsguard.h), in
                                    seconds since the epoch; 0: the clock, read once per file */
     const char *store_path;     /* opened (created) at the first commit, not before */

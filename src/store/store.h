@@ -173,6 +173,8 @@ typedef struct ds_coverage_row {
 /* Receives each coverage row of a scan; the row is valid only during the call. */
 typedef ds_rc (*ds_coverage_fn)(void *ctx, const ds_coverage_row *row, ds_err *err);
 
+typedef struct ds_sensor_day { int64_t sensor_id; int32_t day; } ds_sensor_day;
+
 /* Receives each stored chunk in a scan: the records are valid only during the call. */
 typedef ds_rc (*ds_scan_fn)(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec,
                             ds_err *err);
@@ -224,6 +226,12 @@ typedef struct ds_store_ops {
     /* Chunks of `kind` for days [from, to], of one sensor (sensor_id > 0) or all (0). */
     ds_rc (*scan)(ds_store *s, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn,
                   void *ctx, ds_err *err);
+    /* The (sensor, day)s of [from, to], of one sensor (sensor_id > 0) or all, on which some file
+     * has a chunk of kind `have` but none of kind `need`: where a file written before rollups
+     * existed (core/rollup.h) has SRCSVC records and no rollup.  *rows (the caller frees) by
+     * sensor then day.  NULL in a backend that cannot tell: readers then take every day as such. */
+    ds_rc (*chunks_lacking)(ds_store *s, int have, int need, int64_t sensor_id, int32_t from, int32_t to,
+                            ds_sensor_day **rows, size_t *n, ds_err *err);
     /* The first and last day holding data (DS_ENOTFOUND when the store is empty). */
     ds_rc (*day_span)(ds_store *s, int32_t *first, int32_t *last, ds_err *err);
     /* Every coverage row whose span overlaps [from_ns, to_ns], by sensor then first_ns. */

@@ -1032,6 +1032,51 @@ static ds_rc sq_coverage_scan(ds_store *base, uint64_t from_ns, uint64_t to_ns, 
     return ds_sqlite_coverage_scan(s->db, db_name(s), from_ns, to_ns, fn, ctx, err);
 }
 
+static void *row_append(void **rows, size_t *n, size_t *cap, size_t size);
+
+static ds_rc sq_chunks_lacking(ds_store *base, int have, int need, int64_t sensor_id, int32_t from, int32_t to,
+                               ds_sensor_day **rows, size_t *n, ds_err *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *q = NULL;
+    ds_rc rc = DS_OK;
+    size_t cap = 0;
+    *rows = NULL;
+    *n = 0;
+    /* the inner probe walks the (kind, day, sensor_id) index: one file's few chunks of that key */
+    const char *sql =
+        "SELECT DISTINCT a.sensor_id, a.day FROM chunks a WHERE a.kind=?1 AND a.day BETWEEN ?3 AND ?4"
+        " AND (?5 = 0 OR a.sensor_id=?5) AND NOT EXISTS (SELECT 1 FROM chunks b WHERE b.kind=?2 AND b.day=a.day"
+        " AND b.sensor_id=a.sensor_id AND b.file_id=a.file_id) ORDER BY a.sensor_id, a.day";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, "chunks lacking");
+    sqlite3_bind_int(q, 1, have);
+    sqlite3_bind_int(q, 2, need);
+    sqlite3_bind_int(q, 3, from);
+    sqlite3_bind_int(q, 4, to);
+    sqlite3_bind_int64(q, 5, sensor_id > 0 ? sensor_id : 0);
+    int st;
+    while ((st = sqlite3_step(q)) == SQLITE_ROW) {
+        ds_sensor_day *r = row_append((void **)rows, n, &cap, sizeof *r);
+        if (!r) {
+            rc = ds_fail(err, DS_ENOMEM, "out of memory");
+            goto out;
+        }
+        r->sensor_id = sqlite3_column_int64(q, 0);
+        r->day = sqlite3_column_int(q, 1);
+    }
+    if (st != SQLITE_DONE)
+        rc = db_fail(s, err, "chunks lacking");
+out:
+    sqlite3_finalize(q);
+    if (rc != DS_OK) {
+        free(*rows);
+        *rows = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
 static ds_rc sq_day_span(ds_store *base, int32_t *first, int32_t *last, ds_err *err)
 {
     sqlite_store *s = (sqlite_store *)base;
@@ -1640,6 +1685,7 @@ const ds_store_ops ds_store_sqlite = {
     .coverage_span = sq_coverage_span,
     .coverage_scan = sq_coverage_scan,
     .day_span = sq_day_span,
+    .chunks_lacking = sq_chunks_lacking,
     .sensors = sq_sensors,
     .sensor_stats = sq_sensor_stats,
     .segment_get = sq_segment_get,

@@ -1,0 +1,326 @@
+/* top_rollup.c: see top_rollup.h.
+ *
+ * Two passes over the rollup chunks of the ranked dimension (core/rollup.h), the second served
+ * from the store's read cache:
+ *   pass 1  packets per key (the entries' counters only: no source set is decoded), and the
+ *           period's distinct total: the ALL chunks' sets of the selected classes (or, with a
+ *           filter on the dimension's values, the sets of the matching keys), appended into one
+ *           vector and counted by sorting (core/srcset.h);
+ *   rank    every key, sorted as top.c ranks (more packets first, then the smaller key), cut at
+ *           the limit;
+ *   pass 2  the sets of the printed keys only, one vector per row, counted the same way.
+ * A vector keeps every day's copy of its sources (the decoded sets, each ascending: counting
+ * walks them together, srcset.h) until it passes 64 M values; then it is made a set (sorted,
+ * repeats dropped) whenever it has doubled, so it holds at most about twice its distinct sources.
+ *
+ * What matches today's path exactly, and why: the rollups hold, per (sensor, day, class, key),
+ * the sum of the SRCSVC records' packets and the set of their sources; a query whose filters
+ * are a sensor, a class and values of the ranked dimension selects whole entries, so its sums
+ * and unions are those of the same records.  Anything else is not answerable from them, and
+ * neither is a period with a (sensor, day) whose file has no rollups (written by an older
+ * darkscope): the query then goes to top.c's SRCSVC path whole (not day by day: the two paths'
+ * source sets would have to be united).
+ */
+#include "analysis/top_rollup.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hash.h"
+#include "core/records.h"
+#include "core/rollup.h"
+#include "core/srcset.h"
+
+/* key -> value, open addressing; keys stored + 1 so that 0 marks an empty slot (ASN 0, the
+ * unknown country's key are real keys) */
+typedef struct kslot { uint64_t k1, v; } kslot;
+typedef struct ktab { kslot *e; size_t cap, n; } ktab;
+
+static uint64_t *ktab_get(ktab *t, uint64_t key, int create)
+{
+    if (create && (t->n + 1) * 2 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 256;
+        kslot *e = calloc(cap, sizeof *e);
+        if (!e)
+            return NULL;
+        for (size_t i = 0; i < t->cap; i++) {
+            if (!t->e[i].k1)
+                continue;
+            size_t j = (size_t)ds_mix64(t->e[i].k1) & (cap - 1);
+            while (e[j].k1)
+                j = (j + 1) & (cap - 1);
+            e[j] = t->e[i];
+        }
+        free(t->e);
+        t->e = e;
+        t->cap = cap;
+    }
+    if (!t->cap)
+        return NULL;
+    size_t m = t->cap - 1, j = (size_t)ds_mix64(key + 1) & m;
+    for (; t->e[j].k1; j = (j + 1) & m)
+        if (t->e[j].k1 == key + 1)
+            return &t->e[j].v;
+    if (!create)
+        return NULL;
+    t->e[j].k1 = key + 1;
+    t->n++;
+    return &t->e[j].v;
+}
+
+/* a source vector that is made a set whenever it has doubled */
+typedef struct acc { ds_srcvec v; size_t norm; } acc;
+
+static ds_rc acc_add(acc *a, const ds_rollup_entry *e, ds_err *err)
+{
+    ds_rc rc = ds_srcset_decode(e->set, e->set_len, e->n4, e->n6, &a->v, err);
+    if (rc != DS_OK)
+        return rc;
+    if (a->v.n4 + a->v.n6 > 2 * a->norm + ((size_t)64 << 20)) {   /* past 256 MB: a set again */
+        if (ds_srcvec_normalize(&a->v) != 0)
+            return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
+        a->norm = a->v.n4 + a->v.n6;
+    }
+    return DS_OK;
+}
+
+typedef struct rq {
+    const ds_top_query *q;
+    int kind;                 /* the ranked dimension's chunk kind */
+    int pass;                 /* 1 or 2 */
+    ktab sums;                /* pass 1: key -> packets */
+    uint64_t total_packets;
+    acc total;                /* pass 1: sources of the selected entries (or ALL) */
+    int total_from_keys;      /* 1: a filter on the dimension's values; total from its keys' sets */
+    ktab rows;                /* pass 2: printed key -> row index */
+    acc *per_row;
+} rq;
+
+static uint64_t dim_key_filter(const ds_top_query *q, size_t i)
+{
+    switch (q->dim) {
+    case DS_TOP_PORTS: return q->ports[i];
+    case DS_TOP_COUNTRIES: return q->countries[i];
+    case DS_TOP_ASNS: return q->asns[i];
+    case DS_TOP_SOURCES: break;
+    }
+    return 0;
+}
+
+static size_t dim_nfilters(const ds_top_query *q)
+{
+    return q->dim == DS_TOP_PORTS ? q->nports : q->dim == DS_TOP_COUNTRIES ? q->ncountries : q->nasns;
+}
+
+static int entry_selected(const rq *r, const ds_rollup_entry *e)
+{
+    if (r->q->cls >= 0 && e->cls != r->q->cls)
+        return 0;
+    size_t nf = dim_nfilters(r->q);
+    if (!nf)
+        return 1;
+    for (size_t i = 0; i < nf; i++)
+        if (dim_key_filter(r->q, i) == e->key)
+            return 1;
+    return 0;
+}
+
+static ds_rc on_chunk(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    rq *r = ctx;
+    ds_rollup_view v;
+    ds_rc rc = ds_rollup_open(data, nrec, r->kind, &v, err);
+    if (rc != DS_OK)
+        return rc;
+    for (uint32_t i = 0; i < v.n; i++) {
+        ds_rollup_entry e;
+        ds_rollup_get(&v, i, &e);
+        if (!entry_selected(r, &e))
+            continue;
+        if (r->pass == 1) {
+            uint64_t *s = ktab_get(&r->sums, e.key, 1);
+            if (!s)
+                return ds_fail(err, DS_ENOMEM, "out of memory");
+            *s += e.packets;
+            r->total_packets += e.packets;
+            if (r->total_from_keys && (rc = acc_add(&r->total, &e, err)) != DS_OK)
+                return rc;
+        } else {
+            const uint64_t *row = ktab_get(&r->rows, e.key, 0);
+            if (row && (rc = acc_add(&r->per_row[*row], &e, err)) != DS_OK)
+                return rc;
+        }
+    }
+    return DS_OK;
+}
+
+/* the ALL chunks: the period's sources of the selected classes */
+static ds_rc on_all(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    rq *r = ctx;
+    ds_rollup_view v;
+    ds_rc rc = ds_rollup_open(data, nrec, DS_CHUNK_ROLLUP_ALL, &v, err);
+    for (uint32_t i = 0; rc == DS_OK && i < v.n; i++) {
+        ds_rollup_entry e;
+        ds_rollup_get(&v, i, &e);
+        if (r->q->cls < 0 || e.cls == r->q->cls)
+            rc = acc_add(&r->total, &e, err);
+    }
+    return rc;
+}
+
+typedef struct cand { uint64_t key, packets; } cand;
+
+static int cand_cmp(const void *a, const void *b)   /* top.c's order: more packets, then the smaller key */
+{
+    const cand *x = a, *y = b;
+    if (x->packets != y->packets)
+        return x->packets > y->packets ? -1 : 1;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* Whether top.c's pass 1 lists a key that summed to 0 packets: its plain arrays (ports of TCP,
+ * UDP, ICMP types, every country) skip a zero slot, its hash table does not.  (SRCSVC records
+ * count at least one packet, so this is belt and braces.) */
+static int zero_listed(ds_top_dim dim, uint64_t key)
+{
+    if (dim == DS_TOP_COUNTRIES)
+        return 0;
+    if (dim != DS_TOP_PORTS)
+        return 1;
+    unsigned v = DS_SERVICE_VALUE((ds_service)key);
+    switch (DS_SERVICE_PROTO((ds_service)key)) {
+    case DS_PROTO_TCP: case DS_PROTO_UDP: return 0;
+    case DS_PROTO_ICMP: case DS_PROTO_ICMP6: return v >= 256;
+    default: return 1;
+    }
+}
+
+int ds_top_rollup_covers(const ds_top_query *q)
+{
+    switch (q->dim) {
+    case DS_TOP_PORTS: if (q->ncountries || q->nasns) return 0; break;
+    case DS_TOP_COUNTRIES: if (q->nports || q->nasns) return 0; break;
+    case DS_TOP_ASNS: if (q->nports || q->ncountries) return 0; break;
+    case DS_TOP_SOURCES: return 0;
+    }
+    return !q->exclude && !q->only && !q->tools;
+}
+
+/* 1 when every (sensor, day) of the query that has SRCSVC records has rollups of kind, 0 when
+ * not (or the store cannot tell) */
+static ds_rc have_rollups(ds_store *st, const ds_top_query *q, int kind, int *yes, ds_err *err)
+{
+    ds_sensor_day *rows = NULL;
+    size_t n = 0;
+    *yes = 0;
+    if (!st->ops->chunks_lacking)
+        return DS_OK;
+    ds_rc rc = st->ops->chunks_lacking(st, DS_CHUNK_SRCSVC, kind, q->sensor_id, q->from, q->to, &rows, &n, err);
+    free(rows);
+    *yes = rc == DS_OK && n == 0;
+    return rc;
+}
+
+ds_rc ds_top_rollup_run(ds_store *st, const ds_top_query *q, ds_top_result *res, int *done, ds_err *err)
+{
+    static const int KIND[] = { DS_CHUNK_ROLLUP_SERVICE, DS_CHUNK_ROLLUP_COUNTRY, DS_CHUNK_ROLLUP_ASN };
+    rq r;
+    cand *c = NULL;
+    ds_sensor_info *sensors = NULL;
+    size_t nsensors = 0, nc = 0, nper = 0;
+    int yes = 0;
+    ds_rc rc;
+
+    *done = 0;
+    memset(&r, 0, sizeof r);
+    if (!ds_top_rollup_covers(q) || q->to < q->from)
+        return DS_OK;
+    r.q = q;
+    r.kind = KIND[q->dim];
+    r.total_from_keys = dim_nfilters(q) > 0;
+    if ((rc = have_rollups(st, q, r.kind, &yes, err)) != DS_OK || !yes)
+        return rc;
+    if (!r.total_from_keys && ((rc = have_rollups(st, q, DS_CHUNK_ROLLUP_ALL, &yes, err)) != DS_OK || !yes))
+        return rc;
+
+    memset(res, 0, sizeof *res);
+    r.pass = 1;
+    if ((rc = st->ops->scan(st, r.kind, q->sensor_id, q->from, q->to, on_chunk, &r, err)) != DS_OK)
+        goto out;
+    if (!r.total_from_keys &&
+        (rc = st->ops->scan(st, DS_CHUNK_ROLLUP_ALL | DS_SCAN_NOFILL, q->sensor_id, q->from, q->to, on_all, &r, err)) != DS_OK)
+        goto out;
+    int64_t distinct = ds_srcvec_distinct(&r.total.v);
+    ds_srcvec_free(&r.total.v);
+    if (distinct < 0)
+        goto nomem;
+    res->total_sources = (uint64_t)distinct;
+    res->total_packets = r.total_packets;
+
+    /* rank */
+    if (!(c = malloc((r.sums.n ? r.sums.n : 1) * sizeof *c)))
+        goto nomem;
+    for (size_t i = 0; i < r.sums.cap; i++)
+        if (r.sums.e[i].k1 && (r.sums.e[i].v || zero_listed(q->dim, r.sums.e[i].k1 - 1)))
+            c[nc++] = (cand){ r.sums.e[i].k1 - 1, r.sums.e[i].v };
+    qsort(c, nc, sizeof *c, cand_cmp);
+    size_t limit = q->limit && q->limit < nc ? q->limit : nc;
+    if (!(res->rows = calloc(limit + 1, sizeof *res->rows)) || !(r.per_row = calloc(limit + 1, sizeof *r.per_row)))
+        goto nomem;
+    nper = limit + 1;
+    res->n = limit;
+    for (size_t i = 0; i < limit; i++) {
+        uint64_t *row = ktab_get(&r.rows, c[i].key, 1);
+        if (!row)
+            goto nomem;
+        *row = i;
+    }
+
+    /* pass 2: the printed rows' sources */
+    if (limit) {
+        r.pass = 2;
+        if ((rc = st->ops->scan(st, r.kind, q->sensor_id, q->from, q->to, on_chunk, &r, err)) != DS_OK)
+            goto out;
+    }
+
+    if ((rc = st->ops->sensors(st, &sensors, &nsensors, err)) != DS_OK)
+        goto out;
+    for (size_t i = 0; i < nsensors; i++)
+        if (!q->sensor_id || sensors[i].id == q->sensor_id)
+            res->addresses += sensors[i].v4_addresses;
+    int32_t days = q->to - q->from + 1;
+    res->days = days;
+    double denom = q->have_addr_days ? q->addr_days : (double)res->addresses * (double)days;
+    res->addr_days = denom;
+    uint64_t total = res->total_packets;
+    for (size_t i = 0; i < limit; i++) {
+        ds_top_row *t = &res->rows[i];
+        t->key = c[i].key;
+        t->packets = c[i].packets;
+        t->share = total ? (double)t->packets / (double)total : 0;
+        t->per_ip_per_day = denom > 0 ? (double)t->packets / denom : 0;
+        int64_t d = ds_srcvec_distinct(&r.per_row[i].v);
+        if (d < 0)
+            goto nomem;
+        t->sources = (uint64_t)d;
+        ds_srcvec_free(&r.per_row[i].v);
+    }
+    *done = 1;
+    rc = DS_OK;
+    goto out;
+nomem:
+    rc = ds_fail(err, DS_ENOMEM, "out of memory");
+out:
+    if (rc != DS_OK)
+        ds_top_result_free(res);
+    ds_srcvec_free(&r.total.v);
+    for (size_t i = 0; i < nper; i++)
+        ds_srcvec_free(&r.per_row[i].v);
+    free(r.per_row);
+    free(r.sums.e);
+    free(r.rows.e);
+    free(c);
+    free(sensors);
+    return rc;
+}

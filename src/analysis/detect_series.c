@@ -438,7 +438,8 @@ typedef struct judged_set {
     size_t n;
 } judged_set;
 
-/* Every key met, in index order (the sums are read in order, not at random).  1 with the next key's dimension, key and index. */
+/* Every key met, in index order (the sums are read in order, not at random).  1 with the next
+ * key's dimension, key and index. */
 typedef struct key_iter { size_t i, o; } key_iter;
 
 static int next_key(const ds_series_keys *k, key_iter *it, int *dim, uint32_t *key, long *at)

@@ -168,7 +168,8 @@ static int ev_cmp(const void *a, const void *b)
     const ds_event *u = x->ev, *v = y->ev;
     int c;
     if ((c = cmp_u64(u->start_ns, v->start_ns)) || (c = strcmp(u->type, v->type)) ||
-        (c = cmp_u64(v->packets, u->packets)) || (c = cmp_u64(v->sources, u->sources)) || (c = strcmp(u->tool, v->tool)))
+        (c = cmp_u64(v->packets, u->packets)) || (c = cmp_u64(v->sources, u->sources)) ||
+        (c = strcmp(u->tool, v->tool)))
         return c;
     if ((c = (u->has_service > v->has_service) - (u->has_service < v->has_service)))
         return c;

@@ -44,7 +44,17 @@ static int atk_cmp(const void *x, const void *y)
         return c;
     if (a->victim.v6 != b->victim.v6)
         return a->victim.v6 < b->victim.v6 ? -1 : 1;
-    return a->start_ns < b->start_ns ? -1 : a->start_ns > b->start_ns;
+    if (a->start_ns != b->start_ns)
+        return a->start_ns < b->start_ns ? -1 : 1;
+    /* records of one start (two sensors, two files): content decides which one's port the merge
+     * keeps, not the order the store returned them in */
+    if (a->packets != b->packets)
+        return a->packets > b->packets ? -1 : 1;
+    if (a->port_proto != b->port_proto)
+        return a->port_proto < b->port_proto ? -1 : 1;
+    if (a->port != b->port)
+        return a->port < b->port ? -1 : 1;
+    return (a->end_ns > b->end_ns) - (a->end_ns < b->end_ns);
 }
 
 /* The flood the backscatter answers, from the kind with most packets. */

@@ -42,7 +42,16 @@ static int flood_cmp(const void *x, const void *y)
     int c = memcmp(a->target.b, b->target.b, 16);
     if (c)
         return c;
-    return a->start_ns < b->start_ns ? -1 : a->start_ns > b->start_ns;
+    if (a->start_ns != b->start_ns)
+        return a->start_ns < b->start_ns ? -1 : 1;
+    /* pieces of one start (threads, files): content decides whose port the merge keeps */
+    if (a->packets != b->packets)
+        return a->packets > b->packets ? -1 : 1;
+    if (a->port_proto != b->port_proto)
+        return a->port_proto < b->port_proto ? -1 : 1;
+    if (a->port != b->port)
+        return a->port < b->port ? -1 : 1;
+    return (a->end_ns > b->end_ns) - (a->end_ns < b->end_ns);
 }
 
 ds_rc ds_floods_load(ds_store *st, const ds_event_query *q, ds_flood_list *l, ds_err *err)

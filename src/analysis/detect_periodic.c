@@ -193,11 +193,12 @@ static int pk_cmp(const void *a, const void *b)
     return x->packets != y->packets ? (x->packets > y->packets ? -1 : 1) : (x->key < y->key ? -1 : x->key > y->key);
 }
 
-/* pk_cmp, ties in table order (what the stable sort of every key in table order gave) */
+/* pk_cmp, then the dimension: content only (a key is unique within its dimension, so no tie is
+ * left to the table's order, which follows the order records were read in) */
 static int before(const hkey *x, const hkey *y)
 {
     int c = pk_cmp(&x, &y);
-    return c ? c < 0 : x < y;
+    return c ? c < 0 : x->dim < y->dim;
 }
 
 static int before_cmp(const void *a, const void *b)

@@ -163,8 +163,8 @@ typedef struct ctx {
     double *work;           /* judge's scratch: 6 x ndays */
     ds_series_keys keys;    /* the scan's sums, then the judged keys' slots; its memory holds the series */
     double *xs_owned;       /* the series when they did not fit there */
-    void *spare[3];         /* keys' memory the series left free (the drivers' items go there) */
-    size_t spare_len[3];    /* bytes */
+    void *spare[2];         /* keys' memory the series left free (the drivers' items go there) */
+    size_t spare_len[2];    /* bytes */
     uint64_t period_packets;
     cand *c;
     size_t nc;
@@ -221,8 +221,8 @@ static inline int counted(const ds_filter *f, const uint8_t *rec)
  * the kernel must fault in and clear).  The sums are kept in arrays indexed by the key itself
  * (series_keys.h), and only the top keys of each period are ranked exactly (a heap, then each
  * judged key's rank by counting the keys before it), not every key sorted.  Once the ranks are
- * known the sums are dead, and their memory, already faulted in, holds the hash table that gives
- * the rows their order (table_order) and then the series: no fresh megabytes for either.
+ * known the sums are dead, and their memory, already faulted in, holds the series: no fresh
+ * megabytes for them.
  * Sources attributed to ZMap, Masscan or Nmap are left out: each is a `tool` event of its own,
  * and a ZMap or Masscan sweep (one packet to every dark address on one port, within minutes)
  * would otherwise be the commonest single-host jump of a small service. */
@@ -252,8 +252,6 @@ typedef struct scan_ctx {
     int64_t ps_id[LANES];
     double ps_packets[LANES], per_sensor_extra;
 } scan_ctx;
-
-#define MKEY(dim, key) (1ull << 63 | (uint64_t)(dim) << 32 | (uint64_t)(key))
 
 /* Pass 1: a record's packets toward its key's sums for the period or the previous one. */
 static inline int count(scan_ctx *c, int dim, uint32_t key, int32_t day, uint32_t packets)
@@ -340,79 +338,6 @@ static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t
         }
     }
     return DS_OK;
-}
-
-/* The order of the keys in the hash table this detector used to fill record by record (a lookup
- * per record and dimension; linear probing on ds_mix64(MKEY) from 65,536 slots, doubled whenever
- * a lookup found it half full, rehashed in slot order).  Rows are ranked, judged and their events
- * listed in that order, which the output keeps; the table itself is no longer needed, so only the
- * layout is rebuilt: the keys inserted in the order first met, with the growth a lookup after the
- * last one would have made.  The tables alternate between area[0] and area[1] (room uint32 each,
- * memory already faulted in) when the largest fits, else they are allocated (*owned, to free).
- * *out: indexes into k->met, in table order. */
-static int table_order(const ds_series_keys *k, uint32_t *area[2], size_t room, uint32_t **out, size_t *nout,
-                       uint32_t **owned)
-{
-    size_t cap = (size_t)1 << 16, n = 0, last_cap = cap;
-    /* the largest table: doubled while a lookup with n keys in it finds it half full */
-    if (k->nmet || k->lookups_after_last) {
-        size_t most = k->lookups_after_last ? k->nmet : k->nmet - 1;
-        while ((most + 1) * 2 > last_cap)
-            last_cap *= 2;
-    }
-    int in_area = last_cap <= room;
-    size_t at = 0;
-    uint32_t *t = in_area ? area[0] : calloc(cap, sizeof *t);   /* index into met + 1; 0 empty */
-    if (!t)
-        return -1;
-    if (in_area)
-        memset(t, 0, cap * sizeof *t);
-    for (size_t i = 0; i <= k->nmet; i++) {
-        int last = i == k->nmet;
-        if ((n + 1) * 2 > cap && (!last || k->lookups_after_last)) {
-            size_t ncap = cap * 2;
-            uint32_t *g = in_area ? area[at ^ 1] : calloc(ncap, sizeof *g);
-            if (!g) {
-                free(t);
-                return -1;
-            }
-            if (in_area)
-                memset(g, 0, ncap * sizeof *g);
-            for (size_t j = 0; j < cap; j++)
-                if (t[j]) {
-                    uint64_t m = k->met[t[j] - 1];
-                    size_t h = (size_t)ds_mix64(MKEY(m >> 32, (uint32_t)m)) & (ncap - 1);
-                    while (g[h])
-                        h = (h + 1) & (ncap - 1);
-                    g[h] = t[j];
-                }
-            if (!in_area)
-                free(t);
-            at ^= 1;
-            t = g;
-            cap = ncap;
-        }
-        if (last)
-            break;
-        if (i + 8 < k->nmet) {   /* the probes are cache misses: start the one 8 keys on */
-            uint64_t m8 = k->met[i + 8];
-            __builtin_prefetch(&t[(size_t)ds_mix64(MKEY(m8 >> 32, (uint32_t)m8)) & (cap - 1)], 1);
-        }
-        uint64_t m = k->met[i];
-        size_t h = (size_t)ds_mix64(MKEY(m >> 32, (uint32_t)m)) & (cap - 1);
-        while (t[h])
-            h = (h + 1) & (cap - 1);
-        t[h] = (uint32_t)i + 1;
-        n++;
-    }
-    size_t o = 0;
-    for (size_t j = 0; j < cap; j++)
-        if (t[j])
-            t[o++] = t[j] - 1;
-    *out = t;
-    *nout = o;
-    *owned = in_area ? NULL : t;
-    return 0;
 }
 
 /* Ranks: by packets, then the smaller key; 1-based; 0 for a key without packets. */
@@ -516,8 +441,8 @@ typedef struct judged_set {
     size_t n;
 } judged_set;
 
-/* Every key met, in index order: the sums are read in order, not at random as in met's order
- * (which table_order needs, and nothing else).  1 with the next key's dimension, key and index. */
+/* Every key met, in index order (the sums are read in order, not at random).  1 with the next
+ * key's dimension, key and index. */
 typedef struct key_iter { size_t i, o; } key_iter;
 
 static int next_key(const ds_series_keys *k, key_iter *it, int *dim, uint32_t *key, long *at)
@@ -615,26 +540,28 @@ static void judged_keys(ds_series_keys *k, judged_set js[2], uint64_t *period_pa
     }
 }
 
-/* The rows of one dimension's judged keys, in table order (see table_order), each with a
- * series slot (known[] = DS_SK_SLOT + slot; slots numbered on from *nslots). */
-static ds_rc table_rows(ds_series_keys *k, const uint32_t *order, size_t norder, int dim, const judged_set *js,
-                        series_tab *t, size_t *nslots, ds_err *err)
+/* The rows of one dimension's judged keys, each with a series slot (known[] = DS_SK_SLOT + slot;
+ * slots numbered on from *nslots).  Order contract: by packets in the period, descending, then
+ * by key (a service as proto << 16 | port, a country as its packed code), ascending: the order of
+ * js->j, so content alone decides in which order series are judged, which candidates the
+ * MAX_CANDS cap keeps, and in which order events are emitted.  (Until 2026-12 rows came in the
+ * slot order of a hash table filled as records were read, which is the order SQLite returned the
+ * chunks, and so depended on the order files were ingested.) */
+static ds_rc table_rows(ds_series_keys *k, int dim, const judged_set *js, series_tab *t, size_t *nslots,
+                        ds_err *err)
 {
     t->dim = dim ? DS_CUBE_COUNTRY : DS_CUBE_SERVICE;
     t->rows = calloc(2 * TOP_KEYS + 1, sizeof *t->rows);
     if (!t->rows)
         return ds_fail(err, DS_ENOMEM, "out of memory building daily series");
-    for (size_t i = 0; i < norder; i++) {
-        uint64_t m = k->met[order[i]];
-        if ((int)(m >> 32) != dim)
-            continue;
-        long at = ds_series_keys_find(k, dim, (uint32_t)m);
+    for (size_t i = 0; i < js->n; i++) {
+        long at = (long)js->j[i].idx;
         if (k->known[at] < DS_SK_SLOT)
             continue;
         size_t a = k->known[at] - DS_SK_SLOT;
         k->known[at] = (uint16_t)(DS_SK_SLOT + *nslots);
         /* the row keeps its slot number in x until the series exist (see attach_series) */
-        t->rows[t->n++] = (keyrow){ .key = (uint32_t)m, .p = js->p[a], .q = js->q[a], .rank_p = js->rank_p[a],
+        t->rows[t->n++] = (keyrow){ .key = js->j[i].key, .p = js->p[a], .q = js->q[a], .rank_p = js->rank_p[a],
                                     .rank_q = js->rank_q[a], .x = (double *)(uintptr_t)(++*nslots) };
     }
     return DS_OK;
@@ -659,8 +586,6 @@ static ds_rc load_all(ctx *x, series_tab *svc, series_tab *cc, ds_err *err)
                    .ndays = x->ndays };
     size_t nslots = 0;
     ds_rc rc = DS_OK;
-    uint32_t *order = NULL, *order_owned = NULL;
-    size_t norder = 0;
     judged_set *js = malloc(2 * sizeof *js);
     if (!js || ds_series_keys_init(k) != 0)
         goto nomem;
@@ -678,19 +603,14 @@ static ds_rc load_all(ctx *x, series_tab *svc, series_tab *cc, ds_err *err)
         }
         x->mean_day = m;
     }
-    /* the sums are dead from here: their memory holds the table, then the series */
-    uint32_t *area[2] = { (uint32_t *)k->p, (uint32_t *)k->q };
-    if (table_order(k, area, k->cap * sizeof *k->p / sizeof **area, &order, &norder, &order_owned) != 0)
-        goto nomem;
-    if ((rc = table_rows(k, order, norder, 0, &js[0], svc, &nslots, err)) != DS_OK ||
-        (rc = table_rows(k, order, norder, 1, &js[1], cc, &nslots, err)) != DS_OK)
+    /* the sums are dead from here: their memory holds the series */
+    if ((rc = table_rows(k, 0, &js[0], svc, &nslots, err)) != DS_OK ||
+        (rc = table_rows(k, 1, &js[1], cc, &nslots, err)) != DS_OK)
         goto out;
     size_t cells = (nslots ? nslots : 1) * (size_t)x->ndays;
     /* xs holds the series, then the largest-source series (attach_series) */
     x->spare[0] = k->q;
     x->spare_len[0] = k->cap * sizeof *k->q;
-    x->spare[2] = k->met;   /* only table_rows needed the order met */
-    x->spare_len[2] = k->met_cap * sizeof *k->met;
     if (2 * cells <= k->cap) {
         c.xs = (double *)k->p;
         x->spare[1] = c.xs + 2 * cells;
@@ -732,7 +652,6 @@ out:
             cc->rows[i].x = cc->rows[i].top = NULL;
     }
     free(c.lane_max);
-    free(order_owned);
     free(js);
     return rc;
 }
@@ -955,8 +874,8 @@ typedef struct item { uint64_t src; int32_t day; uint32_t packets, other, sport,
 #define ITEM_BLOCK 512
 typedef struct itemvec { item **blocks; size_t nblocks, blocks_cap, n; } itemvec;
 typedef struct item_pool {
-    item *area[3];          /* reused memory, area_blocks[i] blocks each */
-    size_t area_blocks[3], used[3];
+    item *area[2];          /* reused memory, area_blocks[i] blocks each */
+    size_t area_blocks[2], used[2];
     item **owned;           /* blocks allocated when the areas ran out */
     size_t nowned, owned_cap;
 } item_pool;
@@ -998,7 +917,7 @@ static size_t idx_lower(const idx_ent *e, size_t n, uint32_t key)
 
 static item *pool_block(item_pool *p)
 {
-    for (size_t a = 0; a < 3; a++)
+    for (size_t a = 0; a < 2; a++)
         if (p->used[a] < p->area_blocks[a])
             return p->area[a] + ITEM_BLOCK * p->used[a]++;
     if (p->nowned == p->owned_cap) {
@@ -1315,7 +1234,7 @@ static ds_rc drivers(ctx *x, ds_u64set *tools, ds_err *err)
     for (size_t i = 0; i < d.nsvc; i++)
         if (ds_series_keys_dense_service(d.by_svc[i].key) < 0)
             d.other_svc = 1;
-    for (size_t a = 0; a < 3; a++) {
+    for (size_t a = 0; a < 2; a++) {
         d.pool.area[a] = x->spare[a];
         d.pool.area_blocks[a] = x->spare_len[a] / (ITEM_BLOCK * sizeof(item));
     }

@@ -142,16 +142,53 @@ static uint64_t wall_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* An event in the joined list, and where it came from: ties in (start, type) keep that order. */
+/* An event in the joined list, and where it came from (the last tie-break: see ev_cmp). */
 typedef struct ev_ref { const ds_event *ev; size_t seq; } ev_ref;
 
+static int cmp_u64(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
+
+/* A total order on doubles: NaN after every number, equal to another NaN. */
+static int cmp_dbl(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return !!isnan(a) - !!isnan(b);
+    return (a > b) - (a < b);
+}
+
+/* Order contract of `events` (and of every list ds_events_run returns): by start, then type
+ * (strcmp), then content alone: packets (descending), sources (descending), tool, service (none
+ * first, then proto << 16 | port), country ("" first), end, the first top source's address
+ * (text), then the facts in the order the detector lists them (name, value, text).  Only events
+ * equal in all of these, which print the same, fall back to the detector table's order and then
+ * the detector's own.  Until 2026-12 ties in (start, type) kept the detectors' emission order,
+ * which for the series detector followed the order SQLite returned the chunks in. */
 static int ev_cmp(const void *a, const void *b)
 {
     const ev_ref *x = a, *y = b;
-    if (x->ev->start_ns != y->ev->start_ns)
-        return x->ev->start_ns < y->ev->start_ns ? -1 : 1;
-    int c = strcmp(x->ev->type, y->ev->type);
-    return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+    const ds_event *u = x->ev, *v = y->ev;
+    int c;
+    if ((c = cmp_u64(u->start_ns, v->start_ns)) || (c = strcmp(u->type, v->type)) ||
+        (c = cmp_u64(v->packets, u->packets)) || (c = cmp_u64(v->sources, u->sources)) ||
+        (c = strcmp(u->tool, v->tool)))
+        return c;
+    if ((c = (u->has_service > v->has_service) - (u->has_service < v->has_service)))
+        return c;
+    if (u->has_service && (c = cmp_u64(u->service, v->service)))
+        return c;
+    if ((c = strcmp(u->country, v->country)) || (c = cmp_u64(u->end_ns, v->end_ns)))
+        return c;
+    if ((c = (u->ntop > 0) - (v->ntop > 0)) || (u->ntop && (c = strcmp(u->top[0].addr, v->top[0].addr))))
+        return c;
+    for (size_t i = 0; i < u->nevidence && i < v->nevidence; i++) {
+        const ds_event_evidence *e = &u->evidence[i], *f = &v->evidence[i];
+        if ((c = strcmp(e->name, f->name)))
+            return c;
+        if ((c = cmp_dbl(e->value, f->value)) || (c = strcmp(e->text, f->text)))
+            return c;
+    }
+    if ((c = cmp_u64(u->nevidence, v->nevidence)))
+        return c;
+    return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 /* The period's chunks of each kind that the detectors which run read more than once, loaded once
@@ -295,7 +332,7 @@ static void run_detectors(ds_store *view, const ds_geo *geo, const ds_event_quer
         pthread_mutex_destroy(&r.mu);
 }
 
-/* The detectors' lists joined in table order, then sorted by start and type, stably.  References
+/* The detectors' lists joined in table order, then sorted by ev_cmp (content; table order last).  References
  * are sorted and each event (nearly 3 KiB) copied once into a list of the exact size: sorting the
  * events themselves moved each a dozen times. */
 static ds_rc join_sorted(job *jobs, size_t njobs, ds_events *out, ds_err *err)

@@ -39,7 +39,8 @@ static int by_content(const void *a, const void *b)
     return c ? c : strcmp(x->src, y->src);
 }
 
-/* The store's --top order: count, then distinct sources (both descending), first arrival, hash. */
+/* The store's --top order (store.h, payloads_query): count, then distinct sources (both
+ * descending), first arrival, hash, protocol, destination port. */
 static int by_rank(const void *a, const void *b)
 {
     const ds_payload_row *x = a, *y = b;
@@ -49,7 +50,12 @@ static int by_rank(const void *a, const void *b)
         return x->sources > y->sources ? -1 : 1;
     if (x->first_ns != y->first_ns)
         return x->first_ns < y->first_ns ? -1 : 1;
-    return memcmp(x->hash, y->hash, 16);
+    int c = memcmp(x->hash, y->hash, 16);
+    if (c)
+        return c;
+    if (x->proto != y->proto)
+        return x->proto < y->proto ? -1 : 1;
+    return (x->dport > y->dport) - (x->dport < y->dport);
 }
 
 /* rows[0..n) (list rows, sorted by_content) into groups at the front; returns their number.

@@ -8,11 +8,15 @@
  * Loading the chunks once into memory that every handle shares (the threads' handles are views
  * too) makes every later scan a walk over an array.
  *
- * Same chunks, same order: the SQLite store returns a scan's chunks by its (kind, day, sensor_id)
- * index, then by row id, and a scan for some days or one sensor is a subsequence of the scan of
- * the whole period.  The view loads each kind with one scan of every sensor over its days (split
- * between threads by days, concatenated in day order) and serves a scan as the matching
- * subsequence, so every callback sees what it saw from SQLite, in the order it saw it.  A scan
+ * Same chunks, in content order: the view loads each kind with one scan of every sensor over its
+ * days (split between threads by days, concatenated in day order), then sorts each day's chunks
+ * by sensor id, record count and bytes (chunk_cmp), and serves a scan as the matching
+ * subsequence.  So a callback sees the chunks in day order (store.h's contract for scan) and,
+ * within a day, in an order that depends on the chunks alone, never on the order the files were
+ * ingested in.  (Until 2026-12 the view replayed SQLite's order: its (kind, day, sensor_id) index,
+ * then the row id, which is ingest order.  No reader depends on the order within a day any more,
+ * so the results are the same either way; tests/unit/test_period_store.c checks that against the
+ * store itself, and tests/e2e/order.sh against stores filled in different orders.)  A scan
  * reaching outside the loaded days goes to the store underneath.
  *
  * Memory: chunks are copied into blocks of BLOCK bytes mapped with MADV_HUGEPAGE (fresh 4 KiB
@@ -40,9 +44,22 @@
 typedef struct pchunk {
     int64_t sensor_id;
     int32_t day;
-    size_t nrec;
+    size_t nrec, len;       /* len: nrec times the kind's record size, in bytes */
     const uint8_t *data;
 } pchunk;
+
+/* The view's order: day, sensor id, then the chunk's content (record count, then bytes). */
+static int chunk_cmp(const void *a, const void *b)
+{
+    const pchunk *x = a, *y = b;
+    if (x->day != y->day)
+        return x->day < y->day ? -1 : 1;
+    if (x->sensor_id != y->sensor_id)
+        return x->sensor_id < y->sensor_id ? -1 : 1;
+    if (x->nrec != y->nrec)
+        return x->nrec < y->nrec ? -1 : 1;
+    return x->len ? memcmp(x->data, y->data, x->len) : 0;   /* same nrec and kind: same len */
+}
 
 typedef struct chunk_list { pchunk *c; size_t n, cap; } chunk_list;
 
@@ -155,7 +172,7 @@ static ds_rc on_chunk(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *
     }
     if (len)
         memcpy(copy, data, len);
-    l->c[l->n++] = (pchunk){ sensor_id, day, nrec, copy };
+    l->c[l->n++] = (pchunk){ sensor_id, day, nrec, len, copy };
     return DS_OK;
 }
 
@@ -251,6 +268,8 @@ static ds_rc load(ds_store *base, const ds_period_load *loads, size_t nloads, sn
             lk->list.n += l->n;
         }
         lk->list.cap = total;
+        if (lk->list.n > 1)
+            qsort(lk->list.c, lk->list.n, sizeof *lk->list.c, chunk_cmp);   /* content order (top) */
         lk->from = loads[i].from;
         lk->to = loads[i].to;
         lk->loaded = 1;

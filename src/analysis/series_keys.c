@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "core/hash.h"
-#include "util/grow.h"
 
 int ds_series_keys_init(ds_series_keys *k)
 {
@@ -28,7 +27,6 @@ void ds_series_keys_free(ds_series_keys *k)
     free(k->known);
     free(k->other_key);
     free(k->other_idx);
-    free(k->met);
     memset(k, 0, sizeof *k);
 }
 
@@ -105,18 +103,6 @@ long ds_series_keys_meet_new(ds_series_keys *k, int dim, uint32_t key)
         k->other_key[at] = key;
         k->other_idx[at] = (uint32_t)i;
     }
-    if (k->known[i]) {
-        k->lookups_after_last++;
-        return i;
-    }
-    if (k->nmet == k->met_cap) {
-        uint64_t *m = ds_grow(k->met, &k->met_cap, sizeof *m, 1024);
-        if (!m)
-            return -1;
-        k->met = m;
-    }
-    k->met[k->nmet++] = (uint64_t)dim << 32 | key;
     k->known[i] = 1;
-    k->lookups_after_last = 0;
     return i;
 }

@@ -8,10 +8,8 @@
  * indexed by the key does the same with no probing.  Services of other protocols (and ICMP
  * values past 255) are few, and numbered as met through a small open-addressing map.
  *
- * The keys are also remembered in the order they were first met, with how many lookups followed
- * the last new one: detect_series.c rebuilds its hash table from that order so that its slot
- * order (and so the order in which series are judged and events listed) is what it was when the
- * table was filled record by record.
+ * Nothing here depends on the order records are read in: which keys were met, and their sums,
+ * are the same for any order of the chunks (detect_series.c ranks and lists them by content).
  */
 #ifndef DS_SERIES_KEYS_H
 #define DS_SERIES_KEYS_H
@@ -37,10 +35,6 @@ typedef struct ds_series_keys {
      * there, as those start at DS_SK_DENSE) */
     uint32_t *other_key, *other_idx;
     size_t other_cap, nother;
-    /* (dimension << 32 | key) in the order first met */
-    uint64_t *met;
-    size_t nmet, met_cap;
-    uint64_t lookups_after_last;   /* lookups (two per record) after the last key first met */
 } ds_series_keys;
 
 int ds_series_keys_init(ds_series_keys *k);
@@ -87,15 +81,13 @@ static inline long ds_series_keys_find(const ds_series_keys *k, int dim, uint32_
     return d >= 0 ? d : ds_series_keys_find_other(k, key);
 }
 
-/* The index of a service (dim 0) or country (dim 1), met now if it was not yet (noted in `met`),
+/* The index of a service (dim 0) or country (dim 1), met now if it was not yet (known[] = 1),
  * or -1 when out of memory.  Inline for the key met before, which is nearly every record. */
 static inline long ds_series_keys_meet(ds_series_keys *k, int dim, uint32_t key)
 {
     long i = dim ? DS_SK_SERVICES + (long)(key & 0xffff) : ds_series_keys_dense_service(key);
-    if (i >= 0 && k->known[i]) {
-        k->lookups_after_last++;
+    if (i >= 0 && k->known[i])
         return i;
-    }
     return ds_series_keys_meet_new(k, dim, key);
 }
 

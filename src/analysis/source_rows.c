@@ -4,7 +4,8 @@
  * detector's events do not change when it asks here instead:
  *   - a record counts for a query when ds_filter_match says so (the same filter top builds);
  *   - packets are summed, `days` counts the days with a counted record, and country and ASN are
- *     those of the last counted record in scan order (top: the latest part's last record);
+ *     those of the records of the last counted day, the greatest (country, ASN) when they differ
+ *     that day (content, not the order a day's chunks come in; top.c src_geo_after);
  *   - rows are ranked by packets, then the smaller source key, and cut at the limit;
  *     total_packets and total_sources are over every counted record and source;
  *   - address, first and last seen come from every SOURCES record of a shown source over the
@@ -123,8 +124,12 @@ static ds_rc on_srcsvc(void *ctx, int64_t sensor_id, int32_t day, const uint8_t 
             }
             srow *e = &c->t.e[c->t.slot[at] - 1];
             e->packets += r.packets;
-            e->asn = r.asn;
-            e->cc = ds_cc_pack(r.cc);
+            /* the last day's country and ASN; the greatest when they differ that day (top.c) */
+            uint16_t cc = ds_cc_pack(r.cc);
+            if (!e->days || e->last != day || cc > e->cc || (cc == e->cc && r.asn > e->asn)) {
+                e->asn = r.asn;
+                e->cc = cc;
+            }
             if (!e->days || e->last != day) {
                 e->days++;
                 e->last = day;

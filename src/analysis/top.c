@@ -381,8 +381,10 @@ static inline uint64_t dense_key(ds_top_dim dim, size_t i)
 /* Source rows: one entry per source, with what its row prints besides packets, in 32 bytes.
  * `days` counts the days with a matching record: a part reads its days in order, so a new day is
  * one not equal to `last`, and parts hold disjoint days, so their counts add up.  Country and ASN
- * are the last matching record's in scan order, i.e. the one of the greatest `last` once parts
- * merge.  An entry is in use when days > 0 (set as soon as it is created). */
+ * are those of the source's records on its last matching day, and when these differ (files of
+ * one day ingested with different geo data) the greatest (country, ASN): content, not the order
+ * the store returns a day's chunks in (src_geo_after).  An entry is in use when days > 0 (set as
+ * soon as it is created). */
 typedef struct src_ent {
     uint64_t key, packets;
     uint32_t asn;
@@ -394,6 +396,12 @@ _Static_assert(sizeof(src_ent) == 32, "src_ent: two to a cache line");
 typedef struct srctab { src_ent *e; size_t cap, n; } srctab;
 
 static inline uint64_t src_hash(uint64_t key) { return ds_mix64(key); }
+
+/* 1 when (cc, asn) is to replace (ecc, easn) as a source's country and ASN on the same day. */
+static inline int src_geo_after(uint16_t cc, uint32_t asn, uint16_t ecc, uint32_t easn)
+{
+    return cc > ecc || (cc == ecc && asn > easn);
+}
 
 /* grown at 2/3 load, not 1/2: the largest table here, and every byte of it is fresh memory */
 static inline int srctab_full(const srctab *t) { return (t->n + 1) * 3 > t->cap * 2; }
@@ -576,8 +584,12 @@ static ds_rc pass1(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *dat
                 if (!e)
                     return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
                 e->packets += packets[b];
-                e->asn = rd32(rec[b] + SV_ASN);
-                e->cc = (uint16_t)(rec[b][SV_CC] << 8 | rec[b][SV_CC + 1]);
+                uint32_t asn = rd32(rec[b] + SV_ASN);
+                uint16_t cc = (uint16_t)(rec[b][SV_CC] << 8 | rec[b][SV_CC + 1]);
+                if (e->last != dayno || src_geo_after(cc, asn, e->cc, e->asn)) {
+                    e->asn = asn;
+                    e->cc = cc;
+                }
                 if (e->last != dayno) {
                     if (!e->days)
                         e->first = (uint16_t)(dayno < 65535 ? dayno : 65535);
@@ -840,7 +852,8 @@ static ds_rc job_merge1(part *pp, ds_err *err)
             src_ent *e = srctab_get(&own->srcs[p], &own->mem, f->key, src_hash(f->key));
             if (!e)
                 goto nomem;
-            if (!e->days || f->last > e->last) {   /* the later part's record is the later one */
+            if (!e->days || f->last > e->last ||
+                (f->last == e->last && src_geo_after(f->cc, f->asn, e->cc, e->asn))) {   /* as in the scan */
                 e->asn = f->asn;
                 e->cc = f->cc;
             }

@@ -54,7 +54,7 @@ static const ds_event **list_of(const ds_events *e, const char *const *types, si
     return l;
 }
 
-/* Packets, descending; then start; then place in the list. */
+/* Packets, descending; then start; then place in the list (which is in content order: events.c ev_cmp). */
 static int by_packets(const void *a, const void *b)
 {
     const ds_event *x = *(const ds_event *const *)a, *y = *(const ds_event *const *)b;
@@ -118,22 +118,31 @@ static int same_subject(const ds_event *a, const ds_event *b)
     return ca ? !strcmp(a->country, b->country) : a->service == b->service;
 }
 
-typedef struct group { const ds_event *ev[8]; size_t n; double excess; uint64_t start; } group;
+/* at: the place of the group's first event in the event list, which is in content order
+ * (events.c, ev_cmp): the last tie-break of both orders below, so that groups equal in excess and
+ * start keep a content order rather than qsort's whim. */
+typedef struct group { const ds_event *ev[8]; size_t n; double excess; uint64_t start; size_t at; } group;
 
+/* Which changes get a section: the largest excess first, then the earliest, then list order. */
 static int group_by_excess(const void *a, const void *b)
 {
     const group *x = a, *y = b;
     if (x->excess != y->excess)
         return x->excess > y->excess ? -1 : 1;
-    return x->start < y->start ? -1 : x->start > y->start;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return (x->at > y->at) - (x->at < y->at);
 }
 
+/* The sections' order: by start, then the largest excess, then list order. */
 static int group_by_start(const void *a, const void *b)
 {
     const group *x = a, *y = b;
     if (x->start != y->start)
         return x->start < y->start ? -1 : 1;
-    return x->excess > y->excess ? -1 : x->excess < y->excess;
+    if (x->excess != y->excess)
+        return x->excess > y->excess ? -1 : 1;
+    return (x->at > y->at) - (x->at < y->at);
 }
 
 /* The daily series of a group's subject over the report's days (NaN where not observed). */
@@ -192,6 +201,7 @@ static ds_rc changes(phen *p, const ds_event **l, size_t n)
         if (!to) {
             to = &g[ng++];
             to->start = l[i]->start_ns;
+            to->at = i;
         }
         to->ev[to->n++] = l[i];
         double ex = ds_event_num(l[i], "excess_packets", (double)l[i]->packets);

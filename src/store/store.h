@@ -223,7 +223,10 @@ typedef struct ds_store_ops {
      * bytes are still recognised.  DS_ENOTFOUND (nothing changed) when it is no longer so. */
     ds_rc (*supersede)(ds_store *s, int64_t file_id, const ds_file_prior *old, ds_err *err);
 
-    /* Chunks of `kind` for days [from, to], of one sensor (sensor_id > 0) or all (0). */
+    /* Chunks of `kind` for days [from, to], of one sensor (sensor_id > 0) or all (0), in day
+     * order.  Within a day the order is not defined (SQLite: by sensor id, then row id, which is
+     * ingest order; the events view, analysis/period_store.c: by content): no reader's result may
+     * depend on it (tests/e2e/order.sh). */
     ds_rc (*scan)(ds_store *s, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn,
                   void *ctx, ds_err *err);
     /* The (sensor, day)s of [from, to], of one sensor (sensor_id > 0) or all, on which some file
@@ -257,8 +260,11 @@ typedef struct ds_store_ops {
                            size_t *n, ds_err *err);
     /* First payloads (see ds_payload).  payloads_put: the batch in one transaction, or DS_EEXIST
      * and nothing changed when (sensor, seq, hash) was stored before.  payloads_query: the rows
-     * matching q, by arrival time (or, with q->top, by count, then distinct sources), and in
-     * *total how many match without the limit; none when nothing was ever stored.  The caller
+     * matching q, and in *total how many match without the limit; none when nothing was ever
+     * stored.  Order contract (content only, never upload order): a list by arrival time, then
+     * sensor, source (text), source port, destination (text), destination port, protocol, TCP
+     * sequence, hash, length; with q->top by count and distinct sources (both descending), first
+     * arrival, hash, protocol, destination port.  Text compares bytewise (SQLite's BINARY).  The caller
      * frees *rows with ds_payload_rows_free. */
     ds_rc (*payloads_put)(ds_store *s, const ds_payload_batch *b, ds_err *err);
     ds_rc (*payloads_query)(ds_store *s, const ds_payload_query *q, ds_payload_row **rows, size_t *n,

@@ -1604,18 +1604,24 @@ static ds_rc sq_payloads_query(ds_store *base, const ds_payload_query *q, ds_pay
     *total = (uint64_t)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     st = NULL;
-    /* columns: sensor, first, last, src, sport, dst, dport, proto, tcp_seq, len, hash, count, sources, data */
+    /* columns: sensor, first, last, src, sport, dst, dport, proto, tcp_seq, len, hash, count, sources, data.
+     * Order contract (store.h, payloads_query): content only, never the row id (upload order);
+     * text columns compare as SQLite's BINARY collation does (memcmp), as strcmp in
+     * analysis/payloads_exclude.c. */
     if (q->top)
         snprintf(sql, sizeof sql,
                  "SELECT '', min(p.ts_ns), max(p.ts_ns), min(p.src), 0, min(p.dst), p.dport, p.proto, 0, max(p.len), p.hash,"
                  " count(*), count(DISTINCT p.src), (SELECT data FROM payload_data d WHERE d.hash = p.hash)"
                  " FROM payloads p%s GROUP BY p.proto, p.dport, p.hash"
-                 " ORDER BY count(*) DESC, count(DISTINCT p.src) DESC, min(p.ts_ns), p.hash LIMIT ?6", where);
+                 " ORDER BY count(*) DESC, count(DISTINCT p.src) DESC, min(p.ts_ns), p.hash, p.proto, p.dport LIMIT ?6",
+                 where);
     else
         snprintf(sql, sizeof sql,
                  "SELECT p.sensor, p.ts_ns, p.ts_ns, p.src, p.sport, p.dst, p.dport, p.proto, p.tcp_seq, p.len, p.hash, 1, 1,"
                  " (SELECT data FROM payload_data d WHERE d.hash = p.hash)"
-                 " FROM payloads p%s ORDER BY p.ts_ns, p.id LIMIT ?6", where);
+                 " FROM payloads p%s ORDER BY p.ts_ns, p.sensor, p.src, p.sport, p.dst, p.dport, p.proto, p.tcp_seq,"
+                 " p.hash, p.len LIMIT ?6",
+                 where);
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_fail(s, err, "payloads");
     payload_bind(st, q);

@@ -100,7 +100,8 @@ static int by_sensor_day(const void *a, const void *b)
 ds_rc ingest_rollups_put(ingest_rollups *r, ds_store *st, int64_t file_id, const int64_t *sensor_ids, ds_err *err)
 {
     ds_rc rc = DS_OK;
-    qsort(r->d, r->n, sizeof *r->d, by_sensor_day);
+    if (r->n)   /* a file without SRCSVC records has no day: r->d is NULL, which qsort may not take */
+        qsort(r->d, r->n, sizeof *r->d, by_sensor_day);
     for (size_t i = 0; i < r->n && rc == DS_OK; i++) {
         for (int dim = 0; dim < DS_ROLLUP__COUNT && rc == DS_OK; dim++) {
             uint8_t *chunk = NULL;

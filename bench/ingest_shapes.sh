@@ -109,7 +109,7 @@ done
 for r in $(seq "$RUNS"); do
     if [ -t 2 ]; then printf '\rround %d/%d' "$r" "$RUNS" >&2; fi
     for s in $SHAPES; do
-        run_once "$s-tcpdump" tcpdump -V "$W/shape-$s.list" -w /dev/null
+        run_once "$s-tcpdump" tcpdump "${TCPDUMP_Z[@]}" -V "$W/shape-$s.list" -w /dev/null
         ingest "$s-j1" "$DS" "$s"
         ingest "$s-nodetect" "$DS" "$s" --no-detect
         [ -z "$OLD" ] || ingest "$s-old" "$OLD" "$s"

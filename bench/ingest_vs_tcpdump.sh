@@ -48,7 +48,7 @@ ds_run() { # NAME THREADS: one darkscope ingest into a fresh store, then note it
 }
 for r in $(seq "$RUNS"); do
     if [ -t 2 ]; then printf '\rround %d/%d' "$r" "$RUNS" >&2; fi
-    run_once tcpdump tcpdump -r "$f" -w /dev/null
+    run_once tcpdump tcpdump "${TCPDUMP_Z[@]}" -r "$f" -w /dev/null
     ds_run j1 1
     ds_run j2 2
 done

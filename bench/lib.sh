@@ -16,6 +16,10 @@
 set -euo pipefail
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# tcpdump -w run as root drops to its own user and chowns the file it writes: `-w /dev/null` left
+# /dev/null owned by tcpdump.  -Z root keeps it root's (an empty array when not root).
+TCPDUMP_Z=()
+[ "$(id -u)" -ne 0 ] || TCPDUMP_Z=(-Z root)
 DS=${DS:-$BENCH_ROOT/build/darkscope}
 W=${BENCH_DIR:-/tmp/darkscope-bench}
 RES=$W/results.$$

@@ -35,7 +35,7 @@ echo "file: $f, $(( $(stat -L -c %s "$f") / 1000000 )) MB, $SOURCES distinct sou
 warm_cache "$f"
 
 for _ in $(seq "$RUNS"); do
-    run_once tcpdump tcpdump -r "$f" -w /dev/null
+    run_once tcpdump tcpdump "${TCPDUMP_Z[@]}" -r "$f" -w /dev/null
     fresh_store; run_once j1 "$DS" ingest -c "$conf" -j 1 "$f"
     fresh_store; run_once j2 "$DS" ingest -c "$conf" -j 2 "$f"
 done

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { DIGIT_BITS = 11, DIGITS = (64 + DIGIT_BITS - 1) / DIGIT_BITS, RADIX = 1 << DIGIT_BITS };
+_Static_assert(DS_SVCLOG_DIGITS * DS_SVCLOG_DIGIT_BITS >= 64, "the digits cover the key");
+
 
 int ds_svclog_init(ds_svclog *l, size_t cap)
 {
@@ -32,46 +33,48 @@ void ds_svclog_free(ds_svclog *l)
 {
     free(l->v);
     free(l->tmp);
+    free(l->hist);
     free(l->cache);
     memset(l, 0, sizeof *l);
 }
 
 size_t ds_svclog_memory(const ds_svclog *l)
 {
-    return (l->cap + l->captmp) * sizeof(ds_svc_item) + (l->cache ? DS_SVCLOG_CACHE * sizeof(ds_svc_item) : 0);
+    return (l->cap + l->captmp) * sizeof(ds_svc_item) + (l->cache ? DS_SVCLOG_CACHE * sizeof(ds_svc_item) : 0) +
+           (l->hist ? DS_SVCLOG_DIGITS * sizeof *l->hist : 0);
 }
 
-/* Sort a[0, n) by key, using b[0, n) as the second buffer; returns the one holding the result. */
-static ds_svc_item *radix_sort(ds_svc_item *a, ds_svc_item *b, size_t n)
+/* Sort a[0, n) by key, using b[0, n) as the second buffer and hist as the digit counts (n is
+ * below 2^32: ds_svclog_spill keeps the log there); returns the buffer holding the result. */
+static ds_svc_item *radix_sort(ds_svc_item *a, ds_svc_item *b, size_t n, uint32_t (*hist)[DS_SVCLOG_RADIX])
 {
-    static _Thread_local size_t hist[DIGITS][RADIX];
     if (n < 2)
         return a;
     uint64_t any = 0;
     for (size_t i = 0; i < n; i++)
         any |= a[i].key;
     int digits = 0;
-    while (digits < DIGITS && (any >> (digits * DIGIT_BITS)))
+    while (digits < DS_SVCLOG_DIGITS && (any >> (digits * DS_SVCLOG_DIGIT_BITS)))
         digits++;
     memset(hist, 0, (size_t)digits * sizeof hist[0]);
     for (size_t i = 0; i < n; i++) {
         uint64_t k = a[i].key;
         for (int d = 0; d < digits; d++)
-            hist[d][(k >> (d * DIGIT_BITS)) & (RADIX - 1)]++;
+            hist[d][(k >> (d * DS_SVCLOG_DIGIT_BITS)) & (DS_SVCLOG_RADIX - 1)]++;
     }
     for (int d = 0; d < digits; d++) {
-        unsigned shift = (unsigned)d * DIGIT_BITS;
-        size_t *h = hist[d];
-        if (h[(a[0].key >> shift) & (RADIX - 1)] == n)   /* every item has this digit */
+        unsigned shift = (unsigned)d * DS_SVCLOG_DIGIT_BITS;
+        uint32_t *h = hist[d];
+        if (h[(a[0].key >> shift) & (DS_SVCLOG_RADIX - 1)] == n)   /* every item has this digit */
             continue;
-        size_t sum = 0;
-        for (size_t j = 0; j < RADIX; j++) {
-            size_t c = h[j];
+        uint32_t sum = 0;
+        for (size_t j = 0; j < DS_SVCLOG_RADIX; j++) {
+            uint32_t c = h[j];
             h[j] = sum;
             sum += c;
         }
         for (size_t i = 0; i < n; i++)
-            b[h[(a[i].key >> shift) & (RADIX - 1)]++] = a[i];
+            b[h[(a[i].key >> shift) & (DS_SVCLOG_RADIX - 1)]++] = a[i];
         ds_svc_item *t = a;
         a = b;
         b = t;
@@ -101,6 +104,8 @@ static int reduce_tail(ds_svclog *l)
     size_t p = l->nsorted, t = l->n - p;
     if (!t)
         return 0;
+    if (!l->hist && !(l->hist = malloc(DS_SVCLOG_DIGITS * sizeof *l->hist)))
+        return -1;
     if (l->captmp < t) {
         ds_svc_item *nt = malloc(l->cap * sizeof *nt);
         if (!nt)
@@ -110,7 +115,7 @@ static int reduce_tail(ds_svclog *l)
         l->captmp = l->cap;
     }
     /* the tail, sorted and folded, into tmp[0, t) */
-    ds_svc_item *s = radix_sort(l->v + p, l->tmp, t);
+    ds_svc_item *s = radix_sort(l->v + p, l->tmp, t, l->hist);
     t = fold_sorted(l->tmp, s, t);
     /* merge from the back: the write position never passes the reduced part's next read (it
      * stays >= the items left to read of both parts), so v holds the result at [w, p + t) */
@@ -144,7 +149,7 @@ int ds_svclog_spill(ds_svclog *l)
         return -1;
     l->spills++;
     if (l->n > l->cap / 2) {   /* the reduction freed less than half: grow */
-        if (l->cap > SIZE_MAX / 2 / sizeof *l->v)
+        if (l->cap > UINT32_MAX / 2)   /* the sort counts in 32 bits: 2^31 distinct keys a day at most */
             return -1;
         ds_svc_item *nv = realloc(l->v, l->cap * 2 * sizeof *nv);
         if (!nv)

@@ -57,10 +57,14 @@ static inline uint32_t ds_svc_key_src(uint64_t k) { return (uint32_t)(k >> 26); 
 static inline uint32_t ds_svc_key_service(uint64_t k) { return (uint32_t)(k >> 2) & 0xffffffu; }
 static inline unsigned ds_svc_key_class(uint64_t k) { return (unsigned)k & 3u; }
 
+/* The radix sort: 11-bit digits, six of them for a 64-bit key. */
+enum { DS_SVCLOG_DIGIT_BITS = 11, DS_SVCLOG_DIGITS = 6, DS_SVCLOG_RADIX = 1 << DS_SVCLOG_DIGIT_BITS };
+
 typedef struct ds_svclog {
     ds_svc_item *v; size_t n, cap;    /* v[0, nsorted): sorted, one item per key; v[nsorted, n): appended */
     size_t nsorted;
     ds_svc_item *tmp; size_t captmp;  /* the radix sort's second buffer */
+    uint32_t (*hist)[DS_SVCLOG_RADIX]; /* [DS_SVCLOG_DIGITS]: its digit counts (48 KiB) */
     ds_svc_item *cache;               /* [DS_SVCLOG_CACHE] */
     uint64_t spills;                  /* partial reductions so far (for tests and measurements) */
 } ds_svclog;

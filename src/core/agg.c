@@ -149,39 +149,6 @@ size_t ds_agg_memory(const ds_agg *a)
 
 /* ---- per packet -------------------------------------------------------------------------- */
 
-/* Country and ASN of a source new today that was also seen yesterday (same sensor): copied from
- * yesterday's entry, whose slab is still live, instead of asked of the geo tables again.  One
- * probe of a table of a day's sources costs less than a lookup in the 16 MB geo tables (two or
- * three dependent cache misses), and most of a telescope's source-days are sources that came
- * back: on bench/gen_backscatter.c's mix, scanners and Mirai bots stay for weeks.  1 when found. */
-static int geo_from_yesterday(const ds_agg *a, int sensor, int32_t day, const ds_ip *ip, src_ent *out)
-{
-    const dayslab *y = NULL;
-    for (size_t i = 0; i < a->nslabs; i++)
-        if (a->slabs[i].live && a->slabs[i].day == day - 1) {
-            y = &a->slabs[i];
-            break;
-        }
-    if (!y || !y->nsrc)
-        return 0;
-    uint64_t h = agg_src_hash(sensor, day - 1, ip), tag = h >> 32 << 32;
-    size_t mask = y->capslot - 1;
-    for (size_t j = (size_t)h & mask;; j = (j + 1) & mask) {
-        uint64_t s = y->slot[j];
-        if (!s)
-            return 0;
-        if ((s & 0xffffffff00000000ULL) == tag) {
-            const src_ent *e = &y->src[(uint32_t)s - 1];
-            if (e->sensor == (uint16_t)sensor && ds_ip_eq(&e->ip, ip)) {
-                out->cc[0] = e->cc[0];
-                out->cc[1] = e->cc[1];
-                out->asn = e->asn;
-                return 1;
-            }
-        }
-    }
-}
-
 /* Index of (sensor, day, ip) in d (the slab of day), inserting a fresh entry when absent; -1 on
  * allocation failure. */
 static long src_find(dayslab *d, int sensor, int32_t day, const ds_ip *ip, int *created)
@@ -340,7 +307,7 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
         idx = (uint32_t)i;
         e = &d->src[idx];
         if (created) {
-            if (a->conf.geo && !geo_from_yesterday(a, sensor, day, &p->src, e))
+            if (a->conf.geo)
                 a->conf.geo(a->conf.geo_ctx, &p->src, e->cc, &e->asn);
             if (day < a->day_min)
                 a->day_min = day;

@@ -25,9 +25,7 @@ typedef struct ds_agg_counts {
                                           (bit i of ds_pkt.encap, ds_encap_name(i)) */
 } ds_agg_counts;
 
-/* Country/ASN of a new source: a pure function of the address.  Called at most once per (sensor,
- * day, source) per thread, and not for a source the thread saw the day before on that sensor
- * (whose answer is copied). */
+/* Country/ASN of a new source; called once per (sensor, day, source) per thread. */
 typedef void (*ds_geo_fn)(void *ctx, const ds_ip *ip, char cc[2], uint32_t *asn);
 
 typedef struct ds_agg_conf {

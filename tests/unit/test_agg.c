@@ -1198,40 +1198,6 @@ static void test_random_ports(void **state)
     ds_agg_free(a);
 }
 
-/* A source seen yesterday on the same sensor takes its country and ASN from yesterday's entry
- * (still live) instead of a new geo lookup; after a gap of a day, or on another sensor, it is
- * looked up again.  The records are the same either way. */
-static void test_geo_yesterday(void **state)
-{
-    (void)state;
-    int calls = 0;
-    ds_agg *a = new_agg(2, NULL, &calls);
-    const uint32_t S = 0x0c0000f1u;
-    int32_t days[] = { 0, 1, 2, 4 };   /* 1 and 2 copy; 4 follows a gap */
-    for (size_t i = 0; i < 4; i++) {
-        ds_pkt p = pkt4(S, 0xcb007101u, ((uint64_t)(DAY0 + days[i]) * 86400 + 100) * NS_PER_S, DS_PROTO_TCP, 23, DS_TH_SYN);
-        feed(a, 0, DAY0 + days[i], 1, &p);
-        if (days[i] == 2)
-            feed(a, 1, DAY0 + 2, 1, &p);   /* another sensor: its own lookup */
-    }
-    assert_int_equal(calls, 3);
-    coll c;
-    emit(a, &c);
-    ds_ip ip;
-    ds_ip_set4(&ip, S);
-    char cc[2];
-    uint32_t asn;
-    geo_fn(NULL, &ip, cc, &asn);
-    assert_int_equal(c.no, 5);
-    for (size_t i = 0; i < c.no; i++) {
-        assert_int_equal(c.o[i].r.cc[0], cc[0]);
-        assert_int_equal(c.o[i].r.cc[1], cc[1]);
-        assert_int_equal(c.o[i].r.asn, asn);
-    }
-    coll_free(&c);
-    ds_agg_free(a);
-}
-
 /* ds_rec_source_key reads the key of a SOURCES record without decoding it: the same key as
  * decoding it and taking ds_src_key, for IPv4 and IPv6 addresses, whatever the other fields. */
 static void test_source_record_key(void **state)
@@ -1288,7 +1254,6 @@ int main(void)
         cmocka_unit_test(test_source_record_key),
         cmocka_unit_test(test_day_slabs),
         cmocka_unit_test(test_random_ports),
-        cmocka_unit_test(test_geo_yesterday),
     };
     return cmocka_run_group_tests(tests, 0, NULL);
 }

@@ -80,15 +80,10 @@ ds_agg *ds_agg_new(const ds_agg_conf *conf)
     a->conf = *conf;
     a->exact_dst = calloc(conf->nsensors + 1, 1);
     a->counts = calloc(conf->nsensors + 1, sizeof *a->counts);
-    a->caphr = 2048;
-    a->caphslot = 4096;
     a->dos = ds_dos_new(conf->telescope_v4);
     a->floods = ds_floods_new();
     a->scans = ds_scans_new(conf->scan_min_addresses, conf->scan_timeout_s, conf->sensor_v4, conf->nsensors);
-    a->hr = malloc(a->caphr * sizeof *a->hr);
-    a->hslot = calloc(a->caphslot, sizeof *a->hslot);
-    if (!a->exact_dst || !a->counts || !a->hr || !a->hslot || !a->dos || !a->floods ||
-        !a->scans) {
+    if (!a->exact_dst || !a->counts || !a->dos || !a->floods || !a->scans) {
         ds_agg_free(a);
         return NULL;
     }
@@ -111,8 +106,9 @@ void ds_agg_free(ds_agg *a)
         agg_slab_free(&a->slabs[i]);
     free(a->slabs);
     free(a->scratch);
-    free(a->hr);
-    free(a->hslot);
+    for (size_t i = 0; i < a->nhl; i++)
+        ds_svclog_free(&a->hl[i].log);
+    free(a->hl);
     for (size_t g = 0; g < a->ngroups; g++)
         for (int k = 0; k < DS_CHUNK__END; k++) {
             free(a->groups[g].kind[k].p);
@@ -132,8 +128,10 @@ void ds_agg_free(ds_agg *a)
 
 size_t ds_agg_memory(const ds_agg *a)
 {
-    size_t n = a->capscratch + a->nslabs * sizeof *a->slabs + a->caphr * sizeof *a->hr + a->caphslot * sizeof *a->hslot + a->capgroups * sizeof *a->groups +
+    size_t n = a->capscratch + a->nslabs * sizeof *a->slabs + a->nhl * sizeof *a->hl + a->capgroups * sizeof *a->groups +
                ds_scans_memory(a->scans);
+    for (size_t i = 0; i < a->nhl; i++)
+        n += ds_svclog_memory(&a->hl[i].log);
     for (size_t g = 0; g < a->ngroups; g++)
         for (int k = 0; k < DS_CHUNK__END; k++)
             n += a->groups[g].kind[k].cap + a->groups[g].zlen[k];
@@ -200,45 +198,6 @@ static long src_find(dayslab *d, int sensor, int32_t day, const ds_ip *ip, int *
 }
 
 
-static int hr_add(ds_agg *a, uint64_t k1, uint64_t k2, uint32_t k3, uint64_t n)
-{
-    size_t mask = a->caphslot - 1, j = (size_t)agg_hr_hash(k1, k2, k3) & mask;
-    uint32_t s;
-    while ((s = a->hslot[j])) {
-        hour_ent *e = &a->hr[s - 1];
-        if (e->k1 == k1 && e->k2 == k2 && e->k3 == k3) {
-            e->packets += n;
-            return 0;
-        }
-        j = (j + 1) & mask;
-    }
-    if (a->nhr == a->caphr) {
-        hour_ent *nh = realloc(a->hr, a->caphr * 2 * sizeof *nh);
-        if (!nh)
-            return -1;
-        a->hr = nh;
-        a->caphr *= 2;
-    }
-    a->hr[a->nhr] = (hour_ent){ k1, k2, k3, 0, n };
-    a->hslot[j] = (uint32_t)++a->nhr;
-    if (a->nhr * 2 > a->caphslot) {
-        uint32_t *ns = malloc(a->caphslot * 2 * sizeof *ns);
-        if (!ns)
-            return -1;
-        free(a->hslot);
-        a->hslot = ns;
-        a->caphslot *= 2;
-        agg_hr_reindex(a);
-    }
-    return 0;
-}
-
-/* hourly key: k1 = hour | day, k2 = sensor | dimension | class, k3 = service or packed country */
-static inline uint64_t hr_k1(uint32_t hour, int32_t day) { return (uint64_t)hour << 32 | (uint32_t)day; }
-static inline uint64_t hr_k2(int sensor, int dim, ds_class cls)
-{
-    return (uint64_t)(uint16_t)sensor << 32 | (uint64_t)(uint8_t)dim << 8 | (uint8_t)cls;
-}
 /* Give e a destination map holding its first destination. */
 static int map_new(dayslab *a, src_ent *e)
 {
@@ -356,9 +315,16 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
     int sport = (p->have & DS_HAVE_L4) && (p->proto == DS_PROTO_TCP || p->proto == DS_PROTO_UDP) ? p->sport : -1;
     if (ds_svclog_add(&d->log, ds_svc_key(idx, svc, cls), sport) != 0)
         return DS_ENOMEM;
-    uint64_t k1 = hr_k1(hour, day);
-    if (hr_add(a, k1, hr_k2(sensor, DS_HOURLY_SERVICE, cls), svc, 1) != 0 ||
-        hr_add(a, k1, hr_k2(sensor, DS_HOURLY_COUNTRY, cls), ds_cc_pack(e->cc), 1) != 0)
+    hourlog *h = a->last_hl < a->nhl ? &a->hl[a->last_hl] : NULL;
+    if (!h || !h->live || h->hour != hour || h->day != day) {
+        long hi = agg_hourlog_of(a, hour, day);
+        if (hi < 0)
+            return DS_ENOMEM;
+        a->last_hl = (size_t)hi;
+        h = &a->hl[hi];
+    }
+    if (ds_svclog_add(&h->log, hr_key(sensor, DS_HOURLY_SERVICE, cls, svc), -1) != 0 ||
+        ds_svclog_add(&h->log, hr_key(sensor, DS_HOURLY_COUNTRY, cls, ds_cc_pack(e->cc)), -1) != 0)
         return DS_ENOMEM;
     if (hour < a->hour_min)
         a->hour_min = hour;

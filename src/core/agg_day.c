@@ -6,7 +6,8 @@
  * (core/svclog.h).  Retiring a day reduces its log (sort and fold, sequential passes), writes one
  * SOURCES record per source (and a DSTMAP record when it reached more than one destination) and
  * one SRCSVC record per (source, service, class), then empties the slab in place for a later
- * day.  Hourly entries retire here too, an hour at a time.
+ * day.  Hourly counts retire here too, an hour at a time: each (hour, local day) is a log of the
+ * same kind, reduced into HOURLY records.
  */
 #include "core/agg_int.h"
 
@@ -86,54 +87,87 @@ int agg_slot_grow(dayslab *d)
 
 /* ---- hours -------------------------------------------------------------------------------- */
 
-/* Rebuild the index over the dense hourly entries (after growth or a retire). */
-void agg_hr_reindex(ds_agg *a)
+/* The live log of (hour, day), taking a spare one (or a new one) when it has none; its index in
+ * a->hl, or -1 when memory runs out.  A linear scan: in time order two hours are live (three
+ * around a late packet). */
+long agg_hourlog_of(ds_agg *a, uint32_t hour, int32_t day)
 {
-    memset(a->hslot, 0, a->caphslot * sizeof *a->hslot);
-    size_t m = a->caphslot - 1;
-    for (size_t i = 0; i < a->nhr; i++) {
-        const hour_ent *e = &a->hr[i];
-        size_t j = (size_t)agg_hr_hash(e->k1, e->k2, e->k3) & m;
-        while (a->hslot[j])
-            j = (j + 1) & m;
-        a->hslot[j] = (uint32_t)(i + 1);
+    size_t spare = SIZE_MAX;
+    for (size_t i = 0; i < a->nhl; i++) {
+        if (a->hl[i].live && a->hl[i].hour == hour && a->hl[i].day == day)
+            return (long)i;
+        if (!a->hl[i].live && spare == SIZE_MAX)
+            spare = i;
     }
+    if (spare == SIZE_MAX) {
+        hourlog *n = realloc(a->hl, (a->nhl + 1) * sizeof *n);
+        if (!n)
+            return -1;
+        a->hl = n;
+        memset(&a->hl[a->nhl], 0, sizeof a->hl[a->nhl]);
+        spare = a->nhl++;
+    }
+    hourlog *h = &a->hl[spare];
+    if (!h->log.v && ds_svclog_init(&h->log, HOUR_LOG_ITEMS) != 0)   /* new, or freed by a retire */
+        return -1;
+    h->live = 1;
+    h->hour = hour;
+    h->day = day;
+    return (long)spare;
 }
 
-/* Retire hourly entries of hours before `keep_from`: encode them, compact the keepers, and
- * rebuild the small index.  Touches only live entries, so an hourly retire costs the hour's
- * entries, not the table's capacity. */
+/* Retire the hourly logs of hours before `keep_from`: reduce each (sort and fold, as a day's
+ * srcsvc log) and encode one HOURLY record per (sensor, dimension, class, key).  Touches only
+ * the logs retired, so an hourly retire costs the hour's packets, not a table's capacity. */
 int agg_retire_hours(ds_agg *a, uint32_t keep_from)
 {
     if (a->hour_min >= keep_from)
         return 0;
     int rc = 0;
-    size_t w = 0;
+    size_t spares = 0;
     a->hour_min = UINT32_MAX;
-    for (size_t i = 0; i < a->nhr; i++) {
-        const hour_ent *h = &a->hr[i];
-        uint32_t hour = (uint32_t)(h->k1 >> 32);
-        if (hour >= keep_from) {
-            if (hour < a->hour_min)
-                a->hour_min = hour;
-            a->hr[w++] = *h;
+    for (size_t i = 0; i < a->nhl; i++) {
+        hourlog *h = &a->hl[i];
+        if (h->live && h->hour >= keep_from) {
+            if (h->hour < a->hour_min)
+                a->hour_min = h->hour;
             continue;
         }
-        group *g = agg_group_of(a, (int)(uint16_t)(h->k2 >> 32), (int32_t)(uint32_t)h->k1);
-        ds_rec_hourly r = { .hour = hour, .key = h->k3, .dim = (uint8_t)(h->k2 >> 8), .cls = (uint8_t)h->k2 };
-        /* a count above 2^32-1 (never in practice) is split over several records: readers sum */
-        for (uint64_t left = h->packets; left; left -= r.packets) {
-            uint8_t *p = g ? agg_group_rec(a, g, DS_CHUNK_HOURLY) : NULL;
-            if (!p) {
-                rc = -1;
-                break;
-            }
-            r.packets = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
-            ds_rec_hourly_put(p, &r);
+        if (!h->live) {
+            /* a burst of late packets over many hours left many logs: keep a few spares */
+            if (++spares > 4 && h->log.v)
+                ds_svclog_free(&h->log);
+            continue;
         }
+        if (ds_svclog_reduce(&h->log) != 0) {
+            rc = -1;
+            continue;
+        }
+        group *g = NULL;
+        int g_sensor = -1;
+        for (size_t k = 0; k < h->log.n; k++) {
+            const ds_svc_item *it = &h->log.v[k];
+            int sensor = (int)(uint16_t)(it->key >> 27);
+            if (sensor != g_sensor) {
+                g = agg_group_of(a, sensor, h->day);
+                g_sensor = sensor;
+            }
+            ds_rec_hourly r = { .hour = h->hour, .key = (uint32_t)it->key & 0xffffffu, .dim = (uint8_t)(it->key >> 26 & 1),
+                                .cls = (uint8_t)(it->key >> 24 & 3) };
+            /* a count above 2^32-1 (never in practice) is split over several records: readers sum */
+            for (uint64_t left = it->packets; left; left -= r.packets) {
+                uint8_t *p = g ? agg_group_rec(a, g, DS_CHUNK_HOURLY) : NULL;
+                if (!p) {
+                    rc = -1;
+                    break;
+                }
+                r.packets = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+                ds_rec_hourly_put(p, &r);
+            }
+        }
+        ds_svclog_clear(&h->log);
+        h->live = 0;
     }
-    a->nhr = w;
-    agg_hr_reindex(a);
     return rc;
 }
 

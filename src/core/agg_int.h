@@ -46,8 +46,6 @@ typedef struct dstmap { uint8_t bits[DS_DSTMAP_BYTES]; } dstmap;
 /* Sources with these bits in tool_hit have their share counts in tcnt (core/fingerprint.h). */
 #define TOOL_COUNTED (DS_TOOL_ZMAP | DS_TOOL_MASSCAN | DS_TOOL_NMAP)
 
-typedef struct hour_ent { uint64_t k1, k2; uint32_t k3, rsv; uint64_t packets; } hour_ent;
-
 typedef struct outbuf { uint8_t *p; size_t len, cap; } outbuf;
 
 /* Records retired for one (sensor, day): one buffer per chunk kind. */
@@ -78,6 +76,23 @@ typedef struct dayslab {
 /* Items a day's log holds before its first partial reduction (16 bytes each). */
 #define SLAB_LOG_ITEMS 16384
 
+/* The hourly counts of one (UTC hour, local day), as a log like a day's srcsvc: key = sensor (16
+ * bits) | dimension (1) | class (2) | service or packed country (24), see hr_key.  An hour maps
+ * to one local day unless the time zone's offset has minutes; a late packet for an hour already
+ * retired opens a log of its own, retired with the next hour. */
+typedef struct hourlog {
+    uint32_t hour;
+    int32_t day;
+    int live;
+    ds_svclog log;
+} hourlog;
+#define HOUR_LOG_ITEMS 4096
+
+static inline uint64_t hr_key(int sensor, int dim, ds_class cls, uint32_t k3)
+{
+    return (uint64_t)(uint16_t)sensor << 27 | (uint64_t)(dim & 1) << 26 | (uint64_t)(cls & 3) << 24 | (k3 & 0xffffffu);
+}
+
 struct ds_agg {
     ds_agg_conf conf;
     uint8_t *exact_dst;
@@ -86,8 +101,7 @@ struct ds_agg {
     size_t last_slab; uint32_t last_idx; int have_last;
     void *scratch; size_t capscratch;       /* retire_slab's work arrays */
 
-    hour_ent *hr; size_t nhr, caphr;        /* dense entries */
-    uint32_t *hslot; size_t caphslot;       /* index + 1 into hr; 0 empty */
+    hourlog *hl; size_t nhl, last_hl;       /* live hours and spare (retired) logs; the last used */
 
     uint32_t hour_max, hour_min;            /* newest hour seen; oldest live hourly entry */
     int32_t day_max, day_min;               /* the same for live sources */
@@ -111,18 +125,13 @@ static inline uint64_t agg_src_hash(int sensor, int32_t day, const ds_ip *ip)
     return ds_mix64(a ^ ds_mix64(b ^ ((uint64_t)(uint16_t)sensor << 40) ^ ((uint64_t)ip->v6 << 39) ^ (uint32_t)day));
 }
 
-static inline uint64_t agg_hr_hash(uint64_t k1, uint64_t k2, uint32_t k3)
-{
-    return ds_mix64(k1 ^ ds_mix64(k2 ^ ((uint64_t)k3 << 7)));
-}
-
 /* agg_day.c */
 void agg_slab_free(dayslab *d);
 long agg_slab_of(ds_agg *a, int32_t day);
 int agg_slot_grow(dayslab *d);
 int agg_retire_days(ds_agg *a, int32_t keep_from);
 int agg_retire_hours(ds_agg *a, uint32_t keep_from);
-void agg_hr_reindex(ds_agg *a);
+long agg_hourlog_of(ds_agg *a, uint32_t hour, int32_t day);
 
 /* agg_emit.c */
 group *agg_group_of(ds_agg *a, int sensor, int32_t day);

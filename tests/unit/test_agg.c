@@ -1116,7 +1116,8 @@ static size_t fold_keys(svckey *k, size_t n)
     return m;
 }
 
-/* Backscatter to random ports from 300 sources, with scans of a few ports by the same sources:
+/* Backscatter to random ports from 300 sources, with scans of a few ports by the same sources
+ * (and every packet's hour counted too, its hour log reduced the same way):
  * about 90,000 distinct (source, service, class) a day, more than a day's log holds before its
  * first partial reduction, so the log is reduced in place while the day runs.  Then late packets
  * for the first day after it was retired (a second record), and a day with nothing late.  The
@@ -1130,8 +1131,10 @@ static void test_random_ports(void **state)
     const uint8_t exact[1] = { 1 };
     ds_agg *a = new_agg(1, exact, NULL);
     svckey *want = malloc((2 * PER_DAY + LATE) * sizeof *want);
+    svckey *hwant = malloc((2 * PER_DAY + LATE) * sizeof *hwant);   /* (day, hour, service, class) */
     assert_non_null(want);
-    size_t nw = 0;
+    assert_non_null(hwant);
+    size_t nw = 0, nhw = 0;
     uint64_t x = 0x2545F4914F6CDD1DULL;
     for (int d = 0; d < 2; d++) {
         uint64_t t0 = (uint64_t)(DAY0 + d) * 86400 * NS_PER_S;
@@ -1148,6 +1151,7 @@ static void test_random_ports(void **state)
             p.sport = s < 100 ? 443 : (uint16_t)(443 + (x >> 60) % 2);
             feed(a, 0, DAY0 + d, (uint32_t)(x >> 40) % 256, &p);
             want[nw++] = (svckey){ DAY0 + d, 0x0d000000u + s, ds_service_of(&p), ds_class_of(&p), 1, p.sport, 0 };
+            hwant[nhw++] = (svckey){ DAY0 + d, (uint32_t)(p.ts_ns / 3600 / NS_PER_S), ds_service_of(&p), ds_class_of(&p), 1, 0, 0 };
         }
     }
     /* the clock moves to day 3 (day 0 retires), then late packets for day 0 */
@@ -1159,7 +1163,9 @@ static void test_random_ports(void **state)
                  (uint16_t)(20000 + i % 1000), DS_TH_RST);
         feed(a, 0, DAY0, 2, &p);
         want[nw++] = (svckey){ DAY0, 0x0d000000u + i % NSRC, ds_service_of(&p), ds_class_of(&p), 1, p.sport, 0 };
+        hwant[nhw++] = (svckey){ DAY0, (uint32_t)(p.ts_ns / 3600 / NS_PER_S), ds_service_of(&p), ds_class_of(&p), 1, 0, 0 };
     }
+    hwant[nhw++] = (svckey){ DAY0 + 3, (DAY0 + 3) * 24, DS_SERVICE(DS_PROTO_TCP, 23), DS_CLASS_SCAN, 1, 0, 0 };
     coll c;
     emit(a, &c);
     svckey *got = malloc(c.ns * sizeof *got);
@@ -1181,6 +1187,29 @@ static void test_random_ports(void **state)
         if (one)
             assert_int_equal(got[i].sport, want[i].sport);
     }
+    /* hourly records (service dimension), the late hour of day 0 included: the hour logs are
+     * reduced like the day's */
+    svckey *hgot = malloc((c.nh + 1) * sizeof *hgot);
+    assert_non_null(hgot);
+    size_t nhg = 0;
+    uint64_t country_total = 0;
+    for (size_t i = 0; i < c.nh; i++) {
+        if (c.h[i].r.dim == DS_HOURLY_COUNTRY) {
+            country_total += c.h[i].r.packets;
+            continue;
+        }
+        hgot[nhg++] = (svckey){ c.h[i].day, c.h[i].r.hour, c.h[i].r.key, c.h[i].r.cls, c.h[i].r.packets, 0, 0 };
+    }
+    assert_true(country_total == nhw);
+    nhg = fold_keys(hgot, nhg);
+    size_t hm = fold_keys(hwant, nhw);
+    assert_int_equal(nhg, hm);
+    for (size_t i = 0; i < hm; i++) {
+        assert_int_equal(cmp_svckey(&hgot[i], &hwant[i]), 0);
+        assert_true(hgot[i].packets == hwant[i].packets);
+    }
+    free(hgot);
+    free(hwant);
     /* services of day 1's sources (nothing late): distinct services over both classes */
     for (size_t i = 0; i < c.no; i++) {
         if (c.o[i].day != DAY0 + 1)

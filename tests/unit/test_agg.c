@@ -6,7 +6,9 @@
  * records.  The same stream through two aggs and ds_agg_merge must give the same totals as
  * one agg, a stream over days far apart must retire each day correctly (a late packet for an
  * old day still counts), and a stress case of 1 M packets from 200 k sources over 3 days is
- * checked against a plain reference computed here.
+ * checked against a plain reference computed here.  Backscatter to random ports makes the
+ * (source, service, class) log of a day (core/svclog.h) reduce itself in place while the day
+ * runs; its records are checked key by key against a sorted reference.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -125,7 +127,8 @@ static ds_rc sink(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, const 
             ds_rec_dstmap_get(data + i * DS_REC_DSTMAP, &c->d[c->nd++].r);
             break;
         case DS_CHUNK_ATTACKS:
-        case DS_CHUNK_SCANS:   /* detector records: test_dos.c and test_scan.c */
+        case DS_CHUNK_SCANS:   /* detector records: test_dos.c, test_scan.c and test_flood.c */
+        case DS_CHUNK_FLOODS:
             break;
         default:
             fail_msg("unknown chunk kind %d", (int)kind);
@@ -1080,6 +1083,150 @@ static void test_source_port(void **state)
     ds_agg_free(a);
 }
 
+/* ---- random ports: the (source, service, class) log ------------------------------------------ */
+
+/* One (day, source, service, class) with its packets and whether they all had one port. */
+typedef struct svckey { int32_t day; uint32_t src, svc, cls; uint64_t packets; int sport, mixed; } svckey;
+
+static int cmp_svckey(const void *x, const void *y)
+{
+    const svckey *a = x, *b = y;
+    if (a->day != b->day)
+        return a->day < b->day ? -1 : 1;
+    if (a->src != b->src)
+        return a->src < b->src ? -1 : 1;
+    if (a->svc != b->svc)
+        return a->svc < b->svc ? -1 : 1;
+    return a->cls < b->cls ? -1 : a->cls > b->cls;
+}
+
+/* Sort and fold: packets add, the port stays when every piece had the same one. */
+static size_t fold_keys(svckey *k, size_t n)
+{
+    qsort(k, n, sizeof *k, cmp_svckey);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m && !cmp_svckey(&k[m - 1], &k[i])) {
+            k[m - 1].packets += k[i].packets;
+            k[m - 1].mixed |= k[i].mixed || k[i].sport != k[m - 1].sport;
+        } else {
+            k[m++] = k[i];
+        }
+    }
+    return m;
+}
+
+/* Backscatter to random ports from 300 sources, with scans of a few ports by the same sources
+ * (and every packet's hour counted too, its hour log reduced the same way):
+ * about 90,000 distinct (source, service, class) a day, more than a day's log holds before its
+ * first partial reduction, so the log is reduced in place while the day runs.  Then late packets
+ * for the first day after it was retired (a second record), and a day with nothing late.  The
+ * SRCSVC records must sum to the packets, per (day, source, service, class), keep a source port
+ * exactly when every packet had it, and SOURCES.services must count a service once whatever the
+ * class. */
+static void test_random_ports(void **state)
+{
+    (void)state;
+    enum { NSRC = 300, PER_DAY = 100000, LATE = 5000 };
+    const uint8_t exact[1] = { 1 };
+    ds_agg *a = new_agg(1, exact, NULL);
+    svckey *want = malloc((2 * PER_DAY + LATE) * sizeof *want);
+    svckey *hwant = malloc((2 * PER_DAY + LATE) * sizeof *hwant);   /* (day, hour, service, class) */
+    assert_non_null(want);
+    assert_non_null(hwant);
+    size_t nw = 0, nhw = 0;
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+    for (int d = 0; d < 2; d++) {
+        uint64_t t0 = (uint64_t)(DAY0 + d) * 86400 * NS_PER_S;
+        for (uint32_t i = 0; i < PER_DAY; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            uint32_t s = (uint32_t)(x % NSRC);
+            int scan = (x >> 20) % 4 == 0;
+            uint16_t dport = scan ? (uint16_t)(22 + (x >> 24) % 3) : (uint16_t)(10000 + (x >> 24) % 55000);
+            ds_pkt p = pkt4(0x0d000000u + s, 0xcb007100u + (uint32_t)(x >> 40) % 256, t0 + (uint64_t)i * 800000000ULL,
+                            DS_PROTO_TCP, dport, scan ? DS_TH_SYN : DS_TH_SYN | DS_TH_ACK);
+            /* sources below 100 answer from one port; the others from two */
+            p.sport = s < 100 ? 443 : (uint16_t)(443 + (x >> 60) % 2);
+            feed(a, 0, DAY0 + d, (uint32_t)(x >> 40) % 256, &p);
+            want[nw++] = (svckey){ DAY0 + d, 0x0d000000u + s, ds_service_of(&p), ds_class_of(&p), 1, p.sport, 0 };
+            hwant[nhw++] = (svckey){ DAY0 + d, (uint32_t)(p.ts_ns / 3600 / NS_PER_S), ds_service_of(&p), ds_class_of(&p), 1, 0, 0 };
+        }
+    }
+    /* the clock moves to day 3 (day 0 retires), then late packets for day 0 */
+    ds_pkt p = pkt4(0x0e000001u, 0xcb007101u, (uint64_t)(DAY0 + 3) * 86400 * NS_PER_S, DS_PROTO_TCP, 23, DS_TH_SYN);
+    feed(a, 0, DAY0 + 3, 1, &p);
+    want[nw++] = (svckey){ DAY0 + 3, 0x0e000001u, ds_service_of(&p), ds_class_of(&p), 1, p.sport, 0 };
+    for (uint32_t i = 0; i < LATE - 1; i++) {
+        p = pkt4(0x0d000000u + i % NSRC, 0xcb007102u, (uint64_t)DAY0 * 86400 * NS_PER_S + i, DS_PROTO_TCP,
+                 (uint16_t)(20000 + i % 1000), DS_TH_RST);
+        feed(a, 0, DAY0, 2, &p);
+        want[nw++] = (svckey){ DAY0, 0x0d000000u + i % NSRC, ds_service_of(&p), ds_class_of(&p), 1, p.sport, 0 };
+        hwant[nhw++] = (svckey){ DAY0, (uint32_t)(p.ts_ns / 3600 / NS_PER_S), ds_service_of(&p), ds_class_of(&p), 1, 0, 0 };
+    }
+    hwant[nhw++] = (svckey){ DAY0 + 3, (DAY0 + 3) * 24, DS_SERVICE(DS_PROTO_TCP, 23), DS_CLASS_SCAN, 1, 0, 0 };
+    coll c;
+    emit(a, &c);
+    svckey *got = malloc(c.ns * sizeof *got);
+    assert_non_null(got);
+    for (size_t i = 0; i < c.ns; i++) {
+        const ds_rec_srcsvc *r = &c.s[i].r;
+        got[i] = (svckey){ c.s[i].day, (uint32_t)r->src, r->service, r->cls, r->packets,
+                           r->one_sport ? r->sport : -1, !r->one_sport };
+    }
+    size_t ng = fold_keys(got, c.ns);
+    size_t m = fold_keys(want, nw);
+    assert_true(m > 2 * 60000);   /* mostly distinct keys */
+    assert_int_equal(ng, m);
+    for (size_t i = 0; i < m; i++) {
+        assert_int_equal(cmp_svckey(&got[i], &want[i]), 0);
+        assert_true(got[i].packets == want[i].packets);
+        int one = !want[i].mixed && want[i].sport >= 0;
+        assert_int_equal(!got[i].mixed, one);
+        if (one)
+            assert_int_equal(got[i].sport, want[i].sport);
+    }
+    /* hourly records (service dimension), the late hour of day 0 included: the hour logs are
+     * reduced like the day's */
+    svckey *hgot = malloc((c.nh + 1) * sizeof *hgot);
+    assert_non_null(hgot);
+    size_t nhg = 0;
+    uint64_t country_total = 0;
+    for (size_t i = 0; i < c.nh; i++) {
+        if (c.h[i].r.dim == DS_HOURLY_COUNTRY) {
+            country_total += c.h[i].r.packets;
+            continue;
+        }
+        hgot[nhg++] = (svckey){ c.h[i].day, c.h[i].r.hour, c.h[i].r.key, c.h[i].r.cls, c.h[i].r.packets, 0, 0 };
+    }
+    assert_true(country_total == nhw);
+    nhg = fold_keys(hgot, nhg);
+    size_t hm = fold_keys(hwant, nhw);
+    assert_int_equal(nhg, hm);
+    for (size_t i = 0; i < hm; i++) {
+        assert_int_equal(cmp_svckey(&hgot[i], &hwant[i]), 0);
+        assert_true(hgot[i].packets == hwant[i].packets);
+    }
+    free(hgot);
+    free(hwant);
+    /* services of day 1's sources (nothing late): distinct services over both classes */
+    for (size_t i = 0; i < c.no; i++) {
+        if (c.o[i].day != DAY0 + 1)
+            continue;
+        uint32_t src = (uint32_t)ds_src_key(&c.o[i].r.ip), services = 0;
+        for (size_t k = 0; k < m; k++)
+            if (want[k].day == DAY0 + 1 && want[k].src == src &&
+                (k == 0 || want[k - 1].day != want[k].day || want[k - 1].src != src || want[k - 1].svc != want[k].svc))
+                services++;
+        assert_int_equal(c.o[i].r.services, services);
+    }
+    free(got);
+    free(want);
+    coll_free(&c);
+    ds_agg_free(a);
+}
+
 /* ds_rec_source_key reads the key of a SOURCES record without decoding it: the same key as
  * decoding it and taking ds_src_key, for IPv4 and IPv6 addresses, whatever the other fields. */
 static void test_source_record_key(void **state)
@@ -1135,6 +1282,7 @@ int main(void)
         cmocka_unit_test(test_source_port),
         cmocka_unit_test(test_source_record_key),
         cmocka_unit_test(test_day_slabs),
+        cmocka_unit_test(test_random_ports),
     };
     return cmocka_run_group_tests(tests, 0, NULL);
 }

@@ -214,6 +214,51 @@ static void test_timeout_splits(void **state)
     ds_dos_free(d);
 }
 
+/* The hourly expiry deletes in place (Algorithm R): with thousands of victims in one table,
+ * half of them expired between their packets and half still going, every expired vector is
+ * reported once, and every live one is still found by its later packets (a broken probe chain
+ * would start a second vector and report the attack in two pieces). */
+typedef struct per_victim { int reports[3000]; uint64_t packets[3000], start[3000]; } per_victim;
+
+static int collect_victim(void *ctx, const ds_attack *a)
+{
+    per_victim *pv = ctx;
+    uint32_t v = ds_ip_v4(&a->victim) - 0x01000000u;
+    assert_true(v < 3000);
+    pv->reports[v]++;
+    pv->packets[v] += a->packets;
+    pv->start[v] = a->start_ns;
+    return 0;
+}
+
+static void test_expire_in_place(void **state)
+{
+    (void)state;
+    static per_victim pv;
+    memset(&pv, 0, sizeof pv);
+    ds_dos *d = ds_dos_new(512);
+    /* packets 2 s apart for 80 s, round robin over the victims, three rounds for the odd ones */
+    for (int round = 0; round < 3; round++) {
+        if (round == 2)   /* the even ones ended at 1078 s: gone at 1379 s, the odd ones kept */
+            assert_int_equal(ds_dos_expire(d, 1379 * S, collect_victim, &pv), 0);
+        for (int i = 0; i < 40; i++)
+            for (uint32_t v = round ? 1 : 0; v < 3000; v += round ? 2 : 1) {
+                uint64_t t = (1000 + 200 * (uint64_t)round + 2 * (uint64_t)i) * S;
+                ds_pkt p = answer_n(0x01000000u + v, t, DS_ATK_SYNACK, i + 40 * round);
+                assert_int_equal(ds_dos_packet(d, 0, 19000, &p, collect_victim, &pv), 0);
+            }
+    }
+    for (uint32_t v = 0; v < 3000; v += 2)
+        assert_int_equal(pv.reports[v], 1);
+    assert_int_equal(ds_dos_expire(d, UINT64_MAX, collect_victim, &pv), 0);
+    for (uint32_t v = 0; v < 3000; v++) {
+        assert_int_equal(pv.reports[v], 1);
+        assert_true(pv.packets[v] == (v & 1 ? 120u : 40u));
+        assert_true(pv.start[v] == 1000 * S);
+    }
+    ds_dos_free(d);
+}
+
 typedef struct rec { int n; ds_attack a; int32_t day; } rec;
 
 static ds_rc sink(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, const uint8_t *data, size_t nrec, ds_err *err)
@@ -262,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_rate_floor),
         cmocka_unit_test(test_retransmissions_are_one_answer),
         cmocka_unit_test(test_timeout_splits),
+        cmocka_unit_test(test_expire_in_place),
         cmocka_unit_test(test_through_aggregator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,6 +66,25 @@ EOF
     cc -O2 -o xxh xxh.c -lxxhash || skip "cannot build the XXH3 helper (libxxhash-dev)"
 }
 
+# netns_start TEST: the namespaces $NA and $NB (named by the caller) created and joined by
+# netns_veth_pair, or the test skipped (exit 77) when they cannot be; at exit, every pid the test
+# appended to PIDS is killed, both namespaces are deleted and $T is removed ($KEEP keeps it).
+netns_start() {
+    ip netns add "$NA" 2>/dev/null || skip "$1: ip netns add failed (no CAP_SYS_ADMIN?)"
+    ip netns add "$NB" || { ip netns del "$NA"; skip "$1: ip netns add failed"; }
+    PIDS=()
+    trap netns_cleanup EXIT
+    netns_veth_pair
+}
+netns_cleanup() {
+    set +e
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    ip netns del "$NA" 2>/dev/null; ip netns del "$NB" 2>/dev/null
+    [ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
+}
+
 # The namespaces $NA and $NB (made by the caller, which deletes them in its EXIT trap) joined by a
 # veth pair: vA (192.0.2.1) in A, the sender's side, and vB (192.0.2.2) in B, the sensor's; IPv6
 # off, 198.51.100.0/24 routed from A to B, and B forwarding nothing, so nothing leaves the pair.

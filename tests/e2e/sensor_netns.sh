@@ -22,18 +22,7 @@ source "$(dirname "$0")/lib.bash"
 "$DS" collector --help >/dev/null 2>&1 || skip "sensor_netns: $DS has no collector command"
 need hping3; need tcpdump; need python3; need curl; need nmap
 NA=dsA$$ NB=dsB$$
-ip netns add $NA 2>/dev/null || skip "sensor_netns: ip netns add failed (no CAP_SYS_ADMIN?)"
-ip netns add $NB || { ip netns del $NA; skip "sensor_netns: ip netns add failed"; }
-PIDS=()
-cleanup() {
-    set +e
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del $NA 2>/dev/null; ip netns del $NB 2>/dev/null
-    [ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT
-netns_veth_pair
+netns_start sensor_netns
 BMAC=$(B cat /sys/class/net/vB/address)
 
 PORT=18$((RANDOM % 900 + 100))

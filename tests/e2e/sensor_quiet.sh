@@ -21,18 +21,7 @@ source "$(dirname "$0")/lib.bash"
 [ -x "$DS" ] || skip "sensor_quiet: $DS not built"
 need hping3; need tcpdump; need python3; need curl
 NA=dsqA$$ NB=dsqB$$
-ip netns add $NA 2>/dev/null || skip "sensor_quiet: ip netns add failed (no CAP_SYS_ADMIN?)"
-ip netns add $NB || { ip netns del $NA; skip "sensor_quiet: ip netns add failed"; }
-PIDS=()
-cleanup() {
-    set +e
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del $NA 2>/dev/null; ip netns del $NB 2>/dev/null
-    [ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT
-netns_veth_pair
+netns_start sensor_quiet
 
 ROTATE=2
 N=2000

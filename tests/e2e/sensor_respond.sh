@@ -15,18 +15,7 @@ source "$(dirname "$0")/lib.bash"
 [ -x "$DS" ] || skip "sensor_respond: $DS not built"
 need tcpdump; need python3
 NA=dsrA$$ NB=dsrB$$
-ip netns add $NA 2>/dev/null || skip "sensor_respond: ip netns add failed (no CAP_SYS_ADMIN?)"
-ip netns add $NB || { ip netns del $NA; skip "sensor_respond: ip netns add failed"; }
-PIDS=()
-cleanup() {
-    set +e
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del $NA 2>/dev/null; ip netns del $NB 2>/dev/null
-    [ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT
-netns_veth_pair
+netns_start sensor_respond
 AMAC=$(A cat /sys/class/net/vA/address)
 BMAC=$(B cat /sys/class/net/vB/address)
 

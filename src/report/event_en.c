@@ -14,18 +14,6 @@
 #include "core/scan.h"
 #include "util/timeutil.h"
 
-typedef void (*text_fn)(const ds_event *v, const ds_event_words *w, ds_out *o);
-
-static double num(const ds_event *v, const char *name)
-{
-    return ds_event_num(v, name, NAN);
-}
-
-static const char *count(double x, char *buf, size_t len)
-{
-    return ds_fmt_count(isfinite(x) && x > 0 ? (uint64_t)llround(x) : 0, buf, len);
-}
-
 static const char *plural(double n)
 {
     return llround(n) == 1 ? "" : "s";
@@ -71,13 +59,13 @@ static void drivers(const ds_event *v, const ds_event_words *w, ds_out *o)
     char svc[DS_SERVICE_STRLEN];
     int lead = 0;
     if (ds_event_fact(v, "of_country")) {
-        double s = num(v, "service_share");
+        double s = ds_ev_num(v, "service_share");
         if (v->has_service && isfinite(s)) {
             ds_out_printf(o, "; %.0f%% went to %s", 100 * s, ds_ev_service(v->service, svc, sizeof svc));
             lead = 1;
         }
     } else if (v->country[0]) {
-        double s = num(v, "country_share");
+        double s = ds_ev_num(v, "country_share");
         if (isfinite(s)) {
             ds_out_printf(o, "; %.0f%% came from %s", 100 * s, ds_ev_country_en(w, v->country));
             lead = 1;
@@ -92,14 +80,14 @@ static void series_text(const ds_event *v, const ds_event_words *w, ds_out *o)
 {
     char npk[32], nmed[32], ntot[32], nsrc[32], pk_day[DS_FMT_DAY_LEN] = "", s1[32], s0[32];
     const ds_event_evidence *peak = ds_event_fact(v, "packets_peak");
-    double base = num(v, "packets_per_day_baseline"), z = num(v, "robust_z");
+    double base = ds_ev_num(v, "packets_per_day_baseline"), z = ds_ev_num(v, "robust_z");
     int32_t pd;
     if (peak && !ds_day_parse(peak->text, &pd))
         ds_fmt_day(pd, 0, pk_day, sizeof pk_day);
-    count(peak ? peak->value : 0, npk, sizeof npk);
-    count(base, nmed, sizeof nmed);
-    count((double)v->packets, ntot, sizeof ntot);
-    count((double)v->sources, nsrc, sizeof nsrc);
+    ds_ev_int(peak ? peak->value : 0, npk, sizeof npk);
+    ds_ev_int(base, nmed, sizeof nmed);
+    ds_ev_int((double)v->packets, ntot, sizeof ntot);
+    ds_ev_int((double)v->sources, nsrc, sizeof nsrc);
     /* "N times the baseline of M a day", or no ratio when the baseline is nothing */
     char rat[128];
     if (isfinite(base) && llround(base) > 0)
@@ -107,25 +95,25 @@ static void series_text(const ds_event *v, const ds_event_words *w, ds_out *o)
     else
         ds_fmt_text(rat, sizeof rat, "from a baseline of less than one packet a day");
     char srcday[128] = "";
-    double spd = num(v, "sources_per_day"), spb = num(v, "sources_per_day_before");
+    double spd = ds_ev_num(v, "sources_per_day"), spb = ds_ev_num(v, "sources_per_day_before");
     if (isfinite(spd) && isfinite(spb))
-        ds_fmt_text(srcday, sizeof srcday, " (%s sources a day, against %s in the week before)", count(spd, s1, sizeof s1),
-                    count(spb, s0, sizeof s0));
+        ds_fmt_text(srcday, sizeof srcday, " (%s sources a day, against %s in the week before)", ds_ev_int(spd, s1, sizeof s1),
+                    ds_ev_int(spb, s0, sizeof s0));
     when_days(v, o);
     ds_out_puts(o, ", ");
     if (!strcmp(v->type, "single_source") && v->ntop) {
         const ds_event_source *s = &v->top[0];
         char spk[32];
-        double share = num(v, "top_source_share_of_excess");
+        double share = ds_ev_num(v, "top_source_share_of_excess");
         ds_out_puts(o, "one host, ");
         ds_ev_source(w, s->addr, s->cc, s->asn, o);
-        ds_out_printf(o, ", sent %s ", count((double)s->packets, spk, sizeof spk));
+        ds_out_printf(o, ", sent %s ", ds_ev_int((double)s->packets, spk, sizeof spk));
         what(v, w, o);
         ds_out_printf(o, ", %.0f%% of the rise over the baseline of %s a day; the peak was %s on %s (%s).",
                       100 * (isfinite(share) ? (share > 1 ? 1 : share) : 0), nmed, npk, pk_day, rat);
     } else if (!strcmp(v->type, "new_service")) {
         what(v, w, o);
-        double quiet = num(v, "quiet_days_before"), rank = num(v, "rank");
+        double quiet = ds_ev_num(v, "quiet_days_before"), rank = ds_ev_num(v, "rank");
         ds_out_printf(o, " appeared: %s packet%s from %s source%s%s", ntot, plural((double)v->packets), nsrc,
                       plural((double)v->sources), srcday);
         if (isfinite(rank) && rank > 0)
@@ -142,7 +130,7 @@ static void series_text(const ds_event *v, const ds_event_words *w, ds_out *o)
                       plural((double)v->packets), nsrc, plural((double)v->sources), srcday, npk, pk_day, rat);
         if (isfinite(z) && isfinite(base) && llround(base) > 0)
             ds_out_printf(o, " (robust z %.1f)", z);
-        double rp = num(v, "rank"), rq = num(v, "rank_previous");
+        double rp = ds_ev_num(v, "rank"), rq = ds_ev_num(v, "rank_previous");
         if (surge && isfinite(rp) && rp > 0 && rq != rp) {
             if (!isfinite(rq) || rq <= 0)
                 ds_out_printf(o, "; it ranked %.0f, unranked in the previous period", rp);
@@ -163,26 +151,26 @@ static const char *const WEEKDAY[7] = { "Sunday", "Monday", "Tuesday", "Wednesda
 static void periodic_text(const ds_event *v, const ds_event_words *w, ds_out *o)
 {
     char a[DS_FMT_DAY_LEN], b[DS_FMT_DAY_LEN], pk[32];
-    double acf = num(v, "autocorrelation"), ratio = num(v, "peak_to_mean");
+    double acf = ds_ev_num(v, "autocorrelation"), ratio = ds_ev_num(v, "peak_to_mean");
     ds_out_printf(o, "From %s to %s, ", ds_fmt_day(ds_ev_day(v->start_ns), 0, a, sizeof a),
                   ds_fmt_day(ds_ev_day(v->end_ns), 0, b, sizeof b));
     what(v, w, o);
-    ds_out_printf(o, " (%s) ", count((double)v->packets, pk, sizeof pk));
+    ds_out_printf(o, " (%s) ", ds_ev_int((double)v->packets, pk, sizeof pk));
     if (ds_event_fact(v, "working_week")) {
-        double weeks = num(v, "weeks_counted");
+        double weeks = ds_ev_num(v, "weeks_counted");
         ds_out_printf(o, "followed a working-week cycle: Monday to Friday were %.1f times the weekend, Saturday and "
                          "Sunday were the two quietest days in %.0f%% of %.0f weeks, and the autocorrelation at 7 days "
                          "was %.2f.",
-                      num(v, "weekdays_to_weekend"), 100 * num(v, "weeks_weekend_quietest"), weeks, acf);
+                      ds_ev_num(v, "weekdays_to_weekend"), 100 * ds_ev_num(v, "weeks_weekend_quietest"), weeks, acf);
     } else if (!strcmp(v->type, "periodic_weekly")) {
-        int d = (int)num(v, "peak_weekday");
+        int d = (int)ds_ev_num(v, "peak_weekday");
         const char *day = d >= 0 && d < 7 ? WEEKDAY[d] : "?";
         ds_out_printf(o, "followed a 7-day cycle peaking on %ss: the %s level was %.1f times the week's mean, %.0f%% of "
                          "%.0f weeks peaked that day, and the autocorrelation at 7 days was %.2f.",
-                      day, day, ratio, 100 * num(v, "weeks_peaking_there"), num(v, "weeks"), acf);
+                      day, day, ratio, 100 * ds_ev_num(v, "weeks_peaking_there"), ds_ev_num(v, "weeks"), acf);
     } else {
         const ds_event_evidence *h = ds_event_fact(v, "peak_hour_local");
-        double utc = num(v, "peak_hour_utc");
+        double utc = ds_ev_num(v, "peak_hour_utc");
         int local = h ? (int)h->value : 0;
         const char *tz = h && h->text[0] ? h->text : "UTC";
         char utc_s[24] = "";
@@ -191,7 +179,7 @@ static void periodic_text(const ds_event *v, const ds_event_words *w, ds_out *o)
         ds_out_printf(o, "followed a 24-hour cycle peaking at %02d:00 (%s%s): that hour was %.1f times the daily mean, "
                          "%.0f%% of %.0f days peaked within two hours of it, and the autocorrelation at 24 hours was "
                          "%.2f.",
-                      local, tz, utc_s, ratio, 100 * num(v, "days_peaking_there"), num(v, "days"), acf);
+                      local, tz, utc_s, ratio, 100 * ds_ev_num(v, "days_peaking_there"), ds_ev_num(v, "days"), acf);
     }
 }
 
@@ -210,7 +198,7 @@ static void by_country(const ds_event *v, const ds_event_words *w, double of, ds
             ds_out_printf(o, "%.0f", x->value);
         shown++;
     }
-    double all = num(v, "countries");
+    double all = ds_ev_num(v, "countries");
     if (isfinite(all) && all > (double)shown)
         ds_out_printf(o, " and %.0f more countr%s", all - (double)shown, all - (double)shown == 1 ? "y" : "ies");
 }
@@ -232,10 +220,10 @@ static void mirai_text(const ds_event *v, const ds_event_words *w, ds_out *o)
     ds_out_printf(o, "From %s to %s, %s host%s sent SYNs with Mirai's fingerprint (sequence number = destination "
                      "address) to %s%s%s, %s packet%s; %s to %s infected hosts were seen a day (most on %s); by country: ",
                   ds_fmt_day(ds_ev_day(v->start_ns), 0, a, sizeof a), ds_fmt_day(ds_ev_day(v->end_ns), 0, b, sizeof b),
-                  count((double)v->sources, hosts, sizeof hosts), plural((double)v->sources), s1, s2[0] ? " and " : "",
-                  s2, count((double)v->packets, pk, sizeof pk), plural((double)v->packets),
-                  count(num(v, "hosts_per_day_min"), lo, sizeof lo), count(mx ? mx->value : 0, hi, sizeof hi), pd);
-    by_country(v, w, num(v, "hosts_counted"), o);
+                  ds_ev_int((double)v->sources, hosts, sizeof hosts), plural((double)v->sources), s1, s2[0] ? " and " : "",
+                  s2, ds_ev_int((double)v->packets, pk, sizeof pk), plural((double)v->packets),
+                  ds_ev_int(ds_ev_num(v, "hosts_per_day_min"), lo, sizeof lo), ds_ev_int(mx ? mx->value : 0, hi, sizeof hi), pd);
+    by_country(v, w, ds_ev_num(v, "hosts_counted"), o);
     ds_out_puts(o, ".");
 }
 
@@ -246,7 +234,7 @@ static const char *const ATTACK_WORDS[DS_ATK__COUNT] = {
 static void backscatter_text(const ds_event *v, const ds_event_words *w, ds_out *o)
 {
     char pk[32], svc[DS_SERVICE_STRLEN] = "";
-    int k = (int)num(v, "inferred_attack");
+    int k = (int)ds_ev_num(v, "inferred_attack");
     if (k < 0 || k >= DS_ATK__COUNT)
         k = DS_ATK_ICMP_OTHER;
     if (v->has_service)
@@ -255,10 +243,10 @@ static void backscatter_text(const ds_event *v, const ds_event_words *w, ds_out 
     if (v->ntop)
         ds_ev_source(w, v->top[0].addr, v->top[0].cc, v->top[0].asn, o);
     ds_out_printf(o, ": %s inferred from %s packet%s (%s%s%s) ", ds_attack_kind_name((ds_attack_kind)k),
-                  count((double)v->packets, pk, sizeof pk), plural((double)v->packets), ATTACK_WORDS[k],
+                  ds_ev_int((double)v->packets, pk, sizeof pk), plural((double)v->packets), ATTACK_WORDS[k],
                   svc[0] ? ", " : "", svc);
     when_span(v, o);
-    double peak = num(v, "peak_packets_per_60s");
+    double peak = ds_ev_num(v, "peak_packets_per_60s");
     ds_out_printf(o, ", at most %.0f in 60 s.", isfinite(peak) ? peak : 0);
 }
 
@@ -267,16 +255,16 @@ static void flood_text(const ds_event *v, const ds_event_words *w, ds_out *o)
     char pk[32], src[32], rate[32], svc[DS_SERVICE_STRLEN] = "";
     int refl = !strcmp(v->type, "reflection");
     const char *target = v->ntop ? v->top[0].addr : "?";
-    double peak = num(v, "peak_packets_per_60s");
-    count((double)v->packets, pk, sizeof pk);
-    count((double)v->sources, src, sizeof src);
+    double peak = ds_ev_num(v, "peak_packets_per_60s");
+    ds_ev_int((double)v->packets, pk, sizeof pk);
+    ds_ev_int((double)v->sources, src, sizeof src);
     if (v->has_service)
         ds_ev_service(v->service, svc, sizeof svc);
     if (!refl) {
         ds_out_printf(o, "A flood aimed at the darknet address %s%s%s: %s packet%s from about %s source%s ", target,
                       svc[0] ? ", " : "", svc, pk, plural((double)v->packets), src, plural((double)v->sources));
         when_span(v, o);
-        ds_out_printf(o, ", %s packets a second, at most %.0f in 60 s.", ds_ev_rate(num(v, "rate_pps"), rate, sizeof rate),
+        ds_out_printf(o, ", %s packets a second, at most %.0f in 60 s.", ds_ev_rate(ds_ev_num(v, "rate_pps"), rate, sizeof rate),
                       isfinite(peak) ? peak : 0);
         if (v->sources && v->packets <= 2 * v->sources)   /* one or two packets a source: random spoofed sources */
             ds_out_puts(o, " Most sources sent one packet each, as from spoofed, random addresses.");
@@ -289,7 +277,7 @@ static void flood_text(const ds_event *v, const ds_event_words *w, ds_out *o)
     for (size_t i = 0; i < v->nevidence; i++)
         if (!strcmp(v->evidence[i].name, "packets_of_kind")) {
             char c[32];
-            ds_out_printf(o, "%s%s %s", n++ ? ", " : "", count(v->evidence[i].value, c, sizeof c), v->evidence[i].text);
+            ds_out_printf(o, "%s%s %s", n++ ? ", " : "", ds_ev_int(v->evidence[i].value, c, sizeof c), v->evidence[i].text);
         }
     if (svc[0])
         ds_out_printf(o, "%smostly from %s", n ? "; " : "", svc);
@@ -301,7 +289,7 @@ static void flood_text(const ds_event *v, const ds_event_words *w, ds_out *o)
 static void research_text(const ds_event *v, const ds_event_words *w, ds_out *o)
 {
     char pk[32], ns[32], a[DS_FMT_DAY_LEN], b[DS_FMT_DAY_LEN], svc[DS_SERVICE_STRLEN] = "";
-    double asn = num(v, "asn"), nsvc = num(v, "services");
+    double asn = ds_ev_num(v, "asn"), nsvc = ds_ev_num(v, "services");
     const ds_event_evidence *m = ds_event_fact(v, "main_service_share");
     ds_service s;
     if (m && !ds_service_parse(m->text, &s))
@@ -310,9 +298,9 @@ static void research_text(const ds_event *v, const ds_event_words *w, ds_out *o)
     ds_out_printf(o, "Research scanning from AS%.0f%s%s: %s listed source%s sent %s packet%s (%.1f%% of all packets) "
                      "from %s to %s, to %.0f service%s",
                   isfinite(asn) ? asn : 0, org && *org ? " " : "", org && *org ? org : "",
-                  count((double)v->sources, ns, sizeof ns), plural((double)v->sources),
-                  count((double)v->packets, pk, sizeof pk), plural((double)v->packets),
-                  100 * num(v, "share_of_all_packets"), ds_fmt_day(ds_ev_day(v->start_ns), 0, a, sizeof a),
+                  ds_ev_int((double)v->sources, ns, sizeof ns), plural((double)v->sources),
+                  ds_ev_int((double)v->packets, pk, sizeof pk), plural((double)v->packets),
+                  100 * ds_ev_num(v, "share_of_all_packets"), ds_fmt_day(ds_ev_day(v->start_ns), 0, a, sizeof a),
                   ds_fmt_day(ds_ev_day(v->end_ns), 0, b, sizeof b), nsvc, plural(nsvc));
     if (m && svc[0])
         ds_out_printf(o, ", %.1f%% of them to %s", 100 * m->value, svc);
@@ -331,10 +319,10 @@ static void tool_text(const ds_event *v, const ds_event_words *w, ds_out *o)
     ds_service s;
     if (m && !ds_service_parse(m->text, &s))
         ds_ev_service(s, svc, sizeof svc);
-    double days = num(v, "days_active"), nsvc = num(v, "services");
+    double days = ds_ev_num(v, "days_active"), nsvc = ds_ev_num(v, "services");
     ds_fmt_day(ds_ev_day(v->start_ns), 0, a, sizeof a);
     ds_fmt_day(ds_ev_day(v->end_ns), 0, b, sizeof b);
-    count((double)v->packets, pk, sizeof pk);
+    ds_ev_int((double)v->packets, pk, sizeof pk);
     if (v->sources <= 1 && v->ntop) {
         ds_out_printf(o, "%s %s from ", title, kind);
         ds_ev_source(w, v->top[0].addr, v->top[0].cc, v->top[0].asn, o);
@@ -346,7 +334,7 @@ static void tool_text(const ds_event *v, const ds_event_words *w, ds_out *o)
     }
     char hosts[32];
     ds_out_printf(o, "%s %s of %s from %s sources from %s to %s: %s packet%s", title, kind, svc,
-                  count((double)v->sources, hosts, sizeof hosts), a, b, pk, plural((double)v->packets));
+                  ds_ev_int((double)v->sources, hosts, sizeof hosts), a, b, pk, plural((double)v->packets));
     if (m)
         ds_out_printf(o, ", %.1f%% of them to %s", 100 * m->value, svc);
     ds_out_puts(o, "; by country: ");
@@ -355,7 +343,7 @@ static void tool_text(const ds_event *v, const ds_event_words *w, ds_out *o)
         char tpk[32];
         ds_out_puts(o, ". The largest source, ");
         ds_ev_source(w, v->top[0].addr, v->top[0].cc, v->top[0].asn, o);
-        ds_out_printf(o, ", sent %s packet%s", count((double)v->top[0].packets, tpk, sizeof tpk),
+        ds_out_printf(o, ", sent %s packet%s", ds_ev_int((double)v->top[0].packets, tpk, sizeof tpk),
                       plural((double)v->top[0].packets));
     }
     ds_out_puts(o, ".");
@@ -366,7 +354,7 @@ static void scan_text(const ds_event *v, const ds_event_words *w, ds_out *o)
     char svc[DS_SERVICE_STRLEN], a[32], mon[32], pk[32], t0[48], t1[48], d[32], r[32];
     const ds_event_evidence *ad = ds_event_fact(v, "addresses");
     int estimated = ad && !strncmp(ad->text, "estimated", 9);
-    double sweeps = num(v, "sweeps"), spk = num(v, "sweep_packets"), st = num(v, "sweep_start"), dur = num(v, "duration_s");
+    double sweeps = ds_ev_num(v, "sweeps"), spk = ds_ev_num(v, "sweep_packets"), st = ds_ev_num(v, "sweep_start"), dur = ds_ev_num(v, "duration_s");
     if (!isfinite(spk))
         spk = (double)v->packets;
     if (!isfinite(st))
@@ -382,27 +370,27 @@ static void scan_text(const ds_event *v, const ds_event_words *w, ds_out *o)
         char f[DS_FMT_DAY_LEN], l[DS_FMT_DAY_LEN], ev[32], tp[32];
         ds_out_printf(o, "%.0f sweeps from %s to %s, one every %s (median), %s packets in all; the largest: ", sweeps,
                       ds_fmt_day(ds_ev_day(v->start_ns), 0, f, sizeof f), ds_fmt_day(ds_ev_day(v->end_ns), 0, l, sizeof l),
-                      ds_ev_dur(num(v, "sweep_interval_median_s"), 0, ev, sizeof ev),
-                      count((double)v->packets, tp, sizeof tp));
+                      ds_ev_dur(ds_ev_num(v, "sweep_interval_median_s"), 0, ev, sizeof ev),
+                      ds_ev_int((double)v->packets, tp, sizeof tp));
     }
     ds_out_printf(o, "%s of %s monitored addresses (%.1f%%%s), %s packet%s in %s from %s to %s UTC (%s packets a second).",
-                  count(ad ? ad->value : 0, a, sizeof a), count(num(v, "monitored_addresses"), mon, sizeof mon),
-                  100 * num(v, "share_of_monitored"), estimated ? ", estimated" : "", count(spk, pk, sizeof pk),
+                  ds_ev_int(ad ? ad->value : 0, a, sizeof a), ds_ev_int(ds_ev_num(v, "monitored_addresses"), mon, sizeof mon),
+                  100 * ds_ev_num(v, "share_of_monitored"), estimated ? ", estimated" : "", ds_ev_int(spk, pk, sizeof pk),
                   plural(spk), ds_ev_dur(dur, 0, d, sizeof d), ds_ev_time((int64_t)st, 0, 0, t0, sizeof t0),
-                  ds_ev_time((int64_t)(st + dur), 0, (int64_t)st, t1, sizeof t1), ds_ev_rate(num(v, "rate_pps"), r, sizeof r));
-    double inet = num(v, "internet_rate_pps");
+                  ds_ev_time((int64_t)(st + dur), 0, (int64_t)st, t1, sizeof t1), ds_ev_rate(ds_ev_num(v, "rate_pps"), r, sizeof r));
+    double inet = ds_ev_num(v, "internet_rate_pps");
     if (isfinite(inet)) {
         char i[32], lo[32], hi[32], c[32];
         ds_out_printf(o, " Its targets look uniformly random, so it probed about %s addresses a second Internet-wide "
                          "(95%% interval %s to %s), all of IPv4 in about %s.",
-                      ds_ev_si(inet, 0, i, sizeof i), ds_ev_si(num(v, "internet_rate_pps_low"), 0, lo, sizeof lo),
-                      ds_ev_si(num(v, "internet_rate_pps_high"), 0, hi, sizeof hi),
-                      ds_ev_dur(num(v, "ipv4_cover_s"), 0, c, sizeof c));
+                      ds_ev_si(inet, 0, i, sizeof i), ds_ev_si(ds_ev_num(v, "internet_rate_pps_low"), 0, lo, sizeof lo),
+                      ds_ev_si(ds_ev_num(v, "internet_rate_pps_high"), 0, hi, sizeof hi),
+                      ds_ev_dur(ds_ev_num(v, "ipv4_cover_s"), 0, c, sizeof c));
     } else if (ds_event_fact(v, "internet_rate_rejected")) {
         ds_out_puts(o, " Its targets look uniformly random, but at its rate it would have probed the whole Internet "
                        "faster than a 100 Gbit/s link can send: it scanned a range around the darknet, not all of "
                        "IPv4, so no Internet-wide rate is inferred.");
-    } else if (num(v, "target_order") == DS_SCAN_ORDER_NOT_RANDOM) {
+    } else if (ds_ev_num(v, "target_order") == DS_SCAN_ORDER_NOT_RANDOM) {
         ds_out_puts(o, " Its targets were not in a uniformly random order, so no Internet-wide rate is inferred.");
     }
     if (v->tool[0])
@@ -412,12 +400,12 @@ static void scan_text(const ds_event *v, const ds_event_words *w, ds_out *o)
 static void vertical_text(const ds_event *v, const ds_event_words *w, ds_out *o)
 {
     char np[32], pk[32], t0[48], t1[48], a[DS_FMT_DAY_LEN], b[DS_FMT_DAY_LEN];
-    double ports = num(v, "ports"), addrs = num(v, "addresses"), days = num(v, "days");
+    double ports = ds_ev_num(v, "ports"), addrs = ds_ev_num(v, "addresses"), days = ds_ev_num(v, "days");
     ds_out_puts(o, "Vertical scan from ");
     if (v->ntop)
         ds_ev_source(w, v->top[0].addr, v->top[0].cc, v->top[0].asn, o);
-    ds_out_printf(o, ": %s port%s of %.0f dark address%s, %s packet%s ", count(ports, np, sizeof np), plural(ports), addrs,
-                  llround(addrs) == 1 ? "" : "es", count((double)v->packets, pk, sizeof pk), plural((double)v->packets));
+    ds_out_printf(o, ": %s port%s of %.0f dark address%s, %s packet%s ", ds_ev_int(ports, np, sizeof np), plural(ports), addrs,
+                  llround(addrs) == 1 ? "" : "es", ds_ev_int((double)v->packets, pk, sizeof pk), plural((double)v->packets));
     int64_t s0 = (int64_t)(v->start_ns / 1000000000ULL), s1 = (int64_t)(v->end_ns / 1000000000ULL);
     if (!(days > 1) && s0 / 60 == s1 / 60)
         ds_out_printf(o, "at %s UTC, within a minute.", ds_ev_time(s0, 0, 0, t0, sizeof t0));
@@ -429,7 +417,7 @@ static void vertical_text(const ds_event *v, const ds_event_words *w, ds_out *o)
     /* the most probed ports, unless every port had as many packets */
     static const char *const top[] = { "top_port_1", "top_port_2", "top_port_3", "top_port_4", "top_port_5" };
     const ds_event_evidence *t = ds_event_fact(v, top[0]);
-    if (t && t->value > num(v, "fewest_port_packets")) {
+    if (t && t->value > ds_ev_num(v, "fewest_port_packets")) {
         ds_out_puts(o, " Most probed: ");
         for (size_t i = 0; i < 5 && (t = ds_event_fact(v, top[i])); i++) {
             char svc[DS_SERVICE_STRLEN];
@@ -448,22 +436,22 @@ static void silent_text(const ds_event *v, const ds_event_words *w, ds_out *o)
     const char *sensor = ds_event_str(v, "sensor");
     char d[32], th[32], t0[48], t1[48];
     int64_t s0 = (int64_t)(v->start_ns / 1000000000ULL), s1 = (int64_t)(v->end_ns / 1000000000ULL);
-    int source = (int)num(v, "source");
+    int source = (int)ds_ev_num(v, "source");
     ds_ev_dur_exact(s1 - s0, 0, d, sizeof d);
-    ds_ev_dur_exact((int64_t)num(v, "threshold_s"), 0, th, sizeof th);
+    ds_ev_dur_exact((int64_t)ds_ev_num(v, "threshold_s"), 0, th, sizeof th);
     ds_ev_time(s0, 0, 0, t0, sizeof t0);
     ds_ev_time(s1, 0, 0, t1, sizeof t1);
     sensor = sensor ? sensor : "?";
     if (source == 1) {   /* the collector's ledger */
-        if (num(v, "ongoing") > 0) {
+        if (ds_ev_num(v, "ongoing") > 0) {
             ds_out_printf(o, "Sensor %s has been silent for %s: its last segment (%.0f) reached the collector at %s UTC and "
                              "none since (threshold %s).",
-                          sensor, d, num(v, "last_segment"), t0, th);
+                          sensor, d, ds_ev_num(v, "last_segment"), t0, th);
             return;
         }
         ds_out_printf(o, "Sensor %s was silent for %s: no segment reached the collector between %s and %s UTC (threshold "
                          "%s; segment %.0f before, %.0f after).",
-                      sensor, d, t0, t1, th, num(v, "last_segment"), num(v, "next_segment"));
+                      sensor, d, t0, t1, th, ds_ev_num(v, "last_segment"), ds_ev_num(v, "next_segment"));
         const char *cause = ds_event_str(v, "cause");
         if (cause && !strcmp(cause, "upload")) {
             ds_out_puts(o, " The sensor kept capturing (the segments uploaded after the gap cover it): the upload path or "
@@ -472,7 +460,7 @@ static void silent_text(const ds_event *v, const ds_event_words *w, ds_out *o)
             char u[32];
             ds_out_printf(o, " The sensor captured nothing for %s of it (no segment uploaded later covers that time): the "
                              "sensor or its capture was down, and those packets are missing.",
-                          ds_ev_dur_exact((int64_t)num(v, "uncaptured_s"), 0, u, sizeof u));
+                          ds_ev_dur_exact((int64_t)ds_ev_num(v, "uncaptured_s"), 0, u, sizeof u));
         } else {
             ds_out_puts(o, " Whether the sensor or the upload path was down is not known (the segments' capture times are "
                            "missing or do not line up with their uploads).");
@@ -482,43 +470,41 @@ static void silent_text(const ds_event *v, const ds_event_words *w, ds_out *o)
     if (source == 2) {   /* hourly packet counts */
         ds_out_printf(o, "Sensor %s captured no packets for at least %s, between %s and %s UTC%s (hourly counts; threshold "
                          "%s).",
-                      sensor, d, t0, t1, num(v, "until_end_of_data") > 0 ? ", while other sensors still did" : "", th);
+                      sensor, d, t0, t1, ds_ev_num(v, "until_end_of_data") > 0 ? ", while other sensors still did" : "", th);
         return;
     }
-    int kind = (int)num(v, "kind");
+    int kind = (int)ds_ev_num(v, "kind");
     ds_out_printf(o, "Sensor %s was down for %s, from %s to %s UTC%s: ", sensor, d, t0, t1,
-                  num(v, "until_end_of_data") > 0 ? " and still at the end of the data" : "");
+                  ds_ev_num(v, "until_end_of_data") > 0 ? " and still at the end of the data" : "");
     if (kind == 1) {
         char usual[32];
-        ds_out_printf(o, "no packet arrived in %.0f hours, where it usually receives %s or more an hour", num(v, "empty_hours"),
-                      count(num(v, "usual_packets_per_hour"), usual, sizeof usual));
+        ds_out_printf(o, "no packet arrived in %.0f hours, where it usually receives %s or more an hour", ds_ev_num(v, "empty_hours"),
+                      ds_ev_int(ds_ev_num(v, "usual_packets_per_hour"), usual, sizeof usual));
     } else if (kind == 2) {
         ds_out_puts(o, "declared down in the configuration");
     } else {
         ds_out_puts(o, "no capture covers that time, while the store has data around it");
     }
     ds_out_printf(o, " (threshold %s).%s Its counts of that time are missing, not low.", th,
-                  num(v, "began_before_period") > 0 ? " The outage began before the period." : "");
+                  ds_ev_num(v, "began_before_period") > 0 ? " The outage began before the period." : "");
 }
 
-static const struct { const char *type; text_fn fn; } TEXT[] = {
+/* A type this file does not know (a newer store): its name and packets. */
+static void other_text(const ds_event *v, const ds_event_words *w, ds_out *o)
+{
+    (void)w;
+    char pk[32];
+    ds_out_printf(o, "An event of type %s: %s packets.", v->type, ds_ev_int((double)v->packets, pk, sizeof pk));
+}
+
+const ds_ev_text ds_ev_text_en[] = {
     { "surge", series_text },          { "spike", series_text },       { "new_service", series_text },
     { "single_source", series_text },  { "periodic_daily", periodic_text }, { "periodic_weekly", periodic_text },
     { "mirai", mirai_text },           { "backscatter", backscatter_text }, { "flood", flood_text },
     { "reflection", flood_text },      { "research_scanner", research_text }, { "tool", tool_text },
     { "scan", scan_text },             { "vertical_scan", vertical_text }, { "sensor_silent", silent_text },
+    { NULL, other_text },
 };
-
-void ds_event_sentence_en(const ds_event *v, const ds_event_words *w, ds_out *o)
-{
-    for (size_t i = 0; i < sizeof TEXT / sizeof TEXT[0]; i++)
-        if (!strcmp(TEXT[i].type, v->type)) {
-            TEXT[i].fn(v, w, o);
-            return;
-        }
-    char pk[32];
-    ds_out_printf(o, "An event of type %s: %s packets.", v->type, count((double)v->packets, pk, sizeof pk));
-}
 
 void ds_event_heading_en(const ds_event *v, const ds_event_words *w, ds_out *o)
 {

@@ -29,13 +29,18 @@ char *ds_ev_dur_exact(int64_t s, int ja, char *buf, size_t len);
 char *ds_ev_si(double v, int ja, char *buf, size_t len);
 /* "1,234", "56", "1.6", "0.05": a rate as a person writes it */
 char *ds_ev_rate(double v, char *buf, size_t len);
-/* "1 packet" / "2 packets" (en) */
-void ds_ev_count(ds_out *o, uint64_t n, const char *one, const char *many);
+/* The value of fact name, NAN when the event has none. */
+double ds_ev_num(const ds_event *v, const char *name);
+/* x rounded to a whole count, as the tables print it ("1,234"); 0 for NAN and below. */
+const char *ds_ev_int(double x, char *buf, size_t len);
 /* The tool's name as a reader knows it ("ZMap", "SQL Slammer"), from v->tool's first name. */
 const char *ds_ev_tool_title(const char *tool);
 
-void ds_event_sentence_en(const ds_event *v, const ds_event_words *w, ds_out *o);
-void ds_event_sentence_ja(const ds_event *v, const ds_event_words *w, ds_out *o);
+/* A language's sentence for each event type: its table ends with { NULL, fn }, fn the sentence
+ * for a type the table does not name.  ds_event_sentence picks the entry. */
+typedef void (*ds_ev_text_fn)(const ds_event *v, const ds_event_words *w, ds_out *o);
+typedef struct ds_ev_text { const char *type; ds_ev_text_fn fn; } ds_ev_text;
+extern const ds_ev_text ds_ev_text_en[], ds_ev_text_ja[];
 void ds_event_heading_en(const ds_event *v, const ds_event_words *w, ds_out *o);
 void ds_event_heading_ja(const ds_event *v, const ds_event_words *w, ds_out *o);
 

@@ -145,10 +145,14 @@ char *ds_ev_rate(double v, char *buf, size_t len)
     return buf;
 }
 
-void ds_ev_count(ds_out *o, uint64_t n, const char *one, const char *many)
+double ds_ev_num(const ds_event *v, const char *name)
 {
-    char b[32];
-    ds_out_printf(o, "%s %s", ds_fmt_count(n, b, sizeof b), n == 1 ? one : many);
+    return ds_event_num(v, name, NAN);
+}
+
+const char *ds_ev_int(double x, char *buf, size_t len)
+{
+    return ds_fmt_count(isfinite(x) && x > 0 ? (uint64_t)llround(x) : 0, buf, len);
 }
 
 const char *ds_ev_tool_title(const char *tool)
@@ -167,10 +171,10 @@ const char *ds_ev_tool_title(const char *tool)
 
 void ds_event_sentence(const ds_event *v, const ds_event_words *w, ds_out *o)
 {
-    if (w->lang == DS_LANG_JA)
-        ds_event_sentence_ja(v, w, o);
-    else
-        ds_event_sentence_en(v, w, o);
+    const ds_ev_text *t = w->lang == DS_LANG_JA ? ds_ev_text_ja : ds_ev_text_en;
+    while (t->type && strcmp(t->type, v->type))
+        t++;
+    t->fn(v, w, o);
 }
 
 void ds_event_heading(const ds_event *v, const ds_event_words *w, ds_out *o)

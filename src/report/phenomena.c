@@ -145,6 +145,17 @@ static int group_by_start(const void *a, const void *b)
     return (x->at > y->at) - (x->at < y->at);
 }
 
+/* v's daily series over the report's days (NaN where it has none), or NULL: out of memory. */
+static double *period_values(const ds_report *r, const ds_event *v)
+{
+    double *vals = malloc((size_t)r->days * sizeof *vals);
+    for (int32_t d = 0; vals && d < r->days; d++) {
+        int64_t k = (int64_t)(r->o.period.from + d) - v->series.day0;
+        vals[d] = k >= 0 && (size_t)k < v->series.n ? v->series.v[k] : NAN;
+    }
+    return vals;
+}
+
 /* The daily series of a group's subject over the report's days (NaN where not observed). */
 static ds_rc change_figure(phen *p, const group *g, size_t idx)
 {
@@ -153,13 +164,9 @@ static ds_rc change_figure(phen *p, const group *g, size_t idx)
     const ds_event *v = g->ev[0];
     if (!v->series.n || r->days <= 0)
         return DS_OK;
-    double *vals = malloc((size_t)r->days * sizeof *vals);
+    double *vals = period_values(r, v);
     if (!vals)
         return ds_walk_oom(w);
-    for (int32_t d = 0; d < r->days; d++) {
-        int64_t k = (int64_t)(r->o.period.from + d) - v->series.day0;
-        vals[d] = k >= 0 && (size_t)k < v->series.n ? v->series.v[k] : NAN;
-    }
     ds_out subj, title;
     ds_out_init(&subj, 0);
     ds_out_init(&title, 0);
@@ -287,13 +294,9 @@ static ds_rc mirai(phen *p, const ds_event *v)
     ds_rc rc = para_of(p, v);
     if (rc != DS_OK || !v->series.n || r->days <= 0)
         return rc;
-    double *vals = malloc((size_t)r->days * sizeof *vals);
+    double *vals = period_values(r, v);
     if (!vals)
         return ds_walk_oom(w);
-    for (int32_t d = 0; d < r->days; d++) {
-        int64_t k = (int64_t)(r->o.period.from + d) - v->series.day0;
-        vals[d] = k >= 0 && (size_t)k < v->series.n ? v->series.v[k] : NAN;
-    }
     const char *label = w->ja ? "感染ホスト数" : "Infected hosts";
     rc = ds_walk_line_figure(w, "phenomenon-mirai", w->ja ? "Miraiの特徴を持つ送信元の日別ホスト数" : "Hosts sending with Mirai's fingerprint, a day",
                              w->ja ? "ホスト数" : "Hosts", &label, vals, 1,

@@ -107,13 +107,6 @@ static void json_escape(const char *s, char *out, size_t len)
     out[o] = 0;
 }
 
-/* A sensor name that may become part of a file name: util/name.h's rule (1 to 63 of
- * A-Z a-z 0-9 . _ -, not only dots: "." and ".." are directories). */
-static int sensor_name_safe(const char *name)
-{
-    return name && ds_sensor_name_ok(name);
-}
-
 /* in with every spool/archive/store path replaced, for an answer: a path in front of a '/' goes
  * with it ("SPOOL/tokyo-..." -> "tokyo-..."), a bare one becomes a word. */
 static void scrub_paths(const ds_collector *c, const char *in, char *out, size_t len)
@@ -364,7 +357,7 @@ static int authorize(ds_collector *c, struct MHD_Connection *conn, upload *u, en
         return -1;
     }
     /* before anything uses the name: it becomes part of spool and archive file names */
-    if (!sensor_name_safe(name)) {
+    if (!name || !ds_sensor_name_ok(name)) {   /* it may become part of a file name (util/name.h) */
         *ret = reject(c, conn, u, MHD_HTTP_BAD_REQUEST,
                       "missing or bad X-Darkscope-Sensor (" DS_SENSOR_NAME_RULE ")");
         return -1;
@@ -476,7 +469,7 @@ static enum MHD_Result begin_upload(ds_collector *c, struct MHD_Connection *conn
     default:
         break;
     }
-    /* the sensor name was checked (sensor_name_safe) before it gets here */
+    /* the sensor name was checked (ds_sensor_name_ok) before it gets here */
     snprintf(u->part, sizeof u->part, "%.3900s/%s.%llu.XXXXXX.part", c->spool, u->sensor, (unsigned long long)u->seq);
     if ((u->fd = mkostemps(u->part, 5, O_CLOEXEC)) < 0) {
         char logmsg[700];

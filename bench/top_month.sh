@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/top_month.sh [SCALE]: `top ports|countries|asns` over the source-heavy month, from the
-# rollups against the SRCSVC path (DS_TOP_NO_ROLLUP=1), and what the rollups cost at ingest
+# rollups against the SRCSVC path (DS_NO_ROLLUP=1), and what the rollups cost at ingest
 # (issue #22 item 2; bar: top ports over the month <= 0.5 s, tables identical).
 #
 # Input: bench/gen_sources.c's month (30 daily files, 300,000 distinct sources a day / SCALE,
@@ -48,12 +48,12 @@ mb_new=$(store_mb "$db_new"); mb_old=$(store_mb "$db_old")
 dims="ports countries asns"
 for d in $dims; do
     "$DS" top "$d" -c "$conf_new" --limit 0 --format json > "$RES/new-$d.json"
-    DS_TOP_NO_ROLLUP=1 "$DS" top "$d" -c "$conf_new" --limit 0 --format json > "$RES/old-$d.json"
+    DS_NO_ROLLUP=1 "$DS" top "$d" -c "$conf_new" --limit 0 --format json > "$RES/old-$d.json"
     cmp -s "$RES/new-$d.json" "$RES/old-$d.json" || die "top $d: the rollups give another table than SRCSVC"
 done
 for r in $(seq "$RUNS"); do
     for d in $dims; do
-        run_once "old_$d" env DS_TOP_NO_ROLLUP=1 "$DS" top "$d" -c "$conf_new"
+        run_once "old_$d" env DS_NO_ROLLUP=1 "$DS" top "$d" -c "$conf_new"
         run_once "new_$d" "$DS" top "$d" -c "$conf_new"
     done
 done

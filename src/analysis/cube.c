@@ -1,16 +1,28 @@
 /* cube.c: see cube.h.
  *
- * One pass over the period's SRCSVC chunks.  Cells live in a dense array indexed through an
- * open-addressing table keyed by (a << 32 | b); distinct sources per cell go into one pair set
- * keyed by (cell key, source key), and overall distinct sources into a set of source keys.  A
- * report asks for a few hundred cells at most, so the sets dominate, as in `top`.
+ * SRCSVC path: one pass over the period's SRCSVC chunks.  Cells live in a dense array indexed
+ * through an open-addressing table keyed by (a << 32 | b); distinct sources per cell go into one
+ * pair set keyed by (cell key, source key), and overall distinct sources (when asked) into a set
+ * of source keys.  A report asks for a few hundred cells at most, so the sets dominate, as in
+ * `top`.
+ *
+ * Rollup path: the same cells from the rollup entries of one dimension (or the ALL chunks when
+ * the query groups by days only and filters no key).  An entry is the sum and the source set of
+ * the SRCSVC records of one (sensor, day, class, key), so selecting whole entries selects exactly
+ * the records the SRCSVC path would match, and a cell's sums and unions are the same: packets
+ * add, sources are the union of the entries' sets (ds_srcacc, counted once at the end), and the
+ * period's distinct total is the union of the ALL chunks' sets of the selected classes (or, with
+ * a key filter, of the selected entries' sets).
  */
 #include "analysis/cube.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/rollups.h"
 #include "core/hash.h"
+#include "core/rollup.h"
+#include "core/srcset.h"
 #include "util/grow.h"
 
 typedef struct cube_ctx {
@@ -20,6 +32,13 @@ typedef struct cube_ctx {
     ds_pairset pairs;
     ds_u64set all;
     uint64_t total;
+    /* rollup path */
+    int kind;                           /* the rollup chunk kind read */
+    ds_cube_dim rdim;                   /* the dimension its keys are (DS_CUBE_NONE for ALL) */
+    ds_srcacc *acc; size_t capacc;      /* per cell (q->sources) */
+    ds_srcacc total_acc;                /* the period's sources (q->total_sources) */
+    int total_from_entries;             /* 1: from the selected entries; 0: from the ALL chunks */
+    uint64_t total_src;                 /* the period's distinct sources (q->total_sources) */
 } cube_ctx;
 
 static uint32_t dim_value(ds_cube_dim d, int32_t day, const ds_rec_srcsvc *r)
@@ -86,7 +105,7 @@ static ds_rc on_chunk(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *
         if (!ds_filter_match(&c->q->filter, &r))
             continue;
         ds_cube_cell *x = cell_get(c, dim_value(c->q->a, day, &r), dim_value(c->q->b, day, &r));
-        if (!x || ds_u64set_add(&c->all, r.src) < 0)
+        if (!x || (c->q->total_sources && ds_u64set_add(&c->all, r.src) < 0))
             return ds_fail(err, DS_ENOMEM, "out of memory grouping the period's records");
         x->packets += r.packets;
         c->total += r.packets;
@@ -100,6 +119,174 @@ static ds_rc on_chunk(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *
     return DS_OK;
 }
 
+/* ---- the rollup path ------------------------------------------------------------------------ */
+
+static ds_cube_dim filter_dim(const ds_filter *f)
+{
+    int n = (f->nports > 0) + (f->ncountries > 0) + (f->nasns > 0);
+    if (n != 1)
+        return n ? DS_CUBE_SPORT : DS_CUBE_NONE;   /* SPORT: "more than one", which no rollup answers */
+    return f->nports ? DS_CUBE_SERVICE : f->ncountries ? DS_CUBE_COUNTRY : DS_CUBE_ASN;
+}
+
+/* The rollup kind that answers q, or -1: days and at most one of service, country and ASN, as
+ * groups or as a filter on its values; a sensor and a class; nothing else. */
+static int rollup_kind(const ds_cube_query *q, ds_cube_dim *rdim)
+{
+    const ds_filter *f = &q->filter;
+    if (f->exclude || f->only || f->tools || f->one_source)
+        return -1;
+    ds_cube_dim r = DS_CUBE_NONE, fd = filter_dim(f);
+    const ds_cube_dim dims[2] = { q->a, q->b };
+    for (int i = 0; i < 2; i++) {
+        switch (dims[i]) {
+        case DS_CUBE_NONE: case DS_CUBE_DAY: break;
+        case DS_CUBE_SERVICE: case DS_CUBE_COUNTRY: case DS_CUBE_ASN:
+            if (r != DS_CUBE_NONE && r != dims[i])
+                return -1;
+            r = dims[i];
+            break;
+        case DS_CUBE_SPORT: return -1;
+        }
+    }
+    if (fd == DS_CUBE_SPORT || (fd != DS_CUBE_NONE && r != DS_CUBE_NONE && fd != r))
+        return -1;
+    if (r == DS_CUBE_NONE)
+        r = fd;
+    *rdim = r;
+    switch (r) {
+    case DS_CUBE_SERVICE: return DS_CHUNK_ROLLUP_SERVICE;
+    case DS_CUBE_COUNTRY: return DS_CHUNK_ROLLUP_COUNTRY;
+    case DS_CUBE_ASN: return DS_CHUNK_ROLLUP_ASN;
+    default: return DS_CHUNK_ROLLUP_ALL;
+    }
+}
+
+static int entry_selected(const cube_ctx *c, const ds_rollup_entry *e)
+{
+    const ds_filter *f = &c->q->filter;
+    if (f->cls >= 0 && e->cls != f->cls)
+        return 0;
+    switch (c->rdim) {
+    case DS_CUBE_SERVICE:
+        for (size_t i = 0; i < f->nports; i++)
+            if (f->ports[i] == e->key)
+                return 1;
+        return !f->nports;
+    case DS_CUBE_COUNTRY:
+        for (size_t i = 0; i < f->ncountries; i++)
+            if (f->countries[i] == e->key)
+                return 1;
+        return !f->ncountries;
+    case DS_CUBE_ASN:
+        for (size_t i = 0; i < f->nasns; i++)
+            if (f->asns[i] == e->key)
+                return 1;
+        return !f->nasns;
+    default:
+        return 1;
+    }
+}
+
+static uint32_t entry_value(const cube_ctx *c, ds_cube_dim d, int32_t day, const ds_rollup_entry *e)
+{
+    if (d == DS_CUBE_DAY)
+        return (uint32_t)day;
+    return d == DS_CUBE_NONE ? 0 : e->key;   /* d is the rollup's dimension (rollup_kind) */
+}
+
+static ds_rc on_rollup(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t len, ds_err *err)
+{
+    cube_ctx *c = ctx;
+    ds_rollup_view v;
+    ds_rc rc = ds_rollup_open(data, len, c->kind, &v, err);
+    for (uint32_t i = 0; rc == DS_OK && i < v.n; i++) {
+        ds_rollup_entry e;
+        ds_rollup_get(&v, i, &e);
+        if (!entry_selected(c, &e))
+            continue;
+        ds_cube_cell *x = cell_get(c, entry_value(c, c->q->a, day, &e), entry_value(c, c->q->b, day, &e));
+        if (!x)
+            return ds_fail(err, DS_ENOMEM, "out of memory grouping the period's records");
+        x->packets += e.packets;
+        c->total += e.packets;
+        if (c->q->sources) {
+            size_t k = (size_t)(x - c->cells);
+            if (k >= c->capacc) {
+                size_t cap = c->capacc ? c->capacc * 2 : 64;
+                while (cap <= k)
+                    cap *= 2;
+                ds_srcacc *na = realloc(c->acc, cap * sizeof *na);
+                if (!na)
+                    return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
+                memset(na + c->capacc, 0, (cap - c->capacc) * sizeof *na);
+                c->acc = na;
+                c->capacc = cap;
+            }
+            rc = ds_srcacc_add(&c->acc[k], e.set, e.set_len, e.n4, e.n6, err);
+        }
+        if (rc == DS_OK && c->q->total_sources && c->total_from_entries)
+            rc = ds_srcacc_add(&c->total_acc, e.set, e.set_len, e.n4, e.n6, err);
+    }
+    return rc;
+}
+
+/* the ALL chunks: the period's sources of the selected classes */
+static ds_rc on_rollup_all(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t len, ds_err *err)
+{
+    cube_ctx *c = ctx;
+    ds_rollup_view v;
+    ds_rc rc = ds_rollup_open(data, len, DS_CHUNK_ROLLUP_ALL, &v, err);
+    for (uint32_t i = 0; rc == DS_OK && i < v.n; i++) {
+        ds_rollup_entry e;
+        ds_rollup_get(&v, i, &e);
+        if (c->q->filter.cls < 0 || e.cls == c->q->filter.cls)
+            rc = ds_srcacc_add(&c->total_acc, e.set, e.set_len, e.n4, e.n6, err);
+    }
+    return rc;
+}
+
+/* *done = 1 when the rollups answered q into c (cells unsorted, totals set); 0 when they cannot. */
+static ds_rc run_rollup(ds_store *st, cube_ctx *c, int *done, ds_err *err)
+{
+    const ds_cube_query *q = c->q;
+    int yes = 0;
+    ds_rc rc;
+    *done = 0;
+    if (ds_rollups_disabled() || (c->kind = rollup_kind(q, &c->rdim)) < 0)
+        return DS_OK;
+    c->total_from_entries = c->kind == DS_CHUNK_ROLLUP_ALL || filter_dim(&q->filter) != DS_CUBE_NONE;
+    if ((rc = ds_rollups_cover(st, c->kind, q->filter.sensor_id, q->from, q->to, &yes, err)) != DS_OK || !yes)
+        return rc;
+    if (q->total_sources && !c->total_from_entries &&
+        ((rc = ds_rollups_cover(st, DS_CHUNK_ROLLUP_ALL, q->filter.sensor_id, q->from, q->to, &yes, err)) != DS_OK || !yes))
+        return rc;
+    if ((rc = st->ops->scan(st, c->kind, q->filter.sensor_id, q->from, q->to, on_rollup, c, err)) != DS_OK)
+        return rc;
+    if (q->total_sources && !c->total_from_entries &&
+        (rc = st->ops->scan(st, DS_CHUNK_ROLLUP_ALL | DS_SCAN_NOFILL, q->filter.sensor_id, q->from, q->to, on_rollup_all,
+                            c, err)) != DS_OK)
+        return rc;
+    for (size_t i = 0; q->sources && i < c->n; i++) {
+        int64_t d = i < c->capacc ? ds_srcvec_distinct(&c->acc[i].v) : 0;
+        if (d < 0)
+            return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
+        c->cells[i].sources = (uint64_t)d;
+        if (i < c->capacc)
+            ds_srcvec_free(&c->acc[i].v);
+    }
+    if (q->total_sources) {
+        int64_t d = ds_srcvec_distinct(&c->total_acc.v);
+        if (d < 0)
+            return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
+        c->total_src = (uint64_t)d;
+    }
+    *done = 1;
+    return DS_OK;
+}
+
+/* ---- both ------------------------------------------------------------------------------------- */
+
 static int cell_cmp(const void *x, const void *y)
 {
     const ds_cube_cell *a = x, *b = y;
@@ -107,37 +294,102 @@ static int cell_cmp(const void *x, const void *y)
     return ka < kb ? -1 : ka > kb;
 }
 
-ds_rc ds_cube_run(ds_store *st, const ds_cube_query *q, ds_cube *out, ds_err *err)
+/* the SRCSVC path of several queries at once: each chunk, read and decompressed once, goes to
+ * every query that the rollups did not answer */
+typedef struct many_ctx { cube_ctx **c; size_t n; } many_ctx;
+
+static ds_rc on_chunk_many(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
 {
-    cube_ctx c = { .q = q };
+    many_ctx *m = ctx;
     ds_rc rc = DS_OK;
-    memset(out, 0, sizeof *out);
-    if (q->from > q->to) {
-        rc = ds_fail(err, DS_EINVAL, "empty period: the first day is after the last");
-        goto out;
-    }
-    if (idx_rebuild(&c, 512) != 0 || ds_u64set_init(&c.all, 4096) != 0 ||
-        (q->sources && ds_pairset_init(&c.pairs, 4096) != 0)) {
+    for (size_t i = 0; rc == DS_OK && i < m->n; i++)
+        rc = on_chunk(m->c[i], sensor_id, day, data, nrec, err);
+    return rc;
+}
+
+static void ctx_free(cube_ctx *c)
+{
+    free(c->cells);
+    free(c->idx);
+    ds_u64set_free(&c->all);
+    ds_pairset_free(&c->pairs);
+    for (size_t i = 0; i < c->capacc; i++)
+        ds_srcvec_free(&c->acc[i].v);
+    free(c->acc);
+    ds_srcvec_free(&c->total_acc.v);
+}
+
+ds_rc ds_cube_run_many(ds_store *st, const ds_cube_query *q, ds_cube *out, size_t n, ds_err *err)
+{
+    cube_ctx *c = calloc(n ? n : 1, sizeof *c);
+    cube_ctx **scan = calloc(n ? n : 1, sizeof *scan);
+    size_t nscan = 0;
+    ds_rc rc = DS_OK;
+    for (size_t i = 0; i < n; i++)
+        memset(&out[i], 0, sizeof out[i]);
+    if (!c || !scan) {
         rc = ds_fail(err, DS_ENOMEM, "out of memory grouping the period's records");
         goto out;
     }
-    rc = st->ops->scan(st, DS_CHUNK_SRCSVC, q->filter.sensor_id, q->from, q->to, on_chunk, &c, err);
-    if (rc != DS_OK)
-        goto out;
-    if (c.n)
-        qsort(c.cells, c.n, sizeof *c.cells, cell_cmp);
-    out->cells = c.cells;
-    out->n = c.n;
-    out->total_packets = c.total;
-    out->total_sources = c.all.n;
-    c.cells = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (q[i].from > q[i].to) {
+            rc = ds_fail(err, DS_EINVAL, "empty period: the first day is after the last");
+            goto out;
+        }
+        if (q[i].from != q[0].from || q[i].to != q[0].to || q[i].filter.sensor_id != q[0].filter.sensor_id) {
+            rc = ds_fail(err, DS_EINVAL, "queries run together must cover the same days and sensor");
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        int done = 0;
+        c[i].q = &q[i];
+        if (idx_rebuild(&c[i], 512) != 0) {
+            rc = ds_fail(err, DS_ENOMEM, "out of memory grouping the period's records");
+            goto out;
+        }
+        if ((rc = run_rollup(st, &c[i], &done, err)) != DS_OK)
+            goto out;
+        if (done)
+            continue;
+        if ((q[i].total_sources && ds_u64set_init(&c[i].all, 4096) != 0) ||
+            (q[i].sources && ds_pairset_init(&c[i].pairs, 4096) != 0)) {
+            rc = ds_fail(err, DS_ENOMEM, "out of memory grouping the period's records");
+            goto out;
+        }
+        scan[nscan++] = &c[i];
+    }
+    if (nscan) {
+        many_ctx m = { scan, nscan };
+        rc = st->ops->scan(st, DS_CHUNK_SRCSVC, q[0].filter.sensor_id, q[0].from, q[0].to, on_chunk_many, &m, err);
+        if (rc != DS_OK)
+            goto out;
+        for (size_t i = 0; i < nscan; i++)
+            scan[i]->total_src = scan[i]->all.n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].n)
+            qsort(c[i].cells, c[i].n, sizeof *c[i].cells, cell_cmp);
+        out[i].cells = c[i].cells;
+        out[i].n = c[i].n;
+        out[i].total_packets = c[i].total;
+        out[i].total_sources = c[i].total_src;
+        c[i].cells = NULL;
+    }
 out:
-    free(c.cells);
-    free(c.idx);
-    ds_u64set_free(&c.all);
-    if (q->sources)
-        ds_pairset_free(&c.pairs);
+    for (size_t i = 0; c && i < n; i++)
+        ctx_free(&c[i]);
+    if (rc != DS_OK)
+        for (size_t i = 0; i < n; i++)
+            ds_cube_free(&out[i]);
+    free(c);
+    free(scan);
     return rc;
+}
+
+ds_rc ds_cube_run(ds_store *st, const ds_cube_query *q, ds_cube *out, ds_err *err)
+{
+    return ds_cube_run_many(st, q, out, 1, err);
 }
 
 void ds_cube_free(ds_cube *c)

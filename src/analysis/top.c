@@ -51,6 +51,7 @@
 #include "core/hash.h"
 #include "analysis/filter.h"
 #include "analysis/sets.h"
+#include "analysis/rollups.h"
 #include "analysis/top_rollup.h"
 
 #define TOP_MAX_THREADS 4
@@ -1057,8 +1058,7 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
     ds_filter filter;
 
     /* ports, countries, ASNs: from the rollups when they answer the query (top_rollup.h) */
-    const char *no_rollup = getenv("DS_TOP_NO_ROLLUP");
-    if (q->dim != DS_TOP_SOURCES && !(no_rollup && *no_rollup && strcmp(no_rollup, "0") != 0)) {
+    if (q->dim != DS_TOP_SOURCES && !ds_rollups_disabled()) {
         int done = 0;
         rc = ds_top_rollup_run(st, q, res, &done, err);
         if (rc != DS_OK || done)

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/rollups.h"
 #include "core/hash.h"
 #include "core/records.h"
 #include "core/rollup.h"
@@ -68,32 +69,16 @@ static uint64_t *ktab_get(ktab *t, uint64_t key, int create)
     return &t->e[j].v;
 }
 
-/* a source vector that is made a set whenever it has doubled */
-typedef struct acc { ds_srcvec v; size_t norm; } acc;
-
-static ds_rc acc_add(acc *a, const ds_rollup_entry *e, ds_err *err)
-{
-    ds_rc rc = ds_srcset_decode(e->set, e->set_len, e->n4, e->n6, &a->v, err);
-    if (rc != DS_OK)
-        return rc;
-    if (a->v.n4 + a->v.n6 > 2 * a->norm + ((size_t)64 << 20)) {   /* past 256 MB: a set again */
-        if (ds_srcvec_normalize(&a->v) != 0)
-            return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
-        a->norm = a->v.n4 + a->v.n6;
-    }
-    return DS_OK;
-}
-
 typedef struct rq {
     const ds_top_query *q;
     int kind;                 /* the ranked dimension's chunk kind */
     int pass;                 /* 1 or 2 */
     ktab sums;                /* pass 1: key -> packets */
     uint64_t total_packets;
-    acc total;                /* pass 1: sources of the selected entries (or ALL) */
+    ds_srcacc total;                /* pass 1: sources of the selected entries (or ALL) */
     int total_from_keys;      /* 1: a filter on the dimension's values; total from its keys' sets */
     ktab rows;                /* pass 2: printed key -> row index */
-    acc *per_row;
+    ds_srcacc *per_row;
 } rq;
 
 static uint64_t dim_key_filter(const ds_top_query *q, size_t i)
@@ -143,11 +128,11 @@ static ds_rc on_chunk(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *
                 return ds_fail(err, DS_ENOMEM, "out of memory");
             *s += e.packets;
             r->total_packets += e.packets;
-            if (r->total_from_keys && (rc = acc_add(&r->total, &e, err)) != DS_OK)
+            if (r->total_from_keys && (rc = ds_srcacc_add(&r->total, e.set, e.set_len, e.n4, e.n6, err)) != DS_OK)
                 return rc;
         } else {
             const uint64_t *row = ktab_get(&r->rows, e.key, 0);
-            if (row && (rc = acc_add(&r->per_row[*row], &e, err)) != DS_OK)
+            if (row && (rc = ds_srcacc_add(&r->per_row[*row], e.set, e.set_len, e.n4, e.n6, err)) != DS_OK)
                 return rc;
         }
     }
@@ -164,7 +149,7 @@ static ds_rc on_all(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *da
         ds_rollup_entry e;
         ds_rollup_get(&v, i, &e);
         if (r->q->cls < 0 || e.cls == r->q->cls)
-            rc = acc_add(&r->total, &e, err);
+            rc = ds_srcacc_add(&r->total, e.set, e.set_len, e.n4, e.n6, err);
     }
     return rc;
 }
@@ -207,21 +192,6 @@ int ds_top_rollup_covers(const ds_top_query *q)
     return !q->exclude && !q->only && !q->tools;
 }
 
-/* 1 when every (sensor, day) of the query that has SRCSVC records has rollups of kind, 0 when
- * not (or the store cannot tell) */
-static ds_rc have_rollups(ds_store *st, const ds_top_query *q, int kind, int *yes, ds_err *err)
-{
-    ds_sensor_day *rows = NULL;
-    size_t n = 0;
-    *yes = 0;
-    if (!st->ops->chunks_lacking)
-        return DS_OK;
-    ds_rc rc = st->ops->chunks_lacking(st, DS_CHUNK_SRCSVC, kind, q->sensor_id, q->from, q->to, &rows, &n, err);
-    free(rows);
-    *yes = rc == DS_OK && n == 0;
-    return rc;
-}
-
 ds_rc ds_top_rollup_run(ds_store *st, const ds_top_query *q, ds_top_result *res, int *done, ds_err *err)
 {
     static const int KIND[] = { DS_CHUNK_ROLLUP_SERVICE, DS_CHUNK_ROLLUP_COUNTRY, DS_CHUNK_ROLLUP_ASN };
@@ -239,9 +209,9 @@ ds_rc ds_top_rollup_run(ds_store *st, const ds_top_query *q, ds_top_result *res,
     r.q = q;
     r.kind = KIND[q->dim];
     r.total_from_keys = dim_nfilters(q) > 0;
-    if ((rc = have_rollups(st, q, r.kind, &yes, err)) != DS_OK || !yes)
+    if ((rc = ds_rollups_cover(st, r.kind, q->sensor_id, q->from, q->to, &yes, err)) != DS_OK || !yes)
         return rc;
-    if (!r.total_from_keys && ((rc = have_rollups(st, q, DS_CHUNK_ROLLUP_ALL, &yes, err)) != DS_OK || !yes))
+    if (!r.total_from_keys && ((rc = ds_rollups_cover(st, DS_CHUNK_ROLLUP_ALL, q->sensor_id, q->from, q->to, &yes, err)) != DS_OK || !yes))
         return rc;
 
     memset(res, 0, sizeof *res);

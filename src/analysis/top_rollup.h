@@ -4,7 +4,7 @@
  * Taken by ds_top_run (top.c) when the query's filters are ones the rollups keep apart (a sensor,
  * a class, values of the ranked dimension: `top ports --where port=23/tcp --class scan`) and
  * every (sensor, day) of the period with SRCSVC records has its rollups; otherwise ds_top_run
- * reads SRCSVC as before.  DS_TOP_NO_ROLLUP=1 in the environment makes it always read SRCSVC
+ * reads SRCSVC as before.  DS_NO_ROLLUP=1 in the environment (analysis/rollups.h) makes it always read SRCSVC
  * (the differential test's old path). */
 #ifndef DS_TOP_ROLLUP_H
 #define DS_TOP_ROLLUP_H

@@ -176,6 +176,19 @@ int64_t ds_srcvec_distinct(ds_srcvec *s)
     return ds_srcvec_normalize(s) != 0 ? -1 : (int64_t)(s->n4 + s->n6);
 }
 
+ds_rc ds_srcacc_add(ds_srcacc *a, const uint8_t *set, size_t len, uint32_t n4, uint32_t n6, ds_err *err)
+{
+    ds_rc rc = ds_srcset_decode(set, len, n4, n6, &a->v, err);
+    if (rc != DS_OK)
+        return rc;
+    if (a->v.n4 + a->v.n6 > 2 * a->norm + ((size_t)64 << 20)) {   /* past 256 MB: a set again */
+        if (ds_srcvec_normalize(&a->v) != 0)
+            return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
+        a->norm = a->v.n4 + a->v.n6;
+    }
+    return DS_OK;
+}
+
 static inline size_t varint_len(uint64_t v)
 {
     size_t n = 1;

@@ -56,4 +56,10 @@ size_t ds_srcset_encode(const ds_srcvec *s, uint8_t *out);
  * wrong) when the bytes are not exactly such a set; DS_ENOMEM. */
 ds_rc ds_srcset_decode(const uint8_t *p, size_t len, uint32_t n4, uint32_t n6, ds_srcvec *out, ds_err *err);
 
+/* A union being gathered from many decoded sets (a period's days of one key): the sets are
+ * appended, and the vector is made a set again whenever it has doubled past 64 M values, so it
+ * holds at most about twice its distinct sources.  Counted with ds_srcvec_distinct(&a->v). */
+typedef struct ds_srcacc { ds_srcvec v; size_t norm; } ds_srcacc;
+ds_rc ds_srcacc_add(ds_srcacc *a, const uint8_t *set, size_t len, uint32_t n4, uint32_t n6, ds_err *err);
+
 #endif

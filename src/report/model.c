@@ -154,25 +154,34 @@ typedef struct builder {
     ds_err *err;
 } builder;
 
-static ds_rc cube(builder *b, int32_t from, int32_t to, const ds_filter *f, ds_cube_dim a, ds_cube_dim bd, int sources,
+/* what a cube counts besides packets */
+enum { CELL_SOURCES = 1, TOTAL_SOURCES = 2 };
+
+static ds_rc cube(builder *b, int32_t from, int32_t to, const ds_filter *f, ds_cube_dim a, ds_cube_dim bd, int want,
                   ds_cube *out)
 {
-    ds_cube_query q = { .from = from, .to = to, .filter = *f, .a = a, .b = bd, .sources = sources };
+    ds_cube_query q = { .from = from, .to = to, .filter = *f, .a = a, .b = bd, .sources = (want & CELL_SOURCES) != 0,
+                        .total_sources = (want & TOTAL_SOURCES) != 0 };
     return ds_cube_run(b->st, &q, out, b->err);
 }
 
 static double *zeros(size_t n) { return calloc(n ? n : 1, sizeof(double)); }
 
-/* Fill m: rows = row_keys (dimension rd), parts = the overall top keys of the other dimension
- * (pd_rank, already ranked), from a cube (rd x pd) over the period. */
-static ds_rc build_mix(builder *b, ds_report_mix *m, ds_report_dim rd, const uint32_t *row_keys, size_t nrows,
-                       const ranked *pd_rank, size_t npd)
+/* The cube a mix is read from: rows (dimension rd, the keys row_keys) by the other dimension,
+ * over the period. */
+static ds_cube_query mix_query(const builder *b, ds_report_dim rd, const uint32_t *row_keys, size_t nrows)
 {
-    ds_report *r = b->r;
-    ds_cube c = { 0 };
-    ds_filter f = b->base;
-    ds_rc rc;
-    filter_only(&f, rd, row_keys, nrows);
+    ds_cube_query q = { .from = b->r->o.period.from, .to = b->r->o.period.to, .filter = b->base, .a = cube_dim(rd),
+                        .b = cube_dim(rd == DS_REPORT_SERVICE ? DS_REPORT_REGION : DS_REPORT_SERVICE) };
+    filter_only(&q.filter, rd, row_keys, nrows);
+    return q;
+}
+
+/* Fill m from mix_query's cube c: rows = row_keys, parts = the overall top keys of the other
+ * dimension (pd_rank, already ranked). */
+static ds_rc mix_fill(builder *b, ds_report_mix *m, const uint32_t *row_keys, size_t nrows, const ranked *pd_rank,
+                      size_t npd, const ds_cube *c)
+{
     m->nrows = nrows;
     m->nparts = npd < DS_REPORT_MIX_PARTS ? npd : DS_REPORT_MIX_PARTS;
     m->row_keys = malloc((nrows ? nrows : 1) * sizeof *m->row_keys);
@@ -184,21 +193,16 @@ static ds_rc build_mix(builder *b, ds_report_mix *m, ds_report_dim rd, const uin
     memcpy(m->row_keys, row_keys, nrows * sizeof *row_keys);
     for (size_t p = 0; p < m->nparts; p++)
         m->part_keys[p] = pd_rank[p].key;
-    rc = cube(b, r->o.period.from, r->o.period.to, &f, cube_dim(rd),
-              cube_dim(rd == DS_REPORT_SERVICE ? DS_REPORT_REGION : DS_REPORT_SERVICE), 0, &c);
-    if (rc != DS_OK)
-        return rc;
-    for (size_t i = 0; i < c.n; i++) {
+    for (size_t i = 0; i < c->n; i++) {
         for (size_t k = 0; k < nrows; k++) {
-            if (row_keys[k] != c.cells[i].a)
+            if (row_keys[k] != c->cells[i].a)
                 continue;
-            m->row_totals[k] += (double)c.cells[i].packets;
+            m->row_totals[k] += (double)c->cells[i].packets;
             for (size_t p = 0; p < m->nparts; p++)
-                if (m->part_keys[p] == c.cells[i].b)
-                    m->values[k * m->nparts + p] += (double)c.cells[i].packets;
+                if (m->part_keys[p] == c->cells[i].b)
+                    m->values[k * m->nparts + p] += (double)c->cells[i].packets;
         }
     }
-    ds_cube_free(&c);
     return DS_OK;
 }
 
@@ -271,10 +275,11 @@ static ds_rc build_table(builder *b, ds_report_dim d, ds_report_table *t, ranked
     ranked *rc_cur = NULL, *rc_prev = NULL;
     delta *dl = NULL;
     size_t ncur = 0, nprev = 0;
-    ds_rc rc = cube(b, r->o.period.from, r->o.period.to, &b->base, cube_dim(d), DS_CUBE_NONE, 0, &cur);
+    int want = d == DS_REPORT_SERVICE ? TOTAL_SOURCES : 0;   /* the period's distinct sources, once */
+    ds_rc rc = cube(b, r->o.period.from, r->o.period.to, &b->base, cube_dim(d), DS_CUBE_NONE, want, &cur);
     if (rc != DS_OK)
         goto out;
-    if (r->o.compare && (rc = cube(b, r->prev.from, r->prev.to, &b->base, cube_dim(d), DS_CUBE_NONE, 0, &prev)) != DS_OK)
+    if (r->o.compare && (rc = cube(b, r->prev.from, r->prev.to, &b->base, cube_dim(d), DS_CUBE_NONE, want, &prev)) != DS_OK)
         goto out;
     if (!(rc_cur = rank_cells(&cur, &ncur)) || !(rc_prev = rank_cells(&prev, &nprev))) {
         rc = ds_fail(b->err, DS_ENOMEM, "out of memory building the report");
@@ -353,7 +358,7 @@ static ds_rc build_table(builder *b, ds_report_dim d, ds_report_table *t, ranked
         for (size_t i = 0; i < nk; i++)
             keys[i] = t->rows[i].key;
         filter_only(&f, d, keys, nk);
-        if ((rc = cube(b, r->o.period.from, r->o.period.to, &f, cube_dim(d), DS_CUBE_NONE, 1, &src)) != DS_OK)
+        if ((rc = cube(b, r->o.period.from, r->o.period.to, &f, cube_dim(d), DS_CUBE_NONE, CELL_SOURCES, &src)) != DS_OK)
             goto out;
         for (size_t i = 0; i < t->n; i++) {
             const ds_cube_cell *c = ds_cube_get(&src, t->rows[i].key, 0);
@@ -381,7 +386,10 @@ static ds_rc build_focus(builder *b, ds_report_focus *fx, const ranked *rank_dim
 {
     ds_report *r = b->r;
     ds_filter f = b->base;
-    ds_cube c = { 0 };
+    enum { Q_DAILY, Q_PARTS, Q_MIX, Q_SPLIT, Q_SPORT, Q_ORGS, NQ };
+    ds_cube cq[NQ];
+    ds_cube_query q[NQ];
+    const ds_cube *c;
     ranked *parts = NULL;
     size_t nparts = 0;
     ds_top_result tr = { 0 };
@@ -390,6 +398,7 @@ static ds_rc build_focus(builder *b, ds_report_focus *fx, const ranked *rank_dim
     uint32_t key = fx->key;
     ds_report_dim other = fx->dim == DS_REPORT_SERVICE ? DS_REPORT_REGION : DS_REPORT_SERVICE;
 
+    memset(cq, 0, sizeof cq);
     key_texts(fx->dim, key, fx->text, sizeof fx->text, fx->label, sizeof fx->label);
     fx->name = key_name(r->names, r->o.lang, fx->dim, key);
     fx->rank = rank_of(rank_dim, nrank_dim, key);
@@ -400,54 +409,58 @@ static ds_rc build_focus(builder *b, ds_report_focus *fx, const ranked *rank_dim
         rc = ds_fail(b->err, DS_ENOMEM, "out of memory building the report");
         goto out;
     }
-    /* daily packets and distinct sources per day */
-    if ((rc = cube(b, r->o.period.from, r->o.period.to, &f, DS_CUBE_DAY, DS_CUBE_NONE, 1, &c)) != DS_OK)
+    /* every figure of the section at once: those the rollups do not answer share one pass */
+    for (size_t i = 0; i < NQ; i++)
+        q[i] = (ds_cube_query){ .from = r->o.period.from, .to = r->o.period.to, .filter = f };
+    q[Q_DAILY].a = DS_CUBE_DAY;                /* daily packets and distinct sources per day */
+    q[Q_DAILY].sources = q[Q_DAILY].total_sources = 1;
+    q[Q_PARTS].a = cube_dim(other);            /* the other dimension's top keys within the focus */
+    q[Q_MIX] = mix_query(b, fx->dim, &key, 1);
+    q[Q_SPLIT].a = cube_dim(other);            /* ... and per day */
+    q[Q_SPLIT].b = DS_CUBE_DAY;
+    q[Q_SPORT].a = DS_CUBE_SPORT;              /* source ports: a tool with a fixed port stands out here */
+    q[Q_ORGS].a = DS_CUBE_ASN;                 /* a region's organisations (by ASN) */
+    q[Q_ORGS].sources = 1;
+    if ((rc = ds_cube_run_many(b->st, q, cq, fx->dim == DS_REPORT_REGION ? NQ : NQ - 1, b->err)) != DS_OK)
         goto out;
-    fx->packets = c.total_packets;
-    fx->sources = c.total_sources;
-    fx->share = r->cur.packets ? (double)c.total_packets / (double)r->cur.packets : 0.0;
-    fx->per_ip_per_day = ds_rate_per_addr_day(c.total_packets, r->coverage.addr_days);
-    for (size_t i = 0; i < c.n; i++) {
-        int32_t day = (int32_t)c.cells[i].a;
+
+    c = &cq[Q_DAILY];
+    fx->packets = c->total_packets;
+    fx->sources = c->total_sources;
+    fx->share = r->cur.packets ? (double)c->total_packets / (double)r->cur.packets : 0.0;
+    fx->per_ip_per_day = ds_rate_per_addr_day(c->total_packets, r->coverage.addr_days);
+    for (size_t i = 0; i < c->n; i++) {
+        int32_t day = (int32_t)c->cells[i].a;
         if (day >= r->o.period.from && day <= r->o.period.to) {
-            fx->daily[day - r->o.period.from] = (double)c.cells[i].packets;
-            fx->daily_sources[day - r->o.period.from] = (double)c.cells[i].sources;
+            fx->daily[day - r->o.period.from] = (double)c->cells[i].packets;
+            fx->daily_sources[day - r->o.period.from] = (double)c->cells[i].sources;
         }
     }
-    ds_cube_free(&c);
-    /* split by the other dimension: its top keys within the focus, per day */
-    if ((rc = cube(b, r->o.period.from, r->o.period.to, &f, cube_dim(other), DS_CUBE_NONE, 0, &c)) != DS_OK)
-        goto out;
-    if (!(parts = rank_cells(&c, &nparts))) {
+    if (!(parts = rank_cells(&cq[Q_PARTS], &nparts))) {
         rc = ds_fail(b->err, DS_ENOMEM, "out of memory building the report");
         goto out;
     }
-    ds_cube_free(&c);
-    if ((rc = build_mix(b, &fx->split, fx->dim, &key, 1, parts, nparts)) != DS_OK)
+    if ((rc = mix_fill(b, &fx->split, &key, 1, parts, nparts, &cq[Q_MIX])) != DS_OK)
         goto out;
     fx->split_daily = zeros(fx->split.nparts * days);
     if (!fx->split_daily) {
         rc = ds_fail(b->err, DS_ENOMEM, "out of memory building the report");
         goto out;
     }
-    if ((rc = cube(b, r->o.period.from, r->o.period.to, &f, cube_dim(other), DS_CUBE_DAY, 0, &c)) != DS_OK)
-        goto out;
-    for (size_t i = 0; i < c.n; i++) {
-        int32_t day = (int32_t)c.cells[i].b;
+    c = &cq[Q_SPLIT];
+    for (size_t i = 0; i < c->n; i++) {
+        int32_t day = (int32_t)c->cells[i].b;
         if (day < r->o.period.from || day > r->o.period.to)
             continue;
         for (size_t p = 0; p < fx->split.nparts; p++)
-            if (fx->split.part_keys[p] == c.cells[i].a)
-                fx->split_daily[p * days + (size_t)(day - r->o.period.from)] += (double)c.cells[i].packets;
+            if (fx->split.part_keys[p] == c->cells[i].a)
+                fx->split_daily[p * days + (size_t)(day - r->o.period.from)] += (double)c->cells[i].packets;
     }
-    ds_cube_free(&c);
-    /* source ports: a tool with a fixed port stands out here */
-    if ((rc = cube(b, r->o.period.from, r->o.period.to, &f, DS_CUBE_SPORT, DS_CUBE_NONE, 0, &c)) != DS_OK)
-        goto out;
+    c = &cq[Q_SPORT];
     {
         ranked *sp = NULL;
         size_t nsp = 0;
-        if (!(sp = rank_cells(&c, &nsp))) {
+        if (!(sp = rank_cells(c, &nsp))) {
             rc = ds_fail(b->err, DS_ENOMEM, "out of memory building the report");
             goto out;
         }
@@ -460,18 +473,17 @@ static ds_rc build_focus(builder *b, ds_report_focus *fx, const ranked *rank_dim
         }
         for (size_t i = 0; i < fx->nsports; i++)
             fx->sports[i] = (ds_report_sport){ sp[i].key == DS_SPORT_VARIOUS ? -1 : (int)sp[i].key, sp[i].packets,
-                                               c.total_packets ? (double)sp[i].packets / (double)c.total_packets : 0.0 };
+                                               c->total_packets ? (double)sp[i].packets / (double)c->total_packets : 0.0 };
         free(sp);
     }
-    ds_cube_free(&c);
     /* top sources */
-    ds_top_query q = { .dim = DS_TOP_SOURCES, .from = r->o.period.from, .to = r->o.period.to,
+    ds_top_query tq = { .dim = DS_TOP_SOURCES, .from = r->o.period.from, .to = r->o.period.to,
                        .sensor_id = b->base.sensor_id, .cls = -1, .limit = 10, .exclude = b->base.exclude };
     if (fx->dim == DS_REPORT_SERVICE)
-        q.ports[q.nports++] = key;
+        tq.ports[tq.nports++] = key;
     else
-        q.countries[q.ncountries++] = (uint16_t)key;
-    if ((rc = ds_top_run(b->st, &q, &tr, b->err)) != DS_OK)
+        tq.countries[tq.ncountries++] = (uint16_t)key;
+    if ((rc = ds_top_run(b->st, &tq, &tr, b->err)) != DS_OK)
         goto out;
     fx->top_sources = calloc(tr.n ? tr.n : 1, sizeof *fx->top_sources);
     if (!fx->top_sources) {
@@ -492,11 +504,10 @@ static ds_rc build_focus(builder *b, ds_report_focus *fx, const ranked *rank_dim
     fx->ntop_sources = tr.n;
     /* a region's organisations (by ASN), as the seed's analysis of Japan-origin 22/tcp groups them */
     if (fx->dim == DS_REPORT_REGION) {
-        if ((rc = cube(b, r->o.period.from, r->o.period.to, &f, DS_CUBE_ASN, DS_CUBE_NONE, 1, &c)) != DS_OK)
-            goto out;
+        c = &cq[Q_ORGS];
         ranked *ra = NULL;
         size_t na = 0;
-        if (!(ra = rank_cells(&c, &na))) {
+        if (!(ra = rank_cells(c, &na))) {
             rc = ds_fail(b->err, DS_ENOMEM, "out of memory building the report");
             goto out;
         }
@@ -508,7 +519,7 @@ static ds_rc build_focus(builder *b, ds_report_focus *fx, const ranked *rank_dim
             goto out;
         }
         for (size_t i = 0; i < fx->norgs; i++) {
-            const ds_cube_cell *cell = ds_cube_get(&c, ra[i].key, 0);
+            const ds_cube_cell *cell = ds_cube_get(c, ra[i].key, 0);
             fx->orgs[i] = (ds_report_orgrow){ ra[i].key, b->geo ? ds_geo_asn_org(b->geo, ra[i].key) : NULL,
                                               ra[i].packets, cell ? cell->sources : 0 };
         }
@@ -516,7 +527,8 @@ static ds_rc build_focus(builder *b, ds_report_focus *fx, const ranked *rank_dim
     }
     rc = DS_OK;
 out:
-    ds_cube_free(&c);
+    for (size_t i = 0; i < NQ; i++)
+        ds_cube_free(&cq[i]);
     free(parts);
     ds_top_result_free(&tr);
     return rc;
@@ -635,18 +647,27 @@ ds_rc ds_report_build(ds_store *st, const ds_geo *geo, const ds_names *names, co
         r->change = r->change_pct = r->sources_change_pct = NAN;
     }
 
-    /* mixes: each top region by the top services, each top service by the top regions */
-    uint32_t rows[MIX_ROWS];
-    size_t nrows = nreg < MIX_ROWS ? nreg : MIX_ROWS;
-    for (size_t i = 0; i < nrows; i++)
-        rows[i] = reg_rank[i].key;
-    if ((rc = build_mix(&b, &r->services_of_regions, DS_REPORT_REGION, rows, nrows, svc_rank, nsvc)) != DS_OK)
-        goto out;
-    nrows = nsvc < MIX_ROWS ? nsvc : MIX_ROWS;
-    for (size_t i = 0; i < nrows; i++)
-        rows[i] = svc_rank[i].key;
-    if ((rc = build_mix(&b, &r->regions_of_services, DS_REPORT_SERVICE, rows, nrows, reg_rank, nreg)) != DS_OK)
-        goto out;
+    /* mixes: each top region by the top services, each top service by the top regions (one pass) */
+    {
+        uint32_t rows[2][MIX_ROWS];
+        size_t nr[2] = { nreg < MIX_ROWS ? nreg : MIX_ROWS, nsvc < MIX_ROWS ? nsvc : MIX_ROWS };
+        ds_cube mc[2];
+        for (size_t i = 0; i < nr[0]; i++)
+            rows[0][i] = reg_rank[i].key;
+        for (size_t i = 0; i < nr[1]; i++)
+            rows[1][i] = svc_rank[i].key;
+        ds_cube_query mq[2] = { mix_query(&b, DS_REPORT_REGION, rows[0], nr[0]),
+                                mix_query(&b, DS_REPORT_SERVICE, rows[1], nr[1]) };
+        if ((rc = ds_cube_run_many(st, mq, mc, 2, err)) != DS_OK)
+            goto out;
+        rc = mix_fill(&b, &r->services_of_regions, rows[0], nr[0], svc_rank, nsvc, &mc[0]);
+        if (rc == DS_OK)
+            rc = mix_fill(&b, &r->regions_of_services, rows[1], nr[1], reg_rank, nreg, &mc[1]);
+        ds_cube_free(&mc[0]);
+        ds_cube_free(&mc[1]);
+        if (rc != DS_OK)
+            goto out;
+    }
 
     /* NICTER's figure: how much of the top-30 services' traffic targets IoT devices */
     for (size_t i = 0; i < nsvc && i < DS_REPORT_IOT_TOP; i++) {

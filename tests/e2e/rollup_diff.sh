@@ -1,7 +1,10 @@
 # `top ports|countries|asns` from the rollups (analysis/top_rollup.c) is byte for byte what the
-# SRCSVC path gives (DS_TOP_NO_ROLLUP=1), on every store built here and every query either path
+# SRCSVC path gives (DS_NO_ROLLUP=1), on every store built here and every query either path
 # takes: no filter, --class, --sensor, --from/--to, --where on the ranked dimension (rollups),
 # --where on another dimension and tool= (SRCSVC either way), --limit 0 and 3.
+# So is `report --format json` (its tables and series from the rollups, analysis/cube.c; its
+# mixes and focus splits from one shared SRCSVC pass): whole, per sensor, with focus sections on
+# a service and a region, and with --exclude research (SRCSVC either way).
 #   quarter  synth, 2 sensors x 92 days, ingested with --threads 2 (two threads' chunks a day)
 #   v6       a sensor with an IPv6 darknet: IPv6 sources (63-bit keys) beside IPv4 ones, Tokyo days
 #   mixed    one file ingested as darkscope did before rollups (DS_INGEST_NO_ROLLUP=1) and one
@@ -24,13 +27,21 @@ compare() { # NAME [extra args for every query]
                 # shellcheck disable=SC2086
                 $DS top "$d" --format json --limit $lim $q "$@" > new.json 2> new.err || fail "$name: top $d $q: $(cat new.err)"
                 # shellcheck disable=SC2086
-                DS_TOP_NO_ROLLUP=1 $DS top "$d" --format json --limit $lim $q "$@" > old.json 2> old.err ||
+                DS_NO_ROLLUP=1 $DS top "$d" --format json --limit $lim $q "$@" > old.json 2> old.err ||
                     fail "$name: old path top $d $q: $(cat old.err)"
                 cmp -s new.json old.json || { diff old.json new.json | head -20 >&2; fail "$name: top $d --limit $lim $q $*: the rollups differ"; }
                 n=$((n + 1))
             done
         done
     done
+}
+report_cmp() { # NAME PERIOD [extra args]
+    local name=$1 period=$2; shift 2
+    $DS report --period "$period" --format json -o new-r.json "$@" > /dev/null 2> new.err || fail "$name: report $*: $(cat new.err)"
+    DS_NO_ROLLUP=1 $DS report --period "$period" --format json -o old-r.json "$@" > /dev/null 2> old.err ||
+        fail "$name: old path report $*: $(cat old.err)"
+    cmp -s new-r.json old-r.json || { diff old-r.json new-r.json | head -20 >&2; fail "$name: report --period $period $*: the rollups differ"; }
+    n=$((n + 1))
 }
 rollup_chunks() { sqlite3 "$T/store.db" "SELECT count(*) FROM chunks WHERE kind BETWEEN 32 AND 35" 2>/dev/null || echo 0; }
 
@@ -41,6 +52,11 @@ $DS ingest -q --threads 2 q.pcap
 [ "$(rollup_chunks)" -gt 0 ] || fail "quarter: ingest wrote no rollup chunk"
 compare quarter
 compare quarter --from 2023-08-10 --to 2023-08-20
+report_cmp quarter 2023-08
+report_cmp quarter 2023-08 --sensor osaka --focus 23/tcp --focus CN
+report_cmp quarter 2023-08-15 --focus 445/tcp --focus US --lang ja
+printf '[detect]\nresearch_asns = 4134\n' >> darkscope.conf
+report_cmp quarter 2023-08 --exclude research --focus 23/tcp
 $DS top ports --limit 1 --format json | grep -q '"sources"' || fail "quarter: no sources column"
 
 # IPv6 sources
@@ -53,6 +69,7 @@ $DS ingest -q v6.pcap
 v6src=$($DS top sources --limit 0 --format json | grep -c '"[0-9a-f]*:[0-9a-f:]*"' || true)
 [ "$v6src" -gt 0 ] || fail "v6: synth made no IPv6 source"
 compare v6
+report_cmp v6 2023-07-03 --focus 23/tcp --focus JP
 
 # a store half written before rollups existed
 rm -f store.db*
@@ -64,6 +81,7 @@ DS_INGEST_NO_ROLLUP=1 $DS ingest -q a.pcap
 $DS ingest -q b.pcap
 compare mixed
 compare mixed --from 2023-07-11 --to 2023-07-15   # b's days alone: from the rollups
+report_cmp mixed 2023-07 --focus 23/tcp
 
 # a capture cut short, then sent whole: the first file's rollups go with its other chunks
 rm -f store.db*
@@ -72,4 +90,4 @@ head -c $(( $(stat -c %s r.pcap) / 2 )) r.pcap > r-cut.pcap
 $DS ingest -q r-cut.pcap 2>/dev/null || true
 $DS ingest -q r.pcap
 compare resent
-echo "rollups and SRCSVC agree on $n queries"
+echo "rollups and SRCSVC agree on $n queries and reports"

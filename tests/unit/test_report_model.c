@@ -123,7 +123,8 @@ static void test_cube(void **state)
     world *w = *state;
     ds_err err = { 0 };
     ds_cube c;
-    ds_cube_query q = { .from = D(2023, 7, 1), .to = D(2023, 9, 30), .a = DS_CUBE_SERVICE, .b = DS_CUBE_DAY, .sources = 1 };
+    ds_cube_query q = { .from = D(2023, 7, 1), .to = D(2023, 9, 30), .a = DS_CUBE_SERVICE, .b = DS_CUBE_DAY, .sources = 1,
+                        .total_sources = 1 };
     ds_filter_init(&q.filter);
     assert_int_equal(ds_cube_run(w->st, &q, &c, &err), DS_OK);
     assert_int_equal(c.total_packets, 180);
@@ -146,6 +147,38 @@ static void test_cube(void **state)
     assert_int_equal(c.n, 1);
     assert_int_equal(c.cells[0].packets, 20);
     ds_cube_free(&c);
+
+    /* the period's distinct sources only when asked (a set of every source costs) */
+    q.total_sources = 0;
+    assert_int_equal(ds_cube_run(w->st, &q, &c, &err), DS_OK);
+    assert_int_equal(c.total_packets, 20);
+    assert_int_equal(c.total_sources, 0);
+    ds_cube_free(&c);
+
+    /* several queries in one pass: each result is what it gives alone */
+    ds_cube_query m[3] = { q, q, q };
+    ds_cube mc[3], one;
+    m[0].filter.ncountries = 0;
+    m[0].a = DS_CUBE_SERVICE;
+    m[0].b = DS_CUBE_DAY;
+    m[0].total_sources = 1;
+    m[1].a = DS_CUBE_COUNTRY;
+    m[1].filter.ncountries = 0;
+    m[2].a = DS_CUBE_SPORT;
+    assert_int_equal(ds_cube_run_many(w->st, m, mc, 3, &err), DS_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(ds_cube_run(w->st, &m[i], &one, &err), DS_OK);
+        assert_int_equal(mc[i].n, one.n);
+        assert_int_equal(mc[i].total_packets, one.total_packets);
+        assert_int_equal(mc[i].total_sources, one.total_sources);
+        assert_memory_equal(mc[i].cells, one.cells, one.n * sizeof *one.cells);
+        ds_cube_free(&one);
+        ds_cube_free(&mc[i]);
+    }
+    assert_int_equal(mc[0].n, 0);   /* freed */
+    /* ... and they must cover the same days */
+    m[1].from++;
+    assert_int_equal(ds_cube_run_many(w->st, m, mc, 3, &err), DS_EINVAL);
 
     /* an empty period is an error, not a silent zero */
     q.from = q.to + 1;

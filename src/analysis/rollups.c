@@ -1,0 +1,26 @@
+/* rollups.c: see rollups.h. */
+#include "analysis/rollups.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/records.h"
+
+int ds_rollups_disabled(void)
+{
+    const char *v = getenv("DS_NO_ROLLUP");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+ds_rc ds_rollups_cover(ds_store *st, int kind, int64_t sensor_id, int32_t from, int32_t to, int *yes, ds_err *err)
+{
+    ds_sensor_day *rows = NULL;
+    size_t n = 0;
+    *yes = 0;
+    if (!st->ops->chunks_lacking)
+        return DS_OK;
+    ds_rc rc = st->ops->chunks_lacking(st, DS_CHUNK_SRCSVC, kind, sensor_id, from, to, &rows, &n, err);
+    free(rows);
+    *yes = rc == DS_OK && n == 0;
+    return rc;
+}

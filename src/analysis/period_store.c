@@ -19,8 +19,11 @@
  * store itself, and tests/e2e/order.sh against stores filled in different orders.)  A scan
  * reaching outside the loaded days goes to the store underneath.
  *
- * Memory: chunks are copied into blocks of BLOCK bytes mapped with MADV_HUGEPAGE (fresh 4 KiB
- * pages each cost a fault; see top.c and the read cache in store_sqlite.c).  The snapshot is
+ * Memory: chunks are copied into blocks of BLOCK bytes, in plain 4 KiB pages.  Until 2026-12-07
+ * the blocks were mapped with MADV_HUGEPAGE, as top.c's buffers and store_sqlite.c's read cache
+ * are; on the source-heavy month (1.2 GB of chunks loaded by two threads at once) that made
+ * `events` 5.5-6.9 s against 3.8-4.1 s without (system time 3.7-4.7 s against 1.1-1.3 s, the
+ * kernel zeroing fresh 2 MiB pages; bench/README.md).  The snapshot is
  * written by the loading threads only, before any handle exists, and read-only afterwards, so
  * handles on other threads share it without locks.
  */
@@ -111,7 +114,6 @@ static uint8_t *blocks_alloc(blocks *m, size_t len)
         void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED)
             return NULL;
-        madvise(p, size, MADV_HUGEPAGE);   /* advice only: works without it */
         m->b[m->n++] = (block){ p, size };
         m->cur = p;
         m->left = size;

@@ -21,9 +21,11 @@
  *
  * Memory: chunks are copied into blocks of BLOCK bytes, in plain 4 KiB pages.  Until 2026-12-07
  * the blocks were mapped with MADV_HUGEPAGE, as top.c's buffers and store_sqlite.c's read cache
- * are; on the source-heavy month (1.2 GB of chunks loaded by two threads at once) that made
- * `events` 5.5-6.9 s against 3.8-4.1 s without (system time 3.7-4.7 s against 1.1-1.3 s, the
- * kernel zeroing fresh 2 MiB pages; bench/README.md).  The snapshot is
+ * are.  On our VM that is fast only when the memory is warm: on the source-heavy month (1.2 GB
+ * of chunks loaded by two threads), `events` run again at once took 2.0-2.2 s with huge pages and
+ * 2.8-2.9 s without, but run after a 3-second pause (as an analyst runs a report) 4.5-5.1 s
+ * with them (3.5-3.8 s of system time, the kernel zeroing 2 MiB pages the host had taken back)
+ * and 2.7-2.9 s without (bench/README.md).  Plain pages cost the same either way. The snapshot is
  * written by the loading threads only, before any handle exists, and read-only afterwards, so
  * handles on other threads share it without locks.
  */

@@ -23,6 +23,7 @@
  */
 #include "analysis/top_rollup.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,19 +140,125 @@ static ds_rc on_chunk(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *
     return DS_OK;
 }
 
-/* the ALL chunks: the period's sources of the selected classes */
+/* The period's distinct total from the ALL chunks: the sources of the selected classes.  It does
+ * not depend on the ranking, so it runs on a thread of its own (a second handle on the store)
+ * beside passes 1 and 2, and each side decodes and counts its own sets (bench/README.md). */
+typedef struct total_job {
+    const ds_top_query *q;
+    ds_store *main_st, *st;   /* st: the job's own handle, or main_st when run inline */
+    ds_srcacc acc;
+    int64_t distinct;
+    ds_rc rc;
+    ds_err err;
+    pthread_t th;
+} total_job;
+
 static ds_rc on_all(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
 {
-    rq *r = ctx;
+    total_job *j = ctx;
     ds_rollup_view v;
     ds_rc rc = ds_rollup_open(data, nrec, DS_CHUNK_ROLLUP_ALL, &v, err);
     for (uint32_t i = 0; rc == DS_OK && i < v.n; i++) {
         ds_rollup_entry e;
         ds_rollup_get(&v, i, &e);
-        if (r->q->cls < 0 || e.cls == r->q->cls)
-            rc = ds_srcacc_add(&r->total, e.set, e.set_len, e.n4, e.n6, err);
+        if (j->q->cls < 0 || e.cls == j->q->cls)
+            rc = ds_srcacc_add(&j->acc, e.set, e.set_len, e.n4, e.n6, err);
     }
     return rc;
+}
+
+static void *total_main(void *arg)
+{
+    total_job *j = arg;
+    const ds_top_query *q = j->q;
+    j->rc = j->st->ops->scan(j->st, DS_CHUNK_ROLLUP_ALL | DS_SCAN_NOFILL, q->sensor_id, q->from, q->to, on_all, j, &j->err);
+    if (j->rc == DS_OK && (j->distinct = ds_srcvec_distinct(&j->acc.v)) < 0)
+        j->rc = ds_fail(&j->err, DS_ENOMEM, "out of memory counting sources");
+    ds_srcvec_free(&j->acc.v);
+    return NULL;
+}
+
+/* Start the job on a thread; 0 when it runs there, -1 when it must be run inline (no handle or
+ * no thread: the same result, later). */
+static int total_start(total_job *j)
+{
+    if (j->main_st->ops->reopen(j->main_st, &j->st, &j->err) != DS_OK) {
+        ds_err_clear(&j->err);
+        j->st = NULL;
+        return -1;
+    }
+    if (pthread_create(&j->th, NULL, total_main, j) != 0) {
+        ds_store_close(j->st);
+        j->st = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* The printed rows' distinct counts, split between the calling thread and one more: the rows are
+ * independent, and counting a row's union (srcset.h) is most of pass 2's time. */
+typedef struct count_job { ds_srcacc *acc; int64_t *out; size_t *rows; size_t n; } count_job;
+
+static void *count_main(void *arg)
+{
+    count_job *j = arg;
+    for (size_t i = 0; i < j->n; i++) {
+        ds_srcacc *a = &j->acc[j->rows[i]];
+        j->out[j->rows[i]] = ds_srcvec_distinct(&a->v);
+        ds_srcvec_free(&a->v);
+    }
+    return NULL;
+}
+
+/* out[i] = the distinct sources of acc[i], i < n; -1 out of memory */
+static int count_rows(ds_srcacc *acc, size_t n, int64_t *out)
+{
+    size_t *rows = malloc((n ? n : 1) * sizeof *rows);
+    count_job job[2] = { { acc, out, NULL, 0 }, { acc, out, NULL, 0 } };
+    size_t load[2] = { 0, 0 };
+    pthread_t th;
+    int threaded = 0;
+    if (!rows)
+        return -1;
+    /* largest first, each to the side with less so far (rows[0..k) side 0, rows[n-m..n) side 1) */
+    size_t k = 0, m = 0;
+    char *taken = calloc(n ? n : 1, 1);
+    if (!taken) {
+        free(rows);
+        return -1;
+    }
+    for (size_t step = 0; step < n; step++) {
+        size_t best = n;
+        for (size_t i = 0; i < n; i++)
+            if (!taken[i] && (best == n || acc[i].v.n4 + acc[i].v.n6 > acc[best].v.n4 + acc[best].v.n6))
+                best = i;
+        taken[best] = 1;
+        size_t size = acc[best].v.n4 + acc[best].v.n6;
+        if (load[0] <= load[1]) {
+            rows[k++] = best;
+            load[0] += size;
+        } else {
+            rows[n - ++m] = best;
+            load[1] += size;
+        }
+    }
+    free(taken);
+    job[0].rows = rows;
+    job[0].n = k;
+    job[1].rows = rows + k;
+    job[1].n = m;
+    if (m && load[1] >= ((size_t)1 << 20))   /* a thread is worth it for a million keys or more */
+        threaded = pthread_create(&th, NULL, count_main, &job[1]) == 0;
+    count_main(&job[0]);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        count_main(&job[1]);
+    free(rows);
+    for (size_t i = 0; i < n; i++)
+        if (out[i] < 0)
+            return -1;
+    return 0;
 }
 
 typedef struct cand { uint64_t key, packets; } cand;
@@ -197,6 +304,7 @@ ds_rc ds_top_rollup_run(ds_store *st, const ds_top_query *q, ds_top_result *res,
     static const int KIND[] = { DS_CHUNK_ROLLUP_SERVICE, DS_CHUNK_ROLLUP_COUNTRY, DS_CHUNK_ROLLUP_ASN };
     rq r;
     cand *c = NULL;
+    int64_t *counts = NULL;
     ds_sensor_info *sensors = NULL;
     size_t nsensors = 0, nc = 0, nper = 0;
     int yes = 0;
@@ -215,17 +323,20 @@ ds_rc ds_top_rollup_run(ds_store *st, const ds_top_query *q, ds_top_result *res,
         return rc;
 
     memset(res, 0, sizeof *res);
+    total_job tj = { .q = q, .main_st = st };
+    int threaded = 0, tj_pending = !r.total_from_keys;
+    if (tj_pending)
+        threaded = total_start(&tj) == 0;
     r.pass = 1;
     if ((rc = st->ops->scan(st, r.kind, q->sensor_id, q->from, q->to, on_chunk, &r, err)) != DS_OK)
         goto out;
-    if (!r.total_from_keys &&
-        (rc = st->ops->scan(st, DS_CHUNK_ROLLUP_ALL | DS_SCAN_NOFILL, q->sensor_id, q->from, q->to, on_all, &r, err)) != DS_OK)
-        goto out;
-    int64_t distinct = ds_srcvec_distinct(&r.total.v);
-    ds_srcvec_free(&r.total.v);
-    if (distinct < 0)
-        goto nomem;
-    res->total_sources = (uint64_t)distinct;
+    if (r.total_from_keys) {
+        int64_t distinct = ds_srcvec_distinct(&r.total.v);
+        ds_srcvec_free(&r.total.v);
+        if (distinct < 0)
+            goto nomem;
+        res->total_sources = (uint64_t)distinct;
+    }
     res->total_packets = r.total_packets;
 
     /* rank */
@@ -264,17 +375,30 @@ ds_rc ds_top_rollup_run(ds_store *st, const ds_top_query *q, ds_top_result *res,
     double denom = q->have_addr_days ? q->addr_days : (double)res->addresses * (double)days;
     res->addr_days = denom;
     uint64_t total = res->total_packets;
+    if (!(counts = malloc((limit ? limit : 1) * sizeof *counts)) || count_rows(r.per_row, limit, counts) != 0)
+        goto nomem;
     for (size_t i = 0; i < limit; i++) {
         ds_top_row *t = &res->rows[i];
         t->key = c[i].key;
         t->packets = c[i].packets;
         t->share = total ? (double)t->packets / (double)total : 0;
         t->per_ip_per_day = denom > 0 ? (double)t->packets / denom : 0;
-        int64_t d = ds_srcvec_distinct(&r.per_row[i].v);
-        if (d < 0)
-            goto nomem;
-        t->sources = (uint64_t)d;
-        ds_srcvec_free(&r.per_row[i].v);
+        t->sources = (uint64_t)counts[i];
+    }
+    if (tj_pending) {   /* the distinct total, from the ALL chunks */
+        if (threaded)
+            pthread_join(tj.th, NULL);
+        else {
+            tj.st = st;
+            total_main(&tj);
+        }
+        tj_pending = 0;
+        if (tj.rc != DS_OK) {
+            *err = tj.err;
+            rc = tj.rc;
+            goto out;
+        }
+        res->total_sources = (uint64_t)tj.distinct;
     }
     *done = 1;
     rc = DS_OK;
@@ -282,12 +406,17 @@ ds_rc ds_top_rollup_run(ds_store *st, const ds_top_query *q, ds_top_result *res,
 nomem:
     rc = ds_fail(err, DS_ENOMEM, "out of memory");
 out:
+    if (tj_pending && threaded)   /* a failure above: the job is waited for, its result dropped */
+        pthread_join(tj.th, NULL);
+    if (threaded)
+        ds_store_close(tj.st);
     if (rc != DS_OK)
         ds_top_result_free(res);
     ds_srcvec_free(&r.total.v);
     for (size_t i = 0; i < nper; i++)
         ds_srcvec_free(&r.per_row[i].v);
     free(r.per_row);
+    free(counts);
     free(r.sums.e);
     free(r.rows.e);
     free(c);

@@ -19,40 +19,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analysis/filter.h"
-#include "analysis/sets.h"
-#include "core/classify.h"
 #include "core/records.h"
+#include "store/query.h"   /* ds_cube_query, ds_cube_cell, ds_cube */
 #include "store/store.h"
-
-typedef enum ds_cube_dim { DS_CUBE_NONE, DS_CUBE_DAY, DS_CUBE_SERVICE, DS_CUBE_COUNTRY, DS_CUBE_ASN, DS_CUBE_SPORT } ds_cube_dim;
-
-/* DS_CUBE_SPORT: the source port of (source, service) pairs that used one port all day;
- * DS_SPORT_VARIOUS for pairs that used several, or none (ICMP). */
-#define DS_SPORT_VARIOUS 0x10000u
-
-typedef struct ds_cube_query {
-    int32_t from, to;                  /* local days, inclusive */
-    ds_filter filter;
-    ds_cube_dim a, b;
-    int sources;                       /* also count distinct sources per cell */
-    int total_sources;                 /* also count the period's distinct sources (out->total_sources) */
-} ds_cube_query;
-
-typedef struct ds_cube_cell { uint32_t a, b; uint64_t packets, sources; } ds_cube_cell;
-
-typedef struct ds_cube {
-    ds_cube_cell *cells;
-    size_t n;
-    uint64_t total_packets;
-    uint64_t total_sources;            /* distinct over the period (when the query asked: else 0) */
-} ds_cube;
 
 ds_rc ds_cube_run(ds_store *st, const ds_cube_query *q, ds_cube *out, ds_err *err);
 /* n queries over the same days and sensor (else DS_EINVAL), into out[0..n): those the rollups do
  * not answer share one pass over SRCSVC.  Each result is what ds_cube_run gives it alone. */
 ds_rc ds_cube_run_many(ds_store *st, const ds_cube_query *q, ds_cube *out, size_t n, ds_err *err);
-void ds_cube_free(ds_cube *c);
 /* The cell (a, b), or NULL (cells are sorted). */
 const ds_cube_cell *ds_cube_get(const ds_cube *c, uint32_t a, uint32_t b);
 

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analysis/sets.h"
+#include "core/sets.h"
 #include "core/classify.h"
 #include "geo/geo.h"
 #include "store/store.h"

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "analysis/research.h"
-#include "analysis/sets.h"
+#include "core/sets.h"
 #include "store/store.h"
 
 /* 1 when a payload from address text src is left out: its key is in keys (NULL: none), or it

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analysis/sets.h"
+#include "core/sets.h"
 #include "core/darknet.h"
 #include "store/store.h"
 #include "util/config.h"

@@ -183,6 +183,8 @@ static int ranked_cmp(const void *a, const void *b)
 ds_rc ds_source_rows(ds_store *st, int32_t from, int32_t to, int64_t sensor_id, const ds_source_query *qs, size_t nq,
                      ds_top_result *res, ds_err *err)
 {
+    if (st->ops->query && st->ops->query->source_rows)   /* the engine answers (store/query.h) */
+        return st->ops->query->source_rows(st, from, to, sensor_id, qs, nq, res, err);
     rows_ctx c = { .qs = qs, .nq = nq };
     ranked *all = NULL;
     size_t *at = NULL;

@@ -12,15 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analysis/filter.h"
 #include "analysis/top.h"
+#include "store/query.h"   /* ds_source_query */
 #include "store/store.h"
 #include "util/result.h"
-
-typedef struct ds_source_query {
-    ds_filter filter;           /* as ds_top_run builds from a ds_top_query (its sensor_id is ignored) */
-    size_t limit;               /* rows; 0: all */
-} ds_source_query;
 
 /* res[k] for qs[k], k < nq, over days [from, to] of one sensor (sensor_id > 0) or all; every
  * res[k] is to be freed with ds_top_result_free (also on failure). */

@@ -49,8 +49,8 @@
 
 #include "core/records.h"
 #include "core/hash.h"
-#include "analysis/filter.h"
-#include "analysis/sets.h"
+#include "store/filter.h"
+#include "core/sets.h"
 #include "analysis/rollups.h"
 #include "analysis/top_rollup.h"
 
@@ -1044,6 +1044,8 @@ static void init_filter(ds_filter *f, const ds_top_query *q)
 
 ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err *err)
 {
+    if (st->ops->query && st->ops->query->top)   /* the engine answers where its data is (store/query.h) */
+        return st->ops->query->top(st, q, res, err);
     ds_rc rc = DS_ENOMEM;
     scan_ctx c[TOP_MAX_THREADS];
     part parts[TOP_MAX_THREADS];
@@ -1260,13 +1262,6 @@ out:
     free(best);
     free(sensors);
     return rc;
-}
-
-void ds_top_result_free(ds_top_result *res)
-{
-    free(res->rows);
-    res->rows = NULL;
-    res->n = 0;
 }
 
 char *ds_top_key_format(ds_top_dim dim, const ds_top_row *r, char *buf, size_t len)

@@ -28,7 +28,7 @@
 
 #include "analysis/coverage.h"
 #include "analysis/events.h"
-#include "analysis/sets.h"
+#include "core/sets.h"
 #include "core/classify.h"
 #include "geo/geo.h"
 #include "report/names.h"

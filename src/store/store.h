@@ -23,6 +23,7 @@
 #include <stdlib.h>
 
 #include "core/agg.h"
+#include "store/query.h"
 #include "util/result.h"
 
 typedef struct ds_store ds_store;
@@ -184,6 +185,9 @@ typedef ds_rc (*ds_scan_fn)(void *ctx, int64_t sensor_id, int32_t day, const uin
 
 typedef struct ds_store_ops {
     const char *name;
+    /* The engine's own answers to analysis's queries (store/query.h), or NULL: then analysis's
+     * chunk code answers through scan().  Entries may be NULL one by one. */
+    const ds_store_query_ops *query;
     ds_rc (*open)(ds_store **out, const char *path, int create, ds_err *err);
     void (*close)(ds_store *s);
     /* A second, independent handle on the same store, for another thread (a handle is used by

@@ -27,6 +27,8 @@
 
 #include "analysis/cube.h"
 #include "analysis/research.h"
+#include "analysis/source_rows.h"
+#include "analysis/top.h"
 #include "core/records.h"
 #include "report/model.h"
 #include "store/store.h"
@@ -183,6 +185,82 @@ static void test_cube(void **state)
     /* an empty period is an error, not a silent zero */
     q.from = q.to + 1;
     assert_int_equal(ds_cube_run(w->st, &q, &c, &err), DS_EINVAL);
+}
+
+
+/* ---- the query interface (store/query.h): an engine's own answers, and the chunk code's ---- */
+
+static int fake_calls[3];
+
+static ds_rc fake_top(ds_store *s, const ds_top_query *q, ds_top_result *res, ds_err *err)
+{
+    (void)s; (void)q; (void)err;
+    fake_calls[0]++;
+    memset(res, 0, sizeof *res);
+    res->rows = calloc(1, sizeof *res->rows);
+    res->n = 1;
+    res->rows[0].key = 4242;
+    res->total_packets = 7;
+    return DS_OK;
+}
+
+static ds_rc fake_source_rows(ds_store *s, int32_t from, int32_t to, int64_t sensor_id, const ds_source_query *qs,
+                              size_t nq, ds_top_result *res, ds_err *err)
+{
+    (void)s; (void)from; (void)to; (void)sensor_id; (void)qs; (void)err;
+    fake_calls[2]++;
+    for (size_t k = 0; k < nq; k++)
+        memset(&res[k], 0, sizeof res[k]);
+    return DS_OK;
+}
+
+static void test_query_pushdown(void **state)
+{
+    world *w = *state;
+    ds_err err = { 0 };
+    const ds_store_ops *orig = w->st->ops;
+    static ds_store_query_ops fake;
+    static ds_store_ops engine;
+    fake = (ds_store_query_ops){ .top = fake_top, .source_rows = fake_source_rows };   /* no cube of its own */
+    engine = *orig;
+    engine.query = &fake;
+
+    ds_top_query tq = { .dim = DS_TOP_PORTS, .from = D(2023, 7, 1), .to = D(2023, 9, 30), .cls = -1 };
+    ds_cube_query cq = { .from = D(2023, 7, 1), .to = D(2023, 9, 30), .a = DS_CUBE_SERVICE, .sources = 1,
+                         .total_sources = 1 };
+    ds_filter_init(&cq.filter);
+    ds_top_result chunk_top, eng_top;
+    ds_cube chunk_cube, eng_cube;
+    assert_int_equal(ds_top_run(w->st, &tq, &chunk_top, &err), DS_OK);
+    assert_int_equal(ds_cube_run(w->st, &cq, &chunk_cube, &err), DS_OK);
+    assert_int_equal(fake_calls[0] + fake_calls[1] + fake_calls[2], 0);
+
+    w->st->ops = &engine;
+    /* the engine's top answers, not the chunks' */
+    assert_int_equal(ds_top_run(w->st, &tq, &eng_top, &err), DS_OK);
+    assert_int_equal(fake_calls[0], 1);
+    assert_int_equal(eng_top.n, 1);
+    assert_int_equal(eng_top.rows[0].key, 4242);
+    assert_true(chunk_top.n == 3 && chunk_top.rows[0].key != 4242);
+    /* no cube of its own: the chunk code answers through the engine's scan, the same cells */
+    assert_int_equal(ds_cube_run(w->st, &cq, &eng_cube, &err), DS_OK);
+    assert_int_equal(eng_cube.n, chunk_cube.n);
+    assert_int_equal(eng_cube.total_sources, chunk_cube.total_sources);
+    assert_memory_equal(eng_cube.cells, chunk_cube.cells, chunk_cube.n * sizeof *chunk_cube.cells);
+    /* source rows: the engine's */
+    ds_source_query sq = { .limit = 5 };
+    ds_filter_init(&sq.filter);
+    ds_top_result sr;
+    assert_int_equal(ds_source_rows(w->st, D(2023, 7, 1), D(2023, 9, 30), 0, &sq, 1, &sr, &err), DS_OK);
+    assert_int_equal(fake_calls[2], 1);
+    assert_int_equal(sr.n, 0);
+    w->st->ops = orig;
+
+    ds_top_result_free(&chunk_top);
+    ds_top_result_free(&eng_top);
+    ds_top_result_free(&sr);
+    ds_cube_free(&chunk_cube);
+    ds_cube_free(&eng_cube);
 }
 
 static const ds_report_row *row(const ds_report_table *t, const char *text)
@@ -518,6 +596,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cube),
+        cmocka_unit_test(test_query_pushdown),
         cmocka_unit_test(test_model),
         cmocka_unit_test(test_focus_parse),
         cmocka_unit_test(test_research_lists),

@@ -1,5 +1,5 @@
 /* sets.c: see sets.h. */
-#include "analysis/sets.h"
+#include "core/sets.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* filter.c: see filter.h. */
-#include "analysis/filter.h"
+#include "store/filter.h"
 
 #include <string.h>
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analysis/sets.h"
+#include "core/sets.h"
 #include "core/classify.h"
 #include "core/records.h"
 

@@ -204,7 +204,7 @@ static ds_rc history_rates(ds_store *st, ds_coverage *c, ds_err *err)
             rc = ds_fail(err, DS_ENOMEM, "out of memory");
             goto out;
         }
-    if ((rc = st->ops->coverage_scan(st, 0, UINT64_MAX, on_hist_row, &hc, err)) != DS_OK)
+    if ((rc = ds_store_coverage_scan(st, 0, UINT64_MAX, on_hist_row, &hc, err)) != DS_OK)
         goto out;
     for (size_t i = 0; i < c->n && rc == DS_OK; i++)
         if (hc.v[i])
@@ -290,7 +290,7 @@ static ds_rc load(ds_store *st, const ds_config *cfg, int32_t from, int32_t to, 
     c->from = from;
     c->to = to;
     uint64_t dfirst, dlast;
-    rc = st->ops->coverage_span(st, &dfirst, &dlast, err);
+    rc = ds_store_coverage_span(st, &dfirst, &dlast, err);
     if (rc == DS_OK) {
         c->data_first = (int64_t)(dfirst / HOUR_NS) * 3600;
         c->data_last = ((int64_t)(dlast / HOUR_NS) + 1) * 3600;
@@ -299,7 +299,7 @@ static ds_rc load(ds_store *st, const ds_config *cfg, int32_t from, int32_t to, 
     } else {
         return rc;
     }
-    if ((rc = st->ops->sensors(st, &si, &nsi, err)) != DS_OK)
+    if ((rc = ds_store_sensors(st, &si, &nsi, err)) != DS_OK)
         return rc;
     c->h0 = floor_hour(ds_day_start(from - context));
     int64_t hend = floor_hour(ds_day_start(to + 1 + context) - 1) + 1;
@@ -327,7 +327,7 @@ static ds_rc load(ds_store *st, const ds_config *cfg, int32_t from, int32_t to, 
             !(lc.seen[i] = calloc(c->nhours, 1)))
             goto out;
     }
-    if ((rc = st->ops->coverage_scan(st, (uint64_t)c->h0 * HOUR_NS, (uint64_t)(c->h0 + (int64_t)c->nhours) * HOUR_NS - 1,
+    if ((rc = ds_store_coverage_scan(st, (uint64_t)c->h0 * HOUR_NS, (uint64_t)(c->h0 + (int64_t)c->nhours) * HOUR_NS - 1,
                                      on_row, &lc, err)) != DS_OK)
         goto out;
     for (size_t i = 0; i < c->n; i++) {
@@ -384,8 +384,6 @@ ds_rc ds_coverage_load(ds_store *st, const ds_config *cfg, int32_t from, int32_t
     *out = NULL;
     if (to < from)
         return ds_fail(err, DS_EINVAL, "coverage: the period ends before it begins");
-    if (!st->ops->coverage_scan)
-        return ds_fail(err, DS_EINVAL, "coverage: the %s store keeps no coverage", st->ops->name);
     ds_coverage *c = calloc(1, sizeof *c);
     if (!c)
         return ds_fail(err, DS_ENOMEM, "out of memory");

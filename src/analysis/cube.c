@@ -261,10 +261,10 @@ static ds_rc run_rollup(ds_store *st, cube_ctx *c, int *done, ds_err *err)
     if (q->total_sources && !c->total_from_entries &&
         ((rc = ds_rollups_cover(st, DS_CHUNK_ROLLUP_ALL, q->filter.sensor_id, q->from, q->to, &yes, err)) != DS_OK || !yes))
         return rc;
-    if ((rc = st->ops->scan(st, c->kind, q->filter.sensor_id, q->from, q->to, on_rollup, c, err)) != DS_OK)
+    if ((rc = ds_store_scan(st, c->kind, q->filter.sensor_id, q->from, q->to, on_rollup, c, err)) != DS_OK)
         return rc;
     if (q->total_sources && !c->total_from_entries &&
-        (rc = st->ops->scan(st, DS_CHUNK_ROLLUP_ALL | DS_SCAN_NOFILL, q->filter.sensor_id, q->from, q->to, on_rollup_all,
+        (rc = ds_store_scan(st, DS_CHUNK_ROLLUP_ALL | DS_SCAN_NOFILL, q->filter.sensor_id, q->from, q->to, on_rollup_all,
                             c, err)) != DS_OK)
         return rc;
     for (size_t i = 0; q->sources && i < c->n; i++) {
@@ -363,7 +363,7 @@ ds_rc ds_cube_run_many(ds_store *st, const ds_cube_query *q, ds_cube *out, size_
     }
     if (nscan) {
         many_ctx m = { scan, nscan };
-        rc = st->ops->scan(st, DS_CHUNK_SRCSVC, q[0].filter.sensor_id, q[0].from, q[0].to, on_chunk_many, &m, err);
+        rc = ds_store_scan(st, DS_CHUNK_SRCSVC, q[0].filter.sensor_id, q[0].from, q[0].to, on_chunk_many, &m, err);
         if (rc != DS_OK)
             goto out;
         for (size_t i = 0; i < nscan; i++)

@@ -76,7 +76,7 @@ ds_rc ds_detect_backscatter(ds_store *st, const ds_geo *geo, const ds_event_quer
 {
     atk_list l = { 0 };
     /* an attack that started the day before the period and reaches into it still shows */
-    ds_rc rc = st->ops->scan(st, DS_CHUNK_ATTACKS, q->sensor_id, q->from - 1, q->to, on_attacks, &l, err);
+    ds_rc rc = ds_store_scan(st, DS_CHUNK_ATTACKS, q->sensor_id, q->from - 1, q->to, on_attacks, &l, err);
     if (rc != DS_OK)
         goto out;
     if (l.n)

@@ -57,7 +57,7 @@ static int flood_cmp(const void *x, const void *y)
 ds_rc ds_floods_load(ds_store *st, const ds_event_query *q, ds_flood_list *l, ds_err *err)
 {
     memset(l, 0, sizeof *l);
-    ds_rc rc = st->ops->scan(st, DS_CHUNK_FLOODS, q->sensor_id, q->from - 1, q->to, on_floods, l, err);
+    ds_rc rc = ds_store_scan(st, DS_CHUNK_FLOODS, q->sensor_id, q->from - 1, q->to, on_floods, l, err);
     if (rc != DS_OK || !l->n)
         return rc;
     qsort(l->v, l->n, sizeof *l->v, flood_cmp);

@@ -439,7 +439,7 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
     c.nhours = (size_t)ndays * 24;
     if (grow(&c) != 0)
         goto nomem;
-    if ((rc = st->ops->scan(st, DS_CHUNK_HOURLY, q->sensor_id, q->from, q->to, on_hourly, &c, err)) != DS_OK)
+    if ((rc = ds_store_scan(st, DS_CHUNK_HOURLY, q->sensor_id, q->from, q->to, on_hourly, &c, err)) != DS_OK)
         goto out;
     order = calloc(c.n ? c.n : 1, sizeof *order);
     if (!order)
@@ -469,7 +469,7 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
         sel_add(&c, order[i]->dim, order[i]->key, order[i]->x);
     }
     c.fill = 1;
-    if ((rc = st->ops->scan(st, DS_CHUNK_HOURLY, q->sensor_id, q->from, q->to, on_hourly, &c, err)) != DS_OK)
+    if ((rc = ds_store_scan(st, DS_CHUNK_HOURLY, q->sensor_id, q->from, q->to, on_hourly, &c, err)) != DS_OK)
         goto out;
     size_t wd0 = (size_t)(((q->from + 4) % 7 + 7) % 7);    /* 1970-01-01 was a Thursday */
     hour_weights(q, c.h0, c.nhours, hw);

@@ -319,7 +319,7 @@ ds_rc ds_detect_scans(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
     group g = { 0 };
     int32_t gday0 = 0, gday1 = 0;   /* the group's SOURCES days */
     /* a scan that started the day before the period and reaches into it still shows */
-    ds_rc rc = st->ops->scan(st, DS_CHUNK_SCANS, q->sensor_id, q->from - 1, q->to, on_scans, &l, err);
+    ds_rc rc = ds_store_scan(st, DS_CHUNK_SCANS, q->sensor_id, q->from - 1, q->to, on_scans, &l, err);
     if (rc != DS_OK || !l.n)
         goto out;
     if (ds_u64set_init(&tl.scanners, 1024) != 0) {
@@ -331,7 +331,7 @@ ds_rc ds_detect_scans(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
             rc = ds_fail(err, DS_ENOMEM, "out of memory reading scan records");
             goto out;
         }
-    if ((rc = st->ops->scan(st, DS_CHUNK_SOURCES, q->sensor_id, q->from - 1, q->to, on_sources, &tl, err)) != DS_OK)
+    if ((rc = ds_store_scan(st, DS_CHUNK_SOURCES, q->sensor_id, q->from - 1, q->to, on_sources, &tl, err)) != DS_OK)
         goto out;
     if (tl.n)
         qsort(tl.t, tl.n, sizeof *tl.t, tool_cmp);

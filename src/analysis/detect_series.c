@@ -589,7 +589,7 @@ static ds_rc load_all(ctx *x, series_tab *svc, series_tab *cc, ds_err *err)
     judged_set *js = malloc(2 * sizeof *js);
     if (!js || ds_series_keys_init(k) != 0)
         goto nomem;
-    if ((rc = x->st->ops->scan(x->st, DS_CHUNK_SRCSVC, x->q->sensor_id, x->base_from, x->q->to, on_srcsvc, &c, err)) !=
+    if ((rc = ds_store_scan(x->st, DS_CHUNK_SRCSVC, x->q->sensor_id, x->base_from, x->q->to, on_srcsvc, &c, err)) !=
         DS_OK)
         goto out;
     judged_keys(k, js, &x->period_packets);
@@ -632,7 +632,7 @@ static ds_rc load_all(ctx *x, series_tab *svc, series_tab *cc, ds_err *err)
                 x->base_from + d < x->first_day ? NAN : 0;
     c.fill = 1;
     c.cur_day = x->base_from - 1;
-    if ((rc = x->st->ops->scan(x->st, DS_CHUNK_SRCSVC, x->q->sensor_id, x->base_from, x->q->to, on_srcsvc, &c, err)) !=
+    if ((rc = ds_store_scan(x->st, DS_CHUNK_SRCSVC, x->q->sensor_id, x->base_from, x->q->to, on_srcsvc, &c, err)) !=
         DS_OK)
         goto out;
     flush_day(&c);
@@ -1238,7 +1238,7 @@ static ds_rc drivers(ctx *x, ds_u64set *tools, ds_err *err)
         d.pool.area[a] = x->spare[a];
         d.pool.area_blocks[a] = x->spare_len[a] / (ITEM_BLOCK * sizeof(item));
     }
-    if ((rc = x->st->ops->scan(x->st, DS_CHUNK_SRCSVC, x->q->sensor_id, from, to, on_drv, &d, err)) != DS_OK)
+    if ((rc = ds_store_scan(x->st, DS_CHUNK_SRCSVC, x->q->sensor_id, from, to, on_drv, &d, err)) != DS_OK)
         goto out;
     /* a candidate's records come in day order, the week before its days first; were they not,
      * they are put in that order (a stable partition) in a copy */
@@ -1472,7 +1472,7 @@ ds_rc ds_detect_series(ds_store *st, const ds_geo *geo, const ds_event_query *q,
         return DS_OK;
     int32_t last;
     ds_err e2 = { 0 };
-    if (st->ops->day_span(st, &x.first_day, &last, &e2) != DS_OK)
+    if (ds_store_day_span(st, &x.first_day, &last, &e2) != DS_OK)
         return DS_OK;   /* an empty store has no phenomena */
     int32_t ndays_p = q->to - q->from + 1;
     x.prev_from = q->from - ndays_p;

@@ -171,7 +171,7 @@ static ds_rc ledger_silences(ds_store *st, const ds_sensor_health *h, int64_t fr
     ds_segment_rec *seg = NULL;
     span *tl = NULL;
     size_t n = 0, ntl = 0;
-    ds_rc rc = st->ops->segments_list(st, h->name, from_s - LOOK_AROUND_DAYS * 86400, to_s + LOOK_AROUND_DAYS * 86400,
+    ds_rc rc = ds_store_segments_list(st, h->name, from_s - LOOK_AROUND_DAYS * 86400, to_s + LOOK_AROUND_DAYS * 86400,
                                       &seg, &n, err);
     if (rc != DS_OK || n == 0)
         goto out;
@@ -318,10 +318,10 @@ static ds_rc packet_silences(ds_store *st, const ds_event_query *q, const ds_sen
     c.h0 = (uint32_t)(w0 / 3600);
     c.nhours = (uint32_t)((w1 + 3599) / 3600 - c.h0);
     /* every sensor: the store's last busy hour is anyone's */
-    if ((rc = st->ops->scan(st, DS_CHUNK_HOURLY, 0, q->from - LOOK_AROUND_DAYS - 1, q->to + LOOK_AROUND_DAYS + 1,
+    if ((rc = ds_store_scan(st, DS_CHUNK_HOURLY, 0, q->from - LOOK_AROUND_DAYS - 1, q->to + LOOK_AROUND_DAYS + 1,
                             on_hourly, &c, err)) != DS_OK)
         goto out;
-    if ((rc = st->ops->sensors(st, &sensors, &nsensors, err)) != DS_OK)
+    if ((rc = ds_store_sensors(st, &sensors, &nsensors, err)) != DS_OK)
         goto out;
     uint32_t store_last = 0;   /* one past the last busy hour of any sensor, relative to h0 */
     for (size_t i = 0; i < c.n; i++)
@@ -392,17 +392,17 @@ ds_rc ds_detect_silence(ds_store *st, const ds_geo *geo, const ds_event_query *q
         return DS_OK;
     uint32_t threshold = q->sensor_silence_s ? q->sensor_silence_s : SILENCE_DEFAULT_S;
     int64_t from_s = ds_day_start(q->from), to_s = ds_day_start(q->to + 1), now = (int64_t)time(NULL);
-    if (st->ops->sensor_health && (rc = st->ops->sensor_health(st, &h, &nh, err)) != DS_OK)
+    if (ds_store_keeps(st, DS_KEEPS_LEDGER) && (rc = ds_store_sensor_health(st, &h, &nh, err)) != DS_OK)
         goto out;
     const char *only = NULL;   /* --sensor: the ledger knows sensors by name */
     if (q->sensor_id > 0) {
-        if ((rc = st->ops->sensors(st, &sensors, &nsensors, err)) != DS_OK)
+        if ((rc = ds_store_sensors(st, &sensors, &nsensors, err)) != DS_OK)
             goto out;
         for (size_t i = 0; i < nsensors && !only; i++)
             if (sensors[i].id == q->sensor_id)
                 only = sensors[i].name;
     }
-    if (st->ops->segments_list)
+    if (ds_store_keeps(st, DS_KEEPS_LEDGER))
         for (size_t i = 0; i < nh && rc == DS_OK; i++)
             if ((q->sensor_id <= 0 || (only && !strcmp(only, h[i].name))) && h[i].last_upload > 0)
                 rc = ledger_silences(st, &h[i], from_s, to_s, threshold, now, out, err);

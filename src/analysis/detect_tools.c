@@ -171,7 +171,7 @@ static ds_rc mirai_pass(ds_store *st, const ds_event_query *q, mirai_ctx *c, ds_
     c->hosts = calloc((size_t)(q->to - q->from + 1), sizeof *c->hosts);
     if (!c->hosts || ds_u64set_init(&c->today, 4096) != 0)
         return ds_fail(err, DS_ENOMEM, "out of memory counting Mirai's hosts");
-    ds_rc rc = st->ops->scan(st, DS_CHUNK_SRCSVC, q->sensor_id, q->from, q->to, on_mirai, c, err);
+    ds_rc rc = ds_store_scan(st, DS_CHUNK_SRCSVC, q->sensor_id, q->from, q->to, on_mirai, c, err);
     if (rc != DS_OK)
         return rc;
     size_t n = 0;
@@ -331,7 +331,7 @@ static ds_rc on_tool_srcsvc(void *ctx, int64_t sensor_id, int32_t day, const uin
 static ds_rc tool_services(ds_store *st, const ds_event_query *q, unsigned wanted, tsvc_map *summary, ds_err *err)
 {
     tsvc_ctx c = { .wanted = wanted };
-    ds_rc rc = st->ops->scan(st, DS_CHUNK_SRCSVC, q->sensor_id, q->from, q->to, on_tool_srcsvc, &c, err);
+    ds_rc rc = ds_store_scan(st, DS_CHUNK_SRCSVC, q->sensor_id, q->from, q->to, on_tool_srcsvc, &c, err);
     for (size_t i = 0; rc == DS_OK && i < c.by_service.cap; i++) {
         const tsvc_ent *x = &c.by_service.e[i];
         if (!x->used)

@@ -360,7 +360,7 @@ ds_rc ds_detect_vertical(ds_store *st, const ds_geo *geo, const ds_event_query *
     ds_sensor_info *si = NULL;
     size_t nsi = 0;
     sens_exact se = { .n = 0 };
-    ds_rc rc = st->ops->scan(st, DS_CHUNK_SOURCES, q->sensor_id, q->from, q->to, on_pre, &pc, err);
+    ds_rc rc = ds_store_scan(st, DS_CHUNK_SOURCES, q->sensor_id, q->from, q->to, on_pre, &pc, err);
     if (rc == DS_OK && pre_flush(&pc) != 0)
         rc = ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
     if (rc != DS_OK || !cl.n)
@@ -376,7 +376,7 @@ ds_rc ds_detect_vertical(ds_store *st, const ds_geo *geo, const ds_event_query *
             goto out;
         }
     svc_ctx sc = { &cl, &pl };
-    if ((rc = st->ops->scan(st, DS_CHUNK_SRCSVC, q->sensor_id, q->from, q->to, on_svc, &sc, err)) != DS_OK)
+    if ((rc = ds_store_scan(st, DS_CHUNK_SRCSVC, q->sensor_id, q->from, q->to, on_svc, &sc, err)) != DS_OK)
         goto out;
     /* distinct ports per candidate source-day (a source has a record per chunk) */
     qsort(pl.p, pl.n, sizeof *pl.p, port_by_cand);
@@ -395,13 +395,13 @@ ds_rc ds_detect_vertical(ds_store *st, const ds_geo *geo, const ds_event_query *
             seen = cl.c[j].ok && cl.c[j].day == cl.c[i].day;
         if (!cl.c[i].ok || seen)
             continue;
-        if ((rc = st->ops->scan(st, DS_CHUNK_SOURCES, q->sensor_id, cl.c[i].day, cl.c[i].day, on_detail, &cl, err)) !=
+        if ((rc = ds_store_scan(st, DS_CHUNK_SOURCES, q->sensor_id, cl.c[i].day, cl.c[i].day, on_detail, &cl, err)) !=
                 DS_OK ||
-            (rc = st->ops->scan(st, DS_CHUNK_DSTMAP, q->sensor_id, cl.c[i].day, cl.c[i].day, on_dstmap, &cl, err)) !=
+            (rc = ds_store_scan(st, DS_CHUNK_DSTMAP, q->sensor_id, cl.c[i].day, cl.c[i].day, on_dstmap, &cl, err)) !=
                 DS_OK)
             goto out;
     }
-    if ((rc = st->ops->sensors(st, &si, &nsi, err)) != DS_OK)
+    if ((rc = ds_store_sensors(st, &si, &nsi, err)) != DS_OK)
         goto out;
     for (size_t i = 0; i < nsi && se.n < 64; i++)
         if (si[i].v4_addresses && si[i].v4_addresses <= DS_DSTMAP_BYTES * 8 && si[i].darknet[0] &&

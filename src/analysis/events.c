@@ -230,7 +230,7 @@ static ds_rc load_coverage(ds_store *st, const ds_event_query *q, ds_coverage **
 {
     int32_t ndays = q->to - q->from + 1;
     *out = NULL;
-    if (!st->ops->coverage_scan)
+    if (!ds_store_keeps(st, DS_KEEPS_COVERAGE))
         return DS_OK;
     ds_rc rc = ds_coverage_load(st, q->cfg, q->from - (ndays > SERIES_BASELINE ? ndays : SERIES_BASELINE), q->to, out,
                                 err);
@@ -316,7 +316,7 @@ static void run_detectors(ds_store *view, const ds_geo *geo, const ds_event_quer
     /* another thread's handle: its own connection for what the view does not hold */
     for (; started < nw; started++) {
         ds_err ignored;
-        if (view->ops->reopen(view, &w[started].st, &ignored) != DS_OK)
+        if (ds_store_reopen(view, &w[started].st, &ignored) != DS_OK)
             break;
         if (pthread_create(&w[started].th, NULL, worker_main, &w[started]) != 0) {
             ds_store_close(w[started].st);

@@ -99,14 +99,14 @@ ds_rc ds_payloads_query_excluding(ds_store *st, const ds_payload_query *q, const
                                   ds_err *err)
 {
     if (!keys && !research)
-        return st->ops->payloads_query(st, q, rows, n, total, err);
+        return ds_store_payloads_query(st, q, rows, n, total, err);
     ds_payload_query all = *q;
     all.top = 0;
     all.limit = 0;
     ds_payload_row *r = NULL;
     size_t nr = 0, kept = 0;
     uint64_t ignored;
-    ds_rc rc = st->ops->payloads_query(st, &all, &r, &nr, &ignored, err);
+    ds_rc rc = ds_store_payloads_query(st, &all, &r, &nr, &ignored, err);
     if (rc != DS_OK)
         return rc;
     for (size_t i = 0; i < nr; i++) {

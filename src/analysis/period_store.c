@@ -192,7 +192,7 @@ static void *part_main(void *arg)
 {
     part *p = arg;
     p->rc = DS_OK;
-    if (!p->st && p->main_st->ops->reopen(p->main_st, &p->st, &p->err) != DS_OK) {
+    if (!p->st && ds_store_reopen(p->main_st, &p->st, &p->err) != DS_OK) {
         p->st = NULL;
         p->deferred = 1;
         return NULL;
@@ -206,7 +206,7 @@ static void *part_main(void *arg)
         if (a > b)
             continue;
         p->kind = ld->kind;
-        p->rc = p->st->ops->scan(p->st, ld->kind | DS_SCAN_NOFILL, 0, a, b, on_chunk, p, &p->err);
+        p->rc = ds_store_scan(p->st, ld->kind | DS_SCAN_NOFILL, 0, a, b, on_chunk, p, &p->err);
     }
     return NULL;
 }
@@ -320,7 +320,7 @@ ds_rc ds_period_store_open(ds_store *base, const ds_period_load *loads, size_t n
 /* The store underneath this handle, opened now for a handle made by reopen (NULL: failed). */
 static ds_store *under(period_store *v, ds_err *err)
 {
-    if (!v->under && v->origin->ops->reopen(v->origin, &v->under, err) != DS_OK)
+    if (!v->under && ds_store_reopen(v->origin, &v->under, err) != DS_OK)
         v->under = NULL;
     return v->under;
 }
@@ -366,7 +366,7 @@ static ds_rc pass_through(period_store *v, int kind, int64_t sensor_id, int32_t 
     if (from > to)
         return DS_OK;
     ds_store *u = under(v, err);
-    return u ? u->ops->scan(u, kind | DS_SCAN_NOFILL, sensor_id, from, to, fn, ctx, err) : DS_ESTORE;
+    return u ? ds_store_scan(u, kind | DS_SCAN_NOFILL, sensor_id, from, to, fn, ctx, err) : DS_ESTORE;
 }
 
 static ds_rc pv_scan(ds_store *s, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn, void *ctx,
@@ -398,145 +398,106 @@ static ds_rc pv_scan(ds_store *s, int kind, int64_t sensor_id, int32_t from, int
 static ds_rc pv_meta_get(ds_store *s, const char *key, char *val, size_t len, ds_err *err)
 {
     UNDER_OR_FAIL(s, err);
-    return u->ops->meta_get(u, key, val, len, err);
+    return ds_store_meta_get(u, key, val, len, err);
 }
 
 static ds_rc pv_day_span(ds_store *s, int32_t *first, int32_t *last, ds_err *err)
 {
     UNDER_OR_FAIL(s, err);
-    return u->ops->day_span(u, first, last, err);
+    return ds_store_day_span(u, first, last, err);
 }
 
 static ds_rc pv_chunks_lacking(ds_store *s, int have, int need, int64_t sensor_id, int32_t from, int32_t to,
                                ds_sensor_day **rows, size_t *n, ds_err *err)
 {
     UNDER_OR_FAIL(s, err);
-    if (!u->ops->chunks_lacking)
-        return ds_fail(err, DS_EINVAL, "store %s cannot tell which days have rollups", u->ops->name);
-    return u->ops->chunks_lacking(u, have, need, sensor_id, from, to, rows, n, err);
+    return ds_store_chunks_lacking(u, have, need, sensor_id, from, to, rows, n, err);
 }
 
 static ds_rc pv_sensors(ds_store *s, ds_sensor_info **rows, size_t *n, ds_err *err)
 {
     UNDER_OR_FAIL(s, err);
-    return u->ops->sensors(u, rows, n, err);
+    return ds_store_sensors(u, rows, n, err);
 }
 
 static ds_rc pv_sensor_stats(ds_store *s, ds_sensor_stats **rows, size_t *n, ds_err *err)
 {
     UNDER_OR_FAIL(s, err);
-    return u->ops->sensor_stats(u, rows, n, err);
+    return ds_store_sensor_stats(u, rows, n, err);
 }
 
 static ds_rc pv_segment_get(ds_store *s, const char *sensor, uint64_t seq, ds_segment_rec *out, ds_err *err)
 {
     UNDER_OR_FAIL(s, err);
-    return u->ops->segment_get(u, sensor, seq, out, err);
+    return ds_store_segment_get(u, sensor, seq, out, err);
 }
 
 static ds_rc pv_sensor_health(ds_store *s, ds_sensor_health **rows, size_t *n, ds_err *err)
 {
     UNDER_OR_FAIL(s, err);
-    if (!u->ops->sensor_health) {
-        *rows = NULL;
-        *n = 0;
-        return DS_OK;
-    }
-    return u->ops->sensor_health(u, rows, n, err);
+    return ds_store_sensor_health(u, rows, n, err);
 }
 
 static ds_rc pv_segments_list(ds_store *s, const char *sensor, int64_t from, int64_t to, ds_segment_rec **rows,
                               size_t *n, ds_err *err)
 {
     UNDER_OR_FAIL(s, err);
-    if (!u->ops->segments_list) {
-        *rows = NULL;
-        *n = 0;
-        return DS_OK;
-    }
-    return u->ops->segments_list(u, sensor, from, to, rows, n, err);
+    return ds_store_segments_list(u, sensor, from, to, rows, n, err);
 }
 
 static ds_rc pv_payloads_query(ds_store *s, const ds_payload_query *q, ds_payload_row **rows, size_t *n,
                                uint64_t *total, ds_err *err)
 {
     UNDER_OR_FAIL(s, err);
-    return u->ops->payloads_query(u, q, rows, n, total, err);
+    return ds_store_payloads_query(u, q, rows, n, total, err);
 }
 
 static ds_rc pv_coverage_span(ds_store *s, uint64_t *first_ns, uint64_t *last_ns, ds_err *err)
 {
     UNDER_OR_FAIL(s, err);
-    return u->ops->coverage_span(u, first_ns, last_ns, err);
+    return ds_store_coverage_span(u, first_ns, last_ns, err);
 }
 
 static ds_rc pv_coverage_scan(ds_store *s, uint64_t from_ns, uint64_t to_ns, ds_coverage_fn fn, void *ctx,
                               ds_err *err)
 {
     UNDER_OR_FAIL(s, err);
-    return u->ops->coverage_scan(u, from_ns, to_ns, fn, ctx, err);
+    return ds_store_coverage_scan(u, from_ns, to_ns, fn, ctx, err);
 }
 
-static ds_rc read_only(ds_err *err)
-{
-    return ds_fail(err, DS_EINVAL, "period store: a read-only view of the store cannot be written");
-}
+/* Read-only: no writer part, so every write is refused by store.c's wrappers ("the period store
+ * is read-only"); the ledger and payloads go to the store underneath. */
+static const ds_store_reader_ops period_reader = {
+    .meta_get = pv_meta_get,
+    .scan = pv_scan,
+    .chunks_lacking = pv_chunks_lacking,
+    .day_span = pv_day_span,
+    .coverage_span = pv_coverage_span,
+    .coverage_scan = pv_coverage_scan,
+    .sensors = pv_sensors,
+    .sensor_stats = pv_sensor_stats,
+};
 
-static ds_rc pv_meta_set(ds_store *s, const char *key, const char *val, ds_err *err) { return read_only(err); }
-static ds_rc pv_begin(ds_store *s, const ds_file_meta *f, int64_t *file_id, ds_err *err) { return read_only(err); }
-static ds_rc pv_sensor_upsert(ds_store *s, const ds_sensor_info *info, int64_t *id, ds_err *err)
-{
-    return read_only(err);
-}
-static ds_rc pv_put_chunk(ds_store *s, int64_t file_id, int64_t sensor_id, int32_t day, int kind,
-                          const uint8_t *data, size_t nrec, size_t recsize, ds_err *err)
-{
-    return read_only(err);
-}
-static ds_rc pv_put_chunk_zstd(ds_store *s, int64_t file_id, int64_t sensor_id, int32_t day, int kind,
-                               const uint8_t *frame, size_t framelen, size_t nrec, ds_err *err)
-{
-    return read_only(err);
-}
-static ds_rc pv_put_counts(ds_store *s, int64_t file_id, int64_t sensor_id, const ds_agg_counts *c, ds_err *err)
-{
-    return read_only(err);
-}
-static ds_rc pv_put_coverage(ds_store *s, const ds_coverage_row *row, ds_err *err) { return read_only(err); }
-static ds_rc pv_commit(ds_store *s, ds_err *err) { return read_only(err); }
-static void pv_rollback(ds_store *s) {}
-static ds_rc pv_ledger_put(ds_store *s, const ds_segment_rec *seg, const ds_sensor_health *h, ds_err *err)
-{
-    return read_only(err);
-}
-static ds_rc pv_payloads_put(ds_store *s, const ds_payload_batch *b, ds_err *err) { return read_only(err); }
+static const ds_store_ledger_ops period_ledger = {
+    .segment_get = pv_segment_get,
+    .ledger_put = NULL,   /* never called: ds_store_keeps(DS_WRITABLE) is 0, and the collector writes the store itself */
+    .sensor_health = pv_sensor_health,
+    .segments_list = pv_segments_list,
+};
+
+static const ds_store_payload_ops period_payloads = {
+    .payloads_put = NULL,
+    .payloads_query = pv_payloads_query,
+};
 
 static const ds_store_ops period_ops = {
     .name = "period",
     .open = NULL,   /* made by ds_period_store_open only */
     .close = pv_close,
     .reopen = pv_reopen,
-    .meta_get = pv_meta_get,
-    .meta_set = pv_meta_set,
-    .begin = pv_begin,
-    .sensor_upsert = pv_sensor_upsert,
-    .put_chunk = pv_put_chunk,
-    .put_chunk_zstd = pv_put_chunk_zstd,
-    .put_counts = pv_put_counts,
-    .commit = pv_commit,
-    .rollback = pv_rollback,
-    .scan = pv_scan,
-    .put_coverage = pv_put_coverage,
-    .coverage_span = pv_coverage_span,
-    .coverage_scan = pv_coverage_scan,
-    .day_span = pv_day_span,
-    .chunks_lacking = pv_chunks_lacking,
-    .sensors = pv_sensors,
-    .sensor_stats = pv_sensor_stats,
-    .segment_get = pv_segment_get,
-    .ledger_put = pv_ledger_put,
-    .sensor_health = pv_sensor_health,
-    .segments_list = pv_segments_list,
-    .payloads_put = pv_payloads_put,
-    .payloads_query = pv_payloads_query,
+    .writer = NULL,
+    .reader = &period_reader,
+    .ledger = &period_ledger,
+    .payloads = &period_payloads,
+    .query = NULL,   /* analysis's chunk code answers, over the loaded chunks */
 };

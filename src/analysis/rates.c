@@ -16,7 +16,7 @@ static ds_rc calendar_addr_days(ds_store *st, int64_t sensor_id, int32_t from, i
 {
     ds_sensor_info *si = NULL;
     size_t n = 0;
-    ds_rc rc = st->ops->sensors(st, &si, &n, err);
+    ds_rc rc = ds_store_sensors(st, &si, &n, err);
     if (rc != DS_OK)
         return rc;
     for (size_t i = 0; i < n; i++)
@@ -33,7 +33,7 @@ ds_rc ds_rate_addr_days(ds_store *st, const ds_config *cfg, int64_t sensor_id, i
     *addr_days = 0;
     if (to < from)
         return DS_OK;
-    if (!st->ops->coverage_scan)   /* a backend that keeps no coverage: every calendar day counts */
+    if (!ds_store_keeps(st, DS_KEEPS_COVERAGE))   /* a backend that keeps no coverage: every calendar day counts */
         return calendar_addr_days(st, sensor_id, from, to, addr_days, err);
     ds_rc rc = ds_coverage_load(st, cfg, from, to, &cov, err);
     if (rc != DS_OK)

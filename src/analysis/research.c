@@ -292,5 +292,5 @@ ds_rc ds_research_sources(const ds_research *r, ds_store *st, int32_t from, int3
     if (!set->e && ds_u64set_init(set, 1024) != 0)
         return ds_fail(err, DS_ENOMEM, "out of memory collecting research scanners");
     src_ctx c = { r, set };
-    return st->ops->scan(st, DS_CHUNK_SOURCES, 0, from, to, on_sources, &c, err);
+    return ds_store_scan(st, DS_CHUNK_SOURCES, 0, from, to, on_sources, &c, err);
 }

@@ -17,9 +17,9 @@ ds_rc ds_rollups_cover(ds_store *st, int kind, int64_t sensor_id, int32_t from, 
     ds_sensor_day *rows = NULL;
     size_t n = 0;
     *yes = 0;
-    if (!st->ops->chunks_lacking)
+    if (!ds_store_keeps(st, DS_KNOWS_ROLLUPS))
         return DS_OK;
-    ds_rc rc = st->ops->chunks_lacking(st, DS_CHUNK_SRCSVC, kind, sensor_id, from, to, &rows, &n, err);
+    ds_rc rc = ds_store_chunks_lacking(st, DS_CHUNK_SRCSVC, kind, sensor_id, from, to, &rows, &n, err);
     free(rows);
     *yes = rc == DS_OK && n == 0;
     return rc;

@@ -198,9 +198,9 @@ ds_rc ds_source_rows(ds_store *st, int32_t from, int32_t to, int64_t sensor_id, 
     at = calloc(nq + 1, sizeof *at);
     if (!c.total || !c.nsrc || !at || srow_grow(&c.t) != 0)
         goto nomem;
-    if ((rc = st->ops->scan(st, DS_CHUNK_SRCSVC | DS_SCAN_NOFILL, sensor_id, from, to, on_srcsvc, &c, err)) != DS_OK)
+    if ((rc = ds_store_scan(st, DS_CHUNK_SRCSVC | DS_SCAN_NOFILL, sensor_id, from, to, on_srcsvc, &c, err)) != DS_OK)
         goto out;
-    if ((rc = st->ops->sensors(st, &sensors, &nsensors, err)) != DS_OK)
+    if ((rc = ds_store_sensors(st, &sensors, &nsensors, err)) != DS_OK)
         goto out;
     uint64_t addresses = 0;
     for (size_t i = 0; i < nsensors; i++)
@@ -269,7 +269,7 @@ ds_rc ds_source_rows(ds_store *st, int32_t from, int32_t to, int64_t sensor_id, 
                     c.d.slot[p] = (uint32_t)++c.d.n;
                 }
             }
-        if ((rc = st->ops->scan(st, DS_CHUNK_SOURCES | DS_SCAN_NOFILL, sensor_id, from, to, on_sources, &c, err)) !=
+        if ((rc = ds_store_scan(st, DS_CHUNK_SOURCES | DS_SCAN_NOFILL, sensor_id, from, to, on_sources, &c, err)) !=
             DS_OK)
             goto out;
         for (size_t k = 0; k < nq; k++)

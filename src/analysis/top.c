@@ -741,7 +741,7 @@ static ds_rc job_scan(part *p, ds_err *err)
 {
     if (!p->st && !p->no_store) {
         ds_err ignored;
-        if (p->main_st->ops->reopen(p->main_st, &p->st, &ignored) != DS_OK) {
+        if (ds_store_reopen(p->main_st, &p->st, &ignored) != DS_OK) {
             p->st = NULL;
             p->no_store = 1;
         }
@@ -750,7 +750,7 @@ static ds_rc job_scan(part *p, ds_err *err)
         p->deferred = 1;
         return DS_OK;
     }
-    return p->st->ops->scan(p->st, p->kind, p->sensor_id, p->from, p->to, p->fn, p->ctx, err);
+    return ds_store_scan(p->st, p->kind, p->sensor_id, p->from, p->to, p->fn, p->ctx, err);
 }
 
 /* Run job over every part, parts 1.. in threads, then report the first failure. */
@@ -778,7 +778,7 @@ static ds_rc run_parts(part *parts, size_t n, part_job job, ds_err *err)
         part *p = &parts[i];
         if (p->deferred && p->rc == DS_OK) {
             p->deferred = 0;
-            p->rc = p->main_st->ops->scan(p->main_st, p->kind, p->sensor_id, p->from, p->to, p->fn, p->ctx, &p->err);
+            p->rc = ds_store_scan(p->main_st, p->kind, p->sensor_id, p->from, p->to, p->fn, p->ctx, &p->err);
         }
     }
     for (size_t i = 0; i < n; i++) {
@@ -815,7 +815,7 @@ static ds_rc job_detail(part *p, ds_err *err)
         while (e + 1 < p->days && p->need[e + 1])
             e++;
         if (run++ % (p->n ? p->n : 1) == p->self) {
-            ds_rc rc = p->st->ops->scan(p->st, p->kind, p->sensor_id, p->from0 + d, p->from0 + e, p->fn, p->ctx, err);
+            ds_rc rc = ds_store_scan(p->st, p->kind, p->sensor_id, p->from0 + d, p->from0 + e, p->fn, p->ctx, err);
             if (rc != DS_OK)
                 return rc;
         }
@@ -1111,7 +1111,7 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
         nkeys += dense_total(c, n, i) != 0;
     if (q->dim == DS_TOP_SOURCES)
         res->total_sources = nkeys;
-    if ((rc = st->ops->sensors(st, &sensors, &nsensors, err)) != DS_OK)
+    if ((rc = ds_store_sensors(st, &sensors, &nsensors, err)) != DS_OK)
         goto out;
     rc = DS_ENOMEM;
     for (size_t i = 0; i < nsensors; i++)

@@ -171,7 +171,7 @@ static void *total_main(void *arg)
 {
     total_job *j = arg;
     const ds_top_query *q = j->q;
-    j->rc = j->st->ops->scan(j->st, DS_CHUNK_ROLLUP_ALL | DS_SCAN_NOFILL, q->sensor_id, q->from, q->to, on_all, j, &j->err);
+    j->rc = ds_store_scan(j->st, DS_CHUNK_ROLLUP_ALL | DS_SCAN_NOFILL, q->sensor_id, q->from, q->to, on_all, j, &j->err);
     if (j->rc == DS_OK && (j->distinct = ds_srcvec_distinct(&j->acc.v)) < 0)
         j->rc = ds_fail(&j->err, DS_ENOMEM, "out of memory counting sources");
     ds_srcvec_free(&j->acc.v);
@@ -182,7 +182,7 @@ static void *total_main(void *arg)
  * no thread: the same result, later). */
 static int total_start(total_job *j)
 {
-    if (j->main_st->ops->reopen(j->main_st, &j->st, &j->err) != DS_OK) {
+    if (ds_store_reopen(j->main_st, &j->st, &j->err) != DS_OK) {
         ds_err_clear(&j->err);
         j->st = NULL;
         return -1;
@@ -328,7 +328,7 @@ ds_rc ds_top_rollup_run(ds_store *st, const ds_top_query *q, ds_top_result *res,
     if (tj_pending)
         threaded = total_start(&tj) == 0;
     r.pass = 1;
-    if ((rc = st->ops->scan(st, r.kind, q->sensor_id, q->from, q->to, on_chunk, &r, err)) != DS_OK)
+    if ((rc = ds_store_scan(st, r.kind, q->sensor_id, q->from, q->to, on_chunk, &r, err)) != DS_OK)
         goto out;
     if (r.total_from_keys) {
         int64_t distinct = ds_srcvec_distinct(&r.total.v);
@@ -361,11 +361,11 @@ ds_rc ds_top_rollup_run(ds_store *st, const ds_top_query *q, ds_top_result *res,
     /* pass 2: the printed rows' sources */
     if (limit) {
         r.pass = 2;
-        if ((rc = st->ops->scan(st, r.kind, q->sensor_id, q->from, q->to, on_chunk, &r, err)) != DS_OK)
+        if ((rc = ds_store_scan(st, r.kind, q->sensor_id, q->from, q->to, on_chunk, &r, err)) != DS_OK)
             goto out;
     }
 
-    if ((rc = st->ops->sensors(st, &sensors, &nsensors, err)) != DS_OK)
+    if ((rc = ds_store_sensors(st, &sensors, &nsensors, err)) != DS_OK)
         goto out;
     for (size_t i = 0; i < nsensors; i++)
         if (!q->sensor_id || sensors[i].id == q->sensor_id)

@@ -242,7 +242,7 @@ int ds_cmd_payloads_run(int argc, char **argv)
         int64_t t = ds_day_start(dto + 1);
         q.to_ns = t > 0 ? (uint64_t)t * 1000000000ull : 1;   /* 1: a period before 1970 holds nothing */
     }
-    if (!st->ops->payloads_query) {
+    if (!ds_store_keeps(st, DS_KEEPS_PAYLOADS)) {
         fprintf(stderr, "darkscope payloads: the %s store keeps no payloads\n", st->ops->name);
         goto out;
     }
@@ -251,7 +251,7 @@ int ds_cmd_payloads_run(int argc, char **argv)
          * ASNs name; a store without traffic yet has none, and the prefixes still apply */
         int32_t first = 0, last = 0;
         ds_rc rc = ds_research_load(&research, &cfg.research, &err);
-        if (rc == DS_OK && (rc = st->ops->day_span(st, &first, &last, &err)) == DS_ENOTFOUND)
+        if (rc == DS_OK && (rc = ds_store_day_span(st, &first, &last, &err)) == DS_ENOTFOUND)
             rc = DS_OK;   /* an empty (zeroed) set has nothing */
         else if (rc == DS_OK)
             rc = ds_research_sources(research, st, from ? dfrom : first, to ? dto : last, &excluded, &err);

@@ -31,7 +31,7 @@ static ds_rc load_coverage(ds_store *st, const ds_config *cfg, ds_coverage **cov
 {
     uint64_t a, b;
     *cov = NULL;
-    ds_rc rc = st->ops->coverage_span(st, &a, &b, err);
+    ds_rc rc = ds_store_coverage_span(st, &a, &b, err);
     if (rc == DS_ENOTFOUND) {
         ds_err_clear(err);
         return DS_OK;
@@ -194,11 +194,11 @@ int ds_cmd_stats_run(int argc, char **argv)
     char tz[128];
     if (cli_query_open(&cfg, config, db, &st, tz, sizeof tz) != 0)
         goto out;
-    if (st->ops->sensor_stats(st, &rows, &n, &err) != DS_OK) {
+    if (ds_store_sensor_stats(st, &rows, &n, &err) != DS_OK) {
         cli_error(NULL, &err);
         goto out;
     }
-    if (st->ops->sensor_health && st->ops->sensor_health(st, &health, &nhealth, &err) != DS_OK) {
+    if (ds_store_keeps(st, DS_KEEPS_LEDGER) && ds_store_sensor_health(st, &health, &nhealth, &err) != DS_OK) {
         cli_error(NULL, &err);
         goto out;
     }

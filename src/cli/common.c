@@ -112,7 +112,7 @@ int cli_open_store(const ds_config *cfg, ds_store **out, char *tz, size_t tzlen)
         cli_error(NULL, &err);
         return 1;
     }
-    if ((*out)->ops->meta_get(*out, "timezone", tz, tzlen, &err) != DS_OK)
+    if (ds_store_meta_get(*out, "timezone", tz, tzlen, &err) != DS_OK)
         snprintf(tz, tzlen, "%s", cfg->timezone);
     if (ds_tz_use(tz, &err) != DS_OK) {
         cli_error(NULL, &err);
@@ -224,7 +224,7 @@ int cli_period(ds_store *st, const char *cmd, const char *store_path, int have_f
 {
     ds_err err = { 0 };
     int32_t first, last;
-    ds_rc rc = st->ops->day_span(st, &first, &last, &err);
+    ds_rc rc = ds_store_day_span(st, &first, &last, &err);
     if (rc == DS_ENOTFOUND) {
         fprintf(stderr, "darkscope %s: the store %s holds no data yet\n", cmd, store_path);
         return 1;
@@ -249,7 +249,7 @@ int cli_sensor_id(ds_store *st, const char *cmd, const char *name, int64_t *id)
     ds_sensor_info *sensors = NULL;
     size_t n = 0;
     *id = 0;
-    if (st->ops->sensors(st, &sensors, &n, &err) != DS_OK) {
+    if (ds_store_sensors(st, &sensors, &n, &err) != DS_OK) {
         cli_error(NULL, &err);
         return 1;
     }

@@ -35,7 +35,7 @@ static ds_rc sink_chunk(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, 
         if (rc != DS_OK)
             return rc;
     }
-    return c->store->ops->put_chunk_zstd(c->store, c->file_id, c->sensor_ids[sensor], day, kind, frame, framelen,
+    return ds_store_put_chunk_zstd(c->store, c->file_id, c->sensor_ids[sensor], day, kind, frame, framelen,
                                          nrec, err);
 }
 
@@ -80,7 +80,7 @@ static ds_rc put_coverage(ds_ingest *in, ds_store *store, const commit_ctx *c, c
         if (row.last_ns < row.first_ns)
             row.last_ns = row.first_ns;
         if (rc == DS_OK)
-            rc = store->ops->put_coverage(store, &row, err);
+            rc = ds_store_put_coverage(store, &row, err);
         ds_hours_free(&sum);
     }
     return rc;
@@ -108,8 +108,7 @@ ds_rc ingest_precheck(ds_ingest *in, ds_reader *rd, ds_file_meta *fm, ds_file_pr
     fm->bytes = size;
     if (!in->store && ds_store_open(&in->store, in->o.store_path, 0, &quiet) != DS_OK)
         return DS_OK;
-    const ds_store_ops *ops = in->store->ops;
-    if (ops->file_priors(in->store, fm, cand, sizeof cand / sizeof cand[0], &n, &quiet) != DS_OK)
+    if (ds_store_file_priors(in->store, fm, cand, sizeof cand / sizeof cand[0], &n, &quiet) != DS_OK)
         return DS_OK;
     for (size_t i = 0; i < n; i++) {   /* longest first: the same length, then the last cut of a capture */
         uint8_t h[16];
@@ -118,7 +117,7 @@ ds_rc ingest_precheck(ds_ingest *in, ds_reader *rd, ds_file_meta *fm, ds_file_pr
                 return DS_OK;
             *prehashed = 1;
             if (memcmp(fm->hash, cand[i].hash, 16) == 0) {
-                ds_rc rc = ops->file_check(in->store, fm, &res->packets, err);
+                ds_rc rc = ds_store_file_check(in->store, fm, &res->packets, err);
                 if (rc == DS_EEXIST)
                     return rc;
                 ds_err_clear(err);   /* forced, or a store error that the commit will report */
@@ -141,7 +140,6 @@ ds_rc ingest_commit(ds_ingest *in, const ingest_parts *p, const ds_file_meta *fm
     }
     ds_store *store = in->store;
     const ds_config *cfg = in->o.cfg;
-    const ds_store_ops *ops = store->ops;
     ds_rc rc;
     commit_ctx c = { store, 0, calloc(cfg->nsensors, sizeof(int64_t)), NULL };
     char tz[128];
@@ -149,11 +147,11 @@ ds_rc ingest_commit(ds_ingest *in, const ingest_parts *p, const ds_file_meta *fm
         free(c.sensor_ids);
         return ds_fail(err, DS_ENOMEM, "out of memory");
     }
-    if ((rc = ops->begin(store, fm, &c.file_id, err)) != DS_OK)
+    if ((rc = ds_store_begin(store, fm, &c.file_id, err)) != DS_OK)
         goto out_free;
-    rc = ops->meta_get(store, "timezone", tz, sizeof tz, err);
+    rc = ds_store_meta_get(store, "timezone", tz, sizeof tz, err);
     if (rc == DS_ENOTFOUND) {
-        rc = ops->meta_set(store, "timezone", cfg->timezone, err);
+        rc = ds_store_meta_set(store, "timezone", cfg->timezone, err);
     } else if (rc == DS_OK && strcmp(tz, cfg->timezone) != 0) {
         rc = ds_fail(err, DS_EINVAL, "the store counts days in timezone %s but the configuration says %s; "
                      "a store keeps one timezone", tz, cfg->timezone);
@@ -170,7 +168,7 @@ ds_rc ingest_commit(ds_ingest *in, const ingest_parts *p, const ds_file_meta *fm
             len += (size_t)snprintf(si.darknet + len, sizeof si.darknet - len, "%s%s", k ? ", " : "", pb);
         }
         si.v4_addresses = ds_darknet_v4_addresses(in->dn, i);
-        if ((rc = ops->sensor_upsert(store, &si, &c.sensor_ids[i], err)) != DS_OK)
+        if ((rc = ds_store_sensor_upsert(store, &si, &c.sensor_ids[i], err)) != DS_OK)
             goto out;
     }
     /* each thread's records go in as chunks of their own: the threads own disjoint sources, and
@@ -191,26 +189,26 @@ ds_rc ingest_commit(ds_ingest *in, const ingest_parts *p, const ds_file_meta *fm
             any |= k.outcome[o];
         if (!any)
             continue;
-        if ((rc = ops->put_counts(store, c.file_id, s < 0 ? 0 : c.sensor_ids[s], &k, err)) != DS_OK)
+        if ((rc = ds_store_put_counts(store, c.file_id, s < 0 ? 0 : c.sensor_ids[s], &k, err)) != DS_OK)
             goto out;
     }
     /* after this file's chunks, so that no chunk id of the file it replaces is given out again */
     int superseded = 0;
     if (prior->id) {
-        rc = ops->supersede(store, c.file_id, prior, err);
+        rc = ds_store_supersede(store, c.file_id, prior, err);
         superseded = rc == DS_OK;
         if (rc == DS_ENOTFOUND)   /* a concurrent ingest superseded it first: this file simply adds */
             rc = DS_OK;
         if (rc != DS_OK)
             goto out;
     }
-    rc = ops->commit(store, err);
+    rc = ds_store_commit(store, err);
     if (rc == DS_OK && superseded)
         snprintf(res->notice, sizeof res->notice, "%s: supersedes %s (cut short at %llu bytes, ingested %s UTC): its "
                  "counts are replaced", fm->path, prior->path, (unsigned long long)prior->bytes, prior->ingested);
 out:
     if (rc != DS_OK)
-        ops->rollback(store);
+        ds_store_rollback(store);
 out_free:
     ingest_rollups_free(c.rollups);
     free(c.sensor_ids);

@@ -108,7 +108,7 @@ ds_rc ingest_rollups_put(ingest_rollups *r, ds_store *st, int64_t file_id, const
             size_t len = 0;
             rc = ds_rollup_encode(r->d[i].r, (ds_rollup_dim)dim, &chunk, &len, err);
             if (rc == DS_OK)
-                rc = st->ops->put_chunk(st, file_id, sensor_ids[r->d[i].sensor], r->d[i].day, DS_ROLLUP_KIND(dim), chunk,
+                rc = ds_store_put_chunk(st, file_id, sensor_ids[r->d[i].sensor], r->d[i].day, DS_ROLLUP_KIND(dim), chunk,
                                         len, 1, err);
             free(chunk);
         }

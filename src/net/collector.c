@@ -362,7 +362,7 @@ ds_rc ds_collector_start(ds_collector **out, const ds_collector_opts *o, ds_err 
     }
     if ((rc = ds_store_open(&c->ledger, o->cfg->store_path, 1, err)) != DS_OK)
         goto out;
-    if (!c->ledger->ops->segment_get || !c->ledger->ops->ledger_put) {
+    if (!ds_store_keeps(c->ledger, DS_WRITABLE | DS_KEEPS_LEDGER)) {
         rc = ds_fail(err, DS_EINVAL, "store %s: the %s backend has no collector ledger", o->cfg->store_path,
                      c->ledger->ops->name);
         goto out;

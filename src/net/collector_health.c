@@ -37,11 +37,11 @@ ds_rc ds_collector_print_health(ds_store *st, FILE *f, int json, ds_err *err)
     ds_sensor_stats *stats = NULL;
     size_t nh = 0, ns = 0;
     ds_rc rc = DS_OK;
-    if (!st->ops->sensor_health)
+    if (!ds_store_keeps(st, DS_KEEPS_LEDGER))
         goto out;
-    if ((rc = st->ops->sensor_health(st, &h, &nh, err)) != DS_OK)
+    if ((rc = ds_store_sensor_health(st, &h, &nh, err)) != DS_OK)
         goto out;
-    if (nh && (rc = st->ops->sensor_stats(st, &stats, &ns, err)) != DS_OK)
+    if (nh && (rc = ds_store_sensor_stats(st, &stats, &ns, err)) != DS_OK)
         goto out;
     int64_t now = (int64_t)time(NULL);
     if (json)

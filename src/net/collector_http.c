@@ -299,7 +299,7 @@ void ds_col_health_note(ds_collector *c, upload *u)
 {
     ds_err err = { 0 };
     pthread_mutex_lock(&c->ledger_mu);
-    ds_rc rc = c->ledger->ops->ledger_put(c->ledger, NULL, &u->health, &err);
+    ds_rc rc = ds_store_ledger_put(c->ledger, NULL, &u->health, &err);
     pthread_mutex_unlock(&c->ledger_mu);
     if (rc != DS_OK)
         fprintf(stderr, "darkscope collector: sensor %s: health not recorded: %s\n", u->sensor, err.msg);
@@ -324,7 +324,7 @@ int ds_col_ledger_lookup(ds_collector *c, const upload *u, int reader, ds_segmen
     pthread_mutex_t *mu = reader ? &c->reader_mu : &c->ledger_mu;
     ds_store *st = reader ? c->reader : c->ledger;
     pthread_mutex_lock(mu);
-    ds_rc rc = st->ops->segment_get(st, u->sensor, u->seq, rec, err);
+    ds_rc rc = ds_store_segment_get(st, u->sensor, u->seq, rec, err);
     pthread_mutex_unlock(mu);
     if (rc == DS_ENOTFOUND)
         return 0;

@@ -159,7 +159,7 @@ static void commit_segment(ds_collector *c, upload *u)
     memcpy(s.hash, u->hash, 16);
     u->health.last_upload = s.committed_at;
     pthread_mutex_lock(&c->ledger_mu);
-    ds_rc lrc = c->ledger->ops->ledger_put(c->ledger, &s, &u->health, &err);
+    ds_rc lrc = ds_store_ledger_put(c->ledger, &s, &u->health, &err);
     pthread_mutex_unlock(&c->ledger_mu);
     if (lrc != DS_OK)   /* the segment is committed; a retry finds it through the ingest's DS_EEXIST */
         fprintf(stderr, "darkscope collector: sensor %s segment %llu: committed, but the ledger row failed: %s\n",
@@ -211,8 +211,7 @@ static void commit_payloads(ds_collector *c, upload *u)
     snprintf(b.sensor, sizeof b.sensor, "%s", u->sensor);
     memcpy(b.hash, u->hash, 16);
     pthread_mutex_lock(&c->ledger_mu);
-    ds_rc rc = c->ledger->ops->payloads_put ? c->ledger->ops->payloads_put(c->ledger, &b, &err)
-                                            : ds_fail(&err, DS_EINVAL, "the %s store keeps no payloads", c->ledger->ops->name);
+    ds_rc rc = ds_store_payloads_put(c->ledger, &b, &err);   /* "keeps no payloads" from store.c when so */
     pthread_mutex_unlock(&c->ledger_mu);
     if (rc != DS_OK && rc != DS_EEXIST) {
         ds_col_fail(c, u, rc == DS_EINVAL ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_SERVICE_UNAVAILABLE, err.msg, NULL);

@@ -52,7 +52,7 @@ ds_rc ds_report_coverage_load(ds_store *st, ds_report *r, ds_err *err)
     memset(c, 0, sizeof *c);
     if (!(c->day_frac = calloc(r->days > 0 ? (size_t)r->days : 1, sizeof *c->day_frac)))
         return ds_fail(err, DS_ENOMEM, "out of memory building the report");
-    if (!st->ops->coverage_scan) {   /* a backend without coverage: every day counts */
+    if (!ds_store_keeps(st, DS_KEEPS_COVERAGE)) {   /* a backend without coverage: every day counts */
         calendar(c, r);
         return DS_OK;
     }

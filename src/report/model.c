@@ -543,7 +543,7 @@ static ds_rc focus_payloads(builder *b, ds_report_focus *fx, const ds_sensor_inf
     size_t n = 0;
     uint64_t total = 0;
     ds_payload_query q = { .have_service = 1, .service = fx->key, .limit = DS_REPORT_MAX_PAYLOADS, .top = 1 };
-    if (!b->st->ops->payloads_query)
+    if (!ds_store_keeps(b->st, DS_KEEPS_PAYLOADS))
         return DS_OK;
     if (b->base.sensor_id) {
         q.sensor = "";   /* a sensor that never recorded a payload matches nothing */
@@ -614,7 +614,7 @@ ds_rc ds_report_build(ds_store *st, const ds_geo *geo, const ds_names *names, co
     b.base.sensor_id = o->sensor_id;
     b.base.exclude = o->exclude;
 
-    if ((rc = st->ops->sensors(st, &sensors, &nsensors, err)) != DS_OK)
+    if ((rc = ds_store_sensors(st, &sensors, &nsensors, err)) != DS_OK)
         goto out;
     for (size_t i = 0; i < nsensors; i++) {
         if (o->sensor_id && sensors[i].id != o->sensor_id)

@@ -183,20 +183,10 @@ typedef ds_rc (*ds_scan_fn)(void *ctx, int64_t sensor_id, int32_t day, const uin
  * read are not added (a single pass, such as `top`'s, would only fill memory it never reads). */
 #define DS_SCAN_NOFILL 0x100
 
-typedef struct ds_store_ops {
-    const char *name;
-    /* The engine's own answers to analysis's queries (store/query.h), or NULL: then analysis's
-     * chunk code answers through scan().  Entries may be NULL one by one. */
-    const ds_store_query_ops *query;
-    ds_rc (*open)(ds_store **out, const char *path, int create, ds_err *err);
-    void (*close)(ds_store *s);
-    /* A second, independent handle on the same store, for another thread (a handle is used by
-     * one thread at a time). */
-    ds_rc (*reopen)(ds_store *s, ds_store **out, ds_err *err);
-
-    ds_rc (*meta_get)(ds_store *s, const char *key, char *val, size_t len, ds_err *err); /* DS_ENOTFOUND */
+/* Writing a file (see the top of this file).  NULL in a read-only store (the events view): the
+ * wrappers below then refuse every write with "the NAME store is read-only". */
+typedef struct ds_store_writer_ops {
     ds_rc (*meta_set)(ds_store *s, const char *key, const char *val, ds_err *err);
-
     ds_rc (*begin)(ds_store *s, const ds_file_meta *f, int64_t *file_id, ds_err *err);
     ds_rc (*sensor_upsert)(ds_store *s, const ds_sensor_info *info, int64_t *id, ds_err *err);
     ds_rc (*put_chunk)(ds_store *s, int64_t file_id, int64_t sensor_id, int32_t day, int kind,
@@ -226,7 +216,12 @@ typedef struct ds_store_ops {
      * counts, and any other per-file table) and mark its files row superseded by file_id, so its
      * bytes are still recognised.  DS_ENOTFOUND (nothing changed) when it is no longer so. */
     ds_rc (*supersede)(ds_store *s, int64_t file_id, const ds_file_prior *old, ds_err *err);
+} ds_store_writer_ops;
 
+/* Reading.  Every store has these but chunks_lacking, coverage_span and coverage_scan, which may
+ * be NULL (ds_store_keeps says so; the wrappers then answer as documented at each). */
+typedef struct ds_store_reader_ops {
+    ds_rc (*meta_get)(ds_store *s, const char *key, char *val, size_t len, ds_err *err); /* DS_ENOTFOUND */
     /* Chunks of `kind` for days [from, to], of one sensor (sensor_id > 0) or all (0), in day
      * order.  Within a day the order is not defined (SQLite: by sensor id, then row id, which is
      * ingest order; the events view, analysis/period_store.c: by content): no reader's result may
@@ -241,13 +236,16 @@ typedef struct ds_store_ops {
                             ds_sensor_day **rows, size_t *n, ds_err *err);
     /* The first and last day holding data (DS_ENOTFOUND when the store is empty). */
     ds_rc (*day_span)(ds_store *s, int32_t *first, int32_t *last, ds_err *err);
-    /* Every coverage row whose span overlaps [from_ns, to_ns], by sensor then first_ns. */
     /* The first and last ns any coverage row observed (DS_ENOTFOUND when none). */
     ds_rc (*coverage_span)(ds_store *s, uint64_t *first_ns, uint64_t *last_ns, ds_err *err);
+    /* Every coverage row whose span overlaps [from_ns, to_ns], by sensor then first_ns. */
     ds_rc (*coverage_scan)(ds_store *s, uint64_t from_ns, uint64_t to_ns, ds_coverage_fn fn, void *ctx, ds_err *err);
     ds_rc (*sensors)(ds_store *s, ds_sensor_info **rows, size_t *n, ds_err *err);
     ds_rc (*sensor_stats)(ds_store *s, ds_sensor_stats **rows, size_t *n, ds_err *err);
+} ds_store_reader_ops;
 
+/* The collector's ledger; NULL in a store that keeps none (ds_store_keeps). */
+typedef struct ds_store_ledger_ops {
     /* Collector ledger (see ds_segment_rec).  segment_get: segment seq of sensor as committed
      * (DS_ENOTFOUND when it never was).  ledger_put: in one transaction, record seg (NULL: none;
      * one already recorded is kept as it is) and merge h into the sensor's health (a value h does
@@ -262,6 +260,10 @@ typedef struct ds_store_ops {
      * caller frees *rows.  (sensor_silent events, issue #5.) */
     ds_rc (*segments_list)(ds_store *s, const char *sensor, int64_t from, int64_t to, ds_segment_rec **rows,
                            size_t *n, ds_err *err);
+} ds_store_ledger_ops;
+
+/* First payloads; NULL in a store that keeps none (ds_store_keeps). */
+typedef struct ds_store_payload_ops {
     /* First payloads (see ds_payload).  payloads_put: the batch in one transaction, or DS_EEXIST
      * and nothing changed when (sensor, seq, hash) was stored before.  payloads_query: the rows
      * matching q, and in *total how many match without the limit; none when nothing was ever
@@ -273,6 +275,24 @@ typedef struct ds_store_ops {
     ds_rc (*payloads_put)(ds_store *s, const ds_payload_batch *b, ds_err *err);
     ds_rc (*payloads_query)(ds_store *s, const ds_payload_query *q, ds_payload_row **rows, size_t *n,
                             uint64_t *total, ds_err *err);
+} ds_store_payload_ops;
+
+/* A backend: its handles, and its parts.  Callers never reach into the parts: they call the
+ * ds_store_* wrappers below, which fill in what a part leaves out. */
+typedef struct ds_store_ops {
+    const char *name;
+    ds_rc (*open)(ds_store **out, const char *path, int create, ds_err *err);
+    void (*close)(ds_store *s);
+    /* A second, independent handle on the same store, for another thread (a handle is used by
+     * one thread at a time). */
+    ds_rc (*reopen)(ds_store *s, ds_store **out, ds_err *err);
+    const ds_store_writer_ops *writer;
+    const ds_store_reader_ops *reader;
+    const ds_store_ledger_ops *ledger;
+    const ds_store_payload_ops *payloads;
+    /* The engine's own answers to analysis's queries (store/query.h), or NULL: then analysis's
+     * chunk code answers through scan().  Entries may be NULL one by one. */
+    const ds_store_query_ops *query;
 } ds_store_ops;
 
 struct ds_store {
@@ -284,5 +304,68 @@ extern const ds_store_ops ds_store_sqlite;
 /* Open the store at `path` (a file path: SQLite).  create: make it when missing. */
 ds_rc ds_store_open(ds_store **out, const char *path, int create, ds_err *err);
 static inline void ds_store_close(ds_store *s) { if (s) s->ops->close(s); }
+
+/* ---- the wrappers every caller uses -------------------------------------------------------- *
+ * Each calls the backend's part, or fills in what the backend leaves out (as curl's vtls fills
+ * the calls a TLS backend does not implement):
+ *   no writer (a read-only store)   every write fails "the NAME store is read-only"; rollback
+ *                                   does nothing
+ *   put_chunk_zstd missing          the frame is decompressed and given to put_chunk
+ *   put_coverage missing            the row is dropped (the store keeps no coverage)
+ *   file_priors / file_check        no prior file / nothing stored (begin() still refuses a
+ *   / supersede missing             duplicate); supersede DS_ENOTFOUND
+ *   chunks_lacking missing          DS_EINVAL "cannot tell" (ds_store_keeps(DS_KNOWS_ROLLUPS))
+ *   coverage_* missing              span DS_ENOTFOUND; scan DS_EINVAL (ds_store_keeps(DS_KEEPS_COVERAGE))
+ *   no ledger                       segment_get DS_ENOTFOUND, no health rows, no segments;
+ *                                   ledger_put fails "keeps no ledger"
+ *   no payloads                     no rows; payloads_put fails "keeps no payloads"
+ */
+enum {
+    DS_WRITABLE = 1,            /* a writer part */
+    DS_KEEPS_LEDGER = 2,        /* a ledger part */
+    DS_KEEPS_PAYLOADS = 4,      /* a payloads part */
+    DS_KEEPS_COVERAGE = 8,      /* coverage_scan */
+    DS_KNOWS_ROLLUPS = 16,      /* chunks_lacking */
+};
+/* 1 when the store has every part or op named in `what` (DS_WRITABLE | ...). */
+int ds_store_keeps(const ds_store *s, unsigned what);
+ds_rc ds_store_reopen(ds_store *s, ds_store **out, ds_err *err);
+
+ds_rc ds_store_meta_get(ds_store *s, const char *key, char *val, size_t len, ds_err *err);
+ds_rc ds_store_meta_set(ds_store *s, const char *key, const char *val, ds_err *err);
+ds_rc ds_store_begin(ds_store *s, const ds_file_meta *f, int64_t *file_id, ds_err *err);
+ds_rc ds_store_sensor_upsert(ds_store *s, const ds_sensor_info *info, int64_t *id, ds_err *err);
+ds_rc ds_store_put_chunk(ds_store *s, int64_t file_id, int64_t sensor_id, int32_t day, int kind, const uint8_t *data,
+                         size_t nrec, size_t recsize, ds_err *err);
+ds_rc ds_store_put_chunk_zstd(ds_store *s, int64_t file_id, int64_t sensor_id, int32_t day, int kind,
+                              const uint8_t *frame, size_t framelen, size_t nrec, ds_err *err);
+ds_rc ds_store_put_counts(ds_store *s, int64_t file_id, int64_t sensor_id, const ds_agg_counts *c, ds_err *err);
+ds_rc ds_store_put_coverage(ds_store *s, const ds_coverage_row *row, ds_err *err);
+ds_rc ds_store_commit(ds_store *s, ds_err *err);
+void ds_store_rollback(ds_store *s);
+ds_rc ds_store_file_priors(ds_store *s, const ds_file_meta *f, ds_file_prior *prior, size_t max, size_t *n,
+                           ds_err *err);
+ds_rc ds_store_file_check(ds_store *s, const ds_file_meta *f, uint64_t *packets, ds_err *err);
+ds_rc ds_store_supersede(ds_store *s, int64_t file_id, const ds_file_prior *old, ds_err *err);
+
+ds_rc ds_store_scan(ds_store *s, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn, void *ctx,
+                    ds_err *err);
+ds_rc ds_store_chunks_lacking(ds_store *s, int have, int need, int64_t sensor_id, int32_t from, int32_t to,
+                              ds_sensor_day **rows, size_t *n, ds_err *err);
+ds_rc ds_store_day_span(ds_store *s, int32_t *first, int32_t *last, ds_err *err);
+ds_rc ds_store_coverage_span(ds_store *s, uint64_t *first_ns, uint64_t *last_ns, ds_err *err);
+ds_rc ds_store_coverage_scan(ds_store *s, uint64_t from_ns, uint64_t to_ns, ds_coverage_fn fn, void *ctx, ds_err *err);
+ds_rc ds_store_sensors(ds_store *s, ds_sensor_info **rows, size_t *n, ds_err *err);
+ds_rc ds_store_sensor_stats(ds_store *s, ds_sensor_stats **rows, size_t *n, ds_err *err);
+
+ds_rc ds_store_segment_get(ds_store *s, const char *sensor, uint64_t seq, ds_segment_rec *out, ds_err *err);
+ds_rc ds_store_ledger_put(ds_store *s, const ds_segment_rec *seg, const ds_sensor_health *h, ds_err *err);
+ds_rc ds_store_sensor_health(ds_store *s, ds_sensor_health **rows, size_t *n, ds_err *err);
+ds_rc ds_store_segments_list(ds_store *s, const char *sensor, int64_t from, int64_t to, ds_segment_rec **rows,
+                             size_t *n, ds_err *err);
+
+ds_rc ds_store_payloads_put(ds_store *s, const ds_payload_batch *b, ds_err *err);
+ds_rc ds_store_payloads_query(ds_store *s, const ds_payload_query *q, ds_payload_row **rows, size_t *n,
+                              uint64_t *total, ds_err *err);
 
 #endif

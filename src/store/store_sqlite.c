@@ -1669,35 +1669,52 @@ out:
     return rc;
 }
 
-const ds_store_ops ds_store_sqlite = {
-    .name = "sqlite",
-    .open = sq_open,
-    .close = sq_close,
-    .reopen = sq_reopen,
-    .meta_get = sq_meta_get,
+static const ds_store_writer_ops sq_writer = {
     .meta_set = sq_meta_set,
     .begin = sq_begin,
     .sensor_upsert = sq_sensor_upsert,
     .put_chunk = sq_put_chunk,
     .put_chunk_zstd = sq_put_chunk_zstd,
     .put_counts = sq_put_counts,
+    .put_coverage = sq_put_coverage,
     .commit = sq_commit,
     .rollback = sq_rollback,
     .file_priors = sq_file_priors,
     .file_check = sq_file_check,
     .supersede = sq_supersede,
+};
+
+static const ds_store_reader_ops sq_reader = {
+    .meta_get = sq_meta_get,
     .scan = sq_scan,
-    .put_coverage = sq_put_coverage,
+    .chunks_lacking = sq_chunks_lacking,
+    .day_span = sq_day_span,
     .coverage_span = sq_coverage_span,
     .coverage_scan = sq_coverage_scan,
-    .day_span = sq_day_span,
-    .chunks_lacking = sq_chunks_lacking,
     .sensors = sq_sensors,
     .sensor_stats = sq_sensor_stats,
+};
+
+static const ds_store_ledger_ops sq_ledger = {
     .segment_get = sq_segment_get,
     .ledger_put = sq_ledger_put,
     .sensor_health = sq_sensor_health,
     .segments_list = sq_segments_list,
+};
+
+static const ds_store_payload_ops sq_payloads = {
     .payloads_put = sq_payloads_put,
     .payloads_query = sq_payloads_query,
+};
+
+const ds_store_ops ds_store_sqlite = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .reopen = sq_reopen,
+    .writer = &sq_writer,
+    .reader = &sq_reader,
+    .ledger = &sq_ledger,
+    .payloads = &sq_payloads,
+    .query = NULL,   /* analysis's chunk code answers (store/query.h) */
 };

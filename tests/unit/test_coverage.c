@@ -71,11 +71,11 @@ static void put_file(fx *f, sensor_row tokyo, sensor_row osaka)
     for (int i = 0; i < 16; i++)
         m.hash[i] = (uint8_t)(f->tag * 7 + i);
     m.path = "x.pcap";
-    assert_int_equal(f->s->ops->begin(f->s, &m, &file, &err), DS_OK);
+    assert_int_equal(ds_store_begin(f->s, &m, &file, &err), DS_OK);
     ds_sensor_info a = { .name = "tokyo", .darknet = "198.51.100.0/24", .v4_addresses = 256 };
     ds_sensor_info b = { .name = "osaka", .darknet = "203.0.113.0/23", .v4_addresses = 512 };
-    assert_int_equal(f->s->ops->sensor_upsert(f->s, &a, &f->tokyo, &err), DS_OK);
-    assert_int_equal(f->s->ops->sensor_upsert(f->s, &b, &f->osaka, &err), DS_OK);
+    assert_int_equal(ds_store_sensor_upsert(f->s, &a, &f->tokyo, &err), DS_OK);
+    assert_int_equal(ds_store_sensor_upsert(f->s, &b, &f->osaka, &err), DS_OK);
     sensor_row rows[2] = { tokyo, osaka };
     int64_t ids[2] = { f->tokyo, f->osaka };
     for (int i = 0; i < 2; i++) {
@@ -85,14 +85,14 @@ static void put_file(fx *f, sensor_row tokyo, sensor_row osaka)
                               .first_ns = (uint64_t)rows[i].first_s * 1000000000ULL,
                               .last_ns = (uint64_t)rows[i].last_s * 1000000000ULL, .hour0 = rows[i].first_s / 3600,
                               .hours = rows[i].hours, .nhours = rows[i].nhours };
-        assert_int_equal(f->s->ops->put_coverage(f->s, &r, &err), DS_OK);
+        assert_int_equal(ds_store_put_coverage(f->s, &r, &err), DS_OK);
     }
     /* one HOURLY chunk so that day_span knows the data (what ingest always writes) */
     uint8_t rec[16] = { 0 };
-    assert_int_equal(f->s->ops->put_chunk(f->s, file, f->tokyo, ds_day_of(tokyo.present ? tokyo.first_s : osaka.first_s),
+    assert_int_equal(ds_store_put_chunk(f->s, file, f->tokyo, ds_day_of(tokyo.present ? tokyo.first_s : osaka.first_s),
                                           DS_CHUNK_HOURLY, rec, 1, ds_rec_size(DS_CHUNK_HOURLY), &err),
                      DS_OK);
-    assert_int_equal(f->s->ops->commit(f->s, &err), DS_OK);
+    assert_int_equal(ds_store_commit(f->s, &err), DS_OK);
 }
 
 static uint32_t *hours_of(size_t n, uint32_t v)

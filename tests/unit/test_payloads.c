@@ -65,8 +65,7 @@ static ds_store *open_store(const char *path, int create)
     ds_err err = { 0 };
     if (ds_store_sqlite.open(&s, path, create, &err) != DS_OK)
         fail_msg("open %s: %s", path, err.msg);
-    assert_non_null(s->ops->payloads_put);
-    assert_non_null(s->ops->payloads_query);
+    assert_true(ds_store_keeps(s, DS_KEEPS_PAYLOADS));
     return s;
 }
 
@@ -110,7 +109,7 @@ static ds_payload_batch batch(const char *sensor, uint64_t seq, uint8_t tag, con
 static void put_ok(ds_store *s, const ds_payload_batch *b)
 {
     ds_err err = { 0 };
-    ds_rc rc = s->ops->payloads_put(s, b, &err);
+    ds_rc rc = ds_store_payloads_put(s, b, &err);
     if (rc != DS_OK)
         fail_msg("payloads_put: %s", err.msg);
 }
@@ -119,7 +118,7 @@ static ds_payload_row *query(ds_store *s, const ds_payload_query *q, size_t *n, 
 {
     ds_payload_row *rows = NULL;
     ds_err err = { 0 };
-    ds_rc rc = s->ops->payloads_query(s, q, &rows, n, total, &err);
+    ds_rc rc = ds_store_payloads_query(s, q, &rows, n, total, &err);
     if (rc != DS_OK)
         fail_msg("payloads_query: %s", err.msg);
     return rows;
@@ -225,13 +224,13 @@ static void test_idempotent(void **state)
     ds_payload rows[] = { pl(T0 + 10, "192.0.2.1", "198.51.100.7", 80, GET, strlen(GET)) };
     ds_payload_batch again = batch("tokyo", 1, 1, rows, 1);   /* same (sensor, seq, hash) */
     ds_err err = { 0 };
-    assert_int_equal(s->ops->payloads_put(s, &again, &err), DS_EEXIST);
+    assert_int_equal(ds_store_payloads_put(s, &again, &err), DS_EEXIST);
     assert_non_null(strstr(err.msg, "already stored"));
     assert_int_equal(count_rows(s), 4);
     /* a second handle (another collector connection) is refused too */
     ds_store *s2 = open_store(t->db, 0);
     memset(&err, 0, sizeof err);
-    assert_int_equal(s2->ops->payloads_put(s2, &again, &err), DS_EEXIST);
+    assert_int_equal(ds_store_payloads_put(s2, &again, &err), DS_EEXIST);
     ds_store_close(s2);
     /* the same sequence with other content is another file (a spool started over) */
     ds_payload_batch other = batch("tokyo", 1, 9, rows, 1);
@@ -244,7 +243,7 @@ static void test_idempotent(void **state)
     /* an empty file is recorded, and its retry is a duplicate */
     ds_payload_batch empty = batch("osaka", 7, 7, NULL, 0);
     put_ok(s, &empty);
-    assert_int_equal(s->ops->payloads_put(s, &empty, &err), DS_EEXIST);
+    assert_int_equal(ds_store_payloads_put(s, &empty, &err), DS_EEXIST);
     assert_int_equal(count_rows(s), 6);
     ds_store_close(s);
 }
@@ -261,12 +260,12 @@ static void test_refused_batch_changes_nothing(void **state)
     rows[1].data_len = DS_PAYLOAD_MAX + 1;   /* out of range: the whole batch goes */
     ds_payload_batch b = batch("tokyo", 3, 3, rows, 2);
     ds_err err = { 0 };
-    assert_int_equal(s->ops->payloads_put(s, &b, &err), DS_EINVAL);
+    assert_int_equal(ds_store_payloads_put(s, &b, &err), DS_EINVAL);
     assert_non_null(strstr(err.msg, "payload 2"));
     assert_int_equal(count_rows(s), 4);
     rows[1].data_len = strlen(GET);
     rows[1].ts_ns = (uint64_t)INT64_MAX + 1;
-    assert_int_equal(s->ops->payloads_put(s, &b, &err), DS_EINVAL);
+    assert_int_equal(ds_store_payloads_put(s, &b, &err), DS_EINVAL);
     assert_int_equal(count_rows(s), 4);
     /* and the file is not recorded: the corrected upload goes in */
     rows[1].ts_ns = NS(T0 + 101);

@@ -77,7 +77,7 @@ static world *world_build(void)
         snprintf(si.name, sizeof si.name, "s%d", s);
         snprintf(si.darknet, sizeof si.darknet, "test");
         si.v4_addresses = 256;
-        assert_int_equal(st->ops->sensor_upsert(st, &si, &w->sensor[s], &err), DS_OK);
+        assert_int_equal(ds_store_sensor_upsert(st, &si, &w->sensor[s], &err), DS_OK);
     }
     uint8_t *sv = malloc(400 * DS_REC_SRCSVC), *so = malloc(400 * DS_REC_SOURCES);
     assert_non_null(sv);
@@ -86,7 +86,7 @@ static world *world_build(void)
         ds_file_meta m = { .path = "t.pcap" };
         m.hash[0] = (uint8_t)(f + 1);
         int64_t fid;
-        assert_int_equal(st->ops->begin(st, &m, &fid, &err), DS_OK);
+        assert_int_equal(ds_store_begin(st, &m, &fid, &err), DS_OK);
         for (int s = 0; s < 2; s++)
             for (int32_t d = DAY0; d < DAY0 + NDAYS; d++) {
                 if (rnd(5) == 0)
@@ -108,12 +108,12 @@ static world *world_build(void)
                     o.cc[1] = cc[1];
                     ds_rec_source_put(so + i * DS_REC_SOURCES, &o);
                 }
-                assert_int_equal(st->ops->put_chunk(st, fid, w->sensor[s], d, DS_CHUNK_SRCSVC, sv, n, DS_REC_SRCSVC,
+                assert_int_equal(ds_store_put_chunk(st, fid, w->sensor[s], d, DS_CHUNK_SRCSVC, sv, n, DS_REC_SRCSVC,
                                                     &err), DS_OK);
-                assert_int_equal(st->ops->put_chunk(st, fid, w->sensor[s], d, DS_CHUNK_SOURCES, so, n, DS_REC_SOURCES,
+                assert_int_equal(ds_store_put_chunk(st, fid, w->sensor[s], d, DS_CHUNK_SOURCES, so, n, DS_REC_SOURCES,
                                                     &err), DS_OK);
             }
-        assert_int_equal(st->ops->commit(st, &err), DS_OK);
+        assert_int_equal(ds_store_commit(st, &err), DS_OK);
     }
     free(sv);
     free(so);
@@ -191,8 +191,8 @@ static int diff_scans(ds_store *base, ds_store *view, const world *w)
                 int64_t sid = s < 0 ? 0 : w->sensor[s];
                 ds_err err = { 0 };
                 a->n = b->n = 0;
-                ds_rc ra = base->ops->scan(base, KINDS[k], sid, R[r][0], R[r][1], record, a, &err);
-                ds_rc rb = view->ops->scan(view, KINDS[k], sid, R[r][0], R[r][1], record, b, &err);
+                ds_rc ra = ds_store_scan(base, KINDS[k], sid, R[r][0], R[r][1], record, a, &err);
+                ds_rc rb = ds_store_scan(view, KINDS[k], sid, R[r][0], R[r][1], record, b, &err);
                 int ordered = in_order_then_sort(a) & in_order_then_sort(b);
                 if (ra != DS_OK || rb != DS_OK || !ordered || a->n != b->n ||
                     memcmp(a->v, b->v, a->n * sizeof *a->v)) {
@@ -230,7 +230,7 @@ static void *other_thread(void *p)
     thread_arg *t = p;
     ds_store *h = NULL;
     ds_err err = { 0 };
-    if (t->view->ops->reopen(t->view, &h, &err) != DS_OK) {
+    if (ds_store_reopen(t->view, &h, &err) != DS_OK) {
         t->bad = -1;
         return NULL;
     }
@@ -249,7 +249,7 @@ static void test_view_scans(void **state)
     assert_int_equal(ds_period_store_open(w->st, &load, 1, &view, &err), DS_OK);
     same_scans(w->st, view, w);
     /* a reopened handle, on another thread, against a connection of its own */
-    assert_int_equal(w->st->ops->reopen(w->st, &base2, &err), DS_OK);
+    assert_int_equal(ds_store_reopen(w->st, &base2, &err), DS_OK);
     thread_arg t = { base2, view, w, 0 };
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, other_thread, &t), 0);
@@ -259,12 +259,12 @@ static void test_view_scans(void **state)
     /* what the view does not hold goes underneath; it writes nothing */
     ds_sensor_info *si = NULL;
     size_t nsi = 0;
-    assert_int_equal(view->ops->sensors(view, &si, &nsi, &err), DS_OK);
+    assert_int_equal(ds_store_sensors(view, &si, &nsi, &err), DS_OK);
     assert_int_equal(nsi, 2);
     free(si);
     int32_t first, last;   /* day_span reads HOURLY, which this store has none of: as the store says */
-    assert_int_equal(view->ops->day_span(view, &first, &last, &err), w->st->ops->day_span(w->st, &first, &last, &err));
-    assert_int_not_equal(view->ops->meta_set(view, "k", "v", &err), DS_OK);
+    assert_int_equal(ds_store_day_span(view, &first, &last, &err), ds_store_day_span(w->st, &first, &last, &err));
+    assert_int_not_equal(ds_store_meta_set(view, "k", "v", &err), DS_OK);
     ds_store_close(view);
     /* a kind listed twice, or an unknown one, is refused */
     ds_period_load twice[2] = { load, load };

@@ -73,10 +73,10 @@ static int setup(void **state)
     snprintf(si.name, sizeof si.name, "s1");
     snprintf(si.darknet, sizeof si.darknet, "192.0.2.0/24");
     int64_t sid;
-    assert_int_equal(st->ops->sensor_upsert(st, &si, &sid, &err), DS_OK);
+    assert_int_equal(ds_store_sensor_upsert(st, &si, &sid, &err), DS_OK);
     ds_file_meta m = { .path = "t.pcap" };
     int64_t fid;
-    assert_int_equal(st->ops->begin(st, &m, &fid, &err), DS_OK);
+    assert_int_equal(ds_store_begin(st, &m, &fid, &err), DS_OK);
     for (int k = 0; k < 3; k++) {
         uint8_t sv[8 * DS_REC_SRCSVC], so[8 * DS_REC_SOURCES];
         size_t n = 0;
@@ -96,10 +96,10 @@ static int setup(void **state)
             ds_rec_source_put(so + n * DS_REC_SOURCES, &o);
             n++;
         }
-        assert_int_equal(st->ops->put_chunk(st, fid, sid, day_of(k), DS_CHUNK_SRCSVC, sv, n, DS_REC_SRCSVC, &err), DS_OK);
-        assert_int_equal(st->ops->put_chunk(st, fid, sid, day_of(k), DS_CHUNK_SOURCES, so, n, DS_REC_SOURCES, &err), DS_OK);
+        assert_int_equal(ds_store_put_chunk(st, fid, sid, day_of(k), DS_CHUNK_SRCSVC, sv, n, DS_REC_SRCSVC, &err), DS_OK);
+        assert_int_equal(ds_store_put_chunk(st, fid, sid, day_of(k), DS_CHUNK_SOURCES, so, n, DS_REC_SOURCES, &err), DS_OK);
     }
-    assert_int_equal(st->ops->commit(st, &err), DS_OK);
+    assert_int_equal(ds_store_commit(st, &err), DS_OK);
     *state = w;
     return 0;
 }
@@ -490,11 +490,11 @@ static void coverage_store(const char *db, ds_store **out)
         ds_sensor_info si = { .v4_addresses = 256 };
         snprintf(si.name, sizeof si.name, "s%d", k + 1);
         snprintf(si.darknet, sizeof si.darknet, "192.0.%d.0/24", k + 2);
-        assert_int_equal(st->ops->sensor_upsert(st, &si, &sid[k], &err), DS_OK);
+        assert_int_equal(ds_store_sensor_upsert(st, &si, &sid[k], &err), DS_OK);
     }
     ds_file_meta m = { .path = "c.pcap" };
     int64_t fid;
-    assert_int_equal(st->ops->begin(st, &m, &fid, &err), DS_OK);
+    assert_int_equal(ds_store_begin(st, &m, &fid, &err), DS_OK);
     int64_t h0 = (int64_t)D(2023, 4, 1) * 24, h1 = (int64_t)(D(2023, 9, 30) + 1) * 24;
     int64_t oa = (int64_t)D(2023, 8, 10) * 24, ob = (int64_t)D(2023, 8, 20) * 24;
     size_t nh = (size_t)(h1 - h0);
@@ -507,7 +507,7 @@ static void coverage_store(const char *db, ds_store **out)
                                .first_ns = (uint64_t)h0 * 3600 * 1000000000ULL,
                                .last_ns = (uint64_t)h1 * 3600 * 1000000000ULL - 1, .hour0 = h0, .hours = hours,
                                .nhours = nh };
-        assert_int_equal(st->ops->put_coverage(st, &cr, &err), DS_OK);
+        assert_int_equal(ds_store_put_coverage(st, &cr, &err), DS_OK);
     }
     free(hours);
     const struct { int k; int32_t day; const char *svc; uint32_t packets; } t[] = {
@@ -519,10 +519,10 @@ static void coverage_store(const char *db, ds_store **out)
         assert_int_equal(ds_ip_parse("1.1.1.1", &ip), 0);
         ds_rec_srcsvc r = { ds_src_key(&ip), S(t[i].svc), 4134, t[i].packets, DS_CLASS_SCAN, { 'C', 'N' }, 1, 6000, 0 };
         ds_rec_srcsvc_put(sv, &r);
-        assert_int_equal(st->ops->put_chunk(st, fid, sid[t[i].k], t[i].day, DS_CHUNK_SRCSVC, sv, 1, DS_REC_SRCSVC, &err),
+        assert_int_equal(ds_store_put_chunk(st, fid, sid[t[i].k], t[i].day, DS_CHUNK_SRCSVC, sv, 1, DS_REC_SRCSVC, &err),
                          DS_OK);
     }
-    assert_int_equal(st->ops->commit(st, &err), DS_OK);
+    assert_int_equal(ds_store_commit(st, &err), DS_OK);
     *out = st;
 }
 

@@ -81,7 +81,7 @@ static void put_ledger(ds_store *st, const char *sensor, uint64_t seq, int64_t a
     seg.hash[0] = (uint8_t)seq;
     seg.hash[1] = (uint8_t)(seq >> 8);
     seg.hash[2] = (uint8_t)sensor[0];
-    assert_int_equal(st->ops->ledger_put(st, &seg, &h, &err), DS_OK);
+    assert_int_equal(ds_store_ledger_put(st, &seg, &h, &err), DS_OK);
 }
 
 static void put_segment(ds_store *st, const char *sensor, uint64_t seq, int64_t at)
@@ -210,7 +210,7 @@ static void ledger_gap(void **state)
     snprintf(si.name, sizeof si.name, "tokyo");
     snprintf(si.darknet, sizeof si.darknet, "198.51.100.0/24");
     int64_t id = 0;
-    assert_int_equal(st->ops->sensor_upsert(st, &si, &id, &err), DS_OK);
+    assert_int_equal(ds_store_sensor_upsert(st, &si, &id, &err), DS_OK);
     q.sensor_silence_s = 0;
     q.sensor_id = id;
     run(st, &q, &ev);
@@ -229,7 +229,7 @@ static void ledger_gap(void **state)
     /* the op itself: segments in range, with the one before */
     ds_segment_rec *rows = NULL;
     size_t n = 0;
-    assert_int_equal(st->ops->segments_list(st, "tokyo", now - 3000, now - 2900, &rows, &n, &err), DS_OK);
+    assert_int_equal(ds_store_segments_list(st, "tokyo", now - 3000, now - 2900, &rows, &n, &err), DS_OK);
     assert_int_equal(n, 4);   /* seq 10 (before), 11, 12 (in range), 13 (the first after) */
     assert_int_equal(rows[0].seq, 10);
     assert_int_equal(rows[1].seq, 11);
@@ -252,7 +252,7 @@ static void put_hours(ds_store *st, int64_t file_id, int64_t sensor_id, uint32_t
         r.dim = DS_HOURLY_COUNTRY;   /* the same packets by country: must not fill a gap of their own */
         ds_rec_hourly_put(buf + nrec++ * DS_REC_HOURLY, &r);
     }
-    assert_int_equal(st->ops->put_chunk(st, file_id, sensor_id, ds_day_of((int64_t)h0 * 3600), DS_CHUNK_HOURLY, buf,
+    assert_int_equal(ds_store_put_chunk(st, file_id, sensor_id, ds_day_of((int64_t)h0 * 3600), DS_CHUNK_HOURLY, buf,
                                         nrec, DS_REC_HOURLY, &err), DS_OK);
 }
 
@@ -275,12 +275,12 @@ static void packet_gaps(void **state)
     snprintf(a.darknet, sizeof a.darknet, "198.51.100.0/24");
     snprintf(b.name, sizeof b.name, "sendai");
     snprintf(b.darknet, sizeof b.darknet, "203.0.113.0/24");
-    assert_int_equal(st->ops->begin(st, &f, &fid, &err), DS_OK);
-    assert_int_equal(st->ops->sensor_upsert(st, &a, &kid, &err), DS_OK);
-    assert_int_equal(st->ops->sensor_upsert(st, &b, &sid, &err), DS_OK);
+    assert_int_equal(ds_store_begin(st, &f, &fid, &err), DS_OK);
+    assert_int_equal(ds_store_sensor_upsert(st, &a, &kid, &err), DS_OK);
+    assert_int_equal(ds_store_sensor_upsert(st, &b, &sid, &err), DS_OK);
     put_hours(st, fid, kid, h0, kobe, 24);
     put_hours(st, fid, sid, h0, sendai, 24);
-    assert_int_equal(st->ops->commit(st, &err), DS_OK);
+    assert_int_equal(ds_store_commit(st, &err), DS_OK);
 
     ds_events ev = { 0 };
     int32_t day = ds_days_from_civil(2023, 7, 1);
@@ -450,7 +450,7 @@ static void ledger_gap_cause(void **state)
     ds_segment_rec *rows = NULL;
     size_t n = 0;
     ds_err err = { 0 };
-    assert_int_equal(st->ops->segments_list(st, "osaka", B, B, &rows, &n, &err), DS_OK);
+    assert_int_equal(ds_store_segments_list(st, "osaka", B, B, &rows, &n, &err), DS_OK);
     assert_true(n >= 2);
     assert_int_equal(rows[1].committed_at, B);
     assert_int_equal(rows[1].first_ns, (uint64_t)(B - 60) * 1000000000ULL + 5);
@@ -468,7 +468,7 @@ static void ledger_migration(void **state)
     sqlite3 *db = NULL;
     int64_t now = (int64_t)time(NULL), A = now - 10000, B = A + 7200;
     char ver[32] = "";
-    assert_int_equal(st->ops->meta_get(st, "schema_version", ver, sizeof ver, &err), DS_OK);
+    assert_int_equal(ds_store_meta_get(st, "schema_version", ver, sizeof ver, &err), DS_OK);
     assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
     char sql[1024];
     snprintf(sql, sizeof sql,
@@ -485,19 +485,19 @@ static void ledger_migration(void **state)
 
     ds_segment_rec *rows = NULL;
     size_t n = 0;
-    assert_int_equal(st->ops->segments_list(st, "tokyo", 0, now, &rows, &n, &err), DS_OK);
+    assert_int_equal(ds_store_segments_list(st, "tokyo", 0, now, &rows, &n, &err), DS_OK);
     assert_int_equal(n, 1);
     assert_int_equal(rows[0].first_ns, 0);
     assert_int_equal(rows[0].last_ns, 0);
     free(rows);
     put_span(st, "tokyo", 2, B, B - 60, B - 1);   /* migrates */
-    assert_int_equal(st->ops->segments_list(st, "tokyo", 0, now, &rows, &n, &err), DS_OK);
+    assert_int_equal(ds_store_segments_list(st, "tokyo", 0, now, &rows, &n, &err), DS_OK);
     assert_int_equal(n, 2);
     assert_int_equal(rows[0].last_ns, 0);
     assert_int_equal(rows[1].last_ns, (uint64_t)(B - 1) * 1000000000ULL + 7);
     free(rows);
     char ver2[32] = "";
-    assert_int_equal(st->ops->meta_get(st, "schema_version", ver2, sizeof ver2, &err), DS_OK);
+    assert_int_equal(ds_store_meta_get(st, "schema_version", ver2, sizeof ver2, &err), DS_OK);
     assert_string_equal(ver, ver2);
 
     ds_events ev = { 0 };

@@ -83,7 +83,7 @@ static int64_t begin_ok(ds_store *s, uint8_t tag, const char *path)
     ds_file_meta f = file_meta(tag, path);
     int64_t id = -1;
     ds_err err = { 0 };
-    ds_rc rc = s->ops->begin(s, &f, &id, &err);
+    ds_rc rc = ds_store_begin(s, &f, &id, &err);
     if (rc != DS_OK)
         fail_msg("begin: %s", err.msg);
     assert_true(id > 0);
@@ -93,7 +93,7 @@ static int64_t begin_ok(ds_store *s, uint8_t tag, const char *path)
 static void put_ok(ds_store *s, int64_t file, int64_t sensor, int32_t day, int kind, const uint8_t *data, size_t nrec)
 {
     ds_err err = { 0 };
-    ds_rc rc = s->ops->put_chunk(s, file, sensor, day, kind, data, nrec, ds_rec_size(kind), &err);
+    ds_rc rc = ds_store_put_chunk(s, file, sensor, day, kind, data, nrec, ds_rec_size(kind), &err);
     if (rc != DS_OK)
         fail_msg("put_chunk: %s", err.msg);
 }
@@ -101,7 +101,7 @@ static void put_ok(ds_store *s, int64_t file, int64_t sensor, int32_t day, int k
 static void commit_ok(ds_store *s)
 {
     ds_err err = { 0 };
-    ds_rc rc = s->ops->commit(s, &err);
+    ds_rc rc = ds_store_commit(s, &err);
     if (rc != DS_OK)
         fail_msg("commit: %s", err.msg);
 }
@@ -152,7 +152,7 @@ static ds_rc scan_into(ds_store *s, int kind, int64_t sensor, int32_t from, int3
 {
     memset(l, 0, sizeof *l);
     l->recsize = ds_rec_size(kind);
-    return s->ops->scan(s, kind, sensor, from, to, log_chunk, l, err);
+    return ds_store_scan(s, kind, sensor, from, to, log_chunk, l, err);
 }
 
 /* ---- open ------------------------------------------------------------------------------- */
@@ -177,7 +177,7 @@ static void test_open_create(void **state)
     ds_store_close(s);
     s = open_store(t->db, 0);
     int32_t first, last;
-    assert_int_equal(s->ops->day_span(s, &first, &last, &err), DS_ENOTFOUND);
+    assert_int_equal(ds_store_day_span(s, &first, &last, &err), DS_ENOTFOUND);
     ds_store_close(s);
     ds_store_close(NULL);
     /* a directory */
@@ -282,11 +282,11 @@ static void test_put_chunk_unknown_kind(void **state)
             _exit(11);
         ds_file_meta f = file_meta(1, "k.pcap");
         int64_t id;
-        if (c->ops->begin(c, &f, &id, &err) != DS_OK)
+        if (ds_store_begin(c, &f, &id, &err) != DS_OK)
             _exit(11);
         uint8_t rec[64] = { 0 };
-        ds_rc rc = c->ops->put_chunk(c, id, 1, 1, 9, rec, 1, ds_rec_size(9), &err);
-        c->ops->rollback(c);
+        ds_rc rc = ds_store_put_chunk(c, id, 1, 1, 9, rec, 1, ds_rec_size(9), &err);
+        ds_store_rollback(c);
         ds_store_close(c);
         _exit(rc == DS_OK ? 10 : 0);   /* codes a sanitizer would not use */
     }
@@ -359,7 +359,7 @@ static void round_trip(tmp *t)
     }
     int32_t first = 0, last = 0;
     ds_err err = { 0 };
-    assert_int_equal(s->ops->day_span(s, &first, &last, &err), DS_OK);
+    assert_int_equal(ds_store_day_span(s, &first, &last, &err), DS_OK);
     assert_int_equal(first, 100);
     assert_int_equal(last, 114);
     ds_store_close(s);
@@ -419,7 +419,7 @@ static void test_empty_chunk(void **state)
     uint8_t one[DS_REC_HOURLY] = { 0 };   /* "empty-ish": a single all-zero record is fine */
     put_ok(s, f, 1, 9, DS_CHUNK_HOURLY, one, 1);
     ds_err err = { 0 };
-    ds_rc put = s->ops->put_chunk(s, f, 1, 10, DS_CHUNK_HOURLY, one, 0, DS_REC_HOURLY, &err);
+    ds_rc put = ds_store_put_chunk(s, f, 1, 10, DS_CHUNK_HOURLY, one, 0, DS_REC_HOURLY, &err);
     commit_ok(s);
     scan_log l;
     ds_rc rc = scan_into(s, DS_CHUNK_HOURLY, 0, 9, 9, &l, &err);
@@ -449,17 +449,17 @@ static void test_rollback_leaves_nothing(void **state)
     put_ok(s, f, 1, 50, DS_CHUNK_HOURLY, d, 10);
     ds_agg_counts c = { .packets = 10 };
     ds_err err = { 0 };
-    assert_int_equal(s->ops->put_counts(s, f, 1, &c, &err), DS_OK);
-    s->ops->rollback(s);
-    s->ops->rollback(s);   /* twice is harmless */
+    assert_int_equal(ds_store_put_counts(s, f, 1, &c, &err), DS_OK);
+    ds_store_rollback(s);
+    ds_store_rollback(s);   /* twice is harmless */
     scan_log l;
     assert_int_equal(scan_into(s, DS_CHUNK_HOURLY, 0, 0, 1000, &l, &err), DS_OK);
     assert_int_equal(l.n, 0);
     int32_t first, last;
-    assert_int_equal(s->ops->day_span(s, &first, &last, &err), DS_ENOTFOUND);
+    assert_int_equal(ds_store_day_span(s, &first, &last, &err), DS_ENOTFOUND);
     ds_sensor_stats *st = NULL;
     size_t n = 99;
-    assert_int_equal(s->ops->sensor_stats(s, &st, &n, &err), DS_OK);
+    assert_int_equal(ds_store_sensor_stats(s, &st, &n, &err), DS_OK);
     assert_int_equal(n, 0);
     free(st);
     /* the file was not recorded: the same content can be ingested */
@@ -495,7 +495,7 @@ static void test_cache_after_rollback(void **state)
     assert_int_equal(scan_into(s, DS_CHUNK_HOURLY, 0, 0, 1000, &l, &err), DS_OK);   /* caches a */
     assert_int_equal(l.n, 1);
     log_free(&l);
-    s->ops->rollback(s);
+    ds_store_rollback(s);
     f = begin_ok(s, 8, "b.pcap");
     put_ok(s, f, 1, 60, DS_CHUNK_HOURLY, b, 50);
     commit_ok(s);
@@ -524,7 +524,7 @@ static void test_duplicate_hash(void **state)
     ds_file_meta m = file_meta(9, "second-name.pcap.gz");
     int64_t id = -1;
     ds_err err = { 0 };
-    assert_int_equal(s->ops->begin(s, &m, &id, &err), DS_EEXIST);
+    assert_int_equal(ds_store_begin(s, &m, &id, &err), DS_EEXIST);
     assert_non_null(strstr(err.msg, "second-name.pcap.gz"));
     assert_non_null(strstr(err.msg, "first.pcap"));
     /* a refused begin leaves no transaction open: other files go on */
@@ -533,7 +533,7 @@ static void test_duplicate_hash(void **state)
     commit_ok(s);
     /* forced */
     m.force = 1;
-    assert_int_equal(s->ops->begin(s, &m, &id, &err), DS_OK);
+    assert_int_equal(ds_store_begin(s, &m, &id, &err), DS_OK);
     assert_true(id != f1 && id != f2);
     put_ok(s, id, 1, 1, DS_CHUNK_HOURLY, d, 3);
     commit_ok(s);
@@ -553,20 +553,20 @@ static void test_meta(void **state)
     ds_store *s = open_store(t->db, 1);
     char v[64] = "untouched";
     ds_err err = { 0 };
-    assert_int_equal(s->ops->meta_get(s, "timezone", v, sizeof v, &err), DS_ENOTFOUND);
-    assert_int_equal(s->ops->meta_set(s, "timezone", "Asia/Tokyo", &err), DS_OK);
-    assert_int_equal(s->ops->meta_get(s, "timezone", v, sizeof v, &err), DS_OK);
+    assert_int_equal(ds_store_meta_get(s, "timezone", v, sizeof v, &err), DS_ENOTFOUND);
+    assert_int_equal(ds_store_meta_set(s, "timezone", "Asia/Tokyo", &err), DS_OK);
+    assert_int_equal(ds_store_meta_get(s, "timezone", v, sizeof v, &err), DS_OK);
     assert_string_equal(v, "Asia/Tokyo");
-    assert_int_equal(s->ops->meta_set(s, "timezone", "UTC", &err), DS_OK);
-    assert_int_equal(s->ops->meta_set(s, "note", "it's \"quoted\"; DROP TABLE meta; --", &err), DS_OK);
+    assert_int_equal(ds_store_meta_set(s, "timezone", "UTC", &err), DS_OK);
+    assert_int_equal(ds_store_meta_set(s, "note", "it's \"quoted\"; DROP TABLE meta; --", &err), DS_OK);
     ds_store_close(s);
     s = open_store(t->db, 0);
-    assert_int_equal(s->ops->meta_get(s, "timezone", v, sizeof v, &err), DS_OK);
+    assert_int_equal(ds_store_meta_get(s, "timezone", v, sizeof v, &err), DS_OK);
     assert_string_equal(v, "UTC");
-    assert_int_equal(s->ops->meta_get(s, "note", v, sizeof v, &err), DS_OK);
+    assert_int_equal(ds_store_meta_get(s, "note", v, sizeof v, &err), DS_OK);
     assert_string_equal(v, "it's \"quoted\"; DROP TABLE meta; --");
     char small[4];
-    assert_int_equal(s->ops->meta_get(s, "note", small, sizeof small, &err), DS_OK);
+    assert_int_equal(ds_store_meta_get(s, "note", small, sizeof small, &err), DS_OK);
     assert_string_equal(small, "it'");   /* truncated, terminated */
     ds_store_close(s);
 }
@@ -584,21 +584,21 @@ static void test_sensors(void **state)
     snprintf(b.darknet, sizeof b.darknet, "203.0.113.0/24, 2001:db8::/32");
     b.v4_addresses = 256;
     int64_t ida = 0, idb = 0, id2 = 0;
-    assert_int_equal(s->ops->sensor_upsert(s, &a, &ida, &err), DS_OK);
-    assert_int_equal(s->ops->sensor_upsert(s, &b, &idb, &err), DS_OK);
+    assert_int_equal(ds_store_sensor_upsert(s, &a, &ida, &err), DS_OK);
+    assert_int_equal(ds_store_sensor_upsert(s, &b, &idb, &err), DS_OK);
     assert_true(ida > 0 && idb > 0 && ida != idb);
     /* the same name again, with a changed darknet: same id, new values */
     snprintf(a.darknet, sizeof a.darknet, "198.51.100.0/23");
     a.v4_addresses = 512;
-    assert_int_equal(s->ops->sensor_upsert(s, &a, &id2, &err), DS_OK);
+    assert_int_equal(ds_store_sensor_upsert(s, &a, &id2, &err), DS_OK);
     assert_int_equal(id2, ida);
     ds_store_close(s);
     s = open_store(t->db, 0);
-    assert_int_equal(s->ops->sensor_upsert(s, &b, &id2, &err), DS_OK);
+    assert_int_equal(ds_store_sensor_upsert(s, &b, &id2, &err), DS_OK);
     assert_int_equal(id2, idb);
     ds_sensor_info *rows = NULL;
     size_t n = 0;
-    assert_int_equal(s->ops->sensors(s, &rows, &n, &err), DS_OK);
+    assert_int_equal(ds_store_sensors(s, &rows, &n, &err), DS_OK);
     assert_int_equal(n, 2);
     for (size_t i = 0; i < n; i++) {
         if (rows[i].id == ida) {
@@ -623,7 +623,7 @@ static void test_sensor_stats(void **state)
     ds_sensor_info a = { 0 };
     snprintf(a.name, sizeof a.name, "alpha");
     int64_t ida = 0;
-    assert_int_equal(s->ops->sensor_upsert(s, &a, &ida, &err), DS_OK);
+    assert_int_equal(ds_store_sensor_upsert(s, &a, &ida, &err), DS_OK);
     for (uint8_t file = 1; file <= 3; file++) {
         int64_t f = begin_ok(s, file, "f.pcap");
         ds_agg_counts c = { 0 };
@@ -637,19 +637,19 @@ static void test_sensor_stats(void **state)
             c.encap[e] = (uint64_t)(e + 1) * file;   /* each column its own */
         c.first_ns = 1000u * file;
         c.last_ns = 5000u * file;
-        assert_int_equal(s->ops->put_counts(s, f, ida, &c, &err), DS_OK);
+        assert_int_equal(ds_store_put_counts(s, f, ida, &c, &err), DS_OK);
         ds_agg_counts u = { 0 };
         u.outcome[DS_PKT_NON_IP] = 7;
         u.outcome[DS_PKT_UNKNOWN_LINK] = 1;
         u.outcome[DS_PKT_BAD_TIMESTAMP] = file == 2 ? 5 : 0;
         u.first_ns = file == 1 ? 0 : 500;   /* 0 = none: not the minimum */
         u.last_ns = 600;
-        assert_int_equal(s->ops->put_counts(s, f, 0, &u, &err), DS_OK);
+        assert_int_equal(ds_store_put_counts(s, f, 0, &u, &err), DS_OK);
         commit_ok(s);
     }
     ds_sensor_stats *st = NULL;
     size_t n = 0;
-    assert_int_equal(s->ops->sensor_stats(s, &st, &n, &err), DS_OK);
+    assert_int_equal(ds_store_sensor_stats(s, &st, &n, &err), DS_OK);
     assert_int_equal(n, 2);
     /* sensors first, then unattributed (0) */
     assert_int_equal(st[0].sensor_id, ida);
@@ -677,9 +677,9 @@ static void test_sensor_stats(void **state)
     /* the same counts for one file and sensor twice: refused (one row per file and sensor) */
     int64_t f = begin_ok(s, 20, "g.pcap");
     ds_agg_counts c = { .packets = 1 };
-    assert_int_equal(s->ops->put_counts(s, f, ida, &c, &err), DS_OK);
-    assert_int_not_equal(s->ops->put_counts(s, f, ida, &c, &err), DS_OK);
-    s->ops->rollback(s);
+    assert_int_equal(ds_store_put_counts(s, f, ida, &c, &err), DS_OK);
+    assert_int_not_equal(ds_store_put_counts(s, f, ida, &c, &err), DS_OK);
+    ds_store_rollback(s);
     ds_store_close(s);
 }
 
@@ -709,11 +709,11 @@ static void test_counts_added_column(void **state)
     c.outcome[DS_PKT_BAD_TIMESTAMP] = 42;
     c.outcome[DS_PKT_UNKNOWN_LINK] = 1;
     c.encap[3] = 9;   /* gre: a column added at open too */
-    assert_int_equal(s->ops->put_counts(s, f, 0, &c, &err), DS_OK);
+    assert_int_equal(ds_store_put_counts(s, f, 0, &c, &err), DS_OK);
     commit_ok(s);
     ds_sensor_stats *st = NULL;
     size_t n = 0;
-    assert_int_equal(s->ops->sensor_stats(s, &st, &n, &err), DS_OK);
+    assert_int_equal(ds_store_sensor_stats(s, &st, &n, &err), DS_OK);
     assert_int_equal(n, 1);
     assert_int_equal(st[0].c.packets, 11);
     assert_int_equal(st[0].c.outcome[DS_PKT_UNKNOWN_LINK], 7);
@@ -734,13 +734,13 @@ static void test_day_span(void **state)
     uint8_t *d = make_records(DS_CHUNK_SOURCES, 2, 5, 0);
     int32_t first = -5, last = -5;
     ds_err err = { 0 };
-    assert_int_equal(s->ops->day_span(s, &first, &last, &err), DS_ENOTFOUND);
+    assert_int_equal(ds_store_day_span(s, &first, &last, &err), DS_ENOTFOUND);
     int64_t f = begin_ok(s, 1, "a");
     put_ok(s, f, 1, 19000, DS_CHUNK_HOURLY, d, 2);
     put_ok(s, f, 2, 19500, DS_CHUNK_HOURLY, d, 2);
     put_ok(s, f, 1, 19200, DS_CHUNK_HOURLY, d, 2);
     commit_ok(s);
-    assert_int_equal(s->ops->day_span(s, &first, &last, &err), DS_OK);
+    assert_int_equal(ds_store_day_span(s, &first, &last, &err), DS_OK);
     assert_int_equal(first, 19000);
     assert_int_equal(last, 19500);
     ds_store_close(s);
@@ -929,7 +929,7 @@ static void test_chunk_file_rollback(void **state)
     f = begin_ok(s, 2, "b");
     put_ok(s, f, 1, 2, DS_CHUNK_HOURLY, d, 500);
     assert_true(file_size(cpath) > size);   /* written ahead of the commit ... */
-    s->ops->rollback(s);
+    ds_store_rollback(s);
     assert_int_equal(file_size(cpath), size);   /* ... and taken back */
     f = begin_ok(s, 3, "c");
     put_ok(s, f, 1, 3, DS_CHUNK_HOURLY, d, 500);
@@ -1014,10 +1014,10 @@ static void test_chunk_file_damage(void **state)
     ds_store *s = open_store(t->db, 0);
     int64_t f = begin_ok(s, 2, "b");
     ds_err err = { 0 };
-    ds_rc rc = s->ops->put_chunk(s, f, 1, 3, DS_CHUNK_SRCSVC, d, 2000, DS_REC_SRCSVC, &err);
+    ds_rc rc = ds_store_put_chunk(s, f, 1, 3, DS_CHUNK_SRCSVC, d, 2000, DS_REC_SRCSVC, &err);
     if (rc != DS_ESTORE || !strstr(err.msg, "cut short or replaced") || !strstr(err.msg, "-chunks"))
         fail_msg("want a refusal naming the chunk file, got %d: %s", rc, err.msg);
-    s->ops->rollback(s);
+    ds_store_rollback(s);
     ds_store_close(s);
     assert_int_equal(file_size(cpath), size / 2 + 10);   /* refused untouched */
 
@@ -1126,12 +1126,12 @@ static void test_chunk_file_concurrent_writers(void **state)
                 uint8_t *d = make_records(DS_CHUNK_SRCSVC, NREC, tag, 0);
                 ds_file_meta f = file_meta(tag, "w.pcap");
                 int64_t id = 0;
-                bad = w->ops->begin(w, &f, &id, &err) != DS_OK ||
-                      w->ops->put_chunk(w, id, 1, tag, DS_CHUNK_SRCSVC, d, NREC, DS_REC_SRCSVC, &err) != DS_OK;
+                bad = ds_store_begin(w, &f, &id, &err) != DS_OK ||
+                      ds_store_put_chunk(w, id, 1, tag, DS_CHUNK_SRCSVC, d, NREC, DS_REC_SRCSVC, &err) != DS_OK;
                 if (!bad && r % 2)
-                    w->ops->rollback(w);
+                    ds_store_rollback(w);
                 else if (!bad)
-                    bad = w->ops->commit(w, &err) != DS_OK;
+                    bad = ds_store_commit(w, &err) != DS_OK;
                 if (bad)
                     fprintf(stderr, "writer %d round %d: %s\n", p, r, err.msg);
                 ds_store_close(w);
@@ -1198,7 +1198,7 @@ static void test_scan_callback_error(void **state)
     commit_ok(s);
     int calls = 0;
     ds_err err = { 0 };
-    assert_int_equal(s->ops->scan(s, DS_CHUNK_DSTMAP, 0, 0, 10, refuse, &calls, &err), DS_ENOMEM);
+    assert_int_equal(ds_store_scan(s, DS_CHUNK_DSTMAP, 0, 0, 10, refuse, &calls, &err), DS_ENOMEM);
     assert_int_equal(calls, 1);
     assert_string_equal(err.msg, "callback refused");
     ds_store_close(s);

@@ -106,25 +106,25 @@ static int64_t store_file(ds_store *s, const ds_file_meta *f, int nchunks, uint6
     int64_t id = 0;
     uint8_t rec[DS_REC_HOURLY * 4];
     memset(rec, (int)packets, sizeof rec);
-    if (s->ops->begin(s, f, &id, &err) != DS_OK)
+    if (ds_store_begin(s, f, &id, &err) != DS_OK)
         fail_msg("begin: %s", err.msg);
     for (int i = 0; i < nchunks; i++)
-        assert_int_equal(s->ops->put_chunk(s, id, 1, 1 + i, DS_CHUNK_HOURLY, rec, 4, DS_REC_HOURLY, &err), DS_OK);
+        assert_int_equal(ds_store_put_chunk(s, id, 1, 1 + i, DS_CHUNK_HOURLY, rec, 4, DS_REC_HOURLY, &err), DS_OK);
     ds_agg_counts c = { .packets = packets };
-    assert_int_equal(s->ops->put_counts(s, id, 1, &c, &err), DS_OK);
-    assert_int_equal(s->ops->commit(s, &err), DS_OK);
+    assert_int_equal(ds_store_put_counts(s, id, 1, &c, &err), DS_OK);
+    assert_int_equal(ds_store_commit(s, &err), DS_OK);
     return id;
 }
 
 static ds_rc priors(ds_store *s, const ds_file_meta *f, ds_file_prior *prior, size_t *n, ds_err *err)
 {
-    return s->ops->file_priors(s, f, prior, 8, n, err);
+    return ds_store_file_priors(s, f, prior, 8, n, err);
 }
 
 static ds_rc check(ds_store *s, const ds_file_meta *f, ds_err *err)
 {
     uint64_t packets = 0;
-    return s->ops->file_check(s, f, &packets, err);
+    return ds_store_file_check(s, f, &packets, err);
 }
 
 /* Candidates: same prefix hash and the same length (a possible duplicate, cut short or not), or
@@ -167,7 +167,7 @@ static void test_prefix_lookup(void **state)
     /* a stored hash is begin()'s refusal, before any decoding; forced, it is not */
     ds_file_meta again = meta(7, 9, "same-again", 500000, 0);
     uint64_t packets = 0;
-    assert_int_equal(s->ops->file_check(s, &again, &packets, &err), DS_EEXIST);
+    assert_int_equal(ds_store_file_check(s, &again, &packets, &err), DS_EEXIST);
     assert_non_null(strstr(err.msg, "same-again: already ingested (same content as same-length"));
     assert_int_equal(packets, 16);
     again.force = 1;
@@ -208,14 +208,14 @@ static void test_supersede(void **state)
     memset(rec, 0x55, sizeof rec);
     for (int commit = 0; commit < 2; commit++) {
         int64_t id = 0;
-        assert_int_equal(s->ops->begin(s, &whole, &id, &err), DS_OK);
+        assert_int_equal(ds_store_begin(s, &whole, &id, &err), DS_OK);
         for (int i = 0; i < 4; i++)
-            assert_int_equal(s->ops->put_chunk(s, id, 1, 1 + i, DS_CHUNK_HOURLY, rec, 4, DS_REC_HOURLY, &err), DS_OK);
+            assert_int_equal(ds_store_put_chunk(s, id, 1, 1 + i, DS_CHUNK_HOURLY, rec, 4, DS_REC_HOURLY, &err), DS_OK);
         ds_agg_counts c = { .packets = 40 };
-        assert_int_equal(s->ops->put_counts(s, id, 1, &c, &err), DS_OK);
-        assert_int_equal(s->ops->supersede(s, id, &p[0], &err), DS_OK);
+        assert_int_equal(ds_store_put_counts(s, id, 1, &c, &err), DS_OK);
+        assert_int_equal(ds_store_supersede(s, id, &p[0], &err), DS_OK);
         if (!commit) {
-            s->ops->rollback(s);
+            ds_store_rollback(s);
             /* the short file whole again */
             assert_int_equal(sql_int(t->db, "SELECT count(*) FROM chunks"), 5);
             assert_int_equal(sql_int(t->db, "SELECT sum(packets) FROM counts"), 18);
@@ -224,7 +224,7 @@ static void test_supersede(void **state)
             assert_int_equal(sql_int(t->db, "SELECT count(*) FROM files"), 2);
             continue;
         }
-        assert_int_equal(s->ops->commit(s, &err), DS_OK);
+        assert_int_equal(ds_store_commit(s, &err), DS_OK);
         snprintf(stmt, sizeof stmt, "SELECT min(id) > %lld FROM chunks WHERE file_id = %lld", (long long)max_before,
                  (long long)id);
         assert_int_equal(sql_int(t->db, stmt), 1);   /* the new chunks took new ids */
@@ -249,7 +249,7 @@ static void test_supersede(void **state)
     assert_non_null(strstr(err.msg, "cut-resent: already ingested"));
     assert_non_null(strstr(err.msg, "whole"));
     int64_t id = 0;
-    assert_int_equal(s->ops->begin(s, &resent, &id, &err), DS_EEXIST);
+    assert_int_equal(ds_store_begin(s, &resent, &id, &err), DS_EEXIST);
     /* and it is no longer a candidate: a second whole copy (other bytes) supersedes nothing */
     ds_file_meta whole2 = meta(4, 9, "whole2", 400000, 0);
     assert_int_equal(priors(s, &whole2, p, &n, &err), DS_OK);
@@ -275,17 +275,17 @@ static void test_supersede_gone(void **state)
     ds_file_prior wrong = p[0];
     wrong.hash[0] ^= 1;
     int64_t id = 0;
-    assert_int_equal(s->ops->begin(s, &whole, &id, &err), DS_OK);
-    assert_int_equal(s->ops->supersede(s, id, &wrong, &err), DS_ENOTFOUND);
-    assert_int_equal(s->ops->commit(s, &err), DS_OK);
+    assert_int_equal(ds_store_begin(s, &whole, &id, &err), DS_OK);
+    assert_int_equal(ds_store_supersede(s, id, &wrong, &err), DS_ENOTFOUND);
+    assert_int_equal(ds_store_commit(s, &err), DS_OK);
     assert_int_equal(sql_int(t->db, "SELECT count(*) FROM chunks"), 2);
     sql(t->db, "UPDATE files SET superseded_by = 99 WHERE path = 'cut'");
     ds_file_meta whole2 = meta(4, 9, "whole2", 400000, 0);
-    assert_int_equal(s->ops->begin(s, &whole2, &id, &err), DS_OK);
-    assert_int_equal(s->ops->supersede(s, id, &p[0], &err), DS_ENOTFOUND);
-    s->ops->rollback(s);
+    assert_int_equal(ds_store_begin(s, &whole2, &id, &err), DS_OK);
+    assert_int_equal(ds_store_supersede(s, id, &p[0], &err), DS_ENOTFOUND);
+    ds_store_rollback(s);
     /* outside a transaction it is refused */
-    assert_int_equal(s->ops->supersede(s, id, &p[0], &err), DS_EINVAL);
+    assert_int_equal(ds_store_supersede(s, id, &p[0], &err), DS_EINVAL);
     assert_int_equal(sql_int(t->db, "SELECT count(*) FROM chunks"), 2);
     ds_store_close(s);
 }
@@ -307,14 +307,14 @@ static void test_supersede_keeps_largest_id(void **state)
     assert_int_equal(priors(s, &whole, p, &n, &err), DS_OK);
     assert_int_equal(n, 1);
     int64_t id = 0;
-    assert_int_equal(s->ops->begin(s, &whole, &id, &err), DS_OK);
-    assert_int_equal(s->ops->supersede(s, id, &p[0], &err), DS_OK);
-    assert_int_equal(s->ops->commit(s, &err), DS_OK);
+    assert_int_equal(ds_store_begin(s, &whole, &id, &err), DS_OK);
+    assert_int_equal(ds_store_supersede(s, id, &p[0], &err), DS_OK);
+    assert_int_equal(ds_store_commit(s, &err), DS_OK);
     assert_int_equal(sql_int(t->db, "SELECT count(*) FROM chunks"), 1);
     assert_int_equal(sql_int(t->db, "SELECT max(id) FROM chunks"), max_before);
     assert_int_equal(sql_int(t->db, "SELECT kind * 100 + nrec FROM chunks"), 0);
     int32_t first, last;
-    assert_int_equal(s->ops->day_span(s, &first, &last, &err), DS_ENOTFOUND);   /* nothing to read */
+    assert_int_equal(ds_store_day_span(s, &first, &last, &err), DS_ENOTFOUND);   /* nothing to read */
     ds_file_meta next = meta(5, 0, "next", 1000, 0);
     store_file(s, &next, 1, 1);
     assert_true(sql_int(t->db, "SELECT max(id) FROM chunks") > max_before);

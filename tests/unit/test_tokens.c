@@ -233,8 +233,8 @@ static void test_ledger(void **state)
     ds_sensor_health *rows = NULL;
     size_t n = 99;
     /* before any upload: no ledger tables, nothing found */
-    assert_int_equal(s->ops->segment_get(s, "tokyo", 1, &got, &err), DS_ENOTFOUND);
-    assert_int_equal(s->ops->sensor_health(s, &rows, &n, &err), DS_OK);
+    assert_int_equal(ds_store_segment_get(s, "tokyo", 1, &got, &err), DS_ENOTFOUND);
+    assert_int_equal(ds_store_sensor_health(s, &rows, &n, &err), DS_OK);
     assert_int_equal(n, 0);
     free(rows);
 
@@ -242,25 +242,25 @@ static void test_ledger(void **state)
     memset(seg.hash, 0xab, 16);
     ds_sensor_health h = { .name = "tokyo", .last_seen = 1700000000, .last_upload = 1700000000, .last_ns = 5,
                            .kernel_drops = 3, .spool_bytes = 100, .have = DS_HEALTH_HAVE_DROPS | DS_HEALTH_HAVE_SPOOL };
-    assert_int_equal(s->ops->ledger_put(s, &seg, &h, &err), DS_OK);
-    assert_int_equal(s->ops->ledger_put(s, &seg, &h, &err), DS_OK);   /* the same segment again: kept once */
-    assert_int_equal(s->ops->segment_get(s, "tokyo", 7, &got, &err), DS_OK);
+    assert_int_equal(ds_store_ledger_put(s, &seg, &h, &err), DS_OK);
+    assert_int_equal(ds_store_ledger_put(s, &seg, &h, &err), DS_OK);   /* the same segment again: kept once */
+    assert_int_equal(ds_store_segment_get(s, "tokyo", 7, &got, &err), DS_OK);
     assert_memory_equal(got.hash, seg.hash, 16);
     assert_int_equal(got.packets, 1000);
     assert_int_equal(got.bytes, 5000);
-    assert_int_equal(s->ops->segment_get(s, "tokyo", 8, &got, &err), DS_ENOTFOUND);
-    assert_int_equal(s->ops->segment_get(s, "osaka", 7, &got, &err), DS_ENOTFOUND);
+    assert_int_equal(ds_store_segment_get(s, "tokyo", 8, &got, &err), DS_ENOTFOUND);
+    assert_int_equal(ds_store_segment_get(s, "osaka", 7, &got, &err), DS_ENOTFOUND);
     /* sequence numbers above INT64_MAX round-trip */
     ds_segment_rec big = seg;
     big.seq = UINT64_MAX;
-    assert_int_equal(s->ops->ledger_put(s, &big, NULL, &err), DS_OK);
-    assert_int_equal(s->ops->segment_get(s, "tokyo", UINT64_MAX, &got, &err), DS_OK);
+    assert_int_equal(ds_store_ledger_put(s, &big, NULL, &err), DS_OK);
+    assert_int_equal(ds_store_segment_get(s, "tokyo", UINT64_MAX, &got, &err), DS_OK);
     assert_int_equal(got.seq, UINT64_MAX);
     /* health only: no drops reported this time, so the stored value stays; last_ns only grows */
     ds_sensor_health h2 = { .name = "tokyo", .last_seen = 1700000100, .last_ns = 2, .spool_bytes = 50,
                             .have = DS_HEALTH_HAVE_SPOOL };
-    assert_int_equal(s->ops->ledger_put(s, NULL, &h2, &err), DS_OK);
-    assert_int_equal(s->ops->sensor_health(s, &rows, &n, &err), DS_OK);
+    assert_int_equal(ds_store_ledger_put(s, NULL, &h2, &err), DS_OK);
+    assert_int_equal(ds_store_sensor_health(s, &rows, &n, &err), DS_OK);
     assert_int_equal(n, 1);
     assert_string_equal(rows[0].name, "tokyo");
     assert_int_equal(rows[0].segments, 1);      /* seq 7 counted once; the health-less put of UINT64_MAX not at all */
@@ -276,7 +276,7 @@ static void test_ledger(void **state)
     ds_store_close(s);
     /* and it survives reopening */
     assert_int_equal(ds_store_open(&s, db, 0, &err), DS_OK);
-    assert_int_equal(s->ops->segment_get(s, "tokyo", 7, &got, &err), DS_OK);
+    assert_int_equal(ds_store_segment_get(s, "tokyo", 7, &got, &err), DS_OK);
     ds_store_close(s);
 }
 

@@ -100,7 +100,7 @@ static void world_build(world *w, const char *const *names)
         snprintf(si.name, sizeof si.name, "%s", names[s]);
         snprintf(si.darknet, sizeof si.darknet, "test");
         si.v4_addresses = w->v4[s];
-        assert_int_equal(st->ops->sensor_upsert(st, &si, &w->sensor_id[s], &err), DS_OK);
+        assert_int_equal(ds_store_sensor_upsert(st, &si, &w->sensor_id[s], &err), DS_OK);
     }
     qsort(w->r, w->n, sizeof *w->r, cmp_place);
     uint8_t *buf = malloc(w->n * DS_REC_SOURCES + 1);
@@ -111,13 +111,13 @@ static void world_build(world *w, const char *const *names)
     while (i < w->n) {
         if (w->r[i].file != file) {
             if (file >= 0)
-                assert_int_equal(st->ops->commit(st, &err), DS_OK);
+                assert_int_equal(ds_store_commit(st, &err), DS_OK);
             file = w->r[i].file;
             ds_file_meta m = { .path = "test.pcap" };
             m.hash[0] = (uint8_t)file;
             m.hash[1] = (uint8_t)(file >> 8);
             m.hash[15] = 0xee;
-            if (st->ops->begin(st, &m, &fid, &err) != DS_OK)
+            if (ds_store_begin(st, &m, &fid, &err) != DS_OK)
                 fail_msg("begin: %s", err.msg);
         }
         size_t j = i;
@@ -128,7 +128,7 @@ static void world_build(world *w, const char *const *names)
             ds_rec_srcsvc r = { ds_src_key(&t->ip), t->svc, t->asn, t->packets, t->cls, { t->cc[0], t->cc[1] }, 0, 0, 0 };
             ds_rec_srcsvc_put(buf + (k - i) * DS_REC_SRCSVC, &r);
         }
-        if (st->ops->put_chunk(st, fid, w->sensor_id[w->r[i].sensor], w->r[i].day, DS_CHUNK_SRCSVC, buf, j - i,
+        if (ds_store_put_chunk(st, fid, w->sensor_id[w->r[i].sensor], w->r[i].day, DS_CHUNK_SRCSVC, buf, j - i,
                                DS_REC_SRCSVC, &err) != DS_OK)
             fail_msg("put: %s", err.msg);
         if (w->rollups) {   /* then top ports|countries|asns answer from them (analysis/top_rollup.c) */
@@ -140,7 +140,7 @@ static void world_build(world *w, const char *const *names)
                 uint8_t *chunk = NULL;
                 size_t len = 0;
                 assert_int_equal(ds_rollup_encode(ru, (ds_rollup_dim)d, &chunk, &len, &err), DS_OK);
-                if (st->ops->put_chunk(st, fid, w->sensor_id[w->r[i].sensor], w->r[i].day, DS_ROLLUP_KIND(d), chunk,
+                if (ds_store_put_chunk(st, fid, w->sensor_id[w->r[i].sensor], w->r[i].day, DS_ROLLUP_KIND(d), chunk,
                                        len, 1, &err) != DS_OK)
                     fail_msg("put rollup: %s", err.msg);
                 free(chunk);
@@ -157,13 +157,13 @@ static void world_build(world *w, const char *const *names)
             o.cc[1] = t->cc[1];
             ds_rec_source_put(buf + (k - i) * DS_REC_SOURCES, &o);
         }
-        if (st->ops->put_chunk(st, fid, w->sensor_id[w->r[i].sensor], w->r[i].day, DS_CHUNK_SOURCES, buf, j - i,
+        if (ds_store_put_chunk(st, fid, w->sensor_id[w->r[i].sensor], w->r[i].day, DS_CHUNK_SOURCES, buf, j - i,
                                DS_REC_SOURCES, &err) != DS_OK)
             fail_msg("put: %s", err.msg);
         i = j;
     }
     if (file >= 0)
-        assert_int_equal(st->ops->commit(st, &err), DS_OK);
+        assert_int_equal(ds_store_commit(st, &err), DS_OK);
     free(buf);
 }
 

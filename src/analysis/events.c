@@ -363,6 +363,14 @@ static ds_rc join_sorted(job *jobs, size_t njobs, ds_events *out, ds_err *err)
     return DS_OK;
 }
 
+ds_rc ds_events_view_open(ds_store *st, const ds_event_query *q, ds_store **view, ds_err *err)
+{
+    *view = NULL;
+    if (q->type && !ds_event_type_known(q->type))
+        return ds_fail(err, DS_EINVAL, "event type '%s' is not detected by this build", q->type);
+    return open_view(st, q, view, err);
+}
+
 ds_rc ds_events_run(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
 {
     ds_rc rc = DS_OK;
@@ -382,8 +390,12 @@ ds_rc ds_events_run(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds
     const char *timing_env = getenv("DS_EVENTS_TIMING");
     int timing = timing_env && *timing_env && strcmp(timing_env, "0") != 0;
     uint64_t t0 = wall_ns();
-    if ((rc = open_view(st, q, &view, err)) != DS_OK)
-        goto out;
+    ds_store *use = q->view;   /* the caller's view: read, not closed */
+    if (!use) {
+        if ((rc = open_view(st, q, &view, err)) != DS_OK)
+            goto out;
+        use = view;
+    }
     if (!qc.coverage && (rc = load_coverage(st, q, &cov, err)) != DS_OK)
         goto out;
     if (cov)
@@ -395,7 +407,7 @@ ds_rc ds_events_run(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds
         if (!q->type || produces(&DETECTORS[i], q->type))
             jobs[njobs++].d = &DETECTORS[i];
     t0 = wall_ns();
-    run_detectors(view, geo, q, jobs, njobs);
+    run_detectors(use, geo, q, jobs, njobs);
     if (timing) {
         for (size_t i = 0; i < njobs; i++)
             fprintf(stderr, "events: %-16s %8.3f s  %zu events\n", jobs[i].d->types[0], (double)jobs[i].ns / 1e9,

@@ -79,10 +79,19 @@ typedef struct ds_event_query {
      * series baseline's first day on, and hands it to every detector; a caller may pass its own.
      * NULL (a store without coverage): every hour counts as observed, as before coverage was kept. */
     const struct ds_coverage *coverage;
+    /* The in-memory view of the period the detectors read (ds_events_view_open for this very
+     * query), opened by a caller that queries it first (the report), or NULL: ds_events_run opens
+     * and closes its own.  Not closed by ds_events_run. */
+    ds_store *view;
 } ds_event_query;
 
 typedef struct ds_events { ds_event *ev; size_t n, cap; } ds_events;
 
+/* The view ds_events_run would load for q (analysis/period_store.h: the period's SRCSVC from the
+ * series baseline on, SOURCES, HOURLY, as the detectors q selects need them), over st.  A caller
+ * that reads the same period first (the report's cubes and source tables) opens it once, queries
+ * it, and passes it as q->view; it closes it with ds_store_close. */
+ds_rc ds_events_view_open(ds_store *st, const ds_event_query *q, ds_store **view, ds_err *err);
 /* Find events in [from, to].  geo (may be NULL) names organisations in the summaries. */
 ds_rc ds_events_run(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
 void ds_events_free(ds_events *e);

@@ -357,16 +357,18 @@ static size_t first_of_day(const chunk_list *l, int32_t day)
     return lo;
 }
 
-/* The days of [from, to] outside what was loaded go to the store underneath, before and after
+/* The days of a loaded kind outside what was loaded go to the store underneath, before and after
  * the loaded ones (chunks come in day order), without filling its read cache: a reader that
- * scans them more than once is the reason to load them, and the cache costs fresh memory. */
-static ds_rc pass_through(period_store *v, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn,
-                          void *ctx, ds_err *err)
+ * scans them more than once is the reason to load them, and the cache costs fresh memory.  A
+ * kind the view never loads (the rollups the report's cubes read several times) goes there
+ * whole, as the caller asked (nofill 0: its DS_SCAN_NOFILL bit, or none). */
+static ds_rc pass_through(period_store *v, int kind, int nofill, int64_t sensor_id, int32_t from, int32_t to,
+                          ds_scan_fn fn, void *ctx, ds_err *err)
 {
     if (from > to)
         return DS_OK;
     ds_store *u = under(v, err);
-    return u ? ds_store_scan(u, kind | DS_SCAN_NOFILL, sensor_id, from, to, fn, ctx, err) : DS_ESTORE;
+    return u ? ds_store_scan(u, kind | nofill, sensor_id, from, to, fn, ctx, err) : DS_ESTORE;
 }
 
 static ds_rc pv_scan(ds_store *s, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn, void *ctx,
@@ -377,16 +379,18 @@ static ds_rc pv_scan(ds_store *s, int kind, int64_t sensor_id, int32_t from, int
     const loaded_kind *lk = k > 0 && k < DS_CHUNK__END ? &v->snap->kinds[k] : NULL;
     if (from > to)
         return DS_OK;   /* an empty range, as in SQL's BETWEEN */
-    if (!lk || !lk->loaded || to < lk->from || from > lk->to)
-        return pass_through(v, kind, sensor_id, from, to, fn, ctx, err);
+    if (!lk || !lk->loaded)
+        return pass_through(v, kind, 0, sensor_id, from, to, fn, ctx, err);
+    if (to < lk->from || from > lk->to)
+        return pass_through(v, kind, DS_SCAN_NOFILL, sensor_id, from, to, fn, ctx, err);
     int32_t a = from > lk->from ? from : lk->from, b = to < lk->to ? to : lk->to;
-    ds_rc rc = pass_through(v, kind, sensor_id, from, a - 1, fn, ctx, err);
+    ds_rc rc = pass_through(v, kind, DS_SCAN_NOFILL, sensor_id, from, a - 1, fn, ctx, err);
     for (size_t i = first_of_day(&lk->list, a); rc == DS_OK && i < lk->list.n && lk->list.c[i].day <= b; i++) {
         const pchunk *c = &lk->list.c[i];
         if (sensor_id <= 0 || c->sensor_id == sensor_id)
             rc = fn(ctx, c->sensor_id, c->day, c->data, c->nrec, err);
     }
-    return rc == DS_OK ? pass_through(v, kind, sensor_id, b + 1, to, fn, ctx, err) : rc;
+    return rc == DS_OK ? pass_through(v, kind, DS_SCAN_NOFILL, sensor_id, b + 1, to, fn, ctx, err) : rc;
 }
 
 /* Everything else is the store underneath's; the view writes nothing. */

@@ -167,20 +167,35 @@ static ds_rc cube(builder *b, int32_t from, int32_t to, const ds_filter *f, ds_c
 
 static double *zeros(size_t n) { return calloc(n ? n : 1, sizeof(double)); }
 
-/* The cube a mix is read from: rows (dimension rd, the keys row_keys) by the other dimension,
- * over the period. */
-static ds_cube_query mix_query(const builder *b, ds_report_dim rd, const uint32_t *row_keys, size_t nrows)
+/* The cube of a mix's shown values: its rows (dimension rd, the keys of rows[0..nrows)) by the
+ * other dimension's shown parts (pd_rank's first DS_REPORT_MIX_PARTS), both as filters, so that
+ * it has a few dozen cells however many keys the other dimension has (random-port backscatter:
+ * tens of thousands of services).  A row's total is its rank's packets, not a sum of cells. */
+static ds_cube_query mix_query(const builder *b, ds_report_dim rd, const ranked *rows, size_t nrows,
+                               const ranked *pd_rank, size_t npd)
 {
+    ds_report_dim pd = rd == DS_REPORT_SERVICE ? DS_REPORT_REGION : DS_REPORT_SERVICE;
     ds_cube_query q = { .from = b->r->o.period.from, .to = b->r->o.period.to, .filter = b->base, .a = cube_dim(rd),
-                        .b = cube_dim(rd == DS_REPORT_SERVICE ? DS_REPORT_REGION : DS_REPORT_SERVICE) };
-    filter_only(&q.filter, rd, row_keys, nrows);
+                        .b = cube_dim(pd) };
+    uint32_t keys[DS_REPORT_MIX_PARTS > MIX_ROWS ? DS_REPORT_MIX_PARTS : MIX_ROWS];
+    size_t nk = nrows < MIX_ROWS ? nrows : MIX_ROWS;
+    for (size_t i = 0; i < nk; i++)
+        keys[i] = rows[i].key;
+    filter_only(&q.filter, rd, keys, nk);
+    nk = npd < DS_REPORT_MIX_PARTS ? npd : DS_REPORT_MIX_PARTS;
+    for (size_t i = 0; i < nk; i++)
+        keys[i] = pd_rank[i].key;
+    if (!nk)
+        keys[nk++] = UINT32_MAX;   /* no part to show: a key no record has, not "every key" */
+    filter_only(&q.filter, pd, keys, nk);
     return q;
 }
 
-/* Fill m from mix_query's cube c: rows = row_keys, parts = the overall top keys of the other
- * dimension (pd_rank, already ranked). */
-static ds_rc mix_fill(builder *b, ds_report_mix *m, const uint32_t *row_keys, size_t nrows, const ranked *pd_rank,
-                      size_t npd, const ds_cube *c)
+/* Fill m: rows = rows[0..nrows) (their keys and totals), parts = the other dimension's top keys
+ * (pd_rank), values from the cells of c: (row, part) cells of mix_query's cube, or, for a one-row
+ * mix (a focus section), the cells (part, -) of a cube of the other dimension within the row. */
+static ds_rc mix_fill(builder *b, ds_report_mix *m, const ranked *rows, size_t nrows, const ranked *pd_rank,
+                      size_t npd, const ds_cube *c, int cells_are_parts)
 {
     m->nrows = nrows;
     m->nparts = npd < DS_REPORT_MIX_PARTS ? npd : DS_REPORT_MIX_PARTS;
@@ -190,19 +205,21 @@ static ds_rc mix_fill(builder *b, ds_report_mix *m, const uint32_t *row_keys, si
     m->row_totals = zeros(nrows);
     if (!m->row_keys || !m->part_keys || !m->values || !m->row_totals)
         return ds_fail(b->err, DS_ENOMEM, "out of memory building the report");
-    memcpy(m->row_keys, row_keys, nrows * sizeof *row_keys);
+    for (size_t k = 0; k < nrows; k++) {
+        m->row_keys[k] = rows[k].key;
+        m->row_totals[k] = (double)rows[k].packets;
+    }
     for (size_t p = 0; p < m->nparts; p++)
         m->part_keys[p] = pd_rank[p].key;
-    for (size_t i = 0; i < c->n; i++) {
+    for (size_t i = 0; i < c->n; i++)
         for (size_t k = 0; k < nrows; k++) {
-            if (row_keys[k] != c->cells[i].a)
+            if (!cells_are_parts && rows[k].key != c->cells[i].a)
                 continue;
-            m->row_totals[k] += (double)c->cells[i].packets;
+            uint32_t part = cells_are_parts ? c->cells[i].a : c->cells[i].b;
             for (size_t p = 0; p < m->nparts; p++)
-                if (m->part_keys[p] == c->cells[i].b)
+                if (m->part_keys[p] == part)
                     m->values[k * m->nparts + p] += (double)c->cells[i].packets;
         }
-    }
     return DS_OK;
 }
 
@@ -386,7 +403,7 @@ static ds_rc build_focus(builder *b, ds_report_focus *fx, const ranked *rank_dim
 {
     ds_report *r = b->r;
     ds_filter f = b->base;
-    enum { Q_DAILY, Q_PARTS, Q_MIX, Q_SPLIT, Q_SPORT, Q_ORGS, NQ };
+    enum { Q_DAILY, Q_PARTS, Q_SPLIT, Q_SPORT, Q_ORGS, NQ };
     ds_cube cq[NQ];
     ds_cube_query q[NQ];
     const ds_cube *c;
@@ -415,7 +432,6 @@ static ds_rc build_focus(builder *b, ds_report_focus *fx, const ranked *rank_dim
     q[Q_DAILY].a = DS_CUBE_DAY;                /* daily packets and distinct sources per day */
     q[Q_DAILY].sources = q[Q_DAILY].total_sources = 1;
     q[Q_PARTS].a = cube_dim(other);            /* the other dimension's top keys within the focus */
-    q[Q_MIX] = mix_query(b, fx->dim, &key, 1);
     q[Q_SPLIT].a = cube_dim(other);            /* ... and per day */
     q[Q_SPLIT].b = DS_CUBE_DAY;
     q[Q_SPORT].a = DS_CUBE_SPORT;              /* source ports: a tool with a fixed port stands out here */
@@ -440,7 +456,8 @@ static ds_rc build_focus(builder *b, ds_report_focus *fx, const ranked *rank_dim
         rc = ds_fail(b->err, DS_ENOMEM, "out of memory building the report");
         goto out;
     }
-    if ((rc = mix_fill(b, &fx->split, &key, 1, parts, nparts, &cq[Q_MIX])) != DS_OK)
+    ranked self = { key, cq[Q_PARTS].total_packets };   /* the one row: the focus, by the other dimension */
+    if ((rc = mix_fill(b, &fx->split, &self, 1, parts, nparts, &cq[Q_PARTS], 1)) != DS_OK)
         goto out;
     fx->split_daily = zeros(fx->split.nparts * days);
     if (!fx->split_daily) {
@@ -598,6 +615,7 @@ ds_rc ds_report_build(ds_store *st, const ds_geo *geo, const ds_names *names, co
     size_t nsvc = 0, nreg = 0;
     uint64_t prev_total = 0;
     ds_rc rc;
+    ds_store *view = NULL;
     builder b = { .st = st, .geo = geo, .o = o, .r = r, .err = err };
 
     memset(r, 0, sizeof *r);
@@ -613,6 +631,17 @@ ds_rc ds_report_build(ds_store *st, const ds_geo *geo, const ds_names *names, co
     ds_filter_init(&b.base);
     b.base.sensor_id = o->sensor_id;
     b.base.exclude = o->exclude;
+
+    /* One read of the period: the view the detectors need (SRCSVC from the series baseline on,
+     * which covers the previous period of a comparison, SOURCES, HOURLY) is loaded first, and
+     * every table, mix, focus figure and then the events are queried on it; what it does not
+     * hold (the rollups, days before it) goes to the store underneath (analysis/period_store.c). */
+    ds_event_query eq = { .from = o->period.from, .to = o->period.to, .sensor_id = o->sensor_id, .exclude = o->exclude,
+                          .research = o->research, .sensor_silence_s = o->sensor_silence_s, .cfg = o->cfg };
+    if ((rc = ds_events_view_open(st, &eq, &view, err)) != DS_OK)
+        goto out;
+    eq.view = view;
+    st = b.st = view;
 
     if ((rc = ds_store_sensors(st, &sensors, &nsensors, err)) != DS_OK)
         goto out;
@@ -649,20 +678,15 @@ ds_rc ds_report_build(ds_store *st, const ds_geo *geo, const ds_names *names, co
 
     /* mixes: each top region by the top services, each top service by the top regions (one pass) */
     {
-        uint32_t rows[2][MIX_ROWS];
         size_t nr[2] = { nreg < MIX_ROWS ? nreg : MIX_ROWS, nsvc < MIX_ROWS ? nsvc : MIX_ROWS };
         ds_cube mc[2];
-        for (size_t i = 0; i < nr[0]; i++)
-            rows[0][i] = reg_rank[i].key;
-        for (size_t i = 0; i < nr[1]; i++)
-            rows[1][i] = svc_rank[i].key;
-        ds_cube_query mq[2] = { mix_query(&b, DS_REPORT_REGION, rows[0], nr[0]),
-                                mix_query(&b, DS_REPORT_SERVICE, rows[1], nr[1]) };
+        ds_cube_query mq[2] = { mix_query(&b, DS_REPORT_REGION, reg_rank, nr[0], svc_rank, nsvc),
+                                mix_query(&b, DS_REPORT_SERVICE, svc_rank, nr[1], reg_rank, nreg) };
         if ((rc = ds_cube_run_many(st, mq, mc, 2, err)) != DS_OK)
             goto out;
-        rc = mix_fill(&b, &r->services_of_regions, rows[0], nr[0], svc_rank, nsvc, &mc[0]);
+        rc = mix_fill(&b, &r->services_of_regions, reg_rank, nr[0], svc_rank, nsvc, &mc[0], 0);
         if (rc == DS_OK)
-            rc = mix_fill(&b, &r->regions_of_services, rows[1], nr[1], reg_rank, nreg, &mc[1]);
+            rc = mix_fill(&b, &r->regions_of_services, svc_rank, nr[1], reg_rank, nreg, &mc[1], 0);
         ds_cube_free(&mc[0]);
         ds_cube_free(&mc[1]);
         if (rc != DS_OK)
@@ -679,9 +703,7 @@ ds_rc ds_report_build(ds_store *st, const ds_geo *geo, const ds_names *names, co
     }
     r->iot_share = r->top30_packets ? (double)r->iot_packets / (double)r->top30_packets : 0.0;
 
-    /* notable phenomena (Mirai, scanning tools, DDoS backscatter) over the period */
-    ds_event_query eq = { .from = o->period.from, .to = o->period.to, .sensor_id = o->sensor_id, .exclude = o->exclude,
-                          .research = o->research, .sensor_silence_s = o->sensor_silence_s, .cfg = o->cfg };
+    /* notable phenomena (Mirai, scanning tools, DDoS backscatter) over the period, on the view */
     if ((rc = ds_events_run(st, geo, &eq, &r->events, err)) != DS_OK)
         goto out;
 
@@ -710,6 +732,7 @@ out:
     free(sensors);
     free(svc_rank);
     free(reg_rank);
+    ds_store_close(view);
     if (rc != DS_OK)
         ds_report_free(r);
     return rc;

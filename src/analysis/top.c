@@ -204,6 +204,23 @@ static int set64_grow(set64 *t, arena *a)
     return 0;
 }
 
+/* set32/set64 before a merge: as srctab_reserve (at most 1/2 load) */
+static int set32_reserve(set32 *t, arena *a, size_t n, size_t mincap)
+{
+    while (t->cap < mincap || (n + 1) * 2 > t->cap)
+        if (set32_grow(t, a) != 0)
+            return -1;
+    return 0;
+}
+
+static int set64_reserve(set64 *t, arena *a, size_t n, size_t mincap)
+{
+    while (t->cap < mincap || (n + 1) * 2 > t->cap)
+        if (set64_grow(t, a) != 0)
+            return -1;
+    return 0;
+}
+
 static inline int set64_add(set64 *t, arena *a, uint64_t v, uint64_t h)
 {
     if (!v) {
@@ -248,6 +265,14 @@ static int wideset_grow(wideset *t, arena *a)
     return 0;
 }
 
+static int wideset_reserve(wideset *t, arena *a, size_t n, size_t mincap)
+{
+    while (t->cap < mincap || (n + 1) * 2 > t->cap)
+        if (wideset_grow(t, a) != 0)
+            return -1;
+    return 0;
+}
+
 static inline int wideset_add(wideset *t, arena *a, uint64_t src, uint64_t row1, uint64_t h)
 {
     if ((t->n + 1) * 2 > t->cap && wideset_grow(t, a) != 0)
@@ -282,6 +307,15 @@ static int kv_grow(kvtab *t, arena *a)
     }
     t->e = e;
     t->cap = cap;
+    return 0;
+}
+
+/* kvtab before a merge: as srctab_reserve (grown at 1/2 load, kv_get's rule) */
+static int kv_reserve(kvtab *t, arena *a, size_t n, size_t mincap)
+{
+    while (t->cap < mincap || (n + 1) * 2 > t->cap)
+        if (kv_grow(t, a) != 0)
+            return -1;
     return 0;
 }
 
@@ -423,6 +457,18 @@ static int srctab_grow(srctab *t, arena *a)
     }
     t->e = e;
     t->cap = cap;
+    return 0;
+}
+
+/* Room for n entries at most 2/3 load, and at least mincap slots, before a merge inserts another
+ * table's entries.  Those come in that table's slot order, which is hash order: into a table
+ * with fewer slots (or one that grows half way) they pile onto the same runs, and each insert
+ * probes a run as long as the table (a month's `top sources` spent 20 s of CPU there). */
+static int srctab_reserve(srctab *t, arena *a, size_t n, size_t mincap)
+{
+    while (t->cap < mincap || (n + 1) * 3 > t->cap * 2)
+        if (srctab_grow(t, a) != 0)
+            return -1;
     return 0;
 }
 
@@ -833,6 +879,8 @@ static ds_rc job_merge1(part *pp, ds_err *err)
         if (i == p)
             continue;
         const kvtab *s = &c[i].sums[p];
+        if (s->n && kv_reserve(&own->sums[p], &own->mem, own->sums[p].n + s->n, s->cap) != 0)
+            goto nomem;
         for (size_t k = 0; k < s->cap; k++) {
             if (!s->e[k].key)
                 continue;
@@ -846,6 +894,8 @@ static ds_rc job_merge1(part *pp, ds_err *err)
             *v += s->zero_val;
         }
         const srctab *st = &c[i].srcs[p];
+        if (st->n && srctab_reserve(&own->srcs[p], &own->mem, own->srcs[p].n + st->n, st->cap) != 0)
+            goto nomem;
         for (size_t k = 0; k < st->cap; k++) {
             const src_ent *f = &st->e[k];
             if (!f->days)
@@ -866,10 +916,14 @@ static ds_rc job_merge1(part *pp, ds_err *err)
             e->days += f->days;   /* parts hold disjoint days */
         }
         const set32 *v4 = &c[i].v4[p];
+        if (v4->n && set32_reserve(&own->v4[p], &own->mem, own->v4[p].n + v4->n, v4->cap) != 0)
+            goto nomem;
         for (size_t k = 0; k < v4->cap; k++)
             if (v4->e[k] && set32_add(&own->v4[p], &own->mem, v4->e[k], ds_mix64(v4->e[k])) < 0)
                 goto nomem;
         const set64 *o = &c[i].other[p];
+        if (o->n && set64_reserve(&own->other[p], &own->mem, own->other[p].n + o->n, o->cap) != 0)
+            goto nomem;
         for (size_t k = 0; k < o->cap; k++)
             if (o->e[k] && set64_add(&own->other[p], &own->mem, o->e[k], ds_mix64(o->e[k])) < 0)
                 goto nomem;
@@ -960,12 +1014,16 @@ static ds_rc job_merge2(part *pp, ds_err *err)
         if (i == p)
             continue;
         const set64 *s = &c[i].seen[p];
+        if (s->n && set64_reserve(&own->seen[p], &own->mem, own->seen[p].n + s->n, s->cap) != 0)
+            goto nomem;
         for (size_t k = 0; k < s->cap; k++)
             if (s->e[k] && set64_add(&own->seen[p], &own->mem, s->e[k], ds_mix64(s->e[k])) < 0)
                 goto nomem;
         if (s->has_zero)
             set64_add(&own->seen[p], &own->mem, 0, 0);
         const wideset *w = &c[i].seenw[p];
+        if (w->n && wideset_reserve(&own->seenw[p], &own->mem, own->seenw[p].n + w->n, w->cap) != 0)
+            goto nomem;
         for (size_t k = 0; k < w->cap; k++)
             if (w->e[k].row1 && wideset_add(&own->seenw[p], &own->mem, w->e[k].src, w->e[k].row1,
                                             wide_hash(w->e[k].src, w->e[k].row1)) < 0)

@@ -24,6 +24,7 @@
 #include "core/fingerprint.h"
 #include "core/hash.h"
 #include "core/records.h"
+#include "core/svclog.h"
 #include "util/textfmt.h"
 #include "util/timeutil.h"
 #include "util/grow.h"
@@ -53,20 +54,25 @@ typedef struct cand_list { cand *c; size_t n, cap; ds_u64set keys; } cand_list;
 typedef struct port_ent { uint64_t src; size_t ci; uint32_t service, packets; } port_ent;
 typedef struct port_list { port_ent *p; size_t n, cap; } port_list;
 
-/* ---- pass 1: SOURCES, services summed per (source, day) ---- */
-typedef struct sum_ent { uint64_t src; uint32_t sum, used; } sum_ent;
+/* ---- pass 1: SOURCES, services summed per (source, day) ----
+ * A source has a SOURCES record per (file, sensor) of the day, so its services are summed over
+ * them: each scan-class record is appended to a log as (source key, services) and the day's log
+ * is sorted and folded when the day ends (core/svclog.h: the reduction ingest uses for its own
+ * counts), instead of a hash table the size of the day's sources that every record missed the
+ * cache in (a day of the source-heavy month has 300,000 sources; bench/README.md). */
 typedef struct pre_ctx {
     const ds_event_query *q;
     int32_t day;
-    sum_ent *e;
-    size_t cap, n;
+    ds_svclog log;
     cand_list *out;
 } pre_ctx;
 
 static int pre_flush(pre_ctx *c)
 {
-    for (size_t i = 0; i < c->cap; i++)
-        if (c->e[i].used && c->e[i].sum >= MIN_PORTS) {
+    if (ds_svclog_reduce(&c->log) != 0)
+        return -1;
+    for (size_t i = 0; i < c->log.n; i++)
+        if (c->log.v[i].packets >= MIN_PORTS) {
             if (c->out->n == c->out->cap) {
                 cand *n = ds_grow(c->out->c, &c->out->cap, sizeof *n, 64);
                 if (!n)
@@ -74,41 +80,10 @@ static int pre_flush(pre_ctx *c)
                 c->out->c = n;
             }
             memset(&c->out->c[c->out->n], 0, sizeof(cand));
-            c->out->c[c->out->n].src = c->e[i].src;
+            c->out->c[c->out->n].src = c->log.v[i].key;
             c->out->c[c->out->n++].day = c->day;
         }
-    if (c->cap)
-        memset(c->e, 0, c->cap * sizeof *c->e);
-    c->n = 0;
-    return 0;
-}
-
-static int pre_add(pre_ctx *c, uint64_t src, uint32_t services)
-{
-    if ((c->n + 1) * 2 > c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 4096;
-        sum_ent *e = calloc(cap, sizeof *e);
-        if (!e)
-            return -1;
-        for (size_t i = 0; i < c->cap; i++)
-            if (c->e[i].used) {
-                size_t j = (size_t)ds_mix64(c->e[i].src) & (cap - 1);
-                while (e[j].used)
-                    j = (j + 1) & (cap - 1);
-                e[j] = c->e[i];
-            }
-        free(c->e);
-        c->e = e;
-        c->cap = cap;
-    }
-    size_t i = (size_t)ds_mix64(src) & (c->cap - 1);
-    while (c->e[i].used && c->e[i].src != src)
-        i = (i + 1) & (c->cap - 1);
-    if (!c->e[i].used) {
-        c->e[i] = (sum_ent){ .src = src, .used = 1 };
-        c->n++;
-    }
-    c->e[i].sum += services;
+    ds_svclog_clear(&c->log);
     return 0;
 }
 
@@ -121,17 +96,18 @@ static ds_rc on_pre(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *da
             return ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
         c->day = day;
     }
+    ds_svclog *l = &c->log;
     for (size_t i = 0; i < nrec; i++) {
         const uint8_t *p = data + i * DS_REC_SOURCES;
-        ds_rec_source r;
         if (!(p[19] & (1u << DS_CLASS_SCAN)))   /* class_mask (records.h) */
             continue;
-        ds_rec_source_get(p, &r);
         uint64_t key = ds_rec_source_key(p);
         if (c->q->exclude && ds_u64set_has(c->q->exclude, key))
             continue;
-        if (pre_add(c, key, r.services) != 0)
+        uint32_t services = (uint32_t)p[48] | (uint32_t)p[49] << 8 | (uint32_t)p[50] << 16 | (uint32_t)p[51] << 24;
+        if (l->n == l->cap && ds_svclog_spill(l) != 0)
             return ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
+        l->v[l->n++] = (ds_svc_item){ .key = key, .packets = services };   /* services <= 2^32 - 1 < 2^46 */
     }
     return DS_OK;
 }
@@ -360,6 +336,8 @@ ds_rc ds_detect_vertical(ds_store *st, const ds_geo *geo, const ds_event_query *
     ds_sensor_info *si = NULL;
     size_t nsi = 0;
     sens_exact se = { .n = 0 };
+    if (ds_svclog_init(&pc.log, (size_t)1 << 16) != 0)
+        return ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
     ds_rc rc = ds_store_scan(st, DS_CHUNK_SOURCES, q->sensor_id, q->from, q->to, on_pre, &pc, err);
     if (rc == DS_OK && pre_flush(&pc) != 0)
         rc = ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
@@ -453,7 +431,7 @@ ds_rc ds_detect_vertical(ds_store *st, const ds_geo *geo, const ds_event_query *
         i = j;
     }
 out:
-    free(pc.e);
+    ds_svclog_free(&pc.log);
     free(cl.c);
     free(pl.p);
     free(si);

@@ -53,6 +53,7 @@ typedef struct rows_ctx {
     uint64_t *total;        /* packets per query */
     uint64_t *nsrc;         /* distinct sources per query */
     detail_tab d;
+    uint8_t any_tools;      /* the queries' tools OR'ed when every query names some; else 0 */
 } rows_ctx;
 
 static inline size_t srow_hash(uint32_t q1, uint64_t src) { return (size_t)ds_mix64(src ^ ((uint64_t)q1 << 56 | q1)); }
@@ -102,6 +103,10 @@ static ds_rc on_srcsvc(void *ctx, int64_t sensor_id, int32_t day, const uint8_t 
 {
     rows_ctx *c = ctx;
     for (size_t i = 0; i < nrec; i++) {
+        /* every query names tools (the tool and Mirai detectors' do): a record no tool is
+         * attributed to is skipped on its tools byte (records.h: offset 26), undecoded */
+        if (c->any_tools && !(data[i * DS_REC_SRCSVC + 26] & c->any_tools))
+            continue;
         ds_rec_srcsvc r;
         ds_rec_srcsvc_get(data + i * DS_REC_SRCSVC, &r);
         for (size_t k = 0; k < c->nq; k++) {
@@ -186,6 +191,13 @@ ds_rc ds_source_rows(ds_store *st, int32_t from, int32_t to, int64_t sensor_id, 
     if (st->ops->query && st->ops->query->source_rows)   /* the engine answers (store/query.h) */
         return st->ops->query->source_rows(st, from, to, sensor_id, qs, nq, res, err);
     rows_ctx c = { .qs = qs, .nq = nq };
+    for (size_t k = 0; k < nq; k++) {
+        if (!qs[k].filter.tools) {
+            c.any_tools = 0;
+            break;
+        }
+        c.any_tools |= (uint8_t)qs[k].filter.tools;
+    }
     ranked *all = NULL;
     size_t *at = NULL;
     ds_sensor_info *sensors = NULL;

@@ -7,9 +7,10 @@
  *                     may hold its bytes looked up (a duplicate is refused without being decoded;
  *                     a stored copy cut short that this file continues becomes the `prior`);
  *   ingest_cover_isb  the coverage span from pcapng interface statistics, when they fit;
- *   ingest_commit     one transaction: the file's row, sensors, chunks (each thread's own),
- *                     the rollups built from its SRCSVC chunks (ingest/rollup.h), coverage rows (store.h ds_coverage_row), counts, the supersede of the
- *                     prior, COMMIT.  Anything failing rolls back: the store is as it was.
+ *   ingest_commit     the file as one batch (store.h ds_file_batch), put once: its sensors by
+ *                     name, chunks (each thread's own), the rollups built from its SRCSVC chunks
+ *                     (ingest/rollup.h), coverage rows (store.h ds_coverage_row), counts, and the
+ *                     prior it supersedes.  The store makes it visible at once or not at all.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +21,9 @@
 #include "ingest/tsguard.h"
 
 typedef struct commit_ctx {
-    ds_store *store;
-    int64_t file_id;
-    int64_t *sensor_ids;
+    ds_ingest *in;
+    const ingest_parts *p;
+    ds_batch_sink *sink;      /* set by emit */
     ingest_rollups *rollups;  /* NULL: none written (ds_ingest_opts.no_rollup) */
 } commit_ctx;
 
@@ -35,15 +36,14 @@ static ds_rc sink_chunk(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, 
         if (rc != DS_OK)
             return rc;
     }
-    return ds_store_put_chunk_zstd(c->store, c->file_id, c->sensor_ids[sensor], day, kind, frame, framelen,
-                                         nrec, err);
+    return ds_batch_put_chunk_zstd(c->sink, sensor, day, kind, frame, framelen, nrec, err);
 }
 
 /* The file's coverage rows (store.h ds_coverage_row): for every sensor the file could feed (the
  * one --sensor names, else every configured sensor: a capture point sees all its darknets, so
  * a sensor with no packet in an hour where it usually has many was down, analysis/coverage.c),
  * the span observed and the packets of each UTC hour, summed over the threads. */
-static ds_rc put_coverage(ds_ingest *in, ds_store *store, const commit_ctx *c, const ingest_parts *p, ds_err *err)
+static ds_rc put_coverage(ds_ingest *in, ds_batch_sink *sink, const ingest_parts *p, ds_err *err)
 {
     const ds_config *cfg = in->o.cfg;
     int source = in->cover_source ? in->cover_source : DS_COVSRC_PACKETS;
@@ -74,13 +74,12 @@ static ds_rc put_coverage(ds_ingest *in, ds_store *store, const commit_ctx *c, c
         int64_t h0 = (int64_t)(first / 3600000000000ULL);
         if (rc == DS_OK && !sum.len && ds_hours_add(&sum, h0, 0) != 0)
             rc = ds_fail(err, DS_ENOMEM, "out of memory");
-        ds_coverage_row row = { .file_id = c->file_id, .sensor_id = c->sensor_ids[s], .source = source,
-                                .first_ns = first, .last_ns = last, .hour0 = sum.h0, .hours = sum.n,
-                                .nhours = sum.len };
+        ds_coverage_row row = { .source = source, .first_ns = first, .last_ns = last, .hour0 = sum.h0,
+                                .hours = sum.n, .nhours = sum.len };
         if (row.last_ns < row.first_ns)
             row.last_ns = row.first_ns;
         if (rc == DS_OK)
-            rc = ds_store_put_coverage(store, &row, err);
+            rc = ds_batch_put_coverage(sink, (int)s, &row, err);
         ds_hours_free(&sum);
     }
     return rc;
@@ -130,6 +129,36 @@ ds_rc ingest_precheck(ds_ingest *in, ds_reader *rd, ds_file_meta *fm, ds_file_pr
     return DS_OK;
 }
 
+/* Everything of the file, through the store's sink (ds_file_batch.emit). */
+static ds_rc emit(void *ctx, ds_batch_sink *sink, ds_err *err)
+{
+    commit_ctx *c = ctx;
+    const ingest_parts *p = c->p;
+    const ds_config *cfg = c->in->o.cfg;
+    ds_rc rc;
+    c->sink = sink;
+    /* each thread's records go in as chunks of their own: the threads own disjoint sources, and
+     * readers combine the chunks of a day anyway, so there is nothing to merge first */
+    for (int i = 0; i < p->n; i++)
+        if ((rc = ds_agg_emit_zstd(p->aggs[i], sink_chunk, c, err)) != DS_OK)
+            return rc;
+    if (c->rollups && (rc = ingest_rollups_put(c->rollups, sink, err)) != DS_OK)
+        return rc;
+    if ((rc = put_coverage(c->in, sink, p, err)) != DS_OK)
+        return rc;
+    for (int s = -1; s < (int)cfg->nsensors; s++) {
+        ds_agg_counts k = { 0 };
+        for (int i = 0; i < p->n; i++)
+            ds_agg_counts_add(&k, ds_agg_counts_of(p->aggs[i], s));
+        uint64_t any = k.first_ns | k.packets | k.outside;   /* first_ns alone missed records timed 0 */
+        for (int o = 0; o < DS_PKT__COUNT; o++)
+            any |= k.outcome[o];
+        if (any && (rc = ds_batch_put_counts(sink, s, &k, err)) != DS_OK)
+            return rc;
+    }
+    return DS_OK;
+}
+
 ds_rc ingest_commit(ds_ingest *in, const ingest_parts *p, const ds_file_meta *fm, const ds_file_prior *prior,
                     ds_ingest_result *res, ds_err *err)
 {
@@ -138,80 +167,33 @@ ds_rc ingest_commit(ds_ingest *in, const ingest_parts *p, const ds_file_meta *fm
         if (orc != DS_OK)
             return orc;
     }
-    ds_store *store = in->store;
     const ds_config *cfg = in->o.cfg;
     ds_rc rc;
-    commit_ctx c = { store, 0, calloc(cfg->nsensors, sizeof(int64_t)), NULL };
-    char tz[128];
-    if (!c.sensor_ids || (!in->o.no_rollup && !(c.rollups = ingest_rollups_new()))) {
-        free(c.sensor_ids);
+    commit_ctx c = { in, p, NULL, NULL };
+    ds_sensor_info *si = calloc(cfg->nsensors ? cfg->nsensors : 1, sizeof *si);
+    if (!si || (!in->o.no_rollup && !(c.rollups = ingest_rollups_new()))) {
+        free(si);
         return ds_fail(err, DS_ENOMEM, "out of memory");
     }
-    if ((rc = ds_store_begin(store, fm, &c.file_id, err)) != DS_OK)
-        goto out_free;
-    rc = ds_store_meta_get(store, "timezone", tz, sizeof tz, err);
-    if (rc == DS_ENOTFOUND) {
-        rc = ds_store_meta_set(store, "timezone", cfg->timezone, err);
-    } else if (rc == DS_OK && strcmp(tz, cfg->timezone) != 0) {
-        rc = ds_fail(err, DS_EINVAL, "the store counts days in timezone %s but the configuration says %s; "
-                     "a store keeps one timezone", tz, cfg->timezone);
-    }
-    if (rc != DS_OK)
-        goto out;
     for (size_t i = 0; i < cfg->nsensors; i++) {
-        ds_sensor_info si = { 0 };
-        snprintf(si.name, sizeof si.name, "%s", cfg->sensors[i].name);
+        snprintf(si[i].name, sizeof si[i].name, "%s", cfg->sensors[i].name);
         size_t len = 0;
-        for (size_t k = 0; k < cfg->sensors[i].nprefixes && len < sizeof si.darknet - 50; k++) {
+        for (size_t k = 0; k < cfg->sensors[i].nprefixes && len < sizeof si[i].darknet - 50; k++) {
             char pb[64];
             ds_prefix_format(&cfg->sensors[i].prefixes[k], pb, sizeof pb);
-            len += (size_t)snprintf(si.darknet + len, sizeof si.darknet - len, "%s%s", k ? ", " : "", pb);
+            len += (size_t)snprintf(si[i].darknet + len, sizeof si[i].darknet - len, "%s%s", k ? ", " : "", pb);
         }
-        si.v4_addresses = ds_darknet_v4_addresses(in->dn, i);
-        if ((rc = ds_store_sensor_upsert(store, &si, &c.sensor_ids[i], err)) != DS_OK)
-            goto out;
+        si[i].v4_addresses = ds_darknet_v4_addresses(in->dn, i);
     }
-    /* each thread's records go in as chunks of their own: the threads own disjoint sources, and
-     * readers combine the chunks of a day anyway, so there is nothing to merge first */
-    for (int i = 0; i < p->n; i++)
-        if ((rc = ds_agg_emit_zstd(p->aggs[i], sink_chunk, &c, err)) != DS_OK)
-            goto out;
-    if (c.rollups && (rc = ingest_rollups_put(c.rollups, store, c.file_id, c.sensor_ids, err)) != DS_OK)
-        goto out;
-    if ((rc = put_coverage(in, store, &c, p, err)) != DS_OK)
-        goto out;
-    for (int s = -1; s < (int)cfg->nsensors; s++) {
-        ds_agg_counts k = { 0 };
-        for (int i = 0; i < p->n; i++)
-            ds_agg_counts_add(&k, ds_agg_counts_of(p->aggs[i], s));
-        uint64_t any = k.first_ns | k.packets | k.outside;   /* first_ns alone missed records timed 0 */
-        for (int o = 0; o < DS_PKT__COUNT; o++)
-            any |= k.outcome[o];
-        if (!any)
-            continue;
-        if ((rc = ds_store_put_counts(store, c.file_id, s < 0 ? 0 : c.sensor_ids[s], &k, err)) != DS_OK)
-            goto out;
-    }
-    /* after this file's chunks, so that no chunk id of the file it replaces is given out again */
-    int superseded = 0;
-    if (prior->id) {
-        rc = ds_store_supersede(store, c.file_id, prior, err);
-        superseded = rc == DS_OK;
-        if (rc == DS_ENOTFOUND)   /* a concurrent ingest superseded it first: this file simply adds */
-            rc = DS_OK;
-        if (rc != DS_OK)
-            goto out;
-    }
-    rc = ds_store_commit(store, err);
-    if (rc == DS_OK && superseded)
+    ds_file_batch b = { .file = fm, .timezone = cfg->timezone, .sensors = si, .nsensors = cfg->nsensors,
+                        .emit = emit, .ctx = &c, .prior = prior->id ? prior : NULL };
+    ds_file_put put;
+    rc = ds_store_put_file(in->store, &b, &put, err);
+    if (rc == DS_OK && put.superseded)
         snprintf(res->notice, sizeof res->notice, "%s: supersedes %s (cut short at %llu bytes, ingested %s UTC): its "
                  "counts are replaced", fm->path, prior->path, (unsigned long long)prior->bytes, prior->ingested);
-out:
-    if (rc != DS_OK)
-        ds_store_rollback(store);
-out_free:
     ingest_rollups_free(c.rollups);
-    free(c.sensor_ids);
+    free(si);
     return rc;
 }
 

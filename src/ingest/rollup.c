@@ -97,7 +97,7 @@ static int by_sensor_day(const void *a, const void *b)
     return x->day < y->day ? -1 : x->day > y->day;
 }
 
-ds_rc ingest_rollups_put(ingest_rollups *r, ds_store *st, int64_t file_id, const int64_t *sensor_ids, ds_err *err)
+ds_rc ingest_rollups_put(ingest_rollups *r, ds_batch_sink *sink, ds_err *err)
 {
     ds_rc rc = DS_OK;
     if (r->n)   /* a file without SRCSVC records has no day: r->d is NULL, which qsort may not take */
@@ -108,8 +108,7 @@ ds_rc ingest_rollups_put(ingest_rollups *r, ds_store *st, int64_t file_id, const
             size_t len = 0;
             rc = ds_rollup_encode(r->d[i].r, (ds_rollup_dim)dim, &chunk, &len, err);
             if (rc == DS_OK)
-                rc = ds_store_put_chunk(st, file_id, sensor_ids[r->d[i].sensor], r->d[i].day, DS_ROLLUP_KIND(dim), chunk,
-                                        len, 1, err);
+                rc = ds_batch_put_chunk(sink, r->d[i].sensor, r->d[i].day, DS_ROLLUP_KIND(dim), chunk, len, 1, err);
             free(chunk);
         }
         ds_rollup_free(r->d[i].r);   /* written: its memory goes back before the next day's is encoded */

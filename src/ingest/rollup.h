@@ -21,7 +21,7 @@ void ingest_rollups_free(ingest_rollups *r);
 /* One SRCSVC chunk (a zstd frame of nrec records) of sensor index `sensor` and `day`. */
 ds_rc ingest_rollups_feed(ingest_rollups *r, int sensor, int32_t day, const uint8_t *frame, size_t framelen,
                           size_t nrec, ds_err *err);
-/* Put every rollup chunk into the open transaction of file_id; sensor_ids maps sensor indexes. */
-ds_rc ingest_rollups_put(ingest_rollups *r, ds_store *st, int64_t file_id, const int64_t *sensor_ids, ds_err *err);
+/* Put every rollup chunk through the file batch's sink (store.h ds_file_batch), by sensor index. */
+ds_rc ingest_rollups_put(ingest_rollups *r, ds_batch_sink *sink, ds_err *err);
 
 #endif

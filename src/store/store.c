@@ -150,6 +150,101 @@ ds_rc ds_store_supersede(ds_store *s, int64_t file_id, const ds_file_prior *old,
     return s->ops->writer->supersede ? s->ops->writer->supersede(s, file_id, old, err) : DS_ENOTFOUND;
 }
 
+/* ---- one file, put once (the default over begin .. commit) ---- */
+
+struct ds_batch_sink {
+    ds_store *st;
+    int64_t file_id;
+    const int64_t *sensor_ids;          /* by the batch's sensor index */
+    size_t nsensors;
+};
+
+static ds_rc sink_sensor(const ds_batch_sink *k, int sensor, int64_t *id, ds_err *err)
+{
+    if (sensor < 0 || (size_t)sensor >= k->nsensors)
+        return ds_fail(err, DS_EINVAL, "store: a batch names sensor %d of %zu", sensor, k->nsensors);
+    *id = k->sensor_ids[sensor];
+    return DS_OK;
+}
+
+ds_rc ds_batch_put_chunk(ds_batch_sink *k, int sensor, int32_t day, int kind, const uint8_t *data, size_t nrec,
+                         size_t recsize, ds_err *err)
+{
+    int64_t id = 0;
+    ds_rc rc = sink_sensor(k, sensor, &id, err);
+    return rc != DS_OK ? rc : ds_store_put_chunk(k->st, k->file_id, id, day, kind, data, nrec, recsize, err);
+}
+
+ds_rc ds_batch_put_chunk_zstd(ds_batch_sink *k, int sensor, int32_t day, int kind, const uint8_t *frame,
+                              size_t framelen, size_t nrec, ds_err *err)
+{
+    int64_t id = 0;
+    ds_rc rc = sink_sensor(k, sensor, &id, err);
+    return rc != DS_OK ? rc : ds_store_put_chunk_zstd(k->st, k->file_id, id, day, kind, frame, framelen, nrec, err);
+}
+
+ds_rc ds_batch_put_counts(ds_batch_sink *k, int sensor, const ds_agg_counts *c, ds_err *err)
+{
+    int64_t id = 0;   /* 0: the packets no sensor owns */
+    ds_rc rc = sensor < 0 ? DS_OK : sink_sensor(k, sensor, &id, err);
+    return rc != DS_OK ? rc : ds_store_put_counts(k->st, k->file_id, id, c, err);
+}
+
+ds_rc ds_batch_put_coverage(ds_batch_sink *k, int sensor, const ds_coverage_row *row, ds_err *err)
+{
+    ds_coverage_row r = *row;
+    ds_rc rc = sink_sensor(k, sensor, &r.sensor_id, err);
+    r.file_id = k->file_id;
+    return rc != DS_OK ? rc : ds_store_put_coverage(k->st, &r, err);
+}
+
+ds_rc ds_store_put_file(ds_store *s, const ds_file_batch *b, ds_file_put *res, ds_err *err)
+{
+    const ds_store_writer_ops *w = s->ops->writer;
+    memset(res, 0, sizeof *res);
+    if (!w)
+        return read_only(s, err);
+    if (w->put_file)
+        return w->put_file(s, b, res, err);
+    int64_t *ids = calloc(b->nsensors ? b->nsensors : 1, sizeof *ids);
+    ds_batch_sink k = { s, 0, ids, b->nsensors };
+    char tz[128];
+    ds_rc rc;
+    if (!ids)
+        return ds_fail(err, DS_ENOMEM, "out of memory");
+    if ((rc = ds_store_begin(s, b->file, &k.file_id, err)) != DS_OK)
+        goto out_free;
+    /* the store counts days in one timezone, set by its first file */
+    rc = ds_store_meta_get(s, "timezone", tz, sizeof tz, err);
+    if (rc == DS_ENOTFOUND && b->timezone)
+        rc = ds_store_meta_set(s, "timezone", b->timezone, err);
+    else if (rc == DS_OK && b->timezone && strcmp(tz, b->timezone) != 0)
+        rc = ds_fail(err, DS_EINVAL, "the store counts days in timezone %s but the configuration says %s; "
+                     "a store keeps one timezone", tz, b->timezone);
+    else if (rc == DS_ENOTFOUND)
+        rc = DS_OK;
+    for (size_t i = 0; rc == DS_OK && i < b->nsensors; i++)
+        rc = ds_store_sensor_upsert(s, &b->sensors[i], &ids[i], err);
+    if (rc == DS_OK)
+        rc = b->emit(b->ctx, &k, err);
+    /* after this file's chunks, so that no chunk id of the file it replaces is given out again */
+    if (rc == DS_OK && b->prior && b->prior->id) {
+        rc = ds_store_supersede(s, k.file_id, b->prior, err);
+        res->superseded = rc == DS_OK;
+        if (rc == DS_ENOTFOUND)   /* a concurrent ingest superseded it first: this file simply adds */
+            rc = DS_OK;
+    }
+    if (rc == DS_OK)
+        rc = ds_store_commit(s, err);
+    if (rc != DS_OK) {
+        ds_store_rollback(s);
+        res->superseded = 0;
+    }
+out_free:
+    free(ids);
+    return rc;
+}
+
 /* ---- reader ---- */
 
 ds_rc ds_store_scan(ds_store *s, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn, void *ctx,

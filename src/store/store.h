@@ -183,6 +183,40 @@ typedef ds_rc (*ds_scan_fn)(void *ctx, int64_t sensor_id, int32_t day, const uin
  * read are not added (a single pass, such as `top`'s, would only fill memory it never reads). */
 #define DS_SCAN_NOFILL 0x100
 
+/* ---- one file, put once ----
+ * What ingest writes for one file, handed to ds_store_put_file in one call: the store makes it
+ * visible all at once or not at all, and refuses the same bytes twice (DS_EEXIST), also to two
+ * ingests racing.  Sensors are named (sensors[i]); the chunks, coverage rows and counts refer to
+ * them by that index, never by a store's row ids.  A backend that can do better than begin() ..
+ * commit() (ClickHouse, without transactions: rows tagged with the file, visible once its files
+ * row is written) implements put_file; the others get store.c's, over the writer ops below. */
+typedef struct ds_batch_sink ds_batch_sink;   /* where emit() puts things (store.c) */
+/* Inside emit(): sensor is an index into the batch's sensors (-1 in put_counts: the packets
+ * no sensor owns). */
+ds_rc ds_batch_put_chunk(ds_batch_sink *k, int sensor, int32_t day, int kind, const uint8_t *data, size_t nrec,
+                         size_t recsize, ds_err *err);
+ds_rc ds_batch_put_chunk_zstd(ds_batch_sink *k, int sensor, int32_t day, int kind, const uint8_t *frame,
+                              size_t framelen, size_t nrec, ds_err *err);
+ds_rc ds_batch_put_counts(ds_batch_sink *k, int sensor, const ds_agg_counts *c, ds_err *err);
+/* row->sensor_id is ignored: the row is the sensor's at index `sensor` */
+ds_rc ds_batch_put_coverage(ds_batch_sink *k, int sensor, const ds_coverage_row *row, ds_err *err);
+
+typedef struct ds_file_batch {
+    const ds_file_meta *file;
+    const char *timezone;               /* the days the batch counts in: refused when the store keeps another */
+    const ds_sensor_info *sensors;      /* upserted by name */
+    size_t nsensors;
+    /* Puts every chunk, coverage row and count of the file, through the sink, once. */
+    ds_rc (*emit)(void *ctx, ds_batch_sink *sink, ds_err *err);
+    void *ctx;
+    const ds_file_prior *prior;         /* a stored file cut short that this one continues (its
+                                         * counts are replaced: supersede), or NULL */
+} ds_file_batch;
+
+typedef struct ds_file_put {
+    int superseded;                     /* 1: prior was superseded by this file */
+} ds_file_put;
+
 /* Writing a file (see the top of this file).  NULL in a read-only store (the events view): the
  * wrappers below then refuse every write with "the NAME store is read-only". */
 typedef struct ds_store_writer_ops {
@@ -216,6 +250,8 @@ typedef struct ds_store_writer_ops {
      * counts, and any other per-file table) and mark its files row superseded by file_id, so its
      * bytes are still recognised.  DS_ENOTFOUND (nothing changed) when it is no longer so. */
     ds_rc (*supersede)(ds_store *s, int64_t file_id, const ds_file_prior *old, ds_err *err);
+    /* One file, put once (ds_store_put_file), or NULL: store.c's, over the ops above. */
+    ds_rc (*put_file)(ds_store *s, const ds_file_batch *b, ds_file_put *res, ds_err *err);
 } ds_store_writer_ops;
 
 /* Reading.  Every store has these but chunks_lacking, coverage_span and coverage_scan, which may
@@ -333,6 +369,9 @@ ds_rc ds_store_reopen(ds_store *s, ds_store **out, ds_err *err);
 
 ds_rc ds_store_meta_get(ds_store *s, const char *key, char *val, size_t len, ds_err *err);
 ds_rc ds_store_meta_set(ds_store *s, const char *key, const char *val, ds_err *err);
+/* One file's batch in one transaction (see ds_file_batch): what ingest calls. */
+ds_rc ds_store_put_file(ds_store *s, const ds_file_batch *b, ds_file_put *res, ds_err *err);
+/* The steps of a transaction, for backends' own put_file and for tests that write stores by hand. */
 ds_rc ds_store_begin(ds_store *s, const ds_file_meta *f, int64_t *file_id, ds_err *err);
 ds_rc ds_store_sensor_upsert(ds_store *s, const ds_sensor_info *info, int64_t *id, ds_err *err);
 ds_rc ds_store_put_chunk(ds_store *s, int64_t file_id, int64_t sensor_id, int32_t day, int kind, const uint8_t *data,

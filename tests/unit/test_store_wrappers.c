@@ -2,7 +2,8 @@
  * parts out (issue #22, item 1): a read-only backend's writes are refused with its name, a store
  * without a ledger or payloads answers "none" to reads and refuses writes, ds_store_keeps says
  * which parts there are, and a writer without put_chunk_zstd gets the frame decompressed into
- * put_chunk. */
+ * put_chunk.  And ds_store_put_file, the one call ingest makes for a file, over SQLite: all of a
+ * batch or nothing, sensors by name, the timezone and duplicates refused. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 
 #include "core/records.h"
 #include "store/store.h"
+#include "unit/testdir.h"
 
 static void has(const char *msg, const char *want)
 {
@@ -188,12 +190,103 @@ static void test_zstd_default(void **state)
     assert_int_equal(ds_store_supersede(&st, 1, &pr[0], &err), DS_ENOTFOUND);
 }
 
+
+/* ---- ds_store_put_file over SQLite ---- */
+
+typedef struct emit_ctx { int fail_after; int bad_sensor; } emit_ctx;
+
+static ds_rc emit_two(void *ctx, ds_batch_sink *k, ds_err *err)
+{
+    emit_ctx *e = ctx;
+    uint8_t rec[DS_REC_SRCSVC];
+    ds_rec_srcsvc r = { .src = 0x01020304, .service = 23 | (6u << 16), .packets = 5, .cls = DS_CLASS_SCAN,
+                        .cc = { 'J', 'P' } };
+    ds_rec_srcsvc_put(rec, &r);
+    ds_rc rc = ds_batch_put_chunk(k, e->bad_sensor ? 7 : 0, 19600, DS_CHUNK_SRCSVC, rec, 1, DS_REC_SRCSVC, err);
+    if (rc != DS_OK)
+        return rc;
+    if (e->fail_after)
+        return ds_fail(err, DS_EIO, "emit failed half way");
+    rc = ds_batch_put_chunk(k, 1, 19600, DS_CHUNK_SRCSVC, rec, 1, DS_REC_SRCSVC, err);
+    ds_agg_counts c = { .packets = 5 };
+    return rc != DS_OK ? rc : ds_batch_put_counts(k, -1, &c, err);
+}
+
+static int chunks_seen;
+static ds_rc count_chunk(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    (void)ctx; (void)sensor_id; (void)day; (void)data; (void)nrec; (void)err;
+    chunks_seen++;
+    return DS_OK;
+}
+
+static int stored_chunks(ds_store *st)
+{
+    ds_err err = { 0 };
+    chunks_seen = 0;
+    assert_int_equal(ds_store_scan(st, DS_CHUNK_SRCSVC, 0, 19000, 20000, count_chunk, NULL, &err), DS_OK);
+    return chunks_seen;
+}
+
+static void test_put_file(void **state)
+{
+    (void)state;
+    char dir[64], db[128];
+    ds_err err = { 0 };
+    ds_store *st;
+    assert_int_equal(testdir_make(dir, sizeof dir, "ds_test_putfile"), 0);
+    snprintf(db, sizeof db, "%s/s.db", dir);
+    assert_int_equal(ds_store_open(&st, db, 1, &err), DS_OK);
+    ds_sensor_info sens[2] = { { .v4_addresses = 256 }, { .v4_addresses = 256 } };
+    snprintf(sens[0].name, sizeof sens[0].name, "tokyo");
+    snprintf(sens[1].name, sizeof sens[1].name, "osaka");
+    ds_file_meta fm = { .path = "a.pcap", .hash = { 1, 2, 3 } };
+    emit_ctx e = { 0 };
+    ds_file_batch b = { .file = &fm, .timezone = "Asia/Tokyo", .sensors = sens, .nsensors = 2, .emit = emit_two,
+                        .ctx = &e };
+    ds_file_put put;
+
+    /* a batch that fails half way leaves nothing */
+    e.fail_after = 1;
+    assert_int_equal(ds_store_put_file(st, &b, &put, &err), DS_EIO);
+    assert_int_equal(stored_chunks(st), 0);
+    /* so does one naming a sensor it does not have */
+    e.fail_after = 0;
+    e.bad_sensor = 1;
+    assert_int_equal(ds_store_put_file(st, &b, &put, &err), DS_EINVAL);
+    has(err.msg, "sensor 7 of 2");
+    assert_int_equal(stored_chunks(st), 0);
+    /* the whole batch, once */
+    e.bad_sensor = 0;
+    assert_int_equal(ds_store_put_file(st, &b, &put, &err), DS_OK);
+    assert_int_equal(put.superseded, 0);
+    assert_int_equal(stored_chunks(st), 2);
+    ds_sensor_info *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(ds_store_sensors(st, &rows, &n, &err), DS_OK);
+    assert_int_equal(n, 2);
+    free(rows);
+    /* the same bytes again: refused, nothing added */
+    assert_int_equal(ds_store_put_file(st, &b, &put, &err), DS_EEXIST);
+    assert_int_equal(stored_chunks(st), 2);
+    /* other bytes counted in another timezone: refused, nothing added */
+    ds_file_meta fm2 = { .path = "b.pcap", .hash = { 9 } };
+    b.file = &fm2;
+    b.timezone = "UTC";
+    assert_int_equal(ds_store_put_file(st, &b, &put, &err), DS_EINVAL);
+    has(err.msg, "timezone Asia/Tokyo");
+    assert_int_equal(stored_chunks(st), 2);
+    ds_store_close(st);
+    testdir_remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_only),
         cmocka_unit_test(test_missing_parts),
         cmocka_unit_test(test_zstd_default),
+        cmocka_unit_test(test_put_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

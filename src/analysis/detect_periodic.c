@@ -502,7 +502,8 @@ static void fold_weekly(found *fd, pair *p, size_t np, const ds_top_result *pt, 
     for (size_t m = 0; m < np; m++)
         if ((double)pt[m].total_packets >= WEEKLY_FOLD_SHARE * (double)st[p[m].j].total_packets && pt[m].total_packets > 0)
             p[n++] = (pair){ (double)pt[m].total_packets, p[m].i, p[m].j };
-    qsort(p, n, sizeof *p, pair_cmp);
+    if (n > 1)   /* p is NULL when there are no pairs, and qsort's base must not be */
+        qsort(p, n, sizeof *p, pair_cmp);
     for (size_t m = 0; m < n; m++) {
         found *c = &fd[p[m].i], *v = &fd[p[m].j];
         if (c->dropped || v->country[0])

@@ -9,22 +9,22 @@
  * phase 0 of a daily cycle is local midnight (a DST change shifts half the period by an hour,
  * inside the peak tolerance).  The weekly series is the hourly one summed per local day.
  *
- * A cycle counts (robust.h, ds_cycle_fit_run) when, after each day (week) is divided by its own
+ * A daily cycle counts (robust.h, ds_cycle_fit_run) when, after each day is divided by its own
  * mean so that level changes do not look like cycles:
- *   - the autocorrelation at the cycle's lag is positive (daily: >= 0.2);
- *   - the mean profile's peak is well above its mean: daily >= 1.5x after a 3-point running
- *     median (so a sweep minutes long at the same hour every day is not a cycle), with at least 5
- *     hours at or above the mean; weekly >= 1.2x (a Monday-Friday pattern peaks lower than one
- *     busy day).  Real darknet traffic is close to flat per hour, and the mild +-20% swell every
+ *   - the autocorrelation at 24 hours is >= 0.2;
+ *   - the mean profile's peak is >= 1.5x its mean after a 3-point running median (so a sweep
+ *     minutes long at the same hour every day is not a cycle), with at least 5 hours at or above
+ *     the mean.  Real darknet traffic is close to flat per hour, and the mild +-20% swell every
  *     busy service shows is not what an analyst calls a daily cycle;
- *   - the peak recurs: at least half the days peak within 2 hours of it (noise: 5/24 = 21%), or
- *     45% of the weeks on that weekday (noise: 1/7; 6 of 13 weeks happens by chance 0.5% of the
- *     time).
+ *   - the peak recurs: at least half the days peak within 2 hours of it (noise: 5/24 = 21%).
+ * A weekly cycle: weekly_rule.h (the autocorrelation way, or Friedman's rank test of the weekdays).
  * HOURLY records carry no source, so `--exclude research` does not apply here; `--sensor` does.
  * Hours no sensor observed (coverage.h) are missing, not zero: each hour is scaled by its observed
  * share of the addresses or left out below half (cov_weights.h), and a day with fewer than
  * DAY_MIN_HOURS observed hours is left out whole, so an outage is neither a trough nor a week.
- * A country whose cycle has the same peak as a periodic service is reported once, on the service.
+ * A country whose cycle is a periodic service's is reported once, on the service: daily, the same
+ * peak (+-2 h); weekly, profiles correlated >= 0.8 and the country sending >= 10% of the service's
+ * packets (read with the events' top sources, in the same pass), the pairs taken by those packets.
  */
 #include <math.h>
 #include <stdio.h>
@@ -35,32 +35,23 @@
 #include "analysis/events_int.h"
 #include "analysis/source_rows.h"
 #include "analysis/robust.h"
+#include "analysis/weekly_rule.h"
 #include "core/hash.h"
 #include "util/textfmt.h"
 #include "util/timeutil.h"
 
 #define TOP_KEYS 50
 #define MIN_PER_HOUR 5.0        /* daily: at least 5 packets an hour, or the hours are mostly counting noise */
-#define MIN_PER_DAY 20.0        /* weekly: at least 20 packets a day */
+#define MIN_PER_DAY 20.0        /* weekly: at least 20 packets a day (the weekly tests: weekly_rule.h) */
 #define DAILY_ACF 0.2
 #define DAILY_PEAK_RATIO 1.5
 #define DAILY_TOL 2
 #define DAILY_MIN_ABOVE 5       /* hours at or above the mean: a cycle, not a daily sweep minutes long */
-#define WEEKLY_ACF 0.0          /* weekly: positive; the recurrence test below carries the weight */
-#define WEEKLY_PEAK_RATIO 1.2   /* a working-week pattern (Mon-Fri high) peaks lower than one busy day */
 #define MIN_CONSISTENCY 0.5
-#define WEEKLY_CONSISTENCY 0.45 /* 6 of 13 weeks: P(X >= 6) = 0.5% for the 1/7 chance of noise */
-#define WEEKLY_CHANCE 0.01      /* when some sensor was dark in the period: also as many weeks as noise
-                                 * reaches with at most 1% probability (binomial, p = 1/7), the same 6
-                                 * weeks as the 45% at 12 and 13 weeks (6 of 13: 0.6%), but 5 of 8 rather
-                                 * than 4 (1.8%) when the outage leaves fewer weeks */
-#define WORKWEEK_SHARE 0.45     /* a working week: the weekend the two quietest days in 45% of the weeks */
-#define WORKWEEK_CHANCE 0.01    /* and as many weeks as noise (p = 1/21 a week) reaches with at most 1% */
-#define WORKWEEK_RATIO 1.2      /* and Monday-Friday at least 1.2x the weekend days */
+#define WEEKLY_FOLD_CORR 0.8    /* a country's weekly profile this correlated with a service's, */
+#define WEEKLY_FOLD_SHARE 0.1   /* and sending it this share of its packets, is the service's cycle */
 #define DAY_MIN_HOURS 12        /* a day with fewer observed hours is left out: its peak would be one of a few */
 #define WEEK_MIN_DAYS 5         /* a week with fewer observed days is left out, for the same reason */
-#define WEEKLY_MIN_WEEKS 4      /* and then 4 weeks seen: 3 weeks peak on one weekday by chance 0.3% of the
-                                 * time, a false cycle every third month with 100 series judged */
 
 typedef struct hkey { uint32_t key; uint8_t dim, used; uint64_t packets; double *x; } hkey;
 
@@ -255,6 +246,8 @@ typedef struct found {
     int weekly;
     int workweek;           /* weekly by the working-week test only: no single peak weekday */
     ds_workweek ww;
+    double fr_p;            /* weekly: Friedman's p (1 when it could not be run) */
+    int rank_only;          /* weekly: accepted by the rank way only (weekly_rule.h) */
     ds_cycle_fit f;
     int dropped;
     char country[3];        /* a country with the same cycle, folded into a service's event */
@@ -321,6 +314,10 @@ static ds_rc emit(const ds_event_query *q, const found *fd, const ds_top_result 
                               NULL);
     if (fd->weekly)
         ds_event_evidence_add(v, "weekdays_to_weekend", fd->ww.ratio, NULL);
+    if (fd->weekly)
+        ds_event_evidence_add(v, "weekday_rank_p", fd->fr_p, "Friedman's test");
+    if (fd->rank_only)
+        ds_event_evidence_add(v, "by_rank_test", 1, NULL);
     if (fd->workweek) {
         ds_event_evidence_add(v, "working_week", 1, NULL);
         ds_event_evidence_add(v, "weeks_counted", (double)fd->ww.weeks, NULL);
@@ -365,39 +362,24 @@ static double day_total(const double *x)
     return seen == 24 ? sum : seen ? sum / (double)seen * 24.0 : NAN;
 }
 
-/* P(X >= k) for X ~ Binomial(n, p): how often noise makes k of n cycles peak at one phase. */
-static double by_chance(size_t n, size_t k, double p)
+/* Whether the daily series (weekday wd0 first) has a weekly cycle (weekly_rule.h), into a. */
+static int weekly_judge(found *a, const double *daily, size_t ndays, size_t wd0, size_t dark_weeks, int dark)
 {
-    double sum = 0, term = pow(1 - p, (double)n);   /* P(X = 0) */
-    for (size_t i = 0; i <= n; i++) {
-        if (i >= k)
-            sum += term;
-        term *= (double)(n - i) / (double)(i + 1) * p / (1 - p);
-    }
-    return sum;
-}
-
-/* The weekly recurrence test: the weeks peaking on the profile's weekday, out of the weeks with
- * data and those an outage left out, reach WEEKLY_CONSISTENCY; when some hour of the period was
- * not fully observed (dark), also a binomial tail of at most WEEKLY_CHANCE over at least
- * WEEKLY_MIN_WEEKS weeks seen.  Without an outage the rule is the one tuned on the seeds (a
- * month-long query's weekly cycles are mostly noise either way: docs/detection.md). */
-static int weekly_recurs(const ds_cycle_fit *f, size_t dark_weeks, int dark)
-{
-    size_t weeks = f->cycles + dark_weeks, agree = (size_t)llround(f->consistency * (double)f->cycles);
-    if ((double)agree / (double)weeks < WEEKLY_CONSISTENCY)
+    ds_weekly w;
+    int yes = ds_weekly_judge(daily, ndays, wd0, dark_weeks, dark, &w);
+    if (getenv("DS_SERIES_DEBUG"))
+        fprintf(stderr, "weekly dim %u key %08x acf %.2f friedman p %.2g ratio %.2f cons %.2f peak %zu weeks %zu "
+                "weekend-quietest %zu wk/we %.2f -> %d\n", a->k->dim, a->k->key, w.f.acf, w.rank_p, w.f.peak_ratio,
+                w.f.consistency, w.f.peak, w.ww.weeks, w.ww.agree, w.ww.ratio, yes);
+    if (!yes)
         return 0;
-    return !dark || (f->cycles >= WEEKLY_MIN_WEEKS && by_chance(weeks, agree, 1.0 / 7) <= WEEKLY_CHANCE);
-}
-
-/* The working-week test (robust.h, ds_workweek_fit): Saturday and Sunday the two quietest days in
- * WORKWEEK_SHARE of the weeks (an outage's weeks count as weeks that did not), a binomial tail of
- * at most WORKWEEK_CHANCE for p = 1/21, and the weekdays WORKWEEK_RATIO x the weekend. */
-static int workweek(const ds_workweek *w, size_t dark_weeks)
-{
-    size_t weeks = w->weeks + dark_weeks;
-    return weeks >= WEEKLY_MIN_WEEKS && (double)w->agree >= WORKWEEK_SHARE * (double)weeks &&
-           by_chance(weeks, w->agree, 1.0 / 21) <= WORKWEEK_CHANCE && w->ratio >= WORKWEEK_RATIO;
+    a->f = w.f;
+    a->ww = w.ww;
+    a->fr_p = w.rank_p;
+    a->rank_only = !w.by_acf;
+    a->weekly = 1;
+    a->workweek = w.workweek;
+    return 1;
 }
 
 /* Weeks (as ds_cycle_fit_run cuts them: from the first day of phase 0) with fewer than
@@ -419,6 +401,118 @@ static size_t drop_thin_weeks(double *daily, size_t ndays, size_t wd0)
     return dropped;
 }
 
+/* Daily: a country whose cycle peaks within DAILY_TOL hours of a service's is that service's. */
+static void fold_daily(found *fd, size_t nfd)
+{
+    for (size_t i = 0; i < nfd; i++) {
+        if (fd[i].k->dim != DS_HOURLY_COUNTRY || fd[i].weekly)
+            continue;
+        for (size_t j = 0; j < nfd; j++) {
+            if (fd[j].k->dim != DS_HOURLY_SERVICE || fd[j].weekly || fd[j].country[0])
+                continue;
+            size_t d = fd[i].f.peak > fd[j].f.peak ? fd[i].f.peak - fd[j].f.peak : fd[j].f.peak - fd[i].f.peak;
+            if (24 - d < d)
+                d = 24 - d;
+            if (d <= DAILY_TOL) {
+                ds_cc_unpack((uint16_t)fd[i].k->key, fd[j].country);
+                fd[i].dropped = 1;
+                break;
+            }
+        }
+    }
+}
+
+/* Pearson's correlation of two weekly profiles (0 when one is flat). */
+static double profile_corr(const double *a, const double *b)
+{
+    double ma = 0, mb = 0, c = 0, va = 0, vb = 0;
+    for (size_t i = 0; i < 7; i++) {
+        ma += a[i] / 7;
+        mb += b[i] / 7;
+    }
+    for (size_t i = 0; i < 7; i++) {
+        c += (a[i] - ma) * (b[i] - mb);
+        va += (a[i] - ma) * (a[i] - ma);
+        vb += (b[i] - mb) * (b[i] - mb);
+    }
+    return va > 0 && vb > 0 ? c / sqrt(va * vb) : 0;
+}
+
+typedef struct pair { double r; size_t i, j; } pair;
+
+static int pair_cmp(const void *x, const void *y)
+{
+    const pair *a = x, *b = y;
+    if (a->r != b->r)
+        return a->r > b->r ? -1 : 1;
+    return a->i != b->i ? (a->i < b->i ? -1 : 1) : (a->j > b->j) - (a->j < b->j);
+}
+
+/* Weekly: the (country, service) pairs whose profiles correlate at WEEKLY_FOLD_CORR or more, into
+ * *out (NULL when none).  Returns -1 when out of memory. */
+static int weekly_pairs(const found *fd, size_t nfd, pair **out, size_t *np)
+{
+    *out = NULL;
+    *np = 0;
+    for (int fill = 0; fill < 2; fill++) {
+        size_t n = 0;
+        for (size_t i = 0; i < nfd; i++)
+            for (size_t j = 0; j < nfd; j++)
+                if (fd[i].weekly && fd[j].weekly && fd[i].k->dim == DS_HOURLY_COUNTRY && fd[j].k->dim == DS_HOURLY_SERVICE) {
+                    double r = profile_corr(fd[i].f.profile, fd[j].f.profile);
+                    if (r < WEEKLY_FOLD_CORR)
+                        continue;
+                    if (fill)
+                        (*out)[n] = (pair){ r, i, j };
+                    n++;
+                }
+        if (!fill && n && !(*out = calloc(n, sizeof **out)))
+            return -1;
+        *np = n;
+        if (!n)
+            break;
+    }
+    return 0;
+}
+
+/* The query of one pair: the country's packets to the service (its total_packets). */
+static void pair_query(const ds_event_query *q, const found *country, const found *service, ds_source_query *sq)
+{
+    memset(sq, 0, sizeof *sq);
+    ds_filter_init(&sq->filter);
+    sq->filter.sensor_id = q->sensor_id;
+    sq->filter.cls = DS_CLASS_SCAN;
+    sq->filter.exclude = q->exclude;
+    sq->filter.ports[sq->filter.nports++] = service->k->key;
+    sq->filter.countries[sq->filter.ncountries++] = (uint16_t)country->k->key;
+    sq->limit = 1;
+}
+
+/* Weekly: a country whose weekly profile correlates with a service's at WEEKLY_FOLD_CORR or more,
+ * and which sends that service at least WEEKLY_FOLD_SHARE of its packets, is that service's cycle.
+ * The pairs are taken in the order of the country's packets to the service (pt[n] for p[n]; st[j]
+ * the service j's sources, whose total is its packets), each country and service once.  The peak
+ * weekday alone was not enough: a Monday-Friday cycle's peak is any of five days, and a country
+ * peaking on the same day by chance took the service's event (seed 34: 21/tcp, GB's cycle, went to
+ * JP); two working weeks of two countries on two services have the same profile (seed 50: FR on
+ * 3389/tcp and NL on 6379/tcp), which only the packets between them tell apart. */
+static void fold_weekly(found *fd, pair *p, size_t np, const ds_top_result *pt, const ds_top_result *st)
+{
+    size_t n = 0;
+    for (size_t m = 0; m < np; m++)
+        if ((double)pt[m].total_packets >= WEEKLY_FOLD_SHARE * (double)st[p[m].j].total_packets && pt[m].total_packets > 0)
+            p[n++] = (pair){ (double)pt[m].total_packets, p[m].i, p[m].j };
+    if (n > 1)   /* p is NULL when there are no pairs, and qsort's base must not be */
+        qsort(p, n, sizeof *p, pair_cmp);
+    for (size_t m = 0; m < n; m++) {
+        found *c = &fd[p[m].i], *v = &fd[p[m].j];
+        if (c->dropped || v->country[0])
+            continue;
+        ds_cc_unpack((uint16_t)c->k->key, v->country);
+        c->dropped = 1;
+    }
+}
+
 ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
 {
     (void)geo;
@@ -429,6 +523,8 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
     size_t nfd = 0;
     ds_source_query *sq = NULL;
     ds_top_result *tr = NULL;
+    pair *pairs = NULL;
+    size_t npairs = 0, ntr = 0;
     ds_rc rc = DS_OK;
     if (!ds_event_wanted(q, "periodic_daily") && !ds_event_wanted(q, "periodic_weekly"))
         return DS_OK;
@@ -501,60 +597,40 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
             daily[d] = day_total(k->x + (size_t)d * 24);
         size_t dark_weeks = drop_thin_weeks(daily, (size_t)ndays, wd0);
         a = &fd[nfd];
-        if (getenv("DS_SERIES_DEBUG") && ds_cycle_fit_run(daily, (size_t)ndays, 7, wd0, 0, &a->f) == 0)
-            fprintf(stderr, "weekly dim %u key %08x acf %.2f ratio %.2f cons %.2f peak %zu\n", k->dim, k->key, a->f.acf,
-                    a->f.peak_ratio, a->f.consistency, a->f.peak);
-        if (ds_cycle_fit_run(daily, (size_t)ndays, 7, wd0, 0, &a->f) == 0 && a->f.acf > WEEKLY_ACF &&
-            a->f.peak_ratio >= WEEKLY_PEAK_RATIO) {
-            ds_workweek_fit(daily, (size_t)ndays, wd0, &a->ww);
-            int one_day = weekly_recurs(&a->f, dark_weeks, dark), ww = workweek(&a->ww, dark_weeks);
-            if (getenv("DS_SERIES_DEBUG"))
-                fprintf(stderr, "workweek dim %u key %08x weeks %zu agree %zu ratio %.2f\n", k->dim, k->key, a->ww.weeks,
-                        a->ww.agree, a->ww.ratio);
-            if (one_day || ww) {
-                a->k = k;
-                a->weekly = 1;
-                a->workweek = !one_day;
-                nfd++;
-            }
+        if (getenv("DS_SERIES_DEBUG")) {
+            fprintf(stderr, "wseries %u %08x %zu", k->dim, k->key, wd0);
+            for (int32_t d = 0; d < ndays; d++)
+                fprintf(stderr, " %.1f", daily[d]);
+            fprintf(stderr, "\n");
         }
+        a->k = k;   /* for the debug line; an unused slot's k is never read */
+        nfd += weekly_judge(a, daily, (size_t)ndays, wd0, dark_weeks, dark);
     }
-    /* a country with the same cycle and peak as a service is that service's cycle */
-    for (size_t i = 0; i < nfd; i++) {
-        if (fd[i].k->dim != DS_HOURLY_COUNTRY)
-            continue;
-        for (size_t j = 0; j < nfd; j++) {
-            if (fd[j].k->dim != DS_HOURLY_SERVICE || fd[j].weekly != fd[i].weekly || fd[j].country[0])
-                continue;
-            size_t per = fd[i].weekly ? 7 : 24, d = fd[i].f.peak > fd[j].f.peak ? fd[i].f.peak - fd[j].f.peak
-                                                                                   : fd[j].f.peak - fd[i].f.peak;
-            if (per - d < d)
-                d = per - d;
-            if (d <= (fd[i].weekly ? 0u : (size_t)DAILY_TOL)) {
-                ds_cc_unpack((uint16_t)fd[i].k->key, fd[j].country);
-                fd[i].dropped = 1;
-                break;
-            }
-        }
-    }
-    /* the top sources of every cycle reported, from one read (source_rows.h) */
-    size_t nq = 0;
-    if (!(sq = calloc(nfd + 1, sizeof *sq)) || !(tr = calloc(nfd + 1, sizeof *tr)))
+    /* a country with the same cycle as a service is that service's cycle (weekly: by the packets
+     * between them, read with the top sources of every cycle, in one read: source_rows.h) */
+    fold_daily(fd, nfd);
+    if (weekly_pairs(fd, nfd, &pairs, &npairs) != 0)
+        goto nomem;
+    ntr = nfd + npairs;
+    if (!(sq = calloc(ntr + 1, sizeof *sq)) || !(tr = calloc(ntr + 1, sizeof *tr)))
         goto nomem;
     for (size_t i = 0; i < nfd; i++)
-        if (!fd[i].dropped && ds_event_wanted(q, fd[i].weekly ? "periodic_weekly" : "periodic_daily"))
-            sources_query(q, &fd[i], &sq[nq++]);
-    if (nq && (rc = ds_source_rows(st, q->from, q->to, q->sensor_id, sq, nq, tr, err)) != DS_OK)
+        sources_query(q, &fd[i], &sq[i]);
+    for (size_t m = 0; m < npairs; m++)
+        pair_query(q, &fd[pairs[m].i], &fd[pairs[m].j], &sq[nfd + m]);
+    if (ntr && (rc = ds_source_rows(st, q->from, q->to, q->sensor_id, sq, ntr, tr, err)) != DS_OK)
         goto out;
-    for (size_t i = 0, k = 0; i < nfd && rc == DS_OK; i++)
+    fold_weekly(fd, pairs, npairs, tr + nfd, tr);
+    for (size_t i = 0; i < nfd && rc == DS_OK; i++)
         if (!fd[i].dropped && ds_event_wanted(q, fd[i].weekly ? "periodic_weekly" : "periodic_daily"))
-            rc = emit(q, &fd[i], &tr[k++], off / 3600, out, err);
+            rc = emit(q, &fd[i], &tr[i], off / 3600, out, err);
     goto out;
 nomem:
     rc = ds_fail(err, DS_ENOMEM, "out of memory reading hourly series");
 out:
-    for (size_t i = 0; tr && i < nfd; i++)
+    for (size_t i = 0; tr && i < ntr; i++)
         ds_top_result_free(&tr[i]);
+    free(pairs);
     free(tr);
     free(sq);
     free(fd);

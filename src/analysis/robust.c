@@ -609,3 +609,69 @@ void ds_workweek_fit(const double *x, size_t n, size_t phase0, ds_workweek *out)
     }
     out->ratio = we > 0 ? wk / we : 0;
 }
+
+double ds_chi2_sf(double x, unsigned df)
+{
+    if (!(x > 0))
+        return 1;
+    if (df == 0 || df > 400)
+        return NAN;
+    /* the regularised upper incomplete gamma Q(df/2, x/2) in closed form (Abramowitz & Stegun
+     * 26.4.4 and 26.4.5): a finite sum for even df, erfc plus a finite sum for odd df */
+    double h = x / 2, term, sum;
+    if (df % 2 == 0) {
+        term = sum = 1;   /* h^i / i! */
+        for (unsigned i = 1; i < df / 2; i++)
+            sum += term *= h / i;
+        sum *= exp(-h);
+    } else {
+        sum = erfc(sqrt(h));
+        term = sqrt(h) * exp(-h) / 0.886226925452758;   /* h^(1/2) e^-h / Gamma(3/2) */
+        for (unsigned i = 0; i < (df - 1) / 2; i++) {
+            sum += term;
+            term *= h / (i + 1.5);
+        }
+    }
+    return sum < 0 ? 0 : sum > 1 ? 1 : sum;
+}
+
+int ds_friedman_run(const double *x, size_t n, size_t period, size_t phase0, ds_friedman *out)
+{
+    memset(out, 0, sizeof *out);
+    if (period < 2 || period > 168 || phase0 >= period)
+        return -1;
+    double sq = 0;   /* the sum of every squared rank (ties change it) */
+    for (size_t c = (period - phase0) % period; c + period <= n; c += period) {
+        const double *y = x + c;
+        int seen = 1;
+        for (size_t i = 0; i < period && seen; i++)
+            seen = isfinite(y[i]) != 0;
+        if (!seen)
+            continue;
+        for (size_t i = 0; i < period; i++) {
+            /* rank of y[i]: 1 + the samples below it + half the others equal to it */
+            double below = 0, equal = 0;
+            for (size_t j = 0; j < period; j++)
+                if (y[j] < y[i])
+                    below++;
+                else if (y[j] == y[i] && j != i)
+                    equal++;
+            double r = 1 + below + equal / 2;
+            out->rank_sum[i] += r;
+            sq += r * r;
+        }
+        out->blocks++;
+    }
+    if (out->blocks < 3)
+        return -1;
+    double b = (double)out->blocks, k = (double)period, c = b * k * (k + 1) * (k + 1) / 4, num = 0;
+    for (size_t i = 0; i < period; i++) {
+        double d = out->rank_sum[i] - b * (k + 1) / 2;
+        num += d * d;
+    }
+    /* Conover's T1: (k - 1) sum (R_i - b(k+1)/2)^2 / (A - C), A the sum of squared ranks; with
+     * no ties it is Friedman's 12 / (b k (k+1)) sum R_i^2 - 3 b (k+1) */
+    out->stat = sq - c > 0 ? (k - 1) * num / (sq - c) : 0;
+    out->p = ds_chi2_sf(out->stat, (unsigned)period - 1);
+    return 0;
+}

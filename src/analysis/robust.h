@@ -141,4 +141,19 @@ double ds_cycle_smooth_ratio(const ds_cycle_fit *f, size_t period);
 typedef struct ds_workweek { size_t weeks, agree; double ratio; } ds_workweek;
 void ds_workweek_fit(const double *x, size_t n, size_t phase0, ds_workweek *out);
 
+/* Friedman's rank test (Friedman 1937; Conover, "Practical Nonparametric Statistics", 3rd ed.,
+ * 1999, s. 5.8) that the phases of a cycle differ: x[0..n) cut into cycles of `period` samples
+ * from the first sample of phase 0 (x[0] has phase phase0), each full cycle with every sample
+ * finite a block, its samples ranked within it (ties get their mean rank).  Ranks within a cycle
+ * ignore its level and one outlier moves one rank, so neither a trend nor a spike of a few days
+ * looks like a cycle, and no sign of an autocorrelation is needed.  Under "no phase differs from
+ * another" every ordering of a cycle is equally likely, whatever the distribution: the p-value
+ * (tie-corrected statistic T1, chi-square with period - 1 degrees of freedom) is the rate at which
+ * noise passes.  blocks: cycles used; rank_sum[i]: the sum of phase i's ranks.  Returns 0, or -1
+ * when fewer than 3 cycles are complete or period is out of range (2..168). */
+typedef struct ds_friedman { size_t blocks; double stat, p; double rank_sum[168]; } ds_friedman;
+int ds_friedman_run(const double *x, size_t n, size_t period, size_t phase0, ds_friedman *out);
+/* P(X >= x) for X chi-square with df degrees of freedom (1..400), for the test above. */
+double ds_chi2_sf(double x, unsigned df);
+
 #endif

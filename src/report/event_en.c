@@ -148,6 +148,18 @@ static void series_text(const ds_event *v, const ds_event_words *w, ds_out *o)
 
 static const char *const WEEKDAY[7] = { "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday" };
 
+/* The test that found a weekly cycle: the autocorrelation, or Friedman's rank test (weekly_rule.h). */
+static void weekly_test(const ds_event *v, double acf, ds_out *o)
+{
+    double p = ds_ev_num(v, "weekday_rank_p");
+    if (ds_event_fact(v, "by_rank_test") && p < 0.0001)
+        ds_out_puts(o, "the weekdays' ranks differed more than chance explains (Friedman's test, p < 0.0001).");
+    else if (ds_event_fact(v, "by_rank_test"))
+        ds_out_printf(o, "the weekdays' ranks differed more than chance explains (Friedman's test, p = %.4f).", p);
+    else
+        ds_out_printf(o, "the autocorrelation at 7 days was %.2f.", acf);
+}
+
 static void periodic_text(const ds_event *v, const ds_event_words *w, ds_out *o)
 {
     char a[DS_FMT_DAY_LEN], b[DS_FMT_DAY_LEN], pk[32];
@@ -159,15 +171,16 @@ static void periodic_text(const ds_event *v, const ds_event_words *w, ds_out *o)
     if (ds_event_fact(v, "working_week")) {
         double weeks = ds_ev_num(v, "weeks_counted");
         ds_out_printf(o, "followed a working-week cycle: Monday to Friday were %.1f times the weekend, Saturday and "
-                         "Sunday were the two quietest days in %.0f%% of %.0f weeks, and the autocorrelation at 7 days "
-                         "was %.2f.",
-                      ds_ev_num(v, "weekdays_to_weekend"), 100 * ds_ev_num(v, "weeks_weekend_quietest"), weeks, acf);
+                         "Sunday were the two quietest days in %.0f%% of %.0f weeks, and ",
+                      ds_ev_num(v, "weekdays_to_weekend"), 100 * ds_ev_num(v, "weeks_weekend_quietest"), weeks);
+        weekly_test(v, acf, o);
     } else if (!strcmp(v->type, "periodic_weekly")) {
         int d = (int)ds_ev_num(v, "peak_weekday");
         const char *day = d >= 0 && d < 7 ? WEEKDAY[d] : "?";
         ds_out_printf(o, "followed a 7-day cycle peaking on %ss: the %s level was %.1f times the week's mean, %.0f%% of "
-                         "%.0f weeks peaked that day, and the autocorrelation at 7 days was %.2f.",
-                      day, day, ratio, 100 * ds_ev_num(v, "weeks_peaking_there"), ds_ev_num(v, "weeks"), acf);
+                         "%.0f weeks peaked that day, and ",
+                      day, day, ratio, 100 * ds_ev_num(v, "weeks_peaking_there"), ds_ev_num(v, "weeks"));
+        weekly_test(v, acf, o);
     } else {
         const ds_event_evidence *h = ds_event_fact(v, "peak_hour_local");
         double utc = ds_ev_num(v, "peak_hour_utc");

@@ -142,6 +142,18 @@ static void series_text(const ds_event *v, const ds_event_words *w, ds_out *o)
 
 static const char *const WEEKDAY[7] = { "日曜日", "月曜日", "火曜日", "水曜日", "木曜日", "金曜日", "土曜日" };
 
+/* 週周期を見つけた検定: 7日の自己相関、またはフリードマンの順位検定 (weekly_rule.h) */
+static void weekly_test(const ds_event *v, double acf, ds_out *o)
+{
+    double p = ds_ev_num(v, "weekday_rank_p");
+    if (ds_event_fact(v, "by_rank_test") && p < 0.0001)
+        ds_out_puts(o, "曜日ごとの順位の差は偶然では説明できない大きさでした（フリードマン検定、p < 0.0001）。");
+    else if (ds_event_fact(v, "by_rank_test"))
+        ds_out_printf(o, "曜日ごとの順位の差は偶然では説明できない大きさでした（フリードマン検定、p = %.4f）。", p);
+    else
+        ds_out_printf(o, "7日の自己相関は%.2fでした。", acf);
+}
+
 static void periodic_text(const ds_event *v, const ds_event_words *w, ds_out *o)
 {
     char a[DS_FMT_DAY_LEN], b[DS_FMT_DAY_LEN], pk[32];
@@ -151,14 +163,16 @@ static void periodic_text(const ds_event *v, const ds_event_words *w, ds_out *o)
     ds_out_printf(o, "（%sパケット）は", ds_ev_int((double)v->packets, pk, sizeof pk));
     if (ds_event_fact(v, "working_week")) {
         ds_out_printf(o, "平日に多く週末に少ない週周期で推移しました。月曜日から金曜日の量は週末の%.1f倍で、%.0f週のうち%.0f%%の週で"
-                         "土曜日と日曜日が最も少なく、7日の自己相関は%.2fでした。",
-                      ds_ev_num(v, "weekdays_to_weekend"), ds_ev_num(v, "weeks_counted"), 100 * ds_ev_num(v, "weeks_weekend_quietest"), acf);
+                         "土曜日と日曜日が最も少なく、",
+                      ds_ev_num(v, "weekdays_to_weekend"), ds_ev_num(v, "weeks_counted"), 100 * ds_ev_num(v, "weeks_weekend_quietest"));
+        weekly_test(v, acf, o);
     } else if (!strcmp(v->type, "periodic_weekly")) {
         int d = (int)ds_ev_num(v, "peak_weekday");
         const char *wd = d >= 0 && d < 7 ? WEEKDAY[d] : "?";
         ds_out_printf(o, "%sを頂点とする7日周期で推移しました。%sの量は週平均の%.1f倍で、%.0f週のうち%.0f%%の週でこの曜日が"
-                         "最多となり、7日の自己相関は%.2fでした。",
-                      wd, wd, ratio, ds_ev_num(v, "weeks"), 100 * ds_ev_num(v, "weeks_peaking_there"), acf);
+                         "最多となり、",
+                      wd, wd, ratio, ds_ev_num(v, "weeks"), 100 * ds_ev_num(v, "weeks_peaking_there"));
+        weekly_test(v, acf, o);
     } else {
         const ds_event_evidence *h = ds_event_fact(v, "peak_hour_local");
         double utc = ds_ev_num(v, "peak_hour_utc");

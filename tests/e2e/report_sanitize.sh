@@ -1,6 +1,6 @@
-# darkscope report under ASan+UBSan (build-sanitize/darkscope) on real synthetic data: every
-# format and language, focus sections, a yearly and a one-day period, and a period without data
-# (refused), with leak checking.
+# darkscope report and events under ASan+UBSan (build-sanitize/darkscope) on real synthetic data:
+# every format and language, focus sections, a yearly and a one-day period, and a period without
+# data (refused), with leak checking.
 # fontconfig keeps process-lifetime caches that LeakSanitizer reports; only those are suppressed
 # (as in tests/unit/test_chart.c).
 source "$(dirname "$0")/lib.bash"
@@ -15,6 +15,10 @@ run report --period 2023-07 --focus 23/tcp --focus CN --focus 9999/udp --focus A
 run report --period 2023-07 --lang ja --focus 23/tcp --focus JP -o r.ja.md
 run report --period 2023 --format json -o y.json
 run report --period 2023-07-05 --compare none --lang ja -o d.html
+# every detector, JSON and both languages: a period with no weekly country/service pair once passed
+# qsort a NULL array (detect_periodic.c fold_weekly; UBSan: "null pointer passed as argument 1")
+run events --from 2023-06-20 --to 2023-07-09 --format json > ev.json
+run events --from 2023-06-20 --to 2023-07-09 --lang ja > ev.txt
 # no data at all: a plain refusal (issue #19), exit 1, no file, no sanitizer report
 rc=0; "$DSAN" report --period 2030Q1 --format json -o empty.json 2> err.txt || rc=$?
 [ "$rc" = 1 ] || { cat err.txt; fail "report over a period without data exited $rc, not 1"; }

@@ -263,9 +263,45 @@ static void test_names(void **state)
     ds_names_free(n);
 }
 
+/* A weekly cycle found by Friedman's rank test (weekly_rule.h) says so, with its p written out
+ * (no exponent), instead of an autocorrelation that was not what found it. */
+static void test_weekly_by_rank(void **state)
+{
+    (void)state;
+    ds_event v;
+    int32_t d0;
+    assert_int_equal(ds_day_parse("2023-07-01", &d0), 0);
+    base(&v, "periodic_weekly", d0, d0 + 91);
+    v.has_service = 1;
+    assert_int_equal(ds_service_parse("5432/tcp", &v.service), 0);
+    v.packets = 18113;
+    fact(&v, "autocorrelation", -0.06, "lag 7 days");
+    fact(&v, "weeks_weekend_quietest", 5.0 / 13, NULL);
+    fact(&v, "weekdays_to_weekend", 1.57, NULL);
+    fact(&v, "weekday_rank_p", 3e-7, "Friedman's test");
+    fact(&v, "by_rank_test", 1, NULL);
+    fact(&v, "working_week", 1, NULL);
+    fact(&v, "weeks_counted", 13, NULL);
+    say(&v, NULL);
+    clean();
+    assert_non_null(strstr(out[0], "Friedman's test, p < 0.0001"));
+    assert_null(strstr(out[0], "autocorrelation"));
+    assert_non_null(strstr(out[1], "フリードマン検定、p < 0.0001"));
+    v.evidence[3].value = 0.00051;
+    say(&v, NULL);
+    clean();
+    assert_non_null(strstr(out[0], "p = 0.0005)"));
+    v.nevidence = 3;   /* found by the autocorrelation: that is what the sentence gives */
+    fact(&v, "working_week", 1, NULL);
+    fact(&v, "weeks_counted", 13, NULL);
+    say(&v, NULL);
+    assert_non_null(strstr(out[0], "the autocorrelation at 7 days was -0.06."));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_weekly_by_rank),
         cmocka_unit_test(test_surge_far_rank),
         cmocka_unit_test(test_plurals_and_private),
         cmocka_unit_test(test_scan_rates),

@@ -51,6 +51,19 @@ int ds_rollup_add(ds_rollup *r, const uint8_t *srcsvc);
 /* The chunk of one dimension, in *out (malloc'd, *len bytes).  Normalizes the sets. */
 ds_rc ds_rollup_encode(ds_rollup *r, ds_rollup_dim dim, uint8_t **out, size_t *len, ds_err *err);
 
+/* ---- writing a chunk (the one encoder, whichever builder feeds it) ---- */
+typedef struct ds_rollup_writer {
+    uint8_t *ent; size_t n, capent;       /* entries, DS_ROLLUP_ENTRY bytes each */
+    uint8_t *sets; size_t setlen, capsets;
+} ds_rollup_writer;
+/* Append one entry: id = class << 32 | key, strictly after the entry before; set normalized
+ * (ds_srcvec_normalize, or built ascending without repeats with `sorted` set).  -1 out of memory
+ * or past a chunk's 4 GiB. */
+int ds_rollup_writer_add(ds_rollup_writer *w, uint64_t id, uint64_t packets, const ds_srcvec *set);
+/* The chunk of the entries added since the last finish, in *out (malloc'd, *len bytes). */
+ds_rc ds_rollup_writer_finish(ds_rollup_writer *w, ds_rollup_dim dim, uint8_t **out, size_t *len, ds_err *err);
+void ds_rollup_writer_free(ds_rollup_writer *w);
+
 /* ---- reading ---- */
 typedef struct ds_rollup_view {
     const uint8_t *p;         /* the chunk */

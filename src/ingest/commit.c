@@ -8,8 +8,9 @@
  *                     a stored copy cut short that this file continues becomes the `prior`);
  *   ingest_cover_isb  the coverage span from pcapng interface statistics, when they fit;
  *   ingest_commit     one transaction: the file's row, sensors, chunks (each thread's own),
- *                     the rollups built from its SRCSVC chunks (ingest/rollup.h), coverage rows (store.h ds_coverage_row), counts, the supersede of the
- *                     prior, COMMIT.  Anything failing rolls back: the store is as it was.
+ *                     the rollups its threads built (ingest/rollup.h), coverage rows
+ *                     (store.h ds_coverage_row), counts, the supersede of the prior, COMMIT.
+ *                     Anything failing rolls back: the store is as it was.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,11 +31,6 @@ static ds_rc sink_chunk(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, 
                         size_t nrec, ds_err *err)
 {
     commit_ctx *c = ctx;
-    if (kind == DS_CHUNK_SRCSVC && c->rollups) {
-        ds_rc rc = ingest_rollups_feed(c->rollups, sensor, day, frame, framelen, nrec, err);
-        if (rc != DS_OK)
-            return rc;
-    }
     return c->store->ops->put_chunk_zstd(c->store, c->file_id, c->sensor_ids[sensor], day, kind, frame, framelen,
                                          nrec, err);
 }
@@ -176,7 +172,8 @@ ds_rc ingest_commit(ds_ingest *in, const ingest_parts *p, const ds_file_meta *fm
     /* each thread's records go in as chunks of their own: the threads own disjoint sources, and
      * readers combine the chunks of a day anyway, so there is nothing to merge first */
     for (int i = 0; i < p->n; i++)
-        if ((rc = ds_agg_emit_zstd(p->aggs[i], sink_chunk, &c, err)) != DS_OK)
+        if ((rc = ds_agg_emit_zstd(p->aggs[i], sink_chunk, &c, err)) != DS_OK ||
+            (c.rollups && (rc = ds_agg_emit_rollups(p->aggs[i], ingest_rollups_feed, c.rollups, err)) != DS_OK))
             goto out;
     if (c.rollups && (rc = ingest_rollups_put(c.rollups, store, c.file_id, c.sensor_ids, err)) != DS_OK)
         goto out;

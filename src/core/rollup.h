@@ -2,8 +2,10 @@
  * by source country and by source ASN (issue #22, item 2), so that `top ports|countries|asns`
  * over a period sums a few thousand rows a day instead of reading every SRCSVC record.
  *
- * A rollup is built from the SRCSVC records of one (sensor, day) of one ingested file (what
- * ingest/rollup.c feeds at commit) and stored as four chunks, one per dimension:
+ * A rollup sums the SRCSVC records of one (sensor, day) of one ingested file and is stored as
+ * four chunks, one per dimension (ingest builds them from the day's sorted log as it retires,
+ * core/rollup_build.h; ds_rollup_add below builds the same bytes from SRCSVC records, and is
+ * the reference its tests compare against):
  *
  *   DS_CHUNK_ROLLUP_SERVICE   per (class, service):  packets, the set of its sources
  *   DS_CHUNK_ROLLUP_COUNTRY   per (class, country):  the same

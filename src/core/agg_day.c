@@ -6,8 +6,9 @@
  * (core/svclog.h).  Retiring a day reduces its log (sort and fold, sequential passes), writes one
  * SOURCES record per source (and a DSTMAP record when it reached more than one destination) and
  * one SRCSVC record per (source, service, class), with conf.rollups the day's rollup chunks from
- * the same sorted log (agg_rollup.c), then empties the slab in place for a later day.  Hourly counts retire here too, an hour at a time: each (hour, local day) is a log of the
- * same kind, reduced into HOURLY records.
+ * the same sorted log (agg_rollup.c), then empties the slab in place for a later day.  Hourly
+ * counts retire here too, an hour at a time: each (hour, local day) is a log of the same kind,
+ * reduced into HOURLY records.
  */
 #include "core/agg_int.h"
 

@@ -3,10 +3,10 @@
  * The chunk writer (ds_rollup_writer) is the one encoder, for this builder and for
  * core/rollup_build.c's.
  *
- * Building from SRCSVC records (the reference): one table per dimension, entries in an array and an open-addressing index on
- * (class, key) beside it; each entry's sources are appended as the records come (a source has
- * one SRCSVC record per service and class, so it repeats in the country, ASN and ALL tables) and
- * made a set once, when the chunk is encoded.
+ * Building from SRCSVC records (the reference): one table per dimension, entries in an array
+ * and an open-addressing index on (class, key) beside it; each entry's sources are appended as
+ * the records come (a source has one SRCSVC record per service and class, so it repeats in the
+ * country, ASN and ALL tables) and made a set once, when the chunk is encoded.
  */
 #include "core/rollup.h"
 

@@ -85,7 +85,8 @@ ds_rc ingest_rollups_put(ingest_rollups *r, ds_store *st, int64_t file_id, const
         uint8_t *merged = NULL;
         size_t mlen = 0;
         if (j - i > 1)
-            rc = ds_rollup_merge((ds_rollup_dim)(p->kind - DS_CHUNK_ROLLUP_SERVICE), c, len, j - i, &merged, &mlen, err);
+            rc = ds_rollup_merge((ds_rollup_dim)(p->kind - DS_CHUNK_ROLLUP_SERVICE), c, len, j - i, &merged, &mlen,
+                                 err);
         if (rc == DS_OK)
             rc = st->ops->put_chunk(st, file_id, sensor_ids[p->sensor], p->day, p->kind, merged ? merged : p->chunk,
                                     merged ? mlen : p->len, 1, err);

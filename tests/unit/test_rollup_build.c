@@ -42,7 +42,15 @@ static uint64_t rng(uint64_t *x)
 
 /* ---- records ------------------------------------------------------------------------------ */
 
-typedef struct rec { uint32_t srcno; uint64_t src; uint32_t service; uint8_t cls; uint32_t packets; char cc[2]; uint32_t asn; } rec;
+typedef struct rec {
+    uint32_t srcno;   /* which source: two may share an IPv6 key */
+    uint64_t src;
+    uint32_t service;
+    uint8_t cls;
+    uint32_t packets;
+    char cc[2];
+    uint32_t asn;
+} rec;
 
 /* n sources ascending, each with 1..maxitems distinct (service, class) items. */
 static rec *gen_records(uint64_t seed, size_t nsrc, int maxitems, size_t *nrec)

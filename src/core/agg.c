@@ -65,9 +65,6 @@
  * being faulted in, and with --threads N the compression runs in the N threads, not at commit.
  * A packet that arrives after its day was closed opens a second group for that day.
  *
- * Rollups (conf.rollups, core/rollup.h): a retiring day's sorted log also gives the day's rollup
- * chunks per sensor (agg_rollup.c): the records are in order there, so no table is needed.
- *
  * Detectors fed from here: backscatter packets go to the DoS vectors (core/dos.h), scan-class
  * packets to the scan flows (core/scan.h); both write their records into the group of the day
  * the attack or scan started.  Packets with a payload to a (protocol, port) of the payload-tool
@@ -125,7 +122,6 @@ void ds_agg_free(ds_agg *a)
         agg_rollup_free(&a->groups[g]);
     }
     ds_rollup_batch_free(a->rb);
-    free(a->geo_memo);
     free(a->ruscratch);
     for (size_t i = 0; i < a->nspare; i++)
         free(a->spare[i].p);
@@ -164,35 +160,6 @@ size_t ds_agg_memory(const ds_agg *a)
 }
 
 /* ---- per packet -------------------------------------------------------------------------- */
-
-/* A new source-day's country and ASN.  A telescope's sources come back day after day (on
- * bench/gen_backscatter.c's mix each is looked up on ~80 days), and a lookup is a few cache
- * misses in tables of megabytes (the /16 index, a binary search, the pair: 5% of a backscatter
- * ingest), so the answers are remembered in a direct-mapped memo of 8192 addresses (200 KiB).
- * The geo callback is a function of the address alone, so the memo changes nothing but time. */
-static void agg_geo(ds_agg *a, const ds_ip *ip, char cc[2], uint32_t *asn)
-{
-    if (!a->geo_memo && !(a->geo_memo = calloc((size_t)1 << GEO_MEMO_BITS, sizeof *a->geo_memo))) {
-        a->conf.geo(a->conf.geo_ctx, ip, cc, asn);   /* no memory for the memo: look every one up */
-        return;
-    }
-    uint64_t x, y;
-    memcpy(&x, ip->b, 8);
-    memcpy(&y, ip->b + 8, 8);
-    geo_memo *m = &a->geo_memo[ds_mix64(x ^ ds_mix64(y ^ ip->v6)) >> (64 - GEO_MEMO_BITS)];
-    if (m->used && ds_ip_eq(&m->ip, ip)) {
-        cc[0] = m->cc[0];
-        cc[1] = m->cc[1];
-        *asn = m->asn;
-        return;
-    }
-    a->conf.geo(a->conf.geo_ctx, ip, cc, asn);
-    m->ip = *ip;
-    m->used = 1;
-    m->cc[0] = cc[0];
-    m->cc[1] = cc[1];
-    m->asn = *asn;
-}
 
 /* Index of (sensor, day, ip) in d (the slab of day), inserting a fresh entry when absent; -1 on
  * allocation failure. */
@@ -314,7 +281,7 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
         e = &d->src[idx];
         if (created) {
             if (a->conf.geo)
-                agg_geo(a, &p->src, e->cc, &e->asn);
+                a->conf.geo(a->conf.geo_ctx, &p->src, e->cc, &e->asn);
             if (day < a->day_min)
                 a->day_min = day;
         }

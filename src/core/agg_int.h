@@ -99,15 +99,6 @@ static inline uint64_t hr_key(int sensor, int dim, ds_class cls, uint32_t k3)
     return (uint64_t)(uint16_t)sensor << 27 | (uint64_t)(dim & 1) << 26 | (uint64_t)(cls & 3) << 24 | (k3 & 0xffffffu);
 }
 
-/* A source's country and ASN, remembered for the next days (agg.c, agg_geo). */
-typedef struct geo_memo {
-    ds_ip ip;
-    uint8_t used;
-    char cc[2];
-    uint32_t asn;
-} geo_memo;
-#define GEO_MEMO_BITS 13
-
 struct ds_agg {
     ds_agg_conf conf;
     uint8_t *exact_dst;
@@ -130,8 +121,6 @@ struct ds_agg {
     uint64_t *gkey; uint32_t *gid; size_t capg;   /* (sensor, day) -> group index + 1 */
 
     ds_agg_counts *counts;                  /* [nsensors + 1]; [0] = unattributed */
-
-    struct geo_memo *geo_memo;              /* [GEO_MEMO] the last answers of conf.geo (agg.c) */
 
     ds_rollup_batch *rb;                    /* conf.rollups: the rollup builder's work arrays */
     void *ruscratch; size_t capruscratch;   /* agg_rollup_slab's source order */

@@ -262,9 +262,8 @@ static void test_basic_records(void **state)
     feed(a, 1, DAY0, 0, &p6);
     feed(a, 1, DAY0, 0, &p6);
 
-    /* geo is asked once per address while the aggregator remembers it (agg_geo): S1 of sensor
-     * 1 has S1 of sensor 0's answer; 5 (sensor, day, source) entries, 4 lookups */
-    assert_int_equal(geo_calls, 4);
+    /* geo is asked once per (sensor, day, source) */
+    assert_int_equal(geo_calls, 5);
     assert_int_equal(ds_agg_counts_of(a, 0)->packets, 8);
     assert_int_equal(ds_agg_counts_of(a, 1)->packets, 103);
     assert_int_equal(ds_agg_counts_of(a, 0)->first_ns, t0 + 10 * NS_PER_S);
@@ -406,80 +405,6 @@ static void test_no_geo(void **state)
     for (size_t i = 0; i < c.nh; i++)
         if (c.h[i].r.dim == DS_HOURLY_COUNTRY)
             assert_int_equal(c.h[i].r.key, ds_cc_pack("ZZ"));
-    coll_free(&c);
-    ds_agg_free(a);
-}
-
-/* Country and ASN from a hash of the whole address: a memo entry of another address would be
- * caught (geo_fn above looks at the last byte only). */
-static void geo_hash_fn(void *ctx, const ds_ip *ip, char cc[2], uint32_t *asn)
-{
-    (*(int *)ctx)++;
-    uint64_t h = 1469598103934665603ULL;
-    for (int i = 0; i < 16; i++)
-        h = (h ^ ip->b[i]) * 1099511628211ULL;
-    h ^= ip->v6;
-    cc[0] = (char)('A' + h % 26);
-    cc[1] = (char)('A' + (h >> 8) % 26);
-    *asn = (uint32_t)(h >> 32);
-}
-
-/* The geo memo (agg_geo): 30,000 sources (a tenth IPv6), more than the memo's 8192 slots, each
- * back on three days; every SOURCES and SRCSVC record has its own address's answer, and sources
- * back the next day are mostly not looked up again. */
-static void test_geo_memo(void **state)
-{
-    (void)state;
-    int calls = 0;
-    ds_agg_conf conf = { .nsensors = 1, .geo = geo_hash_fn, .geo_ctx = &calls };
-    ds_agg *a = ds_agg_new(&conf);
-    assert_non_null(a);
-    const int nsrc = 30000;
-    for (int day = 0; day < 3; day++)
-        for (int i = 0; i < nsrc; i++) {
-            /* the first 3000 sources every day, the others on one day each: the memo has hits
-             * and evictions */
-            if (i >= 3000 && i % 3 != day)
-                continue;
-            uint64_t ts = ((uint64_t)(DAY0 + day) * 86400 + (uint64_t)i) * NS_PER_S;
-            ds_pkt p = pkt4(0x0b000000u + (uint32_t)i * 2654435761u % 0x00ffffffu, 0x0a000001, ts, DS_PROTO_TCP, 23,
-                            DS_TH_SYN);
-            if (i % 10 == 0) {
-                char s6[64];
-                snprintf(s6, sizeof s6, "2001:db8:%x::%x", (unsigned)i, (unsigned)(i * 7) & 0xffffu);
-                assert_int_equal(ds_ip_parse(s6, &p.src), 0);
-            }
-            feed(a, 0, DAY0 + day, 1, &p);
-        }
-    coll c;
-    emit(a, &c);
-    size_t source_days = c.no;
-    assert_int_equal(source_days, 3000 * 3 + 27000);
-    int check = 0;
-    for (size_t i = 0; i < c.no; i++) {
-        char cc[2];
-        uint32_t asn;
-        geo_hash_fn(&check, &c.o[i].r.ip, cc, &asn);
-        assert_memory_equal(c.o[i].r.cc, cc, 2);
-        assert_int_equal(c.o[i].r.asn, asn);
-    }
-    assert_int_equal(c.ns, c.no);   /* one service each */
-    for (size_t i = 0; i < c.no; i++) {
-        /* the SRCSVC record of the SOURCES record with the same key */
-        uint64_t k = ds_src_key(&c.o[i].r.ip);
-        size_t j = 0;
-        while (j < c.ns && !(c.s[j].r.src == k && c.s[j].day == c.o[i].day))
-            j++;
-        assert_true(j < c.ns);
-        assert_memory_equal(c.s[j].r.cc, c.o[i].r.cc, 2);
-        assert_int_equal(c.s[j].r.asn, c.o[i].r.asn);
-        if (i > 2000)   /* the quadratic search: a sample is enough */
-            break;
-    }
-    /* a daily source comes from the memo on days 2 and 3 unless one of the 12,000 sources of the
-     * day before evicted it (about a third stay): about 2,000 lookups fewer */
-    assert_true(calls < (int)source_days - 1000);
-    assert_true(calls >= nsrc);
     coll_free(&c);
     ds_agg_free(a);
 }
@@ -1347,7 +1272,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic_records),
         cmocka_unit_test(test_no_geo),
-        cmocka_unit_test(test_geo_memo),
         cmocka_unit_test(test_merge_equals_single),
         cmocka_unit_test(test_multiday_retire),
         cmocka_unit_test(test_many_days),

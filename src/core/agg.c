@@ -9,8 +9,7 @@
  *            destinations reached: an open-addressing hash table (linear probing, power-of-two
  *            probe array grown at 50% load).  Entries are one 64-byte cache line each, in a dense
  *            array; the probe array holds (hash high bits | index) so most misses never touch an
- *            entry.  Country and ASN are set once, when a source is first seen that day (from
- *            a memo of recent answers when the address came on an earlier day: agg_geo).
+ *            entry.  Country and ASN are looked up once, when a source is first seen that day.
  *   srcsvc   (source index, service, class) -> packets, and the source port when all agreed: not
  *            a table but a per-day log (core/svclog.h).  A packet appends a 16-byte item (through
  *            a small combining cache that folds repeats of a recent key), and the counts are made

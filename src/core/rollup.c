@@ -205,6 +205,28 @@ int ds_rollup_writer_add(ds_rollup_writer *w, uint64_t id, uint64_t packets, con
     return 0;
 }
 
+int ds_rollup_writer_add_encoded(ds_rollup_writer *w, uint64_t id, uint64_t packets, uint32_t n4, uint32_t n6,
+                                 const uint8_t *set, size_t len)
+{
+    if (w->n >= UINT32_MAX || w->setlen > UINT32_MAX || len > UINT32_MAX - w->setlen ||
+        wgrow(&w->ent, &w->capent, (w->n + 1) * DS_ROLLUP_ENTRY) != 0 || wgrow(&w->sets, &w->capsets, w->setlen + len) != 0)
+        return -1;
+    uint8_t *q = w->ent + w->n * DS_ROLLUP_ENTRY;
+    memset(q, 0, DS_ROLLUP_ENTRY);
+    put32(q, (uint32_t)id);
+    q[4] = (uint8_t)(id >> 32);
+    put64(q + 8, packets);
+    put32(q + 16, n4);
+    put32(q + 20, n6);
+    put32(q + 24, (uint32_t)w->setlen);
+    put32(q + 28, (uint32_t)len);
+    if (len)
+        memcpy(w->sets + w->setlen, set, len);
+    w->setlen += len;
+    w->n++;
+    return 0;
+}
+
 ds_rc ds_rollup_writer_finish(ds_rollup_writer *w, ds_rollup_dim dim, uint8_t **out, size_t *len, ds_err *err)
 {
     *out = NULL;

@@ -62,6 +62,9 @@ typedef struct ds_rollup_writer {
  * (ds_srcvec_normalize, or built ascending without repeats with `sorted` set).  -1 out of memory
  * or past a chunk's 4 GiB. */
 int ds_rollup_writer_add(ds_rollup_writer *w, uint64_t id, uint64_t packets, const ds_srcvec *set);
+/* Append one entry whose set is already encoded (another chunk's, copied as it is). */
+int ds_rollup_writer_add_encoded(ds_rollup_writer *w, uint64_t id, uint64_t packets, uint32_t n4, uint32_t n6,
+                                 const uint8_t *set, size_t len);
 /* The chunk of the entries added since the last finish, in *out (malloc'd, *len bytes). */
 ds_rc ds_rollup_writer_finish(ds_rollup_writer *w, ds_rollup_dim dim, uint8_t **out, size_t *len, ds_err *err);
 void ds_rollup_writer_free(ds_rollup_writer *w);

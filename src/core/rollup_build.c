@@ -284,6 +284,23 @@ ds_rc ds_rollup_merge(ds_rollup_dim dim, const uint8_t *const *chunks, const siz
             break;
         uint64_t packets = 0;
         ds_srcvec_clear(&set);
+        if (holders == 1) {   /* in one chunk only (a random port, one thread's): its set as it is */
+            for (size_t i = 0; i < n; i++) {
+                ds_rollup_entry e;
+                if (pos[i] >= v[i].n)
+                    continue;
+                ds_rollup_get(&v[i], pos[i], &e);
+                if (entry_id(&e) != id)
+                    continue;
+                if (ds_rollup_writer_add_encoded(&w, id, e.packets, e.n4, e.n6, e.set, e.set_len) != 0) {
+                    rc = ds_fail(err, DS_ENOMEM, "out of memory uniting rollups");
+                    goto out;
+                }
+                pos[i]++;
+                break;
+            }
+            continue;
+        }
         for (size_t i = 0; i < n; i++) {
             if (pos[i] >= v[i].n)
                 continue;
@@ -296,8 +313,7 @@ ds_rc ds_rollup_merge(ds_rollup_dim dim, const uint8_t *const *chunks, const siz
                 goto out;
             pos[i]++;
         }
-        /* one chunk's set is already normalized as decoded (strictly ascending) */
-        if (holders > 1 && ds_srcvec_normalize(&set) != 0) {
+        if (ds_srcvec_normalize(&set) != 0) {
             rc = ds_fail(err, DS_ENOMEM, "out of memory uniting rollups");
             goto out;
         }

@@ -19,8 +19,10 @@
  * and with --threads N each thread writes its own (they own disjoint sources).  Each batch is
  * encoded on its own; ds_rollup_merge unites the chunks of one (sensor, day, dimension) into the
  * chunk one batch of all their records would have given: entries by (class, key), packets summed,
- * sets united.  So the chunks written are byte for byte those of the builder in core/rollup.c
- * (ds_rollup_add over the SRCSVC records), whatever the batches (tests/unit/test_rollup.c).
+ * sets united (an entry in one chunk only, as most random-port entries are, keeps its encoded set
+ * as it is: a canonical encoding, so copying it is decoding and encoding it again).  So the chunks
+ * written are byte for byte those of the builder in core/rollup.c (ds_rollup_add over the SRCSVC
+ * records), whatever the batches (tests/unit/test_rollup_build.c).
  */
 #ifndef DS_ROLLUP_BUILD_H
 #define DS_ROLLUP_BUILD_H
@@ -48,8 +50,9 @@ size_t ds_rollup_batch_sources(const ds_rollup_batch *b);
 ds_rc ds_rollup_batch_encode(ds_rollup_batch *b, uint8_t *out[DS_ROLLUP__COUNT], size_t len[DS_ROLLUP__COUNT],
                              ds_err *err);
 
-/* Unite n >= 1 chunks of dimension dim (checked with ds_rollup_open: they may come from a store)
- * into one, in *out (malloc'd, *len bytes). */
+/* Unite n >= 1 chunks of dimension dim into one, in *out (malloc'd, *len bytes).  Each chunk is
+ * checked with ds_rollup_open, and the sets that are united are decoded (ds_srcset_decode); a set
+ * copied from one chunk is not decoded here (a reader checks it when it decodes it). */
 ds_rc ds_rollup_merge(ds_rollup_dim dim, const uint8_t *const *chunks, const size_t *lens, size_t n, uint8_t **out,
                       size_t *len, ds_err *err);
 

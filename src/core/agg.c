@@ -113,11 +113,15 @@ void ds_agg_free(ds_agg *a)
     for (size_t i = 0; i < a->nhl; i++)
         ds_svclog_free(&a->hl[i].log);
     free(a->hl);
-    for (size_t g = 0; g < a->ngroups; g++)
+    for (size_t g = 0; g < a->ngroups; g++) {
         for (int k = 0; k < DS_CHUNK__END; k++) {
             free(a->groups[g].kind[k].p);
             free(a->groups[g].z[k]);
         }
+        agg_rollup_free(&a->groups[g]);
+    }
+    ds_rollup_batch_free(a->rb);
+    free(a->ruscratch);
     for (size_t i = 0; i < a->nspare; i++)
         free(a->spare[i].p);
     ZSTD_freeCCtx(a->zc);
@@ -136,9 +140,14 @@ size_t ds_agg_memory(const ds_agg *a)
                ds_scans_memory(a->scans);
     for (size_t i = 0; i < a->nhl; i++)
         n += ds_svclog_memory(&a->hl[i].log);
-    for (size_t g = 0; g < a->ngroups; g++)
+    for (size_t g = 0; g < a->ngroups; g++) {
         for (int k = 0; k < DS_CHUNK__END; k++)
             n += a->groups[g].kind[k].cap + a->groups[g].zlen[k];
+        for (size_t i = 0; i < a->groups[g].nru; i++)
+            for (int d = 0; d < DS_ROLLUP__COUNT; d++)
+                n += a->groups[g].ru[i].len[d];
+    }
+    n += a->capruscratch;
     for (size_t i = 0; i < a->nspare; i++)
         n += a->spare[i].cap;
     for (size_t i = 0; i < a->nslabs; i++) {

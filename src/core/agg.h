@@ -43,6 +43,9 @@ typedef struct ds_agg_conf {
      * exactly the same, the tool bits stay 0 and no ATTACKS or SCANS record is written.  For
      * measuring what detection costs (bench/detect_cost.sh) and for stores that want counts only. */
     int no_detect;
+    /* 1: build the rollup chunks (core/rollup.h) of each (sensor, day) as its day retires, handed
+     * out by ds_agg_emit_rollups */
+    int rollups;
 } ds_agg_conf;
 
 typedef struct ds_agg ds_agg;
@@ -83,6 +86,13 @@ ds_rc ds_agg_emit(ds_agg *a, ds_chunk_sink sink, void *ctx, ds_err *err);
 typedef ds_rc (*ds_chunk_zsink)(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, const uint8_t *frame,
                                 size_t framelen, size_t nrec, ds_err *err);
 ds_rc ds_agg_emit_zstd(ds_agg *a, ds_chunk_zsink sink, void *ctx, ds_err *err);
+/* With conf.rollups: every group's rollup chunks (kind DS_CHUNK_ROLLUP_*, chunk of len bytes,
+ * owned by the aggregator), after a finish.  A (sensor, day) may come in several groups (a late
+ * packet after its day closed) and in several threads' aggregators: the caller unites them
+ * (ds_rollup_merge). */
+typedef ds_rc (*ds_rollup_sink)(void *ctx, int sensor, int32_t day, int kind, const uint8_t *chunk, size_t len,
+                                ds_err *err);
+ds_rc ds_agg_emit_rollups(ds_agg *a, ds_rollup_sink sink, void *ctx, ds_err *err);
 
 /* Bytes held by the tables (for memory reporting). */
 size_t ds_agg_memory(const ds_agg *a);

@@ -5,9 +5,10 @@
  * probe array, their destination maps, and the log of their (source, service, class) packets
  * (core/svclog.h).  Retiring a day reduces its log (sort and fold, sequential passes), writes one
  * SOURCES record per source (and a DSTMAP record when it reached more than one destination) and
- * one SRCSVC record per (source, service, class), then empties the slab in place for a later
- * day.  Hourly counts retire here too, an hour at a time: each (hour, local day) is a log of the
- * same kind, reduced into HOURLY records.
+ * one SRCSVC record per (source, service, class), with conf.rollups the day's rollup chunks from
+ * the same sorted log (agg_rollup.c), then empties the slab in place for a later day.  Hourly
+ * counts retire here too, an hour at a time: each (hour, local day) is a log of the same kind,
+ * reduced into HOURLY records.
  */
 #include "core/agg_int.h"
 
@@ -270,6 +271,8 @@ static int retire_slab(ds_agg *a, dayslab *d)
             ds_rec_srcsvc_put(p, &r);
         }
     }
+    if (a->conf.rollups && agg_rollup_slab(a, d, it, nit) != 0)
+        rc = -1;
     /* empty the slab, keeping its arrays */
     memset(d->slot, 0, d->capslot * sizeof *d->slot);
     ds_svclog_clear(&d->log);

@@ -5,7 +5,8 @@
  * receive nothing more (two days behind the clock) its buffers are compressed into zstd frames
  * (close_group) and the raw buffers are kept for the next group.  Finish retires everything left,
  * merge moves one state's closed groups into another, and emit hands every group's chunks to
- * the store.
+ * the store.  A group's rollup chunks (agg_rollup.c) are united into one set of four when it
+ * closes, and move with it.
  */
 #include "core/agg_int.h"
 
@@ -96,6 +97,8 @@ static int close_group(ds_agg *a, group *g)
     if (g->closed)
         return 0;
     if (!a->zc && !(a->zc = ZSTD_createCCtx()))
+        return -1;
+    if (agg_rollup_close(g) != 0)
         return -1;
     for (int k = 1; k < DS_CHUNK__END; k++) {
         outbuf *b = &g->kind[k];
@@ -205,6 +208,11 @@ ds_rc ds_agg_merge(ds_agg *into, ds_agg *from)
             f->zlen[k] = 0;
             f->nrec[k] = 0;
         }
+        t->ru = f->ru;
+        t->nru = f->nru;
+        t->capru = f->capru;
+        f->ru = NULL;
+        f->nru = f->capru = 0;
         t->closed = 1;
     }
     for (size_t s = 0; s <= from->conf.nsensors && s <= into->conf.nsensors; s++)

@@ -6,6 +6,7 @@
  *               retiring a day or an hour into records
  *   agg_emit.c  record groups per (sensor, day), their zstd frames, the detectors' record
  *               sinks, finish, merge and emit
+ *   agg_rollup.c the rollup chunks of a retiring day (core/rollup_build.h), kept per group
  *
  * The design is described at the top of agg.c.
  */
@@ -16,6 +17,7 @@
 #include "core/fingerprint.h"
 #include "core/flood.h"
 #include "core/hash.h"
+#include "core/rollup_build.h"
 #include "core/scan.h"
 #include "core/svclog.h"
 
@@ -48,6 +50,9 @@ typedef struct dstmap { uint8_t bits[DS_DSTMAP_BYTES]; } dstmap;
 
 typedef struct outbuf { uint8_t *p; size_t len, cap; } outbuf;
 
+/* The rollup chunks of one batch of a group's sources (one retirement of its day). */
+typedef struct rupart { uint8_t *c[DS_ROLLUP__COUNT]; size_t len[DS_ROLLUP__COUNT]; } rupart;
+
 /* Records retired for one (sensor, day): one buffer per chunk kind. */
 typedef struct group {
     int sensor;
@@ -56,6 +61,7 @@ typedef struct group {
     size_t nrec[DS_CHUNK__END];
     uint8_t *z[DS_CHUNK__END];    /* zstd frames once closed */
     size_t zlen[DS_CHUNK__END];
+    rupart *ru; size_t nru, capru;  /* rollup chunks (conf.rollups): one part per retirement, one once closed */
     int closed;
 } group;
 
@@ -115,6 +121,9 @@ struct ds_agg {
     uint64_t *gkey; uint32_t *gid; size_t capg;   /* (sensor, day) -> group index + 1 */
 
     ds_agg_counts *counts;                  /* [nsensors + 1]; [0] = unattributed */
+
+    ds_rollup_batch *rb;                    /* conf.rollups: the rollup builder's work arrays */
+    void *ruscratch; size_t capruscratch;   /* agg_rollup_slab's source order */
 };
 
 static inline uint64_t agg_src_hash(int sensor, int32_t day, const ds_ip *ip)
@@ -132,6 +141,11 @@ int agg_slot_grow(dayslab *d);
 int agg_retire_days(ds_agg *a, int32_t keep_from);
 int agg_retire_hours(ds_agg *a, uint32_t keep_from);
 long agg_hourlog_of(ds_agg *a, uint32_t hour, int32_t day);
+
+/* agg_rollup.c */
+int agg_rollup_slab(ds_agg *a, const dayslab *d, const ds_svc_item *it, size_t nit);
+int agg_rollup_close(group *g);
+void agg_rollup_free(group *g);
 
 /* agg_emit.c */
 group *agg_group_of(ds_agg *a, int sensor, int32_t day);

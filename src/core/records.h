@@ -67,8 +67,9 @@ typedef enum ds_chunk_kind {
     DS_CHUNK_SCANS = 6,
     DS_CHUNK_FLOODS = 7,
     DS_CHUNK__END = 8,   /* one past the last kind of fixed-size records (the ones core/agg.c writes) */
-    /* Rollups (core/rollup.h): not records but one encoded table per chunk, written at commit
-     * from the file's SRCSVC records; stored with a "record" size of 1 byte, nrec = bytes. */
+    /* Rollups (core/rollup.h): not records but one encoded table per chunk, what the file's
+     * SRCSVC records sum to (built as days retire, core/rollup_build.h); stored with a "record"
+     * size of 1 byte, nrec = bytes. */
     DS_CHUNK_ROLLUP_SERVICE = 32,
     DS_CHUNK_ROLLUP_COUNTRY = 33,
     DS_CHUNK_ROLLUP_ASN = 34,

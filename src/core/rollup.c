@@ -1,9 +1,12 @@
 /* rollup.c: see rollup.h.
  *
- * Building: one table per dimension, entries in an array and an open-addressing index on
- * (class, key) beside it; each entry's sources are appended as the records come (a source has
- * one SRCSVC record per service and class, so it repeats in the country, ASN and ALL tables) and
- * made a set once, when the chunk is encoded.
+ * The chunk writer (ds_rollup_writer) is the one encoder, for this builder and for
+ * core/rollup_build.c's.
+ *
+ * Building from SRCSVC records (the reference): one table per dimension, entries in an array
+ * and an open-addressing index on (class, key) beside it; each entry's sources are appended as
+ * the records come (a source has one SRCSVC record per service and class, so it repeats in the
+ * country, ASN and ALL tables) and made a set once, when the chunk is encoded.
  */
 #include "core/rollup.h"
 
@@ -150,57 +153,130 @@ static const ds_srcvec *sources_of(rentry *e, ds_srcvec *view, uint32_t *v4)
     return view;
 }
 
-ds_rc ds_rollup_encode(ds_rollup *r, ds_rollup_dim dim, uint8_t **out, size_t *len, ds_err *err)
+/* ---- writing a chunk ------------------------------------------------------------------------ */
+
+void ds_rollup_writer_free(ds_rollup_writer *w)
 {
-    rtable *t = &r->t[dim];
+    free(w->ent);
+    free(w->sets);
+    memset(w, 0, sizeof *w);
+}
+
+static int wgrow(uint8_t **p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 4096;
+    while (c < need) {
+        if (c > SIZE_MAX / 2)
+            return -1;
+        c *= 2;
+    }
+    uint8_t *q = realloc(*p, c);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+int ds_rollup_writer_add(ds_rollup_writer *w, uint64_t id, uint64_t packets, const ds_srcvec *set)
+{
+    /* room for the longest encoding (5 bytes an IPv4 difference, 10 an IPv6 one), then the
+     * set written once: no sizing pass */
+    if (w->n >= UINT32_MAX || w->setlen > UINT32_MAX || set->n4 > (SIZE_MAX - w->setlen) / 32 ||
+        set->n6 > (SIZE_MAX - w->setlen) / 32 || wgrow(&w->ent, &w->capent, (w->n + 1) * DS_ROLLUP_ENTRY) != 0 ||
+        wgrow(&w->sets, &w->capsets, w->setlen + set->n4 * 5 + set->n6 * 10) != 0)
+        return -1;
+    size_t b = ds_srcset_encode(set, w->sets + w->setlen);
+    if (b > UINT32_MAX - w->setlen)
+        return -1;
+    uint8_t *q = w->ent + w->n * DS_ROLLUP_ENTRY;
+    memset(q, 0, DS_ROLLUP_ENTRY);
+    put32(q, (uint32_t)id);
+    q[4] = (uint8_t)(id >> 32);
+    put64(q + 8, packets);
+    put32(q + 16, (uint32_t)set->n4);
+    put32(q + 20, (uint32_t)set->n6);
+    put32(q + 24, (uint32_t)w->setlen);
+    put32(q + 28, (uint32_t)b);
+    w->setlen += b;
+    w->n++;
+    return 0;
+}
+
+int ds_rollup_writer_add_encoded(ds_rollup_writer *w, uint64_t id, uint64_t packets, uint32_t n4, uint32_t n6,
+                                 const uint8_t *set, size_t len)
+{
+    if (w->n >= UINT32_MAX || w->setlen > UINT32_MAX || len > UINT32_MAX - w->setlen ||
+        wgrow(&w->ent, &w->capent, (w->n + 1) * DS_ROLLUP_ENTRY) != 0 || wgrow(&w->sets, &w->capsets, w->setlen + len) != 0)
+        return -1;
+    uint8_t *q = w->ent + w->n * DS_ROLLUP_ENTRY;
+    memset(q, 0, DS_ROLLUP_ENTRY);
+    put32(q, (uint32_t)id);
+    q[4] = (uint8_t)(id >> 32);
+    put64(q + 8, packets);
+    put32(q + 16, n4);
+    put32(q + 20, n6);
+    put32(q + 24, (uint32_t)w->setlen);
+    put32(q + 28, (uint32_t)len);
+    if (len)
+        memcpy(w->sets + w->setlen, set, len);
+    w->setlen += len;
+    w->n++;
+    return 0;
+}
+
+ds_rc ds_rollup_writer_finish(ds_rollup_writer *w, ds_rollup_dim dim, uint8_t **out, size_t *len, ds_err *err)
+{
     *out = NULL;
     *len = 0;
-    qsort(t->e, t->n, sizeof *t->e, by_id);   /* the index is stale from here: no more adds */
-    free(t->idx);
-    t->idx = NULL;
-    t->icap = 0;
-    uint64_t set_bytes = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        ds_srcvec view;
-        uint32_t v4;
-        const ds_srcvec *sv = sources_of(&t->e[i], &view, &v4);
-        if (!sv)
-            return ds_fail(err, DS_ENOMEM, "out of memory building rollups");
-        set_bytes += ds_srcset_encoded_size(sv);
-    }
-    if (t->n > UINT32_MAX || set_bytes > UINT32_MAX - DS_ROLLUP_HEADER - (uint64_t)t->n * DS_ROLLUP_ENTRY)
-        return ds_fail(err, DS_ENOMEM, "rollup of %zu entries and %llu bytes of sources is too large for a chunk",
-                       t->n, (unsigned long long)set_bytes);
-    size_t total = DS_ROLLUP_HEADER + t->n * DS_ROLLUP_ENTRY + (size_t)set_bytes;
-    uint8_t *p = calloc(1, total);
+    if (w->setlen > UINT32_MAX - DS_ROLLUP_HEADER - (uint64_t)w->n * DS_ROLLUP_ENTRY)
+        return ds_fail(err, DS_ENOMEM, "rollup of %zu entries and %zu bytes of sources is too large for a chunk", w->n,
+                       w->setlen);
+    size_t total = DS_ROLLUP_HEADER + w->n * DS_ROLLUP_ENTRY + w->setlen;
+    uint8_t *p = malloc(total);
     if (!p)
         return ds_fail(err, DS_ENOMEM, "out of memory building rollups");
     memcpy(p, MAGIC, 4);
     p[4] = DS_ROLLUP_VERSION;
     p[5] = (uint8_t)dim;
-    put32(p + 8, (uint32_t)t->n);
-    put32(p + 12, (uint32_t)set_bytes);
-    uint8_t *sets = p + DS_ROLLUP_HEADER + t->n * DS_ROLLUP_ENTRY;
-    uint32_t off = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        rentry *e = &t->e[i];
-        uint8_t *q = p + DS_ROLLUP_HEADER + i * DS_ROLLUP_ENTRY;
-        ds_srcvec view;
-        uint32_t v4;
-        const ds_srcvec *sv = sources_of(e, &view, &v4);   /* normalized above: cannot fail */
-        size_t b = ds_srcset_encode(sv, sets + off);
-        put32(q, (uint32_t)e->id);
-        q[4] = (uint8_t)(e->id >> 32);
-        put64(q + 8, e->packets);
-        put32(q + 16, (uint32_t)sv->n4);
-        put32(q + 20, (uint32_t)sv->n6);
-        put32(q + 24, off);
-        put32(q + 28, (uint32_t)b);
-        off += (uint32_t)b;
-    }
+    p[6] = p[7] = 0;
+    put32(p + 8, (uint32_t)w->n);
+    put32(p + 12, (uint32_t)w->setlen);
+    if (w->n)
+        memcpy(p + DS_ROLLUP_HEADER, w->ent, w->n * DS_ROLLUP_ENTRY);
+    if (w->setlen)
+        memcpy(p + DS_ROLLUP_HEADER + w->n * DS_ROLLUP_ENTRY, w->sets, w->setlen);
     *out = p;
     *len = total;
+    w->n = w->setlen = 0;   /* the buffers stay for the next chunk */
     return DS_OK;
+}
+
+ds_rc ds_rollup_encode(ds_rollup *r, ds_rollup_dim dim, uint8_t **out, size_t *len, ds_err *err)
+{
+    rtable *t = &r->t[dim];
+    *out = NULL;
+    *len = 0;
+    if (t->n)
+        qsort(t->e, t->n, sizeof *t->e, by_id);   /* the index is stale from here: no more adds */
+    free(t->idx);
+    t->idx = NULL;
+    t->icap = 0;
+    ds_rollup_writer w = { 0 };
+    ds_rc rc = DS_OK;
+    for (size_t i = 0; i < t->n && rc == DS_OK; i++) {
+        ds_srcvec view;
+        uint32_t v4;
+        const ds_srcvec *sv = sources_of(&t->e[i], &view, &v4);
+        if (!sv || ds_rollup_writer_add(&w, t->e[i].id, t->e[i].packets, sv) != 0)
+            rc = ds_fail(err, DS_ENOMEM, "out of memory building rollups (%zu entries)", t->n);
+    }
+    if (rc == DS_OK)
+        rc = ds_rollup_writer_finish(&w, dim, out, len, err);
+    ds_rollup_writer_free(&w);
+    return rc;
 }
 
 ds_rc ds_rollup_open(const uint8_t *p, size_t len, int kind, ds_rollup_view *v, ds_err *err)

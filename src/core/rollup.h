@@ -2,8 +2,10 @@
  * by source country and by source ASN (issue #22, item 2), so that `top ports|countries|asns`
  * over a period sums a few thousand rows a day instead of reading every SRCSVC record.
  *
- * A rollup is built from the SRCSVC records of one (sensor, day) of one ingested file (what
- * ingest/rollup.c feeds at commit) and stored as four chunks, one per dimension:
+ * A rollup sums the SRCSVC records of one (sensor, day) of one ingested file and is stored as
+ * four chunks, one per dimension (ingest builds them from the day's sorted log as it retires,
+ * core/rollup_build.h; ds_rollup_add below builds the same bytes from SRCSVC records, and is
+ * the reference its tests compare against):
  *
  *   DS_CHUNK_ROLLUP_SERVICE   per (class, service):  packets, the set of its sources
  *   DS_CHUNK_ROLLUP_COUNTRY   per (class, country):  the same
@@ -50,6 +52,22 @@ void ds_rollup_free(ds_rollup *r);
 int ds_rollup_add(ds_rollup *r, const uint8_t *srcsvc);
 /* The chunk of one dimension, in *out (malloc'd, *len bytes).  Normalizes the sets. */
 ds_rc ds_rollup_encode(ds_rollup *r, ds_rollup_dim dim, uint8_t **out, size_t *len, ds_err *err);
+
+/* ---- writing a chunk (the one encoder, whichever builder feeds it) ---- */
+typedef struct ds_rollup_writer {
+    uint8_t *ent; size_t n, capent;       /* entries, DS_ROLLUP_ENTRY bytes each */
+    uint8_t *sets; size_t setlen, capsets;
+} ds_rollup_writer;
+/* Append one entry: id = class << 32 | key, strictly after the entry before; set normalized
+ * (ds_srcvec_normalize, or built ascending without repeats with `sorted` set).  -1 out of memory
+ * or past a chunk's 4 GiB. */
+int ds_rollup_writer_add(ds_rollup_writer *w, uint64_t id, uint64_t packets, const ds_srcvec *set);
+/* Append one entry whose set is already encoded (another chunk's, copied as it is). */
+int ds_rollup_writer_add_encoded(ds_rollup_writer *w, uint64_t id, uint64_t packets, uint32_t n4, uint32_t n6,
+                                 const uint8_t *set, size_t len);
+/* The chunk of the entries added since the last finish, in *out (malloc'd, *len bytes). */
+ds_rc ds_rollup_writer_finish(ds_rollup_writer *w, ds_rollup_dim dim, uint8_t **out, size_t *len, ds_err *err);
+void ds_rollup_writer_free(ds_rollup_writer *w);
 
 /* ---- reading ---- */
 typedef struct ds_rollup_view {

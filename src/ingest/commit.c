@@ -8,7 +8,7 @@
  *                     a stored copy cut short that this file continues becomes the `prior`);
  *   ingest_cover_isb  the coverage span from pcapng interface statistics, when they fit;
  *   ingest_commit     the file as one batch (store.h ds_file_batch), put once: its sensors by
- *                     name, chunks (each thread's own), the rollups built from its SRCSVC chunks
+ *                     name, chunks (each thread's own), the rollups its threads built
  *                     (ingest/rollup.h), coverage rows (store.h ds_coverage_row), counts, and the
  *                     prior it supersedes.  The store makes it visible at once or not at all.
  */
@@ -31,11 +31,6 @@ static ds_rc sink_chunk(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, 
                         size_t nrec, ds_err *err)
 {
     commit_ctx *c = ctx;
-    if (kind == DS_CHUNK_SRCSVC && c->rollups) {
-        ds_rc rc = ingest_rollups_feed(c->rollups, sensor, day, frame, framelen, nrec, err);
-        if (rc != DS_OK)
-            return rc;
-    }
     return ds_batch_put_chunk_zstd(c->sink, sensor, day, kind, frame, framelen, nrec, err);
 }
 
@@ -140,7 +135,8 @@ static ds_rc emit(void *ctx, ds_batch_sink *sink, ds_err *err)
     /* each thread's records go in as chunks of their own: the threads own disjoint sources, and
      * readers combine the chunks of a day anyway, so there is nothing to merge first */
     for (int i = 0; i < p->n; i++)
-        if ((rc = ds_agg_emit_zstd(p->aggs[i], sink_chunk, c, err)) != DS_OK)
+        if ((rc = ds_agg_emit_zstd(p->aggs[i], sink_chunk, c, err)) != DS_OK ||
+            (c->rollups && (rc = ds_agg_emit_rollups(p->aggs[i], ingest_rollups_feed, c->rollups, err)) != DS_OK))
             return rc;
     if (c->rollups && (rc = ingest_rollups_put(c->rollups, sink, err)) != DS_OK)
         return rc;

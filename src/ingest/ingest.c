@@ -626,7 +626,7 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
                        .geo = in->o.geo ? geo_cb : NULL, .geo_ctx = (void *)in->o.geo, .sensor_v4 = in->sensor_v4,
                        .scan_min_addresses = in->o.cfg->scan_min_addresses,
                        .scan_timeout_s = in->o.cfg->scan_timeout_s, .payload = in->payload,
-                       .no_detect = in->o.no_detect };
+                       .no_detect = in->o.no_detect, .rollups = !in->o.no_rollup };
     for (size_t i = 0; i < in->o.cfg->nsensors; i++)
         ac.telescope_v4 += ds_darknet_v4_addresses(in->dn, i);
 

@@ -235,15 +235,7 @@ static ds_rc on_rollup(void *ctx, int64_t sensor_id, int32_t day, const uint8_t 
 static ds_rc on_rollup_all(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t len, ds_err *err)
 {
     cube_ctx *c = ctx;
-    ds_rollup_view v;
-    ds_rc rc = ds_rollup_open(data, len, DS_CHUNK_ROLLUP_ALL, &v, err);
-    for (uint32_t i = 0; rc == DS_OK && i < v.n; i++) {
-        ds_rollup_entry e;
-        ds_rollup_get(&v, i, &e);
-        if (c->q->filter.cls < 0 || e.cls == c->q->filter.cls)
-            rc = ds_srcacc_add(&c->total_acc, e.set, e.set_len, e.n4, e.n6, err);
-    }
-    return rc;
+    return ds_rollups_all_sources(data, len, c->q->filter.cls, &c->total_acc, err);
 }
 
 /* *done = 1 when the rollups answered q into c (cells unsorted, totals set); 0 when they cannot. */

@@ -10,6 +10,7 @@
 #define DS_ROLLUPS_H
 #include <stdint.h>
 
+#include "core/srcset.h"
 #include "store/store.h"
 
 /* 1 when DS_NO_ROLLUP is set (and not "0"). */
@@ -17,5 +18,9 @@ int ds_rollups_disabled(void);
 /* *yes = 1 when every (sensor, day) in [from, to] of sensor_id (0: all) with SRCSVC records has
  * chunks of `kind`; 0 when not, or when the store cannot tell. */
 ds_rc ds_rollups_cover(ds_store *st, int kind, int64_t sensor_id, int32_t from, int32_t to, int *yes, ds_err *err);
+/* Add to acc the sources of one ROLLUP_ALL chunk's entries of class cls (-1: every class): the
+ * period's distinct total, as `top` and the report's cubes unite it.  DS_EFORMAT when the chunk
+ * is damaged. */
+ds_rc ds_rollups_all_sources(const uint8_t *data, size_t len, int cls, ds_srcacc *acc, ds_err *err);
 
 #endif

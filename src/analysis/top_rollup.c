@@ -156,15 +156,7 @@ typedef struct total_job {
 static ds_rc on_all(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
 {
     total_job *j = ctx;
-    ds_rollup_view v;
-    ds_rc rc = ds_rollup_open(data, nrec, DS_CHUNK_ROLLUP_ALL, &v, err);
-    for (uint32_t i = 0; rc == DS_OK && i < v.n; i++) {
-        ds_rollup_entry e;
-        ds_rollup_get(&v, i, &e);
-        if (j->q->cls < 0 || e.cls == j->q->cls)
-            rc = ds_srcacc_add(&j->acc, e.set, e.set_len, e.n4, e.n6, err);
-    }
-    return rc;
+    return ds_rollups_all_sources(data, nrec, j->q->cls, &j->acc, err);
 }
 
 static void *total_main(void *arg)

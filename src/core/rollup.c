@@ -180,6 +180,23 @@ static int wgrow(uint8_t **p, size_t *cap, size_t need)
     return 0;
 }
 
+/* The entry of id whose set (bytes at w->sets + w->setlen, already there) is set_len bytes;
+ * room for both was made by the caller. */
+static void entry_put(ds_rollup_writer *w, uint64_t id, uint64_t packets, uint32_t n4, uint32_t n6, size_t set_len)
+{
+    uint8_t *q = w->ent + w->n * DS_ROLLUP_ENTRY;
+    memset(q, 0, DS_ROLLUP_ENTRY);
+    put32(q, (uint32_t)id);
+    q[4] = (uint8_t)(id >> 32);
+    put64(q + 8, packets);
+    put32(q + 16, n4);
+    put32(q + 20, n6);
+    put32(q + 24, (uint32_t)w->setlen);
+    put32(q + 28, (uint32_t)set_len);
+    w->setlen += set_len;
+    w->n++;
+}
+
 int ds_rollup_writer_add(ds_rollup_writer *w, uint64_t id, uint64_t packets, const ds_srcvec *set)
 {
     /* room for the longest encoding (5 bytes an IPv4 difference, 10 an IPv6 one), then the
@@ -191,17 +208,7 @@ int ds_rollup_writer_add(ds_rollup_writer *w, uint64_t id, uint64_t packets, con
     size_t b = ds_srcset_encode(set, w->sets + w->setlen);
     if (b > UINT32_MAX - w->setlen)
         return -1;
-    uint8_t *q = w->ent + w->n * DS_ROLLUP_ENTRY;
-    memset(q, 0, DS_ROLLUP_ENTRY);
-    put32(q, (uint32_t)id);
-    q[4] = (uint8_t)(id >> 32);
-    put64(q + 8, packets);
-    put32(q + 16, (uint32_t)set->n4);
-    put32(q + 20, (uint32_t)set->n6);
-    put32(q + 24, (uint32_t)w->setlen);
-    put32(q + 28, (uint32_t)b);
-    w->setlen += b;
-    w->n++;
+    entry_put(w, id, packets, (uint32_t)set->n4, (uint32_t)set->n6, b);
     return 0;
 }
 
@@ -211,19 +218,9 @@ int ds_rollup_writer_add_encoded(ds_rollup_writer *w, uint64_t id, uint64_t pack
     if (w->n >= UINT32_MAX || w->setlen > UINT32_MAX || len > UINT32_MAX - w->setlen ||
         wgrow(&w->ent, &w->capent, (w->n + 1) * DS_ROLLUP_ENTRY) != 0 || wgrow(&w->sets, &w->capsets, w->setlen + len) != 0)
         return -1;
-    uint8_t *q = w->ent + w->n * DS_ROLLUP_ENTRY;
-    memset(q, 0, DS_ROLLUP_ENTRY);
-    put32(q, (uint32_t)id);
-    q[4] = (uint8_t)(id >> 32);
-    put64(q + 8, packets);
-    put32(q + 16, n4);
-    put32(q + 20, n6);
-    put32(q + 24, (uint32_t)w->setlen);
-    put32(q + 28, (uint32_t)len);
     if (len)
         memcpy(w->sets + w->setlen, set, len);
-    w->setlen += len;
-    w->n++;
+    entry_put(w, id, packets, n4, n6, len);
     return 0;
 }
 

@@ -17,22 +17,6 @@
 #include "store/store.h"
 #include "util/timeutil.h"
 
-/* Coverage of the whole store (analysis/coverage.h), or NULL when it covers nothing. */
-static ds_rc load_coverage(ds_store *st, const ds_config *cfg, ds_coverage **cov, ds_err *err)
-{
-    uint64_t a, b;
-    *cov = NULL;
-    ds_rc rc = st->ops->coverage_span(st, &a, &b, err);
-    if (rc == DS_ENOTFOUND) {
-        ds_err_clear(err);
-        return DS_OK;
-    }
-    if (rc != DS_OK)
-        return rc;
-    return ds_coverage_load(st, cfg, ds_day_of((int64_t)(a / 1000000000ULL)), ds_day_of((int64_t)(b / 1000000000ULL)),
-                            cov, err);
-}
-
 /* "12 d 4 h" */
 static char *span_text(int64_t sec, char *buf, size_t len)
 {
@@ -166,7 +150,7 @@ int ds_cmd_stats_run(int argc, char **argv)
         cli_error(NULL, &err);
         goto out;
     }
-    if (load_coverage(st, &cfg, &cov, &err) != DS_OK ||
+    if (ds_coverage_load_all(st, &cfg, &cov, &err) != DS_OK ||
         (cov && ds_coverage_outages(cov, &outages, &noutages, &err) != DS_OK)) {
         cli_error(NULL, &err);
         goto out;

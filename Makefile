@@ -85,7 +85,7 @@ $(BUILD)/obj/%.o: %.c
 # build/web (one copy for every build directory; --ignore-scripts: no package runs code here).
 # The browser test's playwright-core (a devDependency) goes to build/web-test (`make web-test-deps`).
 NODE_DIR := build/web
-WEB_SRC := $(sort $(wildcard web/*.html web/*.js web/*.css))
+WEB_SRC := $(sort $(wildcard web/*.html web/*.js web/*.css web/*.svg))
 WEB_VENDOR := $(NODE_DIR)/node_modules/uplot/dist/uPlot.iife.min.js $(NODE_DIR)/node_modules/uplot/dist/uPlot.min.css
 $(NODE_DIR)/.installed: web/package.json web/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm is needed to vendor uPlot into the build (make deps)" >&2; exit 1; }

@@ -35,6 +35,8 @@ static void usage(FILE *f)
         "  -j, --threads N      requests answered at once, each with its own store handle (default 2)\n"
         "      --port-file FILE write the port bound (for --listen HOST:0)\n"
         "  -v, --verbose        one line per API request on stderr, with its server time\n"
+        "      --no-cache       compute every answer (by default answers are kept until the store\n"
+        "                       changes: the files of an ingest or a collector's commit)\n"
         "  -c, --config FILE    --db PATH    as for ingest (the store, the timezone, [detect])\n"
         "  -h, --help\n");
 }
@@ -59,6 +61,7 @@ static int serve_run(int argc, char **argv)
         { "tls-cert", required_argument, NULL, 'C' }, { "tls-key", required_argument, NULL, 'K' },
         { "insecure-plain-http", no_argument, NULL, 'I' }, { "threads", required_argument, NULL, 'j' },
         { "port-file", required_argument, NULL, 'P' }, { "verbose", no_argument, NULL, 'v' },
+        { "no-cache", no_argument, NULL, 'N' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     const char *config = NULL, *db = NULL, *port_file = NULL;
@@ -85,6 +88,7 @@ static int serve_run(int argc, char **argv)
         case 'I': o.insecure_plain_http = 1; break;
         case 'P': port_file = optarg; break;
         case 'v': o.log_requests = 1; break;
+        case 'N': o.no_cache = 1; break;
         case 'j': {
             uint64_t v;
             if (cli_u64("serve", "--threads", optarg, 1, 64, &v) != 0)

@@ -9,7 +9,9 @@
  * Every answer carries the same security headers: a Content-Security-Policy of 'self' only and
  * no inline script or style (CSP Level 3, https://www.w3.org/TR/CSP3/), so the browser fetches
  * nothing but this server's files and runs only its scripts; nosniff; no referrer; no framing.
- * API answers are not cached (Cache-Control: no-store): they are a store's current state.
+ * API answers are not cached by browsers (Cache-Control: no-store): they are a store's current
+ * state.  The server keeps them itself until the store's files change (serve_cache.c), so the
+ * overview every reader opens is computed once per ingest; X-Darkscope-Cache says hit or miss.
  */
 #include "net/serve.h"
 
@@ -54,6 +56,7 @@ struct ds_serve {
     ds_store *st[MAX_THREADS];
     int busy[MAX_THREADS];
     unsigned nst;
+    ds_serve_cache *cache;       /* NULL: --no-cache */
 };
 
 /* ---- tokens ------------------------------------------------------------------------------- */
@@ -119,12 +122,19 @@ static int authorized(ds_serve *s, struct MHD_Connection *conn)
 
 /* ---- answers ------------------------------------------------------------------------------ */
 
+/* Queue an answer.  *made (may be NULL) tells whether the response was made, i.e. whether
+ * libmicrohttpd owns a MUST_FREE body now. */
 static enum MHD_Result send_buf(struct MHD_Connection *conn, unsigned code, const char *type, const void *body,
-                                size_t len, enum MHD_ResponseMemoryMode mode, int api)
+                                size_t len, enum MHD_ResponseMemoryMode mode, int api, const char *cache,
+                                struct MHD_Response **made)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, mode);
+    if (made)
+        *made = r;
     if (!r)
         return MHD_NO;
+    if (cache)
+        MHD_add_response_header(r, "X-Darkscope-Cache", cache);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, "Content-Security-Policy", CSP);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -156,8 +166,9 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned code, co
         free(body);
         return MHD_NO;
     }
-    enum MHD_Result ret = send_buf(conn, code, "application/json", body, len, MHD_RESPMEM_MUST_FREE, 1);
-    if (ret == MHD_NO)
+    struct MHD_Response *r = NULL;
+    enum MHD_Result ret = send_buf(conn, code, "application/json", body, len, MHD_RESPMEM_MUST_FREE, 1, NULL, &r);
+    if (!r)
         free(body);
     return ret;
 }
@@ -217,6 +228,46 @@ static double ms_since(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+static int cmp_arg(const void *a, const void *b)
+{
+    const char *const *x = a, *const *y = b;
+    return strcmp(x[0], y[0]);
+}
+
+/* The cache's key of a request: its path and its parameters sorted by name, each length-prefixed
+ * (a value cannot pass for a separator).  NULL when out of memory. */
+static char *cache_key(const char *path, const ds_serve_args *a)
+{
+    const char *kv[DS_SERVE_MAX_ARGS][2];
+    char *key = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&key, &len);
+    if (!f)
+        return NULL;
+    for (size_t i = 0; i < a->n; i++) {
+        kv[i][0] = a->v[i].key;
+        kv[i][1] = a->v[i].val;
+    }
+    qsort(kv, a->n, sizeof kv[0], cmp_arg);
+    fprintf(f, "%zu:%s", strlen(path), path);
+    for (size_t i = 0; i < a->n; i++)
+        fprintf(f, "|%zu:%s=%zu:%s", strlen(kv[i][0]), kv[i][0], strlen(kv[i][1]), kv[i][1]);
+    if (fclose(f) != 0) {
+        free(key);
+        return NULL;
+    }
+    return key;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, char *body, size_t len, const char *cache)
+{
+    struct MHD_Response *r = NULL;
+    enum MHD_Result ret = send_buf(conn, MHD_HTTP_OK, "application/json", body, len, MHD_RESPMEM_MUST_FREE, 1, cache, &r);
+    if (ret == MHD_NO && !r)
+        free(body);
+    return ret;
+}
+
 static enum MHD_Result api(ds_serve *s, struct MHD_Connection *conn, const char *path)
 {
     ds_serve_args args = { 0 };
@@ -230,9 +281,19 @@ static enum MHD_Result api(ds_serve *s, struct MHD_Connection *conn, const char 
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &args);
     if (args.too_many)
         return send_error(conn, MHD_HTTP_BAD_REQUEST, "too many query parameters");
+    char *key = s->cache && ds_serve_cacheable(path) ? cache_key(path, &args) : NULL;
+    if (key && (body = ds_serve_cache_get(s->cache, key, &len))) {
+        free(key);
+        if (s->o.log_requests)
+            fprintf(stderr, "darkscope serve: GET %s%s -> 200 cached (%.1f ms)\n", API_PREFIX, path, ms_since(&t0));
+        return send_json(conn, body, len, "hit");
+    }
+    ds_serve_stamp before = s->cache ? ds_serve_cache_stamp(s->cache) : (ds_serve_stamp){ { 0 } };
     FILE *f = open_memstream(&body, &len);
-    if (!f)
+    if (!f) {
+        free(key);
         return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    }
     int h = borrow(s);
     unsigned code = ds_serve_api(&s->ctx, s->st[h], path, &args, f, msg, sizeof msg);
     give_back(s, h);
@@ -243,13 +304,14 @@ static enum MHD_Result api(ds_serve *s, struct MHD_Connection *conn, const char 
     if (s->o.log_requests)
         fprintf(stderr, "darkscope serve: GET %s%s -> %u (%.1f ms)\n", API_PREFIX, path, code, ms_since(&t0));
     if (code != MHD_HTTP_OK) {
+        free(key);
         free(body);
         return send_error(conn, code, msg);
     }
-    enum MHD_Result ret = send_buf(conn, code, "application/json", body, len, MHD_RESPMEM_MUST_FREE, 1);
-    if (ret == MHD_NO)
-        free(body);
-    return ret;
+    if (key)
+        ds_serve_cache_put(s->cache, key, body, len, &before);
+    free(key);
+    return send_json(conn, body, len, s->cache && ds_serve_cacheable(path) ? "miss" : NULL);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -273,7 +335,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         a = asset(url + sizeof STATIC_PREFIX - 1);
     if (!a)
         return send_error(conn, MHD_HTTP_NOT_FOUND, "no such page");
-    return send_buf(conn, MHD_HTTP_OK, a->type, a->data, a->len, MHD_RESPMEM_PERSISTENT, 0);
+    return send_buf(conn, MHD_HTTP_OK, a->type, a->data, a->len, MHD_RESPMEM_PERSISTENT, 0, NULL, NULL);
 }
 
 /* ---- start and stop ----------------------------------------------------------------------- */
@@ -352,6 +414,10 @@ ds_rc ds_serve_start(ds_serve **out, const ds_serve_opts *o, ds_err *err)
     for (unsigned i = 0; i < s->nst; i++)
         if ((rc = ds_store_open(&s->st[i], o->cfg->store_path, 0, err)) != DS_OK)
             goto out;
+    if (!o->no_cache && !(s->cache = ds_serve_cache_new(o->cfg->store_path))) {
+        rc = ds_fail(err, DS_ENOMEM, "out of memory");
+        goto out;
+    }
     ds_httpd_listen hl = { o->listen, o->tls_cert != NULL, o->insecure_plain_http,
                            o->tokens_path ? "the readers' bearer tokens and the store's data" : "the store's data" };
     if ((rc = ds_httpd_bind(&hl, &s->listen_fd, &s->port, err)) != DS_OK || (rc = start_daemon(s, err)) != DS_OK)
@@ -375,6 +441,7 @@ void ds_serve_stop(ds_serve *s)
         close(s->listen_fd);
     for (unsigned i = 0; i < s->nst; i++)
         ds_store_close(s->st[i]);
+    ds_serve_cache_free(s->cache);
     ds_tokens_free(&s->tokens);
     ds_httpd_free_pem(s->tls_cert_pem);
     ds_httpd_free_pem(s->tls_key_pem);

@@ -31,6 +31,7 @@ typedef struct ds_serve_opts {
     int insecure_plain_http;
     unsigned threads;            /* request threads, each with its own store handle; 0: the default */
     int log_requests;            /* one line per request on stderr */
+    int no_cache;                /* compute every answer (serve_cache.c keeps them otherwise) */
 } ds_serve_opts;
 
 typedef struct ds_serve ds_serve;

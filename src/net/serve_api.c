@@ -615,6 +615,11 @@ out:
     return e;
 }
 
+int ds_serve_cacheable(const char *path)
+{
+    return strcmp(path, "coverage") != 0 && strcmp(path, "sensors") != 0;   /* silent_s, lag_s: now - ... */
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
 unsigned ds_serve_api(const ds_serve_ctx *c, ds_store *st, const char *path, const ds_serve_args *a, FILE *out,

@@ -2,6 +2,7 @@
  *
  *   serve.c       start/stop, the request handler: method, path, security headers, tokens,
  *                 static assets, a store handle per request
+ *   serve_cache.c answers kept until the store's files change
  *   serve_api.c   /api/v1/...: parameters validated, the analysis run, the JSON written
  *                 (report/tables_json.h: the CLI's own renderers); knows nothing of HTTP, so the
  *                 unit tests call it directly
@@ -35,5 +36,18 @@ typedef struct ds_serve_ctx {
  * with the reason in msg (naming the parameter at fault) and nothing useful in out. */
 unsigned ds_serve_api(const ds_serve_ctx *c, ds_store *st, const char *path, const ds_serve_args *a, FILE *out,
                       char *msg, size_t msglen);
+
+/* serve_cache.c: answers kept until the store changes.  Take a stamp before computing an answer
+ * and pass it to put: an answer computed while the store changed is not kept. */
+typedef struct ds_serve_stamp { long long v[6]; } ds_serve_stamp;   /* size, mtime of db, -wal, -chunks */
+typedef struct ds_serve_cache ds_serve_cache;
+ds_serve_cache *ds_serve_cache_new(const char *store_path);
+void ds_serve_cache_free(ds_serve_cache *c);
+ds_serve_stamp ds_serve_cache_stamp(const ds_serve_cache *c);
+/* A malloc'ed copy of the answer for key, or NULL. */
+char *ds_serve_cache_get(ds_serve_cache *c, const char *key, size_t *len);
+void ds_serve_cache_put(ds_serve_cache *c, const char *key, const char *body, size_t len, const ds_serve_stamp *before);
+/* 1 when the answers of path do not depend on the clock (everything but coverage and sensors). */
+int ds_serve_cacheable(const char *path);
 
 #endif

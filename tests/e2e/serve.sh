@@ -4,7 +4,7 @@
 # collector --health), the series and a source's detail add up to top's numbers, every bad
 # parameter is a 400 naming it, POST is a 405, with --tokens the API needs a reader's bearer
 # token (the app's files do not), plain HTTP is refused on a non-loopback address without
-# --insecure-plain-http, every answer carries the Content-Security-Policy, and HTTPS works with
+# --insecure-plain-http, answers are kept until an ingest changes the store, every answer carries the Content-Security-Policy, and HTTPS works with
 # a self-signed certificate when openssl(1) is there.  DS=build-sanitize/darkscope runs it
 # against the sanitizer build (a sanitizer report makes serve exit 99 at SIGTERM: a failure).
 source "$(dirname "$0")/lib.bash"
@@ -58,6 +58,18 @@ same "/api/v1/events" events --format json
 same "/api/v1/events?type=mirai&from=2023-07-05&to=2023-07-12" events --type mirai --from 2023-07-05 --to 2023-07-12 --format json
 same "/api/v1/coverage" stats --format json
 same "/api/v1/sensors" collector --health --format json
+
+# ---- answers kept until the store changes: a second ask is a hit, an ingest drops them
+hdr() { curl -sS -D hdr -o body "$URL$1" >/dev/null; tr -d '\r' < hdr | sed -n 's/^[Xx]-[Dd]arkscope-[Cc]ache: //p'; }
+[ "$(hdr '/api/v1/top?dim=asns&limit=7')" = miss ] || fail "first ask not a miss"
+[ "$(hdr '/api/v1/top?limit=7&dim=asns')" = hit ] || fail "the same ask (parameters in another order) not a hit"
+"$DS" top asns -n 7 --format json | cmp -s - body || fail "a cached answer differs from the CLI"
+[ -z "$(hdr '/api/v1/sensors')" ] || fail "sensors (lag: now - ...) was cached"
+"$DS" synth -q -o b.pcap --days 2 --start 2023-07-22 --rate 4000 --seed 25
+"$DS" ingest -q b.pcap
+[ "$(hdr '/api/v1/top?dim=asns&limit=7')" = miss ] || fail "an answer outlived an ingest"
+"$DS" top asns -n 7 --format json | cmp -s - body || fail "after an ingest, top differs from the CLI"
+[ "$(hdr '/api/v1/top?dim=asns&limit=7')" = hit ] || fail "not kept after the ingest"
 
 # ---- series and a source's detail add up to top's numbers
 [ "$(get '/api/v1/series?service=23/tcp&from=2023-07-02&to=2023-07-20')" = 200 ] || fail "series: $(cat body)"

@@ -188,14 +188,21 @@ static unsigned parse_day(req *r, const char *key, int32_t *day, int *given)
     return 0;
 }
 
-/* from, to (default: the store's first and last day) and sensor. */
-static unsigned parse_scope(req *r, filt *f)
+/* from and to as given (have_from, have_to in f): checked before the store is read. */
+static unsigned parse_days(req *r, filt *f, int *have_from, int *have_to)
 {
-    int have_from, have_to;
     unsigned e;
-    ds_err err = { 0 };
-    if ((e = parse_day(r, "from", &f->from, &have_from)) || (e = parse_day(r, "to", &f->to, &have_to)))
+    if ((e = parse_day(r, "from", &f->from, have_from)) || (e = parse_day(r, "to", &f->to, have_to)))
         return e;
+    if (*have_from && *have_to && f->to < f->from)
+        return bad(r, "to", "is before from");
+    return 0;
+}
+
+/* The days not given from the store (its first and last day with data), and the sensor's id. */
+static unsigned resolve_scope(req *r, filt *f, int have_from, int have_to)
+{
+    ds_err err = { 0 };
     if (!have_from || !have_to) {
         int32_t first, last;
         ds_rc rc = r->st->ops->day_span(r->st, &first, &last, &err);
@@ -211,7 +218,8 @@ static unsigned parse_scope(req *r, filt *f)
             f->to = last;
     }
     if (f->to < f->from)
-        return bad(r, "to", "is before from");
+        return bad(r, have_to ? "to" : "from", "%s the store's %s day with data",
+                   have_to ? "is before" : "is after", have_to ? "first" : "last");
     if (f->to - f->from > 3660)
         return bad(r, "to", "more than ten years after from");
     const char *sensor = arg(r, "sensor");
@@ -231,12 +239,21 @@ static unsigned parse_scope(req *r, filt *f)
     return 0;
 }
 
+/* from, to (default: the store's first and last day) and sensor. */
+static unsigned parse_scope(req *r, filt *f)
+{
+    int have_from, have_to;
+    unsigned e = parse_days(r, f, &have_from, &have_to);
+    return e ? e : resolve_scope(r, f, have_from, have_to);
+}
+
 static unsigned parse_filter(req *r, filt *f)
 {
     unsigned e;
     memset(f, 0, sizeof *f);
     f->cls = -1;
-    if ((e = parse_scope(r, f)))
+    int have_from, have_to;
+    if ((e = parse_days(r, f, &have_from, &have_to)))
         return e;
     const char *cls = arg(r, "class");
     if (cls) {
@@ -248,7 +265,7 @@ static unsigned parse_filter(req *r, filt *f)
     if ((e = parse_list(r, f, "service", item_service)) || (e = parse_list(r, f, "country", item_country)) ||
         (e = parse_list(r, f, "asn", item_asn)) || (e = parse_list(r, f, "tool", item_tool)))
         return e;
-    return 0;
+    return resolve_scope(r, f, have_from, have_to);
 }
 
 #define FILTER_PARAMS "from", "to", "sensor", "class", "service", "country", "asn", "tool"
@@ -405,15 +422,18 @@ static unsigned ep_series(req *r, FILE *out)
     filt f = { .cls = -1 };
     ds_filter cf;
     unsigned e;
-    if ((e = check_known(r, known)) || (e = parse_filter(r, &f)))
+    if ((e = check_known(r, known)))
         return e;
     const char *step = arg(r, "step");
-    if (step && strcmp(step, "day") && strcmp(step, "hour"))
+    int hourly = step && !strcmp(step, "hour");
+    if (step && strcmp(step, "day") && !hourly)
         return bad(r, "step", "'%s': %s", step, "use day or hour");
-    if (step && !strcmp(step, "hour")) {
-        if (f.cls >= 0 || f.nports || f.ncountries || f.nasns || f.tools)
-            return bad(r, "step", "'%s': %s", step, "hourly counts are of every packet a sensor received: only "
-                       "from, to and sensor apply (use step=day with class, service, country, asn or tool)");
+    if (hourly && (arg(r, "class") || arg(r, "service") || arg(r, "country") || arg(r, "asn") || arg(r, "tool")))
+        return bad(r, "step", "'%s': %s", step, "hourly counts are of every packet a sensor received: only "
+                   "from, to and sensor apply (use step=day with class, service, country, asn or tool)");
+    if ((e = parse_filter(r, &f)))
+        return e;
+    if (hourly) {
         if (f.to - f.from > 92)
             return bad(r, "step", "'%s': %s", step, "at most 93 days of hours (use step=day)");
         return series_hour(r, &f, out);

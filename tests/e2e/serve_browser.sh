@@ -39,7 +39,7 @@ python3 -c 'import json; assert json.load(open("period.json"))["last"] == max(r[
 rm -f port
 "$DS" serve --listen 127.0.0.1:0 --port-file port >serve.log 2>&1 &
 SPID=$!
-trap 'kill "$SPID" 2>/dev/null; rm -rf "$T"' EXIT
+trap '[ -z "${SPID:-}" ] || kill "$SPID" 2>/dev/null; rm -rf "$T"' EXIT
 for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
 [ -s port ] || { cat serve.log; fail "serve did not start"; }
 [ -n "${SHOTS:-}" ] && mkdir -p "$SHOTS"

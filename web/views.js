@@ -164,18 +164,27 @@ export async function source(st, main) {
   main.append(table(t('events_of'), `source-${st.addr}-events`, eventCols(), d.events || [], 'source-events'));
 }
 
-// ---- events, with a type filter
+// ---- events, filtered by type (the API's), service and region (of the list the API gave)
+function filterSelect(id, field, label, values, current, show) {
+  const sel = el('select', { id, onchange: (e) => { location.hash = linkTo({ [field]: e.target.value }).slice(1); } },
+    el('option', { value: '', text: label }));
+  for (const x of values.concat(current && !values.includes(current) ? [current] : [])) {
+    const o = el('option', { value: x, text: show(x) });
+    if (x === current) o.selected = true;
+    sel.append(o);
+  }
+  return sel;
+}
+
 export async function events(st, main) {
   const ev = await api('events', { from: st.from, to: st.to, type: st.type || undefined });
-  const types = [...new Set(ev.map((e) => e.type))].sort();
-  const sel = el('select', { id: 'event-type', onchange: (e) => { location.hash = linkTo({ type: e.target.value }).slice(1); } },
-    el('option', { value: '', text: t('all_types') }), ...types.concat(st.type && !types.includes(st.type) ? [st.type] : []).map((x) => {
-      const o = el('option', { value: x, text: x });
-      if (x === st.type) o.selected = true;
-      return o;
-    }));
-  main.replaceChildren(el('h1', { text: `${t('events')} ${st.from} – ${st.to}` }), el('div', { class: 'filters' }, el('span', { text: t('type') }), sel));
-  main.append(table(t('events'), `events-${st.from}-${st.to}`, eventCols(), ev, 'events-table'));
+  const uniq = (f) => [...new Set(ev.map(f).filter((x) => x))].sort();
+  const shown = ev.filter((e) => (!st.service || e.service === st.service) && (!st.country || e.country === st.country));
+  main.replaceChildren(el('h1', { text: `${t('events')} ${st.from} – ${st.to}` }), el('div', { class: 'filters' },
+    filterSelect('event-type', 'type', t('all_types'), uniq((e) => e.type), st.type, (x) => x),
+    filterSelect('event-service', 'service', t('all_services'), uniq((e) => e.service), st.service, (x) => x.toUpperCase()),
+    filterSelect('event-country', 'country', t('all_regions'), uniq((e) => e.country), st.country, (x) => `${region(x)} (${x})`)));
+  main.append(table(t('events'), `events-${st.from}-${st.to}`, eventCols(), shown, 'events-table'));
 }
 
 // ---- sensors: counts and coverage (stats), live health (collector)

@@ -92,6 +92,14 @@ for (const lang of ['en', 'ja']) {
   const nev = await page.$$eval('#events-table tbody tr', (t) => t.length);
   check(nev === cli('events').length, `${lang}: ${nev} events on the page, ${cli('events').length} from the CLI`);
   if (lang === 'en') await shot('events');
+  // the service filter keeps the events of that service only
+  const svc = cli('events').map((e) => e.service).find((x) => x);
+  if (svc) {
+    await settle(() => page.selectOption('#event-service', svc));
+    const n = await page.$$eval('#events-table tbody tr', (t) => t.length);
+    check(page.url().includes('service=' + svc) && n === cli('events').filter((e) => e.service === svc).length,
+      `${lang}: events of ${svc}: ${n} rows`);
+  }
   await settle(() => page.goto(`${BASE}/#view=sensors&${P}&lang=${lang}`));
   const ns = await page.$$eval('#coverage-table tbody tr', (t) => t.length);
   check(ns === cli('stats').length, `${lang}: ${ns} sensors on the page`);

@@ -11,8 +11,8 @@
 # the sum over its requests.  The app sends them at once (two request threads by default), so
 # the wall time a browser waits is at most this sum; the parallel wall time (curl, all at once)
 # is printed beside it.  Views:
-#   overview 2023Q3   coverage, top ports and countries (20 rows) of 2023Q3, of the 92 days before
-#                     (100 rows: the previous ranks), the daily series
+#   overview 2023Q3   span, overview (top ports and countries, 20 rows, of 2023Q3 and 100 rows of
+#                     the 92 days before for the previous ranks, and the daily series)
 #   service 23/tcp    its series, top countries, ASNs (20) and sources (50) over 2023Q3
 #   source            one source's detail (its row, services, days, and the events naming it)
 #   events            the events of 2023Q3
@@ -51,11 +51,10 @@ start_serve() { # extra args
 start_serve --no-cache
 
 Q='from=2023-07-01&to=2023-09-30'
-P='from=2023-03-31&to=2023-06-30'   # the app's previous period: the 92 days before
 addr=$("$DS" top sources -c "$conf" --from 2023-07-01 --to 2023-09-30 --where port=23/tcp -n 2 --format json |
        python3 -c 'import json,sys; print(json.load(sys.stdin)[1]["key"])')
 declare -A VIEW=(
-    [overview]="coverage top?dim=ports&limit=20&$Q top?dim=countries&limit=20&$Q top?dim=ports&limit=100&$P top?dim=countries&limit=100&$P series?$Q"
+    [overview]="span overview?$Q"
     [service]="series?service=23/tcp&$Q top?dim=countries&limit=20&service=23/tcp&$Q top?dim=asns&limit=20&service=23/tcp&$Q top?dim=sources&limit=50&service=23/tcp&$Q"
     [source]="source/$addr?$Q"
     [events]="events?$Q"
@@ -101,11 +100,14 @@ read -r best med < <(printf '%s\n' ${ALL[overview]} | sort -n | awk '{a[NR] = $1
 awk -v m="$med" 'BEGIN {exit !(m <= 200)}' && verdict=met || verdict="NOT met"
 echo "bar, computed: a quarter's overview within 200 ms of server time: median $med ms: $verdict"
 
-# with the answer cache (the default): the first reader after an ingest computes, the rest are served
+# with the answer cache (the default): the presets' overviews are computed ahead (2023Q3 is the
+# quarter preset: the store ends on 2023-09-30); the first reader finds it ready
 start_serve
+for _ in $(seq 600); do grep -q 'precomputed the quarter overview' "$log" && break; sleep 0.1; done
+grep 'precomputed the quarter' "$log" | sed 's/^darkscope serve: /ahead of any reader: /'
 miss=$(round overview)
 hits=""
 for _ in $(seq "$RUNS"); do hits="$hits $(round overview)"; done
 hmed=$(printf '%s\n' $hits | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
 awk -v m="$hmed" 'BEGIN {exit !(m <= 200)}' && verdict=met || verdict="NOT met"
-echo "with the cache (default): overview first after start/ingest $miss ms, then median $hmed ms: $verdict"
+echo "with the cache (default): the first reader's overview $miss ms, then median $hmed ms: $verdict"

@@ -8,7 +8,7 @@ import * as V from './views.js';
 
 const FIELDS = ['view', 'preset', 'from', 'to', 'lang', 'service', 'country', 'addr', 'type'];
 const VIEWS = { overview: V.overview, service: V.service, region: V.regionView, source: V.source, events: V.events, sensors: V.sensors };
-let span = null;   // the store's first and last day, from /api/v1/coverage
+let span = null;   // the store's first and last day with data, from /api/v1/span
 
 function readState() {
   const h = new URLSearchParams(location.hash.slice(1));
@@ -32,7 +32,8 @@ V.setLinker((change) => hashOf(Object.assign({}, current, change)));
 function iso(d) { return d.toISOString().slice(0, 10); }
 function day(s) { return new Date(s + 'T00:00:00Z'); }
 // A preset's period, ending at the store's last day: the day, its week (7 days), its calendar
-// month, its calendar quarter (as the published monthly and quarterly reports).
+// month, its calendar quarter (as the published monthly and quarterly reports).  The server
+// computes the same periods to have their overviews ready (ds_serve_presets, serve_api.c).
 function presetPeriod(preset, last) {
   const d = day(last), y = d.getUTCFullYear(), m = d.getUTCMonth();
   if (preset === 'day') return { from: last, to: last };
@@ -43,10 +44,7 @@ function presetPeriod(preset, last) {
 
 async function storeSpan() {
   if (span) return span;
-  const cov = await api('coverage');
-  const firsts = cov.map((r) => r.first).filter((x) => x && x !== '-').sort();
-  const lasts = cov.map((r) => r.last).filter((x) => x && x !== '-').sort();
-  span = { first: (firsts[0] || '').slice(0, 10), last: (lasts[lasts.length - 1] || '').slice(0, 10) };
+  span = await api('span');
   return span;
 }
 

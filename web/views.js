@@ -10,11 +10,6 @@ let linkTo = () => '#';
 export function setLinker(fn) { linkTo = fn; }
 function drill(text, change, cls = 'drill') { return el('a', { class: cls, href: linkTo(change), text }); }
 
-function dayAdd(d, n) { const x = new Date(d + 'T00:00:00Z'); x.setUTCDate(x.getUTCDate() + n); return x.toISOString().slice(0, 10); }
-function daysBetween(a, b) { return Math.round((Date.parse(b) - Date.parse(a)) / 86400000) + 1; }
-// The period of the same length just before [from, to]
-export function previous(from, to) { const n = daysBetween(from, to); return { from: dayAdd(from, -n), to: dayAdd(from, -1) }; }
-
 function changeCell(cur, prev) {
   if (!prev) return el('span', { class: 'muted', text: t('new_entry') });
   const c = (cur - prev) / prev;
@@ -63,13 +58,9 @@ function cards(pairs) {
 
 // ---- overview: totals, daily series, top services and regions against the previous period
 export async function overview(st, main) {
-  const p = previous(st.from, st.to);
-  const per = { from: st.from, to: st.to };
-  const [svc, cc, svcPrev, ccPrev, series] = await Promise.all([
-    api('top', { dim: 'ports', limit: 20, ...per }), api('top', { dim: 'countries', limit: 20, ...per }),
-    api('top', { dim: 'ports', limit: 100, ...p }).catch(() => []), api('top', { dim: 'countries', limit: 100, ...p }).catch(() => []),
-    api('series', per),
-  ]);
+  // one request: the server caches it whole and computes the presets' ahead (docs/api.md)
+  const o = await api('overview', { from: st.from, to: st.to });
+  const [svc, cc, svcPrev, ccPrev, series, p] = [o.ports, o.countries, o.previous_ports, o.previous_countries, o.series, o.previous];
   main.replaceChildren(el('h1', { text: `${t('overview')} ${st.from} – ${st.to}` }),
     cards([[t('total_packets'), num(series.total_packets), 'total-packets'], [t('total_sources'), num(series.total_sources), 'total-sources'],
       [t('previous'), svcPrev.length ? `${p.from} – ${p.to}` : `${p.from} – ${p.to}: ${t('no_data')}`, 'previous-period']]));

@@ -30,6 +30,7 @@
 #include "net/tokens.h"
 #include "net/web_assets.h"
 #include "util/textfmt.h"
+#include "util/timeutil.h"
 
 #define API_PREFIX "/api/v1/"
 #define STATIC_PREFIX "/static/"
@@ -57,6 +58,13 @@ struct ds_serve {
     int busy[MAX_THREADS];
     unsigned nst;
     ds_serve_cache *cache;       /* NULL: --no-cache */
+
+    /* the presets' overviews, computed ahead (warm_main) */
+    pthread_mutex_t warm_mu;
+    pthread_cond_t warm_cv;
+    int warm_stop, warm_running;
+    pthread_t warm_thread;
+    ds_store *warm_st;           /* the warm thread's own handle */
 };
 
 /* ---- tokens ------------------------------------------------------------------------------- */
@@ -338,6 +346,86 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return send_buf(conn, MHD_HTTP_OK, a->type, a->data, a->len, MHD_RESPMEM_PERSISTENT, 0, NULL, NULL);
 }
 
+/* ---- the presets' overviews, computed ahead ------------------------------------------------- */
+
+/* The overview of the app's period presets (day, week, month, quarter, each ending at the store's
+ * last day) is what every reader opens first, and a quarter's costs 0.6-0.9 s to compute
+ * (bench/README.md).  A thread of its own computes them into the cache at start and whenever the
+ * store's files have changed and then stayed unchanged for WARM_POLL_S (a collector committing
+ * every second does not keep it computing), the quarter first; a reader asking before it is done
+ * computes the answer itself, as without it. */
+#define WARM_POLL_S 5
+
+static int warm_stopping(ds_serve *s)
+{
+    pthread_mutex_lock(&s->warm_mu);
+    int stop = s->warm_stop;
+    pthread_mutex_unlock(&s->warm_mu);
+    return stop;
+}
+
+static void warm_once(ds_serve *s, const ds_serve_stamp *stamp)
+{
+    ds_serve_period p[4];
+    ds_err err = { 0 };
+    int n = ds_serve_presets(s->warm_st, p, &err);
+    for (int i = n - 1; i >= 0 && !warm_stopping(s); i--) {   /* the quarter first */
+        char from[11], to[11], msg[512];
+        ds_serve_args a = { .n = 2 };
+        a.v[0].key = "from";
+        a.v[0].val = ds_day_format(p[i].from, from);
+        a.v[1].key = "to";
+        a.v[1].val = ds_day_format(p[i].to, to);
+        char *key = cache_key("overview", &a), *body = NULL, *have;
+        size_t len = 0;
+        if (!key)
+            return;
+        if ((have = ds_serve_cache_get(s->cache, key, &len))) {   /* a week and a month can be one period */
+            free(have);
+            free(key);
+            continue;
+        }
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        FILE *f = open_memstream(&body, &len);
+        unsigned code = f ? ds_serve_api(&s->ctx, s->warm_st, "overview", &a, f, msg, sizeof msg) : 500;
+        if (f && fclose(f) == 0 && code == MHD_HTTP_OK)
+            ds_serve_cache_put(s->cache, key, body, len, stamp);
+        if (s->o.log_requests)
+            fprintf(stderr, "darkscope serve: precomputed the %s overview %s..%s -> %u (%.1f ms)\n", p[i].preset, from,
+                    to, code, ms_since(&t0));
+        free(body);
+        free(key);
+    }
+}
+
+static void *warm_main(void *arg)
+{
+    ds_serve *s = arg;
+    ds_serve_stamp done = { { 0 } }, seen = { { 0 } };
+    int have = 0;
+    pthread_mutex_lock(&s->warm_mu);
+    while (!s->warm_stop) {
+        ds_serve_stamp now = ds_serve_cache_stamp(s->cache);
+        int stable = !memcmp(&now, &seen, sizeof now);
+        seen = now;
+        if (!have || (stable && memcmp(&now, &done, sizeof now) != 0)) {
+            pthread_mutex_unlock(&s->warm_mu);
+            warm_once(s, &now);
+            done = now;
+            have = 1;
+            pthread_mutex_lock(&s->warm_mu);
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += WARM_POLL_S;
+        if (!s->warm_stop)
+            pthread_cond_timedwait(&s->warm_cv, &s->warm_mu, &ts);
+    }
+    pthread_mutex_unlock(&s->warm_mu);
+    return NULL;
+}
+
 /* ---- start and stop ----------------------------------------------------------------------- */
 
 static ds_rc start_daemon(ds_serve *s, ds_err *err)
@@ -382,6 +470,8 @@ ds_rc ds_serve_start(ds_serve **out, const ds_serve_opts *o, ds_err *err)
     s->listen_fd = -1;
     s->ctx = (ds_serve_ctx){ o->cfg, o->geo, o->names };
     pthread_mutex_init(&s->tokens_mu, NULL);
+    pthread_mutex_init(&s->warm_mu, NULL);
+    pthread_cond_init(&s->warm_cv, NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_cond_init(&s->pool_cv, NULL);
     s->nst = o->threads ? o->threads : DS_SERVE_THREADS_DEFAULT;
@@ -418,10 +508,14 @@ ds_rc ds_serve_start(ds_serve **out, const ds_serve_opts *o, ds_err *err)
         rc = ds_fail(err, DS_ENOMEM, "out of memory");
         goto out;
     }
+    if (s->cache && (rc = ds_store_open(&s->warm_st, o->cfg->store_path, 0, err)) != DS_OK)
+        goto out;
     ds_httpd_listen hl = { o->listen, o->tls_cert != NULL, o->insecure_plain_http,
                            o->tokens_path ? "the readers' bearer tokens and the store's data" : "the store's data" };
     if ((rc = ds_httpd_bind(&hl, &s->listen_fd, &s->port, err)) != DS_OK || (rc = start_daemon(s, err)) != DS_OK)
         goto out;
+    if (s->cache)   /* without the thread every answer is computed when asked: slower, not wrong */
+        s->warm_running = pthread_create(&s->warm_thread, NULL, warm_main, s) == 0;
     *out = s;
     s = NULL;
 out:
@@ -435,17 +529,27 @@ void ds_serve_stop(ds_serve *s)
 {
     if (!s)
         return;
+    if (s->warm_running) {
+        pthread_mutex_lock(&s->warm_mu);
+        s->warm_stop = 1;
+        pthread_cond_signal(&s->warm_cv);
+        pthread_mutex_unlock(&s->warm_mu);
+        pthread_join(s->warm_thread, NULL);   /* at most the overview being computed */
+    }
     if (s->mhd)
         MHD_stop_daemon(s->mhd);   /* waits for the requests in progress */
     if (s->listen_fd >= 0)
         close(s->listen_fd);
     for (unsigned i = 0; i < s->nst; i++)
         ds_store_close(s->st[i]);
+    ds_store_close(s->warm_st);
     ds_serve_cache_free(s->cache);
     ds_tokens_free(&s->tokens);
     ds_httpd_free_pem(s->tls_cert_pem);
     ds_httpd_free_pem(s->tls_key_pem);
     pthread_mutex_destroy(&s->tokens_mu);
+    pthread_mutex_destroy(&s->warm_mu);
+    pthread_cond_destroy(&s->warm_cv);
     pthread_mutex_destroy(&s->pool_mu);
     pthread_cond_destroy(&s->pool_cv);
     free(s);

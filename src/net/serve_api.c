@@ -9,7 +9,8 @@
  * The JSON is the CLI's own (report/tables_json.h): /top is `darkscope top DIM --format json`,
  * /events is `darkscope events --format json`, /coverage is `darkscope stats --format json`,
  * /sensors is `darkscope collector --health --format json`, byte for byte, for the same filters.
- * /series and /source/ADDR have no CLI twin; their fields are in docs/api.md.
+ * /overview, /series, /span and /source/ADDR have no CLI twin (/overview is made of `top`s and
+ * a series); their fields are in docs/api.md.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -549,6 +550,91 @@ static unsigned ep_sensors(req *r, FILE *out)
     return 200;
 }
 
+/* ---- /span, /overview ----------------------------------------------------------------------- */
+
+static unsigned ep_span(req *r, FILE *out)
+{
+    static const char *const known[] = { NULL };
+    int32_t first, last;
+    ds_err err = { 0 };
+    char a[11], b[11];
+    unsigned e;
+    if ((e = check_known(r, known)))
+        return e;
+    ds_rc rc = r->st->ops->day_span(r->st, &first, &last, &err);
+    if (rc == DS_ENOTFOUND) {
+        snprintf(r->msg, r->msglen, "the store holds no data yet");
+        return 404;
+    }
+    if (rc != DS_OK)
+        return failed(r, &err);
+    fprintf(out, "{\"first\": \"%s\", \"last\": \"%s\"}\n", ds_day_format(first, a), ds_day_format(last, b));
+    return 200;
+}
+
+/* The overview of a period in one answer: top services and regions (20 rows), the same of the
+ * period of equal length just before (100 rows: the previous ranks), and the daily series.  One
+ * request, so the server caches and precomputes it whole (serve.c). */
+static unsigned ep_overview(req *r, FILE *out)
+{
+    static const char *const known[] = { "from", "to", "sensor", NULL };
+    filt f = { .cls = -1 }, p;
+    ds_filter cf;
+    unsigned e;
+    char d0[11], d1[11];
+    if ((e = check_known(r, known)) || (e = parse_scope(r, &f)))
+        return e;
+    p = f;
+    p.to = f.from - 1;
+    p.from = f.from - (f.to - f.from + 1);
+    static const struct { const char *name; int prev; ds_top_dim dim; size_t limit; } parts[] = {
+        { "ports", 0, DS_TOP_PORTS, 20 }, { "countries", 0, DS_TOP_COUNTRIES, 20 },
+        { "previous_ports", 1, DS_TOP_PORTS, 100 }, { "previous_countries", 1, DS_TOP_COUNTRIES, 100 },
+    };
+    fprintf(out, "{\"from\": \"%s\", \"to\": \"%s\", ", ds_day_format(f.from, d0), ds_day_format(f.to, d1));
+    fprintf(out, "\"previous\": {\"from\": \"%s\", \"to\": \"%s\"}", ds_day_format(p.from, d0), ds_day_format(p.to, d1));
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        ds_top_query q = { .dim = parts[i].dim, .cls = -1, .limit = parts[i].limit };
+        top_query(parts[i].prev ? &p : &f, &q);
+        fprintf(out, ",\n\"%s\": ", parts[i].name);
+        if ((e = run_top(r, &q, out)) != 200)
+            return e;
+    }
+    fprintf(out, ",\n\"series\": ");
+    cube_filter(&f, &cf);
+    if ((e = series_day(r, &f, &cf, out)) != 200)
+        return e;
+    fprintf(out, "}\n");
+    return 200;
+}
+
+int ds_serve_presets(ds_store *st, ds_serve_period *out, ds_err *err)
+{
+    int32_t first, last;
+    int y, m;
+    char d[11], b[32];
+    ds_rc rc = st->ops->day_span(st, &first, &last, err);
+    if (rc != DS_OK)
+        return -1;
+    ds_day_format(last, d);
+    if (sscanf(d, "%4d-%2d", &y, &m) != 2 || y < 1 || y > 9999 || m < 1 || m > 12)
+        return -1;
+    static const char *const names[4] = { "day", "week", "month", "quarter" };
+    for (int i = 0; i < 4; i++) {
+        snprintf(out[i].preset, sizeof out[i].preset, "%s", names[i]);
+        out[i].to = last;
+    }
+    out[0].from = last;
+    out[1].from = last - 6;
+    snprintf(b, sizeof b, "%04d-%02d-01", y, m);
+    if (ds_day_parse(b, &out[2].from) != 0)
+        return -1;
+    snprintf(b, sizeof b, "%04d-%02d-01", y, (m - 1) / 3 * 3 + 1);
+    if (ds_day_parse(b, &out[3].from) != 0)
+        return -1;
+    return 4;
+}
+
 /* ---- /source/ADDR -------------------------------------------------------------------------- */
 
 static int event_mentions(const ds_event *v, const char *addr)
@@ -657,8 +743,12 @@ unsigned ds_serve_api(const ds_serve_ctx *c, ds_store *st, const char *path, con
         return ep_coverage(&r, out);
     if (!strcmp(path, "sensors"))
         return ep_sensors(&r, out);
+    if (!strcmp(path, "span"))
+        return ep_span(&r, out);
+    if (!strcmp(path, "overview"))
+        return ep_overview(&r, out);
     if (!strncmp(path, "source/", 7) && path[7])
         return ep_source(&r, path + 7, out);
-    snprintf(msg, msglen, "no such endpoint: /api/v1/%s (top, series, events, coverage, sensors, source/ADDR)", path);
+    snprintf(msg, msglen, "no such endpoint: /api/v1/%s (overview, top, series, events, coverage, sensors, span, source/ADDR)", path);
     return 404;
 }

@@ -10,6 +10,7 @@
 #ifndef DS_NET_SERVE_INT_H
 #define DS_NET_SERVE_INT_H
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "geo/geo.h"
@@ -36,6 +37,12 @@ typedef struct ds_serve_ctx {
  * with the reason in msg (naming the parameter at fault) and nothing useful in out. */
 unsigned ds_serve_api(const ds_serve_ctx *c, ds_store *st, const char *path, const ds_serve_args *a, FILE *out,
                       char *msg, size_t msglen);
+
+/* The app's period presets (web/app.js presetPeriod), each ending at the store's last day with
+ * data: the day, its week (7 days), its calendar month, its calendar quarter, so far.  Fills
+ * out[4]; returns 4, or -1 (no data: err says why when the store failed). */
+typedef struct ds_serve_period { char preset[8]; int32_t from, to; } ds_serve_period;
+int ds_serve_presets(ds_store *st, ds_serve_period *out, ds_err *err);
 
 /* serve_cache.c: answers kept until the store changes.  Take a stamp before computing an answer
  * and pass it to put: an answer computed while the store changed is not kept. */

@@ -59,6 +59,30 @@ same "/api/v1/events?type=mirai&from=2023-07-05&to=2023-07-12" events --type mir
 same "/api/v1/coverage" stats --format json
 same "/api/v1/sensors" collector --health --format json
 
+# ---- span, and the overview: made of `top`s and the series, and precomputed for the presets
+[ "$(get /api/v1/span)" = 200 ] && [ "$(cat body)" = '{"first": "2023-07-01", "last": "2023-07-22"}' ] \
+    || fail "span: $(cat body)"
+[ "$(get '/api/v1/overview?from=2023-07-08&to=2023-07-14')" = 200 ] || fail "overview: $(cat body)"
+cp body overview.json
+"$DS" top ports --from 2023-07-08 --to 2023-07-14 -n 20 --format json > o_ports.json
+"$DS" top countries --from 2023-07-08 --to 2023-07-14 -n 20 --format json > o_countries.json
+"$DS" top ports --from 2023-07-01 --to 2023-07-07 -n 100 --format json > o_prev_ports.json
+"$DS" top countries --from 2023-07-01 --to 2023-07-07 -n 100 --format json > o_prev_countries.json
+[ "$(get '/api/v1/series?from=2023-07-08&to=2023-07-14')" = 200 ] && cp body o_series.json
+python3 - <<'PY' || fail "the overview differs from top and series"
+import json
+o = json.load(open("overview.json"))
+assert o["from"] == "2023-07-08" and o["to"] == "2023-07-14" and o["previous"] == {"from": "2023-07-01", "to": "2023-07-07"}, o["previous"]
+for k, f in (("ports", "o_ports"), ("countries", "o_countries"), ("previous_ports", "o_prev_ports"),
+             ("previous_countries", "o_prev_countries"), ("series", "o_series")):
+    assert o[k] == json.load(open(f + ".json")), k
+PY
+for _ in $(seq 100); do grep -q 'precomputed the week overview' serve.log && break; sleep 0.1; done
+grep -q 'precomputed the quarter overview 2023-07-01..2023-07-22 -> 200' serve.log || fail "the quarter's overview not precomputed: $(cat serve.log)"
+grep -q 'precomputed the week overview 2023-07-16..2023-07-22 -> 200' serve.log || fail "the week's overview not precomputed"
+[ "$(curl -sS -D - -o body "$URL/api/v1/overview?to=2023-07-22&from=2023-07-01" | tr -d '\r' | sed -n 's/^[Xx]-[Dd]arkscope-[Cc]ache: //p')" = hit ] \
+    || fail "the quarter preset's overview is not ready"
+
 # ---- answers kept until the store changes: a second ask is a hit, an ingest drops them
 hdr() { curl -sS -D hdr -o body "$URL$1" >/dev/null; tr -d '\r' < hdr | sed -n 's/^[Xx]-[Dd]arkscope-[Cc]ache: //p'; }
 [ "$(hdr '/api/v1/top?dim=asns&limit=7')" = miss ] || fail "first ask not a miss"

@@ -16,7 +16,7 @@ const WORDS = {
     lag: 'Lag', drops: 'Kernel drops', spool: 'Spool bytes', segments: 'Segments', health: 'Live sensors (collector)',
     coverage: 'Coverage and counts', no_live: 'No sensor uploads to a collector feeding this store.',
     csv: 'CSV', json: 'JSON', login: 'This dashboard needs a reader token (darkscope token new NAME --tokens FILE).',
-    region: 'Region', no_data: 'no data', of_service: 'of', from_region: 'from', timezone: 'Times in',
+    region: 'Region', date: 'Date', no_data: 'no data', of_service: 'of', from_region: 'from', timezone: 'Times in',
   },
   ja: {
     overview: '概況', events: 'イベント', sensors: 'センサー', apply: '表示', lang_other: 'English',
@@ -33,7 +33,7 @@ const WORDS = {
     lag: '遅延', drops: 'カーネル破棄', spool: 'スプール', segments: 'セグメント', health: 'ライブセンサー（コレクター）',
     coverage: '観測範囲と件数', no_live: 'このストアに送るコレクター経由のセンサーはありません。',
     csv: 'CSV', json: 'JSON', login: 'このダッシュボードには閲覧用トークンが必要です（darkscope token new NAME --tokens FILE）。',
-    region: '地域', no_data: 'データなし', of_service: '宛て', from_region: 'から', timezone: '時刻は',
+    region: '地域', date: '日付', no_data: 'データなし', of_service: '宛て', from_region: 'から', timezone: '時刻は',
   },
 };
 

@@ -126,6 +126,33 @@ for e in d["events"]:
     assert addr in [x["address"] for x in e["top_sources"] + e.get("all_sources", [])], e["type"]
 PY
 
+# ---- many requests at once (more than the request threads and store handles): every answer whole
+BURST=()
+paths=("/api/v1/top?dim=ports" "/api/v1/top?dim=asns&limit=30" "/api/v1/series?service=23/tcp" "/api/v1/events"
+       "/api/v1/source/$ADDR" "/api/v1/coverage" "/api/v1/top?dim=sources&limit=50&country=CN")
+for i in $(seq 0 27); do
+    p=${paths[$((i % ${#paths[@]}))]}
+    curl -sS -o "burst.$i" -w '%{http_code}\n' "$URL$p$([[ $p == *\?* ]] && echo '&' || echo '?')unknown_$i=" > "burst.$i.code" &
+    BURST+=($!)
+done
+wait "${BURST[@]}"   # not a bare wait: serve is a child too
+BURST=()
+for i in $(seq 0 27); do
+    p=${paths[$((i % ${#paths[@]}))]}
+    [ "$(cat "burst.$i.code")" = 400 ] || fail "burst $p: $(cat "burst.$i.code")"   # the unknown parameter
+done
+for i in $(seq 0 27); do
+    p=${paths[$((i % ${#paths[@]}))]}
+    curl -sS -o "burst.$i" -w '%{http_code}\n' "$URL$p" > "burst.$i.code" &
+    BURST+=($!)
+done
+wait "${BURST[@]}"
+for i in $(seq 0 27); do
+    p=${paths[$((i % ${#paths[@]}))]}
+    [ "$(cat "burst.$i.code")" = 200 ] || fail "burst $p: HTTP $(cat "burst.$i.code")"
+    [ "$(get "$p")" = 200 ] && { [ "$p" = /api/v1/coverage ] || cmp -s body "burst.$i"; } || fail "burst $p: a different answer"
+done
+
 # ---- bad requests: 400 naming the parameter, 404, 405
 bad() { # expected-code path parameter-named
     local code; code=$(get "$2")

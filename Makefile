@@ -61,7 +61,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all sanitize tsan test unit deps geo demo fuzz fuzz-long bench clean install uninstall FORCE
+.PHONY: all sanitize tsan test unit deps geo demo fuzz fuzz-long bench clean install uninstall web-test-deps FORCE
 all: $(BUILD)/darkscope
 
 # What the build compiles in (version, install paths): rewritten only when a value changed, so
@@ -80,7 +80,35 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(BUILD)/libdarkscope.a: $(LIB_OBJ)
+# The dashboard's files (`darkscope serve`), compiled in (src/net/web_assets.h says why): web/ and
+# the chart library uPlot from npm, installed by `npm ci` from web/package-lock.json into
+# build/web (one copy for every build directory; --ignore-scripts: no package runs code here).
+# The browser test's playwright-core (a devDependency) goes to build/web-test (`make web-test-deps`).
+NODE_DIR := build/web
+WEB_SRC := $(sort $(wildcard web/*.html web/*.js web/*.css web/*.svg))
+WEB_VENDOR := $(NODE_DIR)/node_modules/uplot/dist/uPlot.iife.min.js $(NODE_DIR)/node_modules/uplot/dist/uPlot.min.css
+$(NODE_DIR)/.installed: web/package.json web/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed to vendor uPlot into the build (make deps)" >&2; exit 1; }
+	@mkdir -p $(NODE_DIR)
+	cp web/package.json web/package-lock.json $(NODE_DIR)/
+	cd $(NODE_DIR) && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+$(WEB_VENDOR): $(NODE_DIR)/.installed
+	@test -f $@ || { echo "$@ missing after npm ci" >&2; exit 1; }
+$(BUILD)/gen/web_assets.c: scripts/embed-web.sh $(WEB_SRC) $(WEB_VENDOR)
+	@mkdir -p $(dir $@)
+	./scripts/embed-web.sh $@ $(WEB_SRC) $(WEB_VENDOR)
+$(BUILD)/obj/web_assets.o: $(BUILD)/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+web-test-deps: build/web-test/.installed
+build/web-test/.installed: web/package.json web/package-lock.json
+	@mkdir -p build/web-test
+	cp web/package.json web/package-lock.json build/web-test/
+	cd build/web-test && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(BUILD)/libdarkscope.a: $(LIB_OBJ) $(BUILD)/obj/web_assets.o
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
@@ -108,7 +136,7 @@ geo: deps
 	@./scripts/fetch-geo.sh data/geo
 
 test: deps geo
-	$(MAKE) all unit-bins
+	$(MAKE) all unit-bins web-test-deps
 	$(MAKE) sanitize
 	$(MAKE) tsan
 	$(MAKE) fuzz-build

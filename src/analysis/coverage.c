@@ -563,3 +563,18 @@ ds_rc ds_coverage_outages(const ds_coverage *c, ds_outage **out, size_t *n, ds_e
     *n = nv;
     return DS_OK;
 }
+
+ds_rc ds_coverage_load_all(ds_store *st, const ds_config *cfg, ds_coverage **cov, ds_err *err)
+{
+    uint64_t a, b;
+    *cov = NULL;
+    ds_rc rc = ds_store_coverage_span(st, &a, &b, err);
+    if (rc == DS_ENOTFOUND) {
+        ds_err_clear(err);
+        return DS_OK;
+    }
+    if (rc != DS_OK)
+        return rc;
+    return ds_coverage_load(st, cfg, ds_day_of((int64_t)(a / 1000000000ULL)), ds_day_of((int64_t)(b / 1000000000ULL)),
+                            cov, err);
+}

@@ -78,6 +78,9 @@ typedef struct ds_outage {
  * declared outages.  Hours around the period are loaded too, for the usual rates and for outages
  * that began before it or end after it. */
 ds_rc ds_coverage_load(ds_store *st, const ds_config *cfg, int32_t from, int32_t to, ds_coverage **out, ds_err *err);
+/* Coverage of every day the store covers (`darkscope stats`, serve's /api/v1/coverage); *out
+ * NULL when it covers nothing. */
+ds_rc ds_coverage_load_all(ds_store *st, const ds_config *cfg, ds_coverage **out, ds_err *err);
 void ds_coverage_free(ds_coverage *c);
 
 /* Covered address-days over local days [from, to] (within the loaded days): sum over sensors

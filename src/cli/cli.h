@@ -59,11 +59,8 @@ int cli_query_scope(struct ds_store *st, const char *cmd, const char *store_path
 int cli_u64(const char *cmd, const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int cli_size(const char *cmd, const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int cli_double(const char *cmd, const char *opt, const char *s, double min, double max, double *out);
-/* 1234567 -> "1,234,567" */
-void cli_json_string(FILE *f, const char *s);
+/* JSON strings and local times: ds_json_fputs and ds_fmt_time_local (util/textfmt.h) */
 void cli_csv_field(FILE *f, const char *s);
-/* "2023-07-01 12:34:56" in the current timezone */
-char *cli_time(uint64_t ts_ns, char *buf, size_t len);
 /* Fill in --from/--to not given from the store's first and last day with data.  Prints the error
  * and returns 1 (no data, store error) or 2 (--to before --from), else 0. */
 int cli_period(struct ds_store *st, const char *cmd, const char *store_path, int have_from, int have_to,

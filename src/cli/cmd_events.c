@@ -8,6 +8,7 @@
 #include "analysis/events.h"
 #include "cli/cli.h"
 #include "report/event_text.h"
+#include "report/tables_json.h"
 #include "util/textfmt.h"
 #include "util/timeutil.h"
 
@@ -31,99 +32,6 @@ static void usage(FILE *f)
         "  -h, --help\n", ds_event_types_format(types, sizeof types));
 }
 
-static char *iso_time(uint64_t ns, char *buf, size_t len)
-{
-    time_t t = (time_t)(ns / 1000000000ULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
-/* The event's sentence in lang, NUL-terminated in o (empty when memory ran out). */
-static const char *sentence(const ds_event *v, ds_event_words w, ds_lang lang, ds_out *o)
-{
-    w.lang = lang;
-    o->len = 0;
-    ds_event_sentence(v, &w, o);
-    ds_out_putn(o, "", 1);
-    return o->failed || !o->p ? "" : o->p;
-}
-
-static void print_json(const ds_events *e, const ds_event_words *w)
-{
-    ds_out o;
-    ds_out_init(&o, 0);
-    printf("[");
-    for (size_t i = 0; i < e->n; i++) {
-        const ds_event *v = &e->ev[i];
-        char a[32], b[32], svc[32];
-        printf("%s\n  {\"type\": \"%s\"", i ? "," : "", v->type);
-        if (v->tool[0])
-            printf(", \"tool\": \"%s\"", v->tool);
-        printf(", \"start\": \"%s\", \"end\": \"%s\"", iso_time(v->start_ns, a, sizeof a), iso_time(v->end_ns, b, sizeof b));
-        if (v->has_service)
-            printf(", \"service\": \"%s\"", ds_service_format(v->service, svc, sizeof svc));
-        else
-            printf(", \"service\": null");
-        if (v->country[0])
-            printf(", \"country\": \"%s\"", v->country);
-        else
-            printf(", \"country\": null");
-        printf(", \"sources\": %llu, \"packets\": %llu, \"top_sources\": [", (unsigned long long)v->sources,
-               (unsigned long long)v->packets);
-        for (size_t k = 0; k < v->ntop; k++)
-            printf("%s{\"address\": \"%s\", \"country\": \"%s\", \"asn\": %u, \"packets\": %llu}", k ? ", " : "",
-                   v->top[k].addr, v->top[k].cc, (unsigned)v->top[k].asn, (unsigned long long)v->top[k].packets);
-        printf("]");
-        if (v->nall) {   /* every source of a grouped event */
-            printf(", \"all_sources\": [");
-            for (size_t k = 0; k < v->nall; k++)
-                printf("%s{\"address\": \"%s\", \"country\": \"%s\", \"asn\": %u, \"packets\": %llu}", k ? ", " : "",
-                       v->all[k].addr, v->all[k].cc, (unsigned)v->all[k].asn, (unsigned long long)v->all[k].packets);
-            printf("]");
-        }
-        printf(", \"evidence\": {");
-        for (size_t k = 0; k < v->nevidence; k++) {
-            const ds_event_evidence *x = &v->evidence[k];
-            /* a name can repeat (hosts_in_country for several countries): index the repeats */
-            size_t rep = 0;
-            for (size_t j = 0; j < k; j++)
-                rep += !strcmp(v->evidence[j].name, x->name);
-            if (rep)
-                printf("%s\"%s_%zu\": ", k ? ", " : "", x->name, rep + 1);
-            else
-                printf("%s\"%s\": ", k ? ", " : "", x->name);
-            if (x->text[0]) {
-                printf("{\"value\": %.6g, \"of\": ", x->value);
-                cli_json_string(stdout, x->text);
-                printf("}");
-            } else {
-                printf("%.6g", x->value);
-            }
-        }
-        printf("}");
-        if (v->series.n) {   /* the daily series behind it: what a report draws */
-            char d0[11];
-            printf(", \"series\": {\"what\": \"%s\", \"from\": \"%s\", \"values\": [", v->series.what,
-                   ds_day_format(v->series.day0, d0));
-            for (size_t k = 0; k < v->series.n; k++)
-                if (isfinite(v->series.v[k]))
-                    printf("%s%.17g", k ? ", " : "", v->series.v[k]);
-                else
-                    printf("%snull", k ? ", " : "");
-            printf("]}");
-        }
-        printf(", \"summary\": {\"en\": ");
-        cli_json_string(stdout, sentence(v, *w, DS_LANG_EN, &o));
-        printf(", \"ja\": ");
-        cli_json_string(stdout, sentence(v, *w, DS_LANG_JA, &o));
-        printf("}}");
-    }
-    printf("%s]\n", e->n ? "\n" : "");
-    ds_out_free(&o);
-}
-
 static void print_table(const ds_events *e, const ds_event_words *w)
 {
     ds_out o;
@@ -136,9 +44,9 @@ static void print_table(const ds_events *e, const ds_event_words *w)
         if (v->has_service)
             ds_service_format(v->service, svc, sizeof svc);
         printf("%-6s %-8s %-20s %-20s %-9s %-2s %8s %10s  %s\n", v->type, v->tool[0] ? v->tool : "-",
-               iso_time(v->start_ns, a, sizeof a), iso_time(v->end_ns, b, sizeof b), svc,
+               ds_fmt_time_utc(v->start_ns, a, sizeof a), ds_fmt_time_utc(v->end_ns, b, sizeof b), svc,
                v->country[0] ? v->country : "-", ds_fmt_count(v->sources, src, sizeof src),
-               ds_fmt_count(v->packets, pk, sizeof pk), sentence(v, *w, w->lang, &o));
+               ds_fmt_count(v->packets, pk, sizeof pk), ds_event_sentence_z(v, w, w->lang, &o));
     }
     printf("%zu event%s\n", e->n, e->n == 1 ? "" : "s");
     ds_out_free(&o);
@@ -248,7 +156,7 @@ static int events_run(int argc, char **argv)
         fprintf(stderr, "darkscope events: %s; countries are shown by code\n", err.msg);
     ds_event_words words = { .lang = ja ? DS_LANG_JA : DS_LANG_EN, .names = names, .geo = geo };
     if (!strcmp(format, "json"))
-        print_json(&ev, &words);
+        ds_json_events(stdout, &ev, &words);
     else
         print_table(&ev, &words);
     status = 0;

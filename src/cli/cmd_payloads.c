@@ -19,6 +19,7 @@
 #include "analysis/payloads_exclude.h"
 #include "analysis/research.h"
 #include "cli/cli.h"
+#include "util/textfmt.h"
 #include "core/classify.h"
 #include "store/store.h"
 #include "util/base64.h"
@@ -132,17 +133,17 @@ static void print_json(const ds_payload_query *q, const ds_payload_row *rows, si
         else {
             printf("%s\n  {\"time\": \"%s\", \"ts_ns\": %llu, \"sensor\": ", i ? "," : "", iso_time(r->first_ns, t1, sizeof t1),
                    (unsigned long long)r->first_ns);
-            cli_json_string(stdout, r->sensor);
+            ds_json_fputs(stdout, r->sensor);
             printf(", \"source\": ");
         }
-        cli_json_string(stdout, r->src);
+        ds_json_fputs(stdout, r->src);
         if (!q->top) {
             printf(", \"sport\": %u, \"destination\": ", r->sport);
-            cli_json_string(stdout, r->dst);
+            ds_json_fputs(stdout, r->dst);
             printf(", \"service\": \"%s\", \"tcp_seq\": %u", svc, r->tcp_seq);
         }
         printf(", \"len\": %u, \"kept\": %zu, \"excerpt\": ", r->len, r->data_len);
-        cli_json_string(stdout, excerpt(r->data, r->data_len, EXCERPT_JSON, ex));
+        ds_json_fputs(stdout, excerpt(r->data, r->data_len, EXCERPT_JSON, ex));
         printf(", \"hex\": \"");
         print_hex(stdout, r->data, r->data_len);
         printf("\", \"payload_b64\": \"");

@@ -12,40 +12,10 @@
 #include "analysis/coverage.h"
 #include "cli/cli.h"
 #include "net/collector.h"
+#include "report/tables_json.h"
 #include "util/textfmt.h"
 #include "store/store.h"
 #include "util/timeutil.h"
-
-/* Seconds sensor `name` has been silent (no upload for longer than threshold), 0 when it is not,
- * -1 when the collector never heard of it. */
-static int64_t silent_for(const ds_sensor_health *h, size_t nh, const char *name, uint32_t threshold, int64_t now)
-{
-    for (size_t i = 0; i < nh; i++)
-        if (h[i].last_upload > 0 && !strcmp(h[i].name, name))
-            return now - h[i].last_upload > (int64_t)threshold ? now - h[i].last_upload : 0;
-    return -1;
-}
-
-/* Coverage of the whole store (analysis/coverage.h), or NULL when it covers nothing. */
-static ds_rc load_coverage(ds_store *st, const ds_config *cfg, ds_coverage **cov, ds_err *err)
-{
-    uint64_t a, b;
-    *cov = NULL;
-    ds_rc rc = ds_store_coverage_span(st, &a, &b, err);
-    if (rc == DS_ENOTFOUND) {
-        ds_err_clear(err);
-        return DS_OK;
-    }
-    if (rc != DS_OK)
-        return rc;
-    return ds_coverage_load(st, cfg, ds_day_of((int64_t)(a / 1000000000ULL)), ds_day_of((int64_t)(b / 1000000000ULL)),
-                            cov, err);
-}
-
-static const char *outage_kind(int kind)
-{
-    return kind == DS_HOUR_DECLARED ? "declared" : kind == DS_HOUR_OUTAGE ? "inferred" : "no_data";
-}
 
 /* "12 d 4 h" */
 static char *span_text(int64_t sec, char *buf, size_t len)
@@ -79,28 +49,6 @@ static void encap_table(const ds_sensor_stats *rows, size_t n)
     }
 }
 
-/* JSON: the sensor's coverage fields ("covered_days", "days", "outages"), after its counts. */
-static void coverage_json(const ds_coverage *cov, const ds_outage *o, size_t no, int64_t sensor_id)
-{
-    if (!cov || !sensor_id) {
-        printf(", \"covered_days\": null, \"days\": null, \"outages\": []");
-        return;
-    }
-    printf(", \"covered_days\": %.4f, \"days\": %d, \"outages\": [",
-           ds_coverage_days(cov, sensor_id, cov->from, cov->to), (int)(cov->to - cov->from + 1));
-    int k = 0;
-    for (size_t i = 0; i < no; i++) {
-        char f[32], t[32];
-        if (o[i].sensor_id != sensor_id)
-            continue;
-        printf("%s{\"from\": \"%s\", \"to\": \"%s\", \"hours\": %lld, \"kind\": \"%s\", \"open\": %s}", k++ ? ", " : "",
-               cli_time((uint64_t)o[i].from * 1000000000ULL, f, sizeof f),
-               cli_time((uint64_t)o[i].to * 1000000000ULL, t, sizeof t), (long long)((o[i].to - o[i].from) / 3600),
-               outage_kind(o[i].kind), o[i].open_end ? "true" : "false");
-    }
-    printf("]");
-}
-
 /* Table: covered days per sensor, then one line per outage. */
 static void coverage_table(const ds_coverage *cov, const ds_outage *o, size_t no)
 {
@@ -123,8 +71,8 @@ static void coverage_table(const ds_coverage *cov, const ds_outage *o, size_t no
     }
     for (size_t j = 0; j < no; j++) {
         char f[32], t[32], len[32];
-        printf("OUTAGE: sensor %s %s .. %s%s (%s, %s)\n", o[j].sensor, cli_time((uint64_t)o[j].from * 1000000000ULL, f, sizeof f),
-               cli_time((uint64_t)o[j].to * 1000000000ULL, t, sizeof t), o[j].open_end ? " and on" : "",
+        printf("OUTAGE: sensor %s %s .. %s%s (%s, %s)\n", o[j].sensor, ds_fmt_time_local((uint64_t)o[j].from * 1000000000ULL, f, sizeof f),
+               ds_fmt_time_local((uint64_t)o[j].to * 1000000000ULL, t, sizeof t), o[j].open_end ? " and on" : "",
                span_text(o[j].to - o[j].from, len, sizeof len),
                o[j].kind == DS_HOUR_DECLARED ? "declared in the configuration"
                : o[j].kind == DS_HOUR_OUTAGE ? "inferred: no packet in hours where many are usual"
@@ -202,76 +150,51 @@ int ds_cmd_stats_run(int argc, char **argv)
         cli_error(NULL, &err);
         goto out;
     }
-    if (load_coverage(st, &cfg, &cov, &err) != DS_OK ||
+    if (ds_coverage_load_all(st, &cfg, &cov, &err) != DS_OK ||
         (cov && ds_coverage_outages(cov, &outages, &noutages, &err) != DS_OK)) {
         cli_error(NULL, &err);
         goto out;
     }
     int64_t now = (int64_t)time(NULL);
     int json = strcmp(format, "json") == 0;
-    if (json)
-        printf("[");
-    else
-        printf("%-12s %14s %12s %10s %10s %10s %10s %8s %8s %6s  %-19s  %-19s\n", "sensor", "packets", "outside",
-               "non-ip", "truncated", "fragments", "malformed", "unk-link", "bad-time", "files", "first packet",
-               "last packet");
+    if (json) {
+        ds_stats_view v = { rows, n, cov, outages, noutages, health, nhealth, cfg.sensor_silence_s, now, tz };
+        ds_json_stats(stdout, &v);
+        status = 0;
+        goto out;
+    }
+    printf("%-12s %14s %12s %10s %10s %10s %10s %8s %8s %6s  %-19s  %-19s\n", "sensor", "packets", "outside",
+           "non-ip", "truncated", "fragments", "malformed", "unk-link", "bad-time", "files", "first packet",
+           "last packet");
     for (size_t i = 0; i < n; i++) {
         const ds_sensor_stats *r = &rows[i];
         char f[32], l[32];
-        cli_time(r->c.first_ns, f, sizeof f);
-        cli_time(r->c.last_ns, l, sizeof l);
-        if (json) {
-            printf("%s\n  {\"sensor\": ", i ? "," : "");
-            cli_json_string(stdout, r->sensor_id ? r->name : "-");
-            printf(", \"packets\": %llu, \"outside\": %llu, \"non_ip\": %llu, \"truncated\": %llu, \"fragments\": %llu,"
-                   " \"malformed\": %llu, \"unknown_link\": %llu, \"bad_timestamp\": %llu, \"files\": %llu,"
-                   " \"first\": \"%s\", \"last\": \"%s\", \"timezone\": \"%s\"",
-                   (unsigned long long)r->c.packets, (unsigned long long)r->c.outside,
-                   (unsigned long long)r->c.outcome[DS_PKT_NON_IP], (unsigned long long)r->c.outcome[DS_PKT_TRUNCATED],
-                   (unsigned long long)r->c.outcome[DS_PKT_FRAGMENT], (unsigned long long)r->c.outcome[DS_PKT_MALFORMED],
-                   (unsigned long long)r->c.outcome[DS_PKT_UNKNOWN_LINK],
-                   (unsigned long long)r->c.outcome[DS_PKT_BAD_TIMESTAMP], (unsigned long long)r->files, f, l, tz);
-            printf(", \"encap\": {");
-            for (int e = 0; e < DS_ENC__COUNT; e++)
-                printf("%s\"%s\": %llu", e ? ", " : "", ds_encap_name(e), (unsigned long long)r->c.encap[e]);
-            printf("}");
-            coverage_json(cov, outages, noutages, r->sensor_id);
-            int64_t silent = r->sensor_id ? silent_for(health, nhealth, r->name, cfg.sensor_silence_s, now) : -1;
-            if (silent < 0)
-                printf(", \"silent_s\": null}");
-            else
-                printf(", \"silent_s\": %lld}", (long long)silent);
-        } else {
-            char a[32], b[32];
-            printf("%-12s %14s %12s %10llu %10llu %10llu %10llu %8llu %8llu %6llu  %-19s  %-19s\n",
-                   r->sensor_id ? r->name : "-",
-                   ds_fmt_count(r->c.packets, a, sizeof a), ds_fmt_count(r->c.outside, b, sizeof b),
-                   (unsigned long long)r->c.outcome[DS_PKT_NON_IP], (unsigned long long)r->c.outcome[DS_PKT_TRUNCATED],
-                   (unsigned long long)r->c.outcome[DS_PKT_FRAGMENT], (unsigned long long)r->c.outcome[DS_PKT_MALFORMED],
-                   (unsigned long long)r->c.outcome[DS_PKT_UNKNOWN_LINK],
-                   (unsigned long long)r->c.outcome[DS_PKT_BAD_TIMESTAMP], (unsigned long long)r->files, f, l);
-        }
+        ds_fmt_time_local(r->c.first_ns, f, sizeof f);
+        ds_fmt_time_local(r->c.last_ns, l, sizeof l);
+        char a[32], b[32];
+        printf("%-12s %14s %12s %10llu %10llu %10llu %10llu %8llu %8llu %6llu  %-19s  %-19s\n",
+               r->sensor_id ? r->name : "-",
+               ds_fmt_count(r->c.packets, a, sizeof a), ds_fmt_count(r->c.outside, b, sizeof b),
+               (unsigned long long)r->c.outcome[DS_PKT_NON_IP], (unsigned long long)r->c.outcome[DS_PKT_TRUNCATED],
+               (unsigned long long)r->c.outcome[DS_PKT_FRAGMENT], (unsigned long long)r->c.outcome[DS_PKT_MALFORMED],
+               (unsigned long long)r->c.outcome[DS_PKT_UNKNOWN_LINK],
+               (unsigned long long)r->c.outcome[DS_PKT_BAD_TIMESTAMP], (unsigned long long)r->files, f, l);
     }
-    if (json)
-        printf("%s]\n", n ? "\n" : "");
-    else
-        printf("(times in %s)\n", tz);
-    if (!json)
-        encap_table(rows, n);
-    if (!json)
-        coverage_table(cov, outages, noutages);
+    printf("(times in %s)\n", tz);
+    encap_table(rows, n);
+    coverage_table(cov, outages, noutages);
     /* live sensors: last upload, lag, kernel drops, spool depth (nothing when none uploaded) */
-    if (!json && ds_collector_print_health(st, stdout, 0, &err) != DS_OK) {
+    if (ds_collector_print_health(st, stdout, 0, &err) != DS_OK) {
         cli_error(NULL, &err);
         goto out;
     }
-    for (size_t i = 0; !json && i < nhealth; i++) {
-        int64_t silent = silent_for(health, nhealth, health[i].name, cfg.sensor_silence_s, now);
+    for (size_t i = 0; i < nhealth; i++) {
+        int64_t silent = ds_sensor_silent_for(health, nhealth, health[i].name, cfg.sensor_silence_s, now);
         char when[32];
         if (silent > 0)
             printf("SILENT: sensor %s uploaded nothing for %lld h %02lld min (since %s; [detect] sensor_silence = %u s)\n",
                    health[i].name, (long long)(silent / 3600), (long long)(silent % 3600 / 60),
-                   cli_time((uint64_t)health[i].last_upload * 1000000000ULL, when, sizeof when),
+                   ds_fmt_time_local((uint64_t)health[i].last_upload * 1000000000ULL, when, sizeof when),
                    (unsigned)cfg.sensor_silence_s);
     }
     status = 0;

@@ -17,7 +17,7 @@ static void usage(FILE *f)
         "usage: darkscope token new NAME --tokens FILE [--replace]\n"
         "       darkscope token revoke NAME --tokens FILE\n"
         "       darkscope token list --tokens FILE\n\n"
-        "Sensor tokens for `darkscope collector`.  `new` prints a new token for sensor NAME (give it to\n"
+        "Sensor tokens for `darkscope collector` (or readers' tokens for `darkscope serve`, NAME a reader).  `new` prints a new token for sensor NAME (give it to\n"
         "that sensor in the file its `darkscope sensor --token FILE` reads) and stores only a salted\n"
         "SHA-256 of it in FILE (written mode 0600).  NAME is 1-63 of A-Z a-z 0-9 . _ -, not only dots.\n"
         "It is not checked against a configuration: the collector takes uploads only from sensors that\n"

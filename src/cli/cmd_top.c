@@ -13,6 +13,7 @@
 #include "analysis/rates.h"
 #include "analysis/top.h"
 #include "cli/cli.h"
+#include "report/tables_json.h"
 #include "util/textfmt.h"
 #include "core/fingerprint.h"
 #include "core/records.h"
@@ -106,9 +107,6 @@ static const char *org_text(const ds_geo *geo, uint32_t asn)
     return o && *o ? o : "-";
 }
 
-/* What ZZ means in `top countries` (src/report/names.h has the report's English and Japanese). */
-#define ZZ_LABEL "private/reserved or unknown"
-
 static void print_table(const ds_top_query *q, const ds_top_result *r, const ds_geo *geo)
 {
     const char *kh = q->dim == DS_TOP_PORTS ? "service" : q->dim == DS_TOP_COUNTRIES ? "country"
@@ -128,8 +126,8 @@ static void print_table(const ds_top_query *q, const ds_top_result *r, const ds_
         if (q->dim == DS_TOP_SOURCES) {
             char f[32], l[32];
             printf("%4zu  %-39s %14s %6.2f%% %12.4f %4u %4s %8u  %-19s  %-19s  %s\n", i + 1, key, pk, 100 * row->share,
-                   row->per_ip_per_day, row->days, row->cc, row->asn, cli_time(row->first_ns, f, sizeof f),
-                   cli_time(row->last_ns, l, sizeof l), org_text(geo, row->asn));
+                   row->per_ip_per_day, row->days, row->cc, row->asn, ds_fmt_time_local(row->first_ns, f, sizeof f),
+                   ds_fmt_time_local(row->last_ns, l, sizeof l), org_text(geo, row->asn));
         } else {
             printf("%4zu  %-10s %14s %6.2f%% %12.4f %10s%s%s\n", i + 1, key, pk, 100 * row->share, row->per_ip_per_day,
                    sk, q->dim == DS_TOP_ASNS ? "  " : "", q->dim == DS_TOP_ASNS ? org_text(geo, (uint32_t)row->key) : "");
@@ -137,7 +135,7 @@ static void print_table(const ds_top_query *q, const ds_top_result *r, const ds_
     }
     for (size_t i = 0; q->dim == DS_TOP_COUNTRIES && i < r->n; i++)
         if (r->rows[i].key == ds_cc_pack("ZZ")) {
-            printf("ZZ: %s (special-purpose source addresses, RFC 6890, or no geo data)\n", ZZ_LABEL);
+            printf("ZZ: %s (special-purpose source addresses, RFC 6890, or no geo data)\n", DS_TOP_ZZ_LABEL);
             break;
         }
     char tp[32], ts[32], d1[11], d2[11];
@@ -146,35 +144,6 @@ static void print_table(const ds_top_query *q, const ds_top_result *r, const ds_
            ds_fmt_count(r->total_packets, tp, sizeof tp), ds_fmt_count(r->total_sources, ts, sizeof ts),
            ds_day_format(q->from, d1), ds_day_format(q->to, d2), r->days, (unsigned long long)r->addresses,
            r->addr_days);
-}
-
-static void print_json(const ds_top_query *q, const ds_top_result *r, const ds_geo *geo)
-{
-    printf("[");
-    for (size_t i = 0; i < r->n; i++) {
-        const ds_top_row *row = &r->rows[i];
-        char key[64];
-        ds_top_key_format(q->dim, row, key, sizeof key);
-        printf("%s\n  {\"rank\": %zu, \"key\": ", i ? "," : "", i + 1);
-        cli_json_string(stdout, key);
-        printf(", \"packets\": %llu, \"share\": %.6f, \"per_ip_per_day\": %.6f, \"sources\": %llu",
-               (unsigned long long)row->packets, row->share, row->per_ip_per_day, (unsigned long long)row->sources);
-        if (q->dim == DS_TOP_ASNS) {
-            printf(", \"org\": ");
-            cli_json_string(stdout, ds_geo_asn_org(geo, (uint32_t)row->key));
-        }
-        if (q->dim == DS_TOP_COUNTRIES && row->key == ds_cc_pack("ZZ"))
-            printf(", \"label\": \"%s\"", ZZ_LABEL);
-        if (q->dim == DS_TOP_SOURCES) {
-            char f[32], l[32];
-            printf(", \"country\": \"%s\", \"asn\": %u, \"org\": ", row->cc, row->asn);
-            cli_json_string(stdout, ds_geo_asn_org(geo, row->asn));
-            printf(", \"days\": %u, \"first_seen\": \"%s\", \"last_seen\": \"%s\"", row->days,
-                   cli_time(row->first_ns, f, sizeof f), cli_time(row->last_ns, l, sizeof l));
-        }
-        printf("}");
-    }
-    printf("%s]\n", r->n ? "\n" : "");
 }
 
 static void print_csv(const ds_top_query *q, const ds_top_result *r, const ds_geo *geo)
@@ -197,7 +166,7 @@ static void print_csv(const ds_top_query *q, const ds_top_result *r, const ds_ge
             char f[32], l[32];
             printf(",%s,%u,", row->cc, row->asn);
             cli_csv_field(stdout, ds_geo_asn_org(geo, row->asn));
-            printf(",%u,%s,%s", row->days, cli_time(row->first_ns, f, sizeof f), cli_time(row->last_ns, l, sizeof l));
+            printf(",%u,%s,%s", row->days, ds_fmt_time_local(row->first_ns, f, sizeof f), ds_fmt_time_local(row->last_ns, l, sizeof l));
         }
         printf("\n");
     }
@@ -321,7 +290,7 @@ int ds_cmd_top_run(int argc, char **argv)
         goto out;
     }
     if (strcmp(format, "json") == 0)
-        print_json(&q, &res, geo);
+        ds_json_top(stdout, &q, &res, geo);
     else if (strcmp(format, "csv") == 0)
         print_csv(&q, &res, geo);
     else

@@ -170,28 +170,6 @@ int cli_open_geo(const ds_config *cfg, ds_geo **out)
     return 0;
 }
 
-/* Runs of characters that need no escape go out in one fwrite: a character at a time (each a
- * locked fputc) was a twentieth of `events --format json`, whose summaries are most of its bytes. */
-void cli_json_string(FILE *f, const char *s)
-{
-    const unsigned char *run = (const unsigned char *)s, *p = run;
-    fputc('"', f);
-    for (; *p; p++) {
-        if (*p != '"' && *p != '\\' && *p >= 0x20)
-            continue;
-        if (p > run)
-            fwrite(run, 1, (size_t)(p - run), f);
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else
-            fprintf(f, "\\u%04x", *p);
-        run = p + 1;
-    }
-    if (p > run)
-        fwrite(run, 1, (size_t)(p - run), f);
-    fputc('"', f);
-}
-
 void cli_csv_field(FILE *f, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {
@@ -205,18 +183,6 @@ void cli_csv_field(FILE *f, const char *s)
         fputc(*p, f);
     }
     fputc('"', f);
-}
-
-char *cli_time(uint64_t ts_ns, char *buf, size_t len)
-{
-    time_t t = (time_t)(ts_ns / 1000000000ULL);
-    struct tm tm;
-    if (!ts_ns || !localtime_r(&t, &tm)) {
-        snprintf(buf, len, "-");
-        return buf;
-    }
-    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-    return buf;
 }
 
 int cli_period(ds_store *st, const char *cmd, const char *store_path, int have_from, int have_to, int32_t *from,

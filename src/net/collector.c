@@ -13,30 +13,22 @@
  *   --min-rate            body bytes per second, over every 10 s
  *   idle timeout          DS_COLLECTOR_IDLE_TIMEOUT_DEFAULT s without a byte, in any phase
  *
- * Bearer tokens must not cross a network in clear text: plain HTTP is served on a loopback
- * address only (127.0.0.0/8, ::1), unless --insecure-plain-http says the network is trusted.
- * TLS is 1.2 or 1.3 only (RFC 8996 deprecates 1.0 and 1.1), and the key file must be readable by
- * its owner only.
+ * Bearer tokens must not cross a network in clear text: plain HTTP on loopback only, unless
+ * --insecure-plain-http; TLS 1.2 and 1.3 only (net/httpd.h, shared with `darkscope serve`).
  */
 #include "net/collector.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "ingest/ingest.h"
 #include "net/collector_int.h"
+#include "net/httpd.h"
 
-/* GnuTLS priority string: its defaults, with protocol versions TLS 1.3 and 1.2 only */
-#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define STOP_DRAIN_SECONDS 30   /* at SIGTERM, uploads in progress get this long to finish */
 
 ds_rc ds_collector_reload_tokens(ds_collector *c, ds_err *err)
@@ -55,152 +47,6 @@ ds_rc ds_collector_reload_tokens(ds_collector *c, ds_err *err)
         c->tokens_mtime = st.st_mtim;
     pthread_mutex_unlock(&c->tokens_mu);
     return DS_OK;
-}
-
-/* A PEM file of at most 1 MiB into *out.  private: the TLS key, which only its owner may read
- * (checked on the open file, so it is the file read). */
-static ds_rc read_pem(const char *path, int private_key, char **out, ds_err *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    FILE *f = NULL;
-    char *buf = NULL;
-    ds_rc rc = DS_OK;
-    struct stat st;
-    if (fd < 0)
-        return ds_fail(err, DS_EIO, "%s: %s", path, strerror(errno));
-    if (fstat(fd, &st) != 0) {
-        rc = ds_fail(err, DS_EIO, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (private_key && (st.st_mode & 044)) {
-        rc = ds_fail(err, DS_EINVAL, "TLS key %s may be read by %s (mode %03o): the key must be readable by its "
-                     "owner only (chmod 600 %s)", path, (st.st_mode & 004) ? "every user" : "its group",
-                     (unsigned)(st.st_mode & 0777), path);
-        goto out;
-    }
-    if (!(f = fdopen(fd, "rb"))) {
-        rc = ds_fail(err, DS_ENOMEM, "out of memory");
-        goto out;
-    }
-    fd = -1;
-    if (!(buf = malloc(1 << 20))) {
-        rc = ds_fail(err, DS_ENOMEM, "out of memory");
-        goto out;
-    }
-    size_t n = fread(buf, 1, (1 << 20) - 1, f);
-    if (ferror(f) || n == 0 || !feof(f)) {
-        rc = ds_fail(err, DS_EFORMAT, "%s: not a PEM file of at most 1 MiB", path);
-        goto out;
-    }
-    buf[n] = 0;
-    *out = buf;
-    buf = NULL;
-out:
-    if (buf) {
-        memset(buf, 0, 1 << 20);
-        free(buf);
-    }
-    if (f)
-        fclose(f);
-    if (fd >= 0)
-        close(fd);
-    return rc;
-}
-
-static int is_loopback(const struct sockaddr *sa)
-{
-    if (sa->sa_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
-    if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-    }
-    return 0;
-}
-
-/* Bind "HOST:PORT" / "[V6]:PORT" / ":PORT" ourselves, so port 0 can be asked back. */
-static ds_rc bind_listen(ds_collector *c, ds_err *err)
-{
-    char host[256] = "", port[16];
-    const char *a = c->o.listen, *colon;
-    if (a[0] == '[') {
-        const char *close_br = strchr(a, ']');
-        if (!close_br || close_br[1] != ':' || (size_t)(close_br - a - 1) >= sizeof host)
-            return ds_fail(err, DS_EINVAL, "--listen %s: expected [IPV6]:PORT", a);
-        memcpy(host, a + 1, (size_t)(close_br - a - 1));
-        host[close_br - a - 1] = 0;
-        colon = close_br + 1;
-    } else {
-        if (!(colon = strrchr(a, ':')) || (size_t)(colon - a) >= sizeof host)
-            return ds_fail(err, DS_EINVAL, "--listen %s: expected HOST:PORT", a);
-        memcpy(host, a, (size_t)(colon - a));
-        host[colon - a] = 0;
-    }
-    uint64_t pv;
-    if (ds_col_parse_u64(colon + 1, &pv) != 0 || pv > 65535)
-        return ds_fail(err, DS_EINVAL, "--listen %s: the port must be 0 to 65535", a);
-    snprintf(port, sizeof port, "%u", (unsigned)pv);
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *ai = NULL;
-    int g = getaddrinfo(host[0] ? host : "0.0.0.0", port, &hints, &ai);
-    if (g != 0)
-        return ds_fail(err, DS_EINVAL, "--listen %s: %s", a, gai_strerror(g));
-    ds_rc rc = DS_OK;
-    int fd = -1, one = 1;
-    if (!c->o.tls_cert && !c->o.insecure_plain_http && !is_loopback(ai->ai_addr)) {
-        rc = ds_fail(err, DS_EINVAL, "--listen %s: plain HTTP would carry the sensors' bearer tokens in clear text "
-                     "on a non-loopback address; give --tls-cert and --tls-key, or --insecure-plain-http if this "
-                     "network is trusted (a VPN, a private link)", a);
-        goto out;
-    }
-    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
-        rc = ds_fail(err, DS_EIO, "--listen %s: %s", a, strerror(errno));
-        goto out;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-        c->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                                 : ((struct sockaddr_in *)&ss)->sin_port);
-    c->listen_fd = fd;
-    fd = -1;
-out:
-    if (fd >= 0)
-        close(fd);
-    freeaddrinfo(ai);
-    return rc;
-}
-
-/* libmicrohttpd's messages (refused connections over a limit, TLS handshake failures) with our
- * prefix, at most 5 a second: a flood of connections must not flood the journal. */
-static pthread_mutex_t mhd_log_mu = PTHREAD_MUTEX_INITIALIZER;
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    static time_t sec;
-    static unsigned n;
-    static unsigned long dropped;
-    time_t now = time(NULL);
-    char line[512];
-    (void)cls;
-    vsnprintf(line, sizeof line, fmt, ap);
-    size_t len = strlen(line);
-    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-        line[--len] = 0;
-    pthread_mutex_lock(&mhd_log_mu);
-    if (now != sec) {
-        if (dropped)
-            fprintf(stderr, "darkscope collector: libmicrohttpd: %lu more messages not shown\n", dropped);
-        sec = now;
-        n = 0;
-        dropped = 0;
-    }
-    if (n++ < 5)
-        fprintf(stderr, "darkscope collector: libmicrohttpd: %s\n", line);
-    else
-        dropped++;
-    pthread_mutex_unlock(&mhd_log_mu);
 }
 
 /* Room for the connections in the file descriptor limit: raise the soft limit if need be, else
@@ -267,7 +113,7 @@ static ds_rc start_daemon(ds_collector *c, ds_err *err)
     struct MHD_OptionItem opts[16];
     size_t n = 0;
 #define OPT(opt, val, ptr) opts[n++] = (struct MHD_OptionItem){ (opt), (intptr_t)(val), (ptr) }
-    OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, c);   /* first, or the options' own messages miss it */
+    OPT(MHD_OPTION_EXTERNAL_LOGGER, ds_httpd_log, (void *)"darkscope collector");   /* first, or the options' own messages miss it */
     OPT(MHD_OPTION_LISTEN_SOCKET, c->listen_fd, NULL);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, ds_col_on_completed, c);
     OPT(MHD_OPTION_NOTIFY_CONNECTION, ds_guard_notify, c);
@@ -279,7 +125,7 @@ static ds_rc start_daemon(ds_collector *c, ds_err *err)
     if (o->tls_cert) {
         OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, c->tls_cert_pem);
         OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, c->tls_key_pem);
-        OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES);
+        OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)DS_HTTPD_TLS_PRIORITIES);
     }
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
@@ -336,8 +182,8 @@ ds_rc ds_collector_start(ds_collector **out, const ds_collector_opts *o, ds_err 
             rc = ds_fail(err, DS_EINVAL, "this libmicrohttpd was built without TLS");
             goto out;
         }
-        if ((rc = read_pem(o->tls_cert, 0, &c->tls_cert_pem, err)) != DS_OK ||
-            (rc = read_pem(o->tls_key, 1, &c->tls_key_pem, err)) != DS_OK)
+        if ((rc = ds_httpd_read_pem(o->tls_cert, 0, &c->tls_cert_pem, err)) != DS_OK ||
+            (rc = ds_httpd_read_pem(o->tls_key, 1, &c->tls_key_pem, err)) != DS_OK)
             goto out;
     }
     if (o->spool_dir) {
@@ -369,7 +215,8 @@ ds_rc ds_collector_start(ds_collector **out, const ds_collector_opts *o, ds_err 
     }
     if ((rc = ds_store_open(&c->reader, o->cfg->store_path, 0, err)) != DS_OK)
         goto out;
-    if ((rc = bind_listen(c, err)) != DS_OK)
+    ds_httpd_listen hl = { o->listen, o->tls_cert != NULL, o->insecure_plain_http, "the sensors' bearer tokens" };
+    if ((rc = ds_httpd_bind(&hl, &c->listen_fd, &c->port, err)) != DS_OK)
         goto out;
     fit_fd_limit(c);
     if ((rc = ds_guard_start(c, err)) != DS_OK || (rc = ds_worker_start(c, err)) != DS_OK ||
@@ -430,11 +277,8 @@ void ds_collector_stop(ds_collector *c)
     ds_store_close(c->ledger);
     ds_spool_unlock(c);
     ds_tokens_free(&c->tokens);
-    free(c->tls_cert_pem);
-    if (c->tls_key_pem) {
-        memset(c->tls_key_pem, 0, strlen(c->tls_key_pem));
-        free(c->tls_key_pem);
-    }
+    ds_httpd_free_pem(c->tls_cert_pem);
+    ds_httpd_free_pem(c->tls_key_pem);
     pthread_mutex_destroy(&c->tokens_mu);
     pthread_mutex_destroy(&c->ledger_mu);
     pthread_mutex_destroy(&c->reader_mu);

@@ -28,7 +28,7 @@ static void bind_table(void *const *a)
 #undef X
 }
 
-static ds_dynlib lib = DS_DYNLIB_INIT("the collector", sonames, "libmicrohttpd12", names,
+static ds_dynlib lib = DS_DYNLIB_INIT("the collector and serve", sonames, "libmicrohttpd12", names,
                                       sizeof names / sizeof names[0], addr, bind_table);
 
 ds_rc ds_mhd_load(ds_err *err)

@@ -1,6 +1,6 @@
 /* mhd_api.h: libmicrohttpd, loaded on first use (util/dynlib.h explains why and how).
  *
- * The collector (collector*.c, through collector_int.h) includes this instead of <microhttpd.h> and calls ds_mhd_load()
+ * The collector (collector*.c, through collector_int.h) and serve (serve*.c) include this instead of <microhttpd.h> and calls ds_mhd_load()
  * before its first MHD call; the #defines at the end send its calls through the table.
  * mhd_api.c defines DS_MHD_API_IMPL to see the table without them.
  */
@@ -19,7 +19,7 @@
     X(MHD_start_daemon) X(MHD_stop_daemon) X(MHD_is_feature_supported) X(MHD_queue_response) \
     X(MHD_create_response_from_buffer) X(MHD_add_response_header) X(MHD_destroy_response) \
     X(MHD_lookup_connection_value) X(MHD_get_connection_info) X(MHD_suspend_connection) \
-    X(MHD_resume_connection) X(MHD_quiesce_daemon)
+    X(MHD_resume_connection) X(MHD_quiesce_daemon) X(MHD_get_connection_values)
 
 typedef struct ds_mhd_api {
 #define X(f) __typeof__(f) *f;
@@ -45,6 +45,7 @@ ds_rc ds_mhd_load(ds_err *err);
 #define MHD_suspend_connection ds_mhd.MHD_suspend_connection
 #define MHD_resume_connection ds_mhd.MHD_resume_connection
 #define MHD_quiesce_daemon ds_mhd.MHD_quiesce_daemon
+#define MHD_get_connection_values ds_mhd.MHD_get_connection_values
 #endif
 
 #endif

@@ -307,3 +307,18 @@ ds_token_verdict ds_tokens_check(const ds_tokens *t, const char *name, const cha
     }
     return own ? DS_TOKEN_OK : other ? DS_TOKEN_OTHER : DS_TOKEN_BAD;
 }
+
+int ds_tokens_find(const ds_tokens *t, const char *token)
+{
+    size_t len = strnlen(token, DS_TOKEN_LEN + 1);
+    int found = -1;
+    if (len != DS_TOKEN_LEN || memcmp(token, DS_TOKEN_PREFIX, 4) != 0)
+        return -1;
+    for (size_t i = 0; i < t->n; i++) {   /* every entry hashed: the time says nothing of which */
+        uint8_t d[DS_TOKEN_DIGEST];
+        token_digest(t->v[i].salt, token, d);
+        if (memeql_sec(d, t->v[i].digest, sizeof d) && found < 0)
+            found = (int)i;
+    }
+    return found;
+}

@@ -1,4 +1,5 @@
-/* tokens.h: the collector's sensor tokens file.
+/* tokens.h: the tokens files of the collector (one token per sensor) and of `darkscope serve`
+ * (one per reader of the dashboard); the same format and the same `darkscope token` command.
  *
  * A token is "dst_" and 64 hex digits (32 bytes from getrandom()).  The file keeps only a salted
  * hash of each token, one sensor a line:
@@ -58,5 +59,8 @@ ds_rc ds_tokens_set(ds_tokens *t, const char *name, const char *token, int repla
 int ds_tokens_remove(ds_tokens *t, const char *name);
 /* Is token name's?  Digests are compared in constant time. */
 ds_token_verdict ds_tokens_check(const ds_tokens *t, const char *name, const char *token);
+/* Whose is token?  The index of the entry it matches, or -1 (`darkscope serve`: any named
+ * reader's token will do).  Digests are compared in constant time, every entry hashed. */
+int ds_tokens_find(const ds_tokens *t, const char *token);
 
 #endif

@@ -10,6 +10,7 @@
 #define DS_UTIL_TEXTFMT_H
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* What a change is when there is nothing to compare with (no previous value or a negligible
  * one): an em dash, U+2014, in both languages.  The @police and TSUBAME tables print a dash
@@ -45,5 +46,12 @@ char *ds_fmt_day_iso(int32_t day, char *buf, size_t len);
 const char *ds_fmt_month_name(unsigned m, int ja, int abbrev);
 /* snprintf that cuts at a UTF-8 character boundary instead of inside a character. */
 char *ds_fmt_text(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* s as a JSON string, quotes included (RFC 8259 section 7: '"', '\\' and controls escaped). */
+void ds_json_fputs(FILE *f, const char *s);
+/* "2023-07-01 12:34:56" in the current timezone; "-" for 0. */
+char *ds_fmt_time_local(uint64_t ts_ns, char *buf, size_t len);
+/* "2023-07-01T12:34:56Z" (UTC, ISO 8601 / RFC 3339). */
+char *ds_fmt_time_utc(uint64_t ts_ns, char *buf, size_t len);
 
 #endif

@@ -94,11 +94,18 @@ static void test_check_verdicts(void **state)
     memcpy(wrong, tokyo, sizeof wrong);
     wrong[DS_TOKEN_LEN - 1] = wrong[DS_TOKEN_LEN - 1] == '0' ? '1' : '0';   /* one digit off */
     assert_int_equal(ds_tokens_check(&t, "tokyo", wrong), DS_TOKEN_BAD);
+    /* serve's readers: whose is it, whoever it is */
+    assert_int_equal(ds_tokens_find(&t, tokyo), 0);
+    assert_int_equal(ds_tokens_find(&t, osaka), 1);
+    assert_int_equal(ds_tokens_find(&t, wrong), -1);
+    assert_int_equal(ds_tokens_find(&t, ""), -1);
+    assert_int_equal(ds_tokens_find(&t, "dst_"), -1);
     assert_int_equal(ds_tokens_check(&t, "tokyo", ""), DS_TOKEN_BAD);
     assert_int_equal(ds_tokens_check(&t, "tokyo", "dst_"), DS_TOKEN_BAD);
     char longer[DS_TOKEN_LEN + 2];
     snprintf(longer, sizeof longer, "%s0", tokyo);
     assert_int_equal(ds_tokens_check(&t, "tokyo", longer), DS_TOKEN_BAD);   /* a prefix match is no match */
+    assert_int_equal(ds_tokens_find(&t, longer), -1);
     char noprefix[DS_TOKEN_LEN + 1];
     memcpy(noprefix, tokyo, sizeof noprefix);
     noprefix[0] = 'x';

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# bench/serve.sh: the server time of `darkscope serve`'s views over a quarter.
+#
+# Bar (issue #24): a quarter's overview is served within 200 ms of server time.
+#
+# How: the demo's two quarters (`darkscope synth --start 2023-04-01 --days 183`, 2 sensors,
+# ~6.8 M packets, cached in $BENCH_DIR) are ingested into a fresh store, `darkscope serve -v`
+# starts on 127.0.0.1, and each round (BENCH_RUNS, default 5) asks exactly the requests the app
+# makes for a view, one after the other; the server logs each request's time from its arrival to
+# its answer being ready (`-v`: "GET /api/v1/top -> 200 (12.3 ms)"), and a view's server time is
+# the sum over its requests.  The app sends them at once (two request threads by default), so
+# the wall time a browser waits is at most this sum; the parallel wall time (curl, all at once)
+# is printed beside it.  Views:
+#   overview 2023Q3   span, overview (top ports and countries, 20 rows, of 2023Q3 and 100 rows of
+#                     the 92 days before for the previous ranks, and the daily series)
+#   service 23/tcp    its series, top countries, ASNs (20) and sources (50) over 2023Q3
+#   source            one source's detail (its row, services, days, and the events naming it)
+#   events            the events of 2023Q3
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+RUNS=${BENCH_RUNS:-5}
+need curl python3
+build_darkscope
+
+f=$W/quarters.pcap
+if [ ! -s "$f" ]; then
+    echo "generating $f (the demo's two quarters)"
+    "$DS" synth -q -o "$f.tmp" --start 2023-04-01 --days 183
+    mv "$f.tmp" "$f"
+fi
+bench_store serve "$(printf '[sensor.tokyo]\ndarknet = 198.51.100.0/24\n[sensor.osaka]\ndarknet = 203.0.113.0/24')"
+machine_line
+warm_cache "$f"
+fresh_store
+"$DS" ingest -q -c "$conf" "$f"
+echo "store: $(store_mb "$db") MB"
+
+log=$RES/serve.log
+spid=
+trap '[ -z "$spid" ] || kill "$spid" 2>/dev/null; rm -rf "$RES"' EXIT
+start_serve() { # extra args
+    [ -z "$spid" ] || { kill "$spid"; wait "$spid" || true; }
+    rm -f "$RES/port"
+    "$DS" serve -c "$conf" --listen 127.0.0.1:0 --port-file "$RES/port" -v "$@" 2> "$log" &
+    spid=$!
+    for _ in $(seq 100); do [ -s "$RES/port" ] && break; sleep 0.1; done
+    [ -s "$RES/port" ] || die "serve did not start: $(cat "$log")"
+    URL=http://127.0.0.1:$(cat "$RES/port")/api/v1
+}
+start_serve --no-cache
+
+Q='from=2023-07-01&to=2023-09-30'
+addr=$("$DS" top sources -c "$conf" --from 2023-07-01 --to 2023-09-30 --where port=23/tcp -n 2 --format json |
+       python3 -c 'import json,sys; print(json.load(sys.stdin)[1]["key"])')
+declare -A VIEW=(
+    [overview]="span overview?$Q"
+    [service]="series?service=23/tcp&$Q top?dim=countries&limit=20&service=23/tcp&$Q top?dim=asns&limit=20&service=23/tcp&$Q top?dim=sources&limit=50&service=23/tcp&$Q"
+    [source]="source/$addr?$Q"
+    [events]="events?$Q"
+)
+ORDER=(overview service source events)
+
+# view -> the server time of one round (ms, the sum of its requests' log lines)
+round() {
+    local v=$1 before after
+    before=$(wc -l < "$log")
+    for p in ${VIEW[$v]}; do
+        curl -sf -o /dev/null "$URL/$p" || die "GET $p failed: $(tail -n 2 "$log")"
+    done
+    after=$(wc -l < "$log")
+    tail -n $((after - before)) "$log" | sed -n 's/.*(\([0-9.]*\) ms)$/\1/p' | awk '{s += $1} END {printf "%.1f\n", s}'
+}
+parallel_wall() { # view -> wall ms of all its requests sent at once
+    local v=$1 t0 t1
+    t0=$(date +%s%N)
+    for p in ${VIEW[$v]}; do curl -sf -o /dev/null "$URL/$p" & done
+    wait
+    t1=$(date +%s%N)
+    echo $(( (t1 - t0) / 1000000 ))
+}
+
+echo "every answer computed (--no-cache):"
+declare -A FIRST
+for v in "${ORDER[@]}"; do FIRST[$v]=$(round "$v"); done   # the first, from a cold process
+declare -A ALL WALL
+for _ in $(seq "$RUNS"); do
+    for v in "${ORDER[@]}"; do
+        ALL[$v]="${ALL[$v]:-} $(round "$v")"
+        WALL[$v]="${WALL[$v]:-} $(parallel_wall "$v")"
+    done
+done
+printf '%-10s %8s %10s %10s %14s %s\n' view first best median "parallel wall" "(ms of server time; $RUNS rounds)"
+for v in "${ORDER[@]}"; do
+    read -r best med < <(printf '%s\n' ${ALL[$v]} | sort -n | awk '{a[NR] = $1} END {print a[1], a[int((NR + 1) / 2)]}')
+    wb=$(printf '%s\n' ${WALL[$v]} | sort -n | head -n 1)
+    printf '%-10s %8s %10s %10s %14s\n' "$v" "${FIRST[$v]}" "$best" "$med" "$wb"
+done
+read -r best med < <(printf '%s\n' ${ALL[overview]} | sort -n | awk '{a[NR] = $1} END {print a[1], a[int((NR + 1) / 2)]}')
+awk -v m="$med" 'BEGIN {exit !(m <= 200)}' && verdict=met || verdict="NOT met"
+echo "bar, computed: a quarter's overview within 200 ms of server time: median $med ms: $verdict"
+
+# with the answer cache (the default): the presets' overviews are computed ahead (2023Q3 is the
+# quarter preset: the store ends on 2023-09-30); the first reader finds it ready
+start_serve
+for _ in $(seq 600); do grep -q 'precomputed the quarter overview' "$log" && break; sleep 0.1; done
+grep 'precomputed the quarter' "$log" | sed 's/^darkscope serve: /ahead of any reader: /'
+miss=$(round overview)
+hits=""
+for _ in $(seq "$RUNS"); do hits="$hits $(round overview)"; done
+hmed=$(printf '%s\n' $hits | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+awk -v m="$hmed" 'BEGIN {exit !(m <= 200)}' && verdict=met || verdict="NOT met"
+echo "with the cache (default): the first reader's overview $miss ms, then median $hmed ms: $verdict"

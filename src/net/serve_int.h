@@ -1,0 +1,60 @@
+/* serve_int.h: the modules of `darkscope serve` (not a public header).
+ *
+ *   serve.c       start/stop, the request handler: method, path, security headers, tokens,
+ *                 static assets, a store handle per request
+ *   serve_cache.c answers kept until the store's files change
+ *   serve_api.c   /api/v1/...: parameters validated, the analysis run, the JSON written
+ *                 (report/tables_json.h: the CLI's own renderers); knows nothing of HTTP, so the
+ *                 unit tests call it directly
+ */
+#ifndef DS_NET_SERVE_INT_H
+#define DS_NET_SERVE_INT_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "geo/geo.h"
+#include "report/names.h"
+#include "store/store.h"
+#include "util/config.h"
+
+#define DS_SERVE_MAX_ARGS 16
+
+/* A request's query string, decoded (libmicrohttpd decodes %XX and '+'). */
+typedef struct ds_serve_args {
+    struct { const char *key, *val; } v[DS_SERVE_MAX_ARGS];
+    size_t n;
+    int too_many;                /* more than DS_SERVE_MAX_ARGS: answered 400 */
+} ds_serve_args;
+
+typedef struct ds_serve_ctx {
+    const ds_config *cfg;
+    const ds_geo *geo;
+    const ds_names *names;
+} ds_serve_ctx;
+
+/* Answer GET /api/v1/<path> into out (JSON).  Returns the HTTP status: 200, or 400 / 404 / 500
+ * with the reason in msg (naming the parameter at fault) and nothing useful in out. */
+unsigned ds_serve_api(const ds_serve_ctx *c, ds_store *st, const char *path, const ds_serve_args *a, FILE *out,
+                      char *msg, size_t msglen);
+
+/* The app's period presets (web/app.js presetPeriod), each ending at the store's last day with
+ * data: the day, its week (7 days), its calendar month, its calendar quarter, so far.  Fills
+ * out[4]; returns 4, or -1 (no data: err says why when the store failed). */
+typedef struct ds_serve_period { char preset[8]; int32_t from, to; } ds_serve_period;
+int ds_serve_presets(ds_store *st, ds_serve_period *out, ds_err *err);
+
+/* serve_cache.c: answers kept until the store changes.  Take a stamp before computing an answer
+ * and pass it to put: an answer computed while the store changed is not kept. */
+typedef struct ds_serve_stamp { long long v[6]; } ds_serve_stamp;   /* size, mtime of db, -wal, -chunks */
+typedef struct ds_serve_cache ds_serve_cache;
+ds_serve_cache *ds_serve_cache_new(const char *store_path);
+void ds_serve_cache_free(ds_serve_cache *c);
+ds_serve_stamp ds_serve_cache_stamp(const ds_serve_cache *c);
+/* A malloc'ed copy of the answer for key, or NULL. */
+char *ds_serve_cache_get(ds_serve_cache *c, const char *key, size_t *len);
+void ds_serve_cache_put(ds_serve_cache *c, const char *key, const char *body, size_t len, const ds_serve_stamp *before);
+/* 1 when the answers of path do not depend on the clock (everything but coverage and sensors). */
+int ds_serve_cacheable(const char *path);
+
+#endif

@@ -1,0 +1,205 @@
+// views.js: the app's views.  Each takes the state (the URL's hash, app.js) and the main element,
+// asks the API and draws; numbers are the API's, which are the CLI's (docs/api.md).
+import { api } from './api.js';
+import { chart } from './chart.js';
+import { el, table } from './table.js';
+import { num, pct, region, t, getLang } from './i18n.js';
+
+// A link to another view: the state with some fields changed (app.js builds the hash).
+let linkTo = () => '#';
+export function setLinker(fn) { linkTo = fn; }
+function drill(text, change, cls = 'drill') { return el('a', { class: cls, href: linkTo(change), text }); }
+
+function changeCell(cur, prev) {
+  if (!prev) return el('span', { class: 'muted', text: t('new_entry') });
+  const c = (cur - prev) / prev;
+  return el('span', { class: c > 0.005 ? 'up' : c < -0.005 ? 'down' : '', text: (c >= 0 ? '+' : '') + (100 * c).toFixed(1) + '%' });
+}
+
+// Columns of a ranked table (rows of /api/v1/top); key: how the key is shown; prev: key -> row
+function rankCols(keyLabel, keyCell, prev) {
+  const cols = [
+    { key: 'rank', label: t('rank'), num: true },
+    { key: 'key', label: keyLabel, cell: keyCell },
+    { key: 'packets', label: t('packets'), num: true, cell: (r) => num(r.packets) },
+    { key: 'share', label: t('share'), num: true, cell: (r) => pct(r.share) },
+    { key: 'sources', label: t('sources'), num: true, cell: (r) => num(r.sources) },
+    { key: 'per_ip_per_day', label: t('per_ip_day'), num: true, cell: (r) => r.per_ip_per_day.toFixed(4) },
+  ];
+  if (prev) {
+    cols.push({ key: 'prev_rank', label: t('prev_rank'), num: true, cell: (r) => (prev[r.key] ? String(prev[r.key].rank) : '—'),
+      csv: (r) => (prev[r.key] ? prev[r.key].rank : '') });
+    cols.push({ key: 'change', label: t('change'), num: true, cell: (r) => changeCell(r.packets, prev[r.key] && prev[r.key].packets),
+      csv: (r) => (prev[r.key] ? ((r.packets - prev[r.key].packets) / prev[r.key].packets).toFixed(6) : '') });
+  }
+  return cols;
+}
+
+const svcCell = (r) => drill(r.key.toUpperCase(), { view: 'service', service: r.key, country: '', addr: '' });
+const ccCell = (extra) => (r) => drill(`${region(r.key)} (${r.key})`, Object.assign({ view: 'region', country: r.key, addr: '' }, extra));
+const asnCell = (r) => `AS${r.key}${r.org ? ' ' + r.org : ''}`;
+const srcCell = (r) => drill(r.key, { view: 'source', addr: r.key });
+
+// key -> row of the previous period, or null when it has no data at all (no rank columns then)
+function byKey(rows) { if (!rows.length) return null; const m = {}; for (const r of rows) m[r.key] = r; return m; }
+
+function seriesChart(box, s, title) {
+  const c = el('div', { class: 'chart' });
+  box.append(el('h2', { text: title }), c);
+  chart(c, s.points.map((p) => p.t), [
+    { label: t('packets'), values: s.points.map((p) => p.packets) },
+    { label: t('sources'), values: s.points.map((p) => p.sources), scale: 'b' },
+  ]);
+}
+
+function cards(pairs) {
+  return el('div', { class: 'cards' }, ...pairs.map(([k, v, id]) => el('div', { class: 'card', id }, el('div', { class: 'muted', text: k }), el('div', { class: 'v', text: v }))));
+}
+
+// ---- overview: totals, daily series, top services and regions against the previous period
+export async function overview(st, main) {
+  // one request: the server caches it whole and computes the presets' ahead (docs/api.md)
+  const o = await api('overview', { from: st.from, to: st.to });
+  const [svc, cc, svcPrev, ccPrev, series, p] = [o.ports, o.countries, o.previous_ports, o.previous_countries, o.series, o.previous];
+  main.replaceChildren(el('h1', { text: `${t('overview')} ${st.from} – ${st.to}` }),
+    cards([[t('total_packets'), num(series.total_packets), 'total-packets'], [t('total_sources'), num(series.total_sources), 'total-sources'],
+      [t('previous'), svcPrev.length ? `${p.from} – ${p.to}` : `${p.from} – ${p.to}: ${t('no_data')}`, 'previous-period']]));
+  seriesChart(main, series, t('daily'));
+  const grid = el('div', { class: 'grid' });
+  grid.append(table(t('top_services'), `services-${st.from}-${st.to}`, rankCols(t('service'), svcCell, byKey(svcPrev)), svc, 'top-services'));
+  grid.append(table(t('top_regions'), `regions-${st.from}-${st.to}`, rankCols(t('country'), ccCell({ service: '' }), byKey(ccPrev)), cc, 'top-regions'));
+  main.append(grid);
+}
+
+// ---- a service: its series, regions, ASNs and sources (each a drill-down further)
+export async function service(st, main) {
+  const f = { from: st.from, to: st.to, service: st.service, country: st.country || undefined };
+  const [series, cc, asn, src] = await Promise.all([
+    api('series', f), api('top', { dim: 'countries', limit: 20, ...f }), api('top', { dim: 'asns', limit: 20, ...f }),
+    api('top', { dim: 'sources', limit: 50, ...f }),
+  ]);
+  const svc = st.service.toUpperCase();
+  main.replaceChildren(el('div', { class: 'crumbs' }, drill(t('overview'), { view: 'overview', service: '', country: '' }), ' › ', svc,
+    st.country ? ` › ${region(st.country)}` : ''),
+  el('h1', { text: `${svc}${st.country ? ' ' + t('from_region') + ' ' + region(st.country) : ''}  ${st.from} – ${st.to}` }),
+  cards([[t('total_packets'), num(series.total_packets), 'total-packets'], [t('total_sources'), num(series.total_sources), 'total-sources']]));
+  seriesChart(main, series, t('daily'));
+  const grid = el('div', { class: 'grid' });
+  grid.append(table(t('top_regions'), `regions-${st.service}`, rankCols(t('country'), ccCell({ view: 'service', service: st.service })), cc, 'top-regions'));
+  grid.append(table(t('top_asns'), `asns-${st.service}`, rankCols(t('asn'), asnCell), asn, 'top-asns'));
+  main.append(grid);
+  main.append(table(t('top_sources'), `sources-${st.service}`, sourceCols(), src, 'top-sources'));
+}
+
+function sourceCols() {
+  return [
+    { key: 'rank', label: t('rank'), num: true },
+    { key: 'key', label: t('source'), cell: srcCell },
+    { key: 'packets', label: t('packets'), num: true, cell: (r) => num(r.packets) },
+    { key: 'share', label: t('share'), num: true, cell: (r) => pct(r.share) },
+    { key: 'country', label: t('country'), cell: (r) => `${region(r.country)} (${r.country})` },
+    { key: 'asn', label: t('asn'), cell: (r) => `AS${r.asn}${r.org ? ' ' + r.org : ''}` },
+    { key: 'days', label: t('days'), num: true },
+    { key: 'first_seen', label: t('first_seen') },
+    { key: 'last_seen', label: t('last_seen') },
+  ];
+}
+
+// ---- a region: its series, services and ASNs (when reached from a service, within it)
+export async function regionView(st, main) {
+  if (st.service) return service(st, main);
+  const f = { from: st.from, to: st.to, country: st.country };
+  const [series, svc, asn] = await Promise.all([
+    api('series', f), api('top', { dim: 'ports', limit: 20, ...f }), api('top', { dim: 'asns', limit: 20, ...f }),
+  ]);
+  main.replaceChildren(el('div', { class: 'crumbs' }, drill(t('overview'), { view: 'overview', country: '' }), ' › ', region(st.country)),
+    el('h1', { text: `${region(st.country)} (${st.country})  ${st.from} – ${st.to}` }),
+    cards([[t('total_packets'), num(series.total_packets), 'total-packets'], [t('total_sources'), num(series.total_sources), 'total-sources']]));
+  seriesChart(main, series, t('daily'));
+  const grid = el('div', { class: 'grid' });
+  grid.append(table(t('top_services'), `services-${st.country}`,
+    rankCols(t('service'), (r) => drill(r.key.toUpperCase(), { view: 'service', service: r.key, country: st.country })), svc, 'top-services'));
+  grid.append(table(t('top_asns'), `asns-${st.country}`, rankCols(t('asn'), asnCell), asn, 'top-asns'));
+  main.append(grid);
+}
+
+function eventCols() {
+  return [
+    { key: 'type', label: t('type'), cell: (e) => e.type + (e.tool ? ` (${e.tool})` : '') },
+    { key: 'start', label: t('start') },
+    { key: 'end', label: t('end') },
+    { key: 'service', label: t('service'), cell: (e) => (e.service ? drill(e.service.toUpperCase(), { view: 'service', service: e.service, country: '' }) : '—') },
+    { key: 'country', label: t('country'), cell: (e) => (e.country ? region(e.country) : '—') },
+    { key: 'sources', label: t('sources'), num: true, cell: (e) => num(e.sources) },
+    { key: 'packets', label: t('packets'), num: true, cell: (e) => num(e.packets) },
+    { key: 'summary', label: t('summary'), wrap: true, cell: (e) => e.summary[getLang()], csv: (e) => e.summary[getLang()] },
+  ];
+}
+
+// ---- a source: its row, services, daily packets and the events that name it
+export async function source(st, main) {
+  const d = await api('source/' + encodeURIComponent(st.addr), { from: st.from, to: st.to });
+  const row = d.source[0];
+  const crumbs = el('div', { class: 'crumbs' }, drill(t('overview'), { view: 'overview', service: '', country: '', addr: '' }));
+  if (st.service) crumbs.append(' › ', drill(st.service.toUpperCase(), { view: 'service', addr: '' }));
+  crumbs.append(' › ', st.addr);
+  main.replaceChildren(crumbs,
+  el('h1', { id: 'source-address', text: `${t('source')} ${st.addr}` }),
+  row ? cards([[t('packets'), num(row.packets), 'source-packets'], [t('country'), `${region(row.country)} (${row.country})`],
+    [t('asn'), `AS${row.asn}${row.org ? ' ' + row.org : ''}`], [t('days'), String(row.days)],
+    [t('first_seen'), row.first_seen], [t('last_seen'), row.last_seen]]) : el('p', { class: 'muted', text: t('none') }));
+  const c = el('div', { class: 'chart' });
+  main.append(el('h2', { text: t('timeline') }), c);
+  chart(c, d.days.points.map((p) => p.t), [{ label: t('packets'), values: d.days.points.map((p) => p.packets) }], 200);
+  main.append(table(t('services_of'), `source-${st.addr}-services`, rankCols(t('service'), svcCell), d.services, 'source-services'));
+  main.append(table(t('events_of'), `source-${st.addr}-events`, eventCols(), d.events || [], 'source-events'));
+}
+
+// ---- events, filtered by type (the API's), service and region (of the list the API gave)
+function filterSelect(id, field, label, values, current, show) {
+  const sel = el('select', { id, onchange: (e) => { location.hash = linkTo({ [field]: e.target.value }).slice(1); } },
+    el('option', { value: '', text: label }));
+  for (const x of values.concat(current && !values.includes(current) ? [current] : [])) {
+    const o = el('option', { value: x, text: show(x) });
+    if (x === current) o.selected = true;
+    sel.append(o);
+  }
+  return sel;
+}
+
+export async function events(st, main) {
+  const ev = await api('events', { from: st.from, to: st.to, type: st.type || undefined });
+  const uniq = (f) => [...new Set(ev.map(f).filter((x) => x))].sort();
+  const shown = ev.filter((e) => (!st.service || e.service === st.service) && (!st.country || e.country === st.country));
+  main.replaceChildren(el('h1', { text: `${t('events')} ${st.from} – ${st.to}` }), el('div', { class: 'filters' },
+    filterSelect('event-type', 'type', t('all_types'), uniq((e) => e.type), st.type, (x) => x),
+    filterSelect('event-service', 'service', t('all_services'), uniq((e) => e.service), st.service, (x) => x.toUpperCase()),
+    filterSelect('event-country', 'country', t('all_regions'), uniq((e) => e.country), st.country, (x) => `${region(x)} (${x})`)));
+  main.append(table(t('events'), `events-${st.from}-${st.to}`, eventCols(), shown, 'events-table'));
+}
+
+// ---- sensors: counts and coverage (stats), live health (collector)
+export async function sensors(st, main) {
+  const [cov, health] = await Promise.all([api('coverage'), api('sensors')]);
+  main.replaceChildren(el('h1', { text: t('sensors') }));
+  main.append(table(t('coverage'), 'coverage', [
+    { key: 'sensor', label: t('sensor') },
+    { key: 'packets', label: t('packets'), num: true, cell: (r) => num(r.packets) },
+    { key: 'first', label: t('first_seen') },
+    { key: 'last', label: t('last_seen') },
+    { key: 'covered_days', label: t('covered_days'), num: true, cell: (r) => (r.covered_days === null ? '—' : `${r.covered_days.toFixed(2)} / ${r.days}`) },
+    { key: 'outages', label: t('outages'), num: true, cell: (r) => String(r.outages.length), csv: (r) => r.outages.length },
+    { key: 'silent_s', label: t('silent'), num: true, cell: (r) => (r.silent_s === null ? '—' : `${Math.round(r.silent_s / 60)} min`) },
+  ], cov.map((r) => Object.assign({ key: r.sensor }, r)), 'coverage-table'));
+  if (cov.length) main.append(el('p', { class: 'muted', text: `${t('timezone')} ${cov[0].timezone}` }));
+  if (!health.length) { main.append(el('h2', { text: t('health') }), el('p', { class: 'muted', text: t('no_live') })); return; }
+  main.append(table(t('health'), 'sensor-health', [
+    { key: 'sensor', label: t('sensor') },
+    { key: 'last_upload', label: t('last_upload'), cell: (r) => (r.last_upload ? new Date(r.last_upload * 1000).toISOString().replace('.000', '') : '—') },
+    { key: 'lag_s', label: t('lag'), num: true, cell: (r) => (r.lag_s < 0 ? '—' : `${Math.round(r.lag_s)} s`) },
+    { key: 'segments', label: t('segments'), num: true, cell: (r) => num(r.segments) },
+    { key: 'packets', label: t('packets'), num: true, cell: (r) => num(r.packets) },
+    { key: 'kernel_drops', label: t('drops'), num: true, cell: (r) => num(r.kernel_drops) },
+    { key: 'spool_bytes', label: t('spool'), num: true, cell: (r) => num(r.spool_bytes) },
+  ], health.map((r) => Object.assign({ key: r.sensor }, r)), 'health-table'));
+}

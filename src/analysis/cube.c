@@ -23,6 +23,7 @@
 #include "core/hash.h"
 #include "core/rollup.h"
 #include "core/srcset.h"
+#include "store/rollup_months.h"
 #include "util/grow.h"
 
 typedef struct cube_ctx {
@@ -253,22 +254,30 @@ static ds_rc run_rollup(ds_store *st, cube_ctx *c, int *done, ds_err *err)
     if (q->total_sources && !c->total_from_entries &&
         ((rc = ds_rollups_cover(st, DS_CHUNK_ROLLUP_ALL, q->filter.sensor_id, q->from, q->to, &yes, err)) != DS_OK || !yes))
         return rc;
-    if ((rc = ds_store_scan(st, c->kind, q->filter.sensor_id, q->from, q->to, on_rollup, c, err)) != DS_OK)
+    /* without a day dimension, whole months may come from their month chunks (rollup_months.h) */
+    int by_day = q->a == DS_CUBE_DAY || q->b == DS_CUBE_DAY;
+    rc = by_day ? ds_store_scan(st, c->kind, q->filter.sensor_id, q->from, q->to, on_rollup, c, err)
+                : ds_store_scan_rollups(st, c->kind, q->filter.sensor_id, q->from, q->to, on_rollup, c, err);
+    if (rc != DS_OK)
         return rc;
     if (q->total_sources && !c->total_from_entries &&
-        (rc = ds_store_scan(st, DS_CHUNK_ROLLUP_ALL | DS_SCAN_NOFILL, q->filter.sensor_id, q->from, q->to, on_rollup_all,
-                            c, err)) != DS_OK)
+        (rc = ds_store_scan_rollups(st, DS_CHUNK_ROLLUP_ALL | DS_SCAN_NOFILL, q->filter.sensor_id, q->from, q->to,
+                                    on_rollup_all, c, err)) != DS_OK)
         return rc;
     for (size_t i = 0; q->sources && i < c->n; i++) {
-        int64_t d = i < c->capacc ? ds_srcvec_distinct(&c->acc[i].v) : 0;
+        int64_t d = i < c->capacc ? ds_srcacc_distinct(&c->acc[i], err) : 0;
+        if (d == -2)
+            return DS_EFORMAT;
         if (d < 0)
             return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
         c->cells[i].sources = (uint64_t)d;
         if (i < c->capacc)
-            ds_srcvec_free(&c->acc[i].v);
+            ds_srcacc_free(&c->acc[i]);
     }
     if (q->total_sources) {
-        int64_t d = ds_srcvec_distinct(&c->total_acc.v);
+        int64_t d = ds_srcacc_distinct(&c->total_acc, err);
+        if (d == -2)
+            return DS_EFORMAT;
         if (d < 0)
             return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
         c->total_src = (uint64_t)d;
@@ -306,9 +315,9 @@ static void ctx_free(cube_ctx *c)
     ds_u64set_free(&c->all);
     ds_pairset_free(&c->pairs);
     for (size_t i = 0; i < c->capacc; i++)
-        ds_srcvec_free(&c->acc[i].v);
+        ds_srcacc_free(&c->acc[i]);
     free(c->acc);
-    ds_srcvec_free(&c->total_acc.v);
+    ds_srcacc_free(&c->total_acc);
 }
 
 ds_rc ds_cube_run_many(ds_store *st, const ds_cube_query *q, ds_cube *out, size_t n, ds_err *err)

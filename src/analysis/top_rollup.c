@@ -9,6 +9,8 @@
  *   rank    every key, sorted as top.c ranks (more packets first, then the smaller key), cut at
  *           the limit;
  *   pass 2  the sets of the printed keys only, one vector per row, counted the same way.
+ * Whole calendar months come from their month chunks where the store has them (one chunk a
+ * month instead of its days: store/rollup_months.h), the other days from day chunks.
  * A vector keeps every day's copy of its sources (the decoded sets, each ascending: counting
  * walks them together, srcset.h) until it passes 64 M values; then it is made a set (sorted,
  * repeats dropped) whenever it has doubled, so it holds at most about twice its distinct sources.
@@ -32,6 +34,7 @@
 #include "core/records.h"
 #include "core/rollup.h"
 #include "core/srcset.h"
+#include "store/rollup_months.h"
 
 /* key -> value, open addressing; keys stored + 1 so that 0 marks an empty slot (ASN 0, the
  * unknown country's key are real keys) */
@@ -163,10 +166,10 @@ static void *total_main(void *arg)
 {
     total_job *j = arg;
     const ds_top_query *q = j->q;
-    j->rc = ds_store_scan(j->st, DS_CHUNK_ROLLUP_ALL | DS_SCAN_NOFILL, q->sensor_id, q->from, q->to, on_all, j, &j->err);
-    if (j->rc == DS_OK && (j->distinct = ds_srcvec_distinct(&j->acc.v)) < 0)
-        j->rc = ds_fail(&j->err, DS_ENOMEM, "out of memory counting sources");
-    ds_srcvec_free(&j->acc.v);
+    j->rc = ds_store_scan_rollups(j->st, DS_CHUNK_ROLLUP_ALL | DS_SCAN_NOFILL, q->sensor_id, q->from, q->to, on_all, j, &j->err);
+    if (j->rc == DS_OK && (j->distinct = ds_srcacc_distinct(&j->acc, &j->err)) < 0)
+        j->rc = j->distinct == -2 ? DS_EFORMAT : ds_fail(&j->err, DS_ENOMEM, "out of memory counting sources");
+    ds_srcacc_free(&j->acc);
     return NULL;
 }
 
@@ -189,43 +192,47 @@ static int total_start(total_job *j)
 
 /* The printed rows' distinct counts, split between the calling thread and one more: the rows are
  * independent, and counting a row's union (srcset.h) is most of pass 2's time. */
-typedef struct count_job { ds_srcacc *acc; int64_t *out; size_t *rows; size_t n; } count_job;
+typedef struct count_job { ds_srcacc *acc; int64_t *out; size_t *rows; size_t n; int bad; ds_err err; } count_job;
 
 static void *count_main(void *arg)
 {
     count_job *j = arg;
     for (size_t i = 0; i < j->n; i++) {
         ds_srcacc *a = &j->acc[j->rows[i]];
-        j->out[j->rows[i]] = ds_srcvec_distinct(&a->v);
-        ds_srcvec_free(&a->v);
+        ds_err e;
+        if ((j->out[j->rows[i]] = ds_srcacc_distinct(a, &e)) == -2 && !j->bad) {
+            j->bad = 1;
+            j->err = e;
+        }
+        ds_srcacc_free(a);
     }
     return NULL;
 }
 
-/* out[i] = the distinct sources of acc[i], i < n; -1 out of memory */
-static int count_rows(ds_srcacc *acc, size_t n, int64_t *out)
+/* out[i] = the distinct sources of acc[i], i < n; DS_ENOMEM, or DS_EFORMAT for a damaged set */
+static ds_rc count_rows(ds_srcacc *acc, size_t n, int64_t *out, ds_err *err)
 {
     size_t *rows = malloc((n ? n : 1) * sizeof *rows);
-    count_job job[2] = { { acc, out, NULL, 0 }, { acc, out, NULL, 0 } };
+    count_job job[2] = { { .acc = acc, .out = out }, { .acc = acc, .out = out } };
     size_t load[2] = { 0, 0 };
     pthread_t th;
     int threaded = 0;
     if (!rows)
-        return -1;
+        return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
     /* largest first, each to the side with less so far (rows[0..k) side 0, rows[n-m..n) side 1) */
     size_t k = 0, m = 0;
     char *taken = calloc(n ? n : 1, 1);
     if (!taken) {
         free(rows);
-        return -1;
+        return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
     }
     for (size_t step = 0; step < n; step++) {
         size_t best = n;
         for (size_t i = 0; i < n; i++)
-            if (!taken[i] && (best == n || acc[i].v.n4 + acc[i].v.n6 > acc[best].v.n4 + acc[best].v.n6))
+            if (!taken[i] && (best == n || ds_srcacc_size(&acc[i]) > ds_srcacc_size(&acc[best])))
                 best = i;
         taken[best] = 1;
-        size_t size = acc[best].v.n4 + acc[best].v.n6;
+        size_t size = ds_srcacc_size(&acc[best]);
         if (load[0] <= load[1]) {
             rows[k++] = best;
             load[0] += size;
@@ -247,10 +254,15 @@ static int count_rows(ds_srcacc *acc, size_t n, int64_t *out)
     else
         count_main(&job[1]);
     free(rows);
+    for (int side = 0; side < 2; side++)
+        if (job[side].bad) {
+            *err = job[side].err;
+            return DS_EFORMAT;
+        }
     for (size_t i = 0; i < n; i++)
         if (out[i] < 0)
-            return -1;
-    return 0;
+            return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
+    return DS_OK;
 }
 
 typedef struct cand { uint64_t key, packets; } cand;
@@ -320,11 +332,15 @@ ds_rc ds_top_rollup_run(ds_store *st, const ds_top_query *q, ds_top_result *res,
     if (tj_pending)
         threaded = total_start(&tj) == 0;
     r.pass = 1;
-    if ((rc = ds_store_scan(st, r.kind, q->sensor_id, q->from, q->to, on_chunk, &r, err)) != DS_OK)
+    if ((rc = ds_store_scan_rollups(st, r.kind, q->sensor_id, q->from, q->to, on_chunk, &r, err)) != DS_OK)
         goto out;
     if (r.total_from_keys) {
-        int64_t distinct = ds_srcvec_distinct(&r.total.v);
-        ds_srcvec_free(&r.total.v);
+        int64_t distinct = ds_srcacc_distinct(&r.total, err);
+        ds_srcacc_free(&r.total);
+        if (distinct == -2) {
+            rc = DS_EFORMAT;
+            goto out;
+        }
         if (distinct < 0)
             goto nomem;
         res->total_sources = (uint64_t)distinct;
@@ -353,7 +369,7 @@ ds_rc ds_top_rollup_run(ds_store *st, const ds_top_query *q, ds_top_result *res,
     /* pass 2: the printed rows' sources */
     if (limit) {
         r.pass = 2;
-        if ((rc = ds_store_scan(st, r.kind, q->sensor_id, q->from, q->to, on_chunk, &r, err)) != DS_OK)
+        if ((rc = ds_store_scan_rollups(st, r.kind, q->sensor_id, q->from, q->to, on_chunk, &r, err)) != DS_OK)
             goto out;
     }
 
@@ -367,8 +383,10 @@ ds_rc ds_top_rollup_run(ds_store *st, const ds_top_query *q, ds_top_result *res,
     double denom = q->have_addr_days ? q->addr_days : (double)res->addresses * (double)days;
     res->addr_days = denom;
     uint64_t total = res->total_packets;
-    if (!(counts = malloc((limit ? limit : 1) * sizeof *counts)) || count_rows(r.per_row, limit, counts) != 0)
+    if (!(counts = malloc((limit ? limit : 1) * sizeof *counts)))
         goto nomem;
+    if ((rc = count_rows(r.per_row, limit, counts, err)) != DS_OK)
+        goto out;
     for (size_t i = 0; i < limit; i++) {
         ds_top_row *t = &res->rows[i];
         t->key = c[i].key;
@@ -404,9 +422,9 @@ out:
         ds_store_close(tj.st);
     if (rc != DS_OK)
         ds_top_result_free(res);
-    ds_srcvec_free(&r.total.v);
+    ds_srcacc_free(&r.total);
     for (size_t i = 0; i < nper; i++)
-        ds_srcvec_free(&r.per_row[i].v);
+        ds_srcacc_free(&r.per_row[i]);
     free(r.per_row);
     free(counts);
     free(r.sums.e);

@@ -74,7 +74,15 @@ typedef enum ds_chunk_kind {
     DS_CHUNK_ROLLUP_COUNTRY = 33,
     DS_CHUNK_ROLLUP_ASN = 34,
     DS_CHUNK_ROLLUP_ALL = 35,
+    /* The same tables for one whole calendar month of one sensor (store/rollup_months.h): the
+     * union of the month's day chunks, stored with the month's first day as their day and no
+     * file.  DS_CHUNK_MONTH(kind) of a ROLLUP_* kind. */
+    DS_CHUNK_MONTH_SERVICE = 40,
+    DS_CHUNK_MONTH_COUNTRY = 41,
+    DS_CHUNK_MONTH_ASN = 42,
+    DS_CHUNK_MONTH_ALL = 43,
 } ds_chunk_kind;
+#define DS_CHUNK_MONTH(rollup_kind) ((rollup_kind) + (DS_CHUNK_MONTH_SERVICE - DS_CHUNK_ROLLUP_SERVICE))
 
 enum { DS_REC_HOURLY = 16, DS_REC_SRCSVC = 28, DS_REC_SOURCES = 56, DS_REC_DSTMAP = 72, DS_REC_ATTACK = 80,
        DS_REC_SCAN = 64, DS_REC_FLOOD = 80, DS_DSTMAP_BYTES = 64 };

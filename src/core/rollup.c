@@ -279,6 +279,8 @@ ds_rc ds_rollup_encode(ds_rollup *r, ds_rollup_dim dim, uint8_t **out, size_t *l
 ds_rc ds_rollup_open(const uint8_t *p, size_t len, int kind, ds_rollup_view *v, ds_err *err)
 {
     memset(v, 0, sizeof *v);
+    if (kind >= DS_CHUNK_MONTH_SERVICE && kind <= DS_CHUNK_MONTH_ALL)   /* a month's: the same table */
+        kind -= DS_CHUNK_MONTH_SERVICE - DS_CHUNK_ROLLUP_SERVICE;
     if (kind < DS_CHUNK_ROLLUP_SERVICE || kind >= DS_CHUNK_ROLLUP_SERVICE + DS_ROLLUP__COUNT)
         return ds_fail(err, DS_EINVAL, "rollup: chunk kind %d is not a rollup", kind);
     if (len < DS_ROLLUP_HEADER || memcmp(p, MAGIC, 4) != 0)

@@ -160,6 +160,8 @@ static int64_t runs_distinct(const ds_srcvec *s)
 
 int64_t ds_srcvec_distinct(ds_srcvec *s)
 {
+    if (!s->mixed && s->nsets <= 1)   /* one decoded set (or none): strictly ascending already */
+        return (int64_t)(s->n4 + s->n6);
     if (!s->sorted && !s->mixed && s->nruns >= 2 && s->n4 >= 65536) {
         int64_t c4 = runs_distinct(s);
         if (c4 < 0)
@@ -176,9 +178,37 @@ int64_t ds_srcvec_distinct(ds_srcvec *s)
     return ds_srcvec_normalize(s) != 0 ? -1 : (int64_t)(s->n4 + s->n6);
 }
 
+/* The kept first set into the vector. */
+static ds_rc pend_decode(ds_srcacc *a, ds_err *err)
+{
+    if (!a->has_pend)
+        return DS_OK;
+    a->has_pend = 0;
+    ds_rc rc = ds_srcset_decode(a->pend, a->pend_len, a->pend4, a->pend6, &a->v, err);
+    a->pend4 = a->pend6 = 0;
+    return rc;
+}
+
 ds_rc ds_srcacc_add(ds_srcacc *a, const uint8_t *set, size_t len, uint32_t n4, uint32_t n6, ds_err *err)
 {
-    ds_rc rc = ds_srcset_decode(set, len, n4, n6, &a->v, err);
+    if (!a->has_pend && !a->v.n4 && !a->v.n6 && !a->v.mixed && (n4 || n6)) {   /* the first set: kept as it is */
+        if (len > a->pend_cap) {
+            uint8_t *p = realloc(a->pend, len);
+            if (!p)
+                return ds_fail(err, DS_ENOMEM, "out of memory counting sources");
+            a->pend = p;
+            a->pend_cap = len;
+        }
+        memcpy(a->pend, set, len);
+        a->pend_len = len;
+        a->pend4 = n4;
+        a->pend6 = n6;
+        a->has_pend = 1;
+        return DS_OK;
+    }
+    ds_rc rc = pend_decode(a, err);
+    if (rc == DS_OK)
+        rc = ds_srcset_decode(set, len, n4, n6, &a->v, err);
     if (rc != DS_OK)
         return rc;
     if (a->v.n4 + a->v.n6 > 2 * a->norm + ((size_t)64 << 20)) {   /* past 256 MB: a set again */
@@ -187,6 +217,22 @@ ds_rc ds_srcacc_add(ds_srcacc *a, const uint8_t *set, size_t len, uint32_t n4, u
         a->norm = a->v.n4 + a->v.n6;
     }
     return DS_OK;
+}
+
+int64_t ds_srcacc_distinct(ds_srcacc *a, ds_err *err)
+{
+    if (a->has_pend && !a->v.n4 && !a->v.n6)   /* one set: strictly ascending as encoded */
+        return (int64_t)a->pend4 + a->pend6;
+    if (pend_decode(a, err) != DS_OK)
+        return -2;
+    return ds_srcvec_distinct(&a->v);
+}
+
+void ds_srcacc_free(ds_srcacc *a)
+{
+    ds_srcvec_free(&a->v);
+    free(a->pend);
+    memset(a, 0, sizeof *a);
 }
 
 static inline size_t varint_len(uint64_t v)
@@ -298,8 +344,10 @@ ds_rc ds_srcset_decode(const uint8_t *p, size_t len, uint32_t n4, uint32_t n6, d
         else
             out->mixed = 1;
     }
-    if (n4 || n6)
+    if (n4 || n6) {
         out->sorted = 0;
+        out->nsets++;
+    }
     out->n4 += n4;
     out->n6 += n6;
     return DS_OK;

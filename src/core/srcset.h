@@ -34,16 +34,18 @@ typedef struct ds_srcvec {
      * runs[i]; `mixed` when values came otherwise (ds_srcvec_add), `sorted` once normalized */
     size_t *runs;
     size_t nruns, capruns;
+    size_t nsets;   /* non-empty sets decoded: one alone (and nothing added) is a set as it is */
     int mixed, sorted;
 } ds_srcvec;
 
 void ds_srcvec_free(ds_srcvec *s);
-static inline void ds_srcvec_clear(ds_srcvec *s) { s->n4 = s->n6 = s->nruns = 0; s->mixed = s->sorted = 0; }
+static inline void ds_srcvec_clear(ds_srcvec *s) { s->n4 = s->n6 = s->nruns = s->nsets = 0; s->mixed = s->sorted = 0; }
 /* Add one key (repeats allowed); -1 out of memory. */
 int ds_srcvec_add(ds_srcvec *s, uint64_t key);
 /* Sort both arrays and drop repeats; -1 out of memory (the set is then unchanged). */
 int ds_srcvec_normalize(ds_srcvec *s);
-/* Distinct keys; -1 out of memory.  A large union of decoded sets is counted without sorting:
+/* Distinct keys; -1 out of memory.  One decoded set alone is its length (the decoder checked it
+ * strictly ascending: a month chunk's row, store/rollup_months.h).  A large union of decoded sets is counted without sorting:
  * its runs are walked together one /16 at a time, the low 16 bits marked in an 8 KiB bitmap;
  * anything else is normalized. */
 int64_t ds_srcvec_distinct(ds_srcvec *s);
@@ -59,7 +61,21 @@ ds_rc ds_srcset_decode(const uint8_t *p, size_t len, uint32_t n4, uint32_t n6, d
 /* A union being gathered from many decoded sets (a period's days of one key): the sets are
  * appended, and the vector is made a set again whenever it has doubled past 64 M values, so it
  * holds at most about twice its distinct sources.  Counted with ds_srcvec_distinct(&a->v). */
-typedef struct ds_srcacc { ds_srcvec v; size_t norm; } ds_srcacc;
+typedef struct ds_srcacc {
+    ds_srcvec v;
+    size_t norm;
+    /* The first set added, kept encoded until a second one comes: a union of one set (a month
+     * chunk's row, a day of one file) is counted from its entry's n4 + n6 without decoding it. */
+    uint8_t *pend;
+    size_t pend_len, pend_cap;
+    uint32_t pend4, pend6;
+    int has_pend;
+} ds_srcacc;
 ds_rc ds_srcacc_add(ds_srcacc *a, const uint8_t *set, size_t len, uint32_t n4, uint32_t n6, ds_err *err);
+/* Distinct sources of everything added; -1 out of memory, -2 a kept set was damaged (*err). */
+int64_t ds_srcacc_distinct(ds_srcacc *a, ds_err *err);
+/* Keys held (decoded and kept), a measure of the work counting them takes. */
+static inline size_t ds_srcacc_size(const ds_srcacc *a) { return a->v.n4 + a->v.n6 + a->pend4 + a->pend6; }
+void ds_srcacc_free(ds_srcacc *a);
 
 #endif

@@ -29,6 +29,7 @@
 #include "core/packet.h"
 #include "ingest/ingest_int.h"
 #include "ingest/tsguard.h"
+#include "store/rollup_months.h"
 #include "util/datadir.h"
 #include "util/progress.h"
 #include "util/timeutil.h"
@@ -197,6 +198,14 @@ out:
     free(counts);
     ds_ingest_free(in);
     return rc;
+}
+
+ds_rc ds_ingest_months(ds_ingest *in, size_t *built, ds_err *err)
+{
+    *built = 0;
+    if (!in->store || in->o.no_rollup)
+        return DS_OK;
+    return ds_store_months_build(in->store, built, err);
 }
 
 void ds_ingest_free(ds_ingest *in)

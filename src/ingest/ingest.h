@@ -60,6 +60,10 @@ ds_rc ds_ingest_file(ds_ingest *in, const char *path, ds_ingest_result *res, ds_
 /* The coverage of the next file ingested (store.h DS_COVSRC_*, a span in ns; 0, 0: its first to
  * last record): `ingest --covers`, a live sensor's segment, pcapng interface statistics. */
 void ds_ingest_set_cover(ds_ingest *in, int source, uint64_t from_ns, uint64_t to_ns);
+/* After the files: build the closed months whose month rollups the store lacks
+ * (store/rollup_months.h).  *built: how many (sensor, month)s; none before the first commit or
+ * with no_rollup.  A failure leaves the store as it was (the months are only slower to read). */
+ds_rc ds_ingest_months(ds_ingest *in, size_t *built, ds_err *err);
 void ds_ingest_free(ds_ingest *in);
 
 #endif

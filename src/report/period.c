@@ -39,13 +39,6 @@ static int digits(const char *s, size_t n)
     return v;
 }
 
-static int month_days(int y, unsigned m)
-{
-    static const unsigned char len[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return len[m - 1] + (m == 2 && leap);
-}
-
 /* The user's text for an error message: at most 60 bytes, non-printing ASCII as '?' so a
  * terminal never receives control sequences from it. */
 static const char *shown(const char *s, size_t n, char out[64])
@@ -77,9 +70,9 @@ static ds_rc parse_date(const char *s, size_t n, const char *text, int32_t *day,
         return bad_year(err, text, y);
     if (m < 1 || m > 12)
         return ds_fail(err, DS_EINVAL, "period '%s': month %02d in '%s' is not 01..12", text, m, shown(s, n, part));
-    if (d < 1 || d > month_days(y, (unsigned)m))
+    if (d < 1 || d > ds_month_days(y, (unsigned)m))
         return ds_fail(err, DS_EINVAL, "period '%s': %s %d has no day %02d (it has %d days)", text,
-                       ds_fmt_month_name((unsigned)m, 0, 0), y, d, month_days(y, (unsigned)m));
+                       ds_fmt_month_name((unsigned)m, 0, 0), y, d, ds_month_days(y, (unsigned)m));
     *day = ds_days_from_civil(y, (unsigned)m, (unsigned)d);
     return DS_OK;
 }
@@ -150,7 +143,7 @@ ds_rc ds_period_parse(const char *text, ds_period *out, ds_err *err)
         p.num = q;
         unsigned first = (unsigned)(q - 1) * 3 + 1;
         p.from = ds_days_from_civil(y, first, 1);
-        p.to = ds_days_from_civil(y, first + 2, (unsigned)month_days(y, first + 2));
+        p.to = ds_days_from_civil(y, first + 2, (unsigned)ds_month_days(y, first + 2));
     } else if (y >= 0 && n == 7 && t[4] == '-' && digits(t + 5, 2) >= 0) {
         int m = digits(t + 5, 2);
         if (m < 1 || m > 12)
@@ -161,7 +154,7 @@ ds_rc ds_period_parse(const char *text, ds_period *out, ds_err *err)
         p.year = y;
         p.num = m;
         p.from = ds_days_from_civil(y, (unsigned)m, 1);
-        p.to = ds_days_from_civil(y, (unsigned)m, (unsigned)month_days(y, (unsigned)m));
+        p.to = ds_days_from_civil(y, (unsigned)m, (unsigned)ds_month_days(y, (unsigned)m));
     } else {
         return ds_fail(err, DS_EINVAL, "period '%s' is not understood; use 2023Q3, 2023-07, 2023, "
                        "2023-07-01 or 2023-07-01..2023-08-15", show);
@@ -184,14 +177,14 @@ void ds_period_previous(const ds_period *p, ds_period *prev)
         r.num = p->num > 1 ? p->num - 1 : 4;
         unsigned first = (unsigned)(r.num - 1) * 3 + 1;
         r.from = ds_days_from_civil(r.year, first, 1);
-        r.to = ds_days_from_civil(r.year, first + 2, (unsigned)month_days(r.year, first + 2));
+        r.to = ds_days_from_civil(r.year, first + 2, (unsigned)ds_month_days(r.year, first + 2));
         break;
     }
     case DS_PERIOD_MONTH:
         r.year = p->num > 1 ? p->year : p->year - 1;
         r.num = p->num > 1 ? p->num - 1 : 12;
         r.from = ds_days_from_civil(r.year, (unsigned)r.num, 1);
-        r.to = ds_days_from_civil(r.year, (unsigned)r.num, (unsigned)month_days(r.year, (unsigned)r.num));
+        r.to = ds_days_from_civil(r.year, (unsigned)r.num, (unsigned)ds_month_days(r.year, (unsigned)r.num));
         break;
     case DS_PERIOD_RANGE:
         r.to = p->from - 1;

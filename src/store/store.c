@@ -32,6 +32,8 @@ int ds_store_keeps(const ds_store *s, unsigned what)
         return 0;
     if ((what & DS_KNOWS_ROLLUPS) && !o->reader->chunks_lacking)
         return 0;
+    if ((what & DS_KEEPS_MONTHS) && !(o->months && o->writer))
+        return 0;
     return 1;
 }
 

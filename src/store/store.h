@@ -313,6 +313,24 @@ typedef struct ds_store_payload_ops {
                             uint64_t *total, ds_err *err);
 } ds_store_payload_ops;
 
+/* Rollups at month resolution (store/rollup_months.h), or NULL in a store that keeps none.  A
+ * month chunk (records.h, DS_CHUNK_MONTH_*) is read with scan() like any other chunk; these
+ * write them.  sig: what the month's day rollup chunks of one sensor are now, such that any
+ * chunk added or removed since changes it (SQLite: their count and largest row id, ids never
+ * being reused).  put: in one transaction, the four month chunks of (sensor, month) (data[dim],
+ * len[dim] bytes, dimensions in DS_ROLLUP_* order), replacing any; *stale = 1 and nothing written
+ * when the sig is no longer `sig` (an ingest came between the read and the write).  missing:
+ * every (sensor, first day of month) whose month is closed (it ended before day `today`, or the
+ * sensor has day rollups on its last day or later) and has day rollups but no month chunks, by
+ * sensor, the latest month first.  A writer
+ * that adds or removes a day rollup chunk removes its month's chunks in the same transaction. */
+typedef struct ds_store_month_ops {
+    ds_rc (*sig)(ds_store *s, int64_t sensor_id, int32_t month, uint64_t sig[2], ds_err *err);
+    ds_rc (*put)(ds_store *s, int64_t sensor_id, int32_t month, const uint64_t sig[2], uint8_t *const data[4],
+                 const size_t len[4], int *stale, ds_err *err);
+    ds_rc (*missing)(ds_store *s, int32_t today, ds_sensor_day **rows, size_t *n, ds_err *err);
+} ds_store_month_ops;
+
 /* A backend: its handles, and its parts.  Callers never reach into the parts: they call the
  * ds_store_* wrappers below, which fill in what a part leaves out. */
 typedef struct ds_store_ops {
@@ -329,6 +347,7 @@ typedef struct ds_store_ops {
     /* The engine's own answers to analysis's queries (store/query.h), or NULL: then analysis's
      * chunk code answers through scan().  Entries may be NULL one by one. */
     const ds_store_query_ops *query;
+    const ds_store_month_ops *months;
 } ds_store_ops;
 
 struct ds_store {
@@ -362,6 +381,7 @@ enum {
     DS_KEEPS_PAYLOADS = 4,      /* a payloads part */
     DS_KEEPS_COVERAGE = 8,      /* coverage_scan */
     DS_KNOWS_ROLLUPS = 16,      /* chunks_lacking */
+    DS_KEEPS_MONTHS = 32,       /* a months part */
 };
 /* 1 when the store has every part or op named in `what` (DS_WRITABLE | ...). */
 int ds_store_keeps(const ds_store *s, unsigned what);

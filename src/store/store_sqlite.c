@@ -52,6 +52,7 @@
 
 #include "store/sqlite_coverage.h"
 #include "store/sqlite_int.h"
+#include "store/sqlite_months.h"
 #include "store/store.h"
 #include "store/store_files.h"
 #include "util/grow.h"
@@ -818,6 +819,9 @@ static ds_rc insert_chunk(sqlite_store *s, int64_t file_id, int64_t sensor_id, i
     sqlite3_bind_blob(q, 7, blob, (int)len, SQLITE_STATIC);
     ds_rc rc = sqlite3_step(q) == SQLITE_DONE ? DS_OK : db_fail(s, err, "write chunk");
     sqlite3_reset(q);
+    /* a day rollup outdates its month's (after the insert: the largest row id is then this one) */
+    if (rc == DS_OK && kind >= DS_CHUNK_ROLLUP_SERVICE && kind <= DS_CHUNK_ROLLUP_ALL)
+        rc = ds_sqlite_months_drop(s->db, sensor_id, day, err);
     return rc;
 }
 
@@ -931,7 +935,27 @@ static ds_rc sq_supersede(ds_store *base, int64_t file_id, const ds_file_prior *
     sqlite_store *s = (sqlite_store *)base;
     if (!s->in_tx)
         return ds_fail(err, DS_EINVAL, "store %s: supersede outside a file's transaction", db_name(s));
-    return ds_sqfiles_supersede(s->db, file_id, old, err);
+    ds_rc rc = ds_sqlite_months_drop_file(s->db, old->id, err);
+    return rc != DS_OK ? rc : ds_sqfiles_supersede(s->db, file_id, old, err);
+}
+
+static ds_rc sq_month_sig(ds_store *base, int64_t sensor_id, int32_t month, uint64_t sig[2], ds_err *err)
+{
+    return ds_sqlite_months_sig(((sqlite_store *)base)->db, sensor_id, month, sig, err);
+}
+
+static ds_rc sq_month_put(ds_store *base, int64_t sensor_id, int32_t month, const uint64_t sig[2],
+                          uint8_t *const data[4], const size_t len[4], int *stale, ds_err *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    if (s->in_tx)
+        return ds_fail(err, DS_EINVAL, "store %s: month rollups written inside a file's transaction", db_name(s));
+    return ds_sqlite_months_put(s->db, sensor_id, month, sig, data, len, stale, err);
+}
+
+static ds_rc sq_month_missing(ds_store *base, int32_t today, ds_sensor_day **rows, size_t *n, ds_err *err)
+{
+    return ds_sqlite_months_missing(((sqlite_store *)base)->db, today, rows, n, err);
 }
 
 static ds_rc sq_scan(ds_store *base, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn,
@@ -1707,6 +1731,12 @@ static const ds_store_payload_ops sq_payloads = {
     .payloads_query = sq_payloads_query,
 };
 
+static const ds_store_month_ops sq_months = {
+    .sig = sq_month_sig,
+    .put = sq_month_put,
+    .missing = sq_month_missing,
+};
+
 const ds_store_ops ds_store_sqlite = {
     .name = "sqlite",
     .open = sq_open,
@@ -1717,4 +1747,5 @@ const ds_store_ops ds_store_sqlite = {
     .ledger = &sq_ledger,
     .payloads = &sq_payloads,
     .query = NULL,   /* analysis's chunk code answers (store/query.h) */
+    .months = &sq_months,
 };

@@ -118,6 +118,22 @@ void ds_civil_from_days(int32_t z, int *y, unsigned *m, unsigned *d)
     *y = (int)yoe + era * 400 + (*m <= 2);
 }
 
+int ds_month_days(int y, unsigned m)
+{
+    static const unsigned char len[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m < 1 || m > 12 ? 0 : len[m - 1] + (m == 2 && leap);
+}
+
+void ds_month_span(int32_t day, int32_t *first, int32_t *last)
+{
+    int y;
+    unsigned m, d;
+    ds_civil_from_days(day, &y, &m, &d);
+    *first = day - (int32_t)(d - 1);
+    *last = *first + ds_month_days(y, m) - 1;
+}
+
 int ds_day_parse(const char *s, int32_t *day)
 {
     int y;

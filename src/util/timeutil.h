@@ -38,6 +38,10 @@ char *ds_day_format(int32_t day, char buf[11]);
 /* Day number of a calendar date; y/m/d of a day number. */
 int32_t ds_days_from_civil(int y, unsigned m, unsigned d);
 void ds_civil_from_days(int32_t z, int *y, unsigned *m, unsigned *d);
+/* Days in month m (1..12) of year y (proleptic Gregorian). */
+int ds_month_days(int y, unsigned m);
+/* The first and last day number of the calendar month holding day. */
+void ds_month_span(int32_t day, int32_t *first, int32_t *last);
 
 /* A time as the configuration and the command line write it: "YYYY-MM-DD" (the start of that
  * local day), "YYYY-MM-DDTHH:MM[:SS]" (local time) or either followed by "Z" or "+HH:MM"/"-HH:MM"

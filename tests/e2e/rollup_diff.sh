@@ -10,6 +10,10 @@
 #   mixed    one file ingested as darkscope did before rollups (DS_INGEST_NO_ROLLUP=1) and one
 #            after: days without rollups make the query read SRCSVC, days with them the rollups
 #   resent   a capture cut short, then the whole of it: the file superseded takes its rollups along
+# Month rollups (store/rollup_months.h): ingest builds the closed months' chunks, and every query
+# over a whole month reads them; each compare above then checks them against SRCSVC too, and
+# DS_ROLLUP_DAYS=1 (the day chunks only) must give the same bytes.  A late file for a built month
+# removes its chunks and the ingest builds them again.
 source "$(dirname "$0")/lib.bash"
 
 DIMS="ports countries asns"
@@ -44,13 +48,36 @@ report_cmp() { # NAME PERIOD [extra args]
     n=$((n + 1))
 }
 rollup_chunks() { sqlite3 "$T/store.db" "SELECT count(*) FROM chunks WHERE kind BETWEEN 32 AND 35" 2>/dev/null || echo 0; }
+month_chunks() { sqlite3 "$T/store.db" "SELECT count(*) FROM chunks WHERE kind BETWEEN 40 AND 43" 2>/dev/null || echo 0; }
+days_cmp() { # NAME ARGS...: months and days alone give the same top
+    local name=$1; shift
+    local d
+    for d in $DIMS; do
+        $DS top "$d" --format json "$@" > new.json 2> new.err || fail "$name: top $d $*: $(cat new.err)"
+        DS_ROLLUP_DAYS=1 $DS top "$d" --format json "$@" > old.json 2> old.err || fail "$name: days top $d $*: $(cat old.err)"
+        cmp -s new.json old.json || { diff old.json new.json | head -20 >&2; fail "$name: top $d $*: months differ from days"; }
+        n=$((n + 1))
+    done
+}
 
 # quarter, two sensors, two ingest threads
 write_conf
 $DS synth -q -o q.pcap --days 92 --rate 4000 --seed 5
 $DS ingest -q --threads 2 q.pcap
 [ "$(rollup_chunks)" -gt 0 ] || fail "quarter: ingest wrote no rollup chunk"
+# three closed months x two sensors x four dimensions
+[ "$(month_chunks)" -eq 24 ] || fail "quarter: $(month_chunks) month chunks, not 24"
 compare quarter
+compare quarter --from 2023-08-01 --to 2023-08-31 --class scan
+days_cmp quarter
+days_cmp quarter --from 2023-08-01 --to 2023-09-30 --sensor osaka
+days_cmp quarter --from 2023-07-02 --to 2023-09-29
+# a late file for August: its month chunks go in the file's transaction, and come back built
+$DS synth -q -o late.pcap --days 1 --start 2023-08-12 --rate 3000 --seed 77
+$DS ingest -q late.pcap
+[ "$(month_chunks)" -eq 24 ] || fail "late: $(month_chunks) month chunks after the late file, not 24"
+days_cmp late
+days_cmp late --from 2023-08-01 --to 2023-08-31
 compare quarter --from 2023-08-10 --to 2023-08-20
 report_cmp quarter 2023-08
 report_cmp quarter 2023-08 --sensor osaka --focus 23/tcp --focus CN

@@ -175,6 +175,12 @@ int ds_cmd_ingest_run(int argc, char **argv)
                     r.seconds > 0 ? (double)r.records / r.seconds / 1e6 : 0.0);
         }
     }
+    /* one line, however many: re-running `ingest` over a whole spool should not bury the new files' lines */
+    if (skipped == 1)
+        fprintf(stderr, "darkscope: skipped %s\n", skip_msg);
+    else if (skipped > 1)
+        fprintf(stderr, "darkscope: skipped %d files already in the store (same bytes); --force counts them again\n",
+                skipped);
     /* the closed months' month rollups (store/rollup_months.h): a failure costs only speed */
     {
         size_t built = 0;
@@ -185,15 +191,9 @@ int ds_cmd_ingest_run(int argc, char **argv)
             fprintf(stderr, "darkscope: warning: month rollups not built (queries read the days instead): %s\n", err.msg);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (built && !quiet)
-            fprintf(stderr, "month rollups: %zu (sensor, month)s built in %.2f s\n", built,
+            fprintf(stderr, "month rollups: %zu sensor-month%s built in %.2f s\n", built, built == 1 ? "" : "s",
                     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     }
-    /* one line, however many: re-running `ingest` over a whole spool should not bury the new files' lines */
-    if (skipped == 1)
-        fprintf(stderr, "darkscope: skipped %s\n", skip_msg);
-    else if (skipped > 1)
-        fprintf(stderr, "darkscope: skipped %d files already in the store (same bytes); --force counts them again\n",
-                skipped);
 out:
     ds_ingest_free(in);
     ds_geo_close(geo);

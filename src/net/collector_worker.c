@@ -173,6 +173,14 @@ static void commit_segment(ds_collector *c, upload *u)
     if (res.notice[0])
         fprintf(stderr, "darkscope collector: sensor %s segment %llu: %s\n", u->sensor, (unsigned long long)u->seq,
                 res.notice);
+    /* a segment that closed a month (or the first after midnight of the 1st): the month's rollups
+     * (store/rollup_months.h); a look-up when none is missing.  A failure costs only speed. */
+    size_t built = 0;
+    ds_err merr;
+    if (!duplicate && ds_ingest_months(*ing, &built, &merr) != DS_OK)
+        fprintf(stderr, "darkscope collector: month rollups not built (queries read the days instead): %s\n", merr.msg);
+    else if (built)
+        fprintf(stderr, "darkscope collector: month rollups built for %zu (sensor, month)s\n", built);
     ds_col_ok(c, u, duplicate, "packets", res.packets, res.truncated ? "(truncated capture)" : NULL, &c->committed);
     if (c->o.archive_dir && !duplicate)
         ds_spool_archive(c, u, seg);

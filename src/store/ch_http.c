@@ -316,7 +316,8 @@ ds_rc ch_exec(ch_conn *c, const char *sql, const ch_buf *body, ch_buf *out, ds_e
         return ds_fail(err, DS_ENOMEM, "store %s: cannot start libcurl", c->where);
     CURL *h = c->curl;
     curl_easy_reset(h);
-    ch_buf_printf(&url, "http://%s:%u/?", c->host, c->port);
+    /* a query may carry a long IN list (`top`'s excluded sources): room for it (default 256 KiB) */
+    ch_buf_printf(&url, "http://%s:%u/?max_query_size=%u&", c->host, c->port, 64u << 20);
     if (c->use_db)
         ch_buf_printf(&url, "database=%s&", c->db);
     if (body) {

@@ -324,6 +324,8 @@ ds_rc ch_put_chunk_zstd(ds_store *base, int64_t file_id, int64_t sensor_id, int3
             ch_rb_u8(v, r.cls);
             ch_rb_u64(v, r.packets);
             ch_rb_u8(v, r.tools);
+            ch_rb_u8(v, r.one_sport);
+            ch_rb_u16(v, r.sport);
         }
         if (v->n > CH_FLUSH_BYTES && (rc = flush(s, T_SRCSVC, err)) != DS_OK)
             return rc;

@@ -41,7 +41,7 @@ static const char *const SCHEMA[] = {
     "CREATE TABLE IF NOT EXISTS chunks (file_id Int64, sensor_id Int64, day Date, kind UInt8, nrec UInt64,"
     " data String) ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (kind, day, sensor_id, file_id)",
     "CREATE TABLE IF NOT EXISTS srcsvc (file_id Int64, sensor_id Int64, day Date, src UInt64, service UInt32,"
-    " asn UInt32, cc UInt16, cls UInt8, packets UInt64, tools UInt8)"
+    " asn UInt32, cc UInt16, cls UInt8, packets UInt64, tools UInt8, one_sport UInt8, sport UInt16)"
     " ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (day, sensor_id, service, src)",
     "CREATE TABLE IF NOT EXISTS counts (file_id Int64, sensor_id Int64, v Array(UInt64))"
     " ENGINE = MergeTree ORDER BY (file_id, sensor_id)",

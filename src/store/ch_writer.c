@@ -429,6 +429,11 @@ ds_rc ch_commit(ds_store *base, ds_err *err)
         rc = flush(s, i, err);
     if (rc == DS_OK && !t->f.force && (rc = dup_check(s, &t->f, NULL, err)) == DS_OK)
         rc = race_check(s, t, err);
+    /* fault injection for tests/e2e/clickhouse.sh: die as a kill -9 would, every row of the file
+     * sent but its files row not */
+    const char *fault = getenv("DS_CH_FAULT");
+    if (rc == DS_OK && fault && strcmp(fault, "before_files_row") == 0)
+        raise(SIGKILL);
     if (rc == DS_OK) {   /* the commit: one row */
         ch_rb_u64(&body, (uint64_t)t->id);
         ch_buf_add(&body, t->f.hash, 16);

@@ -2,7 +2,8 @@
 # clickhouse-server, loopback, a temporary directory; skipped when it is not installed).
 #   differential  the same captures (synthetic, and ../shared/corpus/realism/ when present)
 #                 ingested into a SQLite store and a ClickHouse store give byte-identical `top`
-#                 (several dimensions and filters), `events`, `report --format json` and `stats`
+#                 (several dimensions and filters), `events`, `report --format json` and `stats`;
+#                 and test_ch_diff the same cubes and filtered `top` field for field
 #   duplicates    the same bytes refused on both, with the same message
 #   kill          an ingest that dies with every row sent but its files row (DS_CH_FAULT, as a
 #                 kill -9 there) leaves nothing visible; the next ingest deletes its rows and
@@ -69,6 +70,15 @@ compare events "${P[@]}"
 compare events "${P[@]}" --format json
 compare report "${P[@]}" --format json
 echo "differential: $same comparisons byte-identical"
+# the cubes (which no CLI command asks the store itself: events and report read a view of the
+# chunks) and top with source sets, field for field (tests/unit/test_ch_diff.c; make unit-bins)
+UNIT=${DS_UNIT_DIR:-$(dirname "$DS")/tests}/test_ch_diff
+if [ -x "$UNIT" ]; then
+    DS_SQ_STORE=$T/store.db DS_CH_STORE=$CH_URL "$UNIT" > unit.out 2>&1 || { cat unit.out; fail "test_ch_diff"; }
+    echo "cubes and top with source sets: the same (test_ch_diff)"
+else
+    echo "note: $UNIT not built (make unit-bins): cube comparison not run"
+fi
 
 # ---- duplicates: refused on both, same message
 a=0; b=0

@@ -147,5 +147,15 @@ st=0; $DS top ports --db "clickhouse://127.0.0.1:$CH_HTTP/" 2> e || st=$?
 [ "$st" != 0 ] && grep -q "no database" e || fail "URL without a database: $(cat e)"
 st=0; $DS top ports --db "clickhouse://127.0.0.1:$CH_HTTP/nosuch" 2> e || st=$?
 [ "$st" != 0 ] && grep -q "no darkscope store there" e || fail "missing database: $(cat e)"
+# [store] user and password_file (the package's default user, no password), and a wrong user
+: > pw
+sed "s|^url = .*|url = $CH_URL\nuser = default\npassword_file = $T/pw|" ch.conf > auth.conf
+$DS stats -c auth.conf > /dev/null 2> e || fail "[store] user/password_file: $(cat e)"
+sed "s|^user = default|user = nobody|" auth.conf > bad.conf
+st=0; $DS stats -c bad.conf 2> e || st=$?
+[ "$st" != 0 ] && grep -q "ClickHouse answered HTTP [0-9]*: Code: 192" e || fail "unknown user: $(cat e)"
+printf '[store]\nurl = /tmp/x.db\n' > url.conf
+st=0; $DS stats -c url.conf 2> e || st=$?
+[ "$st" != 0 ] && grep -q "url must be clickhouse://" e || fail "[store] url of a path: $(cat e)"
 echo "bad servers: clear errors"
 echo "PASS clickhouse ($same comparisons)"

@@ -281,7 +281,6 @@ static ds_rc ch_sensor_stats(ds_store *base, ds_sensor_stats **rows, size_t *n, 
     uint64_t last_file = 0;
     while (rc == DS_OK && r.off < r.n) {
         uint64_t sid, fid, v[2 + DS_PKT__COUNT + 2 + DS_ENC__COUNT] = { 0 };
-        const uint8_t *arr;
         size_t len = 0;
         uint8_t lb = 0;
         if (ch_get_u64(&r, &sid) || ch_get_u64(&r, &fid) || ch_get_u8(&r, &lb))
@@ -292,7 +291,6 @@ static ds_rc ch_sensor_stats(ds_store *base, ds_sensor_stats **rows, size_t *n, 
         for (size_t i = 0; i < len; i++)
             if (ch_get_u64(&r, &v[i]))
                 goto cut;
-        (void)arr;
         ds_sensor_stats *x = *n ? &(*rows)[*n - 1] : NULL;
         if (!x || x->sensor_id != (int64_t)sid) {
             if (*n == cap) {

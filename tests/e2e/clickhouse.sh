@@ -158,4 +158,18 @@ printf '[store]\nurl = /tmp/x.db\n' > url.conf
 st=0; $DS stats -c url.conf 2> e || st=$?
 [ "$st" != 0 ] && grep -q "url must be clickhouse://" e || fail "[store] url of a path: $(cat e)"
 echo "bad servers: clear errors"
+# ---- the same under ASan/UBSan (make sanitize), on a store of its own
+if [ -x "$DSAN" ] && [ "$DS" != "$DSAN" ]; then
+    sed "s|^url = .*|url = ${CH_URL%/*}/dsan|" ch.conf > san.conf
+    $DSAN ingest -q -c san.conf a.pcap || fail "ingest under ASan/UBSan"
+    $DS ingest -q --db "$T/san.db" a.pcap || fail "ingest into the reference store"
+    for q in "top ports --format json" "top sources -n 10" "stats --format json" "report --format json --period 2023-07"; do
+        # shellcheck disable=SC2086
+        $DSAN $q -c san.conf > san.out || fail "$q under ASan/UBSan"
+        # shellcheck disable=SC2086
+        $DS $q --db "$T/san.db" > ref.out || fail "$q on the reference store"
+        cmp -s san.out ref.out || fail "$q under ASan/UBSan differs from SQLite"
+    done
+    echo "ASan/UBSan: ingest, top, stats, report on ClickHouse clean and identical"
+fi
 echo "PASS clickhouse ($same comparisons)"

@@ -1102,9 +1102,11 @@ static void init_filter(ds_filter *f, const ds_top_query *q)
 
 ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err *err)
 {
-    if (st->ops->query && st->ops->query->top)   /* the engine answers where its data is (store/query.h) */
-        return st->ops->query->top(st, q, res, err);
-    ds_rc rc = DS_ENOMEM;
+    ds_rc rc;
+    if (st->ops->query && st->ops->query->top &&   /* the engine answers where its data is (store/query.h) */
+        (rc = st->ops->query->top(st, q, res, err)) != DS_ENOTFOUND)
+        return rc;
+    rc = DS_ENOMEM;
     scan_ctx c[TOP_MAX_THREADS];
     part parts[TOP_MAX_THREADS];
     void *ctxs[TOP_MAX_THREADS];

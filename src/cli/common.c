@@ -44,6 +44,10 @@ int cli_load_config(ds_config *cfg, const char *config_path, const char *db_over
             return 1;
         }
         snprintf(cfg->store_path, sizeof cfg->store_path, "%s", db_override);
+        if (ds_config_store_location(cfg, &err) != DS_OK) {   /* [store] user / password_file apply to --db URL too */
+            cli_error(NULL, &err);
+            return 1;
+        }
     }
     for (int i = 0; i < ndarknets; i++) {
         /* "--darknet NAME=CIDR" names the sensor; a bare CIDR goes to sensor "default" */

@@ -114,7 +114,9 @@ typedef struct ds_source_query {
     size_t limit;               /* rows; 0: all */
 } ds_source_query;
 
-/* ---- an engine's own answers (NULL: the chunk code answers through scan) ---- */
+/* ---- an engine's own answers (NULL: the chunk code answers through scan) ----
+ * top may decline a query it does not answer: DS_ENOTFOUND, with *res and err untouched, and
+ * the chunk code answers it. */
 
 typedef struct ds_store_query_ops {
     /* As ds_top_run. */

@@ -1,6 +1,6 @@
 /* store.c: choose a backend for a store location, and the wrappers every caller uses (store.h):
- * each calls the backend's part, or fills in what the backend leaves out.  Only SQLite today; a
- * "clickhouse://" URL will select the next backend here and nowhere else. */
+ * each calls the backend's part, or fills in what the backend leaves out.  A file path is a
+ * SQLite store; a clickhouse:// URL a ClickHouse one (store_clickhouse.c); nothing else chooses. */
 #include "store/store.h"
 
 #include <stdlib.h>
@@ -14,8 +14,11 @@ ds_rc ds_store_open(ds_store **out, const char *path, int create, ds_err *err)
     *out = NULL;
     if (!path || !*path)
         return ds_fail(err, DS_EINVAL, "no store path: set [store] path in the config or pass --db PATH");
+    if (strncmp(path, "clickhouse://", 13) == 0)
+        return ds_store_clickhouse.open(out, path, create, err);
     if (strstr(path, "://"))
-        return ds_fail(err, DS_EINVAL, "%s: only SQLite stores (a file path) are supported so far", path);
+        return ds_fail(err, DS_EINVAL, "%s: unknown kind of store (a file path is a SQLite store, "
+                       "clickhouse://HOST:PORT/DB a ClickHouse one)", path);
     return ds_store_sqlite.open(out, path, create, err);
 }
 

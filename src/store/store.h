@@ -355,8 +355,11 @@ struct ds_store {
 };
 
 extern const ds_store_ops ds_store_sqlite;
+extern const ds_store_ops ds_store_clickhouse;
 
-/* Open the store at `path` (a file path: SQLite).  create: make it when missing. */
+/* Open the store at `path`: a file path (SQLite), or clickhouse://[USER@]HOST[:PORT]/DB with
+ * optional ?user=NAME&password_file=PATH (ClickHouse, docs/clickhouse.md).  create: make it
+ * (the ClickHouse database and tables) when missing. */
 ds_rc ds_store_open(ds_store **out, const char *path, int create, ds_err *err);
 static inline void ds_store_close(ds_store *s) { if (s) s->ops->close(s); }
 

@@ -293,6 +293,18 @@ static int on_kv(void *user, const char *section, const char *name, const char *
     }
     if (strcmp(section, "store") == 0 && strcmp(name, "path") == 0)
         return copy_value(c->store_path, sizeof c->store_path, value, lc, "store.path");
+    if (strcmp(section, "store") == 0 && strcmp(name, "url") == 0) {
+        if (strncmp(value, "clickhouse://", 13) != 0) {
+            lc->rc = ds_fail(lc->err, DS_EINVAL, "%s:%d: [store] url must be clickhouse://HOST:PORT/DATABASE (a SQLite "
+                             "store is [store] path)", lc->path, lc->line);
+            return 0;
+        }
+        return copy_value(c->store_path, sizeof c->store_path, value, lc, "store.url");
+    }
+    if (strcmp(section, "store") == 0 && strcmp(name, "user") == 0)
+        return copy_value(c->store_user, sizeof c->store_user, value, lc, "store.user");
+    if (strcmp(section, "store") == 0 && strcmp(name, "password_file") == 0)
+        return copy_value(c->store_password_file, sizeof c->store_password_file, value, lc, "store.password_file");
     if (strcmp(section, "geo") == 0 && strcmp(name, "country") == 0)
         return copy_value(c->geo_country, sizeof c->geo_country, value, lc, "geo.country");
     if (strcmp(section, "geo") == 0 && strcmp(name, "asn") == 0)
@@ -325,6 +337,23 @@ static int on_kv(void *user, const char *section, const char *name, const char *
     return 0;
 }
 
+ds_rc ds_config_store_location(ds_config *c, ds_err *err)
+{
+    if (strncmp(c->store_path, "clickhouse://", 13) != 0 || strchr(c->store_path, '?') ||
+        (!c->store_user[0] && !c->store_password_file[0]))
+        return DS_OK;
+    size_t len = strlen(c->store_path);
+    int n = snprintf(c->store_path + len, sizeof c->store_path - len, "?%s%s%s%s%s",
+                     c->store_user[0] ? "user=" : "", c->store_user, c->store_user[0] && c->store_password_file[0] ? "&" : "",
+                     c->store_password_file[0] ? "password_file=" : "", c->store_password_file);
+    if (n < 0 || (size_t)n >= sizeof c->store_path - len) {
+        c->store_path[len] = 0;
+        return ds_fail(err, DS_EINVAL, "[store] url with its user and password_file is longer than %zu characters",
+                       sizeof c->store_path - 1);
+    }
+    return DS_OK;
+}
+
 ds_rc ds_config_load(ds_config *c, const char *path, ds_err *err)
 {
     FILE *f = fopen(path, "r");
@@ -347,5 +376,5 @@ ds_rc ds_config_load(ds_config *c, const char *path, ds_err *err)
     if (line < 0)
         return ds_fail(err, DS_EIO, "%s: cannot read config", path);
     snprintf(c->source, sizeof c->source, "%s", path);
-    return DS_OK;
+    return ds_config_store_location(c, err);
 }

@@ -47,7 +47,9 @@ typedef struct ds_sensor_conf {
 } ds_sensor_conf;
 
 typedef struct ds_config {
-    char store_path[1024];
+    char store_path[1024];    /* [store] path (SQLite) or url (clickhouse://HOST:PORT/DB) */
+    char store_user[64];      /* [store] user: a ClickHouse store's user */
+    char store_password_file[512];   /* [store] password_file: a file holding its password */
     char geo_country[1024];
     char geo_asn[1024];
     char timezone[128];
@@ -61,6 +63,9 @@ typedef struct ds_config {
 } ds_config;
 
 void ds_config_init(ds_config *c);               /* defaults */
+/* The store location ds_store_open takes: store_path, with ?user=..&password_file=.. added for a
+ * clickhouse:// URL when [store] user or password_file are set (once). */
+ds_rc ds_config_store_location(ds_config *c, ds_err *err);
 ds_rc ds_config_load(ds_config *c, const char *path, ds_err *err);   /* merge a file */
 /* Add a sensor, or add prefixes to an existing one, from "CIDR[, CIDR...]". */
 ds_rc ds_config_add_darknet(ds_config *c, const char *sensor, const char *cidrs, ds_err *err);

@@ -1,0 +1,400 @@
+/* ch_http.c: ClickHouse's HTTP interface, through libcurl (net/curl_api.h loads it).
+ *
+ * Every statement is one POST to http://HOST:PORT/ (ClickHouse docs, "HTTP Interface"): the SQL
+ * is the body, or, when data follows it (INSERT ... FORMAT RowBinary), the `query` URL parameter
+ * and the data the body.  The database is the `database` parameter; user and password go as HTTP
+ * basic authentication (RFC 7617), which every release since 1.1 accepts.  The server answers 200
+ * and the result, or another status and its exception text ("Code: 60, e.displayText() = ..."),
+ * which becomes the error message.  Answers are buffered whole: the backend only asks for
+ * aggregates and for one kind of a period's chunks at a time.
+ */
+#include "store/ch_int.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/curl_api.h"
+
+#define CH_CONNECT_TIMEOUT_S 10L
+
+/* ---- buffers ---- */
+
+void ch_buf_free(ch_buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+static int buf_room(ch_buf *b, size_t n)
+{
+    if (b->oom)
+        return -1;
+    if (n > SIZE_MAX / 2 - b->n) {
+        b->oom = 1;
+        return -1;
+    }
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        uint8_t *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return -1;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    return 0;
+}
+
+void ch_buf_add(ch_buf *b, const void *p, size_t n)
+{
+    if (buf_room(b, n) != 0)
+        return;
+    if (n)
+        memcpy(b->p + b->n, p, n);
+    b->n += n;
+    b->p[b->n] = 0;   /* text answers read as C strings */
+}
+
+void ch_buf_printf(ch_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (len < 0 || buf_room(b, (size_t)len) != 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf((char *)b->p + b->n, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)len;
+}
+
+/* ClickHouse docs, "Syntax: String literals": backslash escapes, \xHH for any byte */
+void ch_buf_quote(ch_buf *b, const char *s)
+{
+    ch_buf_add(b, "'", 1);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '\\' || ch == '\'')
+            ch_buf_printf(b, "\\%c", ch);
+        else if (ch < 0x20 || ch == 0x7f)
+            ch_buf_printf(b, "\\x%02X", ch);
+        else
+            ch_buf_add(b, s, 1);
+    }
+    ch_buf_add(b, "'", 1);
+}
+
+void ch_rb_u8(ch_buf *b, uint8_t v) { ch_buf_add(b, &v, 1); }
+void ch_rb_u16(ch_buf *b, uint16_t v)
+{
+    uint8_t x[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+    ch_buf_add(b, x, 2);
+}
+void ch_rb_u32(ch_buf *b, uint32_t v)
+{
+    uint8_t x[4];
+    for (int i = 0; i < 4; i++)
+        x[i] = (uint8_t)(v >> (8 * i));
+    ch_buf_add(b, x, 4);
+}
+void ch_rb_u64(ch_buf *b, uint64_t v)
+{
+    uint8_t x[8];
+    for (int i = 0; i < 8; i++)
+        x[i] = (uint8_t)(v >> (8 * i));
+    ch_buf_add(b, x, 8);
+}
+void ch_rb_str(ch_buf *b, const void *p, size_t n)
+{
+    uint8_t x[10];
+    size_t k = 0;
+    uint64_t v = n;
+    do {   /* LEB128, as RowBinary's String and Array lengths */
+        x[k] = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        if (v)
+            x[k] |= 0x80;
+        k++;
+    } while (v);
+    ch_buf_add(b, x, k);
+    ch_buf_add(b, p, n);
+}
+
+static int rd_need(ch_rd *r, size_t n)
+{
+    if (r->bad || n > r->n - r->off) {
+        r->bad = 1;
+        return -1;
+    }
+    return 0;
+}
+static uint64_t le(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+int ch_get_u8(ch_rd *r, uint8_t *v)
+{
+    if (rd_need(r, 1))
+        return -1;
+    *v = r->p[r->off++];
+    return 0;
+}
+int ch_get_u16(ch_rd *r, uint16_t *v)
+{
+    if (rd_need(r, 2))
+        return -1;
+    *v = (uint16_t)le(r->p + r->off, 2);
+    r->off += 2;
+    return 0;
+}
+int ch_get_u32(ch_rd *r, uint32_t *v)
+{
+    if (rd_need(r, 4))
+        return -1;
+    *v = (uint32_t)le(r->p + r->off, 4);
+    r->off += 4;
+    return 0;
+}
+int ch_get_u64(ch_rd *r, uint64_t *v)
+{
+    if (rd_need(r, 8))
+        return -1;
+    *v = le(r->p + r->off, 8);
+    r->off += 8;
+    return 0;
+}
+int ch_get_str(ch_rd *r, const uint8_t **p, size_t *n)
+{
+    uint64_t len = 0;
+    for (int shift = 0;; shift += 7) {
+        uint8_t b;
+        if (shift > 63 || ch_get_u8(r, &b))
+            return r->bad = 1, -1;
+        len |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            break;
+    }
+    if (rd_need(r, len))
+        return -1;
+    *p = r->p + r->off;
+    *n = (size_t)len;
+    r->off += (size_t)len;
+    return 0;
+}
+
+/* ---- URL ---- */
+
+static ds_rc read_password(ch_conn *c, const char *path, ds_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ds_fail(err, DS_EIO, "store %s: password file %s: %s", c->where, path, strerror(errno));
+    size_t n = fread(c->password, 1, sizeof c->password - 1, f);
+    int big = fgetc(f) != EOF;
+    fclose(f);
+    if (big)
+        return ds_fail(err, DS_EINVAL, "store %s: password file %s is longer than %zu bytes", c->where, path,
+                       sizeof c->password - 1);
+    c->password[n] = 0;
+    while (n && (c->password[n - 1] == '\n' || c->password[n - 1] == '\r'))
+        c->password[--n] = 0;
+    return DS_OK;
+}
+
+static int name_ok(const char *s)   /* a database or user name: [A-Za-z0-9_] */
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
+            return 0;
+    return 1;
+}
+
+ds_rc ch_parse_url(ch_conn *c, const char *url, ds_err *err)
+{
+    const char *p = url + strlen("clickhouse://");
+    char pwfile[1024] = "";
+    memset(c, 0, sizeof *c);
+    snprintf(c->where, sizeof c->where, "%.299s", url);
+    char *q = strchr(c->where, '?');
+    if (q)
+        *q = 0;   /* messages never show the options */
+    if (strncmp(url, "clickhouse://", 13) != 0)
+        return ds_fail(err, DS_EINVAL, "%s: not a clickhouse:// URL", url);
+    const char *at = strchr(p, '@'), *slash = strchr(p, '/');
+    if (at && (!slash || at < slash)) {
+        if ((size_t)(at - p) >= sizeof c->user)
+            return ds_fail(err, DS_EINVAL, "%s: the user name is too long", c->where);
+        memcpy(c->user, p, (size_t)(at - p));
+        p = at + 1;
+    }
+    if (!slash)
+        return ds_fail(err, DS_EINVAL, "%s: no database: write clickhouse://HOST:PORT/DATABASE", c->where);
+    size_t hl = (size_t)(slash - p);
+    const char *colon = memchr(p, ':', hl);
+    c->port = 8123;
+    if (colon) {
+        char *end;
+        unsigned long port = strtoul(colon + 1, &end, 10);
+        if (end != slash || !port || port > 65535)
+            return ds_fail(err, DS_EINVAL, "%s: the port is not a number from 1 to 65535", c->where);
+        c->port = (unsigned)port;
+        hl = (size_t)(colon - p);
+    }
+    if (!hl || hl >= sizeof c->host)
+        return ds_fail(err, DS_EINVAL, "%s: no host name", c->where);
+    memcpy(c->host, p, hl);
+    const char *db = slash + 1, *opts = strchr(db, '?');
+    size_t dl = opts ? (size_t)(opts - db) : strlen(db);
+    if (!dl || dl >= sizeof c->db)
+        return ds_fail(err, DS_EINVAL, "%s: no database: write clickhouse://HOST:PORT/DATABASE", c->where);
+    memcpy(c->db, db, dl);
+    while (opts && *opts) {   /* ?user=NAME&password_file=PATH (what [store] user / password_file add) */
+        opts++;
+        const char *amp = strchr(opts, '&');
+        size_t len = amp ? (size_t)(amp - opts) : strlen(opts);
+        if (len > 5 && strncmp(opts, "user=", 5) == 0 && len - 5 < sizeof c->user) {
+            memcpy(c->user, opts + 5, len - 5);
+            c->user[len - 5] = 0;
+        } else if (len > 14 && strncmp(opts, "password_file=", 14) == 0 && len - 14 < sizeof pwfile) {
+            memcpy(pwfile, opts + 14, len - 14);
+            pwfile[len - 14] = 0;
+        } else {
+            return ds_fail(err, DS_EINVAL, "%s: unknown option \"%.*s\" (user=NAME and password_file=PATH are known)",
+                           c->where, (int)len, opts);
+        }
+        opts = amp;
+    }
+    if (!name_ok(c->db))
+        return ds_fail(err, DS_EINVAL, "%s: the database name may hold letters, digits and _ only", c->where);
+    if (c->user[0] && !name_ok(c->user))
+        return ds_fail(err, DS_EINVAL, "%s: the user name may hold letters, digits and _ only", c->where);
+    if (pwfile[0])
+        return read_password(c, pwfile, err);
+    return DS_OK;
+}
+
+/* ---- one statement ---- */
+
+static size_t on_data(char *p, size_t size, size_t n, void *ctx)
+{
+    ch_buf *b = ctx;
+    ch_buf_add(b, p, size * n);
+    return b->oom ? 0 : size * n;
+}
+
+static void url_escape(ch_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || strchr("-._~", ch))
+            ch_buf_add(b, s, 1);
+        else
+            ch_buf_printf(b, "%%%02X", ch);   /* RFC 3986, 2.1 */
+    }
+}
+
+ds_rc ch_exec(ch_conn *c, const char *sql, const ch_buf *body, ch_buf *out, ds_err *err)
+{
+    ch_buf url = { 0 }, ans = { 0 };
+    ds_rc rc = ds_curl_load(err);
+    if (rc != DS_OK)
+        return rc;
+    if (!c->curl && !(c->curl = curl_easy_init()))
+        return ds_fail(err, DS_ENOMEM, "store %s: cannot start libcurl", c->where);
+    CURL *h = c->curl;
+    curl_easy_reset(h);
+    /* a query may carry a long IN list (`top`'s excluded sources): room for it (default 256 KiB) */
+    ch_buf_printf(&url, "http://%s:%u/?max_query_size=%u&", c->host, c->port, 64u << 20);
+    if (c->use_db)
+        ch_buf_printf(&url, "database=%s&", c->db);
+    if (body) {
+        ch_buf_add(&url, "query=", 6);
+        url_escape(&url, sql);
+    }
+    if (url.oom) {
+        ch_buf_free(&url);
+        return ds_fail(err, DS_ENOMEM, "out of memory");
+    }
+    curl_easy_setopt(h, CURLOPT_URL, (char *)url.p);
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");   /* a store is never reached through a web proxy */
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CH_CONNECT_TIMEOUT_S);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    if (body) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->n ? (char *)body->p : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->n);
+    } else {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, sql);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(sql));
+    }
+    if (c->user[0]) {
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(h, CURLOPT_USERNAME, c->user);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, c->password);
+    }
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &ans);
+    CURLcode cc = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (ans.oom) {
+        rc = ds_fail(err, DS_ENOMEM, "store %s: out of memory reading the server's answer", c->where);
+    } else if (cc != CURLE_OK) {
+        rc = ds_fail(err, DS_ESTORE, "store %s: cannot reach ClickHouse at %s:%u: %s", c->where, c->host, c->port,
+                     curl_easy_strerror(cc));
+    } else if (status != 200) {
+        /* the exception text, on one line */
+        const char *msg = ans.n ? (const char *)ans.p : "(no message)";
+        size_t len = strcspn(msg, "\n");
+        if (len > 300)
+            len = 300;
+        rc = ds_fail(err, DS_ESTORE, "store %s: ClickHouse answered HTTP %ld: %.*s", c->where, status, (int)len, msg);
+    } else {
+        rc = DS_OK;
+    }
+    ch_buf_free(&url);
+    if (rc == DS_OK && out) {
+        ch_buf_free(out);
+        *out = ans;
+    } else {
+        ch_buf_free(&ans);
+    }
+    return rc;
+}
+
+ds_rc ch_execf(ch_conn *c, ch_buf *out, ds_err *err, const char *fmt, ...)
+{
+    ch_buf sql = { 0 };
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (len < 0 || buf_room(&sql, (size_t)len) != 0)
+        return ds_fail(err, DS_ENOMEM, "out of memory");
+    va_start(ap, fmt);
+    vsnprintf((char *)sql.p, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    ds_rc rc = ch_exec(c, (const char *)sql.p, NULL, out, err);
+    ch_buf_free(&sql);
+    return rc;
+}
+
+void ch_conn_close(ch_conn *c)
+{
+    if (c->curl)   /* made only once libcurl was loaded */
+        curl_easy_cleanup(c->curl);
+    c->curl = NULL;
+}

@@ -1,0 +1,102 @@
+/* ch_int.h: what the ClickHouse backend's files share (internal to src/store).
+ *
+ *   ch_http.c          the HTTP interface (libcurl): one query, its answer buffered, errors
+ *                      named; SQL string quoting; RowBinary encoding and decoding
+ *   store_clickhouse.c open (URL, version, schema), meta, sensors, the reader
+ *   ch_writer.c        begin .. commit: a file's rows tagged with its id, visible once its files row is in
+ *   ch_query.c         `top` answered by SQL (store/query.h)
+ *
+ * docs/clickhouse.md describes the schema and what is pushed down.
+ */
+#ifndef DS_CH_INT_H
+#define DS_CH_INT_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/result.h"
+
+/* A growing byte buffer: answers, and RowBinary bodies. */
+typedef struct ch_buf {
+    uint8_t *p;
+    size_t n, cap;
+    int oom;                   /* an append ran out of memory: the buffer is incomplete */
+} ch_buf;
+
+void ch_buf_free(ch_buf *b);
+void ch_buf_add(ch_buf *b, const void *p, size_t n);
+void ch_buf_printf(ch_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* SQL string literal of s ('...' with \\ and \' escaped, bytes below 0x20 as \xHH) */
+void ch_buf_quote(ch_buf *b, const char *s);
+/* RowBinary: little-endian integers, and String as a LEB128 length then the bytes */
+void ch_rb_u8(ch_buf *b, uint8_t v);
+void ch_rb_u16(ch_buf *b, uint16_t v);
+void ch_rb_u32(ch_buf *b, uint32_t v);
+void ch_rb_u64(ch_buf *b, uint64_t v);
+void ch_rb_str(ch_buf *b, const void *p, size_t n);
+
+/* Reading RowBinary: each get fails (returns -1, sets r->bad) past the end. */
+typedef struct ch_rd { const uint8_t *p; size_t n, off; int bad; } ch_rd;
+int ch_get_u8(ch_rd *r, uint8_t *v);
+int ch_get_u16(ch_rd *r, uint16_t *v);
+int ch_get_u32(ch_rd *r, uint32_t *v);
+int ch_get_u64(ch_rd *r, uint64_t *v);
+int ch_get_str(ch_rd *r, const uint8_t **p, size_t *n);
+
+typedef struct ch_conn {
+    char host[256];
+    unsigned port;
+    char db[64];
+    char user[64];
+    char password[256];
+    char where[300];           /* "clickhouse://HOST:PORT/DB", for messages */
+    void *curl;                /* CURL *, made on first use */
+    int use_db;                /* 1: queries run in db (?database=); 0 before it exists */
+    char version[64];          /* SELECT version() */
+    int major, minor;
+} ch_conn;
+
+/* Parse clickhouse://[USER@]HOST[:PORT]/DB[?user=U&password_file=PATH] into c (port 8123 when
+ * none); the password is read from the file. */
+ds_rc ch_parse_url(ch_conn *c, const char *url, ds_err *err);
+/* Runs sql.  body (may be NULL): data sent after it, as INSERT ... FORMAT RowBinary wants (the SQL
+ * then travels in the URL).  out (may be NULL): the answer.  A refused connection, a non-200
+ * answer (with ClickHouse's message) are DS_ESTORE errors naming the server. */
+ds_rc ch_exec(ch_conn *c, const char *sql, const ch_buf *body, ch_buf *out, ds_err *err);
+/* ch_exec of a printf-formatted statement without body */
+ds_rc ch_execf(ch_conn *c, ch_buf *out, ds_err *err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void ch_conn_close(ch_conn *c);
+
+/* The store handle (store_clickhouse.c). */
+typedef struct ch_store {
+    ds_store base;
+    ch_conn c;
+    char url[1024];
+    void *tx;                  /* the write in progress (ch_writer.c), or NULL */
+} ch_store;
+
+/* "file_id IN (SELECT id FROM DB.files)": rows of committed files only */
+#define CH_COMMITTED "file_id IN (SELECT id FROM files)"
+
+/* ch_writer.c: the writer's steps (store.h), which store.c's put_file runs */
+ds_rc ch_begin(ds_store *s, const ds_file_meta *f, int64_t *file_id, ds_err *err);
+ds_rc ch_put_chunk(ds_store *s, int64_t file_id, int64_t sensor_id, int32_t day, int kind, const uint8_t *data,
+                   size_t nrec, size_t recsize, ds_err *err);
+ds_rc ch_put_chunk_zstd(ds_store *s, int64_t file_id, int64_t sensor_id, int32_t day, int kind,
+                        const uint8_t *frame, size_t framelen, size_t nrec, ds_err *err);
+ds_rc ch_put_counts(ds_store *s, int64_t file_id, int64_t sensor_id, const ds_agg_counts *c, ds_err *err);
+ds_rc ch_put_coverage(ds_store *s, const ds_coverage_row *row, ds_err *err);
+ds_rc ch_commit(ds_store *s, ds_err *err);
+void ch_rollback(ds_store *s);
+void ch_tx_drop(ch_store *s);
+ds_rc ch_file_check(ds_store *s, const ds_file_meta *f, uint64_t *packets, ds_err *err);
+/* Rows of inserts that never committed, by a process of this host that is gone or older than a
+ * day: deleted (ALTER TABLE ... DELETE).  Run by put_file before it writes. */
+ds_rc ch_cleanup(ch_store *s, ds_err *err);
+ds_rc ch_sensor_upsert(ch_store *s, const ds_sensor_info *info, int64_t *id, ds_err *err);
+ds_rc ch_meta_set(ds_store *base, const char *key, const char *val, ds_err *err);
+
+/* ch_query.c */
+extern const ds_store_query_ops ch_query_ops;
+
+#endif

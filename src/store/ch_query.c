@@ -1,0 +1,266 @@
+/* ch_query.c: `top` and the report's cubes answered by ClickHouse (store/query.h).
+ *
+ * Both read `srcsvc`, the per-source daily rows (one per SRCSVC record: source, service, ASN,
+ * country, class, packets, tools, source port), of committed files only, and ask ClickHouse for
+ * the sums and exact distinct counts (uniqExact) that analysis/top.c and cube.c compute from the
+ * chunks; the filter (store/filter.h) becomes the WHERE clause, field for field as
+ * ds_filter_match reads it.  WITH TOTALS gives the filtered totals (packets, distinct sources) in
+ * the same statement.  What remains in C is what top.c does after its passes: share and rate
+ * arithmetic, in the same order of operations, so that the output is the same to the byte.
+ *
+ * Not answered here (the entry declines with DS_ENOTFOUND and the chunk code answers through
+ * scan()): `top sources` (its rows need first/last seen and geo from the SOURCES chunks), and
+ * filters with more than CH_MAX_SET excluded or only-counted sources.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/ch_int.h"
+
+#define CH_MAX_SET 200000
+
+static void add_set(ch_buf *w, const char *op, const ds_u64set *set)
+{
+    size_t k = 0;
+    ch_buf_printf(w, " AND src %s (", op);
+    for (size_t i = 0; i < set->cap; i++)
+        if (set->e[i])
+            ch_buf_printf(w, "%s%llu", k++ ? "," : "", (unsigned long long)set->e[i]);
+    if (set->has_zero)
+        ch_buf_printf(w, "%s0", k++ ? "," : "");
+    if (!k)
+        ch_buf_printf(w, "18446744073709551615");   /* no source: an empty IN list is a syntax error */
+    ch_buf_printf(w, ")");
+}
+
+/* The WHERE clause of f over days [from, to]; 0, or -1 when a set is too large to send. */
+static int where(ch_buf *w, const ds_filter *f, int32_t from, int32_t to)
+{
+    if ((f->exclude && f->exclude->n > CH_MAX_SET) || (f->only && f->only->n > CH_MAX_SET))
+        return -1;
+    ch_buf_printf(w, " WHERE " CH_COMMITTED " AND day BETWEEN toDate(%d) AND toDate(%d)", from < 0 ? 0 : (int)from,
+                  to > 65535 ? 65535 : (int)to);
+    if (f->sensor_id > 0)
+        ch_buf_printf(w, " AND sensor_id = %lld", (long long)f->sensor_id);
+    if (f->one_source)
+        ch_buf_printf(w, " AND src = %llu", (unsigned long long)f->source);
+    if (f->cls >= 0)
+        ch_buf_printf(w, " AND cls = %d", f->cls);
+    for (size_t i = 0; i < f->nports; i++)
+        ch_buf_printf(w, "%s%u%s", i ? "," : " AND service IN (", (unsigned)f->ports[i], i + 1 == f->nports ? ")" : "");
+    for (size_t i = 0; i < f->ncountries; i++)
+        ch_buf_printf(w, "%s%u%s", i ? "," : " AND cc IN (", (unsigned)f->countries[i], i + 1 == f->ncountries ? ")" : "");
+    for (size_t i = 0; i < f->nasns; i++)
+        ch_buf_printf(w, "%s%u%s", i ? "," : " AND asn IN (", (unsigned)f->asns[i], i + 1 == f->nasns ? ")" : "");
+    if (f->exclude)
+        add_set(w, "NOT IN", f->exclude);
+    if (f->only)
+        add_set(w, "IN", f->only);
+    if (f->tools)
+        ch_buf_printf(w, " AND bitAnd(tools, %u) != 0", f->tools & 0xffu);
+    return 0;
+}
+
+/* One TSV line of n unsigned numbers; 0, or -1 when it is not that. */
+static int tsv_nums(const char **p, const char *end, uint64_t *v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char *e;
+        if (*p >= end || **p < '0' || **p > '9')
+            return -1;
+        v[i] = strtoull(*p, &e, 10);
+        if (e >= end || *e != (i + 1 < n ? '\t' : '\n'))
+            return -1;
+        *p = e + 1;
+    }
+    return 0;
+}
+
+/* Runs sql (GROUP BY ... WITH TOTALS, FORMAT TSV, ncol numeric columns) and hands each row to
+ * fn, then the totals (all zero when no row matched) to tot. */
+typedef int (*row_fn)(void *ctx, const uint64_t *v);
+static ds_rc grouped(ch_store *s, const ch_buf *sql, int ncol, row_fn fn, void *ctx, uint64_t *tot, ds_err *err)
+{
+    ch_buf out = { 0 };
+    if (sql->oom)
+        return ds_fail(err, DS_ENOMEM, "out of memory");
+    ds_rc rc = ch_exec(&s->c, (const char *)sql->p, NULL, &out, err);
+    const char *p = (const char *)out.p, *end = p + out.n;
+    memset(tot, 0, (size_t)ncol * sizeof *tot);
+    while (rc == DS_OK && p < end && *p != '\n') {
+        uint64_t v[8];
+        if (tsv_nums(&p, end, v, ncol) != 0)
+            rc = ds_fail(err, DS_ESTORE, "store %s: an answer of ClickHouse is not the rows asked for", s->c.where);
+        else if (fn(ctx, v) != 0)
+            rc = ds_fail(err, DS_ENOMEM, "out of memory");
+    }
+    if (rc == DS_OK && p < end) {   /* a blank line, then the totals */
+        p++;
+        if (tsv_nums(&p, end, tot, ncol) != 0)
+            rc = ds_fail(err, DS_ESTORE, "store %s: an answer of ClickHouse has no totals", s->c.where);
+    }
+    ch_buf_free(&out);
+    return rc;
+}
+
+/* ---- top ---- */
+
+typedef struct top_ctx { ds_top_result *res; size_t cap; } top_ctx;
+
+static int top_row(void *ctx, const uint64_t *v)
+{
+    top_ctx *t = ctx;
+    ds_top_result *r = t->res;
+    if (r->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        ds_top_row *nr = realloc(r->rows, cap * sizeof *nr);
+        if (!nr)
+            return -1;
+        r->rows = nr;
+        t->cap = cap;
+    }
+    ds_top_row *row = &r->rows[r->n++];
+    memset(row, 0, sizeof *row);
+    row->key = v[0];
+    row->packets = v[1];
+    row->sources = v[2];
+    return 0;
+}
+
+static ds_rc ch_top(ds_store *base, const ds_top_query *q, ds_top_result *res, ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    static const char *const KEY[] = { [DS_TOP_PORTS] = "service", [DS_TOP_COUNTRIES] = "cc", [DS_TOP_ASNS] = "asn" };
+    ds_filter f;
+    ch_buf sql = { 0 };
+    ds_sensor_info *sensors = NULL;
+    size_t nsensors = 0;
+    uint64_t tot[3];
+    if (q->dim == DS_TOP_SOURCES)
+        return DS_ENOTFOUND;   /* the chunk code answers (see the top of this file) */
+    ds_filter_init(&f);
+    f.sensor_id = q->sensor_id;
+    f.cls = q->cls;
+    memcpy(f.ports, q->ports, q->nports * sizeof *q->ports);
+    f.nports = q->nports;
+    memcpy(f.countries, q->countries, q->ncountries * sizeof *q->countries);
+    f.ncountries = q->ncountries;
+    memcpy(f.asns, q->asns, q->nasns * sizeof *q->asns);
+    f.nasns = q->nasns;
+    f.exclude = q->exclude;
+    f.only = q->only;
+    f.tools = q->tools;
+    ch_buf_printf(&sql, "SELECT %s AS k, sum(packets) AS p, uniqExact(src) FROM srcsvc", KEY[q->dim]);
+    if (where(&sql, &f, q->from, q->to) != 0) {
+        ch_buf_free(&sql);
+        return DS_ENOTFOUND;
+    }
+    /* packets descending, then key ascending: top.c's cand_before */
+    ch_buf_printf(&sql, " GROUP BY k WITH TOTALS ORDER BY p DESC, k ASC");
+    if (q->limit)
+        ch_buf_printf(&sql, " LIMIT %zu", q->limit);
+    ch_buf_printf(&sql, " FORMAT TSV");
+    memset(res, 0, sizeof *res);
+    top_ctx t = { res, 0 };
+    ds_rc rc = grouped(s, &sql, 3, top_row, &t, tot, err);
+    ch_buf_free(&sql);
+    if (rc == DS_OK)
+        rc = ds_store_sensors(base, &sensors, &nsensors, err);
+    if (rc != DS_OK) {
+        ds_top_result_free(res);
+        free(sensors);
+        return rc;
+    }
+    for (size_t i = 0; i < nsensors; i++)
+        if (!q->sensor_id || sensors[i].id == q->sensor_id)
+            res->addresses += sensors[i].v4_addresses;
+    free(sensors);
+    int32_t days = q->to - q->from + 1;
+    res->days = days;
+    res->total_packets = tot[1];
+    res->total_sources = tot[2];
+    double denom = q->have_addr_days ? q->addr_days : (double)res->addresses * (double)days;
+    res->addr_days = denom;
+    for (size_t i = 0; i < res->n; i++) {   /* as top.c */
+        ds_top_row *r = &res->rows[i];
+        r->share = tot[1] ? (double)r->packets / (double)tot[1] : 0;
+        r->per_ip_per_day = denom > 0 ? (double)r->packets / denom : 0;
+    }
+    return DS_OK;
+}
+
+/* ---- cubes ---- */
+
+static const char *cube_expr(ds_cube_dim d)
+{
+    switch (d) {
+    case DS_CUBE_DAY: return "toUInt16(day)";
+    case DS_CUBE_SERVICE: return "service";
+    case DS_CUBE_COUNTRY: return "cc";
+    case DS_CUBE_ASN: return "asn";
+    case DS_CUBE_SPORT: return "if(one_sport, toUInt32(sport), 65536)";   /* DS_SPORT_VARIOUS */
+    case DS_CUBE_NONE: break;
+    }
+    return "0";
+}
+
+typedef struct cube_ctx { ds_cube *c; size_t cap; int sources; } cube_ctx;
+
+static int cube_row(void *ctx, const uint64_t *v)
+{
+    cube_ctx *k = ctx;
+    ds_cube *c = k->c;
+    if (c->n == k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 64;
+        ds_cube_cell *nc = realloc(c->cells, cap * sizeof *nc);
+        if (!nc)
+            return -1;
+        c->cells = nc;
+        k->cap = cap;
+    }
+    ds_cube_cell *cell = &c->cells[c->n++];
+    cell->a = (uint32_t)v[0];
+    cell->b = (uint32_t)v[1];
+    cell->packets = v[2];
+    cell->sources = k->sources ? v[3] : 0;
+    return 0;
+}
+
+static ds_rc ch_cube(ds_store *base, const ds_cube_query *q, ds_cube *out, size_t n, ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    ds_rc rc = DS_OK;
+    for (size_t i = 0; i < n; i++)
+        memset(&out[i], 0, sizeof out[i]);
+    for (size_t i = 0; i < n; i++)   /* as cube.c asks */
+        if (q[i].from > q[i].to)
+            return ds_fail(err, DS_EINVAL, "empty period: the first day is after the last");
+    for (size_t i = 0; i < n && rc == DS_OK; i++) {
+        ch_buf sql = { 0 };
+        uint64_t tot[4];
+        ch_buf_printf(&sql, "SELECT %s AS a, %s AS b, sum(packets), uniqExact(src) FROM srcsvc", cube_expr(q[i].a),
+                      cube_expr(q[i].b));
+        if (where(&sql, &q[i].filter, q[i].from, q[i].to) != 0) {
+            ch_buf_free(&sql);
+            rc = ds_fail(err, DS_EINVAL, "store %s: a filter of more than %d sources is not sent to ClickHouse",
+                         s->c.where, CH_MAX_SET);
+            break;
+        }
+        ch_buf_printf(&sql, " GROUP BY a, b WITH TOTALS ORDER BY a, b FORMAT TSV");   /* cube.c's cell order */
+        cube_ctx k = { &out[i], 0, q[i].sources };
+        rc = grouped(s, &sql, 4, cube_row, &k, tot, err);
+        ch_buf_free(&sql);
+        out[i].total_packets = tot[2];
+        out[i].total_sources = q[i].total_sources ? tot[3] : 0;
+    }
+    if (rc != DS_OK)
+        for (size_t i = 0; i < n; i++)
+            ds_cube_free(&out[i]);
+    return rc;
+}
+
+const ds_store_query_ops ch_query_ops = {
+    .top = ch_top,
+    .cube = ch_cube,
+};

@@ -1,0 +1,462 @@
+/* ch_writer.c: writing a file into the ClickHouse store, without transactions (issue #23).
+ *
+ * ClickHouse has no multi-statement transactions; an INSERT is atomic per block only.  So a
+ * file's rows are made visible all at once by a marker instead:
+ *
+ *   begin    clean up what crashed inserts left (ch_cleanup); refuse a hash already in `files`
+ *            (unless forced); take a file id (microseconds since the epoch x 1024 + 10 random
+ *            bits: unique, and increasing with the time of ingest as SQLite's row ids are); write
+ *            an `inflight` row (id, hash, host, pid, start) that claims the hash.
+ *   put_*    rows go to per-table RowBinary buffers, every row tagged with the file id; a buffer
+ *            past CH_FLUSH_BYTES is sent at once (its rows stay invisible: see below).
+ *   commit   the buffers are sent; then the claim is checked again: a `files` row of the same
+ *            hash, or an earlier claim of it by an ingest still alive, and this file gives up
+ *            (DS_EEXIST), so two racing ingests never both count it; then the `files` row is
+ *            written, last, in one INSERT.  That INSERT is the commit.
+ *   readers  see a row only when its file_id is in `files` (CH_COMMITTED in every query).
+ *
+ * A crash (kill -9, a lost server) between begin and the files row leaves rows no reader sees;
+ * the next writer deletes them (ALTER TABLE ... DELETE, a mutation) once their inflight row
+ * names a process of this host that is gone, or is older than CH_STALE_S.
+ *
+ * The engine's put_file is store.c's default over these steps (store.h): the begin .. commit
+ * here are not a transaction, but the steps give the same promise.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "core/records.h"
+#include "store/ch_int.h"
+
+#define CH_FLUSH_BYTES (32u << 20)
+#define CH_STALE_S 86400
+#define CH_ZSTD_LEVEL 3
+
+enum { T_CHUNKS, T_SRCSVC, T_COUNTS, T_COVERAGE, T__N };
+static const char *const TABLE[T__N] = { "chunks", "srcsvc", "counts", "coverage" };
+
+/* The write in progress of one handle (a ch_store has at most one). */
+typedef struct ch_tx {
+    int64_t id;
+    ds_file_meta f;
+    char path[512];
+    uint64_t packets;
+    ch_buf rows[T__N];
+    ZSTD_CCtx *zc;
+    uint8_t *raw;
+    size_t rawcap;
+} ch_tx;
+
+static ch_tx *tx_of(ch_store *s) { return (ch_tx *)s->tx; }
+
+static void hex16(const uint8_t h[16], char out[33])
+{
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+static void host_name(char *buf, size_t len)
+{
+    if (gethostname(buf, len) != 0)
+        snprintf(buf, len, "?");
+    buf[len - 1] = 0;
+}
+
+static int64_t new_file_id(void)
+{
+    struct timespec ts;
+    uint16_t rnd = 0;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, &rnd, sizeof rnd) != (ssize_t)sizeof rnd)
+        rnd = (uint16_t)(getpid() ^ ts.tv_nsec);
+    if (fd >= 0)
+        close(fd);
+    int64_t us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return us * 1024 + (rnd & 1023);
+}
+
+static void tx_free(ch_store *s)
+{
+    ch_tx *t = tx_of(s);
+    if (!t)
+        return;
+    for (int i = 0; i < T__N; i++)
+        ch_buf_free(&t->rows[i]);
+    ZSTD_freeCCtx(t->zc);
+    free(t->raw);
+    free(t);
+    s->tx = NULL;
+}
+
+void ch_tx_drop(ch_store *s) { tx_free(s); }
+
+static ds_rc flush(ch_store *s, int table, ds_err *err)
+{
+    ch_tx *t = tx_of(s);
+    ch_buf *b = &t->rows[table];
+    char sql[64];
+    if (b->oom)
+        return ds_fail(err, DS_ENOMEM, "out of memory buffering rows for ClickHouse");
+    if (!b->n)
+        return DS_OK;
+    snprintf(sql, sizeof sql, "INSERT INTO %s FORMAT RowBinary", TABLE[table]);
+    ds_rc rc = ch_exec(&s->c, sql, b, NULL, err);
+    b->n = 0;
+    return rc;
+}
+
+/* ---- cleanup of crashed inserts ---- */
+
+static int gone(const char *host, const char *me, uint32_t pid, int64_t started, int64_t now)
+{
+    if (now - started > CH_STALE_S)
+        return 1;
+    if (strcmp(host, me) != 0)
+        return 0;   /* another machine's: only its age tells */
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+ds_rc ch_cleanup(ch_store *s, ds_err *err)
+{
+    ch_buf out = { 0 }, ids = { 0 };
+    char me[256];
+    int64_t now = (int64_t)time(NULL);
+    host_name(me, sizeof me);
+    ds_rc rc = ch_execf(&s->c, &out, err, "SELECT id, host, pid, started FROM inflight WHERE id NOT IN (SELECT id FROM"
+                        " files) FORMAT RowBinary");
+    ch_rd r = { out.p, out.n, 0, 0 };
+    size_t n = 0;
+    while (rc == DS_OK && r.off < r.n) {
+        uint64_t id, started;
+        uint32_t pid;
+        const uint8_t *h;
+        size_t hl;
+        char host[256];
+        if (ch_get_u64(&r, &id) || ch_get_str(&r, &h, &hl) || ch_get_u32(&r, &pid) || ch_get_u64(&r, &started)) {
+            rc = ds_fail(err, DS_ESTORE, "store %s: the inflight answer is cut short", s->c.where);
+            break;
+        }
+        snprintf(host, sizeof host, "%.*s", (int)hl, (const char *)h);
+        if (gone(host, me, pid, (int64_t)started, now))
+            ch_buf_printf(&ids, "%s%lld", n++ ? "," : "", (long long)id);
+    }
+    for (int i = 0; rc == DS_OK && n && i < T__N; i++)
+        rc = ch_execf(&s->c, NULL, err, "ALTER TABLE %s DELETE WHERE file_id IN (%s)", TABLE[i], (char *)ids.p);
+    if (rc == DS_OK && n)
+        rc = ch_execf(&s->c, NULL, err, "ALTER TABLE inflight DELETE WHERE id IN (%s)", (char *)ids.p);
+    if (rc == DS_OK && ids.oom)
+        rc = ds_fail(err, DS_ENOMEM, "out of memory");
+    ch_buf_free(&out);
+    ch_buf_free(&ids);
+    return rc;
+}
+
+/* ---- duplicates ---- */
+
+static ds_rc dup_check(ch_store *s, const ds_file_meta *f, uint64_t *packets, ds_err *err)
+{
+    ch_buf out = { 0 };
+    char hx[33];
+    hex16(f->hash, hx);
+    ds_rc rc = ch_execf(&s->c, &out, err, "SELECT path, toString(toDateTime(ingested_at, 'UTC')), packets FROM files"
+                        " WHERE hash = unhex('%s') ORDER BY id LIMIT 1 FORMAT RowBinary", hx);
+    ch_rd r = { out.p, out.n, 0, 0 };
+    const uint8_t *p, *w;
+    size_t pl, wl;
+    uint64_t pk;
+    if (rc == DS_OK && out.n) {
+        if (ch_get_str(&r, &p, &pl) || ch_get_str(&r, &w, &wl) || ch_get_u64(&r, &pk))
+            rc = ds_fail(err, DS_ESTORE, "store %s: the files answer is cut short", s->c.where);
+        else {
+            if (packets)
+                *packets = pk;
+            rc = ds_fail(err, DS_EEXIST, "%s: already ingested (same content as %.*s, ingested %.*s UTC); use --force "
+                         "to count it again", f->path, (int)pl, (const char *)p, (int)wl, (const char *)w);
+        }
+    }
+    ch_buf_free(&out);
+    return rc;
+}
+
+ds_rc ch_file_check(ds_store *base, const ds_file_meta *f, uint64_t *packets, ds_err *err)
+{
+    if (packets)
+        *packets = 0;
+    return f->force ? DS_OK : dup_check((ch_store *)base, f, packets, err);
+}
+
+/* An earlier claim of the same hash by an ingest still alive (not committed: dup_check sees those). */
+static ds_rc race_check(ch_store *s, const ch_tx *t, ds_err *err)
+{
+    ch_buf out = { 0 };
+    char hx[33], me[256];
+    hex16(t->f.hash, hx);
+    host_name(me, sizeof me);
+    int64_t now = (int64_t)time(NULL);
+    ds_rc rc = ch_execf(&s->c, &out, err, "SELECT id, host, pid, started FROM inflight WHERE hash = unhex('%s') AND"
+                        " id < %lld AND id NOT IN (SELECT id FROM files) FORMAT RowBinary", hx, (long long)t->id);
+    ch_rd r = { out.p, out.n, 0, 0 };
+    while (rc == DS_OK && r.off < r.n) {
+        uint64_t id, started;
+        uint32_t pid;
+        const uint8_t *h;
+        size_t hl;
+        char host[256];
+        if (ch_get_u64(&r, &id) || ch_get_str(&r, &h, &hl) || ch_get_u32(&r, &pid) || ch_get_u64(&r, &started)) {
+            rc = ds_fail(err, DS_ESTORE, "store %s: the inflight answer is cut short", s->c.where);
+            break;
+        }
+        snprintf(host, sizeof host, "%.*s", (int)hl, (const char *)h);
+        if (!gone(host, me, pid, (int64_t)started, now))
+            rc = ds_fail(err, DS_EEXIST, "%s: another ingest of the same content (process %u on %s) is writing it; "
+                         "not counted twice", t->f.path, pid, host);
+    }
+    ch_buf_free(&out);
+    return rc;
+}
+
+/* ---- the steps ---- */
+
+ds_rc ch_begin(ds_store *base, const ds_file_meta *f, int64_t *file_id, ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    ch_buf body = { 0 };
+    char me[256];
+    ds_rc rc;
+    tx_free(s);
+    if ((rc = ch_cleanup(s, err)) != DS_OK)
+        return rc;
+    if (!f->force && (rc = dup_check(s, f, NULL, err)) != DS_OK)
+        return rc;
+    ch_tx *t = calloc(1, sizeof *t);
+    if (!t)
+        return ds_fail(err, DS_ENOMEM, "out of memory");
+    s->tx = t;
+    t->id = new_file_id();
+    t->f = *f;
+    snprintf(t->path, sizeof t->path, "%s", f->path ? f->path : "-");
+    t->f.path = t->path;
+    host_name(me, sizeof me);
+    ch_rb_u64(&body, (uint64_t)t->id);
+    ch_buf_add(&body, f->hash, 16);
+    ch_rb_str(&body, me, strlen(me));
+    ch_rb_u32(&body, (uint32_t)getpid());
+    ch_rb_u64(&body, (uint64_t)time(NULL));
+    rc = body.oom ? ds_fail(err, DS_ENOMEM, "out of memory")
+                  : ch_exec(&s->c, "INSERT INTO inflight FORMAT RowBinary", &body, NULL, err);
+    ch_buf_free(&body);
+    if (rc != DS_OK) {
+        tx_free(s);
+        return rc;
+    }
+    *file_id = t->id;
+    return DS_OK;
+}
+
+static ds_rc need_tx(ch_store *s, int64_t file_id, ds_err *err)
+{
+    if (!tx_of(s) || tx_of(s)->id != file_id)
+        return ds_fail(err, DS_EINVAL, "store %s: a row for file %lld outside its write", s->c.where,
+                       (long long)file_id);
+    return DS_OK;
+}
+
+static ds_rc day_ok(ch_store *s, int32_t day, ds_err *err)
+{
+    if (day < 0 || day > 65535)   /* ClickHouse's Date: 1970-01-01 .. 2149-06-06 */
+        return ds_fail(err, DS_EINVAL, "store %s: day %d is outside what a ClickHouse Date holds", s->c.where, day);
+    return DS_OK;
+}
+
+ds_rc ch_put_chunk_zstd(ds_store *base, int64_t file_id, int64_t sensor_id, int32_t day, int kind,
+                        const uint8_t *frame, size_t framelen, size_t nrec, ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    size_t recsize = ds_rec_size(kind);
+    ds_rc rc;
+    if ((rc = need_tx(s, file_id, err)) != DS_OK || (rc = day_ok(s, day, err)) != DS_OK)
+        return rc;
+    if (!recsize)
+        return ds_fail(err, DS_EINVAL, "store: unknown chunk kind %d", kind);
+    if (!nrec)
+        return DS_OK;
+    ch_tx *t = tx_of(s);
+    if (nrec > SIZE_MAX / recsize || ZSTD_getFrameContentSize(frame, framelen) != (unsigned long long)nrec * recsize)
+        return ds_fail(err, DS_EINVAL, "store: a compressed chunk of kind %d does not hold %zu records", kind, nrec);
+    ch_buf *b = &t->rows[T_CHUNKS];
+    ch_rb_u64(b, (uint64_t)file_id);
+    ch_rb_u64(b, (uint64_t)sensor_id);
+    ch_rb_u16(b, (uint16_t)day);
+    ch_rb_u8(b, (uint8_t)kind);
+    ch_rb_u64(b, nrec);
+    ch_rb_str(b, frame, framelen);
+    if (kind == DS_CHUNK_SRCSVC) {   /* the per-source daily rows ch_query.c asks */
+        size_t len = nrec * recsize;
+        if (len > t->rawcap) {
+            uint8_t *p = realloc(t->raw, len);
+            if (!p)
+                return ds_fail(err, DS_ENOMEM, "out of memory");
+            t->raw = p;
+            t->rawcap = len;
+        }
+        size_t got = ZSTD_decompress(t->raw, len, frame, framelen);
+        if (ZSTD_isError(got) || got != len)
+            return ds_fail(err, DS_EINVAL, "store: a compressed chunk of kind %d does not hold %zu records", kind, nrec);
+        ch_buf *v = &t->rows[T_SRCSVC];
+        for (size_t i = 0; i < nrec; i++) {
+            ds_rec_srcsvc r;
+            ds_rec_srcsvc_get(t->raw + i * recsize, &r);
+            ch_rb_u64(v, (uint64_t)file_id);
+            ch_rb_u64(v, (uint64_t)sensor_id);
+            ch_rb_u16(v, (uint16_t)day);
+            ch_rb_u64(v, r.src);
+            ch_rb_u32(v, r.service);
+            ch_rb_u32(v, r.asn);
+            ch_rb_u16(v, ds_cc_pack(r.cc));
+            ch_rb_u8(v, r.cls);
+            ch_rb_u64(v, r.packets);
+            ch_rb_u8(v, r.tools);
+            ch_rb_u8(v, r.one_sport);
+            ch_rb_u16(v, r.sport);
+        }
+        if (v->n > CH_FLUSH_BYTES && (rc = flush(s, T_SRCSVC, err)) != DS_OK)
+            return rc;
+    }
+    if (b->n > CH_FLUSH_BYTES)
+        return flush(s, T_CHUNKS, err);
+    return b->oom ? ds_fail(err, DS_ENOMEM, "out of memory buffering rows for ClickHouse") : DS_OK;
+}
+
+ds_rc ch_put_chunk(ds_store *base, int64_t file_id, int64_t sensor_id, int32_t day, int kind, const uint8_t *data,
+                   size_t nrec, size_t recsize, ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    ds_rc rc = need_tx(s, file_id, err);
+    if (rc != DS_OK)
+        return rc;
+    if (!recsize || recsize != ds_rec_size(kind))
+        return ds_fail(err, DS_EINVAL, "store: unknown chunk kind %d (record size %zu)", kind, recsize);
+    if (!nrec)
+        return DS_OK;
+    ch_tx *t = tx_of(s);
+    size_t raw = nrec * recsize, bound = ZSTD_compressBound(raw);
+    uint8_t *z = malloc(bound);
+    if (!z || (!t->zc && !(t->zc = ZSTD_createCCtx()))) {
+        free(z);
+        return ds_fail(err, DS_ENOMEM, "store: out of memory compressing a chunk");
+    }
+    size_t zlen = ZSTD_compressCCtx(t->zc, z, bound, data, raw, CH_ZSTD_LEVEL);
+    rc = ZSTD_isError(zlen) ? ds_fail(err, DS_ESTORE, "store: zstd: %s", ZSTD_getErrorName(zlen))
+                            : ch_put_chunk_zstd(base, file_id, sensor_id, day, kind, z, zlen, nrec, err);
+    free(z);
+    return rc;
+}
+
+ds_rc ch_put_counts(ds_store *base, int64_t file_id, int64_t sensor_id, const ds_agg_counts *c, ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    ds_rc rc = need_tx(s, file_id, err);
+    if (rc != DS_OK)
+        return rc;
+    ch_tx *t = tx_of(s);
+    ch_buf *b = &t->rows[T_COUNTS];
+    t->packets += c->packets;
+    ch_rb_u64(b, (uint64_t)file_id);
+    ch_rb_u64(b, (uint64_t)sensor_id);
+    ch_rb_u8(b, 2 + DS_PKT__COUNT + 2 + DS_ENC__COUNT);   /* the array's length (LEB128, < 128) */
+    ch_rb_u64(b, c->packets);
+    ch_rb_u64(b, c->outside);
+    for (int o = 0; o < DS_PKT__COUNT; o++)
+        ch_rb_u64(b, c->outcome[o]);
+    ch_rb_u64(b, c->first_ns);
+    ch_rb_u64(b, c->last_ns);
+    for (int e = 0; e < DS_ENC__COUNT; e++)
+        ch_rb_u64(b, c->encap[e]);
+    return b->oom ? ds_fail(err, DS_ENOMEM, "out of memory") : DS_OK;
+}
+
+ds_rc ch_put_coverage(ds_store *base, const ds_coverage_row *row, ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    ds_rc rc = need_tx(s, row->file_id, err);
+    if (rc != DS_OK)
+        return rc;
+    if (row->last_ns < row->first_ns)
+        return ds_fail(err, DS_EINVAL, "store %s: coverage span %llu..%llu cannot be stored", s->c.where,
+                       (unsigned long long)row->first_ns, (unsigned long long)row->last_ns);
+    ch_buf *b = &tx_of(s)->rows[T_COVERAGE];
+    size_t nh = row->hours ? row->nhours : 0;
+    ch_rb_u64(b, (uint64_t)row->file_id);
+    ch_rb_u64(b, (uint64_t)row->sensor_id);
+    ch_rb_u8(b, (uint8_t)row->source);
+    ch_rb_u64(b, row->first_ns);
+    ch_rb_u64(b, row->last_ns);
+    ch_rb_u64(b, (uint64_t)row->hour0);
+    ch_rb_u8(b, row->hours != NULL);
+    uint8_t x[10];
+    size_t k = 0;
+    uint64_t v = nh;
+    do {
+        x[k] = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        if (v)
+            x[k] |= 0x80;
+        k++;
+    } while (v);
+    ch_buf_add(b, x, k);
+    for (size_t i = 0; i < nh; i++)
+        ch_rb_u32(b, row->hours[i]);
+    return b->oom ? ds_fail(err, DS_ENOMEM, "out of memory") : DS_OK;
+}
+
+ds_rc ch_commit(ds_store *base, ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    ch_tx *t = tx_of(s);
+    ch_buf body = { 0 };
+    ds_rc rc = DS_OK;
+    if (!t)
+        return ds_fail(err, DS_EINVAL, "store %s: commit without a write", s->c.where);
+    for (int i = 0; i < T__N && rc == DS_OK; i++)
+        rc = flush(s, i, err);
+    if (rc == DS_OK && !t->f.force && (rc = dup_check(s, &t->f, NULL, err)) == DS_OK)
+        rc = race_check(s, t, err);
+    /* fault injection for tests/e2e/clickhouse.sh: die as a kill -9 would, every row of the file
+     * sent but its files row not */
+    const char *fault = getenv("DS_CH_FAULT");
+    if (rc == DS_OK && fault && strcmp(fault, "before_files_row") == 0)
+        raise(SIGKILL);
+    if (rc == DS_OK) {   /* the commit: one row */
+        ch_rb_u64(&body, (uint64_t)t->id);
+        ch_buf_add(&body, t->f.hash, 16);
+        ch_rb_str(&body, t->path, strlen(t->path));
+        ch_rb_u64(&body, t->f.bytes);
+        ch_rb_u64(&body, t->f.records);
+        ch_rb_u8(&body, (uint8_t)(t->f.truncated != 0));
+        ch_rb_u64(&body, (uint64_t)time(NULL));
+        if (t->f.have_prefix)
+            ch_buf_add(&body, t->f.prefix_hash, 16);
+        else
+            ch_buf_add(&body, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+        ch_rb_u8(&body, (uint8_t)(t->f.have_prefix != 0));
+        ch_rb_u64(&body, t->packets);
+        rc = body.oom ? ds_fail(err, DS_ENOMEM, "out of memory")
+                      : ch_exec(&s->c, "INSERT INTO files FORMAT RowBinary", &body, NULL, err);
+    }
+    ch_buf_free(&body);
+    tx_free(s);   /* on failure the rows sent stay invisible; the next writer deletes them */
+    return rc;
+}
+
+void ch_rollback(ds_store *base)
+{
+    tx_free((ch_store *)base);
+}

@@ -1,0 +1,588 @@
+/* store_clickhouse.c: the ClickHouse backend (issue #23): open, schema, meta, sensors, reading.
+ *
+ * The store is a database on a ClickHouse server, reached over its HTTP interface (ch_http.c):
+ * `[store] url = clickhouse://HOST:PORT/DB` (or `--db` with that URL).  Its tables
+ * (docs/clickhouse.md) mirror the SQLite store's: meta, sensors, files, counts, coverage, and
+ * the chunks as the same zstd frames, keyed by (kind, day, sensor, file), so that every reader of
+ * analysis/ works unchanged through scan(); beside them `srcsvc`, each SRCSVC record as a row
+ * (the per-source daily rows), which ch_query.c asks `top`'s questions of in SQL.
+ *
+ * No transactions: every row a file writes carries its file id, and readers see a row only when
+ * its file's row is in `files` (CH_COMMITTED), which ch_writer.c writes last.
+ *
+ * Versions: the server's (SELECT version()) is read at open and kept in meta; releases before
+ * 18.16 are refused.  Only SQL that 18.16.1 (Debian 12's) runs is used: MergeTree,
+ * ReplacingMergeTree, uniqExact, ALTER TABLE ... DELETE.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/records.h"
+#include "store/ch_int.h"
+#include "util/grow.h"
+#include <zstd.h>
+
+#define CH_MIN_MAJOR 18
+#define CH_MIN_MINOR 16
+#define CH_SCHEMA_VERSION "1"
+
+static const char *const SCHEMA[] = {
+    "CREATE TABLE IF NOT EXISTS meta (key String, value String, ver UInt64)"
+    " ENGINE = ReplacingMergeTree(ver) ORDER BY key",
+    "CREATE TABLE IF NOT EXISTS sensors (id Int64, name String, darknet String, v4_addresses UInt64, ver UInt64)"
+    " ENGINE = ReplacingMergeTree(ver) ORDER BY name",
+    "CREATE TABLE IF NOT EXISTS files (id Int64, hash FixedString(16), path String, bytes UInt64, records UInt64,"
+    " truncated UInt8, ingested_at Int64, prefix_hash FixedString(16), have_prefix UInt8, packets UInt64)"
+    " ENGINE = MergeTree ORDER BY id",
+    "CREATE TABLE IF NOT EXISTS inflight (id Int64, hash FixedString(16), host String, pid UInt32, started Int64)"
+    " ENGINE = MergeTree ORDER BY id",
+    "CREATE TABLE IF NOT EXISTS chunks (file_id Int64, sensor_id Int64, day Date, kind UInt8, nrec UInt64,"
+    " data String) ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (kind, day, sensor_id, file_id)",
+    "CREATE TABLE IF NOT EXISTS srcsvc (file_id Int64, sensor_id Int64, day Date, src UInt64, service UInt32,"
+    " asn UInt32, cc UInt16, cls UInt8, packets UInt64, tools UInt8, one_sport UInt8, sport UInt16)"
+    " ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (day, sensor_id, service, src)",
+    "CREATE TABLE IF NOT EXISTS counts (file_id Int64, sensor_id Int64, v Array(UInt64))"
+    " ENGINE = MergeTree ORDER BY (file_id, sensor_id)",
+    "CREATE TABLE IF NOT EXISTS coverage (file_id Int64, sensor_id Int64, source UInt8, first_ns UInt64,"
+    " last_ns UInt64, hour0 Int64, has_hours UInt8, hours Array(UInt32))"
+    " ENGINE = MergeTree ORDER BY (sensor_id, first_ns, file_id)",
+};
+
+extern const ds_store_ops ds_store_clickhouse;
+
+static ds_rc check_version(ch_store *s, ds_err *err)
+{
+    ch_buf out = { 0 };
+    ds_rc rc = ch_exec(&s->c, "SELECT version()", NULL, &out, err);
+    if (rc != DS_OK)
+        return rc;
+    snprintf(s->c.version, sizeof s->c.version, "%.*s", (int)strcspn((char *)out.p, "\r\n"), (char *)out.p);
+    ch_buf_free(&out);
+    if (sscanf(s->c.version, "%d.%d", &s->c.major, &s->c.minor) != 2)
+        return ds_fail(err, DS_ESTORE, "store %s: the server's version \"%s\" is not a ClickHouse version", s->c.where,
+                       s->c.version);
+    if (s->c.major < CH_MIN_MAJOR || (s->c.major == CH_MIN_MAJOR && s->c.minor < CH_MIN_MINOR))
+        return ds_fail(err, DS_ESTORE, "store %s: ClickHouse %s is older than %d.%d, the oldest release darkscope "
+                       "supports", s->c.where, s->c.version, CH_MIN_MAJOR, CH_MIN_MINOR);
+    return DS_OK;
+}
+
+static ds_rc ensure_schema(ch_store *s, int create, ds_err *err)
+{
+    ch_buf out = { 0 };
+    ds_rc rc;
+    s->c.use_db = 0;
+    if (create) {
+        rc = ch_execf(&s->c, NULL, err, "CREATE DATABASE IF NOT EXISTS %s", s->c.db);
+    } else {
+        rc = ch_execf(&s->c, &out, err, "SELECT count() FROM system.tables WHERE database = '%s' AND name = 'files'"
+                      " FORMAT TSV", s->c.db);
+        if (rc == DS_OK && atoi((char *)out.p) == 0)
+            rc = ds_fail(err, DS_ENOTFOUND, "store %s: no darkscope store there (run `darkscope store init`, or "
+                         "ingest a file)", s->c.where);
+        ch_buf_free(&out);
+    }
+    if (rc != DS_OK)
+        return rc;
+    s->c.use_db = 1;
+    for (size_t i = 0; create && i < sizeof SCHEMA / sizeof SCHEMA[0] && rc == DS_OK; i++)
+        rc = ch_exec(&s->c, SCHEMA[i], NULL, NULL, err);
+    if (rc == DS_OK && create)
+        rc = ch_meta_set(&s->base, "schema_version", CH_SCHEMA_VERSION, err);
+    if (rc == DS_OK && create)
+        rc = ch_meta_set(&s->base, "clickhouse_version", s->c.version, err);
+    return rc;
+}
+
+static void ch_close(ds_store *base)
+{
+    ch_store *s = (ch_store *)base;
+    if (!s)
+        return;
+    ch_tx_drop(s);
+    ch_conn_close(&s->c);
+    free(s);
+}
+
+static ds_rc ch_open(ds_store **out, const char *url, int create, ds_err *err)
+{
+    ch_store *s = calloc(1, sizeof *s);
+    ds_rc rc;
+    *out = NULL;
+    if (!s)
+        return ds_fail(err, DS_ENOMEM, "out of memory");
+    s->base.ops = &ds_store_clickhouse;
+    snprintf(s->url, sizeof s->url, "%s", url);
+    if ((rc = ch_parse_url(&s->c, url, err)) != DS_OK || (rc = check_version(s, err)) != DS_OK ||
+        (rc = ensure_schema(s, create, err)) != DS_OK) {
+        ch_close(&s->base);
+        return rc;
+    }
+    *out = &s->base;
+    return DS_OK;
+}
+
+static ds_rc ch_reopen(ds_store *base, ds_store **out, ds_err *err)
+{
+    ch_store *s = (ch_store *)base, *t = calloc(1, sizeof *t);
+    *out = NULL;
+    if (!t)
+        return ds_fail(err, DS_ENOMEM, "out of memory");
+    *t = *s;
+    t->c.curl = NULL;   /* a handle of its own, for its thread */
+    t->tx = NULL;
+    *out = &t->base;
+    return DS_OK;
+}
+
+/* ---- meta ---- */
+
+static ds_rc ch_meta_get(ds_store *base, const char *key, char *val, size_t len, ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    ch_buf sql = { 0 }, out = { 0 };
+    ch_buf_add(&sql, "SELECT argMax(value, ver) FROM meta WHERE key = ", 48);
+    ch_buf_quote(&sql, key);
+    ch_buf_printf(&sql, " GROUP BY key FORMAT RowBinary");
+    ds_rc rc = sql.oom ? ds_fail(err, DS_ENOMEM, "out of memory") : ch_exec(&s->c, (char *)sql.p, NULL, &out, err);
+    if (rc == DS_OK) {
+        ch_rd r = { out.p, out.n, 0, 0 };
+        const uint8_t *p;
+        size_t n;
+        if (!out.n)
+            rc = DS_ENOTFOUND;
+        else if (ch_get_str(&r, &p, &n))
+            rc = ds_fail(err, DS_ESTORE, "store %s: a meta answer cut short", s->c.where);
+        else
+            snprintf(val, len, "%.*s", (int)n, (const char *)p);
+    }
+    ch_buf_free(&sql);
+    ch_buf_free(&out);
+    return rc;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+ds_rc ch_meta_set(ds_store *base, const char *key, const char *val, ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    ch_buf body = { 0 };
+    ch_rb_str(&body, key, strlen(key));
+    ch_rb_str(&body, val, strlen(val));
+    ch_rb_u64(&body, now_ns());
+    ds_rc rc = body.oom ? ds_fail(err, DS_ENOMEM, "out of memory")
+                        : ch_exec(&s->c, "INSERT INTO meta FORMAT RowBinary", &body, NULL, err);
+    ch_buf_free(&body);
+    return rc;
+}
+
+/* ---- sensors ---- */
+
+static ds_rc ch_sensors(ds_store *base, ds_sensor_info **rows, size_t *n, ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    ch_buf out = { 0 };
+    size_t cap = 0;
+    *rows = NULL;
+    *n = 0;
+    ds_rc rc = ch_execf(&s->c, &out, err, "SELECT argMax(id, ver), name, argMax(darknet, ver), argMax(v4_addresses, ver)"
+                        " FROM sensors GROUP BY name ORDER BY name FORMAT RowBinary");
+    ch_rd r = { out.p, out.n, 0, 0 };
+    while (rc == DS_OK && r.off < r.n) {
+        uint64_t id, v4;
+        const uint8_t *name, *dn;
+        size_t nl, dl;
+        if (ch_get_u64(&r, &id) || ch_get_str(&r, &name, &nl) || ch_get_str(&r, &dn, &dl) || ch_get_u64(&r, &v4)) {
+            rc = ds_fail(err, DS_ESTORE, "store %s: the sensors answer is cut short", s->c.where);
+            break;
+        }
+        if (*n == cap) {
+            void *nr = ds_grow(*rows, &cap, sizeof **rows, 8);
+            if (!nr) {
+                rc = ds_fail(err, DS_ENOMEM, "out of memory");
+                break;
+            }
+            *rows = nr;
+        }
+        ds_sensor_info *x = &(*rows)[(*n)++];
+        memset(x, 0, sizeof *x);
+        x->id = (int64_t)id;
+        snprintf(x->name, sizeof x->name, "%.*s", (int)nl, (const char *)name);
+        snprintf(x->darknet, sizeof x->darknet, "%.*s", (int)dl, (const char *)dn);
+        x->v4_addresses = v4;
+    }
+    ch_buf_free(&out);
+    if (rc != DS_OK) {
+        free(*rows);
+        *rows = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+/* By name: the id it has, or the next free one (ids, as SQLite's, count from 1 in the order
+ * sensors were first written).  Two ingests naming a new sensor at the same instant may give it
+ * two ids: docs/clickhouse.md, "Limits". */
+ds_rc ch_sensor_upsert(ch_store *s, const ds_sensor_info *info, int64_t *id, ds_err *err)
+{
+    ds_sensor_info *all = NULL;
+    size_t n = 0;
+    ds_rc rc = ch_sensors(&s->base, &all, &n, err);
+    if (rc != DS_OK)
+        return rc;
+    int64_t max = 0, have = 0;
+    int same = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (all[i].id > max)
+            max = all[i].id;
+        if (strcmp(all[i].name, info->name) == 0) {
+            have = all[i].id;
+            same = strcmp(all[i].darknet, info->darknet) == 0 && all[i].v4_addresses == info->v4_addresses;
+        }
+    }
+    free(all);
+    *id = have ? have : max + 1;
+    if (same)
+        return DS_OK;
+    ch_buf body = { 0 };
+    ch_rb_u64(&body, (uint64_t)*id);
+    ch_rb_str(&body, info->name, strlen(info->name));
+    ch_rb_str(&body, info->darknet, strlen(info->darknet));
+    ch_rb_u64(&body, info->v4_addresses);
+    ch_rb_u64(&body, now_ns());
+    rc = body.oom ? ds_fail(err, DS_ENOMEM, "out of memory")
+                  : ch_exec(&s->c, "INSERT INTO sensors FORMAT RowBinary", &body, NULL, err);
+    ch_buf_free(&body);
+    return rc;
+}
+
+/* counts.v: packets, outside, outcome[DS_PKT__COUNT], first_ns, last_ns, encap[DS_ENC__COUNT] */
+static ds_rc ch_sensor_stats(ds_store *base, ds_sensor_stats **rows, size_t *n, ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    ch_buf out = { 0 };
+    size_t cap = 0;
+    ds_sensor_info *sn = NULL;
+    size_t nsn = 0;
+    *rows = NULL;
+    *n = 0;
+    ds_rc rc = ch_sensors(base, &sn, &nsn, err);
+    if (rc == DS_OK)
+        rc = ch_execf(&s->c, &out, err, "SELECT sensor_id, file_id, v FROM counts WHERE " CH_COMMITTED
+                      " ORDER BY sensor_id, file_id FORMAT RowBinary");
+    ch_rd r = { out.p, out.n, 0, 0 };
+    uint64_t last_file = 0;
+    while (rc == DS_OK && r.off < r.n) {
+        uint64_t sid, fid, v[2 + DS_PKT__COUNT + 2 + DS_ENC__COUNT] = { 0 };
+        size_t len = 0;
+        uint8_t lb = 0;
+        if (ch_get_u64(&r, &sid) || ch_get_u64(&r, &fid) || ch_get_u8(&r, &lb))
+            goto cut;
+        len = lb;   /* the array's LEB128 length: far below 128 */
+        if (lb & 0x80 || len != sizeof v / sizeof v[0])
+            goto cut;
+        for (size_t i = 0; i < len; i++)
+            if (ch_get_u64(&r, &v[i]))
+                goto cut;
+        ds_sensor_stats *x = *n ? &(*rows)[*n - 1] : NULL;
+        if (!x || x->sensor_id != (int64_t)sid) {
+            if (*n == cap) {
+                void *nr = ds_grow(*rows, &cap, sizeof **rows, 8);
+                if (!nr) {
+                    rc = ds_fail(err, DS_ENOMEM, "out of memory");
+                    break;
+                }
+                *rows = nr;
+            }
+            x = &(*rows)[(*n)++];
+            memset(x, 0, sizeof *x);
+            x->sensor_id = (int64_t)sid;
+            snprintf(x->name, sizeof x->name, "-");
+            for (size_t i = 0; i < nsn; i++)
+                if (sn[i].id == (int64_t)sid)
+                    snprintf(x->name, sizeof x->name, "%s", sn[i].name);
+            last_file = 0;
+        }
+        size_t k = 0;
+        x->c.packets += v[k++];
+        x->c.outside += v[k++];
+        for (int o = 0; o < DS_PKT__COUNT; o++)
+            x->c.outcome[o] += v[k++];
+        if (v[k] && (!x->c.first_ns || v[k] < x->c.first_ns))
+            x->c.first_ns = v[k];
+        k++;
+        if (v[k] > x->c.last_ns)
+            x->c.last_ns = v[k];
+        k++;
+        for (int e = 0; e < DS_ENC__COUNT; e++)
+            x->c.encap[e] += v[k++];
+        if (fid != last_file)
+            x->files++;
+        last_file = fid;
+        continue;
+    cut:
+        rc = ds_fail(err, DS_ESTORE, "store %s: the counts answer is cut short or has the wrong shape", s->c.where);
+    }
+    /* as SQLite's: the unattributed row (sensor 0) last, the others by name */
+    for (size_t i = 1; rc == DS_OK && i < *n; i++)
+        for (size_t j = i; j > 0; j--) {
+            ds_sensor_stats *a = &(*rows)[j - 1], *b = &(*rows)[j];
+            int after = (a->sensor_id == 0) != (b->sensor_id == 0) ? a->sensor_id == 0 : strcmp(a->name, b->name) > 0;
+            if (!after)
+                break;
+            ds_sensor_stats t = *a;
+            *a = *b;
+            *b = t;
+        }
+    free(sn);
+    ch_buf_free(&out);
+    if (rc != DS_OK) {
+        free(*rows);
+        *rows = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+/* ---- chunks ---- */
+
+static ds_rc ch_scan(ds_store *base, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn, void *ctx,
+                     ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    ch_buf out = { 0 }, raw = { 0 };
+    kind &= ~DS_SCAN_NOFILL;
+    size_t recsize = ds_rec_size(kind);
+    char sens[48] = "";
+    if (from < 0)
+        from = 0;
+    if (to > 65535)
+        to = 65535;
+    if (from > to)
+        return DS_OK;
+    if (sensor_id > 0)
+        snprintf(sens, sizeof sens, " AND sensor_id = %lld", (long long)sensor_id);
+    ds_rc rc = ch_execf(&s->c, &out, err, "SELECT sensor_id, day, nrec, data FROM chunks WHERE kind = %d AND day BETWEEN"
+                        " toDate(%d) AND toDate(%d)%s AND " CH_COMMITTED " ORDER BY day, sensor_id, file_id"
+                        " FORMAT RowBinary", kind, (int)from, (int)to, sens);
+    ch_rd r = { out.p, out.n, 0, 0 };
+    while (rc == DS_OK && r.off < r.n) {
+        uint64_t sid, nrec;
+        uint16_t day;
+        const uint8_t *z;
+        size_t zlen;
+        if (ch_get_u64(&r, &sid) || ch_get_u16(&r, &day) || ch_get_u64(&r, &nrec) || ch_get_str(&r, &z, &zlen)) {
+            rc = ds_fail(err, DS_ESTORE, "store %s: the chunks answer is cut short", s->c.where);
+            break;
+        }
+        if (!recsize || nrec > SIZE_MAX / recsize || !nrec) {
+            rc = ds_fail(err, DS_ESTORE, "store %s: a chunk of kind %d on day %u claims %llu records", s->c.where, kind,
+                         day, (unsigned long long)nrec);
+            break;
+        }
+        size_t len = (size_t)nrec * recsize;
+        if (raw.cap < len) {
+            ch_buf_free(&raw);
+            if (!(raw.p = malloc(len))) {
+                rc = ds_fail(err, DS_ENOMEM, "out of memory reading a chunk");
+                break;
+            }
+            raw.cap = len;
+        }
+        size_t got = ZSTD_decompress(raw.p, len, z, zlen);
+        if (ZSTD_isError(got) || got != len) {
+            rc = ds_fail(err, DS_ESTORE, "store %s: chunk of kind %d on day %u is damaged", s->c.where, kind, day);
+            break;
+        }
+        rc = fn(ctx, (int64_t)sid, (int32_t)day, raw.p, (size_t)nrec, err);
+    }
+    ch_buf_free(&out);
+    ch_buf_free(&raw);
+    return rc;
+}
+
+static ds_rc ch_chunks_lacking(ds_store *base, int have, int need, int64_t sensor_id, int32_t from, int32_t to,
+                               ds_sensor_day **rows, size_t *n, ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    ch_buf out = { 0 };
+    size_t cap = 0;
+    char sens[48] = "";
+    *rows = NULL;
+    *n = 0;
+    if (sensor_id > 0)
+        snprintf(sens, sizeof sens, " AND sensor_id = %lld", (long long)sensor_id);
+    from = from < 0 ? 0 : from;
+    to = to > 65535 ? 65535 : to;
+    if (from > to)
+        return DS_OK;
+    /* (sensor, day, file) with a chunk of `have` and none of `need`, of committed files */
+    ds_rc rc = ch_execf(&s->c, &out, err, "SELECT DISTINCT sensor_id, day FROM (SELECT sensor_id, day, file_id,"
+                        " sum(kind = %d) AS h, sum(kind = %d) AS k FROM chunks WHERE kind IN (%d, %d) AND day BETWEEN"
+                        " toDate(%d) AND toDate(%d)%s AND " CH_COMMITTED " GROUP BY sensor_id, day, file_id)"
+                        " WHERE h > 0 AND k = 0 ORDER BY sensor_id, day FORMAT RowBinary",
+                        have, need, have, need, (int)from, (int)to, sens);
+    ch_rd r = { out.p, out.n, 0, 0 };
+    while (rc == DS_OK && r.off < r.n) {
+        uint64_t sid;
+        uint16_t day;
+        if (ch_get_u64(&r, &sid) || ch_get_u16(&r, &day)) {
+            rc = ds_fail(err, DS_ESTORE, "store %s: an answer is cut short", s->c.where);
+            break;
+        }
+        if (*n == cap) {
+            void *nr = ds_grow(*rows, &cap, sizeof **rows, 8);
+            if (!nr) {
+                rc = ds_fail(err, DS_ENOMEM, "out of memory");
+                break;
+            }
+            *rows = nr;
+        }
+        (*rows)[*n].sensor_id = (int64_t)sid;
+        (*rows)[(*n)++].day = day;
+    }
+    ch_buf_free(&out);
+    if (rc != DS_OK) {
+        free(*rows);
+        *rows = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+static ds_rc ch_day_span(ds_store *base, int32_t *first, int32_t *last, ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    ch_buf out = { 0 };
+    ds_rc rc = ch_execf(&s->c, &out, err, "SELECT min(day), max(day), count() FROM chunks WHERE kind = 1 AND "
+                        CH_COMMITTED " FORMAT RowBinary");
+    ch_rd r = { out.p, out.n, 0, 0 };
+    uint16_t a, b;
+    uint64_t cnt;
+    if (rc == DS_OK && (ch_get_u16(&r, &a) || ch_get_u16(&r, &b) || ch_get_u64(&r, &cnt)))
+        rc = ds_fail(err, DS_ESTORE, "store %s: an answer is cut short", s->c.where);
+    else if (rc == DS_OK && !cnt)
+        rc = DS_ENOTFOUND;
+    else if (rc == DS_OK) {
+        *first = a;
+        *last = b;
+    }
+    ch_buf_free(&out);
+    return rc;
+}
+
+/* ---- coverage ---- */
+
+static ds_rc ch_coverage_span(ds_store *base, uint64_t *first_ns, uint64_t *last_ns, ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    ch_buf out = { 0 };
+    ds_rc rc = ch_execf(&s->c, &out, err, "SELECT min(first_ns), max(last_ns), count() FROM coverage WHERE "
+                        CH_COMMITTED " FORMAT RowBinary");
+    ch_rd r = { out.p, out.n, 0, 0 };
+    uint64_t cnt;
+    if (rc == DS_OK && (ch_get_u64(&r, first_ns) || ch_get_u64(&r, last_ns) || ch_get_u64(&r, &cnt)))
+        rc = ds_fail(err, DS_ESTORE, "store %s: an answer is cut short", s->c.where);
+    else if (rc == DS_OK && !cnt)
+        rc = DS_ENOTFOUND;
+    ch_buf_free(&out);
+    return rc;
+}
+
+static ds_rc ch_coverage_scan(ds_store *base, uint64_t from_ns, uint64_t to_ns, ds_coverage_fn fn, void *ctx,
+                              ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    ch_buf out = { 0 };
+    uint32_t *hours = NULL;
+    size_t hcap = 0;
+    ds_rc rc = ch_execf(&s->c, &out, err, "SELECT file_id, sensor_id, source, first_ns, last_ns, hour0, has_hours, hours"
+                        " FROM coverage WHERE first_ns <= %llu AND last_ns >= %llu AND " CH_COMMITTED
+                        " ORDER BY sensor_id, first_ns, file_id FORMAT RowBinary",
+                        (unsigned long long)to_ns, (unsigned long long)from_ns);
+    ch_rd r = { out.p, out.n, 0, 0 };
+    while (rc == DS_OK && r.off < r.n) {
+        uint64_t fid, sid, first, last, h0, nh = 0;
+        uint8_t src, has;
+        if (ch_get_u64(&r, &fid) || ch_get_u64(&r, &sid) || ch_get_u8(&r, &src) || ch_get_u64(&r, &first) ||
+            ch_get_u64(&r, &last) || ch_get_u64(&r, &h0) || ch_get_u8(&r, &has))
+            goto cut;
+        for (int shift = 0;; shift += 7) {   /* the array's LEB128 length */
+            uint8_t b;
+            if (shift > 63 || ch_get_u8(&r, &b))
+                goto cut;
+            nh |= (uint64_t)(b & 0x7f) << shift;
+            if (!(b & 0x80))
+                break;
+        }
+        if (nh > (r.n - r.off) / 4)
+            goto cut;
+        if (nh > hcap) {
+            uint32_t *nhp = realloc(hours, (size_t)nh * sizeof *hours);
+            if (!nhp) {
+                rc = ds_fail(err, DS_ENOMEM, "out of memory");
+                break;
+            }
+            hours = nhp;
+            hcap = (size_t)nh;
+        }
+        for (uint64_t i = 0; i < nh; i++)
+            ch_get_u32(&r, &hours[i]);
+        ds_coverage_row row = { .file_id = (int64_t)fid, .sensor_id = (int64_t)sid, .source = src, .first_ns = first,
+                                .last_ns = last, .hour0 = (int64_t)h0, .hours = has ? hours : NULL,
+                                .nhours = has ? (size_t)nh : 0 };
+        rc = fn(ctx, &row, err);
+        continue;
+    cut:
+        rc = ds_fail(err, DS_ESTORE, "store %s: the coverage answer is cut short", s->c.where);
+    }
+    free(hours);
+    ch_buf_free(&out);
+    return rc;
+}
+
+static ds_rc ch_upsert_op(ds_store *s, const ds_sensor_info *i, int64_t *id, ds_err *err)
+{
+    return ch_sensor_upsert((ch_store *)s, i, id, err);
+}
+
+static const ds_store_writer_ops ch_writer = {
+    .meta_set = ch_meta_set,
+    .begin = ch_begin,
+    .sensor_upsert = ch_upsert_op,
+    .put_chunk = ch_put_chunk,
+    .put_chunk_zstd = ch_put_chunk_zstd,
+    .put_counts = ch_put_counts,
+    .put_coverage = ch_put_coverage,
+    .commit = ch_commit,
+    .rollback = ch_rollback,
+    .file_check = ch_file_check,
+};
+
+static const ds_store_reader_ops ch_reader = {
+    .meta_get = ch_meta_get,
+    .scan = ch_scan,
+    .chunks_lacking = ch_chunks_lacking,
+    .day_span = ch_day_span,
+    .coverage_span = ch_coverage_span,
+    .coverage_scan = ch_coverage_scan,
+    .sensors = ch_sensors,
+    .sensor_stats = ch_sensor_stats,
+};
+
+const ds_store_ops ds_store_clickhouse = {
+    .name = "ClickHouse",
+    .open = ch_open,
+    .close = ch_close,
+    .reopen = ch_reopen,
+    .writer = &ch_writer,
+    .reader = &ch_reader,
+    .query = &ch_query_ops,
+};

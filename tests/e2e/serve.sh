@@ -4,7 +4,7 @@
 # collector --health), the series and a source's detail add up to top's numbers, every bad
 # parameter is a 400 naming it, POST is a 405, with --tokens the API needs a reader's bearer
 # token (the app's files do not), plain HTTP is refused on a non-loopback address without
-# --insecure-plain-http, answers are kept until an ingest changes the store, every answer carries the Content-Security-Policy, and HTTPS works with
+# --insecure-plain-http, /cube's grouped counts add up to top's, answers are kept until an ingest changes the store, every answer carries the Content-Security-Policy, and HTTPS works with
 # a self-signed certificate when openssl(1) is there.  DS=build-sanitize/darkscope runs it
 # against the sanitizer build (a sanitizer report makes serve exit 99 at SIGTERM: a failure).
 source "$(dirname "$0")/lib.bash"
@@ -110,7 +110,7 @@ import json, sys
 s = json.load(open("series.json")); t = json.load(open("top23.json"))
 assert s["step"] == "day" and len(s["points"]) == 19, s["points"][:2]
 assert sum(p["packets"] for p in s["points"]) == s["total_packets"] == t[0]["packets"], (s["total_packets"], t)
-assert s["total_sources"] == t[0]["sources"]
+assert s["total_sources"] == t[0]["sources"], (s["total_sources"], t[0])
 h = json.load(open("hours.json"))
 assert len(h["points"]) == 48 and h["points"][0]["t"] == "2023-07-01T15:00:00Z", h["points"][0]   # Tokyo days
 assert all(p["packets"] is None or p["packets"] >= 0 for p in h["points"])
@@ -124,6 +124,38 @@ assert sum(r["packets"] for r in d["services"]) == row["packets"]
 assert d["days"]["total_packets"] == row["packets"] and sum(p["packets"] > 0 for p in d["days"]["points"]) == row["days"]
 for e in d["events"]:
     assert addr in [x["address"] for x in e["top_sources"] + e.get("all_sources", [])], e["type"]
+PY
+
+# ---- cube: grouped counts that add up to top's (the report's queries, analysis/cube.h)
+[ "$(get '/api/v1/cube?by=sport&service=23/tcp&from=2023-07-02&to=2023-07-20&sources=1&limit=10')" = 200 ] || fail "cube sport: $(cat body)"
+cp body cube_sport.json
+[ "$(get '/api/v1/cube?by=sport&service=23/tcp&from=2023-07-02&to=2023-07-20')" = 200 ] || fail "cube sport all: $(cat body)"
+cp body cube_sport_all.json
+[ "$(get '/api/v1/cube?by=service,day&from=2023-07-02&to=2023-07-20&country=CN')" = 200 ] || fail "cube service,day: $(cat body)"
+cp body cube_sd.json
+"$DS" top ports -n 0 --where country=CN --from 2023-07-02 --to 2023-07-20 --format json > top_cn.json
+[ "$(get '/api/v1/cube?by=day&service=23/tcp&from=2023-07-02&to=2023-07-20&sources=1')" = 200 ] || fail "cube day: $(cat body)"
+cp body cube_day.json
+python3 - <<'PY' || fail "cube disagrees with top and series"
+import json
+t = json.load(open("top23.json"))[0]; s = json.load(open("series.json"))
+c = json.load(open("cube_sport.json")); a = json.load(open("cube_sport_all.json"))
+assert c["by"] == ["sport"] and c["total_packets"] == t["packets"] and c["total_sources"] == t["sources"], (c["total_packets"], t)
+assert a["total_sources"] is None and "sources" not in a["cells"][0] and a["cells_total"] == len(a["cells"]) == c["cells_total"]
+assert sum(x["packets"] for x in a["cells"]) == t["packets"]
+assert len(c["cells"]) == min(10, c["cells_total"]) and all("sources" in x for x in c["cells"])
+pk = [x["packets"] for x in c["cells"]]
+assert pk == sorted(pk, reverse=True) and pk[0] == max(x["packets"] for x in a["cells"]), pk
+keys = [x["sport"] for x in a["cells"]]
+assert all(isinstance(k, int) or k == "various" for k in keys), keys[:5]
+sd = json.load(open("cube_sd.json")); tc = json.load(open("top_cn.json"))
+per = {}
+for x in sd["cells"]:
+    per[x["service"]] = per.get(x["service"], 0) + x["packets"]
+assert per == {r["key"]: r["packets"] for r in tc}, "service,day != top ports"
+d = json.load(open("cube_day.json"))
+assert [(x["day"], x["packets"], x["sources"]) for x in d["cells"]] == [(p["t"], p["packets"], p["sources"]) for p in s["points"] if p["packets"]]
+assert d["total_sources"] == s["total_sources"]
 PY
 
 # ---- many requests at once (more than the request threads and store handles): every answer whole
@@ -183,6 +215,13 @@ bad 400 "/api/v1/events?service=23/tcp" "service: unknown parameter"
 bad 400 "/api/v1/source/300.1.2.3" "source: '300.1.2.3'"
 bad 400 "/api/v1/source/$ADDR?events=yes" "events: 'yes'"
 bad 400 "/api/v1/coverage?from=2023-07-01" "from: unknown parameter"
+bad 400 "/api/v1/cube" "by: missing"
+bad 400 "/api/v1/cube?by=day,day" "by: 'day,day'"
+bad 400 "/api/v1/cube?by=day,service,asn" "by: 'day,service,asn'"
+bad 400 "/api/v1/cube?by=hour" "by: 'hour'"
+bad 400 "/api/v1/cube?by=day&sources=2" "sources: '2'"
+bad 400 "/api/v1/cube?by=day&limit=x" "limit: 'x'"
+bad 400 "/api/v1/cube?by=day&country=C" "country: 'C'"
 bad 404 "/api/v1/nothing" "no such endpoint"
 bad 404 "/etc/passwd" "no such page"
 bad 404 "/static/../../etc/passwd" "no such page"

@@ -17,6 +17,10 @@ const WORDS = {
     coverage: 'Coverage and counts', no_live: 'No sensor uploads to a collector feeding this store.',
     csv: 'CSV', json: 'JSON', login: 'This dashboard needs a reader token (darkscope token new NAME --tokens FILE).',
     region: 'Region', date: 'Date', no_data: 'no data', of_service: 'of', from_region: 'from', timezone: 'Times in',
+    iot: 'IoT', iot_share: 'IoT share of the top %d services', shaded: 'Shaded: hours a sensor was out (%d outages).',
+    source_ports: 'Source ports', sport: 'Source port', various: 'several, or none (ICMP)', payloads_of: 'First payloads',
+    no_payloads: 'This store keeps no payloads (sensor --respond syn).', time: 'Time', destination: 'Destination',
+    len: 'Length', excerpt: 'Excerpt',
   },
   ja: {
     overview: '概況', events: 'イベント', sensors: 'センサー', apply: '表示', lang_other: 'English',
@@ -34,6 +38,10 @@ const WORDS = {
     coverage: '観測範囲と件数', no_live: 'このストアに送るコレクター経由のセンサーはありません。',
     csv: 'CSV', json: 'JSON', login: 'このダッシュボードには閲覧用トークンが必要です（darkscope token new NAME --tokens FILE）。',
     region: '地域', date: '日付', no_data: 'データなし', of_service: '宛て', from_region: 'から', timezone: '時刻は',
+    iot: 'IoT', iot_share: '上位%dポートに占めるIoT機器を狙うポートの割合', shaded: '網掛け：センサーが停止していた時間（欠測%d件）',
+    source_ports: '送信元ポート', sport: '送信元ポート', various: '複数、またはなし（ICMP）', payloads_of: '最初のペイロード',
+    no_payloads: 'このストアはペイロードを保存していません（sensor --respond syn）。', time: '時刻', destination: '宛先',
+    len: '長さ', excerpt: '抜粋',
   },
 };
 

@@ -1,7 +1,7 @@
 // views.js: the app's views.  Each takes the state (the URL's hash, app.js) and the main element,
 // asks the API and draws; numbers are the API's, which are the CLI's (docs/api.md).
 import { api } from './api.js';
-import { chart } from './chart.js';
+import { chart, xOf } from './chart.js';
 import { el, table } from './table.js';
 import { num, pct, region, t, getLang } from './i18n.js';
 
@@ -43,13 +43,32 @@ const srcCell = (r) => drill(r.key, { view: 'source', addr: r.key });
 // key -> row of the previous period, or null when it has no data at all (no rank columns then)
 function byKey(rows) { if (!rows.length) return null; const m = {}; for (const r of rows) m[r.key] = r; return m; }
 
-function seriesChart(box, s, title) {
-  const c = el('div', { class: 'chart' });
+// The hours any sensor was out (/api/v1/coverage: `stats`'s outages), as [from, to) on the
+// chart's axis, those overlapping the period [from, to] only.
+async function outages(from, to) {
+  const cov = await api('coverage');
+  const a = xOf(from), b = xOf(to) + 86400;
+  return cov.flatMap((r) => r.outages.map((o) => [xOf(o.from), xOf(o.to)])).filter(([x, y]) => y > a && x < b);
+}
+
+function seriesChart(box, s, title, shade = []) {
+  const c = el('div', { class: 'chart', id: 'daily-chart' });
   box.append(el('h2', { text: title }), c);
   chart(c, s.points.map((p) => p.t), [
     { label: t('packets'), values: s.points.map((p) => p.packets) },
     { label: t('sources'), values: s.points.map((p) => p.sources), scale: 'b' },
-  ]);
+  ], { shade });
+  if (shade.length) box.append(el('p', { class: 'muted note', id: 'shade-note', text: t('shaded').replace('%d', shade.length) }));
+}
+
+// Every packet the sensors received each UTC hour (no class or service filter applies: the
+// coverage records); gaps are hours no sensor observed.  Periods of up to 31 days.
+async function hourlyChart(box, st) {
+  if ((xOf(st.to) - xOf(st.from)) / 86400 > 30) return;
+  const h = await api('series', { step: 'hour', from: st.from, to: st.to });
+  const c = el('div', { class: 'chart', id: 'hourly-chart' });
+  box.append(el('h2', { text: t('hourly') }), c);
+  chart(c, h.points.map((p) => p.t), [{ label: t('packets'), values: h.points.map((p) => p.packets) }], { height: 200 });
 }
 
 function cards(pairs) {
@@ -59,14 +78,19 @@ function cards(pairs) {
 // ---- overview: totals, daily series, top services and regions against the previous period
 export async function overview(st, main) {
   // one request: the server caches it whole and computes the presets' ahead (docs/api.md)
-  const o = await api('overview', { from: st.from, to: st.to });
+  const [o, shade] = await Promise.all([api('overview', { from: st.from, to: st.to }), outages(st.from, st.to)]);
   const [svc, cc, svcPrev, ccPrev, series, p] = [o.ports, o.countries, o.previous_ports, o.previous_countries, o.series, o.previous];
+  const iot = o.iot ? new Set(o.iot.services) : new Set();
   main.replaceChildren(el('h1', { text: `${t('overview')} ${st.from} – ${st.to}` }),
     cards([[t('total_packets'), num(series.total_packets), 'total-packets'], [t('total_sources'), num(series.total_sources), 'total-sources'],
+      ...(o.iot ? [[t('iot_share').replace('%d', o.iot.top), pct(o.iot.share, 1), 'iot-share']] : []),
       [t('previous'), svcPrev.length ? `${p.from} – ${p.to}` : `${p.from} – ${p.to}: ${t('no_data')}`, 'previous-period']]));
-  seriesChart(main, series, t('daily'));
+  seriesChart(main, series, t('daily'), shade);
+  await hourlyChart(main, st);
   const grid = el('div', { class: 'grid' });
-  grid.append(table(t('top_services'), `services-${st.from}-${st.to}`, rankCols(t('service'), svcCell, byKey(svcPrev)), svc, 'top-services'));
+  const svcCols = rankCols(t('service'), svcCell, byKey(svcPrev));
+  svcCols.push({ key: 'iot', label: t('iot'), cell: (r) => (iot.has(r.key) ? 'IoT' : ''), csv: (r) => (iot.has(r.key) ? 1 : 0) });
+  grid.append(table(t('top_services'), `services-${st.from}-${st.to}`, svcCols, svc, 'top-services'));
   grid.append(table(t('top_regions'), `regions-${st.from}-${st.to}`, rankCols(t('country'), ccCell({ service: '' }), byKey(ccPrev)), cc, 'top-regions'));
   main.append(grid);
 }
@@ -74,21 +98,35 @@ export async function overview(st, main) {
 // ---- a service: its series, regions, ASNs and sources (each a drill-down further)
 export async function service(st, main) {
   const f = { from: st.from, to: st.to, service: st.service, country: st.country || undefined };
-  const [series, cc, asn, src] = await Promise.all([
+  const [series, cc, asn, src, sports, shade] = await Promise.all([
     api('series', f), api('top', { dim: 'countries', limit: 20, ...f }), api('top', { dim: 'asns', limit: 20, ...f }),
-    api('top', { dim: 'sources', limit: 50, ...f }),
+    api('top', { dim: 'sources', limit: 50, ...f }), api('cube', { by: 'sport', sources: 1, limit: 20, ...f }), outages(st.from, st.to),
   ]);
   const svc = st.service.toUpperCase();
   main.replaceChildren(el('div', { class: 'crumbs' }, drill(t('overview'), { view: 'overview', service: '', country: '' }), ' › ', svc,
     st.country ? ` › ${region(st.country)}` : ''),
   el('h1', { text: `${svc}${st.country ? ' ' + t('from_region') + ' ' + region(st.country) : ''}  ${st.from} – ${st.to}` }),
   cards([[t('total_packets'), num(series.total_packets), 'total-packets'], [t('total_sources'), num(series.total_sources), 'total-sources']]));
-  seriesChart(main, series, t('daily'));
+  seriesChart(main, series, t('daily'), shade);
   const grid = el('div', { class: 'grid' });
   grid.append(table(t('top_regions'), `regions-${st.service}`, rankCols(t('country'), ccCell({ view: 'service', service: st.service })), cc, 'top-regions'));
   grid.append(table(t('top_asns'), `asns-${st.service}`, rankCols(t('asn'), asnCell), asn, 'top-asns'));
+  grid.append(table(t('source_ports'), `sports-${st.service}`, sportCols(sports.total_packets),
+    sports.cells.map((c, i) => Object.assign({ key: String(c.sport), rank: i + 1 }, c)), 'source-ports'));
   main.append(grid);
   main.append(table(t('top_sources'), `sources-${st.service}`, sourceCols(), src, 'top-sources'));
+}
+
+// /api/v1/cube?by=sport cells: the source port of (source, service) pairs that kept one port all
+// day, "various" for the others (the report's focus section "source ports")
+function sportCols(total) {
+  return [
+    { key: 'rank', label: t('rank'), num: true },
+    { key: 'sport', label: t('sport'), cell: (r) => (r.sport === 'various' ? t('various') : String(r.sport)) },
+    { key: 'packets', label: t('packets'), num: true, cell: (r) => num(r.packets) },
+    { key: 'share', label: t('share'), num: true, cell: (r) => pct(total ? r.packets / total : 0), csv: (r) => (total ? (r.packets / total).toFixed(6) : '') },
+    { key: 'sources', label: t('sources'), num: true, cell: (r) => num(r.sources) },
+  ];
 }
 
 function sourceCols() {
@@ -109,13 +147,13 @@ function sourceCols() {
 export async function regionView(st, main) {
   if (st.service) return service(st, main);
   const f = { from: st.from, to: st.to, country: st.country };
-  const [series, svc, asn] = await Promise.all([
-    api('series', f), api('top', { dim: 'ports', limit: 20, ...f }), api('top', { dim: 'asns', limit: 20, ...f }),
+  const [series, svc, asn, shade] = await Promise.all([
+    api('series', f), api('top', { dim: 'ports', limit: 20, ...f }), api('top', { dim: 'asns', limit: 20, ...f }), outages(st.from, st.to),
   ]);
   main.replaceChildren(el('div', { class: 'crumbs' }, drill(t('overview'), { view: 'overview', country: '' }), ' › ', region(st.country)),
     el('h1', { text: `${region(st.country)} (${st.country})  ${st.from} – ${st.to}` }),
     cards([[t('total_packets'), num(series.total_packets), 'total-packets'], [t('total_sources'), num(series.total_sources), 'total-sources']]));
-  seriesChart(main, series, t('daily'));
+  seriesChart(main, series, t('daily'), shade);
   const grid = el('div', { class: 'grid' });
   grid.append(table(t('top_services'), `services-${st.country}`,
     rankCols(t('service'), (r) => drill(r.key.toUpperCase(), { view: 'service', service: r.key, country: st.country })), svc, 'top-services'));
@@ -136,6 +174,20 @@ function eventCols() {
   ];
 }
 
+// rows of /api/v1/payloads (`darkscope payloads --format json`): the first data a scanner sent
+// after a sensor's SYN-ACK (sensor --respond syn)
+function payloadCols() {
+  return [
+    { key: 'time', label: t('time') },
+    { key: 'sensor', label: t('sensor') },
+    { key: 'sport', label: t('sport'), num: true },
+    { key: 'destination', label: t('destination') },
+    { key: 'service', label: t('service'), cell: (p) => drill(p.service.toUpperCase(), { view: 'service', service: p.service, country: '', addr: '' }) },
+    { key: 'len', label: t('len'), num: true },
+    { key: 'excerpt', label: t('excerpt'), wrap: true, cell: (p) => el('code', { text: p.excerpt }) },
+  ];
+}
+
 // ---- a source: its row, services, daily packets and the events that name it
 export async function source(st, main) {
   const d = await api('source/' + encodeURIComponent(st.addr), { from: st.from, to: st.to });
@@ -150,9 +202,11 @@ export async function source(st, main) {
     [t('first_seen'), row.first_seen], [t('last_seen'), row.last_seen]]) : el('p', { class: 'muted', text: t('none') }));
   const c = el('div', { class: 'chart' });
   main.append(el('h2', { text: t('timeline') }), c);
-  chart(c, d.days.points.map((p) => p.t), [{ label: t('packets'), values: d.days.points.map((p) => p.packets) }], 200);
+  chart(c, d.days.points.map((p) => p.t), [{ label: t('packets'), values: d.days.points.map((p) => p.packets) }], { height: 200 });
   main.append(table(t('services_of'), `source-${st.addr}-services`, rankCols(t('service'), svcCell), d.services, 'source-services'));
   main.append(table(t('events_of'), `source-${st.addr}-events`, eventCols(), d.events || [], 'source-events'));
+  if (d.payloads === null) main.append(el('h2', { text: t('payloads_of') }), el('p', { class: 'muted', id: 'source-payloads', text: t('no_payloads') }));
+  else main.append(table(t('payloads_of'), `source-${st.addr}-payloads`, payloadCols(), d.payloads.map((p) => Object.assign({ key: p.ts_ns }, p)), 'source-payloads'));
 }
 
 // ---- events, filtered by type (the API's), service and region (of the list the API gave)

@@ -32,10 +32,14 @@
 #include "core/records.h"
 #include "net/collector.h"
 #include "net/serve_req.h"
+#include "report/model.h"
+#include "report/names.h"
 #include "report/tables_json.h"
 #include "util/num.h"
 #include "util/textfmt.h"
 #include "util/timeutil.h"
+
+#define OVERVIEW_IOT_TOP DS_REPORT_IOT_TOP   /* the report's (report/model.h): NICTER's top 30 */
 
 /* ---- /top ---------------------------------------------------------------------------------- */
 
@@ -243,9 +247,32 @@ static unsigned ep_span(req *r, FILE *out)
     return 200;
 }
 
+/* The report's IoT share (report/model.c, NICTER's figure): of the packets to the top 30
+ * services, the part to services data/iot-ports.tsv names IoT-targeted. */
+static void iot_json(FILE *out, const ds_names *names, const ds_top_result *res)
+{
+    uint64_t top = 0, iot = 0;
+    size_t n = res->n < OVERVIEW_IOT_TOP ? res->n : OVERVIEW_IOT_TOP, k = 0;
+    char svc[DS_SERVICE_STRLEN];
+    if (!names) {
+        fprintf(out, "null");
+        return;
+    }
+    fprintf(out, "{\"top\": %d, \"services\": [", OVERVIEW_IOT_TOP);
+    for (size_t i = 0; i < n; i++) {
+        top += res->rows[i].packets;
+        if (ds_names_is_iot(names, (ds_service)res->rows[i].key)) {
+            iot += res->rows[i].packets;
+            fprintf(out, "%s\"%s\"", k++ ? ", " : "", ds_service_format((ds_service)res->rows[i].key, svc, sizeof svc));
+        }
+    }
+    fprintf(out, "], \"iot_services_in_top\": %zu, \"packets\": %llu, \"top_packets\": %llu, \"share\": %.6f}", k,
+            (unsigned long long)iot, (unsigned long long)top, top ? (double)iot / (double)top : 0.0);
+}
+
 /* The overview of a period in one answer: top services and regions (20 rows), the same of the
- * period of equal length just before (100 rows: the previous ranks), and the daily series.  One
- * request, so the server caches and precomputes it whole (serve.c). */
+ * period of equal length just before (100 rows: the previous ranks), the IoT share and the
+ * daily series.  One request, so the server caches and precomputes it whole (serve.c). */
 static unsigned ep_overview(req *r, FILE *out)
 {
     static const char *const known[] = { "from", "to", "sensor", NULL };
@@ -265,11 +292,22 @@ static unsigned ep_overview(req *r, FILE *out)
     fprintf(out, "{\"from\": \"%s\", \"to\": \"%s\", ", ds_day_format(f.from, d0), ds_day_format(f.to, d1));
     fprintf(out, "\"previous\": {\"from\": \"%s\", \"to\": \"%s\"}", ds_day_format(p.from, d0), ds_day_format(p.to, d1));
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        ds_top_query q = { .dim = parts[i].dim, .cls = -1, .limit = parts[i].limit };
+        int ports = i == 0;   /* the IoT share's top 30 too: the rows do not depend on the limit */
+        ds_top_query q = { .dim = parts[i].dim, .cls = -1, .limit = ports ? OVERVIEW_IOT_TOP : parts[i].limit };
+        ds_top_result res = { 0 };
         sv_top_query(parts[i].prev ? &p : &f, &q);
-        fprintf(out, ",\n\"%s\": ", parts[i].name);
-        if ((e = sv_run_top(r, &q, out)) != 200)
+        if ((e = sv_top(r, &q, &res)) != 200) {
+            ds_top_result_free(&res);
             return e;
+        }
+        if (ports) {
+            fprintf(out, ",\n\"iot\": ");
+            iot_json(out, r->c->names, &res);
+            res.n = res.n < parts[i].limit ? res.n : parts[i].limit;
+        }
+        fprintf(out, ",\n\"%s\": ", parts[i].name);
+        ds_json_top(out, &q, &res, r->c->geo);
+        ds_top_result_free(&res);
     }
     fprintf(out, ",\n\"series\": ");
     sv_cube_filter(&f, &cf);

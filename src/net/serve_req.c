@@ -250,17 +250,22 @@ void sv_top_query(const filt *f, ds_top_query *q)
 }
 
 /* As `darkscope top`: the rates divide by the covered address-days of the period. */
-unsigned sv_run_top(req *r, ds_top_query *q, FILE *out)
+unsigned sv_top(req *r, ds_top_query *q, ds_top_result *res)
 {
-    ds_top_result res = { 0 };
     ds_err err = { 0 };
-    unsigned code = 200;
     if (ds_rate_addr_days(r->st, r->c->cfg, q->sensor_id, q->from, q->to, &q->addr_days, &err) != DS_OK)
         return sv_failed(r, &err);
     q->have_addr_days = 1;
-    if (ds_top_run(r->st, q, &res, &err) != DS_OK)
-        code = sv_failed(r, &err);
-    else
+    if (ds_top_run(r->st, q, res, &err) != DS_OK)
+        return sv_failed(r, &err);
+    return 200;
+}
+
+unsigned sv_run_top(req *r, ds_top_query *q, FILE *out)
+{
+    ds_top_result res = { 0 };
+    unsigned code = sv_top(r, q, &res);
+    if (code == 200)
         ds_json_top(out, q, &res, r->c->geo);
     ds_top_result_free(&res);
     return code;

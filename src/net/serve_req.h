@@ -59,6 +59,8 @@ unsigned sv_parse_bool(req *r, const char *key, int *v);
 
 void sv_top_query(const filt *f, ds_top_query *q);
 void sv_cube_filter(const filt *f, ds_filter *cf);
+/* ds_top_run of q as `darkscope top` runs it (the caller frees res, whatever the answer). */
+unsigned sv_top(req *r, ds_top_query *q, ds_top_result *res);
 /* `top --format json` of q (its rates over the covered address-days, as the CLI's). */
 unsigned sv_run_top(req *r, ds_top_query *q, FILE *out);
 /* /series?step=day of the filter cf over f's days. */

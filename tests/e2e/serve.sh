@@ -69,6 +69,7 @@ cp body overview.json
 "$DS" top ports --from 2023-07-01 --to 2023-07-07 -n 100 --format json > o_prev_ports.json
 "$DS" top countries --from 2023-07-01 --to 2023-07-07 -n 100 --format json > o_prev_countries.json
 [ "$(get '/api/v1/series?from=2023-07-08&to=2023-07-14')" = 200 ] && cp body o_series.json
+"$DS" report --period 2023-07-08..2023-07-14 --compare none --format json > o_report.json
 python3 - <<'PY' || fail "the overview differs from top and series"
 import json
 o = json.load(open("overview.json"))
@@ -76,6 +77,11 @@ assert o["from"] == "2023-07-08" and o["to"] == "2023-07-14" and o["previous"] =
 for k, f in (("ports", "o_ports"), ("countries", "o_countries"), ("previous_ports", "o_prev_ports"),
              ("previous_countries", "o_prev_countries"), ("series", "o_series")):
     assert o[k] == json.load(open(f + ".json")), k
+iot = dict(o["iot"]); services = iot.pop("services")
+rep = json.load(open("o_report.json"))["iot"]
+assert iot == rep, (iot, rep)                         # the report's IoT share, the same numbers
+assert len(services) == rep["iot_services_in_top"] and "23/tcp" in services, services
+assert o["series"]["total_sources"] > 0
 PY
 for _ in $(seq 100); do grep -q 'precomputed the week overview' serve.log && break; sleep 0.1; done
 grep -q 'precomputed the quarter overview 2023-07-01..2023-07-22 -> 200' serve.log || fail "the quarter's overview not precomputed: $(cat serve.log)"

@@ -1,8 +1,9 @@
 // serve_browser.mjs BASE_URL DIR [SHOTS_DIR]: drive Debian's chromium through the dashboard
 // (tests/e2e/serve_browser.sh makes the store and the CLI's JSON in DIR).
 //
-// In English and in Japanese: the overview, a drill-down 23/TCP -> its regions, ASNs and sources
-// -> one source, the events and the sensors; every number the tables show equals the CLI's
+// In English and in Japanese: the overview (its IoT share the report's, its outages shaded, an
+// hourly chart), a drill-down 23/TCP -> its regions, ASNs, source ports (the report's focus
+// section's) and sources -> one source (with its first payloads), the events and the sensors; every number the tables show equals the CLI's
 // (`darkscope top --format json`) for the same filters; the console has no error and no request
 // goes anywhere but BASE_URL.  SHOTS_DIR: screenshots of the main views (English).
 import { createRequire } from 'node:module';
@@ -64,6 +65,16 @@ for (const lang of ['en', 'ja']) {
   const total = Number((await page.textContent('#total-packets .v')).replace(/,/g, ''));
   check(total === cli('ports_all').reduce((a, r) => a + r.packets, 0), `${lang}: overview total ${total}`);
   check(await page.$$eval('.chart canvas', (c) => c.length) >= 1, `${lang}: overview has no chart`);
+  // the IoT share: the report's (its "iot" over the same period), as a percentage with one decimal
+  const iot = cli('report').iot;
+  check(await page.textContent('#iot-share .v') === (100 * iot.share).toFixed(1) + '%', `${lang}: IoT share ${await page.textContent('#iot-share .v')} vs report ${iot.share}`);
+  const iotRows = await page.$$eval('#top-services tbody tr', (trs) => trs.filter((tr) => tr.querySelector('td.c-iot').textContent === 'IoT').length);
+  check(iotRows > 0 && iotRows <= iot.iot_services_in_top, `${lang}: ${iotRows} IoT services marked`);
+  // coverage shading: every outage of `stats` that overlaps the period
+  const a = Date.parse(`${period.from}T00:00:00Z`), b = Date.parse(`${period.to}T00:00:00Z`) + 86400e3;
+  const nout = cli('stats').flatMap((r) => r.outages).filter((o) => Date.parse(o.to.replace(' ', 'T') + 'Z') > a && Date.parse(o.from.replace(' ', 'T') + 'Z') < b).length;
+  check(nout > 0 && await page.getAttribute('#daily-chart', 'data-shaded') === String(nout), `${lang}: ${await page.getAttribute('#daily-chart', 'data-shaded')} outages shaded, stats has ${nout}`);
+  check(await page.$$eval('#hourly-chart canvas', (c) => c.length) === 1, `${lang}: no hourly chart for a month`);
   await shot(lang === 'en' ? 'overview' : 'overview-ja');
 
   // drill-down: 23/TCP -> regions, ASNs, sources -> one source
@@ -72,6 +83,10 @@ for (const lang of ['en', 'ja']) {
   await sameAsCli('top-regions', 'countries_23');
   await sameAsCli('top-asns', 'asns_23');
   await sameAsCli('top-sources', 'sources_23');
+  // source ports: the report's focus section lists the top 5, the page the top 20 in the same order
+  const sp = cli('report').focus[0].source_ports.map((x) => [x.port === null ? 'various' : String(x.port), x.packets]);
+  const spPage = (await rows('source-ports')).slice(0, sp.length);
+  check(sp.length > 0 && JSON.stringify(spPage) === JSON.stringify(sp), `${lang}: source ports ${JSON.stringify(spPage)} vs report ${JSON.stringify(sp)}`);
   if (lang === 'en') await shot('service-23-tcp');
   const addr = await page.getAttribute('#top-sources tbody tr:nth-child(2)', 'data-key');
   await settle(() => page.click('#top-sources tbody tr:nth-child(2) a.drill'));
@@ -82,6 +97,7 @@ for (const lang of ['en', 'ja']) {
   check(want && got === want.packets, `${lang}: source ${addr}: page ${got} packets, cli ${want && want.packets}`);
   const svcSum = (await rows('source-services')).reduce((a, r) => a + r[1], 0);
   check(want && svcSum === want.packets, `${lang}: source ${addr}: services add up to ${svcSum}`);
+  check(await page.$('#source-payloads') !== null, `${lang}: source ${addr}: no first-payloads section`);
   if (lang === 'en') await shot('source');
 
   // back to the service through the crumbs, then a region drill-down

@@ -2,7 +2,7 @@
 /* global uPlot */
 import { t } from './i18n.js';
 
-const COLORS = ['#0b5cad', '#d0641b', '#1e7b34', '#8e3b9e'];
+const COLORS = ['#0b5cad', '#d0641b', '#1e7b34', '#8e3b9e', '#b3261e', '#00838f', '#6d4c41', '#c2185b', '#827717', '#37474f', '#5e35b1'];
 const SHADE = 'rgba(120, 120, 120, 0.22)';
 
 // A day 'YYYY-MM-DD' or a time 'YYYY-MM-DD HH:MM:SS' / ISO as unix seconds on the chart's axis.

@@ -20,7 +20,8 @@ const WORDS = {
     iot: 'IoT', iot_share: 'IoT share of the top %d services', shaded: 'Shaded: hours a sensor was out (%d outages).',
     source_ports: 'Source ports', sport: 'Source port', various: 'several, or none (ICMP)', payloads_of: 'First payloads',
     no_payloads: 'This store keeps no payloads (sensor --respond syn).', time: 'Time', destination: 'Destination',
-    len: 'Length', excerpt: 'Excerpt',
+    len: 'Length', excerpt: 'Excerpt', timeline_events: 'Events active each day, by type', evidence: 'Evidence',
+    evidence_series: 'The daily series the detector saw', measure: 'Measure', value: 'Value', of: 'Of',
   },
   ja: {
     overview: '概況', events: 'イベント', sensors: 'センサー', apply: '表示', lang_other: 'English',
@@ -41,7 +42,8 @@ const WORDS = {
     iot: 'IoT', iot_share: '上位%dポートに占めるIoT機器を狙うポートの割合', shaded: '網掛け：センサーが停止していた時間（欠測%d件）',
     source_ports: '送信元ポート', sport: '送信元ポート', various: '複数、またはなし（ICMP）', payloads_of: '最初のペイロード',
     no_payloads: 'このストアはペイロードを保存していません（sensor --respond syn）。', time: '時刻', destination: '宛先',
-    len: '長さ', excerpt: '抜粋',
+    len: '長さ', excerpt: '抜粋', timeline_events: '種別ごとの日別イベント数', evidence: '根拠',
+    evidence_series: '検知に用いた日別系列', measure: '指標', value: '値', of: '対象',
   },
 };
 

@@ -166,7 +166,7 @@ function eventCols() {
     { key: 'type', label: t('type'), cell: (e) => e.type + (e.tool ? ` (${e.tool})` : '') },
     { key: 'start', label: t('start') },
     { key: 'end', label: t('end') },
-    { key: 'service', label: t('service'), cell: (e) => (e.service ? drill(e.service.toUpperCase(), { view: 'service', service: e.service, country: '' }) : '—') },
+    { key: 'service', label: t('service'), cell: (e) => (e.service ? drill(e.service.toUpperCase(), { view: 'service', service: e.service, country: '', ev: '', type: '' }) : '—') },
     { key: 'country', label: t('country'), cell: (e) => (e.country ? region(e.country) : '—') },
     { key: 'sources', label: t('sources'), num: true, cell: (e) => num(e.sources) },
     { key: 'packets', label: t('packets'), num: true, cell: (e) => num(e.packets) },
@@ -209,9 +209,11 @@ export async function source(st, main) {
   else main.append(table(t('payloads_of'), `source-${st.addr}-payloads`, payloadCols(), d.payloads.map((p) => Object.assign({ key: p.ts_ns }, p)), 'source-payloads'));
 }
 
-// ---- events, filtered by type (the API's), service and region (of the list the API gave)
+// ---- events, filtered by type (the API's), service and region (of the list the API gave): a
+// timeline of the events active each day, by type, the table, and one event's evidence (ev=N:
+// its place in the API's answer, which is ordered by content, so a link keeps it)
 function filterSelect(id, field, label, values, current, show) {
-  const sel = el('select', { id, onchange: (e) => { location.hash = linkTo({ [field]: e.target.value }).slice(1); } },
+  const sel = el('select', { id, onchange: (e) => { location.hash = linkTo({ [field]: e.target.value, ev: '' }).slice(1); } },
     el('option', { value: '', text: label }));
   for (const x of values.concat(current && !values.includes(current) ? [current] : [])) {
     const o = el('option', { value: x, text: show(x) });
@@ -221,15 +223,82 @@ function filterSelect(id, field, label, values, current, show) {
   return sel;
 }
 
+const DAY = 86400;
+const dayOf = (iso) => Math.floor(Date.parse(iso) / 1000 / DAY) * DAY;   // an event's UTC day
+
+// Events active each day of the period (an event spans its start's to its end's UTC day), one
+// line per type present.
+function timeline(box, st, shown) {
+  const d0 = xOf(st.from), d1 = xOf(st.to), days = [];
+  for (let d = d0; d <= d1; d += DAY) days.push(new Date(d * 1000).toISOString().slice(0, 10));
+  const types = [...new Set(shown.map((e) => e.type))].sort();
+  const series = types.map((ty) => {
+    const v = days.map(() => 0);
+    for (const e of shown.filter((x) => x.type === ty)) {
+      const a = Math.max(d0, dayOf(e.start)), b = Math.min(d1, dayOf(e.end));
+      for (let d = a; d <= b; d += DAY) v[(d - d0) / DAY]++;
+    }
+    return { label: ty, values: v };
+  });
+  const c = el('div', { class: 'chart', id: 'events-timeline' });
+  c.dataset.events = String(shown.length);
+  box.append(el('h2', { text: t('timeline_events') }), c);
+  if (series.length) chart(c, days, series, { height: 220 });
+  else c.append(el('p', { class: 'muted', text: t('none') }));
+}
+
+// One event: its sentence, its evidence, its top sources and its chart: the daily series the
+// detector saw (the report's figure of it, `series` in the events JSON) or, for an event without
+// one, the daily packets of its service or region over the period with its span shaded.
+async function evidence(box, st, e) {
+  const sec = el('section', { id: 'event-detail', class: 'event' });
+  const subject = [e.service ? e.service.toUpperCase() : '', e.country ? region(e.country) : ''].filter((x) => x).join(' · ');
+  sec.append(el('h2', { text: `${e.type}${e.tool ? ' (' + e.tool + ')' : ''}${subject ? ' — ' + subject : ''}` }),
+    el('p', { class: 'muted', text: `${e.start} – ${e.end}` }), el('p', { id: 'event-summary', text: e.summary[getLang()] }));
+  const c = el('div', { class: 'chart', id: 'event-chart' });
+  if (e.series) {
+    const start = xOf(e.series.from), days = e.series.values.map((_, i) => new Date((start + i * DAY) * 1000).toISOString().slice(0, 10));
+    sec.append(el('h3', { text: t('evidence_series') + ` (${e.series.what})` }), c);
+    c.dataset.source = 'event';
+    c.dataset.sum = String(e.series.values.reduce((a, v) => a + (v === null ? 0 : v), 0));
+    chart(c, days, [{ label: e.series.what, values: e.series.values }], { height: 200, shade: [[dayOf(e.start), dayOf(e.end) + DAY]] });
+  } else if (e.service || e.country) {
+    const s = await api('series', { from: st.from, to: st.to, service: e.service || undefined, country: e.country || undefined });
+    sec.append(el('h3', { text: `${t('daily')} — ${subject}` }), c);
+    c.dataset.source = 'series';
+    c.dataset.sum = String(s.total_packets);
+    chart(c, s.points.map((p) => p.t), [{ label: t('packets'), values: s.points.map((p) => p.packets) }],
+      { height: 200, shade: [[dayOf(e.start), dayOf(e.end) + DAY]] });
+  }
+  const ev = Object.entries(e.evidence).map(([k, v]) => ({ key: k, value: typeof v === 'object' ? v.value : v, of: typeof v === 'object' ? v.of : '' }));
+  const grid = el('div', { class: 'grid' });
+  grid.append(table(t('evidence'), `event-evidence`, [{ key: 'key', label: t('measure') }, { key: 'value', label: t('value'), num: true },
+    { key: 'of', label: t('of') }], ev, 'event-evidence'));
+  grid.append(table(t('top_sources'), 'event-sources', [
+    { key: 'address', label: t('source'), cell: (r) => drill(r.address, { view: 'source', addr: r.address, ev: '' }) },
+    { key: 'country', label: t('country'), cell: (r) => `${region(r.country)} (${r.country})` },
+    { key: 'asn', label: t('asn'), cell: (r) => `AS${r.asn}` },
+    { key: 'packets', label: t('packets'), num: true, cell: (r) => num(r.packets) },
+  ], e.top_sources.map((r) => Object.assign({ key: r.address }, r)), 'event-sources'));
+  sec.append(grid);
+  box.append(sec);
+}
+
 export async function events(st, main) {
   const ev = await api('events', { from: st.from, to: st.to, type: st.type || undefined });
+  ev.forEach((e, i) => { e.idx = i; });
   const uniq = (f) => [...new Set(ev.map(f).filter((x) => x))].sort();
   const shown = ev.filter((e) => (!st.service || e.service === st.service) && (!st.country || e.country === st.country));
   main.replaceChildren(el('h1', { text: `${t('events')} ${st.from} – ${st.to}` }), el('div', { class: 'filters' },
     filterSelect('event-type', 'type', t('all_types'), uniq((e) => e.type), st.type, (x) => x),
     filterSelect('event-service', 'service', t('all_services'), uniq((e) => e.service), st.service, (x) => x.toUpperCase()),
     filterSelect('event-country', 'country', t('all_regions'), uniq((e) => e.country), st.country, (x) => `${region(x)} (${x})`)));
-  main.append(table(t('events'), `events-${st.from}-${st.to}`, eventCols(), shown, 'events-table'));
+  timeline(main, st, shown);
+  const sel = st.ev !== '' ? ev[Number(st.ev)] : null;
+  if (sel) await evidence(main, st, sel);
+  const cols = [{ key: 'idx', label: '', cell: (e) => drill(e.idx === (sel && sel.idx) ? '●' : '○', { ev: String(e.idx) }, 'drill ev-open'), csv: (e) => e.idx }]
+    .concat(eventCols());
+  main.append(table(t('events'), `events-${st.from}-${st.to}`, cols, shown.map((e) => Object.assign({ key: String(e.idx) }, e)), 'events-table'));
 }
 
 // ---- sensors: counts and coverage (stats), live health (collector)

@@ -2,7 +2,8 @@
 // (tests/e2e/serve_browser.sh makes the store and the CLI's JSON in DIR).
 //
 // In English and in Japanese: the overview (its IoT share the report's, its outages shaded, an
-// hourly chart), a drill-down 23/TCP -> its regions, ASNs, source ports (the report's focus
+// hourly chart), the events (a timeline that follows the filters, an event's evidence chart
+// equal to the CLI's series), a drill-down 23/TCP -> its regions, ASNs, source ports (the report's focus
 // section's) and sources -> one source (with its first payloads), the events and the sensors; every number the tables show equals the CLI's
 // (`darkscope top --format json`) for the same filters; the console has no error and no request
 // goes anywhere but BASE_URL.  SHOTS_DIR: screenshots of the main views (English).
@@ -107,7 +108,27 @@ for (const lang of ['en', 'ja']) {
   await settle(() => page.goto(`${BASE}/#view=events&${P}&lang=${lang}`));
   const nev = await page.$$eval('#events-table tbody tr', (t) => t.length);
   check(nev === cli('events').length, `${lang}: ${nev} events on the page, ${cli('events').length} from the CLI`);
-  if (lang === 'en') await shot('events');
+  check(await page.getAttribute('#events-timeline', 'data-events') === String(cli('events').length), `${lang}: the timeline's events`);
+  check(await page.$$eval('#events-timeline canvas', (c) => c.length) === 1, `${lang}: no events timeline`);
+  // an event's evidence: the daily series the detector saw (the events JSON's, the report's figure)
+  const evs = cli('events'), withSeries = evs.findIndex((e) => e.series);
+  if (withSeries >= 0) {
+    await settle(() => page.click(`#events-table tr[data-key="${withSeries}"] a.ev-open`));
+    const e = evs[withSeries];
+    check(page.url().includes(`ev=${withSeries}`), `${lang}: the event in the URL: ${page.url()}`);
+    check(await page.getAttribute('#event-chart', 'data-source') === 'event' &&
+      Number(await page.getAttribute('#event-chart', 'data-sum')) === e.series.values.reduce((a, v) => a + (v === null ? 0 : v), 0),
+      `${lang}: event ${withSeries}'s chart: ${await page.getAttribute('#event-chart', 'data-sum')}`);
+    check(await page.textContent('#event-summary') === e.summary[lang], `${lang}: event ${withSeries}'s summary`);
+    check(await page.$$eval('#event-chart canvas', (c) => c.length) === 1, `${lang}: event ${withSeries} has no chart`);
+    if (lang === 'en') await shot('events');
+  }
+  // an event without one: its service's (region's) daily packets, as `top --where` counts them
+  const plain = cli('ev_plain').index;
+  await settle(() => page.click(`#events-table tr[data-key="${plain}"] a.ev-open`));
+  const ptotal = cli('ev_plain_top').reduce((a, r) => a + r.packets, 0);
+  check(await page.getAttribute('#event-chart', 'data-source') === 'series' && Number(await page.getAttribute('#event-chart', 'data-sum')) === ptotal,
+    `${lang}: event ${plain}'s series: ${await page.getAttribute('#event-chart', 'data-sum')} vs top ${ptotal}`);
   // the service filter keeps the events of that service only
   const svc = cli('events').map((e) => e.service).find((x) => x);
   if (svc) {
@@ -115,6 +136,7 @@ for (const lang of ['en', 'ja']) {
     const n = await page.$$eval('#events-table tbody tr', (t) => t.length);
     check(page.url().includes('service=' + svc) && n === cli('events').filter((e) => e.service === svc).length,
       `${lang}: events of ${svc}: ${n} rows`);
+    check(await page.getAttribute('#events-timeline', 'data-events') === String(n), `${lang}: the timeline follows the filter`);
   }
   await settle(() => page.goto(`${BASE}/#view=sensors&${P}&lang=${lang}`));
   const ns = await page.$$eval('#coverage-table tbody tr', (t) => t.length);

@@ -36,6 +36,16 @@ echo '{"from": "2023-07-01", "to": "2023-07-31", "last": "2023-07-31"}' > period
 "$DS" top sources "${F[@]}" -n 50 --where port=23/tcp --format json > sources_23.json
 "$DS" top sources "${F[@]}" -n 0 --format json > sources_all.json
 "$DS" events "${F[@]}" --format json > events.json
+# an event without a daily series of its own: the app draws its service's (or region's) series
+python3 - > ev_plain.txt <<'PY'
+import json
+ev = json.load(open("events.json"))
+i = next(i for i, e in enumerate(ev) if "series" not in e and (e["service"] or e["country"]))
+print(i, ev[i]["service"] and "port=" + ev[i]["service"] or "country=" + ev[i]["country"])
+PY
+read -r EV_PLAIN EV_WHERE < ev_plain.txt
+"$DS" top ports "${F[@]}" -n 0 --where "$EV_WHERE" --format json > ev_plain_top.json
+echo "{\"index\": $EV_PLAIN}" > ev_plain.json
 "$DS" stats --format json > stats.json
 # the report's IoT share and the focus section's source ports of 23/tcp (no CLI command prints a cube)
 "$DS" report --period 2023-07-01..2023-07-31 --compare none --focus 23/tcp --format json > report.json

@@ -3,7 +3,8 @@
 # endpoint of /api/v1 gives the bytes the CLI prints for the same filters (top, events, stats,
 # collector --health), the series and a source's detail add up to top's numbers, every bad
 # parameter is a 400 naming it, POST is a 405, with --tokens the API needs a reader's bearer
-# token (the app's files do not), plain HTTP is refused on a non-loopback address without
+# token (the app's files do not), with --users a name and password (HTTP Basic; right, wrong,
+# empty, removed; only a crypt(3) hash in the file; never over plain HTTP off loopback), plain HTTP is refused on a non-loopback address without
 # --insecure-plain-http, /cube's grouped counts add up to top's, answers are kept until an ingest changes the store, every answer carries the Content-Security-Policy, and HTTPS works with
 # a self-signed certificate when openssl(1) is there.  DS=build-sanitize/darkscope runs it
 # against the sanitizer build (a sanitizer report makes serve exit 99 at SIGTERM: a failure).
@@ -263,6 +264,57 @@ sleep 0.05   # a new mtime
 [ "$(get /api/v1/sensors -H "Authorization: Bearer $TOK")" = 401 ] || fail "a revoked token still works"
 stop_serve
 
+# ---- users: a name and a password (HTTP Basic, RFC 7617), only the crypt(3) hash stored
+PW='correct horse battery staple'
+printf '%s\n' "$PW" | "$DS" user add carol --users users 2>/dev/null || fail "user add carol"
+printf 'other pw\r\n' | "$DS" user add dave --users users --method sha512 2>/dev/null || fail "user add dave (sha512)"
+rc=0; printf '\n' | "$DS" user add erin --users users 2>err || rc=$?
+[ "$rc" = 1 ] && grep -q 'password is empty' err || fail "an empty password accepted: rc $rc $(cat err)"
+rc=0; "$DS" user add erin --users users </dev/null 2>err || rc=$?
+[ "$rc" = 1 ] && grep -q 'no password read' err || fail "no password: rc $rc $(cat err)"
+rc=0; printf 'x\n' | "$DS" user add carol --users users 2>err || rc=$?
+[ "$rc" = 1 ] && grep -q 'exists' err || fail "user add of an existing user: rc $rc"
+rc=0; printf 'x\n' | "$DS" user add 'bad:name' --users users 2>err || rc=$?
+[ "$rc" = 1 ] || fail "a name with ':' accepted"
+[ "$(stat -c %a users)" = 600 ] || fail "users file mode $(stat -c %a users)"
+grep -qF "$PW" users && fail "the password is stored in clear"
+grep -q 'other pw' users && fail "dave's password is stored in clear"
+grep -q '^carol \$y\$' users && grep -q '^dave \$6\$' users || fail "not yescrypt / SHA-512 hashes: $(cat users)"
+[ "$("$DS" user list --users users | tr '\n' ' ')" = "carol dave " ] || fail "user list"
+start_serve --users users
+[ "$(get /api/v1/span)" = 401 ] || fail "users: no Authorization: not 401"
+curl -sS -D - -o /dev/null "$URL/api/v1/span" | tr -d '\r' | grep -qi '^www-authenticate: Basic realm="darkscope", charset="UTF-8"' \
+    || fail "users: 401 without WWW-Authenticate: Basic"
+[ "$(get /api/v1/span -u "carol:$PW")" = 200 ] || fail "carol's password: $(cat body)"
+[ "$(get /api/v1/span -u "carol:$PW")" = 200 ] || fail "carol's password, again (remembered)"
+[ "$(get /api/v1/span -u 'dave:other pw')" = 200 ] || fail "dave's (SHA-512) password: $(cat body)"
+[ "$(get /api/v1/span -u 'carol:wrong')" = 401 ] || fail "a wrong password: not 401"
+[ "$(get /api/v1/span -u 'carol:')" = 401 ] || fail "an empty password: not 401"
+[ "$(get /api/v1/span -u "mallory:$PW")" = 401 ] || fail "an unknown user: not 401"
+[ "$(get /api/v1/span -u "dave:$PW")" = 401 ] || fail "carol's password for dave: not 401"
+[ "$(get /api/v1/span -H 'Authorization: Basic bm9jb2xvbg==')" = 401 ] || fail "Basic without ':': not 401"
+[ "$(get /api/v1/span -H 'Authorization: Basic !!!!')" = 401 ] || fail "Basic not base64: not 401"
+[ "$(get /api/v1/span -H "Authorization: Bearer $TOK")" = 401 ] || fail "a token without --tokens: not 401"
+"$DS" user remove carol --users users 2>/dev/null
+sleep 0.05
+[ "$(get /api/v1/span -u "carol:$PW")" = 401 ] || fail "a removed user (remembered before) still works"
+printf 'new pw\n' | "$DS" user add dave --users users --replace 2>/dev/null
+sleep 0.05
+[ "$(get /api/v1/span -u 'dave:other pw')" = 401 ] || fail "dave's old password still works"
+[ "$(get /api/v1/span -u 'dave:new pw')" = 200 ] || fail "dave's new password"
+stop_serve
+# both: a token or a password
+TOK2=$("$DS" token new frank --tokens readers 2>/dev/null)
+start_serve --users users --tokens readers
+[ "$(get /api/v1/span -H "Authorization: Bearer $TOK2")" = 200 ] || fail "tokens and users: the token"
+[ "$(get /api/v1/span -u 'dave:new pw')" = 200 ] || fail "tokens and users: the password"
+[ "$(curl -sS -D - -o /dev/null "$URL/api/v1/span" | tr -d '\r' | grep -ci '^www-authenticate:')" = 2 ] \
+    || fail "tokens and users: not both challenges"
+stop_serve
+# HTTP Basic crosses the network over TLS only: --insecure-plain-http does not allow it
+rc=0; "$DS" serve --listen 0.0.0.0:0 --users users --insecure-plain-http > out.txt 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q "users' passwords" out.txt || fail "--users over plain HTTP on 0.0.0.0 not refused (rc $rc): $(cat out.txt)"
+
 # ---- plain HTTP on a non-loopback address: refused without --insecure-plain-http
 rc=0; "$DS" serve --listen 0.0.0.0:0 > out.txt 2>&1 || rc=$?
 [ "$rc" = 1 ] && grep -q 'insecure-plain-http' out.txt || fail "plain HTTP on 0.0.0.0 not refused (rc $rc): $(cat out.txt)"
@@ -282,6 +334,11 @@ if command -v openssl >/dev/null; then
     URL=https://127.0.0.1:$(cat port)
     [ "$(get '/api/v1/top?dim=ports' --cacert cert.pem)" = 200 ] || fail "HTTPS: $(cat body)"
     "$DS" top ports --format json | cmp -s - body || fail "HTTPS: top differs"
+    stop_serve
+    start_serve --tls-cert cert.pem --tls-key key.pem --users users
+    URL=https://127.0.0.1:$(cat port)
+    [ "$(get /api/v1/span --cacert cert.pem)" = 401 ] || fail "HTTPS and users: no password: not 401"
+    [ "$(get /api/v1/span --cacert cert.pem -u 'dave:new pw')" = 200 ] || fail "HTTPS and users: $(cat body)"
     stop_serve
 else
     echo "openssl not installed: HTTPS not tested"

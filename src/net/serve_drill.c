@@ -223,7 +223,8 @@ unsigned sv_ep_cube(req *r, FILE *out)
     }
     size_t n = cube.n;
     if (limit) {
-        qsort(cube.cells, cube.n, sizeof cube.cells[0], cmp_cell);
+        if (cube.n)   /* cells NULL when none: no qsort(NULL, 0) (UBSan, test_serve_api) */
+            qsort(cube.cells, cube.n, sizeof cube.cells[0], cmp_cell);
         n = limit < n ? (size_t)limit : n;
     }
     if (n > CUBE_MAX_CELLS) {

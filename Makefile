@@ -14,7 +14,7 @@
 #   src/util     errors, time, progress line (usable by every layer); config (uses core's prefix parser)
 #   src/cli      one file per subcommand
 CC      ?= cc
-PKGS    := sqlite3 libmaxminddb zlib libzstd inih libxxhash libpcap nettle
+PKGS    := sqlite3 libmaxminddb zlib libzstd inih libxxhash libpcap nettle libxcrypt
 # Loaded on first use by the one module that needs each (src/util/dynlib.h): compiled against
 # their headers, not linked, so that every other command starts without them.  Their sonames are
 # read off the libraries the headers belong to and passed to the modules (DS_SONAME_*).

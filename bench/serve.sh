@@ -11,9 +11,12 @@
 # the sum over its requests.  The app sends them at once (two request threads by default), so
 # the wall time a browser waits is at most this sum; the parallel wall time (curl, all at once)
 # is printed beside it.  Views:
-#   overview 2023Q3   span, overview (top ports and countries, 20 rows, of 2023Q3 and 100 rows of
-#                     the 92 days before for the previous ranks, and the daily series)
-#   service 23/tcp    its series, top countries, ASNs (20) and sources (50) over 2023Q3
+#   overview 2023Q3   span, overview (top ports (30 for the IoT share, 20 shown) and countries
+#                     (20) of 2023Q3 and 100 rows of the 92 days before for the previous ranks, and
+#                     the daily series), coverage (the outages shaded; never cached); no hourly
+#                     chart over a quarter
+#   service 23/tcp    its series, top countries, ASNs (20), sources (50) and source ports (cube
+#                     by sport, 20) over 2023Q3, coverage
 #   source            one source's detail (its row, services, days, and the events naming it)
 #   events            the events of 2023Q3
 # shellcheck source=bench/lib.sh
@@ -54,8 +57,8 @@ Q='from=2023-07-01&to=2023-09-30'
 addr=$("$DS" top sources -c "$conf" --from 2023-07-01 --to 2023-09-30 --where port=23/tcp -n 2 --format json |
        python3 -c 'import json,sys; print(json.load(sys.stdin)[1]["key"])')
 declare -A VIEW=(
-    [overview]="span overview?$Q"
-    [service]="series?service=23/tcp&$Q top?dim=countries&limit=20&service=23/tcp&$Q top?dim=asns&limit=20&service=23/tcp&$Q top?dim=sources&limit=50&service=23/tcp&$Q"
+    [overview]="span overview?$Q coverage"
+    [service]="series?service=23/tcp&$Q top?dim=countries&limit=20&service=23/tcp&$Q top?dim=asns&limit=20&service=23/tcp&$Q top?dim=sources&limit=50&service=23/tcp&$Q cube?by=sport&sources=1&limit=20&service=23/tcp&$Q coverage"
     [source]="source/$addr?$Q"
     [events]="events?$Q"
 )

@@ -6,7 +6,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev libpcap-dev libmaxmind
 libsqlite3-dev zlib1g-dev libzstd-dev libinih-dev libxxhash-dev libcmocka-dev \
 tcpdump zstd sqlite3 iso-codes tzdata nfdump time bc \
 netbase libwireshark-data libcairo2-dev libpango1.0-dev fonts-ipafont-gothic fonts-dejavu-core \
-libmicrohttpd-dev libcurl4-openssl-dev nettle-dev curl iproute2 \
+libmicrohttpd-dev libcurl4-openssl-dev nettle-dev libcrypt-dev curl iproute2 \
 hping3 nmap zmap masscan tcpreplay chromium clickhouse-server clickhouse-client"
 missing=""
 for p in $PKGS; do

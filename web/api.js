@@ -1,5 +1,7 @@
 // api.js: GET /api/v1/... with the reader's token (kept in this tab's sessionStorage only), and
-// a token prompt when the API answers 401.
+// a token prompt when the API answers 401.  With `serve --users` the server's 401 asks for HTTP
+// Basic: the browser shows its own name and password dialog and sends them with every request
+// to this origin (credentials: 'same-origin'); the token prompt comes only if that is cancelled.
 import { t } from './i18n.js';
 
 function token() { return sessionStorage.getItem('darkscope-token') || ''; }
@@ -27,7 +29,7 @@ export async function api(path, params = {}) {
   const url = '/api/v1/' + path + (q.toString() ? '?' + q : '');
   for (let attempt = 0; attempt < 3; attempt++) {
     const headers = token() ? { Authorization: 'Bearer ' + token() } : {};
-    const r = await fetch(url, { headers, credentials: 'omit', cache: 'no-store' });
+    const r = await fetch(url, { headers, credentials: 'same-origin', cache: 'no-store' });
     if (r.status === 401) { await askToken(); continue; }
     const body = await r.json().catch(() => null);
     if (!r.ok) throw new ApiError(body && body.error ? body.error : `HTTP ${r.status}`);

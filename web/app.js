@@ -6,7 +6,7 @@ import { api } from './api.js';
 import { setLang, getLang, t } from './i18n.js';
 import * as V from './views.js';
 
-const FIELDS = ['view', 'preset', 'from', 'to', 'lang', 'service', 'country', 'addr', 'type'];
+const FIELDS = ['view', 'preset', 'from', 'to', 'lang', 'service', 'country', 'addr', 'type', 'ev'];
 const VIEWS = { overview: V.overview, service: V.service, region: V.regionView, source: V.source, events: V.events, sensors: V.sensors };
 let span = null;   // the store's first and last day with data, from /api/v1/span
 
@@ -55,7 +55,7 @@ function words() {
   document.getElementById('lang').textContent = t('lang_other');
   for (const a of document.querySelectorAll('nav a')) {
     a.classList.toggle('active', a.dataset.view === current.view || (a.dataset.view === 'overview' && ['service', 'region', 'source'].includes(current.view)));
-    a.href = hashOf(Object.assign({}, current, { view: a.dataset.view, service: '', country: '', addr: '', type: '' }));
+    a.href = hashOf(Object.assign({}, current, { view: a.dataset.view, service: '', country: '', addr: '', type: '', ev: '' }));
   }
 }
 

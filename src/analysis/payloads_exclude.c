@@ -10,6 +10,7 @@
  */
 #include "analysis/payloads_exclude.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +93,16 @@ static size_t group_rows(ds_payload_row *rows, size_t n)
         s = e;
     }
     return ngroups;
+}
+
+int ds_payload_addr_canon(const char *in, char *out)
+{
+    unsigned char a[16];
+    if (inet_pton(AF_INET, in, a) == 1)
+        return inet_ntop(AF_INET, a, out, DS_PAYLOAD_ADDRLEN) ? 0 : -1;
+    if (inet_pton(AF_INET6, in, a) == 1)
+        return inet_ntop(AF_INET6, a, out, DS_PAYLOAD_ADDRLEN) ? 0 : -1;
+    return -1;
 }
 
 ds_rc ds_payloads_query_excluding(ds_store *st, const ds_payload_query *q, const ds_u64set *keys,

@@ -20,6 +20,10 @@
  * a capture).  An address that does not parse is never left out. */
 int ds_payload_src_excluded(const char *src, const ds_u64set *keys, const ds_research *research);
 
+/* in (an IPv4 or IPv6 address in any form inet_pton takes) as the store keeps payload addresses,
+ * inet_ntop's canonical text, into out (DS_PAYLOAD_ADDRLEN bytes): 0, or -1 when in is none. */
+int ds_payload_addr_canon(const char *in, char *out);
+
 /* payloads_query(q) as the store answers it, without the rows ds_payload_src_excluded leaves
  * out.  With keys and research both NULL it is the store's query.  Otherwise every row matching
  * q's sensor, service and time range is read, the excluded ones dropped, and for q->top the rest

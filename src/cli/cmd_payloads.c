@@ -21,13 +21,13 @@
 #include "cli/cli.h"
 #include "util/textfmt.h"
 #include "core/classify.h"
+#include "report/payloads_json.h"
 #include "store/store.h"
 #include "util/base64.h"
 #include "util/timeutil.h"
 
 #define EXCERPT_TABLE 40      /* bytes of a payload shown in a table row */
 #define HEX_TABLE 16
-#define EXCERPT_JSON 256
 
 static void usage(FILE *f)
 {
@@ -38,6 +38,7 @@ static void usage(FILE *f)
         "options:\n"
         "      --service S      one destination service, e.g. 80/tcp\n"
         "      --sensor NAME    one sensor only\n"
+        "      --source ADDR    one source address (IPv4 or IPv6)\n"
         "      --from DAY       first day, YYYY-MM-DD, in the store's timezone (default: all)\n"
         "      --to DAY         last day, inclusive (default: all)\n"
         "  -n, --limit N        rows (default 100; 0 = all)\n"
@@ -46,32 +47,6 @@ static void usage(FILE *f)
         "      --format F       table | json (default table)\n"
         "  -c, --config FILE    --db PATH    as for ingest\n"
         "  -h, --help\n");
-}
-
-/* "2023-07-01T09:00:10+09:00" in the current timezone. */
-static char *iso_time(uint64_t ts_ns, char *buf, size_t len)
-{
-    time_t t = (time_t)(ts_ns / 1000000000ull);
-    struct tm tm;
-    char off[8];
-    if (!localtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm) || !strftime(off, sizeof off, "%z", &tm)) {
-        snprintf(buf, len, "-");
-        return buf;
-    }
-    size_t n = strlen(buf);
-    if (strlen(off) == 5)
-        snprintf(buf + n, len - n, "%.3s:%.2s", off, off + 3);
-    return buf;
-}
-
-/* Printable ASCII as it is, anything else as '.': at most max bytes of p. */
-static char *excerpt(const uint8_t *p, size_t n, size_t max, char *buf)
-{
-    size_t k = n < max ? n : max;
-    for (size_t i = 0; i < k; i++)
-        buf[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '.';
-    buf[k] = 0;
-    return buf;
 }
 
 static void print_hex(FILE *f, const uint8_t *p, size_t n)
@@ -98,13 +73,13 @@ static void print_table(const ds_payload_query *q, const ds_payload_row *rows, s
     for (size_t i = 0; i < n; i++) {
         const ds_payload_row *r = &rows[i];
         ds_service_format(DS_SERVICE(r->proto, r->dport), svc, sizeof svc);
-        excerpt(r->data, r->data_len, EXCERPT_TABLE, ex);
+        ds_payload_excerpt(r->data, r->data_len, EXCERPT_TABLE, ex);
         if (q->top)
             printf("%4zu  %-9s %8llu %8llu  %-25s  %-25s %6u  %-*s  ", i + 1, svc, (unsigned long long)r->count,
-                   (unsigned long long)r->sources, iso_time(r->first_ns, t1, sizeof t1), iso_time(r->last_ns, t2, sizeof t2),
+                   (unsigned long long)r->sources, ds_payload_iso_time(r->first_ns, t1, sizeof t1), ds_payload_iso_time(r->last_ns, t2, sizeof t2),
                    r->len, EXCERPT_TABLE, ex);
         else
-            printf("%-25s  %-10s %-*s %5u  %-*s %-9s %6u  %-*s  ", iso_time(r->first_ns, t1, sizeof t1), r->sensor, aw,
+            printf("%-25s  %-10s %-*s %5u  %-*s %-9s %6u  %-*s  ", ds_payload_iso_time(r->first_ns, t1, sizeof t1), r->sensor, aw,
                    r->src, r->sport, aw, r->dst, svc, r->len, EXCERPT_TABLE, ex);
         print_hex(stdout, r->data, r->data_len < HEX_TABLE ? r->data_len : HEX_TABLE);
         printf("%s\n", r->data_len > HEX_TABLE ? "..." : "");
@@ -117,56 +92,19 @@ static void print_table(const ds_payload_query *q, const ds_payload_row *rows, s
                total > n ? " (raise --limit, or --limit 0, to see all)" : "");
 }
 
-static void print_json(const ds_payload_query *q, const ds_payload_row *rows, size_t n)
-{
-    char t1[40], t2[40], svc[DS_SERVICE_STRLEN], ex[EXCERPT_JSON + 1];
-    printf("[");
-    for (size_t i = 0; i < n; i++) {
-        const ds_payload_row *r = &rows[i];
-        ds_service_format(DS_SERVICE(r->proto, r->dport), svc, sizeof svc);
-        if (q->top)
-            printf("%s\n  {\"rank\": %zu, \"service\": \"%s\", \"count\": %llu, \"sources\": %llu, \"first_seen\": \"%s\","
-                   " \"last_seen\": \"%s\", \"first_ns\": %llu, \"last_ns\": %llu, \"example_source\": ",
-                   i ? "," : "", i + 1, svc, (unsigned long long)r->count, (unsigned long long)r->sources,
-                   iso_time(r->first_ns, t1, sizeof t1), iso_time(r->last_ns, t2, sizeof t2),
-                   (unsigned long long)r->first_ns, (unsigned long long)r->last_ns);
-        else {
-            printf("%s\n  {\"time\": \"%s\", \"ts_ns\": %llu, \"sensor\": ", i ? "," : "", iso_time(r->first_ns, t1, sizeof t1),
-                   (unsigned long long)r->first_ns);
-            ds_json_fputs(stdout, r->sensor);
-            printf(", \"source\": ");
-        }
-        ds_json_fputs(stdout, r->src);
-        if (!q->top) {
-            printf(", \"sport\": %u, \"destination\": ", r->sport);
-            ds_json_fputs(stdout, r->dst);
-            printf(", \"service\": \"%s\", \"tcp_seq\": %u", svc, r->tcp_seq);
-        }
-        printf(", \"len\": %u, \"kept\": %zu, \"excerpt\": ", r->len, r->data_len);
-        ds_json_fputs(stdout, excerpt(r->data, r->data_len, EXCERPT_JSON, ex));
-        printf(", \"hex\": \"");
-        print_hex(stdout, r->data, r->data_len);
-        printf("\", \"payload_b64\": \"");
-        ds_base64_fwrite(stdout, r->data, r->data_len);
-        printf("\", \"xxh128\": \"");
-        print_hex(stdout, r->hash, 16);
-        printf("\"}");
-    }
-    printf("%s]\n", n ? "\n" : "");
-}
-
 int ds_cmd_payloads_run(int argc, char **argv);
 int ds_cmd_payloads_run(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'D' },
         { "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
-        { "sensor", required_argument, NULL, 's' }, { "service", required_argument, NULL, 'S' },
+        { "sensor", required_argument, NULL, 's' }, { "source", required_argument, NULL, 'a' }, { "service", required_argument, NULL, 'S' },
         { "limit", required_argument, NULL, 'n' }, { "top", no_argument, NULL, 'T' },
         { "format", required_argument, NULL, 'F' }, { "exclude", required_argument, NULL, 'x' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     const char *config = NULL, *db = NULL, *from = NULL, *to = NULL, *format = "table";
+    char source[DS_PAYLOAD_ADDRLEN];
     ds_payload_query q = { .limit = 100 };
     ds_payload_row *rows = NULL;
     size_t n = 0;
@@ -187,6 +125,13 @@ int ds_cmd_payloads_run(int argc, char **argv)
         case 'f': from = optarg; break;
         case 't': to = optarg; break;
         case 's': q.sensor = optarg; break;
+        case 'a':
+            if (ds_payload_addr_canon(optarg, source) != 0) {
+                fprintf(stderr, "darkscope payloads: --source %s: not an IPv4 or IPv6 address\n", optarg);
+                goto out;
+            }
+            q.source = source;
+            break;
         case 'S': {
             ds_service s;
             if (ds_service_parse(optarg, &s) != 0) {
@@ -267,7 +212,7 @@ int ds_cmd_payloads_run(int argc, char **argv)
         goto out;
     }
     if (strcmp(format, "json") == 0)
-        print_json(&q, rows, n);
+        ds_json_payloads(stdout, &q, rows, n);
     else
         print_table(&q, rows, n, total);
     status = 0;

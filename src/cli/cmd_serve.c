@@ -2,7 +2,7 @@
  *
  * As `darkscope collector`: the server runs in libmicrohttpd's threads, and this thread waits for
  * signals, blocked before the server starts so that only this thread sees them: SIGTERM/SIGINT
- * stop (requests in progress finish), SIGHUP re-reads the tokens file.
+ * stop (requests in progress finish), SIGHUP re-reads the tokens and users files.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,7 +27,11 @@ static void usage(FILE *f)
         "                       without TLS, a loopback address only (see --insecure-plain-http)\n"
         "      --tokens FILE    readers' tokens (darkscope token new NAME --tokens FILE): every API request\n"
         "                       then needs Authorization: Bearer TOKEN; re-read when it changes and on\n"
-        "                       SIGHUP.  Without it the API is open to whoever reaches ADDR.\n"
+        "                       SIGHUP.\n"
+        "      --users FILE     readers' names and password hashes (darkscope user add NAME --users FILE):\n"
+        "                       every API request then needs Authorization: Basic (the browser asks);\n"
+        "                       over TLS or on loopback only, whatever --insecure-plain-http says.\n"
+        "                       Either or both; without them the API is open to whoever reaches ADDR.\n"
         "      --tls-cert FILE  --tls-key FILE   serve HTTPS (TLS 1.2 and 1.3 only), as the collector\n"
         "      --insecure-plain-http\n"
         "                       allow plain HTTP on a non-loopback address (tokens and data in clear text;\n"
@@ -58,6 +62,7 @@ static int serve_run(int argc, char **argv)
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'D' },
         { "listen", required_argument, NULL, 'l' }, { "tokens", required_argument, NULL, 't' },
+        { "users", required_argument, NULL, 'U' },
         { "tls-cert", required_argument, NULL, 'C' }, { "tls-key", required_argument, NULL, 'K' },
         { "insecure-plain-http", no_argument, NULL, 'I' }, { "threads", required_argument, NULL, 'j' },
         { "port-file", required_argument, NULL, 'P' }, { "verbose", no_argument, NULL, 'v' },
@@ -83,6 +88,7 @@ static int serve_run(int argc, char **argv)
         case 'D': db = optarg; break;
         case 'l': o.listen = optarg; break;
         case 't': o.tokens_path = optarg; break;
+        case 'U': o.users_path = optarg; break;
         case 'C': o.tls_cert = optarg; break;
         case 'K': o.tls_key = optarg; break;
         case 'I': o.insecure_plain_http = 1; break;
@@ -133,7 +139,8 @@ static int serve_run(int argc, char **argv)
     }
     fprintf(stderr, "darkscope serve: listening on %s://%s (port %u); store %s; API %s\n",
             o.tls_cert ? "https" : "http", o.listen, ds_serve_port(srv), cfg.store_path,
-            o.tokens_path ? "needs a bearer token" : "open (no --tokens)");
+            o.tokens_path && o.users_path ? "needs a bearer token or a user's password"
+            : o.tokens_path ? "needs a bearer token" : o.users_path ? "needs a user's password" : "open (no --tokens or --users)");
     if (port_file && write_port_file(port_file, ds_serve_port(srv)) != 0)
         goto out;
     for (;;) {
@@ -145,9 +152,9 @@ static int serve_run(int argc, char **argv)
         if (sig == SIGHUP) {
             ds_err_clear(&err);
             if (ds_serve_reload_tokens(srv, &err) != DS_OK)
-                fprintf(stderr, "darkscope serve: SIGHUP: %s (keeping the tokens loaded before)\n", err.msg);
+                fprintf(stderr, "darkscope serve: SIGHUP: %s (keeping what was loaded before)\n", err.msg);
             else
-                fprintf(stderr, "darkscope serve: SIGHUP: tokens re-read\n");
+                fprintf(stderr, "darkscope serve: SIGHUP: tokens and users re-read\n");
         }
     }
     status = 0;

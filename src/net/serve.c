@@ -48,9 +48,8 @@ struct ds_serve {
     unsigned port;
     char *tls_cert_pem, *tls_key_pem;
 
-    pthread_mutex_t tokens_mu;   /* tokens, tokens_mtime */
-    ds_tokens tokens;
-    struct timespec tokens_mtime;
+    ds_serve_auth auth;          /* --tokens, --users */
+    int auth_ready;
 
     pthread_mutex_t pool_mu;     /* the store handles */
     pthread_cond_t pool_cv;
@@ -67,71 +66,24 @@ struct ds_serve {
     ds_store *warm_st;           /* the warm thread's own handle */
 };
 
-/* ---- tokens ------------------------------------------------------------------------------- */
+/* ---- access ------------------------------------------------------------------------------ */
 
 ds_rc ds_serve_reload_tokens(ds_serve *s, ds_err *err)
 {
-    ds_tokens fresh = { 0 };
-    struct stat st;
-    if (!s->o.tokens_path)
-        return DS_OK;
-    ds_rc rc = ds_tokens_load(&fresh, s->o.tokens_path, 0, err);
-    if (rc != DS_OK) {
-        ds_tokens_free(&fresh);
-        return rc;
-    }
-    pthread_mutex_lock(&s->tokens_mu);
-    ds_tokens_free(&s->tokens);
-    s->tokens = fresh;
-    if (stat(s->o.tokens_path, &st) == 0)
-        s->tokens_mtime = st.st_mtim;
-    pthread_mutex_unlock(&s->tokens_mu);
-    return DS_OK;
+    return ds_serve_auth_reload(&s->auth, err);
 }
 
-/* Re-read the tokens file when its mtime moved (`darkscope token new` while we run); a file
- * that fails to load keeps the tokens loaded before, and says so once. */
-static void tokens_refresh(ds_serve *s)
-{
-    struct stat st;
-    if (stat(s->o.tokens_path, &st) != 0)
-        return;
-    pthread_mutex_lock(&s->tokens_mu);
-    if (st.st_mtim.tv_sec != s->tokens_mtime.tv_sec || st.st_mtim.tv_nsec != s->tokens_mtime.tv_nsec) {
-        ds_tokens fresh = { 0 };
-        ds_err err = { 0 };
-        s->tokens_mtime = st.st_mtim;
-        if (ds_tokens_load(&fresh, s->o.tokens_path, 0, &err) == DS_OK) {
-            ds_tokens_free(&s->tokens);
-            s->tokens = fresh;
-        } else {
-            ds_tokens_free(&fresh);
-            fprintf(stderr, "darkscope serve: %s (keeping the tokens loaded before)\n", err.msg);
-        }
-    }
-    pthread_mutex_unlock(&s->tokens_mu);
-}
-
-/* "Bearer TOKEN", the scheme in any case (RFC 9110 section 11.1, RFC 6750 section 2.1). */
 static int authorized(ds_serve *s, struct MHD_Connection *conn)
 {
-    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!auth || strncasecmp(auth, "Bearer", 6) != 0 || auth[6] != ' ')
-        return 0;
-    auth += 6;
-    while (*auth == ' ')
-        auth++;
-    tokens_refresh(s);
-    pthread_mutex_lock(&s->tokens_mu);
-    int who = ds_tokens_find(&s->tokens, auth);
-    pthread_mutex_unlock(&s->tokens_mu);
-    return who >= 0;
+    return ds_serve_auth_check(&s->auth, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
 }
 
 /* ---- answers ------------------------------------------------------------------------------ */
 
 /* Queue an answer.  *made (may be NULL) tells whether the response was made, i.e. whether
  * libmicrohttpd owns a MUST_FREE body now. */
+static int challenge;   /* a 401's WWW-Authenticate: 1 Bearer, 2 Basic (set at start, one server a process) */
+
 static enum MHD_Result send_buf(struct MHD_Connection *conn, unsigned code, const char *type, const void *body,
                                 size_t len, enum MHD_ResponseMemoryMode mode, int api, const char *cache,
                                 struct MHD_Response **made)
@@ -150,8 +102,10 @@ static enum MHD_Result send_buf(struct MHD_Connection *conn, unsigned code, cons
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
     MHD_add_response_header(r, "Cross-Origin-Resource-Policy", "same-origin");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, api ? "no-store" : "no-cache");
-    if (code == MHD_HTTP_UNAUTHORIZED)
+    if (code == MHD_HTTP_UNAUTHORIZED && (challenge & 1))
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"darkscope\"");
+    if (code == MHD_HTTP_UNAUTHORIZED && (challenge & 2))   /* RFC 7617 section 2.1 */
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"darkscope\", charset=\"UTF-8\"");
     if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     enum MHD_Result ret = MHD_queue_response(conn, code, r);
@@ -284,8 +238,11 @@ static enum MHD_Result api(ds_serve *s, struct MHD_Connection *conn, const char 
     size_t len = 0;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (s->o.tokens_path && !authorized(s, conn))
-        return send_error(conn, MHD_HTTP_UNAUTHORIZED, "missing or unknown Authorization: Bearer token");
+    if ((s->o.tokens_path || s->o.users_path) && !authorized(s, conn))
+        return send_error(conn, MHD_HTTP_UNAUTHORIZED, s->o.users_path && s->o.tokens_path
+                          ? "missing or wrong Authorization: a Bearer token or Basic name and password"
+                          : s->o.users_path ? "missing or wrong Authorization: Basic name and password"
+                                            : "missing or unknown Authorization: Bearer token");
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &args);
     if (args.too_many)
         return send_error(conn, MHD_HTTP_BAD_REQUEST, "too many query parameters");
@@ -469,7 +426,6 @@ ds_rc ds_serve_start(ds_serve **out, const ds_serve_opts *o, ds_err *err)
     s->o = *o;
     s->listen_fd = -1;
     s->ctx = (ds_serve_ctx){ o->cfg, o->geo, o->names };
-    pthread_mutex_init(&s->tokens_mu, NULL);
     pthread_mutex_init(&s->warm_mu, NULL);
     pthread_cond_init(&s->warm_cv, NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
@@ -484,14 +440,24 @@ ds_rc ds_serve_start(ds_serve **out, const ds_serve_opts *o, ds_err *err)
         rc = ds_fail(err, DS_EINVAL, "TLS needs both --tls-cert and --tls-key");
         goto out;
     }
-    if ((rc = ds_mhd_load(err)) != DS_OK || (rc = ds_serve_reload_tokens(s, err)) != DS_OK)
+    if ((rc = ds_mhd_load(err)) != DS_OK)
         goto out;
-    if (o->tokens_path && (s->tokens.mode & 077))
+    s->auth_ready = 1;
+    if ((rc = ds_serve_auth_init(&s->auth, o->tokens_path, o->users_path, err)) != DS_OK)
+        goto out;
+    challenge = (o->tokens_path ? 1 : 0) | (o->users_path ? 2 : 0);
+    if (o->tokens_path && (s->auth.tokens.mode & 077))
         fprintf(stderr, "darkscope serve: warning: tokens file %s may be read by others (mode %o): chmod 600 it\n",
-                o->tokens_path, s->tokens.mode & 0777);
-    if (o->tokens_path && s->tokens.n == 0)
+                o->tokens_path, s->auth.tokens.mode & 0777);
+    if (o->users_path && (s->auth.users.mode & 077))
+        fprintf(stderr, "darkscope serve: warning: users file %s may be read by others (mode %o): chmod 600 it\n",
+                o->users_path, s->auth.users.mode & 0777);
+    if (o->tokens_path && s->auth.tokens.n == 0 && !(o->users_path && s->auth.users.n))
         fprintf(stderr, "darkscope serve: warning: %s holds no tokens: every API request will be refused "
                         "(darkscope token new NAME --tokens %s)\n", o->tokens_path, o->tokens_path);
+    if (o->users_path && s->auth.users.n == 0 && !(o->tokens_path && s->auth.tokens.n))
+        fprintf(stderr, "darkscope serve: warning: %s holds no users: every API request will be refused "
+                        "(darkscope user add NAME --users %s)\n", o->users_path, o->users_path);
     if (o->tls_cert) {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
             rc = ds_fail(err, DS_EINVAL, "this libmicrohttpd was built without TLS");
@@ -510,8 +476,12 @@ ds_rc ds_serve_start(ds_serve **out, const ds_serve_opts *o, ds_err *err)
     }
     if (s->cache && (rc = ds_store_open(&s->warm_st, o->cfg->store_path, 0, err)) != DS_OK)
         goto out;
-    ds_httpd_listen hl = { o->listen, o->tls_cert != NULL, o->insecure_plain_http,
-                           o->tokens_path ? "the readers' bearer tokens and the store's data" : "the store's data" };
+    /* passwords cross the network over TLS only: --insecure-plain-http does not lift the
+     * loopback rule for them (a token is revoked in a second, a reused password is not) */
+    ds_httpd_listen hl = { o->listen, o->tls_cert != NULL, o->insecure_plain_http && !o->users_path,
+                           o->users_path ? "the users' passwords (HTTP Basic needs TLS or loopback, whatever "
+                                           "--insecure-plain-http says) and the store's data"
+                           : o->tokens_path ? "the readers' bearer tokens and the store's data" : "the store's data" };
     if ((rc = ds_httpd_bind(&hl, &s->listen_fd, &s->port, err)) != DS_OK || (rc = start_daemon(s, err)) != DS_OK)
         goto out;
     if (s->cache)   /* without the thread every answer is computed when asked: slower, not wrong */
@@ -544,10 +514,10 @@ void ds_serve_stop(ds_serve *s)
         ds_store_close(s->st[i]);
     ds_store_close(s->warm_st);
     ds_serve_cache_free(s->cache);
-    ds_tokens_free(&s->tokens);
+    if (s->auth_ready)
+        ds_serve_auth_free(&s->auth);
     ds_httpd_free_pem(s->tls_cert_pem);
     ds_httpd_free_pem(s->tls_key_pem);
-    pthread_mutex_destroy(&s->tokens_mu);
     pthread_mutex_destroy(&s->warm_mu);
     pthread_cond_destroy(&s->warm_cv);
     pthread_mutex_destroy(&s->pool_mu);

@@ -10,7 +10,9 @@
  * of 'self' only, so a browser fetches nothing from elsewhere.  Access: with --tokens, every API
  * request needs "Authorization: Bearer dst_..." of a reader in that file (the format of
  * net/tokens.h, `darkscope token new NAME --tokens FILE`); the app's own files need none (they
- * hold no data).  TLS and the loopback-only plain HTTP rule are the collector's (net/httpd.h).
+ * hold no data).  With --users, "Authorization: Basic" with the name and password of a reader
+ * in that file (net/users.h, `darkscope user add NAME --users FILE`), only over TLS or on
+ * loopback.  TLS and the loopback-only plain HTTP rule are the collector's (net/httpd.h).
  */
 #ifndef DS_NET_SERVE_H
 #define DS_NET_SERVE_H
@@ -25,7 +27,9 @@ typedef struct ds_serve_opts {
     const ds_config *cfg;        /* the store, sensors, [detect]; the process timezone must be the store's */
     const ds_geo *geo;           /* organisations (may be NULL) */
     const ds_names *names;       /* countries by name in event summaries (may be NULL) */
-    const char *tokens_path;     /* readers' tokens; NULL: the API needs none */
+    const char *tokens_path;     /* readers' tokens; NULL: none */
+    const char *users_path;      /* readers' names and password hashes (net/users.h); NULL: none.
+                                  * Neither: the API is open. */
     const char *listen;          /* as the collector's --listen */
     const char *tls_cert, *tls_key;
     int insecure_plain_http;
@@ -38,7 +42,7 @@ typedef struct ds_serve ds_serve;
 
 ds_rc ds_serve_start(ds_serve **out, const ds_serve_opts *o, ds_err *err);
 unsigned ds_serve_port(const ds_serve *s);
-/* Re-read the tokens file (SIGHUP); it is also re-read when its mtime changes. */
+/* Re-read the tokens and users files (SIGHUP); each is also re-read when its mtime changes. */
 ds_rc ds_serve_reload_tokens(ds_serve *s, ds_err *err);
 void ds_serve_stop(ds_serve *s);
 

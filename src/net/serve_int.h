@@ -2,6 +2,7 @@
  *
  *   serve.c       start/stop, the request handler: method, path, security headers, tokens,
  *                 static assets, a store handle per request
+ *   serve_auth.c  who may read: bearer tokens and users' passwords (HTTP Basic)
  *   serve_cache.c answers kept until the store's files change
  *   serve_api.c   /api/v1/...: parameters validated, the analysis run, the JSON written
  *                 (report/tables_json.h: the CLI's own renderers); knows nothing of HTTP, so the
@@ -11,9 +12,13 @@
 #define DS_NET_SERVE_INT_H
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "geo/geo.h"
+#include "net/tokens.h"
+#include "net/users.h"
 #include "report/names.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -56,5 +61,24 @@ char *ds_serve_cache_get(ds_serve_cache *c, const char *key, size_t *len);
 void ds_serve_cache_put(ds_serve_cache *c, const char *key, const char *body, size_t len, const ds_serve_stamp *before);
 /* 1 when the answers of path do not depend on the clock (everything but coverage and sensors). */
 int ds_serve_cacheable(const char *path);
+
+/* serve_auth.c: the readers of --tokens and --users (either path may be NULL). */
+#define DS_SERVE_AUTH_CACHE 32
+typedef struct ds_serve_auth {
+    pthread_mutex_t mu;               /* everything below */
+    const char *tokens_path, *users_path;
+    ds_tokens tokens;
+    ds_users users;
+    struct timespec tokens_mtime, users_mtime;
+    uint8_t key[32];                  /* random, this process's: the passed credentials' digests */
+    struct { uint8_t digest[32]; time_t until; } passed[DS_SERVE_AUTH_CACHE];
+} ds_serve_auth;
+ds_rc ds_serve_auth_init(ds_serve_auth *a, const char *tokens_path, const char *users_path, ds_err *err);
+void ds_serve_auth_free(ds_serve_auth *a);
+/* Re-read both files (SIGHUP); on an error the readers loaded before stay. */
+ds_rc ds_serve_auth_reload(ds_serve_auth *a, ds_err *err);
+/* 1 when the Authorization header (NULL: none) is a reader's: "Bearer TOKEN" of the tokens
+ * file, or "Basic base64(NAME:PASSWORD)" of the users file. */
+int ds_serve_auth_check(ds_serve_auth *a, const char *header);
 
 #endif

@@ -127,6 +127,8 @@ typedef struct ds_payload_batch {   /* one uploaded pay-<seq>.jsonl */
 
 typedef struct ds_payload_query {
     const char *sensor;             /* NULL: every sensor */
+    const char *source;             /* NULL: every source; else one, as inet_ntop writes it
+                                     * (ds_payload_addr_canon) */
     int have_service;               /* 1: only payloads to `service` */
     uint32_t service;               /* a ds_service (core/classify.h): DS_SERVICE(6, 80) is 80/tcp */
     uint64_t from_ns, to_ns;        /* arrival in [from_ns, to_ns); to_ns 0: no end */

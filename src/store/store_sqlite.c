@@ -1577,8 +1577,9 @@ out:
  * sees the index it can use. */
 static void payload_where(const ds_payload_query *q, char *buf, size_t len)
 {
-    snprintf(buf, len, " WHERE p.ts_ns >= ?4%s%s%s", q->sensor ? " AND p.sensor = ?1" : "",
-             q->have_service ? " AND p.proto = ?2 AND p.dport = ?3" : "", q->to_ns ? " AND p.ts_ns < ?5" : "");
+    snprintf(buf, len, " WHERE p.ts_ns >= ?4%s%s%s%s", q->sensor ? " AND p.sensor = ?1" : "",
+             q->have_service ? " AND p.proto = ?2 AND p.dport = ?3" : "", q->to_ns ? " AND p.ts_ns < ?5" : "",
+             q->source ? " AND p.src = ?7" : "");
 }
 
 static void payload_bind(sqlite3_stmt *st, const ds_payload_query *q)
@@ -1592,6 +1593,8 @@ static void payload_bind(sqlite3_stmt *st, const ds_payload_query *q)
     sqlite3_bind_int64(st, 4, q->from_ns > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)q->from_ns);
     if (q->to_ns)
         sqlite3_bind_int64(st, 5, q->to_ns > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)q->to_ns);
+    if (q->source)
+        sqlite3_bind_text(st, 7, q->source, -1, SQLITE_STATIC);
 }
 
 static void column_text(sqlite3_stmt *q, int col, char *out, size_t len)

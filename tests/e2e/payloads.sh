@@ -284,6 +284,50 @@ assert i[0]["count"] == 4 and i[0]["sources"] == 3, i
 assert x[0]["count"] == 2 and x[0]["sources"] == 2 and len(x) == 2, x
 EOF
 
+# ---- darkscope serve: /api/v1/payloads gives the CLI's bytes (report/payloads_json.c, one
+# writer), and a source's detail lists its first payloads (`payloads --source`)
+if "$DS" serve --help >/dev/null 2>&1; then
+    rm -f sport
+    "$DS" serve -c research.conf --listen 127.0.0.1:0 --port-file sport >serve.log 2>&1 &
+    SERVE=$!
+    for _ in $(seq 100); do [ -s sport ] && break; sleep 0.1; done
+    [ -s sport ] || fail "serve did not start: $(cat serve.log)"
+    SURL=http://127.0.0.1:$(cat sport)
+    api_same() { # api-path cli-args...
+        local p=$1; shift
+        local code; code=$(curl -sS -o body -w '%{http_code}' "$SURL$p")
+        [ "$code" = 200 ] || { kill "$SERVE"; fail "$p: HTTP $code: $(cat body)"; }
+        "$DS" payloads -c research.conf "$@" > cli.out
+        cmp -s body cli.out || { diff body cli.out | head -5; kill "$SERVE"; fail "$p differs from darkscope payloads $*"; }
+    }
+    api_same "/api/v1/payloads" --format json
+    api_same "/api/v1/payloads?top=1&service=80/tcp&limit=1" --top --service 80/tcp --limit 1 --format json
+    api_same "/api/v1/payloads?sensor=osaka&from=2023-07-01&to=2023-07-01" --sensor osaka --from 2023-07-01 --to 2023-07-01 --format json
+    api_same "/api/v1/payloads?exclude=research&top=1" --exclude research --top --format json
+    api_same "/api/v1/payloads?source=192.0.2.1&limit=0" --source 192.0.2.1 --limit 0 --format json
+    api_same "/api/v1/payloads?source=2001:DB8:0::1" --source 2001:db8::1 --format json
+    "$DS" payloads --source 192.0.2.1 --format json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert len(r) == 2 and all(x["source"] == "192.0.2.1" for x in r), r' || fail "payloads --source 192.0.2.1"
+    [ "$("$DS" payloads --source 192.0.2.99 --format json)" = "[]" ] || fail "--source of an address that sent nothing"
+    rc=0; "$DS" payloads --source 192.0.2.300 >/dev/null 2>err || rc=$?
+    [ "$rc" = 2 ] && grep -q -- '--source 192.0.2.300' err || fail "--source 192.0.2.300: rc $rc $(cat err)"
+    for bad in "top=yes:top: 'yes'" "source=x:source: 'x'" "service=80/xyz:service: '80/xyz'" "exclude=tor:exclude: 'tor'" \
+               "from=2023-02-30:from: '2023-02-30'" "limit=-3:limit: '-3'" "port=80:port: unknown parameter"; do
+        code=$(curl -sS -o body -w '%{http_code}' "$SURL/api/v1/payloads?${bad%%:*}")
+        [ "$code" = 400 ] && grep -q "\"error\": \"${bad#*:}" body || { kill "$SERVE"; fail "payloads?${bad%%:*}: HTTP $code $(cat body)"; }
+    done
+    code=$(curl -sS -o body -w '%{http_code}' "$SURL/api/v1/source/192.0.2.1?from=2023-07-01&to=2023-07-01")
+    [ "$code" = 200 ] || { kill "$SERVE"; fail "source/192.0.2.1: HTTP $code $(cat body)"; }
+    "$DS" payloads -c research.conf --source 192.0.2.1 --from 2023-07-01 --to 2023-07-01 --limit 20 --format json > cli.out
+    python3 -c '
+import json, sys
+assert json.load(open("body"))["payloads"] == json.load(open("cli.out")), "source payloads"' || { kill "$SERVE"; fail "source/ADDR payloads differ from payloads --source"; }
+    kill "$SERVE"
+    wait "$SERVE" || fail "serve exited with $?: $(tail -n 20 serve.log)"
+fi
+
 # ---- the sensor's own uploader (src/net/uploader.c) sends a spooled pay-N.jsonl, deletes it on
 # the 200, and a copy sent again (an answer lost before the delete) is a duplicate
 "$DS" synth -c darkscope.conf -o small.pcap --days 1 --start 2023-07-02 --rate 50 --seed 3 -q

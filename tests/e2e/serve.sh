@@ -3,8 +3,9 @@
 # endpoint of /api/v1 gives the bytes the CLI prints for the same filters (top, events, stats,
 # collector --health), the series and a source's detail add up to top's numbers, every bad
 # parameter is a 400 naming it, POST is a 405, with --tokens the API needs a reader's bearer
-# token (the app's files do not), plain HTTP is refused on a non-loopback address without
-# --insecure-plain-http, answers are kept until an ingest changes the store, every answer carries the Content-Security-Policy, and HTTPS works with
+# token (the app's files do not), with --users a name and password (HTTP Basic; right, wrong,
+# empty, removed; only a crypt(3) hash in the file; never over plain HTTP off loopback), plain HTTP is refused on a non-loopback address without
+# --insecure-plain-http, /cube's grouped counts add up to top's, answers are kept until an ingest changes the store, every answer carries the Content-Security-Policy, and HTTPS works with
 # a self-signed certificate when openssl(1) is there.  DS=build-sanitize/darkscope runs it
 # against the sanitizer build (a sanitizer report makes serve exit 99 at SIGTERM: a failure).
 source "$(dirname "$0")/lib.bash"
@@ -69,6 +70,7 @@ cp body overview.json
 "$DS" top ports --from 2023-07-01 --to 2023-07-07 -n 100 --format json > o_prev_ports.json
 "$DS" top countries --from 2023-07-01 --to 2023-07-07 -n 100 --format json > o_prev_countries.json
 [ "$(get '/api/v1/series?from=2023-07-08&to=2023-07-14')" = 200 ] && cp body o_series.json
+"$DS" report --period 2023-07-08..2023-07-14 --compare none --format json > o_report.json
 python3 - <<'PY' || fail "the overview differs from top and series"
 import json
 o = json.load(open("overview.json"))
@@ -76,6 +78,11 @@ assert o["from"] == "2023-07-08" and o["to"] == "2023-07-14" and o["previous"] =
 for k, f in (("ports", "o_ports"), ("countries", "o_countries"), ("previous_ports", "o_prev_ports"),
              ("previous_countries", "o_prev_countries"), ("series", "o_series")):
     assert o[k] == json.load(open(f + ".json")), k
+iot = dict(o["iot"]); services = iot.pop("services")
+rep = json.load(open("o_report.json"))["iot"]
+assert iot == rep, (iot, rep)                         # the report's IoT share, the same numbers
+assert len(services) == rep["iot_services_in_top"] and "23/tcp" in services, services
+assert o["series"]["total_sources"] > 0
 PY
 for _ in $(seq 100); do grep -q 'precomputed the week overview' serve.log && break; sleep 0.1; done
 grep -q 'precomputed the quarter overview 2023-07-01..2023-07-22 -> 200' serve.log || fail "the quarter's overview not precomputed: $(cat serve.log)"
@@ -110,7 +117,7 @@ import json, sys
 s = json.load(open("series.json")); t = json.load(open("top23.json"))
 assert s["step"] == "day" and len(s["points"]) == 19, s["points"][:2]
 assert sum(p["packets"] for p in s["points"]) == s["total_packets"] == t[0]["packets"], (s["total_packets"], t)
-assert s["total_sources"] == t[0]["sources"]
+assert s["total_sources"] == t[0]["sources"], (s["total_sources"], t[0])
 h = json.load(open("hours.json"))
 assert len(h["points"]) == 48 and h["points"][0]["t"] == "2023-07-01T15:00:00Z", h["points"][0]   # Tokyo days
 assert all(p["packets"] is None or p["packets"] >= 0 for p in h["points"])
@@ -124,6 +131,38 @@ assert sum(r["packets"] for r in d["services"]) == row["packets"]
 assert d["days"]["total_packets"] == row["packets"] and sum(p["packets"] > 0 for p in d["days"]["points"]) == row["days"]
 for e in d["events"]:
     assert addr in [x["address"] for x in e["top_sources"] + e.get("all_sources", [])], e["type"]
+PY
+
+# ---- cube: grouped counts that add up to top's (the report's queries, analysis/cube.h)
+[ "$(get '/api/v1/cube?by=sport&service=23/tcp&from=2023-07-02&to=2023-07-20&sources=1&limit=10')" = 200 ] || fail "cube sport: $(cat body)"
+cp body cube_sport.json
+[ "$(get '/api/v1/cube?by=sport&service=23/tcp&from=2023-07-02&to=2023-07-20')" = 200 ] || fail "cube sport all: $(cat body)"
+cp body cube_sport_all.json
+[ "$(get '/api/v1/cube?by=service,day&from=2023-07-02&to=2023-07-20&country=CN')" = 200 ] || fail "cube service,day: $(cat body)"
+cp body cube_sd.json
+"$DS" top ports -n 0 --where country=CN --from 2023-07-02 --to 2023-07-20 --format json > top_cn.json
+[ "$(get '/api/v1/cube?by=day&service=23/tcp&from=2023-07-02&to=2023-07-20&sources=1')" = 200 ] || fail "cube day: $(cat body)"
+cp body cube_day.json
+python3 - <<'PY' || fail "cube disagrees with top and series"
+import json
+t = json.load(open("top23.json"))[0]; s = json.load(open("series.json"))
+c = json.load(open("cube_sport.json")); a = json.load(open("cube_sport_all.json"))
+assert c["by"] == ["sport"] and c["total_packets"] == t["packets"] and c["total_sources"] == t["sources"], (c["total_packets"], t)
+assert a["total_sources"] is None and "sources" not in a["cells"][0] and a["cells_total"] == len(a["cells"]) == c["cells_total"]
+assert sum(x["packets"] for x in a["cells"]) == t["packets"]
+assert len(c["cells"]) == min(10, c["cells_total"]) and all("sources" in x for x in c["cells"])
+pk = [x["packets"] for x in c["cells"]]
+assert pk == sorted(pk, reverse=True) and pk[0] == max(x["packets"] for x in a["cells"]), pk
+keys = [x["sport"] for x in a["cells"]]
+assert all(isinstance(k, int) or k == "various" for k in keys), keys[:5]
+sd = json.load(open("cube_sd.json")); tc = json.load(open("top_cn.json"))
+per = {}
+for x in sd["cells"]:
+    per[x["service"]] = per.get(x["service"], 0) + x["packets"]
+assert per == {r["key"]: r["packets"] for r in tc}, "service,day != top ports"
+d = json.load(open("cube_day.json"))
+assert [(x["day"], x["packets"], x["sources"]) for x in d["cells"]] == [(p["t"], p["packets"], p["sources"]) for p in s["points"] if p["packets"]]
+assert d["total_sources"] == s["total_sources"]
 PY
 
 # ---- many requests at once (more than the request threads and store handles): every answer whole
@@ -183,6 +222,13 @@ bad 400 "/api/v1/events?service=23/tcp" "service: unknown parameter"
 bad 400 "/api/v1/source/300.1.2.3" "source: '300.1.2.3'"
 bad 400 "/api/v1/source/$ADDR?events=yes" "events: 'yes'"
 bad 400 "/api/v1/coverage?from=2023-07-01" "from: unknown parameter"
+bad 400 "/api/v1/cube" "by: missing"
+bad 400 "/api/v1/cube?by=day,day" "by: 'day,day'"
+bad 400 "/api/v1/cube?by=day,service,asn" "by: 'day,service,asn'"
+bad 400 "/api/v1/cube?by=hour" "by: 'hour'"
+bad 400 "/api/v1/cube?by=day&sources=2" "sources: '2'"
+bad 400 "/api/v1/cube?by=day&limit=x" "limit: 'x'"
+bad 400 "/api/v1/cube?by=day&country=C" "country: 'C'"
 bad 404 "/api/v1/nothing" "no such endpoint"
 bad 404 "/etc/passwd" "no such page"
 bad 404 "/static/../../etc/passwd" "no such page"
@@ -218,6 +264,57 @@ sleep 0.05   # a new mtime
 [ "$(get /api/v1/sensors -H "Authorization: Bearer $TOK")" = 401 ] || fail "a revoked token still works"
 stop_serve
 
+# ---- users: a name and a password (HTTP Basic, RFC 7617), only the crypt(3) hash stored
+PW='correct horse battery staple'
+printf '%s\n' "$PW" | "$DS" user add carol --users users 2>/dev/null || fail "user add carol"
+printf 'other pw\r\n' | "$DS" user add dave --users users --method sha512 2>/dev/null || fail "user add dave (sha512)"
+rc=0; printf '\n' | "$DS" user add erin --users users 2>err || rc=$?
+[ "$rc" = 1 ] && grep -q 'password is empty' err || fail "an empty password accepted: rc $rc $(cat err)"
+rc=0; "$DS" user add erin --users users </dev/null 2>err || rc=$?
+[ "$rc" = 1 ] && grep -q 'no password read' err || fail "no password: rc $rc $(cat err)"
+rc=0; printf 'x\n' | "$DS" user add carol --users users 2>err || rc=$?
+[ "$rc" = 1 ] && grep -q 'exists' err || fail "user add of an existing user: rc $rc"
+rc=0; printf 'x\n' | "$DS" user add 'bad:name' --users users 2>err || rc=$?
+[ "$rc" = 1 ] || fail "a name with ':' accepted"
+[ "$(stat -c %a users)" = 600 ] || fail "users file mode $(stat -c %a users)"
+grep -qF "$PW" users && fail "the password is stored in clear"
+grep -q 'other pw' users && fail "dave's password is stored in clear"
+grep -q '^carol \$y\$' users && grep -q '^dave \$6\$' users || fail "not yescrypt / SHA-512 hashes: $(cat users)"
+[ "$("$DS" user list --users users | tr '\n' ' ')" = "carol dave " ] || fail "user list"
+start_serve --users users
+[ "$(get /api/v1/span)" = 401 ] || fail "users: no Authorization: not 401"
+curl -sS -D - -o /dev/null "$URL/api/v1/span" | tr -d '\r' | grep -qi '^www-authenticate: Basic realm="darkscope", charset="UTF-8"' \
+    || fail "users: 401 without WWW-Authenticate: Basic"
+[ "$(get /api/v1/span -u "carol:$PW")" = 200 ] || fail "carol's password: $(cat body)"
+[ "$(get /api/v1/span -u "carol:$PW")" = 200 ] || fail "carol's password, again (remembered)"
+[ "$(get /api/v1/span -u 'dave:other pw')" = 200 ] || fail "dave's (SHA-512) password: $(cat body)"
+[ "$(get /api/v1/span -u 'carol:wrong')" = 401 ] || fail "a wrong password: not 401"
+[ "$(get /api/v1/span -u 'carol:')" = 401 ] || fail "an empty password: not 401"
+[ "$(get /api/v1/span -u "mallory:$PW")" = 401 ] || fail "an unknown user: not 401"
+[ "$(get /api/v1/span -u "dave:$PW")" = 401 ] || fail "carol's password for dave: not 401"
+[ "$(get /api/v1/span -H 'Authorization: Basic bm9jb2xvbg==')" = 401 ] || fail "Basic without ':': not 401"
+[ "$(get /api/v1/span -H 'Authorization: Basic !!!!')" = 401 ] || fail "Basic not base64: not 401"
+[ "$(get /api/v1/span -H "Authorization: Bearer $TOK")" = 401 ] || fail "a token without --tokens: not 401"
+"$DS" user remove carol --users users 2>/dev/null
+sleep 0.05
+[ "$(get /api/v1/span -u "carol:$PW")" = 401 ] || fail "a removed user (remembered before) still works"
+printf 'new pw\n' | "$DS" user add dave --users users --replace 2>/dev/null
+sleep 0.05
+[ "$(get /api/v1/span -u 'dave:other pw')" = 401 ] || fail "dave's old password still works"
+[ "$(get /api/v1/span -u 'dave:new pw')" = 200 ] || fail "dave's new password"
+stop_serve
+# both: a token or a password
+TOK2=$("$DS" token new frank --tokens readers 2>/dev/null)
+start_serve --users users --tokens readers
+[ "$(get /api/v1/span -H "Authorization: Bearer $TOK2")" = 200 ] || fail "tokens and users: the token"
+[ "$(get /api/v1/span -u 'dave:new pw')" = 200 ] || fail "tokens and users: the password"
+[ "$(curl -sS -D - -o /dev/null "$URL/api/v1/span" | tr -d '\r' | grep -ci '^www-authenticate:')" = 2 ] \
+    || fail "tokens and users: not both challenges"
+stop_serve
+# HTTP Basic crosses the network over TLS only: --insecure-plain-http does not allow it
+rc=0; "$DS" serve --listen 0.0.0.0:0 --users users --insecure-plain-http > out.txt 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q "users' passwords" out.txt || fail "--users over plain HTTP on 0.0.0.0 not refused (rc $rc): $(cat out.txt)"
+
 # ---- plain HTTP on a non-loopback address: refused without --insecure-plain-http
 rc=0; "$DS" serve --listen 0.0.0.0:0 > out.txt 2>&1 || rc=$?
 [ "$rc" = 1 ] && grep -q 'insecure-plain-http' out.txt || fail "plain HTTP on 0.0.0.0 not refused (rc $rc): $(cat out.txt)"
@@ -237,6 +334,11 @@ if command -v openssl >/dev/null; then
     URL=https://127.0.0.1:$(cat port)
     [ "$(get '/api/v1/top?dim=ports' --cacert cert.pem)" = 200 ] || fail "HTTPS: $(cat body)"
     "$DS" top ports --format json | cmp -s - body || fail "HTTPS: top differs"
+    stop_serve
+    start_serve --tls-cert cert.pem --tls-key key.pem --users users
+    URL=https://127.0.0.1:$(cat port)
+    [ "$(get /api/v1/span --cacert cert.pem)" = 401 ] || fail "HTTPS and users: no password: not 401"
+    [ "$(get /api/v1/span --cacert cert.pem -u 'dave:new pw')" = 200 ] || fail "HTTPS and users: $(cat body)"
     stop_serve
 else
     echo "openssl not installed: HTTPS not tested"

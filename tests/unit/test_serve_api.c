@@ -4,7 +4,7 @@
  * empty store answer what the CLI prints for one (an empty table), or 404 when no period is
  * given and the store has none.  The cache: a hit after a put, nothing after the store's files
  * change, and an answer computed across a change never kept.  (tests/e2e/serve.sh checks the
- * answers against the CLI over HTTP.)
+ * answers against the CLI over HTTP; tests/e2e/payloads.sh /payloads against `darkscope payloads`.)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -114,6 +114,22 @@ static void test_refusals(void **state)
     BAD("events: '2'", "source/192.0.2.1", "events", "2");
     BAD("from: unknown parameter", "coverage", F, "2023-07-01");
     BAD("x: unknown parameter (this endpoint takes: none)", "sensors", "x", "1");
+    BAD("payloads: 'all'", "source/192.0.2.1", "payloads", "all");
+    BAD("by: missing", "cube", F, "2023-07-01");
+    BAD("by: 'day,day'", "cube", "by", "day,day");
+    BAD("by: 'day,'", "cube", "by", "day,");
+    BAD("by: 'day,service,asn'", "cube", "by", "day,service,asn");
+    BAD("by: 'ports'", "cube", "by", "ports");
+    BAD("sources: 'yes'", "cube", "by", "day", "sources", "yes");
+    BAD("limit: '-2'", "cube", "by", "day", "limit", "-2");
+    BAD("step: unknown parameter", "cube", "by", "day", "step", "day");
+    BAD("service: '23/tcp,80/tcp'", "payloads", "service", "23/tcp,80/tcp");
+    BAD("source: '192.0.2.256'", "payloads", "source", "192.0.2.256");
+    BAD("top: 'true'", "payloads", "top", "true");
+    BAD("exclude: 'scanners'", "payloads", "exclude", "scanners");
+    BAD("to: is before from", "payloads", F, "2023-07-02", T, "2023-07-01");
+    BAD("from: '2023-07-32'", "payloads", F, "2023-07-32");
+    BAD("class: unknown parameter", "payloads", "class", "scan");
     /* 64 services is the filter's limit */
     char list[64 * 8 + 8] = "";
     for (int i = 1; i <= 65; i++)
@@ -143,6 +159,14 @@ static void test_empty_store(void **state)
     assert_int_equal(ask("source/2001:db8::1", out, sizeof out, "from", "2023-07-01", "to", "2023-07-01", "events", "0", NULL), 200);
     assert_non_null(strstr(out, "\"source\": []"));
     assert_non_null(strstr(out, "\"events\": null"));
+    assert_non_null(strstr(out, "\"payloads\": []"));   /* the sqlite store keeps payloads: none here */
+    assert_int_equal(ask("cube", out, sizeof out, "by", "service,day", "from", "2023-07-01", "to", "2023-07-03", "sources", "1",
+                         "limit", "5", NULL), 200);
+    assert_string_equal(out, "{\"by\": [\"service\", \"day\"], \"from\": \"2023-07-01\", \"to\": \"2023-07-03\", "
+                             "\"total_packets\": 0, \"total_sources\": 0, \"cells_total\": 0, \"cells\": []}\n");
+    assert_int_equal(ask("cube", out, sizeof out, "by", "sport", NULL), 404);   /* no period, no data */
+    assert_int_equal(ask("payloads", out, sizeof out, "source", "2001:DB8::1", "top", "1", NULL), 200);
+    assert_string_equal(out, "[]\n");
     assert_int_equal(ask("top", out, sizeof out, "dim", "ports", "from", "2023-07-01", "to", "2023-07-01", "sensor", "nagoya", NULL), 400);
     assert_string_equal(out, "sensor: 'nagoya': no such sensor in the store");
 }

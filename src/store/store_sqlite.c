@@ -256,12 +256,14 @@ ds_rc ds_sqlite_fail(sqlite3 *db, const char *what, ds_err *err)
 
 static ds_rc db_fail(sqlite_store *s, ds_err *err, const char *what) { return ds_sqlite_fail(s->db, what, err); }
 
-static ds_rc exec(sqlite_store *s, const char *sql, ds_err *err)
+ds_rc ds_sqlite_exec(sqlite3 *db, const char *sql, ds_err *err)
 {
-    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(s, err, sql);
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return ds_sqlite_fail(db, sql, err);
     return DS_OK;
 }
+
+static ds_rc exec(sqlite_store *s, const char *sql, ds_err *err) { return ds_sqlite_exec(s->db, sql, err); }
 
 /* Columns added to tables after version 3.  A store made before them gets them at its next open
  * (ALTER TABLE ... ADD COLUMN, under the write lock, only when one is missing); tables added
@@ -1056,7 +1058,6 @@ static ds_rc sq_coverage_scan(ds_store *base, uint64_t from_ns, uint64_t to_ns, 
     return ds_sqlite_coverage_scan(s->db, db_name(s), from_ns, to_ns, fn, ctx, err);
 }
 
-static void *row_append(void **rows, size_t *n, size_t *cap, size_t size);
 
 static ds_rc sq_chunks_lacking(ds_store *base, int have, int need, int64_t sensor_id, int32_t from, int32_t to,
                                ds_sensor_day **rows, size_t *n, ds_err *err)
@@ -1081,7 +1082,7 @@ static ds_rc sq_chunks_lacking(ds_store *base, int have, int need, int64_t senso
     sqlite3_bind_int64(q, 5, sensor_id > 0 ? sensor_id : 0);
     int st;
     while ((st = sqlite3_step(q)) == SQLITE_ROW) {
-        ds_sensor_day *r = row_append((void **)rows, n, &cap, sizeof *r);
+        ds_sensor_day *r = ds_sqlite_row_append((void **)rows, n, &cap, sizeof *r);
         if (!r) {
             rc = ds_fail(err, DS_ENOMEM, "out of memory");
             goto out;
@@ -1121,7 +1122,7 @@ static ds_rc sq_day_span(ds_store *base, int32_t *first, int32_t *last, ds_err *
 
 /* Room for one more row in a growing result array (*rows, *n used, *cap allocated); NULL when
  * memory runs out.  The new row is zeroed. */
-static void *row_append(void **rows, size_t *n, size_t *cap, size_t size)
+void *ds_sqlite_row_append(void **rows, size_t *n, size_t *cap, size_t size)
 {
     if (*n == *cap) {
         void *nr = ds_grow(*rows, cap, size, 8);
@@ -1145,7 +1146,7 @@ static ds_rc sq_sensors(ds_store *base, ds_sensor_info **rows, size_t *n, ds_err
     if (sqlite3_prepare_v2(s->db, "SELECT id, name, darknet, v4_addresses FROM sensors ORDER BY name", -1, &q, NULL) != SQLITE_OK)
         return db_fail(s, err, "sensors");
     while (sqlite3_step(q) == SQLITE_ROW) {
-        ds_sensor_info *r = row_append((void **)rows, n, &cap, sizeof *r);
+        ds_sensor_info *r = ds_sqlite_row_append((void **)rows, n, &cap, sizeof *r);
         if (!r) {
             rc = ds_fail(err, DS_ENOMEM, "out of memory");
             break;
@@ -1175,7 +1176,7 @@ static ds_rc sq_sensor_stats(ds_store *base, ds_sensor_stats **rows, size_t *n, 
                            -1, &q, NULL) != SQLITE_OK)
         return db_fail(s, err, "stats");
     while (sqlite3_step(q) == SQLITE_ROW) {
-        ds_sensor_stats *r = row_append((void **)rows, n, &cap, sizeof *r);
+        ds_sensor_stats *r = ds_sqlite_row_append((void **)rows, n, &cap, sizeof *r);
         if (!r) {
             rc = ds_fail(err, DS_ENOMEM, "out of memory");
             break;
@@ -1200,500 +1201,38 @@ static ds_rc sq_sensor_stats(ds_store *base, ds_sensor_stats **rows, size_t *n, 
     return rc;
 }
 
-/* ---- collector ledger (issue #5) ------------------------------------------------------------
- * Two tables of their own, created by the first ledger_put, so stores made before the collector
- * existed keep their schema version and readers of them see no ledger (DS_ENOTFOUND, no rows). */
-static const char LEDGER_SCHEMA[] =
-    "CREATE TABLE IF NOT EXISTS collector_segments(sensor TEXT NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL,"
-    "  packets INTEGER NOT NULL, bytes INTEGER NOT NULL, committed_at INTEGER NOT NULL, PRIMARY KEY(sensor, seq));"
-    "CREATE TABLE IF NOT EXISTS collector_health(name TEXT PRIMARY KEY, last_seen INTEGER NOT NULL,"
-    "  last_upload INTEGER NOT NULL, last_segment INTEGER NOT NULL, segments INTEGER NOT NULL,"
-    "  packets INTEGER NOT NULL, last_ns INTEGER NOT NULL, kernel_drops INTEGER, spool_bytes INTEGER);";
-
-static int ledger_exists(sqlite_store *s)
-{
-    sqlite3_stmt *q = NULL;
-    int n = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='collector_segments'",
-                           -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-        n = sqlite3_column_int(q, 0);
-    sqlite3_finalize(q);
-    return n > 0;
-}
-
-/* The capture span of a segment (collector_segments first_ns, last_ns: sensor_silent's cause),
- * added after the table was first made.  The first ledger_put migrates a ledger written before
- * them (ALTER TABLE ADD COLUMN inside its transaction; the old rows read 0, "unknown"), and like
- * the ledger tables themselves this leaves schema_version alone: a reader of a ledger that has
- * not been migrated yet reads 0 too. */
-static int ledger_has_span(sqlite_store *s)
-{
-    sqlite3_stmt *q = NULL;
-    int n = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM pragma_table_info('collector_segments') WHERE name='last_ns'",
-                           -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-        n = sqlite3_column_int(q, 0);
-    sqlite3_finalize(q);
-    return n > 0;
-}
-
-static ds_rc ledger_add_span(sqlite_store *s, ds_err *err)
-{
-    if (ledger_has_span(s))
-        return DS_OK;
-    return exec(s, "ALTER TABLE collector_segments ADD COLUMN first_ns INTEGER NOT NULL DEFAULT 0;"
-                   "ALTER TABLE collector_segments ADD COLUMN last_ns INTEGER NOT NULL DEFAULT 0;", err);
-}
-
-static sqlite3_int64 span_ns(uint64_t ns) { return ns > (uint64_t)INT64_MAX ? 0 : (sqlite3_int64)ns; }
-
-/* A collector_segments row's hash, packets, bytes, committed_at, from column `col` on. */
-static void segment_from_row(sqlite3_stmt *q, int col, ds_segment_rec *r)
-{
-    if (sqlite3_column_bytes(q, col) == 16)
-        memcpy(r->hash, sqlite3_column_blob(q, col), 16);
-    r->packets = (uint64_t)sqlite3_column_int64(q, col + 1);
-    r->bytes = (uint64_t)sqlite3_column_int64(q, col + 2);
-    r->committed_at = sqlite3_column_int64(q, col + 3);
-}
+/* ---- collector ledger and first payloads: sqlite_ledger.c, sqlite_payloads.c ---- */
 
 static ds_rc sq_segment_get(ds_store *base, const char *sensor, uint64_t seq, ds_segment_rec *out, ds_err *err)
 {
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *q = NULL;
-    ds_rc rc = DS_ENOTFOUND;
-    if (!ledger_exists(s))
-        return DS_ENOTFOUND;
-    if (sqlite3_prepare_v2(s->db, "SELECT hash, packets, bytes, committed_at FROM collector_segments"
-                           " WHERE sensor=? AND seq=?", -1, &q, NULL) != SQLITE_OK)
-        return db_fail(s, err, "segments");
-    sqlite3_bind_text(q, 1, sensor, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, (sqlite3_int64)seq);
-    int st = sqlite3_step(q);
-    if (st == SQLITE_ROW) {
-        memset(out, 0, sizeof *out);
-        snprintf(out->sensor, sizeof out->sensor, "%s", sensor);
-        out->seq = seq;
-        segment_from_row(q, 0, out);
-        rc = DS_OK;
-    } else if (st != SQLITE_DONE) {
-        rc = db_fail(s, err, "segments");
-    }
-    sqlite3_finalize(q);
-    return rc;
+    return ds_sqlite_segment_get(((sqlite_store *)base)->db, sensor, seq, out, err);
 }
 
 static ds_rc sq_ledger_put(ds_store *base, const ds_segment_rec *seg, const ds_sensor_health *h, ds_err *err)
 {
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *q = NULL;
-    ds_rc rc;
-    int added = 0;
-    /* The collector answers 200 on this commit and the sensor then deletes its copy, so it must
-     * survive power loss: FULL syncs the WAL at commit, and that sync also covers the ingest's
-     * transaction before it (same WAL), which NORMAL left unsynced.  This handle only. */
-    if ((rc = exec(s, "PRAGMA synchronous=FULL", err)) != DS_OK)
-        return rc;
-    if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != DS_OK)
-        return rc;
-    if ((rc = exec(s, LEDGER_SCHEMA, err)) != DS_OK || (rc = ledger_add_span(s, err)) != DS_OK)
-        goto out;
-    if (seg) {
-        if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO collector_segments(sensor, seq, hash, packets, bytes,"
-                               " committed_at, first_ns, last_ns) VALUES(?,?,?,?,?,?,?,?)", -1, &q, NULL) != SQLITE_OK) {
-            rc = db_fail(s, err, "segments");
-            goto out;
-        }
-        sqlite3_bind_text(q, 1, seg->sensor, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(q, 2, (sqlite3_int64)seg->seq);
-        sqlite3_bind_blob(q, 3, seg->hash, 16, SQLITE_STATIC);
-        sqlite3_bind_int64(q, 4, (sqlite3_int64)seg->packets);
-        sqlite3_bind_int64(q, 5, (sqlite3_int64)seg->bytes);
-        sqlite3_bind_int64(q, 6, seg->committed_at);
-        sqlite3_bind_int64(q, 7, span_ns(seg->first_ns));
-        sqlite3_bind_int64(q, 8, span_ns(seg->last_ns));
-        if (sqlite3_step(q) != SQLITE_DONE) {
-            rc = db_fail(s, err, "segments");
-            goto out;
-        }
-        added = sqlite3_changes(s->db) > 0;   /* a segment recorded twice is counted once */
-        sqlite3_finalize(q);
-        q = NULL;
-    }
-    if (h) {
-        if (sqlite3_prepare_v2(s->db,
-                               "INSERT INTO collector_health VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT(name) DO UPDATE SET"
-                               " last_seen=max(last_seen, excluded.last_seen),"
-                               " last_upload=CASE WHEN ?5 > 0 THEN max(last_upload, excluded.last_upload) ELSE last_upload END,"
-                               " last_segment=CASE WHEN ?5 > 0 THEN excluded.last_segment ELSE last_segment END,"
-                               " segments=segments + excluded.segments, packets=packets + excluded.packets,"
-                               " last_ns=max(last_ns, excluded.last_ns),"
-                               " kernel_drops=coalesce(excluded.kernel_drops, kernel_drops),"
-                               " spool_bytes=coalesce(excluded.spool_bytes, spool_bytes)",
-                               -1, &q, NULL) != SQLITE_OK) {
-            rc = db_fail(s, err, "health");
-            goto out;
-        }
-        uint64_t nseg = seg ? (uint64_t)added : 0;
-        sqlite3_bind_text(q, 1, h->name, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(q, 2, h->last_seen);
-        sqlite3_bind_int64(q, 3, nseg ? h->last_upload : 0);
-        sqlite3_bind_int64(q, 4, nseg ? (sqlite3_int64)seg->seq : 0);
-        sqlite3_bind_int64(q, 5, (sqlite3_int64)nseg);
-        sqlite3_bind_int64(q, 6, nseg ? (sqlite3_int64)seg->packets : 0);
-        sqlite3_bind_int64(q, 7, (sqlite3_int64)h->last_ns);
-        if (h->have & DS_HEALTH_HAVE_DROPS)
-            sqlite3_bind_int64(q, 8, (sqlite3_int64)h->kernel_drops);
-        else
-            sqlite3_bind_null(q, 8);
-        if (h->have & DS_HEALTH_HAVE_SPOOL)
-            sqlite3_bind_int64(q, 9, (sqlite3_int64)h->spool_bytes);
-        else
-            sqlite3_bind_null(q, 9);
-        if (sqlite3_step(q) != SQLITE_DONE) {
-            rc = db_fail(s, err, "health");
-            goto out;
-        }
-    }
-    rc = exec(s, "COMMIT", err);
-out:
-    sqlite3_finalize(q);
-    if (rc != DS_OK)
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
+    return ds_sqlite_ledger_put(((sqlite_store *)base)->db, seg, h, err);
 }
 
 static ds_rc sq_sensor_health(ds_store *base, ds_sensor_health **rows, size_t *n, ds_err *err)
 {
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *q = NULL;
-    ds_rc rc = DS_OK;
-    size_t cap = 0;
-    *rows = NULL;
-    *n = 0;
-    if (!ledger_exists(s))
-        return DS_OK;
-    if (sqlite3_prepare_v2(s->db, "SELECT name, last_seen, last_upload, last_segment, segments, packets, last_ns,"
-                           " kernel_drops, spool_bytes FROM collector_health ORDER BY name", -1, &q, NULL) != SQLITE_OK)
-        return db_fail(s, err, "health");
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        ds_sensor_health *r = row_append((void **)rows, n, &cap, sizeof *r);
-        if (!r) {
-            rc = ds_fail(err, DS_ENOMEM, "out of memory");
-            break;
-        }
-        snprintf(r->name, sizeof r->name, "%s", (const char *)sqlite3_column_text(q, 0));
-        r->last_seen = sqlite3_column_int64(q, 1);
-        r->last_upload = sqlite3_column_int64(q, 2);
-        r->last_segment = (uint64_t)sqlite3_column_int64(q, 3);
-        r->segments = (uint64_t)sqlite3_column_int64(q, 4);
-        r->packets = (uint64_t)sqlite3_column_int64(q, 5);
-        r->last_ns = (uint64_t)sqlite3_column_int64(q, 6);
-        if (sqlite3_column_type(q, 7) != SQLITE_NULL) {
-            r->kernel_drops = (uint64_t)sqlite3_column_int64(q, 7);
-            r->have |= DS_HEALTH_HAVE_DROPS;
-        }
-        if (sqlite3_column_type(q, 8) != SQLITE_NULL) {
-            r->spool_bytes = (uint64_t)sqlite3_column_int64(q, 8);
-            r->have |= DS_HEALTH_HAVE_SPOOL;
-        }
-    }
-    sqlite3_finalize(q);
-    return rc;
+    return ds_sqlite_sensor_health(((sqlite_store *)base)->db, rows, n, err);
 }
 
-/* The segments of one sensor in a commit-time range, the one before and the one after (sensor_silent). */
 static ds_rc sq_segments_list(ds_store *base, const char *sensor, int64_t from, int64_t to, ds_segment_rec **rows,
                               size_t *n, ds_err *err)
 {
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *q = NULL;
-    ds_rc rc = DS_OK;
-    size_t cap = 0;
-    *rows = NULL;
-    *n = 0;
-    if (!ledger_exists(s))
-        return DS_OK;
-    char sql[640];
-    snprintf(sql, sizeof sql,
-             "SELECT seq, hash, packets, bytes, committed_at, %s FROM collector_segments WHERE sensor=?1"
-             " AND committed_at >= coalesce((SELECT max(committed_at) FROM collector_segments"
-             " WHERE sensor=?1 AND committed_at < ?2), ?2) AND committed_at <= coalesce((SELECT"
-             " min(committed_at) FROM collector_segments WHERE sensor=?1 AND committed_at > ?3), ?3)"
-             " ORDER BY committed_at, seq",
-             ledger_has_span(s) ? "first_ns, last_ns" : "0, 0");
-    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-        return db_fail(s, err, "segments");
-    sqlite3_bind_text(q, 1, sensor, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, from);
-    sqlite3_bind_int64(q, 3, to);
-    int st;
-    while ((st = sqlite3_step(q)) == SQLITE_ROW) {
-        ds_segment_rec *r = row_append((void **)rows, n, &cap, sizeof *r);
-        if (!r) {
-            rc = ds_fail(err, DS_ENOMEM, "out of memory listing the segments of sensor %s", sensor);
-            goto out;
-        }
-        snprintf(r->sensor, sizeof r->sensor, "%s", sensor);
-        r->seq = (uint64_t)sqlite3_column_int64(q, 0);
-        segment_from_row(q, 1, r);
-        r->first_ns = (uint64_t)sqlite3_column_int64(q, 5);
-        r->last_ns = (uint64_t)sqlite3_column_int64(q, 6);
-    }
-    if (st != SQLITE_DONE)
-        rc = db_fail(s, err, "segments");
-out:
-    sqlite3_finalize(q);
-    if (rc != DS_OK) {
-        free(*rows);
-        *rows = NULL;
-        *n = 0;
-    }
-    return rc;
-}
-
-/* ---- first payloads (issue #5, --respond syn) --------------------------------------------------
- * Three tables of their own, created by the first payloads_put as the ledger's are, so older
- * stores keep their schema version and a store without payloads answers with no rows.
- * payload_files makes an upload idempotent: a retried (sensor, seq, hash) finds its row and
- * changes nothing.  payload_data holds each distinct content once, by XXH3-128: the same HTTP GET
- * or Mirai login arrives millions of times, and the rows then cost ~80 bytes each.  The
- * (proto, dport, ts_ns) index answers `payloads --service` and the report's focus sections;
- * ts_ns alone answers a time range over every service. */
-static const char PAYLOAD_SCHEMA[] =
-    "CREATE TABLE IF NOT EXISTS payload_files(sensor TEXT NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL,"
-    "  rows INTEGER NOT NULL, committed_at INTEGER NOT NULL, PRIMARY KEY(sensor, seq, hash));"
-    "CREATE TABLE IF NOT EXISTS payload_data(hash BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS payloads(id INTEGER PRIMARY KEY, sensor TEXT NOT NULL, file_seq INTEGER NOT NULL,"
-    "  ts_ns INTEGER NOT NULL, src TEXT NOT NULL, sport INTEGER NOT NULL, dst TEXT NOT NULL, dport INTEGER NOT NULL,"
-    "  proto INTEGER NOT NULL, tcp_seq INTEGER NOT NULL, len INTEGER NOT NULL, hash BLOB NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS payloads_service_ts ON payloads(proto, dport, ts_ns);"
-    "CREATE INDEX IF NOT EXISTS payloads_ts ON payloads(ts_ns);";
-
-static int payload_tables_exist(sqlite_store *s)
-{
-    sqlite3_stmt *q = NULL;
-    int n = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN"
-                           " ('payloads','payload_data')", -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-        n = sqlite3_column_int(q, 0);
-    sqlite3_finalize(q);
-    return n == 2;
-}
-
-static void payload_hash(const uint8_t *data, size_t len, uint8_t out[16])
-{
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, XXH3_128bits(data, len));
-    memcpy(out, c.digest, 16);
+    return ds_sqlite_segments_list(((sqlite_store *)base)->db, sensor, from, to, rows, n, err);
 }
 
 static ds_rc sq_payloads_put(ds_store *base, const ds_payload_batch *b, ds_err *err)
 {
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *seen = NULL, *data = NULL, *row = NULL, *file = NULL;
-    ds_rc rc;
-    for (size_t i = 0; i < b->n; i++)   /* refuse before writing anything */
-        if (b->rows[i].data_len > DS_PAYLOAD_MAX || b->rows[i].ts_ns > (uint64_t)INT64_MAX ||
-            (b->rows[i].data_len && !b->rows[i].data))
-            return ds_fail(err, DS_EINVAL, "store: payload %zu of sensor %s file %llu is out of range", i + 1,
-                           b->sensor, (unsigned long long)b->seq);
-    /* the collector answers 200 on this commit and the sensor then deletes its file: as ledger_put */
-    if ((rc = exec(s, "PRAGMA synchronous=FULL", err)) != DS_OK)
-        return rc;
-    if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != DS_OK)
-        return rc;
-    if ((rc = exec(s, PAYLOAD_SCHEMA, err)) != DS_OK)
-        goto out;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM payload_files WHERE sensor=? AND seq=? AND hash=?", -1, &seen, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO payload_data VALUES(?,?)", -1, &data, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "INSERT INTO payloads(sensor, file_seq, ts_ns, src, sport, dst, dport, proto, tcp_seq,"
-                           " len, hash) VALUES(?,?,?,?,?,?,?,?,?,?,?)", -1, &row, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "INSERT INTO payload_files VALUES(?,?,?,?,?)", -1, &file, NULL) != SQLITE_OK) {
-        rc = db_fail(s, err, "payloads");
-        goto out;
-    }
-    sqlite3_bind_text(seen, 1, b->sensor, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(seen, 2, (sqlite3_int64)b->seq);
-    sqlite3_bind_blob(seen, 3, b->hash, 16, SQLITE_STATIC);
-    int st = sqlite3_step(seen);
-    if (st == SQLITE_ROW) {
-        rc = ds_fail(err, DS_EEXIST, "payload file %llu of sensor %s is already stored", (unsigned long long)b->seq,
-                     b->sensor);
-        goto out;
-    }
-    if (st != SQLITE_DONE) {
-        rc = db_fail(s, err, "payloads");
-        goto out;
-    }
-    for (size_t i = 0; i < b->n; i++) {
-        const ds_payload *p = &b->rows[i];
-        uint8_t h[16];
-        static const uint8_t none = 0;
-        payload_hash(p->data_len ? p->data : &none, p->data_len, h);
-        sqlite3_reset(data);
-        sqlite3_bind_blob(data, 1, h, 16, SQLITE_STATIC);
-        sqlite3_bind_blob(data, 2, p->data_len ? (const void *)p->data : (const void *)&none, (int)p->data_len,
-                          SQLITE_STATIC);
-        sqlite3_reset(row);
-        sqlite3_bind_text(row, 1, b->sensor, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(row, 2, (sqlite3_int64)b->seq);
-        sqlite3_bind_int64(row, 3, (sqlite3_int64)p->ts_ns);
-        sqlite3_bind_text(row, 4, p->src, -1, SQLITE_STATIC);
-        sqlite3_bind_int(row, 5, p->sport);
-        sqlite3_bind_text(row, 6, p->dst, -1, SQLITE_STATIC);
-        sqlite3_bind_int(row, 7, p->dport);
-        sqlite3_bind_int(row, 8, p->proto);
-        sqlite3_bind_int64(row, 9, p->tcp_seq);
-        sqlite3_bind_int64(row, 10, p->len);
-        sqlite3_bind_blob(row, 11, h, 16, SQLITE_STATIC);
-        if (sqlite3_step(data) != SQLITE_DONE || sqlite3_step(row) != SQLITE_DONE) {
-            rc = db_fail(s, err, "payloads");
-            goto out;
-        }
-    }
-    sqlite3_bind_text(file, 1, b->sensor, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(file, 2, (sqlite3_int64)b->seq);
-    sqlite3_bind_blob(file, 3, b->hash, 16, SQLITE_STATIC);
-    sqlite3_bind_int64(file, 4, (sqlite3_int64)b->n);
-    sqlite3_bind_int64(file, 5, b->committed_at);
-    if (sqlite3_step(file) != SQLITE_DONE) {
-        rc = db_fail(s, err, "payloads");
-        goto out;
-    }
-    rc = exec(s, "COMMIT", err);
-out:
-    sqlite3_finalize(seen);
-    sqlite3_finalize(data);
-    sqlite3_finalize(row);
-    sqlite3_finalize(file);
-    if (rc != DS_OK)
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
-}
-
-/* The WHERE clause of q over payloads p, with its parameters numbered from 1 in this order:
- * sensor, proto, dport, from, to.  Only the conditions q has are written, so that the planner
- * sees the index it can use. */
-static void payload_where(const ds_payload_query *q, char *buf, size_t len)
-{
-    snprintf(buf, len, " WHERE p.ts_ns >= ?4%s%s%s%s", q->sensor ? " AND p.sensor = ?1" : "",
-             q->have_service ? " AND p.proto = ?2 AND p.dport = ?3" : "", q->to_ns ? " AND p.ts_ns < ?5" : "",
-             q->source ? " AND p.src = ?7" : "");
-}
-
-static void payload_bind(sqlite3_stmt *st, const ds_payload_query *q)
-{
-    if (q->sensor)
-        sqlite3_bind_text(st, 1, q->sensor, -1, SQLITE_STATIC);
-    if (q->have_service) {
-        sqlite3_bind_int(st, 2, (int)(q->service >> 16 & 0xff));
-        sqlite3_bind_int(st, 3, (int)(q->service & 0xffff));
-    }
-    sqlite3_bind_int64(st, 4, q->from_ns > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)q->from_ns);
-    if (q->to_ns)
-        sqlite3_bind_int64(st, 5, q->to_ns > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)q->to_ns);
-    if (q->source)
-        sqlite3_bind_text(st, 7, q->source, -1, SQLITE_STATIC);
-}
-
-static void column_text(sqlite3_stmt *q, int col, char *out, size_t len)
-{
-    const unsigned char *t = sqlite3_column_text(q, col);
-    snprintf(out, len, "%s", t ? (const char *)t : "");
+    return ds_sqlite_payloads_put(((sqlite_store *)base)->db, b, err);
 }
 
 static ds_rc sq_payloads_query(ds_store *base, const ds_payload_query *q, ds_payload_row **rows, size_t *n,
                                uint64_t *total, ds_err *err)
 {
-    sqlite_store *s = (sqlite_store *)base;
-    sqlite3_stmt *st = NULL;
-    char where[160], sql[1024];
-    ds_rc rc = DS_OK;
-    size_t cap = 0;
-    *rows = NULL;
-    *n = 0;
-    *total = 0;
-    if (!payload_tables_exist(s))
-        return DS_OK;
-    payload_where(q, where, sizeof where);
-    if (q->top)
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT 1 FROM payloads p%s GROUP BY p.proto, p.dport, p.hash)", where);
-    else
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM payloads p%s", where);
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_fail(s, err, "payloads");
-    payload_bind(st, q);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = db_fail(s, err, "payloads");
-        goto out;
-    }
-    *total = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    st = NULL;
-    /* columns: sensor, first, last, src, sport, dst, dport, proto, tcp_seq, len, hash, count, sources, data.
-     * Order contract (store.h, payloads_query): content only, never the row id (upload order);
-     * text columns compare as SQLite's BINARY collation does (memcmp), as strcmp in
-     * analysis/payloads_exclude.c. */
-    if (q->top)
-        snprintf(sql, sizeof sql,
-                 "SELECT '', min(p.ts_ns), max(p.ts_ns), min(p.src), 0, min(p.dst), p.dport, p.proto, 0, max(p.len), p.hash,"
-                 " count(*), count(DISTINCT p.src), (SELECT data FROM payload_data d WHERE d.hash = p.hash)"
-                 " FROM payloads p%s GROUP BY p.proto, p.dport, p.hash"
-                 " ORDER BY count(*) DESC, count(DISTINCT p.src) DESC, min(p.ts_ns), p.hash, p.proto, p.dport LIMIT ?6",
-                 where);
-    else
-        snprintf(sql, sizeof sql,
-                 "SELECT p.sensor, p.ts_ns, p.ts_ns, p.src, p.sport, p.dst, p.dport, p.proto, p.tcp_seq, p.len, p.hash, 1, 1,"
-                 " (SELECT data FROM payload_data d WHERE d.hash = p.hash)"
-                 " FROM payloads p%s ORDER BY p.ts_ns, p.sensor, p.src, p.sport, p.dst, p.dport, p.proto, p.tcp_seq,"
-                 " p.hash, p.len LIMIT ?6",
-                 where);
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_fail(s, err, "payloads");
-    payload_bind(st, q);
-    sqlite3_bind_int64(st, 6, q->limit && q->limit <= (size_t)INT64_MAX ? (sqlite3_int64)q->limit : -1);
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        ds_payload_row *r = row_append((void **)rows, n, &cap, sizeof *r);
-        if (!r) {
-            rc = ds_fail(err, DS_ENOMEM, "out of memory");
-            goto out;
-        }
-        column_text(st, 0, r->sensor, sizeof r->sensor);
-        r->first_ns = (uint64_t)sqlite3_column_int64(st, 1);
-        r->last_ns = (uint64_t)sqlite3_column_int64(st, 2);
-        column_text(st, 3, r->src, sizeof r->src);
-        r->sport = (uint16_t)sqlite3_column_int(st, 4);
-        column_text(st, 5, r->dst, sizeof r->dst);
-        r->dport = (uint16_t)sqlite3_column_int(st, 6);
-        r->proto = (uint8_t)sqlite3_column_int(st, 7);
-        r->tcp_seq = (uint32_t)sqlite3_column_int64(st, 8);
-        r->len = (uint32_t)sqlite3_column_int64(st, 9);
-        if (sqlite3_column_bytes(st, 10) == 16)
-            memcpy(r->hash, sqlite3_column_blob(st, 10), 16);
-        r->count = (uint64_t)sqlite3_column_int64(st, 11);
-        r->sources = (uint64_t)sqlite3_column_int64(st, 12);
-        const void *d = sqlite3_column_blob(st, 13);
-        size_t dl = (size_t)sqlite3_column_bytes(st, 13);
-        if (!(r->data = malloc(dl ? dl : 1))) {
-            rc = ds_fail(err, DS_ENOMEM, "out of memory");
-            goto out;
-        }
-        if (dl && d)
-            memcpy(r->data, d, dl);
-        r->data_len = d ? dl : 0;
-    }
-    if (step != SQLITE_DONE)
-        rc = db_fail(s, err, "payloads");
-out:
-    sqlite3_finalize(st);
-    if (rc != DS_OK) {
-        ds_payload_rows_free(*rows, *n);
-        *rows = NULL;
-        *n = 0;
-    }
-    return rc;
+    return ds_sqlite_payloads_query(((sqlite_store *)base)->db, q, rows, n, total, err);
 }
 
 static const ds_store_writer_ops sq_writer = {

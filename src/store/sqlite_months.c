@@ -4,12 +4,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <zstd.h>
 
 #include "core/records.h"
 #include "util/timeutil.h"
-
-#define CODEC_ZSTD 1   /* store_sqlite.c's codec of a frame kept in the row */
 
 /* the kinds the SQL below names by number */
 _Static_assert(DS_CHUNK_ROLLUP_SERVICE == 32 && DS_CHUNK_ROLLUP_ALL == 35, "day rollup kinds are 32..35");
@@ -72,72 +69,6 @@ ds_rc ds_sqlite_months_sig(sqlite3 *db, int64_t sensor_id, int32_t month, uint64
         rc = ds_sqlite_fail(db, "month rollups", err);
     }
     sqlite3_finalize(q);
-    return rc;
-}
-
-ds_rc ds_sqlite_months_put(sqlite3 *db, int64_t sensor_id, int32_t month, const uint64_t sig[2],
-                           uint8_t *const data[4], const size_t len[4], int *stale, ds_err *err)
-{
-    sqlite3_stmt *q = NULL;
-    uint8_t *z = NULL;
-    uint64_t now[2];
-    int32_t first, last;
-    ds_rc rc;
-    *stale = 0;
-    ds_month_span(month, &first, &last);
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return ds_sqlite_fail(db, "month rollups: BEGIN IMMEDIATE", err);
-    if ((rc = ds_sqlite_months_sig(db, sensor_id, first, now, err)) != DS_OK)
-        goto out;
-    if (now[0] != sig[0] || now[1] != sig[1]) {   /* a file came in since the build read the days */
-        *stale = 1;
-        goto out;
-    }
-    if ((rc = run(db, "DELETE FROM chunks WHERE kind BETWEEN 40 AND 43 AND day = ?2 AND sensor_id = ?1", sensor_id, first,
-                  err)) != DS_OK)
-        goto out;
-    if (sqlite3_prepare_v2(db, "INSERT INTO chunks(kind, day, sensor_id, file_id, nrec, codec, data) VALUES(?,?,?,0,?,?,?)",
-                           -1, &q, NULL) != SQLITE_OK) {
-        rc = ds_sqlite_fail(db, "month rollups", err);
-        goto out;
-    }
-    for (int dim = 0; dim < 4; dim++) {
-        size_t bound = ZSTD_compressBound(len[dim]);
-        if (len[dim] > (size_t)INT32_MAX || !len[dim]) {
-            rc = ds_fail(err, DS_EINVAL, "store: a month rollup of %zu bytes cannot be stored", len[dim]);
-            goto out;
-        }
-        free(z);
-        if (!(z = malloc(bound))) {
-            rc = ds_fail(err, DS_ENOMEM, "out of memory compressing a month rollup");
-            goto out;
-        }
-        size_t zlen = ZSTD_compress(z, bound, data[dim], len[dim], DS_CHUNK_ZSTD_LEVEL);
-        if (ZSTD_isError(zlen)) {
-            rc = ds_fail(err, DS_ESTORE, "store: zstd: %s", ZSTD_getErrorName(zlen));
-            goto out;
-        }
-        sqlite3_reset(q);
-        sqlite3_bind_int(q, 1, DS_CHUNK_MONTH_SERVICE + dim);
-        sqlite3_bind_int(q, 2, first);
-        sqlite3_bind_int64(q, 3, sensor_id);
-        sqlite3_bind_int64(q, 4, (sqlite3_int64)len[dim]);
-        sqlite3_bind_int(q, 5, CODEC_ZSTD);
-        sqlite3_bind_blob(q, 6, z, (int)zlen, SQLITE_STATIC);
-        if (sqlite3_step(q) != SQLITE_DONE) {
-            rc = ds_sqlite_fail(db, "month rollups", err);
-            goto out;
-        }
-    }
-    sqlite3_finalize(q);
-    q = NULL;
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = ds_sqlite_fail(db, "month rollups: COMMIT", err);
-out:
-    sqlite3_finalize(q);
-    free(z);
-    if (!sqlite3_get_autocommit(db))
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
 

@@ -1,10 +1,10 @@
 /* sqlite_months.h: the SQLite backend's month rollups (store/rollup_months.h), kept out of
  * store_sqlite.c.  Internal to src/store.
  *
- * A month chunk is a row of `chunks` like any other (so scan() and its read cache serve it):
- * kind DS_CHUNK_MONTH_*, day = the month's first day, file_id 0 (no file: never removed with
- * one), its frame kept in the row (CODEC_ZSTD), not in the append-only chunk file, since months
- * are rewritten when a late file arrives and the chunk file never gives space back.
+ * A month chunk is a row of `chunks` like any other (so scan() and its read cache serve it, and
+ * its frame goes to the chunk file): kind DS_CHUNK_MONTH_*, day = the month's first day, file_id
+ * 0 (no file: never removed with one).  store_sqlite.c writes them (sq_month_put: the chunk file's
+ * transaction protocol); this file holds the SQL around them.
  *
  * Row ids are never reused (store_files.c keeps the largest one taken), and a month's rows are
  * removed only after the day chunk that outdates them is in: so the day chunks' count and largest
@@ -21,10 +21,8 @@
 ds_rc ds_sqlite_months_drop(sqlite3 *db, int64_t sensor_id, int32_t day, ds_err *err);
 /* The same for every day rollup chunk of file_id (before they are removed). */
 ds_rc ds_sqlite_months_drop_file(sqlite3 *db, int64_t file_id, ds_err *err);
-/* ds_store_month_ops (store.h).  put runs its own BEGIN IMMEDIATE .. COMMIT. */
+/* ds_store_month_ops (store.h) but put, which store_sqlite.c runs. */
 ds_rc ds_sqlite_months_sig(sqlite3 *db, int64_t sensor_id, int32_t month, uint64_t sig[2], ds_err *err);
-ds_rc ds_sqlite_months_put(sqlite3 *db, int64_t sensor_id, int32_t month, const uint64_t sig[2],
-                           uint8_t *const data[4], const size_t len[4], int *stale, ds_err *err);
 ds_rc ds_sqlite_months_missing(sqlite3 *db, int32_t today, ds_sensor_day **rows, size_t *n, ds_err *err);
 
 #endif

@@ -950,9 +950,34 @@ static ds_rc sq_month_put(ds_store *base, int64_t sensor_id, int32_t month, cons
                           uint8_t *const data[4], const size_t len[4], int *stale, ds_err *err)
 {
     sqlite_store *s = (sqlite_store *)base;
+    uint64_t now[2];
+    ds_rc rc;
+    *stale = 0;
     if (s->in_tx)
         return ds_fail(err, DS_EINVAL, "store %s: month rollups written inside a file's transaction", db_name(s));
-    return ds_sqlite_months_put(s->db, sensor_id, month, sig, data, len, stale, err);
+    if ((rc = exec(s, "BEGIN IMMEDIATE", err)) != DS_OK)
+        return rc;
+    s->in_tx = 1;
+    s->ext_start = NO_TX_END;
+    if ((rc = ds_sqlite_months_sig(s->db, sensor_id, month, now, err)) != DS_OK)
+        goto fail;
+    if (now[0] != sig[0] || now[1] != sig[1]) {   /* a file came in since the build read the days */
+        *stale = 1;
+        sq_rollback(base);
+        return DS_OK;
+    }
+    if ((rc = ds_sqlite_months_drop(s->db, sensor_id, month, err)) != DS_OK)
+        goto fail;
+    /* the frames go to the chunk file like any chunk's (a blob of tens of MB read through the
+     * pager took 0.2 s); a month rebuilt leaves its old frames there, as a superseded file does */
+    for (int dim = 0; dim < 4; dim++)
+        if ((rc = sq_put_chunk(base, 0, sensor_id, month, DS_CHUNK_MONTH_SERVICE + dim, data[dim], len[dim], 1, err)) !=
+            DS_OK)
+            goto fail;
+    return sq_commit(base, err);
+fail:
+    sq_rollback(base);
+    return rc;
 }
 
 static ds_rc sq_month_missing(ds_store *base, int32_t today, ds_sensor_day **rows, size_t *n, ds_err *err)

@@ -25,6 +25,10 @@
  * (>= 1.5x the week before's distinct sources per day); otherwise it is the heavy tail of a few
  * big sources, which a Pareto population produces every week.
  *
+ * Countries are also judged by their distinct sources a day (series_judge.c, source_runs): a
+ * country spike of many small new hosts hides in packets when several big hosts carry the
+ * country's baseline, but not in hosts, where a big host counts once.
+ *
  * Heavy hosts: a Pareto population has hosts that send hundreds of packets a day to one service
  * for weeks.  The second scan also keeps each (key, day)'s largest source, and population runs are
  * looked for in the series with each day's largest source held to its usual size, while one-host
@@ -115,8 +119,15 @@ static ds_rc emit(ctx *x, cand *c, ds_events *out, ds_err *err)
     ds_event_evidence_add(v, "packets_peak", c->peak, ds_fmt_day_iso(c->peak_day, t0, sizeof t0));
     if (c->base > 0)
         ds_event_evidence_add(v, "peak_ratio", c->peak / c->base, NULL);
-    if (c->sigma > 0)
+    if (c->by_sources) {
+        /* found in the sources a day (series_judge.c): the numbers that passed the rule are those */
+        ds_event_evidence_add(v, "sources_peak", c->src_peak, ds_fmt_day_iso(c->src_peak_day, t1, sizeof t1));
+        ds_event_evidence_add(v, "sources_per_day_baseline", c->src_base, NULL);
+        if (c->src_sigma > 0)
+            ds_event_evidence_add(v, "sources_robust_z", (c->src_peak - c->src_base) / c->src_sigma, NULL);
+    } else if (c->sigma > 0) {
         ds_event_evidence_add(v, "robust_z", c->peak_z, NULL);
+    }
     ds_event_evidence_add(v, "excess_packets", c->excess_seen, NULL);
     if (!strcmp(c->type, "surge") || !strcmp(c->type, "new_service")) {
         ds_event_evidence_add(v, "rank", c->rank_p, NULL);
@@ -154,6 +165,21 @@ static ds_rc emit(ctx *x, cand *c, ds_events *out, ds_err *err)
  * country, the country event is folded into the service event. */
 static void fold_countries(ctx *x)
 {
+    /* a country run found in its sources whose rise in sources a day was mostly one service's, on
+     * days that service has an event of its own: the service's hosts, counted by country */
+    for (size_t i = 0; i < x->nc; i++) {
+        cand *cc = &x->c[i];
+        if (cc->dropped || !cc->by_sources || cc->src_lead_share < LEAD_SHARE)
+            continue;
+        for (size_t j = 0; j < x->nc; j++) {
+            const cand *sv = &x->c[j];
+            if (!sv->dropped && sv->dim == DS_CUBE_SERVICE && sv->key == cc->src_lead && sv->d1 >= cc->d0 &&
+                sv->d0 <= cc->d1) {
+                cc->dropped = 1;
+                break;
+            }
+        }
+    }
     for (size_t i = 0; i < x->nc; i++) {
         cand *cc = &x->c[i];
         if (cc->dropped || cc->dim != DS_CUBE_COUNTRY || cc->lead_excess_share < LEAD_SHARE)
@@ -188,7 +214,7 @@ static void fold_countries(ctx *x)
  * the address space, every country at once: those jumps are the `flood` event's (issue #20).  A
  * service candidate of the flooded port whose peak day holds a flood of at least half its peak's
  * excess is dropped, and so is a country candidate whose days hold the flood and whose rise went
- * 30% or more to that port. */
+ * 30% or more to that port (in packets, or for a run found in its sources, in sources a day). */
 static ds_rc fold_floods(ctx *x, ds_err *err)
 {
     ds_flood_list l;
@@ -209,6 +235,8 @@ static ds_rc fold_floods(ctx *x, ds_err *err)
                 c->dropped = 1;
             else if (c->dim == DS_CUBE_COUNTRY && c->lead == svc && c->lead_excess_share >= FOLD_SHARE)
                 c->dropped = 1;
+            else if (c->dim == DS_CUBE_COUNTRY && c->by_sources && c->src_lead == svc && c->src_lead_share >= FOLD_SHARE)
+                c->dropped = 1;   /* its rise in sources was the flood's spoofed ones */
         }
     }
     free(l.v);
@@ -246,7 +274,7 @@ ds_rc ds_detect_series(ds_store *st, const ds_geo *geo, const ds_event_query *q,
     x.days_q = qf < q->from ? ds_cov_days(q->coverage, q->sensor_id, qf, q->from - 1) : 0;
     if ((rc = ds_series_load(&x, &svc, &cc, err)) != DS_OK)
         goto out;
-    if (!(x.work = malloc(6 * (size_t)x.ndays * sizeof *x.work))) {
+    if (!(x.work = malloc(WORK_SERIES * (size_t)x.ndays * sizeof *x.work))) {
         rc = ds_fail(err, DS_ENOMEM, "out of memory judging daily series");
         goto out;
     }
@@ -301,6 +329,7 @@ out:
     ds_series_tab_free(&svc);
     ds_series_tab_free(&cc);
     free(x.xs_owned);
+    free(x.srcs);
     ds_series_keys_free(&x.keys);
     ds_u64set_free(&tools);
     return rc;

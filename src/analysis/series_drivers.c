@@ -41,7 +41,7 @@ typedef struct drv_ctx {
     itemvec *items;         /* one per candidate */
     item_pool pool;
     ds_u64set tools;        /* tool-attributed sources met */
-    ds_groupsum groups;     /* drivers_of's tables */
+    ds_groupsum groups, groups2;   /* drivers_of's tables */
 } drv_ctx;
 
 static int idx_cmp(const void *a, const void *b)
@@ -234,7 +234,68 @@ static double before_w(const ctx *x, int32_t day)
     return w > 0 ? 1.0 / w : 0.0;
 }
 
-static int drivers_of(ctx *x, cand *c, const itemvec *v, size_t ev, ds_groupsum *g)
+/* A country run found in its sources (series_judge.c): the service that brought the most sources
+ * a day during it (c->src_lead; distinct (source, service, day)), and that service's rise in
+ * sources a day against the week before, as a share of the country's rise (c->src_lead_share).
+ * A service event whose hosts were many (a service spike's hosts come from every country) lifts
+ * the sources of the big countries; fold_countries then leaves it to the service event.  A
+ * (source, service) pair is keyed by the source xor the service shifted past an IPv4 address:
+ * exact for IPv4, a hash for IPv6 sources (ds_src_key).  -1 when out of memory. */
+static int source_lead(const ctx *x, cand *c, const itemvec *v, size_t ev, ds_groupsum *g, ds_groupsum *g2)
+{
+    size_t n = v->n;
+    c->src_lead = 0;
+    c->src_lead_share = 0;
+    if (ds_groupsum_reset(g, n - ev) != 0 || ds_groupsum_reset(g2, 64) != 0)
+        return -1;
+    for (size_t i = ev; i < n; i++) {   /* (source, service) pairs new on their day, per service */
+        const item *it = IT(v, i);
+        ds_group *e = ds_groupsum_get(g, it->src ^ (uint64_t)it->other << 32);
+        if (!e)
+            return -1;
+        uint64_t day1 = (uint64_t)(uint32_t)it->day + 1;
+        if (e->sum == day1)
+            continue;
+        e->sum = day1;
+        ds_group *sv = ds_groupsum_get(g2, it->other);
+        if (!sv)
+            return -1;
+        sv->sum++;
+    }
+    uint64_t best = 0;
+    for (size_t i = 0; i < g2->cap; i++) {
+        const ds_group *e = &g2->e[i];
+        if (e->used && (e->sum > best || (e->sum == best && best > 0 && e->k1 < c->src_lead))) {
+            best = e->sum;
+            c->src_lead = (uint32_t)e->k1;
+        }
+    }
+    if (!best)
+        return 0;
+    double before = 0;
+    if (ds_groupsum_reset(g, ev) != 0)
+        return -1;
+    for (size_t i = 0; i < ev; i++) {   /* the lead service's sources a day in the week before */
+        const item *it = IT(v, i);
+        if (it->other != c->src_lead)
+            continue;
+        ds_group *e = ds_groupsum_get(g, it->src);
+        if (!e)
+            return -1;
+        uint64_t day1 = (uint64_t)(uint32_t)it->day + 1;
+        if (e->sum == day1)
+            continue;
+        e->sum = day1;
+        before += before_w(x, it->day);
+    }
+    double bdays = week_before_days(x, c), ndays = (double)(c->d1 - c->d0 + 1);
+    double rise = c->src_per_day - (isfinite(c->src_per_day_before) ? c->src_per_day_before : 0);
+    double lead_rise = (double)best / ndays - (bdays > 0 ? before / bdays : 0);
+    c->src_lead_share = rise > 0 ? lead_rise / rise : 0;
+    return 0;
+}
+
+static int drivers_of(ctx *x, cand *c, const itemvec *v, size_t ev, ds_groupsum *g, ds_groupsum *g2)
 {
     size_t n = v->n, nev = n - ev;
     uint64_t total = 0;
@@ -336,7 +397,7 @@ static int drivers_of(ctx *x, cand *c, const itemvec *v, size_t ev, ds_groupsum 
     double bdays = week_before_days(x, c);
     c->src_per_day_before = bdays > 0 ? before / bdays : NAN;
     c->src_per_day = during / (double)(c->d1 - c->d0 + 1);
-    return 0;
+    return c->by_sources ? source_lead(x, c, v, ev, g, g2) : 0;
 }
 
 ds_rc ds_series_drivers(ctx *x, ds_u64set *tools, ds_err *err)
@@ -405,13 +466,13 @@ ds_rc ds_series_drivers(ctx *x, ds_u64set *tools, ds_err *err)
                     cv.blocks[b] = copy + b * ITEM_BLOCK;
                 for (size_t j = 0, e = 0, a = ev; j < v->n; j++)
                     copy[IT(v, j)->day < c->d0 ? e++ : a++] = *IT(v, j);
-                ok = drivers_of(x, &x->c[i], &cv, ev, &d.groups) == 0;
+                ok = drivers_of(x, &x->c[i], &cv, ev, &d.groups, &d.groups2) == 0;
             }
             free(copy);
             free(cv.blocks);
             if (!ok)
                 goto nomem;
-        } else if (drivers_of(x, &x->c[i], v, ev, &d.groups) != 0) {
+        } else if (drivers_of(x, &x->c[i], v, ev, &d.groups, &d.groups2) != 0) {
             goto nomem;
         }
     }
@@ -430,6 +491,7 @@ out:
     free(d.by_cc);
     ds_u64set_free(&d.tools);
     ds_groupsum_free(&d.groups);
+    ds_groupsum_free(&d.groups2);
     return rc;
 }
 

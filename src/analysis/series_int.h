@@ -5,9 +5,10 @@
  *
  *   series_load.c     two scans of SRCSVC: rank every service and country of the period and the
  *                     previous one, then fill the daily series (packets, and the day's largest
- *                     source) of the judged keys.
+ *                     source; for countries also distinct sources) of the judged keys.
  *   series_judge.c    the rules on one series: spike and surge runs against robust baselines
- *                     (robust.h), new services, climbs in the ranking; each a candidate (cand).
+ *                     (robust.h), new services, climbs in the ranking, and a country's runs in
+ *                     its distinct sources a day; each a candidate (cand).
  *   series_drivers.c  one more scan over the candidates' days: who drives each candidate (top
  *                     sources, the leading country or service and source port, sources per day).
  *   detect_series.c   the driver of the steps, the rules that drop or fold candidates (single
@@ -53,6 +54,7 @@
 #define FOLD_SHARE 0.3          /* a country that made 30% of a service's rise on its own spike days owns it */
 #define SOURCES_RISE 1.5        /* a population's rise brings new sources: 1.5x the week before's per day */
 #define MAX_CANDS 256
+#define WORK_SERIES 9           /* ds_series_judge's scratch, in series of ndays */
 
 typedef struct keyrow {
     uint32_t key;
@@ -60,6 +62,7 @@ typedef struct keyrow {
     int rank_p, rank_q;     /* 1-based; 0 = no packets */
     double *x;              /* daily series from base_from (NULL unless judged) */
     double *top;            /* the same days: packets of the day's largest source (see load_all) */
+    double *srcs;           /* countries: the same days, distinct sources (NULL for services) */
 } keyrow;
 
 typedef struct series_tab {
@@ -97,6 +100,13 @@ typedef struct cand {
     size_t ntop5;
     int top_v6;             /* an IPv6 source is among them: its address comes from SOURCES */
     const double *xs;       /* the key's daily series from base_from (the event's figure) */
+    /* a country run found in its distinct sources a day (series_judge.c), not in its packets:
+     * the baseline, peak and robust z it passed the rule with */
+    int by_sources;
+    double src_base, src_sigma, src_peak;
+    int32_t src_peak_day;
+    uint32_t src_lead;      /* its service with the most sources a day (series_drivers.c) */
+    double src_lead_share;  /*   that service's rise in sources a day, as a share of the country's */
 } cand;
 
 typedef struct ctx {
@@ -107,9 +117,10 @@ typedef struct ctx {
     double *dayw;           /* [ndays] each day's coverage weight (cov_weights.h): 1, frac, 0 missing */
     double days_p, days_q;  /* observed days of the period and of the previous one (rates' denominators) */
     double mean_day;        /* mean daily packets over the period, per observed day */
-    double *work;           /* judge's scratch: 6 x ndays */
+    double *work;           /* judge's scratch: WORK_SERIES x ndays */
     ds_series_keys keys;    /* the scan's sums, then the judged keys' slots; its memory holds the series */
     double *xs_owned;       /* the series when they did not fit there */
+    double *srcs;           /* the countries' sources a day (keyrow.srcs) */
     void *spare[2];         /* keys' memory the series left free (the drivers' items go there) */
     size_t spare_len[2];    /* bytes */
     uint64_t period_packets;
@@ -131,6 +142,7 @@ static inline void base_filter(const ctx *x, ds_filter *f)
  * stores into a struct, read back at once as wider words, stalled store forwarding on each of the
  * million records a scan reads. */
 _Static_assert(DS_REC_SRCSVC == 28, "the series scans read SRCSVC fields at records.h's offsets");
+#define SS_SRC 0
 #define SS_SERVICE 8
 #define SS_PACKETS 16
 #define SS_CLASS 20
@@ -141,6 +153,11 @@ _Static_assert(DS_REC_SRCSVC == 28, "the series scans read SRCSVC fields at reco
 static inline uint32_t ss_u32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t ss_u64(const uint8_t *p)
+{
+    return (uint64_t)ss_u32(p) | (uint64_t)ss_u32(p + 4) << 32;
 }
 
 static inline uint16_t ss_cc(const uint8_t *rec)

@@ -69,6 +69,71 @@ static void run_stats(const ctx *x, const keyrow *r, cand *c, double m)
     }
 }
 
+/* A country's runs in its distinct sources a day, where its packets had none (issue #20).  A
+ * spike of a country is many new hosts, each sending a few packets; when several big hosts carry
+ * the country's packets, their days widen its packet baseline (holding only the day's largest one
+ * to its usual size leaves the others) and no day of the spike reaches the start rule.  Counted
+ * in hosts, a big host is one: a stable population's hosts active on a day are a sum of
+ * independent presences, about Poisson (the sqrt(median) floor of ds_robust_sigma), and the MAD
+ * takes the churn beyond that.  So the sources series is judged by the same rule as the packets
+ * (robust z >= 6 and 2.5x the median to start, robust.h), against its own baselines.  A run
+ * overlapping a packet run of the country is that run's; otherwise it is a candidate whose
+ * numbers are its packets over the run's days against the packet baseline of its first day
+ * (base_bl, y's baselines), held to the same materiality rules as a packet run.  Returns 1 when
+ * it added a surge (a run of more than SPIKE_MAX_DAYS days). */
+static int source_runs(ctx *x, const series_tab *t, const keyrow *r, const ds_run *pruns, size_t npr,
+                       const ds_baselines *base_bl, double per_p, double per_q, ds_err *err)
+{
+    size_t nd = (size_t)x->ndays, from = (size_t)(x->q->from - x->base_from);
+    ds_baselines sb = { .median = x->work + 6 * nd, .sigma = x->work + 7 * nd, .days = x->work + 8 * nd };
+    ds_spike_rule rule = ds_series_spike_rule;
+    rule.soft = x->dayw;   /* min_excess stays 0: materiality is judged on the packets */
+    ds_baselines_fill(r->srcs, nd, from, &rule, &sb);
+    ds_run sr[16];
+    size_t ns = ds_spike_runs_pre(r->srcs, nd, from, &rule, &sb, NULL, sr, 16);
+    int long_run = 0;
+    for (size_t i = 0; i < ns; i++) {
+        const ds_run *o = &sr[i];
+        size_t k = 0;
+        while (k < npr && !(pruns[k].onset <= o->last && o->onset <= pruns[k].last))
+            k++;
+        if (k < npr || !(base_bl->days[o->first] > 0))
+            continue;   /* the packets' run, or no packet baseline that day */
+        int32_t len = (int32_t)(o->last - o->first + 1);
+        double m = base_bl->median[o->first], sg = base_bl->sigma[o->first];
+        cand *c = cand_add(x, t->dim, r->key, len > SPIKE_MAX_DAYS ? "surge" : "spike", x->base_from + (int32_t)o->onset,
+                           x->base_from + (int32_t)o->last, err);
+        if (!c)
+            return long_run;
+        double level = m;   /* as for a packet run: the week before's level when higher */
+        if (o->onset >= 7) {
+            double scratch[7], lv = ds_median(r->x + o->onset - 7, 7, scratch);
+            if (isfinite(lv) && lv > level)
+                level = lv;
+        }
+        run_stats(x, r, c, level);
+        if (len > SPIKE_MAX_DAYS ? c->excess / (c->d1 - c->d0 + 1) < SURGE_MIN_EXCESS * x->mean_day
+                                 : c->peak - level < SPIKE_MIN_PEAK * x->mean_day) {
+            x->nc--;   /* many hosts, but too few packets to matter to the telescope as a whole */
+            continue;
+        }
+        long_run |= len > SPIKE_MAX_DAYS;
+        c->base = m;
+        c->sigma = sg;
+        c->peak_z = (c->peak - m) / sg;
+        c->rank_p = r->rank_p;
+        c->rank_q = r->rank_q;
+        c->per_day_p = per_p;
+        c->per_day_q = per_q;
+        c->by_sources = 1;
+        c->src_base = o->median;
+        c->src_sigma = o->sigma;
+        c->src_peak = r->srcs[o->peak];
+        c->src_peak_day = x->base_from + (int32_t)o->peak;
+    }
+    return long_run;
+}
+
 /* The judgments on one series: new service, spike and surge runs, rank jump. */
 void ds_series_judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
 {
@@ -196,6 +261,8 @@ void ds_series_judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
         c->per_day_p = per_p;
         c->per_day_q = per_q;
     }
+    if (r->srcs)
+        long_run |= source_runs(x, t, r, runs, nr, &bl, per_p, per_q, err);
     /* a climb in the ranking that no run explains: a gradual surge */
     if (!long_run && prev_days >= 14 && r->rank_p && r->rank_p <= SURGE_TO_RANK &&
         (!r->rank_q || r->rank_q >= SURGE_FROM_RANK) && per_p >= SURGE_MIN_RATIO * per_q) {

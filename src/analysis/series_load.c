@@ -4,9 +4,10 @@
  * the previous one (arrays indexed by the key, series_keys.h); only the top TOP_KEYS of each
  * period per dimension are then ranked exactly and judged.  The second scan fills, for the judged
  * keys only, each day's packets and each day's largest source (the largest SRCSVC record per
- * sensor, summed over sensors).  Days before the store's first day are NaN; days a sensor did not
- * observe are scaled or missing (cov_weights.h).  The sums' memory, dead once the ranks are known,
- * holds the series, and what is left of it the drivers' copies (series_drivers.c).
+ * sensor, summed over sensors), and for countries the distinct sources of each day.  Days before
+ * the store's first day are NaN; days a sensor did not observe are scaled or missing
+ * (cov_weights.h).  The sums' memory, dead once the ranks are known, holds the series, and what is
+ * left of it the drivers' copies (series_drivers.c).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -44,6 +45,11 @@ typedef struct scan_ctx {
     double *top;            /* second pass: the same cells, the day's largest record summed over lanes */
     uint32_t *lane_max;     /* second pass: nslots x LANES, the largest record of the current day */
     size_t nslots;
+    double *srcs;           /* second pass: the countries' slots [cc0, nslots) x ndays, distinct sources */
+    size_t cc0;             /* the first country slot */
+    ds_u64set day_src;      /* second pass: the sources of a judged country met on cur_day */
+    uint64_t last_src;      /* second pass: the source of the chunk's last record put in day_src */
+    int has_last;
     int32_t cur_day;        /* the day lane_max holds */
     unsigned lanes_used;    /* bit per lane written since the day began */
     int64_t lane_id[LANES]; /* sensor id of each lane (0: free) */
@@ -81,6 +87,22 @@ static inline void fill(scan_ctx *c, long i, int32_t day, uint32_t packets)
         *t = packets;
 }
 
+/* Pass 2: a record's source into its country's distinct sources of the day, when the country is
+ * judged.  A source is one country's (geo is per address), so one set of the day's sources serves
+ * every country.  -1 when out of memory. */
+static inline int fill_source(scan_ctx *c, long i, int32_t day, uint64_t src)
+{
+    unsigned v = c->keys->known[i];
+    if (v < DS_SK_SLOT || (c->has_last && src == c->last_src))
+        return 0;   /* a source's records are consecutive in a chunk (agg_day.c): met already */
+    c->last_src = src;
+    c->has_last = 1;
+    int added = ds_u64set_add(&c->day_src, src);
+    if (added > 0)
+        c->srcs[(v - DS_SK_SLOT - c->cc0) * (size_t)c->ndays + (size_t)(day - c->base)] += 1;
+    return added < 0 ? -1 : 0;
+}
+
 /* Pass 2: the current day's largest records, summed over the lanes, into its cells. */
 static void flush_day(scan_ctx *c)
 {
@@ -97,6 +119,7 @@ static void flush_day(scan_ctx *c)
             c->top[s * (size_t)c->ndays + day] = t;
     }
     c->lanes_used = 0;
+    ds_u64set_clear(&c->day_src);
 }
 
 static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
@@ -123,6 +146,7 @@ static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t
             c->lane_id[l] = sensor_id;
         c->lane = l;
         c->lanes_used |= 1u << l;
+        c->has_last = 0;
     }
     for (size_t i = 0; i < nrec; i++) {
         const uint8_t *rec = data + i * DS_REC_SRCSVC;
@@ -131,8 +155,11 @@ static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t
         uint32_t service = ss_u32(rec + SS_SERVICE), packets = ss_u32(rec + SS_PACKETS);
         uint16_t cc = ss_cc(rec);
         if (c->fill) {
+            long at = ds_series_keys_find(c->keys, 1, cc);
             fill(c, ds_series_keys_find(c->keys, 0, service), day, packets);
-            fill(c, ds_series_keys_find(c->keys, 1, cc), day, packets);
+            fill(c, at, day, packets);
+            if (fill_source(c, at, day, ss_u64(rec + SS_SRC)) != 0)
+                return ds_fail(err, DS_ENOMEM, "out of memory counting sources a day");
         } else if (count(c, 0, service, day, packets) != 0 || count(c, 1, cc, day, packets) != 0) {
             return ds_fail(err, DS_ENOMEM, "out of memory building daily series");
         } else if (day >= c->from) {
@@ -428,6 +455,13 @@ ds_rc ds_series_load(ctx *x, series_tab *svc, series_tab *cc, ds_err *err)
         goto nomem;
     c.top = c.xs + cells;
     c.nslots = nslots;
+    /* the countries' distinct sources a day (their slots follow the services') */
+    c.cc0 = svc->n;
+    size_t scells = (nslots - c.cc0 ? nslots - c.cc0 : 1) * (size_t)x->ndays;
+    if (!(c.srcs = x->srcs = malloc(scells * sizeof *c.srcs)) || ds_u64set_init(&c.day_src, 1024) != 0)
+        goto nomem;
+    for (size_t i = 0; i < scells; i++)
+        c.srcs[i] = x->base_from + (int32_t)(i % (size_t)x->ndays) < x->first_day ? NAN : 0;
     for (size_t i = 0; i < nslots; i++)
         for (int32_t d = 0; d < x->ndays; d++)
             c.xs[i * (size_t)x->ndays + (size_t)d] = c.top[i * (size_t)x->ndays + (size_t)d] =
@@ -441,8 +475,13 @@ ds_rc ds_series_load(ctx *x, series_tab *svc, series_tab *cc, ds_err *err)
     /* time no sensor observed is missing, not zero; a day half the addresses saw counts double */
     for (size_t i = 0; i < 2 * nslots; i++)
         ds_cov_apply(c.xs + i * (size_t)x->ndays, x->dayw, (size_t)x->ndays);
+    for (size_t i = c.cc0; i < nslots; i++)
+        ds_cov_apply(c.srcs + (i - c.cc0) * (size_t)x->ndays, x->dayw, (size_t)x->ndays);
     attach_series(svc, c.xs, c.top, x->ndays);
     attach_series(cc, c.xs, c.top, x->ndays);
+    for (size_t i = 0; i < cc->n; i++)
+        if (cc->rows[i].x)
+            cc->rows[i].srcs = c.srcs + (size_t)(cc->rows[i].x - c.xs) - c.cc0 * (size_t)x->ndays;
     goto out;
 nomem:
     rc = ds_fail(err, DS_ENOMEM, "out of memory building daily series");
@@ -451,8 +490,9 @@ out:
         for (size_t i = 0; i < svc->n; i++)
             svc->rows[i].x = svc->rows[i].top = NULL;
         for (size_t i = 0; i < cc->n; i++)
-            cc->rows[i].x = cc->rows[i].top = NULL;
+            cc->rows[i].x = cc->rows[i].top = cc->rows[i].srcs = NULL;
     }
+    ds_u64set_free(&c.day_src);
     free(c.lane_max);
     free(js);
     return rc;

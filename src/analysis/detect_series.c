@@ -290,7 +290,9 @@ ds_rc ds_detect_series(ds_store *st, const ds_geo *geo, const ds_event_query *q,
         goto out;
     for (size_t i = 0; i < x.nc; i++) {
         cand *c = &x.c[i];
-        if (c->excess_seen > 0 && c->top1 >= SINGLE_SHARE * c->excess_seen) {
+        /* a run found in the sources a day is many hosts' by construction (one host is one source),
+         * whatever share of the packets a big one sent on its days */
+        if (!c->by_sources && c->excess_seen > 0 && c->top1 >= SINGLE_SHARE * c->excess_seen) {
             snprintf(c->type, sizeof c->type, "single_source");
             /* one host is judged against the service it floods, and must matter to the telescope:
              * a country's rise that one host explains is that host's event (or nothing) */

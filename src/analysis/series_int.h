@@ -53,6 +53,9 @@
 #define LEAD_SHARE 0.5          /* a service's country (or a country's service) is named from 50% */
 #define FOLD_SHARE 0.3          /* a country that made 30% of a service's rise on its own spike days owns it */
 #define SOURCES_RISE 1.5        /* a population's rise brings new sources: 1.5x the week before's per day */
+/* A country's sources a day are judged from a baseline of 5 a day: below, z >= 6 over a Poisson
+ * count is a tail over 10^-5 (median 1: 7 sources, 8 x 10^-5; at 5: 19 sources, 1.4 x 10^-6) */
+#define SRC_MIN_MEDIAN 5
 #define MAX_CANDS 256
 #define WORK_SERIES 9           /* ds_series_judge's scratch, in series of ndays */
 

@@ -69,7 +69,7 @@ static void run_stats(const ctx *x, const keyrow *r, cand *c, double m)
     }
 }
 
-/* A country's runs in its distinct sources a day, where its packets had none (issue #20).  A
+/* A country's runs in its distinct sources a day (issue #20).  A
  * spike of a country is many new hosts, each sending a few packets; when several big hosts carry
  * the country's packets, their days widen its packet baseline (holding only the day's largest one
  * to its usual size leaves the others) and no day of the spike reaches the start rule.  Counted
@@ -77,12 +77,16 @@ static void run_stats(const ctx *x, const keyrow *r, cand *c, double m)
  * independent presences, about Poisson (the sqrt(median) floor of ds_robust_sigma), and the MAD
  * takes the churn beyond that.  So the sources series is judged by the same rule as the packets
  * (robust z >= 6 and 2.5x the median to start, robust.h), against its own baselines.  A run
- * overlapping a packet run of the country is that run's; otherwise it is a candidate whose
- * numbers are its packets over the run's days against the packet baseline of its first day
- * (base_bl, y's baselines), held to the same materiality rules as a packet run.  Returns 1 when
- * it added a surge (a run of more than SPIKE_MAX_DAYS days). */
+ * overlapping a one-host packet run of the country is left to it.  Otherwise it is a candidate
+ * whose numbers are its packets over the run's days against the packet baseline of its first day
+ * in the period (base_bl, y's baselines), held to the same materiality rules as a packet run; and a population
+ * packet run it overlaps is the same phenomenon, dated by the hosts that make it: the big hosts'
+ * days moved such runs' starts days away from the new hosts' arrival, or made them a weeks-long
+ * surge around a spike.  Those runs are marked in replaced[] (pruns[k] a one-host run when
+ * one_host[k]).  Returns 1 when it added a surge (a run of more than SPIKE_MAX_DAYS days). */
 static int source_runs(ctx *x, const series_tab *t, const keyrow *r, const ds_run *pruns, size_t npr,
-                       const ds_baselines *base_bl, double per_p, double per_q, ds_err *err)
+                       const unsigned char *one_host, unsigned char *replaced, const ds_baselines *base_bl,
+                       double per_p, double per_q, ds_err *err)
 {
     size_t nd = (size_t)x->ndays, from = (size_t)(x->q->from - x->base_from);
     ds_baselines sb = { .median = x->work + 6 * nd, .sigma = x->work + 7 * nd, .days = x->work + 8 * nd };
@@ -95,12 +99,15 @@ static int source_runs(ctx *x, const series_tab *t, const keyrow *r, const ds_ru
     for (size_t i = 0; i < ns; i++) {
         const ds_run *o = &sr[i];
         size_t k = 0;
-        while (k < npr && !(pruns[k].onset <= o->last && o->onset <= pruns[k].last))
+        while (k < npr && !(one_host[k] && pruns[k].onset <= o->last && o->onset <= pruns[k].last))
             k++;
-        if (k < npr || !(base_bl->days[o->first] > 0))
-            continue;   /* the packets' run, or no packet baseline that day */
+        /* the packet baseline of its first day in the period (base_bl holds none before: a run's
+         * ramp may reach back before the period) */
+        size_t bd = o->first < from ? from : o->first;
+        if (k < npr || bd > o->last || !(base_bl->days[bd] > 0) || o->median < SRC_MIN_MEDIAN)
+            continue;   /* one host's run, no packet baseline, or too few sources to judge */
         int32_t len = (int32_t)(o->last - o->first + 1);
-        double m = base_bl->median[o->first], sg = base_bl->sigma[o->first];
+        double m = base_bl->median[bd], sg = base_bl->sigma[bd];
         cand *c = cand_add(x, t->dim, r->key, len > SPIKE_MAX_DAYS ? "surge" : "spike", x->base_from + (int32_t)o->onset,
                            x->base_from + (int32_t)o->last, err);
         if (!c)
@@ -118,6 +125,8 @@ static int source_runs(ctx *x, const series_tab *t, const keyrow *r, const ds_ru
             continue;
         }
         long_run |= len > SPIKE_MAX_DAYS;
+        for (k = 0; k < npr; k++)
+            replaced[k] |= pruns[k].onset <= o->last && o->onset <= pruns[k].last;
         c->base = m;
         c->sigma = sg;
         c->peak_z = (c->peak - m) / sg;
@@ -182,6 +191,7 @@ void ds_series_judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
     rule.min_excess = min_excess;
     rule.soft = x->dayw;
     ds_run runs[32];
+    unsigned char one_host[32] = { 0 }, replaced[32] = { 0 };
     size_t nr = 0, npop, nd = (size_t)x->ndays;
     /* y: the series with each day's largest source held to its usual size (the median of the
      * largest source over the days).  Population phenomena (many sources) are runs of y against
@@ -217,10 +227,15 @@ void ds_series_judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
             k++;
         if (k < npop && runs[k].peak != o->peak)
             continue;
+        one_host[k < npop ? k : nr] = 1;
         runs[k < npop ? k : nr++] = *o;
     }
     int long_run = 0;
+    if (r->srcs)
+        long_run |= source_runs(x, t, r, runs, nr, one_host, replaced, &bl, per_p, per_q, err);
     for (size_t i = 0; i < nr; i++) {
+        if (replaced[i])
+            continue;   /* dated by its hosts (source_runs) */
         int32_t len = (int32_t)(runs[i].last - runs[i].first + 1);
         long_run |= len > SPIKE_MAX_DAYS;
         /* from nothing at all in the previous period's length before it, a service is new
@@ -261,8 +276,6 @@ void ds_series_judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
         c->per_day_p = per_p;
         c->per_day_q = per_q;
     }
-    if (r->srcs)
-        long_run |= source_runs(x, t, r, runs, nr, &bl, per_p, per_q, err);
     /* a climb in the ranking that no run explains: a gradual surge */
     if (!long_run && prev_days >= 14 && r->rank_p && r->rank_p <= SURGE_TO_RANK &&
         (!r->rank_q || r->rank_q >= SURGE_FROM_RANK) && per_p >= SURGE_MIN_RATIO * per_q) {

@@ -6,7 +6,9 @@
  * series against the level of the two weeks before, kept when the day's largest source made at
  * least half of the peak's excess.  A run of up to SPIKE_MAX_DAYS is a spike, a longer one a
  * surge (dated where its rise began, changepoint.h); a climb in the ranking no run explains is a
- * gradual surge.  Each passes a materiality rule against the period's mean day, and becomes a
+ * gradual surge.  A country's distinct sources a day are judged by the same rule (source_runs):
+ * such a run is a candidate of its own, and dates the country's packet population runs it
+ * overlaps.  Each passes a materiality rule against the period's mean day, and becomes a
  * candidate with the numbers it passed the rules with; who drove it is series_drivers.c's.
  */
 #include <math.h>

@@ -42,7 +42,8 @@ ds_rc ds_detect_series(ds_store *st, const ds_geo *geo, const ds_event_query *q,
 ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
 ds_rc ds_detect_silence(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
 
-/* detect_series.c's rule for spike runs (robust.h); min_excess is set per store from it. */
+/* The series detector's rule for spike runs (series_judge.c, robust.h); min_excess is set per
+ * store from it. */
 extern const ds_spike_rule ds_series_spike_rule;
 
 #endif

@@ -76,6 +76,22 @@ static void drivers(const ds_event *v, const ds_event_words *w, ds_out *o)
         ds_out_printf(o, "%s %.0f%% from source port %s", lead ? "," : ";", 100 * sp->value, sp->text);
 }
 
+/* A country's rise found in its distinct sources a day, not in its packets (docs/detection.md):
+ * the numbers it passed the rule with. */
+static void sources_rise(const ds_event *v, ds_out *o)
+{
+    const ds_event_evidence *sp = ds_event_fact(v, "sources_peak");
+    double sb = ds_ev_num(v, "sources_per_day_baseline"), sz = ds_ev_num(v, "sources_robust_z");
+    char n[32], b[32], day[DS_FMT_DAY_LEN] = "";
+    int32_t d;
+    if (!sp || !isfinite(sb) || !isfinite(sz) || llround(sb) <= 0)
+        return;
+    if (!ds_day_parse(sp->text, &d))
+        ds_fmt_day(d, 0, day, sizeof day);
+    ds_out_printf(o, "; the distinct sources a day peaked at %s on %s, %.1f times their baseline of %s (robust z %.1f)",
+                  ds_ev_int(sp->value, n, sizeof n), day, sp->value / sb, ds_ev_int(sb, b, sizeof b), sz);
+}
+
 static void series_text(const ds_event *v, const ds_event_words *w, ds_out *o)
 {
     char npk[32], nmed[32], ntot[32], nsrc[32], pk_day[DS_FMT_DAY_LEN] = "", s1[32], s0[32];
@@ -130,6 +146,7 @@ static void series_text(const ds_event *v, const ds_event_words *w, ds_out *o)
                       plural((double)v->packets), nsrc, plural((double)v->sources), srcday, npk, pk_day, rat);
         if (isfinite(z) && isfinite(base) && llround(base) > 0)
             ds_out_printf(o, " (robust z %.1f)", z);
+        sources_rise(v, o);
         double rp = ds_ev_num(v, "rank"), rq = ds_ev_num(v, "rank_previous");
         if (surge && isfinite(rp) && rp > 0 && rq != rp) {
             if (!isfinite(rq) || rq <= 0)

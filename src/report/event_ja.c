@@ -77,6 +77,21 @@ static void drivers(const ds_event *v, const ds_event_words *w, ds_out *o)
         ds_out_printf(o, "その%.0f%%が送信元ポート%sからでした。", 100 * sp->value, sp->text);
 }
 
+/* 送信元数の系列で見つけた国の増加 (docs/detection.md): 判定に使った数値 */
+static void sources_rise(const ds_event *v, ds_out *o)
+{
+    const ds_event_evidence *sp = ds_event_fact(v, "sources_peak");
+    double sb = ds_ev_num(v, "sources_per_day_baseline"), sz = ds_ev_num(v, "sources_robust_z");
+    char n[32], b[32], dd[DS_FMT_DAY_LEN] = "";
+    int32_t d;
+    if (!sp || !isfinite(sb) || !isfinite(sz) || llround(sb) <= 0)
+        return;
+    if (!ds_day_parse(sp->text, &d))
+        day(d, dd, sizeof dd);
+    ds_out_printf(o, "1日あたりの送信元数は%sに最多の%s件で、平常時（1日あたり%s件）の%.1f倍でした（ロバストz値 %.1f）。", dd,
+                  ds_ev_int(sp->value, n, sizeof n), ds_ev_int(sb, b, sizeof b), sp->value / sb, sz);
+}
+
 static void series_text(const ds_event *v, const ds_event_words *w, ds_out *o)
 {
     char npk[32], nmed[32], ntot[32], nsrc[32], pk_day[DS_FMT_DAY_LEN] = "", s1[32], s0[32];
@@ -125,6 +140,7 @@ static void series_text(const ds_event *v, const ds_event_words *w, ds_out *o)
         what(v, w, o);
         ds_out_printf(o, "が%sしました。%s件の送信元から%sパケット%sで、最多は%sの%sパケットと、%sでした。",
                       surge ? "急増" : "増加", nsrc, ntot, srcday, pk_day, npk, rat);
+        sources_rise(v, o);
         double rp = ds_ev_num(v, "rank"), rq = ds_ev_num(v, "rank_previous");
         if (surge && isfinite(rp) && rp > 0 && rq != rp) {
             if (!isfinite(rq) || rq <= 0)

@@ -91,12 +91,18 @@ void ds_json_events(FILE *f, const ds_events *e, const ds_event_words *w)
                 fprintf(f, "%s\"%s_%zu\": ", k ? ", " : "", x->name, rep + 1);
             else
                 fprintf(f, "%s\"%s\": ", k ? ", " : "", x->name);
+            /* JSON has no infinity or NaN (RFC 8259, section 6): such a number is null */
+            char num[32];
+            if (isfinite(x->value))
+                snprintf(num, sizeof num, "%.6g", x->value);
+            else
+                snprintf(num, sizeof num, "null");
             if (x->text[0]) {
-                fprintf(f, "{\"value\": %.6g, \"of\": ", x->value);
+                fprintf(f, "{\"value\": %s, \"of\": ", num);
                 ds_json_fputs(f, x->text);
                 fprintf(f, "}");
             } else {
-                fprintf(f, "%.6g", x->value);
+                fprintf(f, "%s", num);
             }
         }
         fprintf(f, "}");

@@ -16,6 +16,7 @@
 
 #include "analysis/events.h"
 #include "report/event_text.h"
+#include "report/tables_json.h"
 #include "util/timeutil.h"
 
 static char out[2][4096];
@@ -98,6 +99,64 @@ static void test_surge_far_rank(void **state)
     assert_non_null(strstr(out[1], "1,000位圏外"));
     assert_non_null(strstr(out[1], "1日あたりの送信元数は158件"));   /* says what is counted */
     assert_non_null(strstr(out[1], "1521/TCP宛て"));
+}
+
+/* A country spike found in its distinct sources a day (series_judge.c): the sentences give the
+ * sources numbers it passed the rule with, and no packets z it did not pass. */
+static void test_country_spike_by_sources(void **state)
+{
+    (void)state;
+    ds_event v;
+    int32_t d0;
+    assert_int_equal(ds_day_parse("2023-08-09", &d0), 0);
+    base(&v, "spike", d0, d0 + 5);
+    memcpy(v.country, "MX", 3);
+    v.sources = 558;
+    v.packets = 9118;
+    fact(&v, "days", 6, NULL);
+    fact(&v, "packets_per_day_baseline", 338, NULL);
+    fact(&v, "packets_peak", 2009, "2023-08-13");
+    fact(&v, "peak_ratio", 5.94, NULL);
+    fact(&v, "sources_peak", 450, "2023-08-13");
+    fact(&v, "sources_per_day_baseline", 30, NULL);
+    fact(&v, "sources_robust_z", 56.66, NULL);
+    fact(&v, "sources_per_day", 388.8, NULL);
+    fact(&v, "sources_per_day_before", 28.6, NULL);
+    fact(&v, "of_country", 1, "MX");
+    say(&v, NULL);
+    clean();
+    assert_non_null(strstr(out[0], "the distinct sources a day peaked at 450 on 13 August 2023, 15.0 times their "
+                                   "baseline of 30 (robust z 56.7)"));
+    assert_int_equal(strstr(out[0], "robust z") - out[0], strstr(out[0], "(robust z 56.7)") - out[0] + 1);
+    assert_non_null(strstr(out[1], "1日あたりの送信元数は2023年8月13日に最多の450件で、平常時（1日あたり30件）の15.0倍"));
+    assert_non_null(strstr(out[1], "ロバストz値 56.7"));
+}
+
+/* `events --format json` writes a number that is not finite as null (RFC 8259 has no infinity):
+ * a ratio over an unset baseline once wrote "inf", and the whole list failed to parse. */
+static void test_json_not_finite(void **state)
+{
+    (void)state;
+    ds_event v;
+    base(&v, "spike", 19600, 19601);
+    memcpy(v.country, "PK", 3);
+    fact(&v, "peak_ratio", INFINITY, NULL);
+    fact(&v, "robust_z", NAN, NULL);
+    fact(&v, "packets_peak", -INFINITY, "2023-08-13");
+    ds_events e = { .ev = &v, .n = 1 };
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    ds_event_words w = { .lang = DS_LANG_EN };
+    ds_json_events(f, &e, &w);
+    fclose(f);
+    assert_non_null(strstr(buf, "\"peak_ratio\": null"));
+    assert_non_null(strstr(buf, "\"robust_z\": null"));
+    assert_non_null(strstr(buf, "\"packets_peak\": {\"value\": null, \"of\": \"2023-08-13\"}"));
+    assert_null(strstr(buf, "inf"));
+    assert_null(strstr(buf, "nan"));
+    free(buf);
 }
 
 static void test_plurals_and_private(void **state)
@@ -303,6 +362,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_weekly_by_rank),
         cmocka_unit_test(test_surge_far_rank),
+        cmocka_unit_test(test_country_spike_by_sources),
+        cmocka_unit_test(test_json_not_finite),
         cmocka_unit_test(test_plurals_and_private),
         cmocka_unit_test(test_scan_rates),
         cmocka_unit_test(test_scan_rate_rejected),

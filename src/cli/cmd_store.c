@@ -19,8 +19,10 @@ static void usage(FILE *f)
                "  init      create the store (SQLite file, or ClickHouse database and tables)\n"
                "  migrate   add what this release needs to an existing store (safe to repeat)\n"
                "  info      the store's backend, schema version and, for ClickHouse, server version\n\n"
-               "  -c, --config FILE  configuration ([store] path, or [store] url/user/password_file)\n"
-               "      --db PATH|URL  a SQLite file, or clickhouse://HOST:PORT/DATABASE\n");
+               "  -c, --config FILE  configuration ([store] path, or [store] url/user/password_file,\n"
+               "                     and cluster/shards for a ClickHouse cluster)\n"
+               "      --db PATH|URL  a SQLite file, or clickhouse://HOST:PORT/DATABASE\n"
+               "                     [?cluster=NAME&shards=HOST:PORT,HOST:PORT,...]\n");
 }
 
 static int run(int argc, char **argv)
@@ -60,13 +62,15 @@ static int run(int argc, char **argv)
         cli_error(NULL, &err);
         goto out;
     }
-    char ver[64] = "", chv[64] = "";
+    char ver[64] = "", chv[64] = "", cl[96] = "", clw[128] = "";
     ds_err quiet = { 0 };
     if (ds_store_meta_get(st, "schema_version", ver, sizeof ver, &quiet) != DS_OK)
         snprintf(ver, sizeof ver, "-");
     if (ds_store_meta_get(st, "clickhouse_version", chv, sizeof chv, &quiet) != DS_OK)
         chv[0] = 0;
-    printf("store %s: %s%s%s, schema %s%s\n", cfg.store_path, st->ops->name, chv[0] ? " " : "", chv, ver,
+    if (ds_store_meta_get(st, "cluster", cl, sizeof cl, &quiet) == DS_OK && strchr(cl, '/'))   /* NAME/SHARDS */
+        snprintf(clw, sizeof clw, ", cluster %.*s (%s shards)", (int)strcspn(cl, "/"), cl, strchr(cl, '/') + 1);
+    printf("store %s: %s%s%s, schema %s%s%s\n", cfg.store_path, st->ops->name, chv[0] ? " " : "", chv, ver, clw,
            strcmp(what, "info") ? " (ready)" : "");
     status = 0;
 out:

@@ -115,6 +115,22 @@ static ds_rc flush(ch_store *s, int table, ds_err *err)
 
 /* ---- cleanup of crashed inserts ---- */
 
+/* ALTER TABLE t DELETE WHERE file_id IN (ids): a mutation of the table, or, in a cluster, of
+ * t_local on every shard (a Distributed table takes no mutations). */
+ds_rc ch_delete_rows(ch_conn *c, const char *table, const char *ids, ds_err *err)
+{
+    if (!c->cluster[0])
+        return ch_execf(c, NULL, err, "ALTER TABLE %s DELETE WHERE file_id IN (%s)", table, ids);
+    ds_rc rc = DS_OK;
+    for (unsigned k = 0; k < c->nshards && rc == DS_OK; k++) {
+        ch_conn sh;
+        ch_conn_shard(c, k, &sh);
+        rc = ch_execf(&sh, NULL, err, "ALTER TABLE %s_local DELETE WHERE file_id IN (%s)", table, ids);
+        ch_conn_close(&sh);
+    }
+    return rc;
+}
+
 static int gone(const char *host, const char *me, uint32_t pid, int64_t started, int64_t now)
 {
     if (now - started > CH_STALE_S)
@@ -149,7 +165,7 @@ ds_rc ch_cleanup(ch_store *s, ds_err *err)
             ch_buf_printf(&ids, "%s%lld", n++ ? "," : "", (long long)id);
     }
     for (int i = 0; rc == DS_OK && n && i < T__N; i++)
-        rc = ch_execf(&s->c, NULL, err, "ALTER TABLE %s DELETE WHERE file_id IN (%s)", TABLE[i], (char *)ids.p);
+        rc = ch_delete_rows(&s->c, TABLE[i], (char *)ids.p, err);
     if (rc == DS_OK && n)
         rc = ch_execf(&s->c, NULL, err, "ALTER TABLE inflight DELETE WHERE id IN (%s)", (char *)ids.p);
     if (rc == DS_OK && ids.oom)

@@ -5,6 +5,7 @@
  *   store_clickhouse.c open (URL, version, schema), meta, sensors, the reader
  *   ch_writer.c        begin .. commit: a file's rows tagged with its id, visible once its files row is in
  *   ch_query.c         `top` answered by SQL (store/query.h)
+ *   ch_dump.c          the files and their rows as stored, for `store copy`
  *
  * docs/clickhouse.md describes the schema and what is pushed down.
  */
@@ -87,10 +88,14 @@ typedef struct ch_store {
     void *tx;                  /* the write in progress (ch_writer.c), or NULL */
 } ch_store;
 
-/* Rows of committed files only.  GLOBAL IN: on a cluster the subquery runs once, on this server
- * (which alone has `files`), and its ids travel to the shards (ClickHouse docs, "Distributed
+/* The files whose rows count: committed (a files row), and not superseded by a committed file (a
+ * superseded row written before its new file's files row: ch_writer.c).  So the new file's files
+ * row makes its rows visible and the old file's invisible at once. */
+#define CH_LIVE_FILES "(SELECT id FROM files WHERE id NOT IN (SELECT old FROM superseded WHERE new IN (SELECT id FROM files)))"
+/* Rows of live files only.  GLOBAL IN: on a cluster the subquery runs once, on this server (which
+ * alone has `files`), and its ids travel to the shards (ClickHouse docs, "Distributed
  * subqueries"); on one server it is a plain IN. */
-#define CH_COMMITTED "file_id GLOBAL IN (SELECT id FROM files)"
+#define CH_COMMITTED "file_id GLOBAL IN " CH_LIVE_FILES
 
 /* ch_writer.c: the writer's steps (store.h), which store.c's put_file runs */
 ds_rc ch_begin(ds_store *s, const ds_file_meta *f, int64_t *file_id, ds_err *err);
@@ -111,6 +116,13 @@ ds_rc ch_cleanup(ch_store *s, ds_err *err);
 ds_rc ch_delete_rows(ch_conn *c, const char *table, const char *ids, ds_err *err);
 ds_rc ch_sensor_upsert(ch_store *s, const ds_sensor_info *info, int64_t *id, ds_err *err);
 ds_rc ch_meta_set(ds_store *base, const char *key, const char *val, ds_err *err);
+
+/* ch_dump.c: ds_store_dump_ops (store copy) */
+ds_rc ch_dump_files(ds_store *s, ds_stored_file **rows, size_t *n, ds_err *err);
+ds_rc ch_dump_chunks(ds_store *s, int64_t file_id, ds_dump_chunk_fn fn, void *ctx, ds_err *err);
+ds_rc ch_dump_counts(ds_store *s, int64_t file_id, ds_dump_counts_fn fn, void *ctx, ds_err *err);
+/* one counts.v array (RowBinary) into c; -1 when cut short or of another length */
+ds_rc ch_counts_get(ch_rd *r, ds_agg_counts *c);
 
 /* ch_query.c */
 extern const ds_store_query_ops ch_query_ops;

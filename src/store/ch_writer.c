@@ -167,6 +167,8 @@ ds_rc ch_cleanup(ch_store *s, ds_err *err)
     for (int i = 0; rc == DS_OK && n && i < T__N; i++)
         rc = ch_delete_rows(&s->c, TABLE[i], (char *)ids.p, err);
     if (rc == DS_OK && n)
+        rc = ch_execf(&s->c, NULL, err, "ALTER TABLE superseded DELETE WHERE new IN (%s)", (char *)ids.p);
+    if (rc == DS_OK && n)
         rc = ch_execf(&s->c, NULL, err, "ALTER TABLE inflight DELETE WHERE id IN (%s)", (char *)ids.p);
     if (rc == DS_OK && ids.oom)
         rc = ds_fail(err, DS_ENOMEM, "out of memory");

@@ -28,6 +28,10 @@
 #define CH_MIN_MINOR 16
 #define CH_SCHEMA_VERSION "1"
 
+/* A file cut short (old) whose counts a later file (new) replaced: they stop counting when new's
+ * files row is written (CH_LIVE_FILES).  Made at every open too: stores of the first cut lack it. */
+#define CH_SUPERSEDED_TABLE "CREATE TABLE IF NOT EXISTS superseded (old Int64, new Int64) ENGINE = MergeTree ORDER BY old"
+
 /* The small tables: on the store's server only, also in a cluster. */
 static const char *const SCHEMA_SMALL[] = {
     "CREATE TABLE IF NOT EXISTS meta (key String, value String, ver UInt64)"
@@ -39,6 +43,7 @@ static const char *const SCHEMA_SMALL[] = {
     " ENGINE = MergeTree ORDER BY id",
     "CREATE TABLE IF NOT EXISTS inflight (id Int64, hash FixedString(16), host String, pid UInt32, started Int64)"
     " ENGINE = MergeTree ORDER BY id",
+    CH_SUPERSEDED_TABLE,
 };
 
 /* The per-file tables: on one server as they are; in a cluster NAME_local on every shard and NAME
@@ -178,6 +183,8 @@ static ds_rc ensure_schema(ch_store *s, int create, ds_err *err)
         return rc;
     s->c.use_db = 1;
     if (exists && (rc = check_layout(s, err)) != DS_OK)
+        return rc;
+    if (exists && (rc = ch_exec(&s->c, CH_SUPERSEDED_TABLE, NULL, NULL, err)) != DS_OK)
         return rc;
     if (!create)
         return DS_OK;
@@ -678,6 +685,12 @@ static const ds_store_reader_ops ch_reader = {
     .sensor_stats = ch_sensor_stats,
 };
 
+static const ds_store_dump_ops ch_dump = {
+    .files = ch_dump_files,
+    .file_chunks = ch_dump_chunks,
+    .file_counts = ch_dump_counts,
+};
+
 const ds_store_ops ds_store_clickhouse = {
     .name = "ClickHouse",
     .open = ch_open,
@@ -686,4 +699,5 @@ const ds_store_ops ds_store_clickhouse = {
     .writer = &ch_writer,
     .reader = &ch_reader,
     .query = &ch_query_ops,
+    .dump = &ch_dump,
 };

@@ -109,6 +109,8 @@ ds_rc ch_commit(ds_store *s, ds_err *err);
 void ch_rollback(ds_store *s);
 void ch_tx_drop(ch_store *s);
 ds_rc ch_file_check(ds_store *s, const ds_file_meta *f, uint64_t *packets, ds_err *err);
+ds_rc ch_file_priors(ds_store *s, const ds_file_meta *f, ds_file_prior *prior, size_t max, size_t *n, ds_err *err);
+ds_rc ch_supersede(ds_store *s, int64_t file_id, const ds_file_prior *old, ds_err *err);
 /* Rows of inserts that never committed, by a process of this host that is gone or older than a
  * day: deleted (ALTER TABLE ... DELETE).  Run by put_file before it writes. */
 ds_rc ch_cleanup(ch_store *s, ds_err *err);

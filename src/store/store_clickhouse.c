@@ -672,6 +672,8 @@ static const ds_store_writer_ops ch_writer = {
     .commit = ch_commit,
     .rollback = ch_rollback,
     .file_check = ch_file_check,
+    .file_priors = ch_file_priors,
+    .supersede = ch_supersede,
 };
 
 static const ds_store_reader_ops ch_reader = {

@@ -1,5 +1,5 @@
-/* cmd_store.c: `darkscope store init|migrate|info`: make a store, bring its schema up to this
- * release's, and say what it is.
+/* cmd_store.c: `darkscope store init|migrate|info|copy`: make a store, bring its schema up to this
+ * release's, say what it is, or copy one into another (store/copy.h).
  *
  * init and migrate open the store creating what is missing (a SQLite file and its tables; a
  * ClickHouse database and its tables, CREATE ... IF NOT EXISTS: docs/clickhouse.md), so both are
@@ -10,17 +10,55 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "store/copy.h"
 #include "store/store.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: darkscope store init|migrate|info [-c FILE] [--db PATH|URL]\n"
-               "Create a store, bring its schema up to this release's, or describe it.\n\n"
+               "       darkscope store copy FROM TO\n"
+               "Create a store, bring its schema up to this release's, describe it, or copy it.\n\n"
                "  init      create the store (SQLite file, or ClickHouse database and tables)\n"
                "  migrate   add what this release needs to an existing store (safe to repeat)\n"
-               "  info      the store's backend, schema version and, for ClickHouse, server version\n\n"
-               "  -c, --config FILE  configuration ([store] path, or [store] url/user/password_file)\n"
-               "      --db PATH|URL  a SQLite file, or clickhouse://HOST:PORT/DATABASE\n");
+               "  info      the store's backend, schema version and, for ClickHouse, server version\n"
+               "  copy      every file of store FROM into store TO, which must be empty (a new SQLite\n"
+               "            file, or a ClickHouse database; each a path or clickhouse:// URL, with\n"
+               "            ?user=..&password_file=..&cluster=..&shards=.. as needed) and keep the\n"
+               "            same timezone; exact: every query answers the same afterwards\n\n"
+               "  -c, --config FILE  configuration ([store] path, or [store] url/user/password_file,\n"
+               "                     and cluster/shards for a ClickHouse cluster)\n"
+               "      --db PATH|URL  a SQLite file, or clickhouse://HOST:PORT/DATABASE\n"
+               "                     [?cluster=NAME&shards=HOST:PORT,HOST:PORT,...]\n");
+}
+
+static int copy(const char *from, const char *to)
+{
+    ds_store *a = NULL, *b = NULL;
+    ds_err err = { 0 };
+    ds_copy_stats st;
+    int status = 1;
+    if (strcmp(from, to) == 0) {
+        fprintf(stderr, "darkscope store copy: FROM and TO are the same store (%s)\n", from);
+        return 2;
+    }
+    if (ds_store_open(&a, from, 0, &err) != DS_OK || ds_store_open(&b, to, 1, &err) != DS_OK ||
+        ds_store_copy(a, b, &st, &err) != DS_OK) {
+        cli_error(NULL, &err);
+        goto out;
+    }
+    printf("copied %zu file%s (%zu chunks, %zu coverage rows) from %s to %s", st.files, st.files == 1 ? "" : "s",
+           st.chunks, st.coverage, from, to);
+    if (st.months)
+        printf("; %zu sensor-months of month rollups built", st.months);
+    printf("\n");
+    if (st.superseded)
+        printf("not copied: %zu superseded file%s (their records are in the files that superseded them)\n",
+               st.superseded, st.superseded == 1 ? "" : "s");
+    status = 0;
+out:
+    ds_store_close(a);
+    ds_store_close(b);
+    return status;
 }
 
 static int run(int argc, char **argv)
@@ -43,6 +81,13 @@ static int run(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
+    if (optind < argc && strcmp(argv[optind], "copy") == 0) {
+        if (optind + 3 != argc) {
+            fprintf(stderr, "darkscope store copy: give FROM and TO (a SQLite path or a clickhouse:// URL each)\n");
+            return 2;
+        }
+        return copy(argv[optind + 1], argv[optind + 2]);
+    }
     if (optind + 1 != argc) {
         usage(stderr);
         return 2;
@@ -50,7 +95,7 @@ static int run(int argc, char **argv)
     const char *what = argv[optind];
     int create = strcmp(what, "init") == 0 || strcmp(what, "migrate") == 0;
     if (!create && strcmp(what, "info") != 0) {
-        fprintf(stderr, "darkscope store: unknown action \"%s\" (init, migrate, info)\n", what);
+        fprintf(stderr, "darkscope store: unknown action \"%s\" (init, migrate, info, copy FROM TO)\n", what);
         return 2;
     }
     if (cli_load_config(&cfg, config, db, NULL, 0) != 0)
@@ -60,13 +105,15 @@ static int run(int argc, char **argv)
         cli_error(NULL, &err);
         goto out;
     }
-    char ver[64] = "", chv[64] = "";
+    char ver[64] = "", chv[64] = "", cl[96] = "", clw[128] = "";
     ds_err quiet = { 0 };
     if (ds_store_meta_get(st, "schema_version", ver, sizeof ver, &quiet) != DS_OK)
         snprintf(ver, sizeof ver, "-");
     if (ds_store_meta_get(st, "clickhouse_version", chv, sizeof chv, &quiet) != DS_OK)
         chv[0] = 0;
-    printf("store %s: %s%s%s, schema %s%s\n", cfg.store_path, st->ops->name, chv[0] ? " " : "", chv, ver,
+    if (ds_store_meta_get(st, "cluster", cl, sizeof cl, &quiet) == DS_OK && strchr(cl, '/'))   /* NAME/SHARDS */
+        snprintf(clw, sizeof clw, ", cluster %.*s (%s shards)", (int)strcspn(cl, "/"), cl, strchr(cl, '/') + 1);
+    printf("store %s: %s%s%s, schema %s%s%s\n", cfg.store_path, st->ops->name, chv[0] ? " " : "", chv, ver, clw,
            strcmp(what, "info") ? " (ready)" : "");
     status = 0;
 out:
@@ -75,4 +122,4 @@ out:
     return status;
 }
 
-const ds_command ds_cmd_store = { "store", "create a store or bring its schema up to date (init, migrate, info)", run };
+const ds_command ds_cmd_store = { "store", "create a store, bring its schema up to date, or copy it (init, migrate, info, copy)", run };

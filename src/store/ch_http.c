@@ -212,6 +212,41 @@ static ds_rc read_password(ch_conn *c, const char *path, ds_err *err)
     return DS_OK;
 }
 
+/* shards=HOST:PORT,HOST:PORT,... */
+static ds_rc parse_shards(ch_conn *c, const char *p, size_t len, ds_err *err)
+{
+    const char *end = p + len;
+    c->nshards = 0;
+    while (p < end) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *e = comma ? comma : end, *colon = NULL;
+        for (const char *q = p; q < e; q++)
+            if (*q == ':')
+                colon = q;
+        if (c->nshards == CH_MAX_SHARDS)
+            return ds_fail(err, DS_EINVAL, "%s: more than %d shards", c->where, CH_MAX_SHARDS);
+        ch_shard *sh = &c->shard[c->nshards];
+        char num[8] = "", *ne;
+        if (!colon || colon == p || (size_t)(colon - p) >= sizeof sh->host || e - colon - 1 < 1 ||
+            (size_t)(e - colon - 1) >= sizeof num)
+            return ds_fail(err, DS_EINVAL, "%s: shard \"%.*s\" is not HOST:PORT (the shard's HTTP interface)", c->where,
+                           (int)(e - p), p);
+        memcpy(num, colon + 1, (size_t)(e - colon - 1));
+        unsigned long port = strtoul(num, &ne, 10);
+        if (*ne || !port || port > 65535)
+            return ds_fail(err, DS_EINVAL, "%s: shard \"%.*s\": the port is not a number from 1 to 65535", c->where,
+                           (int)(e - p), p);
+        memcpy(sh->host, p, (size_t)(colon - p));
+        sh->host[colon - p] = 0;
+        sh->port = (unsigned)port;
+        c->nshards++;
+        p = comma ? comma + 1 : end;
+    }
+    if (!c->nshards)
+        return ds_fail(err, DS_EINVAL, "%s: shards= names no shard", c->where);
+    return DS_OK;
+}
+
 static int name_ok(const char *s)   /* a database or user name: [A-Za-z0-9_] */
 {
     if (!*s)
@@ -271,9 +306,16 @@ ds_rc ch_parse_url(ch_conn *c, const char *url, ds_err *err)
         } else if (len > 14 && strncmp(opts, "password_file=", 14) == 0 && len - 14 < sizeof pwfile) {
             memcpy(pwfile, opts + 14, len - 14);
             pwfile[len - 14] = 0;
+        } else if (len > 8 && strncmp(opts, "cluster=", 8) == 0 && len - 8 < sizeof c->cluster) {
+            memcpy(c->cluster, opts + 8, len - 8);
+            c->cluster[len - 8] = 0;
+        } else if (len > 7 && strncmp(opts, "shards=", 7) == 0) {
+            ds_rc rc = parse_shards(c, opts + 7, len - 7, err);
+            if (rc != DS_OK)
+                return rc;
         } else {
-            return ds_fail(err, DS_EINVAL, "%s: unknown option \"%.*s\" (user=NAME and password_file=PATH are known)",
-                           c->where, (int)len, opts);
+            return ds_fail(err, DS_EINVAL, "%s: unknown option \"%.*s\" (user=NAME, password_file=PATH, cluster=NAME "
+                           "and shards=HOST:PORT,... are known)", c->where, (int)len, opts);
         }
         opts = amp;
     }
@@ -281,6 +323,13 @@ ds_rc ch_parse_url(ch_conn *c, const char *url, ds_err *err)
         return ds_fail(err, DS_EINVAL, "%s: the database name may hold letters, digits and _ only", c->where);
     if (c->user[0] && !name_ok(c->user))
         return ds_fail(err, DS_EINVAL, "%s: the user name may hold letters, digits and _ only", c->where);
+    if (c->cluster[0] && !name_ok(c->cluster))
+        return ds_fail(err, DS_EINVAL, "%s: the cluster name may hold letters, digits and _ only", c->where);
+    if (c->cluster[0] && !c->nshards)
+        return ds_fail(err, DS_EINVAL, "%s: cluster=%s needs shards=HOST:PORT,... (the HTTP interface of each shard, "
+                       "in the order of <remote_servers>)", c->where, c->cluster);
+    if (!c->cluster[0] && c->nshards)
+        return ds_fail(err, DS_EINVAL, "%s: shards= without cluster=NAME", c->where);
     if (pwfile[0])
         return read_password(c, pwfile, err);
     return DS_OK;
@@ -320,6 +369,8 @@ ds_rc ch_exec(ch_conn *c, const char *sql, const ch_buf *body, ch_buf *out, ds_e
     ch_buf_printf(&url, "http://%s:%u/?max_query_size=%u&", c->host, c->port, 64u << 20);
     if (c->use_db)
         ch_buf_printf(&url, "database=%s&", c->db);
+    if (c->cluster[0])   /* an INSERT into a Distributed table returns once every shard has its rows */
+        ch_buf_printf(&url, "insert_distributed_sync=1&");
     if (body) {
         ch_buf_add(&url, "query=", 6);
         url_escape(&url, sql);
@@ -390,6 +441,16 @@ ds_rc ch_execf(ch_conn *c, ch_buf *out, ds_err *err, const char *fmt, ...)
     ds_rc rc = ch_exec(c, (const char *)sql.p, NULL, out, err);
     ch_buf_free(&sql);
     return rc;
+}
+
+void ch_conn_shard(const ch_conn *c, unsigned i, ch_conn *out)
+{
+    *out = *c;
+    out->curl = NULL;
+    snprintf(out->host, sizeof out->host, "%s", c->shard[i].host);
+    out->port = c->shard[i].port;
+    snprintf(out->where, sizeof out->where, "clickhouse://%.128s:%u/%.63s (shard %u of %.63s)", out->host, out->port, c->db,
+             i + 1, c->cluster);
 }
 
 void ch_conn_close(ch_conn *c)

@@ -5,6 +5,7 @@
  *   store_clickhouse.c open (URL, version, schema), meta, sensors, the reader
  *   ch_writer.c        begin .. commit: a file's rows tagged with its id, visible once its files row is in
  *   ch_query.c         `top` answered by SQL (store/query.h)
+ *   ch_dump.c          the files and their rows as stored, for `store copy`
  *
  * docs/clickhouse.md describes the schema and what is pushed down.
  */
@@ -43,6 +44,10 @@ int ch_get_u32(ch_rd *r, uint32_t *v);
 int ch_get_u64(ch_rd *r, uint64_t *v);
 int ch_get_str(ch_rd *r, const uint8_t **p, size_t *n);
 
+#define CH_MAX_SHARDS 16
+
+typedef struct ch_shard { char host[128]; unsigned port; } ch_shard;
+
 typedef struct ch_conn {
     char host[256];
     unsigned port;
@@ -54,10 +59,16 @@ typedef struct ch_conn {
     int use_db;                /* 1: queries run in db (?database=); 0 before it exists */
     char version[64];          /* SELECT version() */
     int major, minor;
+    /* A cluster (?cluster=NAME&shards=HOST:PORT,...): the per-file tables are Distributed tables
+     * over NAME_local tables on every shard; the small ones (meta, sensors, files, inflight) live
+     * on this server only.  cluster[0] == 0: one server. */
+    char cluster[64];
+    ch_shard shard[CH_MAX_SHARDS];   /* the HTTP interface of each shard, in the URL's order */
+    unsigned nshards;
 } ch_conn;
 
-/* Parse clickhouse://[USER@]HOST[:PORT]/DB[?user=U&password_file=PATH] into c (port 8123 when
- * none); the password is read from the file. */
+/* Parse clickhouse://[USER@]HOST[:PORT]/DB[?user=U&password_file=PATH&cluster=NAME&shards=H:P,H:P]
+ * into c (port 8123 when none); the password is read from the file. */
 ds_rc ch_parse_url(ch_conn *c, const char *url, ds_err *err);
 /* Runs sql.  body (may be NULL): data sent after it, as INSERT ... FORMAT RowBinary wants (the SQL
  * then travels in the URL).  out (may be NULL): the answer.  A refused connection, a non-200
@@ -66,6 +77,8 @@ ds_rc ch_exec(ch_conn *c, const char *sql, const ch_buf *body, ch_buf *out, ds_e
 /* ch_exec of a printf-formatted statement without body */
 ds_rc ch_execf(ch_conn *c, ch_buf *out, ds_err *err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void ch_conn_close(ch_conn *c);
+/* A connection to shard i of c's cluster (its own libcurl handle; ch_conn_close it). */
+void ch_conn_shard(const ch_conn *c, unsigned i, ch_conn *out);
 
 /* The store handle (store_clickhouse.c). */
 typedef struct ch_store {
@@ -75,8 +88,14 @@ typedef struct ch_store {
     void *tx;                  /* the write in progress (ch_writer.c), or NULL */
 } ch_store;
 
-/* "file_id IN (SELECT id FROM DB.files)": rows of committed files only */
-#define CH_COMMITTED "file_id IN (SELECT id FROM files)"
+/* The files whose rows count: committed (a files row), and not superseded by a committed file (a
+ * superseded row written before its new file's files row: ch_writer.c).  So the new file's files
+ * row makes its rows visible and the old file's invisible at once. */
+#define CH_LIVE_FILES "(SELECT id FROM files WHERE id NOT IN (SELECT old FROM superseded WHERE new IN (SELECT id FROM files)))"
+/* Rows of live files only.  GLOBAL IN: on a cluster the subquery runs once, on this server (which
+ * alone has `files`), and its ids travel to the shards (ClickHouse docs, "Distributed
+ * subqueries"); on one server it is a plain IN. */
+#define CH_COMMITTED "file_id GLOBAL IN " CH_LIVE_FILES
 
 /* ch_writer.c: the writer's steps (store.h), which store.c's put_file runs */
 ds_rc ch_begin(ds_store *s, const ds_file_meta *f, int64_t *file_id, ds_err *err);
@@ -90,11 +109,22 @@ ds_rc ch_commit(ds_store *s, ds_err *err);
 void ch_rollback(ds_store *s);
 void ch_tx_drop(ch_store *s);
 ds_rc ch_file_check(ds_store *s, const ds_file_meta *f, uint64_t *packets, ds_err *err);
+ds_rc ch_file_priors(ds_store *s, const ds_file_meta *f, ds_file_prior *prior, size_t max, size_t *n, ds_err *err);
+ds_rc ch_supersede(ds_store *s, int64_t file_id, const ds_file_prior *old, ds_err *err);
 /* Rows of inserts that never committed, by a process of this host that is gone or older than a
  * day: deleted (ALTER TABLE ... DELETE).  Run by put_file before it writes. */
 ds_rc ch_cleanup(ch_store *s, ds_err *err);
+/* Deletes the rows of the file ids listed ("1,2,3") from a per-file table (on every shard). */
+ds_rc ch_delete_rows(ch_conn *c, const char *table, const char *ids, ds_err *err);
 ds_rc ch_sensor_upsert(ch_store *s, const ds_sensor_info *info, int64_t *id, ds_err *err);
 ds_rc ch_meta_set(ds_store *base, const char *key, const char *val, ds_err *err);
+
+/* ch_dump.c: ds_store_dump_ops (store copy) */
+ds_rc ch_dump_files(ds_store *s, ds_stored_file **rows, size_t *n, ds_err *err);
+ds_rc ch_dump_chunks(ds_store *s, int64_t file_id, ds_dump_chunk_fn fn, void *ctx, ds_err *err);
+ds_rc ch_dump_counts(ds_store *s, int64_t file_id, ds_dump_counts_fn fn, void *ctx, ds_err *err);
+/* one counts.v array (RowBinary) into c; -1 when cut short or of another length */
+ds_rc ch_counts_get(ch_rd *r, ds_agg_counts *c);
 
 /* ch_query.c */
 extern const ds_store_query_ops ch_query_ops;

@@ -14,6 +14,8 @@
  *            (DS_EEXIST), so two racing ingests never both count it; then the `files` row is
  *            written, last, in one INSERT.  That INSERT is the commit.
  *   readers  see a row only when its file_id is in `files` (CH_COMMITTED in every query).
+ *   supersede  a file continuing one cut short writes (old, new) to `superseded` before its
+ *            files row: from that row on, old's rows stop counting (CH_LIVE_FILES).
  *
  * A crash (kill -9, a lost server) between begin and the files row leaves rows no reader sees;
  * the next writer deletes them (ALTER TABLE ... DELETE, a mutation) once their inflight row
@@ -49,12 +51,14 @@ typedef struct ch_tx {
     char path[512];
     uint64_t packets;
     ch_buf rows[T__N];
+    int64_t superseding;       /* the file cut short this one supersedes (its superseded row is in), or 0 */
     ZSTD_CCtx *zc;
     uint8_t *raw;
     size_t rawcap;
 } ch_tx;
 
 static ch_tx *tx_of(ch_store *s) { return (ch_tx *)s->tx; }
+static ds_rc need_tx(ch_store *s, int64_t file_id, ds_err *err);
 
 static void hex16(const uint8_t h[16], char out[33])
 {
@@ -115,6 +119,22 @@ static ds_rc flush(ch_store *s, int table, ds_err *err)
 
 /* ---- cleanup of crashed inserts ---- */
 
+/* ALTER TABLE t DELETE WHERE file_id IN (ids): a mutation of the table, or, in a cluster, of
+ * t_local on every shard (a Distributed table takes no mutations). */
+ds_rc ch_delete_rows(ch_conn *c, const char *table, const char *ids, ds_err *err)
+{
+    if (!c->cluster[0])
+        return ch_execf(c, NULL, err, "ALTER TABLE %s DELETE WHERE file_id IN (%s)", table, ids);
+    ds_rc rc = DS_OK;
+    for (unsigned k = 0; k < c->nshards && rc == DS_OK; k++) {
+        ch_conn sh;
+        ch_conn_shard(c, k, &sh);
+        rc = ch_execf(&sh, NULL, err, "ALTER TABLE %s_local DELETE WHERE file_id IN (%s)", table, ids);
+        ch_conn_close(&sh);
+    }
+    return rc;
+}
+
 static int gone(const char *host, const char *me, uint32_t pid, int64_t started, int64_t now)
 {
     if (now - started > CH_STALE_S)
@@ -149,7 +169,9 @@ ds_rc ch_cleanup(ch_store *s, ds_err *err)
             ch_buf_printf(&ids, "%s%lld", n++ ? "," : "", (long long)id);
     }
     for (int i = 0; rc == DS_OK && n && i < T__N; i++)
-        rc = ch_execf(&s->c, NULL, err, "ALTER TABLE %s DELETE WHERE file_id IN (%s)", TABLE[i], (char *)ids.p);
+        rc = ch_delete_rows(&s->c, TABLE[i], (char *)ids.p, err);
+    if (rc == DS_OK && n)
+        rc = ch_execf(&s->c, NULL, err, "ALTER TABLE superseded DELETE WHERE new IN (%s)", (char *)ids.p);
     if (rc == DS_OK && n)
         rc = ch_execf(&s->c, NULL, err, "ALTER TABLE inflight DELETE WHERE id IN (%s)", (char *)ids.p);
     if (rc == DS_OK && ids.oom)
@@ -161,28 +183,139 @@ ds_rc ch_cleanup(ch_store *s, ds_err *err)
 
 /* ---- duplicates ---- */
 
+/* The path and ingest time of a committed file that superseded file `old`, or "" */
+static ds_rc superseded_by(ch_store *s, uint64_t old, char *path, size_t plen, char *when, size_t wlen, ds_err *err)
+{
+    ch_buf out = { 0 };
+    ds_rc rc = ch_execf(&s->c, &out, err, "SELECT path, toString(toDateTime(ingested_at, 'UTC')) FROM files WHERE id IN"
+                        " (SELECT new FROM superseded WHERE old = %llu) ORDER BY id LIMIT 1 FORMAT RowBinary",
+                        (unsigned long long)old);
+    ch_rd r = { out.p, out.n, 0, 0 };
+    const uint8_t *p, *w;
+    size_t pl, wl;
+    path[0] = when[0] = 0;
+    if (rc == DS_OK && out.n) {
+        if (ch_get_str(&r, &p, &pl) || ch_get_str(&r, &w, &wl))
+            rc = ds_fail(err, DS_ESTORE, "store %s: the files answer is cut short", s->c.where);
+        else {
+            snprintf(path, plen, "%.*s", (int)pl, (const char *)p);
+            snprintf(when, wlen, "%.*s", (int)wl, (const char *)w);
+        }
+    }
+    ch_buf_free(&out);
+    return rc;
+}
+
+/* As the SQLite store's (store_files.c): a file not superseded first, the message naming the file
+ * that superseded it if one did. */
 static ds_rc dup_check(ch_store *s, const ds_file_meta *f, uint64_t *packets, ds_err *err)
 {
     ch_buf out = { 0 };
     char hx[33];
     hex16(f->hash, hx);
-    ds_rc rc = ch_execf(&s->c, &out, err, "SELECT path, toString(toDateTime(ingested_at, 'UTC')), packets FROM files"
-                        " WHERE hash = unhex('%s') ORDER BY id LIMIT 1 FORMAT RowBinary", hx);
+    ds_rc rc = ch_execf(&s->c, &out, err, "SELECT id, path, toString(toDateTime(ingested_at, 'UTC')), packets,"
+                        " id IN (SELECT old FROM superseded WHERE new IN (SELECT id FROM files)) AS sup FROM files"
+                        " WHERE hash = unhex('%s') ORDER BY sup, id LIMIT 1 FORMAT RowBinary", hx);
     ch_rd r = { out.p, out.n, 0, 0 };
     const uint8_t *p, *w;
     size_t pl, wl;
-    uint64_t pk;
+    uint64_t id, pk;
+    uint8_t sup;
     if (rc == DS_OK && out.n) {
-        if (ch_get_str(&r, &p, &pl) || ch_get_str(&r, &w, &wl) || ch_get_u64(&r, &pk))
+        char by[512], bywhen[32];
+        if (ch_get_u64(&r, &id) || ch_get_str(&r, &p, &pl) || ch_get_str(&r, &w, &wl) || ch_get_u64(&r, &pk) ||
+            ch_get_u8(&r, &sup))
             rc = ds_fail(err, DS_ESTORE, "store %s: the files answer is cut short", s->c.where);
+        else if (sup && (rc = superseded_by(s, id, by, sizeof by, bywhen, sizeof bywhen, err)) != DS_OK)
+            ;
         else {
             if (packets)
-                *packets = pk;
-            rc = ds_fail(err, DS_EEXIST, "%s: already ingested (same content as %.*s, ingested %.*s UTC); use --force "
-                         "to count it again", f->path, (int)pl, (const char *)p, (int)wl, (const char *)w);
+                *packets = sup ? 0 : pk;   /* a superseded file's counts are gone */
+            if (sup && by[0])
+                rc = ds_fail(err, DS_EEXIST, "%s: already ingested (same content as %.*s, ingested %.*s UTC, a capture "
+                             "cut short whose records %s holds, ingested %s UTC); use --force to count it again",
+                             f->path, (int)pl, (const char *)p, (int)wl, (const char *)w, by, bywhen);
+            else
+                rc = ds_fail(err, DS_EEXIST, "%s: already ingested (same content as %.*s, ingested %.*s UTC); use "
+                             "--force to count it again", f->path, (int)pl, (const char *)p, (int)wl, (const char *)w);
         }
     }
     ch_buf_free(&out);
+    return rc;
+}
+
+/* ---- re-sent files (docs/store.md, "Re-sent files"; docs/clickhouse.md) ---- */
+
+#define CH_NOT_SUPERSEDED "id NOT IN (SELECT old FROM superseded WHERE new IN (SELECT id FROM files))"
+
+/* The SQLite store's question (store_files.c, ds_sqfiles_priors) over `files`. */
+ds_rc ch_file_priors(ds_store *base, const ds_file_meta *f, ds_file_prior *prior, size_t max, size_t *n,
+                     ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    ch_buf out = { 0 };
+    char hx[33];
+    *n = 0;
+    if (!f->have_prefix || max == 0)
+        return DS_OK;
+    hex16(f->prefix_hash, hx);
+    unsigned long long len = (unsigned long long)f->bytes;
+    ds_rc rc = ch_execf(&s->c, &out, err, "SELECT id, bytes, hash, path, toString(toDateTime(ingested_at, 'UTC')) FROM"
+                        " files WHERE (have_prefix = 1 AND prefix_hash = unhex('%s') AND (bytes = %llu OR (bytes < %llu AND"
+                        " truncated = 1 AND " CH_NOT_SUPERSEDED "))) OR (truncated = 1 AND " CH_NOT_SUPERSEDED " AND"
+                        " bytes > 0 AND bytes < 65536 AND bytes < %llu) ORDER BY bytes DESC, id LIMIT %zu FORMAT RowBinary",
+                        hx, len, len, len, max);
+    ch_rd r = { out.p, out.n, 0, 0 };
+    while (rc == DS_OK && r.off < r.n && *n < max) {
+        uint64_t id, bytes;
+        const uint8_t *p, *w;
+        size_t pl, wl;
+        ds_file_prior *x = &prior[*n];
+        memset(x, 0, sizeof *x);
+        if (ch_get_u64(&r, &id) || ch_get_u64(&r, &bytes) || r.n - r.off < 16 ||
+            (memcpy(x->hash, r.p + r.off, 16), r.off += 16, 0) || ch_get_str(&r, &p, &pl) || ch_get_str(&r, &w, &wl)) {
+            rc = ds_fail(err, DS_ESTORE, "store %s: the files answer is cut short", s->c.where);
+            break;
+        }
+        x->id = (int64_t)id;
+        x->bytes = bytes;
+        snprintf(x->path, sizeof x->path, "%.*s", (int)pl, (const char *)p);
+        snprintf(x->ingested, sizeof x->ingested, "%.*s", (int)wl, (const char *)w);
+        (*n)++;
+    }
+    ch_buf_free(&out);
+    return rc;
+}
+
+/* Inside file_id's write: old still stored as file_priors saw it (same hash, cut short, not
+ * superseded by a committed file), then a superseded row (old, file_id), which counts from the
+ * instant file_id's files row is written (CH_LIVE_FILES): old's rows stop counting and file_id's
+ * start at once.  A write that dies before then leaves the row without effect (ch_cleanup
+ * deletes it).  old's rows are deleted after the commit (ch_commit). */
+ds_rc ch_supersede(ds_store *base, int64_t file_id, const ds_file_prior *old, ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    ch_tx *t = tx_of(s);
+    ch_buf out = { 0 }, body = { 0 };
+    char hx[33];
+    ds_rc rc = need_tx(s, file_id, err);
+    if (rc != DS_OK)
+        return rc;
+    hex16(old->hash, hx);
+    rc = ch_execf(&s->c, &out, err, "SELECT count() FROM files WHERE id = %lld AND hash = unhex('%s') AND truncated = 1"
+                  " AND " CH_NOT_SUPERSEDED " FORMAT TSV", (long long)old->id, hx);
+    if (rc == DS_OK && atoi((char *)out.p) == 0)
+        rc = DS_ENOTFOUND;
+    ch_buf_free(&out);
+    if (rc != DS_OK)
+        return rc;
+    ch_rb_u64(&body, (uint64_t)old->id);
+    ch_rb_u64(&body, (uint64_t)file_id);
+    rc = body.oom ? ds_fail(err, DS_ENOMEM, "out of memory")
+                  : ch_exec(&s->c, "INSERT INTO superseded FORMAT RowBinary", &body, NULL, err);
+    ch_buf_free(&body);
+    if (rc == DS_OK)
+        t->superseding = old->id;
     return rc;
 }
 
@@ -450,6 +583,16 @@ ds_rc ch_commit(ds_store *base, ds_err *err)
         ch_rb_u64(&body, t->packets);
         rc = body.oom ? ds_fail(err, DS_ENOMEM, "out of memory")
                       : ch_exec(&s->c, "INSERT INTO files FORMAT RowBinary", &body, NULL, err);
+    }
+    /* committed: the rows of the file it superseded no longer count; delete them (mutations, in
+     * the background).  A failure here leaves them invisible, so it is not the commit's. */
+    if (rc == DS_OK && t->superseding) {
+        char id[24];
+        ds_err quiet = { 0 };
+        snprintf(id, sizeof id, "%lld", (long long)t->superseding);
+        for (int i = 0; i < T__N; i++)
+            if (ch_delete_rows(&s->c, TABLE[i], id, &quiet) != DS_OK)
+                break;
     }
     ch_buf_free(&body);
     tx_free(s);   /* on failure the rows sent stay invisible; the next writer deletes them */

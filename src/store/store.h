@@ -335,6 +335,30 @@ typedef struct ds_store_month_ops {
 
 /* A backend: its handles, and its parts.  Callers never reach into the parts: they call the
  * ds_store_* wrappers below, which fill in what a part leaves out. */
+/* A store's files as stored, for `store copy` (store/copy.h): every committed file, and each
+ * one's rows, by the store's own ids.  NULL in a store that cannot list them. */
+typedef struct ds_stored_file {
+    int64_t id;
+    uint8_t hash[16];
+    char path[512];
+    uint64_t bytes, records;
+    int truncated;
+    uint8_t prefix_hash[16];
+    int have_prefix;
+    int superseded;                     /* its counts were replaced by another file's: no rows */
+} ds_stored_file;
+/* data: nrec records of kind (as scan() hands them), valid during the call */
+typedef ds_rc (*ds_dump_chunk_fn)(void *ctx, int64_t sensor_id, int32_t day, int kind, const uint8_t *data,
+                                  size_t nrec, ds_err *err);
+typedef ds_rc (*ds_dump_counts_fn)(void *ctx, int64_t sensor_id, const ds_agg_counts *c, ds_err *err);
+typedef struct ds_store_dump_ops {
+    /* every committed file, by id (ingest order); the caller frees *rows */
+    ds_rc (*files)(ds_store *s, ds_stored_file **rows, size_t *n, ds_err *err);
+    /* a file's chunks (not the month rollups, which belong to no file) and its counts */
+    ds_rc (*file_chunks)(ds_store *s, int64_t file_id, ds_dump_chunk_fn fn, void *ctx, ds_err *err);
+    ds_rc (*file_counts)(ds_store *s, int64_t file_id, ds_dump_counts_fn fn, void *ctx, ds_err *err);
+} ds_store_dump_ops;
+
 typedef struct ds_store_ops {
     const char *name;
     ds_rc (*open)(ds_store **out, const char *path, int create, ds_err *err);
@@ -350,6 +374,7 @@ typedef struct ds_store_ops {
      * chunk code answers through scan().  Entries may be NULL one by one. */
     const ds_store_query_ops *query;
     const ds_store_month_ops *months;
+    const ds_store_dump_ops *dump;
 } ds_store_ops;
 
 struct ds_store {

@@ -28,7 +28,12 @@
 #define CH_MIN_MINOR 16
 #define CH_SCHEMA_VERSION "1"
 
-static const char *const SCHEMA[] = {
+/* A file cut short (old) whose counts a later file (new) replaced: they stop counting when new's
+ * files row is written (CH_LIVE_FILES).  Made at every open too: stores of the first cut lack it. */
+#define CH_SUPERSEDED_TABLE "CREATE TABLE IF NOT EXISTS superseded (old Int64, new Int64) ENGINE = MergeTree ORDER BY old"
+
+/* The small tables: on the store's server only, also in a cluster. */
+static const char *const SCHEMA_SMALL[] = {
     "CREATE TABLE IF NOT EXISTS meta (key String, value String, ver UInt64)"
     " ENGINE = ReplacingMergeTree(ver) ORDER BY key",
     "CREATE TABLE IF NOT EXISTS sensors (id Int64, name String, darknet String, v4_addresses UInt64, ver UInt64)"
@@ -38,16 +43,23 @@ static const char *const SCHEMA[] = {
     " ENGINE = MergeTree ORDER BY id",
     "CREATE TABLE IF NOT EXISTS inflight (id Int64, hash FixedString(16), host String, pid UInt32, started Int64)"
     " ENGINE = MergeTree ORDER BY id",
-    "CREATE TABLE IF NOT EXISTS chunks (file_id Int64, sensor_id Int64, day Date, kind UInt8, nrec UInt64,"
-    " data String) ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (kind, day, sensor_id, file_id)",
-    "CREATE TABLE IF NOT EXISTS srcsvc (file_id Int64, sensor_id Int64, day Date, src UInt64, service UInt32,"
-    " asn UInt32, cc UInt16, cls UInt8, packets UInt64, tools UInt8, one_sport UInt8, sport UInt16)"
-    " ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (day, sensor_id, service, src)",
-    "CREATE TABLE IF NOT EXISTS counts (file_id Int64, sensor_id Int64, v Array(UInt64))"
-    " ENGINE = MergeTree ORDER BY (file_id, sensor_id)",
-    "CREATE TABLE IF NOT EXISTS coverage (file_id Int64, sensor_id Int64, source UInt8, first_ns UInt64,"
-    " last_ns UInt64, hour0 Int64, has_hours UInt8, hours Array(UInt32))"
-    " ENGINE = MergeTree ORDER BY (sensor_id, first_ns, file_id)",
+    CH_SUPERSEDED_TABLE,
+};
+
+/* The per-file tables: on one server as they are; in a cluster NAME_local on every shard and NAME
+ * a Distributed table over them on the store's server, rows placed by `key` (srcsvc by source, so
+ * that a source's rows are on one shard; the others by file). */
+static const struct ch_table { const char *name, *cols, *engine, *key; } SCHEMA_BIG[] = {
+    { "chunks", "file_id Int64, sensor_id Int64, day Date, kind UInt8, nrec UInt64, data String",
+      "MergeTree PARTITION BY toYYYYMM(day) ORDER BY (kind, day, sensor_id, file_id)", "sipHash64(file_id)" },
+    { "srcsvc", "file_id Int64, sensor_id Int64, day Date, src UInt64, service UInt32, asn UInt32, cc UInt16,"
+      " cls UInt8, packets UInt64, tools UInt8, one_sport UInt8, sport UInt16",
+      "MergeTree PARTITION BY toYYYYMM(day) ORDER BY (day, sensor_id, service, src)", "sipHash64(src)" },
+    { "counts", "file_id Int64, sensor_id Int64, v Array(UInt64)", "MergeTree ORDER BY (file_id, sensor_id)",
+      "sipHash64(file_id)" },
+    { "coverage", "file_id Int64, sensor_id Int64, source UInt8, first_ns UInt64, last_ns UInt64, hour0 Int64,"
+      " has_hours UInt8, hours Array(UInt32)", "MergeTree ORDER BY (sensor_id, first_ns, file_id)",
+      "sipHash64(file_id)" },
 };
 
 extern const ds_store_ops ds_store_clickhouse;
@@ -69,30 +81,126 @@ static ds_rc check_version(ch_store *s, ds_err *err)
     return DS_OK;
 }
 
+/* The cluster as the server knows it (system.clusters, from <remote_servers>): as many shards as
+ * the URL lists. */
+static ds_rc check_cluster(ch_store *s, ds_err *err)
+{
+    ch_buf out = { 0 };
+    ds_rc rc = ch_execf(&s->c, &out, err, "SELECT count() FROM system.clusters WHERE cluster = '%s' AND"
+                        " replica_num = 1 FORMAT TSV", s->c.cluster);
+    if (rc == DS_OK) {
+        unsigned n = (unsigned)atoi((char *)out.p);
+        if (!n)
+            rc = ds_fail(err, DS_EINVAL, "store %s: the server knows no cluster \"%s\" (its <remote_servers>)",
+                         s->c.where, s->c.cluster);
+        else if (n != s->c.nshards)
+            rc = ds_fail(err, DS_EINVAL, "store %s: cluster %s has %u shards in the server's <remote_servers>, the URL's "
+                         "shards= lists %u", s->c.where, s->c.cluster, n, s->c.nshards);
+    }
+    ch_buf_free(&out);
+    return rc;
+}
+
+/* "" for one server, else "NAME/N": what meta's `cluster` says, and what the URL must say */
+static void cluster_tag(const ch_conn *c, char *buf, size_t len)
+{
+    if (c->cluster[0])
+        snprintf(buf, len, "%s/%u", c->cluster, c->nshards);
+    else
+        buf[0] = 0;
+}
+
+static ds_rc ch_meta_get(ds_store *base, const char *key, char *val, size_t len, ds_err *err);
+
+/* A store made for one server is not opened as a cluster, nor the other way round. */
+static ds_rc check_layout(ch_store *s, ds_err *err)
+{
+    char have[96] = "", want[96];
+    ds_err quiet = { 0 };
+    cluster_tag(&s->c, want, sizeof want);
+    ds_rc rc = ch_meta_get(&s->base, "cluster", have, sizeof have, &quiet);
+    if (rc != DS_OK && rc != DS_ENOTFOUND)
+        return ds_fail(err, rc, "%s", quiet.msg);
+    if (strcmp(have, want) == 0)
+        return DS_OK;
+    if (!have[0])
+        return ds_fail(err, DS_EINVAL, "store %s: the store was made on one server, not on cluster %s", s->c.where,
+                       s->c.cluster);
+    if (!want[0])
+        return ds_fail(err, DS_EINVAL, "store %s: the store was made on cluster %s (shards); add ?cluster=NAME&shards="
+                       "HOST:PORT,... ([store] cluster and shards)", s->c.where, have);
+    return ds_fail(err, DS_EINVAL, "store %s: the store was made on cluster %s (name/shards), not %s", s->c.where, have,
+                   want);
+}
+
+static ds_rc create_big(ch_store *s, ds_err *err)
+{
+    ds_rc rc = DS_OK;
+    for (size_t i = 0; i < sizeof SCHEMA_BIG / sizeof SCHEMA_BIG[0] && rc == DS_OK; i++) {
+        const struct ch_table *t = &SCHEMA_BIG[i];
+        if (!s->c.cluster[0]) {
+            rc = ch_execf(&s->c, NULL, err, "CREATE TABLE IF NOT EXISTS %s (%s) ENGINE = %s", t->name, t->cols,
+                          t->engine);
+            continue;
+        }
+        for (unsigned k = 0; k < s->c.nshards && rc == DS_OK; k++) {   /* no ON CLUSTER: it needs ZooKeeper */
+            ch_conn sh;
+            ch_conn_shard(&s->c, k, &sh);
+            sh.use_db = 0;
+            rc = ch_execf(&sh, NULL, err, "CREATE DATABASE IF NOT EXISTS %s", s->c.db);
+            sh.use_db = 1;
+            if (rc == DS_OK)
+                rc = ch_execf(&sh, NULL, err, "CREATE TABLE IF NOT EXISTS %s_local (%s) ENGINE = %s", t->name, t->cols,
+                              t->engine);
+            ch_conn_close(&sh);
+        }
+        if (rc == DS_OK)
+            rc = ch_execf(&s->c, NULL, err, "CREATE TABLE IF NOT EXISTS %s (%s) ENGINE = Distributed(%s, %s, %s_local,"
+                          " %s)", t->name, t->cols, s->c.cluster, s->c.db, t->name, t->key);
+    }
+    return rc;
+}
+
 static ds_rc ensure_schema(ch_store *s, int create, ds_err *err)
 {
     ch_buf out = { 0 };
     ds_rc rc;
+    int exists = 0;
     s->c.use_db = 0;
-    if (create) {
+    if (s->c.cluster[0] && (rc = check_cluster(s, err)) != DS_OK)
+        return rc;
+    rc = ch_execf(&s->c, &out, err, "SELECT count() FROM system.tables WHERE database = '%s' AND name = 'files'"
+                  " FORMAT TSV", s->c.db);
+    if (rc == DS_OK)
+        exists = atoi((char *)out.p) != 0;
+    ch_buf_free(&out);
+    if (rc == DS_OK && !exists && !create)
+        rc = ds_fail(err, DS_ENOTFOUND, "store %s: no darkscope store there (run `darkscope store init`, or "
+                     "ingest a file)", s->c.where);
+    if (rc == DS_OK && create)
         rc = ch_execf(&s->c, NULL, err, "CREATE DATABASE IF NOT EXISTS %s", s->c.db);
-    } else {
-        rc = ch_execf(&s->c, &out, err, "SELECT count() FROM system.tables WHERE database = '%s' AND name = 'files'"
-                      " FORMAT TSV", s->c.db);
-        if (rc == DS_OK && atoi((char *)out.p) == 0)
-            rc = ds_fail(err, DS_ENOTFOUND, "store %s: no darkscope store there (run `darkscope store init`, or "
-                         "ingest a file)", s->c.where);
-        ch_buf_free(&out);
-    }
     if (rc != DS_OK)
         return rc;
     s->c.use_db = 1;
-    for (size_t i = 0; create && i < sizeof SCHEMA / sizeof SCHEMA[0] && rc == DS_OK; i++)
-        rc = ch_exec(&s->c, SCHEMA[i], NULL, NULL, err);
-    if (rc == DS_OK && create)
+    if (exists && (rc = check_layout(s, err)) != DS_OK)
+        return rc;
+    if (exists && (rc = ch_exec(&s->c, CH_SUPERSEDED_TABLE, NULL, NULL, err)) != DS_OK)
+        return rc;
+    if (!create)
+        return DS_OK;
+    for (size_t i = 0; i < sizeof SCHEMA_SMALL / sizeof SCHEMA_SMALL[0] && rc == DS_OK; i++)
+        rc = ch_exec(&s->c, SCHEMA_SMALL[i], NULL, NULL, err);
+    if (rc == DS_OK)
+        rc = create_big(s, err);
+    if (rc == DS_OK)
         rc = ch_meta_set(&s->base, "schema_version", CH_SCHEMA_VERSION, err);
-    if (rc == DS_OK && create)
+    if (rc == DS_OK)
         rc = ch_meta_set(&s->base, "clickhouse_version", s->c.version, err);
+    if (rc == DS_OK && !exists) {
+        char tag[96];
+        cluster_tag(&s->c, tag, sizeof tag);
+        rc = ch_meta_set(&s->base, "cluster", tag, err);
+    }
     return rc;
 }
 
@@ -564,6 +672,8 @@ static const ds_store_writer_ops ch_writer = {
     .commit = ch_commit,
     .rollback = ch_rollback,
     .file_check = ch_file_check,
+    .file_priors = ch_file_priors,
+    .supersede = ch_supersede,
 };
 
 static const ds_store_reader_ops ch_reader = {
@@ -577,6 +687,12 @@ static const ds_store_reader_ops ch_reader = {
     .sensor_stats = ch_sensor_stats,
 };
 
+static const ds_store_dump_ops ch_dump = {
+    .files = ch_dump_files,
+    .file_chunks = ch_dump_chunks,
+    .file_counts = ch_dump_counts,
+};
+
 const ds_store_ops ds_store_clickhouse = {
     .name = "ClickHouse",
     .open = ch_open,
@@ -585,4 +701,5 @@ const ds_store_ops ds_store_clickhouse = {
     .writer = &ch_writer,
     .reader = &ch_reader,
     .query = &ch_query_ops,
+    .dump = &ch_dump,
 };

@@ -19,6 +19,7 @@
 #include "store/sqlite_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The tables besides `chunks` whose rows belong to one file, by a file_id column.  A table not in
@@ -170,4 +171,89 @@ ds_rc ds_sqfiles_supersede(sqlite3 *db, int64_t file_id, const ds_file_prior *ol
             return rc;
     }
     return run2(db, "UPDATE files SET superseded_by = ?2 WHERE id = ?1", old->id, file_id, err);
+}
+
+/* ---- store copy (ds_store_dump_ops) ---- */
+
+ds_rc ds_sqfiles_list(sqlite3 *db, ds_stored_file **rows, size_t *n, ds_err *err)
+{
+    sqlite3_stmt *q = NULL;
+    ds_rc rc = DS_OK;
+    size_t cap = 0;
+    *rows = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(db, "SELECT id, hash, path, bytes, records, truncated, prefix_hash, superseded_by IS NOT NULL"
+                           " FROM files ORDER BY id", -1, &q, NULL) != SQLITE_OK)
+        return fail(db, err, "files");
+    int st;
+    while ((st = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            ds_stored_file *nr = realloc(*rows, nc * sizeof *nr);
+            if (!nr) {
+                rc = ds_fail(err, DS_ENOMEM, "out of memory");
+                break;
+            }
+            *rows = nr;
+            cap = nc;
+        }
+        ds_stored_file *f = &(*rows)[(*n)++];
+        memset(f, 0, sizeof *f);
+        f->id = sqlite3_column_int64(q, 0);
+        if (sqlite3_column_bytes(q, 1) == 16)
+            memcpy(f->hash, sqlite3_column_blob(q, 1), 16);
+        text(q, 2, f->path, sizeof f->path);
+        f->bytes = (uint64_t)sqlite3_column_int64(q, 3);
+        f->records = (uint64_t)sqlite3_column_int64(q, 4);
+        f->truncated = sqlite3_column_int(q, 5) != 0;
+        if (sqlite3_column_bytes(q, 6) == 16) {
+            memcpy(f->prefix_hash, sqlite3_column_blob(q, 6), 16);
+            f->have_prefix = 1;
+        }
+        f->superseded = sqlite3_column_int(q, 7);
+    }
+    if (rc == DS_OK && st != SQLITE_DONE)
+        rc = fail(db, err, "files");
+    sqlite3_finalize(q);
+    if (rc != DS_OK) {
+        free(*rows);
+        *rows = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+ds_rc ds_sqfiles_counts(sqlite3 *db, int64_t file_id, ds_dump_counts_fn fn, void *ctx, ds_err *err)
+{
+    sqlite3_stmt *q = NULL;
+    ds_rc rc = DS_OK;
+    if (sqlite3_prepare_v2(db, "SELECT sensor_id, packets, outside, non_ip, truncated, fragment, malformed, unknown_link,"
+                           " first_ns, last_ns, bad_timestamp, enc_vlan, enc_mpls, enc_pppoe, enc_gre, enc_erspan,"
+                           " enc_vxlan, enc_geneve, enc_ipip FROM counts WHERE file_id = ?1 ORDER BY sensor_id",
+                           -1, &q, NULL) != SQLITE_OK)
+        return fail(db, err, "counts");
+    _Static_assert(DS_ENC__COUNT == 8, "the encapsulation columns above");
+    sqlite3_bind_int64(q, 1, file_id);
+    int st;
+    while (rc == DS_OK && (st = sqlite3_step(q)) == SQLITE_ROW) {
+        ds_agg_counts c;
+        memset(&c, 0, sizeof c);
+        c.packets = (uint64_t)sqlite3_column_int64(q, 1);
+        c.outside = (uint64_t)sqlite3_column_int64(q, 2);
+        c.outcome[DS_PKT_NON_IP] = (uint64_t)sqlite3_column_int64(q, 3);
+        c.outcome[DS_PKT_TRUNCATED] = (uint64_t)sqlite3_column_int64(q, 4);
+        c.outcome[DS_PKT_FRAGMENT] = (uint64_t)sqlite3_column_int64(q, 5);
+        c.outcome[DS_PKT_MALFORMED] = (uint64_t)sqlite3_column_int64(q, 6);
+        c.outcome[DS_PKT_UNKNOWN_LINK] = (uint64_t)sqlite3_column_int64(q, 7);
+        c.first_ns = (uint64_t)sqlite3_column_int64(q, 8);
+        c.last_ns = (uint64_t)sqlite3_column_int64(q, 9);
+        c.outcome[DS_PKT_BAD_TIMESTAMP] = (uint64_t)sqlite3_column_int64(q, 10);
+        for (int e = 0; e < DS_ENC__COUNT; e++)
+            c.encap[e] = (uint64_t)sqlite3_column_int64(q, 11 + e);
+        rc = fn(ctx, sqlite3_column_int64(q, 0), &c, err);
+    }
+    if (rc == DS_OK && st != SQLITE_DONE)
+        rc = fail(db, err, "counts");
+    sqlite3_finalize(q);
+    return rc;
 }

@@ -24,4 +24,8 @@ ds_rc ds_sqfiles_priors(sqlite3 *db, const ds_file_meta *f, ds_file_prior *prior
 /* ds_store_ops.supersede, inside the caller's write transaction. */
 ds_rc ds_sqfiles_supersede(sqlite3 *db, int64_t file_id, const ds_file_prior *old, ds_err *err);
 
+/* ds_store_dump_ops.files and .file_counts (store copy) */
+ds_rc ds_sqfiles_list(sqlite3 *db, ds_stored_file **rows, size_t *n, ds_err *err);
+ds_rc ds_sqfiles_counts(sqlite3 *db, int64_t file_id, ds_dump_counts_fn fn, void *ctx, ds_err *err);
+
 #endif

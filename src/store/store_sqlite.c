@@ -1298,6 +1298,68 @@ static const ds_store_payload_ops sq_payloads = {
     .payloads_query = sq_payloads_query,
 };
 
+/* ---- store copy: a file's rows (ds_store_dump_ops) ---- */
+
+static ds_rc sq_files(ds_store *base, ds_stored_file **rows, size_t *n, ds_err *err)
+{
+    return ds_sqfiles_list(((sqlite_store *)base)->db, rows, n, err);
+}
+
+static ds_rc sq_file_counts(ds_store *base, int64_t file_id, ds_dump_counts_fn fn, void *ctx, ds_err *err)
+{
+    return ds_sqfiles_counts(((sqlite_store *)base)->db, file_id, fn, ctx, err);
+}
+
+/* The file's chunks (kind 0 is a tombstone: store_files.c), decompressed, without the cache. */
+static ds_rc sq_file_chunks(ds_store *base, int64_t file_id, ds_dump_chunk_fn fn, void *ctx, ds_err *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    sqlite3_stmt *q = NULL;
+    ds_rc rc = DS_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT sensor_id, day, kind, nrec, data, codec FROM chunks WHERE file_id = ?1 AND"
+                           " kind != 0 ORDER BY id", -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, "chunks");
+    sqlite3_bind_int64(q, 1, file_id);
+    int st;
+    while (rc == DS_OK && (st = sqlite3_step(q)) == SQLITE_ROW) {
+        int day = sqlite3_column_int(q, 1), kind = sqlite3_column_int(q, 2), codec = sqlite3_column_int(q, 5);
+        sqlite3_int64 nrec = sqlite3_column_int64(q, 3);
+        size_t recsize = ds_rec_size(kind), zlen = (size_t)sqlite3_column_bytes(q, 4), len = 0, got = 0;
+        const uint8_t *z = sqlite3_column_blob(q, 4), *data = NULL;
+        if (codec == CODEC_ZSTD_FILE && (rc = ext_read(s, z, zlen, kind, day, &z, &zlen, err)) != DS_OK)
+            break;
+        if (nrec > 0 && recsize && (uint64_t)nrec <= (uint64_t)INT32_MAX / recsize)
+            len = (size_t)nrec * recsize;
+        if (codec == CODEC_RAW) {
+            data = z;
+            got = zlen;
+        } else if (len && z) {
+            if ((!s->zd && !(s->zd = ZSTD_createDCtx())) || buf_need(&s->zbuf, &s->zcap, len + 1) != 0) {
+                rc = ds_fail(err, DS_ENOMEM, "store: out of memory reading a chunk");
+                break;
+            }
+            got = ZSTD_decompressDCtx(s->zd, s->zbuf, s->zcap, z, zlen);
+            data = s->zbuf;
+        }
+        if (!len || ZSTD_isError(got) || got != len) {
+            rc = ds_fail(err, DS_ESTORE, "store %s: chunk of kind %d on day %d is damaged (%zu bytes, %lld records)",
+                         db_name(s), kind, day, zlen, (long long)nrec);
+            break;
+        }
+        rc = fn(ctx, sqlite3_column_int64(q, 0), day, kind, data, (size_t)nrec, err);
+    }
+    if (rc == DS_OK && st != SQLITE_DONE)
+        rc = db_fail(s, err, "chunks");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static const ds_store_dump_ops sq_dump = {
+    .files = sq_files,
+    .file_chunks = sq_file_chunks,
+    .file_counts = sq_file_counts,
+};
+
 static const ds_store_month_ops sq_months = {
     .sig = sq_month_sig,
     .put = sq_month_put,
@@ -1315,4 +1377,5 @@ const ds_store_ops ds_store_sqlite = {
     .payloads = &sq_payloads,
     .query = NULL,   /* analysis's chunk code answers (store/query.h) */
     .months = &sq_months,
+    .dump = &sq_dump,
 };

@@ -305,6 +305,10 @@ static int on_kv(void *user, const char *section, const char *name, const char *
         return copy_value(c->store_user, sizeof c->store_user, value, lc, "store.user");
     if (strcmp(section, "store") == 0 && strcmp(name, "password_file") == 0)
         return copy_value(c->store_password_file, sizeof c->store_password_file, value, lc, "store.password_file");
+    if (strcmp(section, "store") == 0 && strcmp(name, "cluster") == 0)
+        return copy_value(c->store_cluster, sizeof c->store_cluster, value, lc, "store.cluster");
+    if (strcmp(section, "store") == 0 && strcmp(name, "shards") == 0)
+        return copy_value(c->store_shards, sizeof c->store_shards, value, lc, "store.shards");
     if (strcmp(section, "geo") == 0 && strcmp(name, "country") == 0)
         return copy_value(c->geo_country, sizeof c->geo_country, value, lc, "geo.country");
     if (strcmp(section, "geo") == 0 && strcmp(name, "asn") == 0)
@@ -339,17 +343,25 @@ static int on_kv(void *user, const char *section, const char *name, const char *
 
 ds_rc ds_config_store_location(ds_config *c, ds_err *err)
 {
-    if (strncmp(c->store_path, "clickhouse://", 13) != 0 || strchr(c->store_path, '?') ||
-        (!c->store_user[0] && !c->store_password_file[0]))
+    const struct { const char *key, *val; } opt[] = {
+        { "user", c->store_user }, { "password_file", c->store_password_file },
+        { "cluster", c->store_cluster }, { "shards", c->store_shards },
+    };
+    if (strncmp(c->store_path, "clickhouse://", 13) != 0 || strchr(c->store_path, '?'))
         return DS_OK;
-    size_t len = strlen(c->store_path);
-    int n = snprintf(c->store_path + len, sizeof c->store_path - len, "?%s%s%s%s%s",
-                     c->store_user[0] ? "user=" : "", c->store_user, c->store_user[0] && c->store_password_file[0] ? "&" : "",
-                     c->store_password_file[0] ? "password_file=" : "", c->store_password_file);
-    if (n < 0 || (size_t)n >= sizeof c->store_path - len) {
-        c->store_path[len] = 0;
-        return ds_fail(err, DS_EINVAL, "[store] url with its user and password_file is longer than %zu characters",
-                       sizeof c->store_path - 1);
+    size_t len = strlen(c->store_path), at = len;
+    int k = 0;
+    for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++) {
+        if (!opt[i].val[0])
+            continue;
+        int n = snprintf(c->store_path + at, sizeof c->store_path - at, "%c%s=%s", k++ ? '&' : '?', opt[i].key,
+                         opt[i].val);
+        if (n < 0 || (size_t)n >= sizeof c->store_path - at) {
+            c->store_path[len] = 0;
+            return ds_fail(err, DS_EINVAL, "[store] url with its user, password_file, cluster and shards is longer "
+                           "than %zu characters", sizeof c->store_path - 1);
+        }
+        at += (size_t)n;
     }
     return DS_OK;
 }

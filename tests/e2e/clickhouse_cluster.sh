@@ -1,0 +1,140 @@
+# The ClickHouse store on a 2-shard cluster (issue #23): two servers of the test's own
+# (clickhouse.bash, ch_start_cluster: loopback, one <remote_servers> cluster `two`), the store's
+# per-file tables Distributed over NAME_local tables on both shards (srcsvc by sipHash64(src)),
+# meta/sensors/files/inflight on shard 1 (docs/clickhouse.md, "A cluster").
+#   init          store init creates the local tables on both shards and the Distributed ones;
+#                 store info names the cluster; [store] cluster / shards make the same URL
+#   differential  the same captures into SQLite and into the cluster: byte-identical `top` (every
+#                 dimension, filters), `events`, `report --format json`, `stats`; rows on both shards
+#   duplicates    the same bytes refused
+#   kill          an ingest killed before its files row leaves nothing visible; the next ingest
+#                 deletes its rows on both shards and counts the file once
+#   layouts       a cluster store opened as one server, an unknown cluster, the wrong shard count,
+#                 shards= without cluster=: clear errors
+source "$(dirname "$0")/lib.bash"
+source "$ROOT/tests/e2e/clickhouse.bash"
+ch_start_cluster ds two
+write_conf
+URL=$CH_CLUSTER_URL
+# the same store through [store] url + cluster + shards
+sed "s|^path = .*|url = clickhouse://127.0.0.1:$CH_HTTP/ds\ncluster = two\nshards = 127.0.0.1:$CH_HTTP,127.0.0.1:$CH_HTTP2|" \
+    darkscope.conf > ch.conf
+echo "ClickHouse $CH_VERSION, shards on 127.0.0.1:$CH_HTTP and 127.0.0.1:$CH_HTTP2"
+
+# ---- init
+$DS store init -c ch.conf > init.out || fail "store init: $(cat init.out)"
+grep -q "ClickHouse $CH_VERSION, schema 1, cluster two (2 shards)" init.out || fail "store init: $(cat init.out)"
+for q in chq chq2; do
+    n=$($q "SELECT count() FROM system.tables WHERE database = 'ds' AND name LIKE '%_local'")
+    [ "$n" = 4 ] || fail "$q: $n local tables, not 4"
+done
+[ "$(chq "SELECT count() FROM system.tables WHERE database = 'ds' AND engine = 'Distributed'")" = 4 ] ||
+    fail "shard 1 has not the 4 Distributed tables"
+[ "$(chq2 "SELECT count() FROM system.tables WHERE database = 'ds' AND name = 'files'")" = 0 ] ||
+    fail "shard 2 has a files table: the commit must be in one place"
+$DS store migrate --db "$URL" > /dev/null || fail "store migrate on the cluster"
+$DS store info --db "$URL" | grep -q "cluster two (2 shards)" || fail "store info does not name the cluster"
+
+# ---- the captures, into both stores
+$DS synth -q -o a.pcap --days 14 --rate 4000 --seed 7
+$DS synth -q -o b.pcap --days 5 --rate 3000 --seed 8 --start 2023-07-20
+files=(a.pcap b.pcap)
+REAL=$ROOT/../shared/corpus/realism
+for f in "$REAL"/*.pcap*; do [ -f "$f" ] && files+=("$f"); done
+for f in "${files[@]}"; do
+    a=0; b=0
+    $DS ingest -q "$f" 2> sq.err || a=$?
+    $DS ingest -q -c ch.conf "$f" 2> ch.err || b=$?
+    [ "$a" = "$b" ] || fail "ingest $f: SQLite exit $a, cluster exit $b: $(cat ch.err)"
+done
+echo "ingested ${#files[@]} captures into both stores"
+s1=$(chq "SELECT count() FROM ds.srcsvc_local"); s2=$(chq2 "SELECT count() FROM ds.srcsvc_local")
+[ "$s1" -gt 0 ] && [ "$s2" -gt 0 ] || fail "per-source rows not on both shards ($s1, $s2)"
+[ "$(chq "SELECT count() FROM ds.srcsvc_local WHERE sipHash64(src) % 2 != 0")" = 0 ] ||
+    fail "shard 1 holds sources of shard 2: not sharded by sipHash64(src)"
+[ "$(chq2 "SELECT count() FROM ds.srcsvc_local WHERE sipHash64(src) % 2 != 1")" = 0 ] ||
+    fail "shard 2 holds sources of shard 1"
+# the per-file tables by file (a file's chunks on one shard: which one is the hash's)
+for t in chunks counts coverage; do
+    [ "$(chq "SELECT count() FROM ds.${t}_local WHERE sipHash64(file_id) % 2 != 0")" = 0 ] &&
+        [ "$(chq2 "SELECT count() FROM ds.${t}_local WHERE sipHash64(file_id) % 2 != 1")" = 0 ] ||
+        fail "$t: rows on the shard their sipHash64(file_id) does not name"
+done
+c1=$(chq "SELECT count() FROM ds.chunks_local"); c2=$(chq2 "SELECT count() FROM ds.chunks_local")
+echo "rows on both shards: srcsvc $s1 + $s2, chunks $c1 + $c2"
+
+same=0
+compare() { # COMMAND...: the same bytes and exit status from both stores
+    local a=0 b=0
+    $DS "$@" > sq.out 2>&1 || a=$?
+    $DS "$@" -c ch.conf > ch.out 2>&1 || b=$?
+    [ "$a" = "$b" ] || fail "$*: SQLite exit $a, cluster exit $b: $(head -3 ch.out)"
+    cmp -s sq.out ch.out || { diff sq.out ch.out | head -20 >&2; fail "$*: the stores answer differently"; }
+    same=$((same + 1))
+}
+P=(--from 2023-07-01 --to 2023-07-31)
+for fmt in table json; do
+    for dim in ports countries asns sources; do compare top "$dim" "${P[@]}" -n 30 --format "$fmt"; done
+done
+compare top ports "${P[@]}" -n 0 --format json
+compare top ports "${P[@]}" --sensor tokyo --format json
+compare top ports "${P[@]}" --class backscatter --format json
+compare top countries "${P[@]}" --port 23/tcp --format json
+compare top ports "${P[@]}" --country CN --format json
+compare top asns "${P[@]}" --port 445/tcp --format json
+compare top sources --from 2023-07-20 --to 2023-07-24 --port 23/tcp --format json
+compare top ports --format json
+compare stats
+compare stats --format json
+compare events "${P[@]}"
+compare events "${P[@]}" --format json
+compare report "${P[@]}" --format json
+echo "differential: $same comparisons byte-identical"
+UNIT=${DS_UNIT_DIR:-$(dirname "$DS")/tests}/test_ch_diff
+if [ -x "$UNIT" ]; then
+    DS_SQ_STORE=$T/store.db DS_CH_STORE=$URL "$UNIT" > unit.out 2>&1 || { cat unit.out; fail "test_ch_diff on the cluster"; }
+    echo "cubes and top with source sets: the same (test_ch_diff)"
+else
+    echo "note: $UNIT not built (make unit-bins): cube comparison not run"
+fi
+
+# ---- duplicates
+$DS ingest -c ch.conf a.pcap 2> e || true
+grep -q "skipped a.pcap: already ingested" e || fail "duplicate not refused on the cluster: $(cat e)"
+
+# ---- kill: every row sent to both shards, no files row
+$DS synth -q -o k.pcap --days 3 --rate 3000 --seed 9 --start 2023-07-08
+before=$($DS top ports -c ch.conf "${P[@]}" --format json)
+before_stats=$($DS stats -c ch.conf --format json)
+st=$( (DS_CH_FAULT=before_files_row "$DS" ingest -q -c ch.conf k.pcap 2>/dev/null; echo $?) 2>/dev/null)
+[ "$st" -ge 128 ] || fail "the fault did not kill the ingest (exit $st)"
+orphans() { echo $(( $(chq "SELECT count() FROM ds.srcsvc_local WHERE file_id NOT IN (SELECT id FROM ds.files)") + \
+    $(chq2 "SELECT count() FROM ds.srcsvc_local WHERE file_id NOT IN ($(chq "SELECT arrayStringConcat(groupArray(toString(id)), ',') FROM ds.files"))") )); }
+[ "$(orphans)" -gt 0 ] || fail "the killed ingest left no rows"
+[ "$($DS top ports -c ch.conf "${P[@]}" --format json)" = "$before" ] || fail "rows of a killed ingest are visible in top"
+[ "$($DS stats -c ch.conf --format json)" = "$before_stats" ] || fail "rows of a killed ingest are visible in stats"
+$DS ingest -q -c ch.conf k.pcap || fail "re-ingest after the kill failed"
+$DS ingest -q k.pcap || fail "ingest into SQLite failed"
+for _ in $(seq 100); do [ "$(orphans)" = 0 ] && break; sleep 0.1; done
+[ "$(orphans)" = 0 ] || fail "the killed ingest's rows were not deleted on both shards"
+compare top ports "${P[@]}" --format json
+compare stats --format json
+compare report "${P[@]}" --format json
+echo "kill: nothing visible, cleaned up on both shards, re-ingested once"
+
+# ---- layouts
+st=0; $DS stats --db "clickhouse://127.0.0.1:$CH_HTTP/ds" 2> e || st=$?
+[ "$st" != 0 ] && grep -q "made on cluster two/2" e || fail "cluster store opened as one server: $(cat e)"
+st=0; $DS stats --db "clickhouse://127.0.0.1:$CH_HTTP/ds?cluster=three&shards=127.0.0.1:$CH_HTTP" 2> e || st=$?
+[ "$st" != 0 ] && grep -q 'knows no cluster "three"' e || fail "unknown cluster: $(cat e)"
+st=0; $DS stats --db "clickhouse://127.0.0.1:$CH_HTTP/ds?cluster=two&shards=127.0.0.1:$CH_HTTP" 2> e || st=$?
+[ "$st" != 0 ] && grep -q "cluster two has 2 shards .* lists 1" e || fail "wrong shard count: $(cat e)"
+st=0; $DS stats --db "clickhouse://127.0.0.1:$CH_HTTP/ds?shards=127.0.0.1:$CH_HTTP" 2> e || st=$?
+[ "$st" != 0 ] && grep -q "shards= without cluster=" e || fail "shards without cluster: $(cat e)"
+st=0; $DS stats --db "clickhouse://127.0.0.1:$CH_HTTP/ds?cluster=two&shards=127.0.0.1" 2> e || st=$?
+[ "$st" != 0 ] && grep -q 'shard "127.0.0.1" is not HOST:PORT' e || fail "a shard without port: $(cat e)"
+$DS store init --db "clickhouse://127.0.0.1:$CH_HTTP/one" > /dev/null || fail "store init of a one-server store"
+st=0; $DS stats --db "clickhouse://127.0.0.1:$CH_HTTP/one?cluster=two&shards=127.0.0.1:$CH_HTTP,127.0.0.1:$CH_HTTP2" 2> e || st=$?
+[ "$st" != 0 ] && grep -q "made on one server" e || fail "one-server store opened as a cluster: $(cat e)"
+echo "layouts: clear errors"
+echo "PASS clickhouse_cluster ($same comparisons)"

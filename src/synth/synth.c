@@ -215,7 +215,8 @@ ds_rc ds_synth_run(const ds_synth_params *p, FILE *out, const char *out_name, FI
     static const int pop_cats[] = { DS_SYNTH_CAT_MIRAI, DS_SYNTH_CAT_SCAN, DS_SYNTH_CAT_RANDOM_PORT };
     const double pop_share[] = { p->share_mirai, p->share_scan, p->share_random_port };
     for (int i = 0; i < 3; i++)
-        if (pop_share[i] > 0 && (rc = ds_synth_plan_population(g, &r, pop_cats[i], pop * pop_share[i] / shares, cap)) != DS_OK)
+        if (pop_share[i] > 0 && (rc = ds_synth_plan_population(g, &r, pop_cats[i], pop * pop_share[i] / shares,
+                                                               cap)) != DS_OK)
             goto out;
     g->diurnal_per_day = pop * p->share_diurnal / shares / p->days;
     if (p->share_diurnal > 0 && p->diurnal_bots) {

@@ -103,7 +103,8 @@ ds_rc ds_synth_plan_events(gen *g, rng *r, uint64_t *event_packets)
     for (uint32_t i = 0; i < nsweepers; i++) {
         scanner *s = &g->sc[g->nsc];
         s->type = i < p->zmap_scanners ? EV_ZMAP : EV_MASSCAN;
-        s->addr = ds_synth_draw_source(g, r, ds_synth_cc_research, sizeof ds_synth_cc_research / sizeof ds_synth_cc_research[0], &s->cc);
+        s->addr = ds_synth_draw_source(g, r, ds_synth_cc_research,
+                                       sizeof ds_synth_cc_research / sizeof ds_synth_cc_research[0], &s->cc);
         s->port = ds_synth_sweep_ports[rng_below(r, sizeof ds_synth_sweep_ports / sizeof ds_synth_sweep_ports[0])];
         s->variant = (uint8_t)rng_below(r, 2);
         s->sport = (uint16_t)(40000 + rng_below(r, 20000));   /* masscan: one source port per run */
@@ -144,7 +145,8 @@ ds_rc ds_synth_plan_events(gen *g, rng *r, uint64_t *event_packets)
     for (uint32_t i = 0; i < p->nmap_hosts; i++) {
         scanner *s = &g->sc[g->nsc++];
         s->type = EV_NMAP;
-        s->addr = ds_synth_draw_source(g, r, ds_synth_cc_general, sizeof ds_synth_cc_general / sizeof ds_synth_cc_general[0], &s->cc);
+        s->addr = ds_synth_draw_source(g, r, ds_synth_cc_general,
+                                       sizeof ds_synth_cc_general / sizeof ds_synth_cc_general[0], &s->cc);
     }
     uint32_t nscans = p->nmap_hosts ? scaled_count(p->nmap_scans, p->days, 1) : 0;
     for (uint32_t i = 0; i < nscans; i++) {
@@ -178,7 +180,8 @@ ds_rc ds_synth_plan_events(gen *g, rng *r, uint64_t *event_packets)
         event e = { 0 };
         e.type = EV_BURST;
         e.variant = (uint8_t)(i % BS__COUNT);
-        e.src = ds_synth_draw_source(g, r, ds_synth_cc_general, sizeof ds_synth_cc_general / sizeof ds_synth_cc_general[0], &e.cc);
+        e.src = ds_synth_draw_source(g, r, ds_synth_cc_general,
+                                     sizeof ds_synth_cc_general / sizeof ds_synth_cc_general[0], &e.cc);
         static const uint16_t tcp_victim_ports[] = { 80, 443, 80, 443, 22, 25, 53, 8080 };
         e.port = e.variant == BS_UNREACH ? (rng_below(r, 3) ? 53 : 80)
                  : e.variant == BS_ECHOREPLY ? 0 : tcp_victim_ports[rng_below(r, 8)];
@@ -273,13 +276,15 @@ ds_rc ds_synth_plan_population(gen *g, rng *r, int cat, double budget, double ca
         s.first_day = (uint16_t)rng_below(r, p->days - span + 1);
         s.cat = (uint8_t)cat;
         if (cat == DS_SYNTH_CAT_MIRAI) {
-            s.addr = ds_synth_draw_source(g, r, ds_synth_cc_mirai, sizeof ds_synth_cc_mirai / sizeof ds_synth_cc_mirai[0], &s.cc);
+            s.addr = ds_synth_draw_source(g, r, ds_synth_cc_mirai,
+                                          sizeof ds_synth_cc_mirai / sizeof ds_synth_cc_mirai[0], &s.cc);
             s.os = OS_BARE;
             do s.sport = (uint16_t)rng_u32(r); while (s.sport < 1024);   /* scanner_init() */
             s.win = (uint16_t)rng_u32(r);
             s.ttl = (uint8_t)(64 - 6 - rng_below(r, 18));
         } else {
-            s.addr = ds_synth_draw_source(g, r, ds_synth_cc_general, sizeof ds_synth_cc_general / sizeof ds_synth_cc_general[0], &s.cc);
+            s.addr = ds_synth_draw_source(g, r, ds_synth_cc_general,
+                                          sizeof ds_synth_cc_general / sizeof ds_synth_cc_general[0], &s.cc);
             ds_synth_scanner_profile(r, &s);
         }
         ds_rc rc = push_source(g, &s);

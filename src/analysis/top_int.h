@@ -18,7 +18,7 @@
 /* ---- reading SRCSVC records ---------------------------------------------------------------- *
  * Only the fields a query needs, at the offsets of records.h's layout (the full decode,
  * ds_rec_srcsvc_get, when a filter needs every field). */
-_Static_assert(DS_REC_SRCSVC == 28, "top.c reads SRCSVC fields at records.h's offsets: update them with the layout");
+_Static_assert(DS_REC_SRCSVC == 28, "top_pass.c reads SRCSVC fields at records.h's offsets: update them with the layout");
 enum { SV_SRC = 0, SV_SERVICE = 8, SV_ASN = 12, SV_PACKETS = 16, SV_CC = 21 };
 
 static inline uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }

@@ -306,8 +306,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 /* ---- the presets' overviews, computed ahead ------------------------------------------------- */
 
 /* The overview of the app's period presets (day, week, month, quarter, each ending at the store's
- * last day) is what every reader opens first, and a quarter's costs 0.6-0.9 s to compute
- * (bench/README.md).  A thread of its own computes them into the cache at start and whenever the
+ * last day) is what every reader opens first, and their events what costs most to compute
+ * (a quarter's: about 0.14 and 0.24 s, bench/README.md).  A thread of its own computes them into the cache at start and whenever the
  * store's files have changed and then stayed unchanged for WARM_POLL_S (a collector committing
  * every second does not keep it computing), the quarter first; a reader asking before it is done
  * computes the answer itself, as without it. */
@@ -321,39 +321,49 @@ static int warm_stopping(ds_serve *s)
     return stop;
 }
 
+/* One answer computed into the cache (unless there already), as a reader asking `path` with the
+ * period's from and to alone would get it (the same cache key). */
+static void warm_one(ds_serve *s, const ds_serve_stamp *stamp, const char *path, const ds_serve_period *p)
+{
+    char from[11], to[11], msg[512];
+    ds_serve_args a = { .n = 2 };
+    a.v[0].key = "from";
+    a.v[0].val = ds_day_format(p->from, from);
+    a.v[1].key = "to";
+    a.v[1].val = ds_day_format(p->to, to);
+    char *key = cache_key(path, &a), *body = NULL, *have;
+    size_t len = 0;
+    if (!key)
+        return;
+    if ((have = ds_serve_cache_get(s->cache, key, &len))) {   /* a week and a month can be one period */
+        free(have);
+        free(key);
+        return;
+    }
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    FILE *f = open_memstream(&body, &len);
+    unsigned code = f ? ds_serve_api(&s->ctx, s->warm_st, path, &a, f, msg, sizeof msg) : 500;
+    if (f && fclose(f) == 0 && code == MHD_HTTP_OK)
+        ds_serve_cache_put(s->cache, key, body, len, stamp);
+    if (s->o.log_requests)
+        fprintf(stderr, "darkscope serve: precomputed the %s %s %s..%s -> %u (%.1f ms)\n", p->preset, path, from, to,
+                code, ms_since(&t0));
+    free(body);
+    free(key);
+}
+
+/* The presets' overviews, the quarter first, then their events (the app's events page, and what
+ * costs most to compute: bench/README.md). */
 static void warm_once(ds_serve *s, const ds_serve_stamp *stamp)
 {
     ds_serve_period p[4];
     ds_err err = { 0 };
     int n = ds_serve_presets(s->warm_st, p, &err);
-    for (int i = n - 1; i >= 0 && !warm_stopping(s); i--) {   /* the quarter first */
-        char from[11], to[11], msg[512];
-        ds_serve_args a = { .n = 2 };
-        a.v[0].key = "from";
-        a.v[0].val = ds_day_format(p[i].from, from);
-        a.v[1].key = "to";
-        a.v[1].val = ds_day_format(p[i].to, to);
-        char *key = cache_key("overview", &a), *body = NULL, *have;
-        size_t len = 0;
-        if (!key)
-            return;
-        if ((have = ds_serve_cache_get(s->cache, key, &len))) {   /* a week and a month can be one period */
-            free(have);
-            free(key);
-            continue;
-        }
-        struct timespec t0;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        FILE *f = open_memstream(&body, &len);
-        unsigned code = f ? ds_serve_api(&s->ctx, s->warm_st, "overview", &a, f, msg, sizeof msg) : 500;
-        if (f && fclose(f) == 0 && code == MHD_HTTP_OK)
-            ds_serve_cache_put(s->cache, key, body, len, stamp);
-        if (s->o.log_requests)
-            fprintf(stderr, "darkscope serve: precomputed the %s overview %s..%s -> %u (%.1f ms)\n", p[i].preset, from,
-                    to, code, ms_since(&t0));
-        free(body);
-        free(key);
-    }
+    for (int i = n - 1; i >= 0 && !warm_stopping(s); i--)
+        warm_one(s, stamp, "overview", &p[i]);
+    for (int i = n - 1; i >= 0 && !warm_stopping(s); i--)
+        warm_one(s, stamp, "events", &p[i]);
 }
 
 static void *warm_main(void *arg)

@@ -89,6 +89,12 @@ grep -q 'precomputed the quarter overview 2023-07-01..2023-07-22 -> 200' serve.l
 grep -q 'precomputed the week overview 2023-07-16..2023-07-22 -> 200' serve.log || fail "the week's overview not precomputed"
 [ "$(curl -sS -D - -o body "$URL/api/v1/overview?to=2023-07-22&from=2023-07-01" | tr -d '\r' | sed -n 's/^[Xx]-[Dd]arkscope-[Cc]ache: //p')" = hit ] \
     || fail "the quarter preset's overview is not ready"
+# the presets' events after their overviews: ready, and the bytes `events --format json` gives
+for _ in $(seq 200); do grep -q 'precomputed the day events' serve.log && break; sleep 0.1; done
+grep -q 'precomputed the quarter events 2023-07-01..2023-07-22 -> 200' serve.log || fail "the quarter's events not precomputed: $(cat serve.log)"
+[ "$(curl -sS -D - -o body "$URL/api/v1/events?from=2023-07-01&to=2023-07-22" | tr -d '\r' | sed -n 's/^[Xx]-[Dd]arkscope-[Cc]ache: //p')" = hit ] \
+    || fail "the quarter preset's events are not ready"
+"$DS" events --from 2023-07-01 --to 2023-07-22 --format json | cmp -s - body || fail "the precomputed events differ from the CLI's"
 
 # ---- answers kept until the store changes: a second ask is a hit, an ingest drops them
 hdr() { curl -sS -D hdr -o body "$URL$1" >/dev/null; tr -d '\r' < hdr | sed -n 's/^[Xx]-[Dd]arkscope-[Cc]ache: //p'; }

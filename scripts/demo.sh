@@ -23,7 +23,7 @@ darknet = 203.0.113.0/24
 EOF2
 rm -f quarter.pcap   # the single quarter earlier demos wrote
 # regenerate when the traffic model changed since the capture was written
-if [ ! -s quarters.pcap ] || [ ../src/synth/synth.c -nt quarters.pcap ]; then
+if [ ! -s quarters.pcap ] || [ -n "$(find ../src/synth -newer quarters.pcap -print -quit)" ]; then
     echo "== darkscope synth: two quarters of synthetic darknet traffic (2023Q2 and 2023Q3)"
     $DS synth -o quarters.pcap --start 2023-04-01 --days 183 --truth truth.json
 fi

@@ -15,6 +15,7 @@
  */
 #include "net/tokens.h"
 #include "util/atomic_file.h"
+#include "util/grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -109,17 +110,7 @@ static ds_token_entry *find(const ds_tokens *t, const char *name)
 
 static ds_token_entry *append(ds_tokens *t)
 {
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 8;
-        ds_token_entry *nv = realloc(t->v, nc * sizeof *nv);
-        if (!nv)
-            return NULL;
-        t->v = nv;
-        t->cap = nc;
-    }
-    ds_token_entry *e = &t->v[t->n++];
-    memset(e, 0, sizeof *e);
-    return e;
+    return ds_grow_push((void **)&t->v, &t->n, &t->cap, sizeof *t->v, 8);
 }
 
 /* One line [p, end) (no newline): blank, comment, or NAME SALT DIGEST.  0 ok, -1 bad. */

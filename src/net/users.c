@@ -16,6 +16,7 @@
 
 #include "util/atomic_file.h"
 #include "util/name.h"
+#include "util/grow.h"
 
 #define MAX_FILE_BYTES (4u << 20)
 
@@ -38,17 +39,7 @@ static ds_user *find(const ds_users *u, const char *name)
 
 static ds_user *append(ds_users *u)
 {
-    if (u->n == u->cap) {
-        size_t nc = u->cap ? u->cap * 2 : 8;
-        ds_user *nv = realloc(u->v, nc * sizeof *nv);
-        if (!nv)
-            return NULL;
-        u->v = nv;
-        u->cap = nc;
-    }
-    ds_user *e = &u->v[u->n++];
-    memset(e, 0, sizeof *e);
-    return e;
+    return ds_grow_push((void **)&u->v, &u->n, &u->cap, sizeof *u->v, 8);
 }
 
 /* crypt(3)'s alphabet: '$', '.', '/', letters, digits (and yescrypt's none else). */

@@ -483,15 +483,7 @@ static ds_rc sq_day_span(ds_store *base, int32_t *first, int32_t *last, ds_err *
  * memory runs out.  The new row is zeroed. */
 void *ds_sqlite_row_append(void **rows, size_t *n, size_t *cap, size_t size)
 {
-    if (*n == *cap) {
-        void *nr = ds_grow(*rows, cap, size, 8);
-        if (!nr)
-            return NULL;
-        *rows = nr;
-    }
-    void *r = (char *)*rows + (*n)++ * size;
-    memset(r, 0, size);
-    return r;
+    return ds_grow_push(rows, n, cap, size, 8);
 }
 
 static ds_rc sq_sensors(ds_store *base, ds_sensor_info **rows, size_t *n, ds_err *err)

@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 void *ds_grow(void *arr, size_t *cap, size_t elem, size_t first)
 {
@@ -17,4 +18,17 @@ void *ds_grow(void *arr, size_t *cap, size_t elem, size_t first)
     if (p)
         *cap = n;
     return p;
+}
+
+void *ds_grow_push(void **arr, size_t *n, size_t *cap, size_t elem, size_t first)
+{
+    if (*n == *cap) {
+        void *p = ds_grow(*arr, cap, elem, first);
+        if (!p)
+            return NULL;
+        *arr = p;
+    }
+    void *e = (char *)*arr + (*n)++ * elem;
+    memset(e, 0, elem);
+    return e;
 }

@@ -12,5 +12,8 @@
  * holding arr's contents; *cap is updated.  NULL when out of memory or the size would overflow:
  * then arr and *cap are unchanged and still valid.  Call it when n == *cap. */
 void *ds_grow(void *arr, size_t *cap, size_t elem, size_t first);
+/* Append one zeroed element of `elem` bytes to the array *arr of *n (capacity *cap, grown by
+ * ds_grow from `first`): a pointer to it, *n counted; NULL when out of memory (all unchanged). */
+void *ds_grow_push(void **arr, size_t *n, size_t *cap, size_t elem, size_t first);
 
 #endif

@@ -188,6 +188,10 @@ ds_rc ds_collector_start(ds_collector **out, const ds_collector_opts *o, ds_err 
     }
     if (o->spool_dir) {
         snprintf(c->spool, sizeof c->spool, "%s", o->spool_dir);
+    } else if (strstr(o->cfg->store_path, "://")) {   /* a ClickHouse store: no directory beside it */
+        rc = ds_fail(err, DS_EINVAL, "store %s is not a file: give the spool directory (--spool DIR)",
+                     o->cfg->store_path);
+        goto out;
     } else {
         const char *slash = strrchr(o->cfg->store_path, '/');
         if (slash)

@@ -6,8 +6,8 @@
  * at start-up, which is safe only if no other collector is using the spool: the spool is locked
  * first (flock(2) on SPOOL/collector.lock, which holds the holder's pid), and so is the store's
  * collector role (.STORENAME.collector.lock beside the store: two collectors on one store with
- * two spools would each commit and answer the same segments), and a second collector is refused
- * naming the spool or store and the pid.  The locks go with the process, however it ends.
+ * two spools would each commit and answer the same segments; not for a ClickHouse store, which
+ * has no directory), and a second collector is refused naming the spool or store and the pid.  The locks go with the process, however it ends.
  *
  * The decompression cap: a 522 KB zstd file can hold 8 GiB of zeros.  Before a segment reaches
  * the writer its decompressed size is counted by decompressing it into a scratch buffer, and the
@@ -90,8 +90,13 @@ ds_rc ds_spool_lock(ds_collector *c, ds_err *err)
                        "per spool (--spool DIR)", c->spool, holder, path);
     if (r != 0)
         return ds_fail(err, DS_EIO, "spool lock %s: %s", path, strerror(errno));
-    /* the store's collector role: a hidden file beside the store (not STORE*, which is SQLite's) */
+    /* the store's collector role: a hidden file beside the store (not STORE*, which is SQLite's).
+     * A ClickHouse store (a URL) has no directory, and collectors on other hosts could not see a
+     * file anyway: none is taken; its writes stay exactly once with two collectors (ch_writer.c,
+     * ch_ledger.c, ch_payloads.c), docs/clickhouse.md says to run one. */
     const char *store = c->o.cfg->store_path, *slash = strrchr(store, '/');
+    if (strstr(store, "://"))
+        return DS_OK;
     if (slash)
         snprintf(path, sizeof path, "%.*s/.%s.collector.lock", (int)(slash - store), store, slash + 1);
     else

@@ -193,6 +193,15 @@ int ch_get_str(ch_rd *r, const uint8_t **p, size_t *n)
     return 0;
 }
 
+int ch_get_fixed(ch_rd *r, uint8_t *out, size_t n)
+{
+    if (rd_need(r, n))
+        return -1;
+    memcpy(out, r->p + r->off, n);
+    r->off += n;
+    return 0;
+}
+
 /* ---- URL ---- */
 
 static ds_rc read_password(ch_conn *c, const char *path, ds_err *err)

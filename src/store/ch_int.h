@@ -6,6 +6,8 @@
  *   ch_writer.c        begin .. commit: a file's rows tagged with its id, visible once its files row is in
  *   ch_query.c         `top` answered by SQL (store/query.h)
  *   ch_dump.c          the files and their rows as stored, for `store copy`
+ *   ch_ledger.c        the collector's ledger: segments and sensors' health
+ *   ch_payloads.c      first payloads: a batch's rows visible once its payload_files row is in
  *
  * docs/clickhouse.md describes the schema and what is pushed down.
  */
@@ -43,6 +45,8 @@ int ch_get_u16(ch_rd *r, uint16_t *v);
 int ch_get_u32(ch_rd *r, uint32_t *v);
 int ch_get_u64(ch_rd *r, uint64_t *v);
 int ch_get_str(ch_rd *r, const uint8_t **p, size_t *n);
+/* FixedString(n): n bytes as they are */
+int ch_get_fixed(ch_rd *r, uint8_t *out, size_t n);
 
 #define CH_MAX_SHARDS 16
 
@@ -86,6 +90,7 @@ typedef struct ch_store {
     ch_conn c;
     char url[1024];
     void *tx;                  /* the write in progress (ch_writer.c), or NULL */
+    int payloads_cleaned;      /* ch_payloads.c looked for dead batches once on this handle */
 } ch_store;
 
 /* The files whose rows count: committed (a files row), and not superseded by a committed file (a
@@ -116,6 +121,11 @@ ds_rc ch_supersede(ds_store *s, int64_t file_id, const ds_file_prior *old, ds_er
 ds_rc ch_cleanup(ch_store *s, ds_err *err);
 /* Deletes the rows of the file ids listed ("1,2,3") from a per-file table (on every shard). */
 ds_rc ch_delete_rows(ch_conn *c, const char *table, const char *ids, ds_err *err);
+/* A new id (file or payload batch): microseconds since the epoch x 1024 + 10 random bits, unique
+ * and increasing with the time it was taken. */
+int64_t ch_new_id(void);
+/* h as 32 lowercase hex digits (for unhex('...')) */
+void ch_hex16(const uint8_t h[16], char out[33]);
 ds_rc ch_sensor_upsert(ch_store *s, const ds_sensor_info *info, int64_t *id, ds_err *err);
 ds_rc ch_meta_set(ds_store *base, const char *key, const char *val, ds_err *err);
 
@@ -125,6 +135,14 @@ ds_rc ch_dump_chunks(ds_store *s, int64_t file_id, ds_dump_chunk_fn fn, void *ct
 ds_rc ch_dump_counts(ds_store *s, int64_t file_id, ds_dump_counts_fn fn, void *ctx, ds_err *err);
 /* one counts.v array (RowBinary) into c; -1 when cut short or of another length */
 ds_rc ch_counts_get(ch_rd *r, ds_agg_counts *c);
+
+/* ch_ledger.c, ch_payloads.c: ds_store_ledger_ops, ds_store_payload_ops.  CH_LEDGER_TABLES are
+ * the CREATE statements of their tables (on the store's server only, also in a cluster), made at
+ * open when missing: stores made before them gain them then. */
+extern const char *const CH_LEDGER_TABLES[];
+extern const size_t CH_NLEDGER_TABLES;
+extern const ds_store_ledger_ops ch_ledger_ops;
+extern const ds_store_payload_ops ch_payload_ops;
 
 /* ch_query.c */
 extern const ds_store_query_ops ch_query_ops;

@@ -60,7 +60,7 @@ typedef struct ch_tx {
 static ch_tx *tx_of(ch_store *s) { return (ch_tx *)s->tx; }
 static ds_rc need_tx(ch_store *s, int64_t file_id, ds_err *err);
 
-static void hex16(const uint8_t h[16], char out[33])
+void ch_hex16(const uint8_t h[16], char out[33])
 {
     for (int i = 0; i < 16; i++)
         snprintf(out + 2 * i, 3, "%02x", h[i]);
@@ -73,7 +73,7 @@ static void host_name(char *buf, size_t len)
     buf[len - 1] = 0;
 }
 
-static int64_t new_file_id(void)
+int64_t ch_new_id(void)
 {
     struct timespec ts;
     uint16_t rnd = 0;
@@ -212,7 +212,7 @@ static ds_rc dup_check(ch_store *s, const ds_file_meta *f, uint64_t *packets, ds
 {
     ch_buf out = { 0 };
     char hx[33];
-    hex16(f->hash, hx);
+    ch_hex16(f->hash, hx);
     ds_rc rc = ch_execf(&s->c, &out, err, "SELECT id, path, toString(toDateTime(ingested_at, 'UTC')), packets,"
                         " id IN (SELECT old FROM superseded WHERE new IN (SELECT id FROM files)) AS sup FROM files"
                         " WHERE hash = unhex('%s') ORDER BY sup, id LIMIT 1 FORMAT RowBinary", hx);
@@ -258,7 +258,7 @@ ds_rc ch_file_priors(ds_store *base, const ds_file_meta *f, ds_file_prior *prior
     *n = 0;
     if (!f->have_prefix || max == 0)
         return DS_OK;
-    hex16(f->prefix_hash, hx);
+    ch_hex16(f->prefix_hash, hx);
     unsigned long long len = (unsigned long long)f->bytes;
     ds_rc rc = ch_execf(&s->c, &out, err, "SELECT id, bytes, hash, path, toString(toDateTime(ingested_at, 'UTC')) FROM"
                         " files WHERE (have_prefix = 1 AND prefix_hash = unhex('%s') AND (bytes = %llu OR (bytes < %llu AND"
@@ -301,7 +301,7 @@ ds_rc ch_supersede(ds_store *base, int64_t file_id, const ds_file_prior *old, ds
     ds_rc rc = need_tx(s, file_id, err);
     if (rc != DS_OK)
         return rc;
-    hex16(old->hash, hx);
+    ch_hex16(old->hash, hx);
     rc = ch_execf(&s->c, &out, err, "SELECT count() FROM files WHERE id = %lld AND hash = unhex('%s') AND truncated = 1"
                   " AND " CH_NOT_SUPERSEDED " FORMAT TSV", (long long)old->id, hx);
     if (rc == DS_OK && atoi((char *)out.p) == 0)
@@ -331,7 +331,7 @@ static ds_rc race_check(ch_store *s, const ch_tx *t, ds_err *err)
 {
     ch_buf out = { 0 };
     char hx[33], me[256];
-    hex16(t->f.hash, hx);
+    ch_hex16(t->f.hash, hx);
     host_name(me, sizeof me);
     int64_t now = (int64_t)time(NULL);
     ds_rc rc = ch_execf(&s->c, &out, err, "SELECT id, host, pid, started FROM inflight WHERE hash = unhex('%s') AND"
@@ -373,7 +373,7 @@ ds_rc ch_begin(ds_store *base, const ds_file_meta *f, int64_t *file_id, ds_err *
     if (!t)
         return ds_fail(err, DS_ENOMEM, "out of memory");
     s->tx = t;
-    t->id = new_file_id();
+    t->id = ch_new_id();
     t->f = *f;
     snprintf(t->path, sizeof t->path, "%s", f->path ? f->path : "-");
     t->f.path = t->path;

@@ -8,7 +8,8 @@
  * (the per-source daily rows), which ch_query.c asks `top`'s questions of in SQL.
  *
  * No transactions: every row a file writes carries its file id, and readers see a row only when
- * its file's row is in `files` (CH_COMMITTED), which ch_writer.c writes last.
+ * its file's row is in `files` (CH_COMMITTED), which ch_writer.c writes last.  The collector's
+ * ledger and first payloads are ch_ledger.c's and ch_payloads.c's (small tables on this server).
  *
  * Versions: the server's (SELECT version()) is read at open and kept in meta; releases before
  * 18.16 are refused.  Only SQL that 18.16.1 (Debian 12's) runs is used: MergeTree,
@@ -166,13 +167,20 @@ static ds_rc ensure_schema(ch_store *s, int create, ds_err *err)
     ch_buf out = { 0 };
     ds_rc rc;
     int exists = 0;
+    unsigned later = 0;
     s->c.use_db = 0;
     if (s->c.cluster[0] && (rc = check_cluster(s, err)) != DS_OK)
         return rc;
-    rc = ch_execf(&s->c, &out, err, "SELECT count() FROM system.tables WHERE database = '%s' AND name = 'files'"
-                  " FORMAT TSV", s->c.db);
-    if (rc == DS_OK)
-        exists = atoi((char *)out.p) != 0;
+    /* the tables there: whether it is a store, and which tables of later releases it lacks */
+    rc = ch_execf(&s->c, &out, err, "SELECT countIf(name = 'files'), countIf(name IN ('superseded',"
+                  " 'collector_segments', 'collector_health', 'payload_files', 'payload_data', 'payloads'))"
+                  " FROM system.tables WHERE database = '%s' FORMAT TSV", s->c.db);
+    if (rc == DS_OK) {
+        unsigned files = 0;
+        if (sscanf((char *)out.p, "%u\t%u", &files, &later) != 2)
+            rc = ds_fail(err, DS_ESTORE, "store %s: system.tables answered \"%.60s\"", s->c.where, (char *)out.p);
+        exists = files != 0;
+    }
     ch_buf_free(&out);
     if (rc == DS_OK && !exists && !create)
         rc = ds_fail(err, DS_ENOTFOUND, "store %s: no darkscope store there (run `darkscope store init`, or "
@@ -184,12 +192,20 @@ static ds_rc ensure_schema(ch_store *s, int create, ds_err *err)
     s->c.use_db = 1;
     if (exists && (rc = check_layout(s, err)) != DS_OK)
         return rc;
-    if (exists && (rc = ch_exec(&s->c, CH_SUPERSEDED_TABLE, NULL, NULL, err)) != DS_OK)
-        return rc;
+    /* tables a store made by an earlier release lacks: made now (CREATE ... IF NOT EXISTS) */
+    if (exists && later < 1 + CH_NLEDGER_TABLES) {
+        rc = ch_exec(&s->c, CH_SUPERSEDED_TABLE, NULL, NULL, err);
+        for (size_t i = 0; i < CH_NLEDGER_TABLES && rc == DS_OK; i++)
+            rc = ch_exec(&s->c, CH_LEDGER_TABLES[i], NULL, NULL, err);
+        if (rc != DS_OK)
+            return rc;
+    }
     if (!create)
         return DS_OK;
     for (size_t i = 0; i < sizeof SCHEMA_SMALL / sizeof SCHEMA_SMALL[0] && rc == DS_OK; i++)
         rc = ch_exec(&s->c, SCHEMA_SMALL[i], NULL, NULL, err);
+    for (size_t i = 0; i < CH_NLEDGER_TABLES && rc == DS_OK; i++)
+        rc = ch_exec(&s->c, CH_LEDGER_TABLES[i], NULL, NULL, err);
     if (rc == DS_OK)
         rc = create_big(s, err);
     if (rc == DS_OK)
@@ -700,6 +716,8 @@ const ds_store_ops ds_store_clickhouse = {
     .reopen = ch_reopen,
     .writer = &ch_writer,
     .reader = &ch_reader,
+    .ledger = &ch_ledger_ops,
+    .payloads = &ch_payload_ops,
     .query = &ch_query_ops,
     .dump = &ch_dump,
 };

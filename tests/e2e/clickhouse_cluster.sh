@@ -1,7 +1,8 @@
 # The ClickHouse store on a 2-shard cluster (issue #23): two servers of the test's own
 # (clickhouse.bash, ch_start_cluster: loopback, one <remote_servers> cluster `two`), the store's
 # per-file tables Distributed over NAME_local tables on both shards (srcsvc by sipHash64(src)),
-# meta/sensors/files/inflight on shard 1 (docs/clickhouse.md, "A cluster").
+# meta/sensors/files/inflight, the collector's ledger and the payloads on shard 1 (docs/clickhouse.md,
+# "A cluster").
 #   init          store init creates the local tables on both shards and the Distributed ones;
 #                 store info names the cluster; [store] cluster / shards make the same URL
 #   differential  the same captures into SQLite and into the cluster: byte-identical `top` (every
@@ -32,6 +33,12 @@ done
     fail "shard 1 has not the 4 Distributed tables"
 [ "$(chq2 "SELECT count() FROM system.tables WHERE database = 'ds' AND name = 'files'")" = 0 ] ||
     fail "shard 2 has a files table: the commit must be in one place"
+# the collector's ledger and the payloads: small tables, on the URL's server only
+LEDGER="'collector_segments', 'collector_health', 'payload_files', 'payload_data', 'payloads'"
+[ "$(chq "SELECT count() FROM system.tables WHERE database = 'ds' AND name IN ($LEDGER) AND engine LIKE '%MergeTree'")" = 5 ] ||
+    fail "shard 1 lacks the ledger and payload tables"
+[ "$(chq2 "SELECT count() FROM system.tables WHERE database = 'ds' AND name IN ($LEDGER)")" = 0 ] ||
+    fail "shard 2 has ledger or payload tables"
 $DS store migrate --db "$URL" > /dev/null || fail "store migrate on the cluster"
 $DS store info --db "$URL" | grep -q "cluster two (2 shards)" || fail "store info does not name the cluster"
 

@@ -70,7 +70,7 @@ for store, nsil in (("one", 1), ("both", 2)):
         # With every sensor dark, no spike, surge or new service there.  Elsewhere an event can
         # cross a threshold one way or the other, since the mean day (the yardstick of the
         # materiality rules) is taken over the days seen, and the dark days held a planted surge
-        # (seed 19); the single-source bar of 1.5% of it is the one that moves: at most three such.
+        # (seed 19); the single-source bar of 1.25% of it is the one that moves: at most three such.
         pop = [e for e in other if e["type"] != "single_source"]
         assert not (edge if store == "one" else []) and not pop, [(e["type"], e["start"], e["summary"]["en"]) for e in edge + pop]
         assert len(other) <= 3, [(e["type"], e["start"], e["summary"]["en"]) for e in other]

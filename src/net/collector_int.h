@@ -91,6 +91,7 @@ struct ds_collector {
     ds_store *reader;               /* the polling threads' lookups: WAL readers never wait for the writer */
 
     ds_ingest **ingest;             /* per configured sensor, made at its first upload (worker only) */
+    time_t months_at;               /* when the month rollups were last built (worker only) */
 
     pthread_mutex_t stats_mu;
     uint64_t committed, duplicates, rejected;

@@ -39,6 +39,8 @@
 #include "net/collector_int.h"
 #include "net/payload_ndjson.h"
 
+#define MONTHS_EVERY_S 600   /* the collector builds month rollups at most this often */
+
 /* An ingest's ds_rc as an HTTP status: only the capture's own faults are the sensor's (400). */
 static unsigned status_of(ds_rc rc)
 {
@@ -173,14 +175,21 @@ static void commit_segment(ds_collector *c, upload *u)
     if (res.notice[0])
         fprintf(stderr, "darkscope collector: sensor %s segment %llu: %s\n", u->sensor, (unsigned long long)u->seq,
                 res.notice);
-    /* a segment that closed a month (or the first after midnight of the 1st): the month's rollups
-     * (store/rollup_months.h); a look-up when none is missing.  A failure costs only speed. */
+    /* the closed months' rollups (store/rollup_months.h), at most every MONTHS_EVERY_S: a backlog
+     * of late segments for a closed month removes its chunks at each commit, and building them
+     * after every one would unite the month again and again.  A failure costs only speed. */
     size_t built = 0;
     ds_err merr;
-    if (!duplicate && ds_ingest_months(*ing, &built, &merr) != DS_OK)
-        fprintf(stderr, "darkscope collector: month rollups not built (queries read the days instead): %s\n", merr.msg);
-    else if (built)
-        fprintf(stderr, "darkscope collector: month rollups built for %zu (sensor, month)s\n", built);
+    time_t now = time(NULL);
+    if (!duplicate && now - c->months_at >= MONTHS_EVERY_S) {
+        c->months_at = now;
+        if (ds_ingest_months(*ing, &built, &merr) != DS_OK)
+            fprintf(stderr, "darkscope collector: month rollups not built (queries read the days instead): %s\n",
+                    merr.msg);
+        else if (built)
+            fprintf(stderr, "darkscope collector: month rollups built for %zu sensor-month%s\n", built,
+                    built == 1 ? "" : "s");
+    }
     ds_col_ok(c, u, duplicate, "packets", res.packets, res.truncated ? "(truncated capture)" : NULL, &c->committed);
     if (c->o.archive_dir && !duplicate)
         ds_spool_archive(c, u, seg);

@@ -22,10 +22,12 @@
  * a missing month is only slower.  DS_ROLLUP_DAYS=1 in the environment makes readers ignore
  * month chunks (the differential tests' day path: tests/e2e/rollup_diff.sh).
  *
- * When.  A month is built once it is closed: it ended before today, or the sensor has day rollups
- * on its last day or later (a month still being filled would be rebuilt after every file).  `darkscope ingest` builds the
- * closed months it lacks after its files; the collector after a segment that closed one.  A
- * late file for a built month removes its chunks, and the next ingest builds them again.
+ * When.  A month is built once it is closed: it ended before today, or the sensor has day
+ * rollups on its last day or later (a month still being filled would be rebuilt after every
+ * file).  `darkscope ingest` builds the closed months it lacks after its files; the collector
+ * after a segment, at most every 10 minutes (a backlog of late segments for a closed month would
+ * otherwise rebuild it at each).  A late file for a built month removes its chunks, and the next
+ * build makes them again.
  */
 #ifndef DS_ROLLUP_MONTHS_H
 #define DS_ROLLUP_MONTHS_H

@@ -160,8 +160,6 @@ static int64_t runs_distinct(const ds_srcvec *s)
 
 int64_t ds_srcvec_distinct(ds_srcvec *s)
 {
-    if (!s->mixed && s->nsets <= 1)   /* one decoded set (or none): strictly ascending already */
-        return (int64_t)(s->n4 + s->n6);
     if (!s->sorted && !s->mixed && s->nruns >= 2 && s->n4 >= 65536) {
         int64_t c4 = runs_distinct(s);
         if (c4 < 0)
@@ -344,10 +342,8 @@ ds_rc ds_srcset_decode(const uint8_t *p, size_t len, uint32_t n4, uint32_t n6, d
         else
             out->mixed = 1;
     }
-    if (n4 || n6) {
+    if (n4 || n6)
         out->sorted = 0;
-        out->nsets++;
-    }
     out->n4 += n4;
     out->n6 += n6;
     return DS_OK;

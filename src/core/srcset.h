@@ -34,18 +34,16 @@ typedef struct ds_srcvec {
      * runs[i]; `mixed` when values came otherwise (ds_srcvec_add), `sorted` once normalized */
     size_t *runs;
     size_t nruns, capruns;
-    size_t nsets;   /* non-empty sets decoded: one alone (and nothing added) is a set as it is */
     int mixed, sorted;
 } ds_srcvec;
 
 void ds_srcvec_free(ds_srcvec *s);
-static inline void ds_srcvec_clear(ds_srcvec *s) { s->n4 = s->n6 = s->nruns = s->nsets = 0; s->mixed = s->sorted = 0; }
+static inline void ds_srcvec_clear(ds_srcvec *s) { s->n4 = s->n6 = s->nruns = 0; s->mixed = s->sorted = 0; }
 /* Add one key (repeats allowed); -1 out of memory. */
 int ds_srcvec_add(ds_srcvec *s, uint64_t key);
 /* Sort both arrays and drop repeats; -1 out of memory (the set is then unchanged). */
 int ds_srcvec_normalize(ds_srcvec *s);
-/* Distinct keys; -1 out of memory.  One decoded set alone is its length (the decoder checked it
- * strictly ascending: a month chunk's row, store/rollup_months.h).  A large union of decoded sets is counted without sorting:
+/* Distinct keys; -1 out of memory.  A large union of decoded sets is counted without sorting:
  * its runs are walked together one /16 at a time, the low 16 bits marked in an 8 KiB bitmap;
  * anything else is normalized. */
 int64_t ds_srcvec_distinct(ds_srcvec *s);

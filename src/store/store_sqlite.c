@@ -155,8 +155,9 @@ static ds_rc insert_chunk(sqlite_store *s, int64_t file_id, int64_t sensor_id, i
     sqlite3_bind_blob(q, 7, blob, (int)len, SQLITE_STATIC);
     ds_rc rc = sqlite3_step(q) == SQLITE_DONE ? DS_OK : ds_sq_fail(s, err, "write chunk");
     sqlite3_reset(q);
-    /* a day rollup outdates its month's (after the insert: the largest row id is then this one) */
-    if (rc == DS_OK && kind >= DS_CHUNK_ROLLUP_SERVICE && kind <= DS_CHUNK_ROLLUP_ALL)
+    /* a day's rollups outdate its month's (after the insert: the largest row id is then this one);
+     * a file writes the four dimensions of a (sensor, day) together, so once, with ROLLUP_ALL */
+    if (rc == DS_OK && kind == DS_CHUNK_ROLLUP_ALL)
         rc = ds_sqlite_months_drop(s->db, sensor_id, day, err);
     return rc;
 }

@@ -11,6 +11,7 @@
 #include "ingest/tsguard.h"
 #include "util/num.h"
 #include "util/timeutil.h"
+#include "util/progress.h"
 
 static void usage(FILE *f)
 {
@@ -184,15 +185,13 @@ int ds_cmd_ingest_run(int argc, char **argv)
     /* the closed months' month rollups (store/rollup_months.h): a failure costs only speed */
     {
         size_t built = 0;
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        double t0 = ds_now();
         ds_err_clear(&err);
         if (ds_ingest_months(in, &built, &err) != DS_OK)
             fprintf(stderr, "darkscope: warning: month rollups not built (queries read the days instead): %s\n", err.msg);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
         if (built && !quiet)
             fprintf(stderr, "month rollups: %zu sensor-month%s built in %.2f s\n", built, built == 1 ? "" : "s",
-                    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+                    ds_now() - t0);
     }
 out:
     ds_ingest_free(in);

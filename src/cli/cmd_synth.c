@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "geo/geo.h"
 #include "synth/synth.h"
 #include "util/timeutil.h"
+#include "util/progress.h"
 
 static void usage(FILE *f)
 {
@@ -82,13 +82,6 @@ static int parse_date(const char *s, int64_t *out, char *why, size_t whylen)
     }
     *out = (int64_t)day * 86400;
     return 0;
-}
-
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 enum { OPT_DAYS = 256, OPT_START, OPT_RATE, OPT_SENSOR, OPT_SEED, OPT_LINK, OPT_NSEC, OPT_TRUTH, OPT_NO_PHEN };
@@ -245,7 +238,7 @@ static int synth_main(int argc, char **argv)
         goto out;
     }
 
-    double t0 = now_sec();
+    double t0 = ds_now();
     if (ds_synth_run(&p, out, strcmp(out_path, "-") ? out_path : "standard output", truth, &st, &err) != DS_OK) {
         cli_error("synth", &err);
         goto out;
@@ -266,7 +259,7 @@ static int synth_main(int argc, char **argv)
             goto out;
         }
     }
-    double dt = now_sec() - t0;
+    double dt = ds_now() - t0;
     if (!quiet)
         fprintf(stderr, "darkscope synth: %llu packets, %llu bytes (%.1f per record), %llu sources, "
                         "%zu sensors, %u days, %u phenomena -> %s in %.2f s (%.2f M packets/s)%s\n",

@@ -8,6 +8,7 @@
 #include "core/records.h"
 #include "core/rollup.h"
 #include "core/rollup_build.h"
+#include "util/grow.h"
 #include "util/timeutil.h"
 
 int ds_rollup_months_disabled(void)
@@ -30,15 +31,10 @@ typedef struct mscan {
 static ds_rc on_month(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
 {
     mscan *m = ctx;
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 16;
-        covered *c = realloc(m->c, cap * sizeof *c);
-        if (!c)
-            return ds_fail(err, DS_ENOMEM, "out of memory reading month rollups");
-        m->c = c;
-        m->cap = cap;
-    }
-    m->c[m->n++] = (covered){ sensor_id, day };
+    covered *c = ds_grow_push((void **)&m->c, &m->n, &m->cap, sizeof *m->c, 16);
+    if (!c)
+        return ds_fail(err, DS_ENOMEM, "out of memory reading month rollups");
+    *c = (covered){ sensor_id, day };
     return m->fn(m->ctx, sensor_id, day, data, nrec, err);
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "analysis/cov_weights.h"
+#include "analysis/detin_scan.h"
 #include "analysis/events_int.h"
 #include "analysis/source_rows.h"
 #include "analysis/top.h"
@@ -171,7 +172,7 @@ static ds_rc mirai_pass(ds_store *st, const ds_event_query *q, mirai_ctx *c, ds_
     c->hosts = calloc((size_t)(q->to - q->from + 1), sizeof *c->hosts);
     if (!c->hosts || ds_u64set_init(&c->today, 4096) != 0)
         return ds_fail(err, DS_ENOMEM, "out of memory counting Mirai's hosts");
-    ds_rc rc = ds_store_scan(st, DS_CHUNK_SRCSVC, q->sensor_id, q->from, q->to, on_mirai, c, err);
+    ds_rc rc = ds_detin_scan_tools(st, q->detin, 0, q->sensor_id, q->from, q->to, on_mirai, c, err);
     if (rc != DS_OK)
         return rc;
     size_t n = 0;
@@ -198,6 +199,7 @@ ds_rc ds_detect_mirai(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
     sq.filter.sensor_id = q->sensor_id;
     sq.filter.exclude = q->exclude;
     sq.filter.tools = DS_TOOL_MIRAI;
+    sq.detin = q->detin;
     ds_top_result tr = { 0 };
     mirai_ctx mc = { 0 };
     tally *cc = NULL, *as = NULL;
@@ -331,7 +333,7 @@ static ds_rc on_tool_srcsvc(void *ctx, int64_t sensor_id, int32_t day, const uin
 static ds_rc tool_services(ds_store *st, const ds_event_query *q, unsigned wanted, tsvc_map *summary, ds_err *err)
 {
     tsvc_ctx c = { .wanted = wanted };
-    ds_rc rc = ds_store_scan(st, DS_CHUNK_SRCSVC, q->sensor_id, q->from, q->to, on_tool_srcsvc, &c, err);
+    ds_rc rc = ds_detin_scan_tools(st, q->detin, 0, q->sensor_id, q->from, q->to, on_tool_srcsvc, &c, err);
     for (size_t i = 0; rc == DS_OK && i < c.by_service.cap; i++) {
         const tsvc_ent *x = &c.by_service.e[i];
         if (!x->used)
@@ -522,6 +524,7 @@ ds_rc ds_detect_tools(ds_store *st, const ds_geo *geo, const ds_event_query *q, 
         sq[k].filter.exclude = q->exclude;
         sq[k].filter.tools = tools[k];
         sq[k].limit = 0;
+        sq[k].detin = q->detin;
     }
     ds_rc rc = tool_services(st, q, wanted, &summary, err);
     if (rc == DS_OK)

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "analysis/events_int.h"
+#include "core/detin.h"
 #include "core/fingerprint.h"
 #include "core/hash.h"
 #include "core/records.h"
@@ -67,12 +68,13 @@ typedef struct pre_ctx {
     cand_list *out;
 } pre_ctx;
 
-static int pre_flush(pre_ctx *c)
+/* The day's sources whose services sum to at least min, as candidates. */
+static int pre_flush_min(pre_ctx *c, uint64_t min)
 {
     if (ds_svclog_reduce(&c->log) != 0)
         return -1;
     for (size_t i = 0; i < c->log.n; i++)
-        if (c->log.v[i].packets >= MIN_PORTS) {
+        if (c->log.v[i].packets >= min) {
             if (c->out->n == c->out->cap) {
                 cand *n = ds_grow(c->out->c, &c->out->cap, sizeof *n, 64);
                 if (!n)
@@ -85,6 +87,80 @@ static int pre_flush(pre_ctx *c)
         }
     ds_svclog_clear(&c->log);
     return 0;
+}
+
+static int pre_flush(pre_ctx *c) { return pre_flush_min(c, MIN_PORTS); }
+
+/* ---- pass 1 from DETECT (core/detin.h) ----
+ * A DETECT chunk lists the sources whose scan-class services in its SOURCES chunk sum to at least
+ * DS_DETIN_VERT_MIN, and the largest sum it leaves out (vert_omit).  A source's sum over the day
+ * is then at most its listed sums plus the day's vert_omit summed over its chunks, so every
+ * source that can reach MIN_PORTS is a candidate when that bound is used as the threshold (the
+ * exact port count, pass 2, decides).  A day whose bound alone reaches MIN_PORTS (many files a
+ * day, each a little short) is read from SOURCES as before. */
+typedef struct vert_ctx {
+    pre_ctx *pc;
+    uint64_t omit;           /* the current day's vert_omit, summed over its chunks */
+    int32_t *raw;            /* days to read from SOURCES */
+    size_t nraw, capraw;
+} vert_ctx;
+
+static int vert_flush(vert_ctx *c)
+{
+    if (c->omit < MIN_PORTS)
+        return pre_flush_min(c->pc, MIN_PORTS - c->omit);
+    ds_svclog_clear(&c->pc->log);
+    if (c->nraw == c->capraw) {
+        int32_t *n = ds_grow(c->raw, &c->capraw, sizeof *n, 16);
+        if (!n)
+            return -1;
+        c->raw = n;
+    }
+    c->raw[c->nraw++] = c->pc->day;
+    return 0;
+}
+
+static ds_rc on_vert(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    (void)sensor_id;
+    vert_ctx *c = ctx;
+    ds_detin_view v;
+    ds_rc rc = ds_detin_open(data, nrec, &v, err);
+    if (rc != DS_OK)
+        return rc;
+    if (day != c->pc->day) {   /* chunks come in day order */
+        if (c->pc->day >= c->pc->q->from && vert_flush(c) != 0)
+            return ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
+        c->pc->day = day;
+        c->omit = 0;
+    }
+    c->omit += v.vert_omit;
+    ds_svclog *l = &c->pc->log;
+    for (uint32_t i = 0; i < v.nvert; i++) {
+        if (l->n == l->cap && ds_svclog_spill(l) != 0)
+            return ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
+        l->v[l->n++] = (ds_svc_item){ .key = ds_detin_vert_src(&v, i), .packets = ds_detin_vert_services(&v, i) };
+    }
+    return DS_OK;
+}
+
+static ds_rc on_pre(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err);
+
+/* Pass 1 from DETECT, then SOURCES for the days it cannot bound. */
+static ds_rc pre_detin(ds_store *st, const ds_event_query *q, pre_ctx *pc, ds_err *err)
+{
+    vert_ctx vc = { .pc = pc };
+    ds_rc rc = ds_store_scan(st, DS_CHUNK_DETECT, q->sensor_id, q->from, q->to, on_vert, &vc, err);
+    if (rc == DS_OK && pc->day >= q->from && vert_flush(&vc) != 0)
+        rc = ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
+    for (size_t i = 0; i < vc.nraw && rc == DS_OK; i++) {
+        pc->day = vc.raw[i] - 1;
+        if ((rc = ds_store_scan(st, DS_CHUNK_SOURCES, q->sensor_id, vc.raw[i], vc.raw[i], on_pre, pc, err)) == DS_OK &&
+            pre_flush(pc) != 0)
+            rc = ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
+    }
+    free(vc.raw);
+    return rc;
 }
 
 static ds_rc on_pre(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
@@ -118,6 +194,12 @@ static int cand_cmp(const void *x, const void *y)
     if (a->src != b->src)
         return a->src < b->src ? -1 : 1;
     return (a->day > b->day) - (a->day < b->day);
+}
+
+static int day_cmp(const void *x, const void *y)
+{
+    int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+    return (a > b) - (a < b);
 }
 
 static cand *cand_find(const cand_list *l, uint64_t src, int32_t day)
@@ -338,9 +420,14 @@ ds_rc ds_detect_vertical(ds_store *st, const ds_geo *geo, const ds_event_query *
     sens_exact se = { .n = 0 };
     if (ds_svclog_init(&pc.log, (size_t)1 << 16) != 0)
         return ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
-    ds_rc rc = ds_store_scan(st, DS_CHUNK_SOURCES, q->sensor_id, q->from, q->to, on_pre, &pc, err);
-    if (rc == DS_OK && pre_flush(&pc) != 0)
-        rc = ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
+    ds_rc rc;
+    if (q->detin) {
+        rc = pre_detin(st, q, &pc, err);
+    } else {
+        rc = ds_store_scan(st, DS_CHUNK_SOURCES, q->sensor_id, q->from, q->to, on_pre, &pc, err);
+        if (rc == DS_OK && pre_flush(&pc) != 0)
+            rc = ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
+    }
     if (rc != DS_OK || !cl.n)
         goto out;
     qsort(cl.c, cl.n, sizeof *cl.c, cand_cmp);
@@ -354,8 +441,28 @@ ds_rc ds_detect_vertical(ds_store *st, const ds_geo *geo, const ds_event_query *
             goto out;
         }
     svc_ctx sc = { &cl, &pl };
-    if ((rc = ds_store_scan(st, DS_CHUNK_SRCSVC, q->sensor_id, q->from, q->to, on_svc, &sc, err)) != DS_OK)
-        goto out;
+    if (!q->detin) {
+        if ((rc = ds_store_scan(st, DS_CHUNK_SRCSVC, q->sensor_id, q->from, q->to, on_svc, &sc, err)) != DS_OK)
+            goto out;
+    } else {
+        /* the candidates' days only, each run of consecutive days in one scan */
+        int32_t *days = malloc(cl.n * sizeof *days);
+        if (!days) {
+            rc = ds_fail(err, DS_ENOMEM, "out of memory looking for vertical scans");
+            goto out;
+        }
+        for (size_t i = 0; i < cl.n; i++)
+            days[i] = cl.c[i].day;
+        qsort(days, cl.n, sizeof *days, day_cmp);
+        for (size_t i = 0, j; i < cl.n && rc == DS_OK; i = j) {
+            for (j = i + 1; j < cl.n && days[j] - days[j - 1] <= 1; j++)
+                ;
+            rc = ds_store_scan(st, DS_CHUNK_SRCSVC, q->sensor_id, days[i], days[j - 1], on_svc, &sc, err);
+        }
+        free(days);
+        if (rc != DS_OK)
+            goto out;
+    }
     /* distinct ports per candidate source-day (a source has a record per chunk) */
     qsort(pl.p, pl.n, sizeof *pl.p, port_by_cand);
     for (size_t i = 0; i < pl.n; i++) {

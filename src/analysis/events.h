@@ -83,6 +83,10 @@ typedef struct ds_event_query {
      * query), opened by a caller that queries it first (the report), or NULL: ds_events_run opens
      * and closes its own.  Not closed by ds_events_run. */
     ds_store *view;
+    /* Set by ds_events_run, not by callers: 1 when every (file, sensor, day) the detectors read
+     * has its DETECT chunk (core/detin.h) and no source is excluded, so that the detectors read
+     * those instead of SRCSVC and SOURCES (DS_NO_DETIN=1 in the environment: never). */
+    int detin;
 } ds_event_query;
 
 typedef struct ds_events { ds_event *ev; size_t n, cap; } ds_events;

@@ -26,6 +26,7 @@
 #include "analysis/events_int.h"
 #include "analysis/series_keys.h"
 #include "analysis/top.h"
+#include "core/detin.h"
 #include "core/fingerprint.h"
 #include "core/hash.h"
 #include "core/records.h"
@@ -152,7 +153,7 @@ _Static_assert(DS_REC_SRCSVC == 28, "the series scans read SRCSVC fields at reco
 #define SS_CLASS 20
 #define SS_CC 21
 #define SS_TOOLS 26
-#define SERIES_TOOLS (DS_TOOL_ZMAP | DS_TOOL_MASSCAN | DS_TOOL_NMAP)   /* sources left out throughout */
+#define SERIES_TOOLS DS_DETIN_SERIES_TOOLS   /* sources left out throughout */
 
 static inline uint32_t ss_u32(const uint8_t *p)
 {

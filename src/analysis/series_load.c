@@ -15,6 +15,8 @@
 
 #include "analysis/cov_weights.h"
 #include "analysis/series_int.h"
+#include "core/detin.h"
+#include "core/srcset.h"
 
 /* Two scans of SRCSVC over [base_from, to].  The first sums packets per (dimension, key) in the
  * period and in the previous one, for the ranks; the second fills daily series for the judged
@@ -47,7 +49,8 @@ typedef struct scan_ctx {
     size_t nslots;
     double *srcs;           /* second pass: the countries' slots [cc0, nslots) x ndays, distinct sources */
     size_t cc0;             /* the first country slot */
-    ds_u64set day_src;      /* second pass: the sources of a judged country met on cur_day */
+    ds_u64set *day_src;     /* second pass, SRCSVC: per judged country, its sources met on cur_day */
+    ds_srcacc *day_acc;     /* second pass, DETECT: per judged country, its sets of cur_day */
     uint64_t last_src;      /* second pass: the source of the chunk's last record put in day_src */
     int has_last;
     int32_t cur_day;        /* the day lane_max holds */
@@ -62,7 +65,7 @@ typedef struct scan_ctx {
 } scan_ctx;
 
 /* Pass 1: a record's packets toward its key's sums for the period or the previous one. */
-static inline int count(scan_ctx *c, int dim, uint32_t key, int32_t day, uint32_t packets)
+static inline int count(scan_ctx *c, int dim, uint32_t key, int32_t day, uint64_t packets)
 {
     long i = ds_series_keys_meet(c->keys, dim, key);
     if (i < 0)
@@ -74,22 +77,26 @@ static inline int count(scan_ctx *c, int dim, uint32_t key, int32_t day, uint32_
     return 0;
 }
 
-/* Pass 2: a record's packets into its key's series, when the key is judged. */
-static inline void fill(scan_ctx *c, long i, int32_t day, uint32_t packets)
+/* Pass 2: packets into a key's series, when the key is judged: a record's (maxrec = packets), or
+ * a DETECT entry's sum and largest record. */
+static inline void fill_max(scan_ctx *c, long i, int32_t day, uint64_t packets, uint32_t maxrec)
 {
     unsigned v = c->keys->known[i];
     if (v < DS_SK_SLOT)
         return;
     size_t s = v - DS_SK_SLOT;
-    c->xs[s * (size_t)c->ndays + (size_t)(day - c->base)] += packets;
+    c->xs[s * (size_t)c->ndays + (size_t)(day - c->base)] += (double)packets;
     uint32_t *t = &c->lane_max[s * LANES + c->lane];
-    if (packets > *t)
-        *t = packets;
+    if (maxrec > *t)
+        *t = maxrec;
 }
 
+static inline void fill(scan_ctx *c, long i, int32_t day, uint32_t packets) { fill_max(c, i, day, packets, packets); }
+
 /* Pass 2: a record's source into its country's distinct sources of the day, when the country is
- * judged.  A source is one country's (geo is per address), so one set of the day's sources serves
- * every country.  -1 when out of memory. */
+ * judged: one set per country, so that a source a day's files placed in two countries (a geo
+ * database replaced mid-day) counts in each, as the DETECT path's sets do.  -1 when out of
+ * memory. */
 static inline int fill_source(scan_ctx *c, long i, int32_t day, uint64_t src)
 {
     unsigned v = c->keys->known[i];
@@ -97,17 +104,36 @@ static inline int fill_source(scan_ctx *c, long i, int32_t day, uint64_t src)
         return 0;   /* a source's records are consecutive in a chunk (agg_day.c): met already */
     c->last_src = src;
     c->has_last = 1;
-    int added = ds_u64set_add(&c->day_src, src);
+    size_t s = v - DS_SK_SLOT - c->cc0;
+    int added = ds_u64set_add(&c->day_src[s], src);
     if (added > 0)
-        c->srcs[(v - DS_SK_SLOT - c->cc0) * (size_t)c->ndays + (size_t)(day - c->base)] += 1;
+        c->srcs[s * (size_t)c->ndays + (size_t)(day - c->base)] += 1;
     return added < 0 ? -1 : 0;
 }
 
-/* Pass 2: the current day's largest records, summed over the lanes, into its cells. */
-static void flush_day(scan_ctx *c)
+/* Pass 2: the current day's largest records, summed over the lanes, into its cells; its distinct
+ * sources per country (DETECT: the union of the day's sets). */
+static ds_rc flush_day(scan_ctx *c, ds_err *err)
 {
     if (!c->lanes_used)
-        return;
+        return DS_OK;
+    size_t ncc = c->nslots - c->cc0;
+    for (size_t s = 0; s < ncc; s++) {
+        if (c->day_acc) {
+            if (c->day_acc[s].has_pend || c->day_acc[s].v.n4 || c->day_acc[s].v.n6) {
+                int64_t n = ds_srcacc_distinct(&c->day_acc[s], err);
+                if (n == -1)
+                    return ds_fail(err, DS_ENOMEM, "out of memory counting sources a day");
+                if (n < 0)
+                    return DS_EFORMAT;   /* a damaged set: *err names it */
+                c->srcs[s * (size_t)c->ndays + (size_t)(c->cur_day - c->base)] += (double)n;
+            }
+            ds_srcacc_free(&c->day_acc[s]);
+            memset(&c->day_acc[s], 0, sizeof c->day_acc[s]);
+        } else {
+            ds_u64set_clear(&c->day_src[s]);
+        }
+    }
     size_t day = (size_t)(c->cur_day - c->base);
     for (size_t s = 0; s < c->nslots; s++) {
         uint32_t *lm = &c->lane_max[s * LANES];
@@ -119,12 +145,12 @@ static void flush_day(scan_ctx *c)
             c->top[s * (size_t)c->ndays + day] = t;
     }
     c->lanes_used = 0;
-    ds_u64set_clear(&c->day_src);
+    return DS_OK;
 }
 
-static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+/* A chunk begins: its sensor's packets sum (pass 1), or the day and lane it fills (pass 2). */
+static ds_rc chunk_begin(scan_ctx *c, int64_t sensor_id, int32_t day, double **psum, ds_err *err)
 {
-    scan_ctx *c = vctx;
     double *ps = &c->per_sensor_extra;
     for (size_t l = 0; !c->fill && l < LANES; l++)
         if (c->ps_id[l] == sensor_id || !c->ps_id[l]) {
@@ -134,7 +160,9 @@ static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t
         }
     if (c->fill) {
         if (day != c->cur_day) {
-            flush_day(c);
+            ds_rc rc = flush_day(c, err);
+            if (rc != DS_OK)
+                return rc;
             c->cur_day = day;
         }
         size_t l = 0;
@@ -148,6 +176,17 @@ static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t
         c->lanes_used |= 1u << l;
         c->has_last = 0;
     }
+    *psum = ps;
+    return DS_OK;
+}
+
+static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    scan_ctx *c = vctx;
+    double *ps;
+    ds_rc rc = chunk_begin(c, sensor_id, day, &ps, err);
+    if (rc != DS_OK)
+        return rc;
     for (size_t i = 0; i < nrec; i++) {
         const uint8_t *rec = data + i * DS_REC_SRCSVC;
         if (!counted(c->f, rec))
@@ -166,6 +205,38 @@ static ds_rc on_srcsvc(void *vctx, int64_t sensor_id, int32_t day, const uint8_t
             *ps += packets;
         }
     }
+    return DS_OK;
+}
+
+/* The same two passes over DETECT chunks (core/detin.h): an entry is the sum of the chunk's
+ * counted records of its key, with their largest, and a country's set its sources. */
+static ds_rc on_detin(void *vctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    scan_ctx *c = vctx;
+    ds_detin_view v;
+    double *ps;
+    ds_rc rc = ds_detin_open(data, nrec, &v, err);
+    if (rc != DS_OK || (rc = chunk_begin(c, sensor_id, day, &ps, err)) != DS_OK)
+        return rc;
+    for (int dim = 0; dim < 2; dim++)
+        for (uint32_t i = 0, n = dim ? v.ncc : v.nsvc; i < n; i++) {
+            ds_detin_entry e;
+            if ((rc = ds_detin_entry_get(&v, dim, i, &e, err)) != DS_OK)
+                return rc;
+            if (!c->fill) {
+                if (count(c, dim, e.key, day, e.packets) != 0)
+                    return ds_fail(err, DS_ENOMEM, "out of memory building daily series");
+                if (!dim && day >= c->from)
+                    *ps += (double)e.packets;
+                continue;
+            }
+            long at = ds_series_keys_find(c->keys, dim, e.key);
+            fill_max(c, at, day, e.packets, e.maxrec);
+            unsigned k = dim ? c->keys->known[at] : 0;
+            if (k >= DS_SK_SLOT && (e.n4 || e.n6) &&
+                (rc = ds_srcacc_add(&c->day_acc[k - DS_SK_SLOT - c->cc0], e.set, e.bytes, e.n4, e.n6, err)) != DS_OK)
+                return rc;
+        }
     return DS_OK;
 }
 
@@ -418,8 +489,10 @@ ds_rc ds_series_load(ctx *x, series_tab *svc, series_tab *cc, ds_err *err)
     judged_set *js = malloc(2 * sizeof *js);
     if (!js || ds_series_keys_init(k) != 0)
         goto nomem;
-    if ((rc = ds_store_scan(x->st, DS_CHUNK_SRCSVC, x->q->sensor_id, x->base_from, x->q->to, on_srcsvc, &c, err)) !=
-        DS_OK)
+    /* SRCSVC, or DETECT when every day has it (events.c, detin_usable) */
+    int kind = x->q->detin ? DS_CHUNK_DETECT : DS_CHUNK_SRCSVC;
+    ds_scan_fn on = x->q->detin ? on_detin : on_srcsvc;
+    if ((rc = ds_store_scan(x->st, kind, x->q->sensor_id, x->base_from, x->q->to, on, &c, err)) != DS_OK)
         goto out;
     judged_keys(k, js, &x->period_packets);
     /* the mean day per observed day: each sensor's packets over its own observed days, so that a
@@ -458,8 +531,19 @@ ds_rc ds_series_load(ctx *x, series_tab *svc, series_tab *cc, ds_err *err)
     /* the countries' distinct sources a day (their slots follow the services') */
     c.cc0 = svc->n;
     size_t scells = (nslots - c.cc0 ? nslots - c.cc0 : 1) * (size_t)x->ndays;
-    if (!(c.srcs = x->srcs = malloc(scells * sizeof *c.srcs)) || ds_u64set_init(&c.day_src, 1024) != 0)
+    size_t ncc = nslots - c.cc0;
+    if (!(c.srcs = x->srcs = malloc(scells * sizeof *c.srcs)))
         goto nomem;
+    if (x->q->detin) {
+        if (ncc && !(c.day_acc = calloc(ncc, sizeof *c.day_acc)))
+            goto nomem;
+    } else if (ncc) {
+        if (!(c.day_src = calloc(ncc, sizeof *c.day_src)))
+            goto nomem;
+        for (size_t i = 0; i < ncc; i++)
+            if (ds_u64set_init(&c.day_src[i], 256) != 0)
+                goto nomem;
+    }
     for (size_t i = 0; i < scells; i++)
         c.srcs[i] = x->base_from + (int32_t)(i % (size_t)x->ndays) < x->first_day ? NAN : 0;
     for (size_t i = 0; i < nslots; i++)
@@ -468,10 +552,9 @@ ds_rc ds_series_load(ctx *x, series_tab *svc, series_tab *cc, ds_err *err)
                 x->base_from + d < x->first_day ? NAN : 0;
     c.fill = 1;
     c.cur_day = x->base_from - 1;
-    if ((rc = ds_store_scan(x->st, DS_CHUNK_SRCSVC, x->q->sensor_id, x->base_from, x->q->to, on_srcsvc, &c, err)) !=
-        DS_OK)
+    if ((rc = ds_store_scan(x->st, kind, x->q->sensor_id, x->base_from, x->q->to, on, &c, err)) != DS_OK ||
+        (rc = flush_day(&c, err)) != DS_OK)
         goto out;
-    flush_day(&c);
     /* time no sensor observed is missing, not zero; a day half the addresses saw counts double */
     for (size_t i = 0; i < 2 * nslots; i++)
         ds_cov_apply(c.xs + i * (size_t)x->ndays, x->dayw, (size_t)x->ndays);
@@ -492,7 +575,14 @@ out:
         for (size_t i = 0; i < cc->n; i++)
             cc->rows[i].x = cc->rows[i].top = cc->rows[i].srcs = NULL;
     }
-    ds_u64set_free(&c.day_src);
+    for (size_t i = 0; i < nslots - c.cc0; i++) {
+        if (c.day_src)
+            ds_u64set_free(&c.day_src[i]);
+        if (c.day_acc)
+            ds_srcacc_free(&c.day_acc[i]);
+    }
+    free(c.day_src);
+    free(c.day_acc);
     free(c.lane_max);
     free(js);
     return rc;

@@ -19,6 +19,8 @@
  */
 #include "analysis/source_rows.h"
 
+#include "analysis/detin_scan.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,7 +212,8 @@ ds_rc ds_source_rows(ds_store *st, int32_t from, int32_t to, int64_t sensor_id, 
     at = calloc(nq + 1, sizeof *at);
     if (!c.total || !c.nsrc || !at || srow_grow(&c.t) != 0)
         goto nomem;
-    if ((rc = ds_store_scan(st, DS_CHUNK_SRCSVC | DS_SCAN_NOFILL, sensor_id, from, to, on_srcsvc, &c, err)) != DS_OK)
+    if ((rc = ds_detin_scan_tools(st, c.any_tools && qs[0].detin, DS_SCAN_NOFILL, sensor_id, from, to, on_srcsvc, &c,
+                                  err)) != DS_OK)
         goto out;
     if ((rc = ds_store_sensors(st, &sensors, &nsensors, err)) != DS_OK)
         goto out;

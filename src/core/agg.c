@@ -121,6 +121,7 @@ void ds_agg_free(ds_agg *a)
         agg_rollup_free(&a->groups[g]);
     }
     ds_rollup_batch_free(a->rb);
+    ds_detin_work_free(a->detin);
     free(a->ruscratch);
     for (size_t i = 0; i < a->nspare; i++)
         free(a->spare[i].p);

@@ -91,6 +91,27 @@ uint8_t *agg_group_rec(ds_agg *a, group *g, int kind)
     return r;
 }
 
+/* The group's DETECT chunk (core/detin.h), from its raw SRCSVC and SOURCES records: one beside
+ * every SOURCES chunk, so that a reader can tell a store written before them. */
+static int add_detect(ds_agg *a, group *g)
+{
+    if (!g->nrec[DS_CHUNK_SRCSVC] && !g->nrec[DS_CHUNK_SOURCES])
+        return 0;
+    if (!a->detin && !(a->detin = ds_detin_work_new()))
+        return -1;
+    uint8_t *c;
+    size_t len;
+    ds_err err;
+    if (ds_detin_build(a->detin, g->kind[DS_CHUNK_SRCSVC].p, g->nrec[DS_CHUNK_SRCSVC], g->kind[DS_CHUNK_SOURCES].p,
+                       g->nrec[DS_CHUNK_SOURCES], &c, &len, &err) != DS_OK)
+        return -1;
+    outbuf *b = &g->kind[DS_CHUNK_DETECT];
+    free(b->p);
+    *b = (outbuf){ .p = c, .len = len, .cap = len };
+    g->nrec[DS_CHUNK_DETECT] = len;
+    return 0;
+}
+
 /* Compress an open group's records into zstd frames and keep its raw buffers for reuse. */
 static int close_group(ds_agg *a, group *g)
 {
@@ -98,7 +119,7 @@ static int close_group(ds_agg *a, group *g)
         return 0;
     if (!a->zc && !(a->zc = ZSTD_createCCtx()))
         return -1;
-    if (agg_rollup_close(g) != 0)
+    if (agg_rollup_close(g) != 0 || add_detect(a, g) != 0)
         return -1;
     for (int k = 1; k < DS_CHUNK__END; k++) {
         outbuf *b = &g->kind[k];

@@ -36,9 +36,10 @@ size_t ds_rec_size(int kind)
     case DS_CHUNK_ATTACKS: return DS_REC_ATTACK;
     case DS_CHUNK_SCANS: return DS_REC_SCAN;
     case DS_CHUNK_FLOODS: return DS_REC_FLOOD;
+    case DS_CHUNK_DETECT:
     case DS_CHUNK_ROLLUP_SERVICE: case DS_CHUNK_ROLLUP_COUNTRY: case DS_CHUNK_ROLLUP_ASN: case DS_CHUNK_ROLLUP_ALL:
     case DS_CHUNK_MONTH_SERVICE: case DS_CHUNK_MONTH_COUNTRY: case DS_CHUNK_MONTH_ASN: case DS_CHUNK_MONTH_ALL:
-        return 1;   /* an encoded table: nrec counts bytes (core/rollup.h) */
+        return 1;   /* an encoded table: nrec counts bytes (core/rollup.h, core/detin.h) */
     }
     return 0;
 }

@@ -66,7 +66,10 @@ typedef enum ds_chunk_kind {
     DS_CHUNK_ATTACKS = 5,
     DS_CHUNK_SCANS = 6,
     DS_CHUNK_FLOODS = 7,
-    DS_CHUNK__END = 8,   /* one past the last kind of fixed-size records (the ones core/agg.c writes) */
+    /* The detectors' inputs of the same group of records (core/detin.h): one encoded table per
+     * chunk, like a rollup (record size 1 byte, nrec = bytes), written beside every SOURCES chunk. */
+    DS_CHUNK_DETECT = 8,
+    DS_CHUNK__END = 9,   /* one past the last kind core/agg.c writes (records, and DETECT) */
     /* Rollups (core/rollup.h): not records but one encoded table per chunk, what the file's
      * SRCSVC records sum to (built as days retire, core/rollup_build.h); stored with a "record"
      * size of 1 byte, nrec = bytes. */

@@ -112,6 +112,10 @@ void ds_cube_free(ds_cube *c);
 typedef struct ds_source_query {
     ds_filter filter;           /* as ds_top_run builds from a ds_top_query (its sensor_id is ignored) */
     size_t limit;               /* rows; 0: all */
+    /* A hint for the chunk code (analysis/source_rows.c), which engines may ignore: the days hold
+     * DETECT chunks (core/detin.h), so a query whose every filter names tools reads their tool
+     * records instead of every SRCSVC record. */
+    int detin;
 } ds_source_query;
 
 /* ---- an engine's own answers (NULL: the chunk code answers through scan) ----

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "core/agg.h"
+#include "core/detin.h"
 #include "core/classify.h"
 #include "core/records.h"
 
@@ -83,6 +84,8 @@ typedef struct coll {
     rec_o *o; size_t no, capo;
     rec_d *d; size_t nd, capd;
     size_t chunks;
+    size_t detect;              /* DETECT chunks */
+    size_t source_chunks;
 } coll;
 
 static void *grow(void *p, size_t *cap, size_t need, size_t size)
@@ -104,6 +107,14 @@ static ds_rc sink(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, const 
     (void)err;
     c->chunks++;
     assert_true(nrec > 0);
+    if (kind == DS_CHUNK_DETECT) {   /* one beside every SOURCES chunk: test_detin.c reads them */
+        ds_detin_view v;
+        ds_err e;
+        assert_int_equal(ds_detin_open(data, nrec, &v, &e), DS_OK);
+        c->detect++;
+        return DS_OK;
+    }
+    c->source_chunks += kind == DS_CHUNK_SOURCES;
     for (size_t i = 0; i < nrec; i++) {
         switch (kind) {
         case DS_CHUNK_HOURLY:
@@ -144,6 +155,7 @@ static void emit(ds_agg *a, coll *c)
     ds_rc rc = ds_agg_emit(a, sink, c, &err);
     if (rc != DS_OK)
         fail_msg("emit: %s", err.msg);
+    assert_int_equal(c->detect, c->source_chunks);   /* a DETECT chunk beside every SOURCES chunk */
 }
 
 static void coll_free(coll *c)
@@ -552,6 +564,8 @@ static ds_rc sum_sink(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, co
     (void)err;
     assert_int_equal(sensor, 0);
     assert_true(nrec > 0);
+    if (kind == DS_CHUNK_DETECT)
+        return DS_OK;
     for (size_t i = 0; i < nrec; i++) {
         if (kind == DS_CHUNK_SRCSVC) {
             ds_rec_srcsvc r;

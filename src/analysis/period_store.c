@@ -1,5 +1,10 @@
 /* period_store.c: see period_store.h.
  *
+ * Lazy kinds (ds_period_load.lazy, what `events` lists beside the DETECT chunks): a kind that
+ * may be read once or not at all is streamed from the store on its first scan and loaded on its
+ * second, by whichever thread gets there, under the snapshot's mutex; its state is read and
+ * written atomically, so a handle on another thread reads the kind's list only once it is whole.
+ *
  * Why a view and not a cache inside the SQLite store: `events` runs eight detectors, and each
  * reads the quarter's SRCSVC, HOURLY or SOURCES chunks once or several times (`top` alone is run
  * nine times, and `top` reads with several threads, each on a connection of its own whose read
@@ -86,6 +91,14 @@ typedef struct loaded_kind {
 typedef struct snapshot {
     loaded_kind kinds[DS_CHUNK__END];
     blocks mem[MAX_PARTS];
+    /* Lazy kinds (ds_period_load.lazy): lazy_state 1 until loaded, then 2 (read and written
+     * atomically: a reader on another thread reads kinds[k] only once it sees 2); lazy_scans
+     * counts the scans that reached a kind still at 1.  mu serialises the loading. */
+    ds_period_load lazy[DS_CHUNK__END];
+    int lazy_state[DS_CHUNK__END];
+    unsigned lazy_scans[DS_CHUNK__END];
+    pthread_mutex_t mu;
+    int mu_ok;
 } snapshot;
 
 typedef struct period_store {
@@ -142,6 +155,8 @@ static void snapshot_free(snapshot *s)
         free(s->kinds[k].list.c);
     for (size_t i = 0; i < MAX_PARTS; i++)
         blocks_free(&s->mem[i]);
+    if (s->mu_ok)
+        pthread_mutex_destroy(&s->mu);
     free(s);
 }
 
@@ -306,10 +321,30 @@ static ds_rc view_new(ds_store *origin, ds_store *under, snapshot *snap, int fir
 ds_rc ds_period_store_open(ds_store *base, const ds_period_load *loads, size_t nloads, ds_store **out, ds_err *err)
 {
     *out = NULL;
+    ds_period_load eager[DS_CHUNK__END];
+    size_t neager = 0;
     snapshot *snap = calloc(1, sizeof *snap);
     if (!snap)
         return ds_fail(err, DS_ENOMEM, "out of memory opening a period store");
-    ds_rc rc = load(base, loads, nloads, snap, err);
+    ds_rc rc = DS_OK;
+    if (pthread_mutex_init(&snap->mu, NULL) != 0)
+        rc = ds_fail(err, DS_ENOMEM, "period store: no mutex");
+    snap->mu_ok = rc == DS_OK;
+    for (size_t i = 0; i < nloads && rc == DS_OK; i++) {
+        int k = loads[i].kind, twice = 0;
+        for (size_t j = 0; j < i; j++)
+            twice |= loads[j].kind == k;
+        if (k <= 0 || k >= DS_CHUNK__END || !ds_rec_size(k) || twice)
+            rc = ds_fail(err, DS_EINVAL, "period store: chunk kind %d is unknown or listed twice", k);
+        else if (!loads[i].lazy)
+            eager[neager++] = loads[i];
+        else if (loads[i].from <= loads[i].to) {
+            snap->lazy[k] = loads[i];
+            snap->lazy_state[k] = 1;
+        }
+    }
+    if (rc == DS_OK)
+        rc = load(base, eager, neager, snap, err);
     if (rc == DS_OK)
         rc = view_new(base, base, snap, 1, out, err);
     if (rc != DS_OK)
@@ -371,14 +406,38 @@ static ds_rc pass_through(period_store *v, int kind, int nofill, int64_t sensor_
     return u ? ds_store_scan(u, kind | nofill, sensor_id, from, to, fn, ctx, err) : DS_ESTORE;
 }
 
+/* A lazy kind's chunks, loaded now (by the first thread to get here) from this handle's store. */
+static ds_rc lazy_load(period_store *v, int k, ds_err *err)
+{
+    snapshot *snap = v->snap;
+    ds_rc rc = DS_OK;
+    pthread_mutex_lock(&snap->mu);
+    if (__atomic_load_n(&snap->lazy_state[k], __ATOMIC_ACQUIRE) == 1) {
+        ds_store *u = under(v, err);
+        rc = u ? load(u, &snap->lazy[k], 1, snap, err) : DS_ESTORE;
+        if (rc == DS_OK)
+            __atomic_store_n(&snap->lazy_state[k], 2, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&snap->mu);
+    return rc;
+}
+
 static ds_rc pv_scan(ds_store *s, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn, void *ctx,
                      ds_err *err)
 {
     period_store *v = (period_store *)s;
     int k = kind & ~DS_SCAN_NOFILL;
-    const loaded_kind *lk = k > 0 && k < DS_CHUNK__END ? &v->snap->kinds[k] : NULL;
     if (from > to)
         return DS_OK;   /* an empty range, as in SQL's BETWEEN */
+    if (k > 0 && k < DS_CHUNK__END && __atomic_load_n(&v->snap->lazy_state[k], __ATOMIC_ACQUIRE) == 1) {
+        /* a lazy kind: the first scan streams from the store, the second loads it */
+        if (__atomic_add_fetch(&v->snap->lazy_scans[k], 1, __ATOMIC_ACQ_REL) == 1)
+            return pass_through(v, kind, DS_SCAN_NOFILL, sensor_id, from, to, fn, ctx, err);
+        ds_rc rc = lazy_load(v, k, err);
+        if (rc != DS_OK)
+            return rc;
+    }
+    const loaded_kind *lk = k > 0 && k < DS_CHUNK__END ? &v->snap->kinds[k] : NULL;
     if (!lk || !lk->loaded)
         return pass_through(v, kind, 0, sensor_id, from, to, fn, ctx, err);
     if (to < lk->from || from > lk->to)

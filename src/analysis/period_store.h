@@ -16,6 +16,9 @@
 typedef struct ds_period_load {
     int kind;                   /* DS_CHUNK_* */
     int32_t from, to;           /* local days, inclusive (from > to: nothing) */
+    /* 1: loaded only when a second scan reaches it; the first goes to the store underneath, as
+     * for a kind not listed.  For a kind that may be read once or not at all. */
+    int lazy;
 } ds_period_load;
 
 /* A view of base holding the chunks of every listed (kind, days) of every sensor in memory; each

@@ -245,7 +245,7 @@ static void test_view_scans(void **state)
     world *w = world_build();
     ds_store *base2 = NULL, *view = NULL;
     ds_err err = { 0 };
-    ds_period_load load = { DS_CHUNK_SRCSVC, DAY0 + 3, DAY0 + 33 };
+    ds_period_load load = { DS_CHUNK_SRCSVC, DAY0 + 3, DAY0 + 33, 0 };
     assert_int_equal(ds_period_store_open(w->st, &load, 1, &view, &err), DS_OK);
     same_scans(w->st, view, w);
     /* a reopened handle, on another thread, against a connection of its own */
@@ -269,8 +269,21 @@ static void test_view_scans(void **state)
     /* a kind listed twice, or an unknown one, is refused */
     ds_period_load twice[2] = { load, load };
     assert_int_equal(ds_period_store_open(w->st, twice, 2, &view, &err), DS_EINVAL);
-    ds_period_load bad = { 99, DAY0, DAY0 };
+    ds_period_load bad = { 99, DAY0, DAY0, 0 };
     assert_int_equal(ds_period_store_open(w->st, &bad, 1, &view, &err), DS_EINVAL);
+    /* lazy: the first scan streams from the store, a later one loads; here a thread on another
+     * handle races the main thread to it */
+    ds_period_load lz = { DS_CHUNK_SRCSVC, DAY0 + 3, DAY0 + 33, 1 };
+    assert_int_equal(ds_period_store_open(w->st, &lz, 1, &view, &err), DS_OK);
+    assert_int_equal(ds_store_reopen(w->st, &base2, &err), DS_OK);
+    thread_arg lt = { base2, view, w, 0 };
+    assert_int_equal(pthread_create(&th, NULL, other_thread, &lt), 0);
+    same_scans(w->st, view, w);
+    pthread_join(th, NULL);
+    assert_int_equal(lt.bad, 0);
+    same_scans(w->st, view, w);
+    ds_store_close(base2);
+    ds_store_close(view);
     /* nothing loaded: a plain pass-through */
     assert_int_equal(ds_period_store_open(w->st, NULL, 0, &view, &err), DS_OK);
     same_scans(w->st, view, w);
@@ -363,7 +376,7 @@ static void test_source_rows(void **state)
     rows_as_top(w->st, w, 0, DAY0 + 7, DAY0 + 7);
     ds_store *view = NULL;
     ds_err err = { 0 };
-    ds_period_load load = { DS_CHUNK_SRCSVC, DAY0 + 2, DAY0 + 30 };
+    ds_period_load load = { DS_CHUNK_SRCSVC, DAY0 + 2, DAY0 + 30, 0 };
     assert_int_equal(ds_period_store_open(w->st, &load, 1, &view, &err), DS_OK);
     rows_as_top(view, w, 0, DAY0 + 2, DAY0 + 30);
     rows_as_top(view, w, w->sensor[0], DAY0, DAY0 + NDAYS - 1);

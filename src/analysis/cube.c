@@ -364,7 +364,8 @@ ds_rc ds_cube_run_many(ds_store *st, const ds_cube_query *q, ds_cube *out, size_
     }
     if (nscan) {
         many_ctx m = { scan, nscan };
-        rc = ds_store_scan(st, DS_CHUNK_SRCSVC, q[0].filter.sensor_id, q[0].from, q[0].to, on_chunk_many, &m, err);
+        rc = ds_store_scan(st, DS_CHUNK_SRCSVC | DS_SCAN_NOFILL, q[0].filter.sensor_id, q[0].from, q[0].to, on_chunk_many,
+                           &m, err);
         if (rc != DS_OK)
             goto out;
         for (size_t i = 0; i < nscan; i++)

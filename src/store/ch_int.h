@@ -58,6 +58,10 @@ typedef struct ch_conn {
     char db[64];
     char user[64];
     char password[256];
+    /* TLS (?secure=1): https to the server's <https_port>, its certificate verified against the
+     * system's CAs or ca_file (libcurl's CURLOPT_CAINFO), and the host name against it */
+    int secure;
+    char ca_file[512];
     char where[300];           /* "clickhouse://HOST:PORT/DB", for messages */
     void *curl;                /* CURL *, made on first use */
     int use_db;                /* 1: queries run in db (?database=); 0 before it exists */
@@ -71,8 +75,9 @@ typedef struct ch_conn {
     unsigned nshards;
 } ch_conn;
 
-/* Parse clickhouse://[USER@]HOST[:PORT]/DB[?user=U&password_file=PATH&cluster=NAME&shards=H:P,H:P]
- * into c (port 8123 when none); the password is read from the file. */
+/* Parse clickhouse://[USER@]HOST[:PORT]/DB[?user=U&password_file=PATH&secure=1&ca_file=PATH
+ * &cluster=NAME&shards=H:P,H:P] into c (port 8123 when none, 8443 with secure=1); the password is
+ * read from the file, ca_file checked readable. */
 ds_rc ch_parse_url(ch_conn *c, const char *url, ds_err *err);
 /* Runs sql.  body (may be NULL): data sent after it, as INSERT ... FORMAT RowBinary wants (the SQL
  * then travels in the URL).  out (may be NULL): the answer.  A refused connection, a non-200

@@ -555,6 +555,12 @@ void ch_conn_shard(const ch_conn *c, unsigned i, ch_conn *out)
              i + 1, c->cluster);
 }
 
+void ch_conn_copy(const ch_conn *c, ch_conn *out)
+{
+    *out = *c;
+    out->curl = NULL;
+}
+
 void ch_conn_close(ch_conn *c)
 {
     if (c->curl)   /* made only once libcurl was loaded */

@@ -7,7 +7,7 @@ libsqlite3-dev zlib1g-dev libzstd-dev libinih-dev libxxhash-dev libcmocka-dev \
 tcpdump zstd sqlite3 iso-codes tzdata nfdump time bc \
 netbase libwireshark-data libcairo2-dev libpango1.0-dev fonts-ipafont-gothic fonts-dejavu-core \
 libmicrohttpd-dev libcurl4-openssl-dev nettle-dev libcrypt-dev curl iproute2 \
-hping3 nmap zmap masscan tcpreplay chromium clickhouse-server clickhouse-client"
+hping3 nmap zmap masscan tcpreplay chromium clickhouse-server clickhouse-client openssl"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

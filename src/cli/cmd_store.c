@@ -23,12 +23,13 @@ static void usage(FILE *f)
                "  info      the store's backend, schema version and, for ClickHouse, server version\n"
                "  copy      every file of store FROM into store TO, which must be empty (a new SQLite\n"
                "            file, or a ClickHouse database; each a path or clickhouse:// URL, with\n"
-               "            ?user=..&password_file=..&cluster=..&shards=.. as needed) and keep the\n"
+               "            ?user=..&password_file=..&secure=1&ca_file=..&cluster=..&shards=.. as\n"
+               "            needed) and keep the\n"
                "            same timezone; exact: every query answers the same afterwards\n\n"
                "  -c, --config FILE  configuration ([store] path, or [store] url/user/password_file,\n"
-               "                     and cluster/shards for a ClickHouse cluster)\n"
+               "                     secure/ca_file for TLS, and cluster/shards for a cluster)\n"
                "      --db PATH|URL  a SQLite file, or clickhouse://HOST:PORT/DATABASE\n"
-               "                     [?cluster=NAME&shards=HOST:PORT,HOST:PORT,...]\n");
+               "                     [?secure=1&ca_file=PATH&cluster=NAME&shards=HOST:PORT,...]\n");
 }
 
 static int copy(const char *from, const char *to)

@@ -217,6 +217,10 @@ ds_rc ds_collector_start(ds_collector **out, const ds_collector_opts *o, ds_err 
                      c->ledger->ops->name);
         goto out;
     }
+    /* a store that keeps the collector role itself (ClickHouse: a lease); SQLite's is the file
+     * lock ds_spool_lock took */
+    if ((rc = ds_store_role_take(c->ledger, "collector", err)) != DS_OK)
+        goto out;
     if ((rc = ds_store_open(&c->reader, o->cfg->store_path, 0, err)) != DS_OK)
         goto out;
     ds_httpd_listen hl = { o->listen, o->tls_cert != NULL, o->insecure_plain_http, "the sensors' bearer tokens" };

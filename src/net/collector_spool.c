@@ -6,8 +6,10 @@
  * at start-up, which is safe only if no other collector is using the spool: the spool is locked
  * first (flock(2) on SPOOL/collector.lock, which holds the holder's pid), and so is the store's
  * collector role (.STORENAME.collector.lock beside the store: two collectors on one store with
- * two spools would each commit and answer the same segments; not for a ClickHouse store, which
- * has no directory), and a second collector is refused naming the spool or store and the pid.  The locks go with the process, however it ends.
+ * two spools would each commit and answer the same segments; a ClickHouse store, which has no
+ * directory, keeps the role itself as a lease: store/ch_lease.c, taken in collector.c), and a
+ * second collector is refused naming the spool or store and the pid.  The locks go with the
+ * process, however it ends.
  *
  * The decompression cap: a 522 KB zstd file can hold 8 GiB of zeros.  Before a segment reaches
  * the writer its decompressed size is counted by decompressing it into a scratch buffer, and the
@@ -92,8 +94,7 @@ ds_rc ds_spool_lock(ds_collector *c, ds_err *err)
         return ds_fail(err, DS_EIO, "spool lock %s: %s", path, strerror(errno));
     /* the store's collector role: a hidden file beside the store (not STORE*, which is SQLite's).
      * A ClickHouse store (a URL) has no directory, and collectors on other hosts could not see a
-     * file anyway: none is taken; its writes stay exactly once with two collectors (ch_writer.c,
-     * ch_ledger.c, ch_payloads.c), docs/clickhouse.md says to run one. */
+     * file anyway: it keeps the role itself (ds_store_role_take, once the store is open). */
     const char *store = c->o.cfg->store_path, *slash = strrchr(store, '/');
     if (strstr(store, "://"))
         return DS_OK;

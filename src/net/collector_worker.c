@@ -76,6 +76,19 @@ static int within_caps(ds_collector *c, upload *u)
     return -1;
 }
 
+/* A collector that lost the store's collector role (a ClickHouse store's lease, ch_lease.c:
+ * another collector took it over) commits nothing more: 503, the sensor keeps its data and
+ * retries.  1 when so (answered). */
+static int role_lost(ds_collector *c, upload *u)
+{
+    ds_err err = { 0 };
+    if (ds_store_role_check(c->ledger, &err) == DS_OK)
+        return 0;
+    ds_col_fail(c, u, MHD_HTTP_SERVICE_UNAVAILABLE, "this collector lost the store's collector role; retry later",
+                err.msg);
+    return 1;
+}
+
 static void commit_segment(ds_collector *c, upload *u)
 {
     char msg[700], logmsg[900], seg[PATH_MAX];
@@ -105,6 +118,8 @@ static void commit_segment(ds_collector *c, upload *u)
     if (within_caps(c, u) != 0)
         return;
 
+    if (role_lost(c, u))
+        return;
     ds_segment_rec rec;
     int seen = ds_col_ledger_lookup(c, u, 0, &rec, &err);
     if (seen == 1) {
@@ -223,6 +238,8 @@ static void commit_payloads(ds_collector *c, upload *u)
         ds_col_fail(c, u, prc == DS_ENOMEM ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_BAD_REQUEST, msg, NULL);
         goto out;
     }
+    if (role_lost(c, u))
+        goto out;
     size_t n = pf.n;
     ds_payload_batch b = { .seq = u->seq, .committed_at = (int64_t)time(NULL), .rows = pf.rows, .n = n };
     snprintf(b.sensor, sizeof b.sensor, "%s", u->sensor);

@@ -7,6 +7,14 @@
  * and the result, or another status and its exception text ("Code: 60, e.displayText() = ..."),
  * which becomes the error message.  Answers are buffered whole: the backend only asks for
  * aggregates and for one kind of a period's chunks at a time.
+ *
+ * TLS: `secure=1` (the name clickhouse-client's --secure and the Go and Python drivers' `secure`
+ * option use) makes it https://HOST:PORT/, the server's <https_port> (8443 when the URL names no
+ * port).  The server's certificate is always verified, its chain against the system's CAs or
+ * `ca_file=PATH` (CURLOPT_CAINFO) and its names against HOST (RFC 6125; CURLOPT_SSL_VERIFYPEER
+ * and VERIFYHOST, set explicitly): there is no switch to turn that off, a self-signed server is
+ * trusted by giving its certificate as ca_file.  Basic authentication over plain http to a host
+ * that is not loopback sends the password in the clear (RFC 7617, 4): a warning on stderr.
  */
 #include "store/ch_int.h"
 
@@ -16,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "net/curl_api.h"
 
@@ -266,10 +275,30 @@ static int name_ok(const char *s)   /* a database or user name: [A-Za-z0-9_] */
     return 1;
 }
 
+static int loopback(const char *host)
+{
+    return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+           strcmp(host, "[::1]") == 0;
+}
+
+/* "1", "true", "yes" -> 1; "0", "false", "no" -> 0; anything else -1 */
+static int flag_value(const char *p, size_t n)
+{
+    static const char *const on[] = { "1", "true", "yes" }, *const off[] = { "0", "false", "no" };
+    for (size_t i = 0; i < 3; i++) {
+        if (strlen(on[i]) == n && strncasecmp(p, on[i], n) == 0)
+            return 1;
+        if (strlen(off[i]) == n && strncasecmp(p, off[i], n) == 0)
+            return 0;
+    }
+    return -1;
+}
+
 ds_rc ch_parse_url(ch_conn *c, const char *url, ds_err *err)
 {
     const char *p = url + strlen("clickhouse://");
     char pwfile[1024] = "";
+    int port_given = 0;
     memset(c, 0, sizeof *c);
     snprintf(c->where, sizeof c->where, "%.299s", url);
     char *q = strchr(c->where, '?');
@@ -295,6 +324,7 @@ ds_rc ch_parse_url(ch_conn *c, const char *url, ds_err *err)
         if (end != slash || !port || port > 65535)
             return ds_fail(err, DS_EINVAL, "%s: the port is not a number from 1 to 65535", c->where);
         c->port = (unsigned)port;
+        port_given = 1;
         hl = (size_t)(colon - p);
     }
     if (!hl || hl >= sizeof c->host)
@@ -305,7 +335,9 @@ ds_rc ch_parse_url(ch_conn *c, const char *url, ds_err *err)
     if (!dl || dl >= sizeof c->db)
         return ds_fail(err, DS_EINVAL, "%s: no database: write clickhouse://HOST:PORT/DATABASE", c->where);
     memcpy(c->db, db, dl);
-    while (opts && *opts) {   /* ?user=NAME&password_file=PATH (what [store] user / password_file add) */
+    /* ?user=NAME&password_file=PATH&secure=1&ca_file=PATH&cluster=NAME&shards=H:P,... (what
+     * [store] user, password_file, secure, ca_file, cluster and shards add) */
+    while (opts && *opts) {
         opts++;
         const char *amp = strchr(opts, '&');
         size_t len = amp ? (size_t)(amp - opts) : strlen(opts);
@@ -315,6 +347,16 @@ ds_rc ch_parse_url(ch_conn *c, const char *url, ds_err *err)
         } else if (len > 14 && strncmp(opts, "password_file=", 14) == 0 && len - 14 < sizeof pwfile) {
             memcpy(pwfile, opts + 14, len - 14);
             pwfile[len - 14] = 0;
+        } else if (len >= 7 && strncmp(opts, "secure=", 7) == 0) {
+            if ((c->secure = flag_value(opts + 7, len - 7)) < 0)
+                return ds_fail(err, DS_EINVAL, "%s: secure=%.*s: write secure=1 (TLS) or secure=0", c->where,
+                               (int)(len - 7), opts + 7);
+        } else if (len > 8 && strncmp(opts, "ca_file=", 8) == 0) {
+            if (len - 8 >= sizeof c->ca_file)
+                return ds_fail(err, DS_EINVAL, "%s: the ca_file path is longer than %zu bytes", c->where,
+                               sizeof c->ca_file - 1);
+            memcpy(c->ca_file, opts + 8, len - 8);
+            c->ca_file[len - 8] = 0;
         } else if (len > 8 && strncmp(opts, "cluster=", 8) == 0 && len - 8 < sizeof c->cluster) {
             memcpy(c->cluster, opts + 8, len - 8);
             c->cluster[len - 8] = 0;
@@ -323,8 +365,8 @@ ds_rc ch_parse_url(ch_conn *c, const char *url, ds_err *err)
             if (rc != DS_OK)
                 return rc;
         } else {
-            return ds_fail(err, DS_EINVAL, "%s: unknown option \"%.*s\" (user=NAME, password_file=PATH, cluster=NAME "
-                           "and shards=HOST:PORT,... are known)", c->where, (int)len, opts);
+            return ds_fail(err, DS_EINVAL, "%s: unknown option \"%.*s\" (user=NAME, password_file=PATH, secure=1, "
+                           "ca_file=PATH, cluster=NAME and shards=HOST:PORT,... are known)", c->where, (int)len, opts);
         }
         opts = amp;
     }
@@ -339,8 +381,28 @@ ds_rc ch_parse_url(ch_conn *c, const char *url, ds_err *err)
                        "in the order of <remote_servers>)", c->where, c->cluster);
     if (!c->cluster[0] && c->nshards)
         return ds_fail(err, DS_EINVAL, "%s: shards= without cluster=NAME", c->where);
-    if (pwfile[0])
-        return read_password(c, pwfile, err);
+    if (c->ca_file[0] && !c->secure)
+        return ds_fail(err, DS_EINVAL, "%s: ca_file=%s without secure=1: the CA file is for TLS (https), which "
+                       "secure=1 ([store] secure = true) turns on", c->where, c->ca_file);
+    if (c->ca_file[0]) {   /* here, not as libcurl's "problem with the SSL CA cert (path? access rights?)" */
+        FILE *f = fopen(c->ca_file, "r");
+        if (!f)
+            return ds_fail(err, DS_EIO, "store %s: ca_file %s: %s", c->where, c->ca_file, strerror(errno));
+        fclose(f);
+    }
+    if (c->secure && !port_given)
+        c->port = 8443;   /* ClickHouse's usual <https_port> */
+    if (pwfile[0]) {
+        ds_rc rc = read_password(c, pwfile, err);
+        if (rc != DS_OK)
+            return rc;
+    }
+    static int warned;   /* once a process: a command opens its store more than once */
+    if (c->user[0] && !c->secure && !loopback(c->host) && !warned) {
+        warned = 1;
+        fprintf(stderr, "darkscope: warning: store %s: user %s's password goes over plain http to %s: add "
+                "secure=1 ([store] secure = true) to use the server's https_port\n", c->where, c->user, c->host);
+    }
     return DS_OK;
 }
 
@@ -364,6 +426,29 @@ static void url_escape(ch_buf *b, const char *s)
     }
 }
 
+/* libcurl's failure as a message: its error buffer (the detail: which certificate check failed)
+ * or its code's text, and what to do about a TLS failure */
+static ds_rc curl_failure(const ch_conn *c, CURLcode cc, const char *detail, ds_err *err)
+{
+    const char *what = detail[0] ? detail : curl_easy_strerror(cc);
+    size_t n = strcspn(what, "\n");
+    if (c->secure && (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+                      cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_ISSUER_ERROR))
+        return ds_fail(err, DS_ESTORE, "store %s: TLS: the server's certificate was not accepted: %.*s (it must name "
+                       "the host %s and be signed by %s%s)", c->where, (int)n, what, c->host,
+                       c->ca_file[0] ? "the CA in ca_file " : "a CA this system trusts; a private CA: give it with "
+                       "ca_file=PATH, [store] ca_file", c->ca_file);
+    if (c->secure && cc == CURLE_SSL_CONNECT_ERROR)
+        return ds_fail(err, DS_ESTORE, "store %s: TLS handshake with %s:%u failed: %.*s (is %u the server's "
+                       "https_port?)", c->where, c->host, c->port, (int)n, what, c->port);
+    if (!c->secure && (cc == CURLE_RECV_ERROR || cc == CURLE_GOT_NOTHING || cc == CURLE_WEIRD_SERVER_REPLY ||
+                       cc == CURLE_UNSUPPORTED_PROTOCOL))
+        return ds_fail(err, DS_ESTORE, "store %s: cannot reach ClickHouse at %s:%u: %.*s (if %u is the server's "
+                       "https_port, add secure=1)", c->where, c->host, c->port, (int)n, what, c->port);
+    return ds_fail(err, DS_ESTORE, "store %s: cannot reach ClickHouse at %s:%u: %.*s", c->where, c->host, c->port,
+                   (int)n, what);
+}
+
 ds_rc ch_exec(ch_conn *c, const char *sql, const ch_buf *body, ch_buf *out, ds_err *err)
 {
     ch_buf url = { 0 }, ans = { 0 };
@@ -375,7 +460,7 @@ ds_rc ch_exec(ch_conn *c, const char *sql, const ch_buf *body, ch_buf *out, ds_e
     CURL *h = c->curl;
     curl_easy_reset(h);
     /* a query may carry a long IN list (`top`'s excluded sources): room for it (default 256 KiB) */
-    ch_buf_printf(&url, "http://%s:%u/?max_query_size=%u&", c->host, c->port, 64u << 20);
+    ch_buf_printf(&url, "%s://%s:%u/?max_query_size=%u&", c->secure ? "https" : "http", c->host, c->port, 64u << 20);
     if (c->use_db)
         ch_buf_printf(&url, "database=%s&", c->db);
     if (c->cluster[0])   /* an INSERT into a Distributed table returns once every shard has its rows */
@@ -405,16 +490,24 @@ ds_rc ch_exec(ch_conn *c, const char *sql, const ch_buf *body, ch_buf *out, ds_e
         curl_easy_setopt(h, CURLOPT_USERNAME, c->user);
         curl_easy_setopt(h, CURLOPT_PASSWORD, c->password);
     }
+    if (c->secure) {   /* verified always: the defaults, set so that no build's defaults matter */
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+        if (c->ca_file[0])
+            curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    }
+    char cerr[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &ans);
     CURLcode cc = curl_easy_perform(h);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);   /* cerr goes out of scope */
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (ans.oom) {
         rc = ds_fail(err, DS_ENOMEM, "store %s: out of memory reading the server's answer", c->where);
     } else if (cc != CURLE_OK) {
-        rc = ds_fail(err, DS_ESTORE, "store %s: cannot reach ClickHouse at %s:%u: %s", c->where, c->host, c->port,
-                     curl_easy_strerror(cc));
+        rc = curl_failure(c, cc, cerr, err);
     } else if (status != 200) {
         /* the exception text, on one line */
         const char *msg = ans.n ? (const char *)ans.p : "(no message)";
@@ -460,6 +553,12 @@ void ch_conn_shard(const ch_conn *c, unsigned i, ch_conn *out)
     out->port = c->shard[i].port;
     snprintf(out->where, sizeof out->where, "clickhouse://%.128s:%u/%.63s (shard %u of %.63s)", out->host, out->port, c->db,
              i + 1, c->cluster);
+}
+
+void ch_conn_copy(const ch_conn *c, ch_conn *out)
+{
+    *out = *c;
+    out->curl = NULL;
 }
 
 void ch_conn_close(ch_conn *c)

@@ -8,6 +8,7 @@
  *   ch_dump.c          the files and their rows as stored, for `store copy`
  *   ch_ledger.c        the collector's ledger: segments and sensors' health
  *   ch_payloads.c      first payloads: a batch's rows visible once its payload_files row is in
+ *   ch_lease.c         the collector role: a lease renewed by a thread, so one collector per store
  *
  * docs/clickhouse.md describes the schema and what is pushed down.
  */
@@ -58,6 +59,10 @@ typedef struct ch_conn {
     char db[64];
     char user[64];
     char password[256];
+    /* TLS (?secure=1): https to the server's <https_port>, its certificate verified against the
+     * system's CAs or ca_file (libcurl's CURLOPT_CAINFO), and the host name against it */
+    int secure;
+    char ca_file[512];
     char where[300];           /* "clickhouse://HOST:PORT/DB", for messages */
     void *curl;                /* CURL *, made on first use */
     int use_db;                /* 1: queries run in db (?database=); 0 before it exists */
@@ -71,8 +76,9 @@ typedef struct ch_conn {
     unsigned nshards;
 } ch_conn;
 
-/* Parse clickhouse://[USER@]HOST[:PORT]/DB[?user=U&password_file=PATH&cluster=NAME&shards=H:P,H:P]
- * into c (port 8123 when none); the password is read from the file. */
+/* Parse clickhouse://[USER@]HOST[:PORT]/DB[?user=U&password_file=PATH&secure=1&ca_file=PATH
+ * &cluster=NAME&shards=H:P,H:P] into c (port 8123 when none, 8443 with secure=1); the password is
+ * read from the file, ca_file checked readable. */
 ds_rc ch_parse_url(ch_conn *c, const char *url, ds_err *err);
 /* Runs sql.  body (may be NULL): data sent after it, as INSERT ... FORMAT RowBinary wants (the SQL
  * then travels in the URL).  out (may be NULL): the answer.  A refused connection, a non-200
@@ -83,6 +89,10 @@ ds_rc ch_execf(ch_conn *c, ch_buf *out, ds_err *err, const char *fmt, ...) __att
 void ch_conn_close(ch_conn *c);
 /* A connection to shard i of c's cluster (its own libcurl handle; ch_conn_close it). */
 void ch_conn_shard(const ch_conn *c, unsigned i, ch_conn *out);
+/* The same server and database as c, with a libcurl handle of its own (for another thread). */
+void ch_conn_copy(const ch_conn *c, ch_conn *out);
+
+typedef struct ch_lease ch_lease;   /* ch_lease.c */
 
 /* The store handle (store_clickhouse.c). */
 typedef struct ch_store {
@@ -91,6 +101,7 @@ typedef struct ch_store {
     char url[1024];
     void *tx;                  /* the write in progress (ch_writer.c), or NULL */
     int payloads_cleaned;      /* ch_payloads.c looked for dead batches once on this handle */
+    ch_lease *lease;           /* the collector role, when this handle took it (ch_lease.c) */
 } ch_store;
 
 /* The files whose rows count: committed (a files row), and not superseded by a committed file (a
@@ -143,6 +154,12 @@ extern const char *const CH_LEDGER_TABLES[];
 extern const size_t CH_NLEDGER_TABLES;
 extern const ds_store_ledger_ops ch_ledger_ops;
 extern const ds_store_payload_ops ch_payload_ops;
+
+/* ch_lease.c: the collector role, a lease in collector_lease (ds_store_ledger_ops' role_*).
+ * role_release is also run by close. */
+ds_rc ch_role_take(ds_store *s, const char *role, ds_err *err);
+ds_rc ch_role_check(ds_store *s, ds_err *err);
+void ch_role_release(ds_store *s);
 
 /* ch_query.c */
 extern const ds_store_query_ops ch_query_ops;

@@ -46,6 +46,9 @@ const char *const CH_LEDGER_TABLES[] = {
     "CREATE TABLE IF NOT EXISTS payloads (batch Int64, sensor String, file_seq UInt64, ts_ns UInt64, src String,"
     " sport UInt16, dst String, dport UInt16, proto UInt8, tcp_seq UInt32, len UInt32, hash FixedString(16))"
     " ENGINE = MergeTree ORDER BY (proto, dport, ts_ns)",
+    /* the collector role's lease: claims, holds, releases, all in the server's time (ch_lease.c) */
+    "CREATE TABLE IF NOT EXISTS collector_lease (role String, seq UInt64, kind UInt8, holder String, host String,"
+    " pid UInt32, at DateTime DEFAULT now(), expires DateTime) ENGINE = MergeTree ORDER BY (role, seq)",
 };
 const size_t CH_NLEDGER_TABLES = sizeof CH_LEDGER_TABLES / sizeof CH_LEDGER_TABLES[0];
 
@@ -351,4 +354,7 @@ const ds_store_ledger_ops ch_ledger_ops = {
     .ledger_put = ch_ledger_put,
     .sensor_health = ch_sensor_health,
     .segments_list = ch_segments_list,
+    .role_take = ch_role_take,
+    .role_check = ch_role_check,
+    .role_release = ch_role_release,
 };

@@ -311,6 +311,22 @@ ds_rc ds_store_ledger_put(ds_store *s, const ds_segment_rec *seg, const ds_senso
     return s->ops->ledger->ledger_put(s, seg, h, err);
 }
 
+ds_rc ds_store_role_take(ds_store *s, const char *role, ds_err *err)
+{
+    return s->ops->ledger && s->ops->ledger->role_take ? s->ops->ledger->role_take(s, role, err) : DS_OK;
+}
+
+ds_rc ds_store_role_check(ds_store *s, ds_err *err)
+{
+    return s->ops->ledger && s->ops->ledger->role_check ? s->ops->ledger->role_check(s, err) : DS_OK;
+}
+
+void ds_store_role_release(ds_store *s)
+{
+    if (s && s->ops->ledger && s->ops->ledger->role_release)
+        s->ops->ledger->role_release(s);
+}
+
 ds_rc ds_store_sensor_health(ds_store *s, ds_sensor_health **rows, size_t *n, ds_err *err)
 {
     *rows = NULL;

@@ -298,6 +298,14 @@ typedef struct ds_store_ledger_ops {
      * caller frees *rows.  (sensor_silent events, issue #5.) */
     ds_rc (*segments_list)(ds_store *s, const char *sensor, int64_t from, int64_t to, ds_segment_rec **rows,
                            size_t *n, ds_err *err);
+    /* A role only one process may have on a store ("collector"), kept in the store itself;
+     * NULL when the engine keeps none (SQLite: the collector flocks a file beside the store,
+     * net/collector_spool.c).  role_take: take it for this handle, or DS_EBUSY naming the holder;
+     * the engine keeps it (renewing a lease) until role_release or close.  role_check: DS_OK
+     * while it is still ours, else DS_EBUSY saying why (taken over, lease run out). */
+    ds_rc (*role_take)(ds_store *s, const char *role, ds_err *err);
+    ds_rc (*role_check)(ds_store *s, ds_err *err);
+    void (*role_release)(ds_store *s);
 } ds_store_ledger_ops;
 
 /* First payloads; NULL in a store that keeps none (ds_store_keeps). */
@@ -452,6 +460,10 @@ ds_rc ds_store_ledger_put(ds_store *s, const ds_segment_rec *seg, const ds_senso
 ds_rc ds_store_sensor_health(ds_store *s, ds_sensor_health **rows, size_t *n, ds_err *err);
 ds_rc ds_store_segments_list(ds_store *s, const char *sensor, int64_t from, int64_t to, ds_segment_rec **rows,
                              size_t *n, ds_err *err);
+/* ledger->role_*: DS_OK and nothing done when the engine keeps no role */
+ds_rc ds_store_role_take(ds_store *s, const char *role, ds_err *err);
+ds_rc ds_store_role_check(ds_store *s, ds_err *err);
+void ds_store_role_release(ds_store *s);
 
 ds_rc ds_store_payloads_put(ds_store *s, const ds_payload_batch *b, ds_err *err);
 ds_rc ds_store_payloads_query(ds_store *s, const ds_payload_query *q, ds_payload_row **rows, size_t *n,

@@ -173,7 +173,8 @@ static ds_rc ensure_schema(ch_store *s, int create, ds_err *err)
         return rc;
     /* the tables there: whether it is a store, and which tables of later releases it lacks */
     rc = ch_execf(&s->c, &out, err, "SELECT countIf(name = 'files'), countIf(name IN ('superseded',"
-                  " 'collector_segments', 'collector_health', 'payload_files', 'payload_data', 'payloads'))"
+                  " 'collector_segments', 'collector_health', 'payload_files', 'payload_data', 'payloads',"
+                  " 'collector_lease'))"
                   " FROM system.tables WHERE database = '%s' FORMAT TSV", s->c.db);
     if (rc == DS_OK) {
         unsigned files = 0;
@@ -226,6 +227,7 @@ static void ch_close(ds_store *base)
     if (!s)
         return;
     ch_tx_drop(s);
+    ch_role_release(base);
     ch_conn_close(&s->c);
     free(s);
 }

@@ -305,6 +305,17 @@ static int on_kv(void *user, const char *section, const char *name, const char *
         return copy_value(c->store_user, sizeof c->store_user, value, lc, "store.user");
     if (strcmp(section, "store") == 0 && strcmp(name, "password_file") == 0)
         return copy_value(c->store_password_file, sizeof c->store_password_file, value, lc, "store.password_file");
+    if (strcmp(section, "store") == 0 && strcmp(name, "secure") == 0) {
+        static const char *const ok[] = { "true", "false", "yes", "no", "1", "0" };
+        for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+            if (strcmp(value, ok[i]) == 0)
+                return copy_value(c->store_secure, sizeof c->store_secure, value, lc, "store.secure");
+        lc->rc = ds_fail(lc->err, DS_EINVAL, "%s:%d: [store] secure = %s: write true (TLS to the server's https_port) "
+                         "or false", lc->path, lc->line, value);
+        return 0;
+    }
+    if (strcmp(section, "store") == 0 && strcmp(name, "ca_file") == 0)
+        return copy_value(c->store_ca_file, sizeof c->store_ca_file, value, lc, "store.ca_file");
     if (strcmp(section, "store") == 0 && strcmp(name, "cluster") == 0)
         return copy_value(c->store_cluster, sizeof c->store_cluster, value, lc, "store.cluster");
     if (strcmp(section, "store") == 0 && strcmp(name, "shards") == 0)
@@ -345,6 +356,7 @@ ds_rc ds_config_store_location(ds_config *c, ds_err *err)
 {
     const struct { const char *key, *val; } opt[] = {
         { "user", c->store_user }, { "password_file", c->store_password_file },
+        { "secure", c->store_secure }, { "ca_file", c->store_ca_file },
         { "cluster", c->store_cluster }, { "shards", c->store_shards },
     };
     if (strncmp(c->store_path, "clickhouse://", 13) != 0 || strchr(c->store_path, '?'))
@@ -354,12 +366,15 @@ ds_rc ds_config_store_location(ds_config *c, ds_err *err)
     for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++) {
         if (!opt[i].val[0])
             continue;
+        if (strchr(opt[i].val, '&'))   /* it would end the option in the URL */
+            return ds_fail(err, DS_EINVAL, "[store] %s = %s: a value with & cannot be passed on (rename the file)",
+                           opt[i].key, opt[i].val);
         int n = snprintf(c->store_path + at, sizeof c->store_path - at, "%c%s=%s", k++ ? '&' : '?', opt[i].key,
                          opt[i].val);
         if (n < 0 || (size_t)n >= sizeof c->store_path - at) {
             c->store_path[len] = 0;
-            return ds_fail(err, DS_EINVAL, "[store] url with its user, password_file, cluster and shards is longer "
-                           "than %zu characters", sizeof c->store_path - 1);
+            return ds_fail(err, DS_EINVAL, "[store] url with its user, password_file, secure, ca_file, cluster and "
+                           "shards is longer than %zu characters", sizeof c->store_path - 1);
         }
         at += (size_t)n;
     }

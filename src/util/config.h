@@ -50,6 +50,8 @@ typedef struct ds_config {
     char store_path[1024];    /* [store] path (SQLite) or url (clickhouse://HOST:PORT/DB) */
     char store_user[64];      /* [store] user: a ClickHouse store's user */
     char store_password_file[512];   /* [store] password_file: a file holding its password */
+    char store_secure[8];     /* [store] secure: true/false, TLS to the ClickHouse server */
+    char store_ca_file[512];  /* [store] ca_file: the CA certificates (PEM) that sign its certificate */
     char store_cluster[64];   /* [store] cluster: a ClickHouse cluster's name (<remote_servers>) */
     char store_shards[512];   /* [store] shards: HOST:PORT,... the HTTP interface of each shard */
     char geo_country[1024];
@@ -65,9 +67,10 @@ typedef struct ds_config {
 } ds_config;
 
 void ds_config_init(ds_config *c);               /* defaults */
-/* The store location ds_store_open takes: store_path, with ?user=..&password_file=..&cluster=..
- * &shards=.. added for a clickhouse:// URL when [store] user, password_file, cluster or shards
- * are set (once; not when the URL has options of its own). */
+/* The store location ds_store_open takes: store_path, with ?user=..&password_file=..&secure=..
+ * &ca_file=..&cluster=..&shards=.. added for a clickhouse:// URL when [store] user,
+ * password_file, secure, ca_file, cluster or shards are set (once; not when the URL has options
+ * of its own). */
 ds_rc ds_config_store_location(ds_config *c, ds_err *err);
 ds_rc ds_config_load(ds_config *c, const char *path, ds_err *err);   /* merge a file */
 /* Add a sensor, or add prefixes to an existing one, from "CIDR[, CIDR...]". */

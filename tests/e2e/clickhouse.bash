@@ -9,6 +9,11 @@
 #                        shard, loopback, their TCP ports; sets CH_HTTP/CH_TCP (shard 1),
 #                        CH_HTTP2/CH_TCP2 (shard 2), CH_VERSION, and CH_CLUSTER_URL, the store URL
 #                        with ?cluster=NAME&shards=127.0.0.1:HTTP1,127.0.0.1:HTTP2
+#   ch_start_tls [DB]    one server with an <https_port> as well (skips when openssl(1) is
+#                        absent): a throwaway CA and a server certificate for 127.0.0.1 and
+#                        localhost in $T/tls (ca.crt, server.crt, server.key), the server also
+#                        listening on 127.0.0.2 (a loopback address its certificate does not
+#                        name); sets what ch_start does and CH_HTTPS (its https port)
 #   chq SQL / chq2 SQL   runs SQL through clickhouse-client on shard 1 / shard 2
 #   ch_stop              stops them all (called at exit)
 CHDIRS=()
@@ -35,7 +40,7 @@ ch_need() {
     need python3
     trap 'ch_stop; rm -rf "$T"' EXIT
 }
-ch_server() { # DIR TCP HTTP [REMOTE_SERVERS_XML]: starts one server, waits until it answers
+ch_server() { # DIR TCP HTTP [XML]: starts one server (XML: more of its config), waits until it answers
     local dir=$1 tcp=$2 http=$3 remote=${4:-}
     mkdir -p "$dir"
     CHDIRS+=("$dir")
@@ -86,4 +91,38 @@ ch_start_cluster() { # [database] [cluster name]
     ch_server "$T/clickhouse.2" "$CH_TCP2" "$CH_HTTP2" "$remote"
     CH_VERSION=$(chq 'SELECT version()')
     CH_CLUSTER_URL="clickhouse://127.0.0.1:$CH_HTTP/$db?cluster=$name&shards=127.0.0.1:$CH_HTTP,127.0.0.1:$CH_HTTP2"
+}
+ch_tls_certs() { # DIR: a CA, and a server certificate it signs for 127.0.0.1 and localhost
+    local d=$1
+    mkdir -p "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 \
+        -subj "/CN=darkscope test CA" > "$d/openssl.log" 2>&1 &&
+    openssl req -newkey rsa:2048 -nodes -keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=localhost" \
+        >> "$d/openssl.log" 2>&1 &&
+    printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1' 'basicConstraints=CA:FALSE' \
+        'keyUsage=digitalSignature,keyEncipherment' 'extendedKeyUsage=serverAuth' > "$d/ext.cnf" &&
+    openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+        -extfile "$d/ext.cnf" -out "$d/server.crt" >> "$d/openssl.log" 2>&1 ||
+        { cat "$d/openssl.log" >&2; fail "openssl could not make the test certificates"; }
+}
+ch_start_tls() { # [database]
+    ch_need
+    need openssl
+    ch_tls_certs "$T/tls"
+    CH_TCP=$(ch_free_port)
+    CH_HTTP=$(ch_free_port)
+    CH_HTTPS=$(ch_free_port)
+    # ClickHouse docs, "Server settings: https_port, openSSL" (Poco's SSLManager keys)
+    ch_server "$T/clickhouse" "$CH_TCP" "$CH_HTTP" "<https_port>$CH_HTTPS</https_port>
+    <listen_host>127.0.0.2</listen_host>
+    <openSSL><server>
+        <certificateFile>$T/tls/server.crt</certificateFile>
+        <privateKeyFile>$T/tls/server.key</privateKeyFile>
+        <verificationMode>none</verificationMode>
+        <loadDefaultCAFile>false</loadDefaultCAFile>
+        <disableProtocols>sslv2,sslv3</disableProtocols>
+        <preferServerCiphers>true</preferServerCiphers>
+    </server></openSSL>"
+    CH_VERSION=$(chq 'SELECT version()')
+    CH_URL=clickhouse://127.0.0.1:$CH_HTTP/${1:-darkscope}
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "analysis/rollups.h"
+#include "core/cross.h"
 #include "core/hash.h"
 #include "core/rollup.h"
 #include "core/srcset.h"
@@ -286,6 +287,73 @@ static ds_rc run_rollup(ds_store *st, cube_ctx *c, int *done, ds_err *err)
     return DS_OK;
 }
 
+/* ---- the cross path ----------------------------------------------------------------------------
+ * A cube of service and country (either, both or neither; no day, ASN or source port), without
+ * sources, whose filter names only a sensor, a class, services and countries (the report's
+ * mixes): the CROSS records (core/cross.h) sum the SRCSVC records of each (service, country,
+ * class) of a chunk, so the records this filter selects are exactly the packets the SRCSVC path
+ * counts.  Every (file, sensor, day) with SRCSVC records must have its CROSS chunk. */
+static int cross_fits(const ds_cube_query *q)
+{
+    const ds_filter *f = &q->filter;
+    if (q->sources || q->total_sources || f->exclude || f->only || f->tools || f->one_source || f->nasns)
+        return 0;
+    const ds_cube_dim d[2] = { q->a, q->b };
+    for (int i = 0; i < 2; i++)
+        if (d[i] != DS_CUBE_NONE && d[i] != DS_CUBE_SERVICE && d[i] != DS_CUBE_COUNTRY)
+            return 0;
+    return 1;
+}
+
+static uint32_t cross_value(ds_cube_dim d, const ds_rec_cross *r)
+{
+    return d == DS_CUBE_SERVICE ? r->service : d == DS_CUBE_COUNTRY ? r->cc : 0;
+}
+
+static ds_rc on_cross(void *ctx, int64_t sensor_id, int32_t day, const uint8_t *data, size_t nrec, ds_err *err)
+{
+    cube_ctx *c = ctx;
+    const ds_filter *f = &c->q->filter;
+    for (size_t i = 0; i < nrec; i++) {
+        ds_rec_cross r;
+        ds_rec_cross_get(data + i * DS_REC_CROSS, &r);
+        if (f->cls >= 0 && r.cls != f->cls)
+            continue;
+        size_t k = 0;
+        while (k < f->nports && f->ports[k] != r.service)
+            k++;
+        if (f->nports && k == f->nports)
+            continue;
+        k = 0;
+        while (k < f->ncountries && f->countries[k] != r.cc)
+            k++;
+        if (f->ncountries && k == f->ncountries)
+            continue;
+        ds_cube_cell *x = cell_get(c, cross_value(c->q->a, &r), cross_value(c->q->b, &r));
+        if (!x)
+            return ds_fail(err, DS_ENOMEM, "out of memory grouping the period's records");
+        x->packets += r.packets;
+        c->total += r.packets;
+    }
+    return DS_OK;
+}
+
+/* *done = 1 when the CROSS chunks answered q into c; 0 when they cannot (DS_NO_ROLLUP=1 too). */
+static ds_rc run_cross(ds_store *st, cube_ctx *c, int *done, ds_err *err)
+{
+    const ds_cube_query *q = c->q;
+    int yes = 0;
+    *done = 0;
+    if (ds_rollups_disabled() || !cross_fits(q))
+        return DS_OK;
+    ds_rc rc = ds_rollups_cover(st, DS_CHUNK_CROSS, q->filter.sensor_id, q->from, q->to, &yes, err);
+    if (rc != DS_OK || !yes)
+        return rc;
+    rc = ds_store_scan(st, DS_CHUNK_CROSS | DS_SCAN_NOFILL, q->filter.sensor_id, q->from, q->to, on_cross, c, err);
+    *done = rc == DS_OK;
+    return rc;
+}
+
 /* ---- both ------------------------------------------------------------------------------------- */
 
 static int cell_cmp(const void *x, const void *y)
@@ -351,7 +419,8 @@ ds_rc ds_cube_run_many(ds_store *st, const ds_cube_query *q, ds_cube *out, size_
             rc = ds_fail(err, DS_ENOMEM, "out of memory grouping the period's records");
             goto out;
         }
-        if ((rc = run_rollup(st, &c[i], &done, err)) != DS_OK)
+        if ((rc = run_rollup(st, &c[i], &done, err)) != DS_OK ||
+            (!done && (rc = run_cross(st, &c[i], &done, err)) != DS_OK))
             goto out;
         if (done)
             continue;

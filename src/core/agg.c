@@ -122,6 +122,7 @@ void ds_agg_free(ds_agg *a)
     }
     ds_rollup_batch_free(a->rb);
     ds_detin_work_free(a->detin);
+    ds_cross_work_free(a->cross);
     free(a->ruscratch);
     for (size_t i = 0; i < a->nspare; i++)
         free(a->spare[i].p);

@@ -78,7 +78,9 @@ uint8_t *agg_group_rec(ds_agg *a, group *g, int kind)
         b->len = 0;
     }
     if (rs > b->cap - b->len) {
-        size_t cap = b->cap ? b->cap * 2 : rs * 256;
+        /* a spare buffer may be small (a closed group's DETECT or CROSS chunk): room for 256
+         * records at least */
+        size_t cap = b->cap * 2 > rs * 256 ? b->cap * 2 : rs * 256;
         uint8_t *np = realloc(b->p, cap);
         if (!np)
             return NULL;
@@ -91,8 +93,9 @@ uint8_t *agg_group_rec(ds_agg *a, group *g, int kind)
     return r;
 }
 
-/* The group's DETECT chunk (core/detin.h), from its raw SRCSVC and SOURCES records: one beside
- * every SOURCES chunk, so that a reader can tell a store written before them. */
+/* The group's DETECT chunk (core/detin.h), from its raw SRCSVC and SOURCES records, and its CROSS
+ * chunk (core/cross.h) from the SRCSVC records: one beside every SOURCES (SRCSVC) chunk, so that a
+ * reader can tell a store written before them. */
 static int add_detect(ds_agg *a, group *g)
 {
     if (!g->nrec[DS_CHUNK_SRCSVC] && !g->nrec[DS_CHUNK_SOURCES])
@@ -109,6 +112,21 @@ static int add_detect(ds_agg *a, group *g)
     free(b->p);
     *b = (outbuf){ .p = c, .len = len, .cap = len };
     g->nrec[DS_CHUNK_DETECT] = len;
+    if (!g->nrec[DS_CHUNK_SRCSVC])
+        return 0;
+    /* and its CROSS chunk (core/cross.h), beside the SRCSVC chunk */
+    const uint8_t *x;
+    size_t n;
+    if ((!a->cross && !(a->cross = ds_cross_work_new())) ||
+        ds_cross_build(a->cross, g->kind[DS_CHUNK_SRCSVC].p, g->nrec[DS_CHUNK_SRCSVC], &x, &n) != 0)
+        return -1;
+    b = &g->kind[DS_CHUNK_CROSS];
+    free(b->p);
+    if (!(b->p = malloc(n * DS_REC_CROSS)))
+        return -1;
+    memcpy(b->p, x, n * DS_REC_CROSS);
+    b->len = b->cap = n * DS_REC_CROSS;
+    g->nrec[DS_CHUNK_CROSS] = n;
     return 0;
 }
 

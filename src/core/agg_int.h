@@ -13,6 +13,7 @@
 #ifndef DS_AGG_INT_H
 #define DS_AGG_INT_H
 #include "core/agg.h"
+#include "core/cross.h"
 #include "core/detin.h"
 #include "core/dos.h"
 #include "core/fingerprint.h"
@@ -126,6 +127,7 @@ struct ds_agg {
     ds_rollup_batch *rb;                    /* conf.rollups: the rollup builder's work arrays */
     void *ruscratch; size_t capruscratch;   /* agg_rollup_slab's source order */
     ds_detin_work *detin;                   /* close_group's work arrays for DETECT chunks */
+    ds_cross_work *cross;                   /* and for CROSS chunks */
 };
 
 static inline uint64_t agg_src_hash(int sensor, int32_t day, const ds_ip *ip)

@@ -69,7 +69,10 @@ typedef enum ds_chunk_kind {
     /* The detectors' inputs of the same group of records (core/detin.h): one encoded table per
      * chunk, like a rollup (record size 1 byte, nrec = bytes), written beside every SOURCES chunk. */
     DS_CHUNK_DETECT = 8,
-    DS_CHUNK__END = 9,   /* one past the last kind core/agg.c writes (records, and DETECT) */
+    /* Packets by (service, country, class) of the same group of SRCSVC records (core/cross.h),
+     * written beside every SRCSVC chunk: the report's mixes. */
+    DS_CHUNK_CROSS = 9,
+    DS_CHUNK__END = 10,  /* one past the last kind core/agg.c writes (records, DETECT, CROSS) */
     /* Rollups (core/rollup.h): not records but one encoded table per chunk, what the file's
      * SRCSVC records sum to (built as days retire, core/rollup_build.h); stored with a "record"
      * size of 1 byte, nrec = bytes. */
@@ -87,7 +90,7 @@ typedef enum ds_chunk_kind {
 } ds_chunk_kind;
 #define DS_CHUNK_MONTH(rollup_kind) ((rollup_kind) + (DS_CHUNK_MONTH_SERVICE - DS_CHUNK_ROLLUP_SERVICE))
 
-enum { DS_REC_HOURLY = 16, DS_REC_SRCSVC = 28, DS_REC_SOURCES = 56, DS_REC_DSTMAP = 72, DS_REC_ATTACK = 80,
+enum { DS_REC_CROSS = 16, DS_REC_HOURLY = 16, DS_REC_SRCSVC = 28, DS_REC_SOURCES = 56, DS_REC_DSTMAP = 72, DS_REC_ATTACK = 80,
        DS_REC_SCAN = 64, DS_REC_FLOOD = 80, DS_DSTMAP_BYTES = 64 };
 
 enum { DS_HOURLY_SERVICE = 0, DS_HOURLY_COUNTRY = 1 };

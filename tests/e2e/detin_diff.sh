@@ -10,8 +10,9 @@
 #             one file and left out of another (found through the bound)
 #   realism   ../shared/corpus/realism's captures (nmap's vertical scan, floods, reflection, Mirai),
 #             two sensors splitting the address space (skipped without the corpus)
-#   mixed     a file whose DETECT chunks were removed (as a store written before them): a period
-#             reaching it reads the raw chunks, one that does not reads DETECT
+#   mixed     a file whose DETECT and CROSS chunks were removed (as a store written before them): a
+#             period reaching it reads the raw chunks, one that does not reads DETECT (and the
+#             report's mixes CROSS, core/cross.h)
 #   exclude   --exclude research: the raw chunks (DETECT sums over every source)
 source "$(dirname "$0")/lib.bash"
 need python3
@@ -145,13 +146,21 @@ write_conf
 $DS synth -q -o a.pcap --days 5 --rate 5000 --seed 21
 $DS synth -q -o b.pcap --days 5 --start 2023-08-15 --rate 5000 --seed 22
 $DS ingest -q a.pcap
-sqlite3 "$T/store.db" "DELETE FROM chunks WHERE kind = 8"
+sqlite3 "$T/store.db" "DELETE FROM chunks WHERE kind IN (8, 9)"   # DETECT and CROSS
 $DS ingest -q b.pcap
 ev_cmp mixed "SRCSVC and SOURCES"
 ev_cmp mixed "SRCSVC and SOURCES" --from 2023-07-28 --to 2023-08-19 --type spike   # its baseline reaches a's days
 ev_cmp mixed DETECT --from 2023-08-15 --to 2023-08-19   # 28 days of baseline: b's days alone
 DS_NO_DETIN=1 inputs | grep -q "SRCSVC" || fail "mixed: DS_NO_DETIN=1 still reads DETECT"
 report_cmp mixed 2023-08
+# the mixes read CROSS where every file has it (b's days), SRCSVC otherwise (a's): both as the
+# SRCSVC path (DS_NO_ROLLUP=1) gives them
+for p in 2023-07 2023-08; do
+    $DS report --period "$p" --format json -o c.json > /dev/null
+    DS_NO_ROLLUP=1 $DS report --period "$p" --format json -o s.json > /dev/null
+    cmp -s c.json s.json || fail "mixed: report --period $p: CROSS and SRCSVC mixes differ"
+    n=$((n + 1))
+done
 
 # ---- exclude: the raw chunks
 printf '[detect]\nresearch_asns = 4134\n' >> darkscope.conf

@@ -86,6 +86,7 @@ typedef struct coll {
     size_t chunks;
     size_t detect;              /* DETECT chunks */
     size_t source_chunks;
+    size_t cross, srcsvc_chunks;
 } coll;
 
 static void *grow(void *p, size_t *cap, size_t need, size_t size)
@@ -114,6 +115,11 @@ static ds_rc sink(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, const 
         c->detect++;
         return DS_OK;
     }
+    if (kind == DS_CHUNK_CROSS) {   /* one beside every SRCSVC chunk: test_detin.c checks them */
+        c->cross++;
+        return DS_OK;
+    }
+    c->srcsvc_chunks += kind == DS_CHUNK_SRCSVC;
     c->source_chunks += kind == DS_CHUNK_SOURCES;
     for (size_t i = 0; i < nrec; i++) {
         switch (kind) {
@@ -156,6 +162,7 @@ static void emit(ds_agg *a, coll *c)
     if (rc != DS_OK)
         fail_msg("emit: %s", err.msg);
     assert_int_equal(c->detect, c->source_chunks);   /* a DETECT chunk beside every SOURCES chunk */
+    assert_int_equal(c->cross, c->srcsvc_chunks);    /* a CROSS chunk beside every SRCSVC chunk */
 }
 
 static void coll_free(coll *c)
@@ -564,7 +571,7 @@ static ds_rc sum_sink(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, co
     (void)err;
     assert_int_equal(sensor, 0);
     assert_true(nrec > 0);
-    if (kind == DS_CHUNK_DETECT)
+    if (kind == DS_CHUNK_DETECT || kind == DS_CHUNK_CROSS)
         return DS_OK;
     for (size_t i = 0; i < nrec; i++) {
         if (kind == DS_CHUNK_SRCSVC) {

@@ -1,4 +1,4 @@
-/* test_detin.c: the detectors' inputs (core/detin.c).
+/* test_detin.c: the detectors' inputs (core/detin.c), and the report's CROSS records (core/cross.c).
  *
  * Built: random groups of SRCSVC records (each source's records consecutive, as agg_day.c writes
  * them; scan and other classes; tool bits of the series and others; IPv4 and IPv6 keys; a few
@@ -21,6 +21,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "core/cross.h"
 #include "core/detin.h"
 #include "core/records.h"
 #include "core/srcset.h"
@@ -297,10 +298,58 @@ static void test_damaged(void **state)
     ds_detin_work_free(w);
 }
 
+/* CROSS (core/cross.c): each (service, country, class) of a group once, ascending, its packets
+ * the sum of its SRCSVC records; every record in some cell. */
+static void test_cross(void **state)
+{
+    (void)state;
+    ds_cross_work *w = ds_cross_work_new();
+    assert_non_null(w);
+    const size_t sizes[] = { 1, 300, 0, 2000 };
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+        group g;
+        make_group(&g, 4242 + t, sizes[t]);
+        const uint8_t *x;
+        size_t n;
+        assert_int_equal(ds_cross_build(w, g.svc, g.nsvc, &x, &n), 0);
+        uint64_t total = 0, want = 0;
+        for (size_t i = 0; i < n; i++) {
+            ds_rec_cross c;
+            ds_rec_cross_get(x + i * DS_REC_CROSS, &c);
+            if (i) {
+                ds_rec_cross p;
+                ds_rec_cross_get(x + (i - 1) * DS_REC_CROSS, &p);
+                uint64_t kp = (uint64_t)p.service << 32 | (uint64_t)p.cc << 16 | p.cls,
+                         kc = (uint64_t)c.service << 32 | (uint64_t)c.cc << 16 | c.cls;
+                assert_true(kp < kc);
+            }
+            uint64_t sum = 0;
+            for (size_t r = 0; r < g.nsvc; r++) {
+                ds_rec_srcsvc s;
+                ds_rec_srcsvc_get(g.svc + r * DS_REC_SRCSVC, &s);
+                if (s.service == c.service && ds_cc_pack(s.cc) == c.cc && s.cls == c.cls)
+                    sum += s.packets;
+            }
+            assert_int_equal(c.packets, sum);
+            total += c.packets;
+        }
+        for (size_t r = 0; r < g.nsvc; r++) {
+            ds_rec_srcsvc s;
+            ds_rec_srcsvc_get(g.svc + r * DS_REC_SRCSVC, &s);
+            want += s.packets;
+        }
+        assert_int_equal(total, want);
+        free(g.svc);
+        free(g.src);
+    }
+    ds_cross_work_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_build),
+        cmocka_unit_test(test_cross),
         cmocka_unit_test(test_damaged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

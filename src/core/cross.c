@@ -1,0 +1,107 @@
+/* cross.c: building the CROSS records (design in cross.h).
+ *
+ * One pass over the group's SRCSVC records into an open-addressing table keyed by (service, cc,
+ * class) packed in 64 bits (a random-port day has tens of thousands of keys), then the keys sorted
+ * and written.  The table and the output are kept from group to group. */
+#include "core/cross.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hash.h"
+
+typedef struct cell { uint64_t key, packets; } cell;
+
+struct ds_cross_work {
+    uint32_t *slot;   /* cell index + 1; 0 empty */
+    size_t cap;
+    cell *cells;
+    size_t n, capcells;
+    uint8_t *out;
+    size_t capout;
+};
+
+ds_cross_work *ds_cross_work_new(void) { return calloc(1, sizeof(ds_cross_work)); }
+
+void ds_cross_work_free(ds_cross_work *w)
+{
+    if (!w)
+        return;
+    free(w->slot);
+    free(w->cells);
+    free(w->out);
+    free(w);
+}
+
+static int cell_cmp(const void *a, const void *b)
+{
+    const cell *x = a, *y = b;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+int ds_cross_build(ds_cross_work *w, const uint8_t *srcsvc, size_t nsvc, const uint8_t **out, size_t *nrec)
+{
+    *out = NULL;
+    *nrec = 0;
+    size_t cap = 64;
+    while (cap < 2 * nsvc)   /* at most one cell per record: never more than half full */
+        cap *= 2;
+    if (cap > UINT32_MAX)
+        return -1;
+    if (cap > w->cap) {
+        uint32_t *s = malloc(cap * sizeof *s);
+        if (!s)
+            return -1;
+        free(w->slot);
+        w->slot = s;
+        w->cap = cap;
+    }
+    memset(w->slot, 0, w->cap * sizeof *w->slot);
+    if (nsvc > w->capcells) {
+        cell *c = realloc(w->cells, nsvc * sizeof *c);
+        if (!c)
+            return -1;
+        w->cells = c;
+        w->capcells = nsvc;
+    }
+    w->n = 0;
+    size_t m = w->cap - 1;
+    for (size_t i = 0; i < nsvc; i++) {
+        ds_rec_srcsvc r;
+        ds_rec_srcsvc_get(srcsvc + i * DS_REC_SRCSVC, &r);
+        uint64_t key = (uint64_t)r.service << 32 | (uint64_t)ds_cc_pack(r.cc) << 16 | (uint64_t)r.cls << 8;
+        size_t j = (size_t)ds_mix64(key) & m;
+        while (w->slot[j] && w->cells[w->slot[j] - 1].key != key)
+            j = (j + 1) & m;
+        if (!w->slot[j]) {
+            w->cells[w->n] = (cell){ key, 0 };
+            w->slot[j] = (uint32_t)++w->n;
+        }
+        w->cells[w->slot[j] - 1].packets += r.packets;
+    }
+    if (w->n > 1)
+        qsort(w->cells, w->n, sizeof *w->cells, cell_cmp);
+    size_t len = w->n * DS_REC_CROSS;
+    if (len > w->capout) {
+        uint8_t *o = realloc(w->out, len);
+        if (!o)
+            return -1;
+        w->out = o;
+        w->capout = len;
+    }
+    for (size_t i = 0; i < w->n; i++) {
+        uint8_t *p = w->out + i * DS_REC_CROSS;
+        uint64_t k = w->cells[i].key, v = w->cells[i].packets;
+        uint32_t svc = (uint32_t)(k >> 32);
+        uint16_t cc = (uint16_t)(k >> 16);
+        p[0] = (uint8_t)svc; p[1] = (uint8_t)(svc >> 8); p[2] = (uint8_t)(svc >> 16); p[3] = (uint8_t)(svc >> 24);
+        p[4] = (uint8_t)cc; p[5] = (uint8_t)(cc >> 8);
+        p[6] = (uint8_t)(k >> 8);
+        p[7] = 0;
+        for (int b = 0; b < 8; b++)
+            p[8 + b] = (uint8_t)(v >> (8 * b));
+    }
+    *out = w->out;
+    *nrec = w->n;
+    return 0;
+}

@@ -243,9 +243,9 @@ static ds_rc open_view(ds_store *st, const ds_event_query *q, ds_store **view, d
         load[n++] = (ds_period_load){ DS_CHUNK_DETECT,
                                       q->from - (baseline ? (ndays > SERIES_BASELINE ? ndays : SERIES_BASELINE) : 0) - 1,
                                       q->to, 0 };
-    /* With DETECT the raw chunks are loaded only when a second scan reaches them (the candidates
+    /* With DETECT the raw chunks are loaded only when a scan first reaches them (the candidates
      * of a busy quarter, Mirai's hosts, the scan flows' sources): over the source-heavy month
-     * nothing reads them, or the report's mixes once. */
+     * nothing reads them. */
     if (srcsvc > 1)
         load[n++] = (ds_period_load){ DS_CHUNK_SRCSVC,
                                       q->from - (baseline ? (ndays > SERIES_BASELINE ? ndays : SERIES_BASELINE) : 0),

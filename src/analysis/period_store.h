@@ -16,8 +16,8 @@
 typedef struct ds_period_load {
     int kind;                   /* DS_CHUNK_* */
     int32_t from, to;           /* local days, inclusive (from > to: nothing) */
-    /* 1: loaded only when a second scan reaches it; the first goes to the store underneath, as
-     * for a kind not listed.  For a kind that may be read once or not at all. */
+    /* 1: loaded only when a scan first reaches it (by that scan, on its thread).  For a kind
+     * that may not be read at all. */
     int lazy;
 } ds_period_load;
 

@@ -271,7 +271,7 @@ static void test_view_scans(void **state)
     assert_int_equal(ds_period_store_open(w->st, twice, 2, &view, &err), DS_EINVAL);
     ds_period_load bad = { 99, DAY0, DAY0, 0 };
     assert_int_equal(ds_period_store_open(w->st, &bad, 1, &view, &err), DS_EINVAL);
-    /* lazy: the first scan streams from the store, a later one loads; here a thread on another
+    /* lazy: the first scan to reach the kind loads it; here a thread on another
      * handle races the main thread to it */
     ds_period_load lz = { DS_CHUNK_SRCSVC, DAY0 + 3, DAY0 + 33, 1 };
     assert_int_equal(ds_period_store_open(w->st, &lz, 1, &view, &err), DS_OK);

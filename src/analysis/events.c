@@ -480,6 +480,35 @@ void ds_events_free(ds_events *e)
     memset(e, 0, sizeof *e);
 }
 
+ds_rc ds_events_copy(const ds_events *src, ds_events *dst, ds_err *err)
+{
+    memset(dst, 0, sizeof *dst);
+    if (!src->n)
+        return DS_OK;
+    if (!(dst->ev = malloc(src->n * sizeof *dst->ev)))
+        return ds_fail(err, DS_ENOMEM, "out of memory copying events");
+    dst->cap = src->n;
+    for (size_t i = 0; i < src->n; i++) {
+        const ds_event *a = &src->ev[i];
+        ds_event *b = &dst->ev[dst->n++];
+        *b = *a;
+        b->all = NULL;
+        b->series.v = NULL;
+        if (a->nall && !(b->all = malloc(a->nall * sizeof *b->all)))
+            goto nomem;
+        if (a->nall)
+            memcpy(b->all, a->all, a->nall * sizeof *b->all);
+        if (a->series.n && !(b->series.v = malloc(a->series.n * sizeof *b->series.v)))
+            goto nomem;
+        if (a->series.n)
+            memcpy(b->series.v, a->series.v, a->series.n * sizeof *b->series.v);
+    }
+    return DS_OK;
+nomem:
+    ds_events_free(dst);
+    return ds_fail(err, DS_ENOMEM, "out of memory copying events");
+}
+
 const ds_event_evidence *ds_event_fact(const ds_event *v, const char *name)
 {
     for (size_t i = 0; i < v->nevidence; i++)

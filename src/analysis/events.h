@@ -99,6 +99,8 @@ ds_rc ds_events_view_open(ds_store *st, const ds_event_query *q, ds_store **view
 /* Find events in [from, to].  geo (may be NULL) names organisations in the summaries. */
 ds_rc ds_events_run(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
 void ds_events_free(ds_events *e);
+/* A deep copy of src into *dst (what the list owns copied too).  DS_ENOMEM (dst then empty). */
+ds_rc ds_events_copy(const ds_events *src, ds_events *dst, ds_err *err);
 /* The first fact called name, or NULL. */
 const ds_event_evidence *ds_event_fact(const ds_event *v, const char *name);
 /* Its value, or dflt when the event has no such fact. */

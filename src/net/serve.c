@@ -435,7 +435,7 @@ ds_rc ds_serve_start(ds_serve **out, const ds_serve_opts *o, ds_err *err)
         return ds_fail(err, DS_ENOMEM, "out of memory");
     s->o = *o;
     s->listen_fd = -1;
-    s->ctx = (ds_serve_ctx){ o->cfg, o->geo, o->names };
+    s->ctx = (ds_serve_ctx){ o->cfg, o->geo, o->names, NULL };
     pthread_mutex_init(&s->warm_mu, NULL);
     pthread_cond_init(&s->warm_cv, NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
@@ -484,6 +484,7 @@ ds_rc ds_serve_start(ds_serve **out, const ds_serve_opts *o, ds_err *err)
         rc = ds_fail(err, DS_ENOMEM, "out of memory");
         goto out;
     }
+    s->ctx.cache = s->cache;   /* the events of a period, kept with the answers (serve_cache.c) */
     if (s->cache && (rc = ds_store_open(&s->warm_st, o->cfg->store_path, 0, err)) != DS_OK)
         goto out;
     /* passwords cross the network over TLS only: --insecure-plain-http does not lift the

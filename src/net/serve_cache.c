@@ -11,6 +11,11 @@
  * silent_s, sensors' lag) are not cached: the caller decides (ds_serve_cacheable).
  *
  * Bounds: at most CACHE_ENTRIES answers and CACHE_BYTES bytes; the least recently used goes first.
+ *
+ * Beside the answers, the events of the last EVENTS_MEMO (from, to, sensor, type) queries, kept
+ * and dropped with them: the source view asks for its period's events to list those naming the
+ * source, and a quarter's events take a quarter of a second to find, once per period instead of
+ * once per source (the presets' are found ahead, with their events answers).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,7 @@
 
 #define CACHE_ENTRIES 128
 #define CACHE_BYTES ((size_t)64 << 20)
+#define EVENTS_MEMO 8
 
 typedef ds_serve_stamp stamp;
 
@@ -32,12 +38,22 @@ typedef struct entry {
     unsigned long long used;     /* the lookup counter when last used */
 } entry;
 
+typedef struct memo {
+    int32_t from, to;
+    int64_t sensor_id;
+    char type[24];             /* "" every type */
+    ds_events ev;
+    unsigned long long used;
+} memo;
+
 struct ds_serve_cache {
     pthread_mutex_t mu;
     char path[4096];
     stamp st;
     entry e[CACHE_ENTRIES];
     size_t n, bytes;
+    memo m[EVENTS_MEMO];
+    size_t nm;
     unsigned long long clock;
     unsigned long long hits, misses;
 };
@@ -69,6 +85,9 @@ static void drop_all(ds_serve_cache *c)
     }
     c->n = 0;
     c->bytes = 0;
+    for (size_t i = 0; i < c->nm; i++)
+        ds_events_free(&c->m[i].ev);
+    c->nm = 0;
 }
 
 ds_serve_cache *ds_serve_cache_new(const char *store_path)
@@ -169,4 +188,66 @@ void ds_serve_cache_put(ds_serve_cache *c, const char *key, const char *body, si
 ds_serve_stamp ds_serve_cache_stamp(const ds_serve_cache *c)
 {
     return take_stamp(c->path);
+}
+
+/* ---- events ----------------------------------------------------------------------------------- */
+
+/* A query the memo keeps: no excluded sources (the caller's set, not part of the key). */
+static int memo_key_ok(const ds_event_query *q)
+{
+    return !q->exclude && (!q->type || strlen(q->type) < sizeof ((memo *)0)->type);
+}
+
+static int memo_is(const memo *m, const ds_event_query *q)
+{
+    return m->from == q->from && m->to == q->to && m->sensor_id == q->sensor_id &&
+           !strcmp(m->type, q->type ? q->type : "");
+}
+
+int ds_serve_events_get(ds_serve_cache *c, const ds_event_query *q, ds_events *out)
+{
+    int hit = 0;
+    memset(out, 0, sizeof *out);
+    if (!c || !memo_key_ok(q))
+        return 0;
+    pthread_mutex_lock(&c->mu);
+    check_stamp(c);
+    for (size_t i = 0; i < c->nm && !hit; i++)
+        if (memo_is(&c->m[i], q)) {
+            ds_err err;
+            hit = ds_events_copy(&c->m[i].ev, out, &err) == DS_OK;
+            c->m[i].used = ++c->clock;
+        }
+    pthread_mutex_unlock(&c->mu);
+    return hit;
+}
+
+void ds_serve_events_put(ds_serve_cache *c, const ds_event_query *q, const ds_events *ev, const ds_serve_stamp *before)
+{
+    ds_events copy;
+    ds_err err;
+    if (!c || !memo_key_ok(q) || ds_events_copy(ev, &copy, &err) != DS_OK)
+        return;
+    pthread_mutex_lock(&c->mu);
+    check_stamp(c);
+    int keep = !memcmp(&c->st, before, sizeof *before);   /* not when the store changed meanwhile */
+    for (size_t i = 0; i < c->nm && keep; i++)
+        keep = !memo_is(&c->m[i], q);                      /* two threads found them: keep one */
+    if (keep) {
+        size_t at = c->nm;
+        if (c->nm == EVENTS_MEMO) {   /* the least recently used goes */
+            at = 0;
+            for (size_t i = 1; i < c->nm; i++)
+                if (c->m[i].used < c->m[at].used)
+                    at = i;
+            ds_events_free(&c->m[at].ev);
+        } else {
+            c->nm++;
+        }
+        c->m[at] = (memo){ .from = q->from, .to = q->to, .sensor_id = q->sensor_id, .ev = copy, .used = ++c->clock };
+        snprintf(c->m[at].type, sizeof c->m[at].type, "%s", q->type ? q->type : "");
+        copy = (ds_events){ 0 };
+    }
+    pthread_mutex_unlock(&c->mu);
+    ds_events_free(&copy);
 }

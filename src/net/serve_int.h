@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "analysis/events.h"
 #include "geo/geo.h"
 #include "net/tokens.h"
 #include "net/users.h"
@@ -32,10 +33,12 @@ typedef struct ds_serve_args {
     int too_many;                /* more than DS_SERVE_MAX_ARGS: answered 400 */
 } ds_serve_args;
 
+typedef struct ds_serve_cache ds_serve_cache;
 typedef struct ds_serve_ctx {
     const ds_config *cfg;
     const ds_geo *geo;
     const ds_names *names;
+    ds_serve_cache *cache;       /* NULL: nothing kept (--no-cache) */
 } ds_serve_ctx;
 
 /* Answer GET /api/v1/<path> into out (JSON).  Returns the HTTP status: 200, or 400 / 404 / 500
@@ -52,13 +55,16 @@ int ds_serve_presets(ds_store *st, ds_serve_period *out, ds_err *err);
 /* serve_cache.c: answers kept until the store changes.  Take a stamp before computing an answer
  * and pass it to put: an answer computed while the store changed is not kept. */
 typedef struct ds_serve_stamp { long long v[6]; } ds_serve_stamp;   /* size, mtime of db, -wal, -chunks */
-typedef struct ds_serve_cache ds_serve_cache;
 ds_serve_cache *ds_serve_cache_new(const char *store_path);
 void ds_serve_cache_free(ds_serve_cache *c);
 ds_serve_stamp ds_serve_cache_stamp(const ds_serve_cache *c);
 /* A malloc'ed copy of the answer for key, or NULL. */
 char *ds_serve_cache_get(ds_serve_cache *c, const char *key, size_t *len);
 void ds_serve_cache_put(ds_serve_cache *c, const char *key, const char *body, size_t len, const ds_serve_stamp *before);
+/* The events of q as found under the current stamp (a deep copy in *out; 1), or 0.  A query with
+ * excluded sources is never kept. */
+int ds_serve_events_get(ds_serve_cache *c, const ds_event_query *q, ds_events *out);
+void ds_serve_events_put(ds_serve_cache *c, const ds_event_query *q, const ds_events *ev, const ds_serve_stamp *before);
 /* 1 when the answers of path do not depend on the clock (everything but coverage and sensors). */
 int ds_serve_cacheable(const char *path);
 

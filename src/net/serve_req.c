@@ -329,8 +329,12 @@ unsigned sv_events_run(req *r, ds_event_query *q, ds_events *ev, ds_u64set *rese
             return sv_failed(r, &err);
         q->research = research;
     }
+    if (ds_serve_events_get(r->c->cache, q, ev))   /* found for this period already (serve_cache.c) */
+        return 200;
+    ds_serve_stamp before = r->c->cache ? ds_serve_cache_stamp(r->c->cache) : (ds_serve_stamp){ { 0 } };
     if (ds_events_run(r->st, r->c->geo, q, ev, &err) != DS_OK)
         return sv_failed(r, &err);
+    ds_serve_events_put(r->c->cache, q, ev, &before);
     return 200;
 }
 

@@ -3,7 +3,7 @@
  * Every refusal is a 400 whose message starts with the parameter at fault; valid requests on an
  * empty store answer what the CLI prints for one (an empty table), or 404 when no period is
  * given and the store has none.  The cache: a hit after a put, nothing after the store's files
- * change, and an answer computed across a change never kept.  (tests/e2e/serve.sh checks the
+ * change, and an answer computed across a change never kept; the events memo likewise.  (tests/e2e/serve.sh checks the
  * answers against the CLI over HTTP; tests/e2e/payloads.sh /payloads against `darkscope payloads`.)
  */
 #ifndef _GNU_SOURCE
@@ -54,7 +54,7 @@ static int teardown(void **state)
 static unsigned ask(const char *path, char *out, size_t outlen, ...)
 {
     ds_serve_args a = { 0 };
-    ds_serve_ctx c = { &cfg, NULL, NULL };
+    ds_serve_ctx c = { &cfg, NULL, NULL, NULL };
     va_list ap;
     va_start(ap, outlen);
     for (const char *k; (k = va_arg(ap, const char *));) {
@@ -219,12 +219,75 @@ static void test_cache(void **state)
     ds_serve_cache_free(c);
 }
 
+/* The events memo: a copy out after a put (what the list owns copied: the memo's survives the
+ * caller's free), per (from, to, sensor, type); nothing after the store changes, nothing for a
+ * query with excluded sources, the least recently used dropped past eight periods. */
+static void test_events_memo(void **state)
+{
+    (void)state;
+    ds_serve_cache *c = ds_serve_cache_new(db);
+    assert_non_null(c);
+    ds_serve_stamp s0 = ds_serve_cache_stamp(c);
+    ds_event_query q = { .from = 19500, .to = 19591 };
+    ds_events ev = { 0 }, got;
+    ds_err err;
+    (void)err;
+    ev.ev = calloc(1, sizeof *ev.ev);
+    assert_non_null(ev.ev);
+    ev.n = ev.cap = 1;
+    ds_event *v = &ev.ev[0];
+    snprintf(v->type, sizeof v->type, "mirai");
+    v->nall = 2;
+    v->all = calloc(2, sizeof *v->all);
+    snprintf(v->all[1].addr, sizeof v->all[1].addr, "192.0.2.9");
+    v->series.n = 3;
+    v->series.v = malloc(3 * sizeof *v->series.v);
+    for (int i = 0; i < 3; i++)
+        v->series.v[i] = i + 1;
+    assert_int_equal(ds_serve_events_get(c, &q, &got), 0);
+    ds_serve_events_put(c, &q, &ev, &s0);
+    ds_events_free(&ev);
+    assert_int_equal(ds_serve_events_get(c, &q, &got), 1);
+    assert_int_equal(got.n, 1);
+    assert_string_equal(got.ev[0].type, "mirai");
+    assert_string_equal(got.ev[0].all[1].addr, "192.0.2.9");
+    assert_true(got.ev[0].series.n == 3 && got.ev[0].series.v[2] == 3);
+    ds_events_free(&got);
+    ds_event_query other = q;
+    other.sensor_id = 2;
+    assert_int_equal(ds_serve_events_get(c, &other, &got), 0);
+    other = q;
+    other.type = "tool";
+    assert_int_equal(ds_serve_events_get(c, &other, &got), 0);
+    ds_u64set ex = { 0 };
+    other = q;
+    other.exclude = &ex;
+    ds_serve_events_put(c, &other, &got, &s0);   /* got is empty: never kept anyway */
+    assert_int_equal(ds_serve_events_get(c, &other, &got), 0);
+    /* bounded: eight periods, the least recently used goes */
+    for (int i = 1; i <= 8; i++) {
+        ds_event_query qi = { .from = 19000 + i, .to = 19010 + i };
+        ds_serve_events_put(c, &qi, &got, &s0);
+    }
+    assert_int_equal(ds_serve_events_get(c, &q, &got), 0);
+    ds_event_query q8 = { .from = 19008, .to = 19018 };
+    assert_int_equal(ds_serve_events_get(c, &q8, &got), 1);
+    ds_events_free(&got);
+    /* the store changes: gone, and one found across the change is not kept */
+    touch_db();
+    assert_int_equal(ds_serve_events_get(c, &q8, &got), 0);
+    ds_serve_events_put(c, &q8, &got, &s0);
+    assert_int_equal(ds_serve_events_get(c, &q8, &got), 0);
+    ds_serve_cache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_empty_store),
         cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_events_memo),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

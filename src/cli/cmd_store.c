@@ -3,7 +3,8 @@
  *
  * init and migrate open the store creating what is missing (a SQLite file and its tables; a
  * ClickHouse database and its tables, CREATE ... IF NOT EXISTS: docs/clickhouse.md), so both are
- * safe to run again; info prints the backend, the schema version and, for ClickHouse, the
+ * safe to run again; migrate also builds, on a SQLite store, the DETECT and CROSS chunks of files
+ * ingested before them (store/sqlite_derive.c); info prints the backend, the schema version and, for ClickHouse, the
  * server's version as recorded in the store's meta. */
 #include <getopt.h>
 #include <stdio.h>
@@ -19,7 +20,8 @@ static void usage(FILE *f)
                "       darkscope store copy FROM TO\n"
                "Create a store, bring its schema up to this release's, describe it, or copy it.\n\n"
                "  init      create the store (SQLite file, or ClickHouse database and tables)\n"
-               "  migrate   add what this release needs to an existing store (safe to repeat)\n"
+               "  migrate   add what this release needs to an existing store (safe to repeat): on\n"
+               "            SQLite, the detector inputs and cross chunks of files ingested before them\n"
                "  info      the store's backend, schema version and, for ClickHouse, server version\n"
                "  copy      every file of store FROM into store TO, which must be empty (a new SQLite\n"
                "            file, or a ClickHouse database; each a path or clickhouse:// URL, with\n"
@@ -114,6 +116,16 @@ static int run(int argc, char **argv)
         chv[0] = 0;
     if (ds_store_meta_get(st, "cluster", cl, sizeof cl, &quiet) == DS_OK && strchr(cl, '/'))   /* NAME/SHARDS */
         snprintf(clw, sizeof clw, ", cluster %.*s (%s shards)", (int)strcspn(cl, "/"), cl, strchr(cl, '/') + 1);
+    if (!strcmp(what, "migrate")) {   /* what files written before them lack (docs/store.md) */
+        size_t built = 0;
+        if (ds_store_derive(st, &built, &err) != DS_OK) {
+            cli_error(NULL, &err);
+            goto out;
+        }
+        if (built)
+            printf("store %s: detector inputs and cross chunks built for %zu (file, sensor, day)s\n",
+                   cfg.store_path, built);
+    }
     printf("store %s: %s%s%s, schema %s%s%s\n", cfg.store_path, st->ops->name, chv[0] ? " " : "", chv, ver, clw,
            strcmp(what, "info") ? " (ready)" : "");
     status = 0;

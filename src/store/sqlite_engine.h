@@ -141,6 +141,36 @@ ds_rc ds_sqext_append(sqlite_store *s, const uint8_t *p, size_t n, uint64_t *off
 int ds_sqext_wrote(const sqlite_store *s);
 void ds_sqext_cut_back(sqlite_store *s);
 ds_rc ds_sqext_commit(sqlite_store *s, ds_err *err);
+/* A chunk row's records: its data as stored (a locator into the chunk file, a zstd frame, or raw
+ * records, by codec), decompressed into s->zbuf when compressed.  *data is valid until the next
+ * read on s.  DS_ESTORE naming the chunk when it does not hold nrec records of its kind. */
+ds_rc ds_sq_chunk_records(sqlite_store *s, const uint8_t *z, size_t zlen, int codec, int kind, int day, int64_t nrec,
+                          const uint8_t **data, ds_err *err);
+
+/* sqlite_derive.c: the DETECT and CROSS chunks (core/detin.h, core/cross.h) of files written
+ * before them, built from their records by `store migrate` (store_sqlite.c's sq_derive holds the
+ * transaction). */
+typedef struct ds_sq_derive_row {
+    int64_t file_id, sensor_id;
+    int32_t day;
+    int need_detect, need_cross;
+} ds_sq_derive_row;
+typedef struct ds_sq_derive_work {
+    uint8_t *svc, *src;           /* the (file, sensor, day)'s SRCSVC and SOURCES records */
+    size_t nsvc, nsrc, capsvc, capsrc;
+    uint8_t *detect;              /* the DETECT chunk built */
+    struct ds_detin_work *dw;
+    struct ds_cross_work *cw;
+} ds_sq_derive_work;
+/* The (file, sensor, day)s with SOURCES and no DETECT chunk, or SRCSVC and no CROSS chunk, by file
+ * then sensor then day (*rows: the caller frees). */
+ds_rc ds_sqlite_derive_lacking(sqlite_store *s, ds_sq_derive_row **rows, size_t *n, ds_err *err);
+/* Read row's records and build its chunks: data[0] the DETECT chunk (nrec[0] bytes), data[1] the
+ * CROSS records (nrec[1]); both valid until the next build with w. */
+ds_rc ds_sqlite_derive_build(sqlite_store *s, const ds_sq_derive_row *row, ds_sq_derive_work *w,
+                             const uint8_t *data[2], size_t nrec[2], ds_err *err);
+void ds_sqlite_derive_work_free(ds_sq_derive_work *w);
+
 ds_rc ds_sqext_read(sqlite_store *s, const uint8_t *loc, size_t loclen, int kind, int day, const uint8_t **z,
                     size_t *zlen, ds_err *err);
 

@@ -155,6 +155,14 @@ ds_rc ds_store_supersede(ds_store *s, int64_t file_id, const ds_file_prior *old,
     return s->ops->writer->supersede ? s->ops->writer->supersede(s, file_id, old, err) : DS_ENOTFOUND;
 }
 
+ds_rc ds_store_derive(ds_store *s, size_t *built, ds_err *err)
+{
+    *built = 0;
+    if (!s->ops->writer)
+        return read_only(s, err);
+    return s->ops->writer->derive ? s->ops->writer->derive(s, built, err) : DS_OK;
+}
+
 /* ---- one file, put once (the default over begin .. commit) ---- */
 
 struct ds_batch_sink {

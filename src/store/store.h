@@ -252,6 +252,10 @@ typedef struct ds_store_writer_ops {
      * counts, and any other per-file table) and mark its files row superseded by file_id, so its
      * bytes are still recognised.  DS_ENOTFOUND (nothing changed) when it is no longer so. */
     ds_rc (*supersede)(ds_store *s, int64_t file_id, const ds_file_prior *old, ds_err *err);
+    /* Outside any transaction: build the derived chunks (DETECT, CROSS: core/detin.h,
+     * core/cross.h) that files written before them lack, each file's in one transaction; *built:
+     * the (file, sensor, day)s done.  NULL: the backend keeps none (nothing to build). */
+    ds_rc (*derive)(ds_store *s, size_t *built, ds_err *err);
     /* One file, put once (ds_store_put_file), or NULL: store.c's, over the ops above. */
     ds_rc (*put_file)(ds_store *s, const ds_file_batch *b, ds_file_put *res, ds_err *err);
 } ds_store_writer_ops;
@@ -444,6 +448,8 @@ ds_rc ds_store_file_priors(ds_store *s, const ds_file_meta *f, ds_file_prior *pr
                            ds_err *err);
 ds_rc ds_store_file_check(ds_store *s, const ds_file_meta *f, uint64_t *packets, ds_err *err);
 ds_rc ds_store_supersede(ds_store *s, int64_t file_id, const ds_file_prior *old, ds_err *err);
+/* The derived chunks files written before them lack (writer's derive); a backend without it: 0. */
+ds_rc ds_store_derive(ds_store *s, size_t *built, ds_err *err);
 
 ds_rc ds_store_scan(ds_store *s, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn, void *ctx,
                     ds_err *err);

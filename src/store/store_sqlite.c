@@ -315,6 +315,57 @@ fail:
     return rc;
 }
 
+/* One file's DETECT and CROSS chunks, built from its records (sqlite_derive.c), in one
+ * transaction: a file has them all or none. */
+static ds_rc sq_derive_file(sqlite_store *s, const ds_sq_derive_row *rows, size_t n, ds_sq_derive_work *w, ds_err *err)
+{
+    ds_store *base = &s->base;
+    ds_rc rc;
+    if ((rc = ds_sq_exec(s, "BEGIN IMMEDIATE", err)) != DS_OK)
+        return rc;
+    s->in_tx = 1;
+    s->ext_start = NO_TX_END;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *data[2];
+        size_t nrec[2];
+        if ((rc = ds_sqlite_derive_build(s, &rows[i], w, data, nrec, err)) != DS_OK)
+            goto fail;
+        if (rows[i].need_detect &&
+            (rc = sq_put_chunk(base, rows[i].file_id, rows[i].sensor_id, rows[i].day, DS_CHUNK_DETECT, data[0], nrec[0],
+                               1, err)) != DS_OK)
+            goto fail;
+        if (rows[i].need_cross && nrec[1] &&
+            (rc = sq_put_chunk(base, rows[i].file_id, rows[i].sensor_id, rows[i].day, DS_CHUNK_CROSS, data[1], nrec[1],
+                               DS_REC_CROSS, err)) != DS_OK)
+            goto fail;
+    }
+    return sq_commit(base, err);
+fail:
+    sq_rollback(base);
+    return rc;
+}
+
+static ds_rc sq_derive(ds_store *base, size_t *built, ds_err *err)
+{
+    sqlite_store *s = (sqlite_store *)base;
+    ds_sq_derive_row *rows = NULL;
+    size_t n = 0;
+    ds_sq_derive_work w = { 0 };
+    *built = 0;
+    if (s->in_tx)
+        return ds_fail(err, DS_EINVAL, "store %s: derived chunks built inside a file's transaction", ds_sq_name(s));
+    ds_rc rc = ds_sqlite_derive_lacking(s, &rows, &n, err);
+    for (size_t i = 0, j; rc == DS_OK && i < n; i = j) {
+        for (j = i + 1; j < n && rows[j].file_id == rows[i].file_id; j++)
+            ;
+        if ((rc = sq_derive_file(s, rows + i, j - i, &w, err)) == DS_OK)
+            *built += j - i;
+    }
+    ds_sqlite_derive_work_free(&w);
+    free(rows);
+    return rc;
+}
+
 static ds_rc sq_month_missing(ds_store *base, int32_t today, ds_sensor_day **rows, size_t *n, ds_err *err)
 {
     return ds_sqlite_months_missing(((sqlite_store *)base)->db, today, rows, n, err);
@@ -600,6 +651,7 @@ static const ds_store_writer_ops sq_writer = {
     .file_priors = sq_file_priors,
     .file_check = sq_file_check,
     .supersede = sq_supersede,
+    .derive = sq_derive,
 };
 
 static const ds_store_reader_ops sq_reader = {
@@ -637,6 +689,33 @@ static ds_rc sq_file_counts(ds_store *base, int64_t file_id, ds_dump_counts_fn f
     return ds_sqfiles_counts(((sqlite_store *)base)->db, file_id, fn, ctx, err);
 }
 
+ds_rc ds_sq_chunk_records(sqlite_store *s, const uint8_t *z, size_t zlen, int codec, int kind, int day, int64_t nrec,
+                          const uint8_t **data, ds_err *err)
+{
+    size_t recsize = ds_rec_size(kind), len = 0, got = 0;
+    *data = NULL;
+    if (codec == CODEC_ZSTD_FILE) {
+        ds_rc rc = ds_sqext_read(s, z, zlen, kind, day, &z, &zlen, err);
+        if (rc != DS_OK)
+            return rc;
+    }
+    if (nrec > 0 && recsize && (uint64_t)nrec <= (uint64_t)INT32_MAX / recsize)
+        len = (size_t)nrec * recsize;
+    if (codec == CODEC_RAW) {
+        *data = z;
+        got = zlen;
+    } else if (len && z) {
+        if ((!s->zd && !(s->zd = ZSTD_createDCtx())) || ds_sq_buf_need(&s->zbuf, &s->zcap, len + 1) != 0)
+            return ds_fail(err, DS_ENOMEM, "store: out of memory reading a chunk");
+        got = ZSTD_decompressDCtx(s->zd, s->zbuf, s->zcap, z, zlen);
+        *data = s->zbuf;
+    }
+    if (!len || ZSTD_isError(got) || got != len)
+        return ds_fail(err, DS_ESTORE, "store %s: chunk of kind %d on day %d is damaged (%zu bytes, %lld records)",
+                       ds_sq_name(s), kind, day, zlen, (long long)nrec);
+    return DS_OK;
+}
+
 /* The file's chunks (kind 0 is a tombstone: store_files.c), decompressed, without the cache. */
 static ds_rc sq_file_chunks(ds_store *base, int64_t file_id, ds_dump_chunk_fn fn, void *ctx, ds_err *err)
 {
@@ -649,30 +728,12 @@ static ds_rc sq_file_chunks(ds_store *base, int64_t file_id, ds_dump_chunk_fn fn
     sqlite3_bind_int64(q, 1, file_id);
     int st;
     while (rc == DS_OK && (st = sqlite3_step(q)) == SQLITE_ROW) {
-        int day = sqlite3_column_int(q, 1), kind = sqlite3_column_int(q, 2), codec = sqlite3_column_int(q, 5);
+        int day = sqlite3_column_int(q, 1), kind = sqlite3_column_int(q, 2);
         sqlite3_int64 nrec = sqlite3_column_int64(q, 3);
-        size_t recsize = ds_rec_size(kind), zlen = (size_t)sqlite3_column_bytes(q, 4), len = 0, got = 0;
-        const uint8_t *z = sqlite3_column_blob(q, 4), *data = NULL;
-        if (codec == CODEC_ZSTD_FILE && (rc = ds_sqext_read(s, z, zlen, kind, day, &z, &zlen, err)) != DS_OK)
+        const uint8_t *data;
+        if ((rc = ds_sq_chunk_records(s, sqlite3_column_blob(q, 4), (size_t)sqlite3_column_bytes(q, 4),
+                                      sqlite3_column_int(q, 5), kind, day, nrec, &data, err)) != DS_OK)
             break;
-        if (nrec > 0 && recsize && (uint64_t)nrec <= (uint64_t)INT32_MAX / recsize)
-            len = (size_t)nrec * recsize;
-        if (codec == CODEC_RAW) {
-            data = z;
-            got = zlen;
-        } else if (len && z) {
-            if ((!s->zd && !(s->zd = ZSTD_createDCtx())) || ds_sq_buf_need(&s->zbuf, &s->zcap, len + 1) != 0) {
-                rc = ds_fail(err, DS_ENOMEM, "store: out of memory reading a chunk");
-                break;
-            }
-            got = ZSTD_decompressDCtx(s->zd, s->zbuf, s->zcap, z, zlen);
-            data = s->zbuf;
-        }
-        if (!len || ZSTD_isError(got) || got != len) {
-            rc = ds_fail(err, DS_ESTORE, "store %s: chunk of kind %d on day %d is damaged (%zu bytes, %lld records)",
-                         ds_sq_name(s), kind, day, zlen, (long long)nrec);
-            break;
-        }
         rc = fn(ctx, sqlite3_column_int64(q, 0), day, kind, data, (size_t)nrec, err);
     }
     if (rc == DS_OK && st != SQLITE_DONE)

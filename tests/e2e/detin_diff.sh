@@ -12,7 +12,8 @@
 #             two sensors splitting the address space (skipped without the corpus)
 #   mixed     a file whose DETECT and CROSS chunks were removed (as a store written before them): a
 #             period reaching it reads the raw chunks, one that does not reads DETECT (and the
-#             report's mixes CROSS, core/cross.h)
+#             report's mixes CROSS, core/cross.h); then `store migrate` builds them, and every
+#             period reads DETECT
 #   exclude   --exclude research: the raw chunks (DETECT sums over every source)
 source "$(dirname "$0")/lib.bash"
 need python3
@@ -161,6 +162,20 @@ for p in 2023-07 2023-08; do
     cmp -s c.json s.json || fail "mixed: report --period $p: CROSS and SRCSVC mixes differ"
     n=$((n + 1))
 done
+
+# `store migrate` builds what a's file lacks: then every period reads DETECT (and CROSS), with
+# the same bytes as the raw chunks; run again, it builds nothing
+$DS events --format json > before.json
+$DS store migrate > mig.out || fail "store migrate: $(cat mig.out)"
+grep -q "built for [1-9][0-9]* (file, sensor, day)s" mig.out || fail "store migrate built nothing: $(cat mig.out)"
+[ "$(detect_chunks)" = "$(sources_chunks)" ] || fail "migrate: $(detect_chunks) DETECT chunks for $(sources_chunks) SOURCES chunks"
+ev_cmp migrated DETECT
+ev_cmp migrated DETECT --from 2023-07-01 --to 2023-07-05 --type spike
+$DS events --format json > after.json
+cmp -s before.json after.json || fail "migrate: events changed"
+report_cmp migrated 2023-07
+$DS store migrate > mig.out
+grep -q "built for" mig.out && fail "store migrate built again: $(cat mig.out)"
 
 # ---- exclude: the raw chunks
 printf '[detect]\nresearch_asns = 4134\n' >> darkscope.conf

@@ -47,6 +47,7 @@
 #define SPIKE_MIN_PEAK 0.005    /* spike: the peak day's excess over the baseline */
 #define SURGE_MIN_EXCESS 0.01   /* surge: the mean daily excess over its days */
 #define NEW_MIN_PEAK 0.002      /* new service: the peak day (its baseline is nothing: no noise to clear) */
+#define NEW_MAX_LEAD_DAYS 7     /* new service: days seen at a low level before it rose, fewer than */
 #define SINGLE_MIN_DAY 0.0125   /* single source: the host's own packets on its busiest day (above every
                                  * population host's one-host burst of seeds 1-60: docs/detection.md) */
 #define SINGLE_SHARE 0.5        /* one source sent >= 50% of the excess: single_source */

@@ -167,26 +167,34 @@ void ds_series_judge(ctx *x, const series_tab *t, const keyrow *r, ds_err *err)
                 sum += r->x[d];
             }
         double floor_v = 0.1 * sum / (active > 0 ? active : 1);
-        int32_t d0 = -1, d1 = -1;
-        for (size_t d = from; d < (size_t)x->ndays; d++)
+        int32_t d0 = -1, d1 = -1, first = -1;
+        for (size_t d = from; d < (size_t)x->ndays; d++) {
+            if (r->x[d] > 0 && first < 0)
+                first = (int32_t)d;
             if (r->x[d] >= floor_v && r->x[d] > 0) {
                 if (d0 < 0)
                     d0 = (int32_t)d;
                 d1 = (int32_t)d;
             }
-        cand *c = d0 >= 0 ? cand_add(x, t->dim, r->key, "new_service", x->base_from + d0, x->base_from + d1, err) : NULL;
-        if (c) {
-            run_stats(x, r, c, 0);
-            if (c->peak < NEW_MIN_PEAK * x->mean_day) {
-                x->nc--;
-                return;
-            }
-            c->rank_p = r->rank_p;
-            c->rank_q = r->rank_q;
-            c->per_day_p = per_p;
-            c->per_day_q = per_q;
         }
-        return;   /* a new service is not also a spike against its own empty past */
+        /* A service seen at a low level for a week or more before it rose was not new when it
+         * rose: it surged from its own level, which the runs below judge (issue #20: a planted
+         * surge on a port the previous quarter never saw was reported as a new service). */
+        if (d0 >= 0 && d0 - first < NEW_MAX_LEAD_DAYS) {
+            cand *c = cand_add(x, t->dim, r->key, "new_service", x->base_from + d0, x->base_from + d1, err);
+            if (c) {
+                run_stats(x, r, c, 0);
+                if (c->peak < NEW_MIN_PEAK * x->mean_day) {
+                    x->nc--;
+                    return;
+                }
+                c->rank_p = r->rank_p;
+                c->rank_q = r->rank_q;
+                c->per_day_p = per_p;
+                c->per_day_q = per_q;
+            }
+            return;   /* a new service is not also a spike against its own empty past */
+        }
     }
 
     ds_spike_rule rule = ds_series_spike_rule;

@@ -19,7 +19,10 @@ static void usage(FILE *f)
                "       darkscope store copy FROM TO\n"
                "Create a store, bring its schema up to this release's, describe it, or copy it.\n\n"
                "  init      create the store (SQLite file, or ClickHouse database and tables)\n"
-               "  migrate   add what this release needs to an existing store (safe to repeat)\n"
+               "  migrate   add what this release needs to an existing store (safe to repeat; on\n"
+               "            ClickHouse: builds the rollups of files written before them)\n"
+               "  init and migrate set a ClickHouse store's [store] ttl_raw_days / ttl_rollup_days\n"
+               "            (ttl_days: both; ClickHouse 19.6 or later)\n"
                "  info      the store's backend, schema version and, for ClickHouse, server version\n"
                "  copy      every file of store FROM into store TO, which must be empty (a new SQLite\n"
                "            file, or a ClickHouse database; each a path or clickhouse:// URL, with\n"
@@ -106,8 +109,15 @@ static int run(int argc, char **argv)
         cli_error(NULL, &err);
         goto out;
     }
-    char ver[64] = "", chv[64] = "", cl[96] = "", clw[128] = "";
+    char ver[64] = "", chv[64] = "", cl[96] = "", clw[128] = "", note[160] = "";
     ds_err quiet = { 0 };
+    if (create) {   /* the data's part of the migration (ClickHouse: rollups of older files, TTLs) */
+        ds_migrate_opts mo = { cfg.store_ttl_raw_days, cfg.store_ttl_rollup_days };
+        if (ds_store_migrate(st, &mo, note, sizeof note, &err) != DS_OK) {
+            cli_error(NULL, &err);
+            goto out;
+        }
+    }
     if (ds_store_meta_get(st, "schema_version", ver, sizeof ver, &quiet) != DS_OK)
         snprintf(ver, sizeof ver, "-");
     if (ds_store_meta_get(st, "clickhouse_version", chv, sizeof chv, &quiet) != DS_OK)
@@ -116,6 +126,8 @@ static int run(int argc, char **argv)
         snprintf(clw, sizeof clw, ", cluster %.*s (%s shards)", (int)strcspn(cl, "/"), cl, strchr(cl, '/') + 1);
     printf("store %s: %s%s%s, schema %s%s%s\n", cfg.store_path, st->ops->name, chv[0] ? " " : "", chv, ver, clw,
            strcmp(what, "info") ? " (ready)" : "");
+    if (note[0])
+        printf("store %s: %s\n", cfg.store_path, note);
     status = 0;
 out:
     ds_store_close(st);

@@ -9,7 +9,8 @@
  *            an `inflight` row (id, hash, host, pid, start) that claims the hash.
  *   put_*    rows go to per-table RowBinary buffers, every row tagged with the file id; a buffer
  *            past CH_FLUSH_BYTES is sent at once (its rows stay invisible: see below).
- *   commit   the buffers are sent; then the claim is checked again: a `files` row of the same
+ *   commit   the buffers are sent; the server builds the file's rollup rows from its srcsvc rows
+ *            and marks them (ch_rollup.c: rollup_* and rollup_files); then the claim is checked again: a `files` row of the same
  *            hash, or an earlier claim of it by an ingest still alive, and this file gives up
  *            (DS_EEXIST), so two racing ingests never both count it; then the `files` row is
  *            written, last, in one INSERT.  That INSERT is the commit.
@@ -170,6 +171,8 @@ ds_rc ch_cleanup(ch_store *s, ds_err *err)
     }
     for (int i = 0; rc == DS_OK && n && i < T__N; i++)
         rc = ch_delete_rows(&s->c, TABLE[i], (char *)ids.p, err);
+    if (rc == DS_OK && n)
+        rc = ch_rollup_delete(&s->c, (char *)ids.p, err);
     if (rc == DS_OK && n)
         rc = ch_execf(&s->c, NULL, err, "ALTER TABLE superseded DELETE WHERE new IN (%s)", (char *)ids.p);
     if (rc == DS_OK && n)
@@ -560,6 +563,11 @@ ds_rc ch_commit(ds_store *base, ds_err *err)
         return ds_fail(err, DS_EINVAL, "store %s: commit without a write", s->c.where);
     for (int i = 0; i < T__N && rc == DS_OK; i++)
         rc = flush(s, i, err);
+    if (rc == DS_OK) {   /* the file's rollups, built by the server from its srcsvc rows (ch_rollup.c) */
+        char id[24];
+        snprintf(id, sizeof id, "%lld", (long long)t->id);
+        rc = ch_rollup_build(&s->c, id, err);
+    }
     if (rc == DS_OK && !t->f.force && (rc = dup_check(s, &t->f, NULL, err)) == DS_OK)
         rc = race_check(s, t, err);
     /* fault injection for tests/e2e/clickhouse.sh: die as a kill -9 would, every row of the file
@@ -590,9 +598,12 @@ ds_rc ch_commit(ds_store *base, ds_err *err)
         char id[24];
         ds_err quiet = { 0 };
         snprintf(id, sizeof id, "%lld", (long long)t->superseding);
-        for (int i = 0; i < T__N; i++)
+        int i = 0;
+        for (; i < T__N; i++)
             if (ch_delete_rows(&s->c, TABLE[i], id, &quiet) != DS_OK)
                 break;
+        if (i == T__N)
+            ch_rollup_delete(&s->c, id, &quiet);
     }
     ch_buf_free(&body);
     tx_free(s);   /* on failure the rows sent stay invisible; the next writer deletes them */

@@ -367,6 +367,12 @@ typedef struct ds_store_dump_ops {
     ds_rc (*file_counts)(ds_store *s, int64_t file_id, ds_dump_counts_fn fn, void *ctx, ds_err *err);
 } ds_store_dump_ops;
 
+/* `store init|migrate`: what the store's data needs from this release, beyond its tables (which
+ * open(create) makes).  ttl_*_days: [store] ttl_raw_days, ttl_rollup_days (0: none). */
+typedef struct ds_migrate_opts {
+    unsigned ttl_raw_days, ttl_rollup_days;
+} ds_migrate_opts;
+
 typedef struct ds_store_ops {
     const char *name;
     ds_rc (*open)(ds_store **out, const char *path, int create, ds_err *err);
@@ -383,6 +389,10 @@ typedef struct ds_store_ops {
     const ds_store_query_ops *query;
     const ds_store_month_ops *months;
     const ds_store_dump_ops *dump;
+    /* `store init|migrate` after open(create): brings the stored data up to this release (the
+     * ClickHouse store builds the rollups of files written before them, and sets its TTLs); note:
+     * one line saying what it did, or "".  NULL: nothing to do. */
+    ds_rc (*migrate)(ds_store *s, const ds_migrate_opts *o, char *note, size_t notelen, ds_err *err);
 } ds_store_ops;
 
 struct ds_store {
@@ -423,6 +433,9 @@ enum {
 };
 /* 1 when the store has every part or op named in `what` (DS_WRITABLE | ...). */
 int ds_store_keeps(const ds_store *s, unsigned what);
+/* ops->migrate, or nothing (a store without one; TTLs asked of it are refused: only the
+ * ClickHouse store keeps them) */
+ds_rc ds_store_migrate(ds_store *s, const ds_migrate_opts *o, char *note, size_t notelen, ds_err *err);
 ds_rc ds_store_reopen(ds_store *s, ds_store **out, ds_err *err);
 
 ds_rc ds_store_meta_get(ds_store *s, const char *key, char *val, size_t len, ds_err *err);

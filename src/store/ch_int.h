@@ -166,15 +166,15 @@ void ch_role_release(ds_store *s);
  * day, sensor, class, key and file: sumState(packets), uniqExactState(src)) and rollup_files
  * (one row per file that has its rollups).  create: the tables (CREATE TABLE IF NOT EXISTS; on a
  * cluster T_local on every shard and a Distributed T).  build: the rollups of the files listed
- * ("1,2,3") from their srcsvc rows, by the server (each shard from its own rows), then their
- * rollup_files rows.  delete: the rollup and rollup_files rows of the files listed (mutations).
+ * ("1,2,3") from their srcsvc rows of days [from, to] (from > to: they have none), by the server
+ * (each shard from its own rows), then their rollup_files rows.  delete: the rollup and rollup_files rows of the files listed (mutations).
  * ready: *yes = 1 when every live file has its rollups (the queries may read them).  migrate:
  * builds the rollups of every live file that lacks them (a store written before them);
  * *built counts the files. */
 enum { CH_NROLLUP = 4 };
 extern const char *const CH_ROLLUP_TABLE[CH_NROLLUP];   /* service, country, asn, all */
 ds_rc ch_rollup_create(ch_conn *c, ds_err *err);
-ds_rc ch_rollup_build(ch_conn *c, const char *ids, ds_err *err);
+ds_rc ch_rollup_build(ch_conn *c, const char *ids, int32_t from, int32_t to, ds_err *err);
 ds_rc ch_rollup_delete(ch_conn *c, const char *ids, ds_err *err);
 ds_rc ch_rollup_ready(ch_conn *c, int *yes, ds_err *err);
 ds_rc ch_rollup_migrate(ch_conn *c, size_t *built, ds_err *err);

@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/records.h"
 #include "store/ch_int.h"
 
 const char *const CH_ROLLUP_TABLE[CH_NROLLUP] = { "rollup_service", "rollup_country", "rollup_asn", "rollup_all" };
@@ -85,26 +86,31 @@ ds_rc ch_rollup_create(ch_conn *c, ds_err *err)
     return rc;
 }
 
-/* The rollup rows of the files listed ("1,2,3") from their srcsvc rows, on one server. */
-static ds_rc build_on(ch_conn *c, const char *suffix, const char *ids, ds_err *err)
+/* The rollup rows of the files listed ("1,2,3") from their srcsvc rows of days [from, to], on
+ * one server.  The days: srcsvc is partitioned by month and ordered by day first, so the
+ * statement reads those days' parts only, not the whole table (file_id is not in its key). */
+static ds_rc build_on(ch_conn *c, const char *suffix, const char *ids, int32_t from, int32_t to, ds_err *err)
 {
     ds_rc rc = DS_OK;
     for (int i = 0; i < CH_NROLLUP && rc == DS_OK; i++)
         rc = ch_execf(c, NULL, err, "INSERT INTO %s%s SELECT day, sensor_id, cls, %s AS key, file_id, sumState(packets),"
-                      " uniqExactState(src) FROM srcsvc%s WHERE file_id IN (%s) GROUP BY day, sensor_id, cls, key,"
-                      " file_id", CH_ROLLUP_TABLE[i], suffix, KEY_EXPR[i], suffix, ids);
+                      " uniqExactState(src) FROM srcsvc%s WHERE day BETWEEN toDate(%d) AND toDate(%d) AND file_id IN"
+                      " (%s) GROUP BY day, sensor_id, cls, key, file_id", CH_ROLLUP_TABLE[i], suffix, KEY_EXPR[i],
+                      suffix, (int)from, (int)to, ids);
     return rc;
 }
 
-ds_rc ch_rollup_build(ch_conn *c, const char *ids, ds_err *err)
+ds_rc ch_rollup_build(ch_conn *c, const char *ids, int32_t from, int32_t to, ds_err *err)
 {
     ds_rc rc = DS_OK;
-    if (!c->cluster[0])
-        rc = build_on(c, "", ids, err);
-    for (unsigned k = 0; c->cluster[0] && k < c->nshards && rc == DS_OK; k++) {
+    if (from > to)   /* no per-source rows: only the marker */
+        ;
+    else if (!c->cluster[0])
+        rc = build_on(c, "", ids, from, to, err);
+    for (unsigned k = 0; from <= to && c->cluster[0] && k < c->nshards && rc == DS_OK; k++) {
         ch_conn sh;
         ch_conn_shard(c, k, &sh);
-        rc = build_on(&sh, "_local", ids, err);
+        rc = build_on(&sh, "_local", ids, from, to, err);
         ch_conn_close(&sh);
     }
     if (rc == DS_OK)   /* the marker: the files have their rollups */
@@ -150,6 +156,22 @@ static ds_rc any_rows(ch_conn *c, const char *ids, int *yes, ds_err *err)
 
 #define MIGRATE_BATCH 16
 
+/* The days of the files' SRCSVC chunks (the chunks table is ordered by kind, then day): from > to
+ * when they have none. */
+static ds_rc srcsvc_days(ch_conn *c, const char *ids, int32_t *from, int32_t *to, ds_err *err)
+{
+    ch_buf out = { 0 };
+    unsigned a = 1, b = 0, n = 0;
+    ds_rc rc = ch_execf(c, &out, err, "SELECT toUInt16(min(day)), toUInt16(max(day)), count() FROM chunks WHERE kind = %d"
+                        " AND file_id IN (%s) FORMAT TSV", DS_CHUNK_SRCSVC, ids);
+    if (rc == DS_OK && (out.n == 0 || sscanf((char *)out.p, "%u\t%u\t%u", &a, &b, &n) != 3))
+        rc = ds_fail(err, DS_ESTORE, "store %s: the chunks' days answer is not three numbers", c->where);
+    ch_buf_free(&out);
+    *from = n ? (int32_t)a : 1;
+    *to = n ? (int32_t)b : 0;
+    return rc;
+}
+
 ds_rc ch_rollup_migrate(ch_conn *c, size_t *built, ds_err *err)
 {
     ch_buf out = { 0 }, ids = { 0 }, batch = { 0 };
@@ -185,7 +207,10 @@ ds_rc ch_rollup_migrate(ch_conn *c, size_t *built, ds_err *err)
             p += len + (p[len] == ',');
         }
         ch_buf_add(&batch, "", 1);
-        rc = batch.oom ? ds_fail(err, DS_ENOMEM, "out of memory") : ch_rollup_build(c, (char *)batch.p, err);
+        int32_t from = 1, to = 0;
+        rc = batch.oom ? ds_fail(err, DS_ENOMEM, "out of memory") : srcsvc_days(c, (char *)batch.p, &from, &to, err);
+        if (rc == DS_OK)
+            rc = ch_rollup_build(c, (char *)batch.p, from, to, err);
         if (rc == DS_OK)
             *built += k;
     }

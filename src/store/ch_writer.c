@@ -53,6 +53,7 @@ typedef struct ch_tx {
     uint64_t packets;
     ch_buf rows[T__N];
     int64_t superseding;       /* the file cut short this one supersedes (its superseded row is in), or 0 */
+    int32_t day_min, day_max;  /* the days of its SRCSVC chunks (day_min > day_max: none yet), for its rollups */
     ZSTD_CCtx *zc;
     uint8_t *raw;
     size_t rawcap;
@@ -378,6 +379,8 @@ ds_rc ch_begin(ds_store *base, const ds_file_meta *f, int64_t *file_id, ds_err *
     s->tx = t;
     t->id = ch_new_id();
     t->f = *f;
+    t->day_min = 1;
+    t->day_max = 0;
     snprintf(t->path, sizeof t->path, "%s", f->path ? f->path : "-");
     t->f.path = t->path;
     host_name(me, sizeof me);
@@ -436,6 +439,12 @@ ds_rc ch_put_chunk_zstd(ds_store *base, int64_t file_id, int64_t sensor_id, int3
     ch_rb_str(b, frame, framelen);
     if (kind == DS_CHUNK_SRCSVC) {   /* the per-source daily rows ch_query.c asks */
         size_t len = nrec * recsize;
+        if (t->day_min > t->day_max)
+            t->day_min = t->day_max = day;
+        else if (day < t->day_min)
+            t->day_min = day;
+        else if (day > t->day_max)
+            t->day_max = day;
         if (len > t->rawcap) {
             uint8_t *p = realloc(t->raw, len);
             if (!p)
@@ -566,7 +575,7 @@ ds_rc ch_commit(ds_store *base, ds_err *err)
     if (rc == DS_OK) {   /* the file's rollups, built by the server from its srcsvc rows (ch_rollup.c) */
         char id[24];
         snprintf(id, sizeof id, "%lld", (long long)t->id);
-        rc = ch_rollup_build(&s->c, id, err);
+        rc = ch_rollup_build(&s->c, id, t->day_min, t->day_max, err);
     }
     if (rc == DS_OK && !t->f.force && (rc = dup_check(s, &t->f, NULL, err)) == DS_OK)
         rc = race_check(s, t, err);

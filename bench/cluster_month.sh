@@ -5,7 +5,9 @@
 # ingested `-j 2` into a SQLite store and into a 2-shard ClickHouse cluster of its own (two
 # servers on loopback, tests/e2e/clickhouse.bash), then BENCH_RUNS rounds (default 3) of `report
 # --period 2023-07 --format html` (the published form), `events` and `top ports` on both, whole
-# processes, wall seconds.  The JSON report, events and `top ports` must be byte-identical.
+# processes, wall seconds; `top ports` on the cluster both from its rollup tables and from its
+# per-source rows (DS_NO_ROLLUP=1, the path before the rollups).  The JSON report, events and
+# `top ports` (both paths) must be byte-identical.
 # Needs clickhouse-server; SCALE 1 (the full month) takes about ten minutes.  Not in all.sh.
 set -euo pipefail
 BENCH_ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,6 +45,8 @@ cmp -s ra.json rb.json || fail "report --format json differs"
 cmp -s ea.json eb.json || fail "events differ"
 "$DS" top ports --format json > ta.json; "$DS" top ports --db "$URL" --format json > tb.json
 cmp -s ta.json tb.json || fail "top ports differs"
+DS_NO_ROLLUP=1 "$DS" top ports --db "$URL" --format json > tc.json
+cmp -s ta.json tc.json || fail "top ports from the cluster's per-source rows differs"
 echo "report (json), events, top ports: identical on SQLite and the cluster"
 for r in $(seq "$RUNS"); do
     for what in "report --period 2023-07 --format html -o r.html" "events" "top ports"; do
@@ -50,5 +54,8 @@ for r in $(seq "$RUNS"); do
         t0=$(now); "$DS" $what > /dev/null 2>&1; t1=$(now); "$DS" $what --db "$URL" > /dev/null 2>&1; t2=$(now)
         printf 'round %s  %-12s SQLite %6.2f s   cluster %6.2f s\n' "$r" "${what%% --*}" "$(secs "$t0" "$t1")" "$(secs "$t1" "$t2")"
     done
+    t0=$(now); DS_NO_ROLLUP=1 "$DS" top ports --db "$URL" > /dev/null 2>&1; t1=$(now)
+    printf 'round %s  %-12s                   cluster %6.2f s (per-source rows, DS_NO_ROLLUP=1)\n' "$r" "top ports" \
+        "$(secs "$t0" "$t1")"
 done
 echo "bar (issue #23): the cluster's month report <= 5 s"

@@ -3,8 +3,9 @@
  *
  * init and migrate open the store creating what is missing (a SQLite file and its tables; a
  * ClickHouse database and its tables, CREATE ... IF NOT EXISTS: docs/clickhouse.md), so both are
- * safe to run again; migrate also builds, on a SQLite store, the DETECT and CROSS chunks of files
- * ingested before them (store/sqlite_derive.c); info prints the backend, the schema version and, for ClickHouse, the
+ * safe to run again, and bring the stored data up to this release (ds_store_migrate: on SQLite the
+ * DETECT and CROSS chunks of files ingested before them, store/sqlite_derive.c; on ClickHouse the
+ * rollups and TTLs); info prints the backend, the schema version and, for ClickHouse, the
  * server's version as recorded in the store's meta. */
 #include <getopt.h>
 #include <stdio.h>
@@ -21,7 +22,10 @@ static void usage(FILE *f)
                "Create a store, bring its schema up to this release's, describe it, or copy it.\n\n"
                "  init      create the store (SQLite file, or ClickHouse database and tables)\n"
                "  migrate   add what this release needs to an existing store (safe to repeat): on\n"
-               "            SQLite, the detector inputs and cross chunks of files ingested before them\n"
+               "            SQLite, the detector inputs and cross chunks of files ingested before\n"
+               "            them; on ClickHouse, the rollups of files written before them\n"
+               "  init and migrate set a ClickHouse store's [store] ttl_raw_days / ttl_rollup_days\n"
+               "            (ttl_days: both; ClickHouse 19.6 or later)\n"
                "  info      the store's backend, schema version and, for ClickHouse, server version\n"
                "  copy      every file of store FROM into store TO, which must be empty (a new SQLite\n"
                "            file, or a ClickHouse database; each a path or clickhouse:// URL, with\n"
@@ -108,26 +112,26 @@ static int run(int argc, char **argv)
         cli_error(NULL, &err);
         goto out;
     }
-    char ver[64] = "", chv[64] = "", cl[96] = "", clw[128] = "";
+    char ver[64] = "", chv[64] = "", cl[96] = "", clw[128] = "", note[160] = "";
     ds_err quiet = { 0 };
+    if (create) {   /* the data's part of the migration (SQLite: the derived chunks older files lack;
+                     * ClickHouse: rollups of older files, TTLs) */
+        ds_migrate_opts mo = { cfg.store_ttl_raw_days, cfg.store_ttl_rollup_days };
+        if (ds_store_migrate(st, &mo, note, sizeof note, &err) != DS_OK) {
+            cli_error(NULL, &err);
+            goto out;
+        }
+    }
     if (ds_store_meta_get(st, "schema_version", ver, sizeof ver, &quiet) != DS_OK)
         snprintf(ver, sizeof ver, "-");
     if (ds_store_meta_get(st, "clickhouse_version", chv, sizeof chv, &quiet) != DS_OK)
         chv[0] = 0;
     if (ds_store_meta_get(st, "cluster", cl, sizeof cl, &quiet) == DS_OK && strchr(cl, '/'))   /* NAME/SHARDS */
         snprintf(clw, sizeof clw, ", cluster %.*s (%s shards)", (int)strcspn(cl, "/"), cl, strchr(cl, '/') + 1);
-    if (!strcmp(what, "migrate")) {   /* what files written before them lack (docs/store.md) */
-        size_t built = 0;
-        if (ds_store_derive(st, &built, &err) != DS_OK) {
-            cli_error(NULL, &err);
-            goto out;
-        }
-        if (built)
-            printf("store %s: detector inputs and cross chunks built for %zu (file, sensor, day)s\n",
-                   cfg.store_path, built);
-    }
     printf("store %s: %s%s%s, schema %s%s%s\n", cfg.store_path, st->ops->name, chv[0] ? " " : "", chv, ver, clw,
            strcmp(what, "info") ? " (ready)" : "");
+    if (note[0])
+        printf("store %s: %s\n", cfg.store_path, note);
     status = 0;
 out:
     ds_store_close(st);

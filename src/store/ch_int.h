@@ -5,6 +5,7 @@
  *   store_clickhouse.c open (URL, version, schema), meta, sensors, the reader
  *   ch_writer.c        begin .. commit: a file's rows tagged with its id, visible once its files row is in
  *   ch_query.c         `top` answered by SQL (store/query.h)
+ *   ch_rollup.c        the rollup tables (per day, sensor, class and key: sum and uniqExact states)
  *   ch_dump.c          the files and their rows as stored, for `store copy`
  *   ch_ledger.c        the collector's ledger: segments and sensors' health
  *   ch_payloads.c      first payloads: a batch's rows visible once its payload_files row is in
@@ -160,6 +161,26 @@ extern const ds_store_payload_ops ch_payload_ops;
 ds_rc ch_role_take(ds_store *s, const char *role, ds_err *err);
 ds_rc ch_role_check(ds_store *s, ds_err *err);
 void ch_role_release(ds_store *s);
+
+/* ch_rollup.c: the rollup tables rollup_service, rollup_country, rollup_asn, rollup_all (per
+ * day, sensor, class, key and file: sumState(packets), uniqExactState(src)) and rollup_files
+ * (one row per file that has its rollups).  create: the tables (CREATE TABLE IF NOT EXISTS; on a
+ * cluster T_local on every shard and a Distributed T).  build: the rollups of the files listed
+ * ("1,2,3") from their srcsvc rows of days [from, to] (from > to: they have none), by the server
+ * (each shard from its own rows), then their rollup_files rows.  delete: the rollup and rollup_files rows of the files listed (mutations).
+ * ready: *yes = 1 when every live file has its rollups (the queries may read them).  migrate:
+ * builds the rollups of every live file that lacks them (a store written before them);
+ * *built counts the files. */
+enum { CH_NROLLUP = 4 };
+extern const char *const CH_ROLLUP_TABLE[CH_NROLLUP];   /* service, country, asn, all */
+ds_rc ch_rollup_create(ch_conn *c, ds_err *err);
+ds_rc ch_rollup_build(ch_conn *c, const char *ids, int32_t from, int32_t to, ds_err *err);
+ds_rc ch_rollup_delete(ch_conn *c, const char *ids, ds_err *err);
+ds_rc ch_rollup_ready(ch_conn *c, int *yes, ds_err *err);
+ds_rc ch_rollup_migrate(ch_conn *c, size_t *built, ds_err *err);
+/* TTLs: raw_days on chunks and srcsvc, rollup_days on the rollup tables (0: left as they are);
+ * DS_EINVAL naming the version on a server older than 19.6 (no table TTL). */
+ds_rc ch_ttl_set(ch_conn *c, unsigned raw_days, unsigned rollup_days, ds_err *err);
 
 /* ch_query.c */
 extern const ds_store_query_ops ch_query_ops;

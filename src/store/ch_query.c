@@ -1,6 +1,10 @@
 /* ch_query.c: `top` and the report's cubes answered by ClickHouse (store/query.h).
  *
- * Both read `srcsvc`, the per-source daily rows (one per SRCSVC record: source, service, ASN,
+ * `top ports|countries|asns` whose filters are a sensor, a class and values of the ranked
+ * dimension read the rollup tables instead (ch_rollup.c: per day, sensor, class, key and file,
+ * sumState and uniqExactState), once every live file has them and DS_NO_ROLLUP is not set.
+ *
+ * Otherwise both read `srcsvc`, the per-source daily rows (one per SRCSVC record: source, service, ASN,
  * country, class, packets, tools, source port), of committed files only, and ask ClickHouse for
  * the sums and exact distinct counts (uniqExact) that analysis/top.c and cube.c compute from the
  * chunks; the filter (store/filter.h) becomes the WHERE clause, field for field as
@@ -104,6 +108,91 @@ static ds_rc grouped(ch_store *s, const ch_buf *sql, int ncol, row_fn fn, void *
     return rc;
 }
 
+/* ---- top from the rollups (ch_rollup.c) ---- */
+
+/* DS_NO_ROLLUP=1: never the rollups (analysis/rollups.h's variable: the tests compare both paths) */
+static int rollups_off(void)
+{
+    const char *v = getenv("DS_NO_ROLLUP");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+/* The filters the rollups answer exactly: a sensor, a class, values of the ranked dimension
+ * (analysis/top_rollup.c's rollup condition). */
+static int rollup_fits(const ds_top_query *q)
+{
+    switch (q->dim) {
+    case DS_TOP_PORTS: return !q->ncountries && !q->nasns && !q->exclude && !q->only && !q->tools;
+    case DS_TOP_COUNTRIES: return !q->nports && !q->nasns && !q->exclude && !q->only && !q->tools;
+    case DS_TOP_ASNS: return !q->nports && !q->ncountries && !q->exclude && !q->only && !q->tools;
+    case DS_TOP_SOURCES: break;
+    }
+    return 0;
+}
+
+/* WHERE over a rollup table: live files, the days, sensor, class; keys: the dimension's values */
+static void rollup_where(ch_buf *w, const ds_top_query *q, int keys)
+{
+    size_t nf = q->dim == DS_TOP_PORTS ? q->nports : q->dim == DS_TOP_COUNTRIES ? q->ncountries : q->nasns;
+    ch_buf_printf(w, " WHERE " CH_COMMITTED " AND day BETWEEN toDate(%d) AND toDate(%d)", q->from < 0 ? 0 : (int)q->from,
+                  q->to > 65535 ? 65535 : (int)q->to);
+    if (q->sensor_id > 0)
+        ch_buf_printf(w, " AND sensor_id = %lld", (long long)q->sensor_id);
+    if (q->cls >= 0)
+        ch_buf_printf(w, " AND cls = %d", q->cls);
+    for (size_t i = 0; keys && i < nf; i++) {
+        unsigned v = q->dim == DS_TOP_PORTS ? (unsigned)q->ports[i]
+                   : q->dim == DS_TOP_COUNTRIES ? (unsigned)q->countries[i] : (unsigned)q->asns[i];
+        ch_buf_printf(w, "%s%u%s", i ? "," : " AND key IN (", v, i + 1 == nf ? ")" : "");
+    }
+}
+
+static int tot_row(void *ctx, const uint64_t *v)
+{
+    memcpy(ctx, v, 3 * sizeof *v);
+    return 0;
+}
+
+static int top_row(void *ctx, const uint64_t *v);
+
+/* The rows and totals of q from the rollup tables: two statements.  The rows: the printed keys
+ * (ranked by packets alone in a subquery, so that only their source states are merged), each
+ * with sumMerge and uniqExactMerge.  The totals: rollup_all's states (the union of every key's
+ * sources), or, with a filter on the dimension's values, the merge of those keys' states.
+ * DS_ENOTFOUND when the rollups cannot answer q (its filters; a live file without rollups). */
+static ds_rc top_rollup(ch_store *s, const ds_top_query *q, void *t, uint64_t *tot, ds_err *err)
+{
+    static const char *const TAB[] = { [DS_TOP_PORTS] = "rollup_service", [DS_TOP_COUNTRIES] = "rollup_country",
+                                       [DS_TOP_ASNS] = "rollup_asn" };
+    int ready = 0;
+    if (rollups_off() || !rollup_fits(q))
+        return DS_ENOTFOUND;
+    ds_rc rc = ch_rollup_ready(&s->c, &ready, err);
+    if (rc != DS_OK || !ready)
+        return rc != DS_OK ? rc : DS_ENOTFOUND;
+    int keyed = (q->dim == DS_TOP_PORTS ? q->nports : q->dim == DS_TOP_COUNTRIES ? q->ncountries : q->nasns) > 0;
+    ch_buf sql = { 0 };
+    ch_buf_printf(&sql, "SELECT key AS k, sumMerge(packets) AS p, uniqExactMerge(sources) FROM %s", TAB[q->dim]);
+    rollup_where(&sql, q, 1);
+    if (q->limit) {   /* the printed keys: packets descending, then key ascending (top.c's cand_before) */
+        ch_buf_printf(&sql, " AND key GLOBAL IN (SELECT key FROM %s", TAB[q->dim]);
+        rollup_where(&sql, q, 1);
+        ch_buf_printf(&sql, " GROUP BY key ORDER BY sumMerge(packets) DESC, key ASC LIMIT %zu)", q->limit);
+    }
+    ch_buf_printf(&sql, " GROUP BY k ORDER BY p DESC, k ASC FORMAT TSV");
+    uint64_t none[3];
+    rc = grouped(s, &sql, 3, top_row, t, none, err);
+    sql.n = 0;
+    ch_buf_printf(&sql, "SELECT 0, sumMerge(packets), uniqExactMerge(sources) FROM %s",
+                  keyed ? TAB[q->dim] : "rollup_all");
+    rollup_where(&sql, q, keyed);
+    ch_buf_printf(&sql, " FORMAT TSV");
+    if (rc == DS_OK)
+        rc = grouped(s, &sql, 3, tot_row, tot, none, err);
+    ch_buf_free(&sql);
+    return rc;
+}
+
 /* ---- top ---- */
 
 typedef struct top_ctx { ds_top_result *res; size_t cap; } top_ctx;
@@ -151,20 +240,26 @@ static ds_rc ch_top(ds_store *base, const ds_top_query *q, ds_top_result *res, d
     f.exclude = q->exclude;
     f.only = q->only;
     f.tools = q->tools;
-    ch_buf_printf(&sql, "SELECT %s AS k, sum(packets) AS p, uniqExact(src) FROM srcsvc", KEY[q->dim]);
-    if (where(&sql, &f, q->from, q->to) != 0) {
-        ch_buf_free(&sql);
-        return DS_ENOTFOUND;
-    }
-    /* packets descending, then key ascending: top.c's cand_before */
-    ch_buf_printf(&sql, " GROUP BY k WITH TOTALS ORDER BY p DESC, k ASC");
-    if (q->limit)
-        ch_buf_printf(&sql, " LIMIT %zu", q->limit);
-    ch_buf_printf(&sql, " FORMAT TSV");
     memset(res, 0, sizeof *res);
     top_ctx t = { res, 0 };
-    ds_rc rc = grouped(s, &sql, 3, top_row, &t, tot, err);
-    ch_buf_free(&sql);
+    ds_rc rc = top_rollup(s, q, &t, tot, err);
+    if (rc == DS_ENOTFOUND) {   /* the per-source rows */
+        ds_top_result_free(res);
+        memset(res, 0, sizeof *res);
+        t.cap = 0;
+        ch_buf_printf(&sql, "SELECT %s AS k, sum(packets) AS p, uniqExact(src) FROM srcsvc", KEY[q->dim]);
+        if (where(&sql, &f, q->from, q->to) != 0) {
+            ch_buf_free(&sql);
+            return DS_ENOTFOUND;
+        }
+        /* packets descending, then key ascending: top.c's cand_before */
+        ch_buf_printf(&sql, " GROUP BY k WITH TOTALS ORDER BY p DESC, k ASC");
+        if (q->limit)
+            ch_buf_printf(&sql, " LIMIT %zu", q->limit);
+        ch_buf_printf(&sql, " FORMAT TSV");
+        rc = grouped(s, &sql, 3, top_row, &t, tot, err);
+        ch_buf_free(&sql);
+    }
     if (rc == DS_OK)
         rc = ds_store_sensors(base, &sensors, &nsensors, err);
     if (rc != DS_OK) {

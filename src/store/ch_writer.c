@@ -9,7 +9,8 @@
  *            an `inflight` row (id, hash, host, pid, start) that claims the hash.
  *   put_*    rows go to per-table RowBinary buffers, every row tagged with the file id; a buffer
  *            past CH_FLUSH_BYTES is sent at once (its rows stay invisible: see below).
- *   commit   the buffers are sent; then the claim is checked again: a `files` row of the same
+ *   commit   the buffers are sent; the server builds the file's rollup rows from its srcsvc rows
+ *            and marks them (ch_rollup.c: rollup_* and rollup_files); then the claim is checked again: a `files` row of the same
  *            hash, or an earlier claim of it by an ingest still alive, and this file gives up
  *            (DS_EEXIST), so two racing ingests never both count it; then the `files` row is
  *            written, last, in one INSERT.  That INSERT is the commit.
@@ -52,6 +53,7 @@ typedef struct ch_tx {
     uint64_t packets;
     ch_buf rows[T__N];
     int64_t superseding;       /* the file cut short this one supersedes (its superseded row is in), or 0 */
+    int32_t day_min, day_max;  /* the days of its SRCSVC chunks (day_min > day_max: none yet), for its rollups */
     ZSTD_CCtx *zc;
     uint8_t *raw;
     size_t rawcap;
@@ -170,6 +172,8 @@ ds_rc ch_cleanup(ch_store *s, ds_err *err)
     }
     for (int i = 0; rc == DS_OK && n && i < T__N; i++)
         rc = ch_delete_rows(&s->c, TABLE[i], (char *)ids.p, err);
+    if (rc == DS_OK && n)
+        rc = ch_rollup_delete(&s->c, (char *)ids.p, err);
     if (rc == DS_OK && n)
         rc = ch_execf(&s->c, NULL, err, "ALTER TABLE superseded DELETE WHERE new IN (%s)", (char *)ids.p);
     if (rc == DS_OK && n)
@@ -375,6 +379,8 @@ ds_rc ch_begin(ds_store *base, const ds_file_meta *f, int64_t *file_id, ds_err *
     s->tx = t;
     t->id = ch_new_id();
     t->f = *f;
+    t->day_min = 1;
+    t->day_max = 0;
     snprintf(t->path, sizeof t->path, "%s", f->path ? f->path : "-");
     t->f.path = t->path;
     host_name(me, sizeof me);
@@ -433,6 +439,12 @@ ds_rc ch_put_chunk_zstd(ds_store *base, int64_t file_id, int64_t sensor_id, int3
     ch_rb_str(b, frame, framelen);
     if (kind == DS_CHUNK_SRCSVC) {   /* the per-source daily rows ch_query.c asks */
         size_t len = nrec * recsize;
+        if (t->day_min > t->day_max)
+            t->day_min = t->day_max = day;
+        else if (day < t->day_min)
+            t->day_min = day;
+        else if (day > t->day_max)
+            t->day_max = day;
         if (len > t->rawcap) {
             uint8_t *p = realloc(t->raw, len);
             if (!p)
@@ -560,6 +572,11 @@ ds_rc ch_commit(ds_store *base, ds_err *err)
         return ds_fail(err, DS_EINVAL, "store %s: commit without a write", s->c.where);
     for (int i = 0; i < T__N && rc == DS_OK; i++)
         rc = flush(s, i, err);
+    if (rc == DS_OK) {   /* the file's rollups, built by the server from its srcsvc rows (ch_rollup.c) */
+        char id[24];
+        snprintf(id, sizeof id, "%lld", (long long)t->id);
+        rc = ch_rollup_build(&s->c, id, t->day_min, t->day_max, err);
+    }
     if (rc == DS_OK && !t->f.force && (rc = dup_check(s, &t->f, NULL, err)) == DS_OK)
         rc = race_check(s, t, err);
     /* fault injection for tests/e2e/clickhouse.sh: die as a kill -9 would, every row of the file
@@ -590,9 +607,12 @@ ds_rc ch_commit(ds_store *base, ds_err *err)
         char id[24];
         ds_err quiet = { 0 };
         snprintf(id, sizeof id, "%lld", (long long)t->superseding);
-        for (int i = 0; i < T__N; i++)
+        int i = 0;
+        for (; i < T__N; i++)
             if (ch_delete_rows(&s->c, TABLE[i], id, &quiet) != DS_OK)
                 break;
+        if (i == T__N)
+            ch_rollup_delete(&s->c, id, &quiet);
     }
     ch_buf_free(&body);
     tx_free(s);   /* on failure the rows sent stay invisible; the next writer deletes them */

@@ -9,7 +9,7 @@
  * grouping of the records, the tool records are the records themselves, and a source's services
  * folded over the (file, sensor, day) are an exact sum, so the vertical-scan bound holds (a
  * file's several groups become one chunk).  A file's chunks go in one transaction
- * (store_sqlite.c's sq_derive), so a kill leaves each file with all of them or none, and a run
+ * (store_sqlite.c's sq_migrate), so a kill leaves each file with all of them or none, and a run
  * again builds what is left.
  */
 #include "store/sqlite_engine.h"

@@ -148,7 +148,7 @@ ds_rc ds_sq_chunk_records(sqlite_store *s, const uint8_t *z, size_t zlen, int co
                           const uint8_t **data, ds_err *err);
 
 /* sqlite_derive.c: the DETECT and CROSS chunks (core/detin.h, core/cross.h) of files written
- * before them, built from their records by `store migrate` (store_sqlite.c's sq_derive holds the
+ * before them, built from their records by `store migrate` (store_sqlite.c's sq_migrate holds the
  * transaction). */
 typedef struct ds_sq_derive_row {
     int64_t file_id, sensor_id;

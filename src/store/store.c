@@ -40,6 +40,18 @@ int ds_store_keeps(const ds_store *s, unsigned what)
     return 1;
 }
 
+ds_rc ds_store_migrate(ds_store *s, const ds_migrate_opts *o, char *note, size_t notelen, ds_err *err)
+{
+    if (notelen)
+        note[0] = 0;
+    if (s->ops->migrate)
+        return s->ops->migrate(s, o, note, notelen, err);
+    if (o->ttl_raw_days || o->ttl_rollup_days)
+        return ds_fail(err, DS_EINVAL, "[store] ttl_raw_days and ttl_rollup_days apply to a ClickHouse store only "
+                       "(the %s store keeps every day)", s->ops->name);
+    return DS_OK;
+}
+
 ds_rc ds_store_reopen(ds_store *s, ds_store **out, ds_err *err)
 {
     *out = NULL;
@@ -153,14 +165,6 @@ ds_rc ds_store_supersede(ds_store *s, int64_t file_id, const ds_file_prior *old,
     if (!s->ops->writer)
         return read_only(s, err);
     return s->ops->writer->supersede ? s->ops->writer->supersede(s, file_id, old, err) : DS_ENOTFOUND;
-}
-
-ds_rc ds_store_derive(ds_store *s, size_t *built, ds_err *err)
-{
-    *built = 0;
-    if (!s->ops->writer)
-        return read_only(s, err);
-    return s->ops->writer->derive ? s->ops->writer->derive(s, built, err) : DS_OK;
 }
 
 /* ---- one file, put once (the default over begin .. commit) ---- */

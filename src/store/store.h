@@ -252,10 +252,6 @@ typedef struct ds_store_writer_ops {
      * counts, and any other per-file table) and mark its files row superseded by file_id, so its
      * bytes are still recognised.  DS_ENOTFOUND (nothing changed) when it is no longer so. */
     ds_rc (*supersede)(ds_store *s, int64_t file_id, const ds_file_prior *old, ds_err *err);
-    /* Outside any transaction: build the derived chunks (DETECT, CROSS: core/detin.h,
-     * core/cross.h) that files written before them lack, each file's in one transaction; *built:
-     * the (file, sensor, day)s done.  NULL: the backend keeps none (nothing to build). */
-    ds_rc (*derive)(ds_store *s, size_t *built, ds_err *err);
     /* One file, put once (ds_store_put_file), or NULL: store.c's, over the ops above. */
     ds_rc (*put_file)(ds_store *s, const ds_file_batch *b, ds_file_put *res, ds_err *err);
 } ds_store_writer_ops;
@@ -371,6 +367,12 @@ typedef struct ds_store_dump_ops {
     ds_rc (*file_counts)(ds_store *s, int64_t file_id, ds_dump_counts_fn fn, void *ctx, ds_err *err);
 } ds_store_dump_ops;
 
+/* `store init|migrate`: what the store's data needs from this release, beyond its tables (which
+ * open(create) makes).  ttl_*_days: [store] ttl_raw_days, ttl_rollup_days (0: none). */
+typedef struct ds_migrate_opts {
+    unsigned ttl_raw_days, ttl_rollup_days;
+} ds_migrate_opts;
+
 typedef struct ds_store_ops {
     const char *name;
     ds_rc (*open)(ds_store **out, const char *path, int create, ds_err *err);
@@ -387,6 +389,12 @@ typedef struct ds_store_ops {
     const ds_store_query_ops *query;
     const ds_store_month_ops *months;
     const ds_store_dump_ops *dump;
+    /* `store init|migrate` after open(create): brings the stored data up to this release (the
+     * SQLite store builds the DETECT and CROSS chunks files ingested before them lack, each file's
+     * in one transaction; the ClickHouse store builds the rollups of files written before them,
+     * and sets its TTLs); note:
+     * one line saying what it did, or "".  NULL: nothing to do. */
+    ds_rc (*migrate)(ds_store *s, const ds_migrate_opts *o, char *note, size_t notelen, ds_err *err);
 } ds_store_ops;
 
 struct ds_store {
@@ -427,6 +435,9 @@ enum {
 };
 /* 1 when the store has every part or op named in `what` (DS_WRITABLE | ...). */
 int ds_store_keeps(const ds_store *s, unsigned what);
+/* ops->migrate, or nothing (a store without one; TTLs asked of it are refused: only the
+ * ClickHouse store keeps them) */
+ds_rc ds_store_migrate(ds_store *s, const ds_migrate_opts *o, char *note, size_t notelen, ds_err *err);
 ds_rc ds_store_reopen(ds_store *s, ds_store **out, ds_err *err);
 
 ds_rc ds_store_meta_get(ds_store *s, const char *key, char *val, size_t len, ds_err *err);
@@ -448,8 +459,6 @@ ds_rc ds_store_file_priors(ds_store *s, const ds_file_meta *f, ds_file_prior *pr
                            ds_err *err);
 ds_rc ds_store_file_check(ds_store *s, const ds_file_meta *f, uint64_t *packets, ds_err *err);
 ds_rc ds_store_supersede(ds_store *s, int64_t file_id, const ds_file_prior *old, ds_err *err);
-/* The derived chunks files written before them lack (writer's derive); a backend without it: 0. */
-ds_rc ds_store_derive(ds_store *s, size_t *built, ds_err *err);
 
 ds_rc ds_store_scan(ds_store *s, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn, void *ctx,
                     ds_err *err);

@@ -13,7 +13,8 @@
  *
  * Versions: the server's (SELECT version()) is read at open and kept in meta; releases before
  * 18.16 are refused.  Only SQL that 18.16.1 (Debian 12's) runs is used: MergeTree,
- * ReplacingMergeTree, uniqExact, ALTER TABLE ... DELETE.
+ * ReplacingMergeTree, AggregatingMergeTree with AggregateFunction(sum|uniqExact) states
+ * (ch_rollup.c), uniqExact, ALTER TABLE ... DELETE.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,9 @@
 
 #define CH_MIN_MAJOR 18
 #define CH_MIN_MINOR 16
-#define CH_SCHEMA_VERSION "1"
+/* 1: the first cut; 2: the rollup tables (ch_rollup.c), whose rows `store migrate` builds for
+ * files written before them */
+#define CH_SCHEMA_VERSION "2"
 
 /* A file cut short (old) whose counts a later file (new) replaced: they stop counting when new's
  * files row is written (CH_LIVE_FILES).  Made at every open too: stores of the first cut lack it. */
@@ -174,7 +177,8 @@ static ds_rc ensure_schema(ch_store *s, int create, ds_err *err)
     /* the tables there: whether it is a store, and which tables of later releases it lacks */
     rc = ch_execf(&s->c, &out, err, "SELECT countIf(name = 'files'), countIf(name IN ('superseded',"
                   " 'collector_segments', 'collector_health', 'payload_files', 'payload_data', 'payloads',"
-                  " 'collector_lease'))"
+                  " 'collector_lease', 'rollup_files', 'rollup_service', 'rollup_country', 'rollup_asn',"
+                  " 'rollup_all'))"
                   " FROM system.tables WHERE database = '%s' FORMAT TSV", s->c.db);
     if (rc == DS_OK) {
         unsigned files = 0;
@@ -194,10 +198,12 @@ static ds_rc ensure_schema(ch_store *s, int create, ds_err *err)
     if (exists && (rc = check_layout(s, err)) != DS_OK)
         return rc;
     /* tables a store made by an earlier release lacks: made now (CREATE ... IF NOT EXISTS) */
-    if (exists && later < 1 + CH_NLEDGER_TABLES) {
+    if (exists && later < 1 + CH_NLEDGER_TABLES + 1 + CH_NROLLUP) {
         rc = ch_exec(&s->c, CH_SUPERSEDED_TABLE, NULL, NULL, err);
         for (size_t i = 0; i < CH_NLEDGER_TABLES && rc == DS_OK; i++)
             rc = ch_exec(&s->c, CH_LEDGER_TABLES[i], NULL, NULL, err);
+        if (rc == DS_OK)   /* empty: the files there have no rollups until `store migrate` */
+            rc = ch_rollup_create(&s->c, err);
         if (rc != DS_OK)
             return rc;
     }
@@ -209,6 +215,8 @@ static ds_rc ensure_schema(ch_store *s, int create, ds_err *err)
         rc = ch_exec(&s->c, CH_LEDGER_TABLES[i], NULL, NULL, err);
     if (rc == DS_OK)
         rc = create_big(s, err);
+    if (rc == DS_OK)
+        rc = ch_rollup_create(&s->c, err);
     if (rc == DS_OK)
         rc = ch_meta_set(&s->base, "schema_version", CH_SCHEMA_VERSION, err);
     if (rc == DS_OK)
@@ -248,6 +256,20 @@ static ds_rc ch_open(ds_store **out, const char *url, int create, ds_err *err)
     }
     *out = &s->base;
     return DS_OK;
+}
+
+/* store init|migrate: the TTLs asked for (first: a server too old for them says so before any
+ * work), then the rollups of files written before them (ch_rollup.c) */
+static ds_rc ch_migrate(ds_store *base, const ds_migrate_opts *o, char *note, size_t notelen, ds_err *err)
+{
+    ch_store *s = (ch_store *)base;
+    size_t built = 0;
+    ds_rc rc = ch_ttl_set(&s->c, o->ttl_raw_days, o->ttl_rollup_days, err);
+    if (rc == DS_OK)
+        rc = ch_rollup_migrate(&s->c, &built, err);
+    if (rc == DS_OK && built)
+        snprintf(note, notelen, "rollups built for %zu file%s written before them", built, built == 1 ? "" : "s");
+    return rc;
 }
 
 static ds_rc ch_reopen(ds_store *base, ds_store **out, ds_err *err)
@@ -722,4 +744,5 @@ const ds_store_ops ds_store_clickhouse = {
     .payloads = &ch_payload_ops,
     .query = &ch_query_ops,
     .dump = &ch_dump,
+    .migrate = ch_migrate,
 };

@@ -345,13 +345,16 @@ fail:
     return rc;
 }
 
-static ds_rc sq_derive(ds_store *base, size_t *built, ds_err *err)
+/* `store init|migrate`: the DETECT and CROSS chunks files ingested before them lack. */
+static ds_rc sq_migrate(ds_store *base, const ds_migrate_opts *o, char *note, size_t notelen, ds_err *err)
 {
     sqlite_store *s = (sqlite_store *)base;
     ds_sq_derive_row *rows = NULL;
-    size_t n = 0;
+    size_t n = 0, built = 0;
     ds_sq_derive_work w = { 0 };
-    *built = 0;
+    if (o->ttl_raw_days || o->ttl_rollup_days)
+        return ds_fail(err, DS_EINVAL, "[store] ttl_raw_days and ttl_rollup_days apply to a ClickHouse store only "
+                       "(the sqlite store keeps every day)");
     if (s->in_tx)
         return ds_fail(err, DS_EINVAL, "store %s: derived chunks built inside a file's transaction", ds_sq_name(s));
     ds_rc rc = ds_sqlite_derive_lacking(s, &rows, &n, err);
@@ -359,8 +362,10 @@ static ds_rc sq_derive(ds_store *base, size_t *built, ds_err *err)
         for (j = i + 1; j < n && rows[j].file_id == rows[i].file_id; j++)
             ;
         if ((rc = sq_derive_file(s, rows + i, j - i, &w, err)) == DS_OK)
-            *built += j - i;
+            built += j - i;
     }
+    if (built && notelen)
+        snprintf(note, notelen, "detector inputs and cross chunks built for %zu (file, sensor, day)s", built);
     ds_sqlite_derive_work_free(&w);
     free(rows);
     return rc;
@@ -651,7 +656,6 @@ static const ds_store_writer_ops sq_writer = {
     .file_priors = sq_file_priors,
     .file_check = sq_file_check,
     .supersede = sq_supersede,
-    .derive = sq_derive,
 };
 
 static const ds_store_reader_ops sq_reader = {
@@ -766,4 +770,5 @@ const ds_store_ops ds_store_sqlite = {
     .query = NULL,   /* analysis's chunk code answers (store/query.h) */
     .months = &sq_months,
     .dump = &sq_dump,
+    .migrate = sq_migrate,
 };

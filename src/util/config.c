@@ -320,6 +320,17 @@ static int on_kv(void *user, const char *section, const char *name, const char *
         return copy_value(c->store_cluster, sizeof c->store_cluster, value, lc, "store.cluster");
     if (strcmp(section, "store") == 0 && strcmp(name, "shards") == 0)
         return copy_value(c->store_shards, sizeof c->store_shards, value, lc, "store.shards");
+    /* ttl_days sets both; ttl_raw_days and ttl_rollup_days one each (the last line read wins) */
+    if (strcmp(section, "store") == 0 && strcmp(name, "ttl_days") == 0) {
+        if (!set_count(&c->store_ttl_raw_days, value, 100u * 366u, lc, "store.ttl_days"))
+            return 0;
+        c->store_ttl_rollup_days = c->store_ttl_raw_days;
+        return 1;
+    }
+    if (strcmp(section, "store") == 0 && strcmp(name, "ttl_raw_days") == 0)
+        return set_count(&c->store_ttl_raw_days, value, 100u * 366u, lc, "store.ttl_raw_days");
+    if (strcmp(section, "store") == 0 && strcmp(name, "ttl_rollup_days") == 0)
+        return set_count(&c->store_ttl_rollup_days, value, 100u * 366u, lc, "store.ttl_rollup_days");
     if (strcmp(section, "geo") == 0 && strcmp(name, "country") == 0)
         return copy_value(c->geo_country, sizeof c->geo_country, value, lc, "geo.country");
     if (strcmp(section, "geo") == 0 && strcmp(name, "asn") == 0)

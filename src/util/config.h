@@ -54,6 +54,9 @@ typedef struct ds_config {
     char store_ca_file[512];  /* [store] ca_file: the CA certificates (PEM) that sign its certificate */
     char store_cluster[64];   /* [store] cluster: a ClickHouse cluster's name (<remote_servers>) */
     char store_shards[512];   /* [store] shards: HOST:PORT,... the HTTP interface of each shard */
+    uint32_t store_ttl_raw_days;     /* [store] ttl_raw_days (ttl_days): a ClickHouse store's per-source rows
+                                        and chunks kept that many days (0: all) */
+    uint32_t store_ttl_rollup_days;  /* [store] ttl_rollup_days (ttl_days): its rollup rows (0: all) */
     char geo_country[1024];
     char geo_asn[1024];
     char timezone[128];

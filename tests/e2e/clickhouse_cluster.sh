@@ -6,10 +6,14 @@
 #   init          store init creates the local tables on both shards and the Distributed ones;
 #                 store info names the cluster; [store] cluster / shards make the same URL
 #   differential  the same captures into SQLite and into the cluster: byte-identical `top` (every
-#                 dimension, filters), `events`, `report --format json`, `stats`; rows on both shards
+#                 dimension, filters; from the rollup tables and, DS_NO_ROLLUP=1, the per-source
+#                 rows), `events`, `report --format json`, `stats`; rows on both shards, each
+#                 shard's rollups built from its own per-source rows
+#   migrate       the rollups emptied (a store from before them): the per-source rows answer;
+#                 `store migrate` builds them on both shards, the same answers
 #   duplicates    the same bytes refused
 #   kill          an ingest killed before its files row leaves nothing visible; the next ingest
-#                 deletes its rows on both shards and counts the file once
+#                 deletes its rows (rollups too) on both shards and counts the file once
 #   layouts       a cluster store opened as one server, an unknown cluster, the wrong shard count,
 #                 shards= without cluster=: clear errors
 source "$(dirname "$0")/lib.bash"
@@ -24,15 +28,15 @@ echo "ClickHouse $CH_VERSION, shards on 127.0.0.1:$CH_HTTP and 127.0.0.1:$CH_HTT
 
 # ---- init
 $DS store init -c ch.conf > init.out || fail "store init: $(cat init.out)"
-grep -q "ClickHouse $CH_VERSION, schema 1, cluster two (2 shards)" init.out || fail "store init: $(cat init.out)"
+grep -q "ClickHouse $CH_VERSION, schema 2, cluster two (2 shards)" init.out || fail "store init: $(cat init.out)"
 for q in chq chq2; do
     n=$($q "SELECT count() FROM system.tables WHERE database = 'ds' AND name LIKE '%_local'")
-    [ "$n" = 4 ] || fail "$q: $n local tables, not 4"
+    [ "$n" = 8 ] || fail "$q: $n local tables, not 8 (4 per-file tables, 4 rollups)"
 done
-[ "$(chq "SELECT count() FROM system.tables WHERE database = 'ds' AND engine = 'Distributed'")" = 4 ] ||
-    fail "shard 1 has not the 4 Distributed tables"
-[ "$(chq2 "SELECT count() FROM system.tables WHERE database = 'ds' AND name = 'files'")" = 0 ] ||
-    fail "shard 2 has a files table: the commit must be in one place"
+[ "$(chq "SELECT count() FROM system.tables WHERE database = 'ds' AND engine = 'Distributed'")" = 8 ] ||
+    fail "shard 1 has not the 8 Distributed tables"
+[ "$(chq2 "SELECT count() FROM system.tables WHERE database = 'ds' AND name IN ('files', 'rollup_files')")" = 0 ] ||
+    fail "shard 2 has a files or rollup_files table: the commit must be in one place"
 # the collector's ledger and the payloads: small tables, on the URL's server only
 LEDGER="'collector_segments', 'collector_health', 'payload_files', 'payload_data', 'payloads'"
 [ "$(chq "SELECT count() FROM system.tables WHERE database = 'ds' AND name IN ($LEDGER) AND engine LIKE '%MergeTree'")" = 5 ] ||
@@ -68,6 +72,15 @@ for t in chunks counts coverage; do
         fail "$t: rows on the shard their sipHash64(file_id) does not name"
 done
 c1=$(chq "SELECT count() FROM ds.chunks_local"); c2=$(chq2 "SELECT count() FROM ds.chunks_local")
+# each shard's rollups come from its own per-source rows (srcsvc is sharded by source)
+for q in chq chq2; do
+    [ "$($q "SELECT sum(packets) FROM ds.srcsvc_local")" = "$($q "SELECT sumMerge(packets) FROM ds.rollup_all_local")" ] ||
+        fail "$q: the rollups do not sum the shard's own per-source rows"
+    [ "$($q "SELECT uniqExact(src) FROM ds.srcsvc_local")" = "$($q "SELECT uniqExactMerge(sources) FROM ds.rollup_all_local")" ] ||
+        fail "$q: the rollups do not count the shard's own sources"
+done
+[ "$(chq "SELECT count() FROM ds.rollup_files")" = "$(chq "SELECT count() FROM ds.files")" ] ||
+    fail "not every file has its rollups"
 echo "rows on both shards: srcsvc $s1 + $s2, chunks $c1 + $c2"
 
 same=0
@@ -78,6 +91,10 @@ compare() { # COMMAND...: the same bytes and exit status from both stores
     [ "$a" = "$b" ] || fail "$*: SQLite exit $a, cluster exit $b: $(head -3 ch.out)"
     cmp -s sq.out ch.out || { diff sq.out ch.out | head -20 >&2; fail "$*: the stores answer differently"; }
     same=$((same + 1))
+    if [ "$1" = top ]; then   # the cluster's other path: the per-source rows (ch_query.c)
+        DS_NO_ROLLUP=1 $DS "$@" -c ch.conf > ch.out 2>&1 || b=$?
+        cmp -s sq.out ch.out || { diff sq.out ch.out | head -20 >&2; fail "$* (DS_NO_ROLLUP=1): the stores answer differently"; }
+    fi
 }
 P=(--from 2023-07-01 --to 2023-07-31)
 for fmt in table json; do
@@ -86,10 +103,12 @@ done
 compare top ports "${P[@]}" -n 0 --format json
 compare top ports "${P[@]}" --sensor tokyo --format json
 compare top ports "${P[@]}" --class backscatter --format json
-compare top countries "${P[@]}" --port 23/tcp --format json
-compare top ports "${P[@]}" --country CN --format json
-compare top asns "${P[@]}" --port 445/tcp --format json
-compare top sources --from 2023-07-20 --to 2023-07-24 --port 23/tcp --format json
+compare top countries "${P[@]}" --where port=23/tcp --format json
+compare top ports "${P[@]}" --where country=CN --format json
+compare top asns "${P[@]}" --where port=445/tcp --format json
+compare top sources --from 2023-07-20 --to 2023-07-24 --where port=23/tcp --format json
+compare top ports "${P[@]}" --where port=23/tcp --where port=445/tcp --class scan --format json
+compare top countries "${P[@]}" --where country=CN --where country=US --sensor osaka
 compare top ports --format json
 compare stats
 compare stats --format json
@@ -97,6 +116,16 @@ compare events "${P[@]}"
 compare events "${P[@]}" --format json
 compare report "${P[@]}" --format json
 echo "differential: $same comparisons byte-identical"
+# ---- migrate: the rollups emptied as in a store from before them, then built by store migrate
+chq "TRUNCATE TABLE ds.rollup_files"
+for q in chq chq2; do for t in service country asn all; do $q "TRUNCATE TABLE ds.rollup_${t}_local"; done; done
+compare top ports "${P[@]}" --format json
+$DS store migrate -c ch.conf > mig.out || fail "store migrate: $(cat mig.out)"
+grep -q "rollups built for $(chq "SELECT count() FROM ds.files") files" mig.out || fail "store migrate: $(cat mig.out)"
+[ "$(chq2 "SELECT count() FROM ds.rollup_service_local")" -gt 0 ] || fail "store migrate built nothing on shard 2"
+for dim in ports countries asns; do compare top "$dim" "${P[@]}" -n 30 --format json; done
+compare top asns "${P[@]}" --class scan --sensor tokyo
+echo "migrate: rollups built on both shards, the same answers"
 UNIT=${DS_UNIT_DIR:-$(dirname "$DS")/tests}/test_ch_diff
 if [ -x "$UNIT" ]; then
     DS_SQ_STORE=$T/store.db DS_CH_STORE=$URL "$UNIT" > unit.out 2>&1 || { cat unit.out; fail "test_ch_diff on the cluster"; }
@@ -118,12 +147,18 @@ st=$( (DS_CH_FAULT=before_files_row "$DS" ingest -q -c ch.conf k.pcap 2>/dev/nul
 orphans() { echo $(( $(chq "SELECT count() FROM ds.srcsvc_local WHERE file_id NOT IN (SELECT id FROM ds.files)") + \
     $(chq2 "SELECT count() FROM ds.srcsvc_local WHERE file_id NOT IN ($(chq "SELECT arrayStringConcat(groupArray(toString(id)), ',') FROM ds.files"))") )); }
 [ "$(orphans)" -gt 0 ] || fail "the killed ingest left no rows"
+[ "$(chq "SELECT count() FROM ds.rollup_all WHERE file_id GLOBAL NOT IN (SELECT id FROM ds.files)")" -gt 0 ] ||
+    fail "the killed ingest left no rollup rows"
 [ "$($DS top ports -c ch.conf "${P[@]}" --format json)" = "$before" ] || fail "rows of a killed ingest are visible in top"
 [ "$($DS stats -c ch.conf --format json)" = "$before_stats" ] || fail "rows of a killed ingest are visible in stats"
 $DS ingest -q -c ch.conf k.pcap || fail "re-ingest after the kill failed"
 $DS ingest -q k.pcap || fail "ingest into SQLite failed"
 for _ in $(seq 100); do [ "$(orphans)" = 0 ] && break; sleep 0.1; done
 [ "$(orphans)" = 0 ] || fail "the killed ingest's rows were not deleted on both shards"
+rorphans() { echo $(( $(chq "SELECT count() FROM ds.rollup_all_local WHERE file_id NOT IN (SELECT id FROM ds.files)") + \
+    $(chq2 "SELECT count() FROM ds.rollup_all_local WHERE file_id NOT IN ($(chq "SELECT arrayStringConcat(groupArray(toString(id)), ',') FROM ds.files"))") )); }
+for _ in $(seq 100); do [ "$(rorphans)" = 0 ] && break; sleep 0.1; done
+[ "$(rorphans)" = 0 ] || fail "the killed ingest's rollup rows were not deleted on both shards"
 compare top ports "${P[@]}" --format json
 compare stats --format json
 compare report "${P[@]}" --format json

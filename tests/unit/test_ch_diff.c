@@ -5,7 +5,9 @@
  * SQLite store's path, DS_CH_STORE the ClickHouse store's URL.  Without them the test is skipped.
  * Every cube of a grid (dimension pairs with the source port, filters by sensor, class, service,
  * country, ASN, tools, one source, excluded and only-counted sources) and `top` with source sets
- * (which the CLI cannot ask) must give the same cells, rows and totals, field for field.
+ * (which the CLI cannot ask) must give the same cells, rows and totals, field for field; and
+ * every `top` the rollup tables answer, on both of the ClickHouse store's paths (rollups, and
+ * the per-source rows under DS_NO_ROLLUP=1).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,6 +120,52 @@ static void test_cubes(void **state)
     ds_u64set_free(&ex);
 }
 
+/* The queries the ClickHouse store answers from its rollup tables (src/store/ch_rollup.c: a
+ * sensor, a class, values of the ranked dimension), against SQLite's, and against its own
+ * per-source path (DS_NO_ROLLUP=1). */
+static void test_rollup_top(void **state)
+{
+    (void)state;
+    if (!sq)
+        skip();
+    for (int dim = DS_TOP_PORTS; dim <= DS_TOP_ASNS; dim++)
+        for (int f = 0; f < 9; f++) {
+            ds_top_query q = { .dim = (ds_top_dim)dim, .from = from, .to = to, .cls = -1, .limit = 10 };
+            switch (f) {
+            case 1: q.limit = 0; break;
+            case 2: q.cls = 0; break;
+            case 3: q.cls = 1; q.limit = 3; break;
+            case 4: q.sensor_id = 1; break;
+            case 5: q.sensor_id = 2; q.cls = 0; q.limit = 0; break;
+            case 6: q.from = from + 2; q.to = from + 4; break;
+            case 7:   /* values of the ranked dimension, one with no packets */
+            case 8:
+                if (dim == DS_TOP_PORTS) {
+                    q.ports[0] = DS_SERVICE(6, 23); q.ports[1] = DS_SERVICE(6, 445); q.ports[2] = DS_SERVICE(17, 1);
+                    q.nports = 3;
+                } else if (dim == DS_TOP_COUNTRIES) {
+                    q.countries[0] = ds_cc_pack("CN"); q.countries[1] = ds_cc_pack("US"); q.countries[2] = ds_cc_pack("AQ");
+                    q.ncountries = 3;
+                } else {
+                    q.asns[0] = 4134; q.asns[1] = 4837; q.asns[2] = 64512;
+                    q.nasns = 3;
+                }
+                if (f == 8) {
+                    q.cls = 0;
+                    q.limit = 1;
+                }
+                break;
+            }
+            char what[64];
+            snprintf(what, sizeof what, "top %d (rollups) query %d", dim, f);
+            top_same(&q, what);
+            setenv("DS_NO_ROLLUP", "1", 1);
+            snprintf(what, sizeof what, "top %d (per-source rows) query %d", dim, f);
+            top_same(&q, what);
+            unsetenv("DS_NO_ROLLUP");
+        }
+}
+
 int main(void)
 {
     const char *a = getenv("DS_SQ_STORE"), *b = getenv("DS_CH_STORE");
@@ -131,6 +179,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cubes),
+        cmocka_unit_test(test_rollup_top),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     ds_store_close(sq);

@@ -160,6 +160,32 @@ static void test_all_keys(void **state)
 
 /* A darknet list can continue on indented lines (inih's multi-line values) and on repeated
  * keys; empty items between commas are skipped. */
+/* [store] ttl_days sets both TTLs; ttl_raw_days / ttl_rollup_days one each; 0 and words refused */
+static void test_store_ttls(void **state)
+{
+    tmp *t = *state;
+    ds_config c;
+    ds_err err;
+    assert_int_equal(load(t, "[store]\nttl_days = 30\n", &c, &err), DS_OK);
+    assert_int_equal(c.store_ttl_raw_days, 30);
+    assert_int_equal(c.store_ttl_rollup_days, 30);
+    ds_config_free(&c);
+    assert_int_equal(load(t, "[store]\nttl_days = 30\nttl_rollup_days = 3650\n", &c, &err), DS_OK);
+    assert_int_equal(c.store_ttl_raw_days, 30);
+    assert_int_equal(c.store_ttl_rollup_days, 3650);
+    ds_config_free(&c);
+    assert_int_equal(load(t, "[store]\nttl_raw_days = 90\n", &c, &err), DS_OK);
+    assert_int_equal(c.store_ttl_raw_days, 90);
+    assert_int_equal(c.store_ttl_rollup_days, 0);
+    ds_config_free(&c);
+    assert_int_equal(load(t, "[store]\nttl_raw_days = 0\n", &c, &err), DS_EINVAL);
+    expect_msg(&err, "store.ttl_raw_days: '0' is not a whole number");
+    ds_config_free(&c);
+    assert_int_equal(load(t, "[store]\nttl_days = month\n", &c, &err), DS_EINVAL);
+    expect_msg(&err, "store.ttl_days: 'month'");
+    ds_config_free(&c);
+}
+
 static void test_continuation_and_empty_items(void **state)
 {
     tmp *t = *state;
@@ -505,6 +531,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_darknet, setup, teardown),
         cmocka_unit_test(test_too_many_sensors),
+        cmocka_unit_test_setup_teardown(test_store_ttls, setup, teardown),
     };
     return cmocka_run_group_tests(tests, 0, NULL);
 }

@@ -9,11 +9,7 @@
  *            destinations reached: an open-addressing hash table (linear probing, power-of-two
  *            probe array grown at 50% load).  Entries are one 64-byte cache line each, in a dense
  *            array; the probe array holds (hash high bits | index) so most misses never touch an
- *            entry.  Country and ASN are looked up once, when a source is first seen that day,
- *            through a direct-mapped cache of 65,536 answers by address (geo_of): most of a
- *            day's sources were seen the day before, and the cache's one load replaces the geo
- *            table's index and binary search (4% of an ingest of bench/gen_backscatter.c's mix,
- *            1.57 M lookups for 102 k sources).  The answer is the table's either way.
+ *            entry.  Country and ASN are looked up once, when a source is first seen that day.
  *   srcsvc   (source index, service, class) -> packets, and the source port when all agreed: not
  *            a table but a per-day log (core/svclog.h).  A packet appends a 16-byte item (through
  *            a small combining cache that folds repeats of a recent key), and the counts are made
@@ -97,8 +93,6 @@ ds_agg *ds_agg_new(const ds_agg_conf *conf)
     }
     if (conf->exact_dst)
         memcpy(a->exact_dst, conf->exact_dst, conf->nsensors);
-    if (conf->geo)   /* without it every lookup goes to the table: slower, the same answers */
-        a->geom = calloc((size_t)1 << GEO_MEMO_BITS, sizeof *a->geom);
     a->conf.exact_dst = a->exact_dst;
     a->hour_min = UINT32_MAX;
     a->day_min = INT32_MAX;
@@ -112,7 +106,6 @@ void ds_agg_free(ds_agg *a)
         return;
     free(a->exact_dst);
     free(a->counts);
-    free(a->geom);
     for (size_t i = 0; i < a->nslabs; i++)
         agg_slab_free(&a->slabs[i]);
     free(a->slabs);
@@ -143,7 +136,7 @@ void ds_agg_free(ds_agg *a)
 
 size_t ds_agg_memory(const ds_agg *a)
 {
-    size_t n = (a->geom ? sizeof *a->geom << GEO_MEMO_BITS : 0) + a->capscratch + a->nslabs * sizeof *a->slabs + a->nhl * sizeof *a->hl + a->capgroups * sizeof *a->groups +
+    size_t n = a->capscratch + a->nslabs * sizeof *a->slabs + a->nhl * sizeof *a->hl + a->capgroups * sizeof *a->groups +
                ds_scans_memory(a->scans);
     for (size_t i = 0; i < a->nhl; i++)
         n += ds_svclog_memory(&a->hl[i].log);
@@ -218,27 +211,6 @@ static long src_find(dayslab *d, int sensor, int32_t day, const ds_ip *ip, int *
 }
 
 
-/* The country and ASN of ip: conf.geo's answer, remembered by address (see the design note). */
-static void geo_of(ds_agg *a, const ds_ip *ip, char cc[2], uint32_t *asn)
-{
-    if (!a->geom) {
-        a->conf.geo(a->conf.geo_ctx, ip, cc, asn);
-        return;
-    }
-    uint64_t x, y;
-    memcpy(&x, ip->b, 8);
-    memcpy(&y, ip->b + 8, 8);
-    geo_memo *m = &a->geom[ds_mix64(x ^ ds_mix64(y ^ ip->v6)) >> (64 - GEO_MEMO_BITS)];
-    if (!m->used || !ds_ip_eq(&m->ip, ip)) {
-        a->conf.geo(a->conf.geo_ctx, ip, m->cc, &m->asn);
-        m->ip = *ip;
-        m->used = 1;
-    }
-    cc[0] = m->cc[0];
-    cc[1] = m->cc[1];
-    *asn = m->asn;
-}
-
 /* Give e a destination map holding its first destination. */
 static int map_new(dayslab *a, src_ent *e)
 {
@@ -308,7 +280,7 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
         e = &d->src[idx];
         if (created) {
             if (a->conf.geo)
-                geo_of(a, &p->src, e->cc, &e->asn);
+                a->conf.geo(a->conf.geo_ctx, &p->src, e->cc, &e->asn);
             if (day < a->day_min)
                 a->day_min = day;
         }

@@ -43,15 +43,6 @@ typedef struct src_ent {
 _Static_assert(sizeof(src_ent) == 64, "a source entry is one cache line");
 _Static_assert(DS_CLASS__COUNT <= 4, "a class fits the 2 bits ds_svc_key gives it");
 
-/* One remembered geo answer (agg.c, geo_of): a direct-mapped cache by the address's hash. */
-typedef struct geo_memo {
-    ds_ip ip;
-    uint8_t used;
-    char cc[2];
-    uint32_t asn;
-} geo_memo;
-#define GEO_MEMO_BITS 16
-
 typedef struct dstmap { uint8_t bits[DS_DSTMAP_BYTES]; } dstmap;
 
 /* Sources with these bits in tool_hit have their share counts in tcnt (core/fingerprint.h). */
@@ -130,7 +121,6 @@ struct ds_agg {
     uint64_t *gkey; uint32_t *gid; size_t capg;   /* (sensor, day) -> group index + 1 */
 
     ds_agg_counts *counts;                  /* [nsensors + 1]; [0] = unattributed */
-    geo_memo *geom;                         /* [1 << GEO_MEMO_BITS] with conf.geo, else NULL */
 
     ds_rollup_batch *rb;                    /* conf.rollups: the rollup builder's work arrays */
     void *ruscratch; size_t capruscratch;   /* agg_rollup_slab's source order */

@@ -262,9 +262,8 @@ static void test_basic_records(void **state)
     feed(a, 1, DAY0, 0, &p6);
     feed(a, 1, DAY0, 0, &p6);
 
-    /* geo is asked once per source address: the aggregator remembers its answers (S1 reached
-     * both sensors: one question) */
-    assert_int_equal(geo_calls, 4);
+    /* geo is asked once per (sensor, day, source) */
+    assert_int_equal(geo_calls, 5);
     assert_int_equal(ds_agg_counts_of(a, 0)->packets, 8);
     assert_int_equal(ds_agg_counts_of(a, 1)->packets, 103);
     assert_int_equal(ds_agg_counts_of(a, 0)->first_ns, t0 + 10 * NS_PER_S);
@@ -406,40 +405,6 @@ static void test_no_geo(void **state)
     for (size_t i = 0; i < c.nh; i++)
         if (c.h[i].r.dim == DS_HOURLY_COUNTRY)
             assert_int_equal(c.h[i].r.key, ds_cc_pack("ZZ"));
-    coll_free(&c);
-    ds_agg_free(a);
-}
-
-/* The remembered geo answers (agg.c, geo_of): 150,000 sources over three days fill the memo's
- * 65,536 buckets with collisions, and every source record still carries its own address's
- * answer; sources seen again the next day are not asked again (when not evicted). */
-static void test_geo_memo(void **state)
-{
-    (void)state;
-    enum { NSRC = 150000, NDAYS = 3 };
-    int geo_calls = 0;
-    ds_agg *a = new_agg(1, NULL, &geo_calls);
-    for (int d = 0; d < NDAYS; d++) {
-        uint64_t t0 = (uint64_t)(DAY0 + d) * 86400 * NS_PER_S;
-        for (uint32_t i = 0; i < NSRC; i++) {
-            /* the same 4,096 sources every day (hits), the rest new each day (collisions) */
-            uint32_t src = i < 4096 ? 0x0b000000u + i * 7919u : 0x20000000u + (uint32_t)d * 0x01000000u + i * 104729u;
-            ds_pkt p = pkt4(src, 0x0a000001, t0 + i * 1000ULL, DS_PROTO_TCP, 23, DS_TH_SYN);
-            feed(a, 0, DAY0 + d, 1, &p);
-        }
-    }
-    coll c;
-    emit(a, &c);
-    assert_int_equal(c.no, (size_t)NSRC * NDAYS);
-    for (size_t i = 0; i < c.no; i++) {
-        char cc[2];
-        uint32_t asn;
-        geo_fn(NULL, &c.o[i].r.ip, cc, &asn);
-        assert_memory_equal(c.o[i].r.cc, cc, 2);
-        assert_int_equal(c.o[i].r.asn, asn);
-    }
-    assert_true(geo_calls < NSRC * NDAYS);                   /* the returning sources were remembered */
-    assert_true(geo_calls >= NSRC * NDAYS - 2 * 4096);
     coll_free(&c);
     ds_agg_free(a);
 }
@@ -1307,7 +1272,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic_records),
         cmocka_unit_test(test_no_geo),
-        cmocka_unit_test(test_geo_memo),
         cmocka_unit_test(test_merge_equals_single),
         cmocka_unit_test(test_multiday_retire),
         cmocka_unit_test(test_many_days),

@@ -255,9 +255,10 @@ int ds_floods_packet(ds_floods *f, int sensor, int32_t day, int cls, const ds_pk
             f->capv *= 2;
         }
         x = &f->v[f->n];
-        memset(x, 0, sizeof *x);   /* whole even if the growth below fails */
+        x->reg = NULL;   /* whole below (fresh); the key now, should the growth fail */
         x->v.target = p->dst;
         x->v.cls = (uint8_t)cls;
+        x->v.end_ns = ts;
         f->slot[j] = (uint64_t)h << 32 | ++f->n;
         if (f->n * 2 > f->cap && rehash(f, f->cap * 2) != 0)
             return -1;

@@ -19,21 +19,12 @@ typedef struct fvec {
     uint32_t counts[NBUCKETS], window;
     uint32_t peak_sources;        /* sources estimate when the window peaked */
     uint8_t *reg;                 /* HLL_M registers, or NULL while the vector is quiet */
-    uint32_t hash;                /* low 32 bits of key_hash(target, cls): its slot's tag */
+    int used;
 } fvec;
 
-/* The vectors: an open-addressing table (linear probing, grown at 50% load) of 8-byte slots,
- * (low 32 bits of the key's hash) << 32 | (index + 1) into a dense array of vectors, 0 empty,
- * as core/dos.c keeps its victims: a probe touches a vector only when its tag matches (with the
- * vectors in the table, the probe loop was a third of this tracker's time on random-port
- * backscatter), and the hourly expiry walks 8-byte slots.  The slots take the positions the
- * vectors took in the table (same hash, probing and deletion), so vectors close in the same
- * order as before. */
 struct ds_floods {
-    uint64_t *slot;
-    size_t cap, n;                /* slots (a power of two), vectors */
-    fvec *v;
-    size_t capv;
+    fvec *t;
+    size_t cap, n;
 };
 
 ds_floods *ds_floods_new(void)
@@ -42,11 +33,8 @@ ds_floods *ds_floods_new(void)
     if (!f)
         return NULL;
     f->cap = 64;
-    f->capv = f->cap / 2;
-    f->slot = calloc(f->cap, sizeof *f->slot);
-    f->v = malloc(f->capv * sizeof *f->v);
-    if (!f->slot || !f->v) {
-        ds_floods_free(f);
+    if (!(f->t = calloc(f->cap, sizeof *f->t))) {
+        free(f);
         return NULL;
     }
     return f;
@@ -56,10 +44,9 @@ void ds_floods_free(ds_floods *f)
 {
     if (!f)
         return;
-    for (size_t i = 0; f->v && i < f->n; i++)
-        free(f->v[i].reg);
-    free(f->slot);
-    free(f->v);
+    for (size_t i = 0; f->t && i < f->cap; i++)
+        free(f->t[i].reg);
+    free(f->t);
     free(f);
 }
 
@@ -112,25 +99,22 @@ static int passes(const fvec *x)
     return x->v.max_ppm >= DS_FLOOD_MIN_PPM && x->peak_sources >= DS_FLOOD_MIN_SOURCES;
 }
 
-static inline uint32_t slot_home(uint64_t s) { return (uint32_t)(s >> 32); }
-static inline size_t slot_index(uint64_t s) { return (size_t)(uint32_t)s - 1; }
-
-/* Grow the slots to cap, re-inserted in slot order (expiry deletes in place: slot_delete). */
+/* Grow the table to cap (expiry deletes in place: slot_delete). */
 static int rehash(ds_floods *f, size_t cap)
 {
-    uint64_t *n = calloc(cap, sizeof *n);
+    fvec *n = calloc(cap, sizeof *n);
     if (!n)
         return -1;
     for (size_t i = 0; i < f->cap; i++) {
-        if (!f->slot[i])
+        if (!f->t[i].used)
             continue;
-        size_t j = slot_home(f->slot[i]) & (cap - 1);
-        while (n[j])
+        size_t j = (size_t)key_hash(&f->t[i].v.target, f->t[i].v.cls) & (cap - 1);
+        while (n[j].used)
             j = (j + 1) & (cap - 1);
-        n[j] = f->slot[i];
+        n[j] = f->t[i];
     }
-    free(f->slot);
-    f->slot = n;
+    free(f->t);
+    f->t = n;
     f->cap = cap;
     return 0;
 }
@@ -153,37 +137,23 @@ static int close_vec(fvec *x, ds_flood_fn fn, void *ctx)
 static void slot_delete(ds_floods *f, size_t i)
 {
     size_t mask = f->cap - 1, j = i;
-    f->slot[i] = 0;
+    f->t[i].used = 0;
     for (;;) {
         j = (j + 1) & mask;
-        uint64_t x = f->slot[j];
-        if (!x)
+        fvec *x = &f->t[j];
+        if (!x->used)
             break;
-        size_t home = slot_home(x) & mask;
+        size_t home = (size_t)key_hash(&x->v.target, x->v.cls) & mask;
         /* x may move to i when its home is not cyclically within (i, j] */
         int stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (stays)
             continue;
-        f->slot[i] = x;
-        f->slot[j] = 0;
+        f->t[i] = *x;
+        x->used = 0;
+        x->reg = NULL;
         i = j;
     }
-}
-
-/* Drop the vector of slot i (closed: no registers): the slot, and the vector (the last one moves
- * into its place). */
-static void vec_delete(ds_floods *f, size_t i)
-{
-    size_t idx = slot_index(f->slot[i]), last = f->n - 1;
-    slot_delete(f, i);
     f->n--;
-    if (idx == last)
-        return;
-    f->v[idx] = f->v[last];
-    size_t mask = f->cap - 1, j = f->v[idx].hash & mask;
-    while (f->slot[j] != ((uint64_t)f->v[idx].hash << 32 | (last + 1)))
-        j = (j + 1) & mask;
-    f->slot[j] = (uint64_t)f->v[idx].hash << 32 | (idx + 1);
 }
 
 int ds_floods_expire(ds_floods *f, uint64_t now_ns, ds_flood_fn fn, void *ctx)
@@ -192,18 +162,14 @@ int ds_floods_expire(ds_floods *f, uint64_t now_ns, ds_flood_fn fn, void *ctx)
     /* a slot refilled by the shift is looked at again; one refilled from the table's start (a
      * cluster that wraps) was looked at and kept already, and is kept again */
     for (size_t i = 0; i < f->cap;) {
-        if (!f->slot[i]) {
-            i++;
-            continue;
-        }
-        fvec *x = &f->v[slot_index(f->slot[i])];
-        if (now_ns != UINT64_MAX && x->v.end_ns + DS_FLOOD_TIMEOUT_NS > now_ns) {
+        fvec *x = &f->t[i];
+        if (!x->used || (now_ns != UINT64_MAX && x->v.end_ns + DS_FLOOD_TIMEOUT_NS > now_ns)) {
             i++;
             continue;
         }
         if (close_vec(x, fn, ctx) != 0)
             rc = -1;
-        vec_delete(f, i);
+        slot_delete(f, i);
     }
     return rc;
 }
@@ -228,49 +194,37 @@ int ds_floods_packet(ds_floods *f, int sensor, int32_t day, int cls, const ds_pk
     if (cls != DS_CLASS_SCAN && cls != DS_CLASS_BACKSCATTER)
         return 0;
     uint64_t ts = p->ts_ns;
-    uint32_t h = (uint32_t)key_hash(&p->dst, cls);
-    size_t m = f->cap - 1, j = h & m;
-    fvec *x = NULL;
-    for (uint64_t s; (s = f->slot[j]) != 0; j = (j + 1) & m) {
-        const fvec *y = &f->v[slot_index(s)];
-        if (slot_home(s) == h && y->v.cls == cls && ds_ip_eq(&y->v.target, &p->dst)) {
-            x = &f->v[slot_index(s)];
-            break;
-        }
-    }
-    int fresh = !x;
-    if (x && ts > x->v.end_ns + DS_FLOOD_TIMEOUT_NS) {
+    size_t m = f->cap - 1, j = (size_t)key_hash(&p->dst, cls) & m;
+    while (f->t[j].used && !(f->t[j].v.cls == cls && ds_ip_eq(&f->t[j].v.target, &p->dst)))
+        j = (j + 1) & m;
+    fvec *x = &f->t[j];
+    int fresh = !x->used;
+    if (x->used && ts > x->v.end_ns + DS_FLOOD_TIMEOUT_NS) {
         /* the common case on a quiet address: its vector never got registers, so it can't pass */
         if (x->reg && close_vec(x, fn, ctx) != 0)
             return -1;
         fresh = 1;
-    } else if (!x) {
-        if (f->n >= UINT32_MAX - 1)   /* an index + 1 fits the slot's low half */
-            return -1;
-        if (f->n == f->capv) {
-            fvec *nv = realloc(f->v, f->capv * 2 * sizeof *nv);
-            if (!nv)
-                return -1;
-            f->v = nv;
-            f->capv *= 2;
-        }
-        x = &f->v[f->n];
-        x->reg = NULL;   /* whole below (fresh); the key now, should the growth fail */
+    } else if (!x->used && ++f->n * 2 > f->cap) {
+        x->used = 1;   /* placed, so that the rehash keeps it */
         x->v.target = p->dst;
         x->v.cls = (uint8_t)cls;
-        x->v.end_ns = ts;
-        f->slot[j] = (uint64_t)h << 32 | ++f->n;
-        if (f->n * 2 > f->cap && rehash(f, f->cap * 2) != 0)
+        if (rehash(f, f->cap * 2) != 0)
             return -1;
+        m = f->cap - 1;
+        for (j = (size_t)key_hash(&p->dst, cls) & m; !(f->t[j].v.cls == cls && ds_ip_eq(&f->t[j].v.target, &p->dst));
+             j = (j + 1) & m)
+            ;
+        x = &f->t[j];
     }
     uint8_t proto;
     uint16_t port;
     int kind;
     port_of(p, cls, &proto, &port, &kind);
     if (fresh) {
-        free(x->reg);   /* NULL: close_vec freed them, or a new vector */
+        if (x->used && x->reg)
+            free(x->reg);
         memset(x, 0, sizeof *x);
-        x->hash = h;
+        x->used = 1;
         x->v.target = p->dst;
         x->v.cls = (uint8_t)cls;
         x->v.sensor = sensor;

@@ -81,8 +81,11 @@ typedef ds_rc (*ds_chunk_sink)(void *ctx, int sensor, int32_t day, ds_chunk_kind
 ds_rc ds_agg_emit(ds_agg *a, ds_chunk_sink sink, void *ctx, ds_err *err);
 
 /* The same chunks as one zstd frame each (what the aggregator keeps: see agg.c), for a store
- * that takes them as they are. */
-#define DS_CHUNK_ZSTD_LEVEL 1
+ * that takes them as they are.  Level -1 (zstd's first "fast" level, RFC 8878 frames like any
+ * other): on bench/gen_backscatter.c's quarter it cut zstd's CPU from 3.35 s to 2.45 s of a
+ * 15.7 s ingest, and the store grew 6% (synth 6%, the source-heavy month 7%); level 1 was used
+ * before, and frames of any level read the same (bench/README.md, 2026-12-07). */
+#define DS_CHUNK_ZSTD_LEVEL (-1)
 typedef ds_rc (*ds_chunk_zsink)(void *ctx, int sensor, int32_t day, ds_chunk_kind kind, const uint8_t *frame,
                                 size_t framelen, size_t nrec, ds_err *err);
 ds_rc ds_agg_emit_zstd(ds_agg *a, ds_chunk_zsink sink, void *ctx, ds_err *err);

@@ -31,8 +31,9 @@
  * The victim of a TCP or ICMP echo answer is its source address; of an ICMP error it is the
  * destination of the quoted packet (the flood's target), as corsaro3 does.
  *
- * State: one small record per victim seen in the last 300 s, in an open-addressing table; idle
- * vectors are closed by ds_dos_expire, which the aggregator calls when the clock moves on an hour.
+ * State: one small record per victim seen in the last 300 s, in a dense array indexed by an
+ * open-addressing table of 8-byte tagged slots (dos.c); idle vectors are closed by ds_dos_expire,
+ * which the aggregator calls when the clock moves on an hour, walking the slots.
  */
 #ifndef DS_DOS_H
 #define DS_DOS_H

@@ -247,78 +247,84 @@ ds_rc ds_rollup_batch_encode(ds_rollup_batch *b, uint8_t *out[DS_ROLLUP__COUNT],
 
 static uint64_t entry_id(const ds_rollup_entry *e) { return (uint64_t)e->cls << 32 | e->key; }
 
+#define NO_ID UINT64_MAX   /* a chunk read to its end (an entry id is at most 2^34) */
+
+/* Chunk i's next entry into head[i] and its id into id[i] (NO_ID past the last). */
+static void head_next(const ds_rollup_view *v, uint32_t *pos, ds_rollup_entry *head, uint64_t *id, size_t i)
+{
+    if (pos[i] < v[i].n) {
+        ds_rollup_get(&v[i], pos[i]++, &head[i]);
+        id[i] = entry_id(&head[i]);
+    } else {
+        id[i] = NO_ID;
+    }
+}
+
+/* A k-way merge of the chunks' entries.  Each chunk's head entry is decoded once, when the merge
+ * reaches it, and kept with its id: finding the smallest id is then a scan of n integers (n is a
+ * month's days at most), where decoding every head again for each entry written was 40% of
+ * building a month of random-port backscatter's service rollups. */
 ds_rc ds_rollup_merge(ds_rollup_dim dim, const uint8_t *const *chunks, const size_t *lens, size_t n, uint8_t **out,
                       size_t *len, ds_err *err)
 {
     *out = NULL;
     *len = 0;
     ds_rc rc = DS_OK;
-    ds_rollup_view *v = calloc(n ? n : 1, sizeof *v);
-    uint32_t *pos = calloc(n ? n : 1, sizeof *pos);
+    size_t m = n ? n : 1;
+    ds_rollup_view *v = calloc(m, sizeof *v);
+    uint32_t *pos = calloc(m, sizeof *pos);
+    ds_rollup_entry *head = calloc(m, sizeof *head);
+    uint64_t *id = calloc(m, sizeof *id);
+    size_t *hold = calloc(m, sizeof *hold);
     ds_rollup_writer w = { 0 };
     ds_srcvec set = { 0 };
-    if (!v || !pos) {
+    if (!v || !pos || !head || !id || !hold) {
         rc = ds_fail(err, DS_ENOMEM, "out of memory uniting rollups");
         goto out;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if ((rc = ds_rollup_open(chunks[i], lens[i], DS_ROLLUP_KIND(dim), &v[i], err)) != DS_OK)
             goto out;
+        head_next(v, pos, head, id, i);
+    }
     for (;;) {
-        /* the smallest id at the chunks' heads (a few chunks: a scan) */
-        uint64_t id = UINT64_MAX;
+        /* the smallest id at the chunks' heads, and the chunks holding it */
+        uint64_t min = NO_ID;
         size_t holders = 0;
         for (size_t i = 0; i < n; i++) {
-            if (pos[i] >= v[i].n)
-                continue;
-            ds_rollup_entry e;
-            ds_rollup_get(&v[i], pos[i], &e);
-            uint64_t x = entry_id(&e);
-            if (x < id) {
-                id = x;
+            if (id[i] < min) {
+                min = id[i];
                 holders = 0;
             }
-            holders += x == id;
+            if (id[i] == min && min != NO_ID)
+                hold[holders++] = i;
         }
         if (!holders)
             break;
-        uint64_t packets = 0;
-        ds_srcvec_clear(&set);
         if (holders == 1) {   /* in one chunk only (a random port, one thread's): its set as it is */
-            for (size_t i = 0; i < n; i++) {
-                ds_rollup_entry e;
-                if (pos[i] >= v[i].n)
-                    continue;
-                ds_rollup_get(&v[i], pos[i], &e);
-                if (entry_id(&e) != id)
-                    continue;
-                if (ds_rollup_writer_add_encoded(&w, id, e.packets, e.n4, e.n6, e.set, e.set_len) != 0) {
-                    rc = ds_fail(err, DS_ENOMEM, "out of memory uniting rollups");
-                    goto out;
-                }
-                pos[i]++;
-                break;
+            const ds_rollup_entry *e = &head[hold[0]];
+            if (ds_rollup_writer_add_encoded(&w, min, e->packets, e->n4, e->n6, e->set, e->set_len) != 0) {
+                rc = ds_fail(err, DS_ENOMEM, "out of memory uniting rollups");
+                goto out;
             }
+            head_next(v, pos, head, id, hold[0]);
             continue;
         }
-        for (size_t i = 0; i < n; i++) {
-            if (pos[i] >= v[i].n)
-                continue;
-            ds_rollup_entry e;
-            ds_rollup_get(&v[i], pos[i], &e);
-            if (entry_id(&e) != id)
-                continue;
-            packets += e.packets;
-            if ((rc = ds_srcset_decode(e.set, e.set_len, e.n4, e.n6, &set, err)) != DS_OK)
+        uint64_t packets = 0;
+        ds_srcvec_clear(&set);
+        for (size_t h = 0; h < holders; h++) {
+            const ds_rollup_entry *e = &head[hold[h]];
+            packets += e->packets;
+            if ((rc = ds_srcset_decode(e->set, e->set_len, e->n4, e->n6, &set, err)) != DS_OK)
                 goto out;
-            pos[i]++;
+            head_next(v, pos, head, id, hold[h]);
         }
         if (ds_srcvec_normalize(&set) != 0) {
             rc = ds_fail(err, DS_ENOMEM, "out of memory uniting rollups");
             goto out;
         }
         set.sorted = 1;
-        if (ds_rollup_writer_add(&w, id, packets, &set) != 0) {
+        if (ds_rollup_writer_add(&w, min, packets, &set) != 0) {
             rc = ds_fail(err, DS_ENOMEM, "out of memory uniting rollups");
             goto out;
         }
@@ -329,5 +335,8 @@ out:
     ds_rollup_writer_free(&w);
     free(v);
     free(pos);
+    free(head);
+    free(id);
+    free(hold);
     return rc;
 }

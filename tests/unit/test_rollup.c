@@ -130,6 +130,45 @@ static void test_union_of_runs(void **state)
     ds_srcvec_free(&ref);
 }
 
+/* Unions of decoded sets as a month's merge makes them (1 to 31 sets of 1 to 5,000 sources,
+ * overlapping), made sets by merging their runs (srcset.c merge_runs), equal the same keys added
+ * one by one and sorted. */
+static void test_normalize_runs(void **state)
+{
+    (void)state;
+    ds_err err = { 0 };
+    uint64_t x = 4242;
+    for (int round = 0; round < 200; round++) {
+        ds_srcvec u = { 0 }, ref = { 0 };
+        int nsets = 1 + (int)(rng(&x) % 31);
+        uint64_t range = 1 + rng(&x) % 20000;
+        for (int k = 0; k < nsets; k++) {
+            ds_srcvec d = { 0 };
+            int n = 1 + (int)(rng(&x) % (round < 100 ? 40 : 5000));
+            for (int i = 0; i < n; i++) {
+                uint64_t key = (rng(&x) % range) * 214013u;
+                assert_int_equal(ds_srcvec_add(&d, key), 0);
+                assert_int_equal(ds_srcvec_add(&ref, key), 0);
+            }
+            assert_int_equal(ds_srcvec_normalize(&d), 0);
+            size_t len = ds_srcset_encoded_size(&d);
+            uint8_t *b = malloc(len ? len : 1);
+            assert_non_null(b);
+            ds_srcset_encode(&d, b);
+            assert_int_equal(ds_srcset_decode(b, len, (uint32_t)d.n4, (uint32_t)d.n6, &u, &err), DS_OK);
+            free(b);
+            ds_srcvec_free(&d);
+        }
+        assert_false(u.mixed);
+        assert_int_equal(ds_srcvec_normalize(&u), 0);
+        assert_int_equal(ds_srcvec_normalize(&ref), 0);
+        assert_int_equal(u.n4, ref.n4);
+        assert_memory_equal(u.v4, ref.v4, ref.n4 * sizeof *ref.v4);
+        ds_srcvec_free(&u);
+        ds_srcvec_free(&ref);
+    }
+}
+
 static ds_rc dec(const uint8_t *p, size_t len, uint32_t n4, uint32_t n6, ds_err *err)
 {
     ds_srcvec v = { 0 };
@@ -340,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_damaged_sets),
         cmocka_unit_test(test_union_of_runs),
+        cmocka_unit_test(test_normalize_runs),
         cmocka_unit_test(test_chunk_roundtrip),
         cmocka_unit_test(test_damaged_chunks),
     };

@@ -82,7 +82,7 @@ int ds_cross_build(ds_cross_work *w, const uint8_t *srcsvc, size_t nsvc, const u
         w->slot = s;
         w->cap = cap;
     }
-    memset(w->slot, 0, w->cap * sizeof *w->slot);
+    memset(w->slot, 0, cap * sizeof *w->slot);   /* this group's part (a small group after a large one) */
     if (nsvc > w->capcells) {
         cell *c = realloc(w->cells, nsvc * sizeof *c), *t = c ? realloc(w->tmp, nsvc * sizeof *t) : NULL;
         if (c)
@@ -93,7 +93,7 @@ int ds_cross_build(ds_cross_work *w, const uint8_t *srcsvc, size_t nsvc, const u
         w->capcells = nsvc;
     }
     w->n = 0;
-    size_t m = w->cap - 1;
+    size_t m = cap - 1;
     for (size_t i = 0; i < nsvc; i++) {
         ds_rec_srcsvc r;
         ds_rec_srcsvc_get(srcsvc + i * DS_REC_SRCSVC, &r);

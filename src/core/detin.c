@@ -29,7 +29,7 @@ typedef struct cc_ent {
 
 struct ds_detin_work {
     uint32_t *slot;            /* service table: entry index + 1; 0 empty */
-    size_t cap;
+    size_t cap, mask;          /* cap: allocated; mask + 1: the slots this build uses */
     svc_ent *svc;
     size_t nsvc, capsvc;
     int32_t *cc_idx;           /* [65536]: country entry index + 1; 0 none */
@@ -101,14 +101,16 @@ static int svc_reserve(ds_detin_work *w, size_t n)
         w->slot = s;
         w->cap = cap;
     }
-    memset(w->slot, 0, w->cap * sizeof *w->slot);
+    memset(w->slot, 0, cap * sizeof *w->slot);   /* this group's part: a small group after a large
+                                                 * one clears a little, not the large one's table */
+    w->mask = cap - 1;
     w->nsvc = 0;
     return 0;
 }
 
 static svc_ent *svc_of(ds_detin_work *w, uint32_t key)
 {
-    size_t m = w->cap - 1, i = (size_t)ds_mix64(key) & m;
+    size_t m = w->mask, i = (size_t)ds_mix64(key) & m;
     while (w->slot[i]) {
         svc_ent *e = &w->svc[w->slot[i] - 1];
         if (e->key == key)

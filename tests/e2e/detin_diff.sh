@@ -69,20 +69,8 @@ report_cmp quarter 2023-09 --sensor tokyo --focus 23/tcp --focus CN --lang ja
 # ---- split: vertical scans over many files of one day
 rm -f "$T"/store.db*
 write_conf
-python3 - <<'PY'
-import struct
-T0 = 1688169600  # 2023-07-01 00:00 UTC
-def ip(s): return bytes(int(x) for x in s.split("."))
-def csum(b):
-    if len(b) % 2: b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16: s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-def syn(src, dst, sport, dport, seq):
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 0x02, 65535, 0, 0)
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), seq & 0xffff, 0, 64, 6, 0, ip(src), ip(dst))
-    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
-    return b"\0" * 12 + b"\x08\x00" + h + tcp
+PYTHONPATH="$ROOT/tests/e2e" python3 - <<'PY'
+from synpcap import T0, syn, write_pcap
 files = {}
 def add(name, t, pkt): files.setdefault(name, []).append((t, pkt))
 # day 1: 192.0.2.1 probes 300 ports in 20 files of 15 (each under DS_DETIN_VERT_MIN)
@@ -110,11 +98,7 @@ for d in range(4):
     for i in range(200):
         add("d%d-bg" % (d + 1), T0 + d * 86400 + 7200 + i, syn("10.1.%d.%d" % (d, i), "198.51.100.%d" % (1 + i % 250), 5555, 23, i))
 for name, pk in files.items():
-    pk.sort(key=lambda x: x[0])
-    with open(name + ".pcap", "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for t, b in pk:
-            f.write(struct.pack("<IIII", int(t), int((t % 1) * 1e6), len(b), len(b)) + b)
+    write_pcap(name + ".pcap", pk)
 PY
 $DS ingest -q d[1-4]-*.pcap
 ev_cmp split DETECT

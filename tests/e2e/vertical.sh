@@ -8,20 +8,9 @@
 source "$(dirname "$0")/lib.bash"
 need python3
 write_conf
-python3 - v.pcap <<'PY'
-import struct, sys
-T0 = 1688169600  # 2023-07-01 00:00 UTC
-def ip(s): return bytes(int(x) for x in s.split("."))
-def csum(b):
-    if len(b) % 2: b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16: s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-def syn(src, dst, sport, dport, seq):
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 0x02, 65535, 0, 0)
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), seq & 0xffff, 0, 64, 6, 0, ip(src), ip(dst))
-    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
-    return b"\0" * 12 + b"\x08\x00" + h + tcp
+PYTHONPATH="$ROOT/tests/e2e" python3 - v.pcap <<'PY'
+import sys
+from synpcap import T0, syn, write_pcap
 pk = []
 for i in range(300):       # vertical: 300 ports of one address
     pk.append((T0 + 60 + i * 0.05, syn("192.0.2.7", "198.51.100.9", 40000, 1 + i * 3, 1000 + i)))
@@ -29,11 +18,7 @@ for i in range(150):       # many ports, but over 8 addresses: not vertical
     pk.append((T0 + 600 + i * 0.05, syn("192.0.2.8", "198.51.100.%d" % (20 + i % 8), 40001, 1000 + i, 7 + i)))
 for i in range(300):       # horizontal: 300 sources, one port each
     pk.append((T0 + 3600 + i, syn("10.%d.%d.1" % (i // 200, i % 200), "198.51.100.%d" % (1 + i % 250), 5555, 22, i)))
-pk.sort(key=lambda x: x[0])
-with open(sys.argv[1], "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for t, b in pk:
-        f.write(struct.pack("<IIII", int(t), int((t % 1) * 1e6), len(b), len(b)) + b)
+write_pcap(sys.argv[1], pk)
 PY
 $DS ingest -q v.pcap
 $DS events --from 2023-07-01 --to 2023-07-01 --type vertical_scan --format json > v.json

@@ -427,8 +427,10 @@ static void url_escape(ch_buf *b, const char *s)
 }
 
 /* libcurl's failure as a message: its error buffer (the detail: which certificate check failed)
- * or its code's text, and what to do about a TLS failure */
-static ds_rc curl_failure(const ch_conn *c, CURLcode cc, const char *detail, ds_err *err)
+ * or its code's text, and what to do about a TLS failure.  in_handshake: the TCP connection was
+ * made and TLS was not (a plain http port answers a ClientHello with an error, or not at all
+ * until the connect timeout: the same mistake either way). */
+static ds_rc curl_failure(const ch_conn *c, CURLcode cc, const char *detail, int in_handshake, ds_err *err)
 {
     const char *what = detail[0] ? detail : curl_easy_strerror(cc);
     size_t n = strcspn(what, "\n");
@@ -438,7 +440,7 @@ static ds_rc curl_failure(const ch_conn *c, CURLcode cc, const char *detail, ds_
                        "the host %s and be signed by %s%s)", c->where, (int)n, what, c->host,
                        c->ca_file[0] ? "the CA in ca_file " : "a CA this system trusts; a private CA: give it with "
                        "ca_file=PATH, [store] ca_file", c->ca_file);
-    if (c->secure && cc == CURLE_SSL_CONNECT_ERROR)
+    if (c->secure && (cc == CURLE_SSL_CONNECT_ERROR || (in_handshake && cc == CURLE_OPERATION_TIMEDOUT)))
         return ds_fail(err, DS_ESTORE, "store %s: TLS handshake with %s:%u failed: %.*s (is %u the server's "
                        "https_port?)", c->where, c->host, c->port, (int)n, what, c->port);
     if (!c->secure && (cc == CURLE_RECV_ERROR || cc == CURLE_GOT_NOTHING || cc == CURLE_WEIRD_SERVER_REPLY ||
@@ -507,7 +509,9 @@ ds_rc ch_exec(ch_conn *c, const char *sql, const ch_buf *body, ch_buf *out, ds_e
     if (ans.oom) {
         rc = ds_fail(err, DS_ENOMEM, "store %s: out of memory reading the server's answer", c->where);
     } else if (cc != CURLE_OK) {
-        rc = curl_failure(c, cc, cerr, err);
+        /* libcurl keeps no timings of a failed transfer; a timeout within the TLS handshake is
+         * told by its message (lib/vtls/vtls.c: "SSL connection timeout"), a TCP one's differs */
+        rc = curl_failure(c, cc, cerr, strstr(cerr, "SSL connection timeout") != NULL, err);
     } else if (status != 200) {
         /* the exception text, on one line */
         const char *msg = ans.n ? (const char *)ans.p : "(no message)";

@@ -53,20 +53,12 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
 #define PCAP_NS_MAGIC 0xa1b23c4du
 #define STAGE_CAP (1u << 20)          /* bytes of pcap collected before one compress call */
 #define MAX_RECORD (16u + 262144u)
-
-uint64_t ds_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 void ds_spool_opts_default(ds_spool_opts *o)
 {

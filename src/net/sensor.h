@@ -24,6 +24,7 @@
 
 #include "core/darknet.h"
 #include "util/result.h"
+#include "util/timeutil.h"   /* ds_now_ns */
 
 typedef struct ds_spool_opts {
     const char *dir;
@@ -118,7 +119,5 @@ ds_rc ds_capture_run(ds_capture *c, ds_spool *s, volatile sig_atomic_t *stop, ds
 /* Interrupt a blocking ds_capture_run from a signal handler. */
 void ds_capture_break(ds_capture *c);
 void ds_capture_close(ds_capture *c);
-
-uint64_t ds_now_ns(void);
 
 #endif

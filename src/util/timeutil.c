@@ -273,3 +273,10 @@ int ds_span_parse(const char *s, int64_t *from, int64_t *to)
         return -1;
     return 0;
 }
+
+uint64_t ds_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}

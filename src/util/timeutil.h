@@ -65,4 +65,7 @@ static inline int32_t ds_daycache_get(ds_daycache *c, uint64_t ts_ns)
 }
 #define DS_DAYCACHE_INIT { INT64_MIN, 0 }
 
+/* The wall clock (CLOCK_REALTIME) in ns since 1970: capture times, row versions. */
+uint64_t ds_now_ns(void);
+
 #endif

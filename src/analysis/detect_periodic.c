@@ -23,8 +23,9 @@
  * share of the addresses or left out below half (cov_weights.h), and a day with fewer than
  * DAY_MIN_HOURS observed hours is left out whole, so an outage is neither a trough nor a week.
  * A country whose cycle is a periodic service's is reported once, on the service: daily, the same
- * peak (+-2 h); weekly, profiles correlated >= 0.8 and the country sending >= 10% of the service's
- * packets (read with the events' top sources, in the same pass), the pairs taken by those packets.
+ * peak (+-2 h); weekly, profiles correlated >= 0.8; both with the country sending >= 10% of the
+ * service's packets (read with the events' top sources, in the same pass), the pairs taken by
+ * those packets.
  */
 #include <math.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 
 #include "analysis/cov_weights.h"
 #include "analysis/events_int.h"
+#include "analysis/periodic_pairs.h"
 #include "analysis/source_rows.h"
 #include "analysis/robust.h"
 #include "analysis/weekly_rule.h"
@@ -52,6 +54,11 @@
 #define WEEKLY_FOLD_SHARE 0.1   /* and sending it this share of its packets, is the service's cycle */
 #define DAY_MIN_HOURS 12        /* a day with fewer observed hours is left out: its peak would be one of a few */
 #define WEEK_MIN_DAYS 5         /* a week with fewer observed days is left out, for the same reason */
+#define MAX_PAIRS 4000          /* (service, country) pairs judged for weekly cycles (pair_cycles) */
+#define PAIR_RANK_P 1e-6        /* and what they must pass beyond the weekly rule */
+#define PAIR_PEAK_RATIO 1.5
+#define PAIR_ACF 0.7            /* or an autocorrelation at 7 days this high (a one-day peak ranks weakly) */
+#define DS_NO_PAIRS() (getenv("DS_NO_PERIODIC_PAIRS") && strcmp(getenv("DS_NO_PERIODIC_PAIRS"), "0") != 0)
 
 typedef struct hkey { uint32_t key; uint8_t dim, used; uint64_t packets; double *x; } hkey;
 
@@ -250,6 +257,8 @@ typedef struct found {
     int rank_only;          /* weekly: accepted by the rank way only (weekly_rule.h) */
     ds_cycle_fit f;
     int dropped;
+    int pair;               /* a (service, country) pair's own series (periodic_pairs.h) */
+    size_t same_as;         /* a pair: 1 + the index of its country's cycle when that is the same */
     char country[3];        /* a country with the same cycle, folded into a service's event */
 } found;
 
@@ -267,6 +276,8 @@ static void sources_query(const ds_event_query *q, const found *fd, ds_source_qu
         sq->filter.ports[sq->filter.nports++] = fd->k->key;
     else
         sq->filter.countries[sq->filter.ncountries++] = (uint16_t)fd->k->key;
+    if (fd->pair)
+        sq->filter.countries[sq->filter.ncountries++] = ds_cc_pack(fd->country);
     sq->limit = DS_EVENT_TOP_SOURCES;
 }
 
@@ -307,7 +318,9 @@ static ds_rc emit(const ds_event_query *q, const found *fd, const ds_top_result 
             trough = f->profile[i];
     double pmean = f->peak_ratio > 0 ? f->profile[f->peak] / f->peak_ratio : 0;
     ds_event_evidence_add(v, "trough_to_mean", pmean > 0 ? trough / pmean : 0, NULL);
-    if (fd->country[0] && fd->k->dim == DS_HOURLY_SERVICE)
+    if (fd->pair)
+        ds_event_evidence_add(v, "of_country_and_service", 1, fd->country);
+    else if (fd->country[0] && fd->k->dim == DS_HOURLY_SERVICE)
         ds_event_evidence_add(v, "country_with_same_cycle", 1, fd->country);
     if (fd->weekly)
         ds_event_evidence_add(v, "weeks_weekend_quietest", fd->ww.weeks ? (double)fd->ww.agree / (double)fd->ww.weeks : 0,
@@ -401,27 +414,6 @@ static size_t drop_thin_weeks(double *daily, size_t ndays, size_t wd0)
     return dropped;
 }
 
-/* Daily: a country whose cycle peaks within DAILY_TOL hours of a service's is that service's. */
-static void fold_daily(found *fd, size_t nfd)
-{
-    for (size_t i = 0; i < nfd; i++) {
-        if (fd[i].k->dim != DS_HOURLY_COUNTRY || fd[i].weekly)
-            continue;
-        for (size_t j = 0; j < nfd; j++) {
-            if (fd[j].k->dim != DS_HOURLY_SERVICE || fd[j].weekly || fd[j].country[0])
-                continue;
-            size_t d = fd[i].f.peak > fd[j].f.peak ? fd[i].f.peak - fd[j].f.peak : fd[j].f.peak - fd[i].f.peak;
-            if (24 - d < d)
-                d = 24 - d;
-            if (d <= DAILY_TOL) {
-                ds_cc_unpack((uint16_t)fd[i].k->key, fd[j].country);
-                fd[i].dropped = 1;
-                break;
-            }
-        }
-    }
-}
-
 /* Pearson's correlation of two weekly profiles (0 when one is flat). */
 static double profile_corr(const double *a, const double *b)
 {
@@ -448,24 +440,40 @@ static int pair_cmp(const void *x, const void *y)
     return a->i != b->i ? (a->i < b->i ? -1 : 1) : (a->j > b->j) - (a->j < b->j);
 }
 
-/* Weekly: the (country, service) pairs whose profiles correlate at WEEKLY_FOLD_CORR or more, into
- * *out (NULL when none).  Returns -1 when out of memory. */
-static int weekly_pairs(const found *fd, size_t nfd, pair **out, size_t *np)
+/* A (country, service) pair of cycles of one kind that may be one phenomenon: daily, peaks within
+ * DAILY_TOL hours of each other; weekly, profiles correlated at WEEKLY_FOLD_CORR or more.  Its
+ * closeness (for the order of equal packets): 1 - hours apart / 12, or the correlation. */
+static int same_cycle(const found *c, const found *v, double *r)
+{
+    if (c->weekly != v->weekly || c->k->dim != DS_HOURLY_COUNTRY || v->k->dim != DS_HOURLY_SERVICE || v->pair)
+        return 0;   /* a pair's event names its country already */
+    if (c->weekly) {
+        *r = profile_corr(c->f.profile, v->f.profile);
+        return *r >= WEEKLY_FOLD_CORR;
+    }
+    size_t d = c->f.peak > v->f.peak ? c->f.peak - v->f.peak : v->f.peak - c->f.peak;
+    if (24 - d < d)
+        d = 24 - d;
+    *r = 1.0 - (double)d / 12.0;
+    return d <= DAILY_TOL;
+}
+
+/* The (country, service) pairs of same_cycle into *out (NULL when none).  -1 when out of memory. */
+static int cycle_pairs(const found *fd, size_t nfd, pair **out, size_t *np)
 {
     *out = NULL;
     *np = 0;
     for (int fill = 0; fill < 2; fill++) {
         size_t n = 0;
         for (size_t i = 0; i < nfd; i++)
-            for (size_t j = 0; j < nfd; j++)
-                if (fd[i].weekly && fd[j].weekly && fd[i].k->dim == DS_HOURLY_COUNTRY && fd[j].k->dim == DS_HOURLY_SERVICE) {
-                    double r = profile_corr(fd[i].f.profile, fd[j].f.profile);
-                    if (r < WEEKLY_FOLD_CORR)
-                        continue;
-                    if (fill)
-                        (*out)[n] = (pair){ r, i, j };
-                    n++;
-                }
+            for (size_t j = 0; j < nfd; j++) {
+                double r;
+                if (!same_cycle(&fd[i], &fd[j], &r))
+                    continue;
+                if (fill)
+                    (*out)[n] = (pair){ r, i, j };
+                n++;
+            }
         if (!fill && n && !(*out = calloc(n, sizeof **out)))
             return -1;
         *np = n;
@@ -488,15 +496,17 @@ static void pair_query(const ds_event_query *q, const found *country, const foun
     sq->limit = 1;
 }
 
-/* Weekly: a country whose weekly profile correlates with a service's at WEEKLY_FOLD_CORR or more,
- * and which sends that service at least WEEKLY_FOLD_SHARE of its packets, is that service's cycle.
- * The pairs are taken in the order of the country's packets to the service (pt[n] for p[n]; st[j]
- * the service j's sources, whose total is its packets), each country and service once.  The peak
- * weekday alone was not enough: a Monday-Friday cycle's peak is any of five days, and a country
- * peaking on the same day by chance took the service's event (seed 34: 21/tcp, GB's cycle, went to
- * JP); two working weeks of two countries on two services have the same profile (seed 50: FR on
- * 3389/tcp and NL on 6379/tcp), which only the packets between them tell apart. */
-static void fold_weekly(found *fd, pair *p, size_t np, const ds_top_result *pt, const ds_top_result *st)
+/* A country with the same cycle as a service (same_cycle) which sends that service at least
+ * WEEKLY_FOLD_SHARE of its packets is that service's cycle.  The pairs are taken in the order of
+ * the country's packets to the service (pt[n] for p[n]; st[j] the service j's sources, whose total
+ * is its packets), each country and service once.  The peak alone was not enough: a Monday-Friday
+ * cycle's peak is any of five days, and a country peaking on the same day by chance took the
+ * service's event (seed 34: 21/tcp, GB's cycle, went to JP); two working weeks of two countries on
+ * two services have the same profile (seed 50: FR on 3389/tcp and NL on 6379/tcp), which only the
+ * packets between them tell apart.  Daily cycles had the same fault: VE's cycle on 7070/tcp (all
+ * its top sources Venezuelan) was named the United States', whose own cycle peaked in the same
+ * hours (seeds 138 and 146), and VE's stayed a second event. */
+static void fold_pairs(found *fd, pair *p, size_t np, const ds_top_result *pt, const ds_top_result *st)
 {
     size_t n = 0;
     for (size_t m = 0; m < np; m++)
@@ -513,6 +523,100 @@ static void fold_weekly(found *fd, pair *p, size_t np, const ds_top_result *pt, 
     }
 }
 
+static int u32_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Weekly cycles of (service, country) pairs (periodic_pairs.h): the MAX_PAIRS pairs with the most
+ * scan packets, at least MIN_PER_DAY an observed day, of the services whose series were judged
+ * (sel: the TOP_KEYS largest), whose service has no weekly cycle of its own (its event names the
+ * country by the fold).  A pair is many small series, judged on top of the 2 x 50 of the
+ * services and countries, so it must pass more than the weekly rule: a weekday
+ * profile peaking at PAIR_PEAK_RATIO x its mean, or a working week at that ratio to the weekend,
+ * and Friedman's p <= PAIR_RANK_P (1e-6: under 0.004 false cycles a query from 4,000 pairs) or
+ * an autocorrelation at 7 days >= PAIR_ACF (a cycle of one busy weekday ranks weakly: seed 121's
+ * 3306/tcp from France, p 1.2e-5, autocorrelation 0.92; the largest of any unplanted pair on 11
+ * seeds was 0.50).
+ * A country whose own weekly cycle correlates with the pair's at WEEKLY_FOLD_CORR is that pair's
+ * when it is the only such pair (one event, on the pair), and the country's habit when several
+ * are (one event, on the country).
+ * Days are the CROSS chunks' local days, scaled by the hours observed (hw) as the hourly series
+ * are; a day with none is left out.  Appends to fd (*nfd), the pairs' keys to *keys. */
+static ds_rc pair_cycles(ds_store *st, const ds_event_query *q, hkey *const *sel, size_t nsel, const double *hw, size_t wd0,
+                         int dark, found **fd, size_t *nfd, hkey **keys, ds_err *err)
+{
+    int32_t ndays = q->to - q->from + 1;
+    double seen = ds_cov_days(q->coverage, q->sensor_id, q->from, q->to) / (double)ndays;
+    ds_pair_series *ps = NULL;
+    size_t nps = 0, nsvc = 0;
+    double *daily = NULL;
+    uint32_t svc[2 * TOP_KEYS];
+    for (size_t i = 0; i < nsel && nsvc < 2 * TOP_KEYS; i++)
+        if (sel[i]->dim == DS_HOURLY_SERVICE)
+            svc[nsvc++] = sel[i]->key;
+    qsort(svc, nsvc, sizeof *svc, u32_cmp);
+    ds_rc rc = ds_pair_series_load(st, q->sensor_id, q->from, q->to, svc, nsvc, MAX_PAIRS,
+                                   MIN_PER_DAY * (double)ndays * seen, &ps, &nps, err);
+    if (rc != DS_OK || !nps)
+        return rc;
+    found *grown = realloc(*fd, (*nfd + nps) * sizeof **fd);
+    if (grown)
+        *fd = grown;
+    if (!grown || !(*keys = calloc(nps, sizeof **keys)) || !(daily = calloc((size_t)ndays, sizeof *daily))) {
+        rc = ds_fail(err, DS_ENOMEM, "out of memory judging weekly cycles of pairs");
+        goto out;
+    }
+    size_t nbase = *nfd;
+    for (size_t i = 0; i < nps; i++) {
+        int covered = 0;
+        for (size_t j = 0; j < nbase && !covered; j++)
+            covered = (*fd)[j].weekly && (*fd)[j].k->dim == DS_HOURLY_SERVICE && (*fd)[j].k->key == ps[i].service;
+        if (covered)
+            continue;
+        for (int32_t d = 0; d < ndays; d++) {
+            double w = 0;
+            for (size_t h = (size_t)d * 24; h < (size_t)d * 24 + 24; h++)
+                w += hw[h];
+            daily[d] = w > 0 ? ps[i].daily[d] * 24.0 / w : NAN;
+        }
+        size_t dark_weeks = drop_thin_weeks(daily, (size_t)ndays, wd0);
+        found *a = &(*fd)[*nfd];   /* counted only when it passes */
+        memset(a, 0, sizeof *a);
+        (*keys)[i] = (hkey){ .key = ps[i].service, .dim = DS_HOURLY_SERVICE, .used = 1, .packets = ps[i].packets };
+        a->k = &(*keys)[i];
+        a->pair = 1;
+        ds_cc_unpack(ps[i].cc, a->country);
+        if (getenv("DS_SERIES_DEBUG"))
+            fprintf(stderr, "weekly pair %08x %s %llu packets:\n", ps[i].service, a->country,
+                    (unsigned long long)ps[i].packets);
+        if (!weekly_judge(a, daily, (size_t)ndays, wd0, dark_weeks, dark) ||
+            !(a->f.peak_ratio >= PAIR_PEAK_RATIO || (a->workweek && a->ww.ratio >= PAIR_PEAK_RATIO)) ||
+            !(a->fr_p <= PAIR_RANK_P || a->f.acf >= PAIR_ACF))
+            continue;
+        (*nfd)++;
+        for (size_t j = 0; j < nbase; j++)   /* the country's own cycle, when it is this one */
+            if ((*fd)[j].weekly && (*fd)[j].k->dim == DS_HOURLY_COUNTRY && (*fd)[j].k->key == ps[i].cc &&
+                profile_corr((*fd)[j].f.profile, a->f.profile) >= WEEKLY_FOLD_CORR)
+                a->same_as = j + 1;
+    }
+    /* A country's cycle that one pair of it has is that pair's (one event, on the pair); one that
+     * several have is the country's own habit, and its pairs go (one event, on the country). */
+    for (size_t j = 0; j < nbase; j++) {
+        size_t same = 0;
+        for (size_t i = nbase; i < *nfd; i++)
+            same += (*fd)[i].same_as == j + 1;
+        for (size_t i = nbase; same && i < *nfd; i++)
+            if ((*fd)[i].same_as == j + 1)
+                (same == 1 ? &(*fd)[j] : &(*fd)[i])->dropped = 1;
+    }
+out:
+    free(daily);
+    ds_pair_series_free(ps, nps);
+    return rc;
+}
+
 ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
 {
     (void)geo;
@@ -525,6 +629,7 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
     ds_top_result *tr = NULL;
     pair *pairs = NULL;
     size_t npairs = 0, ntr = 0;
+    hkey *pair_keys = NULL;
     ds_rc rc = DS_OK;
     if (!ds_event_wanted(q, "periodic_daily") && !ds_event_wanted(q, "periodic_weekly"))
         return DS_OK;
@@ -606,10 +711,13 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
         a->k = k;   /* for the debug line; an unused slot's k is never read */
         nfd += weekly_judge(a, daily, (size_t)ndays, wd0, dark_weeks, dark);
     }
-    /* a country with the same cycle as a service is that service's cycle (weekly: by the packets
-     * between them, read with the top sources of every cycle, in one read: source_rows.h) */
-    fold_daily(fd, nfd);
-    if (weekly_pairs(fd, nfd, &pairs, &npairs) != 0)
+    if (ds_event_wanted(q, "periodic_weekly") && !DS_NO_PAIRS() &&
+        (rc = pair_cycles(st, q, order, nsel, hw, wd0, dark, &fd, &nfd, &pair_keys, err)) != DS_OK)
+        goto out;
+    /* a country with the same cycle as a service, and sending it enough of its packets, is that
+     * service's cycle (the packets between them read with the top sources of every cycle, in one
+     * read: source_rows.h) */
+    if (cycle_pairs(fd, nfd, &pairs, &npairs) != 0)
         goto nomem;
     ntr = nfd + npairs;
     if (!(sq = calloc(ntr + 1, sizeof *sq)) || !(tr = calloc(ntr + 1, sizeof *tr)))
@@ -620,7 +728,7 @@ ds_rc ds_detect_periodic(ds_store *st, const ds_geo *geo, const ds_event_query *
         pair_query(q, &fd[pairs[m].i], &fd[pairs[m].j], &sq[nfd + m]);
     if (ntr && (rc = ds_source_rows(st, q->from, q->to, q->sensor_id, sq, ntr, tr, err)) != DS_OK)
         goto out;
-    fold_weekly(fd, pairs, npairs, tr + nfd, tr);
+    fold_pairs(fd, pairs, npairs, tr + nfd, tr);
     for (size_t i = 0; i < nfd && rc == DS_OK; i++)
         if (!fd[i].dropped && ds_event_wanted(q, fd[i].weekly ? "periodic_weekly" : "periodic_daily"))
             rc = emit(q, &fd[i], &tr[i], off / 3600, out, err);
@@ -634,6 +742,7 @@ out:
     free(tr);
     free(sq);
     free(fd);
+    free(pair_keys);
     free(daily);
     free(hw);
     free(xs);

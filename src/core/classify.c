@@ -17,7 +17,7 @@
  * unprivileged port (>= 1024) is the answer to a request that carried a darknet address as its
  * forged source: backscatter, not scan.  A request goes to the service's port; its answer comes
  * from it, to whatever port the forged request named.  A probe sent from port 53 or 123 to a
- * service port (nmap -g 53) stays a scan.
+ * service port (nmap -g 53) stays a scan, except a DNS response from 53 (udp_reply).
  */
 #include "core/classify.h"
 
@@ -43,9 +43,22 @@ ds_service ds_service_of(const ds_pkt *p)
 /* UDP ports of amplification services (Rossow 2014; US-CERT TA14-017A, its 2014-2019 revisions):
  * QOTD 17, CharGen 19, DNS 53, TFTP 69, portmap 111, NTP 123, NetBIOS 137, SNMP 161, CLDAP 389,
  * RIPv1 520, SSDP 1900, ARD 3283, WS-Discovery 3702, mDNS 5353, CoAP 5683, memcached 11211,
- * Steam 27015, Quake 3 27960. */
-static const uint16_t AMP_PORTS[] = { 17, 19, 53, 69, 111, 123, 137, 161, 389, 520, 1900, 3283, 3702, 5353,
-                                      5683, 11211, 27015, 27960 };
+ * Steam 27015, Quake 3 27960.  And vectors found in attacks since (docs/decoding.md cites each):
+ * SLP 427 (CVE-2023-29552), IKE 500 and its NAT traversal 4500 (StopDDoS's amp.UDP.isakmp),
+ * MS SQL resolution 1434, NAT-PMP 5351, Ubiquiti discovery 10001, Mitel TP240 10074
+ * (CVE-2022-26143), Plex 32414, Jenkins discovery 33848 (CVE-2020-2100), Dahua DHDiscover 37810,
+ * BACnet 47808 (StopDDoS's amp.UDP.bacnet.IOT.37810: 9,462 replies from 47808 and 37810 to one
+ * address, which were read as a flood aimed at the darknet before).  Sorted. */
+static const uint16_t AMP_PORTS[] = { 17, 19, 53, 69, 111, 123, 137, 161, 389, 427, 500, 520, 1434, 1900, 3283,
+                                      3702, 4500, 5351, 5353, 5683, 10001, 10074, 11211, 27015, 27960, 32414,
+                                      33848, 37810, 47808 };
+
+/* A DNS response (RFC 1035 4.1.1: QR set, standard query opcode, one question) in payload. */
+static int dns_response(const uint8_t *payload, uint32_t len)
+{
+    return payload && len >= 12 && (payload[2] & 0x80) && ((payload[2] >> 3) & 0x0f) == 0 && payload[4] == 0 &&
+           payload[5] == 1;
+}
 
 int ds_udp_amp_reply(uint16_t sport, uint16_t dport)
 {
@@ -55,6 +68,16 @@ int ds_udp_amp_reply(uint16_t sport, uint16_t dport)
         if (AMP_PORTS[i] == sport)
             return sport != dport;
     return 0;
+}
+
+/* ds_udp_amp_reply, and a DNS response from 53 to any port but 53: a reflection names the victim's
+ * port, often a service's (StopDDoS's amp.dns.RRSIG.fragmented: answers to 22/udp), where a probe
+ * sent from port 53 (nmap -g 53) carries a query or no DNS message at all. */
+static int udp_reply(const ds_pkt *p)
+{
+    if (ds_udp_amp_reply(p->sport, p->dport))
+        return 1;
+    return p->sport == 53 && p->dport != 53 && dns_response(p->payload, p->payload_len);
 }
 
 ds_class ds_class_of(const ds_pkt *p)
@@ -71,7 +94,7 @@ ds_class ds_class_of(const ds_pkt *p)
         return DS_CLASS_OTHER;
     }
     case DS_PROTO_UDP:
-        return ds_udp_amp_reply(p->sport, p->dport) ? DS_CLASS_BACKSCATTER : DS_CLASS_SCAN;
+        return udp_reply(p) ? DS_CLASS_BACKSCATTER : DS_CLASS_SCAN;
     case DS_PROTO_ICMP:
         switch (p->icmp_type) {
         case 8:

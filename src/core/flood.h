@@ -36,8 +36,9 @@ typedef struct ds_flood_vec {
     int32_t day;                  /* local day of the first packet */
     uint8_t cls;                  /* DS_CLASS_SCAN: a flood; DS_CLASS_BACKSCATTER: a reflection */
     uint8_t port_proto;           /* protocol of the main port (6, 17; 1/58 for ICMP) */
-    uint16_t port;                /* flood: destination port of the first packet; reflection: its
-                                     source port (the reflectors' service) */
+    uint16_t port;                /* the main port, the most common among the first 256 packets:
+                                     flood: destination port; reflection: source port (the
+                                     reflectors' service) */
     uint64_t start_ns, end_ns, packets;
     uint32_t port_packets;        /* packets with that port */
     uint32_t max_ppm;             /* most packets in a 60 s window */

@@ -49,6 +49,8 @@ static void what(const ds_event *v, const ds_event_words *w, ds_out *o)
     char svc[DS_SERVICE_STRLEN];
     if (ds_event_fact(v, "of_country"))
         ds_out_printf(o, "packets from %s", ds_ev_country_en(w, v->country));
+    else if (ds_event_fact(v, "of_country_and_service"))   /* a (service, country) pair's own cycle */
+        ds_out_printf(o, "packets to %s from %s", ds_ev_service(v->service, svc, sizeof svc), ds_ev_country_en(w, v->country));
     else
         ds_out_printf(o, "packets to %s", ds_ev_service(v->service, svc, sizeof svc));
 }
@@ -277,7 +279,7 @@ static void backscatter_text(const ds_event *v, const ds_event_words *w, ds_out 
                   svc[0] ? ", " : "", svc);
     when_span(v, o);
     double peak = ds_ev_num(v, "peak_packets_per_60s");
-    ds_out_printf(o, ", at most %.0f in 60 s.", isfinite(peak) ? peak : 0);
+    ds_out_printf(o, ", at most %s in 60 s.", ds_ev_int(isfinite(peak) ? peak : 0, pk, sizeof pk));
 }
 
 static void flood_text(const ds_event *v, const ds_event_words *w, ds_out *o)
@@ -294,8 +296,9 @@ static void flood_text(const ds_event *v, const ds_event_words *w, ds_out *o)
         ds_out_printf(o, "A flood aimed at the darknet address %s%s%s: %s packet%s from about %s source%s ", target,
                       svc[0] ? ", " : "", svc, pk, plural((double)v->packets), src, plural((double)v->sources));
         when_span(v, o);
-        ds_out_printf(o, ", %s packets a second, at most %.0f in 60 s.", ds_ev_rate(ds_ev_num(v, "rate_pps"), rate, sizeof rate),
-                      isfinite(peak) ? peak : 0);
+        char pkm[32];
+        ds_out_printf(o, ", %s packets a second, at most %s in 60 s.", ds_ev_rate(ds_ev_num(v, "rate_pps"), rate, sizeof rate),
+                      ds_ev_int(isfinite(peak) ? peak : 0, pkm, sizeof pkm));
         if (v->sources && v->packets <= 2 * v->sources)   /* one or two packets a source: random spoofed sources */
             ds_out_puts(o, " Most sources sent one packet each, as from spoofed, random addresses.");
         return;
@@ -313,7 +316,7 @@ static void flood_text(const ds_event *v, const ds_event_words *w, ds_out *o)
         ds_out_printf(o, "%smostly from %s", n ? "; " : "", svc);
     ds_out_puts(o, ") ");
     when_span(v, o);
-    ds_out_printf(o, ", at most %.0f in 60 s.", isfinite(peak) ? peak : 0);
+    ds_out_printf(o, ", at most %s in 60 s.", ds_ev_int(isfinite(peak) ? peak : 0, pk, sizeof pk));
 }
 
 static void research_text(const ds_event *v, const ds_event_words *w, ds_out *o)
@@ -356,10 +359,14 @@ static void tool_text(const ds_event *v, const ds_event_words *w, ds_out *o)
     if (v->sources <= 1 && v->ntop) {
         ds_out_printf(o, "%s %s from ", title, kind);
         ds_ev_source(w, v->top[0].addr, v->top[0].cc, v->top[0].asn, o);
-        ds_out_printf(o, ": %s packet%s on %.0f day%s from %s to %s", pk, plural((double)v->packets), days, plural(days), a, b);
+        if (!strcmp(a, b))   /* one day: "on 4 July 2010", not "on 1 day from 4 July 2010 to 4 July 2010" */
+            ds_out_printf(o, ": %s packet%s on %s", pk, plural((double)v->packets), a);
+        else
+            ds_out_printf(o, ": %s packet%s on %.0f day%s from %s to %s", pk, plural((double)v->packets), days, plural(days), a, b);
         if (m)
             ds_out_printf(o, ", %.1f%% of them to %s", 100 * m->value, svc);
-        ds_out_printf(o, " (%.0f service%s).", nsvc, plural(nsvc));
+        char ns[32];
+        ds_out_printf(o, " (%s service%s).", ds_ev_int(nsvc, ns, sizeof ns), plural(nsvc));
         return;
     }
     char hosts[32];

@@ -50,6 +50,8 @@ static void what(const ds_event *v, const ds_event_words *w, ds_out *o)
     char svc[DS_SERVICE_STRLEN];
     if (ds_event_fact(v, "of_country"))
         ds_out_printf(o, "%sからのパケット", ds_ev_country(w, v->country));
+    else if (ds_event_fact(v, "of_country_and_service"))   /* 「ロシアからの8888/TCP宛てのパケット」 */
+        ds_out_printf(o, "%sからの%s宛てのパケット", ds_ev_country(w, v->country), ds_ev_service(v->service, svc, sizeof svc));
     else
         ds_out_printf(o, "%s宛てのパケット", ds_ev_service(v->service, svc, sizeof svc));
 }
@@ -252,6 +254,16 @@ static const char *const ATTACK_JA[DS_ATK__COUNT] = {
     "UDPフラッド攻撃", "TCPフラッド攻撃（ICMPエラー）", "その他のICMP応答を伴うフラッド攻撃",
 };
 
+/* The words before a victim's or reflectors' service: 「、送信元ポート80/TCP」, but ICMP has no
+ * ports (「、8/ICMP」, not 「送信元ポート8/ICMP」). */
+static const char *port_lead(const ds_event *v, const char *svc, const char *port_words)
+{
+    if (!svc[0])
+        return "";
+    uint8_t proto = DS_SERVICE_PROTO(v->service);
+    return proto == DS_PROTO_TCP || proto == DS_PROTO_UDP ? port_words : "、";
+}
+
 static void backscatter_text(const ds_event *v, const ds_event_words *w, ds_out *o)
 {
     char pk[32], svc[DS_SERVICE_STRLEN] = "";
@@ -265,9 +277,10 @@ static void backscatter_text(const ds_event *v, const ds_event_words *w, ds_out 
     ds_out_puts(o, "からのバックスキャッタを");
     when_span(v, o);
     double peak = ds_ev_num(v, "peak_packets_per_60s");
-    ds_out_printf(o, "に%sパケット観測しました（60秒あたり最大%.0fパケット%s%s）。%sを受けていたと推定されます。",
-                  ds_ev_int((double)v->packets, pk, sizeof pk), isfinite(peak) ? peak : 0, svc[0] ? "、送信元ポート" : "", svc,
-                  ATTACK_JA[k]);
+    char pkm[32];
+    ds_out_printf(o, "に%sパケット観測しました（60秒あたり最大%sパケット%s%s）。%sを受けていたと推定されます。",
+                  ds_ev_int((double)v->packets, pk, sizeof pk), ds_ev_int(isfinite(peak) ? peak : 0, pkm, sizeof pkm),
+                  port_lead(v, svc, "、送信元ポート"), svc, ATTACK_JA[k]);
 }
 
 static void flood_text(const ds_event *v, const ds_event_words *w, ds_out *o)
@@ -283,8 +296,9 @@ static void flood_text(const ds_event *v, const ds_event_words *w, ds_out *o)
     if (!refl) {
         ds_out_printf(o, "ダークネットのアドレス%s%s%sを狙ったフラッド攻撃を", target, svc[0] ? "の" : "", svc);
         when_span(v, o);
-        ds_out_printf(o, "に観測しました。約%s件の送信元から%sパケット（毎秒%sパケット、60秒あたり最大%.0fパケット）でした。", src,
-                      pk, ds_ev_rate(ds_ev_num(v, "rate_pps"), rate, sizeof rate), isfinite(peak) ? peak : 0);
+        char pkm[32];
+        ds_out_printf(o, "に観測しました。約%s件の送信元から%sパケット（毎秒%sパケット、60秒あたり最大%sパケット）でした。", src,
+                      pk, ds_ev_rate(ds_ev_num(v, "rate_pps"), rate, sizeof rate), ds_ev_int(isfinite(peak) ? peak : 0, pkm, sizeof pkm));
         if (v->sources && v->packets <= 2 * v->sources)
             ds_out_puts(o, "送信元の多くは1パケットのみで、偽装されたランダムな送信元アドレスと見られます。");
         return;
@@ -298,8 +312,9 @@ static void flood_text(const ds_event *v, const ds_event_words *w, ds_out *o)
             char c[32];
             ds_out_printf(o, "%s%s %s", n++ ? "、" : "", v->evidence[i].text, ds_ev_int(v->evidence[i].value, c, sizeof c));
         }
-    ds_out_printf(o, "）で応答しました（60秒あたり最大%.0fパケット%s%s）。", isfinite(peak) ? peak : 0,
-                  svc[0] ? "、主に送信元ポート" : "", svc);
+    char pkm[32];
+    ds_out_printf(o, "）で応答しました（60秒あたり最大%sパケット%s%s）。", ds_ev_int(isfinite(peak) ? peak : 0, pkm, sizeof pkm),
+                  port_lead(v, svc, "、主に送信元ポート"), svc);
 }
 
 static void research_text(const ds_event *v, const ds_event_words *w, ds_out *o)
@@ -349,11 +364,15 @@ static void tool_text(const ds_event *v, const ds_event_words *w, ds_out *o)
     ds_ev_int((double)v->packets, pk, sizeof pk);
     if (v->sources <= 1 && v->ntop) {
         ds_ev_source(w, v->top[0].addr, v->top[0].cc, v->top[0].asn, o);
-        ds_out_printf(o, "から%sによる%sを観測しました。%sから%sまでの%.0f日間に%sパケットで", title, tool_kind(v->tool), a, b,
-                      days, pk);
+        if (!strcmp(a, b))   /* one day: 「2010年7月4日に」 */
+            ds_out_printf(o, "から%sによる%sを観測しました。%sに%sパケット", title, tool_kind(v->tool), a, pk);
+        else
+            ds_out_printf(o, "から%sによる%sを観測しました。%sから%sまでの%.0f日間に%sパケット", title, tool_kind(v->tool), a,
+                          b, days, pk);
         if (m)
-            ds_out_printf(o, "、その%.1f%%が%s宛て", 100 * m->value, svc);
-        ds_out_printf(o, "でした（宛先サービス%.0f種類）。", nsvc);
+            ds_out_printf(o, "で、その%.1f%%が%s宛て", 100 * m->value, svc);
+        char ns[32];
+        ds_out_printf(o, "でした（宛先サービス%s種類）。", ds_ev_int(nsvc, ns, sizeof ns));
         return;
     }
     char hosts[32];

@@ -44,6 +44,7 @@ check 'len(ev) == 1 and one("flood") and one("flood")["service"] == "25565/tcp" 
        within(one("flood")["sources"], 37623, 0.10) and one("flood")["top_sources"][0]["address"] == "10.10.10.10" and
        within(one("flood")["evidence"]["duration_s"], 23.7, 0.05) and one("flood")["evidence"]["peak_packets_per_60s"] == 37841' \
     "the spoofed SYN flood is not one flood event"
+check 'one("flood")["sources"] <= one("flood")["packets"]' "a flood's sources estimate is above its packets (regression)"
 check '"spoofed" in one("flood")["summary"]["en"] and "10.10.10.10" in one("flood")["summary"]["ja"]' "the flood's summaries"
 
 events_of "$ECN"

@@ -73,8 +73,9 @@ static void test_udp_and_other(void **state)
 static void test_udp_amplification_replies(void **state)
 {
     (void)state;
-    static const uint16_t amp[] = { 17, 19, 53, 69, 111, 123, 137, 161, 389, 520, 1900, 3283, 3702, 5353, 5683,
-                                    11211, 27015, 27960 };
+    static const uint16_t amp[] = { 17, 19, 53, 69, 111, 123, 137, 161, 389, 427, 500, 520, 1434, 1900, 3283, 3702,
+                                    4500, 5351, 5353, 5683, 10001, 10074, 11211, 27015, 27960, 32414, 33848, 37810,
+                                    47808 };
     for (size_t i = 0; i < sizeof amp / sizeof amp[0]; i++) {
         ds_pkt p = pkt(DS_PROTO_UDP, 1);
         p.sport = amp[i];
@@ -97,6 +98,38 @@ static void test_udp_amplification_replies(void **state)
     assert_int_equal(ds_class_of(&p), DS_CLASS_SCAN);
     p.sport = 53;     /* to 53/udp itself: a query */
     p.dport = 53;
+    assert_int_equal(ds_class_of(&p), DS_CLASS_SCAN);
+}
+
+/* A DNS response from 53 is a reflector's answer whatever port the forged query named: StopDDoS's
+ * amp.dns.RRSIG.fragmented answers 22/udp.  A probe from port 53 (nmap -g 53) carries a query, or
+ * another protocol's probe, or nothing. */
+static void test_dns_response_to_service_port(void **state)
+{
+    (void)state;
+    uint8_t resp[12] = { 0x3b, 0x96, 0x81, 0x80, 0, 1, 0, 7, 0, 0, 0, 0 };   /* QR, RD, RA; 1 question, 7 answers */
+    uint8_t query[12] = { 0x3b, 0x96, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
+    ds_pkt p = pkt(DS_PROTO_UDP, 1);
+    p.sport = 53;
+    p.dport = 22;
+    assert_int_equal(ds_class_of(&p), DS_CLASS_SCAN);   /* no payload: a probe */
+    p.payload = resp;
+    p.payload_len = sizeof resp;
+    assert_int_equal(ds_class_of(&p), DS_CLASS_BACKSCATTER);
+    p.payload_len = 11;   /* too short for a DNS header */
+    assert_int_equal(ds_class_of(&p), DS_CLASS_SCAN);
+    p.payload = query;
+    p.payload_len = sizeof query;
+    assert_int_equal(ds_class_of(&p), DS_CLASS_SCAN);
+    resp[2] = 0x80 | (2 << 3);   /* opcode 2 (status): not an answer to a forged query */
+    p.payload = resp;
+    p.payload_len = sizeof resp;
+    assert_int_equal(ds_class_of(&p), DS_CLASS_SCAN);
+    resp[2] = 0x81;
+    p.dport = 53;   /* 53 to 53: a resolver talking to a resolver, not a reflection */
+    assert_int_equal(ds_class_of(&p), DS_CLASS_SCAN);
+    p.sport = 5353;   /* mDNS answers to a service port stay as they were (only 53 is checked) */
+    p.dport = 80;
     assert_int_equal(ds_class_of(&p), DS_CLASS_SCAN);
 }
 
@@ -217,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_tcp_classes),
         cmocka_unit_test(test_udp_and_other),
         cmocka_unit_test(test_udp_amplification_replies),
+        cmocka_unit_test(test_dns_response_to_service_port),
         cmocka_unit_test(test_icmp_classes),
         cmocka_unit_test(test_class_names),
         cmocka_unit_test(test_service_round_trip),

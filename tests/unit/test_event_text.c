@@ -268,6 +268,12 @@ static void test_backscatter_and_flood(void **state)
     clean();   /* the fact is called syn_ack_packets; the sentence says SYN-ACK */
     assert_non_null(strstr(out[0], "SYN flood inferred from 25,067 packets (SYN-ACK, 22/TCP)"));
     assert_non_null(strstr(out[1], "SYNフラッド攻撃を受けていたと推定されます"));
+    assert_non_null(strstr(out[1], "、送信元ポート22/TCP）"));
+    assert_int_equal(ds_service_parse("8/icmp", &v.service), 0);   /* ICMP has no ports */
+    say(&v, NULL);
+    clean();
+    assert_null(strstr(out[1], "送信元ポート"));
+    assert_non_null(strstr(out[1], "、8/ICMP）"));
 
     base(&v, "flood", d0, d0);
     v.end_ns = v.start_ns + 10 * 1000000000ULL;
@@ -283,6 +289,47 @@ static void test_backscatter_and_flood(void **state)
     assert_non_null(strstr(out[0], "spoofed"));
     assert_non_null(strstr(out[0], "3,784 packets a second"));
     assert_non_null(strstr(out[1], "偽装"));
+    /* counts of four digits or more carry separators everywhere (was "at most 37841 in 60 s") */
+    assert_non_null(strstr(out[0], "at most 37,841 in 60 s"));
+    assert_non_null(strstr(out[1], "最大37,841パケット"));
+}
+
+/* A one-source tool event of one day says its day once (was "on 1 day from 4 July 2010 to 4 July
+ * 2010"; in Japanese 「1,994パケットででした」 when no service dominated). */
+static void test_tool_one_day(void **state)
+{
+    (void)state;
+    ds_event v;
+    int32_t d0;
+    assert_int_equal(ds_day_parse("2010-07-04", &d0), 0);
+    base(&v, "tool", d0, d0);
+    snprintf(v.tool, sizeof v.tool, "nmap");
+    v.sources = 1;
+    v.packets = 1994;
+    snprintf(v.top[0].addr, sizeof v.top[0].addr, "172.16.0.8");
+    memcpy(v.top[0].cc, "ZZ", 3);
+    v.ntop = 1;
+    fact(&v, "days_active", 1, NULL);
+    fact(&v, "services", 1000, NULL);
+    say(&v, NULL);
+    clean();
+    assert_non_null(strstr(out[0], "1,994 packets on 4 July 2010 (1,000 services)."));
+    assert_null(strstr(out[0], " to 4 July"));
+    assert_null(strstr(out[1], "ででした"));
+    assert_non_null(strstr(out[1], "2010年7月4日に1,994パケットでした（宛先サービス1,000種類）。"));
+    base(&v, "tool", d0, d0 + 2);   /* three days: the span, and the main service in Japanese */
+    snprintf(v.tool, sizeof v.tool, "nmap");
+    v.sources = 1;
+    v.packets = 1994;
+    v.ntop = 1;
+    snprintf(v.top[0].addr, sizeof v.top[0].addr, "172.16.0.8");
+    fact(&v, "days_active", 3, NULL);
+    fact(&v, "services", 3, NULL);
+    fact(&v, "main_service_share", 0.5, "23/tcp");
+    say(&v, NULL);
+    clean();
+    assert_non_null(strstr(out[0], "on 3 days from 4 July 2010 to 6 July 2010, 50.0% of them to 23/TCP"));
+    assert_non_null(strstr(out[1], "1,994パケットで、その50.0%が23/TCP宛てでした"));
 }
 
 /* With the names tables: countries by their names, and Japanese by the short names reports use. */
@@ -368,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_scan_rates),
         cmocka_unit_test(test_scan_rate_rejected),
         cmocka_unit_test(test_backscatter_and_flood),
+        cmocka_unit_test(test_tool_one_day),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,7 @@
  * ClickHouse database and its tables, CREATE ... IF NOT EXISTS: docs/clickhouse.md), so both are
  * safe to run again, and bring the stored data up to this release (ds_store_migrate: on SQLite the
  * DETECT and CROSS chunks of files ingested before them, store/sqlite_derive.c; on ClickHouse the
- * rollups and TTLs); info prints the backend, the schema version and, for ClickHouse, the
+ * rollups, TTLs and the chunks table's rebuild, store/ch_chunks.c); info prints the backend, the schema version and, for ClickHouse, the
  * server's version as recorded in the store's meta. */
 #include <getopt.h>
 #include <stdio.h>
@@ -23,7 +23,9 @@ static void usage(FILE *f)
                "  init      create the store (SQLite file, or ClickHouse database and tables)\n"
                "  migrate   add what this release needs to an existing store (safe to repeat): on\n"
                "            SQLite, the detector inputs and cross chunks of files ingested before\n"
-               "            them; on ClickHouse, the rollups of files written before them\n"
+               "            them; on ClickHouse, the rollups of files written before them, and the\n"
+               "            chunks table rebuilt with one mark per chunk (stop ingests and the\n"
+               "            collector first: refused while a write is in progress)\n"
                "  init and migrate set a ClickHouse store's [store] ttl_raw_days / ttl_rollup_days\n"
                "            (ttl_days: both; ClickHouse 19.6 or later)\n"
                "  info      the store's backend, schema version and, for ClickHouse, server version\n"

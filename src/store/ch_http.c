@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "net/curl_api.h"
 
@@ -502,7 +503,13 @@ ds_rc ch_exec(ch_conn *c, const char *sql, const ch_buf *body, ch_buf *out, ds_e
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &ans);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     CURLcode cc = curl_easy_perform(h);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (getenv("DS_CH_TRACE"))   /* one line per request on stderr: where time goes (bench, debugging) */
+        fprintf(stderr, "ch: %.3f s  %zu bytes  %s:%u  %.160s\n",
+                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, ans.n, c->host, c->port, sql);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);   /* cerr goes out of scope */
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

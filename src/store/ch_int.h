@@ -5,6 +5,8 @@
  *   store_clickhouse.c open (URL, version, schema), meta, sensors, the reader
  *   ch_writer.c        begin .. commit: a file's rows tagged with its id, visible once its files row is in
  *   ch_query.c         `top` answered by SQL (store/query.h)
+ *   ch_chunks.c        the chunks table: scan, chunks_lacking, and its rebuild with one mark per chunk
+ *   ch_months.c        month rollups (kinds 40-43) in rollup_months, exact by a signature of their files
  *   ch_rollup.c        the rollup tables (per day, sensor, class and key: sum and uniqExact states)
  *   ch_dump.c          the files and their rows as stored, for `store copy`
  *   ch_ledger.c        the collector's ledger: segments and sensors' health
@@ -131,6 +133,9 @@ ds_rc ch_supersede(ds_store *s, int64_t file_id, const ds_file_prior *old, ds_er
 /* Rows of inserts that never committed, by a process of this host that is gone or older than a
  * day: deleted (ALTER TABLE ... DELETE).  Run by put_file before it writes. */
 ds_rc ch_cleanup(ch_store *s, ds_err *err);
+/* How many writes are in progress: inflight rows without their files row whose process is alive
+ * (ch_cleanup would not delete them). */
+ds_rc ch_live_writes(ch_store *s, size_t *n, ds_err *err);
 /* Deletes the rows of the file ids listed ("1,2,3") from a per-file table (on every shard). */
 ds_rc ch_delete_rows(ch_conn *c, const char *table, const char *ids, ds_err *err);
 /* A new id (file or payload batch): microseconds since the epoch x 1024 + 10 random bits, unique
@@ -181,6 +186,24 @@ ds_rc ch_rollup_migrate(ch_conn *c, size_t *built, ds_err *err);
 /* TTLs: raw_days on chunks and srcsvc, rollup_days on the rollup tables (0: left as they are);
  * DS_EINVAL naming the version on a server older than 19.6 (no table TTL). */
 ds_rc ch_ttl_set(ch_conn *c, unsigned raw_days, unsigned rollup_days, ds_err *err);
+
+/* ch_chunks.c: the reader's scan and chunks_lacking (store.h); migrate: rebuilds a chunks table
+ * made before CH_CHUNKS_GRANULARITY (on every shard), *rebuilt counting the tables; refused while
+ * a write is in progress. */
+#define CH_CHUNKS_GRANULARITY "1"
+ds_rc ch_scan(ds_store *base, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn, void *ctx,
+              ds_err *err);
+ds_rc ch_chunks_lacking(ds_store *base, int have, int need, int64_t sensor_id, int32_t from, int32_t to,
+                        ds_sensor_day **rows, size_t *n, ds_err *err);
+ds_rc ch_chunks_migrate(ch_store *s, unsigned *rebuilt, ds_err *err);
+
+/* ch_months.c: ds_store_month_ops; CH_MONTHS_TABLE its table's CREATE (the store's server only,
+ * made at open when missing); months_scan: what scan answers for kinds 40-43, the month rows whose
+ * signature is still their days' (from, to: first days of months). */
+extern const char CH_MONTHS_TABLE[];
+extern const ds_store_month_ops ch_month_ops;
+ds_rc ch_months_scan(ch_store *s, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn, void *ctx,
+                     ds_err *err);
 
 /* ch_query.c */
 extern const ds_store_query_ops ch_query_ops;

@@ -28,10 +28,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "store/ch_int.h"
 #include "util/grow.h"
+#include "util/timeutil.h"
 
 const char *const CH_LEDGER_TABLES[] = {
     "CREATE TABLE IF NOT EXISTS collector_segments (sensor String, seq UInt64, hash FixedString(16), packets UInt64,"
@@ -51,13 +51,6 @@ const char *const CH_LEDGER_TABLES[] = {
     " pid UInt32, at DateTime DEFAULT now(), expires DateTime) ENGINE = MergeTree ORDER BY (role, seq)",
 };
 const size_t CH_NLEDGER_TABLES = sizeof CH_LEDGER_TABLES / sizeof CH_LEDGER_TABLES[0];
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* The first recorded row of each (sensor, seq) of `sensor` (argMin by ver), as columns
  * seq, h, p, b, t, f, l (hash, packets, bytes, committed_at, first_ns, last_ns). */
@@ -154,7 +147,7 @@ static ds_rc ch_ledger_put(ds_store *base, const ds_segment_rec *seg, const ds_s
             ch_rb_u64(&body, seg->last_ns > (uint64_t)INT64_MAX ? 0 : seg->last_ns);
             ch_rb_u8(&body, h != NULL);
             ch_rb_u64(&body, (uint64_t)(h ? h->last_upload : 0));
-            ch_rb_u64(&body, now_ns());
+            ch_rb_u64(&body, ds_now_ns());
             rc = body.oom ? ds_fail(err, DS_ENOMEM, "out of memory")
                           : ch_exec(&s->c, "INSERT INTO collector_segments FORMAT RowBinary", &body, NULL, err);
         }
@@ -175,7 +168,7 @@ static ds_rc ch_ledger_put(ds_store *base, const ds_segment_rec *seg, const ds_s
         if (h->have & DS_HEALTH_HAVE_SPOOL)
             m.spool_bytes = h->spool_bytes;
         m.have |= h->have & (DS_HEALTH_HAVE_DROPS | DS_HEALTH_HAVE_SPOOL);
-        uint64_t v = now_ns();   /* later than the stored state's, even if the clock stepped back */
+        uint64_t v = ds_now_ns();   /* later than the stored state's, even if the clock stepped back */
         if (v <= ver)
             v = ver + 1;
         ch_buf_free(&body);

@@ -146,9 +146,11 @@ static int gone(const char *host, const char *me, uint32_t pid, int64_t started,
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
-ds_rc ch_cleanup(ch_store *s, ds_err *err)
+/* The writes that never committed: the ids of those whose process is gone (or that are older
+ * than CH_STALE_S) into ids, "1,2,3", *ndead of them; *nlive counts the others. */
+static ds_rc inflight_scan(ch_store *s, ch_buf *ids, size_t *ndead, size_t *nlive, ds_err *err)
 {
-    ch_buf out = { 0 }, ids = { 0 };
+    ch_buf out = { 0 };
     char me[256];
     int64_t now = (int64_t)time(NULL);
     host_name(me, sizeof me);
@@ -156,6 +158,7 @@ ds_rc ch_cleanup(ch_store *s, ds_err *err)
                         " files) FORMAT RowBinary");
     ch_rd r = { out.p, out.n, 0, 0 };
     size_t n = 0;
+    *nlive = 0;
     while (rc == DS_OK && r.off < r.n) {
         uint64_t id, started;
         uint32_t pid;
@@ -168,8 +171,29 @@ ds_rc ch_cleanup(ch_store *s, ds_err *err)
         }
         snprintf(host, sizeof host, "%.*s", (int)hl, (const char *)h);
         if (gone(host, me, pid, (int64_t)started, now))
-            ch_buf_printf(&ids, "%s%lld", n++ ? "," : "", (long long)id);
+            ch_buf_printf(ids, "%s%lld", n++ ? "," : "", (long long)id);
+        else
+            (*nlive)++;
     }
+    *ndead = n;
+    ch_buf_free(&out);
+    return rc;
+}
+
+ds_rc ch_live_writes(ch_store *s, size_t *n, ds_err *err)
+{
+    ch_buf ids = { 0 };
+    size_t dead;
+    ds_rc rc = inflight_scan(s, &ids, &dead, n, err);
+    ch_buf_free(&ids);
+    return rc;
+}
+
+ds_rc ch_cleanup(ch_store *s, ds_err *err)
+{
+    ch_buf ids = { 0 };
+    size_t n = 0, live;
+    ds_rc rc = inflight_scan(s, &ids, &n, &live, err);
     for (int i = 0; rc == DS_OK && n && i < T__N; i++)
         rc = ch_delete_rows(&s->c, TABLE[i], (char *)ids.p, err);
     if (rc == DS_OK && n)
@@ -180,7 +204,6 @@ ds_rc ch_cleanup(ch_store *s, ds_err *err)
         rc = ch_execf(&s->c, NULL, err, "ALTER TABLE inflight DELETE WHERE id IN (%s)", (char *)ids.p);
     if (rc == DS_OK && ids.oom)
         rc = ds_fail(err, DS_ENOMEM, "out of memory");
-    ch_buf_free(&out);
     ch_buf_free(&ids);
     return rc;
 }

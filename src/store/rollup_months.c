@@ -77,16 +77,12 @@ static int same_months(const mscan *m, int64_t a, int64_t b)
     }
 }
 
-ds_rc ds_store_scan_rollups(ds_store *st, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn,
-                            void *ctx, ds_err *err)
+ds_rc ds_rollup_whole_months(ds_store *st, int32_t *from, int32_t *to, int32_t *mfrom, int32_t *mto, ds_err *err)
 {
-    int flags = kind & DS_SCAN_NOFILL, base = kind & ~DS_SCAN_NOFILL;
-    if (ds_rollup_months_disabled() || base < DS_CHUNK_ROLLUP_SERVICE || base > DS_CHUNK_ROLLUP_ALL || to < from)
-        return ds_store_scan(st, kind, sensor_id, from, to, fn, ctx, err);
     /* No day before the store's first or after its last has data: a range reaching either end
      * reaches the end of that month (`top` over July 1-30 of a store whose data ends on the 30th
      * takes July's month chunk). */
-    int32_t first, last, mfrom, mto = INT32_MIN, sfirst, slast;
+    int32_t first, last, sfirst, slast;
     ds_rc rc = ds_store_day_span(st, &sfirst, &slast, err);
     if (rc == DS_ENOTFOUND) {   /* no HOURLY chunk says where the data ends: the range as given */
         ds_err_clear(err);
@@ -95,19 +91,33 @@ ds_rc ds_store_scan_rollups(ds_store *st, int kind, int64_t sensor_id, int32_t f
     } else if (rc != DS_OK) {
         return rc;
     }
-    if (from <= sfirst)
-        ds_month_span(from, &from, &last);
-    if (to >= slast)
-        ds_month_span(to, &first, &to);
+    if (*from <= sfirst)
+        ds_month_span(*from, from, &last);
+    if (*to >= slast)
+        ds_month_span(*to, &first, to);
     /* the whole months of the range: first days in [mfrom, mto] */
-    ds_month_span(from, &first, &last);
-    mfrom = first == from ? first : last + 1;
-    for (int32_t d = mfrom; d <= to; d = last + 1) {
+    ds_month_span(*from, &first, &last);
+    *mfrom = first == *from ? first : last + 1;
+    *mto = INT32_MIN;
+    for (int32_t d = *mfrom; d <= *to; d = last + 1) {
         ds_month_span(d, &first, &last);
-        if (last > to)
+        if (last > *to)
             break;
-        mto = first;
+        *mto = first;
     }
+    return DS_OK;
+}
+
+ds_rc ds_store_scan_rollups(ds_store *st, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn,
+                            void *ctx, ds_err *err)
+{
+    int flags = kind & DS_SCAN_NOFILL, base = kind & ~DS_SCAN_NOFILL;
+    if (ds_rollup_months_disabled() || base < DS_CHUNK_ROLLUP_SERVICE || base > DS_CHUNK_ROLLUP_ALL || to < from)
+        return ds_store_scan(st, kind, sensor_id, from, to, fn, ctx, err);
+    int32_t mfrom, mto;
+    ds_rc rc = ds_rollup_whole_months(st, &from, &to, &mfrom, &mto, err);
+    if (rc != DS_OK)
+        return rc;
     if (mto < mfrom)
         return ds_store_scan(st, kind, sensor_id, from, to, fn, ctx, err);
 

@@ -48,6 +48,11 @@ int ds_rollup_months_disabled(void);
 ds_rc ds_store_scan_rollups(ds_store *st, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn,
                             void *ctx, ds_err *err);
 
+/* The whole calendar months of [*from, *to] (the first days of the first and last, *mfrom and
+ * *mto; *mto < *mfrom when none), *from and *to stretched to their months' ends where they reach
+ * the store's first or last day with data, as ds_store_scan_rollups takes them. */
+ds_rc ds_rollup_whole_months(ds_store *st, int32_t *from, int32_t *to, int32_t *mfrom, int32_t *mto, ds_err *err);
+
 /* Build every closed month the store lacks (ds_store_month_ops.missing); *built: how many
  * (sensor, month)s were written (one that an ingest changed meanwhile is skipped, not an error).
  * A store without a months part builds nothing.  Errors leave the store as it was: the months

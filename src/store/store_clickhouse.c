@@ -19,12 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/records.h"
 #include "store/ch_int.h"
 #include "util/grow.h"
-#include <zstd.h>
+#include "util/timeutil.h"
 
 #define CH_MIN_MAJOR 18
 #define CH_MIN_MINOR 16
@@ -55,7 +54,8 @@ static const char *const SCHEMA_SMALL[] = {
  * that a source's rows are on one shard; the others by file). */
 static const struct ch_table { const char *name, *cols, *engine, *key; } SCHEMA_BIG[] = {
     { "chunks", "file_id Int64, sensor_id Int64, day Date, kind UInt8, nrec UInt64, data String",
-      "MergeTree PARTITION BY toYYYYMM(day) ORDER BY (kind, day, sensor_id, file_id)", "sipHash64(file_id)" },
+      "MergeTree PARTITION BY toYYYYMM(day) ORDER BY (kind, day, sensor_id, file_id)"
+      " SETTINGS index_granularity = " CH_CHUNKS_GRANULARITY, "sipHash64(file_id)" },   /* one mark a chunk: ch_chunks.c */
     { "srcsvc", "file_id Int64, sensor_id Int64, day Date, src UInt64, service UInt32, asn UInt32, cc UInt16,"
       " cls UInt8, packets UInt64, tools UInt8, one_sport UInt8, sport UInt16",
       "MergeTree PARTITION BY toYYYYMM(day) ORDER BY (day, sensor_id, service, src)", "sipHash64(src)" },
@@ -178,7 +178,7 @@ static ds_rc ensure_schema(ch_store *s, int create, ds_err *err)
     rc = ch_execf(&s->c, &out, err, "SELECT countIf(name = 'files'), countIf(name IN ('superseded',"
                   " 'collector_segments', 'collector_health', 'payload_files', 'payload_data', 'payloads',"
                   " 'collector_lease', 'rollup_files', 'rollup_service', 'rollup_country', 'rollup_asn',"
-                  " 'rollup_all'))"
+                  " 'rollup_all', 'rollup_months'))"
                   " FROM system.tables WHERE database = '%s' FORMAT TSV", s->c.db);
     if (rc == DS_OK) {
         unsigned files = 0;
@@ -198,12 +198,14 @@ static ds_rc ensure_schema(ch_store *s, int create, ds_err *err)
     if (exists && (rc = check_layout(s, err)) != DS_OK)
         return rc;
     /* tables a store made by an earlier release lacks: made now (CREATE ... IF NOT EXISTS) */
-    if (exists && later < 1 + CH_NLEDGER_TABLES + 1 + CH_NROLLUP) {
+    if (exists && later < 1 + CH_NLEDGER_TABLES + 1 + CH_NROLLUP + 1) {
         rc = ch_exec(&s->c, CH_SUPERSEDED_TABLE, NULL, NULL, err);
         for (size_t i = 0; i < CH_NLEDGER_TABLES && rc == DS_OK; i++)
             rc = ch_exec(&s->c, CH_LEDGER_TABLES[i], NULL, NULL, err);
         if (rc == DS_OK)   /* empty: the files there have no rollups until `store migrate` */
             rc = ch_rollup_create(&s->c, err);
+        if (rc == DS_OK)   /* empty: the next ingest builds the closed months */
+            rc = ch_exec(&s->c, CH_MONTHS_TABLE, NULL, NULL, err);
         if (rc != DS_OK)
             return rc;
     }
@@ -217,6 +219,8 @@ static ds_rc ensure_schema(ch_store *s, int create, ds_err *err)
         rc = create_big(s, err);
     if (rc == DS_OK)
         rc = ch_rollup_create(&s->c, err);
+    if (rc == DS_OK)
+        rc = ch_exec(&s->c, CH_MONTHS_TABLE, NULL, NULL, err);
     if (rc == DS_OK)
         rc = ch_meta_set(&s->base, "schema_version", CH_SCHEMA_VERSION, err);
     if (rc == DS_OK)
@@ -259,16 +263,24 @@ static ds_rc ch_open(ds_store **out, const char *url, int create, ds_err *err)
 }
 
 /* store init|migrate: the TTLs asked for (first: a server too old for them says so before any
- * work), then the rollups of files written before them (ch_rollup.c) */
+ * work), the chunks table of a store made before one mark per chunk rebuilt (ch_chunks.c), then
+ * the rollups of files written before them (ch_rollup.c) */
 static ds_rc ch_migrate(ds_store *base, const ds_migrate_opts *o, char *note, size_t notelen, ds_err *err)
 {
     ch_store *s = (ch_store *)base;
     size_t built = 0;
+    unsigned rebuilt = 0;
     ds_rc rc = ch_ttl_set(&s->c, o->ttl_raw_days, o->ttl_rollup_days, err);
     if (rc == DS_OK)
+        rc = ch_chunks_migrate(s, &rebuilt, err);
+    if (rc == DS_OK)
         rc = ch_rollup_migrate(&s->c, &built, err);
+    if (rc == DS_OK && rebuilt)
+        snprintf(note, notelen, "chunks table rebuilt with one mark per chunk on %u server%s%s", rebuilt,
+                 rebuilt == 1 ? "" : "s", built ? "; " : "");
+    size_t l = strlen(note);
     if (rc == DS_OK && built)
-        snprintf(note, notelen, "rollups built for %zu file%s written before them", built, built == 1 ? "" : "s");
+        snprintf(note + l, notelen - l, "rollups built for %zu file%s written before them", built, built == 1 ? "" : "s");
     return rc;
 }
 
@@ -311,20 +323,13 @@ static ds_rc ch_meta_get(ds_store *base, const char *key, char *val, size_t len,
     return rc;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 ds_rc ch_meta_set(ds_store *base, const char *key, const char *val, ds_err *err)
 {
     ch_store *s = (ch_store *)base;
     ch_buf body = { 0 };
     ch_rb_str(&body, key, strlen(key));
     ch_rb_str(&body, val, strlen(val));
-    ch_rb_u64(&body, now_ns());
+    ch_rb_u64(&body, ds_now_ns());
     ds_rc rc = body.oom ? ds_fail(err, DS_ENOMEM, "out of memory")
                         : ch_exec(&s->c, "INSERT INTO meta FORMAT RowBinary", &body, NULL, err);
     ch_buf_free(&body);
@@ -351,16 +356,11 @@ static ds_rc ch_sensors(ds_store *base, ds_sensor_info **rows, size_t *n, ds_err
             rc = ds_fail(err, DS_ESTORE, "store %s: the sensors answer is cut short", s->c.where);
             break;
         }
-        if (*n == cap) {
-            void *nr = ds_grow(*rows, &cap, sizeof **rows, 8);
-            if (!nr) {
-                rc = ds_fail(err, DS_ENOMEM, "out of memory");
-                break;
-            }
-            *rows = nr;
+        ds_sensor_info *x = ds_grow_push((void **)rows, n, &cap, sizeof **rows, 8);
+        if (!x) {
+            rc = ds_fail(err, DS_ENOMEM, "out of memory");
+            break;
         }
-        ds_sensor_info *x = &(*rows)[(*n)++];
-        memset(x, 0, sizeof *x);
         x->id = (int64_t)id;
         snprintf(x->name, sizeof x->name, "%.*s", (int)nl, (const char *)name);
         snprintf(x->darknet, sizeof x->darknet, "%.*s", (int)dl, (const char *)dn);
@@ -404,7 +404,7 @@ ds_rc ch_sensor_upsert(ch_store *s, const ds_sensor_info *info, int64_t *id, ds_
     ch_rb_str(&body, info->name, strlen(info->name));
     ch_rb_str(&body, info->darknet, strlen(info->darknet));
     ch_rb_u64(&body, info->v4_addresses);
-    ch_rb_u64(&body, now_ns());
+    ch_rb_u64(&body, ds_now_ns());
     rc = body.oom ? ds_fail(err, DS_ENOMEM, "out of memory")
                   : ch_exec(&s->c, "INSERT INTO sensors FORMAT RowBinary", &body, NULL, err);
     ch_buf_free(&body);
@@ -441,16 +441,10 @@ static ds_rc ch_sensor_stats(ds_store *base, ds_sensor_stats **rows, size_t *n, 
                 goto cut;
         ds_sensor_stats *x = *n ? &(*rows)[*n - 1] : NULL;
         if (!x || x->sensor_id != (int64_t)sid) {
-            if (*n == cap) {
-                void *nr = ds_grow(*rows, &cap, sizeof **rows, 8);
-                if (!nr) {
-                    rc = ds_fail(err, DS_ENOMEM, "out of memory");
-                    break;
-                }
-                *rows = nr;
+            if (!(x = ds_grow_push((void **)rows, n, &cap, sizeof **rows, 8))) {
+                rc = ds_fail(err, DS_ENOMEM, "out of memory");
+                break;
             }
-            x = &(*rows)[(*n)++];
-            memset(x, 0, sizeof *x);
             x->sensor_id = (int64_t)sid;
             snprintf(x->name, sizeof x->name, "-");
             for (size_t i = 0; i < nsn; i++)
@@ -499,111 +493,7 @@ static ds_rc ch_sensor_stats(ds_store *base, ds_sensor_stats **rows, size_t *n, 
     return rc;
 }
 
-/* ---- chunks ---- */
-
-static ds_rc ch_scan(ds_store *base, int kind, int64_t sensor_id, int32_t from, int32_t to, ds_scan_fn fn, void *ctx,
-                     ds_err *err)
-{
-    ch_store *s = (ch_store *)base;
-    ch_buf out = { 0 }, raw = { 0 };
-    kind &= ~DS_SCAN_NOFILL;
-    size_t recsize = ds_rec_size(kind);
-    char sens[48] = "";
-    if (from < 0)
-        from = 0;
-    if (to > 65535)
-        to = 65535;
-    if (from > to)
-        return DS_OK;
-    if (sensor_id > 0)
-        snprintf(sens, sizeof sens, " AND sensor_id = %lld", (long long)sensor_id);
-    ds_rc rc = ch_execf(&s->c, &out, err, "SELECT sensor_id, day, nrec, data FROM chunks WHERE kind = %d AND day BETWEEN"
-                        " toDate(%d) AND toDate(%d)%s AND " CH_COMMITTED " ORDER BY day, sensor_id, file_id"
-                        " FORMAT RowBinary", kind, (int)from, (int)to, sens);
-    ch_rd r = { out.p, out.n, 0, 0 };
-    while (rc == DS_OK && r.off < r.n) {
-        uint64_t sid, nrec;
-        uint16_t day;
-        const uint8_t *z;
-        size_t zlen;
-        if (ch_get_u64(&r, &sid) || ch_get_u16(&r, &day) || ch_get_u64(&r, &nrec) || ch_get_str(&r, &z, &zlen)) {
-            rc = ds_fail(err, DS_ESTORE, "store %s: the chunks answer is cut short", s->c.where);
-            break;
-        }
-        if (!recsize || nrec > SIZE_MAX / recsize || !nrec) {
-            rc = ds_fail(err, DS_ESTORE, "store %s: a chunk of kind %d on day %u claims %llu records", s->c.where, kind,
-                         day, (unsigned long long)nrec);
-            break;
-        }
-        size_t len = (size_t)nrec * recsize;
-        if (raw.cap < len) {
-            ch_buf_free(&raw);
-            if (!(raw.p = malloc(len))) {
-                rc = ds_fail(err, DS_ENOMEM, "out of memory reading a chunk");
-                break;
-            }
-            raw.cap = len;
-        }
-        size_t got = ZSTD_decompress(raw.p, len, z, zlen);
-        if (ZSTD_isError(got) || got != len) {
-            rc = ds_fail(err, DS_ESTORE, "store %s: chunk of kind %d on day %u is damaged", s->c.where, kind, day);
-            break;
-        }
-        rc = fn(ctx, (int64_t)sid, (int32_t)day, raw.p, (size_t)nrec, err);
-    }
-    ch_buf_free(&out);
-    ch_buf_free(&raw);
-    return rc;
-}
-
-static ds_rc ch_chunks_lacking(ds_store *base, int have, int need, int64_t sensor_id, int32_t from, int32_t to,
-                               ds_sensor_day **rows, size_t *n, ds_err *err)
-{
-    ch_store *s = (ch_store *)base;
-    ch_buf out = { 0 };
-    size_t cap = 0;
-    char sens[48] = "";
-    *rows = NULL;
-    *n = 0;
-    if (sensor_id > 0)
-        snprintf(sens, sizeof sens, " AND sensor_id = %lld", (long long)sensor_id);
-    from = from < 0 ? 0 : from;
-    to = to > 65535 ? 65535 : to;
-    if (from > to)
-        return DS_OK;
-    /* (sensor, day, file) with a chunk of `have` and none of `need`, of committed files */
-    ds_rc rc = ch_execf(&s->c, &out, err, "SELECT DISTINCT sensor_id, day FROM (SELECT sensor_id, day, file_id,"
-                        " sum(kind = %d) AS h, sum(kind = %d) AS k FROM chunks WHERE kind IN (%d, %d) AND day BETWEEN"
-                        " toDate(%d) AND toDate(%d)%s AND " CH_COMMITTED " GROUP BY sensor_id, day, file_id)"
-                        " WHERE h > 0 AND k = 0 ORDER BY sensor_id, day FORMAT RowBinary",
-                        have, need, have, need, (int)from, (int)to, sens);
-    ch_rd r = { out.p, out.n, 0, 0 };
-    while (rc == DS_OK && r.off < r.n) {
-        uint64_t sid;
-        uint16_t day;
-        if (ch_get_u64(&r, &sid) || ch_get_u16(&r, &day)) {
-            rc = ds_fail(err, DS_ESTORE, "store %s: an answer is cut short", s->c.where);
-            break;
-        }
-        if (*n == cap) {
-            void *nr = ds_grow(*rows, &cap, sizeof **rows, 8);
-            if (!nr) {
-                rc = ds_fail(err, DS_ENOMEM, "out of memory");
-                break;
-            }
-            *rows = nr;
-        }
-        (*rows)[*n].sensor_id = (int64_t)sid;
-        (*rows)[(*n)++].day = day;
-    }
-    ch_buf_free(&out);
-    if (rc != DS_OK) {
-        free(*rows);
-        *rows = NULL;
-        *n = 0;
-    }
-    return rc;
-}
+/* ---- chunks: ch_chunks.c ---- */
 
 static ds_rc ch_day_span(ds_store *base, int32_t *first, int32_t *last, ds_err *err)
 {
@@ -744,5 +634,6 @@ const ds_store_ops ds_store_clickhouse = {
     .payloads = &ch_payload_ops,
     .query = &ch_query_ops,
     .dump = &ch_dump,
+    .months = &ch_month_ops,
     .migrate = ch_migrate,
 };

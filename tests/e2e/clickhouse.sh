@@ -74,6 +74,8 @@ compare() { # COMMAND...: the same bytes and exit status from both stores
     if [ "$1" = top ]; then   # ClickHouse's other path: the per-source rows (ch_query.c)
         DS_NO_ROLLUP=1 $DS "$@" -c ch.conf > ch.out 2>&1 || b=$?
         cmp -s sq.out ch.out || { diff sq.out ch.out | head -20 >&2; fail "$* (DS_NO_ROLLUP=1): the stores answer differently"; }
+        DS_ROLLUP_DAYS=1 $DS "$@" -c ch.conf > ch.out 2>&1 || b=$?   # the rollup tables, not the month rollups
+        cmp -s sq.out ch.out || { diff sq.out ch.out | head -20 >&2; fail "$* (DS_ROLLUP_DAYS=1): the stores answer differently"; }
     fi
 }
 P=(--from 2023-07-01 --to 2023-07-31)
@@ -111,7 +113,10 @@ nfiles=$(chq "SELECT count() FROM ds.files")
 # a row added to rollup_service (65000/tcp, 10^9 packets) shows in top: the rollups are read
 chq "INSERT INTO ds.rollup_service SELECT toDate('2023-07-02'), toInt64(1), toUInt8(0), toUInt32(6 * 65536 + 65000),
      max(file_id), sumState(toUInt64(1000000000)), uniqExactState(toUInt64(1)) FROM ds.rollup_files"
-$DS top ports -c ch.conf "${P[@]}" -n 1 | grep -q "65000/tcp" || fail "top ports does not read the rollup tables"
+# (DS_ROLLUP_DAYS=1: a whole month with month rollups reads those instead, ch_months.c)
+DS_ROLLUP_DAYS=1 $DS top ports -c ch.conf "${P[@]}" -n 1 | grep -q "65000/tcp" || fail "top ports does not read the rollup tables"
+[ "$(chq "SELECT count() FROM ds.rollup_months")" -gt 0 ] || fail "ingest built no month rollups"
+$DS top ports -c ch.conf "${P[@]}" -n 1 | grep -q "65000/tcp" && fail "top ports over a whole month does not read the month rollups"
 DS_NO_ROLLUP=1 $DS top ports -c ch.conf "${P[@]}" -n 1 | grep -q "65000/tcp" && fail "DS_NO_ROLLUP=1 still reads the rollups"
 # a store of the release before the rollup tables (which takes the added row away): its tables
 # gone, schema 1 (a meta row of a later version: ns of this second's end)

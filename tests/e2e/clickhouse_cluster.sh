@@ -11,6 +11,11 @@
 #                 shard's rollups built from its own per-source rows
 #   migrate       the rollups emptied (a store from before them): the per-source rows answer;
 #                 `store migrate` builds them on both shards, the same answers
+#   months        month rollups (ch_months.c) built by ingest, on shard 1 only; rows of a stale
+#                 signature ignored; rows of the current one read (damaged: top fails); none: the
+#                 rollup tables answer; a late file: rebuilt; the same answers throughout
+#   granularity   a chunks table from before one mark per chunk (index_granularity 8192) on both
+#                 shards: `store migrate` rebuilds it, the same answers
 #   duplicates    the same bytes refused
 #   kill          an ingest killed before its files row leaves nothing visible; the next ingest
 #                 deletes its rows (rollups too) on both shards and counts the file once
@@ -91,9 +96,11 @@ compare() { # COMMAND...: the same bytes and exit status from both stores
     [ "$a" = "$b" ] || fail "$*: SQLite exit $a, cluster exit $b: $(head -3 ch.out)"
     cmp -s sq.out ch.out || { diff sq.out ch.out | head -20 >&2; fail "$*: the stores answer differently"; }
     same=$((same + 1))
-    if [ "$1" = top ]; then   # the cluster's other path: the per-source rows (ch_query.c)
+    if [ "$1" = top ]; then   # the cluster's other paths: the per-source rows, the rollup tables (ch_query.c)
         DS_NO_ROLLUP=1 $DS "$@" -c ch.conf > ch.out 2>&1 || b=$?
         cmp -s sq.out ch.out || { diff sq.out ch.out | head -20 >&2; fail "$* (DS_NO_ROLLUP=1): the stores answer differently"; }
+        DS_ROLLUP_DAYS=1 $DS "$@" -c ch.conf > ch.out 2>&1 || b=$?
+        cmp -s sq.out ch.out || { diff sq.out ch.out | head -20 >&2; fail "$* (DS_ROLLUP_DAYS=1): the stores answer differently"; }
     fi
 }
 P=(--from 2023-07-01 --to 2023-07-31)
@@ -133,6 +140,55 @@ if [ -x "$UNIT" ]; then
 else
     echo "note: $UNIT not built (make unit-bins): cube comparison not run"
 fi
+
+# ---- months: built by ingest for the closed months, on the URL's server only
+nm=$(chq "SELECT count() FROM ds.rollup_months")
+[ "$nm" -gt 0 ] && [ $((nm % 4)) = 0 ] || fail "ingest built no month rollups (or not four a month): $nm rows"
+[ "$(chq2 "SELECT count() FROM system.tables WHERE database = 'ds' AND name LIKE 'rollup_months%'")" = 0 ] ||
+    fail "shard 2 has a rollup_months table"
+MONTHQ=(ports countries asns)
+# rows of another signature (a file committed or superseded since): never read, even damaged and newer
+chq "INSERT INTO ds.rollup_months SELECT sensor_id, month, toUInt8(40), n, sig + 1, nrec, data, ver + 1 FROM ds.rollup_months WHERE kind = 43"
+for dim in "${MONTHQ[@]}"; do compare top "$dim" "${P[@]}" -n 30 --format json; done
+compare report "${P[@]}" --format json
+# rows of the current signature are what top reads: damaged ones (another dimension's bytes) fail
+chq "INSERT INTO ds.rollup_months SELECT sensor_id, month, toUInt8(40), n, sig, nrec, data, ver + 2 FROM ds.rollup_months WHERE kind = 43 AND sig IN (SELECT sig FROM ds.rollup_months WHERE kind = 40)"
+st=0; $DS top ports "${P[@]}" -c ch.conf > e 2>&1 || st=$?
+[ "$st" != 0 ] || fail "top ports did not read the month rollups (damaged ones went unnoticed)"
+DS_ROLLUP_DAYS=1 $DS top ports "${P[@]}" -c ch.conf > /dev/null || fail "DS_ROLLUP_DAYS=1 still reads the month rollups"
+# none: the rollup tables answer; a late file (both stores): its month built again
+chq "TRUNCATE TABLE ds.rollup_months"
+for dim in "${MONTHQ[@]}"; do compare top "$dim" "${P[@]}" --format json; done
+$DS synth -q -o late.pcap --days 1 --rate 2000 --seed 10 --start 2023-07-27
+$DS ingest -q late.pcap && $DS ingest -q -c ch.conf late.pcap || fail "ingest of a late file"
+[ "$(chq "SELECT count() FROM ds.rollup_months")" -gt 0 ] || fail "the late file's ingest built no month rollups"
+for dim in "${MONTHQ[@]}"; do compare top "$dim" "${P[@]}" -n 30 --format json; done
+compare top ports --format json
+compare report "${P[@]}" --format json
+echo "months: built on shard 1, stale rows ignored, current ones read, rebuilt after a late file"
+
+# ---- granularity: chunks tables as a store before one mark per chunk had them, then store migrate
+for q in chq chq2; do
+    $q "CREATE TABLE ds.chunks_old AS ds.chunks_local ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (kind, day, sensor_id, file_id) SETTINGS index_granularity = 8192"
+    $q "INSERT INTO ds.chunks_old SELECT * FROM ds.chunks_local"
+    $q "RENAME TABLE ds.chunks_local TO ds.chunks_new, ds.chunks_old TO ds.chunks_local"
+    $q "DROP TABLE ds.chunks_new"
+done
+compare events "${P[@]}" --format json
+$DS store migrate -c ch.conf > mig.out || fail "store migrate: $(cat mig.out)"
+grep -q "chunks table rebuilt with one mark per chunk on 2 servers" mig.out || fail "store migrate: $(cat mig.out)"
+for q in chq chq2; do
+    $q "SELECT engine_full FROM system.tables WHERE database = 'ds' AND name = 'chunks_local'" | grep -q "index_granularity = 1$" ||
+        fail "$q: chunks_local not rebuilt"
+    [ "$($q "SELECT count() FROM system.tables WHERE database = 'ds' AND name LIKE 'chunks_local_%'")" = 0 ] ||
+        fail "$q: store migrate left a table behind"
+done
+$DS store migrate -c ch.conf > mig.out || fail "store migrate again: $(cat mig.out)"
+grep -q "chunks table" mig.out && fail "store migrate rebuilt the chunks table twice: $(cat mig.out)"
+compare events "${P[@]}" --format json
+compare report "${P[@]}" --format json
+compare top sources "${P[@]}" --format json
+echo "granularity: store migrate rebuilt both shards' chunks tables, the same answers"
 
 # ---- duplicates
 $DS ingest -c ch.conf a.pcap 2> e || true

@@ -130,6 +130,46 @@ static void test_union_of_runs(void **state)
     ds_srcvec_free(&ref);
 }
 
+/* Many runs (a quarter's daily sets of two sensors) over the whole IPv4 range, with values on
+ * both sides of runs_distinct's block edges (multiples of 2^20), 0 and UINT32_MAX: counted as
+ * sorting counts them. */
+static void test_union_of_many_runs(void **state)
+{
+    (void)state;
+    ds_srcvec u = { 0 }, ref = { 0 };
+    ds_err err = { 0 };
+    uint64_t x = 991;
+    for (int day = 0; day < 182; day++) {
+        ds_srcvec d = { 0 };
+        for (int i = 0; i < 1500; i++) {
+            uint64_t k;
+            switch (i % 4) {
+            case 0: k = rng(&x) & 0xffffffffu; break;                               /* anywhere */
+            case 1: k = ((rng(&x) % 4096) << 20) + (rng(&x) % 3) - 1; break;       /* at a block edge */
+            case 2: k = (rng(&x) % 3000) * 1431655; break;                          /* shared by days */
+            default: k = i % 8 ? 0xffffffffu - rng(&x) % 5 : rng(&x) % 5; break;   /* the ends */
+            }
+            k &= 0xffffffffu;
+            assert_int_equal(ds_srcvec_add(&d, k), 0);
+            assert_int_equal(ds_srcvec_add(&ref, k), 0);
+        }
+        assert_int_equal(ds_srcvec_normalize(&d), 0);
+        size_t len = ds_srcset_encoded_size(&d);
+        uint8_t *b = malloc(len);
+        assert_non_null(b);
+        ds_srcset_encode(&d, b);
+        assert_int_equal(ds_srcset_decode(b, len, (uint32_t)d.n4, (uint32_t)d.n6, &u, &err), DS_OK);
+        free(b);
+        ds_srcvec_free(&d);
+    }
+    assert_int_equal(u.nruns, 182);
+    int64_t want = ds_srcvec_distinct(&ref);
+    assert_true(want > 65536);
+    assert_int_equal(ds_srcvec_distinct(&u), want);
+    ds_srcvec_free(&u);
+    ds_srcvec_free(&ref);
+}
+
 /* Unions of decoded sets as a month's merge makes them (1 to 31 sets of 1 to 5,000 sources,
  * overlapping), made sets by merging their runs (srcset.c merge_runs), equal the same keys added
  * one by one and sorted. */
@@ -379,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_damaged_sets),
         cmocka_unit_test(test_union_of_runs),
+        cmocka_unit_test(test_union_of_many_runs),
         cmocka_unit_test(test_normalize_runs),
         cmocka_unit_test(test_chunk_roundtrip),
         cmocka_unit_test(test_damaged_chunks),

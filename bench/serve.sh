@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/serve.sh: the server time of `darkscope serve`'s views over a quarter.
 #
-# Bar (issue #24): a quarter's overview is served within 200 ms of server time.
+# Bar (issue #24): any view over a quarter is served within 200 ms of server time, computed
+# (--no-cache): the overview, a service's page, a source's detail and the events.
 #
 # How: the demo's two quarters (`darkscope synth --start 2023-04-01 --days 183`, 2 sensors,
 # ~6.8 M packets, cached in $BENCH_DIR) are ingested into a fresh store, `darkscope serve -v`
@@ -19,6 +20,10 @@
 #                     by sport, 20) over 2023Q3, coverage
 #   source            one source's detail (its row, services, days, and the events naming it)
 #   events            the events of 2023Q3
+# "first" is each view's first round, from a fresh process: the period's chunks are then read
+# from the store; later rounds read them from the period view serve keeps (src/net/serve_views.c,
+# --no-cache too: they are the store's data, not answers).  DS_SERVE_NO_VIEWS=1 in the
+# environment measures without it.
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -99,9 +104,11 @@ for v in "${ORDER[@]}"; do
     wb=$(printf '%s\n' ${WALL[$v]} | sort -n | head -n 1)
     printf '%-10s %8s %10s %10s %14s\n' "$v" "${FIRST[$v]}" "$best" "$med" "$wb"
 done
-read -r best med < <(printf '%s\n' ${ALL[overview]} | sort -n | awk '{a[NR] = $1} END {print a[1], a[int((NR + 1) / 2)]}')
-awk -v m="$med" 'BEGIN {exit !(m <= 200)}' && verdict=met || verdict="NOT met"
-echo "bar, computed: a quarter's overview within 200 ms of server time: median $med ms: $verdict"
+for v in "${ORDER[@]}"; do
+    read -r best med < <(printf '%s\n' ${ALL[$v]} | sort -n | awk '{a[NR] = $1} END {print a[1], a[int((NR + 1) / 2)]}')
+    awk -v m="$med" 'BEGIN {exit !(m <= 200)}' && verdict=met || verdict="NOT met"
+    echo "bar, computed: a quarter's $v within 200 ms of server time: median $med ms: $verdict"
+done
 
 # with the answer cache (the default): the presets' overviews are computed ahead (2023Q3 is the
 # quarter preset: the store ends on 2023-09-30); the first reader finds it ready

@@ -397,6 +397,20 @@ static ds_rc join_sorted(job *jobs, size_t njobs, ds_events *out, ds_err *err)
     return DS_OK;
 }
 
+size_t ds_events_period_loads(int32_t from, int32_t to, ds_period_load *out)
+{
+    int32_t ndays = to - from + 1, back = ndays > SERIES_BASELINE ? ndays : SERIES_BASELINE;
+    out[0] = (ds_period_load){ DS_CHUNK_DETECT, from - back - 1, to, 1 };
+    out[1] = (ds_period_load){ DS_CHUNK_SRCSVC, from - back, to, 1 };
+    out[2] = (ds_period_load){ DS_CHUNK_SOURCES, from - 1, to, 1 };
+    out[3] = (ds_period_load){ DS_CHUNK_HOURLY, from, to, 1 };
+    /* the vertical scans' candidates' address maps, and the weekly pairs' CROSS chunks: read on
+     * every request over the period, and decompressed anew each time without a view */
+    out[4] = (ds_period_load){ DS_CHUNK_DSTMAP, from, to, 1 };
+    out[5] = (ds_period_load){ DS_CHUNK_CROSS, from, to, 1 };
+    return DS_EVENTS_PERIOD_LOADS;
+}
+
 ds_rc ds_events_view_open(ds_store *st, const ds_event_query *q, ds_store **view, ds_err *err)
 {
     *view = NULL;

@@ -23,6 +23,7 @@
 #include "core/sets.h"
 #include "core/classify.h"
 #include "geo/geo.h"
+#include "analysis/period_store.h"
 #include "store/store.h"
 #include "util/config.h"
 #include "util/result.h"
@@ -96,6 +97,12 @@ typedef struct ds_events { ds_event *ev; size_t n, cap; } ds_events;
  * that reads the same period first (the report's cubes and source tables) opens it once, queries
  * it, and passes it as q->view; it closes it with ds_store_close. */
 ds_rc ds_events_view_open(ds_store *st, const ds_event_query *q, ds_store **view, ds_err *err);
+/* Every kind and day any detector reads for the period [from, to] (DS_EVENTS_PERIOD_LOADS loads
+ * in out), each lazy:
+ * the loads of a view that serves `events` of any type and sensor over the period, and `top`,
+ * the series and the cube over it (`serve` keeps one per period its readers ask about). */
+#define DS_EVENTS_PERIOD_LOADS 6
+size_t ds_events_period_loads(int32_t from, int32_t to, ds_period_load *out);
 /* Find events in [from, to].  geo (may be NULL) names organisations in the summaries. */
 ds_rc ds_events_run(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err);
 void ds_events_free(ds_events *e);

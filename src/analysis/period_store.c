@@ -99,6 +99,7 @@ typedef struct snapshot {
     int lazy_state[DS_CHUNK__END];
     pthread_mutex_t mu;
     int mu_ok;
+    int refs;               /* handles on it (atomic): the last one closed frees it */
 } snapshot;
 
 typedef struct period_store {
@@ -108,12 +109,60 @@ typedef struct period_store {
                              * first handle; for a reopened one its own connection, opened when
                              * first needed */
     snapshot *snap;
-    int first;              /* the handle ds_period_store_open made: owns the snapshot */
+    int first;              /* the handle ds_period_store_open made (under: the caller's store) */
+    int own_under;          /* under was opened by this handle (a reopened one): closed with it */
 } period_store;
 
 static const ds_store_ops period_ops;
 
 /* ---- memory ------------------------------------------------------------------------------- */
+
+/* Freed blocks kept for the next view (ds_period_store_keep_memory): a process that loads a
+ * period again and again (`serve`, one load per `events` it computes) copies into pages already
+ * faulted in instead of fresh ones, whose first touch was a quarter of a quarter's `events` on our
+ * VM (the kernel clearing 4 KiB pages: clear_page_erms).  Reused blocks hold old bytes; a view
+ * reads only what it copied. */
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static void *pool[64];
+static size_t npool, pool_max;
+
+void ds_period_store_keep_memory(size_t bytes)
+{
+    pthread_mutex_lock(&pool_mu);
+    pool_max = bytes / BLOCK < sizeof pool / sizeof pool[0] ? bytes / BLOCK : sizeof pool / sizeof pool[0];
+    while (npool > pool_max)
+        munmap(pool[--npool], BLOCK);
+    pthread_mutex_unlock(&pool_mu);
+}
+
+static void *block_map(size_t size)
+{
+    void *p = NULL;
+    if (size == BLOCK) {
+        pthread_mutex_lock(&pool_mu);
+        if (npool)
+            p = pool[--npool];
+        pthread_mutex_unlock(&pool_mu);
+    }
+    if (!p && (p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)) ==
+                  MAP_FAILED)
+        p = NULL;
+    return p;
+}
+
+static void block_unmap(void *p, size_t size)
+{
+    if (size == BLOCK) {
+        pthread_mutex_lock(&pool_mu);
+        int kept = npool < pool_max;
+        if (kept)
+            pool[npool++] = p;
+        pthread_mutex_unlock(&pool_mu);
+        if (kept)
+            return;
+    }
+    munmap(p, size);
+}
 
 static uint8_t *blocks_alloc(blocks *m, size_t len)
 {
@@ -126,8 +175,8 @@ static uint8_t *blocks_alloc(blocks *m, size_t len)
             m->b = nb;
         }
         size_t size = need > BLOCK ? (need + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1) : BLOCK;
-        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED)
+        void *p = block_map(size);
+        if (!p)
             return NULL;
         m->b[m->n++] = (block){ p, size };
         m->cur = p;
@@ -142,7 +191,7 @@ static uint8_t *blocks_alloc(blocks *m, size_t len)
 static void blocks_free(blocks *m)
 {
     for (size_t i = 0; i < m->n; i++)
-        munmap(m->b[i].map, m->b[i].len);
+        block_unmap(m->b[i].map, m->b[i].len);
     free(m->b);
     memset(m, 0, sizeof *m);
 }
@@ -314,6 +363,7 @@ static ds_rc view_new(ds_store *origin, ds_store *under, snapshot *snap, int fir
     v->under = under;
     v->snap = snap;
     v->first = first;
+    __atomic_add_fetch(&snap->refs, 1, __ATOMIC_ACQ_REL);
     *out = &v->base;
     return DS_OK;
 }
@@ -363,10 +413,10 @@ static ds_store *under(period_store *v, ds_err *err)
 static void pv_close(ds_store *s)
 {
     period_store *v = (period_store *)s;
-    if (v->first)
-        snapshot_free(v->snap);
-    else if (v->under)
+    if (v->own_under && v->under)
         ds_store_close(v->under);
+    if (__atomic_sub_fetch(&v->snap->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        snapshot_free(v->snap);
     free(v);
 }
 
@@ -375,7 +425,32 @@ static void pv_close(ds_store *s)
 static ds_rc pv_reopen(ds_store *s, ds_store **out, ds_err *err)
 {
     period_store *v = (period_store *)s;
-    return view_new(v->origin, NULL, v->snap, 0, out, err);
+    ds_rc rc = view_new(v->origin, NULL, v->snap, 0, out, err);
+    if (rc == DS_OK)
+        ((period_store *)*out)->own_under = 1;
+    return rc;
+}
+
+ds_rc ds_period_store_borrow(ds_store *view, ds_store *under, ds_store **out, ds_err *err)
+{
+    *out = NULL;
+    if (!view || view->ops != &period_ops || !under)
+        return ds_fail(err, DS_EINVAL, "period store: not a period view");
+    return view_new(under, under, ((period_store *)view)->snap, 0, out, err);
+}
+
+size_t ds_period_store_bytes(ds_store *view)
+{
+    if (!view || view->ops != &period_ops)
+        return 0;
+    snapshot *snap = ((period_store *)view)->snap;
+    size_t n = 0;
+    pthread_mutex_lock(&snap->mu);   /* a lazy load adds blocks under it */
+    for (size_t i = 0; i < MAX_PARTS; i++)
+        for (size_t j = 0; j < snap->mem[i].n; j++)
+            n += snap->mem[i].b[j].len - (j + 1 == snap->mem[i].n ? snap->mem[i].left : 0);
+    pthread_mutex_unlock(&snap->mu);
+    return n;
 }
 
 /* First chunk of day >= day (chunks are in day order). */
@@ -406,15 +481,23 @@ static ds_rc pass_through(period_store *v, int kind, int nofill, int64_t sensor_
     return u ? ds_store_scan(u, kind | nofill, sensor_id, from, to, fn, ctx, err) : DS_ESTORE;
 }
 
-/* A lazy kind's chunks, loaded now (by the first thread to get here) from this handle's store. */
-static ds_rc lazy_load(period_store *v, int k, ds_err *err)
+/* A lazy kind's chunks, loaded now (by the first thread to get here) from this handle's store,
+ * from the first day that scan asks for (from) on: the days before it, if a later scan asks
+ * for them, go to the store underneath as any day outside the loaded ones does.  (`events`
+ * lists SRCSVC from the series baseline on, 92 days before a quarter, for the raw reads when
+ * DETECT is missing; with DETECT its readers ask for the period and a few days before it, and
+ * loading the whole list decompressed and copied twice what they read.) */
+static ds_rc lazy_load(period_store *v, int k, int32_t from, ds_err *err)
 {
     snapshot *snap = v->snap;
     ds_rc rc = DS_OK;
     pthread_mutex_lock(&snap->mu);
     if (__atomic_load_n(&snap->lazy_state[k], __ATOMIC_ACQUIRE) == 1) {
         ds_store *u = under(v, err);
-        rc = u ? load(u, &snap->lazy[k], 1, snap, err) : DS_ESTORE;
+        ds_period_load ld = snap->lazy[k];
+        if (from > ld.from && from <= ld.to)
+            ld.from = from;
+        rc = u ? load(u, &ld, 1, snap, err) : DS_ESTORE;
         if (rc == DS_OK)
             __atomic_store_n(&snap->lazy_state[k], 2, __ATOMIC_RELEASE);
     }
@@ -430,7 +513,7 @@ static ds_rc pv_scan(ds_store *s, int kind, int64_t sensor_id, int32_t from, int
     if (from > to)
         return DS_OK;   /* an empty range, as in SQL's BETWEEN */
     if (k > 0 && k < DS_CHUNK__END && __atomic_load_n(&v->snap->lazy_state[k], __ATOMIC_ACQUIRE) == 1) {
-        ds_rc rc = lazy_load(v, k, err);   /* a lazy kind, first reached: loaded now */
+        ds_rc rc = lazy_load(v, k, from, err);   /* a lazy kind, first reached: loaded now */
         if (rc != DS_OK)
             return rc;
     }

@@ -16,15 +16,32 @@
 typedef struct ds_period_load {
     int kind;                   /* DS_CHUNK_* */
     int32_t from, to;           /* local days, inclusive (from > to: nothing) */
-    /* 1: loaded only when a scan first reaches it (by that scan, on its thread).  For a kind
-     * that may not be read at all. */
+    /* 1: loaded only when a scan first reaches it (by that scan, on its thread), from that
+     * scan's first day on (earlier days go to the store underneath).  For a kind that may not
+     * be read at all, or only in part. */
     int lazy;
 } ds_period_load;
 
 /* A view of base holding the chunks of every listed (kind, days) of every sensor in memory; each
- * kind at most once in loads.  base must outlive the view; ds_store_close(view) frees only the
- * view (and the connections it opened for threads).  The loads are read in parallel, one thread
- * per CPU (at most four), each with its own connection. */
+ * kind at most once in loads.  base must outlive the view and the handles reopened from it;
+ * ds_store_close(view) frees only the view (and the connections it opened for threads).  The
+ * loads are read in parallel, one thread per CPU (at most four), each with its own connection. */
 ds_rc ds_period_store_open(ds_store *base, const ds_period_load *loads, size_t nloads, ds_store **out, ds_err *err);
+
+/* Another handle on view's chunks (view: one of ds_period_store_open's handles) whose scans of
+ * what they do not hold, and every other operation, go to under, the caller's store (not closed
+ * with the handle); its reopened handles open connections of their own from under.  Every handle
+ * keeps the chunks alive: they are freed when the last handle on them is closed, in any order.
+ * So a long-lived process keeps a view (`serve`, a period its readers ask about) and lends it to
+ * each request on that request's own connection. */
+ds_rc ds_period_store_borrow(ds_store *view, ds_store *under, ds_store **out, ds_err *err);
+/* Bytes of chunks view holds now (0 for a store that is no period view). */
+size_t ds_period_store_bytes(ds_store *view);
+
+/* Keep up to bytes (rounded down to whole 32 MiB blocks, at most 64) of the memory of closed views
+ * for the next ones, instead of giving it back (0, the default: give it all back).  For a long-
+ * lived process that opens views again and again (`serve`): pages already touched cost nothing
+ * to fill again, fresh ones a fault and a clear each.  The memory kept stays resident. */
+void ds_period_store_keep_memory(size_t bytes);
 
 #endif

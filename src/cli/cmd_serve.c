@@ -40,7 +40,9 @@ static void usage(FILE *f)
         "      --port-file FILE write the port bound (for --listen HOST:0)\n"
         "  -v, --verbose        one line per API request on stderr, with its server time\n"
         "      --no-cache       compute every answer (by default answers are kept until the store\n"
-        "                       changes: the files of an ingest or a collector's commit)\n"
+        "                       changes: the files of an ingest or a collector's commit; the\n"
+        "                       decompressed chunks of the last periods asked about are kept either\n"
+        "                       way, DS_SERVE_NO_VIEWS=1 in the environment reads the store each time)\n"
         "  -c, --config FILE    --db PATH    as for ingest (the store, the timezone, [detect])\n"
         "  -h, --help\n");
 }

@@ -44,7 +44,7 @@ int ds_srcvec_add(ds_srcvec *s, uint64_t key);
 /* Sort both arrays and drop repeats; -1 out of memory (the set is then unchanged). */
 int ds_srcvec_normalize(ds_srcvec *s);
 /* Distinct keys; -1 out of memory.  A large union of decoded sets is counted without sorting:
- * its runs are walked together one /16 at a time, the low 16 bits marked in an 8 KiB bitmap;
+ * its runs are walked together 2^20 values at a time, the low 20 bits marked in a 128 KiB bitmap;
  * anything else is normalized. */
 int64_t ds_srcvec_distinct(ds_srcvec *s);
 

@@ -351,32 +351,40 @@ int ds_serve_cacheable(const char *path)
 
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
+/* The endpoint of path. */
+static unsigned dispatch(req *r, const char *path, FILE *out)
+{
+    if (!strcmp(path, "top"))
+        return ep_top(r, out);
+    if (!strcmp(path, "series"))
+        return ep_series(r, out);
+    if (!strcmp(path, "events"))
+        return ep_events(r, out);
+    if (!strcmp(path, "coverage"))
+        return ep_coverage(r, out);
+    if (!strcmp(path, "sensors"))
+        return ep_sensors(r, out);
+    if (!strcmp(path, "span"))
+        return ep_span(r, out);
+    if (!strcmp(path, "overview"))
+        return ep_overview(r, out);
+    if (!strcmp(path, "cube"))
+        return sv_ep_cube(r, out);
+    if (!strcmp(path, "payloads"))
+        return sv_ep_payloads(r, out);
+    if (!strncmp(path, "source/", 7) && path[7])
+        return sv_ep_source(r, path + 7, out);
+    snprintf(r->msg, r->msglen, "no such endpoint: /api/v1/%s (overview, top, series, cube, events, coverage, sensors, span, "
+             "source/ADDR, payloads)", path);
+    return 404;
+}
+
 unsigned ds_serve_api(const ds_serve_ctx *c, ds_store *st, const char *path, const ds_serve_args *a, FILE *out,
                       char *msg, size_t msglen)
 {
-    req r = { c, st, a, msg, msglen };
+    req r = { .c = c, .st = st, .a = a, .msg = msg, .msglen = msglen };
     msg[0] = 0;
-    if (!strcmp(path, "top"))
-        return ep_top(&r, out);
-    if (!strcmp(path, "series"))
-        return ep_series(&r, out);
-    if (!strcmp(path, "events"))
-        return ep_events(&r, out);
-    if (!strcmp(path, "coverage"))
-        return ep_coverage(&r, out);
-    if (!strcmp(path, "sensors"))
-        return ep_sensors(&r, out);
-    if (!strcmp(path, "span"))
-        return ep_span(&r, out);
-    if (!strcmp(path, "overview"))
-        return ep_overview(&r, out);
-    if (!strcmp(path, "cube"))
-        return sv_ep_cube(&r, out);
-    if (!strcmp(path, "payloads"))
-        return sv_ep_payloads(&r, out);
-    if (!strncmp(path, "source/", 7) && path[7])
-        return sv_ep_source(&r, path + 7, out);
-    snprintf(msg, msglen, "no such endpoint: /api/v1/%s (overview, top, series, cube, events, coverage, sensors, span, "
-             "source/ADDR, payloads)", path);
-    return 404;
+    unsigned code = dispatch(&r, path, out);
+    ds_serve_views_done(c->views, r.view, r.view_from, r.view_to);   /* the kept view, given back */
+    return code;
 }

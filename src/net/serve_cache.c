@@ -58,7 +58,7 @@ struct ds_serve_cache {
     unsigned long long hits, misses;
 };
 
-static stamp take_stamp(const char *db)
+ds_serve_stamp ds_serve_stamp_take(const char *db)
 {
     static const char *const suffix[3] = { "", "-wal", "-chunks" };
     stamp s;
@@ -97,7 +97,7 @@ ds_serve_cache *ds_serve_cache_new(const char *store_path)
         return NULL;
     pthread_mutex_init(&c->mu, NULL);
     snprintf(c->path, sizeof c->path, "%s", store_path);
-    c->st = take_stamp(c->path);
+    c->st = ds_serve_stamp_take(c->path);
     return c;
 }
 
@@ -113,7 +113,7 @@ void ds_serve_cache_free(ds_serve_cache *c)
 /* Under c->mu: drop everything when the store's files changed. */
 static void check_stamp(ds_serve_cache *c)
 {
-    stamp now = take_stamp(c->path);
+    stamp now = ds_serve_stamp_take(c->path);
     if (memcmp(&now, &c->st, sizeof now) != 0) {
         drop_all(c);
         c->st = now;
@@ -187,7 +187,7 @@ void ds_serve_cache_put(ds_serve_cache *c, const char *key, const char *body, si
 
 ds_serve_stamp ds_serve_cache_stamp(const ds_serve_cache *c)
 {
-    return take_stamp(c->path);
+    return ds_serve_stamp_take(c->path);
 }
 
 /* ---- events ----------------------------------------------------------------------------------- */

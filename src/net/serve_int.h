@@ -4,6 +4,7 @@
  *                 static assets, a store handle per request
  *   serve_auth.c  who may read: bearer tokens and users' passwords (HTTP Basic)
  *   serve_cache.c answers kept until the store's files change
+ *   serve_views.c the decompressed chunks of the periods asked about, kept until then too
  *   serve_api.c   /api/v1/...: parameters validated, the analysis run, the JSON written
  *                 (report/tables_json.h: the CLI's own renderers); knows nothing of HTTP, so the
  *                 unit tests call it directly
@@ -34,11 +35,13 @@ typedef struct ds_serve_args {
 } ds_serve_args;
 
 typedef struct ds_serve_cache ds_serve_cache;
+typedef struct ds_serve_views ds_serve_views;
 typedef struct ds_serve_ctx {
     const ds_config *cfg;
     const ds_geo *geo;
     const ds_names *names;
     ds_serve_cache *cache;       /* NULL: nothing kept (--no-cache) */
+    ds_serve_views *views;       /* NULL: every request reads the store (serve_views.c) */
 } ds_serve_ctx;
 
 /* Answer GET /api/v1/<path> into out (JSON).  Returns the HTTP status: 200, or 400 / 404 / 500
@@ -65,6 +68,19 @@ void ds_serve_cache_put(ds_serve_cache *c, const char *key, const char *body, si
  * excluded sources is never kept. */
 int ds_serve_events_get(ds_serve_cache *c, const ds_event_query *q, ds_events *out);
 void ds_serve_events_put(ds_serve_cache *c, const ds_event_query *q, const ds_events *ev, const ds_serve_stamp *before);
+/* The size and mtime of the store's files at path (database, WAL, chunk file), now. */
+ds_serve_stamp ds_serve_stamp_take(const char *store_path);
+
+/* serve_views.c: the decompressed chunks of the periods readers ask about, kept until the store
+ * changes.  new gives NULL when DS_SERVE_NO_VIEWS=1 (or out of memory): then nothing is kept. */
+ds_serve_views *ds_serve_views_new(const char *store_path);
+void ds_serve_views_free(ds_serve_views *w);
+/* A handle on the kept view of days [from, to] (made now if there is none) that reads what it
+ * does not hold from st, the request's own store; NULL (read st) for a period not kept (longer
+ * than a quarter, w NULL, or a failure).  Given back with done, which closes it. */
+ds_store *ds_serve_views_get(ds_serve_views *w, ds_store *st, int32_t from, int32_t to);
+void ds_serve_views_done(ds_serve_views *w, ds_store *h, int32_t from, int32_t to);
+
 /* 1 when the answers of path do not depend on the clock (everything but coverage and sensors). */
 int ds_serve_cacheable(const char *path);
 

@@ -204,12 +204,26 @@ static unsigned sv_resolve_scope(req *r, filt *f, int have_from, int have_to)
     return 0;
 }
 
+/* Once the request's period is known: its reads go to the kept view of the period
+ * (serve_views.c), which holds its chunks decompressed, when the server keeps one. */
+static unsigned use_view(req *r, const filt *f)
+{
+    if (!r->view && (r->view = ds_serve_views_get(r->c->views, r->st, f->from, f->to))) {
+        r->view_from = f->from;
+        r->view_to = f->to;
+        r->st = r->view;
+    }
+    return 0;
+}
+
 /* from, to (default: the store's first and last day) and sensor. */
 unsigned sv_parse_scope(req *r, filt *f)
 {
     int have_from, have_to;
     unsigned e = sv_parse_days(r, f, &have_from, &have_to);
-    return e ? e : sv_resolve_scope(r, f, have_from, have_to);
+    if (!e)
+        e = sv_resolve_scope(r, f, have_from, have_to);
+    return e ? e : use_view(r, f);
 }
 
 unsigned sv_parse_filter(req *r, filt *f)
@@ -230,7 +244,8 @@ unsigned sv_parse_filter(req *r, filt *f)
     if ((e = sv_parse_list(r, f, "service", item_service)) || (e = sv_parse_list(r, f, "country", item_country)) ||
         (e = sv_parse_list(r, f, "asn", item_asn)) || (e = sv_parse_list(r, f, "tool", item_tool)))
         return e;
-    return sv_resolve_scope(r, f, have_from, have_to);
+    e = sv_resolve_scope(r, f, have_from, have_to);
+    return e ? e : use_view(r, f);
 }
 
 
@@ -331,6 +346,8 @@ unsigned sv_events_run(req *r, ds_event_query *q, ds_events *ev, ds_u64set *rese
     }
     if (ds_serve_events_get(r->c->cache, q, ev))   /* found for this period already (serve_cache.c) */
         return 200;
+    if (r->view && q->from == r->view_from && q->to == r->view_to)
+        q->view = r->view;   /* the kept view of the period holds every chunk a detector reads */
     ds_serve_stamp before = r->c->cache ? ds_serve_cache_stamp(r->c->cache) : (ds_serve_stamp){ { 0 } };
     if (ds_events_run(r->st, r->c->geo, q, ev, &err) != DS_OK)
         return sv_failed(r, &err);

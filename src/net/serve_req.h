@@ -21,10 +21,12 @@
 
 typedef struct req {
     const ds_serve_ctx *c;
-    ds_store *st;
+    ds_store *st;               /* the request's store, or a kept view of its period on it */
     const ds_serve_args *a;
     char *msg;
     size_t msglen;
+    ds_store *view;             /* st when it is a kept view (serve_views.c): given back at the end */
+    int32_t view_from, view_to;
 } req;
 
 /* The filter every table and series takes (docs/api.md, "The filter"). */

@@ -284,6 +284,17 @@ static void test_view_scans(void **state)
     same_scans(w->st, view, w);
     ds_store_close(base2);
     ds_store_close(view);
+    /* lazy, first reached inside its days: loaded from that scan's first day on, and a later
+     * scan of the days before (or across them) goes underneath for those: the same chunks */
+    assert_int_equal(ds_period_store_open(w->st, &lz, 1, &view, &err), DS_OK);
+    trace *reach = malloc(sizeof *reach);
+    assert_non_null(reach);
+    reach->n = 0;
+    assert_int_equal(ds_store_scan(view, DS_CHUNK_SRCSVC, 0, DAY0 + 20, DAY0 + 25, record, reach, &err), DS_OK);
+    assert_true(reach->n > 0);
+    free(reach);
+    same_scans(w->st, view, w);
+    ds_store_close(view);
     /* nothing loaded: a plain pass-through */
     assert_int_equal(ds_period_store_open(w->st, NULL, 0, &view, &err), DS_OK);
     same_scans(w->st, view, w);

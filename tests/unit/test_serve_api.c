@@ -3,7 +3,8 @@
  * Every refusal is a 400 whose message starts with the parameter at fault; valid requests on an
  * empty store answer what the CLI prints for one (an empty table), or 404 when no period is
  * given and the store has none.  The cache: a hit after a put, nothing after the store's files
- * change, and an answer computed across a change never kept; the events memo likewise.  (tests/e2e/serve.sh checks the
+ * change, and an answer computed across a change never kept; the events memo likewise; the kept
+ * period views give the answers the store gives.  (tests/e2e/serve.sh checks the
  * answers against the CLI over HTTP; tests/e2e/payloads.sh /payloads against `darkscope payloads`.)
  */
 #ifndef _GNU_SOURCE
@@ -26,6 +27,7 @@
 static char dir[256], db[300];
 static ds_config cfg;
 static ds_store *st;
+static ds_serve_views *views;   /* what ask() runs with (NULL: none) */
 
 static int setup(void **state)
 {
@@ -54,7 +56,7 @@ static int teardown(void **state)
 static unsigned ask(const char *path, char *out, size_t outlen, ...)
 {
     ds_serve_args a = { 0 };
-    ds_serve_ctx c = { &cfg, NULL, NULL, NULL };
+    ds_serve_ctx c = { &cfg, NULL, NULL, NULL, views };
     va_list ap;
     va_start(ap, outlen);
     for (const char *k; (k = va_arg(ap, const char *));) {
@@ -169,6 +171,45 @@ static void test_empty_store(void **state)
     assert_string_equal(out, "[]\n");
     assert_int_equal(ask("top", out, sizeof out, "dim", "ports", "from", "2023-07-01", "to", "2023-07-01", "sensor", "nagoya", NULL), 400);
     assert_string_equal(out, "sensor: 'nagoya': no such sensor in the store");
+}
+
+/* The kept period views (serve_views.c): the same answers through them, a period longer than a
+ * quarter never kept, none at all with DS_SERVE_NO_VIEWS=1; a handle lent is a store that reads
+ * (empty here) and a second request over the period borrows the same view. */
+static void test_views(void **state)
+{
+    (void)state;
+    char a[4096], b[4096];
+    ds_err err = { 0 };
+    setenv("DS_SERVE_NO_VIEWS", "1", 1);
+    assert_null(ds_serve_views_new(db));
+    unsetenv("DS_SERVE_NO_VIEWS");
+    views = ds_serve_views_new(db);
+    assert_non_null(views);
+    assert_null(ds_serve_views_get(views, st, 19000, 19000 + 93));   /* 94 days: not kept */
+    assert_null(ds_serve_views_get(views, st, 19005, 19004));
+    ds_store *h1 = ds_serve_views_get(views, st, 19000, 19000 + 92), *h2 = ds_serve_views_get(views, st, 19000, 19000 + 92);
+    assert_non_null(h1);
+    assert_non_null(h2);
+    int32_t first, last;
+    assert_int_equal(ds_store_day_span(h1, &first, &last, &err), ds_store_day_span(st, &first, &last, &err));
+    ds_serve_views_done(views, h1, 19000, 19000 + 92);
+    ds_serve_views_done(views, h2, 19000, 19000 + 92);
+    static const char *const Q[][2] = { { "top", "ports" }, { "series", NULL }, { "events", NULL }, { "source/192.0.2.1", NULL } };
+    for (size_t i = 0; i < sizeof Q / sizeof Q[0]; i++)
+        for (int round = 0; round < 2; round++) {
+            ds_serve_views *keep = views;
+            unsigned ca = Q[i][1] ? ask(Q[i][0], a, sizeof a, "dim", Q[i][1], "from", "2023-07-01", "to", "2023-07-03", NULL)
+                                  : ask(Q[i][0], a, sizeof a, "from", "2023-07-01", "to", "2023-07-03", NULL);
+            views = NULL;
+            unsigned cb = Q[i][1] ? ask(Q[i][0], b, sizeof b, "dim", Q[i][1], "from", "2023-07-01", "to", "2023-07-03", NULL)
+                                  : ask(Q[i][0], b, sizeof b, "from", "2023-07-01", "to", "2023-07-03", NULL);
+            views = keep;
+            assert_int_equal(ca, cb);
+            assert_string_equal(a, b);
+        }
+    ds_serve_views_free(views);
+    views = NULL;
 }
 
 static void touch_db(void)
@@ -288,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_empty_store),
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_events_memo),
+        cmocka_unit_test(test_views),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -4,10 +4,10 @@
 # returning; the files bench/scale.sh and bench/ingest_shapes.sh use, cached in $BENCH_DIR)
 # ingested `-j 2` into a SQLite store and into a 2-shard ClickHouse cluster of its own (two
 # servers on loopback, tests/e2e/clickhouse.bash), then BENCH_RUNS rounds (default 3) of `report
-# --period 2023-07 --format html` (the published form), `events` and `top ports` on both, whole
-# processes, wall seconds; `top ports` on the cluster both from its rollup tables and from its
+# --period 2023-07 --format html` (the published form), `events`, `top ports` and `top sources` on
+# both, whole processes, wall seconds; `top ports` on the cluster both from its rollup tables and from its
 # per-source rows (DS_NO_ROLLUP=1, the path before the rollups).  The JSON report, events and
-# `top ports` (both paths) must be byte-identical.
+# `top ports` (both paths) and `top sources` must be byte-identical.
 # Needs clickhouse-server; SCALE 1 (the full month) takes about ten minutes.  Not in all.sh.
 set -euo pipefail
 BENCH_ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,9 +47,11 @@ cmp -s ea.json eb.json || fail "events differ"
 cmp -s ta.json tb.json || fail "top ports differs"
 DS_NO_ROLLUP=1 "$DS" top ports --db "$URL" --format json > tc.json
 cmp -s ta.json tc.json || fail "top ports from the cluster's per-source rows differs"
-echo "report (json), events, top ports: identical on SQLite and the cluster"
+"$DS" top sources --format json > sa.json; "$DS" top sources --db "$URL" --format json > sb.json
+cmp -s sa.json sb.json || fail "top sources differs"
+echo "report (json), events, top ports, top sources: identical on SQLite and the cluster"
 for r in $(seq "$RUNS"); do
-    for what in "report --period 2023-07 --format html -o r.html" "events" "top ports"; do
+    for what in "report --period 2023-07 --format html -o r.html" "events" "top ports" "top sources"; do
         # shellcheck disable=SC2086
         t0=$(now); "$DS" $what > /dev/null 2>&1; t1=$(now); "$DS" $what --db "$URL" > /dev/null 2>&1; t2=$(now)
         printf 'round %s  %-12s SQLite %6.2f s   cluster %6.2f s\n' "$r" "${what%% --*}" "$(secs "$t0" "$t1")" "$(secs "$t1" "$t2")"

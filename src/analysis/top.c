@@ -96,17 +96,19 @@ static inline void heap_offer(topheap *t, uint64_t key, uint64_t packets)
     }
 }
 
-static size_t detail_days(const ds_top_result *res, const scan_ctx *c, size_t n, int32_t days, uint8_t *need)
+static size_t detail_days(const ds_top_result *res, int32_t from, int32_t days, uint8_t *need)
 {
     size_t marked = 0;
     if (days >= 65535)
         return (size_t)days;
     for (size_t r = 0; r < res->n; r++) {
-        size_t p = part_of(src_hash(res->rows[r].key), n);
-        const src_ent *e = srctab_find(&c[p].srcs[p], res->rows[r].key);
-        if (!e || !e->first)
-            continue;
-        long d[4] = { (long)e->first - 1, (long)e->first, (long)e->last - 2, (long)e->last - 1 };
+        const ds_top_row *t = &res->rows[r];
+        if (!t->first_day || !t->last_day) {   /* not known (an engine's answer): every day */
+            memset(need, 1, (size_t)days);
+            return (size_t)days;
+        }
+        long d[4] = { (long)t->first_day - from, (long)t->first_day - from + 1, (long)t->last_day - from - 1,
+                      (long)t->last_day - from };
         for (int k = 0; k < 4; k++)
             if (d[k] >= 0 && d[k] < (long)days && !need[d[k]]) {
                 need[d[k]] = 1;
@@ -114,6 +116,59 @@ static size_t detail_days(const ds_top_result *res, const scan_ctx *c, size_t n,
             }
     }
     return marked;
+}
+
+/* Fold the detail rows a part found into the result's rows. */
+static void merge_detail(ds_top_result *res, const ds_top_row *detail)
+{
+    for (size_t k = 0; k < res->n; k++) {
+        const ds_top_row *f = &detail[k];
+        ds_top_row *t = &res->rows[k];
+        if (!f->first_ns)
+            continue;
+        t->ip = f->ip;
+        if (!t->first_ns || f->first_ns < t->first_ns)
+            t->first_ns = f->first_ns;
+        if (f->last_ns > t->last_ns)
+            t->last_ns = f->last_ns;
+    }
+}
+
+/* First/last seen and IPv6 addresses of source rows an engine answered itself (store/query.h:
+ * their first_day and last_day), from the SOURCES chunks of the days detail_days marks, in the
+ * calling thread (an engine that answers source rows has its data elsewhere: few chunks come). */
+static ds_rc engine_source_detail(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err *err)
+{
+    ds_rc rc = DS_ENOMEM;
+    arena mem = { 0 };
+    kvtab shown = { 0 };
+    int32_t days = q->to - q->from + 1;
+    uint8_t *need = calloc((size_t)days + 1, 1);
+    ds_top_row *detail = calloc(res->n, sizeof *detail);
+    if (!need || !detail)
+        goto nomem;
+    for (size_t i = 0; i < res->n; i++) {
+        uint64_t *v = kv_get(&shown, &mem, res->rows[i].key, ds_mix64(res->rows[i].key));
+        if (!v)
+            goto nomem;
+        *v = i;
+    }
+    src_detail_ctx sd = { detail, &shown };
+    part p = { .st = st, .main_st = st, .sensor_id = q->sensor_id, .kind = DS_CHUNK_SOURCES | DS_SCAN_NOFILL,
+               .fn = ds_top_on_sources, .ctx = &sd, .self = 0, .n = 1, .need = need, .days = days,
+               .from0 = q->from };
+    if (detail_days(res, q->from, days, need) && (rc = ds_top_job_detail(&p, err)) != DS_OK)
+        goto out;
+    merge_detail(res, detail);
+    rc = DS_OK;
+    goto out;
+nomem:
+    rc = ds_fail(err, DS_ENOMEM, "out of memory");
+out:
+    ds_top_arena_free(&mem);
+    free(detail);
+    free(need);
+    return rc;
 }
 
 /* Packets of dense slot i over every thread. */
@@ -149,8 +204,12 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
 {
     ds_rc rc;
     if (st->ops->query && st->ops->query->top &&   /* the engine answers where its data is (store/query.h) */
-        (rc = st->ops->query->top(st, q, res, err)) != DS_ENOTFOUND)
+        (rc = st->ops->query->top(st, q, res, err)) != DS_ENOTFOUND) {
+        if (rc == DS_OK && q->dim == DS_TOP_SOURCES && res->n &&
+            (rc = engine_source_detail(st, q, res, err)) != DS_OK)
+            ds_top_result_free(res);
         return rc;
+    }
     rc = DS_ENOMEM;
     scan_ctx c[TOP_MAX_THREADS];
     part parts[TOP_MAX_THREADS];
@@ -271,6 +330,10 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
                 r->days = e->days;
                 r->asn = e->asn;
                 ds_cc_unpack(e->cc, r->cc);
+                if (!filter_on && e->first) {   /* unfiltered, they are the source's own days */
+                    r->first_day = q->from + (int32_t)e->first - 1;
+                    r->last_day = q->from + (int32_t)e->last - 1;
+                }
             }
         }
         uint64_t *v = kv_get(&shown, &c[0].mem, r->key, ds_mix64(r->key));
@@ -296,11 +359,10 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
                 res->rows[r].sources += c[i].count[r];
     }
     if (q->dim == DS_TOP_SOURCES && res->n) {
-        ds_top_row *t = res->rows;
         /* addresses (IPv6 keys are hashes) and first/last seen */
         if (!(need = calloc((size_t)days + 1, 1)))
             goto nomem;
-        size_t marked = filter_on ? (size_t)days : detail_days(res, c, n, days, need), nd = 1;
+        size_t marked = filter_on ? (size_t)days : detail_days(res, q->from, days, need), nd = 1;
         if (marked * 2 > (size_t)days) {   /* most days: every part scans its own, as passes 1 and 2 */
             nd = n;
             for (size_t i = 0; i < n; i++) {
@@ -336,18 +398,8 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
             if ((rc = serial ? ds_top_job_detail(&parts[0], err) : ds_top_run_parts(parts, nd, ds_top_job_detail, err)) != DS_OK)
                 goto out;
         }
-        for (size_t i = 0; i < nd; i++) {
-            for (size_t k = 0; k < res->n; k++) {
-                const ds_top_row *f = &detail[i][k];
-                if (!f->first_ns)
-                    continue;
-                t[k].ip = f->ip;
-                if (!t[k].first_ns || f->first_ns < t[k].first_ns)
-                    t[k].first_ns = f->first_ns;
-                if (f->last_ns > t[k].last_ns)
-                    t[k].last_ns = f->last_ns;
-            }
-        }
+        for (size_t i = 0; i < nd; i++)
+            merge_detail(res, detail[i]);
     }
     rc = DS_OK;
     goto out;

@@ -12,9 +12,16 @@
  * the same statement.  What remains in C is what top.c does after its passes: share and rate
  * arithmetic, in the same order of operations, so that the output is the same to the byte.
  *
+ * `top sources` is one GROUP BY src over `srcsvc` too: packets, days, the country and ASN of the
+ * source's last day (the greatest (country, ASN) of that day: top_tables.h's src_geo_after), and
+ * its first and last day.  What `srcsvc` lacks is the first and last sighting to the nanosecond
+ * and an IPv6 source's address: analysis/top.c reads them from the SOURCES chunks of the printed
+ * rows' first and last days only (ds_top_row.first_day, last_day), not from the period's chunks.
+ * With a filter other than the sensor, those days are the source's own over every record (a
+ * second statement over the printed sources), as the chunk code's detail reads.
+ *
  * Not answered here (the entry declines with DS_ENOTFOUND and the chunk code answers through
- * scan()): `top sources` (its rows need first/last seen and geo from the SOURCES chunks), and
- * filters with more than CH_MAX_SET excluded or only-counted sources.
+ * scan()): filters with more than CH_MAX_SET excluded or only-counted sources.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,6 +252,107 @@ static ds_rc month_rows(ch_store *s, const ds_top_query *q, int *yes, ds_err *er
     return rc;
 }
 
+/* ---- top sources ---- */
+
+/* A source's last day, country and ASN in one number that max() orders as src_geo_after does:
+ * day, then country, then ASN (analysis/top_tables.h). */
+#define GEO_LAST "max(toUInt64(toUInt16(day)) * 281474976710656 + toUInt64(cc) * 4294967296 + toUInt64(asn))"
+
+static int source_row(void *ctx, const uint64_t *v)
+{
+    top_ctx *t = ctx;
+    if (top_row(ctx, v) != 0)
+        return -1;
+    ds_top_row *row = &t->res->rows[t->res->n - 1];
+    row->sources = 1;
+    row->days = (uint32_t)v[2];
+    row->asn = (uint32_t)(v[3] & 0xffffffffu);
+    ds_cc_unpack((uint16_t)(v[3] >> 32), row->cc);
+    row->last_day = (int32_t)(v[3] >> 48);
+    row->first_day = (int32_t)v[4];
+    if (!(row->key >> 63))
+        ds_ip_set4(&row->ip, (uint32_t)row->key);
+    return 0;
+}
+
+typedef struct key_at { uint64_t key; size_t row; } key_at;   /* a row, by its source */
+
+static int key_at_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const key_at *)a)->key, y = ((const key_at *)b)->key;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct days_ctx { ds_top_result *res; const key_at *by_key; size_t at; int bad; } days_ctx;
+
+/* a printed source's first and last day over all its records; rows come by source ascending */
+static int days_row(void *ctx, const uint64_t *v)
+{
+    days_ctx *d = ctx;
+    if (d->at >= d->res->n || d->by_key[d->at].key != v[0]) {
+        d->bad = 1;
+        return 0;
+    }
+    ds_top_row *row = &d->res->rows[d->by_key[d->at++].row];
+    row->first_day = (int32_t)v[1];
+    row->last_day = (int32_t)v[2];
+    return 0;
+}
+
+/* Source rows of q (see the top of this file); tot: packets, distinct sources. */
+static ds_rc top_sources(ch_store *s, const ds_top_query *q, const ds_filter *f, top_ctx *t, uint64_t *tot, ds_err *err)
+{
+    ch_buf sql = { 0 };
+    key_at *by_key = NULL;
+    uint64_t v[6];
+    ch_buf_printf(&sql, "SELECT src AS k, sum(packets) AS p, uniqExact(day), " GEO_LAST ", toUInt16(min(day)),"
+                        " uniqExact(src) FROM srcsvc");
+    if (where(&sql, f, q->from, q->to) != 0) {
+        ch_buf_free(&sql);
+        return DS_ENOTFOUND;
+    }
+    ch_buf_printf(&sql, " GROUP BY k WITH TOTALS ORDER BY p DESC, k ASC");   /* top.c's cand_before */
+    if (q->limit)
+        ch_buf_printf(&sql, " LIMIT %zu", q->limit);
+    ch_buf_printf(&sql, " FORMAT TSV");
+    ds_rc rc = grouped(s, &sql, 6, source_row, t, v, err);
+    tot[1] = v[1];
+    tot[2] = v[5];
+    int filtered = q->cls >= 0 || q->nports || q->ncountries || q->nasns || q->exclude || q->only || q->tools;
+    ds_top_result *res = t->res;
+    if (rc != DS_OK || !filtered || !res->n)
+        goto out;
+    if (res->n > CH_MAX_SET) {   /* too many to list: the detail reads every day (top.c) */
+        for (size_t i = 0; i < res->n; i++)
+            res->rows[i].first_day = res->rows[i].last_day = 0;
+        goto out;
+    }
+    ds_filter all;
+    ds_filter_init(&all);
+    all.sensor_id = f->sensor_id;
+    sql.n = 0;
+    ch_buf_printf(&sql, "SELECT src, toUInt16(min(day)), toUInt16(max(day)) FROM srcsvc");
+    where(&sql, &all, q->from, q->to);
+    for (size_t i = 0; i < res->n; i++)
+        ch_buf_printf(&sql, "%s%llu", i ? "," : " AND src IN (", (unsigned long long)res->rows[i].key);
+    ch_buf_printf(&sql, ") GROUP BY src ORDER BY src FORMAT TSV");
+    if (!(by_key = malloc(res->n * sizeof *by_key))) {
+        rc = ds_fail(err, DS_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < res->n; i++)
+        by_key[i] = (key_at){ res->rows[i].key, i };
+    qsort(by_key, res->n, sizeof *by_key, key_at_cmp);
+    days_ctx d = { res, by_key, 0, 0 };
+    rc = grouped(s, &sql, 3, days_row, &d, v, err);
+    if (rc == DS_OK && (d.bad || d.at != res->n))
+        rc = ds_fail(err, DS_ESTORE, "store %s: ClickHouse gave the days of %zu of %zu sources", s->c.where, d.at, res->n);
+out:
+    free(by_key);
+    ch_buf_free(&sql);
+    return rc;
+}
+
 static ds_rc ch_top(ds_store *base, const ds_top_query *q, ds_top_result *res, ds_err *err)
 {
     ch_store *s = (ch_store *)base;
@@ -254,10 +362,8 @@ static ds_rc ch_top(ds_store *base, const ds_top_query *q, ds_top_result *res, d
     ds_sensor_info *sensors = NULL;
     size_t nsensors = 0;
     uint64_t tot[3];
-    if (q->dim == DS_TOP_SOURCES)
-        return DS_ENOTFOUND;   /* the chunk code answers (see the top of this file) */
     int months = 0;
-    ds_rc mrc = month_rows(s, q, &months, err);
+    ds_rc mrc = q->dim == DS_TOP_SOURCES ? DS_OK : month_rows(s, q, &months, err);
     if (mrc != DS_OK || months)
         return mrc != DS_OK ? mrc : DS_ENOTFOUND;   /* months: the chunk code reads them (see the top) */
     ds_filter_init(&f);
@@ -274,7 +380,11 @@ static ds_rc ch_top(ds_store *base, const ds_top_query *q, ds_top_result *res, d
     f.tools = q->tools;
     memset(res, 0, sizeof *res);
     top_ctx t = { res, 0 };
-    ds_rc rc = top_rollup(s, q, &t, tot, err);
+    ds_rc rc = q->dim == DS_TOP_SOURCES ? top_sources(s, q, &f, &t, tot, err) : top_rollup(s, q, &t, tot, err);
+    if (rc == DS_ENOTFOUND && q->dim == DS_TOP_SOURCES) {
+        ds_top_result_free(res);
+        return rc;   /* the chunk code answers */
+    }
     if (rc == DS_ENOTFOUND) {   /* the per-source rows */
         ds_top_result_free(res);
         memset(res, 0, sizeof *res);

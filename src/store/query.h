@@ -66,6 +66,11 @@ typedef struct ds_top_row {
     uint32_t asn;
     uint64_t first_ns, last_ns;
     uint32_t days;               /* days on which the source was seen */
+    /* An engine that answers source rows itself (store/ch_query.c) sets these to the source's
+     * first and last day with any record over the period (filters aside: the sensor's only), or
+     * 0 when it does not know them; analysis/top.c then reads first/last seen and an IPv6
+     * source's address from the SOURCES chunks of those days (of every day where one is 0). */
+    int32_t first_day, last_day;
 } ds_top_row;
 
 typedef struct ds_top_result {

@@ -98,6 +98,16 @@ compare top asns "${P[@]}" --sensor osaka --class backscatter -n 0 --format json
 compare top countries "${P[@]}" --sensor tokyo -n 3
 compare top ports --from 2023-07-03 --to 2023-07-05 --format json
 compare top sources --from 2023-07-20 --to 2023-07-24 --where port=23/tcp --format json
+# source rows pushed down (ch_query.c): every source, a sensor, a class, filters on other fields
+compare top sources "${P[@]}" -n 0 --format json
+compare top sources "${P[@]}" --sensor osaka -n 40 --format json
+compare top sources "${P[@]}" --class backscatter -n 25 --format json
+compare top sources "${P[@]}" --where country=CN --where port=445/tcp --format json
+compare top sources --format json -n 50     # the whole store, the realism captures' IPv6 sources too
+# ... and read from srcsvc: no SRCSVC chunk (kind 2) travels, only SOURCES (kind 3) of a few days
+DS_CH_TRACE=1 $DS top sources -c ch.conf "${P[@]}" -n 5 > /dev/null 2> trace.err || fail "top sources: $(tail -3 trace.err)"
+grep -q "SELECT src AS k, sum(packets)" trace.err || fail "top sources is not pushed down: $(cat trace.err)"
+grep -q "PREWHERE kind = 2 " trace.err && fail "top sources read the SRCSVC chunks: $(cat trace.err)"
 compare top ports --format json        # the whole store (realism captures of other years)
 compare stats
 compare stats --format json

@@ -114,6 +114,8 @@ compare top countries "${P[@]}" --where port=23/tcp --format json
 compare top ports "${P[@]}" --where country=CN --format json
 compare top asns "${P[@]}" --where port=445/tcp --format json
 compare top sources --from 2023-07-20 --to 2023-07-24 --where port=23/tcp --format json
+compare top sources "${P[@]}" -n 0 --format json   # pushed down: GROUP BY src over the Distributed srcsvc
+compare top sources "${P[@]}" --sensor osaka --class backscatter -n 20 --format json
 compare top ports "${P[@]}" --where port=23/tcp --where port=445/tcp --class scan --format json
 compare top countries "${P[@]}" --where country=CN --where country=US --sensor osaka
 compare top ports --format json

@@ -99,6 +99,38 @@ ds_outcome ds_dec_transport(uint8_t proto, const uint8_t *p, size_t len, size_t 
     }
 }
 
+/* A first fragment carries the transport header of the whole datagram, and tcpdump decodes it as
+ * any packet's.  For a telescope it is where a fragmented answer shows its ports: an amplifier's
+ * large DNS answer (EDNS0, DNSSEC) or CLDAP/SNMP reply arrives as fragments, and without the
+ * first one's header the whole reflection is only "fragments" (StopDDoS's
+ * amp.dns.RRSIG.fragmented: 1,249 of 4,412 packets).  RFC 791 lets a header be split over
+ * fragments (and RFC 1858 describes doing so to evade filters): a header that is not whole in
+ * this fragment leaves the packet a fragment.  A tunnel is not entered: its inner packet is cut.
+ * Later fragments carry no header and stay fragments (no reassembly: a telescope counts what
+ * arrives, and keeping fragments waiting for their kin is state an attacker controls). */
+ds_outcome ds_dec_first_fragment(uint8_t proto, const uint8_t *p, size_t len, size_t claimed, ds_pkt *out)
+{
+    if (proto != DS_PROTO_TCP && proto != DS_PROTO_UDP && proto != DS_PROTO_ICMP && proto != DS_PROTO_ICMP6)
+        return DS_PKT_FRAGMENT;
+    uint8_t no_tunnels = out->no_tunnels;
+    out->no_tunnels = 1;
+    ds_outcome o = ds_dec_transport(proto, p, len, claimed, out);
+    out->no_tunnels = no_tunnels;
+    if (o == DS_PKT_OK) {
+        out->have |= DS_HAVE_FRAG;
+        return DS_PKT_OK;
+    }
+    out->have &= DS_HAVE_IP;   /* as a fragment: no transport fields */
+    out->sport = out->dport = 0;
+    out->tcp_flags = out->tcp_optlen = 0;
+    out->tcp_win = out->tcp_mss = 0;
+    out->tcp_seq = out->tcp_ack = 0;
+    out->tcp_opt_kinds = out->icmp_type = out->icmp_code = 0;
+    out->payload = NULL;
+    out->payload_len = 0;
+    return DS_PKT_FRAGMENT;
+}
+
 int ds_tunnel_enter(ds_pkt *out, unsigned enc)
 {
     if (out->tunnels >= DS_MAX_TUNNELS)

@@ -76,6 +76,10 @@ int ds_ipv6_walk_ext(ds_cur *c, uint8_t *nh);
 
 /* Transport layer, dispatched by IP protocol number (decode.c). */
 ds_outcome ds_dec_transport(uint8_t proto, const uint8_t *p, size_t len, size_t claimed, ds_pkt *out);
+/* The payload of a first fragment (offset 0, more fragments; claimed: this fragment's payload
+ * length): DS_PKT_OK with DS_HAVE_FRAG when it holds a whole TCP, UDP, ICMP or ICMPv6 header,
+ * else DS_PKT_FRAGMENT with no transport fields (decode.c). */
+ds_outcome ds_dec_first_fragment(uint8_t proto, const uint8_t *p, size_t len, size_t claimed, ds_pkt *out);
 ds_outcome ds_dec_tcp(const uint8_t *p, size_t len, size_t claimed, ds_pkt *out);
 ds_outcome ds_dec_udp(const uint8_t *p, size_t len, size_t claimed, ds_pkt *out);
 ds_outcome ds_dec_icmp(const uint8_t *p, size_t len, size_t claimed, ds_pkt *out);

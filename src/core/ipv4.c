@@ -6,7 +6,9 @@
  *   IHL < 5                                   -> MALFORMED (addresses are still reported)
  *   IHL*4 bytes not captured                  -> TRUNCATED (options cut off)
  *   total length < IHL*4                      -> MALFORMED
- *   MF set or fragment offset != 0            -> FRAGMENT
+ *   fragment offset != 0                      -> FRAGMENT
+ *   MF set (a first fragment)                 -> its transport header, when whole (decode.c,
+ *                                                ds_dec_first_fragment), else FRAGMENT
  * From "IHL < 5" on DS_HAVE_IP is set, so even a bad packet can be attributed to a sensor.
  * The transport layer then sees the captured bytes limited to the total length (Ethernet pads
  * short frames to 60 bytes; that padding is not transport payload), and is told the claimed
@@ -57,9 +59,10 @@ ds_outcome ds_dec_ipv4(const uint8_t *p, size_t len, ds_pkt *out)
         return DS_PKT_TRUNCATED;
     if (total < hl)
         return DS_PKT_MALFORMED;
-    if (frag & 0x3fff)             /* MF flag or a non-zero offset */
-        return DS_PKT_FRAGMENT;
-
     size_t avail = len < total ? len : total;
+    if (frag & 0x1fff)             /* a non-zero offset: no transport header */
+        return DS_PKT_FRAGMENT;
+    if (frag & 0x2000)             /* MF, offset 0: the first fragment */
+        return ds_dec_first_fragment(out->proto, p + hl, avail - hl, total - hl, out);
     return ds_dec_transport(out->proto, p + hl, avail - hl, total - hl, out);
 }

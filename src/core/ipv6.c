@@ -7,7 +7,9 @@
  *   the generic format of RFC 8200 section 4.8;
  *   51 AH (RFC 4302 section 2.2): length (n+2)*4 bytes, the one exception;
  *   44 Fragment: always 8 bytes.  A fragment header with offset 0 and M clear is an "atomic
- *   fragment" (RFC 6946): the packet is whole, so we keep walking; any other is FRAGMENT.
+ *   fragment" (RFC 6946): the packet is whole, so we keep walking.  A first fragment (offset 0,
+ *   M set) is decoded past its fragment header when the transport header is whole in it (decode.c,
+ *   ds_dec_first_fragment); any other is FRAGMENT.
  * 59 (No Next Header) ends the chain: DS_PKT_OK with proto 59 and nothing more.  The walk is
  * bounded by DS_MAX_EXT headers so that a crafted chain cannot keep us busy.
  *
@@ -81,8 +83,19 @@ ds_outcome ds_dec_ipv6(const uint8_t *p, size_t len, ds_pkt *out)
 
     int rc = ds_ipv6_walk_ext(&c, &nh);
     out->proto = nh;
-    if (rc == 1)
-        return DS_PKT_FRAGMENT;
+    if (rc == 1) {   /* the cursor is at the fragment header */
+        if ((ds_peek_be16(&c, 2) & 0xfff8) != 0 || !ds_cur_skip(&c, 8))
+            return DS_PKT_FRAGMENT;   /* a later fragment (or a cut header) */
+        uint8_t first = nh;           /* the first fragment: what follows its fragment header */
+        if (ds_ipv6_walk_ext(&c, &first) != 0)
+            return DS_PKT_FRAGMENT;
+        out->proto = first;
+        size_t used = start_left - c.left;
+        ds_outcome o = ds_dec_first_fragment(first, c.p, c.left, claimed == SIZE_MAX ? SIZE_MAX : claimed - used, out);
+        if (o != DS_PKT_OK)
+            out->proto = nh;
+        return o;
+    }
     if (rc == -1)
         return limited_by_header ? DS_PKT_MALFORMED : DS_PKT_TRUNCATED;
     if (rc == -2)

@@ -30,6 +30,8 @@ enum {
                                 the IP header itself was whole, so the packet can be attributed) */
     DS_HAVE_L4 = 1u << 1,    /* sport/dport or icmp type/code valid */
     DS_HAVE_INNER = 1u << 2, /* an ICMP error quoted an inner IP header: inner_* valid */
+    DS_HAVE_FRAG = 1u << 3,  /* a first fragment (offset 0, more to come) whose transport header was
+                                whole: decoded as a packet, its payload the fragment's part */
 };
 
 /* Bit in ds_pkt.encap: the encapsulations the frame went through on the way to the packet that

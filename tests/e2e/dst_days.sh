@@ -31,9 +31,18 @@ for path in sys.argv[3:]:
         p = d[o + 16:o + 16 + incl]
         o += 16 + incl
         ip = p[14:] if link == 1 and p[12:14] == b'\x08\x00' else b''
-        # IPv4, not a fragment, to one of the two sensors' /24s
-        if len(ip) < 20 or ip[0] >> 4 != 4 or struct.unpack('>H', ip[6:8])[0] & 0x3fff:
+        # IPv4 to one of the two sensors' /24s, not a later fragment; a first fragment counts when
+        # its TCP, UDP or ICMP header is whole in it (core/decode.c, ds_dec_first_fragment)
+        if len(ip) < 20 or ip[0] >> 4 != 4:
             continue
+        frag, hl = struct.unpack('>H', ip[6:8])[0], (ip[0] & 15) * 4
+        if frag & 0x1fff:
+            continue
+        if frag & 0x2000:
+            l4 = ip[hl:struct.unpack('>H', ip[2:4])[0]]
+            need = {6: 20 if len(l4) < 13 else max(20, (l4[12] >> 4) * 4), 17: 8, 1: 4}.get(ip[9])
+            if need is None or len(l4) < need:
+                continue
         if ip[16:19] not in (bytes([198, 51, 100]), bytes([203, 0, 113])):
             continue
         if datetime.datetime.fromtimestamp(sec, zone).date() == day:

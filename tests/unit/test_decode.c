@@ -520,17 +520,52 @@ static void test_ipv6_fragment(void **state)
     udp(&f, 1, 53, "xxxxxxxxxxxxxxxx");
     ip6_done(&f, l);
     ds_pkt p;
-    assert_int_equal(dec(1, &f, &p), DS_PKT_FRAGMENT);
+    /* the first fragment: its UDP header is whole, so it is decoded (DS_HAVE_FRAG) */
+    assert_int_equal(dec(1, &f, &p), DS_PKT_OK);
     assert_v6(&p);
     assert_int_equal(p.proto, 17);
+    assert_true(p.have & DS_HAVE_L4);
+    assert_true(p.have & DS_HAVE_FRAG);
+    assert_int_equal(p.sport, 1);
+    assert_int_equal(p.dport, 53);
+    assert_int_equal(p.payload_len, 16);
+    /* later fragment: no transport header */
+    set16(&f, 14 + 40 + 2, (185 << 3) | 1);
+    assert_int_equal(dec(1, &f, &p), DS_PKT_FRAGMENT);
+    assert_int_equal(p.proto, 17);
     assert_false(p.have & DS_HAVE_L4);
-    /* later fragment */
-    set16(&f, 14 + 40 + 2, 185 << 3);
+    set16(&f, 14 + 40 + 2, 185 << 3);   /* the last one */
     assert_int_equal(dec(1, &f, &p), DS_PKT_FRAGMENT);
     /* atomic fragment (RFC 6946): a whole packet */
     set16(&f, 14 + 40 + 2, 0);
     assert_int_equal(dec(1, &f, &p), DS_PKT_OK);
     assert_int_equal(p.dport, 53);
+    assert_false(p.have & DS_HAVE_FRAG);
+
+    /* a first fragment whose UDP header is cut after 6 bytes (RFC 1858's tiny fragment) */
+    f.n = 0;
+    eth(&f, 0x86dd);
+    l = ipv6(&f, 44);
+    put8(&f, 17); put8(&f, 0); put16(&f, 0x0001); put32(&f, 0xdeadbeef);
+    put16(&f, 1); put16(&f, 53); put16(&f, 100);
+    ip6_done(&f, l);
+    assert_int_equal(dec(1, &f, &p), DS_PKT_FRAGMENT);
+    assert_int_equal(p.proto, 17);
+    assert_false(p.have & (DS_HAVE_L4 | DS_HAVE_FRAG));
+    assert_int_equal(p.dport, 0);
+
+    /* Destination Options after the fragment header, then UDP */
+    f.n = 0;
+    eth(&f, 0x86dd);
+    l = ipv6(&f, 44);
+    put8(&f, 60); put8(&f, 0); put16(&f, 0x0001); put32(&f, 0xdeadbeef);
+    put8(&f, 17); put8(&f, 0); putz(&f, 6);
+    udp(&f, 123, 40000, "xxxxxxxx");
+    ip6_done(&f, l);
+    assert_int_equal(dec(1, &f, &p), DS_PKT_OK);
+    assert_int_equal(p.proto, 17);
+    assert_int_equal(p.sport, 123);
+    assert_true(p.have & DS_HAVE_FRAG);
 }
 
 /* ---- IPv4 ------------------------------------------------------------------------------- */
@@ -541,19 +576,79 @@ static void test_ipv4_fragments(void **state)
     frame f = { .n = 0 };
     eth(&f, 0x0800);
     size_t l = ipv4(&f, 17, 0x2000);   /* MF, offset 0: first fragment */
-    udp(&f, 1, 53, "first fragment");
+    udp(&f, 53, 40000, "first fragment");
     ip4_done(&f, l);
     ds_pkt p;
+    /* its UDP header is whole: decoded as a packet, and classified by its ports (an amplifier's
+     * fragmented answer is backscatter like its whole ones) */
+    assert_int_equal(dec(1, &f, &p), DS_PKT_OK);
+    assert_v4(&p);
+    assert_int_equal(p.proto, 17);
+    assert_true(p.have & DS_HAVE_L4);
+    assert_true(p.have & DS_HAVE_FRAG);
+    assert_int_equal(p.sport, 53);
+    assert_int_equal(p.dport, 40000);
+    assert_int_equal(p.payload_len, 14);
+
+    set16(&f, 20, 0x2000 | 100);       /* offset 800, MF: a middle fragment */
+    assert_int_equal(dec(1, &f, &p), DS_PKT_FRAGMENT);
+    assert_false(p.have & DS_HAVE_L4);
+    set16(&f, 20, 100);                /* offset 800, no MF: last fragment */
     assert_int_equal(dec(1, &f, &p), DS_PKT_FRAGMENT);
     assert_v4(&p);
     assert_int_equal(p.proto, 17);
     assert_false(p.have & DS_HAVE_L4);
-
-    set16(&f, 20, 100);                /* offset 800, no MF: last fragment */
-    assert_int_equal(dec(1, &f, &p), DS_PKT_FRAGMENT);
-    assert_v4(&p);
     set16(&f, 20, 0x4000);             /* DF only: not a fragment */
     assert_int_equal(dec(1, &f, &p), DS_PKT_OK);
+    assert_false(p.have & DS_HAVE_FRAG);
+
+    /* a first fragment of a TCP segment with only 8 bytes of its header (the tiny fragment of
+     * RFC 1858): a fragment, no ports */
+    f.n = 0;
+    eth(&f, 0x0800);
+    l = ipv4(&f, 6, 0x2000);
+    put16(&f, 51000); put16(&f, 23); put32(&f, 1);
+    ip4_done(&f, l);
+    assert_int_equal(dec(1, &f, &p), DS_PKT_FRAGMENT);
+    assert_int_equal(p.proto, 6);
+    assert_false(p.have & (DS_HAVE_L4 | DS_HAVE_FRAG));
+    assert_int_equal(p.sport, 0);
+    assert_null(p.payload);
+
+    /* a first fragment of UDP to 4789: not entered as VXLAN (the inner frame is cut) */
+    f.n = 0;
+    eth(&f, 0x0800);
+    l = ipv4(&f, 17, 0x2000);
+    udp(&f, 5000, 4789, "\x08\0\0\0\0\0\x01\0");
+    ip4_done(&f, l);
+    assert_int_equal(dec(1, &f, &p), DS_PKT_OK);
+    assert_int_equal(p.dport, 4789);
+    assert_int_equal(p.encap, 0);
+    /* a first fragment of GRE: not decapsulated, a fragment */
+    f.n = 0;
+    eth(&f, 0x0800);
+    l = ipv4(&f, 47, 0x2000);
+    put16(&f, 0); put16(&f, 0x0800);
+    ip4_done(&f, l);
+    assert_int_equal(dec(1, &f, &p), DS_PKT_FRAGMENT);
+    assert_int_equal(p.proto, 47);
+
+    /* StopDDoS's amp.dns.RRSIG.fragmented: a resolver's large answer to a forged query, from 53
+     * to 22/udp, in fragments.  The first is the reflection's backscatter on 22/udp, as the
+     * capture's whole answers are (it was counted as a fragment only: 40 packets from 21
+     * reflectors on 22/udp became 523 from 49) */
+    static const uint8_t dns[] = { 0x3b, 0x96, 0x81, 0x80, 0, 1, 0, 7, 0, 0, 0, 0, 5, 'x', 'x', 'x', 'x', 'x', 0 };
+    f.n = 0;
+    eth(&f, 0x0800);
+    l = ipv4(&f, 17, 0x2000);
+    put16(&f, 53); put16(&f, 22); put16(&f, 1480); put16(&f, 0);   /* the whole datagram's length */
+    putn(&f, dns, sizeof dns);
+    ip4_done(&f, l);
+    assert_int_equal(dec(1, &f, &p), DS_PKT_OK);
+    assert_true(p.have & DS_HAVE_FRAG);
+    assert_int_equal(p.payload_len, sizeof dns);
+    assert_int_equal(ds_class_of(&p), DS_CLASS_BACKSCATTER);
+    assert_int_equal(ds_service_of(&p), DS_SERVICE(DS_PROTO_UDP, 22));
 }
 
 static void test_ipv4_malformed(void **state)

@@ -42,7 +42,9 @@ static void usage(FILE *f)
         "      --no-cache       compute every answer (by default answers are kept until the store\n"
         "                       changes: the files of an ingest or a collector's commit; the\n"
         "                       decompressed chunks of the last periods asked about are kept either\n"
-        "                       way, DS_SERVE_NO_VIEWS=1 in the environment reads the store each time)\n"
+        "                       way, within --view-memory)\n"
+        "      --view-memory MIB  memory for those chunks (default 2048; 0: keep none, read the store\n"
+        "                       for every request, as DS_SERVE_NO_VIEWS=1 in the environment)\n"
         "  -c, --config FILE    --db PATH    as for ingest (the store, the timezone, [detect])\n"
         "  -h, --help\n");
 }
@@ -68,7 +70,7 @@ static int serve_run(int argc, char **argv)
         { "tls-cert", required_argument, NULL, 'C' }, { "tls-key", required_argument, NULL, 'K' },
         { "insecure-plain-http", no_argument, NULL, 'I' }, { "threads", required_argument, NULL, 'j' },
         { "port-file", required_argument, NULL, 'P' }, { "verbose", no_argument, NULL, 'v' },
-        { "no-cache", no_argument, NULL, 'N' },
+        { "no-cache", no_argument, NULL, 'N' }, { "view-memory", required_argument, NULL, 'M' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     const char *config = NULL, *db = NULL, *port_file = NULL;
@@ -97,6 +99,14 @@ static int serve_run(int argc, char **argv)
         case 'P': port_file = optarg; break;
         case 'v': o.log_requests = 1; break;
         case 'N': o.no_cache = 1; break;
+        case 'M': {
+            uint64_t v;
+            if (cli_u64("serve", "--view-memory", optarg, 0, 1u << 20, &v) != 0)
+                goto out;
+            o.view_mib = v;
+            o.no_views = v == 0;
+            break;
+        }
         case 'j': {
             uint64_t v;
             if (cli_u64("serve", "--threads", optarg, 1, 64, &v) != 0)

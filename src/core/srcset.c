@@ -75,6 +75,36 @@ static void radix32(uint32_t *v, uint32_t *tmp, size_t n)
         memcpy(v, src, n * sizeof *v);
 }
 
+void ds_sort_u64(uint64_t *v, uint64_t *tmp, size_t n)
+{
+    if (n < 2)
+        return;
+    uint64_t vary = 0;   /* the bits that differ between values: digits without any are skipped */
+    for (size_t i = 1; i < n; i++)
+        vary |= v[i] ^ v[0];
+    uint64_t *src = v, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += 11) {
+        if (!(vary >> shift & 2047))
+            continue;
+        size_t count[2048] = { 0 };
+        for (size_t i = 0; i < n; i++)
+            count[src[i] >> shift & 2047]++;
+        size_t sum = 0;
+        for (size_t b = 0; b < 2048; b++) {
+            size_t c = count[b];
+            count[b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[count[src[i] >> shift & 2047]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof *v);
+}
+
 static int cmp64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;

@@ -48,6 +48,10 @@ int ds_srcvec_normalize(ds_srcvec *s);
  * anything else is normalized. */
 int64_t ds_srcvec_distinct(ds_srcvec *s);
 
+/* Sort v[0..n) ascending: an LSD radix sort of 11-bit digits through tmp (n values), digits in
+ * which no two values differ skipped (cube.c's (cell, source) items use the low 40-odd bits). */
+void ds_sort_u64(uint64_t *v, uint64_t *tmp, size_t n);
+
 /* Bytes ds_srcset_encode writes for a normalized set. */
 size_t ds_srcset_encoded_size(const ds_srcvec *s);
 /* Write a normalized set at out (ds_srcset_encoded_size bytes); returns the bytes written. */

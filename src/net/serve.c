@@ -491,7 +491,10 @@ ds_rc ds_serve_start(ds_serve **out, const ds_serve_opts *o, ds_err *err)
         goto out;
     }
     s->ctx.cache = s->cache;   /* the events of a period, kept with the answers (serve_cache.c) */
-    s->ctx.views = ds_serve_views_new(o->cfg->store_path);   /* NULL: each request reads the store */
+    /* NULL: each request reads the store */
+    s->ctx.views = o->no_views ? NULL
+                               : ds_serve_views_new(o->cfg->store_path,
+                                                    (size_t)(o->view_mib ? o->view_mib : DS_SERVE_VIEW_MIB) << 20);
     if (s->cache && (rc = ds_store_open(&s->warm_st, o->cfg->store_path, 0, err)) != DS_OK)
         goto out;
     /* passwords cross the network over TLS only: --insecure-plain-http does not lift the

@@ -36,7 +36,12 @@ typedef struct ds_serve_opts {
     unsigned threads;            /* request threads, each with its own store handle; 0: the default */
     int log_requests;            /* one line per request on stderr */
     int no_cache;                /* compute every answer (serve_cache.c keeps them otherwise) */
+    uint64_t view_mib;           /* memory for kept period views, MiB (serve_views.c); 0: the default,
+                                  * DS_SERVE_VIEW_MIB */
+    int no_views;                /* keep none: every request reads the store */
 } ds_serve_opts;
+
+#define DS_SERVE_VIEW_MIB 2048   /* a source-heavy month's view is 1.1-1.3 GB (bench/serve.sh month) */
 
 typedef struct ds_serve ds_serve;
 

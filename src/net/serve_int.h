@@ -73,7 +73,7 @@ ds_serve_stamp ds_serve_stamp_take(const char *store_path);
 
 /* serve_views.c: the decompressed chunks of the periods readers ask about, kept until the store
  * changes.  new gives NULL when DS_SERVE_NO_VIEWS=1 (or out of memory): then nothing is kept. */
-ds_serve_views *ds_serve_views_new(const char *store_path);
+ds_serve_views *ds_serve_views_new(const char *store_path, size_t max_bytes);
 void ds_serve_views_free(ds_serve_views *w);
 /* A handle on the kept view of days [from, to] (made now if there is none) that reads what it
  * does not hold from st, the request's own store; NULL (read st) for a period not kept (longer

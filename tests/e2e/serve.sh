@@ -6,7 +6,7 @@
 # token (the app's files do not), with --users a name and password (HTTP Basic; right, wrong,
 # empty, removed; only a crypt(3) hash in the file; never over plain HTTP off loopback), plain HTTP is refused on a non-loopback address without
 # --insecure-plain-http, /cube's grouped counts add up to top's, answers are kept until an ingest changes the store, the
-# kept period views change no answer (against DS_SERVE_NO_VIEWS=1, before and after an ingest), every answer carries the Content-Security-Policy, and HTTPS works with
+# kept period views change no answer (against --view-memory 0 and 1, before and after an ingest), every answer carries the Content-Security-Policy, and HTTPS works with
 # a self-signed certificate when openssl(1) is there.  DS=build-sanitize/darkscope runs it
 # against the sanitizer build (a sanitizer report makes serve exit 99 at SIGTERM: a failure).
 source "$(dirname "$0")/lib.bash"
@@ -257,16 +257,22 @@ stop_serve
 
 # ---- the kept period views (serve_views.c) change no answer: a server that keeps them, asked
 # each period twice (the second ask reads the view the first one filled), answers what a server
-# that reads the store for every request (DS_SERVE_NO_VIEWS=1) answers; after an ingest the views
+# that reads the store for every request (--view-memory 0) answers, and so does one whose budget
+# (--view-memory 1: 1 MiB) drops each view once its request is done; after an ingest the views
 # are dropped, and the answers are the new store's
 start_serve --no-cache
 VURL=$URL
-rm -f port
-DS_SERVE_NO_VIEWS=1 "$DS" serve --listen 127.0.0.1:0 --port-file port --no-cache >>serve_noviews.log 2>&1 &
-NPID=$!
-for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
-[ -s port ] || { cat serve_noviews.log; fail "serve (DS_SERVE_NO_VIEWS=1) did not start"; }
-NURL=http://127.0.0.1:$(cat port)
+side_serve() { # LOG ARGS...: another server on this store; prints its URL
+    rm -f port
+    "$DS" serve --listen 127.0.0.1:0 --port-file port --no-cache "${@:2}" >>"$1" 2>&1 &
+    echo $! >> side.pids
+    for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
+    [ -s port ] || { cat "$1" >&2; fail "serve ${*:2} did not start"; }
+    echo "http://127.0.0.1:$(cat port)"
+}
+: > side.pids
+NURL=$(side_serve serve_noviews.log --view-memory 0)
+TURL=$(side_serve serve_tiny.log --view-memory 1)
 views_same() { # label: every request of the list to both servers, twice, the same bytes
     local Q p i
     for Q in 'from=2023-07-02&to=2023-07-20' 'from=2023-07-10&to=2023-07-16&sensor=tokyo' 'from=2023-07-01&to=2023-07-23'; do
@@ -275,8 +281,10 @@ views_same() { # label: every request of the list to both servers, twice, the sa
                      "top?dim=sources&limit=50&service=23/tcp&$Q" "top?dim=ports&limit=0&$Q" \
                      "cube?by=sport&sources=1&limit=20&service=23/tcp&$Q" "cube?by=day,country&sources=1&$Q" \
                      "source/$ADDR?$Q" "events?$Q" "events?type=spike&$Q" "overview?$Q"; do
-                curl -sS -o views.a "$VURL/api/v1/$p" && curl -sS -o views.b "$NURL/api/v1/$p" || fail "$1: GET $p"
+                curl -sS -o views.a "$VURL/api/v1/$p" && curl -sS -o views.b "$NURL/api/v1/$p" &&
+                    curl -sS -o views.c "$TURL/api/v1/$p" || fail "$1: GET $p"
                 cmp -s views.a views.b || { diff views.a views.b | head -5; fail "$1: $p differs with the kept views"; }
+                cmp -s views.c views.b || { diff views.c views.b | head -5; fail "$1: $p differs with a 1 MiB view budget"; }
             done
         done
     done
@@ -288,7 +296,7 @@ views_same "after an ingest"
 curl -sS -o body "$VURL/api/v1/top?dim=sources&limit=50&service=23/tcp&from=2023-07-02&to=2023-07-20"
 "$DS" top sources -n 50 --where port=23/tcp --from 2023-07-02 --to 2023-07-20 --format json | cmp -s - body ||
     fail "after an ingest, a kept view's top differs from the CLI"
-kill "$NPID"; wait "$NPID" || true
+while read -r pid; do kill "$pid"; wait "$pid" || true; done < side.pids
 stop_serve
 
 # ---- tokens: the API needs one, the app's files do not

@@ -61,6 +61,31 @@ static void test_normalize(void **state)
     ds_srcvec_free(&v);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* ds_sort_u64 (cube.c's (cell, source) items) against qsort: full 64-bit values, values that
+ * differ only in some digits (skipped passes, including the top digit's 9 bits), all equal, one */
+static void test_sort_u64(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    static uint64_t v[N], ref[N], tmp[N];
+    uint64_t x = 777;
+    const uint64_t masks[] = { UINT64_MAX, 0xffffffffull, 0xffull << 40 | 0xfff, 0x7ffull << 53, 0 };
+    for (size_t m = 0; m < sizeof masks / sizeof masks[0]; m++)
+        for (size_t n = 0; n <= N; n = n ? n * 10 : 1) {
+            for (size_t i = 0; i < n; i++)
+                v[i] = ref[i] = (rng(&x) & masks[m]) | 0x100000000ull;
+            ds_sort_u64(v, tmp, n);
+            qsort(ref, n, sizeof *ref, cmp_u64);
+            assert_memory_equal(v, ref, n * sizeof *v);
+        }
+}
+
 static void test_roundtrip(void **state)
 {
     (void)state;
@@ -416,6 +441,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_normalize),
+        cmocka_unit_test(test_sort_u64),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_damaged_sets),
         cmocka_unit_test(test_union_of_runs),

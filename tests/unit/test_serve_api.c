@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "net/serve.h"
 #include "net/serve_int.h"
 #include "unit/testdir.h"
 #include "util/timeutil.h"
@@ -182,9 +183,9 @@ static void test_views(void **state)
     char a[4096], b[4096];
     ds_err err = { 0 };
     setenv("DS_SERVE_NO_VIEWS", "1", 1);
-    assert_null(ds_serve_views_new(db));
+    assert_null(ds_serve_views_new(db, (size_t)DS_SERVE_VIEW_MIB << 20));
     unsetenv("DS_SERVE_NO_VIEWS");
-    views = ds_serve_views_new(db);
+    views = ds_serve_views_new(db, (size_t)DS_SERVE_VIEW_MIB << 20);
     assert_non_null(views);
     assert_null(ds_serve_views_get(views, st, 19000, 19000 + 93));   /* 94 days: not kept */
     assert_null(ds_serve_views_get(views, st, 19005, 19004));

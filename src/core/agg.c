@@ -305,6 +305,7 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
             /* a saturated count stands for "too many to attribute" (at most 2^31 - 1 matches follow) */
             c->syn = e->pre_syn == UINT16_MAX ? INT32_MAX : e->pre_syn;
             c->zapp = c->syn + (e->pre_other == UINT8_MAX ? INT32_MAX : e->pre_other);
+            c->nmapp = c->syn;   /* Nmap's other probes count only as they match: none came before */
             c->zmap = c->masscan = c->nmap = 0;
             ds_tool_count(c, hit, applicable);
         } else if (applicable) {

@@ -124,7 +124,7 @@ ds_outcome ds_dec_first_fragment(uint8_t proto, const uint8_t *p, size_t len, si
     out->sport = out->dport = 0;
     out->tcp_flags = out->tcp_optlen = 0;
     out->tcp_win = out->tcp_mss = 0;
-    out->tcp_seq = out->tcp_ack = 0;
+    out->tcp_seq = out->tcp_ack = out->tcp_tsval = 0;
     out->tcp_opt_kinds = out->icmp_type = out->icmp_code = 0;
     out->payload = NULL;
     out->payload_len = 0;

@@ -47,8 +47,32 @@ enum {
     DS_TOOL__PAYLOAD = 0xf0,
 };
 
+/* Nmap's window: 1024, or (older releases, when the caller passed none) 1024 x (TTL % 4 + 1) */
+static inline int ds_nmap_window(uint16_t win) { return (win & 0x3ff) == 0 && win && win <= 4096; }
+
+/* Nmap's OS detection probes (osscan2.cc): every TCP probe (SEQ 1-6, T2-T7) carries a timestamp
+ * option with TSval 0xFFFFFFFF, and the ECN probe is SYN+ECE+CWR with window 3 (Nmap Network
+ * Scanning, "TCP/IP Fingerprinting Methods").  A darknet answers nothing, so nmap -O sends it the
+ * closed-port tests T5 (SYN, window 31337), T6 (ACK) and T7 (FIN+PSH+URG): 24 of them beside 600
+ * SYN-scan probes broke the share rule, and `nmap -O` was attributed to nothing. */
+static inline int ds_nmap_os_probe(const ds_pkt *p)
+{
+    return ((p->have & DS_HAVE_TCPTS) && p->tcp_tsval == 0xffffffffu) ||
+           ((p->tcp_flags & 0xd2) == 0xc2 && p->tcp_win == 3);
+}
+
+/* Nmap's stealth scans (scan_engine_raw.cc): ACK (-sA, -sW), FIN (-sF), none (-sN), FIN+PSH+URG
+ * (-sX), FIN+ACK (-sM), with the SYN probe's window and no options. */
+static inline int ds_nmap_stealth_probe(const ds_pkt *p)
+{
+    uint8_t f = p->tcp_flags;
+    return (f == 0x10 || f == 0x01 || f == 0x00 || f == 0x29 || f == 0x11) && p->tcp_optlen == 0 &&
+           ds_nmap_window(p->tcp_win);
+}
+
 /* Fingerprints matched by p (IPv4, decoded); *applicable gets the tools whose fingerprint could
- * have matched this kind of packet (TCP SYN: all four; UDP and ICMP echo: ZMap). */
+ * have matched this kind of packet (TCP SYN: all four; UDP and ICMP echo: ZMap; TCP other than a
+ * SYN: Nmap, when it is one of Nmap's probes: only matches count, see ds_tool_counts.nmapp). */
 static inline unsigned ds_fingerprint(const ds_pkt *p, unsigned *applicable)
 {
     unsigned hit = 0, app = 0;
@@ -65,9 +89,12 @@ static inline unsigned ds_fingerprint(const ds_pkt *p, unsigned *applicable)
             hit |= DS_TOOL_ZMAP;
         if (p->ip_id == (uint16_t)((dst ^ p->dport ^ p->tcp_seq) & 0xffff))
             hit |= DS_TOOL_MASSCAN;
-        else if ((p->tcp_win & 0x3ff) == 0 && p->tcp_win && p->tcp_win <= 4096 && p->tcp_opt_kinds == 1 && p->tcp_mss &&
-                 p->tcp_optlen == 4)
+        else if ((ds_nmap_window(p->tcp_win) && p->tcp_opt_kinds == 1 && p->tcp_mss && p->tcp_optlen == 4) ||
+                 ds_nmap_os_probe(p))
             hit |= DS_TOOL_NMAP;
+    } else if (p->proto == DS_PROTO_TCP) {
+        if (ds_nmap_os_probe(p) || ds_nmap_stealth_probe(p))
+            hit = app = DS_TOOL_NMAP;
     } else if (p->proto == DS_PROTO_UDP || (p->proto == DS_PROTO_ICMP && p->icmp_type == 8)) {
         app = DS_TOOL_ZMAP;
         if (p->ip_id == 54321)
@@ -83,8 +110,10 @@ static inline unsigned ds_fingerprint(const ds_pkt *p, unsigned *applicable)
 /* A source-day's counts for the share rule, kept from its first ZMap, Masscan or Nmap match on:
  * packets the fingerprints apply to, and those that matched (saturating). */
 typedef struct ds_tool_counts {
-    uint32_t syn;       /* TCP SYNs (Masscan's and Nmap's fingerprints apply) */
+    uint32_t syn;       /* TCP SYNs (Masscan's fingerprint applies) */
     uint32_t zapp;      /* SYNs, UDP and ICMP echo requests (ZMap's applies) */
+    uint32_t nmapp;     /* SYNs, and Nmap's other TCP probes (its OS and stealth probes: counted
+                         * only when they match, a bare ACK or FIN of another stack not at all) */
     uint32_t zmap, masscan, nmap;
 } ds_tool_counts;
 
@@ -97,6 +126,8 @@ static inline void ds_tool_count(ds_tool_counts *c, unsigned hit, unsigned appli
         c->syn = ds_sat_inc(c->syn);
     if (applicable & DS_TOOL_ZMAP)
         c->zapp = ds_sat_inc(c->zapp);
+    if (applicable & DS_TOOL_NMAP)
+        c->nmapp = ds_sat_inc(c->nmapp);
     if (hit & DS_TOOL_ZMAP)
         c->zmap = ds_sat_inc(c->zmap);
     if (hit & DS_TOOL_MASSCAN)
@@ -126,7 +157,7 @@ static inline unsigned ds_tools_of(unsigned hit, const ds_tool_counts *c, uint32
             t |= DS_TOOL_ZMAP;
         if (ds_tool_share_ok(c->masscan, c->syn))
             t |= DS_TOOL_MASSCAN;
-        if (ds_tool_share_ok(c->nmap, c->syn) && services >= DS_NMAP_MIN_SERVICES &&
+        if (ds_tool_share_ok(c->nmap, c->nmapp) && services >= DS_NMAP_MIN_SERVICES &&
             services >= (uint64_t)DS_NMAP_SERVICES_PER_DST * destinations)
             t |= DS_TOOL_NMAP;
     }

@@ -32,6 +32,7 @@ enum {
     DS_HAVE_INNER = 1u << 2, /* an ICMP error quoted an inner IP header: inner_* valid */
     DS_HAVE_FRAG = 1u << 3,  /* a first fragment (offset 0, more to come) whose transport header was
                                 whole: decoded as a packet, its payload the fragment's part */
+    DS_HAVE_TCPTS = 1u << 4, /* a TCP timestamp option (RFC 7323) was captured: tcp_tsval valid */
 };
 
 /* Bit in ds_pkt.encap: the encapsulations the frame went through on the way to the packet that
@@ -79,6 +80,7 @@ typedef struct ds_pkt {
     uint32_t tcp_seq, tcp_ack;
     uint16_t tcp_mss;        /* MSS option value, 0 if absent or not captured */
     uint8_t tcp_opt_kinds;   /* count of TCP options seen (EOL/NOP excluded) */
+    uint32_t tcp_tsval;      /* the timestamp option's TSval (DS_HAVE_TCPTS) */
     /* ICMP / ICMPv6 */
     uint8_t icmp_type, icmp_code;
 

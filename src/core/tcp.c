@@ -5,7 +5,8 @@
  * options is still DS_PKT_OK (options then count only as far as captured).  Data offset < 5,
  * or a header longer than the IP payload, is MALFORMED.
  *
- * The option walk (RFC 9293 section 3.2) records the MSS value (kind 2, RFC 9293 3.7.1) and
+ * The option walk (RFC 9293 section 3.2) records the MSS value (kind 2, RFC 9293 3.7.1) and the
+ * timestamp option's TSval (kind 8, RFC 7323 section 3: Nmap's OS probes all send 0xFFFFFFFF) and
  * counts options other than EOL/NOP: scanners are told apart by their SYN option layout
  * (masscan and Mirai send none, ZMap sends only MSS, real stacks send four or five).  The walk
  * stops quietly at EOL, at a length < 2 or at one that runs past the header: a bad option
@@ -13,7 +14,7 @@
  */
 #include "core/decode_int.h"
 
-enum { TCPOPT_EOL = 0, TCPOPT_NOP = 1, TCPOPT_MSS = 2 };
+enum { TCPOPT_EOL = 0, TCPOPT_NOP = 1, TCPOPT_MSS = 2, TCPOPT_TS = 8 };
 
 static void tcp_options(const uint8_t *opt, size_t len, ds_pkt *out)
 {
@@ -33,6 +34,10 @@ static void tcp_options(const uint8_t *opt, size_t len, ds_pkt *out)
         kinds++;
         if (kind == TCPOPT_MSS && olen == 4)
             out->tcp_mss = ds_peek_be16(&c, 2);
+        if (kind == TCPOPT_TS && olen == 10) {
+            out->tcp_tsval = ds_peek_be32(&c, 2);
+            out->have |= DS_HAVE_TCPTS;
+        }
         ds_cur_skip(&c, olen);
     }
     out->tcp_opt_kinds = (uint8_t)kinds;   /* at most 20 options fit in 40 bytes */

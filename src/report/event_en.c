@@ -370,8 +370,12 @@ static void tool_text(const ds_event *v, const ds_event_words *w, ds_out *o)
         return;
     }
     char hosts[32];
-    ds_out_printf(o, "%s %s of %s from %s sources from %s to %s: %s packet%s", title, kind, svc,
-                  ds_ev_int((double)v->sources, hosts, sizeof hosts), a, b, pk, plural((double)v->packets));
+    ds_out_printf(o, "%s %s of %s from %s sources ", title, kind, svc, ds_ev_int((double)v->sources, hosts, sizeof hosts));
+    if (!strcmp(a, b))   /* one day: "on 7 December 2026", not "from 7 December 2026 to 7 December 2026" */
+        ds_out_printf(o, "on %s", a);
+    else
+        ds_out_printf(o, "from %s to %s", a, b);
+    ds_out_printf(o, ": %s packet%s", pk, plural((double)v->packets));
     if (m)
         ds_out_printf(o, ", %.1f%% of them to %s", 100 * m->value, svc);
     ds_out_puts(o, "; by country: ");

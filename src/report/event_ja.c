@@ -376,8 +376,9 @@ static void tool_text(const ds_event *v, const ds_event_words *w, ds_out *o)
         return;
     }
     char hosts[32];
-    ds_out_printf(o, "%sから%sにかけて、%sによる%s宛ての%sを%s件の送信元から観測しました（%sパケット", a, b, title,
-                  svc[0] ? svc : "多数のサービス", tool_kind(v->tool), ds_ev_int((double)v->sources, hosts, sizeof hosts), pk);
+    when_days(v, o);   /* one day: 「2026年12月7日に」, not 「…から（同じ日）にかけて」 */
+    ds_out_printf(o, "、%sによる%s宛ての%sを%s件の送信元から観測しました（%sパケット", title, svc[0] ? svc : "多数のサービス",
+                  tool_kind(v->tool), ds_ev_int((double)v->sources, hosts, sizeof hosts), pk);
     if (m)
         ds_out_printf(o, "、その%.1f%%が%s宛て", 100 * m->value, svc);
     ds_out_puts(o, "）。送信元の国・地域別では");

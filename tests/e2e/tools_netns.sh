@@ -7,8 +7,12 @@
 #   192.0.2.12  nmap -sS, port 8080 over the /24 (horizontal: one service)
 #   192.0.2.13  zmap, port 23 over 198.51.100.128/25
 #   192.0.2.14  masscan, ports 22,445,3389 over the /24
+#   192.0.2.15  nmap -O, ports 1-50 of 198.51.100.40-42 (its OS probes T5-T7: TSval 0xFFFFFFFF)
+#   192.0.2.16  nmap -sX (Xmas), ports 1-50 of the same three
+#   192.0.2.17  nmap -sA (ACK), ports 1-50 of the same three
 # Checks, from `top sources --where tool=X` and `events --format json` (fields, not sentences):
 #  - each tool's source is attributed to exactly that tool, and no source to a tool it did not run
+#    (nmap -O, -sX and -sA too: their probes are Nmap's, not SYNs of its SYN template)
 #    (the nmap sweep: to nothing, or Nmap; its one port is not Nmap's many-ports signature);
 #  - the vertical nmap scan is a `vertical_scan` event of its source with 3 addresses, and a
 #    `tool` event of Nmap;
@@ -35,7 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 netns_veth_pair
-for a in 11 12 13 14; do A ip addr add 192.0.2.$a/32 dev vA; done
+for a in 11 12 13 14 15 16 17; do A ip addr add 192.0.2.$a/32 dev vA; done
 BMAC=$(B cat /sys/class/net/vB/address)
 ip netns exec $NB tcpdump -i vB -U -nn -w "$T/tools.pcap" 'dst net 198.51.100.0/24' 2> "$T/tcpdump.txt" &
 TCPD=$!
@@ -46,6 +50,12 @@ A nmap -n -Pn -sS -T4 --max-retries 0 --min-rate 3000 -e vA -S 192.0.2.11 -p 1-3
     > "$T/nmap-v.txt" 2>&1 || fail "nmap (vertical) failed: $(tail -3 "$T/nmap-v.txt")"
 A nmap -n -Pn -sS -T4 --max-retries 0 --min-rate 3000 -e vA -S 192.0.2.12 -p 8080 198.51.100.0/24 \
     > "$T/nmap-h.txt" 2>&1 || fail "nmap (horizontal) failed: $(tail -3 "$T/nmap-h.txt")"
+for m in "15 -O --max-os-tries 1" "16 -sX" "17 -sA"; do
+    set -- $m
+    a=$1; shift
+    A nmap -n -Pn "$@" -T4 --max-retries 0 --min-rate 3000 -e vA -S 192.0.2.$a -p 1-50 198.51.100.40-42 \
+        > "$T/nmap-$a.txt" 2>&1 || fail "nmap $* failed: $(tail -3 "$T/nmap-$a.txt")"
+done
 # zmap flags: see sensor_netns.sh (-b /dev/null: the default blacklist holds TEST-NET-2; --seed and
 # -T 1: Debian's zmap 2.1.1 aborts on some permutations of a small range, zmap/zmap#310).
 A timeout 20 zmap -q -p 23 -i vA -S 192.0.2.13 -G "$BMAC" -B 1M -c 0 -b /dev/null -o /dev/null --seed=7 -T 1 \
@@ -67,6 +77,9 @@ echo "SYNs captured: nmap vertical $NV, nmap sweep $NH, zmap $NZ, masscan $NM"
 [ "$NH" -eq 256 ] || fail "nmap (sweep) sent $NH of 256 SYNs"
 [ "$NZ" -ge 128 ] || fail "zmap sent $NZ of 128 SYNs"
 [ "$NM" -ge 768 ] || fail "masscan sent $NM of 768 SYNs"
+NOS=$(tcpdump -v -nr "$T/tools.pcap" "src host 192.0.2.15" 2>/dev/null | grep -c "TS val 4294967295" || true)
+echo "nmap -O: $NOS OS probes with TSval 0xFFFFFFFF"
+[ "$NOS" -gt 0 ] || fail "nmap -O sent no OS detection probes"
 
 write_conf_sensors UTC t1=198.51.100.0/24
 export DARKSCOPE_CONFIG=$T/darkscope.conf
@@ -90,7 +103,9 @@ assert tools.get(V) == {"nmap"}, ("nmap's vertical scan", tools.get(V))
 assert tools.get(H, {"nmap"}) == {"nmap"}, ("nmap's sweep", tools.get(H))
 assert tools.get(Z) == {"zmap"}, ("zmap", tools.get(Z))
 assert tools.get(M) == {"masscan"}, ("masscan", tools.get(M))
-assert set(tools) <= {V, H, Z, M}, ("attributed sources that are none of the tools'", tools)
+for a, what in (("192.0.2.15", "nmap -O"), ("192.0.2.16", "nmap -sX"), ("192.0.2.17", "nmap -sA")):
+    assert tools.get(a) == {"nmap"}, (what, tools.get(a))
+assert set(tools) <= {V, H, Z, M, "192.0.2.15", "192.0.2.16", "192.0.2.17"}, ("attributed sources that are none of the tools'", tools)
 
 ev = json.load(open("ev.json"))
 def src_of(e):

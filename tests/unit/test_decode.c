@@ -712,6 +712,33 @@ static void test_ipv4_with_options(void **state)
     assert_int_equal(ds_class_of(&p), DS_CLASS_BACKSCATTER);
 }
 
+/* The timestamp option's TSval (Nmap's OS probes send 0xFFFFFFFF: core/fingerprint.h), only when
+ * the whole option was captured. */
+static void test_tcp_timestamp(void **state)
+{
+    (void)state;
+    frame f = { .n = 0 };
+    eth(&f, 0x0800);
+    size_t l = ipv4(&f, 6, 0);
+    put16(&f, 38796); put16(&f, 1); put32(&f, 1); put32(&f, 0);
+    put8(&f, 10 << 4); put8(&f, DS_TH_SYN); put16(&f, 31337); put16(&f, 0); put16(&f, 0);
+    put8(&f, 3); put8(&f, 3); put8(&f, 10); put8(&f, 1);            /* WScale 10, NOP */
+    put8(&f, 2); put8(&f, 4); put16(&f, 265);                       /* MSS 265 */
+    put8(&f, 8); put8(&f, 10); put32(&f, 0xffffffffu); put32(&f, 0); /* TS val 0xFFFFFFFF, ecr 0 */
+    put8(&f, 4); put8(&f, 2);                                       /* SACK permitted */
+    ip4_done(&f, l);
+    ds_pkt p;
+    assert_int_equal(dec(1, &f, &p), DS_PKT_OK);
+    assert_true(p.have & DS_HAVE_TCPTS);
+    assert_true(p.tcp_tsval == 0xffffffffu);
+    assert_int_equal(p.tcp_mss, 265);
+    assert_int_equal(p.tcp_opt_kinds, 4);
+    /* captured up to the middle of the TS option: no TSval */
+    assert_int_equal(ds_decode(1, f.b, (uint32_t)(14 + 20 + 20 + 8 + 6), (uint32_t)f.n, &p), DS_PKT_OK);
+    assert_false(p.have & DS_HAVE_TCPTS);
+    assert_int_equal(p.tcp_tsval, 0);
+}
+
 static void test_other_protocol(void **state)
 {
     (void)state;
@@ -1009,6 +1036,7 @@ int main(void)
         cmocka_unit_test(test_ipv6_ext_headers),
         cmocka_unit_test(test_ipv6_fragment),
         cmocka_unit_test(test_ipv4_fragments),
+        cmocka_unit_test(test_tcp_timestamp),
         cmocka_unit_test(test_ipv4_malformed),
         cmocka_unit_test(test_ipv4_with_options),
         cmocka_unit_test(test_other_protocol),

@@ -330,6 +330,20 @@ static void test_tool_one_day(void **state)
     clean();
     assert_non_null(strstr(out[0], "on 3 days from 4 July 2010 to 6 July 2010, 50.0% of them to 23/TCP"));
     assert_non_null(strstr(out[1], "1,994パケットで、その50.0%が23/TCP宛てでした"));
+    /* several sources on one day (nmap's scan types from nine addresses, tools_netns.sh): was
+     * "from 9 sources from 7 December 2026 to 7 December 2026" */
+    base(&v, "tool", d0, d0);
+    snprintf(v.tool, sizeof v.tool, "nmap");
+    v.sources = 9;
+    v.packets = 5085;
+    fact(&v, "days_active", 1, NULL);
+    fact(&v, "services", 300, NULL);
+    say(&v, NULL);
+    clean();
+    assert_non_null(strstr(out[0], "from 9 sources on 4 July 2010: 5,085 packets"));
+    assert_null(strstr(out[0], " to 4 July"));
+    assert_non_null(strstr(out[1], "2010年7月4日に、Nmapによる"));
+    assert_null(strstr(out[1], "にかけて"));
 }
 
 /* With the names tables: countries by their names, and Japanese by the short names reports use. */

@@ -73,11 +73,48 @@ static void test_packets(void **state)
     assert_int_equal(app, 0);
     p.dst.v6 = 1;
     assert_int_equal(ds_fingerprint(&p, &app), 0);
+
+    /* Nmap's OS detection probes (nmap -O, real capture in tools_netns.sh): TSval 0xFFFFFFFF */
+    p = syn(dst, 1, seq, 777, 31337, 265, 4);   /* T5: SYN, window 31337, WScale NOP MSS TS SACK */
+    assert_int_equal(ds_fingerprint(&p, &app), 0);
+    p.have |= DS_HAVE_TCPTS;
+    p.tcp_tsval = 0xffffffffu;
+    assert_int_equal(ds_fingerprint(&p, &app), DS_TOOL_NMAP);
+    assert_int_equal(app, DS_TOOL__ALL);
+    p.tcp_flags = 0x10;   /* T6: ACK, window 32768 */
+    p.tcp_win = 32768;
+    assert_int_equal(ds_fingerprint(&p, &app), DS_TOOL_NMAP);
+    assert_int_equal(app, DS_TOOL_NMAP);
+    p.tcp_tsval = 12345;   /* an ordinary stack's ACK: no fingerprint applies */
+    assert_int_equal(ds_fingerprint(&p, &app), 0);
+    assert_int_equal(app, 0);
+    p = syn(dst, 80, seq, 777, 3, 1460, 3);   /* the ECN probe: SYN+ECE+CWR, window 3 */
+    p.tcp_flags = 0xc2;
+    assert_int_equal(ds_fingerprint(&p, &app), DS_TOOL_NMAP);
+    p.tcp_win = 64240;
+    assert_int_equal(ds_fingerprint(&p, &app), 0);
+    /* the stealth scans: ACK (-sA, -sW), FIN, none, FIN+PSH+URG, FIN+ACK; window 1024, no options */
+    static const uint8_t stealth[] = { 0x10, 0x01, 0x00, 0x29, 0x11 };
+    for (size_t i = 0; i < sizeof stealth; i++) {
+        p = syn(dst, 80, seq, 777, 1024, 0, 0);
+        p.tcp_flags = stealth[i];
+        assert_int_equal(ds_fingerprint(&p, &app), DS_TOOL_NMAP);
+        assert_int_equal(app, DS_TOOL_NMAP);
+        p.tcp_win = 29200;   /* another window: not Nmap's, and not counted */
+        assert_int_equal(ds_fingerprint(&p, &app), 0);
+        assert_int_equal(app, 0);
+    }
+    p = syn(dst, 80, seq, 777, 1024, 1460, 1);
+    p.tcp_flags = 0x10;   /* an ACK with options: not a stealth probe */
+    assert_int_equal(ds_fingerprint(&p, &app), 0);
+    p.tcp_flags = 0x14;   /* RST+ACK (backscatter) */
+    p.tcp_optlen = 0;
+    assert_int_equal(ds_fingerprint(&p, &app), 0);
 }
 
 static ds_tool_counts counts(uint32_t syn, uint32_t zapp, uint32_t zmap, uint32_t masscan, uint32_t nmap)
 {
-    return (ds_tool_counts){ .syn = syn, .zapp = zapp, .zmap = zmap, .masscan = masscan, .nmap = nmap };
+    return (ds_tool_counts){ .syn = syn, .zapp = zapp, .nmapp = syn, .zmap = zmap, .masscan = masscan, .nmap = nmap };
 }
 
 static void test_attribution_rule(void **state)
@@ -106,6 +143,13 @@ static void test_attribution_rule(void **state)
     assert_int_equal(ds_tools_of(DS_TOOL_NMAP, &c, 1000, 1), DS_TOOL_NMAP);
     c.nmap--;
     assert_int_equal(ds_tools_of(DS_TOOL_NMAP, &c, 1000, 1), 0);
+    /* nmap -O into a darknet: 600 SYN-scan probes, and its OS probes T5 (a SYN), T6 and T7, 8 of
+     * each per host (3 hosts), all Nmap's: SYNs 624 of 624, its probes 672 of 672 */
+    c = counts(624, 624, 0, 0, 672);
+    c.nmapp = 672;
+    assert_int_equal(ds_tools_of(DS_TOOL_NMAP, &c, 200, 3), DS_TOOL_NMAP);
+    c.nmap = 672 - 24;   /* the OS probes unrecognised, as before: 24 misses of 672 */
+    assert_int_equal(ds_tools_of(DS_TOOL_NMAP, &c, 200, 3), 0);
     assert_false(ds_tool_share_ok(5, 4));   /* more matches than packets: a broken count */
     assert_false(ds_tool_share_ok(1000, INT32_MAX));   /* a saturated count before the first match */
     assert_true(ds_tool_share_ok(UINT32_MAX - 5, UINT32_MAX));

@@ -4,8 +4,9 @@
  * does not), the rest is the frame.  The frame is copied into a buffer of exactly its length
  * so that AddressSanitizer sees any read past caplen.  After decoding we check the invariants
  * callers rely on (payload inside the frame, DS_HAVE_L4 only with DS_HAVE_IP, a valid
- * outcome, ds_peek_ipv4_src agreeing with the decoded IPv4 source), touch every payload byte and
- * classify.  Seeds (fuzz/seeds/fuzz_decode/): single frames of the corpora behind their link-type
+ * outcome, ds_peek_ipv4_src agreeing with the decoded IPv4 source, a TCP timestamp or a first
+ * fragment only on a decoded transport header), touch every payload byte, classify, and run the
+ * tool fingerprints (Masscan's UDP cookie parses DNS and SNMP payloads).  Seeds (fuzz/seeds/fuzz_decode/): single frames of the corpora behind their link-type
  * byte, most of them tunnels (GRE, ERSPAN, VXLAN, GENEVE, IP in IP, MPLS, PPPoE).
  *
  * Build: clang -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "core/classify.h"
+#include "core/fingerprint.h"
 #include "core/packet.h"
 
 static const int linktypes[] = {
@@ -42,6 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((p.have & (DS_HAVE_L4 | DS_HAVE_INNER)) && !(p.have & DS_HAVE_IP))
         abort();
     if (o == DS_PKT_OK && !(p.have & DS_HAVE_IP))
+        abort();
+    if ((p.have & (DS_HAVE_TCPTS | DS_HAVE_FRAG)) && !(p.have & DS_HAVE_L4))
         abort();
     /* tunnels: bounded, and each one entered is named in encap */
     if (p.tunnels > DS_MAX_TUNNELS ||
@@ -70,6 +74,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ds_service_parse(buf, &back) != 0 || back != s)
             abort();   /* every key the decoder produces must print and parse back */
         (void)ds_class_name(ds_class_of(&p));
+        unsigned app, hit = ds_fingerprint(&p, &app);
+        if (hit & DS_TOOL__ALL & ~app)
+            abort();   /* a header fingerprint matched a packet it does not apply to */
     }
     free(frame);
     return 0;

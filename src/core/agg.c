@@ -309,7 +309,11 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
             c->zmap = c->masscan = c->nmap = 0;
             ds_tool_count(c, hit, applicable);
         } else if (applicable) {
-            if (applicable & DS_TOOL_MASSCAN)
+            /* before the first match a SYN counts for every header fingerprint, anything else
+             * for ZMap's only (a DNS or SNMP query that did not match Masscan's is then not
+             * counted against Masscan: a 2-match false attribution still needs two matches close
+             * together near the end of the source's day, docs/detection.md) */
+            if ((applicable & DS_TOOL__ALL) == DS_TOOL__ALL)
                 e->pre_syn = (uint16_t)(e->pre_syn + (e->pre_syn != UINT16_MAX));
             else
                 e->pre_other = (uint8_t)(e->pre_other + (e->pre_other != UINT8_MAX));

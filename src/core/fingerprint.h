@@ -6,7 +6,10 @@
  *   Mirai    TCP SYN whose sequence number equals the destination address (scanner.c:
  *            tcph->seq = iph->daddr).  A random match has probability 2^-32.
  *   ZMap     IP ID 54321 on every probe (releases before 4.1: packet.c make_ip_header).
- *   Masscan  TCP SYN with IP ID == (dst ^ dport ^ seq) & 0xffff (templ-pkt.c tcp_create_packet).
+ *   Masscan  TCP SYN with IP ID == (dst ^ dport ^ seq) & 0xffff (templ-pkt.c tcp_create_packet);
+ *            its UDP probes put the same function of their cookie in the IP ID, and the cookie in
+ *            the payload where the protocol has an ID: a DNS query's ID (to 53), an SNMP request's
+ *            request-id (to 161): ds_masscan_udp_cookie.
  *   Nmap     TCP SYN with the MSS option alone and a window of 1024, 2048, 3072 or 4096 (the raw
  *            SYN probe: nmap's tcpip.cc build_tcp_raw sets window 1024 * (ttl % 4 + 1) when its
  *            caller passes none, as older releases' SYN scan did; current scan_engine_raw.cc
@@ -70,9 +73,15 @@ static inline int ds_nmap_stealth_probe(const ds_pkt *p)
            ds_nmap_window(p->tcp_win);
 }
 
+/* The cookie Masscan's UDP probe p carries in its payload (a DNS ID to port 53, the request-id of
+ * an SNMP request to 161: masscan's proto-dns.c and proto-snmp.c templates), in *cookie; 0 when
+ * p is no such query.  The payload is read with bounds checks (fingerprint.c). */
+int ds_masscan_udp_cookie(const ds_pkt *p, uint32_t *cookie);
+
 /* Fingerprints matched by p (IPv4, decoded); *applicable gets the tools whose fingerprint could
  * have matched this kind of packet (TCP SYN: all four; UDP and ICMP echo: ZMap; TCP other than a
- * SYN: Nmap, when it is one of Nmap's probes: only matches count, see ds_tool_counts.nmapp). */
+ * SYN: Nmap, when it is one of Nmap's probes (counted only as they match: ds_tool_counts); a
+ * DNS query to 53 or an SNMP request to 161: ZMap and Masscan). */
 static inline unsigned ds_fingerprint(const ds_pkt *p, unsigned *applicable)
 {
     unsigned hit = 0, app = 0;
@@ -99,6 +108,12 @@ static inline unsigned ds_fingerprint(const ds_pkt *p, unsigned *applicable)
         app = DS_TOOL_ZMAP;
         if (p->ip_id == 54321)
             hit |= DS_TOOL_ZMAP;
+        uint32_t cookie;
+        if (p->proto == DS_PROTO_UDP && ds_masscan_udp_cookie(p, &cookie)) {   /* every such query counts */
+            app |= DS_TOOL_MASSCAN;
+            if (p->ip_id == (uint16_t)((ds_ip_v4(&p->dst) ^ p->dport ^ cookie) & 0xffff))
+                hit |= DS_TOOL_MASSCAN;
+        }
     }
     *applicable = app;
     return hit;
@@ -110,7 +125,8 @@ static inline unsigned ds_fingerprint(const ds_pkt *p, unsigned *applicable)
 /* A source-day's counts for the share rule, kept from its first ZMap, Masscan or Nmap match on:
  * packets the fingerprints apply to, and those that matched (saturating). */
 typedef struct ds_tool_counts {
-    uint32_t syn;       /* TCP SYNs (Masscan's fingerprint applies) */
+    uint32_t syn;       /* TCP SYNs, DNS queries to 53 and SNMP requests to 161 (Masscan's applies;
+                         * those queries only from the first match on: agg.c) */
     uint32_t zapp;      /* SYNs, UDP and ICMP echo requests (ZMap's applies) */
     uint32_t nmapp;     /* SYNs, and Nmap's other TCP probes (its OS and stealth probes: counted
                          * only when they match, a bare ACK or FIN of another stack not at all) */

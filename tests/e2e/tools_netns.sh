@@ -10,9 +10,11 @@
 #   192.0.2.15  nmap -O, ports 1-50 of 198.51.100.40-42 (its OS probes T5-T7: TSval 0xFFFFFFFF)
 #   192.0.2.16  nmap -sX (Xmas), ports 1-50 of the same three
 #   192.0.2.17  nmap -sA (ACK), ports 1-50 of the same three
+#   192.0.2.18  masscan UDP: 53 (a DNS query) and 161 (an SNMP GetRequest) over the /24
 # Checks, from `top sources --where tool=X` and `events --format json` (fields, not sentences):
 #  - each tool's source is attributed to exactly that tool, and no source to a tool it did not run
-#    (nmap -O, -sX and -sA too: their probes are Nmap's, not SYNs of its SYN template)
+#    (nmap -O, -sX and -sA too: their probes are Nmap's, not SYNs of its SYN template; masscan's
+#    UDP probes by the cookie in their DNS ID or SNMP request-id)
 #    (the nmap sweep: to nothing, or Nmap; its one port is not Nmap's many-ports signature);
 #  - the vertical nmap scan is a `vertical_scan` event of its source with 3 addresses, and a
 #    `tool` event of Nmap;
@@ -39,7 +41,7 @@ cleanup() {
 }
 trap cleanup EXIT
 netns_veth_pair
-for a in 11 12 13 14 15 16 17; do A ip addr add 192.0.2.$a/32 dev vA; done
+for a in 11 12 13 14 15 16 17 18; do A ip addr add 192.0.2.$a/32 dev vA; done
 BMAC=$(B cat /sys/class/net/vB/address)
 ip netns exec $NB tcpdump -i vB -U -nn -w "$T/tools.pcap" 'dst net 198.51.100.0/24' 2> "$T/tcpdump.txt" &
 TCPD=$!
@@ -67,6 +69,10 @@ rc=0
 A timeout 5 masscan 198.51.100.0/24 -p 22,445,3389 --rate 3000 --router-mac "$BMAC" --adapter-ip 192.0.2.14 \
     -e vA --wait 0 > "$T/masscan.txt" 2>&1 || rc=$?
 [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ] || fail "masscan failed ($rc): $(tail -c 300 "$T/masscan.txt")"
+rc=0
+A timeout 5 masscan 198.51.100.0/24 -pU:53,161 --rate 3000 --router-mac "$BMAC" --adapter-ip 192.0.2.18 \
+    -e vA --wait 0 > "$T/masscan-udp.txt" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] || [ "$rc" -eq 124 ] || fail "masscan (UDP) failed ($rc): $(tail -c 300 "$T/masscan-udp.txt")"
 sleep 1
 kill -INT "$TCPD"; wait "$TCPD" 2>/dev/null || true; TCPD=
 grep -q "^0 packets dropped by kernel" "$T/tcpdump.txt" || fail "the capture dropped packets: $(cat "$T/tcpdump.txt")"
@@ -79,6 +85,8 @@ echo "SYNs captured: nmap vertical $NV, nmap sweep $NH, zmap $NZ, masscan $NM"
 [ "$NM" -ge 768 ] || fail "masscan sent $NM of 768 SYNs"
 NOS=$(tcpdump -v -nr "$T/tools.pcap" "src host 192.0.2.15" 2>/dev/null | grep -c "TS val 4294967295" || true)
 echo "nmap -O: $NOS OS probes with TSval 0xFFFFFFFF"
+NU=$(tcpdump -nr "$T/tools.pcap" "src host 192.0.2.18 and udp" 2>/dev/null | wc -l)
+[ "$NU" -ge 512 ] || fail "masscan (UDP) sent $NU of 512 probes"
 [ "$NOS" -gt 0 ] || fail "nmap -O sent no OS detection probes"
 
 write_conf_sensors UTC t1=198.51.100.0/24
@@ -105,7 +113,9 @@ assert tools.get(Z) == {"zmap"}, ("zmap", tools.get(Z))
 assert tools.get(M) == {"masscan"}, ("masscan", tools.get(M))
 for a, what in (("192.0.2.15", "nmap -O"), ("192.0.2.16", "nmap -sX"), ("192.0.2.17", "nmap -sA")):
     assert tools.get(a) == {"nmap"}, (what, tools.get(a))
-assert set(tools) <= {V, H, Z, M, "192.0.2.15", "192.0.2.16", "192.0.2.17"}, ("attributed sources that are none of the tools'", tools)
+assert tools.get("192.0.2.18") == {"masscan"}, ("masscan (UDP)", tools.get("192.0.2.18"))
+assert set(tools) <= {V, H, Z, M, "192.0.2.15", "192.0.2.16", "192.0.2.17", "192.0.2.18"}, \
+    ("attributed sources that are none of the tools'", tools)
 
 ev = json.load(open("ev.json"))
 def src_of(e):

@@ -112,6 +112,65 @@ static void test_packets(void **state)
     assert_int_equal(ds_fingerprint(&p, &app), 0);
 }
 
+/* Masscan's UDP probes (masscan 1.3.2 -pU:53,161 in test namespaces; tools_netns.sh): the IP ID is
+ * dst ^ dport ^ cookie, the cookie the DNS ID or the SNMP request-id.  Every such query counts;
+ * a damaged SNMP message is no query. */
+static void test_masscan_udp(void **state)
+{
+    (void)state;
+    unsigned app;
+    uint32_t dst = 0xc633640b, cookie;   /* 198.51.100.11 */
+    ds_pkt p = syn(dst, 53, 0, 0, 0, 0, 0);
+    p.proto = DS_PROTO_UDP;
+    p.tcp_flags = 0;
+    static const uint8_t dns[] = { 0x97, 0x63, 0x01, 0x20, 0, 1, 0, 0, 0, 0, 0, 0, 7, 'v', 'e', 'r', 's', 'i', 'o', 'n' };
+    p.payload = dns;
+    p.payload_len = sizeof dns;
+    p.ip_id = 62301;   /* as captured: 0x640b ^ 53 ^ 0x9763 */
+    assert_int_equal(ds_fingerprint(&p, &app), DS_TOOL_MASSCAN);
+    assert_int_equal(app, DS_TOOL_ZMAP | DS_TOOL_MASSCAN);
+    p.ip_id = 62302;   /* a resolver's query: counted, not matched */
+    assert_int_equal(ds_fingerprint(&p, &app), 0);
+    assert_int_equal(app, DS_TOOL_ZMAP | DS_TOOL_MASSCAN);
+    uint8_t resp[sizeof dns];
+    memcpy(resp, dns, sizeof dns);
+    resp[2] |= 0x80;   /* an answer (QR): not a query */
+    p.payload = resp;
+    assert_int_equal(ds_masscan_udp_cookie(&p, &cookie), 0);
+    p.payload_len = 11;   /* shorter than a DNS header */
+    p.payload = dns;
+    assert_int_equal(ds_masscan_udp_cookie(&p, &cookie), 0);
+    /* SNMP GetRequest to 161, community "public", request-id 0x0ba803ed */
+    static const uint8_t snmp[] = { 0x30, 0x39, 0x02, 0x01, 0x00, 0x04, 0x06, 'p', 'u', 'b', 'l', 'i', 'c', 0xa0, 0x2c,
+                                    0x02, 0x04, 0x0b, 0xa8, 0x03, 0xed, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x1e };
+    p = syn(0xc633640f, 161, 0, 26435, 0, 0, 0);
+    p.proto = DS_PROTO_UDP;
+    p.tcp_flags = 0;
+    p.payload = snmp;
+    p.payload_len = sizeof snmp;
+    assert_int_equal(ds_masscan_udp_cookie(&p, &cookie), 1);
+    assert_true(cookie == 0x0ba803edu);
+    assert_int_equal(ds_fingerprint(&p, &app), DS_TOOL_MASSCAN);
+    for (size_t n = 0; n < 21; n++) {   /* cut anywhere before the request-id's last byte: no cookie */
+        p.payload_len = (uint32_t)n;
+        assert_int_equal(ds_masscan_udp_cookie(&p, &cookie), 0);
+    }
+    uint8_t bad[sizeof snmp];
+    memcpy(bad, snmp, sizeof snmp);
+    bad[6] = 0x7f;   /* a community longer than the message */
+    p.payload = bad;
+    p.payload_len = sizeof bad;
+    assert_int_equal(ds_masscan_udp_cookie(&p, &cookie), 0);
+    memcpy(bad, snmp, sizeof snmp);
+    bad[13] = 0xa2;   /* a response PDU: not a request */
+    assert_int_equal(ds_masscan_udp_cookie(&p, &cookie), 0);
+    p.payload = NULL;
+    p.payload_len = 0;
+    assert_int_equal(ds_masscan_udp_cookie(&p, &cookie), 0);
+    p.dport = 123;   /* NTP: masscan's monlist probe carries no cookie */
+    assert_int_equal(ds_masscan_udp_cookie(&p, &cookie), 0);
+}
+
 static ds_tool_counts counts(uint32_t syn, uint32_t zapp, uint32_t zmap, uint32_t masscan, uint32_t nmap)
 {
     return (ds_tool_counts){ .syn = syn, .zapp = zapp, .nmapp = syn, .zmap = zmap, .masscan = masscan, .nmap = nmap };
@@ -288,6 +347,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_packets),
+        cmocka_unit_test(test_masscan_udp),
         cmocka_unit_test(test_attribution_rule),
         cmocka_unit_test(test_aggregated),
         cmocka_unit_test(test_share_chance),

@@ -84,6 +84,9 @@ ds_rc ds_floods_load(ds_store *st, const ds_event_query *q, ds_flood_list *l, ds
 }
 
 static const char *const REFL_KIND[4] = { "SYN-ACK", "RST", "ICMP", "UDP" };
+/* a flood's packets by kind (core/flood.h): "other" is the class's (ACK, FIN, other flags and
+ * protocols: an ACK flood is all "other") */
+static const char *const FLOOD_KIND[4] = { "SYN", "UDP", "ICMP", "other" };
 
 ds_rc ds_detect_floods(ds_store *st, const ds_geo *geo, const ds_event_query *q, ds_events *out, ds_err *err)
 {
@@ -127,10 +130,9 @@ ds_rc ds_detect_floods(ds_store *st, const ds_geo *geo, const ds_event_query *q,
         ds_event_evidence_add(v, "rate_pps", pps, NULL);
         if (port_main)
             ds_event_evidence_add(v, "port_share", (double)f->port_packets / (double)f->packets, NULL);
-        if (refl)
-            for (int k = 0; k < 4; k++)
-                if (f->kinds[k])
-                    ds_event_evidence_add(v, "packets_of_kind", (double)f->kinds[k], REFL_KIND[k]);
+        for (int k = 0; k < 4; k++)
+            if (f->kinds[k])
+                ds_event_evidence_add(v, "packets_of_kind", (double)f->kinds[k], refl ? REFL_KIND[k] : FLOOD_KIND[k]);
     }
     free(l.v);
     return rc;

@@ -233,19 +233,22 @@ static void port_of(const ds_pkt *p, int cls, uint8_t *proto, uint16_t *port, in
     *proto = p->proto;
     *port = 0;
     if (p->proto == DS_PROTO_TCP || p->proto == DS_PROTO_UDP)
-        *port = cls == DS_CLASS_SCAN ? p->dport : p->sport;
+        *port = cls == DS_CLASS_BACKSCATTER ? p->sport : p->dport;
     else if (p->proto == DS_PROTO_ICMP || p->proto == DS_PROTO_ICMP6)
         *port = p->icmp_type;
-    if (cls == DS_CLASS_SCAN)
+    if (cls == DS_CLASS_OTHER)
+        *kind = 3;
+    else if (cls == DS_CLASS_SCAN)
         *kind = p->proto == DS_PROTO_TCP ? 0 : p->proto == DS_PROTO_UDP ? 1 : p->proto == DS_PROTO_ICMP || p->proto == DS_PROTO_ICMP6 ? 2 : 3;
     else
         *kind = p->proto == DS_PROTO_TCP ? ((p->tcp_flags & DS_TH_RST) ? 1 : 0) : p->proto == DS_PROTO_UDP ? 3 : 2;
 }
 
-int ds_floods_packet(ds_floods *f, int sensor, int32_t day, int cls, const ds_pkt *p, ds_flood_fn fn, void *ctx)
+int ds_floods_packet(ds_floods *f, int sensor, int32_t day, int pcls, const ds_pkt *p, ds_flood_fn fn, void *ctx)
 {
-    if (cls != DS_CLASS_SCAN && cls != DS_CLASS_BACKSCATTER)
+    if (pcls != DS_CLASS_SCAN && pcls != DS_CLASS_BACKSCATTER && pcls != DS_CLASS_OTHER)
         return 0;
+    int cls = pcls == DS_CLASS_OTHER ? DS_CLASS_SCAN : pcls;   /* one flood vector (flood.h) */
     uint64_t ts = p->ts_ns;
     size_t m = f->cap - 1, j = (size_t)key_hash(&p->dst, cls) & m;
     while (f->t[j].used && !(f->t[j].v.cls == cls && ds_ip_eq(&f->t[j].v.target, &p->dst)))
@@ -272,7 +275,7 @@ int ds_floods_packet(ds_floods *f, int sensor, int32_t day, int cls, const ds_pk
     uint8_t proto;
     uint16_t port;
     int kind;
-    port_of(p, cls, &proto, &port, &kind);
+    port_of(p, pcls, &proto, &port, &kind);
     if (fresh) {
         if (x->used && x->reg)
             free(x->reg);

@@ -3,9 +3,12 @@
  * Per dark destination address and class, packets are grouped into a vector that ends after
  * DS_FLOOD_TIMEOUT_NS without one (as core/dos.c groups a victim's answers):
  *
- *   - scan class (SYN, UDP, echo request): a flood aimed at that address.  A randomly spoofed SYN
+ *   - scan class (SYN, UDP, echo request), and the "other" class (ACK, FIN and other TCP floods,
+ *     other protocols) in the same vector: a flood aimed at that address.  A randomly spoofed SYN
  *     flood is thousands of "sources" of one packet each, to one address and port, within seconds;
- *     the series detectors would otherwise see it as a jump in every country at once;
+ *     the series detectors would otherwise see it as a jump in every country at once.  An ACK
+ *     flood (hping3 -A --rand-source) is the same attack with other flags, and a mix of SYN and
+ *     ACK floods at one address is one attack;
  *   - backscatter class (SYN-ACK, RST, ICMP errors, UDP amplifier replies): many hosts answering
  *     one dark address, i.e. that address was the forged source of requests to reflectors, the
  *     victim of a reflection attack.
@@ -44,7 +47,7 @@ typedef struct ds_flood_vec {
     uint32_t max_ppm;             /* most packets in a 60 s window */
     uint32_t sources;             /* distinct sources (HyperLogLog estimate) */
     uint32_t kinds[4];            /* reflection: SYN-ACK, RST, ICMP, UDP packets; flood: SYN, UDP,
-                                     ICMP, other */
+                                     ICMP, other (the "other" class: ACK, FIN... and protocols) */
 } ds_flood_vec;
 
 typedef struct ds_floods ds_floods;
@@ -52,7 +55,8 @@ typedef int (*ds_flood_fn)(void *ctx, const ds_flood_vec *v);
 
 ds_floods *ds_floods_new(void);
 void ds_floods_free(ds_floods *f);
-/* One packet of class cls (scan or backscatter) to a dark address.  0, or -1 out of memory. */
+/* One packet of class cls to a dark address (scan and other: a flood's; backscatter: a
+ * reflection's).  0, or -1 out of memory. */
 int ds_floods_packet(ds_floods *f, int sensor, int32_t day, int cls, const ds_pkt *p, ds_flood_fn fn, void *ctx);
 /* Close vectors idle since before now - timeout (all with now = UINT64_MAX). */
 int ds_floods_expire(ds_floods *f, uint64_t now_ns, ds_flood_fn fn, void *ctx);

@@ -34,9 +34,9 @@ static void feed(ds_floods *f, got *g, uint32_t dst, uint64_t t0, int n, uint64_
         ds_ip_set4(&p.src, 0x01000000u + ((uint32_t)i % nsrc) * 2654435761u % 0xdf000000u);
         ds_ip_set4(&p.dst, dst);
         p.proto = DS_PROTO_TCP;
-        p.sport = cls == DS_CLASS_SCAN ? (uint16_t)(1024 + i) : 80;
-        p.dport = cls == DS_CLASS_SCAN ? 25565 : (uint16_t)(1024 + i);
-        p.tcp_flags = cls == DS_CLASS_SCAN ? DS_TH_SYN : (DS_TH_SYN | DS_TH_ACK);
+        p.sport = cls != DS_CLASS_BACKSCATTER ? (uint16_t)(1024 + i) : 80;
+        p.dport = cls != DS_CLASS_BACKSCATTER ? 25565 : (uint16_t)(1024 + i);
+        p.tcp_flags = cls == DS_CLASS_SCAN ? DS_TH_SYN : cls == DS_CLASS_OTHER ? DS_TH_ACK : (DS_TH_SYN | DS_TH_ACK);
         assert_int_equal(ds_floods_packet(f, 0, 19000, cls, &p, collect, g), 0);
     }
 }
@@ -68,6 +68,35 @@ static void test_spoofed_flood(void **state)
     assert_int_equal(rf->port, 80);   /* the reflectors' service */
     assert_true(rf->sources > 6300 && rf->sources < 7700);
     assert_int_equal(rf->kinds[0], 8000);
+    ds_floods_free(f);
+}
+
+/* An ACK flood (class "other": hping3 -A --rand-source) is a flood like a SYN flood, and SYNs and
+ * ACKs at one address together are one flood, its packets by kind SYN and other. */
+static void test_ack_flood(void **state)
+{
+    (void)state;
+    ds_floods *f = ds_floods_new();
+    assert_non_null(f);
+    got g = { 0 };
+    feed(f, &g, 0x0a0a0a0a, 1000 * S, 8000, 2 * S, 8000, DS_CLASS_OTHER);
+    feed(f, &g, 0x0a0a0a0b, 1000 * S, 3000, 2 * S, 3000, DS_CLASS_SCAN);
+    feed(f, &g, 0x0a0a0a0b, 1001 * S, 3000, 2 * S, 3000, DS_CLASS_OTHER);
+    assert_int_equal(ds_floods_expire(f, UINT64_MAX, collect, &g), 0);
+    assert_int_equal(g.n, 2);
+    for (int i = 0; i < 2; i++) {
+        const ds_flood_vec *v = &g.v[i];
+        assert_int_equal(v->cls, DS_CLASS_SCAN);
+        assert_int_equal(v->port, 25565);
+        if (ds_ip_v4(&v->target) == 0x0a0a0a0a) {
+            assert_int_equal(v->packets, 8000);
+            assert_int_equal(v->kinds[3], 8000);
+        } else {
+            assert_int_equal(v->packets, 6000);
+            assert_int_equal(v->kinds[0], 3000);
+            assert_int_equal(v->kinds[3], 3000);
+        }
+    }
     ds_floods_free(f);
 }
 
@@ -192,6 +221,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spoofed_flood),
+        cmocka_unit_test(test_ack_flood),
         cmocka_unit_test(test_sources_never_above_packets),
         cmocka_unit_test(test_main_port),
         cmocka_unit_test(test_timeout_and_growth),

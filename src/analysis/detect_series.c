@@ -88,8 +88,16 @@ static ds_rc emit(ctx *x, cand *c, ds_events *out, ds_err *err)
     if (!v)
         return DS_ENOMEM;
     snprintf(v->type, sizeof v->type, "%s", c->type);
-    v->start_ns = ds_day_start_ns(c->d0);
-    v->end_ns = ds_day_start_ns(c->d1 + 1) - 1000000000ULL;
+    int32_t d0 = c->d0, d1 = c->d1;
+    /* one host's event is dated by that host: its first and last day with records in the run.  A
+     * run can start with days of background excess before the host came (tuning seed 210: a host
+     * planted from 18 July was dated 16 July); it never starts before the run */
+    if (!strcmp(c->type, "single_source") && c->top1_d0 >= d0 && c->top1_d1 <= d1 && c->top1_d0 <= c->top1_d1) {
+        d0 = c->top1_d0;
+        d1 = c->top1_d1;
+    }
+    v->start_ns = ds_day_start_ns(d0);
+    v->end_ns = ds_day_start_ns(d1 + 1) - 1000000000ULL;
     if (c->dim == DS_CUBE_SERVICE) {
         v->has_service = 1;
         v->service = c->key;
@@ -110,7 +118,7 @@ static ds_rc emit(ctx *x, cand *c, ds_events *out, ds_err *err)
         memcpy(v->top, c->top5, sizeof v->top);
         v->ntop = c->ntop5;
     }
-    int32_t ndays = c->d1 - c->d0 + 1;
+    int32_t ndays = d1 - d0 + 1;
     double top1 = c->top1;
     double top1_excess = c->excess_seen > 0 ? top1 / c->excess_seen : 0;
     char t0[64], t1[64];

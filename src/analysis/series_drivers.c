@@ -343,10 +343,15 @@ static int drivers_of(ctx *x, cand *c, const itemvec *v, size_t ev, ds_groupsum 
     c->top1_src = best_src;
     c->top1 = (double)best;
     c->nsources = g->n;
-    /* the top source's busiest day: its records of one day are consecutive in day order */
+    /* the top source's busiest day, first and last: its records of one day are consecutive in day
+     * order */
+    c->top1_d0 = c->top1_d1 = 0;
     for (size_t i = ev; i < n; i++) {
         if (IT(v, i)->src != best_src)
             continue;
+        if (!c->top1_d0)
+            c->top1_d0 = IT(v, i)->day;
+        c->top1_d1 = IT(v, i)->day;
         double day = 0;
         size_t j = i;
         for (; j < n && IT(v, j)->day == IT(v, i)->day; j++)

@@ -101,6 +101,7 @@ typedef struct cand {
     double src_per_day, src_per_day_before;
     double top1, top1_day;  /* the top source's packets over the event and on its busiest day */
     uint64_t top1_src;
+    int32_t top1_d0, top1_d1; /* the top source's first and last day with records in the event */
     uint64_t nsources;      /* distinct sources over the event's days */
     ds_event_source top5[DS_EVENT_TOP_SOURCES];
     size_t ntop5;

@@ -496,8 +496,11 @@ static void ctx_free(cube_ctx *c)
 
 ds_rc ds_cube_run_many(ds_store *st, const ds_cube_query *q, ds_cube *out, size_t n, ds_err *err)
 {
-    if (st->ops->query && st->ops->query->cube)   /* the engine answers where its data is (store/query.h) */
-        return st->ops->query->cube(st, q, out, n, err);
+    if (st->ops->query && st->ops->query->cube) {   /* the engine answers where its data is (store/query.h) */
+        ds_rc rc = st->ops->query->cube(st, q, out, n, err);
+        if (rc != DS_ENOTFOUND)
+            return rc;
+    }
     cube_ctx *c = calloc(n ? n : 1, sizeof *c);
     cube_ctx **scan = calloc(n ? n : 1, sizeof *scan);
     size_t nscan = 0;

@@ -44,6 +44,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "analysis/period_slice.h"
 #include "core/records.h"
 #include "util/grow.h"
 
@@ -100,6 +101,7 @@ typedef struct snapshot {
     pthread_mutex_t mu;
     int mu_ok;
     int refs;               /* handles on it (atomic): the last one closed frees it */
+    ds_slice_cache *slices; /* a service's drill-down answered from a slice (period_slice.h), or NULL */
 } snapshot;
 
 typedef struct period_store {
@@ -206,6 +208,7 @@ static void snapshot_free(snapshot *s)
         blocks_free(&s->mem[i]);
     if (s->mu_ok)
         pthread_mutex_destroy(&s->mu);
+    ds_slice_cache_free(s->slices);
     free(s);
 }
 
@@ -450,7 +453,22 @@ size_t ds_period_store_bytes(ds_store *view)
         for (size_t j = 0; j < snap->mem[i].n; j++)
             n += snap->mem[i].b[j].len - (j + 1 == snap->mem[i].n ? snap->mem[i].left : 0);
     pthread_mutex_unlock(&snap->mu);
-    return n;
+    return n + ds_slice_cache_bytes(snap->slices);
+}
+
+ds_rc ds_period_store_enable_slices(ds_store *view, ds_err *err)
+{
+    if (!view || view->ops != &period_ops)
+        return ds_fail(err, DS_EINVAL, "period store: not a period view");
+    snapshot *snap = ((period_store *)view)->snap;
+    if (!snap->slices && !(snap->slices = ds_slice_cache_new()))
+        return ds_fail(err, DS_ENOMEM, "out of memory");
+    return DS_OK;
+}
+
+ds_slice_cache *ds_period_store_slices(ds_store *view)
+{
+    return view && view->ops == &period_ops ? ((period_store *)view)->snap->slices : NULL;
 }
 
 /* First chunk of day >= day (chunks are in day order). */
@@ -633,6 +651,14 @@ static const ds_store_payload_ops period_payloads = {
     .payloads_query = pv_payloads_query,
 };
 
+/* A service's drill-down from its slice when slices are on (period_slice.c); everything else,
+ * and every query of a view without them, declined: the chunk code answers over the chunks. */
+static const ds_store_query_ops period_query = {
+    .top = ds_slice_top,
+    .cube = ds_slice_cube,
+    .source_rows = NULL,
+};
+
 static const ds_store_ops period_ops = {
     .name = "period",
     .open = NULL,   /* made by ds_period_store_open only */
@@ -642,5 +668,5 @@ static const ds_store_ops period_ops = {
     .reader = &period_reader,
     .ledger = &period_ledger,
     .payloads = &period_payloads,
-    .query = NULL,   /* analysis's chunk code answers, over the loaded chunks */
+    .query = &period_query,   /* slices, or analysis's chunk code over the loaded chunks */
 };

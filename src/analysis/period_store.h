@@ -38,6 +38,14 @@ ds_rc ds_period_store_borrow(ds_store *view, ds_store *under, ds_store **out, ds
 /* Bytes of chunks view holds now (0 for a store that is no period view). */
 size_t ds_period_store_bytes(ds_store *view);
 
+/* Let view (and every handle on its chunks) answer a service's drill-down from slices
+ * (period_slice.h: `serve`'s kept views); before the view is lent.  Their memory counts in
+ * ds_period_store_bytes. */
+ds_rc ds_period_store_enable_slices(ds_store *view, ds_err *err);
+struct ds_slice_cache;
+/* The view's slices, or NULL (none enabled, or no period view). */
+struct ds_slice_cache *ds_period_store_slices(ds_store *view);
+
 /* Keep up to bytes (rounded down to whole 32 MiB blocks, at most 64) of the memory of closed views
  * for the next ones, instead of giving it back (0, the default: give it all back).  For a long-
  * lived process that opens views again and again (`serve`): pages already touched cost nothing

@@ -19,6 +19,10 @@
  * change of size or mtime from the stamp the view was made under drops every view (a request
  * still reading one keeps it until it is done: handles hold the chunks, period_store.h).
  *
+ * A kept view answers a service's page (its countries, ASNs, sources and source ports) from one
+ * slice of the service's records sorted by source (analysis/period_slice.h), built by the page's
+ * first request; DS_SERVE_NO_SLICES=1 turns them off (tests/e2e/serve.sh compares both ways).
+ *
  * Only for a store that answers no query itself (SQLite): ClickHouse answers `top` and the cubes
  * with SQL where its rows are (store/query.h), which a view would answer from fetched chunks.
  *
@@ -56,6 +60,7 @@ struct ds_serve_views {
     kept v[VIEWS];
     size_t n;
     size_t max_bytes;
+    int no_slices;              /* DS_SERVE_NO_SLICES=1: a service's page from the chunks (tests) */
     unsigned long long clock;
 };
 
@@ -73,6 +78,8 @@ ds_serve_views *ds_serve_views_new(const char *store_path, size_t max_bytes)
     }
     snprintf(w->path, sizeof w->path, "%s", store_path ? store_path : "");
     w->max_bytes = max_bytes;
+    const char *ns = getenv("DS_SERVE_NO_SLICES");
+    w->no_slices = ns && *ns && strcmp(ns, "0") != 0;
     w->st = ds_serve_stamp_take(w->path);
     return w;
 }
@@ -115,7 +122,10 @@ ds_store *ds_serve_views_get(ds_serve_views *w, ds_store *st, int32_t from, int3
         ds_period_load loads[DS_EVENTS_PERIOD_LOADS];
         size_t nl = ds_events_period_loads(from, to, loads);
         ds_store *view = NULL;
-        if (ds_period_store_open(st, loads, nl, &view, &err) != DS_OK) {
+        if (ds_period_store_open(st, loads, nl, &view, &err) != DS_OK ||
+            (!w->no_slices && ds_period_store_enable_slices(view, &err) != DS_OK)) {
+            if (view)
+                ds_store_close(view);
             pthread_mutex_unlock(&w->mu);
             return NULL;
         }

@@ -124,8 +124,8 @@ typedef struct ds_source_query {
 } ds_source_query;
 
 /* ---- an engine's own answers (NULL: the chunk code answers through scan) ----
- * top may decline a query it does not answer: DS_ENOTFOUND, with *res and err untouched, and
- * the chunk code answers it. */
+ * top and cube may decline a query they do not answer: DS_ENOTFOUND, with *res (out) empty and
+ * err untouched, and the chunk code answers it. */
 
 typedef struct ds_store_query_ops {
     /* As ds_top_run. */

@@ -25,14 +25,14 @@ while read -r key packets sources; do
     esac
     want=$(tcount q.pcap "$f")
     [ "$want" -eq "$packets" ] || fail "$key: darkscope $packets, tcpdump $want"
-    wsrc=$(tcpdump -nr q.pcap "$f and ip[6:2] & 0x3fff = 0" 2>/dev/null | awk '{split($3, a, "."); print a[1] "." a[2] "." a[3] "." a[4]}' | sort -u | wc -l)
+    wsrc=$(tcpdump -nr q.pcap "$f and $WHOLE" 2>/dev/null | awk '{split($3, a, "."); print a[1] "." a[2] "." a[3] "." a[4]}' | sort -u | wc -l)
     [ "$wsrc" -eq "$sources" ] || fail "$key: darkscope $sources sources, tcpdump $wsrc"
 done < ports.txt
 $DS top countries --limit 10 --format json | json_rows > cc.txt
 declare -A NET=([CN]="src net 0.0.0.0/2 and not src net 0.0.0.0/8" [US]="src net 64.0.0.0/2" [BR]="src net 128.0.0.0/3" [RU]="src net 160.0.0.0/3" [JP]="src net 192.0.0.0/3")
 while read -r key packets sources; do
     [ "$key" = ZZ ] && f="$NETS and (src net 0.0.0.0/8 or src net 224.0.0.0/3)" || f="$NETS and ${NET[$key]}"
-    want=$(tcpdump -nr q.pcap "($f) and ip[6:2] & 0x3fff = 0 and (tcp or udp or icmp or ip proto 47)" 2>/dev/null | wc -l)
+    want=$(tcpdump -nr q.pcap "($f) and $WHOLE and (tcp or udp or icmp or ip proto 47)" 2>/dev/null | wc -l)
     all=$(tcount q.pcap "$f")
     [ "$all" -eq "$packets" ] || fail "$key: darkscope $packets, tcpdump $all ($want tcp/udp/icmp/gre)"
 done < cc.txt

@@ -36,8 +36,12 @@ skip() { echo "$*"; exit 77; }
 need() { command -v "$1" >/dev/null 2>&1 || skip "$1 not installed"; }
 # checksum of the store files (db and any -wal/-shm)
 store_sum() { cat "$T"/store.db* 2>/dev/null | md5sum | cut -d' ' -f1; }
-# packets tcpdump counts for a filter (IPv4, not fragments)
-tcount() { tcpdump -nr "$1" "$2 and ip[6:2] & 0x3fff = 0" 2>/dev/null | wc -l; }
+# packets tcpdump counts for a filter (IPv4 packets darkscope decodes: WHOLE)
+# BPF: an IPv4 packet darkscope decodes as one (docs/decoding.md, Outcomes): not a later fragment,
+# and a first fragment only when its TCP, UDP or ICMP header is whole in it
+IPL='(ip[2:2] - ((ip[0] & 0xf) << 2))'
+WHOLE="(ip[6:2] & 0x1fff = 0 and (ip[6:2] & 0x2000 = 0 or (udp and $IPL >= 8) or (icmp and $IPL >= 4) or (tcp and $IPL >= 20 and $IPL >= ((tcp[12] & 0xf0) >> 2))))"
+tcount() { tcpdump -nr "$1" "$2 and $WHOLE" 2>/dev/null | wc -l; }
 # field of JSON rows from `top --format json`: prints "key packets sources" lines
 json_rows() { python3 -c 'import json,sys; [print(r["key"], r["packets"], r["sources"]) for r in json.load(sys.stdin)]'; }
 

@@ -48,14 +48,17 @@ dump() {
     $DS stats --format json > "$o/stats.json"
     $DS report --period 2023-07 --format json --top 20 --focus 23/tcp --focus CN > "$o/report.json"
 }
-same() { # REF OTHER: every file of out-REF is in out-OTHER, byte for byte
-    local f n=0
-    for f in out-$1/*; do
-        cmp -s "$f" "out-$2/${f##*/}" || { diff <(head -c 3000 "$f") <(head -c 3000 "out-$2/${f##*/}") | head -n 20 >&2;
-                                         fail "$2: ${f##*/} differs from $1's"; }
+same() { # REF OTHER [SKIP...]: every file of out-REF (but SKIP) is in out-OTHER, byte for byte
+    local f n=0 ref=$1 other=$2
+    shift 2
+    for f in out-$ref/*; do
+        case " $* " in *" ${f##*/} "*) continue ;; esac
+        cmp -s "$f" "out-$other/${f##*/}" || { echo "FAIL: $other: ${f##*/} differs from $ref's" >&2;
+            diff <(head -c 3000 "$f") <(head -c 3000 "out-$other/${f##*/}") | head -n 20 >&2 || true;
+            fail "$other: ${f##*/} differs from $ref's"; }
         n=$((n + 1))
     done
-    echo "ok: $2 = $1 ($n outputs)"
+    echo "ok: $other = $ref ($n outputs)"
 }
 fresh() { rm -f "$T"/store.db*; }
 
@@ -76,7 +79,11 @@ fresh; $DS ingest -q c.pcap a2.pcap b.pcap a1.pcap; dump split30r all
 same split30 split30r
 fresh; $DS ingest -q -j 2 a4.pcap c.pcap a3.pcap b.pcap; dump split60
 same split60 abc
-same split60 split30
+# tools are attributed per (file, sensor, day): the 30% cut leaves one Mirai host's osaka day of
+# 4 July with only a UDP first fragment in a2.pcap (counted as 53/udp since first fragments are
+# decoded), which alone matches no fingerprint; the 60% cut and the whole file keep it with the
+# host's Mirai SYNs.  Every other table is the same.
+same split60 split30 top-mirai.json
 
 # ---- payloads: two batches, with ties (same arrival, same content to two ports), either order
 build_xxh

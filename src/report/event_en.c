@@ -293,8 +293,21 @@ static void flood_text(const ds_event *v, const ds_event_words *w, ds_out *o)
     if (v->has_service)
         ds_ev_service(v->service, svc, sizeof svc);
     if (!refl) {
-        ds_out_printf(o, "A flood aimed at the darknet address %s%s%s: %s packet%s from about %s source%s ", target,
-                      svc[0] ? ", " : "", svc, pk, plural((double)v->packets), src, plural((double)v->sources));
+        const ds_event_evidence *kind[4];
+        size_t nk = 0;
+        for (size_t i = 0; i < v->nevidence && nk < 4; i++)
+            if (!strcmp(v->evidence[i].name, "packets_of_kind"))
+                kind[nk++] = &v->evidence[i];
+        ds_out_printf(o, "A flood aimed at the darknet address %s%s%s: %s ", target, svc[0] ? ", " : "", svc, pk);
+        if (nk == 1)   /* one kind: "8,000 SYN packets", "8,000 ACK, FIN or other packets" */
+            ds_out_printf(o, "%s ", strcmp(kind[0]->text, "other") ? kind[0]->text : "ACK, FIN or other");
+        ds_out_printf(o, "packet%s", plural((double)v->packets));
+        for (size_t i = 0; nk > 1 && i < nk; i++) {   /* several: "(12,000 SYN, 3,000 ACK, FIN or other)" */
+            char c[32];
+            ds_out_printf(o, "%s%s %s%s", i ? ", " : " (", ds_ev_int(kind[i]->value, c, sizeof c),
+                          strcmp(kind[i]->text, "other") ? kind[i]->text : "ACK, FIN or other", i + 1 == nk ? ")" : "");
+        }
+        ds_out_printf(o, " from about %s source%s ", src, plural((double)v->sources));
         when_span(v, o);
         char pkm[32];
         ds_out_printf(o, ", %s packets a second, at most %s in 60 s.", ds_ev_rate(ds_ev_num(v, "rate_pps"), rate, sizeof rate),

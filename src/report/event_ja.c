@@ -297,8 +297,22 @@ static void flood_text(const ds_event *v, const ds_event_words *w, ds_out *o)
         ds_out_printf(o, "ダークネットのアドレス%s%s%sを狙ったフラッド攻撃を", target, svc[0] ? "の" : "", svc);
         when_span(v, o);
         char pkm[32];
-        ds_out_printf(o, "に観測しました。約%s件の送信元から%sパケット（毎秒%sパケット、60秒あたり最大%sパケット）でした。", src,
-                      pk, ds_ev_rate(ds_ev_num(v, "rate_pps"), rate, sizeof rate), ds_ev_int(isfinite(peak) ? peak : 0, pkm, sizeof pkm));
+        const ds_event_evidence *kind[4];
+        size_t nk = 0;
+        for (size_t i = 0; i < v->nevidence && nk < 4; i++)
+            if (!strcmp(v->evidence[i].name, "packets_of_kind"))
+                kind[nk++] = &v->evidence[i];
+        ds_out_printf(o, "に観測しました。約%s件の送信元から", src);
+        if (nk == 1)   /* 「SYNの8,000パケット」 */
+            ds_out_printf(o, "%sの", strcmp(kind[0]->text, "other") ? kind[0]->text : "ACK・FIN等");
+        ds_out_printf(o, "%sパケット（", pk);
+        for (size_t i = 0; nk > 1 && i < nk; i++) {   /* 「SYN 12,000、ACK・FIN等 3,000、」 */
+            char c[32];
+            ds_out_printf(o, "%s %s、", strcmp(kind[i]->text, "other") ? kind[i]->text : "ACK・FIN等",
+                          ds_ev_int(kind[i]->value, c, sizeof c));
+        }
+        ds_out_printf(o, "毎秒%sパケット、60秒あたり最大%sパケット）でした。", ds_ev_rate(ds_ev_num(v, "rate_pps"), rate, sizeof rate),
+                      ds_ev_int(isfinite(peak) ? peak : 0, pkm, sizeof pkm));
         if (v->sources && v->packets <= 2 * v->sources)
             ds_out_puts(o, "送信元の多くは1パケットのみで、偽装されたランダムな送信元アドレスと見られます。");
         return;

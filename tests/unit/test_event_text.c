@@ -292,6 +292,17 @@ static void test_backscatter_and_flood(void **state)
     /* counts of four digits or more carry separators everywhere (was "at most 37841 in 60 s") */
     assert_non_null(strstr(out[0], "at most 37,841 in 60 s"));
     assert_non_null(strstr(out[1], "最大37,841パケット"));
+    /* the packets by kind: one kind names the packets, several are listed */
+    fact(&v, "packets_of_kind", 37841, "SYN");
+    say(&v, NULL);
+    clean();
+    assert_non_null(strstr(out[0], "37,841 SYN packets from about"));
+    assert_non_null(strstr(out[1], "SYNの37,841パケット（"));
+    fact(&v, "packets_of_kind", 3000, "other");
+    say(&v, NULL);
+    clean();
+    assert_non_null(strstr(out[0], "37,841 packets (37,841 SYN, 3,000 ACK, FIN or other) from about"));
+    assert_non_null(strstr(out[1], "（SYN 37,841、ACK・FIN等 3,000、毎秒"));
 }
 
 /* A one-source tool event of one day says its day once (was "on 1 day from 4 July 2010 to 4 July

@@ -299,28 +299,207 @@ static int days_row(void *ctx, const uint64_t *v)
     return 0;
 }
 
-/* Source rows of q (see the top of this file); tot: packets, distinct sources. */
+/* ---- JSONCompact: the ranking's rows, totals and group count ---- */
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* An unsigned integer, quoted or not (64-bit ones come quoted); NULL when there is none. */
+static const char *json_u64(const char *p, const char *end, uint64_t *v)
+{
+    p = skip_ws(p, end);
+    int quoted = p < end && *p == '"';
+    p += quoted;
+    if (p >= end || *p < '0' || *p > '9')
+        return NULL;
+    uint64_t x = 0;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        if (x > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+            return NULL;
+        x = x * 10 + (uint64_t)(*p - '0');
+    }
+    if (quoted && (p >= end || *p++ != '"'))
+        return NULL;
+    *v = x;
+    return p;
+}
+
+/* [a, b]: two unsigned integers; NULL when it is not that */
+static const char *json_pair(const char *p, const char *end, uint64_t *v)
+{
+    p = skip_ws(p, end);
+    if (p >= end || *p++ != '[' || !(p = json_u64(p, end, &v[0])))
+        return NULL;
+    p = skip_ws(p, end);
+    if (p >= end || *p++ != ',' || !(p = json_u64(p, end, &v[1])))
+        return NULL;
+    p = skip_ws(p, end);
+    return p < end && *p == ']' ? p + 1 : NULL;
+}
+
+/* The value after "key": in [p, end), or NULL */
+static const char *json_after(const char *p, const char *end, const char *key)
+{
+    size_t kl = strlen(key);
+    for (; p + kl + 2 < end; p++)
+        if (*p == '"' && !memcmp(p + 1, key, kl) && p[kl + 1] == '"') {
+            const char *q = skip_ws(p + kl + 2, end);
+            return q < end && *q == ':' ? q + 1 : NULL;
+        }
+    return NULL;
+}
+
+/* Rows (source, packets) of a JSONCompact answer into t, the totals' packets, and the rows there
+ * were before the LIMIT (rows_before_limit_at_least: every group, i.e. the distinct sources,
+ * since ORDER BY sorted them all; the row count when there was no LIMIT).  -1: not that shape. */
+static int ranking_parse(const char *p, const char *end, top_ctx *t, uint64_t *total, uint64_t *groups)
+{
+    const char *d = json_after(p, end, "data");
+    if (!d)
+        return -1;
+    d = skip_ws(d, end);
+    if (d >= end || *d++ != '[')
+        return -1;
+    size_t rows = 0;
+    for (;;) {
+        d = skip_ws(d, end);
+        if (d < end && *d == ']')
+            break;
+        uint64_t v[3] = { 0, 0, 0 };
+        if (!(d = json_pair(d, end, v)))
+            return -1;
+        if (top_row(t, v) != 0)
+            return -2;
+        rows++;
+        d = skip_ws(d, end);
+        if (d < end && *d == ',')
+            d++;
+    }
+    uint64_t tv[2];
+    const char *tt = json_after(d, end, "totals");
+    if (!tt && rows)
+        return -1;
+    if (tt && !json_pair(tt, end, tv))
+        return -1;
+    *total = tt ? tv[1] : 0;   /* no row: ClickHouse may leave the totals out */
+    const char *rb = json_after(d, end, "rows_before_limit_at_least");
+    *groups = rows;
+    if (rb && !json_u64(rb, end, groups))
+        return -1;
+    return 0;
+}
+
+/* The printed sources' days, country and ASN and first day under the filter (a few rows: every
+ * group's own states were the cost of one statement for all) */
+typedef struct detail_ctx { ds_top_result *res; const key_at *by_key; size_t at; int bad; } detail_ctx;
+
+static int detail_row(void *ctx, const uint64_t *v)
+{
+    detail_ctx *d = ctx;
+    if (d->at >= d->res->n || d->by_key[d->at].key != v[0]) {
+        d->bad = 1;
+        return 0;
+    }
+    ds_top_row *row = &d->res->rows[d->by_key[d->at++].row];
+    row->sources = 1;
+    row->days = (uint32_t)v[1];
+    row->asn = (uint32_t)(v[2] & 0xffffffffu);
+    ds_cc_unpack((uint16_t)(v[2] >> 32), row->cc);
+    row->last_day = (int32_t)(v[2] >> 48);
+    row->first_day = (int32_t)v[3];
+    if (!(row->key >> 63))
+        ds_ip_set4(&row->ip, (uint32_t)row->key);
+    return 0;
+}
+
+/* The printed sources, ascending (the detail statements' order), in *out */
+static ds_rc rows_by_key(const ds_top_result *res, key_at **out, ds_err *err)
+{
+    if (!(*out = malloc((res->n ? res->n : 1) * sizeof **out)))
+        return ds_fail(err, DS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < res->n; i++)
+        (*out)[i] = (key_at){ res->rows[i].key, i };
+    qsort(*out, res->n, sizeof **out, key_at_cmp);
+    return DS_OK;
+}
+
+static void src_list(ch_buf *sql, const ds_top_result *res)
+{
+    for (size_t i = 0; i < res->n; i++)
+        ch_buf_printf(sql, "%s%llu", i ? "," : " AND src IN (", (unsigned long long)res->rows[i].key);
+    ch_buf_printf(sql, ")");
+}
+
+/* Source rows of q (see the top of this file); tot: packets, distinct sources.  A page of rows
+ * (q->limit up to CH_MAX_SET): the ranking by packets alone (its JSONCompact answer also gives the
+ * groups before the LIMIT: the distinct sources), then the printed rows' days, geo and first day.
+ * Every row (no limit, or a larger one): one statement with each group's states (on the
+ * source-heavy month's 2-shard cluster 7.7 s against 2.5 + 0.2 s for a page). */
 static ds_rc top_sources(ch_store *s, const ds_top_query *q, const ds_filter *f, top_ctx *t, uint64_t *tot, ds_err *err)
 {
-    ch_buf sql = { 0 };
+    ch_buf sql = { 0 }, out = { 0 };
     key_at *by_key = NULL;
     uint64_t v[6];
-    ch_buf_printf(&sql, "SELECT src AS k, sum(packets) AS p, uniqExact(day), " GEO_LAST ", toUInt16(min(day)),"
-                        " uniqExact(src) FROM srcsvc");
-    if (where(&sql, f, q->from, q->to) != 0) {
-        ch_buf_free(&sql);
-        return DS_ENOTFOUND;
-    }
-    ch_buf_printf(&sql, " GROUP BY k WITH TOTALS ORDER BY p DESC, k ASC");   /* top.c's cand_before */
-    if (q->limit)
-        ch_buf_printf(&sql, " LIMIT %zu", q->limit);
-    ch_buf_printf(&sql, " FORMAT TSV");
-    ds_rc rc = grouped(s, &sql, 6, source_row, t, v, err);
-    tot[1] = v[1];
-    tot[2] = v[5];
-    int filtered = q->cls >= 0 || q->nports || q->ncountries || q->nasns || q->exclude || q->only || q->tools;
+    ds_rc rc;
     ds_top_result *res = t->res;
-    if (rc != DS_OK || !filtered || !res->n)
+    if (q->limit && q->limit <= CH_MAX_SET) {
+        ch_buf_printf(&sql, "SELECT src AS k, sum(packets) AS p FROM srcsvc");
+        if (where(&sql, f, q->from, q->to) != 0) {
+            ch_buf_free(&sql);
+            return DS_ENOTFOUND;
+        }
+        ch_buf_printf(&sql, " GROUP BY k WITH TOTALS ORDER BY p DESC, k ASC LIMIT %zu FORMAT JSONCompact", q->limit);
+        if (sql.oom) {
+            rc = ds_fail(err, DS_ENOMEM, "out of memory");
+            goto out;
+        }
+        if ((rc = ch_exec(&s->c, (const char *)sql.p, NULL, &out, err)) != DS_OK)
+            goto out;
+        int pr = ranking_parse((const char *)out.p, (const char *)out.p + out.n, t, &tot[1], &tot[2]);
+        if (pr != 0) {
+            rc = pr == -2 ? ds_fail(err, DS_ENOMEM, "out of memory")
+                          : ds_fail(err, DS_ESTORE, "store %s: an answer of ClickHouse is not the ranking asked for",
+                                    s->c.where);
+            goto out;
+        }
+        if (res->n) {
+            sql.n = 0;
+            ch_buf_printf(&sql, "SELECT src, uniqExact(day), " GEO_LAST ", toUInt16(min(day)) FROM srcsvc");
+            where(&sql, f, q->from, q->to);
+            src_list(&sql, res);
+            ch_buf_printf(&sql, " GROUP BY src ORDER BY src FORMAT TSV");
+            if ((rc = rows_by_key(res, &by_key, err)) != DS_OK)
+                goto out;
+            detail_ctx d = { res, by_key, 0, 0 };
+            rc = grouped(s, &sql, 4, detail_row, &d, v, err);
+            if (rc == DS_OK && (d.bad || d.at != res->n))
+                rc = ds_fail(err, DS_ESTORE, "store %s: ClickHouse gave the details of %zu of %zu sources", s->c.where,
+                             d.at, res->n);
+            if (rc != DS_OK)
+                goto out;
+        }
+    } else {
+        ch_buf_printf(&sql, "SELECT src AS k, sum(packets) AS p, uniqExact(day), " GEO_LAST ", toUInt16(min(day)),"
+                            " uniqExact(src) FROM srcsvc");
+        if (where(&sql, f, q->from, q->to) != 0) {
+            ch_buf_free(&sql);
+            return DS_ENOTFOUND;
+        }
+        ch_buf_printf(&sql, " GROUP BY k WITH TOTALS ORDER BY p DESC, k ASC");   /* top.c's cand_before */
+        if (q->limit)
+            ch_buf_printf(&sql, " LIMIT %zu", q->limit);
+        ch_buf_printf(&sql, " FORMAT TSV");
+        if ((rc = grouped(s, &sql, 6, source_row, t, v, err)) != DS_OK)
+            goto out;
+        tot[1] = v[1];
+        tot[2] = v[5];
+    }
+    int filtered = q->cls >= 0 || q->nports || q->ncountries || q->nasns || q->exclude || q->only || q->tools;
+    if (!filtered || !res->n)
         goto out;
     if (res->n > CH_MAX_SET) {   /* too many to list: the detail reads every day (top.c) */
         for (size_t i = 0; i < res->n; i++)
@@ -333,16 +512,10 @@ static ds_rc top_sources(ch_store *s, const ds_top_query *q, const ds_filter *f,
     sql.n = 0;
     ch_buf_printf(&sql, "SELECT src, toUInt16(min(day)), toUInt16(max(day)) FROM srcsvc");
     where(&sql, &all, q->from, q->to);
-    for (size_t i = 0; i < res->n; i++)
-        ch_buf_printf(&sql, "%s%llu", i ? "," : " AND src IN (", (unsigned long long)res->rows[i].key);
-    ch_buf_printf(&sql, ") GROUP BY src ORDER BY src FORMAT TSV");
-    if (!(by_key = malloc(res->n * sizeof *by_key))) {
-        rc = ds_fail(err, DS_ENOMEM, "out of memory");
+    src_list(&sql, res);
+    ch_buf_printf(&sql, " GROUP BY src ORDER BY src FORMAT TSV");
+    if (!by_key && (rc = rows_by_key(res, &by_key, err)) != DS_OK)
         goto out;
-    }
-    for (size_t i = 0; i < res->n; i++)
-        by_key[i] = (key_at){ res->rows[i].key, i };
-    qsort(by_key, res->n, sizeof *by_key, key_at_cmp);
     days_ctx d = { res, by_key, 0, 0 };
     rc = grouped(s, &sql, 3, days_row, &d, v, err);
     if (rc == DS_OK && (d.bad || d.at != res->n))
@@ -350,6 +523,7 @@ static ds_rc top_sources(ch_store *s, const ds_top_query *q, const ds_filter *f,
 out:
     free(by_key);
     ch_buf_free(&sql);
+    ch_buf_free(&out);
     return rc;
 }
 

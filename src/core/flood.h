@@ -8,7 +8,9 @@
  *     flood is thousands of "sources" of one packet each, to one address and port, within seconds;
  *     the series detectors would otherwise see it as a jump in every country at once.  An ACK
  *     flood (hping3 -A --rand-source) is the same attack with other flags, and a mix of SYN and
- *     ACK floods at one address is one attack;
+ *     ACK floods at one address is one attack.  A vector mostly of the "other" class is kept only
+ *     when its sources look spoofed (at most two packets each): TCP sessions of many hosts with
+ *     an address that is not dark are no flood;
  *   - backscatter class (SYN-ACK, RST, ICMP errors, UDP amplifier replies): many hosts answering
  *     one dark address, i.e. that address was the forged source of requests to reflectors, the
  *     victim of a reflection attack.

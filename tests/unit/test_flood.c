@@ -72,7 +72,8 @@ static void test_spoofed_flood(void **state)
 }
 
 /* An ACK flood (class "other": hping3 -A --rand-source) is a flood like a SYN flood, and SYNs and
- * ACKs at one address together are one flood, its packets by kind SYN and other. */
+ * ACKs at one address together are one flood, its packets by kind SYN and other; many packets of
+ * the "other" class from a few hosts each are not. */
 static void test_ack_flood(void **state)
 {
     (void)state;
@@ -82,6 +83,9 @@ static void test_ack_flood(void **state)
     feed(f, &g, 0x0a0a0a0a, 1000 * S, 8000, 2 * S, 8000, DS_CLASS_OTHER);
     feed(f, &g, 0x0a0a0a0b, 1000 * S, 3000, 2 * S, 3000, DS_CLASS_SCAN);
     feed(f, &g, 0x0a0a0a0b, 1001 * S, 3000, 2 * S, 3000, DS_CLASS_OTHER);
+    /* 3,000 ACKs and data packets from 150 hosts, 20 each: TCP sessions with a host that is not
+     * dark (StopDDoS's amp.dns.RRSIG.fragmented), no flood */
+    feed(f, &g, 0x0a0a0a0c, 1000 * S, 3000, 10 * S, 150, DS_CLASS_OTHER);
     assert_int_equal(ds_floods_expire(f, UINT64_MAX, collect, &g), 0);
     assert_int_equal(g.n, 2);
     for (int i = 0; i < 2; i++) {

@@ -306,7 +306,7 @@ ds_rc ds_agg_packet(ds_agg *a, int sensor, int32_t day, uint32_t dst_index, cons
             c->syn = e->pre_syn == UINT16_MAX ? INT32_MAX : e->pre_syn;
             c->zapp = c->syn + (e->pre_other == UINT8_MAX ? INT32_MAX : e->pre_other);
             c->nmapp = c->syn;   /* Nmap's other probes count only as they match: none came before */
-            c->zmap = c->masscan = c->nmap = 0;
+            c->zmap = c->masscan = c->nmap = c->nmap_os = 0;
             ds_tool_count(c, hit, applicable);
         } else if (applicable) {
             /* before the first match a SYN counts for every header fingerprint, anything else

@@ -48,6 +48,9 @@ enum {
     DS_TOOL_SLAMMER = 1u << 6,    /* SQL Slammer: 376-byte UDP payload to 1434 */
     DS_TOOL_NACHI = 1u << 7,      /* Nachi/Welchia: ICMP echo with 64 bytes of 0xAA */
     DS_TOOL__PAYLOAD = 0xf0,
+    /* Not a tool: ds_fingerprint's mark on an Nmap OS probe with TSval 0xFFFFFFFF (beside
+     * DS_TOOL_NMAP), which ds_tool_count counts; outside the 8 bits records keep. */
+    DS_HIT_NMAP_OS = 1u << 8,
 };
 
 /* Nmap's window: 1024, or (older releases, when the caller passed none) 1024 x (TTL % 4 + 1) */
@@ -58,10 +61,10 @@ static inline int ds_nmap_window(uint16_t win) { return (win & 0x3ff) == 0 && wi
  * Scanning, "TCP/IP Fingerprinting Methods").  A darknet answers nothing, so nmap -O sends it the
  * closed-port tests T5 (SYN, window 31337), T6 (ACK) and T7 (FIN+PSH+URG): 24 of them beside 600
  * SYN-scan probes broke the share rule, and `nmap -O` was attributed to nothing. */
+static inline int ds_nmap_ts_probe(const ds_pkt *p) { return (p->have & DS_HAVE_TCPTS) && p->tcp_tsval == 0xffffffffu; }
 static inline int ds_nmap_os_probe(const ds_pkt *p)
 {
-    return ((p->have & DS_HAVE_TCPTS) && p->tcp_tsval == 0xffffffffu) ||
-           ((p->tcp_flags & 0xd2) == 0xc2 && p->tcp_win == 3);
+    return ds_nmap_ts_probe(p) || ((p->tcp_flags & 0xd2) == 0xc2 && p->tcp_win == 3);
 }
 
 /* Nmap's stealth scans (scan_engine_raw.cc): ACK (-sA, -sW), FIN (-sF), none (-sN), FIN+PSH+URG
@@ -101,9 +104,13 @@ static inline unsigned ds_fingerprint(const ds_pkt *p, unsigned *applicable)
         else if ((ds_nmap_window(p->tcp_win) && p->tcp_opt_kinds == 1 && p->tcp_mss && p->tcp_optlen == 4) ||
                  ds_nmap_os_probe(p))
             hit |= DS_TOOL_NMAP;
+        if ((hit & DS_TOOL_NMAP) && ds_nmap_ts_probe(p))
+            hit |= DS_HIT_NMAP_OS;
     } else if (p->proto == DS_PROTO_TCP) {
         if (ds_nmap_os_probe(p) || ds_nmap_stealth_probe(p))
             hit = app = DS_TOOL_NMAP;
+        if (hit && ds_nmap_ts_probe(p))
+            hit |= DS_HIT_NMAP_OS;
     } else if (p->proto == DS_PROTO_UDP || (p->proto == DS_PROTO_ICMP && p->icmp_type == 8)) {
         app = DS_TOOL_ZMAP;
         if (p->ip_id == 54321)
@@ -131,6 +138,7 @@ typedef struct ds_tool_counts {
     uint32_t nmapp;     /* SYNs, and Nmap's other TCP probes (its OS and stealth probes: counted
                          * only when they match, a bare ACK or FIN of another stack not at all) */
     uint32_t zmap, masscan, nmap;
+    uint32_t nmap_os;   /* of nmap: OS probes with TSval 0xFFFFFFFF (DS_HIT_NMAP_OS) */
 } ds_tool_counts;
 
 static inline uint32_t ds_sat_inc(uint32_t v) { return v + (v != UINT32_MAX); }
@@ -150,6 +158,8 @@ static inline void ds_tool_count(ds_tool_counts *c, unsigned hit, unsigned appli
         c->masscan = ds_sat_inc(c->masscan);
     if (hit & DS_TOOL_NMAP)
         c->nmap = ds_sat_inc(c->nmap);
+    if (hit & DS_HIT_NMAP_OS)
+        c->nmap_os = ds_sat_inc(c->nmap_os);
 }
 
 /* The share rule: of `applicable` packets, `matched` matched the fingerprint.  At least 2 matched,
@@ -173,8 +183,11 @@ static inline unsigned ds_tools_of(unsigned hit, const ds_tool_counts *c, uint32
             t |= DS_TOOL_ZMAP;
         if (ds_tool_share_ok(c->masscan, c->syn))
             t |= DS_TOOL_MASSCAN;
-        if (ds_tool_share_ok(c->nmap, c->nmapp) && services >= DS_NMAP_MIN_SERVICES &&
-            services >= (uint64_t)DS_NMAP_SERVICES_PER_DST * destinations)
+        /* its SYN template is copied by home-made scanners: Nmap's behaviour too (many ports of
+         * few hosts); its OS probes are its own (TSval 0xFFFFFFFF, 2^-32 by chance): two of them */
+        if (ds_tool_share_ok(c->nmap, c->nmapp) &&
+            ((services >= DS_NMAP_MIN_SERVICES && services >= (uint64_t)DS_NMAP_SERVICES_PER_DST * destinations) ||
+             c->nmap_os >= 2))
             t |= DS_TOOL_NMAP;
     }
     return (hit & (DS_TOOL_MIRAI | DS_TOOL__PAYLOAD)) | t;

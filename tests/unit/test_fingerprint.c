@@ -79,16 +79,16 @@ static void test_packets(void **state)
     assert_int_equal(ds_fingerprint(&p, &app), 0);
     p.have |= DS_HAVE_TCPTS;
     p.tcp_tsval = 0xffffffffu;
-    assert_int_equal(ds_fingerprint(&p, &app), DS_TOOL_NMAP);
+    assert_int_equal(ds_fingerprint(&p, &app), DS_TOOL_NMAP | DS_HIT_NMAP_OS);
     assert_int_equal(app, DS_TOOL__ALL);
     p.tcp_flags = 0x10;   /* T6: ACK, window 32768 */
     p.tcp_win = 32768;
-    assert_int_equal(ds_fingerprint(&p, &app), DS_TOOL_NMAP);
+    assert_int_equal(ds_fingerprint(&p, &app), DS_TOOL_NMAP | DS_HIT_NMAP_OS);
     assert_int_equal(app, DS_TOOL_NMAP);
     p.tcp_tsval = 12345;   /* an ordinary stack's ACK: no fingerprint applies */
     assert_int_equal(ds_fingerprint(&p, &app), 0);
     assert_int_equal(app, 0);
-    p = syn(dst, 80, seq, 777, 3, 1460, 3);   /* the ECN probe: SYN+ECE+CWR, window 3 */
+    p = syn(dst, 80, seq, 777, 3, 1460, 3);   /* the ECN probe: SYN+ECE+CWR, window 3 (no TS: not an OS mark) */
     p.tcp_flags = 0xc2;
     assert_int_equal(ds_fingerprint(&p, &app), DS_TOOL_NMAP);
     p.tcp_win = 64240;
@@ -209,6 +209,15 @@ static void test_attribution_rule(void **state)
     assert_int_equal(ds_tools_of(DS_TOOL_NMAP, &c, 200, 3), DS_TOOL_NMAP);
     c.nmap = 672 - 24;   /* the OS probes unrecognised, as before: 24 misses of 672 */
     assert_int_equal(ds_tools_of(DS_TOOL_NMAP, &c, 200, 3), 0);
+    /* OS detection alone (Chris Sanders' activeosfingerprinting.pcapng: 37 packets to 4 services
+     * of one host): its TSval probes name Nmap without the port-scan behaviour, two of them */
+    c = counts(15, 15, 0, 0, 15);
+    c.nmapp = 30;
+    c.nmap = 30;
+    c.nmap_os = 24;
+    assert_int_equal(ds_tools_of(DS_TOOL_NMAP, &c, 4, 1), DS_TOOL_NMAP);
+    c.nmap_os = 1;
+    assert_int_equal(ds_tools_of(DS_TOOL_NMAP, &c, 4, 1), 0);
     assert_false(ds_tool_share_ok(5, 4));   /* more matches than packets: a broken count */
     assert_false(ds_tool_share_ok(1000, INT32_MAX));   /* a saturated count before the first match */
     assert_true(ds_tool_share_ok(UINT32_MAX - 5, UINT32_MAX));

@@ -468,8 +468,7 @@ ds_rc ds_slice_top(ds_store *view, const ds_top_query *q, ds_top_result *res, ds
     tallies m = { 0 };
     best b = { .limit = q->limit };
     span_ctx sp = { .r = NULL };
-    ds_sensor_info *sensors = NULL;
-    size_t nsensors = 0, runs = 0;
+    size_t runs = 0;
     uint64_t total = 0;
     memset(res, 0, sizeof *res);
     if (q->dim == DS_TOP_SOURCES) {
@@ -487,25 +486,17 @@ ds_rc ds_slice_top(ds_store *view, const ds_top_query *q, ds_top_result *res, ds
     qsort(b.h, b.n, sizeof *b.h, cand_cmp);
     if (b.n && !(res->rows = calloc(b.n, sizeof *res->rows)))
         goto nomem;
-    if ((rc = ds_store_sensors(view, &sensors, &nsensors, err)) != DS_OK)
+    if ((rc = ds_top_result_addresses(view, q->sensor_id, res, err)) != DS_OK)
         goto out;
-    for (size_t i = 0; i < nsensors; i++)
-        if (!q->sensor_id || sensors[i].id == q->sensor_id)
-            res->addresses += sensors[i].v4_addresses;
-    int32_t days = q->to - q->from + 1;
-    double denom = q->have_addr_days ? q->addr_days : (double)res->addresses * (double)days;
-    res->days = days;
-    res->addr_days = denom;
+    res->days = q->to - q->from + 1;
     res->total_packets = total;
     res->total_sources = runs;
     res->n = b.n;
-    for (size_t i = 0; i < b.n; i++) {   /* as top.c */
+    for (size_t i = 0; i < b.n; i++) {
         ds_top_row *r = &res->rows[i];
         r->key = b.h[i].key;
         r->packets = b.h[i].packets;
         r->sources = b.h[i].sources;
-        r->share = total ? (double)r->packets / (double)total : 0;
-        r->per_ip_per_day = denom > 0 ? (double)r->packets / denom : 0;
         if (q->dim == DS_TOP_SOURCES) {
             ds_ip_set4(&r->ip, (uint32_t)r->key);
             ds_cc_unpack(b.h[i].cc, r->cc);
@@ -513,6 +504,7 @@ ds_rc ds_slice_top(ds_store *view, const ds_top_query *q, ds_top_result *res, ds
             r->days = b.h[i].days;
         }
     }
+    ds_top_result_rates(res, q->have_addr_days, q->addr_days);   /* as top.c */
     if (q->dim == DS_TOP_SOURCES && res->n && res->n <= SPAN_MAX_ROWS) {
         for (size_t i = 0; i < res->n; i++) {
             tally *t = tally_get(&sp.rows, res->rows[i].key);
@@ -535,7 +527,6 @@ out:
     tallies_free(&m);
     tallies_free(&sp.rows);
     free(b.h);
-    free(sensors);
     slice_put(c, s);
     return rc;
 }

@@ -246,6 +246,24 @@ static int ranked_cmp(const void *a, const void *b)
     return x->key < y->key ? -1 : x->key > y->key;
 }
 
+/* a[p] moved down the heap a[0..keep) (the greatest at the root) to where it belongs */
+static void sift_down(ranked *a, size_t keep, size_t p)
+{
+    for (;;) {
+        size_t l = 2 * p + 1, m = p;
+        if (l < keep && ranked_cmp(&a[l], &a[m]) > 0)
+            m = l;
+        if (l + 1 < keep && ranked_cmp(&a[l + 1], &a[m]) > 0)
+            m = l + 1;
+        if (m == p)
+            return;
+        ranked t = a[p];
+        a[p] = a[m];
+        a[m] = t;
+        p = m;
+    }
+}
+
 /* The first keep of a[0..n) in ranked_cmp's order moved to a[0..keep), sorted; keep < n.  A heap
  * of the keep best met so far, its worst at the root: n log keep, where sorting all n (a busy
  * service's 100,000 sources for its top 5) was a tenth of `events`.  ranked_cmp is a total order
@@ -254,38 +272,13 @@ static void ranked_first(ranked *a, size_t n, size_t keep)
 {
     if (!keep)
         return;
-    for (size_t i = keep / 2; i-- > 0;) {   /* a[0..keep) a heap, the greatest at the root */
-        for (size_t p = i;;) {
-            size_t l = 2 * p + 1, m = p;
-            if (l < keep && ranked_cmp(&a[l], &a[m]) > 0)
-                m = l;
-            if (l + 1 < keep && ranked_cmp(&a[l + 1], &a[m]) > 0)
-                m = l + 1;
-            if (m == p)
-                break;
-            ranked t = a[p];
-            a[p] = a[m];
-            a[m] = t;
-            p = m;
-        }
-    }
+    for (size_t i = keep / 2; i-- > 0;)   /* a[0..keep) a heap, the greatest at the root */
+        sift_down(a, keep, i);
     for (size_t i = keep; i < n; i++) {
         if (ranked_cmp(&a[i], &a[0]) >= 0)
             continue;
         a[0] = a[i];
-        for (size_t p = 0;;) {
-            size_t l = 2 * p + 1, m = p;
-            if (l < keep && ranked_cmp(&a[l], &a[m]) > 0)
-                m = l;
-            if (l + 1 < keep && ranked_cmp(&a[l + 1], &a[m]) > 0)
-                m = l + 1;
-            if (m == p)
-                break;
-            ranked t = a[p];
-            a[p] = a[m];
-            a[m] = t;
-            p = m;
-        }
+        sift_down(a, keep, 0);
     }
     qsort(a, keep, sizeof *a, ranked_cmp);
 }
@@ -306,8 +299,7 @@ ds_rc ds_source_rows(ds_store *st, int32_t from, int32_t to, int64_t sensor_id, 
     key_screen_init(&c);
     ranked *all = NULL;
     size_t *at = NULL;
-    ds_sensor_info *sensors = NULL;
-    size_t nsensors = 0, shown = 0;
+    size_t shown = 0;
     ds_rc rc = DS_OK;
     int32_t days = to - from + 1;
     memset(res, 0, nq * sizeof *res);
@@ -319,12 +311,9 @@ ds_rc ds_source_rows(ds_store *st, int32_t from, int32_t to, int64_t sensor_id, 
     if ((rc = ds_detin_scan_tools(st, c.any_tools && qs[0].detin, DS_SCAN_NOFILL, sensor_id, from, to, on_srcsvc, &c,
                                   err)) != DS_OK)
         goto out;
-    if ((rc = ds_store_sensors(st, &sensors, &nsensors, err)) != DS_OK)
+    ds_top_result sens = { 0 };
+    if ((rc = ds_top_result_addresses(st, sensor_id, &sens, err)) != DS_OK)
         goto out;
-    uint64_t addresses = 0;
-    for (size_t i = 0; i < nsensors; i++)
-        if (!sensor_id || sensors[i].id == sensor_id)
-            addresses += sensors[i].v4_addresses;
     /* every query's entries, ranked within the query */
     all = malloc((c.t.n + 1) * sizeof *all);
     if (!all)
@@ -335,7 +324,6 @@ ds_rc ds_source_rows(ds_store *st, int32_t from, int32_t to, int64_t sensor_id, 
         const srow *e = &c.t.e[i];
         all[at[e->q1 - 1]++] = (ranked){ e->src, e->packets, e };
     }
-    double denom_days = (double)days;
     size_t start = 0;
     for (size_t k = 0; k < nq; k++) {
         ds_top_result *r = &res[k];
@@ -351,19 +339,13 @@ ds_rc ds_source_rows(ds_store *st, int32_t from, int32_t to, int64_t sensor_id, 
         r->n = keep;
         r->total_packets = c.total[k];
         r->total_sources = c.nsrc[k];
-        r->addresses = addresses;
+        r->addresses = sens.addresses;
         r->days = days;
-        /* monitored addresses x days: the detectors that call this (events) do not use the rate;
-         * `top` states rates per covered address-day (ds_top_query.addr_days) */
-        double denom = (double)addresses * denom_days;
-        r->addr_days = denom;
         for (size_t i = 0; i < keep; i++) {
             const srow *e = all[start + i].e;
             ds_top_row *row = &r->rows[i];
             row->key = e->src;
             row->packets = e->packets;
-            row->share = c.total[k] ? (double)e->packets / (double)c.total[k] : 0;
-            row->per_ip_per_day = denom > 0 ? (double)e->packets / denom : 0;
             row->sources = 1;
             if (!(e->src >> 63))
                 ds_ip_set4(&row->ip, (uint32_t)e->src);
@@ -371,6 +353,9 @@ ds_rc ds_source_rows(ds_store *st, int32_t from, int32_t to, int64_t sensor_id, 
             row->asn = e->asn;
             ds_cc_unpack(e->cc, row->cc);
         }
+        /* monitored addresses x days: the detectors that call this (events) do not use the rate;
+         * `top` states rates per covered address-day (ds_top_query.addr_days) */
+        ds_top_result_rates(r, 0, 0);
         shown += keep;
         start += n;
     }
@@ -420,6 +405,5 @@ out:
     free(c.nsrc);
     free(at);
     free(all);
-    free(sensors);
     return rc;
 }

@@ -219,8 +219,7 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
     kvtab shown = { 0 };
     cand *best = NULL;
     uint8_t *need = NULL;
-    ds_sensor_info *sensors = NULL;
-    size_t nsensors = 0, n = 1;
+    size_t n = 1;
     ds_filter filter;
 
     /* ports, countries, ASNs: from the rollups when they answer the query (top_rollup.h) */
@@ -275,12 +274,9 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
         nkeys += dense_total(c, n, i) != 0;
     if (q->dim == DS_TOP_SOURCES)
         res->total_sources = nkeys;
-    if ((rc = ds_store_sensors(st, &sensors, &nsensors, err)) != DS_OK)
+    if ((rc = ds_top_result_addresses(st, q->sensor_id, res, err)) != DS_OK)
         goto out;
     rc = DS_ENOMEM;
-    for (size_t i = 0; i < nsensors; i++)
-        if (!q->sensor_id || sensors[i].id == q->sensor_id)
-            res->addresses += sensors[i].v4_addresses;
     res->days = days;
     res->total_packets = total;
 
@@ -312,15 +308,11 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
     if (q->dim != DS_TOP_SOURCES)   /* pass 1's tables are dead (source rows still read theirs) */
         for (size_t i = 0; i < n; i++)
             ds_top_arena_reuse(&c[i].mem);
-    double denom = q->have_addr_days ? q->addr_days : (double)res->addresses * (double)days;
-    res->addr_days = denom;
     uint64_t mask = 0;
     for (size_t i = 0; i < res->n; i++) {
         ds_top_row *r = &res->rows[i];
         r->key = best[i].key;
         r->packets = best[i].packets;
-        r->share = total ? (double)r->packets / (double)total : 0;
-        r->per_ip_per_day = denom > 0 ? (double)r->packets / denom : 0;
         if (q->dim == DS_TOP_SOURCES) {
             const src_ent *e = srctab_find(&c[part_of(src_hash(r->key), n)].srcs[part_of(src_hash(r->key), n)], r->key);
             r->sources = 1;
@@ -342,6 +334,7 @@ ds_rc ds_top_run(ds_store *st, const ds_top_query *q, ds_top_result *res, ds_err
         *v = i;
         mask |= 1ULL << mask_bit(r->key);
     }
+    ds_top_result_rates(res, q->have_addr_days, q->addr_days);
     /* pass 2: distinct sources of the printed rows only (source rows have what they print) */
     if (res->n && q->dim != DS_TOP_SOURCES) {
         for (size_t i = 0; i < n; i++) {
@@ -417,7 +410,6 @@ out:
     }
     free(need);
     free(best);
-    free(sensors);
     return rc;
 }
 

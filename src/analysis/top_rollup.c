@@ -309,8 +309,7 @@ ds_rc ds_top_rollup_run(ds_store *st, const ds_top_query *q, ds_top_result *res,
     rq r;
     cand *c = NULL;
     int64_t *counts = NULL;
-    ds_sensor_info *sensors = NULL;
-    size_t nsensors = 0, nc = 0, nper = 0;
+    size_t nc = 0, nper = 0;
     int yes = 0;
     ds_rc rc;
 
@@ -373,16 +372,9 @@ ds_rc ds_top_rollup_run(ds_store *st, const ds_top_query *q, ds_top_result *res,
             goto out;
     }
 
-    if ((rc = ds_store_sensors(st, &sensors, &nsensors, err)) != DS_OK)
+    if ((rc = ds_top_result_addresses(st, q->sensor_id, res, err)) != DS_OK)
         goto out;
-    for (size_t i = 0; i < nsensors; i++)
-        if (!q->sensor_id || sensors[i].id == q->sensor_id)
-            res->addresses += sensors[i].v4_addresses;
-    int32_t days = q->to - q->from + 1;
-    res->days = days;
-    double denom = q->have_addr_days ? q->addr_days : (double)res->addresses * (double)days;
-    res->addr_days = denom;
-    uint64_t total = res->total_packets;
+    res->days = q->to - q->from + 1;
     if (!(counts = malloc((limit ? limit : 1) * sizeof *counts)))
         goto nomem;
     if ((rc = count_rows(r.per_row, limit, counts, err)) != DS_OK)
@@ -391,10 +383,9 @@ ds_rc ds_top_rollup_run(ds_store *st, const ds_top_query *q, ds_top_result *res,
         ds_top_row *t = &res->rows[i];
         t->key = c[i].key;
         t->packets = c[i].packets;
-        t->share = total ? (double)t->packets / (double)total : 0;
-        t->per_ip_per_day = denom > 0 ? (double)t->packets / denom : 0;
         t->sources = (uint64_t)counts[i];
     }
+    ds_top_result_rates(res, q->have_addr_days, q->addr_days);
     if (tj_pending) {   /* the distinct total, from the ALL chunks */
         if (threaded)
             pthread_join(tj.th, NULL);
@@ -430,6 +421,5 @@ out:
     free(r.sums.e);
     free(r.rows.e);
     free(c);
-    free(sensors);
     return rc;
 }

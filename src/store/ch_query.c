@@ -533,8 +533,6 @@ static ds_rc ch_top(ds_store *base, const ds_top_query *q, ds_top_result *res, d
     static const char *const KEY[] = { [DS_TOP_PORTS] = "service", [DS_TOP_COUNTRIES] = "cc", [DS_TOP_ASNS] = "asn" };
     ds_filter f;
     ch_buf sql = { 0 };
-    ds_sensor_info *sensors = NULL;
-    size_t nsensors = 0;
     uint64_t tot[3];
     int months = 0;
     ds_rc mrc = q->dim == DS_TOP_SOURCES ? DS_OK : month_rows(s, q, &months, err);
@@ -577,27 +575,15 @@ static ds_rc ch_top(ds_store *base, const ds_top_query *q, ds_top_result *res, d
         ch_buf_free(&sql);
     }
     if (rc == DS_OK)
-        rc = ds_store_sensors(base, &sensors, &nsensors, err);
+        rc = ds_top_result_addresses(base, q->sensor_id, res, err);
     if (rc != DS_OK) {
         ds_top_result_free(res);
-        free(sensors);
         return rc;
     }
-    for (size_t i = 0; i < nsensors; i++)
-        if (!q->sensor_id || sensors[i].id == q->sensor_id)
-            res->addresses += sensors[i].v4_addresses;
-    free(sensors);
-    int32_t days = q->to - q->from + 1;
-    res->days = days;
+    res->days = q->to - q->from + 1;
     res->total_packets = tot[1];
     res->total_sources = tot[2];
-    double denom = q->have_addr_days ? q->addr_days : (double)res->addresses * (double)days;
-    res->addr_days = denom;
-    for (size_t i = 0; i < res->n; i++) {   /* as top.c */
-        ds_top_row *r = &res->rows[i];
-        r->share = tot[1] ? (double)r->packets / (double)tot[1] : 0;
-        r->per_ip_per_day = denom > 0 ? (double)r->packets / denom : 0;
-    }
+    ds_top_result_rates(res, q->have_addr_days, q->addr_days);   /* as top.c */
     return DS_OK;
 }
 

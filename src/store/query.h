@@ -84,6 +84,12 @@ typedef struct ds_top_result {
 } ds_top_result;
 
 void ds_top_result_free(ds_top_result *res);
+/* res->addresses: the monitored IPv4 addresses of sensor_id (every sensor when 0). */
+ds_rc ds_top_result_addresses(struct ds_store *st, int64_t sensor_id, ds_top_result *res, ds_err *err);
+/* The rates every path that ranks computes the same way, so that they agree to the byte: the
+ * denominator (addr_days when have_addr_days, else res->addresses x res->days) into
+ * res->addr_days, and each row's share of res->total_packets and packets per address-day. */
+void ds_top_result_rates(ds_top_result *res, int have_addr_days, double addr_days);
 
 /* ---- grouped counts and series (the report's cubes) ---- */
 

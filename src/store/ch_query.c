@@ -283,17 +283,25 @@ static int key_at_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-typedef struct days_ctx { ds_top_result *res; const key_at *by_key; size_t at; int bad; } days_ctx;
+/* The answers of a statement about the printed sources: one row each, by source ascending. */
+typedef struct rows_ctx { ds_top_result *res; const key_at *by_key; size_t at; int bad; } rows_ctx;
 
-/* a printed source's first and last day over all its records; rows come by source ascending */
+/* The printed row of the answer's next source, or NULL (marked bad) when it is not the next. */
+static ds_top_row *next_row(rows_ctx *d, uint64_t src)
+{
+    if (d->at >= d->res->n || d->by_key[d->at].key != src) {
+        d->bad = 1;
+        return NULL;
+    }
+    return &d->res->rows[d->by_key[d->at++].row];
+}
+
+/* a printed source's first and last day over all its records */
 static int days_row(void *ctx, const uint64_t *v)
 {
-    days_ctx *d = ctx;
-    if (d->at >= d->res->n || d->by_key[d->at].key != v[0]) {
-        d->bad = 1;
+    ds_top_row *row = next_row(ctx, v[0]);
+    if (!row)
         return 0;
-    }
-    ds_top_row *row = &d->res->rows[d->by_key[d->at++].row];
     row->first_day = (int32_t)v[1];
     row->last_day = (int32_t)v[2];
     return 0;
@@ -395,16 +403,11 @@ static int ranking_parse(const char *p, const char *end, top_ctx *t, uint64_t *t
 
 /* The printed sources' days, country and ASN and first day under the filter (a few rows: every
  * group's own states were the cost of one statement for all) */
-typedef struct detail_ctx { ds_top_result *res; const key_at *by_key; size_t at; int bad; } detail_ctx;
-
 static int detail_row(void *ctx, const uint64_t *v)
 {
-    detail_ctx *d = ctx;
-    if (d->at >= d->res->n || d->by_key[d->at].key != v[0]) {
-        d->bad = 1;
+    ds_top_row *row = next_row(ctx, v[0]);
+    if (!row)
         return 0;
-    }
-    ds_top_row *row = &d->res->rows[d->by_key[d->at++].row];
     row->sources = 1;
     row->days = (uint32_t)v[1];
     row->asn = (uint32_t)(v[2] & 0xffffffffu);
@@ -474,7 +477,7 @@ static ds_rc top_sources(ch_store *s, const ds_top_query *q, const ds_filter *f,
             ch_buf_printf(&sql, " GROUP BY src ORDER BY src FORMAT TSV");
             if ((rc = rows_by_key(res, &by_key, err)) != DS_OK)
                 goto out;
-            detail_ctx d = { res, by_key, 0, 0 };
+            rows_ctx d = { res, by_key, 0, 0 };
             rc = grouped(s, &sql, 4, detail_row, &d, v, err);
             if (rc == DS_OK && (d.bad || d.at != res->n))
                 rc = ds_fail(err, DS_ESTORE, "store %s: ClickHouse gave the details of %zu of %zu sources", s->c.where,
@@ -516,7 +519,7 @@ static ds_rc top_sources(ch_store *s, const ds_top_query *q, const ds_filter *f,
     ch_buf_printf(&sql, " GROUP BY src ORDER BY src FORMAT TSV");
     if (!by_key && (rc = rows_by_key(res, &by_key, err)) != DS_OK)
         goto out;
-    days_ctx d = { res, by_key, 0, 0 };
+    rows_ctx d = { res, by_key, 0, 0 };
     rc = grouped(s, &sql, 3, days_row, &d, v, err);
     if (rc == DS_OK && (d.bad || d.at != res->n))
         rc = ds_fail(err, DS_ESTORE, "store %s: ClickHouse gave the days of %zu of %zu sources", s->c.where, d.at, res->n);
